@@ -1,0 +1,3 @@
+from inkmath.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,368 @@
+"""CROHME: InkML expressions, the symbol data set cut from them, and the WAP offline test images.
+
+Read straight from the official archives (``.tar.xz``; no unpacking by hand) or from a folder:
+
+    for expr in iter_inkml("crohme2014_test_inkml.tar.xz", skipped=bad): ...   # InkmlExpression
+    load_dataset("crohme:train")        # ~86k symbol crops (32x32, white ink on black), 101 classes
+    for sample in iter_wap("crohme2014_test_offline_wap.tar.xz"): ...           # WapSample(id, image, tokens)
+
+Symbols are cut the way they look inside their expression: the expression's canonical scale
+(``ink.normalization_scale`` of all its strokes) is used to render each symbol's own strokes, so a subscript keeps
+the pen width of its expression; the crop then goes through the project's ``preprocess.prepare``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tarfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+from xml.etree import ElementTree as ET
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.data import SymbolDataset, cached_arrays, register_reader
+from inkmath.vocab import Vocabulary
+
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+
+# spec split -> (archive, folder inside it)
+SPLITS: dict[str, tuple[str, str]] = {
+    "train": ("crohme2014_train_inkml.tar.xz", "TrainINKML"),
+    "val": ("crohme2011-2013_test_inkml.tar.xz", "TestINKMLGT"),  # CROHME 2013 test
+    "test": ("crohme2014_test_inkml.tar.xz", "TestEM2014GT"),  # CROHME 2014 test
+    "test2013": ("crohme2011-2013_test_inkml.tar.xz", "TestINKMLGT"),
+    "test2012": ("crohme2011-2013_test_inkml.tar.xz", "testDataGT"),
+    "test2011": ("crohme2011-2013_test_inkml.tar.xz", "CROHME_testGT"),
+}
+WAP_TEST = "crohme2014_test_offline_wap.tar.xz"
+
+# Spellings some writers (and later CROHME releases) use for the same class.
+LABEL_ALIASES = {"<": "\\lt", ">": "\\gt", "COMMA": ",", "\\lbrace": "\\{", "\\rbrace": "\\}", "\\ge": "\\geq",
+                 "\\le": "\\leq", "\\ne": "\\neq", "\\to": "\\rightarrow", "\\dots": "\\ldots"}
+
+
+# --------------------------------------------------------------------------------------------- InkML
+@dataclass
+class TraceGroup:
+    """One truth symbol: its label as written in the file, and positions (into ``strokes``) of its strokes."""
+
+    label: str
+    stroke_ids: list[int]
+    xml_id: str = ""
+    href: str = ""
+
+
+@dataclass
+class InkmlExpression:
+    id: str  # file base name without .inkml
+    strokes: list[np.ndarray]  # float64 (P, 2) each, x/y as in the file (y down)
+    groups: list[TraceGroup] = field(default_factory=list)
+    latex_truth: str | None = None
+    mathml: str | None = None  # the <annotationXML type="truth"> content, as written
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse_trace(text: str, where: str = "trace") -> np.ndarray:
+    """'x y, x y, ...' (also 'x y t', trailing commas, newlines) -> float64 (P, 2)."""
+    pts = [p for p in (text or "").split(",") if p.strip()]
+    if not pts:
+        return np.zeros((0, 2))
+    k = len(pts[0].split())
+    try:
+        vals = np.array(" ".join(pts).split(), dtype=np.float64)
+        if k >= 2 and vals.size == k * len(pts):
+            a = vals.reshape(len(pts), k)[:, :2]
+        else:  # points with different numbers of channels: take x, y of each
+            rows = [p.split()[:2] for p in pts]
+            if any(len(r) < 2 for r in rows):
+                raise ValueError("a point has fewer than 2 values")
+            a = np.array(rows, dtype=np.float64)
+    except ValueError as e:
+        raise InkmathError(f"{where}: cannot read the points ({e}); expected 'x y, x y, ...'") from None
+    if not np.isfinite(a).all():
+        raise InkmathError(f"{where}: NaN or infinite coordinates")
+    return a
+
+
+def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpression:
+    """Parse one CROHME InkML file (a path or its bytes). Broken files raise ``InkmathError`` saying why."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        name = name or "<bytes>"
+    else:
+        path = Path(source)
+        name = name or str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise InkmathError(f"Cannot read InkML file {path}: {e}") from None
+    if not data.strip():
+        raise InkmathError(f"{name}: the InkML file is empty (0 bytes of XML); it holds no expression - skip it")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        raise InkmathError(f"{name}: not well-formed XML ({e}); the file is broken - skip or repair it") from None
+    if _local(root.tag) != "ink":
+        raise InkmathError(f"{name}: the root element is <{_local(root.tag)}>, not <ink>; is this an InkML file?")
+    stem = re.sub(r"\.inkml$", "", Path(name).name)
+
+    strokes: list[np.ndarray] = []
+    index: dict[str, int] = {}
+    latex = mathml = None
+    group_root = None
+    for el in root:
+        tag = _local(el.tag)
+        if tag == "trace":
+            tid = el.get("id") or el.get(XML_ID) or str(len(strokes))
+            index[tid] = len(strokes)
+            strokes.append(parse_trace(el.text or "", f"{name} trace {tid}"))
+        elif tag == "annotation" and el.get("type") == "truth" and latex is None:
+            latex = (el.text or "").strip() or None
+        elif tag == "annotationXML" and el.get("type") == "truth" and mathml is None:
+            m = re.search(rb"<annotationXML[^>]*>(.*?)</annotationXML>", data, re.S)
+            mathml = m.group(1).decode("utf-8", "replace").strip() if m else None
+        elif tag == "traceGroup" and group_root is None:
+            group_root = el
+    if not strokes:
+        raise InkmathError(f"{name}: no <trace> elements; the file holds no ink")
+
+    groups: list[TraceGroup] = []
+    if group_root is not None:
+        for g in group_root.iter():
+            if g is group_root or _local(g.tag) != "traceGroup":
+                continue
+            label, href, refs = "", "", []
+            for c in g:
+                tag = _local(c.tag)
+                if tag == "annotation" and c.get("type") == "truth" and not label:
+                    label = (c.text or "").strip()
+                elif tag == "traceView":
+                    ref = c.get("traceDataRef")
+                    if ref not in index:
+                        raise InkmathError(f"{name}: traceGroup {g.get(XML_ID)!r} refers to missing trace {ref!r}")
+                    refs.append(index[ref])
+                elif tag == "annotationXML":
+                    href = c.get("href", "")
+            groups.append(TraceGroup(label, refs, g.get(XML_ID, ""), href))
+    return InkmlExpression(stem, strokes, groups, latex, mathml)
+
+
+@dataclass
+class Skipped:
+    name: str
+    reason: str
+
+
+def _members(source: Path, subset: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the matching files in a folder, a tar archive (any compression) or a single file."""
+    def wanted(name: str) -> bool:
+        return name.lower().endswith(suffixes) and (subset is None or subset in Path(name).parts)
+
+    if source.is_dir():
+        for p in sorted(source.rglob("*")):
+            rel = p.relative_to(source).as_posix()
+            if p.is_file() and wanted(rel):
+                yield rel, p.read_bytes()
+    elif source.is_file() and tarfile.is_tarfile(source):
+        with tarfile.open(source, "r:*") as tf:
+            for m in tf:  # streaming: members in archive order
+                if m.isfile() and wanted(m.name):
+                    f = tf.extractfile(m)
+                    yield m.name, f.read() if f is not None else b""
+    elif source.is_file():
+        if not wanted(source.name):
+            raise InkmathError(f"{source} is neither a folder, a tar archive nor a {'/'.join(suffixes)} file")
+        yield source.name, source.read_bytes()
+    else:
+        raise InkmathError(f"{source} not found. Point to a CROHME .tar.xz archive or a folder of .inkml files.")
+
+
+def iter_inkml(source: str | Path, subset: str | None = None,
+               skipped: list[Skipped] | None = None) -> Iterator[InkmlExpression]:
+    """Every readable expression under ``source``; broken files are skipped and appended to ``skipped``.
+
+    ``subset`` keeps only files below a folder of that name (e.g. "TestINKMLGT" in the 2011-2013 archive).
+    """
+    for name, data in _members(Path(source), subset, (".inkml",)):
+        try:
+            yield read_inkml(data, name)
+        except InkmathError as e:
+            if skipped is not None:
+                skipped.append(Skipped(name, str(e)))
+
+
+# ------------------------------------------------------------------------------------------ symbol set
+@lru_cache(maxsize=1)
+def crohme_vocab() -> Vocabulary:
+    """The 101 CROHME 2014 symbol classes (names as the InkML truth labels write them)."""
+    text = resources.files("inkmath.data").joinpath("crohme_symbols.tsv").read_text(encoding="utf-8")
+    rows = [r for r in csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+            if r and not r[0].startswith("#")]
+    return Vocabulary(tuple(r[0] for r in rows), tuple(r[1] for r in rows))
+
+
+def normalize_label(label: str) -> str | None:
+    """A truth label as a CROHME class name ('<' -> '\\lt', 'COMMA' -> ','), None if not one of the 101."""
+    label = label.strip()
+    label = LABEL_ALIASES.get(label, label)
+    return label if label in crohme_vocab().names else None
+
+
+def _archive(split: str, data_dir: Path) -> tuple[Path, str]:
+    if split not in SPLITS:
+        raise InkmathError(f"Unknown CROHME split {split!r}; choose one of: {', '.join(SPLITS)}")
+    archive, subset = SPLITS[split]
+    for p in (data_dir / "crohme" / archive, data_dir / archive):
+        if p.is_file():
+            return p, subset
+    raise InkmathError(f"CROHME archive {archive} not found under {data_dir}/crohme. Download the CROHME InkML "
+                       f"archives there, or set INKMATH_DATA / --data-dir to the folder that holds crohme/.")
+
+
+def symbol_crops(expr: InkmlExpression) -> tuple[list[np.ndarray], list[int], list[tuple[float, ...]]]:
+    """Raw crops (white ink on black) of the expression's known symbols, their group indices, and geometry.
+
+    Geometry per symbol: (x0, y0, x1, y1) of its box relative to the expression's top-left corner, in units of
+    the expression's typical symbol size (so 1.0 is one ordinary symbol).
+    """
+    from inkmath import ink
+
+    strokes = ink.as_strokes(expr.strokes)
+    scale = ink.normalization_scale(strokes)
+    ex0, ey0, _, _ = ink.bbox(strokes)
+    unit = ink.DEFAULT_HEIGHT / scale
+    crops, which, geom = [], [], []
+    for k, g in enumerate(expr.groups):
+        own = [strokes[i] for i in g.stroke_ids if len(strokes[i])]
+        if not own or normalize_label(g.label) is None:
+            continue
+        crops.append(ink.render_symbol(own, scale=scale))
+        x0, y0, x1, y1 = ink.bbox(own)
+        geom.append(((x0 - ex0) / unit, (y0 - ey0) / unit, (x1 - ex0) / unit, (y1 - ey0) / unit))
+        which.append(k)
+    return crops, which, geom
+
+
+def _build(archive: Path, subset: str, limit: int | None) -> dict[str, np.ndarray]:
+    from inkmath.preprocess import prepare_uint8
+
+    vocab = crohme_vocab()
+    images, labels, ids, expr_index, geometry, expr_ids = [], [], [], [], [], []
+    skipped: list[Skipped] = []
+    unknown: dict[str, int] = {}
+    for expr in iter_inkml(archive, subset, skipped):
+        if limit is not None and len(expr_ids) >= limit:
+            break
+        crops, which, geom = symbol_crops(expr)
+        for g in expr.groups:
+            if normalize_label(g.label) is None:
+                unknown[g.label] = unknown.get(g.label, 0) + 1
+        if not crops:
+            continue
+        images.append(prepare_uint8(crops, "symbol32", ink="white"))
+        labels += [vocab.index(normalize_label(expr.groups[k].label)) for k in which]
+        ids += [f"{expr.id}/{k}" for k in which]
+        expr_index += [len(expr_ids)] * len(which)
+        geometry += geom
+        expr_ids.append(expr.id)
+    if not labels:
+        raise InkmathError(f"No symbols found in {archive} (folder {subset}); is it a CROHME InkML archive?")
+    return {
+        "images": np.concatenate(images),
+        "labels": np.array(labels, np.int64),
+        "ids": np.array(ids),
+        "expr_index": np.array(expr_index, np.int32),
+        "geometry": np.array(geometry, np.float32),
+        "expr_ids": np.array(expr_ids),
+        "skipped": np.array([f"{s.name}\t{s.reason}" for s in skipped] or [""])[: len(skipped)],
+        "unknown_labels": np.array([f"{k}\t{v}" for k, v in sorted(unknown.items())] or [""])[: len(unknown)],
+        "names": np.array(vocab.names),
+    }
+
+
+def load_crohme_arrays(split: str = "train", data_dir: Path | str | None = None,
+                       limit: int | None = None) -> dict[str, np.ndarray]:
+    """All cached arrays of a split: images, labels, ids, expr_index, geometry (N, 4), expr_ids, skipped, ...
+
+    Decoded once (the first call renders every symbol; a few tens of seconds for the training set), then read
+    from the ``.npz`` cache. A context model can use ``geometry`` / ``expr_index``; the SymbolDataset stays
+    images + labels.
+    """
+    from inkmath.data import data_dir as default_dir
+    from inkmath import ink
+
+    dd = Path(data_dir) if data_dir is not None else default_dir()
+    archive, subset = _archive(split, dd)
+    extra = f"crohme-v1|{subset}|{limit}|{ink.DEFAULT_HEIGHT}|{ink.DEFAULT_THICKNESS}|symbol32"
+    return cached_arrays(f"crohme-{split}", [archive], extra, lambda: _build(archive, subset, limit))
+
+
+@register_reader("crohme", usage="crohme:train|val|test|test2013|test2012|test2011[:limit=N] "
+                                 "(val = CROHME 2013 test, test = CROHME 2014 test)")
+def load_crohme(split: str = "train", *, data_dir: Path, limit: str | None = None) -> SymbolDataset:
+    """Symbol crops (uint8 32x32, white ink on black) of a CROHME split, labelled with the 101 classes."""
+    n = None
+    if limit is not None:
+        if not str(limit).isdigit() or int(limit) < 1:
+            raise InkmathError(f"limit must be a positive whole number of expressions, got {limit!r}")
+        n = int(limit)
+    a = load_crohme_arrays(split, data_dir, n)
+    if tuple(a["names"]) != crohme_vocab().names:
+        raise InkmathError("The CROHME cache was built with another class list; delete it from the cache dir")
+    return SymbolDataset(a["images"], a["labels"], crohme_vocab(), f"crohme:{split}", "white", a["ids"].tolist())
+
+
+# ------------------------------------------------------------------------------------------------ WAP
+@dataclass
+class WapSample:
+    id: str  # the InkML base name (e.g. "18_em_0")
+    image: np.ndarray  # uint8 (H, W), white ink on black
+    tokens: list[str]  # the caption, space-separated LaTeX tokens
+
+
+def read_captions(text: str) -> dict[str, list[str]]:
+    """``ID<TAB>tok tok ...`` lines -> {ID: tokens}."""
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, rest = line.partition("\t")
+        if not sep:
+            key, _, rest = line.partition(" ")
+        out[key.strip()] = rest.split()
+    return out
+
+
+def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample]:
+    """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder."""
+    import cv2
+
+    src = Path(source)
+    files = dict(_members(src, None, (".bmp", "_caption.txt", ".png")))
+    caps = [n for n in files if n.endswith("_caption.txt")]
+    if not caps:
+        raise InkmathError(f"No *_caption.txt in {src}; expected the WAP offline archive (images + test_caption.txt)")
+    captions: dict[str, list[str]] = {}
+    for n in caps:
+        captions.update(read_captions(files[n].decode("utf-8")))
+    count = 0
+    for name in sorted(n for n in files if not n.endswith(".txt")):
+        key = re.sub(r"_0$", "", Path(name).stem)
+        if key not in captions:
+            continue
+        img = cv2.imdecode(np.frombuffer(files[name], np.uint8), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            raise InkmathError(f"{src}:{name}: cannot decode the image")
+        yield WapSample(key, img, captions[key])
+        count += 1
+        if limit is not None and count >= limit:
+            return

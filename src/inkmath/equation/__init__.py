@@ -1,0 +1,1 @@
+"""Equation recognition: strokes or an image -> symbols -> 2-D layout -> expression tree -> LaTeX / SymPy."""

@@ -1,0 +1,87 @@
+"""`inkmath recognize FILE... [--json] [--weights W]`: read handwritten expressions from images or InkML files.
+
+Each file is read on its own: a file that fails prints ``{"file", "error"}`` (or a red line) and the others still
+run; the exit code is 1 if any file failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("recognize", help="read handwritten expressions (images or .inkml) to LaTeX and solve")
+    p.add_argument("files", nargs="+", type=Path, help="images (png, jpg, bmp) or CROHME .inkml files")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: crohme)")
+    p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
+    p.set_defaults(func=run)
+
+
+def load_input(path: Path):
+    """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures."""
+    if not path.is_file():
+        raise InkmathError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".inkml":
+        from inkmath.data.crohme import read_inkml
+
+        expr = read_inkml(path)
+        if not expr.strokes:
+            raise InkmathError(f"{path}: the InkML file has no traces")
+        return "strokes", expr.strokes
+    if suffix in IMAGE_SUFFIXES:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as im:
+                return "image", np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
+        except (UnidentifiedImageError, OSError) as e:
+            raise InkmathError(f"{path}: not a readable image ({e})") from None
+    raise InkmathError(f"{path}: unsupported file type {suffix!r}; give an image (png, jpg, bmp) or an .inkml file")
+
+
+def recognize_file(path: Path, weights: str | None = None, solve: bool = True):
+    from inkmath.equation.recognize import recognize_image, recognize_strokes
+
+    kind, data = load_input(path)
+    if kind == "strokes":
+        return recognize_strokes(data, weights=weights, solve=solve)
+    return recognize_image(data, weights=weights, solve=solve)
+
+
+def run(args: argparse.Namespace) -> int:
+    from inkmath.equation.recognize import to_dict
+
+    failed = 0
+    console = None
+    if not args.json:
+        from rich.console import Console
+
+        console = Console()
+    for path in args.files:
+        try:
+            rec = recognize_file(path, args.weights, solve=not args.no_solve)
+        except InkmathError as e:
+            failed += 1
+            if args.json:
+                print(json.dumps({"file": str(path), "error": str(e)}), flush=True)
+            else:
+                console.print(f"{path}: {e}", style="red", markup=False, highlight=False)
+            continue
+        if args.json:
+            print(json.dumps(to_dict(rec, str(path)), ensure_ascii=False, default=str), flush=True)
+        else:
+            answer = rec.answer.get("text") if rec.answer else None
+            console.print(f"{path}: {rec.latex}", markup=False, highlight=False)
+            if answer:
+                console.print(f"  -> {answer}", markup=False, highlight=False)
+    return 1 if failed else 0

@@ -1,0 +1,300 @@
+"""The CROHME benchmark: run a recogniser over a CROHME test set and score it as the competition tables do.
+
+    evaluate_crohme("crohme2014_test_inkml.tar.xz", recognize_strokes, predictor=p)
+    evaluate_crohme("crohme2014_test_offline_wap.tar.xz", recognize_image)       # expression rates only
+
+On InkML (strokes with a truth segmentation) it reports, besides ExpRate / within-1 / within-2:
+- segmentation precision and recall: a predicted symbol is right when its stroke set equals a truth symbol's;
+- symbol recognition rate: truth symbols segmented right *and* given the right class;
+- symbol accuracy given the truth segmentation: each truth symbol's crop classified by ``predictor`` alone;
+- per-stage errors: segmentation wrong; segmentation right but a symbol wrong; symbols right but layout wrong.
+
+``recognize_fn(strokes_or_image, predictor=...)`` returns an object with ``.latex`` and ``.symbols`` (each with
+``.strokes``, stroke indices, and ``.token``): ``inkmath.equation.recognize.Recognition``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
+
+ALIASES = {  # short names for the CLI, resolved under $INKMATH_DATA/crohme
+    "test": "crohme2014_test_inkml.tar.xz",
+    "test2014": "crohme2014_test_inkml.tar.xz",
+    "val": "crohme2011-2013_test_inkml.tar.xz",
+    "wap": "crohme2014_test_offline_wap.tar.xz",
+}
+
+
+def detect_kind(path: Path) -> str:
+    """'wap' for the offline images + captions, 'inkml' for InkML (decided by the first telling file)."""
+    if path.is_dir():
+        if next(path.rglob("*_caption.txt"), None) is not None:
+            return "wap"
+        return "inkml"
+    if path.is_file() and tarfile.is_tarfile(path):
+        with tarfile.open(path, "r:*") as tf:
+            for m in tf:
+                if m.name.endswith(".inkml"):
+                    return "inkml"
+                if m.name.endswith(("_caption.txt", ".bmp")):
+                    return "wap"
+        raise InkmathError(f"{path} holds neither .inkml files nor WAP images and captions")
+    if path.is_file() and path.suffix == ".inkml":
+        return "inkml"
+    raise InkmathError(f"{path} not found (or not a CROHME archive, folder or .inkml file)")
+
+
+@dataclass
+class _Item:
+    id: str
+    truth: list[str]  # normalised truth tokens
+    data: Any  # strokes or image
+    groups: list | None = None  # TraceGroup list (InkML only)
+    expr: Any = None
+
+
+def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], dict]:
+    from inkmath.data.crohme import iter_inkml, iter_wap
+
+    items: list[_Item] = []
+    info = {"skipped_files": 0, "no_truth": 0}
+    if kind == "wap":
+        for s in iter_wap(path, limit):
+            items.append(_Item(s.id, normalize_latex(s.tokens), s.image))
+        return items, info
+    skipped: list = []
+    for e in iter_inkml(path, skipped=skipped):
+        if limit is not None and len(items) >= limit:
+            break
+        if not e.latex_truth:
+            info["no_truth"] += 1
+            continue
+        items.append(_Item(e.id, normalize_latex(e.latex_truth), e.strokes, e.groups, e))
+    info["skipped_files"] = len(skipped)
+    return items, info
+
+
+def _default_recognizer(kind: str) -> Callable:
+    try:
+        from inkmath.equation import recognize
+    except ImportError as e:
+        raise InkmathError(f"The expression recogniser is not available ({e}); use --symbols-only") from None
+    return recognize.recognize_image if kind == "wap" else recognize.recognize_strokes
+
+
+def _symbol_ok(pred, truth_label: str) -> bool:
+    t = canonical_symbol(truth_label)
+    return canonical_symbol(pred.label) == t or canonical_symbol(pred.latex) == t
+
+
+def evaluate_crohme(
+    path: str | Path,
+    recognize_fn: Callable | None = None,
+    limit: int | None = None,
+    predictor=None,
+    *,
+    expressions: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    details: bool = False,
+) -> dict:
+    """Score ``recognize_fn`` (and/or ``predictor`` on truth-segmented symbols) on a CROHME set; a flat dict.
+
+    ``expressions=False`` skips the recogniser: only the symbol accuracy given the truth segmentation (needs a
+    predictor). ``progress(done, total)`` is called after each expression; ``details`` adds per-expression rows.
+    """
+    t0 = time.perf_counter()
+    path = Path(path)
+    kind = detect_kind(path)
+    items, info = _load_items(path, kind, limit)
+    if not items:
+        raise InkmathError(f"No expressions with a truth reading in {path}")
+    if expressions and recognize_fn is None:
+        recognize_fn = _default_recognizer(kind)
+    if not expressions and (predictor is None or kind == "wap"):
+        raise InkmathError("Without expressions there is nothing to score: give a predictor and an InkML set")
+
+    dists: list[int] = []
+    stages = {"correct": 0, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
+    seg_tp = seg_pred = seg_truth = sym_rec = 0
+    gt_total = gt_correct = 0
+    failures = 0
+    rows = []
+    for n, it in enumerate(items, 1):
+        row: dict[str, Any] = {"id": it.id, "truth": " ".join(it.truth)}
+        truth_sets = {}
+        if it.groups is not None:
+            for g in it.groups:
+                if g.stroke_ids:
+                    truth_sets[frozenset(g.stroke_ids)] = g.label
+        if expressions:
+            try:
+                rec = recognize_fn(it.data, predictor=predictor)
+                pred = normalize_latex(rec.latex or "")
+                symbols = list(getattr(rec, "symbols", None) or [])
+            except InkmathError as e:  # the recogniser declined (e.g. found nothing): a wrong reading
+                failures += 1
+                pred, symbols = [], []
+                row["error"] = str(e)
+            d = edit_distance(pred, it.truth)
+            dists.append(d)
+            row.update(pred=" ".join(pred), distance=d)
+            if it.groups is not None:
+                covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
+                pred_sets: dict[frozenset, str] = {}
+                for s in symbols:
+                    key = frozenset(int(i) for i in s.strokes) & covered
+                    if key:
+                        pred_sets[key] = s.token
+                matched = set(pred_sets) & set(truth_sets)
+                seg_tp += len(matched)
+                seg_pred += len(pred_sets)
+                seg_truth += len(truth_sets)
+                wrong_class = [k for k in matched
+                               if canonical_symbol(pred_sets[k]) != canonical_symbol(truth_sets[k])]
+                sym_rec += len(matched) - len(wrong_class)
+                if d == 0:
+                    stage = "correct"
+                elif set(pred_sets) != set(truth_sets):
+                    stage = "segmentation_wrong"
+                elif wrong_class:
+                    stage = "symbol_wrong"
+                else:
+                    stage = "layout_wrong"
+            else:
+                stage = "correct" if d == 0 else "wrong"
+            if stage in stages:
+                stages[stage] += 1
+            row["stage"] = stage
+        if predictor is not None and it.expr is not None:
+            from inkmath.data.crohme import symbol_crops
+
+            crops, which, _ = symbol_crops(it.expr)
+            if crops:
+                preds = predictor.predict(crops, ink="white", top=1)
+                ok = [_symbol_ok(p[0], it.groups[k].label) for p, k in zip(preds, which)]
+                gt_total += len(ok)
+                gt_correct += sum(ok)
+                row["symbols_correct_gt_seg"] = f"{sum(ok)}/{len(ok)}"
+        if details:
+            rows.append(row)
+        if progress is not None:
+            progress(n, len(items))
+
+    out: dict[str, Any] = {"source": str(path), "kind": kind, "expressions": len(items), **info}
+    if expressions:
+        m = len(dists)
+        out.update(
+            exprate=sum(d == 0 for d in dists) / m,
+            within1=sum(d <= 1 for d in dists) / m,
+            within2=sum(d <= 2 for d in dists) / m,
+            mean_token_distance=float(np.mean(dists)),
+            recognition_errors=failures,
+        )
+        if kind == "inkml":
+            p = seg_tp / seg_pred if seg_pred else 0.0
+            r = seg_tp / seg_truth if seg_truth else 0.0
+            out.update(
+                seg_precision=p, seg_recall=r, seg_f1=2 * p * r / (p + r) if p + r else 0.0,
+                symbol_rec_rate=sym_rec / seg_truth if seg_truth else 0.0,
+                truth_symbols=seg_truth, stages=stages,
+            )
+    if predictor is not None and kind == "inkml":
+        out.update(symbol_accuracy_gt_seg=gt_correct / gt_total if gt_total else 0.0, gt_symbols=gt_total)
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    if details:
+        out["details"] = rows
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- CLI
+RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
+         "symbol_accuracy_gt_seg"}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+def _resolve(path: str, data_dir: str | None) -> Path:
+    p = Path(path).expanduser()
+    if p.exists():
+        return p
+    from inkmath.data import data_dir as default_dir
+
+    base = default_dir(data_dir) / "crohme"
+    for cand in (base / ALIASES.get(path, path), base / path):
+        if cand.exists():
+            return cand
+    raise InkmathError(f"{path} not found (nor under {base}); give a CROHME InkML or WAP archive or folder, "
+                       f"or one of: {', '.join(ALIASES)}")
+
+
+def register(subparsers) -> None:
+    """Add ``inkmath crohme-eval PATH [--limit N] [--json] [--weights W] [--symbols-only]``."""
+    p = subparsers.add_parser(
+        "crohme-eval", help="score the recogniser on a CROHME test set (ExpRate, segmentation, symbols)",
+        description="PATH: a CROHME InkML archive/folder (full report) or the WAP offline archive/folder "
+                    f"(expression rates only); short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
+    p.add_argument("path")
+    p.add_argument("--limit", type=int, default=None, help="only the first N expressions")
+    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: shipped)")
+    p.add_argument("--symbols-only", action="store_true",
+                   help="skip the expression recogniser: symbol accuracy on the truth segmentation only")
+    p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument("--details", default=None, metavar="FILE", help="write per-expression rows (JSON lines)")
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    if args.limit is not None and args.limit < 1:
+        raise InkmathError("--limit must be a positive number of expressions")
+    path = _resolve(args.path, getattr(args, "data_dir", None))
+    from inkmath.predict import Predictor
+
+    predictor = Predictor.load(args.weights or "default")
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=args.json) as bar:
+        task = bar.add_task("CROHME", total=None)
+        res = evaluate_crohme(path, None, args.limit, predictor, expressions=not args.symbols_only,
+                              progress=lambda i, n: bar.update(task, completed=i, total=n),
+                              details=args.details is not None)
+    if args.details:
+        rows = res.pop("details")
+        _write_atomic(Path(args.details), "".join(json.dumps(r) + "\n" for r in rows))
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    table = Table(title=f"CROHME {Path(res['source']).name}: {res['expressions']} expressions")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in res.items():
+        if k in ("source", "stages"):
+            continue
+        table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
+    for k, v in res.get("stages", {}).items():
+        table.add_row(f"expressions: {k}", str(v))
+    Console().print(table)
+    return 0

@@ -1,0 +1,492 @@
+"""2-D layout parsing: segmented symbols (``SymbolHyp``) -> expression tree (``tree.Node``).
+
+Why rules and not a learnt grammar: the layout of handwritten school maths is mostly decided by a few geometric
+facts (a bar with ink above and below is a fraction, ink inside a root's box is its body, a smaller symbol whose
+centre sits above the base symbol's core is a superscript) and rules are cheap, inspectable and need no model.
+The parser works in stages, each a plain function:
+
+1. pick a token for every symbol from its top-k candidates (context fixes ``x``/``\\times``, ``0``/``o``, ...);
+2. merge letters spelling a function name (``s i n`` -> ``\\sin``);
+3. split the page into lines when the ink forms separate horizontal bands (a system of equations);
+4. per region, build *units*: fractions (widest bar first, so nested fractions come out right), square roots with
+   their index, big operators with stacked limits; each unit is parsed recursively;
+5. read the units left to right along a baseline, attaching super- and subscripts to the last baseline unit.
+
+Vertical geometry depends on the symbol: a digit's "core" (where the baseline row sits) is its lower part only
+relative to a letter like ``x``; ``y`` hangs below the baseline. ``_core`` encodes that per token class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+from inkmath.equation.tree import (
+    BigOp, Box, Candidate, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp,
+)
+
+FUNCTION_NAMES = {"sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "log": "\\log", "lim": "\\lim", "ln": "\\ln",
+                  "exp": "\\exp", "sec": "\\sec", "cot": "\\cot"}
+BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
+BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
+OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
+             "\\rightarrow", "\\in", "\\cdot", "/", ",", ".", "\\ldots", "\\exists", "\\forall"}
+OPEN_BRACKETS = {"(", "[", "\\{"}
+CLOSE_BRACKETS = {")", "]", "\\}"}
+ASCENDER_LETTERS = set("bdfhklt") | {"\\delta", "\\lambda", "\\theta", "!"}
+DESCENDER_LETTERS = set("gpqyj") | {"\\mu", "\\gamma", "\\rho", "\\eta", ","}
+TALL = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") | {"\\Delta", "\\beta", "\\phi", "\\Pi", "\\Sigma", "\\Omega",
+                                                        "|", "/", "?"}
+LETTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+DIGITS = set("0123456789")
+
+
+# thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
+# expressions with the true segmentation (see parse_tune in the report)
+LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.35, "sub_tall": 0.1, "sub_drop": -0.2,
+          "small": 1.3, "band": 0.4, "band_h": 0.75}
+
+
+@dataclass
+class Unit:
+    """A symbol or an already-parsed structure (fraction, root, operator with limits) placed on the page."""
+
+    box: Box
+    node: Node
+    token: str | None = None  # leaf symbols only
+    kind: str = "sym"  # "sym" | "frac" | "sqrt" | "bigop"
+    axis: float | None = None  # y of a fraction bar: the row's axis runs through it
+    members: list[int] = field(default_factory=list)  # atom indices it covers
+
+
+@dataclass
+class _Atom:
+    box: Box
+    token: str
+    source: int
+    cands: list[Candidate]
+
+
+# ---------------------------------------------------------------------------------------------------------- tokens
+
+
+def _core(u: Unit, row_h: float) -> tuple[float, float]:
+    """(top, bottom) of the part of a unit that sits on the baseline band; scripts are judged against it."""
+    b = u.box
+    if u.kind == "frac" and u.axis is not None:
+        return u.axis - 0.5 * row_h, u.axis + 0.5 * row_h
+    if u.kind == "sqrt":
+        return b.y0 + 0.15 * b.h, b.y1
+    t = u.token or ""
+    if t in ASCENDER_LETTERS:
+        return b.y0 + 0.4 * b.h, b.y1
+    if t in DESCENDER_LETTERS:
+        return b.y0, b.y1 - 0.4 * b.h
+    return b.y0, b.y1
+
+
+def _centre(u: Unit, row_h: float) -> float:
+    """Vertical reference of a unit that might be a script: the centre of its core (a 'y' is judged by its bowl)."""
+    if u.kind == "frac" and u.axis is not None:
+        return u.axis
+    t = u.token or ""
+    b = u.box
+    if t in ASCENDER_LETTERS:
+        return b.y0 + 0.65 * b.h
+    if t in DESCENDER_LETTERS:
+        return b.y0 + 0.35 * b.h
+    return b.cy
+
+
+def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:
+    """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``.
+
+    ``band_mid`` is the y of the row's baseline band (median centre of the units read on it so far): an operator
+    or a full-size symbol sitting on that band stays on the row whatever the previous symbol looks like.
+    """
+    bt = base.token or ""
+    if base.kind == "sym" and (bt in OPERATORS or bt in OPEN_BRACKETS):
+        return "right"
+    ut = u.token or ""
+    ct, cb = _core(base, row_h)
+    ch = max(cb - ct, 0.25 * row_h)
+    if base.kind == "sym" and base.box.h < 0.4 * row_h:  # a flat or tiny base: judge against a row-high band
+        mid = (ct + cb) / 2
+        ct, cb, ch = mid - 0.5 * row_h, mid + 0.5 * row_h, row_h
+    c = _centre(u, row_h)
+    if u.kind == "sym" and u.box.h > 1.3 * ch and u.box.y0 < cb and u.box.y1 > ct:
+        return "right"  # much taller than the base and overlapping it: a new baseline symbol
+    if ut in {".", ",", "\\ldots"}:
+        return "sup" if u.box.y1 < ct + 0.3 * ch else "right"
+    if ut == "\\prime":
+        return "sup" if c < ct + 0.5 * ch else "right"
+    on_band = band_mid is not None and abs(c - band_mid) < LAYOUT["band"] * row_h
+    if ut in OPERATORS:
+        if on_band:
+            return "right"
+        if u.box.y1 < ct + 0.3 * ch:
+            return "sup"
+        if u.box.y0 > cb - 0.3 * ch:
+            return "sub"
+        return "right"
+    if on_band and u.box.h > LAYOUT["band_h"] * row_h:
+        return "right"
+    P = LAYOUT
+    tall = bt in TALL or base.kind in {"sqrt", "bigop"} or bt in CLOSE_BRACKETS
+    t_sup = P["sup_tall"] if tall else P["sup"]
+    small = u.box.h < P["small"] * base.box.h or u.kind != "sym"
+    uh = u.box.h
+    if (c < ct + t_sup * ch and u.box.y1 < ct + 0.75 * ch and u.box.y0 < ct - P["sup_rise"] * uh
+            and (small or c < ct)):
+        return "sup"
+    t_sub = P["sub_tall"] if tall else P["sub"]
+    if (c > cb - t_sub * ch and u.box.y0 > ct + 0.4 * ch and u.box.y1 > cb + P["sub_drop"] * uh
+            and (small or c > cb)):
+        return "sub"
+    return "right"
+
+
+def _choose_token(h: SymbolHyp) -> str:
+    return h.candidates[0].token if h.candidates else "?"
+
+
+def _has(cands: list[Candidate], token: str, min_prob: float = 0.02) -> bool:
+    return any(c.token == token and c.prob >= min_prob for c in cands[:5])
+
+
+# ---------------------------------------------------------------------------------------------------- letter merge
+
+
+def _same_line(a: Box, b: Box) -> bool:
+    ov = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return ov > 0.45 * min(a.h, b.h) and (b.x0 - a.x1) < 0.9 * max(a.h, b.h, 1e-9)
+
+
+def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
+    """Letters spelling a function name, side by side on one line, become one atom (``\\sin``, ``\\lim``...).
+
+    A letter counts when it is the classifier's best reading or among its alternatives; all but one letter must be
+    best readings, so that a lone ambiguous shape does not turn into a function.
+    """
+    order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.x0)
+    used: set[int] = set()
+    out: list[_Atom] = []
+    names = sorted(FUNCTION_NAMES, key=len, reverse=True)
+
+    def reads(a: _Atom, ch: str) -> bool:
+        return a.token == ch or _has(a.cands, ch)
+
+    def next_on_line(prev: int) -> int | None:
+        p = atoms[prev].box
+        for j in order:
+            if j not in used and j != prev and atoms[j].box.x0 > p.x0 and _same_line(p, atoms[j].box):
+                return j
+        return None
+
+    for i in order:
+        if i in used:
+            continue
+        for name in names:
+            if not reads(atoms[i], name[0]):
+                continue
+            seq = [i]
+            for ch in name[1:]:
+                j = next_on_line(seq[-1])
+                if j is None or j in seq or not reads(atoms[j], ch):
+                    break
+                seq.append(j)
+            if len(seq) == len(name) and sum(atoms[s].token == c for s, c in zip(seq, name)) >= len(name) - 1:
+                box = atoms[seq[0]].box
+                for s in seq[1:]:
+                    box = box.union(atoms[s].box)
+                used.update(seq)
+                out.append(_Atom(box, FUNCTION_NAMES[name], atoms[seq[0]].source, []))
+                break
+        if i not in used:
+            out.append(atoms[i])
+    return out
+
+
+# -------------------------------------------------------------------------------------------------------- regions
+
+
+def _row_height(atoms: list[_Atom]) -> float:
+    hs = [a.box.h for a in atoms if a.token not in {"-", ".", ",", "\\ldots", "=", "\\prime"}]
+    if not hs:
+        hs = [max(a.box.w, a.box.h) for a in atoms]
+    return max(median(hs), 1e-6)
+
+
+def _is_bar(a: _Atom, row_h: float) -> bool:
+    if not (a.token in BAR_TOKENS or _has(a.cands, "-", 0.1)):
+        return False
+    return a.box.w > 2.0 * max(a.box.h, 1e-9) and a.box.w > 0.4 * row_h
+
+
+def split_lines(atoms: list[_Atom], row_h: float) -> list[list[int]]:
+    """Indices grouped into lines when the ink forms separate horizontal bands, else one group.
+
+    A band boundary is a vertical gap no symbol crosses. Bands joined by a fraction bar (a bar whose ink above and
+    below belongs to different bands) are not lines but a fraction, and the limits under an operator are not a line
+    either, so each line must hold a relation ('=', '<', ...) and at least two symbols.
+    """
+    order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.y0)
+    bands: list[list[int]] = []
+    bottom = None
+    for i in order:
+        b = atoms[i].box
+        if bottom is None or b.y0 > bottom + 0.15 * row_h:
+            bands.append([i])
+            bottom = b.y1
+        else:
+            bands[-1].append(i)
+            bottom = max(bottom, b.y1)
+    if len(bands) < 2:
+        return [list(range(len(atoms)))]
+    x0 = min(a.box.x0 for a in atoms)
+    x1 = max(a.box.x1 for a in atoms)
+    for band in bands:
+        toks = {atoms[i].token for i in band}
+        bx0 = min(atoms[i].box.x0 for i in band)
+        bx1 = max(atoms[i].box.x1 for i in band)
+        relational = bool(toks & {"=", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">"})
+        if len(band) < 2 or not relational or (bx1 - bx0) < 0.25 * (x1 - x0):
+            return [list(range(len(atoms)))]
+        if all(_is_bar(atoms[i], row_h) for i in band):
+            return [list(range(len(atoms)))]
+    for i in range(len(atoms)):  # a bar with ink close over and under it is a fraction: one line, not two
+        if not _is_bar(atoms[i], row_h):
+            continue
+        bar = atoms[i].box
+        over = under = False
+        for j, a in enumerate(atoms):
+            if j == i or not (bar.x0 <= a.box.cx <= bar.x1):
+                continue
+            over |= a.box.cy < bar.cy and bar.y0 - a.box.y1 < row_h
+            under |= a.box.cy > bar.cy and a.box.y0 - bar.y1 < row_h
+        if over and under:
+            return [list(range(len(atoms)))]
+    return bands
+
+
+class _Parser:
+    def __init__(self, atoms: list[_Atom]):
+        self.atoms = atoms
+        self.row_h = _row_height(atoms)
+
+    def region(self, idx: list[int]) -> Node | None:
+        if not idx:
+            return None
+        units = self.units(list(idx))
+        return self.row(units)
+
+    # structures ------------------------------------------------------------------------------------------------
+    def units(self, idx: list[int]) -> list[Unit]:
+        A = self.atoms
+        rh = _row_height([A[i] for i in idx]) if len(idx) > 2 else self.row_h
+        remaining = set(idx)
+        units: list[Unit] = []
+        while True:
+            best = None
+            for i in remaining:
+                a = A[i]
+                if a.token == "\\sqrt":
+                    cand = ("sqrt", i)
+                elif _is_bar(a, rh):
+                    cand = ("frac", i)
+                else:
+                    continue
+                if cand[0] == "frac":
+                    above, below = self._frac_parts(i, remaining)
+                    if not above or not below:
+                        continue
+                if best is None or a.box.w > A[best[1]].box.w:
+                    best = cand
+            if best is None:
+                break
+            kind, i = best
+            a = A[i]
+            remaining.discard(i)
+            if kind == "frac":
+                above, below = self._frac_parts(i, remaining)
+                remaining -= set(above) | set(below)
+                members = [i, *above, *below]
+                box = a.box
+                for j in above + below:
+                    box = box.union(A[j].box)
+                node = Frac(self.region(above) or Row([]), self.region(below) or Row([]), source=a.source)
+                units.append(Unit(box, node, None, "frac", a.box.cy, members))
+            else:
+                body, index = self._sqrt_parts(i, remaining)
+                remaining -= set(body) | set(index)
+                box = a.box
+                for j in body + index:
+                    box = box.union(A[j].box)
+                node = Sqrt(self.region(body) or Row([]), self.region(index) if index else None, source=a.source)
+                units.append(Unit(box, node, None, "sqrt", None, [i, *body, *index]))
+        # big operators with stacked limits (limits written above/below rather than as scripts)
+        for i in sorted(remaining, key=lambda i: -A[i].box.w):
+            if i not in remaining or A[i].token not in BIG_OPS:
+                continue
+            a = A[i]
+            lower, upper = self._stacked_limits(i, remaining)
+            remaining.discard(i)
+            remaining -= set(lower) | set(upper)
+            box = a.box
+            for j in lower + upper:
+                box = box.union(A[j].box)
+            node = BigOp(a.token, self.region(lower), self.region(upper), source=a.source)
+            u = Unit(box, node, a.token, "bigop", None, [i, *lower, *upper])
+            u.axis = a.box.cy
+            units.append(u)
+        for i in remaining:
+            a = A[i]
+            units.append(Unit(a.box, Symbol(a.token, a.source), a.token, "sym", None, [i]))
+        return units
+
+    def _frac_parts(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
+        bar = self.atoms[i].box
+        slack = 0.08 * bar.w
+        above, below = [], []
+        for j in remaining:
+            if j == i:
+                continue
+            b = self.atoms[j].box
+            if not (bar.x0 - slack <= b.cx <= bar.x1 + slack):
+                continue
+            if b.cy < bar.cy and b.y1 < bar.y1 + 0.3 * self.row_h:
+                above.append(j)
+            elif b.cy > bar.cy and b.y0 > bar.y0 - 0.3 * self.row_h:
+                below.append(j)
+        return above, below
+
+    def _sqrt_parts(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
+        r = self.atoms[i].box
+        body, index = [], []
+        for j in remaining:
+            if j == i:
+                continue
+            b = self.atoms[j].box
+            if (b.x1 > r.x0 and b.cx < r.x0 + min(0.4 * r.w, 0.45 * r.h) and r.y0 - 0.3 * r.h < b.y1 < r.y0 + 0.65 * r.h
+                    and b.h < 0.6 * r.h):
+                index.append(j)
+            elif r.x0 + 0.1 * r.w <= b.cx <= r.x1 + 0.05 * r.w and r.y0 - 0.1 * r.h <= b.cy <= r.y1:
+                body.append(j)
+        return body, index
+
+    def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
+        op = self.atoms[i].box
+        lower, upper = [], []
+        for j in remaining:
+            if j == i:
+                continue
+            b = self.atoms[j].box
+            if not (op.x0 - 0.25 * op.w <= b.cx <= op.x1 + 0.25 * op.w):
+                continue
+            if b.cy > op.y1 and b.y0 > op.y1 - 0.2 * op.h:
+                lower.append(j)
+            elif b.cy < op.y0 and b.y1 < op.y0 + 0.2 * op.h:
+                upper.append(j)
+        # a limit is a small group right under/over the operator; keep only ink close to it
+        lower = [j for j in lower if self.atoms[j].box.y0 < op.y1 + 1.5 * self.row_h]
+        upper = [j for j in upper if self.atoms[j].box.y1 > op.y0 - 1.5 * self.row_h]
+        return lower, upper
+
+    # baseline ---------------------------------------------------------------------------------------------------
+    def row(self, units: list[Unit]) -> Node:
+        units = sorted(units, key=lambda u: (u.box.x0, u.box.cx))
+        rh = self.row_h
+        items: list[Node] = []
+        centres: list[float] = []
+        i = 0
+        while i < len(units):
+            base = units[i]
+            i += 1
+            sups: list[Unit] = []
+            subs: list[Unit] = []
+            centres.append(_centre(base, rh))
+            band_mid = median(centres)
+            while i < len(units):
+                rel = relation(base, units[i], rh, band_mid)
+                if rel == "right":
+                    break
+                (sups if rel == "sup" else subs).append(units[i])
+                i += 1
+            items.append(self._attach(base, subs, sups))
+        if len(items) == 1:
+            return items[0]
+        return Row(items)
+
+    def _attach(self, base: Unit, subs: list[Unit], sups: list[Unit]) -> Node:
+        sub = self.row(subs) if subs else None
+        sup = self.row(sups) if sups else None
+        node = base.node
+        if base.kind == "bigop" and isinstance(node, BigOp):
+            if sub is not None and node.lower is None:
+                node.lower, sub = sub, None
+            if sup is not None and node.upper is None:
+                node.upper, sup = sup, None
+            if sub is None and sup is None:
+                return node
+        if sub is not None and sup is not None:
+            return SubSup(node, sub, sup)
+        if sup is not None:
+            return Sup(node, sup)
+        if sub is not None:
+            return Sub(node, sub)
+        return node
+
+
+# ------------------------------------------------------------------------------------------- token disambiguation
+
+
+def disambiguate(atoms: list[_Atom]) -> None:
+    """Re-pick tokens the classifier confuses, using their neighbours on the line (in place).
+
+    ``x`` vs ``\\times``: a cross between two numbers is a times sign. ``0``/``o``/``O``: a round symbol next to
+    digits is a zero. ``1``/``l``/``|``: a stroke next to digits is a one.
+    """
+    order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.x0)
+    for k, i in enumerate(order):
+        a = atoms[i]
+        left = atoms[order[k - 1]].token if k > 0 else None
+        right = atoms[order[k + 1]].token if k + 1 < len(order) else None
+        near_digits = (left in DIGITS) or (right in DIGITS)
+        if a.token in {"x", "X", "\\times"} and (_has(a.cands, "\\times", 0.05) or a.token == "\\times"):
+            numeric = lambda t: t in DIGITS or t in CLOSE_BRACKETS  # noqa: E731
+            if left is not None and right is not None and numeric(left) and (right in DIGITS or right in OPEN_BRACKETS):
+                a.token = "\\times"
+            elif a.token == "\\times" and _has(a.cands, "x", 0.05) and not (left in DIGITS and right in DIGITS):
+                a.token = "x"
+        elif a.token in {"o", "O"} and near_digits and _has(a.cands, "0", 0.02):
+            a.token = "0"
+        elif a.token in {"l", "|"} and near_digits and _has(a.cands, "1", 0.02):
+            a.token = "1"
+
+
+def choose_tokens(hyps: list[SymbolHyp]) -> list[str]:
+    """The reading of each symbol: the classifier's best, corrected by context (``disambiguate``)."""
+    atoms = [_Atom(h.box, _choose_token(h), i, list(h.candidates)) for i, h in enumerate(hyps)]
+    disambiguate(atoms)
+    return [a.token for a in atoms]
+
+
+def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
+    """Expression tree for segmented symbols; ``tokens`` fixes the reading per symbol (else ``choose_tokens``)."""
+    if not hyps:
+        return Row([])
+    if tokens is None:
+        tokens = choose_tokens(hyps)
+    elif len(tokens) != len(hyps):
+        raise ValueError(f"{len(tokens)} tokens for {len(hyps)} symbols")
+    atoms = [_Atom(h.box, tokens[i], i, list(h.candidates)) for i, h in enumerate(hyps)]
+    atoms = merge_function_names(atoms)
+    row_h = _row_height(atoms)
+    lines = split_lines(atoms, row_h)
+    if len(lines) > 1:
+        rows = []
+        for line in lines:
+            sub = [atoms[i] for i in line]
+            rows.append(_Parser(sub).region(list(range(len(sub)))) or Row([]))
+        return Lines(rows)
+    return _Parser(atoms).region(list(range(len(atoms)))) or Row([])

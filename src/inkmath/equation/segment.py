@@ -1,0 +1,307 @@
+"""Segmentation: online strokes or an ink image -> symbols (``SymbolHyp``) with top-k classifier readings.
+
+Strokes: CROHME writers put down almost every symbol as a run of 1-4 consecutive strokes (99.7 % of the training
+symbols), so a segmentation is a set of cut points between consecutive strokes. Two scores decide each cut:
+a small learnt *merge model* (does stroke i+1 belong to the symbol of stroke i? from the pair's geometry, see
+``train_merge.py``) and the symbol classifier's confidence on the candidate group. Dynamic programming picks the
+best sequence of groups. The merge model is a 2-layer perceptron run in NumPy (no torch at inference).
+
+Images: connected components of the binarised ink, then components that form one symbol are merged (the two bars
+of '=', the dot of 'i', the parts of '\\leq', '\\pm', '\\div', '!') by geometric rules confirmed by the classifier.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+MAX_GROUP = 4  # strokes per symbol candidate
+MERGE_MODEL = Path(__file__).with_name("stroke_merge.safetensors")
+TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
+
+
+class Classifier(Protocol):
+    """What segmentation needs from ``inkmath.predict.Predictor``."""
+
+    def predict(self, images, ink: str = "auto", top: int = 5) -> list: ...
+
+
+def token_of(pred) -> str:
+    """Tree token for a classifier prediction: the CROHME label, with '<' '>' spelt as themselves."""
+    label = getattr(pred, "label", None) or getattr(pred, "latex")
+    return TOKEN_FIX.get(label, label)
+
+
+def candidates_from(preds) -> list[Candidate]:
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for p in preds:
+        t = token_of(p)
+        if t not in seen:
+            seen.add(t)
+            out.append(Candidate(t, float(p.prob)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ merge features
+
+
+def _stroke_box(s: np.ndarray) -> tuple[float, float, float, float]:
+    return float(s[:, 0].min()), float(s[:, 1].min()), float(s[:, 0].max()), float(s[:, 1].max())
+
+
+def _min_dist(a: np.ndarray, b: np.ndarray) -> float:
+    """Closest approach of two strokes (points subsampled to at most 40 each: enough for symbol-scale gaps)."""
+    a = a[:: max(1, len(a) // 40)]
+    b = b[:: max(1, len(b) // 40)]
+    d = a[:, None, :] - b[None, :, :]
+    return float(np.sqrt((d ** 2).sum(-1)).min())
+
+
+def _length(s: np.ndarray) -> float:
+    return float(np.sqrt((np.diff(s, axis=0) ** 2).sum(-1)).sum()) if len(s) > 1 else 0.0
+
+
+def pair_features(strokes: Sequence[np.ndarray], i: int, unit: float) -> np.ndarray:
+    """Geometry of consecutive strokes i and i+1, in units of the drawing's typical symbol size (float32 (20,))."""
+    a, b = strokes[i], strokes[i + 1]
+    ax0, ay0, ax1, ay1 = _stroke_box(a)
+    bx0, by0, bx1, by1 = _stroke_box(b)
+    aw, ah, bw, bh = ax1 - ax0, ay1 - ay0, bx1 - bx0, by1 - by0
+    ox = min(ax1, bx1) - max(ax0, bx0)
+    oy = min(ay1, by1) - max(ay0, by0)
+    u = unit
+    feats = [
+        aw / u, ah / u, bw / u, bh / u,
+        ((bx0 + bx1) - (ax0 + ax1)) / 2 / u, ((by0 + by1) - (ay0 + ay1)) / 2 / u,
+        (bx0 - ax1) / u, (by0 - ay1) / u,
+        ox / max(min(aw, bw), 0.05 * u), oy / max(min(ah, bh), 0.05 * u),
+        (max(ax1, bx1) - min(ax0, bx0)) / u, (max(ay1, by1) - min(ay0, by0)) / u,
+        float(np.hypot(*(b[0] - a[-1]))) / u, _min_dist(a, b) / u,
+        _length(a) / u, _length(b) / u,
+        math.log((aw + ah + 1e-3 * u) / (bw + bh + 1e-3 * u)),
+        float(len(a) == 1 or (aw + ah) < 0.1 * u), float(len(b) == 1 or (bw + bh) < 0.1 * u),
+        float(i + 2 < len(strokes)),
+    ]
+    return np.clip(np.asarray(feats, np.float32), -20, 20)
+
+
+def drawing_unit(strokes: Sequence[np.ndarray]) -> float:
+    """Typical symbol size of a drawing in ink units (the rasterizer's normalisation, so both agree)."""
+    from inkmath import ink
+
+    size = ink.symbol_size(strokes)
+    if size <= 1e-9:
+        x0, y0, x1, y1 = ink.bbox(strokes)
+        size = max(x1 - x0, y1 - y0, 1.0)
+    return float(size)
+
+
+@dataclass
+class MergeModel:
+    """p(stroke i+1 continues the symbol of stroke i): features -> standardise -> tanh layer -> sigmoid."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    def prob(self, feats: np.ndarray) -> np.ndarray:
+        x = (np.atleast_2d(feats) - self.mean) / self.std
+        h = np.tanh(x @ self.w1 + self.b1)
+        z = (h @ self.w2 + self.b2)[:, 0]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@lru_cache(maxsize=2)
+def load_merge_model(path: str | None = None) -> MergeModel:
+    from safetensors.numpy import load_file
+
+    p = Path(path) if path else MERGE_MODEL
+    if not p.is_file():
+        raise InkmathError(f"Stroke merge model {p} is missing; train it with "
+                           f"`python -m inkmath.equation.train_merge` (needs the CROHME training archive).")
+    t = load_file(str(p))
+    return MergeModel(t["mean"], t["std"], t["w1"], t["b1"], t["w2"], t["b2"])
+
+
+def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | None = None) -> np.ndarray:
+    """(n-1,) probabilities that consecutive strokes belong to one symbol."""
+    if len(strokes) < 2:
+        return np.zeros(0)
+    model = model or load_merge_model()
+    unit = drawing_unit(strokes)
+    feats = np.stack([pair_features(strokes, i, unit) for i in range(len(strokes) - 1)])
+    return model.prob(feats)
+
+
+# -------------------------------------------------------------------------------------------- strokes -> symbols
+
+
+def _box_of(strokes: Sequence[np.ndarray]) -> Box:
+    pts = np.concatenate([s for s in strokes])
+    return Box(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = 0.6,
+                    merge_model: MergeModel | None = None) -> list[SymbolHyp]:
+    """Group time-ordered strokes into symbols and classify each group.
+
+    Score of a segmentation = sum over cuts of log p(cut) + sum over joins of log p(join)
+    + ``cls_weight`` * sum over groups of log p(classifier's best class | group). Groups whose internal joins the
+    merge model finds very unlikely (< 2 %) are not even classified.
+    """
+    from inkmath import ink
+
+    all_strokes = ink.as_strokes(strokes)
+    keep = [k for k, s in enumerate(all_strokes) if len(s)]  # empty strokes are skipped; ids stay the caller's
+    ss = [all_strokes[k] for k in keep]
+    if not ss:
+        raise InkmathError("No strokes to recognise: the drawing is empty")
+    n = len(ss)
+    pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
+    scale = ink.normalization_scale(ss)
+    spans: list[tuple[int, int]] = []
+    for i in range(n):
+        for j in range(i + 1, min(n, i + MAX_GROUP) + 1):
+            if j - i > 1 and pm[j - 2] < 0.02:
+                break
+            spans.append((i, j))
+    crops = [ink.render_symbol(ss[i:j], scale=scale) for i, j in spans]
+    preds = classifier.predict(crops, ink="white", top=top)
+    by_span = dict(zip(spans, preds))
+    best = np.full(n + 1, -np.inf)
+    back = [0] * (n + 1)
+    best[0] = 0.0
+    for j in range(1, n + 1):
+        for i in range(max(0, j - MAX_GROUP), j):
+            if (i, j) not in by_span or best[i] == -np.inf:
+                continue
+            s = best[i] + float(np.log(pm[i:j - 1]).sum())
+            if j < n:
+                s += float(np.log(1 - pm[j - 1]))
+            # weighted by the group's stroke count, so that every segmentation pays the classifier once per stroke
+            # (otherwise fewer, larger groups would pay fewer penalties and be favoured)
+            s += cls_weight * (j - i) * math.log(max(by_span[(i, j)][0].prob, 1e-6))
+            if s > best[j]:
+                best[j], back[j] = s, i
+    groups: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        groups.append((back[j], j))
+        j = back[j]
+    groups.reverse()
+    return [SymbolHyp(_box_of(ss[i:j]), candidates_from(by_span[(i, j)]), [keep[k] for k in range(i, j)])
+            for i, j in groups]
+
+
+# ---------------------------------------------------------------------------------------------- image -> symbols
+
+MULTI_PART = {"=", "\\leq", "\\geq", "\\pm", "\\div", "i", "j", "!", "\\neq", ";", "\\ldots", ":", "\\exists",
+              "\\forall", "\\in", "\\rightarrow", "\\times", "+", "x", "\\sqrt", "\\theta", "\\pi", "\\sum", "\\int",
+              "\\infty", "k", "t", "f", "E", "F", "H", "A", "T", "4", "5", "7", "y", "\\phi", "\\lim", "\\log",
+              "\\sin", "\\cos", "\\tan"}
+
+
+def _components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """Connected components (8-connected) of ink pixels, with specks (noise) removed: (box, pixel mask)."""
+    import cv2
+
+    mask = (ink_img > 60).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        raise InkmathError("No ink found in the image: it is blank. Give a picture of a handwritten expression.")
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    widths = stats[1:, cv2.CC_STAT_WIDTH]
+    typical = float(np.median(np.maximum(heights, widths)))
+    out = []
+    for k in range(1, n):
+        x, y, w, h, area = stats[k]
+        if area < max(4, 0.002 * typical * typical) and max(w, h) < 0.08 * typical:
+            continue
+        out.append((Box(float(x), float(y), float(x + w), float(y + h)), lab == k))
+    return out
+
+
+def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
+    m = np.zeros(ink_img.shape, bool)
+    for mk in masks:
+        m |= mk
+    crop = np.where(m, ink_img, 0)[int(box.y0):int(box.y1), int(box.x0):int(box.x1)]
+    return np.pad(crop, 2)
+
+
+def _mergeable(a: Box, b: Box, unit: float) -> bool:
+    """Two components that could be parts of one symbol: stacked over each other or overlapping."""
+    ox = min(a.x1, b.x1) - max(a.x0, b.x0)
+    gap_y = max(a.y0, b.y0) - min(a.y1, b.y1)
+    if ox > 0.5 * min(a.w, b.w) and gap_y < 0.6 * unit:
+        wide, other = (a, b) if a.w >= b.w else (b, a)
+        # a long bar over or under a much narrower symbol is a fraction bar, not part of the symbol
+        return not (wide.w > 2.5 * max(other.w, 1) and other.h > 0.3 * unit and wide.h < 0.3 * wide.w)
+    return ox > 0.3 * min(a.w, b.w) and gap_y < 0  # overlapping boxes (a crossing '\\neq', a broken '+')
+
+
+def _separated(boxes: list[Box], a: int, b: int) -> bool:
+    """True when another component lies between a and b vertically (a fraction bar between numerator and
+    denominator): such a pair is never one symbol."""
+    top, bottom = (boxes[a], boxes[b]) if boxes[a].cy < boxes[b].cy else (boxes[b], boxes[a])
+    for k, c in enumerate(boxes):
+        if k in (a, b):
+            continue
+        overlaps = min(c.x1, top.x1, bottom.x1) > max(c.x0, top.x0, bottom.x0)
+        if overlaps and c.cy > top.y1 - 1e-6 and c.cy < bottom.y0 + 1e-6:
+            return True
+    return False
+
+
+def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto") -> list[SymbolHyp]:
+    """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts."""
+    from inkmath.preprocess import to_white_ink
+
+    img = to_white_ink(image, ink)
+    comps = _components(img)
+    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
+    crops = [_render_parts(img, [m], b) for b, m in comps]
+    preds = classifier.predict(crops, ink="white", top=top)
+    groups: list[list[int]] = [[k] for k in range(len(comps))]
+    gpred = list(preds)
+    gbox = [b for b, _ in comps]
+    changed = True
+    while changed:
+        changed = False
+        order = sorted(range(len(groups)), key=lambda k: gbox[k].x0)
+        pairs = [(a, b) for x, a in enumerate(order) for b in order[x + 1:x + 4]
+                 if _mergeable(gbox[a], gbox[b], unit) and not _separated(gbox, a, b)]
+        if not pairs:
+            break
+        boxes = [gbox[a].union(gbox[b]) for a, b in pairs]
+        mcrops = [_render_parts(img, [comps[k][1] for k in groups[a] + groups[b]], bx) for (a, b), bx in zip(pairs, boxes)]
+        mpreds = classifier.predict(mcrops, ink="white", top=top)
+        scored = []
+        for (a, b), bx, mp in zip(pairs, boxes, mpreds):
+            t = token_of(mp[0])
+            sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)
+            if t in MULTI_PART and mp[0].prob > 0.6 * sep:
+                scored.append((mp[0].prob - sep, a, b, bx, mp))
+        if scored:
+            _, a, b, bx, mp = max(scored, key=lambda s: s[0])
+            groups[a] = groups[a] + groups[b]
+            gbox[a], gpred[a] = bx, mp
+            del groups[b], gbox[b], gpred[b]
+            changed = True
+    hyps = [SymbolHyp(gbox[k], candidates_from(gpred[k]), sorted(groups[k])) for k in range(len(groups))]
+    hyps.sort(key=lambda h: h.box.x0)
+    return hyps

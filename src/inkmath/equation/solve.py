@@ -1,0 +1,431 @@
+"""Answer a recognised expression tree: solve its equation(s), or simplify and evaluate its expression.
+
+`answer(node)` returns a JSON-serialisable dict (see `answer`). The tree becomes SymPy objects through
+`inkmath.equation.tosympy` (no text is ever evaluated); this module decides what to do with them.
+
+Time limit: SymPy can run for hours on innocent-looking input (`x^{99999}+x=1`, a huge sum), so the work runs in a
+forked child process that is killed after `timeout` seconds (default `SOLVE_TIMEOUT` = 5 s) and additionally capped
+by an OS CPU-time limit, so it cannot outlive a crashed parent by more than a second. The answer is then kind
+"none" with a message that says so. Cheap checks refuse obviously hopeless work before any process starts:
+numbers over ~30,000 digits (in tosympy) and polynomials of degree above `MAX_DEGREE`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from typing import Any
+
+import sympy as sp
+from sympy.core.relational import Relational
+from sympy.printing.str import StrPrinter
+
+from inkmath import InkmathError
+from inkmath.equation.latex import to_latex
+from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
+from inkmath.equation.tree import Node
+
+__all__ = ["SOLVE_TIMEOUT", "MAX_DEGREE", "PLUS_MINUS", "answer", "expand_plus_minus", "to_sympy", "to_sympy_lines"]
+
+SOLVE_TIMEOUT = 5.0  # seconds of wall time for one answer; the web server's worst case per request
+MAX_DEGREE = 40  # polynomials above this degree are not solved exactly (roots of x^99999 would never finish)
+_PREFERRED = ("x", "y", "z", "t")  # the unknown a student expects, in order; otherwise alphabetical
+
+
+class _CannotSolve(Exception):
+    """Raised inside the solver for a reason the user should read (becomes kind "none")."""
+
+
+class _Printer(StrPrinter):
+    """Plain text for people: i, π, e, ∞ (and ^ for powers, in `_text`)."""
+
+    def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
+        return "i"
+
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return "π"
+
+    def _print_Exp1(self, expr: sp.Basic) -> str:
+        return "e"
+
+    def _print_Infinity(self, expr: sp.Basic) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr: sp.Basic) -> str:
+        return "-∞"
+
+
+def _latex(expr: sp.Basic) -> str:
+    return sp.latex(expr, inv_trig_style="full", ln_notation=True)  # \arcsin and \ln, as in school
+
+
+def _text(expr: sp.Basic) -> str:
+    return _Printer().doprint(expr).replace("**", "^")
+
+
+def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT) -> dict[str, Any]:
+    """Solve or evaluate a tree. Never raises for bad input: problems come back as kind "none" with a reason.
+
+    Fields (always present): `kind` ("equation" | "inequality" | "system" | "expression" | "none"),
+    `input_latex`, `text` (one line for people), `latex` (LaTeX of the answer), `variables` (names solved for),
+    `solutions` (list of {name: {"text", "latex", "decimal", "general"}}, one dict per solution; `general` marks a
+    family such as 2kπ + π/6 with k any integer), `value` / `values` (expressions: {"text", "latex", "decimal"}),
+    `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
+    `holds` (an equation without unknowns: whether it is true), `elapsed_s`.
+    `timeout=None` runs in-process without a time limit (for callers that bound time themselves).
+    """
+    start = time.perf_counter()
+    input_latex = ""
+    try:
+        input_latex = to_latex(node)
+        items = to_sympy_lines(node)
+    except InkmathError as exc:
+        result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
+    else:
+        result = _solve_safely(items) if timeout is None else _run_with_timeout(items, timeout)
+    result["input_latex"] = input_latex
+    result["elapsed_s"] = round(time.perf_counter() - start, 4)
+    return result
+
+
+# ---------------------------------------------------------------- running with a time limit
+
+
+def _solve_safely(items: list[sp.Basic]) -> dict[str, Any]:
+    try:
+        return _answer_items(items)
+    except (_CannotSolve, InkmathError) as exc:
+        return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
+    # The solver boundary: SymPy signals unsupported input with NotImplementedError, ValueError, TypeError,
+    # PolynomialError, RecursionError, ... Any of them means "SymPy cannot do this", which the user must read
+    # rather than a crashed web request.
+    except Exception as exc:  # noqa: BLE001
+        return _result("none", reason=f"SymPy could not handle this ({type(exc).__name__}: {exc})",
+                       text="cannot solve: SymPy could not handle this expression")
+
+
+def _child(items: list[sp.Basic], conn: Any, cpu_limit: float) -> None:
+    try:
+        import resource
+
+        soft = int(cpu_limit) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+    except (ImportError, ValueError, OSError):
+        pass  # no CPU cap on this OS; the parent still kills the child at the deadline
+    conn.send(_solve_safely(items))
+    conn.close()
+
+
+def _run_with_timeout(items: list[sp.Basic], timeout: float) -> dict[str, Any]:
+    # fork (Linux) starts in milliseconds and needs no pickling; spawn (Windows) re-imports the package (~1 s).
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(items, sender, timeout), name="inkmath-solve")
+    proc.start()
+    sender.close()
+    result = None
+    try:
+        if receiver.poll(timeout):
+            result = receiver.recv()
+    except EOFError:  # the child died without answering (CPU limit, out of memory)
+        result = None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        receiver.close()
+    if result is None:
+        killed = proc.exitcode is None or proc.exitcode < 0  # by us at the deadline, or by the CPU limit
+        reason = (f"SymPy did not finish within {timeout:g} s; try a simpler expression" if killed else
+                  f"the solver process stopped unexpectedly (exit code {proc.exitcode})")
+        return _result("none", reason=reason, text=f"cannot solve: {reason}")
+    return result
+
+
+# ---------------------------------------------------------------- deciding what to do
+
+
+def _result(kind: str, **fields: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": kind, "input_latex": "", "text": "", "latex": "", "variables": [],
+                           "solutions": [], "value": None, "values": [], "notes": [], "reason": "", "holds": None}
+    out.update(fields)
+    return out
+
+
+def _unknowns(exprs: list[sp.Basic]) -> list[sp.Symbol]:
+    symbols: set[sp.Symbol] = set()
+    for expr in exprs:
+        symbols |= {s for s in expr.free_symbols if s != PLUS_MINUS}
+    def key(s: sp.Symbol) -> tuple[int, str]:
+        return (_PREFERRED.index(s.name) if s.name in _PREFERRED else len(_PREFERRED), s.name)
+    return sorted(symbols, key=key)
+
+
+def _doit(item: sp.Basic) -> sp.Basic:
+    """Evaluate sums, integrals, limits and derivatives inside a relation before solving it."""
+    if isinstance(item, Relational) and item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative):
+        return type(item)(item.lhs.doit(), item.rhs.doit(), evaluate=False)
+    return item
+
+
+def _answer_items(items: list[sp.Basic]) -> dict[str, Any]:
+    items = [_doit(item) for item in items]
+    if len(items) > 1:
+        return _solve_system(items)
+    item = items[0]
+    if isinstance(item, sp.Eq):
+        return _solve_equation(item)
+    if isinstance(item, Relational):
+        return _solve_inequality(item)
+    return _evaluate(item)
+
+
+def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
+    decimal = None
+    if expr.is_number and not expr.is_Integer and expr.is_finite is not False:
+        value = sp.N(expr, 15)
+        re, im = (float(part) for part in value.as_real_imag())
+        if abs(im) < 1e-13 * max(1.0, abs(re)):
+            decimal = f"{re:.12g}"
+        else:
+            decimal = f"{re:.12g} {'-' if im < 0 else '+'} {abs(im):.12g}i"
+    approximate = decimal is not None and expr.has(sp.CRootOf, sp.Float)  # numeric roots: show "a + bi"
+    text = decimal if approximate else _text(expr)
+    latex = decimal if approximate else _latex(expr)
+    return {"text": text, "latex": latex, "decimal": decimal, "general": general}
+
+
+# ---------------------------------------------------------------- equations
+
+
+def _solve_equation(eq: sp.Eq) -> dict[str, Any]:
+    variants = expand_plus_minus(eq)
+    unknowns = _unknowns(variants)
+    if not unknowns:
+        return _check_statement(variants)
+    var, others = unknowns[0], unknowns[1:]
+    notes = []
+    if others:
+        names = ", ".join(s.name for s in others)
+        notes.append(f"solved for {var.name}; {names} treated as given")
+    sets = [_solve_one(v.lhs - v.rhs, var, bool(others), notes) for v in variants]
+    solution_set = sets[0] if len(sets) == 1 else sp.Union(*sets)
+    result = _format_set(var, solution_set, notes)
+    result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes)))
+    return result
+
+
+def _check_statement(variants: list[sp.Eq]) -> dict[str, Any]:
+    holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
+    left, right = _text(sp.simplify(variants[0].lhs)), _text(sp.simplify(variants[0].rhs))
+    text = f"true: both sides equal {left}" if holds else f"false: the left side is {left}, the right side {right}"
+    latex = r"\text{true}" if holds else _latex(variants[0].lhs) + r" \neq " + _latex(variants[0].rhs)
+    return _result("equation", text=text, latex=latex, holds=holds)
+
+
+def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) -> sp.Set:
+    f = sp.together(f)
+    numerator = sp.fraction(f)[0]
+    if f.is_polynomial(var):
+        degree = sp.Poly(f, var).degree() if f != 0 else 0
+        if degree > MAX_DEGREE:
+            raise _CannotSolve(f"a polynomial of degree {degree} is too high to solve exactly (limit {MAX_DEGREE})")
+        if degree <= 0:
+            return sp.S.Reals if sp.simplify(f) == 0 else sp.S.EmptySet
+        if parametric:  # solveset would answer with conditions on the other letters; solve() gives the formula
+            return sp.FiniteSet(*sp.solve(f, var))
+        # All roots, complex ones too (sorted real-first on output). Exact where SymPy finds a short form; the
+        # cubic/quartic formulas and CRootOf objects are unreadable (and CRootOf takes seconds to evaluate), so
+        # otherwise every root is a 15-digit numeric approximation.
+        poly = sp.Poly(f, var)
+        exact = sp.roots(poly, cubics=False, quartics=False)
+        if sum(exact.values()) == degree:
+            return sp.FiniteSet(*exact)
+        notes.append("no short exact form for every root; the roots are numeric approximations")
+        return sp.FiniteSet(*poly.nroots(n=15))
+    if numerator.is_polynomial(var) and sp.degree(numerator, var) > MAX_DEGREE:
+        raise _CannotSolve(f"a polynomial of degree {sp.degree(numerator, var)} is too high to solve exactly")
+    if parametric:
+        # With other letters around, solveset over the reals answers with conditions on them; solve() gives the
+        # formula a student expects (and may list principal values only for periodic functions).
+        if f.atoms(sp.functions.elementary.trigonometric.TrigonometricFunction):
+            notes.append("periodic solutions are given by their principal values only")
+        return sp.FiniteSet(*sp.solve(f, var))
+    solution_set = sp.solveset(f, var, sp.S.Reals)
+    if isinstance(solution_set, sp.ConditionSet):  # no closed form (cos x = x): look for roots numerically
+        roots = _numeric_roots(f, var)
+        if not roots:
+            raise _CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
+        notes.append("no exact form: numeric solutions found from a few starting points; there may be others")
+        return sp.FiniteSet(*roots)
+    return solution_set
+
+
+_NUMERIC_STARTS = (-10.0, -3.0, -1.0, -0.3, 0.3, 1.0, 3.0, 10.0)
+
+
+def _numeric_roots(f: sp.Basic, var: sp.Symbol) -> list[sp.Float]:
+    """Real roots of f found by the secant method from a few starting points.
+
+    f is evaluated with evalf at each step rather than compiled with lambdify, which would exec generated code.
+    """
+    import mpmath
+
+    def value(t: Any) -> Any:
+        v = f.evalf(15, subs={var: sp.Float(float(t))})
+        if not v.is_real:  # outside the function's real domain (log of a negative number, ...)
+            raise ValueError("not real here")
+        return mpmath.mpf(float(v))
+
+    found: dict[str, sp.Float] = {}
+    for start in _NUMERIC_STARTS:
+        try:
+            root = float(mpmath.findroot(value, start, tol=1e-20, maxsteps=60))
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            continue
+        if abs(float(value(root))) < 1e-9:
+            found.setdefault(f"{root:.9g}", sp.Float(root, 15))
+    return sorted(found.values())
+
+
+def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
+    name, vtex = var.name, _latex(var)
+    if isinstance(s, sp.ConditionSet):
+        raise _CannotSolve(f"SymPy cannot solve this equation for {name} in closed form")
+    if s == sp.S.EmptySet:
+        return _result("equation", text="no solution", latex=r"\text{no solution}")
+    if s == sp.S.Reals or s == sp.S.Complexes:
+        return _result("equation", text=f"every value of {name} is a solution (an identity)",
+                       latex=vtex + r" \in \mathbb{R}")
+    parts = list(s.args) if isinstance(s, sp.Union) else [s]
+    finite: list[sp.Basic] = []
+    families: list[sp.Basic] = []
+    k = sp.Symbol("n" if name == "k" else "k")
+    for part in parts:
+        if isinstance(part, sp.FiniteSet):
+            finite.extend(part.args)
+        elif isinstance(part, sp.ImageSet) and part.base_sets == (sp.S.Integers,) and len(part.lamda.variables) == 1:
+            families.append(part.lamda.expr.xreplace({part.lamda.variables[0]: k}))
+        else:  # intervals, complements, intersections: give the set itself
+            return _result("equation", text=f"{name} ∈ {_set_text(s)}", latex=f"{vtex} \\in {_latex(s)}")
+    finite = _real_first(list(dict.fromkeys(finite)))
+    families.sort(key=lambda e: float(e.xreplace({k: 0})) if e.xreplace({k: 0}).is_number else 0.0)
+    solutions = [{name: _entry(e)} for e in finite] + [{name: _entry(e, general=True)} for e in families]
+    texts = [f"{name} = {sol[name]['text']}" for sol in solutions]
+    latexes = [f"{vtex} = {sol[name]['latex']}" for sol in solutions]
+    text = " or ".join(texts)
+    latex = r" \quad\text{or}\quad ".join(latexes)
+    if families:
+        text += f", {k.name} any integer"
+        latex += rf", \quad {k.name} \in \mathbb{{Z}}"
+    if finite and not any(e.is_real for e in finite) and all(e.is_number for e in finite):
+        notes.append("no real solution; the solutions are complex")
+    return _result("equation", text=text, latex=latex, solutions=solutions)
+
+
+def _real_first(values: list[sp.Basic]) -> list[sp.Basic]:
+    def key(e: sp.Basic) -> tuple[int, float, float]:
+        if not e.is_number:
+            return (2, 0.0, 0.0)
+        re, im = (float(v) for v in sp.N(e, 15).as_real_imag())
+        return (0 if e.is_real else 1, re, im)
+    return sorted(values, key=key)
+
+
+def _set_text(s: sp.Set) -> str:
+    if isinstance(s, sp.Interval):
+        left = "(" if s.left_open or s.start == -sp.oo else "["
+        right = ")" if s.right_open or s.end == sp.oo else "]"
+        return f"{left}{_text(s.start)}, {_text(s.end)}{right}"
+    if isinstance(s, sp.Union):
+        return " ∪ ".join(_set_text(a) for a in s.args)
+    if isinstance(s, sp.FiniteSet):
+        return "{" + ", ".join(_text(a) for a in s.args) + "}"
+    if isinstance(s, sp.Complement):
+        return f"{_set_text(s.args[0])} \\ {_set_text(s.args[1])}"
+    if s == sp.S.Reals:
+        return "ℝ"
+    return _text(s)
+
+
+def _solve_inequality(rel: Relational) -> dict[str, Any]:
+    unknowns = _unknowns([rel])
+    if len(unknowns) != 1:
+        raise _CannotSolve("only inequalities in exactly one unknown can be solved")
+    if rel.has(PLUS_MINUS):
+        raise _CannotSolve("an inequality with ± cannot be solved; write the two cases separately")
+    var = unknowns[0]
+    s = sp.solveset(rel, var, sp.S.Reals)
+    if isinstance(s, sp.ConditionSet):
+        raise _CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
+    if s == sp.S.EmptySet:
+        return _result("inequality", text="no solution", latex=r"\text{no solution}", variables=[var.name])
+    text, latex = f"{var.name} ∈ {_set_text(s)}", f"{_latex(var)} \\in {_latex(s)}"
+    return _result("inequality", text=text, latex=latex, variables=[var.name])
+
+
+# ---------------------------------------------------------------- systems
+
+
+def _solve_system(items: list[sp.Basic]) -> dict[str, Any]:
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, sp.Eq):
+            raise _CannotSolve(f"a system needs an equation with '=' on every line; line {number} has none")
+        if item.has(PLUS_MINUS):
+            raise _CannotSolve("± inside a system cannot be solved; write the two cases separately")
+    unknowns = _unknowns(items)
+    if not unknowns:
+        return _check_statement(items)
+    chosen = unknowns[: len(items)] if len(unknowns) > len(items) else unknowns
+    notes = []
+    if len(chosen) < len(unknowns):
+        notes.append(f"solved for {', '.join(s.name for s in chosen)}; "
+                     f"{', '.join(s.name for s in unknowns[len(chosen):])} treated as given")
+    for eq in items:
+        if (eq.lhs - eq.rhs).is_polynomial(*chosen) and sp.Poly(eq.lhs - eq.rhs, *chosen).total_degree() > MAX_DEGREE:
+            raise _CannotSolve(f"an equation of degree above {MAX_DEGREE} is too high to solve exactly")
+    found = sp.solve([eq.lhs - eq.rhs for eq in items], chosen, dict=True)
+    names = [s.name for s in chosen]
+    if not found:
+        return _result("system", text="the system has no solution", latex=r"\text{no solution}",
+                       variables=names, notes=notes)
+    solutions, texts, latexes = [], [], []
+    for sol in found:
+        entries = {s.name: _entry(sol[s]) for s in chosen if s in sol}
+        free = [s.name for s in chosen if s not in sol]
+        if free:
+            notes.append(f"infinitely many solutions: {', '.join(free)} can be any value")
+        solutions.append(entries)
+        texts.append(", ".join(f"{n} = {e['text']}" for n, e in entries.items()))
+        latexes.append(r",\; ".join(f"{_latex(sp.Symbol(n))} = {e['latex']}" for n, e in entries.items()))
+    return _result("system", text=" or ".join(texts), latex=r" \quad\text{or}\quad ".join(latexes),
+                   variables=names, solutions=solutions, notes=list(dict.fromkeys(notes)))
+
+
+# ---------------------------------------------------------------- expressions
+
+
+def _evaluate(expr: sp.Basic) -> dict[str, Any]:
+    notes = []
+    indefinite = any(len(i.limits[0]) == 1 for i in expr.atoms(sp.Integral))
+    values = []
+    for variant in expand_plus_minus(expr):
+        done = variant.doit()  # evaluates Sum, Integral, Limit, Derivative
+        if done.has(sp.Integral, sp.Sum, sp.Product, sp.Limit):
+            notes.append("SymPy could not evaluate a sum, product, integral or limit in closed form")
+        values.append(sp.simplify(done))
+    if any(v.has(sp.zoo, sp.nan) for v in values):
+        raise _CannotSolve("the expression is undefined (a division by zero)")
+    entries = [_entry(v) for v in values]
+    if indefinite:
+        notes.append("indefinite integral: add any constant C")
+        for e in entries:
+            e["text"] += " + C"
+            e["latex"] += " + C"
+    pieces = [e["text"] + (f" ≈ {e['decimal']}" if e["decimal"] and e["decimal"] != e["text"] else "")
+              for e in entries]
+    text = " or ".join(pieces)
+    latex = r" \quad\text{or}\quad ".join(e["latex"] for e in entries)
+    return _result("expression", text=text, latex=latex, values=entries,
+                   value=entries[0] if len(entries) == 1 else None, notes=notes,
+                   variables=[s.name for s in _unknowns(values)])

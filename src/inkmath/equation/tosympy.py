@@ -1,0 +1,615 @@
+"""Expression tree -> SymPy objects, built directly: no `eval`, no `sympify`/`parse_expr` of text.
+
+A Row is read as a flat sequence of lexemes (numbers, names, operators, brackets, and the 2-D nodes Frac, Sqrt,
+BigOp and scripts) by a small recursive-descent parser:
+
+    line     := part (',' part)*
+    part     := expr [relation expr]              relation: = < > \\leq \\geq \\neq
+    expr     := term (('+' | '-' | '\\pm' | '\\mp') term)*
+    term     := unary (('\\times' | '\\cdot' | '/' | '\\div') unary | postfix)*     (juxtaposition multiplies)
+    unary    := ('-' | '+' | '\\pm' | '\\mp') unary | postfix
+    postfix  := primary ('^{..}' | '!' | prime)*
+    primary  := number | name | ( expr ) | [ expr ] | \\{ expr \\} | | expr | | function arg | big-op operand
+                | \\frac | \\sqrt
+
+Reading choices (documented here because a student's intent is not always unique):
+- `e` is Euler's number only when it carries a superscript (`e^{x}`); a bare `e` is a variable. `\\pi` is pi,
+  `\\infty` is oo. `i` is a variable (it is usually an index), never the imaginary unit.
+- `\\log x` is the base-10 logarithm, `\\ln x` the natural one, `\\log_{b} x` base b.
+- `\\sin^{-1} x` is arcsin; any other power on a function applies to its value (`\\sin^{2} x` = (sin x)^2).
+- A function argument without brackets runs over the following product of numbers, names, fractions and roots:
+  `\\sin 2x` = sin(2x), `\\sin x \\cos y` = sin(x) cos(y), `\\sin x + 1` = sin(x) + 1.
+- `f(x)` is f times x (there are no user-defined functions). Nested Rows are read as if flattened, like LaTeX
+  reads `{...}`; the base of a script is one group (`{x+1}^{2}` = (x+1)^2).
+- Subscripts name a symbol: `x_{1}` -> Symbol('x_1'), `x_{n-1}` -> Symbol('x_{n-1}'). Primes are part of a name.
+- `\\pm` makes one expression with the marker symbol `PLUS_MINUS`; `expand_plus_minus` gives both branches.
+- `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
+  Their operand is the product that follows (like a function argument with brackets allowed).
+"""
+
+from __future__ import annotations
+
+import fractions
+import math
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.core.relational import Relational
+
+from inkmath import InkmathError
+from inkmath.equation.latex import join_tokens, tokens
+from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+
+PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
+MAX_NUMBER_BITS = 100_000  # numbers beyond ~30,000 digits are refused at construction (a^b with both numbers)
+MAX_FACTORIAL = 5_000
+
+_ALIASES = {
+    "−": "-", "*": "\\times", "×": "\\times", "·": "\\cdot", "÷": "\\div", "±": "\\pm", "{": "\\{", "}": "\\}",
+    "\\lbrace": "\\{", "\\rbrace": "\\}", "\\lt": "<", "\\gt": ">", "\\le": "\\leq", "\\ge": "\\geq",
+    "\\ne": "\\neq", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "'": "\\prime", "\\to": "\\rightarrow",
+    "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times",
+}
+_BRACKETS = {"(": ")", "[": "]", "\\{": "\\}"}
+_CLOSERS = set(_BRACKETS.values())
+_ADDITIVE = {"+", "-", "\\pm", "\\mp"}
+_MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
+_RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
+_OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow"}
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+    "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+_CONSTANTS = {"\\pi": sp.pi, "\\infty": sp.oo}
+_FUNCTIONS = {
+    "\\sin": sp.sin, "\\cos": sp.cos, "\\tan": sp.tan, "\\cot": sp.cot, "\\sec": sp.sec, "\\csc": sp.csc,
+    "\\arcsin": sp.asin, "\\arccos": sp.acos, "\\arctan": sp.atan, "\\sinh": sp.sinh, "\\cosh": sp.cosh,
+    "\\tanh": sp.tanh, "\\ln": sp.log, "\\log": None, "\\exp": sp.exp, "\\sqrt": sp.sqrt,
+}
+_INVERSES = {
+    "\\sin": sp.asin, "\\cos": sp.acos, "\\tan": sp.atan, "\\cot": sp.acot, "\\sec": sp.asec, "\\csc": sp.acsc,
+    "\\sinh": sp.asinh, "\\cosh": sp.acosh, "\\tanh": sp.atanh,
+}
+_BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
+_NUMBER = re.compile(r"\d*\.?\d*$")
+
+
+@dataclass
+class _Lex:
+    """One unit of a row. kind: num | tok | name | func | bigop | atom | pow."""
+
+    kind: str
+    text: str = ""
+    node: Node | None = None  # pow: exponent; atom: the node; bigop: the BigOp; func: subscript (log base)
+    sup: Node | None = None  # func: its superscript (\sin^{2})
+
+    def describe(self) -> str:
+        if self.kind == "atom" and self.node is not None:
+            return join_tokens(tokens(self.node))
+        if self.kind == "pow" and self.node is not None:
+            return "^{" + join_tokens(tokens(self.node)) + "}"
+        return self.text
+
+
+def to_sympy(node: Node) -> sp.Basic | list[sp.Basic]:
+    """SymPy object for a tree: an expression, or a relation (`Eq(..., evaluate=False)`, `Lt`, ...) for a line
+    with `=`/`<`/...; a list when the tree holds several (a `Lines` node, or parts separated by commas).
+
+    Raises `InkmathError` naming the problem for malformed input (unbalanced brackets, a dangling operator, an
+    unknown symbol, a division by zero, a number too large to build).
+    """
+    items = to_sympy_lines(node)
+    if isinstance(node, Lines) or len(items) != 1:
+        return items
+    return items[0]
+
+
+def to_sympy_lines(node: Node) -> list[sp.Basic]:
+    """Like `to_sympy`, but always a list: one entry per line (and per comma-separated part)."""
+    rows = node.rows if isinstance(node, Lines) else [node]
+    if not rows:
+        raise InkmathError("nothing to evaluate: the tree has no lines")
+    out: list[sp.Basic] = []
+    for number, row in enumerate(rows, 1):
+        where = f"line {number}" if len(rows) > 1 else ""
+        try:
+            out.extend(_Parser(_lex(row), where).parse_line())
+        except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+            # SymPy refusing to build something the parser accepted (none known); still a clear error, not a crash
+            raise InkmathError(f"cannot build this expression in SymPy ({type(exc).__name__}: {exc})") from exc
+    return out
+
+
+def expand_plus_minus(expr: sp.Basic) -> list[sp.Basic]:
+    """Both branches of an expression or relation written with `\\pm` (one entry when there is none)."""
+    if not expr.has(PLUS_MINUS):
+        return [expr]
+    return [_replace(expr, {PLUS_MINUS: sp.Integer(1)}), _replace(expr, {PLUS_MINUS: sp.Integer(-1)})]
+
+
+def _replace(expr: sp.Basic, mapping: dict) -> sp.Basic:
+    if isinstance(expr, Relational):  # rebuild without evaluating, else Eq(2, 2) would collapse to True
+        return type(expr)(expr.lhs.xreplace(mapping), expr.rhs.xreplace(mapping), evaluate=False)
+    return expr.xreplace(mapping)
+
+
+# ---------------------------------------------------------------- lexing
+
+
+def _lex(node: Node) -> list[_Lex]:
+    out: list[_Lex] = []
+    _lex_into(node, out)
+    return out
+
+
+def _lex_into(node: Node, out: list[_Lex]) -> None:
+    if isinstance(node, Row):
+        for item in node.items:
+            _lex_into(item, out)
+    elif isinstance(node, Symbol):
+        _lex_token(node.token, out)
+    elif isinstance(node, Sup):
+        _lex_scripted(node.base, None, node.sup, out)
+    elif isinstance(node, Sub):
+        _lex_scripted(node.base, node.sub, None, out)
+    elif isinstance(node, SubSup):
+        _lex_scripted(node.base, node.sub, node.sup, out)
+    elif isinstance(node, (Frac, Sqrt)):
+        out.append(_Lex("atom", node=node))
+    elif isinstance(node, BigOp):
+        out.append(_Lex("bigop", text=_ALIASES.get(node.op, node.op), node=node))
+    elif isinstance(node, Lines):
+        raise InkmathError("a block of several lines sits inside a row; write each equation on its own line")
+    else:
+        raise InkmathError(f"cannot evaluate a {type(node).__name__}; expected a node from inkmath.equation.tree")
+
+
+def _normal(token: str) -> str:
+    if not isinstance(token, str) or not token:
+        raise InkmathError(f"a Symbol needs a non-empty token string, got {token!r}")
+    return _ALIASES.get(token, token)
+
+
+def _is_name(tok: str) -> bool:
+    return (len(tok) == 1 and tok.isascii() and tok.isalpha()) or (tok.startswith("\\") and tok[1:] in _GREEK)
+
+
+def _lex_token(token: str, out: list[_Lex]) -> None:
+    tok = _normal(token)
+    if tok == "." or tok.isdigit():
+        if out and out[-1].kind == "num":  # digits written side by side are one number: 1 2 . 5 -> 12.5
+            out[-1].text += tok
+        else:
+            out.append(_Lex("num", tok))
+    elif _is_name(tok) or tok in _CONSTANTS:
+        out.append(_Lex("name", tok))
+    elif tok in _FUNCTIONS:
+        out.append(_Lex("func", tok))
+    elif tok in _BIG_OPS:
+        out.append(_Lex("bigop", tok, node=BigOp(tok)))
+    elif tok in _ADDITIVE or tok in _MULTIPLICATIVE or tok in _RELATIONS or tok in _OTHER_TOKENS:
+        out.append(_Lex("tok", tok))
+    elif tok in _BRACKETS or tok in _CLOSERS:
+        out.append(_Lex("tok", tok))
+    else:
+        raise InkmathError(f"cannot evaluate the symbol {token!r}; it has no meaning for the solver")
+
+
+def _unwrap(node: Node) -> Node:
+    while isinstance(node, Row) and len(node.items) == 1:
+        node = node.items[0]
+    return node
+
+
+def _is_primes(node: Node) -> int:
+    """Number of primes when the script is only primes (`y^{\\prime\\prime}`), else 0."""
+    node = _unwrap(node)
+    items = node.items if isinstance(node, Row) else [node]
+    if items and all(isinstance(i, Symbol) and _ALIASES.get(i.token, i.token) == "\\prime" for i in items):
+        return len(items)
+    return 0
+
+
+def _lex_scripted(base: Node, sub: Node | None, sup: Node | None, out: list[_Lex]) -> None:
+    base = _unwrap(base)
+    if isinstance(base, BigOp):
+        merged = BigOp(base.op, base.lower if sub is None else sub, base.upper if sup is None else sup)
+        out.append(_Lex("bigop", _normal(base.op), node=merged))
+        return
+    if isinstance(base, Symbol):
+        tok = _normal(base.token)
+        if tok in _BIG_OPS:
+            out.append(_Lex("bigop", tok, node=BigOp(tok, sub, sup)))
+            return
+        if tok in _FUNCTIONS:
+            if sub is not None and tok != "\\log":
+                raise InkmathError(f"a subscript on {tok} cannot be evaluated (only \\log_{{b}} takes one)")
+            out.append(_Lex("func", tok, node=sub, sup=sup))
+            return
+        if sub is not None:
+            if not _is_name(tok):
+                raise InkmathError(f"a subscript on {base.token!r} cannot be evaluated; subscripts name variables")
+            sub_toks = tokens(sub)
+            text = sub_toks[0] if len(sub_toks) == 1 else "{" + join_tokens(sub_toks) + "}"
+            out.append(_Lex("name", tok.lstrip("\\") + "_" + text))
+        else:
+            _lex_token(base.token, out)
+    else:
+        if sub is not None:
+            raise InkmathError("a subscript on an expression cannot be evaluated; subscripts name variables")
+        out.append(_Lex("atom", node=base))
+    if sup is not None:
+        primes = _is_primes(sup)
+        out.extend([_Lex("tok", "\\prime")] * primes if primes else [_Lex("pow", node=sup)])
+
+
+# ---------------------------------------------------------------- values
+
+
+def _number(text: str) -> sp.Rational:
+    if not _NUMBER.match(text) or not any(c.isdigit() for c in text):
+        raise InkmathError(f"cannot read the number {text!r}; a number has at most one decimal point")
+    value = fractions.Fraction(text)  # exact: 0.5 -> 1/2, so answers stay exact
+    return sp.Rational(value.numerator, value.denominator)
+
+
+def _name_value(text: str) -> sp.Basic:
+    if text in _CONSTANTS:
+        return _CONSTANTS[text]
+    return sp.Symbol(text.lstrip("\\"))
+
+
+def _bits(value: sp.Rational) -> float:
+    return max(math.log2(abs(int(value.p)) + 1), math.log2(int(value.q) + 1))
+
+
+def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
+    if base.is_Rational and exponent.is_Rational and base != 0:
+        # 9^{9^{9}} would take minutes to build; refuse anything beyond MAX_NUMBER_BITS before SymPy computes it.
+        if _bits(base) * abs(float(exponent)) > MAX_NUMBER_BITS:
+            raise InkmathError(f"the number {base}^{exponent} is too large to compute")
+    if base == 0 and exponent.is_number and exponent.is_negative:
+        raise InkmathError("division by zero: 0 raised to a negative power")
+    return sp.Pow(base, exponent)
+
+
+def _factorial(value: sp.Basic) -> sp.Basic:
+    if value.is_Integer and value > MAX_FACTORIAL:
+        raise InkmathError(f"{value}! is too large to compute (limit {MAX_FACTORIAL}!)")
+    if value.is_Integer and value < 0:
+        raise InkmathError(f"the factorial of a negative number ({value}!) is undefined")
+    return sp.factorial(value)
+
+
+def _root(body: sp.Basic, index: sp.Basic) -> sp.Basic:
+    if index == 0:
+        raise InkmathError("a root with index 0 is undefined")
+    if index.is_Integer and index % 2 == 1 and body.is_number and body.is_negative:
+        return sp.real_root(body, index)  # a student means the real cube root: \sqrt[3]{-8} = -2
+    return sp.root(body, index)
+
+
+def _check_defined(value: sp.Basic) -> sp.Basic:
+    if value.has(sp.zoo, sp.nan):
+        raise InkmathError("the expression is undefined (a division by zero)")
+    return value
+
+
+# ---------------------------------------------------------------- parsing
+
+
+class _Parser:
+    def __init__(self, lexemes: list[_Lex], where: str = "") -> None:
+        self.lx = lexemes
+        self.i = 0
+        self.abs_depth = 0
+        self.where = where
+
+    # helpers
+    def fail(self, message: str) -> InkmathError:
+        text = " ".join(lx.describe() for lx in self.lx)
+        place = f" on {self.where}" if self.where else ""
+        return InkmathError(f"{message} (reading '{text}'{place})" if text else message + place)
+
+    def peek(self) -> _Lex | None:
+        return self.lx[self.i] if self.i < len(self.lx) else None
+
+    def at(self, *texts: str) -> bool:
+        lx = self.peek()
+        return lx is not None and lx.kind == "tok" and lx.text in texts
+
+    def take(self) -> _Lex:
+        lx = self.peek()
+        if lx is None:
+            last = self.lx[-1].describe() if self.lx else "nothing"
+            raise self.fail(f"the expression ends too early, after '{last}'; something is missing")
+        self.i += 1
+        return lx
+
+    def sub(self, node: Node) -> sp.Basic:
+        """One expression from a separate node (a numerator, an exponent, a limit)."""
+        parser = _Parser(_lex(node), self.where)
+        if not parser.lx:
+            raise self.fail("an empty part (fraction, exponent or root) has nothing to evaluate")
+        value = parser.parse_expr()
+        if parser.peek() is not None:
+            raise parser.fail(f"unexpected '{parser.peek().describe()}' inside a fraction, exponent or limit")
+        return value
+
+    # grammar
+    def parse_line(self) -> list[sp.Basic]:
+        if not self.lx:
+            raise self.fail("nothing to evaluate: the line is empty")
+        parts = [self.parse_part()]
+        while self.at(","):
+            self.take()
+            parts.append(self.parse_part())
+        if self.peek() is not None:
+            lx = self.peek()
+            if lx.kind == "tok" and lx.text in _CLOSERS | {"|"}:
+                raise self.fail(f"'{lx.text}' has no matching opening bracket")
+            raise self.fail(f"unexpected '{lx.describe()}'")
+        return parts
+
+    def parse_part(self) -> sp.Basic:
+        if self.peek() is None or self.at(","):
+            raise self.fail("an empty part between commas")
+        left = self.parse_expr()
+        lx = self.peek()
+        if lx is not None and lx.kind == "tok" and lx.text in _RELATIONS:
+            self.take()
+            right = self.parse_expr()
+            after = self.peek()
+            if after is not None and after.kind == "tok" and after.text in _RELATIONS:
+                raise self.fail("more than one relation on a line; write each equation on its own line")
+            return _RELATIONS[lx.text](_check_defined(left), _check_defined(right), evaluate=False)
+        return _check_defined(left)
+
+    def parse_expr(self) -> sp.Basic:
+        value = self.parse_term()
+        while self.at(*_ADDITIVE):
+            op = self.take().text
+            right = self.parse_term()
+            value = {
+                "+": lambda: value + right, "-": lambda: value - right,
+                "\\pm": lambda: value + PLUS_MINUS * right, "\\mp": lambda: value - PLUS_MINUS * right,
+            }[op]()
+        return value
+
+    def parse_term(self) -> sp.Basic:
+        value = self.parse_unary()
+        while True:
+            if self.at("\\times", "\\cdot"):
+                self.take()
+                value = value * self.parse_unary()
+            elif self.at("/", "\\div"):
+                self.take()
+                right = self.parse_unary()
+                if right == 0:
+                    raise self.fail("division by zero")
+                value = value / right
+            elif self.starts_factor():  # juxtaposition: 3x, 2(x-1), (a)(b), x y
+                value = value * self.parse_postfix()
+            else:
+                return value
+
+    def starts_factor(self) -> bool:
+        lx = self.peek()
+        if lx is None:
+            return False
+        if lx.kind in ("num", "name", "func", "bigop", "atom"):
+            return True
+        return lx.kind == "tok" and (lx.text in _BRACKETS or (lx.text == "|" and self.abs_depth == 0))
+
+    def parse_unary(self) -> sp.Basic:
+        if self.at("-"):
+            self.take()
+            return -self.parse_unary()
+        if self.at("+"):
+            self.take()
+            return self.parse_unary()
+        if self.at("\\pm", "\\mp"):
+            sign = 1 if self.take().text == "\\pm" else -1
+            return sign * PLUS_MINUS * self.parse_unary()
+        return self.parse_postfix()
+
+    def parse_postfix(self) -> sp.Basic:
+        value, name = self.parse_primary()
+        while True:
+            lx = self.peek()
+            if lx is not None and lx.kind == "pow":
+                self.take()
+                if name == "e":
+                    value = sp.E  # e^{x}: Euler's number (a bare e stays a variable)
+                value = _power(value, self.sub(lx.node))
+                name = None
+            elif self.at("!"):
+                self.take()
+                value, name = _factorial(value), None
+            elif self.at("\\prime"):
+                self.take()
+                if name is None or name in _CONSTANTS:
+                    raise self.fail("a prime can only follow a variable name (y', f')")
+                name += "'"
+                value = sp.Symbol(name.lstrip("\\"))
+            else:
+                return value
+
+    def parse_primary(self) -> tuple[sp.Basic, str | None]:
+        lx = self.take()
+        if lx.kind == "num":
+            return _number(lx.text), None
+        if lx.kind == "name":
+            return _name_value(lx.text), lx.text
+        if lx.kind == "atom":
+            return self.atom(lx.node), None
+        if lx.kind == "func":
+            return self.function(lx), None
+        if lx.kind == "bigop":
+            return self.big_operator(lx.node), None
+        if lx.kind == "pow":
+            raise self.fail(f"the superscript '{lx.describe()}' has nothing before it")
+        if lx.text in _BRACKETS:
+            return self.bracketed(lx.text), None
+        if lx.text == "|":
+            self.abs_depth += 1
+            inner = self.parse_expr()
+            if not self.at("|"):
+                raise self.fail("an absolute value '|' is never closed")
+            self.take()
+            self.abs_depth -= 1
+            return sp.Abs(inner), None
+        if lx.text in _CLOSERS:
+            raise self.fail(f"'{lx.text}' has no matching opening bracket, or something is missing before it")
+        raise self.fail(f"'{lx.text}' comes where a number or variable was expected; a term is missing")
+
+    def bracketed(self, opener: str) -> sp.Basic:
+        saved, self.abs_depth = self.abs_depth, 0
+        if self.peek() is None:
+            raise self.fail(f"'{opener}' is never closed")
+        inner = self.parse_expr()
+        closer = self.peek()
+        if closer is None or (closer.kind == "tok" and closer.text in (*_RELATIONS, ",")):
+            raise self.fail(f"'{opener}' is never closed")
+        if not (closer.kind == "tok" and closer.text == _BRACKETS[opener]):
+            if closer.kind == "tok" and closer.text in _CLOSERS:
+                raise self.fail(f"'{opener}' is closed by '{closer.text}'")
+            raise self.fail(f"unexpected '{closer.describe()}' before '{_BRACKETS[opener]}'")
+        self.take()
+        self.abs_depth = saved
+        return inner
+
+    def atom(self, node: Node) -> sp.Basic:
+        if isinstance(node, Frac):
+            variable = self.derivative_variable(node)
+            if variable is not None:
+                return sp.Derivative(self.operand("d/d" + str(variable)), variable)
+            num, den = self.sub(node.num), self.sub(node.den)
+            if den == 0:
+                raise self.fail("division by zero in a fraction")
+            return num / den
+        if isinstance(node, Sqrt):
+            body = self.sub(node.body)
+            if node.index is None or not _lex(node.index):
+                return sp.sqrt(body)
+            return _root(body, self.sub(node.index))
+        return self.sub(node)  # a grouped base such as {x+1} in {x+1}^{2}
+
+    def derivative_variable(self, frac: Frac) -> sp.Symbol | None:
+        """x for the operator d/dx; an error for dy/dx (an unknown function's derivative); None otherwise."""
+        num, den = _lex(frac.num), _lex(frac.den)
+        is_d = lambda lx: lx.kind == "name" and lx.text == "d"  # noqa: E731
+        if len(den) == 2 and is_d(den[0]) and den[1].kind == "name" and num and is_d(num[0]):
+            if len(num) == 1:
+                return sp.Symbol(den[1].text.lstrip("\\"))
+            raise self.fail("a derivative of an unknown function (dy/dx) cannot be evaluated")
+        return None
+
+    def operand(self, what: str) -> sp.Basic:
+        if self.peek() is None or self.at(*_RELATIONS, ",", *_CLOSERS):
+            raise self.fail(f"{what} has no operand after it")
+        return self.parse_term()
+
+    def function(self, lx: _Lex) -> sp.Basic:
+        name = lx.text
+        func = _FUNCTIONS[name]
+        power = self.sub(lx.sup) if lx.sup is not None else None
+        if power == -1 and name in _INVERSES:
+            func, power = _INVERSES[name], None
+        arg = self.function_argument(name)
+        if name == "\\log":
+            base = self.sub(lx.node) if lx.node is not None else sp.Integer(10)
+            value = sp.log(arg, base)
+        else:
+            value = func(arg)
+        return value if power is None else _power(value, power)
+
+    def function_argument(self, name: str) -> sp.Basic:
+        lx = self.peek()
+        if lx is None or (lx.kind == "tok" and lx.text not in _BRACKETS and lx.text not in {"|", "-", "+"}):
+            raise self.fail(f"{name} needs an argument")
+        if lx.kind == "tok" and lx.text in _BRACKETS:
+            return self.bracketed(self.take().text)
+        sign = 1
+        if self.at("-", "+"):
+            sign = -1 if self.take().text == "-" else 1
+        value = self.parse_postfix()
+        while self.peek() is not None and self.peek().kind in ("num", "name", "atom"):
+            value = value * self.parse_postfix()
+        return sign * value
+
+    def big_operator(self, op: BigOp) -> sp.Basic:
+        name = _normal(op.op)
+        if name == "\\int":
+            return self.integral(op)
+        if name in ("\\sum", "\\prod"):
+            if op.lower is None or op.upper is None:
+                raise self.fail(f"{name} needs limits like _{{i=1}}^{{n}} to be evaluated")
+            relation = _Parser(_lex(op.lower), self.where).parse_line()
+            if len(relation) != 1 or not isinstance(relation[0], sp.Eq) or not relation[0].lhs.is_Symbol:
+                raise self.fail(f"the lower limit of {name} must read like i=1")
+            variable, start = relation[0].lhs, relation[0].rhs
+            stop = self.sub(op.upper)
+            body = self.operand(name)
+            cls = sp.Sum if name == "\\sum" else sp.Product
+            return cls(body, (variable, start, stop))
+        if name == "\\lim":
+            variable, target, direction = self.limit_spec(op)
+            return sp.Limit(self.operand(name), variable, target, direction)
+        raise self.fail(f"cannot evaluate the operator {op.op}")
+
+    def integral(self, op: BigOp) -> sp.Basic:
+        # The integrand runs up to its own d<variable>; nested integrals each consume one (\int\int f dx dy).
+        depth, nesting, j = 0, 1, self.i
+        while j < len(self.lx):
+            lx = self.lx[j]
+            if lx.kind == "tok" and (lx.text in _BRACKETS or (lx.text == "|" and depth == 0)):
+                depth += 1
+            elif lx.kind == "tok" and lx.text in _CLOSERS:
+                depth -= 1
+            elif lx.kind == "bigop" and _normal(lx.text) == "\\int":
+                nesting += 1
+            elif depth == 0 and lx.kind == "name" and lx.text == "d" and j + 1 < len(self.lx):
+                nxt = self.lx[j + 1]
+                if nxt.kind == "name" and nxt.text not in _CONSTANTS:
+                    nesting -= 1
+                    if nesting == 0:
+                        break
+            j += 1
+        else:
+            raise self.fail("an integral needs its variable written as dx (or dt, ...) after the integrand")
+        inner = _Parser(self.lx[self.i : j], self.where)
+        body = inner.parse_expr() if inner.lx else sp.Integer(1)
+        if inner.peek() is not None:
+            raise inner.fail(f"unexpected '{inner.peek().describe()}' in the integrand")
+        variable = sp.Symbol(self.lx[j + 1].text.lstrip("\\"))
+        self.i = j + 2
+        if (op.lower is None) != (op.upper is None):
+            raise self.fail("a definite integral needs both a lower and an upper limit")
+        if op.lower is None:
+            return sp.Integral(body, variable)
+        return sp.Integral(body, (variable, self.sub(op.lower), self.sub(op.upper)))
+
+    def limit_spec(self, op: BigOp) -> tuple[sp.Symbol, sp.Basic, str]:
+        lexemes = _lex(op.lower) if op.lower is not None else []
+        arrows = [k for k, lx in enumerate(lexemes) if lx.kind == "tok" and lx.text == "\\rightarrow"]
+        if len(arrows) != 1 or arrows[0] != 1 or lexemes[0].kind != "name":
+            raise self.fail("\\lim needs a limit written like x \\rightarrow 0 under it")
+        target_lx = lexemes[2:]
+        direction = "+-"
+        last = target_lx[-1] if target_lx else None
+        if last is not None and last.kind == "pow":  # 0^{+}: a one-sided limit
+            sign = tokens(last.node)
+            if sign in (["+"], ["-"]):
+                direction, target_lx = sign[0], target_lx[:-1]
+        target = _Parser(target_lx, self.where)
+        if not target.lx:
+            raise self.fail("\\lim needs a value after the arrow")
+        value = target.parse_expr()
+        if target.peek() is not None:
+            raise target.fail(f"unexpected '{target.peek().describe()}' in the limit")
+        if value in (sp.oo, -sp.oo):  # SymPy wants the side from which infinity is approached
+            direction = "-" if value == sp.oo else "+"
+        return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction

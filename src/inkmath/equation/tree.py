@@ -1,0 +1,131 @@
+"""The expression tree: plain dataclasses that the parser builds, and LaTeX emission and the solver consume.
+
+Tokens are CROHME-style LaTeX tokens: "x", "2", "+", "-", "=", "(", "\\alpha", "\\sin", "\\times", "\\prime", ".".
+Function names written as letters (s, i, n) are merged by the parser into one Symbol("\\sin").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Box:
+    """Axis-aligned box in ink coordinates (y grows downwards)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def w(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    def union(self, other: "Box") -> "Box":
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
+    def as_list(self) -> list[float]:
+        return [self.x0, self.y0, self.x1, self.y1]
+
+
+@dataclass
+class Candidate:
+    """One alternative reading of a symbol: a token and the classifier's probability."""
+
+    token: str
+    prob: float
+
+
+@dataclass
+class SymbolHyp:
+    """A segmented symbol: where it is, which strokes (or image components) make it, and its top-k readings."""
+
+    box: Box
+    candidates: list[Candidate]
+    strokes: list[int] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        return self.candidates[0].token
+
+    @property
+    def prob(self) -> float:
+        return self.candidates[0].prob
+
+
+class Node:
+    """Base class of tree nodes."""
+
+
+@dataclass
+class Symbol(Node):
+    token: str
+    source: int | None = None  # index into the list of SymbolHyp it came from (None if synthesised)
+
+
+@dataclass
+class Row(Node):
+    items: list[Node]
+
+
+@dataclass
+class Sup(Node):
+    base: Node
+    sup: Node
+
+
+@dataclass
+class Sub(Node):
+    base: Node
+    sub: Node
+
+
+@dataclass
+class SubSup(Node):
+    base: Node
+    sub: Node
+    sup: Node
+
+
+@dataclass
+class Frac(Node):
+    num: Node
+    den: Node
+    source: int | None = None  # the fraction bar's SymbolHyp
+
+
+@dataclass
+class Sqrt(Node):
+    body: Node
+    index: Node | None = None
+    source: int | None = None
+
+
+@dataclass
+class BigOp(Node):
+    """\\sum, \\int, \\prod, \\lim with optional limits (the operand follows in the enclosing Row)."""
+
+    op: str
+    lower: Node | None = None
+    upper: Node | None = None
+    source: int | None = None
+
+
+@dataclass
+class Lines(Node):
+    """Several lines written one under another (a system of equations)."""
+
+    rows: list[Node]

@@ -1,0 +1,1 @@
+"""Evaluation: metrics from logits (numpy only), reports and plots built from files."""

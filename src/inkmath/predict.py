@@ -1,0 +1,86 @@
+"""Symbol prediction over any engine: torch (default), numpy (``inkmath.scratch``, no torch) or onnx.
+
+    p = Predictor.load("hasy")
+    p.predict([image])  # -> [[Prediction(label, latex, prob), ...top-k]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.preprocess import get_preset, prepare
+from inkmath.vocab import Vocabulary
+
+
+@dataclass
+class Prediction:
+    label: str
+    latex: str
+    prob: float
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "latex": self.latex, "prob": round(float(self.prob), 6)}
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Predictor:
+    def __init__(self, run_logits, card: dict, engine: str):
+        self._run = run_logits
+        self.card = card
+        self.engine = engine
+        self.vocab = Vocabulary.from_dict(card["classes"])
+        self.preset = get_preset(card["preset"])
+
+    @classmethod
+    def load(cls, name_or_path: str = "default", engine: str = "torch") -> "Predictor":
+        from inkmath.weights import resolve_weights
+
+        path, card = resolve_weights(name_or_path)
+        if engine == "torch":
+            import torch
+
+            from inkmath.weights import load_model
+
+            model, card = load_model(path)
+
+            def run(x: np.ndarray) -> np.ndarray:
+                with torch.no_grad():
+                    return model(torch.from_numpy(x)).numpy()
+
+            return cls(run, card, engine)
+        if engine == "numpy":
+            from inkmath.scratch.interop import load_weights_numpy
+
+            return cls(load_weights_numpy(path, card), card, engine)
+        if engine == "onnx":
+            from inkmath.onnx_export import load_onnx_runner
+
+            return cls(load_onnx_runner(path, card), card, engine)
+        raise InkmathError(f"Unknown engine {engine!r}; choose torch, numpy or onnx")
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """float32 (N, 1, S, S) -> (N, C) logits."""
+        return np.asarray(self._run(np.ascontiguousarray(batch, dtype=np.float32)))
+
+    def predict_prepared(self, batch: np.ndarray, top: int = 5) -> list[list[Prediction]]:
+        probs = softmax(self.logits(batch).astype(np.float64))
+        k = min(top, probs.shape[1])
+        order = np.argsort(-probs, axis=1)[:, :k]
+        return [[Prediction(self.vocab.names[j], self.vocab.latex[j], float(p[j])) for j in row]
+                for p, row in zip(probs, order)]
+
+    def predict(self, images, ink: str = "auto", top: int = 5, batch_size: int = 256) -> list[list[Prediction]]:
+        out: list[list[Prediction]] = []
+        for i in range(0, len(images), batch_size):
+            chunk = images[i:i + batch_size]
+            batch = np.stack([prepare(im, self.preset, ink) for im in chunk])[:, None]  # (B, 1, S, S)
+            out.extend(self.predict_prepared(batch, top))
+        return out

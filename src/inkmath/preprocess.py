@@ -1,0 +1,182 @@
+"""The one preprocessing function for training, evaluation and inference (no torch here).
+
+Every image - a dataset sample, a canvas drawing rasterised from strokes, a photo - goes through ``prepare``:
+
+    polarity (ink -> white on black) -> binarise uneven photos -> crop to the ink -> pad to a square keeping the
+    aspect ratio -> resize so the longer side fills ``preset.box`` -> centre in ``preset.size`` -> float in [0, 1]
+
+The weights' card names the preset it was trained with, so inference prepares images exactly as training did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from inkmath import InkmathError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    size: int  # output side in pixels
+    box: int  # longer side of the ink after resizing
+    center: str = "box"  # "box": centre the bounding box; "mass": centre of mass (as MNIST was built)
+
+
+PRESETS: dict[str, Preset] = {
+    "mnist": Preset("mnist", 28, 20, "mass"),
+    "symbol32": Preset("symbol32", 32, 28, "box"),
+}
+
+INK_THRESHOLD = 40  # grey level (0-255, ink white) above which a pixel counts as ink when cropping
+
+
+def get_preset(preset: str | Preset) -> Preset:
+    if isinstance(preset, Preset):
+        return preset
+    try:
+        return PRESETS[preset]
+    except KeyError:
+        raise InkmathError(f"Unknown preprocessing preset {preset!r}; choose one of: {', '.join(PRESETS)}") from None
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """uint8 (H, W) from grey, RGB, RGBA (transparent pixels become paper-white) or float images."""
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim == 3:
+        if img.shape[2] == 4:
+            rgb = img[:, :, :3].astype(np.float32)
+            alpha = img[:, :, 3:4].astype(np.float32) / (255.0 if img.dtype == np.uint8 else 1.0)
+            white = 255.0 if img.dtype == np.uint8 else 1.0
+            img = rgb * alpha + white * (1 - alpha)
+            img = img.astype(image.dtype) if img.dtype != np.uint8 and image.dtype == np.uint8 else img
+        elif img.shape[2] != 3:
+            raise InkmathError(f"Unsupported image shape {img.shape}; give a grey, RGB or RGBA image")
+        img = img[:, :, :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if img.ndim != 2:
+        raise InkmathError(f"Unsupported image shape {np.shape(image)}; give a 2-D grey or an RGB image")
+    if img.size == 0 or min(img.shape) == 0:
+        raise InkmathError("The image is empty (0 pixels)")
+    if img.dtype == np.uint8:
+        return img
+    img = img.astype(np.float32)
+    if img.max() <= 1.0 + 1e-6 and image.dtype != np.uint8 and np.issubdtype(np.asarray(image).dtype, np.floating):
+        img = img * 255.0
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+
+
+def _border(img: np.ndarray) -> np.ndarray:
+    return np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+
+
+def detect_ink(gray: np.ndarray) -> str:
+    """'white' if the ink is light on a dark background, else 'black'. The background is the border's median."""
+    return "black" if np.median(_border(gray)) > 127 else "white"
+
+
+def is_uneven(white_ink: np.ndarray) -> bool:
+    """True for photos and scans: a background that is not uniformly black after inversion."""
+    border = _border(white_ink)
+    return bool(np.median(border) > 25 or border.std() > 25)
+
+
+def binarize(white_ink: np.ndarray) -> np.ndarray:
+    """Flatten uneven lighting (divide by a blurred background estimate), Otsu-threshold, drop specks."""
+    h, w = white_ink.shape
+    k = max(3, (max(h, w) // 8) | 1)
+    paper = 255 - white_ink.astype(np.float32)  # dark ink on light paper
+    background = cv2.morphologyEx(paper, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    background = cv2.GaussianBlur(background, (k, k), 0)
+    flat = np.clip(paper / np.maximum(background, 1.0) * 255.0, 0, 255).astype(np.uint8)
+    flat = cv2.GaussianBlur(flat, (3, 3), 0)
+    _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # remove specks: components much smaller than the largest one (noise), keep at least the largest
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n > 2:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = np.flatnonzero(areas >= max(3, 0.02 * areas.max())) + 1
+        ink = np.where(np.isin(lab, keep), 255, 0).astype(np.uint8)
+    return ink
+
+
+def to_white_ink(image: np.ndarray, ink: str = "auto") -> np.ndarray:
+    """uint8 (H, W), white ink on black, binarised when the input is an uneven photo or scan."""
+    gray = to_gray(image)
+    if ink == "auto":
+        ink = detect_ink(gray)
+    if ink == "black":
+        gray = 255 - gray
+    elif ink != "white":
+        raise InkmathError(f"ink must be 'auto', 'white' or 'black', got {ink!r}")
+    if is_uneven(gray):
+        gray = binarize(gray)
+    return gray
+
+
+def ink_bbox(white_ink: np.ndarray, threshold: int = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1), end-exclusive, of pixels brighter than ``threshold``; None if there is no ink."""
+    mask = white_ink > threshold
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def prepare(image: np.ndarray, preset: str | Preset = "symbol32", ink: str = "auto") -> np.ndarray:
+    """float32 (S, S) in [0, 1], white ink on black, ready for a model of the preset's input size."""
+    p = get_preset(preset)
+    img = to_white_ink(image, ink)
+    bb = ink_bbox(img)
+    if bb is None:
+        raise InkmathError("No ink found in the image: it is blank (or all one colour). Draw or photograph a symbol.")
+    y0, y1, x0, x1 = bb
+    crop = img[y0:y1, x0:x1]
+    h, w = crop.shape
+    scale = p.box / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(crop, (nw, nh), interpolation=interp)
+    out = np.zeros((p.size, p.size), np.float32)
+    if p.center == "mass":
+        m = small.astype(np.float64)
+        total = m.sum()
+        cy = (m.sum(axis=1) @ np.arange(nh)) / total if total > 0 else nh / 2
+        cx = (m.sum(axis=0) @ np.arange(nw)) / total if total > 0 else nw / 2
+        top = int(round(p.size / 2 - cy - 0.5))
+        left = int(round(p.size / 2 - cx - 0.5))
+        top = min(max(top, 0), p.size - nh)
+        left = min(max(left, 0), p.size - nw)
+    else:
+        top, left = (p.size - nh) // 2, (p.size - nw) // 2
+    out[top:top + nh, left:left + nw] = small
+    return out / 255.0
+
+
+def prepare_batch(images, preset: str | Preset = "symbol32", ink: str = "auto") -> np.ndarray:
+    """float32 (N, 1, S, S) from a sequence of images (or a uint8 (N, H, W) array)."""
+    p = get_preset(preset)
+    out = np.empty((len(images), 1, p.size, p.size), np.float32)
+    for i, img in enumerate(images):
+        out[i, 0] = prepare(img, p, ink)
+    return out
+
+
+def prepare_uint8(images, preset: str | Preset = "symbol32", ink: str = "auto") -> np.ndarray:
+    """uint8 (N, S, S): ``prepare`` for whole data sets, stored compactly in memory and in the cache.
+
+    A blank image (some data sets hold a few) becomes an all-black image instead of an error.
+    """
+    p = get_preset(preset)
+    out = np.zeros((len(images), p.size, p.size), np.uint8)
+    for i, img in enumerate(images):
+        try:
+            out[i] = np.clip(prepare(img, p, ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        except InkmathError:
+            pass
+    return out

@@ -1,0 +1,102 @@
+"""One typed config: dataclass defaults <- YAML recipe <- command-line flags. Unknown keys are errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import yaml
+
+from inkmath import InkmathError
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "mnist:train"  # training spec
+    val: str | None = None  # validation spec; None: a stratified val_fraction of the training set
+    val_fraction: float = 0.05
+    test: str | None = None  # evaluated once with the best weights at the end and written into the card
+    model: str = "seed-cnn"
+    preset: str | None = None  # preprocessing preset; None: "mnist" for mnist:*, else "symbol32"
+    engine: str = "torch"  # "torch" or "numpy" (inkmath.scratch)
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    momentum: float = 0.9
+    schedule: str = "cosine"  # cosine | onecycle | constant
+    warmup_epochs: float = 0.5
+    label_smoothing: float = 0.0
+    augment: str = "none"  # none | light | strong (see augment.py)
+    balanced: bool = False  # class-balanced sampling
+    early_stopping: int = 0  # patience in epochs on validation accuracy; 0 = off
+    limit: int = 0  # use only the first N training images (stratified), 0 = all; for quick runs and tests
+    seed: int = 0
+    threads: int = 0  # torch threads; 0 = torch's default
+    checkpoint_seconds: float = 120.0  # also checkpoint mid-epoch this often, so an interruption loses little
+    log_every: int = 50  # record the training loss every N steps (batches.csv)
+    out: str = "runs/run"
+    name: str = ""  # the weights' name in the card (default: the out folder's name)
+
+    def resolved_preset(self) -> str:
+        if self.preset:
+            return self.preset
+        return "mnist" if self.dataset.startswith("mnist") else "symbol32"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _coerce(field: dataclasses.Field, value):
+    if value is None:
+        return None
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+    try:
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("bool"):
+            if isinstance(value, str):
+                return value.lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        return value if kind.startswith("str | None") and value is None else str(value)
+    except (TypeError, ValueError):
+        raise InkmathError(f"Config key {field.name!r} expects {kind}, got {value!r}") from None
+
+
+def make_config(recipe: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
+    """Defaults, then the YAML recipe, then ``overrides`` (flags; None values are ignored)."""
+    known = {f.name: f for f in fields(TrainConfig)}
+    values: dict = {}
+    if recipe:
+        path = Path(recipe)
+        if not path.is_file():
+            raise InkmathError(f"Config file {recipe} not found; the recipes are in configs/")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise InkmathError(f"{recipe} is not valid YAML: {e}") from None
+        if not isinstance(data, dict):
+            raise InkmathError(f"{recipe} must hold a mapping of config keys")
+        values.update(data)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(known)}")
+    cfg = TrainConfig(**{k: _coerce(known[k], v) for k, v in values.items()})
+    if cfg.optimizer not in ("adamw", "sgd"):
+        raise InkmathError(f"optimizer must be adamw or sgd, got {cfg.optimizer!r}")
+    if cfg.schedule not in ("cosine", "onecycle", "constant"):
+        raise InkmathError(f"schedule must be cosine, onecycle or constant, got {cfg.schedule!r}")
+    if cfg.epochs < 1 or cfg.batch_size < 1:
+        raise InkmathError("epochs and batch_size must be at least 1")
+    return cfg
+
+
+def save_config(cfg: TrainConfig, path: Path) -> None:
+    from inkmath.training.checkpoint import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

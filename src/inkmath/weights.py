@@ -1,0 +1,129 @@
+"""Weights carry their contract: ``NAME.safetensors`` + ``NAME.json`` (the card) + ``NAME.metrics.csv``.
+
+The card names the model, the classes and their LaTeX, the input size, the preprocessing preset, the exact
+training command and recipe, the data, and the metrics with the data they were measured on.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from inkmath import InkmathError
+from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+
+FORMAT = "inkmath-weights/1"
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("inkmath").joinpath("weights")))
+
+
+def list_shipped() -> dict[str, dict]:
+    """Shipped weights by name, with their cards."""
+    out = {}
+    for card_path in sorted(shipped_dir().glob("*.json")):
+        if card_path.with_suffix(".safetensors").exists():
+            out[card_path.stem] = json.loads(card_path.read_text())
+    return out
+
+
+def default_name() -> str:
+    """The shipped symbol model with the largest vocabulary."""
+    shipped = list_shipped()
+    if not shipped:
+        raise InkmathError("No weights are shipped in this installation; train one with `inkmath train`")
+    return max(shipped, key=lambda n: (shipped[n]["num_classes"], n))
+
+
+def resolve_weights(name_or_path: str | Path = "default") -> tuple[Path, dict]:
+    """(safetensors path, card) for a shipped name, a .safetensors file, or a run folder."""
+    s = str(name_or_path)
+    p = Path(s).expanduser()
+    if p.is_dir():
+        p = p / "weights.safetensors"
+    if p.suffix == ".json":
+        p = p.with_suffix(".safetensors")
+    if p.suffix == ".safetensors" or p.exists():
+        if not p.is_file():
+            raise InkmathError(f"No weights file at {p}")
+        card_path = p.with_suffix(".json") if p.with_suffix(".json").exists() else p.parent / "card.json"
+        if not card_path.exists():
+            raise InkmathError(f"{p} has no card ({p.with_suffix('.json').name}); weights without a card cannot be used")
+        return p, json.loads(card_path.read_text())
+    name = default_name() if s == "default" else s
+    path = shipped_dir() / f"{name}.safetensors"
+    if not path.exists():
+        names = ", ".join(list_shipped()) or "none"
+        raise InkmathError(f"Unknown weights {s!r}: not a file, and not a shipped name (shipped: {names})")
+    return path, json.loads(path.with_suffix(".json").read_text())
+
+
+def make_card(cfg, model, vocab, metrics: dict, command: str) -> dict:
+    from inkmath.models import count_parameters
+    from inkmath.preprocess import get_preset
+
+    preset = get_preset(cfg.resolved_preset())
+    return {
+        "format": FORMAT,
+        "name": cfg.name or Path(cfg.out).name,
+        "model": cfg.model,
+        "num_classes": len(vocab),
+        "in_size": preset.size,
+        "preset": preset.name,
+        "parameters": count_parameters(model),
+        "classes": vocab.to_dict(),
+        "data": {"train": cfg.dataset, "val": cfg.val or f"{cfg.val_fraction:g} of the training set", "test": cfg.test},
+        "train_command": command,
+        "config": cfg.to_dict(),
+        "metrics": metrics,
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def save_weights(model, card: dict, path: Path) -> None:
+    """``path`` (.safetensors) and the card beside it (same stem, .json); both written atomically."""
+    from safetensors.torch import save
+
+    path = Path(path)
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    atomic_write_bytes(path, save(state, metadata={"format": FORMAT, "model": card["model"]}))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
+
+
+def load_model(name_or_path: str | Path = "default"):
+    """(torch model in eval mode, card)."""
+    from safetensors.torch import load_file
+
+    from inkmath.models import create_model
+
+    path, card = resolve_weights(name_or_path)
+    model = create_model(card["model"], num_classes=card["num_classes"], in_size=card["in_size"])
+    try:
+        model.load_state_dict(load_file(str(path)))
+    except RuntimeError as e:
+        raise InkmathError(f"{path} does not match model {card['model']!r} of its card: {str(e)[:300]}") from None
+    model.eval()
+    return model, card
+
+
+def export_run(run_dir: Path, name: str, dest: Path | None = None) -> Path:
+    """Ship a finished run: copy its weights, card (renamed) and metrics/batches CSVs as ``dest/name.*``."""
+    run_dir = Path(run_dir)
+    src = run_dir / "weights.safetensors"
+    if not src.exists():
+        raise InkmathError(f"{run_dir} has no weights.safetensors: has the run finished?")
+    dest = Path(dest) if dest else shipped_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    card = json.loads(src.with_suffix(".json").read_text())
+    card["name"] = name
+    card["history"] = f"{name}.metrics.csv"
+    shutil.copyfile(src, dest / f"{name}.safetensors")
+    for csv_name in ("metrics", "batches"):
+        if (run_dir / f"{csv_name}.csv").exists():
+            shutil.copyfile(run_dir / f"{csv_name}.csv", dest / f"{name}.{csv_name}.csv")
+    atomic_write_text(dest / f"{name}.json", json.dumps(card, indent=1) + "\n")
+    return dest / f"{name}.safetensors"

@@ -1,0 +1,359 @@
+"""CROHME InkML / WAP readers, the crohme: symbol data set and the benchmark harness.
+
+Tiny real-format fixtures are written by the tests (InkML as the official writers produce it, a malformed file,
+a 0-byte file, .tar.xz archives with the official folder names); a few tests read the real archives.
+"""
+
+import io
+import os
+import tarfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from inkmath import InkmathError
+from inkmath.data import load_dataset
+from inkmath.data import crohme
+from inkmath.equation.crohme_eval import detect_kind, evaluate_crohme
+from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+REAL = Path(os.environ.get("INKMATH_DATA", "data")) / "crohme"
+
+# "x^2 = 1" as written by the CROHME 2013/2014 tools: namespaces, "x y" points, MathML, a segmentation block.
+INKML_XY = """<ink xmlns="http://www.w3.org/2003/InkML">
+<traceFormat><channel name="X" type="decimal"/><channel name="Y" type="decimal"/></traceFormat>
+<annotation type="UI">fixture_xy</annotation>
+<annotation type="truth">$x^2=1$</annotation>
+<annotationXML type="truth" encoding="Content-MathML">
+  <math xmlns='http://www.w3.org/1998/Math/MathML'><mrow><msup><mi xml:id="x_1">x</mi><mn xml:id="2_1">2</mn>
+  </msup><mrow><mo xml:id="=_1">=</mo><mn xml:id="1_1">1</mn></mrow></mrow></math>
+</annotationXML>
+<trace id="0">
+10 10, 20 20, 30 30
+</trace>
+<trace id="1">30 10, 20 20, 10 30</trace>
+<trace id="2">32 2, 36 0, 38 4, 32 10, 38 10,</trace>
+<trace id="3">50 15, 70 15</trace>
+<trace id="4">50 25, 70 25</trace>
+<trace id="5">
+90 10, 90 30
+</trace>
+<traceGroup xml:id="6">
+  <annotation type="truth">Segmentation</annotation>
+  <traceGroup xml:id="7"><annotation type="truth">x</annotation>
+    <traceView traceDataRef="0"/><traceView traceDataRef="1"/><annotationXML href="x_1"/></traceGroup>
+  <traceGroup xml:id="8"><annotation type="truth">2</annotation>
+    <traceView traceDataRef="2"/><annotationXML href="2_1"/></traceGroup>
+  <traceGroup xml:id="9"><annotation type="truth">=</annotation>
+    <traceView traceDataRef="3"/><traceView traceDataRef="4"/><annotationXML href="=_1"/></traceGroup>
+  <traceGroup xml:id="10"><annotation type="truth">1</annotation>
+    <traceView traceDataRef="5"/><annotationXML href="1_1"/></traceGroup>
+</traceGroup>
+</ink>
+"""
+
+# "a < b" as MfrDB writes it: an XML declaration, x y t points, MathBrush-style ids, a '<' label spelled raw.
+INKML_XYT = """<?xml version="1.0" encoding="utf-8"?>
+<ink xmlns="http://www.w3.org/2003/InkML">
+  <traceFormat><channel name="X" type="decimal" /><channel name="Y" type="decimal" />
+    <channel name="T" type="decimal" /></traceFormat>
+  <annotation type="truth">$a \\lt b$</annotation>
+  <trace id="0">100 200 5000, 110 190 5010, 120 200 5020, 110 210 5030, 100 200 5040</trace>
+  <trace id="1">150 190 6000, 130 200 6010, 150 210 6020</trace>
+  <trace id="2">170 170 7000, 170 210 7010, 185 200 7020, 170 195 7030</trace>
+  <trace id="3">200 200 8000</trace>
+  <traceGroup xml:id="9">
+    <annotation type="truth">Segmentation</annotation>
+    <traceGroup xml:id="0:"><annotation type="truth">a</annotation><traceView traceDataRef="0" /></traceGroup>
+    <traceGroup xml:id="1:"><annotation type="truth">&lt;</annotation><traceView traceDataRef="1" /></traceGroup>
+    <traceGroup xml:id="2:"><annotation type="truth">b</annotation><traceView traceDataRef="2" /></traceGroup>
+    <traceGroup xml:id="3:"><annotation type="truth">\\bullet</annotation><traceView traceDataRef="3" /></traceGroup>
+  </traceGroup>
+</ink>
+"""
+
+BROKEN = (b'<ink xmlns="http://www.w3.org/2003/InkML">\n<annotation type="truth">$a \\c\xffdot b$</annotation>\n'
+          b'<trace id="0">1 2, 3 4</trace>\n<ink')
+
+
+def _add(tf: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tf.addfile(info, io.BytesIO(data))
+
+
+def make_archive(path: Path, folder: str, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:xz") as tf:
+        for name, data in files.items():
+            _add(tf, f"CROHME_labeled_2016/{folder}/{name}", data)
+    return path
+
+
+FIXTURES = {"a.inkml": INKML_XY.encode(), "b.inkml": INKML_XYT.encode(), "broken.inkml": BROKEN,
+            "empty.inkml": b"", "listTestInkml.txt": b"a.inkml\n"}
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "crohme").mkdir()
+    make_archive(tmp_path / "crohme" / "crohme2014_test_inkml.tar.xz", "TestEM2014GT", FIXTURES)
+    return tmp_path
+
+
+# ---------------------------------------------------------------------------------------------- InkML
+def test_read_inkml_xy_format():
+    e = crohme.read_inkml(INKML_XY.encode(), "dir/fixture_xy.inkml")
+    assert e.id == "fixture_xy" and e.latex_truth == "$x^2=1$"
+    assert len(e.strokes) == 6 and e.strokes[0].shape == (3, 2) and e.strokes[2].shape == (5, 2)  # trailing comma
+    assert [g.label for g in e.groups] == ["x", "2", "=", "1"]
+    assert [g.stroke_ids for g in e.groups] == [[0, 1], [2], [3, 4], [5]]
+    assert e.groups[0].href == "x_1" and e.groups[0].xml_id == "7"
+    assert "<math" in e.mathml and "msup" in e.mathml
+
+
+def test_read_inkml_xyt_format_and_label_normalisation(tmp_path):
+    p = tmp_path / "b.inkml"
+    p.write_text(INKML_XYT, encoding="utf-8")
+    e = crohme.read_inkml(p)
+    assert e.id == "b" and e.mathml is None
+    assert np.array_equal(e.strokes[3], [[200.0, 200.0]])  # time dropped
+    assert [crohme.normalize_label(g.label) for g in e.groups] == ["a", "\\lt", "b", None]
+
+
+@pytest.mark.parametrize("data,needle", [(b"", "empty"), (b"   \n", "empty"), (BROKEN, "well-formed"),
+                                         (b"<svg/>", "not <ink>"), (b"<ink><trace>1 x, 2 3</trace></ink>", "points"),
+                                         (b"<ink></ink>", "no <trace>")])
+def test_broken_files_raise_clear_errors(data, needle):
+    with pytest.raises(InkmathError, match=needle):
+        crohme.read_inkml(data, "f.inkml")
+
+
+def test_missing_trace_reference_is_an_error():
+    bad = INKML_XY.replace('traceDataRef="5"', 'traceDataRef="55"')
+    with pytest.raises(InkmathError, match="missing trace"):
+        crohme.read_inkml(bad.encode())
+
+
+def test_iter_inkml_reads_archive_and_folder_and_reports_skipped(data_dir, tmp_path):
+    archive = data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"
+    skipped = []
+    got = list(crohme.iter_inkml(archive, skipped=skipped))
+    assert [e.id for e in got] == ["a", "b"]
+    assert sorted(Path(s.name).name for s in skipped) == ["broken.inkml", "empty.inkml"]
+    assert any("empty" in s.reason for s in skipped) and any("well-formed" in s.reason for s in skipped)
+    folder = tmp_path / "unpacked" / "TestEM2014GT"
+    folder.mkdir(parents=True)
+    for n, d in FIXTURES.items():
+        (folder / n).write_bytes(d)
+    assert [e.id for e in crohme.iter_inkml(tmp_path / "unpacked")] == ["a", "b"]
+    assert [e.id for e in crohme.iter_inkml(tmp_path / "unpacked", subset="Other")] == []
+
+
+# -------------------------------------------------------------------------------------- symbol dataset
+def test_crohme_vocabulary_is_the_101_classes():
+    v = crohme.crohme_vocab()
+    assert len(v) == 101
+    for name in ("\\sin", "\\lim", "\\lt", "\\{", ",", "\\ldots", "\\sqrt", "|"):
+        assert name in v.names
+    assert v.latex[v.index("\\lt")] == "<"
+
+
+def test_crohme_dataset_from_archive(data_dir):
+    ds = load_dataset("crohme:test", data_dir)
+    assert ds.ink == "white" and ds.images.shape == (7, 32, 32) and ds.images.dtype == np.uint8
+    assert [ds.vocab.names[i] for i in ds.labels] == ["x", "2", "=", "1", "a", "\\lt", "b"]  # \bullet dropped
+    assert ds.ids[0] == "a/0" and ds.ids[-1] == "b/2"
+    assert all(img.max() > 200 and img[0].max() < 40 for img in ds.images)  # ink centred, black border
+    a = crohme.load_crohme_arrays("test", data_dir)  # second load comes from the cache
+    assert a["geometry"].shape == (7, 4) and a["expr_ids"].tolist() == ["a", "b"]
+    assert a["expr_index"].tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert len(a["skipped"]) == 2 and a["unknown_labels"].tolist() == ["\\bullet\t1"]
+    # the superscript "2" sits higher than the "x" and is smaller; units are typical symbol sizes
+    gx, g2 = a["geometry"][0], a["geometry"][1]
+    assert g2[1] < gx[1] and (g2[3] - g2[1]) < (gx[3] - gx[1])
+    assert len(list((data_dir / "cache").glob("crohme-test-*.npz"))) == 1
+    assert len(load_dataset("crohme:test:limit=1", data_dir)) == 4
+
+
+def test_crohme_dataset_errors(data_dir, tmp_path):
+    with pytest.raises(InkmathError, match="Unknown CROHME split"):
+        load_dataset("crohme:nope", data_dir)
+    with pytest.raises(InkmathError, match="not found"):
+        load_dataset("crohme:train", data_dir)
+    with pytest.raises(InkmathError, match="limit"):
+        load_dataset("crohme:test:limit=zero", data_dir)
+
+
+# ------------------------------------------------------------------------------------------------ WAP
+def make_wap(path: Path) -> Path:
+    img = np.zeros((40, 90), np.uint8)
+    cv2.line(img, (10, 20), (80, 20), 255, 3)
+    ok, bmp = cv2.imencode(".bmp", img)
+    with tarfile.open(path, "w:xz") as tf:
+        _add(tf, "crohme2014_test_offline_wap/off_image_test/e1_0.bmp", bmp.tobytes())
+        _add(tf, "crohme2014_test_offline_wap/off_image_test/e2_0.bmp", bmp.tobytes())
+        _add(tf, "crohme2014_test_offline_wap/test_caption.txt", b"e1\t-\ne2\t\\frac { 1 } { 2 }\n")
+        _add(tf, "crohme2014_test_offline_wap/dictionary.txt", b"-\t1\n")
+    return path
+
+
+def test_iter_wap(tmp_path):
+    arch = make_wap(tmp_path / "wap.tar.xz")
+    got = list(crohme.iter_wap(arch))
+    assert [s.id for s in got] == ["e1", "e2"]
+    assert got[1].tokens == ["\\frac", "{", "1", "}", "{", "2", "}"]
+    assert got[0].image.shape == (40, 90) and got[0].image[20, 40] == 255 and got[0].image[0, 0] == 0
+    assert detect_kind(arch) == "wap"
+
+
+# ------------------------------------------------------------------------------------------ benchmark
+def truth_recognizer(source):
+    """A fake recogniser that reads the answer from the InkML files (keyed by the strokes' coordinates)."""
+    table = {}
+    for e in crohme.iter_inkml(source):
+        table[b"".join(s.tobytes() for s in e.strokes)] = e
+
+    def recognize(strokes, predictor=None):
+        e = table[b"".join(np.ascontiguousarray(s).tobytes() for s in strokes)]
+        syms = [SymbolHyp(Box(0, 0, 1, 1), [Candidate(g.label, 1.0)], list(g.stroke_ids)) for g in e.groups]
+        return SimpleNamespace(latex=e.latex_truth, symbols=syms, expr=e)
+
+    return recognize
+
+
+def test_evaluate_perfect_recogniser(data_dir):
+    arch = data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"
+    r = evaluate_crohme(arch, truth_recognizer(arch))
+    assert r["kind"] == "inkml" and r["expressions"] == 2 and r["skipped_files"] == 2
+    assert r["exprate"] == r["within1"] == r["seg_precision"] == r["seg_recall"] == r["symbol_rec_rate"] == 1.0
+    assert r["stages"] == {"correct": 2, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
+
+
+def test_evaluate_counts_each_stage(data_dir):
+    arch = data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"
+    perfect = truth_recognizer(arch)
+
+    def flawed(strokes, predictor=None):
+        r = perfect(strokes)
+        if r.expr.id == "a":  # layout wrong only: x_2 instead of x^2, symbols and segmentation right
+            r.latex = "x_{2}=1"
+        else:  # 'a' and '<' merged into one symbol, read as "x"
+            s = r.symbols
+            r.symbols = [SymbolHyp(s[0].box, [Candidate("x", 1.0)], [0, 1])] + s[2:]
+            r.latex = "x b"
+        return r
+
+    r = evaluate_crohme(arch, flawed, details=True)
+    assert r["exprate"] == 0.0 and r["within1"] == 0.5 and r["within2"] == 1.0  # "x_{2}" vs "x^{2}": 1 edit
+    assert r["stages"] == {"correct": 0, "segmentation_wrong": 1, "symbol_wrong": 0, "layout_wrong": 1}
+    # 4 + 3 truth symbols with strokes ('\bullet' has one too: 8); predicted 4 + 3 sets, 4 + 2 match
+    assert r["truth_symbols"] == 8 and r["seg_recall"] == pytest.approx(6 / 8)
+    assert r["seg_precision"] == pytest.approx(6 / 7)
+    assert [d["stage"] for d in r["details"]] == ["layout_wrong", "segmentation_wrong"]
+
+    def wrong_symbol(strokes, predictor=None):
+        r = perfect(strokes)
+        r.symbols[0].candidates = [Candidate("y", 0.9)]
+        r.latex = r.latex.replace("x", "y").replace("a", "y")
+        return r
+
+    r = evaluate_crohme(arch, wrong_symbol)
+    assert r["stages"]["symbol_wrong"] == 2 and r["symbol_rec_rate"] == pytest.approx(6 / 8)
+
+
+class FakePredictor:
+    """Classifies by aspect ratio: wide crops are '=', everything else 'x' (enough to test the bookkeeping)."""
+
+    def predict(self, images, ink="auto", top=5):
+        out = []
+        for im in images:
+            label = "=" if im.shape[1] > 1.5 * im.shape[0] else "x"
+            out.append([SimpleNamespace(label=label, latex=label, prob=1.0)])
+        return out
+
+
+def test_symbol_accuracy_on_truth_segmentation(data_dir):
+    arch = data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"
+    r = evaluate_crohme(arch, None, predictor=FakePredictor(), expressions=False)
+    assert r["gt_symbols"] == 7 and r["symbol_accuracy_gt_seg"] == pytest.approx(2 / 7)  # 'x' and '='
+    assert "exprate" not in r
+
+
+def test_evaluate_on_wap_images(tmp_path):
+    arch = make_wap(tmp_path / "wap.tar.xz")
+
+    def reader(image, predictor=None):
+        return SimpleNamespace(latex="-" if image.shape[1] > 0 else "", symbols=[])
+
+    r = evaluate_crohme(arch, reader)
+    assert r["kind"] == "wap" and r["expressions"] == 2 and r["exprate"] == 0.5 and "seg_recall" not in r
+
+
+# ------------------------------------------------------------------------------------ real archives
+def real(name: str) -> Path:
+    p = REAL / name
+    if not p.is_file():
+        pytest.skip(f"{p} not available")
+    return p
+
+
+def test_real_2014_test_archive():
+    skipped = []
+    exprs = list(crohme.iter_inkml(real("crohme2014_test_inkml.tar.xz"), skipped=skipped))
+    assert len(exprs) == 986 and skipped == []
+    by_id = {e.id: e for e in exprs}
+    assert by_id["34_em_225"].mathml is None  # named in the erratum
+    labels = {crohme.normalize_label(g.label) for e in exprs for g in e.groups}
+    assert None not in labels and len(labels) == 101
+
+
+def test_real_2013_test_has_three_expressions_without_truth():
+    exprs = list(crohme.iter_inkml(real("crohme2011-2013_test_inkml.tar.xz"), subset="TestINKMLGT"))
+    assert len(exprs) == 671
+    assert sorted(e.id for e in exprs if e.latex_truth is None) == ["rit_4295_2", "rit_4295_3", "ritm_426_0"]
+
+
+@pytest.mark.slow
+def test_real_train_archive_skips_the_two_broken_files():
+    skipped = []
+    n = sum(1 for _ in crohme.iter_inkml(real("crohme2014_train_inkml.tar.xz"), skipped=skipped))
+    assert n == 8834
+    assert sorted(Path(s.name).name for s in skipped) == ["MfrDB0104.inkml", "MfrDB3088.inkml"]
+
+
+def test_real_symbol_crops(tmp_path, monkeypatch):
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path))
+    real("crohme2014_test_inkml.tar.xz")
+    ds = load_dataset("crohme:test:limit=30", REAL.parent)
+    assert len(ds) > 200 and ds.images.shape[1:] == (32, 32)
+    peak = ds.images.reshape(len(ds), -1).max(axis=1)
+    assert (peak > 120).all() and (peak > 200).mean() > 0.97  # every crop has clear ink, even fraction bars
+
+
+def test_cli_crohme_eval_symbols_only_json(data_dir, monkeypatch, capsys):
+    import argparse
+    import json
+
+    from inkmath.equation import crohme_eval
+    from inkmath import predict
+
+    fake_load = classmethod(lambda cls, name="default", engine="torch": FakePredictor())
+    monkeypatch.setattr(predict.Predictor, "load", fake_load)
+    parser = argparse.ArgumentParser()
+    crohme_eval.register(parser.add_subparsers())
+    args = parser.parse_args(["crohme-eval", "test", "--symbols-only", "--json", "--limit", "1"])
+    monkeypatch.setenv("INKMATH_DATA", str(data_dir))
+    assert args.func(args) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["expressions"] == 1 and res["gt_symbols"] == 4 and res["symbol_accuracy_gt_seg"] == 0.5
+    args = parser.parse_args(["crohme-eval", str(data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"),
+                              "--symbols-only"])
+    assert args.func(args) == 0
+    assert "symbol_accuracy_gt_seg" in capsys.readouterr().out
+    with pytest.raises(InkmathError, match="not found"):
+        args = parser.parse_args(["crohme-eval", "nowhere.tar.xz"])
+        args.func(args)

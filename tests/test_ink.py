@@ -1,0 +1,106 @@
+"""The one rasterizer: validation, geometry (transform), canonical scale, dots, antialiasing."""
+
+import numpy as np
+import pytest
+
+from inkmath import InkmathError, ink
+
+
+def square(x0=0.0, y0=0.0, s=10.0):
+    return np.array([[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]], float)
+
+
+def plus(cx, cy, s):
+    return [np.array([[cx - s / 2, cy], [cx + s / 2, cy]]), np.array([[cx, cy - s / 2], [cx, cy + s / 2]])]
+
+
+@pytest.mark.parametrize("bad", [[], None, [np.zeros((0, 2))], [[[0, 0], [np.nan, 1]]], [[[0, 0], [np.inf, 1]]],
+                                 [np.zeros((3, 1))], [["a", "b"]]])
+def test_bad_input_raises_inkmath_error(bad):
+    with pytest.raises(InkmathError):
+        ink.rasterize(bad)
+
+
+def test_bbox_and_time_column_dropped():
+    strokes = [np.array([[1, 2, 100], [5, 9, 110]], float), np.array([[-3, 4, 120]], float)]
+    assert ink.bbox(strokes) == (-3.0, 2.0, 5.0, 9.0)
+    assert all(s.shape[1] == 2 for s in ink.as_strokes(strokes))
+
+
+def test_output_is_white_ink_on_black_uint8_antialiased():
+    img, _ = ink.rasterize([square()])
+    assert img.dtype == np.uint8 and img.ndim == 2
+    assert img[0, 0] == 0 and img.max() == 255  # black border, white ink
+    values = set(np.unique(img).tolist())
+    assert len(values - {0, 255}) > 0  # antialiased edges have intermediate greys
+
+
+def test_transform_maps_ink_to_pixels_and_back():
+    strokes = [square(100, 50, 30), square(200, 60, 10)]
+    img, tf = ink.rasterize(strokes)
+    box = tf.box_to_pixels(ink.bbox(strokes[1:]))
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    # the second square's pixels are inside its mapped box (plus the pen radius) and nowhere else on its right
+    region = img[max(0, y0 - 3):y1 + 4, max(0, x0 - 3):x1 + 4]
+    assert region.max() == 255
+    assert img[:, x1 + 4:].max() == 0
+    back = tf.box_to_ink(box)
+    assert np.allclose(back, ink.bbox(strokes[1:]))
+    pts = np.array([[100.0, 50.0], [130.0, 80.0]])
+    assert np.allclose(tf.to_ink(tf.to_pixels(pts)), pts)
+
+
+def test_canonical_scale_gives_typical_symbol_the_target_size():
+    # the same "+" drawn 10 units large and 1000 units large rasterises to the same picture
+    a, _ = ink.rasterize(plus(5, 5, 10))
+    b, _ = ink.rasterize(plus(500, 500, 1000))
+    assert a.shape == b.shape
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    expr = plus(5, 5, 10) + plus(30, 5, 10) + [np.array([[50, 0], [50, 10]], float)]
+    assert ink.normalization_scale(expr) == pytest.approx(ink.DEFAULT_HEIGHT / 10)
+
+
+def test_symbol_inside_expression_matches_symbol_alone():
+    # a "+" among symbols of its own size looks like the "+" drawn alone: same stroke width and size, even
+    # when the expression also holds a tall symbol and a dot (the scale is not the expression's height)
+    alone, _ = ink.rasterize(plus(0, 0, 7))
+    tall = np.array([[60.0, -12.0], [60.0, 13.0]])
+    expr = plus(0, 0, 7) + plus(20, 0, 7) + [square(40, -3.5, 7), tall, np.array([[70.0, 0.0]])]
+    scale = ink.normalization_scale(expr)
+    inside = ink.render_symbol(expr[:2], scale=scale)
+    assert inside.shape == alone.shape
+    assert abs(int(inside.astype(int).sum()) - int(alone.astype(int).sum())) < 0.02 * alone.sum()
+
+
+def test_normalize_strokes_origin_and_size():
+    out = ink.normalize_strokes([square(100, 100, 5), square(120, 100, 5)], target_height=50)
+    x0, y0, x1, y1 = ink.bbox(out)
+    assert (x0, y0) == (0.0, 0.0)
+    assert y1 == pytest.approx(50) and x1 == pytest.approx(250)
+
+
+def test_single_points_are_drawn_as_dots():
+    strokes = [np.array([[0.0, 0.0], [0.0, 20.0]]), np.array([[10.0, 10.0]]), np.array([[20.0, 5.0]] * 4)]
+    img, tf = ink.rasterize(strokes, thickness=4)
+    for p in ([10.0, 10.0], [20.0, 5.0]):
+        x, y = np.rint(tf.to_pixels(np.array(p))).astype(int)
+        assert img[y, x] > 200
+    only_dot, _ = ink.rasterize([np.array([[3.0, 3.0]])])  # a drawing of one tap is still a picture
+    assert only_dot.max() == 255
+
+
+def test_fixed_size_fits_and_centres():
+    img, tf = ink.rasterize([square(0, 0, 100), square(300, 0, 100)], size=64, padding=2)
+    assert img.shape == (64, 64)
+    ys, xs = np.nonzero(img > 40)
+    assert xs.min() >= 0 and xs.max() <= 63
+    assert abs((ys.min() + ys.max()) / 2 - 31.5) <= 1.5  # centred vertically
+    img2, _ = ink.rasterize([square()], size=(80, 40))
+    assert img2.shape == (40, 80)
+    with pytest.raises(InkmathError):
+        ink.rasterize([square()], size=4, padding=3)
+
+
+def test_huge_raster_is_refused():
+    with pytest.raises(InkmathError):
+        ink.rasterize([square(0, 0, 10)], scale=1e4)

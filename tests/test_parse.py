@@ -1,0 +1,148 @@
+"""Layout parser on hand-made symbol lists (no model, no images): boxes in ink units, y down."""
+
+from __future__ import annotations
+
+import pytest
+
+from inkmath.equation.latex import to_latex
+from inkmath.equation.parse import choose_tokens, parse
+from inkmath.equation.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sup, Symbol, SymbolHyp
+
+
+def S(token: str, x0: float, y0: float, x1: float, y1: float, *alts: tuple[str, float], p: float = 0.9) -> SymbolHyp:
+    cands = [Candidate(token, p)] + [Candidate(t, q) for t, q in alts]
+    return SymbolHyp(Box(x0, y0, x1, y1), cands)
+
+
+def tex(hyps) -> str:
+    return to_latex(parse(hyps)).replace(" ", "")
+
+
+# a row: digits 10 high on baseline y=10, x-height letters 6 high, operators centred at y=6.5
+def digit(t, x):
+    return S(t, x, 0, x + 6, 10)
+
+
+def letter(t, x):
+    return S(t, x, 4, x + 6, 10)
+
+
+def op(t, x):
+    return S(t, x, 4, x + 6, 9) if t != "-" else S(t, x, 6.3, x + 6, 6.8)
+
+
+def test_linear_row():
+    hyps = [digit("3", 0), letter("x", 8), op("+", 16), digit("5", 24), op("=", 32), digit("1", 40), digit("1", 46)]
+    assert tex(hyps) == "3x+5=11"
+    tree = parse(hyps)
+    assert isinstance(tree, Row) and [n.source for n in tree.items] == list(range(7))
+
+
+def test_superscript_and_subscript():
+    hyps = [letter("x", 0), S("2", 7, -1, 10, 4), op("-", 13), digit("5", 21), letter("x", 29)]
+    assert tex(hyps) == "x^{2}-5x"
+    hyps = [letter("a", 0), S("1", 6.5, 8, 9, 13), op("+", 12), letter("b", 20)]
+    assert tex(hyps) == "a_{1}+b"
+    # a full-size symbol after a script returns to the baseline
+    hyps = [letter("x", 0), S("2", 7, -1, 10, 4), letter("y", 12)]
+    assert tex(hyps) == "x^{2}y"
+
+
+def test_nested_superscript():
+    hyps = [letter("e", 0), letter("x", 7).__class__(Box(7, -2, 11, 2), [Candidate("x", 0.9)]),
+            S("2", 11.5, -5, 13.5, -1.5)]
+    assert tex(hyps) == "e^{x^{2}}"
+
+
+def test_fraction_and_nested_fraction():
+    bar = S("-", 0, 10, 12, 10.6)
+    hyps = [digit("1", 3), bar, S("2", 3, 12, 9, 22)]
+    tree = parse(hyps)
+    assert isinstance(tree, Frac) and tree.source == 1
+    assert tex(hyps) == "\\frac{1}{2}"
+    # 1/(1/2) written with a longer outer bar
+    hyps = [digit("1", 8), S("-", 0, 12, 24, 12.6), S("1", 8, 15, 12, 21), S("-", 4, 22, 20, 22.5), S("2", 8, 24, 12, 30)]
+    assert tex(hyps) == "\\frac{1}{\\frac{1}{2}}"
+
+
+def test_minus_is_not_a_fraction():
+    hyps = [letter("a", 0), op("-", 8), letter("b", 16)]
+    assert tex(hyps) == "a-b"
+
+
+def test_equals_split_in_two_bars_is_not_a_fraction():
+    hyps = [letter("x", 0), S("-", 8, 5, 14, 5.5), S("-", 8, 8, 14, 8.5), digit("2", 16)]
+    assert "frac" not in tex(hyps)
+
+
+def test_sqrt_with_body_and_index():
+    hyps = [S("\\sqrt", 0, 0, 20, 12), letter("x", 8, ), op("+", 14)]
+    hyps = [S("\\sqrt", 0, -2, 24, 12), letter("x", 6), op("+", 12), digit("1", 18)]
+    tree = parse(hyps)
+    assert isinstance(tree, Sqrt) and tree.index is None
+    assert tex(hyps) == "\\sqrt{x+1}"
+    hyps = [S("3", 0, -4, 3, 1), S("\\sqrt", 0, -2, 20, 12), letter("x", 10)]
+    assert tex(hyps) == "\\sqrt[3]{x}"
+
+
+def test_big_operator_with_limits():
+    hyps = [S("\\sum", 0, 0, 12, 14), letter("i", 1), op("=", 5), digit("1", 9), letter("n", 4)]
+    hyps = [S("\\sum", 0, 0, 12, 14), S("i", 1, 16, 3, 21), S("=", 4, 17, 8, 20), S("1", 9, 16, 11, 21),
+            S("n", 3, -6, 8, -1), letter("x", 15)]
+    tree = parse(hyps)
+    assert isinstance(tree, Row) and isinstance(tree.items[0], BigOp)
+    assert tex(hyps) == "\\sum_{i=1}^{n}x"
+
+
+def test_function_names_from_letters_and_lim():
+    hyps = [S("s", 0, 4, 5, 10), S("i", 6, 1, 8, 10), S("n", 9, 4, 15, 10), S("(", 17, -1, 20, 12), letter("x", 21),
+            S(")", 28, -1, 31, 12)]
+    tree = parse(hyps)
+    assert isinstance(tree, Row) and tree.items[0] == Symbol("\\sin", 0)
+    assert tex(hyps) == "\\sin(x)"
+    # 'l' read as '1' top-1, but 'l' among the alternatives: still lim, with its limit below
+    hyps = [S("1", 0, 0, 2, 10, ("l", 0.3)), S("i", 3, 2, 5, 10), S("m", 6, 4, 14, 10),
+            S("x", 0, 13, 4, 17), S("\\rightarrow", 5, 14, 10, 16), S("0", 11, 13, 14, 17), letter("y", 17)]
+    assert tex(hyps) == "\\lim_{x\\rightarrow0}y"
+
+
+def test_two_line_system():
+    line1 = [letter("x", 0), op("+", 8), letter("y", 16), op("=", 24), digit("5", 32)]
+    line2 = [S(h.token, h.box.x0, h.box.y0 + 20, h.box.x1, h.box.y1 + 20) for h in
+             [letter("x", 0), op("-", 8), letter("y", 16), op("=", 24), digit("1", 32)]]
+    tree = parse(line1 + line2)
+    assert isinstance(tree, Lines) and len(tree.rows) == 2
+    assert to_latex(tree).replace(" ", "") == "x+y=5\\\\x-y=1"
+
+
+def test_fraction_is_not_two_lines():
+    hyps = [digit("1", 2), S("-", 0, 12, 10, 12.5), digit("2", 2).__class__(Box(2, 14, 8, 24), [Candidate("2", 0.9)]),
+            op("=", 14).__class__(Box(14, 10, 20, 15), [Candidate("=", 0.9)]), digit("5", 22)]
+    assert not isinstance(parse(hyps), Lines)
+
+
+def test_context_picks_times_and_zero():
+    hyps = [digit("2", 0), S("x", 8, 4, 14, 10, ("\\times", 0.3)), digit("3", 16)]
+    assert choose_tokens(hyps)[1] == "\\times"
+    hyps = [letter("a", 0), S("x", 8, 4, 14, 10, ("\\times", 0.3)), op("+", 16), letter("b", 24)]
+    assert choose_tokens(hyps)[1] == "x"
+    hyps = [digit("1", 0), S("o", 8, 0, 14, 10, ("0", 0.3))]
+    assert choose_tokens(hyps) == ["1", "0"]
+
+
+def test_tokens_override():
+    hyps = [digit("2", 0), letter("x", 8)]
+    assert to_latex(parse(hyps, ["2", "y"])) == "2y"
+    with pytest.raises(ValueError):
+        parse(hyps, ["2"])
+
+
+def test_empty():
+    assert parse([]) == Row([])
+
+
+def test_superscript_of_closing_bracket():
+    hyps = [S("(", 0, 0, 3, 12), letter("x", 4), S(")", 11, 0, 14, 12), S("2", 15, -3, 18, 2)]
+    tree = parse(hyps)
+    assert isinstance(tree, Row) and isinstance(tree.items[-1], Sup)
+    assert tex(hyps) == "(x)^{2}"

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from inkmath import InkmathError
+from inkmath.preprocess import detect_ink, prepare, prepare_batch, to_white_ink
+
+from conftest import shapes
+
+
+def test_polarity_is_detected():
+    x, _ = shapes(1, size=40)
+    white = x[2]
+    assert detect_ink(white) == "white" and detect_ink(255 - white) == "black"
+    np.testing.assert_allclose(prepare(white), prepare(255 - white), atol=1e-6)
+
+
+def test_crop_pad_keeps_aspect_and_centres():
+    im = np.zeros((60, 100), np.uint8)
+    im[20:26, 10:90] = 255  # a wide bar somewhere off-centre
+    out = prepare(im, "symbol32")
+    assert out.shape == (32, 32) and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    rows = np.flatnonzero(out.max(1) > 0.2)
+    cols = np.flatnonzero(out.max(0) > 0.2)
+    assert cols[-1] - cols[0] + 1 == 28  # the long side fills the box
+    assert rows[-1] - rows[0] + 1 <= 4  # aspect kept: still a thin bar
+    assert abs((rows[0] + rows[-1]) / 2 - 15.5) <= 1  # centred
+
+
+def test_mnist_preset_centres_by_mass():
+    im = np.zeros((28, 28), np.uint8)
+    im[2:10, 2:6] = 255
+    out = prepare(im, "mnist")
+    ys, xs = np.nonzero(out)
+    cy = (out[ys, xs] * ys).sum() / out[ys, xs].sum()
+    assert abs(cy - 13.5) < 1.0 and out.shape == (28, 28)
+
+
+def test_rgb_rgba_and_float_inputs():
+    x, _ = shapes(1, size=40)
+    ink = 255 - x[3]
+    rgb = np.stack([ink] * 3, -1)
+    rgba = np.dstack([rgb, np.full(ink.shape, 255, np.uint8)])
+    ref = prepare(ink)
+    np.testing.assert_allclose(prepare(rgb), ref, atol=1 / 255)
+    np.testing.assert_allclose(prepare(rgba), ref, atol=1 / 255)
+    np.testing.assert_allclose(prepare(ink.astype(np.float32) / 255), ref, atol=2 / 255)
+
+
+def test_uneven_photo_is_binarised():
+    rng = np.random.default_rng(0)
+    x, _ = shapes(1, size=64)
+    clean = prepare(255 - x[2])
+    yy, xx = np.mgrid[0:64, 0:64]
+    paper = 150 + 80 * xx / 63  # a lighting gradient across the page
+    photo = np.where(x[2] > 0, 40, paper) + rng.normal(0, 12, (64, 64))
+    white = to_white_ink(np.clip(photo, 0, 255).astype(np.uint8))
+    assert set(np.unique(white)) <= {0, 255}
+    out = prepare(np.clip(photo, 0, 255).astype(np.uint8))
+    assert ((out > 0.5) == (clean > 0.5)).mean() > 0.9
+
+
+def test_blank_and_bad_shapes_raise():
+    with pytest.raises(InkmathError, match="No ink"):
+        prepare(np.zeros((20, 20), np.uint8))
+    with pytest.raises(InkmathError, match="empty"):
+        prepare(np.zeros((0, 5), np.uint8))
+    with pytest.raises(InkmathError, match="Unknown preprocessing preset"):
+        prepare(np.ones((5, 5), np.uint8), "nope")
+
+
+def test_batch():
+    x, _ = shapes(2, size=28)
+    assert prepare_batch(list(x), "mnist").shape == (8, 1, 28, 28)

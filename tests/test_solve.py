@@ -1,0 +1,323 @@
+"""Tree -> SymPy (no eval) and answers, on hand-built trees."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import re
+
+import pytest
+import sympy as sp
+
+from inkmath import InkmathError
+from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, to_sympy
+from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
+
+x, y, n = sp.symbols("x y n")
+
+
+def row(text: str, *extra) -> Row:
+    """A Row from space-separated tokens, plus any extra nodes after them."""
+    return Row([Symbol(t) for t in text.split()] + list(extra))
+
+
+def sup(base: str, exponent: str) -> Sup:
+    return Sup(Symbol(base), row(exponent))
+
+
+def texts(result: dict, name: str = "x") -> list[str]:
+    return [sol[name]["text"] for sol in result["solutions"]]
+
+
+# ---------------------------------------------------------------- seed cases
+
+
+def test_linear_equation():
+    result = answer(row("3 x + 5 = 1 1"))
+    assert result["kind"] == "equation" and result["variables"] == ["x"]
+    assert texts(result) == ["2"] and result["text"] == "x = 2"
+    json.dumps(result)  # the web API sends it as is
+
+
+def test_brackets_and_implicit_multiplication():
+    assert to_sympy(row("2 ( x - 1 ) = x + 4")) == sp.Eq(2 * x - 2, x + 4)
+    assert texts(answer(row("2 ( x - 1 ) = x + 4"))) == ["6"]
+
+
+def test_quadratic_has_two_roots():
+    tree = Row([sup("x", "2"), *row("- 5 x + 6 = 0").items])
+    result = answer(tree)
+    assert texts(result) == ["2", "3"]
+    assert result["latex"] == "x = 2 \\quad\\text{or}\\quad x = 3"
+
+
+def test_sine_equation_gives_general_solution():
+    tree = Row([*row("\\sin ( x ) =").items, Frac(row("1"), row("2"))])
+    result = answer(tree)
+    assert result["kind"] == "equation"
+    assert [sol["x"]["general"] for sol in result["solutions"]] == [True, True]
+    assert texts(result) == ["2*π*k + π/6", "2*π*k + 5*π/6"]
+    assert result["text"].endswith("k any integer")
+    assert "\\frac{5 \\pi}{6}" in result["latex"] and "\\mathbb{Z}" in result["latex"]
+
+
+def test_fraction_sum_exact_and_decimal():
+    result = answer(Row([Frac(row("1"), row("2")), Symbol("+"), Frac(row("1"), row("3"))]))
+    assert result["kind"] == "expression"
+    assert result["value"]["text"] == "5/6" and result["value"]["latex"] == "\\frac{5}{6}"
+    assert result["value"]["decimal"] == "0.833333333333"
+    assert result["text"] == "5/6 ≈ 0.833333333333"
+
+
+def test_two_line_system():
+    result = answer(Lines([row("x + y = 3"), row("x - y = 1")]))
+    assert result["kind"] == "system" and result["variables"] == ["x", "y"]
+    assert result["solutions"] == [
+        {"x": {"text": "2", "latex": "2", "decimal": None, "general": False},
+         "y": {"text": "1", "latex": "1", "decimal": None, "general": False}}
+    ]
+    assert result["text"] == "x = 2, y = 1"
+
+
+# ---------------------------------------------------------------- more equations
+
+
+def test_polynomial_roots_real_first_then_complex():
+    result = answer(Row([sup("x", "3"), *row("- 1 = 0").items]))  # 1 and the two complex cube roots
+    roots = texts(result)
+    assert roots[0] == "1" and len(roots) == 3 and all("i" in r for r in roots[1:])
+    quintic = answer(Row([sup("x", "5"), *row("- x + 1 = 0").items]))  # no radical form: numeric roots
+    decimals = [sol["x"]["decimal"] for sol in quintic["solutions"]]
+    assert decimals[0] == "-1.16730397826" and len(decimals) == 5
+    assert any("numeric" in note for note in quintic["notes"])
+
+
+def test_complex_only_roots_are_flagged():
+    result = answer(Row([sup("x", "2"), *row("= - 1").items]))
+    assert texts(result) == ["-i", "i"]
+    assert "no real solution; the solutions are complex" in result["notes"]
+
+
+def test_no_solution_and_identity():
+    assert answer(row("x + 1 = x"))["text"] == "no solution"
+    identity = answer(row("2 ( x + 1 ) = 2 x + 2"))
+    assert identity["kind"] == "equation" and "every value of x" in identity["text"]
+    assert answer(Row([*row("\\cos x =").items, Symbol("2")]))["text"] == "no solution"
+
+
+def test_equation_without_unknowns_is_checked():
+    assert answer(row("1 + 1 = 2"))["holds"] is True
+    wrong = answer(row("2 + 2 = 5"))
+    assert wrong["holds"] is False and "false" in wrong["text"]
+
+
+def test_several_unknowns_solves_for_x_and_says_so():
+    result = answer(row("y = 2 x + 3"))
+    assert result["variables"] == ["x"] and texts(result) == ["y/2 - 3/2"]
+    assert result["notes"] == ["solved for x; y treated as given"]
+    assert answer(row("a b = 4 b"))["variables"] == ["a"]  # no x, y, z, t: the first alphabetically
+
+
+def test_plus_minus_absolute_value_and_exponential():
+    assert texts(answer(row("x = \\pm 2"))) == ["-2", "2"]
+    assert texts(answer(row("| x - 1 | = 3"))) == ["-2", "4"]
+    assert texts(answer(Row([sup("e", "x"), *row("= 1").items]))) == ["0"]
+
+
+def test_inequality_gives_an_interval():
+    result = answer(row("2 x < 6"))
+    assert result["kind"] == "inequality" and result["text"] == "x ∈ (-∞, 3)"
+
+
+def test_nonlinear_system():
+    result = answer(Lines([Row([sup("x", "2"), *row("+ y = 5").items]), row("y = 1")]))
+    assert sorted(sol["x"]["text"] for sol in result["solutions"]) == ["-2", "2"]
+
+
+def test_inconsistent_system_and_missing_equals():
+    assert answer(Lines([row("x + y = 1"), row("x + y = 2")]))["text"] == "the system has no solution"
+    mixed = answer(Lines([row("x + y = 1"), row("x - y")]))
+    assert mixed["kind"] == "none" and "line 2" in mixed["reason"]
+
+
+# ---------------------------------------------------------------- expressions and calculus
+
+
+def test_sum_integral_limit():
+    total = answer(Row([BigOp("\\sum", row("i = 1"), row("n")), Symbol("i")]))
+    assert sp.simplify(to_sympy(Row([BigOp("\\sum", row("i = 1"), row("n")), Symbol("i")])).doit() - n * (n + 1) / 2) == 0
+    assert total["value"]["text"] == "n*(n + 1)/2"
+    indefinite = answer(row("\\int x d x"))
+    assert indefinite["value"]["text"] == "x^2/2 + C"
+    definite = answer(Row([BigOp("\\int", row("0"), row("1")), sup("x", "2"), *row("d x").items]))
+    assert definite["value"]["text"] == "1/3"
+    limit = answer(Row([BigOp("\\lim", row("x \\rightarrow 0")), Frac(row("\\sin x"), row("x"))]))
+    assert limit["value"]["text"] == "1"
+
+
+def test_one_sided_limit_and_equation_with_integral():
+    right = Row([BigOp("\\lim", Row([*row("x \\rightarrow").items, sup("0", "+")])), Frac(row("1"), row("x"))])
+    assert to_sympy(right) == sp.Limit(1 / x, x, 0, "+")
+    assert answer(right)["value"]["text"] == "∞"
+    area = Row([BigOp("\\int", row("0"), row("a")), *row("t d t = 2").items])
+    assert texts(answer(area), "a") == ["-2", "2"]
+
+
+def test_equation_without_closed_form_is_solved_numerically():
+    result = answer(row("\\cos x = x"))
+    assert texts(result) == ["0.739085133215"]
+    assert any("numeric" in note for note in result["notes"])
+
+
+def test_trig_identity_simplifies():
+    tree = Row([sup("\\sin", "2"), Symbol("x"), Symbol("+"), sup("\\cos", "2"), Symbol("x")])
+    assert answer(tree)["value"]["text"] == "1"
+
+
+# ---------------------------------------------------------------- reading the tree
+
+
+@pytest.mark.parametrize(
+    "tree, expected",
+    [
+        (row("( a ) ( b )"), sp.Symbol("a") * sp.Symbol("b")),
+        (row("x y"), x * y),
+        (row("1 2 . 5 x"), sp.Rational(25, 2) * x),
+        (row("\\sin x \\cos y"), sp.sin(x) * sp.cos(y)),
+        (row("\\sin 2 x + 1"), sp.sin(2 * x) + 1),
+        (Row([sup("\\sin", "- 1"), Symbol("x")]), sp.asin(x)),
+        (Row([Sub(Symbol("\\log"), row("2")), Symbol("8")]), sp.Integer(3)),
+        (row("\\log 1 0 0"), sp.Integer(2)),
+        (row("| 2 x - | y | |"), sp.Abs(2 * x - sp.Abs(y))),
+        (row("3 !"), sp.Integer(6)),
+        (Row([Sub(Symbol("x"), row("1")), Symbol("+"), Sub(Symbol("x"), row("n - 1"))]),
+         sp.Symbol("x_1") + sp.Symbol("x_{n-1}")),
+        (row("y \\prime"), sp.Symbol("y'")),
+        (Row([Symbol("("), *row("x + 1").items, sup(")", "2")]), (x + 1) ** 2),
+        (Row([Symbol("1"), sup("2", "2")]), sp.Integer(144)),  # 12 squared: digits join before the script
+        (Sup(row("x + 1"), row("2")), (x + 1) ** 2),
+        (Sqrt(row("- 8"), row("3")), sp.Integer(-2)),
+        (Row([Frac(row("d"), row("d x")), sup("x", "3")]), sp.Derivative(x**3, x)),
+        (row("\\alpha + \\pi"), sp.Symbol("alpha") + sp.pi),
+        (Row([sup("e", "2"), Symbol("+"), Symbol("e")]), sp.exp(2) + sp.Symbol("e")),
+        (SubSup(Symbol("x"), row("1"), row("2")), sp.Symbol("x_1") ** 2),
+        (row("2 \\times - 3 \\div 6"), sp.Integer(-1)),
+    ],
+)
+def test_reading(tree, expected):
+    assert to_sympy(tree) == expected
+
+
+def test_plus_minus_branches():
+    value = to_sympy(row("1 \\pm 2"))
+    assert value.has(PLUS_MINUS)
+    assert expand_plus_minus(value) == [sp.Integer(3), sp.Integer(-1)]
+    assert answer(row("1 \\pm 2"))["text"] == "3 or -1"
+
+
+def test_lines_and_commas_give_lists():
+    assert to_sympy(row("x = 1 , y = 2")) == [sp.Eq(x, 1), sp.Eq(y, 2)]
+    assert to_sympy(Lines([row("x = 1")])) == [sp.Eq(x, 1)]
+
+
+@pytest.mark.parametrize(
+    "tree, message",
+    [
+        (row("x + = 2"), "term is missing"),
+        (row("x +"), "ends too early"),
+        (row("( x + 1 = 2"), "'(' is never closed"),
+        (row("x + 1 )"), "no matching opening bracket"),
+        (row("( x ]"), "closed by ']'"),
+        (row("| x"), "never closed"),
+        (row("1 . 2 . 3"), "one decimal point"),
+        (row("x = y = 2"), "more than one relation"),
+        (Row([]), "empty"),
+        (Frac(row("1"), row("0")), "division by zero"),
+        (Row([Symbol("9"), Sup(Symbol("9"), Row([sup("9", "9")]))]), "too large"),
+        (row("\\sin"), "needs an argument"),
+        (row("\\int x"), "dx"),
+        (Frac(row("d y"), row("d x")), "dy/dx"),
+        (Row([BigOp("\\sum"), Symbol("i")]), "needs limits"),
+        (row("\\ldots"), "cannot evaluate the symbol"),
+        (Row([Sup(Symbol("+"), row("2"))]), "has nothing before it"),
+    ],
+)
+def test_malformed_input_is_a_clear_error(tree, message):
+    with pytest.raises(InkmathError, match=re.escape(message)):
+        to_sympy(tree)
+    result = answer(tree, timeout=None)
+    assert result["kind"] == "none" and message in result["reason"]
+
+
+def test_random_trees_never_crash():
+    """Seeded random trees: to_sympy returns SymPy objects or raises InkmathError, nothing else."""
+    import random
+
+    vocab = ("0 1 2 . x y e d i + - = ( ) [ ] | ! , \\pi \\sin \\log \\sqrt \\times \\div / \\pm \\prime "
+             "\\rightarrow < \\infty \\alpha \\{ \\} \\int \\sum \\lim").split()
+    rng = random.Random(0)
+
+    def node(depth: int):
+        kind = rng.choice(["sym"] * 6 + ["row", "sup", "sub", "subsup", "frac", "sqrt", "bigop"])
+        if depth > 2 or kind == "sym":
+            return Symbol(rng.choice(vocab))
+        if kind == "row":
+            return Row([node(depth + 1) for _ in range(rng.randint(0, 4))])
+        if kind == "sup":
+            return Sup(node(depth + 1), node(depth + 1))
+        if kind == "sub":
+            return Sub(node(depth + 1), node(depth + 1))
+        if kind == "subsup":
+            return SubSup(node(depth + 1), node(depth + 1), node(depth + 1))
+        if kind == "frac":
+            return Frac(node(depth + 1), node(depth + 1))
+        if kind == "sqrt":
+            return Sqrt(node(depth + 1), node(depth + 1) if rng.random() < 0.3 else None)
+        return BigOp(rng.choice(["\\sum", "\\int", "\\lim"]), node(depth + 1), node(depth + 1))
+
+    built = 0
+    for _ in range(2000):
+        try:
+            value = to_sympy(Row([node(0) for _ in range(rng.randint(1, 7))]))
+        except InkmathError:
+            continue
+        built += 1
+        assert isinstance(value, (sp.Basic, list))
+    assert built > 50  # the generator does reach valid trees, so both paths are exercised
+
+
+def test_no_eval_of_tokens(monkeypatch, tmp_path):
+    """Tokens are looked up, never executed: code-like tokens are errors or plain Symbol names."""
+    marker = tmp_path / "hacked"
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("text was evaluated")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    monkeypatch.setattr(sp, "sympify", forbidden)
+    monkeypatch.setattr(sp, "parse_expr", forbidden)
+    for token in ["__import__", "os.system", f"__import__('os').system('touch {marker}')", "exec"]:
+        with pytest.raises(InkmathError, match="cannot evaluate the symbol"):
+            to_sympy(Row([Symbol("x"), Symbol("+"), Symbol(token)]))
+    # In a subscript, any text is only part of a Symbol's name.
+    value = to_sympy(Sub(Symbol("x"), Row([Symbol("__import__")])))
+    assert value == sp.Symbol("x___import__") and isinstance(value, sp.Symbol)
+    assert answer(row("3 x + 5 = 1 1"), timeout=None)["text"] == "x = 2"
+    assert not marker.exists()
+
+
+def test_pathological_input_is_stopped_by_the_time_limit():
+    # SymPy's integrator runs for minutes on this one (measured: still busy after 60 s).
+    tree = Row([BigOp("\\int"), Sup(Symbol("e"), Row([sup("x", "2")])), *row("\\sin (").items, sup("x", "3"),
+                *row(") \\ln x d x").items])
+    assert to_sympy(tree) == sp.Integral(sp.exp(x**2) * sp.sin(x**3) * sp.log(x), x)
+    result = answer(tree, timeout=1.0)
+    assert result["kind"] == "none" and "did not finish within 1 s" in result["reason"]
+    assert result["elapsed_s"] < 3.0
+
+
+def test_huge_degree_is_refused_without_trying():
+    result = answer(Row([sup("x", "9 9 9 9 9"), *row("+ x = 1").items]))
+    assert result["kind"] == "none" and "degree 99999" in result["reason"]
+    assert result["elapsed_s"] < 2.0

@@ -1,0 +1,117 @@
+"""Training: a run killed mid-epoch and resumed ends with the uninterrupted run's weights; DDP with torchrun."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from inkmath import InkmathError
+from inkmath.training.config import make_config
+
+from conftest import shapes
+
+
+@pytest.fixture
+def folder_set(tmp_path) -> Path:
+    root = tmp_path / "set"
+    x, y = shapes(100, size=32, seed=5)
+    for i, (im, c) in enumerate(zip(x, y)):
+        (root / f"c{c}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(im).save(root / f"c{c}" / f"{i:04d}.png")
+    return root
+
+
+def _env(tmp_path):
+    env = dict(os.environ, INKMATH_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    env.pop("WORLD_SIZE", None)
+    return env
+
+
+def _train_cmd(folder: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "inkmath", "train", f"folder:{folder}", "--model", "inkres", "--epochs", "3",
+            "--batch-size", "16", "--augment", "strong", "--out", str(out), "--threads", "1", "--quiet",
+            "--set", "checkpoint_seconds=0.000001", "--set", "val_fraction=0.2", "--set", "label_smoothing=0.1",
+            *extra]
+
+
+def _mid_epoch(ck_path: Path) -> bool:
+    if not ck_path.exists():
+        return False
+    try:
+        ck = torch.load(ck_path, weights_only=True)
+    except (RuntimeError, EOFError, OSError):
+        return False
+    return ck["epoch"] >= 1 and ck["epoch_state"]["step"] >= 2
+
+
+@pytest.mark.slow
+def test_kill_mid_epoch_and_resume_is_exact(folder_set, tmp_path):
+    env = _env(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    subprocess.run(_train_cmd(folder_set, a), env=env, check=True, capture_output=True)
+
+    proc = subprocess.Popen(_train_cmd(folder_set, b), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not _mid_epoch(b / "checkpoint_last.pt"):
+        assert proc.poll() is None, "the run ended before it could be killed mid-epoch"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (b / "weights.safetensors").exists()
+    killed_at = torch.load(b / "checkpoint_last.pt", weights_only=True)
+    assert killed_at["epoch_state"]["step"] > 0  # really mid-epoch
+
+    r = subprocess.run(_train_cmd(folder_set, b, "--resume"), env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    wa, wb = load_file(a / "weights.safetensors"), load_file(b / "weights.safetensors")
+    assert wa.keys() == wb.keys()
+    diff = max(float((wa[k].float() - wb[k].float()).abs().max()) for k in wa)
+    assert diff <= 1e-6
+    assert (a / "metrics.csv").read_text().splitlines()[1].split(",")[:6] == \
+        (b / "metrics.csv").read_text().splitlines()[1].split(",")[:6]
+
+
+def test_refuses_to_overwrite_and_resume_needs_a_run(folder_set, tmp_path):
+    env = _env(tmp_path)
+    r = subprocess.run(_train_cmd(folder_set, tmp_path / "none", "--resume"), env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "Nothing to resume" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_config_rejects_unknown_keys(tmp_path):
+    (tmp_path / "r.yaml").write_text("model: inkres\nlearning_rate: 0.1\n")
+    with pytest.raises(InkmathError, match="Unknown config key.*learning_rate"):
+        make_config(tmp_path / "r.yaml")
+    cfg = make_config(None, {"epochs": "4", "balanced": "true"})
+    assert cfg.epochs == 4 and cfg.balanced is True
+
+
+def test_shipped_recipes_parse():
+    for recipe in sorted(Path(__file__).resolve().parents[1].joinpath("configs").glob("*.yaml")):
+        make_config(recipe)
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes(folder_set, tmp_path):
+    env = _env(tmp_path)
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "inkmath",
+           "train", f"folder:{folder_set}", "--model", "seed-cnn", "--epochs", "2", "--batch-size", "32",
+           "--out", str(out), "--threads", "1", "--quiet", "--set", "val_fraction=0.2", "--lr", "0.003"]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 3
+    val_acc = float(rows[-1].split(",")[4])
+    assert val_acc > 0.5  # 4 easy classes: it learned something with both processes
+    assert (out / "weights.safetensors").exists()
