@@ -339,10 +339,8 @@ def test_cli_crohme_eval_symbols_only_json(data_dir, monkeypatch, capsys):
     import json
 
     from inkmath.equation import crohme_eval
-    from inkmath import predict
 
-    fake_load = classmethod(lambda cls, name="default", engine="torch": FakePredictor())
-    monkeypatch.setattr(predict.Predictor, "load", fake_load)
+    monkeypatch.setattr(crohme_eval, "_load_predictor", lambda weights: FakePredictor())
     parser = argparse.ArgumentParser()
     crohme_eval.register(parser.add_subparsers())
     args = parser.parse_args(["crohme-eval", "test", "--symbols-only", "--json", "--limit", "1"])

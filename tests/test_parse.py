@@ -146,3 +146,11 @@ def test_superscript_of_closing_bracket():
     tree = parse(hyps)
     assert isinstance(tree, Row) and isinstance(tree.items[-1], Sup)
     assert tex(hyps) == "(x)^{2}"
+
+
+def test_three_dots_are_an_ellipsis():
+    hyps = [letter("a", 0), S(".", 8, 9, 9, 10), S(".", 11, 9, 12, 10), S(".", 14, 9, 15, 10), letter("b", 18)]
+    assert tex(hyps) == "a\\ldotsb"
+    # a decimal point stays a point
+    hyps = [digit("3", 0), S(".", 7, 9, 8, 10), digit("1", 9), digit("4", 16)]
+    assert tex(hyps) == "3.14"

@@ -95,6 +95,11 @@ def _check_layer_fd(layer: L.Layer, x: np.ndarray, train: bool = True, n_checks:
         np.testing.assert_allclose(analytic[key].reshape(-1)[idx], num, rtol=1e-5, atol=1e-7, err_msg=key)
 
 
+def _conv_path(layer: L.Conv2D, full: bool) -> L.Conv2D:
+    layer.full_conv_backward = full  # both dL/dx routes must be exact, whichever the layer picks by default
+    return layer
+
+
 def _layer_cases():
     """(id, scratch layer factory, torch module factory or None, input shape, train mode)."""
     return [
@@ -106,6 +111,10 @@ def _layer_cases():
          lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 9, 8), True),
         ("conv-5x5-pad2-nobias", lambda: L.Conv2D(2, 3, 5, padding=2, bias=False, rng=_rng()),
          lambda: nn.Conv2d(2, 3, 5, padding=2, bias=False), (2, 2, 6, 7), True),
+        ("conv-valid-fullconv-route", lambda: _conv_path(L.Conv2D(3, 4, 3, rng=_rng()), True),
+         lambda: nn.Conv2d(3, 4, 3), (2, 3, 7, 6), True),
+        ("conv-same-scatter-route", lambda: _conv_path(L.Conv2D(3, 4, 3, padding=1, rng=_rng()), False),
+         lambda: nn.Conv2d(3, 4, 3, padding=1), (2, 3, 7, 6), True),
         ("conv-1x1-stride2", lambda: L.Conv2D(3, 4, 1, stride=2, bias=False, rng=_rng()),
          lambda: nn.Conv2d(3, 4, 1, stride=2, bias=False), (2, 3, 7, 7), True),
         ("maxpool2", lambda: L.MaxPool2D(2), lambda: nn.MaxPool2d(2), (2, 3, 7, 6), True),

@@ -53,7 +53,7 @@ def test_pair_features_and_merge_probs():
     eq = [line(0, 40, 60, 40), line(0, 60, 60, 60)]  # the two bars of '='
     apart = [line(0, 0, 0, 100), line(300, 0, 300, 100)]  # two ones far apart
     f = segment.pair_features(eq, 0, segment.drawing_unit(eq))
-    assert f.shape == (20,) and np.isfinite(f).all()
+    assert f.shape == (29,) and np.isfinite(f).all()
     assert segment.merge_probs(eq)[0] > 0.5
     assert segment.merge_probs(apart)[0] < 0.5
     assert segment.merge_probs(eq[:1]).shape == (0,)

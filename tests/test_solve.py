@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 import json
 import re
 
@@ -10,7 +11,8 @@ import pytest
 import sympy as sp
 
 from inkmath import InkmathError
-from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, to_sympy
+from inkmath.equation import solve
+from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, start_workers, to_sympy, worker_pids
 from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 x, y, n = sp.symbols("x y n")
@@ -312,12 +314,120 @@ def test_pathological_input_is_stopped_by_the_time_limit():
     tree = Row([BigOp("\\int"), Sup(Symbol("e"), Row([sup("x", "2")])), *row("\\sin (").items, sup("x", "3"),
                 *row(") \\ln x d x").items])
     assert to_sympy(tree) == sp.Integral(sp.exp(x**2) * sp.sin(x**3) * sp.log(x), x)
+    start_workers(1)  # a cold start (importing SymPy, 1-5 s here) is not part of the time limit
     result = answer(tree, timeout=1.0)
     assert result["kind"] == "none" and "did not finish within 1 s" in result["reason"]
     assert result["elapsed_s"] < 3.0
 
 
 def test_huge_degree_is_refused_without_trying():
+    start_workers(1)
     result = answer(Row([sup("x", "9 9 9 9 9"), *row("+ x = 1").items]))
     assert result["kind"] == "none" and "degree 99999" in result["reason"]
     assert result["elapsed_s"] < 2.0
+
+
+# ---------------------------------------------------------------- the worker pool and the fast path
+
+SINE = Row([*row("\\sin ( x ) =").items, Frac(row("1"), row("2"))])  # not cheap: answered by a worker
+SINE_TEXT = "x = 2*π*k + π/6 or x = 2*π*k + 5*π/6, k any integer"
+
+
+def pathological() -> Row:
+    return Row([BigOp("\\int"), Sup(Symbol("e"), Row([sup("x", "2")])), *row("\\sin (").items, sup("x", "3"),
+                *row(") \\ln x d x").items])
+
+
+def gone(pid: int) -> bool:
+    """True once the process has exited and been reaped (a zombie still answers signal 0)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "tree, cheap",
+    [
+        (row("3 x + 5 = 1 1"), True),
+        (Row([sup("x", "2"), *row("- 5 x + 6 = 0").items]), True),
+        (Row([Frac(row("1"), row("2")), Symbol("+"), Frac(row("1"), row("3"))]), True),
+        (Lines([row("x + y = 3"), row("x - y = 1")]), True),
+        (row("x = \\pm 2"), True),
+        (row("2 + 2 = 5"), True),
+        (SINE, False),  # a function
+        (row("2 x < 6"), False),  # inequality: solveset
+        (Row([Frac(row("1"), row("x - 1")), *row("= 2").items]), False),  # a letter in a denominator
+        (row("y = 2 x + 3"), False),  # a parameter
+        (Row([sup("x", "3"), *row("- x + 1 = 0").items]), False),  # degree 3: numeric roots (mpmath state)
+        (Lines([Row([sup("x", "2"), *row("+ y = 5").items]), row("y = 1")]), False),  # nonlinear system
+        (row("x + 1"), False),  # simplifying letters
+        (row("1 2 3 4 5 6 7 x = 1"), False),  # big numbers
+        (row("\\pi + 1"), False),
+    ],
+)
+def test_fast_path_takes_only_cheap_input(tree, cheap):
+    assert solve._is_cheap(solve.to_sympy_lines(tree)) is cheap
+
+
+def test_fast_path_gives_the_same_answer_as_the_worker(monkeypatch):
+    trees = [row("3 x + 5 = 1 1"), Row([sup("x", "2"), *row("= - 1").items]), Lines([row("x + y = 3"), row("x - y = 1")]),
+             Row([Frac(row("1"), row("2")), Symbol("+"), Frac(row("1"), row("3"))]), row("x = \\pm 2")]
+    fast = [answer(t) for t in trees]
+    monkeypatch.setattr(solve, "FAST_PATH", False)
+    slow = [answer(t) for t in trees]
+    for a, b in zip(fast, slow):
+        a.pop("elapsed_s"), b.pop("elapsed_s")
+        assert a == b
+
+
+def test_worker_is_started_once_and_reused():
+    before = start_workers(1)
+    assert before and all(not gone(pid) for pid in before)
+    for _ in range(3):
+        assert answer(SINE)["text"] == SINE_TEXT
+        assert answer(row("3 x + 5 = 1 1"))["text"] == "x = 2"  # fast path: no worker involved
+    assert worker_pids() == before  # same processes: nothing started or killed per call
+    assert len(worker_pids()) <= solve.SOLVE_WORKERS
+
+
+def test_timeout_kills_the_worker_and_the_next_call_starts_a_new_one():
+    old = start_workers(1)
+    result = answer(pathological(), timeout=0.5)
+    assert result["kind"] == "none" and "did not finish within 0.5 s" in result["reason"]
+    killed = [pid for pid in old if pid not in worker_pids()]
+    assert len(killed) == 1 and gone(killed[0])  # killed and reaped: no zombie
+    assert answer(SINE)["text"] == SINE_TEXT  # a fresh worker answers
+    assert killed[0] not in worker_pids() and worker_pids()
+
+
+def test_concurrent_calls_from_four_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [
+        (row("3 x + 5 = 1 1"), "x = 2"),
+        (SINE, SINE_TEXT),
+        (Lines([row("x + y = 3"), row("x - y = 1")]), "x = 2, y = 1"),
+        (row("2 x < 6"), "x ∈ (-∞, 3)"),
+        (Row([sup("x", "2"), *row("- 5 x + 6 = 0").items]), "x = 2 or x = 3"),
+        (Row([Frac(row("1"), row("x - 1")), *row("= 2").items]), "x = 3/2"),
+    ] * 2
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda case: answer(case[0], timeout=30)["text"], cases))
+    assert results == [expected for _, expected in cases]
+    assert 1 <= len(worker_pids()) <= solve.SOLVE_WORKERS
+
+
+def test_stop_workers_reaps_them_and_exit_leaves_none_behind():
+    import subprocess
+    import sys
+
+    pids = start_workers(1)
+    solve.stop_workers()
+    assert worker_pids() == [] and all(gone(pid) for pid in pids)
+    # A program that leaves its worker running: the atexit hook must stop it when the program ends.
+    code = "from inkmath.equation.solve import start_workers; print(start_workers(1)[0])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    child = int(out.stdout.strip())
+    assert gone(child)

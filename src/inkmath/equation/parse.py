@@ -44,7 +44,7 @@ DIGITS = set("0123456789")
 # thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
 # expressions with the true segmentation (see parse_tune in the report)
 LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.35, "sub_tall": 0.1, "sub_drop": -0.2,
-          "small": 1.3, "band": 0.4, "band_h": 0.75}
+          "small": 1.3, "band": 0.4, "band_h": 0.75, "tall_sub_size": 0.0, "tall_sub_drop": 0.15, "tall_sub_c": 0.35}
 
 
 @dataclass
@@ -143,6 +143,10 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
     if (c > cb - t_sub * ch and u.box.y0 > ct + 0.4 * ch and u.box.y1 > cb + P["sub_drop"] * uh
             and (small or c > cb)):
         return "sub"
+    # a small symbol hanging below a tall one (E_1, X_i): less centred, but clearly lower and smaller
+    if (tall and u.box.h < P["tall_sub_size"] * base.box.h and u.box.y1 > cb + P["tall_sub_drop"] * uh
+            and c > cb - P["tall_sub_c"] * ch):
+        return "sub"
     return "right"
 
 
@@ -205,6 +209,26 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
         if i not in used:
             out.append(atoms[i])
     return out
+
+
+def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
+    """Three dots in a row, close together at one height, are an ellipsis (``\\ldots``)."""
+    dots = sorted((i for i, a in enumerate(atoms) if a.token in {".", "\\cdot"}), key=lambda i: atoms[i].box.x0)
+    used: set[int] = set()
+    merged: list[_Atom] = []
+    for k in range(len(dots) - 2):
+        trio = dots[k:k + 3]
+        if used & set(trio):
+            continue
+        b = [atoms[i].box for i in trio]
+        close = all(0 <= b[m + 1].cx - b[m].cx < 0.8 * row_h for m in range(2))
+        level = max(x.cy for x in b) - min(x.cy for x in b) < 0.25 * row_h
+        between = [a for j, a in enumerate(atoms) if j not in trio and b[0].x1 < a.box.cx < b[2].x0
+                   and a.box.y0 < max(x.y1 for x in b) and a.box.y1 > min(x.y0 for x in b)]
+        if close and level and not between:
+            used.update(trio)
+            merged.append(_Atom(b[0].union(b[1]).union(b[2]), "\\ldots", atoms[trio[0]].source, []))
+    return [a for i, a in enumerate(atoms) if i not in used] + merged
 
 
 # -------------------------------------------------------------------------------------------------------- regions
@@ -482,6 +506,7 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
     atoms = [_Atom(h.box, tokens[i], i, list(h.candidates)) for i, h in enumerate(hyps)]
     atoms = merge_function_names(atoms)
     row_h = _row_height(atoms)
+    atoms = merge_dots(atoms, row_h)
     lines = split_lines(atoms, row_h)
     if len(lines) > 1:
         rows = []

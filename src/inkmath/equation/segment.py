@@ -60,9 +60,9 @@ def _stroke_box(s: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def _min_dist(a: np.ndarray, b: np.ndarray) -> float:
-    """Closest approach of two strokes (points subsampled to at most 40 each: enough for symbol-scale gaps)."""
-    a = a[:: max(1, len(a) // 40)]
-    b = b[:: max(1, len(b) // 40)]
+    """Closest approach of two strokes (points subsampled to about 24 each: enough for symbol-scale gaps)."""
+    a = a[:: max(1, len(a) // 24)]
+    b = b[:: max(1, len(b) // 24)]
     d = a[:, None, :] - b[None, :, :]
     return float(np.sqrt((d ** 2).sum(-1)).min())
 
@@ -72,7 +72,8 @@ def _length(s: np.ndarray) -> float:
 
 
 def pair_features(strokes: Sequence[np.ndarray], i: int, unit: float) -> np.ndarray:
-    """Geometry of consecutive strokes i and i+1, in units of the drawing's typical symbol size (float32 (20,))."""
+    """Geometry of consecutive strokes i and i+1 and their neighbours, in units of the drawing's typical symbol
+    size (float32 (29,))."""
     a, b = strokes[i], strokes[i + 1]
     ax0, ay0, ax1, ay1 = _stroke_box(a)
     bx0, by0, bx1, by1 = _stroke_box(b)
@@ -92,6 +93,16 @@ def pair_features(strokes: Sequence[np.ndarray], i: int, unit: float) -> np.ndar
         float(len(a) == 1 or (aw + ah) < 0.1 * u), float(len(b) == 1 or (bw + bh) < 0.1 * u),
         float(i + 2 < len(strokes)),
     ]
+    # context: does the next stroke come back to the one before (a late dot, the second bar of a '+')? does
+    # stroke i reach the stroke after next?
+    n = len(strokes)
+    for p, q in ((i - 1, i + 1), (i, i + 2), (i - 1, i)):
+        if 0 <= p < n and 0 <= q < n and len(strokes[p]) and len(strokes[q]):
+            px0, _, px1, _ = _stroke_box(strokes[p])
+            qx0, _, qx1, _ = _stroke_box(strokes[q])
+            feats += [_min_dist(strokes[p], strokes[q]) / u, (min(px1, qx1) - max(px0, qx0)) / u, 1.0]
+        else:
+            feats += [5.0, -5.0, 0.0]
     return np.clip(np.asarray(feats, np.float32), -20, 20)
 
 

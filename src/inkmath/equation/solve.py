@@ -3,16 +3,30 @@
 `answer(node)` returns a JSON-serialisable dict (see `answer`). The tree becomes SymPy objects through
 `inkmath.equation.tosympy` (no text is ever evaluated); this module decides what to do with them.
 
-Time limit: SymPy can run for hours on innocent-looking input (`x^{99999}+x=1`, a huge sum), so the work runs in a
-forked child process that is killed after `timeout` seconds (default `SOLVE_TIMEOUT` = 5 s) and additionally capped
-by an OS CPU-time limit, so it cannot outlive a crashed parent by more than a second. The answer is then kind
-"none" with a message that says so. Cheap checks refuse obviously hopeless work before any process starts:
-numbers over ~30,000 digits (in tosympy) and polynomials of degree above `MAX_DEGREE`.
+Time limit: SymPy can run for hours on innocent-looking input (`x^{99999}+x=1`, a huge sum), so anything but cheap
+input runs in a persistent worker process that the caller kills after `timeout` seconds (default `SOLVE_TIMEOUT` =
+5 s); the next call starts a fresh one. Workers are fresh interpreters (fork+exec), never a bare fork of the caller,
+which may be a multi-threaded web server with torch loaded. They start lazily (or through
+`start_workers()`), are reused, at most `SOLVE_WORKERS` run at once, and `stop_workers()` (also at exit) reaps
+them. Each job also lowers the worker's OS CPU-time limit, so a worker cannot outlive a crashed parent by more than
+a few seconds of work. A job that times out comes back as kind "none" with a message that says so.
+
+Fast path: cheap input (`_is_cheap`: arithmetic, a linear or quadratic equation in one unknown, a small linear
+system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
+checks refuse obviously hopeless work before SymPy starts: numbers over ~30,000 digits (in tosympy) and
+polynomials of degree above `MAX_DEGREE`.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
 import time
 from typing import Any
 
@@ -25,7 +39,8 @@ from inkmath.equation.latex import to_latex
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 from inkmath.equation.tree import Node
 
-__all__ = ["SOLVE_TIMEOUT", "MAX_DEGREE", "PLUS_MINUS", "answer", "expand_plus_minus", "to_sympy", "to_sympy_lines"]
+__all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "expand_plus_minus", "start_workers",
+           "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
 
 SOLVE_TIMEOUT = 5.0  # seconds of wall time for one answer; the web server's worst case per request
 MAX_DEGREE = 40  # polynomials above this degree are not solved exactly (roots of x^99999 would never finish)
@@ -72,7 +87,9 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT) -> dict[str, Any]:
     family such as 2kπ + π/6 with k any integer), `value` / `values` (expressions: {"text", "latex", "decimal"}),
     `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
     `holds` (an equation without unknowns: whether it is true), `elapsed_s`.
-    `timeout=None` runs in-process without a time limit (for callers that bound time themselves).
+    `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
+    cheap input (see `_is_cheap`) is answered in-process and the rest by a worker process killed at `timeout`.
+    Thread-safe: the web server calls this from several threads at once.
     """
     start = time.perf_counter()
     input_latex = ""
@@ -82,10 +99,63 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT) -> dict[str, Any]:
     except InkmathError as exc:
         result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
     else:
-        result = _solve_safely(items) if timeout is None else _run_with_timeout(items, timeout)
+        if timeout is None or (FAST_PATH and _is_cheap(items)):
+            result = _solve_safely(items)
+        else:
+            result = _run_in_worker(node, timeout)
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
+
+
+# ---------------------------------------------------------------- the fast path
+
+FAST_PATH = True  # answer cheap input in-process; False sends every call to a worker (benchmarks compare both)
+FAST_MAX_NODES = 60  # size of the SymPy tree, all lines together
+FAST_MAX_NUMBER = 10**6  # numerators and denominators; bigger ones make sqrt() of a discriminant factor integers
+_FAST_TYPES = (sp.Symbol, sp.Rational, sp.Add, sp.Mul, sp.Pow, sp.Eq)
+
+
+def _is_cheap(items: list[sp.Basic]) -> bool:
+    """True if SymPy answers these items in a few milliseconds, so a worker round trip would only add latency.
+
+    Cheap means: numbers, letters, + - * and small integer powers only (no functions, constants, roots, big
+    operators or inequalities), small numbers, and either arithmetic without letters, one polynomial equation of
+    degree <= 2 in one unknown, or a linear system of <= 2 equations in at most as many unknowns. Measured on this
+    machine, these take 0.1-3 ms; the next cheapest kinds (an inequality, a letter in a denominator, a parameter,
+    simplifying an expression with letters) take 70-250 ms in SymPy and would hold the GIL that long, so they go
+    to the worker. Nothing here may call code that uses mpmath's global precision (nroots, findroot), because the
+    fast path runs in the caller's thread while other threads may be solving too.
+    """
+    if not 1 <= len(items) <= 2:
+        return False
+    unknowns: set[sp.Symbol] = set()
+    nodes = 0
+    for item in items:
+        for sub in sp.preorder_traversal(item):
+            nodes += 1
+            if nodes > FAST_MAX_NODES or not isinstance(sub, _FAST_TYPES):
+                return False
+            if isinstance(sub, sp.Symbol):
+                if sub != PLUS_MINUS:
+                    unknowns.add(sub)
+            elif isinstance(sub, sp.Rational):
+                if abs(sub.p) > FAST_MAX_NUMBER or sub.q > FAST_MAX_NUMBER:
+                    return False
+            elif isinstance(sub, sp.Pow):
+                lettered = bool(sub.base.free_symbols - {PLUS_MINUS})
+                if not sub.exp.is_Integer or not (1 <= sub.exp <= 2 if lettered else abs(sub.exp) <= 4):
+                    return False  # a negative power of a letter is a denominator: solveset, ~200 ms
+    if not unknowns:
+        return True  # arithmetic, or an equation between numbers (checked by simplify on numbers)
+    if not all(isinstance(item, sp.Eq) for item in items) or len(unknowns) > len(items):
+        return False  # an expression to simplify, or a parameter: SymPy's general routines, ~100 ms
+    limit = 2 if len(items) == 1 else 1
+    gens = sorted(unknowns, key=lambda s: s.name)
+    try:
+        return all(sp.Poly(item.lhs - item.rhs, *gens).total_degree() <= limit for item in items)
+    except sp.PolynomialError:
+        return False
 
 
 # ---------------------------------------------------------------- running with a time limit
@@ -104,40 +174,275 @@ def _solve_safely(items: list[sp.Basic]) -> dict[str, Any]:
                        text="cannot solve: SymPy could not handle this expression")
 
 
-def _child(items: list[sp.Basic], conn: Any, cpu_limit: float) -> None:
+# The worker pool. A persistent worker answers in ~1 ms of IPC instead of the 55-300 ms a fork per call cost here,
+# and it is a fresh interpreter: forking the web server itself (threads, torch) is unsafe.
+# Workers are started lazily, reused, killed at the deadline and replaced on the next call.
+
+SOLVE_WORKERS = 2  # worker processes at most (the target machine has 2 cores; most calls take the fast path)
+WORKER_START_TIMEOUT = 60.0  # seconds a new worker may take to import SymPy (not counted in `timeout`)
+_STOP_GRACE = 1.0  # seconds a worker gets to exit after "stop" before it is killed
+
+
+class _WorkerError(Exception):
+    """A worker could not be started (becomes kind "none" with the reason)."""
+
+
+def _limit_cpu(timeout: float) -> None:
+    """Safety net: let the kernel end this worker once it spends `timeout` (+2 s) more CPU seconds.
+
+    RLIMIT_CPU counts the process's total CPU time, so the soft limit is moved to "used so far + timeout" before
+    each job. It matters only if the parent dies mid-job (a live parent kills the worker at the deadline itself).
+    """
     try:
         import resource
-
-        soft = int(cpu_limit) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
-    except (ImportError, ValueError, OSError):
-        pass  # no CPU cap on this OS; the parent still kills the child at the deadline
-    conn.send(_solve_safely(items))
-    conn.close()
-
-
-def _run_with_timeout(items: list[sp.Basic], timeout: float) -> dict[str, Any]:
-    # fork (Linux) starts in milliseconds and needs no pickling; spawn (Windows) re-imports the package (~1 s).
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(items, sender, timeout), name="inkmath-solve")
-    proc.start()
-    sender.close()
-    result = None
+    except ImportError:  # not on Windows: the parent-side kill still applies
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    wanted = int(usage.ru_utime + usage.ru_stime + timeout) + 2
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
     try:
-        if receiver.poll(timeout):
-            result = receiver.recv()
-    except EOFError:  # the child died without answering (CPU limit, out of memory)
-        result = None
+        resource.setrlimit(resource.RLIMIT_CPU, (wanted, hard))
+    except (ValueError, OSError):
+        pass  # some sandboxes refuse; the parent-side kill still applies
+
+
+def _worker_main(conn: Any) -> None:
+    """Worker loop: receive (tree, timeout), answer, repeat; exit on None or when the parent goes away."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # parent closed the pipe or died
+            return
+        if job is None:
+            return
+        tree, timeout = job
+        _limit_cpu(timeout)
+        try:
+            items = to_sympy_lines(tree)  # the tree, not SymPy objects: unpickling would evaluate Eq(2, 2) to True
+        except InkmathError as exc:
+            result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
+        else:
+            result = _solve_safely(items)
+        conn.send(result)
+
+
+def worker_entry(fd: int) -> None:
+    """Entry point of a worker started by `_launch` (`python -c ...`): serve on the inherited socket `fd`."""
+    from multiprocessing.connection import Connection
+
+    _worker_main(Connection(fd))
+
+
+class _SpawnedProcess:
+    """The few Popen methods `_Worker` uses, over a multiprocessing Process (the non-POSIX fallback)."""
+
+    def __init__(self, proc: Any) -> None:
+        self.proc, self.pid = proc, proc.pid
+
+    def poll(self) -> int | None:
+        return self.proc.exitcode
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self.proc.join(timeout)
+        if self.proc.exitcode is None:
+            raise subprocess.TimeoutExpired("inkmath-solve", timeout or 0.0)
+        return self.proc.exitcode
+
+
+def _launch() -> tuple[Any, Any]:
+    """A new worker process and the parent's end of its pipe.
+
+    POSIX: a fresh interpreter (`subprocess`, i.e. fork+exec, safe beside threads) that imports this module and
+    talks over an inherited socket. Not multiprocessing's spawn/forkserver: those re-run the caller's `__main__`
+    script in the child (a script without a `__main__` guard would run twice; `python - < script` fails outright).
+    Elsewhere: multiprocessing's spawn context, with that caveat.
+    """
+    if os.name != "posix":
+        ctx = multiprocessing.get_context("spawn")
+        conn, child_conn = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_worker_main, args=(child_conn,), name="inkmath-solve", daemon=True)
+        proc.start()
+        child_conn.close()
+        return _SpawnedProcess(proc), conn
+    from multiprocessing.connection import Connection
+
+    ours, theirs = socket.socketpair()
+    env = dict(os.environ)
+    # The worker must import this very inkmath, even when the caller found it through sys.path rather than pip.
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    code = f"from inkmath.equation.solve import worker_entry; worker_entry({theirs.fileno()})"
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env,
+                                stdin=subprocess.DEVNULL, close_fds=True)
+    except BaseException:
+        ours.close()
+        raise
     finally:
-        if proc.is_alive():
+        theirs.close()
+    return proc, Connection(ours.detach())
+
+
+class _Worker:
+    """One worker process and its pipe; started on first use, replaced after a timeout or a crash."""
+
+    def __init__(self) -> None:
+        self.proc: Any = None
+        self.conn: Any = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    def start(self) -> None:
+        if self.pid is not None:
+            return
+        self.stop()
+        try:
+            self.proc, self.conn = _launch()
+        except OSError as exc:
+            raise _WorkerError(f"could not start the solver process ({exc})") from exc
+        try:
+            ready = self.conn.poll(WORKER_START_TIMEOUT) and self.conn.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            code = self.proc.poll()
+            self.stop(graceful=False)
+            raise _WorkerError(f"the solver process did not start (exit code {code}); is inkmath importable?")
+
+    def run(self, tree: Node, timeout: float) -> dict[str, Any] | None:
+        """The worker's answer, or None if it missed the deadline or died (it is then stopped)."""
+        try:
+            self.conn.send((tree, timeout))
+            if self.conn.poll(timeout):
+                return self.conn.recv()
+        except (EOFError, OSError):  # died mid-job: CPU limit, out of memory
+            pass
+        self.stop(graceful=False)
+        return None
+
+    def stop(self, graceful: bool = True) -> None:
+        proc, conn, self.proc, self.conn = self.proc, self.conn, None, None
+        if conn is not None:
+            if graceful and proc is not None and proc.poll() is None:
+                try:
+                    conn.send(None)
+                except OSError:
+                    pass
+            conn.close()
+        if proc is None:
+            return
+        if graceful:
+            try:
+                proc.wait(_STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                pass
+        if proc.poll() is None:
             proc.kill()
-        proc.join()
-        receiver.close()
+        proc.wait()  # reaps it: no zombie
+
+
+class _Pool:
+    """At most `size` workers; a caller borrows an idle one (most recently used first, so a single caller keeps
+    talking to the same warm process) and waits if all are busy."""
+
+    def __init__(self, size: int) -> None:
+        self.workers = [_Worker() for _ in range(size)]
+        self.idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        for worker in reversed(self.workers):
+            self.idle.put(worker)
+
+    def acquire(self, wait: float) -> _Worker | None:
+        try:
+            return self.idle.get(timeout=max(wait, 0.0))
+        except queue.Empty:
+            return None
+
+    def release(self, worker: _Worker) -> None:
+        self.idle.put(worker)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def _get_pool() -> _Pool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _Pool(SOLVE_WORKERS)
+        return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    # A forked child (e.g. a server forking workers) must not talk to or kill its parent's solver processes.
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+def start_workers(count: int = 1) -> list[int]:
+    """Start up to `count` workers now (a server calls this at start-up so the first request does not wait ~1 s
+    for SymPy to import). Returns the pids of the live workers."""
+    pool = _get_pool()
+    for worker in pool.workers[: max(0, min(count, len(pool.workers)))]:
+        worker.start()
+    return worker_pids()
+
+
+def worker_pids() -> list[int]:
+    """Pids of the live worker processes (for health checks and tests)."""
+    pool = _pool
+    if pool is None:
+        return []
+    return [pid for pid in (w.pid for w in pool.workers) if pid is not None]
+
+
+def stop_workers() -> None:
+    """Stop every worker and reap it (also registered with atexit). Later calls start new ones."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.stop()
+
+
+atexit.register(stop_workers)  # runs before multiprocessing's own exit hook: workers are stopped, not orphaned
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _run_in_worker(tree: Node, timeout: float) -> dict[str, Any]:
+    asked = time.monotonic()
+    pool = _get_pool()
+    worker = pool.acquire(timeout)  # waiting for a busy pool counts towards the time limit
+    if worker is None:
+        reason = f"the solver was busy with other requests for {timeout:g} s; try again"
+        return _result("none", reason=reason, text=f"cannot solve: {reason}")
+    waited = time.monotonic() - asked
+    try:
+        try:
+            worker.start()  # no-op when warm; a cold start (importing SymPy) is not counted in the budget
+        except _WorkerError as exc:
+            return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
+        result = worker.run(tree, max(timeout - waited, 0.01))
+    finally:
+        pool.release(worker)
     if result is None:
-        killed = proc.exitcode is None or proc.exitcode < 0  # by us at the deadline, or by the CPU limit
-        reason = (f"SymPy did not finish within {timeout:g} s; try a simpler expression" if killed else
-                  f"the solver process stopped unexpectedly (exit code {proc.exitcode})")
+        reason = f"SymPy did not finish within {timeout:g} s; try a simpler expression"
         return _result("none", reason=reason, text=f"cannot solve: {reason}")
     return result
 

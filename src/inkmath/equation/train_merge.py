@@ -3,7 +3,7 @@
     INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_merge [--limit N] [--epochs 30]
 
 Why a model and not a distance threshold: whether stroke i+1 continues stroke i's symbol depends on several cues
-at once (overlap, gap, relative size, pen-up jump, dots); a 20-16-1 perceptron learns their combination from
+at once (overlap, gap, relative size, pen-up jump, dots); a 29-32-1 perceptron learns their combination from
 the CROHME training InkML (about 150,000 consecutive stroke pairs) in a minute on one core.
 Targets: 1 when both strokes belong to the same truth traceGroup.
 """
@@ -22,7 +22,7 @@ from inkmath.equation.segment import MERGE_MODEL, drawing_unit, pair_features
 
 
 def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(features (M, 20) float32, targets (M,) float32, expression ids) of consecutive stroke pairs."""
+    """(features (M, 29) float32, targets (M,) float32, expression ids) of consecutive stroke pairs."""
     from inkmath.data.crohme import iter_inkml
 
     X, y, ids = [], [], []
@@ -44,7 +44,7 @@ def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np
     return np.stack(X), np.asarray(y, np.float32), ids
 
 
-def train(X: np.ndarray, y: np.ndarray, hidden: int = 16, epochs: int = 30, seed: int = 0) -> dict[str, np.ndarray]:
+def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 30, seed: int = 0) -> dict[str, np.ndarray]:
     import torch
 
     torch.manual_seed(seed)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     os.close(fd)
     save_file(tensors, tmp)
     os.replace(tmp, args.out)
-    card = {"name": "stroke_merge", "model": "mlp 20-16-1 (tanh), numpy inference", "inputs": "segment.pair_features",
+    card = {"name": "stroke_merge", "model": "mlp 29-32-1 (tanh), numpy inference", "inputs": "segment.pair_features",
             "train_command": "python -m inkmath.equation.train_merge" + (f" --limit {args.limit}" if args.limit else ""),
             "data": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs",
             "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}

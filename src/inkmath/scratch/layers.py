@@ -132,6 +132,10 @@ class Conv2D(Layer):
         if kernel < 1 or stride < 1 or padding < 0:
             raise InkmathError(f"Conv2D needs kernel >= 1, stride >= 1, padding >= 0; got {kernel}, {stride}, {padding}")
         self.k, self.stride, self.padding = kernel, stride, padding
+        # dL/dx route: a full convolution (one im2col + matmul) for stride-1 "same" convolutions, where it costs
+        # no more than the forward pass; the k*k scatter-adds elsewhere (valid convolutions, strides), where the
+        # full convolution would mostly multiply padding zeros. Both are exact; tests force each one.
+        self.full_conv_backward = stride == 1 and 2 * padding == kernel - 1
         fan_in, fan_out = cin * kernel * kernel, cout * kernel * kernel
         self.params["weight"] = _init((cout, cin, kernel, kernel), fan_in, fan_out, init, rng)
         if bias:
@@ -166,16 +170,26 @@ class Conv2D(Layer):
             self.grads["bias"] = dy2.sum(axis=1)
         if not self.need_input_grad:
             return None
-        dcols = (w.reshape(cout, -1).T @ dy2).reshape(cin, k, k, n, ho, wo)
         s, p = self.stride, self.padding
+        if s == 1 and p < k and self.full_conv_backward:
+            # dL/dx of a stride-1 conv is a full convolution of dy with the flipped, transposed kernel: one more
+            # im2col and matmul, which beats k*k scatter-adds of the column gradients.
+            q = k - 1 - p
+            dyp = np.pad(dy.transpose(1, 0, 2, 3), ((0, 0), (0, 0), (q, q), (q, q)))  # (out, N, H+2q, W+2q)
+            h, wd = xshape[2], xshape[3]
+            cs, ns, hs, ws = dyp.strides
+            win = np.lib.stride_tricks.as_strided(dyp, shape=(cout, k, k, n, h, wd),
+                                                  strides=(cs, hs, ws, ns, hs, ws), writeable=False)
+            dcols_t = np.ascontiguousarray(win).reshape(cout * k * k, n * h * wd)
+            wflip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(cin, cout * k * k)  # (in, out*k*k)
+            return (wflip @ dcols_t).reshape(cin, n, h, wd).transpose(1, 0, 2, 3)  # (N, in, H, W), a view
+        dcols = (w.reshape(cout, -1).T @ dy2).reshape(cin, k, k, n, ho, wo)
         dxp = np.zeros((cin, n, xpshape[2], xpshape[3]), dy.dtype)  # channel-first so dcols slices add directly
         for i in range(k):
             for j in range(k):
                 dxp[:, :, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s] += dcols[:, i, j]
-        dx = dxp.transpose(1, 0, 2, 3)
-        if p:
-            dx = dx[:, :, p:p + xshape[2], p:p + xshape[3]]
-        return np.ascontiguousarray(dx)
+        dx = dxp.transpose(1, 0, 2, 3)  # (N, in, Hp, Wp), a view
+        return dx[:, :, p:p + xshape[2], p:p + xshape[3]] if p else dx
 
 
 # ---------------------------------------------------------------------------------------------- pooling

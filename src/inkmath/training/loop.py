@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from inkmath import InkmathError
 from inkmath.data import SymbolDataset, load_dataset, prepared_images, stratified_split
-from inkmath.models import create_model
+from inkmath.models import create_model, list_models
 from inkmath.preprocess import get_preset
 from inkmath.training.augment import AUGMENT_PRESETS, augment_batch
 from inkmath.training.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
@@ -262,8 +262,10 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
     if resume and not last_path.exists():
         raise InkmathError(f"Nothing to resume: {last_path} does not exist")
 
-    train, val, ds = load_splits(cfg)
     preset = get_preset(cfg.resolved_preset())
+    if cfg.model not in list_models():
+        create_model(cfg.model, 2)  # raises the "Unknown model ...; choose one of" error before any data is read
+    train, val, ds = load_splits(cfg)
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, num_classes=len(ds.vocab), in_size=preset.size)
     model = model.to(memory_format=torch.channels_last)

@@ -1,0 +1,167 @@
+"""ONNX export of shipped or trained weights, and the ONNX Runtime engine behind ``Predictor.load(engine="onnx")``.
+
+    inkmath export-onnx mnist --out mnist.onnx
+    run = load_onnx_runner(safetensors_path, card)   # float32 (N, 1, S, S) -> logits (N, C)
+
+Why a cache: exporting needs torch and takes about a second; the exported graph depends only on the weights'
+bytes and the card's architecture, so it is written once under ``cache_dir()/onnx/<sha256>.onnx`` and later
+loads need only ``onnxruntime``. The graph has a dynamic batch axis, so one file serves single symbols and batches.
+
+torch 2.13 makes the torch.export-based exporter the default, which needs ``onnxscript`` (not a dependency);
+the TorchScript exporter (``dynamo=False``) handles these plain CNNs and gives the same logits (see the parity
+test in tests/test_onnx.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+
+OPSET = 17
+INPUT_NAME = "image"
+OUTPUT_NAME = "logits"
+
+
+def weights_key(safetensors_path: str | Path, card: dict) -> str:
+    """sha256 over the weights' bytes and the parts of the card that shape the graph."""
+    h = hashlib.sha256()
+    with open(safetensors_path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    arch = {k: card.get(k) for k in ("model", "num_classes", "in_size")}
+    h.update(json.dumps(arch, sort_keys=True).encode())
+    h.update(f"opset{OPSET}".encode())
+    return h.hexdigest()
+
+
+def export_bytes(name_or_path: str | Path) -> tuple[bytes, dict]:
+    """(serialized ONNX model, card) for shipped weights or a .safetensors file; dynamic batch axis."""
+    import torch
+
+    from inkmath.weights import load_model
+
+    model, card = load_model(name_or_path)
+    size = int(card["in_size"])
+    example = torch.zeros(1, 1, size, size)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # the legacy-exporter deprecation notice is expected: see the module docstring
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
+        torch.onnx.export(
+            model, (example,), buf, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}, opset_version=OPSET, dynamo=False,
+        )
+    data = buf.getvalue()
+    _check(data)
+    return data, card
+
+
+def _check(data: bytes) -> None:
+    import onnx
+
+    try:
+        onnx.checker.check_model(onnx.load_from_string(data))
+    except onnx.checker.ValidationError as e:
+        raise InkmathError(f"The exported ONNX graph is invalid ({e}); please report this with the weights' card") from None
+
+
+def export_onnx(name_or_path: str | Path, out: str | Path | None = None) -> Path:
+    """Write the ONNX model (atomically) to ``out`` (default: ``<weights name>.onnx`` in the current folder)."""
+    from inkmath.training.checkpoint import atomic_write_bytes
+
+    data, card = export_bytes(name_or_path)
+    path = Path(out) if out else Path(f"{card.get('name') or Path(str(name_or_path)).stem}.onnx")
+    atomic_write_bytes(path, data)
+    return path
+
+
+def cached_onnx_path(safetensors_path: str | Path, card: dict) -> Path:
+    """The exported model for these weights in the cache, exported on first use."""
+    from inkmath.data import cache_dir
+    from inkmath.training.checkpoint import atomic_write_bytes
+
+    path = cache_dir() / "onnx" / f"{weights_key(safetensors_path, card)}.onnx"
+    if not path.is_file():
+        data, _ = export_bytes(safetensors_path)
+        atomic_write_bytes(path, data)
+    return path
+
+
+def load_onnx_runner(safetensors_path: str | Path, card: dict, threads: int | None = None):
+    """A callable float32 (N, 1, S, S) -> logits (N, C) on ONNX Runtime (CPU).
+
+    ``threads`` bounds ONNX Runtime's intra-op threads (default: its own choice); the web server passes 1 so that
+    concurrent requests do not fight over the cores.
+    """
+    import onnxruntime as ort
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+    path = cached_onnx_path(safetensors_path, card)
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.InvalidProtobuf, ort_errors.NoSuchFile) as e:
+        raise InkmathError(f"ONNX Runtime cannot load {path} ({str(e)[:200]}); delete it to export again") from None
+    size = int(card["in_size"])
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        if x.ndim != 4 or x.shape[1:] != (1, size, size):
+            raise InkmathError(f"The model expects a batch of shape (N, 1, {size}, {size}), got {x.shape}")
+        return session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+
+    return run
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def register(subparsers) -> None:
+    p = subparsers.add_parser("export-onnx", help="write weights as an ONNX model (dynamic batch) for ONNX Runtime")
+    p.add_argument("weights", help="shipped name (e.g. mnist, hasy) or a .safetensors / run folder")
+    p.add_argument("--out", help="output .onnx file (default: NAME.onnx in the current folder)")
+    p.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
+    p.add_argument("--json", action="store_true", help="one JSON object on one line")
+    p.set_defaults(func=cmd_export_onnx)
+
+
+def parity(name_or_path: str | Path, onnx_path: str | Path, n: int = 8, seed: int = 0) -> float:
+    """Largest |logit difference| between ONNX Runtime and PyTorch on ``n`` random inputs."""
+    import onnxruntime as ort
+    import torch
+
+    from inkmath.weights import load_model
+
+    model, card = load_model(name_or_path)
+    size = int(card["in_size"])
+    x = np.random.default_rng(seed).random((n, 1, size, size), dtype=np.float32)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+    return float(np.abs(got - want).max())
+
+
+def cmd_export_onnx(args) -> int:
+    path = export_onnx(args.weights, args.out)
+    diff = None if args.no_check else parity(args.weights, path)
+    if args.json:
+        print(json.dumps({"weights": args.weights, "onnx": str(path), "max_abs_diff": diff}))
+        return 0
+    from rich.console import Console
+
+    msg = f"wrote {path}"
+    if diff is not None:
+        msg += f" (ONNX Runtime vs PyTorch: max |logit difference| {diff:.2e} on 8 random inputs)"
+    Console().print(msg, markup=False, highlight=False)
+    return 0

@@ -1,0 +1,525 @@
+"""The HTTP API and the drawing page: a thin FastAPI edge over ``inkmath.predict`` and ``inkmath.equation``.
+
+    app = create_app(symbol_weights="mnist")          # uvicorn.run(app) or fastapi.testclient.TestClient(app)
+
+Endpoints (JSON in, JSON out; the same JSON as ``inkmath predict --json`` / ``inkmath recognize --json``):
+    POST /api/symbol       {"strokes": [[[x, y], ...], ...], "weights"?, "top"?}  or a multipart image upload
+    POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?}  or multipart
+    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page)
+
+Why requests are parsed by hand instead of by FastAPI's body parameters: one route takes either JSON or a
+multipart upload, and every malformed request must come back as ``{"error": "..."}`` with a 4xx code. The
+pydantic models below still validate the JSON and are written into the OpenAPI schema for both content types.
+Nothing from a request is evaluated: strokes become a raster with ``inkmath.ink.rasterize`` (the rasterizer the
+CROHME symbols were drawn with), uploads are decoded by ``inkmath.data.images.decode_image`` (which checks the
+header's pixel count before decoding), and weights are chosen by name from a fixed list, never by path.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from inkmath import InkmathError, __version__
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+# Limits: a generous drawing is a few dozen strokes of a few hundred points; a phone photo is ~12 megapixels.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_STROKES = 400
+MAX_POINTS_PER_STROKE = 4000
+MAX_POINTS = 20000
+MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
+MAX_IMAGE_PIXELS = 16_000_000
+MAX_TOP = 20
+# MNIST digits are drawn with a pen about 1/7 of the digit's height; the canonical pen (3 px at 40 px) is CROHME's.
+PEN_BY_PRESET = {"mnist": 6}
+
+Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
+Stroke = Annotated[list[Point], Field(min_length=1, max_length=MAX_POINTS_PER_STROKE)]
+Strokes = Annotated[list[Stroke], Field(min_length=1, max_length=MAX_STROKES,
+                                        description="pen-down to pen-up point lists, in writing order")]
+Corrections = Annotated[dict[Annotated[str, Field(pattern=r"^[0-9]{1,4}$")],
+                              Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=MAX_STROKES)]
+WeightsName = Annotated[str, Field(min_length=1, max_length=64, description="a name from GET /api/models")]
+
+
+class SymbolRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strokes: Strokes
+    weights: WeightsName | None = None
+    top: int = Field(5, ge=1, le=MAX_TOP)
+
+
+class ExpressionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strokes: Strokes
+    weights: WeightsName | None = None
+    corrections: Corrections = Field(default_factory=dict,
+                                     description="symbol index (0-based, as in the response) -> chosen label")
+    solve: bool = True
+
+
+class PredictionOut(BaseModel):
+    label: str
+    latex: str
+    prob: float
+    mathml: str
+
+
+class SymbolResponse(BaseModel):
+    file: str | None
+    weights: str
+    predictions: list[PredictionOut]
+
+
+class AlternativeOut(BaseModel):
+    label: str
+    prob: float
+
+
+class SymbolHypOut(BaseModel):
+    label: str
+    latex: str
+    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in the input's coordinates")
+    prob: float
+    strokes: list[int]
+    alternatives: list[AlternativeOut]
+
+
+class ExpressionResponse(BaseModel):
+    file: str | None
+    weights: str
+    latex: str
+    mathml: str
+    answer: dict[str, Any]
+    symbols: list[SymbolHypOut]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+
+
+class WeightsInfo(BaseModel):
+    name: str
+    model: str
+    classes: int
+    preset: str
+    test_top1: float | None
+
+
+class ModelsResponse(BaseModel):
+    symbol_default: str
+    expression_default: str
+    engine: str
+    weights: list[WeightsInfo]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    version: str
+    engine: str
+    loaded: list[str]
+
+
+class RequestError(Exception):
+    """A client error: becomes ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _validation_message(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors()[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ())) or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    more = f" (and {err.error_count() - 5} more)" if err.error_count() > 5 else ""
+    return "Invalid request: " + "; ".join(parts) + more
+
+
+class ModelStore:
+    """Predictors loaded once per (weights name, engine) and shared by all requests (lock-protected loading)."""
+
+    def __init__(self, symbol_weights: str | None, expression_weights: str | None, engine: str,
+                 threads: int | None = None):
+        from inkmath.weights import default_name, list_shipped, resolve_weights
+
+        self.engine = engine
+        self.threads = threads
+        self.paths: dict[str, str] = {name: name for name in list_shipped()}
+        self.cards: dict[str, dict] = dict(list_shipped())
+
+        def add(spec: str | None) -> str | None:
+            if spec is None:
+                return None
+            if spec in self.paths:  # a shipped name
+                return spec
+            path, card = resolve_weights(spec)  # raises InkmathError for unknown names or missing files
+            name = card.get("name") or path.stem
+            self.paths[name] = str(path)  # a path given by the operator is offered under its card's name
+            self.cards[name] = card
+            return name
+
+        self.symbol_default = add(symbol_weights) or default_name()
+        from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+        self.expression_default = add(expression_weights) or (
+            DEFAULT_WEIGHTS if DEFAULT_WEIGHTS in self.paths else self.symbol_default)
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return sorted(self.paths)
+
+    def get(self, name: str):
+        if name not in self.paths:
+            raise RequestError(422, f"Unknown weights {name!r}; choose one of: {', '.join(self.names())}")
+        with self._lock:
+            if name not in self._loaded:
+                self._loaded[name] = self._load(self.paths[name])
+            return self._loaded[name]
+
+    def _load(self, spec: str):
+        from inkmath.predict import Predictor
+
+        if self.engine == "onnx":
+            from inkmath.onnx_export import load_onnx_runner
+            from inkmath.weights import resolve_weights
+
+            path, card = resolve_weights(spec)
+            return Predictor(load_onnx_runner(path, card, threads=self.threads), card, "onnx")
+        return Predictor.load(spec, engine=self.engine)
+
+    def loaded(self) -> list[str]:
+        return sorted(self._loaded)
+
+
+# ------------------------------------------------------------------------------------------------ request parsing
+async def read_input(request: Request, model: type[BaseModel]) -> tuple[BaseModel | None, dict]:
+    """(validated JSON body, None) or (None, {"image": array, "file": name, form fields}) from a request."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        body = await request.body()
+        if not body.strip():
+            raise RequestError(400, "Empty request body; send JSON {\"strokes\": [[[x, y], ...], ...]}")
+        try:
+            json.loads(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise RequestError(400, f"Malformed JSON ({e}); send {{\"strokes\": [[[x, y], ...], ...]}}") from None
+        try:
+            return model.model_validate_json(body), {}
+        except ValidationError as e:
+            raise RequestError(422, _validation_message(e)) from None
+    if ctype == "multipart/form-data":
+        return None, await _read_upload(request)
+    raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json strokes or "
+                            "a multipart/form-data image upload (field 'image')")
+
+
+async def _read_upload(request: Request) -> dict:
+    from starlette.datastructures import UploadFile
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+
+    from inkmath.data.images import decode_image
+
+    try:
+        form = await request.form(max_files=1, max_fields=8, max_part_size=64 * 1024)
+    except (MultiPartException, HTTPException, ValueError, KeyError) as e:
+        detail = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
+        raise RequestError(400, f"Malformed multipart form ({str(detail)[:200]}); send one file in the field 'image'") from None
+    upload = form.get("image")
+    if not isinstance(upload, UploadFile):
+        raise RequestError(422, "The multipart form has no file in the field 'image'; attach a PNG or JPEG there")
+    data = await upload.read()
+    name = Path(upload.filename or "upload").name[:120] or "upload"
+    try:
+        image = decode_image(data, name, max_pixels=MAX_IMAGE_PIXELS)
+    except InkmathError as e:
+        raise RequestError(422, str(e)) from None
+    fields: dict[str, Any] = {"image": image, "file": name}
+    for key in ("weights", "ink", "corrections", "top", "solve"):
+        value = form.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise RequestError(422, f"Form field {key!r} must be text, not a file")
+        fields[key] = value
+    return fields
+
+
+def _form_options(fields: dict) -> dict:
+    """Typed options from multipart text fields (validated like the JSON body's)."""
+    out: dict[str, Any] = {"weights": fields.get("weights") or None, "ink": fields.get("ink", "auto")}
+    if out["ink"] not in ("auto", "white", "black"):
+        raise RequestError(422, f"Form field 'ink' must be auto, white or black, not {out['ink'][:40]!r}")
+    if out["weights"] is not None and len(out["weights"]) > 64:
+        raise RequestError(422, "Form field 'weights' is too long; use a name from GET /api/models")
+    top = fields.get("top", "5")
+    if not (top.isdigit() and 1 <= int(top) <= MAX_TOP):
+        raise RequestError(422, f"Form field 'top' must be an integer from 1 to {MAX_TOP}")
+    out["top"] = int(top)
+    out["solve"] = fields.get("solve", "true").lower() not in ("false", "0", "no")
+    corrections = fields.get("corrections") or "{}"
+    from pydantic import TypeAdapter
+
+    try:
+        out["corrections"] = TypeAdapter(Corrections).validate_python(json.loads(corrections))
+    except ValueError as e:  # json.JSONDecodeError and pydantic's ValidationError are both ValueErrors
+        msg = _validation_message(e) if isinstance(e, ValidationError) else f"not JSON ({e})"
+        raise RequestError(422, f"Form field 'corrections' must be a JSON object {{index: label}}: {msg}") from None
+    return out
+
+
+def check_strokes(strokes: list) -> list:
+    """numpy (P, 2) arrays from validated strokes; bounds the total number of points."""
+    import numpy as np
+
+    total = sum(len(s) for s in strokes)
+    if total > MAX_POINTS:
+        raise RequestError(413, f"Too many points ({total}; limit {MAX_POINTS}); simplify the strokes")
+    return [np.asarray([p[:2] for p in s], dtype=np.float64) for s in strokes]
+
+
+# ------------------------------------------------------------------------------------------------ work
+def predict_symbol(predictor, strokes=None, image=None, *, top: int = 5, ink: str = "auto") -> list:
+    """Top-k predictions for strokes (rasterised by inkmath.ink) or an uploaded image."""
+    if strokes is not None:
+        from inkmath.ink import DEFAULT_THICKNESS, rasterize
+
+        pen = PEN_BY_PRESET.get(predictor.preset.name, DEFAULT_THICKNESS)
+        image, _ = rasterize(strokes, thickness=pen)
+        ink = "white"
+    return predictor.predict([image], ink=ink, top=top)[0]
+
+
+def mathml_of(latex: str) -> str:
+    from inkmath.equation.latex import to_mathml
+
+    return to_mathml(latex)
+
+
+def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
+    """{index: token}; a token must be one the classifier can emit (no free text reaches the parser)."""
+    if not corrections:
+        return {}
+    from inkmath.equation.segment import TOKEN_FIX
+
+    known = set(predictor.vocab.names) | {TOKEN_FIX.get(n, n) for n in predictor.vocab.names}
+    out = {}
+    for k, label in corrections.items():
+        if label not in known:
+            raise RequestError(422, f"Correction {label[:40]!r} for symbol {k} is not a label of the weights "
+                                    f"{predictor.card.get('name')!r}; pick one of the symbol's alternatives")
+        out[int(k)] = TOKEN_FIX.get(label, label)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ the app
+def create_app(symbol_weights: str | None = None, expression_weights: str | None = None, *, engine: str = "torch",
+               threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES):
+    """The FastAPI app. ``symbol_weights`` / ``expression_weights``: shipped names or paths (defaults: the largest
+    shipped vocabulary, and ``crohme`` for expressions when shipped). Predictors load on first use."""
+    if engine not in ("torch", "onnx", "numpy"):
+        raise InkmathError(f"Unknown engine {engine!r}; choose torch, onnx or numpy")
+    store = ModelStore(symbol_weights, expression_weights, engine, threads)
+    app = FastAPI(title="inkmath", version=__version__,
+                  description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.")
+    app.state.models = store
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    errors = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
+              422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+
+    @app.exception_handler(RequestError)
+    async def _request_error(request: Request, exc: RequestError):
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        return JSONResponse({"error": f"Invalid request: {str(exc.errors())[:300]}"}, status_code=422)
+
+    def _predictor(name: str | None):
+        try:
+            return store.get(name or "")
+        except InkmathError as e:  # the weights exist in the list but cannot be loaded: the server's problem
+            raise RequestError(503, f"Weights {name!r} cannot be loaded: {e}") from None
+
+    @app.get("/api/health", response_model=HealthResponse)
+    def health():
+        return {"status": "ok", "version": __version__, "engine": store.engine, "loaded": store.loaded()}
+
+    @app.get("/api/models", response_model=ModelsResponse)
+    def models():
+        rows = []
+        for name in store.names():
+            card = store.cards[name]
+            test = (card.get("metrics") or {}).get("test") or {}
+            rows.append({"name": name, "model": card["model"], "classes": card["num_classes"],
+                         "preset": card["preset"], "test_top1": test.get("top1")})
+        return {"symbol_default": store.symbol_default, "expression_default": store.expression_default,
+                "engine": store.engine, "weights": rows}
+
+    body_doc = {"required": True, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/{model}"}},
+        "multipart/form-data": {"schema": {"$ref": "#/components/schemas/ImageUpload"}}}}
+
+    def openapi_body(model: str) -> dict:
+        doc = json.loads(json.dumps(body_doc).replace("{model}", model))
+        return {"requestBody": doc}
+
+    @app.post("/api/symbol", response_model=SymbolResponse, responses=errors, openapi_extra=openapi_body("SymbolRequest"))
+    async def symbol(request: Request):
+        """Top-k symbols with LaTeX and MathML for drawn strokes or an uploaded image (`inkmath predict --json`)."""
+        body, fields = await read_input(request, SymbolRequest)
+        if body is not None:
+            weights, top, ink, strokes, image, file = body.weights, body.top, "white", check_strokes(body.strokes), None, None
+        else:
+            opts = _form_options(fields)
+            weights, top, ink, strokes, image, file = opts["weights"], opts["top"], opts["ink"], None, fields["image"], fields["file"]
+        name = weights or store.symbol_default
+        predictor = _predictor(name)
+
+        def work():
+            preds = predict_symbol(predictor, strokes, image, top=top, ink=ink)
+            return [dict(p.to_dict(), mathml=mathml_of(p.latex)) for p in preds]
+
+        try:
+            preds = await run_in_threadpool(work)
+        except InkmathError as e:
+            raise RequestError(422, str(e)) from None
+        return {"file": file, "weights": name, "predictions": preds}
+
+    @app.post("/api/expression", response_model=ExpressionResponse, responses=errors,
+              openapi_extra=openapi_body("ExpressionRequest"))
+    async def expression(request: Request):
+        """LaTeX, MathML, the answer and each symbol's box and alternatives (`inkmath recognize --json`)."""
+        from inkmath.equation.recognize import recognize_image, recognize_strokes, to_dict
+
+        body, fields = await read_input(request, ExpressionRequest)
+        if body is not None:
+            weights, corrections, solve, file = body.weights, body.corrections, body.solve, None
+            strokes, image, ink = check_strokes(body.strokes), None, "auto"
+        else:
+            opts = _form_options(fields)
+            weights, corrections, solve, file = opts["weights"], opts["corrections"], opts["solve"], fields["file"]
+            strokes, image, ink = None, fields["image"], opts["ink"]
+        name = weights or store.expression_default
+        predictor = _predictor(name)
+        fixes = check_corrections(corrections, predictor)
+
+        def work():
+            if strokes is not None:
+                rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
+            else:
+                rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
+            return dict(to_dict(rec, file), weights=name)
+
+        try:
+            return await run_in_threadpool(work)
+        except InkmathError as e:
+            raise RequestError(422, str(e)) from None
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_request_schemas(app)
+    return app
+
+
+class ImageUpload(BaseModel):
+    """The multipart form of an image upload (OpenAPI documentation only; parsed by ``_read_upload``)."""
+
+    image: bytes = Field(json_schema_extra={"format": "binary"}, description="PNG, JPEG, BMP, GIF, TIFF or WebP")
+    weights: WeightsName | None = None
+    ink: Literal["auto", "white", "black"] = "auto"
+    top: int = Field(5, ge=1, le=MAX_TOP)
+    corrections: str | None = Field(None, description='JSON object {"index": "label"} (expression only)')
+    solve: bool = True
+
+
+def _add_request_schemas(app) -> None:
+    """Put the request models (which FastAPI does not see: the routes parse bodies themselves) into the schema."""
+    from fastapi.openapi.utils import get_openapi
+    from pydantic.json_schema import models_json_schema
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload)],
+                                     ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+
+
+class BodyLimitMiddleware:
+    """Reject request bodies over ``max_bytes`` with a JSON 413 before any route reads them (pure ASGI).
+
+    FastAPI's own ``max_body_size`` answers a too-large Content-Length in plain text; the page and API clients
+    expect ``{"error": ...}`` everywhere, so the body is counted here (declared length first, then the bytes that
+    actually arrive, for chunked uploads) and buffered for the route.
+    """
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._reject(send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return await self._reject(send)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    async def _reject(self, send):
+        msg = json.dumps({"error": f"Request body too large (limit {self.max_bytes:,} bytes); send fewer points "
+                                   "or a smaller image"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(msg)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": msg})

@@ -1,0 +1,120 @@
+"""The foundation's commands end to end: eval --json, predict (with bad files), submit, models, summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inkmath.cli import main
+from inkmath.data.mnist import read_idx
+from inkmath.weights import list_shipped
+
+from conftest import SHARED_DATA, has_shared
+
+needs_mnist = pytest.mark.skipif(not has_shared("mnist") or "mnist" not in list_shipped(), reason="needs MNIST data and weights")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    r = subprocess.run([sys.executable, "-m", "inkmath", *args], capture_output=True, text=True, timeout=600)
+    return r.returncode, r.stdout, r.stderr
+
+
+def mnist_test_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x = read_idx(SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz")[:n]
+    y = read_idx(SHARED_DATA / "mnist" / "t10k-labels-idx1-ubyte.gz")[:n]
+    return x, y
+
+
+@needs_mnist
+def test_eval_json_on_shipped_mnist(capsys):
+    assert main(["eval", "mnist", "mnist:test", "--json", "--data-dir", str(SHARED_DATA)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    report = json.loads(out[0])
+    assert report["n"] == 10000 and report["top1"] >= 0.99 and report["top5"] >= report["top1"]
+    assert len(report["per_class"]) == 10 and {"precision", "recall", "f1", "support"} <= set(report["per_class"][0])
+    assert sum(c["support"] for c in report["per_class"]) == 10000
+    cm = np.array(report["confusion_matrix"])
+    assert np.trace(cm) / cm.sum() == pytest.approx(report["top1"])
+
+
+@needs_mnist
+def test_predict_good_and_bad_files(tmp_path, capsys):
+    x, y = mnist_test_digits(5)
+    paths = []
+    for i, im in enumerate(x):  # dark ink on white paper, as a scan would be
+        p = tmp_path / f"digit{i}.png"
+        Image.fromarray(255 - im).resize((84, 84)).save(p)
+        paths.append(str(p))
+    (tmp_path / "notimage.png").write_text("hello")
+    (tmp_path / "empty.png").write_bytes(b"")
+    good = (tmp_path / "digit0.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(good[: len(good) // 2])
+    bomb = tmp_path / "bomb.png"  # a tiny file declaring 30000 x 30000 pixels
+    raw = zlib.compress(b"\x00" * 30001 * 30, 9)
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((20, 20), 255, np.uint8)).save(blank)
+    bad = ["notimage.png", "empty.png", "truncated.png", "bomb.png", "blank.png", "missing.png"]
+    code = main(["predict", *paths, *[str(tmp_path / b) for b in bad], "--weights", "mnist", "--json", "--top", "3"])
+    assert code == 1  # some failed
+    lines = [json.loads(l) for l in capsys.readouterr().out.strip().splitlines()]
+    assert len(lines) == len(paths) + len(bad)
+    by_file = {Path(l["file"]).name: l for l in lines}
+    for i, label in enumerate(y):
+        preds = by_file[f"digit{i}.png"]["predictions"]
+        assert preds[0]["label"] == str(label) and len(preds) == 3
+        assert preds[0]["latex"] == str(label) and 0 < preds[0]["prob"] <= 1
+    for b in bad:
+        assert "error" in by_file[b] and by_file[b]["error"]
+    assert "empty" in by_file["empty.png"]["error"]
+    assert "too large" in by_file["bomb.png"]["error"]
+    assert "No ink" in by_file["blank.png"]["error"]
+
+
+@needs_mnist
+def test_submit_writes_kaggle_csv(tmp_path):
+    x, y = mnist_test_digits(8)
+    d = tmp_path / "test"
+    d.mkdir()
+    for i, im in enumerate(x):
+        Image.fromarray(im).save(d / f"{i}.png")
+    out = tmp_path / "submission.csv"
+    assert main(["submit", "mnist", str(d), "--out", str(out)]) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "id,label" and len(rows) == 9
+    got = {r.split(",")[0]: r.split(",")[1] for r in rows[1:]}
+    assert sum(got[str(i)] == str(y[i]) for i in range(8)) >= 7
+
+
+def test_models_and_summary(capsys):
+    assert main(["models", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    names = {m["model"] for m in info["models"]}
+    assert {"seed-cnn", "mnist-cnn", "inkres"} <= names
+    assert main(["summary", "seed-cnn", "--classes", "10", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert [l["output"] for l in s["layers"]][:2] == [[16, 32, 32], [16, 16, 16]]
+    assert s["parameters"] == sum(l["parameters"] for l in s["layers"])
+
+
+def test_errors_are_messages_not_tracebacks():
+    code, out, err = run("eval", "nonexistent-weights", "mnist:test")
+    assert code == 2 and "Unknown weights 'nonexistent-weights'" in err and "Traceback" not in err
+    code, out, err = run("eval", "mnist", "nosuchset:test")
+    assert code == 2 and "Unknown dataset" in err and "Traceback" not in err
+    code, out, err = run("train", "mnist:train", "--model", "nope", "--out", "/tmp/never-created-run")
+    assert code == 2 and "Unknown model" in err
