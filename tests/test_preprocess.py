@@ -71,3 +71,18 @@ def test_blank_and_bad_shapes_raise():
 def test_batch():
     x, _ = shapes(2, size=28)
     assert prepare_batch(list(x), "mnist").shape == (8, 1, 28, 28)
+
+
+def test_reference_preset_keeps_relative_size():
+    """crohme32: a crop at the canonical scale keeps its size relative to a typical symbol (40 px)."""
+    small = np.zeros((60, 60), np.uint8)
+    big = np.zeros((60, 60), np.uint8)
+    import cv2
+
+    cv2.circle(small, (30, 30), 10, 255, 3)  # an 'o' half a symbol high
+    cv2.circle(big, (30, 30), 20, 255, 3)  # an 'O' a whole symbol high
+    extent = lambda im: np.ptp(np.nonzero(prepare(im, "crohme32") > 0.2)[0])
+    assert extent(small) < 0.65 * extent(big)
+    # the plain preset enlarges both to fill the box
+    extent32 = lambda im: np.ptp(np.nonzero(prepare(im, "symbol32") > 0.2)[0])
+    assert abs(extent32(small) - extent32(big)) <= 1

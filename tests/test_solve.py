@@ -419,6 +419,7 @@ def test_concurrent_calls_from_four_threads():
     assert 1 <= len(worker_pids()) <= solve.SOLVE_WORKERS
 
 
+@pytest.mark.slow  # two interpreters import SymPy: 3 s idle, ~20 s on the loaded CI machine
 def test_stop_workers_reaps_them_and_exit_leaves_none_behind():
     import subprocess
     import sys
@@ -431,3 +432,19 @@ def test_stop_workers_reaps_them_and_exit_leaves_none_behind():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     child = int(out.stdout.strip())
     assert gone(child)
+
+
+def test_a_worker_that_dies_is_reported_and_replaced():
+    import signal
+    import threading
+
+    pids = start_workers(1)
+
+    def kill_all() -> None:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+
+    threading.Timer(0.3, kill_all).start()  # the worker dies mid-job, long before the 10 s limit
+    result = answer(pathological(), timeout=10.0)
+    assert result["kind"] == "none" and "stopped unexpectedly (exit code -9)" in result["reason"]
+    assert answer(SINE)["text"] == SINE_TEXT and not set(pids) & set(worker_pids())

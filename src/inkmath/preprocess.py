@@ -24,11 +24,16 @@ class Preset:
     size: int  # output side in pixels
     box: int  # longer side of the ink after resizing
     center: str = "box"  # "box": centre the bounding box; "mass": centre of mass (as MNIST was built)
+    # ref > 0: the input is at a known scale (a symbol cut from an expression rendered by ``ink`` at its canonical
+    # scale, typical symbol = ink.DEFAULT_HEIGHT px), and symbols smaller than ``ref`` px are not enlarged to fill
+    # the box: an 'o' stays smaller than an 'O', a dot smaller than a circle. The relative size is kept.
+    ref: float = 0.0
 
 
 PRESETS: dict[str, Preset] = {
     "mnist": Preset("mnist", 28, 20, "mass"),
     "symbol32": Preset("symbol32", 32, 28, "box"),
+    "crohme32": Preset("crohme32", 32, 28, "box", ref=44.0),
 }
 
 INK_THRESHOLD = 40  # grey level (0-255, ink white) above which a pixel counts as ink when cropping
@@ -138,7 +143,7 @@ def prepare(image: np.ndarray, preset: str | Preset = "symbol32", ink: str = "au
     y0, y1, x0, x1 = bb
     crop = img[y0:y1, x0:x1]
     h, w = crop.shape
-    scale = p.box / max(h, w)
+    scale = p.box / max(h, w, p.ref)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     small = cv2.resize(crop, (nw, nh), interpolation=interp)

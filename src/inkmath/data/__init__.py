@@ -33,6 +33,7 @@ class SymbolDataset:
     name: str = ""
     ink: str = "auto"  # "white" (white ink on black), "black", or "auto" (preprocessing detects it)
     ids: list[str] = field(default_factory=list)  # per-image identifiers (file names) where known
+    prepared: str = ""  # the preprocessing preset the images already went through ("" = raw images)
 
     def __post_init__(self):
         if self.images.ndim != 3 or self.images.dtype != np.uint8:
@@ -46,7 +47,7 @@ class SymbolDataset:
     def subset(self, idx) -> "SymbolDataset":
         idx = np.asarray(idx)
         ids = [self.ids[i] for i in idx] if self.ids else []
-        return SymbolDataset(self.images[idx], self.labels[idx], self.vocab, self.name, self.ink, ids)
+        return SymbolDataset(self.images[idx], self.labels[idx], self.vocab, self.name, self.ink, ids, self.prepared)
 
     def class_counts(self) -> np.ndarray:
         return np.bincount(self.labels, minlength=len(self.vocab))
@@ -170,8 +171,11 @@ def prepared_images(ds: SymbolDataset, preset: str) -> np.ndarray:
     from inkmath.preprocess import get_preset, prepare_uint8
 
     p = get_preset(preset)
-    if ds.images.shape[1:] == (p.size, p.size) and ds.name.startswith(("folder:", "csv:", "crohme:")):
-        return np.ascontiguousarray(ds.images)  # these readers store prepared images already
+    if ds.prepared == p.name:
+        return np.ascontiguousarray(ds.images)  # the reader stored prepared images already
+    if ds.prepared and ds.name.startswith("crohme:"):
+        # crops are cut from whole expressions: prepare them again from the ink, with this preset
+        return load_dataset(f"{ds.name.split(':preset=')[0]}:preset={p.name}").images
     digest = hashlib.sha1(ds.images.tobytes()).hexdigest()[:16]
     path = cache_dir() / f"prepared-{p.name}-{ds.ink}-{digest}.npy"
     if path.exists():

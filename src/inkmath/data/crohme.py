@@ -252,7 +252,7 @@ def symbol_crops(expr: InkmlExpression) -> tuple[list[np.ndarray], list[int], li
     return crops, which, geom
 
 
-def _build(archive: Path, subset: str, limit: int | None) -> dict[str, np.ndarray]:
+def _build(archive: Path, subset: str, limit: int | None, preset: str = "symbol32") -> dict[str, np.ndarray]:
     from inkmath.preprocess import prepare_uint8
 
     vocab = crohme_vocab()
@@ -268,7 +268,7 @@ def _build(archive: Path, subset: str, limit: int | None) -> dict[str, np.ndarra
                 unknown[g.label] = unknown.get(g.label, 0) + 1
         if not crops:
             continue
-        images.append(prepare_uint8(crops, "symbol32", ink="white"))
+        images.append(prepare_uint8(crops, preset, ink="white"))
         labels += [vocab.index(normalize_label(expr.groups[k].label)) for k in which]
         ids += [f"{expr.id}/{k}" for k in which]
         expr_index += [len(expr_ids)] * len(which)
@@ -290,7 +290,7 @@ def _build(archive: Path, subset: str, limit: int | None) -> dict[str, np.ndarra
 
 
 def load_crohme_arrays(split: str = "train", data_dir: Path | str | None = None,
-                       limit: int | None = None) -> dict[str, np.ndarray]:
+                       limit: int | None = None, preset: str = "symbol32") -> dict[str, np.ndarray]:
     """All cached arrays of a split: images, labels, ids, expr_index, geometry (N, 4), expr_ids, skipped, ...
 
     Decoded once (the first call renders every symbol; a few tens of seconds for the training set), then read
@@ -302,23 +302,26 @@ def load_crohme_arrays(split: str = "train", data_dir: Path | str | None = None,
 
     dd = Path(data_dir) if data_dir is not None else default_dir()
     archive, subset = _archive(split, dd)
-    extra = f"crohme-v2|{subset}|{limit}|{ink.DEFAULT_HEIGHT}|{ink.DEFAULT_THICKNESS}|symbol32"
-    return cached_arrays(f"crohme-{split}", [archive], extra, lambda: _build(archive, subset, limit))
+    extra = f"crohme-v2|{subset}|{limit}|{ink.DEFAULT_HEIGHT}|{ink.DEFAULT_THICKNESS}|{preset}"
+    return cached_arrays(f"crohme-{split}", [archive], extra, lambda: _build(archive, subset, limit, preset))
 
 
-@register_reader("crohme", usage="crohme:train|val|test|test2013|test2012|test2011[:limit=N] "
+@register_reader("crohme", usage="crohme:train|val|test|test2013|test2012|test2011[:limit=N][:preset=P] "
                                  "(val = CROHME 2013 test, test = CROHME 2014 test)")
-def load_crohme(split: str = "train", *, data_dir: Path, limit: str | None = None) -> SymbolDataset:
+def load_crohme(split: str = "train", *, data_dir: Path, limit: str | None = None,
+                preset: str = "symbol32") -> SymbolDataset:
     """Symbol crops (uint8 32x32, white ink on black) of a CROHME split, labelled with the 101 classes."""
     n = None
     if limit is not None:
         if not str(limit).isdigit() or int(limit) < 1:
             raise InkmathError(f"limit must be a positive whole number of expressions, got {limit!r}")
         n = int(limit)
-    a = load_crohme_arrays(split, data_dir, n)
+    # the crops are stored already prepared with ``preset`` (crohme:train:preset=crohme32 keeps relative size)
+    a = load_crohme_arrays(split, data_dir, n, preset)
     if tuple(a["names"]) != crohme_vocab().names:
         raise InkmathError("The CROHME cache was built with another class list; delete it from the cache dir")
-    return SymbolDataset(a["images"], a["labels"], crohme_vocab(), f"crohme:{split}", "white", a["ids"].tolist())
+    return SymbolDataset(a["images"], a["labels"], crohme_vocab(), f"crohme:{split}", "white", a["ids"].tolist(),
+                         prepared=preset)
 
 
 # ------------------------------------------------------------------------------------------------ WAP

@@ -55,5 +55,5 @@ def load_csv(path: str, *, data_dir: Path, root: str | None = None, split: str =
     base = Path(root) if root else p.parent
     arr = cached_arrays(f"csv-{p.stem}", [p], f"v1|{base.resolve()}", lambda: read_csv_map(p, base))
     ds = SymbolDataset(arr["images"], arr["labels"], Vocabulary.from_names(arr["classes"].tolist()), ink="white",
-                       ids=arr["ids"].tolist())
+                       ids=arr["ids"].tolist(), prepared="symbol32")
     return apply_split(ds, split, int(seed))

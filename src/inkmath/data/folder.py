@@ -66,5 +66,5 @@ def load_folder(path: str, *, data_dir: Path, split: str = "all", seed: str = "0
     sources = [p] if p.is_file() else [p]
     arr = cached_arrays(f"folder-{p.name}", sources, "v1", lambda: read_folder(p))
     ds = SymbolDataset(arr["images"], arr["labels"], Vocabulary.from_names(arr["classes"].tolist()), ink="white",
-                       ids=arr["ids"].tolist())
+                       ids=arr["ids"].tolist(), prepared="symbol32")
     return apply_split(ds, split, int(seed))

@@ -301,7 +301,9 @@ def _cmd(args) -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    table = Table(title=f"CROHME {Path(res['source']).name}: {res['expressions']} expressions")
+    out = Console()
+    out.print(f"[bold]CROHME[/bold] {res['source']}: {res['expressions']} expressions")
+    table = Table()
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in res.items():
@@ -310,5 +312,5 @@ def _cmd(args) -> int:
         table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
     for k, v in res.get("stages", {}).items():
         table.add_row(f"expressions: {k}", str(v))
-    Console().print(table)
+    out.print(table)
     return 0

@@ -32,6 +32,7 @@ BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
 OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
              "\\rightarrow", "\\in", "\\cdot", "/", ",", ".", "\\ldots", "\\exists", "\\forall"}
 OPEN_BRACKETS = {"(", "[", "\\{"}
+RELATIONS = {"=", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">", "\\in"}
 CLOSE_BRACKETS = {")", "]", "\\}"}
 ASCENDER_LETTERS = set("bdfhklt") | {"\\delta", "\\lambda", "\\theta", "!"}
 DESCENDER_LETTERS = set("gpqyj") | {"\\mu", "\\gamma", "\\rho", "\\eta", ","}
@@ -44,7 +45,8 @@ DIGITS = set("0123456789")
 # thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
 # expressions with the true segmentation (see parse_tune in the report)
 LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.35, "sub_tall": 0.1, "sub_drop": -0.2,
-          "small": 1.3, "band": 0.4, "band_h": 0.75, "tall_sub_size": 0.0, "tall_sub_drop": 0.15, "tall_sub_c": 0.35}
+          "small": 1.3, "band": 0.4, "band_h": 0.75, "tall_sub_size": 0.0, "tall_sub_drop": 0.15, "tall_sub_c": 0.35,
+          "cont_level": 0.5, "cont_band": 0.3}
 
 
 @dataclass
@@ -120,6 +122,10 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
         return "sup" if u.box.y1 < ct + 0.3 * ch else "right"
     if ut == "\\prime":
         return "sup" if c < ct + 0.5 * ch else "right"
+    if ut in RELATIONS and base.kind != "bigop":
+        return "right"  # x_{i=1} is rare; 'S_n =' with a low '=' is common
+    if ut in OPEN_BRACKETS and u.box.h > 0.7 * base.box.h:
+        return "right"  # brackets inside scripts are small
     on_band = band_mid is not None and abs(c - band_mid) < LAYOUT["band"] * row_h
     if ut in OPERATORS:
         if on_band:
@@ -430,16 +436,32 @@ class _Parser:
             subs: list[Unit] = []
             centres.append(_centre(base, rh))
             band_mid = median(centres)
+            last: tuple[str, Unit] | None = None
             while i < len(units):
-                rel = relation(base, units[i], rh, band_mid)
+                u = units[i]
+                rel = relation(base, u, rh, band_mid)
+                if rel == "right" and last is not None and self._continues(last[1], u, rh, band_mid):
+                    rel = last[0]  # 'n' '+' '1' of u_{n+1}: the script goes on at its own level
                 if rel == "right":
                     break
+                last = (rel, u)
                 (sups if rel == "sup" else subs).append(units[i])
                 i += 1
             items.append(self._attach(base, subs, sups))
         if len(items) == 1:
             return items[0]
         return Row(items)
+
+    @staticmethod
+    def _continues(prev: Unit, u: Unit, rh: float, band_mid: float) -> bool:
+        """Does ``u`` sit on the same line as the script unit ``prev`` (and not on the row's band)?"""
+        if u.token in RELATIONS:
+            return False
+        c, pc = _centre(u, rh), _centre(prev, rh)
+        near = u.box.x0 - prev.box.x1 < 0.6 * rh
+        level = abs(c - pc) < LAYOUT["cont_level"] * max(prev.box.h, 0.3 * rh)
+        off_band = abs(c - band_mid) > LAYOUT["cont_band"] * rh
+        return near and level and off_band and u.box.h < 1.2 * max(prev.box.h, 0.5 * rh)
 
     def _attach(self, base: Unit, subs: list[Unit], sups: list[Unit]) -> Node:
         sub = self.row(subs) if subs else None

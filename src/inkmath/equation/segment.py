@@ -285,6 +285,20 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     img = to_white_ink(image, ink)
     comps = _components(img)
     unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
+    back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
+    if getattr(getattr(classifier, "preset", None), "ref", 0.0):
+        # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to
+        # ink's canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes
+        import cv2
+
+        from inkmath import ink as _ink
+
+        f = _ink.DEFAULT_HEIGHT / unit
+        if abs(f - 1) > 0.05:
+            img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+            comps = _components(img)
+            unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
+            back = 1.0 / f
     crops = [_render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
     groups: list[list[int]] = [[k] for k in range(len(comps))]
@@ -313,6 +327,8 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             gbox[a], gpred[a] = bx, mp
             del groups[b], gbox[b], gpred[b]
             changed = True
+    if back != 1.0:
+        gbox = [Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back) for b in gbox]
     hyps = [SymbolHyp(gbox[k], candidates_from(gpred[k]), sorted(groups[k])) for k in range(len(groups))]
     hyps.sort(key=lambda h: h.box.x0)
     return hyps

@@ -23,6 +23,7 @@ import atexit
 import multiprocessing
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -181,6 +182,7 @@ def _solve_safely(items: list[sp.Basic]) -> dict[str, Any]:
 SOLVE_WORKERS = 2  # worker processes at most (the target machine has 2 cores; most calls take the fast path)
 WORKER_START_TIMEOUT = 60.0  # seconds a new worker may take to import SymPy (not counted in `timeout`)
 _STOP_GRACE = 1.0  # seconds a worker gets to exit after "stop" before it is killed
+_SIGXCPU = getattr(signal, "SIGXCPU", None)  # RLIMIT_CPU's signal; Popen reports death by signal N as exit -N
 
 
 class _WorkerError(Exception):
@@ -195,10 +197,10 @@ def _limit_cpu(timeout: float) -> None:
     """
     try:
         import resource
-    except ImportError:  # not on Windows: the parent-side kill still applies
+    except ImportError:  # Windows has no `resource`: the parent-side kill still applies
         return
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     wanted = int(usage.ru_utime + usage.ru_stime + timeout) + 2
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)
@@ -210,8 +212,6 @@ def _limit_cpu(timeout: float) -> None:
 
 def _worker_main(conn: Any) -> None:
     """Worker loop: receive (tree, timeout), answer, repeat; exit on None or when the parent goes away."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
     conn.send(("ready", os.getpid()))
     while True:
@@ -283,7 +283,7 @@ def _launch() -> tuple[Any, Any]:
     code = f"from inkmath.equation.solve import worker_entry; worker_entry({theirs.fileno()})"
     try:
         proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env,
-                                stdin=subprocess.DEVNULL, close_fds=True)
+                                stdin=subprocess.DEVNULL, close_fds=True, start_new_session=True)
     except BaseException:
         ours.close()
         raise
@@ -298,41 +298,60 @@ class _Worker:
     def __init__(self) -> None:
         self.proc: Any = None
         self.conn: Any = None
+        self.ready = False  # the worker said "ready" (SymPy imported)
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
 
     def start(self) -> None:
-        if self.pid is not None:
+        """Make sure the worker runs: no-op when it does, else launch one and wait until it has imported SymPy."""
+        self.launch()
+        self.await_ready()
+
+    def launch(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
             return
         self.stop()
         try:
             self.proc, self.conn = _launch()
         except OSError as exc:
             raise _WorkerError(f"could not start the solver process ({exc})") from exc
+        self.ready = False
+
+    def await_ready(self) -> None:
+        if self.ready:
+            return
         try:
-            ready = self.conn.poll(WORKER_START_TIMEOUT) and self.conn.recv()[0] == "ready"
+            self.ready = self.conn.poll(WORKER_START_TIMEOUT) and self.conn.recv()[0] == "ready"
         except (EOFError, OSError):
-            ready = False
-        if not ready:
+            pass
+        if not self.ready:
             code = self.proc.poll()
             self.stop(graceful=False)
             raise _WorkerError(f"the solver process did not start (exit code {code}); is inkmath importable?")
 
     def run(self, tree: Node, timeout: float) -> dict[str, Any] | None:
-        """The worker's answer, or None if it missed the deadline or died (it is then stopped)."""
+        """The worker's answer, or None if it missed the deadline (it is then killed). Raises `_WorkerError` if it
+        died on its own (out of memory, a crash); its CPU-time limit counts as missing the deadline."""
+        proc, conn = self.proc, self.conn  # local: `stop_workers()` from another thread may clear the attributes
+        if proc is None or conn is None:
+            raise _WorkerError("the solver process was stopped")
         try:
-            self.conn.send((tree, timeout))
-            if self.conn.poll(timeout):
-                return self.conn.recv()
-        except (EOFError, OSError):  # died mid-job: CPU limit, out of memory
-            pass
+            conn.send((tree, timeout))
+            if conn.poll(timeout):
+                return conn.recv()
+        except (EOFError, OSError):
+            self.stop(graceful=False)
+            code = proc.wait()
+            if _SIGXCPU is None or code != -_SIGXCPU:
+                raise _WorkerError(f"the solver process stopped unexpectedly (exit code {code})") from None
+            return None
         self.stop(graceful=False)
         return None
 
     def stop(self, graceful: bool = True) -> None:
-        proc, conn, self.proc, self.conn = self.proc, self.conn, None, None
+        proc, conn, self.proc, self.conn, self.ready = self.proc, self.conn, None, None, False
         if conn is not None:
             if graceful and proc is not None and proc.poll() is None:
                 try:
@@ -394,12 +413,19 @@ def _forget_pool_after_fork() -> None:
     _pool, _pool_lock = None, threading.Lock()
 
 
-def start_workers(count: int = 1) -> list[int]:
-    """Start up to `count` workers now (a server calls this at start-up so the first request does not wait ~1 s
-    for SymPy to import). Returns the pids of the live workers."""
+def start_workers(count: int = SOLVE_WORKERS) -> list[int]:
+    """Start up to `count` idle workers now, in parallel, and wait until they are ready. A server calls this at
+    start-up so that no request waits for SymPy to import (1-7 s here). Returns the pids of the live workers."""
     pool = _get_pool()
-    for worker in pool.workers[: max(0, min(count, len(pool.workers)))]:
-        worker.start()
+    taken = [w for w in (pool.acquire(0) for _ in range(min(count, len(pool.workers)))) if w is not None]
+    try:
+        for worker in taken:
+            worker.launch()
+        for worker in taken:
+            worker.await_ready()
+    finally:
+        for worker in reversed(taken):
+            pool.release(worker)
     return worker_pids()
 
 
@@ -412,7 +438,8 @@ def worker_pids() -> list[int]:
 
 
 def stop_workers() -> None:
-    """Stop every worker and reap it (also registered with atexit). Later calls start new ones."""
+    """Stop every worker and reap it (registered with atexit; meant for shutdown: a call in flight in another
+    thread then comes back as kind "none"). Later calls start new workers."""
     global _pool
     with _pool_lock:
         pool, _pool = _pool, None
@@ -420,7 +447,7 @@ def stop_workers() -> None:
         pool.stop()
 
 
-atexit.register(stop_workers)  # runs before multiprocessing's own exit hook: workers are stopped, not orphaned
+atexit.register(stop_workers)  # no worker outlives the program (they would also exit on EOF, but later)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
@@ -434,11 +461,10 @@ def _run_in_worker(tree: Node, timeout: float) -> dict[str, Any]:
         return _result("none", reason=reason, text=f"cannot solve: {reason}")
     waited = time.monotonic() - asked
     try:
-        try:
-            worker.start()  # no-op when warm; a cold start (importing SymPy) is not counted in the budget
-        except _WorkerError as exc:
-            return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
+        worker.start()  # no-op when warm; a cold start (importing SymPy) is not counted in the budget
         result = worker.run(tree, max(timeout - waited, 0.01))
+    except _WorkerError as exc:
+        return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     finally:
         pool.release(worker)
     if result is None:

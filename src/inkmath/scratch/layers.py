@@ -19,9 +19,38 @@ from inkmath import InkmathError
 
 DTYPE = np.float32
 
+_GRAD_ENABLED = [True]
+
+
+class no_grad:
+    """Context in which forward passes keep nothing for backward (like torch.no_grad): inference holds no im2col
+    matrices or masks between calls. ``Sequential.predict`` runs inside it."""
+
+    def __enter__(self):
+        self._prev = _GRAD_ENABLED[0]
+        _GRAD_ENABLED[0] = False
+        return self
+
+    def __exit__(self, *exc):
+        _GRAD_ENABLED[0] = self._prev
+        return False
+
+
+def grad_enabled() -> bool:
+    return _GRAD_ENABLED[0]
+
+
+def _cached(cache, layer):
+    if cache is None:
+        raise InkmathError(f"{type(layer).__name__}.backward() needs a forward() with gradients enabled first "
+                           "(not inside no_grad() or predict())")
+    return cache
+
 
 class Layer:
     """Base class: ``params``/``grads`` hold trainable arrays, ``buffers`` hold state that is saved but not trained."""
+
+    _cache = None
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -93,14 +122,14 @@ class Dense(Layer):
     def forward(self, x, train=False):
         if x.ndim != 2 or x.shape[1] != self.params["weight"].shape[1]:
             raise InkmathError(f"Dense expects (N, {self.params['weight'].shape[1]}), got {x.shape}")
-        self._x = x
+        self._cache = x if grad_enabled() else None
         y = x @ self.params["weight"].T  # (N, out)
         if "bias" in self.params:
             y += self.params["bias"]
         return y
 
     def backward(self, dy):
-        self.grads["weight"] = dy.T @ self._x  # (out, in)
+        self.grads["weight"] = dy.T @ _cached(self._cache, self)  # (out, in)
         if "bias" in self.params:
             self.grads["bias"] = dy.sum(axis=0)
         return dy @ self.params["weight"] if self.need_input_grad else None
@@ -156,11 +185,11 @@ class Conv2D(Layer):
         y = w.reshape(cout, -1) @ cols  # (out, N*Ho*Wo)
         if "bias" in self.params:
             y += self.params["bias"][:, None]
-        self._cache = (cols, x.shape, xp.shape, ho, wo)
+        self._cache = (cols, x.shape, xp.shape, ho, wo) if grad_enabled() else None
         return y.reshape(cout, n, ho, wo).transpose(1, 0, 2, 3)  # (N, out, Ho, Wo), a view
 
     def backward(self, dy):
-        cols, xshape, xpshape, ho, wo = self._cache
+        cols, xshape, xpshape, ho, wo = _cached(self._cache, self)
         w = self.params["weight"]
         cout, cin, k, _ = w.shape
         n = xshape[0]
@@ -222,11 +251,11 @@ class MaxPool2D(Layer):
         out = np.ascontiguousarray(x[self._slice(0, ho, wo)])
         for o in range(1, k * k):
             np.maximum(out, x[self._slice(o, ho, wo)], out=out)
-        self._cache = (x, out)
+        self._cache = (x, out) if grad_enabled() else None
         return out
 
     def backward(self, dy):
-        x, out = self._cache
+        x, out = _cached(self._cache, self)
         ho, wo = out.shape[2:]
         dx = np.zeros(x.shape, dy.dtype)
         taken = np.zeros(out.shape, bool)
@@ -260,11 +289,14 @@ class GlobalAvgPool(Layer):
 # ---------------------------------------------------------------------------------------------- simple
 class ReLU(Layer):
     def forward(self, x, train=False):
-        self._mask = x > 0
-        return x * self._mask
+        if not grad_enabled():
+            self._cache = None
+            return np.maximum(x, 0)
+        self._cache = x > 0
+        return x * self._cache
 
     def backward(self, dy):
-        return dy * self._mask
+        return dy * _cached(self._cache, self)
 
 
 class Flatten(Layer):
@@ -340,28 +372,28 @@ class BatchNorm(Layer):
             unbiased = var * (m / max(m - 1, 1))
             b["running_var"] = ((1 - mom) * b["running_var"] + mom * unbiased).astype(b["running_var"].dtype)
             b["num_batches_tracked"] = b["num_batches_tracked"] + 1
-            self._cache = (xhat, inv, shape)
+            self._cache = ("train", xhat, inv, shape)
             out = xhat * gamma.reshape(shape)
             out += beta.reshape(shape)
             return out
         # eval: fold the statistics into one scale and shift
         scale = (gamma / np.sqrt(self.buffers["running_var"] + self.eps)).astype(x.dtype)
         shift = (beta - self.buffers["running_mean"] * scale).astype(x.dtype)
-        self._cache = None
-        self._eval_cache = (x, scale.reshape(shape), axes, shape)
+        self._cache = ("eval", x, scale.reshape(shape), axes, shape) if grad_enabled() else None
         out = x * scale.reshape(shape)
         out += shift.reshape(shape)
         return out
 
     def backward(self, dy):
-        if self._cache is None:  # eval mode: a fixed affine map (fine-tuning with frozen statistics)
-            x, scale, axes, shape = self._eval_cache
+        cache = _cached(self._cache, self)
+        if cache[0] == "eval":  # eval mode: a fixed affine map (fine-tuning with frozen statistics)
+            _, x, scale, axes, shape = cache
             inv = 1.0 / np.sqrt(self.buffers["running_var"] + self.eps)
             xhat = (x - self.buffers["running_mean"].reshape(shape)) * inv.reshape(shape)
             self.grads["weight"] = (dy * xhat).sum(axis=axes).astype(self.params["weight"].dtype)
             self.grads["bias"] = dy.sum(axis=axes).astype(self.params["bias"].dtype)
             return dy * scale.astype(dy.dtype)
-        xhat, inv, shape = self._cache
+        _, xhat, inv, shape = cache
         m = dy.size // dy.shape[1]
         sub = "nchw" if dy.ndim == 4 else "nc"
         dbeta = np.einsum(f"{sub}->c", dy)

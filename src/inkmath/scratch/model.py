@@ -16,7 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.scratch.layers import Layer
+from inkmath.scratch.layers import Layer, no_grad
 
 
 class Sequential(Layer):
@@ -59,7 +59,8 @@ class Sequential(Layer):
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Logits in evaluation mode, in batches so memory stays bounded."""
-        outs = [self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)]
+        with no_grad():
+            outs = [self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)]
         return np.concatenate(outs) if outs else np.zeros((0, 0), np.float32)
 
     __call__ = forward

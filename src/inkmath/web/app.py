@@ -42,8 +42,6 @@ MAX_POINTS = 20000
 MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
-# MNIST digits are drawn with a pen about 1/7 of the digit's height; the canonical pen (3 px at 40 px) is CROHME's.
-PEN_BY_PRESET = {"mnist": 6}
 
 Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
@@ -196,6 +194,10 @@ class ModelStore:
     def _load(self, spec: str):
         from inkmath.predict import Predictor
 
+        if self.engine == "torch" and self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)  # one thread per request: 2 cores serve 2 requests at once
         if self.engine == "onnx":
             from inkmath.onnx_export import load_onnx_runner
             from inkmath.weights import resolve_weights
@@ -299,10 +301,9 @@ def check_strokes(strokes: list) -> list:
 def predict_symbol(predictor, strokes=None, image=None, *, top: int = 5, ink: str = "auto") -> list:
     """Top-k predictions for strokes (rasterised by inkmath.ink) or an uploaded image."""
     if strokes is not None:
-        from inkmath.ink import DEFAULT_THICKNESS, rasterize
+        from inkmath.ink import rasterize
 
-        pen = PEN_BY_PRESET.get(predictor.preset.name, DEFAULT_THICKNESS)
-        image, _ = rasterize(strokes, thickness=pen)
+        image, _ = rasterize(strokes)  # canonical scale and pen, as the CROHME training symbols
         ink = "white"
     return predictor.predict([image], ink=ink, top=top)[0]
 
