@@ -4,16 +4,17 @@ pool with its in-process fast path, side by side in one run so both see the same
     INKMATH_DATA=/work/shared/data .venv/bin/python benchmarks/bench_solve.py --calls 20 \
         --out benchmarks/results/solve.md
 
-Columns: "before" = fork per call (solve.py at --before, default the first commit), "after" = the current module
-as shipped, "worker only" = the current module with the fast path switched off (every call is a worker round
-trip). Calls are interleaved (before, after, worker only, next case, ...) and each case is called once before
-timing (warm SymPy caches and lazy imports in both processes).
+Columns: "before" = fork per call (solve.py at --before, default the first commit, run in a separate baseline
+process), "after" = the current module as shipped, "worker only" = the current module with the fast path switched
+off (every call is a worker round trip). Calls are interleaved (before, after, worker only, next case, ...) and
+each case is called once before timing (warm SymPy caches and lazy imports everywhere).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -55,10 +56,53 @@ def load_before(rev: str) -> Any:
     return module
 
 
+def serve_before(rev: str) -> int:
+    """Baseline process: time the fork-per-call solver on request (one JSON object per line on stdin/stdout).
+
+    It runs apart from the measuring process because every fork write-protects the forking process's memory:
+    "after" calls in the same process would pay thousands of copy-on-write faults that production never sees.
+    """
+    before = load_before(rev)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if "case" in request:
+            ms, result = timed(lambda: before.answer(CASES[request["case"]]))
+            reply: dict[str, Any] = {"ms": ms, "text": result["text"]}
+        else:
+            reply = {"latencies": concurrent(before.answer, *request["concurrent"])}
+        print(json.dumps(reply), flush=True)
+    return 0
+
+
+class Baseline:
+    """The measuring side of `serve_before`."""
+
+    def __init__(self, rev: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve-before", rev], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+
+    def ask(self, request: dict) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
 def timed(fn: Callable[[], dict]) -> tuple[float, dict]:
     start = time.perf_counter()
     result = fn()
     return (time.perf_counter() - start) * 1000, result
+
+
+def timed_cpu(fn: Callable[[], dict]) -> tuple[float, float]:
+    """(wall ms, CPU ms of the calling thread): on a loaded machine an in-process call of 3 ms CPU can wait tens
+    of ms for a core, so the CPU figure says what the call costs on an idle one."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    fn()
+    return (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
 
 
 def worker_only(tree: Row) -> dict:
@@ -103,27 +147,41 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--concurrent-calls", type=int, default=5, help="calls per client in the concurrency run")
     ap.add_argument("--out", type=Path, default=None, help="write the Markdown table here (atomically)")
+    ap.add_argument("--serve-before", metavar="REV", help=argparse.SUPPRESS)  # internal: the baseline process
     args = ap.parse_args()
+    if args.serve_before:
+        return serve_before(args.serve_before)
 
-    before = load_before(args.before)
+    baseline = Baseline(args.before)
     start = time.perf_counter()
     solve.start_workers(solve.SOLVE_WORKERS)  # as a server does at start-up: the timed calls find them warm
     cold_ms = (time.perf_counter() - start) * 1000
-    runners = {"before": before.answer, "after": solve.answer, "worker only": worker_only}
-    times: dict[str, dict[str, list[float]]] = {name: {r: [] for r in runners} for name in CASES}
+    runners = {"after": solve.answer, "worker only": worker_only}
+    columns = ("before", *runners)
+    times: dict[str, dict[str, list[float]]] = {name: {r: [] for r in columns} for name in CASES}
+    cpu_after: dict[str, list[float]] = {name: [] for name in CASES}
+    cpu_work: dict[str, list[float]] = {name: [] for name in CASES}
     for name, tree in CASES.items():  # warm-up, and check that both give the same answer
         answers = {r: fn(tree)["text"] for r, fn in runners.items()}
+        answers["before"] = baseline.ask({"case": name})["text"]
         if len(set(answers.values())) != 1:
             raise SystemExit(f"answers differ for {name}: {answers}")
     for _ in range(args.calls):
         for name, tree in CASES.items():
+            times[name]["before"].append(baseline.ask({"case": name})["ms"])
             for r, fn in runners.items():
-                times[name][r].append(timed(lambda: fn(tree))[0])
+                wall_ms, cpu_ms = timed_cpu(lambda: fn(tree))
+                times[name][r].append(wall_ms)
+                if r == "after":
+                    cpu_after[name].append(cpu_ms)
+            cpu_work[name].append(timed_cpu(lambda: solve.answer(tree, timeout=None))[1])
     # What the call after a timeout pays: no live worker, so it starts one (then solves).
     solve.stop_workers()
     restart_ms, _ = timed(lambda: worker_only(CASES["\\sin(x)=\\frac{1}{2}"]))
     solve.start_workers(solve.SOLVE_WORKERS)
-    conc = {r: concurrent(runners[r], args.clients, args.concurrent_calls) for r in ("before", "after")}
+    conc = {"before": baseline.ask({"concurrent": [args.clients, args.concurrent_calls]})["latencies"],
+            "after": concurrent(solve.answer, args.clients, args.concurrent_calls)}
+    baseline.close()
 
     cpu = next((line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True,
                 text=True).stdout.splitlines() if line.startswith("Model name")), "unknown")
@@ -139,14 +197,21 @@ def main() -> int:
         "",
         f"Median (p90) wall time per `answer(tree)` call in ms, {args.calls} interleaved calls per cell, after one"
         " warm-up call. before = fork per call (`solve.py` at " + args.before + "); after = as shipped (cheap input"
-        " in-process, the rest in the persistent worker); worker only = the fast path switched off.",
+        " in-process, the rest in the persistent worker); worker only = the fast path switched off. The baseline"
+        " runs in its own process, so its forks do not slow the measuring process (copy-on-write faults). CPU"
+        " columns (medians): the calling thread's CPU time in \"after\" (the fast path's whole cost; for the worker"
+        " path, the parent's share: conversion, pickling, waiting) and the CPU time of the same work done"
+        " in-process (`answer(tree, timeout=None)`), i.e. what SymPy itself needs. Wall times include waiting for"
+        " a core on this shared machine.",
         "",
-        "| input | path taken | before (fork) | after | worker only |",
-        "|---|---|---:|---:|---:|",
+        "| input | path taken | before (fork) | after | worker only | after: caller CPU ms | SymPy CPU ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for name, tree in CASES.items():
         path = "fast path" if solve._is_cheap(solve.to_sympy_lines(tree)) else "worker"
-        cells = [f"{statistics.median(times[name][r]):.1f} ({pct(times[name][r], 0.9):.1f})" for r in runners]
+        cells = [f"{statistics.median(times[name][r]):.1f} ({pct(times[name][r], 0.9):.1f})" for r in columns]
+        cells.append(f"{statistics.median(cpu_after[name]):.2f}")
+        cells.append(f"{statistics.median(cpu_work[name]):.2f}")
         lines.append(f"| `{name}` | {path} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -162,6 +227,14 @@ def main() -> int:
     ]
     for r, values in conc.items():
         lines.append(f"| {r} | {pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | {max(values):.1f} |")
+    lines += [
+        "",
+        "Reading the tables: the fast path's wall time is its CPU time whenever the process gets a core, and it",
+        "needs no other process to be scheduled. A worker call costs the SymPy CPU time plus two process wake-ups;",
+        "on a machine with a load average far above its core count each wake-up waits for a core, which is most of",
+        "the worker path's wall time here (compare \"worker only\" with the SymPy CPU column). The concurrency",
+        "p99 is the worker-path calls queued behind each other on the two workers under that load.",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -154,3 +154,13 @@ def test_three_dots_are_an_ellipsis():
     # a decimal point stays a point
     hyps = [digit("3", 0), S(".", 7, 9, 8, 10), digit("1", 9), digit("4", 16)]
     assert tex(hyps) == "3.14"
+
+
+def test_limits_wider_than_the_operator_and_short_root_sign():
+    # 'k = 1' under a narrow sum: the '1' lies beyond the sum's width but on the limit's line
+    hyps = [S("\\sum", 0, 0, 8, 14), S("k", -2, 16, 1, 21), S("=", 2, 17, 6, 20), S("1", 9, 16, 11, 21),
+            letter("a", 14)]
+    assert tex(hyps) == "\\sum_{k=1}a"
+    # a root sign whose bar stops short of the digit after it
+    hyps = [S("\\sqrt", 0, 0, 8, 12), S("2", 7, 2, 12, 12)]
+    assert tex(hyps) == "\\sqrt{2}"

@@ -228,7 +228,7 @@ def test_softmax_cross_entropy_matches_torch_and_is_stable(smoothing):
         ce(logits, np.array([0, 1, 2, 3, 4, 5]))  # label 5 out of range
 
 
-@pytest.mark.parametrize("opt_name", ["sgd", "sgd-nesterov", "adam"])
+@pytest.mark.parametrize("opt_name", ["sgd", "sgd-nesterov", "adam", "adamw"])
 def test_optimizers_match_torch(opt_name):
     model = Sequential([L.Dense(6, 4, rng=_rng()), L.ReLU(), L.Dense(4, 3, rng=_rng(1))]).astype(np.float64)
     tm = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3)).double()
@@ -237,9 +237,12 @@ def test_optimizers_match_torch(opt_name):
         nesterov = opt_name.endswith("nesterov")
         opt = SGD(model, lr=0.1, momentum=0.9, weight_decay=1e-2, nesterov=nesterov)
         topt = torch.optim.SGD(tm.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2, nesterov=nesterov)
-    else:
+    elif opt_name == "adam":
         opt = Adam(model, lr=0.01, weight_decay=1e-2)
         topt = torch.optim.Adam(tm.parameters(), lr=0.01, weight_decay=1e-2)
+    else:
+        opt = Adam(model, lr=0.01, weight_decay=0.1, decoupled=True)
+        topt = torch.optim.AdamW(tm.parameters(), lr=0.01, weight_decay=0.1)
     rng = _rng(9)
     ce = L.SoftmaxCrossEntropy()
     for _ in range(5):
@@ -279,6 +282,17 @@ def test_every_numpy_model_trains_a_step(name):
     for key, layer, pname in model.parameters():
         assert np.isfinite(layer.grads[pname]).all(), key
         assert not np.array_equal(before[key], layer.params[pname]), f"{key} did not change"
+
+
+def test_predict_keeps_no_backward_state():
+    """Inference must not hold im2col matrices between calls; backward after it says what went wrong."""
+    model = create_numpy_model("mnist-cnn", 4, 28)
+    x = _rng(0).random((3, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(model.predict(x), model.forward(x, train=False), rtol=1e-6)
+    model.predict(x)
+    assert all(layer._cache is None for _, layer in model.layers)
+    with pytest.raises(InkmathError, match="gradients enabled"):
+        model.backward(np.ones((3, 4), np.float32))
 
 
 def test_save_load_roundtrip(tmp_path):
@@ -427,6 +441,8 @@ def test_train_numpy_writes_run_folder(tmp_path):
     card = json.loads((out / "weights.json").read_text())
     assert card["model"] == "seed003-m3" and card["engine"] == "numpy" and card["in_size"] == 28
     assert card["classes"]["names"] == ["one", "minus"] and card["preset"] == "mnist"
+    assert card["metrics"]["test"]["top1"] == metrics["test_acc"] and card["metrics"]["epochs_done"] == 2
+    assert metrics["cpu_seconds"] >= 0 and metrics["epochs"] == 2
     # the saved weights reproduce the reported accuracy through the inference path
     from inkmath.preprocess import prepare_batch
 
@@ -437,17 +453,29 @@ def test_train_numpy_writes_run_folder(tmp_path):
         train_numpy(train, test, "seed003-m9", 1, 1e-3, 32, 0, tmp_path / "bad", progress=False)
 
 
-def test_train_numpy_on_real_mnist_subset(tmp_path):
+@pytest.mark.slow
+def test_train_from_config_on_real_mnist_subset(tmp_path, capsys):
+    """What ``inkmath train mnist:train --engine numpy --model seed003-m4`` runs, on 3000 real digits."""
     from inkmath.data import load_dataset
-    from inkmath.scratch import train_numpy
+    from inkmath.scratch.cli import train_from_config
+    from inkmath.training.config import make_config
 
     try:
-        train, test = load_dataset("mnist:train"), load_dataset("mnist:test")
+        load_dataset("mnist:test")
     except InkmathError as e:
         pytest.skip(f"MNIST not available: {e}")
-    metrics = train_numpy(train.subset(np.arange(3000)), test.subset(np.arange(1000)), "seed003-m4", epochs=1,
-                          lr=3e-3, batch_size=64, seed=0, out_dir=tmp_path, progress=False)
-    assert metrics["test_acc"] > 0.8, metrics
+    cfg = make_config(None, {"dataset": "mnist:train", "model": "seed003-m4", "engine": "numpy", "limit": 3000,
+                             "epochs": 1, "batch_size": 64, "lr": 3e-3, "out": str(tmp_path / "run")})
+    assert train_from_config(cfg) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["metrics"]["test_acc"] > 0.8, result
+    card = json.loads((tmp_path / "run" / "weights.json").read_text())
+    assert card["preset"] == "mnist" and card["data"]["test"].startswith("mnist:train (held-out")
+    assert (tmp_path / "run" / "config.yaml").exists()
+    with pytest.raises(InkmathError, match="does not support"):
+        train_from_config(make_config(None, {"engine": "numpy", "model": "seed003-m4", "augment": "light"}))
+    with pytest.raises(InkmathError, match="has no model"):
+        train_from_config(make_config(None, {"engine": "numpy", "model": "no-such"}))
 
 
 def test_predictor_numpy_engine_on_a_numpy_trained_run(tmp_path):

@@ -111,3 +111,28 @@ def test_segment_image_dark_on_light_with_noise():
 def test_segment_image_blank_raises():
     with pytest.raises(InkmathError):
         segment.segment_image(np.zeros((50, 50), np.uint8), ShapeStub(), ink="white")
+
+
+def test_match_pen_brings_strokes_to_the_rasterizer_width():
+    thin = np.zeros((80, 200), np.uint8)
+    _draw(thin, line(10, 40, 190, 40), t=1)
+    _draw(thin, line(100, 5, 100, 75), t=1)
+    assert segment.pen_width(segment.match_pen(thin)) > segment.pen_width(thin) + 0.5
+    thick = np.zeros((80, 200), np.uint8)
+    _draw(thick, line(10, 40, 190, 40), t=16)
+    assert segment.pen_width(segment.match_pen(thick)) < segment.pen_width(thick)
+
+
+def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():
+    from types import SimpleNamespace
+
+    stub = ShapeStub()
+    stub.preset = SimpleNamespace(ref=44.0)  # a classifier that wants crops at ink's canonical scale
+    img = np.zeros((400, 600), np.uint8)
+    _draw(img, line(50, 50, 55, 350), t=12)  # a '1' about 300 px high: the image is scaled down ~7x
+    _draw(img, line(200, 150, 450, 150), t=12)
+    _draw(img, line(200, 250, 450, 250), t=12)
+    hyps = segment.segment_image(img, stub, ink="white")
+    assert sorted(h.token for h in hyps) == ["1", "="]
+    one = next(h for h in hyps if h.token == "1")
+    assert one.box.y1 - one.box.y0 == pytest.approx(310, rel=0.1)

@@ -27,6 +27,7 @@ from inkmath.equation.tree import (
 
 FUNCTION_NAMES = {"sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "log": "\\log", "lim": "\\lim", "ln": "\\ln",
                   "exp": "\\exp", "sec": "\\sec", "cot": "\\cot"}
+FUNCTION_TOKENS = set(FUNCTION_NAMES.values())
 BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
 BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
 OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
@@ -44,9 +45,9 @@ DIGITS = set("0123456789")
 
 # thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
 # expressions with the true segmentation (see parse_tune in the report)
-LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.35, "sub_tall": 0.1, "sub_drop": -0.2,
-          "small": 1.3, "band": 0.4, "band_h": 0.75, "tall_sub_size": 0.0, "tall_sub_drop": 0.15, "tall_sub_c": 0.35,
-          "cont_level": 0.5, "cont_band": 0.3}
+LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.25, "sub_tall": 0.1, "sub_drop": -0.2,
+          "small": 1.3, "band": 0.5, "band_h": 0.75,
+          "cont_level": 0.5, "cont_band": 0.4}
 
 
 @dataclass
@@ -122,6 +123,8 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
         return "sup" if u.box.y1 < ct + 0.3 * ch else "right"
     if ut == "\\prime":
         return "sup" if c < ct + 0.5 * ch else "right"
+    if ut in FUNCTION_TOKENS and u.box.y1 > ct + 0.3 * ch:
+        return "right"  # x \\cos y: a function name starts a new term
     if ut in RELATIONS and base.kind != "bigop":
         return "right"  # x_{i=1} is rare; 'S_n =' with a low '=' is common
     if ut in OPEN_BRACKETS and u.box.h > 0.7 * base.box.h:
@@ -148,10 +151,6 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
     t_sub = P["sub_tall"] if tall else P["sub"]
     if (c > cb - t_sub * ch and u.box.y0 > ct + 0.4 * ch and u.box.y1 > cb + P["sub_drop"] * uh
             and (small or c > cb)):
-        return "sub"
-    # a small symbol hanging below a tall one (E_1, X_i): less centred, but clearly lower and smaller
-    if (tall and u.box.h < P["tall_sub_size"] * base.box.h and u.box.y1 > cb + P["tall_sub_drop"] * uh
-            and c > cb - P["tall_sub_c"] * ch):
         return "sub"
     return "right"
 
@@ -227,7 +226,7 @@ def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
         if used & set(trio):
             continue
         b = [atoms[i].box for i in trio]
-        close = all(0 <= b[m + 1].cx - b[m].cx < 0.8 * row_h for m in range(2))
+        close = all(0 <= b[m + 1].cx - b[m].cx < 1.2 * row_h for m in range(2))
         level = max(x.cy for x in b) - min(x.cy for x in b) < 0.25 * row_h
         between = [a for j, a in enumerate(atoms) if j not in trio and b[0].x1 < a.box.cx < b[2].x0
                    and a.box.y0 < max(x.y1 for x in b) and a.box.y1 > min(x.y0 for x in b)]
@@ -402,6 +401,11 @@ class _Parser:
                 index.append(j)
             elif r.x0 + 0.1 * r.w <= b.cx <= r.x1 + 0.05 * r.w and r.y0 - 0.1 * r.h <= b.cy <= r.y1:
                 body.append(j)
+        if not body:  # a short root sign whose bar stops before its body: take the symbol just after it
+            after = [j for j in remaining if j != i and j not in index and r.x1 - 0.2 * r.w < self.atoms[j].box.x0
+                     < r.x1 + 0.5 * r.h and r.y0 <= self.atoms[j].box.cy <= r.y1]
+            if after:
+                body.append(min(after, key=lambda j: self.atoms[j].box.x0))
         return body, index
 
     def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
@@ -420,6 +424,24 @@ class _Parser:
         # a limit is a small group right under/over the operator; keep only ink close to it
         lower = [j for j in lower if self.atoms[j].box.y0 < op.y1 + 1.5 * self.row_h]
         upper = [j for j in upper if self.atoms[j].box.y1 > op.y0 - 1.5 * self.row_h]
+        # limits wider than the operator ('k=1' under a small sum, 'x -> +oo' under lim): grow each group
+        # sideways with neighbours at its own height that are still clear of the operator's body
+        for group, below in ((lower, True), (upper, False)):
+            grown = True
+            while group and grown:
+                grown = False
+                gy0 = min(self.atoms[j].box.y0 for j in group)
+                gy1 = max(self.atoms[j].box.y1 for j in group)
+                gx1 = max(self.atoms[j].box.x1 for j in group)
+                for j in remaining:
+                    if j == i or j in lower or j in upper:
+                        continue
+                    b = self.atoms[j].box
+                    clear = b.y0 > op.y1 - 0.2 * op.h if below else b.y1 < op.y0 + 0.2 * op.h
+                    if clear and gy0 - 0.2 * self.row_h <= b.cy <= gy1 + 0.2 * self.row_h and \
+                            0 <= b.x0 - gx1 + 0.1 * self.row_h < 0.6 * self.row_h:
+                        group.append(j)
+                        grown = True
         return lower, upper
 
     # baseline ---------------------------------------------------------------------------------------------------
@@ -435,7 +457,7 @@ class _Parser:
             sups: list[Unit] = []
             subs: list[Unit] = []
             centres.append(_centre(base, rh))
-            band_mid = median(centres)
+            band_mid = median(centres[-3:])  # local: handwritten baselines drift and slope
             last: tuple[str, Unit] | None = None
             while i < len(units):
                 u = units[i]
@@ -486,15 +508,88 @@ class _Parser:
 # ------------------------------------------------------------------------------------------- token disambiguation
 
 
+CASE_PAIRS = {c: c.upper() for c in "cksuvwxyzo"} | {"p": "P", "q": "9"}
+CASE_PAIRS |= {v: k for k, v in CASE_PAIRS.items()}
+
+
+def _line_reference(atoms: list[_Atom], a: _Atom, loose: bool = False) -> tuple[float, float] | None:
+    """(height of a capital, y of the baseline) from the digits and capitals near ``a`` on its line.
+
+    ``loose``: without digits or capitals nearby, use any full-size symbol nearby (for small marks like ',')."""
+    def close(b: _Atom) -> bool:
+        reach = 6 * max(a.box.h, 0.5 * b.box.h, 1e-9)
+        return b is not a and abs(b.box.cx - a.box.cx) < reach and b.box.y1 > a.box.y0 - b.box.h
+
+    near = [b for b in atoms if close(b) and (b.token in DIGITS or b.token in set("ABCDEFGHIKLMNRTXZ"))
+            and min(b.box.y1, a.box.y1) - max(b.box.y0, a.box.y0) > 0]
+    if not near and loose:
+        near = [b for b in atoms if close(b) and b.token not in OPERATORS and b.token != "\\prime"
+                and b.token not in DESCENDER_LETTERS]
+    if not near:
+        return None
+    return median(b.box.h for b in near), median(b.box.y1 for b in near)
+
+
+def disambiguate_case(atoms: list[_Atom]) -> None:
+    """Upper or lower case by size and position against the digits and capitals nearby (in place).
+
+    The classifier sees one symbol alone and often cannot tell 'x' from 'X' or 'p' from 'P'; next to other
+    symbols it is plain: a capital is as tall as a digit, a 'p' hangs below the baseline and a 'P' does not.
+    Only readings among the classifier's alternatives are chosen.
+    """
+    for a in atoms:
+        other = CASE_PAIRS.get(a.token)
+        if other is None or not _has(a.cands, other, 0.03):
+            continue
+        ref = _line_reference(atoms, a)
+        if ref is None:
+            continue
+        cap_h, base_y = ref
+        lower, upper = (a.token, other) if a.token.islower() else (other, a.token)  # '9' plays 'Q' for 'q'
+        if lower in {"p", "y", "q"}:  # the descender decides: does the symbol hang below the baseline?
+            a.token = lower if a.box.y1 > base_y + 0.2 * cap_h else upper
+        elif a.box.h > 0.85 * cap_h:
+            a.token = upper
+        elif a.box.h < 0.7 * cap_h:
+            a.token = lower
+
+
+def pair_bars(atoms: list[_Atom]) -> None:
+    """Two tall strokes read '1' with '|' as an alternative, enclosing other symbols at one height: |x - a|."""
+    def barlike(a: _Atom) -> bool:
+        return a.token == "|" or (a.token == "1" and _has(a.cands, "|", 0.03))
+
+    bars = sorted((a for a in atoms if barlike(a)), key=lambda a: a.box.x0)
+    for left, right in zip(bars, bars[1:]):
+        if left.token == "|" and right.token == "|":
+            continue
+        inside = [a for a in atoms if left.box.x1 < a.box.cx < right.box.x0]
+        level = min(left.box.y1, right.box.y1) - max(left.box.y0, right.box.y0) > 0.6 * min(left.box.h, right.box.h)
+        similar = 0.7 < left.box.h / max(right.box.h, 1e-9) < 1.4
+        if inside and level and similar and all(a.box.y0 > min(left.box.y0, right.box.y0) - 0.2 * left.box.h
+                                                 for a in inside) and not any(a.token in DIGITS for a in inside[:1]):
+            left.token = right.token = "|"
+
+
 def disambiguate(atoms: list[_Atom]) -> None:
     """Re-pick tokens the classifier confuses, using their neighbours on the line (in place).
 
     ``x`` vs ``\\times``: a cross between two numbers is a times sign. ``0``/``o``/``O``: a round symbol next to
     digits is a zero. ``1``/``l``/``|``: a stroke next to digits is a one.
     """
+    disambiguate_case(atoms)
+    pair_bars(atoms)
     order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.x0)
     for k, i in enumerate(order):
         a = atoms[i]
+        if a.token in {",", "1", ")"} and _has(a.cands, "\\prime", 0.03):
+            ref = _line_reference(atoms, a, loose=True)
+            if ref is not None and a.box.y1 < ref[1] - 0.5 * ref[0] and a.box.h < 0.7 * ref[0]:
+                a.token = "\\prime"  # a small tick high on the line is a prime
+        elif a.token == "," and _has(a.cands, ")", 0.03):
+            ref = _line_reference(atoms, a, loose=True)
+            if ref is not None and a.box.h > 0.8 * ref[0]:
+                a.token = ")"  # as tall as the letters: a bracket, not a comma
         left = atoms[order[k - 1]].token if k > 0 else None
         right = atoms[order[k + 1]].token if k + 1 < len(order) else None
         near_digits = (left in DIGITS) or (right in DIGITS)

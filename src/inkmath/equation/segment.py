@@ -12,7 +12,6 @@ of '=', the dot of 'i', the parts of '\\leq', '\\pm', '\\div', '!') by geometric
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -165,7 +164,7 @@ def _box_of(strokes: Sequence[np.ndarray]) -> Box:
     return Box(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
-def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = 0.6,
+def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = 1.0,
                     merge_model: MergeModel | None = None) -> list[SymbolHyp]:
     """Group time-ordered strokes into symbols and classify each group.
 
@@ -254,15 +253,35 @@ def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.
     return np.pad(crop, 2)
 
 
-def _mergeable(a: Box, b: Box, unit: float) -> bool:
-    """Two components that could be parts of one symbol: stacked over each other or overlapping."""
-    ox = min(a.x1, b.x1) - max(a.x0, b.x0)
-    gap_y = max(a.y0, b.y0) - min(a.y1, b.y1)
-    if ox > 0.5 * min(a.w, b.w) and gap_y < 0.6 * unit:
-        wide, other = (a, b) if a.w >= b.w else (b, a)
-        # a long bar over or under a much narrower symbol is a fraction bar, not part of the symbol
-        return not (wide.w > 2.5 * max(other.w, 1) and other.h > 0.3 * unit and wide.h < 0.3 * wide.w)
-    return ox > 0.3 * min(a.w, b.w) and gap_y < 0  # overlapping boxes (a crossing '\\neq', a broken '+')
+def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
+    """Could components a and b be parts of one symbol? Stacked parts ('=', 'i', '\\leq', '\\div') or crossing
+    parts of similar size ('\\neq', a broken '+'); never a fraction bar and what it divides, nor a root and its body.
+    """
+    A, B = boxes[a], boxes[b]
+    ox = min(A.x1, B.x1) - max(A.x0, B.x0)
+    gap_y = max(A.y0, B.y0) - min(A.y1, B.y1)
+    if ox > 0.5 * min(A.w, B.w) and 0 <= gap_y < 0.6 * unit:
+        def flat(x: Box) -> bool:
+            return x.h < 0.35 * x.w
+
+        if flat(A) and flat(B):
+            return True  # '='
+        if not (flat(A) or flat(B)):
+            return True  # 'i', 'j', '!': a dot over a stem
+        bar, other = (A, B) if flat(A) else (B, A)
+        if max(other.w, other.h) < 0.35 * unit:
+            return True  # the dots of '\\div'
+        above = other.cy < bar.cy
+        for k, c in enumerate(boxes):  # ink on the far side of the bar too: a fraction bar
+            if k in (a, b) or min(c.x1, bar.x1) - max(c.x0, bar.x0) <= 0:
+                continue
+            if (c.cy > bar.cy if above else c.cy < bar.cy) and abs(c.cy - bar.cy) < 1.5 * unit:
+                return False
+        return other.w > 0.6 * bar.w and gap_y < 0.3 * unit  # '\\leq', '\\geq', '\\pm'
+    if ox > 0.3 * min(A.w, B.w) and gap_y < 0:  # crossing boxes: '\\neq', a '+' with a gap
+        areas = sorted([max(A.w * A.h, 1.0), max(B.w * B.h, 1.0)])
+        return areas[1] < 4 * areas[0]
+    return False
 
 
 def _separated(boxes: list[Box], a: int, b: int) -> bool:
@@ -276,6 +295,41 @@ def _separated(boxes: list[Box], a: int, b: int) -> bool:
         if overlaps and c.cy > top.y1 - 1e-6 and c.cy < bottom.y0 + 1e-6:
             return True
     return False
+
+
+def pen_width(white_ink: np.ndarray) -> float:
+    """Mean stroke width in pixels: ink area / half the contour length (a stroke of length L and width t has
+    area L*t and a contour of about 2L)."""
+    import cv2
+
+    mask = (white_ink > 60).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return float(2 * mask.sum() / max(perimeter, 1.0))
+
+
+@lru_cache(maxsize=1)
+def _canonical_pen_width() -> float:
+    """pen_width of ink's own rendering (a circle of symbol size at the canonical scale)."""
+    from inkmath import ink
+
+    t = np.linspace(0, 2 * np.pi, 80)
+    img, _ = ink.rasterize([np.column_stack([20 + 18 * np.cos(t), 20 + 18 * np.sin(t)])], scale=1.0)
+    return pen_width(img)
+
+
+def match_pen(white_ink: np.ndarray) -> np.ndarray:
+    """Thicken or thin an image at the canonical scale so its strokes are about as wide as ink.rasterize draws them
+    (the classifier learnt from those): WAP bitmaps and scans are often drawn with a thinner or thicker pen."""
+    import cv2
+
+    ratio = pen_width(white_ink) / _canonical_pen_width()
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    if ratio < 0.75:
+        return cv2.dilate(white_ink, kernel)
+    if ratio > 1.6:
+        return cv2.erode(white_ink, kernel)
+    return white_ink
 
 
 def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto") -> list[SymbolHyp]:
@@ -296,9 +350,10 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
         f = _ink.DEFAULT_HEIGHT / unit
         if abs(f - 1) > 0.05:
             img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-            comps = _components(img)
-            unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
             back = 1.0 / f
+        img = match_pen(img)
+        comps = _components(img)
+        unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
     crops = [_render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
     groups: list[list[int]] = [[k] for k in range(len(comps))]
@@ -309,7 +364,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
         changed = False
         order = sorted(range(len(groups)), key=lambda k: gbox[k].x0)
         pairs = [(a, b) for x, a in enumerate(order) for b in order[x + 1:x + 4]
-                 if _mergeable(gbox[a], gbox[b], unit) and not _separated(gbox, a, b)]
+                 if _mergeable(gbox, a, b, unit) and not _separated(gbox, a, b)]
         if not pairs:
             break
         boxes = [gbox[a].union(gbox[b]) for a, b in pairs]

@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".safetensors")
     os.close(fd)
     save_file(tensors, tmp)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; shipped files must be readable by everyone
     os.replace(tmp, args.out)
     card = {"name": "stroke_merge", "model": "mlp 29-32-1 (tanh), numpy inference", "inputs": "segment.pair_features",
             "train_command": "python -m inkmath.equation.train_merge" + (f" --limit {args.limit}" if args.limit else ""),
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     fd, tmp = tempfile.mkstemp(dir=card_path.parent, suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(card, f, indent=2)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, card_path)
     print(json.dumps(card))
     return 0

@@ -47,8 +47,11 @@ def _grid_shape(n: int, cols: int) -> tuple[int, int]:
 def image_grid(images: list[np.ndarray], titles: list[str], path: Path, cols: int = 8, suptitle: str = "",
                colors: list[str] | None = None, cell: float = 1.25) -> Path:
     """Grayscale images with a title each (e.g. 'true / predicted'); ``colors`` colour the titles."""
+    longest = max((len(line) for t in titles for line in t.split("\n")), default=0)
+    cell = max(cell, 0.085 * longest)  # long LaTeX names (\\mathds{R}) must not run into the next title
+    lines = max((t.count("\n") + 1 for t in titles), default=1)
     rows, cols = _grid_shape(len(images), cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell, rows * (cell + 0.3)), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell, rows * (cell + 0.15 * lines)), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, (im, t) in enumerate(zip(images, titles)):
@@ -79,7 +82,7 @@ def class_bars(names: list[str], counts: np.ndarray, path: Path, title: str = "i
 
 def loss_by_batch(steps: np.ndarray, losses: np.ndarray, path: Path, steps_per_epoch: float | None = None) -> Path:
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    ax.plot(steps, losses, lw=0.8, alpha=0.5, label="batch loss")
+    ax.plot(steps, losses, lw=0.8, alpha=0.6, marker="o" if len(losses) < 60 else None, ms=3, label="batch loss")
     if len(losses) >= 10:  # a moving average shows the trend through the batch noise
         k = max(5, len(losses) // 30)
         smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
@@ -182,28 +185,26 @@ def activation_maps(inputs: list[np.ndarray], maps: list[np.ndarray], labels: li
 
 
 def graph_dot(nodes: list[dict]) -> str:
-    """DOT source of a chain of layers (``layer``, ``type``, ``output``, ``parameters``)."""
+    """DOT source of the layer graph; nodes are {"name", "label", "output", "parameters", "inputs"}."""
     lines = ["digraph model {", '  rankdir=TB; node [shape=box, style="rounded,filled", fillcolor="#eef3fb", '
-             'fontname="Helvetica", fontsize=10];', '  input [label="input"];']
-    prev = "input"
-    for i, n in enumerate(nodes):
-        name = f"n{i}"
+             'fontname="Helvetica", fontsize=10];']
+    for n in nodes:
         shape = "x".join(map(str, n["output"]))
         params = f"\\n{n['parameters']:,} params" if n["parameters"] else ""
-        lines.append(f'  {name} [label="{n["layer"]}: {n["type"]}\\n-> {shape}{params}"];')
-        lines.append(f"  {prev} -> {name};")
-        prev = name
+        label = n["label"].replace('"', "'")
+        lines.append(f'  "{n["name"]}" [label="{label}\\n-> {shape}{params}"];')
+        lines += [f'  "{src}" -> "{n["name"]}";' for src in n["inputs"]]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def model_graph(nodes: list[dict], in_shape: list[int], path: Path) -> dict:
-    """The layer graph: graphviz ``dot`` when installed, else a matplotlib drawing; the DOT source is always
-    written beside the PNG (``.dot``), so it can be rendered elsewhere. Returns {"png", "dot", "renderer"}."""
+def model_graph(nodes: list[dict], path: Path) -> dict:
+    """The layer graph: graphviz ``dot`` when installed, else a matplotlib drawing (nodes top to bottom in
+    execution order, skip connections as arcs on the right). The DOT source is always written beside the PNG,
+    so it can be rendered elsewhere. Returns {"png", "dot", "renderer"}."""
     path = Path(path)
-    dot_src = graph_dot(nodes).replace('label="input"', f'label="input {"x".join(map(str, in_shape))}"')
     dot_path = path.with_suffix(".dot")
-    dot_path.write_text(dot_src)
+    dot_path.write_text(graph_dot(nodes))
     exe = shutil.which("dot")
     if exe:
         try:
@@ -212,20 +213,27 @@ def model_graph(nodes: list[dict], in_shape: list[int], path: Path) -> dict:
             return {"png": path, "dot": dot_path, "renderer": "graphviz"}
         except (subprocess.SubprocessError, OSError):
             pass  # a broken graphviz install: fall back to matplotlib below
-    labels = [f"input {'x'.join(map(str, in_shape))}"] + [
-        f"{n['layer']}: {n['type']} -> {'x'.join(map(str, n['output']))}"
-        + (f"  ({n['parameters']:,} params)" if n["parameters"] else "") for n in nodes]
-    h = 0.42
-    fig, ax = plt.subplots(figsize=(6.5, max(2.0, len(labels) * h)))
+    row = {n["name"]: i for i, n in enumerate(nodes)}
+    fig, ax = plt.subplots(figsize=(7.5, max(2.0, len(nodes) * 0.42)))
     ax.set_xlim(0, 1)
-    ax.set_ylim(-len(labels) + 0.5, 0.6)
+    ax.set_ylim(-len(nodes) + 0.4, 0.6)
     ax.axis("off")
-    for i, text in enumerate(labels):
-        ax.text(0.5, -i, text, ha="center", va="center", fontsize=8,
+    for i, n in enumerate(nodes):
+        text = (f"{n['label']} -> {'x'.join(map(str, n['output']))}"
+                + (f"  ({n['parameters']:,} params)" if n["parameters"] else ""))
+        ax.text(0.42, -i, text, ha="center", va="center", fontsize=8,
                 bbox={"boxstyle": "round,pad=0.3", "fc": "#eef3fb", "ec": "#4c72b0"})
-        if i:
-            ax.annotate("", xy=(0.5, -i + 0.25), xytext=(0.5, -i + 0.75),
-                        arrowprops={"arrowstyle": "->", "color": "#555"})
+        for src in n["inputs"]:
+            j = row.get(src)
+            if j is None:
+                continue
+            if j == i - 1:
+                ax.annotate("", xy=(0.42, -i + 0.25), xytext=(0.42, -j - 0.25),
+                            arrowprops={"arrowstyle": "->", "color": "#555"})
+            else:  # a skip connection
+                ax.annotate("", xy=(0.8, -i), xytext=(0.8, -j),
+                            arrowprops={"arrowstyle": "->", "color": "#c44e52",
+                                        "connectionstyle": f"arc3,rad={-0.25 - 0.02 * (i - j)}"})
     _save(fig, path)
     return {"png": path, "dot": dot_path, "renderer": "matplotlib"}
 

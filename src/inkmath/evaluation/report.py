@@ -101,6 +101,46 @@ def _first_conv(model):
     return None, None
 
 
+def graph_nodes(model, in_size: int, layers: list[dict]) -> list[dict]:
+    """The model's data-flow graph from ``torch.fx`` (so residual additions show), with output shapes.
+
+    A model that fx cannot trace (data-dependent control flow) is drawn as the chain of its leaf layers.
+    """
+    import torch
+    import torch.fx
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    input_node = {"name": "x", "label": "input", "output": [1, in_size, in_size], "parameters": 0, "inputs": []}
+    try:
+        gm = torch.fx.symbolic_trace(model)
+        ShapeProp(gm).propagate(torch.zeros(1, 1, in_size, in_size))
+    except (torch.fx.proxy.TraceError, RuntimeError, TypeError, AttributeError, NotImplementedError):
+        # untraceable code (data-dependent control flow): the chain of leaf layers is the fallback
+        chain = [input_node]
+        for i, r in enumerate(layers):
+            chain.append({"name": f"n{i}", "label": f"{r['layer']}: {r['type']}", "output": r["output"],
+                          "parameters": r["parameters"], "inputs": [chain[-1]["name"]]})
+        return chain
+    modules = dict(gm.named_modules())
+    nodes = []
+    for n in gm.graph.nodes:
+        if n.op == "output":
+            continue
+        meta = n.meta.get("tensor_meta")
+        shape = list(meta.shape[1:]) if meta is not None and hasattr(meta, "shape") else []
+        if n.op == "placeholder":
+            nodes.append({**input_node, "name": n.name})
+            continue
+        if n.op == "call_module":
+            mod = modules[n.target]
+            label, params = f"{n.target}: {type(mod).__name__}", sum(p.numel() for p in mod.parameters())
+        else:
+            label, params = getattr(n.target, "__name__", str(n.target)), 0
+        nodes.append({"name": n.name, "label": label, "output": shape, "parameters": params,
+                      "inputs": [a.name for a in n.all_input_nodes]})
+    return nodes
+
+
 def build_report(source: str | Path, dataset: str | None = None, out: str | Path | None = None,
                  data_dir=None, top_confused: int = 25, samples: int = 32, seed: int = 0) -> dict:
     """Write ``report.html``, the PNGs and ``report.json`` into ``out``; return {"html", "figures", "eval", ...}."""
@@ -156,7 +196,7 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
     # ---- model
     model, _ = load_model(source)
     layers = layer_table(model, card["in_size"])
-    graph = plots.model_graph(layers, [1, card["in_size"], card["in_size"]], out / "graph.png")
+    graph = plots.model_graph(graph_nodes(model, card["in_size"], layers), out / "graph.png")
     figs["graph"] = graph["png"]
     notes["graph"] = (f"Rendered by {graph['renderer']}" + ("" if graph["renderer"] == "graphviz" else
                       " (graphviz `dot` is not installed)") + f"; DOT source: {graph['dot'].name}.")
@@ -185,7 +225,7 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
     # ---- predictions
     gal = rng.choice(len(ds), min(samples, len(ds)), replace=False) if len(ds) else np.zeros(0, int)
     figs["predictions"] = plots.image_grid(
-        [ds.images[i] for i in gal], [f"{names[labels[i]]} -> {names[pred[i]]}\n{conf[i]:.2f}" for i in gal],
+        [ds.images[i] for i in gal], [f"{names[labels[i]]}\n-> {names[pred[i]]}\n{conf[i]:.2f}" for i in gal],
         out / "predictions.png", colors=["green" if pred[i] == labels[i] else "red" for i in gal],
         suptitle="true -> predicted (probability); red: wrong")
     if len(names) > top_confused:
@@ -199,7 +239,7 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
     wrong = np.flatnonzero(pred != labels)
     worst = wrong[np.argsort(-conf[wrong], kind="stable")][:samples]
     figs["mistakes"] = plots.image_grid(
-        [ds.images[i] for i in worst], [f"{names[labels[i]]} -> {names[pred[i]]}\n{conf[i]:.3f}" for i in worst],
+        [ds.images[i] for i in worst], [f"{names[labels[i]]}\n-> {names[pred[i]]}\n{conf[i]:.3f}" for i in worst],
         out / "mistakes.png", colors=["red"] * len(worst),
         suptitle=f"the {len(worst)} most confident of {len(wrong)} mistakes: true -> predicted (probability)")
 
@@ -216,7 +256,7 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
         hook.remove()
         figs["activations"] = plots.activation_maps(
             [prepared[i] for i in show], list(acts[0].numpy()) if acts else [], [names[labels[i]] for i in show],
-            out / "activations.png", title=f"input (as prepared) and {conv_name}'s first channels")
+            out / "activations.png", title=f"input (as prepared) and the first channels of layer {conv_name!r} ({type(conv).__name__})")
     else:
         notes["filters"] = notes["activations"] = "The model has no convolution layer."
 
@@ -304,6 +344,11 @@ def render_html(r: dict, card: dict, figs: dict[str, Path], notes: dict[str, str
              f"<p class='note'>From {_esc(run.batches_csv.name if run.batches_csv else 'no batches.csv')} and "
              f"{_esc(run.metrics_csv.name if run.metrics_csv else 'no metrics.csv')}.</p>",
              figure("loss_batches"), figure("epochs")]
+    cfg = card.get("config") or {}
+    if cfg.get("label_smoothing") or cfg.get("augment", "none") != "none":
+        parts.append(f"<p class='note'>The training loss is measured on augmented batches (augment "
+                     f"<code>{_esc(cfg.get('augment', 'none'))}</code>) with label smoothing "
+                     f"{cfg.get('label_smoothing', 0):g}, so it sits above the validation loss.</p>")
     if r["history"]:
         keys = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr", "seconds"]
         parts.append(_table(keys, [[f"{h.get(k, float('nan')):.4g}" if k != "epoch" else int(h[k]) for k in keys]

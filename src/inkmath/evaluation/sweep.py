@@ -13,6 +13,7 @@ of starting over. Several processes (``--workers N`` or separate commands) can s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -133,6 +134,24 @@ def _log_run(out: Path, text: str) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _folder_lock(run: Path):
+    """An exclusive lock on a trial folder. The OS releases it when its process dies, so a killed trial never
+    blocks its retry, while a slow-but-alive one makes its retry wait instead of training in the same folder."""
+    run.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(run / ".trial.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def make_objective(out: Path, study_name: str, sampler: str, grid: dict, recipe: str | None, sets: dict):
     from inkmath.training.config import make_config
     from inkmath.training.loop import fit, load_history
@@ -154,8 +173,9 @@ def make_objective(out: Path, study_name: str, sampler: str, grid: dict, recipe:
         trial.set_user_attr("run_dir", str(run))
         _log_run(out, f"start trial={trial.number} key={key} pid={os.getpid()} params={json.dumps(params)}")
         t0 = time.monotonic()
-        if not (run / "weights.safetensors").exists():  # else: trained, but killed before Optuna heard of it
-            fit(cfg, resume=(run / "checkpoint_last.pt").exists(), progress=False)
+        with _folder_lock(run):  # waits while a live worker still trains here (a trial wrongly declared stale)
+            if not (run / "weights.safetensors").exists():  # else: trained, but killed before Optuna heard of it
+                fit(cfg, resume=(run / "checkpoint_last.pt").exists(), progress=False)
         history = load_history(run)
         if not history:
             raise InkmathError(f"trial {trial.number} wrote no metrics.csv in {run}")
@@ -224,7 +244,14 @@ def run_worker(opts: dict) -> None:
         if step == "wait":
             time.sleep(max(1.0, min(5.0, opts["heartbeat"] / 2)))
             continue
-        study.optimize(objective, n_trials=1, catch=())
+        try:
+            study.optimize(objective, n_trials=1, catch=())
+        except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as e:
+            # another worker saw no heartbeat for `grace` seconds, failed this trial and re-queued it; the retry
+            # picks up this trial's folder (see _folder_lock), so nothing is lost
+            if not isinstance(e, optuna.exceptions.UpdateFinishedTrialError) and "Cannot tell" not in str(e):
+                raise
+            _log_run(out, f"lost pid={os.getpid()}: {e}")
 
 
 def _worker_entry(opts: dict) -> None:
@@ -268,7 +295,14 @@ def summarize(storage: str, study_name: str, out: Path, grid: dict | None = None
         plots.grid_heatmap(done, grid_keys[0], grid_keys[1], out / "heatmap.png",
                            title=f"{study_name}: best validation accuracy")
     try:
-        importances = {k: float(v) for k, v in optuna.importance.get_param_importances(study).items()}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            importances = {k: float(v) for k, v in optuna.importance.get_param_importances(study).items()}
+        # optuna warns (instead of failing) when it has too few trials and then returns equal, meaningless shares
+        doubts = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
+                  and not issubclass(w.category, optuna.exceptions.ExperimentalWarning)]
+        if doubts:
+            raise ValueError("; ".join(doubts))
         summary["importances"] = importances
         files["importances"] = "importances.png"
         plots.importance_bars(importances, out / "importances.png")

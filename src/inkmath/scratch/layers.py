@@ -151,15 +151,18 @@ def _out_size(size: int, k: int, stride: int, padding: int) -> int:
 class Conv2D(Layer):
     """2-D convolution (cross-correlation, like torch) with stride and zero padding; weight (out, in, k, k).
 
-    Forward: cols = (C*k*k, N*Ho*Wo) copied once from a strided view; y = W (out, C*k*k) @ cols.
-    Backward: dW = dy @ cols^T; dcols = W^T @ dy, added back into the padded input with k*k slice additions.
+    Forward: cols = (C*k*k, N*Ho*Wo) copied once from a strided view; y = W (out, C*k*k) @ cols. The result is
+    computed channel-first and returned as an (N, out, Ho, Wo) view, so no transpose copy is made.
+    Backward: dW = dy @ cols^T; dL/dx either as dcols = W^T @ dy added back into the padded input with k*k slice
+    additions, or (stride-1 "same" convolutions) as a full convolution of dy with the flipped kernel.
     """
 
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, padding: int = 0, bias: bool = True,
                  init: str = "he", rng: np.random.Generator | None = None) -> None:
         super().__init__()
         if kernel < 1 or stride < 1 or padding < 0:
-            raise InkmathError(f"Conv2D needs kernel >= 1, stride >= 1, padding >= 0; got {kernel}, {stride}, {padding}")
+            raise InkmathError(f"Conv2D needs kernel >= 1, stride >= 1, padding >= 0; "
+                               f"got {kernel}, {stride}, {padding}")
         self.k, self.stride, self.padding = kernel, stride, padding
         # dL/dx route: a full convolution (one im2col + matmul) for stride-1 "same" convolutions, where it costs
         # no more than the forward pass; the k*k scatter-adds elsewhere (valid convolutions, strides), where the
@@ -204,7 +207,7 @@ class Conv2D(Layer):
             # dL/dx of a stride-1 conv is a full convolution of dy with the flipped, transposed kernel: one more
             # im2col and matmul, which beats k*k scatter-adds of the column gradients.
             q = k - 1 - p
-            dyp = np.pad(dy.transpose(1, 0, 2, 3), ((0, 0), (0, 0), (q, q), (q, q)))  # (out, N, H+2q, W+2q)
+            dyp = np.pad(dy2.reshape(cout, n, ho, wo), ((0, 0), (0, 0), (q, q), (q, q)))  # (out, N, H+2q, W+2q)
             h, wd = xshape[2], xshape[3]
             cs, ns, hs, ws = dyp.strides
             win = np.lib.stride_tricks.as_strided(dyp, shape=(cout, k, k, n, h, wd),

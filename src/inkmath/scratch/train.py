@@ -19,12 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.scratch.layers import SoftmaxCrossEntropy
+from inkmath.scratch.layers import SoftmaxCrossEntropy, no_grad
 from inkmath.scratch.model import Sequential, save_json_atomic
 from inkmath.scratch.optim import make_optimizer
 from inkmath.scratch.registry import create_numpy_model
 
-METRIC_FIELDS = ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
+# the torch trainer's columns, with the per-epoch test set in place of a validation split, plus CPU seconds
+# (on a shared machine wall time measures the neighbours as much as the work)
+METRIC_FIELDS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "test_top5", "lr", "images_per_s",
+                 "seconds", "cpu_seconds"]
 
 
 def default_preset(ds) -> str:
@@ -37,27 +40,30 @@ def prepare_dataset(ds, preset: str) -> np.ndarray:
 
     ``prepare`` returns (uint8 image)/255, so storing it as uint8 loses nothing.
     """
-    from inkmath.preprocess import prepare_uint8
+    from inkmath.data import prepared_images  # cached on disk by content and preset
 
-    return prepare_uint8(ds.images, preset, ds.ink)[:, None]
+    return prepared_images(ds, preset)[:, None]
 
 
 def _to_float(batch_u8: np.ndarray) -> np.ndarray:
     return batch_u8.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def evaluate_numpy(model: Sequential, images_u8: np.ndarray, labels: np.ndarray, batch_size: int = 256,
-                   label_smoothing: float = 0.0) -> tuple[float, float]:
-    """(mean loss, accuracy) in evaluation mode."""
-    loss_fn = SoftmaxCrossEntropy(label_smoothing)
-    total_loss, correct = 0.0, 0
+def evaluate_numpy(model: Sequential, images_u8: np.ndarray, labels: np.ndarray, batch_size: int = 256) -> dict:
+    """{"loss", "top1", "top5"} in evaluation mode (the torch trainer's ``evaluate`` keys)."""
+    loss_fn = SoftmaxCrossEntropy()
+    total_loss, top1, top5 = 0.0, 0, 0
     for i in range(0, len(labels), batch_size):
-        logits = model.forward(_to_float(images_u8[i:i + batch_size]), train=False)
+        with no_grad():
+            logits = model.forward(_to_float(images_u8[i:i + batch_size]), train=False)
         y = labels[i:i + batch_size]
         total_loss += loss_fn(logits, y) * len(y)
-        correct += int((logits.argmax(axis=1) == y).sum())
+        k = min(5, logits.shape[1])
+        best = np.argpartition(-logits, k - 1, axis=1)[:, :k]
+        top1 += int((logits.argmax(axis=1) == y).sum())
+        top5 += int((best == y[:, None]).any(axis=1).sum())
     n = max(len(labels), 1)
-    return total_loss / n, correct / n
+    return {"loss": total_loss / n, "top1": top1 / n, "top5": top5 / n}
 
 
 def train_one_epoch(model: Sequential, opt, images_u8: np.ndarray, labels: np.ndarray, batch_size: int,
@@ -91,12 +97,13 @@ def lr_at(epoch: int, epochs: int, lr: float, schedule: str) -> float:
 
 def train_numpy(train_ds, test_ds, model_name: str, epochs: int, lr: float, batch_size: int, seed: int,
                 out_dir: str | os.PathLike, progress: bool = True, *, optimizer: str = "adam",
-                weight_decay: float = 0.0, label_smoothing: float = 0.0, schedule: str = "cosine",
-                preset: str | None = None, train_command: str | None = None) -> dict:
+                weight_decay: float = 0.0, momentum: float = 0.9, label_smoothing: float = 0.0, schedule: str = "cosine",
+                preset: str | None = None, train_command: str | None = None, name: str | None = None) -> dict:
     """Train ``model_name`` (see ``list_numpy_models()``) on ``train_ds``; evaluate on ``test_ds`` every epoch.
 
-    Returns the final metrics: {test_acc, test_loss, train_loss, train_acc, epochs, seconds, images_per_second,
-    num_parameters, weights, card}. Everything is written to ``out_dir`` as it goes.
+    Returns the final metrics: {test_acc, test_top5, test_loss, train_loss, train_acc, epochs, seconds,
+    cpu_seconds, images_per_second, num_parameters, weights, card, metrics_csv}. ``metrics.csv`` grows by a row
+    per epoch; the weights and the card are written (atomically) at the end.
     """
     if epochs < 1 or batch_size < 1:
         raise InkmathError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
@@ -112,7 +119,7 @@ def train_numpy(train_ds, test_ds, model_name: str, epochs: int, lr: float, batc
     out.mkdir(parents=True, exist_ok=True)
     num_classes = len(train_ds.vocab)
     model = create_numpy_model(model_name, num_classes, size, seed=seed)
-    opt = make_optimizer(optimizer, model, lr, weight_decay)
+    opt = make_optimizer(optimizer, model, lr, weight_decay, momentum)
     loss_fn = SoftmaxCrossEntropy(label_smoothing)
     rng = np.random.default_rng(seed + 1)
 
@@ -129,14 +136,13 @@ def train_numpy(train_ds, test_ds, model_name: str, epochs: int, lr: float, batc
                   f"{len(y_train):,} train / {len(y_test):,} test images at {size} px "
                   f"(preprocessed in {prep_seconds:.1f} s)")
     metrics_path = out / "metrics.csv"
-    rows: list[dict] = []
-    train_seconds = 0.0
+    train_seconds = train_cpu = 0.0
     with open(metrics_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=METRIC_FIELDS)
         writer.writeheader()
         for epoch in range(epochs):
             opt.lr = lr_at(epoch, epochs, lr, schedule)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             if progress:
                 with Progress(TextColumn(f"epoch {epoch + 1}/{epochs}"), BarColumn(), MofNCompleteColumn(),
                               TextColumn("loss {task.fields[loss]:.4f}"), TimeRemainingColumn(),
@@ -146,45 +152,60 @@ def train_numpy(train_ds, test_ds, model_name: str, epochs: int, lr: float, batc
                                                       lambda n, l: bar.update(task, advance=n, loss=l))
             else:
                 tr_loss, tr_acc = train_one_epoch(model, opt, x_train, y_train, batch_size, rng, loss_fn)
-            epoch_seconds = time.perf_counter() - t
+            epoch_seconds, epoch_cpu = time.perf_counter() - t, time.process_time() - c
             train_seconds += epoch_seconds
-            te_loss, te_acc = evaluate_numpy(model, x_test, y_test)
-            row = {"epoch": epoch + 1, "lr": f"{opt.lr:.6g}", "train_loss": f"{tr_loss:.5f}",
-                   "train_acc": f"{tr_acc:.5f}", "test_loss": f"{te_loss:.5f}", "test_acc": f"{te_acc:.5f}",
-                   "seconds": f"{epoch_seconds:.1f}"}
-            writer.writerow(row)
+            train_cpu += epoch_cpu
+            ev = evaluate_numpy(model, x_test, y_test)
+            te_loss, te_acc = ev["loss"], ev["top1"]
+            writer.writerow({"epoch": epoch + 1, "train_loss": f"{tr_loss:.5f}", "train_acc": f"{tr_acc:.5f}",
+                             "test_loss": f"{te_loss:.5f}", "test_acc": f"{te_acc:.5f}",
+                             "test_top5": f"{ev['top5']:.5f}", "lr": f"{opt.lr:.6g}",
+                             "images_per_s": f"{len(y_train) / max(epoch_seconds, 1e-9):.1f}",
+                             "seconds": f"{epoch_seconds:.1f}", "cpu_seconds": f"{epoch_cpu:.1f}"})
             f.flush()
-            rows.append(row)
+            # weights + card after every epoch (atomic): an interrupted run still leaves its latest model
+            save_run(model, out, name or out.name or model_name, model_name, train_ds, test_ds, preset, size, ev, epoch + 1, train_seconds,
+                     train_cpu, train_command, dict(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                                                    optimizer=optimizer, weight_decay=weight_decay,
+                                                    momentum=momentum,
+                                                    label_smoothing=label_smoothing, schedule=schedule))
             console.print(f"epoch {epoch + 1:>3}/{epochs}  lr {opt.lr:.2e}  train loss {tr_loss:.4f} "
                           f"acc {tr_acc:.2%}  test loss {te_loss:.4f} acc [bold]{te_acc:.2%}[/]  "
-                          f"({epoch_seconds:.1f} s)")
+                          f"({epoch_seconds:.1f} s, {epoch_cpu:.1f} s CPU)")
 
-    metrics = {"test_acc": te_acc, "test_loss": te_loss, "train_acc": tr_acc, "train_loss": tr_loss,
-               "epochs": epochs, "seconds": round(train_seconds, 1),
+    metrics = {"test_acc": te_acc, "test_top5": ev["top5"], "test_loss": te_loss, "train_acc": tr_acc,
+               "train_loss": tr_loss, "epochs": epochs, "seconds": round(train_seconds, 1),
+               "cpu_seconds": round(train_cpu, 1),
                "images_per_second": round(epochs * len(y_train) / max(train_seconds, 1e-9), 1),
                "num_parameters": model.num_parameters()}
+    metrics.update(weights=str(out / "weights.safetensors"), card=str(out / "weights.json"),
+                   metrics_csv=str(metrics_path))
+    return metrics
+
+
+def save_run(model: Sequential, out: Path, name: str, model_name: str, train_ds, test_ds, preset: str, size: int, ev: dict,
+             epochs_done: int, train_seconds: float, train_cpu: float, train_command: str | None,
+             config: dict) -> tuple[Path, Path]:
+    """``out/weights.safetensors`` and its card ``out/weights.json`` (the torch trainer's run-folder layout)."""
     from inkmath.weights import FORMAT
 
     weights = model.save(out / "weights.safetensors", metadata={"format": FORMAT, "model": model_name,
                                                                 "engine": "numpy"})
     card = {
         "format": FORMAT,
-        "name": out.name or model_name,
+        "name": name,
         "model": model_name,
         "engine": "numpy",
-        "num_classes": num_classes,
+        "num_classes": len(train_ds.vocab),
         "in_size": size,
         "preset": preset,
         "parameters": model.num_parameters(),
         "classes": train_ds.vocab.to_dict(),
         "train_command": train_command or " ".join(sys.argv),
         "data": {"train": getattr(train_ds, "name", ""), "test": getattr(test_ds, "name", "")},
-        "metrics": {"test_accuracy": te_acc, "test_loss": te_loss, "train_seconds": metrics["seconds"],
-                    "measured_on": getattr(test_ds, "name", "")},
-        "recipe": {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": optimizer,
-                   "weight_decay": weight_decay, "label_smoothing": label_smoothing, "schedule": schedule},
+        "metrics": {"test": {"spec": getattr(test_ds, "name", ""), **ev}, "epochs_done": epochs_done,
+                    "train_seconds": round(train_seconds, 1), "train_cpu_seconds": round(train_cpu, 1)},
+        "config": {"engine": "numpy", "model": model_name, "preset": preset, **config},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    card_path = save_json_atomic(out / "weights.json", card)
-    metrics.update(weights=str(weights), card=str(card_path), metrics_csv=str(metrics_path))
-    return metrics
+    return weights, save_json_atomic(out / "weights.json", card)

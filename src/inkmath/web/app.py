@@ -18,117 +18,29 @@ header's pixel count before decoding), and weights are chosen by name from a fix
 from __future__ import annotations
 
 import json
+import os
 import threading
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkmath import InkmathError, __version__
+from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
+    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, MAX_TOP,
+    Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse, ImageUpload, ModelsResponse,
+    SymbolRequest, SymbolResponse,
+)
 
 STATIC_DIR = Path(__file__).with_name("static")
-
-# Limits: a generous drawing is a few dozen strokes of a few hundred points; a phone photo is ~12 megapixels.
-MAX_BODY_BYTES = 8 * 1024 * 1024
-MAX_STROKES = 400
-MAX_POINTS_PER_STROKE = 4000
-MAX_POINTS = 20000
-MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
-MAX_IMAGE_PIXELS = 16_000_000
-MAX_TOP = 20
-
-Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
-Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
-Stroke = Annotated[list[Point], Field(min_length=1, max_length=MAX_POINTS_PER_STROKE)]
-Strokes = Annotated[list[Stroke], Field(min_length=1, max_length=MAX_STROKES,
-                                        description="pen-down to pen-up point lists, in writing order")]
-Corrections = Annotated[dict[Annotated[str, Field(pattern=r"^[0-9]{1,4}$")],
-                              Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=MAX_STROKES)]
-WeightsName = Annotated[str, Field(min_length=1, max_length=64, description="a name from GET /api/models")]
-
-
-class SymbolRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    strokes: Strokes
-    weights: WeightsName | None = None
-    top: int = Field(5, ge=1, le=MAX_TOP)
-
-
-class ExpressionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    strokes: Strokes
-    weights: WeightsName | None = None
-    corrections: Corrections = Field(default_factory=dict,
-                                     description="symbol index (0-based, as in the response) -> chosen label")
-    solve: bool = True
-
-
-class PredictionOut(BaseModel):
-    label: str
-    latex: str
-    prob: float
-    mathml: str
-
-
-class SymbolResponse(BaseModel):
-    file: str | None
-    weights: str
-    predictions: list[PredictionOut]
-
-
-class AlternativeOut(BaseModel):
-    label: str
-    prob: float
-
-
-class SymbolHypOut(BaseModel):
-    label: str
-    latex: str
-    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in the input's coordinates")
-    prob: float
-    strokes: list[int]
-    alternatives: list[AlternativeOut]
-
-
-class ExpressionResponse(BaseModel):
-    file: str | None
-    weights: str
-    latex: str
-    mathml: str
-    answer: dict[str, Any]
-    symbols: list[SymbolHypOut]
-
-
-class ErrorResponse(BaseModel):
-    error: str
-
-
-class WeightsInfo(BaseModel):
-    name: str
-    model: str
-    classes: int
-    preset: str
-    test_top1: float | None
-
-
-class ModelsResponse(BaseModel):
-    symbol_default: str
-    expression_default: str
-    engine: str
-    weights: list[WeightsInfo]
-
-
-class HealthResponse(BaseModel):
-    status: Literal["ok"]
-    version: str
-    engine: str
-    loaded: list[str]
+CONFIG_ENV = "INKMATH_SERVE_CONFIG"  # create_app's keyword arguments as JSON, for `inkmath serve --workers N`
 
 
 class RequestError(Exception):
@@ -212,19 +124,19 @@ class ModelStore:
 
 # ------------------------------------------------------------------------------------------------ request parsing
 async def read_input(request: Request, model: type[BaseModel]) -> tuple[BaseModel | None, dict]:
-    """(validated JSON body, None) or (None, {"image": array, "file": name, form fields}) from a request."""
+    """(validated JSON body, {}) or (None, {"image": array, "file": name, form fields}) from a request."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
         body = await request.body()
         if not body.strip():
             raise RequestError(400, "Empty request body; send JSON {\"strokes\": [[[x, y], ...], ...]}")
         try:
-            json.loads(body)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise RequestError(400, f"Malformed JSON ({e}); send {{\"strokes\": [[[x, y], ...], ...]}}") from None
-        try:
             return model.model_validate_json(body), {}
         except ValidationError as e:
+            bad_json = [err for err in e.errors() if err.get("type") == "json_invalid"]
+            if bad_json:  # not JSON at all (pydantic parses and validates in one pass)
+                raise RequestError(400, f"Malformed JSON ({bad_json[0].get('msg')}); send "
+                                        "{\"strokes\": [[[x, y], ...], ...]}") from None
             raise RequestError(422, _validation_message(e)) from None
     if ctype == "multipart/form-data":
         return None, await _read_upload(request)
@@ -272,7 +184,7 @@ def _form_options(fields: dict) -> dict:
     if out["weights"] is not None and len(out["weights"]) > 64:
         raise RequestError(422, "Form field 'weights' is too long; use a name from GET /api/models")
     top = fields.get("top", "5")
-    if not (top.isdigit() and 1 <= int(top) <= MAX_TOP):
+    if not (top.isascii() and top.isdigit() and 1 <= int(top) <= MAX_TOP):
         raise RequestError(422, f"Form field 'top' must be an integer from 1 to {MAX_TOP}")
     out["top"] = int(top)
     out["solve"] = fields.get("solve", "true").lower() not in ("false", "0", "no")
@@ -308,10 +220,29 @@ def predict_symbol(predictor, strokes=None, image=None, *, top: int = 5, ink: st
     return predictor.predict([image], ink=ink, top=top)[0]
 
 
+@lru_cache(maxsize=4096)
 def mathml_of(latex: str) -> str:
+    """MathML of one symbol's LaTeX; cached because vocabularies are small and requests repeat the same labels."""
     from inkmath.equation.latex import to_mathml
 
     return to_mathml(latex)
+
+
+@lru_cache(maxsize=4096)
+def label_latex(token: str) -> str:
+    from inkmath.equation.latex import to_latex
+    from inkmath.equation.tree import Symbol
+
+    return to_latex(Symbol(token))
+
+
+def with_alternative_mathml(result: dict) -> dict:
+    """Add LaTeX and MathML to every alternative, so the page can show what each choice would look like."""
+    for sym in result["symbols"]:
+        for alt in sym["alternatives"]:
+            alt["latex"] = label_latex(alt["label"])
+            alt["mathml"] = mathml_of(alt["latex"])
+    return result
 
 
 def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
@@ -339,7 +270,8 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, onnx or numpy")
     store = ModelStore(symbol_weights, expression_weights, engine, threads)
     app = FastAPI(title="inkmath", version=__version__,
-                  description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.")
+                  description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.",
+                  docs_url=None, redoc_url=None)  # FastAPI's docs pages load scripts from a CDN; the app works offline
     app.state.models = store
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     errors = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
@@ -431,7 +363,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
                 rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
             else:
                 rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
-            return dict(to_dict(rec, file), weights=name)
+            return with_alternative_mathml(dict(to_dict(rec, file), weights=name))
 
         try:
             return await run_in_threadpool(work)
@@ -447,15 +379,9 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
     return app
 
 
-class ImageUpload(BaseModel):
-    """The multipart form of an image upload (OpenAPI documentation only; parsed by ``_read_upload``)."""
-
-    image: bytes = Field(json_schema_extra={"format": "binary"}, description="PNG, JPEG, BMP, GIF, TIFF or WebP")
-    weights: WeightsName | None = None
-    ink: Literal["auto", "white", "black"] = "auto"
-    top: int = Field(5, ge=1, le=MAX_TOP)
-    corrections: str | None = Field(None, description='JSON object {"index": "label"} (expression only)')
-    solve: bool = True
+def app_from_env():
+    """The app built from ``$INKMATH_SERVE_CONFIG`` (uvicorn's factory for worker processes)."""
+    return create_app(**json.loads(os.environ.get(CONFIG_ENV) or "{}"))
 
 
 def _add_request_schemas(app) -> None:

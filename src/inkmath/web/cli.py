@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 
 
 def register(subparsers) -> None:
@@ -16,6 +18,9 @@ def register(subparsers) -> None:
     p.add_argument("--engine", default="torch", choices=["torch", "onnx", "numpy"], help="inference engine")
     p.add_argument("--threads", type=int, default=1,
                    help="compute threads per request (default 1: concurrent requests then use the cores in parallel)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes (default 1); the pipeline is partly pure Python, so one process per core "
+                        "is what uses several cores")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=run)
 
@@ -23,15 +28,19 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from inkmath.web.app import create_app
+    from inkmath.web.app import CONFIG_ENV, create_app
 
-    if args.threads and args.engine == "torch":
-        import torch
-
-        torch.set_num_threads(args.threads)
-    app = create_app(args.weights, args.expression_weights, engine=args.engine, threads=args.threads)
+    config = {"symbol_weights": args.weights, "expression_weights": args.expression_weights, "engine": args.engine,
+              "threads": args.threads}
+    app = create_app(**config)  # also checks the weights before any worker starts
     store = app.state.models
     print(f"inkmath: symbols with {store.symbol_default!r}, expressions with {store.expression_default!r} "
-          f"({args.engine}); open http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+          f"({args.engine}, {args.workers} worker(s)); open http://{args.host}:{args.port}/", flush=True)
+    if args.workers > 1:
+        # worker processes import the app by name: they rebuild it from the same settings
+        os.environ[CONFIG_ENV] = json.dumps(config)
+        uvicorn.run("inkmath.web.app:app_from_env", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level=args.log_level)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

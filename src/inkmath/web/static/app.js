@@ -337,11 +337,14 @@ function showAlternatives(index, sym, div) {
     b.className = "alt" + (alt.label === sym.label ? " current" : "");
     b.dataset.label = alt.label;
     const name = document.createElement("span");
-    name.textContent = alt.label;
+    name.className = "alt-glyph";
+    name.innerHTML = alt.mathml;           // MathML made on the server by latex2mathml
+    const code = document.createElement("code");
+    code.textContent = alt.label;
     const prob = document.createElement("span");
     prob.className = "prob";
     prob.textContent = `${(alt.prob * 100).toFixed(1)} %`;
-    b.append(name, prob);
+    b.append(name, code, prob);
     b.addEventListener("click", (ev) => {
       ev.stopPropagation();
       state.corrections[String(index)] = alt.label;

@@ -1,0 +1,240 @@
+"""Load test of the HTTP API, and ONNX Runtime vs PyTorch latency on the same model and inputs.
+
+    INKMATH_DATA=/work/shared/data .venv/bin/python benchmarks/bench_web.py [--seconds 30] [--clients 8]
+
+1. Starts ``inkmath serve`` (a real uvicorn server) in a subprocess on a free loopback port, once per engine.
+2. N client threads (httpx, one connection each) POST real handwritten expressions - the first CROHME 2014 test
+   InkML files, as strokes - to ``/api/expression`` in a loop until the time is up; latency is measured per
+   request on the client. Any non-200 answer or exception counts as an error.
+3. In-process, the expression classifier runs on the same prepared symbol batches with engine torch and onnx
+   (one thread each), median of repeated runs: the ratio of the two is the engine's share of the difference.
+Writes ``benchmarks/results/web.md`` (command, machine, load on the machine, numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "web.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def payloads(n: int) -> list[dict]:
+    """Strokes of the first n CROHME 2014 test expressions (real handwriting); digits drawn by code without data."""
+    from inkmath.data import data_dir
+    from inkmath.data.crohme import iter_inkml
+
+    archive = data_dir() / "crohme" / "crohme2014_test_inkml.tar.xz"
+    out = []
+    if archive.is_file():
+        for expr in iter_inkml(archive):
+            strokes = [np.asarray(s, float)[:, :2].round(2).tolist() for s in expr.strokes if len(s)]
+            if 3 <= len(strokes) <= 30:
+                out.append({"strokes": strokes})
+            if len(out) >= n:
+                break
+    if not out:
+        print(f"note: {archive} not found; using code-drawn digits", file=sys.stderr)
+        t = np.linspace(0, 2 * np.pi, 40)
+        ring = np.column_stack([50 + 30 * np.cos(t), 80 + 60 * np.sin(t)]).tolist()
+        out = [{"strokes": [[[x + 120 * k, y] for x, y in ring] for k in range(n_sym)]} for n_sym in range(1, 6)]
+    return out
+
+
+class Server:
+    """``inkmath serve`` in a subprocess; stopped (by its own pid) on exit."""
+
+    def __init__(self, weights: str, engine: str, workers: int = 1):
+        self.port = free_port()
+        cmd = [sys.executable, "-m", "inkmath", "serve", "--port", str(self.port), "--weights", weights,
+               "--expression-weights", weights, "--engine", engine, "--threads", "1", "--workers", str(workers), "--log-level", "warning"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        import httpx
+
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start in 180 s")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def load_test(url: str, bodies: list[dict], clients: int, seconds: float) -> dict:
+    import httpx
+
+    for body in bodies:  # warm-up: models load, first-call costs paid
+        httpx.post(url + "/api/expression", json=body, timeout=60).raise_for_status()
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client(k: int):
+        mine, bad = [], []
+        with httpx.Client(base_url=url, timeout=30) as c:
+            i = k
+            while time.perf_counter() < stop:  # bounded by the deadline
+                t0 = time.perf_counter()
+                try:
+                    r = c.post("/api/expression", json=bodies[i % len(bodies)])
+                    if r.status_code != 200:
+                        bad.append(f"{r.status_code}: {r.text[:120]}")
+                except httpx.HTTPError as e:
+                    bad.append(repr(e))
+                mine.append(time.perf_counter() - t0)
+                i += 1
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    ms = np.array(latencies) * 1000
+    return {"requests": len(latencies), "errors": len(errors), "error_examples": errors[:3], "seconds": elapsed,
+            "rps": len(latencies) / elapsed, "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+
+
+def engine_ratio(weights: str, bodies: list[dict], repeats: int = 50) -> dict:
+    """Median classifier latency, torch vs onnx, on the symbol crops of the payloads (batch 1 and the whole set)."""
+    import torch
+
+    from inkmath.ink import normalization_scale, render_symbol
+    from inkmath.predict import Predictor
+    from inkmath.preprocess import prepare
+
+    torch.set_num_threads(1)
+    p_torch = Predictor.load(weights, engine="torch")
+    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.weights import resolve_weights
+
+    path, card = resolve_weights(weights)
+    p_onnx = Predictor(load_onnx_runner(path, card, threads=1), card, "onnx")
+    crops = []
+    for body in bodies:
+        strokes = [np.asarray(s, float) for s in body["strokes"]]
+        scale = normalization_scale(strokes)
+        crops += [prepare(render_symbol([s], scale=scale), p_torch.preset, "white") for s in strokes]
+    batch = np.stack(crops)[:, None].astype(np.float32)  # (N, 1, S, S)
+    out = {"symbols": len(batch), "max_abs_diff": float(np.abs(p_onnx.logits(batch) - p_torch.logits(batch)).max())}
+    for label, x in (("batch1", batch[:1]), (f"batch{len(batch)}", batch)):
+        times = {}
+        for name, p in (("torch", p_torch), ("onnx", p_onnx)):
+            p.logits(x)
+            runs = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                p.logits(x)
+                runs.append(time.perf_counter() - t0)
+            times[name] = statistics.median(runs) * 1000
+        out[label] = {"torch_ms": times["torch"], "onnx_ms": times["onnx"], "onnx_over_torch": times["onnx"] / times["torch"]}
+    return out
+
+
+def machine() -> tuple[str, str]:
+    name = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout.strip()
+    busy = subprocess.run(["ps", "-eo", "pcpu,etime,args", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    lines = [ln[:150] for ln in busy.splitlines()[1:] if ln.split() and float(ln.split()[0]) >= 10.0]
+    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
+    name = name.split(":", 1)[-1].strip()
+    return name or "unknown", f"load average {' '.join(load)}; processes using >= 10 % CPU:\n" + "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--weights", default=None, help="expression classifier (default: crohme if shipped, else the largest)")
+    ap.add_argument("--engines", default="torch,onnx")
+    ap.add_argument("--workers", default="1,2", help="server processes to compare, e.g. 1,2")
+    ap.add_argument("--payloads", type=int, default=20)
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args()
+
+    from inkmath.weights import default_name, list_shipped
+
+    weights = args.weights or ("crohme" if "crohme" in list_shipped() else default_name())
+    bodies = payloads(args.payloads)
+    cpu, before = machine()
+    runs = {}
+    for workers in [int(w) for w in args.workers.split(",")]:
+        for engine in args.engines.split(","):
+            with Server(weights, engine, workers) as srv:
+                runs[(engine, workers)] = r = load_test(srv.url, bodies, args.clients, args.seconds)
+            print(engine, workers, {k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
+    ratio = engine_ratio(weights, bodies)
+    print("classifier", ratio, flush=True)
+    _, after = machine()
+
+    cmd = "INKMATH_DATA=/work/shared/data .venv/bin/python benchmarks/bench_web.py " + " ".join(sys.argv[1:])
+    lines = [
+        "# Web API load test", "",
+        f"Command: `{cmd.strip()}`  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  ",
+        f"Machine: {cpu} ({os.cpu_count()} logical CPUs)  ",
+        f"Weights: `{weights}`; payloads: {len(bodies)} CROHME 2014 test expressions as strokes "
+        f"({sum(len(b['strokes']) for b in bodies)} strokes in all), cycled; server: `inkmath serve --threads 1 "
+        f"--workers W --engine E`; {args.clients} concurrent clients for {args.seconds:g} s on loopback.", "",
+        "| engine | workers | requests | errors | requests/s | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (engine, workers), r in runs.items():
+        lines.append(f"| {engine} | {workers} | {r['requests']} | {r['errors']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} "
+                     f"| {r['p99']:.0f} | {r['max']:.0f} |")
+    lines += ["", f"Classifier alone (same model, same {ratio['symbols']} symbol crops from these payloads, one thread, "
+              f"median of 50 runs; max |logit difference| {ratio['max_abs_diff']:.1e}):", "",
+              "| input | PyTorch ms | ONNX Runtime ms | ONNX / PyTorch |", "|---|---|---|---|"]
+    for key in [k for k in ratio if k.startswith("batch")]:
+        r = ratio[key]
+        lines.append(f"| {key} | {r['torch_ms']:.2f} | {r['onnx_ms']:.2f} | {r['onnx_over_torch']:.2f} |")
+    errs = [e for r in runs.values() for e in r["error_examples"]]
+    if errs:
+        lines += ["", "Errors (first few):", ""] + [f"- `{e}`" for e in errs]
+    lines += ["", "What else ran on the machine (it is shared with training runs), before and after:", "", "```",
+              before, "---", after, "```", ""]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines))
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return 0 if all(r["errors"] == 0 for r in runs.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

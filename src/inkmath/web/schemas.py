@@ -1,0 +1,117 @@
+"""Request and response models of the HTTP API, and its limits: they validate JSON bodies and make the OpenAPI
+schema precise (``/openapi.json``), so clients and the Schemathesis fuzz test know every bound."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Limits: a generous drawing is a few dozen strokes of a few hundred points; a phone photo is ~12 megapixels.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_STROKES = 400
+MAX_POINTS_PER_STROKE = 4000
+MAX_POINTS = 20000
+MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
+MAX_IMAGE_PIXELS = 16_000_000
+MAX_TOP = 20
+
+Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
+Stroke = Annotated[list[Point], Field(min_length=1, max_length=MAX_POINTS_PER_STROKE)]
+Strokes = Annotated[list[Stroke], Field(min_length=1, max_length=MAX_STROKES,
+                                        description="pen-down to pen-up point lists, in writing order")]
+Corrections = Annotated[dict[Annotated[str, Field(pattern=r"^[0-9]{1,4}$")],
+                              Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=MAX_STROKES)]
+WeightsName = Annotated[str, Field(min_length=1, max_length=64, description="a name from GET /api/models")]
+
+
+class SymbolRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strokes: Strokes
+    weights: WeightsName | None = None
+    top: int = Field(5, ge=1, le=MAX_TOP)
+
+
+class ExpressionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strokes: Strokes
+    weights: WeightsName | None = None
+    corrections: Corrections = Field(default_factory=dict,
+                                     description="symbol index (0-based, as in the response) -> chosen label")
+    solve: bool = True
+
+
+class PredictionOut(BaseModel):
+    label: str
+    latex: str
+    prob: float
+    mathml: str
+
+
+class SymbolResponse(BaseModel):
+    file: str | None
+    weights: str
+    predictions: list[PredictionOut]
+
+
+class AlternativeOut(BaseModel):
+    label: str
+    prob: float
+    latex: str = Field(description="LaTeX of the label (added by the web API to `inkmath recognize --json`)")
+    mathml: str = Field(description="its MathML, for the page's list of alternatives")
+
+
+class SymbolHypOut(BaseModel):
+    label: str
+    latex: str
+    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in the input's coordinates")
+    prob: float
+    strokes: list[int]
+    alternatives: list[AlternativeOut]
+
+
+class ExpressionResponse(BaseModel):
+    file: str | None
+    weights: str
+    latex: str
+    mathml: str
+    answer: dict[str, Any]
+    symbols: list[SymbolHypOut]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+
+
+class WeightsInfo(BaseModel):
+    name: str
+    model: str
+    classes: int
+    preset: str
+    test_top1: float | None
+
+
+class ModelsResponse(BaseModel):
+    symbol_default: str
+    expression_default: str
+    engine: str
+    weights: list[WeightsInfo]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    version: str
+    engine: str
+    loaded: list[str]
+
+
+class ImageUpload(BaseModel):
+    """The multipart form of an image upload (OpenAPI documentation only; parsed by ``_read_upload``)."""
+
+    image: bytes = Field(json_schema_extra={"format": "binary"}, description="PNG, JPEG, BMP, GIF, TIFF or WebP")
+    weights: WeightsName | None = None
+    ink: Literal["auto", "white", "black"] = "auto"
+    top: int = Field(5, ge=1, le=MAX_TOP)
+    corrections: str | None = Field(None, description='JSON object {"index": "label"} (expression only)')
+    solve: bool = True
