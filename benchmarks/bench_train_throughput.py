@@ -63,7 +63,7 @@ def run_seed_style(model, files, labels, batch_size: int) -> float:
     return n / (time.perf_counter() - t)
 
 
-def run_inkmath(model, x_u8: torch.Tensor, y: torch.Tensor, batch_size: int) -> float:
+def run_inkmath(model, x_u8: torch.Tensor, y: torch.Tensor, batch_size: int, bf16: bool = False) -> float:
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model.train()
@@ -75,11 +75,32 @@ def run_inkmath(model, x_u8: torch.Tensor, y: torch.Tensor, batch_size: int) -> 
         idx = order[i:i + batch_size]
         x = x_u8[idx].unsqueeze(1).float().div_(255).contiguous(memory_format=torch.channels_last)
         x = augment_batch(x, AUGMENT_PRESETS["light"], g)
-        loss = F.cross_entropy(model(x), y[idx])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # as the trainer does with precision=bf16
+            loss = F.cross_entropy(model(x).float(), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
         n += len(idx)
+    return n / (time.perf_counter() - t)
+
+
+def run_model_only(model, x_u8: torch.Tensor, y: torch.Tensor, batch_size: int, bf16: bool = False) -> float:
+    """The training step alone on one resident batch: no indexing, no augmentation. No data pipeline can beat it,
+    so it bounds the ratio any pipeline can reach for this model."""
+    model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    x = x_u8[:batch_size].unsqueeze(1).float().div_(255).contiguous(memory_format=torch.channels_last)
+    yb = y[:batch_size]
+    t = time.perf_counter()
+    n = 0
+    for _ in range(0, len(y) - batch_size + 1, batch_size):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(model(x).float(), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        n += batch_size
     return n / (time.perf_counter() - t)
 
 
@@ -96,6 +117,7 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=6144)
     ap.add_argument("--models", default="seed-cnn,inkres-m")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="each pipeline's best of this many turns")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     info = machine()
@@ -114,27 +136,39 @@ def main() -> int:
             files.append(f)
         for name in args.models.split(","):
             flops = forward_flops(create_model(name, len(ds.vocab), 32))
-            results = {}
-            for label, fn, bs in (("seeds' style, batch 32", run_seed_style, 32),
-                                  ("seeds' style, batch 256", run_seed_style, 256),
-                                  ("inkmath, batch 256", run_inkmath, 256)):
-                torch.manual_seed(0)
-                random.seed(0)
-                model = create_model(name, len(ds.vocab), 32)
-                data = (files, sub.labels) if fn is run_seed_style else (x_u8, y)
-                fn(model, data[0][:512], data[1][:512], bs)  # warm-up
-                results[label] = fn(model, *data, bs)
+            pipelines = (("seeds' style, batch 32", run_seed_style, 32, {}),
+                         ("seeds' style, batch 256", run_seed_style, 256, {}),
+                         ("inkmath fp32, batch 256", run_inkmath, 256, {}),
+                         ("inkmath bf16 autocast, batch 256", run_inkmath, 256, {"bf16": True}),
+                         ("fp32 model step alone (bound)", run_model_only, 256, {}),
+                         ("bf16 model step alone (bound)", run_model_only, 256, {"bf16": True}))
+            results: dict[str, float] = {}
+            # the machine is shared: the pipelines take turns, round after round, and each keeps its best round
+            for _ in range(args.rounds):
+                for label, fn, bs, more in pipelines:
+                    torch.manual_seed(0)
+                    random.seed(0)
+                    model = create_model(name, len(ds.vocab), 32)
+                    data = (files, sub.labels) if fn is run_seed_style else (x_u8, y)
+                    fn(model, data[0][:512], data[1][:512], bs, **more)  # warm-up
+                    results[label] = max(results.get(label, 0.0), fn(model, *data, bs, **more))
             base = results["seeds' style, batch 32"]
             for label, ips in results.items():
                 util = ips * 3 * flops / 1e9 / peak if peak else float("nan")
                 rows.append((name, f"{flops / 1e6:.1f}", label, f"{ips:.0f}", f"{ips / base:.2f}x", f"{100 * util:.1f} %"))
                 print(rows[-1], flush=True)
     body = [f"Machine: {machine_line(info)}. fp32 peak (AVX2 FMA, {info['cores']} cores): {peak:.1f} GFLOP/s.",
-            f"{args.images} HASYv2 fold-1 training images per measurement, one pass each, AdamW, {args.threads} threads.",
+            f"{args.images} HASYv2 fold-1 training images per measurement, one pass each, AdamW, {args.threads} threads; "
+            f"the pipelines take turns for {args.rounds} rounds and each keeps its best.",
             "Training FLOPs per image are taken as 3x the forward FLOPs (forward + backward).", "",
             "| model | forward MFLOPs | pipeline | images/s | vs seeds' style (batch 32) | share of fp32 peak |",
             "|---|---|---|---|---|---|"]
     body += ["| " + " | ".join(r) + " |" for r in rows]
+    body += ["", "inkmath rows: uint8 tensor in memory, batched kornia augmentation (`light`), channels-last; the bf16 "
+             "row adds `torch.autocast(\"cpu\", torch.bfloat16)` (the trainer's `--precision bf16`), which runs on "
+             "this CPU's AMX/AVX512-BF16 units, so its share of the *fp32* peak can pass 100 %. The two 'model step "
+             "alone' rows train on one batch that stays in memory (no indexing, no augmentation): no data pipeline "
+             "can be faster, so they bound what any pipeline reaches for that model and precision here."]
     cmd = "python benchmarks/bench_train_throughput.py " + " ".join(sys.argv[1:])
     print(write_result("train_throughput", cmd.strip(), "\n".join(body)))
     return 0

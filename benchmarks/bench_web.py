@@ -62,7 +62,8 @@ class Server:
 
     def __init__(self, weights: str, engine: str, workers: int = 1):
         self.port = free_port()
-        cmd = [sys.executable, "-m", "inkmath", "serve", "--port", str(self.port), "--weights", weights,
+        # the server runs with this interpreter's flags (-X ..., -O), as its own worker processes do
+        cmd = [sys.executable, *subprocess._args_from_interpreter_flags(), "-m", "inkmath", "serve", "--port", str(self.port), "--weights", weights,
                "--expression-weights", weights, "--engine", engine, "--threads", "1", "--workers", str(workers), "--log-level", "warning"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.url = f"http://127.0.0.1:{self.port}"

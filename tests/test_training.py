@@ -115,3 +115,27 @@ def test_torchrun_two_processes(folder_set, tmp_path):
     val_acc = float(rows[-1].split(",")[4])
     assert val_acc > 0.5  # 4 easy classes: it learned something with both processes
     assert (out / "weights.safetensors").exists()
+
+
+def test_fine_tune_from_a_run_and_bf16(folder_set, tmp_path, monkeypatch):
+    """`init` starts from a finished run's weights (the card records it); `precision=bf16` trains; bad values fail."""
+    from inkmath.training.loop import fit
+
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    base = dict(dataset=f"folder:{folder_set}", model="inkres", epochs=1, batch_size=16, threads=1,
+                val_fraction=0.2, checkpoint_seconds=0)
+    first = fit(make_config(None, {**base, "out": str(tmp_path / "a")}), progress=False)
+    a = load_file(first["weights"])
+    # zero steps of training: the fine-tuned run must start from exactly the first run's weights
+    cfg = make_config(None, {**base, "out": str(tmp_path / "b"), "init": str(tmp_path / "a"), "lr": 0.0,
+                             "precision": "bf16"})
+    second = fit(cfg, progress=False)
+    b = load_file(second["weights"])
+    assert all(torch.equal(a[k], b[k]) for k in a if "running" not in k and "num_batches" not in k)
+    card = __import__("json").loads((tmp_path / "b" / "weights.json").read_text())
+    assert card["init"]["weights"] == str(tmp_path / "a") and card["config"]["precision"] == "bf16"
+    with pytest.raises(InkmathError, match="precision"):
+        fit(make_config(None, {**base, "out": str(tmp_path / "c"), "precision": "fp16"}), progress=False)
+    with pytest.raises(InkmathError, match="init weights"):
+        fit(make_config(None, {**base, "out": str(tmp_path / "d"), "init": str(tmp_path / "a"), "model": "seed-cnn"}),
+            progress=False)

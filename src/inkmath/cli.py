@@ -41,7 +41,7 @@ def cmd_train(args) -> int:
     overrides = {"dataset": args.dataset, "model": args.model, "out": args.out, "epochs": args.epochs,
                  "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "engine": args.engine,
                  "augment": args.augment, "limit": args.limit, "test": args.test, "val": args.val,
-                 "threads": args.threads, "name": args.name}
+                 "threads": args.threads, "name": args.name, "precision": args.precision}
     for item in args.set or []:
         key, eq, value = item.partition("=")
         if not eq:
@@ -337,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", help="test data spec, evaluated at the end with the best weights")
     p.add_argument("--engine", choices=["torch", "numpy"], help="torch (default) or the NumPy-only engine")
     p.add_argument("--threads", type=int, help="CPU threads")
+    p.add_argument("--precision", choices=["fp32", "bf16", "auto"],
+                   help="fp32 (default) or bf16 autocast, about 2x faster on CPUs with AMX/AVX512-BF16; auto picks")
     p.add_argument("--name", help="name written into the weights' card")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config key, e.g. --set label_smoothing=0.1")
     p.add_argument("--quiet", action="store_true", help="no progress output")

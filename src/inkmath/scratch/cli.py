@@ -23,6 +23,8 @@ def _unsupported(cfg) -> list[str]:
         problems.append("balanced=true")
     if cfg.early_stopping:
         problems.append(f"early_stopping={cfg.early_stopping}")
+    if getattr(cfg, "precision", "fp32") != "fp32":
+        problems.append(f"precision={cfg.precision!r} (use fp32)")
     if cfg.schedule not in ("cosine", "constant"):
         problems.append(f"schedule={cfg.schedule!r} (use cosine or constant)")
     return problems

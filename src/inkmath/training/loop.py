@@ -28,6 +28,7 @@ from inkmath.preprocess import get_preset
 from inkmath.training.augment import AUGMENT_PRESETS, augment_batch
 from inkmath.training.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
 from inkmath.training.config import TrainConfig, save_config
+from inkmath.vocab import Vocabulary
 
 METRIC_FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr", "images_per_s", "seconds"]
 
@@ -150,6 +151,20 @@ class EpochState:
     train_seconds: float = 0.0
 
 
+def bf16_is_fast() -> bool:
+    """Whether oneDNN has native bf16 kernels here (AMX or AVX512-BF16): bf16 autocast then trains about 2x faster."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def use_bf16(precision: str) -> bool:
+    if precision not in ("fp32", "bf16", "auto"):
+        raise InkmathError(f"precision must be fp32, bf16 or auto, got {precision!r}")
+    return precision == "bf16" or (precision == "auto" and bf16_is_fast())
+
+
 def train_one_epoch(model, opt, sched, train: Split, cfg: TrainConfig, epoch: int, state: EpochState,
                     batch_log: list, on_step=None, rank: int = 0, world: int = 1) -> EpochState:
     """Train from ``state.step`` to the end of the epoch; ``on_step(state)`` may checkpoint or report."""
@@ -167,8 +182,9 @@ def train_one_epoch(model, opt, sched, train: Split, cfg: TrainConfig, epoch: in
         idx = order[step * bs:(step + 1) * bs]
         x = augment_batch(to_input(train.x[idx]), aug, g)  # (B, 1, S, S)
         y = train.y[idx]
-        logits = model(x)  # (B, C)
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16(cfg.precision)):
+            logits = model(x)  # (B, C)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -263,11 +279,14 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
         raise InkmathError(f"Nothing to resume: {last_path} does not exist")
 
     preset = get_preset(cfg.resolved_preset())
+    use_bf16(cfg.precision)  # a bad value fails before any data is read
     if cfg.model not in list_models():
         create_model(cfg.model, 2)  # raises the "Unknown model ...; choose one of" error before any data is read
     train, val, ds = load_splits(cfg)
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, num_classes=len(ds.vocab), in_size=preset.size)
+    if cfg.init and not resume:
+        init_weights(model, cfg, ds)
     model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(cfg, model)
     n_steps = steps_per_epoch(cfg, len(train.y), world)
@@ -366,6 +385,20 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
     return result
 
 
+def init_weights(model: torch.nn.Module, cfg: TrainConfig, ds: SymbolDataset) -> None:
+    """Fine-tuning: load ``cfg.init`` (same model and classes) into ``model`` before the first step."""
+    from safetensors.torch import load_file
+
+    from inkmath.weights import resolve_weights
+
+    path, card = resolve_weights(cfg.init)
+    if card.get("model") != cfg.model:
+        raise InkmathError(f"init weights {cfg.init} are a {card.get('model')!r} model, the config trains {cfg.model!r}")
+    if Vocabulary.from_dict(card["classes"]).names != ds.vocab.names:
+        raise InkmathError(f"init weights {cfg.init} have other classes than {cfg.dataset}; fine-tune on the same classes")
+    model.load_state_dict(load_file(str(path)))
+
+
 def finish(cfg: TrainConfig, model, ds: SymbolDataset, best_path: Path, out: Path) -> dict:
     """Export the best weights with their card; evaluate them on ``cfg.test`` if given."""
     from inkmath.weights import make_card, save_weights
@@ -379,6 +412,12 @@ def finish(cfg: TrainConfig, model, ds: SymbolDataset, best_path: Path, out: Pat
         metrics["test"] = {"spec": cfg.test, **evaluate(model, Split(prepared_tensor(tds, cfg.resolved_preset()),
                                                                      torch.from_numpy(tds.labels)))}
     card = make_card(cfg, model, ds.vocab, metrics, command=" ".join(shlex.quote(a) for a in ["inkmath"] + sys.argv[1:]))
+    if cfg.init:
+        from inkmath.weights import resolve_weights
+
+        init_card = resolve_weights(cfg.init)[1]
+        card["init"] = {"weights": cfg.init, "train_command": init_card.get("train_command"),
+                        "config": init_card.get("config"), "metrics": init_card.get("metrics")}
     save_weights(model, card, out / "weights.safetensors")
     return {"metrics": metrics, "weights": str(out / "weights.safetensors")}
 

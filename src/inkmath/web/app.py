@@ -262,14 +262,33 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
 
 
 # ------------------------------------------------------------------------------------------------ the app
+def _preload(store: "ModelStore") -> None:
+    """Load the default predictors and start the solver's worker processes, so no request pays for them."""
+    store.get(store.expression_default)
+    store.get(store.symbol_default)
+    from inkmath.equation.solve import start_workers
+
+    start_workers()
+
+
 def create_app(symbol_weights: str | None = None, expression_weights: str | None = None, *, engine: str = "torch",
-               threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES):
+               threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES, preload: bool = False):
     """The FastAPI app. ``symbol_weights`` / ``expression_weights``: shipped names or paths (defaults: the largest
-    shipped vocabulary, and ``crohme`` for expressions when shipped). Predictors load on first use."""
+    shipped vocabulary, and ``crohme`` for expressions when shipped). Predictors load on first use, or at start-up
+    with ``preload`` (what ``inkmath serve`` does), which also starts the solver's worker processes."""
+    from contextlib import asynccontextmanager
+
     if engine not in ("torch", "onnx", "numpy"):
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, onnx or numpy")
     store = ModelStore(symbol_weights, expression_weights, engine, threads)
-    app = FastAPI(title="inkmath", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(app):
+        if preload:
+            await run_in_threadpool(_preload, store)
+        yield
+
+    app = FastAPI(title="inkmath", version=__version__, lifespan=lifespan,
                   description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.",
                   docs_url=None, redoc_url=None)  # FastAPI's docs pages load scripts from a CDN; the app works offline
     app.state.models = store

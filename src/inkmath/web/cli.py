@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from inkmath.web.app import CONFIG_ENV, create_app
 
     config = {"symbol_weights": args.weights, "expression_weights": args.expression_weights, "engine": args.engine,
-              "threads": args.threads}
+              "threads": args.threads, "preload": True}
     app = create_app(**config)  # also checks the weights before any worker starts
     store = app.state.models
     print(f"inkmath: symbols with {store.symbol_default!r}, expressions with {store.expression_default!r} "
