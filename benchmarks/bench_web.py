@@ -60,11 +60,11 @@ def payloads(n: int) -> list[dict]:
 class Server:
     """``inkmath serve`` in a subprocess; stopped (by its own pid) on exit."""
 
-    def __init__(self, weights: str, engine: str, workers: int = 1):
+    def __init__(self, weights: str, engine: str, workers: int = 1, pool: int = 0):
         self.port = free_port()
         # the server runs with this interpreter's flags (-X ..., -O), as its own worker processes do
         cmd = [sys.executable, *subprocess._args_from_interpreter_flags(), "-m", "inkmath", "serve", "--port", str(self.port), "--weights", weights,
-               "--expression-weights", weights, "--engine", engine, "--threads", "1", "--workers", str(workers), "--log-level", "warning"]
+               "--expression-weights", weights, "--engine", engine, "--threads", "1", "--workers", str(workers), "--pool", str(pool), "--log-level", "warning"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -182,7 +182,9 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--weights", default=None, help="expression classifier (default: crohme if shipped, else the largest)")
     ap.add_argument("--engines", default="torch,onnx")
-    ap.add_argument("--workers", default="1,2", help="server processes to compare, e.g. 1,2")
+    ap.add_argument("--workers", default="1,2,pool2",
+                    help="server set-ups to compare: N uvicorn worker processes, or poolN (one HTTP process and N "
+                         "recognition processes fed from one queue)")
     ap.add_argument("--payloads", type=int, default=20)
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
@@ -193,9 +195,10 @@ def main() -> int:
     bodies = payloads(args.payloads)
     cpu, before = machine()
     runs = {}
-    for workers in [int(w) for w in args.workers.split(",")]:
+    for workers in args.workers.split(","):
         for engine in args.engines.split(","):
-            with Server(weights, engine, workers) as srv:
+            n, pool = (1, int(workers[4:])) if workers.startswith("pool") else (int(workers), 0)
+            with Server(weights, engine, n, pool) as srv:
                 runs[(engine, workers)] = r = load_test(srv.url, bodies, args.clients, args.seconds)
             print(engine, workers, {k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
     ratio = engine_ratio(weights, bodies)
@@ -210,7 +213,7 @@ def main() -> int:
         f"Machine: {cpu} ({os.cpu_count()} logical CPUs)  ",
         f"Weights: `{weights}`; payloads: {len(bodies)} CROHME 2014 test expressions as strokes "
         f"({sum(len(b['strokes']) for b in bodies)} strokes in all), cycled; server: `inkmath serve --threads 1 "
-        f"--workers W --engine E`; {args.clients} concurrent clients for {args.seconds:g} s on loopback.", "",
+        f"--workers W --engine E` (`poolN`: `--workers 1 --pool N`); {args.clients} concurrent clients for {args.seconds:g} s on loopback.", "",
         "| engine | workers | requests | errors | requests/s | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

@@ -156,6 +156,26 @@ def test_onnx_engine_serves_the_same_answers(client):
     np.testing.assert_allclose([p["prob"] for p in got], [p["prob"] for p in want], atol=1e-5)
 
 
+@pytest.mark.slow
+def test_recognition_pool_serves_the_same_answers_and_errors(client):
+    """`--pool N`: expressions are read in separate processes; same JSON, same 4xx errors, and its processes exit."""
+    strokes = ONE + shifted(SEVEN, 160)
+    want = client.post("/api/expression", json={"strokes": strokes, "corrections": {"1": "1"}}).json()
+    pool_app = create_app("mnist", "mnist", threads=1, pool=1)
+    with TestClient(pool_app, raise_server_exceptions=False) as pc:
+        got = pc.post("/api/expression", json={"strokes": strokes, "corrections": {"1": "1"}})
+        assert got.status_code == 200, got.text
+        got = got.json()
+        got["answer"].pop("elapsed_s"), want["answer"].pop("elapsed_s")
+        assert got == want
+        bad = pc.post("/api/expression", json={"strokes": strokes, "corrections": {"7": "1"}})  # no symbol 7
+        assert bad.status_code == 422 and "only 2 symbols" in bad.json()["error"]
+        assert pc.post("/api/expression", json={"strokes": strokes}).status_code == 200  # still serving
+        procs = list(pool_app.state.pool.executor._processes.values())
+        assert procs and all(p.is_alive() for p in procs)
+    assert not any(p.is_alive() for p in procs)
+
+
 def test_serve_command_is_registered():
     from inkmath.cli import build_parser
 

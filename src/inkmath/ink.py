@@ -38,12 +38,19 @@ _SHIFT = 4  # cv2 fixed-point fractional bits: points are drawn with 1/16 pixel 
 _ONE = 1 << _SHIFT
 
 
+class _Checked(list):
+    """A list of strokes that ``as_strokes`` has already validated: passing it again costs nothing (the stages of
+    one recognition call the helpers below many times on the same strokes)."""
+
+
 def as_strokes(strokes: Sequence) -> Strokes:
     """Validate and convert to a list of float64 (P, 2) arrays (a third column, time, is dropped).
 
     Empty strokes are kept (as (0, 2) arrays) so stroke indices stay those of the source; a drawing without any
     point, or with NaN/inf coordinates, raises ``InkmathError``.
     """
+    if isinstance(strokes, _Checked):
+        return strokes
     if strokes is None or len(strokes) == 0:
         raise InkmathError("No strokes: the drawing is empty. Draw something first.")
     out: Strokes = []
@@ -70,7 +77,7 @@ def as_strokes(strokes: Sequence) -> Strokes:
     if not np.isfinite(np.concatenate(out)).all():
         bad = next(i for i, a in enumerate(out) if not np.isfinite(a).all())
         raise InkmathError(f"Stroke {bad} has NaN or infinite coordinates; send finite (x, y) numbers")
-    return out
+    return _Checked(out)
 
 
 def bbox(strokes: Sequence) -> tuple[float, float, float, float]:

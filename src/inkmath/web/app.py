@@ -261,6 +261,66 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
     return out
 
 
+def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file) -> dict:
+    """The expression route's work: read the input, answer it, add the alternatives' MathML."""
+    from inkmath.equation.recognize import recognize_image, recognize_strokes, to_dict
+
+    if strokes is not None:
+        rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
+    else:
+        rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
+    return with_alternative_mathml(dict(to_dict(rec, file), weights=name))
+
+
+# A recognition pool process's own models (``inkmath serve --pool N``): built once by ``_pool_init``.
+_POOL_STORE: "ModelStore | None" = None
+
+
+def _pool_init(config: dict) -> None:
+    global _POOL_STORE
+    _POOL_STORE = ModelStore(config.get("symbol_weights"), config.get("expression_weights"), config["engine"],
+                             config.get("threads"))
+    _preload(_POOL_STORE)
+
+
+def _pool_expression(name: str, *args) -> dict:
+    return expression_work(_POOL_STORE.get(name), name, *args)
+
+
+class RecognitionPool:
+    """N processes that read expressions, fed from one queue (``inkmath serve --pool N``).
+
+    Why: uvicorn's worker processes each keep their own keep-alive connections, so with a few busy clients one
+    process can hold more of them than another and its requests wait longer; and inside a process, concurrent
+    requests share one GIL. One queue in front of N single-request processes gives each request the next free
+    process, first come first served. The HTTP process only parses, validates and serialises.
+    """
+
+    def __init__(self, size: int, config: dict):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.size = size
+        self.executor = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_pool_init, initargs=(config,))
+
+    def warm(self) -> None:
+        """Start every process and wait until its models are loaded."""
+        import time
+
+        futures = [self.executor.submit(time.sleep, 0.2) for _ in range(self.size * 2)]
+        for f in futures:
+            f.result()
+
+    async def expression(self, *args) -> dict:
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_expression, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
 # ------------------------------------------------------------------------------------------------ the app
 def _preload(store: "ModelStore") -> None:
     """Load the default predictors and start the solver's worker processes, so no request pays for them."""
@@ -272,21 +332,36 @@ def _preload(store: "ModelStore") -> None:
 
 
 def create_app(symbol_weights: str | None = None, expression_weights: str | None = None, *, engine: str = "torch",
-               threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES, preload: bool = False):
+               threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES, preload: bool = False,
+               pool: int = 0):
     """The FastAPI app. ``symbol_weights`` / ``expression_weights``: shipped names or paths (defaults: the largest
     shipped vocabulary, and ``crohme`` for expressions when shipped). Predictors load on first use, or at start-up
-    with ``preload`` (what ``inkmath serve`` does), which also starts the solver's worker processes."""
+    with ``preload`` (what ``inkmath serve`` does), which also starts the solver's worker processes. ``pool=N``
+    reads expressions in N processes fed from one queue (see ``RecognitionPool``)."""
     from contextlib import asynccontextmanager
 
     if engine not in ("torch", "onnx", "numpy"):
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, onnx or numpy")
     store = ModelStore(symbol_weights, expression_weights, engine, threads)
 
+    if pool < 0:
+        raise InkmathError(f"pool must be 0 (read in the server's threads) or a number of processes, got {pool}")
+    pool_config = {"symbol_weights": symbol_weights, "expression_weights": expression_weights, "engine": engine,
+                   "threads": threads}
+
     @asynccontextmanager
     async def lifespan(app):
-        if preload:
+        if preload and not pool:
             await run_in_threadpool(_preload, store)
-        yield
+        if pool:  # this process only checks corrections against the vocabulary; the pool reads and solves
+            await run_in_threadpool(store.get, store.expression_default)
+            app.state.pool = RecognitionPool(pool, pool_config)
+            await run_in_threadpool(app.state.pool.warm)
+        try:
+            yield
+        finally:
+            if pool:
+                app.state.pool.close()
 
     app = FastAPI(title="inkmath", version=__version__, lifespan=lifespan,
                   description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.",
@@ -363,8 +438,6 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
               openapi_extra=openapi_body("ExpressionRequest"))
     async def expression(request: Request):
         """LaTeX, MathML, the answer and each symbol's box and alternatives (`inkmath recognize --json`)."""
-        from inkmath.equation.recognize import recognize_image, recognize_strokes, to_dict
-
         body, fields = await read_input(request, ExpressionRequest)
         if body is not None:
             weights, corrections, solve, file = body.weights, body.corrections, body.solve, None
@@ -377,15 +450,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         predictor = _predictor(name)
         fixes = check_corrections(corrections, predictor)
 
-        def work():
-            if strokes is not None:
-                rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
-            else:
-                rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
-            return with_alternative_mathml(dict(to_dict(rec, file), weights=name))
-
         try:
-            return await run_in_threadpool(work)
+            if pool:
+                return await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file)
+            return await run_in_threadpool(expression_work, predictor, name, strokes, image, ink, solve, fixes, file)
         except InkmathError as e:
             raise RequestError(422, str(e)) from None
 

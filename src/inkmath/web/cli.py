@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=1,
                    help="server processes (default 1); the pipeline is partly pure Python, so one process per core "
                         "is what uses several cores")
+    p.add_argument("--pool", type=int, default=0,
+                   help="read expressions in N processes fed from one queue (e.g. 2 on 2 cores, with --workers 1): "
+                        "each request gets the next free process; default 0: in the server's threads")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=run)
 
@@ -31,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from inkmath.web.app import CONFIG_ENV, create_app
 
     config = {"symbol_weights": args.weights, "expression_weights": args.expression_weights, "engine": args.engine,
-              "threads": args.threads, "preload": True}
+              "threads": args.threads, "preload": True, "pool": args.pool}
     app = create_app(**config)  # also checks the weights before any worker starts
     store = app.state.models
     print(f"inkmath: symbols with {store.symbol_default!r}, expressions with {store.expression_default!r} "
