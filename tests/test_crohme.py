@@ -264,6 +264,14 @@ def test_evaluate_counts_each_stage(data_dir):
     r = evaluate_crohme(arch, wrong_symbol)
     assert r["stages"]["symbol_wrong"] == 2 and r["symbol_rec_rate"] == pytest.approx(6 / 8)
 
+    def fixed_in_context(strokes, predictor=None):  # the classifier's best is wrong, the reading chosen is right
+        r = wrong_symbol(strokes)
+        r.tokens = [s.candidates[0].token for s in perfect(strokes).symbols]
+        return r
+
+    r = evaluate_crohme(arch, fixed_in_context)
+    assert r["stages"]["symbol_wrong"] == 0 and r["stages"]["layout_wrong"] == 2 and r["symbol_rec_rate"] == 1.0
+
 
 class FakePredictor:
     """Classifies by aspect ratio: wide crops are '=', everything else 'x' (enough to test the bookkeeping)."""

@@ -164,3 +164,67 @@ def test_limits_wider_than_the_operator_and_short_root_sign():
     # a root sign whose bar stops short of the digit after it
     hyps = [S("\\sqrt", 0, 0, 8, 12), S("2", 7, 2, 12, 12)]
     assert tex(hyps) == "\\sqrt{2}"
+
+
+def test_surplus_bracket_reads_as_one():
+    # '( ( + 2 )': one '(' too many; the one the classifier also reads as '1' becomes '1'
+    hyps = [S("(", 0, 0, 3, 12), S("(", 5, 0, 8, 10, ("1", 0.3)), op("+", 10), digit("2", 18), S(")", 26, 0, 29, 12)]
+    assert choose_tokens(hyps) == ["(", "1", "+", "2", ")"]
+    # balanced brackets are left alone
+    hyps = [S("(", 0, 0, 3, 12, ("1", 0.3)), letter("x", 5), S(")", 13, 0, 16, 12)]
+    assert choose_tokens(hyps) == ["(", "x", ")"]
+
+
+def test_small_low_surplus_closer_is_a_comma():
+    hyps = [digit("2", 0), S(")", 8, 8, 10, 13, (",", 0.2)), digit("3", 12)]
+    assert choose_tokens(hyps) == ["2", ",", "3"]
+
+
+def test_high_comma_is_a_prime():
+    hyps = [S("f", 0, 0, 6, 10), S(",", 7, -1, 9, 3), S("(", 11, 0, 14, 12), letter("x", 15), S(")", 22, 0, 25, 12)]
+    assert choose_tokens(hyps)[1] == "\\prime"
+    hyps = [letter("a", 0), S(",", 7, 8, 9, 13), letter("b", 11)]  # a comma on the baseline stays one
+    assert choose_tokens(hyps)[1] == ","
+
+
+def test_case_by_x_height():
+    # 'C' as small as the 'a' and 'e' beside it is a lower-case 'c'
+    hyps = [letter("a", 0), S("C", 8, 4, 14, 10, ("c", 0.3)), letter("e", 16)]
+    assert choose_tokens(hyps)[1] == "c"
+    hyps = [letter("a", 0), S("c", 8, -2, 16, 10, ("C", 0.3)), letter("e", 18)]
+    assert choose_tokens(hyps)[1] == "C"
+
+
+def test_cross_between_capitals_is_times():
+    hyps = [S("A", 0, 0, 7, 10), S("x", 9, 3, 15, 9, ("\\times", 0.2)), S("B", 17, 0, 24, 10)]
+    assert choose_tokens(hyps)[1] == "\\times"
+
+
+def test_q_next_to_digits_is_nine():
+    hyps = [digit("1", 0), S("q", 8, 0, 14, 10, ("9", 0.3))]
+    assert choose_tokens(hyps) == ["1", "9"]
+
+
+def test_bars_pair_up_and_lone_bar_is_one():
+    # ||x||: double bars on each side, the outer ones read '1'
+    hyps = [S("1", 0, 0, 1, 12, ("|", 0.2)), S("|", 2, 0, 3, 12), letter("x", 5), S("|", 12, 0, 13, 12),
+            S("1", 14, 0, 15, 12, ("|", 0.2))]
+    assert choose_tokens(hyps) == ["|", "|", "x", "|", "|"]
+    # a lone '|' before a minus sign: a one
+    hyps = [S("(", 0, 0, 3, 12), S("|", 5, 0, 6, 10, ("1", 0.3)), op("-", 8), letter("x", 16), S(")", 24, 0, 27, 12)]
+    assert choose_tokens(hyps)[1] == "1"
+
+
+def test_function_name_from_look_alike_shapes():
+    # 'cos' written fast reads 'C 0 5': shapes the classifier confuses with the letters still spell the name
+    hyps = [S("C", 0, 4, 6, 10, ("c", 0.3)), S("0", 7, 4, 13, 10, ("o", 0.1)), S("5", 14, 4, 19, 10),
+            letter("x", 24)]
+    assert tex(hyps) == "\\cosx"
+    # but plain digits and letters that only resemble a name stay themselves
+    hyps = [digit("1", 0), digit("0", 8), digit("5", 16)]
+    assert tex(hyps) == "105"
+
+
+def test_subscript_of_a_capital_barely_lowered():
+    hyps = [S("E", 0, 0, 7, 10), S("1", 8, 6, 10, 10.5), op("=", 14), digit("0", 22)]
+    assert tex(hyps) == "E_{1}=0"

@@ -8,6 +8,7 @@ import pytest
 
 from inkmath import InkmathError
 from inkmath.equation import segment
+from inkmath.equation.tree import Box
 from inkmath.predict import Prediction
 
 
@@ -136,3 +137,49 @@ def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():
     assert sorted(h.token for h in hyps) == ["1", "="]
     one = next(h for h in hyps if h.token == "1")
     assert one.box.y1 - one.box.y0 == pytest.approx(310, rel=0.1)
+
+
+def test_best_groups_weighs_classifier_against_merge_model():
+    P = Prediction
+    pm = np.array([0.6])  # the merge model leans a little towards one symbol
+    sure_parts = {(0, 1): [P("-", "-", 0.95)], (1, 2): [P("1", "1", 0.95)], (0, 2): [P("+", "+", 0.3)]}
+    assert segment.best_groups(2, pm, sure_parts) == [(0, 1), (1, 2)]  # the classifier is much surer of the parts
+    sure_whole = {(0, 1): [P("-", "-", 0.5)], (1, 2): [P("1", "1", 0.5)], (0, 2): [P("+", "+", 0.95)]}
+    assert segment.best_groups(2, pm, sure_whole) == [(0, 2)]
+    assert segment.candidate_spans(np.array([0.5, 0.001, 0.5]), 4) == [(0, 1), (0, 2), (1, 2), (2, 3), (2, 4), (3, 4)]
+
+
+def test_merge_rules_for_image_parts():
+    unit = 40.0
+    stem, dot_aside = Box(100, 50, 110, 90), Box(106, 31, 122, 39)  # an 'i' whose flat dot sits off to the right
+    assert segment._mergeable([stem, dot_aside], 0, 1, unit)
+    far_dot = Box(160, 30, 170, 40)
+    assert not segment._mergeable([stem, far_dot], 0, 1, unit)
+    left_arc, right_arc = Box(0, 0, 18, 30), Box(21, 1, 40, 31)  # 'x' written as ')(' with a small gap
+    assert segment._side_by_side([left_arc, right_arc], 0, 1, unit)
+    assert not segment._side_by_side([left_arc, Box(40, 0, 58, 30)], 0, 1, unit)  # a clear gap: two symbols
+    assert not segment._side_by_side([left_arc, Box(21, 25, 30, 31)], 0, 1, unit)  # not at one height
+
+
+class WidthStub:
+    """Reads a crop by its width: a blob about one symbol wide is 'o' (sure); wider ones are unsure '\\cos'."""
+
+    preset = None
+
+    def predict(self, images, ink="auto", top=5):
+        out = []
+        for im in images:
+            ys, xs = np.nonzero(np.asarray(im) > 60)
+            w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
+            t, p = ("o", 0.9) if w < 1.5 * h else ("\\cos", 0.4)
+            out.append([Prediction(t, t, p)] + [Prediction("x", "x", 0.01)] * (top - 1))
+        return out
+
+
+def test_touching_symbols_are_cut_at_their_neck():
+    img = np.zeros((100, 200), np.uint8)
+    cv2.circle(img, (60, 50), 22, 255, 4)
+    cv2.circle(img, (106, 50), 22, 255, 4)  # two rings touching at one point: one component
+    hyps = segment.segment_image(img, WidthStub(), ink="white")
+    assert [h.token for h in hyps] == ["o", "o"]
+    assert hyps[0].box.x1 <= hyps[1].box.x0 + 1

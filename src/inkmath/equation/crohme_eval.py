@@ -158,10 +158,14 @@ def evaluate_crohme(
             if it.groups is not None:
                 covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
                 pred_sets: dict[frozenset, str] = {}
-                for s in symbols:
+                # the reading the recogniser chose in context (``Recognition.tokens``), else the classifier's best
+                chosen = list(getattr(rec, "tokens", None) or []) if symbols else []
+                if len(chosen) != len(symbols):
+                    chosen = [s.token for s in symbols]
+                for s, tok in zip(symbols, chosen):
                     key = frozenset(int(i) for i in s.strokes) & covered
                     if key:
-                        pred_sets[key] = s.token
+                        pred_sets[key] = tok
                 matched = set(pred_sets) & set(truth_sets)
                 seg_tp += len(matched)
                 seg_pred += len(pred_sets)
