@@ -87,6 +87,8 @@ def detect_ink(gray: np.ndarray) -> str:
 def is_uneven(white_ink: np.ndarray) -> bool:
     """True for photos and scans: a background that is not uniformly black after inversion."""
     border = _border(white_ink)
+    if border.max() <= 25:  # a clean dark border (every rendered crop): median and std are both <= 25 then
+        return False
     return bool(np.median(border) > 25 or border.std() > 25)
 
 
