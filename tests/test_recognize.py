@@ -207,15 +207,7 @@ def photo(strokes, seed: int = 0) -> np.ndarray:
     return np.stack([grey, (grey * 0.97).astype(np.uint8), (grey * 0.92).astype(np.uint8)], axis=-1)
 
 
-# known gaps of the image path (measured with the CROHME classifier): the small cursive exponent '2' of this
-# writer reads as 'd' once binarised, and the letters of 'sin' cut apart as image components read poorly alone
-PHOTO_GAPS = {"x^2-5x+6=0": "small cursive exponent '2' reads as 'd' in the photo",
-              "sin(x)=1/2": "'s' of 'sin' alone (image component) is read as 'a'"}
-PHOTO_CASES = [pytest.param(n, r, id=n, marks=pytest.mark.xfail(reason=PHOTO_GAPS[n], strict=False))
-               if n in PHOTO_GAPS else pytest.param(n, r, id=n) for n, r in SEEDS]
-
-
-@pytest.mark.parametrize("name,rows", PHOTO_CASES)
+@pytest.mark.parametrize("name,rows", SEEDS, ids=[s[0] for s in SEEDS])
 def test_seed_from_photo(hand, predictor, name, rows):
     from inkmath.equation.recognize import recognize_image
 

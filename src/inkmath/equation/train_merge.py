@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.segment import MERGE_MODEL, drawing_unit, pair_features
+from inkmath.equation.segment import MERGE_MODEL, drawing_pair_features
 
 
 def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -40,10 +40,8 @@ def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np
         for g, grp in enumerate(expr.groups):
             for sid in grp.stroke_ids:
                 owner[sid] = g
-        unit = drawing_unit(strokes)
-        for i in range(len(strokes) - 1):
-            X.append(pair_features(strokes, i, unit))
-            y.append(float(owner.get(i, -1) == owner.get(i + 1, -2)))
+        X.extend(drawing_pair_features(strokes))
+        y.extend(float(owner.get(i, -1) == owner.get(i + 1, -2)) for i in range(len(strokes) - 1))
         ids.append(expr.id)
     return np.stack(X), np.asarray(y, np.float32), ids
 
