@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html as htmllib
 import json
 import re
 import shutil
@@ -55,7 +56,7 @@ def _eval_json(capsys, weights: str, spec: str) -> dict:
 
 
 def _check_tables(html: str, ev: dict) -> None:
-    rows = {name: CELL_RE.findall(body) for name, body in ROW_RE.findall(html)}
+    rows = {htmllib.unescape(name): CELL_RE.findall(body) for name, body in ROW_RE.findall(html)}  # class "<" is &lt;
     assert len(rows) == len(ev["per_class"])
     for c in ev["per_class"]:
         cells = rows[c["class"]]
@@ -129,3 +130,20 @@ def test_report_of_shipped_mnist(tmp_path, capsys, monkeypatch):
     assert set(_figures(html)) == {k for k, _ in FIGURES}
     assert "mnist:test" in html  # the card's test spec is the default
     _check_tables(html, _eval_json(capsys, "mnist", "mnist:test"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["hasy", "crohme"])
+def test_committed_report_matches_eval(name, capsys, monkeypatch):
+    """The reports committed under docs/reports (rebuilt by the commands in its README) still agree with
+    `inkmath eval NAME SPEC --json` on the shipped weights: the tables, the top-k and report.json."""
+    folder = Path(__file__).resolve().parents[1] / "docs" / "reports" / name
+    saved = json.loads((folder / "report.json").read_text())
+    spec = saved["dataset"]
+    if not has_shared("hasyv2" if name == "hasy" else "crohme"):
+        pytest.skip(f"{spec} needs the shared data")
+    monkeypatch.setenv("INKMATH_DATA", str(SHARED_DATA))
+    ev = _eval_json(capsys, name, spec)
+    html = (folder / "report.html").read_text()
+    _check_tables(html, ev)
+    assert {k: saved["eval"][k] for k in ("top1", "top3", "top5", "n")} == {k: ev[k] for k in ("top1", "top3", "top5", "n")}
