@@ -696,6 +696,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
     gbox = [b for _, b, _ in names] + [comps[k][0] for k in range(len(comps)) if k not in named]
+    merged_reads: dict[frozenset, list] = {}
     changed = True
     while changed:
         changed = False
@@ -714,8 +715,13 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
         if not pairs:
             break
         boxes = [gbox[a].union(gbox[b]) for a, b in pairs]
-        mcrops = [_render_parts(img, [comps[k][1] for k in groups[a] + groups[b]], bx) for (a, b), bx in zip(pairs, boxes)]
-        mpreds = classifier.predict(mcrops, ink="white", top=top)
+        # a merged crop depends only on its components: read each set once, not again after every merge
+        keys = [frozenset(groups[a] + groups[b]) for a, b in pairs]
+        new = {key: bx for key, bx in zip(keys, boxes) if key not in merged_reads}
+        if new:
+            crops = [_render_parts(img, [comps[k][1] for k in key], bx) for key, bx in new.items()]
+            merged_reads.update(zip(new, classifier.predict(crops, ink="white", top=top)))
+        mpreds = [merged_reads[key] for key in keys]
         scored = []
         for (a, b), bx, mp, sd in zip(pairs, boxes, mpreds, side):
             t = token_of(mp[0])
