@@ -320,7 +320,9 @@ def _components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         x, y, w, h, area = stats[k]
         if area < max(4, 0.002 * typical * typical) and max(w, h) < 0.08 * typical:
             continue
-        out.append((Box(float(x), float(y), float(x + w), float(y + h)), lab == k))
+        m = np.zeros(lab.shape, bool)  # compared only inside the component's box: lab == k costs the whole image
+        m[y:y + h, x:x + w] = lab[y:y + h, x:x + w] == k
+        out.append((Box(float(x), float(y), float(x + w), float(y + h)), m))
     return out
 
 
@@ -334,10 +336,11 @@ CROP_BLUR = 0.8
 def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
     import cv2
 
-    m = np.zeros(ink_img.shape, bool)
-    for mk in masks:
-        m |= mk
-    crop = np.pad(np.where(m, ink_img, 0)[int(box.y0):int(box.y1), int(box.x0):int(box.x1)], 2)
+    win = (slice(int(box.y0), int(box.y1)), slice(int(box.x0), int(box.x1)))  # only the box is read
+    m = masks[0][win].copy()
+    for mk in masks[1:]:
+        m |= mk[win]
+    crop = np.pad(np.where(m, ink_img[win], 0), 2)
     return cv2.GaussianBlur(crop, (0, 0), CROP_BLUR) if CROP_BLUR else crop
 
 
@@ -490,12 +493,15 @@ def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]
     ink = mask.astype(np.float32)
     cost = ink[0].copy()
     step = np.zeros((h, w), np.int64)  # column offset of the path's previous row
-    inf = np.full(1, np.inf, np.float32)
+    left = np.full(w, np.inf, np.float32)  # cost of coming from the column on the left (none for column 0)
+    right = np.full(w, np.inf, np.float32)
     for y in range(1, h):
-        opts = np.stack([np.concatenate([inf, cost[:-1]]) + TURN, cost, np.concatenate([cost[1:], inf]) + TURN])
-        k = opts.argmin(axis=0)
-        cost = opts[k, np.arange(w)] + ink[y]
-        step[y] = k - 1
+        np.add(cost[:-1], np.float32(TURN), out=left[1:])
+        np.add(cost[1:], np.float32(TURN), out=right[:-1])
+        best = np.minimum(np.minimum(left, cost), right)
+        # the first of (left, straight, right) that is cheapest, as an argmin over the three would choose
+        step[y] = np.where(left == best, -1, np.where(cost == best, 0, 1))
+        cost = best + ink[y]
     paths = np.empty((h, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
     paths[-1] = np.arange(w)
     for y in range(h - 1, 0, -1):
