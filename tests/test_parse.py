@@ -130,6 +130,13 @@ def test_context_picks_times_and_zero():
     assert choose_tokens(hyps) == ["1", "0"]
 
 
+def test_cross_before_an_exponent_is_a_letter():
+    # '2x^2': the '2' after the cross is raised (it ends above the cross's middle), an exponent, not a factor
+    hyps = [digit("2", 0), S("x", 8, 4, 14, 10, ("\\times", 0.3)), S("2", 15, -2, 18, 5)]
+    assert choose_tokens(hyps)[1] == "x"
+    assert to_latex(parse(hyps)) == "2x^{2}"
+
+
 def test_tokens_override():
     hyps = [digit("2", 0), letter("x", 8)]
     assert to_latex(parse(hyps, ["2", "y"])) == "2y"
