@@ -261,6 +261,17 @@ def test_a_readable_neighbour_is_not_swallowed():
     assert not segment._swallows("=", [P("-", "-", 0.9)], big, [P("-", "-", 0.9)], small)
 
 
+def test_a_bar_under_a_one_is_its_foot_unless_a_fraction_goes_on_below():
+    P = Prediction
+    one, bar = [P("1", "1", 0.9)], [P("-", "-", 0.9)]
+    boxes = [Box(10, 0, 30, 40), Box(5, 42, 40, 48)]  # a '1' and, just under it, a bar about as wide
+    assert segment._foot_bar("1", [one, bar], boxes, 0, 1, 40.0)
+    assert not segment._foot_bar("7", [one, bar], boxes, 0, 1, 40.0)  # read together as something else
+    assert not segment._foot_bar("1", [one, bar], [Box(10, 0, 30, 40), Box(5, 20, 40, 26)], 0, 1, 40.0)  # beside
+    fraction = boxes + [Box(12, 55, 32, 80)]  # ink under the bar: '1' over something
+    assert not segment._foot_bar("1", [one, bar, [P("x", "x", 0.9)]], fraction, 0, 1, 40.0)
+
+
 def test_image_boxes_are_trimmed_by_half_the_pen():
     assert segment._trim(Box(0, 0, 20, 10), 2).as_list() == [2, 2, 18, 8]
     assert segment._trim(Box(0, 0, 3, 10), 2).as_list() == [1, 2, 2, 8]  # never below one pixel across

@@ -411,6 +411,21 @@ def _swallows(merged: str, pred_a: list, box_a: Box, pred_b: list, box_b: Box) -
     return token_of(big[0]) == merged and alone not in PART_TOKENS and small[0].prob > SWALLOW_PROB
 
 
+FOOT_TOKENS = {"1"}
+
+
+def _foot_bar(merged: str, preds: list, boxes: list[Box], a: int, b: int, unit: float) -> bool:
+    """A bar under a '1' that reads as '1' with it: the foot some write on their ones (read '1' and '-' apart).
+    Not when ink lies under the bar: then it is a fraction's."""
+    top, low = sorted((a, b), key=lambda k: boxes[k].cy)
+    if merged not in FOOT_TOKENS or token_of(preds[top][0]) != merged or token_of(preds[low][0]) != "-" \
+            or boxes[low].y0 < boxes[top].y1 - 0.2 * boxes[top].h:
+        return False
+    bar = boxes[low]
+    return not any(k not in (a, b) and min(c.x1, bar.x1) > max(c.x0, bar.x0) and bar.cy < c.cy < bar.cy + 1.5 * unit
+                   for k, c in enumerate(boxes))
+
+
 def _separated(boxes: list[Box], a: int, b: int) -> bool:
     """True when another component lies between a and b vertically (a fraction bar between numerator and
     denominator): such a pair is never one symbol."""
@@ -733,8 +748,8 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             t = token_of(mp[0])
             sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)
             ratio = SIDE_RATIO if sd else MERGE_RATIO
-            if (t in SIDE_TOKENS if sd else t in MULTI_PART) and mp[0].prob > ratio * sep \
-                    and not _swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
+            if (t in SIDE_TOKENS if sd else t in MULTI_PART or _foot_bar(t, gpred, gbox, a, b, unit)) \
+                    and mp[0].prob > ratio * sep and not _swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
                 scored.append((mp[0].prob - sep, a, b, bx, mp))
         if scored:
             _, a, b, bx, mp = max(scored, key=lambda s: s[0])
