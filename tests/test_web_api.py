@@ -305,3 +305,12 @@ def test_fuzz_invalid_bodies_get_a_4xx(path):
 
     call()
     assert len(statuses) >= 10
+
+
+def test_check_strokes_drops_time_and_accepts_mixed_points():
+    from inkmath.web.app import check_strokes
+
+    plain, timed, mixed = [[0, 1], [2, 3.5]], [[0, 1, 10], [2, 3.5, 20]], [[0, 1], [2, 3.5, 20]]
+    for s in (plain, timed, mixed):
+        (a,) = check_strokes([s])
+        assert a.dtype == np.float64 and a.flags.c_contiguous and a.tolist() == [[0.0, 1.0], [2.0, 3.5]]

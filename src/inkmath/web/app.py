@@ -206,7 +206,14 @@ def check_strokes(strokes: list) -> list:
     total = sum(len(s) for s in strokes)
     if total > MAX_POINTS:
         raise RequestError(413, f"Too many points ({total}; limit {MAX_POINTS}); simplify the strokes")
-    return [np.asarray([p[:2] for p in s], dtype=np.float64) for s in strokes]
+    out = []
+    for s in strokes:
+        try:  # points all (x, y) or all (x, y, t): one conversion, without copying every point's list
+            a = np.array(s, dtype=np.float64)
+        except ValueError:  # a mix of both
+            a = np.array([p[:2] for p in s], dtype=np.float64)
+        out.append(a if a.shape[1] == 2 else np.ascontiguousarray(a[:, :2]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ work
