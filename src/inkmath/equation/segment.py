@@ -340,7 +340,7 @@ def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.
     m = masks[0][win].copy()
     for mk in masks[1:]:
         m |= mk[win]
-    crop = np.pad(np.where(m, ink_img[win], 0), 2)
+    crop = cv2.copyMakeBorder(np.where(m, ink_img[win], 0), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)  # np.pad, faster
     return cv2.GaussianBlur(crop, (0, 0), CROP_BLUR) if CROP_BLUR else crop
 
 
