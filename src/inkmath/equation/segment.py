@@ -350,6 +350,17 @@ def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.
 LOW_BAR = 0.6
 
 
+def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], unit: float) -> bool:
+    """Is there a component (other than ``skip``) across ``bar``, under it (``below``) or over it, within 1.5
+    typical symbol sizes: the other side of a fraction?"""
+    for k, c in enumerate(boxes):
+        if k in skip or min(c.x1, bar.x1) <= max(c.x0, bar.x0):
+            continue
+        if 0 < (c.cy - bar.cy if below else bar.cy - c.cy) < 1.5 * unit:
+            return True
+    return False
+
+
 def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """Could components a and b be parts of one symbol? Stacked parts ('=', 'i', '\\leq', '\\div') or crossing
     parts of similar size ('\\neq', a broken '+'); never a fraction bar and what it divides, nor a root and its body.
@@ -368,12 +379,8 @@ def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
         bar, other = (A, B) if flat(A) else (B, A)
         if max(other.w, other.h) < 0.35 * unit:
             return True  # the dots of '\\div'
-        above = other.cy < bar.cy
-        for k, c in enumerate(boxes):  # ink on the far side of the bar too: a fraction bar
-            if k in (a, b) or min(c.x1, bar.x1) - max(c.x0, bar.x0) <= 0:
-                continue
-            if (c.cy > bar.cy if above else c.cy < bar.cy) and abs(c.cy - bar.cy) < 1.5 * unit:
-                return False
+        if _ink_beyond(boxes, bar, other.cy < bar.cy, (a, b), unit):
+            return False  # ink on the far side of the bar too: a fraction bar
         if other.h < LOW_BAR * other.w and other.w > 0.5 * bar.w:
             return True  # the short, slanted or thick-penned upper bar of a small '='
         return other.w > 0.6 * bar.w and gap_y < 0.3 * unit  # '\\leq', '\\geq', '\\pm'
@@ -421,9 +428,7 @@ def _foot_bar(merged: str, preds: list, boxes: list[Box], a: int, b: int, unit: 
     if merged not in FOOT_TOKENS or token_of(preds[top][0]) != merged or token_of(preds[low][0]) != "-" \
             or boxes[low].y0 < boxes[top].y1 - 0.2 * boxes[top].h:
         return False
-    bar = boxes[low]
-    return not any(k not in (a, b) and min(c.x1, bar.x1) > max(c.x0, bar.x0) and bar.cy < c.cy < bar.cy + 1.5 * unit
-                   for k, c in enumerate(boxes))
+    return not _ink_beyond(boxes, boxes[low], True, (a, b), unit)
 
 
 def _separated(boxes: list[Box], a: int, b: int) -> bool:
