@@ -313,3 +313,58 @@ def test_a_cut_needs_every_piece_read():
     assert len(hyps) == 1  # the small ring reads at 0.3 only: no cut, however unsure the whole is
     assert len(segment.segment_image(img, RingStub(small=(".", 0.95)), ink="white")) == 1  # nor cut off as a dot
     assert len(segment.segment_image(img, RingStub(small=("o", 0.6)), ink="white")) == 2
+
+
+def test_an_arrow_written_as_bar_and_head_apart_is_a_pair():
+    unit = 40.0
+    bar, head = Box(0, 28, 40, 32), Box(44, 15, 60, 45)  # '-' then '>' around the bar's height
+    assert segment._arrow([bar, head], 0, 1, unit) and segment._arrow([head, bar], 0, 1, unit)
+    assert not segment._arrow([bar, Box(44, -30, 60, 0)], 0, 1, unit)  # a head above the bar: not an arrow
+    assert not segment._arrow([bar, Box(70, 15, 86, 45)], 0, 1, unit)  # too far: two symbols
+    assert not segment._arrow([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
+
+
+class PiStub:
+    """Reads a crop of a bar with two or more parts under it as a sure '\\pi'; one part as '-' when flat, else '1'."""
+
+    preset = None
+
+    def predict(self, images, ink="auto", top=5):
+        out = []
+        for im in images:
+            mask = (np.asarray(im) > 60).astype(np.uint8)
+            n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            if n - 1 >= 2:
+                t = "\\pi"
+            else:
+                t = "-" if stats[1][2] > 2.5 * stats[1][3] else "1"
+            out.append([Prediction(t, t, 0.9)] + [Prediction("x", "x", 0.01)] * (top - 1))
+        return out
+
+
+def _pi_parts(img, x, y):
+    cv2.line(img, (x, y), (x + 50, y), 255, 4)  # the bar
+    cv2.line(img, (x + 14, y + 8), (x + 12, y + 45), 255, 4)  # the legs, apart from it
+    cv2.line(img, (x + 36, y + 8), (x + 40, y + 45), 255, 4)
+
+
+def test_a_pi_written_in_parts_is_one_symbol_but_not_under_a_numerator():
+    img = np.zeros((120, 200), np.uint8)
+    _pi_parts(img, 20, 40)
+    hyps = segment.segment_image(img, PiStub(), ink="white")
+    assert [h.token for h in hyps] == ["\\pi"] and len(hyps[0].strokes) == 3
+    frac = np.zeros((160, 200), np.uint8)
+    _pi_parts(frac, 20, 80)
+    cv2.line(frac, (45, 20), (45, 65), 255, 4)  # a '1' over the bar: the bar is a fraction's
+    hyps = segment.segment_image(frac, PiStub(), ink="white")
+    assert "\\pi" not in [h.token for h in hyps] and len(hyps) == 4
+
+
+def test_the_dot_of_a_name_read_whole_joins_it():
+    P = Prediction
+    unit = 40.0
+    groups = [[0], [1], [2]]
+    boxes = [Box(0, 20, 90, 50), Box(40, 5, 45, 10), Box(95, 45, 100, 50)]  # 'sin', the dot of its 'i', a '.' after
+    preds = [[P("\\sin", "\\sin", 0.4)], [P(".", ".", 0.9)], [P(".", ".", 0.9)]]
+    segment._dot_names(groups, boxes, preds, unit)
+    assert groups == [[0, 1], [2]] and boxes[0].y0 == 5 and [p[0].label for p in preds] == ["\\sin", "."]
