@@ -202,6 +202,14 @@ def test_case_by_x_height():
     assert choose_tokens(hyps)[1] == "C"
 
 
+def test_case_is_not_measured_against_a_script():
+    # a 'c' with a small exponent: the '2' sits above its line and says nothing about the height of a capital
+    hyps = [S("c", 0, 3, 6, 10, ("C", 0.3)), S("2", 7, -2, 11, 4)]
+    assert choose_tokens(hyps)[0] == "c"
+    # a digit on the line is the measure: a 'c' as tall as a '1' is a capital
+    assert choose_tokens([digit("1", 0), S("c", 8, 0, 14, 10, ("C", 0.3))])[1] == "C"
+
+
 def test_cross_between_capitals_is_times():
     hyps = [S("A", 0, 0, 7, 10), S("x", 9, 3, 15, 9, ("\\times", 0.2)), S("B", 17, 0, 24, 10)]
     assert choose_tokens(hyps)[1] == "\\times"
