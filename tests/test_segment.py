@@ -368,3 +368,12 @@ def test_the_dot_of_a_name_read_whole_joins_it():
     preds = [[P("\\sin", "\\sin", 0.4)], [P(".", ".", 0.9)], [P(".", ".", 0.9)]]
     segment._dot_names(groups, boxes, preds, unit)
     assert groups == [[0, 1], [2]] and boxes[0].y0 == 5 and [p[0].label for p in preds] == ["\\sin", "."]
+
+
+def test_a_pm_in_a_numerator_is_not_taken_for_a_fraction_bar():
+    unit = 53.0
+    plus, bar = Box(98, 28, 125, 60), Box(102, 63, 128, 70)  # the parts of a '\pm'
+    line, four = Box(16, 92, 244, 103), Box(92, 108, 139, 167)  # the fraction it sits in, and its denominator
+    assert segment._mergeable([plus, bar, line, four], 0, 1, unit)
+    # without the longer bar, ink under the short one makes it a fraction bar ('+' over '4')
+    assert not segment._mergeable([plus, bar, Box(92, 75, 139, 125)], 0, 1, unit)

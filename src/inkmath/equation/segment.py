@@ -356,13 +356,25 @@ def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.
 LOW_BAR = 0.6
 
 
+# a bar LONGER_BAR times as long as another, on its far side, is the fraction that holds the other (a '\\pm' in a
+# numerator: 2 more read right on the WAP-like renderings, none lost: 39.83 -> 39.96 %)
+LONGER_BAR = 1.5
+
+
 def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], unit: float) -> bool:
     """Is there a component (other than ``skip``) across ``bar``, under it (``below``) or over it, within 1.5
     typical symbol sizes: the other side of a fraction?"""
+    def side(c: Box) -> float:
+        return c.cy - bar.cy if below else bar.cy - c.cy
+
+    # a longer bar on that side is the fraction whose numerator (or denominator) holds this bar: what lies past it
+    # is the fraction's other part, not this bar's
+    limit = min([side(c) for k, c in enumerate(boxes) if k not in skip and min(c.x1, bar.x1) > max(c.x0, bar.x0)
+                 and c.h < 0.35 * c.w and c.w > LONGER_BAR * bar.w and side(c) > 0], default=math.inf)
     for k, c in enumerate(boxes):
         if k in skip or min(c.x1, bar.x1) <= max(c.x0, bar.x0):
             continue
-        if 0 < (c.cy - bar.cy if below else bar.cy - c.cy) < 1.5 * unit:
+        if 0 < side(c) < min(1.5 * unit, limit):
             return True
     return False
 
