@@ -377,3 +377,11 @@ def test_a_pm_in_a_numerator_is_not_taken_for_a_fraction_bar():
     assert segment._mergeable([plus, bar, line, four], 0, 1, unit)
     # without the longer bar, ink under the short one makes it a fraction bar ('+' over '4')
     assert not segment._mergeable([plus, bar, Box(92, 75, 139, 125)], 0, 1, unit)
+
+
+def test_the_dot_of_an_exclamation_mark_off_to_one_side_joins_its_stem():
+    unit = 40.0
+    stem, dot = Box(100, 0, 108, 36), Box(92, 40, 98, 46)  # the dot under the stem's foot, left of it
+    assert segment._mergeable([stem, dot], 0, 1, unit) and segment._mergeable([dot, stem], 0, 1, unit)
+    assert not segment._mergeable([stem, Box(92, 70, 98, 76)], 0, 1, unit)  # far below: a dot of its own
+    assert not segment._mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
