@@ -385,3 +385,31 @@ def test_the_dot_of_an_exclamation_mark_off_to_one_side_joins_its_stem():
     assert segment._mergeable([stem, dot], 0, 1, unit) and segment._mergeable([dot, stem], 0, 1, unit)
     assert not segment._mergeable([stem, Box(92, 70, 98, 76)], 0, 1, unit)  # far below: a dot of its own
     assert not segment._mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
+
+
+class ParenStub:
+    """Reads a crop by where its ink lies: left of centre '(', right of it ')'; centred, a sure 'k' when wider than
+    a third of its height, else '1'."""
+
+    preset = None
+
+    def predict(self, images, ink="auto", top=5):
+        out = []
+        for im in images:
+            ys, xs = np.nonzero(np.asarray(im) > 60)
+            w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
+            rel = (xs.mean() - xs.min()) / max(w - 1, 1)
+            t = "(" if rel < 0.42 else ")" if rel > 0.58 else "k" if w > 0.3 * h else "1"
+            out.append([Prediction(t, t, 0.9)] + [Prediction("x", "x", 0.01)] * (top - 1))
+        return out
+
+
+def test_an_unmatched_close_finds_its_open_touching_the_symbol_after_it():
+    img = np.zeros((130, 200), np.uint8)
+    cv2.ellipse(img, (60, 60), (18, 40), 0, 90, 270, 255, 4)  # '(' ...
+    cv2.line(img, (70, 22), (70, 98), 255, 4)  # ... touching a '1' at its top end
+    cv2.line(img, (60, 20), (70, 22), 255, 3)
+    cv2.ellipse(img, (100, 60), (18, 40), 0, -90, 90, 255, 4)  # ')'
+    assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["(", "1", ")"]
+    img[:, 85:] = 0  # no ')': nothing asks for a '(', the touching pair stays one symbol
+    assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["k"]
