@@ -404,12 +404,14 @@ class ParenStub:
         return out
 
 
-def test_an_unmatched_close_finds_its_open_touching_the_symbol_after_it():
+def test_an_unmatched_bracket_finds_its_partner_touching_the_symbol_next_to_it():
     img = np.zeros((130, 200), np.uint8)
     cv2.ellipse(img, (60, 60), (18, 40), 0, 90, 270, 255, 4)  # '(' ...
     cv2.line(img, (70, 22), (70, 98), 255, 4)  # ... touching a '1' at its top end
     cv2.line(img, (60, 20), (70, 22), 255, 3)
     cv2.ellipse(img, (100, 60), (18, 40), 0, -90, 90, 255, 4)  # ')'
     assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["(", "1", ")"]
+    mirrored = np.ascontiguousarray(img[:, ::-1])  # a '(' never closed finds its ')' touching the '1' after it
+    assert [h.token for h in segment.segment_image(mirrored, ParenStub(), ink="white")] == ["(", "1", ")"]
     img[:, 85:] = 0  # no ')': nothing asks for a '(', the touching pair stays one symbol
     assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["k"]
