@@ -216,20 +216,30 @@ def test_neck_paths_bend_between_symbols_that_overlap_in_x():
     assert share == pytest.approx((40 * 30 + 40 * 10) / mask.sum(), abs=0.01)
 
 
-class NameStub:
-    """Reads a crop of two or more parts as a sure '\\sin', one part as an unsure 'a' (or '.' when it is small)."""
+class RuleStub:
+    """A stub classifier reading each crop with ``read(crop) -> (token, probability)``, then 'x' at 0.01."""
 
     preset = None
 
+    def read(self, im: np.ndarray) -> tuple[str, float]:
+        raise NotImplementedError
+
     def predict(self, images, ink="auto", top=5):
-        out = []
-        for im in images:
-            mask = (np.asarray(im) > 60).astype(np.uint8)
-            n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-            big = sum(1 for s in stats[1:] if max(s[2], s[3]) > 15)
-            t, p = ("\\sin", 0.9) if big >= 2 else (".", 0.8) if big == 0 else ("a", 0.3)
-            out.append([Prediction(t, t, p)] + [Prediction("x", "x", 0.01)] * (top - 1))
-        return out
+        return [[Prediction(t, t, p)] + [Prediction("x", "x", 0.01)] * (top - 1)
+                for t, p in (self.read(np.asarray(im)) for im in images)]
+
+
+def part_stats(im: np.ndarray) -> np.ndarray:
+    """(x, y, w, h, area) of each connected part of a crop's ink."""
+    return cv2.connectedComponentsWithStats((im > 60).astype(np.uint8), connectivity=8)[2][1:]
+
+
+class NameStub(RuleStub):
+    """Reads a crop of two or more parts as a sure '\\sin', one part as an unsure 'a' (or '.' when it is small)."""
+
+    def read(self, im):
+        big = sum(1 for s in part_stats(im) if max(s[2], s[3]) > 15)
+        return ("\\sin", 0.9) if big >= 2 else (".", 0.8) if big == 0 else ("a", 0.3)
 
 
 def test_function_name_written_joined_up_is_one_symbol():
@@ -324,22 +334,12 @@ def test_an_arrow_written_as_bar_and_head_apart_is_a_pair():
     assert not segment._arrow([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
 
 
-class PiStub:
+class PiStub(RuleStub):
     """Reads a crop of a bar with two or more parts under it as a sure '\\pi'; one part as '-' when flat, else '1'."""
 
-    preset = None
-
-    def predict(self, images, ink="auto", top=5):
-        out = []
-        for im in images:
-            mask = (np.asarray(im) > 60).astype(np.uint8)
-            n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-            if n - 1 >= 2:
-                t = "\\pi"
-            else:
-                t = "-" if stats[1][2] > 2.5 * stats[1][3] else "1"
-            out.append([Prediction(t, t, 0.9)] + [Prediction("x", "x", 0.01)] * (top - 1))
-        return out
+    def read(self, im):
+        stats = part_stats(im)
+        return ("\\pi" if len(stats) >= 2 else "-" if stats[0][2] > 2.5 * stats[0][3] else "1"), 0.9
 
 
 def _pi_parts(img, x, y):
@@ -387,21 +387,15 @@ def test_the_dot_of_an_exclamation_mark_off_to_one_side_joins_its_stem():
     assert not segment._mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
 
 
-class ParenStub:
+class ParenStub(RuleStub):
     """Reads a crop by where its ink lies: left of centre '(', right of it ')'; centred, a sure 'k' when wider than
     a third of its height, else '1'."""
 
-    preset = None
-
-    def predict(self, images, ink="auto", top=5):
-        out = []
-        for im in images:
-            ys, xs = np.nonzero(np.asarray(im) > 60)
-            w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
-            rel = (xs.mean() - xs.min()) / max(w - 1, 1)
-            t = "(" if rel < 0.42 else ")" if rel > 0.58 else "k" if w > 0.3 * h else "1"
-            out.append([Prediction(t, t, 0.9)] + [Prediction("x", "x", 0.01)] * (top - 1))
-        return out
+    def read(self, im):
+        ys, xs = np.nonzero(im > 60)
+        w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
+        rel = (xs.mean() - xs.min()) / max(w - 1, 1)
+        return ("(" if rel < 0.42 else ")" if rel > 0.58 else "k" if w > 0.3 * h else "1"), 0.9
 
 
 def test_an_unmatched_bracket_finds_its_partner_touching_the_symbol_next_to_it():
