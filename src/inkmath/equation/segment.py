@@ -545,15 +545,16 @@ def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]
     ink = mask.astype(np.float32)
     cost = ink[0].copy()
     step = np.zeros((h, w), np.int64)  # column offset of the path's previous row
-    left = np.full(w, np.inf, np.float32)  # cost of coming from the column on the left (none for column 0)
-    right = np.full(w, np.inf, np.float32)
+    # rows: the cost of coming from the column on the left (none for column 0), from straight above, from the right
+    came = np.full((3, w), np.inf, np.float32)
+    turn = np.float32(TURN)
     for y in range(1, h):
-        np.add(cost[:-1], np.float32(TURN), out=left[1:])
-        np.add(cost[1:], np.float32(TURN), out=right[:-1])
-        best = np.minimum(np.minimum(left, cost), right)
-        # the first of (left, straight, right) that is cheapest, as an argmin over the three would choose
-        step[y] = np.where(left == best, -1, np.where(cost == best, 0, 1))
-        cost = best + ink[y]
+        np.add(cost[:-1], turn, out=came[0, 1:])
+        came[1] = cost
+        np.add(cost[1:], turn, out=came[2, :-1])
+        # the first of (left, straight, right) that is cheapest
+        np.subtract(came.argmin(axis=0), 1, out=step[y])
+        np.add(came.min(axis=0), ink[y], out=cost)
     paths = np.empty((h, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
     paths[-1] = np.arange(w)
     for y in range(h - 1, 0, -1):
