@@ -688,9 +688,11 @@ def disambiguate(atoms: list[_Atom]) -> None:
             numeric = lambda t: t in DIGITS or t in CLOSE_BRACKETS or t in CAPITALS  # noqa: E731
             # both operands straddle the cross's middle: a raised '2' after it ('2x^2') is an exponent, not a factor
             beside = lambda b: b.box.y0 < a.box.cy < b.box.y1  # noqa: E731
+            # a capital pairs with a capital (not 2 x B), or with a bracket
+            alike = (left in CAPITALS) == (right in CAPITALS) or left in CLOSE_BRACKETS or right in OPEN_BRACKETS
             if left is not None and right is not None and numeric(left) and (
                     right in DIGITS or right in OPEN_BRACKETS or right in CAPITALS) and a.box.h > 0.3 * max(
-                    atoms[order[k - 1]].box.h, atoms[order[k + 1]].box.h) and ((left in CAPITALS) == (right in CAPITALS) or left in CLOSE_BRACKETS or right in OPEN_BRACKETS) \
+                    atoms[order[k - 1]].box.h, atoms[order[k + 1]].box.h) and alike \
                     and beside(atoms[order[k - 1]]) and beside(atoms[order[k + 1]]):
                 a.token = "\\times"
             elif a.token == "\\times" and _has(a.cands, "x", 0.05) and not (left in DIGITS and right in DIGITS):

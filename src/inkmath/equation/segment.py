@@ -406,12 +406,11 @@ def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
         areas = sorted([max(A.w * A.h, 1.0), max(B.w * B.h, 1.0)])
         return areas[1] < 4 * areas[0]
     dot, other = (A, B) if max(A.w, A.h) < max(B.w, B.h) else (B, A)
-    if max(dot.w, dot.h) < 0.5 * unit and other.h > 1.5 * dot.h and dot.cy < other.y0 + 0.25 * other.h:
-        # the dot of an 'i' or 'j', often off to one side of the stem
-        return abs(dot.cx - other.cx) < 0.4 * unit and -0.1 * unit < gap_y < 0.7 * unit
-    if max(dot.w, dot.h) < 0.5 * unit and other.h > 2 * other.w and other.h > 1.5 * dot.h \
-            and dot.cy > other.y1 - 0.25 * other.h:
-        # the dot of a '!', often off to one side of the stem (4 more '!' on the WAP-like renderings; 40.03 %)
+    # the dot of an 'i' or 'j' over the stem, or of a '!' under it (4 more '!' on the WAP-like renderings: 40.03 %),
+    # often off to one side of the stem
+    over = dot.cy < other.y0 + 0.25 * other.h
+    under = other.h > 2 * other.w and dot.cy > other.y1 - 0.25 * other.h
+    if max(dot.w, dot.h) < 0.5 * unit and other.h > 1.5 * dot.h and (over or under):
         return abs(dot.cx - other.cx) < 0.4 * unit and -0.1 * unit < gap_y < 0.7 * unit
     return False
 
@@ -688,6 +687,17 @@ def _hanging(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
     return out
 
 
+def _piece(m: np.ndarray, y0: int, x0: int, keep: np.ndarray) -> tuple[Box, np.ndarray, np.ndarray, np.ndarray]:
+    """The part of component mask ``m`` kept by ``keep`` (a mask over its box, whose corner is (y0, x0)): its box,
+    its full-size mask, and the rows and columns of its pixels inside the box (empty when nothing is kept)."""
+    part = np.zeros_like(m)
+    part[y0:y0 + keep.shape[0], x0:x0 + keep.shape[1]] = keep
+    ys, xs = np.nonzero(keep)
+    box = Box(float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1), float(y0 + ys.max() + 1)) \
+        if len(xs) else None
+    return box, part, ys, xs
+
+
 def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
                     top: int, keep: set[int] = frozenset()) -> tuple[list, list]:
     """Cut components that are several touching symbols ('(a', '00', '1000') at some of their necks.
@@ -716,13 +726,10 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
             for j in range(i + 1, len(ends)):
                 if (i, j) == (0, len(ends) - 1):
                     continue  # the whole component, read already
-                part = np.zeros_like(m)
-                part[y0:y1, x0:x1] = crop & (cols >= ends[i][:, None]) & (cols < ends[j][:, None])
-                ys, xs = np.nonzero(part[y0:y1, x0:x1])
-                if not len(xs) or max(np.ptp(xs), np.ptp(ys)) + 1 < MIN_PIECE * unit:
+                pb, part, ys, xs = _piece(m, y0, x0, crop & (cols >= ends[i][:, None]) & (cols < ends[j][:, None]))
+                if pb is None or max(np.ptp(xs), np.ptp(ys)) + 1 < MIN_PIECE * unit:
                     continue  # between two cuts that cross, or a speck: dots and ticks are written apart
-                pieces[(i, j)] = (Box(float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1),
-                                      float(y0 + ys.max() + 1)), part)
+                pieces[(i, j)] = (pb, part)
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces))  # ink shares as widths
     if not tries:
         return comps, preds
@@ -800,16 +807,8 @@ def _open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classif
             halves = []  # (bracket side, rest) per cut
             for _, path in _neck_paths(crop, unit):
                 left, right = cols < path[:, None], cols >= path[:, None]
-                pair = []
-                for side in ((left, right) if before else (right, left)):
-                    part = np.zeros_like(m)
-                    part[y0:y1, x0:x1] = crop & side
-                    ys, xs = np.nonzero(part[y0:y1, x0:x1])
-                    if not len(xs):
-                        break
-                    pair.append((Box(float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1),
-                                     float(y0 + ys.max() + 1)), part))
-                if len(pair) == 2:
+                pair = [_piece(m, y0, x0, crop & side)[:2] for side in ((left, right) if before else (right, left))]
+                if all(pb is not None for pb, _ in pair):
                     halves += pair
             if not halves:
                 continue
@@ -895,8 +894,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     crops = [_render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
     names = _written_names(img, comps, preds, unit, classifier, top)
-    named = {k for run, _, _ in names for k in run}
-    names += _hanging(img, comps, preds, unit, classifier, top, named)
+    names += _hanging(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
     named = {k for run, _, _ in names for k in run}
     comps, preds = _split_touching(img, comps, preds, unit, classifier, top, keep=named)
     comps, preds = _open_parens(img, comps, preds, unit, classifier, top, keep=named)
@@ -908,20 +906,17 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     while changed:
         changed = False
         order = sorted(range(len(groups)), key=lambda k: gbox[k].x0)
-        pairs, side = [], []
+        pairs, kinds = [], []  # kinds: "stack" (_mergeable), "side" (_side_by_side) or "arrow"
         for x, a in enumerate(order):
             for b in order[x + 1:x + 4]:
                 if _separated(gbox, a, b):
                     continue
-                if _mergeable(gbox, a, b, unit):
+                single = len(groups[a]) == len(groups[b]) == 1
+                kind = "stack" if _mergeable(gbox, a, b, unit) else "side" if single and _side_by_side(
+                    gbox, a, b, unit) else "arrow" if single and _arrow(gbox, a, b, unit) else None
+                if kind:
                     pairs.append((a, b))
-                    side.append(False)
-                elif len(groups[a]) == len(groups[b]) == 1 and _side_by_side(gbox, a, b, unit):
-                    pairs.append((a, b))
-                    side.append(True)
-                elif len(groups[a]) == len(groups[b]) == 1 and _arrow(gbox, a, b, unit):
-                    pairs.append((a, b))
-                    side.append("arrow")
+                    kinds.append(kind)
         if not pairs:
             break
         boxes = [gbox[a].union(gbox[b]) for a, b in pairs]
@@ -933,18 +928,15 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             merged_reads.update(zip(new, classifier.predict(crops, ink="white", top=top)))
         mpreds = [merged_reads[key] for key in keys]
         scored = []
-        for (a, b), bx, mp, sd in zip(pairs, boxes, mpreds, side):
+        for (a, b), bx, mp, kind in zip(pairs, boxes, mpreds, kinds):
             t = token_of(mp[0])
             sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)
-            ratio = SIDE_RATIO if sd else MERGE_RATIO
-            if sd == "arrow":
-                ok = t in ARROW_TOKENS
-            elif sd:
-                ok = t in SIDE_TOKENS
-            else:
+            ratio = MERGE_RATIO if kind == "stack" else SIDE_RATIO
+            if kind == "stack":
                 ok = t in MULTI_PART or _foot_bar(t, gpred, gbox, a, b, unit)
-            if ok \
-                    and mp[0].prob > ratio * sep and not _swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
+            else:
+                ok = t in (SIDE_TOKENS if kind == "side" else ARROW_TOKENS)
+            if ok and mp[0].prob > ratio * sep and not _swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
                 scored.append((mp[0].prob - sep, a, b, bx, mp))
         if scored:
             _, a, b, bx, mp = max(scored, key=lambda s: s[0])
