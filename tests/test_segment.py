@@ -409,3 +409,42 @@ def test_an_unmatched_bracket_finds_its_partner_touching_the_symbol_next_to_it()
     assert [h.token for h in segment.segment_image(mirrored, ParenStub(), ink="white")] == ["(", "1", ")"]
     img[:, 85:] = 0  # no ')': nothing asks for a '(', the touching pair stays one symbol
     assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["k"]
+
+
+class BarStub(RuleStub):
+    """Reads a flat crop as '-', a narrow one as '1', anything else as an '8': sure when it is taller than wide,
+    unsure when wide (the bar and the '8' as one)."""
+
+    def read(self, im):
+        ys, xs = np.nonzero(im > 60)
+        w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
+        if h < 0.25 * w:
+            return "-", 0.9
+        if w < 0.3 * h:
+            return "1", 0.9
+        return "8", 0.9 if w < h else 0.4
+
+
+def test_a_fraction_bar_touching_its_denominator_is_cut_out():
+    from inkmath.equation.latex import to_latex
+    from inkmath.equation.parse import parse
+
+    img = np.zeros((160, 180), np.uint8)
+    cv2.line(img, (80, 15), (80, 58), 255, 4)  # '1'
+    cv2.line(img, (30, 70), (130, 71), 255, 4)  # the bar ...
+    cv2.circle(img, (80, 87), 14, 255, 4)  # ... resting on an '8'
+    cv2.circle(img, (80, 117), 16, 255, 4)
+    hyps = segment.segment_image(img, BarStub(), ink="white")
+    assert sorted(h.token for h in hyps) == ["-", "1", "8"]
+    assert to_latex(parse(hyps)) == "\\frac{1}{8}"
+    img[:62] = 0  # nothing over the bar: no fraction, the component stays whole
+    assert [h.token for h in segment.segment_image(img, BarStub(), ink="white")] == ["8"]
+    img = np.zeros((160, 180), np.uint8)  # a bar that ends where the symbol on it starts: an 'L', not a fraction
+    cv2.line(img, (80, 15), (80, 58), 255, 4)
+    cv2.line(img, (40, 70), (130, 71), 255, 4)
+    cv2.line(img, (40, 70), (40, 140), 255, 4)
+    cv2.line(img, (40, 140), (60, 140), 255, 4)
+    comps = segment._components(img)
+    preds = BarStub().predict([segment._render_parts(img, [m], b) for b, m in comps])
+    unit = float(np.median([max(b.h, b.w) for b, _ in comps]))
+    assert len(segment._cut_bars(img, comps, preds, unit, BarStub(), 5)[0]) == len(comps) == 2
