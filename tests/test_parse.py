@@ -252,3 +252,13 @@ def test_function_name_from_look_alike_shapes():
 def test_subscript_of_a_capital_barely_lowered():
     hyps = [S("E", 0, 0, 7, 10), S("1", 8, 6, 10, 10.5), op("=", 14), digit("0", 22)]
     assert tex(hyps) == "E_{1}=0"
+
+
+def test_a_root_wider_than_the_fraction_bar_over_it_is_the_denominator():
+    # '8 R' over a short bar, under it a root sign reaching past both ends of the bar (2011-2013 test, a = 8R/sqrt3)
+    hyps = [S("8", 12, 0, 18, 10), S("R", 20, 0, 26, 10), S("-", 10, 12, 26, 13), S("\\sqrt", 9, 15, 32, 28),
+            S("3", 20, 17, 26, 27)]
+    assert tex(hyps) == "\\frac{8R}{\\sqrt{3}}"
+    # a fraction under a root is still the root's body: the bar lies inside the root's box
+    hyps = [S("\\sqrt", 0, -4, 30, 24), S("1", 14, 0, 18, 8), S("-", 10, 10, 24, 11), S("2", 14, 13, 20, 22)]
+    assert tex(hyps) == "\\sqrt{\\frac{1}{2}}"

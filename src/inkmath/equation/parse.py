@@ -331,24 +331,25 @@ class _Parser:
         remaining = set(idx)
         units: list[Unit] = []
         while True:
-            best = None
+            cands: dict[int, tuple[str, set[int]]] = {}  # atom -> (kind, the atoms it would hold)
             for i in remaining:
                 a = A[i]
                 if a.token == "\\sqrt":
-                    cand = ("sqrt", i)
+                    body, index = self._sqrt_parts(i, remaining)
+                    cands[i] = ("sqrt", set(body) | set(index))
                 elif _is_bar(a, rh):
-                    cand = ("frac", i)
-                else:
-                    continue
-                if cand[0] == "frac":
                     above, below = self._frac_parts(i, remaining)
-                    if not above or not below:
-                        continue
-                if best is None or a.box.w > A[best[1]].box.w:
-                    best = cand
-            if best is None:
+                    if above and below:
+                        cands[i] = ("frac", set(above) | set(below))
+            # the widest structure first (nested fractions come out right), but not one that another holds: a root
+            # wider than the fraction bar over it is in its denominator
+            free = [i for i in cands if not any(i in held and j not in cands[i][1] for j, (_, held) in cands.items())]
+            if not free:
+                free = list(cands)
+            if not free:
                 break
-            kind, i = best
+            i = max(free, key=lambda j: A[j].box.w)
+            kind = cands[i][0]
             a = A[i]
             remaining.discard(i)
             if kind == "frac":
