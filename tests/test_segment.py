@@ -448,3 +448,27 @@ def test_a_fraction_bar_touching_its_denominator_is_cut_out():
     preds = BarStub().predict([segment._render_parts(img, [m], b) for b, m in comps])
     unit = float(np.median([max(b.h, b.w) for b, _ in comps]))
     assert len(segment._cut_bars(img, comps, preds, unit, BarStub(), 5)[0]) == len(comps) == 2
+
+
+class FootStub(RuleStub):
+    """Reads a flat crop as '-', a tall one as '1' (a foot under it or not), anything else as '2'."""
+
+    def read(self, im):
+        ys, xs = np.nonzero(im > 60)
+        w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
+        return ("-", 0.9) if h < 0.25 * w else ("1", 0.9) if h > 1.2 * w else ("2", 0.9)
+
+
+def test_a_one_standing_on_a_fraction_bar_is_a_numerator():
+    from inkmath.equation.latex import to_latex
+    from inkmath.equation.parse import parse
+
+    img = np.zeros((140, 120), np.uint8)
+    cv2.line(img, (60, 20), (60, 62), 255, 4)  # '1' ...
+    cv2.line(img, (45, 64), (75, 64), 255, 4)  # ... on a bar it touches
+    cv2.circle(img, (60, 92), 13, 255, 4)  # a '2' under it
+    hyps = segment.segment_image(img, FootStub(), ink="white")
+    assert sorted(h.token for h in hyps) == ["-", "1", "2"]
+    assert to_latex(parse(hyps)) == "\\frac{1}{2}"
+    img[75:] = 0  # nothing under the bar: a one with a foot
+    assert [h.token for h in segment.segment_image(img, FootStub(), ink="white")] == ["1"]
