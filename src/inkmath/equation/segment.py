@@ -776,7 +776,6 @@ BAR_BARE = 0.6
 BAR_OVERHANG = 0.08
 BAR_CENTRE = 0.15
 BAR_WIDER = 1.3
-FOOT_TOKENS = {"1"}
 FOOT_LENGTH = 0.5
 
 
@@ -841,7 +840,7 @@ def _cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier
     half = max(1, int(round(pen / 2)))
     tries = []
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
-        foot = token_of(pr[0]) in FOOT_TOKENS  # a '1' standing on a bar: the numerator of a fraction?
+        foot = token_of(pr[0]) in FOOT_TOKENS  # a '1' standing on a bar (as for _foot_bar): a numerator?
         if k in keep or b.h < 2 * pen or b.w < (FOOT_LENGTH if foot else BAR_LENGTH) * unit or not foot and (
                 b.w < b.h or pr[0].prob >= BAR_WHOLE):
             continue
