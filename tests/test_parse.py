@@ -262,3 +262,14 @@ def test_a_root_wider_than_the_fraction_bar_over_it_is_the_denominator():
     # a fraction under a root is still the root's body: the bar lies inside the root's box
     hyps = [S("\\sqrt", 0, -4, 30, 24), S("1", 14, 0, 18, 8), S("-", 10, 10, 24, 11), S("2", 14, 13, 20, 22)]
     assert tex(hyps) == "\\sqrt{\\frac{1}{2}}"
+
+
+def test_the_dot_of_a_names_i_drawn_as_a_dash_belongs_to_the_name():
+    # 's' 'i' 'n' read '5' '1' 'n', the dot of the 'i' apart and read '-' (2011-2013 test, WAP-like rendering)
+    hyps = [S("5", 0, 4, 5, 10, ("s", 0.1)), S("-", 5, 1, 8, 1.4), S("1", 6, 4, 7, 10, ("i", 0.1)), letter("n", 9),
+            letter("x", 18)]
+    assert tex(hyps) == "\\sinx"
+    # an exponent's minus right of the name stays: sin^{-1} x
+    hyps = [S("s", 0, 4, 5, 10), S("i", 6, 2, 7, 10), letter("n", 9), S("-", 16, 0, 19, 0.4),
+            S("1", 20, -3, 21, 2), letter("x", 26)]
+    assert tex(hyps) == "\\sin^{-1}x"

@@ -224,11 +224,28 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 for s in seq[1:]:
                     box = box.union(atoms[s].box)
                 used.update(seq)
+                if "i" in name:  # the dot of its 'i', read apart as a mark ('5 1 n' and a '-' over the '1')
+                    dot = _dot_over(atoms, atoms[seq[name.index("i")]], used)
+                    if dot is not None:
+                        used.add(dot)
+                        box = box.union(atoms[dot].box)
                 out.append(_Atom(box, FUNCTION_NAMES[name], atoms[seq[0]].source, []))
                 break
         if i not in used:
             out.append(atoms[i])
     return out
+
+
+def _dot_over(atoms: list[_Atom], stem: _Atom, used: set[int]) -> int | None:
+    """The mark just over the stem of an 'i' (a dot, or a dot drawn as a short dash or tick), if any."""
+    b = stem.box
+    near = [j for j, a in enumerate(atoms) if j not in used and a.token in DOT_MARKS
+            and max(a.box.w, a.box.h) < 0.8 * b.h and b.x0 - 0.5 * b.h <= a.box.cx <= b.x1 + 0.5 * b.h
+            and b.y0 - b.h <= a.box.y0 and a.box.y1 <= b.y0 + 0.25 * b.h]
+    return max(near, key=lambda j: atoms[j].box.y1, default=None)
+
+
+DOT_MARKS = {".", "-", ",", "\\prime", "\\cdot"}
 
 
 def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
