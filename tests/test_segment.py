@@ -472,3 +472,19 @@ def test_a_one_standing_on_a_fraction_bar_is_a_numerator():
     assert to_latex(parse(hyps)) == "\\frac{1}{2}"
     img[75:] = 0  # nothing under the bar: a one with a foot
     assert [h.token for h in segment.segment_image(img, FootStub(), ink="white")] == ["1"]
+
+
+class ThinStemStub(FootStub):
+    """As FootStub, but a bare stem (no foot) reads 'r'."""
+
+    def read(self, im):
+        ys, xs = np.nonzero(im > 60)
+        return ("r", 0.5) if np.ptp(xs) + 1 < 0.2 * (np.ptp(ys) + 1) else super().read(im)
+
+
+def test_a_one_cut_off_its_foot_keeps_the_reading_of_the_whole():
+    img = np.zeros((140, 120), np.uint8)
+    cv2.line(img, (60, 20), (60, 62), 255, 4)
+    cv2.line(img, (45, 64), (75, 64), 255, 4)
+    cv2.circle(img, (60, 92), 13, 255, 4)
+    assert sorted(h.token for h in segment.segment_image(img, ThinStemStub(), ink="white")) == ["-", "1", "2"]

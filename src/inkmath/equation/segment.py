@@ -892,6 +892,8 @@ def _cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier
         if foot and (min(bx.y0 for bx in under) > bar.y1 + unit or any(
                 bx.w > bar.w and bx.h < 0.3 * bx.w for bx in under)):
             continue  # nothing close under the foot, or the fraction's own bar: the one's foot stays
+        if foot and len(parts) == 2:
+            reads[1] = preds[k]  # a one without its foot is the one the whole was read as
         out_c[k], out_p[k] = parts[0], reads[0]
         extra_c += parts[1:]
         extra_p += reads[1:]
