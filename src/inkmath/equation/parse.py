@@ -348,29 +348,30 @@ class _Parser:
         remaining = set(idx)
         units: list[Unit] = []
         while True:
-            cands: dict[int, tuple[str, set[int]]] = {}  # atom -> (kind, the atoms it would hold)
+            # atom -> (kind, its two parts: above and below a bar, a root's body and index)
+            cands: dict[int, tuple[str, tuple[list[int], list[int]]]] = {}
             for i in remaining:
                 a = A[i]
                 if a.token == "\\sqrt":
-                    body, index = self._sqrt_parts(i, remaining)
-                    cands[i] = ("sqrt", set(body) | set(index))
+                    cands[i] = ("sqrt", self._sqrt_parts(i, remaining))
                 elif _is_bar(a, rh):
                     above, below = self._frac_parts(i, remaining)
                     if above and below:
-                        cands[i] = ("frac", set(above) | set(below))
+                        cands[i] = ("frac", (above, below))
+            held = {i: set(first) | set(second) for i, (_, (first, second)) in cands.items()}
             # the widest structure first (nested fractions come out right), but not one that another holds: a root
             # wider than the fraction bar over it is in its denominator
-            free = [i for i in cands if not any(i in held and j not in cands[i][1] for j, (_, held) in cands.items())]
+            free = [i for i in cands if not any(i in held[j] and j not in held[i] for j in cands)]
             if not free:
                 free = list(cands)
             if not free:
                 break
             i = max(free, key=lambda j: A[j].box.w)
-            kind = cands[i][0]
+            kind, parts = cands[i]
             a = A[i]
             remaining.discard(i)
             if kind == "frac":
-                above, below = self._frac_parts(i, remaining)
+                above, below = parts
                 remaining -= set(above) | set(below)
                 members = [i, *above, *below]
                 box = a.box
@@ -379,7 +380,7 @@ class _Parser:
                 node = Frac(self.region(above) or Row([]), self.region(below) or Row([]), source=a.source)
                 units.append(Unit(box, node, None, "frac", a.box.cy, members))
             else:
-                body, index = self._sqrt_parts(i, remaining)
+                body, index = parts
                 remaining -= set(body) | set(index)
                 box = a.box
                 for j in body + index:
