@@ -447,7 +447,7 @@ def test_a_fraction_bar_touching_its_denominator_is_cut_out():
     comps = segment._components(img)
     preds = BarStub().predict([segment._render_parts(img, [m], b) for b, m in comps])
     unit = float(np.median([max(b.h, b.w) for b, _ in comps]))
-    assert len(segment._cut_bars(img, comps, preds, unit, BarStub(), 5)[0]) == len(comps) == 2
+    assert len(segment._cut_bars(img, comps, preds, unit, BarStub(), 5, segment.pen_width(img))[0]) == len(comps) == 2
 
 
 class FootStub(RuleStub):

@@ -832,11 +832,11 @@ def _bar_band(crop: np.ndarray, half: int) -> tuple[np.ndarray, int, int] | None
 
 
 def _cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
-              keep: set[int] = frozenset()) -> tuple[list, list]:
-    """Cut fraction bars out of the components they touch (see BAR_SPAN); new pieces are appended."""
+              pen: float, keep: set[int] = frozenset()) -> tuple[list, list]:
+    """Cut fraction bars out of the components they touch (see BAR_SPAN); new pieces are appended. ``pen``: the
+    image's ``pen_width``."""
     import cv2
 
-    pen = pen_width(img)
     half = max(1, int(round(pen / 2)))
     tries = []
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
@@ -1040,7 +1040,8 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     names = _written_names(img, comps, preds, unit, classifier, top)
     names += _hanging(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
     named = {k for run, _, _ in names for k in run}
-    comps, preds = _cut_bars(img, comps, preds, unit, classifier, top, keep=named)
+    pen = pen_width(img)  # img does not change from here on
+    comps, preds = _cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
     comps, preds = _split_touching(img, comps, preds, unit, classifier, top, keep=named)
     comps, preds = _open_parens(img, comps, preds, unit, classifier, top, keep=named)
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
@@ -1090,8 +1091,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             del groups[b], gbox[b], gpred[b]
             changed = True
     _dot_names(groups, gbox, gpred, unit)
-    pen = BOX_TRIM * pen_width(img) / 2
-    gbox = [_trim(b, pen) for b in gbox]
+    gbox = [_trim(b, BOX_TRIM * pen / 2) for b in gbox]
     if back != 1.0:
         gbox = [Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back) for b in gbox]
     hyps = [SymbolHyp(gbox[k], candidates_from(gpred[k]), sorted(groups[k])) for k in range(len(groups))]
