@@ -273,3 +273,20 @@ def test_the_dot_of_a_names_i_drawn_as_a_dash_belongs_to_the_name():
     hyps = [S("s", 0, 4, 5, 10), S("i", 6, 2, 7, 10), letter("n", 9), S("-", 16, 0, 19, 0.4),
             S("1", 20, -3, 21, 2), letter("x", 26)]
     assert tex(hyps) == "\\sin^{-1}x"
+
+
+def test_a_names_i_with_a_short_stem_read_as_a_mark_and_its_dot_apart():
+    # 'lim' with the i's stem short (read ',') and its dot a dash starting left of the stem (2011-2013 test,
+    # WAP-like rendering): the letters still spell the name, and the dash is its dot, not an exponent
+    hyps = [S("l", 0, 0, 15, 37), S("-", 16, 24, 25, 25), S(",", 21, 30, 22, 38, ("\\prime", 0.2)),
+            S("m", 34, 25, 56, 37), S("t", -4, 53, 22, 81), S("\\rightarrow", 24, 58, 53, 78),
+            S("\\infty", 56, 56, 84, 77)]
+    assert tex(hyps) == "\\lim_{t\\rightarrow\\infty}"
+    # 'sin' read '5' '1' 'n' with the dot a dash wider than the stem is tall
+    hyps = [S("5", 0, 6, 21, 37, ("s", 0.12)), S("-", 24, 3, 40, 6), S("1", 31, 15, 36, 34, ("|", 0.03)),
+            S("n", 42, 25, 67, 39), S("\\alpha", 77, 0, 110, 42)]
+    assert tex(hyps) == "\\sin\\alpha"
+    # a comma between letters, with nothing over it, is a comma: (s, n)
+    hyps = [S("(", 0, 0, 6, 40), S("s", 8, 20, 20, 36), S(",", 22, 32, 24, 42), S("n", 28, 20, 42, 36),
+            S(")", 44, 0, 50, 40)]
+    assert tex(hyps) == "(s,n)"

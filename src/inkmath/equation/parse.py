@@ -31,6 +31,9 @@ FUNCTION_TOKENS = set(FUNCTION_NAMES.values())
 # shapes the classifier gives for the letters of a function name written fast ('c 0 5' for 'cos')
 NAME_LOOKALIKES = {"c": ("(", "C"), "o": ("0", "O"), "s": ("5", "S"), "i": ("1", "|", "j"), "n": ("h", "r"),
                    "l": ("1", "|"), "t": ("+", "f"), "a": ("\\alpha",), "g": ("9", "q"), "m": ("n",), "e": ("l",)}
+# the stem of an 'i' written short, read as a mark: it is an 'i' in a name when the i's dot lies over it
+I_STEMS = {",", "\\prime", "."}
+ASCENDERS = set("bdfhklt")
 BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
 BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
 OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
@@ -179,9 +182,9 @@ def _has(cands: list[Candidate], token: str, min_prob: float = 0.02) -> bool:
 # ---------------------------------------------------------------------------------------------------- letter merge
 
 
-def _same_line(a: Box, b: Box) -> bool:
+def _same_line(a: Box, b: Box, size: float = 0.0) -> bool:
     ov = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return ov > 0.45 * min(a.h, b.h) and (b.x0 - a.x1) < 0.9 * max(a.h, b.h, 1e-9)
+    return ov > 0.45 * min(a.h, b.h) and (b.x0 - a.x1) < 0.9 * max(a.h, b.h, size, 1e-9)
 
 
 def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
@@ -195,13 +198,16 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     out: list[_Atom] = []
     names = sorted(FUNCTION_NAMES, key=len, reverse=True)
 
-    def reads(a: _Atom, ch: str) -> bool:
+    def reads(a: _Atom, ch: str, prev: tuple[_Atom, str] | None = None) -> bool:
+        if ch == "i" and prev is not None and a.token in I_STEMS:
+            return _dot_over(atoms, a, used, _stem_size(a, *prev)) is not None
         return a.token == ch or _has(a.cands, ch) or a.token in NAME_LOOKALIKES.get(ch, ())
 
-    def next_on_line(prev: int) -> int | None:
+    def next_on_line(prev: int, skip: int | None = None, size: float = 0.0) -> int | None:
         p = atoms[prev].box
         for j in order:
-            if j not in used and j != prev and atoms[j].box.x0 > p.x0 and _same_line(p, atoms[j].box):
+            if j not in used and j != prev and j != skip and atoms[j].box.x0 > p.x0 and _same_line(p, atoms[j].box,
+                                                                                                   size):
                 return j
         return None
 
@@ -212,9 +218,14 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
             if not reads(atoms[i], name[0]):
                 continue
             seq = [i]
-            for ch in name[1:]:
-                j = next_on_line(seq[-1])
-                if j is None or j in seq or not reads(atoms[j], ch):
+            for k, ch in enumerate(name[1:]):
+                prev = (atoms[seq[-1]], name[k])
+                # after a short i stem, the next letter is as far as from a whole 'i'
+                size = _stem_size(atoms[seq[-1]], atoms[seq[-2]], name[k - 1]) if name[k] == "i" and k else 0.0
+                j = next_on_line(seq[-1], size=size)
+                if ch == "i" and j is not None and atoms[j].token in DOT_MARKS and not reads(atoms[j], ch, prev):
+                    j = next_on_line(seq[-1], skip=j)  # the dot of the 'i' starts left of its stem: the stem is next
+                if j is None or j in seq or not reads(atoms[j], ch, prev):
                     break
                 seq.append(j)
             exact = sum(atoms[s].token == c for s, c in zip(seq, name))
@@ -225,7 +236,8 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                     box = box.union(atoms[s].box)
                 used.update(seq)
                 if "i" in name:  # the dot of its 'i', read apart as a mark ('5 1 n' and a '-' over the '1')
-                    dot = _dot_over(atoms, atoms[seq[name.index("i")]], used)
+                    k = name.index("i")
+                    dot = _dot_over(atoms, atoms[seq[k]], used, _stem_size(atoms[seq[k]], atoms[seq[k - 1]], name[k - 1]))
                     if dot is not None:
                         used.add(dot)
                         box = box.union(atoms[dot].box)
@@ -236,12 +248,21 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     return out
 
 
-def _dot_over(atoms: list[_Atom], stem: _Atom, used: set[int]) -> int | None:
-    """The mark just over the stem of an 'i' (a dot, or a dot drawn as a short dash or tick), if any."""
+def _stem_size(stem: _Atom, prev: _Atom, letter: str) -> float:
+    """The height that measures the 'i' of a name, whose stem may be short (read as a mark, ``I_STEMS``) and whose dot
+    may be a dash as wide as the stem is tall: the letter before it (``letter`` of the name), half of it when that
+    letter has an ascender ('l' of 'lim'), or the stem when taller."""
+    return max(stem.box.h, prev.box.h * (0.5 if letter in ASCENDERS else 1.0))
+
+
+def _dot_over(atoms: list[_Atom], stem: _Atom, used: set[int], size: float | None = None) -> int | None:
+    """The mark just over the stem of an 'i' (a dot, or a dot drawn as a short dash or tick), if any; ``size``: the
+    height that measures the i (its stem's by default)."""
     b = stem.box
-    near = [j for j, a in enumerate(atoms) if j not in used and a.token in DOT_MARKS
-            and max(a.box.w, a.box.h) < 0.8 * b.h and b.x0 - 0.5 * b.h <= a.box.cx <= b.x1 + 0.5 * b.h
-            and b.y0 - b.h <= a.box.y0 and a.box.y1 <= b.y0 + 0.25 * b.h]
+    h = b.h if size is None else size
+    near = [j for j, a in enumerate(atoms) if j not in used and a is not stem and a.token in DOT_MARKS
+            and max(a.box.w, a.box.h) < 0.8 * h and b.x0 - 0.5 * h <= a.box.cx <= b.x1 + 0.5 * h
+            and b.y0 - h <= a.box.y0 and a.box.y1 <= b.y0 + 0.25 * h]
     return max(near, key=lambda j: atoms[j].box.y1, default=None)
 
 
