@@ -290,3 +290,13 @@ def test_a_names_i_with_a_short_stem_read_as_a_mark_and_its_dot_apart():
     hyps = [S("(", 0, 0, 6, 40), S("s", 8, 20, 20, 36), S(",", 22, 32, 24, 42), S("n", 28, 20, 42, 36),
             S(")", 44, 0, 50, 40)]
     assert tex(hyps) == "(s,n)"
+
+
+def test_lim_with_its_li_written_joined_up():
+    # 'li' joined read 'h' (with '\lim' among its readings), the i's dot apart, then 'm' (2011-2013 test, WAP-like)
+    hyps = [S("h", 13, 35, 60, 105, ("\\lim", 0.05)), S(".", 52, 73, 63, 78), S("m", 70, 89, 112, 105),
+            S("x", 18, 141, 46, 169), S("\\rightarrow", 51, 144, 83, 167), S("\\infty", 86, 148, 110, 162)]
+    assert tex(hyps) == "\\lim_{x\\rightarrow\\infty}"
+    # without the dot it stays two letters
+    hyps = [S("h", 13, 35, 60, 105, ("\\lim", 0.05)), S("m", 70, 89, 112, 105)]
+    assert "lim" not in tex(hyps)

@@ -34,6 +34,8 @@ NAME_LOOKALIKES = {"c": ("(", "C"), "o": ("0", "O"), "s": ("5", "S"), "i": ("1",
 # the stem of an 'i' written short, read as a mark: it is an 'i' in a name when the i's dot lies over it
 I_STEMS = {",", "\\prime", "."}
 ASCENDERS = set("bdfhklt")
+# the 'li' of 'lim' written joined up reads as one of these letters
+LI_JOINED = {"h", "k", "u", "b"}
 BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
 BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
 OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
@@ -211,8 +213,31 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 return j
         return None
 
+    def joined_li(i: int) -> list[int] | None:
+        """'li' written joined up (read 'h', 'k', 'u' with '\\lim' among the alternatives), the i's dot apart, then an
+        'm': the atoms of a '\\lim'."""
+        a = atoms[i]
+        if a.token not in LI_JOINED or not _has(a.cands, "\\lim"):
+            return None
+        j = next_on_line(i)
+        if j is not None and atoms[j].token in DOT_MARKS:
+            j = next_on_line(i, skip=j)
+        if j is None or atoms[j].token != "m":
+            return None
+        m = atoms[j].box
+        dots = [d for d, b in enumerate(atoms) if d not in used and b.token in DOT_MARKS
+                and max(b.box.w, b.box.h) < 0.8 * m.h and a.box.cx < b.box.cx < m.x0 + 0.25 * m.w
+                and a.box.y0 <= b.box.y0 and b.box.y1 <= m.y0 + 0.25 * m.h]
+        return [i, j, max(dots, key=lambda d: atoms[d].box.y1)] if dots else None
+
     for i in order:
         if i in used:
+            continue
+        li = joined_li(i)
+        if li is not None:
+            used.update(li)
+            box = atoms[li[0]].box.union(atoms[li[1]].box).union(atoms[li[2]].box)
+            out.append(_Atom(box, "\\lim", atoms[i].source, []))
             continue
         for name in names:
             if not reads(atoms[i], name[0]):
