@@ -300,3 +300,22 @@ def test_lim_with_its_li_written_joined_up():
     # without the dot it stays two letters
     hyps = [S("h", 13, 35, 60, 105, ("\\lim", 0.05)), S("m", 70, 89, 112, 105)]
     assert "lim" not in tex(hyps)
+
+
+def test_a_log_with_its_limit_under_its_left_half_is_a_lim_and_a_names_dot_is_its_own():
+    # 'lim' read whole as '\log' (with '\lim' next), its limit under its left half: a log's base is right of it
+    hyps = [S("\\log", 0, 0, 60, 30, ("\\lim", 0.06)), S("x", 5, 40, 20, 55), S("\\rightarrow", 22, 42, 40, 52),
+            S("0", 42, 40, 55, 55), S("y", 70, 8, 85, 30)]
+    assert tex(hyps) == "\\lim_{x\\rightarrow0}y"
+    hyps = [S("\\log", 0, 0, 40, 30, ("\\lim", 0.06)), S("a", 42, 25, 50, 35), S("x", 55, 10, 70, 30)]
+    assert tex(hyps) == "\\log_{a}x"
+    # the dot of the i of a 'sin' read whole, apart from it, is not an exponent
+    hyps = [S("\\sin", 0, 10, 30, 22), S(".", 12, 4, 14, 6), S("x", 34, 12, 42, 22)]
+    assert tex(hyps) == "\\sinx"
+
+
+def test_a_long_fraction_bar_does_not_take_the_limit_of_the_lim_before_it():
+    # the '0' of 'x -> 0' lies within the bar's slack past its left end (2011-2013 test, WAP-like)
+    hyps = [S("\\lim", 0, 0, 40, 30), S("x", 0, 45, 12, 57), S("\\rightarrow", 14, 47, 30, 55),
+            S("0", 32, 45, 42, 57), S("-", 45, 28, 200, 30), S("a", 110, 5, 125, 20), S("b", 110, 40, 125, 55)]
+    assert tex(hyps) == "\\lim_{x\\rightarrow0}\\frac{a}{b}"

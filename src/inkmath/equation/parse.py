@@ -36,6 +36,7 @@ I_STEMS = {",", "\\prime", "."}
 ASCENDERS = set("bdfhklt")
 # the 'li' of 'lim' written joined up reads as one of these letters
 LI_JOINED = {"h", "k", "u", "b"}
+NAMES_WITH_I = {"\\sin", "\\lim"}
 BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
 BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
 OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
@@ -262,7 +263,8 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 used.update(seq)
                 if "i" in name:  # the dot of its 'i', read apart as a mark ('5 1 n' and a '-' over the '1')
                     k = name.index("i")
-                    dot = _dot_over(atoms, atoms[seq[k]], used, _stem_size(atoms[seq[k]], atoms[seq[k - 1]], name[k - 1]))
+                    stem = atoms[seq[k]]
+                    dot = _dot_over(atoms, stem, used, _stem_size(stem, atoms[seq[k - 1]], name[k - 1]))
                     if dot is not None:
                         used.add(dot)
                         box = box.union(atoms[dot].box)
@@ -270,6 +272,15 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 break
         if i not in used:
             out.append(atoms[i])
+    # the dot of the 'i' of a name read whole (a joined-up '\\sin' or '\\lim'), written apart: part of the name
+    for a in [o for o in out if o.token in NAMES_WITH_I]:
+        b = a.box
+        marks = [o for o in out if o is not a and o.token in DOT_MARKS and max(o.box.w, o.box.h) < 0.3 * b.h
+                 and b.x0 < o.box.cx < b.x1 and b.y0 - 0.5 * b.h <= o.box.y0 and o.box.y1 <= b.y0 + 0.5 * b.h]
+        if marks:
+            dot = max(marks, key=lambda o: o.box.y1)
+            out.remove(dot)
+            a.box = b.union(dot.box)
     return out
 
 
@@ -393,6 +404,8 @@ class _Parser:
         rh = _row_height([A[i] for i in idx]) if len(idx) > 2 else self.row_h
         remaining = set(idx)
         units: list[Unit] = []
+        # the limits under and over a big operator: a fraction bar's slack past its ends does not take them
+        limits = {j for i in idx if A[i].token in BIG_OPS for part in self._stacked_limits(i, remaining) for j in part}
         while True:
             # atom -> (kind, its two parts: above and below a bar, a root's body and index)
             cands: dict[int, tuple[str, tuple[list[int], list[int]]]] = {}
@@ -401,7 +414,7 @@ class _Parser:
                 if a.token == "\\sqrt":
                     cands[i] = ("sqrt", self._sqrt_parts(i, remaining))
                 elif _is_bar(a, rh):
-                    above, below = self._frac_parts(i, remaining)
+                    above, below = self._frac_parts(i, remaining, limits)
                     if above and below:
                         cands[i] = ("frac", (above, below))
             held = {i: set(first) | set(second) for i, (_, (first, second)) in cands.items()}
@@ -453,7 +466,7 @@ class _Parser:
             units.append(Unit(a.box, Symbol(a.token, a.source), a.token, "sym", None, [i]))
         return units
 
-    def _frac_parts(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
+    def _frac_parts(self, i: int, remaining: set[int], limits: set[int] = frozenset()) -> tuple[list[int], list[int]]:
         bar = self.atoms[i].box
         slack = 0.08 * bar.w
         above, below = [], []
@@ -461,7 +474,7 @@ class _Parser:
             if j == i:
                 continue
             b = self.atoms[j].box
-            if not (bar.x0 - slack <= b.cx <= bar.x1 + slack):
+            if not (bar.x0 - slack <= b.cx <= bar.x1 + slack) or (j in limits and not bar.x0 <= b.cx <= bar.x1):
                 continue
             if b.cy < bar.cy and b.y1 < bar.y1 + 0.3 * self.row_h:
                 above.append(j)
@@ -770,6 +783,10 @@ def disambiguate(atoms: list[_Atom]) -> None:
                 a.token = "\\times"
             elif a.token == "\\times" and _has(a.cands, "x", 0.05) and not (left in DIGITS and right in DIGITS):
                 a.token = "x"
+        elif a.token == "\\log" and _has(a.cands, "\\lim") and any(
+                b is not a and b.box.cx < a.box.x0 + 0.5 * a.box.w and b.box.x1 > a.box.x0 - 0.25 * a.box.h
+                and b.box.cy > a.box.y0 + 0.6 * a.box.h and b.box.y0 < a.box.y1 + 0.5 * a.box.h for b in atoms):
+            a.token = "\\lim"  # its limit under its left half ('x -> a' joined to it): a log's base is right of it
         elif a.token == "q" and near_digits and _has(a.cands, "9", 0.02):
             a.token = "9"
         elif a.token in {"o", "O"} and near_digits and _has(a.cands, "0", 0.02):
