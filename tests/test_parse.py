@@ -319,3 +319,11 @@ def test_a_long_fraction_bar_does_not_take_the_limit_of_the_lim_before_it():
     hyps = [S("\\lim", 0, 0, 40, 30), S("x", 0, 45, 12, 57), S("\\rightarrow", 14, 47, 30, 55),
             S("0", 32, 45, 42, 57), S("-", 45, 28, 200, 30), S("a", 110, 5, 125, 20), S("b", 110, 40, 125, 55)]
     assert tex(hyps) == "\\lim_{x\\rightarrow0}\\frac{a}{b}"
+
+
+def test_the_bracket_after_a_lim_holds_its_argument_not_an_exponent():
+    # 'lim' with its ascender, limits under it, then '(1 + x)' written high (2011-2013 test, WAP-like)
+    hyps = [S("\\lim", 12, 47, 96, 108), S("x", 14, 127, 41, 150), S("\\rightarrow", 42, 132, 64, 148),
+            S("0", 81, 127, 98, 149), S("(", 129, 49, 138, 93), S("1", 150, 55, 153, 90), S("+", 165, 60, 185, 85),
+            S("x", 195, 65, 215, 90), S(")", 225, 49, 234, 93)]
+    assert tex(hyps) == "\\lim_{x\\rightarrow0}(1+x)"

@@ -146,8 +146,8 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
         return "right"  # x \\cos y: a function name starts a new term
     if ut in RELATIONS and base.kind != "bigop":
         return "right"  # x_{i=1} is rare; 'S_n =' with a low '=' is common
-    if ut in OPEN_BRACKETS and u.box.h > 0.7 * base.box.h:
-        return "right"  # brackets inside scripts are small
+    if ut in OPEN_BRACKETS and (u.box.h > 0.7 * base.box.h or bt in FUNCTION_TOKENS):
+        return "right"  # brackets inside scripts are small; a function's bracket holds its argument: lim (1 + x)
     on_band = band_mid is not None and abs(c - band_mid) < LAYOUT["band"] * row_h
     if ut in OPERATORS:
         if on_band:
