@@ -327,3 +327,10 @@ def test_the_bracket_after_a_lim_holds_its_argument_not_an_exponent():
             S("0", 81, 127, 98, 149), S("(", 129, 49, 138, 93), S("1", 150, 55, 153, 90), S("+", 165, 60, 185, 85),
             S("x", 195, 65, 215, 90), S(")", 225, 49, 234, 93)]
     assert tex(hyps) == "\\lim_{x\\rightarrow0}(1+x)"
+
+
+def test_a_names_i_stem_read_otherwise_with_a_mark_among_its_readings():
+    # the stem of the 'i' read '+' (',' next at 0.14), its dot a dash over it (2011-2013 test, WAP-like)
+    hyps = [S("s", 0, 12, 21, 37), S("-", 23, 3, 39, 6), S("+", 28, 25, 32, 37, (",", 0.14), p=0.3),
+            S("n", 47, 22, 63, 37), S("x", 70, 18, 85, 37)]
+    assert tex(hyps) == "\\sinx"

@@ -202,8 +202,9 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     names = sorted(FUNCTION_NAMES, key=len, reverse=True)
 
     def reads(a: _Atom, ch: str, prev: tuple[_Atom, str] | None = None) -> bool:
-        if ch == "i" and prev is not None and a.token in I_STEMS:
-            return _dot_over(atoms, a, used, _stem_size(a, *prev)) is not None
+        if ch == "i" and prev is not None and (a.token in I_STEMS or any(_has(a.cands, t, 0.1) for t in I_STEMS)):
+            if _dot_over(atoms, a, used, _stem_size(a, *prev)) is not None:
+                return True
         return a.token == ch or _has(a.cands, ch) or a.token in NAME_LOOKALIKES.get(ch, ())
 
     def next_on_line(prev: int, skip: int | None = None, size: float = 0.0) -> int | None:
