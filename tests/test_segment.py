@@ -488,3 +488,37 @@ def test_a_one_cut_off_its_foot_keeps_the_reading_of_the_whole():
     cv2.line(img, (45, 64), (75, 64), 255, 4)
     cv2.circle(img, (60, 92), 13, 255, 4)
     assert sorted(h.token for h in segment.segment_image(img, ThinStemStub(), ink="white")) == ["-", "1", "2"]
+
+
+class SumStub(RuleStub):
+    """Reads a crop of a flat part over a big one as '\\sum', a flat part alone as '-', a small one as 'n', and
+    a big one as 'z'."""
+
+    def read(self, im):
+        parts = part_stats(im)
+        flat = [s for s in parts if s[3] < 0.3 * s[2]]
+        if len(parts) == 2 and len(flat) == 1 and max(s[3] for s in parts) > 40:
+            return "\\sum", 0.85
+        if len(parts) == 1 and flat:
+            return "-", 0.9
+        return ("n", 0.9) if max(s[2] for s in parts) < 30 else ("z", 0.9)
+
+
+def test_the_top_bar_of_a_sum_written_apart_joins_it_under_its_upper_limit():
+    img = np.zeros((200, 160), np.uint8)
+    cv2.circle(img, (80, 22), 9, 255, 3)  # the upper limit 'n'
+    cv2.line(img, (52, 45), (108, 45), 255, 4)  # the top bar, apart from ...
+    cv2.line(img, (50, 56), (110, 56), 255, 4)  # ... the body, a big 'z'
+    cv2.line(img, (110, 56), (50, 120), 255, 4)
+    cv2.line(img, (50, 120), (110, 120), 255, 4)
+    cv2.circle(img, (80, 150), 9, 255, 3)  # the lower limit
+    hyps = segment.segment_image(img, SumStub(), ink="white")
+    assert sorted(h.token for h in hyps) == ["\\sum", "n", "n"]
+    # a bar over a symbol no bigger than the others, with another over it, stays a fraction bar: 'z' over 'z'
+    img = np.zeros((220, 160), np.uint8)
+    for top in (20, 124):
+        cv2.line(img, (50, top), (110, top), 255, 4)
+        cv2.line(img, (110, top), (50, top + 64), 255, 4)
+        cv2.line(img, (50, top + 64), (110, top + 64), 255, 4)
+    cv2.line(img, (48, 106), (112, 106), 255, 4)
+    assert sorted(h.token for h in segment.segment_image(img, SumStub(), ink="white")) == ["-", "z", "z"]

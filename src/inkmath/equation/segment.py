@@ -415,6 +415,27 @@ def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     return False
 
 
+# a bar just over a part about as wide as it, with other ink over the bar (so ``_mergeable`` takes it for a
+# fraction's): the top of a '\\sum' written in two strokes, under its upper limit. Read together only as one of
+# CAP_TOKENS at more than CAP_PROB, when neither part reads so alone and the part under the bar is larger than
+# CAP_SIZE typical symbols (a big operator; a fraction's '1 over 2' read together is a '\\sum' too). WAP-like
+# validation 43.02 -> 43.28 %, 4 gained, none lost
+CAP_TOKENS = {"\\sum"}
+CAP_PROB = 0.5
+CAP_SIZE = 1.4
+
+
+def _capped(boxes: list[Box], a: int, b: int, unit: float) -> bool:
+    """A flat bar lying on top of a part of about its width ('-' over the 'z' of a '\\sum')."""
+    A, B = boxes[a], boxes[b]
+    bar, other = (A, B) if A.h < 0.35 * A.w else (B, A)
+    if bar.h >= 0.35 * bar.w or other.h < 0.35 * other.w or not 0.5 < bar.w / max(other.w, 1e-9) < 1.5:
+        return False
+    ox = min(bar.x1, other.x1) - max(bar.x0, other.x0)
+    return ox > 0.6 * min(bar.w, other.w) and bar.cy < other.y0 + 0.25 * other.h and other.y0 - bar.y1 < 0.3 * unit \
+        and max(other.w, other.h) > CAP_SIZE * unit
+
+
 def _side_by_side(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """Parts at one height, nearly touching side by side: the two arcs of an 'x' written ')(' , 'k', '\\infty'."""
     A, B = boxes[a], boxes[b]
@@ -1052,14 +1073,15 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     while changed:
         changed = False
         order = sorted(range(len(groups)), key=lambda k: gbox[k].x0)
-        pairs, kinds = [], []  # kinds: "stack" (_mergeable), "side" (_side_by_side) or "arrow"
+        pairs, kinds = [], []  # kinds: "stack" (_mergeable), "side" (_side_by_side), "arrow" or "cap" (_capped)
         for x, a in enumerate(order):
             for b in order[x + 1:x + 4]:
                 if _separated(gbox, a, b):
                     continue
                 single = len(groups[a]) == len(groups[b]) == 1
                 kind = "stack" if _mergeable(gbox, a, b, unit) else "side" if single and _side_by_side(
-                    gbox, a, b, unit) else "arrow" if single and _arrow(gbox, a, b, unit) else None
+                    gbox, a, b, unit) else "arrow" if single and _arrow(gbox, a, b, unit) else "cap" if single and \
+                    _capped(gbox, a, b, unit) else None
                 if kind:
                     pairs.append((a, b))
                     kinds.append(kind)
@@ -1077,9 +1099,12 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
         for (a, b), bx, mp, kind in zip(pairs, boxes, mpreds, kinds):
             t = token_of(mp[0])
             sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)
-            ratio = MERGE_RATIO if kind == "stack" else SIDE_RATIO
+            ratio = MERGE_RATIO if kind in ("stack", "cap") else SIDE_RATIO
             if kind == "stack":
                 ok = t in MULTI_PART or _foot_bar(t, gpred, gbox, a, b, unit)
+            elif kind == "cap":
+                alone = (token_of(gpred[a][0]), token_of(gpred[b][0]))
+                ok = t in CAP_TOKENS and mp[0].prob > CAP_PROB and t not in alone
             else:
                 ok = t in (SIDE_TOKENS if kind == "side" else ARROW_TOKENS)
             if ok and mp[0].prob > ratio * sep and not _swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
