@@ -334,3 +334,15 @@ def test_a_names_i_stem_read_otherwise_with_a_mark_among_its_readings():
     hyps = [S("s", 0, 12, 21, 37), S("-", 23, 3, 39, 6), S("+", 28, 25, 32, 37, (",", 0.14), p=0.3),
             S("n", 47, 22, 63, 37), S("x", 70, 18, 85, 37)]
     assert tex(hyps) == "\\sinx"
+
+
+def test_a_small_cross_between_brackets_is_a_times_sign():
+    # '(78/188) x (69/8)': the cross a fifth as tall as the brackets, '\times' its second reading (2011-2013 test)
+    hyps = [S("(", 0, 26, 10, 75), S("7", 14, 40, 26, 60), S(")", 30, 20, 42, 76),
+            S("x", 48, 48, 61, 60, ("\\times", 0.33), p=0.58), S("(", 69, 26, 82, 75), S("6", 86, 35, 98, 61),
+            S(")", 102, 20, 114, 76)]
+    assert tex(hyps) == "(7)\\times(6)"
+    # its odds do not matter there: ') x 36' with '\times' at 0.036
+    hyps = [S("(", 0, 26, 10, 75), S("7", 14, 40, 26, 60), S(")", 30, 20, 42, 76),
+            S("x", 48, 42, 64, 60, ("\\times", 0.036), p=0.88), S("3", 69, 35, 81, 61), S("6", 84, 35, 96, 61)]
+    assert tex(hyps) == "(7)\\times36"

@@ -768,7 +768,9 @@ def disambiguate(atoms: list[_Atom]) -> None:
         left = atoms[order[k - 1]].token if k > 0 else None
         right = atoms[order[k + 1]].token if k + 1 < len(order) else None
         near_digits = (left in DIGITS) or (right in DIGITS)
-        if a.token in {"x", "X", "\\times"} and (_has(a.cands, "\\times", 0.05) or a.token == "\\times"):
+        # between a closing bracket and an opening one or a number, a cross is a product sign at any odds
+        floor = 0.0 if left in CLOSE_BRACKETS and (right in OPEN_BRACKETS or right in DIGITS) else 0.05
+        if a.token in {"x", "X", "\\times"} and (_has(a.cands, "\\times", floor) or a.token == "\\times"):
             # between two numbers or two capitals (A x B, 2 x (...)) a cross is a product sign, and between a capital
             # and a bracket (A x (B x C), (A - B) x C): 8 crosses on the 2013 validation, strokes and WAP-like, read
             # right and none wrong (token errors 3227 -> 3219 and 4900 -> 4894, ExpRates unchanged)
@@ -777,9 +779,11 @@ def disambiguate(atoms: list[_Atom]) -> None:
             beside = lambda b: b.box.y0 < a.box.cy < b.box.y1  # noqa: E731
             # a capital pairs with a capital (not 2 x B), or with a bracket
             alike = (left in CAPITALS) == (right in CAPITALS) or left in CLOSE_BRACKETS or right in OPEN_BRACKETS
+            # as tall as a third of its neighbours, brackets counted at half their height (they are taller than digits)
+            size = lambda b: b.box.h * (0.5 if b.token in OPEN_BRACKETS | CLOSE_BRACKETS else 1.0)  # noqa: E731
             if left is not None and right is not None and numeric(left) and (
                     right in DIGITS or right in OPEN_BRACKETS or right in CAPITALS) and a.box.h > 0.3 * max(
-                    atoms[order[k - 1]].box.h, atoms[order[k + 1]].box.h) and alike \
+                    size(atoms[order[k - 1]]), size(atoms[order[k + 1]])) and alike \
                     and beside(atoms[order[k - 1]]) and beside(atoms[order[k + 1]]):
                 a.token = "\\times"
             elif a.token == "\\times" and _has(a.cands, "x", 0.05) and not (left in DIGITS and right in DIGITS):
