@@ -642,11 +642,13 @@ def disambiguate_case(atoms: list[_Atom]) -> None:
             continue
         lower, upper = (a.token, other) if a.token.islower() else (other, a.token)  # '9' plays 'Q' for 'q'
         if lower not in {"p", "y", "q"}:
-            # small letters without a capital form nearby ('a', 'e', 'n'...) at the same height: their height
-            # is the line's x-height, the surest measure of a small letter
+            # small letters without a capital form on the line ('a', 'e', 'n'...) at the same height: their height
+            # is the line's x-height, the surest measure of a small letter. Up to 12 of their heights away ('a' of
+            # 'a x^2 + b x + c = 0' for the 'c'): 9 more expressions on the WAP-like validation, 6 net on strokes,
+            # against 6 heights; 9 or 20 read within one expression of it
             xs = [b.box.h for b in atoms if b is not a and b.token in X_HEIGHT_LETTERS
                   and abs(b.box.cy - a.box.cy) < 0.5 * max(a.box.h, b.box.h)
-                  and abs(b.box.cx - a.box.cx) < 6 * max(a.box.h, b.box.h)]
+                  and abs(b.box.cx - a.box.cx) < 12 * max(a.box.h, b.box.h)]
             if xs:
                 xh = median(xs)
                 if a.box.h < 1.25 * xh:
