@@ -355,3 +355,14 @@ def test_a_small_letter_far_along_the_line_gives_the_x_height():
             S("+", 9453, 2721, 10026, 3306), S("C", 10540, 2676, 10929, 3299, ("c", 0.37), p=0.53),
             S("=", 11536, 2866, 11912, 3109), S("0", 12391, 2626, 12980, 3272)]
     assert tex(hyps) == "ax^{2}+bx+c=0"
+
+
+def test_p_or_capital_p_by_the_top_of_the_small_letters_beside_it():
+    # 'P(r)' (2011-2013 test, WAP-like): no digit or capital to measure against; the P rises well above the 'r'
+    hyps = [S("p", 13, 13, 41, 57, ("P", 0.33), p=0.61), S("(", 59, 13, 69, 51), S("r", 74, 26, 85, 45),
+            S(")", 92, 13, 101, 47)]
+    assert tex(hyps) == "P(r)"
+    # a 'p' starts where the 'r' does
+    hyps = [S("P", 13, 27, 35, 62, ("p", 0.33), p=0.61), S("(", 59, 13, 69, 51), S("r", 74, 26, 85, 45),
+            S(")", 92, 13, 101, 47)]
+    assert tex(hyps) == "p(r)"

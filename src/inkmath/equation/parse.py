@@ -659,6 +659,15 @@ def disambiguate_case(atoms: list[_Atom]) -> None:
                     continue
         ref = _line_reference(atoms, a)
         if ref is None:
+            if lower in {"p", "q"}:
+                # no digit or capital to measure against: a 'p' starts at the top of the small letters beside it, a
+                # 'P' well above it ('P(r)'; not 'y', whose arms often rise above the small letters)
+                xl = [b for b in atoms if b is not a and b.token in X_HEIGHT_LETTERS
+                      and abs(b.box.cy - a.box.cy) < 0.5 * max(a.box.h, b.box.h)
+                      and abs(b.box.cx - a.box.cx) < 12 * max(a.box.h, b.box.h)]
+                if xl:
+                    top, xh = median(b.box.y0 for b in xl), median(b.box.h for b in xl)
+                    a.token = upper if a.box.y0 < top - 0.4 * xh else lower if a.box.y0 > top - 0.15 * xh else a.token
             continue
         cap_h, base_y = ref
         if lower in {"p", "y", "q"}:  # the descender decides: does the symbol hang below the baseline?
