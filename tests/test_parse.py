@@ -366,3 +366,14 @@ def test_p_or_capital_p_by_the_top_of_the_small_letters_beside_it():
     hyps = [S("P", 13, 27, 35, 62, ("p", 0.33), p=0.61), S("(", 59, 13, 69, 51), S("r", 74, 26, 85, 45),
             S(")", 92, 13, 101, 47)]
     assert tex(hyps) == "p(r)"
+
+
+def test_a_cross_between_small_letters_is_a_times_sign_unless_an_x_is_much_likelier():
+    # 'q x p' (2011-2013 test): '\times' read at 0.1 against 'x' at 0.77
+    hyps = [letter("q", 0), S("x", 10, 4, 16, 10, ("\\times", 0.1), p=0.77), letter("p", 20)]
+    assert tex(hyps) == "q\\timesp"
+    # an 'x' the classifier is sure of stays a letter, and so does one before a differential ('z x dy')
+    hyps = [letter("q", 0), S("x", 10, 4, 16, 10, ("\\times", 0.02), p=0.95), letter("p", 20)]
+    assert tex(hyps) == "qxp"
+    hyps = [letter("z", 0), S("x", 10, 4, 16, 10, ("\\times", 0.1), p=0.77), S("d", 20, 0, 26, 10), letter("y", 30)]
+    assert tex(hyps) == "zxdy"
