@@ -377,3 +377,10 @@ def test_a_cross_between_small_letters_is_a_times_sign_unless_an_x_is_much_likel
     assert tex(hyps) == "qxp"
     hyps = [letter("z", 0), S("x", 10, 4, 16, 10, ("\\times", 0.1), p=0.77), S("d", 20, 0, 26, 10), letter("y", 30)]
     assert tex(hyps) == "zxdy"
+
+
+def test_a_large_exponent_overlapping_its_base_by_a_sliver_is_still_an_exponent():
+    # '(a - b)^2 = a^2 ...' (2011-2013 test, strokes): the '2' after 'a' 1.4 times as tall, 5 units into its top
+    hyps = [S("a", 2484, 5618, 2581, 5689), S("2", 2576, 5521, 2650, 5623), S("-", 2756, 5654, 2803, 5663),
+            S("b", 3169, 5512, 3235, 5666)]
+    assert tex(hyps) == "a^{2}-b"

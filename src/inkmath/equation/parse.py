@@ -136,7 +136,9 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
         mid = (ct + cb) / 2
         ct, cb, ch = mid - 0.5 * row_h, mid + 0.5 * row_h, row_h
     c = _centre(u, row_h)
-    if u.kind == "sym" and u.box.h > LAYOUT["new_base"] * ch and u.box.y0 < cb and u.box.y1 > ct:
+    # a digit overlapping the base's core by a sliver only is an exponent or index written large, not a new base
+    sliver = 0.25 * ch if ut in DIGITS else 0.0
+    if u.kind == "sym" and u.box.h > LAYOUT["new_base"] * ch and u.box.y0 < cb - sliver and u.box.y1 > ct + sliver:
         return "right"  # much taller than the base and overlapping it: a new baseline symbol
     if ut in {".", ",", "\\ldots"}:
         return "sup" if u.box.y1 < ct + 0.3 * ch else "right"
