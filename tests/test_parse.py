@@ -384,3 +384,14 @@ def test_a_large_exponent_overlapping_its_base_by_a_sliver_is_still_an_exponent(
     hyps = [S("a", 2484, 5618, 2581, 5689), S("2", 2576, 5521, 2650, 5623), S("-", 2756, 5654, 2803, 5663),
             S("b", 3169, 5512, 3235, 5666)]
     assert tex(hyps) == "a^{2}-b"
+
+
+def test_an_ascender_letter_as_an_index_is_measured_by_its_core():
+    # '\sum_{k=1}^{n} (k+1)/(a_k a_{k+1})' (2011-2013 test, strokes): each 'k' after an 'a' starts below the a's
+    # middle once its ascender is set aside, so it is an index
+    hyps = [S("\\sum", 4360, 1493, 5893, 2646), S("k", 4708, 2953, 5103, 3701), S("=", 5157, 3222, 5618, 3455),
+            S("1", 5703, 3148, 5778, 3640), S("n", 4807, 883, 5223, 1276), S("k", 6609, 562, 7099, 1693),
+            S("+", 7406, 1009, 8110, 1678), S("1", 8562, 924, 8580, 1696), S("-", 5857, 2235, 9111, 2278),
+            S("a", 6496, 2852, 6929, 3378), S("k", 7088, 2976, 7460, 3577), S("a", 7564, 2854, 7982, 3452),
+            S("k", 8142, 3057, 8562, 3592), S("+", 8664, 3181, 9047, 3613), S("1", 9183, 3260, 9219, 3622)]
+    assert tex(hyps) == "\\sum_{k=1}^{n}\\frac{k+1}{a_{k}a_{k+1}}"

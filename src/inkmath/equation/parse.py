@@ -164,13 +164,15 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
     P = LAYOUT
     tall = bt in TALL or base.kind in {"sqrt", "bigop"} or bt in CLOSE_BRACKETS
     t_sup = P["sup_tall"] if tall else P["sup"]
-    small = u.box.h < P["small"] * base.box.h or u.kind != "sym"
+    # an ascender or descender letter is measured by its core ('k' and 'j' as indices are tall for their size)
+    ut0, ut1 = _core(u, row_h) if u.kind == "sym" else (u.box.y0, u.box.y1)
+    small = ut1 - ut0 < P["small"] * base.box.h or u.kind != "sym"
     uh = u.box.h
     if (c < ct + t_sup * ch and u.box.y1 < ct + P["sup_bottom"] * ch and u.box.y0 < ct - P["sup_rise"] * uh
             and (small or c < ct)):
         return "sup"
     t_sub = P["sub_tall"] if tall else P["sub"]
-    if (c > cb - t_sub * ch and u.box.y0 > ct + P["sub_top"] * ch and u.box.y1 > cb + P["sub_drop"] * uh
+    if (c > cb - t_sub * ch and ut0 > ct + P["sub_top"] * ch and u.box.y1 > cb + P["sub_drop"] * uh
             and (small or c > cb)):
         return "sub"
     return "right"
