@@ -395,3 +395,12 @@ def test_an_ascender_letter_as_an_index_is_measured_by_its_core():
             S("a", 6496, 2852, 6929, 3378), S("k", 7088, 2976, 7460, 3577), S("a", 7564, 2854, 7982, 3452),
             S("k", 8142, 3057, 8562, 3592), S("+", 8664, 3181, 9047, 3613), S("1", 9183, 3260, 9219, 3622)]
     assert tex(hyps) == "\\sum_{k=1}^{n}\\frac{k+1}{a_{k}a_{k+1}}"
+
+
+def test_a_surely_read_digit_half_as_tall_as_the_letter_before_it_is_a_script():
+    # 'HS_2' (2011-2013 test, WAP-like): the '2' on the S's baseline, half its height
+    hyps = [S("H", 13, 13, 31, 46), S("S", 43, 13, 61, 44, ("s", 0.39), p=0.29), S("2", 66, 29, 82, 44)]
+    assert tex(hyps) == "HS_{2}"
+    # a small 's' read '5' at 0.55 after an 'N' stays on the line ('N s y n')
+    hyps = [S("N", 13, 13, 35, 48), S("5", 33, 33, 44, 45, p=0.55), S("y", 47, 35, 64, 55), S("n", 66, 35, 80, 45)]
+    assert "_" not in tex(hyps)

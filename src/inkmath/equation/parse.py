@@ -79,6 +79,7 @@ class Unit:
     kind: str = "sym"  # "sym" | "frac" | "sqrt" | "bigop"
     axis: float | None = None  # y of a fraction bar: the row's axis runs through it
     members: list[int] = field(default_factory=list)  # atom indices it covers
+    prob: float = 1.0  # leaf symbols: the classifier's odds for the reading (1.0 when set by a rule or a correction)
 
 
 @dataclass
@@ -118,6 +119,9 @@ def _centre(u: Unit, row_h: float) -> float:
     if t in DESCENDER_LETTERS:
         return b.y0 + LAYOUT["desc_centre"] * b.h
     return b.cy
+
+
+SURE_DIGIT = 0.8
 
 
 def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:
@@ -161,6 +165,11 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
         return "right"
     if on_band and u.box.h > LAYOUT["band_h"] * row_h:
         return "right"
+    if (ut in DIGITS and u.prob >= SURE_DIGIT and base.kind == "sym" and bt.isalpha() and u.box.h < 0.6 * ch
+            and not ct < c < cb - 0.35 * ch):
+        # a digit, surely read, half the height of the letter before it is a script (digits are as tall as
+        # capitals): below the letter's middle an index ('S_2' with the '2' on the baseline), above it an exponent
+        return "sub" if c > cb - 0.35 * ch else "sup"
     P = LAYOUT
     tall = bt in TALL or base.kind in {"sqrt", "bigop"} or bt in CLOSE_BRACKETS
     t_sup = P["sup_tall"] if tall else P["sup"]
@@ -468,7 +477,8 @@ class _Parser:
             units.append(u)
         for i in remaining:
             a = A[i]
-            units.append(Unit(a.box, Symbol(a.token, a.source), a.token, "sym", None, [i]))
+            units.append(Unit(a.box, Symbol(a.token, a.source), a.token, "sym", None, [i], _prob(a.cands, a.token)
+                              if a.cands else 1.0))
         return units
 
     def _frac_parts(self, i: int, remaining: set[int], limits: set[int] = frozenset()) -> tuple[list[int], list[int]]:
