@@ -404,3 +404,7 @@ def test_a_surely_read_digit_half_as_tall_as_the_letter_before_it_is_a_script():
     # a small 's' read '5' at 0.55 after an 'N' stays on the line ('N s y n')
     hyps = [S("N", 13, 13, 35, 48), S("5", 33, 33, 44, 45, p=0.55), S("y", 47, 35, 64, 55), S("n", 66, 35, 80, 45)]
     assert "_" not in tex(hyps)
+    # 'y^2 + 2y' (2011-2013 test, strokes): the exponent no higher than the y's top, in the top third of its core
+    hyps = [S("y", 8609, 3735, 8959, 4771), S("2", 9133, 3746, 9481, 4035), S("+", 9878, 3828, 10481, 4263),
+            S("2", 10867, 3861, 11416, 4356), S("y", 11481, 3870, 11854, 4844)]
+    assert tex(hyps) == "y^{2}+2y"

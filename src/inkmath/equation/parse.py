@@ -166,9 +166,10 @@ def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -
     if on_band and u.box.h > LAYOUT["band_h"] * row_h:
         return "right"
     if (ut in DIGITS and u.prob >= SURE_DIGIT and base.kind == "sym" and bt.isalpha() and u.box.h < 0.6 * ch
-            and not ct < c < cb - 0.35 * ch):
+            and not ct + 0.3 * ch < c < cb - 0.35 * ch):
         # a digit, surely read, half the height of the letter before it is a script (digits are as tall as
-        # capitals): below the letter's middle an index ('S_2' with the '2' on the baseline), above it an exponent
+        # capitals): below the letter's middle an index ('S_2' with the '2' on the baseline), in its top third or
+        # above an exponent ('y^2' with the 2 no higher than the y)
         return "sub" if c > cb - 0.35 * ch else "sup"
     P = LAYOUT
     tall = bt in TALL or base.kind in {"sqrt", "bigop"} or bt in CLOSE_BRACKETS
