@@ -644,6 +644,14 @@ def _line_reference(atoms: list[_Atom], a: _Atom, loose: bool = False) -> tuple[
     return median(b.box.h for b in near), median(b.box.y1 for b in near)
 
 
+def _small_letters_beside(atoms: list[_Atom], a: _Atom) -> list[_Atom]:
+    """The small letters without a capital form (``X_HEIGHT_LETTERS``) on ``a``'s line, at its height, up to 12 of
+    their heights away: they give the line's x-height."""
+    return [b for b in atoms if b is not a and b.token in X_HEIGHT_LETTERS
+            and abs(b.box.cy - a.box.cy) < 0.5 * max(a.box.h, b.box.h)
+            and abs(b.box.cx - a.box.cx) < 12 * max(a.box.h, b.box.h)]
+
+
 def disambiguate_case(atoms: list[_Atom]) -> None:
     """Upper or lower case by size and position against the digits and capitals nearby (in place).
 
@@ -661,9 +669,7 @@ def disambiguate_case(atoms: list[_Atom]) -> None:
             # is the line's x-height, the surest measure of a small letter. Up to 12 of their heights away ('a' of
             # 'a x^2 + b x + c = 0' for the 'c'): 9 more expressions on the WAP-like validation, 6 net on strokes,
             # against 6 heights; 9 or 20 read within one expression of it
-            xs = [b.box.h for b in atoms if b is not a and b.token in X_HEIGHT_LETTERS
-                  and abs(b.box.cy - a.box.cy) < 0.5 * max(a.box.h, b.box.h)
-                  and abs(b.box.cx - a.box.cx) < 12 * max(a.box.h, b.box.h)]
+            xs = [b.box.h for b in _small_letters_beside(atoms, a)]
             if xs:
                 xh = median(xs)
                 if a.box.h < 1.25 * xh:
@@ -677,9 +683,7 @@ def disambiguate_case(atoms: list[_Atom]) -> None:
             if lower in {"p", "q"}:
                 # no digit or capital to measure against: a 'p' starts at the top of the small letters beside it, a
                 # 'P' well above it ('P(r)'; not 'y', whose arms often rise above the small letters)
-                xl = [b for b in atoms if b is not a and b.token in X_HEIGHT_LETTERS
-                      and abs(b.box.cy - a.box.cy) < 0.5 * max(a.box.h, b.box.h)
-                      and abs(b.box.cx - a.box.cx) < 12 * max(a.box.h, b.box.h)]
+                xl = _small_letters_beside(atoms, a)
                 if xl:
                     top, xh = median(b.box.y0 for b in xl), median(b.box.h for b in xl)
                     a.token = upper if a.box.y0 < top - 0.4 * xh else lower if a.box.y0 > top - 0.15 * xh else a.token
