@@ -522,3 +522,25 @@ def test_the_top_bar_of_a_sum_written_apart_joins_it_under_its_upper_limit():
         cv2.line(img, (50, top + 64), (110, top + 64), 255, 4)
     cv2.line(img, (48, 106), (112, 106), 255, 4)
     assert sorted(h.token for h in segment.segment_image(img, SumStub(), ink="white")) == ["-", "z", "z"]
+
+
+class ScriptStub(RuleStub):
+    """Reads a small crop as a sure 'n', a round blob as a sure 'o', and a blob with more ink at its corner as an
+    unsure 'o' (the classifier swallowing a touching exponent)."""
+
+    def read(self, im):
+        ys, xs = np.nonzero(im > 60)
+        w, h = np.ptp(xs) + 1, np.ptp(ys) + 1
+        if max(w, h) < 25:
+            return "n", 0.8
+        return ("o", 0.9) if w < 1.05 * h else ("o", 0.6)
+
+
+def test_an_exponent_touching_its_base_is_cut_off():
+    img = np.zeros((120, 200), np.uint8)
+    cv2.circle(img, (60, 70), 22, 255, -1)  # the base (a blob: no cheap cut across it) ...
+    cv2.circle(img, (84, 50), 7, 255, 3)  # ... and its exponent touching its corner: one component
+    cv2.circle(img, (150, 70), 22, 255, -1)  # another symbol, apart
+    hyps = segment.segment_image(img, ScriptStub(), ink="white")
+    assert [h.token for h in hyps] == ["o", "n", "o"]
+    assert hyps[1].box.y1 < hyps[0].box.cy  # the 'n' is high: an exponent

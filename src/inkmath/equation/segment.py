@@ -547,6 +547,15 @@ NAME_TOKENS = {"\\sin", "\\cos", "\\tan", "\\log", "\\lim"}
 # 32.85 to 33.98 %
 NECK = 0.2
 MAX_CUTS = 4
+# an exponent or index touching its base ('z^n' with the n on the z's corner) is often swallowed: the whole reads as
+# the base. The last piece on the right, lying in the upper or lower SCRIPT_END of the component, is cut off when
+# the rest reads as the whole did, only better, and the piece reads at SCRIPT_PROB or more as a symbol (not a mark,
+# a bar or a '1'; not the end of a root's bar); such a piece may be as small as SCRIPT_PIECE typical symbol sizes.
+# WAP-like validation 44.88 -> 45.01 %, 2 gained, none lost (with the piece as a reading for every cut, or without
+# the exceptions, 78 were lost to '-' pieces and root ends)
+SCRIPT_PIECE = 0.2
+SCRIPT_END = 0.6
+SCRIPT_PROB = 0.5
 MIN_SHARE = 0.1
 MIN_PIECE = 0.35
 MARKS = {".", ",", "\\prime"}
@@ -719,6 +728,20 @@ def _piece(m: np.ndarray, y0: int, x0: int, keep: np.ndarray) -> tuple[Box, np.n
     return box, part, ys, xs
 
 
+def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict, script: dict,
+                      last: int) -> list | None:
+    """[(0, i), (i, last)] when the last piece is a script the whole's reading swallowed (see SCRIPT_PIECE): the rest
+    reads as the whole did, only better, and the piece as a symbol of its own."""
+    for i in range(1, last):
+        rest, piece = (0, i), (i, last)
+        if rest not in seg_prob or piece not in seg_prob or piece not in script or whole == "\\sqrt":
+            continue
+        if token_of(read[rest][0]) == whole and seg_prob[rest] > whole_prob and seg_prob[piece] >= SCRIPT_PROB \
+                and token_of(read[piece][0]) not in PART_TOKENS | {"1"}:
+            return [rest, piece]
+    return None
+
+
 def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
                     top: int, keep: set[int] = frozenset()) -> tuple[list, list]:
     """Cut components that are several touching symbols ('(a', '00', '1000') at some of their necks.
@@ -730,6 +753,7 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
     pieces are appended, so indices stay valid.
     """
     tries = []
+    scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
         if k in keep or b.w < 0.8 * unit or b.w < 0.7 * b.h or b.h < 0.35 * b.w:  # narrow, or flat: a bar
             continue
@@ -748,9 +772,16 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
                 if (i, j) == (0, len(ends) - 1):
                     continue  # the whole component, read already
                 pb, part, ys, xs = _piece(m, y0, x0, crop & (cols >= ends[i][:, None]) & (cols < ends[j][:, None]))
-                if pb is None or max(np.ptp(xs), np.ptp(ys)) + 1 < MIN_PIECE * unit:
-                    continue  # between two cuts that cross, or a speck: dots and ticks are written apart
+                if pb is None:
+                    continue  # between two cuts that cross
+                size = max(np.ptp(xs), np.ptp(ys)) + 1
+                script = j == len(ends) - 1 and (ys.max() < SCRIPT_END * (y1 - y0) or ys.min() > (1 - SCRIPT_END)
+                                                 * (y1 - y0))
+                if size < (SCRIPT_PIECE if script else MIN_PIECE) * unit:
+                    continue  # a speck: dots and ticks are written apart (small scripts are not: see SCRIPT_PIECE)
                 pieces[(i, j)] = (pb, part)
+                if script:
+                    scripts.setdefault(k, {})[(i, j)] = size < MIN_PIECE * unit  # small: only for a swallowed script
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces))  # ink shares as widths
     if not tries:
         return comps, preds
@@ -767,7 +798,10 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
         seg_prob = {ij: pr[0].prob for ij, pr in read.items()
                     if token_of(pr[0]) not in NAME_TOKENS | MARKS and pr[0].prob >= PIECE_PROB}
         seg_prob[(0, len(bounds) - 1)] = whole
-        chosen = best_cuts(bounds, seg_prob, unit, CUT_COST)
+        script = scripts.get(k, {})
+        chosen = best_cuts(bounds, {ij: p for ij, p in seg_prob.items() if not script.get(ij)}, unit, CUT_COST)
+        if len(chosen) == 1:
+            chosen = _swallowed_script(token_of(preds[k][0]), whole, read, seg_prob, script, len(bounds) - 1) or chosen
         if len(chosen) == 1:
             continue
         out_c[k], out_p[k] = pieces[chosen[0]], read[chosen[0]]
