@@ -556,6 +556,8 @@ MAX_CUTS = 4
 SCRIPT_PIECE = 0.2
 SCRIPT_END = 0.6
 SCRIPT_PROB = 0.5
+# readings a lone script piece never has: a '1' is the end of a stroke, the others are operators and relations
+NOT_SCRIPTS = {"1", "=", "+", "\\pm", "\\times", "\\div", "<", ">", "\\leq", "\\geq", "\\neq", "\\rightarrow"}
 MIN_SHARE = 0.1
 MIN_PIECE = 0.35
 MARKS = {".", ",", "\\prime"}
@@ -737,7 +739,7 @@ def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict,
         if rest not in seg_prob or piece not in seg_prob or piece not in script or whole == "\\sqrt":
             continue
         if token_of(read[rest][0]) == whole and seg_prob[rest] > whole_prob and seg_prob[piece] >= SCRIPT_PROB \
-                and token_of(read[piece][0]) not in PART_TOKENS | {"1"}:
+                and token_of(read[piece][0]) not in PART_TOKENS | NOT_SCRIPTS:
             return [rest, piece]
     return None
 
