@@ -33,7 +33,6 @@ NAME_LOOKALIKES = {"c": ("(", "C"), "o": ("0", "O"), "s": ("5", "S"), "i": ("1",
                    "l": ("1", "|"), "t": ("+", "f"), "a": ("\\alpha",), "g": ("9", "q"), "m": ("n",), "e": ("l",)}
 # the stem of an 'i' written short, read as a mark: it is an 'i' in a name when the i's dot lies over it
 I_STEMS = {",", "\\prime", "."}
-ASCENDERS = set("bdfhklt")
 # the 'li' of 'lim' written joined up reads as one of these letters
 LI_JOINED = {"h", "k", "u", "b"}
 NAMES_WITH_I = {"\\sin", "\\lim"}
@@ -303,7 +302,7 @@ def _stem_size(stem: _Atom, prev: _Atom, letter: str) -> float:
     """The height that measures the 'i' of a name, whose stem may be short (read as a mark, ``I_STEMS``) and whose dot
     may be a dash as wide as the stem is tall: the letter before it (``letter`` of the name), half of it when that
     letter has an ascender ('l' of 'lim'), or the stem when taller."""
-    return max(stem.box.h, prev.box.h * (0.5 if letter in ASCENDERS else 1.0))
+    return max(stem.box.h, prev.box.h * (0.5 if letter in ASCENDER_LETTERS else 1.0))
 
 
 def _dot_over(atoms: list[_Atom], stem: _Atom, used: set[int], size: float | None = None) -> int | None:
@@ -820,14 +819,12 @@ def disambiguate(atoms: list[_Atom]) -> None:
             alike = (left in CAPITALS) == (right in CAPITALS) or left in CLOSE_BRACKETS or right in OPEN_BRACKETS
             # as tall as a third of its neighbours, brackets counted at half their height (they are taller than digits)
             size = lambda b: b.box.h * (0.5 if b.token in OPEN_BRACKETS | CLOSE_BRACKETS else 1.0)  # noqa: E731
-            if left is not None and right is not None and numeric(left) and (
-                    right in DIGITS or right in OPEN_BRACKETS or right in CAPITALS) and a.box.h > 0.3 * max(
-                    size(atoms[order[k - 1]]), size(atoms[order[k + 1]])) and alike \
-                    and beside(atoms[order[k - 1]]) and beside(atoms[order[k + 1]]):
+            # a cross between two operands on the line, of a size to be an operator between them
+            between = left is not None and right is not None and beside(atoms[order[k - 1]]) and beside(
+                atoms[order[k + 1]]) and a.box.h > 0.3 * max(size(atoms[order[k - 1]]), size(atoms[order[k + 1]]))
+            if between and numeric(left) and (right in DIGITS or right in OPEN_BRACKETS or right in CAPITALS) and alike:
                 a.token = "\\times"
-            elif left in SMALL_LETTERS and (right in SMALL_LETTERS - {"d"} or right in DIGITS) and beside(
-                    atoms[order[k - 1]]) and beside(atoms[order[k + 1]]) and a.box.h > 0.3 * max(
-                    size(atoms[order[k - 1]]), size(atoms[order[k + 1]])) \
+            elif between and left in SMALL_LETTERS and (right in SMALL_LETTERS - {"d"} or right in DIGITS) \
                     and LETTERS_TIMES_ODDS * _prob(a.cands, "\\times") > _prob(a.cands, "x"):
                 # between two small letters, or a small letter and a number, on the line: a times sign unless the
                 # classifier is much surer of an 'x' (see LETTERS_TIMES_ODDS); not before a 'd' ('z x dy')

@@ -734,9 +734,11 @@ def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict,
                       last: int) -> list | None:
     """[(0, i), (i, last)] when the last piece is a script the whole's reading swallowed (see SCRIPT_PIECE): the rest
     reads as the whole did, only better, and the piece as a symbol of its own."""
+    if whole == "\\sqrt":
+        return None  # the end of a root's bar is no script
     for i in range(1, last):
         rest, piece = (0, i), (i, last)
-        if rest not in seg_prob or piece not in seg_prob or piece not in script or whole == "\\sqrt":
+        if rest not in seg_prob or piece not in seg_prob or piece not in script:
             continue
         if token_of(read[rest][0]) == whole and seg_prob[rest] > whole_prob and seg_prob[piece] >= SCRIPT_PROB \
                 and token_of(read[piece][0]) not in PART_TOKENS | NOT_SCRIPTS:
@@ -777,12 +779,12 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
                 if pb is None:
                     continue  # between two cuts that cross
                 size = max(np.ptp(xs), np.ptp(ys)) + 1
-                script = j == len(ends) - 1 and (ys.max() < SCRIPT_END * (y1 - y0) or ys.min() > (1 - SCRIPT_END)
-                                                 * (y1 - y0))
-                if size < (SCRIPT_PIECE if script else MIN_PIECE) * unit:
+                at_script = j == len(ends) - 1 and (ys.max() < SCRIPT_END * (y1 - y0) or ys.min() > (1 - SCRIPT_END)
+                                                    * (y1 - y0))
+                if size < (SCRIPT_PIECE if at_script else MIN_PIECE) * unit:
                     continue  # a speck: dots and ticks are written apart (small scripts are not: see SCRIPT_PIECE)
                 pieces[(i, j)] = (pb, part)
-                if script:
+                if at_script:
                     scripts.setdefault(k, {})[(i, j)] = size < MIN_PIECE * unit  # small: only for a swallowed script
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces))  # ink shares as widths
     if not tries:
