@@ -363,3 +363,32 @@ def test_cli_crohme_eval_symbols_only_json(data_dir, monkeypatch, capsys):
     with pytest.raises(InkmathError, match="not found"):
         args = parser.parse_args(["crohme-eval", "nowhere.tar.xz"])
         args.func(args)
+
+
+# ---------------------------------------------------------------------------------------- layout relation model
+def test_mathml_rows_give_each_symbols_relation():
+    from inkmath.equation.train_layout import mathml_rows, truth_relation
+
+    # (a+b)^2 y_1 = \frac{c}{d}
+    mathml = """<math xmlns='http://www.w3.org/1998/Math/MathML'><mrow><msup><mrow><mo xml:id="(">(</mo>
+      <mi xml:id="a">a</mi><mo xml:id="+">+</mo><mi xml:id="b">b</mi><mo xml:id=")">)</mo></mrow>
+      <mn xml:id="2">2</mn></msup><msub><mi xml:id="y">y</mi><mn xml:id="1">1</mn></msub><mo xml:id="=">=</mo>
+      <mfrac xml:id="bar"><mi xml:id="c">c</mi><mi xml:id="d">d</mi></mfrac></mrow></math>"""
+    rows, in_base = mathml_rows(mathml)
+    assert truth_relation(")", "2", rows, in_base) == "sup"  # the bracket closes the exponent's base
+    assert truth_relation("y", "1", rows, in_base) == "sub"
+    assert truth_relation("2", "y", rows, in_base) == "right"  # back on the baseline after the exponent
+    assert truth_relation("a", "b", rows, in_base) == "right" and truth_relation("=", "bar", rows, in_base) == "right"
+    assert truth_relation("(", "2", rows, in_base) == "sup"  # every symbol of the base has the exponent
+    assert truth_relation("c", "d", rows, in_base) is None  # numerator and denominator: neither
+    assert truth_relation("y", "missing", rows, in_base) is None
+
+
+def test_relation_dataset_asks_the_parsers_questions(data_dir):
+    from inkmath.equation.layout_model import N_FEATURES, RELATIONS_OUT
+    from inkmath.equation.train_layout import relation_dataset
+
+    X, y, rule, n = relation_dataset(data_dir / "crohme" / "crohme2014_test_inkml.tar.xz")
+    assert n == 1  # only x^2=1 has MathML
+    assert X.shape == (3, N_FEATURES) and [RELATIONS_OUT[k] for k in y] == ["sup", "right", "right"]
+    assert rule.shape == y.shape

@@ -2,7 +2,9 @@
 
 Why rules and not a learnt grammar: the layout of handwritten school maths is mostly decided by a few geometric
 facts (a bar with ink above and below is a fraction, ink inside a root's box is its body, a smaller symbol whose
-centre sits above the base symbol's core is a superscript) and rules are cheap, inspectable and need no model.
+centre sits above the base symbol's core is a superscript) and rules are cheap and inspectable. Where they are
+weakest, telling a script from the next symbol on the baseline, a small learnt model (``layout_model``) checks
+them: read from their true symbols, the rules get 80 % of the 2011-2013 test expressions right, with the model 86 %.
 The parser works in stages, each a plain function:
 
 1. pick a token for every symbol from its top-k candidates (context fixes ``x``/``\\times``, ``0``/``o``, ...);
@@ -10,7 +12,8 @@ The parser works in stages, each a plain function:
 3. split the page into lines when the ink forms separate horizontal bands (a system of equations);
 4. per region, build *units*: fractions (widest bar first, so nested fractions come out right), square roots with
    their index, big operators with stacked limits; each unit is parsed recursively;
-5. read the units left to right along a baseline, attaching super- and subscripts to the last baseline unit.
+5. read the units left to right along a baseline, attaching super- and subscripts to the last baseline unit
+   (``relation``: the rules, overridden by the learnt model where it is sure).
 
 Vertical geometry depends on the symbol: a digit's "core" (where the baseline row sits) is its lower part only
 relative to a letter like ``x``; ``y`` hangs below the baseline. ``_core`` encodes that per token class.
@@ -123,8 +126,28 @@ def _centre(u: Unit, row_h: float) -> float:
 SURE_DIGIT = 0.8
 
 
+# the learnt relation model (``layout_model``, trained on the CROHME training set only) overrides the rules when it
+# is at least this sure of another answer. On the 2011-2013 validation, against the rules alone: read from the true
+# symbols, 80.05 -> 85.84 % of expressions right; from the symbols recognised (segmented once and kept), strokes
+# 63 gained / 14 lost, WAP-like renderings 41 / 12. In trials of the same model 0.0, 0.6, 0.75 and 0.9 gave about
+# the same net (+46 to +48 strokes, +26 to +30 WAP-like), fewer losses the higher; keeping the rules for symbols
+# read below 0.5 or 0.8 gained nothing
+RELATION_MODEL_PROB = 0.6
+
+
 def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:
-    """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``.
+    """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``: the rules (``rule_relation``), unless
+    the learnt model (``layout_model``) is surer of another answer."""
+    from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model, relation_features
+
+    rule = rule_relation(base, u, row_h, band_mid)
+    p = load_relation_model().probs(relation_features(base, u, row_h, band_mid, rule))
+    k = int(p.argmax())
+    return RELATIONS_OUT[k] if p[k] >= RELATION_MODEL_PROB else rule
+
+
+def rule_relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:
+    """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``, by geometric rules.
 
     ``band_mid`` is the y of the row's baseline band (median centre of the units read on it so far): an operator
     or a full-size symbol sitting on that band stays on the row whatever the previous symbol looks like.

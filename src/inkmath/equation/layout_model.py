@@ -1,0 +1,124 @@
+"""A learnt check on the layout rules: is a symbol on the baseline, a superscript or a subscript of the one before?
+
+``parse.relation`` decides with geometric rules (``parse.rule_relation``); this small model sees the same two units
+(their boxes against the base's core and the row height, their token classes and kinds) together with the rule's
+answer, and overrides the rule when it is at least ``parse.RELATION_MODEL_PROB`` sure of another answer. It was
+trained on the questions the parser asks while reading the CROHME training expressions from their true symbols,
+each answered by the MathML truth (``train_layout``), so it learnt where the rules go wrong on 8,800 expressions by
+hundreds of writers, not on the validation set.
+
+    model = load_relation_model()
+    model.probs(relation_features(base, u, row_h, band_mid, rule))  # -> (3,) p(right), p(sup), p(sub)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+
+RELATION_MODEL = Path(__file__).with_name("layout_relation.safetensors")
+RELATIONS_OUT = ("right", "sup", "sub")
+TOKEN_CLASSES = ("digit", "small", "ascender", "descender", "tall", "operator", "relation", "open", "close",
+                 "function", "mark", "other")
+UNIT_KINDS = ("sym", "frac", "sqrt", "bigop")
+MARK_TOKENS = {".", ",", "\\prime", "\\ldots", "\\cdot", "\\cdots"}
+N_GEOMETRY = 21
+N_FEATURES = N_GEOMETRY + 2 * len(TOKEN_CLASSES) + 2 * len(UNIT_KINDS) + len(RELATIONS_OUT)
+
+
+def token_class(token: str | None) -> str:
+    """The class of a token that matters for layout (how it sits on the baseline, what follows it)."""
+    from inkmath.equation import parse as P
+
+    if not token:
+        return "other"
+    if token in P.DIGITS:
+        return "digit"
+    if token in P.RELATIONS:
+        return "relation"
+    if token in P.OPERATORS:
+        return "operator"
+    if token in P.OPEN_BRACKETS:
+        return "open"
+    if token in P.CLOSE_BRACKETS:
+        return "close"
+    if token in P.FUNCTION_TOKENS:
+        return "function"
+    if token in MARK_TOKENS:
+        return "mark"
+    if token in P.ASCENDER_LETTERS:
+        return "ascender"
+    if token in P.DESCENDER_LETTERS:
+        return "descender"
+    if token in P.TALL:
+        return "tall"
+    if token.isalpha() or token.startswith("\\"):
+        return "small"
+    return "other"
+
+
+def relation_features(base, u, row_h: float, band_mid: float | None, rule: str) -> np.ndarray:
+    """float32 (N_FEATURES,): where unit ``u`` lies against unit ``base`` (in heights of the base's core and of the
+    row), what both are, and what the rules say (``rule``: 'right', 'sup' or 'sub')."""
+    from inkmath.equation import parse as P
+
+    ct, cb = P._core(base, row_h)
+    ch = max(cb - ct, 0.25 * row_h)
+    c = P._centre(u, row_h)
+    ut0, ut1 = P._core(u, row_h) if u.kind == "sym" else (u.box.y0, u.box.y1)
+    b, x = base.box, u.box
+    bh = max(b.h, 0.05 * row_h)
+    geometry = [
+        (c - ct) / ch, (c - cb) / ch, (x.y0 - ct) / ch, (x.y1 - cb) / ch, (ut0 - ct) / ch, (ut1 - cb) / ch,
+        x.h / ch, (ut1 - ut0) / ch, x.h / row_h, b.h / row_h, ch / row_h, x.w / row_h, b.w / row_h,
+        (x.x0 - b.x1) / row_h, (x.cx - b.x1) / row_h, (c - band_mid) / row_h if band_mid is not None else 0.0,
+        float(band_mid is not None), (x.y0 - b.y0) / bh, (x.y1 - b.y1) / bh, (x.cy - b.cy) / bh, x.h / bh,
+    ]
+    onehot = np.zeros(N_FEATURES - N_GEOMETRY, np.float32)
+    k = len(TOKEN_CLASSES)
+    onehot[TOKEN_CLASSES.index(token_class(base.token if base.kind == "sym" else None))] = 1
+    onehot[k + TOKEN_CLASSES.index(token_class(u.token if u.kind == "sym" else None))] = 1
+    onehot[2 * k + UNIT_KINDS.index(base.kind)] = 1
+    onehot[2 * k + len(UNIT_KINDS) + UNIT_KINDS.index(u.kind)] = 1
+    onehot[2 * k + 2 * len(UNIT_KINDS) + RELATIONS_OUT.index(rule)] = 1
+    return np.concatenate([np.clip(np.asarray(geometry, np.float32), -10, 10), onehot])
+
+
+@dataclass
+class RelationModel:
+    """features -> standardise -> tanh layer -> softmax over ``RELATIONS_OUT``."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    def probs(self, feats: np.ndarray) -> np.ndarray:
+        """(3,) for one feature vector, (N, 3) for a matrix."""
+        x = (np.asarray(feats, np.float32) - self.mean) / self.std
+        z = np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
+        z = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+@lru_cache(maxsize=2)
+def load_relation_model(path: str | None = None) -> RelationModel:
+    from safetensors.numpy import load_file
+
+    p = Path(path) if path else RELATION_MODEL
+    if not p.is_file():
+        raise InkmathError(f"Layout relation model {p} is missing; train it with "
+                           f"`python -m inkmath.equation.train_layout` (needs the CROHME training archive).")
+    t = load_file(str(p))
+    if t["w1"].shape[0] != N_FEATURES:
+        raise InkmathError(f"Layout relation model {p} takes {t['w1'].shape[0]} features, this code makes "
+                           f"{N_FEATURES}; train it again with `python -m inkmath.equation.train_layout`.")
+    return RelationModel(t["mean"], t["std"], t["w1"], t["b1"], t["w2"], t["b2"])
