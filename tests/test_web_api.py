@@ -314,3 +314,19 @@ def test_check_strokes_drops_time_and_accepts_mixed_points():
     for s in (plain, timed, mixed):
         (a,) = check_strokes([s])
         assert a.dtype == np.float64 and a.flags.c_contiguous and a.tolist() == [[0.0, 1.0], [2.0, 3.5]]
+
+
+def test_check_strokes_equals_a_point_by_point_conversion():
+    # check_strokes converts each stroke's flat numbers at once; a point-by-point conversion is the reference
+    from inkmath.web.app import check_strokes
+
+    rng = np.random.default_rng(0)
+    strokes = [[[1.5, -2.0]], [[1.5, -2.0, 7.0]], [[0.0, 0.0], [0.0, 0.0]], [[1, 2, 3], [4, 5], [6, 7, 8]]]
+    for _ in range(50):
+        n, width = int(rng.integers(1, 40)), rng.choice([2, 3, 0])  # 0: each point 2 or 3 numbers at random
+        strokes.append([rng.normal(0, 1000, int(width or rng.integers(2, 4))).round(2).tolist() for _ in range(n)])
+    out = check_strokes(strokes)
+    assert len(out) == len(strokes)
+    for a, s in zip(out, strokes):
+        ref = np.array([[float(p[0]), float(p[1])] for p in s], dtype=np.float64)
+        assert a.dtype == np.float64 and a.flags.c_contiguous and a.shape == ref.shape and np.array_equal(a, ref)

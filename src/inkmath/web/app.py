@@ -201,6 +201,8 @@ def _form_options(fields: dict) -> dict:
 
 def check_strokes(strokes: list) -> list:
     """numpy (P, 2) arrays from validated strokes; bounds the total number of points."""
+    from itertools import chain
+
     import numpy as np
 
     total = sum(len(s) for s in strokes)
@@ -208,11 +210,17 @@ def check_strokes(strokes: list) -> list:
         raise RequestError(413, f"Too many points ({total}; limit {MAX_POINTS}); simplify the strokes")
     out = []
     for s in strokes:
-        try:  # points all (x, y) or all (x, y, t): one conversion, without copying every point's list
-            a = np.array(s, dtype=np.float64)
-        except ValueError:  # a mix of both
-            a = np.array([p[:2] for p in s], dtype=np.float64)
-        out.append(a if a.shape[1] == 2 else np.ascontiguousarray(a[:, :2]))
+        # The points hold 2 or 3 numbers (validated), so the stroke's numbers count 2n exactly when every point is
+        # (x, y) and 3n exactly when every point is (x, y, t). np.fromiter over the flat numbers is about twice as
+        # fast as np.array over the nested lists, which first inspects every point's list for its shape.
+        n = len(s)
+        flat = np.fromiter(chain.from_iterable(s), dtype=np.float64)
+        if flat.size == 2 * n:
+            out.append(flat.reshape(n, 2))
+        elif flat.size == 3 * n:
+            out.append(np.ascontiguousarray(flat.reshape(n, 3)[:, :2]))
+        else:  # a mix of both
+            out.append(np.array([p[:2] for p in s], dtype=np.float64))
     return out
 
 
