@@ -68,6 +68,35 @@ def test_drawing_features_equal_pair_by_pair_features():
     assert np.array_equal(segment.drawing_pair_features(strokes), alone)  # shared geometry changes nothing
 
 
+def _pair_by_pair(strokes):
+    unit = segment.drawing_unit(strokes)
+    return np.stack([segment.pair_features(strokes, i, unit) for i in range(len(strokes) - 1)])
+
+
+@pytest.mark.parametrize("case", ["two", "taps", "long", "resting pen", "mixed"])
+def test_all_pair_features_at_once_equal_pair_features_to_the_bit(case):
+    rng = np.random.default_rng(list(("two", "taps", "long", "resting pen", "mixed")).index(case))
+    walk = lambda m, x: np.cumsum(rng.normal(0, 3, (m, 2)), axis=0) + (x, 0)  # noqa: E731
+    strokes = {
+        "two": [walk(5, 0), walk(30, 20)],
+        "taps": [walk(1, 0), walk(1, 5), walk(20, 10), walk(1, 40), walk(1, 41)],  # single points (dots)
+        "long": [walk(m, 30 * k) for k, m in enumerate((47, 48, 49, 95, 600, 1061, 2))],  # _min_dist's stride > 1
+        "resting pen": [np.repeat(walk(8, 30 * k), 20, axis=0) for k in range(5)] + [np.zeros((3, 2))],
+        "mixed": [walk(int(rng.integers(1, 200)), 25 * k) for k in range(40)],
+    }[case]
+    new = segment._all_pair_features(strokes, segment.drawing_unit(strokes))
+    ref = _pair_by_pair(strokes)
+    assert new.dtype == ref.dtype == np.float32 and new.shape == ref.shape == (len(strokes) - 1, 29)
+    assert np.array_equal(new, ref)
+    assert np.array_equal(segment.drawing_pair_features(strokes), ref)
+
+
+def test_pair_features_of_drawings_the_fast_path_does_not_take():
+    strokes = [line(0, 40, 60, 40), line(0, 60, 60, 60), line(80, 0, 80, 90)]
+    as32 = [s.astype(np.float32) for s in strokes]  # float32 strokes: pair by pair, as before
+    assert np.array_equal(segment.drawing_pair_features(as32), _pair_by_pair(as32))
+
+
 def test_segment_strokes_groups_and_keeps_stroke_ids():
     strokes = [line(0, 0, 5, 100), np.zeros((0, 2)),  # '1', then an empty stroke (a tap the canvas lost)
                line(60, 40, 120, 40), line(60, 60, 120, 60),  # '='

@@ -192,10 +192,78 @@ def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | None = None) 
 
 
 def drawing_pair_features(strokes: Sequence[np.ndarray]) -> np.ndarray:
-    """float32 (n-1, 29): ``pair_features`` of every consecutive pair of a drawing's strokes (n >= 2)."""
+    """float32 (n-1, 29): ``pair_features`` of every consecutive pair of a drawing's strokes (n >= 2).
+
+    Computed for all pairs at once with the same float64 operations as ``pair_features`` (so the values are the
+    same to the bit); drawings with an empty stroke or strokes that are not float64 (P, 2) arrays go pair by pair.
+    """
     unit = drawing_unit(strokes)
-    geo = _Geometry(strokes)
-    return np.stack([pair_features(strokes, i, unit, geo) for i in range(len(strokes) - 1)])
+    if not all(isinstance(s, np.ndarray) and s.dtype == np.float64 and s.ndim == 2 and s.shape[1] == 2 and len(s)
+               for s in strokes):
+        geo = _Geometry(strokes)
+        return np.stack([pair_features(strokes, i, unit, geo) for i in range(len(strokes) - 1)])
+    return _all_pair_features(strokes, unit)
+
+
+def _all_pair_features(strokes: Sequence[np.ndarray], u: float) -> np.ndarray:
+    """``pair_features`` of every consecutive pair of non-empty float64 (P, 2) strokes, as arrays over the pairs."""
+    n = len(strokes)
+    sizes = [len(s) for s in strokes]
+    starts = np.cumsum([0] + sizes[:-1])
+    pts = np.concatenate(strokes)  # (P, 2)
+    lo, hi = np.minimum.reduceat(pts, starts), np.maximum.reduceat(pts, starts)  # (n, 2) each
+    x0, y0, x1, y1 = lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]
+    seg = np.sqrt((np.diff(pts, axis=0) ** 2).sum(-1))  # segment lengths; those across strokes are not used
+    length = np.array([seg[k:k + m - 1].sum() if m > 1 else 0.0 for k, m in zip(starts.tolist(), sizes)])
+    # closest approach of strokes k and k+1 and of k and k+2, on _min_dist's subsampled points; a stroke's point
+    # list is padded to the longest with copies of its first point, which leaves every minimum as it is
+    sub = [s[:: max(1, len(s) // 24)] for s in strokes]
+    longest = max(len(a) for a in sub)
+    padded = np.empty((n, longest, 2))
+    for k, a in enumerate(sub):
+        padded[k, :len(a)] = a
+        padded[k, len(a):] = a[0]
+
+    def min_dist(step: int) -> np.ndarray:
+        dx = padded[:-step, :, None, 0] - padded[step:, None, :, 0]  # (n-step, K, K)
+        dy = padded[:-step, :, None, 1] - padded[step:, None, :, 1]
+        # dx ** 2 + dy ** 2 is (d ** 2).sum(-1) of _min_dist, and the square root of the least of them is the least
+        # of their square roots (sqrt is correctly rounded and non-decreasing)
+        return np.sqrt((dx ** 2 + dy ** 2).min(axis=(1, 2)))
+
+    dist1 = min_dist(1)
+    dist2 = min_dist(2) if n > 2 else np.zeros(0)
+
+    ax0, ay0, ax1, ay1, bx0, by0, bx1, by1 = x0[:-1], y0[:-1], x1[:-1], y1[:-1], x0[1:], y0[1:], x1[1:], y1[1:]
+    aw, ah, bw, bh = ax1 - ax0, ay1 - ay0, bx1 - bx0, by1 - by0
+    ox = np.minimum(ax1, bx1) - np.maximum(ax0, bx0)
+    oy = np.minimum(ay1, by1) - np.maximum(ay0, by0)
+    ends = starts + np.asarray(sizes) - 1
+    jump = pts[starts[1:]] - pts[ends[:-1]]  # first point of stroke i+1 - last point of stroke i
+    ratio = (aw + ah + 1e-3 * u) / (bw + bh + 1e-3 * u)
+    one = np.asarray(sizes) == 1
+    f = np.empty((n - 1, 29))
+    f[:, 0], f[:, 1], f[:, 2], f[:, 3] = aw / u, ah / u, bw / u, bh / u
+    f[:, 4], f[:, 5] = ((bx0 + bx1) - (ax0 + ax1)) / 2 / u, ((by0 + by1) - (ay0 + ay1)) / 2 / u
+    f[:, 6], f[:, 7] = (bx0 - ax1) / u, (by0 - ay1) / u
+    f[:, 8] = ox / np.maximum(np.minimum(aw, bw), 0.05 * u)
+    f[:, 9] = oy / np.maximum(np.minimum(ah, bh), 0.05 * u)
+    f[:, 10] = (np.maximum(ax1, bx1) - np.minimum(ax0, bx0)) / u
+    f[:, 11] = (np.maximum(ay1, by1) - np.minimum(ay0, by0)) / u
+    f[:, 12], f[:, 13] = np.hypot(jump[:, 0], jump[:, 1]) / u, dist1 / u
+    f[:, 14], f[:, 15] = length[:-1] / u, length[1:] / u
+    f[:, 16] = [math.log(r) for r in ratio.tolist()]  # math.log, as pair_features: np.log may round differently
+    f[:, 17] = one[:-1] | ((aw + ah) < 0.1 * u)
+    f[:, 18] = one[1:] | ((bw + bh) < 0.1 * u)
+    f[:, 19] = np.arange(n - 1) + 2 < n
+    # context pairs (i-1, i+1), (i, i+2), (i-1, i): distance, x overlap, 1; or 5, -5, 0 where a stroke is missing
+    f[:, 20:29] = np.tile([5.0, -5.0, 0.0], 3)
+    if n > 2:
+        overlap2 = (np.minimum(x1[:-2], x1[2:]) - np.maximum(x0[:-2], x0[2:])) / u  # strokes k and k+2
+        f[1:, 20], f[1:, 21], f[1:, 22] = dist2 / u, overlap2, 1.0
+        f[:-1, 23], f[:-1, 24], f[:-1, 25] = dist2 / u, overlap2, 1.0
+        f[1:, 26], f[1:, 27], f[1:, 28] = dist1[:-1] / u, ox[:-1] / u, 1.0  # ox: the x overlap of k and k+1
+    return np.clip(f.astype(np.float32), -20, 20)
 
 
 # -------------------------------------------------------------------------------------------- strokes -> symbols
