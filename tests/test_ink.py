@@ -104,3 +104,40 @@ def test_fixed_size_fits_and_centres():
 def test_huge_raster_is_refused():
     with pytest.raises(InkmathError):
         ink.rasterize([square(0, 0, 10)], scale=1e4)
+
+
+def _all_spans(n, longest=4):
+    return [(i, j) for i in range(n) for j in range(i + 1, min(n, i + longest) + 1)]
+
+
+@pytest.mark.parametrize("case", ["one stroke", "taps", "resting pen", "long bar", "random", "time column"])
+def test_render_symbols_draws_every_span_as_render_symbol_does(case):
+    rng = np.random.default_rng(len(case))
+    walk = lambda m, x: np.cumsum(rng.normal(0, 4, (m, 2)), axis=0) + (x, 50)  # noqa: E731
+    strokes = {
+        "one stroke": [walk(30, 0)],
+        "taps": [walk(1, 0), walk(25, 10), np.array([[30.0, 50.0], [30.0, 50.0]]), walk(1, 60)],  # dots
+        "resting pen": [np.repeat(walk(10, 40 * k), 8, axis=0) for k in range(4)],  # 7 of 8 points repeat
+        "long bar": [walk(20, 0), np.array([[-50.0, 90.0], [400.0, 92.0]]), walk(20, 100)],  # drawn smaller
+        "random": [walk(int(rng.integers(1, 80)), 30 * k) for k in range(9)],
+        "time column": [np.column_stack([walk(15, 30 * k), np.arange(15.0)]) for k in range(3)],
+    }[case]
+    spans = _all_spans(len(strokes))
+    scale = ink.normalization_scale(strokes)
+    for kwargs in ({}, {"thickness": 5, "padding": 2, "max_size": 1.0}):
+        crops = ink.render_symbols(strokes, spans, scale=scale, **kwargs)
+        for (i, j), crop in zip(spans, crops, strict=True):
+            ref = ink.render_symbol(strokes[i:j], scale=scale, **kwargs)
+            assert crop.dtype == ref.dtype == np.uint8 and crop.shape == ref.shape and np.array_equal(crop, ref)
+
+
+def test_render_symbols_with_an_empty_stroke_keeps_render_symbols_answers_and_errors():
+    strokes = [square(0, 0, 10), np.zeros((0, 2)), square(20, 0, 10)]
+    spans = [(0, 1), (0, 2), (0, 3), (2, 3)]
+    crops = ink.render_symbols(strokes, spans, scale=2.0)
+    for (i, j), crop in zip(spans, crops, strict=True):
+        assert np.array_equal(crop, ink.render_symbol(strokes[i:j], scale=2.0))
+    with pytest.raises(InkmathError, match="No points"):
+        ink.render_symbols(strokes, [(1, 2)], scale=2.0)
+    with pytest.raises(InkmathError, match="pass a smaller scale"):
+        ink.render_symbols([square(0, 0, 10), square(90000, 0, 10)], [(0, 2)], scale=1.0, max_size=1e9)

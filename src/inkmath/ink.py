@@ -162,7 +162,19 @@ def rasterize(
     ss = as_strokes(strokes)
     thickness = max(1, int(round(thickness)))
     pad = float(thickness + 1 if padding is None else padding)
-    x0, y0, x1, y1 = bbox(ss)
+    box = bbox(ss)
+    if size is None and scale is None:
+        scale = normalization_scale(ss)
+    W, H, tf = _layout(box, scale, pad, size)
+    img = np.zeros((H, W), np.uint8)
+    _draw(img, [np.rint(tf.to_pixels(s) * _ONE).astype(np.int32) for s in ss if len(s)], thickness)
+    return img, tf
+
+
+def _layout(box: tuple[float, float, float, float], scale: float | None, pad: float,
+            size: int | tuple[int, int] | None) -> tuple[int, int, Transform]:
+    """``rasterize``'s image width and height and ink -> pixel transform for ink inside ``box``."""
+    x0, y0, x1, y1 = box
     w_ink, h_ink = x1 - x0, y1 - y0
     if size is not None:
         W, H = (size, size) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
@@ -177,8 +189,6 @@ def rasterize(
         dx = (W - 1 - w_ink * scale) / 2 - x0 * scale
         dy = (H - 1 - h_ink * scale) / 2 - y0 * scale
     else:
-        if scale is None:
-            scale = normalization_scale(ss)
         W = int(math.ceil(w_ink * scale + 2 * pad)) + 1
         H = int(math.ceil(h_ink * scale + 2 * pad)) + 1
         dx, dy = pad - x0 * scale, pad - y0 * scale
@@ -186,13 +196,13 @@ def rasterize(
         raise InkmathError(f"scale must be a positive finite number, got {scale!r}")
     if W > MAX_SIDE or H > MAX_SIDE:
         raise InkmathError(f"The raster would be {W}x{H} pixels; pass a smaller scale (got {scale:g})")
-    tf = Transform(float(scale), float(dx), float(dy))
-    img = np.zeros((H, W), np.uint8)
+    return W, H, Transform(float(scale), float(dx), float(dy))
+
+
+def _draw(img: np.ndarray, pixel_strokes: list[np.ndarray], thickness: int) -> None:
+    """Draw strokes given as int32 (P, 2) points in 1/16 pixels: lines, then single points as dots."""
     lines, dots = [], []
-    for s in ss:
-        if not len(s):
-            continue
-        p = np.rint(tf.to_pixels(s) * _ONE).astype(np.int32)
+    for p in pixel_strokes:
         if len(p) == 1 or (p == p[0]).all():
             dots.append(p[0])
         else:
@@ -202,7 +212,6 @@ def rasterize(
     radius = max(1, int(round(thickness / 2 * _ONE)))
     for c in dots:
         cv2.circle(img, (int(c[0]), int(c[1])), radius, 255, -1, cv2.LINE_AA, _SHIFT)
-    return img, tf
 
 
 def render_symbol(
@@ -230,3 +239,52 @@ def render_symbol(
         scale *= max_size * DEFAULT_HEIGHT / longest
     img, _ = rasterize(ss, scale=scale, thickness=thickness, padding=padding)
     return img
+
+
+def render_symbols(
+    strokes: Sequence,
+    spans: Sequence[tuple[int, int]],
+    *,
+    scale: float,
+    thickness: int = DEFAULT_THICKNESS,
+    padding: int | None = None,
+    max_size: float = MAX_SYMBOL_SIZE,
+) -> list[np.ndarray]:
+    """``[render_symbol(strokes[i:j], scale=scale, ...) for i, j in spans]``, the same images to the byte, with the
+    work the candidate groups of one drawing share done once: validation, the strokes' boxes, the scaled points.
+    """
+    ss = as_strokes(strokes)
+    thickness = max(1, int(round(thickness)))
+    pad = float(thickness + 1 if padding is None else padding)
+    sizes = [len(s) for s in ss]
+    starts = np.cumsum([0] + sizes).tolist()
+    pts = np.concatenate(ss)
+    scaled = pts * float(scale)  # Transform.to_pixels's first step at the drawing's scale
+    boxes = [None] * len(ss)
+    if pts.size:
+        nonempty = [k for k, m in enumerate(sizes) if m]
+        at = [starts[k] for k in nonempty]
+        lo, hi = np.minimum.reduceat(pts, at).tolist(), np.maximum.reduceat(pts, at).tolist()
+        for k, a, b in zip(nonempty, lo, hi):
+            boxes[k] = (a[0], a[1], b[0], b[1])
+    crops = []
+    for i, j in spans:
+        if not all(sizes[i:j]):  # an empty stroke in the group (not from segment_strokes): the plain way
+            crops.append(render_symbol(ss[i:j], scale=scale, thickness=thickness, padding=padding,
+                                       max_size=max_size))
+            continue
+        group = boxes[i:j]
+        x0, y0 = min(b[0] for b in group), min(b[1] for b in group)
+        x1, y1 = max(b[2] for b in group), max(b[3] for b in group)
+        s = scale
+        longest = max(x1 - x0, y1 - y0) * s
+        if longest > max_size * DEFAULT_HEIGHT:
+            s *= max_size * DEFAULT_HEIGHT / longest
+        W, H, tf = _layout((x0, y0, x1, y1), s, pad, None)
+        a, b = starts[i], starts[j]
+        ink_scaled = scaled[a:b] if tf.scale == float(scale) else pts[a:b] * tf.scale
+        p = np.rint((ink_scaled + (tf.dx, tf.dy)) * _ONE).astype(np.int32)
+        img = np.zeros((H, W), np.uint8)
+        _draw(img, [p[starts[k] - a:starts[k + 1] - a] for k in range(i, j)], thickness)
+        crops.append(img)
+    return crops

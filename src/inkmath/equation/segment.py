@@ -340,7 +340,7 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
     pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
     scale = ink.normalization_scale(ss)
     spans = candidate_spans(pm, n)
-    crops = [ink.render_symbol(ss[i:j], scale=scale) for i, j in spans]
+    crops = ink.render_symbols(ss, spans, scale=scale)  # render_symbol(ss[i:j], scale=scale) of each span
     preds = classifier.predict(crops, ink="white", top=top)
     by_span = dict(zip(spans, preds))
     groups = best_groups(n, pm, by_span, cls_weight)
