@@ -86,3 +86,30 @@ def test_reference_preset_keeps_relative_size():
     # the plain preset enlarges both to fill the box
     extent32 = lambda im: np.ptp(np.nonzero(prepare(im, "symbol32") > 0.2)[0])
     assert abs(extent32(small) - extent32(big)) <= 1
+
+
+def _ink_bbox_by_rows_and_columns(img, threshold=40):
+    mask = img > threshold
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return None if rows.size == 0 else (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+
+
+def test_ink_bbox_equals_the_rows_and_columns_with_ink():
+    from inkmath.preprocess import ink_bbox
+
+    rng = np.random.default_rng(0)
+    images = [np.zeros((5, 7), np.uint8), np.full((3, 4), 40, np.uint8), np.full((3, 4), 41, np.uint8),
+              np.zeros((1, 1), np.uint8) + 255]
+    for y, x in ((0, 0), (0, 9), (9, 0), (9, 9), (4, 6)):  # one ink pixel, at the corners and inside
+        img = np.zeros((10, 10), np.uint8)
+        img[y, x] = 200
+        images.append(img)
+    for _ in range(100):  # sparse random ink, some blank, some with values at the threshold
+        h, w = rng.integers(1, 90, 2)
+        images.append(np.where(rng.random((h, w)) < rng.choice([0.0, 0.001, 0.05]), rng.integers(30, 256, (h, w)),
+                               0).astype(np.uint8))
+    images.append(images[-1][::2, 1::3])  # a strided view
+    images.append(images[-2].astype(np.float32))  # another dtype
+    for img in images:
+        assert ink_bbox(img) == _ink_bbox_by_rows_and_columns(img)
+        assert ink_bbox(img, threshold=0) == _ink_bbox_by_rows_and_columns(img, 0)
