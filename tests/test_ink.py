@@ -141,3 +141,13 @@ def test_render_symbols_with_an_empty_stroke_keeps_render_symbols_answers_and_er
         ink.render_symbols(strokes, [(1, 2)], scale=2.0)
     with pytest.raises(InkmathError, match="pass a smaller scale"):
         ink.render_symbols([square(0, 0, 10), square(90000, 0, 10)], [(0, 2)], scale=1.0, max_size=1e9)
+
+
+def test_symbol_size_is_the_median_of_the_strokes_extents():
+    rng = np.random.default_rng(3)
+    drawings = [[square()], [np.array([[1.0, 2.0]])], [np.array([[1.0, 2.0]]), np.zeros((0, 2)), square(5, 5, 3)],
+                [np.array([[0.0, 0.0, 1.0], [4.0, 9.0, 2.0]]), np.array([[7.0, 7.0, 3.0]])],  # time column
+                [rng.normal(0, 20, (int(rng.integers(1, 60)), 2)) for _ in range(11)]]
+    for strokes in drawings:
+        ref = float(np.median([float(np.ptp(np.asarray(s)[:, :2], axis=0).max()) for s in strokes if len(s)]))
+        assert ink.symbol_size(strokes) == ref

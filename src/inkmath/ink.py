@@ -94,8 +94,11 @@ def symbol_size(strokes: Sequence) -> float:
     Strokes of a multi-stroke symbol ('+', 'x', '=') are each about as large as the symbol; a stroke of near zero
     extent (a dot) counts only where it is the majority. 0.0 when every stroke is a single point.
     """
-    sizes = [float(np.ptp(s, axis=0).max()) for s in as_strokes(strokes) if len(s)]
-    return float(np.median(sizes))
+    ss = [s for s in as_strokes(strokes) if len(s)]
+    starts = np.cumsum([0] + [len(s) for s in ss[:-1]])
+    pts = np.concatenate(ss)
+    extent = np.maximum.reduceat(pts, starts) - np.minimum.reduceat(pts, starts)  # np.ptp(s, axis=0) of each stroke
+    return float(np.median(extent.max(axis=1)))
 
 
 def normalization_scale(strokes: Sequence, target_height: float = DEFAULT_HEIGHT) -> float:
