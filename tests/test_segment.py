@@ -573,3 +573,20 @@ def test_an_exponent_touching_its_base_is_cut_off():
     hyps = segment.segment_image(img, ScriptStub(), ink="white")
     assert [h.token for h in hyps] == ["o", "n", "o"]
     assert hyps[1].box.y1 < hyps[0].box.cy  # the 'n' is high: an exponent
+
+
+def test_segment_strokes_checks_the_strokes_once_and_passes_them_on_checked(monkeypatch):
+    from inkmath import ink
+
+    checked = []
+    as_strokes = ink.as_strokes
+
+    def counting(strokes):
+        checked.append(not isinstance(strokes, ink._Checked))  # True: a real check, not a pass-through
+        return as_strokes(strokes)
+
+    monkeypatch.setattr(ink, "as_strokes", counting)
+    strokes = [line(0, 0, 5, 100), np.zeros((0, 2)), line(60, 40, 120, 40), line(60, 60, 120, 60)]
+    hyps = segment.segment_strokes(strokes, ShapeStub())
+    assert [h.strokes for h in hyps] == [[0], [2, 3]]
+    assert sum(checked) == 2  # the caller's strokes, then the non-empty ones; the helpers get them checked

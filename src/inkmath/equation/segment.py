@@ -336,6 +336,7 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
     ss = [all_strokes[k] for k in keep]
     if not ss:
         raise InkmathError("No strokes to recognise: the drawing is empty")
+    ss = ink.as_strokes(ss)  # marked as checked (no copies), so that the helpers below do not check them again
     n = len(ss)
     pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
     scale = ink.normalization_scale(ss)
