@@ -590,3 +590,21 @@ def test_segment_strokes_checks_the_strokes_once_and_passes_them_on_checked(monk
     hyps = segment.segment_strokes(strokes, ShapeStub())
     assert [h.strokes for h in hyps] == [[0], [2, 3]]
     assert sum(checked) == 2  # the caller's strokes, then the non-empty ones; the helpers get them checked
+
+
+def test_small_models_share_one_seeded_perceptron():
+    from inkmath.equation.layout_model import RelationModel
+    from inkmath.equation.mlp import fit
+    from inkmath.equation.segment import MergeModel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5)).astype(np.float32)
+    binary = (X[:, 0] > 0).astype(np.float32)
+    a = fit(X, binary, outputs=1, hidden=4, epochs=20, batch=64)
+    assert all(np.array_equal(a[k], b) for k, b in fit(X, binary, outputs=1, hidden=4, epochs=20, batch=64).items())
+    assert ((MergeModel(**a).prob(X) > 0.5) == (binary > 0.5)).mean() > 0.9
+    classes = np.digitize(X[:, 1], [-0.5, 0.5])
+    m = RelationModel(**fit(X, classes, outputs=3, hidden=8, epochs=30, batch=64))
+    p = m.probs(X)
+    assert p.shape == (400, 3) and np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p.argmax(1) == classes).mean() > 0.8
+    assert np.allclose(m.probs(X[0]), p[0], atol=1e-6)  # one vector or a matrix

@@ -13,13 +13,13 @@ hundreds of writers, not on the validation set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.mlp import TanhMLP, load_tensors
 
 RELATION_MODEL = Path(__file__).with_name("layout_relation.safetensors")
 RELATIONS_OUT = ("right", "sup", "sub")
@@ -31,35 +31,25 @@ N_GEOMETRY = 21
 N_FEATURES = N_GEOMETRY + 2 * len(TOKEN_CLASSES) + 2 * len(UNIT_KINDS) + len(RELATIONS_OUT)
 
 
-def token_class(token: str | None) -> str:
-    """The class of a token that matters for layout (how it sits on the baseline, what follows it)."""
+@lru_cache(maxsize=1)
+def _token_sets() -> tuple[tuple[str, frozenset], ...]:
+    """(class, its tokens) in the order they are tried: the first that holds a token names its class."""
     from inkmath.equation import parse as P
 
+    return tuple((name, frozenset(tokens)) for name, tokens in (
+        ("digit", P.DIGITS), ("relation", P.RELATIONS), ("operator", P.OPERATORS), ("open", P.OPEN_BRACKETS),
+        ("close", P.CLOSE_BRACKETS), ("function", P.FUNCTION_TOKENS), ("mark", MARK_TOKENS),
+        ("ascender", P.ASCENDER_LETTERS), ("descender", P.DESCENDER_LETTERS), ("tall", P.TALL)))
+
+
+def token_class(token: str | None) -> str:
+    """The class of a token that matters for layout (how it sits on the baseline, what follows it)."""
     if not token:
         return "other"
-    if token in P.DIGITS:
-        return "digit"
-    if token in P.RELATIONS:
-        return "relation"
-    if token in P.OPERATORS:
-        return "operator"
-    if token in P.OPEN_BRACKETS:
-        return "open"
-    if token in P.CLOSE_BRACKETS:
-        return "close"
-    if token in P.FUNCTION_TOKENS:
-        return "function"
-    if token in MARK_TOKENS:
-        return "mark"
-    if token in P.ASCENDER_LETTERS:
-        return "ascender"
-    if token in P.DESCENDER_LETTERS:
-        return "descender"
-    if token in P.TALL:
-        return "tall"
-    if token.isalpha() or token.startswith("\\"):
-        return "small"
-    return "other"
+    for name, tokens in _token_sets():
+        if token in tokens:
+            return name
+    return "small" if token.isalpha() or token.startswith("\\") else "other"
 
 
 def relation_features(base, u, row_h: float, band_mid: float | None, rule: str) -> np.ndarray:
@@ -89,36 +79,21 @@ def relation_features(base, u, row_h: float, band_mid: float | None, rule: str) 
     return np.concatenate([np.clip(np.asarray(geometry, np.float32), -10, 10), onehot])
 
 
-@dataclass
-class RelationModel:
+class RelationModel(TanhMLP):
     """features -> standardise -> tanh layer -> softmax over ``RELATIONS_OUT``."""
-
-    mean: np.ndarray
-    std: np.ndarray
-    w1: np.ndarray
-    b1: np.ndarray
-    w2: np.ndarray
-    b2: np.ndarray
 
     def probs(self, feats: np.ndarray) -> np.ndarray:
         """(3,) for one feature vector, (N, 3) for a matrix."""
-        x = (np.asarray(feats, np.float32) - self.mean) / self.std
-        z = np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
-        z = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(z)
+        z = self.logits(np.asarray(feats, np.float32))
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
 
 @lru_cache(maxsize=2)
 def load_relation_model(path: str | None = None) -> RelationModel:
-    from safetensors.numpy import load_file
-
     p = Path(path) if path else RELATION_MODEL
-    if not p.is_file():
-        raise InkmathError(f"Layout relation model {p} is missing; train it with "
-                           f"`python -m inkmath.equation.train_layout` (needs the CROHME training archive).")
-    t = load_file(str(p))
-    if t["w1"].shape[0] != N_FEATURES:
-        raise InkmathError(f"Layout relation model {p} takes {t['w1'].shape[0]} features, this code makes "
+    model = RelationModel(**load_tensors(p, "Layout relation model", "inkmath.equation.train_layout"))
+    if model.w1.shape[0] != N_FEATURES:
+        raise InkmathError(f"Layout relation model {p} takes {model.w1.shape[0]} features, this code makes "
                            f"{N_FEATURES}; train it again with `python -m inkmath.equation.train_layout`.")
-    return RelationModel(t["mean"], t["std"], t["w1"], t["b1"], t["w2"], t["b2"])
+    return model

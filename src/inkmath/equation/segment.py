@@ -24,6 +24,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.mlp import TanhMLP, load_tensors
 from inkmath.equation.tree import Box, Candidate, SymbolHyp
 
 MAX_GROUP = 4  # strokes per symbol candidate
@@ -153,34 +154,18 @@ def drawing_unit(strokes: Sequence[np.ndarray]) -> float:
     return float(size)
 
 
-@dataclass
-class MergeModel:
+class MergeModel(TanhMLP):
     """p(stroke i+1 continues the symbol of stroke i): features -> standardise -> tanh layer -> sigmoid."""
 
-    mean: np.ndarray
-    std: np.ndarray
-    w1: np.ndarray
-    b1: np.ndarray
-    w2: np.ndarray
-    b2: np.ndarray
-
     def prob(self, feats: np.ndarray) -> np.ndarray:
-        x = (np.atleast_2d(feats) - self.mean) / self.std
-        h = np.tanh(x @ self.w1 + self.b1)
-        z = (h @ self.w2 + self.b2)[:, 0]
+        z = self.logits(np.atleast_2d(feats))[:, 0]
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
 @lru_cache(maxsize=2)
 def load_merge_model(path: str | None = None) -> MergeModel:
-    from safetensors.numpy import load_file
-
-    p = Path(path) if path else MERGE_MODEL
-    if not p.is_file():
-        raise InkmathError(f"Stroke merge model {p} is missing; train it with "
-                           f"`python -m inkmath.equation.train_merge` (needs the CROHME training archive).")
-    t = load_file(str(p))
-    return MergeModel(t["mean"], t["std"], t["w1"], t["b1"], t["w2"], t["b2"])
+    return MergeModel(**load_tensors(Path(path) if path else MERGE_MODEL, "Stroke merge model",
+                                     "inkmath.equation.train_merge"))
 
 
 def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | None = None) -> np.ndarray:

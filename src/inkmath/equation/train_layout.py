@@ -1,4 +1,4 @@
-"""Recipe for the layout relation model shipped as ``equation/layout_relation.safetensors`` (+ ``layout_relation.json``).
+"""Recipe for the layout relation model shipped as ``equation/layout_relation.safetensors`` (+ its JSON card).
 
     INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_layout [--limit N] [--epochs 20] [--hidden 32]
 
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.layout_model import RELATION_MODEL, RELATIONS_OUT, RelationModel, relation_features
+from inkmath.equation.mlp import fit
 
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 # the role of each child of a MathML layout element; None: the base, on its parent's row
@@ -152,42 +151,15 @@ def relation_dataset(source: Path, subset: str | None = None, limit: int | None 
 
 
 def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
-    import torch
-
-    torch.manual_seed(seed)
-    mean, std = X.mean(0), X.std(0) + 1e-6
-    xt = torch.from_numpy(((X - mean) / std).astype(np.float32))
-    yt = torch.from_numpy(y)
-    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], hidden), torch.nn.Tanh(),
-                              torch.nn.Linear(hidden, len(RELATIONS_OUT)))
-    opt = torch.optim.Adam(net.parameters(), 3e-3, weight_decay=1e-5)
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        perm = torch.randperm(len(xt), generator=g)
-        for i in range(0, len(xt), 256):
-            b = perm[i:i + 256]
-            loss = torch.nn.functional.cross_entropy(net(xt[b]), yt[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    w1, b1, w2, b2 = (p.detach().numpy().astype(np.float32) for p in net.parameters())
-    return {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "w1": w1.T.copy(), "b1": b1,
-            "w2": w2.T.copy(), "b2": b2}
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
-    write(tmp)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; shipped files must be readable by everyone
-    os.replace(tmp, path)
+    return fit(X, y, outputs=len(RELATIONS_OUT), hidden=hidden, epochs=epochs, batch=256, weight_decay=1e-5, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     from inkmath.data import data_dir
     from inkmath.equation import parse as P
+    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
@@ -207,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     # the parser's choice: the model's answer where it is sure enough, else the rules'
     pv = model.probs(Xv)
     chosen = np.where(pv.max(axis=1) >= P.RELATION_MODEL_PROB, pv.argmax(axis=1), rule_v)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(args.out, lambda tmp: save_file(tensors, tmp))
+    atomic_write_bytes(args.out, save(tensors))
     extra = (f" --limit {args.limit}" if args.limit else "") + (f" --hidden {args.hidden}" if args.hidden != 32 else "")
     extra += f" --epochs {args.epochs}" if args.epochs != 20 else ""
     card = {"name": "layout_relation",
@@ -222,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                         "heldout_model_accuracy": round(float((model_v == yv).mean()), 4),
                         "heldout_parser_accuracy": round(float((chosen == yv).mean()), 4),
                         "parser_threshold": P.RELATION_MODEL_PROB}}
-    card_path = args.out.with_suffix(".json")
-    _atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8"))
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
     print(json.dumps(card))
     return 0
 

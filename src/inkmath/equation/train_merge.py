@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from inkmath.equation.mlp import fit
 from inkmath.equation.segment import MERGE_MODEL, drawing_pair_features
 
 
@@ -47,33 +46,15 @@ def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np
 
 
 def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 30, seed: int = 0) -> dict[str, np.ndarray]:
-    import torch
-
-    torch.manual_seed(seed)
-    mean, std = X.mean(0), X.std(0) + 1e-6
-    xt = torch.from_numpy((X - mean) / std)
-    yt = torch.from_numpy(y)
-    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1))
-    opt = torch.optim.Adam(net.parameters(), 3e-3)
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        perm = torch.randperm(len(xt), generator=g)
-        for i in range(0, len(xt), 512):
-            b = perm[i:i + 512]
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt[b])[:, 0], yt[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    w1, b1, w2, b2 = (p.detach().numpy().astype(np.float32) for p in net.parameters())
-    return {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "w1": w1.T.copy(), "b1": b1,
-            "w2": w2.T.copy(), "b2": b2}
+    return fit(X, y, outputs=1, hidden=hidden, epochs=epochs, batch=512, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     from inkmath.data import data_dir
     from inkmath.equation.segment import MergeModel
+    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
@@ -92,24 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     model = MergeModel(**tensors)
     acc = float(((model.prob(X[cut:]) > 0.5) == (y[cut:] > 0.5)).mean())
     tensors = train(X, y, hidden=args.hidden, epochs=args.epochs)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".safetensors")
-    os.close(fd)
-    save_file(tensors, tmp)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; shipped files must be readable by everyone
-    os.replace(tmp, args.out)
+    atomic_write_bytes(args.out, save(tensors))
     extra = (f" --limit {args.limit}" if args.limit else "") + (f" --hidden {args.hidden}" if args.hidden != 64 else "")
     extra += f" --epochs {args.epochs}" if args.epochs != 40 else ""
     card = {"name": "stroke_merge", "model": f"mlp {X.shape[1]}-{args.hidden}-1 (tanh), numpy inference",
             "inputs": "segment.pair_features", "train_command": "python -m inkmath.equation.train_merge" + extra,
             "data": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs",
             "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
-    card_path = args.out.with_suffix(".json")
-    fd, tmp = tempfile.mkstemp(dir=card_path.parent, suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(card, f, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, card_path)
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=2))
     print(json.dumps(card))
     return 0
 

@@ -1,0 +1,71 @@
+"""The one-hidden-layer perceptron behind the small equation models (stroke merge, layout relation): NumPy inference
+from ``.safetensors`` tensors, so reading an expression needs no torch for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+
+TENSORS = ("mean", "std", "w1", "b1", "w2", "b2")
+
+
+@dataclass
+class TanhMLP:
+    """features -> standardise (mean, std) -> tanh layer (w1, b1) -> linear outputs (w2, b2)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    def logits(self, feats: np.ndarray) -> np.ndarray:
+        """(N, outputs) for (N, features); (outputs,) for one feature vector."""
+        x = (feats - self.mean) / self.std
+        return np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
+
+
+def load_tensors(path: Path, what: str, recipe: str) -> dict[str, np.ndarray]:
+    """The tensors of a shipped model file; a missing file is an error naming the recipe that rebuilds it."""
+    from safetensors.numpy import load_file
+
+    if not path.is_file():
+        raise InkmathError(f"{what} {path} is missing; train it with `python -m {recipe}` "
+                           f"(needs the CROHME training archive).")
+    t = load_file(str(path))
+    return {k: t[k] for k in TENSORS}
+
+
+def fit(X: np.ndarray, y: np.ndarray, *, outputs: int, hidden: int, epochs: int, batch: int,
+        weight_decay: float = 0.0, seed: int = 0) -> dict[str, np.ndarray]:
+    """Train a ``TanhMLP`` with Adam (lr 3e-3) on standardised features: one output and float targets are a binary
+    (sigmoid) model, several outputs and class indices a softmax one. Seeded: the same data give the same tensors."""
+    import torch
+
+    torch.manual_seed(seed)
+    mean, std = X.mean(0), X.std(0) + 1e-6
+    xt = torch.from_numpy(((X - mean) / std).astype(np.float32))
+    yt = torch.from_numpy(y)
+    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, outputs))
+    opt = torch.optim.Adam(net.parameters(), 3e-3, weight_decay=weight_decay)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(len(xt), generator=g)
+        for i in range(0, len(xt), batch):
+            b = perm[i:i + batch]
+            out = net(xt[b])
+            if outputs == 1:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], yt[b])
+            else:
+                loss = torch.nn.functional.cross_entropy(out, yt[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    w1, b1, w2, b2 = (p.detach().numpy().astype(np.float32) for p in net.parameters())
+    return {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "w1": w1.T.copy(), "b1": b1,
+            "w2": w2.T.copy(), "b2": b2}
