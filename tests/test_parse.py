@@ -449,3 +449,14 @@ def test_missing_relation_model_names_the_recipe(tmp_path):
 
     with pytest.raises(InkmathError, match="train_layout"):
         load_relation_model(str(tmp_path / "nope.safetensors"))
+
+
+def test_an_exponent_sticking_out_past_a_short_bar_stays_in_the_denominator():
+    # '1 / x^2' with the '2' right of the bar's end (2011-2013 test, strokes: read '\frac{1}{x} 2'), and the same
+    # over the bar; a symbol on the baseline after the fraction is not taken
+    hyps = [S("1", 2, 0, 6, 8), S("-", 0, 9.5, 12, 10), S("x", 3, 12, 11, 18), S("2", 12.5, 10.5, 15.5, 14.5)]
+    assert tex(hyps) == "\\frac{1}{x^{2}}"
+    hyps = [S("n", 0, 2, 8, 8), S("2", 9, 0, 12, 4), S("-", 0, 9.5, 8.5, 10), S("2", 1, 12, 7, 20)]
+    assert tex(hyps) == "\\frac{n^{2}}{2}"
+    hyps = [S("1", 2, 0, 6, 8), S("-", 0, 9.5, 12, 10), S("2", 3, 12, 9, 20), S("x", 14, 7, 20, 13)]
+    assert tex(hyps) == "\\frac{1}{2}x"
