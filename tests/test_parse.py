@@ -451,7 +451,7 @@ def test_missing_relation_model_names_the_recipe(tmp_path):
         load_relation_model(str(tmp_path / "nope.safetensors"))
 
 
-def test_an_exponent_sticking_out_past_a_short_bar_stays_in_the_denominator():
+def test_what_sticks_out_past_a_short_bar_stays_in_the_fraction():
     # '1 / x^2' with the '2' right of the bar's end (2011-2013 test, strokes: read '\frac{1}{x} 2'), and the same
     # over the bar; a symbol on the baseline after the fraction is not taken
     hyps = [S("1", 2, 0, 6, 8), S("-", 0, 9.5, 12, 10), S("x", 3, 12, 11, 18), S("2", 12.5, 10.5, 15.5, 14.5)]
@@ -460,3 +460,10 @@ def test_an_exponent_sticking_out_past_a_short_bar_stays_in_the_denominator():
     assert tex(hyps) == "\\frac{n^{2}}{2}"
     hyps = [S("1", 2, 0, 6, 8), S("-", 0, 9.5, 12, 10), S("2", 3, 12, 9, 20), S("x", 14, 7, 20, 13)]
     assert tex(hyps) == "\\frac{1}{2}x"
+    # '5 / (x + x)' with the last 'x' past the bar's end, level with the one before; not an operator after it
+    hyps = [S("5", 8, 0, 14, 8), S("-", 0, 9.5, 22, 10), S("x", 1, 14, 7, 20), S("+", 9, 13, 15, 19),
+            S("x", 17, 14, 23, 20), S("x", 24, 14, 30, 20)]
+    assert tex(hyps) == "\\frac{5}{x+xx}"
+    hyps = [S("x", 1, 0, 7, 6), S("-", 0, 7.5, 8, 8), S("2", 1, 10, 7, 18), S("-", 10, 3, 15, 3.5),
+            S("t", 17, 0, 22, 6)]
+    assert tex(hyps) == "\\frac{x}{2}-t"

@@ -520,10 +520,12 @@ class _Parser:
         return above, below
 
     def _take_scripts(self, group: list[int], over: bool, bar: Box, i: int, remaining: set[int], *taken) -> None:
-        """An exponent of the last symbol of a numerator or denominator that sticks out past the bar's end (the '2'
-        of 'n^2' over a shorter bar) belongs there too, when it lies wholly on that side of the bar (on the CROHME
-        training expressions read from their true symbols: 7,525 -> 7,542 right; with indices too 7,547, but on the
-        validation an index took the 'd' of 'dx' into an exponent's fraction)."""
+        """What a numerator or denominator writes past the bar's end, wholly on its side of the bar, belongs to it
+        too: an exponent of its last symbol (the '2' of 'n^2' over a shorter bar), or a symbol level with that one that
+        is no operator and lies under or over no other bar (the last 'x' of 'x^2 + x'). Read from their true symbols,
+        the CROHME training expressions: 7,525 right before, 7,542 with exponents, 7,571 with level symbols too
+        (indices as well took the 'd' of 'dx' into a fraction in an exponent on the validation; operators the '- t' of
+        'cos(x/2 - t)' into the x/2, and symbols under another bar the 'H' of a next fraction)."""
         A = self.atoms
         while group:
             last = max(group, key=lambda k: A[k].box.x1)
@@ -534,7 +536,13 @@ class _Parser:
             if not nxt:
                 return
             j = min(nxt, key=lambda k: A[k].box.x0)
-            if relation(self._leaf(last), self._leaf(j), self.row_h) != "sup":
+            rel = relation(self._leaf(last), self._leaf(j), self.row_h)
+            jb = A[j].box
+            level = min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > 0.5 * min(jb.h, lb.h) and A[j].token not in OPERATORS
+            if rel == "right" and level:
+                level = not any(k != i and _is_bar(A[k], self.row_h) and A[k].box.x0 <= jb.cx <= A[k].box.x1
+                                for k in remaining)
+            if not (rel == "sup" or (rel == "right" and level)):
                 return
             group.append(j)
 
