@@ -467,3 +467,12 @@ def test_what_sticks_out_past_a_short_bar_stays_in_the_fraction():
     hyps = [S("x", 1, 0, 7, 6), S("-", 0, 7.5, 8, 8), S("2", 1, 10, 7, 18), S("-", 10, 3, 15, 3.5),
             S("t", 17, 0, 22, 6)]
     assert tex(hyps) == "\\frac{x}{2}-t"
+
+
+def test_an_exponent_past_a_short_root_sign_stays_under_it():
+    # '\sqrt{1 + z^2}' with the '2' right of the sign's end but under its top; an exponent above the sign is the root's
+    hyps = [S("\\sqrt", 0, 0, 24, 14), S("1", 6, 4, 9, 12), S("+", 11, 6, 16, 11), S("z", 18, 7, 23, 12),
+            S("2", 24, 3, 27, 7)]
+    assert tex(hyps) == "\\sqrt{1+z^{2}}"
+    hyps = [S("\\sqrt", 0, 0, 12, 14), S("x", 5, 6, 11, 12), S("2", 13, -5, 16, -1)]
+    assert tex(hyps) == "\\sqrt{x}^{2}"
