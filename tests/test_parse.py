@@ -476,3 +476,9 @@ def test_an_exponent_past_a_short_root_sign_stays_under_it():
     assert tex(hyps) == "\\sqrt{1+z^{2}}"
     hyps = [S("\\sqrt", 0, 0, 12, 14), S("x", 5, 6, 11, 12), S("2", 13, -5, 16, -1)]
     assert tex(hyps) == "\\sqrt{x}^{2}"
+
+
+def test_a_comma_after_an_index_is_back_on_the_baseline():
+    # 'p_1, q' with the comma as low as the index
+    hyps = [S("p", 0, 4, 6, 13), S("1", 7, 9, 9, 15), S(",", 11, 12, 12, 16), S("q", 14, 4, 20, 13)]
+    assert tex(hyps) == "p_{1},q"

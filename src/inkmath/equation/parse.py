@@ -639,8 +639,13 @@ class _Parser:
             while i < len(units):
                 u = units[i]
                 rel = relation(base, u, rh, band_mid)
-                if rel == "right" and last is not None and self._continues(last[1], u, rh, band_mid):
-                    rel = last[0]  # 'n' '+' '1' of u_{n+1}: the script goes on at its own level
+                # 'n' '+' '1' of u_{n+1}: the script goes on at its own level; but a comma after an index is back on
+                # the baseline ('p_1, ..., p_N'; in the CROHME training captions a comma follows an index 121 times and
+                # stands inside one 43 times). Read from true symbols: training 7,579 -> 7,593 of 8,834 right,
+                # validation 1,298 -> 1,303; the recognised validation symbols read as many right as before
+                comma = last is not None and last[0] == "sub" and u.token == ","
+                if rel == "right" and last is not None and not comma and self._continues(last[1], u, rh, band_mid):
+                    rel = last[0]
                 if rel == "right":
                     break
                 last = (rel, u)
