@@ -482,3 +482,10 @@ def test_a_comma_after_an_index_is_back_on_the_baseline():
     # 'p_1, q' with the comma as low as the index
     hyps = [S("p", 0, 4, 6, 13), S("1", 7, 9, 9, 15), S(",", 11, 12, 12, 16), S("q", 14, 4, 20, 13)]
     assert tex(hyps) == "p_{1},q"
+
+
+def test_a_relation_just_before_a_long_bar_is_not_in_the_numerator():
+    # 'x = \frac{-b}{2a}' with the '=' a little high, within the bar's slack on its left
+    hyps = [S("x", 0, 8, 6, 14), S("=", 8, 8, 14, 11), S("-", 15, 12, 115, 12.5), S("-", 40, 5, 46, 5.5),
+            S("b", 50, 0, 56, 9), S("2", 55, 15, 61, 24), S("a", 63, 18, 69, 24)]
+    assert tex(hyps) == "x=\\frac{-b}{2a}"
