@@ -443,6 +443,24 @@ def test_relation_model_features_and_probabilities():
     assert p.shape == (3,) and abs(float(p.sum()) - 1) < 1e-5 and p.argmax() == 1  # 'sup'
 
 
+def test_relation_model_is_the_mean_of_its_members(tmp_path):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from inkmath.equation.layout_model import N_FEATURES, load_relation_model, member_prefix
+
+    shipped = load_relation_model()
+    assert len(shipped.members) == 3
+    f = np.zeros(N_FEATURES, np.float32)
+    assert np.allclose(shipped.probs(f), np.mean([m.probs(f) for m in shipped.members], axis=0))
+    # a file from an older recipe (one member, other feature count) is an error that names the recipe
+    one = shipped.members[0]
+    save_file({member_prefix(0) + k: getattr(one, k)[:5] if k in ("mean", "std", "w1") else getattr(one, k)
+               for k in ("mean", "std", "w1", "b1", "w2", "b2")}, str(tmp_path / "old.safetensors"))
+    with pytest.raises(Exception, match="train_layout"):
+        load_relation_model(str(tmp_path / "old.safetensors"))
+
+
 def test_missing_relation_model_names_the_recipe(tmp_path):
     from inkmath import InkmathError
     from inkmath.equation.layout_model import load_relation_model

@@ -13,6 +13,7 @@ hundreds of writers, not on the validation set.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,11 +90,35 @@ class RelationModel(TanhMLP):
         return e / e.sum(axis=-1, keepdims=True)
 
 
+@dataclass
+class RelationEnsemble:
+    """The mean of its members' probabilities: members trained alike from other seeds disagree on a few questions
+    each, and their mean is steadier than any one (see ``train_layout``)."""
+
+    members: list[RelationModel]
+
+    def probs(self, feats: np.ndarray) -> np.ndarray:
+        return np.mean([m.probs(feats) for m in self.members], axis=0)
+
+
+def member_prefix(k: int) -> str:
+    """How member ``k``'s tensors are named in the model file ('0.w1', '1.w1', ...)."""
+    return f"{k}."
+
+
 @lru_cache(maxsize=2)
-def load_relation_model(path: str | None = None) -> RelationModel:
+def load_relation_model(path: str | None = None) -> RelationEnsemble:
+    from safetensors import safe_open
+
     p = Path(path) if path else RELATION_MODEL
-    model = RelationModel(**load_tensors(p, "Layout relation model", "inkmath.equation.train_layout"))
-    if model.w1.shape[0] != N_FEATURES:
-        raise InkmathError(f"Layout relation model {p} takes {model.w1.shape[0]} features, this code makes "
-                           f"{N_FEATURES}; train it again with `python -m inkmath.equation.train_layout`.")
-    return model
+    recipe = "inkmath.equation.train_layout"
+    count = 0
+    if p.is_file():
+        with safe_open(str(p), framework="numpy") as f:
+            count = len({k.split(".", 1)[0] for k in f.keys()})
+    members = [RelationModel(**load_tensors(p, "Layout relation model", recipe, member_prefix(k)))
+               for k in range(max(count, 1))]
+    if members[0].w1.shape[0] != N_FEATURES:
+        raise InkmathError(f"Layout relation model {p} takes {members[0].w1.shape[0]} features, this code makes "
+                           f"{N_FEATURES}; train it again with `python -m {recipe}`.")
+    return RelationEnsemble(members)

@@ -30,15 +30,19 @@ class TanhMLP:
         return np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
 
 
-def load_tensors(path: Path, what: str, recipe: str) -> dict[str, np.ndarray]:
-    """The tensors of a shipped model file; a missing file is an error naming the recipe that rebuilds it."""
+def load_tensors(path: Path, what: str, recipe: str, prefix: str = "") -> dict[str, np.ndarray]:
+    """The tensors of a shipped model file (those named ``prefix`` + one of ``TENSORS``); a missing file is an error
+    naming the recipe that rebuilds it."""
     from safetensors.numpy import load_file
 
     if not path.is_file():
         raise InkmathError(f"{what} {path} is missing; train it with `python -m {recipe}` "
                            f"(needs the CROHME training archive).")
     t = load_file(str(path))
-    return {k: t[k] for k in TENSORS}
+    missing = [prefix + k for k in TENSORS if prefix + k not in t]
+    if missing:
+        raise InkmathError(f"{what} {path} lacks the tensors {missing}; train it again with `python -m {recipe}`.")
+    return {k: t[prefix + k] for k in TENSORS}
 
 
 def fit(X: np.ndarray, y: np.ndarray, *, outputs: int, hidden: int, epochs: int, batch: int,
