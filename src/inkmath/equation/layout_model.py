@@ -13,7 +13,6 @@ hundreds of writers, not on the validation set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,15 +89,34 @@ class RelationModel(TanhMLP):
         return e / e.sum(axis=-1, keepdims=True)
 
 
-@dataclass
 class RelationEnsemble:
     """The mean of its members' probabilities: members trained alike from other seeds disagree on a few questions
-    each, and their mean is steadier than any one (see ``train_layout``)."""
+    each, and their mean is steadier than any one (see ``train_layout``).
 
-    members: list[RelationModel]
+    The parser asks one question at a time, so the members run as one network: each member's standardisation is
+    folded into its first layer, the first layers side by side, the second ones block-diagonal (float64; the same
+    answers as the members one by one, a quarter of the time).
+    """
+
+    def __init__(self, members: list[RelationModel]):
+        self.members = members
+        k, out = len(members), members[0].w2.shape[1]
+        std = [m.std.astype(np.float64) for m in members]
+        self._w1 = np.concatenate([m.w1 / s[:, None] for m, s in zip(members, std)], axis=1)
+        self._b1 = np.concatenate([m.b1 - (m.mean / s) @ m.w1 for m, s in zip(members, std)])
+        hidden = members[0].w1.shape[1]
+        self._w2 = np.zeros((k * hidden, k * out))
+        for i, m in enumerate(members):
+            self._w2[i * hidden:(i + 1) * hidden, i * out:(i + 1) * out] = m.w2
+        self._b2 = np.concatenate([m.b2 for m in members]).astype(np.float64)
+        self._shape = (k, out)
 
     def probs(self, feats: np.ndarray) -> np.ndarray:
-        return np.mean([m.probs(feats) for m in self.members], axis=0)
+        """(3,) for one feature vector, (N, 3) for a matrix."""
+        f = np.asarray(feats, np.float64)
+        z = (np.tanh(f @ self._w1 + self._b1) @ self._w2 + self._b2).reshape(f.shape[:-1] + self._shape)
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True)).mean(axis=-2)
 
 
 def member_prefix(k: int) -> str:
