@@ -415,6 +415,14 @@ LOW_BAR = 0.6
 LONGER_BAR = 1.5
 
 
+# a box lower than FLAT times its width is a bar ('-', a fraction bar, a part of '='), not a symbol's body
+FLAT = 0.35
+
+
+def _flat(b: Box) -> bool:
+    return b.h < FLAT * b.w
+
+
 def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], unit: float) -> bool:
     """Is there a component (other than ``skip``) across ``bar``, under it (``below``) or over it, within 1.5
     typical symbol sizes: the other side of a fraction?"""
@@ -424,7 +432,7 @@ def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], 
     # a longer bar on that side is the fraction whose numerator (or denominator) holds this bar: what lies past it
     # is the fraction's other part, not this bar's
     limit = min([side(c) for k, c in enumerate(boxes) if k not in skip and min(c.x1, bar.x1) > max(c.x0, bar.x0)
-                 and c.h < 0.35 * c.w and c.w > LONGER_BAR * bar.w and side(c) > 0], default=math.inf)
+                 and _flat(c) and c.w > LONGER_BAR * bar.w and side(c) > 0], default=math.inf)
     for k, c in enumerate(boxes):
         if k in skip or min(c.x1, bar.x1) <= max(c.x0, bar.x0):
             continue
@@ -441,14 +449,11 @@ def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     ox = min(A.x1, B.x1) - max(A.x0, B.x0)
     gap_y = max(A.y0, B.y0) - min(A.y1, B.y1)
     if ox > 0.5 * min(A.w, B.w) and 0 <= gap_y < 0.6 * unit:
-        def flat(x: Box) -> bool:
-            return x.h < 0.35 * x.w
-
-        if flat(A) and flat(B):
+        if _flat(A) and _flat(B):
             return True  # '='
-        if not (flat(A) or flat(B)):
+        if not (_flat(A) or _flat(B)):
             return True  # 'i', 'j', '!': a dot over a stem
-        bar, other = (A, B) if flat(A) else (B, A)
+        bar, other = (A, B) if _flat(A) else (B, A)
         if max(other.w, other.h) < 0.35 * unit:
             return True  # the dots of '\\div'
         if _ink_beyond(boxes, bar, other.cy < bar.cy, (a, b), unit):
@@ -482,8 +487,8 @@ CAP_SIZE = 1.4
 def _capped(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """A flat bar lying on top of a part of about its width ('-' over the 'z' of a '\\sum')."""
     A, B = boxes[a], boxes[b]
-    bar, other = (A, B) if A.h < 0.35 * A.w else (B, A)
-    if bar.h >= 0.35 * bar.w or other.h < 0.35 * other.w or not 0.5 < bar.w / max(other.w, 1e-9) < 1.5:
+    bar, other = (A, B) if _flat(A) else (B, A)
+    if not _flat(bar) or _flat(other) or not 0.5 < bar.w / max(other.w, 1e-9) < 1.5:
         return False
     ox = min(bar.x1, other.x1) - max(bar.x0, other.x0)
     return ox > 0.6 * min(bar.w, other.w) and bar.cy < other.y0 + 0.25 * other.h and other.y0 - bar.y1 < 0.3 * unit \
@@ -495,7 +500,7 @@ def _side_by_side(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     A, B = boxes[a], boxes[b]
     gap_x = max(A.x0, B.x0) - min(A.x1, B.x1)
     oy = min(A.y1, B.y1) - max(A.y0, B.y0)
-    if A.h < 0.35 * A.w or B.h < 0.35 * B.w:  # a bar (of '=', '-') beside a letter is not part of it
+    if _flat(A) or _flat(B):  # a bar (of '=', '-') beside a letter is not part of it
         return False
     return gap_x < SIDE_GAP * unit and oy > 0.6 * min(A.h, B.h) and 0.6 < A.h / max(B.h, 1e-9) < 1.67
 
@@ -511,7 +516,7 @@ def _arrow(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """A bar with a head just after it at the bar's height, apart from it: the shaft and head of an arrow written
     '-' '>'."""
     bar, head = (boxes[a], boxes[b]) if boxes[a].x0 <= boxes[b].x0 else (boxes[b], boxes[a])
-    if bar.h >= 0.35 * bar.w or head.h < 0.35 * head.w or head.h > 1.2 * unit:
+    if not _flat(bar) or _flat(head) or head.h > 1.2 * unit:
         return False
     gap_x = head.x0 - bar.x1
     return -0.5 * head.w < gap_x < ARROW_GAP * unit and head.y0 < bar.cy < head.y1 and head.x1 > bar.x1
@@ -750,10 +755,10 @@ def _hanging(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
     boxes = [b for b, _ in comps]
     runs = []
     for k, bar in enumerate(boxes):
-        if k in skip or bar.h >= 0.35 * bar.w or bar.w < 0.3 * unit:
+        if k in skip or not _flat(bar) or bar.w < 0.3 * unit:
             continue
         legs = [j for j, b in enumerate(boxes)
-                if j != k and j not in skip and bar.x0 <= b.cx <= bar.x1 and b.h >= 0.35 * b.w
+                if j != k and j not in skip and bar.x0 <= b.cx <= bar.x1 and not _flat(b)
                 and bar.y1 - 0.2 * unit <= b.y0 <= bar.y1 + 0.35 * unit and 0.3 * unit < b.h < 1.5 * unit]
         if not 1 <= len(legs) <= 2 or _ink_beyond(boxes, bar, False, (k, *legs), unit):
             continue
@@ -813,7 +818,7 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
     tries = []
     scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
-        if k in keep or b.w < 0.8 * unit or b.w < 0.7 * b.h or b.h < 0.35 * b.w:  # narrow, or flat: a bar
+        if k in keep or b.w < 0.8 * unit or b.w < 0.7 * b.h or _flat(b):  # narrow, or flat: a bar
             continue
         if b.w < SPLIT_WIDTH * unit and pr[0].prob >= SPLIT_PROB:  # one symbol wide and read well
             continue
