@@ -236,12 +236,15 @@ def render_symbol(
     ss = as_strokes(strokes_of_symbol)
     if scale is None:
         scale = normalization_scale(ss)
-    x0, y0, x1, y1 = bbox(ss)
-    longest = max(x1 - x0, y1 - y0) * scale
-    if longest > max_size * DEFAULT_HEIGHT:
-        scale *= max_size * DEFAULT_HEIGHT / longest
-    img, _ = rasterize(ss, scale=scale, thickness=thickness, padding=padding)
+    img, _ = rasterize(ss, scale=_symbol_scale(bbox(ss), scale, max_size), thickness=thickness, padding=padding)
     return img
+
+
+def _symbol_scale(box: tuple[float, float, float, float], scale: float, max_size: float) -> float:
+    """``scale``, or less for a symbol longer than ``max_size`` typical symbols (see ``render_symbol``)."""
+    x0, y0, x1, y1 = box
+    longest = max(x1 - x0, y1 - y0) * scale
+    return scale * (max_size * DEFAULT_HEIGHT / longest) if longest > max_size * DEFAULT_HEIGHT else scale
 
 
 def render_symbols(
@@ -277,13 +280,8 @@ def render_symbols(
                                        max_size=max_size))
             continue
         group = boxes[i:j]
-        x0, y0 = min(b[0] for b in group), min(b[1] for b in group)
-        x1, y1 = max(b[2] for b in group), max(b[3] for b in group)
-        s = scale
-        longest = max(x1 - x0, y1 - y0) * s
-        if longest > max_size * DEFAULT_HEIGHT:
-            s *= max_size * DEFAULT_HEIGHT / longest
-        W, H, tf = _layout((x0, y0, x1, y1), s, pad, None)
+        box = (min(b[0] for b in group), min(b[1] for b in group), max(b[2] for b in group), max(b[3] for b in group))
+        W, H, tf = _layout(box, _symbol_scale(box, scale, max_size), pad, None)
         a, b = starts[i], starts[j]
         ink_scaled = scaled[a:b] if tf.scale == float(scale) else pts[a:b] * tf.scale
         p = np.rint((ink_scaled + (tf.dx, tf.dy)) * _ONE).astype(np.int32)
