@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from statistics import median
 
+from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model, relation_features
 from inkmath.equation.tree import (
     BigOp, Box, Candidate, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp,
 )
@@ -139,8 +140,6 @@ RELATION_MODEL_PROB = 0.6
 def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:
     """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``: the rules (``rule_relation``), unless
     the learnt model (``layout_model``) is surer of another answer."""
-    from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model, relation_features
-
     rule = rule_relation(base, u, row_h, band_mid)
     p = load_relation_model().probs(relation_features(base, u, row_h, band_mid, rule))
     k = int(p.argmax())
@@ -533,24 +532,36 @@ class _Parser:
         (indices as well took the 'd' of 'dx' into a fraction in an exponent on the validation; operators the '- t' of
         'cos(x/2 - t)' into the x/2, and symbols under another bar the 'H' of a next fraction)."""
         A = self.atoms
-        while group:
-            last = max(group, key=lambda k: A[k].box.x1)
-            lb = A[last].box
-            nxt = [j for j in remaining if j != i and all(j not in t for t in taken) and A[j].box.x0 > bar.x1
-                   and A[j].box.x0 - lb.x1 < 0.5 * self.row_h
-                   and (A[j].box.y1 < bar.cy if over else A[j].box.y0 > bar.cy)]
-            if not nxt:
-                return
-            j = min(nxt, key=lambda k: A[k].box.x0)
+
+        def past_end(last: int) -> list[int]:
+            return [j for j in remaining if j != i and all(j not in t for t in taken) and A[j].box.x0 > bar.x1
+                    and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h
+                    and (A[j].box.y1 < bar.cy if over else A[j].box.y0 > bar.cy)]
+
+        def belongs(last: int, j: int) -> bool:
             rel = relation(self._leaf(last), self._leaf(j), self.row_h)
-            jb = A[j].box
+            lb, jb = A[last].box, A[j].box
             level = min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > 0.5 * min(jb.h, lb.h) and A[j].token not in OPERATORS
             if rel == "right" and level:
                 level = not any(k != i and _is_bar(A[k], self.row_h) and A[k].box.x0 <= jb.cx <= A[k].box.x1
                                 for k in remaining)
-            if not (rel == "sup" or (rel == "right" and level)):
+            return rel == "sup" or (rel == "right" and level)
+
+        self._grow(group, past_end, belongs)
+
+    def _grow(self, part: list[int], past_end, belongs) -> None:
+        """Add to ``part``, one at a time, the nearest (leftmost) of ``past_end(last)`` after its last symbol, while
+        ``belongs(last, that one)``."""
+        A = self.atoms
+        while part:
+            last = max(part, key=lambda k: A[k].box.x1)
+            nxt = past_end(last)
+            if not nxt:
                 return
-            group.append(j)
+            j = min(nxt, key=lambda k: A[k].box.x0)
+            if not belongs(last, j):
+                return
+            part.append(j)
 
     def _leaf(self, i: int) -> Unit:
         a = self.atoms[i]
@@ -578,17 +589,10 @@ class _Parser:
         # body ('z^2' of '\\sqrt{1 + z^2}' under a short sign): CROHME training read from true symbols 7,571 -> 7,579
         # right, the validation unchanged
         A = self.atoms
-        while body:
-            last = max(body, key=lambda k: A[k].box.x1)
-            nxt = [j for j in remaining if j != i and j not in body and j not in index
-                   and A[j].box.cx > r.x1 + 0.05 * r.w and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h
-                   and A[j].box.y0 > r.y0 and A[j].box.y1 < r.y1]
-            if not nxt:
-                break
-            j = min(nxt, key=lambda k: A[k].box.x0)
-            if relation(self._leaf(last), self._leaf(j), self.row_h) != "sup":
-                break
-            body.append(j)
+        self._grow(body, lambda last: [
+            j for j in remaining if j != i and j not in body and j not in index and A[j].box.cx > r.x1 + 0.05 * r.w
+            and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h and A[j].box.y0 > r.y0 and A[j].box.y1 < r.y1],
+            lambda last, j: relation(self._leaf(last), self._leaf(j), self.row_h) == "sup")
         return body, index
 
     def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
