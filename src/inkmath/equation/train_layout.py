@@ -89,6 +89,7 @@ def truth_relation(base_id: str, u_id: str, rows: dict, in_base: dict) -> str | 
 
 def true_symbols(expr) -> tuple[list, list[str]]:
     """The expression's truth symbols as ``SymbolHyp`` (box, one candidate: the label) and their MathML ids, by x."""
+    from inkmath import ink
     from inkmath.equation.metrics import canonical_symbol
     from inkmath.equation.tree import Box, Candidate, SymbolHyp
 
@@ -98,9 +99,7 @@ def true_symbols(expr) -> tuple[list, list[str]]:
                if i < len(expr.strokes) and len(expr.strokes[i])]
         if not pts:
             continue
-        p = np.concatenate(pts)
-        hyps.append(SymbolHyp(Box(*p.min(axis=0), *p.max(axis=0)), [Candidate(canonical_symbol(g.label), 1.0)],
-                              list(g.stroke_ids)))
+        hyps.append(SymbolHyp(Box(*ink.bbox(pts)), [Candidate(canonical_symbol(g.label), 1.0)], list(g.stroke_ids)))
         ids.append(g.href)
     order = sorted(range(len(hyps)), key=lambda k: hyps[k].box.x0)
     return [hyps[k] for k in order], [ids[k] for k in order]
