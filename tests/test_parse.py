@@ -507,3 +507,13 @@ def test_a_relation_just_before_a_long_bar_is_not_in_the_numerator():
     hyps = [S("x", 0, 8, 6, 14), S("=", 8, 8, 14, 11), S("-", 15, 12, 115, 12.5), S("-", 40, 5, 46, 5.5),
             S("b", 50, 0, 56, 9), S("2", 55, 15, 61, 24), S("a", 63, 18, 69, 24)]
     assert tex(hyps) == "x=\\frac{-b}{2a}"
+
+
+def test_a_denominator_hanging_below_the_root_sign_stays_in_its_fraction():
+    # 'k\sqrt{\frac{m}{q}}' with the 'q' reaching below the sign's foot, and a root in a denominator below the foot
+    hyps = [S("k", 0, 2, 6, 20), S("\\sqrt", 8, 0, 30, 20), S("m", 17, 3, 23, 8), S("-", 15, 10, 28, 10.5),
+            S("q", 18, 13, 24, 29)]
+    assert tex(hyps) == "k\\sqrt{\\frac{m}{q}}"
+    hyps = [S("\\sqrt", 0, 0, 30, 18), S("3", 14, 2, 18, 9), S("-", 8, 11, 28, 11.5), S("\\sqrt", 11, 14, 26, 26),
+            S("4", 17, 17, 21, 24)]
+    assert tex(hyps) == "\\sqrt{\\frac{3}{\\sqrt{4}}}"

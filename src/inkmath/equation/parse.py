@@ -585,15 +585,34 @@ class _Parser:
                      < r.x1 + 0.5 * r.h and r.y0 <= self.atoms[j].box.cy <= r.y1]
             if after:
                 body.append(min(after, key=lambda j: self.atoms[j].box.x0))
+        A = self.atoms
+        self._hanging_denominators(i, body, index, remaining)
         # an exponent of the body's last symbol sticking out past the root's end, under the top of the sign, is in the
         # body ('z^2' of '\\sqrt{1 + z^2}' under a short sign): CROHME training read from true symbols 7,571 -> 7,579
         # right, the validation unchanged
-        A = self.atoms
         self._grow(body, lambda last: [
             j for j in remaining if j != i and j not in body and j not in index and A[j].box.cx > r.x1 + 0.05 * r.w
             and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h and A[j].box.y0 > r.y0 and A[j].box.y1 < r.y1],
             lambda last, j: relation(self._leaf(last), self._leaf(j), self.row_h) == "sup")
         return body, index
+
+    def _hanging_denominators(self, i: int, body: list[int], index: list[int], remaining: set[int]) -> None:
+        """A fraction in a root's body whose denominator hangs below the sign's foot ('\\sqrt{\\frac{m}{q}}' with a
+        long 'q', '\\sqrt{\\frac{3z^2}{\\sqrt{4z}}}'): what lies under one of the body's bars, within its ends, is
+        body too. CROHME training read from true symbols 7,639 -> 7,667 of 8,834 right (28 gained, none lost), the
+        validation 1,320 -> 1,321; the recognised validation symbols read as before."""
+        A = self.atoms
+        grown = True
+        while grown:
+            grown = False
+            for k in [k for k in body if _is_bar(A[k], self.row_h)]:
+                bar = A[k].box
+                slack = 0.08 * bar.w
+                for j in sorted(remaining - {i} - set(body) - set(index)):
+                    b = A[j].box
+                    if bar.x0 - slack <= b.cx <= bar.x1 + slack and b.cy > bar.cy and b.y0 > bar.y0 - 0.3 * self.row_h:
+                        body.append(j)
+                        grown = True
 
     def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
         op = self.atoms[i].box
