@@ -517,3 +517,14 @@ def test_a_denominator_hanging_below_the_root_sign_stays_in_its_fraction():
     hyps = [S("\\sqrt", 0, 0, 30, 18), S("3", 14, 2, 18, 9), S("-", 8, 11, 28, 11.5), S("\\sqrt", 11, 14, 26, 26),
             S("4", 17, 17, 21, 24)]
     assert tex(hyps) == "\\sqrt{\\frac{3}{\\sqrt{4}}}"
+
+
+def test_a_symbol_in_a_tall_signs_corner_level_with_the_next_one_starts_the_body():
+    # '\sqrt{a + \frac{1}{b}}' under a sign made tall by the fraction: the 'a' sits where an index would
+    hyps = [S("\\sqrt", 0, 0, 40, 30), S("a", 4, 13, 8, 18), S("+", 10, 13, 14, 18), S("-", 16, 15, 36, 15.5),
+            S("1", 24, 4, 27, 13), S("b", 23, 18, 29, 27)]
+    assert tex(hyps) == "\\sqrt{a+\\frac{1}{b}}"
+    # a true index is higher than the body's first symbol: '\sqrt[5]{55}'
+    hyps = [S("5", 12.3, 5.3, 15.2, 10.2), S("\\sqrt", 12.7, 5.2, 34.4, 18.7), S("5", 19.2, 7.7, 26.4, 16.7),
+            S("5", 26.1, 7.4, 33, 18.4)]
+    assert tex(hyps) == "\\sqrt[5]{55}"

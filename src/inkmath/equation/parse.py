@@ -580,6 +580,8 @@ class _Parser:
                 index.append(j)
             elif r.x0 + 0.1 * r.w <= b.cx <= r.x1 + 0.05 * r.w and r.y0 - 0.1 * r.h <= b.cy <= r.y1:
                 body.append(j)
+        if index and body and self._starts_body(index, body):
+            body, index = body + index, []
         if not body:  # a short root sign whose bar stops before its body: take the symbol just after it
             after = [j for j in remaining if j != i and j not in index and r.x1 - 0.2 * r.w < self.atoms[j].box.x0
                      < r.x1 + 0.5 * r.h and r.y0 <= self.atoms[j].box.cy <= r.y1]
@@ -595,6 +597,20 @@ class _Parser:
             and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h and A[j].box.y0 > r.y0 and A[j].box.y1 < r.y1],
             lambda last, j: relation(self._leaf(last), self._leaf(j), self.row_h) == "sup")
         return body, index
+
+    def _starts_body(self, index: list[int], body: list[int]) -> bool:
+        """Is the would-be index in a tall sign's corner the body's first symbol: level with a body symbol that starts
+        just after it ('a +' of '\\sqrt{a + \\frac{1}{...}}')? A true index sits higher ('\\sqrt[5]{55}'). CROHME
+        training read from true symbols 7,667 -> 7,688 of 8,834 (21 gained, none lost; half the size of the centres'
+        distance lost six '\\sqrt[5]{55}'); the validation, true and recognised symbols, unchanged."""
+        A = self.atoms
+        lb = A[max(index, key=lambda k: A[k].box.x1)].box
+        for j in body:
+            jb = A[j].box
+            if -0.2 * self.row_h < jb.x0 - lb.x1 < 0.6 * self.row_h and \
+                    abs(jb.cy - lb.cy) < 0.3 * max(jb.h, lb.h, 0.5 * self.row_h):
+                return True
+        return False
 
     def _hanging_denominators(self, i: int, body: list[int], index: list[int], remaining: set[int]) -> None:
         """A fraction in a root's body whose denominator hangs below the sign's foot ('\\sqrt{\\frac{m}{q}}' with a
