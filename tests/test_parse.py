@@ -528,3 +528,14 @@ def test_a_symbol_in_a_tall_signs_corner_level_with_the_next_one_starts_the_body
     hyps = [S("5", 12.3, 5.3, 15.2, 10.2), S("\\sqrt", 12.7, 5.2, 34.4, 18.7), S("5", 19.2, 7.7, 26.4, 16.7),
             S("5", 26.1, 7.4, 33, 18.4)]
     assert tex(hyps) == "\\sqrt[5]{55}"
+
+
+def test_a_function_names_core_is_its_x_height_band():
+    # '\log_{a}(x)' as a validation writer wrote it: the 'a' below the 'o' but inside the box of 'log', whose 'g'
+    # hangs below the line
+    hyps = [S("l", 205, 136, 209, 156), S("o", 211, 145, 219, 156), S("g", 221, 145, 229.6, 164.2),
+            S("a", 236.6, 151, 244, 157.3), S("(", 248.7, 132.4, 253, 155.9), S("x", 255, 145, 263, 155),
+            S(")", 265, 132.4, 269, 155.9)]
+    assert tex(hyps) == "\\log_{a}(x)"
+    hyps = [S("s", 0, 4, 5, 10), S("i", 6, 1, 8, 10), S("n", 9, 4, 14, 10), S("x", 16, 4, 22, 10)]
+    assert tex(hyps) == "\\sinx"
