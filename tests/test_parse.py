@@ -539,3 +539,14 @@ def test_a_function_names_core_is_its_x_height_band():
     assert tex(hyps) == "\\log_{a}(x)"
     hyps = [S("s", 0, 4, 5, 10), S("i", 6, 1, 8, 10), S("n", 9, 4, 14, 10), S("x", 16, 4, 22, 10)]
     assert tex(hyps) == "\\sinx"
+
+
+def test_a_relation_written_in_two_strokes_left_apart_is_one_symbol():
+    # '\geq' as a '>' with a short bar under it; '\rightarrow' as a bar and a '>' head at its right end
+    hyps = [letter("a", 0), S(">", 9, 3, 15, 9), S("-", 9, 10.5, 15, 11), letter("b", 18)]
+    assert tex(hyps) == "a\\geqb"
+    hyps = [letter("x", 0), S("-", 8, 6.3, 16, 6.8), S(">", 14, 4, 18, 9), digit("0", 21)]
+    assert tex(hyps) == "x\\rightarrow0"
+    # a minus before a '>' with room between them stays a minus; so does a long bar under one
+    hyps = [letter("a", 0), op("-", 8), S(">", 20, 4, 26, 9), letter("b", 28)]
+    assert tex(hyps) == "a->b"

@@ -371,6 +371,38 @@ def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     return [a for i, a in enumerate(atoms) if i not in used] + merged
 
 
+GREATER, LESS = {">", "\\gt"}, {"<", "\\lt"}
+
+
+def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
+    """A relation written in two strokes that segmentation left apart: a '>' or '<' with a short bar under it is
+    '\\geq' or '\\leq'; a bar with a '>' at its right end, level with it, is '\\rightarrow'. A bar never stands
+    just before a relation in the CROHME truths (training or validation). Validation, recognised symbols: strokes
+    840 -> 845 (5 gained, none lost), WAP-like 712 -> 714 (2 / 0); true symbols unchanged (none are so split)."""
+    used: set[int] = set()
+    merged: list[_Atom] = []
+    bars = [i for i, a in enumerate(atoms) if a.token == "-"]
+    for i, a in enumerate(atoms):
+        if a.token not in GREATER | LESS:
+            continue
+        g = a.box
+        for j in bars:
+            if j in used or i in used:
+                continue
+            m = atoms[j].box
+            overlap = min(g.x1, m.x1) - max(g.x0, m.x0)
+            # not a fraction bar: short against the '>'
+            under = m.w < 1.5 * max(g.w, g.h) and overlap > 0.5 * min(g.w, m.w) and m.cy > g.cy + 0.25 * g.h and \
+                m.y0 < g.y1 + 0.6 * g.h
+            shaft = a.token in GREATER and m.w < 4 * max(g.h, 0.5 * row_h) and m.x0 < g.x0 and \
+                g.x0 - 0.3 * g.w < m.x1 < g.x1 + 0.3 * g.w and abs(m.cy - g.cy) < 0.35 * g.h
+            if under or shaft:
+                token = "\\rightarrow" if not under else ("\\geq" if a.token in GREATER else "\\leq")
+                used.update((i, j))
+                merged.append(_Atom(g.union(m), token, min(a.source, atoms[j].source), []))
+    return [a for k, a in enumerate(atoms) if k not in used] + merged
+
+
 # -------------------------------------------------------------------------------------------------------- regions
 
 
@@ -990,6 +1022,7 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
     atoms = merge_function_names(atoms)
     row_h = _row_height(atoms)
     atoms = merge_dots(atoms, row_h)
+    atoms = merge_relation_parts(atoms, row_h)
     lines = split_lines(atoms, row_h)
     if len(lines) > 1:
         rows = []
