@@ -565,7 +565,18 @@ def test_a_short_bar_at_the_foot_of_a_one_is_its_base_stroke():
 
 def test_a_dot_next_to_an_operator_is_a_speck():
     # '(a + . b)': a dot between an operator and a symbol is dropped; a dot between symbols stays
-    hyps = [S("(", 0, 0, 3, 12), letter("a", 4), op("+", 12), S(".", 20, 6, 21, 7), letter("b", 23), S(")", 31, 0, 34, 12)]
+    hyps = [S("(", 0, 0, 3, 12), letter("a", 4), op("+", 12), S(".", 20, 6, 21, 7), letter("b", 23),
+            S(")", 31, 0, 34, 12)]
     assert tex(hyps) == "(a+b)"
     hyps = [letter("a", 0), S(".", 8, 6, 9, 7), letter("b", 11)]
     assert tex(hyps) == "a.b"
+
+
+def test_a_comma_right_after_a_relation_takes_the_classifiers_digit():
+    # 'k = 1' with the '1' read as a comma first: no truth has a comma right after an operator or a relation
+    hyps = [letter("k", 0), op("=", 8), S(",", 17, 2, 19, 10, ("1", 0.3), ("(", 0.1), p=0.5), op("+", 22),
+            digit("2", 30)]
+    assert tex(hyps) == "k=1+2"
+    # a comma after a symbol stays a comma
+    hyps = [letter("a", 0), S(",", 8, 8, 9, 12, ("1", 0.3), p=0.5), letter("b", 12)]
+    assert tex(hyps) == "a,b"
