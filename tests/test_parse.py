@@ -580,3 +580,13 @@ def test_a_comma_right_after_a_relation_takes_the_classifiers_digit():
     # a comma after a symbol stays a comma
     hyps = [letter("a", 0), S(",", 8, 8, 9, 12, ("1", 0.3), p=0.5), letter("b", 12)]
     assert tex(hyps) == "a,b"
+
+
+def test_a_missing_bracket_read_as_a_one_is_put_back():
+    # '(u + 1)' with the '(' read '1' first: one ')' alone, and a '1' left of it that may be a '('
+    hyps = [S("1", 0, 0, 3, 12, ("(", 0.3), p=0.6), letter("u", 4), op("+", 12), digit("1", 20),
+            S(")", 27, 0, 30, 12)]
+    assert tex(hyps) == "(u+1)"
+    # balanced brackets leave the ones alone
+    hyps = [S("(", 0, 0, 3, 12), digit("1", 4), S(")", 11, 0, 14, 12), S("1", 16, 0, 19, 10, ("(", 0.3), p=0.6)]
+    assert tex(hyps) == "(1)1"
