@@ -590,3 +590,11 @@ def test_a_missing_bracket_read_as_a_one_is_put_back():
     # balanced brackets leave the ones alone
     hyps = [S("(", 0, 0, 3, 12), digit("1", 4), S(")", 11, 0, 14, 12), S("1", 16, 0, 19, 10, ("(", 0.3), p=0.6)]
     assert tex(hyps) == "(1)1"
+
+
+def test_a_plus_before_an_operator_or_last_takes_the_classifiers_letter():
+    # 'v t / 2' with the 't' read '+' first: no truth has a '+' right before an operator, a ')' or at the end
+    hyps = [letter("v", 0), S("+", 8, 3, 14, 10, ("t", 0.2), p=0.7), S("/", 16, 0, 20, 12), digit("2", 22)]
+    assert tex(hyps) == "vt/2"
+    hyps = [letter("a", 0), S("+", 8, 4, 14, 9, ("t", 0.2), p=0.7), letter("b", 16)]
+    assert tex(hyps) == "a+b"
