@@ -598,3 +598,11 @@ def test_a_plus_before_an_operator_or_last_takes_the_classifiers_letter():
     assert tex(hyps) == "vt/2"
     hyps = [letter("a", 0), S("+", 8, 4, 14, 9, ("t", 0.2), p=0.7), letter("b", 16)]
     assert tex(hyps) == "a+b"
+
+
+def test_a_function_names_argument_is_a_small_x():
+    # '\cos x' with the 'x' read 'X' first; a capital C after a name keeps its case ('\cos C' of a triangle)
+    hyps = [letter("c", 0), letter("o", 7), letter("s", 14), S("X", 23, 3, 30, 10, ("x", 0.3), p=0.6)]
+    assert tex(hyps) == "\\cosx"
+    hyps = [letter("c", 0), letter("o", 7), letter("s", 14), S("C", 23, 0, 30, 10, ("c", 0.3), p=0.6)]
+    assert tex(hyps) == "\\cosC"
