@@ -606,3 +606,14 @@ def test_a_function_names_argument_is_a_small_x():
     assert tex(hyps) == "\\cosx"
     hyps = [letter("c", 0), letter("o", 7), letter("s", 14), S("C", 23, 0, 30, 10, ("c", 0.3), p=0.6)]
     assert tex(hyps) == "\\cosC"
+
+
+def test_stacked_bars_are_an_equals_sign_and_a_plus_over_a_bar_is_plus_minus():
+    hyps = [letter("a", 0), S("-", 8, 4.5, 14, 5), S("-", 8, 8, 14, 8.5), letter("b", 16)]
+    assert tex(hyps) == "a=b"
+    hyps = [digit("1", 0), S("+", 8, 2, 14, 8), S("-", 8, 9, 14, 9.5), digit("2", 16)]
+    assert tex(hyps) == "1\\pm2"
+    # a minus over a fraction bar with a numerator beside it stays a fraction
+    hyps = [S("-", 2, 3, 6, 3.5), digit("1", 7), S("-", 1, 11, 15, 11.5), digit("2", 5)]
+    hyps[3] = S("2", 5, 13, 11, 23)
+    assert tex(hyps) == "\\frac{-1}{2}"
