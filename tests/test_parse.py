@@ -547,9 +547,9 @@ def test_a_relation_written_in_two_strokes_left_apart_is_one_symbol():
     assert tex(hyps) == "a\\geqb"
     hyps = [letter("x", 0), S("-", 8, 6.3, 16, 6.8), S(">", 14, 4, 18, 9), digit("0", 21)]
     assert tex(hyps) == "x\\rightarrow0"
-    # a minus before a '>' with room between them stays a minus; so does a long bar under one
+    # a minus before a '>' with room between them is no arrow (and, right before a relation, a stray bar)
     hyps = [letter("a", 0), op("-", 8), S(">", 20, 4, 26, 9), letter("b", 28)]
-    assert tex(hyps) == "a->b"
+    assert tex(hyps) == "a>b"
 
 
 def test_a_short_bar_at_the_foot_of_a_one_is_its_base_stroke():
@@ -617,3 +617,9 @@ def test_stacked_bars_are_an_equals_sign_and_a_plus_over_a_bar_is_plus_minus():
     hyps = [S("-", 2, 3, 6, 3.5), digit("1", 7), S("-", 1, 11, 15, 11.5), digit("2", 5)]
     hyps[3] = S("2", 5, 13, 11, 23)
     assert tex(hyps) == "\\frac{-1}{2}"
+
+
+def test_a_minus_right_before_a_relation_is_dropped():
+    # 'z = x' with a stray bar before the '=' (no truth has a minus right before a relation)
+    hyps = [letter("z", 0), op("-", 8), op("=", 16), letter("x", 24)]
+    assert tex(hyps) == "z=x"

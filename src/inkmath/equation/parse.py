@@ -1145,7 +1145,8 @@ STRAY_DOTS = {".", "\\cdot"}
 def drop_stray_dots(node: Node) -> Node:
     """A dot next to an operator or relation on its row ('(a + . b)') is a speck of ink, not a symbol: no CROHME
     truth has one (training, validation, nor the 2014 test captions). Validation, recognised symbols: strokes
-    847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0)."""
+    847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0). So is a minus right before a relation
+    ('z - = x^2'): strokes 863 -> 864, WAP-like 731 -> 732, none lost."""
     def stray(items: list[Node], k: int) -> bool:
         return any(0 <= n < len(items) and isinstance(items[n], Symbol) and items[n].token in BINARY
                    for n in (k - 1, k + 1))
@@ -1153,7 +1154,9 @@ def drop_stray_dots(node: Node) -> Node:
     if isinstance(node, Row):
         items = [drop_stray_dots(n) for n in node.items]
         keep = [n for k, n in enumerate(items)
-                if not (isinstance(n, Symbol) and n.token in STRAY_DOTS and stray(items, k))]
+                if not (isinstance(n, Symbol) and n.token in STRAY_DOTS and stray(items, k))
+                and not (isinstance(n, Symbol) and n.token == "-" and k + 1 < len(items)
+                         and isinstance(items[k + 1], Symbol) and items[k + 1].token in RELATIONS)]
         node.items = keep if keep else items
         return node
     for name in ("base", "sup", "sub", "num", "den", "body", "index", "lower", "upper"):
