@@ -623,3 +623,10 @@ def test_a_minus_right_before_a_relation_is_dropped():
     # 'z = x' with a stray bar before the '=' (no truth has a minus right before a relation)
     hyps = [letter("z", 0), op("-", 8), op("=", 16), letter("x", 24)]
     assert tex(hyps) == "z=x"
+
+
+def test_a_plus_before_a_fraction_stays_a_plus():
+    # '\frac{4}{4} + \frac{4}{4}': the next atom by x is the second fraction's bar, an operand, not an operator
+    hyps = [S("4", 1, 0, 6, 8), S("-", 0, 9, 8, 9.5), S("4", 1, 11, 6, 19), S("+", 10, 6, 16, 12, ("t", 0.2), p=0.7),
+            S("-", 18, 9, 26, 9.5), S("4", 19, 0, 24, 8), S("4", 19, 11, 24, 19)]
+    assert tex(hyps) == "\\frac{4}{4}+\\frac{4}{4}"

@@ -1008,6 +1008,15 @@ SMALL_LETTERS = set("abcdefghijklmnopqrstuvwyz")
 LETTERS_TIMES_ODDS = 12.0
 
 
+def _holds_parts(atoms: list[_Atom], i: int) -> bool:
+    """Is atom ``i`` a bar with symbols over and under it (a fraction bar, not an operator)?"""
+    b = atoms[i].box
+    if atoms[i].token != "-":
+        return False
+    inside = [a.box for a in atoms if a is not atoms[i] and b.x0 <= a.box.cx <= b.x1]
+    return any(x.cy < b.cy for x in inside) and any(x.cy > b.cy for x in inside)
+
+
 def disambiguate(atoms: list[_Atom]) -> None:
     """Re-pick tokens the classifier confuses, using their neighbours on the line (in place).
 
@@ -1035,7 +1044,7 @@ def disambiguate(atoms: list[_Atom]) -> None:
         lb = atoms[order[k - 1]].box if k > 0 else None
         # (a '-' no wider than the mark may be one of the dots of an ellipsis read flat)
         if a.token in {",", "."} and left in BINARY and abs(a.box.cy - lb.cy) < 2 * max(lb.h, a.box.h) and \
-                (left != "-" or lb.w > 1.5 * a.box.w):
+                (left != "-" or lb.w > 1.5 * a.box.w) and not _holds_parts(atoms, order[k - 1]):
             # no CROHME truth has a comma or a dot right after an operator or a relation ('k = 1' read 'k = ,'): the
             # classifier's best digit, if it has one at 0.05 or more. Validation, recognised symbols: strokes
             # 850 -> 852 (2 gained, none lost), WAP-like 718 -> 721 (3 / 0)
@@ -1045,7 +1054,7 @@ def disambiguate(atoms: list[_Atom]) -> None:
                 continue
         rb = atoms[order[k + 1]].box if k + 1 < len(order) else None
         if a.token == "+" and (right is None or (right in BINARY | CLOSE_BRACKETS | {"/"} and abs(
-                rb.cy - a.box.cy) < 2 * max(rb.h, a.box.h))):
+                rb.cy - a.box.cy) < 2 * max(rb.h, a.box.h) and not _holds_parts(atoms, order[k + 1]))):
             # no CROHME truth has a '+' last, or right before an operator or a closing bracket ('v t / 2' read
             # 'v + / 2'): the classifier's best letter or digit, if it has one at 0.05 or more. Validation, recognised
             # symbols: strokes 854 -> 855 (1 gained, none lost), WAP-like 725 -> 727 (2 / 0); true symbols unchanged
