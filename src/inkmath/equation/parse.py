@@ -1105,6 +1105,8 @@ def small_after_names(atoms: list[_Atom]) -> None:
     and validation) have '\\sin x', '\\cos y', '\\tan z' 343 times and a capital X, Y or Z after a name once (but
     '\\cos C' 105 times, so other letters keep their case). Validation, recognised symbols: strokes 855 -> 862 (7
     gained, none lost), WAP-like 727 -> 730 (3 / 0); true symbols unchanged."""
+    if not any(a.token in {"X", "Y", "Z"} for a in atoms):
+        return
     names = [m for m in merge_function_names([_Atom(a.box, a.token, a.source, a.cands) for a in atoms])
              if m.token in FUNCTION_TOKENS]
     for n in names:
