@@ -630,3 +630,16 @@ def test_a_plus_before_a_fraction_stays_a_plus():
     hyps = [S("4", 1, 0, 6, 8), S("-", 0, 9, 8, 9.5), S("4", 1, 11, 6, 19), S("+", 10, 6, 16, 12, ("t", 0.2), p=0.7),
             S("-", 18, 9, 26, 9.5), S("4", 19, 0, 24, 8), S("4", 19, 11, 24, 19)]
     assert tex(hyps) == "\\frac{4}{4}+\\frac{4}{4}"
+
+
+def test_a_prime_follows_its_base():
+    # '(1 + \frac{1}{t})' with the numerator '1' read as a prime (small and high on its line): the symbol before it
+    # by x is the fraction bar, no base for a prime
+    hyps = [S("(", 0, 0, 3, 16), digit("1", 4), op("+", 12), S("\\prime", 22, -4, 24, 3, ("1", 0.3), p=0.6),
+            S("-", 20, 5, 27, 5.5), letter("t", 21), S(")", 29, 0, 32, 16)]
+    hyps[5] = S("t", 22.5, 7, 26, 14)
+    assert tex(hyps) == "(1+\\frac{1}{t})"
+    # after a letter a prime stays a prime
+    hyps = [letter("f", 0), S("\\prime", 7, -2, 9, 3, ("1", 0.3), p=0.6), S("(", 11, 0, 14, 12), letter("x", 15),
+            S(")", 22, 0, 25, 12)]
+    assert tex(hyps).startswith("f^{\\prime}")
