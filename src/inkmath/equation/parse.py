@@ -49,6 +49,7 @@ OPEN_BRACKETS = {"(", "[", "\\{"}
 RELATIONS = {"=", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">", "\\in"}
 CLOSE_BRACKETS = {")", "]", "\\}"}
 BINARY = {"+", "-", "\\times", "\\div", "\\pm", "\\rightarrow"} | RELATIONS  # between two operands: no marks
+NO_BASE = BINARY | OPEN_BRACKETS  # what a prime cannot follow
 ASCENDER_LETTERS = set("bdfhklt") | {"\\delta", "\\lambda", "\\theta", "!"}
 DESCENDER_LETTERS = set("gpqyj") | {"\\mu", "\\gamma", "\\rho", "\\eta", ","}
 TALL = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") | {"\\Delta", "\\beta", "\\phi", "\\Pi", "\\Sigma", "\\Omega",
@@ -1034,8 +1035,7 @@ def disambiguate(atoms: list[_Atom]) -> None:
         # (the '1' of '\\frac{1}{x}' is high and small against its line too). Validation, recognised symbols: strokes
         # 864 -> 869 (5 gained, none lost), WAP-like 732 -> 734 (2 / 0); true symbols unchanged. (The nearest symbol
         # to its left on its band, instead of the one before by x: strokes 867, one lost.)
-        based = k > 0 and atoms[order[k - 1]].token not in BINARY | OPEN_BRACKETS and \
-            not _holds_parts(atoms, order[k - 1])
+        based = k > 0 and atoms[order[k - 1]].token not in NO_BASE and not _holds_parts(atoms, order[k - 1])
         if a.token in {",", "1", ")"} and _has(a.cands, "\\prime", 0.03) and based:
             ref = _line_reference(atoms, a, loose=True)
             if ref is not None and a.box.y1 < ref[1] - 0.5 * ref[0] and a.box.h < 0.7 * ref[0]:
