@@ -596,27 +596,38 @@ class _Parser:
         return units
 
     def _frac_parts(self, i: int, remaining: set[int], limits: set[int] = frozenset()) -> tuple[list[int], list[int]]:
-        """(numerator, denominator) of bar ``i``: the symbols over and under it, their centres within the bar's ends
-        give or take ``slack``. Not a big operator's limits, nor a relation ('x = \\frac{...}' with the '=' close to a
-        long bar: a part never starts or ends with one; CROHME training read from true symbols 7,593 -> 7,612 of
-        8,834 right, the validation unchanged) unless they lie within the bar's ends."""
+        """(numerator, denominator) of bar ``i``: the symbols over and under it (``_side_of_bar``). Not a big
+        operator's limits, nor a relation ('x = \\frac{...}' with the '=' close to a long bar: a part never starts or
+        ends with one; CROHME training read from true symbols 7,593 -> 7,612 of 8,834 right, the validation
+        unchanged) unless they lie within the bar's ends."""
         bar = self.atoms[i].box
-        slack = 0.08 * bar.w
         above, below = [], []
         for j in remaining:
             if j == i:
                 continue
             b = self.atoms[j].box
-            if not (bar.x0 - slack <= b.cx <= bar.x1 + slack) or (
-                    (j in limits or self.atoms[j].token in RELATIONS) and not bar.x0 <= b.cx <= bar.x1):
+            if (j in limits or self.atoms[j].token in RELATIONS) and not bar.x0 <= b.cx <= bar.x1:
                 continue
-            if b.cy < bar.cy and b.y1 < bar.y1 + 0.3 * self.row_h:
+            side = self._side_of_bar(bar, b)
+            if side == "above":
                 above.append(j)
-            elif b.cy > bar.cy and b.y0 > bar.y0 - 0.3 * self.row_h:
+            elif side == "below":
                 below.append(j)
         for group, over in ((above, True), (below, False)):
             self._take_scripts(group, over, bar, i, remaining, above, below)
         return above, below
+
+    def _side_of_bar(self, bar: Box, b: Box) -> str | None:
+        """'above' or 'below' for a symbol over or under bar ``bar``, its centre within the bar's ends give or take
+        8 % of its width; None otherwise."""
+        slack = 0.08 * bar.w
+        if not bar.x0 - slack <= b.cx <= bar.x1 + slack:
+            return None
+        if b.cy < bar.cy and b.y1 < bar.y1 + 0.3 * self.row_h:
+            return "above"
+        if b.cy > bar.cy and b.y0 > bar.y0 - 0.3 * self.row_h:
+            return "below"
+        return None
 
     def _take_scripts(self, group: list[int], over: bool, bar: Box, i: int, remaining: set[int], *taken) -> None:
         """What a numerator or denominator writes past the bar's end, wholly on its side of the bar, belongs to it
@@ -716,11 +727,8 @@ class _Parser:
         while grown:
             grown = False
             for k in [k for k in body if _is_bar(A[k], self.row_h)]:
-                bar = A[k].box
-                slack = 0.08 * bar.w
                 for j in sorted(remaining - {i} - set(body) - set(index)):
-                    b = A[j].box
-                    if bar.x0 - slack <= b.cx <= bar.x1 + slack and b.cy > bar.cy and b.y0 > bar.y0 - 0.3 * self.row_h:
+                    if self._side_of_bar(A[k].box, A[j].box) == "below":
                         body.append(j)
                         grown = True
 
