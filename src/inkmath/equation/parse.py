@@ -381,52 +381,48 @@ def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     """A relation written in two strokes that segmentation left apart: a '>' or '<' with a short bar under it is
     '\\geq' or '\\leq'; a bar with a '>' at its right end, level with it, is '\\rightarrow'. A bar never stands
     just before a relation in the CROHME truths (training or validation). Validation, recognised symbols: strokes
-    840 -> 845 (5 gained, none lost), WAP-like 712 -> 714 (2 / 0); true symbols unchanged (none are so split)."""
+    840 -> 845 (5 gained, none lost), WAP-like 712 -> 714 (2 / 0); true symbols unchanged (none are so split).
+    Then two short bars one over the other, alike in length, with nothing between them, are '='; a '+' over a short
+    bar is '\\pm' (strokes 862 -> 863, WAP-like 730 -> 731, none lost; true symbols unchanged)."""
     used: set[int] = set()
     merged: list[_Atom] = []
     bars = [i for i, a in enumerate(atoms) if a.token == "-"]
-    for i, a in enumerate(atoms):
-        if a.token not in GREATER | LESS:
-            continue
-        g = a.box
-        for j in bars:
-            if j in used or i in used:
+
+    def relation_token(a: _Atom, g: Box, m: Box, i: int, j: int) -> str | None:
+        overlap = min(g.x1, m.x1) - max(g.x0, m.x0)
+        # not a fraction bar: short against the '>'
+        under = m.w < 1.5 * max(g.w, g.h) and overlap > 0.5 * min(g.w, m.w) and m.cy > g.cy + 0.25 * g.h and \
+            m.y0 < g.y1 + 0.6 * g.h
+        shaft = a.token in GREATER and m.w < 4 * max(g.h, 0.5 * row_h) and m.x0 < g.x0 and \
+            g.x0 - 0.3 * g.w < m.x1 < g.x1 + 0.3 * g.w and abs(m.cy - g.cy) < 0.35 * g.h
+        if under:
+            return "\\geq" if a.token in GREATER else "\\leq"
+        return "\\rightarrow" if shaft else None
+
+    def stacked_token(a: _Atom, t: Box, m: Box, i: int, j: int) -> str | None:
+        overlap = min(t.x1, m.x1) - max(t.x0, m.x0)
+        if overlap < 0.6 * min(t.w, m.w) or m.cy <= t.cy or m.w > 1.5 * max(t.w, t.h) or t.w > 1.5 * m.w:
+            return None
+        if a.token == "-" and m.y0 - t.y1 < 0.6 * max(t.w, m.w) and \
+                not any(k not in (i, j) and t.cy < b.box.cy < m.cy and b.box.x0 < m.x1 and b.box.x1 > m.x0
+                        for k, b in enumerate(atoms)):
+            return "="
+        if a.token == "+" and m.y0 - t.y1 < 0.4 * t.h:
+            return "\\pm"
+        return None
+
+    # relations first, then stacked bars, each atom and bar in one merge at most
+    for tokens, token_of in ((GREATER | LESS, relation_token), ({"-", "+"}, stacked_token)):
+        for i, a in enumerate(atoms):
+            if a.token not in tokens:
                 continue
-            m = atoms[j].box
-            overlap = min(g.x1, m.x1) - max(g.x0, m.x0)
-            # not a fraction bar: short against the '>'
-            under = m.w < 1.5 * max(g.w, g.h) and overlap > 0.5 * min(g.w, m.w) and m.cy > g.cy + 0.25 * g.h and \
-                m.y0 < g.y1 + 0.6 * g.h
-            shaft = a.token in GREATER and m.w < 4 * max(g.h, 0.5 * row_h) and m.x0 < g.x0 and \
-                g.x0 - 0.3 * g.w < m.x1 < g.x1 + 0.3 * g.w and abs(m.cy - g.cy) < 0.35 * g.h
-            if under or shaft:
-                token = "\\rightarrow" if not under else ("\\geq" if a.token in GREATER else "\\leq")
-                used.update((i, j))
-                merged.append(_Atom(g.union(m), token, min(a.source, atoms[j].source), []))
-    # two short bars one over the other, alike in length, with nothing between them, are '='; a '+' over a short bar
-    # is '\\pm'. Validation, recognised symbols: strokes 862 -> 863, WAP-like 730 -> 731, none lost; true symbols
-    # unchanged
-    for i, a in enumerate(atoms):
-        if i in used or a.token not in {"-", "+"}:
-            continue
-        t = a.box
-        for j in bars:
-            if j == i or j in used or i in used:
-                continue
-            m = atoms[j].box
-            overlap = min(t.x1, m.x1) - max(t.x0, m.x0)
-            if overlap < 0.6 * min(t.w, m.w) or m.cy <= t.cy or m.w > 1.5 * max(t.w, t.h) or t.w > 1.5 * m.w:
-                continue
-            if a.token == "-" and m.y0 - t.y1 < 0.6 * max(t.w, m.w) and \
-                    not any(k not in (i, j) and t.cy < b.box.cy < m.cy and b.box.x0 < m.x1 and b.box.x1 > m.x0
-                            for k, b in enumerate(atoms)):
-                token = "="
-            elif a.token == "+" and m.y0 - t.y1 < 0.4 * t.h:
-                token = "\\pm"
-            else:
-                continue
-            used.update((i, j))
-            merged.append(_Atom(t.union(m), token, min(a.source, atoms[j].source), []))
+            for j in bars:
+                if j == i or j in used or i in used:
+                    continue
+                token = token_of(a, a.box, atoms[j].box, i, j)
+                if token is not None:
+                    used.update((i, j))
+                    merged.append(_Atom(a.box.union(atoms[j].box), token, min(a.source, atoms[j].source), []))
     return [a for k, a in enumerate(atoms) if k not in used] + merged
 
 
