@@ -953,6 +953,12 @@ def _prob(cands: list[Candidate], token: str) -> float:
     return max((c.prob for c in cands[:5] if c.token == token), default=0.0)
 
 
+def _best_reading(cands: list[Candidate], accept, min_prob: float = 0.05) -> str | None:
+    """The likeliest candidate token that ``accept(token)`` allows, read at ``min_prob`` or more (None if none is)."""
+    best = max((c for c in cands if accept(c.token) and c.prob >= min_prob), key=lambda c: c.prob, default=None)
+    return best.token if best is not None else None
+
+
 def balance_brackets(atoms: list[_Atom]) -> None:
     """More '(' than ')' (or the reverse): the surplus is most likely a '1' (or a ',') the classifier read as a
     bracket, so re-read the surplus brackets that have such an alternative, the most likely first (in place)."""
@@ -983,8 +989,7 @@ def balance_brackets(atoms: list[_Atom]) -> None:
         if surplus <= 0:
             continue
         xs = [a.box.cx for a in atoms if a.token == lone]
-        options = [(_prob(a.cands, missing), id(a), a) for a in atoms
-                   if a.token == "1" and _prob(a.cands, missing) >= 0.02
+        options = [(p, id(a), a) for a in atoms if a.token == "1" and (p := _prob(a.cands, missing)) >= 0.02
                    and (a.box.cx < max(xs) if before else a.box.cx > min(xs))]
         for _, _, a in sorted(options, key=lambda o: -o[0])[:surplus]:
             a.token = missing
@@ -1060,9 +1065,9 @@ def disambiguate(atoms: list[_Atom]) -> None:
             # no CROHME truth has a comma or a dot right after an operator or a relation ('k = 1' read 'k = ,'): the
             # classifier's best digit, if it has one at 0.05 or more. Validation, recognised symbols: strokes
             # 850 -> 852 (2 gained, none lost), WAP-like 718 -> 721 (3 / 0)
-            alt = max((c for c in a.cands if c.token in DIGITS and c.prob >= 0.05), key=lambda c: c.prob, default=None)
+            alt = _best_reading(a.cands, lambda t: t in DIGITS)
             if alt is not None:
-                a.token = alt.token
+                a.token = alt
                 continue
         rb = atoms[order[k + 1]].box if k + 1 < len(order) else None
         if a.token == "+" and (right is None or (right in BINARY | CLOSE_BRACKETS | {"/"} and abs(
@@ -1070,10 +1075,9 @@ def disambiguate(atoms: list[_Atom]) -> None:
             # no CROHME truth has a '+' last, or right before an operator or a closing bracket ('v t / 2' read
             # 'v + / 2'): the classifier's best letter or digit, if it has one at 0.05 or more. Validation, recognised
             # symbols: strokes 854 -> 855 (1 gained, none lost), WAP-like 725 -> 727 (2 / 0); true symbols unchanged
-            alt = max((c for c in a.cands if (c.token in DIGITS or (len(c.token) == 1 and c.token.isalpha()))
-                       and c.prob >= 0.05), key=lambda c: c.prob, default=None)
+            alt = _best_reading(a.cands, lambda t: t in DIGITS or (len(t) == 1 and t.isalpha()))
             if alt is not None:
-                a.token = alt.token
+                a.token = alt
                 continue
         # between a closing bracket and an opening one or a number, a cross is a product sign at any odds
         floor = 0.0 if left in CLOSE_BRACKETS and (right in OPEN_BRACKETS or right in DIGITS) else 0.05
