@@ -22,7 +22,7 @@ relative to a letter like ``x``; ``y`` hangs below the baseline. ``_core`` encod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from statistics import median
 
 from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model, relation_features
@@ -1162,34 +1162,33 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
         for line in lines:
             sub = [atoms[i] for i in line]
             rows.append(_Parser(sub).region(list(range(len(sub)))) or Row([]))
-        return drop_stray_dots(Lines(rows))
-    return drop_stray_dots(_Parser(atoms).region(list(range(len(atoms)))) or Row([]))
+        return drop_specks(Lines(rows))
+    return drop_specks(_Parser(atoms).region(list(range(len(atoms)))) or Row([]))
 
 
 STRAY_DOTS = {".", "\\cdot"}
 
 
-def drop_stray_dots(node: Node) -> Node:
-    """A dot next to an operator or relation on its row ('(a + . b)') is a speck of ink, not a symbol: no CROHME
-    truth has one (training, validation, nor the 2014 test captions). Validation, recognised symbols: strokes
-    847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0). So is a minus right before a relation
-    ('z - = x^2'): strokes 863 -> 864, WAP-like 731 -> 732, none lost."""
-    def stray(items: list[Node], k: int) -> bool:
-        return any(0 <= n < len(items) and isinstance(items[n], Symbol) and items[n].token in BINARY
-                   for n in (k - 1, k + 1))
+def _speck(items: list[Node], k: int) -> bool:
+    """Is item ``k`` of a row a speck: a dot beside an operator or relation, or a minus right before a relation?"""
+    def sym(n: int, tokens: set[str]) -> bool:
+        return 0 <= n < len(items) and isinstance(items[n], Symbol) and items[n].token in tokens
 
+    dot = sym(k, STRAY_DOTS) and (sym(k - 1, BINARY) or sym(k + 1, BINARY))
+    return dot or (sym(k, {"-"}) and sym(k + 1, RELATIONS))
+
+
+def drop_specks(node: Node) -> Node:
+    """Drop specks of ink read as symbols from every row of the tree (``_speck``; in place). A dot next to an
+    operator or relation ('(a + . b)'): no CROHME truth has one (training, validation, nor the 2014 test captions);
+    validation, recognised symbols: strokes 847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0). A minus
+    right before a relation ('z - = x^2'): strokes 863 -> 864, WAP-like 731 -> 732, none lost."""
+    for f in fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, Node):
+            setattr(node, f.name, drop_specks(v))
+        elif isinstance(v, list):
+            setattr(node, f.name, [drop_specks(n) for n in v])
     if isinstance(node, Row):
-        items = [drop_stray_dots(n) for n in node.items]
-        keep = [n for k, n in enumerate(items)
-                if not (isinstance(n, Symbol) and n.token in STRAY_DOTS and stray(items, k))
-                and not (isinstance(n, Symbol) and n.token == "-" and k + 1 < len(items)
-                         and isinstance(items[k + 1], Symbol) and items[k + 1].token in RELATIONS)]
-        node.items = keep if keep else items
-        return node
-    for name in ("base", "sup", "sub", "num", "den", "body", "index", "lower", "upper"):
-        child = getattr(node, name, None)
-        if isinstance(child, Node):
-            setattr(node, name, drop_stray_dots(child))
-    if isinstance(node, Lines):
-        node.rows = [drop_stray_dots(r) for r in node.rows]
+        node.items = [n for k, n in enumerate(node.items) if not _speck(node.items, k)] or node.items
     return node
