@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inkmath.equation.latex import to_latex
-from inkmath.equation.parse import choose_tokens, parse
-from inkmath.equation.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sup, Symbol, SymbolHyp
+from inkmath.equation.parse import choose_tokens, lone_script_marks, parse
+from inkmath.equation.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sub, Sup, Symbol, SymbolHyp
 
 
 def S(token: str, x0: float, y0: float, x1: float, y1: float, *alts: tuple[str, float], p: float = 0.9) -> SymbolHyp:
@@ -643,3 +643,19 @@ def test_a_prime_follows_its_base():
     hyps = [letter("f", 0), S("\\prime", 7, -2, 9, 3, ("1", 0.3), p=0.6), S("(", 11, 0, 14, 12), letter("x", 15),
             S(")", 22, 0, 25, 12)]
     assert tex(hyps).startswith("f^{\\prime}")
+
+
+def test_a_lone_mark_as_a_script():
+    # 'E^{\prime} = F' with the prime's tick read '-' (no CROHME truth has a lone '-', '.' or ',' as a script)
+    hyps = [digit("E", 0), S("-", 7, -3, 10, -2.5, (".", 0.02)), op("=", 13), digit("F", 21)]
+    assert tex(hyps) == "E^{\\prime}=F"
+    # 'y^{.}': a dot alone up there, whatever its other readings, is a prime too
+    hyps = [letter("y", 0), S(".", 7, 0, 8, 1, ("-", 0.2)), op("=", 11), digit("2", 19)]
+    assert tex(hyps) == "y^{\\prime}=2"
+    # 'X_{,}' (the layout put the comma there) with '1' among the comma's readings: the '1'
+    hyps = [digit("X", 0), S(",", 7, 9, 8, 13, ("1", 0.1))]
+    tree = lone_script_marks(Sub(Symbol("X", 0), Symbol(",", 1)), hyps)
+    assert to_latex(tree).replace(" ", "") == "X_{1}"
+    # a reading at 1.0 (a user's correction) stays
+    hyps = [digit("E", 0), S("-", 7, -3, 10, -2.5, p=1.0), op("=", 13), digit("F", 21)]
+    assert tex(hyps) == "E^{-}=F"

@@ -1162,8 +1162,38 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
         for line in lines:
             sub = [atoms[i] for i in line]
             rows.append(_Parser(sub).region(list(range(len(sub)))) or Row([]))
-        return drop_specks(Lines(rows))
-    return drop_specks(_Parser(atoms).region(list(range(len(atoms)))) or Row([]))
+        return drop_specks(lone_script_marks(Lines(rows), hyps))
+    return drop_specks(lone_script_marks(_Parser(atoms).region(list(range(len(atoms)))) or Row([]), hyps))
+
+
+SCRIPT_MARKS = {"-", ".", ","}
+
+
+def lone_script_marks(node: Node, hyps: list[SymbolHyp]) -> Node:
+    """A script that is one mark is read as something a script can be. No CROHME training truth has a lone '-', '.'
+    or ',' as a script; 82 have a lone prime as a superscript, 674 a lone '1' as a subscript. So a lone mark as a
+    superscript ('y^{.}', 'E^{-}': the classifier reads a prime's tick as '-' at 0.9) is a prime, and as a subscript
+    ('X_{,}') it takes the classifier's likeliest reading that is not a mark or an operator, at 0.05 or more. A symbol
+    read at 1.0 (a user's correction) keeps its reading (in place)."""
+    for f in fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, Node):
+            lone_script_marks(v, hyps)
+        elif isinstance(v, list):
+            for n in v:
+                lone_script_marks(n, hyps)
+    for name in ("sup", "sub"):
+        s = getattr(node, name, None) if isinstance(node, (Sup, Sub, SubSup)) else None
+        if not (isinstance(s, Symbol) and s.token in SCRIPT_MARKS and s.source is not None):
+            continue
+        cands = hyps[s.source].candidates
+        if not cands or cands[0].prob >= 1.0:
+            continue
+        if name == "sup":
+            s.token = "\\prime"
+        else:
+            s.token = _best_reading(cands, lambda t: t not in SCRIPT_MARKS and t not in BINARY) or s.token
+    return node
 
 
 STRAY_DOTS = {".", "\\cdot"}
