@@ -1162,8 +1162,20 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
         for line in lines:
             sub = [atoms[i] for i in line]
             rows.append(_Parser(sub).region(list(range(len(sub)))) or Row([]))
-        return drop_specks(lone_script_marks(Lines(rows), hyps))
-    return drop_specks(lone_script_marks(_Parser(atoms).region(list(range(len(atoms)))) or Row([]), hyps))
+        tree: Node = Lines(rows)
+    else:
+        tree = _Parser(atoms).region(list(range(len(atoms)))) or Row([])
+    return drop_specks(lone_script_marks(tree, hyps))
+
+
+def _post_order(node: Node):
+    """Every node of the tree under ``node`` (its dataclass fields), each after the nodes under it."""
+    for f in fields(node):
+        v = getattr(node, f.name)
+        for n in (v if isinstance(v, list) else [v]):
+            if isinstance(n, Node):
+                yield from _post_order(n)
+    yield node
 
 
 SCRIPT_MARKS = {"-", ".", ","}
@@ -1175,24 +1187,20 @@ def lone_script_marks(node: Node, hyps: list[SymbolHyp]) -> Node:
     superscript ('y^{.}', 'E^{-}': the classifier reads a prime's tick as '-' at 0.9) is a prime, and as a subscript
     ('X_{,}') it takes the classifier's likeliest reading that is not a mark or an operator, at 0.05 or more. A symbol
     read at 1.0 (a user's correction) keeps its reading (in place)."""
-    for f in fields(node):
-        v = getattr(node, f.name)
-        if isinstance(v, Node):
-            lone_script_marks(v, hyps)
-        elif isinstance(v, list):
-            for n in v:
-                lone_script_marks(n, hyps)
-    for name in ("sup", "sub"):
-        s = getattr(node, name, None) if isinstance(node, (Sup, Sub, SubSup)) else None
-        if not (isinstance(s, Symbol) and s.token in SCRIPT_MARKS and s.source is not None):
+    for n in _post_order(node):
+        if not isinstance(n, (Sup, Sub, SubSup)):
             continue
-        cands = hyps[s.source].candidates
-        if not cands or cands[0].prob >= 1.0:
-            continue
-        if name == "sup":
-            s.token = "\\prime"
-        else:
-            s.token = _best_reading(cands, lambda t: t not in SCRIPT_MARKS and t not in BINARY) or s.token
+        for name in ("sup", "sub"):
+            s = getattr(n, name, None)
+            if not (isinstance(s, Symbol) and s.token in SCRIPT_MARKS and s.source is not None):
+                continue
+            cands = hyps[s.source].candidates
+            if not cands or cands[0].prob >= 1.0:
+                continue
+            if name == "sup":
+                s.token = "\\prime"
+            else:
+                s.token = _best_reading(cands, lambda t: t not in SCRIPT_MARKS and t not in BINARY) or s.token
     return node
 
 
@@ -1213,12 +1221,7 @@ def drop_specks(node: Node) -> Node:
     operator or relation ('(a + . b)'): no CROHME truth has one (training, validation, nor the 2014 test captions);
     validation, recognised symbols: strokes 847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0). A minus
     right before a relation ('z - = x^2'): strokes 863 -> 864, WAP-like 731 -> 732, none lost."""
-    for f in fields(node):
-        v = getattr(node, f.name)
-        if isinstance(v, Node):
-            setattr(node, f.name, drop_specks(v))
-        elif isinstance(v, list):
-            setattr(node, f.name, [drop_specks(n) for n in v])
-    if isinstance(node, Row):
-        node.items = [n for k, n in enumerate(node.items) if not _speck(node.items, k)] or node.items
+    for n in _post_order(node):
+        if isinstance(n, Row):
+            n.items = [m for k, m in enumerate(n.items) if not _speck(n.items, k)] or n.items
     return node
