@@ -572,6 +572,24 @@ def test_a_dot_next_to_an_operator_is_a_speck():
     assert tex(hyps) == "a.b"
 
 
+def test_a_mark_last_or_beside_a_bracket_or_a_minus_before_an_operator_is_a_speck():
+    # no training truth ends a row with '-', '.' or ',', puts one before a closing bracket, starts a row or a
+    # bracket with '.', or has '-' right before an operator
+    hyps = [S("(", 0, 0, 3, 12), letter("z", 4), op("-", 12), S(")", 20, 0, 23, 12)]
+    assert tex(hyps) == "(z)"
+    hyps = [op("-", 0), digit("1", 8), op("-", 16)]
+    assert tex(hyps) == "-1"
+    hyps = [S("(", 0, 0, 3, 12), S(".", 5, 9, 6, 10), digit("2", 8), S(")", 16, 0, 19, 12)]
+    assert tex(hyps) == "(2)"
+    hyps = [letter("x", 0), op("-", 8), op("+", 16), letter("y", 24)]
+    assert tex(hyps) == "x+y"
+    # a decimal point and a minus between symbols stay; so does a mark the user chose (read at 1.0)
+    hyps = [digit("0", 0), S(".", 7, 9, 8, 10), digit("5", 10), op("-", 18), letter("y", 26)]
+    assert tex(hyps) == "0.5-y"
+    hyps = [letter("x", 0), S("-", 8, 6.3, 14, 6.8, p=1.0)]
+    assert tex(hyps) == "x-"
+
+
 def test_a_comma_right_after_a_relation_takes_the_classifiers_digit():
     # 'k = 1' with the '1' read as a comma first: no truth has a comma right after an operator or a relation
     hyps = [letter("k", 0), op("=", 8), S(",", 17, 2, 19, 10, ("1", 0.3), ("(", 0.1), p=0.5), op("+", 22),
