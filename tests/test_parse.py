@@ -590,6 +590,30 @@ def test_a_mark_last_or_beside_a_bracket_or_a_minus_before_an_operator_is_a_spec
     assert tex(hyps) == "x-"
 
 
+def test_an_operator_ending_a_script_or_a_root_follows_it():
+    # 'i_1 + i_2' with the '+' taken into the first subscript; '\sqrt{x} + 1' with the '+' under the sign's bar
+    from inkmath.equation.parse import trailing_operators
+    from inkmath.equation.tree import Row, Sqrt, Sub, Symbol
+
+    tree = Row([Sub(Symbol("i"), Row([Symbol("1"), Symbol("+")])), Sub(Symbol("i"), Symbol("2"))])
+    assert to_latex(trailing_operators(tree)).replace(" ", "") == "i_{1}+i_{2}"
+    tree = Row([Sqrt(Row([Symbol("x"), Symbol("+")])), Symbol("1")])
+    assert to_latex(trailing_operators(tree)).replace(" ", "") == "\\sqrt{x}+1"
+    # an operator inside the group stays, and so does a lone one (a lone script is another rule's business)
+    tree = Row([Sub(Symbol("a"), Row([Symbol("n"), Symbol("+"), Symbol("1")])), Sup(Symbol("x"), Symbol("-"))])
+    assert to_latex(trailing_operators(tree)).replace(" ", "") == "a_{n+1}x^{-}"
+
+
+def test_a_zero_before_a_bracket_after_an_operator_is_landaus_o():
+    # 'u_n = o(v_n)' style: '+ o(1)' with the 'o' read '0' first; a number's zero and a limit's zero stay
+    hyps = [digit("2", 0), op("+", 8), S("0", 16, 3, 22, 10, ("o", 0.3), p=0.6), S("(", 24, 0, 27, 12),
+            digit("1", 28), S(")", 35, 0, 38, 12)]
+    assert tex(hyps) == "2+o(1)"
+    hyps = [digit("1", 0), S("0", 7, 0, 13, 10, ("o", 0.3), p=0.6), S("(", 15, 0, 18, 12), letter("x", 19),
+            S(")", 26, 0, 29, 12)]
+    assert tex(hyps) == "10(x)"
+
+
 def test_a_comma_right_after_a_relation_takes_the_classifiers_digit():
     # 'k = 1' with the '1' read as a comma first: no truth has a comma right after an operator or a relation
     hyps = [letter("k", 0), op("=", 8), S(",", 17, 2, 19, 10, ("1", 0.3), ("(", 0.1), p=0.5), op("+", 22),
