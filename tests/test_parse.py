@@ -701,3 +701,19 @@ def test_a_lone_mark_as_a_script():
     # a reading at 1.0 (a user's correction) stays
     hyps = [digit("E", 0), S("-", 7, -3, 10, -2.5, p=1.0), op("=", 13), digit("F", 21)]
     assert tex(hyps) == "E^{-}=F"
+
+
+def test_a_fraction_of_two_dots_is_a_division_sign():
+    # '6 ÷ 3' with the sign's dots and bar read apart: the bar takes the dots as numerator and denominator
+    hyps = [digit("6", 0), S(".", 11, 2.5, 13, 4.5), S("-", 8, 6.3, 16, 6.8), S(".", 11, 8.5, 13, 10.5),
+            digit("3", 19)]
+    assert tex(hyps) == "6\\div3"
+    from inkmath.equation.parse import dotted_fractions
+    from inkmath.equation.tree import Frac, Row, Symbol
+
+    tree = Row([Symbol("6"), Frac(Symbol("."), Row([Symbol("\\cdot")]), source=2), Symbol("3")])
+    out = dotted_fractions(tree)
+    assert to_latex(out).replace(" ", "") == "6\\div3" and out.items[1].source == 2
+    # a fraction of digits stays, and so does one with a dot beside other symbols
+    tree = Row([Frac(Symbol("1"), Symbol("2")), Frac(Row([Symbol("0"), Symbol("."), Symbol("5")]), Symbol("2"))])
+    assert to_latex(dotted_fractions(tree)).replace(" ", "") == "\\frac{1}{2}\\frac{0.5}{2}"

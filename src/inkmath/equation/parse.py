@@ -1172,7 +1172,7 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None) -> Node:
         tree: Node = Lines(rows)
     else:
         tree = _Parser(atoms).region(list(range(len(atoms)))) or Row([])
-    return trailing_operators(drop_specks(lone_script_marks(tree, hyps), hyps))
+    return dotted_fractions(trailing_operators(drop_specks(lone_script_marks(tree, hyps), hyps)))
 
 
 def _post_order(node: Node):
@@ -1272,3 +1272,31 @@ def trailing_operators(node: Node) -> Node:
                     items.append(group.items.pop())
         n.items = items
     return node
+
+
+DIV_DOTS = {".", "\\cdot", ","}
+
+
+def _is_dot(n: Node) -> bool:
+    if isinstance(n, Row) and len(n.items) == 1:
+        n = n.items[0]
+    return isinstance(n, Symbol) and n.token in DIV_DOTS
+
+
+def dotted_fractions(node: Node) -> Node:
+    """A fraction of one dot over one dot is a division sign ('\\frac{.}{.}' is '\\div'; in place, the sign's source
+    the bar's). None of the 8,834 training truths has such a fraction; 106 of them have '\\div'. Validation,
+    recognised symbols: strokes 881 -> 882 (1 gained, none lost)."""
+    def div(n: Node) -> Node:
+        if isinstance(n, Frac) and _is_dot(n.num) and _is_dot(n.den):
+            return Symbol("\\div", n.source)
+        return n
+
+    for n in _post_order(node):
+        for f in fields(n):
+            v = getattr(n, f.name)
+            if isinstance(v, list):
+                setattr(n, f.name, [div(m) if isinstance(m, Node) else m for m in v])
+            elif isinstance(v, Node):
+                setattr(n, f.name, div(v))
+    return div(node)
