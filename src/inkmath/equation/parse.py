@@ -1188,6 +1188,13 @@ def _post_order(node: Node):
 SCRIPT_MARKS = {"-", ".", ","}
 
 
+def _chosen(node: Node, hyps: list[SymbolHyp] | None) -> bool:
+    """Is ``node`` a symbol the user chose (read at 1.0: a correction, or a true symbol)? The tree passes below
+    leave such a symbol's reading and place alone."""
+    return (hyps is not None and isinstance(node, Symbol) and node.source is not None
+            and bool(hyps[node.source].candidates) and hyps[node.source].candidates[0].prob >= 1.0)
+
+
 def lone_script_marks(node: Node, hyps: list[SymbolHyp]) -> Node:
     """A script that is one mark is read as something a script can be. No CROHME training truth has a lone '-', '.'
     or ',' as a script; 82 have a lone prime as a superscript, 674 a lone '1' as a subscript. So a lone mark as a
@@ -1202,7 +1209,7 @@ def lone_script_marks(node: Node, hyps: list[SymbolHyp]) -> Node:
             if not (isinstance(s, Symbol) and s.token in SCRIPT_MARKS and s.source is not None):
                 continue
             cands = hyps[s.source].candidates
-            if not cands or cands[0].prob >= 1.0:
+            if not cands or _chosen(s, hyps):
                 continue
             if name == "sup":
                 s.token = "\\prime"
@@ -1239,13 +1246,9 @@ def drop_specks(node: Node, hyps: list[SymbolHyp] | None = None) -> Node:
     strokes 847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0); a minus right before a relation,
     strokes 863 -> 864, WAP-like 731 -> 732; a mark last or before a closing bracket, a '.' first or after an
     opening one, a minus before an operator: strokes 871 -> 878 (7 / 0), WAP-like 736 -> 739 (3 / 0)."""
-    def chosen(m: Node) -> bool:
-        return (hyps is not None and isinstance(m, Symbol) and m.source is not None
-                and bool(hyps[m.source].candidates) and hyps[m.source].candidates[0].prob >= 1.0)
-
     for n in _post_order(node):
         if isinstance(n, Row):
-            n.items = [m for k, m in enumerate(n.items) if chosen(m) or not _speck(n.items, k)] or n.items
+            n.items = [m for k, m in enumerate(n.items) if _chosen(m, hyps) or not _speck(n.items, k)] or n.items
     return node
 
 
