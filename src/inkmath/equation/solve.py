@@ -213,6 +213,9 @@ def _limit_cpu(timeout: float) -> None:
 def _worker_main(conn: Any) -> None:
     """Worker loop: receive (tree, timeout), answer, repeat; exit on None or when the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
+    from inkmath.gcutil import freeze_startup_heap
+
+    freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
     conn.send(("ready", os.getpid()))
     while True:
         try:

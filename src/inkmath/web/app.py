@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkmath import InkmathError, __version__
+from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
     MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, MAX_TOP,
     Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse, ImageUpload, ModelsResponse,
@@ -131,7 +132,8 @@ async def read_input(request: Request, model: type[BaseModel]) -> tuple[BaseMode
         if not body.strip():
             raise RequestError(400, "Empty request body; send JSON {\"strokes\": [[[x, y], ...], ...]}")
         try:
-            return model.model_validate_json(body), {}
+            with collector_paused():  # thousands of point lists, none of them garbage (see inkmath.gcutil)
+                return model.model_validate_json(body), {}
         except ValidationError as e:
             bad_json = [err for err in e.errors() if err.get("type") == "json_invalid"]
             if bad_json:  # not JSON at all (pydantic parses and validates in one pass)
@@ -296,6 +298,7 @@ def _pool_init(config: dict) -> None:
     _POOL_STORE = ModelStore(config.get("symbol_weights"), config.get("expression_weights"), config["engine"],
                              config.get("threads"))
     _preload(_POOL_STORE)
+    freeze_startup_heap()
 
 
 def _pool_expression(name: str, *args) -> dict:
@@ -372,6 +375,8 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             await run_in_threadpool(store.get, store.expression_default)
             app.state.pool = RecognitionPool(pool, pool_config)
             await run_in_threadpool(app.state.pool.warm)
+        if preload or pool:
+            freeze_startup_heap()
         try:
             yield
         finally:
