@@ -3,9 +3,9 @@
     INKMATH_DATA=/work/shared/data .venv/bin/python benchmarks/bench_web.py [--seconds 30] [--clients 8]
 
 1. Starts ``inkmath serve`` (a real uvicorn server) in a subprocess on a free loopback port, once per engine.
-2. N client threads (httpx, one connection each) POST real handwritten expressions - the first CROHME 2014 test
-   InkML files, as strokes - to ``/api/expression`` in a loop until the time is up; latency is measured per
-   request on the client. Any non-200 answer or exception counts as an error.
+2. N closed-loop clients (one keep-alive connection each, all driven by one thread) POST real handwritten
+   expressions - the first CROHME 2014 test InkML files, as strokes - to ``/api/expression`` in a loop until the
+   time is up; latency is measured per request on the client. Any non-200 answer or exception counts as an error.
 3. In-process, the expression classifier runs on the same prepared symbol batches with engine torch and onnx
    (one thread each), median of repeated runs: the ratio of the two is the engine's share of the difference.
 Writes ``benchmarks/results/web.md`` (command, machine, load on the machine, numbers).
@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -91,53 +90,125 @@ class Server:
             self.proc.kill()
 
 
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection of the load test: POSTs prebuilt requests and collects answers sized by
+    Content-Length (what the server sends; a chunked or unsized answer is an error here)."""
+
+    def __init__(self, host: str, port: int, first: int):
+        self.sock = socket.create_connection((host, port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf, self.size, self.next, self.t0 = b"", -1, first, 0.0
+        self.closing = False  # the last answer said "Connection: close"
+
+    @staticmethod
+    def request(host: str, path: str, body: bytes) -> bytes:
+        return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    def send(self, requests: list[bytes]) -> None:
+        self.t0 = time.perf_counter()
+        self.sock.sendall(requests[self.next % len(requests)])
+        self.next += 1
+
+    def receive(self) -> tuple[int, bytes] | None:
+        """Read what has arrived (the socket is readable); (status, body) once the answer is complete."""
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buf += chunk
+        if self.size < 0:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return None
+            lines = self.buf[:end].decode("latin-1").split("\r\n")
+            sizes = [ln.split(":", 1)[1] for ln in lines[1:] if ln.lower().startswith("content-length:")]
+            if not sizes:
+                raise ValueError(f"answer without Content-Length: {lines[:3]!r}")
+            self.status, self.buf, self.size = int(lines[0].split(" ", 2)[1]), self.buf[end + 4:], int(sizes[0])
+            self.closing = any(ln.lower().replace(" ", "") == "connection:close" for ln in lines[1:])
+        if len(self.buf) < self.size:
+            return None
+        data, self.buf, self.size = self.buf[:self.size], self.buf[self.size:], -1
+        return self.status, data
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def load_test(url: str, bodies: list[dict], clients: int, seconds: float) -> dict:
+    """``clients`` closed-loop clients (each sends its next request when the answer to the last one is complete)
+    for ``seconds``; latency per request from the first byte sent to the last byte received.
+
+    The clients share the 2 cores with the server, and a load generator should take as little of them as it can:
+    one thread drives all the connections with a selector, requests are prebuilt bytes, and only the status line
+    and Content-Length of each answer are parsed (httpx in threads cost ~2.8 ms of CPU a request here,
+    http.client in threads ~2 ms).
+    """
+    import selectors
+
     import httpx
 
-    for body in bodies:  # warm-up: models load, first-call costs paid
-        httpx.post(url + "/api/expression", json=body, timeout=60).raise_for_status()
+    with httpx.Client(timeout=60) as warm:  # warm-up: models load, first-call costs paid
+        for body in bodies:
+            warm.post(url + "/api/expression", json=body).raise_for_status()
+    host, port = url.split("//")[1].split(":")
+    requests = [RawConnection.request(host, "/api/expression", json.dumps(b).encode()) for b in bodies]
     latencies: list[float] = []
     errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    encoded = [json.dumps(b).encode() for b in bodies]
-    host, port = url.split("//")[1].split(":")
-
-    def client(k: int):
-        # http.client, not httpx: the clients share the 2 cores with the server, and a load generator should take
-        # as little of them as it can (httpx cost ~2.8 ms of CPU per request here, http.client well under 1 ms)
-        import http.client
-
-        mine, bad = [], []
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        i = k
-        while time.perf_counter() < stop:  # bounded by the deadline
-            t0 = time.perf_counter()
-            try:
-                conn.request("POST", "/api/expression", body=encoded[i % len(encoded)],
-                             headers={"Content-Type": "application/json"})
-                r = conn.getresponse()
-                data = r.read()
-                if r.status != 200:
-                    bad.append(f"{r.status}: {data[:120]!r}")
-            except (OSError, http.client.HTTPException) as e:
-                bad.append(repr(e))
-                conn.close()
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
-            mine.append(time.perf_counter() - t0)
-            i += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors.extend(bad)
-
+    sel = selectors.DefaultSelector()
     start = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    stop = start + seconds
+
+    def open_and_send(first: int) -> None:
+        while True:  # until connected, or the time is up
+            conn = None
+            try:
+                conn = RawConnection(host, int(port), first)
+                conn.send(requests)
+            except OSError as e:
+                errors.append(repr(e))
+                if conn is not None:
+                    conn.close()
+                if time.perf_counter() >= stop:
+                    return
+                time.sleep(0.05)  # the server refuses connections: do not spin
+                continue
+            sel.register(conn.sock, selectors.EVENT_READ, conn)
+            return
+
+    for k in range(clients):
+        open_and_send(k)
+    while sel.get_map():
+        events = sel.select(timeout=30)
+        if not events:  # 30 s without a byte on any connection: the server hangs
+            for key in list(sel.get_map().values()):
+                errors.append("no answer in 30 s")
+                sel.unregister(key.fileobj)
+                key.data.close()
+            break
+        for key, _ in events:
+            conn = key.data
+            try:
+                answer = conn.receive()
+                if answer is None:
+                    continue
+                latencies.append(time.perf_counter() - conn.t0)
+                if answer[0] != 200:
+                    errors.append(f"{answer[0]}: {answer[1][:120]!r}")
+                if time.perf_counter() >= stop or conn.closing:
+                    sel.unregister(conn.sock)
+                    conn.close()
+                    if time.perf_counter() < stop:
+                        open_and_send(conn.next)
+                else:
+                    conn.send(requests)
+            except (OSError, ValueError) as e:
+                latencies.append(time.perf_counter() - conn.t0)
+                errors.append(repr(e))
+                sel.unregister(conn.sock)
+                conn.close()
+                if time.perf_counter() < stop:
+                    open_and_send(conn.next)
     elapsed = time.perf_counter() - start
     ms = np.array(latencies) * 1000
     return {"requests": len(latencies), "errors": len(errors), "error_examples": errors[:3], "seconds": elapsed,
@@ -179,6 +250,15 @@ def engine_ratio(weights: str, bodies: list[dict], repeats: int = 50) -> dict:
             times[name] = statistics.median(runs) * 1000
         out[label] = {"torch_ms": times["torch"], "onnx_ms": times["onnx"], "onnx_over_torch": times["onnx"] / times["torch"]}
     return out
+
+
+def server_stack() -> str:
+    """What uvicorn's "auto" picks in this environment (the server runs with this interpreter)."""
+    import importlib.util
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"{http} and {loop}"
 
 
 def machine() -> tuple[str, str]:
@@ -227,7 +307,8 @@ def main() -> int:
         f"Machine: {cpu} ({os.cpu_count()} logical CPUs)  ",
         f"Weights: `{weights}`; payloads: {len(bodies)} CROHME 2014 test expressions as strokes "
         f"({sum(len(b['strokes']) for b in bodies)} strokes in all), cycled; server: `inkmath serve --threads 1 "
-        f"--workers W --engine E` (`poolN`: `--workers 1 --pool N`); {args.clients} concurrent clients for {args.seconds:g} s on loopback.", "",
+        f"--workers W --engine E` (`poolN`: `--workers 1 --pool N`), uvicorn on {server_stack()}; {args.clients} concurrent "
+        f"closed-loop clients (one keep-alive connection each, one thread for all) for {args.seconds:g} s on loopback.", "",
         "| engine | workers | requests | errors | requests/s | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
