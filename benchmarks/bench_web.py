@@ -135,14 +135,55 @@ class RawConnection:
         self.sock.close()
 
 
-def load_test(url: str, bodies: list[dict], clients: int, seconds: float) -> dict:
+def _process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def server_cpu(root: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) so far of the server and each of its processes, by kind; {} without /proc."""
+    if not os.path.isdir(f"/proc/{root}"):
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in _process_tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:  # ended in between
+            continue
+        kind = ("HTTP" if pid == root else "solver workers" if "worker_entry" in cmd
+                else "multiprocessing tracker" if "resource_tracker" in cmd else "recognition / uvicorn workers")
+        out[pid] = (kind, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def load_test(url: str, bodies: list[dict], clients: int, seconds: float, server_pid: int | None = None) -> dict:
     """``clients`` closed-loop clients (each sends its next request when the answer to the last one is complete)
     for ``seconds``; latency per request from the first byte sent to the last byte received.
 
     The clients share the 2 cores with the server, and a load generator should take as little of them as it can:
     one thread drives all the connections with a selector, requests are prebuilt bytes, and only the status line
     and Content-Length of each answer are parsed (httpx in threads cost ~2.8 ms of CPU a request here,
-    http.client in threads ~2 ms).
+    http.client in 8 threads ~0.9 ms, this ~0.3 ms).
+    With ``server_pid``, also the CPU time a request of each kind of server process, and of this load generator
+    (``cpu_ms``; Linux only): where the time goes.
     """
     import selectors
 
@@ -156,6 +197,7 @@ def load_test(url: str, bodies: list[dict], clients: int, seconds: float) -> dic
     latencies: list[float] = []
     errors: list[str] = []
     sel = selectors.DefaultSelector()
+    cpu_before, client_before = server_cpu(server_pid) if server_pid else {}, time.process_time()
     start = time.perf_counter()
     stop = start + seconds
 
@@ -210,10 +252,18 @@ def load_test(url: str, bodies: list[dict], clients: int, seconds: float) -> dic
                 if time.perf_counter() < stop:
                     open_and_send(conn.next)
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - client_before
     ms = np.array(latencies) * 1000
-    return {"requests": len(latencies), "errors": len(errors), "error_examples": errors[:3], "seconds": elapsed,
-            "rps": len(latencies) / elapsed, "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+    out = {"requests": len(latencies), "errors": len(errors), "error_examples": errors[:3], "seconds": elapsed,
+           "rps": len(latencies) / elapsed, "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+           "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+    if cpu_before and latencies:
+        cpu: dict[str, float] = {}
+        for pid, (kind, seconds_now) in server_cpu(server_pid).items():
+            cpu[kind] = cpu.get(kind, 0.0) + (seconds_now - cpu_before.get(pid, (kind, 0.0))[1])
+        cpu["load generator"] = client_cpu
+        out["cpu_ms"] = {kind: 1000 * t / len(latencies) for kind, t in cpu.items() if t > 0}
+    return out
 
 
 def engine_ratio(weights: str, bodies: list[dict], repeats: int = 50) -> dict:
@@ -293,8 +343,9 @@ def main() -> int:
         for engine in args.engines.split(","):
             n, pool = (1, int(workers[4:])) if workers.startswith("pool") else (int(workers), 0)
             with Server(weights, engine, n, pool) as srv:
-                runs[(engine, workers)] = r = load_test(srv.url, bodies, args.clients, args.seconds)
-            print(engine, workers, {k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
+                runs[(engine, workers)] = r = load_test(srv.url, bodies, args.clients, args.seconds, srv.proc.pid)
+            print(engine, workers, {k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items() if k != "cpu_ms"},
+                  {k: round(v, 2) for k, v in r.get("cpu_ms", {}).items()}, flush=True)
     ratio = engine_ratio(weights, bodies)
     print("classifier", ratio, flush=True)
     _, after = machine()
@@ -315,6 +366,16 @@ def main() -> int:
     for (engine, workers), r in runs.items():
         lines.append(f"| {engine} | {workers} | {r['requests']} | {r['errors']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} "
                      f"| {r['p99']:.0f} | {r['max']:.0f} |")
+    kinds = ["HTTP", "recognition / uvicorn workers", "solver workers", "load generator"]
+    if any("cpu_ms" in r for r in runs.values()):
+        lines += ["", f"CPU time a request (user + system, from /proc, during the load; the machine has "
+                      f"{os.cpu_count()} cores, so at full use they give {os.cpu_count()} x 1000 / requests/s ms):", "",
+                  "| engine | workers | " + " | ".join(kinds) + " | all | cores x 1000 / requests/s |",
+                  "|---|---|" + "---|" * (len(kinds) + 2)]
+        for (engine, workers), r in runs.items():
+            c = r.get("cpu_ms", {})
+            lines.append(f"| {engine} | {workers} | " + " | ".join(f"{c.get(k, 0.0):.1f}" for k in kinds)
+                         + f" | {sum(c.values()):.1f} | {os.cpu_count() * 1000 / r['rps']:.1f} |")
     lines += ["", f"Classifier alone (same model, same {ratio['symbols']} symbol crops from these payloads, one thread, "
               f"median of 50 runs; max |logit difference| {ratio['max_abs_diff']:.1e}):", "",
               "| input | PyTorch ms | ONNX Runtime ms | ONNX / PyTorch |", "|---|---|---|---|"]

@@ -3,6 +3,7 @@ reports non-200 answers and dropped connections as errors, and keeps going after
 
 import importlib.util
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,10 +55,14 @@ BODIES = [{"strokes": [[[0, 0], [1, 1]]]}, {"strokes": [[[0, 0], [2, 3]], [[5, 5
 def test_load_test_counts_every_answer(clients):
     server, count = serve(lambda n: (200, False))
     try:
-        r = bench_web.load_test(f"http://127.0.0.1:{server.server_port}", BODIES, clients, 0.5)
+        # the server runs in this process's threads: its CPU time counts as the "HTTP" process's
+        r = bench_web.load_test(f"http://127.0.0.1:{server.server_port}", BODIES, clients, 0.5, server_pid=os.getpid())
     finally:
         server.shutdown()
     assert r["errors"] == 0, r["error_examples"]
+    if os.path.isdir("/proc"):
+        assert r["cpu_ms"]["load generator"] > 0
+        assert set(r["cpu_ms"]) <= {"HTTP", "load generator"} and min(r["cpu_ms"].values()) > 0
     assert r["requests"] == count["n"] - len(BODIES) > 10  # the warm-up is not counted
     assert 0 < r["p50"] <= r["p95"] <= r["p99"] <= r["max"]
 
