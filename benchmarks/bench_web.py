@@ -135,41 +135,34 @@ class RawConnection:
         self.sock.close()
 
 
-def _process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += children.get(pid, [])
-    return out
-
-
 def server_cpu(root: int) -> dict[int, tuple[str, float]]:
     """CPU seconds (user + system) so far of the server and each of its processes, by kind; {} without /proc."""
     if not os.path.isdir(f"/proc/{root}"):
         return {}
+    stats: dict[int, list[str]] = {}  # pid -> the fields of /proc/pid/stat after the command's name
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stats[int(entry)] = f.read().rsplit(")", 1)[1].split()
+            except OSError:  # ended in between
+                continue
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in _process_tree(root):
+    out, todo = {}, [root]
+    while todo:  # root and all its descendants
+        pid = todo.pop()
+        todo += children.get(pid, [])
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().decode(errors="replace")
-        except OSError:  # ended in between
+        except OSError:
             continue
         kind = ("HTTP" if pid == root else "solver workers" if "worker_entry" in cmd
                 else "multiprocessing tracker" if "resource_tracker" in cmd else "recognition / uvicorn workers")
+        fields = stats[pid]
         out[pid] = (kind, (int(fields[11]) + int(fields[12])) / tick)
     return out
 
@@ -218,6 +211,13 @@ def load_test(url: str, bodies: list[dict], clients: int, seconds: float, server
             sel.register(conn.sock, selectors.EVENT_READ, conn)
             return
 
+    def retire(conn: RawConnection) -> None:
+        """Close a connection; another takes its place while there is time."""
+        sel.unregister(conn.sock)
+        conn.close()
+        if time.perf_counter() < stop:
+            open_and_send(conn.next)
+
     for k in range(clients):
         open_and_send(k)
     while sel.get_map():
@@ -238,19 +238,13 @@ def load_test(url: str, bodies: list[dict], clients: int, seconds: float, server
                 if answer[0] != 200:
                     errors.append(f"{answer[0]}: {answer[1][:120]!r}")
                 if time.perf_counter() >= stop or conn.closing:
-                    sel.unregister(conn.sock)
-                    conn.close()
-                    if time.perf_counter() < stop:
-                        open_and_send(conn.next)
+                    retire(conn)
                 else:
                     conn.send(requests)
             except (OSError, ValueError) as e:
                 latencies.append(time.perf_counter() - conn.t0)
                 errors.append(repr(e))
-                sel.unregister(conn.sock)
-                conn.close()
-                if time.perf_counter() < stop:
-                    open_and_send(conn.next)
+                retire(conn)
     elapsed = time.perf_counter() - start
     client_cpu = time.process_time() - client_before
     ms = np.array(latencies) * 1000
