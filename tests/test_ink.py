@@ -1,5 +1,6 @@
 """The one rasterizer: validation, geometry (transform), canonical scale, dots, antialiasing."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -87,6 +88,25 @@ def test_single_points_are_drawn_as_dots():
         assert img[y, x] > 200
     only_dot, _ = ink.rasterize([np.array([[3.0, 3.0]])])  # a drawing of one tap is still a picture
     assert only_dot.max() == 255
+
+
+def test_a_resting_pen_draws_as_a_moving_one():
+    """Repeated points (a resting pen) are skipped: the picture does not depend on how long the pen rested."""
+    rng = np.random.default_rng(3)
+    moving = [np.cumsum(rng.normal(0, 5, (12, 2)), axis=0) + (40 * k, 0) for k in range(3)]
+    resting = [np.repeat(s, rng.integers(1, 9, len(s)), axis=0) for s in moving]
+    assert sum(map(len, resting)) > 2 * sum(map(len, moving))
+    img, tf = ink.rasterize(moving)
+    assert np.array_equal(ink.rasterize(resting)[0], img)
+    spans = [(0, 1), (0, 2), (1, 3)]
+    scale = ink.normalization_scale(moving)
+    for a, b in zip(ink.render_symbols(moving, spans, scale=scale), ink.render_symbols(resting, spans, scale=scale)):
+        assert np.array_equal(a, b)
+    # OpenCV itself draws each repeat as the pen's tip once more, so without the skipping the pictures would differ
+    pts = [np.rint(tf.to_pixels(s) * 16).astype(np.int32).reshape(-1, 1, 2) for s in resting]
+    plain = np.zeros_like(img)
+    cv2.polylines(plain, pts, False, 255, ink.DEFAULT_THICKNESS, cv2.LINE_AA, 4)
+    assert not np.array_equal(plain, img)
 
 
 def test_fixed_size_fits_and_centres():

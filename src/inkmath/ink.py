@@ -36,6 +36,7 @@ MAX_SIDE = 16384  # larger rasters are a caller's mistake (a wrong scale), not a
 
 _SHIFT = 4  # cv2 fixed-point fractional bits: points are drawn with 1/16 pixel precision
 _ONE = 1 << _SHIFT
+RASTER_VERSION = 2  # bumped when the drawing of ink changes (2: a resting pen's repeated points are skipped); in cache keys
 
 
 class _Checked(list):
@@ -203,10 +204,21 @@ def _layout(box: tuple[float, float, float, float], scale: float | None, pad: fl
 
 
 def _draw(img: np.ndarray, pixel_strokes: list[np.ndarray], thickness: int) -> None:
-    """Draw strokes given as int32 (P, 2) points in 1/16 pixels: lines, then single points as dots."""
+    """Draw strokes given as int32 (P, 2) points in 1/16 pixels: lines, then single points as dots.
+
+    A point equal to the one before it (a resting pen: most of the points of tablet ink) is skipped. OpenCV draws
+    each such zero-length segment as the pen's round tip once more, antialiased over itself, so a stroke's look
+    would depend on how long the pen rested, and drawing would take about three times longer.
+    """
     lines, dots = [], []
     for p in pixel_strokes:
-        if len(p) == 1 or (p == p[0]).all():
+        if len(p) > 1:
+            moved = np.empty(len(p), bool)
+            moved[0] = True
+            np.any(p[1:] != p[:-1], axis=1, out=moved[1:])
+            if not moved.all():
+                p = p[moved]
+        if len(p) == 1:
             dots.append(p[0])
         else:
             lines.append(p.reshape(-1, 1, 2))

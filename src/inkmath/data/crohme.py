@@ -302,7 +302,7 @@ def load_crohme_arrays(split: str = "train", data_dir: Path | str | None = None,
 
     dd = Path(data_dir) if data_dir is not None else default_dir()
     archive, subset = _archive(split, dd)
-    extra = f"crohme-v2|{subset}|{limit}|{ink.DEFAULT_HEIGHT}|{ink.DEFAULT_THICKNESS}|{preset}"
+    extra = f"crohme-v2|raster{ink.RASTER_VERSION}|{subset}|{limit}|{ink.DEFAULT_HEIGHT}|{ink.DEFAULT_THICKNESS}|{preset}"
     return cached_arrays(f"crohme-{split}", [archive], extra, lambda: _build(archive, subset, limit, preset))
 
 
