@@ -139,3 +139,55 @@ def test_fine_tune_from_a_run_and_bf16(folder_set, tmp_path, monkeypatch):
     with pytest.raises(InkmathError, match="init weights"):
         fit(make_config(None, {**base, "out": str(tmp_path / "d"), "init": str(tmp_path / "a"), "model": "seed-cnn"}),
             progress=False)
+
+
+def test_distillation_loss():
+    """With a teacher the loss mixes cross-entropy and T^2 * KL(teacher || model); without one it is cross-entropy."""
+    import torch.nn.functional as F
+
+    from inkmath.training.loop import batch_loss
+
+    g = torch.Generator().manual_seed(0)
+    logits, teacher = torch.randn(8, 5, generator=g), torch.randn(8, 5, generator=g)
+    y = torch.randint(0, 5, (8,), generator=g)
+    cfg = make_config(None, {"label_smoothing": 0.1, "distill_weight": 0.7, "distill_temperature": 2.0})
+    ce = F.cross_entropy(logits, y, label_smoothing=0.1)
+    assert torch.allclose(batch_loss(logits, y, cfg), ce)
+    assert torch.allclose(batch_loss(logits, y, cfg, logits.clone()), 0.3 * ce)  # agreeing with the teacher: KL 0
+    p_t, logp_s = F.softmax(teacher / 2, 1), F.log_softmax(logits / 2, 1)
+    kl = (p_t * (p_t.log() - logp_s)).sum(1).mean()
+    assert torch.allclose(batch_loss(logits, y, cfg, teacher), 0.3 * ce + 0.7 * 4 * kl, atol=1e-6)
+    # the distillation term pulls the model's logits towards the teacher's
+    s = logits.clone().requires_grad_(True)
+    batch_loss(s, y, make_config(None, {"distill_weight": 1.0}), teacher).backward()
+    stepped = s.detach() - 0.5 * s.grad
+    kl_of = lambda z: F.kl_div(F.log_softmax(z, 1), F.log_softmax(teacher, 1), log_target=True,  # noqa: E731
+                               reduction="batchmean")
+    assert kl_of(stepped) < kl_of(logits)
+    for bad in ({"distill_weight": 1.5}, {"distill_temperature": 0}):
+        with pytest.raises(InkmathError, match="distill"):
+            make_config(None, bad)
+
+
+def test_distil_from_a_run(folder_set, tmp_path, monkeypatch):
+    """`teacher` gives the distillation targets; the card names it; a teacher of other classes is refused."""
+    from inkmath.training.loop import fit
+
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    base = dict(dataset=f"folder:{folder_set}", model="inkres", epochs=1, batch_size=16, threads=1,
+                val_fraction=0.2, checkpoint_seconds=0)
+    fit(make_config(None, {**base, "out": str(tmp_path / "t")}), progress=False)
+    out = fit(make_config(None, {**base, "model": "inkres-s", "out": str(tmp_path / "s"), "teacher": str(tmp_path / "t"),
+                                 "distill_weight": 0.9}), progress=False)
+    card = __import__("json").loads((tmp_path / "s" / "weights.json").read_text())
+    assert card["model"] == "inkres-s" and card["teacher"]["weights"] == str(tmp_path / "t")
+    assert card["teacher"]["model"] == "inkres" and card["config"]["distill_weight"] == 0.9
+    assert Path(out["weights"]).exists()
+    other = tmp_path / "other"
+    for i, (im, c) in enumerate(zip(*shapes(40, size=32, seed=6))):
+        if c < 2:
+            (other / f"k{c}").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(im).save(other / f"k{c}" / f"{i:04d}.png")
+    with pytest.raises(InkmathError, match="teacher weights .* other classes"):
+        fit(make_config(None, {**base, "dataset": f"folder:{other}", "out": str(tmp_path / "o"),
+                               "teacher": str(tmp_path / "t")}), progress=False)

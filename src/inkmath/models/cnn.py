@@ -101,3 +101,9 @@ def inkres_l(num_classes: int, in_size: int = 32) -> nn.Module:
 @register_model("inkres-m", "residual network (3 stages 32/96/192, one block each) for the 369-class HASYv2 model")
 def inkres_m(num_classes: int, in_size: int = 32) -> nn.Module:
     return InkResNet(num_classes, widths=(32, 96, 192), depths=(1, 1, 1), dropout=0.3)
+
+
+@register_model("inkres-s", "residual network (3 stages 24/64/128, one block each): the expression classifier, "
+                            "under half the work of inkres-m for each candidate symbol")
+def inkres_s(num_classes: int, in_size: int = 32) -> nn.Module:
+    return InkResNet(num_classes, widths=(24, 64, 128), depths=(1, 1, 1), dropout=0.2)

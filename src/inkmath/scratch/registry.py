@@ -122,3 +122,8 @@ def _inkres_l(c: int, s: int, rng) -> Sequential:
 @_register("inkres-m", "mirror of the torch inkres-m")
 def _inkres_m(c: int, s: int, rng) -> Sequential:
     return _inkresnet(c, rng, (32, 96, 192), (1, 1, 1), 0.3)
+
+
+@_register("inkres-s", "mirror of the torch inkres-s")
+def _inkres_s(c: int, s: int, rng) -> Sequential:
+    return _inkresnet(c, rng, (24, 64, 128), (1, 1, 1), 0.2)

@@ -41,6 +41,9 @@ class TrainConfig:
     name: str = ""  # the weights' name in the card (default: the out folder's name)
     precision: str = "fp32"  # fp32 | bf16 (autocast; fast on CPUs with AMX or AVX512-BF16) | auto (bf16 when fast)
     init: str | None = None  # start from these weights (a run folder, a .safetensors file or a shipped name)
+    teacher: str | None = None  # distil from these weights (same classes; a run folder, .safetensors or shipped name)
+    distill_weight: float = 0.5  # with a teacher: loss = (1 - w) * cross-entropy + w * T^2 * KL(teacher || model)
+    distill_temperature: float = 2.0  # T: both sets of logits are divided by T before the softmax
 
     def resolved_preset(self) -> str:
         if self.preset:
@@ -95,6 +98,9 @@ def make_config(recipe: str | Path | None = None, overrides: dict | None = None)
         raise InkmathError(f"schedule must be cosine, onecycle or constant, got {cfg.schedule!r}")
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise InkmathError("epochs and batch_size must be at least 1")
+    if not 0.0 <= cfg.distill_weight <= 1.0 or not cfg.distill_temperature > 0:
+        raise InkmathError(f"distill_weight must be in [0, 1] and distill_temperature above 0, got "
+                           f"{cfg.distill_weight} and {cfg.distill_temperature}")
     return cfg
 
 

@@ -165,9 +165,41 @@ def use_bf16(precision: str) -> bool:
     return precision == "bf16" or (precision == "auto" and bf16_is_fast())
 
 
+def batch_loss(logits: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
+               teacher_logits: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy (with ``cfg.label_smoothing``); with a teacher's logits, mixed with the distillation term
+    T^2 * KL(softmax(teacher / T) || softmax(logits / T)) by ``cfg.distill_weight`` (Hinton et al., 2015)."""
+    ce = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+    if teacher_logits is None:
+        return ce
+    t, w = cfg.distill_temperature, cfg.distill_weight
+    kl = F.kl_div(F.log_softmax(logits / t, dim=1), F.log_softmax(teacher_logits / t, dim=1), reduction="batchmean",
+                  log_target=True)
+    return (1 - w) * ce + w * t * t * kl
+
+
+def load_teacher(cfg: TrainConfig, ds: SymbolDataset, in_size: int) -> torch.nn.Module | None:
+    """``cfg.teacher``'s model in eval mode (same classes and input size as the run), or None without a teacher."""
+    if not cfg.teacher:
+        return None
+    from inkmath.weights import load_model
+
+    teacher, card = load_model(cfg.teacher)
+    if Vocabulary.from_dict(card["classes"]).names != ds.vocab.names:
+        raise InkmathError(f"teacher weights {cfg.teacher} have other classes than {cfg.dataset}; "
+                           "distil from a model of the same classes")
+    if int(card["in_size"]) != in_size:
+        raise InkmathError(f"teacher weights {cfg.teacher} take {card['in_size']} px images, the run {in_size} px")
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.eval().to(memory_format=torch.channels_last)
+
+
 def train_one_epoch(model, opt, sched, train: Split, cfg: TrainConfig, epoch: int, state: EpochState,
-                    batch_log: list, on_step=None, rank: int = 0, world: int = 1) -> EpochState:
-    """Train from ``state.step`` to the end of the epoch; ``on_step(state)`` may checkpoint or report."""
+                    batch_log: list, on_step=None, rank: int = 0, world: int = 1, teacher=None) -> EpochState:
+    """Train from ``state.step`` to the end of the epoch; ``on_step(state)`` may checkpoint or report.
+
+    ``teacher`` (a model in eval mode, or None) gives the distillation targets of each augmented batch."""
     model.train()
     aug = AUGMENT_PRESETS[cfg.augment]
     order = epoch_order(cfg, train.y, epoch, rank, world)
@@ -183,8 +215,12 @@ def train_one_epoch(model, opt, sched, train: Split, cfg: TrainConfig, epoch: in
         x = augment_batch(to_input(train.x[idx]), aug, g)  # (B, 1, S, S)
         y = train.y[idx]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16(cfg.precision)):
+            teacher_logits = None
+            if teacher is not None:
+                with torch.no_grad():
+                    teacher_logits = teacher(x).float()
             logits = model(x)  # (B, C)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+            loss = batch_loss(logits.float(), y, cfg, teacher_logits)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -283,6 +319,7 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
     if cfg.model not in list_models():
         create_model(cfg.model, 2)  # raises the "Unknown model ...; choose one of" error before any data is read
     train, val, ds = load_splits(cfg)
+    teacher = load_teacher(cfg, ds, preset.size)
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, num_classes=len(ds.vocab), in_size=preset.size)
     if cfg.init and not resume:
@@ -343,7 +380,7 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
         while epoch < cfg.epochs:
             t_epoch = time.perf_counter()
             reporter.start_epoch(epoch, cfg.epochs, n_steps, estate.step)
-            train_one_epoch(ddp_model, opt, sched, train, cfg, epoch, estate, batch_log, on_step, rank, world)
+            train_one_epoch(ddp_model, opt, sched, train, cfg, epoch, estate, batch_log, on_step, rank, world, teacher)
             vm = evaluate(model, val) if val is not None and len(val.y) else {"loss": float("nan"), "top1": float("nan"), "top5": float("nan")}
             row = {"epoch": epoch + 1, "train_loss": estate.loss_sum / max(1, estate.seen),
                    "train_acc": estate.correct / max(1, estate.seen), "val_loss": vm["loss"], "val_acc": vm["top1"],
@@ -418,6 +455,12 @@ def finish(cfg: TrainConfig, model, ds: SymbolDataset, best_path: Path, out: Pat
         init_card = resolve_weights(cfg.init)[1]
         card["init"] = {"weights": cfg.init, "train_command": init_card.get("train_command"),
                         "config": init_card.get("config"), "metrics": init_card.get("metrics")}
+    if cfg.teacher:
+        from inkmath.weights import resolve_weights
+
+        teacher_card = resolve_weights(cfg.teacher)[1]
+        card["teacher"] = {"weights": cfg.teacher, "model": teacher_card.get("model"),
+                           "metrics": teacher_card.get("metrics")}
     save_weights(model, card, out / "weights.safetensors")
     return {"metrics": metrics, "weights": str(out / "weights.safetensors")}
 
