@@ -26,7 +26,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -278,15 +278,21 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
     return out
 
 
-def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file) -> dict:
-    """The expression route's work: read the input, answer it, add the alternatives' MathML."""
+def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file) -> bytes:
+    """The expression route's work: read the input, answer it, add the alternatives' MathML; the response's JSON.
+
+    The JSON is made here, checked against ``ExpressionResponse``: a recognition pool process then passes back a
+    string of bytes (cheaper between processes than the nested dict), and the HTTP process neither validates nor
+    encodes the result again.
+    """
     from inkmath.equation.recognize import recognize_image, recognize_strokes, to_dict
 
     if strokes is not None:
         rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
     else:
         rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
-    return with_alternative_mathml(dict(to_dict(rec, file), weights=name))
+    result = with_alternative_mathml(dict(to_dict(rec, file), weights=name))
+    return ExpressionResponse.model_validate(result).model_dump_json().encode()
 
 
 # A recognition pool process's own models (``inkmath serve --pool N``): built once by ``_pool_init``.
@@ -301,7 +307,7 @@ def _pool_init(config: dict) -> None:
     freeze_startup_heap()
 
 
-def _pool_expression(name: str, *args) -> dict:
+def _pool_expression(name: str, *args) -> bytes:
     return expression_work(_POOL_STORE.get(name), name, *args)
 
 
@@ -330,7 +336,7 @@ class RecognitionPool:
         for f in futures:
             f.result()
 
-    async def expression(self, *args) -> dict:
+    async def expression(self, *args) -> bytes:
         import asyncio
 
         return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_expression, *args)
@@ -472,10 +478,13 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
 
         try:
             if pool:
-                return await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file)
-            return await run_in_threadpool(expression_work, predictor, name, strokes, image, ink, solve, fixes, file)
+                content = await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file)
+            else:
+                content = await run_in_threadpool(expression_work, predictor, name, strokes, image, ink, solve, fixes,
+                                                  file)
         except InkmathError as e:
             raise RequestError(422, str(e)) from None
+        return Response(content, media_type="application/json")  # validated JSON already (expression_work)
 
     @app.get("/", include_in_schema=False)
     def index():
