@@ -105,6 +105,9 @@ def test_models_and_summary(capsys):
     info = json.loads(capsys.readouterr().out)
     names = {m["model"] for m in info["models"]}
     assert {"seed-cnn", "mnist-cnn", "inkres"} <= names
+    shipped = {w["name"]: w for w in info["weights"]}
+    assert {"mnist", "crohme", "stroke-merge", "layout-relation"} <= set(shipped)
+    assert all(w["purpose"] for w in shipped.values())
     assert main(["summary", "seed-cnn", "--classes", "10", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert [l["output"] for l in s["layers"]][:2] == [[16, 32, 32], [16, 16, 16]]

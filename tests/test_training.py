@@ -133,7 +133,7 @@ def test_fine_tune_from_a_run_and_bf16(folder_set, tmp_path, monkeypatch):
     b = load_file(second["weights"])
     assert all(torch.equal(a[k], b[k]) for k in a if "running" not in k and "num_batches" not in k)
     card = __import__("json").loads((tmp_path / "b" / "weights.json").read_text())
-    assert card["init"]["weights"] == str(tmp_path / "a") and card["config"]["precision"] == "bf16"
+    assert card["init"]["weights"] == str(tmp_path / "a") and card["settings"]["precision"] == "bf16"
     with pytest.raises(InkmathError, match="precision"):
         fit(make_config(None, {**base, "out": str(tmp_path / "c"), "precision": "fp16"}), progress=False)
     with pytest.raises(InkmathError, match="init weights"):
@@ -181,7 +181,7 @@ def test_distil_from_a_run(folder_set, tmp_path, monkeypatch):
                                  "distill_weight": 0.9}), progress=False)
     card = __import__("json").loads((tmp_path / "s" / "weights.json").read_text())
     assert card["model"] == "inkres-s" and card["teacher"]["weights"] == str(tmp_path / "t")
-    assert card["teacher"]["model"] == "inkres" and card["config"]["distill_weight"] == 0.9
+    assert card["teacher"]["model"] == "inkres" and card["settings"]["distill_weight"] == 0.9
     assert Path(out["weights"]).exists()
     other = tmp_path / "other"
     for i, (im, c) in enumerate(zip(*shapes(40, size=32, seed=6))):

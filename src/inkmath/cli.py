@@ -200,12 +200,11 @@ def cmd_models(args) -> int:
     from rich.table import Table
 
     from inkmath.models import count_parameters, create_model, list_models
-    from inkmath.weights import list_shipped
+    from inkmath.weights import describe_shipped
 
     rows = [{"model": n, "parameters": count_parameters(create_model(n, args.classes, args.size)), "description": d}
             for n, d in list_models().items()]
-    shipped = [{"weights": n, "model": c["model"], "classes": c["num_classes"], "preset": c["preset"],
-                "metrics": c.get("metrics", {})} for n, c in list_shipped().items()]
+    shipped = describe_shipped()
     if args.json:
         print(json.dumps(_jsonable({"models": rows, "weights": shipped})))
         return 0
@@ -216,13 +215,12 @@ def cmd_models(args) -> int:
         t.add_row(r["model"], f"{r['parameters']:,}", r["description"])
     con = _console()
     con.print(t)
-    t = Table(title="shipped weights")
-    for c in ("weights", "model", "classes", "preset", "test top-1"):
+    t = Table(title="shipped weights (src/inkmath/weights; recipes under configs/)")
+    for c in ("weights", "for", "model", "parameters", "measured"):
         t.add_column(c)
     for s in shipped:
-        test = s["metrics"].get("test") or {}
-        t.add_row(s["weights"], s["model"], str(s["classes"]), s["preset"],
-                  f"{test['top1']:.4f} on {test['spec']}" if test else "")
+        name = s["name"] + "".join(f" ({a})" for a in s["aliases"])
+        t.add_row(name, s["purpose"], s["model"], f"{s['parameters']:,}", s["metric"])
     con.print(t)
     return 0
 

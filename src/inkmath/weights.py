@@ -1,7 +1,11 @@
 """Weights carry their contract: ``NAME.safetensors`` + ``NAME.json`` (the card) + ``NAME.metrics.csv``.
 
-The card names the model, the classes and their LaTeX, the input size, the preprocessing preset, the exact
-training command and recipe, the data, and the metrics with the data they were measured on.
+Every shipped model lives in the package's ``weights/`` folder: the symbol classifiers and the expression reader's
+small equation models (``stroke-merge``, ``layout-relation``). Every card (format ``inkmath-weights/1``) names what
+the model is for (``purpose``), the architecture (``model``), its ``parameters``, the recipe file under ``configs/``
+(``config``) and the exact command that rebuilds it from that recipe (``train_command``), the ``data``, the
+``metrics`` with the data they were measured on, and when it was ``created``. A classifier's card also holds the
+classes and their LaTeX, the input size, the preprocessing preset and the resolved training ``settings``.
 """
 
 from __future__ import annotations
@@ -16,19 +20,54 @@ from inkmath import InkmathError
 from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inkmath-weights/1"
+# former or size-explicit names that still load: the shipped name each stands for
+ALIASES = {"crohme-s": "crohme", "stroke_merge": "stroke-merge", "layout_relation": "layout-relation"}
 
 
 def shipped_dir() -> Path:
     return Path(str(resources.files("inkmath").joinpath("weights")))
 
 
-def list_shipped() -> dict[str, dict]:
-    """Shipped weights by name, with their cards."""
+def shipped_cards() -> dict[str, dict]:
+    """Every shipped model by name, with its card: the symbol classifiers and the equation models."""
     out = {}
     for card_path in sorted(shipped_dir().glob("*.json")):
         if card_path.with_suffix(".safetensors").exists():
             out[card_path.stem] = json.loads(card_path.read_text())
     return out
+
+
+def is_classifier(card: dict) -> bool:
+    """A symbol classifier (an image in, one of the card's classes out), as ``Predictor`` loads."""
+    return "classes" in card and "num_classes" in card
+
+
+def list_shipped() -> dict[str, dict]:
+    """Shipped symbol classifiers by name, with their cards (what ``Predictor`` and the web page load)."""
+    return {name: card for name, card in shipped_cards().items() if is_classifier(card)}
+
+
+def describe_shipped() -> list[dict]:
+    """One row per shipped model, for ``inkmath models``: name, what it is for, architecture, parameters, recipe,
+    training command and its headline metric."""
+    rows = []
+    for name, card in shipped_cards().items():
+        test = (card.get("metrics") or {}).get("test") or {}
+        metrics = card.get("metrics") or {}
+        if test.get("top1") is not None:
+            headline = f"top-1 {test['top1']:.4f} on {test['spec']}"
+        elif metrics.get("heldout_pair_accuracy") is not None:
+            headline = f"pair accuracy {metrics['heldout_pair_accuracy']:.4f} held out ({metrics.get('heldout', '')})"
+        elif metrics.get("heldout_parser_accuracy") is not None:
+            headline = f"parser accuracy {metrics['heldout_parser_accuracy']:.4f} on the validation ink"
+        else:
+            headline = ""
+        rows.append({"name": name, "purpose": card.get("purpose", ""), "model": card.get("model"),
+                     "parameters": card.get("parameters"), "classes": card.get("num_classes"),
+                     "preset": card.get("preset"), "config": card.get("config"),
+                     "train_command": card.get("train_command"), "metric": headline,
+                     "aliases": sorted(a for a, n in ALIASES.items() if n == name), "metrics": metrics})
+    return rows
 
 
 def default_name() -> str:
@@ -54,12 +93,37 @@ def resolve_weights(name_or_path: str | Path = "default") -> tuple[Path, dict]:
         if not card_path.exists():
             raise InkmathError(f"{p} has no card ({p.with_suffix('.json').name}); weights without a card cannot be used")
         return p, json.loads(card_path.read_text())
-    name = default_name() if s == "default" else s
+    name = default_name() if s == "default" else ALIASES.get(s, s)
     path = shipped_dir() / f"{name}.safetensors"
     if not path.exists():
         names = ", ".join(list_shipped()) or "none"
         raise InkmathError(f"Unknown weights {s!r}: not a file, and not a shipped name (shipped: {names})")
-    return path, json.loads(path.with_suffix(".json").read_text())
+    card = json.loads(path.with_suffix(".json").read_text())
+    if not is_classifier(card):
+        raise InkmathError(f"{name!r} is not a symbol classifier ({card.get('purpose', 'an equation model')}); "
+                           f"choose one of: {', '.join(list_shipped())}")
+    return path, card
+
+
+def recipe_of(command: str) -> str | None:
+    """The recipe file a training command names (``--config PATH``), or None."""
+    import shlex
+
+    words = shlex.split(command)
+    for k, w in enumerate(words):
+        if w == "--config" and k + 1 < len(words):
+            return words[k + 1]
+        if w.startswith("--config="):
+            return w.split("=", 1)[1]
+    return None
+
+
+def card_settings(card: dict) -> dict:
+    """The resolved training settings of a card (``settings``; cards before it was named so keep them under
+    ``config``)."""
+    if isinstance(card.get("settings"), dict):
+        return card["settings"]
+    return card["config"] if isinstance(card.get("config"), dict) else {}
 
 
 def make_card(cfg, model, vocab, metrics: dict, command: str) -> dict:
@@ -77,8 +141,10 @@ def make_card(cfg, model, vocab, metrics: dict, command: str) -> dict:
         "parameters": count_parameters(model),
         "classes": vocab.to_dict(),
         "data": {"train": cfg.dataset, "val": cfg.val or f"{cfg.val_fraction:g} of the training set", "test": cfg.test},
+        "purpose": cfg.purpose,
         "train_command": command,
-        "config": cfg.to_dict(),
+        "config": recipe_of(command),
+        "settings": cfg.to_dict(),
         "metrics": metrics,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

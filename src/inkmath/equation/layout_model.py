@@ -21,7 +21,7 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.mlp import TanhMLP, load_tensors
 
-RELATION_MODEL = Path(__file__).with_name("layout_relation.safetensors")
+RELATION_MODEL = Path(__file__).parent.parent / "weights" / "layout-relation.safetensors"  # shipped with the other weights
 RELATIONS_OUT = ("right", "sup", "sub")
 TOKEN_CLASSES = ("digit", "small", "ascender", "descender", "tall", "operator", "relation", "open", "close",
                  "function", "mark", "other")
@@ -129,7 +129,7 @@ def load_relation_model(path: str | None = None) -> RelationEnsemble:
     from safetensors import safe_open
 
     p = Path(path) if path else RELATION_MODEL
-    recipe = "inkmath.equation.train_layout"
+    recipe = "inkmath.equation.train_layout --config configs/layout-relation.yaml"
     count = 0
     if p.is_file():
         with safe_open(str(p), framework="numpy") as f:

@@ -73,3 +73,26 @@ def fit(X: np.ndarray, y: np.ndarray, *, outputs: int, hidden: int, epochs: int,
     w1, b1, w2, b2 = (p.detach().numpy().astype(np.float32) for p in net.parameters())
     return {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "w1": w1.T.copy(), "b1": b1,
             "w2": w2.T.copy(), "b2": b2}
+
+
+MODEL = "tanh-mlp"  # the ``model`` of the equation models' cards and recipes
+
+
+def read_recipe(path: Path | str, defaults: dict) -> dict:
+    """The keys of a recipe file (``configs/*.yaml``) over ``defaults``; a missing file, an unknown key or another
+    ``model`` than ``MODEL`` is an error naming it."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InkmathError(f"Recipe {path} not found; run from the repository's root or give --config PATH")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise InkmathError(f"Recipe {path} is not a mapping of keys to values")
+    unknown = sorted(set(data) - set(defaults))
+    if unknown:
+        raise InkmathError(f"Recipe {path} has unknown keys {unknown}; known: {sorted(defaults)}")
+    out = {**defaults, **data}
+    if out["model"] != MODEL:
+        raise InkmathError(f"Recipe {path} trains model {out['model']!r}; this recipe module trains {MODEL!r}")
+    return out

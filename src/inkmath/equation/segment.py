@@ -35,7 +35,7 @@ CLS_WEIGHT = 4.0
 # cost per symbol (a prior against splitting: half an 'E' reads 't', half a '+' '-'). 0.25-1.0 gained only 3-6 of
 # 1504 expressions on 2011-2013 and lost 6 of 986 on 2014, so it stays off
 GROUP_COST = 0.0
-MERGE_MODEL = Path(__file__).with_name("stroke_merge.safetensors")
+MERGE_MODEL = Path(__file__).parent.parent / "weights" / "stroke-merge.safetensors"  # shipped with the other weights
 TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
 
 
@@ -165,7 +165,7 @@ class MergeModel(TanhMLP):
 @lru_cache(maxsize=2)
 def load_merge_model(path: str | None = None) -> MergeModel:
     return MergeModel(**load_tensors(Path(path) if path else MERGE_MODEL, "Stroke merge model",
-                                     "inkmath.equation.train_merge"))
+                                     "inkmath.equation.train_merge --config configs/stroke-merge.yaml"))
 
 
 def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | None = None) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""Recipe for the layout relation model shipped as ``equation/layout_relation.safetensors`` (+ its JSON card).
+"""Trains the layout relation model shipped as ``weights/layout-relation.safetensors`` (+ its card
+``layout-relation.json``) from its recipe ``configs/layout-relation.yaml``.
 
-    INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_layout [--limit N] [--epochs 20] [--hidden 32]
-        [--members 3]
+    INKMATH_DATA=../shared/data python -m inkmath.equation.train_layout --config configs/layout-relation.yaml
+        [--limit N] [--epochs E] [--hidden H] [--members M] [--out FILE]
 
 The parser reads each CROHME training expression from its true symbols (the traceGroups' boxes and labels) with the
 rules alone, and every question it asks (``parse.relation``: is this unit on the baseline, a superscript or a
@@ -163,49 +164,64 @@ def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 20, seed
     return fit(X, y, outputs=len(RELATIONS_OUT), hidden=hidden, epochs=epochs, batch=256, weight_decay=1e-5, seed=seed)
 
 
+PURPOSE = "the expression reader's layout: is a symbol on the baseline, a superscript or a subscript of the one before?"
+DEFAULTS = {"name": "layout-relation", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 20,
+            "members": MEMBERS, "limit": None}
+
+
 def main(argv: list[str] | None = None) -> int:
+    import datetime as dt
+
     from safetensors.numpy import save
 
     from inkmath.data import data_dir
     from inkmath.equation import parse as P
+    from inkmath.equation.mlp import read_recipe
     from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+    from inkmath.weights import FORMAT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="configs/layout-relation.yaml", help="the recipe (YAML); flags override it")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--hidden", type=int, default=32, help="units of the hidden layer")
-    ap.add_argument("--members", type=int, default=MEMBERS, help="models trained from seeds 0, 1, ... and averaged")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--hidden", type=int, default=None, help="units of the hidden layer")
+    ap.add_argument("--members", type=int, default=None, help="models trained from seeds 0, 1, ... and averaged")
     ap.add_argument("--out", type=Path, default=RELATION_MODEL)
     args = ap.parse_args(argv)
+    recipe = read_recipe(args.config, DEFAULTS)
+    flags = {k: getattr(args, k) for k in ("limit", "epochs", "hidden", "members") if getattr(args, k) is not None}
+    recipe.update(flags)
     import torch
 
     torch.set_num_threads(1)
     crohme = Path(data_dir()) / "crohme"
-    X, y, rule, n = relation_dataset(crohme / "crohme2014_train_inkml.tar.xz", "TrainINKML", args.limit)
+    X, y, rule, n = relation_dataset(crohme / "crohme2014_train_inkml.tar.xz", "TrainINKML", recipe["limit"])
     Xv, yv, rule_v, nv = relation_dataset(crohme / "crohme2011-2013_test_inkml.tar.xz")
-    members = [train(X, y, hidden=args.hidden, epochs=args.epochs, seed=k) for k in range(args.members)]
+    members = [train(X, y, hidden=recipe["hidden"], epochs=recipe["epochs"], seed=k) for k in range(recipe["members"])]
     model = RelationEnsemble([RelationModel(**t) for t in members])
     # the parser's choice: the model's answer where it is sure enough, else the rules'
     pv = model.probs(Xv)
     chosen = np.where(pv.max(axis=1) >= P.RELATION_MODEL_PROB, pv.argmax(axis=1), rule_v)
     atomic_write_bytes(args.out, save({member_prefix(k) + name: v for k, t in enumerate(members)
                                        for name, v in t.items()}))
-    extra = (f" --limit {args.limit}" if args.limit else "") + (f" --hidden {args.hidden}" if args.hidden != 32 else "")
-    extra += (f" --epochs {args.epochs}" if args.epochs != 20 else "") + (
-        f" --members {args.members}" if args.members != MEMBERS else "")
-    card = {"name": "layout_relation",
-            "model": f"mean of {args.members} mlp {X.shape[1]}-{args.hidden}-{len(RELATIONS_OUT)} (tanh, softmax), "
-                     "numpy inference",
+    command = f"python -m inkmath.equation.train_layout --config {args.config}" + "".join(
+        f" --{k} {v}" for k, v in flags.items())
+    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
+            "architecture": f"mean of {recipe['members']} mlp {X.shape[1]}-{recipe['hidden']}-{len(RELATIONS_OUT)} "
+                            "(tanh, softmax), numpy inference",
+            "parameters": int(sum(v.size for t in members for k, v in t.items() if k not in ("mean", "std"))),
             "inputs": "layout_model.relation_features", "outputs": list(RELATIONS_OUT),
-            "train_command": "python -m inkmath.equation.train_layout" + extra,
-            "data": f"CROHME 2014 training InkML, {n} expressions read from their true symbols, {len(X)} questions "
-                    "of the rule-based parser answered by the MathML truth",
+            "config": str(args.config), "train_command": command,
+            "data": {"train": f"CROHME 2014 training InkML, {n} expressions read from their true symbols, {len(X)} "
+                              "questions of the rule-based parser answered by the MathML truth",
+                     "val": "CROHME 2011-2013 test InkML"},
             "metrics": {"heldout": f"the same questions on the 2011-2013 test ink ({nv} expressions, {len(Xv)})",
                         "heldout_rules_accuracy": round(float((rule_v == yv).mean()), 4),
                         "heldout_model_accuracy": round(float((pv.argmax(axis=1) == yv).mean()), 4),
                         "heldout_parser_accuracy": round(float((chosen == yv).mean()), 4),
-                        "parser_threshold": P.RELATION_MODEL_PROB}}
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+                        "parser_threshold": P.RELATION_MODEL_PROB},
+            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
     print(json.dumps(card))
     return 0
 

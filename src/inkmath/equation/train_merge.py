@@ -1,6 +1,8 @@
-"""Recipe for the stroke merge model shipped as ``equation/stroke_merge.safetensors`` (+ ``stroke_merge.json``).
+"""Trains the stroke merge model shipped as ``weights/stroke-merge.safetensors`` (+ its card ``stroke-merge.json``)
+from its recipe ``configs/stroke-merge.yaml``.
 
-    INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_merge [--limit N] [--epochs 40] [--hidden 64]
+    INKMATH_DATA=../shared/data python -m inkmath.equation.train_merge --config configs/stroke-merge.yaml
+        [--limit N] [--epochs E] [--hidden H] [--out FILE]
 
 Why a model and not a distance threshold: whether stroke i+1 continues stroke i's symbol depends on several cues
 at once (overlap, gap, relative size, pen-up jump, dots); a 29-64-1 perceptron learns their combination from
@@ -49,38 +51,55 @@ def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 30, seed
     return fit(X, y, outputs=1, hidden=hidden, epochs=epochs, batch=512, seed=seed)
 
 
+PURPOSE = "the expression reader's segmentation: do two consecutive strokes belong to one symbol?"
+DEFAULTS = {"name": "stroke-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 64, "epochs": 40, "seed": 0,
+            "limit": None}
+
+
 def main(argv: list[str] | None = None) -> int:
+    import datetime as dt
+
     from safetensors.numpy import save
 
     from inkmath.data import data_dir
+    from inkmath.equation.mlp import read_recipe
     from inkmath.equation.segment import MergeModel
     from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+    from inkmath.weights import FORMAT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="configs/stroke-merge.yaml", help="the recipe (YAML); flags override it")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
-    ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--hidden", type=int, default=64, help="units of the hidden layer")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--hidden", type=int, default=None, help="units of the hidden layer")
     ap.add_argument("--out", type=Path, default=MERGE_MODEL)
     args = ap.parse_args(argv)
+    recipe = read_recipe(args.config, DEFAULTS)
+    flags = {k: getattr(args, k) for k in ("limit", "epochs", "hidden") if getattr(args, k) is not None}
+    recipe.update(flags)
     import torch
 
     torch.set_num_threads(1)
     archive = Path(data_dir()) / "crohme" / "crohme2014_train_inkml.tar.xz"
-    X, y, ids = pair_dataset(archive, args.limit)
+    X, y, ids = pair_dataset(archive, recipe["limit"])
     # hold out every 10th expression's pairs by position (pairs are in expression order) to report accuracy
     cut = int(len(X) * 0.9)
-    tensors = train(X[:cut], y[:cut], hidden=args.hidden, epochs=args.epochs)
+    tensors = train(X[:cut], y[:cut], hidden=recipe["hidden"], epochs=recipe["epochs"], seed=recipe["seed"])
     model = MergeModel(**tensors)
     acc = float(((model.prob(X[cut:]) > 0.5) == (y[cut:] > 0.5)).mean())
-    tensors = train(X, y, hidden=args.hidden, epochs=args.epochs)
+    tensors = train(X, y, hidden=recipe["hidden"], epochs=recipe["epochs"], seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
-    extra = (f" --limit {args.limit}" if args.limit else "") + (f" --hidden {args.hidden}" if args.hidden != 64 else "")
-    extra += f" --epochs {args.epochs}" if args.epochs != 40 else ""
-    card = {"name": "stroke_merge", "model": f"mlp {X.shape[1]}-{args.hidden}-1 (tanh), numpy inference",
-            "inputs": "segment.pair_features", "train_command": "python -m inkmath.equation.train_merge" + extra,
-            "data": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs",
-            "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=2))
+    command = f"python -m inkmath.equation.train_merge --config {args.config}" + "".join(
+        f" --{k} {v}" for k, v in flags.items())
+    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
+            "architecture": f"mlp {X.shape[1]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
+            "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
+            "inputs": "segment.pair_features", "outputs": ["same symbol"],
+            "config": str(args.config), "train_command": command,
+            "data": {"train": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs"},
+            "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"},
+            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
     print(json.dumps(card))
     return 0
 

@@ -344,7 +344,9 @@ def render_html(r: dict, card: dict, figs: dict[str, Path], notes: dict[str, str
              f"<p class='note'>From {_esc(run.batches_csv.name if run.batches_csv else 'no batches.csv')} and "
              f"{_esc(run.metrics_csv.name if run.metrics_csv else 'no metrics.csv')}.</p>",
              figure("loss_batches"), figure("epochs")]
-    cfg = card.get("config") or {}
+    from inkmath.weights import card_settings
+
+    cfg = card_settings(card)
     if cfg.get("label_smoothing") or cfg.get("augment", "none") != "none":
         parts.append(f"<p class='note'>The training loss is measured on augmented batches (augment "
                      f"<code>{_esc(cfg.get('augment', 'none'))}</code>) with label smoothing "

@@ -39,6 +39,7 @@ class TrainConfig:
     log_every: int = 50  # record the training loss every N steps (batches.csv)
     out: str = "runs/run"
     name: str = ""  # the weights' name in the card (default: the out folder's name)
+    purpose: str = ""  # one line in the card: what the weights are for
     precision: str = "fp32"  # fp32 | bf16 (autocast; fast on CPUs with AMX or AVX512-BF16) | auto (bf16 when fast)
     init: str | None = None  # start from these weights (a run folder, a .safetensors file or a shipped name)
     teacher: str | None = None  # distil from these weights (same classes; a run folder, .safetensors or shipped name)

@@ -438,7 +438,7 @@ def init_weights(model: torch.nn.Module, cfg: TrainConfig, ds: SymbolDataset) ->
 
 def finish(cfg: TrainConfig, model, ds: SymbolDataset, best_path: Path, out: Path) -> dict:
     """Export the best weights with their card; evaluate them on ``cfg.test`` if given."""
-    from inkmath.weights import make_card, resolve_weights, save_weights
+    from inkmath.weights import card_settings, make_card, resolve_weights, save_weights
 
     if best_path.exists():
         model.load_state_dict(load_checkpoint(best_path)["model"])
@@ -451,8 +451,9 @@ def finish(cfg: TrainConfig, model, ds: SymbolDataset, best_path: Path, out: Pat
     card = make_card(cfg, model, ds.vocab, metrics, command=" ".join(shlex.quote(a) for a in ["inkmath"] + sys.argv[1:]))
     if cfg.init:
         init_card = resolve_weights(cfg.init)[1]
-        card["init"] = {"weights": cfg.init, "train_command": init_card.get("train_command"),
-                        "config": init_card.get("config"), "metrics": init_card.get("metrics")}
+        card["init"] = {"weights": cfg.init, "config": init_card.get("config"),
+                        "train_command": init_card.get("train_command"), "settings": card_settings(init_card),
+                        "metrics": init_card.get("metrics")}
     if cfg.teacher:
         teacher_card = resolve_weights(cfg.teacher)[1]
         card["teacher"] = {"weights": cfg.teacher, "model": teacher_card.get("model"),
