@@ -202,6 +202,10 @@ def main(argv=None) -> int:
     tmp.write_text("\n".join(lines))
     os.replace(tmp, args.out)
     print(f"wrote {args.out}")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from common import write_json_results
+
+    print(*write_json_results(args.out, cmd))
     return 0
 
 

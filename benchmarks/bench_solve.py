@@ -243,6 +243,10 @@ def main() -> int:
         with os.fdopen(fd, "w") as f:
             f.write(text)
         os.replace(tmp, args.out)
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from common import write_json_results
+
+        print(*write_json_results(args.out, f"python benchmarks/bench_solve.py --calls {args.calls} --out {args.out}"))
     return 0
 
 

@@ -387,6 +387,10 @@ def main() -> int:
     tmp.write_text("\n".join(lines))
     os.replace(tmp, out)
     print(f"wrote {out}")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from common import write_json_results
+
+    print(*write_json_results(out, cmd.strip()))
     return 0 if all(r["errors"] == 0 for r in runs.values()) else 1
 
 

@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="keep the renderings in this folder (default: a temporary one)")
     ap.add_argument("--details", default=None, metavar="FILE", help="write per-expression rows (JSON lines)")
     ap.add_argument("--json", action="store_true", help="print one JSON line")
+    ap.add_argument("--result", default=None, metavar="FILE", help="also write a result file for the results page")
     args = ap.parse_args(argv)
 
     archive = Path(args.archive) if args.archive else data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
@@ -107,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.details:
         rows = res.pop("details")
         Path(args.details).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    if args.result:
+        from inkmath.evaluation.results import HOW_EXPRESSIONS, expressions_row, write_result
+
+        command = "python benchmarks/wap_val.py" + "".join(
+            f" {flag} {v}" for flag, v in (("--archive", args.archive), ("--subset", args.subset),
+                                           ("--limit", args.limit)) if v is not None)
+        write_result(args.result, "expressions", "Expression recognition", command, HOW_EXPRESSIONS,
+                     [expressions_row(res, "wap_val" if not (args.archive or args.subset) else res["source"])])
     if args.json:
         print(json.dumps(res))
     else:

@@ -90,6 +90,13 @@ def evaluate_weights(weights: str, spec: str, engine: str = "torch", data_dir=No
 
 def cmd_eval(args) -> int:
     report = evaluate_weights(args.weights, args.dataset, args.engine, args.data_dir)
+    if args.result:
+        from inkmath.evaluation.results import HOW_SYMBOLS, symbols_row, write_result
+        from inkmath.weights import resolve_weights
+
+        command = f"inkmath eval {args.weights} {args.dataset}" + (f" --engine {args.engine}" if args.engine != "torch" else "")
+        write_result(args.result, "symbols", "Symbol recognition", command, HOW_SYMBOLS,
+                     [symbols_row(report, resolve_weights(args.weights)[1])])
     if args.json:
         print(json.dumps(_jsonable(report)))
         return 0
@@ -348,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"])
     p.add_argument("--data-dir", help="folder holding the data sets (default $INKMATH_DATA or ./data)")
     p.add_argument("--json", action="store_true", help="one JSON object on one line")
+    p.add_argument("--result", metavar="FILE", help="also write a result file for the results page (JSON)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("predict", help="top-k symbols with LaTeX for image files")

@@ -270,6 +270,7 @@ def register(subparsers) -> None:
                    help="skip the expression recogniser: symbol accuracy on the truth segmentation only")
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.add_argument("--details", default=None, metavar="FILE", help="write per-expression rows (JSON lines)")
+    p.add_argument("--result", default=None, metavar="FILE", help="also write a result file for the results page")
     p.set_defaults(func=_cmd)
 
 
@@ -302,6 +303,14 @@ def _cmd(args) -> int:
     if args.details:
         rows = res.pop("details")
         _write_atomic(Path(args.details), "".join(json.dumps(r) + "\n" for r in rows))
+    if args.result:
+        from inkmath.evaluation.results import HOW_EXPRESSIONS, expressions_row, write_result
+
+        command = f"inkmath crohme-eval {args.path}" + "".join(
+            f" {flag} {v}" for flag, v in (("--weights", args.weights), ("--limit", args.limit)) if v is not None)
+        command += " --symbols-only" if args.symbols_only else ""
+        write_result(args.result, "expressions", "Expression recognition", command, HOW_EXPRESSIONS,
+                     [expressions_row(res, args.path, args.weights)])
     if args.json:
         print(json.dumps(res))
         return 0

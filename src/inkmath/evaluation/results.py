@@ -1,0 +1,137 @@
+"""Result files: what a measuring command writes for the results page (``benchmarks/results_page.py``).
+
+One JSON file per measurement, ``benchmarks/results/<topic>.json``::
+
+    {"table": "symbols", "title": "...", "command": "<exact command>", "machine": "<CPU model>",
+     "commit": "<git short hash measured>", "date": "<ISO UTC>", "how": "<how it is measured>",
+     "rows": [{"<column>": value, ...}, ...]}
+
+Files whose ``table`` is the same are one table on the page; each row keeps its file's command, machine and commit.
+The row builders here turn what ``inkmath eval`` and ``inkmath crohme-eval`` report into that table's columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+from inkmath import InkmathError
+
+HOW_SYMBOLS = ("`inkmath eval WEIGHTS SPEC` runs the shipped weights over every image of the test split, each "
+               "prepared by the weights' preprocessing preset, and counts the images whose true class is the first, "
+               "among the first 3 or the first 5 scores; macro-F1 is the mean over the classes of per-class F1. "
+               "MFLOPs: multiply-adds x 2 of one forward pass of one image (torch's flop counter).")
+HOW_EXPRESSIONS = ("`inkmath crohme-eval` reads every expression of a CROHME set with the shipped recogniser "
+                   "(strokes: the InkML ink; images: the WAP offline bitmaps, or the 2011-2013 ink drawn like them by "
+                   "`benchmarks/wap_val.py`) and compares its LaTeX with the truth on normalised tokens: ExpRate is "
+                   "the share read exactly, within 1 / 2 the share with at most 1 / 2 token edits. The 2011-2013 "
+                   "sets are the validation data every threshold was chosen on; the 2014 sets are only reported.")
+# which set and input kind an ``inkmath crohme-eval`` short name reads
+SETS = {"val": ("CROHME 2011-2013 test (validation)", "strokes"), "test": ("CROHME 2014 test", "strokes"),
+        "wap": ("CROHME 2014 test", "WAP offline images"), "wap_val": ("CROHME 2011-2013 test (validation)",
+                                                                      "2011-2013 ink drawn like the WAP images")}
+
+
+def machine_name() -> str:
+    """The CPU model (``model name`` of /proc/cpuinfo), else the platform's processor name."""
+    try:
+        m = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        if m:
+            return m.group(1).strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def source_commit() -> str:
+    """Short hash of the commit the running inkmath comes from, ``+changes`` when its sources differ from it;
+    ``unknown`` outside a git checkout (an installed wheel)."""
+    src = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=src, capture_output=True, text=True,
+                              timeout=30)
+        if head.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=src,
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if dirty else "")
+
+
+def command_line(program: str, argv: list[str], drop: tuple[str, ...] = ("--result",)) -> str:
+    """The command as a user types it, without the options (and their values) that only say where output goes."""
+    words, skip = [], False
+    for w in argv:
+        if skip:
+            skip = False
+            continue
+        if w in drop:
+            skip = True
+            continue
+        if any(w.startswith(d + "=") for d in drop):
+            continue
+        words.append(w)
+    return " ".join([program] + [shlex.quote(w) for w in words])
+
+
+def write_result(path: str | Path, table: str, title: str, command: str, how: str, rows: list[dict], *,
+                 machine: str | None = None, commit: str | None = None, date: str | None = None) -> Path:
+    """Write one result file (atomically). Machine, commit and date are this process's unless given (a figure
+    measured elsewhere, carried over with its own)."""
+    from inkmath.training.checkpoint import atomic_write_text
+
+    if not rows:
+        raise InkmathError(f"No rows to write into {path}")
+    record = {"table": table, "title": title, "command": command, "machine": machine or machine_name(),
+              "commit": commit or source_commit(),
+              "date": date or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "how": how,
+              "rows": rows}
+    path = Path(path)
+    atomic_write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def model_mflops(model: str, num_classes: int, in_size: int) -> float:
+    """Forward MFLOPs of one image (torch's flop counter: 2 per multiply-add)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from inkmath.models import create_model
+
+    net = create_model(model, num_classes=num_classes, in_size=in_size).eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        net(torch.zeros(1, 1, in_size, in_size))
+    return fc.get_total_flops() / 1e6
+
+
+def symbols_row(report: dict, card: dict) -> dict:
+    """A row of the symbols table from an ``inkmath eval --json`` report and the weights' card."""
+    return {"weights": report["weights"], "model": card["model"], "parameters": card["parameters"],
+            "MFLOPs": round(model_mflops(card["model"], card["num_classes"], card["in_size"]), 1),
+            "test set": report["dataset"], "images": report["n"], "engine": report.get("engine", "torch"),
+            "top-1": round(report["top1"], 4), "top-3": round(report["top3"], 4), "top-5": round(report["top5"], 4),
+            "macro-F1": round(report["macro_f1"], 4)}
+
+
+def expressions_row(res: dict, set_key: str, weights: str | None = None) -> dict:
+    """A row of the expressions table from what ``crohme_eval.evaluate_crohme`` returns, ``set_key`` one of
+    ``SETS`` (or a path: then the row names the source)."""
+    test_set, kind = SETS.get(set_key, (res.get("source", set_key), "strokes or images"))
+    row = {"test set": test_set, "input": kind, "classifier": weights or "crohme",
+           "expressions": res.get("expressions")}
+    for key, col in (("exprate", "ExpRate"), ("within1", "within 1"), ("within2", "within 2"),
+                     ("seg_precision", "segmentation P"), ("seg_recall", "segmentation R"),
+                     ("symbol_rec_rate", "symbols right"),
+                     ("symbol_accuracy_gt_seg", "symbol accuracy (truth segmentation)")):
+        if res.get(key) is not None:
+            row[col] = round(float(res[key]), 4)
+    if res.get("exprate") is not None and res.get("expressions"):
+        row["read right"] = round(float(res["exprate"]) * res["expressions"])
+    return row
