@@ -39,7 +39,8 @@ def check_card(card: dict) -> None:
     assert isinstance(card["config"], str) and card["config"].startswith("configs/"), card["config"]
     r = recipe(card["config"])
     for key in ("model", "name", "purpose"):
-        assert r.get(key) == card[key], f"{card['name']}: the recipe's {key} {r.get(key)!r} is not the card's {card[key]!r}"
+        assert r.get(key) == card[key], \
+            f"{card['name']}: the recipe's {key} {r.get(key)!r} is not the card's {card[key]!r}"
     assert command_option(card["train_command"], "--config") == card["config"], \
         f"{card['name']}: train_command {card['train_command']!r} does not train from {card['config']}"
     if "classes" not in card:  # an equation model: its train module reads the recipe
@@ -66,7 +67,8 @@ def check_card(card: dict) -> None:
         assert command_option(init["train_command"], "--config") == init["config"]
         assert command_option(init["train_command"], "--out") == r["init"] == init["weights"], \
             f"{card['name']}: the recipe starts from {r['init']}, which the init command does not write"
-        assert first["model"] == r["model"] and first["dataset"] == r["dataset"] and first.get("preset") == r.get("preset")
+        for key in ("model", "dataset", "preset"):
+            assert first.get(key) == r.get(key), f"{card['name']}: the two stages' {key} differ"
         for key, value in first.items():
             if key not in RUN_ONLY:
                 assert init["settings"].get(key) == value, f"{card['name']}: stage-1 recipe {key}={value!r}"

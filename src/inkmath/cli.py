@@ -94,7 +94,8 @@ def cmd_eval(args) -> int:
         from inkmath.evaluation.results import HOW_SYMBOLS, symbols_row, write_result
         from inkmath.weights import resolve_weights
 
-        command = f"inkmath eval {args.weights} {args.dataset}" + (f" --engine {args.engine}" if args.engine != "torch" else "")
+        command = f"inkmath eval {args.weights} {args.dataset}"
+        command += f" --engine {args.engine}" if args.engine != "torch" else ""
         write_result(args.result, "symbols", "Symbol recognition", command, HOW_SYMBOLS,
                      [symbols_row(report, resolve_weights(args.weights)[1])])
     if args.json:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shlex
 import subprocess
 from pathlib import Path
 
@@ -63,22 +62,6 @@ def source_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head.stdout.strip() + ("+changes" if dirty else "")
-
-
-def command_line(program: str, argv: list[str], drop: tuple[str, ...] = ("--result",)) -> str:
-    """The command as a user types it, without the options (and their values) that only say where output goes."""
-    words, skip = [], False
-    for w in argv:
-        if skip:
-            skip = False
-            continue
-        if w in drop:
-            skip = True
-            continue
-        if any(w.startswith(d + "=") for d in drop):
-            continue
-        words.append(w)
-    return " ".join([program] + [shlex.quote(w) for w in words])
 
 
 def write_result(path: str | Path, table: str, title: str, command: str, how: str, rows: list[dict], *,
