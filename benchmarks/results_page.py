@@ -124,7 +124,8 @@ def models_section(cards: list[dict]) -> list[str]:
                   f"held-out pair accuracy {m['heldout_pair_accuracy']:.4f}" if "heldout_pair_accuracy" in m else
                   f"validation parser accuracy {m['heldout_parser_accuracy']:.4f}"
                   if "heldout_parser_accuracy" in m else "-")
-        rows.append([f"`{c['name']}`", fmt(c.get("purpose", "")), f"`{c['model']}`", f"{c['parameters']:,}",
+        rows.append([f"`{c.get('name')}`", fmt(c.get("purpose", "")), code(c.get("model", "")),
+                     f"{c['parameters']:,}" if isinstance(c.get("parameters"), int) else "-",
                      code(c.get("config", "")), code(c.get("train_command", "")), figure])
     return (["## Shipped models", "",
              "From the cards in `src/inkmath/weights/` (`inkmath models` lists the same). Each card names its recipe "

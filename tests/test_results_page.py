@@ -14,11 +14,11 @@ import results_page  # noqa: E402
 from common import markdown_tables  # noqa: E402
 
 from inkmath.evaluation.results import expressions_row, symbols_row, write_result  # noqa: E402
-from inkmath.weights import shipped_cards  # noqa: E402
+from inkmath.weights import list_shipped_models  # noqa: E402
 
 
 def test_result_file_has_the_agreed_fields(tmp_path):
-    card = shipped_cards()["mnist"]
+    card = list_shipped_models()["mnist"]
     report = {"weights": "mnist", "dataset": "mnist:test", "n": 10000, "engine": "torch", "top1": 0.99641,
               "top3": 0.99995, "top5": 1.0, "macro_f1": 0.9963}
     path = write_result(tmp_path / "symbols-mnist.json", "symbols", "Symbol recognition",

@@ -28,7 +28,7 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("inkmath").joinpath("weights")))
 
 
-def shipped_cards() -> dict[str, dict]:
+def list_shipped_models() -> dict[str, dict]:
     """Every shipped model by name, with its card: the symbol classifiers and the equation models."""
     out = {}
     for card_path in sorted(shipped_dir().glob("*.json")):
@@ -44,14 +44,14 @@ def is_classifier(card: dict) -> bool:
 
 def list_shipped() -> dict[str, dict]:
     """Shipped symbol classifiers by name, with their cards (what ``Predictor`` and the web page load)."""
-    return {name: card for name, card in shipped_cards().items() if is_classifier(card)}
+    return {name: card for name, card in list_shipped_models().items() if is_classifier(card)}
 
 
 def describe_shipped() -> list[dict]:
     """One row per shipped model, for ``inkmath models``: name, what it is for, architecture, parameters, recipe,
     training command and its headline metric."""
     rows = []
-    for name, card in shipped_cards().items():
+    for name, card in list_shipped_models().items():
         test = (card.get("metrics") or {}).get("test") or {}
         metrics = card.get("metrics") or {}
         if test.get("top1") is not None:
@@ -60,8 +60,9 @@ def describe_shipped() -> list[dict]:
             headline = f"pair accuracy {metrics['heldout_pair_accuracy']:.4f} held out ({metrics.get('heldout', '')})"
         elif metrics.get("heldout_parser_accuracy") is not None:
             headline = f"parser accuracy {metrics['heldout_parser_accuracy']:.4f} on the validation ink"
-        else:
-            headline = ""
+        else:  # another model: its first figure
+            headline = next((f"{k.replace('_', ' ')} {v:.4g}" for k, v in metrics.items()
+                             if isinstance(v, (int, float)) and not isinstance(v, bool)), "")
         rows.append({"name": name, "purpose": card.get("purpose", ""), "model": card.get("model"),
                      "parameters": card.get("parameters"), "classes": card.get("num_classes"),
                      "preset": card.get("preset"), "config": card.get("config"),
