@@ -1,6 +1,7 @@
 """Every shipped model is reproducible from its card: the card names a recipe under configs/ that exists and agrees
 with it (model, preset, classes, name, purpose), and the commands it records train from those recipes."""
 
+import importlib
 import json
 import shlex
 from pathlib import Path
@@ -47,7 +48,11 @@ def check_card(card: dict) -> None:
         f"{card['name']}: train_command {card['train_command']!r} does not train from {card['config']}"
     if "classes" not in card:  # another model of the reader: its train module reads the recipe
         assert card["train_command"].startswith("python -m inkmath."), card["train_command"]
-        __import__(card["train_command"].split()[2])
+        module = importlib.import_module(card["train_command"].split()[2])
+        if hasattr(module, "DEFAULTS"):  # the trainer reads this recipe without an error
+            from inkmath.equation.mlp import read_recipe
+
+            assert read_recipe(ROOT / card["config"], module.DEFAULTS)["name"] == card["name"]
         return
     assert card["num_classes"] == len(card["classes"]["names"]) == len(card["classes"]["latex"])
     assert r.get("preset") == card["preset"], f"{card['name']}: preset {r.get('preset')!r} != {card['preset']!r}"
@@ -139,3 +144,17 @@ def test_models_listing_names_every_shipped_model_and_what_it_is_for():
     assert all(r["purpose"] and r["config"] and r["parameters"] for r in rows.values())
     assert "stroke_merge" in rows["stroke-merge"]["aliases"]
     assert np.isclose(float(rows["mnist"]["metric"].split()[1]), CARDS["mnist"]["metrics"]["test"]["top1"], atol=1e-4)
+
+
+def test_equation_recipes_reject_unknown_keys_and_other_models(tmp_path):
+    from inkmath.equation.mlp import read_recipe
+    from inkmath.equation.train_merge import DEFAULTS
+
+    (tmp_path / "a.yaml").write_text("model: tanh-mlp\nhiden: 3\n")
+    with pytest.raises(InkmathError, match="unknown keys \\['hiden'\\]"):
+        read_recipe(tmp_path / "a.yaml", DEFAULTS)
+    (tmp_path / "b.yaml").write_text("model: inkres\n")
+    with pytest.raises(InkmathError, match="trains model 'inkres'"):
+        read_recipe(tmp_path / "b.yaml", DEFAULTS)
+    with pytest.raises(InkmathError, match="not found"):
+        read_recipe(tmp_path / "c.yaml", DEFAULTS)
