@@ -114,10 +114,10 @@ def test_models_and_summary(capsys):
     assert s["parameters"] == sum(l["parameters"] for l in s["layers"])
 
 
-def test_errors_are_messages_not_tracebacks():
+def test_errors_are_messages_not_tracebacks(tmp_path):
     code, out, err = run("eval", "nonexistent-weights", "mnist:test")
     assert code == 2 and "Unknown weights 'nonexistent-weights'" in err and "Traceback" not in err
     code, out, err = run("eval", "mnist", "nosuchset:test")
     assert code == 2 and "Unknown dataset" in err and "Traceback" not in err
-    code, out, err = run("train", "mnist:train", "--model", "nope", "--out", "/tmp/never-created-run")
-    assert code == 2 and "Unknown model" in err
+    code, out, err = run("train", "mnist:train", "--model", "nope", "--out", str(tmp_path / "never-created-run"))
+    assert code == 2 and "Unknown model" in err and not (tmp_path / "never-created-run").exists()

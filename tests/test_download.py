@@ -25,7 +25,7 @@ from inkmath.data import catalog
 from inkmath.data.download import (_content_range, dataset_status, download, download_set, fetch,
                                    parse_checksum, register)
 
-DATA = Path(os.environ.get("INKMATH_DATA") or "/work/shared/data")
+DATA = Path(os.environ.get("INKMATH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 MNIST = DATA / "mnist"
 needs_mnist = pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").is_file(), reason="MNIST files missing")
 needs_hasy = pytest.mark.skipif(not (DATA / "hasyv2" / "HASYv2.tar.bz2").is_file(), reason="HASYv2 archive missing")
