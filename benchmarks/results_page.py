@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     sys.path.insert(0, str(ROOT / "src"))
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
 
     atomic_write_text(args.out, text)
     atomic_write_text(args.readme, readme)

@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from safetensors.numpy import save
 
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
     from inkmath.data import data_dir
     from inkmath.equation.mlp import read_recipe
     from inkmath.equation.segment import MergeModel
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
     from inkmath.weights import FORMAT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -68,7 +68,7 @@ def write_result(path: str | Path, table: str, title: str, command: str, how: st
                  machine: str | None = None, commit: str | None = None, date: str | None = None) -> Path:
     """Write one result file (atomically). Machine, commit and date are this process's unless given (a figure
     measured elsewhere, carried over with its own)."""
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
 
     if not rows:
         raise InkmathError(f"No rows to write into {path}")
