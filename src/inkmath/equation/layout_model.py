@@ -34,12 +34,12 @@ N_FEATURES = N_GEOMETRY + 2 * len(TOKEN_CLASSES) + 2 * len(UNIT_KINDS) + len(REL
 @lru_cache(maxsize=1)
 def _token_sets() -> tuple[tuple[str, frozenset], ...]:
     """(class, its tokens) in the order they are tried: the first that holds a token names its class."""
-    from inkmath.equation import parse as P
+    from inkmath.equation import tokens as T
 
     return tuple((name, frozenset(tokens)) for name, tokens in (
-        ("digit", P.DIGITS), ("relation", P.RELATIONS), ("operator", P.OPERATORS), ("open", P.OPEN_BRACKETS),
-        ("close", P.CLOSE_BRACKETS), ("function", P.FUNCTION_TOKENS), ("mark", MARK_TOKENS),
-        ("ascender", P.ASCENDER_LETTERS), ("descender", P.DESCENDER_LETTERS), ("tall", P.TALL)))
+        ("digit", T.DIGITS), ("relation", T.RELATIONS), ("operator", T.OPERATORS), ("open", T.OPEN_BRACKETS),
+        ("close", T.CLOSE_BRACKETS), ("function", T.FUNCTION_TOKENS), ("mark", MARK_TOKENS),
+        ("ascender", T.ASCENDER_LETTERS), ("descender", T.DESCENDER_LETTERS), ("tall", T.TALL)))
 
 
 def token_class(token: str | None) -> str:

@@ -30,33 +30,20 @@ from inkmath.equation.tree import (
     BigOp, Box, Candidate, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp,
 )
 
-FUNCTION_NAMES = {"sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "log": "\\log", "lim": "\\lim", "ln": "\\ln",
-                  "exp": "\\exp", "sec": "\\sec", "cot": "\\cot"}
-FUNCTION_TOKENS = set(FUNCTION_NAMES.values())
+from inkmath.equation.tokens import (  # the token roles (re-exported: the parser's users read them here)
+    ASCENDER_LETTERS, BAR_TOKENS, BIG_OPS, BINARY, CAPITALS, CLOSE_BRACKETS, DESCENDER_LETTERS, DIGITS, DOTTED_NAMES,
+    FUNCTION_NAMES, FUNCTION_TOKENS, LETTERS, MARKS, OPEN_BRACKETS, OPERATORS, RELATIONS, TALL,
+)
+
 # shapes the classifier gives for the letters of a function name written fast ('c 0 5' for 'cos')
 NAME_LOOKALIKES = {"c": ("(", "C"), "o": ("0", "O"), "s": ("5", "S"), "i": ("1", "|", "j"), "n": ("h", "r"),
                    "l": ("1", "|"), "t": ("+", "f"), "a": ("\\alpha",), "g": ("9", "q"), "m": ("n",), "e": ("l",)}
 # the stem of an 'i' written short, read as a mark: it is an 'i' in a name when the i's dot lies over it
-I_STEMS = {",", "\\prime", "."}
+I_STEMS = MARKS
 # the 'li' of 'lim' written joined up reads as one of these letters
 LI_JOINED = {"h", "k", "u", "b"}
-NAMES_WITH_I = {"\\sin", "\\lim"}
-BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
-BAR_TOKENS = {"-", "\\rightarrow"}  # tokens a fraction bar may be read as
-OPERATORS = {"+", "-", "=", "\\times", "\\div", "\\pm", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">",
-             "\\rightarrow", "\\in", "\\cdot", "/", ",", ".", "\\ldots", "\\exists", "\\forall"}
-OPEN_BRACKETS = {"(", "[", "\\{"}
-RELATIONS = {"=", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">", "\\in"}
-CLOSE_BRACKETS = {")", "]", "\\}"}
-BINARY = {"+", "-", "\\times", "\\div", "\\pm", "\\rightarrow"} | RELATIONS  # between two operands: no marks
+NAMES_WITH_I = DOTTED_NAMES
 NO_BASE = BINARY | OPEN_BRACKETS  # what a prime cannot follow
-ASCENDER_LETTERS = set("bdfhklt") | {"\\delta", "\\lambda", "\\theta", "!"}
-DESCENDER_LETTERS = set("gpqyj") | {"\\mu", "\\gamma", "\\rho", "\\eta", ","}
-TALL = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") | {"\\Delta", "\\beta", "\\phi", "\\Pi", "\\Sigma", "\\Omega",
-                                                        "|", "/", "?"}
-LETTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-CAPITALS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-DIGITS = set("0123456789")
 
 
 # thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
@@ -494,7 +481,7 @@ def split_lines(atoms: list[_Atom], row_h: float) -> list[list[int]]:
         toks = {atoms[i].token for i in band}
         bx0 = min(atoms[i].box.x0 for i in band)
         bx1 = max(atoms[i].box.x1 for i in band)
-        relational = bool(toks & {"=", "\\neq", "\\leq", "\\geq", "\\lt", "\\gt", "<", ">"})
+        relational = bool(toks & (RELATIONS - {"\\in"}))
         if len(band) < 2 or not relational or (bx1 - bx0) < 0.25 * (x1 - x0):
             return [list(range(len(atoms)))]
         if all(_is_bar(atoms[i], row_h) for i in band):

@@ -25,6 +25,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.mlp import TanhMLP, load_tensors
+from inkmath.equation.tokens import CLASSIFIER_NAMES, DOTTED_NAMES, MARKS
 from inkmath.equation.tree import Box, Candidate, SymbolHyp
 
 MAX_GROUP = 4  # strokes per symbol candidate
@@ -590,7 +591,7 @@ def match_pen(white_ink: np.ndarray) -> np.ndarray:
     return white_ink
 
 
-NAME_TOKENS = {"\\sin", "\\cos", "\\tan", "\\log", "\\lim"}
+NAME_TOKENS = CLASSIFIER_NAMES
 # touching symbols ('00', '(0', '1000') are cut along necks: top-to-bottom paths through a component that cross at
 # most NECK typical symbol sizes of ink and leave at least MIN_SHARE of its ink on either side, at most MAX_CUTS of
 # them per component (the cheapest, no two cutting off nearly the same ink). A path moves at most one column per row
@@ -619,7 +620,7 @@ SCRIPT_PROB = 0.5
 NOT_SCRIPTS = {"1", "=", "+", "\\pm", "\\times", "\\div", "<", ">", "\\leq", "\\geq", "\\neq", "\\rightarrow"}
 MIN_SHARE = 0.1
 MIN_PIECE = 0.35
-MARKS = {".", ",", "\\prime"}
+# a piece read as one of the MARKS (``tokens.MARKS``) is no reading
 TURN = 0.05
 CUT_COST = 0.5  # 1.0 reads the same (ExpRate 37.97 % at 0.5, 38.03 % at 1.0)
 SPLIT_WIDTH = 1.2
@@ -1100,14 +1101,11 @@ def _open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classif
 BOX_TRIM = 1.0
 
 
-# names whose 'i' has a dot: read whole, they take the mark over them (3 more '\\sin' right on the WAP-like
-# renderings, none lost: ExpRate 39.30 -> 39.49 %)
-DOTTED_NAMES = {"\\sin", "\\lim"}
-
-
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
     """The dot of the 'i' of a name read whole ('sin' joined up, its dot apart) joins the name, in place: a lone
     dot over a name is never a symbol of its own."""
+    # names whose 'i' has a dot (``tokens.DOTTED_NAMES``): read whole, they take the mark over them (3 more '\\sin'
+    # right on the WAP-like renderings, none lost: ExpRate 39.30 -> 39.49 %)
     taken: dict[int, int] = {}  # dot -> name
     for k in range(len(groups)):
         if token_of(gpred[k][0]) not in DOTTED_NAMES:

@@ -39,6 +39,7 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.latex import join_tokens, tokens
+from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
 from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
@@ -51,8 +52,8 @@ _ALIASES = {
     "\\ne": "\\neq", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "'": "\\prime", "\\to": "\\rightarrow",
     "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times",
 }
-_BRACKETS = {"(": ")", "[": "]", "\\{": "\\}"}
-_CLOSERS = set(_BRACKETS.values())
+_BRACKETS = BRACKET_PAIRS
+_CLOSERS = CLOSE_BRACKETS
 _ADDITIVE = {"+", "-", "\\pm", "\\mp"}
 _MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
 _RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
@@ -72,7 +73,7 @@ _INVERSES = {
     "\\sin": sp.asin, "\\cos": sp.acos, "\\tan": sp.atan, "\\cot": sp.acot, "\\sec": sp.asec, "\\csc": sp.acsc,
     "\\sinh": sp.asinh, "\\cosh": sp.acosh, "\\tanh": sp.atanh,
 }
-_BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
+_BIG_OPS = BIG_OPS
 _NUMBER = re.compile(r"\d*\.?\d*$")
 
 
