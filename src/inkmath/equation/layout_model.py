@@ -55,7 +55,7 @@ def token_class(token: str | None) -> str:
 def relation_features(base, u, row_h: float, band_mid: float | None, rule: str) -> np.ndarray:
     """float32 (N_FEATURES,): where unit ``u`` lies against unit ``base`` (in heights of the base's core and of the
     row), what both are, and what the rules say (``rule``: 'right', 'sup' or 'sub')."""
-    from inkmath.equation import parse as P
+    from inkmath.equation import layout_rules as P
 
     ct, cb = P._core(base, row_h)
     ch = max(cb - ct, 0.25 * row_h)
