@@ -10,7 +10,8 @@ label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads t
 - ``rules``: the geometric rules with the learnt relation model checking their script relations;
 - ``rules-alone``: the geometric rules alone;
 - ``structure``: the learnt structure model and its tree decoder (``structure_model``);
-- ``combined:P``: the structure model's tree where it gives it probability P or more, else ``rules``'.
+- ``combined:P``: the structure model's tree where it gives it probability P or more, else ``rules``';
+- ``rescored:M``: ``rules``' tree unless the structure model finds its own best tree exp(M) times likelier.
 
 Prints the share of expressions whose normalised LaTeX equals the truth, and for each layout after the first how
 many expressions it gains and loses against the first.
@@ -28,10 +29,15 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
             "train": "crohme2014_train_inkml.tar.xz"}
 
 
-def make_layout(name: str):
+def make_layout(name: str, weights: Path | None = None):
     from inkmath.equation.layout_rules import rule_layout
     from inkmath.equation.parse import default_layout
-    from inkmath.equation.structure_model import combined_layout, learnt_layout
+    from inkmath.equation.structure_model import (
+        combined_layout, learnt_layout, load_structure_model, rescored_layout,
+    )
+
+    model = load_structure_model(str(weights)) if weights and name.startswith(("structure", "combined", "rescored")) \
+        else None
 
     if name == "default":
         return default_layout()
@@ -40,9 +46,11 @@ def make_layout(name: str):
     if name == "rules-alone":
         return rule_layout(relation_model=None)
     if name == "structure":
-        return learnt_layout()
+        return learnt_layout(model)
     if name.startswith("combined:"):
-        return combined_layout(None, rule_layout(), float(name.split(":", 1)[1]))
+        return combined_layout(model, rule_layout(), float(name.split(":", 1)[1]))
+    if name.startswith("rescored:"):
+        return rescored_layout(model, rule_layout(), float(name.split(":", 1)[1]))
     raise SystemExit(f"unknown layout {name!r}: default, rules, rules-alone, structure or combined:P")
 
 
@@ -58,11 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("set", nargs="?", default="val", help="val, test, train or an InkML archive (default: val)")
     ap.add_argument("--layout", default="default", help="comma-separated layouts to compare (default: default)")
     ap.add_argument("--json", action="store_true", help="print one JSON line per layout")
+    ap.add_argument("--structure-weights", type=Path, help="a structure model file (default: the shipped one)")
     ap.add_argument("--results", type=Path, help="also write the figures as a results file (benchmarks/results/)")
     args = ap.parse_args(argv)
     archive = Path(data_dir()) / "crohme" / ARCHIVES[args.set] if args.set in ARCHIVES else Path(args.set)
     names = args.layout.split(",")
-    layouts = [make_layout(n) for n in names]
+    layouts = [make_layout(n, args.structure_weights) for n in names]
     right = [[] for _ in names]
     seconds = [0.0] * len(names)
     total = 0

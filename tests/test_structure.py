@@ -182,3 +182,15 @@ def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
     assert history_b == history
     for k in model.t:
         np.testing.assert_array_equal(model.t[k], resumed.t[k])
+
+
+def test_node_layout_inverts_to_node():
+    from inkmath.equation.structure_tree import node_layout
+
+    tokens = ["\\sqrt", "3", "a", "+", "\\sum", "i", "n", "-", "b", "c", "x", "2"]
+    parents = [None, 0, 0, 0, 3, 4, 4, 4, 7, 7, 7, 10]
+    relations = [None, "above", "inside", "right", "right", "below", "above", "right", "above", "below", "right",
+                 "sup"]
+    tree = to_node(tokens, parents, relations, sources=[10 + k for k in range(len(tokens))])
+    assert node_layout(tree, [10 + k for k in range(len(tokens))]) == (parents, relations)
+    assert node_layout(tree, [10 + k for k in range(len(tokens) - 1)]) is None  # a symbol not among them

@@ -25,7 +25,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.structure_tree import (
-    RELATIONS, make_layout, max_arborescence, to_node,
+    BIG_OPS, RELATIONS, make_layout, max_arborescence, node_layout, to_node,
 )
 from inkmath.equation.tree import Box, Node
 
@@ -35,7 +35,7 @@ ROOT_TOKEN = "<first>"
 UNKNOWN_TOKEN = "<unk>"
 # tokens that do not give the height of a line (marks, bars): left out of the reference height
 FLAT_TOKENS = {"-", ".", ",", "\\ldots", "=", "\\prime", "\\cdot", "\\cdots"}
-N_GEOMETRY = 30
+N_GEOMETRY = 36
 TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
@@ -75,6 +75,14 @@ def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
         ov_y / np.minimum(h[P], h[C]), inside, np.clip(dr, -6, 6), (dr == 1).astype(float), cy[P] - mid,
         (y0[C] - y0[P]) / h[P], (y1[C] - y1[P]) / h[P],
     ]
+    # context: the symbol just left of the child (the one ending last among those starting before it), against the
+    # parent and the child: a script between a base and the next symbol on its baseline shows here
+    ends = np.where(x0[None, :] < x0[:, None] - 1e-9, x1[None, :], -np.inf)  # [c, l]
+    np.fill_diagonal(ends, -np.inf)
+    left = np.where(np.isfinite(ends.max(axis=1)), ends.argmax(axis=1), np.arange(n))  # itself when none
+    L = left[C]
+    cols += [(cy[L] - cy[P]) / h[P], np.log(h[L] / h[P]), (cy[C] - cy[L]) / h[L], np.log(h[C] / h[L]),
+             (L == P).astype(float), x0[C] - x1[L]]
     for k, col in enumerate(cols):
         g[..., k] = col
     # the child alone, in every row (the first-symbol row has only these)
@@ -169,9 +177,30 @@ class StructureModel:
     def score(self, boxes: list[Box], tokens: list[str], parents: list[int | None],
               relations: list[str | None]) -> float:
         """log P of a given layout tree of the symbols (the sum of its edges' log-probabilities)."""
-        lp = self.log_probs(boxes, tokens)
-        return float(sum(lp[0 if p is None else p + 1, c, RELATIONS.index(r or "right")]
-                         for c, (p, r) in enumerate(zip(parents, relations))))
+        return layout_log_prob(self.log_probs(boxes, tokens), tokens, parents, relations)
+
+    def score_tree(self, boxes: list[Box], tokens: list[str], sources: list[int], tree: Node) -> float | None:
+        """log P of a ``Node`` tree over the symbols (``sources``: their hypothesis indices, as in the tree); None
+        when the tree is not one over exactly these symbols (see ``structure_tree.node_layout``)."""
+        lay = node_layout(tree, sources)
+        return None if lay is None else layout_log_prob(self.log_probs(boxes, tokens), tokens, *lay)
+
+
+# a big operator's limits are 'below'/'above' or 'sub'/'sup' (the truth has both; the tree reads them alike)
+LIMIT_ALIASES = {"below": "sub", "above": "sup", "sub": "below", "sup": "above"}
+
+
+def layout_log_prob(lp: np.ndarray, tokens: list[str], parents: list[int | None],
+                    relations: list[str | None]) -> float:
+    """The sum over symbols of log P(its parent and relation) under ``lp`` (``StructureModel.log_probs``)."""
+    total = 0.0
+    for c, (p, r) in enumerate(zip(parents, relations)):
+        row = 0 if p is None else p + 1
+        v = lp[row, c, RELATIONS.index(r or "right")]
+        if p is not None and tokens[p] in BIG_OPS and r in LIMIT_ALIASES:
+            v = max(v, lp[row, c, RELATIONS.index(LIMIT_ALIASES[r])])
+        total += float(v)
+    return total
 
 
 def _empty() -> Node:
@@ -198,9 +227,7 @@ def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[i
     relations = [None if parents[c] is None else RELATIONS[best_rel[parent[c + 1], c]] for c in range(n)]
     # the virtual parent may take several symbols: the others follow the leftmost (make_layout)
     parents, relations = make_layout(boxes, parents, relations)
-    sc = lp if score is None else score
-    total = float(sum(sc[0 if p is None else p + 1, c, RELATIONS.index(r or "right")]
-                      for c, (p, r) in enumerate(zip(parents, relations))))
+    total = layout_log_prob(lp if score is None else score, tokens, parents, relations)
     return StructureReading(to_node(tokens, parents, relations, sources), total, parents, relations)
 
 
@@ -246,5 +273,25 @@ def combined_layout(model: StructureModel | None, fallback, min_prob: float):
     def read(atoms) -> Node:
         r = m.read([a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms])
         return r.tree if r.log_prob >= np.log(min_prob) else fallback(atoms)
+
+    return read
+
+
+def rescored_layout(model: StructureModel | None, fallback, margin: float):
+    """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
+    more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more."""
+    m = model if model is not None else load_structure_model()
+
+    def read(atoms) -> Node:
+        boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
+        theirs = fallback(atoms)
+        if not atoms:
+            return theirs
+        lp = m.log_probs(boxes, tokens)
+        best = _decode(lp, boxes, tokens, sources)
+        lay = node_layout(theirs, sources)
+        if lay is None:
+            return theirs
+        return best.tree if best.log_prob >= layout_log_prob(lp, tokens, *lay) + margin else theirs
 
     return read

@@ -164,3 +164,72 @@ def to_node(tokens: list[str], parents: list[int | None], relations: list[str | 
         return Row([])
     out = row(min(firsts, key=lambda i: i))
     return out if isinstance(out, Row) else Row([out])
+
+
+def node_layout(node: Node, sources: list[int]) -> tuple[list[int | None], list[str | None]] | None:
+    """The layout tree of a ``Node`` tree over the symbols whose hypothesis indices are ``sources`` (the inverse of
+    ``to_node``); None when the tree holds a symbol that is not among them or misses one. Limits of a big operator
+    are 'below' / 'above' (the model's 'sub' / 'sup' for them read the same)."""
+    at = {s: k for k, s in enumerate(sources)}
+    n = len(sources)
+    parents: list[int | None] = [None] * n
+    relations: list[str | None] = [None] * n
+    placed = [False] * n
+
+    def src(v: Node) -> int | None:
+        s = getattr(v, "source", None)
+        return at.get(s) if s is not None else None
+
+    def row(v: Node | None, parent: int | None, rel: str | None) -> int | None:
+        """Place the row ``v`` hanging from ``parent``; returns its last baseline symbol (None if it fails)."""
+        if v is None:
+            return parent
+        items = v.items if isinstance(v, Row) else [v]
+        last = parent
+        for k, item in enumerate(items):
+            r = rel if k == 0 else "right"
+            last = unit(item, last if k else parent, r)
+            if last is None:
+                return None
+        return last
+
+    def put(k: int | None, parent: int | None, rel: str | None) -> bool:
+        if k is None or placed[k]:
+            return False
+        placed[k] = True
+        parents[k], relations[k] = parent, rel if parent is not None else None
+        return True
+
+    def unit(v: Node, parent: int | None, rel: str | None) -> int | None:
+        if isinstance(v, (Sup, Sub, SubSup)):
+            last = unit(v.base, parent, rel)
+            if last is None:
+                return None
+            for name in ("sub", "sup"):
+                part = getattr(v, name, None)
+                if part is not None and row(part, last, name) is None:
+                    return None
+            return last
+        k = src(v)
+        if not put(k, parent, rel):
+            return None
+        if isinstance(v, Frac):
+            parts = [(v.num, "above"), (v.den, "below")]
+        elif isinstance(v, Sqrt):
+            parts = [(v.body, "inside"), (v.index, "above")]
+        elif isinstance(v, BigOp):
+            parts = [(v.lower, "below"), (v.upper, "above")]
+        elif isinstance(v, Symbol):
+            parts = []
+        else:
+            return None
+        for part, r in parts:
+            if part is not None and not (isinstance(part, Row) and not part.items) and row(part, k, r) is None:
+                return None
+        return k
+
+    if isinstance(node, Row) and not node.items:
+        return ([], []) if n == 0 else None
+    if row(node, None, None) is None or not all(placed):
+        return None
+    return parents, relations
