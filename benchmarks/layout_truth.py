@@ -11,7 +11,8 @@ label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads t
 - ``rules-alone``: the geometric rules alone;
 - ``structure``: the learnt structure model and its tree decoder (``structure_model``);
 - ``combined:P``: the structure model's tree where it gives it probability P or more, else ``rules``';
-- ``rescored:M``: ``rules``' tree unless the structure model finds its own best tree exp(M) times likelier.
+- ``rescored:M``: ``rules``' tree unless the structure model finds its own best tree exp(M) times likelier;
+- ``rescored-alone:M``: the same over ``rules-alone``.
 
 Prints the share of expressions whose normalised LaTeX equals the truth, and for each layout after the first how
 many expressions it gains and loses against the first.
@@ -51,6 +52,8 @@ def make_layout(name: str, weights: Path | None = None):
         return combined_layout(model, rule_layout(), float(name.split(":", 1)[1]))
     if name.startswith("rescored:"):
         return rescored_layout(model, rule_layout(), float(name.split(":", 1)[1]))
+    if name.startswith("rescored-alone:"):
+        return rescored_layout(model, rule_layout(relation_model=None), float(name.split(":", 1)[1]))
     raise SystemExit(f"unknown layout {name!r}: default, rules, rules-alone, structure or combined:P")
 
 
