@@ -80,12 +80,16 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
     return _finish(symbols, corrections, solve)
 
 
-def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
+def recognize_image(image, predictor=None, *, solve: bool = True, weights: str | None = None,
                     corrections: dict[int, str] | None = None, ink: str = "auto") -> Recognition:
-    """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
-    from inkmath.equation.segment import segment_image
+    """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans).
 
-    img = np.asarray(image)
+    ``image``: a NumPy array, a file path, encoded bytes or a PIL image (``inkmath.imageio.as_image``).
+    """
+    from inkmath.equation.segment import segment_image
+    from inkmath.imageio import as_image
+
+    img = np.asarray(as_image(image))
     if img.ndim not in (2, 3) or img.size == 0:
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
