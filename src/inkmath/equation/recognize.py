@@ -1,7 +1,7 @@
 """The recognition pipeline: strokes or an image -> symbols -> expression tree -> LaTeX, MathML and an answer.
 
     rec = recognize_strokes(strokes)            # list of (P, 2) arrays, y down (canvas, InkML)
-    rec = recognize_image(np.asarray(Image.open("photo.jpg")))
+    rec = recognize_image("photo.jpg")          # a path, an array, a PIL image or bytes
     rec.latex, rec.answer["text"], rec.symbols[2].candidates
     rec2 = recognize_with_corrections(strokes, {2: "\\times"})   # the user picked another reading for symbol 2
     to_json(rec, file="photo.jpg")
