@@ -45,16 +45,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_submit)
 
     p = subparsers.add_parser("models", help="list registry models with parameter counts, and shipped weights")
-    p.add_argument("--classes", type=positive_int, default=369, help="number of classes the counts are for")
-    p.add_argument("--size", type=positive_int, default=32, help="input side in pixels the counts are for")
-    p.add_argument("--json", action="store_true", help="one JSON object instead of tables")
+    _add_shape_options(p)
     p.set_defaults(func=cmd_models)
 
     p = subparsers.add_parser("summary", help="layer, output shape and parameters of a model")
     p.add_argument("model", help="registry model (see `inkmath models`)")
-    p.add_argument("--classes", type=positive_int, default=369, help="number of classes the counts are for")
-    p.add_argument("--size", type=positive_int, default=32, help="input side in pixels the counts are for")
-    p.add_argument("--json", action="store_true", help="one JSON object instead of tables")
+    _add_shape_options(p)
     p.set_defaults(func=cmd_summary)
 
     p = subparsers.add_parser("export", help="ship a finished run's weights under a name (weights, card, metrics)")
@@ -62,6 +58,13 @@ def register(subparsers) -> None:
     p.add_argument("--name", required=True, help="name to ship the weights under (what --weights then takes)")
     p.add_argument("--dest", help="folder (default: the package's weights folder)")
     p.set_defaults(func=cmd_export)
+
+
+def _add_shape_options(p) -> None:
+    """The model shape that parameter counts are given for (``models``, ``summary``)."""
+    p.add_argument("--classes", type=positive_int, default=369, help="number of classes the counts are for")
+    p.add_argument("--size", type=positive_int, default=32, help="input side in pixels the counts are for")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of tables")
 
 
 def cmd_eval(args) -> int:
