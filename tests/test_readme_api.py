@@ -30,3 +30,30 @@ def test_readme_python_api_example_runs_and_prints_its_comments():
     promised = [line.split("#", 1)[1].strip() for line in code.splitlines()
                 if line.lstrip().startswith("print(") and "#" in line]
     assert printed == promised
+
+
+def test_api_says_what_to_give_instead():
+    import numpy as np
+
+    import inkmath
+
+    for bad, words in ((42, "Cannot read an image from a int"), ({"a": 1}, "Cannot read an image from a dict"),
+                       ([1, 2, 3], "must be strokes"), ("/nonexistent/eq.png", "no such file")):
+        with pytest.raises(inkmath.InkmathError, match=words):
+            inkmath.recognize(bad)
+    from inkmath.predict import Predictor
+
+    fake = Predictor.__new__(Predictor)  # the argument check comes before any model runs
+    for bad in ("x.png", np.zeros((28, 28), np.uint8)):
+        with pytest.raises(inkmath.InkmathError, match="wrap one image in a list"):
+            fake.predict(bad)
+
+
+def test_import_inkmath_loads_no_model_code():
+    import subprocess
+    import sys
+
+    code = ("import sys, inkmath; assert callable(inkmath.recognize); "
+            "print(sorted(m for m in ('torch', 'numpy', 'PIL', 'inkmath.predict') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr

@@ -85,7 +85,8 @@ class Predictor:
         """Top-``top`` predictions per image; an image is an array, a file path, encoded bytes or a PIL image."""
         from inkmath.imageio import as_image
 
-        if isinstance(images, (str, bytes)) or not hasattr(images, "__len__"):
+        if (isinstance(images, (str, bytes)) or not hasattr(images, "__len__")
+                or (isinstance(images, np.ndarray) and images.ndim == 2)):
             raise InkmathError(f"Predictor.predict takes a list of images, got a {type(images).__name__}; "
                                f"wrap one image in a list: predict([image])")
         out: list[list[Prediction]] = []
