@@ -1,7 +1,7 @@
 """The recognition pipeline: strokes or an image -> symbols -> expression tree -> LaTeX, MathML and an answer.
 
     rec = recognize_strokes(strokes)            # list of (P, 2) arrays, y down (canvas, InkML)
-    rec = recognize_image("photo.jpg")          # a path, an array, a PIL image or bytes
+    rec = recognize_image(np.asarray(Image.open("photo.jpg")))
     rec.latex, rec.answer["text"], rec.symbols[2].candidates
     rec2 = recognize_with_corrections(strokes, {2: "\\times"})   # the user picked another reading for symbol 2
     to_json(rec, file="photo.jpg")
@@ -80,16 +80,13 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
     return _finish(symbols, corrections, solve)
 
 
-def recognize_image(image, predictor=None, *, solve: bool = True, weights: str | None = None,
+def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
                     corrections: dict[int, str] | None = None, ink: str = "auto") -> Recognition:
-    """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans).
-
-    ``image``: a NumPy array, a file path, encoded bytes or a PIL image (``inkmath.imageio.as_image``).
-    """
+    """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
     from inkmath.equation.segment import segment_image
     from inkmath.imageio import as_image
 
-    img = np.asarray(as_image(image))
+    img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)
     if img.ndim not in (2, 3) or img.size == 0:
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
