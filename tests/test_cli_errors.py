@@ -218,3 +218,21 @@ def test_decoder_flattens_alpha_applies_exif_and_names_the_file_once(tmp_path):
     assert as_image(Image.fromarray(rgba, "RGBA")).shape == (10, 30)
     with pytest.raises(InkmathError, match="Cannot read an image from a dict"):
         as_image({"x": 1})
+
+
+def test_prediction_table_prints_each_label_once_and_never_as_markup():
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from inkmath.cli.symbols import prediction_table
+    from inkmath.predict import Prediction
+
+    pred = SimpleNamespace(vocab=[0] * 101, card={"name": "crohme"}, engine="torch")
+    rows = [("a.png", [Prediction("\\lt", "<", 0.5), Prediction("9", "9", 0.4), Prediction("[", "[", 0.1)])]
+    con = Console(width=100, record=True, file=io.StringIO())
+    con.print(prediction_table(rows, pred))
+    lines = [line for line in con.export_text().splitlines() if "│" in line]
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines]
+    assert cells[0] == ["a.png", "1", "\\lt", "<", "0.500"]
+    assert cells[1] == ["", "2", "9", "", "0.400"] and cells[2] == ["", "3", "[", "", "0.100"]

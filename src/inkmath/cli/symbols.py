@@ -135,11 +135,16 @@ def cmd_predict(args) -> int:
 
 
 def prediction_table(rows, pred):
-    """A rich table: file (on its first row), rank, label, LaTeX, probability; cells never wrap mid-entry."""
+    """A rich table: file (on its first row), rank, label, LaTeX, probability; cells never wrap mid-entry.
+
+    The label is printed once: the LaTeX column is filled only where it differs from the label (lt -> <).
+    """
     from rich.table import Table
+    from rich.text import Text  # labels such as [ are plain text, never rich markup
 
     n = len(pred.vocab)
-    t = Table(title=f"weights {pred.card['name']} ({n} classes, {pred.engine})", title_justify="left")
+    t = Table(title=f"weights {pred.card['name']} ({n} classes, {pred.engine})", title_justify="left",
+              caption="LaTeX: shown where it differs from the label", caption_justify="left")
     t.add_column("file", overflow="fold")
     t.add_column("rank", justify="right", no_wrap=True)
     t.add_column("label", no_wrap=True)
@@ -147,7 +152,8 @@ def prediction_table(rows, pred):
     t.add_column("probability", justify="right", no_wrap=True)
     for path, top in rows:
         for k, p in enumerate(top, 1):
-            t.add_row(str(path) if k == 1 else "", str(k), p.label, p.latex, f"{p.prob:.3f}",
+            t.add_row(Text(str(path) if k == 1 else ""), str(k), Text(p.label),
+                      Text(p.latex if p.latex != p.label else ""), f"{p.prob:.3f}",
                       end_section=k == len(top))
     return t
 
