@@ -55,7 +55,7 @@ def main() -> None:
                      "crohme:val digits top-1": round(digit_accuracy(pred, crohme, c_keep, c_labels), 4)})
         print(json.dumps(rows[-1]), flush=True)
     result = {
-        "table": "symbols", "title": "Default weights of inkmath predict: digits read as digits (validation)",
+        "table": "predict-default", "title": "Default weights of inkmath predict: digits read as digits (validation)",
         "command": f"python benchmarks/predict_default.py --n {args.n}",
         "machine": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                          if line.startswith("model name")), "unknown"),
