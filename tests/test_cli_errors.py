@@ -192,7 +192,10 @@ def test_every_command_and_option_has_help_and_states_defaults():
 
 # ------------------------------------------------------------------------------------------------ the decoder
 def test_decoder_flattens_alpha_applies_exif_and_names_the_file_once(tmp_path):
+    import inkmath.data.images
     from inkmath.imageio import FileError, as_image, decode_image, read_image
+
+    assert inkmath.data.images.decode_image is decode_image  # what the web app and the data readers call
 
     rgba = np.zeros((10, 30, 4), np.uint8)
     rgba[4:6, 5:25, 3] = 255  # a black bar on a transparent background
