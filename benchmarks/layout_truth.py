@@ -113,7 +113,7 @@ def write_results(args, rows: list[dict]) -> None:
     import subprocess
     from datetime import datetime, timezone
 
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
 
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown") if Path("/proc/cpuinfo").is_file() else "unknown"

@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save
 
     from inkmath.data import data_dir
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
     from inkmath.equation import layout_rules as P
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")

@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save
 
     from inkmath.data import data_dir
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=CONFIG if CONFIG.is_file() else None)
