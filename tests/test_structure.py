@@ -194,3 +194,17 @@ def test_node_layout_inverts_to_node():
     tree = to_node(tokens, parents, relations, sources=[10 + k for k in range(len(tokens))])
     assert node_layout(tree, [10 + k for k in range(len(tokens))]) == (parents, relations)
     assert node_layout(tree, [10 + k for k in range(len(tokens) - 1)]) is None  # a symbol not among them
+
+
+def test_parse_scored_gives_the_reading_and_its_structure_log_probability():
+    from inkmath.equation.parse import parse, parse_scored
+    from inkmath.equation.tree import Candidate, SymbolHyp
+
+    def S(t, x0, y0, x1, y1):
+        return SymbolHyp(Box(x0, y0, x1, y1), [Candidate(t, 1.0)])
+
+    hyps = [S("x", 0, 10, 10, 20), S("2", 11, 2, 16, 9), S("+", 20, 12, 28, 18), S("1", 31, 9, 36, 20)]
+    tree, logp = parse_scored(hyps, [h.token for h in hyps])
+    assert to_latex(tree).replace(" ", "") == to_latex(parse(hyps, [h.token for h in hyps])).replace(" ", "")
+    assert to_latex(tree).replace(" ", "") == "x^{2}+1"
+    assert -20 < logp <= 0

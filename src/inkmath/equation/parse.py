@@ -382,3 +382,16 @@ def default_layout():
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     return rescored_layout(load_structure_model(), rule_layout(), STRUCTURE_MARGIN)
+
+
+def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None) -> tuple[Node, float]:
+    """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
+    over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
+    ``model``: a ``structure_model.StructureModel`` (default the shipped one)."""
+    from inkmath.equation.structure_model import load_structure_model, rescored_layout
+
+    scores: list[float] = []
+    layout = rescored_layout(model if model is not None else load_structure_model(), rule_layout(), STRUCTURE_MARGIN,
+                             scores)
+    tree = parse(hyps, tokens, layout=layout)
+    return tree, float(sum(scores))

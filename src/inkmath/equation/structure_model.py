@@ -277,21 +277,28 @@ def combined_layout(model: StructureModel | None, fallback, min_prob: float):
     return read
 
 
-def rescored_layout(model: StructureModel | None, fallback, margin: float):
+def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None):
     """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
-    more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more."""
+    more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more. ``scores``: a list that
+    gets, per line read, the model's log-probability of the tree chosen (the fallback's when the model cannot score
+    it: -inf)."""
     m = model if model is not None else load_structure_model()
 
     def read(atoms) -> Node:
         boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
         theirs = fallback(atoms)
         if not atoms:
+            if scores is not None:
+                scores.append(0.0)
             return theirs
         lp = m.log_probs(boxes, tokens)
         best = _decode(lp, boxes, tokens, sources)
         lay = node_layout(theirs, sources)
-        if lay is None:
-            return theirs
-        return best.tree if best.log_prob >= layout_log_prob(lp, tokens, *lay) + margin else theirs
+        own = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
+        chosen, score = (best.tree, best.log_prob) if lay is not None and best.log_prob >= own + margin else (
+            theirs, own)
+        if scores is not None:
+            scores.append(float(score))
+        return chosen
 
     return read
