@@ -1,0 +1,3 @@
+"""placeholder"""
+def is_trig_equation(f, var):
+    return False
