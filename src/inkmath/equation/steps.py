@@ -22,7 +22,7 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.latex import to_latex
-from inkmath.equation.steps_base import NoSteps, Step, Worked
+from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated
 from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
 from inkmath.equation.tree import Node
 
@@ -83,9 +83,12 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
         return steps_linear.quadratic_steps(raw[0], var, input_latex)
     if isinstance(item, Relational):
         raise NoSteps("inequalities are answered without steps")
+    values = result.get("values", [])
+    if len(values) != 1 or "_expr" not in values[0]:
+        raise NoSteps("this expression has no single value to work towards")
     if not unknowns:
-        return steps_arith.arithmetic_steps(raw[0], input_latex)
-    return steps_arith.simplify_steps(raw[0], item, result, input_latex)
+        return steps_arith.arithmetic_steps(raw[0], values[0]["_expr"], input_latex)
+    return steps_arith.simplify_steps(raw[0], values[0]["_expr"], input_latex)
 
 
 # ---------------------------------------------------------------- checking a chain with SymPy
@@ -100,10 +103,10 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
     """What a step says, as something comparable: a set for one unknown, a list of solution dicts for a system,
     the value for an expression."""
     if isinstance(expr, sp.Tuple):
-        eqs = [e.lhs - e.rhs for e in expr.args]
-        return {tuple(sp.nsimplify(v) for v in sol) for sol in sp.linsolve(eqs, *variables)}
+        eqs = [sp.expand(evaluated(e.lhs - e.rhs)) for e in expr.args]
+        return {tuple(sol) for sol in sp.linsolve(eqs, *variables)}
     if not variables:
-        return expr
+        return evaluated(expr)
     var = variables[0]
     if expr is sp.true or expr is sp.false:
         return domain if expr is sp.true else sp.S.EmptySet
@@ -113,8 +116,8 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
         return expr.args[1]
     if isinstance(expr, Relational):
         if isinstance(expr, sp.Eq):
-            return sp.solveset(expr.lhs - expr.rhs, var, domain)
-        return sp.solveset(expr, var, sp.S.Reals)
+            return sp.solveset(evaluated(expr.lhs - expr.rhs), var, domain)
+        return sp.solveset(evaluated(expr), var, sp.S.Reals)
     raise NoSteps(f"cannot check a step of type {type(expr).__name__}")
 
 
@@ -173,7 +176,7 @@ def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     solutions = result.get("solutions", [])
     if isinstance(stated, set):
         names = [v.name for v in worked.variables]
-        given = {tuple(sp.nsimplify(_value(sol[n])) for n in names) for sol in solutions if set(sol) == set(names)}
+        given = {tuple(_value(sol[n]) for n in names) for sol in solutions if set(sol) == set(names)}
         return len(given) == len(solutions) and given == stated
     var = worked.variables[0]
     finite = [_value(sol[var.name]) for sol in solutions if not sol[var.name]["general"]]
