@@ -32,7 +32,8 @@ DROP = {"$", "\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl"
         "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\limits", "\\nolimits", "\\displaystyle", "\\textstyle",
         "\\,", "\\;", "\\:", "\\!", "\\ ", "~", "\\quad", "\\qquad"}
 # Font wrappers whose argument is kept without them.
-UNWRAP = {"\\mathrm", "\\mathit", "\\mathbf", "\\mathnormal", "\\operatorname", "\\boldsymbol"}
+UNWRAP = {"\\mathrm", "\\mathit", "\\mathbf", "\\mathnormal", "\\operatorname", "\\boldsymbol", "\\mbox",
+          "\\text", "\\textrm", "\\textit"}
 FRACTIONS = {"\\frac", "\\dfrac", "\\tfrac"}
 # Other spellings of a symbol -> the token recognition emits.
 ALIASES = {"\\lt": "<", "\\gt": ">", "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq", "\\to": "\\rightarrow",
@@ -134,6 +135,10 @@ class _Parser:
             tok = self.peek()
             if tok is None or tok.text in stops:
                 return items
+            if tok.text == "'" and not items:  # a prime alone in a script: y^{'}
+                self.take()
+                items.append(Symbol("\\prime"))
+                continue
             if tok.text in ("^", "_", "'"):
                 if not items:
                     raise self.fail(f"'{tok.text}' has nothing before it", tok)
@@ -143,6 +148,10 @@ class _Parser:
                 raise self.fail("unexpected '}' (no '{' opens it)", tok)
             if tok.text == "]" and "]" in stops:
                 return items
+            if tok.text == "]":  # a closing square bracket of an interval or a bracketed group
+                self.take()
+                items.append(Symbol("]"))
+                continue
             items.extend(self.atom())
 
     def group(self, opener: _Tok) -> list[Node]:
@@ -236,11 +245,9 @@ class _Parser:
             raise self.fail(f"{UNSUPPORTED[text]} is not supported", tok, _ONE_PER_LINE)
         if text in ACCENTS:
             raise self.fail(f"{text} (an accent) is not part of the expression tree", tok)
-        if text == "\\text" or text == "\\mbox":
-            raise self.fail(f"{text}{{...}} (words) cannot be read as mathematics", tok)
         if text.startswith("\\") and len(text) > 1 and text[1].isalpha():
             word = ALIASES.get(text, text)
-            if word not in KNOWN_WORDS:
+            if word not in KNOWN_WORDS and word.startswith("\\"):
                 raise self.fail(f"unknown command {text}", tok)
             return [Symbol(word)]
         if text in ("\\{", "\\}"):
@@ -249,8 +256,6 @@ class _Parser:
             raise self.fail("a line break here", tok)
         if text.startswith("\\"):
             raise self.fail(f"unknown command {text}", tok)
-        if text == "]":
-            raise self.fail("unexpected ']'", tok)
         if (text.isascii() and text.isalpha()) or text in _SINGLE_CHARS:
             return [Symbol(text)]
         raise self.fail(f"unexpected character {text!r}", tok)
