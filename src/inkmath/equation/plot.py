@@ -147,10 +147,11 @@ def _real_solutions(result: dict[str, Any], var: sp.Symbol, half_width: float = 
         if not entry or "_expr" not in entry:
             continue
         expr = entry["_expr"]
-        values = [expr.subs(k, n) for n in range(-8, 9)] if entry.get("general") else [expr]
+        general = bool(entry.get("general"))
+        values = [expr.subs(k, n) for n in range(-8, 9)] if general else [expr]
         for v in values:
             z = complex(sp.N(v))
-            if abs(z.imag) < 1e-12 and abs(z.real) <= half_width:
+            if abs(z.imag) < 1e-12 and (not general or abs(z.real) <= half_width):
                 out.append(z.real)
     return sorted(set(round(v, 12) for v in out))
 
