@@ -71,7 +71,7 @@ def main() -> int:
     stride = max(1, len(problems) // max(args.commands, 1))
     for p in problems[::stride][: args.commands]:
         t0 = time.perf_counter()
-        done = subprocess.run([exe, "solve", p.latex, "--steps", "--json"], capture_output=True, text=True,
+        done = subprocess.run([exe, "solve", "--steps", "--json", "--", p.latex], capture_output=True, text=True,
                               timeout=120)
         command_times.append((time.perf_counter() - t0) * 1000)
         if done.returncode != 0:

@@ -45,6 +45,7 @@ def test_solve_command_text_and_errors(capsys):
     assert main(["solve", r"x+y=5 \\ x-y=1", "--steps"]) == 0
     text = capsys.readouterr().out
     assert "x = 3, y = 2" in text and "eliminate" in text
+    assert main(["solve", "--", "-x=3"]) == 0 and "x = -3" in capsys.readouterr().out
     assert main(["solve", r"\frac{1}{"]) != 0
     assert "position" in capsys.readouterr().err
 

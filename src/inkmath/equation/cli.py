@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
-    p.add_argument("latex", help='the expression or equation, e.g. "2(x-1)=x+4"; several lines separated by \\\\')
+    p.add_argument("latex", help='the expression or equation, e.g. "2(x-1)=x+4"; several lines separated by \\\\; '
+                                 'put -- before LaTeX that starts with a minus: inkmath solve -- "-x=3"')
     p.add_argument("--json", action="store_true", help='print {"latex", "mathml", "answer"} as JSON')
     _add_extras_options(p)
     p.set_defaults(func=run_solve)
