@@ -23,6 +23,7 @@ from sympy.core.relational import Relational
 
 from inkmath.equation.tosympy import PLUS_MINUS
 
+MAX_LABEL_CHARS = 60  # a longer side is labelled "left side" / "right side" (huge numbers would fill the figure)
 PLOT_POINTS = 600  # samples across the window
 DEFAULT_HALF_WIDTH = 10.0  # x window [-10, 10] when there is no solution to centre on
 TRIG_HALF_WIDTH = 2 * math.pi  # for periodic functions: two periods either side of 0
@@ -109,11 +110,12 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         sides = [item.lhs, item.rhs]
         if item.rhs == 0:
             sides = [item.lhs]
-        curves = [(_values(side, var, xs), f"${sp.latex(side)}$") for side in sides]
+        names = ["left side", "right side"]
+        curves = [(_values(side, var, xs), _label(side, name)) for side, name in zip(sides, names)]
         if len(sides) == 1:
             curves.append((np.zeros_like(xs), "$0$"))
     else:
-        curves = [(_values(item, var, xs), f"${sp.latex(item)}$")]
+        curves = [(_values(item, var, xs), _label(item, "the expression"))]
     for (ys, label), colour in zip(curves, COLOURS):
         ax.plot(xs, ys, color=colour, linewidth=1.6, label=label)
     visible = [m for m in marks if lo <= m <= hi][:MAX_MARKED]
@@ -126,6 +128,11 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
     if isinstance(item, Relational) and not isinstance(item, sp.Eq):
         ax.set_title(f"${sp.latex(item)}$", fontsize=10)
     return _finish(fig, ax)
+
+
+def _label(expr: sp.Basic, fallback: str) -> str:
+    text = sp.latex(expr)
+    return f"${text}$" if len(text) <= MAX_LABEL_CHARS else fallback
 
 
 def _values(expr: sp.Basic, var: sp.Symbol, xs: np.ndarray) -> np.ndarray:
@@ -196,8 +203,8 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
     half = max(MIN_HALF_WIDTH * 2, abs(cx) * 0.6, abs(cy) * 0.6)
     xs = np.linspace(cx - half, cx + half, PLOT_POINTS)
     fig, ax = _figure()
-    for (a, b, c), eq, colour in zip(lines, items, COLOURS):
-        label = f"${sp.latex(eq)}$"
+    for number, ((a, b, c), eq, colour) in enumerate(zip(lines, items, COLOURS), 1):
+        label = _label(eq, f"equation {number}")
         if b != 0:
             ax.plot(xs, float(c / b) - float(a / b) * xs, color=colour, linewidth=1.6, label=label)
         elif a != 0:
@@ -227,8 +234,12 @@ def _figure() -> tuple[Any, Any]:
 def _finish(fig: Any, ax: Any) -> str:
     import matplotlib
 
+    import warnings
+
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # tight_layout on long labels: the figure is still drawn
+        fig.tight_layout()
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "inkmath"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})

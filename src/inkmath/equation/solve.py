@@ -234,13 +234,14 @@ def _worker_main(conn: Any) -> None:
         if job is None:
             return
         tree, timeout, extras = job
+        deadline = time.monotonic() + timeout
         _limit_cpu(timeout)
         try:
             items = to_sympy_lines(tree)  # the tree, not SymPy objects: unpickling would evaluate Eq(2, 2) to True
         except InkmathError as exc:
             result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
         else:
-            result = _with_extras(_solve_safely(items), tree, items, extras)
+            result = _with_extras(_solve_safely(items), tree, items, extras, deadline)
         conn.send(result)
 
 
@@ -498,20 +499,51 @@ def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[
 # ---------------------------------------------------------------- steps and plot
 
 
-def _with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extras: dict[str, bool]) -> dict[str, Any]:
-    """Add the worked solution and the graph when asked, then drop the SymPy objects kept for them (`_expr`)."""
+EXTRAS_MARGIN = 0.25  # seconds kept for sending the answer back when steps or a plot are cut short
+
+
+class _ExtrasTimeout(BaseException):  # passes through the "except Exception" boundaries of steps and plot
+    """Raised by the worker's alarm when steps or a plot would make the whole answer miss its deadline."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _ExtrasTimeout
+
+
+def _with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extras: dict[str, bool],
+                 deadline: float | None = None) -> dict[str, Any]:
+    """Add the worked solution and the graph when asked, then drop the SymPy objects kept for them (`_expr`).
+
+    In the worker (`deadline` given) each runs under a timer that stops it `EXTRAS_MARGIN` before the deadline,
+    so slow steps or a slow graph cost only themselves ("took too long"), never the answer already computed.
+    In-process (cheap input, no deadline) they run as they are: cheap input makes them cheap too.
+    """
     for name in ("steps", "plot"):
         if not extras.get(name):
             continue
+        left = None if deadline is None else deadline - time.monotonic() - EXTRAS_MARGIN
         try:
-            if name == "steps":
-                from inkmath.equation.steps import attach_steps
+            if left is not None:
+                if left <= 0:
+                    raise _ExtrasTimeout
+                signal.signal(signal.SIGALRM, _on_alarm)
+                signal.setitimer(signal.ITIMER_REAL, left)
+            try:
+                if name == "steps":
+                    from inkmath.equation.steps import attach_steps
 
-                attach_steps(result, tree, items)
-            else:
-                from inkmath.equation.plot import attach_plot
+                    attach_steps(result, tree, items)
+                else:
+                    from inkmath.equation.plot import attach_plot
 
-                attach_plot(result, items)
+                    attach_plot(result, items)
+            finally:
+                if left is not None:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+        except _ExtrasTimeout:
+            what = "the worked solution" if name == "steps" else "the graph"
+            result.update({name: [] if name == "steps" else None,
+                           f"{name}_reason": f"{what} took too long (the answer's limit is shared); it is left out"})
         # attach_* never raise on input; this guards the answer against an import or environment failure
         except Exception as exc:  # noqa: BLE001
             result.update({name: [] if name == "steps" else None, f"{name}_reason": f"{name} failed ({exc})"})

@@ -36,6 +36,8 @@ def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic]) -> N
     """Add `steps` and `steps_reason` to a solver result (never raises: a failure becomes the reason)."""
     try:
         worked = work_out(tree, items, result)
+        if len(worked.steps) < 2:
+            raise NoSteps("there is nothing to work out: it is already as simple as SymPy makes it")
         if not final_matches(worked, result):
             raise NoSteps("the worked solution did not end at the solver's answer, so it is not shown")
     except NoSteps as exc:

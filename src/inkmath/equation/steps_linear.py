@@ -145,8 +145,8 @@ def _paren(value: sp.Basic) -> str:
 def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol) -> int:
     """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation is not worked out."""
     if not f.is_polynomial(var):
-        raise NoSteps(f"only polynomial equations in ${var.name}$ (no ${var.name}$ in a denominator or a root) "
-                      "get steps")
+        raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
+                      f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
     if degree > 2:
         raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
