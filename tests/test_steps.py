@@ -176,3 +176,19 @@ def test_whole_corpus_every_step_verified():
 def test_corpus_is_seeded():
     assert school_problems(seed=3) == school_problems(seed=3)
     assert school_problems(seed=3) != school_problems(seed=4)
+
+
+def test_slow_steps_are_cut_at_the_deadline_and_the_answer_kept(monkeypatch):
+    import time
+
+    from inkmath.equation import steps as steps_module
+
+    tree = parse_latex("2x+1=7")
+    items = to_sympy_lines(tree)
+    monkeypatch.setattr(steps_module, "attach_steps", lambda *args: time.sleep(10))
+    start = time.monotonic()
+    result = solver._with_extras(solver._solve_safely(items), tree, items, {"steps": True},
+                                 deadline=time.monotonic() + solver.EXTRAS_MARGIN + 0.3)
+    assert time.monotonic() - start < 3
+    assert result["text"] == "x = 3" and result["steps"] == [] and "took too long" in result["steps_reason"]
+    assert "_expr" not in result["solutions"][0]["x"]
