@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 from inkmath.equation import solve as solver
+from inkmath.equation.answer_extras import EXTRAS_MARGIN, with_extras
 from inkmath.equation.latex_parse import parse_latex
 from inkmath.equation.problems import DEFAULT_COUNTS, school_problems
 from inkmath.equation.solve import answer
@@ -187,8 +188,8 @@ def test_slow_steps_are_cut_at_the_deadline_and_the_answer_kept(monkeypatch):
     items = to_sympy_lines(tree)
     monkeypatch.setattr(steps_module, "attach_steps", lambda *args: time.sleep(10))
     start = time.monotonic()
-    result = solver._with_extras(solver._solve_safely(items), tree, items, {"steps": True},
-                                 deadline=time.monotonic() + solver.EXTRAS_MARGIN + 0.3)
+    result = with_extras(solver._solve_safely(items), tree, items, {"steps": True},
+                         deadline=time.monotonic() + EXTRAS_MARGIN + 0.3)
     assert time.monotonic() - start < 3
     assert result["text"] == "x = 3" and result["steps"] == [] and "took too long" in result["steps_reason"]
     assert "_expr" not in result["solutions"][0]["x"]

@@ -36,6 +36,7 @@ from sympy.core.relational import Relational
 from sympy.printing.str import StrPrinter
 
 from inkmath import InkmathError
+from inkmath.equation.answer_extras import fill_extras, preload_plotting, with_extras
 from inkmath.equation.latex import to_latex
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 from inkmath.equation.tree import Node
@@ -108,10 +109,10 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     else:
         extras = {"steps": steps, "plot": plot}
         if timeout is None or (FAST_PATH and not plot and _is_cheap(items)):
-            result = _with_extras(_solve_safely(items), node, items, extras)
+            result = with_extras(_solve_safely(items), node, items, extras)
         else:
             result = _run_in_worker(node, timeout, extras)
-    _fill_extras(result, steps, plot)
+    fill_extras(result, steps, plot)
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
@@ -223,7 +224,7 @@ def _worker_main(conn: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
     from inkmath.gcutil import freeze_startup_heap
 
-    _preload_plotting()
+    preload_plotting()
     freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
     conn.send(("ready", os.getpid()))
     while True:
@@ -241,18 +242,8 @@ def _worker_main(conn: Any) -> None:
         except InkmathError as exc:
             result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
         else:
-            result = _with_extras(_solve_safely(items), tree, items, extras, deadline)
+            result = with_extras(_solve_safely(items), tree, items, extras, deadline)
         conn.send(result)
-
-
-def _preload_plotting() -> None:
-    """Import matplotlib before the worker says it is ready: importing it takes 1-5 s here, which would otherwise
-    count against the time limit of the first request that asks for a graph."""
-    try:
-        import matplotlib.backends.backend_svg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-    except ImportError:  # plotting is optional; attach_plot reports its absence
-        pass
 
 
 def worker_entry(fd: int) -> None:
@@ -494,76 +485,6 @@ def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[
         reason = f"SymPy did not finish within {timeout:g} s; try a simpler expression"
         return _result("none", reason=reason, text=f"cannot solve: {reason}")
     return result
-
-
-# ---------------------------------------------------------------- steps and plot
-
-
-EXTRAS_MARGIN = 0.25  # seconds kept for sending the answer back when steps or a plot are cut short
-
-
-class _ExtrasTimeout(BaseException):  # passes through the "except Exception" boundaries of steps and plot
-    """Raised by the worker's alarm when steps or a plot would make the whole answer miss its deadline."""
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _ExtrasTimeout
-
-
-def _with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extras: dict[str, bool],
-                 deadline: float | None = None) -> dict[str, Any]:
-    """Add the worked solution and the graph when asked, then drop the SymPy objects kept for them (`_expr`).
-
-    In the worker (`deadline` given) each runs under a timer that stops it `EXTRAS_MARGIN` before the deadline,
-    so slow steps or a slow graph cost only themselves ("took too long"), never the answer already computed.
-    In-process (cheap input, no deadline) they run as they are: cheap input makes them cheap too.
-    """
-    for name in ("steps", "plot"):
-        if not extras.get(name):
-            continue
-        left = None if deadline is None else deadline - time.monotonic() - EXTRAS_MARGIN
-        try:
-            if left is not None:
-                if left <= 0:
-                    raise _ExtrasTimeout
-                signal.signal(signal.SIGALRM, _on_alarm)
-                signal.setitimer(signal.ITIMER_REAL, left)
-            try:
-                if name == "steps":
-                    from inkmath.equation.steps import attach_steps
-
-                    attach_steps(result, tree, items)
-                else:
-                    from inkmath.equation.plot import attach_plot
-
-                    attach_plot(result, items)
-            finally:
-                if left is not None:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-        except _ExtrasTimeout:
-            what = "the worked solution" if name == "steps" else "the graph"
-            result.update({name: [] if name == "steps" else None,
-                           f"{name}_reason": f"{what} took too long (the answer's limit is shared); it is left out"})
-        # attach_* never raise on input; this guards the answer against an import or environment failure
-        except Exception as exc:  # noqa: BLE001
-            result.update({name: [] if name == "steps" else None, f"{name}_reason": f"{name} failed ({exc})"})
-    for entry in _entries(result):
-        entry.pop("_expr", None)
-    return result
-
-
-def _entries(result: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [entry for solution in result.get("solutions", []) for entry in solution.values()]
-    return out + list(result.get("values", []))
-
-
-def _fill_extras(result: dict[str, Any], steps: bool, plot: bool) -> None:
-    """Give every answer the asked-for fields, also when it never reached the steps (timeout, unreadable input)."""
-    why = result.get("reason") or "nothing was solved"
-    if steps and "steps" not in result:
-        result.update(steps=[], steps_reason=why)
-    if plot and "plot" not in result:
-        result.update(plot=None, plot_reason=why)
 
 
 # ---------------------------------------------------------------- deciding what to do
