@@ -81,8 +81,6 @@ def fill_extras(result: dict[str, Any], steps: bool, plot: bool) -> None:
 def preload_plotting() -> None:
     """Import matplotlib before the worker says it is ready: importing it takes 1-5 s here, which would otherwise
     count against the time limit of the first request that asks for a graph."""
-    try:
-        import matplotlib.backends.backend_svg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-    except ImportError:  # plotting is optional; attach_plot reports its absence
-        pass
+    from inkmath.equation.plot import preload
+
+    preload()

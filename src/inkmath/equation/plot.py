@@ -45,6 +45,15 @@ class NoPlot(Exception):
     """Nothing (sensible) to draw; the message says why."""
 
 
+def preload() -> None:
+    """Import matplotlib's figure and SVG writer now (the solver's worker does, before taking requests)."""
+    try:
+        import matplotlib.backends.backend_svg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+    except ImportError:  # plotting is optional; attach_plot reports its absence
+        pass
+
+
 def attach_plot(result: dict[str, Any], items: list[sp.Basic]) -> None:
     """Add `plot` (SVG text or None) and `plot_reason` to a solver result; never raises."""
     try:
