@@ -27,7 +27,8 @@ def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked) -> tuple[sp.Basic, 
         w.add(equation(lhs, rhs), "expand the brackets")
     left, right = sp.expand(evaluated(lhs)), sp.expand(evaluated(rhs))
     collected = equation(arrange(left), arrange(right))
-    if not same_line(tex(collected), w.steps[-1].latex):
+    same_terms = len(terms(left)) == len(terms(lhs)) and len(terms(right)) == len(terms(rhs))
+    if not same_terms and not same_line(tex(collected), w.steps[-1].latex):
         w.add(collected, "collect like terms")
     return left, right
 
