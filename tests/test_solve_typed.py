@@ -51,8 +51,9 @@ def test_solve_command_text_and_errors(capsys):
 
 
 def test_recognize_accepts_steps_and_plot(capsys):
-    from inkmath.equation.cli import register  # noqa: F401  (the options exist on the recognize command)
     import argparse
+
+    from inkmath.cli.recognize import register
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()

@@ -11,11 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from inkmath import InkmathError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 def register(subparsers) -> None:
@@ -53,10 +49,10 @@ def _write_plot(answer: dict, path: Path | None) -> str | None:
     svg = answer.get("plot")
     if not svg:
         return f"no graph: {answer.get('plot_reason') or 'nothing to plot'}"
-    tmp = path.with_name(path.name + ".tmp")
+    from inkmath.atomic import atomic_write_text
+
     try:
-        tmp.write_text(svg, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, svg)
     except OSError as e:
         raise InkmathError(f"cannot write the graph to {path} ({e.strerror}); choose another --plot file") from None
     answer["plot_file"] = str(path)
@@ -92,40 +88,8 @@ def run_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_input(path: Path):
-    """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures."""
-    if not path.is_file():
-        raise InkmathError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".inkml":
-        from inkmath.data.crohme import read_inkml
-
-        expr = read_inkml(path)
-        if not expr.strokes:
-            raise InkmathError(f"{path}: the InkML file has no traces")
-        return "strokes", expr.strokes
-    if suffix in IMAGE_SUFFIXES:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as im:
-                return "image", np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
-        except (UnidentifiedImageError, OSError) as e:
-            raise InkmathError(f"{path}: not a readable image ({e})") from None
-    raise InkmathError(f"{path}: unsupported file type {suffix!r}; give an image (png, jpg, bmp) or an .inkml file")
-
-
-def recognize_file(path: Path, weights: str | None = None, solve: bool = True, steps: bool = False,
-                   plot: bool = False):
-    from inkmath.equation.recognize import recognize_image, recognize_strokes
-
-    kind, data = load_input(path)
-    if kind == "strokes":
-        return recognize_strokes(data, weights=weights, solve=solve, steps=steps, plot=plot)
-    return recognize_image(data, weights=weights, solve=solve, steps=steps, plot=plot)
-
-
 def run(args: argparse.Namespace) -> int:
+    from inkmath.equation.inputs import recognize_file
     from inkmath.equation.recognize import to_dict
 
     failed = 0
