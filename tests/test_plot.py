@@ -73,3 +73,8 @@ def test_numeric_evaluation_without_code_generation():
 def test_hostile_power_tower_draws_or_explains():
     result = answer(parse_latex("x^{x^{x^{x}}}"), plot=True)
     assert result["plot"] is not None or result["plot_reason"]
+
+
+def test_solutions_too_far_out_are_not_drawn():
+    result = answer(parse_latex("x+10^{20}=2"), plot=True)
+    assert result["plot"] is None and "too far out" in result["plot_reason"]

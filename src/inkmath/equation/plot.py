@@ -28,8 +28,10 @@ PLOT_POINTS = 600  # samples across the window
 DEFAULT_HALF_WIDTH = 10.0  # x window [-10, 10] when there is no solution to centre on
 TRIG_HALF_WIDTH = 2 * math.pi  # for periodic functions: two periods either side of 0
 MIN_HALF_WIDTH = 3.0
+MAX_COORDINATE = 1e9  # solutions beyond this are not drawn: a window around them has no float resolution left
 Y_PERCENTILES = (3.0, 97.0)  # the y range covers these percentiles of the finite values (poles clipped)
 FIGURE_SIZE = (5.0, 3.4)  # inches
+MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.14, "top": 0.95}  # fractions of the figure
 MAX_MARKED = 12  # solutions marked at most (a periodic family shows those in the window)
 COLOURS = ("#1f6feb", "#d1242f", "#1a7f37")
 
@@ -111,6 +113,8 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         raise NoPlot("the graph needs exactly one variable" if unknowns else "nothing to draw: there is no variable")
     item, var = items[0], unknowns[0]
     marks = _real_solutions(result, var)
+    if any(abs(m) > MAX_COORDINATE for m in marks):
+        raise NoPlot(f"a solution lies beyond ±{MAX_COORDINATE:g}, too far out to draw")
     periodic = item.has(sp.sin, sp.cos, sp.tan, sp.cot, sp.sec, sp.csc)
     lo, hi = _window(marks, periodic)
     xs = np.linspace(lo, hi, PLOT_POINTS)
@@ -133,7 +137,7 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         ax.plot([m], [y], "o", color="black", markersize=5, zorder=5)
         ax.axvline(m, color="grey", linewidth=0.6, linestyle=":")
     _y_range(ax, [c[0] for c in curves])
-    ax.set_xlabel(f"${sp.latex(var)}$")
+    ax.set_xlabel(var.name, fontstyle="italic")
     if isinstance(item, Relational) and not isinstance(item, sp.Eq):
         ax.set_title(f"${sp.latex(item)}$", fontsize=10)
     return _finish(fig, ax)
@@ -209,6 +213,8 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
             if px.is_number and py.is_number:
                 point = (float(px), float(py))
     cx, cy = point if point is not None else (0.0, 0.0)
+    if max(abs(cx), abs(cy)) > MAX_COORDINATE:
+        raise NoPlot(f"the intersection lies beyond ±{MAX_COORDINATE:g}, too far out to draw")
     half = max(MIN_HALF_WIDTH * 2, abs(cx) * 0.6, abs(cy) * 0.6)
     xs = np.linspace(cx - half, cx + half, PLOT_POINTS)
     fig, ax = _figure()
@@ -224,8 +230,8 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
                     textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy - half, cy + half)
-    ax.set_xlabel(f"${sp.latex(x)}$")
-    ax.set_ylabel(f"${sp.latex(y)}$")
+    ax.set_xlabel(x.name, fontstyle="italic")
+    ax.set_ylabel(y.name, fontstyle="italic")
     return _finish(fig, ax)
 
 
@@ -243,12 +249,8 @@ def _figure() -> tuple[Any, Any]:
 def _finish(fig: Any, ax: Any) -> str:
     import matplotlib
 
-    import warnings
-
     ax.legend(loc="best", fontsize=8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # tight_layout on long labels: the figure is still drawn
-        fig.tight_layout()
+    fig.subplots_adjust(**MARGINS)  # fixed margins: tight_layout would draw the whole figure once more
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "inkmath"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
