@@ -128,6 +128,7 @@ def test_steps_in_the_json_answer():
     assert result["steps"][-1]["sympy"] == "Equality(Symbol('x'), Integer(3))"
     assert sp.sympify(result["steps"][-1]["sympy"]) == sp.Eq(sp.Symbol("x"), 3)  # test only: srepr reads back
     assert result["steps_reason"] == "" and "_expr" not in result["solutions"][0]["x"]
+    assert all(s["mathml"].startswith("<math") and "merror" not in s["mathml"] for s in result["steps"])
 
 
 def test_hostile_input_and_time_limit():

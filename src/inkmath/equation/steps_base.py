@@ -32,7 +32,12 @@ class Step:
     reason: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"latex": self.latex, "reason": self.reason, "sympy": sp.srepr(self.expr)}
+        """The JSON form: `latex`, `reason` (English, inline math between $...$), `sympy` (srepr, for checking)
+        and `mathml` (the line as display MathML, for pages without a LaTeX renderer)."""
+        from inkmath.equation.latex import to_mathml
+
+        return {"latex": self.latex, "reason": self.reason, "sympy": sp.srepr(self.expr),
+                "mathml": to_mathml(self.latex)}
 
 
 @dataclass
