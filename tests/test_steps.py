@@ -106,9 +106,16 @@ def test_trigonometric_equations():
     assert "no solution" in w.steps[-1].reason
 
 
+def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
+    w, _ = worked(r"3-2x\geq 5")
+    assert lines(w) == [r"3-2x\geq5", r"-2x\geq2", r"x\leq-1"] and "reverse the sign" in w.steps[-1].reason
+    w, _ = worked("5<2x-1")
+    assert lines(w)[-1] == "x>3"
+
+
 @pytest.mark.parametrize("latex, why", [
     ("x^3-x=0", "degree 3"),
-    ("x+1<3", "inequalities"),
+    ("x^2<4", "only linear inequalities"),
     ("a x + b = 0", "several letters"),
     (r"\int_{0}^{1} x dx", "integrals"),
     ("x = \\pm 2", "±"),
