@@ -91,8 +91,9 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
     `holds` (an equation without unknowns: whether it is true), `elapsed_s`.
     Each solution and value also carries `sympy` (SymPy's `srepr` of it, for checking).
-    `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy"}], empty when there is none) and
-    `steps_reason` (why there are no steps, else ""); `plot=True` adds `plot` (SVG text or None) and
+    `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy", "mathml"}], empty when there is
+    none), `steps_reason` (why there are no steps, else "") and, with steps, `steps_kind` ("linear", "quadratic",
+    "inequality", "system", "arithmetic", "simplify", "trig"); `plot=True` adds `plot` (SVG text or None) and
     `plot_reason`; see `inkmath.equation.steps` and `inkmath.equation.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
     cheap input (see `_is_cheap`) is answered in-process and the rest by a worker process killed at `timeout`;
