@@ -185,6 +185,7 @@ def test_whole_corpus_every_step_verified():
 def test_corpus_is_seeded():
     assert school_problems(seed=3) == school_problems(seed=3)
     assert school_problems(seed=3) != school_problems(seed=4)
+    assert all(parse_latex(p.latex) for p in school_problems(seed=0))  # every problem is valid typed LaTeX
 
 
 def test_slow_steps_are_cut_at_the_deadline_and_the_answer_kept(monkeypatch):

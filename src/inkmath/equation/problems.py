@@ -93,8 +93,8 @@ def _inequality(rng: random.Random) -> str:
         d = rng.randint(-4, 4)
         if d == a:
             d += 1
-        return f"{_poly((a, 'x'), (b, ''))}{sign}{_poly((d, 'x'), (c, ''))}"
-    return f"{_poly((a, 'x'), (b, ''))}{sign}{c}"
+        return f"{_poly((a, 'x'), (b, ''))} {sign} {_poly((d, 'x'), (c, ''))}"
+    return f"{_poly((a, 'x'), (b, ''))} {sign} {c}"
 
 
 def _quadratic(rng: random.Random) -> str:
