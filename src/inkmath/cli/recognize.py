@@ -1,8 +1,9 @@
 """`inkmath recognize FILE... [--json] [--weights W] [--steps] [--plot FILE]`: read handwritten expressions from
 images or InkML files; `inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
 
-Each file is read on its own: a file that fails prints ``{"file", "error"}`` (or a red line) and the others still
-run; the exit code is 1 if any file failed.
+Each file is read on its own: a file that fails gets one line on stderr (``FILE: what is wrong; what to do``; with
+``--json`` also ``{"file", "error"}`` on stdout) and the others still run. Exit code 0 when every file was read,
+1 when some failed, 2 when the weights are unknown (checked once, before any file).
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import json
 from pathlib import Path
 
 from inkmath import InkmathError
+from inkmath.cli.common import report_file_error
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("recognize", help="read handwritten expressions (images or .inkml) to LaTeX and solve")
-    p.add_argument("files", nargs="+", type=Path, help="images (png, jpg, bmp) or CROHME .inkml files")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="images (png, jpg, bmp, ...) or CROHME .inkml files")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
-    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: crohme)")
+    p.add_argument("--weights", default=None,
+                   help="symbol classifier weights (name or path; default: crohme, the expression reader's)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
     _add_extras_options(p)
     p.set_defaults(func=run)
@@ -60,15 +64,16 @@ def _write_plot(answer: dict, path: Path | None) -> str | None:
 
 
 def _print_answer(console, answer: dict, latex: str) -> None:
-    console.print(latex, markup=False, highlight=False)
+    say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    say(latex)
     if answer.get("text"):
-        console.print(f"  -> {answer['text']}", markup=False, highlight=False)
+        say(f"  -> {answer['text']}")
     if "steps" in answer:
         if answer["steps"]:
             for n, step in enumerate(answer["steps"], 1):
-                console.print(f"  {n}. {step['latex']}    ({step['reason']})", markup=False, highlight=False)
+                say(f"  {n}. {step['latex']}    ({step['reason']})")
         else:
-            console.print(f"  no steps: {answer.get('steps_reason')}", markup=False, highlight=False)
+            say(f"  no steps: {answer.get('steps_reason')}")
 
 
 def run_solve(args: argparse.Namespace) -> int:
@@ -84,14 +89,16 @@ def run_solve(args: argparse.Namespace) -> int:
     console = Console()
     _print_answer(console, result["answer"], result["latex"])
     if note:
-        console.print(f"  {note}", markup=False, highlight=False)
+        console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from inkmath.equation.inputs import recognize_file
-    from inkmath.equation.recognize import to_dict
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, to_dict
+    from inkmath.weights import resolve_weights
 
+    resolve_weights(args.weights or DEFAULT_WEIGHTS)  # an unknown name is a usage error, reported once
     failed = 0
     console = None
     if not args.json:
@@ -105,15 +112,12 @@ def run(args: argparse.Namespace) -> int:
             note = _write_plot(rec.answer, _plot_path(args.plot, index, len(args.files)) if args.plot else None)
         except InkmathError as e:
             failed += 1
-            if args.json:
-                print(json.dumps({"file": str(path), "error": str(e)}), flush=True)
-            else:
-                console.print(f"{path}: {e}", style="red", markup=False, highlight=False)
+            report_file_error(path, e, as_json=args.json)
             continue
         if args.json:
             print(json.dumps(to_dict(rec, str(path)), ensure_ascii=False, default=str), flush=True)
         else:
             _print_answer(console, rec.answer or {}, f"{path}: {rec.latex}")
             if note:
-                console.print(f"  {note}", markup=False, highlight=False)
+                console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     return 1 if failed else 0
