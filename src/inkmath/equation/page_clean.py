@@ -49,6 +49,7 @@ EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of
 MAX_SKEW = 4.0  # degrees searched by the deskew
 SKEW_STEP = 0.25
 MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
+MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
 PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
 PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not a page of writing
 
@@ -329,8 +330,10 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         sheet, to_work = warp_sheet(work, quad)
     else:
         sheet, to_work = work, np.eye(3)
+    if float(np.median(sheet)) < MIN_LIGHT:
+        raise InkmathError("No sheet of paper found in the photo: it is too dark; photograph the page in better light")
     flat, dark = flatten(sheet)
-    if np.median(flat) < PAPER_MIN_BRIGHTNESS or float(np.mean(dark > INK_LOW)) > PAPER_MAX_INK:
+    if np.median(flat) < PAPER_MIN_BRIGHTNESS or float(np.mean(flat < 255 - INK_LOW)) > PAPER_MAX_INK:
         raise InkmathError("No sheet of paper found in the photo; photograph the page flat, filling most of the frame, "
                            "in even light")
     angle = skew_angle(dark)
