@@ -129,7 +129,8 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
         s = score_page(r["truth"], preds)
         scores.append(s)
         detail_rows.append({"file": r["file"], "info": r["info"], "truth": r["truth"], "preds": preds,
-                            "error": error, **{k: v for k, v in s.items()}})
+                            "error": error, "seconds": round(seconds[-1], 3),
+                            **{k: v for k, v in s.items() if k not in ("truth", "found")}})
     n_truth = sum(s["truth"] for s in scores)
     n_found = sum(s["found"] for s in scores)
     n_match = sum(s["matched"] for s in scores)

@@ -25,7 +25,8 @@ from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
 LABEL_GAP = 0.6  # units: the gap between a question number and its expression is at least this wide
-LABEL_MARKS = {")", "."}
+LABEL_MARKS = {")", ".", "\\cdot"}
+LABEL_PROB = 0.3
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ") | {"\\cdot"}
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
@@ -112,8 +113,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     label, label_box = None, None
     split = _label_split(rec, found.unit)
     if split is not None:
-        k, cut_x = split
-        label = "".join(_label_text(t) for t in rec.tokens[:k])
+        k, cut_x, label = split
         lb = rec.symbols[0].box
         for h in rec.symbols[1:k]:
             lb = lb.union(h.box)
@@ -146,23 +146,26 @@ def _label_text(token: str) -> str:
     return "." if token == "\\cdot" else token
 
 
-def _label_split(rec, unit: float) -> tuple[int, float] | None:
-    """(number of leading symbols that are a question number, x where the rest starts) or None."""
+def _reads_as(hyp, tokens: set[str]) -> str | None:
+    """The first of the symbol's readings (the classifier's, before the context's fixes) in ``tokens`` with a
+    probability of at least ``LABEL_PROB``."""
+    return next((c.token for c in hyp.candidates[:2] if c.token in tokens and c.prob >= LABEL_PROB), None)
+
+
+def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
+    """(number of leading symbols that are a question number, x where the rest starts, its text) or None."""
     toks, syms = rec.tokens, rec.symbols
     for k in (2, 3):  # "1)" "a." or "12)" "b)" ...
         if len(toks) < k + 2:
             break
-        if toks[k - 1] in LABEL_MARKS and all(t in LABEL_CHARS for t in toks[:k - 1]):
+        mark = _reads_as(syms[k - 1], LABEL_MARKS)
+        chars = [t if t in LABEL_CHARS else _reads_as(h, LABEL_CHARS) for t, h in zip(toks[:k - 1], syms[:k - 1])]
+        if mark and all(chars):
             end = max(h.box.x1 for h in syms[:k])
             start = min(h.box.x0 for h in syms[k:])
-            if start - end >= LABEL_GAP * unit * _scale(rec, unit):
-                return k, (end + start) / 2
+            if start - end >= LABEL_GAP * unit:
+                return k, (end + start) / 2, "".join(_label_text(c) for c in chars + [mark])
     return None
-
-
-def _scale(rec, unit: float) -> float:
-    """Crop pixels per ink-image pixel: 1 (the crop is cut from the ink image without resizing)."""
-    return 1.0
 
 
 def _upright(page: CleanPage, predictor) -> CleanPage:

@@ -39,6 +39,7 @@ SHEET_INSET = 0.006  # the sheet's edge (its shadow, the table) is cut off by th
 BACKGROUND_STEP = 8  # the light is estimated at 1/8 of the sheet's size
 BACKGROUND_KERNEL = 9  # closing kernel at that scale (72 px at the working size: wider than a stroke, 2 symbols)
 INK_LOW = 38  # darkness (0-255, after flattening) where faint ink (pencil's edges) may start
+INK_LOW_SHARE = 0.3  # ... and from this share of the page's strong ink darkness
 INK_HIGH_SHARE = 0.45  # a stroke must reach this share of the page's strong ink darkness (its 99.5th percentile)
 INK_HIGH_MIN = 60  # ... and at least this darkness
 LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height)
@@ -284,10 +285,12 @@ def line_mask(low: np.ndarray) -> tuple[np.ndarray, int]:
 
 def ink_mask(dark: np.ndarray) -> tuple[np.ndarray, int]:
     """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image."""
-    low = ((dark > INK_LOW) * 255).astype(np.uint8)
-    lines, count = line_mask(low)
-    strong_ink = np.percentile(dark[low > 0], 99.5) if (low > 0).any() else 255.0
+    faint = dark > INK_LOW
+    strong_ink = float(np.percentile(dark[faint], 99.5)) if faint.any() else 255.0
     high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
+    lines, count = line_mask((faint * 255).astype(np.uint8))
+    # a stroke's soft edge counts down to a share of the page's ink darkness (dark ink is not fattened by its halo)
+    low = ((dark > max(INK_LOW, INK_LOW_SHARE * strong_ink)) * 255).astype(np.uint8)
     if count:
         grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
         line_level = float(np.median(dark[lines > 0]))
