@@ -176,14 +176,25 @@ def speed(runs: int, out: Path) -> dict:
             files.append((f, page))
         if len(files) == 3:
             break
+    from wap_val import render_wap_like
+
+    from inkmath.equation.recognize import recognize_image
+
+    by_id = {e.id: e for e in exprs}
+    rng = np.random.default_rng(0)
+    alone_images = [[render_wap_like(by_id[t["id"]], rng) for t in page.truth] for _, page in files]
     predictor = get_predictor()
     read_page(files[0][0], predictor)  # warm: the model, the solver's workers
-    total = []
-    for _ in range(runs):
-        for f, _ in files:
+    total, alone = [], []
+    for _ in range(runs):  # side by side: the page, then its 8 expressions read alone, in turn
+        for (f, _), images in zip(files, alone_images):
             t = time.perf_counter()
             read_page(f, predictor)
             total.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            for img in images:
+                recognize_image(img, predictor, ink="white")
+            alone.append(time.perf_counter() - t)
     big = cv2.resize(files[0][1].photo, (3000, 4000), interpolation=cv2.INTER_CUBIC)  # 12 megapixels
     clean_page(big)
     clean = []
@@ -191,8 +202,11 @@ def speed(runs: int, out: Path) -> dict:
         t = time.perf_counter()
         clean_page(big)
         clean.append(time.perf_counter() - t)
+    load = Path("/proc/loadavg").read_text().split()[0]
     return {"page8_p50_s": statistics.median(total), "page8_runs": len(total),
-            "clean12mp_p50_s": statistics.median(clean), "clean12mp_runs": len(clean)}
+            "alone8_p50_s": statistics.median(alone),
+            "page_vs_alone": statistics.median([a / b for a, b in zip(total, alone)]),
+            "clean12mp_p50_s": statistics.median(clean), "clean12mp_runs": len(clean), "load_average": float(load)}
 
 
 def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None:
@@ -227,6 +241,41 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
     tmp.replace(path)
 
 
+def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]]) -> list[dict]:
+    """Detection only (no reading) over a grid of page_find thresholds, each page cleaned once: P, R, order."""
+    import itertools
+
+    from inkmath.equation import page_find
+    from inkmath.equation.page_clean import clean_page, load_photo
+
+    rows = generate(split, pages, out)
+    cleaned = []
+    for r in rows:
+        photo, shown = load_photo(out / r["file"])
+        cleaned.append(clean_page(photo, shown))
+    from inkmath.equation.page import _upright  # noqa: F401 (pages are generated upright; not turned here)
+
+    results = []
+    names = sorted(grid)
+    for values in itertools.product(*(grid[n] for n in names)):
+        for n, v in zip(names, values):
+            setattr(page_find, n, v)
+        scores = []
+        for r, page in zip(rows, cleaned):
+            found = page_find.find_expressions(page.ink)
+            preds = [{"latex": "", "box": page.box_to_photo(g.box.as_list())} for g in found.groups]
+            scores.append(score_page(r["truth"], preds))
+        n_truth = sum(x["truth"] for x in scores)
+        n_found = sum(x["found"] for x in scores)
+        n_match = sum(x["matched"] for x in scores)
+        res = dict(zip(names, values), precision=round(n_match / max(n_found, 1), 4),
+                   recall=round(n_match / max(n_truth, 1), 4),
+                   order=round(sum(x["order_ok"] for x in scores) / len(scores), 4))
+        print(json.dumps(res), flush=True)
+        results.append(res)
+    return results
+
+
 def write_fixture(path: Path) -> None:
     """The test and browser fixture: a page of 6 validation expressions (ruled, blue), JPEG, + its truth as JSON."""
     import itertools
@@ -252,10 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--results", default=None, help="write the results file (benchmarks/results/pages.json)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--sweep", nargs="+", metavar="NAME=V1,V2", default=None,
+                    help="detection only, over a grid of page_find thresholds (e.g. LINE_GAP=2,3 STACK_GAP=0.5,0.7)")
     ap.add_argument("--fixture", default=None, help="only write the test fixture photo (tests/fixtures/page_photo.jpg)")
     args = ap.parse_args(argv)
     if args.fixture:
         write_fixture(Path(args.fixture))
+        return 0
+    if args.sweep:
+        grid = {}
+        for item in args.sweep:
+            name, values = item.split("=", 1)
+            grid[name] = [float(v) for v in values.split(",")]
+        sweep(args.split, args.pages, Path(args.out or f"/tmp/inkmath-pages-{args.split}"), grid)
         return 0
     out = Path(args.out or f"/tmp/inkmath-pages-{args.split}")
     res = None
