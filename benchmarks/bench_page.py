@@ -216,12 +216,14 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    rows = [{"set": f"generated pages, CROHME {'2014 test' if res['split'] == 'test' else '2011-2013 (validation)'} ink",
-             "pages": res["pages"], "expressions": res["expressions"],
-             "detection_precision": round(res["precision"], 4), "detection_recall": round(res["recall"], 4),
-             "reading_order": round(res["reading_order"], 4), "exprate": round(res["exprate"], 4),
-             "baseline_exprate": round(res.get("baseline_exprate") or 0, 4),
-             "exprate_vs_baseline": round(res.get("exprate_vs_baseline") or 0, 4)}]
+    rows = []
+    if res:
+        rows.append({"set": f"generated pages, CROHME {'2014 test' if res['split'] == 'test' else '2011-2013 (validation)'} ink",
+                     "pages": res["pages"], "expressions": res["expressions"],
+                     "detection_precision": round(res["precision"], 4), "detection_recall": round(res["recall"], 4),
+                     "reading_order": round(res["reading_order"], 4), "exprate": round(res["exprate"], 4),
+                     "baseline_exprate": round(res.get("baseline_exprate") or 0, 4),
+                     "exprate_vs_baseline": round(res.get("exprate_vs_baseline") or 0, 4)})
     if spd:
         rows.append({"set": "speed", **{k: round(v, 3) if isinstance(v, float) else v for k, v in spd.items()}})
     doc = {"table": "pages", "title": "Page photos: detection, reading order, ExpRate against the expressions read alone",
@@ -290,6 +292,19 @@ def write_fixture(path: Path) -> None:
     path.with_suffix(".json").write_text(json.dumps({"truth": page.truth, "info": page.info}, indent=1) + "\n")
 
 
+def merge_results(path: Path, parts: list[Path]) -> None:
+    """One results file from several runs' files (rows in the given order; commands joined with '; ')."""
+    docs = [json.loads(p.read_text()) for p in parts]
+    doc = dict(docs[-1])
+    doc["rows"] = [row for d in docs for row in d["rows"]]
+    doc["command"] = "; ".join(d["command"] for d in docs)
+    doc["commit"] = ", ".join(sorted({d["commit"] for d in docs}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    tmp.replace(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=sorted(ARCHIVES), default="val")
@@ -303,10 +318,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--sweep", nargs="+", metavar="NAME=V1,V2", default=None,
                     help="detection only, over a grid of page_find thresholds (e.g. LINE_GAP=2,3 STACK_GAP=0.5,0.7)")
+    ap.add_argument("--merge", nargs="+", default=None, help="only merge these results files into --results")
     ap.add_argument("--fixture", default=None, help="only write the test fixture photo (tests/fixtures/page_photo.jpg)")
     args = ap.parse_args(argv)
     if args.fixture:
         write_fixture(Path(args.fixture))
+        return 0
+    if args.merge:
+        merge_results(Path(args.results or "benchmarks/results/pages.json"), [Path(p) for p in args.merge])
         return 0
     if args.sweep:
         grid = {}
@@ -325,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     spd = speed(args.runs, out / "speed") if args.speed else None
     if spd:
         print(json.dumps(spd))
-    if args.results and res:
+    if args.results and (res or spd):
         write_results(Path(args.results), res, spd, "python " + " ".join([sys.argv[0]] + sys.argv[1:]))
     return 0
 
