@@ -22,6 +22,7 @@ import json
 import statistics
 import sys
 import time
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -87,26 +88,39 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0) -> list[di
     return rows
 
 
-def baseline(split: str, ids: set[str], predictor) -> dict[str, str]:
-    """{expression id: LaTeX read alone from its clean WAP-like rendering}."""
+def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str]:
+    """{expression id: LaTeX read alone from its clean WAP-like rendering}; resumable through ``cache`` (JSON)."""
     from wap_val import render_wap_like
 
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.recognize import recognize_image
 
-    rng = np.random.default_rng(0)
-    out = {}
+    out = json.loads(cache.read_text()) if cache.is_file() else {}
+    todo = ids - set(out)
+    if not todo:
+        return out
+    done = 0
     for e in iter_inkml(data_dir() / "crohme" / ARCHIVES[split]):
-        if e.id in ids and e.id not in out:
-            try:
-                out[e.id] = recognize_image(render_wap_like(e, rng), predictor, solve=False, ink="white").latex
-            except Exception as err:  # noqa: BLE001 - a failure to read counts as a wrong reading
-                out[e.id] = f"<error {type(err).__name__}>"
+        if e.id not in todo:
+            continue
+        rng = np.random.default_rng(zlib.crc32(e.id.encode()))  # each expression's own size draw, stable
+        try:
+            out[e.id] = recognize_image(render_wap_like(e, rng), predictor, solve=False, ink="white").latex
+        except Exception as err:  # noqa: BLE001 - a failure to read counts as a wrong reading
+            out[e.id] = f"<error {type(err).__name__}>"
+        todo.discard(e.id)
+        done += 1
+        if done % 25 == 0 or not todo:
+            cache.with_suffix(".tmp").write_text(json.dumps(out))
+            cache.with_suffix(".tmp").replace(cache)
     return out
 
 
-def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True) -> dict:
+def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
+        read: bool = True) -> dict | None:
+    """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
+    metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
 
     from inkmath.equation.metrics import same_expression
@@ -116,21 +130,37 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     torch.set_num_threads(1)
     rows = generate(split, pages, out)
     predictor = get_predictor()
-    scores, seconds, detail_rows = [], [], []
-    for r in rows:
-        t = time.perf_counter()
-        try:
-            reading = read_page(out / r["file"], predictor, solve=False)
-            preds = [{"latex": e.latex, "box": e.box} for e in reading.expressions]
-            error = None
-        except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
-            preds, error = [], f"{type(err).__name__}: {err}"
-        seconds.append(time.perf_counter() - t)
-        s = score_page(r["truth"], preds)
-        scores.append(s)
-        detail_rows.append({"file": r["file"], "info": r["info"], "truth": r["truth"], "preds": preds,
-                            "error": error, "seconds": round(seconds[-1], 3),
-                            **{k: v for k, v in s.items() if k not in ("truth", "found")}})
+    details = details or out / "details.jsonl"
+    done = {}
+    if details.is_file():
+        for line in details.read_text().splitlines():
+            if line.strip():
+                d = json.loads(line)
+                done[d["file"]] = d
+    if read:
+        with details.open("a") as f:
+            for r in rows:
+                if r["file"] in done:
+                    continue
+                t = time.perf_counter()
+                try:
+                    reading = read_page(out / r["file"], predictor, solve=False)
+                    preds = [{"latex": e.latex, "box": e.box} for e in reading.expressions]
+                    error = None
+                except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
+                    preds, error = [], f"{type(err).__name__}: {err}"
+                d = {"file": r["file"], "info": r["info"], "truth": r["truth"], "preds": preds, "error": error,
+                     "seconds": round(time.perf_counter() - t, 3)}
+                f.write(json.dumps(d) + "\n")
+                f.flush()
+                done[r["file"]] = d
+    alone = None
+    if with_baseline:
+        alone = baseline(split, {t["id"] for r in rows for t in r["truth"]}, predictor, out / "alone.json")
+    if not read or any(r["file"] not in done for r in rows):
+        return None
+    scores = [score_page(r["truth"], done[r["file"]]["preds"]) for r in rows]
+    seconds = [done[r["file"]]["seconds"] for r in rows]
     n_truth = sum(s["truth"] for s in scores)
     n_found = sum(s["found"] for s in scores)
     n_match = sum(s["matched"] for s in scores)
@@ -139,16 +169,10 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
            "reading_order": sum(s["order_ok"] for s in scores) / max(len(rows), 1),
            "exprate": sum(s["right"] for s in scores) / max(n_truth, 1),
            "seconds_per_page_p50": statistics.median(seconds) if seconds else None}
-    if with_baseline:
-        ids = {t["id"] for r in rows for t in r["truth"]}
-        alone = baseline(split, ids, predictor)
+    if alone is not None:
         right = sum(same_expression(alone.get(t["id"], ""), t["latex"]) for r in rows for t in r["truth"])
         res["baseline_exprate"] = right / max(n_truth, 1)
         res["exprate_vs_baseline"] = res["exprate"] / res["baseline_exprate"] if res["baseline_exprate"] else None
-        for d in detail_rows:
-            d["alone"] = [alone.get(t["id"]) for t in d["truth"]]
-    if details:
-        details.write_text("".join(json.dumps(d) + "\n" for d in detail_rows))
     return res
 
 
@@ -312,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="folder for the generated pages (default /tmp/inkmath-pages-SPLIT)")
     ap.add_argument("--details", default=None, help="per-page rows (JSON lines)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline-only", action="store_true", help="only read the expressions alone (resumable cache)")
     ap.add_argument("--speed", action="store_true", help="also (or, with --pages 0, only) measure speed")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--results", default=None, help="write the results file (benchmarks/results/pages.json)")
@@ -337,7 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or f"/tmp/inkmath-pages-{args.split}")
     res = None
     if args.pages != 0:
-        res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline)
+        res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline,
+                  read=not args.baseline_only)
+        if res is None:
+            print("baseline written" if args.baseline_only else "not every page is read yet")
+            return 0
         print(json.dumps(res) if args.json else
               f"{res['pages']} pages, {res['expressions']} expressions: P {res['precision']:.4f} R {res['recall']:.4f} "
               f"order {res['reading_order']:.4f} ExpRate {res['exprate']:.4f} (alone {res.get('baseline_exprate')})")
