@@ -24,10 +24,11 @@ from inkmath import InkmathError
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
+# Question numbers and orientation: set by hand on the tests' pages (the generator writes no question numbers)
 LABEL_GAP = 0.6  # units: the gap between a question number and its expression is at least this wide
-LABEL_MARKS = {")", ".", "\\cdot"}
-LABEL_PROB = 0.3
-LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ") | {"\\cdot"}
+LABEL_MARKS = {")", ".", "\\cdot"}  # what ends a question number
+LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
+LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
 
