@@ -1,4 +1,5 @@
-"""`inkmath recognize FILE... [--json] [--weights W]`: read handwritten expressions from images or InkML files.
+"""`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]]`: read handwritten expressions from
+images or InkML files, or (``--page``) every expression on a photographed page.
 
 Each file is read on its own: a file that fails prints ``{"file", "error"}`` (or a red line) and the others still
 run; the exit code is 1 if any file failed.
@@ -10,11 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from inkmath import InkmathError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 def register(subparsers) -> None:
@@ -28,38 +25,6 @@ def register(subparsers) -> None:
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
     p.set_defaults(func=run)
-
-
-def load_input(path: Path):
-    """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures."""
-    if not path.is_file():
-        raise InkmathError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".inkml":
-        from inkmath.data.crohme import read_inkml
-
-        expr = read_inkml(path)
-        if not expr.strokes:
-            raise InkmathError(f"{path}: the InkML file has no traces")
-        return "strokes", expr.strokes
-    if suffix in IMAGE_SUFFIXES:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as im:
-                return "image", np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
-        except (UnidentifiedImageError, OSError) as e:
-            raise InkmathError(f"{path}: not a readable image ({e})") from None
-    raise InkmathError(f"{path}: unsupported file type {suffix!r}; give an image (png, jpg, bmp) or an .inkml file")
-
-
-def recognize_file(path: Path, weights: str | None = None, solve: bool = True):
-    from inkmath.equation.recognize import recognize_image, recognize_strokes
-
-    kind, data = load_input(path)
-    if kind == "strokes":
-        return recognize_strokes(data, weights=weights, solve=solve)
-    return recognize_image(data, weights=weights, solve=solve)
 
 
 def run_page(args: argparse.Namespace) -> int:
@@ -96,6 +61,7 @@ def run_page(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from inkmath.equation.inputs import recognize_file
     from inkmath.equation.recognize import to_dict
 
     if args.page:
