@@ -184,7 +184,7 @@ def _upright(page: CleanPage, predictor) -> CleanPage:
     cols = cv2.dilate(small, np.ones((k, 1), np.uint8))
     sideways = _blob_length(cols, vertical=True) > 1.5 * _blob_length(rows, vertical=False)
     candidates = [1, 3] if sideways else [0, 2]
-    scores = [_upright_score(turn(page, q).ink, predictor) for q in candidates]
+    scores = _upright_scores(ink, predictor, candidates)
     best = candidates[int(np.argmax(scores))]
     if best == candidates[0] and not sideways:
         return page
@@ -204,24 +204,26 @@ def _blob_length(img: np.ndarray, vertical: bool) -> float:
     return float(np.median(lengths))
 
 
-def _upright_score(ink: np.ndarray, predictor) -> float:
-    """Mean top probability of the classifier over a sample of the page's larger marks."""
+def _upright_scores(ink: np.ndarray, predictor, quarter_turns: list[int]) -> list[float]:
+    """For each number of clockwise quarter turns, the classifier's mean top probability over a sample of the
+    page's typical-size marks turned that way (the marks are cut once; only the small crops are turned)."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n <= 1:
-        return 0.0
+        return [0.0] * len(quarter_turns)
     big = np.maximum(stats[1:, 2], stats[1:, 3])
     med = np.median(big)
-    picks = [i for i in np.argsort(np.abs(big - med)) if big[i] >= 8][:ORIENTATION_SAMPLE]
+    picks = [i for i in np.argsort(np.abs(big - med), kind="stable") if big[i] >= 8][:ORIENTATION_SAMPLE]
     if not picks:
-        return 0.0
+        return [0.0] * len(quarter_turns)
     crops = []
     for i in picks:
         x, y, w, h = stats[i + 1, :4]
         crops.append(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8))
-    preds = predictor.predict(crops, ink="white", top=1)
-    return float(np.mean([p[0].prob for p in preds]))
+    turned = [np.ascontiguousarray(np.rot90(c, -q)) for q in quarter_turns for c in crops]
+    probs = np.array([p[0].prob for p in predictor.predict(turned, ink="white", top=1)]).reshape(len(quarter_turns), -1)
+    return [float(v) for v in probs.mean(axis=1)]
 
 
 def write_debug(reading: PageReading, out: Path) -> None:
