@@ -29,7 +29,7 @@ def register(subparsers) -> None:
                                                        "and read each (boxes in the photo's pixels, reading order)")
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
-    _add_extras_options(p)
+    _add_extras_options(p, several=True)
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
@@ -40,11 +40,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_solve)
 
 
-def _add_extras_options(p) -> None:
+def _add_extras_options(p, several: bool = False) -> None:
     p.add_argument("--steps", action="store_true",
                    help="add a worked solution (answer.steps: LaTeX line, reason, SymPy form of each step)")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE",
-                   help="draw the graph (SVG) into FILE; with several inputs, FILE-1.svg, FILE-2.svg, ...")
+    more = "; with several files, FILE-1.svg, FILE-2.svg, ..." if several else ""
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
 
 
 def _plot_path(base: Path, index: int, count: int) -> Path:
