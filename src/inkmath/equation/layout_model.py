@@ -1,8 +1,9 @@
 """A learnt check on the layout rules: is a symbol on the baseline, a superscript or a subscript of the one before?
 
-``parse.relation`` decides with geometric rules (``parse.rule_relation``); this small model sees the same two units
+The layout rules decide with geometry (``layout_rules.rule_relation``); this small model sees the same two units
 (their boxes against the base's core and the row height, their token classes and kinds) together with the rule's
-answer, and overrides the rule when it is at least ``parse.RELATION_MODEL_PROB`` sure of another answer. It was
+answer, and overrides the rule when it is at least ``layout_rules.RELATION_MODEL_PROB`` sure of another answer
+(``layout_rules.model_relation``). It was
 trained on the questions the parser asks while reading the CROHME training expressions from their true symbols,
 each answered by the MathML truth (``train_layout``), so it learnt where the rules go wrong on 8,800 expressions by
 hundreds of writers, not on the validation set.

@@ -1095,7 +1095,7 @@ def _open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classif
     return out_c, out_p
 
 
-# the layout rules (parse.LAYOUT) were tuned on boxes of pen trajectories (strokes), and a box of ink pixels is
+# the layout rules (layout_rules.LAYOUT) were tuned on boxes of pen trajectories (strokes), and a box of ink pixels is
 # wider by the pen's width: image boxes are trimmed by BOX_TRIM half pen widths on each side (ExpRate 34.84 % at 0,
 # 35.17 % at 1 on the WAP-like renderings)
 BOX_TRIM = 1.0
