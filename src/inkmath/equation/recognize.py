@@ -31,6 +31,8 @@ class Recognition:
     symbols: list[SymbolHyp]
     tree: Node
     tokens: list[str] = field(default_factory=list)  # the reading chosen per symbol (after context fixes)
+    confidence: float = 0.0  # estimated probability that ``latex`` is the right reading
+    alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
 
 
 def get_predictor(weights: str | None = None):
@@ -65,7 +67,13 @@ def _finish(symbols: list[SymbolHyp], corrections: dict[int, str] | None, solve:
         from inkmath.equation.solve import answer
 
         ans = answer(tree)
-    return Recognition(latex, mathml, ans, symbols, tree, tokens)
+    # until the decoder scores whole readings: the chosen readings' probabilities together, one alternative
+    conf = float(np.prod([_prob_of(h, t) for h, t in zip(symbols, tokens)])) if symbols else 0.0
+    return Recognition(latex, mathml, ans, symbols, tree, tokens, conf, [{"latex": latex, "confidence": conf}])
+
+
+def _prob_of(h: SymbolHyp, token: str) -> float:
+    return next((c.prob for c in h.candidates if c.token == token), 0.0)
 
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
@@ -124,7 +132,9 @@ def to_dict(rec: Recognition, file: str | None = None) -> dict:
             "strokes": list(h.strokes),
             "alternatives": [{"label": c.token, "prob": round(float(c.prob), 4)} for c in h.candidates],
         })
-    return {"file": file, "latex": rec.latex, "mathml": rec.mathml, "answer": rec.answer, "symbols": syms}
+    alts = [{"latex": a["latex"], "confidence": round(float(a["confidence"]), 4)} for a in rec.alternatives[:5]]
+    return {"file": file, "latex": rec.latex, "mathml": rec.mathml, "answer": rec.answer, "symbols": syms,
+            "confidence": round(float(rec.confidence), 4), "alternatives": alts}
 
 
 def to_json(rec: Recognition, file: str | None = None) -> str:
