@@ -1,4 +1,5 @@
-"""`inkmath recognize FILE... [--json] [--weights W]`: read handwritten expressions from images or InkML files.
+"""`inkmath recognize FILE... [--json] [--weights W] [--steps] [--plot FILE]`: read handwritten expressions from
+images or InkML files; `inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
 
 Each file is read on its own: a file that fails prints ``{"file", "error"}`` (or a red line) and the others still
 run; the exit code is 1 if any file failed.
@@ -23,7 +24,71 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
     p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: crohme)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
+    _add_extras_options(p)
     p.set_defaults(func=run)
+
+    p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
+    p.add_argument("latex", help='the expression or equation, e.g. "2(x-1)=x+4"; several lines separated by \\\\')
+    p.add_argument("--json", action="store_true", help='print {"latex", "mathml", "answer"} as JSON')
+    _add_extras_options(p)
+    p.set_defaults(func=run_solve)
+
+
+def _add_extras_options(p) -> None:
+    p.add_argument("--steps", action="store_true",
+                   help="add a worked solution (answer.steps: LaTeX line, reason, SymPy form of each step)")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE",
+                   help="draw the graph (SVG) into FILE; with several inputs, FILE-1.svg, FILE-2.svg, ...")
+
+
+def _plot_path(base: Path, index: int, count: int) -> Path:
+    return base if count == 1 else base.with_name(f"{base.stem}-{index + 1}{base.suffix or '.svg'}")
+
+
+def _write_plot(answer: dict, path: Path | None) -> str | None:
+    """Write answer["plot"] to `path` (atomically) and keep only the file name in the answer; a note if none."""
+    if path is None or not answer:
+        return None
+    svg = answer.get("plot")
+    if not svg:
+        return f"no graph: {answer.get('plot_reason') or 'nothing to plot'}"
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(svg, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise InkmathError(f"cannot write the graph to {path} ({e.strerror}); choose another --plot file") from None
+    answer["plot_file"] = str(path)
+    return f"graph written to {path}"
+
+
+def _print_answer(console, answer: dict, latex: str) -> None:
+    console.print(latex, markup=False, highlight=False)
+    if answer.get("text"):
+        console.print(f"  -> {answer['text']}", markup=False, highlight=False)
+    if "steps" in answer:
+        if answer["steps"]:
+            for n, step in enumerate(answer["steps"], 1):
+                console.print(f"  {n}. {step['latex']}    ({step['reason']})", markup=False, highlight=False)
+        else:
+            console.print(f"  no steps: {answer.get('steps_reason')}", markup=False, highlight=False)
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    from inkmath.equation.typed import solve_latex
+
+    result = solve_latex(args.latex, steps=args.steps, plot=args.plot is not None)
+    note = _write_plot(result["answer"], args.plot)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    _print_answer(console, result["answer"], result["latex"])
+    if note:
+        console.print(f"  {note}", markup=False, highlight=False)
+    return 0
 
 
 def load_input(path: Path):
@@ -49,13 +114,14 @@ def load_input(path: Path):
     raise InkmathError(f"{path}: unsupported file type {suffix!r}; give an image (png, jpg, bmp) or an .inkml file")
 
 
-def recognize_file(path: Path, weights: str | None = None, solve: bool = True):
+def recognize_file(path: Path, weights: str | None = None, solve: bool = True, steps: bool = False,
+                   plot: bool = False):
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 
     kind, data = load_input(path)
     if kind == "strokes":
-        return recognize_strokes(data, weights=weights, solve=solve)
-    return recognize_image(data, weights=weights, solve=solve)
+        return recognize_strokes(data, weights=weights, solve=solve, steps=steps, plot=plot)
+    return recognize_image(data, weights=weights, solve=solve, steps=steps, plot=plot)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,9 +133,11 @@ def run(args: argparse.Namespace) -> int:
         from rich.console import Console
 
         console = Console()
-    for path in args.files:
+    for index, path in enumerate(args.files):
         try:
-            rec = recognize_file(path, args.weights, solve=not args.no_solve)
+            rec = recognize_file(path, args.weights, solve=not args.no_solve, steps=args.steps,
+                                 plot=args.plot is not None)
+            note = _write_plot(rec.answer, _plot_path(args.plot, index, len(args.files)) if args.plot else None)
         except InkmathError as e:
             failed += 1
             if args.json:
@@ -80,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(to_dict(rec, str(path)), ensure_ascii=False, default=str), flush=True)
         else:
-            answer = rec.answer.get("text") if rec.answer else None
-            console.print(f"{path}: {rec.latex}", markup=False, highlight=False)
-            if answer:
-                console.print(f"  -> {answer}", markup=False, highlight=False)
+            _print_answer(console, rec.answer or {}, f"{path}: {rec.latex}")
+            if note:
+                console.print(f"  {note}", markup=False, highlight=False)
     return 1 if failed else 0

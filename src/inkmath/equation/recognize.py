@@ -45,7 +45,8 @@ def get_predictor(weights: str | None = None):
     return _PREDICTORS[name]
 
 
-def _finish(symbols: list[SymbolHyp], corrections: dict[int, str] | None, solve: bool) -> Recognition:
+def _finish(symbols: list[SymbolHyp], corrections: dict[int, str] | None, solve: bool, steps: bool = False,
+            plot: bool = False) -> Recognition:
     from inkmath.equation.latex import to_latex, to_mathml
     from inkmath.equation.parse import choose_tokens, parse
 
@@ -66,7 +67,7 @@ def _finish(symbols: list[SymbolHyp], corrections: dict[int, str] | None, solve:
     if solve:
         from inkmath.equation.solve import answer
 
-        ans = answer(tree)
+        ans = answer(tree, steps=steps, plot=plot)
     # until the decoder scores whole readings: the chosen readings' probabilities together, one alternative
     conf = float(np.prod([_prob_of(h, t) for h, t in zip(symbols, tokens)])) if symbols else 0.0
     return Recognition(latex, mathml, ans, symbols, tree, tokens, conf, [{"latex": latex, "confidence": conf}])
@@ -77,19 +78,22 @@ def _prob_of(h: SymbolHyp, token: str) -> float:
 
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
-                      corrections: dict[int, str] | None = None) -> Recognition:
-    """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down)."""
+                      corrections: dict[int, str] | None = None, steps: bool = False,
+                      plot: bool = False) -> Recognition:
+    """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down).
+    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer`)."""
     from inkmath.equation.segment import segment_strokes
 
     if strokes is None or len(strokes) == 0:
         raise InkmathError("No strokes to recognise: the drawing is empty")
     predictor = predictor or get_predictor(weights)
     symbols = segment_strokes(strokes, predictor)
-    return _finish(symbols, corrections, solve)
+    return _finish(symbols, corrections, solve, steps, plot)
 
 
 def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
-                    corrections: dict[int, str] | None = None, ink: str = "auto") -> Recognition:
+                    corrections: dict[int, str] | None = None, ink: str = "auto", steps: bool = False,
+                    plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
     from inkmath.equation.segment import segment_image
 
@@ -98,7 +102,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
     symbols = segment_image(img, predictor, ink=ink)
-    return _finish(symbols, corrections, solve)
+    return _finish(symbols, corrections, solve, steps, plot)
 
 
 def recognize_with_corrections(strokes_or_image, corrections: dict[int, str], predictor=None, *,
