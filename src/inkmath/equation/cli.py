@@ -25,6 +25,10 @@ def register(subparsers) -> None:
     p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: crohme)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
     _add_extras_options(p)
+    p.add_argument("--page", action="store_true", help="each image is a photo of a page: find every expression on it "
+                                                       "and read each (boxes in the photo's pixels, reading order)")
+    p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
+                                                                  "the ink and the boxes of each file into DIR/<name>/")
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
@@ -124,8 +128,46 @@ def recognize_file(path: Path, weights: str | None = None, solve: bool = True, s
     return recognize_image(data, weights=weights, solve=solve, steps=steps, plot=plot)
 
 
+def run_page(args: argparse.Namespace) -> int:
+    """``--page``: one line per file: ``{"file", "width", "height", "expressions": [...]}`` or ``{"file", "error"}``."""
+    from inkmath.equation.page import read_page
+
+    failed = 0
+    console = None
+    if not args.json:
+        from rich.console import Console
+
+        console = Console()
+    for path in args.files:
+        debug = args.debug_dir / path.stem if args.debug_dir else None
+        try:
+            reading = read_page(path, weights=args.weights, solve=not args.no_solve, debug_dir=debug, name=str(path))
+        except InkmathError as e:
+            failed += 1
+            if args.json:
+                print(json.dumps({"file": str(path), "error": str(e)}), flush=True)
+            else:
+                console.print(f"{path}: {e}", style="red", markup=False, highlight=False)
+            continue
+        if args.json:
+            print(json.dumps(reading.to_dict(str(path)), ensure_ascii=False, default=str), flush=True)
+            continue
+        console.print(f"{path}: {len(reading.expressions)} expression(s)", markup=False, highlight=False)
+        for k, e in enumerate(reading.expressions, 1):
+            answer = e.answer.get("text") if e.answer else None
+            label = f"{e.label} " if e.label else ""
+            console.print(f"  {k}. {label}{e.latex}" + (f"  -> {answer}" if answer else ""), markup=False,
+                          highlight=False)
+    return 1 if failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
     from inkmath.equation.recognize import to_dict
+
+    if args.page:
+        return run_page(args)
+    if args.debug_dir:
+        raise InkmathError("--debug-dir goes with --page (the intermediate images of a page photo)")
 
     failed = 0
     console = None
