@@ -27,9 +27,10 @@ from pathlib import Path
 WIDE = dict(symbol=1.0, lm=1.0, segment=1.0, structure=1.0, temperature=1.0)
 
 
-def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int) -> None:
+def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
+         split: str = "val") -> None:
     from inkmath.equation.crohme_eval import _load_items, _resolve
-    from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation
+    from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import parse
     from inkmath.equation.recognize import context_candidates, get_predictor
@@ -39,7 +40,9 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int)
     dec = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
                   weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations)
     if kind == "strokes":
-        items, _ = _load_items(_resolve("val", None), "inkml", limit)
+        items, _ = _load_items(_resolve(split, None), "inkml", limit)
+    elif split == "test":  # the 2014 WAP bitmaps: for the report only, once the weights are chosen
+        items, _ = _load_items(_resolve("wap", None), "wap", limit)
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from wap_val import write_wap_folder
@@ -47,6 +50,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int)
         tmp = Path(tempfile.mkdtemp(prefix="decoder-wap-"))
         write_wap_folder(_resolve("val", None), tmp, limit)
         items, _ = _load_items(tmp, "wap", limit)
+    items = items[::stride]  # every stride-th expression: the years and writers stay mixed
     t0 = time.perf_counter()
     with open(out, "w") as f:
         for n, it in enumerate(items, 1):
@@ -55,7 +59,9 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int)
                     segs = [Segmentation(s, sc) for s, sc in segment_strokes_nbest(it.data, predictor, segmentations)]
                 else:
                     segs = [Segmentation(segment_image(it.data, predictor), 0.0)]
-                readings = dec(segs, n_best=1000)
+                trace: list = []
+                decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
+                       n_best=1, trace=trace)
             except Exception as e:  # noqa: BLE001 - a failed expression is stored as read wrong
                 f.write(json.dumps({"id": it.id, "truth": it.truth, "error": str(e), "readings": []}) + "\n")
                 continue
@@ -63,7 +69,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int)
                 "id": it.id, "truth": it.truth,
                 "segs": [{"symbols": len(s.symbols), "min_prob": min((h.prob for h in s.symbols), default=0.0)}
                          for s in segs],
-                "readings": [{"norm": list(r.norm), "seg": r.segmentation, **r.terms} for r in readings],
+                "readings": trace,
             }) + "\n")
             if n % 100 == 0:
                 print(f"{n}/{len(items)} {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
@@ -79,7 +85,18 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
     for row in rows:
         pooled: dict[tuple, list[float]] = {}
         best: dict[tuple, tuple[float, dict]] = {}
+        top_sym: dict[int, float] = {}
         for r in row["readings"]:
+            top_sym[r["seg"]] = max(top_sym.get(r["seg"], -1e9), r["symbol"])
+        drop = w.get("max_drop", float("inf"))
+        beam = w.get("beam", 10 ** 6)
+        taken: dict[int, int] = {}
+        for r in sorted(row["readings"], key=lambda r: -r["symbol"]):  # the decoder's order within a segmentation
+            if w["segment"] * r["segment"] < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
+                continue
+            taken[r["seg"]] = taken.get(r["seg"], 0) + 1
+            if taken[r["seg"]] > (beam if r["seg"] == 0 else max(1, beam // 2)):
+                continue
             s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
                  + w["structure"] * r["structure"])
             key = tuple(r["norm"])
@@ -122,7 +139,10 @@ def main(argv=None) -> int:
     ap.add_argument("--dump", choices=["strokes", "images"])
     ap.add_argument("--out", type=Path)
     ap.add_argument("--limit", type=int)
-    ap.add_argument("--beam", type=int, default=16)
+    ap.add_argument("--beam", type=int, default=8)
+    ap.add_argument("--stride", type=int, default=1, help="read every N-th validation expression")
+    ap.add_argument("--split", choices=["val", "test"], default="val",
+                    help="test: the 2014 test (InkML or WAP bitmaps), for the report once the weights are chosen")
     ap.add_argument("--segmentations", type=int, default=3)
     ap.add_argument("--grid", type=Path)
     ap.add_argument("--fit", type=Path)
@@ -130,7 +150,7 @@ def main(argv=None) -> int:
         ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k == "temperature" else 0.0)
     args = ap.parse_args(argv)
     if args.dump:
-        dump(args.dump, args.out, args.limit, args.beam, args.segmentations)
+        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split)
     if args.grid:
         rows = load(args.grid)
         base = evaluate(rows, dict(WIDE, lm=0.0, segment=0.0))

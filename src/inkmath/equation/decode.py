@@ -49,6 +49,9 @@ class DecoderWeights:
     beam: int = 8  # token assignments parsed per segmentation
     per_symbol: int = 3  # candidates per symbol considered
     min_ratio: float = 0.01  # a candidate is considered when its probability is at least this times the best's
+    # readings whose weighted symbol or segmentation term falls more than max_drop below the best are not parsed
+    # (the language model rarely makes up more; parsing is most of the decoder's cost)
+    max_drop: float = float("inf")
 
 
 @dataclass
@@ -126,11 +129,13 @@ def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
 def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel = classifier_candidates,
            structure: StructureModel, lm=None, weights: DecoderWeights = DecoderWeights(),
            calibrate: Callable[[dict], float] | None = None, n_best: int = 5,
-           fixed: dict[int, str] | None = None) -> list[Reading]:
+           fixed: dict[int, str] | None = None, trace: list | None = None) -> list[Reading]:
     """The ``n_best`` readings of the input, best first, with ``prob`` (and the first with ``confidence``).
 
     ``fixed``: {symbol index in the first segmentation: token} chosen by the user; then only the first segmentation
     is read (so indices keep their meaning), those symbols read as given, and the rest is decoded in their light.
+    ``trace``: a list that receives every reading parsed (canonical tokens, segmentation, unweighted terms), for
+    choosing the weights offline.
     """
     if not segmentations:
         raise InkmathError("Nothing to decode: no segmentation of the input")
@@ -146,6 +151,9 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     found: dict[tuple[str, ...], Reading] = {}
     mass: dict[tuple[str, ...], list[float]] = {}
     for si, seg in enumerate(segs):
+        seg_term = seg.score - best_seg
+        if w.segment * seg_term < -w.max_drop:
+            continue
         dists = [_prune(list(d), w) for d in symbol_model(seg.symbols)]
         if len(dists) != len(seg.symbols):
             raise InkmathError(f"The symbol model gave {len(dists)} distributions for {len(seg.symbols)} symbols")
@@ -153,14 +161,19 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             for k, tok in fixed.items():
                 dists[int(k)] = [Candidate(str(tok), 1.0)]
         beam = w.beam if si == 0 else max(1, w.beam // 2)
-        for sym_lp, idx in k_best_assignments(dists, beam):
+        assignments = k_best_assignments(dists, beam)
+        for sym_lp, idx in assignments:
+            if w.symbol * (sym_lp - assignments[0][0]) < -w.max_drop:
+                break
             toks = [dists[s][i].token for s, i in enumerate(idx)]
             tree, struct_lp = _structure(structure, seg.symbols, toks)
             latex, norm = _render(tree)
             lm_lp = float(lm.logprob(list(norm))) if lm is not None and w.lm else 0.0
-            seg_term = seg.score - best_seg
             score = w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
             mass.setdefault(norm, []).append(score)
+            if trace is not None:
+                trace.append({"norm": list(norm), "seg": si, "symbol": sym_lp, "lm": lm_lp, "segment": seg_term,
+                              "structure": struct_lp})
             if norm not in found or score > found[norm].score:
                 found[norm] = Reading(latex, norm, toks, si, tree, score,
                                       {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp})
