@@ -164,9 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     order = int(cfg.get("order", 4))
     lm = train_kn(train, order)
     card = {
-        "format": "inkmath-weights/1", "name": NAME,
-        "purpose": "how likely a LaTeX token sequence is as a handwritten expression (scores whole readings)",
-        "model": "kn-ngram", "order": order, "parameters": sum(len(t) for t in lm.logp) + sum(len(t) for t in lm.backoff),
+        "format": "inkmath-weights/1", "name": cfg.get("name", NAME), "purpose": cfg.get("purpose", ""),
+        "model": cfg["model"], "order": order, "parameters": sum(len(t) for t in lm.logp) + sum(len(t) for t in lm.backoff),
         "vocabulary": len(lm.vocab), "config": str(args.config),
         "train_command": f"python -m inkmath.equation.train_latex_lm --config {args.config}",
         "data": {"train": f"{CAPTIONS}:train_caption.txt ({len(train)} expressions)",
