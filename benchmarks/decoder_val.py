@@ -79,9 +79,13 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in open(path)]
 
 
+PARSED: list[int] = []  # readings parsed per expression in the last ``rank`` (after the beam and max_drop)
+
+
 def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
     """Per expression: the distinct readings (norm, prob, best derivation's terms) by pooled probability."""
     out = []
+    PARSED.clear()
     for row in rows:
         pooled: dict[tuple, list[float]] = {}
         best: dict[tuple, tuple[float, dict]] = {}
@@ -98,11 +102,12 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
             if taken[r["seg"]] > (beam if r["seg"] == 0 else max(1, beam // 2)):
                 continue
             s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
-                 + w["structure"] * r["structure"])
+                 + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
             key = tuple(r["norm"])
             pooled.setdefault(key, []).append(s / w["temperature"])
             if key not in best or s > best[key][0]:
                 best[key] = (s, r)
+        PARSED.append(sum(min(c, beam if sg == 0 else max(1, beam // 2)) for sg, c in taken.items()))
         if not pooled:
             out.append([])
             continue
@@ -123,7 +128,8 @@ def evaluate(rows: list[dict], w: dict, top: int = 5) -> dict:
     ranked = rank(rows, w)
     right = [bool(r) and list(r[0][0]) == row["truth"] for r, row in zip(ranked, rows)]
     among = [any(list(k) == row["truth"] for k, _, _ in r[:top]) for r, row in zip(ranked, rows)]
-    return {"exprate": sum(right) / len(rows), "among5": sum(among) / len(rows), "right": right, "ranked": ranked}
+    return {"exprate": sum(right) / len(rows), "among5": sum(among) / len(rows), "right": right, "ranked": ranked,
+            "parsed": sum(PARSED) / max(len(PARSED), 1)}
 
 
 def features_of(row: dict, ranked: list) -> dict:
@@ -132,6 +138,88 @@ def features_of(row: dict, ranked: list) -> dict:
     seg = row["segs"][r0["seg"]]
     return {"prob": p0, "margin": p0 - p1, "symbol_logp": r0["symbol"], "lm_per_token": r0["lm"] / (len(k0) + 1),
             "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"]}
+
+
+def old_path(row: dict) -> list[str] | None:
+    """The reading of the pipeline before the decoder: the first segmentation, each symbol's context reading
+    (``choose_tokens``), parsed: the first reading the decoder parses."""
+    first = next((r for r in row["readings"] if r["seg"] == 0), None)
+    return first["norm"] if first else None
+
+
+def report(rows: list[dict], w: dict, coef: list[float] | None) -> dict:
+    """The old path's and the decoder's figures on the same expressions, with the calibration's reliability."""
+    from inkmath.equation.calibrate import (calibrated_confidence, expected_calibration_error, reliability,
+                                            top_half_accuracy)
+    from inkmath.equation.metrics import edit_distance
+
+    e = evaluate(rows, w)
+    m = len(rows)
+    old = [edit_distance(old_path(r) or [], r["truth"]) for r in rows]
+    new = [edit_distance(list(rk[0][0]) if rk else [], r["truth"]) for rk, r in zip(e["ranked"], rows)]
+    conf = [calibrated_confidence(features_of(r, rk), coef) if rk else 0.0 for rk, r in zip(e["ranked"], rows)]
+    right = [d == 0 for d in new]
+    among = [any(list(k) == r["truth"] for k, _, _ in rk[:5]) for rk, r in zip(e["ranked"], rows)]
+    parsed = [len(r["readings"]) for r in rows]
+    return {
+        "expressions": m,
+        "old_exprate": sum(d == 0 for d in old) / m, "old_within1": sum(d <= 1 for d in old) / m,
+        "old_within2": sum(d <= 2 for d in old) / m,
+        "exprate": sum(right) / m, "within1": sum(d <= 1 for d in new) / m, "within2": sum(d <= 2 for d in new) / m,
+        "alternatives_coverage": sum(among) / m, "top_half_accuracy": top_half_accuracy(conf, right),
+        "calibration_error": expected_calibration_error(conf, right), "mean_confidence": sum(conf) / m,
+        "reliability": reliability(conf, right), "readings_in_dump_per_expression": sum(parsed) / m,
+    }
+
+
+def shipped(image: bool) -> tuple[dict, tuple | None]:
+    """The shipped decoder weights (as a dict for ``rank``) and calibration of the strokes or the image reader."""
+    from inkmath.equation import calibrate, recognize
+
+    W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
+    w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
+             beam=W.beam, max_drop=W.max_drop, length=W.length)
+    return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
+
+
+def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, command: str) -> None:
+    """benchmarks/results/decoder.json (the results page's format): per set, the old path and the decoder on the same
+    expressions, coverage of the alternatives, calibration; the reliability tables; the speed rows if given."""
+    import datetime as dt
+    import os
+    import re
+    import subprocess
+
+    rows = []
+    for label, path in dumps:
+        w, coef = shipped(label.startswith("image"))
+        r = report(load(path), w, coef)
+        rows.append({"set": label, "expressions": r["expressions"],
+                     **{k: round(r[k], 4) for k in ("old_exprate", "exprate", "old_within1", "within1", "old_within2",
+                                                    "within2", "alternatives_coverage", "top_half_accuracy",
+                                                    "mean_confidence", "calibration_error")},
+                     "reliability": r["reliability"]})
+    if speed is not None:
+        for s in json.loads(speed.read_text())["rows"]:
+            rows.append({"set": "speed: " + s["input"], **{k: v for k, v in s.items() if k != "input"}})
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    doc = {"table": "expressions", "title": "The decoder: whole readings scored, n best with a calibrated confidence",
+           "command": command, "machine": cpu.group(1).strip() if cpu else "unknown", "commit": commit,
+           "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "how": ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
+                   "segment_image), every reading the decoder parses is stored with its unweighted terms, and the "
+                   "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
+                   "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
+                   "exactly as the decoder does (checked against the live decoder). old_* is the pipeline before "
+                   "the decoder (first grouping, choose_tokens, parse) on the same expressions. Subsets are every "
+                   "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
+                   "the 2014 rows were computed once, after."),
+           "rows": rows}
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(tmp, out)
 
 
 def main(argv=None) -> int:
@@ -148,6 +236,13 @@ def main(argv=None) -> int:
     ap.add_argument("--fit", type=Path)
     for k in ("lm", "segment", "temperature"):
         ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k == "temperature" else 0.0)
+    ap.add_argument("--max-drop", type=float, default=float("inf"))
+    ap.add_argument("--length", type=float, default=0.0)
+    ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
+    ap.add_argument("--report", type=Path, help="a dump to report on with the shipped weights and calibration")
+    ap.add_argument("--results", nargs="+", metavar="LABEL=DUMP",
+                    help="write benchmarks/results/decoder.json from these dumps (shipped weights)")
+    ap.add_argument("--speed", type=Path, help="bench_decoder.py --json output to add as rows")
     args = ap.parse_args(argv)
     if args.dump:
         dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split)
@@ -157,21 +252,36 @@ def main(argv=None) -> int:
         print(json.dumps({"lm": 0, "segment": 0, "temperature": 1, "exprate": round(base["exprate"], 4),
                           "among5": round(base["among5"], 4)}))
         best = None
-        for lm, seg, t in itertools.product([0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8], [0, 0.3, 1.0, 2.0, 5.0, 100.0],
-                                            [0.5, 1.0, 2.0]):
-            e = evaluate(rows, dict(WIDE, lm=lm, segment=seg, temperature=t))
-            line = {"lm": lm, "segment": seg, "temperature": t, "exprate": round(e["exprate"], 4),
+        for lm, seg, t, ln in itertools.product([0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8], [0, 0.3, 1.0, 2.0, 5.0, 100.0],
+                                                [0.5, 1.0, 2.0], [0.0, 0.1, 0.3, 0.6, 1.0]):
+            e = evaluate(rows, dict(WIDE, lm=lm, segment=seg, temperature=t, length=ln))
+            line = {"lm": lm, "segment": seg, "temperature": t, "length": ln, "exprate": round(e["exprate"], 4),
                     "among5": round(e["among5"], 4)}
             print(json.dumps(line))
             if best is None or (line["exprate"], line["among5"]) > (best["exprate"], best["among5"]):
                 best = line
         print("best", json.dumps(best))
+        for beam, drop in itertools.product([8, 6, 4, 2, 1], [float("inf"), 8.0, 5.0, 3.0]):
+            e = evaluate(rows, dict(WIDE, lm=best["lm"], segment=best["segment"], temperature=best["temperature"],
+                                    length=best["length"], beam=beam, max_drop=drop))
+            print(json.dumps({"beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
+                              "among5": round(e["among5"], 4), "parsed": round(e["parsed"], 2)}))
+    if args.results:
+        pairs = [tuple(x.split("=", 1)) for x in args.results]
+        out = Path(__file__).resolve().parent / "results" / "decoder.json"
+        write_results(out, [(a, Path(b)) for a, b in pairs], args.speed,
+                      "python benchmarks/decoder_val.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+        print(f"wrote {out}")
+    if args.report:
+        w, coef = shipped(args.image)
+        print(json.dumps(report(load(args.report), w, coef), indent=1))
     if args.fit:
         from inkmath.equation.calibrate import (expected_calibration_error, fit_logistic, reliability,
                                                 top_half_accuracy, calibrated_confidence)
 
         rows = load(args.fit)
-        w = dict(WIDE, lm=args.lm, segment=args.segment, temperature=args.temperature)
+        w = dict(WIDE, lm=args.lm, segment=args.segment, temperature=args.temperature, max_drop=args.max_drop,
+                 length=args.length, beam=args.beam)
         e = evaluate(rows, w)
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]

@@ -16,15 +16,17 @@ FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_sym
 # fitted on the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --fit); intercept first, then one
 # coefficient per FEATURES entry, on the features as they are
 COEFFICIENTS: tuple[float, ...] | None = None
+# the same for images, fitted on the WAP-like renderings of the 2011-2013 test sets
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = None
 
 
 def _vector(feats: dict) -> np.ndarray:
     return np.array([1.0] + [float(feats[k]) for k in FEATURES])
 
 
-def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = None) -> float:
+def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = None, image: bool = False) -> float:
     """p(the first reading is right | features); without coefficients, the first reading's share of the beam."""
-    coef = coefficients if coefficients is not None else COEFFICIENTS
+    coef = coefficients if coefficients is not None else IMAGE_COEFFICIENTS if image else COEFFICIENTS
     if coef is None:
         return float(feats["prob"])
     z = float(np.dot(_vector(feats), np.asarray(coef, float)))

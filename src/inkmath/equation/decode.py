@@ -10,6 +10,7 @@ A reading is one segmentation, one token per symbol and the tree the structure m
   + lm      * log p(LaTeX tokens of the reading)                         (the LaTeX language model)
   + segment * (segmentation score - the best segmentation's)             (the segmenter's dynamic programme)
   + structure * log p(tree)                                              (when the structure model gives one)
+  + length  * (number of LaTeX tokens + 1)                               (offsets the LM's taste for short)
 
 Search: per segmentation, the ``beam`` best token assignments under the symbol score (exact k-best over the
 per-symbol top-``per_symbol`` lists), each parsed and rescored with the other terms. Readings that come out as the
@@ -45,6 +46,7 @@ class DecoderWeights:
     lm: float = 0.0
     segment: float = 0.0
     structure: float = 1.0
+    length: float = 0.0  # reward per LaTeX token (with the end): offsets the language model's preference for short
     temperature: float = 1.0  # softmax temperature turning scores into the readings' probabilities
     beam: int = 8  # token assignments parsed per segmentation
     per_symbol: int = 3  # candidates per symbol considered
@@ -169,7 +171,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             tree, struct_lp = _structure(structure, seg.symbols, toks)
             latex, norm = _render(tree)
             lm_lp = float(lm.logprob(list(norm))) if lm is not None and w.lm else 0.0
-            score = w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
+            score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
+                     + w.length * (len(norm) + 1))
             mass.setdefault(norm, []).append(score)
             if trace is not None:
                 trace.append({"norm": list(norm), "seg": si, "symbol": sym_lp, "lm": lm_lp, "segment": seg_term,

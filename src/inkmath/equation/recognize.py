@@ -11,6 +11,7 @@ The classifier loads once per process (``get_predictor``); callers with their ow
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -22,10 +23,11 @@ from inkmath.equation.tree import Candidate, Node, SymbolHyp
 
 DEFAULT_WEIGHTS = "crohme"
 _PREDICTORS: dict[str, Any] = {}
-_DECODER: Decoder | None = None
+_DECODERS: dict[str, Decoder] = {}
 # the decoder's weights, chosen on the 2011-2013 test sets (strokes) and their WAP-like renderings (images); see
 # docs/decisions/2026-11-23-decoder.md for the grid
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.3, segment=0.3, structure=1.0, temperature=1.0, beam=8)
+IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.3, segment=0.3, structure=1.0, temperature=1.0, beam=8)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
 
@@ -63,26 +65,27 @@ def context_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
     return out
 
 
-def default_decoder() -> Decoder:
-    """The shipped reader: ``context_candidates``, ``parse``, the ``latex-lm`` language model and the calibration,
-    with the weights chosen on validation (``DECODER_WEIGHTS``)."""
-    global _DECODER
-    if _DECODER is None:
+def default_decoder(kind: str = "strokes") -> Decoder:
+    """The shipped reader of ``kind`` ("strokes" or "image"): ``context_candidates``, ``parse``, the ``latex-lm``
+    language model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
+    ``IMAGE_DECODER_WEIGHTS``)."""
+    if kind not in _DECODERS:
         from inkmath.equation.calibrate import calibrated_confidence
         from inkmath.equation.latex_lm import load_latex_lm
         from inkmath.equation.parse import parse
 
-        _DECODER = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
-                           weights=DECODER_WEIGHTS, calibrate=calibrated_confidence,
-                           segmentations=STROKE_SEGMENTATIONS)
-    return _DECODER
+        image = kind == "image"
+        _DECODERS[kind] = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
+                                  weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
+                                  calibrate=functools.partial(calibrated_confidence, image=image),
+                                  segmentations=1 if image else STROKE_SEGMENTATIONS)
+    return _DECODERS[kind]
 
 
 def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve: bool,
-            decoder: Decoder | None) -> Recognition:
+            decoder: Decoder) -> Recognition:
     from inkmath.equation.latex import to_mathml
 
-    decoder = decoder or default_decoder()
     readings = decoder(segs)
     if corrections:
         # indices name the symbols of the reading the user saw: decode again on that segmentation, with the
@@ -134,7 +137,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
     symbols = segment_image(img, predictor, ink=ink)
-    return _finish([Segmentation(symbols, 0.0)], corrections, solve, decoder)
+    return _finish([Segmentation(symbols, 0.0)], corrections, solve, decoder or default_decoder("image"))
 
 
 def recognize_with_corrections(strokes_or_image, corrections: dict[int, str], predictor=None, *,
