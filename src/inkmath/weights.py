@@ -23,11 +23,13 @@ def shipped_dir() -> Path:
 
 
 def list_shipped() -> dict[str, dict]:
-    """Shipped weights by name, with their cards."""
+    """Shipped symbol classifiers by name, with their cards (not the reader's other models, such as latex-lm)."""
     out = {}
     for card_path in sorted(shipped_dir().glob("*.json")):
         if card_path.with_suffix(".safetensors").exists():
-            out[card_path.stem] = json.loads(card_path.read_text())
+            card = json.loads(card_path.read_text())
+            if "num_classes" in card:
+                out[card_path.stem] = card
     return out
 
 

@@ -131,6 +131,8 @@ def evaluate_crohme(
         raise InkmathError("Without expressions there is nothing to score: give a predictor and an InkML set")
 
     dists: list[int] = []
+    confidences: list[float] = []  # the reading's calibrated confidence, when the recogniser gives one
+    among: list[bool] = []  # truth among the recogniser's alternatives (whole readings)
     stages = {"correct": 0, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
     seg_tp = seg_pred = seg_truth = sym_rec = 0
     gt_total = gt_correct = 0
@@ -155,6 +157,11 @@ def evaluate_crohme(
             d = edit_distance(pred, it.truth)
             dists.append(d)
             row.update(pred=" ".join(pred), distance=d)
+            alts = list(getattr(rec, "alternatives", None) or []) if "error" not in row else []
+            if alts or "error" in row:
+                confidences.append(float(getattr(rec, "confidence", 0.0)) if "error" not in row else 0.0)
+                among.append(any(normalize_latex(a["latex"]) == it.truth for a in alts))
+                row.update(confidence=round(confidences[-1], 4), among_alternatives=among[-1])
             if it.groups is not None:
                 covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
                 pred_sets: dict[frozenset, str] = {}
@@ -211,6 +218,17 @@ def evaluate_crohme(
             mean_token_distance=float(np.mean(dists)),
             recognition_errors=failures,
         )
+        if confidences and len(confidences) == m:
+            from inkmath.equation.calibrate import expected_calibration_error, reliability, top_half_accuracy
+
+            right = [d == 0 for d in dists]
+            out.update(
+                alternatives_coverage=sum(among) / m,
+                mean_confidence=float(np.mean(confidences)),
+                top_half_accuracy=top_half_accuracy(confidences, right),
+                calibration_error=expected_calibration_error(confidences, right),
+                reliability=reliability(confidences, right),
+            )
         if kind == "inkml":
             p = seg_tp / seg_pred if seg_pred else 0.0
             r = seg_tp / seg_truth if seg_truth else 0.0
@@ -229,7 +247,8 @@ def evaluate_crohme(
 
 # ----------------------------------------------------------------------------------------------- CLI
 RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
-         "symbol_accuracy_gt_seg"}
+         "symbol_accuracy_gt_seg", "alternatives_coverage", "mean_confidence", "top_half_accuracy",
+         "calibration_error"}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -311,10 +330,17 @@ def _cmd(args) -> int:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in res.items():
-        if k in ("source", "stages"):
+        if k in ("source", "stages", "reliability"):
             continue
         table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
     for k, v in res.get("stages", {}).items():
         table.add_row(f"expressions: {k}", str(v))
     out.print(table)
+    if res.get("reliability"):
+        rel = Table(title="reliability of the confidence")
+        for c in ("confidence", "expressions", "mean confidence", "right"):
+            rel.add_column(c, justify="right")
+        for r in res["reliability"]:
+            rel.add_row(r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}")
+        out.print(rel)
     return 0
