@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from webpage import (
-    PHONE, canvas_box, draw_pen, draw_touch, hand_samples, latex, line, needs_chromium, running_server, save, stroke_count,
-    tap, touch_gesture, wait_idle, watch_errors, write,
+    PHONE, canvas_box, draw_pen, draw_touch, hand_samples, latex, line, needs_chromium, run_axe, running_server, save,
+    stroke_count, tap, touch_gesture, wait_idle, watch_errors, write,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
@@ -281,14 +281,6 @@ def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
                                         "bs => bs.map(b => b.getAttribute('aria-label') || b.textContent.trim())")
     assert "Copy LaTeX" in labels and "Copy MathML" in labels
     assert len(labels) == len(set(labels)), labels               # every button's name is distinct
-
-
-def run_axe(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_axe_finds_no_serious_violation(phone, hand, browser, server):

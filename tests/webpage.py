@@ -206,3 +206,12 @@ def write(hand, labels: list[str], width: float, height: float, margin: float = 
         groups.append(strokes[k:k + n])
         k += n
     return groups
+
+
+def run_axe(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (axe.min.js from axe-playwright-python)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]

@@ -152,7 +152,7 @@ function showSteps(ans) {
     if (s.reason) {
       const r = document.createElement("span");
       r.className = "reason";
-      r.textContent = s.reason;
+      r.textContent = s.reason.replace(/\$([^$]*)\$/g, "$1");   // inline math in the reason, as plain text
       li.append(r);
     }
     return li;
