@@ -3,18 +3,17 @@
 // Page mode (photo.js): a photo of a page, a box per expression. Every change to the drawing is undoable and the
 // drawing is kept in localStorage with a short history.
 import {
-  $, clearBoxes, copyText, drawBoxes, hideAlternatives, setStatus, showAlternatives, showEmptyExpression,
+  $, clearBoxes, copyText, drawBoxes, hideAlternatives, setStatus, showAlternatives, showEmptyExpression, showExtras,
   showReading, showSymbols,
 } from "./view.js";
+import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
 import { initPhoto } from "./photo.js";
 
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
 
 const TAP_SLOP = 6;          // CSS px: a press that moves less than this is a tap (chooses a box, or is a dot)
-const HISTORY_SIZE = 12;     // drawings kept in localStorage
 const UNDO_SIZE = 200;
-const STORE_KEY = "inkmath.drawings.v1";
 const DELAY = { symbol: 120, expression: 350 };   // ms after the pen lifts before asking the server
 const HINTS = { symbol: "Draw one symbol.", expression: "Write an expression or an equation, e.g. 2x+1=7." };
 
@@ -331,7 +330,7 @@ function requestFor(mode, indexCorrections, solve) {
   if (mode === "expression") {
     if (indexCorrections && Object.keys(indexCorrections).length) extra.corrections = indexCorrections;
     if (!solve) extra.solve = false;
-    else {
+    else if (!state.features.solve) {             // no /api/solve to fill them in after the reading (extrasFor)
       if (state.features.steps) extra.steps = true;
       if (state.features.plot) extra.plot = true;
     }
@@ -395,6 +394,7 @@ async function send() {
     if (mode === "symbol") showSymbols(data);
     else showExpression(data, strokesSent);
     setStatus(`${data.weights} · ${Math.round(performance.now() - started)} ms`);
+    if (mode === "expression") extrasFor(seq, data);
     save(mode === "expression" ? data.latex : (data.predictions[0] || {}).latex);
   } catch (e) {
     if (seq === state.seq) setStatus(`Cannot reach the server (${e.message}): the drawing is kept here; ` +
@@ -409,6 +409,24 @@ function showExpression(data, strokesRead) {
   data.strokesRead = strokesRead;
   showReading(data, { onReading: showOtherReading });
   drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
+}
+
+/** The steps and the graph of a reading, asked from POST /api/solve once the reading is shown: asking for them with
+ * every reading (after each stroke) made a reading 1.5x slower (median of 5, in-process, 2x+1=7). */
+async function extrasFor(seq, data) {
+  const ans = data.answer || {};
+  if (!state.features.solve || !(state.features.steps || state.features.plot) || !ans.kind || ans.kind === "none") return;
+  setPending(+1);
+  try {
+    const [res, solved] = await post("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                     body: JSON.stringify({ latex: data.latex, steps: true, plot: true }) });
+    if (seq !== state.seq || !res.ok) return;
+    showExtras({ ...ans, steps: solved.answer.steps, plot: solved.answer.plot }, data.latex);
+  } catch (e) {
+    /* the reading is shown; the steps and the graph just stay hidden */
+  } finally {
+    setPending(-1);
+  }
 }
 
 /** "Did you mean": show another reading of the drawing, solved by POST /api/solve when the server has it. */
@@ -463,60 +481,11 @@ $("copy-mathml").addEventListener("click", () => {
 });
 
 // ------------------------------------------------------------------------------------------------ saved drawings
-function loadStore() {
-  try {
-    const s = JSON.parse(localStorage.getItem(STORE_KEY) || "null");
-    return s && Array.isArray(s.entries) ? s : { entries: [] };
-  } catch (e) {
-    return { entries: [] };
-  }
-}
-
-let saveTimer = null;
 function save(latex) {
   if (state.image) return;                        // uploaded files are not kept
-  const store = loadStore();
-  let entry = store.entries.find((e) => e.id === state.entryId);
-  if (!state.strokes.length) { renderHistory(store); return; }
-  if (!entry) {
-    entry = { id: state.entryId = `${Date.now()}-${Math.random().toString(36).slice(2, 7)}` };
-    store.entries.unshift(entry);
-  }
-  Object.assign(entry, { mode: state.mode, strokes: state.strokes, corrections: state.corrections, time: Date.now() });
-  if (latex !== undefined) entry.latex = latex;
-  store.entries = [entry, ...store.entries.filter((e) => e !== entry)].slice(0, HISTORY_SIZE);
-  store.current = entry.id;
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => {
-    try { localStorage.setItem(STORE_KEY, JSON.stringify(store)); } catch (e) { /* full or disabled: keep going */ }
-  }, 0);
-  renderHistory(store);
-}
-
-function renderHistory(store) {
-  const items = store.entries.filter((e) => e.id !== state.entryId).map((e) => {
-    const li = document.createElement("li");
-    const b = document.createElement("button");
-    b.type = "button";
-    const code = document.createElement("code");
-    code.textContent = e.latex || `${e.strokes.length} stroke${e.strokes.length > 1 ? "s" : ""}`;
-    const t = document.createElement("time");
-    const when = new Date(e.time);
-    t.dateTime = when.toISOString();
-    t.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    b.append(code, t);
-    b.setAttribute("aria-label", `Restore the ${e.mode} drawing ${code.textContent} from ${t.textContent}`);
-    b.addEventListener("click", () => restoreEntry(e));
-    li.append(b);
-    return li;
-  });
-  if (!items.length) {
-    const li = document.createElement("li");
-    li.className = "empty";
-    li.textContent = "None yet.";
-    items.push(li);
-  }
-  $("history-list").replaceChildren(...items);
+  state.entryId = saveDrawing(state.entryId, state.strokes.length ? {
+    mode: state.mode, strokes: state.strokes, corrections: state.corrections, latex } : null);
+  renderHistory(loadStore(), state.entryId, restoreEntry);
 }
 
 function showHistory(open) {
@@ -636,7 +605,7 @@ updateUndoButtons();
     state.strokes = fitStrokes(last.strokes);
     state.corrections = last.corrections || {};
   }
-  renderHistory(store);
+  renderHistory(store, state.entryId, restoreEntry);
   setMode(mode, true);
   redraw();
   schedule(0);

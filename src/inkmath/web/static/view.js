@@ -9,7 +9,7 @@ export function setStatus(text, isError) {
   el.classList.toggle("error", !!isError);
 }
 
-export const pct = (p) => `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`;
+export const pct = (p) => (p < 0.001 ? "< 0.1 %" : `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`);
 
 export async function copyText(text, button) {
   try {
@@ -97,8 +97,13 @@ export function showReading(data, { onReading, shownLatex, keepField } = {}) {
     conf.hidden = true;
   }
   showReadings(data.alternatives, shownLatex ?? data.latex, onReading);
-  showSteps(data.answer);
-  showPlot(data.answer, data.latex);
+  showExtras(data.answer, data.latex);
+}
+
+/** The worked steps (collapsed) and the graph of an answer; each stays hidden when the answer has none. */
+export function showExtras(ans, latex) {
+  showSteps(ans);
+  showPlot(ans, latex);
 }
 
 export function showAnswer(out, ans) {
