@@ -411,8 +411,8 @@ function showExpression(data, strokesRead) {
   drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
 }
 
-/** The steps and the graph of a reading, asked from POST /api/solve once the reading is shown: asking for them with
- * every reading (after each stroke) made a reading 1.5x slower (median of 5, in-process, 2x+1=7). */
+/** The steps and the graph of a reading, asked from POST /api/solve once the reading is shown, so the reading itself
+ * is not slowed down (asked with it: 1.14x its time, benchmarks/results/web-extras.json). */
 async function extrasFor(seq, data) {
   const ans = data.answer || {};
   if (!state.features.solve || !(state.features.steps || state.features.plot) || !ans.kind || ans.kind === "none") return;
