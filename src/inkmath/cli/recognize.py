@@ -11,11 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from inkmath import InkmathError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 def register(subparsers) -> None:
@@ -95,39 +91,6 @@ def run_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_input(path: Path):
-    """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures."""
-    if not path.is_file():
-        raise InkmathError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".inkml":
-        from inkmath.data.crohme import read_inkml
-
-        expr = read_inkml(path)
-        if not expr.strokes:
-            raise InkmathError(f"{path}: the InkML file has no traces")
-        return "strokes", expr.strokes
-    if suffix in IMAGE_SUFFIXES:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as im:
-                return "image", np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
-        except (UnidentifiedImageError, OSError) as e:
-            raise InkmathError(f"{path}: not a readable image ({e})") from None
-    raise InkmathError(f"{path}: unsupported file type {suffix!r}; give an image (png, jpg, bmp) or an .inkml file")
-
-
-def recognize_file(path: Path, weights: str | None = None, solve: bool = True, steps: bool = False,
-                   plot: bool = False):
-    from inkmath.equation.recognize import recognize_image, recognize_strokes
-
-    kind, data = load_input(path)
-    if kind == "strokes":
-        return recognize_strokes(data, weights=weights, solve=solve, steps=steps, plot=plot)
-    return recognize_image(data, weights=weights, solve=solve, steps=steps, plot=plot)
-
-
 def run_page(args: argparse.Namespace) -> int:
     """``--page``: one line per file: ``{"file", "width", "height", "expressions": [...]}`` or ``{"file", "error"}``."""
     from inkmath.equation.page import read_page
@@ -162,6 +125,7 @@ def run_page(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from inkmath.equation.inputs import recognize_file
     from inkmath.equation.recognize import to_dict
 
     if args.page:
