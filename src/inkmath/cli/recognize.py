@@ -1,5 +1,6 @@
-"""`inkmath recognize FILE... [--json] [--weights W] [--steps] [--plot FILE]`: read handwritten expressions from
-images or InkML files; `inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
+"""`inkmath recognize FILE... [--json] [--weights W] [--steps] [--plot FILE] [--page [--debug-dir DIR]]`: read
+handwritten expressions from images or InkML files, or (``--page``) every expression on a photographed page;
+`inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
 
 Each file is read on its own: a file that fails prints ``{"file", "error"}`` (or a red line) and the others still
 run; the exit code is 1 if any file failed.

@@ -24,9 +24,11 @@ from inkmath import InkmathError
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
+# Question numbers and orientation: set by hand on the tests' pages (the generator writes no question numbers)
 LABEL_GAP = 0.6  # units: the gap between a question number and its expression is at least this wide
-LABEL_MARKS = {")", "."}
-LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ") | {"\\cdot"}
+LABEL_MARKS = {")", ".", "\\cdot"}  # what ends a question number
+LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
+LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
 
@@ -112,8 +114,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     label, label_box = None, None
     split = _label_split(rec, found.unit)
     if split is not None:
-        k, cut_x = split
-        label = "".join(_label_text(t) for t in rec.tokens[:k])
+        k, cut_x, label = split
         lb = rec.symbols[0].box
         for h in rec.symbols[1:k]:
             lb = lb.union(h.box)
@@ -146,23 +147,26 @@ def _label_text(token: str) -> str:
     return "." if token == "\\cdot" else token
 
 
-def _label_split(rec, unit: float) -> tuple[int, float] | None:
-    """(number of leading symbols that are a question number, x where the rest starts) or None."""
+def _reads_as(hyp, tokens: set[str]) -> str | None:
+    """The first of the symbol's readings (the classifier's, before the context's fixes) in ``tokens`` with a
+    probability of at least ``LABEL_PROB``."""
+    return next((c.token for c in hyp.candidates[:2] if c.token in tokens and c.prob >= LABEL_PROB), None)
+
+
+def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
+    """(number of leading symbols that are a question number, x where the rest starts, its text) or None."""
     toks, syms = rec.tokens, rec.symbols
     for k in (2, 3):  # "1)" "a." or "12)" "b)" ...
         if len(toks) < k + 2:
             break
-        if toks[k - 1] in LABEL_MARKS and all(t in LABEL_CHARS for t in toks[:k - 1]):
+        mark = _reads_as(syms[k - 1], LABEL_MARKS)
+        chars = [t if t in LABEL_CHARS else _reads_as(h, LABEL_CHARS) for t, h in zip(toks[:k - 1], syms[:k - 1])]
+        if mark and all(chars):
             end = max(h.box.x1 for h in syms[:k])
             start = min(h.box.x0 for h in syms[k:])
-            if start - end >= LABEL_GAP * unit * _scale(rec, unit):
-                return k, (end + start) / 2
+            if start - end >= LABEL_GAP * unit:
+                return k, (end + start) / 2, "".join(_label_text(c) for c in chars + [mark])
     return None
-
-
-def _scale(rec, unit: float) -> float:
-    """Crop pixels per ink-image pixel: 1 (the crop is cut from the ink image without resizing)."""
-    return 1.0
 
 
 def _upright(page: CleanPage, predictor) -> CleanPage:
@@ -180,7 +184,7 @@ def _upright(page: CleanPage, predictor) -> CleanPage:
     cols = cv2.dilate(small, np.ones((k, 1), np.uint8))
     sideways = _blob_length(cols, vertical=True) > 1.5 * _blob_length(rows, vertical=False)
     candidates = [1, 3] if sideways else [0, 2]
-    scores = [_upright_score(turn(page, q).ink, predictor) for q in candidates]
+    scores = _upright_scores(ink, predictor, candidates)
     best = candidates[int(np.argmax(scores))]
     if best == candidates[0] and not sideways:
         return page
@@ -200,24 +204,26 @@ def _blob_length(img: np.ndarray, vertical: bool) -> float:
     return float(np.median(lengths))
 
 
-def _upright_score(ink: np.ndarray, predictor) -> float:
-    """Mean top probability of the classifier over a sample of the page's larger marks."""
+def _upright_scores(ink: np.ndarray, predictor, quarter_turns: list[int]) -> list[float]:
+    """For each number of clockwise quarter turns, the classifier's mean top probability over a sample of the
+    page's typical-size marks turned that way (the marks are cut once; only the small crops are turned)."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n <= 1:
-        return 0.0
+        return [0.0] * len(quarter_turns)
     big = np.maximum(stats[1:, 2], stats[1:, 3])
     med = np.median(big)
-    picks = [i for i in np.argsort(np.abs(big - med)) if big[i] >= 8][:ORIENTATION_SAMPLE]
+    picks = [i for i in np.argsort(np.abs(big - med), kind="stable") if big[i] >= 8][:ORIENTATION_SAMPLE]
     if not picks:
-        return 0.0
+        return [0.0] * len(quarter_turns)
     crops = []
     for i in picks:
         x, y, w, h = stats[i + 1, :4]
         crops.append(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8))
-    preds = predictor.predict(crops, ink="white", top=1)
-    return float(np.mean([p[0].prob for p in preds]))
+    turned = [np.ascontiguousarray(np.rot90(c, -q)) for q in quarter_turns for c in crops]
+    probs = np.array([p[0].prob for p in predictor.predict(turned, ink="white", top=1)]).reshape(len(quarter_turns), -1)
+    return [float(v) for v in probs.mean(axis=1)]
 
 
 def write_debug(reading: PageReading, out: Path) -> None:

@@ -39,6 +39,7 @@ SHEET_INSET = 0.006  # the sheet's edge (its shadow, the table) is cut off by th
 BACKGROUND_STEP = 8  # the light is estimated at 1/8 of the sheet's size
 BACKGROUND_KERNEL = 9  # closing kernel at that scale (72 px at the working size: wider than a stroke, 2 symbols)
 INK_LOW = 38  # darkness (0-255, after flattening) where faint ink (pencil's edges) may start
+INK_LOW_SHARE = 0.3  # ... and from this share of the page's strong ink darkness
 INK_HIGH_SHARE = 0.45  # a stroke must reach this share of the page's strong ink darkness (its 99.5th percentile)
 INK_HIGH_MIN = 60  # ... and at least this darkness
 LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height)
@@ -218,22 +219,23 @@ def warp_sheet(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 # ------------------------------------------------------------------------------------------------ light and ink
 def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(grey with the light flattened, paper 255; darkness 0-255 where red margin ink counts as paper-ish line)."""
-    r, g, b = (sheet_rgb[:, :, i].astype(np.float32) for i in range(3))
-    grey = 0.299 * r + 0.587 * g + 0.114 * b
+    """(grey with the light flattened, paper 255; darkness 0-255, red margin-line pixels set to 0)."""
+    grey = cv2.cvtColor(sheet_rgb, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     small = cv2.resize(grey, (max(1, w // BACKGROUND_STEP), max(1, h // BACKGROUND_STEP)), interpolation=cv2.INTER_AREA)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)  # paper's brightness: ink (narrow and dark) closed over
     bg = cv2.GaussianBlur(bg, (0, 0), 1.5)
-    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    flat = np.clip(grey / np.maximum(bg, 1.0) * 255.0, 0, 255)
-    dark = 255.0 - flat
+    bg = np.maximum(cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR), 1)
+    flat = cv2.divide(grey, bg, scale=255)  # uint8, saturating: paper 255
+    dark = cv2.bitwise_not(flat)
     # red/orange margin lines: strongly red pixels are not ink (inks here are black, blue or pencil grey)
-    gb = np.maximum(g, b)
-    reddish = (r - gb > 20) & (r > 1.3 * gb)
-    dark[cv2.dilate(reddish.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
-    return flat.astype(np.uint8), cv2.GaussianBlur(dark, (3, 3), 0).astype(np.uint8)
+    r, g, b = cv2.split(sheet_rgb)
+    gb = cv2.max(g, b)
+    reddish = (cv2.subtract(r, gb) > 20) & (r.astype(np.uint16) * 10 > gb.astype(np.uint16) * 13)
+    if reddish.any():
+        dark[cv2.dilate(reddish.view(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+    return flat, cv2.GaussianBlur(dark, (3, 3), 0)
 
 
 def skew_angle(dark: np.ndarray) -> float:
@@ -273,24 +275,26 @@ def line_mask(low: np.ndarray) -> tuple[np.ndarray, int]:
         runs = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, cv2.getStructuringElement(
             cv2.MORPH_RECT, (klen, 3) if horizontal else (3, klen)))
         n, lab, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-        for k in range(1, n):
-            x, y, bw, bh, area = stats[k]
-            length, across = (bw, bh) if horizontal else (bh, bw)
-            if length >= LINE_SPAN * side and area / max(length, 1) <= LINE_MAX_THICK:
-                out[lab == k] = 255
-                count += 1
+        length = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        is_line = (length >= LINE_SPAN * side) & (stats[:, cv2.CC_STAT_AREA] <= LINE_MAX_THICK * length)
+        is_line[0] = False
+        if is_line.any():
+            out[is_line[lab]] = 255
+            count += int(is_line.sum())
     return out, count
 
 
 def ink_mask(dark: np.ndarray) -> tuple[np.ndarray, int]:
     """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image."""
-    low = ((dark > INK_LOW) * 255).astype(np.uint8)
-    lines, count = line_mask(low)
-    strong_ink = np.percentile(dark[low > 0], 99.5) if (low > 0).any() else 255.0
+    faint = dark > INK_LOW
+    strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
     high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
+    lines, count = line_mask((faint * 255).astype(np.uint8))
+    # a stroke's soft edge counts down to a share of the page's ink darkness (dark ink is not fattened by its halo)
+    low = ((dark > max(INK_LOW, INK_LOW_SHARE * strong_ink)) * 255).astype(np.uint8)
     if count:
         grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
-        line_level = float(np.median(dark[lines > 0]))
+        line_level = float(np.median(dark[lines > 0][::7]))
         over = (grown > 0) & (dark > max(high, LINE_INK_RATIO * line_level))  # ink drawn on top of the line
         kept = low.copy()
         kept[(grown > 0) & ~over] = 0
@@ -330,10 +334,11 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         sheet, to_work = warp_sheet(work, quad)
     else:
         sheet, to_work = work, np.eye(3)
-    if float(np.median(sheet)) < MIN_LIGHT:
+    if float(np.median(sheet[::8, ::8])) < MIN_LIGHT:
         raise InkmathError("No sheet of paper found in the photo: it is too dark; photograph the page in better light")
     flat, dark = flatten(sheet)
-    if np.median(flat) < PAPER_MIN_BRIGHTNESS or float(np.mean(flat < 255 - INK_LOW)) > PAPER_MAX_INK:
+    sample = flat[::4, ::4]
+    if np.median(sample) < PAPER_MIN_BRIGHTNESS or float(np.mean(sample < 255 - INK_LOW)) > PAPER_MAX_INK:
         raise InkmathError("No sheet of paper found in the photo; photograph the page flat, filling most of the frame, "
                            "in even light")
     angle = skew_angle(dark)

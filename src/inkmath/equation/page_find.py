@@ -22,18 +22,23 @@ from inkmath.equation.tree import Box
 
 # Thresholds in typical symbols (``unit``: the median of the components' longer side), chosen on pages generated
 # from the 2011-2013 validation ink (docs/decisions/2026-11-23-page-reading.md).
-LINE_GAP = 2.2  # max horizontal gap between neighbours on one line
+LINE_GAP = 4.0  # max horizontal gap between neighbours on one line
 LINE_OVERLAP = 0.2  # ... which must overlap vertically by this share of the smaller height (or touch)
-STACK_GAP = 0.55  # max vertical gap between stacked parts of one expression (numerator over bar, ...)
+NEAR_X = 1.0  # corner to corner: at most this far apart in x ...
+NEAR_Y = 0.3  # ... and in y, parts of one expression (a raised exponent that does not overlap its base)
+STACK_GAP = 0.7  # max vertical gap between stacked parts of one expression (numerator over bar, ...)
 STACK_OVERLAP = 0.3  # ... which must overlap horizontally by this share of the narrower one
-ATTACH_WIDTH = 3.0  # a group at most this many units wide ...
+BAR_HEIGHT = 0.45  # a fraction bar: at most this tall ...
+BAR_WIDTH = 1.0  # ... at least this wide (a minus sign is narrower) ...
+FRAC_GAP = 1.2  # ... links what is above or below it this close
+ATTACH_WIDTH = 4.5  # a group at most this many units wide ...
 ATTACH_SHARE = 0.6  # ... and narrower than this share of another ...
-ATTACH_GAP = 0.8  # ... at most this far above or below it, mostly inside its x-range, joins it
+ATTACH_GAP = 0.4  # ... at most this far above or below it, mostly inside its x-range, joins it
 ATTACH_INSIDE = 0.5  # share of the small group's width that must lie in the other's x-range
 COLUMN_GAP = 2.5  # a gutter between columns is at least this wide
 SPECK = 0.012  # components with an area under this share of unit^2 are noise
-SCRIBBLE_SIZE = 1.6  # a component at least this many units wide and tall ...
-SCRIBBLE_FILL = 0.42  # ... and inked over this share of its box is crossed-out writing
+SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
+SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
 MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
 MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
 
@@ -90,7 +95,11 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     wmin = np.minimum(w[idx][:, None], w[idx][None, :])
     side = (gy <= -LINE_OVERLAP * hmin) & (gx <= LINE_GAP * unit)
     stack = (gx <= -STACK_OVERLAP * wmin) & (gy <= STACK_GAP * unit)
-    link = side | stack
+    near = (gx <= NEAR_X * unit) & (gy <= NEAR_Y * unit)  # a superscript or subscript set a little apart
+    # a fraction bar reaches further up and down: to its numerator and denominator
+    bar = (h[idx] <= BAR_HEIGHT * unit) & (w[idx] >= BAR_WIDTH * unit) & (w[idx] >= 3 * h[idx])
+    frac = (bar[:, None] | bar[None, :]) & (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
+    link = side | stack | near | frac
     np.fill_diagonal(link, False)
     parent = list(range(len(idx)))
 
@@ -167,11 +176,22 @@ def reading_order(groups: list[InkGroup], unit: float) -> list[InkGroup]:
     otherwise, recursively (an XY cut that prefers columns, so that a two-column page is read column by column)."""
     if len(groups) <= 1:
         return list(groups)
-    cut = _cut(groups, lambda b: (b.x0, b.x1), COLUMN_GAP * unit)
+    columns = lambda gs: _cut(gs, lambda b: (b.x0, b.x1), COLUMN_GAP * unit)  # noqa: E731
+    cut = columns(groups)
     if cut is None:
-        cut = _cut(groups, lambda b: (b.y0, b.y1), 0.0)
-    if cut is None:  # overlapping boxes in both directions: top to bottom by centre
-        return sorted(groups, key=lambda g: (g.box.cy, g.box.x0))
+        bands = _cut(groups, lambda b: (b.y0, b.y1), 0.0)
+        if bands is None:  # overlapping boxes in both directions: top to bottom by centre
+            return sorted(groups, key=lambda g: (g.box.cy, g.box.x0))
+        # consecutive bands that together split into columns are one part (a header above two columns: the
+        # header, then the columns, each read top to bottom)
+        cut = [bands[0]]
+        for band in bands[1:]:
+            if columns(cut[-1] + band) is not None:
+                cut[-1] = cut[-1] + band
+            else:
+                cut.append(band)
+        if len(cut) == 1:
+            return [g for part in columns(cut[0]) for g in reading_order(part, unit)]
     return [g for part in cut for g in reading_order(part, unit)]
 
 
