@@ -44,6 +44,8 @@ def main() -> int:
     from inkmath.equation.latex_parse import parse_latex
     from inkmath.equation.metrics import normalize_latex
 
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip()  # the code measured: taken before the run
     data = Path(os.environ.get("INKMATH_DATA", "/work/shared/data")) / ARCHIVE
     refused: collections.Counter[str] = collections.Counter()
     examples: dict[str, str] = {}
@@ -72,8 +74,6 @@ def main() -> int:
         if args.limit and total >= args.limit:
             break
     elapsed = time.perf_counter() - start
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown")
     rows = [{"case": "truth expressions", "count": total},

@@ -90,3 +90,22 @@ def test_hostile_input_gets_a_clear_answer_quickly(latex, expected):
     assert time.perf_counter() - start < 30  # the solver's own limit is 5 s; slack for a loaded machine
     assert expected in result["text"] or expected in result.get("reason", "")
     assert "steps" in result and "steps_reason" in result
+
+
+ROUND_TRIP_SAMPLE = 300  # truths read from the CROHME 2014 training archive (the whole set: benchmarks/latex_roundtrip.py)
+
+
+def test_crohme_training_truths_round_trip():
+    import itertools
+
+    from conftest import SHARED_DATA
+
+    archive = SHARED_DATA / "crohme" / "crohme2014_train_inkml.tar.xz"
+    if not archive.is_file():
+        pytest.skip(f"{archive} is not here")
+    from inkmath.data.crohme import iter_inkml
+
+    truths = [e.latex_truth for e in itertools.islice(iter_inkml(archive), ROUND_TRIP_SAMPLE) if e.latex_truth]
+    assert len(truths) > ROUND_TRIP_SAMPLE * 0.9
+    differ = [t for t in truths if normalize_latex(to_latex(parse_latex(t.strip("$ ")))) != normalize_latex(t)]
+    assert differ == []

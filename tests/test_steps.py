@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 from inkmath.equation import solve as solver
+from inkmath.equation.answer_extras import EXTRAS_MARGIN, with_extras
 from inkmath.equation.latex_parse import parse_latex
 from inkmath.equation.problems import DEFAULT_COUNTS, school_problems
 from inkmath.equation.solve import answer
@@ -105,9 +106,16 @@ def test_trigonometric_equations():
     assert "no solution" in w.steps[-1].reason
 
 
+def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
+    w, _ = worked(r"3-2x\geq 5")
+    assert lines(w) == [r"3-2x\geq5", r"-2x\geq2", r"x\leq-1"] and "reverse the sign" in w.steps[-1].reason
+    w, _ = worked("5<2x-1")
+    assert lines(w)[-1] == "x>3"
+
+
 @pytest.mark.parametrize("latex, why", [
     ("x^3-x=0", "degree 3"),
-    ("x+1<3", "inequalities"),
+    ("x^2<4", "only linear inequalities"),
     ("a x + b = 0", "several letters"),
     (r"\int_{0}^{1} x dx", "integrals"),
     ("x = \\pm 2", "±"),
@@ -127,6 +135,7 @@ def test_steps_in_the_json_answer():
     assert result["steps"][-1]["sympy"] == "Equality(Symbol('x'), Integer(3))"
     assert sp.sympify(result["steps"][-1]["sympy"]) == sp.Eq(sp.Symbol("x"), 3)  # test only: srepr reads back
     assert result["steps_reason"] == "" and "_expr" not in result["solutions"][0]["x"]
+    assert all(s["mathml"].startswith("<math") and "merror" not in s["mathml"] for s in result["steps"])
 
 
 def test_hostile_input_and_time_limit():
@@ -176,3 +185,20 @@ def test_whole_corpus_every_step_verified():
 def test_corpus_is_seeded():
     assert school_problems(seed=3) == school_problems(seed=3)
     assert school_problems(seed=3) != school_problems(seed=4)
+    assert all(parse_latex(p.latex) for p in school_problems(seed=0))  # every problem is valid typed LaTeX
+
+
+def test_slow_steps_are_cut_at_the_deadline_and_the_answer_kept(monkeypatch):
+    import time
+
+    from inkmath.equation import steps as steps_module
+
+    tree = parse_latex("2x+1=7")
+    items = to_sympy_lines(tree)
+    monkeypatch.setattr(steps_module, "attach_steps", lambda *args: time.sleep(10))
+    start = time.monotonic()
+    result = with_extras(solver._solve_safely(items), tree, items, {"steps": True},
+                         deadline=time.monotonic() + EXTRAS_MARGIN + 0.3)
+    assert time.monotonic() - start < 3
+    assert result["text"] == "x = 3" and result["steps"] == [] and "took too long" in result["steps_reason"]
+    assert "_expr" not in result["solutions"][0]["x"]

@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
-    p.add_argument("latex", help='the expression or equation, e.g. "2(x-1)=x+4"; several lines separated by \\\\')
+    p.add_argument("latex", help='the expression or equation, e.g. "2(x-1)=x+4"; several lines separated by \\\\; '
+                                 'put -- before LaTeX that starts with a minus: inkmath solve -- "-x=3"')
     p.add_argument("--json", action="store_true", help='print {"latex", "mathml", "answer"} as JSON')
     _add_extras_options(p)
     p.set_defaults(func=run_solve)
@@ -53,10 +54,10 @@ def _write_plot(answer: dict, path: Path | None) -> str | None:
     svg = answer.get("plot")
     if not svg:
         return f"no graph: {answer.get('plot_reason') or 'nothing to plot'}"
-    tmp = path.with_name(path.name + ".tmp")
+    from inkmath.atomic import atomic_write_text
+
     try:
-        tmp.write_text(svg, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, svg)
     except OSError as e:
         raise InkmathError(f"cannot write the graph to {path} ({e.strerror}); choose another --plot file") from None
     answer["plot_file"] = str(path)

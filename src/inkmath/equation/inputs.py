@@ -36,6 +36,7 @@ def load_input(path: Path):
 
 def recognize_file(path: Path, weights: str | None = None, solve: bool = True, steps: bool = False,
                    plot: bool = False):
+    """Read a file and answer it; `steps` / `plot` add a worked solution and a graph to the answer."""
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 
     kind, data = load_input(path)

@@ -23,12 +23,15 @@ from sympy.core.relational import Relational
 
 from inkmath.equation.tosympy import PLUS_MINUS
 
+MAX_LABEL_CHARS = 60  # a longer side is labelled "left side" / "right side" (huge numbers would fill the figure)
 PLOT_POINTS = 600  # samples across the window
 DEFAULT_HALF_WIDTH = 10.0  # x window [-10, 10] when there is no solution to centre on
 TRIG_HALF_WIDTH = 2 * math.pi  # for periodic functions: two periods either side of 0
 MIN_HALF_WIDTH = 3.0
+MAX_COORDINATE = 1e9  # solutions beyond this are not drawn: a window around them has no float resolution left
 Y_PERCENTILES = (3.0, 97.0)  # the y range covers these percentiles of the finite values (poles clipped)
 FIGURE_SIZE = (5.0, 3.4)  # inches
+MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.14, "top": 0.95}  # fractions of the figure
 MAX_MARKED = 12  # solutions marked at most (a periodic family shows those in the window)
 COLOURS = ("#1f6feb", "#d1242f", "#1a7f37")
 
@@ -42,6 +45,15 @@ _UNARY: dict[type, Callable[[np.ndarray], np.ndarray]] = {
 
 class NoPlot(Exception):
     """Nothing (sensible) to draw; the message says why."""
+
+
+def preload() -> None:
+    """Import matplotlib's figure and SVG writer now (the solver's worker does, before taking requests)."""
+    try:
+        import matplotlib.backends.backend_svg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+    except ImportError:  # plotting is optional; attach_plot reports its absence
+        pass
 
 
 def attach_plot(result: dict[str, Any], items: list[sp.Basic]) -> None:
@@ -101,6 +113,8 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         raise NoPlot("the graph needs exactly one variable" if unknowns else "nothing to draw: there is no variable")
     item, var = items[0], unknowns[0]
     marks = _real_solutions(result, var)
+    if any(abs(m) > MAX_COORDINATE for m in marks):
+        raise NoPlot(f"a solution lies beyond ±{MAX_COORDINATE:g}, too far out to draw")
     periodic = item.has(sp.sin, sp.cos, sp.tan, sp.cot, sp.sec, sp.csc)
     lo, hi = _window(marks, periodic)
     xs = np.linspace(lo, hi, PLOT_POINTS)
@@ -109,11 +123,12 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         sides = [item.lhs, item.rhs]
         if item.rhs == 0:
             sides = [item.lhs]
-        curves = [(_values(side, var, xs), f"${sp.latex(side)}$") for side in sides]
+        names = ["left side", "right side"]
+        curves = [(_values(side, var, xs), _label(side, name)) for side, name in zip(sides, names)]
         if len(sides) == 1:
             curves.append((np.zeros_like(xs), "$0$"))
     else:
-        curves = [(_values(item, var, xs), f"${sp.latex(item)}$")]
+        curves = [(_values(item, var, xs), _label(item, "the expression"))]
     for (ys, label), colour in zip(curves, COLOURS):
         ax.plot(xs, ys, color=colour, linewidth=1.6, label=label)
     visible = [m for m in marks if lo <= m <= hi][:MAX_MARKED]
@@ -122,10 +137,15 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         ax.plot([m], [y], "o", color="black", markersize=5, zorder=5)
         ax.axvline(m, color="grey", linewidth=0.6, linestyle=":")
     _y_range(ax, [c[0] for c in curves])
-    ax.set_xlabel(f"${sp.latex(var)}$")
+    ax.set_xlabel(var.name, fontstyle="italic")
     if isinstance(item, Relational) and not isinstance(item, sp.Eq):
         ax.set_title(f"${sp.latex(item)}$", fontsize=10)
     return _finish(fig, ax)
+
+
+def _label(expr: sp.Basic, fallback: str) -> str:
+    text = sp.latex(expr)
+    return f"${text}$" if len(text) <= MAX_LABEL_CHARS else fallback
 
 
 def _values(expr: sp.Basic, var: sp.Symbol, xs: np.ndarray) -> np.ndarray:
@@ -147,10 +167,11 @@ def _real_solutions(result: dict[str, Any], var: sp.Symbol, half_width: float = 
         if not entry or "_expr" not in entry:
             continue
         expr = entry["_expr"]
-        values = [expr.subs(k, n) for n in range(-8, 9)] if entry.get("general") else [expr]
+        general = bool(entry.get("general"))
+        values = [expr.subs(k, n) for n in range(-8, 9)] if general else [expr]
         for v in values:
             z = complex(sp.N(v))
-            if abs(z.imag) < 1e-12 and abs(z.real) <= half_width:
+            if abs(z.imag) < 1e-12 and (not general or abs(z.real) <= half_width):
                 out.append(z.real)
     return sorted(set(round(v, 12) for v in out))
 
@@ -192,11 +213,13 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
             if px.is_number and py.is_number:
                 point = (float(px), float(py))
     cx, cy = point if point is not None else (0.0, 0.0)
+    if max(abs(cx), abs(cy)) > MAX_COORDINATE:
+        raise NoPlot(f"the intersection lies beyond ±{MAX_COORDINATE:g}, too far out to draw")
     half = max(MIN_HALF_WIDTH * 2, abs(cx) * 0.6, abs(cy) * 0.6)
     xs = np.linspace(cx - half, cx + half, PLOT_POINTS)
     fig, ax = _figure()
-    for (a, b, c), eq, colour in zip(lines, items, COLOURS):
-        label = f"${sp.latex(eq)}$"
+    for number, ((a, b, c), eq, colour) in enumerate(zip(lines, items, COLOURS), 1):
+        label = _label(eq, f"equation {number}")
         if b != 0:
             ax.plot(xs, float(c / b) - float(a / b) * xs, color=colour, linewidth=1.6, label=label)
         elif a != 0:
@@ -207,8 +230,8 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
                     textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy - half, cy + half)
-    ax.set_xlabel(f"${sp.latex(x)}$")
-    ax.set_ylabel(f"${sp.latex(y)}$")
+    ax.set_xlabel(x.name, fontstyle="italic")
+    ax.set_ylabel(y.name, fontstyle="italic")
     return _finish(fig, ax)
 
 
@@ -227,7 +250,7 @@ def _finish(fig: Any, ax: Any) -> str:
     import matplotlib
 
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(**MARGINS)  # fixed margins: tight_layout would draw the whole figure once more
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "inkmath"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})

@@ -1,6 +1,6 @@
 """A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
 
-    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 540 of them
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 580 of them
 
 Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
 numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
@@ -13,7 +13,8 @@ import random
 from dataclasses import dataclass
 from typing import Callable
 
-DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60}
+DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
+                  "inequality": 40}
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,17 @@ def _linear(rng: random.Random) -> str:
     a, b = _nonzero(rng, 1, 5), rng.randint(-5, 5)  # no solution or an identity
     c = b if rng.random() < 0.5 else b + _nonzero(rng, -3, 3)
     return f"{a}({_poly((1, 'x'), (b, ''))})={_poly((a, 'x'), (a * c, ''))}"
+
+
+def _inequality(rng: random.Random) -> str:
+    sign = rng.choice(["<", ">", "\\leq", "\\geq"])
+    a, b, c = _nonzero(rng, -7, 7), rng.randint(-12, 12), rng.randint(-12, 12)
+    if rng.random() < 0.3:  # the unknown on both sides
+        d = rng.randint(-4, 4)
+        if d == a:
+            d += 1
+        return f"{_poly((a, 'x'), (b, ''))} {sign} {_poly((d, 'x'), (c, ''))}"
+    return f"{_poly((a, 'x'), (b, ''))} {sign} {c}"
 
 
 def _quadratic(rng: random.Random) -> str:
@@ -198,12 +210,12 @@ def _trig(rng: random.Random) -> str:
 
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
-    "system": _system, "trig": _trig,
+    "system": _system, "trig": _trig, "inequality": _inequality,
 }
 
 
 def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
-    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 540 in all), the same list for the same seed."""
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 580 in all), the same list for the same seed."""
     rng = random.Random(seed)
     out = []
     for kind, count in (counts or DEFAULT_COUNTS).items():

@@ -36,6 +36,7 @@ from sympy.core.relational import Relational
 from sympy.printing.str import StrPrinter
 
 from inkmath import InkmathError
+from inkmath.equation.answer_extras import fill_extras, preload_plotting, with_extras
 from inkmath.equation.latex import to_latex
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 from inkmath.equation.tree import Node
@@ -90,8 +91,9 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
     `holds` (an equation without unknowns: whether it is true), `elapsed_s`.
     Each solution and value also carries `sympy` (SymPy's `srepr` of it, for checking).
-    `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy"}], empty when there is none) and
-    `steps_reason` (why there are no steps, else ""); `plot=True` adds `plot` (SVG text or None) and
+    `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy", "mathml"}], empty when there is
+    none), `steps_reason` (why there are no steps, else "") and, with steps, `steps_kind` ("linear", "quadratic",
+    "inequality", "system", "arithmetic", "simplify", "trig"); `plot=True` adds `plot` (SVG text or None) and
     `plot_reason`; see `inkmath.equation.steps` and `inkmath.equation.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
     cheap input (see `_is_cheap`) is answered in-process and the rest by a worker process killed at `timeout`;
@@ -108,10 +110,10 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     else:
         extras = {"steps": steps, "plot": plot}
         if timeout is None or (FAST_PATH and not plot and _is_cheap(items)):
-            result = _with_extras(_solve_safely(items), node, items, extras)
+            result = with_extras(_solve_safely(items), node, items, extras)
         else:
             result = _run_in_worker(node, timeout, extras)
-    _fill_extras(result, steps, plot)
+    fill_extras(result, steps, plot)
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
@@ -223,7 +225,7 @@ def _worker_main(conn: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
     from inkmath.gcutil import freeze_startup_heap
 
-    _preload_plotting()
+    preload_plotting()
     freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
     conn.send(("ready", os.getpid()))
     while True:
@@ -234,24 +236,15 @@ def _worker_main(conn: Any) -> None:
         if job is None:
             return
         tree, timeout, extras = job
+        deadline = time.monotonic() + timeout
         _limit_cpu(timeout)
         try:
             items = to_sympy_lines(tree)  # the tree, not SymPy objects: unpickling would evaluate Eq(2, 2) to True
         except InkmathError as exc:
             result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
         else:
-            result = _with_extras(_solve_safely(items), tree, items, extras)
+            result = with_extras(_solve_safely(items), tree, items, extras, deadline)
         conn.send(result)
-
-
-def _preload_plotting() -> None:
-    """Import matplotlib before the worker says it is ready: importing it takes 1-5 s here, which would otherwise
-    count against the time limit of the first request that asks for a graph."""
-    try:
-        import matplotlib.backends.backend_svg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-    except ImportError:  # plotting is optional; attach_plot reports its absence
-        pass
 
 
 def worker_entry(fd: int) -> None:
@@ -493,45 +486,6 @@ def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[
         reason = f"SymPy did not finish within {timeout:g} s; try a simpler expression"
         return _result("none", reason=reason, text=f"cannot solve: {reason}")
     return result
-
-
-# ---------------------------------------------------------------- steps and plot
-
-
-def _with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extras: dict[str, bool]) -> dict[str, Any]:
-    """Add the worked solution and the graph when asked, then drop the SymPy objects kept for them (`_expr`)."""
-    for name in ("steps", "plot"):
-        if not extras.get(name):
-            continue
-        try:
-            if name == "steps":
-                from inkmath.equation.steps import attach_steps
-
-                attach_steps(result, tree, items)
-            else:
-                from inkmath.equation.plot import attach_plot
-
-                attach_plot(result, items)
-        # attach_* never raise on input; this guards the answer against an import or environment failure
-        except Exception as exc:  # noqa: BLE001
-            result.update({name: [] if name == "steps" else None, f"{name}_reason": f"{name} failed ({exc})"})
-    for entry in _entries(result):
-        entry.pop("_expr", None)
-    return result
-
-
-def _entries(result: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [entry for solution in result.get("solutions", []) for entry in solution.values()]
-    return out + list(result.get("values", []))
-
-
-def _fill_extras(result: dict[str, Any], steps: bool, plot: bool) -> None:
-    """Give every answer the asked-for fields, also when it never reached the steps (timeout, unreadable input)."""
-    why = result.get("reason") or "nothing was solved"
-    if steps and "steps" not in result:
-        result.update(steps=[], steps_reason=why)
-    if plot and "plot" not in result:
-        result.update(plot=None, plot_reason=why)
 
 
 # ---------------------------------------------------------------- deciding what to do

@@ -36,6 +36,8 @@ def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic]) -> N
     """Add `steps` and `steps_reason` to a solver result (never raises: a failure becomes the reason)."""
     try:
         worked = work_out(tree, items, result)
+        if len(worked.steps) < 2:
+            raise NoSteps("there is nothing to work out: it is already as simple as SymPy makes it")
         if not final_matches(worked, result):
             raise NoSteps("the worked solution did not end at the solver's answer, so it is not shown")
     except NoSteps as exc:
@@ -82,7 +84,13 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
             return steps_linear.linear_steps(raw[0], var, input_latex)
         return steps_linear.quadratic_steps(raw[0], var, input_latex)
     if isinstance(item, Relational):
-        raise NoSteps("inequalities are answered without steps")
+        if len(unknowns) != 1:
+            raise NoSteps("an inequality gets steps when it has exactly one unknown")
+        var = unknowns[0]
+        f = sp.expand(item.lhs - item.rhs)
+        if steps_linear.check_linear_or_quadratic(f, var) > 1:
+            raise NoSteps("only linear inequalities get steps")
+        return steps_linear.inequality_steps(raw[0], var, input_latex)
     values = result.get("values", [])
     if len(values) != 1 or "_expr" not in values[0]:
         raise NoSteps("this expression has no single value to work towards")
@@ -168,6 +176,9 @@ def equivalent(worked: Worked) -> list[int]:
 def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     """Does the last step say what the solver answered (`result`, with its solutions' `_expr` or `sympy`)?"""
     last = worked.steps[-1].expr
+    if worked.kind == "inequality":  # the solver's answer is a set in its text; SymPy's own solveset of the problem
+        sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in (worked.steps[0], worked.steps[-1])]
+        return result.get("kind") == "inequality" and same_set(*sets)
     values = [_value(entry) for entry in result.get("values", [])]
     if not worked.variables:
         return len(values) == 1 and sp.simplify(last - values[0]) == 0

@@ -100,7 +100,7 @@ def _compute(expr: sp.Basic) -> tuple[sp.Basic, str]:
     if pair is not None:
         n, d = pair
         g = math.gcd(n, d)
-        return sp.Rational(n, d), (f"simplify the fraction: divide top and bottom by ${g}$" if g > 1 else
+        return _fraction(n // g, d // g), (f"simplify the fraction: divide top and bottom by ${g}$" if g > 1 else
                                    "simplify")
     value = evaluated(expr)
     if isinstance(expr, sp.Pow) and not expr.exp.is_Integer:
@@ -147,12 +147,15 @@ def _one_pass(expr: sp.Basic) -> tuple[sp.Basic, list[str]]:
 
 def _flatten(expr: sp.Basic) -> sp.Basic:
     """Sums of sums as one sum (the parser builds a - b + c as (a - b) + c), which is how it is written."""
+    if expr.is_Rational and not expr.is_Integer:  # 0.5 as typed: a fraction, so it is shown and added as one
+        return _fraction(int(expr.p), int(expr.q))
     if expr.is_Atom or not expr.args:
         return expr
     args = [_flatten(a) for a in expr.args]
     if isinstance(expr, sp.Add):
         args = [t for a in args for t in (a.args if isinstance(a, sp.Add) else [a])]
         return sp.Add(*args, evaluate=False)
+
     if isinstance(expr, (sp.Mul, sp.Pow)):
         return expr.func(*args, evaluate=False)
     return expr

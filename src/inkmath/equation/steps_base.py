@@ -32,7 +32,12 @@ class Step:
     reason: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"latex": self.latex, "reason": self.reason, "sympy": sp.srepr(self.expr)}
+        """The JSON form: `latex`, `reason` (English, inline math between $...$), `sympy` (srepr, for checking)
+        and `mathml` (the line as display MathML, for pages without a LaTeX renderer)."""
+        from inkmath.equation.latex import to_mathml
+
+        return {"latex": self.latex, "reason": self.reason, "sympy": sp.srepr(self.expr),
+                "mathml": to_mathml(self.latex)}
 
 
 @dataclass
@@ -118,8 +123,9 @@ def terms(expr: sp.Basic) -> list[sp.Basic]:
 
 
 def total(parts: list[sp.Basic]) -> sp.Basic:
-    """An unevaluated sum of the parts, in this order (a single part is itself; none is 0)."""
-    parts = [p for p in parts if p != 0] or [sp.Integer(0)]
+    """An unevaluated sum of the parts, in this order (a single part is itself; none is 0); a part that is itself
+    a sum is spread out, so no brackets appear around it."""
+    parts = [t for p in parts for t in (p.args if isinstance(p, sp.Add) else [p]) if t != 0] or [sp.Integer(0)]
     return parts[0] if len(parts) == 1 else sp.Add(*parts, evaluate=False)
 
 

@@ -12,7 +12,7 @@ from inkmath.equation.steps_base import (
 )
 
 
-def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked) -> tuple[sp.Basic, sp.Basic]:
+def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked, relation: type = sp.Eq) -> tuple[sp.Basic, sp.Basic]:
     """Clear number denominators, expand brackets and collect like terms, one step each when needed.
     Returns the two sides, evaluated and expanded."""
     dens = number_denominators(lhs) + number_denominators(rhs)
@@ -20,14 +20,15 @@ def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked) -> tuple[sp.Basic, 
     if common > 1:
         lhs = total([arrange(sp.expand(common * t)) for t in terms(lhs)])
         rhs = total([arrange(sp.expand(common * t)) for t in terms(rhs)])
-        w.add(equation(lhs, rhs), f"multiply both sides by ${common}$, the common denominator")
+        w.add(relation(lhs, rhs, evaluate=False), f"multiply both sides by ${common}$, the common denominator")
     elif has_brackets(lhs) or has_brackets(rhs):
         lhs = total([arrange(sp.expand(t)) for t in terms(lhs)])
         rhs = total([arrange(sp.expand(t)) for t in terms(rhs)])
-        w.add(equation(lhs, rhs), "expand the brackets")
+        w.add(relation(lhs, rhs, evaluate=False), "expand the brackets")
     left, right = sp.expand(evaluated(lhs)), sp.expand(evaluated(rhs))
-    collected = equation(arrange(left), arrange(right))
-    if not same_line(tex(collected), w.steps[-1].latex):
+    collected = relation(arrange(left), arrange(right), evaluate=False)
+    same_terms = len(terms(left)) == len(terms(lhs)) and len(terms(right)) == len(terms(rhs))
+    if not same_terms and not same_line(tex(collected), w.steps[-1].latex):
         w.add(collected, "collect like terms")
     return left, right
 
@@ -60,6 +61,49 @@ def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     if a != 1:
         reason = "multiply both sides by $-1$" if a == -1 else f"divide both sides by ${plain(a)}$"
         w.add(equation(var, d / a), reason)
+    return w
+
+
+_FLIPPED = {sp.Lt: sp.Gt, sp.Gt: sp.Lt, sp.Le: sp.Ge, sp.Ge: sp.Le}
+
+
+def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
+    """ax + b < cx + d in the steps of a linear equation; dividing by a negative number reverses the sign."""
+    relation = type(raw)
+    if relation not in _FLIPPED:
+        raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
+    w = Worked("inequality", variables=[var])
+    w.add(raw, "the inequality", input_latex)
+    left, right = _sides_expanded(raw.lhs, raw.rhs, w, relation)
+    a, b = left.coeff(var, 1), left.coeff(var, 0)
+    c, d = right.coeff(var, 1), right.coeff(var, 0)
+    if a == 0 and c != 0:
+        a, b, c, d = c, d, a, b
+        relation = _FLIPPED[relation]
+        w.add(relation(arrange(a * var + b), arrange(d), evaluate=False), "swap the two sides (and the sign)")
+    if c != 0:
+        a = a - c
+        w.add(relation(arrange(a * var + b), arrange(d), evaluate=False), signed(c * var, "both sides"))
+    if a == 0:
+        holds = bool(relation(b, d))
+        name = var.name
+        if holds:
+            w.add(sp.true, f"the ${name}$ terms cancel and what is left is true: every ${name}$ is a solution",
+                  latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
+        else:
+            w.add(sp.false, f"the ${name}$ terms cancel and what is left is false: no solution",
+                  latex=r"\text{no solution}")
+        return w
+    if b != 0:
+        d = d - b
+        w.add(relation(arrange(a * var), arrange(d), evaluate=False), signed(b, "both sides"))
+    if a != 1:
+        if a < 0:
+            relation = _FLIPPED[relation]
+            reason = f"divide both sides by ${plain(a)}$ and reverse the sign (dividing by a negative number)"
+        else:
+            reason = f"divide both sides by ${plain(a)}$"
+        w.add(relation(var, d / a, evaluate=False), reason)
     return w
 
 
@@ -145,8 +189,8 @@ def _paren(value: sp.Basic) -> str:
 def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol) -> int:
     """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation is not worked out."""
     if not f.is_polynomial(var):
-        raise NoSteps(f"only polynomial equations in ${var.name}$ (no ${var.name}$ in a denominator or a root) "
-                      "get steps")
+        raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
+                      f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
     if degree > 2:
         raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")

@@ -102,7 +102,7 @@ def system_steps(raw: list[sp.Basic], items: list[sp.Basic], input_latex: str) -
             how = f"{verb} {times}the {_ORDINAL[col]} equation {link} "
             how += f"the {_ORDINAL[r]}" if m_r == 1 else f"${_number(m_r)}$ times the {_ORDINAL[r]}"
             if scale != 1:
-                how += f", then divide by ${_number(1 / scale)}$"
+                how += f", then divide by ${tex(1 / scale)}$"
             w.add(_system(rows, variables), f"eliminate ${name}$: {how}")
     for r, row in enumerate(rows):
         if all(v == 0 for v in row[:-1]):

@@ -556,10 +556,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         """Typed LaTeX -> LaTeX, MathML and the answer (`inkmath solve --json`); malformed LaTeX -> 422 with
         {"detail": "... at position N"}."""
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json "
-                                    '{"latex": "2x+1=7", "steps": true, "plot": true}')
         try:
+            if ctype != "application/json":
+                raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json "
+                                        '{"latex": "2x+1=7", "steps": true, "plot": true}')
             body, _ = await read_input(request, SolveRequest)
         except RequestError as e:
             return JSONResponse({"detail": e.message, "error": e.message}, status_code=e.status)
