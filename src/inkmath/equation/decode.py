@@ -170,7 +170,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             toks = [dists[s][i].token for s, i in enumerate(idx)]
             tree, struct_lp = _structure(structure, seg.symbols, toks)
             latex, norm = _render(tree)
-            lm_lp = float(lm.logprob(list(norm))) if lm is not None and w.lm else 0.0
+            lm_lp = float(lm.logprob(list(norm))) if lm is not None else 0.0  # also a calibration feature
             score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
                      + w.length * (len(norm) + 1))
             mass.setdefault(norm, []).append(score)
