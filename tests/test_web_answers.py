@@ -82,11 +82,15 @@ def test_steps_graph_and_edited_latex(phone, hand, api, tmp_path):
     phone.tap("#steps summary")
     assert phone.locator("#step-list li").count() >= 2
     assert phone.locator("#step-list li").first.is_visible()
-    assert "x = 3" in phone.locator("#step-list li").last.inner_text()
+    assert phone.locator("#step-list li").last.get_attribute("data-latex").replace(" ", "") == "x=3"
     plot = phone.locator("#plot-img")
     assert plot.is_visible()
     assert phone.evaluate("document.getElementById('plot-img').naturalWidth") > 0   # the SVG decoded as an image
     assert "2x+1=7" in plot.get_attribute("alt").replace(" ", "")
+    phone.set_viewport_size({"width": 844, "height": 390})                      # the phone turned: still there
+    phone.set_viewport_size({"width": 390, "height": 844})
+    assert phone.locator("#plot-img").is_visible() and phone.locator("#step-list li").first.is_visible()
+    assert phone.locator("#boxes .box").count() == 6
     save(phone, tmp_path, "phone-steps-graph")
     assert run_axe(phone) == []
     # edit the recognised LaTeX: it is solved again through POST /api/solve

@@ -408,6 +408,10 @@ function showExpression(data, strokesRead) {
   state.reading = data;
   data.strokesRead = strokesRead;
   showReading(data, { onReading: showOtherReading });
+  showBoxes(data);
+}
+
+function showBoxes(data) {
   drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
 }
 
@@ -585,7 +589,7 @@ function registerServiceWorker() {
 
 window.addEventListener("resize", () => {
   resizeCanvas();
-  if (state.reading) showExpression(state.reading, state.reading.strokesRead);
+  if (state.reading && state.reading.strokesRead === state.strokes) showBoxes(state.reading);  // a turned phone
 });
 $("alternatives").addEventListener("click", (ev) => {
   if (state.swallowClick) { state.swallowClick = false; ev.stopPropagation(); ev.preventDefault(); }

@@ -145,6 +145,7 @@ function showSteps(ans) {
   if (!steps || steps.length === 0) { details.hidden = true; return; }
   const items = steps.map((s) => {
     const li = document.createElement("li");
+    li.dataset.latex = s.latex || "";
     const math = document.createElement("div");
     math.className = "step-math";
     if (s.mathml) math.innerHTML = s.mathml;
