@@ -2,8 +2,9 @@
 handwritten expressions from images or InkML files, or (``--page``) every expression on a photographed page;
 `inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
 
-Each file is read on its own: a file that fails prints ``{"file", "error"}`` (or a red line) and the others still
-run; the exit code is 1 if any file failed.
+Each file is read on its own: a file that fails gets one line on stderr (``FILE: what is wrong; what to do``; with
+``--json`` also ``{"file", "error"}`` on stdout) and the others still run. Exit code 0 when every file was read,
+1 when some failed, 2 when the weights are unknown (checked once, before any file).
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import json
 from pathlib import Path
 
 from inkmath import InkmathError
+from inkmath.cli.common import report_file_error
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("recognize", help="read handwritten expressions (images or .inkml) to LaTeX and solve")
-    p.add_argument("files", nargs="+", type=Path, help="images (png, jpg, bmp) or CROHME .inkml files")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="images (png, jpg, bmp, ...) or CROHME .inkml files")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
-    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: crohme)")
+    p.add_argument("--weights", default=None,
+                   help="symbol classifier weights (name or path; default: crohme, the expression reader's)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
     _add_extras_options(p)
     p.add_argument("--page", action="store_true", help="each image is a photo of a page: find every expression on it "
@@ -109,10 +113,7 @@ def run_page(args: argparse.Namespace) -> int:
             reading = read_page(path, weights=args.weights, solve=not args.no_solve, debug_dir=debug, name=str(path))
         except InkmathError as e:
             failed += 1
-            if args.json:
-                print(json.dumps({"file": str(path), "error": str(e)}), flush=True)
-            else:
-                console.print(f"{path}: {e}", style="red", markup=False, highlight=False)
+            report_file_error(path, e, as_json=args.json)
             continue
         if args.json:
             print(json.dumps(reading.to_dict(str(path)), ensure_ascii=False, default=str), flush=True)
@@ -128,8 +129,10 @@ def run_page(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from inkmath.equation.inputs import recognize_file
-    from inkmath.equation.recognize import to_dict
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, to_dict
+    from inkmath.weights import resolve_weights
 
+    resolve_weights(args.weights or DEFAULT_WEIGHTS)  # an unknown name is a usage error, reported once
     if args.page:
         return run_page(args)
     if args.debug_dir:
@@ -148,10 +151,7 @@ def run(args: argparse.Namespace) -> int:
             note = _write_plot(rec.answer, _plot_path(args.plot, index, len(args.files)) if args.plot else None)
         except InkmathError as e:
             failed += 1
-            if args.json:
-                print(json.dumps({"file": str(path), "error": str(e)}), flush=True)
-            else:
-                console.print(f"{path}: {e}", style="red", markup=False, highlight=False)
+            report_file_error(path, e, as_json=args.json)
             continue
         if args.json:
             print(json.dumps(to_dict(rec, str(path)), ensure_ascii=False, default=str), flush=True)
