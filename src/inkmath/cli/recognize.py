@@ -69,15 +69,15 @@ def _write_plot(answer: dict, path: Path | None) -> str | None:
 
 
 def _print_answer(console, answer: dict, latex: str) -> None:
-    console.print(latex, markup=False, highlight=False)
+    console.print(latex, markup=False, highlight=False, soft_wrap=True)
     if answer.get("text"):
-        console.print(f"  -> {answer['text']}", markup=False, highlight=False)
+        console.print(f"  -> {answer['text']}", markup=False, highlight=False, soft_wrap=True)
     if "steps" in answer:
         if answer["steps"]:
             for n, step in enumerate(answer["steps"], 1):
-                console.print(f"  {n}. {step['latex']}    ({step['reason']})", markup=False, highlight=False)
+                console.print(f"  {n}. {step['latex']}    ({step['reason']})", markup=False, highlight=False, soft_wrap=True)
         else:
-            console.print(f"  no steps: {answer.get('steps_reason')}", markup=False, highlight=False)
+            console.print(f"  no steps: {answer.get('steps_reason')}", markup=False, highlight=False, soft_wrap=True)
 
 
 def run_solve(args: argparse.Namespace) -> int:
