@@ -202,3 +202,15 @@ def test_slow_steps_are_cut_at_the_deadline_and_the_answer_kept(monkeypatch):
     assert time.monotonic() - start < 3
     assert result["text"] == "x = 3" and result["steps"] == [] and "took too long" in result["steps_reason"]
     assert "_expr" not in result["solutions"][0]["x"]
+
+
+def test_the_checker_catches_a_wrong_step():
+    from inkmath.equation.steps import same_set
+    from inkmath.equation.steps_base import Step, Worked
+
+    k, x = sp.Symbol("k"), sp.Symbol("x")
+    family = lambda e: sp.ImageSet(sp.Lambda(k, e), sp.S.Integers)  # noqa: E731
+    assert same_set(family(sp.pi / 6 + 2 * sp.pi * k), family(sp.pi / 6 + 2 * sp.pi * (k + 3)))
+    assert not same_set(family(sp.pi / 6 + 2 * sp.pi * k), family(sp.pi / 6 + sp.pi * k))
+    wrong = Worked("linear", [Step(sp.Eq(2 * x + 1, 7), "", ""), Step(sp.Eq(x, 4), "", "")], [x])
+    assert equivalent(wrong) == [1]

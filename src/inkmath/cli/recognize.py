@@ -1,4 +1,4 @@
-"""`inkmath recognize FILE... [--json] [--weights W] [--steps] [--plot FILE] [--page [--debug-dir DIR]]`: read
+"""`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]] [--steps] [--plot FILE]`: read
 handwritten expressions from images or InkML files, or (``--page``) every expression on a photographed page;
 `inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
 
@@ -25,11 +25,11 @@ def register(subparsers) -> None:
     p.add_argument("--weights", default=None,
                    help="symbol classifier weights (name or path; default: crohme, the expression reader's)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
-    _add_extras_options(p)
     p.add_argument("--page", action="store_true", help="each image is a photo of a page: find every expression on it "
                                                        "and read each (boxes in the photo's pixels, reading order)")
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
+    _add_extras_options(p, several=True)
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
@@ -40,11 +40,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_solve)
 
 
-def _add_extras_options(p) -> None:
+def _add_extras_options(p, several: bool = False) -> None:
     p.add_argument("--steps", action="store_true",
                    help="add a worked solution (answer.steps: LaTeX line, reason, SymPy form of each step)")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE",
-                   help="draw the graph (SVG) into FILE; with several inputs, FILE-1.svg, FILE-2.svg, ...")
+    more = "; with several files, FILE-1.svg, FILE-2.svg, ..." if several else ""
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
 
 
 def _plot_path(base: Path, index: int, count: int) -> Path:
@@ -69,15 +69,16 @@ def _write_plot(answer: dict, path: Path | None) -> str | None:
 
 
 def _print_answer(console, answer: dict, latex: str) -> None:
-    console.print(latex, markup=False, highlight=False, soft_wrap=True)
+    say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    say(latex)
     if answer.get("text"):
-        console.print(f"  -> {answer['text']}", markup=False, highlight=False, soft_wrap=True)
+        say(f"  -> {answer['text']}")
     if "steps" in answer:
         if answer["steps"]:
             for n, step in enumerate(answer["steps"], 1):
-                console.print(f"  {n}. {step['latex']}    ({step['reason']})", markup=False, highlight=False, soft_wrap=True)
+                say(f"  {n}. {step['latex']}    ({step['reason']})")
         else:
-            console.print(f"  no steps: {answer.get('steps_reason')}", markup=False, highlight=False, soft_wrap=True)
+            say(f"  no steps: {answer.get('steps_reason')}")
 
 
 def run_solve(args: argparse.Namespace) -> int:
@@ -93,7 +94,7 @@ def run_solve(args: argparse.Namespace) -> int:
     console = Console()
     _print_answer(console, result["answer"], result["latex"])
     if note:
-        console.print(f"  {note}", markup=False, highlight=False)
+        console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
@@ -118,12 +119,13 @@ def run_page(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(reading.to_dict(str(path)), ensure_ascii=False, default=str), flush=True)
             continue
-        console.print(f"{path}: {len(reading.expressions)} expression(s)", markup=False, highlight=False)
+        console.print(f"{path}: {len(reading.expressions)} expression(s)", markup=False, highlight=False,
+                      soft_wrap=True)
         for k, e in enumerate(reading.expressions, 1):
             answer = e.answer.get("text") if e.answer else None
             label = f"{e.label} " if e.label else ""
             console.print(f"  {k}. {label}{e.latex}" + (f"  -> {answer}" if answer else ""), markup=False,
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
     return 1 if failed else 0
 
 
@@ -133,11 +135,12 @@ def run(args: argparse.Namespace) -> int:
     from inkmath.weights import resolve_weights
 
     resolve_weights(args.weights or DEFAULT_WEIGHTS)  # an unknown name is a usage error, reported once
+    if args.page and (args.steps or args.plot):
+        raise InkmathError("--steps and --plot work on one expression per file, not with --page; drop them or --page")
     if args.page:
         return run_page(args)
     if args.debug_dir:
         raise InkmathError("--debug-dir goes with --page (the intermediate images of a page photo)")
-
     failed = 0
     console = None
     if not args.json:
@@ -158,5 +161,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_answer(console, rec.answer or {}, f"{path}: {rec.latex}")
             if note:
-                console.print(f"  {note}", markup=False, highlight=False)
+                console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     return 1 if failed else 0

@@ -30,6 +30,7 @@ __all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_mat
 
 SAMPLE_WINDOW = 30.0  # |x| range in which families of solutions (x = π/6 + 2kπ) are compared point by point
 SAMPLE_TOLERANCE = 1e-9
+SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
 
 
 def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic]) -> None:
@@ -139,11 +140,14 @@ def _sample(s: sp.Set) -> list[float] | None:
         if isinstance(part, sp.FiniteSet):
             points += _sample(part) or []
         elif isinstance(part, sp.ImageSet) and len(part.lamda.variables) == 1:
-            k = part.lamda.variables[0]
-            for n in range(-40, 41):
-                v = complex(sp.N(part.lamda.expr.subs(k, n)))
-                if abs(v) <= SAMPLE_WINDOW:
-                    points.append(v.real)
+            k, expr = part.lamda.variables[0], part.lamda.expr
+            if sp.diff(expr, k).has(k):  # not an arithmetic progression p + n·period: evaluate each member
+                members = (complex(sp.N(expr.subs(k, n))) for n in range(-SAMPLE_MEMBERS, SAMPLE_MEMBERS + 1))
+            else:  # p + n·period: two evaluations, the rest in floats
+                start = complex(sp.N(expr.subs(k, 0)))
+                step = complex(sp.N(expr.subs(k, 1))) - start
+                members = (start + n * step for n in range(-SAMPLE_MEMBERS, SAMPLE_MEMBERS + 1))
+            points += [v.real for v in members if abs(v) <= SAMPLE_WINDOW]
         else:
             return None
     out: list[float] = []

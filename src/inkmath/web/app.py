@@ -638,7 +638,7 @@ def _add_request_schemas(app) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload,
-                                                                   SolveRequest, PageUpload)],
+                                                                   PageUpload, SolveRequest)],
                                      ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         app.openapi_schema = schema
