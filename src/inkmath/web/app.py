@@ -6,7 +6,7 @@ Endpoints (JSON in, JSON out; the same JSON as ``inkmath predict --json`` / ``in
     POST /api/symbol       {"strokes": [[[x, y], ...], ...], "weights"?, "top"?}  or a multipart image upload
     POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?, "steps"?, "plot"?}  or multipart
     POST /api/solve        {"latex": "2x+1=7", "steps"?: bool, "plot"?: bool} -> {"latex", "mathml", "answer"}
-    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page)
+    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page), /sw.js, /manifest.webmanifest, /favicon.ico
 
 Why requests are parsed by hand instead of by FastAPI's body parameters: one route takes either JSON or a
 multipart upload, and every malformed request must come back as ``{"error": "..."}`` with a 4xx code. The
@@ -601,6 +601,22 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    # The installable web app: the service worker must be served from / to control the page; the browser asks for
+    # /favicon.ico on its own.
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker():
+        return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript",
+                            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest():
+        return FileResponse(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json",
+                            headers={"Cache-Control": "no-cache"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_request_schemas(app)

@@ -95,6 +95,11 @@ class SymbolHypOut(BaseModel):
     alternatives: list[AlternativeOut]
 
 
+class ReadingOut(BaseModel):
+    latex: str
+    confidence: float = Field(ge=0, le=1, description="estimated probability that this reading is right")
+
+
 class ExpressionResponse(BaseModel):
     file: str | None
     weights: str
@@ -102,6 +107,9 @@ class ExpressionResponse(BaseModel):
     mathml: str
     answer: dict[str, Any]
     symbols: list[SymbolHypOut]
+    confidence: float = Field(ge=0, le=1, description="estimated probability that `latex` is right")
+    alternatives: list[ReadingOut] = Field(max_length=5, description="whole readings, best first; the first is "
+                                                                     "`latex`")
 
 
 class PageExpressionOut(BaseModel):
