@@ -50,7 +50,16 @@ def reference_height(boxes: list[Box], tokens: list[str]) -> float:
 
 
 def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
-    """float32 (n + 1, n, N_GEOMETRY): row 0 the virtual first-symbol parent, row p + 1 symbol p, for child c."""
+    """float32 (n + 1, n, N_GEOMETRY): row 0 the virtual first-symbol parent, row p + 1 symbol p, for child c
+    (read-only: the features depend on the boxes and on which tokens are marks, and the last few are kept, as a
+    decoder reads one segmentation with several token choices)."""
+    return _pair_features(tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens))
+
+
+@lru_cache(maxsize=64)
+def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
+    boxes = [Box(*c) for c in coords]
+    tokens = ["-" if f else "x" for f in flat]  # only whether each is a mark matters (reference_height)
     n = len(boxes)
     H = reference_height(boxes, tokens)
     b = np.asarray([[x.x0, x.y0, x.x1, x.y1] for x in boxes], np.float64) / H
@@ -91,7 +100,9 @@ def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
         f[1:, :, len(cols) + k] = col
         f[0, :, len(cols) + k] = col[0]
     f[0, :, N_GEOMETRY - 1] = 1.0  # the first-symbol flag
-    return np.clip(f, -20, 20).astype(np.float32)
+    out = np.clip(f, -20, 20).astype(np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def relation_mask(tokens: list[str]) -> np.ndarray:
