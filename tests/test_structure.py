@@ -208,3 +208,19 @@ def test_parse_scored_gives_the_reading_and_its_structure_log_probability():
     assert to_latex(tree).replace(" ", "") == to_latex(parse(hyps, [h.token for h in hyps])).replace(" ", "")
     assert to_latex(tree).replace(" ", "") == "x^{2}+1"
     assert -20 < logp <= 0
+
+
+def test_shipped_model_nbest_is_sorted_and_starts_with_the_best_reading():
+    from inkmath.equation.structure_model import load_structure_model
+
+    m = load_structure_model()
+    boxes = [B(0, 10, 10, 20), B(11, 2, 16, 9), B(20, 12, 28, 18), B(31, 9, 36, 20)]
+    tokens = ["x", "2", "+", "1"]
+    best = m.read(boxes, tokens)
+    alts = m.nbest(boxes, tokens, k=4)
+    assert to_latex(alts[0].tree) == to_latex(best.tree)
+    assert [a.log_prob for a in alts] == sorted((a.log_prob for a in alts), reverse=True)
+    assert len({(tuple(a.parents), tuple(a.relations)) for a in alts}) == len(alts) > 1
+    # each reading's score is the model's score of its layout
+    for a in alts:
+        assert m.score(boxes, tokens, a.parents, a.relations) == pytest.approx(a.log_prob)
