@@ -200,14 +200,16 @@ def cmd_models(args) -> int:
     from rich.table import Table
 
     from inkmath.models import count_parameters, create_model, list_models
-    from inkmath.weights import list_shipped
+    from inkmath.weights import list_shipped, list_shipped_models
 
     rows = [{"model": n, "parameters": count_parameters(create_model(n, args.classes, args.size)), "description": d}
             for n, d in list_models().items()]
     shipped = [{"weights": n, "model": c["model"], "classes": c["num_classes"], "preset": c["preset"],
                 "metrics": c.get("metrics", {})} for n, c in list_shipped().items()]
+    reader = [{"weights": n, "model": c.get("model"), "purpose": c.get("purpose", ""), "parameters": c.get("parameters"),
+               "metrics": c.get("metrics", {})} for n, c in list_shipped_models().items() if "num_classes" not in c]
     if args.json:
-        print(json.dumps(_jsonable({"models": rows, "weights": shipped})))
+        print(json.dumps(_jsonable({"models": rows, "weights": shipped, "reader_models": reader})))
         return 0
     t = Table(title=f"models (parameters for {args.classes} classes, {args.size}x{args.size} input)")
     for c in ("model", "parameters", "description"):
@@ -224,6 +226,13 @@ def cmd_models(args) -> int:
         t.add_row(s["weights"], s["model"], str(s["classes"]), s["preset"],
                   f"{test['top1']:.4f} on {test['spec']}" if test else "")
     con.print(t)
+    if reader:
+        t = Table(title="the expression reader's other models")
+        for c in ("weights", "model", "parameters", "purpose"):
+            t.add_column(c)
+        for r in reader:
+            t.add_row(r["weights"], str(r["model"]), f"{r['parameters']:,}" if r["parameters"] else "", r["purpose"])
+        con.print(t)
     return 0
 
 

@@ -23,7 +23,12 @@ def shipped_dir() -> Path:
 
 
 def list_shipped() -> dict[str, dict]:
-    """Shipped weights by name, with their cards."""
+    """Shipped symbol classifiers by name, with their cards (the weights ``Predictor.load`` reads)."""
+    return {n: c for n, c in list_shipped_models().items() if "num_classes" in c}
+
+
+def list_shipped_models() -> dict[str, dict]:
+    """Every shipped model by name with its card: symbol classifiers and the reader's other models (``latex-lm``)."""
     out = {}
     for card_path in sorted(shipped_dir().glob("*.json")):
         if card_path.with_suffix(".safetensors").exists():
