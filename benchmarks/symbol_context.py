@@ -4,7 +4,8 @@
     INKMATH_DATA=../shared/data python benchmarks/symbol_context.py test --write
 
 On a CROHME InkML set (``val``: 2011-2013, ``test``: 2014) it reads the cached hypotheses
-(``equation.hypotheses``, undistorted ink, shipped ``crohme`` classifier) and scores:
+(``equation.hypotheses``, undistorted ink, shipped ``crohme`` classifier; the parts of the tables already built,
+``TRUTH_SHARDS`` / ``PIPELINE_SHARDS``, named in the output) and scores:
 
 - symbols right with the truth segmentation: each truth symbol's classifier top-5 and box, re-read in context;
 - expressions right from the pipeline's own segmentation (strokes), with the chosen tokens and the parser
@@ -30,6 +31,21 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+TRUTH_SHARDS = 8  # the tables are built in parts (expression number modulo this); the cached parts are scored
+PIPELINE_SHARDS = 16
+
+
+def _concat(tables: list[dict], part: str) -> dict:
+    """One table from several shards' (expression indices renumbered)."""
+    out: dict = {}
+    base = 0
+    for tb in tables:
+        t = dict(tb[part])
+        t["expr"] = t["expr"] + base
+        base += len(tb["ids"]["ids"])
+        for k, v in t.items():
+            out.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 def hyps_of(table: dict, rows: np.ndarray, tokens: list[str]):
@@ -62,10 +78,10 @@ def load_rules(commit: str):
     return mod.choose_tokens
 
 
-def evaluate(name: str, rules=None) -> dict:
+def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.crohme_eval import _resolve
-    from inkmath.equation.hypotheses import hypothesis_tables
+    from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
     from inkmath.equation.parse import parse
@@ -78,14 +94,27 @@ def evaluate(name: str, rules=None) -> dict:
     model = get_context_model()
     tokens = [TOKEN_FIX.get(c, c) for c in predictor.vocab.names]
     C = len(tokens)
-    t = hypothesis_tables(src, predictor, strength=0.0, seed=0, pipeline=True)
-    ids = [str(x) for x in t["ids"]["ids"]]
-    truth_latex = {e.id: normalize_latex(e.latex_truth) for e in iter_inkml(src) if e.latex_truth}
+    # the shards of each table already cached (``equation.hypotheses`` builds them, one process per part)
+    truth_use = cached_shards(src, predictor, shards=TRUTH_SHARDS, pipeline=False)
+    t = {"truth": _concat([hypothesis_tables(src, predictor, pipeline=False, shards=TRUTH_SHARDS, only_shard=k)
+                           for k in truth_use], "truth")}
+    ids: list[str] = []
+    if pipeline:
+        pipe_use = cached_shards(src, predictor, shards=PIPELINE_SHARDS, pipeline=True)
+        tabs = [hypothesis_tables(src, predictor, pipeline=True, shards=PIPELINE_SHARDS, only_shard=k)
+                for k in pipe_use]
+        t["pipeline"] = _concat(tabs, "pipeline")
+        ids = [str(x) for tb in tabs for x in tb["ids"]["ids"]]
+        pipeline = bool(pipe_use)
+    want = set(ids)
+    truth_latex = {e.id: normalize_latex(e.latex_truth) for e in (iter_inkml(src) if want else ())
+                   if e.id in want and e.latex_truth}
 
     choosers = {"classifier": lambda hs: [h.token for h in hs], "model": lambda hs: read_symbols(hs, model).tokens}
     if rules is not None:
         choosers["rules"] = rules
-    res: dict = {"set": src.name, "expressions": len(ids)}
+    res: dict = {"set": src.name, "truth_shards": f"{truth_use} of {TRUTH_SHARDS}",
+                 "pipeline_shards": f"{pipe_use if pipeline else []} of {PIPELINE_SHARDS}"}
     # symbols with the truth segmentation
     tt = t["truth"]
     for key, choose in choosers.items():
@@ -102,8 +131,8 @@ def evaluate(name: str, rules=None) -> dict:
         res["truth_symbols"] = total
         res[f"seconds_truth_{key}"] = round(time.perf_counter() - t0, 2)
     # expressions from the pipeline's segmentation
-    pt = t["pipeline"]
-    for key, choose in choosers.items():
+    pt = t.get("pipeline")
+    for key, choose in choosers.items() if pipeline else ():
         right = within1 = n = 0
         for rows in by_expression(pt):
             eid = ids[int(pt["expr"][rows[0]])]
@@ -128,10 +157,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", help="val (2011-2013) or test (2014), or a CROHME InkML archive")
     ap.add_argument("--rules-from", default=None, metavar="COMMIT")
+    ap.add_argument("--no-pipeline", action="store_true", help="only the truth segmentation (faster)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args(argv)
-    res = evaluate(a.set, load_rules(a.rules_from) if a.rules_from else None)
+    res = evaluate(a.set, load_rules(a.rules_from) if a.rules_from else None, not a.no_pipeline)
     if a.write:
         from inkmath.training.checkpoint import atomic_write_text
 
@@ -150,7 +180,7 @@ def main(argv=None) -> int:
                       "close to but not the same run as inkmath crohme-eval).",
                "rows": [{"metric": k, "value": round(res[k], 4)} for k in keys]
                + [{"metric": "truth_symbols", "value": res["truth_symbols"]},
-                  {"metric": "pipeline_expressions", "value": res["pipeline_expressions"]}]}
+                  {"metric": "pipeline_expressions", "value": res.get("pipeline_expressions", 0)}]}
         stem = "val" if a.set == "val" else "test" if a.set == "test" else Path(a.set).stem
         atomic_write_text(ROOT / "benchmarks" / "results" / f"symbol-context-{stem}.json", json.dumps(out, indent=1))
     print(json.dumps(res) if a.json else "\n".join(f"{k}: {v}" for k, v in res.items()))

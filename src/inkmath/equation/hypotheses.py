@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 TOP_K = 5
-CODE_VERSION = "1"  # bump when the rows written change meaning
+CODE_VERSION = "2"  # bump when the rows written change meaning
 
 
 def perturb(strokes: list[np.ndarray], groups, rng: np.random.Generator, strength: float) -> list[np.ndarray]:
@@ -154,47 +154,99 @@ def _to_arrays(rows: list, expr_of: list[int]) -> dict[str, np.ndarray]:
 
 
 def cache_path(source: Path, predictor, strength: float, seed: int, limit: int | None, subset: str | None,
-               pipeline: bool) -> Path:
+               pipeline: bool, shard: tuple[int, int] = (0, 1)) -> Path:
     st = source.stat()
     w = predictor.card.get("name", "?") + str(predictor.card.get("parameters", ""))
     key = f"{source.name}|{st.st_size}|{int(st.st_mtime)}|{w}|{strength}|{seed}|{limit}|{subset}|{pipeline}|" \
-          f"{CODE_VERSION}"
+          f"{shard}|{CODE_VERSION}"
     h = hashlib.sha1(key.encode()).hexdigest()[:16]
     base = Path(os.environ.get("INKMATH_CACHE", Path.home() / ".cache" / "inkmath")) / "hypotheses"
-    return base / f"{source.stem}-s{strength:g}-seed{seed}-{h}.npz"
+    return base / f"{source.stem}-s{strength:g}-seed{seed}-{shard[0]}of{shard[1]}-{h}.npz"
+
+
+def cached_shards(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0, shards: int = 1,
+                  pipeline: bool = True) -> list[int]:
+    """The shards of a table already in the cache (built by earlier or other processes)."""
+    source = Path(source)
+    return [k for k in range(shards)
+            if cache_path(source, predictor, strength, seed, None, None, pipeline, (k, shards)).exists()]
+
+
+def _load(path: Path) -> dict:
+    z = np.load(path)
+    out = {part: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(part + "/")}
+           for part in ("truth", "pipeline")}
+    out["ids"] = {"ids": z["ids"], "number": z["number"]}
+    return out
 
 
 def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0,
                       limit: int | None = None, subset: str | None = None, pipeline: bool = True,
-                      progress=None) -> dict[str, dict[str, np.ndarray]]:
-    """{"truth": arrays, "pipeline": arrays} for a CROHME InkML archive (cached as .npz; see the module doc).
+                      shards: int = 1, only_shard: int | None = None, progress=None) -> dict[str, dict[str, np.ndarray]]:
+    """{"truth": arrays, "pipeline": arrays, "ids": ...} for a CROHME InkML archive (cached as .npz per shard).
 
     Arrays: expr (N,) expression index, box (N, 4), topk_idx (N, K), topk_prob (N, K), label (N,); ``ids`` holds
-    the expression ids. ``strength`` > 0 reads the ink under ``perturb`` with a generator seeded by ``seed``.
+    the expression ids and their numbers in the archive. ``strength`` > 0 reads the ink under ``perturb`` with a
+    generator seeded by (``seed``, the expression's number in the archive), so sharding does not change the rows.
+    ``shards`` splits the expressions by number modulo ``shards`` (each shard cached alone, so several processes
+    can build one table); ``only_shard`` builds that shard alone and returns it.
     """
-    from inkmath.data.crohme import iter_inkml
+    source = Path(source)
+    which = [only_shard] if only_shard is not None else list(range(shards))
+    got = [_shard_tables(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), progress)
+           for k in which]
+    if len(got) == 1:
+        return got[0]
+    out: dict = {}
+    base = 0
+    for part in ("truth", "pipeline"):
+        out[part] = {}
+    ids, numbers = [], []
+    for g in got:
+        for part in ("truth", "pipeline"):
+            t = dict(g[part])
+            t["expr"] = t["expr"] + base
+            for k, v in t.items():
+                out[part].setdefault(k, []).append(v)
+        ids.extend(g["ids"]["ids"].tolist())
+        numbers.extend(g["ids"]["number"].tolist())
+        base += len(g["ids"]["ids"])
+    for part in ("truth", "pipeline"):
+        out[part] = {k: np.concatenate(v) for k, v in out[part].items()}
+    out["ids"] = {"ids": np.asarray(ids), "number": np.asarray(numbers)}
+    return out
+
+
+def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeline, shard, progress) -> dict:
+    from inkmath import InkmathError
+    from inkmath.data.crohme import _members, read_inkml
     from inkmath.training.checkpoint import atomic_write_bytes
 
-    source = Path(source)
-    path = cache_path(source, predictor, strength, seed, limit, subset, pipeline)
+    path = cache_path(source, predictor, strength, seed, limit, subset, pipeline, shard)
     if path.exists():
-        z = np.load(path)
-        return {part: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(part + "/")}
-                for part in ("truth", "pipeline")} | {"ids": {"ids": z["ids"]}}
-    rng = np.random.default_rng(seed)
+        return _load(path)
     rows: dict[str, list] = {"truth": [], "pipeline": []}
     owners: dict[str, list[int]] = {"truth": [], "pipeline": []}
     ids: list[str] = []
-    for expr in iter_inkml(source, subset=subset):
-        if limit is not None and len(ids) >= limit:
+    numbers: list[int] = []
+    for number, (name, data) in enumerate(_members(source, subset, (".inkml",))):
+        if limit is not None and number >= limit:
             break
+        if number % shard[1] != shard[0]:
+            continue
+        try:
+            expr = read_inkml(data, name)
+        except InkmathError:
+            continue
         if not expr.groups:
             continue
+        rng = np.random.default_rng([seed, number])
         r = expression_rows(expr, predictor, rng, strength, pipeline)
         for part in rows:
             rows[part].extend(r[part])
             owners[part].extend([len(ids)] * len(r[part]))
         ids.append(expr.id)
+        numbers.append(number)
         if progress is not None:
             progress(len(ids))
     tables = {part: _to_arrays(rows[part], owners[part]) for part in rows}
@@ -202,9 +254,9 @@ def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, s
     import io
 
     buf = io.BytesIO()
-    np.savez_compressed(buf, ids=np.asarray(ids), **flat)
+    np.savez_compressed(buf, ids=np.asarray(ids), number=np.asarray(numbers, np.int32), **flat)
     atomic_write_bytes(path, buf.getvalue())
-    return tables | {"ids": {"ids": np.asarray(ids)}}
+    return _load(path)
 
 
 def top1(table: dict[str, np.ndarray], num_classes: int = 101, k: int = 1) -> float:
@@ -220,6 +272,7 @@ def main(argv=None) -> int:
     """Build (or load) the cached tables and print the classifier's top-1 on them."""
     import argparse
     import json
+    import sys
 
     from inkmath.equation.recognize import get_predictor
 
@@ -230,13 +283,16 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--subset", default=None)
     ap.add_argument("--no-pipeline", action="store_true")
+    ap.add_argument("--shards", type=int, default=1)
+    ap.add_argument("--shard", type=int, default=None, help="build only this shard (0-based)")
     a = ap.parse_args(argv)
     from inkmath.equation.crohme_eval import _resolve
 
     src = _resolve(a.source, None)
     pred = get_predictor()
     t = hypothesis_tables(src, pred, strength=a.strength, seed=a.seed, limit=a.limit, subset=a.subset,
-                          pipeline=not a.no_pipeline)
+                          pipeline=not a.no_pipeline, shards=a.shards, only_shard=a.shard,
+                          progress=lambda n: n % 250 == 0 and print(n, file=sys.stderr, flush=True))
     res = {"source": src.name, "strength": a.strength, "seed": a.seed, "expressions": len(t["ids"]["ids"]),
            "truth_symbols": int(len(t["truth"]["label"])), "truth_top1": top1(t["truth"]),
            "truth_top3": top1(t["truth"], k=3)}

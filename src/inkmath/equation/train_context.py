@@ -34,7 +34,15 @@ class ContextConfig:
     val: str = "val"
     strength: float = 1.0
     train_seeds: list = field(default_factory=lambda: [0])
-    pipeline: bool = True  # also learn from the pipeline's segmentation (junk for mis-segmented hypotheses)
+    # each table is built (and cached) in ``*_shards`` parts by expression number; ``use_*`` lists the parts used
+    truth_shards: int = 64  # training, truth segmentation
+    use_truth_shards: list | None = None  # None: all
+    pipeline_shards: int = 64  # training, the pipeline's segmentation
+    use_pipeline_shards: list = field(default_factory=list)
+    val_truth_shards: int = 8
+    use_val_truth_shards: list | None = None
+    val_pipeline_shards: int = 16
+    use_val_pipeline_shards: list = field(default_factory=lambda: [0])
     dim: int = 64
     layers: int = 2
     heads: int = 4
@@ -205,7 +213,6 @@ def accuracy(probs: list[np.ndarray], seqs: Sequences, kind: str, num_classes: i
 
 # ------------------------------------------------------------------------------------------------------- train
 def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dict:
-
     from inkmath.equation.crohme_eval import _resolve
     from inkmath.equation.hypotheses import hypothesis_tables
     from inkmath.equation.recognize import get_predictor
@@ -214,16 +221,29 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
     classes = list(predictor.vocab.names)
     C = len(classes)
     train_src, val_src = _resolve(cfg.train, None), _resolve(cfg.val, None)
-    parts = ("truth", "pipeline") if cfg.pipeline else ("truth",)
+
+    def load(src, strength, seed, shards, use, pipeline) -> Sequences:
+        out = Sequences([], [], [], [], [])
+        for k in (range(shards) if use is None else use):
+            t = hypothesis_tables(src, predictor, strength=strength, seed=seed, limit=cfg.limit, pipeline=pipeline,
+                                  shards=shards, only_shard=int(k))
+            more = sequences_from(t, C, ("pipeline",) if pipeline else ("truth",))
+            for f in ("cls", "geo", "pair", "label", "kind"):
+                getattr(out, f).extend(getattr(more, f))
+        return out
+
     seqs = Sequences([], [], [], [], [])
-    for s in cfg.train_seeds:
-        t = hypothesis_tables(train_src, predictor, strength=cfg.strength, seed=int(s), limit=cfg.limit,
-                              pipeline=cfg.pipeline)
-        more = sequences_from(t, C, parts)
+    val = Sequences([], [], [], [], [])
+    parts = [(seqs, train_src, cfg.strength, int(s), cfg.truth_shards, cfg.use_truth_shards, False)
+             for s in cfg.train_seeds]
+    parts += [(seqs, train_src, cfg.strength, int(s), cfg.pipeline_shards, cfg.use_pipeline_shards, True)
+              for s in cfg.train_seeds]
+    parts += [(val, val_src, 0.0, 0, cfg.val_truth_shards, cfg.use_val_truth_shards, False),
+              (val, val_src, 0.0, 0, cfg.val_pipeline_shards, cfg.use_val_pipeline_shards, True)]
+    for into, *args in parts:
+        more = load(*args)
         for f in ("cls", "geo", "pair", "label", "kind"):
-            getattr(seqs, f).extend(getattr(more, f))
-    vt = hypothesis_tables(val_src, predictor, strength=0.0, seed=0, pipeline=True)
-    val = sequences_from(vt, C)
+            getattr(into, f).extend(getattr(more, f))
     log(f"train: {len(seqs.label)} sequences, {sum(len(x) for x in seqs.label)} symbols; val: {len(val.label)}")
     return fit(cfg, seqs, val, classes, out, resume, log)
 
