@@ -74,8 +74,9 @@ def load_rules(commit: str):
     path.write_text(text)
     spec = importlib.util.spec_from_file_location("parse_rules", path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["parse_rules"] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
-    return mod.choose_tokens
+    return mod
 
 
 def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
@@ -110,9 +111,43 @@ def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
     truth_latex = {e.id: normalize_latex(e.latex_truth) for e in (iter_inkml(src) if want else ())
                    if e.id in want and e.latex_truth}
 
-    choosers = {"classifier": lambda hs: [h.token for h in hs], "model": lambda hs: read_symbols(hs, model).tokens}
+    memo: dict = {}
+
+    def by_model(hs):
+        key = tuple(tuple(h.box.as_list()) + tuple((c.token, c.prob) for c in h.candidates) for h in hs)
+        if key not in memo:
+            memo[key] = read_symbols(hs, model).tokens
+        return list(memo[key])
+
+    choosers = {"classifier": lambda hs: [h.token for h in hs], "model": by_model}
     if rules is not None:
-        choosers["rules"] = rules
+        choosers["rules"] = rules.choose_tokens
+        # the model's tokens, then the former rules (all, or all but one) on top of them
+        steps = ["disambiguate_case", "pair_bars", "balance_brackets", "high_ticks", "inline", "small_after_names"]
+
+        def model_then(skip: str | None):
+            def choose(hs):
+                atoms = [rules._Atom(h.box, t, i, list(h.candidates)) for i, (h, t) in enumerate(zip(hs, by_model(hs)))]
+                saved = {n: getattr(rules, n) for n in steps[:4]}
+                try:
+                    if skip in saved:
+                        setattr(rules, skip, lambda a: None)
+                    if skip != "inline":
+                        rules.disambiguate(atoms)
+                    else:
+                        for n in steps[:4]:
+                            getattr(rules, n)(atoms)
+                finally:
+                    for n, f in saved.items():
+                        setattr(rules, n, f)
+                if skip != "small_after_names":
+                    rules.small_after_names(atoms)
+                return [a.token for a in atoms]
+            return choose
+
+        choosers["model+rules"] = model_then(None)
+        for n in steps:
+            choosers[f"model+rules-{n}"] = model_then(n)
     res: dict = {"set": src.name, "truth_shards": f"{truth_use} of {TRUTH_SHARDS}",
                  "pipeline_shards": f"{pipe_use if pipeline else []} of {PIPELINE_SHARDS}"}
     # symbols with the truth segmentation

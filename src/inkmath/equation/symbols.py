@@ -6,9 +6,10 @@
     reading.candidates[i]     # symbol i's re-ranked readings (Candidate(token, prob)), best first
     reading.junk[i]           # the model's probability that hypothesis i is not one symbol (mis-segmented)
 
-This replaces the hand-written token corrections the parser used to run (``disambiguate``, ``disambiguate_case``,
-``pair_bars``, ``balance_brackets``, ``high_ticks``, ``small_after_names``): see
-docs/decisions/2026-11-23-symbol-context.md for what was measured.
+It is meant to replace the hand-written token corrections of ``parse.choose_tokens`` (``disambiguate``,
+``disambiguate_case``, ``pair_bars``, ``balance_brackets``, ``high_ticks``, ``small_after_names``). Not wired into the
+reader yet: the first model (trained on 1/32 of the training ink) did not reach the rules on validation; see
+docs/decisions/2026-11-23-symbol-context.md.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from inkmath.equation.context_model import ContextModel, load_context_model
 from inkmath.equation.tree import Candidate, SymbolHyp
 
 TOP_K = 5  # readings per symbol, in and out
-# the chosen token is the model's best among the classifier's own top-k readings (True) or among every class
-# (False); see the decision note for the validation figures that chose it
+# the chosen token is the model's best among the classifier's own top-k readings (True, as the rules do) or among
+# every class (False); only True has been measured (decision note)
 AMONG_CLASSIFIER_READINGS = True
 
 
