@@ -29,7 +29,7 @@ WIDE = dict(symbol=1.0, lm=1.0, segment=1.0, structure=1.0, temperature=1.0)
 
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
          split: str = "val") -> None:
-    from inkmath.equation.crohme_eval import _load_items, _resolve
+    from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import parse

@@ -346,11 +346,12 @@ def test_cli_crohme_eval_symbols_only_json(data_dir, monkeypatch, capsys):
     import argparse
     import json
 
+    from inkmath.cli import crohme as crohme_cli
     from inkmath.equation import crohme_eval
 
-    monkeypatch.setattr(crohme_eval, "_load_predictor", lambda weights: FakePredictor())
+    monkeypatch.setattr(crohme_eval, "load_predictor", lambda weights: FakePredictor())
     parser = argparse.ArgumentParser()
-    crohme_eval.register(parser.add_subparsers())
+    crohme_cli.register(parser.add_subparsers())
     args = parser.parse_args(["crohme-eval", "test", "--symbols-only", "--json", "--limit", "1"])
     monkeypatch.setenv("INKMATH_DATA", str(data_dir))
     assert args.func(args) == 0

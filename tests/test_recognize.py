@@ -265,7 +265,8 @@ def test_cli_recognize(tmp_path, hand, predictor, capsys):
     from PIL import Image
 
     from inkmath import ink
-    from inkmath.equation import cli, recognize
+    from inkmath.cli import recognize as recognize_cli
+    from inkmath.equation import recognize
 
     strokes = Writer(hand).write(["3", "x", "+", "5", "=", "1", "1"])
     img, _ = ink.rasterize(strokes)
@@ -274,7 +275,7 @@ def test_cli_recognize(tmp_path, hand, predictor, capsys):
     bad = tmp_path / "notes.txt"
     bad.write_text("hello")
     parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers())
+    recognize_cli.register(parser.add_subparsers())
     args = parser.parse_args(["recognize", str(good), str(bad), "--json"] + (["--weights", WEIGHTS] if WEIGHTS else []))
     recognize._PREDICTORS.setdefault(WEIGHTS or recognize.DEFAULT_WEIGHTS, predictor)
     code = args.func(args)

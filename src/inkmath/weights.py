@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from inkmath import InkmathError
-from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inkmath-weights/1"
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
-import os
 import tarfile
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +28,7 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
 
-ALIASES = {  # short names for the CLI, resolved under $INKMATH_DATA/crohme
+ALIASES = {  # short names (``inkmath crohme-eval test``), resolved under $INKMATH_DATA/crohme
     "test": "crohme2014_test_inkml.tar.xz",
     "test2014": "crohme2014_test_inkml.tar.xz",
     "val": "crohme2011-2013_test_inkml.tar.xz",
@@ -245,24 +242,8 @@ def evaluate_crohme(
     return out
 
 
-# ----------------------------------------------------------------------------------------------- CLI
-RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
-         "symbol_accuracy_gt_seg", "alternatives_coverage", "mean_confidence", "top_half_accuracy",
-         "calibration_error"}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-def _resolve(path: str, data_dir: str | None) -> Path:
+def resolve_source(path: str, data_dir: str | None = None) -> Path:
+    """A CROHME archive or folder: ``path`` itself, else a short name (ALIASES) or file under DATA/crohme."""
     p = Path(path).expanduser()
     if p.exists():
         return p
@@ -276,23 +257,7 @@ def _resolve(path: str, data_dir: str | None) -> Path:
                        f"or one of: {', '.join(ALIASES)}")
 
 
-def register(subparsers) -> None:
-    """Add ``inkmath crohme-eval PATH [--limit N] [--json] [--weights W] [--symbols-only]``."""
-    p = subparsers.add_parser(
-        "crohme-eval", help="score the recogniser on a CROHME test set (ExpRate, segmentation, symbols)",
-        description="PATH: a CROHME InkML archive/folder (full report) or the WAP offline archive/folder "
-                    f"(expression rates only); short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
-    p.add_argument("path")
-    p.add_argument("--limit", type=int, default=None, help="only the first N expressions")
-    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: shipped)")
-    p.add_argument("--symbols-only", action="store_true",
-                   help="skip the expression recogniser: symbol accuracy on the truth segmentation only")
-    p.add_argument("--json", action="store_true", help="print one JSON line")
-    p.add_argument("--details", default=None, metavar="FILE", help="write per-expression rows (JSON lines)")
-    p.set_defaults(func=_cmd)
-
-
-def _load_predictor(weights: str | None):
+def load_predictor(weights: str | None):
     """The classifier the recogniser uses by default (its cached loader), else the shipped default weights."""
     try:
         from inkmath.equation.recognize import get_predictor
@@ -301,46 +266,3 @@ def _load_predictor(weights: str | None):
 
         return Predictor.load(weights or "default")
     return get_predictor(weights)
-
-
-def _cmd(args) -> int:
-    from rich.console import Console
-    from rich.progress import Progress
-    from rich.table import Table
-
-    if args.limit is not None and args.limit < 1:
-        raise InkmathError("--limit must be a positive number of expressions")
-    path = _resolve(args.path, getattr(args, "data_dir", None))
-    predictor = _load_predictor(args.weights)
-    console = Console(stderr=True)
-    with Progress(console=console, transient=True, disable=args.json) as bar:
-        task = bar.add_task("CROHME", total=None)
-        res = evaluate_crohme(path, None, args.limit, predictor, expressions=not args.symbols_only,
-                              progress=lambda i, n: bar.update(task, completed=i, total=n),
-                              details=args.details is not None)
-    if args.details:
-        rows = res.pop("details")
-        _write_atomic(Path(args.details), "".join(json.dumps(r) + "\n" for r in rows))
-    if args.json:
-        print(json.dumps(res))
-        return 0
-    out = Console()
-    out.print(f"[bold]CROHME[/bold] {res['source']}: {res['expressions']} expressions")
-    table = Table()
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k, v in res.items():
-        if k in ("source", "stages", "reliability"):
-            continue
-        table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
-    for k, v in res.get("stages", {}).items():
-        table.add_row(f"expressions: {k}", str(v))
-    out.print(table)
-    if res.get("reliability"):
-        rel = Table(title="reliability of the confidence")
-        for c in ("confidence", "expressions", "mean confidence", "right"):
-            rel.add_column(c, justify="right")
-        for r in res["reliability"]:
-            rel.add_row(r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}")
-        out.print(rel)
-    return 0

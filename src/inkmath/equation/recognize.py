@@ -139,8 +139,9 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
                     decoder: Decoder | None = None) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
     from inkmath.equation.segment import segment_image
+    from inkmath.imageio import as_image
 
-    img = np.asarray(image)
+    img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)
     if img.ndim not in (2, 3) or img.size == 0:
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
