@@ -17,6 +17,7 @@ header's pixel count before decoding), and weights are chosen by name from a fix
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -35,9 +36,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inkmath import InkmathError, __version__
 from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
-    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, MAX_TOP,
-    Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse, ImageUpload, ModelsResponse,
-    SymbolRequest, SymbolResponse,
+    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
+    MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
+    ImageUpload, ModelsResponse, PageResponse, PageUpload, SymbolRequest, SymbolResponse,
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -178,6 +179,37 @@ async def _read_upload(request: Request) -> dict:
     return fields
 
 
+async def _read_page_upload(request: Request) -> tuple[bytes, str, dict]:
+    """(the photo's bytes, its file name, text fields) from a page upload; the photo is decoded by the page reader
+    (which needs its colours and EXIF orientation), bounded by ``MAX_PAGE_PIXELS``."""
+    from starlette.datastructures import UploadFile
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+
+    try:
+        form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
+    except (MultiPartException, HTTPException, ValueError, KeyError) as e:
+        detail = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
+        raise RequestError(400, f"Malformed multipart form ({str(detail)[:200]}); send one photo in the field 'file'") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestError(422, "The multipart form has no file in the field 'file'; attach a JPEG or PNG photo of "
+                                "the page there")
+    data = await upload.read()
+    if not data:
+        raise RequestError(422, "The uploaded photo is empty (0 bytes)")
+    name = Path(upload.filename or "page").name[:120] or "page"
+    fields = {}
+    for key in ("weights", "solve"):
+        value = form.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise RequestError(422, f"Form field {key!r} must be text, not a file")
+        fields[key] = value
+    return data, name, fields
+
+
 def _form_options(fields: dict) -> dict:
     """Typed options from multipart text fields (validated like the JSON body's)."""
     out: dict[str, Any] = {"weights": fields.get("weights") or None, "ink": fields.get("ink", "auto")}
@@ -295,6 +327,17 @@ def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool,
     return ExpressionResponse.model_validate(result).model_dump_json().encode()
 
 
+def page_work(predictor, name: str, data: bytes, file: str, solve: bool) -> bytes:
+    """The page route's work: clean the photo, find and read every expression; the response's JSON."""
+    from inkmath.equation.page import read_page
+
+    reading = read_page(data, predictor, solve=solve, max_pixels=MAX_PAGE_PIXELS, name=file)
+    result = dict(reading.to_dict(file), weights=name)
+    for expr in result["expressions"]:
+        with_alternative_mathml(expr)
+    return PageResponse.model_validate(result).model_dump_json().encode()
+
+
 # A recognition pool process's own models (``inkmath serve --pool N``): built once by ``_pool_init``.
 _POOL_STORE: "ModelStore | None" = None
 
@@ -309,6 +352,10 @@ def _pool_init(config: dict) -> None:
 
 def _pool_expression(name: str, *args) -> bytes:
     return expression_work(_POOL_STORE.get(name), name, *args)
+
+
+def _pool_page(name: str, *args) -> bytes:
+    return page_work(_POOL_STORE.get(name), name, *args)
 
 
 class RecognitionPool:
@@ -341,6 +388,9 @@ class RecognitionPool:
 
         return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_expression, *args)
 
+    async def page(self, *args) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_page, *args)
+
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
@@ -367,6 +417,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
     if engine not in ("torch", "onnx", "numpy"):
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, onnx or numpy")
     store = ModelStore(symbol_weights, expression_weights, engine, threads)
+    page_slots = asyncio.Semaphore(PAGE_CONCURRENCY)
 
     if pool < 0:
         raise InkmathError(f"pool must be 0 (read in the server's threads) or a number of processes, got {pool}")
@@ -486,6 +537,33 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             raise RequestError(422, str(e)) from None
         return Response(content, media_type="application/json")  # validated JSON already (expression_work)
 
+    @app.post("/api/page", response_model=PageResponse, responses=errors,
+              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                  "schema": {"$ref": "#/components/schemas/PageUpload"}}}}})
+    async def page(request: Request):
+        """Every expression on a page photo, in reading order, each with its box in the photo's pixels, LaTeX,
+        MathML, answer and symbols (`inkmath recognize --page --json`)."""
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "multipart/form-data":
+            raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send the page photo as a "
+                                    "multipart/form-data upload in the field 'file'")
+        data, file, fields = await _read_page_upload(request)
+        weights = fields.get("weights") or None
+        if weights is not None and len(weights) > 64:
+            raise RequestError(422, "Form field 'weights' is too long; use a name from GET /api/models")
+        solve = fields.get("solve", "true").lower() not in ("false", "0", "no")
+        name = weights or store.expression_default
+        predictor = _predictor(name)
+        try:
+            if pool:
+                content = await app.state.pool.page(name, data, file, solve)
+            else:
+                async with page_slots:  # a page is many expressions: at most PAGE_CONCURRENCY at once
+                    content = await run_in_threadpool(page_work, predictor, name, data, file, solve)
+        except InkmathError as e:
+            raise RequestError(422, str(e)) from None
+        return Response(content, media_type="application/json")
+
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
@@ -509,7 +587,8 @@ def _add_request_schemas(app) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload)],
+        _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload,
+                                                                                PageUpload)],
                                      ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         app.openapi_schema = schema

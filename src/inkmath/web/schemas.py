@@ -15,6 +15,8 @@ MAX_POINTS = 20000
 MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
+MAX_PAGE_PIXELS = 40_000_000  # a page photo (POST /api/page): a 24-megapixel phone photo fits; it is read downscaled
+PAGE_CONCURRENCY = 2  # pages read at once by one server process (a page is several expressions' work)
 
 Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
@@ -88,6 +90,27 @@ class ExpressionResponse(BaseModel):
                                                                      "`latex`")
 
 
+class PageExpressionOut(BaseModel):
+    latex: str
+    mathml: str
+    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in the photo's pixels (as shown, "
+                                                                     "EXIF orientation applied)")
+    answer: dict[str, Any]
+    symbols: list[SymbolHypOut]
+    confidence: float | None = Field(None, description="mean of the symbols' top probabilities (not calibrated)")
+    label: str | None = Field(None, description='a question number written before the expression ("1)", "a."), '
+                                                'as text')
+
+
+class PageResponse(BaseModel):
+    file: str | None
+    weights: str
+    width: int = Field(description="the photo's width in pixels (as shown)")
+    height: int
+    expressions: list[PageExpressionOut] = Field(description="in reading order: columns left to right, top to "
+                                                             "bottom in each")
+
+
 class ErrorResponse(BaseModel):
     error: str
 
@@ -122,4 +145,12 @@ class ImageUpload(BaseModel):
     ink: Literal["auto", "white", "black"] = "auto"
     top: int = Field(5, ge=1, le=MAX_TOP)
     corrections: str | None = Field(None, description='JSON object {"index": "label"} (expression only)')
+    solve: bool = True
+
+
+class PageUpload(BaseModel):
+    """The multipart form of ``POST /api/page`` (OpenAPI documentation only; parsed by ``_read_page_upload``)."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="a JPEG or PNG photo of the page")
+    weights: WeightsName | None = None
     solve: bool = True
