@@ -17,7 +17,8 @@ import inkmath
 from test_scratch_notorch import BLOCKER as BLOCK_TORCH  # a sys.meta_path finder that refuses torch
 
 SRC = Path(inkmath.__file__).parent
-EDGES = ("cli/", "web/", "evaluation/plots.py", "evaluation/report.py", "__main__.py")
+# equation/plot.py draws an answer's graph (matplotlib, imported inside its functions); the solver's worker loads it
+EDGES = ("cli/", "web/", "evaluation/plots.py", "evaluation/report.py", "equation/plot.py", "__main__.py")
 FORBIDDEN = ("inkmath.cli", "inkmath.web", "matplotlib")
 
 

@@ -33,10 +33,12 @@ def load_input(path: str | os.PathLike):
                           f"({', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES[:4])}, ...) or an .inkml file")
 
 
-def recognize_file(path: str | os.PathLike, weights: str | None = None, solve: bool = True, predictor=None):
+def recognize_file(path: str | os.PathLike, weights: str | None = None, solve: bool = True, predictor=None,
+                   steps: bool = False, plot: bool = False):
+    """Read a file and answer it; `steps` / `plot` add a worked solution and a graph to the answer."""
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 
     kind, data = load_input(path)
     if kind == "strokes":
-        return recognize_strokes(data, predictor, weights=weights, solve=solve)
-    return recognize_image(data, predictor, weights=weights, solve=solve)
+        return recognize_strokes(data, predictor, weights=weights, solve=solve, steps=steps, plot=plot)
+    return recognize_image(data, predictor, weights=weights, solve=solve, steps=steps, plot=plot)

@@ -91,7 +91,7 @@ def default_decoder(kind: str = "strokes") -> Decoder:
 
 
 def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve: bool,
-            decoder: Decoder) -> Recognition:
+            decoder: Decoder, steps: bool = False, plot: bool = False) -> Recognition:
     from inkmath.equation.latex import to_mathml
 
     readings = decoder(segs)
@@ -116,14 +116,16 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
     if solve:
         from inkmath.equation.solve import answer
 
-        ans = answer(best.tree)
+        ans = answer(best.tree, steps=steps, plot=plot)
     return Recognition(best.latex, to_mathml(best.tree), ans, symbols, best.tree, list(best.tokens),
                        float(best.confidence), alternatives(readings, 5))
 
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
-                      corrections: dict[int, str] | None = None, decoder: Decoder | None = None) -> Recognition:
-    """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down)."""
+                      corrections: dict[int, str] | None = None, decoder: Decoder | None = None,
+                      steps: bool = False, plot: bool = False) -> Recognition:
+    """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down).
+    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer`)."""
     from inkmath.equation.segment import segment_strokes_nbest
 
     if strokes is None or len(strokes) == 0:
@@ -131,12 +133,12 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder()
     found = segment_strokes_nbest(strokes, predictor, decoder.segmentations)
-    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder)
+    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot)
 
 
 def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
                     corrections: dict[int, str] | None = None, ink: str = "auto",
-                    decoder: Decoder | None = None) -> Recognition:
+                    decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
     from inkmath.equation.segment import segment_image
     from inkmath.imageio import as_image
@@ -146,7 +148,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
     symbols = segment_image(img, predictor, ink=ink)
-    return _finish([Segmentation(symbols, 0.0)], corrections, solve, decoder or default_decoder("image"))
+    return _finish([Segmentation(symbols, 0.0)], corrections, solve, decoder or default_decoder("image"), steps, plot)
 
 
 def recognize_with_corrections(strokes_or_image, corrections: dict[int, str], predictor=None, *,

@@ -4,8 +4,9 @@
 
 Endpoints (JSON in, JSON out; the same JSON as ``inkmath predict --json`` / ``inkmath recognize --json``):
     POST /api/symbol       {"strokes": [[[x, y], ...], ...], "weights"?, "top"?}  or a multipart image upload
-    POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?}  or multipart
-    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page)
+    POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?, "steps"?, "plot"?}  or multipart
+    POST /api/solve        {"latex": "2x+1=7", "steps"?: bool, "plot"?: bool} -> {"latex", "mathml", "answer"}
+    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page), /sw.js, /manifest.webmanifest, /favicon.ico
 
 Why requests are parsed by hand instead of by FastAPI's body parameters: one route takes either JSON or a
 multipart upload, and every malformed request must come back as ``{"error": "..."}`` with a 4xx code. The
@@ -38,7 +39,8 @@ from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
     MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
     MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
-    ImageUpload, ModelsResponse, PageResponse, PageUpload, SymbolRequest, SymbolResponse,
+    ImageUpload, ModelsResponse, PageResponse, PageUpload, SolveError, SolveRequest, SolveResponse, SymbolRequest,
+    SymbolResponse,
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -169,7 +171,7 @@ async def _read_upload(request: Request) -> dict:
     except InkmathError as e:
         raise RequestError(422, str(e)) from None
     fields: dict[str, Any] = {"image": image, "file": name}
-    for key in ("weights", "ink", "corrections", "top", "solve"):
+    for key in ("weights", "ink", "corrections", "top", "solve", "steps", "plot"):
         value = form.get(key)
         if value is None:
             continue
@@ -222,6 +224,8 @@ def _form_options(fields: dict) -> dict:
         raise RequestError(422, f"Form field 'top' must be an integer from 1 to {MAX_TOP}")
     out["top"] = int(top)
     out["solve"] = fields.get("solve", "true").lower() not in ("false", "0", "no")
+    out["steps"] = fields.get("steps", "false").lower() in ("true", "1", "yes")
+    out["plot"] = fields.get("plot", "false").lower() in ("true", "1", "yes")
     corrections = fields.get("corrections") or "{}"
     from pydantic import TypeAdapter
 
@@ -310,7 +314,8 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
     return out
 
 
-def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file) -> bytes:
+def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file,
+                    steps: bool = False, plot: bool = False) -> bytes:
     """The expression route's work: read the input, answer it, add the alternatives' MathML; the response's JSON.
 
     The JSON is made here, checked against ``ExpressionResponse``: a recognition pool process then passes back a
@@ -320,9 +325,10 @@ def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool,
     from inkmath.equation.recognize import recognize_image, recognize_strokes, to_dict
 
     if strokes is not None:
-        rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
+        rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None, steps=steps, plot=plot)
     else:
-        rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
+        rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink, steps=steps,
+                              plot=plot)
     result = with_alternative_mathml(dict(to_dict(rec, file), weights=name))
     return ExpressionResponse.model_validate(result).model_dump_json().encode()
 
@@ -485,6 +491,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         "application/json": {"schema": {"$ref": "#/components/schemas/{model}"}},
         "multipart/form-data": {"schema": {"$ref": "#/components/schemas/ImageUpload"}}}}
 
+    def openapi_json_body(model: str) -> dict:
+        return {"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
     def openapi_body(model: str) -> dict:
         doc = json.loads(json.dumps(body_doc).replace("{model}", model))
         return {"requestBody": doc}
@@ -519,23 +529,47 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         if body is not None:
             weights, corrections, solve, file = body.weights, body.corrections, body.solve, None
             strokes, image, ink = check_strokes(body.strokes), None, "auto"
+            steps, plot = body.steps, body.plot
         else:
             opts = _form_options(fields)
             weights, corrections, solve, file = opts["weights"], opts["corrections"], opts["solve"], fields["file"]
             strokes, image, ink = None, fields["image"], opts["ink"]
+            steps, plot = opts["steps"], opts["plot"]
         name = weights or store.expression_default
         predictor = _predictor(name)
         fixes = check_corrections(corrections, predictor)
 
         try:
             if pool:
-                content = await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file)
+                content = await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file, steps,
+                                                          plot)
             else:
                 content = await run_in_threadpool(expression_work, predictor, name, strokes, image, ink, solve, fixes,
-                                                  file)
+                                                  file, steps, plot)
         except InkmathError as e:
             raise RequestError(422, str(e)) from None
         return Response(content, media_type="application/json")  # validated JSON already (expression_work)
+
+    @app.post("/api/solve", response_model=SolveResponse, openapi_extra=openapi_json_body("SolveRequest"),
+              responses={400: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": SolveError}})
+    async def solve_typed(request: Request):
+        """Typed LaTeX -> LaTeX, MathML and the answer (`inkmath solve --json`); malformed LaTeX -> 422 with
+        {"detail": "... at position N"}."""
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if ctype != "application/json":
+                raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json "
+                                        '{"latex": "2x+1=7", "steps": true, "plot": true}')
+            body, _ = await read_input(request, SolveRequest)
+        except RequestError as e:
+            return JSONResponse({"detail": e.message, "error": e.message}, status_code=e.status)
+        from inkmath.equation.typed import solve_latex
+
+        try:
+            result = await run_in_threadpool(solve_latex, body.latex, steps=body.steps, plot=body.plot)
+        except InkmathError as e:
+            return JSONResponse({"detail": str(e), "error": str(e)}, status_code=422)
+        return SolveResponse.model_validate(result)
 
     @app.post("/api/page", response_model=PageResponse, responses=errors,
               openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
@@ -568,6 +602,22 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
     def index():
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
+    # The installable web app: the service worker must be served from / to control the page; the browser asks for
+    # /favicon.ico on its own.
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker():
+        return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript",
+                            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest():
+        return FileResponse(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json",
+                            headers={"Cache-Control": "no-cache"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_request_schemas(app)
     return app
@@ -588,7 +638,7 @@ def _add_request_schemas(app) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload,
-                                                                                PageUpload)],
+                                                                   PageUpload, SolveRequest)],
                                      ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         app.openapi_schema = schema

@@ -15,6 +15,7 @@ MAX_POINTS = 20000
 MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
+MAX_LATEX_CHARS = 2000  # typed LaTeX for /api/solve (inkmath.equation.latex_parse.MAX_LATEX_CHARS)
 MAX_PAGE_PIXELS = 40_000_000  # a page photo (POST /api/page): a 24-megapixel phone photo fits; it is read downscaled
 PAGE_CONCURRENCY = 2  # pages read at once by one server process (a page is several expressions' work)
 
@@ -42,6 +43,27 @@ class ExpressionRequest(BaseModel):
     corrections: Corrections = Field(default_factory=dict,
                                      description="symbol index (0-based, as in the response) -> chosen label")
     solve: bool = True
+    steps: bool = Field(False, description="add answer.steps: a worked solution [{latex, reason, sympy}]")
+    plot: bool = Field(False, description="add answer.plot: the graph as SVG text (or null and answer.plot_reason)")
+
+
+class SolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    latex: str = Field(max_length=MAX_LATEX_CHARS,
+                       description="typed LaTeX of the subset recognition writes, e.g. 2(x-1)=x+4")
+    steps: bool = Field(False, description="add answer.steps: a worked solution [{latex, reason, sympy}]")
+    plot: bool = Field(False, description="add answer.plot: the graph as SVG text (or null and answer.plot_reason)")
+
+
+class SolveResponse(BaseModel):
+    latex: str
+    mathml: str
+    answer: dict[str, Any]
+
+
+class SolveError(BaseModel):
+    detail: str = Field(description="what is wrong with the LaTeX, naming the character position")
+    error: str
 
 
 class PredictionOut(BaseModel):
@@ -146,6 +168,8 @@ class ImageUpload(BaseModel):
     top: int = Field(5, ge=1, le=MAX_TOP)
     corrections: str | None = Field(None, description='JSON object {"index": "label"} (expression only)')
     solve: bool = True
+    steps: bool = False
+    plot: bool = False
 
 
 class PageUpload(BaseModel):
