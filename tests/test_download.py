@@ -22,8 +22,8 @@ import pytest
 
 from inkmath import InkmathError
 from inkmath.data import catalog
-from inkmath.data.download import (_content_range, dataset_status, download, download_set, fetch,
-                                   parse_checksum, register)
+from inkmath.cli.data import register
+from inkmath.data.download import _content_range, dataset_status, download, download_set, fetch, parse_checksum
 
 DATA = Path(os.environ.get("INKMATH_DATA") or "/work/shared/data")
 MNIST = DATA / "mnist"

@@ -237,7 +237,9 @@ def test_corrections_reparse(hand, predictor):
     assert _norm(fixed.latex) == _norm(rec.latex).replace("x", "y")
     d = to_dict(fixed, file="drawing")
     assert d["symbols"][k]["label"] == "y" and d["symbols"][k]["alternatives"][0]["label"] == "y"
-    assert set(d) == {"file", "latex", "mathml", "answer", "symbols"}
+    assert set(d) == {"file", "latex", "mathml", "answer", "symbols", "confidence", "alternatives"}
+    assert 0 <= d["confidence"] <= 1 and 1 <= len(d["alternatives"]) <= 5
+    assert d["alternatives"][0]["latex"] == d["latex"]
     assert {"label", "latex", "box", "prob", "alternatives"} <= set(d["symbols"][0])
     json.dumps(d)
     with pytest.raises(InkmathError):
@@ -263,7 +265,8 @@ def test_cli_recognize(tmp_path, hand, predictor, capsys):
     from PIL import Image
 
     from inkmath import ink
-    from inkmath.equation import cli, recognize
+    from inkmath.cli import recognize as recognize_cli
+    from inkmath.equation import recognize
 
     strokes = Writer(hand).write(["3", "x", "+", "5", "=", "1", "1"])
     img, _ = ink.rasterize(strokes)
@@ -272,7 +275,7 @@ def test_cli_recognize(tmp_path, hand, predictor, capsys):
     bad = tmp_path / "notes.txt"
     bad.write_text("hello")
     parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers())
+    recognize_cli.register(parser.add_subparsers())
     args = parser.parse_args(["recognize", str(good), str(bad), "--json"] + (["--weights", WEIGHTS] if WEIGHTS else []))
     recognize._PREDICTORS.setdefault(WEIGHTS or recognize.DEFAULT_WEIGHTS, predictor)
     code = args.func(args)

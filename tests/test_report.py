@@ -66,7 +66,7 @@ def _check_tables(html: str, ev: dict) -> None:
 
 
 def test_report_of_a_tiny_run_matches_eval(tiny_run, tmp_path, capsys, monkeypatch):
-    from inkmath.cli import layer_table
+    from inkmath.models.summary import layer_table
     from inkmath.evaluation.report import FIGURES
     from inkmath.weights import load_model
 

@@ -457,7 +457,7 @@ def test_train_numpy_writes_run_folder(tmp_path):
 def test_train_from_config_on_real_mnist_subset(tmp_path, capsys):
     """What ``inkmath train mnist:train --engine numpy --model seed003-m4`` runs, on 3000 real digits."""
     from inkmath.data import load_dataset
-    from inkmath.scratch.cli import train_from_config
+    from inkmath.training.numpy_engine import train_from_config
     from inkmath.training.config import make_config
 
     try:
@@ -466,8 +466,7 @@ def test_train_from_config_on_real_mnist_subset(tmp_path, capsys):
         pytest.skip(f"MNIST not available: {e}")
     cfg = make_config(None, {"dataset": "mnist:train", "model": "seed003-m4", "engine": "numpy", "limit": 3000,
                              "epochs": 1, "batch_size": 64, "lr": 3e-3, "out": str(tmp_path / "run")})
-    assert train_from_config(cfg) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    result = train_from_config(cfg)
     assert result["metrics"]["test_acc"] > 0.8, result
     card = json.loads((tmp_path / "run" / "weights.json").read_text())
     assert card["preset"] == "mnist" and card["data"]["test"].startswith("mnist:train (held-out")

@@ -67,7 +67,7 @@ def digit_folder(tmp_path_factory) -> Path:
 
 
 def test_eval_numpy_engine_without_torch(notorch_env, digit_folder):
-    from inkmath.cli import evaluate_weights
+    from inkmath.evaluation.evaluate import evaluate_weights
 
     r = _run(["eval", "mnist", f"folder:{digit_folder}", "--engine", "numpy", "--json"], notorch_env)
     assert r.returncode == 0, r.stderr

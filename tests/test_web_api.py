@@ -181,7 +181,7 @@ def test_serve_command_is_registered():
 
     args = build_parser().parse_args(["serve", "--port", "0", "--weights", "mnist", "--engine", "onnx"])
     assert (args.port, args.weights, args.engine, args.host) == (0, "mnist", "onnx", "127.0.0.1")
-    assert args.func.__module__ == "inkmath.web.cli"
+    assert args.func.__module__ == "inkmath.cli.serve"
 
 
 # ------------------------------------------------------------------------------------------------ errors

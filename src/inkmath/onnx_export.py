@@ -76,7 +76,7 @@ def _check(data: bytes) -> None:
 
 def export_onnx(name_or_path: str | Path, out: str | Path | None = None) -> Path:
     """Write the ONNX model (atomically) to ``out`` (default: ``<weights name>.onnx`` in the current folder)."""
-    from inkmath.training.checkpoint import atomic_write_bytes
+    from inkmath.atomic import atomic_write_bytes
 
     data, card = export_bytes(name_or_path)
     path = Path(out) if out else Path(f"{card.get('name') or Path(str(name_or_path)).stem}.onnx")
@@ -87,7 +87,7 @@ def export_onnx(name_or_path: str | Path, out: str | Path | None = None) -> Path
 def cached_onnx_path(safetensors_path: str | Path, card: dict) -> Path:
     """The exported model for these weights in the cache, exported on first use."""
     from inkmath.data import cache_dir
-    from inkmath.training.checkpoint import atomic_write_bytes
+    from inkmath.atomic import atomic_write_bytes
 
     path = cache_dir() / "onnx" / f"{weights_key(safetensors_path, card)}.onnx"
     if not path.is_file():
@@ -125,16 +125,6 @@ def load_onnx_runner(safetensors_path: str | Path, card: dict, threads: int | No
     return run
 
 
-# ------------------------------------------------------------------------------------------------ CLI
-def register(subparsers) -> None:
-    p = subparsers.add_parser("export-onnx", help="write weights as an ONNX model (dynamic batch) for ONNX Runtime")
-    p.add_argument("weights", help="shipped name (e.g. mnist, hasy) or a .safetensors / run folder")
-    p.add_argument("--out", help="output .onnx file (default: NAME.onnx in the current folder)")
-    p.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
-    p.add_argument("--json", action="store_true", help="one JSON object on one line")
-    p.set_defaults(func=cmd_export_onnx)
-
-
 def parity(name_or_path: str | Path, onnx_path: str | Path, n: int = 8, seed: int = 0) -> float:
     """Largest |logit difference| between ONNX Runtime and PyTorch on ``n`` random inputs."""
     import onnxruntime as ort
@@ -150,18 +140,3 @@ def parity(name_or_path: str | Path, onnx_path: str | Path, n: int = 8, seed: in
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
     return float(np.abs(got - want).max())
-
-
-def cmd_export_onnx(args) -> int:
-    path = export_onnx(args.weights, args.out)
-    diff = None if args.no_check else parity(args.weights, path)
-    if args.json:
-        print(json.dumps({"weights": args.weights, "onnx": str(path), "max_abs_diff": diff}))
-        return 0
-    from rich.console import Console
-
-    msg = f"wrote {path}"
-    if diff is not None:
-        msg += f" (ONNX Runtime vs PyTorch: max |logit difference| {diff:.2e} on 8 random inputs)"
-    Console().print(msg, markup=False, highlight=False)
-    return 0

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from inkmath import InkmathError
-from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inkmath-weights/1"
 
@@ -23,16 +23,13 @@ def shipped_dir() -> Path:
 
 
 def list_shipped() -> dict[str, dict]:
-    """Shipped symbol classifiers by name, with their cards (the weights ``Predictor.load`` reads)."""
-    return {n: c for n, c in list_shipped_models().items() if "num_classes" in c}
-
-
-def list_shipped_models() -> dict[str, dict]:
-    """Every shipped model by name with its card: symbol classifiers and the reader's other models (``latex-lm``)."""
+    """Shipped symbol classifiers by name, with their cards (not the reader's other models, such as latex-lm)."""
     out = {}
     for card_path in sorted(shipped_dir().glob("*.json")):
         if card_path.with_suffix(".safetensors").exists():
-            out[card_path.stem] = json.loads(card_path.read_text())
+            card = json.loads(card_path.read_text())
+            if "num_classes" in card:
+                out[card_path.stem] = card
     return out
 
 

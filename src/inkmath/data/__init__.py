@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -155,15 +154,9 @@ def cached_arrays(name: str, sources: list[Path], extra: str, build: Callable[[]
 
 
 def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from inkmath.atomic import atomic_write
+
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".tmp.npz")
 
 
 def prepared_images(ds: SymbolDataset, preset: str) -> np.ndarray:
@@ -184,15 +177,9 @@ def prepared_images(ds: SymbolDataset, preset: str) -> np.ndarray:
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
     arr = prepare_uint8(ds.images, p, ds.ink)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
-    os.close(fd)
-    try:
-        np.save(tmp, arr)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from inkmath.atomic import atomic_write
+
+    atomic_write(path, lambda tmp: np.save(tmp, arr), suffix=".tmp.npy")
     return arr
 
 

@@ -1,4 +1,4 @@
-"""``inkmath download`` and ``inkmath datasets``: fetch the official data files, and show what is in place.
+"""Fetch the official data files, and show what is in place (``inkmath download`` / ``inkmath datasets``).
 
 Downloads stream into ``<file>.part`` and resume with an HTTP Range request after an interruption (a server that
 ignores Range is handled by starting over). Only a file whose checksum matches the catalog is renamed into place,
@@ -8,10 +8,8 @@ so no new dependency.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
-import json
 import os
 import re
 import socket
@@ -374,116 +372,7 @@ def dataset_status(root: str | os.PathLike | None = None, *, verify: bool = Fals
     return out
 
 
-# ------------------------------------------------------------------------------------------------ CLI
-def register(subparsers) -> None:
-    names = ", ".join(CATALOG)
-    p = subparsers.add_parser(
-        "download", help="download a data set's official files (mnist, hasy, all)",
-        description=f"Download official data files into the data dir, resuming and verifying checksums. "
-                    f"Known sets: {names}; CROHME and the Kaggle symbols need a person (the command says how).")
-    p.add_argument("name", help=f"{' | '.join(CATALOG)} | all")
-    p.add_argument("--dest", help="data dir to download into (default: --data-dir / $INKMATH_DATA / ./data)")
-    p.add_argument("--mirror", help="base URL serving the data-dir layout (default: $INKMATH_MIRROR, else the "
-                                    "official hosts)")
-    p.add_argument("--force", action="store_true", help="replace files whose checksum is wrong (kept as .old)")
-    p.add_argument("--checksum", action="append", default=[], metavar="FILE=ALGO:HEX",
-                   help="expect this checksum instead of the catalog's, e.g. for a mirror that repacks a file: "
-                        "HASYv2.tar.bz2=sha256:... (repeatable)")
-    p.add_argument("--retries", type=int, default=3, help="retries per file and host on network errors (default 3)")
-    p.add_argument("--json", action="store_true", help="one JSON object per file instead of tables")
-    p.set_defaults(func=_cmd_download)
-
-    q = subparsers.add_parser("datasets", help="which data sets are in the data dir and which specs they allow",
-                              description="List the known data sets, whether their files are in the data dir, "
-                                          "and the dataset specs that then work.")
-    q.add_argument("--data-dir", default=argparse.SUPPRESS, help="data dir to look in (default: $INKMATH_DATA)")
-    q.add_argument("--verify", action="store_true", help="also compare checksums (reads every file)")
-    q.add_argument("--json", action="store_true", help="one JSON object per data set")
-    q.set_defaults(func=_cmd_datasets)
-
-
-def _root_from(args) -> Path:
-    from inkmath.data import data_dir
-
-    return data_dir(getattr(args, "dest", None) or getattr(args, "data_dir", None))
-
-
-def _cmd_download(args) -> int:
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    root = _root_from(args)
-    if args.name == "all":
-        names = list(CATALOG)
-    else:
-        names = [catalog.get(args.name).name]
-    checksums = {}
-    for item in args.checksum:
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise InkmathError(f"Bad --checksum {item!r}; write FILE=md5:<hex> or FILE=sha256:<hex>")
-        parse_checksum(value)  # fail now, before any download
-        checksums[key.strip()] = value
-    failed = 0
-    for name in names:
-        info = CATALOG[name]
-        if args.name == "all" and not info.downloadable:
-            if not all((root / f.path).is_file() for f in info.files):
-                text = catalog.manual_instructions(info, root)
-                if args.json:
-                    print(json.dumps({"dataset": name, "status": "manual", "instructions": text}))
-                else:
-                    console.print(f"[yellow]skipped {name}[/] (needs a person): {text}", highlight=False)
-            continue
-        try:
-            results = download_set(name, root, base_url=args.mirror, progress=not args.json, force=args.force,
-                                   retries=args.retries, checksums=checksums)
-        except InkmathError as e:
-            failed += 1
-            if args.json:
-                print(json.dumps({"dataset": name, "status": "error", "error": str(e)}))
-            else:
-                console.print(f"[red]error[/] {e}", highlight=False)
-            continue
-        for r in results:
-            if args.json:
-                print(json.dumps({"dataset": r.dataset, "path": str(r.path), "status": r.status, "size": r.size,
-                                  "received": r.received}))
-            else:
-                console.print(f"{r.status:>10}  {r.path}  ({r.size:,} bytes)", highlight=False)
-    return 1 if failed else 0
-
-
-def _cmd_datasets(args) -> int:
-    root = _root_from(args)
-    status = dataset_status(root, verify=args.verify)
-    if args.json:
-        for s in status:
-            print(json.dumps(s))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Data sets under {root}")
-    table.add_column("name", no_wrap=True)
-    table.add_column("files", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("specs (once the files are in place)", overflow="fold")
-    missing = not all(s["complete"] for s in status)
-    if missing:
-        table.add_column("get it", overflow="fold")
-    for s in status:
-        files = f"{s['found']}/{s['files_total']}"
-        if args.verify and any(r.get("checksum") == "differs" for r in s["files"]):
-            files += " [red]checksum differs[/]"
-        colour = "green" if s["complete"] else ("yellow" if s["found"] else "dim")
-        row = [f"[{colour}]{s['name']}[/]", files, _human(s["size"]) if s["size"] else "-", "\n".join(s["specs"])]
-        table.add_row(*row, *([] if not missing else ["" if s["complete"] else s["get"]]))
-    Console().print(table)
-    return 0
-
-
-def _human(n: int) -> str:
+def human_size(n: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

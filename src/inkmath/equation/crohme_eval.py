@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
-import os
 import tarfile
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +28,7 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
 
-ALIASES = {  # short names for the CLI, resolved under $INKMATH_DATA/crohme
+ALIASES = {  # short names (``inkmath crohme-eval test``), resolved under $INKMATH_DATA/crohme
     "test": "crohme2014_test_inkml.tar.xz",
     "test2014": "crohme2014_test_inkml.tar.xz",
     "val": "crohme2011-2013_test_inkml.tar.xz",
@@ -131,6 +128,8 @@ def evaluate_crohme(
         raise InkmathError("Without expressions there is nothing to score: give a predictor and an InkML set")
 
     dists: list[int] = []
+    confidences: list[float] = []  # the reading's calibrated confidence, when the recogniser gives one
+    among: list[bool] = []  # truth among the recogniser's alternatives (whole readings)
     stages = {"correct": 0, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
     seg_tp = seg_pred = seg_truth = sym_rec = 0
     gt_total = gt_correct = 0
@@ -155,6 +154,11 @@ def evaluate_crohme(
             d = edit_distance(pred, it.truth)
             dists.append(d)
             row.update(pred=" ".join(pred), distance=d)
+            alts = list(getattr(rec, "alternatives", None) or []) if "error" not in row else []
+            if alts or "error" in row:
+                confidences.append(float(getattr(rec, "confidence", 0.0)) if "error" not in row else 0.0)
+                among.append(any(normalize_latex(a["latex"]) == it.truth for a in alts))
+                row.update(confidence=round(confidences[-1], 4), among_alternatives=among[-1])
             if it.groups is not None:
                 covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
                 pred_sets: dict[frozenset, str] = {}
@@ -211,6 +215,17 @@ def evaluate_crohme(
             mean_token_distance=float(np.mean(dists)),
             recognition_errors=failures,
         )
+        if confidences and len(confidences) == m:
+            from inkmath.equation.calibrate import expected_calibration_error, reliability, top_half_accuracy
+
+            right = [d == 0 for d in dists]
+            out.update(
+                alternatives_coverage=sum(among) / m,
+                mean_confidence=float(np.mean(confidences)),
+                top_half_accuracy=top_half_accuracy(confidences, right),
+                calibration_error=expected_calibration_error(confidences, right),
+                reliability=reliability(confidences, right),
+            )
         if kind == "inkml":
             p = seg_tp / seg_pred if seg_pred else 0.0
             r = seg_tp / seg_truth if seg_truth else 0.0
@@ -227,23 +242,8 @@ def evaluate_crohme(
     return out
 
 
-# ----------------------------------------------------------------------------------------------- CLI
-RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
-         "symbol_accuracy_gt_seg"}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-def _resolve(path: str, data_dir: str | None) -> Path:
+def resolve_source(path: str, data_dir: str | None = None) -> Path:
+    """A CROHME archive or folder: ``path`` itself, else a short name (ALIASES) or file under DATA/crohme."""
     p = Path(path).expanduser()
     if p.exists():
         return p
@@ -257,23 +257,7 @@ def _resolve(path: str, data_dir: str | None) -> Path:
                        f"or one of: {', '.join(ALIASES)}")
 
 
-def register(subparsers) -> None:
-    """Add ``inkmath crohme-eval PATH [--limit N] [--json] [--weights W] [--symbols-only]``."""
-    p = subparsers.add_parser(
-        "crohme-eval", help="score the recogniser on a CROHME test set (ExpRate, segmentation, symbols)",
-        description="PATH: a CROHME InkML archive/folder (full report) or the WAP offline archive/folder "
-                    f"(expression rates only); short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
-    p.add_argument("path")
-    p.add_argument("--limit", type=int, default=None, help="only the first N expressions")
-    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: shipped)")
-    p.add_argument("--symbols-only", action="store_true",
-                   help="skip the expression recogniser: symbol accuracy on the truth segmentation only")
-    p.add_argument("--json", action="store_true", help="print one JSON line")
-    p.add_argument("--details", default=None, metavar="FILE", help="write per-expression rows (JSON lines)")
-    p.set_defaults(func=_cmd)
-
-
-def _load_predictor(weights: str | None):
+def load_predictor(weights: str | None):
     """The classifier the recogniser uses by default (its cached loader), else the shipped default weights."""
     try:
         from inkmath.equation.recognize import get_predictor
@@ -282,39 +266,3 @@ def _load_predictor(weights: str | None):
 
         return Predictor.load(weights or "default")
     return get_predictor(weights)
-
-
-def _cmd(args) -> int:
-    from rich.console import Console
-    from rich.progress import Progress
-    from rich.table import Table
-
-    if args.limit is not None and args.limit < 1:
-        raise InkmathError("--limit must be a positive number of expressions")
-    path = _resolve(args.path, getattr(args, "data_dir", None))
-    predictor = _load_predictor(args.weights)
-    console = Console(stderr=True)
-    with Progress(console=console, transient=True, disable=args.json) as bar:
-        task = bar.add_task("CROHME", total=None)
-        res = evaluate_crohme(path, None, args.limit, predictor, expressions=not args.symbols_only,
-                              progress=lambda i, n: bar.update(task, completed=i, total=n),
-                              details=args.details is not None)
-    if args.details:
-        rows = res.pop("details")
-        _write_atomic(Path(args.details), "".join(json.dumps(r) + "\n" for r in rows))
-    if args.json:
-        print(json.dumps(res))
-        return 0
-    out = Console()
-    out.print(f"[bold]CROHME[/bold] {res['source']}: {res['expressions']} expressions")
-    table = Table()
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k, v in res.items():
-        if k in ("source", "stages"):
-            continue
-        table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
-    for k, v in res.get("stages", {}).items():
-        table.add_row(f"expressions: {k}", str(v))
-    out.print(table)
-    return 0

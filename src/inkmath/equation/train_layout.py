@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.data import data_dir
     from inkmath.equation import parse as P
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.data import data_dir
     from inkmath.equation.segment import MergeModel
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")

@@ -2,7 +2,7 @@
 run's own files - weights, card, ``metrics.csv``, ``batches.csv`` - and one evaluation pass, without retraining.
 
 The numbers (top-k, per-class precision/recall/F1, confusion matrix, most-confused pairs) come from
-``inkmath.cli.evaluate_weights``, the function behind ``inkmath eval --json``, so the report and the command agree.
+``inkmath.evaluation.evaluate.evaluate_weights``, the function behind ``inkmath eval --json``, so the report and the command agree.
 The galleries (predicted vs actual, confident mistakes) need per-image scores, which that function does not
 return; they are computed once more here with the same ``Predictor`` and the same prepared images.
 """
@@ -146,11 +146,12 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
     """Write ``report.html``, the PNGs and ``report.json`` into ``out``; return {"html", "figures", "eval", ...}."""
     import torch
 
-    from inkmath.cli import evaluate_weights, layer_table
+    from inkmath.evaluation.evaluate import evaluate_weights
+    from inkmath.models.summary import layer_table
     from inkmath.data import load_dataset
     from inkmath.evaluation import plots
     from inkmath.models import count_parameters
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
     from inkmath.weights import load_model
 
     t0 = time.monotonic()

@@ -12,15 +12,12 @@ of starting over. Several processes (``--workers N`` or separate commands) can s
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import io
 import json
 import math
 import os
-import shlex
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -254,7 +251,7 @@ def run_worker(opts: dict) -> None:
             _log_run(out, f"lost pid={os.getpid()}: {e}")
 
 
-def _worker_entry(opts: dict) -> None:
+def worker_entry(opts: dict) -> None:
     run_worker(opts)
 
 
@@ -266,7 +263,7 @@ def summarize(storage: str, study_name: str, out: Path, grid: dict | None = None
     from optuna.trial import TrialState
 
     from inkmath.evaluation import plots
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(out)
@@ -322,7 +319,7 @@ def summarize(storage: str, study_name: str, out: Path, grid: dict | None = None
 
 def write_best_recipe(best, path: Path, study_name: str, config: str | None, sets: dict, command: str) -> None:
     """The best trial's resolved config as a recipe for ``inkmath train --config``."""
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
     from inkmath.training.config import make_config
 
     run = Path(best.user_attrs.get("run_dir", ""))
@@ -337,74 +334,3 @@ def write_best_recipe(best, path: Path, study_name: str, config: str | None, set
             f"# parameters: {json.dumps(best.params)}\n" + (f"# sweep: {command}\n" if command else "") +
             f"# inkmath train --config {path.name}\n")
     atomic_write_text(path, head + yaml.safe_dump(values, sort_keys=False))
-
-
-# ------------------------------------------------------------------------------------------------ CLI
-def cmd_sweep(args) -> int:
-    from rich.console import Console
-
-    out = Path(args.out)
-    storage = args.storage or f"sqlite:///{out / 'study.db'}"
-    grid = parse_grid(args.grid) if args.sampler == "grid" else None
-    sets = parse_sets(args.set)
-    if args.config and not Path(args.config).is_file():
-        raise InkmathError(f"Config file {args.config} not found; the recipes are in configs/")
-    if args.sampler == "tpe" and args.trials < 1:
-        raise InkmathError("--sampler tpe needs --trials N (N >= 1)")
-    opts = {"out": str(out), "storage": storage, "study": args.study, "sampler": args.sampler, "grid": grid or {},
-            "config": args.config, "sets": sets, "trials": args.trials, "threads": args.threads, "seed": args.seed,
-            "heartbeat": args.heartbeat, "grace": args.grace}
-    if not args.summary_only:
-        open_study(storage, args.study, args.sampler, grid, args.seed, args.heartbeat, args.grace)  # create once
-        if args.workers > 1:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("spawn")
-            procs = [ctx.Process(target=_worker_entry, args=(opts,)) for _ in range(args.workers)]
-            for p in procs:
-                p.start()
-            for p in procs:
-                p.join()
-            bad = [p.exitcode for p in procs if p.exitcode]
-            if bad:
-                raise InkmathError(f"{len(bad)} sweep worker(s) failed (exit codes {bad}); rerun to resume")
-        else:
-            run_worker(opts)
-    command = " ".join(shlex.quote(a) for a in ["inkmath"] + sys.argv[1:])
-    summary = summarize(storage, args.study, out, grid, args.config, sets, command)
-    if args.json:
-        print(json.dumps(summary, default=str))
-        return 0
-    con = Console()
-    con.print(f"study [bold]{args.study}[/]: {summary['complete']}/{summary['trials']} trials complete "
-              f"({summary['states']})")
-    if "best" in summary:
-        con.print(f"best: trial {summary['best']['number']} val acc {summary['best']['value']:.4f} "
-                  f"{summary['best']['params']} -> {out / 'best.yaml'}")
-    if summary.get("importances"):
-        con.print("importances: " + ", ".join(f"{k} {v:.3f}" for k, v in summary["importances"].items()))
-    elif summary.get("importances_error"):
-        con.print(f"[yellow]{summary['importances_error']}[/]")
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("sweep", help="hyper-parameter grid / TPE search with Optuna (SQLite, resumable)",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--config", help="base YAML recipe (configs/*.yaml)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key for every trial")
-    p.add_argument("--out", default="runs/sweep", help="folder for trial runs, heatmap, importances, best.yaml")
-    p.add_argument("--storage", help="sqlite:///PATH.db (default: OUT/study.db)")
-    p.add_argument("--study", default="sweep", help="study name inside the storage")
-    p.add_argument("--sampler", default="grid", choices=["grid", "tpe"])
-    p.add_argument("--grid", action="append", metavar="KEY=V1,V2",
-                   help="grid axis (repeatable); default: the seeds' lr 1e-3..1e-2 x epochs 1,3,5,7")
-    p.add_argument("--trials", type=int, default=0, help="TPE: complete trials the study should reach")
-    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the study")
-    p.add_argument("--threads", type=int, default=1, help="torch threads per worker")
-    p.add_argument("--seed", type=int, default=0, help="sampler seed")
-    p.add_argument("--heartbeat", type=int, default=10, help="seconds between a running trial's heartbeats")
-    p.add_argument("--grace", type=int, default=60, help="a RUNNING trial without a heartbeat this long is re-queued")
-    p.add_argument("--summary-only", action="store_true", help="do not run trials; only write the outputs")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_sweep)

@@ -7,9 +7,7 @@ children ("stem", "blocks", "fc") reproduce the keys of torch modules with attri
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -96,17 +94,10 @@ class Sequential(Layer):
         """Write the state dict to ``path`` as safetensors, atomically."""
         from safetensors.numpy import save_file
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.safetensors")
-        os.close(fd)
-        try:
-            save_file(self.state_dict(), tmp, metadata=metadata)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        from inkmath.atomic import atomic_write
+
+        state = self.state_dict()
+        return atomic_write(path, lambda tmp: save_file(state, tmp, metadata=metadata), suffix=".tmp.safetensors")
 
     def load(self, path: str | os.PathLike) -> "Sequential":
         self.load_state_dict(load_state(path))
@@ -134,13 +125,9 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def save_json_atomic(path: str | os.PathLike, data: dict) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-    os.replace(tmp, path)
-    return path
+    from inkmath.atomic import atomic_write_json
+
+    return atomic_write_json(path, data)
 
 
 def _iter_slots(layer: Layer, prefix: str):

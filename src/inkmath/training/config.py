@@ -105,6 +105,6 @@ def make_config(recipe: str | Path | None = None, overrides: dict | None = None)
 
 
 def save_config(cfg: TrainConfig, path: Path) -> None:
-    from inkmath.training.checkpoint import atomic_write_text
+    from inkmath.atomic import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

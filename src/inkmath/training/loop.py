@@ -26,7 +26,8 @@ from inkmath.data import SymbolDataset, load_dataset, prepared_images, stratifie
 from inkmath.models import create_model, list_models
 from inkmath.preprocess import get_preset
 from inkmath.training.augment import AUGMENT_PRESETS, augment_batch
-from inkmath.training.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from inkmath.atomic import atomic_write_text
+from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 from inkmath.training.config import TrainConfig, save_config
 from inkmath.vocab import Vocabulary
 

@@ -1,4 +1,4 @@
-"""``inkmath train ... --engine numpy``: run a TrainConfig on the NumPy engine (``train_numpy``).
+"""A TrainConfig run on the NumPy engine (``inkmath.scratch.train_numpy``): what ``inkmath train --engine numpy`` does.
 
 The torch trainer's config is the one recipe format; options the NumPy engine does not implement (augmentation,
 balanced sampling, early stopping, one-cycle, resume) are errors here rather than silently ignored.
@@ -6,8 +6,6 @@ balanced sampling, early stopping, one-cycle, resume) are errors here rather tha
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +51,11 @@ def load_numpy_splits(cfg):
     return train, held
 
 
-def train_from_config(cfg, resume: bool = False) -> int:
-    """Train ``cfg.model`` (a numpy registry name) as ``cfg`` says; prints one JSON line like the torch path."""
+def train_from_config(cfg, resume: bool = False, command: str | None = None) -> dict:
+    """Train ``cfg.model`` (a numpy registry name) as ``cfg`` says: {"out", "weights", "metrics"} like ``fit``.
+
+    ``command`` is the command line written into the weights' card as its ``train_command``.
+    """
     from inkmath.scratch.registry import list_numpy_models
     from inkmath.scratch.train import train_numpy
     from inkmath.training.config import save_config
@@ -73,11 +74,9 @@ def train_from_config(cfg, resume: bool = False) -> int:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")
-    command = "inkmath " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("inkmath") else None
     metrics = train_numpy(train, ev, cfg.model, cfg.epochs, cfg.lr, cfg.batch_size, cfg.seed, out,
                           progress=True, optimizer=optimizer, weight_decay=cfg.weight_decay, momentum=cfg.momentum,
                           label_smoothing=cfg.label_smoothing, schedule=cfg.schedule,
                           preset=cfg.resolved_preset(), train_command=command, name=cfg.name or None)
     clean = {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in metrics.items()}
-    print(json.dumps({"out": str(out), "weights": metrics["weights"], "metrics": clean}))
-    return 0
+    return {"out": str(out), "weights": metrics["weights"], "metrics": clean}

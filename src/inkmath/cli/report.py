@@ -1,6 +1,6 @@
-"""``inkmath report``: the HTML experiment report of shipped weights or a run folder (see ``report.py``).
+"""``inkmath report``: the HTML experiment report of shipped weights or a run folder (``evaluation.report``).
 
-Kept apart from ``report.py`` so that building the CLI parser imports neither matplotlib nor torch.
+Building the parser imports neither matplotlib nor torch: ``report.py`` is imported when the command runs.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 
-def cmd_report(args) -> int:
+def run(args) -> int:
     from rich.console import Console
 
     from inkmath.evaluation.report import build_report
@@ -40,4 +40,4 @@ def register(subparsers) -> None:
                    help="with more classes than this, the heatmap shows the N classes most involved in errors")
     p.add_argument("--samples", type=int, default=32, help="images per gallery")
     p.add_argument("--json", action="store_true", help="one JSON line: html path, figures, top-1")
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=run)

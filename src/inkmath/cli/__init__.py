@@ -1,0 +1,60 @@
+"""The ``inkmath`` command: parses arguments, calls the library, prints results (rich for people, JSON for tools).
+
+One module per group of subcommands, each with ``register(subparsers)``; the library never imports this package.
+Building the parser imports neither torch nor matplotlib: commands import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from inkmath import InkmathError, __version__
+from inkmath.cli.common import apply_help_formatter
+
+# Modules of this package that add sub-commands with ``register(subparsers)``, in the order of ``inkmath --help``.
+COMMAND_MODULES = [
+    "inkmath.cli.train",
+    "inkmath.cli.symbols",
+    "inkmath.cli.demo",
+    "inkmath.cli.data",
+    "inkmath.cli.recognize",
+    "inkmath.cli.crohme",
+    "inkmath.cli.serve",
+    "inkmath.cli.onnx",
+    "inkmath.cli.report",
+    "inkmath.cli.sweep",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="inkmath", description="Read handwritten mathematics: symbols, expressions, LaTeX, answers.")
+    ap.add_argument("--version", action="version", version=f"inkmath {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in COMMAND_MODULES:
+        importlib.import_module(mod).register(sub)
+    apply_help_formatter(ap)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except InkmathError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

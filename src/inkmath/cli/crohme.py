@@ -1,0 +1,76 @@
+"""``inkmath crohme-eval PATH``: score the expression reader on a CROHME test set (``equation.crohme_eval``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inkmath import InkmathError
+from inkmath.equation.crohme_eval import ALIASES
+
+RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
+         "symbol_accuracy_gt_seg", "alternatives_coverage", "mean_confidence", "top_half_accuracy",
+         "calibration_error"}
+
+
+def register(subparsers) -> None:
+    """Add ``inkmath crohme-eval PATH [--limit N] [--json] [--weights W] [--symbols-only]``."""
+    p = subparsers.add_parser(
+        "crohme-eval", help="score the recogniser on a CROHME test set (ExpRate, segmentation, symbols)",
+        description="PATH: a CROHME InkML archive/folder (full report) or the WAP offline archive/folder "
+                    f"(expression rates only); short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
+    p.add_argument("path", help=f"archive or folder, or a short name: {', '.join(ALIASES)}")
+    p.add_argument("--limit", type=int, default=None, help="only the first N expressions (default: all)")
+    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: shipped)")
+    p.add_argument("--symbols-only", action="store_true",
+                   help="skip the expression recogniser: symbol accuracy on the truth segmentation only")
+    p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument("--details", default=None, metavar="FILE",
+                   help="write per-expression rows (JSON lines) to FILE (default: none)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from inkmath.atomic import atomic_write_text
+    from inkmath.equation import crohme_eval
+
+    if args.limit is not None and args.limit < 1:
+        raise InkmathError("--limit must be a positive number of expressions")
+    path = crohme_eval.resolve_source(args.path, getattr(args, "data_dir", None))
+    predictor = crohme_eval.load_predictor(args.weights)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=args.json) as bar:
+        task = bar.add_task("CROHME", total=None)
+        res = crohme_eval.evaluate_crohme(path, None, args.limit, predictor, expressions=not args.symbols_only,
+                                          progress=lambda i, n: bar.update(task, completed=i, total=n),
+                                          details=args.details is not None)
+    if args.details:
+        rows = res.pop("details")
+        atomic_write_text(Path(args.details), "".join(json.dumps(r) + "\n" for r in rows))
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    out = Console()
+    out.print(f"[bold]CROHME[/bold] {res['source']}: {res['expressions']} expressions")
+    table = Table()
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in res.items():
+        if k in ("source", "stages", "reliability"):
+            continue
+        table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
+    for k, v in res.get("stages", {}).items():
+        table.add_row(f"expressions: {k}", str(v))
+    out.print(table)
+    if res.get("reliability"):
+        rel = Table(title="reliability of the confidence")
+        for c in ("confidence", "expressions", "mean confidence", "right"):
+            rel.add_column(c, justify="right")
+        for r in res["reliability"]:
+            rel.add_row(r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}")
+        out.print(rel)
+    return 0
