@@ -81,7 +81,7 @@ def load_rules(commit: str):
 
 def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.crohme_eval import _resolve
+    from inkmath.equation.crohme_eval import resolve_source as _resolve
     from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex

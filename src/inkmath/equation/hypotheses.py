@@ -286,7 +286,7 @@ def main(argv=None) -> int:
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--shard", type=int, default=None, help="build only this shard (0-based)")
     a = ap.parse_args(argv)
-    from inkmath.equation.crohme_eval import _resolve
+    from inkmath.equation.crohme_eval import resolve_source as _resolve
 
     src = _resolve(a.source, None)
     pred = get_predictor()

@@ -213,7 +213,7 @@ def accuracy(probs: list[np.ndarray], seqs: Sequences, kind: str, num_classes: i
 
 # ------------------------------------------------------------------------------------------------------- train
 def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dict:
-    from inkmath.equation.crohme_eval import _resolve
+    from inkmath.equation.crohme_eval import resolve_source as _resolve
     from inkmath.equation.hypotheses import hypothesis_tables
     from inkmath.equation.recognize import get_predictor
 
