@@ -199,7 +199,9 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                                                     "within2", "alternatives_coverage", "top_half_accuracy",
                                                     "mean_confidence", "calibration_error")},
                      "reliability": r["reliability"]})
+    speed_load = "-"
     if speed is not None:
+        speed_load = str(json.loads(speed.read_text()).get("load", ["-"])[0])
         for s in json.loads(speed.read_text())["rows"]:
             rows.append({"set": "speed: " + s["input"], **{k: v for k, v in s.items() if k != "input"}})
     cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
@@ -215,7 +217,11 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                    "exactly as the decoder does (checked against the live decoder). old_* is the pipeline before "
                    "the decoder (first grouping, choose_tokens, parse) on the same expressions. Subsets are every "
                    "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
-                   "the 2014 rows were computed once, after."),
+                   "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes --stride 3 "
+                   "(val), --dump images --stride 3 (val, first 160), --dump strokes --split test --stride 3, --dump "
+                   "images --split test --stride 4; each with --out FILE. Speed rows: benchmarks/bench_decoder.py "
+                   "(ONNX Runtime, old and new path alternately in one process, solve off); quote the ratio: the "
+                   "absolute ms were taken at a load average of " + speed_load + " on 2 cores."),
            "rows": rows}
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n")
