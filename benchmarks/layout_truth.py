@@ -1,10 +1,21 @@
-"""The layout parser alone: CROHME expressions read from their *true* symbols (the traceGroups' boxes and labels).
+"""The layout reader alone: CROHME expressions read from their *true* symbols (the traceGroups' boxes and labels).
 
-    INKMATH_DATA=/work/shared/data python benchmarks/layout_truth.py [val|test|train|ARCHIVE] [--rules] [--json]
+    INKMATH_DATA=/work/shared/data python benchmarks/layout_truth.py [val|test|train|ARCHIVE]
+        [--layout default,rules,rules-alone,structure,combined:0.5,...] [--json] [--results FILE]
 
 Segmentation and classification are taken from the truth, so every expression read wrong is a layout mistake (or a
-label the parser reads otherwise, such as '\\cdot' for '.'). ``--rules`` reads with the geometric rules alone, without
-the learnt relation model. Prints the share of expressions whose normalised LaTeX equals the truth.
+label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads the same expressions:
+
+- ``default``: what ``parse`` uses;
+- ``rules``: the geometric rules with the learnt relation model checking their script relations;
+- ``rules-alone``: the geometric rules alone;
+- ``structure``: the learnt structure model and its tree decoder (``structure_model``);
+- ``combined:P``: the structure model's tree where it gives it probability P or more, else ``rules``';
+- ``rescored:M``: ``rules``' tree unless the structure model finds its own best tree exp(M) times likelier;
+- ``rescored-alone:M``: the same over ``rules-alone``.
+
+Prints the share of expressions whose normalised LaTeX equals the truth, and for each layout after the first how
+many expressions it gains and loses against the first.
 """
 
 from __future__ import annotations
@@ -12,29 +23,61 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test_inkml.tar.xz",
             "train": "crohme2014_train_inkml.tar.xz"}
 
 
+def make_layout(name: str, weights: Path | None = None):
+    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.parse import default_layout
+    from inkmath.equation.structure_model import (
+        combined_layout, learnt_layout, load_structure_model, rescored_layout,
+    )
+
+    model = load_structure_model(str(weights)) if weights and name.startswith(("structure", "combined", "rescored")) \
+        else None
+
+    if name == "default":
+        return default_layout()
+    if name == "rules":
+        return rule_layout()
+    if name == "rules-alone":
+        return rule_layout(relation_model=None)
+    if name == "structure":
+        return learnt_layout(model)
+    if name.startswith("combined:"):
+        return combined_layout(model, rule_layout(), float(name.split(":", 1)[1]))
+    if name.startswith("rescored:"):
+        return rescored_layout(model, rule_layout(), float(name.split(":", 1)[1]))
+    if name.startswith("rescored-alone:"):
+        return rescored_layout(model, rule_layout(relation_model=None), float(name.split(":", 1)[1]))
+    raise SystemExit(f"unknown layout {name!r}: default, rules, rules-alone, structure or combined:P")
+
+
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation import parse as P
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.parse import parse
     from inkmath.equation.train_layout import true_symbols
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val", help="val, test, train or an InkML archive (default: val)")
-    ap.add_argument("--rules", action="store_true", help="the geometric rules alone, without the learnt model")
-    ap.add_argument("--json", action="store_true", help="print one JSON line")
+    ap.add_argument("--layout", default="default", help="comma-separated layouts to compare (default: default)")
+    ap.add_argument("--json", action="store_true", help="print one JSON line per layout")
+    ap.add_argument("--structure-weights", type=Path, help="a structure model file (default: the shipped one)")
+    ap.add_argument("--results", type=Path, help="also write the figures as a results file (benchmarks/results/)")
     args = ap.parse_args(argv)
     archive = Path(data_dir()) / "crohme" / ARCHIVES[args.set] if args.set in ARCHIVES else Path(args.set)
-    if args.rules:
-        P.relation = P.rule_relation
-    right = total = 0
+    names = args.layout.split(",")
+    layouts = [make_layout(n, args.structure_weights) for n in names]
+    right = [[] for _ in names]
+    seconds = [0.0] * len(names)
+    total = 0
     for expr in iter_inkml(archive):
         if not expr.latex_truth or not expr.groups:
             continue
@@ -42,13 +85,50 @@ def main(argv: list[str] | None = None) -> int:
         if not hyps:
             continue
         total += 1
-        right += normalize_latex(to_latex(P.parse(hyps, [h.candidates[0].token for h in hyps]))) == \
-            normalize_latex(expr.latex_truth)
-    res = {"source": str(archive), "layout": "rules" if args.rules else "rules + learnt relation model",
-           "expressions": total, "right": right, "rate": right / max(total, 1)}
-    print(json.dumps(res) if args.json else f"{archive.name} ({res['layout']}): {right} of {total} right, "
-                                             f"{100 * res['rate']:.2f} %")
+        truth = normalize_latex(expr.latex_truth)
+        tokens = [h.candidates[0].token for h in hyps]
+        for k, layout in enumerate(layouts):
+            t0 = time.perf_counter()
+            tree = parse(hyps, tokens, layout=layout)
+            seconds[k] += time.perf_counter() - t0
+            right[k].append(normalize_latex(to_latex(tree)) == truth)
+    rows = []
+    for k, name in enumerate(names):
+        n = sum(right[k])
+        res = {"source": archive.name, "layout": name, "expressions": total, "right": n,
+               "rate": round(n / max(total, 1), 4)}
+        if k:
+            res["gained"] = sum(a and not b for a, b in zip(right[k], right[0]))
+            res["lost"] = sum(b and not a for a, b in zip(right[k], right[0]))
+        rows.append(res)
+        print(json.dumps(res) if args.json else f"{archive.name} ({name}): {n} of {total} right, "
+                                                f"{100 * res['rate']:.2f} %" + (
+            f" ({res['gained']} gained, {res['lost']} lost against {names[0]})" if k else ""))
+    if args.results is not None:
+        write_results(args, rows)
     return 0
+
+
+def write_results(args, rows: list[dict]) -> None:
+    import subprocess
+    from datetime import datetime, timezone
+
+    from inkmath.atomic import atomic_write_text
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown") if Path("/proc/cpuinfo").is_file() else "unknown"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    old = json.loads(args.results.read_text()) if args.results.is_file() else {}
+    kept = [r for r in old.get("rows", []) if r.get("source") not in {r2["source"] for r2 in rows}]
+    out = {"table": "expressions", "title": "Layout given the true symbols (CROHME, expressions read right)",
+           "command": "python benchmarks/layout_truth.py " + " ".join(sys.argv[1:] if sys.argv[1:] else []),
+           "machine": model, "commit": commit, "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "how": "Each CROHME expression is read from its true symbols (the traceGroups' boxes and labels), so "
+                  "only the layout can be wrong; an expression is right when its normalised LaTeX equals the "
+                  "truth's. val: the 2011-2013 test sets (choices made here); test: the 2014 test (reported once).",
+           "rows": kept + rows}
+    atomic_write_text(args.results, json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -156,16 +156,15 @@ def page(records: list[dict], cards: list[dict]) -> str:
         if not recs:
             lines += ["Not measured yet: no result file for this table. `make results` measures it.", ""]
             continue
-        if first:  # one table with fixed columns
-            lines += render_table(recs, first, percent) + [""] + how_paragraphs(recs) + [""]
-            continue
         titles: list[str] = []
         for r in recs:
             if r["title"] not in titles:
                 titles.append(r["title"])
-        for title in titles:
+        for title in titles:  # one table per title: the known columns first, in their order
             group = [r for r in recs if r["title"] == title]
-            lines += [f"### {title}", ""] + render_table(group, [], set()) + [""] + how_paragraphs(group) + [""]
+            if len(titles) > 1 or not first:
+                lines += [f"### {title}", ""]
+            lines += render_table(group, first, percent) + [""] + how_paragraphs(group) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -174,7 +173,7 @@ def headline(records: list[dict]) -> str:
     rows = []
     for r in records:
         for row in r["rows"]:
-            if r["table"] == "symbols" and row.get("engine", "torch") == "torch":
+            if r["table"] == "symbols" and "weights" in row and "top-1" in row and row.get("engine", "torch") == "torch":
                 rows.append([f"symbols: `{row['weights']}` on {row['test set']}", f"top-1 {row['top-1']:.4f}"])
     for r in records:
         for row in r["rows"]:
@@ -184,8 +183,9 @@ def headline(records: list[dict]) -> str:
     for r in records:
         if r["table"] == "web" and r["title"] == "Web API under load":
             for row in r["rows"]:
-                rows.append([f"web: `inkmath serve --engine {row['engine']}`, {row['workers']} ({r['machine']})",
-                             f"{row['requests/s']} requests/s, p99 {row['p99 ms']} ms"])
+                if {"engine", "workers", "requests/s", "p99 ms"} <= set(row):
+                    rows.append([f"web: `inkmath serve --engine {row['engine']}`, {row['workers']} ({r['machine']})",
+                                 f"{row['requests/s']} requests/s, p99 {row['p99 ms']} ms"])
     body = markdown_table(["task", "result"], rows)
     return "\n".join([BEGIN, ""] + body + ["", "All figures, with the command, machine and commit of each: "
                                             "[docs/results.md](docs/results.md).", "", END])

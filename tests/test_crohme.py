@@ -393,3 +393,28 @@ def test_relation_dataset_asks_the_parsers_questions(data_dir):
     assert n == 1  # only x^2=1 has MathML
     assert X.shape == (3, N_FEATURES) and [RELATIONS_OUT[k] for k in y] == ["sup", "right", "right"]
     assert rule.shape == y.shape
+
+
+def test_evaluate_reports_alternatives_and_calibration(data_dir):
+    arch = data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"
+    perfect = truth_recognizer(arch)
+
+    def unsure(strokes, predictor=None):  # 'a' read wrong first but right second; the other right and sure
+        r = perfect(strokes)
+        truth = r.latex
+        if r.expr.id == "a":
+            r.latex = "x_{2}=1"
+            r.confidence, r.alternatives = 0.3, [{"latex": r.latex, "confidence": 0.3},
+                                                 {"latex": truth, "confidence": 0.2}]
+        else:
+            r.confidence, r.alternatives = 0.9, [{"latex": truth, "confidence": 0.9}]
+        return r
+
+    r = evaluate_crohme(arch, unsure, details=True)
+    assert r["exprate"] == 0.5 and r["alternatives_coverage"] == 1.0
+    assert r["top_half_accuracy"] == 1.0 and r["mean_confidence"] == pytest.approx(0.6)
+    assert r["reliability"] == [{"bin": "0.3-0.4", "count": 1, "mean_confidence": 0.3, "accuracy": 0.0},
+                                {"bin": "0.9-1.0", "count": 1, "mean_confidence": 0.9, "accuracy": 1.0}]
+    assert r["calibration_error"] == pytest.approx(0.5 * 0.3 + 0.5 * 0.1)
+    assert [d["among_alternatives"] for d in r["details"]] == [True, True]
+    assert "alternatives_coverage" not in evaluate_crohme(arch, perfect)  # a recogniser without alternatives

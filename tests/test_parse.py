@@ -14,8 +14,14 @@ def S(token: str, x0: float, y0: float, x1: float, y1: float, *alts: tuple[str, 
     return SymbolHyp(Box(x0, y0, x1, y1), cands)
 
 
-def tex(hyps) -> str:
-    return to_latex(parse(hyps)).replace(" ", "")
+def tex(hyps, layout=None) -> str:
+    return to_latex(parse(hyps, layout=layout)).replace(" ", "")
+
+
+def rules_alone():
+    from inkmath.equation.layout_rules import rule_layout
+
+    return rule_layout(relation_model=None)
 
 
 # a row: digits 10 high on baseline y=10, x-height letters 6 high, operators centred at y=6.5
@@ -397,18 +403,14 @@ def test_an_ascender_letter_as_an_index_is_measured_by_its_core():
     assert tex(hyps) == "\\sum_{k=1}^{n}\\frac{k+1}{a_{k}a_{k+1}}"
 
 
-def test_a_surely_read_digit_half_as_tall_as_the_letter_before_it_is_a_script(monkeypatch):
-    import inkmath.equation.parse as P
-
+def test_a_surely_read_digit_half_as_tall_as_the_letter_before_it_is_a_script():
     # 'HS_2' (2011-2013 test, WAP-like): the '2' on the S's baseline, half its height
     hyps = [S("H", 13, 13, 31, 46), S("S", 43, 13, 61, 44, ("s", 0.39), p=0.29), S("2", 66, 29, 82, 44)]
     assert tex(hyps) == "HS_{2}"
     # by the rules, a small 's' read '5' at 0.55 after an 'N' stays on the line ('N s y n'; the learnt relation
     # model, which knows only true readings, takes a digit that small for an index)
     hyps = [S("N", 13, 13, 35, 48), S("5", 33, 33, 44, 45, p=0.55), S("y", 47, 35, 64, 55), S("n", 66, 35, 80, 45)]
-    with monkeypatch.context() as m:
-        m.setattr(P, "relation", P.rule_relation)
-        assert "_" not in tex(hyps)
+    assert "_" not in tex(hyps, rules_alone())
     # 'y^2 + 2y' (2011-2013 test, strokes): the exponent no higher than the y's top, in the top third of its core
     hyps = [S("y", 8609, 3735, 8959, 4771), S("2", 9133, 3746, 9481, 4035), S("+", 9878, 3828, 10481, 4263),
             S("2", 10867, 3861, 11416, 4356), S("y", 11481, 3870, 11854, 4844)]
@@ -422,13 +424,10 @@ N_N_MINUS_1 = [("N", (337, 135, 437, 266)), ("n", (478, 225, 524, 256)), ("-", (
 
 
 @pytest.mark.parametrize("symbols, want", [(BETA_15, "\\beta_{15}"), (N_N_MINUS_1, "N_{n-1}")])
-def test_learnt_relation_model_reads_low_subscripts(symbols, want, monkeypatch):
-    import inkmath.equation.parse as P
-
+def test_learnt_relation_model_reads_low_subscripts(symbols, want):
     hyps = [S(t, *box) for t, box in symbols]
     assert tex(hyps) == want
-    monkeypatch.setattr(P, "relation", P.rule_relation)  # the rules alone read them on the baseline
-    assert tex(hyps) != want
+    assert tex(hyps, rules_alone()) != want  # the rules alone read them on the baseline
 
 
 def test_relation_model_features_and_probabilities():

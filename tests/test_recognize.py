@@ -237,7 +237,9 @@ def test_corrections_reparse(hand, predictor):
     assert _norm(fixed.latex) == _norm(rec.latex).replace("x", "y")
     d = to_dict(fixed, file="drawing")
     assert d["symbols"][k]["label"] == "y" and d["symbols"][k]["alternatives"][0]["label"] == "y"
-    assert set(d) == {"file", "latex", "mathml", "answer", "symbols"}
+    assert set(d) == {"file", "latex", "mathml", "answer", "symbols", "confidence", "alternatives"}
+    assert 0 <= d["confidence"] <= 1 and 1 <= len(d["alternatives"]) <= 5
+    assert d["alternatives"][0]["latex"] == d["latex"]
     assert {"label", "latex", "box", "prob", "alternatives"} <= set(d["symbols"][0])
     json.dumps(d)
     with pytest.raises(InkmathError):

@@ -75,8 +75,8 @@ def test_two_line_system():
     result = answer(Lines([row("x + y = 3"), row("x - y = 1")]))
     assert result["kind"] == "system" and result["variables"] == ["x", "y"]
     assert result["solutions"] == [
-        {"x": {"text": "2", "latex": "2", "decimal": None, "general": False},
-         "y": {"text": "1", "latex": "1", "decimal": None, "general": False}}
+        {"x": {"text": "2", "latex": "2", "decimal": None, "general": False, "sympy": "Integer(2)"},
+         "y": {"text": "1", "latex": "1", "decimal": None, "general": False, "sympy": "Integer(1)"}}
     ]
     assert result["text"] == "x = 2, y = 1"
 

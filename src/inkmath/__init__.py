@@ -1,5 +1,9 @@
 """inkmath: read handwritten mathematics.
 
+    import inkmath
+    inkmath.recognize("photo.png").latex     # an expression: path, array, PIL image, bytes or strokes
+    inkmath.predict("digit.png")[0].label    # one symbol: top-k readings
+
 The core imports light: heavy parts (torch models, the web app, plots) load where they are used.
 """
 
@@ -8,3 +12,36 @@ __version__ = "0.1.0"
 
 class InkmathError(Exception):
     """An error whose message tells the user what went wrong and what to do; the CLI prints it without a traceback."""
+
+
+def recognize(source, **options):
+    """Read a handwritten expression from a path, an array, a PIL image, bytes or strokes (``inkmath.api.recognize``)."""
+    from inkmath.api import recognize as _recognize
+
+    return _recognize(source, **options)
+
+
+_LAZY = {
+    "recognize_strokes": "inkmath.equation.recognize",
+    "recognize_image": "inkmath.equation.recognize",
+    "Recognition": "inkmath.equation.recognize",
+    "Predictor": "inkmath.predict",
+    "Prediction": "inkmath.predict",
+}
+
+
+def __getattr__(name: str):
+    """``inkmath.Predictor``, ``inkmath.recognize_image``, ...: imported on first use, so ``import inkmath`` stays light.
+
+    ``inkmath.predict`` is the module ``inkmath/predict.py``, made callable: ``inkmath.predict("digit.png")`` runs
+    ``inkmath.api.predict`` (a function of that name here would be replaced by the module as soon as it is imported).
+    """
+    if name == "predict":
+        import importlib
+
+        return importlib.import_module("inkmath.predict")
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'inkmath' has no attribute {name!r}")

@@ -1,11 +1,15 @@
 """Symbol prediction over any engine: torch (default), numpy (``inkmath.scratch``, no torch) or onnx.
 
     p = Predictor.load("hasy")
-    p.predict([image])  # -> [[Prediction(label, latex, prob), ...top-k]]
+    p.predict([image])  # -> [[Prediction(label, latex, prob), ...top-k]]; images: arrays, paths, PIL images
+
+The module itself is callable: ``inkmath.predict("digit.png")`` is ``inkmath.api.predict("digit.png")``.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,9 +82,28 @@ class Predictor:
                 for p, row in zip(probs, order)]
 
     def predict(self, images, ink: str = "auto", top: int = 5, batch_size: int = 256) -> list[list[Prediction]]:
+        """Top-``top`` predictions per image; an image is an array, a file path, encoded bytes or a PIL image."""
+        from inkmath.imageio import as_image
+
+        if (isinstance(images, (str, bytes)) or not hasattr(images, "__len__")
+                or (isinstance(images, np.ndarray) and images.ndim == 2)):
+            raise InkmathError(f"Predictor.predict takes a list of images, got a {type(images).__name__}; "
+                               f"wrap one image in a list: predict([image])")
         out: list[list[Prediction]] = []
         for i in range(0, len(images), batch_size):
             chunk = images[i:i + batch_size]
-            batch = np.stack([prepare(im, self.preset, ink) for im in chunk])[:, None]  # (B, 1, S, S)
+            batch = np.stack([prepare(as_image(im), self.preset, ink) for im in chunk])[:, None]  # (B, 1, S, S)
             out.extend(self.predict_prepared(batch, top))
         return out
+
+
+class _CallableModule(types.ModuleType):
+    """``inkmath.predict(source, ...)``: the package attribute ``predict`` is this module once it is imported."""
+
+    def __call__(self, source, **options):
+        from inkmath.api import predict as predict_source
+
+        return predict_source(source, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

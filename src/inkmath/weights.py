@@ -29,7 +29,7 @@ def shipped_dir() -> Path:
 
 
 def list_shipped_models() -> dict[str, dict]:
-    """Every shipped model by name, with its card: the symbol classifiers and the equation models."""
+    """Every shipped model by name, with its card: the symbol classifiers and the reader's other models."""
     out = {}
     for card_path in sorted(shipped_dir().glob("*.json")):
         if card_path.with_suffix(".safetensors").exists():

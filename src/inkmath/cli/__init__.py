@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from inkmath import InkmathError, __version__
+from inkmath.cli.common import apply_help_formatter
 
 # Modules of this package that add sub-commands with ``register(subparsers)``, in the order of ``inkmath --help``.
 COMMAND_MODULES = [
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     for mod in COMMAND_MODULES:
         importlib.import_module(mod).register(sub)
+    apply_help_formatter(ap)
     return ap
 
 

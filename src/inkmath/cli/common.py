@@ -1,8 +1,16 @@
-"""What every command shares: the rich consoles and JSON that tolerates NumPy numbers."""
+"""What every command shares: consoles, JSON that tolerates NumPy numbers, the one per-file error style, help.
+
+Per-file errors: one line on stderr, ``FILE: what is wrong; what to do``, the file named once; with ``--json`` the
+same message also goes to stdout as ``{"file", "error"}`` in the place of that file's result. Exit codes: 0 when
+every file was read, 1 when some failed, 2 for a usage error found before any file is read (``main``).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
 
 
 def console(stderr: bool = False):
@@ -13,3 +21,48 @@ def console(stderr: bool = False):
 
 def jsonable(obj):
     return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+
+
+def file_error_line(path: str | os.PathLike, error: BaseException) -> str:
+    """``FILE: message``, without naming the file twice when the message already starts with it."""
+    name = str(path)
+    text = " ".join(str(error).split())  # one line, whatever the message held
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
+def report_file_error(path: str | os.PathLike, error: BaseException, as_json: bool = False) -> None:
+    line = file_error_line(path, error)
+    if as_json:
+        print(json.dumps({"file": str(path), "error": line[len(str(path)) + 2:]}, ensure_ascii=False), flush=True)
+    print(line, file=sys.stderr, flush=True)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that states each option's default, unless the text already does or there is none to state."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text.lower() or default is None or default is False or default == []
+                or default is argparse.SUPPRESS or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def apply_help_formatter(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and every sub-command parser under it the ``HelpFormatter``."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                apply_help_formatter(sub)

@@ -9,7 +9,8 @@ from inkmath import InkmathError
 from inkmath.equation.crohme_eval import ALIASES
 
 RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
-         "symbol_accuracy_gt_seg"}
+         "symbol_accuracy_gt_seg", "alternatives_coverage", "mean_confidence", "top_half_accuracy",
+         "calibration_error"}
 
 
 def register(subparsers) -> None:
@@ -69,10 +70,17 @@ def run(args) -> int:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in res.items():
-        if k in ("source", "stages"):
+        if k in ("source", "stages", "reliability"):
             continue
         table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
     for k, v in res.get("stages", {}).items():
         table.add_row(f"expressions: {k}", str(v))
     out.print(table)
+    if res.get("reliability"):
+        rel = Table(title="reliability of the confidence")
+        for c in ("confidence", "expressions", "mean confidence", "right"):
+            rel.add_column(c, justify="right")
+        for r in res["reliability"]:
+            rel.add_row(r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}")
+        out.print(rel)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from inkmath import InkmathError
@@ -96,6 +97,11 @@ def run_datasets(args) -> int:
     from inkmath.data.download import dataset_status, human_size
 
     root = _root_from(args)
+    chosen = getattr(args, "data_dir", None) or os.environ.get("INKMATH_DATA")
+    if chosen and not root.is_dir():
+        where = "--data-dir" if getattr(args, "data_dir", None) else "$INKMATH_DATA"
+        raise InkmathError(f"{root}: no such folder ({where}); give the folder holding the data sets, or create it "
+                           f"and run `inkmath download mnist` to fill it")
     status = dataset_status(root, verify=args.verify)
     if args.json:
         for s in status:

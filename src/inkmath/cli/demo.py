@@ -6,6 +6,7 @@ from pathlib import Path
 
 from inkmath import InkmathError, __version__
 from inkmath.cli.common import console as _console
+from inkmath.cli.common import file_error_line
 
 
 def register(subparsers) -> None:
@@ -17,7 +18,7 @@ def cmd_demo(args) -> int:
     """The main job on the bundled examples: symbols with the shipped classifiers, equations read and solved."""
     from importlib import resources
 
-    from inkmath.data.images import decode_image
+    from inkmath.imageio import read_image
     from inkmath.predict import Predictor
     from inkmath.weights import list_shipped
 
@@ -31,7 +32,7 @@ def cmd_demo(args) -> int:
         if digits is None:
             con.print("  the mnist weights are not shipped in this installation")
             break
-        top = digits.predict([decode_image(f.read_bytes(), f.name)], top=3)[0]
+        top = digits.predict([read_image(f)], top=3)[0]
         con.print(f"  {f.name}: " + ", ".join(f"{p.label} ({p.prob:.3f})" for p in top), highlight=False)
     con.print("\n[bold]Expressions[/] (`inkmath recognize`)")
     from inkmath.equation.recognize import recognize_image
@@ -41,9 +42,9 @@ def cmd_demo(args) -> int:
         if f.name.startswith("digit_"):
             continue
         try:
-            rec = recognize_image(decode_image(f.read_bytes(), f.name))
+            rec = recognize_image(read_image(f))
         except InkmathError as e:
-            con.print(f"  [red]{f.name}: {e}[/]")
+            con.print(f"  {file_error_line(f.name, str(e).removeprefix(f'{f}: '))}", style="red", markup=False)
             failed += 1
             continue
         answer = rec.answer or {}

@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 
+from inkmath import InkmathError
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("serve", help="start the drawing page and the HTTP API (FastAPI on uvicorn)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on (0: any free port)")
     p.add_argument("--weights", default=None,
                    help="symbol weights: shipped name or path (default: the largest shipped vocabulary)")
     p.add_argument("--expression-weights", default=None,
@@ -24,14 +26,44 @@ def register(subparsers) -> None:
     p.add_argument("--pool", type=int, default=0,
                    help="read expressions in N processes fed from one queue (e.g. 2 on 2 cores, with --workers 1): "
                         "each request gets the next free process; default 0: in the server's threads")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                   help="uvicorn's log level")
     p.set_defaults(func=run)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise a one-line ``InkmathError`` when ``host:port`` cannot be listened on (in use, or not allowed)."""
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise InkmathError(f"--host {host}: not an address of this machine ({e.strerror}); use 127.0.0.1 or "
+                           f"0.0.0.0") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a closed server's port is free
+        try:
+            s.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise InkmathError(f"port {port} on {host} is already in use (another server?); stop it, or choose "
+                                   f"another port with --port, e.g. --port {port + 1}") from None
+            if e.errno == errno.EACCES:
+                raise InkmathError(f"port {port} on {host} needs more rights than this user has; choose a port "
+                                   f"above 1023 with --port, e.g. --port 8000") from None
+            raise InkmathError(f"cannot listen on {host}:{port} ({e.strerror}); check --host and --port") from None
 
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from inkmath.web.app import CONFIG_ENV, create_app
+
+    check_port_free(args.host, args.port)  # before loading any model, and instead of uvicorn's traceback
 
     config = {"symbol_weights": args.weights, "expression_weights": args.expression_weights, "engine": args.engine,
               "threads": args.threads, "preload": True, "pool": args.pool}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
@@ -62,14 +61,14 @@ def run(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("sweep", help="hyper-parameter grid / TPE search with Optuna (SQLite, resumable)",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = subparsers.add_parser("sweep", help="hyper-parameter grid / TPE search with Optuna (SQLite, resumable)")
     p.add_argument("--config", help="base YAML recipe (configs/*.yaml)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key for every trial")
     p.add_argument("--out", default="runs/sweep", help="folder for trial runs, heatmap, importances, best.yaml")
     p.add_argument("--storage", help="sqlite:///PATH.db (default: OUT/study.db)")
     p.add_argument("--study", default="sweep", help="study name inside the storage")
-    p.add_argument("--sampler", default="grid", choices=["grid", "tpe"])
+    p.add_argument("--sampler", default="grid", choices=["grid", "tpe"],
+                   help="grid: every point of --grid; tpe: Optuna's TPE for --trials trials")
     p.add_argument("--grid", action="append", metavar="KEY=V1,V2",
                    help="grid axis (repeatable); default: the seeds' lr 1e-3..1e-2 x epochs 1,3,5,7")
     p.add_argument("--trials", type=int, default=0, help="TPE: complete trials the study should reach")
@@ -79,5 +78,5 @@ def register(subparsers) -> None:
     p.add_argument("--heartbeat", type=int, default=10, help="seconds between a running trial's heartbeats")
     p.add_argument("--grace", type=int, default=60, help="a RUNNING trial without a heartbeat this long is re-queued")
     p.add_argument("--summary-only", action="store_true", help="do not run trials; only write the outputs")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)

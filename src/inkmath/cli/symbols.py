@@ -3,57 +3,69 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from inkmath import InkmathError
+from inkmath.api import PREDICT_WEIGHTS
 from inkmath.cli.common import console as _console
 from inkmath.cli.common import jsonable as _jsonable
+from inkmath.cli.common import positive_int, report_file_error
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("eval", help="evaluate weights on a data set: top-k, per-class P/R/F1, confusions")
     p.add_argument("weights", help="shipped name (e.g. mnist, hasy) or a .safetensors / run folder")
     p.add_argument("dataset", help="data spec, e.g. mnist:test")
-    p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"])
+    p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"],
+                   help="inference engine: torch, numpy (no torch needed) or onnx (ONNX Runtime)")
     p.add_argument("--data-dir", help="folder holding the data sets (default $INKMATH_DATA or ./data)")
     p.add_argument("--json", action="store_true", help="one JSON object on one line")
     p.add_argument("--result", metavar="FILE", help="also write a result file for the results page (JSON)")
     p.set_defaults(func=cmd_eval)
 
     p = subparsers.add_parser("predict", help="top-k symbols with LaTeX for image files")
-    p.add_argument("images", nargs="+")
-    p.add_argument("--weights", default="default", help="shipped name or path (default: the largest vocabulary)")
-    p.add_argument("--top", type=int, default=5)
-    p.add_argument("--ink", default="auto", choices=["auto", "white", "black"])
-    p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"])
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (png, jpg, bmp, ...), one symbol each")
+    p.add_argument("--weights", default=None,
+                   help=f"shipped name or path (default: {PREDICT_WEIGHTS}, the expression reader's classifier: "
+                        f"digits, letters, operators; `inkmath models` lists the others)")
+    p.add_argument("--top", type=positive_int, default=5, help="readings per file, best first")
+    p.add_argument("--ink", default="auto", choices=["auto", "white", "black"],
+                   help="ink colour: auto guesses from the border, white = white ink on black, black = dark on light")
+    p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"],
+                   help="inference engine: torch, numpy (no torch needed) or onnx (ONNX Runtime)")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=cmd_predict)
 
     p = subparsers.add_parser("submit", help="write a Kaggle-style id,label CSV for a folder of images")
-    p.add_argument("weights")
-    p.add_argument("images", nargs="+", help="image files or folders")
-    p.add_argument("--out", default="submission.csv")
-    p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"])
+    p.add_argument("weights", help="shipped name (e.g. mnist, hasy) or a .safetensors / run folder")
+    p.add_argument("images", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument("--out", default="submission.csv", help="CSV file to write (id = file name without suffix)")
+    p.add_argument("--engine", default="torch", choices=["torch", "numpy", "onnx"],
+                   help="inference engine: torch, numpy (no torch needed) or onnx (ONNX Runtime)")
     p.set_defaults(func=cmd_submit)
 
     p = subparsers.add_parser("models", help="list registry models, and every shipped model with what it is for")
-    p.add_argument("--classes", type=int, default=369)
-    p.add_argument("--size", type=int, default=32)
-    p.add_argument("--json", action="store_true")
+    _add_shape_options(p)
     p.set_defaults(func=cmd_models)
 
     p = subparsers.add_parser("summary", help="layer, output shape and parameters of a model")
-    p.add_argument("model")
-    p.add_argument("--classes", type=int, default=369)
-    p.add_argument("--size", type=int, default=32)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("model", help="registry model (see `inkmath models`)")
+    _add_shape_options(p)
     p.set_defaults(func=cmd_summary)
 
     p = subparsers.add_parser("export", help="ship a finished run's weights under a name (weights, card, metrics)")
     p.add_argument("run", help="run folder")
-    p.add_argument("--name", required=True)
+    p.add_argument("--name", required=True, help="name to ship the weights under (what --weights then takes)")
     p.add_argument("--dest", help="folder (default: the package's weights folder)")
     p.set_defaults(func=cmd_export)
+
+
+def _add_shape_options(p) -> None:
+    """The model shape that parameter counts are given for (``models``, ``summary``)."""
+    p.add_argument("--classes", type=positive_int, default=369, help="number of classes the counts are for")
+    p.add_argument("--size", type=positive_int, default=32, help="input side in pixels the counts are for")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of tables")
 
 
 def cmd_eval(args) -> int:
@@ -95,54 +107,73 @@ def cmd_eval(args) -> int:
 
 def _read_images(paths: list[str]):
     """Yield (path, image or None, error or None) for each file; a bad file never stops the others."""
-    from inkmath.data.images import decode_image
+    from inkmath.imageio import read_image
 
     for p in paths:
         try:
-            data = Path(p).read_bytes()
-        except OSError as e:
-            yield p, None, f"cannot read the file ({e.strerror or e})"
-            continue
-        try:
-            yield p, decode_image(data, Path(p).name), None
+            yield p, read_image(p), None
         except InkmathError as e:
-            yield p, None, str(e)
+            yield p, None, e
 
 
 def cmd_predict(args) -> int:
+    from inkmath.api import default_predict_weights
     from inkmath.predict import Predictor
 
-    pred = Predictor.load(args.weights, engine=args.engine)
+    pred = Predictor.load(args.weights or default_predict_weights(), engine=args.engine)  # a bad name: exit 2, once
     failed = 0
-    con = _console()
+    rows = []
     for path, image, error in _read_images(args.images):
         if error is None:
             try:
                 top = pred.predict([image], ink=args.ink, top=args.top)[0]
             except InkmathError as e:
-                error = str(e)
+                error = e
         if error is not None:
             failed += 1
-            if args.json:
-                print(json.dumps({"file": path, "error": error}))
-            else:
-                _console(stderr=True).print(f"[red]{path}: {error}[/]")
+            report_file_error(path, error, as_json=args.json)
             continue
         if args.json:
-            print(json.dumps({"file": path, "weights": pred.card["name"], "predictions": [p.to_dict() for p in top]}))
+            print(json.dumps({"file": path, "weights": pred.card["name"], "predictions": [p.to_dict() for p in top]}),
+                  flush=True)
         else:
-            con.print(f"[bold]{path}[/]: " + "  ".join(f"{p.label} [dim]{p.latex}[/] {p.prob:.3f}" for p in top),
-                      highlight=False)
+            rows.append((path, top))
+    if rows:
+        _console().print(prediction_table(rows, pred))
     return 1 if failed else 0
+
+
+def prediction_table(rows, pred):
+    """A rich table: file (on its first row), rank, label, LaTeX, probability; cells never wrap mid-entry.
+
+    The label is printed once: the LaTeX column is filled only where it differs from the label (lt -> <).
+    """
+    from rich.table import Table
+    from rich.text import Text  # labels such as [ are plain text, never rich markup
+
+    n = len(pred.vocab)
+    t = Table(title=f"weights {pred.card['name']} ({n} classes, {pred.engine})", title_justify="left",
+              caption="LaTeX: shown where it differs from the label", caption_justify="left")
+    t.add_column("file", overflow="fold")
+    t.add_column("rank", justify="right", no_wrap=True)
+    t.add_column("label", no_wrap=True)
+    t.add_column("LaTeX", no_wrap=True)
+    t.add_column("probability", justify="right", no_wrap=True)
+    for path, top in rows:
+        for k, p in enumerate(top, 1):
+            t.add_row(Text(str(path) if k == 1 else ""), str(k), Text(p.label),
+                      Text(p.latex if p.latex != p.label else ""), f"{p.prob:.3f}",
+                      end_section=k == len(top))
+    return t
 
 
 def cmd_submit(args) -> int:
     import csv
     import io
 
-    from inkmath.data.images import IMAGE_SUFFIXES
-    from inkmath.predict import Predictor
     from inkmath.atomic import atomic_write_text
+    from inkmath.imageio import IMAGE_SUFFIXES
+    from inkmath.predict import Predictor
 
     files: list[str] = []
     for item in args.images:
@@ -152,7 +183,7 @@ def cmd_submit(args) -> int:
         else:
             files.append(item)
     if not files:
-        raise InkmathError(f"No images found in {args.images}")
+        raise InkmathError(f"No images found in {', '.join(args.images)}; give image files or folders holding them")
     pred = Predictor.load(args.weights, engine=args.engine)
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -164,11 +195,12 @@ def cmd_submit(args) -> int:
                 w.writerow([Path(path).stem, pred.predict([image], top=1)[0][0].label])
                 continue
             except InkmathError as e:
-                error = str(e)
+                error = e
         failed += 1
-        _console(stderr=True).print(f"[red]{path}: {error}[/]")
+        report_file_error(path, error)
     atomic_write_text(Path(args.out), buf.getvalue())
-    _console(stderr=True).print(f"wrote {len(files) - failed} rows to {args.out}" + (f"; {failed} file(s) failed" if failed else ""))
+    print(f"wrote {len(files) - failed} rows to {args.out}" + (f"; {failed} file(s) failed" if failed else ""),
+          file=sys.stderr)
     return 1 if failed else 0
 
 

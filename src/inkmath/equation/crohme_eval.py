@@ -128,6 +128,8 @@ def evaluate_crohme(
         raise InkmathError("Without expressions there is nothing to score: give a predictor and an InkML set")
 
     dists: list[int] = []
+    confidences: list[float] = []  # the reading's calibrated confidence, when the recogniser gives one
+    among: list[bool] = []  # truth among the recogniser's alternatives (whole readings)
     stages = {"correct": 0, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
     seg_tp = seg_pred = seg_truth = sym_rec = 0
     gt_total = gt_correct = 0
@@ -152,6 +154,11 @@ def evaluate_crohme(
             d = edit_distance(pred, it.truth)
             dists.append(d)
             row.update(pred=" ".join(pred), distance=d)
+            alts = list(getattr(rec, "alternatives", None) or []) if "error" not in row else []
+            if alts or "error" in row:
+                confidences.append(float(getattr(rec, "confidence", 0.0)) if "error" not in row else 0.0)
+                among.append(any(normalize_latex(a["latex"]) == it.truth for a in alts))
+                row.update(confidence=round(confidences[-1], 4), among_alternatives=among[-1])
             if it.groups is not None:
                 covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
                 pred_sets: dict[frozenset, str] = {}
@@ -208,6 +215,17 @@ def evaluate_crohme(
             mean_token_distance=float(np.mean(dists)),
             recognition_errors=failures,
         )
+        if confidences and len(confidences) == m:
+            from inkmath.equation.calibrate import expected_calibration_error, reliability, top_half_accuracy
+
+            right = [d == 0 for d in dists]
+            out.update(
+                alternatives_coverage=sum(among) / m,
+                mean_confidence=float(np.mean(confidences)),
+                top_half_accuracy=top_half_accuracy(confidences, right),
+                calibration_error=expected_calibration_error(confidences, right),
+                reliability=reliability(confidences, right),
+            )
         if kind == "inkml":
             p = seg_tp / seg_pred if seg_pred else 0.0
             r = seg_tp / seg_truth if seg_truth else 0.0

@@ -2,42 +2,43 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import numpy as np
-
 from inkmath import InkmathError
+from inkmath.imageio import IMAGE_SUFFIXES, FileError, decode_image, read_file
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
+def load_input(path: str | os.PathLike):
+    """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures.
 
-def load_input(path: Path):
-    """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures."""
-    if not path.is_file():
-        raise InkmathError(f"{path}: no such file")
-    suffix = path.suffix.lower()
+    Every failure is a ``FileError`` ``"PATH: what is wrong; what to do"`` naming the path once.
+    """
+    name = str(path)
+    data = read_file(path)  # a missing path or a folder fails here, the same way for every kind
+    suffix = Path(path).suffix.lower()
     if suffix == ".inkml":
         from inkmath.data.crohme import read_inkml
 
-        expr = read_inkml(path)
+        try:
+            expr = read_inkml(Path(path))
+        except InkmathError as e:
+            raise FileError(name, str(e).removeprefix(f"{name}: ")) from None
         if not expr.strokes:
-            raise InkmathError(f"{path}: the InkML file has no traces")
+            raise FileError(name, "the InkML file has no traces; give a file with ink in it")
         return "strokes", expr.strokes
     if suffix in IMAGE_SUFFIXES:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as im:
-                return "image", np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
-        except (UnidentifiedImageError, OSError) as e:
-            raise InkmathError(f"{path}: not a readable image ({e})") from None
-    raise InkmathError(f"{path}: unsupported file type {suffix!r}; give an image (png, jpg, bmp) or an .inkml file")
+        return "image", decode_image(data, name)
+    raise FileError(name, f"unsupported file type {suffix or '(none)'!r}; give an image "
+                          f"({', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES[:4])}, ...) or an .inkml file")
 
 
-def recognize_file(path: Path, weights: str | None = None, solve: bool = True):
+def recognize_file(path: str | os.PathLike, weights: str | None = None, solve: bool = True, predictor=None,
+                   steps: bool = False, plot: bool = False):
+    """Read a file and answer it; `steps` / `plot` add a worked solution and a graph to the answer."""
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 
     kind, data = load_input(path)
     if kind == "strokes":
-        return recognize_strokes(data, weights=weights, solve=solve)
-    return recognize_image(data, weights=weights, solve=solve)
+        return recognize_strokes(data, predictor, weights=weights, solve=solve, steps=steps, plot=plot)
+    return recognize_image(data, predictor, weights=weights, solve=solve, steps=steps, plot=plot)

@@ -1,8 +1,9 @@
 """A learnt check on the layout rules: is a symbol on the baseline, a superscript or a subscript of the one before?
 
-``parse.relation`` decides with geometric rules (``parse.rule_relation``); this small model sees the same two units
+The layout rules decide with geometry (``layout_rules.rule_relation``); this small model sees the same two units
 (their boxes against the base's core and the row height, their token classes and kinds) together with the rule's
-answer, and overrides the rule when it is at least ``parse.RELATION_MODEL_PROB`` sure of another answer. It was
+answer, and overrides the rule when it is at least ``layout_rules.RELATION_MODEL_PROB`` sure of another answer
+(``layout_rules.model_relation``). It was
 trained on the questions the parser asks while reading the CROHME training expressions from their true symbols,
 each answered by the MathML truth (``train_layout``), so it learnt where the rules go wrong on 8,800 expressions by
 hundreds of writers, not on the validation set.
@@ -34,12 +35,12 @@ N_FEATURES = N_GEOMETRY + 2 * len(TOKEN_CLASSES) + 2 * len(UNIT_KINDS) + len(REL
 @lru_cache(maxsize=1)
 def _token_sets() -> tuple[tuple[str, frozenset], ...]:
     """(class, its tokens) in the order they are tried: the first that holds a token names its class."""
-    from inkmath.equation import parse as P
+    from inkmath.equation import tokens as T
 
     return tuple((name, frozenset(tokens)) for name, tokens in (
-        ("digit", P.DIGITS), ("relation", P.RELATIONS), ("operator", P.OPERATORS), ("open", P.OPEN_BRACKETS),
-        ("close", P.CLOSE_BRACKETS), ("function", P.FUNCTION_TOKENS), ("mark", MARK_TOKENS),
-        ("ascender", P.ASCENDER_LETTERS), ("descender", P.DESCENDER_LETTERS), ("tall", P.TALL)))
+        ("digit", T.DIGITS), ("relation", T.RELATIONS), ("operator", T.OPERATORS), ("open", T.OPEN_BRACKETS),
+        ("close", T.CLOSE_BRACKETS), ("function", T.FUNCTION_TOKENS), ("mark", MARK_TOKENS),
+        ("ascender", T.ASCENDER_LETTERS), ("descender", T.DESCENDER_LETTERS), ("tall", T.TALL)))
 
 
 def token_class(token: str | None) -> str:
@@ -55,7 +56,7 @@ def token_class(token: str | None) -> str:
 def relation_features(base, u, row_h: float, band_mid: float | None, rule: str) -> np.ndarray:
     """float32 (N_FEATURES,): where unit ``u`` lies against unit ``base`` (in heights of the base's core and of the
     row), what both are, and what the rules say (``rule``: 'right', 'sup' or 'sub')."""
-    from inkmath.equation import parse as P
+    from inkmath.equation import layout_rules as P
 
     ct, cb = P._core(base, row_h)
     ch = max(cb - ct, 0.25 * row_h)

@@ -11,16 +11,32 @@ The classifier loads once per process (``get_predictor``); callers with their ow
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, alternatives
 from inkmath.equation.tree import Candidate, Node, SymbolHyp
 
 DEFAULT_WEIGHTS = "crohme"
 _PREDICTORS: dict[str, Any] = {}
+_DECODERS: dict[str, Decoder] = {}
+# the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/2026-11-23-decoder.md).
+# Strokes, on every 3rd expression of the 2011-2013 test sets (502; the old path: 55.58 %): the language model at 0.3,
+# the segmentation score at 2 read the most right (58.96 %), but that LM weight reads the seed test's `2(x-1)=x+4` as
+# `\alpha(x-1)=x+4` (the LM favours it by 2.85 nats, the classifier `2` by 0.27), so the LM weight is kept under
+# 0.27 / 2.85: the best there is lm 0.09, segment 1 (57.37 %, truth among 5 70.32 %; the grid: lm 0-0.8, segment
+# 0-100, temperature 0.5-2, length 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about half the
+# parses. Images, on their WAP-like renderings (160, every 3rd): any language model weight reads fewer right (0.05
+# already loses 5 of 160), so none; beam 6 and max_drop 5 keep the same alternatives
+DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.09, segment=1.0, structure=1.0, temperature=0.5, beam=8,
+                                 max_drop=5.0)
+IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.0, segment=0.0, structure=1.0, temperature=1.0, beam=6,
+                                       max_drop=5.0)
+STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
 
 @dataclass
@@ -31,6 +47,8 @@ class Recognition:
     symbols: list[SymbolHyp]
     tree: Node
     tokens: list[str] = field(default_factory=list)  # the reading chosen per symbol (after context fixes)
+    confidence: float = 0.0  # estimated probability that ``latex`` is the right reading
+    alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
 
 
 def get_predictor(weights: str | None = None):
@@ -43,66 +61,110 @@ def get_predictor(weights: str | None = None):
     return _PREDICTORS[name]
 
 
-def _finish(symbols: list[SymbolHyp], corrections: dict[int, str] | None, solve: bool) -> Recognition:
-    from inkmath.equation.latex import to_latex, to_mathml
-    from inkmath.equation.parse import choose_tokens, parse
+def context_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
+    """Today's symbol model in context: the classifier's readings, with the reading ``parse.choose_tokens`` picks in
+    context moved first at the best probability of the symbol (the rest as the classifier ranks them)."""
+    from inkmath.equation.parse import choose_tokens
 
-    tokens = choose_tokens(symbols)
+    out = []
+    for h, tok in zip(symbols, choose_tokens(symbols)):
+        top = max((c.prob for c in h.candidates), default=1.0)
+        out.append([Candidate(tok, top)] + [c for c in h.candidates if c.token != tok])
+    return out
+
+
+def default_decoder(kind: str = "strokes") -> Decoder:
+    """The shipped reader of ``kind`` ("strokes" or "image"): ``context_candidates``, ``parse``, the ``latex-lm``
+    language model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
+    ``IMAGE_DECODER_WEIGHTS``)."""
+    if kind not in _DECODERS:
+        from inkmath.equation.calibrate import calibrated_confidence
+        from inkmath.equation.latex_lm import load_latex_lm
+        from inkmath.equation.parse import parse
+
+        image = kind == "image"
+        _DECODERS[kind] = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
+                                  weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
+                                  calibrate=functools.partial(calibrated_confidence, image=image),
+                                  segmentations=1 if image else STROKE_SEGMENTATIONS)
+    return _DECODERS[kind]
+
+
+def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve: bool,
+            decoder: Decoder, steps: bool = False, plot: bool = False) -> Recognition:
+    from inkmath.equation.latex import to_mathml
+
+    readings = decoder(segs)
     if corrections:
+        # indices name the symbols of the reading the user saw: decode again on that segmentation, with the
+        # corrected symbols fixed and the rest read in their light
+        seg = segs[readings[0].segmentation]
+        n = len(seg.symbols)
+        fixed = {}
         for k, tok in corrections.items():
-            if not 0 <= int(k) < len(symbols):
-                raise InkmathError(f"Correction for symbol {k}, but there are only {len(symbols)} symbols (0-based)")
-            tokens[int(k)] = str(tok)
-            h = symbols[int(k)]
+            if not 0 <= int(k) < n:
+                raise InkmathError(f"Correction for symbol {k}, but there are only {n} symbols (0-based)")
+            fixed[int(k)] = str(tok)
+            h = seg.symbols[int(k)]
             # the corrected reading becomes the symbol's first candidate, so the JSON and a re-read agree
-            rest = [c for c in h.candidates if c.token != tok]
-            h.candidates = [Candidate(str(tok), 1.0)] + rest
-    tree = parse(symbols, tokens)
-    latex = to_latex(tree)
-    mathml = to_mathml(tree)
+            h.candidates = [Candidate(str(tok), 1.0)] + [c for c in h.candidates if c.token != tok]
+        segs = [seg]
+        readings = decoder(segs, fixed=fixed)
+    best = readings[0]
+    symbols = segs[best.segmentation].symbols
     ans: dict = {}
     if solve:
         from inkmath.equation.solve import answer
 
-        ans = answer(tree)
-    return Recognition(latex, mathml, ans, symbols, tree, tokens)
+        ans = answer(best.tree, steps=steps, plot=plot)
+    return Recognition(best.latex, to_mathml(best.tree), ans, symbols, best.tree, list(best.tokens),
+                       float(best.confidence), alternatives(readings, 5))
 
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
-                      corrections: dict[int, str] | None = None) -> Recognition:
-    """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down)."""
-    from inkmath.equation.segment import segment_strokes
+                      corrections: dict[int, str] | None = None, decoder: Decoder | None = None,
+                      steps: bool = False, plot: bool = False) -> Recognition:
+    """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down).
+    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer`)."""
+    from inkmath.equation.segment import segment_strokes_nbest
 
     if strokes is None or len(strokes) == 0:
         raise InkmathError("No strokes to recognise: the drawing is empty")
     predictor = predictor or get_predictor(weights)
-    symbols = segment_strokes(strokes, predictor)
-    return _finish(symbols, corrections, solve)
+    decoder = decoder or default_decoder()
+    found = segment_strokes_nbest(strokes, predictor, decoder.segmentations)
+    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot)
 
 
 def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
-                    corrections: dict[int, str] | None = None, ink: str = "auto") -> Recognition:
+                    corrections: dict[int, str] | None = None, ink: str = "auto",
+                    decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
     from inkmath.equation.segment import segment_image
+    from inkmath.imageio import as_image
 
-    img = np.asarray(image)
+    img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)
     if img.ndim not in (2, 3) or img.size == 0:
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
     symbols = segment_image(img, predictor, ink=ink)
-    return _finish(symbols, corrections, solve)
+    return _finish([Segmentation(symbols, 0.0)], corrections, solve, decoder or default_decoder("image"), steps, plot)
 
 
 def recognize_with_corrections(strokes_or_image, corrections: dict[int, str], predictor=None, *,
-                               solve: bool = True, weights: str | None = None) -> Recognition:
+                               solve: bool = True, weights: str | None = None,
+                               decoder: Decoder | None = None) -> Recognition:
     """Read again after the user chose another reading for some symbols ({symbol index: token}).
 
-    Segmentation is repeated (it is deterministic, so symbol indices stay the same), then the chosen tokens replace
-    the classifier's and the layout is parsed again.
+    Segmentation and decoding are repeated (deterministic, so symbol indices name the same symbols), then the
+    decoder reads again on the segmentation the user saw, with the chosen tokens fixed as constraints: the other
+    symbols and the layout are re-decoded in their light (symbol model in context, language model).
     """
     if isinstance(strokes_or_image, np.ndarray) and strokes_or_image.ndim in (2, 3) and strokes_or_image.dtype == np.uint8:
-        return recognize_image(strokes_or_image, predictor, solve=solve, weights=weights, corrections=corrections)
-    return recognize_strokes(strokes_or_image, predictor, solve=solve, weights=weights, corrections=corrections)
+        return recognize_image(strokes_or_image, predictor, solve=solve, weights=weights, corrections=corrections,
+                               decoder=decoder)
+    return recognize_strokes(strokes_or_image, predictor, solve=solve, weights=weights, corrections=corrections,
+                             decoder=decoder)
 
 
 def _round_box(box) -> list[float]:
@@ -124,7 +186,9 @@ def to_dict(rec: Recognition, file: str | None = None) -> dict:
             "strokes": list(h.strokes),
             "alternatives": [{"label": c.token, "prob": round(float(c.prob), 4)} for c in h.candidates],
         })
-    return {"file": file, "latex": rec.latex, "mathml": rec.mathml, "answer": rec.answer, "symbols": syms}
+    alts = [{"latex": a["latex"], "confidence": round(float(a["confidence"]), 4)} for a in rec.alternatives[:5]]
+    return {"file": file, "latex": rec.latex, "mathml": rec.mathml, "answer": rec.answer, "symbols": syms,
+            "confidence": round(float(rec.confidence), 4), "alternatives": alts}
 
 
 def to_json(rec: Recognition, file: str | None = None) -> str:

@@ -25,6 +25,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.mlp import TanhMLP, load_tensors
+from inkmath.equation.tokens import CLASSIFIER_NAMES, DOTTED_NAMES, MARKS
 from inkmath.equation.tree import Box, Candidate, SymbolHyp
 
 MAX_GROUP = 4  # strokes per symbol candidate
@@ -305,6 +306,38 @@ def _backtrack(back: list[int], n: int) -> list[tuple[int, int]]:
     return spans[::-1]
 
 
+def k_best_groups(n: int, pm: np.ndarray, span_preds: dict, k: int, cls_weight: float = CLS_WEIGHT,
+                  group_cost: float = GROUP_COST) -> list[tuple[list[tuple[int, int]], float]]:
+    """The ``k`` best sequences of stroke ranges with their scores (the score of ``best_groups``), best first; the
+    first is ``best_groups``'s (ties go to the earlier start, as there)."""
+    # paths[j]: up to k (score, start i, rank of the path into i) ending at j, best first
+    paths: list[list[tuple[float, int, int]]] = [[] for _ in range(n + 1)]
+    paths[0] = [(0.0, -1, -1)]
+    for j in range(1, n + 1):
+        cands = []
+        for i in range(max(0, j - MAX_GROUP), j):
+            if (i, j) not in span_preds or not paths[i]:
+                continue
+            step = float(np.log(pm[i:j - 1]).sum())
+            if j < n:
+                step += float(np.log(1 - pm[j - 1]))
+            step += cls_weight * (j - i) * math.log(max(span_preds[(i, j)][0].prob, 1e-6)) - group_cost
+            for r, (s, _, _) in enumerate(paths[i]):
+                cands.append((s + step, i, r))
+        cands.sort(key=lambda c: -c[0])  # stable: equal scores keep the earlier start first
+        paths[j] = cands[:k]
+    out = []
+    for r in range(len(paths[n])):
+        spans, j, rank = [], n, r
+        score = paths[n][r][0]
+        while j > 0:
+            _, i, prev = paths[j][rank]
+            spans.append((i, j))
+            j, rank = i, prev
+        out.append((spans[::-1], score))
+    return out
+
+
 def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = CLS_WEIGHT,
                     merge_model: MergeModel | None = None) -> list[SymbolHyp]:
     """Group time-ordered strokes into symbols and classify each group.
@@ -314,6 +347,14 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
     - ``GROUP_COST`` * number of groups. Groups whose internal joins the
     merge model finds very unlikely (< 2 %) are not even classified.
     """
+    return segment_strokes_nbest(strokes, classifier, 1, top, cls_weight, merge_model)[0][0]
+
+
+def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int = 3, top: int = 5,
+                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | None = None
+                          ) -> list[tuple[list[SymbolHyp], float]]:
+    """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
+    every candidate group is read once)."""
     from inkmath import ink
 
     all_strokes = ink.as_strokes(strokes)
@@ -329,9 +370,12 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
     crops = ink.render_symbols(ss, spans, scale=scale)  # render_symbol(ss[i:j], scale=scale) of each span
     preds = classifier.predict(crops, ink="white", top=top)
     by_span = dict(zip(spans, preds))
-    groups = best_groups(n, pm, by_span, cls_weight)
-    return [SymbolHyp(_box_of(ss[i:j]), candidates_from(by_span[(i, j)]), [keep[k] for k in range(i, j)])
-            for i, j in groups]
+    if n_best <= 1:
+        found = [(best_groups(n, pm, by_span, cls_weight), 0.0)]
+    else:
+        found = k_best_groups(n, pm, by_span, n_best, cls_weight)
+    return [([SymbolHyp(_box_of(ss[i:j]), candidates_from(by_span[(i, j)]), [keep[k] for k in range(i, j)])
+              for i, j in groups], score) for groups, score in found]
 
 
 # ---------------------------------------------------------------------------------------------- image -> symbols
@@ -590,7 +634,7 @@ def match_pen(white_ink: np.ndarray) -> np.ndarray:
     return white_ink
 
 
-NAME_TOKENS = {"\\sin", "\\cos", "\\tan", "\\log", "\\lim"}
+NAME_TOKENS = CLASSIFIER_NAMES
 # touching symbols ('00', '(0', '1000') are cut along necks: top-to-bottom paths through a component that cross at
 # most NECK typical symbol sizes of ink and leave at least MIN_SHARE of its ink on either side, at most MAX_CUTS of
 # them per component (the cheapest, no two cutting off nearly the same ink). A path moves at most one column per row
@@ -619,7 +663,7 @@ SCRIPT_PROB = 0.5
 NOT_SCRIPTS = {"1", "=", "+", "\\pm", "\\times", "\\div", "<", ">", "\\leq", "\\geq", "\\neq", "\\rightarrow"}
 MIN_SHARE = 0.1
 MIN_PIECE = 0.35
-MARKS = {".", ",", "\\prime"}
+# a piece read as one of the MARKS (``tokens.MARKS``) is no reading
 TURN = 0.05
 CUT_COST = 0.5  # 1.0 reads the same (ExpRate 37.97 % at 0.5, 38.03 % at 1.0)
 SPLIT_WIDTH = 1.2
@@ -1094,20 +1138,17 @@ def _open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classif
     return out_c, out_p
 
 
-# the layout rules (parse.LAYOUT) were tuned on boxes of pen trajectories (strokes), and a box of ink pixels is
+# the layout rules (layout_rules.LAYOUT) were tuned on boxes of pen trajectories (strokes), and a box of ink pixels is
 # wider by the pen's width: image boxes are trimmed by BOX_TRIM half pen widths on each side (ExpRate 34.84 % at 0,
 # 35.17 % at 1 on the WAP-like renderings)
 BOX_TRIM = 1.0
 
 
-# names whose 'i' has a dot: read whole, they take the mark over them (3 more '\\sin' right on the WAP-like
-# renderings, none lost: ExpRate 39.30 -> 39.49 %)
-DOTTED_NAMES = {"\\sin", "\\lim"}
-
-
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
     """The dot of the 'i' of a name read whole ('sin' joined up, its dot apart) joins the name, in place: a lone
     dot over a name is never a symbol of its own."""
+    # names whose 'i' has a dot (``tokens.DOTTED_NAMES``): read whole, they take the mark over them (3 more '\\sin'
+    # right on the WAP-like renderings, none lost: ExpRate 39.30 -> 39.49 %)
     taken: dict[int, int] = {}  # dot -> name
     for k in range(len(groups)):
         if token_of(gpred[k][0]) not in DOTTED_NAMES:

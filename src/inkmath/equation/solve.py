@@ -36,6 +36,7 @@ from sympy.core.relational import Relational
 from sympy.printing.str import StrPrinter
 
 from inkmath import InkmathError
+from inkmath.equation.answer_extras import fill_extras, preload_plotting, with_extras
 from inkmath.equation.latex import to_latex
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 from inkmath.equation.tree import Node
@@ -79,7 +80,8 @@ def _text(expr: sp.Basic) -> str:
     return _Printer().doprint(expr).replace("**", "^")
 
 
-def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT) -> dict[str, Any]:
+def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = False,
+           plot: bool = False) -> dict[str, Any]:
     """Solve or evaluate a tree. Never raises for bad input: problems come back as kind "none" with a reason.
 
     Fields (always present): `kind` ("equation" | "inequality" | "system" | "expression" | "none"),
@@ -88,8 +90,14 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT) -> dict[str, Any]:
     family such as 2kπ + π/6 with k any integer), `value` / `values` (expressions: {"text", "latex", "decimal"}),
     `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
     `holds` (an equation without unknowns: whether it is true), `elapsed_s`.
+    Each solution and value also carries `sympy` (SymPy's `srepr` of it, for checking).
+    `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy", "mathml"}], empty when there is
+    none), `steps_reason` (why there are no steps, else "") and, with steps, `steps_kind` ("linear", "quadratic",
+    "inequality", "system", "arithmetic", "simplify", "trig"); `plot=True` adds `plot` (SVG text or None) and
+    `plot_reason`; see `inkmath.equation.steps` and `inkmath.equation.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
-    cheap input (see `_is_cheap`) is answered in-process and the rest by a worker process killed at `timeout`.
+    cheap input (see `_is_cheap`) is answered in-process and the rest by a worker process killed at `timeout`;
+    a plot is always drawn in the worker (matplotlib is not thread-safe, and the caller may be a web server).
     Thread-safe: the web server calls this from several threads at once.
     """
     start = time.perf_counter()
@@ -100,10 +108,12 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT) -> dict[str, Any]:
     except InkmathError as exc:
         result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
     else:
-        if timeout is None or (FAST_PATH and _is_cheap(items)):
-            result = _solve_safely(items)
+        extras = {"steps": steps, "plot": plot}
+        if timeout is None or (FAST_PATH and not plot and _is_cheap(items)):
+            result = with_extras(_solve_safely(items), node, items, extras)
         else:
-            result = _run_in_worker(node, timeout)
+            result = _run_in_worker(node, timeout, extras)
+    fill_extras(result, steps, plot)
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
@@ -215,6 +225,7 @@ def _worker_main(conn: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
     from inkmath.gcutil import freeze_startup_heap
 
+    preload_plotting()
     freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
     conn.send(("ready", os.getpid()))
     while True:
@@ -224,14 +235,15 @@ def _worker_main(conn: Any) -> None:
             return
         if job is None:
             return
-        tree, timeout = job
+        tree, timeout, extras = job
+        deadline = time.monotonic() + timeout
         _limit_cpu(timeout)
         try:
             items = to_sympy_lines(tree)  # the tree, not SymPy objects: unpickling would evaluate Eq(2, 2) to True
         except InkmathError as exc:
             result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
         else:
-            result = _solve_safely(items)
+            result = with_extras(_solve_safely(items), tree, items, extras, deadline)
         conn.send(result)
 
 
@@ -334,14 +346,14 @@ class _Worker:
             self.stop(graceful=False)
             raise _WorkerError(f"the solver process did not start (exit code {code}); is inkmath importable?")
 
-    def run(self, tree: Node, timeout: float) -> dict[str, Any] | None:
+    def run(self, tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any] | None:
         """The worker's answer, or None if it missed the deadline (it is then killed). Raises `_WorkerError` if it
         died on its own (out of memory, a crash); its CPU-time limit counts as missing the deadline."""
         proc, conn = self.proc, self.conn  # local: `stop_workers()` from another thread may clear the attributes
         if proc is None or conn is None:
             raise _WorkerError("the solver process was stopped")
         try:
-            conn.send((tree, timeout))
+            conn.send((tree, timeout, extras))
             if conn.poll(timeout):
                 return conn.recv()
         except (EOFError, OSError):
@@ -455,7 +467,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _run_in_worker(tree: Node, timeout: float) -> dict[str, Any]:
+def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:
     asked = time.monotonic()
     pool = _get_pool()
     worker = pool.acquire(timeout)  # waiting for a busy pool counts towards the time limit
@@ -465,7 +477,7 @@ def _run_in_worker(tree: Node, timeout: float) -> dict[str, Any]:
     waited = time.monotonic() - asked
     try:
         worker.start()  # no-op when warm; a cold start (importing SymPy) is not counted in the budget
-        result = worker.run(tree, max(timeout - waited, 0.01))
+        result = worker.run(tree, max(timeout - waited, 0.01), extras)
     except _WorkerError as exc:
         return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     finally:
@@ -526,7 +538,8 @@ def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
     approximate = decimal is not None and expr.has(sp.CRootOf, sp.Float)  # numeric roots: show "a + bi"
     text = decimal if approximate else _text(expr)
     latex = decimal if approximate else _latex(expr)
-    return {"text": text, "latex": latex, "decimal": decimal, "general": general}
+    return {"text": text, "latex": latex, "decimal": decimal, "general": general, "sympy": sp.srepr(expr),
+            "_expr": expr}
 
 
 # ---------------------------------------------------------------- equations

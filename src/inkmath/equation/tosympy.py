@@ -39,6 +39,7 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.latex import join_tokens, tokens
+from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
 from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
@@ -51,8 +52,8 @@ _ALIASES = {
     "\\ne": "\\neq", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "'": "\\prime", "\\to": "\\rightarrow",
     "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times",
 }
-_BRACKETS = {"(": ")", "[": "]", "\\{": "\\}"}
-_CLOSERS = set(_BRACKETS.values())
+_BRACKETS = BRACKET_PAIRS
+_CLOSERS = CLOSE_BRACKETS
 _ADDITIVE = {"+", "-", "\\pm", "\\mp"}
 _MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
 _RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
@@ -72,7 +73,7 @@ _INVERSES = {
     "\\sin": sp.asin, "\\cos": sp.acos, "\\tan": sp.atan, "\\cot": sp.acot, "\\sec": sp.asec, "\\csc": sp.acsc,
     "\\sinh": sp.asinh, "\\cosh": sp.acosh, "\\tanh": sp.atanh,
 }
-_BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
+_BIG_OPS = BIG_OPS
 _NUMBER = re.compile(r"\d*\.?\d*$")
 
 
@@ -106,8 +107,13 @@ def to_sympy(node: Node) -> sp.Basic | list[sp.Basic]:
     return items[0]
 
 
-def to_sympy_lines(node: Node) -> list[sp.Basic]:
-    """Like `to_sympy`, but always a list: one entry per line (and per comma-separated part)."""
+def to_sympy_lines(node: Node, raw: bool = False) -> list[sp.Basic]:
+    """Like `to_sympy`, but always a list: one entry per line (and per comma-separated part).
+
+    `raw=True` builds the same items without SymPy's automatic simplification (`2(x-1)` stays a product,
+    `x/2 + x/3` stays a sum of two fractions), as written: the first line of a worked solution. Only call it on a
+    tree that `raw=False` accepted (its checks for undefined values look at unevaluated objects).
+    """
     rows = node.rows if isinstance(node, Lines) else [node]
     if not rows:
         raise InkmathError("nothing to evaluate: the tree has no lines")
@@ -115,7 +121,8 @@ def to_sympy_lines(node: Node) -> list[sp.Basic]:
     for number, row in enumerate(rows, 1):
         where = f"line {number}" if len(rows) > 1 else ""
         try:
-            out.extend(_Parser(_lex(row), where).parse_line())
+            parser = _RawParser(_lex(row), where) if raw else _Parser(_lex(row), where)
+            out.extend(parser.parse_line())
         except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
             # SymPy refusing to build something the parser accepted (none known); still a clear error, not a crash
             raise InkmathError(f"cannot build this expression in SymPy ({type(exc).__name__}: {exc})") from exc
@@ -330,13 +337,35 @@ class _Parser:
 
     def sub(self, node: Node) -> sp.Basic:
         """One expression from a separate node (a numerator, an exponent, a limit)."""
-        parser = _Parser(_lex(node), self.where)
+        parser = type(self)(_lex(node), self.where)
         if not parser.lx:
             raise self.fail("an empty part (fraction, exponent or root) has nothing to evaluate")
         value = parser.parse_expr()
         if parser.peek() is not None:
             raise parser.fail(f"unexpected '{parser.peek().describe()}' inside a fraction, exponent or limit")
         return value
+
+    # arithmetic (evaluated here; `_RawParser` keeps it as written)
+    def add(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        return a + b
+
+    def neg(self, a: sp.Basic) -> sp.Basic:
+        return -a
+
+    def mul(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        return a * b
+
+    def div(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        return a / b
+
+    def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        return _power(a, b)
+
+    def sqrt(self, a: sp.Basic) -> sp.Basic:
+        return sp.sqrt(a)
+
+    def apply(self, func, arg: sp.Basic) -> sp.Basic:
+        return func(arg)
 
     # grammar
     def parse_line(self) -> list[sp.Basic]:
@@ -373,8 +402,9 @@ class _Parser:
             op = self.take().text
             right = self.parse_term()
             value = {
-                "+": lambda: value + right, "-": lambda: value - right,
-                "\\pm": lambda: value + PLUS_MINUS * right, "\\mp": lambda: value - PLUS_MINUS * right,
+                "+": lambda: self.add(value, right), "-": lambda: self.add(value, self.neg(right)),
+                "\\pm": lambda: self.add(value, self.mul(PLUS_MINUS, right)),
+                "\\mp": lambda: self.add(value, self.neg(self.mul(PLUS_MINUS, right))),
             }[op]()
         return value
 
@@ -383,15 +413,15 @@ class _Parser:
         while True:
             if self.at("\\times", "\\cdot"):
                 self.take()
-                value = value * self.parse_unary()
+                value = self.mul(value, self.parse_unary())
             elif self.at("/", "\\div"):
                 self.take()
                 right = self.parse_unary()
                 if right == 0:
                     raise self.fail("division by zero")
-                value = value / right
+                value = self.div(value, right)
             elif self.starts_factor():  # juxtaposition: 3x, 2(x-1), (a)(b), x y
-                value = value * self.parse_postfix()
+                value = self.mul(value, self.parse_postfix())
             else:
                 return value
 
@@ -406,13 +436,14 @@ class _Parser:
     def parse_unary(self) -> sp.Basic:
         if self.at("-"):
             self.take()
-            return -self.parse_unary()
+            return self.neg(self.parse_unary())
         if self.at("+"):
             self.take()
             return self.parse_unary()
         if self.at("\\pm", "\\mp"):
             sign = 1 if self.take().text == "\\pm" else -1
-            return sign * PLUS_MINUS * self.parse_unary()
+            term = self.mul(PLUS_MINUS, self.parse_unary())
+            return term if sign == 1 else self.neg(term)
         return self.parse_postfix()
 
     def parse_postfix(self) -> sp.Basic:
@@ -423,7 +454,7 @@ class _Parser:
                 self.take()
                 if name == "e":
                     value = sp.E  # e^{x}: Euler's number (a bare e stays a variable)
-                value = _power(value, self.sub(lx.node))
+                value = self.power(value, self.sub(lx.node))
                 name = None
             elif self.at("!"):
                 self.take()
@@ -489,11 +520,11 @@ class _Parser:
             num, den = self.sub(node.num), self.sub(node.den)
             if den == 0:
                 raise self.fail("division by zero in a fraction")
-            return num / den
+            return self.div(num, den)
         if isinstance(node, Sqrt):
             body = self.sub(node.body)
             if node.index is None or not _lex(node.index):
-                return sp.sqrt(body)
+                return self.sqrt(body)
             return _root(body, self.sub(node.index))
         return self.sub(node)  # a grouped base such as {x+1} in {x+1}^{2}
 
@@ -523,8 +554,8 @@ class _Parser:
             base = self.sub(lx.node) if lx.node is not None else sp.Integer(10)
             value = sp.log(arg, base)
         else:
-            value = func(arg)
-        return value if power is None else _power(value, power)
+            value = self.apply(func, arg)
+        return value if power is None else self.power(value, power)
 
     def function_argument(self, name: str) -> sp.Basic:
         lx = self.peek()
@@ -537,8 +568,8 @@ class _Parser:
             sign = -1 if self.take().text == "-" else 1
         value = self.parse_postfix()
         while self.peek() is not None and self.peek().kind in ("num", "name", "atom"):
-            value = value * self.parse_postfix()
-        return sign * value
+            value = self.mul(value, self.parse_postfix())
+        return value if sign == 1 else self.neg(value)
 
     def big_operator(self, op: BigOp) -> sp.Basic:
         name = _normal(op.op)
@@ -547,7 +578,7 @@ class _Parser:
         if name in ("\\sum", "\\prod"):
             if op.lower is None or op.upper is None:
                 raise self.fail(f"{name} needs limits like _{{i=1}}^{{n}} to be evaluated")
-            relation = _Parser(_lex(op.lower), self.where).parse_line()
+            relation = type(self)(_lex(op.lower), self.where).parse_line()
             if len(relation) != 1 or not isinstance(relation[0], sp.Eq) or not relation[0].lhs.is_Symbol:
                 raise self.fail(f"the lower limit of {name} must read like i=1")
             variable, start = relation[0].lhs, relation[0].rhs
@@ -580,7 +611,7 @@ class _Parser:
             j += 1
         else:
             raise self.fail("an integral needs its variable written as dx (or dt, ...) after the integrand")
-        inner = _Parser(self.lx[self.i : j], self.where)
+        inner = type(self)(self.lx[self.i : j], self.where)
         body = inner.parse_expr() if inner.lx else sp.Integer(1)
         if inner.peek() is not None:
             raise inner.fail(f"unexpected '{inner.peek().describe()}' in the integrand")
@@ -604,7 +635,7 @@ class _Parser:
             sign = tokens(last.node)
             if sign in (["+"], ["-"]):
                 direction, target_lx = sign[0], target_lx[:-1]
-        target = _Parser(target_lx, self.where)
+        target = type(self)(target_lx, self.where)
         if not target.lx:
             raise self.fail("\\lim needs a value after the arrow")
         value = target.parse_expr()
@@ -613,3 +644,37 @@ class _Parser:
         if value in (sp.oo, -sp.oo):  # SymPy wants the side from which infinity is approached
             direction = "-" if value == sp.oo else "+"
         return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction
+
+
+class _RawParser(_Parser):
+    """The same grammar, building SymPy objects without automatic simplification (`evaluate=False` on each
+    operation, not SymPy's global switch, whose results could leak through SymPy's cache into other threads)."""
+
+    def add(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        return sp.Add(a, b, evaluate=False)
+
+    def neg(self, a: sp.Basic) -> sp.Basic:
+        if a.is_Number:
+            return -a
+        return sp.Mul(sp.Integer(-1), a, evaluate=False)
+
+    def mul(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        return sp.Mul(a, b, evaluate=False)
+
+    def div(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        if a == 1:
+            return sp.Pow(b, -1, evaluate=False)
+        return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
+
+    def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+        _power(a, b)  # its size and division-by-zero checks
+        return sp.Pow(a, b, evaluate=False)
+
+    def sqrt(self, a: sp.Basic) -> sp.Basic:
+        return sp.Pow(a, sp.Rational(1, 2), evaluate=False)
+
+    def apply(self, func, arg: sp.Basic) -> sp.Basic:
+        try:
+            return func(arg, evaluate=False)
+        except TypeError:  # a function without the keyword (sqrt, exp's helpers)
+            return func(arg)

@@ -5,7 +5,7 @@
         [--limit N] [--epochs E] [--hidden H] [--members M] [--out FILE]
 
 The parser reads each CROHME training expression from its true symbols (the traceGroups' boxes and labels) with the
-rules alone, and every question it asks (``parse.relation``: is this unit on the baseline, a superscript or a
+rules alone, and every question it asks (``layout_rules.rule_relation``: is this unit on the baseline, a superscript or a
 subscript of that one?) is answered from the expression's MathML truth, which the traceGroups reference by
 ``xml:id``. Three 21+35-32-3 perceptrons, from three seeds, learn from those answers, the rules' own answer among
 their inputs; the parser takes the mean of their probabilities. Questions whose truth is neither (the unit belongs to
@@ -110,47 +110,44 @@ def relation_dataset(source: Path, subset: str | None = None, limit: int | None 
     """(features (M, N_FEATURES) float32, targets (M,) int64 indices into RELATIONS_OUT, rules' answers (M,),
     number of expressions) of the questions the rule-based parser asks on the true symbols."""
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation import parse as P
+    from inkmath.equation.layout_rules import rule_layout, rule_relation
+    from inkmath.equation.parse import parse
 
     X, y, r = [], [], []
     asked: list[tuple] = []
 
     def recorder(base, u, row_h, band_mid=None):
-        rule = P.rule_relation(base, u, row_h, band_mid)
+        rule = rule_relation(base, u, row_h, band_mid)
         asked.append((base, u, row_h, band_mid, rule))
         return rule
 
+    layout = rule_layout(relation=recorder)  # the parser asks the rules only, and every question is kept
     n = 0
-    saved = P.relation
-    P.relation = recorder  # the parser asks the rules only, and every question is kept
-    try:
-        for expr in iter_inkml(source, subset=subset):
-            if limit is not None and n >= limit:
-                break
-            if not expr.latex_truth or not expr.groups or not expr.mathml:
+    for expr in iter_inkml(source, subset=subset):
+        if limit is not None and n >= limit:
+            break
+        if not expr.latex_truth or not expr.groups or not expr.mathml:
+            continue
+        try:
+            rows, in_base = mathml_rows(expr.mathml)
+        except ET.ParseError:
+            continue
+        hyps, ids = true_symbols(expr)
+        if not hyps:
+            continue
+        asked.clear()
+        parse(hyps, [h.candidates[0].token for h in hyps], layout=layout)
+        n += 1
+        for base, u, row_h, band_mid, rule in asked:
+            sb, su = getattr(base.node, "source", None), getattr(u.node, "source", None)
+            if sb is None or su is None:
                 continue
-            try:
-                rows, in_base = mathml_rows(expr.mathml)
-            except ET.ParseError:
+            truth = truth_relation(ids[sb], ids[su], rows, in_base)
+            if truth is None:
                 continue
-            hyps, ids = true_symbols(expr)
-            if not hyps:
-                continue
-            asked.clear()
-            P.parse(hyps, [h.candidates[0].token for h in hyps])
-            n += 1
-            for base, u, row_h, band_mid, rule in asked:
-                sb, su = getattr(base.node, "source", None), getattr(u.node, "source", None)
-                if sb is None or su is None:
-                    continue
-                truth = truth_relation(ids[sb], ids[su], rows, in_base)
-                if truth is None:
-                    continue
-                X.append(relation_features(base, u, row_h, band_mid, rule))
-                y.append(RELATIONS_OUT.index(truth))
-                r.append(RELATIONS_OUT.index(rule))
-    finally:
-        P.relation = saved
+            X.append(relation_features(base, u, row_h, band_mid, rule))
+            y.append(RELATIONS_OUT.index(truth))
+            r.append(RELATIONS_OUT.index(rule))
     return np.stack(X), np.asarray(y, np.int64), np.asarray(r, np.int64), n
 
 
@@ -176,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.atomic import atomic_write_bytes, atomic_write_text
     from inkmath.data import data_dir
-    from inkmath.equation import parse as P
+    from inkmath.equation import layout_rules as P
     from inkmath.equation.mlp import read_recipe
     from inkmath.weights import FORMAT
 

@@ -4,8 +4,9 @@
 
 Endpoints (JSON in, JSON out; the same JSON as ``inkmath predict --json`` / ``inkmath recognize --json``):
     POST /api/symbol       {"strokes": [[[x, y], ...], ...], "weights"?, "top"?}  or a multipart image upload
-    POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?}  or multipart
-    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page)
+    POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?, "steps"?, "plot"?}  or multipart
+    POST /api/solve        {"latex": "2x+1=7", "steps"?: bool, "plot"?: bool} -> {"latex", "mathml", "answer"}
+    GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page), /sw.js, /manifest.webmanifest, /favicon.ico
 
 Why requests are parsed by hand instead of by FastAPI's body parameters: one route takes either JSON or a
 multipart upload, and every malformed request must come back as ``{"error": "..."}`` with a 4xx code. The
@@ -17,6 +18,7 @@ header's pixel count before decoding), and weights are chosen by name from a fix
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -35,9 +37,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inkmath import InkmathError, __version__
 from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
-    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, MAX_TOP,
-    Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse, ImageUpload, ModelsResponse,
-    SymbolRequest, SymbolResponse,
+    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
+    MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
+    ImageUpload, ModelsResponse, PageResponse, PageUpload, SolveError, SolveRequest, SolveResponse, SymbolRequest,
+    SymbolResponse,
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -168,7 +171,7 @@ async def _read_upload(request: Request) -> dict:
     except InkmathError as e:
         raise RequestError(422, str(e)) from None
     fields: dict[str, Any] = {"image": image, "file": name}
-    for key in ("weights", "ink", "corrections", "top", "solve"):
+    for key in ("weights", "ink", "corrections", "top", "solve", "steps", "plot"):
         value = form.get(key)
         if value is None:
             continue
@@ -176,6 +179,37 @@ async def _read_upload(request: Request) -> dict:
             raise RequestError(422, f"Form field {key!r} must be text, not a file")
         fields[key] = value
     return fields
+
+
+async def _read_page_upload(request: Request) -> tuple[bytes, str, dict]:
+    """(the photo's bytes, its file name, text fields) from a page upload; the photo is decoded by the page reader
+    (which needs its colours and EXIF orientation), bounded by ``MAX_PAGE_PIXELS``."""
+    from starlette.datastructures import UploadFile
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+
+    try:
+        form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
+    except (MultiPartException, HTTPException, ValueError, KeyError) as e:
+        detail = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
+        raise RequestError(400, f"Malformed multipart form ({str(detail)[:200]}); send one photo in the field 'file'") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestError(422, "The multipart form has no file in the field 'file'; attach a JPEG or PNG photo of "
+                                "the page there")
+    data = await upload.read()
+    if not data:
+        raise RequestError(422, "The uploaded photo is empty (0 bytes)")
+    name = Path(upload.filename or "page").name[:120] or "page"
+    fields = {}
+    for key in ("weights", "solve"):
+        value = form.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise RequestError(422, f"Form field {key!r} must be text, not a file")
+        fields[key] = value
+    return data, name, fields
 
 
 def _form_options(fields: dict) -> dict:
@@ -190,6 +224,8 @@ def _form_options(fields: dict) -> dict:
         raise RequestError(422, f"Form field 'top' must be an integer from 1 to {MAX_TOP}")
     out["top"] = int(top)
     out["solve"] = fields.get("solve", "true").lower() not in ("false", "0", "no")
+    out["steps"] = fields.get("steps", "false").lower() in ("true", "1", "yes")
+    out["plot"] = fields.get("plot", "false").lower() in ("true", "1", "yes")
     corrections = fields.get("corrections") or "{}"
     from pydantic import TypeAdapter
 
@@ -278,7 +314,8 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
     return out
 
 
-def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file) -> bytes:
+def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool, fixes: dict, file,
+                    steps: bool = False, plot: bool = False) -> bytes:
     """The expression route's work: read the input, answer it, add the alternatives' MathML; the response's JSON.
 
     The JSON is made here, checked against ``ExpressionResponse``: a recognition pool process then passes back a
@@ -288,11 +325,23 @@ def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool,
     from inkmath.equation.recognize import recognize_image, recognize_strokes, to_dict
 
     if strokes is not None:
-        rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None)
+        rec = recognize_strokes(strokes, predictor, solve=solve, corrections=fixes or None, steps=steps, plot=plot)
     else:
-        rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink)
+        rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink, steps=steps,
+                              plot=plot)
     result = with_alternative_mathml(dict(to_dict(rec, file), weights=name))
     return ExpressionResponse.model_validate(result).model_dump_json().encode()
+
+
+def page_work(predictor, name: str, data: bytes, file: str, solve: bool) -> bytes:
+    """The page route's work: clean the photo, find and read every expression; the response's JSON."""
+    from inkmath.equation.page import read_page
+
+    reading = read_page(data, predictor, solve=solve, max_pixels=MAX_PAGE_PIXELS, name=file)
+    result = dict(reading.to_dict(file), weights=name)
+    for expr in result["expressions"]:
+        with_alternative_mathml(expr)
+    return PageResponse.model_validate(result).model_dump_json().encode()
 
 
 # A recognition pool process's own models (``inkmath serve --pool N``): built once by ``_pool_init``.
@@ -309,6 +358,10 @@ def _pool_init(config: dict) -> None:
 
 def _pool_expression(name: str, *args) -> bytes:
     return expression_work(_POOL_STORE.get(name), name, *args)
+
+
+def _pool_page(name: str, *args) -> bytes:
+    return page_work(_POOL_STORE.get(name), name, *args)
 
 
 class RecognitionPool:
@@ -341,6 +394,9 @@ class RecognitionPool:
 
         return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_expression, *args)
 
+    async def page(self, *args) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_page, *args)
+
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
@@ -367,6 +423,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
     if engine not in ("torch", "onnx", "numpy"):
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, onnx or numpy")
     store = ModelStore(symbol_weights, expression_weights, engine, threads)
+    page_slots = asyncio.Semaphore(PAGE_CONCURRENCY)
 
     if pool < 0:
         raise InkmathError(f"pool must be 0 (read in the server's threads) or a number of processes, got {pool}")
@@ -434,6 +491,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         "application/json": {"schema": {"$ref": "#/components/schemas/{model}"}},
         "multipart/form-data": {"schema": {"$ref": "#/components/schemas/ImageUpload"}}}}
 
+    def openapi_json_body(model: str) -> dict:
+        return {"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
     def openapi_body(model: str) -> dict:
         doc = json.loads(json.dumps(body_doc).replace("{model}", model))
         return {"requestBody": doc}
@@ -468,27 +529,94 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         if body is not None:
             weights, corrections, solve, file = body.weights, body.corrections, body.solve, None
             strokes, image, ink = check_strokes(body.strokes), None, "auto"
+            steps, plot = body.steps, body.plot
         else:
             opts = _form_options(fields)
             weights, corrections, solve, file = opts["weights"], opts["corrections"], opts["solve"], fields["file"]
             strokes, image, ink = None, fields["image"], opts["ink"]
+            steps, plot = opts["steps"], opts["plot"]
         name = weights or store.expression_default
         predictor = _predictor(name)
         fixes = check_corrections(corrections, predictor)
 
         try:
             if pool:
-                content = await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file)
+                content = await app.state.pool.expression(name, strokes, image, ink, solve, fixes, file, steps,
+                                                          plot)
             else:
                 content = await run_in_threadpool(expression_work, predictor, name, strokes, image, ink, solve, fixes,
-                                                  file)
+                                                  file, steps, plot)
         except InkmathError as e:
             raise RequestError(422, str(e)) from None
         return Response(content, media_type="application/json")  # validated JSON already (expression_work)
 
+    @app.post("/api/solve", response_model=SolveResponse, openapi_extra=openapi_json_body("SolveRequest"),
+              responses={400: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": SolveError}})
+    async def solve_typed(request: Request):
+        """Typed LaTeX -> LaTeX, MathML and the answer (`inkmath solve --json`); malformed LaTeX -> 422 with
+        {"detail": "... at position N"}."""
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if ctype != "application/json":
+                raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json "
+                                        '{"latex": "2x+1=7", "steps": true, "plot": true}')
+            body, _ = await read_input(request, SolveRequest)
+        except RequestError as e:
+            return JSONResponse({"detail": e.message, "error": e.message}, status_code=e.status)
+        from inkmath.equation.typed import solve_latex
+
+        try:
+            result = await run_in_threadpool(solve_latex, body.latex, steps=body.steps, plot=body.plot)
+        except InkmathError as e:
+            return JSONResponse({"detail": str(e), "error": str(e)}, status_code=422)
+        return SolveResponse.model_validate(result)
+
+    @app.post("/api/page", response_model=PageResponse, responses=errors,
+              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                  "schema": {"$ref": "#/components/schemas/PageUpload"}}}}})
+    async def page(request: Request):
+        """Every expression on a page photo, in reading order, each with its box in the photo's pixels, LaTeX,
+        MathML, answer and symbols (`inkmath recognize --page --json`)."""
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "multipart/form-data":
+            raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send the page photo as a "
+                                    "multipart/form-data upload in the field 'file'")
+        data, file, fields = await _read_page_upload(request)
+        weights = fields.get("weights") or None
+        if weights is not None and len(weights) > 64:
+            raise RequestError(422, "Form field 'weights' is too long; use a name from GET /api/models")
+        solve = fields.get("solve", "true").lower() not in ("false", "0", "no")
+        name = weights or store.expression_default
+        predictor = _predictor(name)
+        try:
+            if pool:
+                content = await app.state.pool.page(name, data, file, solve)
+            else:
+                async with page_slots:  # a page is many expressions: at most PAGE_CONCURRENCY at once
+                    content = await run_in_threadpool(page_work, predictor, name, data, file, solve)
+        except InkmathError as e:
+            raise RequestError(422, str(e)) from None
+        return Response(content, media_type="application/json")
+
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    # The installable web app: the service worker must be served from / to control the page; the browser asks for
+    # /favicon.ico on its own.
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker():
+        return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript",
+                            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest():
+        return FileResponse(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json",
+                            headers={"Cache-Control": "no-cache"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_request_schemas(app)
@@ -509,7 +637,8 @@ def _add_request_schemas(app) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload)],
+        _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload,
+                                                                   PageUpload, SolveRequest)],
                                      ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         app.openapi_schema = schema

@@ -15,6 +15,9 @@ MAX_POINTS = 20000
 MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
+MAX_LATEX_CHARS = 2000  # typed LaTeX for /api/solve (inkmath.equation.latex_parse.MAX_LATEX_CHARS)
+MAX_PAGE_PIXELS = 40_000_000  # a page photo (POST /api/page): a 24-megapixel phone photo fits; it is read downscaled
+PAGE_CONCURRENCY = 2  # pages read at once by one server process (a page is several expressions' work)
 
 Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
@@ -40,6 +43,27 @@ class ExpressionRequest(BaseModel):
     corrections: Corrections = Field(default_factory=dict,
                                      description="symbol index (0-based, as in the response) -> chosen label")
     solve: bool = True
+    steps: bool = Field(False, description="add answer.steps: a worked solution [{latex, reason, sympy}]")
+    plot: bool = Field(False, description="add answer.plot: the graph as SVG text (or null and answer.plot_reason)")
+
+
+class SolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    latex: str = Field(max_length=MAX_LATEX_CHARS,
+                       description="typed LaTeX of the subset recognition writes, e.g. 2(x-1)=x+4")
+    steps: bool = Field(False, description="add answer.steps: a worked solution [{latex, reason, sympy}]")
+    plot: bool = Field(False, description="add answer.plot: the graph as SVG text (or null and answer.plot_reason)")
+
+
+class SolveResponse(BaseModel):
+    latex: str
+    mathml: str
+    answer: dict[str, Any]
+
+
+class SolveError(BaseModel):
+    detail: str = Field(description="what is wrong with the LaTeX, naming the character position")
+    error: str
 
 
 class PredictionOut(BaseModel):
@@ -71,6 +95,11 @@ class SymbolHypOut(BaseModel):
     alternatives: list[AlternativeOut]
 
 
+class ReadingOut(BaseModel):
+    latex: str
+    confidence: float = Field(ge=0, le=1, description="estimated probability that this reading is right")
+
+
 class ExpressionResponse(BaseModel):
     file: str | None
     weights: str
@@ -78,6 +107,30 @@ class ExpressionResponse(BaseModel):
     mathml: str
     answer: dict[str, Any]
     symbols: list[SymbolHypOut]
+    confidence: float = Field(ge=0, le=1, description="estimated probability that `latex` is right")
+    alternatives: list[ReadingOut] = Field(max_length=5, description="whole readings, best first; the first is "
+                                                                     "`latex`")
+
+
+class PageExpressionOut(BaseModel):
+    latex: str
+    mathml: str
+    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in the photo's pixels (as shown, "
+                                                                     "EXIF orientation applied)")
+    answer: dict[str, Any]
+    symbols: list[SymbolHypOut]
+    confidence: float | None = Field(None, description="mean of the symbols' top probabilities (not calibrated)")
+    label: str | None = Field(None, description='a question number written before the expression ("1)", "a."), '
+                                                'as text')
+
+
+class PageResponse(BaseModel):
+    file: str | None
+    weights: str
+    width: int = Field(description="the photo's width in pixels (as shown)")
+    height: int
+    expressions: list[PageExpressionOut] = Field(description="in reading order: columns left to right, top to "
+                                                             "bottom in each")
 
 
 class ErrorResponse(BaseModel):
@@ -114,4 +167,14 @@ class ImageUpload(BaseModel):
     ink: Literal["auto", "white", "black"] = "auto"
     top: int = Field(5, ge=1, le=MAX_TOP)
     corrections: str | None = Field(None, description='JSON object {"index": "label"} (expression only)')
+    solve: bool = True
+    steps: bool = False
+    plot: bool = False
+
+
+class PageUpload(BaseModel):
+    """The multipart form of ``POST /api/page`` (OpenAPI documentation only; parsed by ``_read_page_upload``)."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="a JPEG or PNG photo of the page")
+    weights: WeightsName | None = None
     solve: bool = True

@@ -1,35 +1,45 @@
-// inkmath page: records strokes with pointer events (mouse, pen, touch) and sends them - never pixels - to the API.
+// inkmath page: records strokes with Pointer Events (touch, pen, mouse) and sends them - never pixels - to the API.
 // Symbol mode: live top-5. Expression mode: LaTeX, MathML, the answer, and a box per symbol to correct it.
-"use strict";
+// Page mode (photo.js): a photo of a page, a box per expression. Every change to the drawing is undoable and the
+// drawing is kept in localStorage with a short history.
+import {
+  $, clearBoxes, copyText, drawBoxes, hideAlternatives, setStatus, showAlternatives, showEmptyExpression, showExtras,
+  showReading, showSymbols,
+} from "./view.js";
+import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
+import { initPhoto } from "./photo.js";
 
-const $ = (id) => document.getElementById(id);
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
 
+const TAP_SLOP = 6;          // CSS px: a press that moves less than this is a tap (chooses a box, or is a dot)
+const UNDO_SIZE = 200;
+const DELAY = { symbol: 120, expression: 350 };   // ms after the pen lifts before asking the server
+const HINTS = { symbol: "Draw one symbol.", expression: "Write an expression or an equation, e.g. 2x+1=7." };
+
 const state = {
   mode: "symbol",
-  strokes: [],            // [[[x, y], ...], ...] in canvas CSS pixels, y down
-  current: null,          // the stroke being drawn
-  corrections: {},        // expression mode: symbol index -> chosen label
+  strokes: [],            // finished strokes [[[x, y], ...], ...] in canvas CSS pixels, y down; never mutated
+  corrections: {},        // expression mode: key of a symbol's strokes ("3,4") -> chosen label
   image: null,            // uploaded file: {file, bitmap, scale, dx, dy}
+  undo: [], redo: [],     // snapshots {strokes, corrections, image}
+  drawing: null,          // the stroke being drawn: {id, type, points, moved}
+  touches: new Map(),     // touch pointers down on the canvas: id -> [clientX, clientY]
+  gesture: null,          // two fingers down: {y} of their centre, for scrolling the page
+  penOnly: false,         // palm rejection: once a pen is used, touches do not draw
   weights: { symbol: null, expression: null },
-  seq: 0,                 // request counter: answers to older requests are dropped
-  timer: null,
-  pending: 0,
-  lastExpression: null,
+  features: { solve: false, page: false, steps: false, plot: false },
+  seq: 0, timer: null, pending: 0,
+  reading: null,          // the last expression response (for boxes and taps)
+  entryId: null,          // this drawing's id in the history
 };
-const HINTS = {
-  symbol: "Draw one symbol with the mouse, a pen or a finger.",
-  expression: "Write an expression or an equation, e.g. 2x+1=7.",
-};
-const DELAY = { symbol: 120, expression: 350 };   // ms after the pen lifts before asking the server
 
 function setPending(delta) {
   state.pending = Math.max(0, state.pending + delta);
   document.body.dataset.pending = String(state.pending);
 }
 
-// ------------------------------------------------------------------------------------------------ drawing
+// ------------------------------------------------------------------------------------------------ canvas
 function resizeCanvas() {
   const dpr = window.devicePixelRatio || 1;
   const r = canvas.getBoundingClientRect();
@@ -52,6 +62,11 @@ function redraw() {
   ctx.strokeStyle = "#1d2330";
   ctx.fillStyle = "#1d2330";
   for (const s of state.strokes) drawStroke(s);
+  if (state.drawing) drawStroke(state.drawing.points);
+  const n = state.strokes.length;
+  $("hint").hidden = n > 0 || !!state.image || !!state.drawing;
+  canvas.setAttribute("aria-label", "Drawing area: write with a finger, a pen or the mouse. " +
+    (state.image ? "An uploaded image is shown." : n ? `${n} stroke${n > 1 ? "s" : ""} drawn.` : "Nothing drawn yet."));
 }
 
 function drawStroke(s) {
@@ -72,88 +87,228 @@ function pointOf(ev) {
   return [Math.round((ev.clientX - r.left) * 10) / 10, Math.round((ev.clientY - r.top) * 10) / 10];
 }
 
-canvas.addEventListener("pointerdown", (ev) => {
+// ------------------------------------------------------------------------------------------------ pointer input
+// One handler for the canvas and the boxes' labels: a stroke may start anywhere, even on a label or inside a box;
+// only a tap (no movement) on a label or inside a box chooses that box.
+const wrap = $("canvas-wrap");
+
+wrap.addEventListener("pointerdown", (ev) => {
+  if (ev.target.closest("#alternatives")) return;
   if (ev.pointerType === "mouse" && ev.button !== 0) return;
-  ev.preventDefault();
-  canvas.setPointerCapture(ev.pointerId);
   hideAlternatives();
-  if (state.image) { state.image = null; state.strokes = []; }
-  state.corrections = {};
-  state.current = [pointOf(ev)];
-  state.strokes.push(state.current);
+  if (ev.pointerType === "pen" && !state.penOnly) setPenOnly(true);
+  if (ev.pointerType === "touch") {
+    if (state.penOnly) return;                     // palm rejection: the pen is in use
+    state.touches.set(ev.pointerId, [ev.clientX, ev.clientY]);
+    if (state.touches.size >= 2) {                 // a pinch or a two-finger scroll: never ink
+      if (state.drawing && state.drawing.type === "touch") { state.drawing = null; redraw(); }
+      state.gesture = { y: centreY() };
+      ev.preventDefault();
+      return;
+    }
+  }
+  if (state.drawing || state.gesture) return;     // one stroke at a time
+  ev.preventDefault();
+  wrap.setPointerCapture(ev.pointerId);
+  const p = pointOf(ev);
+  state.drawing = { id: ev.pointerId, type: ev.pointerType, points: [p], start: p, moved: false,
+                    tag: ev.target.closest(".tag") };
   cancelTimer();
   redraw();
 });
 
-canvas.addEventListener("pointermove", (ev) => {
-  if (!state.current) return;
-  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [ev];
+wrap.addEventListener("pointermove", (ev) => {
+  if (ev.pointerType === "touch" && state.touches.has(ev.pointerId)) {
+    state.touches.set(ev.pointerId, [ev.clientX, ev.clientY]);
+    if (state.gesture) {
+      const y = centreY();
+      window.scrollBy(0, state.gesture.y - y);     // two fingers scroll the page
+      state.gesture.y = y;
+      return;
+    }
+  }
+  const d = state.drawing;
+  if (!d || ev.pointerId !== d.id) return;
+  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
   for (const e of (events.length ? events : [ev])) {
     const p = pointOf(e);
-    const last = state.current[state.current.length - 1];
-    if (p[0] !== last[0] || p[1] !== last[1]) state.current.push(p);
+    const last = d.points[d.points.length - 1];
+    if (p[0] !== last[0] || p[1] !== last[1]) d.points.push(p);
+    if (Math.hypot(p[0] - d.start[0], p[1] - d.start[1]) > TAP_SLOP) d.moved = true;
   }
   redraw();
 });
 
-function endStroke() {
-  if (!state.current) return;
-  state.current = null;
-  clearBoxes();
-  schedule();
+function centreY() {
+  let y = 0;
+  for (const [, p] of state.touches) y += p[1];
+  return y / state.touches.size;
 }
-canvas.addEventListener("pointerup", endStroke);
-canvas.addEventListener("pointercancel", endStroke);
 
-function undo() {
+function pointerEnd(ev) {
+  if (ev.pointerType === "touch") {
+    state.touches.delete(ev.pointerId);
+    if (state.touches.size === 0) state.gesture = null;
+  }
+  const d = state.drawing;
+  if (!d || ev.pointerId !== d.id) return;
+  state.drawing = null;
+  if (ev.type === "pointercancel") { redraw(); return; }
+  const index = d.tag ? Number(d.tag.dataset.index) : boxAt(d.start);
+  if (!d.moved) {
+    if (index !== null) {
+      redraw();
+      state.swallowClick = true;                  // the click that follows this tap is not a choice in the list
+      openBox(index, false);
+      return;
+    }
+    d.points = [d.start];                         // a tap elsewhere is a dot
+  }
+  if (index !== null && state.reading && state.reading.strokesRead === state.strokes && !state.image) {
+    addToSymbol(d.points, state.reading.symbols[index]);
+    return;
+  }
+  change({ strokes: [...state.strokes, d.points] });
+}
+
+/** A stroke that starts inside a symbol's box is ink added to that symbol (the bar that turns '-' into '+'): it is
+ * put right after the symbol's strokes, since the reader groups strokes written one after another. */
+function addToSymbol(points, sym) {
+  const at = Math.max(...sym.strokes) + 1;
+  const strokes = [...state.strokes.slice(0, at), points, ...state.strokes.slice(at)];
+  const corrections = {};
+  for (const [key, label] of Object.entries(state.corrections)) {
+    if (key.startsWith("#")) continue;
+    corrections[key.split(",").map((k) => (Number(k) >= at ? Number(k) + 1 : Number(k))).join(",")] = label;
+  }
+  change({ strokes, corrections });
+}
+wrap.addEventListener("pointerup", pointerEnd);
+wrap.addEventListener("pointercancel", pointerEnd);
+
+function setPenOnly(on) {
+  state.penOnly = on;
+  $("pen-only").checked = on;
+  $("pen-only-label").hidden = false;
+}
+$("pen-only").addEventListener("change", () => { state.penOnly = $("pen-only").checked; });
+
+// ------------------------------------------------------------------------------------------------ undo / redo
+function snapshot() {
+  return { strokes: state.strokes, corrections: { ...state.corrections }, image: state.image };
+}
+
+function restore(s) {
+  state.strokes = s.strokes;
+  state.corrections = { ...s.corrections };
+  state.image = s.image;
+  if (!s.image) $("upload").value = "";
+}
+
+/** Every change to the drawing goes through here: it is recorded for undo, drawn, saved and read again. */
+function change(next) {
+  state.undo.push(snapshot());
+  if (state.undo.length > UNDO_SIZE) state.undo.shift();
+  state.redo = [];
+  restore({ ...snapshot(), ...next });
+  afterChange();
+}
+
+function afterChange(delay) {
   hideAlternatives();
-  if (state.image) { clearAll(); return; }
-  state.strokes.pop();
-  state.corrections = {};
   redraw();
   clearBoxes();
-  schedule();
+  updateUndoButtons();
+  save();
+  schedule(delay);
+}
+
+function undo() {
+  if (!state.undo.length) return;
+  state.redo.push(snapshot());
+  restore(state.undo.pop());
+  afterChange(0);
+}
+
+function redo() {
+  if (!state.redo.length) return;
+  state.undo.push(snapshot());
+  restore(state.redo.pop());
+  afterChange(0);
 }
 
 function clearAll() {
-  hideAlternatives();
-  state.strokes = [];
-  state.image = null;
-  state.corrections = {};
-  $("upload").value = "";
-  redraw();
-  clearBoxes();
-  schedule();
+  if (!state.strokes.length && !state.image && !Object.keys(state.corrections).length) return;
+  change({ strokes: [], corrections: {}, image: null });
+  state.entryId = null;                           // the next drawing is a new history entry
+}
+
+function updateUndoButtons() {
+  $("undo").disabled = state.undo.length === 0;
+  $("redo").disabled = state.redo.length === 0;
 }
 
 $("undo").addEventListener("click", undo);
+$("redo").addEventListener("click", redo);
 $("clear").addEventListener("click", clearAll);
 document.addEventListener("keydown", (ev) => {
-  if ((ev.ctrlKey || ev.metaKey) && ev.key === "z") { ev.preventDefault(); undo(); }
+  const typing = ev.target.closest && ev.target.closest("input, textarea, select");
+  const mod = ev.ctrlKey || ev.metaKey;
+  if (mod && !typing && ev.key.toLowerCase() === "z") { ev.preventDefault(); if (ev.shiftKey) redo(); else undo(); }
+  else if (mod && !typing && ev.key.toLowerCase() === "y") { ev.preventDefault(); redo(); }
   else if (ev.key === "Escape") {
-    if (!$("alternatives").hidden) hideAlternatives(); else clearAll();
+    if (!$("alternatives").hidden) hideAlternatives(true);
+    else if (!$("history-pop").hidden) { showHistory(false); $("history").focus(); }
+    else if (!typing && state.mode !== "page") clearAll();
   }
 });
+
+// ------------------------------------------------------------------------------------------------ corrections
+const strokeKey = (sym, i) => (state.image ? `#${i}` : sym.strokes.join(","));
+
+function boxAt([x, y]) {
+  if (state.mode !== "expression" || !state.reading || state.reading.strokesRead !== state.strokes) return null;
+  const pad = 4;
+  let best = null, area = Infinity;
+  state.reading.symbols.forEach((s, i) => {
+    const [x0, y0, x1, y1] = toCanvas(s.box);
+    const a = (x1 - x0) * (y1 - y0);
+    if (x >= x0 - pad && x <= x1 + pad && y >= y0 - pad && y <= y1 + pad && a < area) { best = i; area = a; }
+  });
+  return best;
+}
+
+function openBox(index, fromKeyboard) {
+  const sym = state.reading && state.reading.symbols[index];
+  if (!sym) return;
+  showAlternatives(index, sym, (i, label) => {
+    hideAlternatives();
+    const key = strokeKey(state.reading.symbols[i], i);
+    change({ corrections: { ...state.corrections, [key]: label } });
+  }, fromKeyboard);
+}
+
+function toCanvas(box) {
+  const [x0, y0, x1, y1] = box;
+  if (!state.image) return [x0, y0, x1, y1];
+  const im = state.image;
+  return [x0 * im.scale + im.dx, y0 * im.scale + im.dy, x1 * im.scale + im.dx, y1 * im.scale + im.dy];
+}
 
 // ------------------------------------------------------------------------------------------------ image upload
 $("upload").addEventListener("change", async () => {
   const file = $("upload").files[0];
   if (!file) return;
-  hideAlternatives();
-  state.strokes = [];
-  state.corrections = {};
+  let image;
   try {
     const bitmap = await createImageBitmap(file);
     const r = canvas.getBoundingClientRect();
     const scale = Math.min(r.width / bitmap.width, r.height / bitmap.height, 1) * 0.96;
-    state.image = { file, bitmap, scale,
-                    dx: (r.width - bitmap.width * scale) / 2, dy: (r.height - bitmap.height * scale) / 2 };
+    image = { file, bitmap, scale, dx: (r.width - bitmap.width * scale) / 2, dy: (r.height - bitmap.height * scale) / 2 };
   } catch (e) {
-    state.image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
+    image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
   }
-  redraw();
-  clearBoxes();
-  schedule(0);
+  change({ strokes: [], corrections: {}, image });
 });
 
 // ------------------------------------------------------------------------------------------------ requests
@@ -165,41 +320,147 @@ function schedule(delay) {
   cancelTimer();
   setPending(+1);
   state.timer = setTimeout(() => { state.timer = null; setPending(-1); send(); },
-                           delay === undefined ? DELAY[state.mode] : delay);
+                           delay === undefined ? DELAY[state.mode] || 0 : delay);
 }
 
-function requestFor(mode) {
+function requestFor(mode, indexCorrections, solve) {
   const url = mode === "symbol" ? "/api/symbol" : "/api/expression";
   const weights = state.weights[mode];
+  const extra = {};
+  if (mode === "expression") {
+    if (indexCorrections && Object.keys(indexCorrections).length) extra.corrections = indexCorrections;
+    if (!solve) extra.solve = false;
+    else if (!state.features.solve) {             // no /api/solve to fill them in after the reading (extrasFor)
+      if (state.features.steps) extra.steps = true;
+      if (state.features.plot) extra.plot = true;
+    }
+  }
   if (state.image) {
     const form = new FormData();
     form.append("image", state.image.file, state.image.file.name || "upload.png");
     if (weights) form.append("weights", weights);
-    if (mode === "expression" && Object.keys(state.corrections).length)
-      form.append("corrections", JSON.stringify(state.corrections));
+    if (extra.corrections) form.append("corrections", JSON.stringify(extra.corrections));
+    if (extra.solve === false) form.append("solve", "false");
     return [url, { method: "POST", body: form }];
   }
-  const body = { strokes: state.strokes.filter((s) => s.length > 0) };
+  const body = { strokes: state.strokes, ...extra };
   if (weights) body.weights = weights;
-  if (mode === "expression" && Object.keys(state.corrections).length) body.corrections = state.corrections;
   return [url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }];
+}
+
+async function post(url, init) {
+  const res = await fetch(url, init);
+  const data = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
+  return [res, data];
+}
+
+function errorText(data, res) {
+  const d = data.error || data.detail;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d)) return d.map((e) => e.msg || JSON.stringify(e)).join("; ");
+  return `Error ${res.status}`;
 }
 
 async function send() {
   const seq = ++state.seq;
   const mode = state.mode;
-  if (!state.image && state.strokes.length === 0) { showEmpty(); setStatus(""); return; }
-  const [url, init] = requestFor(mode);
+  if (mode === "page") return;
+  if (!state.image && state.strokes.length === 0) {
+    state.reading = null;
+    showEmptyExpression();
+    setStatus("");
+    return;
+  }
   setPending(+1);
   setStatus("Reading…");
   const started = performance.now();
+  const strokesSent = state.strokes;
   try {
-    const res = await fetch(url, init);
-    const data = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
+    const keys = Object.keys(state.corrections);
+    // Corrections belong to a symbol's strokes; the server takes symbol indices. With corrections, read once
+    // without solving to learn which symbol holds which strokes, then again with the indices.
+    let [res, data] = await post(...requestFor(mode, null, keys.length === 0));
+    if (mode === "expression" && res.ok && keys.length) {
+      const fixes = {};
+      data.symbols.forEach((s, i) => {
+        const label = state.corrections[strokeKey(s, i)];
+        if (label !== undefined) fixes[String(i)] = label;
+      });
+      if (seq !== state.seq) return;
+      [res, data] = await post(...requestFor(mode, fixes, true));
+    }
     if (seq !== state.seq || mode !== state.mode) return;
-    if (!res.ok) { showEmpty(); setStatus(data.error || `Error ${res.status}`, true); return; }
-    if (mode === "symbol") showSymbols(data); else showExpression(data);
+    if (!res.ok) { showEmptyExpression(); clearBoxes(); setStatus(errorText(data, res), true); return; }
+    if (mode === "symbol") showSymbols(data);
+    else showExpression(data, strokesSent);
     setStatus(`${data.weights} · ${Math.round(performance.now() - started)} ms`);
+    if (mode === "expression") extrasFor(seq, data);
+    save(mode === "expression" ? data.latex : (data.predictions[0] || {}).latex);
+  } catch (e) {
+    if (seq === state.seq) setStatus(`Cannot reach the server (${e.message}): the drawing is kept here; ` +
+                                     "reading it needs the server.", true);
+  } finally {
+    setPending(-1);
+  }
+}
+
+function showExpression(data, strokesRead) {
+  state.reading = data;
+  data.strokesRead = strokesRead;
+  showReading(data, { onReading: showOtherReading });
+  showBoxes(data);
+}
+
+function showBoxes(data) {
+  drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
+}
+
+/** The steps and the graph of a reading, asked from POST /api/solve once the reading is shown, so the reading itself
+ * is not slowed down (asked with it: 1.14x its time, benchmarks/results/web-extras.json). */
+async function extrasFor(seq, data) {
+  const ans = data.answer || {};
+  if (!state.features.solve || !(state.features.steps || state.features.plot) || !ans.kind || ans.kind === "none") return;
+  setPending(+1);
+  try {
+    const [res, solved] = await post("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                     body: JSON.stringify({ latex: data.latex, steps: true, plot: true }) });
+    if (seq !== state.seq || !res.ok) return;
+    showExtras({ ...ans, steps: solved.answer.steps, plot: solved.answer.plot }, data.latex);
+  } catch (e) {
+    /* the reading is shown; the steps and the graph just stay hidden */
+  } finally {
+    setPending(-1);
+  }
+}
+
+/** "Did you mean": show another reading of the drawing, solved by POST /api/solve when the server has it. */
+async function showOtherReading(latex) {
+  $("latex").value = latex;
+  await solveLatex(latex, true);
+}
+
+async function solveLatex(latex, fromReading) {
+  const err = $("latex-error");
+  err.textContent = "";
+  if (!latex.trim()) { err.textContent = "Type some LaTeX first, e.g. 2x+1=7."; return; }
+  if (!state.features.solve) {
+    err.textContent = "This server cannot solve typed LaTeX (it has no /api/solve).";
+    return;
+  }
+  const seq = ++state.seq;
+  cancelTimer();
+  setPending(+1);
+  setStatus("Solving…");
+  try {
+    const body = { latex, steps: state.features.steps, plot: state.features.plot };
+    const [res, data] = await post("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                   body: JSON.stringify(body) });
+    if (seq !== state.seq) return;
+    if (!res.ok) { err.textContent = errorText(data, res); setStatus(""); return; }
+    const base = state.reading && fromReading ? state.reading : {};
+    showReading({ ...data, confidence: fromReading ? readingConfidence(latex) : undefined,
+                  alternatives: base.alternatives }, { onReading: showOtherReading, shownLatex: latex, keepField: true });
+    setStatus(fromReading ? "Another reading of the drawing" : "Typed LaTeX");
   } catch (e) {
     if (seq === state.seq) setStatus(`Cannot reach the server (${e.message})`, true);
   } finally {
@@ -207,192 +468,87 @@ async function send() {
   }
 }
 
-function setStatus(text, isError) {
-  const el = $("status");
-  el.textContent = text;
-  el.classList.toggle("error", !!isError);
+function readingConfidence(latex) {
+  const alts = (state.reading && state.reading.alternatives) || [];
+  const hit = alts.find((a) => a.latex === latex);
+  return hit ? hit.confidence : undefined;
 }
 
-// ------------------------------------------------------------------------------------------------ results
-function showEmpty() {
-  const li = document.createElement("li");
-  li.className = "empty";
-  li.textContent = "Nothing drawn yet.";
-  $("predictions").replaceChildren(li);
-  $("mathml").innerHTML = '<span class="empty">Nothing drawn yet.</span>';
-  $("latex").textContent = "";
-  $("copy-latex").disabled = true;
-  $("answer").textContent = "";
-  clearBoxes();
-}
-
-function copyButton(text, cls) {
-  const b = document.createElement("button");
-  b.className = cls || "copy";
-  b.textContent = "Copy";
-  b.title = `Copy ${text}`;
-  b.addEventListener("click", () => copyText(text, b));
-  return b;
-}
-
-async function copyText(text, button) {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch (e) {  // older browsers or a page served over plain http to another host
-    const ta = document.createElement("textarea");
-    ta.value = text;
-    document.body.appendChild(ta);
-    ta.select();
-    document.execCommand("copy");
-    ta.remove();
-  }
-  const old = button.textContent;
-  button.textContent = "Copied";
-  setTimeout(() => { button.textContent = old; }, 1200);
-}
-
-function showSymbols(data) {
-  const items = data.predictions.map((p) => {
-    const li = document.createElement("li");
-    li.dataset.label = p.label;
-    const glyph = document.createElement("div");
-    glyph.className = "glyph";
-    glyph.innerHTML = p.mathml;          // MathML made on the server by latex2mathml from the class's LaTeX
-    const code = document.createElement("code");
-    code.className = "latex";
-    code.textContent = p.latex;
-    const prob = document.createElement("div");
-    const bar = document.createElement("div");
-    bar.className = "bar";
-    const fill = document.createElement("span");
-    fill.style.width = `${Math.max(1, Math.round(p.prob * 100))}%`;
-    bar.appendChild(fill);
-    const pct = document.createElement("div");
-    pct.className = "pct";
-    pct.textContent = `${(p.prob * 100).toFixed(1)} %`;
-    prob.append(bar, pct);
-    li.append(glyph, code, prob, copyButton(p.latex));
-    return li;
-  });
-  $("predictions").replaceChildren(...items);
-}
-
-function showExpression(data) {
-  state.lastExpression = data;
-  $("mathml").innerHTML = data.mathml;     // MathML made on the server by latex2mathml
-  $("latex").textContent = data.latex;
-  $("copy-latex").disabled = !data.latex;
-  const ans = data.answer || {};
-  const out = $("answer");
-  out.classList.toggle("none", !ans.kind || ans.kind === "none");
-  out.textContent = ans.kind === "none" ? (ans.reason || "no answer") : (ans.text || "");
-  drawBoxes(data.symbols);
-}
-
-$("copy-latex").addEventListener("click", () => copyText($("latex").textContent, $("copy-latex")));
-
-// ------------------------------------------------------------------------------------------------ boxes and corrections
-function toCanvas(box) {
-  const [x0, y0, x1, y1] = box;
-  if (!state.image) return [x0, y0, x1, y1];
-  const im = state.image;
-  return [x0 * im.scale + im.dx, y0 * im.scale + im.dy, x1 * im.scale + im.dx, y1 * im.scale + im.dy];
-}
-
-function clearBoxes() { $("boxes").replaceChildren(); }
-
-function drawBoxes(symbols) {
-  const pad = 4;
-  const boxes = symbols.map((s, i) => {
-    const [x0, y0, x1, y1] = toCanvas(s.box);
-    const div = document.createElement("div");
-    div.className = "box" + (String(i) in state.corrections ? " corrected" : "");
-    div.dataset.index = String(i);
-    div.dataset.label = s.label;
-    div.style.left = `${x0 - pad}px`;
-    div.style.top = `${y0 - pad}px`;
-    div.style.width = `${x1 - x0 + 2 * pad}px`;
-    div.style.height = `${y1 - y0 + 2 * pad}px`;
-    div.title = `${s.label} (${(s.prob * 100).toFixed(0)} %): click for alternatives`;
-    const tag = document.createElement("span");
-    tag.className = "tag";
-    tag.textContent = s.label;
-    div.appendChild(tag);
-    div.addEventListener("pointerdown", (ev) => ev.stopPropagation());
-    div.addEventListener("click", (ev) => { ev.stopPropagation(); showAlternatives(i, s, div); });
-    return div;
-  });
-  $("boxes").replaceChildren(...boxes);
-}
-
-function showAlternatives(index, sym, div) {
-  const pop = $("alternatives");
-  document.querySelectorAll(".box.selected").forEach((b) => b.classList.remove("selected"));
-  div.classList.add("selected");
-  const title = document.createElement("div");
-  title.className = "title";
-  title.textContent = `Symbol ${index + 1}: read as`;
-  const buttons = sym.alternatives.map((alt) => {
-    const b = document.createElement("button");
-    b.className = "alt" + (alt.label === sym.label ? " current" : "");
-    b.dataset.label = alt.label;
-    const name = document.createElement("span");
-    name.className = "alt-glyph";
-    name.innerHTML = alt.mathml;           // MathML made on the server by latex2mathml
-    const code = document.createElement("code");
-    code.textContent = alt.label;
-    const prob = document.createElement("span");
-    prob.className = "prob";
-    prob.textContent = `${(alt.prob * 100).toFixed(1)} %`;
-    b.append(name, code, prob);
-    b.addEventListener("click", (ev) => {
-      ev.stopPropagation();
-      state.corrections[String(index)] = alt.label;
-      hideAlternatives();
-      schedule(0);
-    });
-    return b;
-  });
-  pop.replaceChildren(title, ...buttons);
-  pop.hidden = false;
-  const wrap = $("canvas-wrap").getBoundingClientRect();
-  const r = div.getBoundingClientRect();
-  const left = Math.min(r.left - wrap.left, wrap.width - pop.offsetWidth - 4);
-  pop.style.left = `${Math.max(0, left)}px`;
-  pop.style.top = `${r.bottom - wrap.top + 6}px`;
-}
-
-function hideAlternatives() {
-  $("alternatives").hidden = true;
-  document.querySelectorAll(".box.selected").forEach((b) => b.classList.remove("selected"));
-}
-document.addEventListener("click", (ev) => {
-  if (!$("alternatives").contains(ev.target)) hideAlternatives();
+$("latex-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  solveLatex($("latex").value, false);
+});
+$("copy-latex").addEventListener("click", () => copyText($("latex").value, $("copy-latex")));
+$("copy-mathml").addEventListener("click", () => {
+  const m = $("mathml").querySelector("math");
+  copyText(m ? m.outerHTML : "", $("copy-mathml"));
 });
 
+// ------------------------------------------------------------------------------------------------ saved drawings
+function save(latex) {
+  if (state.image) return;                        // uploaded files are not kept
+  state.entryId = saveDrawing(state.entryId, state.strokes.length ? {
+    mode: state.mode, strokes: state.strokes, corrections: state.corrections, latex } : null);
+  renderHistory(loadStore(), state.entryId, restoreEntry);
+}
+
+function showHistory(open) {
+  $("history-pop").hidden = !open;
+  $("history").setAttribute("aria-expanded", String(open));
+}
+$("history").addEventListener("click", () => showHistory($("history-pop").hidden));
+document.addEventListener("pointerdown", (ev) => {
+  if (!ev.target.closest("#history, #history-pop")) showHistory(false);
+}, true);
+
+function restoreEntry(e) {
+  showHistory(false);
+  if (e.mode !== state.mode && e.mode !== "page") setMode(e.mode, true);
+  change({ strokes: fitStrokes(e.strokes), corrections: e.corrections || {}, image: null });
+  state.entryId = e.id;
+  save(e.latex);
+}
+
+/** Strokes saved on a larger screen, scaled down to fit this canvas (kept as they are when they fit). */
+function fitStrokes(strokes) {
+  const r = canvas.getBoundingClientRect();
+  let x1 = 0, y1 = 0;
+  for (const s of strokes) for (const [x, y] of s) { x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  const k = Math.min(1, (r.width - 8) / Math.max(x1, 1), (r.height - 8) / Math.max(y1, 1));
+  return k >= 1 ? strokes : strokes.map((s) => s.map(([x, y]) => [Math.round(x * k * 10) / 10, Math.round(y * k * 10) / 10]));
+}
+
 // ------------------------------------------------------------------------------------------------ modes and models
-function setMode(mode) {
+const photo = initPhoto({ setPending, features: state.features });
+
+function setMode(mode, quiet) {
   state.mode = mode;
-  for (const m of ["symbol", "expression"]) {
+  for (const m of ["symbol", "expression", "page"]) {
     const tab = $(`mode-${m}`);
     tab.classList.toggle("active", m === mode);
     tab.setAttribute("aria-selected", String(m === mode));
   }
+  $("pad").hidden = mode === "page";
+  $("photo-pad").hidden = mode !== "page";
   $("symbol-result").hidden = mode !== "symbol";
   $("expression-result").hidden = mode !== "expression";
-  $("hint").textContent = HINTS[mode];
-  $("weights").value = state.weights[mode] || "";
+  $("page-result").hidden = mode !== "page";
+  if (HINTS[mode]) $("hint").textContent = HINTS[mode];
+  $("weights").value = state.weights[mode === "page" ? "expression" : mode] || "";
+  const url = new URL(location.href);
+  url.searchParams.set("mode", mode);
+  history.replaceState(null, "", url);
   hideAlternatives();
   clearBoxes();
-  state.corrections = {};
-  showEmpty();
-  schedule(0);
+  state.reading = null;
+  showEmptyExpression();
+  setStatus("");
+  if (mode === "page") photo.shown();
+  else if (!quiet) schedule(0);
 }
-$("mode-symbol").addEventListener("click", () => setMode("symbol"));
-$("mode-expression").addEventListener("click", () => setMode("expression"));
+for (const m of ["symbol", "expression", "page"]) $(`mode-${m}`).addEventListener("click", () => setMode(m));
 $("weights").addEventListener("change", () => {
-  state.weights[state.mode] = $("weights").value;
-  state.corrections = {};
+  state.weights[state.mode === "page" ? "expression" : state.mode] = $("weights").value;
   schedule(0);
 });
 
@@ -409,15 +565,53 @@ async function loadModels() {
       return o;
     });
     $("weights").replaceChildren(...options);
-    $("weights").value = state.weights[state.mode];
+    $("weights").value = state.weights[state.mode === "page" ? "expression" : state.mode];
   } catch (e) {
     setStatus(`Cannot load the list of models (${e.message})`, true);
   }
 }
 
-window.addEventListener("resize", resizeCanvas);
-resizeCanvas();
-loadModels().then(() => {
-  const wanted = new URLSearchParams(location.search).get("mode");
-  if (wanted === "expression") setMode("expression");
+/** What this server offers, from its OpenAPI schema: the page hides what is missing. */
+async function loadFeatures() {
+  try {
+    const api = await (await fetch("/openapi.json")).json();
+    const props = (((api.components || {}).schemas || {}).ExpressionRequest || {}).properties || {};
+    Object.assign(state.features, { solve: "/api/solve" in api.paths, page: "/api/page" in api.paths,
+                                    steps: "steps" in props, plot: "plot" in props });
+  } catch (e) { /* offline and not cached: every optional part stays off */ }
+}
+
+function registerServiceWorker() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("service worker not registered:", e.message));
+  }
+}
+
+window.addEventListener("resize", () => {
+  resizeCanvas();
+  if (state.reading && state.reading.strokesRead === state.strokes) showBoxes(state.reading);  // a turned phone
 });
+$("alternatives").addEventListener("click", (ev) => {
+  if (state.swallowClick) { state.swallowClick = false; ev.stopPropagation(); ev.preventDefault(); }
+}, true);
+document.addEventListener("pointerdown", () => { state.swallowClick = false; }, true);
+window.addEventListener("pagehide", () => save());
+resizeCanvas();
+updateUndoButtons();
+(async () => {
+  await Promise.all([loadModels(), loadFeatures()]);
+  const store = loadStore();
+  const wanted = new URLSearchParams(location.search).get("mode");
+  const last = store.entries.find((e) => e.id === store.current);
+  const mode = ["symbol", "expression", "page"].includes(wanted) ? wanted : (last ? last.mode : "symbol");
+  if (last && last.strokes.length && (last.mode === mode || !wanted)) {   // the drawing left here last time
+    state.entryId = last.id;
+    state.strokes = fitStrokes(last.strokes);
+    state.corrections = last.corrections || {};
+  }
+  renderHistory(store, state.entryId, restoreEntry);
+  setMode(mode, true);
+  redraw();
+  schedule(0);
+  registerServiceWorker();
+})();

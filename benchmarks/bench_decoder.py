@@ -1,0 +1,96 @@
+"""What the decoder adds to reading a 10-symbol expression: the old path and the decoder's, side by side.
+
+Old path: ``segment_strokes`` / ``segment_image`` -> ``choose_tokens`` -> ``parse`` -> LaTeX and MathML (one reading).
+New path: ``recognize_strokes`` / ``recognize_image`` without solving: the segmenter's k best groupings, the
+decoder's beam (parses, language model, calibration), LaTeX and MathML of the best, 5 alternatives.
+Both are timed in one process, alternately call by call (A B A B ...), so the machine's load drifts alike on both;
+the figure to quote is the median of the per-pair ratios. Inputs: the synthetic ``2x^2+3x-5=0`` of
+``bench_recognize.py`` as strokes and as a photo, and CROHME 2014 test expressions of 10 symbols (strokes).
+
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py [--engine onnx] [--repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_recognize import EXPRESSION, crohme_inputs, synthetic_inputs  # noqa: E402
+
+
+def old_path(kind: str, data, predictor) -> str:
+    from inkmath.equation.latex import to_latex, to_mathml
+    from inkmath.equation.parse import choose_tokens, parse
+    from inkmath.equation.segment import segment_image, segment_strokes
+
+    symbols = segment_strokes(data, predictor) if kind == "strokes" else segment_image(data, predictor)
+    tree = parse(symbols, choose_tokens(symbols))
+    to_mathml(tree)
+    return to_latex(tree)
+
+
+def new_path(kind: str, data, predictor) -> str:
+    from inkmath.equation.recognize import recognize_image, recognize_strokes
+
+    fn = recognize_strokes if kind == "strokes" else recognize_image
+    return fn(data, predictor, solve=False).latex
+
+
+def side_by_side(kind: str, data, predictor, repeats: int) -> dict:
+    old_path(kind, data, predictor)
+    new_path(kind, data, predictor)
+    a, b = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        old_path(kind, data, predictor)
+        a.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        new_path(kind, data, predictor)
+        b.append((time.perf_counter() - t) * 1000)
+    return {"old_p50_ms": statistics.median(a), "new_p50_ms": statistics.median(b),
+            "ratio_p50": statistics.median([y / x for x, y in zip(a, b)]), "calls": repeats}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--engine", default="onnx")
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--crohme", type=int, default=10)
+    ap.add_argument("--weights", default="crohme")
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    from inkmath.predict import Predictor
+
+    pred = Predictor.load(args.weights, engine=args.engine)
+    strokes, photo = synthetic_inputs()
+    rows = []
+    for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
+                              ("image", f"`{EXPRESSION}` synthetic photo", photo)):
+        r = side_by_side(kind, data, pred, args.repeats)
+        rows.append({"input": label, "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
+    real = crohme_inputs(args.crohme)
+    for kind in ("strokes", "image"):
+        per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
+               for _, s, img in real]
+        if per:
+            rows.append({"input": f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}", "engine": args.engine,
+                         "old_p50_ms": round(statistics.median(p["old_p50_ms"] for p in per), 2),
+                         "new_p50_ms": round(statistics.median(p["new_p50_ms"] for p in per), 2),
+                         "ratio_p50": round(statistics.median(p["ratio_p50"] for p in per), 3),
+                         "calls": sum(p["calls"] for p in per)})
+    import json
+
+    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,308 @@
+"""Choose the decoder's weights and fit its calibration on validation (the CROHME 2011-2013 test sets).
+
+1. ``--dump``: read every validation expression once (strokes: the segmenter's k best groupings; images: the
+   WAP-like renderings of ``wap_val.py``), decode with every term switched on and a wide n-best, and store each
+   reading's unweighted terms (symbol, lm, segment, structure log scores) and canonical tokens with the truth.
+2. ``--grid``: rescore the stored readings under each weighting (no model runs again) and report ExpRate, truth
+   among the 5 alternatives, for each; the best by ExpRate (then coverage) is printed.
+3. ``--fit``: with the chosen weights, fit the logistic calibration (``calibrate.py``) and print its coefficients
+   and the reliability table.
+
+    INKMATH_DATA=../shared/data python benchmarks/decoder_val.py --dump strokes --out /tmp/val-strokes.jsonl
+    python benchmarks/decoder_val.py --grid /tmp/val-strokes.jsonl
+    python benchmarks/decoder_val.py --fit /tmp/val-strokes.jsonl --lm 0.3 --segment 0.3 --temperature 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WIDE = dict(symbol=1.0, lm=1.0, segment=1.0, structure=1.0, temperature=1.0)
+
+
+def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
+         split: str = "val") -> None:
+    from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
+    from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
+    from inkmath.equation.latex_lm import load_latex_lm
+    from inkmath.equation.parse import parse
+    from inkmath.equation.recognize import context_candidates, get_predictor
+    from inkmath.equation.segment import segment_image, segment_strokes_nbest
+
+    predictor = get_predictor(None)
+    dec = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
+                  weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations)
+    if kind == "strokes":
+        items, _ = _load_items(_resolve(split, None), "inkml", limit)
+    elif split == "test":  # the 2014 WAP bitmaps: for the report only, once the weights are chosen
+        items, _ = _load_items(_resolve("wap", None), "wap", limit)
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from wap_val import write_wap_folder
+
+        tmp = Path(tempfile.mkdtemp(prefix="decoder-wap-"))
+        write_wap_folder(_resolve("val", None), tmp, limit)
+        items, _ = _load_items(tmp, "wap", limit)
+    items = items[::stride]  # every stride-th expression: the years and writers stay mixed
+    t0 = time.perf_counter()
+    with open(out, "w") as f:
+        for n, it in enumerate(items, 1):
+            try:
+                if kind == "strokes":
+                    segs = [Segmentation(s, sc) for s, sc in segment_strokes_nbest(it.data, predictor, segmentations)]
+                else:
+                    segs = [Segmentation(segment_image(it.data, predictor), 0.0)]
+                trace: list = []
+                decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
+                       n_best=1, trace=trace)
+            except Exception as e:  # noqa: BLE001 - a failed expression is stored as read wrong
+                f.write(json.dumps({"id": it.id, "truth": it.truth, "error": str(e), "readings": []}) + "\n")
+                continue
+            f.write(json.dumps({
+                "id": it.id, "truth": it.truth,
+                "segs": [{"symbols": len(s.symbols), "min_prob": min((h.prob for h in s.symbols), default=0.0)}
+                         for s in segs],
+                "readings": trace,
+            }) + "\n")
+            if n % 100 == 0:
+                print(f"{n}/{len(items)} {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in open(path)]
+
+
+PARSED: list[int] = []  # readings parsed per expression in the last ``rank`` (after the beam and max_drop)
+
+
+def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
+    """Per expression: the distinct readings (norm, prob, best derivation's terms) by pooled probability."""
+    out = []
+    PARSED.clear()
+    for row in rows:
+        pooled: dict[tuple, list[float]] = {}
+        best: dict[tuple, tuple[float, dict]] = {}
+        top_sym: dict[int, float] = {}
+        for r in row["readings"]:
+            top_sym[r["seg"]] = max(top_sym.get(r["seg"], -1e9), r["symbol"])
+        drop = w.get("max_drop", float("inf"))
+        beam = w.get("beam", 10 ** 6)
+        taken: dict[int, int] = {}
+        for r in sorted(row["readings"], key=lambda r: -r["symbol"]):  # the decoder's order within a segmentation
+            if w["segment"] * r["segment"] < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
+                continue
+            taken[r["seg"]] = taken.get(r["seg"], 0) + 1
+            if taken[r["seg"]] > (beam if r["seg"] == 0 else max(1, beam // 2)):
+                continue
+            s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
+                 + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
+            key = tuple(r["norm"])
+            pooled.setdefault(key, []).append(s / w["temperature"])
+            if key not in best or s > best[key][0]:
+                best[key] = (s, r)
+        PARSED.append(sum(min(c, beam if sg == 0 else max(1, beam // 2)) for sg, c in taken.items()))
+        if not pooled:
+            out.append([])
+            continue
+        lse = {k: _lse(v) for k, v in pooled.items()}
+        z = _lse(list(lse.values()))
+        ranked = sorted(((k, math.exp(v - z), best[k][1]) for k, v in lse.items()),
+                        key=lambda t: (-t[1], -best[t[0]][0]))
+        out.append(ranked)
+    return out
+
+
+def _lse(xs):
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+def evaluate(rows: list[dict], w: dict, top: int = 5) -> dict:
+    ranked = rank(rows, w)
+    right = [bool(r) and list(r[0][0]) == row["truth"] for r, row in zip(ranked, rows)]
+    among = [any(list(k) == row["truth"] for k, _, _ in r[:top]) for r, row in zip(ranked, rows)]
+    return {"exprate": sum(right) / len(rows), "among5": sum(among) / len(rows), "right": right, "ranked": ranked,
+            "parsed": sum(PARSED) / max(len(PARSED), 1)}
+
+
+def features_of(row: dict, ranked: list) -> dict:
+    (k0, p0, r0) = ranked[0]
+    p1 = ranked[1][1] if len(ranked) > 1 else 0.0
+    seg = row["segs"][r0["seg"]]
+    return {"prob": p0, "margin": p0 - p1, "symbol_logp": r0["symbol"], "lm_per_token": r0["lm"] / (len(k0) + 1),
+            "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"]}
+
+
+def old_path(row: dict) -> list[str] | None:
+    """The reading of the pipeline before the decoder: the first segmentation, each symbol's context reading
+    (``choose_tokens``), parsed: the first reading the decoder parses."""
+    first = next((r for r in row["readings"] if r["seg"] == 0), None)
+    return first["norm"] if first else None
+
+
+def report(rows: list[dict], w: dict, coef: list[float] | None) -> dict:
+    """The old path's and the decoder's figures on the same expressions, with the calibration's reliability."""
+    from inkmath.equation.calibrate import (calibrated_confidence, expected_calibration_error, reliability,
+                                            top_half_accuracy)
+    from inkmath.equation.metrics import edit_distance
+
+    e = evaluate(rows, w)
+    m = len(rows)
+    old = [edit_distance(old_path(r) or [], r["truth"]) for r in rows]
+    new = [edit_distance(list(rk[0][0]) if rk else [], r["truth"]) for rk, r in zip(e["ranked"], rows)]
+    conf = [calibrated_confidence(features_of(r, rk), coef) if rk else 0.0 for rk, r in zip(e["ranked"], rows)]
+    right = [d == 0 for d in new]
+    among = [any(list(k) == r["truth"] for k, _, _ in rk[:5]) for rk, r in zip(e["ranked"], rows)]
+    parsed = [len(r["readings"]) for r in rows]
+    return {
+        "expressions": m,
+        "old_exprate": sum(d == 0 for d in old) / m, "old_within1": sum(d <= 1 for d in old) / m,
+        "old_within2": sum(d <= 2 for d in old) / m,
+        "exprate": sum(right) / m, "within1": sum(d <= 1 for d in new) / m, "within2": sum(d <= 2 for d in new) / m,
+        "alternatives_coverage": sum(among) / m, "top_half_accuracy": top_half_accuracy(conf, right),
+        "calibration_error": expected_calibration_error(conf, right), "mean_confidence": sum(conf) / m,
+        "reliability": reliability(conf, right), "readings_in_dump_per_expression": sum(parsed) / m,
+    }
+
+
+def shipped(image: bool) -> tuple[dict, tuple | None]:
+    """The shipped decoder weights (as a dict for ``rank``) and calibration of the strokes or the image reader."""
+    from inkmath.equation import calibrate, recognize
+
+    W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
+    w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
+             beam=W.beam, max_drop=W.max_drop, length=W.length)
+    return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
+
+
+def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, command: str) -> None:
+    """benchmarks/results/decoder.json (the results page's format): per set, the old path and the decoder on the same
+    expressions, coverage of the alternatives, calibration; the reliability tables; the speed rows if given."""
+    import datetime as dt
+    import os
+    import re
+    import subprocess
+
+    rows = []
+    for label, path in dumps:
+        w, coef = shipped(label.startswith("image"))
+        r = report(load(path), w, coef)
+        rows.append({"set": label, "expressions": r["expressions"],
+                     **{k: round(r[k], 4) for k in ("old_exprate", "exprate", "old_within1", "within1", "old_within2",
+                                                    "within2", "alternatives_coverage", "top_half_accuracy",
+                                                    "mean_confidence", "calibration_error")},
+                     "reliability": r["reliability"]})
+    speed_load = "-"
+    if speed is not None:
+        speed_load = str(json.loads(speed.read_text()).get("load", ["-"])[0])
+        for s in json.loads(speed.read_text())["rows"]:
+            rows.append({"set": "speed: " + s["input"], **{k: v for k, v in s.items() if k != "input"}})
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    doc = {"table": "expressions", "title": "The decoder: whole readings scored, n best with a calibrated confidence",
+           "command": command, "machine": cpu.group(1).strip() if cpu else "unknown", "commit": commit,
+           "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "how": ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
+                   "segment_image), every reading the decoder parses is stored with its unweighted terms, and the "
+                   "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
+                   "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
+                   "exactly as the decoder does (checked against the live decoder). old_* is the pipeline before "
+                   "the decoder (first grouping, choose_tokens, parse) on the same expressions. Subsets are every "
+                   "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
+                   "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes --stride 3 "
+                   "(val), --dump images --stride 3 (val, first 160), --dump strokes --split test --stride 3, --dump "
+                   "images --split test --stride 4; each with --out FILE. Speed rows: benchmarks/bench_decoder.py "
+                   "(ONNX Runtime, old and new path alternately in one process, solve off); quote the ratio: the "
+                   "absolute ms were taken at a load average of " + speed_load + " on 2 cores."),
+           "rows": rows}
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(tmp, out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dump", choices=["strokes", "images"])
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--beam", type=int, default=8)
+    ap.add_argument("--stride", type=int, default=1, help="read every N-th validation expression")
+    ap.add_argument("--split", choices=["val", "test"], default="val",
+                    help="test: the 2014 test (InkML or WAP bitmaps), for the report once the weights are chosen")
+    ap.add_argument("--segmentations", type=int, default=3)
+    ap.add_argument("--grid", type=Path)
+    ap.add_argument("--fit", type=Path)
+    for k in ("lm", "segment", "temperature"):
+        ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k == "temperature" else 0.0)
+    ap.add_argument("--max-drop", type=float, default=float("inf"))
+    ap.add_argument("--length", type=float, default=0.0)
+    ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
+    ap.add_argument("--report", type=Path, help="a dump to report on with the shipped weights and calibration")
+    ap.add_argument("--results", nargs="+", metavar="LABEL=DUMP",
+                    help="write benchmarks/results/decoder.json from these dumps (shipped weights)")
+    ap.add_argument("--speed", type=Path, help="bench_decoder.py --json output to add as rows")
+    args = ap.parse_args(argv)
+    if args.dump:
+        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split)
+    if args.grid:
+        rows = load(args.grid)
+        base = evaluate(rows, dict(WIDE, lm=0.0, segment=0.0))
+        print(json.dumps({"lm": 0, "segment": 0, "temperature": 1, "exprate": round(base["exprate"], 4),
+                          "among5": round(base["among5"], 4)}))
+        best = None
+        for lm, seg, t, ln in itertools.product([0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8], [0, 0.3, 1.0, 2.0, 5.0, 100.0],
+                                                [0.5, 1.0, 2.0], [0.0, 0.1, 0.3, 0.6, 1.0]):
+            e = evaluate(rows, dict(WIDE, lm=lm, segment=seg, temperature=t, length=ln))
+            line = {"lm": lm, "segment": seg, "temperature": t, "length": ln, "exprate": round(e["exprate"], 4),
+                    "among5": round(e["among5"], 4)}
+            print(json.dumps(line))
+            if best is None or (line["exprate"], line["among5"]) > (best["exprate"], best["among5"]):
+                best = line
+        print("best", json.dumps(best))
+        for beam, drop in itertools.product([8, 6, 4, 2, 1], [float("inf"), 8.0, 5.0, 3.0]):
+            e = evaluate(rows, dict(WIDE, lm=best["lm"], segment=best["segment"], temperature=best["temperature"],
+                                    length=best["length"], beam=beam, max_drop=drop))
+            print(json.dumps({"beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
+                              "among5": round(e["among5"], 4), "parsed": round(e["parsed"], 2)}))
+    if args.results:
+        pairs = [tuple(x.split("=", 1)) for x in args.results]
+        out = Path(__file__).resolve().parent / "results" / "decoder.json"
+        write_results(out, [(a, Path(b)) for a, b in pairs], args.speed,
+                      "python benchmarks/decoder_val.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+        print(f"wrote {out}")
+    if args.report:
+        w, coef = shipped(args.image)
+        print(json.dumps(report(load(args.report), w, coef), indent=1))
+    if args.fit:
+        from inkmath.equation.calibrate import (expected_calibration_error, fit_logistic, reliability,
+                                                top_half_accuracy, calibrated_confidence)
+
+        rows = load(args.fit)
+        w = dict(WIDE, lm=args.lm, segment=args.segment, temperature=args.temperature, max_drop=args.max_drop,
+                 length=args.length, beam=args.beam)
+        e = evaluate(rows, w)
+        keep = [i for i, r in enumerate(e["ranked"]) if r]
+        feats = [features_of(rows[i], e["ranked"][i]) for i in keep]
+        right = [e["right"][i] for i in keep]
+        coef = fit_logistic(feats, right)
+        conf = [calibrated_confidence(f, coef) for f in feats]
+        raw = [f["prob"] for f in feats]
+        print(json.dumps({"coefficients": coef, "exprate": e["exprate"], "among5": e["among5"],
+                          "ece_calibrated": expected_calibration_error(conf, right),
+                          "ece_raw_prob": expected_calibration_error(raw, right),
+                          "top_half_calibrated": top_half_accuracy(conf, right),
+                          "top_half_raw_prob": top_half_accuracy(raw, right),
+                          "reliability": reliability(conf, right)}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

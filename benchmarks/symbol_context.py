@@ -1,0 +1,226 @@
+"""Symbols in context: the context model against the classifier alone (and the former hand-written rules).
+
+    INKMATH_DATA=../shared/data python benchmarks/symbol_context.py val [--rules-from b250f87] [--json] [--write]
+    INKMATH_DATA=../shared/data python benchmarks/symbol_context.py test --write
+
+On a CROHME InkML set (``val``: 2011-2013, ``test``: 2014) it reads the cached hypotheses
+(``equation.hypotheses``, undistorted ink, shipped ``crohme`` classifier; the parts of the tables already built,
+``TRUTH_SHARDS`` / ``PIPELINE_SHARDS``, named in the output) and scores:
+
+- symbols right with the truth segmentation: each truth symbol's classifier top-5 and box, re-read in context;
+- expressions right from the pipeline's own segmentation (strokes), with the chosen tokens and the parser
+  (``parse.parse`` with those tokens) -- a fast ExpRate that skips segmentation; the official figure is
+  ``inkmath crohme-eval``.
+
+``--rules-from COMMIT`` also scores the token rules (``parse.choose_tokens``) of that commit, loaded from git.
+``--write`` writes benchmarks/results/symbol-context-<set>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUTH_SHARDS = 8  # the tables are built in parts (expression number modulo this); the cached parts are scored
+PIPELINE_SHARDS = 16
+
+
+def _concat(tables: list[dict], part: str) -> dict:
+    """One table from several shards' (expression indices renumbered)."""
+    out: dict = {}
+    base = 0
+    for tb in tables:
+        t = dict(tb[part])
+        t["expr"] = t["expr"] + base
+        base += len(tb["ids"]["ids"])
+        for k, v in t.items():
+            out.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def hyps_of(table: dict, rows: np.ndarray, tokens: list[str]):
+    from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+    out = []
+    for r in rows:
+        cands = [Candidate(tokens[int(k)], float(p)) for k, p in zip(table["topk_idx"][r], table["topk_prob"][r])
+                 if p > 0]
+        out.append(SymbolHyp(Box(*map(float, table["box"][r])), cands, []))
+    return out
+
+
+def by_expression(table: dict) -> list[np.ndarray]:
+    if not len(table["expr"]):
+        return []
+    cuts = np.flatnonzero(np.diff(table["expr"])) + 1
+    return np.split(np.arange(len(table["expr"])), cuts)
+
+
+def load_rules(commit: str):
+    """``choose_tokens`` of ``parse.py`` as it was at ``commit`` (the hand-written token rules)."""
+    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:src/inkmath/equation/parse.py"],
+                          capture_output=True, text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / "parse_rules.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("parse_rules", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["parse_rules"] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
+    from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.crohme_eval import resolve_source as _resolve
+    from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
+    from inkmath.equation.latex import to_latex
+    from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
+    from inkmath.equation.parse import parse
+    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.segment import TOKEN_FIX
+    from inkmath.equation.symbols import get_context_model, read_symbols
+
+    src = _resolve(name, None)
+    predictor = get_predictor()
+    model = get_context_model()
+    tokens = [TOKEN_FIX.get(c, c) for c in predictor.vocab.names]
+    C = len(tokens)
+    # the shards of each table already cached (``equation.hypotheses`` builds them, one process per part)
+    truth_use = cached_shards(src, predictor, shards=TRUTH_SHARDS, pipeline=False)
+    t = {"truth": _concat([hypothesis_tables(src, predictor, pipeline=False, shards=TRUTH_SHARDS, only_shard=k)
+                           for k in truth_use], "truth")}
+    ids: list[str] = []
+    if pipeline:
+        pipe_use = cached_shards(src, predictor, shards=PIPELINE_SHARDS, pipeline=True)
+        tabs = [hypothesis_tables(src, predictor, pipeline=True, shards=PIPELINE_SHARDS, only_shard=k)
+                for k in pipe_use]
+        t["pipeline"] = _concat(tabs, "pipeline")
+        ids = [str(x) for tb in tabs for x in tb["ids"]["ids"]]
+        pipeline = bool(pipe_use)
+    want = set(ids)
+    truth_latex = {e.id: normalize_latex(e.latex_truth) for e in (iter_inkml(src) if want else ())
+                   if e.id in want and e.latex_truth}
+
+    memo: dict = {}
+
+    def by_model(hs):
+        key = tuple(tuple(h.box.as_list()) + tuple((c.token, c.prob) for c in h.candidates) for h in hs)
+        if key not in memo:
+            memo[key] = read_symbols(hs, model).tokens
+        return list(memo[key])
+
+    choosers = {"classifier": lambda hs: [h.token for h in hs], "model": by_model}
+    if rules is not None:
+        choosers["rules"] = rules.choose_tokens
+        # the model's tokens, then the former rules (all, or all but one) on top of them
+        steps = ["disambiguate_case", "pair_bars", "balance_brackets", "high_ticks", "inline", "small_after_names"]
+
+        def model_then(skip: str | None):
+            def choose(hs):
+                atoms = [rules._Atom(h.box, t, i, list(h.candidates)) for i, (h, t) in enumerate(zip(hs, by_model(hs)))]
+                saved = {n: getattr(rules, n) for n in steps[:4]}
+                try:
+                    if skip in saved:
+                        setattr(rules, skip, lambda a: None)
+                    if skip != "inline":
+                        rules.disambiguate(atoms)
+                    else:
+                        for n in steps[:4]:
+                            getattr(rules, n)(atoms)
+                finally:
+                    for n, f in saved.items():
+                        setattr(rules, n, f)
+                if skip != "small_after_names":
+                    rules.small_after_names(atoms)
+                return [a.token for a in atoms]
+            return choose
+
+        choosers["model+rules"] = model_then(None)
+        for n in steps:
+            choosers[f"model+rules-{n}"] = model_then(n)
+    res: dict = {"set": src.name, "truth_shards": f"{truth_use} of {TRUTH_SHARDS}",
+                 "pipeline_shards": f"{pipe_use if pipeline else []} of {PIPELINE_SHARDS}"}
+    # symbols with the truth segmentation
+    tt = t["truth"]
+    for key, choose in choosers.items():
+        right = total = 0
+        t0 = time.perf_counter()
+        for rows in by_expression(tt):
+            hs = hyps_of(tt, rows, tokens)
+            got = choose(hs)
+            for tok, lab in zip(got, tt["label"][rows]):
+                if lab < C:
+                    total += 1
+                    right += canonical_symbol(tok) == canonical_symbol(tokens[lab])
+        res[f"truth_seg_symbols_{key}"] = right / max(total, 1)
+        res["truth_symbols"] = total
+        res[f"seconds_truth_{key}"] = round(time.perf_counter() - t0, 2)
+    # expressions from the pipeline's segmentation
+    pt = t.get("pipeline")
+    for key, choose in choosers.items() if pipeline else ():
+        right = within1 = n = 0
+        for rows in by_expression(pt):
+            eid = ids[int(pt["expr"][rows[0]])]
+            if eid not in truth_latex:
+                continue
+            hs = hyps_of(pt, rows, tokens)
+            try:
+                latex = to_latex(parse(hs, choose(hs)))
+            except Exception:  # noqa: BLE001 - a parser failure is a wrong reading here
+                latex = ""
+            d = edit_distance(normalize_latex(latex), truth_latex[eid])
+            n += 1
+            right += d == 0
+            within1 += d <= 1
+        res[f"pipeline_exprate_{key}"] = right / max(n, 1)
+        res[f"pipeline_within1_{key}"] = within1 / max(n, 1)
+        res["pipeline_expressions"] = n
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("set", help="val (2011-2013) or test (2014), or a CROHME InkML archive")
+    ap.add_argument("--rules-from", default=None, metavar="COMMIT")
+    ap.add_argument("--no-pipeline", action="store_true", help="only the truth segmentation (faster)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write", action="store_true")
+    a = ap.parse_args(argv)
+    res = evaluate(a.set, load_rules(a.rules_from) if a.rules_from else None, not a.no_pipeline)
+    if a.write:
+        from inkmath.training.checkpoint import atomic_write_text
+
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), "?")
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        keys = [k for k in res if k.startswith(("truth_seg_symbols_", "pipeline_exprate_", "pipeline_within1_"))]
+        out = {"table": "symbols", "title": f"Symbols in context ({res['set']})",
+               "command": "python benchmarks/symbol_context.py " + " ".join(argv or sys.argv[1:]),
+               "machine": cpu, "commit": commit, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "how": "Cached hypotheses of the shipped crohme classifier on undistorted ink. truth_seg_symbols: "
+                      "truth symbols read right, each from its truth-segmented crop's top-5 and box, re-read in "
+                      "context (model) or not (classifier); pipeline_exprate: expressions right from the "
+                      "pipeline's own stroke segmentation, the tokens chosen then parsed (segmentation cached, so "
+                      "close to but not the same run as inkmath crohme-eval).",
+               "rows": [{"metric": k, "value": round(res[k], 4)} for k in keys]
+               + [{"metric": "truth_symbols", "value": res["truth_symbols"]},
+                  {"metric": "pipeline_expressions", "value": res.get("pipeline_expressions", 0)}]}
+        stem = "val" if a.set == "val" else "test" if a.set == "test" else Path(a.set).stem
+        atomic_write_text(ROOT / "benchmarks" / "results" / f"symbol-context-{stem}.json", json.dumps(out, indent=1))
+    print(json.dumps(res) if a.json else "\n".join(f"{k}: {v}" for k, v in res.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The short Python API: ``inkmath.recognize(anything)`` and ``inkmath.predict(anything)``.
+
+    import inkmath
+    rec = inkmath.recognize("photo.png")          # or an array, a PIL image, bytes, strokes, an .inkml path
+    rec.latex, rec.answer.get("text")
+    top = inkmath.predict("digit.png")           # [Prediction(label, latex, prob), ...] best first
+
+Both load their model once per process and reuse it; ``import inkmath`` itself imports none of this.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+
+# The weights ``predict`` and ``inkmath predict`` use unless told otherwise: the expression reader's classifier
+# (digits, Latin and Greek letters, operators). Chosen on validation (benchmarks/predict_default.py): digits read as
+# digits, top-1, crohme 0.5715 vs hasy 0.2825 on 2000 MNIST training digits and 0.9564 vs 0.3284 on crohme:val's digits.
+PREDICT_WEIGHTS = "crohme"
+
+_PREDICTORS: dict[tuple[str, str], object] = {}
+
+
+def default_predict_weights() -> str:
+    """``PREDICT_WEIGHTS`` when shipped in this installation, else the shipped default (the largest vocabulary)."""
+    from inkmath.weights import list_shipped
+
+    return PREDICT_WEIGHTS if PREDICT_WEIGHTS in list_shipped() else "default"
+
+
+def predictor(weights: str | None = None, engine: str = "torch"):
+    """A ``Predictor`` loaded once per (weights, engine) in this process."""
+    from inkmath.predict import Predictor
+
+    key = (weights or default_predict_weights(), engine)
+    if key not in _PREDICTORS:
+        _PREDICTORS[key] = Predictor.load(key[0], engine=engine)
+    return _PREDICTORS[key]
+
+
+def _is_strokes(obj) -> bool:
+    """A list of strokes: each a sequence of (x, y[, t]) points."""
+    if not isinstance(obj, (list, tuple)) or not obj:
+        return False
+    for s in obj:
+        try:
+            a = np.asarray(s, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        if a.ndim != 2 or a.shape[1] < 2:
+            return False
+    return True
+
+
+def recognize(source, *, weights: str | None = None, solve: bool = True):
+    """Read a handwritten expression -> ``Recognition`` (``.latex``, ``.mathml``, ``.answer``, ``.symbols``).
+
+    ``source``: a file path (image or CROHME ``.inkml``), image bytes, a PIL image, a NumPy image array, or strokes
+    (a list of (P, 2) point arrays or lists, x right and y down, in writing order).
+    """
+    from inkmath.equation.recognize import recognize_image, recognize_strokes
+
+    if isinstance(source, (str, os.PathLike)):
+        from inkmath.equation.inputs import recognize_file
+
+        return recognize_file(Path(source), weights=weights, solve=solve)
+    if isinstance(source, (list, tuple)):
+        if not _is_strokes(source):
+            raise InkmathError("A list given to recognize must be strokes: each stroke a list or array of (x, y) "
+                               "points; for an image give a path, a PIL image or a NumPy array")
+        return recognize_strokes([np.asarray(s, dtype=np.float64) for s in source], weights=weights, solve=solve)
+    return recognize_image(source, weights=weights, solve=solve)  # arrays, bytes, PIL images; others: clear error
+
+
+def predict(source, *, weights: str | None = None, top: int = 5, ink: str = "auto", engine: str = "torch"):
+    """Top-``top`` symbol readings of one image -> [Prediction(label, latex, prob), ...], best first.
+
+    ``source``: a file path, image bytes, a PIL image or a NumPy image array; a list of these gives one list of
+    predictions per image. ``weights``: a shipped name or a path (default ``PREDICT_WEIGHTS``).
+    """
+    p = predictor(weights, engine)
+    if isinstance(source, (list, tuple)):
+        return p.predict(list(source), ink=ink, top=top)
+    return p.predict([source], ink=ink, top=top)[0]

@@ -1,0 +1,202 @@
+"""The symbol context model: re-reads every symbol of an expression in the light of the others (NumPy inference).
+
+    model = load_context_model()                    # once per process (src/inkmath/weights/symbol-context.*)
+    probs = model.probs(boxes, topk_idx, topk_prob)  # (n, classes + 1): the last column is "not a symbol" (junk)
+
+Inputs per symbol: the classifier's top-k readings (as a sparse probability vector over its classes and their
+log-probabilities) and the symbol's geometry against the expression: its size against the typical symbol, its
+position, the gaps and height ratios to the symbols before and after it in reading order (by left edge) and its
+height against the symbols beside it on its line. A small transformer (pre-norm, 2 layers) mixes the symbols; the
+attention between two symbols gets a learnt bias from their relative geometry (offset, height ratio), so "the
+symbol just left of me, on my line, as tall as a digit" is easy to attend to. The output logits are a learnt
+layer plus a learnt multiple of the classifier's own log-probabilities (so that the model starts from the
+classifier and learns corrections). Trained by ``inkmath.equation.train_context`` (configs/symbol-context.yaml).
+
+The same module builds the features for training (``expression_features``) so that training and inference agree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+
+MODEL_NAME = "symbol-context"
+LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) count as this for the log input
+GEO_FEATURES = 22
+PAIR_FEATURES = 5
+CLIP = 6.0
+
+
+def _unit(boxes: np.ndarray) -> float:
+    """The typical symbol size: median of each box's larger side (1.0 when the boxes have no extent)."""
+    if not len(boxes):
+        return 1.0
+    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    u = float(np.median(side))
+    return u if u > 1e-9 else float(side.max()) if side.max() > 1e-9 else 1.0
+
+
+def reading_order(boxes: np.ndarray) -> np.ndarray:
+    """Indices of the symbols by left edge (then top), the order the model reads them in."""
+    return np.lexsort((boxes[:, 1], boxes[:, 0])) if len(boxes) else np.zeros(0, int)
+
+
+def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, GEO_FEATURES) per-symbol and (n, n, PAIR_FEATURES) pairwise geometry, in the order of ``boxes``."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(b)
+    u = _unit(b)
+    w = np.maximum(b[:, 2] - b[:, 0], 1e-3 * u) / u
+    h = np.maximum(b[:, 3] - b[:, 1], 1e-3 * u) / u
+    cx = (b[:, 0] + b[:, 2]) / 2 / u
+    cy = (b[:, 1] + b[:, 3]) / 2 / u
+    x0, y0, x1, y1 = (b[:, k] / u for k in range(4))
+    f = np.zeros((n, GEO_FEATURES))
+    if n == 0:
+        return f.astype(np.float32), np.zeros((0, 0, PAIR_FEATURES), np.float32)
+    f[:, 0], f[:, 1], f[:, 2] = np.log(w), np.log(h), np.log(w / h)
+    span = max(x1.max() - x0.min(), 1e-9)
+    f[:, 3] = (cx - x0.min()) / span
+    f[:, 4] = cy - np.median(cy)
+    f[:, 5] = np.log(n) / 3
+    order = reading_order(b)
+    rank = np.empty(n, int)
+    rank[order] = np.arange(n)
+    for side, col in ((-1, 6), (1, 13)):
+        for i in range(n):
+            r = rank[i] + side
+            if not 0 <= r < n:
+                continue
+            j = order[r]
+            f[i, col] = 1.0
+            f[i, col + 1] = (x0[i] - x1[j]) if side < 0 else (x0[j] - x1[i])
+            f[i, col + 2] = cy[i] - cy[j]
+            f[i, col + 3] = np.log(h[i] / h[j])
+            f[i, col + 4] = y0[i] - y0[j]
+            f[i, col + 5] = y1[i] - y1[j]
+            f[i, col + 6] = np.log(w[i] / w[j])
+    # the line around the symbol: symbols overlapping it vertically within 4 units left or right
+    ov = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    near = (ov > 0.3 * np.minimum(h[:, None], h[None, :])) & (np.abs(cx[:, None] - cx[None, :]) < 4.0)
+    np.fill_diagonal(near, False)
+    for i in range(n):
+        k = near[i]
+        if k.any():
+            f[i, 20] = np.log(h[i] / np.median(h[k]))
+            f[i, 21] = (cy[i] - np.median(cy[k])) / max(np.median(h[k]), 1e-3)
+    pair = np.stack([cx[None, :] - cx[:, None], cy[None, :] - cy[:, None], np.log(h[None, :] / h[:, None]),
+                     y0[None, :] - y0[:, None], y1[None, :] - y1[:, None]], axis=-1)
+    return np.clip(f, -CLIP, CLIP).astype(np.float32), np.clip(pair, -CLIP, CLIP).astype(np.float32)
+
+
+def class_features(topk_idx: np.ndarray, topk_prob: np.ndarray, num_classes: int) -> np.ndarray:
+    """(n, 2 C): the top-k probabilities scattered over the classes, then their log (floored at ``LOG_FLOOR``)
+    scaled to about [-1, 0]."""
+    n = len(topk_idx)
+    p = np.zeros((n, num_classes), np.float32)
+    rows = np.repeat(np.arange(n), topk_idx.shape[1]) if n else np.zeros(0, int)
+    np.maximum.at(p, (rows, np.asarray(topk_idx).reshape(-1).astype(int)), np.asarray(topk_prob, np.float32).ravel())
+    logp = np.log(np.maximum(p, LOG_FLOOR)) / -np.log(LOG_FLOOR)
+    return np.concatenate([p, logp], axis=1)
+
+
+def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(class features (n, 2C), geometry (n, G), pairwise geometry (n, n, P)) of one expression's symbols."""
+    geo, pair = geometry_features(np.asarray(boxes, np.float64).reshape(-1, 4))
+    return class_features(np.asarray(topk_idx), np.asarray(topk_prob), num_classes), geo, pair
+
+
+# --------------------------------------------------------------------------------------------------- inference
+def _ln(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    m = x.mean(-1, keepdims=True)
+    v = ((x - m) ** 2).mean(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + 1e-5) * g + b
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+
+
+@dataclass
+class ContextModel:
+    """The trained weights (names as in ``train_context.ContextNet.state_dict``) and the class names."""
+
+    tensors: dict[str, np.ndarray]
+    classes: list[str]  # the classifier's class names; index len(classes) is junk
+    layers: int
+    heads: int
+    card: dict
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray) -> np.ndarray:
+        """(n, C + 1) logits from the features of one expression."""
+        t = self.tensors
+        n = cls.shape[0]
+        x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
+        hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
+        d = x.shape[1]
+        dh = d // self.heads
+        for li in range(self.layers):
+            p = f"blocks.{li}."
+            h = _ln(x, t[p + "ln1.weight"], t[p + "ln1.bias"])
+            qkv = h @ t[p + "qkv.weight"].T + t[p + "qkv.bias"]
+            q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, self.heads, dh).transpose(1, 0, 2) for i in range(3))
+            att = q @ k.transpose(0, 2, 1) / np.sqrt(dh) + hb[:, :, li * self.heads:(li + 1) * self.heads].transpose(
+                2, 0, 1)
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            o = (att @ v).transpose(1, 0, 2).reshape(n, d)
+            x = x + o @ t[p + "proj.weight"].T + t[p + "proj.bias"]
+            h = _ln(x, t[p + "ln2.weight"], t[p + "ln2.bias"])
+            x = x + _gelu(h @ t[p + "ff1.weight"].T + t[p + "ff1.bias"]) @ t[p + "ff2.weight"].T + t[p + "ff2.bias"]
+        out = _ln(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
+        logp = cls[:, self.num_classes:] * -np.log(LOG_FLOOR)
+        out[:, :self.num_classes] += t["alpha"] * logp
+        return out
+
+    def probs(self, boxes, topk_idx, topk_prob) -> np.ndarray:
+        """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk."""
+        n = len(boxes)
+        if n == 0:
+            return np.zeros((0, self.num_classes + 1), np.float32)
+        cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes)
+        z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64))
+        z = np.exp(z - z.max(1, keepdims=True))
+        return (z / z.sum(1, keepdims=True)).astype(np.float32)
+
+
+_MODELS: dict[str, ContextModel] = {}
+
+
+def weights_path(name: str = MODEL_NAME) -> Path:
+    from inkmath.weights import shipped_dir
+
+    p = Path(name)
+    return p if p.suffix == ".safetensors" else shipped_dir() / f"{name}.safetensors"
+
+
+def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
+    """The context model, loaded once per process and name (a missing file is an error naming the recipe)."""
+    if name_or_path in _MODELS:
+        return _MODELS[name_or_path]
+    from safetensors.numpy import load_file
+
+    path = weights_path(name_or_path)
+    card_path = path.with_suffix(".json")
+    if not path.is_file() or not card_path.is_file():
+        raise InkmathError(f"The symbol context model {path} (or its card) is missing; train it with "
+                           f"`python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
+    card = json.loads(card_path.read_text())
+    tensors = {k: v.astype(np.float64) for k, v in load_file(str(path)).items()}
+    arch = card["architecture"]
+    model = ContextModel(tensors, list(card["classes"]), int(arch["layers"]), int(arch["heads"]), card)
+    _MODELS[name_or_path] = model
+    return model

@@ -1,0 +1,246 @@
+"""The decoder: score whole readings of an expression and keep the n best, each with a probability.
+
+    segs = [Segmentation(symbols, 0.0), Segmentation(other_symbols, -1.7)]     # k-best groupings, best first
+    readings = decode(segs, symbol_model=context_candidates, structure=parse, lm=load_latex_lm())
+    readings[0].latex, readings[0].prob, [r.latex for r in readings]
+
+A reading is one segmentation, one token per symbol and the tree the structure model builds from them. Its score:
+
+    symbol  * sum over symbols of log p(token | symbol, context)         (the symbol model's distributions)
+  + lm      * log p(LaTeX tokens of the reading)                         (the LaTeX language model)
+  + segment * (segmentation score - the best segmentation's)             (the segmenter's dynamic programme)
+  + structure * log p(tree)                                              (when the structure model gives one)
+  + length  * (number of LaTeX tokens + 1)                               (offsets the LM's taste for short)
+
+Search: per segmentation, the ``beam`` best token assignments under the symbol score (exact k-best over the
+per-symbol top-``per_symbol`` lists), each parsed and rescored with the other terms. Readings that come out as the
+same LaTeX pool their probability. ``prob`` is the softmax of the scores over the distinct readings found; the
+calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on validation, see ``calibrate.py``).
+
+The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]``,
+``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float``; nothing is global.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from inkmath import InkmathError
+from inkmath.equation.tree import Candidate, Node, SymbolHyp
+
+SymbolModel = Callable[[list[SymbolHyp]], list[list[Candidate]]]
+StructureModel = Callable[[list[SymbolHyp], list[str]], object]
+
+MIN_PROB = 1e-4  # floor of a token probability in the symbol score (classifier outputs of 0 happen)
+
+
+@dataclass(frozen=True)
+class DecoderWeights:
+    """Weights of the score's terms and of the search; the shipped values are chosen on validation
+    (``DECODER_WEIGHTS`` in recognize.py, measured in docs/decisions/2026-11-23-decoder.md)."""
+
+    symbol: float = 1.0
+    lm: float = 0.0
+    segment: float = 0.0
+    structure: float = 1.0
+    length: float = 0.0  # reward per LaTeX token (with the end): offsets the language model's preference for short
+    temperature: float = 1.0  # softmax temperature turning scores into the readings' probabilities
+    beam: int = 8  # token assignments parsed per segmentation
+    per_symbol: int = 3  # candidates per symbol considered
+    min_ratio: float = 0.01  # a candidate is considered when its probability is at least this times the best's
+    # readings whose weighted symbol or segmentation term falls more than max_drop below the best are not parsed
+    # (the language model rarely makes up more; parsing is most of the decoder's cost)
+    max_drop: float = float("inf")
+
+
+@dataclass
+class Segmentation:
+    """One grouping of the input into symbols, with the segmenter's log score (higher is better)."""
+
+    symbols: list[SymbolHyp]
+    score: float = 0.0
+
+
+@dataclass
+class Reading:
+    latex: str
+    norm: tuple[str, ...]  # canonical tokens (metrics.normalize_latex): what readings are compared on
+    tokens: list[str]  # one per symbol of its segmentation
+    segmentation: int  # index into the segmentations given
+    tree: Node
+    score: float
+    terms: dict = field(default_factory=dict)  # symbol, lm, segment, structure (unweighted)
+    prob: float = 0.0  # share of the probability of the readings found
+    confidence: float = 0.0  # calibrated probability that the reading is right (first reading only)
+
+
+def k_best_assignments(dists: Sequence[Sequence[Candidate]], k: int) -> list[tuple[float, tuple[int, ...]]]:
+    """The ``k`` best choices of one candidate per symbol by summed log probability: (log p, candidate indices),
+    best first (exact: lazy enumeration of successors on a heap)."""
+    if not dists:
+        return [(0.0, ())]
+    if any(not d for d in dists):
+        raise InkmathError("A symbol without candidates cannot be decoded")
+    logs = [[math.log(max(c.prob, MIN_PROB)) for c in d] for d in dists]
+    start = tuple(0 for _ in dists)
+    heap = [(-sum(l[0] for l in logs), start)]
+    seen = {start}
+    out = []
+    while heap and len(out) < k:
+        neg, idx = heapq.heappop(heap)
+        out.append((-neg, idx))
+        for s in range(len(idx)):
+            if idx[s] + 1 < len(logs[s]):
+                nxt = idx[:s] + (idx[s] + 1,) + idx[s + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (neg + logs[s][idx[s]] - logs[s][idx[s] + 1], nxt))
+    return out
+
+
+def _prune(cands: list[Candidate], w: DecoderWeights) -> list[Candidate]:
+    if not cands:
+        return cands
+    top = max(c.prob for c in cands)
+    kept = [c for c in cands if c.prob >= w.min_ratio * top][: w.per_symbol]
+    return kept or cands[:1]
+
+
+def classifier_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
+    """The symbol model without context: each symbol's classifier readings as they are."""
+    return [list(h.candidates) for h in symbols]
+
+
+def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list[str]) -> tuple[Node, float]:
+    out = structure(symbols, tokens)
+    if isinstance(out, tuple):
+        return out[0], float(out[1])
+    return out, 0.0
+
+
+def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
+    from inkmath.equation.latex import to_latex, tokens
+    from inkmath.equation.metrics import normalize_latex
+
+    return to_latex(tree), tuple(normalize_latex(" ".join(tokens(tree))))
+
+
+def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel = classifier_candidates,
+           structure: StructureModel, lm=None, weights: DecoderWeights = DecoderWeights(),
+           calibrate: Callable[[dict], float] | None = None, n_best: int = 5,
+           fixed: dict[int, str] | None = None, trace: list | None = None) -> list[Reading]:
+    """The ``n_best`` readings of the input, best first, with ``prob`` (and the first with ``confidence``).
+
+    ``fixed``: {symbol index in the first segmentation: token} chosen by the user; then only the first segmentation
+    is read (so indices keep their meaning), those symbols read as given, and the rest is decoded in their light.
+    ``trace``: a list that receives every reading parsed (canonical tokens, segmentation, unweighted terms), for
+    choosing the weights offline.
+    """
+    if not segmentations:
+        raise InkmathError("Nothing to decode: no segmentation of the input")
+    w = weights
+    segs = list(segmentations)
+    if fixed:
+        segs = segs[:1]
+        n = len(segs[0].symbols)
+        for k in fixed:
+            if not 0 <= int(k) < n:
+                raise InkmathError(f"Correction for symbol {k}, but there are only {n} symbols (0-based)")
+    best_seg = max(s.score for s in segs)
+    found: dict[tuple[str, ...], Reading] = {}
+    mass: dict[tuple[str, ...], list[float]] = {}
+    for si, seg in enumerate(segs):
+        seg_term = seg.score - best_seg
+        if w.segment * seg_term < -w.max_drop:
+            continue
+        dists = [_prune(list(d), w) for d in symbol_model(seg.symbols)]
+        if len(dists) != len(seg.symbols):
+            raise InkmathError(f"The symbol model gave {len(dists)} distributions for {len(seg.symbols)} symbols")
+        if fixed:
+            for k, tok in fixed.items():
+                dists[int(k)] = [Candidate(str(tok), 1.0)]
+        beam = w.beam if si == 0 else max(1, w.beam // 2)
+        assignments = k_best_assignments(dists, beam)
+        for sym_lp, idx in assignments:
+            if w.symbol * (sym_lp - assignments[0][0]) < -w.max_drop:
+                break
+            toks = [dists[s][i].token for s, i in enumerate(idx)]
+            tree, struct_lp = _structure(structure, seg.symbols, toks)
+            latex, norm = _render(tree)
+            lm_lp = float(lm.logprob(list(norm))) if lm is not None else 0.0  # also a calibration feature
+            score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
+                     + w.length * (len(norm) + 1))
+            mass.setdefault(norm, []).append(score)
+            if trace is not None:
+                trace.append({"norm": list(norm), "seg": si, "symbol": sym_lp, "lm": lm_lp, "segment": seg_term,
+                              "structure": struct_lp})
+            if norm not in found or score > found[norm].score:
+                found[norm] = Reading(latex, norm, toks, si, tree, score,
+                                      {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp})
+    readings = list(found.values())
+    t = max(w.temperature, 1e-6)
+    pooled = {k: _logsumexp([s / t for s in v]) for k, v in mass.items()}
+    z = _logsumexp(list(pooled.values()))
+    for r in readings:
+        r.prob = math.exp(pooled[r.norm] - z)
+    readings.sort(key=lambda r: (-r.prob, -r.score))
+    readings = readings[:max(1, n_best)]
+    first = readings[0]
+    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
+    return readings
+
+
+def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
+    """What the calibration reads off a decoded beam (the first reading's certainty and its lead)."""
+    first = readings[0]
+    second = readings[1].prob if len(readings) > 1 else 0.0
+    symbols = segs[first.segmentation].symbols
+    return {
+        "prob": first.prob,
+        "margin": first.prob - second,
+        "symbol_logp": first.terms["symbol"],
+        "lm_per_token": first.terms["lm"] / (len(first.norm) + 1),
+        "symbols": len(symbols),
+        "min_symbol_prob": min((h.prob for h in symbols), default=0.0),
+    }
+
+
+def alternatives(readings: list[Reading], limit: int = 5) -> list[dict]:
+    """{"latex", "confidence"} of the readings, best first: the first with its calibrated confidence, the others in
+    proportion to their probability on the same scale, never above the first and together within the rest."""
+    if not readings:
+        return []
+    first = readings[0]
+    out = [{"latex": first.latex, "confidence": first.confidence}]
+    rest = readings[1:limit]
+    others = sum(r.prob for r in rest)
+    scale = first.confidence / first.prob if first.prob > 0 else 0.0
+    for r in rest:
+        share = (1 - first.confidence) * r.prob / others if others else 0.0
+        out.append({"latex": r.latex, "confidence": min(r.prob * scale, share)})
+    return out
+
+
+def _logsumexp(xs: list[float]) -> float:
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+@dataclass
+class Decoder:
+    """The models a reading is scored with, bound together: ``decoder(segmentations, fixed=...)`` -> readings."""
+
+    structure: StructureModel
+    symbol_model: SymbolModel = classifier_candidates
+    lm: object | None = None
+    weights: DecoderWeights = DecoderWeights()
+    calibrate: Callable[[dict], float] | None = None
+    segmentations: int = 3  # stroke segmentations read (the segmenter's k best)
+
+    def __call__(self, segmentations: Sequence[Segmentation], fixed: dict[int, str] | None = None,
+                 n_best: int = 5) -> list[Reading]:
+        return decode(segmentations, symbol_model=self.symbol_model, structure=self.structure, lm=self.lm,
+                      weights=self.weights, calibrate=self.calibrate, n_best=n_best, fixed=fixed)

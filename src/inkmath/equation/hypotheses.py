@@ -1,0 +1,308 @@
+"""Training data from the pipeline's own hypotheses: what the symbol reader really produces on CROHME ink.
+
+    tables = hypothesis_tables("crohme2014_train_inkml.tar.xz", predictor, strength=1.0, seed=0)
+    tables["truth"]["label"], tables["pipeline"]["topk_idx"], ...
+
+For every expression two sets of symbol hypotheses are recorded:
+
+- ``truth``: the traceGroups' symbols (the truth segmentation), each crop read by the classifier;
+- ``pipeline``: what ``segment.segment_strokes`` makes of the strokes. A hypothesis whose stroke set is exactly a
+  true symbol's gets that symbol's class; any other (a symbol cut in two, two symbols joined) gets ``JUNK``.
+
+Each symbol is a row: its expression (index), box (ink units), the classifier's top-k classes and probabilities,
+and its label (a class index of the classifier's vocabulary, or ``JUNK`` = number of classes). The rows are cached
+as ``.npz`` in ``~/.cache/inkmath/hypotheses/`` keyed by the source file, its size and mtime, the classifier
+weights, the perturbation and this module's ``CODE_VERSION``.
+
+The classifier was trained on the training symbols, so on clean training ink it is over-confident (its top-1 error
+is several times the validation one's lower). ``perturb`` reads the training ink through a random distortion: per
+symbol a small affine map about the symbol's centre, per expression a global one, and smooth jitter of the points,
+all scaled by ``strength`` (chosen so that the training top-1 error matches validation's, see the decision note
+docs/decisions/2026-11-23-symbol-context.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+TOP_K = 5
+CODE_VERSION = "2"  # bump when the rows written change meaning
+
+
+def perturb(strokes: list[np.ndarray], groups, rng: np.random.Generator, strength: float) -> list[np.ndarray]:
+    """The strokes under a random distortion of the given ``strength`` (0: unchanged).
+
+    Per truth symbol: rotation (sd 6 deg x strength), shear (sd 0.12), log-scale of x and y (sd 0.1) about its box
+    centre; per expression: rotation (sd 2 deg) and shear (sd 0.04); then each point moves by smooth noise (a random
+    walk averaged over 5 points) of sd 0.03 of the typical symbol size.
+    """
+    out = [np.asarray(s, float)[:, :2].copy() for s in strokes]
+    if strength <= 0:
+        return out
+    nonempty = [s for s in out if len(s)]
+    if not nonempty:
+        return out
+    pts = np.concatenate(nonempty)
+    ext = np.ptp(pts, axis=0)
+    unit = float(np.median([max(np.ptp(s, axis=0).max(), 1e-9) for s in nonempty])) or float(ext.max()) or 1.0
+
+    def affine(rot_sd: float, shear_sd: float, scale_sd: float) -> np.ndarray:
+        a = np.deg2rad(rng.normal(0, rot_sd * strength))
+        r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        sh = np.array([[1.0, rng.normal(0, shear_sd * strength)], [0.0, 1.0]])
+        sc = np.diag(np.exp(rng.normal(0, scale_sd * strength, 2)))
+        return r @ sh @ sc
+
+    owner = {}
+    for k, g in enumerate(groups or []):
+        for i in g.stroke_ids:
+            owner.setdefault(i, k)
+    maps = {}
+    for k, g in enumerate(groups or []):
+        own = [out[i] for i in g.stroke_ids if i < len(out) and len(out[i])]
+        if own:
+            p = np.concatenate(own)
+            maps[k] = ((p.min(0) + p.max(0)) / 2, affine(6.0, 0.12, 0.1))
+    for i, s in enumerate(out):
+        if not len(s):
+            continue
+        if owner.get(i) in maps:
+            c, m = maps[owner[i]]
+            s[:] = (s - c) @ m.T + c
+    centre = (pts.min(0) + pts.max(0)) / 2
+    g = affine(2.0, 0.04, 0.0)
+    for i, s in enumerate(out):
+        if not len(s):
+            continue
+        walk = np.cumsum(rng.normal(0, 1, s.shape), axis=0)
+        if len(s) >= 5:
+            kern = np.ones(5) / 5
+            walk = np.stack([np.convolve(walk[:, d], kern, mode="same") for d in range(2)], axis=1)
+        walk -= walk.mean(0)
+        sd = walk.std() or 1.0
+        out[i] = (s - centre) @ g.T + centre + walk / sd * 0.03 * strength * unit
+    return out
+
+
+def _topk(preds, names_index: dict[str, int]) -> tuple[list[int], list[float]]:
+    idx = [names_index[p.label] for p in preds[:TOP_K]]
+    pr = [float(p.prob) for p in preds[:TOP_K]]
+    while len(idx) < TOP_K:
+        idx.append(0)
+        pr.append(0.0)
+    return idx, pr
+
+
+def expression_rows(expr, predictor, rng: np.random.Generator | None = None, strength: float = 0.0,
+                    pipeline: bool = True) -> dict[str, list]:
+    """Rows of one expression: {"truth": [...], "pipeline": [...]}, each row (box, topk_idx, topk_prob, label)."""
+    from inkmath import ink
+    from inkmath.data.crohme import normalize_label
+    from inkmath.equation.segment import segment_strokes
+
+    names = list(predictor.vocab.names)
+    index = {n: k for k, n in enumerate(names)}
+    junk = len(names)
+    strokes = expr.strokes
+    if rng is not None and strength > 0:
+        strokes = perturb(strokes, expr.groups, rng, strength)
+    ss = [np.asarray(s, float)[:, :2] for s in strokes]
+    nonempty = [s for s in ss if len(s)]
+    out: dict[str, list] = {"truth": [], "pipeline": []}
+    if not nonempty:
+        return out
+    scale = ink.normalization_scale(nonempty)
+    truth_sets: dict[frozenset, int] = {}
+    crops, meta = [], []
+    for g in expr.groups:
+        name = normalize_label(g.label)
+        own = [ss[i] for i in g.stroke_ids if i < len(ss) and len(ss[i])]
+        if not own or name is None or name not in index:
+            continue
+        truth_sets[frozenset(i for i in g.stroke_ids if i < len(ss) and len(ss[i]))] = index[name]
+        crops.append(ink.render_symbol(own, scale=scale))
+        meta.append((ink.bbox(own), index[name]))
+    if crops:
+        for preds, (box, lab) in zip(predictor.predict(crops, ink="white", top=TOP_K), meta):
+            out["truth"].append((box, *_topk(preds, index), lab))
+    if pipeline:
+        from inkmath.equation.segment import TOKEN_FIX
+
+        back = {TOKEN_FIX.get(n, n): n for n in names}
+        for h in segment_strokes(ss, predictor, top=TOP_K):
+            idx = [index[back.get(c.token, c.token)] for c in h.candidates[:TOP_K]]
+            pr = [float(c.prob) for c in h.candidates[:TOP_K]]
+            idx += [0] * (TOP_K - len(idx))
+            pr += [0.0] * (TOP_K - len(pr))
+            lab = truth_sets.get(frozenset(h.strokes), junk)
+            out["pipeline"].append((h.box.as_list(), idx, pr, lab))
+    return out
+
+
+def _to_arrays(rows: list, expr_of: list[int]) -> dict[str, np.ndarray]:
+    return {
+        "expr": np.asarray(expr_of, np.int32),
+        "box": np.asarray([r[0] for r in rows], np.float32).reshape(-1, 4),
+        "topk_idx": np.asarray([r[1] for r in rows], np.int16).reshape(-1, TOP_K),
+        "topk_prob": np.asarray([r[2] for r in rows], np.float32).reshape(-1, TOP_K),
+        "label": np.asarray([r[3] for r in rows], np.int16),
+    }
+
+
+def cache_path(source: Path, predictor, strength: float, seed: int, limit: int | None, subset: str | None,
+               pipeline: bool, shard: tuple[int, int] = (0, 1)) -> Path:
+    st = source.stat()
+    w = predictor.card.get("name", "?") + str(predictor.card.get("parameters", ""))
+    key = f"{source.name}|{st.st_size}|{int(st.st_mtime)}|{w}|{strength}|{seed}|{limit}|{subset}|{pipeline}|" \
+          f"{shard}|{CODE_VERSION}"
+    h = hashlib.sha1(key.encode()).hexdigest()[:16]
+    base = Path(os.environ.get("INKMATH_CACHE", Path.home() / ".cache" / "inkmath")) / "hypotheses"
+    return base / f"{source.stem}-s{strength:g}-seed{seed}-{shard[0]}of{shard[1]}-{h}.npz"
+
+
+def cached_shards(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0, shards: int = 1,
+                  pipeline: bool = True) -> list[int]:
+    """The shards of a table already in the cache (built by earlier or other processes)."""
+    source = Path(source)
+    return [k for k in range(shards)
+            if cache_path(source, predictor, strength, seed, None, None, pipeline, (k, shards)).exists()]
+
+
+def _load(path: Path) -> dict:
+    z = np.load(path)
+    out = {part: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(part + "/")}
+           for part in ("truth", "pipeline")}
+    out["ids"] = {"ids": z["ids"], "number": z["number"]}
+    return out
+
+
+def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0,
+                      limit: int | None = None, subset: str | None = None, pipeline: bool = True,
+                      shards: int = 1, only_shard: int | None = None, progress=None) -> dict[str, dict[str, np.ndarray]]:
+    """{"truth": arrays, "pipeline": arrays, "ids": ...} for a CROHME InkML archive (cached as .npz per shard).
+
+    Arrays: expr (N,) expression index, box (N, 4), topk_idx (N, K), topk_prob (N, K), label (N,); ``ids`` holds
+    the expression ids and their numbers in the archive. ``strength`` > 0 reads the ink under ``perturb`` with a
+    generator seeded by (``seed``, the expression's number in the archive), so sharding does not change the rows.
+    ``shards`` splits the expressions by number modulo ``shards`` (each shard cached alone, so several processes
+    can build one table); ``only_shard`` builds that shard alone and returns it.
+    """
+    source = Path(source)
+    which = [only_shard] if only_shard is not None else list(range(shards))
+    got = [_shard_tables(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), progress)
+           for k in which]
+    if len(got) == 1:
+        return got[0]
+    out: dict = {}
+    base = 0
+    for part in ("truth", "pipeline"):
+        out[part] = {}
+    ids, numbers = [], []
+    for g in got:
+        for part in ("truth", "pipeline"):
+            t = dict(g[part])
+            t["expr"] = t["expr"] + base
+            for k, v in t.items():
+                out[part].setdefault(k, []).append(v)
+        ids.extend(g["ids"]["ids"].tolist())
+        numbers.extend(g["ids"]["number"].tolist())
+        base += len(g["ids"]["ids"])
+    for part in ("truth", "pipeline"):
+        out[part] = {k: np.concatenate(v) for k, v in out[part].items()}
+    out["ids"] = {"ids": np.asarray(ids), "number": np.asarray(numbers)}
+    return out
+
+
+def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeline, shard, progress) -> dict:
+    from inkmath import InkmathError
+    from inkmath.data.crohme import _members, read_inkml
+    from inkmath.training.checkpoint import atomic_write_bytes
+
+    path = cache_path(source, predictor, strength, seed, limit, subset, pipeline, shard)
+    if path.exists():
+        return _load(path)
+    rows: dict[str, list] = {"truth": [], "pipeline": []}
+    owners: dict[str, list[int]] = {"truth": [], "pipeline": []}
+    ids: list[str] = []
+    numbers: list[int] = []
+    for number, (name, data) in enumerate(_members(source, subset, (".inkml",))):
+        if limit is not None and number >= limit:
+            break
+        if number % shard[1] != shard[0]:
+            continue
+        try:
+            expr = read_inkml(data, name)
+        except InkmathError:
+            continue
+        if not expr.groups:
+            continue
+        rng = np.random.default_rng([seed, number])
+        r = expression_rows(expr, predictor, rng, strength, pipeline)
+        for part in rows:
+            rows[part].extend(r[part])
+            owners[part].extend([len(ids)] * len(r[part]))
+        ids.append(expr.id)
+        numbers.append(number)
+        if progress is not None:
+            progress(len(ids))
+    tables = {part: _to_arrays(rows[part], owners[part]) for part in rows}
+    flat = {f"{part}/{k}": v for part, t in tables.items() for k, v in t.items()}
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, ids=np.asarray(ids), number=np.asarray(numbers, np.int32), **flat)
+    atomic_write_bytes(path, buf.getvalue())
+    return _load(path)
+
+
+def top1(table: dict[str, np.ndarray], num_classes: int = 101, k: int = 1) -> float:
+    """The classifier's top-``k`` accuracy over the rows whose label is a class (not junk)."""
+    lab = table["label"].astype(int)
+    keep = lab < num_classes
+    if not keep.any():
+        return 0.0
+    return float((table["topk_idx"][keep, :k] == lab[keep, None]).any(axis=1).mean())
+
+
+def main(argv=None) -> int:
+    """Build (or load) the cached tables and print the classifier's top-1 on them."""
+    import argparse
+    import json
+    import sys
+
+    from inkmath.equation.recognize import get_predictor
+
+    ap = argparse.ArgumentParser(description="cache the pipeline's hypotheses on a CROHME InkML archive")
+    ap.add_argument("source")
+    ap.add_argument("--strength", type=float, default=0.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--subset", default=None)
+    ap.add_argument("--no-pipeline", action="store_true")
+    ap.add_argument("--shards", type=int, default=1)
+    ap.add_argument("--shard", type=int, default=None, help="build only this shard (0-based)")
+    a = ap.parse_args(argv)
+    from inkmath.equation.crohme_eval import resolve_source as _resolve
+
+    src = _resolve(a.source, None)
+    pred = get_predictor()
+    t = hypothesis_tables(src, pred, strength=a.strength, seed=a.seed, limit=a.limit, subset=a.subset,
+                          pipeline=not a.no_pipeline, shards=a.shards, only_shard=a.shard,
+                          progress=lambda n: n % 250 == 0 and print(n, file=sys.stderr, flush=True))
+    res = {"source": src.name, "strength": a.strength, "seed": a.seed, "expressions": len(t["ids"]["ids"]),
+           "truth_symbols": int(len(t["truth"]["label"])), "truth_top1": top1(t["truth"]),
+           "truth_top3": top1(t["truth"], k=3)}
+    if not a.no_pipeline:
+        lab = t["pipeline"]["label"]
+        res |= {"pipeline_hyps": int(len(lab)), "pipeline_junk": float((lab == 101).mean()) if len(lab) else 0.0,
+                "pipeline_top1": top1(t["pipeline"])}
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""Read a photographed worksheet page: find every expression, read each, answer each.
+
+    exprs = recognize_page("page.jpg")                  # path, bytes or an RGB/grey array
+    exprs[0].latex, exprs[0].box, exprs[0].answer["text"], exprs[0].label   # label: a question number "1)" or None
+    reading = read_page("page.jpg", debug_dir="dbg/")   # PageReading: width, height, expressions, the clean page
+
+page photo -> ``page_clean.clean_page`` (sheet, flattened, lines removed: an ink image) -> ``page_find`` (one group
+of ink per written expression, reading order) -> each group's ink alone -> ``recognize.recognize_image`` (the one
+expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied).
+
+Question numbers: when an expression's reading starts with a number or letter followed by ")" or "." set apart
+from the rest by a gap, that part is returned as ``label`` (text) and the rest is read again without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
+from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
+
+# Question numbers and orientation: set by hand on the tests' pages (the generator writes no question numbers)
+LABEL_GAP = 0.6  # units: the gap between a question number and its expression is at least this wide
+LABEL_MARKS = {")", ".", "\\cdot"}  # what ends a question number
+LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
+LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
+ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
+ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
+
+
+@dataclass
+class PageExpression:
+    latex: str
+    mathml: str
+    box: list[float]  # x0, y0, x1, y1 in the photo's pixels (as shown)
+    answer: dict
+    symbols: list[dict]  # as in ``recognize.to_dict``, each box in the photo's pixels
+    label: str | None = None  # a question number written before the expression ("1)", "a."), as text
+    label_box: list[float] | None = None
+    confidence: float | None = None  # mean of the symbols' top probabilities (not calibrated)
+    order: int = 0
+
+    def to_dict(self) -> dict:
+        d = {"latex": self.latex, "mathml": self.mathml, "box": self.box, "answer": self.answer,
+             "symbols": self.symbols, "confidence": self.confidence, "label": self.label}
+        if self.label_box is not None:
+            d["label_box"] = self.label_box
+        return d
+
+
+@dataclass
+class PageReading:
+    width: int
+    height: int
+    expressions: list[PageExpression]
+    page: CleanPage | None = None
+    found: FoundExpressions | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self, file: str | None = None) -> dict:
+        d: dict[str, Any] = {"width": self.width, "height": self.height,
+                             "expressions": [e.to_dict() for e in self.expressions]}
+        if file is not None:
+            d = {"file": file, **d}
+        return d
+
+
+def recognize_page(image, predictor=None, *, solve: bool = True, weights: str | None = None) -> list[PageExpression]:
+    """The expressions on a page photo (path, bytes or array), in reading order. A blank page gives []."""
+    return read_page(image, predictor, solve=solve, weights=weights).expressions
+
+
+def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
+              debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
+              name: str | None = None) -> PageReading:
+    """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
+    ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages."""
+    from inkmath.equation.recognize import get_predictor
+
+    photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
+    predictor = predictor or get_predictor(weights)
+    page = clean_page(photo, shown)
+    notes = list(page.notes)
+    if upright:
+        page = _upright(page, predictor)
+    found = find_expressions(page.ink)
+    exprs = []
+    for g in found.groups:
+        e = _read_group(page, found, g, predictor, solve)
+        if e is not None:
+            e.order = len(exprs)
+            exprs.append(e)
+    if found.dropped.get("scribbles"):
+        notes.append(f"{len(found.dropped['scribbles'])} crossed-out part(s) ignored")
+    reading = PageReading(shown[0], shown[1], exprs, page, found, notes + [n for n in page.notes if n not in notes])
+    if debug_dir is not None:
+        write_debug(reading, Path(debug_dir))
+    return reading
+
+
+def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor, solve: bool) -> PageExpression | None:
+    from inkmath.equation.recognize import recognize_image
+
+    img, (ox, oy) = group_image(found, g)
+    try:
+        rec = recognize_image(img, predictor, solve=solve, ink="white")
+    except InkmathError:
+        return None  # nothing readable in this group (an isolated mark)
+    label, label_box = None, None
+    split = _label_split(rec, found.unit)
+    if split is not None:
+        k, cut_x, label = split
+        lb = rec.symbols[0].box
+        for h in rec.symbols[1:k]:
+            lb = lb.union(h.box)
+        label_box = page.box_to_photo((lb.x0 + ox, lb.y0 + oy, lb.x1 + ox, lb.y1 + oy))
+        rest = img.copy()
+        rest[:, :int(cut_x)] = 0
+        try:
+            rec = recognize_image(rest, predictor, solve=solve, ink="white")
+        except InkmathError:
+            return None
+    from inkmath.equation.recognize import to_dict
+
+    d = to_dict(rec)
+    for s in d["symbols"]:
+        x0, y0, x1, y1 = s["box"]
+        s["box"] = page.box_to_photo((x0 + ox, y0 + oy, x1 + ox, y1 + oy))
+    boxes = [h.box for h in rec.symbols]
+    if boxes:
+        bx0, by0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
+        bx1, by1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+        box = page.box_to_photo((bx0 + ox, by0 + oy, bx1 + ox, by1 + oy))
+    else:
+        box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
+    conf = float(np.mean([h.prob for h in rec.symbols])) if rec.symbols else None
+    return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,
+                          None if conf is None else round(conf, 4))
+
+
+def _label_text(token: str) -> str:
+    return "." if token == "\\cdot" else token
+
+
+def _reads_as(hyp, tokens: set[str]) -> str | None:
+    """The first of the symbol's readings (the classifier's, before the context's fixes) in ``tokens`` with a
+    probability of at least ``LABEL_PROB``."""
+    return next((c.token for c in hyp.candidates[:2] if c.token in tokens and c.prob >= LABEL_PROB), None)
+
+
+def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
+    """(number of leading symbols that are a question number, x where the rest starts, its text) or None."""
+    toks, syms = rec.tokens, rec.symbols
+    for k in (2, 3):  # "1)" "a." or "12)" "b)" ...
+        if len(toks) < k + 2:
+            break
+        mark = _reads_as(syms[k - 1], LABEL_MARKS)
+        chars = [t if t in LABEL_CHARS else _reads_as(h, LABEL_CHARS) for t, h in zip(toks[:k - 1], syms[:k - 1])]
+        if mark and all(chars):
+            end = max(h.box.x1 for h in syms[:k])
+            start = min(h.box.x0 for h in syms[k:])
+            if start - end >= LABEL_GAP * unit:
+                return k, (end + start) / 2, "".join(_label_text(c) for c in chars + [mark])
+    return None
+
+
+def _upright(page: CleanPage, predictor) -> CleanPage:
+    """Turn a page photographed sideways or upside down: lines of writing run along the rows of the sheet (a
+    sideways page's run along the columns), then the classifier reads a sample of marks more surely upright."""
+    import cv2
+
+    ink = page.ink
+    if not ink.any():
+        return page
+    f = 300.0 / max(ink.shape)
+    small = cv2.resize(ink, (max(1, int(ink.shape[1] * f)), max(1, int(ink.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    k = max(3, int(0.04 * max(small.shape)))
+    rows = cv2.dilate(small, np.ones((1, k), np.uint8))  # smear along rows: lines of writing become long blobs
+    cols = cv2.dilate(small, np.ones((k, 1), np.uint8))
+    sideways = _blob_length(cols, vertical=True) > 1.5 * _blob_length(rows, vertical=False)
+    candidates = [1, 3] if sideways else [0, 2]
+    scores = _upright_scores(ink, predictor, candidates)
+    best = candidates[int(np.argmax(scores))]
+    if best == candidates[0] and not sideways:
+        return page
+    if not sideways and scores[1] < scores[0] + ORIENTATION_MARGIN:
+        return page
+    return turn(page, best)
+
+
+def _blob_length(img: np.ndarray, vertical: bool) -> float:
+    """Median length, along the smear, of the smeared blobs (a margin line is one blob and does not count more)."""
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats((img > 0).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return 0.0
+    lengths = stats[1:, cv2.CC_STAT_HEIGHT if vertical else cv2.CC_STAT_WIDTH].astype(float)
+    return float(np.median(lengths))
+
+
+def _upright_scores(ink: np.ndarray, predictor, quarter_turns: list[int]) -> list[float]:
+    """For each number of clockwise quarter turns, the classifier's mean top probability over a sample of the
+    page's typical-size marks turned that way (the marks are cut once; only the small crops are turned)."""
+    import cv2
+
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return [0.0] * len(quarter_turns)
+    big = np.maximum(stats[1:, 2], stats[1:, 3])
+    med = np.median(big)
+    picks = [i for i in np.argsort(np.abs(big - med), kind="stable") if big[i] >= 8][:ORIENTATION_SAMPLE]
+    if not picks:
+        return [0.0] * len(quarter_turns)
+    crops = []
+    for i in picks:
+        x, y, w, h = stats[i + 1, :4]
+        crops.append(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8))
+    turned = [np.ascontiguousarray(np.rot90(c, -q)) for q in quarter_turns for c in crops]
+    probs = np.array([p[0].prob for p in predictor.predict(turned, ink="white", top=1)]).reshape(len(quarter_turns), -1)
+    return [float(v) for v in probs.mean(axis=1)]
+
+
+def write_debug(reading: PageReading, out: Path) -> None:
+    """The sheet, the flattened page, the ink and the boxes as PNGs in ``out``."""
+    import cv2
+
+    out.mkdir(parents=True, exist_ok=True)
+    page = reading.page
+    if page is None:
+        return
+    cv2.imwrite(str(out / "1-sheet.png"), cv2.cvtColor(page.sheet, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(out / "2-flat.png"), page.flat)
+    cv2.imwrite(str(out / "3-ink.png"), 255 - page.ink)
+    boxes = cv2.cvtColor(255 - page.ink, cv2.COLOR_GRAY2BGR)
+    if reading.found is not None:
+        for g in reading.found.groups:
+            b = g.box
+            cv2.rectangle(boxes, (int(b.x0), int(b.y0)), (int(b.x1), int(b.y1)), (0, 140, 255), 2)
+            cv2.putText(boxes, str(g.order + 1), (int(b.x0), max(12, int(b.y0) - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.8,
+                        (0, 0, 255), 2)
+        for s in reading.found.dropped.get("scribbles", []):
+            cv2.rectangle(boxes, (int(s[0]), int(s[1])), (int(s[2]), int(s[3])), (128, 128, 128), 1)
+    cv2.imwrite(str(out / "4-boxes.png"), boxes)

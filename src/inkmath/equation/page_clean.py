@@ -1,0 +1,381 @@
+"""Page photo -> ink image: find the sheet, undo the perspective, flatten the light, remove ruled/squared/margin lines.
+
+    photo = load_photo("page.jpg")          # RGB uint8, EXIF orientation applied, JPEGs decoded near working size
+    page = clean_page(photo)                # CleanPage: sheet (RGB), flat (grey, paper 255), ink (255 on 0)
+    page.box_to_photo((x0, y0, x1, y1))     # a box on the sheet -> the photo's pixels
+
+Everything runs at a working size (``WORK_SIDE`` pixels on the photo's long side): a 24-megapixel photo is
+downscaled first, so the cost does not grow with the camera. The ink image is what ``segment_image`` takes with
+``ink="white"``: the expression reader stays one code path for drawn, photographed and paged ink.
+
+Steps, each a small function: sheet quadrilateral (bright, low-texture region; the whole frame when the page fills
+it) -> perspective warp -> background estimate at 1/8 scale (closing, then blur) and division (shadows, uneven
+light) -> darkness -> deskew (projection profile) -> long thin horizontal and vertical structures (ruled, squared,
+margin lines) removed, except where ink is darker than the line or a stroke crosses it -> hysteresis threshold
+(pencil's faint edges kept where they touch a darker core).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inkmath import InkmathError
+
+# Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.page_synth;
+# see docs/decisions/2026-11-23-page-reading.md for the measurements.
+WORK_SIDE = 2000  # px on the photo's long side after the first downscale
+DETECT_SIDE = 480  # px on the long side where the sheet is looked for
+MIN_SHEET_AREA = 0.2  # share of the photo the sheet must cover to be taken as the sheet
+FILL_SHEET_AREA = 0.9  # a bright region this large means the page fills the frame: no warp
+SHEET_LEVELS = 8  # brightness levels tried, from 1.1x to 0.5x Otsu's
+SHEET_FILL = 0.9  # the region must fill this share of its quadrilateral
+SHEET_CONTACT = 0.1  # ... and touch the frame's edge along at most this share of its outline
+SHEET_INSET = 0.006  # the sheet's edge (its shadow, the table) is cut off by this share of its size
+BACKGROUND_STEP = 8  # the light is estimated at 1/8 of the sheet's size
+BACKGROUND_KERNEL = 9  # closing kernel at that scale (72 px at the working size: wider than a stroke, 2 symbols)
+INK_LOW = 38  # darkness (0-255, after flattening) where faint ink (pencil's edges) may start
+INK_LOW_SHARE = 0.3  # ... and from this share of the page's strong ink darkness
+INK_HIGH_SHARE = 0.45  # a stroke must reach this share of the page's strong ink darkness (its 99.5th percentile)
+INK_HIGH_MIN = 60  # ... and at least this darkness
+LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height)
+LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
+LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
+LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
+EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped
+MAX_SKEW = 4.0  # degrees searched by the deskew
+SKEW_STEP = 0.25
+MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
+MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
+PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
+PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not a page of writing
+
+
+@dataclass
+class CleanPage:
+    """The cleaned page. Images are at the sheet's working size; ``to_photo`` maps sheet pixels to photo pixels."""
+
+    photo_size: tuple[int, int]  # (width, height) of the photo as shown (EXIF orientation applied)
+    sheet: np.ndarray  # RGB, warped and deskewed
+    flat: np.ndarray  # grey, light flattened: paper 255
+    ink: np.ndarray  # uint8: 255 ink, 0 paper; paper lines removed
+    to_photo: np.ndarray  # 3x3 homography: sheet (x, y, 1) -> photo
+    found_sheet: bool  # False when the page filled the frame (or no edge was found): the whole photo is the sheet
+    rotation: int = 0  # degrees the sheet was turned clockwise to read it (0, 90, 180, 270)
+    lines_removed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def box_to_photo(self, box) -> list[float]:
+        """Axis-aligned box in photo pixels around the image of a sheet box (its four corners mapped)."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+        q = cv2.perspectiveTransform(pts[None], self.to_photo)[0]
+        w, h = self.photo_size
+        return [round(float(np.clip(q[:, 0].min(), 0, w)), 1), round(float(np.clip(q[:, 1].min(), 0, h)), 1),
+                round(float(np.clip(q[:, 0].max(), 0, w)), 1), round(float(np.clip(q[:, 1].max(), 0, h)), 1)]
+
+
+# ------------------------------------------------------------------------------------------------ loading
+def load_photo(source, max_side: int = WORK_SIDE, *, max_pixels: int | None = None,
+               name: str | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """(RGB uint8 image, (width, height) of the photo as shown) from a path, bytes or an array.
+
+    EXIF orientation is applied. A JPEG larger than needed is decoded at 1/2, 1/4 or 1/8 of its size (the DCT's own
+    downscale, much faster than decoding every pixel), keeping at least ``max_side`` on its long side.
+    """
+    if isinstance(source, np.ndarray):
+        img = _as_rgb(source)
+        return img, (img.shape[1], img.shape[0])
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    name = name or (str(source) if isinstance(source, (str, Path)) else "image")
+    max_pixels = max_pixels or MAX_PHOTO_PIXELS
+    if isinstance(source, (str, Path)):
+        if not Path(source).is_file():
+            raise InkmathError(f"{source}: no such file")
+        data = Path(source).read_bytes()
+    else:
+        data = bytes(source)
+    if not data:
+        raise InkmathError(f"{name}: the file is empty (0 bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise InkmathError(f"{name}: {w}x{h} pixels is too large (limit {max_pixels:,}); scale it down")
+            orientation = im.getexif().get(0x0112, 1)
+            shown = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+            if im.format == "JPEG" and max(w, h) > 2 * max_side:
+                im.draft("RGB", (max(w * max_side // max(w, h), 1), max(h * max_side // max(w, h), 1)))
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            rgb = np.asarray(im.convert("RGB"))
+    except InkmathError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InkmathError(f"{name}: the image is too large (a decompression bomb?); scale it down") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise InkmathError(f"{name}: not a readable image ({e}); give a JPEG or PNG photo of the page") from None
+    return rgb, shown
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    if img.ndim != 3 or img.shape[2] not in (3, 4) or min(img.shape[:2]) == 0:
+        raise InkmathError(f"Expected a grey or colour photo, got an array of shape {img.shape}")
+    if img.dtype != np.uint8:
+        f = img.astype(np.float32)
+        img = np.clip(f * (255.0 if f.max() <= 1.0 else 1.0) + 0.5, 0, 255).astype(np.uint8)
+    if img.shape[2] == 4:
+        a = img[:, :, 3:4].astype(np.float32) / 255.0
+        img = (img[:, :, :3] * a + 255.0 * (1 - a)).astype(np.uint8)
+    return np.ascontiguousarray(img)
+
+
+# ------------------------------------------------------------------------------------------------ the sheet
+def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
+    """The sheet's corners (4, 2) float32, clockwise from top-left, in ``rgb``'s pixels; None if the page fills
+    the frame or no sheet-like region is found."""
+    h, w = rgb.shape[:2]
+    f = DETECT_SIDE / max(h, w)
+    small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    # paper: bright and grey; the table, the floor, a hand: darker or more coloured
+    paperness = hsv[:, :, 2].astype(np.int16) - hsv[:, :, 1].astype(np.int16)
+    paperness = cv2.GaussianBlur(np.clip(paperness, 0, 255).astype(np.uint8), (5, 5), 0)
+    otsu, _ = cv2.threshold(paperness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # a shadow across the sheet can put part of it below Otsu's level: try lower levels too and keep the largest
+    # region that is a good quadrilateral (its area fills its 4-corner outline)
+    best, best_area = None, 0.0
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    for level in np.linspace(1.1 * otsu, 0.5 * otsu, SHEET_LEVELS):
+        mask = cv2.morphologyEx(((paperness > level) * 255).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+        quad, area = _sheet_quad(mask)
+        if quad is not None and area > best_area:
+            best, best_area = quad, area
+    return None if best is None else best / f
+
+
+def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """(corners, share of the image) of the largest bright region when it is sheet-like, else (None, 0)."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if n < 2:
+        return None, 0.0
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    area = stats[k, cv2.CC_STAT_AREA] / float(mask.size)
+    if area < MIN_SHEET_AREA or area > FILL_SHEET_AREA:
+        return None, 0.0
+    x, y, bw, bh = stats[k, :4]
+    region = lab == k
+    contact = int(region[0].sum() + region[-1].sum() + region[:, 0].sum() + region[:, -1].sum())
+    if contact > SHEET_CONTACT * 2 * (bw + bh):
+        return None, 0.0  # runs along the frame: the page fills it, or the table joined the sheet at this level
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    peri = cv2.arcLength(hull, True)
+    quad = None
+    for eps in (0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            quad = approx[:, 0, :].astype(np.float32)
+            break
+    if quad is None:
+        quad = cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
+    fill = stats[k, cv2.CC_STAT_AREA] / max(cv2.contourArea(quad), 1.0)
+    if fill < SHEET_FILL:
+        return None, 0.0
+    return order_corners(quad), area
+
+
+def order_corners(pts: np.ndarray) -> np.ndarray:
+    """Top-left, top-right, bottom-right, bottom-left."""
+    pts = np.asarray(pts, np.float32).reshape(4, 2)
+    c = pts.mean(axis=0)
+    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+    pts = pts[np.argsort(ang)]  # clockwise in image coordinates (y down), starting near -180 degrees (left)
+    start = int(np.argmin(pts.sum(axis=1)))
+    return np.roll(pts, -start, axis=0)
+
+
+def warp_sheet(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sheet image, homography sheet -> rgb) for corners ``quad`` (cut inwards by ``SHEET_INSET``)."""
+    tl, tr, br, bl = quad
+    wdt = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    hgt = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    if wdt < 50 or hgt < 50:
+        raise InkmathError(f"The sheet found in the photo is only {wdt}x{hgt} pixels; photograph the page closer")
+    dx, dy = SHEET_INSET * wdt, SHEET_INSET * hgt
+    dst = np.array([[-dx, -dy], [wdt - 1 + dx, -dy], [wdt - 1 + dx, hgt - 1 + dy], [-dx, hgt - 1 + dy]], np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    sheet = cv2.warpPerspective(rgb, m, (wdt, hgt), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return sheet, np.linalg.inv(m)
+
+
+# ------------------------------------------------------------------------------------------------ light and ink
+def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(grey with the light flattened, paper 255; darkness 0-255, red margin-line pixels set to 0)."""
+    grey = cv2.cvtColor(sheet_rgb, cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    small = cv2.resize(grey, (max(1, w // BACKGROUND_STEP), max(1, h // BACKGROUND_STEP)), interpolation=cv2.INTER_AREA)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)  # paper's brightness: ink (narrow and dark) closed over
+    bg = cv2.GaussianBlur(bg, (0, 0), 1.5)
+    bg = np.maximum(cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR), 1)
+    flat = cv2.divide(grey, bg, scale=255)  # uint8, saturating: paper 255
+    dark = cv2.bitwise_not(flat)
+    # red/orange margin lines: strongly red pixels are not ink (inks here are black, blue or pencil grey)
+    r, g, b = cv2.split(sheet_rgb)
+    gb = cv2.max(g, b)
+    reddish = (cv2.subtract(r, gb) > 20) & (r.astype(np.uint16) * 10 > gb.astype(np.uint16) * 13)
+    if reddish.any():
+        dark[cv2.dilate(reddish.view(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+    return flat, cv2.GaussianBlur(dark, (3, 3), 0)
+
+
+def skew_angle(dark: np.ndarray) -> float:
+    """Degrees to rotate (counter-clockwise, OpenCV's sign) so that lines of writing and paper lines are level."""
+    h, w = dark.shape
+    f = 400.0 / max(h, w)
+    small = cv2.resize(dark, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    small = (small > INK_LOW).astype(np.float32)
+    if small.sum() < 20:
+        return 0.0
+    c = (small.shape[1] / 2, small.shape[0] / 2)
+    best, best_score = 0.0, -1.0
+    for a in np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, SKEW_STEP):
+        m = cv2.getRotationMatrix2D(c, float(a), 1.0)
+        rows = cv2.warpAffine(small, m, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST).sum(axis=1)
+        score = float((rows ** 2).sum())
+        if score > best_score + 1e-6 or (abs(score - best_score) <= 1e-6 and abs(a) < abs(best)):
+            best, best_score = float(a), score
+    return best
+
+
+def _rotate(img: np.ndarray, m: np.ndarray, size: tuple[int, int], border) -> np.ndarray:
+    return cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def line_mask(low: np.ndarray) -> tuple[np.ndarray, int]:
+    """(mask of paper lines, how many): long, thin horizontal or vertical runs of faint-or-darker pixels."""
+    h, w = low.shape
+    out = np.zeros_like(low)
+    count = 0
+    for horizontal in (True, False):
+        side = w if horizontal else h
+        klen = max(15, int(side * LINE_KERNEL))
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (klen, 1) if horizontal else (1, klen))
+        runs = cv2.morphologyEx(low, cv2.MORPH_OPEN, kernel)
+        # bridge short gaps (a faint stretch, JPEG) so a line is one component
+        runs = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+            cv2.MORPH_RECT, (klen, 3) if horizontal else (3, klen)))
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        length = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        is_line = (length >= LINE_SPAN * side) & (stats[:, cv2.CC_STAT_AREA] <= LINE_MAX_THICK * length)
+        is_line[0] = False
+        if is_line.any():
+            out[is_line[lab]] = 255
+            count += int(is_line.sum())
+    return out, count
+
+
+def ink_mask(dark: np.ndarray) -> tuple[np.ndarray, int]:
+    """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image."""
+    faint = dark > INK_LOW
+    strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
+    high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
+    lines, count = line_mask((faint * 255).astype(np.uint8))
+    # a stroke's soft edge counts down to a share of the page's ink darkness (dark ink is not fattened by its halo)
+    low = ((dark > max(INK_LOW, INK_LOW_SHARE * strong_ink)) * 255).astype(np.uint8)
+    if count:
+        grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+        line_level = float(np.median(dark[lines > 0][::7]))
+        over = (grown > 0) & (dark > max(high, LINE_INK_RATIO * line_level))  # ink drawn on top of the line
+        kept = low.copy()
+        kept[(grown > 0) & ~over] = 0
+        # strokes crossing a line: close the gap the removal left, only inside the removed band
+        hor = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * LINE_MAX_THICK)))
+        ver = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * LINE_MAX_THICK, 1)))
+        bridge = (grown > 0) & ((hor > 0) | (ver > 0)) & (low > 0)
+        kept[bridge] = 255
+        low = kept
+    # hysteresis: faint pixels count where their component holds a strongly dark pixel (pencil's soft edges)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    if n <= 1:
+        return low, count
+    strong = np.zeros(n, bool)
+    strong[np.unique(lab[(dark > high) & (low > 0)])] = True
+    strong[0] = False
+    # what touches the sheet's edge is the table or the edge's shadow, not writing
+    e = max(3, int(EDGE * max(lab.shape)))
+    strong[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
+    return (strong[lab] * 255).astype(np.uint8), count
+
+
+# ------------------------------------------------------------------------------------------------ the whole clean-up
+def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, find: bool = True) -> CleanPage:
+    """Clean a page photo (RGB uint8, as shown). ``photo_size`` is the size boxes are reported in when ``photo`` is
+    already a downscaled decode of a larger photo (``load_photo``'s second value); default: ``photo``'s own."""
+    rgb = _as_rgb(photo)
+    h0, w0 = rgb.shape[:2]
+    size = photo_size or (w0, h0)
+    if min(h0, w0) < 32:
+        raise InkmathError(f"The photo is only {w0}x{h0} pixels; a page needs a photo of at least 32 pixels a side")
+    f = min(1.0, WORK_SIDE / max(h0, w0))
+    work = cv2.resize(rgb, (round(w0 * f), round(h0 * f)), interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    to_photo_from_work = np.diag([size[0] / work.shape[1], size[1] / work.shape[0], 1.0])
+    quad = find_sheet(work) if find else None
+    if quad is not None:
+        sheet, to_work = warp_sheet(work, quad)
+    else:
+        sheet, to_work = work, np.eye(3)
+    if float(np.median(sheet[::8, ::8])) < MIN_LIGHT:
+        raise InkmathError("No sheet of paper found in the photo: it is too dark; photograph the page in better light")
+    flat, dark = flatten(sheet)
+    sample = flat[::4, ::4]
+    if np.median(sample) < PAPER_MIN_BRIGHTNESS or float(np.mean(sample < 255 - INK_LOW)) > PAPER_MAX_INK:
+        raise InkmathError("No sheet of paper found in the photo; photograph the page flat, filling most of the frame, "
+                           "in even light")
+    angle = skew_angle(dark)
+    to_photo = to_photo_from_work @ to_work
+    if abs(angle) >= SKEW_STEP:
+        hh, ww = dark.shape
+        m = cv2.getRotationMatrix2D((ww / 2, hh / 2), angle, 1.0)
+        sheet = _rotate(sheet, m, (ww, hh), (255, 255, 255))
+        flat = _rotate(flat, m, (ww, hh), 255)
+        dark = _rotate(dark, m, (ww, hh), 0)
+        to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
+    ink, count = ink_mask(dark)
+    notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
+    if abs(angle) >= SKEW_STEP:
+        notes.append(f"deskewed by {angle:.2f} degrees")
+    return CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes)
+
+
+def turn(page: CleanPage, quarter_turns: int) -> CleanPage:
+    """The same page turned clockwise by ``quarter_turns`` x 90 degrees (boxes still map to the photo)."""
+    k = quarter_turns % 4
+    if k == 0:
+        return page
+    h, w = page.ink.shape
+    rot = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}[k]
+    # new (x', y') -> old (x, y)
+    back = {1: [[0, 1, 0], [-1, 0, h - 1], [0, 0, 1]], 2: [[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]],
+            3: [[0, -1, w - 1], [1, 0, 0], [0, 0, 1]]}[k]
+    return CleanPage(page.photo_size, cv2.rotate(page.sheet, rot), cv2.rotate(page.flat, rot),
+                     cv2.rotate(page.ink, rot), page.to_photo @ np.array(back, np.float64), page.found_sheet,
+                     (page.rotation + 90 * k) % 360, page.lines_removed, page.notes + [f"turned {90 * k} degrees"])
+
+
+def debug_images(page: CleanPage) -> dict[str, np.ndarray]:
+    """The intermediate images by name (sheet, flat, ink), for ``--debug-dir``."""
+    return {"sheet": page.sheet, "flat": page.flat, "ink": page.ink}
+
+
+__all__ = ["CleanPage", "load_photo", "clean_page", "find_sheet", "order_corners", "warp_sheet", "flatten",
+           "skew_angle", "line_mask", "ink_mask", "turn", "debug_images", "WORK_SIDE"]

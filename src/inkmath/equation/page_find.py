@@ -1,0 +1,222 @@
+"""Ink image of a page -> expressions: groups of ink components, one per written line, in reading order.
+
+    groups = find_expressions(ink)      # ink: uint8, 255 ink on 0 (page_clean.CleanPage.ink)
+    groups[0].box, groups[0].components, unit
+
+Components (8-connected) are linked when they sit side by side on one line (they overlap vertically and the gap
+between them is under ``LINE_GAP`` typical symbols) or are stacked with a small gap (``STACK_GAP``: a fraction's
+numerator, bar and denominator, a limit's subscript, the rows of a system joined by a tall brace, which overlaps
+both rows and so links them). The linked sets are the expressions. A wide gap in x that no expression crosses
+splits columns; reading order is then a recursive cut: columns left to right when there is a gutter, else rows
+top to bottom (``reading_order``). Specks and dense scribbles (crossed-out writing) are dropped first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from inkmath.equation.tree import Box
+
+# Thresholds in typical symbols (``unit``: the median of the components' longer side), chosen on pages generated
+# from the 2011-2013 validation ink (docs/decisions/2026-11-23-page-reading.md).
+LINE_GAP = 4.0  # max horizontal gap between neighbours on one line
+LINE_OVERLAP = 0.2  # ... which must overlap vertically by this share of the smaller height (or touch)
+NEAR_X = 1.0  # corner to corner: at most this far apart in x ...
+NEAR_Y = 0.3  # ... and in y, parts of one expression (a raised exponent that does not overlap its base)
+STACK_GAP = 0.7  # max vertical gap between stacked parts of one expression (numerator over bar, ...)
+STACK_OVERLAP = 0.3  # ... which must overlap horizontally by this share of the narrower one
+BAR_HEIGHT = 0.45  # a fraction bar: at most this tall ...
+BAR_WIDTH = 1.0  # ... at least this wide (a minus sign is narrower) ...
+FRAC_GAP = 1.2  # ... links what is above or below it this close
+ATTACH_WIDTH = 4.5  # a group at most this many units wide ...
+ATTACH_SHARE = 0.6  # ... and narrower than this share of another ...
+ATTACH_GAP = 0.4  # ... at most this far above or below it, mostly inside its x-range, joins it
+ATTACH_INSIDE = 0.5  # share of the small group's width that must lie in the other's x-range
+COLUMN_GAP = 2.5  # a gutter between columns is at least this wide
+SPECK = 0.012  # components with an area under this share of unit^2 are noise
+SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
+SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
+MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
+MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
+
+
+@dataclass
+class InkGroup:
+    box: Box  # in the ink image's pixels
+    components: list[int]  # labels in ``labels``
+    order: int = 0
+
+
+@dataclass
+class FoundExpressions:
+    groups: list[InkGroup]  # reading order
+    labels: np.ndarray  # int32 component labels of the ink image (after specks and scribbles were dropped)
+    unit: float  # px: typical symbol size
+    dropped: dict = field(default_factory=dict)  # {"specks": n, "scribbles": [box, ...]}
+
+
+def _components(ink: np.ndarray):
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return n, lab, stats
+
+
+def find_expressions(ink: np.ndarray) -> FoundExpressions:
+    """Group the ink into expressions, in reading order (see the module's docstring)."""
+    from inkmath import InkmathError
+
+    n, lab, stats = _components(ink)
+    if n <= 1:
+        return FoundExpressions([], lab, 0.0, {"specks": 0, "scribbles": []})
+    if n - 1 > MAX_COMPONENTS:
+        raise InkmathError(f"The photo has {n - 1:,} separate marks after clean-up: it does not look like a page of "
+                           "handwriting; photograph the page itself, flat and in even light")
+    x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
+    big = np.maximum(w, h)
+    sizable = area >= 12
+    unit = float(np.median(big[sizable])) if sizable.any() else 0.0
+    if unit < MIN_UNIT:
+        return FoundExpressions([], lab, unit, {"specks": int(n - 1), "scribbles": []})
+    keep = area >= SPECK * unit * unit
+    scribble = (w >= SCRIBBLE_SIZE * unit) & (h >= SCRIBBLE_SIZE * unit) & (area / (w * h) >= SCRIBBLE_FILL)
+    dropped = {"specks": int((~keep).sum()), "scribbles": [[float(x[i]), float(y[i]), float(x[i] + w[i]),
+                                                             float(y[i] + h[i])] for i in np.flatnonzero(scribble & keep)]}
+    keep &= ~scribble
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
+        return FoundExpressions([], lab, unit, dropped)
+    x0, y0, x1, y1 = x[idx], y[idx], x[idx] + w[idx], y[idx] + h[idx]
+    # pairwise gaps (negative = overlap)
+    gx = np.maximum(x0[:, None], x0[None, :]) - np.minimum(x1[:, None], x1[None, :])
+    gy = np.maximum(y0[:, None], y0[None, :]) - np.minimum(y1[:, None], y1[None, :])
+    hmin = np.minimum(h[idx][:, None], h[idx][None, :])
+    wmin = np.minimum(w[idx][:, None], w[idx][None, :])
+    side = (gy <= -LINE_OVERLAP * hmin) & (gx <= LINE_GAP * unit)
+    stack = (gx <= -STACK_OVERLAP * wmin) & (gy <= STACK_GAP * unit)
+    near = (gx <= NEAR_X * unit) & (gy <= NEAR_Y * unit)  # a superscript or subscript set a little apart
+    # a fraction bar reaches further up and down: to its numerator and denominator
+    bar = (h[idx] <= BAR_HEIGHT * unit) & (w[idx] >= BAR_WIDTH * unit) & (w[idx] >= 3 * h[idx])
+    frac = (bar[:, None] | bar[None, :]) & (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
+    link = side | stack | near | frac
+    np.fill_diagonal(link, False)
+    parent = list(range(len(idx)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(*np.nonzero(np.triu(link))):
+        ra, rb = root(int(a)), root(int(b))
+        if ra != rb:
+            parent[rb] = ra
+    sets: dict[int, list[int]] = {}
+    for k in range(len(idx)):
+        sets.setdefault(root(k), []).append(k)
+    groups = []
+    for members in sets.values():
+        box = Box(float(x0[members].min()), float(y0[members].min()), float(x1[members].max()),
+                  float(y1[members].max()))
+        groups.append(InkGroup(box, [int(idx[m]) + 1 for m in members]))
+    groups = _absorb_contained(groups)
+    groups = _attach_small(groups, unit)
+    groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
+    ordered = reading_order(groups, unit)
+    for k, g in enumerate(ordered):
+        g.order = k
+    return FoundExpressions(ordered, lab, unit, dropped)
+
+
+def _absorb_contained(groups: list[InkGroup]) -> list[InkGroup]:
+    """A group whose box lies inside another's (a symbol enclosed by a root or a brace) joins it."""
+    groups = sorted(groups, key=lambda g: -(g.box.w * g.box.h))
+    out: list[InkGroup] = []
+    for g in groups:
+        host = next((o for o in out if o.box.x0 <= g.box.cx <= o.box.x1 and o.box.y0 <= g.box.cy <= o.box.y1
+                     and o.box.x0 <= g.box.x0 and g.box.x1 <= o.box.x1 + 1 and o.box.y0 <= g.box.y0
+                     and g.box.y1 <= o.box.y1 + 1), None)
+        if host is None:
+            out.append(g)
+        else:
+            host.components += g.components
+            host.box = host.box.union(g.box)
+    return out
+
+
+def _attach_small(groups: list[InkGroup], unit: float) -> list[InkGroup]:
+    """A small group just above or below a wider one, inside its x-range (a limit's subscript, a sum's bounds written
+    a little apart), joins it."""
+    changed = True
+    while changed:
+        changed = False
+        for g in sorted(groups, key=lambda g: g.box.w):
+            if g.box.w > ATTACH_WIDTH * unit:
+                continue
+            for o in groups:
+                if o is g or g.box.w > ATTACH_SHARE * o.box.w:
+                    continue
+                gap = max(o.box.y0 - g.box.y1, g.box.y0 - o.box.y1)
+                inside = min(g.box.x1, o.box.x1) - max(g.box.x0, o.box.x0) >= ATTACH_INSIDE * g.box.w
+                if inside and gap <= ATTACH_GAP * unit:
+                    o.components += g.components
+                    o.box = o.box.union(g.box)
+                    groups = [x for x in groups if x is not g]
+                    changed = True
+                    break
+            if changed:
+                break
+    return groups
+
+
+def reading_order(groups: list[InkGroup], unit: float) -> list[InkGroup]:
+    """Columns left to right where a gutter of ``COLUMN_GAP`` units splits the groups, rows top to bottom
+    otherwise, recursively (an XY cut that prefers columns, so that a two-column page is read column by column)."""
+    if len(groups) <= 1:
+        return list(groups)
+    columns = lambda gs: _cut(gs, lambda b: (b.x0, b.x1), COLUMN_GAP * unit)  # noqa: E731
+    cut = columns(groups)
+    if cut is None:
+        bands = _cut(groups, lambda b: (b.y0, b.y1), 0.0)
+        if bands is None:  # overlapping boxes in both directions: top to bottom by centre
+            return sorted(groups, key=lambda g: (g.box.cy, g.box.x0))
+        # consecutive bands that together split into columns are one part (a header above two columns: the
+        # header, then the columns, each read top to bottom)
+        cut = [bands[0]]
+        for band in bands[1:]:
+            if columns(cut[-1] + band) is not None:
+                cut[-1] = cut[-1] + band
+            else:
+                cut.append(band)
+        if len(cut) == 1:
+            return [g for part in columns(cut[0]) for g in reading_order(part, unit)]
+    return [g for part in cut for g in reading_order(part, unit)]
+
+
+def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | None:
+    """Split at every empty interval at least ``gap`` long along one axis; None when nothing splits."""
+    items = sorted(groups, key=lambda g: span(g.box)[0])
+    parts, current = [], [items[0]]
+    end = span(items[0].box)[1]
+    for g in items[1:]:
+        lo, hi = span(g.box)
+        if lo - end > gap:
+            parts.append(current)
+            current = []
+        current.append(g)
+        end = max(end, hi)
+    parts.append(current)
+    return parts if len(parts) > 1 else None
+
+
+def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12) -> tuple[np.ndarray, tuple[int, int]]:
+    """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image)."""
+    b = group.box
+    x0, y0, x1, y1 = int(b.x0), int(b.y0), int(np.ceil(b.x1)), int(np.ceil(b.y1))
+    sub = found.labels[y0:y1, x0:x1]
+    mask = np.isin(sub, group.components)
+    out = np.zeros((y1 - y0 + 2 * pad, x1 - x0 + 2 * pad), np.uint8)
+    out[pad:pad + (y1 - y0), pad:pad + (x1 - x0)][mask] = 255
+    return out, (x0 - pad, y0 - pad)

@@ -1,0 +1,224 @@
+"""A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
+
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 580 of them
+
+Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
+numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
+irrational and complex roots, no-solution systems and identities mixed in.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
+                  "inequality": 40}
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    latex: str
+
+
+def _term(coef: int, var: str = "x", first: bool = False) -> str:
+    """'3x', '-x', '+ 2x' (a sign before every term but the first); '' for 0."""
+    if coef == 0:
+        return ""
+    body = var if abs(coef) == 1 and var else str(abs(coef)) + var
+    if first:
+        return ("-" if coef < 0 else "") + body
+    return ("-" if coef < 0 else "+") + body
+
+
+def _poly(*pairs: tuple[int, str]) -> str:
+    """A sum of terms written like a student: _poly((1, 'x^{2}'), (-5, 'x'), (6, '')) -> 'x^{2}-5x+6'."""
+    out = ""
+    for coef, var in pairs:
+        out += _term(coef, var, first=not out)
+    return out or "0"
+
+
+def _nonzero(rng: random.Random, lo: int, hi: int) -> int:
+    while True:
+        v = rng.randint(lo, hi)
+        if v != 0:
+            return v
+
+
+def _linear(rng: random.Random) -> str:
+    x = rng.randint(-9, 9)
+    form = rng.randrange(7)
+    if form == 0:  # ax + b = c
+        a, b = _nonzero(rng, -9, 9), rng.randint(-20, 20)
+        return f"{_poly((a, 'x'), (b, ''))}={a * x + b}"
+    if form == 1:  # a(x + b) = cx + d
+        a, b, c = _nonzero(rng, -6, 6), _nonzero(rng, -9, 9), rng.randint(-5, 5)
+        if c == a:
+            c += 1
+        d = a * (x + b) - c * x
+        prefix = "" if a == 1 else "-" if a == -1 else str(a)
+        return f"{prefix}({_poly((1, 'x'), (b, ''))})={_poly((c, 'x'), (d, ''))}"
+    if form == 2:  # x/a + x/b = c
+        a, b = rng.choice([(2, 3), (3, 4), (2, 5), (4, 6), (3, 5), (2, 4)])
+        x = a * b * rng.randint(-3, 3)
+        return f"\\frac{{x}}{{{a}}}+\\frac{{x}}{{{b}}}={x // a + x // b}"
+    if form == 3:  # (x + a)/b = (x + c)/d
+        b, d = rng.choice([(2, 3), (3, 4), (4, 3), (5, 2), (3, 2)])
+        a = rng.randint(-6, 6)
+        c = (d * (x + a)) // b - x if (d * (x + a)) % b == 0 else None
+        if c is None:
+            return f"\\frac{{{_poly((1, 'x'), (a, ''))}}}{{{b}}}={rng.randint(-5, 5)}"
+        return f"\\frac{{{_poly((1, 'x'), (a, ''))}}}{{{b}}}=\\frac{{{_poly((1, 'x'), (c, ''))}}}{{{d}}}"
+    if form == 4:  # c = ax + b, the unknown on the right
+        a, b = _nonzero(rng, -9, 9), rng.randint(-20, 20)
+        return f"{a * x + b}={_poly((a, 'x'), (b, ''))}"
+    if form == 5:  # a - bx = c + dx
+        a, b, d = rng.randint(-10, 10), _nonzero(rng, 1, 7), rng.randint(-4, 4)
+        if d == -b:
+            d += 1
+        c = a - b * x - d * x
+        return f"{_poly((a, ''), (-b, 'x'))}={_poly((c, ''), (d, 'x'))}"
+    a, b = _nonzero(rng, 1, 5), rng.randint(-5, 5)  # no solution or an identity
+    c = b if rng.random() < 0.5 else b + _nonzero(rng, -3, 3)
+    return f"{a}({_poly((1, 'x'), (b, ''))})={_poly((a, 'x'), (a * c, ''))}"
+
+
+def _inequality(rng: random.Random) -> str:
+    sign = rng.choice(["<", ">", "\\leq", "\\geq"])
+    a, b, c = _nonzero(rng, -7, 7), rng.randint(-12, 12), rng.randint(-12, 12)
+    if rng.random() < 0.3:  # the unknown on both sides
+        d = rng.randint(-4, 4)
+        if d == a:
+            d += 1
+        return f"{_poly((a, 'x'), (b, ''))} {sign} {_poly((d, 'x'), (c, ''))}"
+    return f"{_poly((a, 'x'), (b, ''))} {sign} {c}"
+
+
+def _quadratic(rng: random.Random) -> str:
+    form = rng.randrange(6)
+    if form in (0, 1):  # rational roots, expanded: a(x - r)(x - s) = 0
+        r, s = rng.randint(-9, 9), rng.randint(-9, 9)
+        a = 1 if form == 0 else rng.choice([2, 3, -1, -2])
+        return f"{_poly((a, 'x^{2}'), (-a * (r + s), 'x'), (a * r * s, ''))}=0"
+    if form == 2:  # x^2 = bx + c with rational roots
+        r, s = rng.randint(-8, 8), rng.randint(-8, 8)
+        return f"x^{{2}}={_poly((r + s, 'x'), (-r * s, ''))}"
+    if form == 3:  # written as a product
+        r, s = _nonzero(rng, -9, 9), _nonzero(rng, -9, 9)
+        return f"({_poly((1, 'x'), (-r, ''))})({_poly((1, 'x'), (-s, ''))})=0"
+    if form == 4:  # irrational roots: discriminant not a square
+        while True:
+            b, c = rng.randint(-8, 8), rng.randint(-10, 10)
+            disc = b * b - 4 * c
+            if disc > 0 and int(disc ** 0.5) ** 2 != disc:
+                return f"{_poly((1, 'x^{2}'), (b, 'x'), (c, ''))}=0"
+    while True:  # complex roots
+        a, b, c = rng.choice([1, 1, 2]), rng.randint(-6, 6), rng.randint(1, 12)
+        if b * b - 4 * a * c < 0:
+            return f"{_poly((a, 'x^{2}'), (b, 'x'), (c, ''))}=0"
+
+
+def _frac(n: int, d: int) -> str:
+    return f"\\frac{{{n}}}{{{d}}}"
+
+
+def _arithmetic(rng: random.Random) -> str:
+    form = rng.randrange(8)
+    small = lambda: rng.randint(1, 9)  # noqa: E731
+    if form == 0:
+        return f"{_frac(small(), rng.randint(2, 9))}+{_frac(small(), rng.randint(2, 9))}"
+    if form == 1:
+        return f"{_frac(small(), rng.randint(2, 9))}-{_frac(small(), rng.randint(2, 9))}"
+    if form == 2:
+        return f"{_frac(small(), rng.randint(2, 9))}\\times{_frac(small(), rng.randint(2, 9))}"
+    if form == 3:
+        return f"{_frac(small(), rng.randint(2, 9))}\\div{_frac(small(), rng.randint(2, 9))}"
+    base = rng.choice([2, 3, 5, 10])
+    if form == 4:
+        return f"{base}^{{{rng.randint(1, 4)}}}\\cdot {base}^{{{rng.randint(1, 3)}}}"
+    if form == 5:
+        return f"\\frac{{{base}^{{{rng.randint(4, 6)}}}}}{{{base}^{{{rng.randint(1, 3)}}}}}"
+    if form == 6:
+        return f"({base}^{{{rng.randint(1, 3)}}})^{{{rng.randint(2, 3)}}}"
+    a, b, c, d = small(), small(), small(), small()
+    return rng.choice([f"{a}+{b}\\times{c}", f"{a}({b}+{c})-{d}", f"{a}\\times{b}-{c}^{{2}}",
+                       f"({a}+{b})^{{2}}\\div{c}", f"{_frac(a, b + 1)}+{c}"])
+
+
+def _simplify(rng: random.Random) -> str:
+    a, b, c = _nonzero(rng, -6, 6), _nonzero(rng, -6, 6), _nonzero(rng, 1, 6)
+    form = rng.randrange(5)
+    if form == 0:
+        return f"(x{_term(a, '')})^{{2}}-x^{{2}}"
+    if form == 1:
+        return f"{_poly((a, 'x'), (b, 'x'), (c, 'x'))}"
+    if form == 2:
+        return f"\\frac{{x^{{2}}-{c * c}}}{{x-{c}}}"
+    if form == 3:
+        return f"(x{_term(a, '')})(x{_term(b, '')})"
+    return f"{c}(x{_term(a, '')})+{_poly((b, 'x'))}"
+
+
+def _system(rng: random.Random) -> str:
+    names = ["x", "y", "z"]
+    n = 3 if rng.random() < 0.3 else 2
+    while True:
+        sol = [rng.randint(-6, 6) for _ in range(n)]
+        rows = [[rng.randint(-5, 5) for _ in range(n)] for _ in range(n)]
+        if n == 2:
+            det = rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
+        else:
+            (a, b, c), (d, e, f), (g, h, i) = rows
+            det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+        if det != 0 and all(any(r) for r in rows):
+            break
+    if n == 2 and rng.random() < 0.1:  # parallel lines: no solution
+        rows[1] = [2 * v for v in rows[0]]
+        lines = [f"{_poly(*zip(rows[0], names))}={sum(a * s for a, s in zip(rows[0], sol))}",
+                 f"{_poly(*zip(rows[1], names))}={2 * sum(a * s for a, s in zip(rows[0], sol)) + 1}"]
+        return " \\\\ ".join(lines)
+    lines = [f"{_poly(*zip(row, names))}={sum(a * s for a, s in zip(row, sol))}" for row in rows]
+    if n == 2 and rng.random() < 0.25:  # y = mx + q form
+        m, q = rng.randint(-4, 4), rng.randint(-6, 6)
+        lines[0] = f"y={_poly((m, 'x'), (q, ''))}"
+    return " \\\\ ".join(lines)
+
+
+_TRIG_VALUES = {
+    "\\sin": ["\\frac{1}{2}", "-\\frac{1}{2}", "1", "0", "-1", "\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt{2}}{2}",
+              "\\frac{1}{3}", "2"],
+    "\\cos": ["\\frac{1}{2}", "-\\frac{1}{2}", "0", "1", "-1", "\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt{2}}{2}"],
+    "\\tan": ["1", "-1", "\\sqrt{3}", "0", "\\frac{\\sqrt{3}}{3}", "2"],
+}
+
+
+def _trig(rng: random.Random) -> str:
+    func = rng.choice(sorted(_TRIG_VALUES))
+    value = rng.choice(_TRIG_VALUES[func])
+    form = rng.randrange(4)
+    arg = "x" if form != 3 else "2x"
+    if form == 1 and value in ("\\frac{1}{2}", "-\\frac{1}{2}", "1", "-1", "0"):  # 2 sin x - 1 = 0
+        numer = {"\\frac{1}{2}": 1, "-\\frac{1}{2}": -1, "1": 2, "-1": -2, "0": 0}[value]
+        return f"2{func} {arg}{_term(-numer, '') if numer else ''}=0"
+    if form == 2 and value == "\\frac{\\sqrt{3}}{2}":
+        return f"2{func} {arg}=\\sqrt{{3}}"
+    return f"{func} {arg}={value}"
+
+
+GENERATORS: dict[str, Callable[[random.Random], str]] = {
+    "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
+    "system": _system, "trig": _trig, "inequality": _inequality,
+}
+
+
+def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 580 in all), the same list for the same seed."""
+    rng = random.Random(seed)
+    out = []
+    for kind, count in (counts or DEFAULT_COUNTS).items():
+        for _ in range(count):
+            out.append(Problem(kind, GENERATORS[kind](rng)))
+    return out

@@ -1,0 +1,211 @@
+"""Worked solutions: the steps a student can follow from the problem to the solver's answer.
+
+    attach_steps(result, tree, items)   # adds result["steps"] = [{"latex", "reason", "sympy"}], result["steps_reason"]
+    work_out(tree, items, result)       # the `Worked` record (SymPy objects), or NoSteps with the reason
+
+Kinds (each in its own module): linear and quadratic equations in one unknown (`steps_linear`), systems of two or
+three linear equations by elimination (`steps_system`), arithmetic with fractions and powers and simplifying an
+expression (`steps_arith`), simple trigonometric equations (`steps_trig`). Anything else gets no steps and a reason;
+the answer is the solver's as always. The rules are written over SymPy objects: each step's object says the same as
+its line, and `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem;
+`attach_steps` runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
+Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
+inside the same time limit (`inkmath.equation.solve.answer`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.core.relational import Relational
+
+from inkmath import InkmathError
+from inkmath.equation.latex import to_latex
+from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated
+from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
+from inkmath.equation.tree import Node
+
+__all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_matches", "solution_set", "work_out"]
+
+SAMPLE_WINDOW = 30.0  # |x| range in which families of solutions (x = π/6 + 2kπ) are compared point by point
+SAMPLE_TOLERANCE = 1e-9
+SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
+
+
+def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic]) -> None:
+    """Add `steps` and `steps_reason` to a solver result (never raises: a failure becomes the reason)."""
+    try:
+        worked = work_out(tree, items, result)
+        if len(worked.steps) < 2:
+            raise NoSteps("there is nothing to work out: it is already as simple as SymPy makes it")
+        if not final_matches(worked, result):
+            raise NoSteps("the worked solution did not end at the solver's answer, so it is not shown")
+    except NoSteps as exc:
+        result.update(steps=[], steps_reason=str(exc))
+        return
+    except InkmathError as exc:
+        result.update(steps=[], steps_reason=f"cannot work this out: {exc}")
+        return
+    # The steps boundary, like the solver's: SymPy signals what it cannot do with many exception types, and a
+    # failure here must not lose the answer that is already computed.
+    except Exception as exc:  # noqa: BLE001
+        result.update(steps=[], steps_reason=f"SymPy could not work this out ({type(exc).__name__})")
+        return
+    result.update(steps=[s.to_dict() for s in worked.steps], steps_reason="", steps_kind=worked.kind)
+
+
+def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
+    """The worked solution of a problem the solver answered as `result` (items: `to_sympy_lines(tree)`)."""
+    from inkmath.equation import steps_arith, steps_linear, steps_system, steps_trig
+
+    if result.get("kind") == "none":
+        raise NoSteps(result.get("reason") or "the solver could not answer this")
+    if any(item.has(PLUS_MINUS) for item in items):
+        raise NoSteps("a problem written with ± is answered without steps")
+    if any(item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative) for item in items):
+        raise NoSteps("sums, products, integrals, limits and derivatives are answered without steps")
+    raw = to_sympy_lines(tree, raw=True)
+    input_latex = to_latex(tree)
+    if len(items) > 1:
+        return steps_system.system_steps(raw, items, input_latex)
+    item = items[0]
+    unknowns = sorted(item.free_symbols, key=lambda s: s.name)
+    if isinstance(item, sp.Eq):
+        if not unknowns:
+            raise NoSteps("an equation without unknowns is checked, not solved")
+        if len(unknowns) > 1:
+            raise NoSteps("an equation in several letters (a formula) is answered without steps")
+        var = unknowns[0]
+        f = sp.expand(item.lhs - item.rhs)
+        if steps_trig.is_trig_equation(f, var):
+            return steps_trig.trig_steps(raw[0], f, var, input_latex)
+        degree = steps_linear.check_linear_or_quadratic(f, var)
+        if degree <= 1:
+            return steps_linear.linear_steps(raw[0], var, input_latex)
+        return steps_linear.quadratic_steps(raw[0], var, input_latex)
+    if isinstance(item, Relational):
+        if len(unknowns) != 1:
+            raise NoSteps("an inequality gets steps when it has exactly one unknown")
+        var = unknowns[0]
+        f = sp.expand(item.lhs - item.rhs)
+        if steps_linear.check_linear_or_quadratic(f, var) > 1:
+            raise NoSteps("only linear inequalities get steps")
+        return steps_linear.inequality_steps(raw[0], var, input_latex)
+    values = result.get("values", [])
+    if len(values) != 1 or "_expr" not in values[0]:
+        raise NoSteps("this expression has no single value to work towards")
+    if not unknowns:
+        return steps_arith.arithmetic_steps(raw[0], values[0]["_expr"], input_latex)
+    return steps_arith.simplify_steps(raw[0], values[0]["_expr"], input_latex)
+
+
+# ---------------------------------------------------------------- checking a chain with SymPy
+
+
+def _domain(worked: Worked) -> sp.Set:
+    """Complex numbers for polynomial equations (the solver gives complex roots too), else real numbers."""
+    return sp.S.Complexes if worked.kind in ("linear", "quadratic", "system") else sp.S.Reals
+
+
+def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
+    """What a step says, as something comparable: a set for one unknown, a list of solution dicts for a system,
+    the value for an expression."""
+    if isinstance(expr, sp.Tuple):
+        eqs = [sp.expand(evaluated(e.lhs - e.rhs)) for e in expr.args]
+        return {tuple(sol) for sol in sp.linsolve(eqs, *variables)}
+    if not variables:
+        return evaluated(expr)
+    var = variables[0]
+    if expr is sp.true or expr is sp.false:
+        return domain if expr is sp.true else sp.S.EmptySet
+    if isinstance(expr, sp.Or):
+        return sp.Union(*[solution_set(a, variables, domain) for a in expr.args])
+    if isinstance(expr, sp.Contains):
+        return expr.args[1]
+    if isinstance(expr, Relational):
+        if isinstance(expr, sp.Eq):
+            return sp.solveset(evaluated(expr.lhs - expr.rhs), var, domain)
+        return sp.solveset(evaluated(expr), var, sp.S.Reals)
+    raise NoSteps(f"cannot check a step of type {type(expr).__name__}")
+
+
+def _sample(s: sp.Set) -> list[float] | None:
+    """The points of a set within ±SAMPLE_WINDOW as sorted floats (None for a set that is not a list of points)."""
+    if isinstance(s, sp.FiniteSet):
+        return sorted(complex(sp.N(v)).real for v in s.args if abs(complex(sp.N(v))) <= SAMPLE_WINDOW)
+    parts = list(s.args) if isinstance(s, sp.Union) else [s]
+    points: list[float] = []
+    for part in parts:
+        if isinstance(part, sp.FiniteSet):
+            points += _sample(part) or []
+        elif isinstance(part, sp.ImageSet) and len(part.lamda.variables) == 1:
+            k, expr = part.lamda.variables[0], part.lamda.expr
+            if sp.diff(expr, k).has(k):  # not an arithmetic progression p + n·period: evaluate each member
+                members = (complex(sp.N(expr.subs(k, n))) for n in range(-SAMPLE_MEMBERS, SAMPLE_MEMBERS + 1))
+            else:  # p + n·period: two evaluations, the rest in floats
+                start = complex(sp.N(expr.subs(k, 0)))
+                step = complex(sp.N(expr.subs(k, 1))) - start
+                members = (start + n * step for n in range(-SAMPLE_MEMBERS, SAMPLE_MEMBERS + 1))
+            points += [v.real for v in members if abs(v) <= SAMPLE_WINDOW]
+        else:
+            return None
+    out: list[float] = []
+    for p in sorted(points):
+        if not out or abs(p - out[-1]) > SAMPLE_TOLERANCE:
+            out.append(p)
+    return out
+
+
+def same_set(a: Any, b: Any) -> bool:
+    if isinstance(a, set) or isinstance(b, set):
+        return a == b
+    if isinstance(a, sp.Set) and isinstance(b, sp.Set):
+        if a == b:
+            return True
+        pa, pb = _sample(a), _sample(b)
+        if pa is None or pb is None:
+            return False
+        return len(pa) == len(pb) and all(abs(x - y) < 1e-7 for x, y in zip(pa, pb))
+    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+
+
+def equivalent(worked: Worked) -> list[int]:
+    """Indices of steps that do not say the same as the step before them (empty: the whole chain holds)."""
+    domain = _domain(worked)
+    sets = [solution_set(s.expr, worked.variables, domain) for s in worked.steps]
+    return [i for i in range(1, len(sets)) if not same_set(sets[i - 1], sets[i])]
+
+
+def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
+    """Does the last step say what the solver answered (`result`, with its solutions' `_expr` or `sympy`)?"""
+    last = worked.steps[-1].expr
+    if worked.kind == "inequality":  # the solver's answer is a set in its text; SymPy's own solveset of the problem
+        sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in (worked.steps[0], worked.steps[-1])]
+        return result.get("kind") == "inequality" and same_set(*sets)
+    values = [_value(entry) for entry in result.get("values", [])]
+    if not worked.variables:
+        return len(values) == 1 and sp.simplify(last - values[0]) == 0
+    domain = _domain(worked)
+    stated = solution_set(last, worked.variables, domain)
+    solutions = result.get("solutions", [])
+    if isinstance(stated, set):
+        names = [v.name for v in worked.variables]
+        given = {tuple(_value(sol[n]) for n in names) for sol in solutions if set(sol) == set(names)}
+        return len(given) == len(solutions) and given == stated
+    var = worked.variables[0]
+    finite = [_value(sol[var.name]) for sol in solutions if not sol[var.name]["general"]]
+    families = [_value(sol[var.name]) for sol in solutions if sol[var.name]["general"]]
+    expected: sp.Set = sp.FiniteSet(*finite)
+    if families:
+        k = next(iter(set().union(*[f.free_symbols for f in families])), sp.Symbol("k"))
+        expected = sp.Union(expected, *[sp.ImageSet(sp.Lambda(k, f), sp.S.Integers) for f in families])
+    if not solutions and "identity" in result.get("text", ""):
+        expected = domain
+    return same_set(stated, expected)
+
+
+def _value(entry: dict[str, Any]) -> sp.Basic:
+    if "_expr" in entry:
+        return entry["_expr"]
+    raise NoSteps("the solver's answer carries no SymPy value to compare with")

@@ -1,0 +1,197 @@
+"""Worked solutions of equations in one unknown: linear (brackets and fractions included) and quadratic (by
+factoring when the roots are rational, else by the formula with its discriminant, complex roots said as such)."""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from inkmath.equation.steps_base import (
+    NoSteps, Worked, arrange, equation, evaluated, same_line, has_brackets, number_denominators, plain, signed, tex, terms, total,
+)
+
+
+def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked, relation: type = sp.Eq) -> tuple[sp.Basic, sp.Basic]:
+    """Clear number denominators, expand brackets and collect like terms, one step each when needed.
+    Returns the two sides, evaluated and expanded."""
+    dens = number_denominators(lhs) + number_denominators(rhs)
+    common = math.lcm(*dens) if dens else 1
+    if common > 1:
+        lhs = total([arrange(sp.expand(common * t)) for t in terms(lhs)])
+        rhs = total([arrange(sp.expand(common * t)) for t in terms(rhs)])
+        w.add(relation(lhs, rhs, evaluate=False), f"multiply both sides by ${common}$, the common denominator")
+    elif has_brackets(lhs) or has_brackets(rhs):
+        lhs = total([arrange(sp.expand(t)) for t in terms(lhs)])
+        rhs = total([arrange(sp.expand(t)) for t in terms(rhs)])
+        w.add(relation(lhs, rhs, evaluate=False), "expand the brackets")
+    left, right = sp.expand(evaluated(lhs)), sp.expand(evaluated(rhs))
+    collected = relation(arrange(left), arrange(right), evaluate=False)
+    same_terms = len(terms(left)) == len(terms(lhs)) and len(terms(right)) == len(terms(rhs))
+    if not same_terms and not same_line(tex(collected), w.steps[-1].latex):
+        w.add(collected, "collect like terms")
+    return left, right
+
+
+def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
+    """ax + b = cx + d in steps: clear fractions, expand, collect, move x terms left and numbers right, divide."""
+    w = Worked("linear", variables=[var])
+    w.add(raw, "the equation", input_latex)
+    left, right = _sides_expanded(raw.lhs, raw.rhs, w)
+    a, b = left.coeff(var, 1), left.coeff(var, 0)
+    c, d = right.coeff(var, 1), right.coeff(var, 0)
+    if a == 0 and c != 0:
+        a, b, c, d = c, d, a, b
+        w.add(equation(arrange(a * var + b), arrange(d)), "swap the two sides")
+    if c != 0:
+        a = a - c
+        w.add(equation(arrange(a * var + b), arrange(d)), signed(c * var, "both sides"))
+    if a == 0:
+        name = var.name
+        if sp.simplify(b - d) == 0:
+            w.add(sp.true, f"the ${name}$ terms cancel and what is left is true: every value of ${name}$ is a solution",
+                  latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
+        else:
+            w.add(sp.false, f"the ${name}$ terms cancel and ${plain(b)} = {plain(d)}$ is false: no solution",
+                  latex=r"\text{no solution}")
+        return w
+    if b != 0:
+        d = d - b
+        w.add(equation(arrange(a * var), arrange(d)), signed(b, "both sides"))
+    if a != 1:
+        reason = "multiply both sides by $-1$" if a == -1 else f"divide both sides by ${plain(a)}$"
+        w.add(equation(var, d / a), reason)
+    return w
+
+
+_FLIPPED = {sp.Lt: sp.Gt, sp.Gt: sp.Lt, sp.Le: sp.Ge, sp.Ge: sp.Le}
+
+
+def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
+    """ax + b < cx + d in the steps of a linear equation; dividing by a negative number reverses the sign."""
+    relation = type(raw)
+    if relation not in _FLIPPED:
+        raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
+    w = Worked("inequality", variables=[var])
+    w.add(raw, "the inequality", input_latex)
+    left, right = _sides_expanded(raw.lhs, raw.rhs, w, relation)
+    a, b = left.coeff(var, 1), left.coeff(var, 0)
+    c, d = right.coeff(var, 1), right.coeff(var, 0)
+    if a == 0 and c != 0:
+        a, b, c, d = c, d, a, b
+        relation = _FLIPPED[relation]
+        w.add(relation(arrange(a * var + b), arrange(d), evaluate=False), "swap the two sides (and the sign)")
+    if c != 0:
+        a = a - c
+        w.add(relation(arrange(a * var + b), arrange(d), evaluate=False), signed(c * var, "both sides"))
+    if a == 0:
+        holds = bool(relation(b, d))
+        name = var.name
+        if holds:
+            w.add(sp.true, f"the ${name}$ terms cancel and what is left is true: every ${name}$ is a solution",
+                  latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
+        else:
+            w.add(sp.false, f"the ${name}$ terms cancel and what is left is false: no solution",
+                  latex=r"\text{no solution}")
+        return w
+    if b != 0:
+        d = d - b
+        w.add(relation(arrange(a * var), arrange(d), evaluate=False), signed(b, "both sides"))
+    if a != 1:
+        if a < 0:
+            relation = _FLIPPED[relation]
+            reason = f"divide both sides by ${plain(a)}$ and reverse the sign (dividing by a negative number)"
+        else:
+            reason = f"divide both sides by ${plain(a)}$"
+        w.add(relation(var, d / a, evaluate=False), reason)
+    return w
+
+
+def _zero_product(w: Worked, factors: list[sp.Basic], var: sp.Symbol) -> None:
+    """From a product equal to zero to the roots: one equation per factor, then each solved."""
+    if len(factors) == 1:
+        w.add(equation(arrange(factors[0]), 0), "a square is zero only when its base is zero")
+        root = sp.solve(factors[0], var)[0]
+        w.add(equation(var, root), "solve for $" + sp.latex(var) + "$ (a double root)")
+        return
+    w.add_either([equation(arrange(g), 0) for g in factors], "a product is zero when one of its factors is zero")
+    roots = [sp.solve(g, var)[0] for g in factors]
+    w.add_either([equation(var, r) for r in _ordered(roots)], "solve each equation")
+
+
+def _ordered(values: list[sp.Basic]) -> list[sp.Basic]:
+    """Real roots first in increasing order, then complex ones by real and imaginary part (as the solver lists)."""
+    def key(e: sp.Basic) -> tuple[int, float, float]:
+        re, im = (float(v) for v in sp.N(e, 15).as_real_imag())
+        return (0 if e.is_real else 1, re, im)
+    return sorted(dict.fromkeys(values), key=key)
+
+
+def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
+    w = Worked("quadratic", variables=[var])
+    w.add(raw, "the equation", input_latex)
+    f = sp.expand(evaluated(raw.lhs - raw.rhs))
+    a, b, c = (f.coeff(var, n) for n in (2, 1, 0))
+    lhs_factors = [g for g in sp.Mul.make_args(raw.lhs) if g.has(var)]
+    written_product = (raw.rhs == 0 and isinstance(raw.lhs, sp.Mul) and len(lhs_factors) == 2
+                       and all(sp.degree(sp.expand(evaluated(g)), var) == 1 for g in lhs_factors))
+    if written_product:
+        _zero_product(w, lhs_factors, var)
+        return w
+    standard = equation(arrange(f), 0)
+    if not same_line(tex(standard), w.steps[-1].latex):
+        reason = "expand and move every term to the left side" if has_brackets(raw) else \
+            "move every term to the left side"
+        w.add(standard, reason)
+    disc = sp.expand(b**2 - 4 * a * c)
+    root = sp.sqrt(disc)
+    if c == 0:
+        inner = sp.expand(f / var)
+        w.add(equation(sp.Mul(var, arrange(inner), evaluate=False), 0), f"factor out ${sp.latex(var)}$")
+        _zero_product(w, [var, inner], var)
+        return w
+    if root.is_Rational:
+        factored = sp.factor(f)
+        factors = sorted((g for g in sp.Mul.make_args(factored) if g.has(var)), key=lambda g: sp.solve(g, var)[0])
+        constant = sp.Mul(*[g for g in sp.Mul.make_args(factored) if not g.has(var)])
+        factored = sp.Mul(*([constant] if constant != 1 else []), *factors, evaluate=False)
+        hint = ""
+        if a == 1 and b.is_Integer and c.is_Integer and disc != 0:
+            hint = f": two numbers with product ${plain(c)}$ and sum ${plain(b)}$"
+        w.add(equation(arrange(factored), 0), "factor" + hint)
+        bases = [g.base if isinstance(g, sp.Pow) else g for g in factors]
+        _zero_product(w, bases, var)
+        return w
+    sign = "positive" if disc > 0 else "negative"
+    w.add(standard, f"the discriminant $\\Delta = b^2 - 4ac = {plain(disc)}$ is {sign}"
+                    + (" and not a perfect square" if disc > 0 else ""),
+          latex=tex(standard) + f",\\quad \\Delta = ({plain(b)})^{{2}} - 4 \\cdot {_paren(a)} \\cdot {_paren(c)} "
+                                f"= {plain(disc)}")
+    formula_roots = [(-b + root) / (2 * a), (-b - root) / (2 * a)]
+    formula = sp.Or(*[equation(var, r) for r in formula_roots], evaluate=False)
+    latex = f"{sp.latex(var)} = \\frac{{{plain(-b)} \\pm \\sqrt{{{plain(disc)}}}}}{{{plain(2 * a)}}}"
+    if disc > 0:
+        reason = "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$"
+    else:
+        reason = ("the quadratic formula; $\\Delta < 0$, so there is no real root: the two roots are complex, "
+                  f"with $\\sqrt{{{plain(disc)}}} = {sp.latex(root)}$")
+    w.add(formula, reason, latex=latex)
+    roots = _ordered([sp.radsimp(sp.expand(r)) for r in formula_roots])
+    w.add_either([equation(var, r) for r in roots], "simplify")
+    return w
+
+
+def _paren(value: sp.Basic) -> str:
+    text = plain(value)
+    return f"({text})" if value.could_extract_minus_sign() or not value.is_Integer else text
+
+
+def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol) -> int:
+    """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation is not worked out."""
+    if not f.is_polynomial(var):
+        raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
+                      f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
+    degree = sp.degree(f, var) if f != 0 else 0
+    if degree > 2:
+        raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
+    return int(degree)

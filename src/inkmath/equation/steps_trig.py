@@ -1,0 +1,117 @@
+"""Worked solutions of simple trigonometric equations: A·f(ax) + B = 0 with f one of sin, cos, tan.
+
+Steps: isolate f(ax) = v; the principal value p (arcsin, arccos or arctan of v), written as f(ax) = f(p), which
+has the same solutions; then the general solution (sin: ax = p + 2kπ or π − p + 2kπ; cos: ax = ±p + 2kπ;
+tan: ax = p + kπ) and, when a ≠ 1, x from ax. A sine or cosine equal to a number outside [−1, 1] has no solution.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from inkmath.equation.steps_base import NoSteps, OR_TEX, Worked, arrange, equation, evaluated, plain, signed
+
+_TRIG = (sp.sin, sp.cos, sp.tan)
+_INVERSE = {sp.sin: sp.asin, sp.cos: sp.acos, sp.tan: sp.atan}
+_NAME = {sp.sin: "\\arcsin", sp.cos: "\\arccos", sp.tan: "\\arctan"}
+_K = sp.Symbol("k", integer=True)
+
+
+def _application(f: sp.Basic, var: sp.Symbol) -> sp.Basic | None:
+    """The one sin/cos/tan(a·x) in f, or None when there are none or several different ones."""
+    found = {a for a in f.atoms(sp.Function) if a.has(var)}
+    if len(found) != 1:
+        return None
+    (app,) = found
+    if app.func not in _TRIG:
+        return None
+    arg = app.args[0]
+    coeff = sp.expand(arg / var)
+    if not coeff.is_Rational or coeff == 0:
+        return None
+    return app
+
+
+def is_trig_equation(f: sp.Basic, var: sp.Symbol) -> bool:
+    """True for A·f(ax) + B = 0 (f = lhs − rhs expanded) with A, B numbers and f = sin, cos or tan."""
+    app = _application(f, var)
+    if app is None:
+        return False
+    g = sp.Dummy("g")
+    linear = sp.expand(f.xreplace({app: g}))
+    return not linear.has(var) and linear.is_polynomial(g) and sp.degree(linear, g) == 1
+
+
+def _families(func: type, p: sp.Basic) -> list[sp.Basic]:
+    """The general solution of func(u) = func(p) as expressions in k (duplicates mod the period removed)."""
+    if func is sp.tan:
+        return [p + sp.pi * _K]
+    candidates = [p, sp.pi - p] if func is sp.sin else [p, -p]
+    out: list[sp.Basic] = []
+    for c in candidates:
+        if all(not (sp.simplify((c - o) / (2 * sp.pi))).is_integer for o in out):
+            out.append(sp.simplify(c))
+    return [c + 2 * sp.pi * _K for c in out]
+
+
+def _family_tex(var_tex: str, families: list[sp.Basic]) -> str:
+    return OR_TEX.join(f"{var_tex} = {plain(f)}" for f in families) + r", \quad k \in \mathbb{Z}"
+
+
+def _contains(var: sp.Symbol, families: list[sp.Basic]) -> sp.Basic:
+    sets = [sp.ImageSet(sp.Lambda(_K, f), sp.S.Integers) for f in families]
+    return sp.Contains(var, sets[0] if len(sets) == 1 else sp.Union(*sets, evaluate=False), evaluate=False)
+
+
+def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
+    app = _application(f, var)
+    func, arg = app.func, app.args[0]
+    g = sp.Dummy("g")
+    linear = sp.expand(f.xreplace({app: g}))
+    a_coef, b_coef = linear.coeff(g, 1), linear.coeff(g, 0)
+    value = sp.nsimplify(sp.radsimp(-b_coef / a_coef))
+    w = Worked("trig", variables=[var])
+    w.add(raw, "the equation", input_latex)
+    lhs, rhs = sp.expand(evaluated(raw.lhs)), sp.expand(evaluated(raw.rhs))
+    if not lhs.has(var):
+        lhs, rhs = rhs, lhs
+        a_coef, b_coef = -a_coef, -b_coef
+        w.add(equation(arrange(lhs), arrange(rhs)), "swap the two sides")
+    if sp.expand(lhs - a_coef * app) != 0 or sp.expand(rhs + b_coef) != 0:
+        lhs, rhs = a_coef * app, -b_coef  # the function's term on the left, the number on the right
+        w.add(equation(arrange(lhs), arrange(rhs)), signed(b_coef, "both sides") if b_coef != 0 else
+              "move every term with the function to the left side")
+    if a_coef != 1:
+        w.add(equation(app, value), f"divide both sides by ${plain(a_coef)}$")
+    name = func.__name__
+    if func is not sp.tan and abs(float(value)) > 1:
+        w.add(sp.false, f"$\\{name}$ is always between $-1$ and $1$, so it never equals ${plain(value)}$: "
+                        "no solution", latex=r"\text{no solution}")
+        return w
+    principal = _INVERSE[func](value)
+    if principal.has(_INVERSE[func]):
+        reason = f"the principal value is ${_NAME[func]}\\left({plain(value)}\\right)$ (not a special angle)"
+    else:
+        reason = f"the principal value: ${_NAME[func]}\\left({plain(value)}\\right) = {plain(principal)}$"
+    w.add(equation(app, func(principal, evaluate=False)), reason)
+    families = _families(func, principal)
+    period = "\\pi" if func is sp.tan else "2\\pi"
+    general = f"the general solution: add any whole number $k$ of periods (${period}$)"
+    if func is sp.sin and len(families) == 2:
+        general += ", for the two angles with this sine ($p$ and $\\pi - p$)"
+    elif func is sp.cos and len(families) == 2:
+        general += ", for the two angles with this cosine ($p$ and $-p$)"
+    coeff = sp.expand(arg / var)
+    if coeff == 1:
+        w.add(_contains(var, families), general, latex=_family_tex(plain(var), families))
+        return w
+    w.add(_contains(var, [sp.expand(fam / coeff) for fam in families]), general + f", for ${plain(arg)}$",
+          latex=_family_tex(plain(arg), families))
+    w.add(_contains(var, [sp.expand(fam / coeff) for fam in families]), f"divide by ${plain(coeff)}$",
+          latex=_family_tex(plain(var), [sp.expand(fam / coeff) for fam in families]))
+    return w
+
+
+def check_trig(f: sp.Basic, var: sp.Symbol) -> None:
+    if not is_trig_equation(f, var):
+        raise NoSteps("only equations like 2 sin x − 1 = 0 (one sin, cos or tan) get trigonometric steps")

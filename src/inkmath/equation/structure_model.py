@@ -1,0 +1,315 @@
+"""The learnt structure model: for every symbol, the probability of each parent and relation; the best layout tree.
+
+For each ordered pair (parent candidate, child) the model sees where the two boxes lie against each other, in units
+of the expression's symbol height (``reference_height``) and of each other's size, where each lies against the
+expression's middle, their order by x, and both tokens (a learnt embedding each). A small perceptron gives a score
+per relation (``structure_tree.RELATIONS``); the child's scores over every (parent, relation), and over being the
+expression's first symbol (a virtual parent), are normalised together: ``P(parent, relation | child)``. The tree
+decoder (``structure_tree``) picks the tree of highest total log-probability, and that sum is the tree's score.
+
+    model = load_structure_model()
+    reading = model.read(boxes, tokens)        # StructureReading: tree (Node), log_prob, parents, relations
+    model.nbest(boxes, tokens, k=5)            # the k best trees, best first
+
+NumPy inference: reading a 10-symbol expression is a 110x(~28+2x16) matrix through three layers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.equation.structure_tree import (
+    BIG_OPS, RELATIONS, make_layout, max_arborescence, node_layout, to_node,
+)
+from inkmath.equation.tree import Box, Node
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "structure.safetensors"
+RECIPE = "inkmath.equation.train_structure"
+ROOT_TOKEN = "<first>"
+UNKNOWN_TOKEN = "<unk>"
+# tokens that do not give the height of a line (marks, bars): left out of the reference height
+FLAT_TOKENS = {"-", ".", ",", "\\ldots", "=", "\\prime", "\\cdot", "\\cdots"}
+N_GEOMETRY = 36
+TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
+# a relation only these parents may have (the layout tree has no other kind of parent for it)
+ONLY_UNDER = {"inside": {"\\sqrt"}}
+
+
+def reference_height(boxes: list[Box], tokens: list[str]) -> float:
+    """The median height of the symbols that are not marks or bars (of all, when every one is): the unit of size."""
+    hs = [b.h for b, t in zip(boxes, tokens) if t not in FLAT_TOKENS]
+    if not hs:
+        hs = [max(b.w, b.h) for b in boxes]
+    return max(float(np.median(hs)), 1e-6)
+
+
+def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
+    """float32 (n + 1, n, N_GEOMETRY): row 0 the virtual first-symbol parent, row p + 1 symbol p, for child c
+    (read-only: the features depend on the boxes and on which tokens are marks, and the last few are kept, as a
+    decoder reads one segmentation with several token choices)."""
+    return _pair_features(tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens))
+
+
+@lru_cache(maxsize=64)
+def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
+    boxes = [Box(*c) for c in coords]
+    tokens = ["-" if f else "x" for f in flat]  # only whether each is a mark matters (reference_height)
+    n = len(boxes)
+    H = reference_height(boxes, tokens)
+    b = np.asarray([[x.x0, x.y0, x.x1, x.y1] for x in boxes], np.float64) / H
+    x0, y0, x1, y1 = b.T
+    w, h = np.maximum(x1 - x0, 0.02), np.maximum(y1 - y0, 0.02)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    mid = float(np.median(cy))
+    order = np.argsort(x0, kind="stable")
+    rank = np.empty(n)
+    rank[order] = np.arange(n)
+    P, C = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    ov_x = np.minimum(x1[P], x1[C]) - np.maximum(x0[P], x0[C])
+    ov_y = np.minimum(y1[P], y1[C]) - np.maximum(y0[P], y0[C])
+    inside = np.clip(ov_x, 0, None) * np.clip(ov_y, 0, None) / (w[C] * h[C])
+    dr = rank[C] - rank[P]
+    f = np.zeros((n + 1, n, N_GEOMETRY))
+    g = f[1:]
+    cols = [
+        x0[C] - x1[P], x0[C] - x0[P], x1[C] - x1[P], cx[C] - cx[P], cy[C] - cy[P], y0[C] - y0[P], y1[C] - y1[P],
+        y0[C] - y1[P], y1[C] - y0[P], w[P], h[P], np.log(h[C] / h[P]), np.log(w[C] / w[P]),
+        (cy[C] - cy[P]) / h[P], (cx[C] - cx[P]) / w[P], ov_x / np.minimum(w[P], w[C]),
+        ov_y / np.minimum(h[P], h[C]), inside, np.clip(dr, -6, 6), (dr == 1).astype(float), cy[P] - mid,
+        (y0[C] - y0[P]) / h[P], (y1[C] - y1[P]) / h[P],
+    ]
+    # context: the symbol just left of the child (the one ending last among those starting before it), against the
+    # parent and the child: a script between a base and the next symbol on its baseline shows here
+    ends = np.where(x0[None, :] < x0[:, None] - 1e-9, x1[None, :], -np.inf)  # [c, l]
+    np.fill_diagonal(ends, -np.inf)
+    left = np.where(np.isfinite(ends.max(axis=1)), ends.argmax(axis=1), np.arange(n))  # itself when none
+    L = left[C]
+    cols += [(cy[L] - cy[P]) / h[P], np.log(h[L] / h[P]), (cy[C] - cy[L]) / h[L], np.log(h[C] / h[L]),
+             (L == P).astype(float), x0[C] - x1[L]]
+    for k, col in enumerate(cols):
+        g[..., k] = col
+    # the child alone, in every row (the first-symbol row has only these)
+    child = [w[C], h[C], cy[C] - mid, (x0[C] - x0.min()), rank[C] / max(n - 1, 1), np.full_like(w[C], n / 10)]
+    for k, col in enumerate(child):
+        f[1:, :, len(cols) + k] = col
+        f[0, :, len(cols) + k] = col[0]
+    f[0, :, N_GEOMETRY - 1] = 1.0  # the first-symbol flag
+    out = np.clip(f, -20, 20).astype(np.float32)
+    out.setflags(write=False)
+    return out
+
+
+def relation_mask(tokens: list[str]) -> np.ndarray:
+    """bool (n + 1, n, len(RELATIONS)): the (parent, child, relation) the tree may hold (no self-parent; the first
+    symbol's row only 'right'; 'inside' only under a root sign)."""
+    n = len(tokens)
+    m = np.ones((n + 1, n, len(RELATIONS)), bool)
+    m[0, :, 1:] = False
+    idx = np.arange(n)
+    m[idx + 1, idx, :] = False
+    for rel, parents in ONLY_UNDER.items():
+        k = RELATIONS.index(rel)
+        for p, t in enumerate(tokens):
+            if t not in parents:
+                m[p + 1, :, k] = False
+    return m
+
+
+@dataclass
+class StructureReading:
+    tree: Node
+    log_prob: float  # sum over symbols of log P(its parent and relation)
+    parents: list[int | None]
+    relations: list[str | None]
+
+
+class StructureModel:
+    """Token embedding + geometry -> two ReLU layers -> a score per relation (NumPy)."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str]):
+        self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
+        self.tokens = list(tokens)
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+    def token_ids(self, tokens: list[str]) -> np.ndarray:
+        unk = self.index[UNKNOWN_TOKEN]
+        return np.asarray([self.index.get(t, unk) for t in tokens], np.int64)
+
+    def log_probs(self, boxes: list[Box], tokens: list[str]) -> np.ndarray:
+        """float64 (n + 1, n, len(RELATIONS)): log P(parent, relation | child) (row 0: the first symbol; -inf where
+        the tree may not hold it); each child's column sums to 1 in probability."""
+        n = len(boxes)
+        t = self.t
+        feats = (pair_features(boxes, tokens) - t["mean"]) / t["std"]
+        ids = self.token_ids(tokens)
+        e = t["embed"]
+        ep = np.concatenate([e[self.index[ROOT_TOKEN]][None], e[ids]])  # (n + 1, d)
+        ec = e[ids]
+        d = e.shape[1]
+        # the first layer split by its inputs: geometry, parent token, child token
+        w1 = t["w1"]
+        hidden = (feats @ w1[:N_GEOMETRY] + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
+                  + (ec @ w1[N_GEOMETRY + d:])[None, :, :] + t["b1"])
+        z = np.maximum(np.maximum(hidden, 0) @ t["w2"] + t["b2"], 0) @ t["w3"] + t["b3"]
+        z = np.where(relation_mask(tokens), z.astype(np.float64), -np.inf)
+        flat = z.transpose(1, 0, 2).reshape(n, -1)
+        flat = flat - flat.max(axis=1, keepdims=True)
+        flat = flat - np.log(np.exp(flat).sum(axis=1, keepdims=True))
+        return flat.reshape(n, n + 1, len(RELATIONS)).transpose(1, 0, 2)
+
+    def read(self, boxes: list[Box], tokens: list[str], sources: list[int] | None = None) -> StructureReading:
+        """The best layout tree of the symbols and its log-probability."""
+        return self.nbest(boxes, tokens, 1, sources)[0]
+
+    def nbest(self, boxes: list[Box], tokens: list[str], k: int = 5,
+              sources: list[int] | None = None) -> list[StructureReading]:
+        """Up to ``k`` layout trees, best first: the best, and the best trees without one of its edges."""
+        if not boxes:
+            return [StructureReading(_empty(), 0.0, [], [])]
+        lp = self.log_probs(boxes, tokens)
+        best = _decode(lp, boxes, tokens, sources)
+        if k <= 1:
+            return [best]
+        out = {_key(best): best}
+        for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
+            banned = lp.copy()
+            banned[0 if p is None else p + 1, c, RELATIONS.index(rel or "right")] = -np.inf
+            if np.isfinite(banned[:, c]).any():
+                alt = _decode(banned, boxes, tokens, sources, score=lp)
+                out.setdefault(_key(alt), alt)
+        return sorted(out.values(), key=lambda r: -r.log_prob)[:k]
+
+    def score(self, boxes: list[Box], tokens: list[str], parents: list[int | None],
+              relations: list[str | None]) -> float:
+        """log P of a given layout tree of the symbols (the sum of its edges' log-probabilities)."""
+        return layout_log_prob(self.log_probs(boxes, tokens), tokens, parents, relations)
+
+    def score_tree(self, boxes: list[Box], tokens: list[str], sources: list[int], tree: Node) -> float | None:
+        """log P of a ``Node`` tree over the symbols (``sources``: their hypothesis indices, as in the tree); None
+        when the tree is not one over exactly these symbols (see ``structure_tree.node_layout``)."""
+        lay = node_layout(tree, sources)
+        return None if lay is None else layout_log_prob(self.log_probs(boxes, tokens), tokens, *lay)
+
+
+# a big operator's limits are 'below'/'above' or 'sub'/'sup' (the truth has both; the tree reads them alike)
+LIMIT_ALIASES = {"below": "sub", "above": "sup", "sub": "below", "sup": "above"}
+
+
+def layout_log_prob(lp: np.ndarray, tokens: list[str], parents: list[int | None],
+                    relations: list[str | None]) -> float:
+    """The sum over symbols of log P(its parent and relation) under ``lp`` (``StructureModel.log_probs``)."""
+    total = 0.0
+    for c, (p, r) in enumerate(zip(parents, relations)):
+        row = 0 if p is None else p + 1
+        v = lp[row, c, RELATIONS.index(r or "right")]
+        if p is not None and tokens[p] in BIG_OPS and r in LIMIT_ALIASES:
+            v = max(v, lp[row, c, RELATIONS.index(LIMIT_ALIASES[r])])
+        total += float(v)
+    return total
+
+
+def _empty() -> Node:
+    from inkmath.equation.tree import Row
+
+    return Row([])
+
+
+def _key(r: StructureReading) -> tuple:
+    return tuple(r.parents), tuple(r.relations)
+
+
+def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[int] | None,
+            score: np.ndarray | None = None) -> StructureReading:
+    """The maximum arborescence over the best relation of each pair, made a layout, turned into a tree; its log-prob
+    by ``score`` (default ``lp``)."""
+    n = len(boxes)
+    best_rel = lp.argmax(axis=2)
+    edge = lp.max(axis=2)
+    s = np.full((n + 1, n + 1), -np.inf)
+    s[:, 1:] = edge
+    parent = max_arborescence(s)
+    parents = [None if parent[c + 1] == 0 else parent[c + 1] - 1 for c in range(n)]
+    relations = [None if parents[c] is None else RELATIONS[best_rel[parent[c + 1], c]] for c in range(n)]
+    # the virtual parent may take several symbols: the others follow the leftmost (make_layout)
+    parents, relations = make_layout(boxes, parents, relations)
+    total = layout_log_prob(lp if score is None else score, tokens, parents, relations)
+    return StructureReading(to_node(tokens, parents, relations, sources), total, parents, relations)
+
+
+@lru_cache(maxsize=2)
+def load_structure_model(path: str | None = None) -> StructureModel:
+    """The shipped structure model (``weights/structure.safetensors``), or one at ``path``."""
+    from safetensors import safe_open
+
+    p = Path(path) if path else WEIGHTS
+    if not p.is_file():
+        raise InkmathError(f"Structure model {p} is missing; train it with `python -m {RECIPE}` "
+                           f"(needs the CROHME training archive).")
+    with safe_open(str(p), framework="numpy") as f:
+        meta = f.metadata() or {}
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    missing = [k for k in TENSORS if k not in tensors]
+    if missing or "tokens" not in meta:
+        raise InkmathError(f"Structure model {p} lacks {missing or 'its token list'}; train it again with "
+                           f"`python -m {RECIPE}`.")
+    tokens = json.loads(meta["tokens"])
+    if tensors["w1"].shape[0] != N_GEOMETRY + 2 * tensors["embed"].shape[1]:
+        raise InkmathError(f"Structure model {p} takes other features than this code makes; train it again with "
+                           f"`python -m {RECIPE}`.")
+    return StructureModel(tensors, tokens)
+
+
+def learnt_layout(model: StructureModel | None = None):
+    """A reader of one line of atoms (``atoms._Atom``) by the structure model (default the shipped one), for
+    ``parse(..., layout=...)``."""
+    m = model if model is not None else load_structure_model()
+
+    def read(atoms) -> Node:
+        return m.read([a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]).tree
+
+    return read
+
+
+def combined_layout(model: StructureModel | None, fallback, min_prob: float):
+    """The structure model's tree where it gives it at least ``min_prob`` probability, else ``fallback``'s reading
+    (another reader of one line of atoms, such as ``layout_rules.rule_layout()``)."""
+    m = model if model is not None else load_structure_model()
+
+    def read(atoms) -> Node:
+        r = m.read([a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms])
+        return r.tree if r.log_prob >= np.log(min_prob) else fallback(atoms)
+
+    return read
+
+
+def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None):
+    """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
+    more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more. ``scores``: a list that
+    gets, per line read, the model's log-probability of the tree chosen (the fallback's when the model cannot score
+    it: -inf)."""
+    m = model if model is not None else load_structure_model()
+
+    def read(atoms) -> Node:
+        boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
+        theirs = fallback(atoms)
+        if not atoms:
+            if scores is not None:
+                scores.append(0.0)
+            return theirs
+        lp = m.log_probs(boxes, tokens)
+        best = _decode(lp, boxes, tokens, sources)
+        lay = node_layout(theirs, sources)
+        own = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
+        chosen, score = (best.tree, best.log_prob) if lay is not None and best.log_prob >= own + margin else (
+            theirs, own)
+        if scores is not None:
+            scores.append(float(score))
+        return chosen
+
+    return read

@@ -1,0 +1,96 @@
+"""Symbol reading in context: the classifier's top-k per symbol, re-read by the context model (``context_model``).
+
+    model = get_context_model()                   # once per process
+    reading = read_symbols(hyps, model)
+    reading.tokens            # the chosen token per symbol
+    reading.candidates[i]     # symbol i's re-ranked readings (Candidate(token, prob)), best first
+    reading.junk[i]           # the model's probability that hypothesis i is not one symbol (mis-segmented)
+
+It is meant to replace the hand-written token corrections of ``parse.choose_tokens`` (``disambiguate``,
+``disambiguate_case``, ``pair_bars``, ``balance_brackets``, ``high_ticks``, ``small_after_names``). Not wired into the
+reader yet: the first model (trained on 1/32 of the training ink) did not reach the rules on validation; see
+docs/decisions/2026-11-23-symbol-context.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from inkmath.equation.context_model import ContextModel, load_context_model
+from inkmath.equation.tree import Candidate, SymbolHyp
+
+TOP_K = 5  # readings per symbol, in and out
+# the chosen token is the model's best among the classifier's own top-k readings (True, as the rules do) or among
+# every class (False); only True has been measured (decision note)
+AMONG_CLASSIFIER_READINGS = True
+
+
+@dataclass
+class SymbolReading:
+    tokens: list[str]
+    candidates: list[list[Candidate]]
+    junk: list[float]
+
+
+def get_context_model(name: str | None = None) -> ContextModel:
+    """The shipped context model, loaded once per process (as ``recognize.get_predictor`` for the classifier)."""
+    return load_context_model(name) if name else load_context_model()
+
+
+@lru_cache(maxsize=8)
+def _vocab(classes: tuple[str, ...]) -> tuple[dict[str, int], list[str]]:
+    from inkmath.equation.segment import TOKEN_FIX
+
+    tokens = [TOKEN_FIX.get(c, c) for c in classes]
+    index = {t: k for k, t in enumerate(tokens)}
+    for k, c in enumerate(classes):
+        index.setdefault(c, k)
+    return index, tokens
+
+
+def read_symbols(hyps: list[SymbolHyp], model: ContextModel) -> SymbolReading:
+    """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
+    classes (a function name read whole from an image, a user's correction) keeps its readings."""
+    if not hyps:
+        return SymbolReading([], [], [])
+    index, tokens = _vocab(tuple(model.classes))
+    n = len(hyps)
+    idx = np.zeros((n, TOP_K), np.int64)
+    prob = np.zeros((n, TOP_K), np.float32)
+    known = np.zeros(n, bool)
+    for i, h in enumerate(hyps):
+        ks = [(index[c.token], c.prob) for c in h.candidates if c.token in index][:TOP_K]
+        known[i] = bool(h.candidates) and h.candidates[0].token in index
+        for j, (k, p) in enumerate(ks):
+            idx[i, j], prob[i, j] = k, p
+    boxes = np.array([h.box.as_list() for h in hyps], np.float64)
+    probs = model.probs(boxes, idx, prob)
+    C = model.num_classes
+    out_tokens, out_cands, junk = [], [], []
+    for i, h in enumerate(hyps):
+        junk.append(float(probs[i, C]))
+        if not known[i]:
+            out_tokens.append(h.candidates[0].token if h.candidates else "?")
+            out_cands.append(list(h.candidates))
+            continue
+        p = probs[i, :C]
+        order = np.argsort(-p)[:TOP_K]
+        cands = [Candidate(tokens[k], float(p[k])) for k in order]
+        if AMONG_CLASSIFIER_READINGS:
+            own = [k for k, q in zip(idx[i], prob[i]) if q > 0]
+            best = max(own, key=lambda k: p[k])
+        else:
+            best = int(order[0])
+        out_tokens.append(tokens[best])
+        if cands[0].token != tokens[best]:
+            cands = [Candidate(tokens[best], float(p[best]))] + [c for c in cands if c.token != tokens[best]][:TOP_K - 1]
+        out_cands.append(cands)
+    return SymbolReading(out_tokens, out_cands, junk)
+
+
+def choose_tokens(hyps: list[SymbolHyp], model: ContextModel | None = None) -> list[str]:
+    """The reading of each symbol in context (``read_symbols``'s tokens)."""
+    return read_symbols(hyps, model or get_context_model()).tokens

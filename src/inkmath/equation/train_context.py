@@ -1,0 +1,374 @@
+"""Recipe for the symbol context model shipped as ``weights/symbol-context.safetensors`` (+ its JSON card).
+
+    INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_context --config configs/symbol-context.yaml \
+        [--out runs/symbol-context] [--resume] [--limit N] [--epochs N] [--ship]
+
+Data (``hypotheses.hypothesis_tables``, cached): the CROHME training ink read under random distortion (passes with
+the seeds of ``train_seeds`` at ``strength``), both its truth segmentation and the pipeline's own segmentation
+(mis-segmented hypotheses labelled junk); validation: the 2011-2013 test ink, undistorted. The model is chosen by
+its validation accuracy on the truth segmentation. Every epoch ends with an atomic checkpoint (model, optimiser,
+epoch, RNG states, history); ``--resume`` continues from it and ends with the same weights as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.equation.context_model import GEO_FEATURES, MODEL_NAME, PAIR_FEATURES, expression_features
+
+JUNK = "junk"
+
+
+@dataclass
+class ContextConfig:
+    model: str = "symbol-context-transformer"
+    train: str = "crohme2014_train_inkml.tar.xz"
+    val: str = "val"
+    strength: float = 1.0
+    train_seeds: list = field(default_factory=lambda: [0])
+    # each table is built (and cached) in ``*_shards`` parts by expression number; ``use_*`` lists the parts used
+    truth_shards: int = 64  # training, truth segmentation
+    use_truth_shards: list | None = None  # None: all
+    pipeline_shards: int = 64  # training, the pipeline's segmentation
+    use_pipeline_shards: list = field(default_factory=list)
+    val_truth_shards: int = 8
+    use_val_truth_shards: list | None = None
+    val_pipeline_shards: int = 16
+    use_val_pipeline_shards: list = field(default_factory=lambda: [0])
+    dim: int = 64
+    layers: int = 2
+    heads: int = 4
+    ff: int = 128
+    dropout: float = 0.1
+    epochs: int = 12
+    batch_size: int = 32
+    lr: float = 0.002
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.05
+    seed: int = 0
+    threads: int = 1
+    limit: int | None = None
+
+
+def load_config(path: str | None, overrides: dict) -> ContextConfig:
+    import yaml
+
+    values: dict = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise InkmathError(f"Config file {path} not found; the recipes are in configs/")
+        values.update(yaml.safe_load(p.read_text()) or {})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = set(ContextConfig.__dataclass_fields__)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(sorted(known))}")
+    return ContextConfig(**values)
+
+
+# ------------------------------------------------------------------------------------------------------- model
+def build_net(num_classes: int, cfg: ContextConfig):
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(cfg.dim), nn.LayerNorm(cfg.dim)
+            self.qkv = nn.Linear(cfg.dim, 3 * cfg.dim)
+            self.proj = nn.Linear(cfg.dim, cfg.dim)
+            self.ff1, self.ff2 = nn.Linear(cfg.dim, cfg.ff), nn.Linear(cfg.ff, cfg.dim)
+            self.drop = nn.Dropout(cfg.dropout)
+
+        def forward(self, x, bias, mask):
+            b, n, d = x.shape
+            dh = d // cfg.heads
+            h = self.ln1(x)
+            q, k, v = self.qkv(h).split(d, dim=-1)
+            q, k, v = (t.view(b, n, cfg.heads, dh).transpose(1, 2) for t in (q, k, v))
+            att = q @ k.transpose(-1, -2) / math.sqrt(dh) + bias
+            att = att.masked_fill(~mask[:, None, None, :], -1e9).softmax(-1)
+            o = (att @ v).transpose(1, 2).reshape(b, n, d)
+            x = x + self.drop(self.proj(o))
+            h = self.ln2(x)
+            return x + self.drop(self.ff2(nn.functional.gelu(self.ff1(h), approximate="tanh")))
+
+    class ContextNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cls_in = nn.Linear(2 * num_classes, cfg.dim)
+            self.geo_in = nn.Linear(GEO_FEATURES, cfg.dim)
+            self.pair1 = nn.Linear(PAIR_FEATURES, 16)
+            self.pair2 = nn.Linear(16, cfg.layers * cfg.heads)
+            self.blocks = nn.ModuleList(Block() for _ in range(cfg.layers))
+            self.ln_out = nn.LayerNorm(cfg.dim)
+            self.out = nn.Linear(cfg.dim, num_classes + 1)
+            self.alpha = nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, cls, geo, pair, mask):
+            x = self.cls_in(cls) + self.geo_in(geo)
+            hb = self.pair2(torch.relu(self.pair1(pair)))  # (B, n, n, L*H)
+            for li, blk in enumerate(self.blocks):
+                x = blk(x, hb[..., li * cfg.heads:(li + 1) * cfg.heads].permute(0, 3, 1, 2), mask)
+            out = self.out(self.ln_out(x))
+            logp = cls[..., num_classes:] * -math.log(1e-3)
+            return torch.cat([out[..., :num_classes] + self.alpha * logp, out[..., num_classes:]], dim=-1)
+
+    return ContextNet()
+
+
+# -------------------------------------------------------------------------------------------------------- data
+@dataclass
+class Sequences:
+    """Per expression: class features, geometry, pairwise geometry, labels (lists of arrays)."""
+
+    cls: list
+    geo: list
+    pair: list
+    label: list
+    kind: list  # "truth" or "pipeline"
+
+
+def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline")) -> Sequences:
+    out = Sequences([], [], [], [], [])
+    for part in parts:
+        t = tables[part]
+        if not len(t["expr"]):
+            continue
+        cuts = np.flatnonzero(np.diff(t["expr"])) + 1
+        for rows in np.split(np.arange(len(t["expr"])), cuts):
+            c, g, p = expression_features(t["box"][rows], t["topk_idx"][rows], t["topk_prob"][rows], num_classes)
+            out.cls.append(c)
+            out.geo.append(g)
+            out.pair.append(p)
+            out.label.append(t["label"][rows].astype(np.int64))
+            out.kind.append(part)
+    return out
+
+
+def _batch(seqs: Sequences, idx):
+    import torch
+
+    n = max(len(seqs.label[i]) for i in idx)
+    B = len(idx)
+    C2 = seqs.cls[idx[0]].shape[1]
+    cls = np.zeros((B, n, C2), np.float32)
+    geo = np.zeros((B, n, GEO_FEATURES), np.float32)
+    pair = np.zeros((B, n, n, PAIR_FEATURES), np.float32)
+    lab = np.full((B, n), -100, np.int64)
+    mask = np.zeros((B, n), bool)
+    for b, i in enumerate(idx):
+        m = len(seqs.label[i])
+        cls[b, :m], geo[b, :m], pair[b, :m, :m], lab[b, :m], mask[b, :m] = (
+            seqs.cls[i], seqs.geo[i], seqs.pair[i], seqs.label[i], True)
+    return tuple(torch.from_numpy(a) for a in (cls, geo, pair, mask, lab))
+
+
+def batches(seqs: Sequences, order: np.ndarray, size: int):
+    """Batches of expressions of similar length (sorted within chunks of 50 batches, to pad little)."""
+    chunk = size * 50
+    out = []
+    for s in range(0, len(order), chunk):
+        part = sorted(order[s:s + chunk], key=lambda i: len(seqs.label[i]))
+        out.extend(part[k:k + size] for k in range(0, len(part), size))
+    return out
+
+
+def predict(net, seqs: Sequences, size: int = 64) -> list[np.ndarray]:
+    import torch
+
+    net.eval()
+    out: list = [None] * len(seqs.label)
+    with torch.no_grad():
+        for idx in batches(seqs, np.arange(len(seqs.label)), size):
+            cls, geo, pair, mask, _ = _batch(seqs, idx)
+            z = net(cls, geo, pair, mask).softmax(-1).numpy()
+            for b, i in enumerate(idx):
+                out[i] = z[b, :len(seqs.label[i])]
+    return out
+
+
+def accuracy(probs: list[np.ndarray], seqs: Sequences, kind: str, num_classes: int) -> dict:
+    """Symbol accuracy of the model's best class (junk excluded) and of the classifier's top-1, over the symbols
+    of ``kind`` whose label is a class."""
+    right = base = total = 0
+    for p, c, lab, k in zip(probs, seqs.cls, seqs.label, seqs.kind):
+        if k != kind:
+            continue
+        keep = lab < num_classes
+        right += int((p[keep, :num_classes].argmax(1) == lab[keep]).sum())
+        base += int((c[keep, :num_classes].argmax(1) == lab[keep]).sum())
+        total += int(keep.sum())
+    return {"symbols": total, "model": right / max(total, 1), "classifier": base / max(total, 1)}
+
+
+# ------------------------------------------------------------------------------------------------------- train
+def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dict:
+    from inkmath.equation.crohme_eval import resolve_source as _resolve
+    from inkmath.equation.hypotheses import hypothesis_tables
+    from inkmath.equation.recognize import get_predictor
+
+    predictor = get_predictor()
+    classes = list(predictor.vocab.names)
+    C = len(classes)
+    train_src, val_src = _resolve(cfg.train, None), _resolve(cfg.val, None)
+
+    def load(src, strength, seed, shards, use, pipeline) -> Sequences:
+        out = Sequences([], [], [], [], [])
+        for k in (range(shards) if use is None else use):
+            t = hypothesis_tables(src, predictor, strength=strength, seed=seed, limit=cfg.limit, pipeline=pipeline,
+                                  shards=shards, only_shard=int(k))
+            more = sequences_from(t, C, ("pipeline",) if pipeline else ("truth",))
+            for f in ("cls", "geo", "pair", "label", "kind"):
+                getattr(out, f).extend(getattr(more, f))
+        return out
+
+    seqs = Sequences([], [], [], [], [])
+    val = Sequences([], [], [], [], [])
+    parts = [(seqs, train_src, cfg.strength, int(s), cfg.truth_shards, cfg.use_truth_shards, False)
+             for s in cfg.train_seeds]
+    parts += [(seqs, train_src, cfg.strength, int(s), cfg.pipeline_shards, cfg.use_pipeline_shards, True)
+              for s in cfg.train_seeds]
+    parts += [(val, val_src, 0.0, 0, cfg.val_truth_shards, cfg.use_val_truth_shards, False),
+              (val, val_src, 0.0, 0, cfg.val_pipeline_shards, cfg.use_val_pipeline_shards, True)]
+    for into, *args in parts:
+        more = load(*args)
+        for f in ("cls", "geo", "pair", "label", "kind"):
+            getattr(into, f).extend(getattr(more, f))
+    log(f"train: {len(seqs.label)} sequences, {sum(len(x) for x in seqs.label)} symbols; val: {len(val.label)}")
+    return fit(cfg, seqs, val, classes, out, resume, log)
+
+
+def fit(cfg: ContextConfig, seqs: Sequences, val: Sequences, classes: list[str], out: Path, resume: bool = False,
+        log=print, stop_after: int = 0) -> dict:
+    """Train on ``seqs``, choose the epoch on ``val`` (truth segmentation); checkpoints in ``out``.
+
+    ``stop_after`` > 0 stops once that many epochs are done (as an interruption would; ``resume`` continues)."""
+    import torch
+
+    from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
+
+    torch.set_num_threads(cfg.threads)
+    C = len(classes)
+    torch.manual_seed(cfg.seed)
+    net = build_net(C, cfg)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = len(batches(seqs, np.arange(len(seqs.label)), cfg.batch_size))
+    total = steps_per_epoch * cfg.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / max(1, steps_per_epoch // 2)) * 0.5 * (1 + math.cos(math.pi * s / total)))
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.pt"
+    start, history, best = 0, [], {"acc": -1.0, "epoch": -1}
+    if resume and ckpt.exists():
+        st = load_checkpoint(ckpt)
+        net.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        torch.set_rng_state(st["torch_rng"])
+        start, history, best = int(st["epoch"]), json.loads(st["history"]), json.loads(st["best"])
+        log(f"resumed after epoch {start}")
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing, ignore_index=-100)
+    for epoch in range(start, cfg.epochs):
+        t0 = time.perf_counter()
+        net.train()
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(seqs.label))
+        bl = batches(seqs, order, cfg.batch_size)
+        np.random.default_rng([cfg.seed, epoch, 1]).shuffle(bl)
+        tot = 0.0
+        for idx in bl:
+            cls, geo, pair, mask, lab = _batch(seqs, idx)
+            z = net(cls, geo, pair, mask)
+            loss = loss_fn(z.reshape(-1, z.shape[-1]), lab.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tot += float(loss.detach())
+        probs = predict(net, val)
+        row = {"epoch": epoch + 1, "loss": tot / len(bl), "val_truth": accuracy(probs, val, "truth", C),
+               "val_pipeline": accuracy(probs, val, "pipeline", C), "seconds": round(time.perf_counter() - t0, 1)}
+        history.append(row)
+        log(json.dumps(row))
+        if row["val_truth"]["model"] > best["acc"]:
+            best = {"acc": row["val_truth"]["model"], "epoch": epoch + 1}
+            save_checkpoint({k: v.detach().clone() for k, v in net.state_dict().items()}, out / "best.pt")
+        save_checkpoint({"model": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                         "torch_rng": torch.get_rng_state(), "epoch": epoch + 1, "history": json.dumps(history),
+                         "best": json.dumps(best)}, ckpt)
+        if stop_after and epoch + 1 >= stop_after:
+            break
+    return {"history": history, "best": best, "classes": classes, "train_sequences": len(seqs.label),
+            "train_symbols": int(sum(len(x) for x in seqs.label)), "val_sequences": len(val.label)}
+
+
+def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Path | None = None) -> Path:
+    """Write the best epoch's weights as ``symbol-context.safetensors`` + card into the shipped weights folder."""
+    from datetime import datetime, timezone
+
+    from safetensors.numpy import save_file
+
+    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text, load_checkpoint
+    from inkmath.weights import shipped_dir
+
+    state = load_checkpoint(out / "best.pt")
+    tensors = {k: v.numpy().astype(np.float32) for k, v in state.items()}
+    dest = dest or shipped_dir() / f"{MODEL_NAME}.safetensors"
+    tmp = dest.with_suffix(".tmp")
+    save_file(tensors, str(tmp))
+    atomic_write_bytes(dest, tmp.read_bytes())
+    tmp.unlink()
+    best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
+    card = {
+        "format": "inkmath-weights/1", "name": MODEL_NAME,
+        "purpose": "re-reads every symbol of an expression in context (classifier top-5 + geometry -> class "
+                   "distribution, with a junk class for mis-segmented hypotheses)",
+        "model": cfg.model, "kind": "symbol-context",
+        "architecture": {"dim": cfg.dim, "layers": cfg.layers, "heads": cfg.heads, "ff": cfg.ff,
+                         "geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
+        "parameters": int(sum(v.size for v in tensors.values())),
+        "classes": result["classes"], "junk_index": len(result["classes"]),
+        "config": config_path,
+        "train_command": f"python -m inkmath.equation.train_context --config {config_path} --ship",
+        "recipe": asdict(cfg),
+        "data": f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
+                f"{cfg.train_seeds}) through the shipped `crohme` classifier: truth segmentation and the pipeline's "
+                f"segmentation, {result['train_sequences']} sequences, {result['train_symbols']} symbols",
+        "metrics": {"split": "validation: CROHME 2011-2013 test InkML (undistorted)", "epoch": best_row["epoch"],
+                    "truth_segmentation": best_row["val_truth"], "pipeline_segmentation": best_row["val_pipeline"]},
+        "history": result["history"],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    atomic_write_text(dest.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
+    return dest
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="train the symbol context model")
+    ap.add_argument("--config", default="configs/symbol-context.yaml")
+    ap.add_argument("--out", default="runs/symbol-context")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--ship", action="store_true", help="write the best weights + card to src/inkmath/weights")
+    a = ap.parse_args(argv)
+    cfg = load_config(a.config, {"limit": a.limit, "epochs": a.epochs})
+    res = train(cfg, Path(a.out), resume=a.resume)
+    if a.ship:
+        print(ship(cfg, Path(a.out), res, a.config))
+    print(json.dumps(res["best"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+// inkmath page mode: a photo of a page goes to POST /api/page; every expression found gets a box over the photo,
+// and a tap on a box (or Enter on it) shows its LaTeX, formula and answer.
+import { $, copyText, pct, setStatus, showAnswer } from "./view.js";
+
+export function initPhoto({ setPending, features }) {
+  let data = null;
+  let objectUrl = null;
+
+  function shown() {
+    if (!features.page) setStatus("This server does not read page photos (it has no /api/page).", true);
+    if (!data) $("page-summary").textContent = "Take a photo of a page.";
+  }
+
+  $("photo-input").addEventListener("change", async () => {
+    const file = $("photo-input").files[0];
+    if (!file) return;
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = URL.createObjectURL(file);
+    $("photo").src = objectUrl;
+    $("photo-wrap").hidden = false;
+    $("photo-boxes").replaceChildren();
+    $("page-detail").hidden = true;
+    data = null;
+    if (!features.page) { shown(); return; }
+    const form = new FormData();
+    form.append("file", file, file.name || "page.jpg");
+    setPending(+1);
+    setStatus("Reading the page…");
+    const started = performance.now();
+    try {
+      const res = await fetch("/api/page", { method: "POST", body: form });
+      const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
+      if (!res.ok) {
+        const d = body.error || body.detail;
+        setStatus(typeof d === "string" ? d : `Error ${res.status}`, true);
+        $("page-summary").textContent = "The page could not be read.";
+        return;
+      }
+      data = body;
+      drawPageBoxes();
+      const n = data.expressions.length;
+      $("page-summary").textContent = n ? `${n} expression${n > 1 ? "s" : ""} found: tap a box to see its reading.`
+                                        : "No expression found on this photo.";
+      setStatus(`${Math.round(performance.now() - started)} ms`);
+    } catch (e) {
+      setStatus(`Cannot reach the server (${e.message})`, true);
+    } finally {
+      setPending(-1);
+    }
+  });
+
+  function drawPageBoxes() {
+    const W = data.width, H = data.height;
+    const buttons = data.expressions.map((ex, i) => {
+      const [x0, y0, x1, y1] = ex.box;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "photo-box";
+      b.dataset.index = String(i);
+      b.dataset.latex = ex.latex;
+      b.style.left = `${(100 * x0) / W}%`;
+      b.style.top = `${(100 * y0) / H}%`;
+      b.style.width = `${(100 * (x1 - x0)) / W}%`;
+      b.style.height = `${(100 * (y1 - y0)) / H}%`;
+      b.setAttribute("aria-pressed", "false");
+      b.setAttribute("aria-label", `Expression ${i + 1} of ${data.expressions.length}: ${ex.latex}`);
+      const num = document.createElement("span");
+      num.className = "num";
+      num.setAttribute("aria-hidden", "true");
+      num.textContent = String(i + 1);
+      b.append(num);
+      b.addEventListener("click", () => select(i));
+      return b;
+    });
+    $("photo-boxes").replaceChildren(...buttons);
+  }
+
+  function select(i) {
+    const ex = data.expressions[i];
+    $("photo-boxes").querySelectorAll(".photo-box").forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
+    $("page-title").textContent = `Expression ${i + 1} of ${data.expressions.length}`;
+    $("page-mathml").innerHTML = ex.mathml || "";
+    $("page-latex").textContent = ex.latex;
+    showAnswer($("page-answer"), ex.answer);
+    const conf = $("page-confidence");
+    conf.hidden = typeof ex.confidence !== "number";
+    if (!conf.hidden) conf.textContent = `${pct(ex.confidence)} sure of this reading`;
+    $("page-detail").hidden = false;
+  }
+
+  $("page-copy-latex").addEventListener("click", () => copyText($("page-latex").textContent, $("page-copy-latex")));
+  $("page-copy-mathml").addEventListener("click", () => {
+    const m = $("page-mathml").querySelector("math");
+    copyText(m ? m.outerHTML : "", $("page-copy-mathml"));
+  });
+
+  return { shown };
+}

@@ -1,0 +1,34 @@
+// inkmath service worker: keeps the page's own files so the page opens offline once visited.
+// Pages, scripts and GET answers (the model list, the API schema) come from the network first, so an update is
+// seen at once when online, and from the cache when offline. Reading (POST) always needs the server.
+const CACHE = "inkmath-v2";
+const SHELL = ["/", "/static/app.js", "/static/view.js", "/static/photo.js", "/static/drawings.js", "/static/style.css", "/static/icon.svg",
+               "/static/icon-192.png", "/manifest.webmanifest", "/favicon.ico", "/api/models", "/openapi.json"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  const url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== self.location.origin) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const res = await fetch(req);
+      if (res.ok) cache.put(req.mode === "navigate" ? "/" : req, res.clone());
+      return res;
+    } catch (e) {
+      const hit = await cache.match(req.mode === "navigate" ? "/" : req, { ignoreSearch: req.mode === "navigate" });
+      if (hit) return hit;
+      throw e;
+    }
+  })());
+});

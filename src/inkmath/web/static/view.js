@@ -1,0 +1,261 @@
+// inkmath page: rendering of results (symbol top-5, expression reading, steps, graph) and small shared helpers.
+// MathML comes from the server (latex2mathml); every other text goes through textContent.
+
+export const $ = (id) => document.getElementById(id);
+
+export function setStatus(text, isError) {
+  const el = $("status");
+  el.textContent = text;
+  el.classList.toggle("error", !!isError);
+}
+
+export const pct = (p) => (p < 0.001 ? "< 0.1 %" : `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`);
+
+export async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (e) {  // older browsers, or a page served over plain http to another host
+    const ta = document.createElement("textarea");
+    ta.value = text;
+    ta.setAttribute("aria-hidden", "true");
+    document.body.appendChild(ta);
+    ta.select();
+    document.execCommand("copy");
+    ta.remove();
+  }
+  const old = button.textContent;
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = old; }, 1200);
+}
+
+// ------------------------------------------------------------------------------------------------ symbol mode
+export function showSymbols(data) {
+  const items = data.predictions.map((p, rank) => {
+    const li = document.createElement("li");
+    li.dataset.label = p.label;
+    const glyph = document.createElement("div");
+    glyph.className = "glyph";
+    glyph.innerHTML = p.mathml;
+    const code = document.createElement("code");
+    code.className = "latex";
+    code.textContent = p.latex;
+    const prob = document.createElement("div");
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    bar.setAttribute("aria-hidden", "true");
+    const fill = document.createElement("span");
+    fill.style.width = `${Math.max(1, Math.round(p.prob * 100))}%`;
+    bar.appendChild(fill);
+    const pc = document.createElement("div");
+    pc.className = "pct";
+    pc.textContent = pct(p.prob);
+    prob.append(bar, pc);
+    const copy = document.createElement("button");
+    copy.className = "copy";
+    copy.textContent = "Copy";
+    copy.setAttribute("aria-label", `Copy LaTeX ${p.latex} (choice ${rank + 1})`);
+    copy.addEventListener("click", () => copyText(p.latex, copy));
+    li.append(glyph, code, prob, copy);
+    return li;
+  });
+  $("predictions").replaceChildren(...items);
+}
+
+// ------------------------------------------------------------------------------------------------ expression mode
+export function showEmptyExpression() {
+  const li = document.createElement("li");
+  li.className = "empty";
+  li.textContent = "Nothing drawn yet.";
+  $("predictions").replaceChildren(li);
+  $("mathml").innerHTML = '<span class="empty">Nothing drawn yet.</span>';
+  $("latex").value = "";
+  $("answer").textContent = "";
+  $("copy-latex").disabled = true;
+  $("copy-mathml").disabled = true;
+  $("confidence").hidden = true;
+  $("readings").hidden = true;
+  $("steps").hidden = true;
+  $("plot").hidden = true;
+  $("latex-error").textContent = "";
+}
+
+/** Show a reading: {latex, mathml, answer, confidence?, alternatives?}. Absent fields leave their parts hidden. */
+export function showReading(data, { onReading, shownLatex, keepField } = {}) {
+  $("mathml").innerHTML = data.mathml || '<span class="empty">Nothing read.</span>';
+  if (!keepField) $("latex").value = data.latex || "";
+  $("latex-error").textContent = "";
+  $("copy-latex").disabled = !data.latex;
+  $("copy-mathml").disabled = !data.mathml;
+  showAnswer($("answer"), data.answer);
+  const conf = $("confidence");
+  if (typeof data.confidence === "number") {
+    conf.hidden = false;
+    conf.textContent = `${pct(data.confidence)} sure`;
+    conf.title = "The estimated probability that this reading is right";
+    conf.classList.toggle("low", data.confidence < 0.5);
+  } else {
+    conf.hidden = true;
+  }
+  showReadings(data.alternatives, shownLatex ?? data.latex, onReading);
+  showExtras(data.answer, data.latex);
+}
+
+/** The worked steps (collapsed) and the graph of an answer; each stays hidden when the answer has none. */
+export function showExtras(ans, latex) {
+  showSteps(ans);
+  showPlot(ans, latex);
+}
+
+export function showAnswer(out, ans) {
+  ans = ans || {};
+  const none = !ans.kind || ans.kind === "none";
+  out.classList.toggle("none", none);
+  out.textContent = none ? (ans.reason || "no answer") : (ans.text || "");
+}
+
+function showReadings(alternatives, shown, onReading) {
+  const box = $("readings");
+  if (!Array.isArray(alternatives) || alternatives.length < 2) { box.hidden = true; return; }
+  const buttons = alternatives.map((alt, k) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.dataset.latex = alt.latex;
+    b.setAttribute("aria-pressed", String(alt.latex === shown));
+    const code = document.createElement("code");
+    code.textContent = alt.latex;
+    b.append(code);
+    if (typeof alt.confidence === "number") {
+      const p = document.createElement("span");
+      p.className = "pct";
+      p.textContent = pct(alt.confidence);
+      b.append(p);
+    }
+    b.setAttribute("aria-label", `Reading ${k + 1}: ${alt.latex}` +
+      (typeof alt.confidence === "number" ? `, ${pct(alt.confidence)}` : ""));
+    b.addEventListener("click", () => onReading && onReading(alt.latex));
+    return b;
+  });
+  $("reading-list").replaceChildren(...buttons);
+  box.hidden = false;
+}
+
+function showSteps(ans) {
+  const steps = ans && Array.isArray(ans.steps) ? ans.steps : null;
+  const details = $("steps");
+  if (!steps || steps.length === 0) { details.hidden = true; return; }
+  const items = steps.map((s) => {
+    const li = document.createElement("li");
+    li.dataset.latex = s.latex || "";
+    const math = document.createElement("div");
+    math.className = "step-math";
+    if (s.mathml) math.innerHTML = s.mathml;
+    else {
+      const code = document.createElement("code");
+      code.textContent = s.latex || s.sympy || "";
+      math.append(code);
+    }
+    li.append(math);
+    if (s.reason) {
+      const r = document.createElement("span");
+      r.className = "reason";
+      r.textContent = s.reason.replace(/\$([^$]*)\$/g, "$1");   // inline math in the reason, as plain text
+      li.append(r);
+    }
+    return li;
+  });
+  $("step-list").replaceChildren(...items);
+  details.querySelector("summary").textContent = `Steps (${steps.length})`;
+  details.hidden = false;
+}
+
+function showPlot(ans, latex) {
+  const fig = $("plot");
+  const svg = ans && typeof ans.plot === "string" && ans.plot.includes("<svg") ? ans.plot : null;
+  if (!svg) { fig.hidden = true; $("plot-img").removeAttribute("src"); return; }
+  // an <img> never runs anything inside the SVG
+  $("plot-img").src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(svg);
+  $("plot-img").alt = `Graph of ${latex || "the expression"}`;
+  $("plot-caption").textContent = `Graph of ${latex || "the expression"}`;
+  fig.hidden = false;
+}
+
+// ------------------------------------------------------------------------------------------------ symbol boxes
+/** Boxes over the drawing; the label of each is a focusable button that opens the symbol's alternatives. */
+export function drawBoxes(symbols, toCanvas, isCorrected, onOpen) {
+  const pad = 4;
+  const boxes = symbols.map((s, i) => {
+    const [x0, y0, x1, y1] = toCanvas(s.box);
+    const div = document.createElement("div");
+    div.className = "box" + (isCorrected(i) ? " corrected" : "");
+    div.dataset.index = String(i);
+    div.dataset.label = s.label;
+    div.style.left = `${x0 - pad}px`;
+    div.style.top = `${y0 - pad}px`;
+    div.style.width = `${x1 - x0 + 2 * pad}px`;
+    div.style.height = `${y1 - y0 + 2 * pad}px`;
+    const tag = document.createElement("button");
+    tag.type = "button";
+    tag.className = "tag";
+    tag.dataset.index = String(i);
+    tag.textContent = s.label;
+    tag.setAttribute("aria-haspopup", "dialog");
+    tag.setAttribute("aria-label", `Symbol ${i + 1} of ${symbols.length}: ${s.label}, ${pct(s.prob)}` +
+      `${isCorrected(i) ? ", corrected" : ""}. Show other readings`);
+    // pointer taps are handled with the drawing (a tap on the label chooses the box); this is the keyboard's way
+    tag.addEventListener("click", (ev) => { if (ev.detail === 0) onOpen(i, true); });
+    div.appendChild(tag);
+    return div;
+  });
+  $("boxes").replaceChildren(...boxes);
+}
+
+export function clearBoxes() { $("boxes").replaceChildren(); }
+
+export function showAlternatives(index, sym, onChoose, focusFirst) {
+  const pop = $("alternatives");
+  const div = $("boxes").querySelector(`.box[data-index="${index}"]`);
+  document.querySelectorAll(".box.selected").forEach((b) => b.classList.remove("selected"));
+  if (!div) return;
+  div.classList.add("selected");
+  const title = document.createElement("p");
+  title.className = "title";
+  title.textContent = `Symbol ${index + 1}: read as`;
+  const buttons = sym.alternatives.map((alt) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "alt" + (alt.label === sym.label ? " current" : "");
+    b.dataset.label = alt.label;
+    b.setAttribute("aria-label", `${alt.label}, ${pct(alt.prob)}${alt.label === sym.label ? ", current reading" : ""}`);
+    const glyph = document.createElement("span");
+    glyph.className = "alt-glyph";
+    glyph.setAttribute("aria-hidden", "true");
+    if (alt.mathml) glyph.innerHTML = alt.mathml;
+    const code = document.createElement("code");
+    code.textContent = alt.label;
+    const prob = document.createElement("span");
+    prob.className = "prob";
+    prob.textContent = pct(alt.prob);
+    b.append(glyph, code, prob);
+    b.addEventListener("click", (ev) => { ev.stopPropagation(); onChoose(index, alt.label); });
+    return b;
+  });
+  pop.replaceChildren(title, ...buttons);
+  pop.hidden = false;
+  const wrap = $("canvas-wrap").getBoundingClientRect();
+  const r = div.getBoundingClientRect();
+  const left = Math.min(r.left - wrap.left, wrap.width - pop.offsetWidth - 4);
+  pop.style.left = `${Math.max(0, left)}px`;
+  const below = r.bottom - wrap.top + 6;
+  const top = below + pop.offsetHeight > wrap.height ? Math.max(0, r.top - wrap.top - pop.offsetHeight - 6) : below;
+  pop.style.top = `${top}px`;
+  if (focusFirst && buttons.length) buttons[0].focus();
+}
+
+export function hideAlternatives(returnFocus) {
+  const pop = $("alternatives");
+  const wasOpen = !pop.hidden;
+  pop.hidden = true;
+  const sel = document.querySelector(".box.selected");
+  if (sel) sel.classList.remove("selected");
+  if (wasOpen && returnFocus && sel) sel.querySelector(".tag")?.focus();
+}

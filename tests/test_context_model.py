@@ -1,0 +1,92 @@
+"""The symbol context model: features, a small training run that must learn a context rule, exact resume, and the
+NumPy inference agreeing with the torch network it was trained as."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from inkmath.equation.context_model import ContextModel, expression_features, geometry_features
+
+torch = pytest.importorskip("torch")
+
+from inkmath.equation.train_context import ContextConfig, Sequences, accuracy, build_net, fit, predict  # noqa: E402
+
+C = 4  # classes: 0 "x", 1 "\\times", 2 "2", 3 "a"; 4 is junk
+
+
+def _toy(n_expr: int, seed: int) -> Sequences:
+    """Expressions 'd ? d' or 'a ? a': the middle cross is read 50/50 by the 'classifier'; its truth is a times sign
+    between digits and an 'x' between letters -- only the neighbours tell."""
+    rng = np.random.default_rng(seed)
+    seqs = Sequences([], [], [], [], [])
+    for _ in range(n_expr):
+        digits = rng.random() < 0.5
+        side = 2 if digits else 3
+        boxes = np.array([[0, 0, 1, 1], [1.3, 0.2, 2.0, 0.9], [2.3, 0, 3.3, 1]], float) + rng.normal(0, 0.05, (3, 4))
+        idx = np.array([[side, 0, 1, 3, 2], [0, 1, 2, 3, 2], [side, 0, 1, 3, 2]])
+        mid = rng.uniform(0.45, 0.55)
+        prob = np.array([[0.9, 0.04, 0.03, 0.02, 0.0], [mid, 1 - mid - 0.02, 0.01, 0.01, 0.0],
+                         [0.9, 0.04, 0.03, 0.02, 0.0]])
+        c, g, p = expression_features(boxes, idx, prob, C)
+        seqs.cls.append(c)
+        seqs.geo.append(g)
+        seqs.pair.append(p)
+        seqs.label.append(np.array([side, 1 if digits else 0, side]))
+        seqs.kind.append("truth")
+    return seqs
+
+
+def _cfg(**kw) -> ContextConfig:
+    return ContextConfig(dim=16, layers=1, heads=2, ff=32, dropout=0.0, epochs=kw.pop("epochs", 6), batch_size=16,
+                         lr=0.01, **kw)
+
+
+def test_geometry_features_are_scale_free():
+    boxes = np.array([[0, 0, 10, 10], [12, 2, 18, 9], [20, -5, 24, 2]], float)
+    g1, p1 = geometry_features(boxes)
+    g2, p2 = geometry_features(boxes * 7.5 + 100)
+    assert g1.shape == (3, 22) and p1.shape == (3, 3, 5)
+    np.testing.assert_allclose(g1, g2, atol=1e-4)
+    np.testing.assert_allclose(p1, p2, atol=1e-4)
+
+
+def test_training_learns_the_context_and_numpy_agrees(tmp_path):
+    train, val = _toy(400, 0), _toy(100, 1)
+    res = fit(_cfg(), train, val, ["x", "\\times", "2", "a"], tmp_path, log=lambda *_: None)
+    acc = accuracy(predict(_net(tmp_path), val), val, "truth", C)
+    assert acc["classifier"] < 0.85  # the middle symbol is a coin toss for the classifier alone
+    assert acc["model"] > 0.97, acc
+    assert res["best"]["acc"] > 0.97
+    # the NumPy inference reproduces the torch network
+    net = _net(tmp_path)
+    tensors = {k: v.numpy().astype(np.float64) for k, v in net.state_dict().items()}
+    m = ContextModel(tensors, ["x", "\\times", "2", "a"], layers=1, heads=2, card={})
+    ref = predict(net, val)
+    for i in range(5):
+        z = m.logits(val.cls[i].astype(np.float64), val.geo[i].astype(np.float64), val.pair[i].astype(np.float64))
+        z = np.exp(z - z.max(1, keepdims=True))
+        np.testing.assert_allclose(z / z.sum(1, keepdims=True), ref[i], atol=1e-4)
+
+
+def _net(out):
+    net = build_net(C, _cfg())
+    net.load_state_dict(torch.load(out / "best.pt", weights_only=True))
+    return net
+
+
+def test_resume_gives_the_same_weights(tmp_path):
+    train, val = _toy(120, 2), _toy(30, 3)
+    classes = ["x", "\\times", "2", "a"]
+    fit(_cfg(epochs=4), train, val, classes, tmp_path / "a", log=lambda *_: None)
+    # the same recipe interrupted after 2 epochs, then resumed to the end
+    fit(_cfg(epochs=4), train, val, classes, tmp_path / "c", log=lambda *_: None, stop_after=2)
+    assert torch.load(tmp_path / "c" / "checkpoint.pt", weights_only=True)["epoch"] == 2
+    fit(_cfg(epochs=4), train, val, classes, tmp_path / "c", resume=True, log=lambda *_: None)
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    c = torch.load(tmp_path / "c" / "checkpoint.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], c["model"][k]), k
+    assert json.loads(a["history"])[-1]["loss"] == json.loads(c["history"])[-1]["loss"]

@@ -1,0 +1,132 @@
+"""The decoder on hand-built hypotheses: no classifier, no trained model."""
+
+import math
+
+import numpy as np
+import pytest
+
+from inkmath import InkmathError
+from inkmath.equation.decode import (Decoder, DecoderWeights, Segmentation, alternatives, decode,
+                                     k_best_assignments)
+from inkmath.equation.tree import Box, Candidate, Row, Symbol, SymbolHyp
+
+
+def hyp(x, *cands, strokes=None):
+    return SymbolHyp(Box(x, 0, x + 1, 1), [Candidate(t, p) for t, p in cands], strokes or [x])
+
+
+def row_structure(symbols, tokens):
+    """A stand-in structure model: the symbols left to right in one row."""
+    order = sorted(range(len(symbols)), key=lambda k: symbols[k].box.x0)
+    return Row([Symbol(tokens[k], k) for k in order])
+
+
+class TableLM:
+    """A stand-in language model: fixed log-probabilities for some token sequences, -10 for the others."""
+
+    def __init__(self, table):
+        self.table = {tuple(k.split()): v for k, v in table.items()}
+
+    def logprob(self, tokens):
+        return self.table.get(tuple(tokens), -10.0)
+
+
+def test_k_best_assignments_are_exact():
+    dists = [[Candidate("a", 0.6), Candidate("b", 0.4)], [Candidate("c", 0.5), Candidate("d", 0.3),
+                                                          Candidate("e", 0.2)], [Candidate("f", 0.9), Candidate("g", 0.1)]]
+    got = k_best_assignments(dists, 100)
+    brute = sorted(((math.log(dists[0][i].prob) + math.log(dists[1][j].prob) + math.log(dists[2][k].prob), (i, j, k))
+                    for i in range(2) for j in range(3) for k in range(2)), key=lambda t: -t[0])
+    assert len(got) == 12
+    assert [round(s, 9) for s, _ in got] == [round(s, 9) for s, _ in brute]
+    assert got[0][1] == (0, 0, 0)
+    assert k_best_assignments([], 3) == [(0.0, ())]
+
+
+def test_symbol_score_alone_keeps_the_classifiers_reading():
+    segs = [Segmentation([hyp(0, ("x", 0.6), ("\\times", 0.4)), hyp(2, ("2", 0.9), ("z", 0.1))])]
+    rs = decode(segs, structure=row_structure)
+    assert rs[0].latex == "x2" and rs[0].tokens == ["x", "2"]
+    assert [r.latex for r in rs][:2] == ["x2", "\\times 2"]
+    assert sum(r.prob for r in rs) == pytest.approx(1.0)
+    assert rs[0].prob == pytest.approx(0.6 * 0.9 / (0.6 * 0.9 + 0.4 * 0.9 + 0.6 * 0.1 + 0.4 * 0.1))
+
+
+def test_language_model_overturns_a_close_symbol_call():
+    segs = [Segmentation([hyp(0, ("2", 0.9)), hyp(2, ("x", 0.55), ("\\times", 0.45)), hyp(4, ("3", 0.9))])]
+    lm = TableLM({"2 \\times 3": -2.0, "2 x 3": -6.0})
+    without = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=0.0))
+    with_lm = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=0.5))
+    assert without[0].tokens[1] == "x"
+    assert with_lm[0].tokens[1] == "\\times" and with_lm[0].latex == "2\\times 3"
+    assert with_lm[0].terms["lm"] == -2.0
+
+
+def test_segmentation_alternatives_compete_and_pool():
+    one = Segmentation([hyp(0, ("1", 0.5), ("l", 0.3)), hyp(2, ("2", 0.5))], score=0.0)
+    two = Segmentation([SymbolHyp(Box(0, 0, 3, 1), [Candidate("n", 0.99)], [0, 2])], score=-0.5)
+    weights = DecoderWeights(segment=1.0)
+    rs = decode([one, two], structure=row_structure, weights=weights)
+    assert rs[0].latex == "n" and rs[0].segmentation == 1  # 0.99 * e^-0.5 beats 0.25
+    rs = decode([one, two], structure=row_structure, weights=DecoderWeights(segment=10.0))
+    assert rs[0].latex == "12" and rs[0].segmentation == 0
+    # two derivations of one LaTeX pool their probability
+    same = Segmentation([hyp(0, ("1", 0.5)), hyp(2, ("2", 0.5))], score=-0.1)
+    rs = decode([one, same], structure=row_structure, weights=DecoderWeights(segment=1.0))
+    assert [r.latex for r in rs].count("12") == 1
+
+
+def test_fixed_symbols_constrain_the_rest():
+    segs = [Segmentation([hyp(0, ("2", 0.9)), hyp(2, ("x", 0.55), ("\\times", 0.45)), hyp(4, ("3", 0.9), ("y", 0.05))])]
+    lm = TableLM({"2 \\times 3": -2.0, "2 x 3": -6.0, "2 x y": -1.0})
+    assert decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0))[0].tokens == ["2", "\\times", "3"]
+    rs = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0), fixed={1: "x"})
+    assert rs[0].tokens[1] == "x"
+    assert all(r.tokens[1] == "x" for r in rs)
+    assert rs[0].tokens[2] == "y"  # re-read in the light of the correction: 2 x y is what the LM expects
+    with pytest.raises(InkmathError, match="only 3 symbols"):
+        decode(segs, structure=row_structure, fixed={5: "x"})
+
+
+def test_calibration_and_alternatives():
+    segs = [Segmentation([hyp(0, ("a", 0.5), ("b", 0.3), ("c", 0.2))])]
+    rs = decode(segs, structure=row_structure, calibrate=lambda f: 0.8 if f["margin"] > 0 else 0.1)
+    assert rs[0].confidence == 0.8
+    alts = alternatives(rs)
+    assert [a["latex"] for a in alts] == ["a", "b", "c"]
+    assert alts[0]["confidence"] == 0.8
+    assert all(alts[i]["confidence"] >= alts[i + 1]["confidence"] for i in range(len(alts) - 1))
+    assert sum(a["confidence"] for a in alts) <= 1.0 + 1e-9
+
+
+def test_structure_log_probability_counts():
+    segs = [Segmentation([hyp(0, ("a", 0.5), ("b", 0.5))])]
+
+    def structure(symbols, tokens):
+        return row_structure(symbols, tokens), (-3.0 if tokens[0] == "a" else 0.0)
+
+    assert decode(segs, structure=structure)[0].latex == "b"
+    dec = Decoder(structure=structure, weights=DecoderWeights(structure=0.0))
+    assert {r.latex for r in dec(segs)} == {"a", "b"}
+
+
+def test_k_best_groups_first_is_best_groups():
+    from inkmath.equation.segment import best_groups, candidate_spans, k_best_groups
+
+    class P:
+        def __init__(self, p):
+            self.prob = p
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        n = int(rng.integers(1, 9))
+        pm = rng.uniform(0.01, 0.99, max(n - 1, 0))
+        spans = candidate_spans(pm, n)
+        preds = {s: [P(float(rng.uniform(0.05, 1)))] for s in spans}
+        kb = k_best_groups(n, pm, preds, 5)
+        assert kb[0][0] == best_groups(n, pm, preds)
+        scores = [s for _, s in kb]
+        assert scores == sorted(scores, reverse=True)
+        assert len({tuple(g) for g, _ in kb}) == len(kb)
+        for g, _ in kb:
+            assert g[0][0] == 0 and g[-1][1] == n and all(a[1] == b[0] for a, b in zip(g, g[1:]))

@@ -1,0 +1,42 @@
+import math
+
+import pytest
+
+from inkmath import InkmathError
+from inkmath.equation.latex_lm import BOS, load_latex_lm, perplexity, save
+from inkmath.equation.train_latex_lm import train_kn
+
+TOY = [s.split() for s in ["x + 1 = 2", "x ^ { 2 } + 1", "y = x + 1", "\\frac { a } { b }", "x ^ { 2 } = 4"]]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_kneser_ney_is_normalised(order):
+    lm = train_kn(TOY, order)
+    for ctx in ([], ["x"], ["x", "^"], ["never", "seen"], ["=", "x", "+"]):
+        c = tuple([lm.ids[BOS]] * (order - 1) + [lm.ids.get(t, lm._unk) for t in ctx])[len(ctx):] if order > 1 else ()
+        total = sum(math.exp(lm._word(c, w)) for w in range(len(lm.vocab)) if lm.vocab[w] != BOS)
+        assert total == pytest.approx(1.0, abs=1e-9)
+
+
+def test_seen_patterns_score_higher_and_roundtrip(tmp_path):
+    lm = train_kn(TOY, 3)
+    assert lm.logprob("x ^ { 2 } + 1".split()) > lm.logprob("x ^ { 2 + } 1".split())
+    assert lm.logprob("x + 1".split()) > lm.logprob("x + 1 {".split())
+    assert math.isfinite(lm.logprob(["\\unknowncommand"]))
+    path = tmp_path / "lm.safetensors"
+    save(lm, path, {"format": "inkmath-weights/1", "name": "toy"})
+    back = load_latex_lm(str(path))
+    for s in TOY + [["z", "="]]:
+        assert back.logprob(s) == pytest.approx(lm.logprob(s), abs=1e-5)
+    assert perplexity(back, TOY) == pytest.approx(perplexity(lm, TOY), rel=1e-5)
+
+
+def test_missing_model_names_its_recipe(tmp_path):
+    with pytest.raises(InkmathError, match="train_latex_lm"):
+        load_latex_lm(str(tmp_path / "none.safetensors"))
+
+
+def test_shipped_model_prefers_wellformed_latex():
+    lm = load_latex_lm()
+    assert lm.logprob("\\frac { 1 } { 2 }".split()) > lm.logprob("\\frac { 1 } 2 }".split())
+    assert lm.logprob("x ^ { 2 }".split()) > lm.logprob("x ^ { \\times }".split())

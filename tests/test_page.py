@@ -1,0 +1,342 @@
+"""Page photos: clean-up, finding expressions, reading order, the page reader, its CLI and web route, bad input.
+
+Hand-made pages are drawn here: the project's synthetic handwriting (inkmath.synth) on paper, put on a dark table
+with a perspective, so the tests run without any data set; the generated page photo in tests/fixtures (made by
+``python benchmarks/bench_page.py --fixture tests/fixtures/page_photo.jpg`` from validation ink) carries its truth.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from inkmath import InkmathError
+from inkmath.equation.page_clean import clean_page, load_photo, order_corners
+from inkmath.equation.page_find import InkGroup, find_expressions, reading_order
+from inkmath.equation.tree import Box
+
+FIXTURE = Path(__file__).parent / "fixtures" / "page_photo.jpg"
+
+
+def _ink_strokes(img: np.ndarray, strokes, colour, thickness: int = 4) -> None:
+    for s in strokes:
+        pts = np.rint(np.asarray(s)[:, :2]).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(img, [pts], False, colour, thickness, cv2.LINE_AA)
+
+
+def _sheet(lines: list[tuple[str, float, float]], *, paper: str = "plain", colour=(30, 30, 35), size: float = 44,
+           w: int = 1000, h: int = 1300, extra=None) -> np.ndarray:
+    """A white sheet with synthetic handwriting: lines of (text, x, baseline y)."""
+    from inkmath.synth import write
+
+    img = np.full((h, w, 3), 246, np.uint8)
+    if paper == "ruled":
+        for y in range(120, h - 40, 60):
+            cv2.line(img, (0, y), (w - 1, y), (160, 180, 215), 2, cv2.LINE_AA)
+        cv2.line(img, (110, 0), (110, h - 1), (225, 90, 90), 2, cv2.LINE_AA)
+    elif paper == "squared":
+        for v in range(20, max(w, h), 36):
+            cv2.line(img, (0, v), (w - 1, v), (170, 185, 210), 1, cv2.LINE_AA)
+            cv2.line(img, (v, 0), (v, h - 1), (170, 185, 210), 1, cv2.LINE_AA)
+    for k, (text, x, y) in enumerate(lines):
+        _ink_strokes(img, write(text, seed=k, x=x, base_y=y, size=size), colour)
+    if extra is not None:
+        extra(img)
+    return img
+
+
+def _photo(sheet: np.ndarray, turn: float = 3.0, with_transform: bool = False):
+    """The sheet on a dark table, a little turned and in perspective, with a light gradient and noise."""
+    h, w = sheet.shape[:2]
+    pw, ph = int(w * 1.25), int(h * 1.2)
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    a = np.radians(turn)
+    c = np.array([pw / 2, ph / 2])
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    dst = ((src - (w / 2, h / 2)) * 0.92) @ rot.T + c + np.float32([[10, -8], [-12, 6], [8, 10], [-6, -10]])
+    m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    table = np.full((ph, pw, 3), (70, 60, 50), np.uint8)
+    warped = cv2.warpPerspective(sheet, m, (pw, ph))
+    inside = cv2.warpPerspective(np.ones((h, w), np.uint8), m, (pw, ph)) > 0
+    out = np.where(inside[:, :, None], warped, table).astype(np.float32)
+    out *= np.linspace(0.85, 1.0, pw, dtype=np.float32)[None, :, None]
+    out += np.random.default_rng(0).normal(0, 3, out.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    return (out, m) if with_transform else out
+
+
+def _jpeg(rgb: np.ndarray, exif_orientation: int | None = None) -> bytes:
+    from PIL import Image
+
+    im = Image.fromarray(rgb)
+    buf = io.BytesIO()
+    if exif_orientation:
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        im.save(buf, "JPEG", quality=90, exif=exif.tobytes())
+    else:
+        im.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / u if u else 0.0
+
+
+# ------------------------------------------------------------------------------------------------ no model needed
+def test_order_corners_clockwise_from_top_left():
+    pts = np.float32([[100, 90], [5, 100], [0, 0], [110, 2]])
+    assert order_corners(pts).tolist() == [[0, 0], [110, 2], [100, 90], [5, 100]]
+
+
+def _g(x0, y0, x1, y1) -> InkGroup:
+    return InkGroup(Box(x0, y0, x1, y1), [])
+
+
+def test_reading_order_header_then_columns_then_rows():
+    header = _g(100, 10, 900, 50)
+    left = [_g(100, 100, 400, 140), _g(100, 300, 380, 340)]
+    right = [_g(600, 110, 900, 150), _g(600, 200, 880, 240), _g(600, 310, 900, 350)]
+    groups = right[::-1] + left[::-1] + [header]
+    got = reading_order(groups, unit=40.0)
+    assert got == [header] + left + right  # the header, the left column top to bottom, then the right column
+
+
+def test_find_expressions_lines_fraction_and_brace_system():
+    ink = np.zeros((700, 900), np.uint8)
+    from inkmath.synth import write
+
+    _ink = lambda text, x, y: [cv2.polylines(ink, [np.rint(s).astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
+                               for s in write(text, x=x, base_y=y, size=40)]
+    _ink("3x+5=11", 60, 80)
+    # a fraction: numerator, bar, denominator with small gaps, then "= 2"
+    _ink("x+1", 70, 200)
+    cv2.line(ink, (60, 218), (200, 218), 255, 3)
+    _ink("3", 115, 275)
+    _ink("=2", 220, 235)
+    # a system: a tall brace and two rows
+    cv2.ellipse(ink, (75, 430), (18, 70), 0, 90, 270, 255, 3)
+    _ink("x+y=3", 100, 405)
+    _ink("x-y=1", 100, 480)
+    _ink("2x=4", 560, 80)  # a second column
+    found = find_expressions(ink)
+    boxes = [g.box for g in found.groups]
+    assert len(boxes) == 4, boxes
+    assert boxes[0].y1 < 100 and boxes[0].x0 < 100  # line 1
+    assert boxes[1].y0 < 180 and boxes[1].y1 > 250  # the fraction is one expression
+    assert boxes[2].y0 < 370 and boxes[2].y1 > 470  # the system is one expression
+    assert boxes[3].x0 > 500  # the right column comes last
+
+
+def test_find_expressions_drops_scribbles_and_specks():
+    ink = np.zeros((400, 600), np.uint8)
+    from inkmath.synth import write
+
+    for s in write("x+2=5", x=40, base_y=80, size=40):
+        cv2.polylines(ink, [np.rint(s).astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
+    rng = np.random.default_rng(1)
+    zig = np.column_stack([np.linspace(60, 200, 40), 220 + rng.uniform(-40, 40, 40)]).astype(np.int32)
+    for k in range(6):  # crossed out: a dense zigzag
+        cv2.polylines(ink, [(zig + (0, 4 * k)).reshape(-1, 1, 2)], False, 255, 4)
+    ink[350, 500] = 255  # a speck
+    found = find_expressions(ink)
+    assert len(found.groups) == 1 and found.groups[0].box.y1 < 120
+    assert len(found.dropped["scribbles"]) == 1
+
+
+def test_clean_page_finds_sheet_removes_lines_keeps_crossing_strokes():
+    def crossing(img):  # a long vertical stroke across three ruled lines
+        cv2.line(img, (600, 350), (600, 520), (30, 30, 35), 4, cv2.LINE_AA)
+
+    page = clean_page(_photo(_sheet([("x+1=2", 200, 300)], paper="ruled", extra=crossing)))
+    assert page.found_sheet and page.lines_removed >= 10
+    ink = page.ink > 0
+    # no long horizontal run survives: the ruled lines are gone
+    runs = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, 200), np.uint8))
+    assert runs.sum() == 0
+    # the crossing stroke is one component, unbroken by the removed lines
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8))
+    tallest = stats[1:, cv2.CC_STAT_HEIGHT].max()
+    assert tallest > 0.8 * 170 * page.ink.shape[0] / 1300 * 0.9
+
+
+@pytest.mark.parametrize("colour", [(30, 30, 35), (25, 50, 160), (110, 110, 115)], ids=["black", "blue", "pencil"])
+def test_clean_page_keeps_black_blue_and_pencil_ink(colour):
+    page = clean_page(_photo(_sheet([("3x+5=11", 150, 300), ("x=2", 150, 500)], paper="squared", colour=colour)))
+    found = find_expressions(page.ink)
+    assert len(found.groups) == 2
+
+
+def test_box_to_photo_maps_back_to_the_photo():
+    sheet = _sheet([("3x+5=11", 150, 300)])
+    photo, m = _photo(sheet, with_transform=True)
+    page = clean_page(photo)
+    found = find_expressions(page.ink)
+    box = page.box_to_photo(found.groups[0].box.as_list())
+    ys, xs = np.nonzero(sheet.mean(axis=2) < 120)  # the ink on the sheet, then where the photo shows it
+    corners = np.float64([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.max(), ys.max()], [xs.min(), ys.max()]])
+    q = cv2.perspectiveTransform(corners[None], m)[0]
+    truth = [q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()]
+    assert _iou(box, truth) > 0.8, (box, truth)
+
+
+def test_blank_page_has_no_expressions():
+    page = clean_page(_photo(_sheet([], paper="ruled")))
+    assert find_expressions(page.ink).groups == []
+
+
+def test_no_page_in_photo_is_a_clear_error():
+    rng = np.random.default_rng(0)
+    clutter = (rng.random((600, 800, 3)) * 255).astype(np.uint8)
+    with pytest.raises(InkmathError, match="No sheet of paper"):
+        clean_page(clutter)
+    with pytest.raises(InkmathError, match="No sheet of paper"):
+        clean_page(np.full((600, 800, 3), 20, np.uint8))  # a dark photo
+
+
+def test_load_photo_applies_exif_orientation_and_bounds_size(tmp_path):
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    img, shown = load_photo(_jpeg(rgb, exif_orientation=6))  # the camera was turned: shown 40 wide, 60 tall
+    assert shown == (40, 60) and img.shape[:2] == (60, 40)
+    with pytest.raises(InkmathError, match="too large"):
+        load_photo(_jpeg(rgb), max_pixels=1000)
+    with pytest.raises(InkmathError, match="not a readable image"):
+        load_photo(b"not an image")
+    with pytest.raises(InkmathError, match="no such file"):
+        load_photo(tmp_path / "missing.jpg")
+
+
+def test_huge_photo_is_decoded_downscaled():
+    big = cv2.resize(_photo(_sheet([("x=2", 150, 300)])), (6000, 4000), interpolation=cv2.INTER_NEAREST)
+    img, shown = load_photo(_jpeg(big))
+    assert shown == (6000, 4000) and max(img.shape) <= 3000  # JPEG draft decode: 1/2 of the size or less
+
+
+# ------------------------------------------------------------------------------------------------ with the model
+@pytest.fixture(scope="module")
+def predictor():
+    from inkmath.equation.recognize import get_predictor
+
+    try:
+        return get_predictor()
+    except InkmathError as e:
+        pytest.skip(f"no shipped expression weights: {e}")
+
+
+@pytest.fixture(scope="module")
+def fixture_reading(predictor):
+    from inkmath.equation.page import read_page
+
+    return read_page(FIXTURE, predictor, solve=False)
+
+
+def test_generated_fixture_every_expression_found_in_order(fixture_reading):
+    truth = json.loads(FIXTURE.with_suffix(".json").read_text())["truth"]
+    got = fixture_reading.expressions
+    assert (fixture_reading.width, fixture_reading.height) == (1512, 2016)
+    assert len(got) == len(truth)
+    for t, e in zip(truth, got):  # same order, boxes in the photo's pixels
+        assert _iou(t["box"], e.box) >= 0.5, (t, e.box)
+        assert e.symbols and all(len(s["box"]) == 4 for s in e.symbols)
+
+
+def test_question_number_returned_as_label_crossed_out_ignored(predictor):
+    from inkmath.equation.page import read_page
+
+    def scribble(img):
+        rng = np.random.default_rng(3)
+        zig = np.column_stack([np.linspace(560, 760, 50), 650 + rng.uniform(-45, 45, 50)]).astype(np.int32)
+        for k in range(7):
+            cv2.polylines(img, [(zig + (0, 5 * k)).reshape(-1, 1, 2)], False, (30, 30, 35), 5, cv2.LINE_AA)
+
+    sheet = _sheet([("1)   3x+5=11", 120, 300), ("2)   x-4=2", 120, 500), ("x+y", 560, 680)], extra=scribble)
+    reading = read_page(_photo(sheet), predictor, solve=True)
+    labels = [e.label for e in reading.expressions]
+    assert labels[:2] == ["1)", "2)"], [(e.label, e.latex) for e in reading.expressions]
+    assert reading.found.dropped["scribbles"]  # the crossed-out part is not read
+    assert len(reading.expressions) == 2
+    assert "(" not in reading.expressions[0].latex.split("=")[0][:2]
+
+
+def test_printed_header_is_read_as_a_line(predictor):
+    """A printed header is not recognised as print: it is found as one more line and read with maths symbols."""
+    from inkmath.equation.page import read_page
+
+    def header(img):
+        cv2.putText(img, "Test 3 - Algebra", (140, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3, cv2.LINE_AA)
+
+    reading = read_page(_photo(_sheet([("x+2=5", 150, 400)], extra=header)), predictor, solve=False)
+    assert len(reading.expressions) == 2
+    assert reading.expressions[0].box[1] < reading.expressions[1].box[1]  # the header first, in reading order
+
+
+def test_rotated_photos_are_turned_upright(predictor):
+    from inkmath.equation.page import read_page
+
+    photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
+    upright = [e.latex for e in read_page(photo, predictor, solve=False).expressions]
+    assert upright[0] == "3x+5=11"
+    for k in (1, 2):  # 90 and 180 degrees (270 is the same test as 90)
+        turned = read_page(np.ascontiguousarray(np.rot90(photo, k)), predictor, solve=False)
+        got = [e.latex for e in turned.expressions]
+        # the sheet is resampled differently once turned, so a symbol may read differently; the lines must not
+        assert len(got) == 2 and got[0] == upright[0], (k, got)
+        assert turned.page.rotation == (90 * k) % 360
+
+
+def test_exif_rotated_photo_boxes_in_shown_pixels(predictor):
+    from inkmath.equation.page import read_page
+
+    photo = _photo(_sheet([("3x+5=11", 150, 300)]))
+    stored = np.ascontiguousarray(np.rot90(photo, 1))  # pixels stored turned; EXIF 6 turns them back when shown
+    reading = read_page(_jpeg(stored, exif_orientation=6), predictor, solve=False)
+    assert (reading.width, reading.height) == (photo.shape[1], photo.shape[0])
+    direct = read_page(photo, predictor, solve=False)
+    assert len(reading.expressions) == len(direct.expressions) == 1
+    assert _iou(reading.expressions[0].box, direct.expressions[0].box) > 0.8
+
+
+def test_cli_page_json_one_line_per_file_errors_do_not_stop(tmp_path, capsys, predictor):
+    from inkmath.cli import main
+
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"nope")
+    photo = tmp_path / "page.jpg"
+    photo.write_bytes(_jpeg(_photo(_sheet([("x+2=5", 150, 300)]))))
+    code = main(["recognize", "--page", str(bad), str(photo), "--json", "--debug-dir", str(tmp_path / "dbg")])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1 and len(lines) == 2
+    assert lines[0]["file"] == str(bad) and "not a readable image" in lines[0]["error"]
+    assert lines[1]["file"] == str(photo) and len(lines[1]["expressions"]) == 1
+    e = lines[1]["expressions"][0]
+    assert {"latex", "mathml", "box", "answer", "symbols"} <= set(e)
+    assert sorted(p.name for p in (tmp_path / "dbg" / "page").iterdir()) == ["1-sheet.png", "2-flat.png", "3-ink.png",
+                                                                              "4-boxes.png"]
+
+
+def test_web_page_route(predictor):
+    from fastapi.testclient import TestClient
+
+    from inkmath.web.app import create_app
+
+    client = TestClient(create_app())
+    data = _jpeg(_photo(_sheet([("x+2=5", 150, 300), ("2x=6", 150, 500)])))
+    r = client.post("/api/page", files={"file": ("page.jpg", data, "image/jpeg")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["width"] > 0 and len(body["expressions"]) == 2
+    assert body["expressions"][0]["box"][1] < body["expressions"][1]["box"][1]
+    assert client.post("/api/page", files={"file": ("x.jpg", b"nope", "image/jpeg")}).status_code == 422
+    assert client.post("/api/page", files={"image": ("x.jpg", data, "image/jpeg")}).status_code == 422
+    assert client.post("/api/page", json={"file": 1}).status_code == 415
+    blank = _jpeg(_photo(_sheet([])))
+    r = client.post("/api/page", files={"file": ("blank.jpg", blank, "image/jpeg")})
+    assert r.status_code == 200 and r.json()["expressions"] == []

@@ -1,0 +1,54 @@
+"""The README's Python API section runs as written (doctest), and the API's errors say what to give instead."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+from inkmath.weights import list_shipped
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.skipif(not {"mnist", "crohme"} <= set(list_shipped()), reason="needs the shipped weights")
+def test_readme_python_api_example_runs():
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"\n## Python API\n(.*?)\n## ", text, re.S)
+    assert section, "README.md has no Python API section"
+    source = "\n".join(re.findall(r"```python\n(.*?)```", section.group(1), re.S))
+    test = doctest.DocTestParser().get_doctest(source, {}, "README.md: Python API", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.tries >= 10 and runner.failures == 0, f"{runner.failures} of {runner.tries} examples failed"
+    for name in ("inkmath.recognize(", "inkmath.predict(", "recognize_strokes(", "recognize_image(", "Predictor."):
+        assert name in source, name
+
+
+def test_api_says_what_to_give_instead():
+    import numpy as np
+
+    import inkmath
+
+    for bad, words in ((42, "Cannot read an image from a int"), ({"a": 1}, "Cannot read an image from a dict"),
+                       ([1, 2, 3], "must be strokes"), ("/nonexistent/eq.png", "no such file")):
+        with pytest.raises(inkmath.InkmathError, match=words):
+            inkmath.recognize(bad)
+    from inkmath.predict import Predictor
+
+    fake = Predictor.__new__(Predictor)  # the argument check comes before any model runs
+    for bad in ("x.png", np.zeros((28, 28), np.uint8)):
+        with pytest.raises(inkmath.InkmathError, match="wrap one image in a list"):
+            fake.predict(bad)
+
+
+def test_import_inkmath_loads_no_model_code():
+    import subprocess
+    import sys
+
+    code = ("import sys, inkmath; assert callable(inkmath.recognize); "
+            "print(sorted(m for m in ('torch', 'numpy', 'PIL', 'inkmath.predict') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr

@@ -1,0 +1,226 @@
+"""The structure model's parts: the layout truth from InkML, the tree decoder (no model), a small training run."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from inkmath.equation.latex import to_latex
+from inkmath.equation.structure_tree import RELATIONS, make_layout, max_arborescence, to_node
+from inkmath.equation.tree import Box
+
+# x^2 + \frac{1}{y}: strokes 0 'x', 1 '2', 2-3 '+', 4 the bar, 5 '1', 6 'y'
+INKML = """<ink xmlns="http://www.w3.org/2003/InkML">
+<annotation type="truth">$x^2+\\frac{1}{y}$</annotation>
+<annotationXML type="truth" encoding="Content-MathML">
+<math xmlns='http://www.w3.org/1998/Math/MathML'><mrow>
+ <msup><mi xml:id="x_1">x</mi><mn xml:id="2_1">2</mn></msup>
+ <mrow><mo xml:id="+_1">+</mo>
+  <mfrac xml:id="-_1"><mn xml:id="1_1">1</mn><mi xml:id="y_1">y</mi></mfrac></mrow>
+</mrow></math>
+</annotationXML>
+<trace id="0">0 10, 10 20</trace>
+<trace id="1">12 0, 16 6</trace>
+<trace id="2">20 15, 30 15</trace>
+<trace id="3">25 10, 25 20</trace>
+<trace id="4">35 15, 50 15</trace>
+<trace id="5">42 5, 43 12</trace>
+<trace id="6">40 18, 46 28</trace>
+<traceGroup xml:id="g"><annotation type="truth">Segmentation</annotation>
+<traceGroup xml:id="g1"><annotation type="truth">x</annotation><traceView traceDataRef="0"/>
+ <annotationXML href="x_1"/></traceGroup>
+<traceGroup xml:id="g2"><annotation type="truth">2</annotation><traceView traceDataRef="1"/>
+ <annotationXML href="2_1"/></traceGroup>
+<traceGroup xml:id="g3"><annotation type="truth">+</annotation><traceView traceDataRef="2"/>
+ <traceView traceDataRef="3"/><annotationXML href="+_1"/></traceGroup>
+<traceGroup xml:id="g4"><annotation type="truth">-</annotation><traceView traceDataRef="4"/>
+ <annotationXML href="-_1"/></traceGroup>
+<traceGroup xml:id="g5"><annotation type="truth">1</annotation><traceView traceDataRef="5"/>
+ <annotationXML href="1_1"/></traceGroup>
+<traceGroup xml:id="g6"><annotation type="truth">y</annotation><traceView traceDataRef="6"/>
+ <annotationXML href="y_1"/></traceGroup>
+</traceGroup>
+</ink>"""
+
+
+def test_layout_truth_from_a_hand_made_inkml():
+    from inkmath.data.crohme import read_inkml
+    from inkmath.equation.structure_truth import symbol_layout
+
+    lay = symbol_layout(read_inkml(INKML.encode(), "hand.inkml"))
+    tokens = [h.candidates[0].token for h in lay.hyps]
+    assert tokens == ["x", "2", "+", "-", "y", "1"]  # by x: the 'y' starts left of the '1'
+    edges = {tokens[c]: (None if p is None else tokens[p], r) for c, (p, r) in enumerate(zip(lay.parents,
+                                                                                           lay.relations))}
+    assert edges == {"x": (None, None), "2": ("x", "sup"), "+": ("x", "right"), "-": ("+", "right"),
+                     "1": ("-", "above"), "y": ("-", "below")}
+    assert to_latex(to_node(tokens, lay.parents, lay.relations)).replace(" ", "") == "x^{2}+\\frac{1}{y}"
+
+
+def test_unlabelled_inkml_says_why():
+    from inkmath.data.crohme import read_inkml
+    from inkmath.equation.structure_truth import Unlabelled, symbol_layout
+
+    broken = INKML.replace('<annotationXML href="y_1"/>', '<annotationXML href="z_9"/>')
+    with pytest.raises(Unlabelled, match="z_9"):
+        symbol_layout(read_inkml(broken.encode(), "hand.inkml"))
+
+
+def _brute_force(score: np.ndarray) -> float:
+    """The best total score of any arborescence rooted at node 0, by trying every parent assignment."""
+    n = score.shape[0]
+    best = -np.inf
+    for parents in itertools.product(range(n), repeat=n - 1):
+        par = (-1,) + parents
+        if any(par[v] == v for v in range(1, n)):
+            continue
+        ok = True
+        for v in range(1, n):  # every node reaches the root
+            seen, u = set(), v
+            while u != 0 and u not in seen:
+                seen.add(u)
+                u = par[u]
+            ok &= u == 0
+        if ok:
+            best = max(best, sum(score[par[v], v] for v in range(1, n)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_max_arborescence_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = 5
+    score = rng.normal(size=(n, n))
+    parent = max_arborescence(score)
+    assert parent[0] == -1
+    total = sum(score[parent[v], v] for v in range(1, n))
+    assert total == pytest.approx(_brute_force(score))
+
+
+def test_max_arborescence_breaks_a_cycle():
+    # 1 and 2 prefer each other; the root's edges are weak: the cycle must be broken at its cheapest entry
+    s = np.full((3, 3), -np.inf)
+    s[1, 2], s[2, 1] = 5.0, 4.0
+    s[0, 1], s[0, 2] = 1.0, -3.0
+    assert max_arborescence(s) == [-1, 0, 1]
+
+
+def B(x0, y0, x1, y1):
+    return Box(x0, y0, x1, y1)
+
+
+def test_make_layout_chains_crowded_children_and_first_symbols():
+    # 'a b c' where the decoder made b and c both right of a, and 'd' a second first symbol
+    boxes = [B(0, 0, 10, 10), B(12, 0, 22, 10), B(24, 0, 34, 10), B(36, 0, 46, 10)]
+    parents, relations = make_layout(boxes, [None, 0, 0, None], [None, "right", "right", None])
+    assert parents == [None, 0, 1, 2] and relations == [None, "right", "right", "right"]
+
+
+def test_decoder_on_hand_built_scores():
+    from inkmath.equation.structure_model import _decode
+
+    # 'x ^ 2': the scores put '2' as x's superscript, x first
+    boxes, tokens = [B(0, 10, 10, 20), B(11, 2, 16, 9)], ["x", "2"]
+    lp = np.full((3, 2, len(RELATIONS)), -np.inf)
+    lp[0, 0, 0] = np.log(0.9)  # x first
+    lp[2, 0, 0] = np.log(0.1)  # x right of 2
+    lp[1, 1, RELATIONS.index("sup")] = np.log(0.7)
+    lp[1, 1, RELATIONS.index("right")] = np.log(0.2)
+    lp[0, 1, 0] = np.log(0.1)
+    r = _decode(lp, boxes, tokens, None)
+    assert to_latex(r.tree).replace(" ", "") == "x^{2}"
+    assert r.log_prob == pytest.approx(np.log(0.9) + np.log(0.7))
+
+
+def test_to_node_builds_roots_big_operators_and_fractions():
+    # \sqrt[3]{a} + \sum_{i}^{n} \frac{b}{c}
+    tokens = ["\\sqrt", "3", "a", "+", "\\sum", "i", "n", "-", "b", "c"]
+    parents = [None, 0, 0, 0, 3, 4, 4, 4, 7, 7]
+    relations = [None, "above", "inside", "right", "right", "below", "above", "right", "above", "below"]
+    tex = to_latex(to_node(tokens, parents, relations)).replace(" ", "")
+    assert tex == "\\sqrt[3]{a}+\\sum_{i}^{n}\\frac{b}{c}"
+
+
+def _synthetic(rng, n_expr: int):
+    """'a b^c d' style rows: each symbol right of the one before, or (one in three) a small raised superscript."""
+    data = []
+    for _ in range(n_expr):
+        boxes, tokens, parents, relations = [], [], [], []
+        x, base = 0.0, None
+        for k in range(int(rng.integers(2, 6))):
+            if base is not None and rng.random() < 0.33 and relations[-1] != "sup":
+                b = boxes[base]
+                boxes.append(Box(b.x1 + 1, b.y0 - 6, b.x1 + 7, b.y0 + 2))
+                tokens.append(str(rng.integers(0, 10)))
+                parents.append(base)
+                relations.append("sup")
+                x = boxes[-1].x1 + 2
+                continue
+            boxes.append(Box(x, 0, x + 10, 10))
+            tokens.append("abc"[int(rng.integers(0, 3))])
+            parents.append(base)
+            relations.append(None if base is None else "right")
+            base = len(boxes) - 1
+            x += 12
+        data.append((boxes, tokens, parents, relations))
+    return data
+
+
+def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
+    from inkmath.equation.train_structure import DEFAULTS, evaluate, fit
+
+    rng = np.random.default_rng(0)
+    train, val = _synthetic(rng, 200), _synthetic(rng, 40)
+    cfg = dict(DEFAULTS, epochs=4, batch=16, hidden=32, hidden2=16, embed=4, threads=1, min_token_count=1)
+    model, history = fit(train, val, cfg, tmp_path / "a", log=lambda m: None)
+    assert evaluate(model, val)["tree_accuracy"] > 0.9
+    # two epochs, interrupted, then resumed to four: the same tensors as four straight
+    fit(train, val, cfg, tmp_path / "b", log=lambda m: None, stop_after=2)
+    resumed, history_b = fit(train, val, cfg, tmp_path / "b", log=lambda m: None)
+    assert history_b == history
+    for k in model.t:
+        np.testing.assert_array_equal(model.t[k], resumed.t[k])
+
+
+def test_node_layout_inverts_to_node():
+    from inkmath.equation.structure_tree import node_layout
+
+    tokens = ["\\sqrt", "3", "a", "+", "\\sum", "i", "n", "-", "b", "c", "x", "2"]
+    parents = [None, 0, 0, 0, 3, 4, 4, 4, 7, 7, 7, 10]
+    relations = [None, "above", "inside", "right", "right", "below", "above", "right", "above", "below", "right",
+                 "sup"]
+    tree = to_node(tokens, parents, relations, sources=[10 + k for k in range(len(tokens))])
+    assert node_layout(tree, [10 + k for k in range(len(tokens))]) == (parents, relations)
+    assert node_layout(tree, [10 + k for k in range(len(tokens) - 1)]) is None  # a symbol not among them
+
+
+def test_parse_scored_gives_the_reading_and_its_structure_log_probability():
+    from inkmath.equation.parse import parse, parse_scored
+    from inkmath.equation.tree import Candidate, SymbolHyp
+
+    def S(t, x0, y0, x1, y1):
+        return SymbolHyp(Box(x0, y0, x1, y1), [Candidate(t, 1.0)])
+
+    hyps = [S("x", 0, 10, 10, 20), S("2", 11, 2, 16, 9), S("+", 20, 12, 28, 18), S("1", 31, 9, 36, 20)]
+    tree, logp = parse_scored(hyps, [h.token for h in hyps])
+    assert to_latex(tree).replace(" ", "") == to_latex(parse(hyps, [h.token for h in hyps])).replace(" ", "")
+    assert to_latex(tree).replace(" ", "") == "x^{2}+1"
+    assert -20 < logp <= 0
+
+
+def test_shipped_model_nbest_is_sorted_and_starts_with_the_best_reading():
+    from inkmath.equation.structure_model import load_structure_model
+
+    m = load_structure_model()
+    boxes = [B(0, 10, 10, 20), B(11, 2, 16, 9), B(20, 12, 28, 18), B(31, 9, 36, 20)]
+    tokens = ["x", "2", "+", "1"]
+    best = m.read(boxes, tokens)
+    alts = m.nbest(boxes, tokens, k=4)
+    assert to_latex(alts[0].tree) == to_latex(best.tree)
+    assert [a.log_prob for a in alts] == sorted((a.log_prob for a in alts), reverse=True)
+    assert len({(tuple(a.parents), tuple(a.relations)) for a in alts}) == len(alts) > 1
+    # each reading's score is the model's score of its layout
+    for a in alts:
+        assert m.score(boxes, tokens, a.parents, a.relations) == pytest.approx(a.log_prob)

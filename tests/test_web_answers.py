@@ -1,0 +1,185 @@
+"""The page against the answer backends, in a real browser on a phone (390 x 844, touch): the worked steps and the
+graph (POST /api/expression with steps/plot), the editable LaTeX re-solved through POST /api/solve with its 422
+message, the decoder's other readings ("did you mean"), and page mode (POST /api/page) on the committed page photo.
+Each part skips when the server does not offer its route or field (the page hides that part then too).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from webpage import (
+    PHONE, canvas_box, draw_touch, hand_samples, latex, needs_chromium, run_axe, running_server, save,
+    wait_idle, watch_errors, write,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
+EQUATION = ["2", "x", "+", "1", "=", "7"]
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server() as s:
+        if not s["expression"]:
+            pytest.skip("the expression weights are not available")
+        yield s
+
+
+@pytest.fixture(scope="module")
+def api(server):
+    import urllib.request
+
+    with urllib.request.urlopen(server["url"] + "/openapi.json") as r:
+        return json.load(r)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from webpage import launched_browser
+
+    with launched_browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def hand():
+    return hand_samples(set(EQUATION))
+
+
+@pytest.fixture
+def phone(browser, server):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(server["url"] + "/?mode=expression")
+    page.wait_for_function("document.getElementById('weights').options.length > 0")
+    wait_idle(page)
+    page.errors = errors
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def draw_equation(page, hand):
+    box = canvas_box(page)
+    draw_touch(page, [s for g in write(hand, EQUATION, box["width"], box["height"], margin=30) for s in g])
+    wait_idle(page)
+
+
+def test_steps_graph_and_edited_latex(phone, hand, api, tmp_path):
+    props = api["components"]["schemas"]["ExpressionRequest"]["properties"]
+    if "steps" not in props or "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no steps or no /api/solve")
+    draw_equation(phone, hand)
+    assert latex(phone) == "2x+1=7" and "x = 3" in phone.inner_text("#answer")
+    steps = phone.locator("#steps")
+    assert steps.is_visible() and steps.get_attribute("open") is None        # collapsed by default
+    assert phone.locator("#step-list li").first.is_hidden()
+    phone.tap("#steps summary")
+    assert phone.locator("#step-list li").count() >= 2
+    assert phone.locator("#step-list li").first.is_visible()
+    assert phone.locator("#step-list li").last.get_attribute("data-latex").replace(" ", "") == "x=3"
+    plot = phone.locator("#plot-img")
+    assert plot.is_visible()
+    assert phone.evaluate("document.getElementById('plot-img').naturalWidth") > 0   # the SVG decoded as an image
+    assert "2x+1=7" in plot.get_attribute("alt").replace(" ", "")
+    phone.set_viewport_size({"width": 844, "height": 390})                      # the phone turned: still there
+    phone.set_viewport_size({"width": 390, "height": 844})
+    assert phone.locator("#plot-img").is_visible() and phone.locator("#step-list li").first.is_visible()
+    assert phone.locator("#boxes .box").count() == 6
+    save(phone, tmp_path, "phone-steps-graph")
+    assert run_axe(phone) == []
+    # edit the recognised LaTeX: it is solved again through POST /api/solve
+    phone.fill("#latex", "2x+1=9")
+    phone.tap("#solve-latex")
+    wait_idle(phone)
+    assert "x = 4" in phone.inner_text("#answer")
+    assert phone.locator("#mathml math").count() == 1
+    # malformed LaTeX: the server's message (naming the position) under the field, the last answer kept
+    phone.fill("#latex", "2x+1=9}")
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    error = phone.inner_text("#latex-error")
+    assert "position" in error, error
+    assert phone.get_attribute("#latex", "aria-describedby").split()[-1] == "latex-error"
+    save(phone, tmp_path, "phone-latex-error", full_page=False)
+    phone.errors[:] = [e for e in phone.errors if "status of 422" not in e]  # the browser logs the refused request
+
+
+def test_typed_latex_without_drawing(phone, api):
+    if "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no /api/solve")
+    phone.fill("#latex", "x^2-5x+6=0")
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    answer = phone.inner_text("#answer")
+    assert "2" in answer and "3" in answer, answer
+    assert phone.locator("#mathml math").count() == 1
+
+
+def test_other_readings_are_offered_and_shown(phone, hand, api, tmp_path):
+    props = api["components"]["schemas"]["ExpressionResponse"]["properties"]
+    if "alternatives" not in props:
+        pytest.skip("this server gives no alternatives")
+    draw_equation(phone, hand)
+    assert latex(phone) == "2x+1=7"
+    conf = phone.inner_text("#confidence")
+    assert conf.endswith("sure"), conf
+    readings = phone.locator("#reading-list button")
+    if readings.count() < 2:
+        pytest.skip("the reader offered a single reading for this drawing")
+    assert readings.first.get_attribute("data-latex") == "2x+1=7"
+    assert readings.first.get_attribute("aria-pressed") == "true"
+    other = readings.nth(1)
+    other_latex = other.get_attribute("data-latex")
+    other.tap()
+    wait_idle(phone)
+    assert latex(phone) == other_latex.replace(" ", "")
+    assert phone.locator("#reading-list button").nth(1).get_attribute("aria-pressed") == "true"
+    save(phone, tmp_path, "phone-did-you-mean", full_page=False)
+    assert run_axe(phone) == []
+    phone.locator("#reading-list button").first.tap()              # and back to the first reading
+    wait_idle(phone)
+    assert latex(phone) == "2x+1=7" and "x = 3" in phone.inner_text("#answer")
+
+
+def overlaps(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def test_page_photo_gets_a_box_per_expression_and_a_tap_shows_its_reading(phone, api, tmp_path):
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    photo = FIXTURES / "page_photo.jpg"
+    truth = json.loads((FIXTURES / "page_photo.json").read_text())["truth"]
+    phone.tap("#mode-page")
+    assert phone.locator("#photo-pad").is_visible() and phone.locator("#pad").is_hidden()
+    with phone.expect_response("**/api/page", timeout=120000) as resp:
+        phone.set_input_files("#photo-input", str(photo))
+    data = resp.value.json()
+    wait_idle(phone)
+    boxes = phone.locator("#photo-boxes .photo-box")
+    assert boxes.count() == len(data["expressions"]) > 0
+    # every expression written on the page lies under a box drawn over the photo (DOM box -> photo pixels)
+    img = phone.locator("#photo").bounding_box()
+    k = data["width"] / img["width"]
+    shown = []
+    for i in range(boxes.count()):
+        r = boxes.nth(i).bounding_box()
+        shown.append([(r["x"] - img["x"]) * k, (r["y"] - img["y"]) * k,
+                      (r["x"] + r["width"] - img["x"]) * k, (r["y"] + r["height"] - img["y"]) * k])
+    for t in truth:
+        assert any(overlaps(t["box"], s) for s in shown), (t, shown)
+    save(phone, tmp_path, "phone-page-boxes")
+    boxes.nth(0).tap()
+    assert phone.locator("#page-detail").is_visible()
+    assert phone.inner_text("#page-latex") == data["expressions"][0]["latex"]
+    assert phone.locator("#page-mathml math").count() == 1
+    assert phone.inner_text("#page-answer").strip() != ""
+    assert boxes.nth(0).get_attribute("aria-pressed") == "true"
+    save(phone, tmp_path, "phone-page-reading")
+    assert run_axe(phone) == []

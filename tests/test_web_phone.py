@@ -1,0 +1,304 @@
+"""The drawing page on a phone (390 x 844, touch) in a real browser: layout, touch drawing, corrections that start
+inside a box, undo/redo, palm rejection, offline reload through the service worker, keyboard access and axe-core.
+
+Expressions are real CROHME handwriting laid out by ``tests/test_recognize.py``'s Writer and drawn with CDP touch
+events, so the page sees ``pointerType == "touch"`` as on a phone. One browser and one server per module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from webpage import (
+    PHONE, canvas_box, draw_pen, draw_touch, hand_samples, latex, line, needs_chromium, run_axe, running_server, save,
+    stroke_count, tap, touch_gesture, wait_idle, watch_errors, write,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
+EQUATION = ["2", "x", "+", "1", "=", "7"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from webpage import launched_browser
+
+    with launched_browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def hand():
+    return hand_samples(set(EQUATION))
+
+
+def open_phone(browser, server, mode=None, **extra):
+    context = browser.new_context(**{**PHONE, **extra})
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(server["url"] + "/" + (f"?mode={mode}" if mode else ""))
+    page.wait_for_function("document.getElementById('weights').options.length > 0")
+    wait_idle(page)
+    return context, page, errors
+
+
+@pytest.fixture
+def phone(browser, server):
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server)
+    page.errors = errors
+    yield page
+    context.close()
+    assert errors == [], errors  # no script error, no console error (the favicon is there), nothing fetched elsewhere
+
+
+def to_expression_mode(page):
+    page.tap("#mode-expression")
+    wait_idle(page)
+    assert page.get_attribute("#mode-expression", "aria-selected") == "true"
+
+
+def draw_equation(page, hand, labels=EQUATION):
+    box = canvas_box(page)
+    groups = write(hand, labels, box["width"], box["height"], margin=30)
+    draw_touch(page, [s for g in groups for s in g])
+    wait_idle(page)
+    return groups
+
+
+def answer_on_first_screen(page) -> bool:
+    r = page.locator("#answer").bounding_box()
+    vh = page.evaluate("innerHeight")
+    return page.evaluate("scrollY") == 0 and r is not None and r["y"] >= 0 and r["y"] + r["height"] <= vh
+
+
+# ------------------------------------------------------------------------------------------------ layout
+@pytest.mark.parametrize("width", [320, 390])
+def test_phone_layout_fits_and_the_mode_switch_is_reachable(browser, server, width):
+    context, page, errors = open_phone(browser, server, viewport={"width": width, "height": 700})
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+        for tab in ("#mode-symbol", "#mode-expression", "#mode-page"):
+            r = page.locator(tab).bounding_box()
+            assert r["width"] >= 40 and r["height"] >= 28 and r["x"] >= 0 and r["x"] + r["width"] <= width, (tab, r)
+        canvas = canvas_box(page)
+        assert canvas["width"] >= width - 40, canvas  # the canvas fills the width
+        for control in ("#undo", "#redo", "#clear", "#weights"):
+            r = page.locator(control).bounding_box()
+            assert r["x"] >= 0 and r["x"] + r["width"] <= width, (control, r)
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
+# ------------------------------------------------------------------------------------------------ drawing
+def test_touch_drawn_equation_answer_visible_without_scrolling(phone, hand, tmp_path):
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    assert latex(phone) == "2x+1=7"
+    assert "x = 3" in phone.inner_text("#answer")
+    assert answer_on_first_screen(phone)
+    assert phone.locator("#mathml math").count() == 1          # the answer panel renders MathML
+    assert phone.locator("#boxes .box").count() == 6
+    save(phone, tmp_path, "phone-expression", full_page=False)
+
+
+def test_a_stroke_starting_inside_a_box_adds_ink(phone, hand, tmp_path):
+    """Draw '2x-1=7' (the plus without its bar), then the bar starting inside the '-' box: it becomes '+'."""
+    to_expression_mode(phone)
+    box = canvas_box(phone)
+    groups = write(hand, EQUATION, box["width"], box["height"], margin=30)
+    plus = groups[2]
+    span = [np.ptp(s[:, 0]) - np.ptp(s[:, 1]) for s in plus]
+    bar = plus[int(np.argmin(span))]                           # the more vertical stroke of the '+'
+    rest = [s for k, g in enumerate(groups) for s in g if not (k == 2 and s is bar)]
+    draw_touch(phone, rest)
+    wait_idle(phone)
+    assert latex(phone) == "2x-1=7", latex(phone)
+    minus = phone.locator("#boxes .box").nth(2)
+    assert minus.get_attribute("data-label") == "-"
+    r, c = minus.bounding_box(), box
+    start = np.array([r["x"] - c["x"] + r["width"] / 2, r["y"] - c["y"] + r["height"] / 2])
+    top, bottom = bar[np.argmin(bar[:, 1])], bar[np.argmax(bar[:, 1])]
+    stroke = np.vstack([np.linspace(start, [start[0], top[1]], 8), np.linspace([start[0], top[1]], [start[0], bottom[1]], 16)])
+    assert r["x"] <= c["x"] + stroke[0][0] <= r["x"] + r["width"] and r["y"] <= c["y"] + stroke[0][1] <= r["y"] + r["height"]
+    draw_touch(phone, [stroke])
+    wait_idle(phone)
+    assert stroke_count(phone) == len(rest) + 1                # the stroke was kept as ink
+    assert latex(phone) == "2x+1=7", latex(phone)
+    assert "x = 3" in phone.inner_text("#answer")
+    save(phone, tmp_path, "phone-minus-to-plus", full_page=False)
+
+
+def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    assert latex(phone) == "2x+1=7"
+    strokes = stroke_count(phone)
+    # a tap without movement inside the '7' box opens its alternatives (and adds no ink)
+    seven = phone.locator("#boxes .box").nth(5).bounding_box()
+    c = canvas_box(phone)
+    tap(phone, seven["x"] - c["x"] + seven["width"] / 2, seven["y"] - c["y"] + seven["height"] / 2)
+    assert phone.locator("#alternatives").is_visible()
+    assert stroke_count(phone) == strokes
+    alt = phone.locator("#alternatives button.alt:not(.current)").first
+    choice = alt.get_attribute("data-label")
+    save(phone, tmp_path, "phone-alternatives", full_page=False)
+    alt.tap()
+    wait_idle(phone)
+    corrected = latex(phone)
+    assert corrected != "2x+1=7" and corrected.startswith("2x+1="), corrected
+    assert phone.locator("#boxes .box").nth(5).get_attribute("data-label") == choice
+    # one more stroke, far from the others, then undo: the stroke goes, the correction stays
+    draw_touch(phone, [line(20, 20, 60, 22)])
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes + 1
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes
+    assert latex(phone) == corrected
+    assert "corrected" in phone.locator("#boxes .box").nth(5).get_attribute("class")
+    # undo again takes the correction back; redo twice brings the correction and the stroke back
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert latex(phone) == "2x+1=7"
+    phone.tap("#redo")
+    wait_idle(phone)
+    assert latex(phone) == corrected
+    phone.tap("#redo")
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes + 1
+    assert phone.is_disabled("#redo")
+    # clearing (the button, or Esc) is undoable too
+    phone.tap("#clear")
+    wait_idle(phone)
+    assert stroke_count(phone) == 0 and latex(phone) == ""
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes + 1
+    phone.keyboard.press("Escape")
+    wait_idle(phone)
+    assert stroke_count(phone) == 0
+    phone.keyboard.press("Control+z")
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes + 1
+
+
+def test_two_fingers_do_not_draw_and_a_pen_rejects_the_palm(phone):
+    to_expression_mode(phone)
+    # a pinch: two fingers moving apart; then a two-finger scroll
+    touch_gesture(phone, [(150, 150), (120, 150), (90, 150)], [(200, 150), (230, 150), (260, 150)])
+    touch_gesture(phone, [(150, 100), (150, 140), (150, 180)], [(220, 100), (220, 140), (220, 180)])
+    wait_idle(phone)
+    assert stroke_count(phone) == 0
+    # a pen stroke draws; after it, a touch (the palm resting on the screen) does not
+    draw_pen(phone, [line(100, 100, 180, 104)])
+    wait_idle(phone)
+    assert stroke_count(phone) == 1
+    assert phone.is_checked("#pen-only")
+    draw_touch(phone, [line(100, 200, 220, 220)])
+    wait_idle(phone)
+    assert stroke_count(phone) == 1
+    phone.uncheck("#pen-only")                                   # the switch gives fingers back
+    draw_touch(phone, [line(100, 200, 220, 220)])
+    wait_idle(phone)
+    assert stroke_count(phone) == 2
+
+
+# ------------------------------------------------------------------------------------------------ offline, history
+def test_page_reloads_offline_and_keeps_the_drawing(phone, hand, tmp_path):
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    assert latex(phone) == "2x+1=7"
+    strokes = stroke_count(phone)
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)",
+                            timeout=15000, polling=500)
+    phone.context.set_offline(True)
+    try:
+        phone.reload()
+        phone.wait_for_selector("#canvas")
+        assert phone.title().startswith("inkmath")
+        assert phone.evaluate("navigator.serviceWorker.controller !== null")
+        assert phone.locator("#mode-expression").get_attribute("aria-selected") == "true"
+        assert stroke_count(phone) == strokes                      # the drawing came back from localStorage
+        wait_idle(phone)
+        assert "Cannot reach the server" in phone.inner_text("#status")
+        save(phone, tmp_path, "phone-offline", full_page=False)
+    finally:
+        phone.context.set_offline(False)
+    # offline, the reading request fails (and says so on the page); nothing else may
+    phone.errors[:] = [e for e in phone.errors if not ("/api/expression" in e or "ERR_INTERNET_DISCONNECTED" in e)]
+
+
+def test_history_keeps_earlier_drawings(phone, hand):
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    strokes = stroke_count(phone)
+    phone.tap("#clear")
+    wait_idle(phone)
+    draw_touch(phone, [line(60, 60, 120, 62)])
+    wait_idle(phone)
+    phone.tap("#history")
+    entry = phone.locator("#history-list button").first
+    assert "2x+1=7" in entry.inner_text().replace(" ", "")
+    entry.tap()
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes and latex(phone) == "2x+1=7"
+    phone.tap("#undo")                                           # restoring is undoable too
+    wait_idle(phone)
+    assert stroke_count(phone) == 1
+
+
+# ------------------------------------------------------------------------------------------------ accessibility
+def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    focused = []
+    phone.focus("#mode-symbol")
+    for _ in range(40):
+        phone.keyboard.press("Tab")
+        focused.append(phone.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert "upload" in focused                                   # the image upload is reached by Tab
+    assert "tag" in focused                                      # so are the symbol boxes' labels
+    tag = phone.locator("#boxes .tag").nth(1)
+    tag.focus()
+    phone.keyboard.press("Enter")
+    assert phone.locator("#alternatives").is_visible()
+    assert phone.evaluate("document.activeElement.classList.contains('alt')")
+    phone.keyboard.press("Escape")
+    assert phone.locator("#alternatives").is_hidden()
+    assert phone.evaluate("document.activeElement.classList.contains('tag')")
+    assert stroke_count(phone) > 0                               # Esc closed the list and did not clear
+    labels = phone.eval_on_selector_all("#expression-result button:not([hidden])",
+                                        "bs => bs.map(b => b.getAttribute('aria-label') || b.textContent.trim())")
+    assert "Copy LaTeX" in labels and "Copy MathML" in labels
+    assert len(labels) == len(set(labels)), labels               # every button's name is distinct
+
+
+def test_axe_finds_no_serious_violation(phone, hand, browser, server):
+    assert run_axe(phone) == []                                  # symbol mode, empty
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    assert run_axe(phone) == []                                  # a reading with boxes, MathML and the answer
+    phone.locator("#boxes .tag").nth(0).focus()
+    phone.keyboard.press("Enter")
+    assert run_axe(phone) == []                                  # the list of alternatives open
+    phone.keyboard.press("Escape")
+    phone.tap("#mode-page")
+    assert run_axe(phone) == []
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        desktop = context.new_page()
+        desktop.goto(server["url"] + "/?mode=expression")
+        desktop.wait_for_function("document.getElementById('weights').options.length > 0")
+        assert run_axe(desktop) == []
+    finally:
+        context.close()
