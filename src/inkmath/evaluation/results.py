@@ -112,7 +112,10 @@ def expressions_row(res: dict, set_key: str, weights: str | None = None) -> dict
     for key, col in (("exprate", "ExpRate"), ("within1", "within 1"), ("within2", "within 2"),
                      ("seg_precision", "segmentation P"), ("seg_recall", "segmentation R"),
                      ("symbol_rec_rate", "symbols right"),
-                     ("symbol_accuracy_gt_seg", "symbol accuracy (truth segmentation)")):
+                     ("symbol_accuracy_gt_seg", "symbol accuracy (truth segmentation)"),
+                     ("alternatives_coverage", "truth among alternatives"),
+                     ("top_half_accuracy", "most confident half right"),
+                     ("calibration_error", "calibration error")):
         if res.get(key) is not None:
             row[col] = round(float(res[key]), 4)
     if res.get("exprate") is not None and res.get("expressions"):
