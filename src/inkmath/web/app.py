@@ -149,66 +149,55 @@ async def read_input(request: Request, model: type[BaseModel]) -> tuple[BaseMode
                             "a multipart/form-data image upload (field 'image')")
 
 
-async def _read_upload(request: Request) -> dict:
+async def _read_form(request: Request, field: str, what: str, text_fields: tuple[str, ...]):
+    """(the upload in ``field``, its text fields) of a multipart form of one file; ``what`` names the file for the
+    error messages."""
     from starlette.datastructures import UploadFile
     from starlette.exceptions import HTTPException
     from starlette.formparsers import MultiPartException
 
-    from inkmath.data.images import decode_image
-
     try:
-        form = await request.form(max_files=1, max_fields=8, max_part_size=64 * 1024)
+        form = await request.form(max_files=1, max_fields=len(text_fields) + 2, max_part_size=64 * 1024)
     except (MultiPartException, HTTPException, ValueError, KeyError) as e:
         detail = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
-        raise RequestError(400, f"Malformed multipart form ({str(detail)[:200]}); send one file in the field 'image'") from None
-    upload = form.get("image")
+        raise RequestError(400, f"Malformed multipart form ({str(detail)[:200]}); send one {what} in the field "
+                                f"'{field}'") from None
+    upload = form.get(field)
     if not isinstance(upload, UploadFile):
-        raise RequestError(422, "The multipart form has no file in the field 'image'; attach a PNG or JPEG there")
+        raise RequestError(422, f"The multipart form has no file in the field '{field}'; attach {what} there")
+    fields: dict[str, Any] = {}
+    for key in text_fields:
+        value = form.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise RequestError(422, f"Form field {key!r} must be text, not a file")
+        fields[key] = value
+    return upload, fields
+
+
+async def _read_upload(request: Request) -> dict:
+    from inkmath.data.images import decode_image
+
+    upload, fields = await _read_form(request, "image", "a PNG or JPEG image",
+                                      ("weights", "ink", "corrections", "top", "solve", "steps", "plot"))
     data = await upload.read()
     name = Path(upload.filename or "upload").name[:120] or "upload"
     try:
         image = decode_image(data, name, max_pixels=MAX_IMAGE_PIXELS)
     except InkmathError as e:
         raise RequestError(422, str(e)) from None
-    fields: dict[str, Any] = {"image": image, "file": name}
-    for key in ("weights", "ink", "corrections", "top", "solve", "steps", "plot"):
-        value = form.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise RequestError(422, f"Form field {key!r} must be text, not a file")
-        fields[key] = value
-    return fields
+    return {"image": image, "file": name, **fields}
 
 
 async def _read_page_upload(request: Request) -> tuple[bytes, str, dict]:
     """(the photo's bytes, its file name, text fields) from a page upload; the photo is decoded by the page reader
     (which needs its colours and EXIF orientation), bounded by ``MAX_PAGE_PIXELS``."""
-    from starlette.datastructures import UploadFile
-    from starlette.exceptions import HTTPException
-    from starlette.formparsers import MultiPartException
-
-    try:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
-    except (MultiPartException, HTTPException, ValueError, KeyError) as e:
-        detail = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
-        raise RequestError(400, f"Malformed multipart form ({str(detail)[:200]}); send one photo in the field 'file'") from None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise RequestError(422, "The multipart form has no file in the field 'file'; attach a JPEG or PNG photo of "
-                                "the page there")
+    upload, fields = await _read_form(request, "file", "a JPEG or PNG photo of the page", ("weights", "solve"))
     data = await upload.read()
     if not data:
         raise RequestError(422, "The uploaded photo is empty (0 bytes)")
     name = Path(upload.filename or "page").name[:120] or "page"
-    fields = {}
-    for key in ("weights", "solve"):
-        value = form.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise RequestError(422, f"Form field {key!r} must be text, not a file")
-        fields[key] = value
     return data, name, fields
 
 
