@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from webpage import (
-    PHONE, canvas_box, draw_touch, hand_samples, latex, needs_chromium, run_axe, running_server, save,
+from webpage import (  # browser, hand: the module's shared fixtures
+    browser, hand,
+    PHONE, canvas_box, draw_touch, latex, needs_chromium, run_axe, running_server, save,
     wait_idle, watch_errors, write,
 )
 
@@ -35,19 +36,6 @@ def api(server):
 
     with urllib.request.urlopen(server["url"] + "/openapi.json") as r:
         return json.load(r)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from webpage import launched_browser
-
-    with launched_browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def hand():
-    return hand_samples(set(EQUATION))
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from webpage import (
-    PHONE, canvas_box, draw_pen, draw_touch, hand_samples, latex, line, needs_chromium, run_axe, running_server, save,
+from webpage import (  # browser, hand: the module's shared fixtures
+    browser, hand,
+    PHONE, canvas_box, draw_pen, draw_touch, latex, line, needs_chromium, run_axe, running_server, save,
     stroke_count, tap, touch_gesture, wait_idle, watch_errors, write,
 )
 
@@ -23,19 +24,6 @@ EQUATION = ["2", "x", "+", "1", "=", "7"]
 def server():
     with running_server() as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from webpage import launched_browser
-
-    with launched_browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def hand():
-    return hand_samples(set(EQUATION))
 
 
 def open_phone(browser, server, mode=None, **extra):

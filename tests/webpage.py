@@ -215,3 +215,16 @@ def run_axe(page) -> list[dict]:
     results = Axe().run(page)
     return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+# ------------------------------------------------------------------------------------------------ shared fixtures
+# A browser test module imports these by name; ``hand`` reads the module's EQUATION (the symbols it writes).
+@pytest.fixture(scope="module")
+def browser():
+    with launched_browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def hand(request):
+    return hand_samples(set(request.module.EQUATION))
