@@ -27,7 +27,7 @@ from inkmath.equation.tokens import (
     ASCENDER_LETTERS, BIG_OPS, CLOSE_BRACKETS, DESCENDER_LETTERS, DIGITS, FUNCTION_TOKENS, OPEN_BRACKETS, OPERATORS,
     RELATIONS, TALL,
 )
-from inkmath.equation.tree import BigOp, Box, Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Box, Frac, Node, Row, Sqrt, Symbol, with_scripts
 
 # thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
 # expressions with the true segmentation (see parse_tune in the report); sub_tall 0.1 -> 0.2 and band 0.5 -> 0.4 then
@@ -510,10 +510,4 @@ class _Parser:
                 node.upper, sup = sup, None
             if sub is None and sup is None:
                 return node
-        if sub is not None and sup is not None:
-            return SubSup(node, sub, sup)
-        if sup is not None:
-            return Sup(node, sup)
-        if sub is not None:
-            return Sub(node, sub)
-        return node
+        return with_scripts(node, sub, sup)

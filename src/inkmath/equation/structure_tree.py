@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inkmath.equation.tree import BigOp, Box, Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Box, Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, with_scripts
 
 RELATIONS = ("right", "sup", "sub", "above", "below", "inside")
 BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
@@ -152,13 +152,7 @@ def to_node(tokens: list[str], parents: list[int | None], relations: list[str | 
             base = Symbol(t, src[v])
         if inside is not None and t not in ROOT_SIGNS:
             sup = sup if sup is not None else inside
-        if sub is not None and sup is not None:
-            return SubSup(base, sub, sup)
-        if sup is not None:
-            return Sup(base, sup)
-        if sub is not None:
-            return Sub(base, sub)
-        return base
+        return with_scripts(base, sub, sup)
 
     if not firsts:
         return Row([])

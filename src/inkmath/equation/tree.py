@@ -100,6 +100,17 @@ class SubSup(Node):
     sup: Node
 
 
+def with_scripts(base: Node, sub: Node | None, sup: Node | None) -> Node:
+    """``base`` with its subscript and superscript, either of which may be None."""
+    if sub is not None and sup is not None:
+        return SubSup(base, sub, sup)
+    if sup is not None:
+        return Sup(base, sup)
+    if sub is not None:
+        return Sub(base, sub)
+    return base
+
+
 @dataclass
 class Frac(Node):
     num: Node
