@@ -33,6 +33,17 @@ def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked, relation: type = sp
     return left, right
 
 
+def _terms_cancelled(w: Worked, var: sp.Symbol, holds: bool, what: str) -> Worked:
+    """The last step when the unknown's terms cancel: ``what`` is left, and it holds for every value or for none."""
+    name = var.name
+    if holds:
+        w.add(sp.true, f"the ${name}$ terms cancel and {what} is true: every value of ${name}$ is a solution",
+              latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
+    else:
+        w.add(sp.false, f"the ${name}$ terms cancel and {what} is false: no solution", latex=r"\text{no solution}")
+    return w
+
+
 def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     """ax + b = cx + d in steps: clear fractions, expand, collect, move x terms left and numbers right, divide."""
     w = Worked("linear", variables=[var])
@@ -47,14 +58,7 @@ def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
         a = a - c
         w.add(equation(arrange(a * var + b), arrange(d)), signed(c * var, "both sides"))
     if a == 0:
-        name = var.name
-        if sp.simplify(b - d) == 0:
-            w.add(sp.true, f"the ${name}$ terms cancel and what is left is true: every value of ${name}$ is a solution",
-                  latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
-        else:
-            w.add(sp.false, f"the ${name}$ terms cancel and ${plain(b)} = {plain(d)}$ is false: no solution",
-                  latex=r"\text{no solution}")
-        return w
+        return _terms_cancelled(w, var, sp.simplify(b - d) == 0, f"${plain(b)} = {plain(d)}$")
     if b != 0:
         d = d - b
         w.add(equation(arrange(a * var), arrange(d)), signed(b, "both sides"))
@@ -85,15 +89,7 @@ def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
         a = a - c
         w.add(relation(arrange(a * var + b), arrange(d), evaluate=False), signed(c * var, "both sides"))
     if a == 0:
-        holds = bool(relation(b, d))
-        name = var.name
-        if holds:
-            w.add(sp.true, f"the ${name}$ terms cancel and what is left is true: every ${name}$ is a solution",
-                  latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
-        else:
-            w.add(sp.false, f"the ${name}$ terms cancel and what is left is false: no solution",
-                  latex=r"\text{no solution}")
-        return w
+        return _terms_cancelled(w, var, bool(relation(b, d)), "what is left")
     if b != 0:
         d = d - b
         w.add(relation(arrange(a * var), arrange(d), evaluate=False), signed(b, "both sides"))
