@@ -99,17 +99,13 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
         # indices name the symbols of the reading the user saw: decode again on that segmentation, with the
         # corrected symbols fixed and the rest read in their light
         seg = segs[readings[0].segmentation]
-        n = len(seg.symbols)
-        fixed = {}
-        for k, tok in corrections.items():
-            if not 0 <= int(k) < n:
-                raise InkmathError(f"Correction for symbol {k}, but there are only {n} symbols (0-based)")
-            fixed[int(k)] = str(tok)
-            h = seg.symbols[int(k)]
-            # the corrected reading becomes the symbol's first candidate, so the JSON and a re-read agree
-            h.candidates = [Candidate(str(tok), 1.0)] + [c for c in h.candidates if c.token != tok]
+        fixed = {int(k): str(tok) for k, tok in corrections.items()}
         segs = [seg]
-        readings = decoder(segs, fixed=fixed)
+        readings = decoder(segs, fixed=fixed)  # checks that every index names a symbol
+        for k, tok in fixed.items():
+            # the corrected reading becomes the symbol's first candidate, so the JSON and a re-read agree
+            h = seg.symbols[k]
+            h.candidates = [Candidate(tok, 1.0)] + [c for c in h.candidates if c.token != tok]
     best = readings[0]
     symbols = segs[best.segmentation].symbols
     ans: dict = {}
