@@ -42,7 +42,8 @@ INK_LOW = 38  # darkness (0-255, after flattening) where faint ink (pencil's edg
 INK_LOW_SHARE = 0.3  # ... and from this share of the page's strong ink darkness
 INK_HIGH_SHARE = 0.45  # a stroke must reach this share of the page's strong ink darkness (its 99.5th percentile)
 INK_HIGH_MIN = 60  # ... and at least this darkness
-LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height)
+LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height) ...
+LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: a dark one is a fraction bar
 LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
 LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
 LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
@@ -261,8 +262,10 @@ def _rotate(img: np.ndarray, m: np.ndarray, size: tuple[int, int], border) -> np
     return cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
-def line_mask(low: np.ndarray) -> tuple[np.ndarray, int]:
-    """(mask of paper lines, how many): long, thin horizontal or vertical runs of faint-or-darker pixels."""
+def line_mask(low: np.ndarray, dark: np.ndarray | None = None, ink_level: float = 255.0) -> tuple[np.ndarray, int]:
+    """(mask of paper lines, how many): long, thin horizontal or vertical runs of faint-or-darker pixels. With
+    ``dark``, a run shorter than ``LINE_FULL_SPAN`` of the side whose median darkness reaches ``ink_level`` is ink
+    (a long fraction bar, an underline), not a paper line."""
     h, w = low.shape
     out = np.zeros_like(low)
     count = 0
@@ -278,6 +281,12 @@ def line_mask(low: np.ndarray) -> tuple[np.ndarray, int]:
         length = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
         is_line = (length >= LINE_SPAN * side) & (stats[:, cv2.CC_STAT_AREA] <= LINE_MAX_THICK * length)
         is_line[0] = False
+        if dark is not None:
+            for k in np.flatnonzero(is_line & (length < LINE_FULL_SPAN * side)):
+                x, y, bw, bh = stats[k, :4]
+                win = lab[y:y + bh, x:x + bw] == k
+                if float(np.median(dark[y:y + bh, x:x + bw][win])) >= ink_level:
+                    is_line[k] = False
         if is_line.any():
             out[is_line[lab]] = 255
             count += int(is_line.sum())
@@ -289,7 +298,7 @@ def ink_mask(dark: np.ndarray) -> tuple[np.ndarray, int]:
     faint = dark > INK_LOW
     strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
     high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
-    lines, count = line_mask((faint * 255).astype(np.uint8))
+    lines, count = line_mask((faint * 255).astype(np.uint8), dark, high)
     # a stroke's soft edge counts down to a share of the page's ink darkness (dark ink is not fattened by its halo)
     low = ((dark > max(INK_LOW, INK_LOW_SHARE * strong_ink)) * 255).astype(np.uint8)
     if count:
