@@ -29,6 +29,7 @@ LABEL_GAP = 0.6  # units: the gap between a question number and its expression i
 LABEL_MARKS = {")", ".", "\\cdot"}  # what ends a question number
 LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
+READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image)
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
 
@@ -42,12 +43,14 @@ class PageExpression:
     symbols: list[dict]  # as in ``recognize.to_dict``, each box in the photo's pixels
     label: str | None = None  # a question number written before the expression ("1)", "a."), as text
     label_box: list[float] | None = None
-    confidence: float | None = None  # mean of the symbols' top probabilities (not calibrated)
+    confidence: float | None = None  # the reader's calibrated probability that ``latex`` is right
+    alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
     order: int = 0
 
     def to_dict(self) -> dict:
         d = {"latex": self.latex, "mathml": self.mathml, "box": self.box, "answer": self.answer,
-             "symbols": self.symbols, "confidence": self.confidence, "label": self.label}
+             "symbols": self.symbols, "confidence": self.confidence, "alternatives": self.alternatives,
+             "label": self.label}
         if self.label_box is not None:
             d["label_box"] = self.label_box
         return d
@@ -103,10 +106,16 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     return reading
 
 
+def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup) -> tuple[np.ndarray, tuple[int, int]]:
+    """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
+    in the page's pixels)."""
+    return group_image(found, g, dark=page.dark if READ_NARROW else None)
+
+
 def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor, solve: bool) -> PageExpression | None:
     from inkmath.equation.recognize import recognize_image
 
-    img, (ox, oy) = group_image(found, g)
+    img, (ox, oy) = group_crop(page, found, g)
     try:
         rec = recognize_image(img, predictor, solve=solve, ink="white")
     except InkmathError:
@@ -138,9 +147,8 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
         box = page.box_to_photo((bx0 + ox, by0 + oy, bx1 + ox, by1 + oy))
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
-    conf = float(np.mean([h.prob for h in rec.symbols])) if rec.symbols else None
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,
-                          None if conf is None else round(conf, 4))
+                          d["confidence"], d["alternatives"])
 
 
 def _label_text(token: str) -> str:

@@ -69,6 +69,7 @@ class CleanPage:
     rotation: int = 0  # degrees the sheet was turned clockwise to read it (0, 90, 180, 270)
     lines_removed: int = 0
     notes: list[str] = field(default_factory=list)
+    dark: np.ndarray | None = None  # uint8 darkness of the flattened page (0 paper), same pixels as ``ink``
 
     def box_to_photo(self, box) -> list[float]:
         """Axis-aligned box in photo pixels around the image of a sheet box (its four corners mapped)."""
@@ -363,7 +364,7 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")
-    return CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes)
+    return CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes, dark)
 
 
 def turn(page: CleanPage, quarter_turns: int) -> CleanPage:
@@ -378,7 +379,8 @@ def turn(page: CleanPage, quarter_turns: int) -> CleanPage:
             3: [[0, -1, w - 1], [1, 0, 0], [0, 0, 1]]}[k]
     return CleanPage(page.photo_size, cv2.rotate(page.sheet, rot), cv2.rotate(page.flat, rot),
                      cv2.rotate(page.ink, rot), page.to_photo @ np.array(back, np.float64), page.found_sheet,
-                     (page.rotation + 90 * k) % 360, page.lines_removed, page.notes + [f"turned {90 * k} degrees"])
+                     (page.rotation + 90 * k) % 360, page.lines_removed, page.notes + [f"turned {90 * k} degrees"],
+                     None if page.dark is None else cv2.rotate(page.dark, rot))
 
 
 def debug_images(page: CleanPage) -> dict[str, np.ndarray]:

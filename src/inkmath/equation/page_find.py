@@ -39,6 +39,8 @@ COLUMN_GAP = 2.5  # a gutter between columns is at least this wide
 SPECK = 0.012  # components with an area under this share of unit^2 are noise
 SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
+READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink nearby (``group_image``) ...
+READ_PEAK = 0.4  # ... within this many typical symbols
 MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
 MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
 
@@ -211,12 +213,22 @@ def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | Non
     return parts if len(parts) > 1 else None
 
 
-def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12) -> tuple[np.ndarray, tuple[int, int]]:
-    """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image)."""
+def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12,
+                dark: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image).
+
+    With ``dark`` (the page's darkness), the ink is narrowed to the pixels at least ``READ_SHARE`` as dark as the
+    darkest ink within ``READ_PEAK`` typical symbols: about the stroke's width at half its darkness, where the
+    grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch)."""
     b = group.box
     x0, y0, x1, y1 = int(b.x0), int(b.y0), int(np.ceil(b.x1)), int(np.ceil(b.y1))
     sub = found.labels[y0:y1, x0:x1]
     mask = np.isin(sub, group.components)
+    if dark is not None and mask.any():
+        d = np.where(mask, dark[y0:y1, x0:x1], 0).astype(np.uint8)
+        k = max(3, int(round(READ_PEAK * found.unit)) | 1)
+        peak = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        mask &= d.astype(np.float32) > READ_SHARE * peak.astype(np.float32)
     out = np.zeros((y1 - y0 + 2 * pad, x1 - x0 + 2 * pad), np.uint8)
     out[pad:pad + (y1 - y0), pad:pad + (x1 - x0)][mask] = 255
     return out, (x0 - pad, y0 - pad)
