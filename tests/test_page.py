@@ -248,6 +248,19 @@ def test_generated_fixture_every_expression_found_in_order(fixture_reading):
         assert e.symbols and all(len(s["box"]) == 4 for s in e.symbols)
 
 
+def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_reading, predictor):
+    from inkmath.equation.page import group_crop
+    from inkmath.equation.recognize import recognize_image
+
+    for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
+        img, _ = group_crop(fixture_reading.page, fixture_reading.found, g)
+        rec = recognize_image(img, predictor, solve=False, ink="white")
+        assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
+        assert 0.0 <= e.confidence <= 1.0
+        assert e.alternatives and e.alternatives[0]["latex"] == e.latex
+        assert e.alternatives[0]["confidence"] == e.confidence
+
+
 def test_question_number_returned_as_label_crossed_out_ignored(predictor):
     from inkmath.equation.page import read_page
 
@@ -340,3 +353,53 @@ def test_web_page_route(predictor):
     blank = _jpeg(_photo(_sheet([])))
     r = client.post("/api/page", files={"file": ("blank.jpg", blank, "image/jpeg")})
     assert r.status_code == 200 and r.json()["expressions"] == []
+
+
+def test_web_page_body_limit_is_the_pages_own_and_named(predictor):
+    """A phone's photo is larger than the API's 8 MB body limit: /api/page takes up to its own limit, and a body over
+    it gets a 413 naming that limit (before the body is read)."""
+    from fastapi.testclient import TestClient
+
+    from inkmath.web.app import create_app
+
+    client = TestClient(create_app(max_body_bytes=64 * 1024, max_page_body_bytes=4 * 1024 * 1024))
+    data = _jpeg(_photo(_sheet([("x+2=5", 150, 300)])))
+    assert 64 * 1024 < len(data) < 4 * 1024 * 1024
+    r = client.post("/api/page", files={"file": ("page.jpg", data, "image/jpeg")})
+    assert r.status_code == 200 and len(r.json()["expressions"]) == 1, r.text
+    r = client.post("/api/expression", files={"image": ("x.jpg", data, "image/jpeg")})
+    assert r.status_code == 413 and "limit 65,536 bytes" in r.json()["error"]
+    big = data + b"\0" * (4 * 1024 * 1024)
+    r = client.post("/api/page", files={"file": ("page.jpg", big, "image/jpeg")})
+    assert r.status_code == 413
+    assert r.json()["error"].startswith("The page photo is too large (4.")
+    assert "at most 4 MB" in r.json()["error"] and "24 megapixels" in r.json()["error"]
+
+
+def test_24_megapixel_page_is_read_downscaled(tmp_path, capsys, predictor):
+    """A 24-megapixel phone JPEG (larger than the API's general 8 MB limit) is read by the CLI and by /api/page, with
+    boxes in its own pixels."""
+    from fastapi.testclient import TestClient
+
+    from inkmath.cli import main
+    from inkmath.web.app import create_app
+    from inkmath.web.schemas import MAX_BODY_BYTES
+
+    small = _photo(_sheet([("x+2=5", 150, 300), ("2x=6", 150, 500)]))
+    big = cv2.resize(small, (4000, 6000), interpolation=cv2.INTER_CUBIC)
+    big = np.clip(big.astype(np.int16) + np.random.default_rng(0).integers(-12, 13, big.shape), 0, 255).astype(np.uint8)
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(big).save(buf, "JPEG", quality=97)
+    data = buf.getvalue()
+    assert len(data) > MAX_BODY_BYTES  # a camera's file: over the general limit
+    photo = tmp_path / "big.jpg"
+    photo.write_bytes(data)
+    assert main(["recognize", "--page", str(photo), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["width"], out["height"]) == (4000, 6000) and len(out["expressions"]) == 2
+    assert out["expressions"][0]["box"][3] < out["expressions"][1]["box"][1] and out["expressions"][1]["box"][2] > 1000
+    r = TestClient(create_app()).post("/api/page", files={"file": ("big.jpg", data, "image/jpeg")})
+    assert r.status_code == 200, r.text[:300]
+    assert [e["box"] for e in r.json()["expressions"]] == [e["box"] for e in out["expressions"]]

@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inkmath import InkmathError, __version__
 from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
-    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
+    MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_BODY_BYTES, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
     MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
     ImageUpload, ModelsResponse, PageResponse, PageUpload, SolveError, SolveRequest, SolveResponse, SymbolRequest,
     SymbolResponse,
@@ -402,7 +402,7 @@ def _preload(store: "ModelStore") -> None:
 
 def create_app(symbol_weights: str | None = None, expression_weights: str | None = None, *, engine: str = "torch",
                threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES, preload: bool = False,
-               pool: int = 0):
+               pool: int = 0, max_page_body_bytes: int = MAX_PAGE_BODY_BYTES):
     """The FastAPI app. ``symbol_weights`` / ``expression_weights``: shipped names or paths (defaults: the largest
     shipped vocabulary, and ``crohme`` for expressions when shipped). Predictors load on first use, or at start-up
     with ``preload`` (what ``inkmath serve`` does), which also starts the solver's worker processes. ``pool=N``
@@ -439,7 +439,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
                   description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.",
                   docs_url=None, redoc_url=None)  # FastAPI's docs pages load scripts from a CDN; the app works offline
     app.state.models = store
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, route_limits={"/api/page": max_page_body_bytes})
     errors = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
               422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
@@ -637,23 +637,27 @@ def _add_request_schemas(app) -> None:
 
 
 class BodyLimitMiddleware:
-    """Reject request bodies over ``max_bytes`` with a JSON 413 before any route reads them (pure ASGI).
+    """Reject request bodies over ``max_bytes`` (or the route's own limit in ``route_limits``, by path) with a JSON
+    413 before any route reads them (pure ASGI).
 
     FastAPI's own ``max_body_size`` answers a too-large Content-Length in plain text; the page and API clients
     expect ``{"error": ...}`` everywhere, so the body is counted here (declared length first, then the bytes that
     actually arrive, for chunked uploads) and buffered for the route.
     """
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, route_limits: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limits = dict(route_limits or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        limit = self.route_limits.get(path, self.max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return await self._reject(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await self._reject(send, path, limit, int(declared) if declared.isdigit() else None)
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -661,8 +665,8 @@ class BodyLimitMiddleware:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return await self._reject(send)
+            if size > limit:
+                return await self._reject(send, path, limit, None)
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -677,9 +681,17 @@ class BodyLimitMiddleware:
 
         return await self.app(scope, replay, send)
 
-    async def _reject(self, send):
-        msg = json.dumps({"error": f"Request body too large (limit {self.max_bytes:,} bytes); send fewer points "
-                                   "or a smaller image"}).encode()
+    @staticmethod
+    def message(path: str, limit: int, size: int | None) -> str:
+        """The 413's one line: what was sent, the limit, what to do."""
+        sent = f"{size / 2**20:.1f} MB" if size is not None else "more"
+        if path == "/api/page":
+            return (f"The page photo is too large ({sent}; POST /api/page takes at most {limit / 2**20:.0f} MB): "
+                    "send it as a JPEG of at most 24 megapixels, or scale it down")
+        return f"Request body too large ({sent}; limit {limit:,} bytes); send fewer points or a smaller image"
+
+    async def _reject(self, send, path: str, limit: int, size: int | None):
+        msg = json.dumps({"error": self.message(path, limit, size)}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(msg)).encode()),
                                 (b"connection", b"close")]})

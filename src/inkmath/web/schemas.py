@@ -16,6 +16,9 @@ MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
 MAX_LATEX_CHARS = 2000  # typed LaTeX for /api/solve (inkmath.equation.latex_parse.MAX_LATEX_CHARS)
+# a page photo's upload (POST /api/page): a 24-megapixel phone JPEG is 5-15 MB (the web page sends a downscaled JPEG
+# of about 1 MB; this is for API clients that send the camera's file)
+MAX_PAGE_BODY_BYTES = 32 * 1024 * 1024
 MAX_PAGE_PIXELS = 40_000_000  # a page photo (POST /api/page): a 24-megapixel phone photo fits; it is read downscaled
 PAGE_CONCURRENCY = 2  # pages read at once by one server process (a page is several expressions' work)
 
@@ -119,7 +122,10 @@ class PageExpressionOut(BaseModel):
                                                                      "EXIF orientation applied)")
     answer: dict[str, Any]
     symbols: list[SymbolHypOut]
-    confidence: float | None = Field(None, description="mean of the symbols' top probabilities (not calibrated)")
+    confidence: float | None = Field(None, ge=0, le=1, description="estimated probability that `latex` is right "
+                                                                   "(the expression reader's calibrated confidence)")
+    alternatives: list[ReadingOut] = Field(default_factory=list, max_length=5,
+                                           description="whole readings, best first; the first is `latex`")
     label: str | None = Field(None, description='a question number written before the expression ("1)", "a."), '
                                                 'as text')
 
