@@ -403,3 +403,14 @@ def test_24_megapixel_page_is_read_downscaled(tmp_path, capsys, predictor):
     r = TestClient(create_app()).post("/api/page", files={"file": ("big.jpg", data, "image/jpeg")})
     assert r.status_code == 200, r.text[:300]
     assert [e["box"] for e in r.json()["expressions"]] == [e["box"] for e in out["expressions"]]
+
+
+def test_web_page_uploads_at_least_the_readers_working_size():
+    """The web page downscales a photo before upload to UPLOAD_SIDE px: never below what the page reader works at."""
+    import re
+
+    from inkmath.equation.page_clean import WORK_SIDE
+
+    js = (Path(__file__).parents[1] / "src" / "inkmath" / "web" / "static" / "photo.js").read_text()
+    side = int(re.search(r"export const UPLOAD_SIDE = (\d+);", js).group(1))
+    assert WORK_SIDE <= side <= 2 * WORK_SIDE

@@ -171,3 +171,52 @@ def test_page_photo_gets_a_box_per_expression_and_a_tap_shows_its_reading(phone,
     assert boxes.nth(0).get_attribute("aria-pressed") == "true"
     save(phone, tmp_path, "phone-page-reading")
     assert run_axe(phone) == []
+
+
+def test_a_24_megapixel_rotated_page_photo_is_downscaled_upright_before_upload(phone, api, tmp_path):
+    """A phone's photo (24 MP, stored sideways with EXIF orientation 6, larger than the API's 8 MB body limit) is
+    sent as a JPEG of at most UPLOAD_SIDE px, drawn upright; the boxes fit the photo shown."""
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from inkmath.web.schemas import MAX_BODY_BYTES
+
+    upright = Image.open(FIXTURES / "page_photo.jpg").convert("RGB")
+    big = upright.resize((4242, 5656), Image.BICUBIC)                # 24 megapixels, portrait as shown
+    pixels = np.asarray(big).astype(np.int16) + np.random.default_rng(0).integers(-10, 11, (5656, 4242, 3))
+    stored = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6                                                  # shown turned 90 degrees clockwise: upright
+    path = tmp_path / "phone.jpg"
+    stored.save(path, "JPEG", quality=95, exif=exif.tobytes())
+    assert path.stat().st_size > MAX_BODY_BYTES and stored.size == (5656, 4242)
+    truth = json.loads((FIXTURES / "page_photo.json").read_text())["truth"]
+    phone.tap("#mode-page")
+    with phone.expect_request("**/api/page", timeout=120000) as req, \
+            phone.expect_response("**/api/page", timeout=120000) as resp:
+        phone.set_input_files("#photo-input", str(path))
+    sent = int(req.value.header_value("content-length") or 0)
+    assert 0 < sent < 3 * 1024 * 1024                                # a downscaled JPEG, not the camera's file
+    data = resp.value.json()
+    wait_idle(phone)
+    assert max(data["width"], data["height"]) == 2400 and data["height"] > data["width"]  # upright, UPLOAD_SIDE
+    assert abs(data["width"] / data["height"] - 4242 / 5656) < 0.01
+    natural = phone.evaluate("[document.getElementById('photo').naturalWidth, "
+                             "document.getElementById('photo').naturalHeight]")
+    assert natural == [data["width"], data["height"]]               # what is shown is what the server read
+    boxes = phone.locator("#photo-boxes .photo-box")
+    assert boxes.count() == len(data["expressions"]) == len(truth)
+    img = phone.locator("#photo").bounding_box()
+    k, f = data["width"] / img["width"], data["width"] / 1512      # DOM -> uploaded pixels; fixture -> uploaded
+    shown = []
+    for i in range(boxes.count()):
+        r = boxes.nth(i).bounding_box()
+        shown.append([(r["x"] - img["x"]) * k, (r["y"] - img["y"]) * k,
+                      (r["x"] + r["width"] - img["x"]) * k, (r["y"] + r["height"] - img["y"]) * k])
+    for t, s in zip(truth, shown):                                   # in reading order, each over its expression
+        assert overlaps([v * f for v in t["box"]], s), (t, s)
+    save(phone, tmp_path, "phone-page-24mp")

@@ -2,6 +2,39 @@
 // and a tap on a box (or Enter on it) shows its LaTeX, formula and answer.
 import { $, copyText, pct, setStatus, showAnswer } from "./view.js";
 
+// The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
+// (5-20 MB) is over what a slow connection should carry: the photo is sent as a JPEG of at most UPLOAD_SIDE px on its
+// long side, drawn upright (the browser applies the EXIF orientation when it decodes). A smaller photo of at most
+// UPLOAD_BYTES goes as it is; one the browser cannot decode goes as it is too, and the server says what is wrong.
+export const UPLOAD_SIDE = 2400;
+const UPLOAD_BYTES = 3 * 1024 * 1024;
+const UPLOAD_QUALITY = 0.9;
+
+async function uploadable(file) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch (e) {
+    return file;
+  }
+  try {
+    const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size <= UPLOAD_BYTES) return file;
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    const ctx = canvas.getContext("2d");
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", UPLOAD_QUALITY));
+    if (!blob) return file;
+    const name = (file.name || "page").replace(/\.[^.]*$/, "") + ".jpg";
+    return new File([blob], name, { type: "image/jpeg" });
+  } finally {
+    bitmap.close();
+  }
+}
+
 export function initPhoto({ setPending, features }) {
   let data = null;
   let objectUrl = null;
@@ -12,22 +45,24 @@ export function initPhoto({ setPending, features }) {
   }
 
   $("photo-input").addEventListener("change", async () => {
-    const file = $("photo-input").files[0];
-    if (!file) return;
-    if (objectUrl) URL.revokeObjectURL(objectUrl);
-    objectUrl = URL.createObjectURL(file);
-    $("photo").src = objectUrl;
-    $("photo-wrap").hidden = false;
+    const picked = $("photo-input").files[0];
+    if (!picked) return;
     $("photo-boxes").replaceChildren();
     $("page-detail").hidden = true;
     data = null;
-    if (!features.page) { shown(); return; }
-    const form = new FormData();
-    form.append("file", file, file.name || "page.jpg");
     setPending(+1);
-    setStatus("Reading the page…");
+    setStatus("Preparing the photo…");
     const started = performance.now();
     try {
+      const file = await uploadable(picked);   // what is shown is what the server reads: the boxes fit it
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+      objectUrl = URL.createObjectURL(file);
+      $("photo").src = objectUrl;
+      $("photo-wrap").hidden = false;
+      if (!features.page) { shown(); return; }
+      const form = new FormData();
+      form.append("file", file, file.name || "page.jpg");
+      setStatus("Reading the page…");
       const res = await fetch("/api/page", { method: "POST", body: form });
       const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
       if (!res.ok) {
