@@ -253,7 +253,7 @@ def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_readin
     from inkmath.equation.recognize import recognize_image
 
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
-        img, _ = group_crop(fixture_reading.page, fixture_reading.found, g)
+        img, _, _ = group_crop(fixture_reading.page, fixture_reading.found, g)
         rec = recognize_image(img, predictor, solve=False, ink="white")
         assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
         assert 0.0 <= e.confidence <= 1.0

@@ -29,7 +29,8 @@ LABEL_GAP = 0.6  # units: the gap between a question number and its expression i
 LABEL_MARKS = {")", ".", "\\cdot"}  # what ends a question number
 LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
-READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image)
+READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
+READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels)
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
 
@@ -106,28 +107,36 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     return reading
 
 
-def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup) -> tuple[np.ndarray, tuple[int, int]]:
+def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup) -> tuple[np.ndarray, tuple[int, int], float]:
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
-    in the page's pixels)."""
-    return group_image(found, g, dark=page.dark if READ_NARROW else None)
+    in the page's pixels; its pixels per page pixel)."""
+    if READ_NARROW:
+        img, corner = group_image(found, g, dark=page.dark, upscale=READ_UPSCALE)
+        return img, corner, float(READ_UPSCALE)
+    img, corner = group_image(found, g)
+    return img, corner, 1.0
 
 
 def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor, solve: bool) -> PageExpression | None:
     from inkmath.equation.recognize import recognize_image
 
-    img, (ox, oy) = group_crop(page, found, g)
+    img, (ox, oy), f = group_crop(page, found, g)
+
+    def to_photo(x0, y0, x1, y1) -> list[float]:  # crop pixels -> photo pixels
+        return page.box_to_photo((x0 / f + ox, y0 / f + oy, x1 / f + ox, y1 / f + oy))
+
     try:
         rec = recognize_image(img, predictor, solve=solve, ink="white")
     except InkmathError:
         return None  # nothing readable in this group (an isolated mark)
     label, label_box = None, None
-    split = _label_split(rec, found.unit)
+    split = _label_split(rec, found.unit * f)
     if split is not None:
         k, cut_x, label = split
         lb = rec.symbols[0].box
         for h in rec.symbols[1:k]:
             lb = lb.union(h.box)
-        label_box = page.box_to_photo((lb.x0 + ox, lb.y0 + oy, lb.x1 + ox, lb.y1 + oy))
+        label_box = to_photo(lb.x0, lb.y0, lb.x1, lb.y1)
         rest = img.copy()
         rest[:, :int(cut_x)] = 0
         try:
@@ -138,13 +147,12 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
 
     d = to_dict(rec)
     for s in d["symbols"]:
-        x0, y0, x1, y1 = s["box"]
-        s["box"] = page.box_to_photo((x0 + ox, y0 + oy, x1 + ox, y1 + oy))
+        s["box"] = to_photo(*s["box"])
     boxes = [h.box for h in rec.symbols]
     if boxes:
         bx0, by0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
         bx1, by1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
-        box = page.box_to_photo((bx0 + ox, by0 + oy, bx1 + ox, by1 + oy))
+        box = to_photo(bx0, by0, bx1, by1)
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,
