@@ -62,15 +62,21 @@ def score_page(truth: list[dict], preds: list[dict]) -> dict:
     m = match([t["box"] for t in truth], [p["box"] for p in preds])
     right = [bool(i in m and same_expression(preds[m[i]]["latex"], t["latex"])) for i, t in enumerate(truth)]
     order_ok = len(m) == len(truth) == len(preds) and all(m[i] == i for i in range(len(truth)))
+    # question numbers: a matched expression's label read right (truth with a label), or wrongly split off (without)
+    labels_right = sum(1 for i, t in enumerate(truth) if t.get("label") and i in m
+                       and preds[m[i]].get("label") == t["label"])
+    labels_false = sum(1 for i, t in enumerate(truth) if not t.get("label") and i in m and preds[m[i]].get("label"))
     return {"truth": len(truth), "found": len(preds), "matched": len(m), "right": int(sum(right)),
-            "order_ok": order_ok, "right_each": right}
+            "order_ok": order_ok, "right_each": right, "labels": sum(1 for t in truth if t.get("label")),
+            "labels_right": labels_right, "labels_false": labels_false}
 
 
-def generate(split: str, pages: int | None, out: Path, seed: int = 0) -> list[dict]:
-    """Write page_NNNN.jpg + truth.jsonl into ``out`` (reused when already there); the truth rows."""
+def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bool = False) -> list[dict]:
+    """Write page_NNNN.jpg + truth.jsonl into ``out`` (reused when already there); the truth rows. ``labels``: every
+    expression gets a question number written before it, from the same ink (``page_synth.symbol_bank``)."""
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page_synth import make_pages
+    from inkmath.equation.page_synth import make_pages, symbol_bank
 
     truth_file = out / "truth.jsonl"
     if truth_file.is_file():
@@ -80,7 +86,8 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0) -> list[di
     out.mkdir(parents=True, exist_ok=True)
     exprs = list(iter_inkml(data_dir() / "crohme" / ARCHIVES[split]))
     rows = []
-    for i, page in enumerate(make_pages(exprs, pages, seed=seed)):
+    kw = {"labels": symbol_bank(exprs)} if labels else {}
+    for i, page in enumerate(make_pages(exprs, pages, seed=seed, **kw)):
         name = f"page_{i:04d}.jpg"
         (out / name).write_bytes(page.jpeg())
         rows.append({"file": name, "truth": page.truth, "info": page.info})
@@ -118,7 +125,7 @@ def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str
 
 
 def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
-        read: bool = True) -> dict | None:
+        read: bool = True, labels: bool = False) -> dict | None:
     """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
     metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
@@ -128,7 +135,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
-    rows = generate(split, pages, out)
+    rows = generate(split, pages, out, labels=labels)
     predictor = get_predictor()
     details = details or out / "details.jsonl"
     done = {}
@@ -145,7 +152,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
                 t = time.perf_counter()
                 try:
                     reading = read_page(out / r["file"], predictor, solve=False)
-                    preds = [{"latex": e.latex, "box": e.box} for e in reading.expressions]
+                    preds = [{"latex": e.latex, "box": e.box, "label": e.label} for e in reading.expressions]
                     error = None
                 except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
                     preds, error = [], f"{type(err).__name__}: {err}"
@@ -169,6 +176,10 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
            "reading_order": sum(s["order_ok"] for s in scores) / max(len(rows), 1),
            "exprate": sum(s["right"] for s in scores) / max(n_truth, 1),
            "seconds_per_page_p50": statistics.median(seconds) if seconds else None}
+    n_labels = sum(s["labels"] for s in scores)
+    if n_labels:
+        res["labels_right"] = sum(s["labels_right"] for s in scores) / n_labels
+    res["false_labels"] = sum(s["labels_false"] for s in scores)
     if alone is not None:
         right = sum(same_expression(alone.get(t["id"], ""), t["latex"]) for r in rows for t in r["truth"])
         res["baseline_exprate"] = right / max(n_truth, 1)
@@ -346,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--results", default=None, help="write the results file (benchmarks/results/pages.json)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--labels", action="store_true",
+                    help="pages with a question number before every expression (default --out: ...-SPLIT-labels)")
     ap.add_argument("--sweep", nargs="+", metavar="NAME=V1,V2", default=None,
                     help="detection only, over a grid of page_find thresholds (e.g. LINE_GAP=2,3 STACK_GAP=0.5,0.7)")
     ap.add_argument("--merge", nargs="+", default=None, help="only merge these results files into --results")
@@ -364,11 +377,11 @@ def main(argv: list[str] | None = None) -> int:
             grid[name] = [float(v) for v in values.split(",")]
         sweep(args.split, args.pages, Path(args.out or f"/tmp/inkmath-pages-{args.split}"), grid)
         return 0
-    out = Path(args.out or f"/tmp/inkmath-pages-{args.split}")
+    out = Path(args.out or f"/tmp/inkmath-pages-{args.split}{'-labels' if args.labels else ''}")
     res = None
     if args.pages != 0:
         res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline,
-                  read=not args.baseline_only)
+                  read=not args.baseline_only, labels=args.labels)
         if res is None:
             print("baseline written" if args.baseline_only else "not every page is read yet")
             return 0

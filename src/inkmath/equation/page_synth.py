@@ -33,6 +33,31 @@ PHOTO_SIZE = (1512, 2016)  # (width, height) of the generated photos (3 megapixe
 INKS = {"black": ((25, 25, 30), 0.45), "blue": ((20, 45, 150), 0.35), "pencil": ((85, 85, 90), 0.2)}
 
 
+LABEL_CHARS = {"number": "123456789", "letter": "abcd"}  # question numbers "1)" "2." or "a)" "b." (``make_page``)
+LABEL_MARKS = (")", ".")
+
+
+def symbol_bank(exprs) -> dict[str, list[list[np.ndarray]]]:
+    """{label: [strokes of one written symbol, in units of its writer's mean symbol height, top-left at 0]} for the
+    characters question numbers are written with, cut from the truth symbols of ``exprs`` (validation ink)."""
+    want = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS)
+    bank: dict[str, list[list[np.ndarray]]] = {}
+    for e in exprs:
+        if not any(g.label in want for g in e.groups):
+            continue
+        unit = mean_symbol_height(e)
+        for g in e.groups:
+            if g.label not in want:
+                continue
+            pts = [np.asarray(e.strokes[i], float)[:, :2] for i in g.stroke_ids if i < len(e.strokes)
+                   and len(e.strokes[i])]
+            if not pts:
+                continue
+            x0, y0, _, _ = _ink.bbox(pts)
+            bank.setdefault(g.label, []).append([(p - (x0, y0)) / unit for p in pts])
+    return bank
+
+
 @dataclass
 class Page:
     photo: np.ndarray  # RGB uint8, JPEG-compressed once
@@ -89,8 +114,10 @@ def _paper(rng: np.random.Generator, kind: str, w: int, h: int) -> tuple[np.ndar
     return img, first
 
 
-def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float, columns: int, max_count: int):
-    """Place expressions: [(expr, strokes in sheet px, box)] in reading order."""
+def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float, columns: int, max_count: int,
+            label_room: float = 0.0):
+    """Place expressions: [(expr, strokes in sheet px, box)] in reading order; ``label_room`` px are left free
+    before each expression (for its question number)."""
     margin_x0 = int(0.14 * w) if paper == "ruled" else int(rng.integers(70, 110))
     margin_x1 = int(rng.integers(60, 100))
     gutter = int(rng.uniform(3.5, 6.0) * unit)
@@ -114,7 +141,7 @@ def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float
                 s = unit / mean_symbol_height(e) * float(np.exp(rng.normal(0, 0.06)))
                 x0, y0, x1, y1 = _ink.bbox(strokes)
                 ew, eh = (x1 - x0) * s, (y1 - y0) * s
-                if ew <= col_w and eh <= 6 * unit:
+                if ew + label_room <= col_w and eh <= 6 * unit:
                     fitted = (e, [(p - (x0, y0)) * s for p in strokes], ew, eh)
                     pool_used.append(k)
                     break
@@ -129,7 +156,7 @@ def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float
             if top + eh > h - 90:
                 skipped.append(pool_used.pop())  # left for another page
                 break
-            xoff = x_left + rng.uniform(0, min(1.5 * unit, max(0.0, col_w - ew)))
+            xoff = x_left + label_room + rng.uniform(0, min(1.5 * unit, max(0.0, col_w - ew - label_room)))
             pts = [p + (xoff, top) for p in pts]
             placed.append((e, pts, (xoff, top, xoff + ew, top + eh)))
             y = int(top + eh + rng.uniform(1.0, 2.6) * unit)
@@ -201,10 +228,41 @@ def _photo(sheet: np.ndarray, rng, info: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(photo, 0, 255).astype(np.uint8), m
 
 
+def _question_numbers(placed, bank, rng, unit: float, gap: float) -> list[tuple[int, str, list[np.ndarray]]]:
+    """(index in ``placed``, text, strokes in sheet px) of a question number written ``gap`` px before each placed expression, its
+    character's middle at the expression's middle: "1)" "2)" ... or "a." "b." ... (one style per page)."""
+    style = str(rng.choice(sorted(LABEL_CHARS)))
+    mark = str(rng.choice([m for m in LABEL_MARKS if bank.get(m)]))
+    out = []
+    for k, (_, _, box) in enumerate(placed):
+        char = LABEL_CHARS[style][k % len(LABEL_CHARS[style])]
+        if not bank.get(char):
+            continue
+        size = unit * float(np.exp(rng.normal(0, 0.08)))
+        c = [p * size for p in bank[char][int(rng.integers(len(bank[char])))]]
+        m = [p * size for p in bank[mark][int(rng.integers(len(bank[mark])))]]
+        cx0, cy0, cx1, cy1 = _ink.bbox(c)
+        mx0, my0, mx1, my1 = _ink.bbox(m)
+        space = rng.uniform(0.1, 0.3) * unit
+        if mark == ".":  # on the character's baseline
+            m = [p + (cx1 + space - mx0, cy1 - my1) for p in m]
+        else:  # ")" as tall as the character or a little more, around it
+            m = [p + (cx1 + space - mx0, (cy0 + cy1) / 2 - (my0 + my1) / 2) for p in m]
+        pts = c + m
+        x0, y0, x1, y1 = _ink.bbox(pts)
+        dx = box[0] - gap * float(np.exp(rng.normal(0, 0.1))) - x1
+        dy = (box[1] + box[3]) / 2 - (y0 + y1) / 2
+        out.append((k, char + mark, [p + (dx, dy) for p in pts]))
+    return out
+
+
 def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | None = None,
-              ink: str | None = None, columns: int | None = None, shuffle: bool = True) -> Page:
+              ink: str | None = None, columns: int | None = None, shuffle: bool = True,
+              labels: dict | None = None) -> Page:
     """One generated page photo from ``exprs`` (each used at most once on the page), fully determined by ``seed``
-    (and the list). ``shuffle=False`` takes the expressions in the given order, skipping those too wide."""
+    (and the list). ``shuffle=False`` takes the expressions in the given order, skipping those too wide.
+    ``labels`` (a ``symbol_bank``): each expression gets a question number before it ("1)", "a."), written with
+    that ink, returned as its truth's ``label``; its own random stream, so without it a seed makes the same page."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -218,20 +276,30 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     w, h = SHEET_WIDTH, int(round(SHEET_WIDTH * 1.414))
     unit = SYMBOL_HEIGHT * float(np.exp(rng.normal(0, SYMBOL_SPREAD)))
     sheet, first = _paper(rng, paper, w, h)
-    placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count)
-    _draw_ink(sheet, placed, rng, unit, ink)
+    lrng = np.random.default_rng([seed, 1])  # the question numbers' own stream
+    gap = lrng.uniform(0.8, 2.0) * unit  # between a question number and its expression (one writer: one habit)
+    room = (2.0 * unit + gap) if labels else 0.0
+    placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room)
+    numbers = _question_numbers(placed, labels, lrng, unit, gap) if labels else []
+    _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink)
     info = {"seed": seed, "paper": paper, "ink": ink, "columns": columns, "symbol_height": round(unit, 1)}
+    if labels:
+        info["label_gap"] = round(gap / unit, 2)
     photo, m = _photo(sheet, rng, info)
     quality = int(rng.integers(60, 92))
     info["jpeg"] = quality
     buf = io.BytesIO()
     Image.fromarray(photo).save(buf, "JPEG", quality=quality)
     photo = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
-    truth = []
-    for e, pts, _ in placed:
+    def photo_box(pts):
         q = cv2.perspectiveTransform(np.concatenate(pts)[None].astype(np.float64), m.astype(np.float64))[0]
-        box = [float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())]
-        truth.append({"id": e.id, "latex": e.latex_truth, "box": [round(v, 1) for v in box]})
+        return [round(float(v), 1) for v in (q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max())]
+
+    truth = []
+    for k, (e, pts, _) in enumerate(placed):
+        truth.append({"id": e.id, "latex": e.latex_truth, "box": photo_box(pts)})
+    for k, text, pts in numbers:
+        truth[k].update(label=text, label_box=photo_box(pts))
     return Page(photo, truth, info)
 
 
