@@ -34,6 +34,7 @@ MIN_SHEET_AREA = 0.2  # share of the photo the sheet must cover to be taken as t
 FILL_SHEET_AREA = 0.9  # a bright region this large means the page fills the frame: no warp
 SHEET_LEVELS = 8  # brightness levels tried, from 1.1x to 0.5x Otsu's
 SHEET_FILL = 0.9  # the region must fill this share of its quadrilateral
+SHEET_FIT_POWER = 4  # levels are compared by area x IoU(region, its quadrilateral)^4
 SHEET_CONTACT = 0.1  # ... and touch the frame's edge along at most this share of its outline
 SHEET_INSET = 0.006  # the sheet's edge (its shadow, the table) is cut off by this share of its size
 BACKGROUND_STEP = 8  # the light is estimated at 1/8 of the sheet's size
@@ -154,30 +155,33 @@ def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
     otsu, _ = cv2.threshold(paperness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # a shadow across the sheet can put part of it below Otsu's level: try lower levels too and keep the largest
     # region that is a good quadrilateral (its area fills its 4-corner outline)
-    best, best_area = None, 0.0
+    # region and its quadrilateral (IoU): at a level where a bit of the table leaks into the sheet the region is
+    # larger, but its 4-corner outline fits it worse
+    best, best_score = None, 0.0
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     for level in np.linspace(1.1 * otsu, 0.5 * otsu, SHEET_LEVELS):
         mask = cv2.morphologyEx(((paperness > level) * 255).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
-        quad, area = _sheet_quad(mask)
-        if quad is not None and area > best_area:
-            best, best_area = quad, area
+        quad, area, fit = _sheet_quad(mask)
+        if quad is not None and area * fit ** SHEET_FIT_POWER > best_score:
+            best, best_score = quad, area * fit ** SHEET_FIT_POWER
     return None if best is None else best / f
 
 
-def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float]:
-    """(corners, share of the image) of the largest bright region when it is sheet-like, else (None, 0)."""
+def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float]:
+    """(corners, share of the image, IoU of the region and its quadrilateral) of the largest bright region when it
+    is sheet-like, else (None, 0, 0)."""
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     if n < 2:
-        return None, 0.0
+        return None, 0.0, 0.0
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     area = stats[k, cv2.CC_STAT_AREA] / float(mask.size)
     if area < MIN_SHEET_AREA or area > FILL_SHEET_AREA:
-        return None, 0.0
+        return None, 0.0, 0.0
     x, y, bw, bh = stats[k, :4]
     region = lab == k
     contact = int(region[0].sum() + region[-1].sum() + region[:, 0].sum() + region[:, -1].sum())
     if contact > SHEET_CONTACT * 2 * (bw + bh):
-        return None, 0.0  # runs along the frame: the page fills it, or the table joined the sheet at this level
+        return None, 0.0, 0.0  # runs along the frame: the page fills it, or the table joined the sheet at this level
     contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(max(contours, key=cv2.contourArea))
     peri = cv2.arcLength(hull, True)
@@ -191,8 +195,11 @@ def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float]:
         quad = cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
     fill = stats[k, cv2.CC_STAT_AREA] / max(cv2.contourArea(quad), 1.0)
     if fill < SHEET_FILL:
-        return None, 0.0
-    return order_corners(quad), area
+        return None, 0.0, 0.0
+    inside = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+    fit = float((region & (inside > 0)).sum()) / float(max((region | (inside > 0)).sum(), 1))
+    return order_corners(quad), area, fit
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
