@@ -136,6 +136,30 @@ def test_find_expressions_lines_fraction_and_brace_system():
     assert boxes[3].x0 > 500  # the right column comes last
 
 
+def test_columns_closer_than_a_line_gap_are_not_joined_a_wide_space_in_one_line_is():
+    from inkmath.equation import page_find
+    from inkmath.synth import write
+
+    def page(lines):
+        ink = np.zeros((800, 1400), np.uint8)
+        for text, x, y in lines:
+            for s in write(text, x=x, base_y=y, size=40):
+                cv2.polylines(ink, [np.rint(s).astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
+        return ink
+
+    # two columns of three lines, the gutter under LINE_GAP units but over COLUMN_GAP units
+    rows = [("3x+5=11", 60, 100 + 150 * k) for k in range(3)] + [("2y=4", 380, 100 + 150 * k) for k in range(3)]
+    found = find_expressions(page(rows))
+    assert len(found.groups) == 6 and [g.box.x0 < 300 for g in found.groups] == [True] * 3 + [False] * 3
+    gutter = found.groups[3].box.x0 - found.groups[0].box.x1
+    assert page_find.COLUMN_GAP * found.unit < gutter < page_find.LINE_GAP * found.unit
+    # one line with a wide space and nothing else on the page beside it: one expression
+    found = find_expressions(page([("x+1", 60, 100), ("=5", 230, 100), ("y=2", 60, 250)]))
+    assert len(found.groups) == 2, [g.box for g in found.groups]
+    space = 230 - found.groups[0].box.x0 - 70  # "x+1" is about 70 px wide at this size
+    assert page_find.COLUMN_GAP * found.unit < space < page_find.LINE_GAP * found.unit
+
+
 def test_find_expressions_drops_scribbles_and_specks():
     ink = np.zeros((400, 600), np.uint8)
     from inkmath.synth import write

@@ -35,7 +35,8 @@ ATTACH_WIDTH = 4.5  # a group at most this many units wide ...
 ATTACH_SHARE = 0.6  # ... and narrower than this share of another ...
 ATTACH_GAP = 0.4  # ... at most this far above or below it, mostly inside its x-range, joins it
 ATTACH_INSIDE = 0.5  # share of the small group's width that must lie in the other's x-range
-COLUMN_GAP = 2.5  # a gutter between columns is at least this wide
+COLUMN_GAP = 2.5  # a gutter between columns is at least this wide ...
+GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at least this height
 SPECK = 0.012  # components with an area under this share of unit^2 are noise
 SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
@@ -102,6 +103,9 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     bar = (h[idx] <= BAR_HEIGHT * unit) & (w[idx] >= BAR_WIDTH * unit) & (w[idx] >= 3 * h[idx])
     frac = (bar[:, None] | bar[None, :]) & (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
     link = side | stack | near | frac
+    for g0, g1 in column_gutters(x0, y0, x1, y1, unit):  # nothing links across a gutter between columns
+        left, right = x1 <= g0, x0 >= g1
+        link &= ~((left[:, None] & right[None, :]) | (right[:, None] & left[None, :]))
     np.fill_diagonal(link, False)
     parent = list(range(len(idx)))
 
@@ -130,6 +134,22 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     for k, g in enumerate(ordered):
         g.order = k
     return FoundExpressions(ordered, lab, unit, dropped)
+
+
+def column_gutters(x0, y0, x1, y1, unit: float) -> list[tuple[float, float]]:
+    """Vertical strips of paper at least ``COLUMN_GAP`` units wide that no ink crosses from the top of the page to
+    the bottom, with ink on both sides spanning at least ``GUTTER_SPAN`` units of height (columns of several
+    lines, not the gap inside one expression written with wide spaces)."""
+    order = np.argsort(x0, kind="stable")
+    out = []
+    end = x1[order[0]]
+    for i in order[1:]:
+        if x0[i] - end >= COLUMN_GAP * unit:
+            left, right = x1 <= end, x0 >= x0[i]
+            if all(side.sum() >= 2 and y1[side].max() - y0[side].min() >= GUTTER_SPAN * unit for side in (left, right)):
+                out.append((float(end), float(x0[i])))
+        end = max(end, x1[i])
+    return out
 
 
 def _absorb_contained(groups: list[InkGroup]) -> list[InkGroup]:
