@@ -438,3 +438,39 @@ def test_web_page_uploads_at_least_the_readers_working_size():
     js = (Path(__file__).parents[1] / "src" / "inkmath" / "web" / "static" / "photo.js").read_text()
     side = int(re.search(r"export const UPLOAD_SIDE = (\d+);", js).group(1))
     assert WORK_SIDE <= side <= 2 * WORK_SIDE
+
+
+def test_generated_question_numbers_use_their_own_random_stream():
+    """page_synth writes a question number before each expression from a bank of written symbols; without a bank the
+    same seed makes the same page as before (the benchmark's pages do not move)."""
+    from inkmath.data.crohme import InkmlExpression, TraceGroup
+    from inkmath.equation.page_synth import make_page, symbol_bank
+    from inkmath.synth import write
+
+    def expr(i: int, text: str) -> InkmlExpression:  # each character one truth symbol
+        strokes, groups = [], []
+        t = np.linspace(0, 2 * np.pi, 20)
+        for k, ch in enumerate(text):
+            if ch == ".":
+                ss = [np.array([[30.0 * k, 38], [30.0 * k + 2, 40]])]
+            elif ch in "abcd":  # a loop stands for a letter
+                ss = [np.column_stack([30 * k + 10 + 9 * np.cos(t), 30 + 9 * np.sin(t)])]
+            else:
+                ss = [np.asarray(p, float) for p in write(ch, x=30 * k, base_y=40, size=40)]
+            groups.append(TraceGroup(ch, list(range(len(strokes), len(strokes) + len(ss)))))
+            strokes += ss
+        return InkmlExpression(f"e{i}", strokes, groups, latex_truth=text)
+
+    exprs = [expr(i, t) for i, t in enumerate(["1)", "2.", "3)", "4.", "a)", "b.", "c)", "d.", "x+1", "y-3", "2+8",
+                                               "9=x"])]
+    bank = symbol_bank(exprs)
+    assert set(bank) == set("1234abcd).89") and len(bank[")"]) == 4  # "+", "=", "x", "y" are not for numbers
+    plain, again = make_page(exprs, 7, max_count=4), make_page(exprs, 7, max_count=4)
+    assert np.array_equal(plain.photo, again.photo) and all("label" not in t for t in plain.truth)
+    numbered = make_page(exprs, 7, max_count=4, labels=bank)
+    chars = "".join(t["label"][:-1] for t in numbered.truth)
+    assert len(numbered.truth) >= 2 and chars in ("1234"[:len(chars)], "abcd"[:len(chars)])
+    assert len({t["label"][-1] for t in numbered.truth}) == 1 and numbered.truth[0]["label"][-1] in ").", numbered.truth
+    for t in numbered.truth:  # the number is written before its expression, at its height
+        lb, b = t["label_box"], t["box"]
+        assert lb[2] < b[0] and lb[1] < b[3] and lb[3] > b[1], (lb, b)
