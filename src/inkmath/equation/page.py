@@ -24,9 +24,13 @@ from inkmath import InkmathError
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
-# Question numbers and orientation: set by hand on the tests' pages (the generator writes no question numbers)
+# Question numbers: checked on generated validation pages with and without them (bench_page.py --labels; see
+# docs/decisions/2026-11-24-pages.md). Orientation: set on the tests' pages.
 LABEL_GAP = 0.6  # units: the gap between a question number and its expression is at least this wide
-LABEL_MARKS = {")", ".", "\\cdot"}  # what ends a question number
+LABEL_MARKS = {")", ".", "\\cdot", ","}  # what ends a question number
+LABEL_ALONE_GAP = 1.0  # units: a lone number or letter this far before the rest is a question number too ...
+LABEL_NOT_BEFORE = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "+", "\\times", "\\div", ",",
+                    "\\rightarrow", "\\in"}  # ... unless the rest starts with one of these ("y = 2x", "c < ab")
 LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
@@ -160,7 +164,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
 
 
 def _label_text(token: str) -> str:
-    return "." if token == "\\cdot" else token
+    return "." if token in ("\\cdot", ",") else token
 
 
 def _reads_as(hyp, tokens: set[str]) -> str | None:
@@ -170,18 +174,27 @@ def _reads_as(hyp, tokens: set[str]) -> str | None:
 
 
 def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
-    """(number of leading symbols that are a question number, x where the rest starts, its text) or None."""
+    """(number of leading symbols that are a question number, x where the rest starts, its text) or None: a number or
+    one letter and a mark ("1)", "a.", "12)"; a number's "." read as "," counts) set ``LABEL_GAP`` apart from the rest,
+    or a lone number or letter set ``LABEL_ALONE_GAP`` apart (its mark too small to survive the clean-up: returned
+    without it); never when the rest starts with a relation or an operator (it is then "y = ...")."""
     toks, syms = rec.tokens, rec.symbols
-    for k in (2, 3):  # "1)" "a." or "12)" "b)" ...
-        if len(toks) < k + 2:
+    for k in (2, 3):  # "1)" "a." or "12)" ...
+        if len(toks) < k + 2 or toks[k] in LABEL_NOT_BEFORE:
             break
         mark = _reads_as(syms[k - 1], LABEL_MARKS)
         chars = [t if t in LABEL_CHARS else _reads_as(h, LABEL_CHARS) for t, h in zip(toks[:k - 1], syms[:k - 1])]
-        if mark and all(chars):
+        number = all(c is not None and c.isdigit() for c in chars)
+        if mark and all(chars) and (number or (k == 2 and mark != ",")):  # "x1," "a," begin lists
             end = max(h.box.x1 for h in syms[:k])
             start = min(h.box.x0 for h in syms[k:])
             if start - end >= LABEL_GAP * unit:
                 return k, (end + start) / 2, "".join(_label_text(c) for c in chars + [mark])
+    if LABEL_ALONE_GAP and len(toks) >= 3 and toks[1] not in LABEL_NOT_BEFORE:
+        char = toks[0] if toks[0] in LABEL_CHARS else _reads_as(syms[0], LABEL_CHARS)
+        end, start = syms[0].box.x1, min(h.box.x0 for h in syms[1:])
+        if char and start - end >= LABEL_ALONE_GAP * unit:
+            return 1, (end + start) / 2, char
     return None
 
 
