@@ -496,3 +496,14 @@ def test_question_number_rules():
     assert _label_split(rec(("4", 0, 20), ("x", 70, 100), ("+", 110, 130), ("1", 140, 160)), unit)[2] == "4"
     assert _label_split(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130), ("x", 140, 160)), unit) is None
     assert _label_split(rec(("2", 0, 20), ("x", 40, 60), ("+", 70, 90), ("1", 100, 120)), unit) is None  # "2x+1"
+
+
+def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor):
+    from inkmath.equation.page import read_page
+
+    sheet = _sheet([("2x=", 120, 300), ("6", 430, 300), ("x+1", 120, 600)])
+    reading = read_page(_photo(sheet), predictor, solve=False)
+    unit = reading.found.unit
+    assert [e.latex for e in reading.expressions] == ["2x=6", "x+1"], [e.latex for e in reading.expressions]
+    # the grouping alone splits the first line: its space is wider than the line gap
+    assert len(find_expressions(reading.page.ink).groups) == 3 and unit > 0

@@ -35,6 +35,13 @@ LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its tw
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
 READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels)
+# Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
+# on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
+OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
+            "\\pm"}
+OPEN_START = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "\\times", "\\div"}
+JOIN_OVERLAP = 0.5
+JOIN_GAP = 10.0
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability the turned page must win by
 
@@ -97,9 +104,12 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if upright:
         page = _upright(page, predictor)
     found = find_expressions(page.ink)
+    read = _join_open_ends(page, found, [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups],
+                           predictor, solve)
+    found.groups = [g for g, _ in read]
     exprs = []
-    for g in found.groups:
-        e = _read_group(page, found, g, predictor, solve)
+    for k, (g, e) in enumerate(read):
+        g.order = k
         if e is not None:
             e.order = len(exprs)
             exprs.append(e)
@@ -109,6 +119,46 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))
     return reading
+
+
+def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:
+    """[(group, expression)] in reading order, where a reading that ends with a relation or an operator is joined with
+    the nearest group to its right on the same line, and one that starts with a relation with the nearest to its left
+    (read again as one; it keeps the earlier place): "e =" and a fraction written far to its right, which the
+    grouping's line gap split. A reading never ends with "=", nor starts with it."""
+    from inkmath.equation.tree import Box
+
+    def same_line(a, b) -> bool:  # b to the right of a
+        return (min(a.y1, b.y1) - max(a.y0, b.y0) >= JOIN_OVERLAP * min(a.h, b.h)
+                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit)
+
+    out = list(read)
+    changed = True
+    while changed:
+        changed = False
+        for i, (g, e) in enumerate(out):
+            if e is None or not e.symbols:
+                continue
+            right = [j for j, (h, _) in enumerate(out) if j != i and same_line(g.box, h.box)]
+            left = [j for j, (h, _) in enumerate(out) if j != i and same_line(h.box, g.box)]
+            if e.symbols[-1]["label"] in OPEN_END and right:
+                j = min(right, key=lambda j: out[j][0].box.x0)
+            elif e.label is None and e.symbols[0]["label"] in OPEN_START and left:
+                j = max(left, key=lambda j: out[j][0].box.x1)
+            else:
+                continue
+            h = out[j][0]
+            joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
+                                  max(g.box.y1, h.box.y1)), g.components + h.components)
+            je = _read_group(page, found, joined, predictor, solve)
+            if je is None:
+                continue
+            first, last = min(i, j), max(i, j)
+            out[first] = (joined, je)
+            del out[last]
+            changed = True
+            break
+    return out
 
 
 def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup) -> tuple[np.ndarray, tuple[int, int], float]:
