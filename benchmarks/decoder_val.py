@@ -27,17 +27,35 @@ from pathlib import Path
 WIDE = dict(symbol=1.0, lm=1.0, segment=1.0, structure=1.0, temperature=1.0)
 
 
+def symbol_model_named(name: str):
+    """The decoder's symbol model by name: ``rules`` (the classifier with parse.choose_tokens' pick first),
+    ``context`` (the symbol-context model, ``symbols.read_symbols``) or ``classifier`` (no context)."""
+    from inkmath.equation.decode import classifier_candidates
+    from inkmath.equation.recognize import context_candidates, model_candidates
+
+    def context_then_rules(symbols):
+        """The context model's candidates, with the hand-written rules' pick (on the model's tokens) first."""
+        from inkmath.equation.tree import SymbolHyp
+
+        cands = model_candidates(symbols)
+        picked = [SymbolHyp(h.box, c, h.strokes) for h, c in zip(symbols, cands)]
+        return context_candidates(picked)
+
+    return {"rules": context_candidates, "context": model_candidates, "classifier": classifier_candidates,
+            "context+rules": context_then_rules}[name]
+
+
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
-         split: str = "val") -> None:
+         split: str = "val", symbols: str = "rules") -> None:
     from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import parse
-    from inkmath.equation.recognize import context_candidates, get_predictor
+    from inkmath.equation.recognize import get_predictor
     from inkmath.equation.segment import segment_image, segment_strokes_nbest
 
     predictor = get_predictor(None)
-    dec = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
+    dec = Decoder(structure=parse, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
                   weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations)
     if kind == "strokes":
         items, _ = _load_items(_resolve(split, None), "inkml", limit)
@@ -238,6 +256,8 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=["val", "test"], default="val",
                     help="test: the 2014 test (InkML or WAP bitmaps), for the report once the weights are chosen")
     ap.add_argument("--segmentations", type=int, default=3)
+    ap.add_argument("--symbols", choices=["rules", "context", "classifier", "context+rules"], default="rules",
+                    help="--dump: the symbol model the decoder reads candidates from")
     ap.add_argument("--grid", type=Path)
     ap.add_argument("--fit", type=Path)
     for k in ("lm", "segment", "temperature"):
@@ -251,7 +271,7 @@ def main(argv=None) -> int:
     ap.add_argument("--speed", type=Path, help="bench_decoder.py --json output to add as rows")
     args = ap.parse_args(argv)
     if args.dump:
-        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split)
+        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols)
     if args.grid:
         rows = load(args.grid)
         base = evaluate(rows, dict(WIDE, lm=0.0, segment=0.0))

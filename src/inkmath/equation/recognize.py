@@ -73,6 +73,15 @@ def context_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
     return out
 
 
+def model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
+    """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` model
+    (``symbols.read_symbols``); a candidate's probability keeps the model's junk share out, so a grouping whose
+    symbols look mis-segmented scores lower."""
+    from inkmath.equation.symbols import get_context_model, read_symbols
+
+    return read_symbols(symbols, get_context_model()).candidates
+
+
 def default_decoder(kind: str = "strokes") -> Decoder:
     """The shipped reader of ``kind`` ("strokes" or "image"): ``context_candidates``, ``parse``, the ``latex-lm``
     language model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
