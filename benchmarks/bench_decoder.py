@@ -25,9 +25,10 @@ from bench_recognize import EXPRESSION, crohme_inputs, synthetic_inputs  # noqa:
 
 
 def old_path(kind: str, data, predictor) -> str:
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.latex import to_latex, to_mathml
     from inkmath.equation.parse import parse
-    from inkmath.equation.segment import segment_image, segment_strokes
+    from inkmath.equation.segment import segment_strokes
     from inkmath.equation.symbols import choose_tokens
 
     symbols = segment_strokes(data, predictor) if kind == "strokes" else segment_image(data, predictor)

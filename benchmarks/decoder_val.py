@@ -40,10 +40,11 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
          split: str = "val", symbols: str = "context") -> None:
     from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import parse
     from inkmath.equation.recognize import get_predictor
-    from inkmath.equation.segment import segment_image, segment_strokes_nbest
+    from inkmath.equation.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
     dec = Decoder(structure=parse, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),

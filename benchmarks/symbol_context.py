@@ -87,8 +87,7 @@ def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
     from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
     from inkmath.equation.parse import parse
     from inkmath.equation.recognize import get_predictor
-    from inkmath.equation.segment import TOKEN_FIX
-    from inkmath.equation.symbols import get_context_model, read_symbols
+    from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
 
     src = _resolve(name, None)
     predictor = get_predictor()

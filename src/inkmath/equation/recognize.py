@@ -133,7 +133,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
                     corrections: dict[int, str] | None = None, ink: str = "auto",
                     decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
-    from inkmath.equation.segment import segment_image
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.imageio import as_image
 
     img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)

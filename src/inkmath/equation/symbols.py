@@ -9,12 +9,17 @@
 The reader's symbol model (``recognize.model_candidates``): it replaced the hand-written token corrections that
 ``parse.choose_tokens`` made (``disambiguate``, ``disambiguate_case``, ``pair_bars``, ``balance_brackets``,
 ``high_ticks``, ``small_after_names``; measured in docs/decisions/2026-11-24-symbol-context-shipped.md).
+
+The classifier's own readings, as both segmenters (``segment`` for strokes, ``image_segmentation`` for images)
+take them: ``Classifier`` (what they need from ``inkmath.predict.Predictor``), ``token_of`` (a prediction's tree
+token, ``TOKEN_FIX`` spelling '<' '>' as themselves) and ``candidates_from`` (a symbol's top-k as ``Candidate``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +30,31 @@ TOP_K = 5  # readings per symbol, in and out
 # the chosen token is the model's best among the classifier's own top-k readings (True, as the rules do) or among
 # every class (False); only True has been measured (decision note)
 AMONG_CLASSIFIER_READINGS = True
+
+TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
+
+
+class Classifier(Protocol):
+    """What segmentation needs from ``inkmath.predict.Predictor``."""
+
+    def predict(self, images, ink: str = "auto", top: int = 5) -> list: ...
+
+
+def token_of(pred) -> str:
+    """Tree token for a classifier prediction: the CROHME label, with '<' '>' spelt as themselves."""
+    label = getattr(pred, "label", None) or getattr(pred, "latex")
+    return TOKEN_FIX.get(label, label)
+
+
+def candidates_from(preds) -> list[Candidate]:
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for p in preds:
+        t = token_of(p)
+        if t not in seen:
+            seen.add(t)
+            out.append(Candidate(t, float(p.prob)))
+    return out
 
 
 @dataclass
@@ -41,8 +71,6 @@ def get_context_model(name: str | None = None) -> ContextModel:
 
 @lru_cache(maxsize=8)
 def _vocab(classes: tuple[str, ...]) -> tuple[dict[str, int], list[str]]:
-    from inkmath.equation.segment import TOKEN_FIX
-
     tokens = [TOKEN_FIX.get(c, c) for c in classes]
     index = {t: k for k, t in enumerate(tokens)}
     for k, c in enumerate(classes):
