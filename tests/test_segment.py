@@ -189,13 +189,13 @@ def test_best_groups_weighs_classifier_against_merge_model():
 def test_merge_rules_for_image_parts():
     unit = 40.0
     stem, dot_aside = Box(100, 50, 110, 90), Box(106, 31, 122, 39)  # an 'i' whose flat dot sits off to the right
-    assert image_parts._mergeable([stem, dot_aside], 0, 1, unit)
+    assert image_parts.mergeable([stem, dot_aside], 0, 1, unit)
     far_dot = Box(160, 30, 170, 40)
-    assert not image_parts._mergeable([stem, far_dot], 0, 1, unit)
+    assert not image_parts.mergeable([stem, far_dot], 0, 1, unit)
     left_arc, right_arc = Box(0, 0, 18, 30), Box(21, 1, 40, 31)  # 'x' written as ')(' with a small gap
-    assert image_parts._side_by_side([left_arc, right_arc], 0, 1, unit)
-    assert not image_parts._side_by_side([left_arc, Box(40, 0, 58, 30)], 0, 1, unit)  # a clear gap: two symbols
-    assert not image_parts._side_by_side([left_arc, Box(21, 25, 30, 31)], 0, 1, unit)  # not at one height
+    assert image_parts.side_by_side([left_arc, right_arc], 0, 1, unit)
+    assert not image_parts.side_by_side([left_arc, Box(40, 0, 58, 30)], 0, 1, unit)  # a clear gap: two symbols
+    assert not image_parts.side_by_side([left_arc, Box(21, 25, 30, 31)], 0, 1, unit)  # not at one height
 
 
 class WidthStub:
@@ -229,7 +229,8 @@ def test_best_cuts_weighs_pieces_by_width():
     assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 0.5) == [(0, 1), (1, 2)]
     assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.95}, 40.0, 0.5) == [(0, 2)]  # reads well whole: one symbol
     assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 5.0) == [(0, 2)]  # cutting costs too much
-    assert image_splits.best_cuts(bounds, {(0, 1): 0.9, (0, 2): 0.3}, 40.0, 0.5) == [(0, 2)]  # an unread piece is no cut
+    # an unread piece is no cut
+    assert image_splits.best_cuts(bounds, {(0, 1): 0.9, (0, 2): 0.3}, 40.0, 0.5) == [(0, 2)]
 
 
 def test_neck_paths_bend_between_symbols_that_overlap_in_x():
@@ -286,29 +287,29 @@ def test_function_name_written_joined_up_is_one_symbol():
 def test_short_thick_upper_bar_still_makes_an_equals_sign():
     unit = 53.0
     upper, lower = Box(116, 101, 141, 113), Box(108, 114, 151, 125)  # a short slanted bar over a flat one
-    assert image_parts._mergeable([upper, lower], 0, 1, unit)
-    assert not image_parts._mergeable([Box(116, 80, 141, 113), lower], 0, 1, unit)  # a letter over a bar is not
+    assert image_parts.mergeable([upper, lower], 0, 1, unit)
+    assert not image_parts.mergeable([Box(116, 80, 141, 113), lower], 0, 1, unit)  # a letter over a bar is not
 
 
 def test_a_readable_neighbour_is_not_swallowed():
     P = Prediction
     four, two = [P("4", "4", 0.9)], [P("2", "2", 0.8)]
     big, small = Box(0, 20, 40, 80), Box(38, 0, 58, 25)
-    assert image_parts._swallows("4", four, big, two, small)  # '4' + superscript '2' read '4': the '2' would vanish
-    assert not image_parts._swallows("4", four, big, [P("-", "-", 0.9)], small)  # a bar may belong to the '4'
-    assert not image_parts._swallows("4", four, big, [P("2", "2", 0.3)], small)  # an unreadable part may too
-    assert not image_parts._swallows("=", [P("-", "-", 0.9)], big, [P("-", "-", 0.9)], small)
+    assert image_parts.swallows("4", four, big, two, small)  # '4' + superscript '2' read '4': the '2' would vanish
+    assert not image_parts.swallows("4", four, big, [P("-", "-", 0.9)], small)  # a bar may belong to the '4'
+    assert not image_parts.swallows("4", four, big, [P("2", "2", 0.3)], small)  # an unreadable part may too
+    assert not image_parts.swallows("=", [P("-", "-", 0.9)], big, [P("-", "-", 0.9)], small)
 
 
 def test_a_bar_under_a_one_is_its_foot_unless_a_fraction_goes_on_below():
     P = Prediction
     one, bar = [P("1", "1", 0.9)], [P("-", "-", 0.9)]
     boxes = [Box(10, 0, 30, 40), Box(5, 42, 40, 48)]  # a '1' and, just under it, a bar about as wide
-    assert image_parts._foot_bar("1", [one, bar], boxes, 0, 1, 40.0)
-    assert not image_parts._foot_bar("7", [one, bar], boxes, 0, 1, 40.0)  # read together as something else
-    assert not image_parts._foot_bar("1", [one, bar], [Box(10, 0, 30, 40), Box(5, 20, 40, 26)], 0, 1, 40.0)  # beside
+    assert image_parts.foot_bar("1", [one, bar], boxes, 0, 1, 40.0)
+    assert not image_parts.foot_bar("7", [one, bar], boxes, 0, 1, 40.0)  # read together as something else
+    assert not image_parts.foot_bar("1", [one, bar], [Box(10, 0, 30, 40), Box(5, 20, 40, 26)], 0, 1, 40.0)  # beside
     fraction = boxes + [Box(12, 55, 32, 80)]  # ink under the bar: '1' over something
-    assert not image_parts._foot_bar("1", [one, bar, [P("x", "x", 0.9)]], fraction, 0, 1, 40.0)
+    assert not image_parts.foot_bar("1", [one, bar, [P("x", "x", 0.9)]], fraction, 0, 1, 40.0)
 
 
 def test_image_boxes_are_trimmed_by_half_the_pen():
@@ -319,7 +320,7 @@ def test_image_boxes_are_trimmed_by_half_the_pen():
 def test_crops_are_softened_like_antialiased_strokes():
     img = np.zeros((40, 40), np.uint8)
     img[10:30, 18:22] = 255  # a binary stem
-    crop = image_parts._render_parts(img, [img > 0], Box(18, 10, 22, 30))
+    crop = image_parts.render_parts(img, [img > 0], Box(18, 10, 22, 30))
     grey = (crop > 0) & (crop < 255)
     assert grey.any() and crop.max() > 200 and crop.shape == (24, 8)
 
@@ -350,17 +351,18 @@ def test_a_cut_needs_every_piece_read():
     cv2.circle(img, (76, 50), 22, 255, 4)  # a small ring touching a large one
     hyps = image_segmentation.segment_image(img, RingStub(), ink="white")
     assert len(hyps) == 1  # the small ring reads at 0.3 only: no cut, however unsure the whole is
-    assert len(image_segmentation.segment_image(img, RingStub(small=(".", 0.95)), ink="white")) == 1  # nor cut off as a dot
+    # nor cut off as a dot
+    assert len(image_segmentation.segment_image(img, RingStub(small=(".", 0.95)), ink="white")) == 1
     assert len(image_segmentation.segment_image(img, RingStub(small=("o", 0.6)), ink="white")) == 2
 
 
 def test_an_arrow_written_as_bar_and_head_apart_is_a_pair():
     unit = 40.0
     bar, head = Box(0, 28, 40, 32), Box(44, 15, 60, 45)  # '-' then '>' around the bar's height
-    assert image_parts._arrow([bar, head], 0, 1, unit) and image_parts._arrow([head, bar], 0, 1, unit)
-    assert not image_parts._arrow([bar, Box(44, -30, 60, 0)], 0, 1, unit)  # a head above the bar: not an arrow
-    assert not image_parts._arrow([bar, Box(70, 15, 86, 45)], 0, 1, unit)  # too far: two symbols
-    assert not image_parts._arrow([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
+    assert image_parts.arrow_parts([bar, head], 0, 1, unit) and image_parts.arrow_parts([head, bar], 0, 1, unit)
+    assert not image_parts.arrow_parts([bar, Box(44, -30, 60, 0)], 0, 1, unit)  # a head above the bar: not an arrow
+    assert not image_parts.arrow_parts([bar, Box(70, 15, 86, 45)], 0, 1, unit)  # too far: two symbols
+    assert not image_parts.arrow_parts([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
 
 
 class PiStub(RuleStub):
@@ -403,17 +405,17 @@ def test_a_pm_in_a_numerator_is_not_taken_for_a_fraction_bar():
     unit = 53.0
     plus, bar = Box(98, 28, 125, 60), Box(102, 63, 128, 70)  # the parts of a '\pm'
     line, four = Box(16, 92, 244, 103), Box(92, 108, 139, 167)  # the fraction it sits in, and its denominator
-    assert image_parts._mergeable([plus, bar, line, four], 0, 1, unit)
+    assert image_parts.mergeable([plus, bar, line, four], 0, 1, unit)
     # without the longer bar, ink under the short one makes it a fraction bar ('+' over '4')
-    assert not image_parts._mergeable([plus, bar, Box(92, 75, 139, 125)], 0, 1, unit)
+    assert not image_parts.mergeable([plus, bar, Box(92, 75, 139, 125)], 0, 1, unit)
 
 
 def test_the_dot_of_an_exclamation_mark_off_to_one_side_joins_its_stem():
     unit = 40.0
     stem, dot = Box(100, 0, 108, 36), Box(92, 40, 98, 46)  # the dot under the stem's foot, left of it
-    assert image_parts._mergeable([stem, dot], 0, 1, unit) and image_parts._mergeable([dot, stem], 0, 1, unit)
-    assert not image_parts._mergeable([stem, Box(92, 70, 98, 76)], 0, 1, unit)  # far below: a dot of its own
-    assert not image_parts._mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
+    assert image_parts.mergeable([stem, dot], 0, 1, unit) and image_parts.mergeable([dot, stem], 0, 1, unit)
+    assert not image_parts.mergeable([stem, Box(92, 70, 98, 76)], 0, 1, unit)  # far below: a dot of its own
+    assert not image_parts.mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
 
 
 class ParenStub(RuleStub):
@@ -473,10 +475,11 @@ def test_a_fraction_bar_touching_its_denominator_is_cut_out():
     cv2.line(img, (40, 70), (130, 71), 255, 4)
     cv2.line(img, (40, 70), (40, 140), 255, 4)
     cv2.line(img, (40, 140), (60, 140), 255, 4)
-    comps = image_parts._components(img)
-    preds = BarStub().predict([image_parts._render_parts(img, [m], b) for b, m in comps])
+    comps = image_parts.components(img)
+    preds = BarStub().predict([image_parts.render_parts(img, [m], b) for b, m in comps])
     unit = float(np.median([max(b.h, b.w) for b, _ in comps]))
-    assert len(image_splits._cut_bars(img, comps, preds, unit, BarStub(), 5, image_parts.pen_width(img))[0]) == len(comps) == 2
+    pen = image_parts.pen_width(img)
+    assert len(image_splits.cut_bars(img, comps, preds, unit, BarStub(), 5, pen)[0]) == len(comps) == 2
 
 
 class FootStub(RuleStub):
@@ -516,7 +519,8 @@ def test_a_one_cut_off_its_foot_keeps_the_reading_of_the_whole():
     cv2.line(img, (60, 20), (60, 62), 255, 4)
     cv2.line(img, (45, 64), (75, 64), 255, 4)
     cv2.circle(img, (60, 92), 13, 255, 4)
-    assert sorted(h.token for h in image_segmentation.segment_image(img, ThinStemStub(), ink="white")) == ["-", "1", "2"]
+    hyps = image_segmentation.segment_image(img, ThinStemStub(), ink="white")
+    assert sorted(h.token for h in hyps) == ["-", "1", "2"]
 
 
 class SumStub(RuleStub):

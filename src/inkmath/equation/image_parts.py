@@ -43,7 +43,7 @@ ARROW_TOKENS = {"\\rightarrow"}
 IMAGE_SCALE = 1.3
 
 
-def _components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+def components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
     """Connected components (8-connected) of ink pixels, with specks (noise) removed: (box, pixel mask)."""
     import cv2
 
@@ -73,7 +73,7 @@ def _components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
 CROP_BLUR = 0.8
 
 
-def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
+def render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
     import cv2
 
     win = (slice(int(box.y0), int(box.y1)), slice(int(box.x0), int(box.x1)))  # only the box is read
@@ -99,11 +99,11 @@ LONGER_BAR = 1.5
 FLAT = 0.35
 
 
-def _flat(b: Box) -> bool:
+def is_flat(b: Box) -> bool:
     return b.h < FLAT * b.w
 
 
-def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], unit: float) -> bool:
+def ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], unit: float) -> bool:
     """Is there a component (other than ``skip``) across ``bar``, under it (``below``) or over it, within 1.5
     typical symbol sizes: the other side of a fraction?"""
     def side(c: Box) -> float:
@@ -112,7 +112,7 @@ def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], 
     # a longer bar on that side is the fraction whose numerator (or denominator) holds this bar: what lies past it
     # is the fraction's other part, not this bar's
     limit = min([side(c) for k, c in enumerate(boxes) if k not in skip and min(c.x1, bar.x1) > max(c.x0, bar.x0)
-                 and _flat(c) and c.w > LONGER_BAR * bar.w and side(c) > 0], default=math.inf)
+                 and is_flat(c) and c.w > LONGER_BAR * bar.w and side(c) > 0], default=math.inf)
     for k, c in enumerate(boxes):
         if k in skip or min(c.x1, bar.x1) <= max(c.x0, bar.x0):
             continue
@@ -121,7 +121,7 @@ def _ink_beyond(boxes: list[Box], bar: Box, below: bool, skip: tuple[int, ...], 
     return False
 
 
-def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
+def mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """Could components a and b be parts of one symbol? Stacked parts ('=', 'i', '\\leq', '\\div') or crossing
     parts of similar size ('\\neq', a broken '+'); never a fraction bar and what it divides, nor a root and its body.
     """
@@ -129,14 +129,14 @@ def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     ox = min(A.x1, B.x1) - max(A.x0, B.x0)
     gap_y = max(A.y0, B.y0) - min(A.y1, B.y1)
     if ox > 0.5 * min(A.w, B.w) and 0 <= gap_y < 0.6 * unit:
-        if _flat(A) and _flat(B):
+        if is_flat(A) and is_flat(B):
             return True  # '='
-        if not (_flat(A) or _flat(B)):
+        if not (is_flat(A) or is_flat(B)):
             return True  # 'i', 'j', '!': a dot over a stem
-        bar, other = (A, B) if _flat(A) else (B, A)
+        bar, other = (A, B) if is_flat(A) else (B, A)
         if max(other.w, other.h) < 0.35 * unit:
             return True  # the dots of '\\div'
-        if _ink_beyond(boxes, bar, other.cy < bar.cy, (a, b), unit):
+        if ink_beyond(boxes, bar, other.cy < bar.cy, (a, b), unit):
             return False  # ink on the far side of the bar too: a fraction bar
         if other.h < LOW_BAR * other.w and other.w > 0.5 * bar.w:
             return True  # the short, slanted or thick-penned upper bar of a small '='
@@ -154,7 +154,7 @@ def _mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     return False
 
 
-# a bar just over a part about as wide as it, with other ink over the bar (so ``_mergeable`` takes it for a
+# a bar just over a part about as wide as it, with other ink over the bar (so ``mergeable`` takes it for a
 # fraction's): the top of a '\\sum' written in two strokes, under its upper limit. Read together only as one of
 # CAP_TOKENS at more than CAP_PROB, when neither part reads so alone and the part under the bar is larger than
 # CAP_SIZE typical symbols (a big operator; a fraction's '1 over 2' read together is a '\\sum' too). WAP-like
@@ -164,23 +164,23 @@ CAP_PROB = 0.5
 CAP_SIZE = 1.4
 
 
-def _capped(boxes: list[Box], a: int, b: int, unit: float) -> bool:
+def capped(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """A flat bar lying on top of a part of about its width ('-' over the 'z' of a '\\sum')."""
     A, B = boxes[a], boxes[b]
-    bar, other = (A, B) if _flat(A) else (B, A)
-    if not _flat(bar) or _flat(other) or not 0.5 < bar.w / max(other.w, 1e-9) < 1.5:
+    bar, other = (A, B) if is_flat(A) else (B, A)
+    if not is_flat(bar) or is_flat(other) or not 0.5 < bar.w / max(other.w, 1e-9) < 1.5:
         return False
     ox = min(bar.x1, other.x1) - max(bar.x0, other.x0)
     return ox > 0.6 * min(bar.w, other.w) and bar.cy < other.y0 + 0.25 * other.h and other.y0 - bar.y1 < 0.3 * unit \
         and max(other.w, other.h) > CAP_SIZE * unit
 
 
-def _side_by_side(boxes: list[Box], a: int, b: int, unit: float) -> bool:
+def side_by_side(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """Parts at one height, nearly touching side by side: the two arcs of an 'x' written ')(' , 'k', '\\infty'."""
     A, B = boxes[a], boxes[b]
     gap_x = max(A.x0, B.x0) - min(A.x1, B.x1)
     oy = min(A.y1, B.y1) - max(A.y0, B.y0)
-    if _flat(A) or _flat(B):  # a bar (of '=', '-') beside a letter is not part of it
+    if is_flat(A) or is_flat(B):  # a bar (of '=', '-') beside a letter is not part of it
         return False
     return gap_x < SIDE_GAP * unit and oy > 0.6 * min(A.h, B.h) and 0.6 < A.h / max(B.h, 1e-9) < 1.67
 
@@ -192,17 +192,17 @@ PART_TOKENS = {"-", ".", "\\cdot", ",", "\\prime", "|", "/"}
 SWALLOW_PROB = 0.5
 
 
-def _arrow(boxes: list[Box], a: int, b: int, unit: float) -> bool:
+def arrow_parts(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """A bar with a head just after it at the bar's height, apart from it: the shaft and head of an arrow written
     '-' '>'."""
     bar, head = (boxes[a], boxes[b]) if boxes[a].x0 <= boxes[b].x0 else (boxes[b], boxes[a])
-    if not _flat(bar) or _flat(head) or head.h > 1.2 * unit:
+    if not is_flat(bar) or is_flat(head) or head.h > 1.2 * unit:
         return False
     gap_x = head.x0 - bar.x1
     return -0.5 * head.w < gap_x < ARROW_GAP * unit and head.y0 < bar.cy < head.y1 and head.x1 > bar.x1
 
 
-def _swallows(merged: str, pred_a: list, box_a: Box, pred_b: list, box_b: Box) -> bool:
+def swallows(merged: str, pred_a: list, box_a: Box, pred_b: list, box_b: Box) -> bool:
     """Would reading a and b together as ``merged`` just drop the smaller one (see ``SWALLOW_PROB``)?"""
     (big, _), (small, _) = sorted([(pred_a, box_a), (pred_b, box_b)], key=lambda pb: -pb[1].w * pb[1].h)
     alone = token_of(small[0])
@@ -212,17 +212,17 @@ def _swallows(merged: str, pred_a: list, box_a: Box, pred_b: list, box_b: Box) -
 FOOT_TOKENS = {"1"}
 
 
-def _foot_bar(merged: str, preds: list, boxes: list[Box], a: int, b: int, unit: float) -> bool:
+def foot_bar(merged: str, preds: list, boxes: list[Box], a: int, b: int, unit: float) -> bool:
     """A bar under a '1' that reads as '1' with it: the foot some write on their ones (read '1' and '-' apart).
     Not when ink lies under the bar: then it is a fraction's."""
     top, low = sorted((a, b), key=lambda k: boxes[k].cy)
     if merged not in FOOT_TOKENS or token_of(preds[top][0]) != merged or token_of(preds[low][0]) != "-" \
             or boxes[low].y0 < boxes[top].y1 - 0.2 * boxes[top].h:
         return False
-    return not _ink_beyond(boxes, boxes[low], True, (a, b), unit)
+    return not ink_beyond(boxes, boxes[low], True, (a, b), unit)
 
 
-def _separated(boxes: list[Box], a: int, b: int) -> bool:
+def separated(boxes: list[Box], a: int, b: int) -> bool:
     """True when another component lies between a and b vertically (a fraction bar between numerator and
     denominator): such a pair is never one symbol."""
     top, bottom = (boxes[a], boxes[b]) if boxes[a].cy < boxes[b].cy else (boxes[b], boxes[a])

@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from inkmath.equation.image_parts import (
-    ARROW_TOKENS, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS, _arrow, _capped,
-    _components, _foot_bar, _mergeable, _render_parts, _separated, _side_by_side, _swallows, match_pen, pen_width)
-from inkmath.equation.image_splits import _cut_bars, _hanging, _open_parens, _split_touching, _written_names
+    ARROW_TOKENS, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS, arrow_parts,
+    capped, components, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side, swallows)
+from inkmath.equation.image_splits import cut_bars, hanging_legs, open_parens, split_touching, written_names
 from inkmath.equation.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.tokens import DOTTED_NAMES, MARKS
 from inkmath.equation.tree import Box, SymbolHyp
@@ -61,7 +61,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
-    comps = _components(img)
+    comps = components(img)
     unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
     back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
     if getattr(getattr(classifier, "preset", None), "ref", 0.0):
@@ -76,17 +76,17 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
             back = 1.0 / f
         img = match_pen(img)
-        comps = _components(img)
+        comps = components(img)
         unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
-    crops = [_render_parts(img, [m], b) for b, m in comps]
+    crops = [render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
-    names = _written_names(img, comps, preds, unit, classifier, top)
-    names += _hanging(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
+    names = written_names(img, comps, preds, unit, classifier, top)
+    names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
     named = {k for run, _, _ in names for k in run}
     pen = pen_width(img)  # img does not change from here on
-    comps, preds = _cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
-    comps, preds = _split_touching(img, comps, preds, unit, classifier, top, keep=named)
-    comps, preds = _open_parens(img, comps, preds, unit, classifier, top, keep=named)
+    comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
+    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named)
+    comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
     gbox = [b for _, b, _ in names] + [comps[k][0] for k in range(len(comps)) if k not in named]
@@ -95,15 +95,15 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     while changed:
         changed = False
         order = sorted(range(len(groups)), key=lambda k: gbox[k].x0)
-        pairs, kinds = [], []  # kinds: "stack" (_mergeable), "side" (_side_by_side), "arrow" or "cap" (_capped)
+        pairs, kinds = [], []  # kinds: "stack" (mergeable), "side" (side_by_side), "arrow" or "cap" (capped)
         for x, a in enumerate(order):
             for b in order[x + 1:x + 4]:
-                if _separated(gbox, a, b):
+                if separated(gbox, a, b):
                     continue
                 single = len(groups[a]) == len(groups[b]) == 1
-                kind = "stack" if _mergeable(gbox, a, b, unit) else "side" if single and _side_by_side(
-                    gbox, a, b, unit) else "arrow" if single and _arrow(gbox, a, b, unit) else "cap" if single and \
-                    _capped(gbox, a, b, unit) else None
+                kind = "stack" if mergeable(gbox, a, b, unit) else "side" if single and side_by_side(
+                    gbox, a, b, unit) else "arrow" if single and arrow_parts(gbox, a, b, unit) else "cap" if \
+                    single and capped(gbox, a, b, unit) else None
                 if kind:
                     pairs.append((a, b))
                     kinds.append(kind)
@@ -114,7 +114,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
         keys = [frozenset(groups[a] + groups[b]) for a, b in pairs]
         new = {key: bx for key, bx in zip(keys, boxes) if key not in merged_reads}
         if new:
-            crops = [_render_parts(img, [comps[k][1] for k in key], bx) for key, bx in new.items()]
+            crops = [render_parts(img, [comps[k][1] for k in key], bx) for key, bx in new.items()]
             merged_reads.update(zip(new, classifier.predict(crops, ink="white", top=top)))
         mpreds = [merged_reads[key] for key in keys]
         scored = []
@@ -123,13 +123,13 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)
             ratio = MERGE_RATIO if kind in ("stack", "cap") else SIDE_RATIO
             if kind == "stack":
-                ok = t in MULTI_PART or _foot_bar(t, gpred, gbox, a, b, unit)
+                ok = t in MULTI_PART or foot_bar(t, gpred, gbox, a, b, unit)
             elif kind == "cap":
                 alone = (token_of(gpred[a][0]), token_of(gpred[b][0]))
                 ok = t in CAP_TOKENS and mp[0].prob > CAP_PROB and t not in alone
             else:
                 ok = t in (SIDE_TOKENS if kind == "side" else ARROW_TOKENS)
-            if ok and mp[0].prob > ratio * sep and not _swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
+            if ok and mp[0].prob > ratio * sep and not swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
                 scored.append((mp[0].prob - sep, a, b, bx, mp))
         if scored:
             _, a, b, bx, mp = max(scored, key=lambda s: s[0])

@@ -1,9 +1,9 @@
 """Parts of an ink image that are not one symbol each, found before ``image_segmentation.segment_image`` merges
-parts: function names written joined ('sin' read whole, ``_written_names``), bars with hanging legs
-(``_hanging``), fraction bars touching the symbols under or over them (``_cut_bars``), components that are
+parts: function names written joined ('sin' read whole, ``written_names``), bars with hanging legs
+(``hanging_legs``), fraction bars touching the symbols under or over them (``cut_bars``), components that are
 several touching symbols, cut at some of their necks (thin paths from top to bottom) where the pieces read better,
-chosen by dynamic programming over classifier scores as for strokes (``_split_touching``, ``best_cuts``), and the
-missing partner of an unmatched bracket cut out of its neighbour (``_open_parens``).
+chosen by dynamic programming over classifier scores as for strokes (``split_touching``, ``best_cuts``), and the
+missing partner of an unmatched bracket cut out of its neighbour (``open_parens``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, _flat, _ink_beyond, _render_parts
-from inkmath.equation.segment import _backtrack
+from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, is_flat, ink_beyond, render_parts
+from inkmath.equation.segment import backtrack
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
 from inkmath.equation.tree import Box
@@ -113,7 +113,7 @@ def best_cuts(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit:
             s = best[i] + w * math.log(max(seg_prob[(i, j)], 1e-6)) - (cut_cost if i > 0 else 0.0)
             if s > best[j]:
                 best[j], back[j] = s, i
-    return _backtrack(back, n)
+    return backtrack(back, n)
 
 
 # a function name written joined up ('sin' as 'si' + 'n', with the dot of the 'i' apart): up to NAME_PARTS
@@ -127,8 +127,8 @@ NAME_GAP = 0.3
 NAME_PROB = 0.8
 
 
-def _written_names(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
-                   top: int) -> list[tuple[list[int], Box, list]]:
+def written_names(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
+                  top: int) -> list[tuple[list[int], Box, list]]:
     """Runs of components that read together as a function name: (component indices, box, readings), disjoint.
 
     Marks (dots, ticks: under 0.35 typical symbol sizes) do not start or extend a run but join the run whose box
@@ -154,7 +154,7 @@ def _written_names(img: np.ndarray, comps: list, preds: list, unit: float, class
                                                    box.y1))))
     if not runs:
         return []
-    reads = classifier.predict([_render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
+    reads = classifier.predict([render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
                                top=top)
     found = []
     for (run, box), pr in zip(runs, reads):
@@ -177,18 +177,18 @@ HANG_PROB = 0.5
 HANG_TOKENS = {"\\pi"}
 
 
-def _hanging(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
-             skip: set[int]) -> list[tuple[list[int], Box, list]]:
+def hanging_legs(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
+                 skip: set[int]) -> list[tuple[list[int], Box, list]]:
     """Bars with their hanging legs read as one symbol (see ``HANG_PROB``): (component indices, box, readings)."""
     boxes = [b for b, _ in comps]
     runs = []
     for k, bar in enumerate(boxes):
-        if k in skip or not _flat(bar) or bar.w < 0.3 * unit:
+        if k in skip or not is_flat(bar) or bar.w < 0.3 * unit:
             continue
         legs = [j for j, b in enumerate(boxes)
-                if j != k and j not in skip and bar.x0 <= b.cx <= bar.x1 and not _flat(b)
+                if j != k and j not in skip and bar.x0 <= b.cx <= bar.x1 and not is_flat(b)
                 and bar.y1 - 0.2 * unit <= b.y0 <= bar.y1 + 0.35 * unit and 0.3 * unit < b.h < 1.5 * unit]
-        if not 1 <= len(legs) <= 2 or _ink_beyond(boxes, bar, False, (k, *legs), unit):
+        if not 1 <= len(legs) <= 2 or ink_beyond(boxes, bar, False, (k, *legs), unit):
             continue
         box = bar
         for j in legs:
@@ -196,7 +196,7 @@ def _hanging(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
         runs.append(([k] + legs, box))
     if not runs:
         return []
-    reads = classifier.predict([_render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
+    reads = classifier.predict([render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
                                top=top)
     out, used = [], set()
     for (run, box), pr in zip(runs, reads):
@@ -233,8 +233,8 @@ def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict,
     return None
 
 
-def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
-                    top: int, keep: set[int] = frozenset()) -> tuple[list, list]:
+def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
+                   top: int, keep: set[int] = frozenset()) -> tuple[list, list]:
     """Cut components that are several touching symbols ('(a', '00', '1000') at some of their necks.
 
     Every component at least as wide as a narrow symbol (see ``SPLIT_WIDTH``) gets its necks (``_neck_paths``) as
@@ -246,7 +246,7 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
     tries = []
     scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
-        if k in keep or b.w < 0.8 * unit or b.w < 0.7 * b.h or _flat(b):  # narrow, or flat: a bar
+        if k in keep or b.w < 0.8 * unit or b.w < 0.7 * b.h or is_flat(b):  # narrow, or flat: a bar
             continue
         if b.w < SPLIT_WIDTH * unit and pr[0].prob >= SPLIT_PROB:  # one symbol wide and read well
             continue
@@ -276,7 +276,7 @@ def _split_touching(img: np.ndarray, comps: list, preds: list, unit: float, clas
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces))  # ink shares as widths
     if not tries:
         return comps, preds
-    crops = [_render_parts(img, [pm], pb) for _, _, pieces in tries for pb, pm in pieces.values()]
+    crops = [render_parts(img, [pm], pb) for _, _, pieces in tries for pb, pm in pieces.values()]
     piece_preds = iter(classifier.predict(crops, ink="white", top=top))
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
@@ -377,8 +377,8 @@ def _bar_band(crop: np.ndarray, half: int) -> tuple[np.ndarray, int, int] | None
     return band, x0, x0 + length
 
 
-def _cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
-              pen: float, keep: set[int] = frozenset()) -> tuple[list, list]:
+def cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
+             pen: float, keep: set[int] = frozenset()) -> tuple[list, list]:
     """Cut fraction bars out of the components they touch (see BAR_SPAN); new pieces are appended. ``pen``: the
     image's ``pen_width``."""
     import cv2
@@ -386,7 +386,7 @@ def _cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier
     half = max(1, int(round(pen / 2)))
     tries = []
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
-        foot = token_of(pr[0]) in FOOT_TOKENS  # a '1' standing on a bar (as for _foot_bar): a numerator?
+        foot = token_of(pr[0]) in FOOT_TOKENS  # a '1' standing on a bar (as for foot_bar): a numerator?
         if k in keep or b.h < 2 * pen or b.w < (FOOT_LENGTH if foot else BAR_LENGTH) * unit or not foot and (
                 b.w < b.h or pr[0].prob >= BAR_WHOLE):
             continue
@@ -416,7 +416,7 @@ def _cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier
         tries.append((k, parts, foot))
     if not tries:
         return comps, preds
-    crops = [_render_parts(img, [pm], pb) for _, parts, _ in tries for pb, pm in parts]
+    crops = [render_parts(img, [pm], pb) for _, parts, _ in tries for pb, pm in parts]
     read = iter(classifier.predict(crops, ink="white", top=top))
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
@@ -472,8 +472,8 @@ def _unmatched_parens(comps: list, preds: list) -> list[tuple[int, str]]:
     return out + [(k, ")") for k in opened]
 
 
-def _open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
-                 keep: set[int] = frozenset()) -> tuple[list, list]:
+def open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier, top: int,
+                keep: set[int] = frozenset()) -> tuple[list, list]:
     """Find the partner of an unmatched bracket inside the components next to it, on the side it must be (see
     ``OPEN_PROB``): the piece cut off next to it must read as the missing bracket. New pieces are appended."""
     unmatched = _unmatched_parens(comps, preds)
@@ -502,7 +502,7 @@ def _open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classif
                     halves += pair
             if not halves:
                 continue
-            reads = classifier.predict([_render_parts(img, [pm], pb) for pb, pm in halves], ink="white", top=top)
+            reads = classifier.predict([render_parts(img, [pm], pb) for pb, pm in halves], ink="white", top=top)
             best = None
             for i in range(0, len(halves), 2):
                 bracket, rest = reads[i][0], reads[i + 1][0]

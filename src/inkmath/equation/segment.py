@@ -266,10 +266,10 @@ def best_groups(n: int, pm: np.ndarray, span_preds: dict, cls_weight: float = CL
             s += cls_weight * (j - i) * math.log(max(span_preds[(i, j)][0].prob, 1e-6)) - group_cost
             if s > best[j]:
                 best[j], back[j] = s, i
-    return _backtrack(back, n)
+    return backtrack(back, n)
 
 
-def _backtrack(back: list[int], n: int) -> list[tuple[int, int]]:
+def backtrack(back: list[int], n: int) -> list[tuple[int, int]]:
     """The spans (i, j) of a best path through 0..n, from each end's best start ``back[j]``, in order."""
     spans: list[tuple[int, int]] = []
     j = n
