@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Any
-
-import sympy as sp
+from typing import TYPE_CHECKING, Any
 
 from inkmath.equation.tree import Node
+
+if TYPE_CHECKING:  # the caller of `fill_extras` may be a process that leaves SymPy to its solver worker
+    import sympy as sp
 
 EXTRAS_MARGIN = 0.25  # seconds kept for sending the answer back when steps or a plot are cut short
 

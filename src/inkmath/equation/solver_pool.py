@@ -261,9 +261,9 @@ class _Pool:
     def release(self, worker: _Worker) -> None:
         self.idle.put(worker)
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = True) -> None:
         for worker in self.workers:
-            worker.stop()
+            worker.stop(graceful)
 
 
 _pool: _Pool | None = None
@@ -336,6 +336,28 @@ def run_in_worker(tree: Any, timeout: float, extras: dict[str, bool]) -> dict[st
     return result
 
 
+def answer_in_worker(tree: Any, timeout: float = SOLVE_TIMEOUT, *, steps: bool = False,
+                     plot: bool = False) -> dict[str, Any]:
+    """`inkmath.equation.solve.answer(tree, timeout, steps=..., plot=...)` with every input sent to a worker, so
+    that this process never imports SymPy (it does only to word a worker failure). For a program that answers
+    one problem and exits: its own imports then overlap the worker's instead of repeating them."""
+    from inkmath.equation.answer_extras import fill_extras
+    from inkmath.equation.latex import to_latex
+
+    start = time.perf_counter()
+    input_latex = to_latex(tree)
+    try:
+        result = run_in_worker(tree, timeout, {"steps": steps, "plot": plot})
+    except WorkerError as exc:
+        from inkmath.equation.solve import _result
+
+        result = _result("none", reason=str(exc), text=f"cannot solve: {exc}")
+    fill_extras(result, steps, plot)
+    result["input_latex"] = input_latex
+    result["elapsed_s"] = round(time.perf_counter() - start, 4)
+    return result
+
+
 def worker_pids() -> list[int]:
     """Pids of the live worker processes (for health checks and tests)."""
     pool = _pool
@@ -344,17 +366,19 @@ def worker_pids() -> list[int]:
     return [pid for pid in (w.pid for w in pool.workers) if pid is not None]
 
 
-def stop_workers() -> None:
-    """Stop every worker and reap it (registered with atexit; meant for shutdown: a call in flight in another
-    thread then comes back as kind "none"). Later calls start new workers."""
+def stop_workers(graceful: bool = True) -> None:
+    """Stop every worker and reap it (meant for shutdown: a call in flight in another thread then comes back as
+    kind "none"). Later calls start new workers. `graceful`: an idle worker is asked to exit and given
+    `_STOP_GRACE` to do so; otherwise it is killed at once (at the program's exit: a worker between jobs holds
+    nothing, and the 50-90 ms its interpreter takes to shut down would be added to every command's time)."""
     global _pool
     with _pool_lock:
         pool, _pool = _pool, None
     if pool is not None:
-        pool.stop()
+        pool.stop(graceful)
 
 
-atexit.register(stop_workers)  # no worker outlives the program (they would also exit on EOF, but later)
+atexit.register(stop_workers, graceful=False)  # no worker outlives the program (they would exit on EOF, but later)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
