@@ -118,14 +118,17 @@ def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
 
 
 def run_solve(args: argparse.Namespace) -> int:
-    from inkmath.equation.typed import solve_many
-
     if not args.latex and not args.file:
         raise InkmathError('nothing to solve: give LaTeX (inkmath solve "2x+1=7"), - for one problem a line on '
                            "stdin, or --file F")
     for path in args.file:  # a missing file is a usage error, found before any problem is solved
         if not path.is_file():
             raise InkmathError(f"{path}: no such file; --file takes a text file with one LaTeX problem per line")
+    from inkmath.equation.solver_pool import launch_workers
+
+    launch_workers(1, plotting=args.plot is not None)  # its import of SymPy starts now, beside this process's work
+    from inkmath.equation.typed import solve_many
+
     several = len(args.latex) + len(args.file) > 1 or "-" in args.latex or bool(args.file)
     where: list[str] = []
     failed = 0

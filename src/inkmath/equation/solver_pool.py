@@ -72,8 +72,8 @@ def _worker_main(conn: Any, plotting: bool) -> None:
 
     if plotting:
         preload_plotting()
-    freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
     conn.send(("ready", os.getpid()))
+    frozen = False
     while True:
         try:
             job = conn.recv()
@@ -88,6 +88,9 @@ def _worker_main(conn: Any, plotting: bool) -> None:
         tree, timeout, extras = job
         _limit_cpu(timeout)
         conn.send(answer_job(tree, timeout, extras))
+        if not frozen:  # after the first answer, which need not wait for it (a one-problem command has no other)
+            freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
+            frozen = True
 
 
 def worker_entry(fd: int, plotting: bool = True) -> None:
