@@ -175,8 +175,11 @@ class _Worker:
         self.launch(plotting)
         self.await_ready()
         if plotting and not self.plotting:
-            self.conn.send("plotting")
             self.ready, self.plotting = False, True
+            try:
+                self.conn.send("plotting")
+            except OSError:
+                pass  # it died: await_ready reports it
             self.await_ready()
 
     def launch(self, plotting: bool = False) -> None:
