@@ -28,16 +28,16 @@ def solve_latex(latex: str, *, steps: bool = False, plot: bool = False, solve: b
     from inkmath.equation.latex_parse import parse_latex
 
     tree = parse_latex(latex)
-    result = {}
+    out = {"latex": to_latex(tree), "mathml": to_mathml(tree), "answer": {}}  # first: while a worker starts
     if solve and not in_process and timeout is not None:
         from inkmath.equation.solver_pool import answer_in_worker
 
-        result = answer_in_worker(tree, timeout, steps=steps, plot=plot)
+        out["answer"] = answer_in_worker(tree, timeout, steps=steps, plot=plot)
     elif solve:
         from inkmath.equation.solve import answer
 
-        result = answer(tree, timeout, steps=steps, plot=plot)
-    return {"latex": to_latex(tree), "mathml": to_mathml(tree), "answer": result}
+        out["answer"] = answer(tree, timeout, steps=steps, plot=plot)
+    return out
 
 
 @dataclass
