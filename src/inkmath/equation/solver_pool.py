@@ -377,7 +377,7 @@ def stop_workers(graceful: bool = True) -> None:
     """Stop every worker and reap it (meant for shutdown: a call in flight in another thread then comes back as
     kind "none"). Later calls start new workers. `graceful`: an idle worker is asked to exit and given
     `_STOP_GRACE` to do so; otherwise it is killed at once (at the program's exit: a worker between jobs holds
-    nothing, and the 50-90 ms its interpreter takes to shut down would be added to every command's time)."""
+    nothing, so there is nothing to wait for)."""
     global _pool
     with _pool_lock:
         pool, _pool = _pool, None
