@@ -7,9 +7,10 @@ loaded. They start lazily (or through `start_workers()`, or `launch_workers()` w
 `SOLVE_WORKERS` run at once, and `stop_workers()` (also at exit) reaps them. Each job also lowers the worker's OS
 CPU-time limit, so a worker cannot outlive a crashed parent by more than a few seconds of work.
 
-This module imports neither SymPy nor matplotlib, so a caller can launch a worker first and import SymPy itself
-while the worker does the same (the two imports overlap on two cores). A worker imports matplotlib (0.3-5 s here)
-only when it is launched for graphs or before its first graph job; neither import counts in a job's time limit.
+This module imports neither SymPy nor matplotlib, so a caller can launch a worker before its own imports, or
+leave SymPy to the worker altogether (`answer_in_worker`, for a program that answers one problem and exits). A
+worker imports matplotlib (0.6-5 s here) only when it is launched for graphs or before its first graph job;
+neither import counts in a job's time limit.
 """
 
 from __future__ import annotations
