@@ -67,10 +67,14 @@ TABLES = {
                          "`benchmarks/bench_train_throughput.py`: the same model, images and optimiser trained by the "
                          "seeds' per-sample PIL/DataLoader pipeline and by inkmath's in-memory batched one, taking "
                          "turns; images per second, best of the rounds; the ratio is against the seeds' pipeline."),
-    "scratch": ("numpy", "NumPy engine against PyTorch",
+    "scratch": ("numpy", ("NumPy engine against PyTorch: speed",
+                          "NumPy engine against PyTorch: the shipped weights on their test sets"),
                 "`benchmarks/bench_scratch.py`: the same models trained (forward, backward, Adam step, batch 64) and "
-                "run (batch 256) by the NumPy engine and by PyTorch, one thread each; images per second of process "
-                "CPU time, best of 3 windows; the ratio is how many times faster PyTorch is."),
+                "run (batch 256) by the NumPy engine and by PyTorch in one run, their timed windows taking turns, one "
+                "thread each; images per second of process CPU time, best of 3 windows; the ratio is how many times faster "
+                "PyTorch is. Agreement: each shipped set of weights reads every image of the test set its card "
+                "names with both engines; top-1 of each, the share of images given the same first class, and the "
+                "largest difference between the two engines' logits."),
     "solve": ("solver", "Solver latency",
               "`benchmarks/bench_solve.py`: median (p90) wall time per `answer(tree)` call, interleaved calls after "
               "a warm-up, for a fork per call against the worker pool with its in-process fast path."),
