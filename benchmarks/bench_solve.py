@@ -233,12 +233,14 @@ def main() -> int:
         " in-process (`answer(tree, timeout=None)`), i.e. what SymPy itself needs. Wall times include waiting for"
         " a core on this shared machine.",
         "",
-        "| input | path taken | before (fork) | after | worker only | after: caller CPU ms | SymPy CPU ms |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| input | path taken | before (fork) | after | worker only | before / after | after: caller CPU ms | "
+        "SymPy CPU ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, tree in CASES.items():
         path = "fast path" if solve._is_cheap(solve.to_sympy_lines(tree)) else "worker"
         cells = [f"{statistics.median(times[name][r]):.1f} ({pct(times[name][r], 0.9):.1f})" for r in columns]
+        cells.append(f"{statistics.median(times[name]['before']) / statistics.median(times[name]['after']):.1f}x")
         cells.append(f"{statistics.median(cpu_after[name]):.2f}")
         cells.append(f"{statistics.median(cpu_work[name]):.2f}")
         lines.append(f"| `{name}` | {path} | " + " | ".join(cells) + " |")
