@@ -207,7 +207,7 @@ def main() -> int:
     solve.stop_workers()
     restart_ms, _ = timed(lambda: worker_only(CASES["\\sin(x)=\\frac{1}{2}"]))
     solve.start_workers(solve.SOLVE_WORKERS)
-    conc = {"before": baseline.ask({"concurrent": [args.clients, args.concurrent_calls]})["latencies"],
+    conc = {"before (fork)": baseline.ask({"concurrent": [args.clients, args.concurrent_calls]})["latencies"],
             "after": concurrent(solve.answer, args.clients, args.concurrent_calls)}
     baseline.close()
     covered = coverage()
@@ -253,7 +253,7 @@ def main() -> int:
         f"Concurrency: {args.clients} threads at once, {args.concurrent_calls} calls each over the five inputs "
         f"({args.clients * args.concurrent_calls} calls):",
         "",
-        "| | p50 ms | p99 ms | max ms |",
+        "| solver | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|",
     ]
     for r, values in conc.items():
