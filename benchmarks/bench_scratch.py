@@ -12,7 +12,7 @@ waiting for a core (``--clock wall`` for wall time). Data: the first images of M
 when available, else seeded random images of the same shape.
 
 Agreement, for each shipped set of weights named by ``--agreement``: every image of the test set its card names,
-read by both engines; top-1 of each, the share of images where both give the same first class, and the largest
+read by both engines; top-1 of each, the number of images where both give the same first class, and the largest
 difference between their logits. The results page takes both tables from ``scratch.md`` (``scratch.json``,
 ``scratch-2.json``).
 """
@@ -150,7 +150,7 @@ def agreement(weights: str) -> dict:
     first = {engine: s.argmax(axis=1) for engine, s in scores.items()}
     return {"weights": weights, "spec": spec, "images": len(labels),
             "top1": {engine: float((f == labels).mean()) for engine, f in first.items()},
-            "same": float((first["torch"] == first["numpy"]).mean()),
+            "same": int((first["torch"] == first["numpy"]).sum()),
             "max_diff": float(np.abs(scores["torch"] - scores["numpy"]).max())}
 
 
@@ -204,7 +204,7 @@ def main(argv=None) -> int:
         a = agreement(name)
         agreed.append(a)
         print(f"{name:12s} {a['spec']}: top-1 torch {a['top1']['torch']:.4f} numpy {a['top1']['numpy']:.4f}, "
-              f"same first class {a['same']:.4f}, max logit difference {a['max_diff']:.2g}", flush=True)
+              f"same first class {a['same']} of {a['images']}, max logit difference {a['max_diff']:.2g}", flush=True)
 
     cmd = "OMP_NUM_THREADS={t} OPENBLAS_NUM_THREADS={t} python benchmarks/bench_scratch.py {a}".format(
         t=threads, a=" ".join(argv if argv is not None else sys.argv[1:])).strip()
@@ -231,10 +231,10 @@ def main(argv=None) -> int:
     lines += ["", "Data: " + "; ".join(sorted({r['data'] for r in rows})), ""]
     if agreed:
         lines += ["## The shipped weights on their test sets, read by both engines", "",
-                  "| weights | test set | images | top-1 torch | top-1 numpy | same first class | "
+                  "| weights | test set | images | top-1 torch | top-1 numpy | images given the same first class | "
                   "max logit difference |", "|---|---|---:|---:|---:|---:|---:|"]
         lines += [f"| {a['weights']} | {a['spec']} | {a['images']} | {a['top1']['torch']:.4f} | "
-                  f"{a['top1']['numpy']:.4f} | {a['same']:.4f} | {a['max_diff']:.2g} |" for a in agreed]
+                  f"{a['top1']['numpy']:.4f} | {a['same']} | {a['max_diff']:.2g} |" for a in agreed]
         lines.append("")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")

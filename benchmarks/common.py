@@ -73,7 +73,7 @@ TABLES = {
                 "run (batch 256) by the NumPy engine and by PyTorch in one run, their timed windows taking turns, one "
                 "thread each; images per second of process CPU time, best of 3 windows; the ratio is how many times faster "
                 "PyTorch is. Agreement: each shipped set of weights reads every image of the test set its card "
-                "names with both engines; top-1 of each, the share of images given the same first class, and the "
+                "names with both engines; top-1 of each, the number of images given the same first class, and the "
                 "largest difference between the two engines' logits."),
     "solve": ("solver", ("Solver latency per call", "Solver latency: concurrent callers",
                          "Solver coverage: the school corpus"),
