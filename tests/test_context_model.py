@@ -90,3 +90,17 @@ def test_resume_gives_the_same_weights(tmp_path):
     for k in a["model"]:
         assert torch.equal(a["model"][k], c["model"][k]), k
     assert json.loads(a["history"])[-1]["loss"] == json.loads(c["history"])[-1]["loss"]
+
+
+def test_the_shipped_model_reads_a_cross_between_digits_as_a_times_sign():
+    """The reader's symbol model in context: the classifier alone prefers 'x' for the cross of '2 x 3'; between two
+    digits on the line the context model makes it a times sign (what a hand-written rule did before)."""
+    from inkmath.equation.recognize import model_candidates
+    from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+    hyps = [SymbolHyp(Box(0, 0, 6, 10), [Candidate("2", 0.6)]),
+            SymbolHyp(Box(9, 3, 15, 9), [Candidate("x", 0.6), Candidate("\\times", 0.35)]),
+            SymbolHyp(Box(18, 0, 24, 10), [Candidate("3", 0.6)])]
+    cands = model_candidates(hyps)
+    assert [c[0].token for c in cands] == ["2", "\\times", "3"]
+    assert all(sum(c.prob for c in cs) <= 1.0 + 1e-6 for cs in cands)  # the junk share is left out

@@ -6,10 +6,9 @@
     reading.candidates[i]     # symbol i's re-ranked readings (Candidate(token, prob)), best first
     reading.junk[i]           # the model's probability that hypothesis i is not one symbol (mis-segmented)
 
-It is meant to replace the hand-written token corrections of ``parse.choose_tokens`` (``disambiguate``,
-``disambiguate_case``, ``pair_bars``, ``balance_brackets``, ``high_ticks``, ``small_after_names``). Not wired into the
-reader yet: the first model (trained on 1/32 of the training ink) did not reach the rules on validation; see
-docs/decisions/2026-11-23-symbol-context.md.
+The reader's symbol model (``recognize.model_candidates``): it replaced the hand-written token corrections that
+``parse.choose_tokens`` made (``disambiguate``, ``disambiguate_case``, ``pair_bars``, ``balance_brackets``,
+``high_ticks``, ``small_after_names``; measured in docs/decisions/2026-11-24-symbol-context-shipped.md).
 """
 
 from __future__ import annotations

@@ -331,8 +331,7 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
     card = {
         "format": "inkmath-weights/1", "name": MODEL_NAME,
-        "purpose": "re-reads every symbol of an expression in context (classifier top-5 + geometry -> class "
-                   "distribution, with a junk class for mis-segmented hypotheses)",
+        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context",
         "model": cfg.model, "kind": "symbol-context",
         "architecture": {"dim": cfg.dim, "layers": cfg.layers, "heads": cfg.heads, "ff": cfg.ff,
                          "geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
