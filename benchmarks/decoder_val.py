@@ -41,12 +41,12 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
     from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.parse import parse
+    from inkmath.equation.parse import parse_scored
     from inkmath.equation.recognize import get_predictor
     from inkmath.equation.segment import segment_image, segment_strokes_nbest
 
     predictor = get_predictor(None)
-    dec = Decoder(structure=parse, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
+    dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
                   weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations)
     if kind == "strokes":
         items, _ = _load_items(_resolve(split, None), "inkml", limit)
@@ -255,8 +255,8 @@ def main(argv=None) -> int:
                     help="--dump: the symbol model the decoder reads candidates from")
     ap.add_argument("--grid", type=Path)
     ap.add_argument("--fit", type=Path)
-    for k in ("lm", "segment", "temperature"):
-        ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k == "temperature" else 0.0)
+    for k in ("lm", "segment", "temperature", "structure"):
+        ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k in ("temperature", "structure") else 0.0)
     ap.add_argument("--max-drop", type=float, default=float("inf"))
     ap.add_argument("--length", type=float, default=0.0)
     ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
@@ -269,22 +269,24 @@ def main(argv=None) -> int:
         dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols)
     if args.grid:
         rows = load(args.grid)
-        base = evaluate(rows, dict(WIDE, lm=0.0, segment=0.0))
-        print(json.dumps({"lm": 0, "segment": 0, "temperature": 1, "exprate": round(base["exprate"], 4),
+        base = evaluate(rows, dict(WIDE, structure=0.0, lm=0.0, segment=0.0))
+        print(json.dumps({"structure": 0, "lm": 0, "segment": 0, "temperature": 1, "exprate": round(base["exprate"], 4),
                           "among5": round(base["among5"], 4)}))
         best = None
-        for lm, seg, t, ln in itertools.product([0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8], [0, 0.3, 1.0, 2.0, 5.0, 100.0],
-                                                [0.5, 1.0, 2.0], [0.0, 0.1, 0.3, 0.6, 1.0]):
-            e = evaluate(rows, dict(WIDE, lm=lm, segment=seg, temperature=t, length=ln))
-            line = {"lm": lm, "segment": seg, "temperature": t, "length": ln, "exprate": round(e["exprate"], 4),
-                    "among5": round(e["among5"], 4)}
+        for st, lm, seg, t, ln in itertools.product([0, 0.3, 0.5, 1.0], [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8],
+                                                    [0, 0.3, 1.0, 2.0, 5.0, 100.0], [0.5, 1.0, 2.0],
+                                                    [0.0, 0.1, 0.3, 0.6, 1.0]):
+            e = evaluate(rows, dict(WIDE, structure=st, lm=lm, segment=seg, temperature=t, length=ln))
+            line = {"structure": st, "lm": lm, "segment": seg, "temperature": t, "length": ln,
+                    "exprate": round(e["exprate"], 4), "among5": round(e["among5"], 4)}
             print(json.dumps(line))
             if best is None or (line["exprate"], line["among5"]) > (best["exprate"], best["among5"]):
                 best = line
         print("best", json.dumps(best))
         for segs, beam, drop in itertools.product([5, 3, 2, 1], [16, 12, 8, 6, 4, 2, 1], [float("inf"), 8.0, 5.0, 3.0]):
-            e = evaluate(rows, dict(WIDE, lm=best["lm"], segment=best["segment"], temperature=best["temperature"],
-                                    length=best["length"], beam=beam, max_drop=drop, segmentations=segs))
+            e = evaluate(rows, dict(WIDE, structure=best["structure"], lm=best["lm"], segment=best["segment"],
+                                    temperature=best["temperature"], length=best["length"], beam=beam, max_drop=drop,
+                                    segmentations=segs))
             print(json.dumps({"segmentations": segs, "beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
                               "among5": round(e["among5"], 4), "parsed": round(e["parsed"], 2)}))
     if args.results:
@@ -301,8 +303,8 @@ def main(argv=None) -> int:
                                                 top_half_accuracy, calibrated_confidence)
 
         rows = load(args.fit)
-        w = dict(WIDE, lm=args.lm, segment=args.segment, temperature=args.temperature, max_drop=args.max_drop,
-                 length=args.length, beam=args.beam)
+        w = dict(WIDE, structure=args.structure, lm=args.lm, segment=args.segment, temperature=args.temperature,
+                 max_drop=args.max_drop, length=args.length, beam=args.beam)
         e = evaluate(rows, w)
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]

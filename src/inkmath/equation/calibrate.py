@@ -14,13 +14,14 @@ import numpy as np
 
 FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob")
 # fitted on every 3rd expression of the 2011-2013 test sets read from strokes (502; benchmarks/decoder_val.py --fit
-# with recognize.DECODER_WEIGHTS, the symbol-context model's candidates): intercept first, then one coefficient per
-# FEATURES entry, on the features as they are. On those expressions the calibration error (10 bins) is 0.048 against
-# 0.245 for the raw share of the beam, and the half with the highest confidence is 85.3 % right
-COEFFICIENTS: tuple[float, ...] | None = (-5.62142, 11.1492, -4.75081, 0.388668, 0.477866, 0.0203207, 2.97959)
+# with recognize.DECODER_WEIGHTS, the symbol-context model's candidates and the structure model's score): intercept
+# first, then one coefficient per FEATURES entry, on the features as they are. On those expressions the calibration
+# error (10 bins) is 0.033 against 0.238 for the raw share of the beam, and the half with the highest confidence is
+# 86.5 % right
+COEFFICIENTS: tuple[float, ...] | None = (-4.0447, 7.91624, -3.04087, 0.464998, 0.459913, 0.0264808, 2.95195)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.033 (raw share 0.345), top half 78.9 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-7.26849, 11.3758, -3.21415, 0.18019, 0.519386, 0.0044741, 2.64688)
+# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.053 (raw share 0.352), top half 78.9 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-6.89714, 11.6179, -3.93134, 0.282856, 0.532735, 0.016039, 2.75048)
 
 
 def _vector(feats: dict) -> np.ndarray:

@@ -26,15 +26,16 @@ _PREDICTORS: dict[str, Any] = {}
 _DECODERS: dict[str, Decoder] = {}
 # the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/2026-11-23-decoder.md,
 # 2026-11-24-symbol-context-shipped.md). Strokes, on every 3rd expression of the 2011-2013 test sets (502), with the
-# symbol-context model's candidates: the language model at 0.2, the segmentation score at 1 and a reward of 0.1 per
-# token read the most right (61.55 %, truth among 5 72.7 % with max_drop 5; the token rules' candidates at their
-# best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length 0-1). Beam 8 with max_drop 5 reads as
-# many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read 2 more of 502 with twice the parses.
-# Images, on their WAP-like renderings (502, every 3rd): lm 0.2 with 0.3 per token reads 51.2 % (no LM: 50.0 %; the
-# token rules' candidates at their best: 51.2 %)
-DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=1.0, temperature=0.5, length=0.1,
+# symbol-context model's candidates and the structure model's log-probability of the layout (``parse_scored``): the
+# structure score at 0.5, the language model at 0.2, the segmentation score at 1 and a reward of 0.3 per token read
+# the most right (62.95 %, truth among 5 72.7 %; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
+# the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
+# 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
+# 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
+# with 0.3 per token read 51.39 % (structure 0: 51.20 %; no LM either: 50.0 %; the token rules' candidates: 51.2 %)
+DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=5.0)
-IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=0.0, structure=1.0, temperature=0.5, length=0.3,
+IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=0.0, structure=0.5, temperature=0.5, length=0.3,
                                        beam=6, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
@@ -71,16 +72,16 @@ def model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
 
 
 def default_decoder(kind: str = "strokes") -> Decoder:
-    """The shipped reader of ``kind`` ("strokes" or "image"): ``model_candidates``, ``parse``, the ``latex-lm``
-    language model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
-    ``IMAGE_DECODER_WEIGHTS``)."""
+    """The shipped reader of ``kind`` ("strokes" or "image"): ``model_candidates``, ``parse_scored`` (the layout
+    with the structure model's score), the ``latex-lm`` language model and the calibration, with the weights chosen
+    on validation (``DECODER_WEIGHTS``, ``IMAGE_DECODER_WEIGHTS``)."""
     if kind not in _DECODERS:
         from inkmath.equation.calibrate import calibrated_confidence
         from inkmath.equation.latex_lm import load_latex_lm
-        from inkmath.equation.parse import parse
+        from inkmath.equation.parse import parse_scored
 
         image = kind == "image"
-        _DECODERS[kind] = Decoder(structure=parse, symbol_model=model_candidates, lm=load_latex_lm(),
+        _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=model_candidates, lm=load_latex_lm(),
                                   weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
                                   segmentations=1 if image else STROKE_SEGMENTATIONS)
