@@ -80,6 +80,8 @@ def fmt(value, percent: bool = False, decimals4: bool = False) -> str:
     if isinstance(value, float):
         if percent:
             return f"{100 * value:.2f} %"
+        if 0 < abs(value) < 1e-3:  # would print as 0
+            return f"{value:.2g}"
         return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
     return str(value).replace("|", "\\|").replace("\n", " ")
 
