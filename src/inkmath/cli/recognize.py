@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from inkmath import InkmathError
-from inkmath.cli.common import report_file_error
+from inkmath.cli.common import limit_blas_threads, report_file_error
 
 
 def register(subparsers) -> None:
@@ -196,6 +196,7 @@ def run_page(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    limit_blas_threads()
     from inkmath.equation.inputs import recognize_file
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, to_dict
     from inkmath.weights import resolve_weights
