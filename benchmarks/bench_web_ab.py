@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     med = {}
     for label in sides:
         mine = [r for r in runs if r["commit"] == label]
-        med[label] = {key: statistics.median(r[key] for r in mine) for key in KEYS + ("CPU ms a request",)}
+        med[label] = {key: round(statistics.median(r[key] for r in mine), 1) for key in KEYS + ("CPU ms a request",)}
         rows.append({"commit": label, "run": "median", "engine": "onnx", "workers": "pool2",
                      "errors": sum(r["errors"] for r in mine), **med[label]})
     base, head = med[args.base_label], med[commit]
