@@ -1,6 +1,6 @@
 """What the decoder adds to reading a 10-symbol expression: the old path and the decoder's, side by side.
 
-Old path: ``segment_strokes`` / ``segment_image`` -> ``choose_tokens`` -> ``parse`` -> LaTeX and MathML (one reading).
+Old path: ``segment_strokes`` / ``segment_image`` -> ``symbols.choose_tokens`` (the context model) -> ``parse`` -> LaTeX and MathML (one reading).
 New path: ``recognize_strokes`` / ``recognize_image`` without solving: the segmenter's k best groupings, the
 decoder's beam (parses, language model, calibration), LaTeX and MathML of the best, 5 alternatives.
 Both are timed in one process, alternately call by call (A B A B ...), so the machine's load drifts alike on both;
@@ -25,9 +25,11 @@ from bench_recognize import EXPRESSION, crohme_inputs, synthetic_inputs  # noqa:
 
 
 def old_path(kind: str, data, predictor) -> str:
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.latex import to_latex, to_mathml
-    from inkmath.equation.parse import choose_tokens, parse
-    from inkmath.equation.segment import segment_image, segment_strokes
+    from inkmath.equation.parse import parse
+    from inkmath.equation.segment import segment_strokes
+    from inkmath.equation.symbols import choose_tokens
 
     symbols = segment_strokes(data, predictor) if kind == "strokes" else segment_image(data, predictor)
     tree = parse(symbols, choose_tokens(symbols))

@@ -71,10 +71,12 @@ def time_calls(fn, repeats: int) -> list[float]:
 
 def stage_times(kind: str, data, predictor, repeats: int) -> dict[str, float]:
     """Median ms of each stage for one input."""
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.latex import to_latex, to_mathml
-    from inkmath.equation.parse import choose_tokens, parse
-    from inkmath.equation.segment import segment_image, segment_strokes
+    from inkmath.equation.parse import parse
+    from inkmath.equation.segment import segment_strokes
     from inkmath.equation.solve import answer
+    from inkmath.equation.symbols import choose_tokens
 
     seg = (lambda: segment_strokes(data, predictor)) if kind == "strokes" else (lambda: segment_image(data, predictor))
     symbols = seg()

@@ -1,14 +1,20 @@
 """NumPy engine vs PyTorch CPU on the same models and data, side by side in one run.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 INKMATH_DATA=../shared/data \\
-        python benchmarks/bench_scratch.py [--models seed003-m4 seed-cnn inkres] [--out benchmarks/results/scratch.md]
+        python benchmarks/bench_scratch.py [--models seed003-m4 seed-cnn inkres] [--agreement mnist hasy crohme crohme-m]
+        [--out benchmarks/results/scratch.md]
 
-For each model: training steps (forward + backward + optimizer step, Adam, batch 64) and inference (eval mode,
-batch 256), in images per second, best of ``--repeats`` timed windows. Both engines get one thread unless the
-environment says otherwise; with one thread the clock is the process's CPU time (``time.process_time``), which
-on a shared, busy machine measures the work done rather than the time spent waiting for a core (``--clock wall``
-for wall time). Data: the first
-images of MNIST (through the mnist preset) when available, else seeded random images of the same shape.
+Speed, for each model: training steps (forward + backward + optimizer step, Adam, batch 64) and inference (eval
+mode, batch 256), in images per second, best of ``--repeats`` timed windows, the two engines' windows taking turns.
+Both engines get one thread unless the environment says otherwise; with one thread the clock is the process's CPU
+time (``time.process_time``), which on a shared, busy machine measures the work done rather than the time spent
+waiting for a core (``--clock wall`` for wall time). Data: the first images of MNIST (through the mnist preset)
+when available, else seeded random images of the same shape.
+
+Agreement, for each shipped set of weights named by ``--agreement``: every image of the test set its card names,
+read by both engines; top-1 of each, the number of images where both give the same first class, and the largest
+difference between their logits. The results page takes both tables from ``scratch.md`` (``scratch.json``,
+``scratch-2.json``).
 """
 
 from __future__ import annotations
@@ -64,20 +70,23 @@ def load_data(size: int, n: int) -> tuple[np.ndarray, np.ndarray, str]:
 CLOCK = time.process_time
 
 
-def best_rate(step, images_per_call: int, seconds: float, repeats: int) -> float:
-    """Images per second of the fastest of ``repeats`` windows of about ``seconds`` each (after a warm-up)."""
-    step()
-    step()
-    best = 0.0
+def best_rates(steps: list, images_per_call: int, seconds: float, repeats: int) -> list[float]:
+    """Images per second of each step: the fastest of ``repeats`` windows of about ``seconds`` each (after a
+    warm-up), the steps' windows taking turns so that a change of the machine's load falls on all of them alike."""
+    for step in steps:
+        step()
+        step()
+    best = [0.0] * len(steps)
     for _ in range(repeats):
-        calls, t0 = 0, CLOCK()
-        while True:
-            step()
-            calls += 1
-            elapsed = CLOCK() - t0
-            if elapsed >= seconds:
-                break
-        best = max(best, calls * images_per_call / elapsed)
+        for k, step in enumerate(steps):
+            calls, t0 = 0, CLOCK()
+            while True:
+                step()
+                calls += 1
+                elapsed = CLOCK() - t0
+                if elapsed >= seconds:
+                    break
+            best[k] = max(best[k], calls * images_per_call / elapsed)
     return best
 
 
@@ -124,11 +133,25 @@ def bench_model(name: str, x: np.ndarray, y: np.ndarray, train_bs: int, infer_bs
 
     r = {"model": name, "size": size,
          "params": np_model.num_parameters()}
-    r["np_train"] = best_rate(np_train, train_bs, seconds, repeats)
-    r["torch_train"] = best_rate(torch_train, train_bs, seconds, repeats)
-    r["np_infer"] = best_rate(np_infer, infer_bs, seconds, repeats)
-    r["torch_infer"] = best_rate(torch_infer, infer_bs, seconds, repeats)
+    r["np_train"], r["torch_train"] = best_rates([np_train, torch_train], train_bs, seconds, repeats)
+    r["np_infer"], r["torch_infer"] = best_rates([np_infer, torch_infer], infer_bs, seconds, repeats)
     return r
+
+
+def agreement(weights: str) -> dict:
+    """The shipped ``weights`` read by PyTorch and by the NumPy engine on every image of its card's test set."""
+    from inkmath.evaluation.evaluate import dataset_scores
+    from inkmath.predict import Predictor
+
+    preds = {engine: Predictor.load(weights, engine=engine) for engine in ("torch", "numpy")}
+    spec = preds["torch"].card["metrics"]["test"]["spec"]
+    read = {engine: dataset_scores(pred, spec) for engine, pred in preds.items()}
+    scores, labels = {engine: s for engine, (s, _) in read.items()}, read["torch"][1]
+    first = {engine: s.argmax(axis=1) for engine, s in scores.items()}
+    return {"weights": weights, "spec": spec, "images": len(labels),
+            "top1": {engine: float((f == labels).mean()) for engine, f in first.items()},
+            "same": int((first["torch"] == first["numpy"]).sum()),
+            "max_diff": float(np.abs(scores["torch"] - scores["numpy"]).max())}
 
 
 def machine() -> str:
@@ -147,6 +170,8 @@ def main(argv=None) -> int:
     ap.add_argument("--infer-batch", type=int, default=256)
     ap.add_argument("--seconds", type=float, default=2.0, help="length of one timed window")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--agreement", nargs="*", default=["mnist", "hasy", "crohme", "crohme-m"],
+                    help="shipped weights whose test-set predictions are compared between the engines (none: skip)")
     ap.add_argument("--clock", choices=["auto", "cpu", "wall"], default="auto",
                     help="auto: CPU time with one thread, wall time with more")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scratch.md")
@@ -174,6 +199,13 @@ def main(argv=None) -> int:
               f"ratio {r['torch_train'] / r['np_train']:.2f}x | infer numpy {r['np_infer']:8.0f}  "
               f"torch {r['torch_infer']:8.0f}  ratio {r['torch_infer'] / r['np_infer']:.2f}x", flush=True)
 
+    agreed = []
+    for name in args.agreement:
+        a = agreement(name)
+        agreed.append(a)
+        print(f"{name:12s} {a['spec']}: top-1 torch {a['top1']['torch']:.4f} numpy {a['top1']['numpy']:.4f}, "
+              f"same first class {a['same']} of {a['images']}, max logit difference {a['max_diff']:.2g}", flush=True)
+
     cmd = "OMP_NUM_THREADS={t} OPENBLAS_NUM_THREADS={t} python benchmarks/bench_scratch.py {a}".format(
         t=threads, a=" ".join(argv if argv is not None else sys.argv[1:])).strip()
     lines = [
@@ -197,6 +229,13 @@ def main(argv=None) -> int:
                      f"{r['torch_train']:.0f} | {r['torch_train'] / r['np_train']:.2f}x | {r['np_infer']:.0f} | "
                      f"{r['torch_infer']:.0f} | {r['torch_infer'] / r['np_infer']:.2f}x |")
     lines += ["", "Data: " + "; ".join(sorted({r['data'] for r in rows})), ""]
+    if agreed:
+        lines += ["## The shipped weights on their test sets, read by both engines", "",
+                  "| weights | test set | images | top-1 torch | top-1 numpy | images given the same first class | "
+                  "max logit difference |", "|---|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {a['weights']} | {a['spec']} | {a['images']} | {a['top1']['torch']:.4f} | "
+                  f"{a['top1']['numpy']:.4f} | {a['same']} | {a['max_diff']:.2g} |" for a in agreed]
+        lines.append("")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))

@@ -8,6 +8,10 @@ Columns: "before" = fork per call (solve.py at --before, default the first commi
 process), "after" = the current module as shipped, "worker only" = the current module with the fast path switched
 off (every call is a worker round trip). Calls are interleaved (before, after, worker only, next case, ...) and
 each case is called once before timing (warm SymPy caches and lazy imports everywhere).
+
+Coverage: every problem of the seeded school corpus (`inkmath.equation.problems.school_problems(0)`), typed LaTeX
+parsed and answered as shipped; per kind, how many get an answer (kind other than "none"), how many the fast path
+takes, and the median (p90) wall time of the call.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from inkmath import InkmathError
 from inkmath.equation import solve
 from inkmath.equation.tree import Frac, Lines, Row, Sup, Symbol
 
@@ -135,6 +140,29 @@ def concurrent(fn: Callable[[Row], dict], clients: int, calls: int) -> list[floa
     return out
 
 
+def coverage() -> list[str]:
+    """Markdown rows: per kind of the school corpus, problems, answered, by the fast path, median (p90) ms."""
+    from inkmath.equation.latex_parse import parse_latex
+    from inkmath.equation.problems import school_problems
+
+    by_kind: dict[str, list[tuple[bool, bool, float]]] = {}
+    for problem in school_problems(0):
+        tree = parse_latex(problem.latex)
+        try:
+            fast = solve._is_cheap(solve.to_sympy_lines(tree))
+        except InkmathError:  # answered "none" with the reason
+            fast = False
+        ms, result = timed(lambda: solve.answer(tree))
+        by_kind.setdefault(problem.kind, []).append((result["kind"] != "none", fast, ms))
+    by_kind["all"] = [r for rows in list(by_kind.values()) for r in rows]
+    lines = []
+    for kind, rows in by_kind.items():
+        ms = [r[2] for r in rows]
+        lines.append(f"| {kind} | {len(rows)} | {sum(r[0] for r in rows)} | {sum(r[1] for r in rows)} | "
+                     f"{statistics.median(ms):.1f} ({pct(ms, 0.9):.1f}) |")
+    return lines
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -179,9 +207,10 @@ def main() -> int:
     solve.stop_workers()
     restart_ms, _ = timed(lambda: worker_only(CASES["\\sin(x)=\\frac{1}{2}"]))
     solve.start_workers(solve.SOLVE_WORKERS)
-    conc = {"before": baseline.ask({"concurrent": [args.clients, args.concurrent_calls]})["latencies"],
+    conc = {"before (fork)": baseline.ask({"concurrent": [args.clients, args.concurrent_calls]})["latencies"],
             "after": concurrent(solve.answer, args.clients, args.concurrent_calls)}
     baseline.close()
+    covered = coverage()
 
     cpu = next((line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True,
                 text=True).stdout.splitlines() if line.startswith("Model name")), "unknown")
@@ -204,12 +233,14 @@ def main() -> int:
         " in-process (`answer(tree, timeout=None)`), i.e. what SymPy itself needs. Wall times include waiting for"
         " a core on this shared machine.",
         "",
-        "| input | path taken | before (fork) | after | worker only | after: caller CPU ms | SymPy CPU ms |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| input | path taken | before (fork) | after | worker only | before / after | after: caller CPU ms | "
+        "SymPy CPU ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, tree in CASES.items():
         path = "fast path" if solve._is_cheap(solve.to_sympy_lines(tree)) else "worker"
         cells = [f"{statistics.median(times[name][r]):.1f} ({pct(times[name][r], 0.9):.1f})" for r in columns]
+        cells.append(f"{statistics.median(times[name]['before']) / statistics.median(times[name]['after']):.1f}x")
         cells.append(f"{statistics.median(cpu_after[name]):.2f}")
         cells.append(f"{statistics.median(cpu_work[name]):.2f}")
         lines.append(f"| `{name}` | {path} | " + " | ".join(cells) + " |")
@@ -222,12 +253,19 @@ def main() -> int:
         f"Concurrency: {args.clients} threads at once, {args.concurrent_calls} calls each over the five inputs "
         f"({args.clients * args.concurrent_calls} calls):",
         "",
-        "| | p50 ms | p99 ms | max ms |",
+        "| solver | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|",
     ]
     for r, values in conc.items():
         lines.append(f"| {r} | {pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | {max(values):.1f} |")
     lines += [
+        "",
+        "Coverage: every problem of the seeded school corpus (`school_problems(0)`), typed LaTeX answered as shipped"
+        " (workers warm); wall time per call in ms:",
+        "",
+        "| kind | problems | answered | fast path | median (p90) ms |",
+        "|---|---:|---:|---:|---:|",
+        *covered,
         "",
         "Reading the tables: the fast path's wall time is its CPU time whenever the process gets a core, and it",
         "needs no other process to be scheduled. A worker call costs the SymPy CPU time plus two process wake-ups;",

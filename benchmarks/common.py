@@ -67,13 +67,23 @@ TABLES = {
                          "`benchmarks/bench_train_throughput.py`: the same model, images and optimiser trained by the "
                          "seeds' per-sample PIL/DataLoader pipeline and by inkmath's in-memory batched one, taking "
                          "turns; images per second, best of the rounds; the ratio is against the seeds' pipeline."),
-    "scratch": ("numpy", "NumPy engine against PyTorch",
+    "scratch": ("numpy", ("NumPy engine against PyTorch: speed",
+                          "NumPy engine against PyTorch: the shipped weights on their test sets"),
                 "`benchmarks/bench_scratch.py`: the same models trained (forward, backward, Adam step, batch 64) and "
-                "run (batch 256) by the NumPy engine and by PyTorch, one thread each; images per second of process "
-                "CPU time, best of 3 windows; the ratio is how many times faster PyTorch is."),
-    "solve": ("solver", "Solver latency",
+                "run (batch 256) by the NumPy engine and by PyTorch in one run, their timed windows taking turns, one "
+                "thread each; images per second of process CPU time, best of 3 windows; the ratio is how many times faster "
+                "PyTorch is. Agreement: each shipped set of weights reads every image of the test set its card "
+                "names with both engines; top-1 of each, the number of images given the same first class, and the "
+                "largest difference between the two engines' logits."),
+    "solve": ("solver", ("Solver latency per call", "Solver latency: concurrent callers",
+                         "Solver coverage: the school corpus"),
               "`benchmarks/bench_solve.py`: median (p90) wall time per `answer(tree)` call, interleaved calls after "
-              "a warm-up, for a fork per call against the worker pool with its in-process fast path."),
+              "a warm-up, for a fork per call (the solver at its first commit, in a process of its own) against the "
+              "worker pool with its in-process fast path, and the pool with the fast path switched off, all in one "
+              "run; the CPU columns are the calling thread's CPU time and that of SymPy's work done in-process. "
+              "Concurrent callers: threads calling at once over the same inputs, latency percentiles. Coverage: "
+              "every problem of the seeded school corpus answered as shipped; per kind, how many get an answer, "
+              "how many the in-process fast path takes, and the wall time per call."),
     "web": ("web", ("Web API under load", "CPU time a request under load",
                     "Classifier alone: PyTorch against ONNX Runtime"),
             "`benchmarks/bench_web.py`: `inkmath serve` on loopback, closed-loop clients posting 20 CROHME 2014 "

@@ -27,17 +27,27 @@ from pathlib import Path
 WIDE = dict(symbol=1.0, lm=1.0, segment=1.0, structure=1.0, temperature=1.0)
 
 
+def symbol_model_named(name: str):
+    """The decoder's symbol model by name: ``context`` (the shipped symbol-context model, ``symbols.read_symbols``)
+    or ``classifier`` (no context). (The hand-written token rules it replaced are ``rules`` at commit a2b6209.)"""
+    from inkmath.equation.decode import classifier_candidates
+    from inkmath.equation.recognize import model_candidates
+
+    return {"context": model_candidates, "classifier": classifier_candidates}[name]
+
+
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
-         split: str = "val") -> None:
+         split: str = "val", symbols: str = "context") -> None:
     from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.parse import parse
-    from inkmath.equation.recognize import context_candidates, get_predictor
-    from inkmath.equation.segment import segment_image, segment_strokes_nbest
+    from inkmath.equation.parse import parse_scored
+    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
-    dec = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
+    dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
                   weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations)
     if kind == "strokes":
         items, _ = _load_items(_resolve(split, None), "inkml", limit)
@@ -95,7 +105,10 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
         drop = w.get("max_drop", float("inf"))
         beam = w.get("beam", 10 ** 6)
         taken: dict[int, int] = {}
+        segs = w.get("segmentations", 10 ** 6)
         for r in sorted(row["readings"], key=lambda r: -r["symbol"]):  # the decoder's order within a segmentation
+            if r["seg"] >= segs:
+                continue
             if w["segment"] * r["segment"] < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
                 continue
             taken[r["seg"]] = taken.get(r["seg"], 0) + 1
@@ -142,7 +155,7 @@ def features_of(row: dict, ranked: list) -> dict:
 
 def old_path(row: dict) -> list[str] | None:
     """The reading of the pipeline before the decoder: the first segmentation, each symbol's context reading
-    (``choose_tokens``), parsed: the first reading the decoder parses."""
+    (the symbol model's first candidate), parsed: the first reading the decoder parses."""
     first = next((r for r in row["readings"] if r["seg"] == 0), None)
     return first["norm"] if first else None
 
@@ -215,11 +228,12 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                    "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
                    "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
                    "exactly as the decoder does (checked against the live decoder). old_* is the pipeline before "
-                   "the decoder (first grouping, choose_tokens, parse) on the same expressions. Subsets are every "
+                   "the decoder (first grouping, each symbol's first candidate, parse) on the same expressions. "
+                   "Subsets are every "
                    "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
                    "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes --stride 3 "
-                   "(val), --dump images --stride 3 (val, first 160), --dump strokes --split test --stride 3, --dump "
-                   "images --split test --stride 4; each with --out FILE. Speed rows: benchmarks/bench_decoder.py "
+                   "(val), --dump images --stride 3 --beam 6 (val), --dump strokes --split test --stride 3, --dump "
+                   "images --split test --stride 4 --beam 6; each with --out FILE. Speed rows: benchmarks/bench_decoder.py "
                    "(ONNX Runtime, old and new path alternately in one process, solve off); quote the ratio: the "
                    "absolute ms were taken at a load average of " + speed_load + " on 2 cores."),
            "rows": rows}
@@ -238,10 +252,12 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=["val", "test"], default="val",
                     help="test: the 2014 test (InkML or WAP bitmaps), for the report once the weights are chosen")
     ap.add_argument("--segmentations", type=int, default=3)
+    ap.add_argument("--symbols", choices=["context", "classifier"], default="context",
+                    help="--dump: the symbol model the decoder reads candidates from")
     ap.add_argument("--grid", type=Path)
     ap.add_argument("--fit", type=Path)
-    for k in ("lm", "segment", "temperature"):
-        ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k == "temperature" else 0.0)
+    for k in ("lm", "segment", "temperature", "structure"):
+        ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k in ("temperature", "structure") else 0.0)
     ap.add_argument("--max-drop", type=float, default=float("inf"))
     ap.add_argument("--length", type=float, default=0.0)
     ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
@@ -251,26 +267,28 @@ def main(argv=None) -> int:
     ap.add_argument("--speed", type=Path, help="bench_decoder.py --json output to add as rows")
     args = ap.parse_args(argv)
     if args.dump:
-        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split)
+        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols)
     if args.grid:
         rows = load(args.grid)
-        base = evaluate(rows, dict(WIDE, lm=0.0, segment=0.0))
-        print(json.dumps({"lm": 0, "segment": 0, "temperature": 1, "exprate": round(base["exprate"], 4),
+        base = evaluate(rows, dict(WIDE, structure=0.0, lm=0.0, segment=0.0))
+        print(json.dumps({"structure": 0, "lm": 0, "segment": 0, "temperature": 1, "exprate": round(base["exprate"], 4),
                           "among5": round(base["among5"], 4)}))
         best = None
-        for lm, seg, t, ln in itertools.product([0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8], [0, 0.3, 1.0, 2.0, 5.0, 100.0],
-                                                [0.5, 1.0, 2.0], [0.0, 0.1, 0.3, 0.6, 1.0]):
-            e = evaluate(rows, dict(WIDE, lm=lm, segment=seg, temperature=t, length=ln))
-            line = {"lm": lm, "segment": seg, "temperature": t, "length": ln, "exprate": round(e["exprate"], 4),
-                    "among5": round(e["among5"], 4)}
+        for st, lm, seg, t, ln in itertools.product([0, 0.3, 0.5, 1.0], [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8],
+                                                    [0, 0.3, 1.0, 2.0, 5.0, 100.0], [0.5, 1.0, 2.0],
+                                                    [0.0, 0.1, 0.3, 0.6, 1.0]):
+            e = evaluate(rows, dict(WIDE, structure=st, lm=lm, segment=seg, temperature=t, length=ln))
+            line = {"structure": st, "lm": lm, "segment": seg, "temperature": t, "length": ln,
+                    "exprate": round(e["exprate"], 4), "among5": round(e["among5"], 4)}
             print(json.dumps(line))
             if best is None or (line["exprate"], line["among5"]) > (best["exprate"], best["among5"]):
                 best = line
         print("best", json.dumps(best))
-        for beam, drop in itertools.product([8, 6, 4, 2, 1], [float("inf"), 8.0, 5.0, 3.0]):
-            e = evaluate(rows, dict(WIDE, lm=best["lm"], segment=best["segment"], temperature=best["temperature"],
-                                    length=best["length"], beam=beam, max_drop=drop))
-            print(json.dumps({"beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
+        for segs, beam, drop in itertools.product([5, 3, 2, 1], [16, 12, 8, 6, 4, 2, 1], [float("inf"), 8.0, 5.0, 3.0]):
+            e = evaluate(rows, dict(WIDE, structure=best["structure"], lm=best["lm"], segment=best["segment"],
+                                    temperature=best["temperature"], length=best["length"], beam=beam, max_drop=drop,
+                                    segmentations=segs))
+            print(json.dumps({"segmentations": segs, "beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
                               "among5": round(e["among5"], 4), "parsed": round(e["parsed"], 2)}))
     if args.results:
         pairs = [tuple(x.split("=", 1)) for x in args.results]
@@ -286,8 +304,8 @@ def main(argv=None) -> int:
                                                 top_half_accuracy, calibrated_confidence)
 
         rows = load(args.fit)
-        w = dict(WIDE, lm=args.lm, segment=args.segment, temperature=args.temperature, max_drop=args.max_drop,
-                 length=args.length, beam=args.beam)
+        w = dict(WIDE, structure=args.structure, lm=args.lm, segment=args.segment, temperature=args.temperature,
+                 max_drop=args.max_drop, length=args.length, beam=args.beam)
         e = evaluate(rows, w)
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]

@@ -80,6 +80,8 @@ def fmt(value, percent: bool = False, decimals4: bool = False) -> str:
     if isinstance(value, float):
         if percent:
             return f"{100 * value:.2f} %"
+        if 0 < abs(value) < 1e-3:  # would print as 0
+            return f"{value:.2g}"
         return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
     return str(value).replace("|", "\\|").replace("\n", " ")
 
@@ -181,9 +183,11 @@ def headline(records: list[dict]) -> str:
                 rows.append([f"expressions: {row['test set']}, {row['input']}",
                              f"ExpRate {100 * row['ExpRate']:.2f} %"])
     for r in records:
-        if r["table"] == "web" and r["title"] == "Web API under load":
+        if r["table"] == "web" and r["title"].startswith("Web API under load"):
             for row in r["rows"]:
-                if {"engine", "workers", "requests/s", "p99 ms"} <= set(row):
+                # one row per set-up; a side-by-side file gives its own commit's medians
+                if {"engine", "workers", "requests/s", "p99 ms"} <= set(row) and row.get("run", "median") == "median" \
+                        and row.get("commit", r["commit"]) == r["commit"]:
                     rows.append([f"web: `inkmath serve --engine {row['engine']}`, {row['workers']} ({r['machine']})",
                                  f"{row['requests/s']} requests/s, p99 {row['p99 ms']} ms"])
     body = markdown_table(["task", "result"], rows)

@@ -4,7 +4,7 @@ The 2014 WAP bitmaps are the reported test set, so the image recogniser's thresh
 instead. What makes a rendering WAP-like, measured on the WAP bitmaps themselves (986 images; sizes against the 2014
 test ink they were drawn from, only to learn how ink maps to pixels):
 
-- binary, 0 and 255, white ink on black, a pen about 3.3 px wide (``segment.pen_width``: median 3.28, 5-95 %
+- binary, 0 and 255, white ink on black, a pen about 3.3 px wide (``image_parts.pen_width``: median 3.28, 5-95 %
   3.15-3.49) without antialiasing;
 - 12 px of black above and left of the ink, 11 px below and right;
 - the scale follows the handwriting, not the tablet: the mean height of a symbol is about 30 px (median 29.8,

@@ -32,6 +32,11 @@ def command_option(command: str, option: str) -> str | None:
     return next((words[k + 1] for k, w in enumerate(words[:-1]) if w == option), None)
 
 
+def is_classifier(card: dict) -> bool:
+    """A symbol classifier's card (trained by ``inkmath train``) names its classes and their LaTeX."""
+    return isinstance(card.get("classes"), dict)
+
+
 def check_card(card: dict) -> None:
     """Raise AssertionError naming the first way ``card`` and its recipes disagree."""
     missing = [k for k in REQUIRED if not card.get(k)]
@@ -46,9 +51,13 @@ def check_card(card: dict) -> None:
             f"{card['name']}: the recipe's {key} {r.get(key)!r} is not the card's {card[key]!r}"
     assert command_option(card["train_command"], "--config") == card["config"], \
         f"{card['name']}: train_command {card['train_command']!r} does not train from {card['config']}"
-    if "classes" not in card:  # another model of the reader: its train module reads the recipe
+    if not is_classifier(card):  # another model of the reader: its train module reads the recipe
         assert card["train_command"].startswith("python -m inkmath."), card["train_command"]
         module = importlib.import_module(card["train_command"].split()[2])
+        for key, value in r.items():  # a card that records its recipe was trained with this one
+            if "recipe" in card:
+                assert card["recipe"].get(key) == value, f"{card['name']}: recipe {key}={value!r}, the card was " \
+                                                         f"trained with {card['recipe'].get(key)!r}"
         from inkmath.equation.mlp import MODEL, read_recipe
 
         if getattr(module, "DEFAULTS", {}).get("model") == MODEL:  # an MLP trainer reads this recipe without an error
@@ -93,7 +102,7 @@ def test_card_agrees_with_its_recipe(name):
     check_card(CARDS[name])
 
 
-@pytest.mark.parametrize("name", sorted(n for n, c in CARDS.items() if "classes" in c))
+@pytest.mark.parametrize("name", sorted(n for n, c in CARDS.items() if is_classifier(c)))
 def test_card_parameters_are_the_models(name):
     from inkmath.models import count_parameters, create_model
 

@@ -8,13 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from inkmath.equation.context_model import ContextModel, expression_features, geometry_features
+from inkmath.equation.context_model import ContextArchitecture, ContextModel, expression_features, geometry_features
 
 torch = pytest.importorskip("torch")
 
 from inkmath.equation.train_context import ContextConfig, Sequences, accuracy, build_net, fit, predict  # noqa: E402
 
 C = 4  # classes: 0 "x", 1 "\\times", 2 "2", 3 "a"; 4 is junk
+TOY = ContextArchitecture(dim=16, layers=1, heads=2, ff=32, dropout=0.0)
 
 
 def _toy(n_expr: int, seed: int) -> Sequences:
@@ -40,8 +41,7 @@ def _toy(n_expr: int, seed: int) -> Sequences:
 
 
 def _cfg(**kw) -> ContextConfig:
-    return ContextConfig(dim=16, layers=1, heads=2, ff=32, dropout=0.0, epochs=kw.pop("epochs", 6), batch_size=16,
-                         lr=0.01, **kw)
+    return ContextConfig(architecture=TOY, epochs=kw.pop("epochs", 6), batch_size=16, lr=0.01, **kw)
 
 
 def test_geometry_features_are_scale_free():
@@ -63,7 +63,7 @@ def test_training_learns_the_context_and_numpy_agrees(tmp_path):
     # the NumPy inference reproduces the torch network
     net = _net(tmp_path)
     tensors = {k: v.numpy().astype(np.float64) for k, v in net.state_dict().items()}
-    m = ContextModel(tensors, ["x", "\\times", "2", "a"], layers=1, heads=2, card={})
+    m = ContextModel(tensors, ["x", "\\times", "2", "a"], TOY, card={})
     ref = predict(net, val)
     for i in range(5):
         z = m.logits(val.cls[i].astype(np.float64), val.geo[i].astype(np.float64), val.pair[i].astype(np.float64))
@@ -90,3 +90,17 @@ def test_resume_gives_the_same_weights(tmp_path):
     for k in a["model"]:
         assert torch.equal(a["model"][k], c["model"][k]), k
     assert json.loads(a["history"])[-1]["loss"] == json.loads(c["history"])[-1]["loss"]
+
+
+def test_the_shipped_model_reads_a_cross_between_digits_as_a_times_sign():
+    """The reader's symbol model in context: the classifier alone prefers 'x' for the cross of '2 x 3'; between two
+    digits on the line the context model makes it a times sign (what a hand-written rule did before)."""
+    from inkmath.equation.recognize import model_candidates
+    from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+    hyps = [SymbolHyp(Box(0, 0, 6, 10), [Candidate("2", 0.6)]),
+            SymbolHyp(Box(9, 3, 15, 9), [Candidate("x", 0.6), Candidate("\\times", 0.35)]),
+            SymbolHyp(Box(18, 0, 24, 10), [Candidate("3", 0.6)])]
+    cands = model_candidates(hyps)
+    assert [c[0].token for c in cands] == ["2", "\\times", "3"]
+    assert all(sum(c.prob for c in cs) <= 1.0 + 1e-6 for cs in cands)  # the junk share is left out

@@ -130,3 +130,20 @@ def test_k_best_groups_first_is_best_groups():
         assert len({tuple(g) for g, _ in kb}) == len(kb)
         for g, _ in kb:
             assert g[0][0] == 0 and g[-1][1] == n and all(a[1] == b[0] for a, b in zip(g, g[1:]))
+
+
+def test_a_layout_the_structure_model_cannot_score_ranks_last_with_defined_probabilities():
+    segs = [Segmentation([hyp(0, ("a", 0.6), ("b", 0.4))])]
+
+    def structure(symbols, tokens):
+        return row_structure(symbols, tokens), (-math.inf if tokens[0] == "a" else -2.0)
+
+    readings = decode(segs, structure=structure)
+    assert [r.latex for r in readings] == ["b", "a"]
+    assert all(math.isfinite(r.prob) for r in readings) and readings[1].prob < 1e-6
+
+    def unscorable(symbols, tokens):
+        return row_structure(symbols, tokens), -math.inf
+
+    readings = decode(segs, structure=unscorable)  # none can be scored: the other terms decide
+    assert readings[0].latex == "a" and math.isclose(sum(r.prob for r in readings), 1.0)

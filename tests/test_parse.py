@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inkmath.equation.latex import to_latex
-from inkmath.equation.parse import choose_tokens, lone_script_marks, parse
+from inkmath.equation.parse import lone_script_marks, parse
 from inkmath.equation.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sub, Sup, Symbol, SymbolHyp
 
 
@@ -127,22 +127,6 @@ def test_fraction_is_not_two_lines():
     assert not isinstance(parse(hyps), Lines)
 
 
-def test_context_picks_times_and_zero():
-    hyps = [digit("2", 0), S("x", 8, 4, 14, 10, ("\\times", 0.3)), digit("3", 16)]
-    assert choose_tokens(hyps)[1] == "\\times"
-    hyps = [letter("a", 0), S("x", 8, 4, 14, 10, ("\\times", 0.3)), op("+", 16), letter("b", 24)]
-    assert choose_tokens(hyps)[1] == "x"
-    hyps = [digit("1", 0), S("o", 8, 0, 14, 10, ("0", 0.3))]
-    assert choose_tokens(hyps) == ["1", "0"]
-
-
-def test_cross_before_an_exponent_is_a_letter():
-    # '2x^2': the '2' after the cross is raised (it ends above the cross's middle), an exponent, not a factor
-    hyps = [digit("2", 0), S("x", 8, 4, 14, 10, ("\\times", 0.3)), S("2", 15, -2, 18, 5)]
-    assert choose_tokens(hyps)[1] == "x"
-    assert to_latex(parse(hyps)) == "2x^{2}"
-
-
 def test_tokens_override():
     hyps = [digit("2", 0), letter("x", 8)]
     assert to_latex(parse(hyps, ["2", "y"])) == "2y"
@@ -177,72 +161,6 @@ def test_limits_wider_than_the_operator_and_short_root_sign():
     # a root sign whose bar stops short of the digit after it
     hyps = [S("\\sqrt", 0, 0, 8, 12), S("2", 7, 2, 12, 12)]
     assert tex(hyps) == "\\sqrt{2}"
-
-
-def test_surplus_bracket_reads_as_one():
-    # '( ( + 2 )': one '(' too many; the one the classifier also reads as '1' becomes '1'
-    hyps = [S("(", 0, 0, 3, 12), S("(", 5, 0, 8, 10, ("1", 0.3)), op("+", 10), digit("2", 18), S(")", 26, 0, 29, 12)]
-    assert choose_tokens(hyps) == ["(", "1", "+", "2", ")"]
-    # balanced brackets are left alone
-    hyps = [S("(", 0, 0, 3, 12, ("1", 0.3)), letter("x", 5), S(")", 13, 0, 16, 12)]
-    assert choose_tokens(hyps) == ["(", "x", ")"]
-
-
-def test_small_low_surplus_closer_is_a_comma():
-    hyps = [digit("2", 0), S(")", 8, 8, 10, 13, (",", 0.2)), digit("3", 12)]
-    assert choose_tokens(hyps) == ["2", ",", "3"]
-
-
-def test_high_comma_is_a_prime():
-    hyps = [S("f", 0, 0, 6, 10), S(",", 7, -1, 9, 3), S("(", 11, 0, 14, 12), letter("x", 15), S(")", 22, 0, 25, 12)]
-    assert choose_tokens(hyps)[1] == "\\prime"
-    hyps = [letter("a", 0), S(",", 7, 8, 9, 13), letter("b", 11)]  # a comma on the baseline stays one
-    assert choose_tokens(hyps)[1] == ","
-
-
-def test_case_by_x_height():
-    # 'C' as small as the 'a' and 'e' beside it is a lower-case 'c'
-    hyps = [letter("a", 0), S("C", 8, 4, 14, 10, ("c", 0.3)), letter("e", 16)]
-    assert choose_tokens(hyps)[1] == "c"
-    hyps = [letter("a", 0), S("c", 8, -2, 16, 10, ("C", 0.3)), letter("e", 18)]
-    assert choose_tokens(hyps)[1] == "C"
-
-
-def test_case_is_not_measured_against_a_script():
-    # a 'c' with a small exponent: the '2' sits above its line and says nothing about the height of a capital
-    hyps = [S("c", 0, 3, 6, 10, ("C", 0.3)), S("2", 7, -2, 11, 4)]
-    assert choose_tokens(hyps)[0] == "c"
-    # a digit on the line is the measure: a 'c' as tall as a '1' is a capital
-    assert choose_tokens([digit("1", 0), S("c", 8, 0, 14, 10, ("C", 0.3))])[1] == "C"
-
-
-def test_cross_between_capitals_is_times():
-    hyps = [S("A", 0, 0, 7, 10), S("x", 9, 3, 15, 9, ("\\times", 0.2)), S("B", 17, 0, 24, 10)]
-    assert choose_tokens(hyps)[1] == "\\times"
-
-
-def test_cross_between_a_capital_and_a_bracket_is_times():
-    hyps = [S("A", 0, 0, 7, 10), S("x", 9, 3, 15, 9, ("\\times", 0.2)), S("(", 17, -1, 20, 11), S("B", 22, 0, 29, 10),
-            S(")", 31, -1, 34, 11)]
-    assert choose_tokens(hyps)[1] == "\\times"
-    hyps = [S("(", 0, -1, 3, 11), S("A", 5, 0, 12, 10), S(")", 14, -1, 17, 11), S("x", 19, 3, 25, 9, ("\\times", 0.2)),
-            S("C", 27, 0, 34, 10)]
-    assert choose_tokens(hyps)[3] == "\\times"
-
-
-def test_q_next_to_digits_is_nine():
-    hyps = [digit("1", 0), S("q", 8, 0, 14, 10, ("9", 0.3))]
-    assert choose_tokens(hyps) == ["1", "9"]
-
-
-def test_bars_pair_up_and_lone_bar_is_one():
-    # ||x||: double bars on each side, the outer ones read '1'
-    hyps = [S("1", 0, 0, 1, 12, ("|", 0.2)), S("|", 2, 0, 3, 12), letter("x", 5), S("|", 12, 0, 13, 12),
-            S("1", 14, 0, 15, 12, ("|", 0.2))]
-    assert choose_tokens(hyps) == ["|", "|", "x", "|", "|"]
-    # a lone '|' before a minus sign: a one
-    hyps = [S("(", 0, 0, 3, 12), S("|", 5, 0, 6, 10, ("1", 0.3)), op("-", 8), letter("x", 16), S(")", 24, 0, 27, 12)]
-    assert choose_tokens(hyps)[1] == "1"
 
 
 def test_function_name_from_look_alike_shapes():
@@ -308,18 +226,6 @@ def test_lim_with_its_li_written_joined_up():
     assert "lim" not in tex(hyps)
 
 
-def test_a_log_with_its_limit_under_its_left_half_is_a_lim_and_a_names_dot_is_its_own():
-    # 'lim' read whole as '\log' (with '\lim' next), its limit under its left half: a log's base is right of it
-    hyps = [S("\\log", 0, 0, 60, 30, ("\\lim", 0.06)), S("x", 5, 40, 20, 55), S("\\rightarrow", 22, 42, 40, 52),
-            S("0", 42, 40, 55, 55), S("y", 70, 8, 85, 30)]
-    assert tex(hyps) == "\\lim_{x\\rightarrow0}y"
-    hyps = [S("\\log", 0, 0, 40, 30, ("\\lim", 0.06)), S("a", 42, 25, 50, 35), S("x", 55, 10, 70, 30)]
-    assert tex(hyps) == "\\log_{a}x"
-    # the dot of the i of a 'sin' read whole, apart from it, is not an exponent
-    hyps = [S("\\sin", 0, 10, 30, 22), S(".", 12, 4, 14, 6), S("x", 34, 12, 42, 22)]
-    assert tex(hyps) == "\\sinx"
-
-
 def test_a_long_fraction_bar_does_not_take_the_limit_of_the_lim_before_it():
     # the '0' of 'x -> 0' lies within the bar's slack past its left end (2011-2013 test, WAP-like)
     hyps = [S("\\lim", 0, 0, 40, 30), S("x", 0, 45, 12, 57), S("\\rightarrow", 14, 47, 30, 55),
@@ -340,49 +246,6 @@ def test_a_names_i_stem_read_otherwise_with_a_mark_among_its_readings():
     hyps = [S("s", 0, 12, 21, 37), S("-", 23, 3, 39, 6), S("+", 28, 25, 32, 37, (",", 0.14), p=0.3),
             S("n", 47, 22, 63, 37), S("x", 70, 18, 85, 37)]
     assert tex(hyps) == "\\sinx"
-
-
-def test_a_small_cross_between_brackets_is_a_times_sign():
-    # '(78/188) x (69/8)': the cross a fifth as tall as the brackets, '\times' its second reading (2011-2013 test)
-    hyps = [S("(", 0, 26, 10, 75), S("7", 14, 40, 26, 60), S(")", 30, 20, 42, 76),
-            S("x", 48, 48, 61, 60, ("\\times", 0.33), p=0.58), S("(", 69, 26, 82, 75), S("6", 86, 35, 98, 61),
-            S(")", 102, 20, 114, 76)]
-    assert tex(hyps) == "(7)\\times(6)"
-    # its odds do not matter there: ') x 36' with '\times' at 0.036
-    hyps = [S("(", 0, 26, 10, 75), S("7", 14, 40, 26, 60), S(")", 30, 20, 42, 76),
-            S("x", 48, 42, 64, 60, ("\\times", 0.036), p=0.88), S("3", 69, 35, 81, 61), S("6", 84, 35, 96, 61)]
-    assert tex(hyps) == "(7)\\times36"
-
-
-def test_a_small_letter_far_along_the_line_gives_the_x_height():
-    # 'a x^2 + b x + c = 0' (2011-2013 test, strokes): the 'c' as tall as the '0', the nearest 'a' 8 heights away
-    hyps = [S("a", 3255, 2548, 3983, 3433), S("x", 4214, 2608, 5061, 3308), S("2", 5127, 2462, 5513, 2747),
-            S("+", 6472, 2510, 7066, 3285), S("b", 7639, 2283, 7983, 3370), S("x", 8224, 2694, 8964, 3308),
-            S("+", 9453, 2721, 10026, 3306), S("C", 10540, 2676, 10929, 3299, ("c", 0.37), p=0.53),
-            S("=", 11536, 2866, 11912, 3109), S("0", 12391, 2626, 12980, 3272)]
-    assert tex(hyps) == "ax^{2}+bx+c=0"
-
-
-def test_p_or_capital_p_by_the_top_of_the_small_letters_beside_it():
-    # 'P(r)' (2011-2013 test, WAP-like): no digit or capital to measure against; the P rises well above the 'r'
-    hyps = [S("p", 13, 13, 41, 57, ("P", 0.33), p=0.61), S("(", 59, 13, 69, 51), S("r", 74, 26, 85, 45),
-            S(")", 92, 13, 101, 47)]
-    assert tex(hyps) == "P(r)"
-    # a 'p' starts where the 'r' does
-    hyps = [S("P", 13, 27, 35, 62, ("p", 0.33), p=0.61), S("(", 59, 13, 69, 51), S("r", 74, 26, 85, 45),
-            S(")", 92, 13, 101, 47)]
-    assert tex(hyps) == "p(r)"
-
-
-def test_a_cross_between_small_letters_is_a_times_sign_unless_an_x_is_much_likelier():
-    # 'q x p' (2011-2013 test): '\times' read at 0.1 against 'x' at 0.77
-    hyps = [letter("q", 0), S("x", 10, 4, 16, 10, ("\\times", 0.1), p=0.77), letter("p", 20)]
-    assert tex(hyps) == "q\\timesp"
-    # an 'x' the classifier is sure of stays a letter, and so does one before a differential ('z x dy')
-    hyps = [letter("q", 0), S("x", 10, 4, 16, 10, ("\\times", 0.02), p=0.95), letter("p", 20)]
-    assert tex(hyps) == "qxp"
-    hyps = [letter("z", 0), S("x", 10, 4, 16, 10, ("\\times", 0.1), p=0.77), S("d", 20, 0, 26, 10), letter("y", 30)]
-    assert tex(hyps) == "zxdy"
 
 
 def test_a_large_exponent_overlapping_its_base_by_a_sliver_is_still_an_exponent():
@@ -603,52 +466,6 @@ def test_an_operator_ending_a_script_or_a_root_follows_it():
     assert to_latex(trailing_operators(tree)).replace(" ", "") == "a_{n+1}x^{-}"
 
 
-def test_a_zero_before_a_bracket_after_an_operator_is_landaus_o():
-    # 'u_n = o(v_n)' style: '+ o(1)' with the 'o' read '0' first; a number's zero and a limit's zero stay
-    hyps = [digit("2", 0), op("+", 8), S("0", 16, 3, 22, 10, ("o", 0.3), p=0.6), S("(", 24, 0, 27, 12),
-            digit("1", 28), S(")", 35, 0, 38, 12)]
-    assert tex(hyps) == "2+o(1)"
-    hyps = [digit("1", 0), S("0", 7, 0, 13, 10, ("o", 0.3), p=0.6), S("(", 15, 0, 18, 12), letter("x", 19),
-            S(")", 26, 0, 29, 12)]
-    assert tex(hyps) == "10(x)"
-
-
-def test_a_comma_right_after_a_relation_takes_the_classifiers_digit():
-    # 'k = 1' with the '1' read as a comma first: no truth has a comma right after an operator or a relation
-    hyps = [letter("k", 0), op("=", 8), S(",", 17, 2, 19, 10, ("1", 0.3), ("(", 0.1), p=0.5), op("+", 22),
-            digit("2", 30)]
-    assert tex(hyps) == "k=1+2"
-    # a comma after a symbol stays a comma
-    hyps = [letter("a", 0), S(",", 8, 8, 9, 12, ("1", 0.3), p=0.5), letter("b", 12)]
-    assert tex(hyps) == "a,b"
-
-
-def test_a_missing_bracket_read_as_a_one_is_put_back():
-    # '(u + 1)' with the '(' read '1' first: one ')' alone, and a '1' left of it that may be a '('
-    hyps = [S("1", 0, 0, 3, 12, ("(", 0.3), p=0.6), letter("u", 4), op("+", 12), digit("1", 20),
-            S(")", 27, 0, 30, 12)]
-    assert tex(hyps) == "(u+1)"
-    # balanced brackets leave the ones alone
-    hyps = [S("(", 0, 0, 3, 12), digit("1", 4), S(")", 11, 0, 14, 12), S("1", 16, 0, 19, 10, ("(", 0.3), p=0.6)]
-    assert tex(hyps) == "(1)1"
-
-
-def test_a_plus_before_an_operator_or_last_takes_the_classifiers_letter():
-    # 'v t / 2' with the 't' read '+' first: no truth has a '+' right before an operator, a ')' or at the end
-    hyps = [letter("v", 0), S("+", 8, 3, 14, 10, ("t", 0.2), p=0.7), S("/", 16, 0, 20, 12), digit("2", 22)]
-    assert tex(hyps) == "vt/2"
-    hyps = [letter("a", 0), S("+", 8, 4, 14, 9, ("t", 0.2), p=0.7), letter("b", 16)]
-    assert tex(hyps) == "a+b"
-
-
-def test_a_function_names_argument_is_a_small_x():
-    # '\cos x' with the 'x' read 'X' first; a capital C after a name keeps its case ('\cos C' of a triangle)
-    hyps = [letter("c", 0), letter("o", 7), letter("s", 14), S("X", 23, 3, 30, 10, ("x", 0.3), p=0.6)]
-    assert tex(hyps) == "\\cosx"
-    hyps = [letter("c", 0), letter("o", 7), letter("s", 14), S("C", 23, 0, 30, 10, ("c", 0.3), p=0.6)]
-    assert tex(hyps) == "\\cosC"
-
-
 def test_stacked_bars_are_an_equals_sign_and_a_plus_over_a_bar_is_plus_minus():
     hyps = [letter("a", 0), S("-", 8, 4.5, 14, 5), S("-", 8, 8, 14, 8.5), letter("b", 16)]
     assert tex(hyps) == "a=b"
@@ -671,19 +488,6 @@ def test_a_plus_before_a_fraction_stays_a_plus():
     hyps = [S("4", 1, 0, 6, 8), S("-", 0, 9, 8, 9.5), S("4", 1, 11, 6, 19), S("+", 10, 6, 16, 12, ("t", 0.2), p=0.7),
             S("-", 18, 9, 26, 9.5), S("4", 19, 0, 24, 8), S("4", 19, 11, 24, 19)]
     assert tex(hyps) == "\\frac{4}{4}+\\frac{4}{4}"
-
-
-def test_a_prime_follows_its_base():
-    # '(1 + \frac{1}{t})' with the numerator '1' read as a prime (small and high on its line): the symbol before it
-    # by x is the fraction bar, no base for a prime
-    hyps = [S("(", 0, 0, 3, 16), digit("1", 4), op("+", 12), S("\\prime", 22, -4, 24, 3, ("1", 0.3), p=0.6),
-            S("-", 20, 5, 27, 5.5), letter("t", 21), S(")", 29, 0, 32, 16)]
-    hyps[5] = S("t", 22.5, 7, 26, 14)
-    assert tex(hyps) == "(1+\\frac{1}{t})"
-    # after a letter a prime stays a prime
-    hyps = [letter("f", 0), S("\\prime", 7, -2, 9, 3, ("1", 0.3), p=0.6), S("(", 11, 0, 14, 12), letter("x", 15),
-            S(")", 22, 0, 25, 12)]
-    assert tex(hyps).startswith("f^{\\prime}")
 
 
 def test_a_lone_mark_as_a_script():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation import segment
+from inkmath.equation import image_parts, image_segmentation, image_splits, segment
 from inkmath.equation.tree import Box
 from inkmath.predict import Prediction
 
@@ -128,7 +128,7 @@ def test_segment_image_merges_multi_part_symbols_not_fractions():
     _draw(img, line(250, 10, 252, 65))  # numerator '1'
     _draw(img, line(220, 80, 290, 80))  # fraction bar
     _draw(img, line(250, 95, 252, 150))  # denominator '1'
-    hyps = segment.segment_image(img, ShapeStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, ShapeStub(), ink="white")
     tokens = [h.token for h in sorted(hyps, key=lambda h: (h.box.x0, h.box.y0))]
     assert tokens.count("=") == 1 and tokens.count("i") == 1
     assert tokens.count("-") == 1 and tokens.count("1") == 3  # the bar stays apart from what it divides
@@ -142,23 +142,23 @@ def test_segment_image_dark_on_light_with_noise():
     _draw(img, line(80, 75, 150, 75))
     rng = np.random.default_rng(0)
     photo = np.clip(230 - img.astype(float) * 0.75 + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
-    hyps = segment.segment_image(photo, ShapeStub())
+    hyps = image_segmentation.segment_image(photo, ShapeStub())
     assert sorted(h.token for h in hyps) == ["1", "="]
 
 
 def test_segment_image_blank_raises():
     with pytest.raises(InkmathError):
-        segment.segment_image(np.zeros((50, 50), np.uint8), ShapeStub(), ink="white")
+        image_segmentation.segment_image(np.zeros((50, 50), np.uint8), ShapeStub(), ink="white")
 
 
 def test_match_pen_brings_strokes_to_the_rasterizer_width():
     thin = np.zeros((80, 200), np.uint8)
     _draw(thin, line(10, 40, 190, 40), t=1)
     _draw(thin, line(100, 5, 100, 75), t=1)
-    assert segment.pen_width(segment.match_pen(thin)) > segment.pen_width(thin) + 0.5
+    assert image_parts.pen_width(image_parts.match_pen(thin)) > image_parts.pen_width(thin) + 0.5
     thick = np.zeros((80, 200), np.uint8)
     _draw(thick, line(10, 40, 190, 40), t=16)
-    assert segment.pen_width(segment.match_pen(thick)) < segment.pen_width(thick)
+    assert image_parts.pen_width(image_parts.match_pen(thick)) < image_parts.pen_width(thick)
 
 
 def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():
@@ -170,7 +170,7 @@ def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():
     _draw(img, line(50, 50, 55, 350), t=12)  # a '1' about 300 px high: the image is scaled down ~7x
     _draw(img, line(200, 150, 450, 150), t=12)
     _draw(img, line(200, 250, 450, 250), t=12)
-    hyps = segment.segment_image(img, stub, ink="white")
+    hyps = image_segmentation.segment_image(img, stub, ink="white")
     assert sorted(h.token for h in hyps) == ["1", "="]
     one = next(h for h in hyps if h.token == "1")
     assert one.box.y1 - one.box.y0 == pytest.approx(310, rel=0.1)
@@ -189,13 +189,13 @@ def test_best_groups_weighs_classifier_against_merge_model():
 def test_merge_rules_for_image_parts():
     unit = 40.0
     stem, dot_aside = Box(100, 50, 110, 90), Box(106, 31, 122, 39)  # an 'i' whose flat dot sits off to the right
-    assert segment._mergeable([stem, dot_aside], 0, 1, unit)
+    assert image_parts.mergeable([stem, dot_aside], 0, 1, unit)
     far_dot = Box(160, 30, 170, 40)
-    assert not segment._mergeable([stem, far_dot], 0, 1, unit)
+    assert not image_parts.mergeable([stem, far_dot], 0, 1, unit)
     left_arc, right_arc = Box(0, 0, 18, 30), Box(21, 1, 40, 31)  # 'x' written as ')(' with a small gap
-    assert segment._side_by_side([left_arc, right_arc], 0, 1, unit)
-    assert not segment._side_by_side([left_arc, Box(40, 0, 58, 30)], 0, 1, unit)  # a clear gap: two symbols
-    assert not segment._side_by_side([left_arc, Box(21, 25, 30, 31)], 0, 1, unit)  # not at one height
+    assert image_parts.side_by_side([left_arc, right_arc], 0, 1, unit)
+    assert not image_parts.side_by_side([left_arc, Box(40, 0, 58, 30)], 0, 1, unit)  # a clear gap: two symbols
+    assert not image_parts.side_by_side([left_arc, Box(21, 25, 30, 31)], 0, 1, unit)  # not at one height
 
 
 class WidthStub:
@@ -217,7 +217,7 @@ def test_touching_symbols_are_cut_at_their_neck():
     img = np.zeros((100, 200), np.uint8)
     cv2.circle(img, (60, 50), 22, 255, 4)
     cv2.circle(img, (106, 50), 22, 255, 4)  # two rings touching at one point: one component
-    hyps = segment.segment_image(img, WidthStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, WidthStub(), ink="white")
     assert [h.token for h in hyps] == ["o", "o"]
     # the rings meet at x = 83; boxes are trimmed by half the pen (``BOX_TRIM``)
     assert abs(hyps[0].box.x1 - 81) <= 4 and abs(hyps[1].box.x0 - 81) <= 4
@@ -226,10 +226,11 @@ def test_touching_symbols_are_cut_at_their_neck():
 def test_best_cuts_weighs_pieces_by_width():
     bounds = [0.0, 40.0, 80.0]  # a component two symbols wide with one neck in the middle
     parts = {(0, 1): 0.9, (1, 2): 0.9}
-    assert segment.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 0.5) == [(0, 1), (1, 2)]
-    assert segment.best_cuts(bounds, parts | {(0, 2): 0.95}, 40.0, 0.5) == [(0, 2)]  # reads well whole: one symbol
-    assert segment.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 5.0) == [(0, 2)]  # cutting costs too much
-    assert segment.best_cuts(bounds, {(0, 1): 0.9, (0, 2): 0.3}, 40.0, 0.5) == [(0, 2)]  # an unread piece is no cut
+    assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 0.5) == [(0, 1), (1, 2)]
+    assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.95}, 40.0, 0.5) == [(0, 2)]  # reads well whole: one symbol
+    assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 5.0) == [(0, 2)]  # cutting costs too much
+    # an unread piece is no cut
+    assert image_splits.best_cuts(bounds, {(0, 1): 0.9, (0, 2): 0.3}, 40.0, 0.5) == [(0, 2)]
 
 
 def test_neck_paths_bend_between_symbols_that_overlap_in_x():
@@ -238,7 +239,7 @@ def test_neck_paths_bend_between_symbols_that_overlap_in_x():
     mask[0:40, 32:60] = mask[65:80, 12:60] = True  # right symbol: reaches under the left one
     mask[40:65, 50:60] = True  # (the right symbol's two parts joined)
     mask[19:21, 30:32] = True  # the two touch at one point: one component
-    cuts = segment._neck_paths(mask, 60.0)
+    cuts = image_splits._neck_paths(mask, 60.0)
     share, path = cuts[0]
     assert len(cuts) == 1  # no straight column is thin: only the bent path through the contact
     assert path[20] in (30, 31, 32) and path[-1] in (10, 11, 12)
@@ -277,7 +278,7 @@ def test_function_name_written_joined_up_is_one_symbol():
     cv2.circle(img, (64, 25), 4, 255, -1)  # the dot of the 'i'
     cv2.ellipse(img, (100, 60), (16, 22), 0, 0, 360, 255, 4)  # 'n', close by at the same height
     cv2.ellipse(img, (270, 60), (20, 22), 0, 0, 360, 255, 4)  # far away: not part of the name
-    hyps = segment.segment_image(img, NameStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, NameStub(), ink="white")
     assert [h.token for h in hyps] == ["\\sin", "a"]
     assert sorted(hyps[0].strokes) == [0, 1, 2] or len(hyps[0].strokes) == 3
     assert hyps[0].box.y0 < 25 and hyps[0].box.x1 > 105
@@ -286,40 +287,40 @@ def test_function_name_written_joined_up_is_one_symbol():
 def test_short_thick_upper_bar_still_makes_an_equals_sign():
     unit = 53.0
     upper, lower = Box(116, 101, 141, 113), Box(108, 114, 151, 125)  # a short slanted bar over a flat one
-    assert segment._mergeable([upper, lower], 0, 1, unit)
-    assert not segment._mergeable([Box(116, 80, 141, 113), lower], 0, 1, unit)  # a letter over a bar is not
+    assert image_parts.mergeable([upper, lower], 0, 1, unit)
+    assert not image_parts.mergeable([Box(116, 80, 141, 113), lower], 0, 1, unit)  # a letter over a bar is not
 
 
 def test_a_readable_neighbour_is_not_swallowed():
     P = Prediction
     four, two = [P("4", "4", 0.9)], [P("2", "2", 0.8)]
     big, small = Box(0, 20, 40, 80), Box(38, 0, 58, 25)
-    assert segment._swallows("4", four, big, two, small)  # '4' + superscript '2' read '4': the '2' would vanish
-    assert not segment._swallows("4", four, big, [P("-", "-", 0.9)], small)  # a bar may belong to the '4'
-    assert not segment._swallows("4", four, big, [P("2", "2", 0.3)], small)  # an unreadable part may too
-    assert not segment._swallows("=", [P("-", "-", 0.9)], big, [P("-", "-", 0.9)], small)
+    assert image_parts.swallows("4", four, big, two, small)  # '4' + superscript '2' read '4': the '2' would vanish
+    assert not image_parts.swallows("4", four, big, [P("-", "-", 0.9)], small)  # a bar may belong to the '4'
+    assert not image_parts.swallows("4", four, big, [P("2", "2", 0.3)], small)  # an unreadable part may too
+    assert not image_parts.swallows("=", [P("-", "-", 0.9)], big, [P("-", "-", 0.9)], small)
 
 
 def test_a_bar_under_a_one_is_its_foot_unless_a_fraction_goes_on_below():
     P = Prediction
     one, bar = [P("1", "1", 0.9)], [P("-", "-", 0.9)]
     boxes = [Box(10, 0, 30, 40), Box(5, 42, 40, 48)]  # a '1' and, just under it, a bar about as wide
-    assert segment._foot_bar("1", [one, bar], boxes, 0, 1, 40.0)
-    assert not segment._foot_bar("7", [one, bar], boxes, 0, 1, 40.0)  # read together as something else
-    assert not segment._foot_bar("1", [one, bar], [Box(10, 0, 30, 40), Box(5, 20, 40, 26)], 0, 1, 40.0)  # beside
+    assert image_parts.foot_bar("1", [one, bar], boxes, 0, 1, 40.0)
+    assert not image_parts.foot_bar("7", [one, bar], boxes, 0, 1, 40.0)  # read together as something else
+    assert not image_parts.foot_bar("1", [one, bar], [Box(10, 0, 30, 40), Box(5, 20, 40, 26)], 0, 1, 40.0)  # beside
     fraction = boxes + [Box(12, 55, 32, 80)]  # ink under the bar: '1' over something
-    assert not segment._foot_bar("1", [one, bar, [P("x", "x", 0.9)]], fraction, 0, 1, 40.0)
+    assert not image_parts.foot_bar("1", [one, bar, [P("x", "x", 0.9)]], fraction, 0, 1, 40.0)
 
 
 def test_image_boxes_are_trimmed_by_half_the_pen():
-    assert segment._trim(Box(0, 0, 20, 10), 2).as_list() == [2, 2, 18, 8]
-    assert segment._trim(Box(0, 0, 3, 10), 2).as_list() == [1, 2, 2, 8]  # never below one pixel across
+    assert image_segmentation._trim(Box(0, 0, 20, 10), 2).as_list() == [2, 2, 18, 8]
+    assert image_segmentation._trim(Box(0, 0, 3, 10), 2).as_list() == [1, 2, 2, 8]  # never below one pixel across
 
 
 def test_crops_are_softened_like_antialiased_strokes():
     img = np.zeros((40, 40), np.uint8)
     img[10:30, 18:22] = 255  # a binary stem
-    crop = segment._render_parts(img, [img > 0], Box(18, 10, 22, 30))
+    crop = image_parts.render_parts(img, [img > 0], Box(18, 10, 22, 30))
     grey = (crop > 0) & (crop < 255)
     assert grey.any() and crop.max() > 200 and crop.shape == (24, 8)
 
@@ -348,19 +349,20 @@ def test_a_cut_needs_every_piece_read():
     img = np.zeros((100, 140), np.uint8)
     cv2.circle(img, (40, 50), 12, 255, 4)
     cv2.circle(img, (76, 50), 22, 255, 4)  # a small ring touching a large one
-    hyps = segment.segment_image(img, RingStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, RingStub(), ink="white")
     assert len(hyps) == 1  # the small ring reads at 0.3 only: no cut, however unsure the whole is
-    assert len(segment.segment_image(img, RingStub(small=(".", 0.95)), ink="white")) == 1  # nor cut off as a dot
-    assert len(segment.segment_image(img, RingStub(small=("o", 0.6)), ink="white")) == 2
+    # nor cut off as a dot
+    assert len(image_segmentation.segment_image(img, RingStub(small=(".", 0.95)), ink="white")) == 1
+    assert len(image_segmentation.segment_image(img, RingStub(small=("o", 0.6)), ink="white")) == 2
 
 
 def test_an_arrow_written_as_bar_and_head_apart_is_a_pair():
     unit = 40.0
     bar, head = Box(0, 28, 40, 32), Box(44, 15, 60, 45)  # '-' then '>' around the bar's height
-    assert segment._arrow([bar, head], 0, 1, unit) and segment._arrow([head, bar], 0, 1, unit)
-    assert not segment._arrow([bar, Box(44, -30, 60, 0)], 0, 1, unit)  # a head above the bar: not an arrow
-    assert not segment._arrow([bar, Box(70, 15, 86, 45)], 0, 1, unit)  # too far: two symbols
-    assert not segment._arrow([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
+    assert image_parts.arrow_parts([bar, head], 0, 1, unit) and image_parts.arrow_parts([head, bar], 0, 1, unit)
+    assert not image_parts.arrow_parts([bar, Box(44, -30, 60, 0)], 0, 1, unit)  # a head above the bar: not an arrow
+    assert not image_parts.arrow_parts([bar, Box(70, 15, 86, 45)], 0, 1, unit)  # too far: two symbols
+    assert not image_parts.arrow_parts([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
 
 
 class PiStub(RuleStub):
@@ -380,12 +382,12 @@ def _pi_parts(img, x, y):
 def test_a_pi_written_in_parts_is_one_symbol_but_not_under_a_numerator():
     img = np.zeros((120, 200), np.uint8)
     _pi_parts(img, 20, 40)
-    hyps = segment.segment_image(img, PiStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, PiStub(), ink="white")
     assert [h.token for h in hyps] == ["\\pi"] and len(hyps[0].strokes) == 3
     frac = np.zeros((160, 200), np.uint8)
     _pi_parts(frac, 20, 80)
     cv2.line(frac, (45, 20), (45, 65), 255, 4)  # a '1' over the bar: the bar is a fraction's
-    hyps = segment.segment_image(frac, PiStub(), ink="white")
+    hyps = image_segmentation.segment_image(frac, PiStub(), ink="white")
     assert "\\pi" not in [h.token for h in hyps] and len(hyps) == 4
 
 
@@ -395,7 +397,7 @@ def test_the_dot_of_a_name_read_whole_joins_it():
     groups = [[0], [1], [2]]
     boxes = [Box(0, 20, 90, 50), Box(40, 5, 45, 10), Box(95, 45, 100, 50)]  # 'sin', the dot of its 'i', a '.' after
     preds = [[P("\\sin", "\\sin", 0.4)], [P(".", ".", 0.9)], [P(".", ".", 0.9)]]
-    segment._dot_names(groups, boxes, preds, unit)
+    image_segmentation._dot_names(groups, boxes, preds, unit)
     assert groups == [[0, 1], [2]] and boxes[0].y0 == 5 and [p[0].label for p in preds] == ["\\sin", "."]
 
 
@@ -403,17 +405,17 @@ def test_a_pm_in_a_numerator_is_not_taken_for_a_fraction_bar():
     unit = 53.0
     plus, bar = Box(98, 28, 125, 60), Box(102, 63, 128, 70)  # the parts of a '\pm'
     line, four = Box(16, 92, 244, 103), Box(92, 108, 139, 167)  # the fraction it sits in, and its denominator
-    assert segment._mergeable([plus, bar, line, four], 0, 1, unit)
+    assert image_parts.mergeable([plus, bar, line, four], 0, 1, unit)
     # without the longer bar, ink under the short one makes it a fraction bar ('+' over '4')
-    assert not segment._mergeable([plus, bar, Box(92, 75, 139, 125)], 0, 1, unit)
+    assert not image_parts.mergeable([plus, bar, Box(92, 75, 139, 125)], 0, 1, unit)
 
 
 def test_the_dot_of_an_exclamation_mark_off_to_one_side_joins_its_stem():
     unit = 40.0
     stem, dot = Box(100, 0, 108, 36), Box(92, 40, 98, 46)  # the dot under the stem's foot, left of it
-    assert segment._mergeable([stem, dot], 0, 1, unit) and segment._mergeable([dot, stem], 0, 1, unit)
-    assert not segment._mergeable([stem, Box(92, 70, 98, 76)], 0, 1, unit)  # far below: a dot of its own
-    assert not segment._mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
+    assert image_parts.mergeable([stem, dot], 0, 1, unit) and image_parts.mergeable([dot, stem], 0, 1, unit)
+    assert not image_parts.mergeable([stem, Box(92, 70, 98, 76)], 0, 1, unit)  # far below: a dot of its own
+    assert not image_parts.mergeable([Box(100, 0, 130, 36), dot], 0, 1, unit)  # under a letter's foot: a full stop
 
 
 class ParenStub(RuleStub):
@@ -433,11 +435,11 @@ def test_an_unmatched_bracket_finds_its_partner_touching_the_symbol_next_to_it()
     cv2.line(img, (70, 22), (70, 98), 255, 4)  # ... touching a '1' at its top end
     cv2.line(img, (60, 20), (70, 22), 255, 3)
     cv2.ellipse(img, (100, 60), (18, 40), 0, -90, 90, 255, 4)  # ')'
-    assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["(", "1", ")"]
+    assert [h.token for h in image_segmentation.segment_image(img, ParenStub(), ink="white")] == ["(", "1", ")"]
     mirrored = np.ascontiguousarray(img[:, ::-1])  # a '(' never closed finds its ')' touching the '1' after it
-    assert [h.token for h in segment.segment_image(mirrored, ParenStub(), ink="white")] == ["(", "1", ")"]
+    assert [h.token for h in image_segmentation.segment_image(mirrored, ParenStub(), ink="white")] == ["(", "1", ")"]
     img[:, 85:] = 0  # no ')': nothing asks for a '(', the touching pair stays one symbol
-    assert [h.token for h in segment.segment_image(img, ParenStub(), ink="white")] == ["k"]
+    assert [h.token for h in image_segmentation.segment_image(img, ParenStub(), ink="white")] == ["k"]
 
 
 class BarStub(RuleStub):
@@ -463,20 +465,21 @@ def test_a_fraction_bar_touching_its_denominator_is_cut_out():
     cv2.line(img, (30, 70), (130, 71), 255, 4)  # the bar ...
     cv2.circle(img, (80, 87), 14, 255, 4)  # ... resting on an '8'
     cv2.circle(img, (80, 117), 16, 255, 4)
-    hyps = segment.segment_image(img, BarStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, BarStub(), ink="white")
     assert sorted(h.token for h in hyps) == ["-", "1", "8"]
     assert to_latex(parse(hyps)) == "\\frac{1}{8}"
     img[:62] = 0  # nothing over the bar: no fraction, the component stays whole
-    assert [h.token for h in segment.segment_image(img, BarStub(), ink="white")] == ["8"]
+    assert [h.token for h in image_segmentation.segment_image(img, BarStub(), ink="white")] == ["8"]
     img = np.zeros((160, 180), np.uint8)  # a bar that ends where the symbol on it starts: an 'L', not a fraction
     cv2.line(img, (80, 15), (80, 58), 255, 4)
     cv2.line(img, (40, 70), (130, 71), 255, 4)
     cv2.line(img, (40, 70), (40, 140), 255, 4)
     cv2.line(img, (40, 140), (60, 140), 255, 4)
-    comps = segment._components(img)
-    preds = BarStub().predict([segment._render_parts(img, [m], b) for b, m in comps])
+    comps = image_parts.components(img)
+    preds = BarStub().predict([image_parts.render_parts(img, [m], b) for b, m in comps])
     unit = float(np.median([max(b.h, b.w) for b, _ in comps]))
-    assert len(segment._cut_bars(img, comps, preds, unit, BarStub(), 5, segment.pen_width(img))[0]) == len(comps) == 2
+    pen = image_parts.pen_width(img)
+    assert len(image_splits.cut_bars(img, comps, preds, unit, BarStub(), 5, pen)[0]) == len(comps) == 2
 
 
 class FootStub(RuleStub):
@@ -496,11 +499,11 @@ def test_a_one_standing_on_a_fraction_bar_is_a_numerator():
     cv2.line(img, (60, 20), (60, 62), 255, 4)  # '1' ...
     cv2.line(img, (45, 64), (75, 64), 255, 4)  # ... on a bar it touches
     cv2.circle(img, (60, 92), 13, 255, 4)  # a '2' under it
-    hyps = segment.segment_image(img, FootStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, FootStub(), ink="white")
     assert sorted(h.token for h in hyps) == ["-", "1", "2"]
     assert to_latex(parse(hyps)) == "\\frac{1}{2}"
     img[75:] = 0  # nothing under the bar: a one with a foot
-    assert [h.token for h in segment.segment_image(img, FootStub(), ink="white")] == ["1"]
+    assert [h.token for h in image_segmentation.segment_image(img, FootStub(), ink="white")] == ["1"]
 
 
 class ThinStemStub(FootStub):
@@ -516,7 +519,8 @@ def test_a_one_cut_off_its_foot_keeps_the_reading_of_the_whole():
     cv2.line(img, (60, 20), (60, 62), 255, 4)
     cv2.line(img, (45, 64), (75, 64), 255, 4)
     cv2.circle(img, (60, 92), 13, 255, 4)
-    assert sorted(h.token for h in segment.segment_image(img, ThinStemStub(), ink="white")) == ["-", "1", "2"]
+    hyps = image_segmentation.segment_image(img, ThinStemStub(), ink="white")
+    assert sorted(h.token for h in hyps) == ["-", "1", "2"]
 
 
 class SumStub(RuleStub):
@@ -541,7 +545,7 @@ def test_the_top_bar_of_a_sum_written_apart_joins_it_under_its_upper_limit():
     cv2.line(img, (110, 56), (50, 120), 255, 4)
     cv2.line(img, (50, 120), (110, 120), 255, 4)
     cv2.circle(img, (80, 150), 9, 255, 3)  # the lower limit
-    hyps = segment.segment_image(img, SumStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, SumStub(), ink="white")
     assert sorted(h.token for h in hyps) == ["\\sum", "n", "n"]
     # a bar over a symbol no bigger than the others, with another over it, stays a fraction bar: 'z' over 'z'
     img = np.zeros((220, 160), np.uint8)
@@ -550,7 +554,7 @@ def test_the_top_bar_of_a_sum_written_apart_joins_it_under_its_upper_limit():
         cv2.line(img, (110, top), (50, top + 64), 255, 4)
         cv2.line(img, (50, top + 64), (110, top + 64), 255, 4)
     cv2.line(img, (48, 106), (112, 106), 255, 4)
-    assert sorted(h.token for h in segment.segment_image(img, SumStub(), ink="white")) == ["-", "z", "z"]
+    assert sorted(h.token for h in image_segmentation.segment_image(img, SumStub(), ink="white")) == ["-", "z", "z"]
 
 
 class ScriptStub(RuleStub):
@@ -570,7 +574,7 @@ def test_an_exponent_touching_its_base_is_cut_off():
     cv2.circle(img, (60, 70), 22, 255, -1)  # the base (a blob: no cheap cut across it) ...
     cv2.circle(img, (84, 50), 7, 255, 3)  # ... and its exponent touching its corner: one component
     cv2.circle(img, (150, 70), 22, 255, -1)  # another symbol, apart
-    hyps = segment.segment_image(img, ScriptStub(), ink="white")
+    hyps = image_segmentation.segment_image(img, ScriptStub(), ink="white")
     assert [h.token for h in hyps] == ["o", "n", "o"]
     assert hyps[1].box.y1 < hyps[0].box.cy  # the 'n' is high: an exponent
 

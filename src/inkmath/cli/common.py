@@ -66,3 +66,13 @@ def apply_help_formatter(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 apply_help_formatter(sub)
+
+
+def limit_blas_threads(threads: int = 1) -> None:
+    """NumPy's BLAS (the reader's NumPy models) uses ``threads`` threads per process, unless the environment says
+    otherwise. Call it before NumPy loads; worker processes inherit it. With BLAS's default of one thread per core,
+    each of the reader's small matrix products woke threads that spun on the other core. Reading 10 CROHME
+    expressions then cost 48 ms wall and 88 ms CPU each instead of 30 and 57, and the web server's recognition cost
+    108 ms CPU a request instead of 38 (docs/decisions/2026-11-24-symbol-context-shipped.md)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(max(1, threads)))

@@ -1,20 +1,25 @@
 """`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]] [--steps] [--plot FILE]`: read
 handwritten expressions from images or InkML files, or (``--page``) every expression on a photographed page;
-`inkmath solve "LATEX" [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX.
+`inkmath solve LATEX... | - | --file F [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX, many
+problems in one run (``-``: one LaTeX per line from stdin).
 
 Each file is read on its own: a file that fails gets one line on stderr (``FILE: what is wrong; what to do``; with
 ``--json`` also ``{"file", "error"}`` on stdout) and the others still run. Exit code 0 when every file was read,
-1 when some failed, 2 when the weights are unknown (checked once, before any file).
+1 when some failed, 2 when the weights are unknown (checked once, before any file). ``solve`` likewise: a malformed
+problem gets one line on stderr (``WHERE: message``, WHERE the argument or ``FILE:LINE``; with ``--json`` also
+``{"latex", "error"}`` on stdout), the others still run; exit 0, 1 when some were malformed, 2 for usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from inkmath import InkmathError
-from inkmath.cli.common import report_file_error
+from inkmath.cli.common import limit_blas_threads, report_file_error
 
 
 def register(subparsers) -> None:
@@ -29,21 +34,29 @@ def register(subparsers) -> None:
                                                        "and read each (boxes in the photo's pixels, reading order)")
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
-    _add_extras_options(p, several=True)
+    _add_extras_options(p, several="files")
     p.set_defaults(func=run)
 
-    p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph")
-    p.add_argument("latex", help='the expression or equation, e.g. "2(x-1)=x+4"; several lines separated by \\\\; '
-                                 'put -- before LaTeX that starts with a minus: inkmath solve -- "-x=3"')
-    p.add_argument("--json", action="store_true", help='print {"latex", "mathml", "answer"} as JSON')
-    _add_extras_options(p)
+    p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph",
+                              description="Solve typed LaTeX: one problem per argument, or one per line with - (stdin)\n"
+                                          "or --file F. All run in one process, so each problem after the first\n"
+                                          "costs only its own solving, not the start of Python and SymPy.")
+    p.add_argument("latex", nargs="*", metavar="LATEX",
+                   help='an expression or equation, e.g. "2(x-1)=x+4"; a system\'s equations separated by \\\\; '
+                        '- reads one problem per line from stdin (blank lines skipped); put -- before LaTeX that '
+                        'starts with a minus: inkmath solve -- "-x=3"')
+    p.add_argument("--file", action="append", type=Path, default=[], metavar="F",
+                   help="read one problem per line from F (blank lines skipped); may be given several times")
+    p.add_argument("--json", action="store_true", help='one JSON object per problem and line: {"latex", "mathml", '
+                                                       '"answer"}, or {"latex", "error"} for a malformed one')
+    _add_extras_options(p, several="problems")
     p.set_defaults(func=run_solve)
 
 
-def _add_extras_options(p, several: bool = False) -> None:
+def _add_extras_options(p, several: str) -> None:
     p.add_argument("--steps", action="store_true",
                    help="add a worked solution (answer.steps: LaTeX line, reason, SymPy form of each step)")
-    more = "; with several files, FILE-1.svg, FILE-2.svg, ..." if several else ""
+    more = f"; with several {several}, FILE-1.svg, FILE-2.svg, ..."
     p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
 
 
@@ -81,21 +94,74 @@ def _print_answer(console, answer: dict, latex: str) -> None:
             say(f"  no steps: {answer.get('steps_reason')}")
 
 
+def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
+    """The problems in the order given (arguments, then --file files), lazily, appending each one's place to
+    `where` (the argument, ``FILE:LINE`` or ``stdin:LINE``) as it is read."""
+    def lines(handle, name: str) -> Iterator[str]:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                where.append(f"{name}:{number}")
+                yield line.strip()
+
+    for latex in args.latex:
+        if latex == "-":
+            yield from lines(sys.stdin, "stdin")
+        else:
+            where.append(latex)
+            yield latex
+    for path in args.file:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                yield from lines(handle, str(path))
+        except (OSError, UnicodeDecodeError) as e:
+            raise InkmathError(f"{path}: cannot read it ({e}); give a UTF-8 text file, one LaTeX problem a line")
+
+
 def run_solve(args: argparse.Namespace) -> int:
-    from inkmath.equation.typed import solve_latex
+    if not args.latex and not args.file:
+        raise InkmathError('nothing to solve: give LaTeX (inkmath solve "2x+1=7"), - for one problem a line on '
+                           "stdin, or --file F")
+    for path in args.file:  # a missing file is a usage error, found before any problem is solved
+        if not path.is_file():
+            raise InkmathError(f"{path}: no such file; --file takes a text file with one LaTeX problem per line")
+    from inkmath.equation.solver_pool import launch_workers
 
-    result = solve_latex(args.latex, steps=args.steps, plot=args.plot is not None)
-    note = _write_plot(result["answer"], args.plot)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
-        return 0
-    from rich.console import Console
+    launch_workers(1, plotting=args.plot is not None)  # its import of SymPy starts now, beside this process's work
+    from inkmath.equation.typed import solve_many
 
-    console = Console()
-    _print_answer(console, result["answer"], result["latex"])
-    if note:
-        console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
-    return 0
+    several = len(args.latex) + len(args.file) > 1 or "-" in args.latex or bool(args.file)
+    where: list[str] = []
+    failed = 0
+    console = None
+    if not args.json:
+        from rich.console import Console
+
+        console = Console()
+    # One problem: all of it in the solver worker, so this process never imports SymPy; several: cheap ones here.
+    solved = solve_many(_problems(args, where), steps=args.steps, plot=args.plot is not None, in_process=several)
+    for item in solved:
+        note = None
+        if item.error is None:
+            try:
+                plot_file = _plot_path(args.plot, item.index, 2 if several else 1) if args.plot else None
+                note = _write_plot(item.result["answer"], plot_file)
+            except InkmathError as e:
+                item.error, item.result = str(e), None
+        if item.error is not None:
+            failed += 1
+            if args.json:
+                print(json.dumps(item.to_dict(), ensure_ascii=False), flush=True)
+            print(f"{where[item.index]}: {' '.join(item.error.split())}", file=sys.stderr, flush=True)
+            continue
+        if args.json:
+            print(json.dumps(item.result, ensure_ascii=False, default=str), flush=True)
+            continue
+        _print_answer(console, item.result["answer"], item.result["latex"])
+        if note:
+            console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
+    if not where:
+        raise InkmathError("nothing to solve: the input had only blank lines")
+    return 1 if failed else 0
 
 
 def run_page(args: argparse.Namespace) -> int:
@@ -130,6 +196,7 @@ def run_page(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    limit_blas_threads()
     from inkmath.equation.inputs import recognize_file
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, to_dict
     from inkmath.weights import resolve_weights

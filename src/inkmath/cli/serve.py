@@ -7,6 +7,7 @@ import json
 import os
 
 from inkmath import InkmathError
+from inkmath.cli.common import limit_blas_threads
 
 
 def register(subparsers) -> None:
@@ -59,6 +60,7 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    limit_blas_threads(args.threads)
     import uvicorn
 
     from inkmath.web.app import CONFIG_ENV, create_app

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Any
-
-import sympy as sp
+from typing import TYPE_CHECKING, Any
 
 from inkmath.equation.tree import Node
+
+if TYPE_CHECKING:  # the caller of `fill_extras` may be a process that leaves SymPy to its solver worker
+    import sympy as sp
 
 EXTRAS_MARGIN = 0.25  # seconds kept for sending the answer back when steps or a plot are cut short
 
@@ -29,6 +30,7 @@ def with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extra
     In the worker (`deadline` given) each runs under a timer that stops it `EXTRAS_MARGIN` before the deadline,
     so slow steps or a slow graph cost only themselves ("took too long"), never the answer already computed.
     In-process (cheap input, no deadline) they run as they are: cheap input makes them cheap too.
+    `extras["mathml"] = False` leaves each step's MathML to the caller (`add_step_mathml`).
     """
     for name in ("steps", "plot"):
         if not extras.get(name):
@@ -44,7 +46,7 @@ def with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extra
                 if name == "steps":
                     from inkmath.equation.steps import attach_steps
 
-                    attach_steps(result, tree, items)
+                    attach_steps(result, tree, items, extras.get("mathml", True))
                 else:
                     from inkmath.equation.plot import attach_plot
 
@@ -67,6 +69,17 @@ def with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extra
 def _entries(result: dict[str, Any]) -> list[dict[str, Any]]:
     out = [entry for solution in result.get("solutions", []) for entry in solution.values()]
     return out + list(result.get("values", []))
+
+
+def add_step_mathml(result: dict[str, Any]) -> None:
+    """Give each step of `result` its `mathml`, when a worker left it out: a one-problem command's worker would
+    otherwise import latex2mathml (~0.1 s here) while the caller, which has imported it already, waits."""
+    steps = result.get("steps") or []
+    if any("mathml" not in step for step in steps):
+        from inkmath.equation.latex import to_mathml
+
+        for step in steps:
+            step.setdefault("mathml", to_mathml(step["latex"]))
 
 
 def fill_extras(result: dict[str, Any], steps: bool, plot: bool) -> None:

@@ -14,13 +14,14 @@ import numpy as np
 
 FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob")
 # fitted on every 3rd expression of the 2011-2013 test sets read from strokes (502; benchmarks/decoder_val.py --fit
-# with recognize.DECODER_WEIGHTS): intercept first, then one coefficient per FEATURES entry, on the features as they
-# are. On those expressions the calibration error (10 bins) is 0.041 against 0.216 for the raw share of the
-# beam, and the half with the highest confidence is 82.9 % right
-COEFFICIENTS: tuple[float, ...] | None = (-1.68938, 5.71333, -1.63384, 0.331054, 0.592307, 0.0199475, 1.07948)
-# the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (the first 160, with
-# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.029 (raw share 0.133), top half 53.8 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (1.89575, 0.20731, 0.0730011, 1.34806, 0.0644658, 0.103004, -1.1423)
+# with recognize.DECODER_WEIGHTS, the symbol-context model's candidates and the structure model's score): intercept
+# first, then one coefficient per FEATURES entry, on the features as they are. On those expressions the calibration
+# error (10 bins) is 0.033 against 0.238 for the raw share of the beam, and the half with the highest confidence is
+# 86.5 % right
+COEFFICIENTS: tuple[float, ...] | None = (-4.0447, 7.91624, -3.04087, 0.464998, 0.459913, 0.0264808, 2.95195)
+# the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
+# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.053 (raw share 0.352), top half 78.9 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-6.89714, 11.6179, -3.93134, 0.282856, 0.532735, 0.016039, 2.75048)
 
 
 def _vector(feats: dict) -> np.ndarray:

@@ -123,13 +123,23 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class ContextArchitecture:
+    """The transformer's size: a recipe's ``architecture``, written into the card and read back from it."""
+
+    dim: int
+    layers: int
+    heads: int
+    ff: int
+    dropout: float
+
+
+@dataclass
 class ContextModel:
     """The trained weights (names as in ``train_context.ContextNet.state_dict``) and the class names."""
 
     tensors: dict[str, np.ndarray]
     classes: list[str]  # the classifier's class names; index len(classes) is junk
-    layers: int
-    heads: int
+    architecture: ContextArchitecture
     card: dict
 
     @property
@@ -143,13 +153,14 @@ class ContextModel:
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
         d = x.shape[1]
-        dh = d // self.heads
-        for li in range(self.layers):
+        heads = self.architecture.heads
+        dh = d // heads
+        for li in range(self.architecture.layers):
             p = f"blocks.{li}."
             h = _ln(x, t[p + "ln1.weight"], t[p + "ln1.bias"])
             qkv = h @ t[p + "qkv.weight"].T + t[p + "qkv.bias"]
-            q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, self.heads, dh).transpose(1, 0, 2) for i in range(3))
-            att = q @ k.transpose(0, 2, 1) / np.sqrt(dh) + hb[:, :, li * self.heads:(li + 1) * self.heads].transpose(
+            q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, heads, dh).transpose(1, 0, 2) for i in range(3))
+            att = q @ k.transpose(0, 2, 1) / np.sqrt(dh) + hb[:, :, li * heads:(li + 1) * heads].transpose(
                 2, 0, 1)
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
@@ -196,7 +207,7 @@ def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
                            f"`python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
     card = json.loads(card_path.read_text())
     tensors = {k: v.astype(np.float64) for k, v in load_file(str(path)).items()}
-    arch = card["architecture"]
-    model = ContextModel(tensors, list(card["classes"]), int(arch["layers"]), int(arch["heads"]), card)
+    arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__})
+    model = ContextModel(tensors, list(card["classes"]), arch, card)
     _MODELS[name_or_path] = model
     return model

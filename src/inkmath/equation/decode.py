@@ -35,6 +35,9 @@ SymbolModel = Callable[[list[SymbolHyp]], list[list[Candidate]]]
 StructureModel = Callable[[list[SymbolHyp], list[str]], object]
 
 MIN_PROB = 1e-4  # floor of a token probability in the symbol score (classifier outputs of 0 happen)
+# the structure score of a layout the structure model cannot score (-inf from parse_scored): below the lowest it gave
+# any reading of the 2011-2013 validation (-43.6 strokes, -60.1 images), finite so that probabilities stay defined
+UNSCORED_STRUCTURE = -100.0
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ def classifier_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
 def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list[str]) -> tuple[Node, float]:
     out = structure(symbols, tokens)
     if isinstance(out, tuple):
-        return out[0], float(out[1])
+        lp = float(out[1])
+        return out[0], lp if math.isfinite(lp) else UNSCORED_STRUCTURE
     return out, 0.0
 
 

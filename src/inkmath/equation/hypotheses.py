@@ -130,7 +130,7 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
         for preds, (box, lab) in zip(predictor.predict(crops, ink="white", top=TOP_K), meta):
             out["truth"].append((box, *_topk(preds, index), lab))
     if pipeline:
-        from inkmath.equation.segment import TOKEN_FIX
+        from inkmath.equation.symbols import TOKEN_FIX
 
         back = {TOKEN_FIX.get(n, n): n for n in names}
         for h in segment_strokes(ss, predictor, top=TOP_K):

@@ -202,6 +202,28 @@ def rule_relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = No
     return "right"
 
 
+def _root_part(r: Box, b: Box) -> str | None:
+    """'index' for a small symbol in the corner of root sign ``r``, 'body' for one under its bar, else None."""
+    if (b.x1 > r.x0 and b.cx < r.x0 + min(0.4 * r.w, 0.45 * r.h) and r.y0 - 0.3 * r.h < b.y1 < r.y0 + 0.65 * r.h
+            and b.h < 0.6 * r.h):
+        return "index"
+    if r.x0 + 0.1 * r.w <= b.cx <= r.x1 + 0.05 * r.w and r.y0 - 0.1 * r.h <= b.cy <= r.y1:
+        return "body"
+    return None
+
+
+def _limit_side(op: Box, b: Box) -> str | None:
+    """'lower' or 'upper' for a symbol right under or over big operator ``op`` (within its ends give or take a
+    quarter of its width), else None."""
+    if not op.x0 - 0.25 * op.w <= b.cx <= op.x1 + 0.25 * op.w:
+        return None
+    if b.cy > op.y1 and b.y0 > op.y1 - 0.2 * op.h:
+        return "lower"
+    if b.cy < op.y0 and b.y1 < op.y0 + 0.2 * op.h:
+        return "upper"
+    return None
+
+
 class _Parser:
     def __init__(self, atoms: list[_Atom], relation: Relation = rule_relation):
         self.atoms = atoms
@@ -286,21 +308,26 @@ class _Parser:
         ends with one; CROHME training read from true symbols 7,593 -> 7,612 of 8,834 right, the validation
         unchanged) unless they lie within the bar's ends."""
         bar = self.atoms[i].box
-        above, below = [], []
-        for j in remaining:
-            if j == i:
-                continue
-            b = self.atoms[j].box
+
+        def side(j: int, b: Box) -> str | None:
             if (j in limits or self.atoms[j].token in RELATIONS) and not bar.x0 <= b.cx <= bar.x1:
-                continue
-            side = self._side_of_bar(bar, b)
-            if side == "above":
-                above.append(j)
-            elif side == "below":
-                below.append(j)
+                return None
+            return self._side_of_bar(bar, b)
+
+        above, below = self._two_parts(i, remaining, side, "above", "below")
         for group, over in ((above, True), (below, False)):
             self._take_scripts(group, over, bar, i, remaining, above, below)
         return above, below
+
+    def _two_parts(self, i: int, remaining: set[int], side: Callable[[int, Box], str | None], first: str,
+                   second: str) -> tuple[list[int], list[int]]:
+        """The remaining atoms but ``i``, in the order of ``remaining``, that ``side(j, box)`` names ``first``, and
+        those it names ``second`` (any other answer: neither)."""
+        parts: dict[str, list[int]] = {first: [], second: []}
+        for j in remaining:
+            if j != i:
+                parts.get(side(j, self.atoms[j].box), []).append(j)
+        return parts[first], parts[second]
 
     def _side_of_bar(self, bar: Box, b: Box) -> str | None:
         """'above' or 'below' for a symbol over or under bar ``bar``, its centre within the bar's ends give or take
@@ -360,16 +387,7 @@ class _Parser:
 
     def _sqrt_parts(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
         r = self.atoms[i].box
-        body, index = [], []
-        for j in remaining:
-            if j == i:
-                continue
-            b = self.atoms[j].box
-            if (b.x1 > r.x0 and b.cx < r.x0 + min(0.4 * r.w, 0.45 * r.h) and r.y0 - 0.3 * r.h < b.y1 < r.y0 + 0.65 * r.h
-                    and b.h < 0.6 * r.h):
-                index.append(j)
-            elif r.x0 + 0.1 * r.w <= b.cx <= r.x1 + 0.05 * r.w and r.y0 - 0.1 * r.h <= b.cy <= r.y1:
-                body.append(j)
+        body, index = self._two_parts(i, remaining, lambda j, b: _root_part(r, b), "body", "index")
         if index and body and self._starts_body(index, body):
             body, index = body + index, []
         if not body:  # a short root sign whose bar stops before its body: take the symbol just after it
@@ -419,17 +437,7 @@ class _Parser:
 
     def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
         op = self.atoms[i].box
-        lower, upper = [], []
-        for j in remaining:
-            if j == i:
-                continue
-            b = self.atoms[j].box
-            if not (op.x0 - 0.25 * op.w <= b.cx <= op.x1 + 0.25 * op.w):
-                continue
-            if b.cy > op.y1 and b.y0 > op.y1 - 0.2 * op.h:
-                lower.append(j)
-            elif b.cy < op.y0 and b.y1 < op.y0 + 0.2 * op.h:
-                upper.append(j)
+        lower, upper = self._two_parts(i, remaining, lambda j, b: _limit_side(op, b), "lower", "upper")
         # a limit is a small group right under/over the operator; keep only ink close to it
         lower = [j for j in lower if self.atoms[j].box.y0 < op.y1 + 1.5 * self.row_h]
         upper = [j for j in upper if self.atoms[j].box.y1 > op.y0 - 1.5 * self.row_h]

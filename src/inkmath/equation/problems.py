@@ -128,14 +128,9 @@ def _frac(n: int, d: int) -> str:
 def _arithmetic(rng: random.Random) -> str:
     form = rng.randrange(8)
     small = lambda: rng.randint(1, 9)  # noqa: E731
-    if form == 0:
-        return f"{_frac(small(), rng.randint(2, 9))}+{_frac(small(), rng.randint(2, 9))}"
-    if form == 1:
-        return f"{_frac(small(), rng.randint(2, 9))}-{_frac(small(), rng.randint(2, 9))}"
-    if form == 2:
-        return f"{_frac(small(), rng.randint(2, 9))}\\times{_frac(small(), rng.randint(2, 9))}"
-    if form == 3:
-        return f"{_frac(small(), rng.randint(2, 9))}\\div{_frac(small(), rng.randint(2, 9))}"
+    if form < 4:  # two fractions added, subtracted, multiplied or divided
+        op = ("+", "-", "\\times", "\\div")[form]
+        return f"{_frac(small(), rng.randint(2, 9))}{op}{_frac(small(), rng.randint(2, 9))}"
     base = rng.choice([2, 3, 5, 10])
     if form == 4:
         return f"{base}^{{{rng.randint(1, 4)}}}\\cdot {base}^{{{rng.randint(1, 3)}}}"
@@ -150,16 +145,10 @@ def _arithmetic(rng: random.Random) -> str:
 
 def _simplify(rng: random.Random) -> str:
     a, b, c = _nonzero(rng, -6, 6), _nonzero(rng, -6, 6), _nonzero(rng, 1, 6)
-    form = rng.randrange(5)
-    if form == 0:
-        return f"(x{_term(a, '')})^{{2}}-x^{{2}}"
-    if form == 1:
-        return f"{_poly((a, 'x'), (b, 'x'), (c, 'x'))}"
-    if form == 2:
-        return f"\\frac{{x^{{2}}-{c * c}}}{{x-{c}}}"
-    if form == 3:
-        return f"(x{_term(a, '')})(x{_term(b, '')})"
-    return f"{c}(x{_term(a, '')})+{_poly((b, 'x'))}"
+    forms = [f"(x{_term(a, '')})^{{2}}-x^{{2}}", _poly((a, 'x'), (b, 'x'), (c, 'x')),
+             f"\\frac{{x^{{2}}-{c * c}}}{{x-{c}}}", f"(x{_term(a, '')})(x{_term(b, '')})",
+             f"{c}(x{_term(a, '')})+{_poly((b, 'x'))}"]
+    return forms[rng.randrange(len(forms))]
 
 
 def _system(rng: random.Random) -> str:

@@ -24,18 +24,19 @@ from inkmath.equation.tree import Candidate, Node, SymbolHyp
 DEFAULT_WEIGHTS = "crohme"
 _PREDICTORS: dict[str, Any] = {}
 _DECODERS: dict[str, Decoder] = {}
-# the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/2026-11-23-decoder.md).
-# Strokes, on every 3rd expression of the 2011-2013 test sets (502; the old path: 55.58 %): the language model at 0.3,
-# the segmentation score at 2 read the most right (58.96 %), but that LM weight reads the seed test's `2(x-1)=x+4` as
-# `\alpha(x-1)=x+4` (the LM favours it by 2.85 nats, the classifier `2` by 0.27), so the LM weight is kept under
-# 0.27 / 2.85: the best there is lm 0.09, segment 1 (57.37 %, truth among 5 70.32 %; the grid: lm 0-0.8, segment
-# 0-100, temperature 0.5-2, length 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about half the
-# parses. Images, on their WAP-like renderings (160, every 3rd): any language model weight reads fewer right (0.05
-# already loses 5 of 160), so none; beam 6 and max_drop 5 keep the same alternatives
-DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.09, segment=1.0, structure=1.0, temperature=0.5, beam=8,
-                                 max_drop=5.0)
-IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.0, segment=0.0, structure=1.0, temperature=1.0, beam=6,
-                                       max_drop=5.0)
+# the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/2026-11-23-decoder.md,
+# 2026-11-24-symbol-context-shipped.md). Strokes, on every 3rd expression of the 2011-2013 test sets (502), with the
+# symbol-context model's candidates and the structure model's log-probability of the layout (``parse_scored``): the
+# structure score at 0.5, the language model at 0.2, the segmentation score at 1 and a reward of 0.3 per token read
+# the most right (62.95 %, truth among 5 72.7 %; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
+# the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
+# 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
+# 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
+# with 0.3 per token read 51.39 % (structure 0: 51.20 %; no LM either: 50.0 %; the token rules' candidates: 51.2 %)
+DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
+                                 beam=8, max_drop=5.0)
+IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=0.0, structure=0.5, temperature=0.5, length=0.3,
+                                       beam=6, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
 
@@ -61,29 +62,26 @@ def get_predictor(weights: str | None = None):
     return _PREDICTORS[name]
 
 
-def context_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
-    """Today's symbol model in context: the classifier's readings, with the reading ``parse.choose_tokens`` picks in
-    context moved first at the best probability of the symbol (the rest as the classifier ranks them)."""
-    from inkmath.equation.parse import choose_tokens
+def model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
+    """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` model
+    (``symbols.read_symbols``); a candidate's probability keeps the model's junk share out, so a grouping whose
+    symbols look mis-segmented scores lower."""
+    from inkmath.equation.symbols import get_context_model, read_symbols
 
-    out = []
-    for h, tok in zip(symbols, choose_tokens(symbols)):
-        top = max((c.prob for c in h.candidates), default=1.0)
-        out.append([Candidate(tok, top)] + [c for c in h.candidates if c.token != tok])
-    return out
+    return read_symbols(symbols, get_context_model()).candidates
 
 
 def default_decoder(kind: str = "strokes") -> Decoder:
-    """The shipped reader of ``kind`` ("strokes" or "image"): ``context_candidates``, ``parse``, the ``latex-lm``
-    language model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
-    ``IMAGE_DECODER_WEIGHTS``)."""
+    """The shipped reader of ``kind`` ("strokes" or "image"): ``model_candidates``, ``parse_scored`` (the layout
+    with the structure model's score), the ``latex-lm`` language model and the calibration, with the weights chosen
+    on validation (``DECODER_WEIGHTS``, ``IMAGE_DECODER_WEIGHTS``)."""
     if kind not in _DECODERS:
         from inkmath.equation.calibrate import calibrated_confidence
         from inkmath.equation.latex_lm import load_latex_lm
-        from inkmath.equation.parse import parse
+        from inkmath.equation.parse import parse_scored
 
         image = kind == "image"
-        _DECODERS[kind] = Decoder(structure=parse, symbol_model=context_candidates, lm=load_latex_lm(),
+        _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=model_candidates, lm=load_latex_lm(),
                                   weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
                                   segmentations=1 if image else STROKE_SEGMENTATIONS)
@@ -136,7 +134,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
                     corrections: dict[int, str] | None = None, ink: str = "auto",
                     decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
-    from inkmath.equation.segment import segment_image
+    from inkmath.equation.image_segmentation import segment_image
     from inkmath.imageio import as_image
 
     img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)

@@ -5,11 +5,8 @@
 
 Time limit: SymPy can run for hours on innocent-looking input (`x^{99999}+x=1`, a huge sum), so anything but cheap
 input runs in a persistent worker process that the caller kills after `timeout` seconds (default `SOLVE_TIMEOUT` =
-5 s); the next call starts a fresh one. Workers are fresh interpreters (fork+exec), never a bare fork of the caller,
-which may be a multi-threaded web server with torch loaded. They start lazily (or through
-`start_workers()`), are reused, at most `SOLVE_WORKERS` run at once, and `stop_workers()` (also at exit) reaps
-them. Each job also lowers the worker's OS CPU-time limit, so a worker cannot outlive a crashed parent by more than
-a few seconds of work. A job that times out comes back as kind "none" with a message that says so.
+5 s); the next call starts a fresh one (`inkmath.equation.solver_pool`: `start_workers()`, `launch_workers()`,
+`stop_workers()`, re-exported here). A job that times out comes back as kind "none" with a message that says so.
 
 Fast path: cheap input (`_is_cheap`: arithmetic, a linear or quadratic equation in one unknown, a small linear
 system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
@@ -19,15 +16,6 @@ polynomials of degree above `MAX_DEGREE`.
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
-import os
-import queue
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from typing import Any
 
@@ -36,15 +24,16 @@ from sympy.core.relational import Relational
 from sympy.printing.str import StrPrinter
 
 from inkmath import InkmathError
-from inkmath.equation.answer_extras import fill_extras, preload_plotting, with_extras
+from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex
+from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
+                                          start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 from inkmath.equation.tree import Node
 
-__all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "expand_plus_minus", "start_workers",
-           "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
+__all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
+           "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
 
-SOLVE_TIMEOUT = 5.0  # seconds of wall time for one answer; the web server's worst case per request
 MAX_DEGREE = 40  # polynomials above this degree are not solved exactly (roots of x^99999 would never finish)
 _PREFERRED = ("x", "y", "z", "t")  # the unknown a student expects, in order; otherwise alphabetical
 
@@ -185,307 +174,22 @@ def _solve_safely(items: list[sp.Basic]) -> dict[str, Any]:
                        text="cannot solve: SymPy could not handle this expression")
 
 
-# The worker pool. A persistent worker answers in ~1 ms of IPC instead of the 55-300 ms a fork per call cost here,
-# and it is a fresh interpreter: forking the web server itself (threads, torch) is unsafe.
-# Workers are started lazily, reused, killed at the deadline and replaced on the next call.
-
-SOLVE_WORKERS = 2  # worker processes at most (the target machine has 2 cores; most calls take the fast path)
-WORKER_START_TIMEOUT = 60.0  # seconds a new worker may take to import SymPy (not counted in `timeout`)
-_STOP_GRACE = 1.0  # seconds a worker gets to exit after "stop" before it is killed
-_SIGXCPU = getattr(signal, "SIGXCPU", None)  # RLIMIT_CPU's signal; Popen reports death by signal N as exit -N
-
-
-class _WorkerError(Exception):
-    """A worker could not be started (becomes kind "none" with the reason)."""
-
-
-def _limit_cpu(timeout: float) -> None:
-    """Safety net: let the kernel end this worker once it spends `timeout` (+2 s) more CPU seconds.
-
-    RLIMIT_CPU counts the process's total CPU time, so the soft limit is moved to "used so far + timeout" before
-    each job. It matters only if the parent dies mid-job (a live parent kills the worker at the deadline itself).
-    """
-    try:
-        import resource
-    except ImportError:  # Windows has no `resource`: the parent-side kill still applies
-        return
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    wanted = int(usage.ru_utime + usage.ru_stime + timeout) + 2
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_CPU, (wanted, hard))
-    except (ValueError, OSError):
-        pass  # some sandboxes refuse; the parent-side kill still applies
-
-
-def _worker_main(conn: Any) -> None:
-    """Worker loop: receive (tree, timeout), answer, repeat; exit on None or when the parent goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
-    from inkmath.gcutil import freeze_startup_heap
-
-    preload_plotting()
-    freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):  # parent closed the pipe or died
-            return
-        if job is None:
-            return
-        tree, timeout, extras = job
-        deadline = time.monotonic() + timeout
-        _limit_cpu(timeout)
-        try:
-            items = to_sympy_lines(tree)  # the tree, not SymPy objects: unpickling would evaluate Eq(2, 2) to True
-        except InkmathError as exc:
-            result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
-        else:
-            result = with_extras(_solve_safely(items), tree, items, extras, deadline)
-        conn.send(result)
-
-
-def worker_entry(fd: int) -> None:
-    """Entry point of a worker started by `_launch` (`python -c ...`): serve on the inherited socket `fd`."""
-    from multiprocessing.connection import Connection
-
-    _worker_main(Connection(fd))
-
-
-class _SpawnedProcess:
-    """The few Popen methods `_Worker` uses, over a multiprocessing Process (the non-POSIX fallback)."""
-
-    def __init__(self, proc: Any) -> None:
-        self.proc, self.pid = proc, proc.pid
-
-    def poll(self) -> int | None:
-        return self.proc.exitcode
-
-    def kill(self) -> None:
-        self.proc.kill()
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        self.proc.join(timeout)
-        if self.proc.exitcode is None:
-            raise subprocess.TimeoutExpired("inkmath-solve", timeout or 0.0)
-        return self.proc.exitcode
-
-
-def _launch() -> tuple[Any, Any]:
-    """A new worker process and the parent's end of its pipe.
-
-    POSIX: a fresh interpreter (`subprocess`, i.e. fork+exec, safe beside threads) that imports this module and
-    talks over an inherited socket. Not multiprocessing's spawn/forkserver: those re-run the caller's `__main__`
-    script in the child (a script without a `__main__` guard would run twice; `python - < script` fails outright).
-    Elsewhere: multiprocessing's spawn context, with that caveat.
-    """
-    if os.name != "posix":
-        ctx = multiprocessing.get_context("spawn")
-        conn, child_conn = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_worker_main, args=(child_conn,), name="inkmath-solve", daemon=True)
-        proc.start()
-        child_conn.close()
-        return _SpawnedProcess(proc), conn
-    from multiprocessing.connection import Connection
-
-    ours, theirs = socket.socketpair()
-    env = dict(os.environ)
-    # The worker must import this very inkmath, even when the caller found it through sys.path rather than pip.
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    code = f"from inkmath.equation.solve import worker_entry; worker_entry({theirs.fileno()})"
-    try:
-        proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env,
-                                stdin=subprocess.DEVNULL, close_fds=True, start_new_session=True)
-    except BaseException:
-        ours.close()
-        raise
-    finally:
-        theirs.close()
-    return proc, Connection(ours.detach())
-
-
-class _Worker:
-    """One worker process and its pipe; started on first use, replaced after a timeout or a crash."""
-
-    def __init__(self) -> None:
-        self.proc: Any = None
-        self.conn: Any = None
-        self.ready = False  # the worker said "ready" (SymPy imported)
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
-
-    def start(self) -> None:
-        """Make sure the worker runs: no-op when it does, else launch one and wait until it has imported SymPy."""
-        self.launch()
-        self.await_ready()
-
-    def launch(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            return
-        self.stop()
-        try:
-            self.proc, self.conn = _launch()
-        except OSError as exc:
-            raise _WorkerError(f"could not start the solver process ({exc})") from exc
-        self.ready = False
-
-    def await_ready(self) -> None:
-        if self.ready:
-            return
-        try:
-            self.ready = self.conn.poll(WORKER_START_TIMEOUT) and self.conn.recv()[0] == "ready"
-        except (EOFError, OSError):
-            pass
-        if not self.ready:
-            code = self.proc.poll()
-            self.stop(graceful=False)
-            raise _WorkerError(f"the solver process did not start (exit code {code}); is inkmath importable?")
-
-    def run(self, tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any] | None:
-        """The worker's answer, or None if it missed the deadline (it is then killed). Raises `_WorkerError` if it
-        died on its own (out of memory, a crash); its CPU-time limit counts as missing the deadline."""
-        proc, conn = self.proc, self.conn  # local: `stop_workers()` from another thread may clear the attributes
-        if proc is None or conn is None:
-            raise _WorkerError("the solver process was stopped")
-        try:
-            conn.send((tree, timeout, extras))
-            if conn.poll(timeout):
-                return conn.recv()
-        except (EOFError, OSError):
-            self.stop(graceful=False)
-            code = proc.wait()
-            if _SIGXCPU is None or code != -_SIGXCPU:
-                raise _WorkerError(f"the solver process stopped unexpectedly (exit code {code})") from None
-            return None
-        self.stop(graceful=False)
-        return None
-
-    def stop(self, graceful: bool = True) -> None:
-        proc, conn, self.proc, self.conn, self.ready = self.proc, self.conn, None, None, False
-        if conn is not None:
-            if graceful and proc is not None and proc.poll() is None:
-                try:
-                    conn.send(None)
-                except OSError:
-                    pass
-            conn.close()
-        if proc is None:
-            return
-        if graceful:
-            try:
-                proc.wait(_STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                pass
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()  # reaps it: no zombie
-
-
-class _Pool:
-    """At most `size` workers; a caller borrows an idle one (most recently used first, so a single caller keeps
-    talking to the same warm process) and waits if all are busy."""
-
-    def __init__(self, size: int) -> None:
-        self.workers = [_Worker() for _ in range(size)]
-        self.idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        for worker in reversed(self.workers):
-            self.idle.put(worker)
-
-    def acquire(self, wait: float) -> _Worker | None:
-        try:
-            return self.idle.get(timeout=max(wait, 0.0))
-        except queue.Empty:
-            return None
-
-    def release(self, worker: _Worker) -> None:
-        self.idle.put(worker)
-
-    def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-
-
-_pool: _Pool | None = None
-_pool_lock = threading.Lock()
-
-
-def _get_pool() -> _Pool:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = _Pool(SOLVE_WORKERS)
-        return _pool
-
-
-def _forget_pool_after_fork() -> None:
-    # A forked child (e.g. a server forking workers) must not talk to or kill its parent's solver processes.
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-def start_workers(count: int = SOLVE_WORKERS) -> list[int]:
-    """Start up to `count` idle workers now, in parallel, and wait until they are ready. A server calls this at
-    start-up so that no request waits for SymPy to import (1-7 s here). Returns the pids of the live workers."""
-    pool = _get_pool()
-    taken = [w for w in (pool.acquire(0) for _ in range(min(count, len(pool.workers)))) if w is not None]
-    try:
-        for worker in taken:
-            worker.launch()
-        for worker in taken:
-            worker.await_ready()
-    finally:
-        for worker in reversed(taken):
-            pool.release(worker)
-    return worker_pids()
-
-
-def worker_pids() -> list[int]:
-    """Pids of the live worker processes (for health checks and tests)."""
-    pool = _pool
-    if pool is None:
-        return []
-    return [pid for pid in (w.pid for w in pool.workers) if pid is not None]
-
-
-def stop_workers() -> None:
-    """Stop every worker and reap it (registered with atexit; meant for shutdown: a call in flight in another
-    thread then comes back as kind "none"). Later calls start new workers."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.stop()
-
-
-atexit.register(stop_workers)  # no worker outlives the program (they would also exit on EOF, but later)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
-
-
 def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:
-    asked = time.monotonic()
-    pool = _get_pool()
-    worker = pool.acquire(timeout)  # waiting for a busy pool counts towards the time limit
-    if worker is None:
-        reason = f"the solver was busy with other requests for {timeout:g} s; try again"
-        return _result("none", reason=reason, text=f"cannot solve: {reason}")
-    waited = time.monotonic() - asked
     try:
-        worker.start()  # no-op when warm; a cold start (importing SymPy) is not counted in the budget
-        result = worker.run(tree, max(timeout - waited, 0.01), extras)
-    except _WorkerError as exc:
+        return run_in_worker(tree, timeout, extras)
+    except WorkerError as exc:
         return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
-    finally:
-        pool.release(worker)
-    if result is None:
-        reason = f"SymPy did not finish within {timeout:g} s; try a simpler expression"
-        return _result("none", reason=reason, text=f"cannot solve: {reason}")
-    return result
+
+
+def answer_job(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:
+    """A worker's answer to one job: the tree (not SymPy objects: unpickling would evaluate Eq(2, 2) to True),
+    solved, with steps and graph when asked, all within `timeout` seconds from now (see `with_extras`)."""
+    deadline = time.monotonic() + timeout
+    try:
+        items = to_sympy_lines(tree)
+    except InkmathError as exc:
+        return _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
+    return with_extras(_solve_safely(items), tree, items, extras, deadline)
 
 
 # ---------------------------------------------------------------- deciding what to do

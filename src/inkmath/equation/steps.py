@@ -33,8 +33,9 @@ SAMPLE_TOLERANCE = 1e-9
 SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
 
 
-def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic]) -> None:
-    """Add `steps` and `steps_reason` to a solver result (never raises: a failure becomes the reason)."""
+def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic], mathml: bool = True) -> None:
+    """Add `steps` and `steps_reason` to a solver result (never raises: a failure becomes the reason); each step
+    without its `mathml` when `mathml` is False (the caller adds it)."""
     try:
         worked = work_out(tree, items, result)
         if len(worked.steps) < 2:
@@ -52,7 +53,7 @@ def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic]) -> N
     except Exception as exc:  # noqa: BLE001
         result.update(steps=[], steps_reason=f"SymPy could not work this out ({type(exc).__name__})")
         return
-    result.update(steps=[s.to_dict() for s in worked.steps], steps_reason="", steps_kind=worked.kind)
+    result.update(steps=[s.to_dict(mathml) for s in worked.steps], steps_reason="", steps_kind=worked.kind)
 
 
 def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:

@@ -31,13 +31,15 @@ class Step:
     latex: str
     reason: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self, mathml: bool = True) -> dict[str, str]:
         """The JSON form: `latex`, `reason` (English, inline math between $...$), `sympy` (srepr, for checking)
-        and `mathml` (the line as display MathML, for pages without a LaTeX renderer)."""
-        from inkmath.equation.latex import to_mathml
+        and, unless `mathml` is False, `mathml` (the line as display MathML, for pages without a LaTeX renderer)."""
+        out = {"latex": self.latex, "reason": self.reason, "sympy": sp.srepr(self.expr)}
+        if mathml:
+            from inkmath.equation.latex import to_mathml
 
-        return {"latex": self.latex, "reason": self.reason, "sympy": sp.srepr(self.expr),
-                "mathml": to_mathml(self.latex)}
+            out["mathml"] = to_mathml(self.latex)
+        return out
 
 
 @dataclass

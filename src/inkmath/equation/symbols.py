@@ -6,16 +6,20 @@
     reading.candidates[i]     # symbol i's re-ranked readings (Candidate(token, prob)), best first
     reading.junk[i]           # the model's probability that hypothesis i is not one symbol (mis-segmented)
 
-It is meant to replace the hand-written token corrections of ``parse.choose_tokens`` (``disambiguate``,
-``disambiguate_case``, ``pair_bars``, ``balance_brackets``, ``high_ticks``, ``small_after_names``). Not wired into the
-reader yet: the first model (trained on 1/32 of the training ink) did not reach the rules on validation; see
-docs/decisions/2026-11-23-symbol-context.md.
+The reader's symbol model (``recognize.model_candidates``): it replaced the hand-written token corrections that
+``parse.choose_tokens`` made (``disambiguate``, ``disambiguate_case``, ``pair_bars``, ``balance_brackets``,
+``high_ticks``, ``small_after_names``; measured in docs/decisions/2026-11-24-symbol-context-shipped.md).
+
+The classifier's own readings, as both segmenters (``segment`` for strokes, ``image_segmentation`` for images)
+take them: ``Classifier`` (what they need from ``inkmath.predict.Predictor``), ``token_of`` (a prediction's tree
+token, ``TOKEN_FIX`` spelling '<' '>' as themselves) and ``candidates_from`` (a symbol's top-k as ``Candidate``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -26,6 +30,31 @@ TOP_K = 5  # readings per symbol, in and out
 # the chosen token is the model's best among the classifier's own top-k readings (True, as the rules do) or among
 # every class (False); only True has been measured (decision note)
 AMONG_CLASSIFIER_READINGS = True
+
+TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
+
+
+class Classifier(Protocol):
+    """What segmentation needs from ``inkmath.predict.Predictor``."""
+
+    def predict(self, images, ink: str = "auto", top: int = 5) -> list: ...
+
+
+def token_of(pred) -> str:
+    """Tree token for a classifier prediction: the CROHME label, with '<' '>' spelt as themselves."""
+    label = getattr(pred, "label", None) or getattr(pred, "latex")
+    return TOKEN_FIX.get(label, label)
+
+
+def candidates_from(preds) -> list[Candidate]:
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for p in preds:
+        t = token_of(p)
+        if t not in seen:
+            seen.add(t)
+            out.append(Candidate(t, float(p.prob)))
+    return out
 
 
 @dataclass
@@ -42,8 +71,6 @@ def get_context_model(name: str | None = None) -> ContextModel:
 
 @lru_cache(maxsize=8)
 def _vocab(classes: tuple[str, ...]) -> tuple[dict[str, int], list[str]]:
-    from inkmath.equation.segment import TOKEN_FIX
-
     tokens = [TOKEN_FIX.get(c, c) for c in classes]
     index = {t: k for k, t in enumerate(tokens)}
     for k, c in enumerate(classes):

@@ -1,7 +1,7 @@
 """Expression tree -> SymPy objects, built directly: no `eval`, no `sympify`/`parse_expr` of text.
 
 A Row is read as a flat sequence of lexemes (numbers, names, operators, brackets, and the 2-D nodes Frac, Sqrt,
-BigOp and scripts) by a small recursive-descent parser:
+BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
 
     line     := part (',' part)*
     part     := expr [relation expr]              relation: = < > \\leq \\geq \\neq
@@ -32,66 +32,20 @@ from __future__ import annotations
 import fractions
 import math
 import re
-from dataclasses import dataclass
 
 import sympy as sp
 from sympy.core.relational import Relational
 
 from inkmath import InkmathError
-from inkmath.equation.latex import join_tokens, tokens
-from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
-from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.latex import tokens
+from inkmath.equation.lexemes import (
+    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, RELATIONS, Lexeme, lex, normal_token)
+from inkmath.equation.tree import BigOp, Frac, Lines, Node, Sqrt
 
 PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
 MAX_NUMBER_BITS = 100_000  # numbers beyond ~30,000 digits are refused at construction (a^b with both numbers)
 MAX_FACTORIAL = 5_000
-
-_ALIASES = {
-    "−": "-", "*": "\\times", "×": "\\times", "·": "\\cdot", "÷": "\\div", "±": "\\pm", "{": "\\{", "}": "\\}",
-    "\\lbrace": "\\{", "\\rbrace": "\\}", "\\lt": "<", "\\gt": ">", "\\le": "\\leq", "\\ge": "\\geq",
-    "\\ne": "\\neq", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "'": "\\prime", "\\to": "\\rightarrow",
-    "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times",
-}
-_BRACKETS = BRACKET_PAIRS
-_CLOSERS = CLOSE_BRACKETS
-_ADDITIVE = {"+", "-", "\\pm", "\\mp"}
-_MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
-_RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
-_OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow"}
-_GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
-    "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-}
-_CONSTANTS = {"\\pi": sp.pi, "\\infty": sp.oo}
-_FUNCTIONS = {
-    "\\sin": sp.sin, "\\cos": sp.cos, "\\tan": sp.tan, "\\cot": sp.cot, "\\sec": sp.sec, "\\csc": sp.csc,
-    "\\arcsin": sp.asin, "\\arccos": sp.acos, "\\arctan": sp.atan, "\\sinh": sp.sinh, "\\cosh": sp.cosh,
-    "\\tanh": sp.tanh, "\\ln": sp.log, "\\log": None, "\\exp": sp.exp, "\\sqrt": sp.sqrt,
-}
-_INVERSES = {
-    "\\sin": sp.asin, "\\cos": sp.acos, "\\tan": sp.atan, "\\cot": sp.acot, "\\sec": sp.asec, "\\csc": sp.acsc,
-    "\\sinh": sp.asinh, "\\cosh": sp.acosh, "\\tanh": sp.atanh,
-}
-_BIG_OPS = BIG_OPS
 _NUMBER = re.compile(r"\d*\.?\d*$")
-
-
-@dataclass
-class _Lex:
-    """One unit of a row. kind: num | tok | name | func | bigop | atom | pow."""
-
-    kind: str
-    text: str = ""
-    node: Node | None = None  # pow: exponent; atom: the node; bigop: the BigOp; func: subscript (log base)
-    sup: Node | None = None  # func: its superscript (\sin^{2})
-
-    def describe(self) -> str:
-        if self.kind == "atom" and self.node is not None:
-            return join_tokens(tokens(self.node))
-        if self.kind == "pow" and self.node is not None:
-            return "^{" + join_tokens(tokens(self.node)) + "}"
-        return self.text
 
 
 def to_sympy(node: Node) -> sp.Basic | list[sp.Basic]:
@@ -121,7 +75,7 @@ def to_sympy_lines(node: Node, raw: bool = False) -> list[sp.Basic]:
     for number, row in enumerate(rows, 1):
         where = f"line {number}" if len(rows) > 1 else ""
         try:
-            parser = _RawParser(_lex(row), where) if raw else _Parser(_lex(row), where)
+            parser = _RawParser(lex(row), where) if raw else _Parser(lex(row), where)
             out.extend(parser.parse_line())
         except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
             # SymPy refusing to build something the parser accepted (none known); still a clear error, not a crash
@@ -142,116 +96,6 @@ def _replace(expr: sp.Basic, mapping: dict) -> sp.Basic:
     return expr.xreplace(mapping)
 
 
-# ---------------------------------------------------------------- lexing
-
-
-def _lex(node: Node) -> list[_Lex]:
-    out: list[_Lex] = []
-    _lex_into(node, out)
-    return out
-
-
-def _lex_into(node: Node, out: list[_Lex]) -> None:
-    if isinstance(node, Row):
-        for item in node.items:
-            _lex_into(item, out)
-    elif isinstance(node, Symbol):
-        _lex_token(node.token, out)
-    elif isinstance(node, Sup):
-        _lex_scripted(node.base, None, node.sup, out)
-    elif isinstance(node, Sub):
-        _lex_scripted(node.base, node.sub, None, out)
-    elif isinstance(node, SubSup):
-        _lex_scripted(node.base, node.sub, node.sup, out)
-    elif isinstance(node, (Frac, Sqrt)):
-        out.append(_Lex("atom", node=node))
-    elif isinstance(node, BigOp):
-        out.append(_Lex("bigop", text=_ALIASES.get(node.op, node.op), node=node))
-    elif isinstance(node, Lines):
-        raise InkmathError("a block of several lines sits inside a row; write each equation on its own line")
-    else:
-        raise InkmathError(f"cannot evaluate a {type(node).__name__}; expected a node from inkmath.equation.tree")
-
-
-def _normal(token: str) -> str:
-    if not isinstance(token, str) or not token:
-        raise InkmathError(f"a Symbol needs a non-empty token string, got {token!r}")
-    return _ALIASES.get(token, token)
-
-
-def _is_name(tok: str) -> bool:
-    return (len(tok) == 1 and tok.isascii() and tok.isalpha()) or (tok.startswith("\\") and tok[1:] in _GREEK)
-
-
-def _lex_token(token: str, out: list[_Lex]) -> None:
-    tok = _normal(token)
-    if tok == "." or tok.isdigit():
-        if out and out[-1].kind == "num":  # digits written side by side are one number: 1 2 . 5 -> 12.5
-            out[-1].text += tok
-        else:
-            out.append(_Lex("num", tok))
-    elif _is_name(tok) or tok in _CONSTANTS:
-        out.append(_Lex("name", tok))
-    elif tok in _FUNCTIONS:
-        out.append(_Lex("func", tok))
-    elif tok in _BIG_OPS:
-        out.append(_Lex("bigop", tok, node=BigOp(tok)))
-    elif tok in _ADDITIVE or tok in _MULTIPLICATIVE or tok in _RELATIONS or tok in _OTHER_TOKENS:
-        out.append(_Lex("tok", tok))
-    elif tok in _BRACKETS or tok in _CLOSERS:
-        out.append(_Lex("tok", tok))
-    else:
-        raise InkmathError(f"cannot evaluate the symbol {token!r}; it has no meaning for the solver")
-
-
-def _unwrap(node: Node) -> Node:
-    while isinstance(node, Row) and len(node.items) == 1:
-        node = node.items[0]
-    return node
-
-
-def _is_primes(node: Node) -> int:
-    """Number of primes when the script is only primes (`y^{\\prime\\prime}`), else 0."""
-    node = _unwrap(node)
-    items = node.items if isinstance(node, Row) else [node]
-    if items and all(isinstance(i, Symbol) and _ALIASES.get(i.token, i.token) == "\\prime" for i in items):
-        return len(items)
-    return 0
-
-
-def _lex_scripted(base: Node, sub: Node | None, sup: Node | None, out: list[_Lex]) -> None:
-    base = _unwrap(base)
-    if isinstance(base, BigOp):
-        merged = BigOp(base.op, base.lower if sub is None else sub, base.upper if sup is None else sup)
-        out.append(_Lex("bigop", _normal(base.op), node=merged))
-        return
-    if isinstance(base, Symbol):
-        tok = _normal(base.token)
-        if tok in _BIG_OPS:
-            out.append(_Lex("bigop", tok, node=BigOp(tok, sub, sup)))
-            return
-        if tok in _FUNCTIONS:
-            if sub is not None and tok != "\\log":
-                raise InkmathError(f"a subscript on {tok} cannot be evaluated (only \\log_{{b}} takes one)")
-            out.append(_Lex("func", tok, node=sub, sup=sup))
-            return
-        if sub is not None:
-            if not _is_name(tok):
-                raise InkmathError(f"a subscript on {base.token!r} cannot be evaluated; subscripts name variables")
-            sub_toks = tokens(sub)
-            text = sub_toks[0] if len(sub_toks) == 1 else "{" + join_tokens(sub_toks) + "}"
-            out.append(_Lex("name", tok.lstrip("\\") + "_" + text))
-        else:
-            _lex_token(base.token, out)
-    else:
-        if sub is not None:
-            raise InkmathError("a subscript on an expression cannot be evaluated; subscripts name variables")
-        out.append(_Lex("atom", node=base))
-    if sup is not None:
-        primes = _is_primes(sup)
-        out.extend([_Lex("tok", "\\prime")] * primes if primes else [_Lex("pow", node=sup)])
-
-
 # ---------------------------------------------------------------- values
 
 
@@ -263,8 +107,8 @@ def _number(text: str) -> sp.Rational:
 
 
 def _name_value(text: str) -> sp.Basic:
-    if text in _CONSTANTS:
-        return _CONSTANTS[text]
+    if text in CONSTANTS:
+        return CONSTANTS[text]
     return sp.Symbol(text.lstrip("\\"))
 
 
@@ -308,7 +152,7 @@ def _check_defined(value: sp.Basic) -> sp.Basic:
 
 
 class _Parser:
-    def __init__(self, lexemes: list[_Lex], where: str = "") -> None:
+    def __init__(self, lexemes: list[Lexeme], where: str = "") -> None:
         self.lx = lexemes
         self.i = 0
         self.abs_depth = 0
@@ -320,14 +164,14 @@ class _Parser:
         place = f" on {self.where}" if self.where else ""
         return InkmathError(f"{message} (reading '{text}'{place})" if text else message + place)
 
-    def peek(self) -> _Lex | None:
+    def peek(self) -> Lexeme | None:
         return self.lx[self.i] if self.i < len(self.lx) else None
 
     def at(self, *texts: str) -> bool:
         lx = self.peek()
         return lx is not None and lx.kind == "tok" and lx.text in texts
 
-    def take(self) -> _Lex:
+    def take(self) -> Lexeme:
         lx = self.peek()
         if lx is None:
             last = self.lx[-1].describe() if self.lx else "nothing"
@@ -337,7 +181,7 @@ class _Parser:
 
     def sub(self, node: Node) -> sp.Basic:
         """One expression from a separate node (a numerator, an exponent, a limit)."""
-        parser = type(self)(_lex(node), self.where)
+        parser = type(self)(lex(node), self.where)
         if not parser.lx:
             raise self.fail("an empty part (fraction, exponent or root) has nothing to evaluate")
         value = parser.parse_expr()
@@ -377,7 +221,7 @@ class _Parser:
             parts.append(self.parse_part())
         if self.peek() is not None:
             lx = self.peek()
-            if lx.kind == "tok" and lx.text in _CLOSERS | {"|"}:
+            if lx.kind == "tok" and lx.text in CLOSERS | {"|"}:
                 raise self.fail(f"'{lx.text}' has no matching opening bracket")
             raise self.fail(f"unexpected '{lx.describe()}'")
         return parts
@@ -387,18 +231,18 @@ class _Parser:
             raise self.fail("an empty part between commas")
         left = self.parse_expr()
         lx = self.peek()
-        if lx is not None and lx.kind == "tok" and lx.text in _RELATIONS:
+        if lx is not None and lx.kind == "tok" and lx.text in RELATIONS:
             self.take()
             right = self.parse_expr()
             after = self.peek()
-            if after is not None and after.kind == "tok" and after.text in _RELATIONS:
+            if after is not None and after.kind == "tok" and after.text in RELATIONS:
                 raise self.fail("more than one relation on a line; write each equation on its own line")
-            return _RELATIONS[lx.text](_check_defined(left), _check_defined(right), evaluate=False)
+            return RELATIONS[lx.text](_check_defined(left), _check_defined(right), evaluate=False)
         return _check_defined(left)
 
     def parse_expr(self) -> sp.Basic:
         value = self.parse_term()
-        while self.at(*_ADDITIVE):
+        while self.at(*ADDITIVE):
             op = self.take().text
             right = self.parse_term()
             value = {
@@ -431,7 +275,7 @@ class _Parser:
             return False
         if lx.kind in ("num", "name", "func", "bigop", "atom"):
             return True
-        return lx.kind == "tok" and (lx.text in _BRACKETS or (lx.text == "|" and self.abs_depth == 0))
+        return lx.kind == "tok" and (lx.text in BRACKETS or (lx.text == "|" and self.abs_depth == 0))
 
     def parse_unary(self) -> sp.Basic:
         if self.at("-"):
@@ -461,7 +305,7 @@ class _Parser:
                 value, name = _factorial(value), None
             elif self.at("\\prime"):
                 self.take()
-                if name is None or name in _CONSTANTS:
+                if name is None or name in CONSTANTS:
                     raise self.fail("a prime can only follow a variable name (y', f')")
                 name += "'"
                 value = sp.Symbol(name.lstrip("\\"))
@@ -482,7 +326,7 @@ class _Parser:
             return self.big_operator(lx.node), None
         if lx.kind == "pow":
             raise self.fail(f"the superscript '{lx.describe()}' has nothing before it")
-        if lx.text in _BRACKETS:
+        if lx.text in BRACKETS:
             return self.bracketed(lx.text), None
         if lx.text == "|":
             self.abs_depth += 1
@@ -492,7 +336,7 @@ class _Parser:
             self.take()
             self.abs_depth -= 1
             return sp.Abs(inner), None
-        if lx.text in _CLOSERS:
+        if lx.text in CLOSERS:
             raise self.fail(f"'{lx.text}' has no matching opening bracket, or something is missing before it")
         raise self.fail(f"'{lx.text}' comes where a number or variable was expected; a term is missing")
 
@@ -502,12 +346,12 @@ class _Parser:
             raise self.fail(f"'{opener}' is never closed")
         inner = self.parse_expr()
         closer = self.peek()
-        if closer is None or (closer.kind == "tok" and closer.text in (*_RELATIONS, ",")):
+        if closer is None or (closer.kind == "tok" and closer.text in (*RELATIONS, ",")):
             raise self.fail(f"'{opener}' is never closed")
-        if not (closer.kind == "tok" and closer.text == _BRACKETS[opener]):
-            if closer.kind == "tok" and closer.text in _CLOSERS:
+        if not (closer.kind == "tok" and closer.text == BRACKETS[opener]):
+            if closer.kind == "tok" and closer.text in CLOSERS:
                 raise self.fail(f"'{opener}' is closed by '{closer.text}'")
-            raise self.fail(f"unexpected '{closer.describe()}' before '{_BRACKETS[opener]}'")
+            raise self.fail(f"unexpected '{closer.describe()}' before '{BRACKETS[opener]}'")
         self.take()
         self.abs_depth = saved
         return inner
@@ -523,14 +367,14 @@ class _Parser:
             return self.div(num, den)
         if isinstance(node, Sqrt):
             body = self.sub(node.body)
-            if node.index is None or not _lex(node.index):
+            if node.index is None or not lex(node.index):
                 return self.sqrt(body)
             return _root(body, self.sub(node.index))
         return self.sub(node)  # a grouped base such as {x+1} in {x+1}^{2}
 
     def derivative_variable(self, frac: Frac) -> sp.Symbol | None:
         """x for the operator d/dx; an error for dy/dx (an unknown function's derivative); None otherwise."""
-        num, den = _lex(frac.num), _lex(frac.den)
+        num, den = lex(frac.num), lex(frac.den)
         is_d = lambda lx: lx.kind == "name" and lx.text == "d"  # noqa: E731
         if len(den) == 2 and is_d(den[0]) and den[1].kind == "name" and num and is_d(num[0]):
             if len(num) == 1:
@@ -539,16 +383,16 @@ class _Parser:
         return None
 
     def operand(self, what: str) -> sp.Basic:
-        if self.peek() is None or self.at(*_RELATIONS, ",", *_CLOSERS):
+        if self.peek() is None or self.at(*RELATIONS, ",", *CLOSERS):
             raise self.fail(f"{what} has no operand after it")
         return self.parse_term()
 
-    def function(self, lx: _Lex) -> sp.Basic:
+    def function(self, lx: Lexeme) -> sp.Basic:
         name = lx.text
-        func = _FUNCTIONS[name]
+        func = FUNCTIONS[name]
         power = self.sub(lx.sup) if lx.sup is not None else None
-        if power == -1 and name in _INVERSES:
-            func, power = _INVERSES[name], None
+        if power == -1 and name in INVERSES:
+            func, power = INVERSES[name], None
         arg = self.function_argument(name)
         if name == "\\log":
             base = self.sub(lx.node) if lx.node is not None else sp.Integer(10)
@@ -559,9 +403,9 @@ class _Parser:
 
     def function_argument(self, name: str) -> sp.Basic:
         lx = self.peek()
-        if lx is None or (lx.kind == "tok" and lx.text not in _BRACKETS and lx.text not in {"|", "-", "+"}):
+        if lx is None or (lx.kind == "tok" and lx.text not in BRACKETS and lx.text not in {"|", "-", "+"}):
             raise self.fail(f"{name} needs an argument")
-        if lx.kind == "tok" and lx.text in _BRACKETS:
+        if lx.kind == "tok" and lx.text in BRACKETS:
             return self.bracketed(self.take().text)
         sign = 1
         if self.at("-", "+"):
@@ -572,13 +416,13 @@ class _Parser:
         return value if sign == 1 else self.neg(value)
 
     def big_operator(self, op: BigOp) -> sp.Basic:
-        name = _normal(op.op)
+        name = normal_token(op.op)
         if name == "\\int":
             return self.integral(op)
         if name in ("\\sum", "\\prod"):
             if op.lower is None or op.upper is None:
                 raise self.fail(f"{name} needs limits like _{{i=1}}^{{n}} to be evaluated")
-            relation = type(self)(_lex(op.lower), self.where).parse_line()
+            relation = type(self)(lex(op.lower), self.where).parse_line()
             if len(relation) != 1 or not isinstance(relation[0], sp.Eq) or not relation[0].lhs.is_Symbol:
                 raise self.fail(f"the lower limit of {name} must read like i=1")
             variable, start = relation[0].lhs, relation[0].rhs
@@ -596,15 +440,15 @@ class _Parser:
         depth, nesting, j = 0, 1, self.i
         while j < len(self.lx):
             lx = self.lx[j]
-            if lx.kind == "tok" and (lx.text in _BRACKETS or (lx.text == "|" and depth == 0)):
+            if lx.kind == "tok" and (lx.text in BRACKETS or (lx.text == "|" and depth == 0)):
                 depth += 1
-            elif lx.kind == "tok" and lx.text in _CLOSERS:
+            elif lx.kind == "tok" and lx.text in CLOSERS:
                 depth -= 1
-            elif lx.kind == "bigop" and _normal(lx.text) == "\\int":
+            elif lx.kind == "bigop" and normal_token(lx.text) == "\\int":
                 nesting += 1
             elif depth == 0 and lx.kind == "name" and lx.text == "d" and j + 1 < len(self.lx):
                 nxt = self.lx[j + 1]
-                if nxt.kind == "name" and nxt.text not in _CONSTANTS:
+                if nxt.kind == "name" and nxt.text not in CONSTANTS:
                     nesting -= 1
                     if nesting == 0:
                         break
@@ -624,7 +468,7 @@ class _Parser:
         return sp.Integral(body, (variable, self.sub(op.lower), self.sub(op.upper)))
 
     def limit_spec(self, op: BigOp) -> tuple[sp.Symbol, sp.Basic, str]:
-        lexemes = _lex(op.lower) if op.lower is not None else []
+        lexemes = lex(op.lower) if op.lower is not None else []
         arrows = [k for k, lx in enumerate(lexemes) if lx.kind == "tok" and lx.text == "\\rightarrow"]
         if len(arrows) != 1 or arrows[0] != 1 or lexemes[0].kind != "name":
             raise self.fail("\\lim needs a limit written like x \\rightarrow 0 under it")

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.equation.context_model import GEO_FEATURES, MODEL_NAME, PAIR_FEATURES, expression_features
+from inkmath.equation.context_model import (GEO_FEATURES, MODEL_NAME, PAIR_FEATURES, ContextArchitecture,
+                                            expression_features)
 
 JUNK = "junk"
 
@@ -43,11 +44,8 @@ class ContextConfig:
     use_val_truth_shards: list | None = None
     val_pipeline_shards: int = 16
     use_val_pipeline_shards: list = field(default_factory=lambda: [0])
-    dim: int = 64
-    layers: int = 2
-    heads: int = 4
-    ff: int = 128
-    dropout: float = 0.1
+    architecture: ContextArchitecture = field(
+        default_factory=lambda: ContextArchitecture(dim=64, layers=2, heads=4, ff=128, dropout=0.1))
     epochs: int = 12
     batch_size: int = 32
     lr: float = 0.002
@@ -72,13 +70,22 @@ def load_config(path: str | None, overrides: dict) -> ContextConfig:
     unknown = sorted(set(values) - known)
     if unknown:
         raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(sorted(known))}")
+    if isinstance(values.get("architecture"), dict):
+        sizes = values["architecture"]
+        need = set(ContextArchitecture.__dataclass_fields__)
+        if set(sizes) != need:
+            raise InkmathError(f"The config's architecture needs exactly {', '.join(sorted(need))}; it has "
+                               f"{', '.join(sorted(sizes))}")
+        values["architecture"] = ContextArchitecture(**sizes)
     return ContextConfig(**values)
 
 
 # ------------------------------------------------------------------------------------------------------- model
-def build_net(num_classes: int, cfg: ContextConfig):
+def build_net(num_classes: int, config: ContextConfig):
     import torch
     from torch import nn
+
+    cfg = config.architecture
 
     class Block(nn.Module):
         def __init__(self):
@@ -331,11 +338,9 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
     card = {
         "format": "inkmath-weights/1", "name": MODEL_NAME,
-        "purpose": "re-reads every symbol of an expression in context (classifier top-5 + geometry -> class "
-                   "distribution, with a junk class for mis-segmented hypotheses)",
+        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context",
         "model": cfg.model, "kind": "symbol-context",
-        "architecture": {"dim": cfg.dim, "layers": cfg.layers, "heads": cfg.heads, "ff": cfg.ff,
-                         "geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
+        "architecture": asdict(cfg.architecture) | {"geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
         "classes": result["classes"], "junk_index": len(result["classes"]),
         "config": config_path,

@@ -291,7 +291,7 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
     """{index: token}; a token must be one the classifier can emit (no free text reaches the parser)."""
     if not corrections:
         return {}
-    from inkmath.equation.segment import TOKEN_FIX
+    from inkmath.equation.symbols import TOKEN_FIX
 
     known = set(predictor.vocab.names) | {TOKEN_FIX.get(n, n) for n in predictor.vocab.names}
     out = {}

@@ -1,0 +1,173 @@
+"""A row of the expression tree as the flat sequence of lexemes that ``tosympy``'s parser reads: numbers (digits
+written side by side are one number), names (a letter, a Greek letter, a subscripted name, a constant), functions,
+big operators, operators, relations and brackets, and the 2-D nodes (Frac, Sqrt) as atoms; a superscript becomes a
+``pow`` lexeme, or primes. The token vocabulary is defined here: the spellings taken as one (``_ALIASES``), and
+the tables the parser reads too (``RELATIONS``, ``FUNCTIONS`` and their ``INVERSES``, ``CONSTANTS``, ``ADDITIVE``,
+``BRACKETS``, ``CLOSERS``). A node or symbol with no meaning for the solver raises ``InkmathError`` naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from inkmath import InkmathError
+from inkmath.equation.latex import join_tokens, tokens
+from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
+from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+
+_ALIASES = {
+    "−": "-", "*": "\\times", "×": "\\times", "·": "\\cdot", "÷": "\\div", "±": "\\pm", "{": "\\{", "}": "\\}",
+    "\\lbrace": "\\{", "\\rbrace": "\\}", "\\lt": "<", "\\gt": ">", "\\le": "\\leq", "\\ge": "\\geq",
+    "\\ne": "\\neq", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "'": "\\prime", "\\to": "\\rightarrow",
+    "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times",
+}
+BRACKETS = BRACKET_PAIRS
+CLOSERS = CLOSE_BRACKETS
+ADDITIVE = {"+", "-", "\\pm", "\\mp"}
+_MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
+RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
+_OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow"}
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+    "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+CONSTANTS = {"\\pi": sp.pi, "\\infty": sp.oo}
+FUNCTIONS = {
+    "\\sin": sp.sin, "\\cos": sp.cos, "\\tan": sp.tan, "\\cot": sp.cot, "\\sec": sp.sec, "\\csc": sp.csc,
+    "\\arcsin": sp.asin, "\\arccos": sp.acos, "\\arctan": sp.atan, "\\sinh": sp.sinh, "\\cosh": sp.cosh,
+    "\\tanh": sp.tanh, "\\ln": sp.log, "\\log": None, "\\exp": sp.exp, "\\sqrt": sp.sqrt,
+}
+INVERSES = {
+    "\\sin": sp.asin, "\\cos": sp.acos, "\\tan": sp.atan, "\\cot": sp.acot, "\\sec": sp.asec, "\\csc": sp.acsc,
+    "\\sinh": sp.asinh, "\\cosh": sp.acosh, "\\tanh": sp.atanh,
+}
+_BIG_OPS = BIG_OPS
+
+
+@dataclass
+class Lexeme:
+    """One unit of a row. kind: num | tok | name | func | bigop | atom | pow."""
+
+    kind: str
+    text: str = ""
+    node: Node | None = None  # pow: exponent; atom: the node; bigop: the BigOp; func: subscript (log base)
+    sup: Node | None = None  # func: its superscript (\sin^{2})
+
+    def describe(self) -> str:
+        if self.kind == "atom" and self.node is not None:
+            return join_tokens(tokens(self.node))
+        if self.kind == "pow" and self.node is not None:
+            return "^{" + join_tokens(tokens(self.node)) + "}"
+        return self.text
+
+
+def lex(node: Node) -> list[Lexeme]:
+    """The lexemes of ``node`` (a row, or one node of it), left to right."""
+    out: list[Lexeme] = []
+    _lex_into(node, out)
+    return out
+
+
+def _lex_into(node: Node, out: list[Lexeme]) -> None:
+    if isinstance(node, Row):
+        for item in node.items:
+            _lex_into(item, out)
+    elif isinstance(node, Symbol):
+        _lex_token(node.token, out)
+    elif isinstance(node, Sup):
+        _lex_scripted(node.base, None, node.sup, out)
+    elif isinstance(node, Sub):
+        _lex_scripted(node.base, node.sub, None, out)
+    elif isinstance(node, SubSup):
+        _lex_scripted(node.base, node.sub, node.sup, out)
+    elif isinstance(node, (Frac, Sqrt)):
+        out.append(Lexeme("atom", node=node))
+    elif isinstance(node, BigOp):
+        out.append(Lexeme("bigop", text=_ALIASES.get(node.op, node.op), node=node))
+    elif isinstance(node, Lines):
+        raise InkmathError("a block of several lines sits inside a row; write each equation on its own line")
+    else:
+        raise InkmathError(f"cannot evaluate a {type(node).__name__}; expected a node from inkmath.equation.tree")
+
+
+def normal_token(token: str) -> str:
+    """``token`` in the spelling the parser knows (``_ALIASES``: '×' is '\\times', '\\le' is '\\leq')."""
+    if not isinstance(token, str) or not token:
+        raise InkmathError(f"a Symbol needs a non-empty token string, got {token!r}")
+    return _ALIASES.get(token, token)
+
+
+def _is_name(tok: str) -> bool:
+    return (len(tok) == 1 and tok.isascii() and tok.isalpha()) or (tok.startswith("\\") and tok[1:] in _GREEK)
+
+
+def _lex_token(token: str, out: list[Lexeme]) -> None:
+    tok = normal_token(token)
+    if tok == "." or tok.isdigit():
+        if out and out[-1].kind == "num":  # digits written side by side are one number: 1 2 . 5 -> 12.5
+            out[-1].text += tok
+        else:
+            out.append(Lexeme("num", tok))
+    elif _is_name(tok) or tok in CONSTANTS:
+        out.append(Lexeme("name", tok))
+    elif tok in FUNCTIONS:
+        out.append(Lexeme("func", tok))
+    elif tok in _BIG_OPS:
+        out.append(Lexeme("bigop", tok, node=BigOp(tok)))
+    elif tok in ADDITIVE or tok in _MULTIPLICATIVE or tok in RELATIONS or tok in _OTHER_TOKENS:
+        out.append(Lexeme("tok", tok))
+    elif tok in BRACKETS or tok in CLOSERS:
+        out.append(Lexeme("tok", tok))
+    else:
+        raise InkmathError(f"cannot evaluate the symbol {token!r}; it has no meaning for the solver")
+
+
+def _unwrap(node: Node) -> Node:
+    while isinstance(node, Row) and len(node.items) == 1:
+        node = node.items[0]
+    return node
+
+
+def _is_primes(node: Node) -> int:
+    """Number of primes when the script is only primes (`y^{\\prime\\prime}`), else 0."""
+    node = _unwrap(node)
+    items = node.items if isinstance(node, Row) else [node]
+    if items and all(isinstance(i, Symbol) and _ALIASES.get(i.token, i.token) == "\\prime" for i in items):
+        return len(items)
+    return 0
+
+
+def _lex_scripted(base: Node, sub: Node | None, sup: Node | None, out: list[Lexeme]) -> None:
+    base = _unwrap(base)
+    if isinstance(base, BigOp):
+        merged = BigOp(base.op, base.lower if sub is None else sub, base.upper if sup is None else sup)
+        out.append(Lexeme("bigop", normal_token(base.op), node=merged))
+        return
+    if isinstance(base, Symbol):
+        tok = normal_token(base.token)
+        if tok in _BIG_OPS:
+            out.append(Lexeme("bigop", tok, node=BigOp(tok, sub, sup)))
+            return
+        if tok in FUNCTIONS:
+            if sub is not None and tok != "\\log":
+                raise InkmathError(f"a subscript on {tok} cannot be evaluated (only \\log_{{b}} takes one)")
+            out.append(Lexeme("func", tok, node=sub, sup=sup))
+            return
+        if sub is not None:
+            if not _is_name(tok):
+                raise InkmathError(f"a subscript on {base.token!r} cannot be evaluated; subscripts name variables")
+            sub_toks = tokens(sub)
+            text = sub_toks[0] if len(sub_toks) == 1 else "{" + join_tokens(sub_toks) + "}"
+            out.append(Lexeme("name", tok.lstrip("\\") + "_" + text))
+        else:
+            _lex_token(base.token, out)
+    else:
+        if sub is not None:
+            raise InkmathError("a subscript on an expression cannot be evaluated; subscripts name variables")
+        out.append(Lexeme("atom", node=base))
+    if sup is not None:
+        primes = _is_primes(sup)
+        out.extend([Lexeme("tok", "\\prime")] * primes if primes else [Lexeme("pow", node=sup)])
