@@ -1,6 +1,7 @@
 """What the decoder adds to reading a 10-symbol expression: the old path and the decoder's, side by side.
 
-Old path: ``segment_strokes`` / ``segment_image`` -> ``symbols.choose_tokens`` (the context model) -> ``parse`` -> LaTeX and MathML (one reading).
+Old path: ``segment_strokes`` / ``segment_image`` -> ``symbols.choose_tokens`` (the context model) -> ``parse`` ->
+LaTeX and MathML (one reading).
 New path: ``recognize_strokes`` / ``recognize_image`` without solving: the segmenter's k best groupings, the
 decoder's beam (parses, language model, calibration), LaTeX and MathML of the best, 5 alternatives.
 Both are timed in one process, alternately call by call (A B A B ...), so the machine's load drifts alike on both;

@@ -1,7 +1,7 @@
 """The decoder: score whole readings of an expression and keep the n best, each with a probability.
 
     segs = [Segmentation(symbols, 0.0), Segmentation(other_symbols, -1.7)]     # k-best groupings, best first
-    readings = decode(segs, symbol_model=context_candidates, structure=parse, lm=load_latex_lm())
+    readings = decode(segs, symbol_model=model_candidates, structure=parse_scored, lm=load_latex_lm())
     readings[0].latex, readings[0].prob, [r.latex for r in readings]
 
 A reading is one segmentation, one token per symbol and the tree the structure model builds from them. Its score:
