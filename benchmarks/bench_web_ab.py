@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import datetime as dt
 import json
 import os
 import re
@@ -73,22 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     base, head = med[args.base_label], med[commit]
     rows.append({"commit": f"{commit} / {args.base_label}", "run": "ratio of medians",
                  **{key: round(head[key] / base[key], 2) for key in KEYS + ("CPU ms a request",)}})
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown")
-    doc = {"table": "web", "title": "Web API under load, side by side with the commit before the learned reader",
-           "command": "python benchmarks/bench_web_ab.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "machine": cpu, "commit": commit, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "how": "benchmarks/bench_web.py --engines onnx --workers pool2: `inkmath serve` on loopback, 8 closed-loop "
-                  "clients posting 20 CROHME 2014 expressions as strokes to /api/expression; the baseline tree and "
-                  "this one run alternately, pair after pair, so the machine's load falls on both; the ratio of the "
-                  "medians is the figure to quote (other jobs shared the machine; 'load before' is each run's "
-                  "1-minute load average).",
-           "rows": rows}
-    out = ROOT / "benchmarks" / "results" / "web.json"
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    tmp.replace(out)
-    print(f"wrote {out}")
+    from inkmath.evaluation.results import write_result
+
+    path = write_result(
+        ROOT / "benchmarks" / "results" / "web.json", "web",
+        "Web API under load, side by side with the commit before the learned reader",
+        "python benchmarks/bench_web_ab.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "benchmarks/bench_web.py --engines onnx --workers pool2: `inkmath serve` on loopback, 8 closed-loop clients "
+        "posting 20 CROHME 2014 expressions as strokes to /api/expression; the baseline tree and this one run "
+        "alternately, pair after pair, so the machine's load falls on both; the ratio of the medians is the figure "
+        "to quote (other jobs shared the machine; 'load before' is each run's 1-minute load average).",
+        rows, commit=commit)
+    print(f"wrote {path}")
     return 0
 
 
