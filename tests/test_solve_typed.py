@@ -102,3 +102,11 @@ def test_api_expression_steps_flag(client):
     assert r.status_code == 200
     ans = r.json()["answer"]
     assert "steps" in ans and "steps_reason" in ans and "plot" in ans and "plot_reason" in ans
+
+
+def test_a_limit_approaching_its_own_variable_is_cannot_not_a_traceback():
+    # read from a 2014 test file: SymPy raises NotImplementedError for z -> z
+    from inkmath.equation.typed import solve_latex
+
+    answer = solve_latex(r"\lim_{z\rightarrow z} z")["answer"]
+    assert answer["kind"] == "none" and "cannot evaluate this limit" in answer["text"]

@@ -429,10 +429,16 @@ class _Parser:
             stop = self.sub(op.upper)
             body = self.operand(name)
             cls = sp.Sum if name == "\\sum" else sp.Product
-            return cls(body, (variable, start, stop))
+            try:
+                return cls(body, (variable, start, stop))
+            except (NotImplementedError, ValueError) as exc:  # SymPy refuses such limits (e.g. i = i)
+                raise self.fail(f"cannot evaluate this {name}: {exc}") from None
         if name == "\\lim":
             variable, target, direction = self.limit_spec(op)
-            return sp.Limit(self.operand(name), variable, target, direction)
+            try:
+                return sp.Limit(self.operand(name), variable, target, direction)
+            except (NotImplementedError, ValueError) as exc:  # e.g. a limit approaching its own variable (z -> z)
+                raise self.fail(f"cannot evaluate this limit: {exc}") from None
         raise self.fail(f"cannot evaluate the operator {op.op}")
 
     def integral(self, op: BigOp) -> sp.Basic:

@@ -1,0 +1,50 @@
+"""ExpRate of ``inkmath recognize --json`` output against a CROHME archive's truths: the user's path, scored.
+
+    tar -xJf $INKMATH_DATA/crohme/crohme2014_test_inkml.tar.xz -C /tmp/raw2014
+    inkmath recognize --json /tmp/raw2014/*/*/*.inkml > /tmp/rec.jsonl
+    INKMATH_DATA=../shared/data python benchmarks/score_recognize_json.py /tmp/rec.jsonl test
+
+Each JSON line's top-1 ``latex`` is compared with the truth of the expression of the same id (the file's name
+without ``.inkml``) on normalised tokens, as ``inkmath crohme-eval`` does. A line with an ``error`` counts as read
+wrong; an expression of the archive with no line is reported as missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.crohme_eval import resolve_source
+    from inkmath.equation.metrics import edit_distance, normalize_latex
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("lines", type=Path, help="the JSON lines `inkmath recognize --json` printed")
+    ap.add_argument("set", help="the archive the files came from: test, val or a path")
+    args = ap.parse_args(argv)
+    if not args.lines.is_file():
+        raise SystemExit(f"{args.lines}: no such file; write it with inkmath recognize --json FILE... > it")
+    truth = {e.id: normalize_latex(e.latex_truth) for e in iter_inkml(resolve_source(args.set, None)) if e.latex_truth}
+    read: dict[str, list[str] | None] = {}
+    for line in args.lines.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            read[Path(row["file"]).stem] = None if "error" in row else normalize_latex(row.get("latex", ""))
+    scored = [k for k in truth if k in read]
+    dist = [edit_distance(read[k] or [], truth[k]) if read[k] is not None else 10 ** 6 for k in scored]
+    n = len(scored)
+    out = {"set": args.set, "expressions": len(truth), "read": n, "missing": len(truth) - n,
+           "errors": sum(read[k] is None for k in scored), "right": sum(d == 0 for d in dist),
+           "exprate": round(sum(d == 0 for d in dist) / max(n, 1), 4),
+           "within1": round(sum(d <= 1 for d in dist) / max(n, 1), 4),
+           "within2": round(sum(d <= 2 for d in dist) / max(n, 1), 4)}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
