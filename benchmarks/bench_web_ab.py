@@ -37,8 +37,8 @@ def one_run(tree: Path, seconds: float) -> dict:
         raise SystemExit(f"{tree}: bench_web.py printed no result; stderr ends: {out.stderr[-500:]}")
     figures, cpu = re.match(r"onnx pool2 (\{.*?\}) (\{.*\})$", line).groups()
     r, c = ast.literal_eval(figures), ast.literal_eval(cpu)
-    return {"engine": "onnx", "workers": "pool2", "requests": r["requests"], "errors": r["errors"], "requests/s": r["rps"], "p50 ms": r["p50"],
-            "p95 ms": r["p95"], "p99 ms": r["p99"], "max ms": r["max"],
+    return {"engine": "onnx", "workers": "pool2", "requests": r["requests"], "errors": r["errors"],
+            "requests/s": r["rps"], "p50 ms": r["p50"], "p95 ms": r["p95"], "p99 ms": r["p99"], "max ms": r["max"],
             "CPU ms a request": round(sum(c.values()), 1)}
 
 
