@@ -12,19 +12,15 @@ The stages, each its own module:
 
 from __future__ import annotations
 
-from inkmath.equation.atoms import (  # noqa: F401  (re-exported: the parser's users read them here)
-    _Atom, _best_reading, _has, _prob, _row_height, _same_line, merge_dots, merge_feet, merge_function_names,
-    merge_relation_parts, split_lines,
+from inkmath.equation.atoms import (
+    _Atom, _row_height, merge_dots, merge_feet, merge_function_names, merge_relation_parts, split_lines,
 )
-from inkmath.equation.layout_rules import Unit, rule_layout  # noqa: F401
-from inkmath.equation.tokens import (  # noqa: F401  (the token roles, re-exported)
-    ASCENDER_LETTERS, BAR_TOKENS, BIG_OPS, BINARY, CAPITALS, CLOSE_BRACKETS, DESCENDER_LETTERS, DIGITS, DOTTED_NAMES,
-    FUNCTION_NAMES, FUNCTION_TOKENS, LETTERS, MARKS, OPEN_BRACKETS, OPERATORS, RELATIONS, TALL,
-)
+from inkmath.equation.layout_rules import Unit, rule_layout  # noqa: F401  (Unit re-exported for the tests)
 from inkmath.equation.tree import Lines, Node, Row, SymbolHyp
 from inkmath.equation.tree_passes import (  # noqa: F401
     dotted_fractions, drop_specks, lone_script_marks, trailing_operators,
 )
+
 
 def _choose_token(h: SymbolHyp) -> str:
     return h.candidates[0].token if h.candidates else "?"
