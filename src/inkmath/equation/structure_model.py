@@ -39,6 +39,8 @@ N_GEOMETRY = 36
 TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
+ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask`` depends on
+GEOMETRY_MEMO = 64  # first-layer geometry products a structure model keeps
 
 
 def reference_height(boxes: list[Box], tokens: list[str]) -> float:
@@ -53,7 +55,12 @@ def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
     """float32 (n + 1, n, N_GEOMETRY): row 0 the virtual first-symbol parent, row p + 1 symbol p, for child c
     (read-only: the features depend on the boxes and on which tokens are marks, and the last few are kept, as a
     decoder reads one segmentation with several token choices)."""
-    return _pair_features(tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens))
+    return _pair_features(*geometry_key(boxes, tokens))
+
+
+def geometry_key(boxes: list[Box], tokens: list[str]) -> tuple[tuple, tuple]:
+    """What ``pair_features`` depends on: the boxes, and which tokens are marks."""
+    return tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens)
 
 
 @lru_cache(maxsize=64)
@@ -108,6 +115,13 @@ def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
 def relation_mask(tokens: list[str]) -> np.ndarray:
     """bool (n + 1, n, len(RELATIONS)): the (parent, child, relation) the tree may hold (no self-parent; the first
     symbol's row only 'right'; 'inside' only under a root sign)."""
+    return _relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)).copy()
+
+
+@lru_cache(maxsize=256)
+def _relation_mask(tokens: tuple[str, ...]) -> np.ndarray:
+    """``relation_mask`` of tokens where only those that may be a parent in ``ONLY_UNDER`` are kept (the others
+    are ''); read-only."""
     n = len(tokens)
     m = np.ones((n + 1, n, len(RELATIONS)), bool)
     m[0, :, 1:] = False
@@ -118,6 +132,7 @@ def relation_mask(tokens: list[str]) -> np.ndarray:
         for p, t in enumerate(tokens):
             if t not in parents:
                 m[p + 1, :, k] = False
+    m.setflags(write=False)
     return m
 
 
@@ -136,6 +151,9 @@ class StructureModel:
         self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
+        # the first layer's geometry part per geometry_key: a decoder reads one segmentation with several token
+        # choices, and most share the boxes and which tokens are marks (up to GEOMETRY_MEMO, then afresh)
+        self._geometry: dict[tuple, np.ndarray] = {}
 
     def token_ids(self, tokens: list[str]) -> np.ndarray:
         unk = self.index[UNKNOWN_TOKEN]
@@ -146,7 +164,14 @@ class StructureModel:
         the tree may not hold it); each child's column sums to 1 in probability."""
         n = len(boxes)
         t = self.t
-        feats = (pair_features(boxes, tokens) - t["mean"]) / t["std"]
+        key = geometry_key(boxes, tokens)
+        geometry = self._geometry.get(key)
+        if geometry is None:
+            feats = (_pair_features(*key) - t["mean"]) / t["std"]
+            geometry = feats @ t["w1"][:N_GEOMETRY]
+            if len(self._geometry) >= GEOMETRY_MEMO:
+                self._geometry.clear()
+            self._geometry[key] = geometry
         ids = self.token_ids(tokens)
         e = t["embed"]
         ep = np.concatenate([e[self.index[ROOT_TOKEN]][None], e[ids]])  # (n + 1, d)
@@ -154,10 +179,11 @@ class StructureModel:
         d = e.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
         w1 = t["w1"]
-        hidden = (feats @ w1[:N_GEOMETRY] + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
+        hidden = (geometry + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
                   + (ec @ w1[N_GEOMETRY + d:])[None, :, :] + t["b1"])
         z = np.maximum(np.maximum(hidden, 0) @ t["w2"] + t["b2"], 0) @ t["w3"] + t["b3"]
-        z = np.where(relation_mask(tokens), z.astype(np.float64), -np.inf)
+        z = np.where(_relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)), z.astype(np.float64),
+                     -np.inf)
         flat = z.transpose(1, 0, 2).reshape(n, -1)
         flat = flat - flat.max(axis=1, keepdims=True)
         flat = flat - np.log(np.exp(flat).sum(axis=1, keepdims=True))
