@@ -18,7 +18,6 @@ model (and the fraction rules learnt alongside it) 88 %.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from statistics import median
 from typing import Callable
 
@@ -124,13 +123,12 @@ def _relation_key(base: Unit, u: Unit, row_h: float, band_mid: float | None) -> 
             u.kind, u.token, x.x0, x.y0, x.x1, x.y1, u.axis, u.prob, row_h, band_mid)
 
 
-@lru_cache(maxsize=4)
 def model_relation(model) -> Relation:
     """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``: the rules (``rule_relation``), unless
     the learnt ``model`` (``layout_model``) is at least ``RELATION_MODEL_PROB`` sure of another answer.
 
-    One function per model, which remembers its answers: a decoder parses the same symbols with several token
-    choices, and most of the questions come back with the same units."""
+    The function remembers its answers: the readings of one input that the decoder parses share one
+    (``parse.ParseMemo``), as most of their questions come back with the same units."""
     memo: dict[tuple, str] = {}
 
     def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:

@@ -40,7 +40,6 @@ TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
 ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask`` depends on
-GEOMETRY_MEMO = 64  # first-layer geometry products a structure model keeps
 
 
 def reference_height(boxes: list[Box], tokens: list[str]) -> float:
@@ -151,27 +150,25 @@ class StructureModel:
         self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
-        # the first layer's geometry part per geometry_key: a decoder reads one segmentation with several token
-        # choices, and most share the boxes and which tokens are marks (up to GEOMETRY_MEMO, then afresh)
-        self._geometry: dict[tuple, np.ndarray] = {}
 
     def token_ids(self, tokens: list[str]) -> np.ndarray:
         unk = self.index[UNKNOWN_TOKEN]
         return np.asarray([self.index.get(t, unk) for t in tokens], np.int64)
 
-    def log_probs(self, boxes: list[Box], tokens: list[str]) -> np.ndarray:
+    def log_probs(self, boxes: list[Box], tokens: list[str], memo: dict | None = None) -> np.ndarray:
         """float64 (n + 1, n, len(RELATIONS)): log P(parent, relation | child) (row 0: the first symbol; -inf where
-        the tree may not hold it); each child's column sums to 1 in probability."""
+        the tree may not hold it); each child's column sums to 1 in probability. ``memo``: a dict that keeps the
+        first layer's geometry part per ``geometry_key`` between calls (readings of one input with several token
+        choices share most of it)."""
         n = len(boxes)
         t = self.t
         key = geometry_key(boxes, tokens)
-        geometry = self._geometry.get(key)
+        geometry = memo.get(key) if memo is not None else None
         if geometry is None:
             feats = (_pair_features(*key) - t["mean"]) / t["std"]
             geometry = feats @ t["w1"][:N_GEOMETRY]
-            if len(self._geometry) >= GEOMETRY_MEMO:
-                self._geometry.clear()
-            self._geometry[key] = geometry
+            if memo is not None:
+                memo[key] = geometry
         ids = self.token_ids(tokens)
         e = t["embed"]
         ep = np.concatenate([e[self.index[ROOT_TOKEN]][None], e[ids]])  # (n + 1, d)
@@ -314,11 +311,12 @@ def combined_layout(model: StructureModel | None, fallback, min_prob: float):
     return read
 
 
-def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None):
+def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None,
+                    memo: dict | None = None):
     """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
     more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more. ``scores``: a list that
     gets, per line read, the model's log-probability of the tree chosen (the fallback's when the model cannot score
-    it: -inf)."""
+    it: -inf). ``memo``: kept between calls (``StructureModel.log_probs``)."""
     m = model if model is not None else load_structure_model()
 
     def read(atoms) -> Node:
@@ -328,7 +326,7 @@ def rescored_layout(model: StructureModel | None, fallback, margin: float, score
             if scores is not None:
                 scores.append(0.0)
             return theirs
-        lp = m.log_probs(boxes, tokens)
+        lp = m.log_probs(boxes, tokens, memo)
         best = _decode(lp, boxes, tokens, sources)
         lay = node_layout(theirs, sources)
         own = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
