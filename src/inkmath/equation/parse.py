@@ -67,14 +67,22 @@ def default_layout():
     return rescored_layout(load_structure_model(), rule_layout(), STRUCTURE_MARGIN)
 
 
-def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None) -> tuple[Node, float]:
+def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None,
+                 other: bool = False) -> tuple[Node, float]:
     """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
     over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
-    ``model``: a ``structure_model.StructureModel`` (default the shipped one)."""
+    ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by the
+    layout the default does not choose (the rules' tree where it takes the model's, and the reverse): the second
+    reading of the layout."""
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     scores: list[float] = []
     layout = rescored_layout(model if model is not None else load_structure_model(), rule_layout(), STRUCTURE_MARGIN,
-                             scores)
+                             scores, other=other)
     tree = parse(hyps, tokens, layout=layout)
     return tree, float(sum(scores))
+
+
+def other_layout(hyps: list[SymbolHyp], tokens: list[str]) -> tuple[Node, float]:
+    """The second reading of the layout (``parse_scored(..., other=True)``), for the decoder's alternatives."""
+    return parse_scored(hyps, tokens, other=True)
