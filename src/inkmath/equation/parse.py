@@ -74,17 +74,19 @@ def default_layout():
 
 
 def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None,
-                 memo: "ParseMemo | None" = None) -> tuple[Node, float]:
+                 other: bool = False, memo: "ParseMemo | None" = None) -> tuple[Node, float]:
     """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
     over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
-    ``model``: a ``structure_model.StructureModel`` (default the shipped one); ``memo``: work kept between the
-    readings of one input (``ParseMemo``; the same trees and scores as without)."""
+    ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by the
+    layout the default does not choose (the rules' tree where it takes the model's, and the reverse): the second
+    reading of the layout. ``memo``: work kept between the readings of one input (``ParseMemo``; the same trees
+    and scores as without)."""
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     scores: list[float] = []
     rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
     layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
-                             scores, None if memo is None else memo.geometry)
+                             scores, other=other, memo=None if memo is None else memo.geometry)
     tree = parse(hyps, tokens, layout=layout)
     return tree, float(sum(scores))
 
@@ -100,10 +102,11 @@ class ParseMemo:
     geometry: dict = field(default_factory=dict)
 
 
-def scored_parser() -> Callable[..., tuple[Node, float]]:
-    """``parse_scored`` for the readings of one input, with a fresh ``ParseMemo``."""
-    return functools.partial(parse_scored, memo=ParseMemo())
+def other_layout(hyps: list[SymbolHyp], tokens: list[str], memo: ParseMemo | None = None) -> tuple[Node, float]:
+    """The second reading of the layout (``parse_scored(..., other=True)``), for the decoder's alternatives."""
+    return parse_scored(hyps, tokens, other=True, memo=memo)
 
 
-# the decoder asks a structure model for one input's reader (``decode.for_one_input``)
-parse_scored.for_one_input = scored_parser  # type: ignore[attr-defined]
+# the decoder reads one input's readings with ``for_one_input()`` (``decode.for_one_input``): a fresh ParseMemo each
+parse_scored.for_one_input = lambda: functools.partial(parse_scored, memo=ParseMemo())  # type: ignore[attr-defined]
+other_layout.for_one_input = lambda: functools.partial(other_layout, memo=ParseMemo())  # type: ignore[attr-defined]
