@@ -48,9 +48,16 @@ def _best_reading(cands: list[Candidate], accept, min_prob: float = 0.05) -> str
 def _first_letters(a: _Atom) -> set[str]:
     """The letters ``a`` can start a function name with: those ``reads(a, letter)`` of ``merge_function_names``
     accepts with no letter before (its token, a candidate read at 0.02 or more, a token that looks like the letter)."""
-    out = {a.token} | {c.token for c in a.cands[:5] if c.prob >= 0.02}
-    out.update(ch for ch, looks in NAME_LOOKALIKES.items() if a.token in looks)
+    out = {c.token for c in a.cands[:5] if c.prob >= 0.02}
+    out.add(a.token)
+    out.update(_LOOKALIKE_OF.get(a.token, ()))
     return out
+
+
+_LOOKALIKE_OF: dict[str, set[str]] = {}  # a shape -> the letters it stands for in a name (NAME_LOOKALIKES reversed)
+for _letter, _shapes in NAME_LOOKALIKES.items():
+    for _shape in _shapes:
+        _LOOKALIKE_OF.setdefault(_shape, set()).add(_letter)
 
 
 def _same_line(a: Box, b: Box, size: float = 0.0) -> bool:
