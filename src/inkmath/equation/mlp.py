@@ -78,9 +78,9 @@ def fit(X: np.ndarray, y: np.ndarray, *, outputs: int, hidden: int, epochs: int,
 MODEL = "tanh-mlp"  # the ``model`` of the equation models' cards and recipes
 
 
-def read_recipe(path: Path | str, defaults: dict, model: str = MODEL) -> dict:
+def read_recipe(path: Path | str, defaults: dict) -> dict:
     """The keys of a recipe file (``configs/*.yaml``) over ``defaults``; a missing file, an unknown key or another
-    ``model`` than ``model`` is an error naming it."""
+    ``model`` than ``MODEL`` is an error naming it."""
     import yaml
 
     path = Path(path)
@@ -93,6 +93,6 @@ def read_recipe(path: Path | str, defaults: dict, model: str = MODEL) -> dict:
     if unknown:
         raise InkmathError(f"Recipe {path} has unknown keys {unknown}; known: {sorted(defaults)}")
     out = {**defaults, **data}
-    if out["model"] != model:
-        raise InkmathError(f"Recipe {path} trains model {out['model']!r}; this recipe module trains {model!r}")
+    if out["model"] != MODEL:
+        raise InkmathError(f"Recipe {path} trains model {out['model']!r}; this recipe module trains {MODEL!r}")
     return out

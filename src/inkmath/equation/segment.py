@@ -137,30 +137,16 @@ class MergeModel(TanhMLP):
 
 
 @lru_cache(maxsize=2)
-def load_merge_model(path: str | None = None):
-    """The shipped stroke-merge model (or the one at ``path``): the perceptron (``MergeModel``) or, when the file
-    says so in its metadata, the model that reads the whole drawing (``merge_context.ContextMergeModel``)."""
-    from safetensors import safe_open
-
-    from inkmath.equation import merge_context
-
-    p = Path(path) if path else MERGE_MODEL
-    if p.is_file():
-        with safe_open(str(p), framework="numpy") as f:
-            meta = f.metadata() or {}
-            if meta.get("model") == merge_context.MODEL_KIND:
-                return merge_context.read_context_merge_model(p, meta, {k: f.get_tensor(k) for k in f.keys()})
-    return MergeModel(**load_tensors(p, "Stroke merge model",
+def load_merge_model(path: str | None = None) -> MergeModel:
+    return MergeModel(**load_tensors(Path(path) if path else MERGE_MODEL, "Stroke merge model",
                                      "inkmath.equation.train_merge --config configs/stroke-merge.yaml"))
 
 
-def merge_probs(strokes: Sequence[np.ndarray], model=None) -> np.ndarray:
+def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | None = None) -> np.ndarray:
     """(n-1,) probabilities that consecutive strokes belong to one symbol."""
     if len(strokes) < 2:
         return np.zeros(0)
     model = model or load_merge_model()
-    if hasattr(model, "probs"):  # merge_context.ContextMergeModel reads the drawing itself
-        return model.probs(strokes)
     return model.prob(drawing_pair_features(strokes))
 
 
@@ -326,7 +312,7 @@ def k_best_groups(n: int, pm: np.ndarray, span_preds: dict, k: int, cls_weight: 
 
 
 def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = CLS_WEIGHT,
-                    merge_model=None) -> list[SymbolHyp]:
+                    merge_model: MergeModel | None = None) -> list[SymbolHyp]:
     """Group time-ordered strokes into symbols and classify each group.
 
     Score of a segmentation = sum over cuts of log p(cut) + sum over joins of log p(join)
@@ -338,7 +324,7 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
 
 
 def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int = 3, top: int = 5,
-                          cls_weight: float = CLS_WEIGHT, merge_model=None
+                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | None = None
                           ) -> list[tuple[list[SymbolHyp], float]]:
     """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
     every candidate group is read once)."""
