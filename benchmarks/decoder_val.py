@@ -165,7 +165,8 @@ def features_of(row: dict, ranked: list) -> dict:
     p1 = ranked[1][1] if len(ranked) > 1 else 0.0
     seg = row["segs"][r0["seg"]]
     return {"prob": p0, "margin": p0 - p1, "symbol_logp": r0["symbol"], "lm_per_token": r0["lm"] / (len(k0) + 1),
-            "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"]}
+            "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"],
+            "structure_per_symbol": r0["structure"] / max(seg["symbols"], 1)}
 
 
 def old_path(row: dict) -> list[str] | None:

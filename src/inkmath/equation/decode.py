@@ -243,7 +243,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
 
 
 def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
-    """What the calibration reads off a decoded beam (the first reading's certainty and its lead)."""
+    """What the calibration reads off a decoded beam (the first reading's certainty and its lead, and the structure
+    model's log-probability of its layout per symbol)."""
     first = readings[0]
     second = readings[1].prob if len(readings) > 1 else 0.0
     symbols = segs[first.segmentation].symbols
@@ -254,6 +255,7 @@ def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
         "lm_per_token": first.terms["lm"] / (len(first.norm) + 1),
         "symbols": len(symbols),
         "min_symbol_prob": min((h.prob for h in symbols), default=0.0),
+        "structure_per_symbol": first.terms["structure"] / max(len(symbols), 1),
     }
 
 

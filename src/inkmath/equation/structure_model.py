@@ -150,7 +150,8 @@ class StructureModel:
     """Each symbol as a vector (its token's embedding, or with an encoder that embedding and the symbol's geometry
     mixed with the other symbols' by a small transformer) + the pair's geometry -> two ReLU layers -> a score per
     relation (NumPy). ``architecture``: {} for the token embedding alone, or {"encoder": {"dim", "layers", "heads",
-    "ff"}}."""
+    "ff"[, "tokens": "input" | "after"]}} ("after": the transformer reads the geometry alone and each symbol's token
+    embedding is added to its output, so the transformer runs once per set of boxes)."""
 
     def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str], architecture: dict | None = None):
         self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
@@ -158,8 +159,10 @@ class StructureModel:
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.architecture = dict(architecture or {})
 
-    def symbol_vectors(self, boxes: list[Box], tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(the first-symbol parent's vector (d,), each symbol's vector (n, d))."""
+    def symbol_vectors(self, boxes: list[Box], tokens: list[str],
+                       memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(the first-symbol parent's vector (d,), each symbol's vector (n, d)). ``memo``: keeps what depends on the
+        boxes alone (the geometry's input and attention bias) between calls, as ``log_probs``'s."""
         t = self.t
         ids = self.token_ids(tokens)
         enc = self.architecture.get("encoder")
@@ -168,10 +171,26 @@ class StructureModel:
         from inkmath.equation.context_model import geometry_features
         from inkmath.equation.transformer import layer_norm, numpy_blocks
 
-        geo, pair = geometry_features(np.asarray([[b.x0, b.y0, b.x1, b.y1] for b in boxes], np.float64))
-        x = t["embed"][ids] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
-        bias = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
-        x = numpy_blocks(x, bias, t, int(enc["layers"]), int(enc["heads"]))
+        key = ("encoder", tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes))
+        boxes_part = memo.get(key) if memo is not None else None
+        if boxes_part is None:
+            geo, pair = geometry_features(np.asarray(key[1], np.float64).reshape(-1, 4))
+            boxes_part = (geo @ t["geo_in.weight"].T + t["geo_in.bias"],
+                          np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T
+                          + t["pair2.bias"])
+            if memo is not None:
+                memo[key] = boxes_part
+        if enc.get("tokens", "input") == "after":  # the transformer reads the geometry alone: once per set of boxes
+            vkey = ("encoded",) + key[1:]
+            x = memo.get(vkey) if memo is not None else None
+            if x is None:
+                x = numpy_blocks(boxes_part[0], boxes_part[1], t, int(enc["layers"]), int(enc["heads"]))
+                x = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
+                if memo is not None:
+                    memo[vkey] = x
+            return t["root"], x + t["embed"][ids]
+        x = t["embed"][ids] + boxes_part[0]
+        x = numpy_blocks(x, boxes_part[1], t, int(enc["layers"]), int(enc["heads"]))
         return t["root"], layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
 
     def token_ids(self, tokens: list[str]) -> np.ndarray:
@@ -192,7 +211,7 @@ class StructureModel:
             geometry = feats @ t["w1"][:N_GEOMETRY]
             if memo is not None:
                 memo[key] = geometry
-        root, ec = self.symbol_vectors(boxes, tokens)
+        root, ec = self.symbol_vectors(boxes, tokens, memo)
         ep = np.concatenate([root[None], ec])  # (n + 1, d)
         d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token

@@ -163,11 +163,14 @@ class Net:
             return self.embed(pid), self.embed(cid)
         m = self.modules
         H = int(self.enc["heads"])
-        x = self.embed(cid) + m["geo_in"](geo)
+        after = self.enc.get("tokens", "input") == "after"
+        x = m["geo_in"](geo) if after else self.embed(cid) + m["geo_in"](geo)
         hb = m["pair2"](torch.relu(m["pair1"](pair)))
         for li, blk in enumerate(m["blocks"]):
             x = blk(x, hb[..., li * H:(li + 1) * H].permute(0, 3, 1, 2), present)
         x = m["ln_out"](x)
+        if after:
+            x = x + self.embed(cid)
         return torch.cat([self.root.expand(x.shape[0], 1, -1), x], dim=1), x
 
     def logits(self, feats, pid, cid, mask, mean, std, geo=None, pair=None, present=None):
