@@ -56,8 +56,13 @@ def _trim(b: Box, d: float) -> Box:
     return Box(b.x0 + dx, b.y0 + dy, b.x1 - dx, b.y1 - dy)
 
 
-def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto") -> list[SymbolHyp]:
-    """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts."""
+def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
+                  trace: dict | None = None) -> list[SymbolHyp]:
+    """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts.
+
+    ``trace``: a dict that receives the working image (``img``, at the classifier's scale), its parts (``comps``:
+    (box, full-size mask); a symbol's ``strokes`` index them), ``back`` (image pixels per working pixel) and ``pen``.
+    """
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
@@ -143,4 +148,6 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
         gbox = [Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back) for b in gbox]
     hyps = [SymbolHyp(gbox[k], candidates_from(gpred[k]), sorted(groups[k])) for k in range(len(groups))]
     hyps.sort(key=lambda h: h.box.x0)
+    if trace is not None:
+        trace.update(img=img, comps=comps, back=back, pen=pen)
     return hyps
