@@ -40,7 +40,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
          split: str = "val", symbols: str = "context") -> None:
     from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
-    from inkmath.equation.image_segmentation import segment_image
+    from inkmath.equation.image_segmentation import segment_image_nbest
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import parse_scored
     from inkmath.equation.recognize import get_predictor
@@ -68,7 +68,9 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                 if kind == "strokes":
                     segs = [Segmentation(s, sc) for s, sc in segment_strokes_nbest(it.data, predictor, segmentations)]
                 else:
-                    segs = [Segmentation(segment_image(it.data, predictor), 0.0)]
+                    tr: dict = {}
+                    segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(it.data, predictor, segmentations,
+                                                                                 trace=tr)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
                        n_best=1, trace=trace)
@@ -77,8 +79,8 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                 continue
             f.write(json.dumps({
                 "id": it.id, "truth": it.truth,
-                "segs": [{"symbols": len(s.symbols), "min_prob": min((h.prob for h in s.symbols), default=0.0)}
-                         for s in segs],
+                "segs": [{"symbols": len(s.symbols), "min_prob": min((h.prob for h in s.symbols), default=0.0),
+                          **({"margin": tr["margins"][i]} if kind == "images" else {})} for i, s in enumerate(segs)],
                 "readings": trace,
             }) + "\n")
             if n % 100 == 0:
@@ -109,12 +111,15 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
         for r in sorted(row["readings"], key=lambda r: -r["symbol"]):  # the decoder's order within a segmentation
             if r["seg"] >= segs:
                 continue
-            if w["segment"] * r["segment"] < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
+            seg_term = r["segment"]
+            if "flip" in w and r["seg"] > 0:  # image groupings: -(flip cost + margin weight * margin) (see flip_score)
+                seg_term = -(w["flip"] + w.get("margin", 0.0) * max(row["segs"][r["seg"]]["margin"], 0.0))
+            if w["segment"] * seg_term < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
                 continue
             taken[r["seg"]] = taken.get(r["seg"], 0) + 1
             if taken[r["seg"]] > (beam if r["seg"] == 0 else max(1, beam // 2)):
                 continue
-            s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
+            s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * seg_term
                  + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
             key = tuple(r["norm"])
             pooled.setdefault(key, []).append(s / w["temperature"])
