@@ -117,7 +117,7 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
             if w["segment"] * seg_term < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
                 continue
             taken[r["seg"]] = taken.get(r["seg"], 0) + 1
-            if taken[r["seg"]] > (beam if r["seg"] == 0 else max(1, beam // 2)):
+            if taken[r["seg"]] > (beam if r["seg"] == 0 else w.get("alt_beam") or max(1, beam // 2)):
                 continue
             s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * seg_term
                  + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
@@ -125,7 +125,8 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
             pooled.setdefault(key, []).append(s / w["temperature"])
             if key not in best or s > best[key][0]:
                 best[key] = (s, r)
-        PARSED.append(sum(min(c, beam if sg == 0 else max(1, beam // 2)) for sg, c in taken.items()))
+        PARSED.append(sum(min(c, beam if sg == 0 else w.get("alt_beam") or max(1, beam // 2))
+                          for sg, c in taken.items()))
         if not pooled:
             out.append([])
             continue
@@ -196,7 +197,12 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
     w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
-             beam=W.beam, max_drop=W.max_drop, length=W.length)
+             beam=W.beam, max_drop=W.max_drop, length=W.length, alt_beam=W.alt_beam)
+    if image:  # the groupings' prices of image_alternatives.flip_score, whatever the dump was made with
+        from inkmath.equation import image_alternatives, image_segmentation
+
+        w.update(flip=image_alternatives.FLIP_COST, margin=image_alternatives.MARGIN_WEIGHT,
+                 segmentations=image_segmentation.IMAGE_SEGMENTATIONS)
     return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
 
 
@@ -261,11 +267,13 @@ def main(argv=None) -> int:
                     help="--dump: the symbol model the decoder reads candidates from")
     ap.add_argument("--grid", type=Path)
     ap.add_argument("--fit", type=Path)
+    ap.add_argument("--flip-grid", type=Path, help="an --dump images dump: grid the price of the image groupings")
     for k in ("lm", "segment", "temperature", "structure"):
         ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k in ("temperature", "structure") else 0.0)
     ap.add_argument("--max-drop", type=float, default=float("inf"))
     ap.add_argument("--length", type=float, default=0.0)
-    ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
+    ap.add_argument("--image", action="store_true",
+                    help="--report: with the image reader's weights and calibration; --fit: its groupings as shipped")
     ap.add_argument("--report", type=Path, help="a dump to report on with the shipped weights and calibration")
     ap.add_argument("--results", nargs="+", metavar="LABEL=DUMP",
                     help="write benchmarks/results/decoder.json from these dumps (shipped weights)")
@@ -295,6 +303,34 @@ def main(argv=None) -> int:
                                     segmentations=segs))
             print(json.dumps({"segmentations": segs, "beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
                               "among5": round(e["among5"], 4), "parsed": round(e["parsed"], 2)}))
+    if args.flip_grid:
+        # image groupings (segment_image_nbest): the price of an alternative grouping, -(flip + margin * margin of the
+        # call), with the image reader's other weights around the shipped ones; the segment weight is 1
+        rows = load(args.flip_grid)
+        W, _ = shipped(True)
+        best = None
+        for lm, st, ln, t, flip, mw, segs in itertools.product(
+                [0.1, 0.2, 0.3], [0.5], [0.1, 0.3, 0.6], [0.5], [0, 0.5, 1, 2, 3, 100], [0, 1], [1, 2, 3, 4, 6]):
+            if (flip == 100 or segs == 1) and mw:
+                continue
+            w = dict(W, lm=lm, structure=st, length=ln, temperature=t, segment=1.0, flip=flip, margin=mw,
+                     segmentations=segs)
+            e = evaluate(rows, w)
+            line = {"lm": lm, "structure": st, "length": ln, "temperature": t, "flip": flip, "margin": mw,
+                    "segmentations": segs, "exprate": round(e["exprate"], 4), "among5": round(e["among5"], 4),
+                    "parsed": round(e["parsed"], 2)}
+            print(json.dumps(line))
+            if best is None or (line["exprate"], line["among5"], -line["parsed"]) > (best["exprate"], best["among5"],
+                                                                                     -best["parsed"]):
+                best = line
+        print("best", json.dumps(best))
+        for beam, alt_beam, segs in itertools.product([4, 6], [1, 2, 3], [2, 3, 4]):
+            w = dict(W, **{k: best[k] for k in ("lm", "structure", "length", "temperature", "flip", "margin")},
+                     segment=1.0, segmentations=segs, beam=beam, alt_beam=alt_beam)
+            e = evaluate(rows, w)
+            print(json.dumps({"beam": beam, "alt_beam": alt_beam, "segmentations": segs,
+                              "exprate": round(e["exprate"], 4), "among5": round(e["among5"], 4),
+                              "parsed": round(e["parsed"], 2)}))
     if args.results:
         pairs = [tuple(x.split("=", 1)) for x in args.results]
         out = Path(__file__).resolve().parent / "results" / "decoder.json"
@@ -311,6 +347,9 @@ def main(argv=None) -> int:
         rows = load(args.fit)
         w = dict(WIDE, structure=args.structure, lm=args.lm, segment=args.segment, temperature=args.temperature,
                  max_drop=args.max_drop, length=args.length, beam=args.beam)
+        if args.image:  # the image reader's groupings as shipped (their prices, how many, the beam after the first)
+            w.update({k: v for k, v in shipped(True)[0].items() if k in ("flip", "margin", "segmentations",
+                                                                         "alt_beam")})
         e = evaluate(rows, w)
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]

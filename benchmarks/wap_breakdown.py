@@ -190,7 +190,7 @@ def main(argv=None) -> int:
         tseg = truth_symbols(trace, gmasks, expr, predictor, img.shape)
         tread = decoder([Segmentation(tseg, 0.0)])[0]
         row = {"id": key, "truth": " ".join(truth), "pred": " ".join(reading.norm), "right": right,
-               "stage": "correct" if right else stage, "seg_right": stage == "right" or right,
+               "stage": "correct" if right else stage, "seg_right": right or stage in ("right", "symbol", "layout"),
                "symbols": len(hyps), "truth_symbols": len(gmasks), "wrong_symbols": wrong,
                "truth_seg_pred": " ".join(tread.norm), "truth_seg_right": list(tread.norm) == truth,
                "recorded_image_right": img_rows.get(key, {}).get("distance") == 0,
@@ -213,7 +213,7 @@ def summary(rows: list[dict]) -> dict:
         "recorded_image_right": sum(r["recorded_image_right"] for r in rows),
         "stroke_right": sum(r["stroke_right"] for r in rows),
         "image_truth_segmentation_right": sum(r["truth_seg_right"] for r in rows),
-        "image_segmentation_right": sum(r["seg_right"] for r in rows),
+        "image_segmentation_right": sum(r["right"] or r["stage"] in ("symbol", "layout") for r in rows),
         "stages_all_wrong": dict(collections.Counter(r["stage"] for r in rows if not r["right"])),
         "stroke_right_image_wrong": len(lost),
         "stages_stroke_right_image_wrong": dict(collections.Counter(r["stage"] for r in lost)),

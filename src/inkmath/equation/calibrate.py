@@ -20,8 +20,11 @@ FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_sym
 # 86.5 % right
 COEFFICIENTS: tuple[float, ...] | None = (-4.0447, 7.91624, -3.04087, 0.464998, 0.459913, 0.0264808, 2.95195)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.053 (raw share 0.352), top half 78.9 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-6.89714, 11.6179, -3.93134, 0.282856, 0.532735, 0.016039, 2.75048)
+# recognize.IMAGE_DECODER_WEIGHTS and the 3 image groupings of image_segmentation.segment_image_nbest;
+# decoder_val.py --fit DUMP --image --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 6
+# --max-drop 5): calibration error 0.042 (raw share 0.317; the previous coefficients on these readings 0.048),
+# top half 78.9 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-5.34463, 8.77056, -2.36814, 0.269008, 0.511319, 0.0148345, 2.43996)
 
 
 def _vector(feats: dict) -> np.ndarray:

@@ -75,7 +75,7 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     """Up to ``k`` groupings of an expression image, each with its score for the decoder (see ``segment_image``):
     first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
-    from inkmath.equation.image_alternatives import alternatives, flip_score
+    from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
@@ -153,8 +153,8 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
             margin = math.log(max(mp[0].prob, 1e-6) / max(ratio * sep, 1e-6))
             if ok and mp[0].prob > ratio * sep and not swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
                 scored.append((mp[0].prob - sep, a, b, bx, mp, margin))
-            elif ok:
-                declined.append(((groups[a], gbox[a], gpred[a]), (groups[b], gbox[b], gpred[b]), bx, mp, abs(margin)))
+            else:  # the margin of a merge the rules' token sets forbid counts from the same threshold
+                declined.append(((groups[a], gbox[a], gpred[a]), (groups[b], gbox[b], gpred[b]), bx, mp, -margin))
         if scored:
             _, a, b, bx, mp, margin = max(scored, key=lambda s: s[0])
             made[frozenset(groups[a] + groups[b])] = ((groups[a], gbox[a], gpred[a]), (groups[b], gbox[b], gpred[b]),
@@ -167,6 +167,8 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     out = [(finish(groups, gbox, gpred), 0.0)]
     margins = [0.0]
     if k > 1:
+        declined += near_pairs(img, comps, groups, gbox, gpred, unit, classifier, top,
+                               {frozenset(d[0][0] + d[1][0]) for d in declined})
         for margin, alt in alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])[:k - 1]:
             out.append((finish(*alt), flip_score(margin)))
             margins.append(margin)
