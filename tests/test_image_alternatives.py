@@ -91,3 +91,16 @@ def test_a_merge_made_is_offered_undone():
     g, b, p = alts[0][1]
     assert sorted(map(tuple, g)) == [(0,), (1,), (2,)] and sorted(x[0] for x in p) == ["-", "-", "1"]
     assert groups == [[0, 1], [2]]  # the rules' grouping is not changed
+
+
+def test_the_image_reader_hands_the_decoder_its_groupings():
+    from inkmath.equation.decode import Decoder
+    from inkmath.equation.recognize import recognize_image
+
+    lm = TableLM({"1 1 1 1": -1.0})
+    w = DecoderWeights(lm=1.0, segment=1.0, beam=6, alt_beam=1)
+    img = ones_touching()
+    three = Decoder(structure=row_structure, lm=lm, weights=w, segmentations=3)
+    one = Decoder(structure=row_structure, lm=lm, weights=w, segmentations=1)
+    assert recognize_image(img, StemStub(), solve=False, ink="white", decoder=three).latex == "1111"
+    assert recognize_image(img, StemStub(), solve=False, ink="white", decoder=one).latex == "1x1"
