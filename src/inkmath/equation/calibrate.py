@@ -22,9 +22,11 @@ FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_sym
 COEFFICIENTS: tuple[float, ...] | None = (-0.110847, 1.25219, 0.692822, 0.594211, 0.622498, 0.0503177, 2.44591,
                                           7.80454)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.041 (raw share 0.352), top half 83.3 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-7.86342, 13.3817, -4.37342, 0.416054, 0.480334, 0.0452368, 2.68334,
-                                                11.7907)
+# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest; decoder_val.py --fit
+# DUMP --image --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5):
+# calibration error 0.033 (raw share 0.314; the coefficients fitted without the groupings 0.039), top half 83.3 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-10.3732, 20.7513, -8.8726, 0.338163, 0.528737, 0.0224286, 2.37692,
+                                                7.86212)
 
 
 def _vector(feats: dict) -> np.ndarray:
