@@ -87,7 +87,8 @@ def seg_stage(hmasks, gmasks) -> tuple[str, list[int | None]]:
         ok = lab and inter[i, j] >= PURE * lab and inter[i, j] >= COVER * sizes[j]
         owner.append(gmasks[j][0] if ok else None)
     for j in range(len(gmasks)):
-        if sum(inter[i, j] >= 0.2 * sizes[j] for i in range(len(hmasks))) >= 2 or inter[:, j].max(initial=0) < COVER * sizes[j]:
+        shared = sum(inter[i, j] >= 0.2 * sizes[j] for i in range(len(hmasks))) >= 2
+        if shared or inter[:, j].max(initial=0) < COVER * sizes[j]:
             split = True
     took = [o for o in owner if o is not None]
     if len(took) == len(gmasks) == len(hmasks) and len(set(took)) == len(took):
@@ -218,7 +219,8 @@ def summary(rows: list[dict]) -> dict:
         "stroke_right_image_wrong": len(lost),
         "stages_stroke_right_image_wrong": dict(collections.Counter(r["stage"] for r in lost)),
         "of_those_right_from_truth_segmentation": sum(r["truth_seg_right"] for r in lost),
-        "symbol_confusions": collections.Counter(f"{a}->{b}" for r in lost for a, b in r["wrong_symbols"]).most_common(25),
+        "symbol_confusions": collections.Counter(
+            f"{a}->{b}" for r in lost for a, b in r["wrong_symbols"]).most_common(25),
         "truth_segmentation_right_image_wrong_by_stage": dict(collections.Counter(
             r["stage"] for r in rows if r["truth_seg_right"] and not r["right"])),
     }
