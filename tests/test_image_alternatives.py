@@ -104,3 +104,27 @@ def test_the_image_reader_hands_the_decoder_its_groupings():
     one = Decoder(structure=row_structure, lm=lm, weights=w, segmentations=1)
     assert recognize_image(img, StemStub(), solve=False, ink="white", decoder=three).latex == "1111"
     assert recognize_image(img, StemStub(), solve=False, ink="white", decoder=one).latex == "1x1"
+
+
+def test_offline_pricing_of_image_groupings_ranks_as_the_decoder_does():
+    """decoder_val.py --flip-grid prices a dump's image groupings again (flip cost, margin weight, how many, the
+    beam after the first): at the shipped prices it must rank as the live decoder does."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from decoder_val import rank
+
+    trace_out: dict = {}
+    found = image_segmentation.segment_image_nbest(ones_touching(), StemStub(), 3, ink="white", trace=trace_out)
+    lm = TableLM({"1 1 1 1": -4.0, "1 x 1": -6.0})
+    for alt_beam in (1, 2):
+        w = DecoderWeights(lm=0.5, segment=1.0, beam=4, alt_beam=alt_beam, temperature=0.7, length=0.2)
+        trace: list = []
+        live = decode([Segmentation(h, s) for h, s in found], structure=row_structure, lm=lm, weights=w, trace=trace)
+        row = {"readings": trace, "segs": [{"margin": m} for m in trace_out["margins"]]}
+        sim = rank([row], {"symbol": w.symbol, "lm": w.lm, "segment": 1.0, "structure": w.structure,
+                           "temperature": w.temperature, "length": w.length, "beam": w.beam, "alt_beam": alt_beam,
+                           "flip": image_alternatives.FLIP_COST, "margin": image_alternatives.MARGIN_WEIGHT})[0]
+        assert [list(r.norm) for r in live] == [list(k) for k, _, _ in sim][:len(live)]
+        assert [round(r.prob, 9) for r in live] == [round(p, 9) for _, p, _ in sim][:len(live)]
