@@ -19,6 +19,8 @@ calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on val
 
 The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]``,
 ``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float``; nothing is global.
+A structure model may offer ``for_one_input()``: the one to read one input's readings with, which may keep work
+between them (``for_one_input``).
 """
 
 from __future__ import annotations
@@ -129,6 +131,13 @@ def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list
     return out, 0.0
 
 
+def for_one_input(structure: StructureModel) -> StructureModel:
+    """The structure model for the readings of one input: ``structure.for_one_input()`` when it offers one (it may
+    keep work between those readings, never between inputs; ``parse.parse_scored`` does), else ``structure``."""
+    start = getattr(structure, "for_one_input", None)
+    return start() if start is not None else structure
+
+
 def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
     from inkmath.equation.latex import to_latex, tokens
     from inkmath.equation.metrics import normalize_latex
@@ -153,6 +162,9 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     """
     if not segmentations:
         raise InkmathError("Nothing to decode: no segmentation of the input")
+    structure = for_one_input(structure)
+    if alternative_layout is not None:
+        alternative_layout = for_one_input(alternative_layout)
     w = weights
     segs = list(segmentations)
     if fixed:
