@@ -22,11 +22,11 @@ FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_sym
 COEFFICIENTS: tuple[float, ...] | None = (-0.851181, 0.614679, 1.54724, 0.467825, 0.563182, 0.0493681, 3.14219,
                                           9.13537)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest; decoder_val.py --fit
-# DUMP --image --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5):
-# calibration error 0.033 (raw share 0.314; the coefficients fitted without the groupings 0.039), top half 83.3 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-10.3732, 20.7513, -8.8726, 0.338163, 0.528737, 0.0224286, 2.37692,
-                                                7.86212)
+# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, with the structure
+# model of 63b6192; decoder_val.py --fit DUMP --image --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length
+# 0.3 --beam 4 --max-drop 5): calibration error 0.036 (raw share 0.324), top half 82.1 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.50394, 7.81049, -2.14637, 0.355529, 0.466178, 0.0287834, 2.67451,
+                                                14.8808)
 
 
 def _vector(feats: dict) -> np.ndarray:

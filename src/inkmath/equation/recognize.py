@@ -36,9 +36,10 @@ _DECODERS: dict[str, Decoder] = {}
 # with 0.3 per token read 51.39 % (52.19 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either:
 # 50.0 %; the token rules' candidates: 51.2 %). Images read 3 groupings (image_segmentation.IMAGE_SEGMENTATIONS:
 # the rules' and two close calls taken the other way, priced by image_alternatives.flip_score), the first with a beam
-# of 4, the others of 1, the segmentation score at 1: 54.78 % of the same 502 with the 2026-11-24 structure model
+# of 4, the others of 1, the segmentation score at 1: 54.78 % of the same 502 with the structure model of 04deb1f
 # (the rules' grouping alone: 51.79 %; beams 6 and 1: 54.78 % with 23 % more parses; 6 and 3: 54.78 %, coverage
-# 66.5 % against 65.5 %, 91 % more parses; docs/decisions/2026-11-24-image-alternatives.md)
+# 66.5 % against 65.5 %, 91 % more parses), 54.18 % with that of 63b6192 (alone: 51.99 %; the grid's best, 1 + 1 per
+# margin, lm 0.1, 4 groupings: 54.58 %); docs/decisions/2026-11-24-image-alternatives.md
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=5.0)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
