@@ -204,11 +204,11 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     d = to_dict(rec)
     for s in d["symbols"]:
         s["box"] = to_photo(*s["box"])
-    boxes = [h.box for h in rec.symbols]
+    # the union of the symbols' boxes mapped one by one: the page's box mapped whole grows with the photo's turn
+    # (a line written uphill on a sheet photographed turned the other way is level in the photo, its sheet box not)
+    boxes = [to_photo(h.box.x0, h.box.y0, h.box.x1, h.box.y1) for h in rec.symbols]
     if boxes:
-        bx0, by0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
-        bx1, by1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
-        box = to_photo(bx0, by0, bx1, by1)
+        box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,
