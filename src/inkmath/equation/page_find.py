@@ -256,14 +256,15 @@ def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | Non
 
 
 def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: np.ndarray | None = None,
-                upscale: int = 1) -> tuple[np.ndarray, tuple[int, int]]:
+                upscale: int = 1, smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
     """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image).
 
     With ``dark`` (the page's darkness), the ink is narrowed to the pixels at least ``READ_SHARE`` as dark as the
     darkest ink within ``READ_PEAK`` typical symbols: about the stroke's width at half its darkness, where the
     grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch). ``upscale``: the
     darkness is first enlarged this many times (cubic), so the crop is that much larger than the page's pixels
-    (``pad`` too)."""
+    (``pad`` too). ``smooth``: the (enlarged) darkness is first smoothed with a Gaussian of this sigma in the crop's
+    pixels, so a grainy stroke (pencil) is not cut into pieces at its grains."""
     b = group.box
     x0, y0, x1, y1 = int(b.x0), int(b.y0), int(np.ceil(b.x1)), int(np.ceil(b.y1))
     sub = found.labels[y0:y1, x0:x1]
@@ -273,10 +274,12 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
         if upscale > 1:
             d = cv2.resize(d, (d.shape[1] * upscale, d.shape[0] * upscale), interpolation=cv2.INTER_CUBIC)
             mask = cv2.resize(mask.view(np.uint8), (d.shape[1], d.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-        d = np.where(mask, d, 0).astype(np.uint8)
+        d = np.where(mask, d, 0).astype(np.float32)
+        if smooth > 0:
+            d = cv2.GaussianBlur(d, (0, 0), smooth)
         k = max(3, int(round(READ_PEAK * found.unit * upscale)) | 1)
         peak = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        mask &= d.astype(np.float32) > READ_SHARE * peak.astype(np.float32)
+        mask &= d > READ_SHARE * peak
     else:
         upscale = 1
     p = pad * upscale
