@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.transformer import layer_norm, numpy_blocks
 
 MODEL_NAME = "symbol-context"
 LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) count as this for the log input
@@ -32,12 +33,20 @@ PAIR_FEATURES = 5
 CLIP = 6.0
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a few values (the same float: the middle one, or the mean of the middle two), without its
+    overhead, which was most of ``geometry_features``' time."""
+    v = sorted(np.asarray(values, np.float64).ravel().tolist())
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
 def _unit(boxes: np.ndarray) -> float:
     """The typical symbol size: median of each box's larger side (1.0 when the boxes have no extent)."""
     if not len(boxes):
         return 1.0
     side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    u = float(np.median(side))
+    u = float(_median(side))
     return u if u > 1e-9 else float(side.max()) if side.max() > 1e-9 else 1.0
 
 
@@ -62,7 +71,7 @@ def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f[:, 0], f[:, 1], f[:, 2] = np.log(w), np.log(h), np.log(w / h)
     span = max(x1.max() - x0.min(), 1e-9)
     f[:, 3] = (cx - x0.min()) / span
-    f[:, 4] = cy - np.median(cy)
+    f[:, 4] = cy - _median(cy)
     f[:, 5] = np.log(n) / 3
     order = reading_order(b)
     rank = np.empty(n, int)
@@ -87,8 +96,9 @@ def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in range(n):
         k = near[i]
         if k.any():
-            f[i, 20] = np.log(h[i] / np.median(h[k]))
-            f[i, 21] = (cy[i] - np.median(cy[k])) / max(np.median(h[k]), 1e-3)
+            hk = _median(h[k])
+            f[i, 20] = np.log(h[i] / hk)
+            f[i, 21] = (cy[i] - _median(cy[k])) / max(hk, 1e-3)
     pair = np.stack([cx[None, :] - cx[:, None], cy[None, :] - cy[:, None], np.log(h[None, :] / h[:, None]),
                      y0[None, :] - y0[:, None], y1[None, :] - y1[:, None]], axis=-1)
     return np.clip(f, -CLIP, CLIP).astype(np.float32), np.clip(pair, -CLIP, CLIP).astype(np.float32)
@@ -112,16 +122,6 @@ def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[n
 
 
 # --------------------------------------------------------------------------------------------------- inference
-def _ln(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
-    m = x.mean(-1, keepdims=True)
-    v = ((x - m) ** 2).mean(-1, keepdims=True)
-    return (x - m) / np.sqrt(v + 1e-5) * g + b
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
-
-
 @dataclass
 class ContextArchitecture:
     """The transformer's size: a recipe's ``architecture``, written into the card and read back from it."""
@@ -152,23 +152,8 @@ class ContextModel:
         n = cls.shape[0]
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
-        d = x.shape[1]
-        heads = self.architecture.heads
-        dh = d // heads
-        for li in range(self.architecture.layers):
-            p = f"blocks.{li}."
-            h = _ln(x, t[p + "ln1.weight"], t[p + "ln1.bias"])
-            qkv = h @ t[p + "qkv.weight"].T + t[p + "qkv.bias"]
-            q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, heads, dh).transpose(1, 0, 2) for i in range(3))
-            att = q @ k.transpose(0, 2, 1) / np.sqrt(dh) + hb[:, :, li * heads:(li + 1) * heads].transpose(
-                2, 0, 1)
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            o = (att @ v).transpose(1, 0, 2).reshape(n, d)
-            x = x + o @ t[p + "proj.weight"].T + t[p + "proj.bias"]
-            h = _ln(x, t[p + "ln2.weight"], t[p + "ln2.bias"])
-            x = x + _gelu(h @ t[p + "ff1.weight"].T + t[p + "ff1.bias"]) @ t[p + "ff2.weight"].T + t[p + "ff2.bias"]
-        out = _ln(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
+        x = numpy_blocks(x, hb, t, self.architecture.layers, self.architecture.heads)
+        out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
         logp = cls[:, self.num_classes:] * -np.log(LOG_FLOOR)
         out[:, :self.num_classes] += t["alpha"] * logp
         return out
