@@ -53,7 +53,8 @@ class DecoderWeights:
     structure: float = 1.0
     length: float = 0.0  # reward per LaTeX token (with the end): offsets the language model's preference for short
     temperature: float = 1.0  # softmax temperature turning scores into the readings' probabilities
-    beam: int = 8  # token assignments parsed per segmentation
+    beam: int = 8  # token assignments parsed per segmentation (the first; the others: alt_beam)
+    alt_beam: int = 0  # token assignments parsed per segmentation after the first (0: half the beam)
     per_symbol: int = 3  # candidates per symbol considered
     min_ratio: float = 0.01  # a candidate is considered when its probability is at least this times the best's
     # readings whose weighted symbol or segmentation term falls more than max_drop below the best are not parsed
@@ -211,7 +212,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         if fixed:
             for k, tok in fixed.items():
                 dists[int(k)] = [Candidate(str(tok), 1.0)]
-        beam = w.beam if si == 0 else max(1, w.beam // 2)
+        beam = w.beam if si == 0 else w.alt_beam or max(1, w.beam // 2)
         assignments = k_best_assignments(dists, beam)
         for sym_lp, idx in assignments:
             if w.symbol * (sym_lp - assignments[0][0]) < -w.max_drop:

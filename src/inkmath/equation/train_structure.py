@@ -301,9 +301,14 @@ def fit(train, val, cfg: dict, run: Path, log=print,
 def architecture_text(cfg: dict) -> str:
     """The card's one-line description of the model a recipe builds."""
     enc = cfg.get("encoder")
-    symbol = (f"each symbol: token embedding {enc['dim']} + its geometry through a transformer ({enc['layers']} "
-              f"layers, {enc['heads']} heads, ff {enc['ff']}, attention biased by pair geometry)" if enc else
-              f"each symbol: token embedding {cfg['embed']}")
+    if not enc:
+        symbol = f"each symbol: token embedding {cfg['embed']}"
+    else:
+        net = (f"a transformer ({enc['layers']} layers, {enc['heads']} heads, ff {enc['ff']}, attention biased by pair "
+               "geometry)")
+        symbol = (f"each symbol: its geometry through {net}, then + token embedding {enc['dim']}"
+                  if enc.get("tokens", "input") == "after" else
+                  f"each symbol: token embedding {enc['dim']} + its geometry through {net}")
     return (f"{symbol}; per (parent, child): both symbols' vectors + {N_GEOMETRY} geometry -> {cfg['hidden']} -> "
             f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, relation); numpy "
             "inference")
