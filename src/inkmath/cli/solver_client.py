@@ -15,8 +15,10 @@ workers warm, so a command that reaches it costs Python's start, these few impor
 - No solver: the command takes the lock file (flock), removes a stale socket file, starts one detached
   (`start_new_session`, output to `solver-UID-HASH.log`) and hands it the locked file: the lock is held exactly as
   long as a solver lives, so two racing commands start one. Then it waits for that solver's answer.
-- A solver that does not answer in time (`ACK_TIMEOUT`, then `SOLVE_TIMEOUT + REPLY_GRACE` per problem) is killed
-  and the command solves in its own process, with a one-line note on stderr. So does any other failure.
+- While it solves, the solver sends a "busy" line every `HEARTBEAT`. A solver that does not take the request up
+  within `ACK_TIMEOUT`, falls silent for `SILENCE_TIMEOUT`, or takes longer than its own time limits allow (the
+  acknowledgement names them) is killed, and the command solves in its own process with a one-line note on stderr.
+  So does any other failure.
 - It exits after `IDLE_EXIT` seconds without a request (``$INKMATH_SOLVER_IDLE``), on `inkmath solver stop`, or
   when its socket file is removed or replaced.
 - ``--no-daemon`` or ``INKMATH_SOLVER=inline`` bypass it.
@@ -44,7 +46,8 @@ from inkmath import InkmathError, __version__
 IDLE_EXIT = 15 * 60.0  # seconds without a request after which the resident solver exits
 START_TIMEOUT = 60.0  # seconds a new solver may take to import SymPy and get ready (as WORKER_START_TIMEOUT)
 ACK_TIMEOUT = 5.0  # seconds a running solver may take to take up a request (it acknowledges before solving)
-REPLY_GRACE = 10.0  # seconds per problem on top of the solver's time limit (restarting a worker killed at its deadline)
+HEARTBEAT = 1.0  # seconds between the solver's "busy" lines while it solves
+SILENCE_TIMEOUT = 10.0  # seconds without any line from a solver that took the request: it is wedged
 STOP_TIMEOUT = 30.0  # seconds a stopping solver may take to finish the requests in flight and exit
 CONNECT_TIMEOUT = 2.0  # seconds for connect() itself
 LOCK_POLL = 0.02  # seconds between attempts while another command starts the solver
@@ -166,7 +169,15 @@ class _Connection:
     def send(self, message: dict) -> None:
         self.sock.sendall(json.dumps(message).encode() + b"\n")
 
-    def receive(self, timeout: float) -> dict:
+    def receive(self, timeout: float, total: float | None = None) -> dict:
+        """The next line other than a "busy" one, each line within `timeout` and all within `total` seconds."""
+        end = time.monotonic() + (total if total is not None else timeout)
+        while True:
+            message = self._line(min(timeout, end - time.monotonic()))
+            if not message.get("busy"):
+                return message
+
+    def _line(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
@@ -208,7 +219,10 @@ def _kill(pid: int | None) -> None:
 
 
 def _spawn(paths: Paths, lock_fd: int) -> None:
-    """Start a solver detached from this command (own session, output to the log) that inherits the held lock."""
+    """Start a solver detached from this command (own session, output to the log) that inherits the held lock.
+
+    Through ``sh -c '"$@" &'``, which exits at once: the solver is then no child of this process (a caller that
+    lives on, such as a test, keeps no zombie of it) but of init, as with a double fork."""
     import subprocess
 
     env = dict(os.environ)
@@ -218,9 +232,14 @@ def _spawn(paths: Paths, lock_fd: int) -> None:
         if log.tell() > 1 << 20:  # keep the log small: a new solver starts it afresh past 1 MB
             log.truncate(0)
         os.chmod(paths.log, 0o600)
-        subprocess.Popen([sys.executable, "-m", "inkmath.cli.solver_daemon", "--socket", str(paths.socket),
-                          "--lock-fd", str(lock_fd)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         pass_fds=[lock_fd], close_fds=True, start_new_session=True, cwd="/", env=env)
+        command = [sys.executable, "-m", "inkmath.cli.solver_daemon", "--socket", str(paths.socket),
+                   "--lock-fd", str(lock_fd)]
+        try:
+            subprocess.run(["/bin/sh", "-c", '"$@" &', "inkmath-solver", *command], stdin=subprocess.DEVNULL,
+                           stdout=log, stderr=log, pass_fds=[lock_fd], close_fds=True, start_new_session=True,
+                           cwd="/", env=env, check=True, timeout=CONNECT_TIMEOUT)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ResidentError(f"it could not be started ({exc})") from None
 
 
 def _try_lock(paths: Paths) -> int | None:
@@ -277,7 +296,7 @@ def solve_resident(latexes: list[str], *, steps: bool, plot: str | None, as_json
     """The resident solver's replies, one per problem: `{"result"}` (plus pre-rendered `text` and `note` for
     people) or `{"error"}`. Starts the solver if none runs, replaces one running other code. Raises
     `ResidentError` with the reason when it cannot be used (the caller then solves in its own process). The
-    solver's acknowledgement names its time limit per problem; the answer may take that plus `REPLY_GRACE` each."""
+    solver's acknowledgement names its time limits per problem (solving, and starting a worker in its place)."""
     paths = Paths()
     request = {"op": "solve", "fingerprint": code_fingerprint(), "latex": latexes, "steps": steps, "plot": plot,
                "json": as_json}
@@ -292,9 +311,9 @@ def solve_resident(latexes: list[str], *, steps: bool, plot: str | None, as_json
                     continue
                 if not ack.get("ok"):
                     raise ResidentError(ack.get("error") or f"it refused the request ({ack})")
-                budget = (len(latexes) * (float(ack["solve_timeout"]) + REPLY_GRACE)
-                          + (0 if ack.get("ready") else START_TIMEOUT))
-                reply = conn.receive(budget)
+                total = (len(latexes) * (float(ack["solve_timeout"]) + float(ack["start_timeout"]))
+                         + (0 if ack.get("ready") else START_TIMEOUT))
+                reply = conn.receive(SILENCE_TIMEOUT, total)
             except TimeoutError:
                 _kill(conn.peer_pid)
                 raise ResidentError("it did not answer in time and was stopped") from None

@@ -23,8 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from inkmath.cli.solver_client import ACK_TIMEOUT, STOP_TIMEOUT, code_fingerprint, idle_limit
-from inkmath.equation.solver_pool import SOLVE_TIMEOUT
+from inkmath.cli.solver_client import ACK_TIMEOUT, HEARTBEAT, STOP_TIMEOUT, code_fingerprint, idle_limit
+from inkmath.equation.solver_pool import SOLVE_TIMEOUT, WORKER_START_TIMEOUT
 
 MAX_REQUEST = 1 << 20  # bytes of one request line
 _TICK = 0.5  # seconds between checks of idleness and of the socket file
@@ -74,7 +74,8 @@ class Daemon:
         self.requests = 0
         self.active = 0
         self.lock = threading.Lock()
-        self.ready = threading.Event()
+        self.ready = threading.Event()  # the solver is imported: requests are answered
+        self.warmed = threading.Event()  # the warm-up problems are solved too
         self.stopping = threading.Event()
         self.listener = self._listen()
         self.inode = os.stat(path).st_ino
@@ -113,6 +114,7 @@ class Daemon:
             if self.stopping.is_set():
                 return
             answer_request({"latex": [latex], "steps": True, "json": False})
+        self.warmed.set()
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()}: warm after {time.time() - self.started:.2f} s",
               flush=True)
 
@@ -173,7 +175,7 @@ class Daemon:
         return {"pid": os.getpid(), "version": __version__, "fingerprint": self.fingerprint, "python": sys.executable,
                 "uptime_s": round(now - self.started, 1), "requests": self.requests, "active": self.active - 1,
                 "idle_s": round(now - self.last_request, 1), "idle_limit_s": self.idle_limit,
-                "ready": self.ready.is_set(), "workers": worker_pids()}
+                "ready": self.ready.is_set(), "warm": self.warmed.is_set(), "workers": worker_pids()}
 
     def _handle(self, conn: socket.socket) -> None:
         try:
@@ -198,8 +200,22 @@ class Daemon:
                 self.active -= 1
                 self.last_request = time.time()
 
+    @staticmethod
+    def _beat(send, done: threading.Event) -> None:
+        """Tell the command we are alive, every `HEARTBEAT` seconds until the answer is sent."""
+        while not done.wait(HEARTBEAT):
+            try:
+                send({"busy": True})
+            except OSError:
+                return
+
     def _reply(self, conn: socket.socket, request: dict) -> None:
-        send = lambda message: conn.sendall(json.dumps(message).encode() + b"\n")  # noqa: E731
+        sending = threading.Lock()
+
+        def send(message: dict) -> None:
+            with sending:
+                conn.sendall(json.dumps(message).encode() + b"\n")
+
         op = request.get("op")
         if op == "status":
             send(self._status())
@@ -211,15 +227,21 @@ class Daemon:
                 send({"stale": True, "fingerprint": self.fingerprint})
                 self.stop("a command runs other code")
                 return
-            send({"ok": True, "ready": self.ready.is_set(), "solve_timeout": SOLVE_TIMEOUT})
+            send({"ok": True, "ready": self.ready.is_set(), "solve_timeout": SOLVE_TIMEOUT,
+                  "start_timeout": WORKER_START_TIMEOUT})
             with self.lock:
                 self.requests += 1
-            self.ready.wait()
+            done = threading.Event()
+            threading.Thread(target=self._beat, args=(send, done), daemon=True).start()
             try:
-                send({"items": answer_request(request)})
+                self.ready.wait()
+                items = answer_request(request)
             except Exception as exc:  # noqa: BLE001  (the command then solves in its own process)
+                done.set()
                 send({"error": f"it failed: {exc!r}"})
                 raise
+            done.set()
+            send({"items": items})
         else:
             send({"error": f"unknown request {op!r}"})
 
