@@ -212,6 +212,24 @@ def test_a_hung_solver_is_killed_and_the_command_answers_itself(resident, monkey
         resident.socket.unlink(missing_ok=True)
 
 
+def test_a_solver_that_closes_as_the_command_comes_is_replaced(resident, capsys):
+    _stop()
+    # a "solver" that takes one connection, closes it unanswered and exits (as one at its idle exit would)
+    closing = ("import fcntl, os, socket, sys; fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT); "
+               "fcntl.flock(fd, fcntl.LOCK_EX); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); "
+               "print('ready', flush=True); s.accept()[0].close()")
+    proc = subprocess.Popen([sys.executable, "-c", closing, str(resident.socket), str(resident.lock)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        code, out, err = _run(["solve", "--", "2x+1=7"], capsys)
+        assert code == 0 and "x = 3" in out and err == ""
+        assert proc.wait(10) == 0 and _status()["pid"] != proc.pid  # a real solver answered
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_a_runtime_folder_others_can_read_is_refused(monkeypatch, capsys):
     folder = Path(tempfile.mkdtemp(prefix="ink-", dir="/tmp"))
     try:

@@ -69,7 +69,7 @@ def wanted(no_daemon: bool = False) -> bool:
     mode = os.environ.get(ENV_MODE, "resident").strip().lower()
     if mode not in ("resident", "inline", ""):
         raise InkmathError(f"{ENV_MODE}={mode!r} is not known; use 'resident' (the default) or 'inline'")
-    return not no_daemon and mode != "inline"
+    return not no_daemon and mode != "inline" and os.name == "posix" and hasattr(socket, "AF_UNIX")
 
 
 def idle_limit() -> float:
@@ -300,32 +300,37 @@ def solve_resident(latexes: list[str], *, steps: bool, plot: str | None, as_json
     paths = Paths()
     request = {"op": "solve", "fingerprint": code_fingerprint(), "latex": latexes, "steps": steps, "plot": plot,
                "json": as_json}
-    for attempt in range(2):
+    for attempt in range(3):
         conn, started = _running_or_start(paths)
         try:
             try:
                 conn.send(request)
                 ack = conn.receive(START_TIMEOUT if started else ACK_TIMEOUT)
-                if ack.get("stale") and attempt == 0:
-                    _wait_gone(paths, STOP_TIMEOUT)  # it exits once its current requests are done
-                    continue
-                if not ack.get("ok"):
-                    raise ResidentError(ack.get("error") or f"it refused the request ({ack})")
-                total = (len(latexes) * (float(ack["solve_timeout"]) + float(ack["start_timeout"]))
-                         + (0 if ack.get("ready") else START_TIMEOUT))
-                reply = conn.receive(SILENCE_TIMEOUT, total)
-            except TimeoutError:
-                _kill(conn.peer_pid)
-                raise ResidentError("it did not answer in time and was stopped") from None
-            except (OSError, ValueError, KeyError) as exc:
-                raise ResidentError(f"the connection failed ({exc!r})") from None
+            except (ResidentError, ConnectionError):  # it closed as we came (idle exit, stop): ask the next one
+                if attempt == 2:
+                    raise ResidentError("it closed the connection before taking the request up") from None
+                _wait_gone(paths, STOP_TIMEOUT)
+                continue
+            if ack.get("stale"):
+                _wait_gone(paths, STOP_TIMEOUT)  # it exits once its current requests are done
+                continue
+            if not ack.get("ok"):
+                raise ResidentError(ack.get("error") or f"it refused the request ({ack})")
+            total = (len(latexes) * (float(ack["solve_timeout"]) + float(ack["start_timeout"]))
+                     + (0 if ack.get("ready") else START_TIMEOUT))
+            reply = conn.receive(SILENCE_TIMEOUT, total)
+        except TimeoutError:
+            _kill(conn.peer_pid)
+            raise ResidentError("it did not answer in time and was stopped") from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise ResidentError(f"the connection failed ({exc!r})") from None
         finally:
             conn.close()
         items = reply.get("items")
         if not isinstance(items, list) or len(items) != len(latexes):
             raise ResidentError(reply.get("error") or "its answer was malformed")
         return items
-    raise ResidentError("it kept running older code")
+    raise ResidentError("it kept running other code or closing")
 
 
 # ---------------------------------------------------------------- inkmath solver status|start|stop
