@@ -97,16 +97,46 @@ def cold(exe: str, latex: str, extra: list[str], env: dict) -> float:
     return ms
 
 
+_CPU: list[float] = []  # CPU ms (user + system) of each process `_timed` ran, in order
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def _proc_cpu(pids: list[int]) -> float:
+    """CPU ms (user + system) used so far by these processes (Linux /proc), 0 for one that is gone."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _timed(argv: list[str], env: dict, check_answer: bool = True) -> float:
-    """ms from starting `argv` to its exit; it must succeed, and (a solve) print answers without a fallback note."""
+    """ms from starting `argv` to its exit; it must succeed, and (a solve) print answers without a fallback note.
+    Its CPU time goes to `_CPU`."""
+    cpu = _children_cpu()
     t0 = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
     ms = (time.perf_counter() - t0) * 1000
+    _CPU.append(_children_cpu() - cpu)
     if done.returncode != 0 or "note:" in done.stderr:
         raise SystemExit(f"{' '.join(argv)}: exit {done.returncode}; {done.stderr[-500:]}")
     if check_answer and "answer" not in json.loads(done.stdout.splitlines()[0]):
         raise SystemExit(f"{' '.join(argv)}: no answer: {done.stdout[:300]}")
     return ms
+
+
+def _cpu_p50(count: int) -> float:
+    """p50 of the CPU ms of the last `count` processes `_timed` ran."""
+    return round(statistics.median(_CPU[-count:]), 1)
 
 
 def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sample: list[str],
@@ -126,7 +156,7 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
         for label, argv in (("python -c pass", [py, "-c", "pass"]),
                             ("python start + imports of the command's path to the solver", [py, "-c", client])):
             times = [_timed(argv, env, check_answer=False) for _ in range(20)]
-            rows.append(_row("floor", label, times, TARGET_STEPS_MS))
+            rows.append(_row("floor", label, times, TARGET_STEPS_MS, cpu_p50_ms=_cpu_p50(len(times))))
 
         # the first command: no solver runs (stopped before each), the two ways in turn
         waits, itself = [], []
@@ -154,24 +184,32 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
                 break
             time.sleep(0.1)
         loads.append(os.getloadavg()[0])
+        solver_pids = [status["pid"], *status["workers"]]
+        solver_cpu = _proc_cpu(solver_pids)
         times = [_timed(solve + [latex], env) for latex in problems]
+        solver_cpu = _proc_cpu(solver_pids) - solver_cpu
         rows.append(_row("steps", "one process per problem, resident solver warm: start to exit", times,
-                         TARGET_STEPS_MS))
+                         TARGET_STEPS_MS, cpu_p50_ms=_cpu_p50(len(times)),
+                         solver_cpu_mean_ms=round(solver_cpu / len(times), 1)))
         loads.append(os.getloadavg()[0])
         graph = str(out_dir / "g.svg")
         times = [_timed([exe, "solve", "--json", "--plot", graph, "--", latex], env) for latex in plot_sample]
         rows.append(_row("plot", "one process per problem with --plot, resident solver warm: start to exit", times,
-                         TARGET_PLOT_MS))
+                         TARGET_PLOT_MS, cpu_p50_ms=_cpu_p50(len(times))))
 
         # side by side, in turn: in-process (a new process, no solver) and resident
         inline, ours = [], []
+        inline_cpu, ours_cpu = [], []
         for latex in cold_sample:
             inline.append(_timed([exe, "solve", "--no-daemon", "--steps", "--json", "--", latex], env))
+            inline_cpu.append(_CPU[-1])
             ours.append(_timed(solve + [latex], env))
+            ours_cpu.append(_CPU[-1])
         rows.append(_row("steps", "in turn with the next row: a new process solving in-process (--no-daemon)",
-                         inline, TARGET_STEPS_MS))
+                         inline, TARGET_STEPS_MS, cpu_p50_ms=round(statistics.median(inline_cpu), 1)))
         rows.append(_row("steps", "in turn with the row above: a new process asking the warm resident solver",
-                         ours, TARGET_STEPS_MS, ratio_p50=round(statistics.median(ours) / statistics.median(inline), 3)))
+                         ours, TARGET_STEPS_MS, ratio_p50=round(statistics.median(ours) / statistics.median(inline), 3),
+                         cpu_p50_ms=round(statistics.median(ours_cpu), 1)))
         loads.append(os.getloadavg()[0])
     finally:
         subprocess.run(stop, env=env, capture_output=True, timeout=60)
@@ -183,7 +221,10 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
            "from its start to its exit by this script: `inkmath solve --steps --json -- LATEX` (graphs: `--json "
            "--plot F`), with the resident solver in a private runtime folder (INKMATH_RUNTIME_DIR). Floor: 20 runs "
            "each. First command: the solver stopped before each run, the two ways in turn, "
-           f"{args.first} runs each. Warm rows: after the solver's warm-up problems. Shared 2-core machine, load "
+           f"{args.first} runs each. Warm rows: after the solver's warm-up problems. cpu_p50_ms: the command "
+           "process's own CPU time (user + system; with --no-daemon it includes its solver worker); "
+           "solver_cpu_mean_ms: the resident solver's and its workers' CPU time over the corpus, per problem. "
+           "Shared 2-core machine, load "
            "average " + ", ".join(f"{x:.1f}" for x in loads) + " (start, before and after the corpus, end), "
            "so absolute times are inflated; compare rows of one run.")
     return rows, how
