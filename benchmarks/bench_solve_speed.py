@@ -146,6 +146,9 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
     runtime = Path(tempfile.mkdtemp(prefix="ink-bench-", dir="/tmp"))  # short: a socket path holds ~100 bytes
     out_dir = Path(tempfile.mkdtemp(prefix="inkmath-bench-"))
     env = {**_env(ROOT / "src"), "INKMATH_RUNTIME_DIR": str(runtime), "INKMATH_SOLVER": "resident"}
+    # as installed: Python reads its bytecode cache (an environment that turns it off compiles each module anew)
+    no_cache = {**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(runtime / "no-pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     solve = [exe, "solve", "--steps", "--json", "--"]
     stop = [exe, "solver", "stop"]
     py = str(Path(exe).with_name("python"))
@@ -153,9 +156,13 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
     try:
         # the floor: an interpreter, and an interpreter that imports what the command needs before it connects
         client = "import inkmath.cli, inkmath.cli.recognize, inkmath.cli.solver_client"
-        for label, argv in (("python -c pass", [py, "-c", "pass"]),
-                            ("python start + imports of the command's path to the solver", [py, "-c", client])):
-            times = [_timed(argv, env, check_answer=False) for _ in range(20)]
+        _timed([py, "-c", client], env, check_answer=False)  # writes the bytecode cache of these modules
+        for label, argv, environ in (
+                ("python -c pass", [py, "-c", "pass"], env),
+                ("python start + imports of the command's path to the solver", [py, "-c", client], env),
+                ("the same, bytecode cache off (PYTHONDONTWRITEBYTECODE=1, an empty PYTHONPYCACHEPREFIX)", [py, "-c", client],
+                 no_cache)):
+            times = [_timed(argv, environ, check_answer=False) for _ in range(20)]
             rows.append(_row("floor", label, times, TARGET_STEPS_MS, cpu_p50_ms=_cpu_p50(len(times))))
 
         # the first command: no solver runs (stopped before each), the two ways in turn
@@ -219,8 +226,8 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
            f"{len(problems) // len(plot_sample)}-th ({len(plot_sample)}); side by side on every "
            f"{len(problems) // len(cold_sample)}-th ({len(cold_sample)}). Every figure is one new process, timed "
            "from its start to its exit by this script: `inkmath solve --steps --json -- LATEX` (graphs: `--json "
-           "--plot F`), with the resident solver in a private runtime folder (INKMATH_RUNTIME_DIR). Floor: 20 runs "
-           "each. First command: the solver stopped before each run, the two ways in turn, "
+           "--plot F`), with the resident solver in a private runtime folder (INKMATH_RUNTIME_DIR), Python's "
+           "bytecode cache on (as installed; one floor row shows it off). Floor: 20 runs each. First command: the solver stopped before each run, the two ways in turn, "
            f"{args.first} runs each. Warm rows: after the solver's warm-up problems. cpu_p50_ms: the command "
            "process's own CPU time (user + system; with --no-daemon it includes its solver worker); "
            "solver_cpu_mean_ms: the resident solver's and its workers' CPU time over the corpus, per problem. "
