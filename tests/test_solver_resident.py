@@ -230,6 +230,29 @@ def test_a_solver_that_closes_as_the_command_comes_is_replaced(resident, capsys)
         proc.wait()
 
 
+def test_a_solver_that_dies_after_taking_the_request_up_leaves_the_command_to_answer(resident, capsys):
+    _stop()
+    # a "solver" that acknowledges the request and dies (a crash in the middle of solving)
+    dying = ("import fcntl, json, os, socket, sys; fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT); "
+             "fcntl.flock(fd, fcntl.LOCK_EX); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); "
+             "print('ready', flush=True); c = s.accept()[0]; c.makefile('rb').readline(); "
+             "c.sendall(json.dumps({'ok': True, 'ready': True, 'solve_timeout': 5, 'start_timeout': 60}).encode() "
+             "+ b'\\n'); os._exit(1)")
+    proc = subprocess.Popen([sys.executable, "-c", dying, str(resident.socket), str(resident.lock)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        code, out, err = _run(["solve", "--", "2x+1=7"], capsys)
+        assert code == 0 and "x = 3" in out
+        assert err == "note: the resident solver was not used: it closed the connection without an answer; " \
+                      "solving in this process\n"
+        assert proc.wait(10) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+        resident.socket.unlink(missing_ok=True)
+
+
 def test_a_runtime_folder_others_can_read_is_refused(monkeypatch, capsys):
     folder = Path(tempfile.mkdtemp(prefix="ink-", dir="/tmp"))
     try:
