@@ -147,7 +147,8 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
     out_dir = Path(tempfile.mkdtemp(prefix="inkmath-bench-"))
     env = {**_env(ROOT / "src"), "INKMATH_RUNTIME_DIR": str(runtime), "INKMATH_SOLVER": "resident"}
     # as installed: Python reads its bytecode cache (an environment that turns it off compiles each module anew)
-    no_cache = {**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(runtime / "no-pycache")}
+    shutil.copytree(ROOT / "src", runtime / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    no_cache = {**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(runtime / "src")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     solve = [exe, "solve", "--steps", "--json", "--"]
     stop = [exe, "solver", "stop"]
@@ -160,7 +161,7 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
         for label, argv, environ in (
                 ("python -c pass", [py, "-c", "pass"], env),
                 ("python start + imports of the command's path to the solver", [py, "-c", client], env),
-                ("the same, bytecode cache off (PYTHONDONTWRITEBYTECODE=1, an empty PYTHONPYCACHEPREFIX)", [py, "-c", client],
+                ("the same, inkmath without bytecode cache (a copy without __pycache__, PYTHONDONTWRITEBYTECODE=1)", [py, "-c", client],
                  no_cache)):
             times = [_timed(argv, environ, check_answer=False) for _ in range(20)]
             rows.append(_row("floor", label, times, TARGET_STEPS_MS, cpu_p50_ms=_cpu_p50(len(times))))
