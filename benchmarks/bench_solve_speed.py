@@ -161,7 +161,8 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
         for label, argv, environ in (
                 ("python -c pass", [py, "-c", "pass"], env),
                 ("python start + imports of the command's path to the solver", [py, "-c", client], env),
-                ("the same, inkmath without bytecode cache (a copy without __pycache__, PYTHONDONTWRITEBYTECODE=1)", [py, "-c", client],
+                ("the same, inkmath without bytecode cache (a copy without __pycache__, PYTHONDONTWRITEBYTECODE=1)",
+                 [py, "-c", client],
                  no_cache)):
             times = [_timed(argv, environ, check_answer=False) for _ in range(20)]
             rows.append(_row("floor", label, times, TARGET_STEPS_MS, cpu_p50_ms=_cpu_p50(len(times))))
@@ -228,7 +229,8 @@ def resident(args: argparse.Namespace, exe: str, problems: list[str], plot_sampl
            f"{len(problems) // len(cold_sample)}-th ({len(cold_sample)}). Every figure is one new process, timed "
            "from its start to its exit by this script: `inkmath solve --steps --json -- LATEX` (graphs: `--json "
            "--plot F`), with the resident solver in a private runtime folder (INKMATH_RUNTIME_DIR), Python's "
-           "bytecode cache on (as installed; one floor row shows it off). Floor: 20 runs each. First command: the solver stopped before each run, the two ways in turn, "
+           "bytecode cache on (as installed; one floor row shows it off). Floor: 20 runs each. First command: the "
+           "solver stopped before each run, the two ways in turn, "
            f"{args.first} runs each. Warm rows: after the solver's warm-up problems. cpu_p50_ms: the command "
            "process's own CPU time (user + system; with --no-daemon it includes its solver worker); "
            "solver_cpu_mean_ms: the resident solver's and its workers' CPU time over the corpus, per problem. "

@@ -103,7 +103,8 @@ def test_resident_output_equals_in_process_output(resident, tmp_path, capsys, mo
                 assert out == inline[1]  # byte for byte
     status = _status()
     assert status["requests"] >= 4 and status["fingerprint"] == solver_client.code_fingerprint()
-    assert os.stat(resident.socket).st_mode & 0o777 == 0o600 and os.stat(resident.socket.parent).st_mode & 0o777 == 0o700
+    assert os.stat(resident.socket).st_mode & 0o777 == 0o600
+    assert os.stat(resident.socket.parent).st_mode & 0o777 == 0o700
 
     # graphs: the files are written by the command (relative to its folder), the same bytes as in-process
     monkeypatch.chdir(tmp_path)

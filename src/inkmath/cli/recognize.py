@@ -67,7 +67,7 @@ def _add_extras_options(p, several: str) -> None:
 
 
 def plot_path(base: Path, index: int, count: int) -> Path:
-    """Where problem `index` of `count` draws its graph: FILE itself for one, FILE-1.svg, FILE-2.svg, ... for several."""
+    """Where problem `index` of `count` draws its graph: FILE for one, FILE-1.svg, FILE-2.svg, ... for several."""
     return base if count == 1 else base.with_name(f"{base.stem}-{index + 1}{base.suffix or '.svg'}")
 
 
