@@ -146,6 +146,19 @@ def test_a_stale_socket_file_is_cleaned_up(resident, capsys):
     assert _status() is not None
 
 
+def test_commands_racing_to_start_it_start_one(resident):
+    _stop()
+    resident.log.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(solver_client.__file__).parents[2])}
+    code = "import sys; from inkmath.cli import main; sys.exit(main(['solve', '--json', '--', sys.argv[1]]))"
+    racers = [subprocess.Popen([sys.executable, "-c", code, f"x+{k}=9"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env) for k in range(1, 5)]
+    for k, racer in enumerate(racers, 1):
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0 and err == "" and json.loads(out)["answer"]["text"] == f"x = {9 - k}"
+    assert resident.log.read_text().count("listening on") == 1 and _status()["requests"] >= 4
+
+
 def test_a_solver_running_other_code_is_replaced(resident, capsys):
     _run(["solve", "--", "2x+1=7"], capsys)
     old = _status()["pid"]
