@@ -70,12 +70,17 @@ def _start_warm(timeout: float = 120) -> dict:
     return status
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _alive(pid: int, wait: float = 5.0) -> bool:
+    """Whether `pid` still runs `wait` seconds from now (a process that exited may be a zombie for a moment)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.05)
 
 
 def _run(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -198,10 +203,7 @@ def test_it_exits_when_idle(resident, monkeypatch, capsys):
     monkeypatch.setenv("INKMATH_SOLVER_IDLE", "1")
     assert _run(["solve", "--", "2x+1=7"], capsys)[0] == 0
     pid = _status()["pid"]
-    deadline = time.monotonic() + 20
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _alive(pid) and not resident.socket.exists()
+    assert not _alive(pid, wait=20) and not resident.socket.exists()
     assert "idle for 1 s" in resident.log.read_text()
 
 
