@@ -269,6 +269,17 @@ def test_a_solver_that_dies_after_taking_the_request_up_leaves_the_command_to_an
         resident.socket.unlink(missing_ok=True)
 
 
+def test_a_solver_that_dies_as_it_starts_leaves_the_command_to_answer(resident, monkeypatch, capsys):
+    _stop()
+    monkeypatch.setenv("INKMATH_SOLVER_IDLE", "soon")  # the solver refuses it and exits
+    started = time.monotonic()
+    code, out, err = _run(["solve", "--", "2x+1=7"], capsys)
+    assert code == 0 and "x = 3" in out and time.monotonic() - started < 30
+    assert err == (f"note: the resident solver was not used: it exited as it started (see {resident.log}); "
+                   "solving in this process\n")
+    assert "INKMATH_SOLVER_IDLE='soon' is not a number" in resident.log.read_text()
+
+
 def test_a_runtime_folder_others_can_read_is_refused(monkeypatch, capsys):
     folder = Path(tempfile.mkdtemp(prefix="ink-", dir="/tmp"))
     try:

@@ -119,7 +119,8 @@ def runtime_dir() -> Path:
     else:
         folder = Path.home() / ".cache" / "inkmath" / "run"
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        if not base:
+            folder.parent.mkdir(parents=True, exist_ok=True)  # $INKMATH_RUNTIME_DIR: only the folder itself is made
         folder.mkdir(mode=0o700, exist_ok=True)
         st = os.lstat(folder)
     except OSError as exc:
@@ -263,18 +264,20 @@ def _running_or_start(paths: Paths, timeout: float = START_TIMEOUT) -> tuple[_Co
         conn = _connect(paths)
         if conn is not None:
             return conn, started
-        if not started:
-            fd = _try_lock(paths)
-            if fd is not None:  # no solver lives: whatever socket file is left is stale
+        fd = _try_lock(paths)
+        if fd is not None and started:  # the solver we started holds the lock no more: it died at start
+            os.close(fd)
+            raise ResidentError(f"it exited as it started (see {paths.log})")
+        if fd is not None:  # no solver lives: whatever socket file is left is stale
+            try:
                 try:
-                    try:
-                        os.unlink(paths.socket)
-                    except FileNotFoundError:
-                        pass
-                    _spawn(paths, fd)
-                    started = True
-                finally:
-                    os.close(fd)  # the solver holds the lock now
+                    os.unlink(paths.socket)
+                except FileNotFoundError:
+                    pass
+                _spawn(paths, fd)
+                started = True
+            finally:
+                os.close(fd)  # the solver holds the lock now
         if time.monotonic() > deadline:
             raise ResidentError(f"it did not start within {timeout:g} s (see {paths.log})")
         time.sleep(LOCK_POLL)
@@ -289,7 +292,7 @@ def _wait_gone(paths: Paths, timeout: float) -> None:
             os.close(fd)
             return
         time.sleep(LOCK_POLL)
-    raise ResidentError(f"a solver running older code did not exit within {timeout:g} s")
+    raise ResidentError(f"a solver that was stopping did not exit within {timeout:g} s")
 
 
 def solve_resident(latexes: list[str], *, steps: bool, plot: str | None, as_json: bool) -> list[dict]:
@@ -309,7 +312,6 @@ def solve_resident(latexes: list[str], *, steps: bool, plot: str | None, as_json
             except (ResidentError, ConnectionError):  # it closed as we came (idle exit, stop): ask the next one
                 if attempt == 2:
                     raise ResidentError("it closed the connection before taking the request up") from None
-                _wait_gone(paths, STOP_TIMEOUT)
                 continue
             if ack.get("stale"):
                 _wait_gone(paths, STOP_TIMEOUT)  # it exits once its current requests are done

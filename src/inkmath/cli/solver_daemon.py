@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from inkmath import InkmathError
 from inkmath.cli.solver_client import ACK_TIMEOUT, HEARTBEAT, STOP_TIMEOUT, code_fingerprint, idle_limit
 from inkmath.equation.solver_pool import SOLVE_TIMEOUT, WORKER_START_TIMEOUT
 
@@ -252,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lock-fd", type=int, required=True, help="the locked lock file, held for this process's life")
     args = ap.parse_args(argv)
     os.set_inheritable(args.lock_fd, False)  # workers must not keep the lock after this process is gone
-    daemon = Daemon(args.socket, args.lock_fd)
+    try:
+        daemon = Daemon(args.socket, args.lock_fd)
+    except (InkmathError, OSError) as exc:
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()}: cannot start: {exc}", flush=True)
+        return 2
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop("SIGTERM"))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()}: listening on {args.socket} (code "
