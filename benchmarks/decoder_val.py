@@ -42,13 +42,14 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.parse import parse_scored
+    from inkmath.equation.parse import other_layout, parse_scored
     from inkmath.equation.recognize import get_predictor
     from inkmath.equation.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
     dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
-                  weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations)
+                  weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations,
+                  alternative_layout=other_layout)
     if kind == "strokes":
         items, _ = _load_items(_resolve(split, None), "inkml", limit)
     elif split == "test":  # the 2014 WAP bitmaps: for the report only, once the weights are chosen
@@ -71,7 +72,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                     segs = [Segmentation(segment_image(it.data, predictor), 0.0)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
-                       n_best=1, trace=trace)
+                       n_best=1, trace=trace, alternative_layout=dec.alternative_layout)
             except Exception as e:  # noqa: BLE001 - a failed expression is stored as read wrong
                 f.write(json.dumps({"id": it.id, "truth": it.truth, "error": str(e), "readings": []}) + "\n")
                 continue
@@ -106,7 +107,8 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
         beam = w.get("beam", 10 ** 6)
         taken: dict[int, int] = {}
         segs = w.get("segmentations", 10 ** 6)
-        for r in sorted(row["readings"], key=lambda r: -r["symbol"]):  # the decoder's order within a segmentation
+        primaries = [(i, r) for i, r in enumerate(row["readings"]) if "alt_of" not in r]
+        for i, r in sorted(primaries, key=lambda t: -t[1]["symbol"]):  # the decoder's order within a segmentation
             if r["seg"] >= segs:
                 continue
             if w["segment"] * r["segment"] < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
@@ -119,7 +121,20 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
             key = tuple(r["norm"])
             pooled.setdefault(key, []).append(s / w["temperature"])
             if key not in best or s > best[key][0]:
-                best[key] = (s, r)
+                best[key] = (s, r, i)
+        layouts = w.get("layouts", 0)
+        if layouts:  # the best readings' second layouts (``decode``'s alternative_layout)
+            alts = {r["alt_of"]: r for r in row["readings"] if "alt_of" in r}
+            for _, _, i in sorted(best.values(), key=lambda t: -t[0])[:layouts]:
+                r = alts.get(i)
+                if r is None:
+                    continue
+                s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
+                     + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
+                key = tuple(r["norm"])
+                pooled.setdefault(key, []).append(s / w["temperature"])
+                if key not in best or s > best[key][0]:
+                    best[key] = (s, r, None)
         PARSED.append(sum(min(c, beam if sg == 0 else max(1, beam // 2)) for sg, c in taken.items()))
         if not pooled:
             out.append([])
@@ -150,7 +165,8 @@ def features_of(row: dict, ranked: list) -> dict:
     p1 = ranked[1][1] if len(ranked) > 1 else 0.0
     seg = row["segs"][r0["seg"]]
     return {"prob": p0, "margin": p0 - p1, "symbol_logp": r0["symbol"], "lm_per_token": r0["lm"] / (len(k0) + 1),
-            "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"]}
+            "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"],
+            "structure_per_symbol": r0["structure"] / max(seg["symbols"], 1)}
 
 
 def old_path(row: dict) -> list[str] | None:
@@ -191,7 +207,7 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
     w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
-             beam=W.beam, max_drop=W.max_drop, length=W.length)
+             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts)
     return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
 
 
@@ -260,6 +276,8 @@ def main(argv=None) -> int:
         ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k in ("temperature", "structure") else 0.0)
     ap.add_argument("--max-drop", type=float, default=float("inf"))
     ap.add_argument("--length", type=float, default=0.0)
+    ap.add_argument("--layouts", type=int, default=0, help="--fit: the best readings also read with the second layout")
+    ap.add_argument("--grid-layouts", action="store_true", help="--grid: also search layouts (0-5) x structure")
     ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
     ap.add_argument("--report", type=Path, help="a dump to report on with the shipped weights and calibration")
     ap.add_argument("--results", nargs="+", metavar="LABEL=DUMP",
@@ -290,6 +308,15 @@ def main(argv=None) -> int:
                                     segmentations=segs))
             print(json.dumps({"segmentations": segs, "beam": beam, "max_drop": drop, "exprate": round(e["exprate"], 4),
                               "among5": round(e["among5"], 4), "parsed": round(e["parsed"], 2)}))
+        if args.grid_layouts:  # the second layout of the best readings, at the best weights and the given search
+            for layouts in (0, 1, 2, 3, 5):
+                for st in (0.3, 0.5, 1.0):
+                    e = evaluate(rows, dict(WIDE, structure=st, lm=best["lm"], segment=best["segment"],
+                                            temperature=best["temperature"], length=best["length"], beam=args.beam,
+                                            max_drop=args.max_drop, layouts=layouts))
+                    print(json.dumps({"layouts": layouts, "structure": st, "beam": args.beam,
+                                      "max_drop": args.max_drop, "exprate": round(e["exprate"], 4),
+                                      "among5": round(e["among5"], 4)}))
     if args.results:
         pairs = [tuple(x.split("=", 1)) for x in args.results]
         out = Path(__file__).resolve().parent / "results" / "decoder.json"
@@ -305,7 +332,7 @@ def main(argv=None) -> int:
 
         rows = load(args.fit)
         w = dict(WIDE, structure=args.structure, lm=args.lm, segment=args.segment, temperature=args.temperature,
-                 max_drop=args.max_drop, length=args.length, beam=args.beam)
+                 max_drop=args.max_drop, length=args.length, beam=args.beam, layouts=args.layouts)
         e = evaluate(rows, w)
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]

@@ -147,3 +147,62 @@ def test_a_layout_the_structure_model_cannot_score_ranks_last_with_defined_proba
 
     readings = decode(segs, structure=unscorable)  # none can be scored: the other terms decide
     assert readings[0].latex == "a" and math.isclose(sum(r.prob for r in readings), 1.0)
+
+
+def test_second_layout_of_the_best_readings_competes_and_is_traced():
+    from inkmath.equation.tree import Sup
+
+    def scored_row(symbols, tokens):
+        return row_structure(symbols, tokens), -3.0
+
+    def script_layout(symbols, tokens):
+        """A stand-in second layout: the last symbol a superscript of the first, likelier by the structure model."""
+        return Row([Sup(Symbol(tokens[0], 0), Symbol(tokens[1], 1))]), -1.0
+
+    segs = [Segmentation([hyp(0, ("x", 0.8), ("y", 0.2)), hyp(2, ("2", 0.9), ("z", 0.1))])]
+    lm = TableLM({"x ^ { 2 }": -2.0, "x 2": -3.0})
+    off = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout,
+                 weights=DecoderWeights(lm=1.0, layouts=0))
+    assert off[0].latex == "x2" and all("^" not in r.latex for r in off)
+    on = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout,
+                weights=DecoderWeights(lm=1.0, layouts=1))
+    assert on[0].latex == "x^{2}" and on[0].terms["structure"] == -1.0
+    assert sum(r.latex.startswith("y^") or r.latex.startswith("x^") for r in on) == 1  # only the best one re-read
+    # the trace holds every parsed reading's second layout, pointing at the reading it re-reads
+    trace: list = []
+    traced = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout,
+                    weights=DecoderWeights(lm=1.0, layouts=1), trace=trace)
+    assert [(r.latex, r.prob) for r in traced] == [(r.latex, r.prob) for r in on]  # tracing changes no reading
+    primaries = [t for t in trace if "alt_of" not in t]
+    seconds = [t for t in trace if "alt_of" in t]
+    assert len(primaries) == 4 and len(seconds) == 4
+    assert all(trace[t["alt_of"]]["symbol"] == t["symbol"] and "alt_of" not in trace[t["alt_of"]] for t in seconds)
+
+
+def test_offline_rescoring_of_a_trace_ranks_as_the_decoder_does():
+    """benchmarks/decoder_val.py chooses the weights by re-ranking stored traces: it must agree with ``decode``."""
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation.tree import Sup
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from decoder_val import rank
+
+    def scored_row(symbols, tokens):
+        return row_structure(symbols, tokens), -2.5 if tokens[0] == "x" else -2.0
+
+    def script_layout(symbols, tokens):
+        return Row([Sup(Symbol(tokens[0], 0), Symbol(tokens[1], 1))]), -1.5
+
+    segs = [Segmentation([hyp(0, ("x", 0.5), ("y", 0.3), ("k", 0.2)), hyp(2, ("2", 0.7), ("z", 0.3))])]
+    lm = TableLM({"x ^ { 2 }": -2.0, "x 2": -3.0, "y 2": -2.5, "y ^ { z }": -1.0})
+    for layouts in (0, 1, 2, 6):
+        w = DecoderWeights(lm=0.7, structure=0.5, length=0.1, temperature=0.8, layouts=layouts)
+        trace: list = []
+        live = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout, weights=w, trace=trace)
+        row = {"readings": trace}
+        sim = rank([row], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "structure": w.structure,
+                           "temperature": w.temperature, "length": w.length, "beam": w.beam, "layouts": layouts})[0]
+        assert [list(r.norm) for r in live] == [list(k) for k, _, _ in sim][:len(live)]
+        assert [round(r.prob, 9) for r in live] == [round(p, 9) for _, p, _ in sim][:len(live)]

@@ -184,6 +184,54 @@ def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
         np.testing.assert_array_equal(model.t[k], resumed.t[k])
 
 
+def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path):
+    import torch
+
+    from inkmath.equation.structure_model import pair_features, relation_mask
+    from inkmath.equation.train_structure import DEFAULTS, Net, collate, encode, evaluate, fit
+
+    rng = np.random.default_rng(1)
+    train, val = _synthetic(rng, 200), _synthetic(rng, 40)
+    cfg = dict(DEFAULTS, epochs=4, batch=16, hidden=32, hidden2=16, threads=1, min_token_count=1,
+               encoder={"dim": 16, "layers": 1, "heads": 2, "ff": 32}, dropout=0.1, jitter=0.05, stretch=0.1)
+    model, history = fit(train, val, cfg, tmp_path / "a", log=lambda m: None)
+    assert model.architecture == {"encoder": cfg["encoder"]} and "blocks.0.qkv.weight" in model.t
+    assert evaluate(model, val)["tree_accuracy"] > 0.9
+    fit(train, val, cfg, tmp_path / "b", log=lambda m: None, stop_after=2)
+    resumed, history_b = fit(train, val, cfg, tmp_path / "b", log=lambda m: None)
+    assert history_b == history
+    for k in model.t:
+        np.testing.assert_array_equal(model.t[k], resumed.t[k])
+    # the NumPy inference computes what the torch net trained: load the tensors into a fresh net and compare
+    boxes, tokens, parents, relations = val[0]
+    net = Net(len(model.tokens), cfg)
+    for name, module in net.modules.items():
+        if name == "root":
+            net.root.data = torch.from_numpy(model.t["root"])
+            continue
+        if name in ("embed",):
+            module.weight.data = torch.from_numpy(model.t["embed"])
+            continue
+        if name in ("l1", "l2", "l3"):
+            k = name[1]
+            module.weight.data = torch.from_numpy(model.t[f"w{k}"].T.copy())
+            module.bias.data = torch.from_numpy(model.t[f"b{k}"])
+            continue
+        module.load_state_dict({key: torch.from_numpy(model.t[f"{name}.{key}"]) for key in module.state_dict()})
+    net.train(False)
+    index = {t: i for i, t in enumerate(model.tokens)}
+    feats, pid, cid, mask, tgt, geo, pair, present = collate(encode([val[0]], index), [0], index["<first>"])
+    z = net.logits(feats, pid, cid, mask, torch.from_numpy(model.t["mean"]), torch.from_numpy(model.t["std"]),
+                   geo, pair, present)
+    ref = torch.log_softmax(z[0], dim=-1).detach().numpy()  # (n, (n + 1) * R)
+    lp = model.log_probs(boxes, tokens)
+    n = len(boxes)
+    ours = lp.transpose(1, 0, 2).reshape(n, -1)
+    ok = np.isfinite(ours)
+    assert ok.sum() > n and relation_mask(tokens).sum() == ok.sum() and pair_features(boxes, tokens).shape[0] == n + 1
+    np.testing.assert_allclose(ours[ok], ref[ok], atol=1e-4)
+
+
 def test_node_layout_inverts_to_node():
     from inkmath.equation.structure_tree import node_layout
 

@@ -1,7 +1,7 @@
 """Calibration: the probability that the decoder's first reading is right, from a few features of its beam.
 
 A logistic regression on ``decode.features`` (the first reading's share of the beam, its lead, its symbol and
-language-model scores per token, the number of symbols, the weakest symbol), fitted on validation: the 2011-2013
+language-model scores per token, the number of symbols, the weakest symbol, its structure score per symbol), fitted on validation: the 2011-2013
 CROHME test sets read from strokes (``benchmarks/decoder_val.py`` fits it and writes the coefficients below).
 """
 
@@ -12,16 +12,19 @@ from typing import Sequence
 
 import numpy as np
 
-FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob")
+FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob", "structure_per_symbol")
 # fitted on every 3rd expression of the 2011-2013 test sets read from strokes (502; benchmarks/decoder_val.py --fit
 # with recognize.DECODER_WEIGHTS, the symbol-context model's candidates and the structure model's score): intercept
 # first, then one coefficient per FEATURES entry, on the features as they are. On those expressions the calibration
-# error (10 bins) is 0.033 against 0.238 for the raw share of the beam, and the half with the highest confidence is
-# 86.5 % right
-COEFFICIENTS: tuple[float, ...] | None = (-4.0447, 7.91624, -3.04087, 0.464998, 0.459913, 0.0264808, 2.95195)
+# error (10 bins) is 0.045 against 0.237 for the raw share of the beam, and the half with the highest confidence is
+# 88.4 % right (5-fold cross-validated: 89.6 % with structure_per_symbol, 87.3 % without it;
+# docs/decisions/2026-11-24-structure-encoder.md)
+COEFFICIENTS: tuple[float, ...] | None = (-0.110847, 1.25219, 0.692822, 0.594211, 0.622498, 0.0503177, 2.44591,
+                                          7.80454)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.053 (raw share 0.352), top half 78.9 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-6.89714, 11.6179, -3.93134, 0.282856, 0.532735, 0.016039, 2.75048)
+# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.041 (raw share 0.352), top half 83.3 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-7.86342, 13.3817, -4.37342, 0.416054, 0.480334, 0.0452368, 2.68334,
+                                                11.7907)
 
 
 def _vector(feats: dict) -> np.ndarray:

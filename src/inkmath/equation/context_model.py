@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.transformer import layer_norm, numpy_blocks
 
 MODEL_NAME = "symbol-context"
 LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) count as this for the log input
@@ -112,16 +113,6 @@ def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[n
 
 
 # --------------------------------------------------------------------------------------------------- inference
-def _ln(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
-    m = x.mean(-1, keepdims=True)
-    v = ((x - m) ** 2).mean(-1, keepdims=True)
-    return (x - m) / np.sqrt(v + 1e-5) * g + b
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
-
-
 @dataclass
 class ContextArchitecture:
     """The transformer's size: a recipe's ``architecture``, written into the card and read back from it."""
@@ -152,23 +143,8 @@ class ContextModel:
         n = cls.shape[0]
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
-        d = x.shape[1]
-        heads = self.architecture.heads
-        dh = d // heads
-        for li in range(self.architecture.layers):
-            p = f"blocks.{li}."
-            h = _ln(x, t[p + "ln1.weight"], t[p + "ln1.bias"])
-            qkv = h @ t[p + "qkv.weight"].T + t[p + "qkv.bias"]
-            q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, heads, dh).transpose(1, 0, 2) for i in range(3))
-            att = q @ k.transpose(0, 2, 1) / np.sqrt(dh) + hb[:, :, li * heads:(li + 1) * heads].transpose(
-                2, 0, 1)
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            o = (att @ v).transpose(1, 0, 2).reshape(n, d)
-            x = x + o @ t[p + "proj.weight"].T + t[p + "proj.bias"]
-            h = _ln(x, t[p + "ln2.weight"], t[p + "ln2.bias"])
-            x = x + _gelu(h @ t[p + "ff1.weight"].T + t[p + "ff1.bias"]) @ t[p + "ff2.weight"].T + t[p + "ff2.bias"]
-        out = _ln(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
+        x = numpy_blocks(x, hb, t, self.architecture.layers, self.architecture.heads)
+        out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
         logp = cls[:, self.num_classes:] * -np.log(LOG_FLOOR)
         out[:, :self.num_classes] += t["alpha"] * logp
         return out

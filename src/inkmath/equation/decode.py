@@ -57,6 +57,9 @@ class DecoderWeights:
     # readings whose weighted symbol or segmentation term falls more than max_drop below the best are not parsed
     # (the language model rarely makes up more; parsing is most of the decoder's cost)
     max_drop: float = float("inf")
+    # the best ``layouts`` readings (by score) are also read with the second layout (``alternative_layout``), and
+    # that reading competes with the rest
+    layouts: int = 0
 
 
 @dataclass
@@ -135,13 +138,17 @@ def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
 def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel = classifier_candidates,
            structure: StructureModel, lm=None, weights: DecoderWeights = DecoderWeights(),
            calibrate: Callable[[dict], float] | None = None, n_best: int = 5,
-           fixed: dict[int, str] | None = None, trace: list | None = None) -> list[Reading]:
+           fixed: dict[int, str] | None = None, trace: list | None = None,
+           alternative_layout: StructureModel | None = None) -> list[Reading]:
     """The ``n_best`` readings of the input, best first, with ``prob`` (and the first with ``confidence``).
 
     ``fixed``: {symbol index in the first segmentation: token} chosen by the user; then only the first segmentation
     is read (so indices keep their meaning), those symbols read as given, and the rest is decoded in their light.
+    ``alternative_layout``: a second reader of the layout (same signature as ``structure``); the ``weights.layouts``
+    best readings are also read with it.
     ``trace``: a list that receives every reading parsed (canonical tokens, segmentation, unweighted terms), for
-    choosing the weights offline.
+    choosing the weights offline; with ``alternative_layout``, every reading's second layout too (``alt_of``: the
+    index in ``trace`` of the reading it re-reads), so that any ``layouts`` can be simulated.
     """
     if not segmentations:
         raise InkmathError("Nothing to decode: no segmentation of the input")
@@ -156,6 +163,32 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     best_seg = max(s.score for s in segs)
     found: dict[tuple[str, ...], Reading] = {}
     mass: dict[tuple[str, ...], list[float]] = {}
+    traced: dict[int, int] = {}  # id of a reading -> its index in ``trace``
+
+    def consider(si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
+                 alt_of: Reading | None = None) -> Reading | None:
+        latex, norm = _render(tree)
+        if alt_of is not None and norm == alt_of.norm:
+            return None
+        lm_lp = float(lm.logprob(list(norm))) if lm is not None else 0.0  # also a calibration feature
+        score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
+                 + w.length * (len(norm) + 1))
+        terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp}
+        reading = Reading(latex, norm, toks, si, tree, score, terms)
+        if trace is not None:
+            entry = {"norm": list(norm), "seg": si, **terms}
+            if alt_of is not None:
+                entry["alt_of"] = traced[id(alt_of)]
+            traced[id(reading)] = len(trace)
+            trace.append(entry)
+        if alt_of is not None and trace is not None and not alt_of.terms.get("counts", True):
+            return reading  # traced only: the decoder does not read this one's second layout
+        mass.setdefault(norm, []).append(score)
+        if norm not in found or score > found[norm].score:
+            found[norm] = reading
+        return reading
+
+    parsed: list[Reading] = []
     for si, seg in enumerate(segs):
         seg_term = seg.score - best_seg
         if w.segment * seg_term < -w.max_drop:
@@ -172,18 +205,18 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             if w.symbol * (sym_lp - assignments[0][0]) < -w.max_drop:
                 break
             toks = [dists[s][i].token for s, i in enumerate(idx)]
-            tree, struct_lp = _structure(structure, seg.symbols, toks)
-            latex, norm = _render(tree)
-            lm_lp = float(lm.logprob(list(norm))) if lm is not None else 0.0  # also a calibration feature
-            score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
-                     + w.length * (len(norm) + 1))
-            mass.setdefault(norm, []).append(score)
-            if trace is not None:
-                trace.append({"norm": list(norm), "seg": si, "symbol": sym_lp, "lm": lm_lp, "segment": seg_term,
-                              "structure": struct_lp})
-            if norm not in found or score > found[norm].score:
-                found[norm] = Reading(latex, norm, toks, si, tree, score,
-                                      {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp})
+            parsed.append(consider(si, toks, sym_lp, seg_term, *_structure(structure, seg.symbols, toks)))
+    if alternative_layout is not None and (w.layouts > 0 or trace is not None):
+        # the best derivation of each of the ``layouts`` best readings, by score, read with the second layout
+        chosen = {id(r) for r in sorted(found.values(), key=lambda r: -r.score)[:w.layouts]}
+        for r in parsed:
+            if id(r) not in chosen and trace is None:
+                continue
+            r.terms["counts"] = id(r) in chosen
+            consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
+                     *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r)
+        for r in parsed:
+            r.terms.pop("counts", None)
     readings = list(found.values())
     t = max(w.temperature, 1e-6)
     pooled = {k: _logsumexp([s / t for s in v]) for k, v in mass.items()}
@@ -198,7 +231,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
 
 
 def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
-    """What the calibration reads off a decoded beam (the first reading's certainty and its lead)."""
+    """What the calibration reads off a decoded beam (the first reading's certainty and its lead, and the structure
+    model's log-probability of its layout per symbol)."""
     first = readings[0]
     second = readings[1].prob if len(readings) > 1 else 0.0
     symbols = segs[first.segmentation].symbols
@@ -209,6 +243,7 @@ def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
         "lm_per_token": first.terms["lm"] / (len(first.norm) + 1),
         "symbols": len(symbols),
         "min_symbol_prob": min((h.prob for h in symbols), default=0.0),
+        "structure_per_symbol": first.terms["structure"] / max(len(symbols), 1),
     }
 
 
@@ -243,8 +278,10 @@ class Decoder:
     weights: DecoderWeights = DecoderWeights()
     calibrate: Callable[[dict], float] | None = None
     segmentations: int = 3  # stroke segmentations read (the segmenter's k best)
+    alternative_layout: StructureModel | None = None  # the second reader of the layout (``weights.layouts``)
 
     def __call__(self, segmentations: Sequence[Segmentation], fixed: dict[int, str] | None = None,
                  n_best: int = 5) -> list[Reading]:
         return decode(segmentations, symbol_model=self.symbol_model, structure=self.structure, lm=self.lm,
-                      weights=self.weights, calibrate=self.calibrate, n_best=n_best, fixed=fixed)
+                      weights=self.weights, calibrate=self.calibrate, n_best=n_best, fixed=fixed,
+                      alternative_layout=self.alternative_layout)

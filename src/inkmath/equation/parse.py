@@ -55,7 +55,8 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None) -
 # least exp(STRUCTURE_MARGIN) times likelier than the rules' tree. Layout given the true symbols on the 2011-2013
 # validation (benchmarks/layout_truth.py val), of 1,504 expressions: the rules 1,322; the model alone 1,198 (60
 # gained, 184 lost); margin 0: 1,246, 1: 1,291, 2: 1,312, 3: 1,318, 4: 1,330, 5: 1,334, 6: 1,338, 8: 1,342 (29
-# gained, 9 lost), 12: 1,339 (19 gained, 2 lost)
+# gained, 9 lost), 12: 1,339 (19 gained, 2 lost). With the model that reads symbols in context (2026-11-24,
+# docs/decisions/2026-11-24-structure-encoder.md): alone 1,314; margin 4: 1,369, 8: 1,374 (91.36 %), 12: 1,368
 STRUCTURE_MARGIN = 8.0
 
 
@@ -67,14 +68,22 @@ def default_layout():
     return rescored_layout(load_structure_model(), rule_layout(), STRUCTURE_MARGIN)
 
 
-def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None) -> tuple[Node, float]:
+def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None,
+                 other: bool = False) -> tuple[Node, float]:
     """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
     over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
-    ``model``: a ``structure_model.StructureModel`` (default the shipped one)."""
+    ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by the
+    layout the default does not choose (the rules' tree where it takes the model's, and the reverse): the second
+    reading of the layout."""
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     scores: list[float] = []
     layout = rescored_layout(model if model is not None else load_structure_model(), rule_layout(), STRUCTURE_MARGIN,
-                             scores)
+                             scores, other=other)
     tree = parse(hyps, tokens, layout=layout)
     return tree, float(sum(scores))
+
+
+def other_layout(hyps: list[SymbolHyp], tokens: list[str]) -> tuple[Node, float]:
+    """The second reading of the layout (``parse_scored(..., other=True)``), for the decoder's alternatives."""
+    return parse_scored(hyps, tokens, other=True)

@@ -28,11 +28,12 @@ _DECODERS: dict[str, Decoder] = {}
 # 2026-11-24-symbol-context-shipped.md). Strokes, on every 3rd expression of the 2011-2013 test sets (502), with the
 # symbol-context model's candidates and the structure model's log-probability of the layout (``parse_scored``): the
 # structure score at 0.5, the language model at 0.2, the segmentation score at 1 and a reward of 0.3 per token read
-# the most right (62.95 %, truth among 5 72.7 %; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
+# the most right (62.95 %, truth among 5 72.7 %; with the structure model of 2026-11-24-structure-encoder.md 63.75 % and
+# 73.9 %, the grid's best again; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
 # the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
 # 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
 # 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
-# with 0.3 per token read 51.39 % (structure 0: 51.20 %; no LM either: 50.0 %; the token rules' candidates: 51.2 %)
+# with 0.3 per token read 51.39 % (51.79 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either: 50.0 %; the token rules' candidates: 51.2 %)
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=5.0)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=0.0, structure=0.5, temperature=0.5, length=0.3,

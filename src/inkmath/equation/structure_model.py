@@ -37,6 +37,9 @@ UNKNOWN_TOKEN = "<unk>"
 FLAT_TOKENS = {"-", ".", ",", "\\ldots", "=", "\\prime", "\\cdot", "\\cdots"}
 N_GEOMETRY = 36
 TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
+# with a symbol encoder (``architecture['encoder']``): its input layers, the first-symbol vector and the output norm
+ENCODER_TENSORS = ("geo_in.weight", "geo_in.bias", "pair1.weight", "pair1.bias", "pair2.weight", "pair2.bias",
+                   "root", "ln_out.weight", "ln_out.bias")
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
 
@@ -130,12 +133,32 @@ class StructureReading:
 
 
 class StructureModel:
-    """Token embedding + geometry -> two ReLU layers -> a score per relation (NumPy)."""
+    """Each symbol as a vector (its token's embedding, or with an encoder that embedding and the symbol's geometry
+    mixed with the other symbols' by a small transformer) + the pair's geometry -> two ReLU layers -> a score per
+    relation (NumPy). ``architecture``: {} for the token embedding alone, or {"encoder": {"dim", "layers", "heads",
+    "ff"}}."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str]):
+    def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str], architecture: dict | None = None):
         self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
+        self.architecture = dict(architecture or {})
+
+    def symbol_vectors(self, boxes: list[Box], tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(the first-symbol parent's vector (d,), each symbol's vector (n, d))."""
+        t = self.t
+        ids = self.token_ids(tokens)
+        enc = self.architecture.get("encoder")
+        if not enc:
+            return t["embed"][self.index[ROOT_TOKEN]], t["embed"][ids]
+        from inkmath.equation.context_model import geometry_features
+        from inkmath.equation.transformer import layer_norm, numpy_blocks
+
+        geo, pair = geometry_features(np.asarray([[b.x0, b.y0, b.x1, b.y1] for b in boxes], np.float64))
+        x = t["embed"][ids] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
+        bias = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
+        x = numpy_blocks(x, bias, t, int(enc["layers"]), int(enc["heads"]))
+        return t["root"], layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
 
     def token_ids(self, tokens: list[str]) -> np.ndarray:
         unk = self.index[UNKNOWN_TOKEN]
@@ -147,11 +170,9 @@ class StructureModel:
         n = len(boxes)
         t = self.t
         feats = (pair_features(boxes, tokens) - t["mean"]) / t["std"]
-        ids = self.token_ids(tokens)
-        e = t["embed"]
-        ep = np.concatenate([e[self.index[ROOT_TOKEN]][None], e[ids]])  # (n + 1, d)
-        ec = e[ids]
-        d = e.shape[1]
+        root, ec = self.symbol_vectors(boxes, tokens)
+        ep = np.concatenate([root[None], ec])  # (n + 1, d)
+        d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
         w1 = t["w1"]
         hidden = (feats @ w1[:N_GEOMETRY] + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
@@ -254,7 +275,9 @@ def load_structure_model(path: str | None = None) -> StructureModel:
     with safe_open(str(p), framework="numpy") as f:
         meta = f.metadata() or {}
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    missing = [k for k in TENSORS if k not in tensors]
+    architecture = json.loads(meta.get("architecture", "{}"))
+    need = TENSORS + (ENCODER_TENSORS if architecture.get("encoder") else ())
+    missing = [k for k in need if k not in tensors]
     if missing or "tokens" not in meta:
         raise InkmathError(f"Structure model {p} lacks {missing or 'its token list'}; train it again with "
                            f"`python -m {RECIPE}`.")
@@ -262,7 +285,7 @@ def load_structure_model(path: str | None = None) -> StructureModel:
     if tensors["w1"].shape[0] != N_GEOMETRY + 2 * tensors["embed"].shape[1]:
         raise InkmathError(f"Structure model {p} takes other features than this code makes; train it again with "
                            f"`python -m {RECIPE}`.")
-    return StructureModel(tensors, tokens)
+    return StructureModel(tensors, tokens, architecture)
 
 
 def learnt_layout(model: StructureModel | None = None):
@@ -288,11 +311,12 @@ def combined_layout(model: StructureModel | None, fallback, min_prob: float):
     return read
 
 
-def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None):
+def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None,
+                    other: bool = False):
     """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
     more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more. ``scores``: a list that
     gets, per line read, the model's log-probability of the tree chosen (the fallback's when the model cannot score
-    it: -inf)."""
+    it: -inf). ``other``: take the tree this rule does not choose (the second reading of the line's layout)."""
     m = model if model is not None else load_structure_model()
 
     def read(atoms) -> Node:
@@ -306,8 +330,8 @@ def rescored_layout(model: StructureModel | None, fallback, margin: float, score
         best = _decode(lp, boxes, tokens, sources)
         lay = node_layout(theirs, sources)
         own = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
-        chosen, score = (best.tree, best.log_prob) if lay is not None and best.log_prob >= own + margin else (
-            theirs, own)
+        take_model = lay is not None and best.log_prob >= own + margin
+        chosen, score = (best.tree, best.log_prob) if take_model != other else (theirs, own)
         if scores is not None:
             scores.append(float(score))
         return chosen

@@ -24,6 +24,7 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.context_model import (GEO_FEATURES, MODEL_NAME, PAIR_FEATURES, ContextArchitecture,
                                             expression_features)
+from inkmath.equation.transformer import torch_blocks
 
 JUNK = "junk"
 
@@ -87,28 +88,6 @@ def build_net(num_classes: int, config: ContextConfig):
 
     cfg = config.architecture
 
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln1, self.ln2 = nn.LayerNorm(cfg.dim), nn.LayerNorm(cfg.dim)
-            self.qkv = nn.Linear(cfg.dim, 3 * cfg.dim)
-            self.proj = nn.Linear(cfg.dim, cfg.dim)
-            self.ff1, self.ff2 = nn.Linear(cfg.dim, cfg.ff), nn.Linear(cfg.ff, cfg.dim)
-            self.drop = nn.Dropout(cfg.dropout)
-
-        def forward(self, x, bias, mask):
-            b, n, d = x.shape
-            dh = d // cfg.heads
-            h = self.ln1(x)
-            q, k, v = self.qkv(h).split(d, dim=-1)
-            q, k, v = (t.view(b, n, cfg.heads, dh).transpose(1, 2) for t in (q, k, v))
-            att = q @ k.transpose(-1, -2) / math.sqrt(dh) + bias
-            att = att.masked_fill(~mask[:, None, None, :], -1e9).softmax(-1)
-            o = (att @ v).transpose(1, 2).reshape(b, n, d)
-            x = x + self.drop(self.proj(o))
-            h = self.ln2(x)
-            return x + self.drop(self.ff2(nn.functional.gelu(self.ff1(h), approximate="tanh")))
-
     class ContextNet(nn.Module):
         def __init__(self):
             super().__init__()
@@ -116,7 +95,7 @@ def build_net(num_classes: int, config: ContextConfig):
             self.geo_in = nn.Linear(GEO_FEATURES, cfg.dim)
             self.pair1 = nn.Linear(PAIR_FEATURES, 16)
             self.pair2 = nn.Linear(16, cfg.layers * cfg.heads)
-            self.blocks = nn.ModuleList(Block() for _ in range(cfg.layers))
+            self.blocks = torch_blocks(cfg.dim, cfg.layers, cfg.heads, cfg.ff, cfg.dropout)
             self.ln_out = nn.LayerNorm(cfg.dim)
             self.out = nn.Linear(cfg.dim, num_classes + 1)
             self.alpha = nn.Parameter(torch.tensor(1.0))

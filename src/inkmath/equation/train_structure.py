@@ -29,7 +29,7 @@ from inkmath.equation.structure_tree import RELATIONS
 CONFIG = Path("configs/structure.yaml")
 DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64, "epochs": 12, "batch": 32,
             "lr": 0.003, "weight_decay": 1e-5, "seed": 0, "threads": 2, "min_token_count": 3,
-            "epoch_val": 300}
+            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0}
 
 
 def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
@@ -61,9 +61,32 @@ def targets(parents: list, relations: list) -> np.ndarray:
 
 
 def encode(data, index: dict[str, int]):
+    """Per expression: pair features, token ids, relation mask, targets, and the symbols' own geometry and pairwise
+    geometry (the encoder's inputs, ``context_model.geometry_features``)."""
+    from inkmath.equation.context_model import geometry_features
+
     unk = index[UNKNOWN_TOKEN]
     return [(pair_features(b, t), np.asarray([index.get(x, unk) for x in t], np.int64), relation_mask(t),
-             targets(p, r)) for b, t, p, r in data]
+             targets(p, r), *geometry_features(np.asarray([[x.x0, x.y0, x.x1, x.y1] for x in b], np.float64)))
+            for b, t, p, r in data]
+
+
+def distorted(data, jitter: float, stretch: float, rng: np.random.Generator):
+    """The expressions with every box edge moved by up to ``jitter`` reference heights and the whole expression
+    stretched in x by a factor exp(U(-stretch, stretch)) (seeded): other writers' spacing and proportions."""
+    from inkmath.equation.structure_model import reference_height
+    from inkmath.equation.tree import Box
+
+    out = []
+    for boxes, tokens, parents, relations in data:
+        H = reference_height(boxes, tokens)
+        a = np.asarray([[b.x0, b.y0, b.x1, b.y1] for b in boxes], np.float64)
+        a[:, [0, 2]] *= float(np.exp(rng.uniform(-stretch, stretch)))
+        a += rng.uniform(-jitter, jitter, a.shape) * H
+        a[:, 2] = np.maximum(a[:, 2], a[:, 0] + 1e-3 * H)
+        a[:, 3] = np.maximum(a[:, 3], a[:, 1] + 1e-3 * H)
+        out.append(([Box(*map(float, r)) for r in a], tokens, parents, relations))
+    return out
 
 
 def batches(enc, batch: int, rng: np.random.Generator):
@@ -77,16 +100,22 @@ def batches(enc, batch: int, rng: np.random.Generator):
 def collate(enc, idx, root_id: int):
     import torch
 
+    from inkmath.equation.context_model import GEO_FEATURES, PAIR_FEATURES
+
     n = max(len(enc[i][1]) for i in idx)
     B = len(idx)
+    geo = np.zeros((B, n, GEO_FEATURES), np.float32)
+    pair = np.zeros((B, n, n, PAIR_FEATURES), np.float32)
+    present = np.zeros((B, n), bool)
     feats = np.zeros((B, n + 1, n, N_GEOMETRY), np.float32)
     pid = np.full((B, n + 1), root_id, np.int64)
     cid = np.zeros((B, n), np.int64)
     mask = np.zeros((B, n + 1, n, len(RELATIONS)), bool)
     tgt = np.full((B, n), -100, np.int64)
     for k, i in enumerate(idx):
-        f, ids, m, t = enc[i]
+        f, ids, m, t, g, pg = enc[i]
         m_ = len(ids)
+        geo[k, :m_], pair[k, :m_, :m_], present[k, :m_] = g, pg, True
         feats[k, :m_ + 1, :m_] = f
         pid[k, 1:m_ + 1] = ids
         cid[k, :m_] = ids
@@ -94,7 +123,7 @@ def collate(enc, idx, root_id: int):
         # a target as an index into the padded (n + 1) x R layout
         rows, rel = np.divmod(t, len(RELATIONS))
         tgt[k, :m_] = rows * len(RELATIONS) + rel
-    return tuple(torch.from_numpy(a) for a in (feats, pid, cid, mask, tgt))
+    return tuple(torch.from_numpy(a) for a in (feats, pid, cid, mask, tgt, geo, pair, present))
 
 
 class Net:
@@ -103,22 +132,53 @@ class Net:
     def __init__(self, n_tokens: int, cfg: dict):
         import torch
 
-        d, h1, h2 = cfg["embed"], cfg["hidden"], cfg["hidden2"]
+        from inkmath.equation.context_model import GEO_FEATURES, PAIR_FEATURES
+        from inkmath.equation.transformer import torch_blocks
+
+        self.enc = cfg.get("encoder") or None
+        d, h1, h2 = (self.enc["dim"] if self.enc else cfg["embed"]), cfg["hidden"], cfg["hidden2"]
         self.embed = torch.nn.Embedding(n_tokens, d)
         self.l1 = torch.nn.Linear(N_GEOMETRY + 2 * d, h1)
         self.l2 = torch.nn.Linear(h1, h2)
         self.l3 = torch.nn.Linear(h2, len(RELATIONS))
-        self.modules = torch.nn.ModuleList([self.embed, self.l1, self.l2, self.l3])
+        self.modules = torch.nn.ModuleDict({"embed": self.embed, "l1": self.l1, "l2": self.l2, "l3": self.l3})
+        if self.enc:
+            L, H = int(self.enc["layers"]), int(self.enc["heads"])
+            self.modules.update({
+                "geo_in": torch.nn.Linear(GEO_FEATURES, d), "pair1": torch.nn.Linear(PAIR_FEATURES, 16),
+                "pair2": torch.nn.Linear(16, L * H), "ln_out": torch.nn.LayerNorm(d),
+                "blocks": torch_blocks(d, L, H, int(self.enc["ff"]), float(cfg["dropout"]))})
+            self.root = torch.nn.Parameter(torch.zeros(d))
+            self.modules["root"] = torch.nn.ParameterList([self.root])
         self.d = d
 
-    def logits(self, feats, pid, cid, mask, mean, std):
+    def train(self, on: bool) -> None:
+        self.modules.train(on)
+
+    def vectors(self, pid, cid, geo, pair, present):
+        """(parent rows' vectors (B, n + 1, d), children's vectors (B, n, d))."""
+        import torch
+
+        if not self.enc:
+            return self.embed(pid), self.embed(cid)
+        m = self.modules
+        H = int(self.enc["heads"])
+        x = self.embed(cid) + m["geo_in"](geo)
+        hb = m["pair2"](torch.relu(m["pair1"](pair)))
+        for li, blk in enumerate(m["blocks"]):
+            x = blk(x, hb[..., li * H:(li + 1) * H].permute(0, 3, 1, 2), present)
+        x = m["ln_out"](x)
+        return torch.cat([self.root.expand(x.shape[0], 1, -1), x], dim=1), x
+
+    def logits(self, feats, pid, cid, mask, mean, std, geo=None, pair=None, present=None):
         import torch
 
         d = self.d
         w = self.l1.weight  # (h1, G + 2d)
         x = (feats - mean) / std
-        h = (x @ w[:, :N_GEOMETRY].T + (self.embed(pid) @ w[:, N_GEOMETRY:N_GEOMETRY + d].T)[:, :, None]
-             + (self.embed(cid) @ w[:, N_GEOMETRY + d:].T)[:, None] + self.l1.bias)
+        vp, vc = self.vectors(pid, cid, geo, pair, present)
+        h = (x @ w[:, :N_GEOMETRY].T + (vp @ w[:, N_GEOMETRY:N_GEOMETRY + d].T)[:, :, None]
+             + (vc @ w[:, N_GEOMETRY + d:].T)[:, None] + self.l1.bias)
         z = self.l3(torch.relu(self.l2(torch.relu(h))))
         z = z.masked_fill(~mask, -1e9)
         B, P, N, R = z.shape
@@ -127,9 +187,17 @@ class Net:
     def tensors(self, mean, std) -> dict[str, np.ndarray]:
         def a(t):
             return t.detach().numpy().astype(np.float32).copy()
-        return {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "embed": a(self.embed.weight),
-                "w1": a(self.l1.weight.T), "b1": a(self.l1.bias), "w2": a(self.l2.weight.T), "b2": a(self.l2.bias),
-                "w3": a(self.l3.weight.T), "b3": a(self.l3.bias)}
+        out = {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "embed": a(self.embed.weight),
+               "w1": a(self.l1.weight.T), "b1": a(self.l1.bias), "w2": a(self.l2.weight.T), "b2": a(self.l2.bias),
+               "w3": a(self.l3.weight.T), "b3": a(self.l3.bias)}
+        if self.enc:
+            out["root"] = a(self.root)
+            for name in ("geo_in", "pair1", "pair2", "ln_out", "blocks"):
+                out.update({f"{name}.{k}": a(v) for k, v in self.modules[name].state_dict().items()})
+        return out
+
+    def architecture(self) -> dict:
+        return {"encoder": dict(self.enc)} if self.enc else {}
 
 
 def evaluate(model: StructureModel, data) -> dict[str, float]:
@@ -201,16 +269,22 @@ def fit(train, val, cfg: dict, run: Path, log=print,
         for g in opt.param_groups:
             g["lr"] = lr
         t1, total, count = time.time(), 0.0, 0
-        for idx in batches(enc, int(cfg["batch"]), rng):
-            feats, pid, cid, mask, tgt = collate(enc, idx, index[ROOT_TOKEN])
-            z = net.logits(feats, pid, cid, mask, mt, sd)
+        epoch_enc = enc
+        if float(cfg["jitter"]) > 0 or float(cfg["stretch"]) > 0:  # a fresh distortion each epoch, seeded by it
+            aug = np.random.default_rng([int(cfg["seed"]), epoch])
+            epoch_enc = encode(distorted(train, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
+        for idx in batches(epoch_enc, int(cfg["batch"]), rng):
+            feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN])
+            net.train(True)
+            z = net.logits(feats, pid, cid, mask, mt, sd, geo, pair, present)
             loss = torch.nn.functional.cross_entropy(z.reshape(-1, z.shape[-1]), tgt.reshape(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
-        model = StructureModel(net.tensors(mean, std), vocab)
+        net.train(False)
+        model = StructureModel(net.tensors(mean, std), vocab, net.architecture())
         ev = evaluate(model, val[:int(cfg["epoch_val"])]) if val else {}  # a first part, to save time
         history.append({"epoch": epoch + 1, "loss": round(total / count, 4), "lr": round(lr, 6),
                         **{k: round(v, 4) for k, v in ev.items() if k.endswith("accuracy")}})
@@ -218,7 +292,18 @@ def fit(train, val, cfg: dict, run: Path, log=print,
         save_checkpoint({"model": net.modules.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                          "rng": json.dumps(rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
                          "history": json.dumps(history), "vocab": vocab, "config": json.dumps(cfg)}, ckpt)
-    return StructureModel(net.tensors(mean, std), vocab), history
+    return StructureModel(net.tensors(mean, std), vocab, net.architecture()), history
+
+
+def architecture_text(cfg: dict) -> str:
+    """The card's one-line description of the model a recipe builds."""
+    enc = cfg.get("encoder")
+    symbol = (f"each symbol: token embedding {enc['dim']} + its geometry through a transformer ({enc['layers']} "
+              f"layers, {enc['heads']} heads, ff {enc['ff']}, attention biased by pair geometry)" if enc else
+              f"each symbol: token embedding {cfg['embed']}")
+    return (f"{symbol}; per (parent, child): both symbols' vectors + {N_GEOMETRY} geometry -> {cfg['hidden']} -> "
+            f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, relation); numpy "
+            "inference")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(val)} validation, {time.time() - t0:.0f} s", flush=True)
     model, history = fit(train, val, cfg, args.run, log=lambda m: print(m, flush=True))
     tensors = model.t
-    atomic_write_bytes(args.out, save(tensors, metadata={"tokens": json.dumps(model.tokens)}))
+    atomic_write_bytes(args.out, save(tensors, metadata={"tokens": json.dumps(model.tokens),
+                                                     "architecture": json.dumps(model.architecture)}))
     ev = evaluate(model, val)
     params = sum(int(v.size) for k, v in tensors.items() if k not in ("mean", "std"))
     extra = (f" --limit {args.limit}" if args.limit else "") + (f" --epochs {args.epochs}" if args.epochs else "")
@@ -254,9 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             "purpose": "the expression reader's layout: each symbol's parent and relation (right, sup, sub, above, "
                        "below, inside) with probabilities, decoded into the best tree",
             "model": cfg["model"], "parameters": params,
-            "architecture": f"token embedding {cfg['embed']} (x2) + {N_GEOMETRY} geometry -> {cfg['hidden']} -> "
-                            f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, "
-                            "relation); numpy inference",
+            "architecture": architecture_text(cfg),
             "config": str(args.config) if args.config else None,
             "train_command": "python -m inkmath.equation.train_structure" + (
                 f" --config {args.config}" if args.config else "") + extra,
