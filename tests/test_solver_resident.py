@@ -129,6 +129,39 @@ def test_resident_output_equals_in_process_output(resident, tmp_path, capsys, mo
             assert len(svgs) == len(problems) - ("1+1" in problems)
 
 
+def _on_a_terminal(argv: list[str], env: dict) -> bytes:
+    """What `inkmath ARGV` writes to a pseudo-terminal (rich then sees a terminal, with colours and a width)."""
+    import pty
+
+    master, slave = pty.openpty()
+    code = "import sys; from inkmath.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=slave, stderr=slave,
+                            stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # the terminal closed: the command exited
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(120) == 0
+    return out
+
+
+def test_text_on_a_terminal_is_the_same(resident):
+    _start_warm()
+    env = {**os.environ, "PYTHONPATH": str(Path(solver_client.__file__).parents[2]), "COLUMNS": "40",
+           "TERM": "xterm-256color"}
+    problems = ["--steps", "--", *PROBLEMS]
+    ours = _on_a_terminal(["solve", *problems], env)
+    assert ours == _on_a_terminal(["solve", "--no-daemon", *problems], env)
+    assert b"note:" not in ours and max(len(line) for line in ours.splitlines()) > 40  # long lines, not wrapped
+
+
 def test_a_hostile_problem_is_still_cannot_within_the_time_limit(resident, capsys):
     started = time.monotonic()
     code, out, err = _run(["solve", "--json", "--steps", "--", "x^{x^{x^{x}}}=2"], capsys)
