@@ -45,13 +45,25 @@ def new_path(kind: str, data, predictor) -> str:
     return fn(data, predictor, solve=False).latex
 
 
-def side_by_side(kind: str, data, predictor, repeats: int) -> dict:
-    old_path(kind, data, predictor)
+def one_grouping(kind: str, data, predictor) -> str:
+    """The image reader as before its groupings (``--groupings``' baseline): the rules' grouping alone, read with
+    the beam of 6 it had then (the groupings' reader has 4, then 1 per other grouping)."""
+    import dataclasses
+
+    from inkmath.equation.recognize import default_decoder, recognize_image
+
+    dec = default_decoder("image")
+    dec = dataclasses.replace(dec, segmentations=1, weights=dataclasses.replace(dec.weights, beam=6))
+    return recognize_image(data, predictor, solve=False, decoder=dec).latex
+
+
+def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict:
+    old(kind, data, predictor)
     new_path(kind, data, predictor)
     a, b = [], []
     for _ in range(repeats):
         t = time.perf_counter()
-        old_path(kind, data, predictor)
+        old(kind, data, predictor)
         a.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         new_path(kind, data, predictor)
@@ -66,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--crohme", type=int, default=10)
     ap.add_argument("--weights", default="crohme")
+    ap.add_argument("--groupings", action="store_true",
+                    help="images only: the reader with its groupings against the rules' grouping alone")
     args = ap.parse_args(argv)
     import torch
 
@@ -75,6 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     pred = Predictor.load(args.weights, engine=args.engine)
     strokes, photo = synthetic_inputs()
     rows = []
+    if args.groupings:
+        import json
+
+        r = side_by_side("image", photo, pred, args.repeats, one_grouping)
+        rows.append({"input": f"`{EXPRESSION}` synthetic photo: 1 grouping (old) vs the groupings (new)",
+                     "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
+        per = [side_by_side("image", img, pred, max(3, args.repeats // 6), one_grouping)
+               for _, _, img in crohme_inputs(args.crohme)]
+        if per:
+            rows.append({"input": f"CROHME 2014, {len(per)} expressions of 10 symbols, image: 1 grouping (old) vs "
+                                  "the groupings (new)", "engine": args.engine,
+                         "old_p50_ms": round(statistics.median(p["old_p50_ms"] for p in per), 2),
+                         "new_p50_ms": round(statistics.median(p["new_p50_ms"] for p in per), 2),
+                         "ratio_p50": round(statistics.median(p["ratio_p50"] for p in per), 3),
+                         "calls": sum(p["calls"] for p in per)})
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        return 0
     for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
                               ("image", f"`{EXPRESSION}` synthetic photo", photo)):
         r = side_by_side(kind, data, pred, args.repeats)

@@ -125,7 +125,7 @@ def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str
 
 
 def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
-        read: bool = True, labels: bool = False) -> dict | None:
+        read: bool = True, labels: bool = False, stride: int = 1) -> dict | None:
     """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
     metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
@@ -135,7 +135,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
-    rows = generate(split, pages, out, labels=labels)
+    rows = generate(split, pages, out, labels=labels)[::stride]
     predictor = get_predictor()
     details = details or out / "details.jsonl"
     done = {}
@@ -289,14 +289,14 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
     tmp.replace(path)
 
 
-def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]]) -> list[dict]:
+def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]], stride: int = 1) -> list[dict]:
     """Detection only (no reading) over a grid of page_find thresholds, each page cleaned once: P, R, order."""
     import itertools
 
-    from inkmath.equation import page_find
+    from inkmath.equation import page_find, page_merge
     from inkmath.equation.page_clean import clean_page, load_photo
 
-    rows = generate(split, pages, out)
+    rows = generate(split, pages, out)[::stride]
     cleaned = []
     for r in rows:
         photo, shown = load_photo(out / r["file"])
@@ -307,7 +307,7 @@ def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]]
     names = sorted(grid)
     for values in itertools.product(*(grid[n] for n in names)):
         for n, v in zip(names, values):
-            setattr(page_find, n, v)
+            setattr(page_find if hasattr(page_find, n) else page_merge, n, v)
         scores = []
         for r, page in zip(rows, cleaned):
             found = page_find.find_expressions(page.ink)
@@ -357,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=None, help="at most N pages (default: all the ink)")
     ap.add_argument("--out", default=None, help="folder for the generated pages (default /tmp/inkmath-pages-SPLIT)")
     ap.add_argument("--details", default=None, help="per-page rows (JSON lines)")
+    ap.add_argument("--stride", type=int, default=1, help="read every K-th of the pages only (quick checks)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--baseline-only", action="store_true", help="only read the expressions alone (resumable cache)")
     ap.add_argument("--speed", action="store_true", help="also (or, with --pages 0, only) measure speed")
@@ -366,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", action="store_true",
                     help="pages with a question number before every expression (default --out: ...-SPLIT-labels)")
     ap.add_argument("--sweep", nargs="+", metavar="NAME=V1,V2", default=None,
-                    help="detection only, over a grid of page_find thresholds (e.g. LINE_GAP=2,3 STACK_GAP=0.5,0.7)")
+                    help="detection only, over a grid of page_find or page_merge thresholds (e.g. LINE_GAP=2,3 "
+                         "MERGE_PROB=0.5,2: 2 turns the learned merge off)")
     ap.add_argument("--merge", nargs="+", default=None, help="only merge these results files into --results")
     ap.add_argument("--fixture", default=None, help="only write the test fixture photo (tests/fixtures/page_photo.jpg)")
     args = ap.parse_args(argv)
@@ -381,13 +383,13 @@ def main(argv: list[str] | None = None) -> int:
         for item in args.sweep:
             name, values = item.split("=", 1)
             grid[name] = [float(v) for v in values.split(",")]
-        sweep(args.split, args.pages, Path(args.out or f"/tmp/inkmath-pages-{args.split}"), grid)
+        sweep(args.split, args.pages, Path(args.out or f"/tmp/inkmath-pages-{args.split}"), grid, args.stride)
         return 0
     out = Path(args.out or f"/tmp/inkmath-pages-{args.split}{'-labels' if args.labels else ''}")
     res = None
     if args.pages != 0:
         res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline,
-                  read=not args.baseline_only, labels=args.labels)
+                  read=not args.baseline_only, labels=args.labels, stride=args.stride)
         if res is None:
             print("baseline written" if args.baseline_only else "not every page is read yet")
             return 0

@@ -40,7 +40,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
          split: str = "val", symbols: str = "context") -> None:
     from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
     from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
-    from inkmath.equation.image_segmentation import segment_image
+    from inkmath.equation.image_segmentation import segment_image_nbest
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import other_layout, parse_scored
     from inkmath.equation.recognize import get_predictor
@@ -69,7 +69,9 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                 if kind == "strokes":
                     segs = [Segmentation(s, sc) for s, sc in segment_strokes_nbest(it.data, predictor, segmentations)]
                 else:
-                    segs = [Segmentation(segment_image(it.data, predictor), 0.0)]
+                    tr: dict = {}
+                    segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(it.data, predictor, segmentations,
+                                                                                 trace=tr)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
                        n_best=1, trace=trace, alternative_layout=dec.alternative_layout)
@@ -78,8 +80,8 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                 continue
             f.write(json.dumps({
                 "id": it.id, "truth": it.truth,
-                "segs": [{"symbols": len(s.symbols), "min_prob": min((h.prob for h in s.symbols), default=0.0)}
-                         for s in segs],
+                "segs": [{"symbols": len(s.symbols), "min_prob": min((h.prob for h in s.symbols), default=0.0),
+                          **({"margin": tr["margins"][i]} if kind == "images" else {})} for i, s in enumerate(segs)],
                 "readings": trace,
             }) + "\n")
             if n % 100 == 0:
@@ -91,6 +93,14 @@ def load(path: Path) -> list[dict]:
 
 
 PARSED: list[int] = []  # readings parsed per expression in the last ``rank`` (after the beam and max_drop)
+
+
+def _seg_term(row: dict, r: dict, w: dict) -> float:
+    """A reading's segmentation term: as dumped, or for image groupings priced by ``w`` (``flip``, ``margin``:
+    -(flip cost + margin weight * the call's margin), see ``image_alternatives.flip_score``)."""
+    if "flip" in w and r["seg"] > 0:
+        return -(w["flip"] + w.get("margin", 0.0) * max(row["segs"][r["seg"]]["margin"], 0.0))
+    return r["segment"]
 
 
 def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
@@ -111,12 +121,13 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
         for i, r in sorted(primaries, key=lambda t: -t[1]["symbol"]):  # the decoder's order within a segmentation
             if r["seg"] >= segs:
                 continue
-            if w["segment"] * r["segment"] < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
+            seg_term = _seg_term(row, r, w)
+            if w["segment"] * seg_term < -drop or w["symbol"] * (r["symbol"] - top_sym[r["seg"]]) < -drop:
                 continue
             taken[r["seg"]] = taken.get(r["seg"], 0) + 1
-            if taken[r["seg"]] > (beam if r["seg"] == 0 else max(1, beam // 2)):
+            if taken[r["seg"]] > (beam if r["seg"] == 0 else w.get("alt_beam") or max(1, beam // 2)):
                 continue
-            s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
+            s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * seg_term
                  + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
             key = tuple(r["norm"])
             pooled.setdefault(key, []).append(s / w["temperature"])
@@ -129,13 +140,14 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
                 r = alts.get(i)
                 if r is None:
                     continue
-                s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * r["segment"]
+                s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * _seg_term(row, r, w)
                      + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
                 key = tuple(r["norm"])
                 pooled.setdefault(key, []).append(s / w["temperature"])
                 if key not in best or s > best[key][0]:
                     best[key] = (s, r, None)
-        PARSED.append(sum(min(c, beam if sg == 0 else max(1, beam // 2)) for sg, c in taken.items()))
+        PARSED.append(sum(min(c, beam if sg == 0 else w.get("alt_beam") or max(1, beam // 2))
+                          for sg, c in taken.items()))
         if not pooled:
             out.append([])
             continue
@@ -207,7 +219,12 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
     w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
-             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts)
+             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts, alt_beam=W.alt_beam)
+    if image:  # the groupings' prices of image_alternatives.flip_score, whatever the dump was made with
+        from inkmath.equation import image_alternatives, image_segmentation
+
+        w.update(flip=image_alternatives.FLIP_COST, margin=image_alternatives.MARGIN_WEIGHT,
+                 segmentations=image_segmentation.IMAGE_SEGMENTATIONS)
     return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
 
 
@@ -272,13 +289,15 @@ def main(argv=None) -> int:
                     help="--dump: the symbol model the decoder reads candidates from")
     ap.add_argument("--grid", type=Path)
     ap.add_argument("--fit", type=Path)
+    ap.add_argument("--flip-grid", type=Path, help="an --dump images dump: grid the price of the image groupings")
     for k in ("lm", "segment", "temperature", "structure"):
         ap.add_argument(f"--{k}", type=float, default=WIDE[k] if k in ("temperature", "structure") else 0.0)
     ap.add_argument("--max-drop", type=float, default=float("inf"))
     ap.add_argument("--length", type=float, default=0.0)
     ap.add_argument("--layouts", type=int, default=0, help="--fit: the best readings also read with the second layout")
     ap.add_argument("--grid-layouts", action="store_true", help="--grid: also search layouts (0-5) x structure")
-    ap.add_argument("--image", action="store_true", help="--report: with the image reader's weights and calibration")
+    ap.add_argument("--image", action="store_true",
+                    help="--report: with the image reader's weights and calibration; --fit: its groupings as shipped")
     ap.add_argument("--report", type=Path, help="a dump to report on with the shipped weights and calibration")
     ap.add_argument("--results", nargs="+", metavar="LABEL=DUMP",
                     help="write benchmarks/results/decoder.json from these dumps (shipped weights)")
@@ -317,6 +336,34 @@ def main(argv=None) -> int:
                     print(json.dumps({"layouts": layouts, "structure": st, "beam": args.beam,
                                       "max_drop": args.max_drop, "exprate": round(e["exprate"], 4),
                                       "among5": round(e["among5"], 4)}))
+    if args.flip_grid:
+        # image groupings (segment_image_nbest): the price of an alternative grouping, -(flip + margin * margin of the
+        # call), with the image reader's other weights around the shipped ones; the segment weight is 1
+        rows = load(args.flip_grid)
+        W, _ = shipped(True)
+        best = None
+        for lm, st, ln, t, flip, mw, segs in itertools.product(
+                [0.1, 0.2, 0.3], [0.5], [0.1, 0.3, 0.6], [0.5], [0, 0.5, 1, 2, 3, 100], [0, 1], [1, 2, 3, 4, 6]):
+            if (flip == 100 or segs == 1) and mw:
+                continue
+            w = dict(W, lm=lm, structure=st, length=ln, temperature=t, segment=1.0, flip=flip, margin=mw,
+                     segmentations=segs)
+            e = evaluate(rows, w)
+            line = {"lm": lm, "structure": st, "length": ln, "temperature": t, "flip": flip, "margin": mw,
+                    "segmentations": segs, "exprate": round(e["exprate"], 4), "among5": round(e["among5"], 4),
+                    "parsed": round(e["parsed"], 2)}
+            print(json.dumps(line))
+            if best is None or (line["exprate"], line["among5"], -line["parsed"]) > (best["exprate"], best["among5"],
+                                                                                     -best["parsed"]):
+                best = line
+        print("best", json.dumps(best))
+        for beam, alt_beam, segs in itertools.product([4, 6], [1, 2, 3], [2, 3, 4]):
+            w = dict(W, **{k: best[k] for k in ("lm", "structure", "length", "temperature", "flip", "margin")},
+                     segment=1.0, segmentations=segs, beam=beam, alt_beam=alt_beam)
+            e = evaluate(rows, w)
+            print(json.dumps({"beam": beam, "alt_beam": alt_beam, "segmentations": segs,
+                              "exprate": round(e["exprate"], 4), "among5": round(e["among5"], 4),
+                              "parsed": round(e["parsed"], 2)}))
     if args.results:
         pairs = [tuple(x.split("=", 1)) for x in args.results]
         out = Path(__file__).resolve().parent / "results" / "decoder.json"
@@ -333,6 +380,9 @@ def main(argv=None) -> int:
         rows = load(args.fit)
         w = dict(WIDE, structure=args.structure, lm=args.lm, segment=args.segment, temperature=args.temperature,
                  max_drop=args.max_drop, length=args.length, beam=args.beam, layouts=args.layouts)
+        if args.image:  # the image reader's groupings as shipped (their prices, how many, the beam after the first)
+            w.update({k: v for k, v in shipped(True)[0].items() if k in ("flip", "margin", "segmentations",
+                                                                         "alt_beam")})
         e = evaluate(rows, w)
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]

@@ -149,6 +149,22 @@ def test_a_layout_the_structure_model_cannot_score_ranks_last_with_defined_proba
     assert readings[0].latex == "a" and math.isclose(sum(r.prob for r in readings), 1.0)
 
 
+def test_alt_beam_limits_the_parses_of_later_segmentations():
+    calls = []
+
+    def counting(symbols, tokens):
+        calls.append(len(symbols))
+        return row_structure(symbols, tokens)
+
+    three = [hyp(0, ("a", 0.5), ("b", 0.3), ("c", 0.2)), hyp(2, ("d", 0.6), ("e", 0.4))]
+    segs = [Segmentation(three, 0.0), Segmentation(three[:1], -0.5)]
+    decode(segs, structure=counting, weights=DecoderWeights(beam=6))
+    assert calls.count(1) == 3  # half the beam by default
+    calls.clear()
+    decode(segs, structure=counting, weights=DecoderWeights(beam=6, alt_beam=1))
+    assert calls.count(2) == 6 and calls.count(1) == 1
+
+
 def test_second_layout_of_the_best_readings_competes_and_is_traced():
     from inkmath.equation.tree import Sup
 

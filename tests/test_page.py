@@ -272,13 +272,26 @@ def test_generated_fixture_every_expression_found_in_order(fixture_reading):
         assert e.symbols and all(len(s["box"]) == 4 for s in e.symbols)
 
 
+def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):
+    # each symbol's box is mapped to the photo alone: the expression's sheet box mapped whole would be taller on a
+    # turned photo (its corners stick out), and a long line's box would miss the truth's at IoU 0.5
+    for e in fixture_reading.expressions:
+        boxes = [s["box"] for s in e.symbols]
+        union = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+        assert e.box == pytest.approx(union, abs=0.11)
+
+
 def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_reading, predictor):
     from inkmath.equation.page import group_crop
     from inkmath.equation.recognize import recognize_image
 
+    from inkmath.equation.page import READ_SMOOTH
+
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
-        img, _, _ = group_crop(fixture_reading.page, fixture_reading.found, g)
-        rec = recognize_image(img, predictor, solve=False, ink="white")
+        # read from the narrowed ink and from the smoothed-then-narrowed ink: the more confident reading is kept
+        recs = [recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth)[0], predictor,
+                                solve=False, ink="white") for smooth in (0.0, READ_SMOOTH)]
+        rec = max(recs, key=lambda r: r.confidence)
         assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
         assert 0.0 <= e.confidence <= 1.0
         assert e.alternatives and e.alternatives[0]["latex"] == e.latex
@@ -507,3 +520,45 @@ def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor
     assert [e.latex for e in reading.expressions] == ["2x=6", "x+1"], [e.latex for e in reading.expressions]
     # the grouping alone splits the first line: its space is wider than the line gap
     assert len(find_expressions(reading.page.ink).groups) == 3 and unit > 0
+
+
+def _write(ink, text, x, y, size=40):
+    from inkmath.synth import write
+
+    for s in write(text, x=x, base_y=y, size=size):
+        cv2.polylines(ink, [np.rint(s).astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
+
+
+def test_learned_merge_joins_an_exponent_written_far_from_its_base_not_the_next_line():
+    from inkmath.equation import page_find
+
+    ink = np.zeros((600, 900), np.uint8)
+    _write(ink, "y=2", 60, 150)
+    _write(ink, "2x+1", 200, 100, size=30)  # the exponent: up and to the right, beyond the fixed links' reach
+    _write(ink, "x+3=7", 60, 260)  # the next line, under 2 units below: also a candidate, never joined
+    saved = page_find.LEARNED_MERGE
+    try:
+        page_find.LEARNED_MERGE = False
+        assert len(find_expressions(ink).groups) == 3
+        page_find.LEARNED_MERGE = True
+        found = find_expressions(ink)
+    finally:
+        page_find.LEARNED_MERGE = saved
+    assert len(found.groups) == 2, [g.box for g in found.groups]
+    assert found.groups[0].box.y0 < 80 and found.groups[0].box.x1 > 250 and found.groups[0].box.y1 < 200
+    assert found.groups[1].box.y0 > 200
+
+
+def test_page_merge_features_do_not_depend_on_the_pairs_order():
+    from inkmath.equation.page_merge import N_FEATURES, group_summaries, pair_features
+
+    groups = [_g(100, 100, 300, 140), _g(320, 60, 380, 95), _g(100, 300, 400, 340)]
+    for k, g in enumerate(groups):
+        g.components = [k + 1]
+    stats = np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
+                                          for g in groups], np.int32)
+    s = group_summaries(groups, stats, 40.0)
+    f = pair_features(s, 0, 1, 40.0)
+    assert f.shape == (N_FEATURES,) and np.isfinite(f).all()
+    assert np.array_equal(f, pair_features(s, 1, 0, 40.0))
+    assert not np.array_equal(f, pair_features(s, 0, 2, 40.0))

@@ -184,7 +184,8 @@ def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
         np.testing.assert_array_equal(model.t[k], resumed.t[k])
 
 
-def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path):
+@pytest.mark.parametrize("token_input", ["input", "after"])
+def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path, token_input):
     import torch
 
     from inkmath.equation.structure_model import pair_features, relation_mask
@@ -193,7 +194,8 @@ def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path):
     rng = np.random.default_rng(1)
     train, val = _synthetic(rng, 200), _synthetic(rng, 40)
     cfg = dict(DEFAULTS, epochs=4, batch=16, hidden=32, hidden2=16, threads=1, min_token_count=1,
-               encoder={"dim": 16, "layers": 1, "heads": 2, "ff": 32}, dropout=0.1, jitter=0.05, stretch=0.1)
+               encoder={"dim": 16, "layers": 1, "heads": 2, "ff": 32, "tokens": token_input}, dropout=0.1, jitter=0.05,
+               stretch=0.1)
     model, history = fit(train, val, cfg, tmp_path / "a", log=lambda m: None)
     assert model.architecture == {"encoder": cfg["encoder"]} and "blocks.0.qkv.weight" in model.t
     assert evaluate(model, val)["tree_accuracy"] > 0.9
@@ -225,6 +227,9 @@ def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path):
                    geo, pair, present)
     ref = torch.log_softmax(z[0], dim=-1).detach().numpy()  # (n, (n + 1) * R)
     lp = model.log_probs(boxes, tokens)
+    memo: dict = {}
+    for _ in range(2):  # what the memo keeps between readings of one input changes nothing
+        np.testing.assert_array_equal(model.log_probs(boxes, tokens, memo), lp)
     n = len(boxes)
     ours = lp.transpose(1, 0, 2).reshape(n, -1)
     ok = np.isfinite(ours)

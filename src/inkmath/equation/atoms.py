@@ -45,6 +45,21 @@ def _best_reading(cands: list[Candidate], accept, min_prob: float = 0.05) -> str
     return best.token if best is not None else None
 
 
+def _first_letters(a: _Atom) -> set[str]:
+    """The letters ``a`` can start a function name with: those ``reads(a, letter)`` of ``merge_function_names``
+    accepts with no letter before (its token, a candidate read at 0.02 or more, a token that looks like the letter)."""
+    out = {c.token for c in a.cands[:5] if c.prob >= 0.02}
+    out.add(a.token)
+    out.update(_LOOKALIKE_OF.get(a.token, ()))
+    return out
+
+
+_LOOKALIKE_OF: dict[str, set[str]] = {}  # a shape -> the letters it stands for in a name (NAME_LOOKALIKES reversed)
+for _letter, _shapes in NAME_LOOKALIKES.items():
+    for _shape in _shapes:
+        _LOOKALIKE_OF.setdefault(_shape, set()).add(_letter)
+
+
 def _same_line(a: Box, b: Box, size: float = 0.0) -> bool:
     ov = min(a.y1, b.y1) - max(a.y0, b.y0)
     return ov > 0.45 * min(a.h, b.h) and (b.x0 - a.x1) < 0.9 * max(a.h, b.h, size, 1e-9)
@@ -101,8 +116,9 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
             box = atoms[li[0]].box.union(atoms[li[1]].box).union(atoms[li[2]].box)
             out.append(_Atom(box, "\\lim", atoms[i].source, []))
             continue
+        starts = _first_letters(atoms[i])
         for name in names:
-            if not reads(atoms[i], name[0]):
+            if name[0] not in starts:  # not reads(atoms[i], name[0])
                 continue
             seq = [i]
             for k, ch in enumerate(name[1:]):

@@ -16,15 +16,17 @@ FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_sym
 # fitted on every 3rd expression of the 2011-2013 test sets read from strokes (502; benchmarks/decoder_val.py --fit
 # with recognize.DECODER_WEIGHTS, the symbol-context model's candidates and the structure model's score): intercept
 # first, then one coefficient per FEATURES entry, on the features as they are. On those expressions the calibration
-# error (10 bins) is 0.045 against 0.237 for the raw share of the beam, and the half with the highest confidence is
-# 88.4 % right (5-fold cross-validated: 89.6 % with structure_per_symbol, 87.3 % without it;
-# docs/decisions/2026-11-24-structure-encoder.md)
-COEFFICIENTS: tuple[float, ...] | None = (-0.110847, 1.25219, 0.692822, 0.594211, 0.622498, 0.0503177, 2.44591,
-                                          7.80454)
+# error (10 bins) is 0.034 against 0.230 for the raw share of the beam, and the half with the highest confidence is
+# 90.0 % right (with the structure model of 2026-11-24, 5-fold cross-validated: 89.6 % with structure_per_symbol,
+# 87.3 % without it; docs/decisions/2026-11-24-structure-encoder.md)
+COEFFICIENTS: tuple[float, ...] | None = (-0.851181, 0.614679, 1.54724, 0.467825, 0.563182, 0.0493681, 3.14219,
+                                          9.13537)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS): calibration error 0.041 (raw share 0.352), top half 83.3 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-7.86342, 13.3817, -4.37342, 0.416054, 0.480334, 0.0452368, 2.68334,
-                                                11.7907)
+# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, with the structure
+# model of 63b6192; decoder_val.py --fit DUMP --image --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length
+# 0.3 --beam 4 --max-drop 5): calibration error 0.036 (raw share 0.324), top half 82.1 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.50394, 7.81049, -2.14637, 0.355529, 0.466178, 0.0287834, 2.67451,
+                                                14.8808)
 
 
 def _vector(feats: dict) -> np.ndarray:

@@ -19,6 +19,8 @@ calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on val
 
 The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]``,
 ``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float``; nothing is global.
+A structure model may offer ``for_one_input()``: the one to read one input's readings with, which may keep work
+between them (``for_one_input``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ class DecoderWeights:
     structure: float = 1.0
     length: float = 0.0  # reward per LaTeX token (with the end): offsets the language model's preference for short
     temperature: float = 1.0  # softmax temperature turning scores into the readings' probabilities
-    beam: int = 8  # token assignments parsed per segmentation
+    beam: int = 8  # token assignments parsed per segmentation (the first; the others: alt_beam)
+    alt_beam: int = 0  # token assignments parsed per segmentation after the first (0: half the beam)
     per_symbol: int = 3  # candidates per symbol considered
     min_ratio: float = 0.01  # a candidate is considered when its probability is at least this times the best's
     # readings whose weighted symbol or segmentation term falls more than max_drop below the best are not parsed
@@ -128,6 +131,13 @@ def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list
     return out, 0.0
 
 
+def for_one_input(structure: StructureModel) -> StructureModel:
+    """The structure model for the readings of one input: ``structure.for_one_input()`` when it offers one (it may
+    keep work between those readings, never between inputs; ``parse.parse_scored`` does), else ``structure``."""
+    start = getattr(structure, "for_one_input", None)
+    return start() if start is not None else structure
+
+
 def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
     from inkmath.equation.latex import to_latex, tokens
     from inkmath.equation.metrics import normalize_latex
@@ -152,6 +162,9 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     """
     if not segmentations:
         raise InkmathError("Nothing to decode: no segmentation of the input")
+    structure = for_one_input(structure)
+    if alternative_layout is not None:
+        alternative_layout = for_one_input(alternative_layout)
     w = weights
     segs = list(segmentations)
     if fixed:
@@ -199,7 +212,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         if fixed:
             for k, tok in fixed.items():
                 dists[int(k)] = [Candidate(str(tok), 1.0)]
-        beam = w.beam if si == 0 else max(1, w.beam // 2)
+        beam = w.beam if si == 0 else w.alt_beam or max(1, w.beam // 2)
         assignments = k_best_assignments(dists, beam)
         for sym_lp, idx in assignments:
             if w.symbol * (sym_lp - assignments[0][0]) < -w.max_drop:

@@ -10,6 +10,7 @@ by the geometric rules of ``image_parts`` where the classifier reads them togeth
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -26,6 +27,8 @@ from inkmath.equation.tree import Box, SymbolHyp
 # wider by the pen's width: image boxes are trimmed by BOX_TRIM half pen widths on each side (ExpRate 34.84 % at 0,
 # 35.17 % at 1 on the WAP-like renderings)
 BOX_TRIM = 1.0
+# groupings of an image the decoder reads (the rules' own and the closest calls undone or made, one each)
+IMAGE_SEGMENTATIONS = 3
 
 
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
@@ -56,8 +59,23 @@ def _trim(b: Box, d: float) -> Box:
     return Box(b.x0 + dx, b.y0 + dy, b.x1 - dx, b.y1 - dy)
 
 
-def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto") -> list[SymbolHyp]:
-    """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts."""
+def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
+                  trace: dict | None = None) -> list[SymbolHyp]:
+    """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts.
+
+    ``trace``: a dict that receives the working image (``img``, at the classifier's scale), its parts (``comps``:
+    (box, full-size mask); a symbol's ``strokes`` index them), ``back`` (image pixels per working pixel), ``pen``
+    and (``segment_image_nbest``) each grouping's ``margins``.
+    """
+    return segment_image_nbest(image, classifier, 1, top, ink, trace)[0][0]
+
+
+def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAGE_SEGMENTATIONS, top: int = 5,
+                        ink: str = "auto", trace: dict | None = None) -> list[tuple[list[SymbolHyp], float]]:
+    """Up to ``k`` groupings of an expression image, each with its score for the decoder (see ``segment_image``):
+    first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
+    each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
+    from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
@@ -85,12 +103,15 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
     named = {k for run, _, _ in names for k in run}
     pen = pen_width(img)  # img does not change from here on
     comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
-    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named)
+    cuts: list | None = [] if k > 1 else None
+    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts)
     comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
     gbox = [b for _, b, _ in names] + [comps[k][0] for k in range(len(comps)) if k not in named]
     merged_reads: dict[frozenset, list] = {}
+    made: dict[frozenset, tuple] = {}  # a merged group -> its two parts (groups, box, readings) and the margin
+    declined: list[tuple] = []  # merges weighed in the last round and not made: (parts a, b, box, readings, margin)
     changed = True
     while changed:
         changed = False
@@ -117,7 +138,7 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
             crops = [render_parts(img, [comps[k][1] for k in key], bx) for key, bx in new.items()]
             merged_reads.update(zip(new, classifier.predict(crops, ink="white", top=top)))
         mpreds = [merged_reads[key] for key in keys]
-        scored = []
+        scored, declined = [], []
         for (a, b), bx, mp, kind in zip(pairs, boxes, mpreds, kinds):
             t = token_of(mp[0])
             sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)
@@ -129,16 +150,40 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
                 ok = t in CAP_TOKENS and mp[0].prob > CAP_PROB and t not in alone
             else:
                 ok = t in (SIDE_TOKENS if kind == "side" else ARROW_TOKENS)
+            margin = math.log(max(mp[0].prob, 1e-6) / max(ratio * sep, 1e-6))
             if ok and mp[0].prob > ratio * sep and not swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
-                scored.append((mp[0].prob - sep, a, b, bx, mp))
+                scored.append((mp[0].prob - sep, a, b, bx, mp, margin))
+            else:  # the margin of a merge the rules' token sets forbid counts from the same threshold
+                declined.append(((groups[a], gbox[a], gpred[a]), (groups[b], gbox[b], gpred[b]), bx, mp, -margin))
         if scored:
-            _, a, b, bx, mp = max(scored, key=lambda s: s[0])
+            _, a, b, bx, mp, margin = max(scored, key=lambda s: s[0])
+            made[frozenset(groups[a] + groups[b])] = ((groups[a], gbox[a], gpred[a]), (groups[b], gbox[b], gpred[b]),
+                                                      margin)
             groups[a] = groups[a] + groups[b]
             gbox[a], gpred[a] = bx, mp
             del groups[b], gbox[b], gpred[b]
             changed = True
+    finish = functools.partial(_symbols, unit=unit, trim=BOX_TRIM * pen / 2, back=back)
+    out = [(finish(groups, gbox, gpred), 0.0)]
+    margins = [0.0]
+    if k > 1:
+        declined += near_pairs(img, comps, groups, gbox, gpred, unit, classifier, top,
+                               {frozenset(d[0][0] + d[1][0]) for d in declined})
+        for margin, alt in alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])[:k - 1]:
+            out.append((finish(*alt), flip_score(margin)))
+            margins.append(margin)
+    if trace is not None:
+        trace.update(img=img, comps=comps, back=back, pen=pen, margins=margins)
+    return out
+
+
+def _symbols(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float, trim: float,
+             back: float) -> list[SymbolHyp]:
+    """A grouping's symbols as the decoder reads them: dots joined to their names, boxes trimmed by the pen and
+    brought back to the image's pixels, left to right (the lists given are not changed)."""
+    groups, gbox, gpred = list(groups), list(gbox), list(gpred)
     _dot_names(groups, gbox, gpred, unit)
-    gbox = [_trim(b, BOX_TRIM * pen / 2) for b in gbox]
+    gbox = [_trim(b, trim) for b in gbox]
     if back != 1.0:
         gbox = [Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back) for b in gbox]
     hyps = [SymbolHyp(gbox[k], candidates_from(gpred[k]), sorted(groups[k])) for k in range(len(groups))]

@@ -233,8 +233,15 @@ def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict,
     return None
 
 
+def cuts_score(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit: float, pieces: list[tuple[int, int]],
+               cut_cost: float = CUT_COST) -> float:
+    """``best_cuts``' score of reading a component as ``pieces``."""
+    return sum((bounds[j] - bounds[i]) / unit * math.log(max(seg_prob[(i, j)], 1e-6)) - (cut_cost if i > 0 else 0.0)
+               for i, j in pieces)
+
+
 def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
-                   top: int, keep: set[int] = frozenset()) -> tuple[list, list]:
+                   top: int, keep: set[int] = frozenset(), record: list | None = None) -> tuple[list, list]:
     """Cut components that are several touching symbols ('(a', '00', '1000') at some of their necks.
 
     Every component at least as wide as a narrow symbol (see ``SPLIT_WIDTH``) gets its necks (``_neck_paths``) as
@@ -242,6 +249,11 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     read as a function name or a mark is not a reading (names are written wide, marks apart), and a whole component
     read as a name while too narrow for one counts as read at best at 0.5. Components in ``keep`` stay whole; new
     pieces are appended, so indices stay valid.
+
+    ``record``: a list that receives, per component tried, the other reading ``best_cuts`` weighed (the whole when
+    it cut, the best cut when it did not) as a dict: ``k``, ``cut`` (True when the component was cut), ``margin``
+    (how much better the chosen reading scored), the whole's ``comp`` and ``pred``, and the cut's ``pieces`` and
+    ``preds`` (for a component that was cut, its pieces are ``k`` and the indices in ``extra``).
     """
     tries = []
     scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
@@ -294,8 +306,22 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
         if len(chosen) == 1:
             chosen = _swallowed_script(token_of(preds[k][0]), whole, read, seg_prob, script, len(bounds) - 1) or chosen
         if len(chosen) == 1:
+            if record is not None:
+                cut = {ij: p for ij, p in seg_prob.items() if ij != (0, len(bounds) - 1) and not script.get(ij)}
+                other = best_cuts(bounds, cut, unit, CUT_COST)
+                if other and other[-1][1] == len(bounds) - 1 and all(ij in cut for ij in other):
+                    record.append({"k": k, "cut": False, "comp": comps[k], "pred": preds[k],
+                                   "margin": cuts_score(bounds, seg_prob, unit, chosen)
+                                   - cuts_score(bounds, seg_prob, unit, other),
+                                   "pieces": [pieces[ij] for ij in other], "preds": [read[ij] for ij in other]})
             continue
         out_c[k], out_p[k] = pieces[chosen[0]], read[chosen[0]]
+        if record is not None:
+            at = len(comps) + len(extra_c)
+            record.append({"k": k, "cut": True, "comp": comps[k], "pred": preds[k],
+                           "margin": cuts_score(bounds, seg_prob, unit, chosen)
+                           - cuts_score(bounds, seg_prob, unit, [(0, len(bounds) - 1)]),
+                           "extra": list(range(at, at + len(chosen) - 1))})
         for ij in chosen[1:]:
             extra_c.append(pieces[ij])
             extra_p.append(read[ij])

@@ -112,14 +112,37 @@ Relation = Callable[..., str]  # (base, u, row_h, band_mid=None) -> 'right' | 's
 DEFAULT = object()  # the shipped relation model
 
 
+RELATION_MEMO = 50_000  # answers a relation function keeps (about 10 MB); then it starts afresh
+
+
+def _relation_key(base: Unit, u: Unit, row_h: float, band_mid: float | None) -> tuple:
+    """Everything ``rule_relation`` and ``relation_features`` read of a question: the two units' kind, token, box
+    and axis, the asked unit's odds, the row height and the band."""
+    b, x = base.box, u.box
+    return (base.kind, base.token, b.x0, b.y0, b.x1, b.y1, base.axis,
+            u.kind, u.token, x.x0, x.y0, x.x1, x.y1, u.axis, u.prob, row_h, band_mid)
+
+
 def model_relation(model) -> Relation:
     """'right' (same baseline), 'sup' or 'sub' of ``u`` relative to ``base``: the rules (``rule_relation``), unless
-    the learnt ``model`` (``layout_model``) is at least ``RELATION_MODEL_PROB`` sure of another answer."""
+    the learnt ``model`` (``layout_model``) is at least ``RELATION_MODEL_PROB`` sure of another answer.
+
+    The function remembers its answers: the readings of one input that the decoder parses share one
+    (``parse.ParseMemo``), as most of their questions come back with the same units."""
+    memo: dict[tuple, str] = {}
+
     def relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = None) -> str:
-        rule = rule_relation(base, u, row_h, band_mid)
-        p = model.probs(relation_features(base, u, row_h, band_mid, rule))
-        k = int(p.argmax())
-        return RELATIONS_OUT[k] if p[k] >= RELATION_MODEL_PROB else rule
+        key = _relation_key(base, u, row_h, band_mid)
+        out = memo.get(key)
+        if out is None:
+            rule = rule_relation(base, u, row_h, band_mid)
+            p = model.probs(relation_features(base, u, row_h, band_mid, rule))
+            k = int(p.argmax())
+            out = RELATIONS_OUT[k] if p[k] >= RELATION_MODEL_PROB else rule
+            if len(memo) >= RELATION_MEMO:
+                memo.clear()
+            memo[key] = out
+        return out
 
     return relation
 

@@ -35,6 +35,9 @@ LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its tw
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
 READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels)
+# ... and read a second time from the darkness smoothed first (sigma READ_SMOOTH crop pixels), the more confident
+# reading kept (pencil's grains cut narrowed strokes apart; docs/decisions/2026-11-24-pages-2.md)
+READ_SMOOTH = 1.0
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -163,11 +166,12 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
     return out
 
 
-def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup) -> tuple[np.ndarray, tuple[int, int], float]:
+def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
+               smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int], float]:
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
-    in the page's pixels; its pixels per page pixel)."""
+    in the page's pixels; its pixels per page pixel). ``smooth``: see ``page_find.group_image``."""
     if READ_NARROW:
-        img, corner = group_image(found, g, dark=page.dark, upscale=READ_UPSCALE)
+        img, corner = group_image(found, g, dark=page.dark, upscale=READ_UPSCALE, smooth=smooth)
         return img, corner, float(READ_UPSCALE)
     img, corner = group_image(found, g)
     return img, corner, 1.0
@@ -176,15 +180,24 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup) -> tuple[n
 def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor, solve: bool) -> PageExpression | None:
     from inkmath.equation.recognize import recognize_image
 
-    img, (ox, oy), f = group_crop(page, found, g)
+    rec, img, ox, oy, f = None, None, 0, 0, 1.0
+    for smooth in ((0.0, READ_SMOOTH) if READ_NARROW and READ_SMOOTH else (0.0,)):
+        crop, (cx, cy), cf = group_crop(page, found, g, smooth)
+        try:
+            r = recognize_image(crop, predictor, solve=False, ink="white")
+        except InkmathError:
+            continue  # nothing readable in this crop (an isolated mark)
+        if rec is None or r.confidence > rec.confidence:
+            rec, img, ox, oy, f = r, crop, cx, cy, cf
+    if rec is None:
+        return None
+    if solve:  # only the reading kept is solved
+        from inkmath.equation.solve import answer
+
+        rec.answer = answer(rec.tree)
 
     def to_photo(x0, y0, x1, y1) -> list[float]:  # crop pixels -> photo pixels
         return page.box_to_photo((x0 / f + ox, y0 / f + oy, x1 / f + ox, y1 / f + oy))
-
-    try:
-        rec = recognize_image(img, predictor, solve=solve, ink="white")
-    except InkmathError:
-        return None  # nothing readable in this group (an isolated mark)
     label, label_box = None, None
     split = _label_split(rec, found.unit * f)
     if split is not None:
@@ -204,11 +217,11 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     d = to_dict(rec)
     for s in d["symbols"]:
         s["box"] = to_photo(*s["box"])
-    boxes = [h.box for h in rec.symbols]
+    # the union of the symbols' boxes mapped one by one: the page's box mapped whole grows with the photo's turn
+    # (a line written uphill on a sheet photographed turned the other way is level in the photo, its sheet box not)
+    boxes = [to_photo(h.box.x0, h.box.y0, h.box.x1, h.box.y1) for h in rec.symbols]
     if boxes:
-        bx0, by0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
-        bx1, by1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
-        box = to_photo(bx0, by0, bx1, by1)
+        box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,

@@ -44,6 +44,7 @@ READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink n
 READ_PEAK = 0.4  # ... within this many typical symbols
 MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
 MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
+LEARNED_MERGE = True  # groups the ``page-merge`` model scores as one expression are joined (page_merge.py)
 
 
 @dataclass
@@ -68,6 +69,29 @@ def _components(ink: np.ndarray):
 
 def find_expressions(ink: np.ndarray) -> FoundExpressions:
     """Group the ink into expressions, in reading order (see the module's docstring)."""
+    grouped = _group(ink)
+    if isinstance(grouped, FoundExpressions):
+        return grouped
+    groups, stats, unit, gutters, lab, dropped = grouped
+    if LEARNED_MERGE:
+        from inkmath.equation.page_merge import merge_groups
+
+        groups = merge_groups(groups, stats, unit, gutters=gutters)
+    ordered = reading_order(groups, unit)
+    for k, g in enumerate(ordered):
+        g.order = k
+    return FoundExpressions(ordered, lab, unit, dropped)
+
+
+def group_ink(ink: np.ndarray):
+    """(groups before the learned merge, component stats (N + 1, 5): x, y, w, h, area, unit, column gutters), or
+    None when the page has nothing to group: what ``page_merge`` is trained on."""
+    grouped = _group(ink)
+    return None if isinstance(grouped, FoundExpressions) else grouped[:4]
+
+
+def _group(ink: np.ndarray):
+    """The linked groups, or a FoundExpressions when there is nothing to group."""
     from inkmath import InkmathError
 
     n, lab, stats = _components(ink)
@@ -103,7 +127,8 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     bar = (h[idx] <= BAR_HEIGHT * unit) & (w[idx] >= BAR_WIDTH * unit) & (w[idx] >= 3 * h[idx])
     frac = (bar[:, None] | bar[None, :]) & (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
     link = side | stack | near | frac
-    for g0, g1 in column_gutters(x0, y0, x1, y1, unit):  # nothing links across a gutter between columns
+    gutters = column_gutters(x0, y0, x1, y1, unit)
+    for g0, g1 in gutters:  # nothing links across a gutter between columns
         left, right = x1 <= g0, x0 >= g1
         link &= ~((left[:, None] & right[None, :]) | (right[:, None] & left[None, :]))
     np.fill_diagonal(link, False)
@@ -130,10 +155,7 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     groups = _absorb_contained(groups)
     groups = _attach_small(groups, unit)
     groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
-    ordered = reading_order(groups, unit)
-    for k, g in enumerate(ordered):
-        g.order = k
-    return FoundExpressions(ordered, lab, unit, dropped)
+    return groups, stats, unit, gutters, lab, dropped
 
 
 def column_gutters(x0, y0, x1, y1, unit: float) -> list[tuple[float, float]]:
@@ -234,14 +256,15 @@ def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | Non
 
 
 def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: np.ndarray | None = None,
-                upscale: int = 1) -> tuple[np.ndarray, tuple[int, int]]:
+                upscale: int = 1, smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
     """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image).
 
     With ``dark`` (the page's darkness), the ink is narrowed to the pixels at least ``READ_SHARE`` as dark as the
     darkest ink within ``READ_PEAK`` typical symbols: about the stroke's width at half its darkness, where the
     grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch). ``upscale``: the
     darkness is first enlarged this many times (cubic), so the crop is that much larger than the page's pixels
-    (``pad`` too)."""
+    (``pad`` too). ``smooth``: the (enlarged) darkness is first smoothed with a Gaussian of this sigma in the crop's
+    pixels, so a grainy stroke (pencil) is not cut into pieces at its grains."""
     b = group.box
     x0, y0, x1, y1 = int(b.x0), int(b.y0), int(np.ceil(b.x1)), int(np.ceil(b.y1))
     sub = found.labels[y0:y1, x0:x1]
@@ -251,10 +274,12 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
         if upscale > 1:
             d = cv2.resize(d, (d.shape[1] * upscale, d.shape[0] * upscale), interpolation=cv2.INTER_CUBIC)
             mask = cv2.resize(mask.view(np.uint8), (d.shape[1], d.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-        d = np.where(mask, d, 0).astype(np.uint8)
+        d = np.where(mask, d, 0).astype(np.float32)
+        if smooth > 0:
+            d = cv2.GaussianBlur(d, (0, 0), smooth)
         k = max(3, int(round(READ_PEAK * found.unit * upscale)) | 1)
         peak = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        mask &= d.astype(np.float32) > READ_SHARE * peak.astype(np.float32)
+        mask &= d > READ_SHARE * peak
     else:
         upscale = 1
     p = pad * upscale

@@ -12,10 +12,16 @@ The stages, each its own module:
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
+from typing import Callable
+
 from inkmath.equation.atoms import (
     _Atom, _row_height, merge_dots, merge_feet, merge_function_names, merge_relation_parts, split_lines,
 )
+from inkmath.equation.layout_model import load_relation_model
 from inkmath.equation.layout_rules import Unit, rule_layout  # noqa: F401  (Unit re-exported for the tests)
+from inkmath.equation.layout_rules import model_relation
 from inkmath.equation.tree import Lines, Node, Row, SymbolHyp
 from inkmath.equation.tree_passes import (  # noqa: F401
     dotted_fractions, drop_specks, lone_script_marks, trailing_operators,
@@ -56,8 +62,10 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None) -
 # validation (benchmarks/layout_truth.py val), of 1,504 expressions: the rules 1,322; the model alone 1,198 (60
 # gained, 184 lost); margin 0: 1,246, 1: 1,291, 2: 1,312, 3: 1,318, 4: 1,330, 5: 1,334, 6: 1,338, 8: 1,342 (29
 # gained, 9 lost), 12: 1,339 (19 gained, 2 lost). With the model that reads symbols in context (2026-11-24,
-# docs/decisions/2026-11-24-structure-encoder.md): alone 1,314; margin 4: 1,369, 8: 1,374 (91.36 %), 12: 1,368
-STRUCTURE_MARGIN = 8.0
+# docs/decisions/2026-11-24-structure-encoder.md; the shipped one reads the geometry alone, tokens added after): alone
+# 1,322; margin 4: 1,372 (91.22 %), 8: 1,369, 12: 1,356. The decoder on every 3rd validation expression (502, strokes,
+# benchmarks/decoder_val.py): margin 2: 63.35 %, 4: 64.34 %, 8: 63.75 %
+STRUCTURE_MARGIN = 4.0
 
 
 def default_layout():
@@ -69,21 +77,39 @@ def default_layout():
 
 
 def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None,
-                 other: bool = False) -> tuple[Node, float]:
+                 other: bool = False, memo: "ParseMemo | None" = None) -> tuple[Node, float]:
     """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
     over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
     ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by the
     layout the default does not choose (the rules' tree where it takes the model's, and the reverse): the second
-    reading of the layout."""
+    reading of the layout. ``memo``: work kept between the readings of one input (``ParseMemo``; the same trees
+    and scores as without)."""
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     scores: list[float] = []
-    layout = rescored_layout(model if model is not None else load_structure_model(), rule_layout(), STRUCTURE_MARGIN,
-                             scores, other=other)
+    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
+    layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
+                             scores, other=other, memo=None if memo is None else memo.geometry)
     tree = parse(hyps, tokens, layout=layout)
     return tree, float(sum(scores))
 
 
-def other_layout(hyps: list[SymbolHyp], tokens: list[str]) -> tuple[Node, float]:
+@dataclass
+class ParseMemo:
+    """What ``parse_scored`` keeps between the readings of one input, which the decoder parses with several token
+    choices and groupings: the layout rules' relation answers (a ``layout_rules.model_relation`` of the shipped
+    relation model, which remembers them) and the structure model's first-layer geometry. Nothing in it outlives
+    the input (a new one per ``decode``), so a reading costs what it costs on new ink, not on ink read before."""
+
+    relation: Callable = field(default_factory=lambda: model_relation(load_relation_model()))
+    geometry: dict = field(default_factory=dict)
+
+
+def other_layout(hyps: list[SymbolHyp], tokens: list[str], memo: ParseMemo | None = None) -> tuple[Node, float]:
     """The second reading of the layout (``parse_scored(..., other=True)``), for the decoder's alternatives."""
-    return parse_scored(hyps, tokens, other=True)
+    return parse_scored(hyps, tokens, other=True, memo=memo)
+
+
+# the decoder reads one input's readings with ``for_one_input()`` (``decode.for_one_input``): a fresh ParseMemo each
+parse_scored.for_one_input = lambda: functools.partial(parse_scored, memo=ParseMemo())  # type: ignore[attr-defined]
+other_layout.for_one_input = lambda: functools.partial(other_layout, memo=ParseMemo())  # type: ignore[attr-defined]

@@ -28,16 +28,22 @@ _DECODERS: dict[str, Decoder] = {}
 # 2026-11-24-symbol-context-shipped.md). Strokes, on every 3rd expression of the 2011-2013 test sets (502), with the
 # symbol-context model's candidates and the structure model's log-probability of the layout (``parse_scored``): the
 # structure score at 0.5, the language model at 0.2, the segmentation score at 1 and a reward of 0.3 per token read
-# the most right (62.95 %, truth among 5 72.7 %; with the structure model of 2026-11-24-structure-encoder.md 63.75 % and
-# 73.9 %, the grid's best again; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
+# the most right (62.95 %, truth among 5 72.7 %; with the structure model of 2026-11-24-structure-encoder.md and its
+# margin 4, 64.34 % and 74.7 %, the best again among structure 0.3-1, lm 0.1-0.3, segment 0.5-2; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
 # the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
 # 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
 # 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
-# with 0.3 per token read 51.39 % (51.79 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either: 50.0 %; the token rules' candidates: 51.2 %)
+# with 0.3 per token read 51.39 % (52.19 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either:
+# 50.0 %; the token rules' candidates: 51.2 %). Images read 3 groupings (image_segmentation.IMAGE_SEGMENTATIONS:
+# the rules' and two close calls taken the other way, priced by image_alternatives.flip_score), the first with a beam
+# of 4, the others of 1, the segmentation score at 1: 54.78 % of the same 502 with the structure model of 04deb1f
+# (the rules' grouping alone: 51.79 %; beams 6 and 1: 54.78 % with 23 % more parses; 6 and 3: 54.78 %, coverage
+# 66.5 % against 65.5 %, 91 % more parses), 54.18 % with that of 63b6192 (alone: 51.99 %; the grid's best, 1 + 1 per
+# margin, lm 0.1, 4 groupings: 54.58 %); docs/decisions/2026-11-24-image-alternatives.md
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=5.0)
-IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=0.0, structure=0.5, temperature=0.5, length=0.3,
-                                       beam=6, max_drop=5.0)
+IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
+                                       beam=4, alt_beam=1, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
 
@@ -81,11 +87,13 @@ def default_decoder(kind: str = "strokes") -> Decoder:
         from inkmath.equation.latex_lm import load_latex_lm
         from inkmath.equation.parse import parse_scored
 
+        from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
+
         image = kind == "image"
         _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=model_candidates, lm=load_latex_lm(),
                                   weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
-                                  segmentations=1 if image else STROKE_SEGMENTATIONS)
+                                  segmentations=IMAGE_SEGMENTATIONS if image else STROKE_SEGMENTATIONS)
     return _DECODERS[kind]
 
 
@@ -135,15 +143,16 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
                     corrections: dict[int, str] | None = None, ink: str = "auto",
                     decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
-    from inkmath.equation.image_segmentation import segment_image
+    from inkmath.equation.image_segmentation import segment_image_nbest
     from inkmath.imageio import as_image
 
     img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)
     if img.ndim not in (2, 3) or img.size == 0:
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
-    symbols = segment_image(img, predictor, ink=ink)
-    return _finish([Segmentation(symbols, 0.0)], corrections, solve, decoder or default_decoder("image"), steps, plot)
+    decoder = decoder or default_decoder("image")
+    found = segment_image_nbest(img, predictor, decoder.segmentations, ink=ink)
+    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot)
 
 
 def recognize_with_corrections(strokes_or_image, corrections: dict[int, str], predictor=None, *,

@@ -42,6 +42,7 @@ ENCODER_TENSORS = ("geo_in.weight", "geo_in.bias", "pair1.weight", "pair1.bias",
                    "root", "ln_out.weight", "ln_out.bias")
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
+ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask`` depends on
 
 
 def reference_height(boxes: list[Box], tokens: list[str]) -> float:
@@ -56,7 +57,12 @@ def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
     """float32 (n + 1, n, N_GEOMETRY): row 0 the virtual first-symbol parent, row p + 1 symbol p, for child c
     (read-only: the features depend on the boxes and on which tokens are marks, and the last few are kept, as a
     decoder reads one segmentation with several token choices)."""
-    return _pair_features(tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens))
+    return _pair_features(*geometry_key(boxes, tokens))
+
+
+def geometry_key(boxes: list[Box], tokens: list[str]) -> tuple[tuple, tuple]:
+    """What ``pair_features`` depends on: the boxes, and which tokens are marks."""
+    return tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens)
 
 
 @lru_cache(maxsize=64)
@@ -111,6 +117,13 @@ def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
 def relation_mask(tokens: list[str]) -> np.ndarray:
     """bool (n + 1, n, len(RELATIONS)): the (parent, child, relation) the tree may hold (no self-parent; the first
     symbol's row only 'right'; 'inside' only under a root sign)."""
+    return _relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)).copy()
+
+
+@lru_cache(maxsize=256)
+def _relation_mask(tokens: tuple[str, ...]) -> np.ndarray:
+    """``relation_mask`` of tokens where only those that may be a parent in ``ONLY_UNDER`` are kept (the others
+    are ''); read-only."""
     n = len(tokens)
     m = np.ones((n + 1, n, len(RELATIONS)), bool)
     m[0, :, 1:] = False
@@ -121,6 +134,7 @@ def relation_mask(tokens: list[str]) -> np.ndarray:
         for p, t in enumerate(tokens):
             if t not in parents:
                 m[p + 1, :, k] = False
+    m.setflags(write=False)
     return m
 
 
@@ -136,7 +150,8 @@ class StructureModel:
     """Each symbol as a vector (its token's embedding, or with an encoder that embedding and the symbol's geometry
     mixed with the other symbols' by a small transformer) + the pair's geometry -> two ReLU layers -> a score per
     relation (NumPy). ``architecture``: {} for the token embedding alone, or {"encoder": {"dim", "layers", "heads",
-    "ff"}}."""
+    "ff"[, "tokens": "input" | "after"]}} ("after": the transformer reads the geometry alone and each symbol's token
+    embedding is added to its output, so the transformer runs once per set of boxes)."""
 
     def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str], architecture: dict | None = None):
         self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
@@ -144,8 +159,10 @@ class StructureModel:
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.architecture = dict(architecture or {})
 
-    def symbol_vectors(self, boxes: list[Box], tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(the first-symbol parent's vector (d,), each symbol's vector (n, d))."""
+    def symbol_vectors(self, boxes: list[Box], tokens: list[str],
+                       memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(the first-symbol parent's vector (d,), each symbol's vector (n, d)). ``memo``: keeps what depends on the
+        boxes alone (the geometry's input and attention bias) between calls, as ``log_probs``'s."""
         t = self.t
         ids = self.token_ids(tokens)
         enc = self.architecture.get("encoder")
@@ -154,31 +171,56 @@ class StructureModel:
         from inkmath.equation.context_model import geometry_features
         from inkmath.equation.transformer import layer_norm, numpy_blocks
 
-        geo, pair = geometry_features(np.asarray([[b.x0, b.y0, b.x1, b.y1] for b in boxes], np.float64))
-        x = t["embed"][ids] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
-        bias = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
-        x = numpy_blocks(x, bias, t, int(enc["layers"]), int(enc["heads"]))
+        key = ("encoder", tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes))
+        boxes_part = memo.get(key) if memo is not None else None
+        if boxes_part is None:
+            geo, pair = geometry_features(np.asarray(key[1], np.float64).reshape(-1, 4))
+            boxes_part = (geo @ t["geo_in.weight"].T + t["geo_in.bias"],
+                          np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T
+                          + t["pair2.bias"])
+            if memo is not None:
+                memo[key] = boxes_part
+        if enc.get("tokens", "input") == "after":  # the transformer reads the geometry alone: once per set of boxes
+            vkey = ("encoded",) + key[1:]
+            x = memo.get(vkey) if memo is not None else None
+            if x is None:
+                x = numpy_blocks(boxes_part[0], boxes_part[1], t, int(enc["layers"]), int(enc["heads"]))
+                x = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
+                if memo is not None:
+                    memo[vkey] = x
+            return t["root"], x + t["embed"][ids]
+        x = t["embed"][ids] + boxes_part[0]
+        x = numpy_blocks(x, boxes_part[1], t, int(enc["layers"]), int(enc["heads"]))
         return t["root"], layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
 
     def token_ids(self, tokens: list[str]) -> np.ndarray:
         unk = self.index[UNKNOWN_TOKEN]
         return np.asarray([self.index.get(t, unk) for t in tokens], np.int64)
 
-    def log_probs(self, boxes: list[Box], tokens: list[str]) -> np.ndarray:
+    def log_probs(self, boxes: list[Box], tokens: list[str], memo: dict | None = None) -> np.ndarray:
         """float64 (n + 1, n, len(RELATIONS)): log P(parent, relation | child) (row 0: the first symbol; -inf where
-        the tree may not hold it); each child's column sums to 1 in probability."""
+        the tree may not hold it); each child's column sums to 1 in probability. ``memo``: a dict that keeps the
+        first layer's geometry part per ``geometry_key`` between calls (readings of one input with several token
+        choices share most of it)."""
         n = len(boxes)
         t = self.t
-        feats = (pair_features(boxes, tokens) - t["mean"]) / t["std"]
-        root, ec = self.symbol_vectors(boxes, tokens)
+        key = geometry_key(boxes, tokens)
+        geometry = memo.get(key) if memo is not None else None
+        if geometry is None:
+            feats = (_pair_features(*key) - t["mean"]) / t["std"]
+            geometry = feats @ t["w1"][:N_GEOMETRY]
+            if memo is not None:
+                memo[key] = geometry
+        root, ec = self.symbol_vectors(boxes, tokens, memo)
         ep = np.concatenate([root[None], ec])  # (n + 1, d)
         d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
         w1 = t["w1"]
-        hidden = (feats @ w1[:N_GEOMETRY] + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
+        hidden = (geometry + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
                   + (ec @ w1[N_GEOMETRY + d:])[None, :, :] + t["b1"])
         z = np.maximum(np.maximum(hidden, 0) @ t["w2"] + t["b2"], 0) @ t["w3"] + t["b3"]
-        z = np.where(relation_mask(tokens), z.astype(np.float64), -np.inf)
+        z = np.where(_relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)), z.astype(np.float64),
+                     -np.inf)
         flat = z.transpose(1, 0, 2).reshape(n, -1)
         flat = flat - flat.max(axis=1, keepdims=True)
         flat = flat - np.log(np.exp(flat).sum(axis=1, keepdims=True))
@@ -312,11 +354,12 @@ def combined_layout(model: StructureModel | None, fallback, min_prob: float):
 
 
 def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None,
-                    other: bool = False):
+                    other: bool = False, memo: dict | None = None):
     """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
     more likely, by the model, than the fallback's tree by a factor exp(``margin``) or more. ``scores``: a list that
     gets, per line read, the model's log-probability of the tree chosen (the fallback's when the model cannot score
-    it: -inf). ``other``: take the tree this rule does not choose (the second reading of the line's layout)."""
+    it: -inf). ``other``: take the tree this rule does not choose (the second reading of the line's layout).
+    ``memo``: kept between calls (``StructureModel.log_probs``)."""
     m = model if model is not None else load_structure_model()
 
     def read(atoms) -> Node:
@@ -326,7 +369,7 @@ def rescored_layout(model: StructureModel | None, fallback, margin: float, score
             if scores is not None:
                 scores.append(0.0)
             return theirs
-        lp = m.log_probs(boxes, tokens)
+        lp = m.log_probs(boxes, tokens, memo)
         best = _decode(lp, boxes, tokens, sources)
         lay = node_layout(theirs, sources)
         own = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf

@@ -163,11 +163,14 @@ class Net:
             return self.embed(pid), self.embed(cid)
         m = self.modules
         H = int(self.enc["heads"])
-        x = self.embed(cid) + m["geo_in"](geo)
+        after = self.enc.get("tokens", "input") == "after"
+        x = m["geo_in"](geo) if after else self.embed(cid) + m["geo_in"](geo)
         hb = m["pair2"](torch.relu(m["pair1"](pair)))
         for li, blk in enumerate(m["blocks"]):
             x = blk(x, hb[..., li * H:(li + 1) * H].permute(0, 3, 1, 2), present)
         x = m["ln_out"](x)
+        if after:
+            x = x + self.embed(cid)
         return torch.cat([self.root.expand(x.shape[0], 1, -1), x], dim=1), x
 
     def logits(self, feats, pid, cid, mask, mean, std, geo=None, pair=None, present=None):
@@ -298,9 +301,14 @@ def fit(train, val, cfg: dict, run: Path, log=print,
 def architecture_text(cfg: dict) -> str:
     """The card's one-line description of the model a recipe builds."""
     enc = cfg.get("encoder")
-    symbol = (f"each symbol: token embedding {enc['dim']} + its geometry through a transformer ({enc['layers']} "
-              f"layers, {enc['heads']} heads, ff {enc['ff']}, attention biased by pair geometry)" if enc else
-              f"each symbol: token embedding {cfg['embed']}")
+    if not enc:
+        symbol = f"each symbol: token embedding {cfg['embed']}"
+    else:
+        net = (f"a transformer ({enc['layers']} layers, {enc['heads']} heads, ff {enc['ff']}, attention biased by pair "
+               "geometry)")
+        symbol = (f"each symbol: its geometry through {net}, then + token embedding {enc['dim']}"
+                  if enc.get("tokens", "input") == "after" else
+                  f"each symbol: token embedding {enc['dim']} + its geometry through {net}")
     return (f"{symbol}; per (parent, child): both symbols' vectors + {N_GEOMETRY} geometry -> {cfg['hidden']} -> "
             f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, relation); numpy "
             "inference")

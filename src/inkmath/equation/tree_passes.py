@@ -11,10 +11,16 @@ from inkmath.equation.atoms import _best_reading
 from inkmath.equation.tokens import BINARY, CLOSE_BRACKETS, OPEN_BRACKETS
 from inkmath.equation.tree import Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a node class's dataclass field names (``fields`` is slow)
+
+
 def _post_order(node: Node):
     """Every node of the tree under ``node`` (its dataclass fields), each after the nodes under it."""
-    for f in fields(node):
-        v = getattr(node, f.name)
+    names = _FIELD_NAMES.get(type(node))
+    if names is None:
+        names = _FIELD_NAMES[type(node)] = tuple(f.name for f in fields(node))
+    for name in names:
+        v = getattr(node, name)
         for n in (v if isinstance(v, list) else [v]):
             if isinstance(n, Node):
                 yield from _post_order(n)

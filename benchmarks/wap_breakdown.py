@@ -1,0 +1,230 @@
+"""Where the image path loses against strokes: each WAP-like validation rendering (``wap_val.py``, same seed, same
+images) is read again with its truth segmentation known pixel by pixel (each traceGroup drawn alone with the
+expression's transform), and every expression read wrong is put in one stage:
+
+- ``merged``: one symbol of ``segment_image`` holds most of the ink of two truth symbols or more;
+- ``split``: a truth symbol's ink is shared out among two of its symbols or more (or part of it dropped);
+- ``symbol``: the segmentation is right and at least one symbol is read as another;
+- ``layout``: segmentation and symbols right, the layout wrong.
+
+It also reads each rendering from its truth segmentation (the truth symbols' pixels, classified, then the shipped
+image decoder): what the image path would read if it segmented like the truth. With the per-expression rows of
+``wap_val.py --details`` and ``inkmath crohme-eval val --details`` it reports the stages of the expressions read
+right from strokes and wrong from images.
+
+    python benchmarks/wap_breakdown.py --image-details img.jsonl --stroke-details strokes.jsonl [--stride 3] \\
+        [--out rows.jsonl] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# a symbol matches a truth symbol when at least PURE of its labelled pixels are that symbol's and it holds at least
+# COVER of that symbol's pixels (pixels of two symbols that cross count for both)
+PURE = 0.8
+COVER = 0.8
+
+
+def render_with_labels(expr, rng):
+    """The WAP-like rendering (as ``wap_val.render_wap_like``, drawing the same random size) and per truth group
+    its pixel mask in that image, for the groups with ink: (image, [(group index, mask)])."""
+    from inkmath import ink
+    from wap_val import INK_LEVEL, PADDING, PEN, SYMBOL_HEIGHT, SYMBOL_HEIGHT_SPREAD, mean_symbol_height
+
+    strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
+    h = mean_symbol_height(expr) or ink.symbol_size(strokes) or 1.0
+    target = SYMBOL_HEIGHT * float(np.exp(rng.normal(0.0, SYMBOL_HEIGHT_SPREAD)))
+    img, tf = ink.rasterize(strokes, scale=target / h, thickness=PEN, padding=PADDING[0])
+    cut = PADDING[0] - PADDING[1]
+    img = img[:img.shape[0] - cut, :img.shape[1] - cut]
+    groups = []
+    for k, g in enumerate(expr.groups):
+        own = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
+        if not own:
+            continue
+        gi = np.zeros((img.shape[0] + cut, img.shape[1] + cut), np.uint8)
+        ink._draw(gi, [np.rint(tf.to_pixels(s) * ink._ONE).astype(np.int32) for s in own], PEN)
+        groups.append((k, gi[:img.shape[0], :img.shape[1]] >= INK_LEVEL))
+    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8), groups
+
+
+def hyp_masks(hyps, trace, shape):
+    """Each symbol's pixels in the rendering's coordinates (its parts' masks brought back from the working scale)."""
+    import cv2
+
+    out = []
+    for h in hyps:
+        m = np.zeros(trace["comps"][0][1].shape, np.uint8)
+        for c in h.strokes:
+            m |= trace["comps"][c][1].astype(np.uint8)
+        if trace["back"] != 1.0:
+            m = cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+        out.append(m.astype(bool)[:shape[0], :shape[1]])
+    return out
+
+
+def seg_stage(hmasks, gmasks) -> tuple[str, list[int | None]]:
+    """("right" | "merged" | "split", the truth group index of each symbol or None) by the pixel shares above."""
+    sizes = [max(int(g.sum()), 1) for _, g in gmasks]
+    inter = np.array([[int((hm & g).sum()) for _, g in gmasks] for hm in hmasks]).reshape(len(hmasks), len(gmasks))
+    owner: list[int | None] = []
+    merged = split = False
+    for i in range(len(hmasks)):
+        lab = inter[i].sum()
+        big = [j for j in range(len(gmasks)) if inter[i, j] >= 0.5 * sizes[j]]
+        if len(big) >= 2:
+            merged = True
+        j = int(inter[i].argmax()) if lab else -1
+        ok = lab and inter[i, j] >= PURE * lab and inter[i, j] >= COVER * sizes[j]
+        owner.append(gmasks[j][0] if ok else None)
+    for j in range(len(gmasks)):
+        shared = sum(inter[i, j] >= 0.2 * sizes[j] for i in range(len(hmasks))) >= 2
+        if shared or inter[:, j].max(initial=0) < COVER * sizes[j]:
+            split = True
+    took = [o for o in owner if o is not None]
+    if len(took) == len(gmasks) == len(hmasks) and len(set(took)) == len(took):
+        return "right", owner
+    return ("merged" if merged else "split"), owner
+
+
+def truth_symbols(trace, gmasks, expr, classifier, shape):
+    """SymbolHyps of the truth segmentation in the working image: each group's pixels, classified as
+    ``segment_image`` classifies its parts, boxes trimmed and scaled back as it does."""
+    import cv2
+
+    from inkmath.equation.image_parts import render_parts
+    from inkmath.equation.image_segmentation import BOX_TRIM, _trim
+    from inkmath.equation.symbols import candidates_from
+    from inkmath.equation.tree import Box, SymbolHyp
+
+    img, back = trace["img"], trace["back"]
+    ink = img > 60
+    kernel = np.ones((3, 3), np.uint8)
+    masks, boxes = [], []
+    for _, g in gmasks:
+        m = g.astype(np.uint8)
+        if back != 1.0:
+            m = cv2.resize(m, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+        m = cv2.dilate(m, kernel).astype(bool) & ink
+        if not m.any():
+            m = cv2.resize(g.astype(np.uint8), (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        ys, xs = np.nonzero(m)
+        masks.append(m)
+        boxes.append(Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)))
+    preds = classifier.predict([render_parts(img, [m], b) for m, b in zip(masks, boxes)], ink="white", top=5)
+    out = []
+    for (k, _), b, p in zip(gmasks, boxes, preds):
+        b = _trim(b, BOX_TRIM * trace["pen"] / 2)
+        b = Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back)
+        out.append(SymbolHyp(b, candidates_from(p), [k]))
+    out.sort(key=lambda h: h.box.x0)
+    return out
+
+
+def main(argv=None) -> int:
+    from inkmath.data import data_dir
+    from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.decode import Segmentation
+    from inkmath.equation.image_segmentation import segment_image
+    from inkmath.equation.metrics import canonical_symbol, normalize_latex
+    from inkmath.equation.recognize import default_decoder, get_predictor
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--image-details", type=Path, help="wap_val.py --details rows (to check the readings agree)")
+    ap.add_argument("--rows", type=Path, help="summarise these rows of an earlier run (joined with --stroke-details)")
+    ap.add_argument("--stroke-details", type=Path, required=True, help="inkmath crohme-eval val --details rows")
+    ap.add_argument("--stride", type=int, default=1, help="only every N-th expression")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--out", type=Path, help="per-expression rows (JSON lines)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    img_rows = {r["id"]: r for r in map(json.loads, open(args.image_details))} if args.image_details else {}
+    stroke_rows = {}
+    for r in map(json.loads, open(args.stroke_details)):
+        stroke_rows[r["id"] if r["id"] not in stroke_rows else r["id"] + "-2"] = r
+    if args.rows:
+        rows = [json.loads(line) for line in open(args.rows)]
+        for r in rows:
+            r["stroke_right"] = stroke_rows.get(r["id"], {}).get("distance") == 0
+        print(json.dumps(summary(rows), indent=None if args.json else 1))
+        return 0
+    predictor = get_predictor()
+    decoder = default_decoder("image")
+    archive = data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
+    rng = np.random.default_rng(0)
+    seen: set[str] = set()
+    rows = []
+    sink = open(args.out, "w") if args.out else None  # rows as they come: a partial run can be summarised
+    n = 0
+    for expr in iter_inkml(archive):
+        if not expr.latex_truth or not any(len(s) for s in expr.strokes):
+            continue
+        key = expr.id if expr.id not in seen else f"{expr.id}-2"
+        seen.add(key)
+        img, gmasks = render_with_labels(expr, rng)  # always, so the random sizes stay in step with wap_val
+        n += 1
+        if (n - 1) % args.stride or (args.limit and len(rows) >= args.limit):
+            continue
+        truth = normalize_latex(expr.latex_truth)
+        trace: dict = {}
+        hyps = segment_image(img, predictor, trace=trace)
+        stage, owner = seg_stage(hyp_masks(hyps, trace, img.shape), gmasks)
+        reading = decoder([Segmentation(hyps, 0.0)])[0]
+        right = list(reading.norm) == truth
+        if not right and stage == "right":
+            labels = {k: expr.groups[k].label for k, _ in gmasks}
+            wrong = [(labels[o], t) for o, t in zip(owner, reading.tokens)
+                     if canonical_symbol(t) != canonical_symbol(labels[o])]
+            stage = "symbol" if wrong else "layout"
+        else:
+            wrong = []
+        tseg = truth_symbols(trace, gmasks, expr, predictor, img.shape)
+        tread = decoder([Segmentation(tseg, 0.0)])[0]
+        row = {"id": key, "truth": " ".join(truth), "pred": " ".join(reading.norm), "right": right,
+               "stage": "correct" if right else stage, "seg_right": right or stage in ("right", "symbol", "layout"),
+               "symbols": len(hyps), "truth_symbols": len(gmasks), "wrong_symbols": wrong,
+               "truth_seg_pred": " ".join(tread.norm), "truth_seg_right": list(tread.norm) == truth,
+               "recorded_image_right": img_rows.get(key, {}).get("distance") == 0,
+               "stroke_right": stroke_rows.get(key, {}).get("distance") == 0}
+        rows.append(row)
+        if sink:
+            sink.write(json.dumps(row) + "\n")
+            sink.flush()
+        if len(rows) % 50 == 0:
+            print(len(rows), file=sys.stderr, flush=True)
+    print(json.dumps(summary(rows), indent=None if args.json else 1))
+    return 0
+
+
+def summary(rows: list[dict]) -> dict:
+    lost = [r for r in rows if r["stroke_right"] and not r["right"]]
+    return {
+        "expressions": len(rows),
+        "image_right": sum(r["right"] for r in rows),
+        "recorded_image_right": sum(r["recorded_image_right"] for r in rows),
+        "stroke_right": sum(r["stroke_right"] for r in rows),
+        "image_truth_segmentation_right": sum(r["truth_seg_right"] for r in rows),
+        "image_segmentation_right": sum(r["right"] or r["stage"] in ("symbol", "layout") for r in rows),
+        "stages_all_wrong": dict(collections.Counter(r["stage"] for r in rows if not r["right"])),
+        "stroke_right_image_wrong": len(lost),
+        "stages_stroke_right_image_wrong": dict(collections.Counter(r["stage"] for r in lost)),
+        "of_those_right_from_truth_segmentation": sum(r["truth_seg_right"] for r in lost),
+        "symbol_confusions": collections.Counter(
+            f"{a}->{b}" for r in lost for a, b in r["wrong_symbols"]).most_common(25),
+        "truth_segmentation_right_image_wrong_by_stage": dict(collections.Counter(
+            r["stage"] for r in rows if r["truth_seg_right"] and not r["right"])),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

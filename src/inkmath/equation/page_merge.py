@@ -1,0 +1,137 @@
+"""Joining the pieces of one expression that the page's grouping left apart: a scored decision, not a threshold.
+
+    groups = merge_groups(groups, comp, unit)     # page_find's groups; comp: (N + 1, 5) component stats
+
+``page_find`` links ink components by fixed gaps, which split an expression whose parts a writer set far apart: an
+exponent written high and to the right ("e" and its exponent), a limit's subscript far below "lim", a closing brace
+after dots too small to keep, a fraction whose numerator touches its bar. Every pair of groups at most
+``CANDIDATE_GAP`` typical symbols apart is scored by a small perceptron (``page-merge``, trained by
+``python -m inkmath.equation.train_page_merge`` on pages generated from the CROHME *training* ink: target 1 when
+both groups' ink belongs to one written expression) on the pair's geometry (``pair_features``); the best-scoring
+pair is joined while its probability is at least ``MERGE_PROB``, and the pairs are scored again.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from inkmath.equation.mlp import TanhMLP, load_tensors
+
+MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-merge.safetensors"
+RECIPE = "inkmath.equation.train_page_merge --config configs/page-merge.yaml"
+CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are never scored
+MERGE_PROB = 0.5  # join at this probability (120 validation pages, detection only: order 0.900 / 0.933 / 0.925 / 0.925
+# at 0.3 / 0.5 / 0.7 / 0.9, 0.892 without the merge; docs/decisions/2026-11-24-pages-2.md)
+N_FEATURES = 24
+
+
+class PageMergeModel(TanhMLP):
+    def prob(self, feats: np.ndarray) -> np.ndarray:
+        z = self.logits(np.atleast_2d(feats))[:, 0]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@lru_cache(maxsize=2)
+def load_page_merge_model(path: str | None = None) -> PageMergeModel:
+    return PageMergeModel(**load_tensors(Path(path) if path else MODEL_PATH, "Page merge model", RECIPE))
+
+
+def _gap(a, b) -> tuple[float, float]:
+    """(horizontal, vertical) gap between boxes (x0, y0, x1, y1); negative = overlap."""
+    return max(a[0], b[0]) - min(a[2], b[2]), max(a[1], b[1]) - min(a[3], b[3])
+
+
+def group_summaries(groups, comp: np.ndarray, unit: float) -> list[dict]:
+    """Per group: its box (x0, y0, x1, y1), number of components, ink area, whether it holds a bar-like stroke."""
+    out = []
+    for g in groups:
+        st = comp[g.components]
+        w, h = st[:, 2], st[:, 3]
+        bar = bool(np.any((w >= unit) & (h <= 0.6 * unit) & (w >= 3 * h)))
+        out.append({"box": (g.box.x0, g.box.y0, g.box.x1, g.box.y1), "n": len(g.components),
+                    "area": float(st[:, 4].sum()), "bar": bar})
+    return out
+
+
+def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
+    """float32 (N_FEATURES,) for groups i and j of ``s`` (``group_summaries``): sizes, gaps, overlaps and offsets in
+    typical symbols, the smaller group first; how close each one's nearest other group is; how many groups share
+    the smaller one's line."""
+    a, b = (i, j) if _area(s[i]) <= _area(s[j]) else (j, i)
+    A, B = s[a]["box"], s[b]["box"]
+    u = max(unit, 1e-6)
+    aw, ah, bw, bh = A[2] - A[0], A[3] - A[1], B[2] - B[0], B[3] - B[1]
+    gx, gy = _gap(A, B)
+    acx, acy, bcx, bcy = (A[0] + A[2]) / 2, (A[1] + A[3]) / 2, (B[0] + B[2]) / 2, (B[1] + B[3]) / 2
+
+    def nearest(k: int, other: int) -> float:
+        d = [max(*_gap(s[k]["box"], s[m]["box"])) for m in range(len(s)) if m not in (k, other)]
+        return min(d) / u if d else 10.0
+
+    d_ab = max(gx, gy) / u
+    row = sum(1 for m in range(len(s)) if m not in (a, b)
+              and _overlap_y(A, s[m]["box"]) > 0.2 * min(ah, s[m]["box"][3] - s[m]["box"][1]))
+    lg = lambda v: float(np.log(max(v, 1e-3)))  # noqa: E731
+    f = [lg(aw / u), lg(ah / u), lg(bw / u), lg(bh / u),
+         gx / u, gy / u, -gx / max(min(aw, bw), 1.0), -gy / max(min(ah, bh), 1.0),
+         (acx - bcx) / u, (acy - bcy) / u, (acy - B[1]) / max(bh, 1.0), (acx - B[0]) / max(bw, 1.0),
+         (A[0] - B[2]) / u, (B[0] - A[2]) / u, (A[1] - B[3]) / u, (B[1] - A[3]) / u,
+         float(np.log1p(s[a]["n"])), float(np.log1p(s[b]["n"])), lg(s[a]["area"] / (u * u)),
+         float(s[a]["bar"]), float(s[b]["bar"]),
+         nearest(a, b) - d_ab, nearest(b, a) - d_ab, float(np.log1p(row))]
+    return np.clip(np.asarray(f, np.float32), -10, 10)
+
+
+def _area(s: dict) -> float:
+    b = s["box"]
+    return (b[2] - b[0]) * (b[3] - b[1])
+
+
+def _overlap_y(a, b) -> float:
+    return min(a[3], b[3]) - max(a[1], b[1])
+
+
+def candidate_pairs(s: list[dict], unit: float, gutters=()) -> list[tuple[int, int]]:
+    """Pairs of groups at most ``CANDIDATE_GAP`` units apart in x and y, not on two sides of a column gutter."""
+    out = []
+    for i in range(len(s)):
+        for j in range(i + 1, len(s)):
+            a, b = s[i]["box"], s[j]["box"]
+            gx, gy = _gap(a, b)
+            if gx > CANDIDATE_GAP * unit or gy > CANDIDATE_GAP * unit:
+                continue
+            if any((a[2] <= g0 and b[0] >= g1) or (b[2] <= g0 and a[0] >= g1) for g0, g1 in gutters):
+                continue
+            out.append((i, j))
+    return out
+
+
+def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeModel | None = None,
+                 threshold: float | None = None, gutters=()) -> list:
+    """``groups`` (page_find.InkGroup) with the pairs the model scores at least ``threshold`` (``MERGE_PROB``)
+    joined, best first, scoring again after each join."""
+    from inkmath.equation.tree import Box
+
+    threshold = MERGE_PROB if threshold is None else threshold
+    if len(groups) < 2 or threshold > 1:
+        return groups
+    model = model or load_page_merge_model()
+    groups = list(groups)
+    while len(groups) > 1:
+        s = group_summaries(groups, comp, unit)
+        pairs = candidate_pairs(s, unit, gutters)
+        if not pairs:
+            break
+        p = model.prob(np.stack([pair_features(s, i, j, unit) for i, j in pairs]))
+        k = int(np.argmax(p))
+        if p[k] < threshold:
+            break
+        i, j = pairs[k]
+        a, b = groups[i], groups[j]
+        a.components = a.components + b.components
+        a.box = Box(min(a.box.x0, b.box.x0), min(a.box.y0, b.box.y0), max(a.box.x1, b.box.x1), max(a.box.y1, b.box.y1))
+        del groups[j]
+    return groups
