@@ -257,7 +257,7 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
            "command": command, "machine": cpu.group(1).strip() if cpu else "unknown", "commit": commit,
            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "how": ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
-                   "segment_image), every reading the decoder parses is stored with its unweighted terms, and the "
+                   "the image reader's groupings, segment_image_nbest), every reading the decoder parses is stored with its unweighted terms, and the "
                    "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
                    "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
                    "exactly as the decoder does (checked against the live decoder). old_* is the pipeline before "
@@ -265,8 +265,9 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                    "Subsets are every "
                    "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
                    "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes --stride 3 "
-                   "(val), --dump images --stride 3 --beam 6 (val), --dump strokes --split test --stride 3, --dump "
-                   "images --split test --stride 4 --beam 6; each with --out FILE. Speed rows: "
+                   "(val), --dump images --stride 3 --beam 6 --segmentations 6 (val), --dump strokes --split test "
+                   "--stride 3, --dump images --split test --stride 4 --beam 6 --segmentations 6; each with --out "
+                   "FILE. Speed rows: "
                    "benchmarks/bench_decoder.py (ONNX Runtime, old and new path alternately in one process, solve "
                    "off); quote the ratio: the absolute ms were taken at a load average of " + speed_load + " on 2 cores."),
            "rows": rows}

@@ -1,8 +1,9 @@
 """Calibration: the probability that the decoder's first reading is right, from a few features of its beam.
 
 A logistic regression on ``decode.features`` (the first reading's share of the beam, its lead, its symbol and
-language-model scores per token, the number of symbols, the weakest symbol, its structure score per symbol), fitted on validation: the 2011-2013
-CROHME test sets read from strokes (``benchmarks/decoder_val.py`` fits it and writes the coefficients below).
+language-model scores per token, the number of symbols, the weakest symbol, its structure score per symbol), fitted
+on validation: the 2011-2013 CROHME test sets read from strokes (``benchmarks/decoder_val.py`` fits it and writes
+the coefficients below).
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ _DECODERS: dict[str, Decoder] = {}
 # symbol-context model's candidates and the structure model's log-probability of the layout (``parse_scored``): the
 # structure score at 0.5, the language model at 0.2, the segmentation score at 1 and a reward of 0.3 per token read
 # the most right (62.95 %, truth among 5 72.7 %; with the structure model of 2026-11-24-structure-encoder.md and its
-# margin 4, 64.34 % and 74.7 %, the best again among structure 0.3-1, lm 0.1-0.3, segment 0.5-2; structure 0: 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %;
-# the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
+# margin 4, 64.34 % and 74.7 %, the best again among structure 0.3-1, lm 0.1-0.3, segment 0.5-2; structure 0:
+# 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %; the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
 # 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
 # 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
 # with 0.3 per token read 51.39 % (52.19 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either:

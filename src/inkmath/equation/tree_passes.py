@@ -14,17 +14,31 @@ from inkmath.equation.tree import Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbo
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a node class's dataclass field names (``fields`` is slow)
 
 
-def _post_order(node: Node):
-    """Every node of the tree under ``node`` (its dataclass fields), each after the nodes under it."""
+def _field_names(node: Node) -> tuple[str, ...]:
     names = _FIELD_NAMES.get(type(node))
     if names is None:
         names = _FIELD_NAMES[type(node)] = tuple(f.name for f in fields(node))
-    for name in names:
+    return names
+
+
+def _post_order(node: Node) -> list[Node]:
+    """Every node of the tree under ``node`` (its dataclass fields), each after the nodes under it (a list made
+    before the caller changes anything: the passes change only a node they were given and what lies under it)."""
+    out: list[Node] = []
+    _collect(node, out)
+    return out
+
+
+def _collect(node: Node, out: list[Node]) -> None:
+    for name in _field_names(node):
         v = getattr(node, name)
-        for n in (v if isinstance(v, list) else [v]):
-            if isinstance(n, Node):
-                yield from _post_order(n)
-    yield node
+        if isinstance(v, list):
+            for n in v:
+                if isinstance(n, Node):
+                    _collect(n, out)
+        elif isinstance(v, Node):
+            _collect(v, out)
+    out.append(node)
 
 
 SCRIPT_MARKS = {"-", ".", ","}
@@ -138,10 +152,10 @@ def dotted_fractions(node: Node) -> Node:
         return n
 
     for n in _post_order(node):
-        for f in fields(n):
-            v = getattr(n, f.name)
+        for name in _field_names(n):
+            v = getattr(n, name)
             if isinstance(v, list):
-                setattr(n, f.name, [div(m) if isinstance(m, Node) else m for m in v])
+                setattr(n, name, [div(m) if isinstance(m, Node) else m for m in v])
             elif isinstance(v, Node):
-                setattr(n, f.name, div(v))
+                setattr(n, name, div(v))
     return div(node)
