@@ -23,6 +23,14 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
         monkeypatch.setenv("INKMATH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def _no_resident_solver(monkeypatch):
+    # `inkmath solve` in a test solves in its own process and never reaches the user's resident solver; the tests
+    # of the resident solver (test_solver_resident.py) switch it on with a temporary runtime folder of their own
+    monkeypatch.setenv("INKMATH_SOLVER", "inline")
+    monkeypatch.setenv("INKMATH_RUNTIME_DIR", "/nonexistent/inkmath-tests-must-set-their-own")
+
+
 def shapes(n_per_class: int, size: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Four drawable classes (vertical bar, horizontal bar, ring, cross) with jitter: white ink on black."""
     import cv2

@@ -40,7 +40,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph",
                               description="Solve typed LaTeX: one problem per argument, or one per line with - (stdin)\n"
                                           "or --file F. All run in one process, so each problem after the first\n"
-                                          "costs only its own solving, not the start of Python and SymPy.")
+                                          "costs only its own solving, not the start of Python and SymPy.\n\n"
+                                          "Problems given as arguments go to this user's resident solver, a process\n"
+                                          "that keeps SymPy loaded (started by the first such command, gone after\n"
+                                          "15 idle minutes; see `inkmath solver --help`). --no-daemon or\n"
+                                          "INKMATH_SOLVER=inline solve in this process instead.")
     p.add_argument("latex", nargs="*", metavar="LATEX",
                    help='an expression or equation, e.g. "2(x-1)=x+4"; a system\'s equations separated by \\\\; '
                         '- reads one problem per line from stdin (blank lines skipped); put -- before LaTeX that '
@@ -50,6 +54,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help='one JSON object per problem and line: {"latex", "mathml", '
                                                        '"answer"}, or {"latex", "error"} for a malformed one')
     _add_extras_options(p, several="problems")
+    p.add_argument("--no-daemon", action="store_true",
+                   help="solve in this process, not in the resident solver (also: INKMATH_SOLVER=inline)")
     p.set_defaults(func=run_solve)
 
 
@@ -60,38 +66,51 @@ def _add_extras_options(p, several: str) -> None:
     p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
 
 
-def _plot_path(base: Path, index: int, count: int) -> Path:
+def plot_path(base: Path, index: int, count: int) -> Path:
+    """Where problem `index` of `count` draws its graph: FILE for one, FILE-1.svg, FILE-2.svg, ... for several."""
     return base if count == 1 else base.with_name(f"{base.stem}-{index + 1}{base.suffix or '.svg'}")
 
 
-def _write_plot(answer: dict, path: Path | None) -> str | None:
-    """Write answer["plot"] to `path` (atomically) and keep only the file name in the answer; a note if none."""
+def plot_note(answer: dict, path: Path | None) -> str | None:
+    """The line printed about the graph once `answer`'s graph is written to `path` (None: no graph was asked)."""
     if path is None or not answer:
         return None
-    svg = answer.get("plot")
-    if not svg:
+    if not answer.get("plot"):
         return f"no graph: {answer.get('plot_reason') or 'nothing to plot'}"
-    from inkmath.atomic import atomic_write_text
-
-    try:
-        atomic_write_text(path, svg)
-    except OSError as e:
-        raise InkmathError(f"cannot write the graph to {path} ({e.strerror}); choose another --plot file") from None
-    answer["plot_file"] = str(path)
     return f"graph written to {path}"
 
 
-def _print_answer(console, answer: dict, latex: str) -> None:
-    say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
-    say(latex)
+def _write_plot(answer: dict, path: Path | None) -> str | None:
+    """Write answer["plot"] to `path` (atomically) and keep only the file name in the answer; the note to print."""
+    note = plot_note(answer, path)
+    if not note or not answer.get("plot"):
+        return note
+    from inkmath.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(path, answer["plot"])
+    except OSError as e:
+        raise InkmathError(f"cannot write the graph to {path} ({e.strerror}); choose another --plot file") from None
+    answer["plot_file"] = str(path)
+    return note
+
+
+def answer_lines(answer: dict, latex: str) -> list[str]:
+    """The lines `inkmath solve` and `recognize` print for one answer (each through rich, without markup)."""
+    lines = [latex]
     if answer.get("text"):
-        say(f"  -> {answer['text']}")
+        lines.append(f"  -> {answer['text']}")
     if "steps" in answer:
         if answer["steps"]:
-            for n, step in enumerate(answer["steps"], 1):
-                say(f"  {n}. {step['latex']}    ({step['reason']})")
+            lines.extend(f"  {n}. {step['latex']}    ({step['reason']})" for n, step in enumerate(answer["steps"], 1))
         else:
-            say(f"  no steps: {answer.get('steps_reason')}")
+            lines.append(f"  no steps: {answer.get('steps_reason')}")
+    return lines
+
+
+def _print_answer(console, answer: dict, latex: str) -> None:
+    for line in answer_lines(answer, latex):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
@@ -124,12 +143,24 @@ def run_solve(args: argparse.Namespace) -> int:
     for path in args.file:  # a missing file is a usage error, found before any problem is solved
         if not path.is_file():
             raise InkmathError(f"{path}: no such file; --file takes a text file with one LaTeX problem per line")
+    several = len(args.latex) + len(args.file) > 1 or "-" in args.latex or bool(args.file)
+    if not args.file and "-" not in args.latex:  # problems given as arguments: ask the resident solver
+        from inkmath.cli import solver_client
+
+        if solver_client.wanted(args.no_daemon):
+            try:
+                replies = solver_client.solve_resident(args.latex, steps=args.steps,
+                                                       plot=str(args.plot) if args.plot else None, as_json=args.json)
+            except solver_client.ResidentError as e:
+                print(f"note: the resident solver was not used: {e}; solving in this process", file=sys.stderr,
+                      flush=True)
+            else:
+                return _print_resident(args, replies)
     from inkmath.equation.solver_pool import launch_workers
 
     launch_workers(1, plotting=args.plot is not None)  # its import of SymPy starts now, beside this process's work
     from inkmath.equation.typed import solve_many
 
-    several = len(args.latex) + len(args.file) > 1 or "-" in args.latex or bool(args.file)
     where: list[str] = []
     failed = 0
     console = None
@@ -143,7 +174,7 @@ def run_solve(args: argparse.Namespace) -> int:
         note = None
         if item.error is None:
             try:
-                plot_file = _plot_path(args.plot, item.index, 2 if several else 1) if args.plot else None
+                plot_file = plot_path(args.plot, item.index, 2 if several else 1) if args.plot else None
                 note = _write_plot(item.result["answer"], plot_file)
             except InkmathError as e:
                 item.error, item.result = str(e), None
@@ -161,6 +192,30 @@ def run_solve(args: argparse.Namespace) -> int:
             console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     if not where:
         raise InkmathError("nothing to solve: the input had only blank lines")
+    return 1 if failed else 0
+
+
+def _print_resident(args: argparse.Namespace, replies: list[dict]) -> int:
+    """Print the resident solver's replies as `run_solve` prints its own answers (the graph files written here)."""
+    failed = 0
+    for index, (where, reply) in enumerate(zip(args.latex, replies)):
+        error, result = reply.get("error"), reply.get("result")
+        if error is None:
+            try:
+                plot_file = plot_path(args.plot, index, len(args.latex)) if args.plot else None
+                _write_plot(result["answer"], plot_file)
+            except InkmathError as e:
+                error = str(e)
+        if error is not None:
+            failed += 1
+            if args.json:
+                print(json.dumps({"latex": where, "error": error}, ensure_ascii=False), flush=True)
+            print(f"{where}: {' '.join(error.split())}", file=sys.stderr, flush=True)
+        elif args.json:
+            print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
+        else:
+            sys.stdout.write(reply["text"] + reply["note"])
+            sys.stdout.flush()
     return 1 if failed else 0
 
 
@@ -218,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             rec = recognize_file(path, args.weights, solve=not args.no_solve, steps=args.steps,
                                  plot=args.plot is not None)
-            note = _write_plot(rec.answer, _plot_path(args.plot, index, len(args.files)) if args.plot else None)
+            note = _write_plot(rec.answer, plot_path(args.plot, index, len(args.files)) if args.plot else None)
         except InkmathError as e:
             failed += 1
             report_file_error(path, e, as_json=args.json)
