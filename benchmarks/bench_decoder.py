@@ -72,6 +72,15 @@ def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict
             "ratio_p50": statistics.median([y / x for x, y in zip(a, b)]), "calls": repeats}
 
 
+def median_row(label: str, engine: str, per: list[dict]) -> dict:
+    """One result row from several inputs' side-by-side figures: the medians of their p50s and ratios."""
+    return {"input": label, "engine": engine,
+            "old_p50_ms": round(statistics.median(p["old_p50_ms"] for p in per), 2),
+            "new_p50_ms": round(statistics.median(p["new_p50_ms"] for p in per), 2),
+            "ratio_p50": round(statistics.median(p["ratio_p50"] for p in per), 3),
+            "calls": sum(p["calls"] for p in per)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--engine", default="onnx")
@@ -98,12 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         per = [side_by_side("image", img, pred, max(3, args.repeats // 6), one_grouping)
                for _, _, img in crohme_inputs(args.crohme)]
         if per:
-            rows.append({"input": f"CROHME 2014, {len(per)} expressions of 10 symbols, image: 1 grouping (old) vs "
-                                  "the groupings (new)", "engine": args.engine,
-                         "old_p50_ms": round(statistics.median(p["old_p50_ms"] for p in per), 2),
-                         "new_p50_ms": round(statistics.median(p["new_p50_ms"] for p in per), 2),
-                         "ratio_p50": round(statistics.median(p["ratio_p50"] for p in per), 3),
-                         "calls": sum(p["calls"] for p in per)})
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, image: 1 grouping (old) vs "
+                                   "the groupings (new)", args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
     for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
@@ -115,11 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
                for _, s, img in real]
         if per:
-            rows.append({"input": f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}", "engine": args.engine,
-                         "old_p50_ms": round(statistics.median(p["old_p50_ms"] for p in per), 2),
-                         "new_p50_ms": round(statistics.median(p["new_p50_ms"] for p in per), 2),
-                         "ratio_p50": round(statistics.median(p["ratio_p50"] for p in per), 3),
-                         "calls": sum(p["calls"] for p in per)})
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}", args.engine, per))
     import json
 
     print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))

@@ -8,8 +8,8 @@ import pytest
 
 from inkmath.equation import image_alternatives, image_segmentation
 from inkmath.equation.decode import DecoderWeights, Segmentation, decode
-from inkmath.equation.tree import Row, Symbol
 from inkmath.predict import Prediction
+from test_decode import TableLM, row_structure  # the decoder tests' stand-in models
 
 
 class StemStub:
@@ -44,17 +44,6 @@ def ones_touching() -> np.ndarray:
     return img
 
 
-def row_structure(symbols, tokens):
-    order = sorted(range(len(symbols)), key=lambda k: symbols[k].box.x0)
-    return Row([Symbol(tokens[k], k) for k in order])
-
-
-class TableLM:
-    def __init__(self, table):
-        self.table = {tuple(k.split()): v for k, v in table.items()}
-
-    def logprob(self, tokens):
-        return self.table.get(tuple(tokens), -10.0)
 
 
 def test_first_grouping_is_segment_images_and_the_cut_not_made_is_offered():

@@ -6,6 +6,7 @@ Every test uses its own short runtime folder (INKMATH_RUNTIME_DIR), never the us
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -240,66 +241,59 @@ def test_it_exits_when_idle(resident, monkeypatch, capsys):
     assert "idle for 1 s" in resident.log.read_text()
 
 
-def test_a_hung_solver_is_killed_and_the_command_answers_itself(resident, monkeypatch, capsys):
-    _stop()
-    # a "solver" that holds the lock and listens but never answers
-    hang = ("import fcntl, os, socket, sys, time; fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT); "
-            "fcntl.flock(fd, fcntl.LOCK_EX); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); "
-            "print('ready', flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", hang, str(resident.socket), str(resident.lock)],
+# a stand-in "solver": holds the start lock, listens on the socket, says 'ready', then does ``then`` (Python source)
+_FAKE_SOLVER = ("import fcntl, json, os, socket, sys, time; fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT); "
+                "fcntl.flock(fd, fcntl.LOCK_EX); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); "
+                "s.listen(); print('ready', flush=True); ")
+
+
+@contextlib.contextmanager
+def _fake_solver(resident, then: str, unlink: bool = True):
+    proc = subprocess.Popen([sys.executable, "-c", _FAKE_SOLVER + then, str(resident.socket), str(resident.lock)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "ready\n"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+        if unlink:  # not when a real solver has taken the socket over since
+            resident.socket.unlink(missing_ok=True)
+
+
+
+def test_a_hung_solver_is_killed_and_the_command_answers_itself(resident, monkeypatch, capsys):
+    _stop()
+    # a "solver" that holds the lock and listens but never answers
+    with _fake_solver(resident, "time.sleep(60)") as proc:
         monkeypatch.setattr(solver_client, "ACK_TIMEOUT", 0.5)
         code, out, err = _run(["solve", "--", "2x+1=7"], capsys)
         assert code == 0 and "x = 3" in out
         assert err.count("\n") == 1 and err.startswith("note: the resident solver was not used: it did not answer")
         assert proc.wait(10) == -9  # killed by the command
-    finally:
-        proc.kill()
-        proc.wait()
-        resident.socket.unlink(missing_ok=True)
 
 
 def test_a_solver_that_closes_as_the_command_comes_is_replaced(resident, capsys):
     _stop()
     # a "solver" that takes one connection, closes it unanswered and exits (as one at its idle exit would)
-    closing = ("import fcntl, os, socket, sys; fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT); "
-               "fcntl.flock(fd, fcntl.LOCK_EX); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); "
-               "print('ready', flush=True); s.accept()[0].close()")
-    proc = subprocess.Popen([sys.executable, "-c", closing, str(resident.socket), str(resident.lock)],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline() == "ready\n"
+    with _fake_solver(resident, "s.accept()[0].close()", unlink=False) as proc:
         code, out, err = _run(["solve", "--", "2x+1=7"], capsys)
         assert code == 0 and "x = 3" in out and err == ""
         assert proc.wait(10) == 0 and _status()["pid"] != proc.pid  # a real solver answered
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_a_solver_that_dies_after_taking_the_request_up_leaves_the_command_to_answer(resident, capsys):
     _stop()
     # a "solver" that acknowledges the request and dies (a crash in the middle of solving)
-    dying = ("import fcntl, json, os, socket, sys; fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT); "
-             "fcntl.flock(fd, fcntl.LOCK_EX); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); "
-             "print('ready', flush=True); c = s.accept()[0]; c.makefile('rb').readline(); "
+    dying = ("c = s.accept()[0]; c.makefile('rb').readline(); "
              "c.sendall(json.dumps({'ok': True, 'ready': True, 'solve_timeout': 5, 'start_timeout': 60}).encode() "
              "+ b'\\n'); os._exit(1)")
-    proc = subprocess.Popen([sys.executable, "-c", dying, str(resident.socket), str(resident.lock)],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline() == "ready\n"
+    with _fake_solver(resident, dying) as proc:
         code, out, err = _run(["solve", "--", "2x+1=7"], capsys)
         assert code == 0 and "x = 3" in out
         assert err == "note: the resident solver was not used: it closed the connection without an answer; " \
                       "solving in this process\n"
         assert proc.wait(10) == 1
-    finally:
-        proc.kill()
-        proc.wait()
-        resident.socket.unlink(missing_ok=True)
 
 
 def test_a_solver_that_dies_as_it_starts_leaves_the_command_to_answer(resident, monkeypatch, capsys):

@@ -168,20 +168,28 @@ def _synthetic(rng, n_expr: int):
     return data
 
 
-def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
-    from inkmath.equation.train_structure import DEFAULTS, evaluate, fit
+def _learns_and_resumes_exactly(train, val, cfg, tmp_path):
+    """Trains ``cfg`` for its epochs, checks it learnt the validation trees, then trains it again interrupted after
+    2 epochs and resumed: the same history and tensors. Returns the model."""
+    from inkmath.equation.train_structure import evaluate, fit
 
-    rng = np.random.default_rng(0)
-    train, val = _synthetic(rng, 200), _synthetic(rng, 40)
-    cfg = dict(DEFAULTS, epochs=4, batch=16, hidden=32, hidden2=16, embed=4, threads=1, min_token_count=1)
     model, history = fit(train, val, cfg, tmp_path / "a", log=lambda m: None)
     assert evaluate(model, val)["tree_accuracy"] > 0.9
-    # two epochs, interrupted, then resumed to four: the same tensors as four straight
     fit(train, val, cfg, tmp_path / "b", log=lambda m: None, stop_after=2)
     resumed, history_b = fit(train, val, cfg, tmp_path / "b", log=lambda m: None)
     assert history_b == history
     for k in model.t:
         np.testing.assert_array_equal(model.t[k], resumed.t[k])
+    return model
+
+
+def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
+    from inkmath.equation.train_structure import DEFAULTS
+
+    rng = np.random.default_rng(0)
+    train, val = _synthetic(rng, 200), _synthetic(rng, 40)
+    cfg = dict(DEFAULTS, epochs=4, batch=16, hidden=32, hidden2=16, embed=4, threads=1, min_token_count=1)
+    _learns_and_resumes_exactly(train, val, cfg, tmp_path)
 
 
 @pytest.mark.parametrize("token_input", ["input", "after"])
@@ -189,21 +197,15 @@ def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path, 
     import torch
 
     from inkmath.equation.structure_model import pair_features, relation_mask
-    from inkmath.equation.train_structure import DEFAULTS, Net, collate, encode, evaluate, fit
+    from inkmath.equation.train_structure import DEFAULTS, Net, collate, encode
 
     rng = np.random.default_rng(1)
     train, val = _synthetic(rng, 200), _synthetic(rng, 40)
     cfg = dict(DEFAULTS, epochs=4, batch=16, hidden=32, hidden2=16, threads=1, min_token_count=1,
                encoder={"dim": 16, "layers": 1, "heads": 2, "ff": 32, "tokens": token_input}, dropout=0.1, jitter=0.05,
                stretch=0.1)
-    model, history = fit(train, val, cfg, tmp_path / "a", log=lambda m: None)
+    model = _learns_and_resumes_exactly(train, val, cfg, tmp_path)
     assert model.architecture == {"encoder": cfg["encoder"]} and "blocks.0.qkv.weight" in model.t
-    assert evaluate(model, val)["tree_accuracy"] > 0.9
-    fit(train, val, cfg, tmp_path / "b", log=lambda m: None, stop_after=2)
-    resumed, history_b = fit(train, val, cfg, tmp_path / "b", log=lambda m: None)
-    assert history_b == history
-    for k in model.t:
-        np.testing.assert_array_equal(model.t[k], resumed.t[k])
     # the NumPy inference computes what the torch net trained: load the tensors into a fresh net and compare
     boxes, tokens, parents, relations = val[0]
     net = Net(len(model.tokens), cfg)

@@ -30,6 +30,14 @@ class TanhMLP:
         return np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
 
 
+class BinaryMLP(TanhMLP):
+    """A one-output ``TanhMLP`` read as a probability: the sigmoid of its logit."""
+
+    def prob(self, feats: np.ndarray) -> np.ndarray:
+        z = self.logits(np.atleast_2d(feats))[:, 0]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
 def load_tensors(path: Path, what: str, recipe: str, prefix: str = "") -> dict[str, np.ndarray]:
     """The tensors of a shipped model file (those named ``prefix`` + one of ``TENSORS``); a missing file is an error
     naming the recipe that rebuilds it."""
@@ -96,3 +104,16 @@ def read_recipe(path: Path | str, defaults: dict) -> dict:
     if out["model"] != MODEL:
         raise InkmathError(f"Recipe {path} trains model {out['model']!r}; this recipe module trains {MODEL!r}")
     return out
+
+
+def write_card(weights: Path, card: dict) -> None:
+    """Writes a shipped model's card beside its weights (``NAME.json``, atomically), stamped with when it was made,
+    and prints it: the last step of a recipe."""
+    import datetime as dt
+    import json
+
+    from inkmath.atomic import atomic_write_text
+
+    card = {**card, "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    atomic_write_text(Path(weights).with_suffix(".json"), json.dumps(card, indent=1) + "\n")
+    print(json.dumps(card))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.mlp import TanhMLP, load_tensors
+from inkmath.equation.mlp import BinaryMLP, load_tensors
 
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-merge.safetensors"
 RECIPE = "inkmath.equation.train_page_merge --config configs/page-merge.yaml"
@@ -28,10 +28,8 @@ MERGE_PROB = 0.5  # join at this probability (120 validation pages, detection on
 N_FEATURES = 24
 
 
-class PageMergeModel(TanhMLP):
-    def prob(self, feats: np.ndarray) -> np.ndarray:
-        z = self.logits(np.atleast_2d(feats))[:, 0]
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+class PageMergeModel(BinaryMLP):
+    """p(two groups of a page are one expression) from their geometry (``pair_features``)."""
 
 
 @lru_cache(maxsize=2)

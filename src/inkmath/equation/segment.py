@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.equation.mlp import TanhMLP, load_tensors
+from inkmath.equation.mlp import BinaryMLP, load_tensors
 from inkmath.equation.symbols import Classifier, candidates_from
 from inkmath.equation.tree import Box, SymbolHyp
 
@@ -128,12 +128,8 @@ def drawing_unit(strokes: Sequence[np.ndarray]) -> float:
     return float(size)
 
 
-class MergeModel(TanhMLP):
+class MergeModel(BinaryMLP):
     """p(stroke i+1 continues the symbol of stroke i): features -> standardise -> tanh layer -> sigmoid."""
-
-    def prob(self, feats: np.ndarray) -> np.ndarray:
-        z = self.logits(np.atleast_2d(feats))[:, 0]
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
 @lru_cache(maxsize=2)

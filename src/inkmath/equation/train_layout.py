@@ -16,7 +16,6 @@ asked on the 2011-2013 test ink (the validation set). About two minutes on one c
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -167,14 +166,12 @@ DEFAULTS = {"name": "layout-relation", "purpose": PURPOSE, "model": "tanh-mlp", 
 
 
 def main(argv: list[str] | None = None) -> int:
-    import datetime as dt
-
     from safetensors.numpy import save
 
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
+    from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
     from inkmath.equation import layout_rules as P
-    from inkmath.equation.mlp import read_recipe
+    from inkmath.equation.mlp import read_recipe, write_card
     from inkmath.weights import FORMAT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -216,10 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                         "heldout_rules_accuracy": round(float((rule_v == yv).mean()), 4),
                         "heldout_model_accuracy": round(float((pv.argmax(axis=1) == yv).mean()), 4),
                         "heldout_parser_accuracy": round(float((chosen == yv).mean()), 4),
-                        "parser_threshold": P.RELATION_MODEL_PROB},
-            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
-    print(json.dumps(card))
+                        "parser_threshold": P.RELATION_MODEL_PROB}}
+    write_card(args.out, card)
     return 0
 
 

@@ -17,7 +17,6 @@ precision 0.955 vs 0.944, recall 0.970 vs 0.967) and reads more expressions righ
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -57,13 +56,11 @@ DEFAULTS = {"name": "stroke-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hi
 
 
 def main(argv: list[str] | None = None) -> int:
-    import datetime as dt
-
     from safetensors.numpy import save
 
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
+    from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
-    from inkmath.equation.mlp import read_recipe
+    from inkmath.equation.mlp import read_recipe, write_card
     from inkmath.equation.segment import MergeModel
     from inkmath.weights import FORMAT
 
@@ -97,10 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             "inputs": "segment.pair_features", "outputs": ["same symbol"],
             "config": str(args.config), "train_command": command,
             "data": {"train": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs"},
-            "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"},
-            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
-    print(json.dumps(card))
+            "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
+    write_card(args.out, card)
     return 0
 
 

@@ -142,12 +142,10 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
 
 
 def main(argv: list[str] | None = None) -> int:
-    import datetime as dt
-
     from safetensors.numpy import save
 
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
-    from inkmath.equation.mlp import fit, read_recipe
+    from inkmath.atomic import atomic_write_bytes
+    from inkmath.equation.mlp import fit, read_recipe, write_card
     from inkmath.equation.page_merge import MODEL_PATH, N_FEATURES, PageMergeModel
     from inkmath.weights import FORMAT
 
@@ -200,10 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             "metrics": {"heldout_pair_accuracy": round(acc, 4),
                         "heldout_same_recall": None if recall is None else round(recall, 4),
                         "heldout_same_precision": None if precision is None else round(precision, 4),
-                        "heldout": "a seeded random 10% of the pairs"},
-            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    atomic_write_text(args.out.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
-    print(json.dumps(card))
+                        "heldout": "a seeded random 10% of the pairs"}}
+    write_card(args.out, card)
     return 0
 
 
