@@ -179,7 +179,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     traced: dict[int, int] = {}  # id of a reading -> its index in ``trace``
 
     def consider(si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
-                 alt_of: Reading | None = None) -> Reading | None:
+                 alt_of: Reading | None = None, counted: bool = True) -> Reading | None:
         latex, norm = _render(tree)
         if alt_of is not None and norm == alt_of.norm:
             return None
@@ -194,7 +194,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
                 entry["alt_of"] = traced[id(alt_of)]
             traced[id(reading)] = len(trace)
             trace.append(entry)
-        if alt_of is not None and trace is not None and not alt_of.terms.get("counts", True):
+        if not counted:
             return reading  # traced only: the decoder does not read this one's second layout
         mass.setdefault(norm, []).append(score)
         if norm not in found or score > found[norm].score:
@@ -225,11 +225,9 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         for r in parsed:
             if id(r) not in chosen and trace is None:
                 continue
-            r.terms["counts"] = id(r) in chosen
             consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
-                     *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r)
-        for r in parsed:
-            r.terms.pop("counts", None)
+                     *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,
+                     counted=id(r) in chosen)
     readings = list(found.values())
     t = max(w.temperature, 1e-6)
     pooled = {k: _logsumexp([s / t for s in v]) for k, v in mass.items()}
