@@ -55,7 +55,8 @@ def hyps_of(table: dict, rows: np.ndarray, tokens: list[str]):
     for r in rows:
         cands = [Candidate(tokens[int(k)], float(p)) for k, p in zip(table["topk_idx"][r], table["topk_prob"][r])
                  if p > 0]
-        out.append(SymbolHyp(Box(*map(float, table["box"][r])), cands, []))
+        logits = table["logits"][r].astype(np.float32) if "logits" in table else None
+        out.append(SymbolHyp(Box(*map(float, table["box"][r])), cands, [], logits))
     return out
 
 
@@ -113,7 +114,8 @@ def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
     memo: dict = {}
 
     def by_model(hs):
-        key = tuple(tuple(h.box.as_list()) + tuple((c.token, c.prob) for c in h.candidates) for h in hs)
+        key = tuple(tuple(h.box.as_list()) + tuple((c.token, c.prob) for c in h.candidates) for h in hs) + (
+            tuple(h.logits.tobytes() if h.logits is not None else b"" for h in hs),)
         if key not in memo:
             memo[key] = read_symbols(hs, model).tokens
         return list(memo[key])
@@ -222,7 +224,7 @@ def main(argv=None) -> int:
                "command": "python benchmarks/symbol_context.py " + " ".join(argv or sys.argv[1:]),
                "machine": cpu, "commit": commit, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "how": "Cached hypotheses of the shipped crohme classifier on undistorted ink. Symbols: truth symbols "
-                      "read right, each from its truth-segmented crop's top-5 and box, re-read in context (model, "
+                      "read right, each from its truth-segmented crop's top-5, logits and box, re-read in context (model, "
                       "rules) or not (classifier). ExpRate: expressions right from the pipeline's own stroke "
                       "segmentation (the parts cached), the tokens chosen then parsed with no decoder: a fast check, "
                       "not the figure of inkmath crohme-eval. The rules were deleted when the model shipped; they are "

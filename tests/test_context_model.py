@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from inkmath.equation.context_model import ContextArchitecture, ContextModel, expression_features, geometry_features
+from inkmath.equation.context_model import (ContextArchitecture, ContextModel, crop_features, expression_features,
+                                            geometry_features)
 
 torch = pytest.importorskip("torch")
 
@@ -41,7 +42,60 @@ def _toy(n_expr: int, seed: int) -> Sequences:
 
 
 def _cfg(**kw) -> ContextConfig:
-    return ContextConfig(architecture=TOY, epochs=kw.pop("epochs", 6), batch_size=16, lr=0.01, **kw)
+    return ContextConfig(architecture=kw.pop("architecture", TOY), epochs=kw.pop("epochs", 6), batch_size=16, lr=0.01,
+                         **kw)
+
+
+TOY_CROP = ContextArchitecture(dim=16, layers=1, heads=2, ff=32, dropout=0.0, crop=C)
+
+
+def _toy_crops(n_expr: int, seed: int) -> Sequences:
+    """One-symbol expressions whose top-5 is a coin toss between 'x' and a times sign; only the crop embedding (the
+    classifier's full logits, where a third class's logit differs by the truth) tells them apart."""
+    rng = np.random.default_rng(seed)
+    seqs = Sequences([], [], [], [], [])
+    for _ in range(n_expr):
+        times = rng.random() < 0.5
+        idx = np.array([[0, 1, 2, 3, 0]])
+        prob = np.array([[0.48, 0.48, 0.02, 0.02, 0.0]])
+        logits = np.array([[2.0, 2.0, 1.0 if times else -1.0, -2.0]]) + rng.normal(0, 0.2, (1, C))
+        c, g, p = expression_features(np.array([[0, 0, 1, 1]], float), idx, prob, C)
+        seqs.cls.append(c)
+        seqs.geo.append(g)
+        seqs.pair.append(p)
+        seqs.label.append(np.array([1 if times else 0]))
+        seqs.kind.append("truth")
+        seqs.crop.append(crop_features(logits, 1, C))
+    return seqs
+
+
+def test_crop_features_mark_the_symbols_that_have_one():
+    f = crop_features([np.array([0.0, 1.0, 2.0, -50.0]), None], 2, C)
+    assert f.shape == (2, C + 1)
+    assert f[0, C] == 1.0 and f[1, C] == 0.0 and not f[1].any()
+    assert f[0, 2] == pytest.approx(-np.log(np.exp(np.array([0.0, 1.0, 2.0, -50.0]) - 2.0).sum()) / 20.0, abs=1e-6)
+    assert f[0, 3] == -1.0  # clipped at the floor
+    assert not crop_features(None, 3, C).any()
+
+
+def test_the_model_learns_from_the_crop_embedding_and_reads_without_it(tmp_path):
+    train, val = _toy_crops(400, 4), _toy_crops(100, 5)
+    classes = ["x", "\\times", "2", "a"]
+    cfg = _cfg(architecture=TOY_CROP, crop_dropout=0.2)
+    fit(cfg, train, val, classes, tmp_path, log=lambda *_: None)
+    net = build_net(C, cfg)
+    net.load_state_dict(torch.load(tmp_path / "best.pt", weights_only=True))
+    assert accuracy(predict(net, val), val, "truth", C)["model"] > 0.95
+    # the NumPy inference reproduces the torch network, with and without crop embeddings
+    m = ContextModel({k: v.numpy().astype(np.float64) for k, v in net.state_dict().items()}, classes, TOY_CROP, {})
+    ref = predict(net, val)
+    for i in range(5):
+        z = m.logits(val.cls[i].astype(np.float64), val.geo[i].astype(np.float64), val.pair[i].astype(np.float64),
+                     val.crop[i].astype(np.float64))
+        z = np.exp(z - z.max(1, keepdims=True))
+        np.testing.assert_allclose(z / z.sum(1, keepdims=True), ref[i], atol=1e-4)
+    p = m.probs(np.array([[0, 0, 1, 1]], float), np.array([[0, 1, 2, 3, 0]]), np.array([[0.48, 0.48, 0.02, 0.02, 0]]))
+    assert p.shape == (1, C + 1) and abs(p.sum() - 1) < 1e-5  # no crop embedding (an image's symbol): still a reading
 
 
 def test_geometry_features_are_scale_free():
@@ -104,3 +158,21 @@ def test_the_shipped_model_reads_a_cross_between_digits_as_a_times_sign():
     cands = model_candidates(hyps)
     assert [c[0].token for c in cands] == ["2", "\\times", "3"]
     assert all(sum(c.prob for c in cs) <= 1.0 + 1e-6 for cs in cands)  # the junk share is left out
+
+
+def test_the_classifier_gives_its_logits_with_its_predictions_and_segmentation_keeps_them():
+    """The crop embedding comes from the same pass as the readings: ``predict_with_logits`` agrees with ``predict``,
+    and every stroke hypothesis carries its crop's logits."""
+    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.segment import segment_strokes
+
+    pred = get_predictor()
+    crops = [np.pad(np.eye(20) * 255, 6).astype(np.uint8), np.pad(np.ones((4, 20)) * 255, 14).astype(np.uint8)]
+    got, logits = pred.predict_with_logits(crops, ink="white", top=3)
+    assert logits.shape == (2, len(pred.vocab.names)) and logits.dtype == np.float32
+    assert [[p.label for p in r] for r in got] == [[p.label for p in r] for r in pred.predict(crops, ink="white", top=3)]
+    assert [pred.vocab.names[int(k)] for k in logits.argmax(1)] == [r[0].label for r in got]
+    strokes = [np.array([[0, 0], [10, 10]], float), np.array([[0, 10], [10, 0]], float),
+               np.array([[20, 5], [30, 5]], float)]
+    hyps = segment_strokes(strokes, pred)
+    assert all(h.logits is not None and h.logits.shape == (len(pred.vocab.names),) for h in hyps)

@@ -75,7 +75,11 @@ class Predictor:
         return np.asarray(self._run(np.ascontiguousarray(batch, dtype=np.float32)))
 
     def predict_prepared(self, batch: np.ndarray, top: int = 5) -> list[list[Prediction]]:
-        probs = softmax(self.logits(batch).astype(np.float64))
+        return self.top_predictions(self.logits(batch), top)
+
+    def top_predictions(self, logits: np.ndarray, top: int = 5) -> list[list[Prediction]]:
+        """Top-``top`` predictions of each row of (N, C) logits."""
+        probs = softmax(np.asarray(logits, np.float64))
         k = min(top, probs.shape[1])
         order = np.argsort(-probs, axis=1)[:, :k]
         return [[Prediction(self.vocab.names[j], self.vocab.latex[j], float(p[j])) for j in row]
@@ -83,6 +87,11 @@ class Predictor:
 
     def predict(self, images, ink: str = "auto", top: int = 5, batch_size: int = 256) -> list[list[Prediction]]:
         """Top-``top`` predictions per image; an image is an array, a file path, encoded bytes or a PIL image."""
+        return self.predict_with_logits(images, ink, top, batch_size)[0]
+
+    def predict_with_logits(self, images, ink: str = "auto", top: int = 5, batch_size: int = 256
+                            ) -> tuple[list[list[Prediction]], np.ndarray]:
+        """``predict``'s predictions and the (N, C) float32 logits they come from (one pass)."""
         from inkmath.imageio import as_image
 
         if (isinstance(images, (str, bytes)) or not hasattr(images, "__len__")
@@ -90,11 +99,14 @@ class Predictor:
             raise InkmathError(f"Predictor.predict takes a list of images, got a {type(images).__name__}; "
                                f"wrap one image in a list: predict([image])")
         out: list[list[Prediction]] = []
+        logits: list[np.ndarray] = []
         for i in range(0, len(images), batch_size):
             chunk = images[i:i + batch_size]
             batch = np.stack([prepare(as_image(im), self.preset, ink) for im in chunk])[:, None]  # (B, 1, S, S)
-            out.extend(self.predict_prepared(batch, top))
-        return out
+            z = self.logits(batch)
+            logits.append(z.astype(np.float32))
+            out.extend(self.top_predictions(z, top))
+        return out, (np.concatenate(logits) if logits else np.zeros((0, len(self.vocab.names)), np.float32))
 
 
 class _CallableModule(types.ModuleType):

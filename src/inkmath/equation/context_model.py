@@ -1,10 +1,12 @@
 """The symbol context model: re-reads every symbol of an expression in the light of the others (NumPy inference).
 
     model = load_context_model()                    # once per process (src/inkmath/weights/symbol-context.*)
-    probs = model.probs(boxes, topk_idx, topk_prob)  # (n, classes + 1): the last column is "not a symbol" (junk)
+    probs = model.probs(boxes, topk_idx, topk_prob, logits)  # (n, classes + 1): the last column is junk
 
 Inputs per symbol: the classifier's top-k readings (as a sparse probability vector over its classes and their
-log-probabilities) and the symbol's geometry against the expression: its size against the typical symbol, its
+log-probabilities), the crop's embedding (the classifier's full logits: its last layer's projection of the
+crop's pooled features, as log-probabilities over every class; absent for a symbol read without them) and the
+symbol's geometry against the expression: its size against the typical symbol, its
 position, the gaps and height ratios to the symbols before and after it in reading order (by left edge) and its
 height against the symbols beside it on its line. A small transformer (pre-norm, 2 layers) mixes the symbols; the
 attention between two symbols gets a learnt bias from their relative geometry (offset, height ratio), so "the
@@ -31,6 +33,7 @@ LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) cou
 GEO_FEATURES = 22
 PAIR_FEATURES = 5
 CLIP = 6.0
+CROP_FLOOR = -20.0  # the crop embedding's log-probabilities are clipped here and scaled to about [-1, 0]
 
 
 def _median(values: np.ndarray) -> float:
@@ -115,6 +118,26 @@ def class_features(topk_idx: np.ndarray, topk_prob: np.ndarray, num_classes: int
     return np.concatenate([p, logp], axis=1)
 
 
+def crop_features(logits, n: int, width: int) -> np.ndarray:
+    """(n, width + 1): each symbol's crop embedding (its classifier logits as log-probabilities, clipped at
+    ``CROP_FLOOR`` and scaled by it) and a last column 1 for a symbol that has one. ``logits`` is (n, width), or a
+    list with None for a symbol read without logits (an image component, a user's correction), or None."""
+    out = np.zeros((n, width + 1), np.float32)
+    if logits is None or width == 0:
+        return out
+    for i, z in enumerate(logits):
+        if z is None:
+            continue
+        z = np.asarray(z, np.float64)
+        if z.shape != (width,):
+            continue
+        lp = z - z.max()
+        lp = lp - np.log(np.exp(lp).sum())
+        out[i, :width] = np.maximum(lp, CROP_FLOOR) / -CROP_FLOOR
+        out[i, width] = 1.0
+    return out
+
+
 def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(class features (n, 2C), geometry (n, G), pairwise geometry (n, n, P)) of one expression's symbols."""
     geo, pair = geometry_features(np.asarray(boxes, np.float64).reshape(-1, 4))
@@ -131,6 +154,7 @@ class ContextArchitecture:
     heads: int
     ff: int
     dropout: float
+    crop: int = 0  # width of the crop embedding (the classifier's classes); 0: the model takes none
 
 
 @dataclass
@@ -146,11 +170,13 @@ class ContextModel:
     def num_classes(self) -> int:
         return len(self.classes)
 
-    def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray) -> np.ndarray:
+    def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray, crop: np.ndarray | None = None
+               ) -> np.ndarray:
         """(n, C + 1) logits from the features of one expression."""
         t = self.tensors
-        n = cls.shape[0]
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
+        if self.architecture.crop:
+            x = x + crop @ t["crop_in.weight"].T + t["crop_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
         x = numpy_blocks(x, hb, t, self.architecture.layers, self.architecture.heads)
         out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
@@ -158,13 +184,15 @@ class ContextModel:
         out[:, :self.num_classes] += t["alpha"] * logp
         return out
 
-    def probs(self, boxes, topk_idx, topk_prob) -> np.ndarray:
-        """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk."""
+    def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
+        """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk. ``logits``:
+        the classifier's logits of each symbol (see ``crop_features``), used by a model trained with them."""
         n = len(boxes)
         if n == 0:
             return np.zeros((0, self.num_classes + 1), np.float32)
         cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes)
-        z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64))
+        crop = crop_features(logits, n, self.architecture.crop).astype(np.float64)
+        z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64), crop)
         z = np.exp(z - z.max(1, keepdims=True))
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
 
@@ -192,7 +220,8 @@ def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
                            f"`python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
     card = json.loads(card_path.read_text())
     tensors = {k: v.astype(np.float64) for k, v in load_file(str(path)).items()}
-    arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__})
+    arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__
+                                  if k in card["architecture"]})
     model = ContextModel(tensors, list(card["classes"]), arch, card)
     _MODELS[name_or_path] = model
     return model

@@ -10,7 +10,7 @@ For every expression two sets of symbol hypotheses are recorded:
   true symbol's gets that symbol's class; any other (a symbol cut in two, two symbols joined) gets ``JUNK``.
 
 Each symbol is a row: its expression (index), box (ink units), the classifier's top-k classes and probabilities,
-and its label (a class index of the classifier's vocabulary, or ``JUNK`` = number of classes). The rows are cached
+its full logits (float16; the context model's crop embedding) and its label (a class index of the classifier's vocabulary, or ``JUNK`` = number of classes). The rows are cached
 as ``.npz`` in ``~/.cache/inkmath/hypotheses/`` keyed by the source file, its size and mtime, the classifier
 weights, the perturbation and this module's ``CODE_VERSION``.
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 TOP_K = 5
-CODE_VERSION = "2"  # bump when the rows written change meaning
+CODE_VERSION = "3"  # bump when the rows written change meaning (3: the classifier's logits)
 
 
 def perturb(strokes: list[np.ndarray], groups, rng: np.random.Generator, strength: float) -> list[np.ndarray]:
@@ -99,7 +99,8 @@ def _topk(preds, names_index: dict[str, int]) -> tuple[list[int], list[float]]:
 
 def expression_rows(expr, predictor, rng: np.random.Generator | None = None, strength: float = 0.0,
                     pipeline: bool = True) -> dict[str, list]:
-    """Rows of one expression: {"truth": [...], "pipeline": [...]}, each row (box, topk_idx, topk_prob, label)."""
+    """Rows of one expression: {"truth": [...], "pipeline": [...]}, each row (box, topk_idx, topk_prob, label,
+    logits)."""
     from inkmath import ink
     from inkmath.data.crohme import normalize_label
     from inkmath.equation.segment import segment_strokes
@@ -127,29 +128,32 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
         crops.append(ink.render_symbol(own, scale=scale))
         meta.append((ink.bbox(own), index[name]))
     if crops:
-        for preds, (box, lab) in zip(predictor.predict(crops, ink="white", top=TOP_K), meta):
-            out["truth"].append((box, *_topk(preds, index), lab))
+        preds, logits = predictor.predict_with_logits(crops, ink="white", top=TOP_K)
+        for p, z, (box, lab) in zip(preds, logits, meta):
+            out["truth"].append((box, *_topk(p, index), lab, z))
     if pipeline:
         from inkmath.equation.symbols import TOKEN_FIX
 
         back = {TOKEN_FIX.get(n, n): n for n in names}
         for h in segment_strokes(ss, predictor, top=TOP_K):
+            z = h.logits if h.logits is not None else np.zeros(junk, np.float32)
             idx = [index[back.get(c.token, c.token)] for c in h.candidates[:TOP_K]]
             pr = [float(c.prob) for c in h.candidates[:TOP_K]]
             idx += [0] * (TOP_K - len(idx))
             pr += [0.0] * (TOP_K - len(pr))
             lab = truth_sets.get(frozenset(h.strokes), junk)
-            out["pipeline"].append((h.box.as_list(), idx, pr, lab))
+            out["pipeline"].append((h.box.as_list(), idx, pr, lab, z))
     return out
 
 
-def _to_arrays(rows: list, expr_of: list[int]) -> dict[str, np.ndarray]:
+def _to_arrays(rows: list, expr_of: list[int], num_classes: int) -> dict[str, np.ndarray]:
     return {
         "expr": np.asarray(expr_of, np.int32),
         "box": np.asarray([r[0] for r in rows], np.float32).reshape(-1, 4),
         "topk_idx": np.asarray([r[1] for r in rows], np.int16).reshape(-1, TOP_K),
         "topk_prob": np.asarray([r[2] for r in rows], np.float32).reshape(-1, TOP_K),
         "label": np.asarray([r[3] for r in rows], np.int16),
+        "logits": np.asarray([r[4] for r in rows], np.float16).reshape(-1, num_classes),
     }
 
 
@@ -182,19 +186,24 @@ def _load(path: Path) -> dict:
 
 def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0,
                       limit: int | None = None, subset: str | None = None, pipeline: bool = True,
-                      shards: int = 1, only_shard: int | None = None, progress=None) -> dict[str, dict[str, np.ndarray]]:
+                      shards: int = 1, only_shard: int | list[int] | None = None, progress=None
+                      ) -> dict[str, dict[str, np.ndarray]]:
     """{"truth": arrays, "pipeline": arrays, "ids": ...} for a CROHME InkML archive (cached as .npz per shard).
 
-    Arrays: expr (N,) expression index, box (N, 4), topk_idx (N, K), topk_prob (N, K), label (N,); ``ids`` holds
+    Arrays: expr (N,) expression index, box (N, 4), topk_idx (N, K), topk_prob (N, K), label (N,), logits (N, C)
+    (float16); ``ids`` holds
     the expression ids and their numbers in the archive. ``strength`` > 0 reads the ink under ``perturb`` with a
     generator seeded by (``seed``, the expression's number in the archive), so sharding does not change the rows.
     ``shards`` splits the expressions by number modulo ``shards`` (each shard cached alone, so several processes
-    can build one table); ``only_shard`` builds that shard alone and returns it.
+    can build one table); ``only_shard`` builds that shard (or those shards, in one pass over the archive) and
+    returns it (them, joined).
     """
     source = Path(source)
-    which = [only_shard] if only_shard is not None else list(range(shards))
-    got = [_shard_tables(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), progress)
-           for k in which]
+    if only_shard is None:
+        which = list(range(shards))
+    else:
+        which = [int(only_shard)] if np.isscalar(only_shard) else [int(k) for k in only_shard]
+    got = _shard_tables(source, predictor, strength, seed, limit, subset, pipeline, which, shards, progress)
     if len(got) == 1:
         return got[0]
     out: dict = {}
@@ -217,46 +226,69 @@ def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, s
     return out
 
 
-def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeline, shard, progress) -> dict:
+def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeline, which: list[int], shards: int,
+                  progress) -> list[dict]:
+    """The tables of the shards ``which`` (of ``shards``): cached ones loaded, the others built in one pass over
+    the archive and each written as soon as its last expression is read."""
     from inkmath import InkmathError
     from inkmath.data.crohme import _members, read_inkml
     from inkmath.training.checkpoint import atomic_write_bytes
 
-    path = cache_path(source, predictor, strength, seed, limit, subset, pipeline, shard)
-    if path.exists():
-        return _load(path)
-    rows: dict[str, list] = {"truth": [], "pipeline": []}
-    owners: dict[str, list[int]] = {"truth": [], "pipeline": []}
-    ids: list[str] = []
-    numbers: list[int] = []
-    for number, (name, data) in enumerate(_members(source, subset, (".inkml",))):
+    paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards)) for k in which}
+    todo = {k for k in which if not paths[k].exists()}
+    if todo:
+        state = {k: ({"truth": [], "pipeline": []}, {"truth": [], "pipeline": []}, [], []) for k in todo}
+        last = _last_numbers(source, subset, limit, shards, todo)
+        for number, (name, data) in enumerate(_members(source, subset, (".inkml",))):
+            if limit is not None and number >= limit:
+                break
+            k = number % shards
+            if k not in state:
+                continue
+            rows, owners, ids, numbers = state[k]
+            try:
+                expr = read_inkml(data, name)
+            except InkmathError:
+                expr = None
+            if expr is not None and expr.groups:
+                rng = np.random.default_rng([seed, number])
+                r = expression_rows(expr, predictor, rng, strength, pipeline)
+                for part in rows:
+                    rows[part].extend(r[part])
+                    owners[part].extend([len(ids)] * len(r[part]))
+                ids.append(expr.id)
+                numbers.append(number)
+                if progress is not None:
+                    progress(sum(len(v[2]) for v in state.values()))
+            if number == last.get(k):
+                _write_shard(paths[k], state.pop(k), len(predictor.vocab.names), atomic_write_bytes)
+        for k in list(state):  # shards whose last member was not an expression
+            _write_shard(paths[k], state.pop(k), len(predictor.vocab.names), atomic_write_bytes)
+    return [_load(paths[k]) for k in which]
+
+
+def _last_numbers(source: Path, subset, limit, shards: int, todo) -> dict[int, int]:
+    """The number of each shard's last InkML member (so a shard is written as soon as it is complete)."""
+    from inkmath.data.crohme import _members
+
+    last: dict[int, int] = {}
+    for number, _ in enumerate(_members(source, subset, (".inkml",))):
         if limit is not None and number >= limit:
             break
-        if number % shard[1] != shard[0]:
-            continue
-        try:
-            expr = read_inkml(data, name)
-        except InkmathError:
-            continue
-        if not expr.groups:
-            continue
-        rng = np.random.default_rng([seed, number])
-        r = expression_rows(expr, predictor, rng, strength, pipeline)
-        for part in rows:
-            rows[part].extend(r[part])
-            owners[part].extend([len(ids)] * len(r[part]))
-        ids.append(expr.id)
-        numbers.append(number)
-        if progress is not None:
-            progress(len(ids))
-    tables = {part: _to_arrays(rows[part], owners[part]) for part in rows}
-    flat = {f"{part}/{k}": v for part, t in tables.items() for k, v in t.items()}
+        if number % shards in todo:
+            last[number % shards] = number
+    return last
+
+
+def _write_shard(path: Path, state, num_classes: int, atomic_write_bytes) -> None:
     import io
 
+    rows, owners, ids, numbers = state
+    tables = {part: _to_arrays(rows[part], owners[part], num_classes) for part in rows}
+    flat = {f"{part}/{k}": v for part, t in tables.items() for k, v in t.items()}
     buf = io.BytesIO()
     np.savez_compressed(buf, ids=np.asarray(ids), number=np.asarray(numbers, np.int32), **flat)
     atomic_write_bytes(path, buf.getvalue())
-    return _load(path)
 
 
 def top1(table: dict[str, np.ndarray], num_classes: int = 101, k: int = 1) -> float:
@@ -284,14 +316,16 @@ def main(argv=None) -> int:
     ap.add_argument("--subset", default=None)
     ap.add_argument("--no-pipeline", action="store_true")
     ap.add_argument("--shards", type=int, default=1)
-    ap.add_argument("--shard", type=int, default=None, help="build only this shard (0-based)")
+    ap.add_argument("--shard", default=None,
+                    help="build only this shard (0-based), or these (comma-separated, one pass over the archive)")
     a = ap.parse_args(argv)
     from inkmath.equation.crohme_eval import resolve_source as _resolve
 
     src = _resolve(a.source, None)
     pred = get_predictor()
     t = hypothesis_tables(src, pred, strength=a.strength, seed=a.seed, limit=a.limit, subset=a.subset,
-                          pipeline=not a.no_pipeline, shards=a.shards, only_shard=a.shard,
+                          pipeline=not a.no_pipeline, shards=a.shards,
+                          only_shard=None if a.shard is None else [int(k) for k in a.shard.split(",")],
                           progress=lambda n: n % 250 == 0 and print(n, file=sys.stderr, flush=True))
     res = {"source": src.name, "strength": a.strength, "seed": a.seed, "expressions": len(t["ids"]["ids"]),
            "truth_symbols": int(len(t["truth"]["label"])), "truth_top1": top1(t["truth"]),

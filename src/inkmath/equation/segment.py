@@ -337,11 +337,15 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
     scale = ink.normalization_scale(ss)
     spans = candidate_spans(pm, n)
     crops = ink.render_symbols(ss, spans, scale=scale)  # render_symbol(ss[i:j], scale=scale) of each span
-    preds = classifier.predict(crops, ink="white", top=top)
+    if hasattr(classifier, "predict_with_logits"):
+        preds, logits = classifier.predict_with_logits(crops, ink="white", top=top)
+    else:  # a stand-in classifier (tests): no crop embeddings
+        preds, logits = classifier.predict(crops, ink="white", top=top), [None] * len(crops)
     by_span = dict(zip(spans, preds))
+    logits_of = dict(zip(spans, logits))
     if n_best <= 1:
         found = [(best_groups(n, pm, by_span, cls_weight), 0.0)]
     else:
         found = k_best_groups(n, pm, by_span, n_best, cls_weight)
-    return [([SymbolHyp(_box_of(ss[i:j]), candidates_from(by_span[(i, j)]), [keep[k] for k in range(i, j)])
-              for i, j in groups], score) for groups, score in found]
+    return [([SymbolHyp(_box_of(ss[i:j]), candidates_from(by_span[(i, j)]), [keep[k] for k in range(i, j)],
+                        logits_of[(i, j)]) for i, j in groups], score) for groups, score in found]

@@ -39,6 +39,9 @@ class Classifier(Protocol):
 
     def predict(self, images, ink: str = "auto", top: int = 5) -> list: ...
 
+    # optional (``Predictor`` has it): the predictions and their (N, C) logits, the context model's crop embedding
+    # def predict_with_logits(self, images, ink="auto", top=5) -> tuple[list, np.ndarray]: ...
+
 
 def token_of(pred) -> str:
     """Tree token for a classifier prediction: the CROHME label, with '<' '>' spelt as themselves."""
@@ -94,7 +97,7 @@ def read_symbols(hyps: list[SymbolHyp], model: ContextModel) -> SymbolReading:
         for j, (k, p) in enumerate(ks):
             idx[i, j], prob[i, j] = k, p
     boxes = np.array([h.box.as_list() for h in hyps], np.float64)
-    probs = model.probs(boxes, idx, prob)
+    probs = model.probs(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
     C = model.num_classes
     out_tokens, out_cands, junk = [], [], []
     for i, h in enumerate(hyps):

@@ -13,6 +13,7 @@ epoch, RNG states, history); ``--resume`` continues from it and ends with the sa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import time
@@ -23,7 +24,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.context_model import (GEO_FEATURES, MODEL_NAME, PAIR_FEATURES, ContextArchitecture,
-                                            expression_features)
+                                            crop_features, expression_features)
 from inkmath.equation.transformer import torch_blocks
 
 JUNK = "junk"
@@ -52,6 +53,7 @@ class ContextConfig:
     lr: float = 0.002
     weight_decay: float = 0.01
     label_smoothing: float = 0.05
+    crop_dropout: float = 0.0  # share of training expressions read without their crop embeddings (as images are)
     seed: int = 0
     threads: int = 1
     limit: int | None = None
@@ -73,10 +75,11 @@ def load_config(path: str | None, overrides: dict) -> ContextConfig:
         raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(sorted(known))}")
     if isinstance(values.get("architecture"), dict):
         sizes = values["architecture"]
-        need = set(ContextArchitecture.__dataclass_fields__)
-        if set(sizes) != need:
-            raise InkmathError(f"The config's architecture needs exactly {', '.join(sorted(need))}; it has "
-                               f"{', '.join(sorted(sizes))}")
+        fields = ContextArchitecture.__dataclass_fields__
+        need = {k for k, f in fields.items() if f.default is dataclasses.MISSING}
+        if not need <= set(sizes) <= set(fields):
+            raise InkmathError(f"The config's architecture needs {', '.join(sorted(need))} (and may have "
+                               f"{', '.join(sorted(set(fields) - need))}); it has {', '.join(sorted(sizes))}")
         values["architecture"] = ContextArchitecture(**sizes)
     return ContextConfig(**values)
 
@@ -93,6 +96,8 @@ def build_net(num_classes: int, config: ContextConfig):
             super().__init__()
             self.cls_in = nn.Linear(2 * num_classes, cfg.dim)
             self.geo_in = nn.Linear(GEO_FEATURES, cfg.dim)
+            if cfg.crop:
+                self.crop_in = nn.Linear(cfg.crop + 1, cfg.dim)
             self.pair1 = nn.Linear(PAIR_FEATURES, 16)
             self.pair2 = nn.Linear(16, cfg.layers * cfg.heads)
             self.blocks = torch_blocks(cfg.dim, cfg.layers, cfg.heads, cfg.ff, cfg.dropout)
@@ -100,8 +105,10 @@ def build_net(num_classes: int, config: ContextConfig):
             self.out = nn.Linear(cfg.dim, num_classes + 1)
             self.alpha = nn.Parameter(torch.tensor(1.0))
 
-        def forward(self, cls, geo, pair, mask):
+        def forward(self, cls, geo, pair, mask, crop=None):
             x = self.cls_in(cls) + self.geo_in(geo)
+            if cfg.crop:
+                x = x + self.crop_in(crop)
             hb = self.pair2(torch.relu(self.pair1(pair)))  # (B, n, n, L*H)
             for li, blk in enumerate(self.blocks):
                 x = blk(x, hb[..., li * cfg.heads:(li + 1) * cfg.heads].permute(0, 3, 1, 2), mask)
@@ -115,16 +122,22 @@ def build_net(num_classes: int, config: ContextConfig):
 # -------------------------------------------------------------------------------------------------------- data
 @dataclass
 class Sequences:
-    """Per expression: class features, geometry, pairwise geometry, labels (lists of arrays)."""
+    """Per expression: class features, geometry, pairwise geometry, labels, crop embeddings (lists of arrays)."""
 
     cls: list
     geo: list
     pair: list
     label: list
     kind: list  # "truth" or "pipeline"
+    crop: list = field(default_factory=list)  # (n, width + 1) per expression (``crop_features``)
+
+    def extend(self, other: "Sequences") -> None:
+        for f in ("cls", "geo", "pair", "label", "kind", "crop"):
+            getattr(self, f).extend(getattr(other, f))
 
 
-def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline")) -> Sequences:
+def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), crop: int = 0) -> Sequences:
+    """``crop`` > 0: each symbol's crop embedding from the table's ``logits`` (zeros where a table has none)."""
     out = Sequences([], [], [], [], [])
     for part in parts:
         t = tables[part]
@@ -138,10 +151,12 @@ def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline")) 
             out.pair.append(p)
             out.label.append(t["label"][rows].astype(np.int64))
             out.kind.append(part)
+            out.crop.append(crop_features(t["logits"][rows] if "logits" in t else None, len(rows), crop))
     return out
 
 
-def _batch(seqs: Sequences, idx):
+def _batch(seqs: Sequences, idx, hide=frozenset()):
+    """Padded tensors of the expressions ``idx``; those in ``hide`` lose their crop embeddings."""
     import torch
 
     n = max(len(seqs.label[i]) for i in idx)
@@ -152,11 +167,15 @@ def _batch(seqs: Sequences, idx):
     pair = np.zeros((B, n, n, PAIR_FEATURES), np.float32)
     lab = np.full((B, n), -100, np.int64)
     mask = np.zeros((B, n), bool)
+    W = seqs.crop[idx[0]].shape[1] if seqs.crop else 1
+    crop = np.zeros((B, n, W), np.float32)
     for b, i in enumerate(idx):
         m = len(seqs.label[i])
         cls[b, :m], geo[b, :m], pair[b, :m, :m], lab[b, :m], mask[b, :m] = (
             seqs.cls[i], seqs.geo[i], seqs.pair[i], seqs.label[i], True)
-    return tuple(torch.from_numpy(a) for a in (cls, geo, pair, mask, lab))
+        if seqs.crop and i not in hide:
+            crop[b, :m] = seqs.crop[i]
+    return tuple(torch.from_numpy(a) for a in (cls, geo, pair, mask, lab, crop))
 
 
 def batches(seqs: Sequences, order: np.ndarray, size: int):
@@ -176,8 +195,8 @@ def predict(net, seqs: Sequences, size: int = 64) -> list[np.ndarray]:
     out: list = [None] * len(seqs.label)
     with torch.no_grad():
         for idx in batches(seqs, np.arange(len(seqs.label)), size):
-            cls, geo, pair, mask, _ = _batch(seqs, idx)
-            z = net(cls, geo, pair, mask).softmax(-1).numpy()
+            cls, geo, pair, mask, _, crop = _batch(seqs, idx)
+            z = net(cls, geo, pair, mask, crop).softmax(-1).numpy()
             for b, i in enumerate(idx):
                 out[i] = z[b, :len(seqs.label[i])]
     return out
@@ -213,9 +232,7 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
         for k in (range(shards) if use is None else use):
             t = hypothesis_tables(src, predictor, strength=strength, seed=seed, limit=cfg.limit, pipeline=pipeline,
                                   shards=shards, only_shard=int(k))
-            more = sequences_from(t, C, ("pipeline",) if pipeline else ("truth",))
-            for f in ("cls", "geo", "pair", "label", "kind"):
-                getattr(out, f).extend(getattr(more, f))
+            out.extend(sequences_from(t, C, ("pipeline",) if pipeline else ("truth",), cfg.architecture.crop))
         return out
 
     seqs = Sequences([], [], [], [], [])
@@ -227,9 +244,7 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
     parts += [(val, val_src, 0.0, 0, cfg.val_truth_shards, cfg.use_val_truth_shards, False),
               (val, val_src, 0.0, 0, cfg.val_pipeline_shards, cfg.use_val_pipeline_shards, True)]
     for into, *args in parts:
-        more = load(*args)
-        for f in ("cls", "geo", "pair", "label", "kind"):
-            getattr(into, f).extend(getattr(more, f))
+        into.extend(load(*args))
     log(f"train: {len(seqs.label)} sequences, {sum(len(x) for x in seqs.label)} symbols; val: {len(val.label)}")
     return fit(cfg, seqs, val, classes, out, resume, log)
 
@@ -271,9 +286,10 @@ def fit(cfg: ContextConfig, seqs: Sequences, val: Sequences, classes: list[str],
         bl = batches(seqs, order, cfg.batch_size)
         np.random.default_rng([cfg.seed, epoch, 1]).shuffle(bl)
         tot = 0.0
+        hidden = np.random.default_rng([cfg.seed, epoch, 2]).random(len(seqs.label)) < cfg.crop_dropout
         for idx in bl:
-            cls, geo, pair, mask, lab = _batch(seqs, idx)
-            z = net(cls, geo, pair, mask)
+            cls, geo, pair, mask, lab, crop = _batch(seqs, idx, {i for i in idx if hidden[i]})
+            z = net(cls, geo, pair, mask, crop)
             loss = loss_fn(z.reshape(-1, z.shape[-1]), lab.reshape(-1))
             opt.zero_grad()
             loss.backward()

@@ -7,6 +7,10 @@ Function names written as letters (s, i, n) are merged by the parser into one Sy
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -56,6 +60,8 @@ class SymbolHyp:
     box: Box
     candidates: list[Candidate]
     strokes: list[int] = field(default_factory=list)
+    # the classifier's logits over its classes (the context model's crop embedding); None when not read by it
+    logits: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def token(self) -> str:
