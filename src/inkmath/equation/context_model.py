@@ -125,16 +125,13 @@ def crop_features(logits, n: int, width: int) -> np.ndarray:
     out = np.zeros((n, width + 1), np.float32)
     if logits is None or width == 0:
         return out
-    for i, z in enumerate(logits):
-        if z is None:
-            continue
-        z = np.asarray(z, np.float64)
-        if z.shape != (width,):
-            continue
-        lp = z - z.max()
-        lp = lp - np.log(np.exp(lp).sum())
-        out[i, :width] = np.maximum(lp, CROP_FLOOR) / -CROP_FLOOR
-        out[i, width] = 1.0
+    have = [i for i, z in enumerate(logits) if z is not None and np.shape(z) == (width,)]
+    if have:
+        z = np.asarray([logits[i] for i in have], np.float64)
+        z = z - z.max(1, keepdims=True)
+        lp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        out[have, :width] = np.maximum(lp, CROP_FLOOR) / -CROP_FLOOR
+        out[have, width] = 1.0
     return out
 
 

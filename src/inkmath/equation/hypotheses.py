@@ -315,6 +315,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--subset", default=None)
     ap.add_argument("--no-pipeline", action="store_true")
+    ap.add_argument("--weights", default=None, help="the classifier (default: the reader's, recognize.DEFAULT_WEIGHTS)")
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--shard", default=None,
                     help="build only this shard (0-based), or these (comma-separated, one pass over the archive)")
@@ -322,7 +323,7 @@ def main(argv=None) -> int:
     from inkmath.equation.crohme_eval import resolve_source as _resolve
 
     src = _resolve(a.source, None)
-    pred = get_predictor()
+    pred = get_predictor(a.weights)
     t = hypothesis_tables(src, pred, strength=a.strength, seed=a.seed, limit=a.limit, subset=a.subset,
                           pipeline=not a.no_pipeline, shards=a.shards,
                           only_shard=None if a.shard is None else [int(k) for k in a.shard.split(",")],
