@@ -9,6 +9,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
 ``bench_recognize.py`` as strokes and as a photo, and CROHME 2014 test expressions of 10 symbols (strokes).
 
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py [--engine onnx] [--repeats 30]
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-weights crohme   # the reader with the
+        default classifier (new) against the same reader with another (old), side by side, wall and CPU time
 """
 
 from __future__ import annotations
@@ -60,24 +62,27 @@ def one_grouping(kind: str, data, predictor) -> str:
 def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict:
     old(kind, data, predictor)
     new_path(kind, data, predictor)
-    a, b = [], []
+    a, b, ca, cb = [], [], [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         old(kind, data, predictor)
         a.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
+        ca.append((time.process_time() - c) * 1000)
+        t, c = time.perf_counter(), time.process_time()
         new_path(kind, data, predictor)
         b.append((time.perf_counter() - t) * 1000)
+        cb.append((time.process_time() - c) * 1000)
     return {"old_p50_ms": statistics.median(a), "new_p50_ms": statistics.median(b),
-            "ratio_p50": statistics.median([y / x for x, y in zip(a, b)]), "calls": repeats}
+            "ratio_p50": statistics.median([y / x for x, y in zip(a, b)]), "calls": repeats,
+            "old_cpu_p50_ms": statistics.median(ca), "new_cpu_p50_ms": statistics.median(cb),
+            "cpu_ratio_p50": statistics.median([y / max(x, 1e-9) for x, y in zip(ca, cb)])}
 
 
 def median_row(label: str, engine: str, per: list[dict]) -> dict:
     """One result row from several inputs' side-by-side figures: the medians of their p50s and ratios."""
     return {"input": label, "engine": engine,
-            "old_p50_ms": round(statistics.median(p["old_p50_ms"] for p in per), 2),
-            "new_p50_ms": round(statistics.median(p["new_p50_ms"] for p in per), 2),
-            "ratio_p50": round(statistics.median(p["ratio_p50"] for p in per), 3),
+            **{k: round(statistics.median(p[k] for p in per), 2 if k.endswith("_ms") else 3)
+               for k in per[0] if k != "calls"},
             "calls": sum(p["calls"] for p in per)}
 
 
@@ -86,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="onnx")
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--crohme", type=int, default=10)
-    ap.add_argument("--weights", default="crohme")
+    ap.add_argument("--weights", default=None, help="the classifier (default: the reader's)")
+    ap.add_argument("--vs-weights", default=None, metavar="NAME",
+                    help="time the reader (new) against the same reader with this classifier (old)")
     ap.add_argument("--groupings", action="store_true",
                     help="images only: the reader with its groupings against the rules' grouping alone")
     args = ap.parse_args(argv)
@@ -95,9 +102,28 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     from inkmath.predict import Predictor
 
-    pred = Predictor.load(args.weights, engine=args.engine)
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    pred = Predictor.load(args.weights or DEFAULT_WEIGHTS, engine=args.engine)
     strokes, photo = synthetic_inputs()
     rows = []
+    if args.vs_weights:
+        import json
+
+        other = Predictor.load(args.vs_weights, engine=args.engine)
+
+        def with_other(kind, data, _predictor):
+            return new_path(kind, data, other)
+
+        for kind in ("strokes", "image"):
+            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6), with_other)
+                   for _, s, img in crohme_inputs(args.crohme)]
+            if per:
+                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: the reader with "
+                                       f"{args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)",
+                                       args.engine, per))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        return 0
     if args.groupings:
         import json
 

@@ -21,7 +21,9 @@ from inkmath import InkmathError
 from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, alternatives
 from inkmath.equation.tree import Candidate, Node, SymbolHyp
 
-DEFAULT_WEIGHTS = "crohme"
+# the reader's symbol classifier: the larger crohme-m (validation symbols 93.85 % against crohme's 93.40 %; its readings
+# are what the shipped symbol-context model was trained on, see docs/decisions/2026-11-24-symbols-5.md)
+DEFAULT_WEIGHTS = "crohme-m"
 _PREDICTORS: dict[str, Any] = {}
 _DECODERS: dict[str, Decoder] = {}
 # the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/2026-11-23-decoder.md,

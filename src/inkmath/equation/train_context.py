@@ -33,6 +33,7 @@ JUNK = "junk"
 @dataclass
 class ContextConfig:
     model: str = "symbol-context-transformer"
+    classifier: str = "crohme"  # the symbol classifier whose readings the model re-reads (the reader's)
     train: str = "crohme2014_train_inkml.tar.xz"
     val: str = "val"
     strength: float = 1.0
@@ -222,7 +223,7 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
     from inkmath.equation.hypotheses import hypothesis_tables
     from inkmath.equation.recognize import get_predictor
 
-    predictor = get_predictor()
+    predictor = get_predictor(cfg.classifier)
     classes = list(predictor.vocab.names)
     C = len(classes)
     train_src, val_src = _resolve(cfg.train, None), _resolve(cfg.val, None)
@@ -334,7 +335,7 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     card = {
         "format": "inkmath-weights/1", "name": MODEL_NAME,
         "purpose": "the reader's symbol model: re-reads every symbol of an expression in context",
-        "model": cfg.model, "kind": "symbol-context",
+        "model": cfg.model, "kind": "symbol-context", "classifier": cfg.classifier,
         "architecture": asdict(cfg.architecture) | {"geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
         "classes": result["classes"], "junk_index": len(result["classes"]),
@@ -342,8 +343,8 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
         "train_command": f"python -m inkmath.equation.train_context --config {config_path} --ship",
         "recipe": asdict(cfg),
         "data": f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
-                f"{cfg.train_seeds}) through the shipped `crohme` classifier: truth segmentation and the pipeline's "
-                f"segmentation, {result['train_sequences']} sequences, {result['train_symbols']} symbols",
+                f"{cfg.train_seeds}) through the shipped `{cfg.classifier}` classifier: truth segmentation and the "
+                f"pipeline's segmentation, {result['train_sequences']} sequences, {result['train_symbols']} symbols",
         "metrics": {"split": "validation: CROHME 2011-2013 test InkML (undistorted)", "epoch": best_row["epoch"],
                     "truth_segmentation": best_row["val_truth"], "pipeline_segmentation": best_row["val_pipeline"]},
         "history": result["history"],
