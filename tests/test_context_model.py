@@ -176,3 +176,11 @@ def test_the_classifier_gives_its_logits_with_its_predictions_and_segmentation_k
                np.array([[20, 5], [30, 5]], float)]
     hyps = segment_strokes(strokes, pred)
     assert all(h.logits is not None and h.logits.shape == (len(pred.vocab.names),) for h in hyps)
+
+
+def test_the_reader_reads_with_the_classifier_its_context_model_learnt():
+    """The shipped context model re-reads one classifier's top-5: the reader must use that classifier."""
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+    from inkmath.equation.symbols import get_context_model
+
+    assert get_context_model().card.get("classifier", "crohme") == DEFAULT_WEIGHTS

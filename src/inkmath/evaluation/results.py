@@ -106,8 +106,10 @@ def symbols_row(report: dict, card: dict) -> dict:
 def expressions_row(res: dict, set_key: str, weights: str | None = None) -> dict:
     """A row of the expressions table from what ``crohme_eval.evaluate_crohme`` returns, ``set_key`` one of
     ``SETS`` (or a path: then the row names the source)."""
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
     test_set, kind = SETS.get(set_key, (res.get("source", set_key), "strokes or images"))
-    row = {"test set": test_set, "input": kind, "classifier": weights or "crohme",
+    row = {"test set": test_set, "input": kind, "classifier": weights or DEFAULT_WEIGHTS,
            "expressions": res.get("expressions")}
     for key, col in (("exprate", "ExpRate"), ("within1", "within 1"), ("within2", "within 2"),
                      ("seg_precision", "segmentation P"), ("seg_recall", "segmentation R"),
