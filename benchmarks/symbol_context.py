@@ -149,7 +149,8 @@ def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
         choosers["model+rules"] = model_then(None)
         for n in steps:
             choosers[f"model+rules-{n}"] = model_then(n)
-    res: dict = {"set": src.name, "truth_shards": f"{truth_use} of {TRUTH_SHARDS}",
+    res: dict = {"set": src.name, "classifier": predictor.card.get("name", "?"),
+                 "truth_shards": f"{truth_use} of {TRUTH_SHARDS}",
                  "pipeline_shards": f"{pipe_use if pipeline else []} of {PIPELINE_SHARDS}"}
     # symbols with the truth segmentation
     tt = t["truth"]
@@ -223,10 +224,11 @@ def main(argv=None) -> int:
         out = {"table": "symbols in context", "title": f"Symbols in context ({res['set']})",
                "command": "python benchmarks/symbol_context.py " + " ".join(argv or sys.argv[1:]),
                "machine": cpu, "commit": commit, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "how": "Cached hypotheses of the shipped crohme classifier on undistorted ink. Symbols: truth symbols "
-                      "read right, each from its truth-segmented crop's top-5, logits and box, re-read in context (model, "
-                      "rules) or not (classifier). ExpRate: expressions right from the pipeline's own stroke "
-                      "segmentation (the parts cached), the tokens chosen then parsed with no decoder: a fast check, "
+               "how": f"Cached hypotheses of the reader's classifier ({res['classifier']}) on undistorted ink. "
+                      "Symbols: truth symbols read right, each from its truth-segmented crop's top-5 and box (and "
+                      "logits, for a model that takes them), re-read in context (model, rules) or not (classifier). "
+                      "ExpRate: expressions right from the pipeline's own stroke segmentation (the parts cached), "
+                      "the tokens chosen then parsed with no decoder: a fast check, "
                       "not the figure of inkmath crohme-eval. The rules were deleted when the model shipped; they are "
                       "loaded from git at the commit named.",
                "rows": rows}
