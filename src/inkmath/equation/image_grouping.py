@@ -33,7 +33,10 @@ RECIPE = "inkmath.equation.train_image_merge --config configs/image-merge.yaml"
 # among the NEXT next parts in x order
 NEAR = 0.6
 NEXT = 4
-MERGE_PROB = 0.5
+# pairs join at this probability: of every 3rd WAP-like validation rendering (502), the grouping is right by pixels
+# for 314 / 319 / 325 / 324 / 328 / 327 / 325 at 0.3 / 0.4 / 0.5 / 0.6 / 0.7 / 0.8 / 0.9, the rules' for 317
+# (benchmarks/image_grouping_val.py --stride 3)
+MERGE_PROB = 0.7
 TOP = 5  # classifier readings kept per part and pair (the raw rows store this many)
 
 
@@ -94,7 +97,7 @@ def pair_raw(gbox: list[Box], groups: list[list[int]], gpred: list[list], pair_p
     return np.asarray(row, np.float32)
 
 
-def pair_features(raw: np.ndarray, classes: int) -> np.ndarray:
+def pair_features(raw: np.ndarray, classes: int, spreads: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
     """float32 (N, 20 + 3 * classes) model inputs from raw rows (N, RAW_LEN): the pair's geometry (sizes, gaps,
     overlaps, offsets, in typical symbols), the best reading's probability of a, b and the pair, the pair's over
     the parts' geometric mean, and each one's top readings spread over the classes (probabilities)."""
@@ -115,7 +118,7 @@ def pair_features(raw: np.ndarray, classes: int) -> np.ndarray:
            np.log(np.maximum(p_u, 1e-6)) - 0.5 * (np.log(np.maximum(p_a, 1e-6)) + np.log(np.maximum(p_b, 1e-6)))]
     out = [np.stack(geo, 1)]
     rows = np.arange(len(raw))
-    for part in range(3):
+    for part in spreads:
         spread = np.zeros((len(raw), classes))
         for t in range(TOP):
             idx = g[:, 2 * TOP * part + t].astype(np.int64)
@@ -123,6 +126,16 @@ def pair_features(raw: np.ndarray, classes: int) -> np.ndarray:
             spread[rows[ok], idx[ok]] += g[ok, 2 * TOP * part + TOP + t]
         out.append(spread)
     return np.concatenate(out, 1).astype(np.float32)
+
+
+N_GEOMETRY = 20  # pair_features' columns before the readings' spreads over the classes
+SPREADS = {3: (0, 1, 2), 1: (2,), 0: ()}  # spreads a model reads (by how many its inputs hold) -> whose: a, b, pair
+
+
+def model_features(model: BinaryMLP, raw: np.ndarray) -> np.ndarray:
+    """``pair_features`` of raw rows as ``model`` reads them (the spreads its input width holds)."""
+    classes = len(class_index())
+    return pair_features(raw, classes, SPREADS[(model.mean.shape[0] - N_GEOMETRY) // classes])
 
 
 @lru_cache(maxsize=1)
@@ -148,13 +161,15 @@ def score_pairs(img: np.ndarray, comps: list, groups: list[list[int]], gbox: lis
     reads = classifier.predict(crops, ink="white", top=TOP)
     index = class_index()
     raw = np.stack([pair_raw(gbox, groups, gpred, r, a, b, unit, index) for (a, b), r in zip(pairs, reads)])
-    probs = model.prob(pair_features(raw, len(index))) if model is not None else np.zeros(len(pairs))
+    probs = model.prob(model_features(model, raw)) if model is not None else np.zeros(len(pairs))
     return pairs, reads, raw, probs
 
 
-def _join(n: int, pairs: list[tuple[int, int]], probs: np.ndarray, on: set[int], off: set[int]) -> list[list[int]]:
-    """Parts 0..n-1 joined by the pairs over ``MERGE_PROB`` (and those in ``on``, never those in ``off``): the
-    groups of parts, each sorted, in order of their first part."""
+def _join(n: int, pairs: list[tuple[int, int]], probs: np.ndarray, on: set[int], off: set[int],
+          threshold: float | None = None) -> list[list[int]]:
+    """Parts 0..n-1 joined by the pairs over ``threshold`` (``MERGE_PROB``; and those in ``on``, never those in
+    ``off``): the groups of parts, each sorted, in order of their first part."""
+    threshold = MERGE_PROB if threshold is None else threshold
     parent = list(range(n))
 
     def root(i: int) -> int:
@@ -164,7 +179,7 @@ def _join(n: int, pairs: list[tuple[int, int]], probs: np.ndarray, on: set[int],
         return i
 
     for i in sorted(range(len(pairs)), key=lambda i: -probs[i]):
-        if i in on or (probs[i] > MERGE_PROB and i not in off):
+        if i in on or (probs[i] > threshold and i not in off):
             ra, rb = root(pairs[i][0]), root(pairs[i][1])
             if ra != rb:
                 parent[rb] = ra
@@ -180,7 +195,7 @@ def _margin(p: float) -> float:
     return abs(math.log(p / (1 - p)) - math.log(MERGE_PROB / (1 - MERGE_PROB)))
 
 
-def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None = None) \
+def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None = None, cuts: bool = True) \
         -> list[tuple[float, tuple[list, list, list]]]:
     """Up to ``k`` groupings (margin, (groups of components, boxes, readings)) of ``parts``
     (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away and the
@@ -191,9 +206,10 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
     model = model or load_image_merge_model()
     img, comps, unit = parts.img, parts.comps, parts.unit
     named = {c for run, _, _ in parts.names for c in run}
-    groups = [list(run) for run, _, _ in parts.names] + [[c] for c in range(len(comps)) if c not in named]
-    gpred = [pr for _, _, pr in parts.names] + [parts.preds[c] for c in range(len(comps)) if c not in named]
-    gbox = [b for _, b, _ in parts.names] + [comps[c][0] for c in range(len(comps)) if c not in named]
+    n = len(parts.preds)  # the parts (``comps`` may hold pieces of alternatives appended after them)
+    groups = [list(run) for run, _, _ in parts.names] + [[c] for c in range(n) if c not in named]
+    gpred = [pr for _, _, pr in parts.names] + [parts.preds[c] for c in range(n) if c not in named]
+    gbox = [b for _, b, _ in parts.names] + [comps[c][0] for c in range(n) if c not in named]
     pairs, reads, _, probs = score_pairs(img, comps, groups, gbox, gpred, unit, classifier, model)
     pair_read = {frozenset(p): r for p, r in zip(pairs, reads)}
     decisions = [(0.0, set(), set())]
@@ -224,7 +240,7 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
     for margin, js in joined:
         out.append((margin, ([[c for i in j for c in groups[i]] for j in js], [_union([gbox[i] for i in j]) for j in js],
                              [gpred[j[0]] if len(j) == 1 else pair_read[frozenset(j)] for j in js])))
-    if k > 1 and parts.cuts:
+    if k > 1 and cuts and parts.cuts:
         first = out[0][1]
         out += alternatives(first[0], first[1], first[2], comps, {}, [], parts.cuts)
         out = [out[0]] + sorted(out[1:], key=lambda o: o[0])

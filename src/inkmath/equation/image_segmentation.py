@@ -32,6 +32,8 @@ BOX_TRIM = 1.0
 IMAGE_SEGMENTATIONS = 3
 # parts grouped into symbols by the trained ``image-merge`` model (``image_grouping``) instead of the merge rules
 LEARNED_GROUPING = False
+# the rules' grouping first, with the model's groupings among the alternatives the decoder weighs
+LEARNED_ALTERNATIVES = False
 
 
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
@@ -155,7 +157,17 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     if k > 1:
         declined += near_pairs(img, comps, groups, gbox, gpred, unit, classifier, top,
                                {frozenset(d[0][0] + d[1][0]) for d in declined})
-        for margin, alt in alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])[:k - 1]:
+        alts = alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])
+        if LEARNED_ALTERNATIVES:  # the model's grouping and those one of its decisions away, where they differ
+            from inkmath.equation.image_grouping import learned_groupings
+
+            seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
+            for margin, alt in learned_groupings(p, classifier, k, cuts=False):
+                if _grouping_key(alt[0]) not in seen:
+                    seen.add(_grouping_key(alt[0]))
+                    alts.append((margin, alt))
+            alts.sort(key=lambda a: a[0])
+        for margin, alt in alts[:k - 1]:
             out.append((finish(*alt), flip_score(margin)))
             margins.append(margin)
     if trace is not None:
@@ -215,6 +227,10 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts)
     comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     return ImageParts(img, comps, preds, names, unit, back, pen, cuts)
+
+
+def _grouping_key(groups: list[list[int]]) -> frozenset:
+    return frozenset(frozenset(g) for g in groups)
 
 
 def _symbols(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float, trim: float,

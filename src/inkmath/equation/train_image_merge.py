@@ -33,8 +33,8 @@ PEN = 2
 INK_LEVEL = 190
 PADDING = (12, 11)
 PURPOSE = "the image reader's grouping: are two nearby parts of an expression image one symbol?"
-DEFAULTS = {"name": "image-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 64, "epochs": 30, "seed": 0,
-            "limit": 3000, "shard": 250, "render_seed": 22}
+DEFAULTS = {"name": "image-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 128, "epochs": 40,
+            "weight_decay": 0.001, "seed": 0, "limit": 3000, "shard": 250, "render_seed": 22}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
 
 
@@ -218,13 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     X = pair_features(raw, len(class_index()))
     held = (ex % 10) == 9  # every 10th expression's pairs
     tensors = fit(X[~held], y[~held], outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
-                  seed=recipe["seed"])
+                  weight_decay=recipe["weight_decay"], seed=recipe["seed"])
     pred = ImageMergeModel(**tensors).prob(X[held]) > 0.5
     pos = y[held] > 0.5
     acc = float((pred == pos).mean()) if len(pos) else None
     recall = float(pred[pos].mean()) if pos.any() else None
     precision = float(pos[pred].mean()) if pred.any() else None
-    tensors = fit(X, y, outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256, seed=recipe["seed"])
+    tensors = fit(X, y, outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
+                  weight_decay=recipe["weight_decay"], seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
     command = f"python -m inkmath.equation.train_image_merge --config {args.config}" + (
         f" --limit {args.limit}" if args.limit is not None else "")
