@@ -33,11 +33,14 @@ def test_pair_features_spread_readings_over_the_classes():
 
 
 def test_join_follows_probabilities_and_forced_decisions():
-    pairs, probs = [(0, 1), (1, 2), (2, 3)], np.array([0.9, 0.2, 0.7])
+    pairs, probs = [(0, 1), (1, 2), (2, 3)], np.array([0.95, 0.2, 0.8])
     assert image_grouping._join(4, pairs, probs, set(), set()) == [[0, 1], [2, 3]]
     assert image_grouping._join(4, pairs, probs, {1}, set()) == [[0, 1, 2, 3]]
     assert image_grouping._join(4, pairs, probs, set(), {0}) == [[0], [1], [2, 3]]
-    assert image_grouping._margin(0.5) == 0.0 and image_grouping._margin(0.9) == pytest.approx(np.log(9))
+    assert image_grouping._join(4, pairs, probs, set(), set(), threshold=0.9) == [[0, 1], [2], [3]]
+    t = image_grouping.MERGE_PROB
+    assert image_grouping._margin(t) == 0.0
+    assert image_grouping._margin(0.99) == pytest.approx(np.log(99) - np.log(t / (1 - t)))
 
 
 def _expr(k: int) -> InkmlExpression:
@@ -65,3 +68,31 @@ def test_recipe_builds_its_cache_resumes_from_it_and_ships_a_card(tmp_path, monk
     # resumed: the cached shards are read, not built again
     monkeypatch.setattr(train_image_merge, "expression_rows", lambda *a: pytest.fail("rebuilt a cached shard"))
     assert train_image_merge.main(argv) == 0
+
+
+def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
+    """segment_image_nbest offers the model's groupings where they differ from the rules' (each once, by margin)."""
+    from test_image_alternatives import StemStub, ones_touching
+
+    from inkmath.equation import image_segmentation
+
+    img = ones_touching()
+    monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", False)
+    rules = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
+    same = [sorted(h.strokes) for h in rules[0][0]]
+
+    def fake(parts, classifier, k, model=None, cuts=True):
+        groups = [list(g) for g in same]
+        boxes = [parts.comps[g[0]][0] for g in groups]
+        box = boxes[0]
+        for b in boxes[1:]:
+            box = box.union(b)
+        return [(0.0, (groups, boxes, [parts.preds[g[0]] for g in groups])),  # the rules' own: not again
+                (0.1, ([sorted(c for g in groups for c in g)], [box], [parts.preds[0]]))]  # one symbol: new
+
+    monkeypatch.setattr(image_grouping, "learned_groupings", fake)
+    monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", True)
+    found = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
+    assert len(found) == len(rules) + 1
+    assert [len(h) for h, _ in found].count(1) == 1 and [len(h) for h, _ in rules].count(1) == 0
+    assert found[0] == rules[0]  # the rules' grouping stays first
