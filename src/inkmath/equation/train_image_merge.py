@@ -5,8 +5,8 @@ its recipe ``configs/image-merge.yaml``.
         [--limit N] [--shard K] [--cache DIR] [--out FILE]
 
 Data: the CROHME 2014 *training* ink (never the validation or test ink), each expression rendered like the WAP
-bitmaps (``render_labelled``: binary, pen about 3.3 px, mean symbol height about 30 px drawn with WAP's spread,
-seeded per expression) and each traceGroup drawn alone with the same transform, so every pixel knows its truth
+bitmaps (``wap_like.render_labelled``: binary, pen about 3.3 px, mean symbol height about 30 px drawn with WAP's
+spread, seeded per expression) and each traceGroup drawn alone with the same transform, so every pixel knows its truth
 symbol. The reader's own parts (``image_segmentation.image_parts``: components, cut bars, touching symbols cut,
 names read whole) get the truth symbol most of their labelled pixels belong to; parts with less than ``PURITY`` of
 them in one symbol are left out. Every candidate pair (``image_grouping.candidate_pairs``) of kept parts is one
@@ -26,56 +26,20 @@ from pathlib import Path
 import numpy as np
 
 PURITY = 0.75
-# as benchmarks/wap_val.py draws the WAP-like renderings (measured on the WAP bitmaps; see its docstring)
-SYMBOL_HEIGHT = 29.8
-SYMBOL_HEIGHT_SPREAD = 0.16
-PEN = 2
-INK_LEVEL = 190
-PADDING = (12, 11)
 PURPOSE = "the image reader's grouping: are two nearby parts of an expression image one symbol?"
 DEFAULTS = {"name": "image-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 128, "epochs": 40,
             "weight_decay": 0.001, "seed": 0, "limit": 3000, "shard": 250, "render_seed": 22}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
 
 
-def mean_symbol_height(expr) -> float | None:
-    """Mean height of the truth symbols (trace groups) in ink units; None without groups."""
-    hs = []
-    for g in expr.groups:
-        pts = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
-        if pts:
-            hs.append(float(np.ptp(np.concatenate(pts)[:, 1])))
-    return float(np.mean(hs)) if hs and np.mean(hs) > 0 else None
-
-
-def render_labelled(expr, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The expression drawn WAP-like (uint8, 0/255, white on black) and each traceGroup's pixel mask in it."""
-    from inkmath import ink
-
-    strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
-    h = mean_symbol_height(expr) or ink.symbol_size(strokes) or 1.0
-    target = SYMBOL_HEIGHT * float(np.exp(rng.normal(0.0, SYMBOL_HEIGHT_SPREAD)))
-    img, tf = ink.rasterize(strokes, scale=target / h, thickness=PEN, padding=PADDING[0])
-    cut = PADDING[0] - PADDING[1]
-    img = img[:img.shape[0] - cut, :img.shape[1] - cut]
-    masks = []
-    for g in expr.groups:
-        own = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
-        gi = np.zeros((img.shape[0] + cut, img.shape[1] + cut), np.uint8)
-        if own:
-            ink._draw(gi, [np.rint(tf.to_pixels(s) * ink._ONE).astype(np.int32) for s in own], PEN)
-        masks.append(gi[:img.shape[0], :img.shape[1]] >= INK_LEVEL)
-    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8), masks
-
-
-def part_owners(parts, groups: list[list[int]], masks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, purity) per part (a list of components of ``parts``): the truth group most of its labelled pixels
-    belong to (-1: none) and that group's share of them."""
+def part_owners(parts, groups: list[list[int]], masks: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, purity) per part (a list of components of ``parts``): the truth group (``masks``: (group index, pixel
+    mask) of those with ink) most of its labelled pixels belong to (-1: none) and that group's share of them."""
     import cv2
 
     img = parts.img
-    lab = np.full(masks[0].shape if masks else img.shape, -1, np.int16)
-    for k, m in enumerate(masks):
+    lab = np.full(masks[0][1].shape if masks else img.shape, -1, np.int16)
+    for k, m in masks:
         lab[m & (lab < 0)] = k
     if lab.shape != img.shape:
         lab = cv2.resize(lab, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -87,7 +51,7 @@ def part_owners(parts, groups: list[list[int]], masks: list[np.ndarray]) -> tupl
         vals = lab[m]
         vals = vals[vals >= 0]
         if len(vals):
-            counts = np.bincount(vals, minlength=len(masks))
+            counts = np.bincount(vals)
             owner[i] = int(counts.argmax())
             purity[i] = counts.max() / len(vals)
     return owner, purity
@@ -97,6 +61,7 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
     """(raw rows (M, RAW_LEN), targets (M,)) of one training expression's candidate pairs of kept parts."""
     from inkmath.equation.image_grouping import RAW_LEN, TOP, score_pairs
     from inkmath.equation.image_segmentation import image_parts
+    from inkmath.equation.wap_like import render_labelled
 
     img, masks = render_labelled(expr, rng)
     parts = image_parts(img, classifier, TOP)
