@@ -1,16 +1,9 @@
 """Validation for the image path: the 2011-2013 CROHME test ink rendered like the WAP offline bitmaps, then read.
 
 The 2014 WAP bitmaps are the reported test set, so the image recogniser's thresholds are chosen on these renderings
-instead. What makes a rendering WAP-like, measured on the WAP bitmaps themselves (986 images; sizes against the 2014
-test ink they were drawn from, only to learn how ink maps to pixels):
+instead. What makes a rendering WAP-like was measured on the WAP bitmaps themselves (``inkmath.equation.wap_like``).
 
-- binary, 0 and 255, white ink on black, a pen about 3.3 px wide (``image_parts.pen_width``: median 3.28, 5-95 %
-  3.15-3.49) without antialiasing;
-- 12 px of black above and left of the ink, 11 px below and right;
-- the scale follows the handwriting, not the tablet: the mean height of a symbol is about 30 px (median 29.8,
-  5-95 % 22-38 px, a log-spread of 0.16), while the whole ink's height varies with the expression (31-288 px).
-
-So each expression is drawn with ``ink.rasterize`` at the scale giving its mean truth-symbol height a size drawn
+Each expression is drawn with ``ink.rasterize`` at the scale giving its mean truth-symbol height a size drawn
 around 30 px with that spread (a fixed seed: every run renders the same images), at a pen of 2 px, and thresholded.
 The renderings and their captions are written as a WAP-format folder, and ``crohme_eval.evaluate_crohme`` reads
 and scores it exactly as it scores the real WAP set.

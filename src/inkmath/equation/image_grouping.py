@@ -238,7 +238,8 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
         pair_read.update(zip(need, classifier.predict(crops, ink="white", top=TOP)))
     out = []
     for margin, js in joined:
-        out.append((margin, ([[c for i in j for c in groups[i]] for j in js], [_union([gbox[i] for i in j]) for j in js],
+        out.append((margin, ([[c for i in j for c in groups[i]] for j in js],
+                             [_union([gbox[i] for i in j]) for j in js],
                              [gpred[j[0]] if len(j) == 1 else pair_read[frozenset(j)] for j in js])))
     if k > 1 and cuts and parts.cuts:
         first = out[0][1]
