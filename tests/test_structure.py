@@ -279,3 +279,57 @@ def test_shipped_model_nbest_is_sorted_and_starts_with_the_best_reading():
     # each reading's score is the model's score of its layout
     for a in alts:
         assert m.score(boxes, tokens, a.parents, a.relations) == pytest.approx(a.log_prob)
+
+
+def test_an_ensemble_saves_loads_and_reads_the_normalised_product_of_its_members(tmp_path):
+    from inkmath.equation.structure_model import StructureEnsemble, load_structure_model
+    from inkmath.equation.train_structure import DEFAULTS, fit, save_model
+
+    rng = np.random.default_rng(2)
+    train, val = _synthetic(rng, 120), _synthetic(rng, 10)
+    cfg = dict(DEFAULTS, epochs=2, batch=16, hidden=32, hidden2=16, embed=4, threads=1, min_token_count=1)
+    members = [fit(train, val, dict(cfg, seed=s), tmp_path / f"s{s}", log=lambda m: None)[0] for s in (0, 1)]
+    path = tmp_path / "ensemble.safetensors"
+    save_model(members, path)
+    model = load_structure_model(str(path))
+    assert isinstance(model, StructureEnsemble) and len(model.members) == 2
+    boxes, tokens, _, _ = val[0]
+    lp = model.log_probs(boxes, tokens)
+    a, b = (m.log_probs(boxes, tokens) for m in members)
+    assert not np.allclose(a, b)  # the seeds made different members
+    np.testing.assert_allclose(np.exp(lp).sum(axis=(0, 2)), 1.0, rtol=1e-9)
+    # the product of the members' probabilities, renormalised over each child's (parent, relation)
+    product = np.exp((a + b) / 2)
+    np.testing.assert_allclose(np.exp(lp), product / product.sum(axis=(0, 2), keepdims=True), atol=1e-12)
+    memo: dict = {}
+    np.testing.assert_array_equal(model.log_probs(boxes, tokens, memo), lp)
+    np.testing.assert_array_equal(model.log_probs(boxes, tokens, memo), lp)
+    assert model.read(boxes, tokens).tree is not None
+    single = tmp_path / "one.safetensors"
+    save_model(members[:1], single)
+    assert type(load_structure_model(str(single))) is not StructureEnsemble
+
+
+def test_subtrees_are_whole_subexpressions_rooted_at_their_first_symbol():
+    from inkmath.equation.train_structure import subtrees
+
+    rng = np.random.default_rng(3)
+    data = _synthetic(rng, 60)
+    subs = subtrees(data, 1.0, np.random.default_rng(0))
+    assert subs and subs == subtrees(data, 1.0, np.random.default_rng(0))  # seeded
+    assert not subtrees(data, 0.0, np.random.default_rng(0))
+    for boxes, tokens, parents, relations in subs:
+        assert parents[0] is None and relations[0] is None and len(boxes) == len(tokens) >= 2
+        assert all(p is not None and 0 <= p < len(boxes) and r is not None for p, r in zip(parents[1:], relations[1:]))
+        # each symbol is reached from the root: a tree, not a forest
+        seen, todo = {0}, [0]
+        while todo:
+            v = todo.pop()
+            for c, p in enumerate(parents):
+                if p == v and c not in seen:
+                    seen.add(c)
+                    todo.append(c)
+        assert seen == set(range(len(boxes)))
+        # and it is a piece of one of the expressions: same tokens and boxes in the same order
+        assert any(all(b in whole for b in boxes) and [t for b2, t in zip(whole, toks) if b2 in boxes] == tokens
+                   for whole, toks, _, _ in data)
