@@ -260,24 +260,6 @@ class StructureModel:
         return None if lay is None else layout_log_prob(self.log_probs(boxes, tokens), tokens, *lay)
 
 
-
-class StructureEnsemble(StructureModel):
-    """Several structure models of one recipe trained from different seeds, read as one: each child's
-    P(parent, relation) is the normalised product of the members' (their mean log-probability, renormalised)."""
-
-    def __init__(self, members: list[StructureModel]):
-        if not members or any(m.tokens != members[0].tokens for m in members):
-            raise InkmathError("A structure ensemble needs members trained on one token list")
-        self.members = list(members)
-        self.t, self.tokens, self.index = members[0].t, members[0].tokens, members[0].index
-        self.architecture = dict(members[0].architecture)
-
-    def log_probs(self, boxes: list[Box], tokens: list[str], memo: dict | None = None) -> np.ndarray:
-        mean = sum(m.log_probs(boxes, tokens, None if memo is None else memo.setdefault(("member", k), {}))
-                   for k, m in enumerate(self.members)) / len(self.members)
-        top = np.max(mean, axis=(0, 2), keepdims=True)
-        return mean - top - np.log(np.exp(mean - top).sum(axis=(0, 2), keepdims=True))
-
 # a big operator's limits are 'below'/'above' or 'sub'/'sup' (the truth has both; the tree reads them alike)
 LIMIT_ALIASES = {"below": "sub", "above": "sup", "sub": "below", "sup": "above"}
 
@@ -335,14 +317,6 @@ def load_structure_model(path: str | None = None) -> StructureModel:
     with safe_open(str(p), framework="numpy") as f:
         meta = f.metadata() or {}
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    members = int(meta.get("members", 0))
-    if members:  # an ensemble: each member's tensors under "m<k>."
-        return StructureEnsemble([_model(p, {k[len(f"m{i}."):]: v for k, v in tensors.items()
-                                             if k.startswith(f"m{i}.")}, meta) for i in range(members)])
-    return _model(p, tensors, meta)
-
-
-def _model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> StructureModel:
     architecture = json.loads(meta.get("architecture", "{}"))
     need = TENSORS + (ENCODER_TENSORS if architecture.get("encoder") else ())
     missing = [k for k in need if k not in tensors]

@@ -22,15 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.structure_model import (
-    N_GEOMETRY, ROOT_TOKEN, UNKNOWN_TOKEN, WEIGHTS, StructureEnsemble, StructureModel, pair_features,
-    relation_mask,
+    N_GEOMETRY, ROOT_TOKEN, UNKNOWN_TOKEN, WEIGHTS, StructureModel, pair_features, relation_mask,
 )
 from inkmath.equation.structure_tree import RELATIONS
 
 CONFIG = Path("configs/structure.yaml")
 DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64, "epochs": 12, "batch": 32,
             "lr": 0.003, "weight_decay": 1e-5, "seed": 0, "threads": 2, "min_token_count": 3,
-            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0, "subtrees": 0.0}
+            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0}
 
 
 def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
@@ -87,34 +86,6 @@ def distorted(data, jitter: float, stretch: float, rng: np.random.Generator):
         a[:, 2] = np.maximum(a[:, 2], a[:, 0] + 1e-3 * H)
         a[:, 3] = np.maximum(a[:, 3], a[:, 1] + 1e-3 * H)
         out.append(([Box(*map(float, r)) for r in a], tokens, parents, relations))
-    return out
-
-
-def subtrees(data, share: float, rng: np.random.Generator):
-    """For a ``share`` of the expressions (seeded), one more expression: a random symbol's subtree read alone (a
-    numerator, a superscript, the rest of a line), its root the new first symbol."""
-    out = []
-    for boxes, tokens, parents, relations in data:
-        if len(boxes) < 3 or rng.random() >= share:
-            continue
-        children: dict[int, list[int]] = {}
-        for c, p in enumerate(parents):
-            if p is not None:
-                children.setdefault(p, []).append(c)
-        roots = [v for v in range(len(boxes)) if parents[v] is not None and v in children]
-        if not roots:
-            continue
-        root = roots[int(rng.integers(len(roots)))]
-        keep, todo = [], [root]
-        while todo:
-            v = todo.pop()
-            keep.append(v)
-            todo += children.get(v, [])
-        keep.sort()
-        new = {v: k for k, v in enumerate(keep)}
-        out.append(([boxes[v] for v in keep], [tokens[v] for v in keep],
-                    [None if v == root else new[parents[v]] for v in keep],
-                    [None if v == root else relations[v] for v in keep]))
     return out
 
 
@@ -301,14 +272,10 @@ def fit(train, val, cfg: dict, run: Path, log=print,
         for g in opt.param_groups:
             g["lr"] = lr
         t1, total, count = time.time(), 0.0, 0
-        epoch_enc, epoch_data = enc, train
-        if float(cfg.get("subtrees", 0.0)) > 0:  # fresh sub-expressions each epoch, seeded by it
-            epoch_data = train + subtrees(train, float(cfg["subtrees"]),
-                                          np.random.default_rng([int(cfg["seed"]), epoch, 1]))
-            epoch_enc = encode(epoch_data, index)
+        epoch_enc = enc
         if float(cfg["jitter"]) > 0 or float(cfg["stretch"]) > 0:  # a fresh distortion each epoch, seeded by it
             aug = np.random.default_rng([int(cfg["seed"]), epoch])
-            epoch_enc = encode(distorted(epoch_data, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
+            epoch_enc = encode(distorted(train, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
         for idx in batches(epoch_enc, int(cfg["batch"]), rng):
             feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN])
             net.train(True)
@@ -331,23 +298,6 @@ def fit(train, val, cfg: dict, run: Path, log=print,
     return StructureModel(net.tensors(mean, std), vocab, net.architecture()), history
 
 
-def save_model(members: list[StructureModel], out: Path) -> StructureModel:
-    """Write one model, or several of one recipe as an ensemble (each member's tensors under "m<k>."), to ``out``
-    (safetensors, atomically); returns what ``load_structure_model(out)`` reads back."""
-    from safetensors.numpy import save
-
-    from inkmath.atomic import atomic_write_bytes
-
-    meta = {"tokens": json.dumps(members[0].tokens), "architecture": json.dumps(members[0].architecture)}
-    if len(members) == 1:
-        tensors = members[0].t
-    else:
-        tensors = {f"m{k}.{name}": v for k, m in enumerate(members) for name, v in m.t.items()}
-        meta["members"] = str(len(members))
-    atomic_write_bytes(out, save(tensors, metadata=meta))
-    return members[0] if len(members) == 1 else StructureEnsemble(members)
-
-
 def architecture_text(cfg: dict) -> str:
     """The card's one-line description of the model a recipe builds."""
     enc = cfg.get("encoder")
@@ -365,8 +315,10 @@ def architecture_text(cfg: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from safetensors.numpy import save
+
     from inkmath.data import data_dir
-    from inkmath.atomic import atomic_write_text
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=CONFIG if CONFIG.is_file() else None)
@@ -385,25 +337,18 @@ def main(argv: list[str] | None = None) -> int:
     val = labelled(crohme / "crohme2011-2013_test_inkml.tar.xz", limit=args.limit)
     print(f"data: {len(train)} training expressions ({sum(reasons.values())} unlabelled: {reasons}), "
           f"{len(val)} validation, {time.time() - t0:.0f} s", flush=True)
-    seeds = [int(s) for s in cfg.pop("seeds", None) or [cfg["seed"]]]
-    members, history = [], []
-    for seed in seeds:  # one model per seed, each in its own checkpoint folder when there are several
-        run = args.run if len(seeds) == 1 else args.run / f"seed{seed}"
-        member, member_history = fit(train, val, {**cfg, "seed": seed}, run, log=lambda m: print(m, flush=True))
-        members.append(member)
-        history.append({"seed": seed, "epochs": member_history})
-    model = save_model(members, args.out)
-    if len(seeds) == 1:
-        history = history[0]["epochs"]
+    model, history = fit(train, val, cfg, args.run, log=lambda m: print(m, flush=True))
+    tensors = model.t
+    atomic_write_bytes(args.out, save(tensors, metadata={"tokens": json.dumps(model.tokens),
+                                                     "architecture": json.dumps(model.architecture)}))
     ev = evaluate(model, val)
-    params = sum(int(v.size) for m in members for k, v in m.t.items() if k not in ("mean", "std"))
+    params = sum(int(v.size) for k, v in tensors.items() if k not in ("mean", "std"))
     extra = (f" --limit {args.limit}" if args.limit else "") + (f" --epochs {args.epochs}" if args.epochs else "")
     card = {"format": "inkmath-weights/1", "name": "structure",
             "purpose": "the expression reader's layout: each symbol's parent and relation (right, sup, sub, above, "
                        "below, inside) with probabilities, decoded into the best tree",
             "model": cfg["model"], "parameters": params,
-            "architecture": (f"an ensemble of {len(seeds)} (seeds {seeds}; P(parent, relation | child) the "
-                             "normalised product of theirs), each: " if len(seeds) > 1 else "") + architecture_text(cfg),
+            "architecture": architecture_text(cfg),
             "config": str(args.config) if args.config else None,
             "train_command": "python -m inkmath.equation.train_structure" + (
                 f" --config {args.config}" if args.config else "") + extra,
