@@ -18,6 +18,7 @@ The same module builds the features for training (``expression_features``) so th
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,9 @@ LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) cou
 GEO_FEATURES = 22
 PAIR_FEATURES = 5
 CLIP = 6.0
+# the transformer runs in float32 (as it was trained): against float64, 0.4x the time, and the readings of the
+# 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
+INFERENCE_DTYPE = np.float32
 
 
 def _median(values: np.ndarray) -> float:
@@ -76,19 +80,17 @@ def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = reading_order(b)
     rank = np.empty(n, int)
     rank[order] = np.arange(n)
-    for side, col in ((-1, 6), (1, 13)):
-        for i in range(n):
-            r = rank[i] + side
-            if not 0 <= r < n:
-                continue
-            j = order[r]
-            f[i, col] = 1.0
-            f[i, col + 1] = (x0[i] - x1[j]) if side < 0 else (x0[j] - x1[i])
-            f[i, col + 2] = cy[i] - cy[j]
-            f[i, col + 3] = np.log(h[i] / h[j])
-            f[i, col + 4] = y0[i] - y0[j]
-            f[i, col + 5] = y1[i] - y1[j]
-            f[i, col + 6] = np.log(w[i] / w[j])
+    for side, col in ((-1, 6), (1, 13)):  # the symbol before and after in reading order, where there is one
+        r = rank + side
+        i = np.flatnonzero((r >= 0) & (r < n))
+        j = order[r[i]]
+        f[i, col] = 1.0
+        f[i, col + 1] = (x0[i] - x1[j]) if side < 0 else (x0[j] - x1[i])
+        f[i, col + 2] = cy[i] - cy[j]
+        f[i, col + 3] = np.log(h[i] / h[j])
+        f[i, col + 4] = y0[i] - y0[j]
+        f[i, col + 5] = y1[i] - y1[j]
+        f[i, col + 6] = np.log(w[i] / w[j])
     # the line around the symbol: symbols overlapping it vertically within 4 units left or right
     ov = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
     near = (ov > 0.3 * np.minimum(h[:, None], h[None, :])) & (np.abs(cx[:, None] - cx[None, :]) < 4.0)
@@ -149,12 +151,13 @@ class ContextModel:
     def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray) -> np.ndarray:
         """(n, C + 1) logits from the features of one expression."""
         t = self.tensors
-        n = cls.shape[0]
+        dtype = t["cls_in.weight"].dtype
+        cls, geo, pair = (np.asarray(a, dtype) for a in (cls, geo, pair))
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
         x = numpy_blocks(x, hb, t, self.architecture.layers, self.architecture.heads)
         out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
-        logp = cls[:, self.num_classes:] * -np.log(LOG_FLOOR)
+        logp = cls[:, self.num_classes:] * -math.log(LOG_FLOOR)
         out[:, :self.num_classes] += t["alpha"] * logp
         return out
 
@@ -164,7 +167,7 @@ class ContextModel:
         if n == 0:
             return np.zeros((0, self.num_classes + 1), np.float32)
         cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes)
-        z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64))
+        z = self.logits(cls, geo, pair).astype(np.float64)  # float32 (INFERENCE_DTYPE); the softmax in float64
         z = np.exp(z - z.max(1, keepdims=True))
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
 
@@ -191,7 +194,7 @@ def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
         raise InkmathError(f"The symbol context model {path} (or its card) is missing; train it with "
                            f"`python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
     card = json.loads(card_path.read_text())
-    tensors = {k: v.astype(np.float64) for k, v in load_file(str(path)).items()}
+    tensors = {k: v.astype(INFERENCE_DTYPE) for k, v in load_file(str(path)).items()}
     arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__})
     model = ContextModel(tensors, list(card["classes"]), arch, card)
     _MODELS[name_or_path] = model
