@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +42,9 @@ TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
 # with a symbol encoder (``architecture['encoder']``): its input layers, the first-symbol vector and the output norm
 ENCODER_TENSORS = ("geo_in.weight", "geo_in.bias", "pair1.weight", "pair1.bias", "pair2.weight", "pair2.bias",
                    "root", "ln_out.weight", "ln_out.bias")
+# a reading of the same boxes as the last one recomputes only its changed symbols' pair scores when at most this share
+# of its symbols changed, else all (a speed choice: the scores are the same either way)
+MAX_CHANGED_SHARE = Fraction(1, 3)
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
 ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask`` depends on
@@ -224,7 +228,7 @@ class StructureModel:
         zkey = ("pair scores",) + key
         last = memo.get(zkey) if memo is not None and self._own_token_vectors() else None
         changed = np.flatnonzero(last[0] != ids) if last is not None else None
-        if changed is None or 3 * len(changed) > n:
+        if changed is None or len(changed) > MAX_CHANGED_SHARE * n:
             z = self._pair_scores(geometry, parent, child)
         else:
             z = last[1].copy()
