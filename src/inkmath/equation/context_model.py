@@ -32,8 +32,8 @@ LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) cou
 GEO_FEATURES = 22
 PAIR_FEATURES = 5
 CLIP = 6.0
-# the transformer runs in float32 (as it was trained): against float64, 0.4x the time, and the readings of the
-# 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
+# the transformer runs in float32 (as it was trained): against float64 about 0.7x the time of a call, and the readings
+# of the 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
 INFERENCE_DTYPE = np.float32
 
 
