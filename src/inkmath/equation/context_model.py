@@ -32,9 +32,6 @@ LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) cou
 GEO_FEATURES = 22
 PAIR_FEATURES = 5
 CLIP = 6.0
-# the transformer runs in float32 (as it was trained): against float64 about 0.7x the time of a call, and the readings
-# of the 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
-INFERENCE_DTYPE = np.float32
 
 
 def _median(values: np.ndarray) -> float:
@@ -124,6 +121,11 @@ def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[n
 
 
 # --------------------------------------------------------------------------------------------------- inference
+# the transformer runs in float32 (as it was trained): against float64 about 0.7x the time of a call, and the readings
+# of the 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
+INFERENCE_DTYPE = np.float32
+
+
 @dataclass
 class ContextArchitecture:
     """The transformer's size: a recipe's ``architecture``, written into the card and read back from it."""
@@ -144,22 +146,25 @@ class ContextModel:
     architecture: ContextArchitecture
     card: dict
 
+    def __post_init__(self):
+        self.tensors = {k: np.asarray(v, INFERENCE_DTYPE) for k, v in self.tensors.items()}
+
     @property
     def num_classes(self) -> int:
         return len(self.classes)
 
     def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray) -> np.ndarray:
-        """(n, C + 1) logits from the features of one expression."""
+        """(n, C + 1) float64 logits from the features of one expression (computed in the weights' dtype)."""
+        cls, geo, pair = (np.asarray(a, self.tensors["cls_in.weight"].dtype) for a in (cls, geo, pair))
         t = self.tensors
-        dtype = t["cls_in.weight"].dtype
-        cls, geo, pair = (np.asarray(a, dtype) for a in (cls, geo, pair))
+        n = cls.shape[0]
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
         x = numpy_blocks(x, hb, t, self.architecture.layers, self.architecture.heads)
         out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
         logp = cls[:, self.num_classes:] * -math.log(LOG_FLOOR)
         out[:, :self.num_classes] += t["alpha"] * logp
-        return out
+        return out.astype(np.float64)
 
     def probs(self, boxes, topk_idx, topk_prob) -> np.ndarray:
         """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk."""
@@ -167,7 +172,7 @@ class ContextModel:
         if n == 0:
             return np.zeros((0, self.num_classes + 1), np.float32)
         cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes)
-        z = self.logits(cls, geo, pair).astype(np.float64)  # float32 (INFERENCE_DTYPE); the softmax in float64
+        z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64))
         z = np.exp(z - z.max(1, keepdims=True))
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
 
@@ -194,7 +199,7 @@ def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
         raise InkmathError(f"The symbol context model {path} (or its card) is missing; train it with "
                            f"`python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
     card = json.loads(card_path.read_text())
-    tensors = {k: v.astype(INFERENCE_DTYPE) for k, v in load_file(str(path)).items()}
+    tensors = {k: v.astype(np.float64) for k, v in load_file(str(path)).items()}
     arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__})
     model = ContextModel(tensors, list(card["classes"]), arch, card)
     _MODELS[name_or_path] = model
