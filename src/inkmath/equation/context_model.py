@@ -154,8 +154,8 @@ class ContextModel:
         return len(self.classes)
 
     def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray) -> np.ndarray:
-        """(n, C + 1) float64 logits from the features of one expression (computed in the weights' dtype)."""
-        cls, geo, pair = (np.asarray(a, self.tensors["cls_in.weight"].dtype) for a in (cls, geo, pair))
+        """(n, C + 1) logits from the features of one expression."""
+        cls, geo, pair = (np.asarray(a, self.tensors["cls_in.weight"].dtype) for a in (cls, geo, pair))  # float32
         t = self.tensors
         n = cls.shape[0]
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
@@ -164,7 +164,7 @@ class ContextModel:
         out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
         logp = cls[:, self.num_classes:] * -math.log(LOG_FLOOR)
         out[:, :self.num_classes] += t["alpha"] * logp
-        return out.astype(np.float64)
+        return out.astype(np.float64)  # computed in the weights' dtype (INFERENCE_DTYPE); the softmax runs in float64
 
     def probs(self, boxes, topk_idx, topk_prob) -> np.ndarray:
         """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk."""
