@@ -6,7 +6,8 @@
 
 page photo -> ``page_clean.clean_page`` (sheet, flattened, lines removed: an ink image) -> ``page_find`` (one group
 of ink per written expression, reading order) -> each group's ink alone -> ``recognize.recognize_image`` (the one
-expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied).
+expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). A group
+read as several lines is cut into its lines when they read surer (``_split_joined``, ``page_split``).
 
 Question numbers: when an expression's reading starts with a number or letter followed by ")" or "." set apart
 from the rest by a gap, that part is returned as ``label`` (text) and the rest is read again without it.
