@@ -77,7 +77,7 @@ def cut_features(summaries: list[dict], k: int, axis: int, a: list[int], b: list
     return np.concatenate([f, np.asarray([float(axis), np.log1p(len(a) + len(b))], np.float32)])
 
 
-def row_parts(groups: list, k: int, comp: np.ndarray, unit: float, rows: int, gutters=()) -> list[list[int]] | None:
+def row_parts(groups: list, k: int, comp: np.ndarray, unit: float, rows: int) -> list[list[int]] | None:
     """Group ``k``'s components in ``rows`` parts, top to bottom: cut along the ``rows - 1`` empty horizontal bands
     across it that the model scores highest; None when it has fewer such bands."""
     s = group_summaries(groups, comp, unit)
