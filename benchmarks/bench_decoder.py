@@ -57,6 +57,19 @@ def one_grouping(kind: str, data, predictor) -> str:
     return recognize_image(data, predictor, solve=False, decoder=dec).latex
 
 
+def rules_alone(kind: str, data, predictor) -> str:
+    """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
+    only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
+    from inkmath.equation import image_segmentation
+
+    saved = image_segmentation.LEARNED_ALTERNATIVES
+    image_segmentation.LEARNED_ALTERNATIVES = False
+    try:
+        return new_path(kind, data, predictor)
+    finally:
+        image_segmentation.LEARNED_ALTERNATIVES = saved
+
+
 def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict:
     old(kind, data, predictor)
     new_path(kind, data, predictor)
@@ -89,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", default="crohme")
     ap.add_argument("--groupings", action="store_true",
                     help="images only: the reader with its groupings against the rules' grouping alone")
+    ap.add_argument("--learned", action="store_true",
+                    help="images only: the reader with the learned grouping's alternatives against without them")
     args = ap.parse_args(argv)
     import torch
 
@@ -98,17 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     pred = Predictor.load(args.weights, engine=args.engine)
     strokes, photo = synthetic_inputs()
     rows = []
-    if args.groupings:
+    if args.groupings or args.learned:
         import json
 
-        r = side_by_side("image", photo, pred, args.repeats, one_grouping)
-        rows.append({"input": f"`{EXPRESSION}` synthetic photo: 1 grouping (old) vs the groupings (new)",
+        base, what = (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else (
+            rules_alone, "rules' groupings (old) vs with the learned ones (new)")
+        r = side_by_side("image", photo, pred, args.repeats, base)
+        rows.append({"input": f"`{EXPRESSION}` synthetic photo: {what}",
                      "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
-        per = [side_by_side("image", img, pred, max(3, args.repeats // 6), one_grouping)
+        per = [side_by_side("image", img, pred, max(3, args.repeats // 6), base)
                for _, _, img in crohme_inputs(args.crohme)]
         if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, image: 1 grouping (old) vs "
-                                   "the groupings (new)", args.engine, per))
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, image: {what}",
+                                   args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
     for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),

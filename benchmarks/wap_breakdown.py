@@ -37,24 +37,9 @@ COVER = 0.8
 def render_with_labels(expr, rng):
     """The WAP-like rendering (as ``wap_val.render_wap_like``, drawing the same random size) and per truth group
     its pixel mask in that image, for the groups with ink: (image, [(group index, mask)])."""
-    from inkmath import ink
-    from wap_val import INK_LEVEL, PADDING, PEN, SYMBOL_HEIGHT, SYMBOL_HEIGHT_SPREAD, mean_symbol_height
+    from inkmath.equation.wap_like import render_labelled
 
-    strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
-    h = mean_symbol_height(expr) or ink.symbol_size(strokes) or 1.0
-    target = SYMBOL_HEIGHT * float(np.exp(rng.normal(0.0, SYMBOL_HEIGHT_SPREAD)))
-    img, tf = ink.rasterize(strokes, scale=target / h, thickness=PEN, padding=PADDING[0])
-    cut = PADDING[0] - PADDING[1]
-    img = img[:img.shape[0] - cut, :img.shape[1] - cut]
-    groups = []
-    for k, g in enumerate(expr.groups):
-        own = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
-        if not own:
-            continue
-        gi = np.zeros((img.shape[0] + cut, img.shape[1] + cut), np.uint8)
-        ink._draw(gi, [np.rint(tf.to_pixels(s) * ink._ONE).astype(np.int32) for s in own], PEN)
-        groups.append((k, gi[:img.shape[0], :img.shape[1]] >= INK_LEVEL))
-    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8), groups
+    return render_labelled(expr, rng)
 
 
 def hyp_masks(hyps, trace, shape):

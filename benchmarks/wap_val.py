@@ -1,16 +1,9 @@
 """Validation for the image path: the 2011-2013 CROHME test ink rendered like the WAP offline bitmaps, then read.
 
 The 2014 WAP bitmaps are the reported test set, so the image recogniser's thresholds are chosen on these renderings
-instead. What makes a rendering WAP-like, measured on the WAP bitmaps themselves (986 images; sizes against the 2014
-test ink they were drawn from, only to learn how ink maps to pixels):
+instead. What makes a rendering WAP-like was measured on the WAP bitmaps themselves (``inkmath.equation.wap_like``).
 
-- binary, 0 and 255, white ink on black, a pen about 3.3 px wide (``image_parts.pen_width``: median 3.28, 5-95 %
-  3.15-3.49) without antialiasing;
-- 12 px of black above and left of the ink, 11 px below and right;
-- the scale follows the handwriting, not the tablet: the mean height of a symbol is about 30 px (median 29.8,
-  5-95 % 22-38 px, a log-spread of 0.16), while the whole ink's height varies with the expression (31-288 px).
-
-So each expression is drawn with ``ink.rasterize`` at the scale giving its mean truth-symbol height a size drawn
+Each expression is drawn with ``ink.rasterize`` at the scale giving its mean truth-symbol height a size drawn
 around 30 px with that spread (a fixed seed: every run renders the same images), at a pen of 2 px, and thresholded.
 The renderings and their captions are written as a WAP-format folder, and ``crohme_eval.evaluate_crohme`` reads
 and scores it exactly as it scores the real WAP set.
@@ -28,35 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-SYMBOL_HEIGHT = 29.8  # px: median over the WAP bitmaps of the mean truth-symbol height
-SYMBOL_HEIGHT_SPREAD = 0.16  # std of log(mean symbol height) over the WAP bitmaps
-# ink.rasterize thickness and the grey level kept as ink that draw WAP's pen: pen_width median 3.29 on the first 150
-# renderings (3.67 at a level of 128, 3.48 at 160; a thickness of 3 gives 4.6 or more)
-PEN = 2
-INK_LEVEL = 190
-PADDING = (12, 11)  # px before / after the ink, as in the WAP bitmaps
-
-
-def mean_symbol_height(expr) -> float | None:
-    """Mean height of the truth symbols (trace groups) in ink units; None without groups."""
-    hs = []
-    for g in expr.groups:
-        pts = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
-        if pts:
-            hs.append(float(np.ptp(np.concatenate(pts)[:, 1])))
-    return float(np.mean(hs)) if hs and np.mean(hs) > 0 else None
-
-
-def render_wap_like(expr, rng: np.random.Generator) -> np.ndarray:
-    """uint8 (H, W): the expression's ink as a WAP bitmap (0/255, white on black)."""
-    from inkmath import ink
-
-    strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
-    h = mean_symbol_height(expr) or ink.symbol_size(strokes) or 1.0
-    target = SYMBOL_HEIGHT * float(np.exp(rng.normal(0.0, SYMBOL_HEIGHT_SPREAD)))
-    img, _ = ink.rasterize(strokes, scale=target / h, thickness=PEN, padding=PADDING[0])
-    img = img[:img.shape[0] - (PADDING[0] - PADDING[1]), :img.shape[1] - (PADDING[0] - PADDING[1])]
-    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8)
+from inkmath.equation.wap_like import (  # noqa: E402,F401 - the renderings' settings, for the other benchmarks
+    INK_LEVEL, PADDING, PEN, SYMBOL_HEIGHT, SYMBOL_HEIGHT_SPREAD, mean_symbol_height, render_wap_like)
 
 
 def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset: str | None = None) -> int:

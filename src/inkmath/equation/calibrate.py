@@ -23,11 +23,12 @@ FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_sym
 COEFFICIENTS: tuple[float, ...] | None = (-0.851181, 0.614679, 1.54724, 0.467825, 0.563182, 0.0493681, 3.14219,
                                           9.13537)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, with the structure
-# model of 63b6192; decoder_val.py --fit DUMP --image --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length
-# 0.3 --beam 4 --max-drop 5): calibration error 0.036 (raw share 0.324), top half 82.1 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.50394, 7.81049, -2.14637, 0.355529, 0.466178, 0.0287834, 2.67451,
-                                                14.8808)
+# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, the learned
+# grouping's among them (LEARNED_ALTERNATIVES), with the structure model of 63b6192; decoder_val.py --fit DUMP --image
+# --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5): calibration error
+# 0.028 (0.030 with the coefficients fitted before the learned grouping; raw share 0.322), top half 83.7 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-3.70045, 6.28147, -1.4404, 0.429201, 0.478191, 0.0345895, 2.66552,
+                                                14.1527)
 
 
 def _vector(feats: dict) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +30,15 @@ from inkmath.equation.tree import Box, SymbolHyp
 BOX_TRIM = 1.0
 # groupings of an image the decoder reads (the rules' own and the closest calls undone or made, one each)
 IMAGE_SEGMENTATIONS = 3
+# parts grouped into symbols by the trained ``image-merge`` model (``image_grouping``) instead of the merge rules:
+# not kept (see LEARNED_ALTERNATIVES; its grouping alone is right by pixels for 328 of those 502 against the rules'
+# 317, but reads 51.39 % against 51.79 %)
+LEARNED_GROUPING = False
+# the rules' grouping first, with the image-merge model's groupings (``image_grouping``) among the alternatives the
+# decoder weighs. Every 3rd WAP-like validation rendering (502; decoder_val.py --dump images --stride 3 --beam 6
+# --segmentations 6, read at the shipped weights and prices): rules' groupings 272 right (54.18 %), with the
+# model's 275 (54.78 %); the model's groupings instead of the rules' (LEARNED_GROUPING) 270 (53.78 %)
+LEARNED_ALTERNATIVES = True
 
 
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
@@ -76,36 +86,19 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
     from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
-    from inkmath.preprocess import to_white_ink
 
-    img = to_white_ink(image, ink)
-    comps = components(img)
-    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
-    back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
-    if getattr(getattr(classifier, "preset", None), "ref", 0.0):
-        # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to
-        # ink's canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes
-        import cv2
+    p = image_parts(image, classifier, top, ink, record_cuts=k > 1)
+    img, comps, preds, names, unit, back, pen, cuts = (p.img, p.comps, p.preds, p.names, p.unit, p.back, p.pen,
+                                                       p.cuts)
+    if LEARNED_GROUPING:
+        from inkmath.equation.image_grouping import learned_groupings
 
-        from inkmath import ink as _ink
-
-        f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / unit
-        if abs(f - 1) > 0.05:
-            img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-            back = 1.0 / f
-        img = match_pen(img)
-        comps = components(img)
-        unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
-    crops = [render_parts(img, [m], b) for b, m in comps]
-    preds = classifier.predict(crops, ink="white", top=top)
-    names = written_names(img, comps, preds, unit, classifier, top)
-    names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
+        finish = functools.partial(_symbols, unit=unit, trim=BOX_TRIM * pen / 2, back=back)
+        found = learned_groupings(p, classifier, k)
+        if trace is not None:
+            trace.update(img=img, comps=comps, back=back, pen=pen, margins=[m for m, _ in found])
+        return [(finish(*g), 0.0 if i == 0 else flip_score(m)) for i, (m, g) in enumerate(found)]
     named = {k for run, _, _ in names for k in run}
-    pen = pen_width(img)  # img does not change from here on
-    comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
-    cuts: list | None = [] if k > 1 else None
-    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts)
-    comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
     gbox = [b for _, b, _ in names] + [comps[k][0] for k in range(len(comps)) if k not in named]
@@ -169,12 +162,80 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     if k > 1:
         declined += near_pairs(img, comps, groups, gbox, gpred, unit, classifier, top,
                                {frozenset(d[0][0] + d[1][0]) for d in declined})
-        for margin, alt in alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])[:k - 1]:
+        alts = alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])
+        if LEARNED_ALTERNATIVES:  # the model's grouping and those one of its decisions away, where they differ
+            from inkmath.equation.image_grouping import learned_groupings
+
+            seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
+            for margin, alt in learned_groupings(p, classifier, k, cuts=False):
+                if _grouping_key(alt[0]) not in seen:
+                    seen.add(_grouping_key(alt[0]))
+                    alts.append((margin, alt))
+            alts.sort(key=lambda a: a[0])
+        for margin, alt in alts[:k - 1]:
             out.append((finish(*alt), flip_score(margin)))
             margins.append(margin)
     if trace is not None:
         trace.update(img=img, comps=comps, back=back, pen=pen, margins=margins)
     return out
+
+
+@dataclass
+class ImageParts:
+    """What segmentation knows before it groups: the working image (``img``, at the classifier's scale), its parts
+    (``comps``: (box, full-size mask)) and their readings (``preds``), the function names read whole (``names``:
+    (parts, box, readings)), the typical symbol size ``unit``, image pixels per working pixel ``back``, the pen's
+    width, and ``split_touching``'s record of its cuts (``cuts``, None when not asked)."""
+
+    img: np.ndarray
+    comps: list
+    preds: list
+    names: list
+    unit: float
+    back: float
+    pen: float
+    cuts: list | None
+
+
+def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
+                record_cuts: bool = False) -> ImageParts:
+    """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
+    are not one symbol each (``image_splits``), each read by the classifier."""
+    from inkmath.preprocess import to_white_ink
+
+    img = to_white_ink(image, ink)
+    comps = components(img)
+    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
+    back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
+    if getattr(getattr(classifier, "preset", None), "ref", 0.0):
+        # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to
+        # ink's canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes
+        import cv2
+
+        from inkmath import ink as _ink
+
+        f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / unit
+        if abs(f - 1) > 0.05:
+            img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+            back = 1.0 / f
+        img = match_pen(img)
+        comps = components(img)
+        unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
+    crops = [render_parts(img, [m], b) for b, m in comps]
+    preds = classifier.predict(crops, ink="white", top=top)
+    names = written_names(img, comps, preds, unit, classifier, top)
+    names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
+    named = {k for run, _, _ in names for k in run}
+    pen = pen_width(img)  # img does not change from here on
+    comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
+    cuts: list | None = [] if record_cuts else None
+    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts)
+    comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
+    return ImageParts(img, comps, preds, names, unit, back, pen, cuts)
+
+
+def _grouping_key(groups: list[list[int]]) -> frozenset:
+    return frozenset(frozenset(g) for g in groups)
 
 
 def _symbols(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float, trim: float,

@@ -1,0 +1,214 @@
+"""Trains the image merge model shipped as ``weights/image-merge.safetensors`` (+ its card ``image-merge.json``) from
+its recipe ``configs/image-merge.yaml``.
+
+    INKMATH_DATA=../shared/data python -m inkmath.equation.train_image_merge --config configs/image-merge.yaml
+        [--limit N] [--shard K] [--cache DIR] [--out FILE]
+
+Data: the CROHME 2014 *training* ink (never the validation or test ink), each expression rendered like the WAP
+bitmaps (``wap_like.render_labelled``: binary, pen about 3.3 px, mean symbol height about 30 px drawn with WAP's
+spread, seeded per expression) and each traceGroup drawn alone with the same transform, so every pixel knows its truth
+symbol. The reader's own parts (``image_segmentation.image_parts``: components, cut bars, touching symbols cut,
+names read whole) get the truth symbol most of their labelled pixels belong to; parts with less than ``PURITY`` of
+them in one symbol are left out. Every candidate pair (``image_grouping.candidate_pairs``) of kept parts is one
+example: target 1 when both parts belong to one truth symbol. Running the classifier over the renderings is the
+slow part, so the raw rows (``image_grouping.pair_raw``) are cached in shards of ``shard`` expressions
+(``--cache``, written atomically; a shard already there is not built again, so an interrupted run resumes where it
+stopped, and several processes can build shards with ``--shard K``); the perceptron then trains from the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+PURITY = 0.75
+PURPOSE = "the image reader's grouping: are two nearby parts of an expression image one symbol?"
+DEFAULTS = {"name": "image-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 128, "epochs": 40,
+            "weight_decay": 0.001, "seed": 0, "limit": 3000, "shard": 250, "render_seed": 22}
+ARCHIVE = "crohme2014_train_inkml.tar.xz"
+
+
+def part_owners(parts, groups: list[list[int]], masks: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, purity) per part (a list of components of ``parts``): the truth group (``masks``: (group index, pixel
+    mask) of those with ink) most of its labelled pixels belong to (-1: none) and that group's share of them."""
+    import cv2
+
+    img = parts.img
+    lab = np.full(masks[0][1].shape if masks else img.shape, -1, np.int16)
+    for k, m in masks:
+        lab[m & (lab < 0)] = k
+    if lab.shape != img.shape:
+        lab = cv2.resize(lab, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
+    owner, purity = np.full(len(groups), -1), np.zeros(len(groups))
+    for i, g in enumerate(groups):
+        m = parts.comps[g[0]][1].copy()
+        for c in g[1:]:
+            m |= parts.comps[c][1]
+        vals = lab[m]
+        vals = vals[vals >= 0]
+        if len(vals):
+            counts = np.bincount(vals)
+            owner[i] = int(counts.argmax())
+            purity[i] = counts.max() / len(vals)
+    return owner, purity
+
+
+def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndarray, np.ndarray]:
+    """(raw rows (M, RAW_LEN), targets (M,)) of one training expression's candidate pairs of kept parts."""
+    from inkmath.equation.image_grouping import RAW_LEN, TOP, score_pairs
+    from inkmath.equation.image_segmentation import image_parts
+    from inkmath.equation.wap_like import render_labelled
+
+    img, masks = render_labelled(expr, rng)
+    parts = image_parts(img, classifier, TOP)
+    named = {c for run, _, _ in parts.names for c in run}
+    n = len(parts.comps)
+    groups = [list(run) for run, _, _ in parts.names] + [[c] for c in range(n) if c not in named]
+    gpred = [pr for _, _, pr in parts.names] + [parts.preds[c] for c in range(n) if c not in named]
+    gbox = [b for _, b, _ in parts.names] + [parts.comps[c][0] for c in range(n) if c not in named]
+    owner, purity = part_owners(parts, groups, masks)
+    keep = [i for i in range(len(groups)) if owner[i] >= 0 and purity[i] >= PURITY]
+    pairs, _, raw, _ = score_pairs(parts.img, parts.comps, groups, gbox, gpred, parts.unit, classifier)
+    rows = [i for i, (a, b) in enumerate(pairs) if a in keep and b in keep]
+    if not rows:
+        return np.zeros((0, RAW_LEN), np.float32), np.zeros(0, np.float32)
+    return raw[rows], np.asarray([float(owner[pairs[i][0]] == owner[pairs[i][1]]) for i in rows], np.float32)
+
+
+def training_expressions(limit: int | None):
+    """The CROHME 2014 training expressions with symbols and ink, in archive order, the first ``limit``."""
+    from inkmath.data import data_dir
+    from inkmath.data.crohme import iter_inkml
+
+    k = 0
+    for expr in iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE):
+        if limit is not None and k >= limit:
+            return
+        if expr.groups and any(len(s) for s in expr.strokes) and any(
+                len(expr.strokes[i]) for g in expr.groups for i in g.stroke_ids):
+            yield k, expr
+            k += 1
+
+
+def build_shard(recipe: dict, cache: Path, shard: int, classifier) -> Path:
+    """The raw rows of training expressions [shard * size, (shard + 1) * size) in ``cache/shard-K.npz`` (written
+    atomically; kept when there)."""
+    from inkmath.atomic import atomic_write_bytes
+
+    out = cache / f"shard-{shard:03d}.npz"
+    if out.is_file():
+        return out
+    size = recipe["shard"]
+    lo, hi = shard * size, (shard + 1) * size
+    X, y, ex = [], [], []
+    t0 = time.time()
+    n = 0
+    for k, expr in training_expressions(min(hi, recipe["limit"]) if recipe["limit"] else hi):
+        if k < lo:
+            continue
+        rng = np.random.default_rng([recipe["render_seed"], k])
+        try:
+            r, t = expression_rows(expr, rng, classifier)
+        except Exception as e:  # noqa: BLE001 - an expression the reader refuses (blank rendering) teaches nothing
+            print(f"skip {expr.id}: {e}")
+            continue
+        X.append(r)
+        y.append(t)
+        ex.append(np.full(len(t), k, np.int32))
+        n += 1
+    buf = io.BytesIO()
+    np.savez_compressed(buf, raw=np.concatenate(X) if X else np.zeros((0, 1), np.float32),
+                        y=np.concatenate(y) if y else np.zeros(0, np.float32),
+                        expr=np.concatenate(ex) if ex else np.zeros(0, np.int32), n=n, seconds=time.time() - t0)
+    atomic_write_bytes(out, buf.getvalue())
+    print(f"{out}: {n} expressions, {sum(len(v) for v in y)} pairs, {time.time() - t0:.0f} s")
+    return out
+
+
+def shards(recipe: dict) -> int:
+    return -(-recipe["limit"] // recipe["shard"])
+
+
+def load_rows(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    """(raw rows, targets, expression index, expressions, seconds the classifier took) of every shard."""
+    R, Y, E, n, secs = [], [], [], 0, 0.0
+    for s in range(shards(recipe)):
+        z = np.load(cache / f"shard-{s:03d}.npz")
+        if len(z["y"]):
+            R.append(z["raw"])
+            Y.append(z["y"])
+            E.append(z["expr"])
+        n += int(z["n"])
+        secs += float(z["seconds"])
+    return np.concatenate(R), np.concatenate(Y), np.concatenate(E), n, secs
+
+
+def main(argv: list[str] | None = None) -> int:
+    from safetensors.numpy import save
+
+    from inkmath.atomic import atomic_write_bytes
+    from inkmath.equation.image_grouping import MODEL_PATH, ImageMergeModel, class_index, pair_features
+    from inkmath.equation.mlp import fit, read_recipe, write_card
+    from inkmath.equation.recognize import get_predictor
+    from inkmath.weights import FORMAT
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="configs/image-merge.yaml", help="the recipe (YAML); flags override it")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N training expressions")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / "image-merge")
+    ap.add_argument("--shard", type=int, default=None, help="only build shard K's rows, then stop")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = ap.parse_args(argv)
+    recipe = read_recipe(args.config, DEFAULTS)
+    if args.limit is not None:
+        recipe["limit"] = args.limit
+    import cv2
+    import torch
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    cache = args.cache / f"seed{recipe['render_seed']}-shard{recipe['shard']}"
+    cache.mkdir(parents=True, exist_ok=True)
+    classifier = get_predictor()
+    if args.shard is not None:
+        print(build_shard(recipe, cache, args.shard, classifier))
+        return 0
+    for s in range(shards(recipe)):  # what other processes have not built yet (all of it at first)
+        build_shard(recipe, cache, s, classifier)
+    raw, y, ex, n, secs = load_rows(recipe, cache)
+    X = pair_features(raw, len(class_index()))
+    held = (ex % 10) == 9  # every 10th expression's pairs
+    tensors = fit(X[~held], y[~held], outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
+                  weight_decay=recipe["weight_decay"], seed=recipe["seed"])
+    pred = ImageMergeModel(**tensors).prob(X[held]) > 0.5
+    pos = y[held] > 0.5
+    acc = float((pred == pos).mean()) if len(pos) else None
+    recall = float(pred[pos].mean()) if pos.any() else None
+    precision = float(pos[pred].mean()) if pred.any() else None
+    tensors = fit(X, y, outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
+                  weight_decay=recipe["weight_decay"], seed=recipe["seed"])
+    atomic_write_bytes(args.out, save(tensors))
+    command = f"python -m inkmath.equation.train_image_merge --config {args.config}" + (
+        f" --limit {args.limit}" if args.limit is not None else "")
+    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
+            "architecture": f"mlp {X.shape[1]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
+            "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
+            "inputs": "image_grouping.pair_features", "outputs": ["one symbol"],
+            "config": str(args.config), "train_command": command, "recipe": recipe,
+            "data": {"train": f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like "
+                              f"(seed {recipe['render_seed']}), {len(X)} candidate part pairs "
+                              f"({int(y.sum())} of one symbol); the classifier's readings took {secs:.0f} s"},
+            "metrics": {"heldout_pair_accuracy": None if acc is None else round(acc, 4),
+                        "heldout_same_recall": None if recall is None else round(recall, 4),
+                        "heldout_same_precision": None if precision is None else round(precision, 4),
+                        "heldout": "the pairs of every 10th expression (a model trained without them)"}}
+    write_card(args.out, card)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
