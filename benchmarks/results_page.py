@@ -128,6 +128,7 @@ def models_section(cards: list[dict]) -> list[str]:
         m = c.get("metrics") or {}
         figure = (f"test top-1 {test['top1']:.4f} ({test['spec']})" if test.get("top1") is not None else
                   f"held-out pair accuracy {m['heldout_pair_accuracy']:.4f}" if "heldout_pair_accuracy" in m else
+                  f"held-out cut accuracy {m['heldout_cut_accuracy']:.4f}" if "heldout_cut_accuracy" in m else
                   f"validation parser accuracy {m['heldout_parser_accuracy']:.4f}"
                   if "heldout_parser_accuracy" in m else "-")
         rows.append([f"`{c.get('name')}`", fmt(c.get("purpose", "")), code(c.get("model", "")),

@@ -562,3 +562,64 @@ def test_page_merge_features_do_not_depend_on_the_pairs_order():
     assert f.shape == (N_FEATURES,) and np.isfinite(f).all()
     assert np.array_equal(f, pair_features(s, 1, 0, 40.0))
     assert not np.array_equal(f, pair_features(s, 0, 2, 40.0))
+
+
+def test_candidate_cuts_are_the_empty_bands_across_a_group():
+    from inkmath.equation.page_split import candidate_cuts
+
+    # a numerator, its bar, its denominator and an "=" to their right (x, y, w, h, area)
+    stats = np.array([[0, 0, 0, 0, 0], [100, 10, 60, 30, 900], [90, 50, 80, 6, 400], [110, 66, 40, 30, 700],
+                      [200, 45, 30, 15, 200]])
+    cuts = candidate_cuts([1, 2, 3, 4], stats)
+    assert sorted((axis, sorted(a), sorted(b)) for axis, a, b in cuts) == [
+        (0, [1, 2, 3], [4]), (1, [1], [2, 3, 4]), (1, [1, 2, 4], [3])]
+    assert candidate_cuts([1, 2], stats) == [(1, [1], [2])]  # a numerator over its bar: one cut, along y
+
+
+def _two_line_group():
+    from inkmath.equation.page_find import FoundExpressions
+
+    # two short lines, one under the other, that the grouping left as one group
+    stats = np.array([[0, 0, 0, 0, 0], [100, 100, 40, 40, 500], [160, 100, 40, 40, 500], [100, 160, 40, 40, 500],
+                      [160, 160, 40, 40, 500]])
+    found = FoundExpressions([InkGroup(Box(100, 100, 200, 200), [1, 2, 3, 4])], np.zeros((300, 300), np.int32),
+                             40.0, stats=stats)
+    return found
+
+
+@pytest.mark.parametrize("whole, split", [(0.3, True), (0.8, False)])
+def test_a_group_read_as_two_lines_is_cut_when_the_lines_read_more_surely(monkeypatch, whole, split):
+    from inkmath.equation import page
+    from inkmath.equation.page import PageExpression
+
+    found = _two_line_group()
+
+    def read(pg, fd, g, predictor, solve):  # the whole: two rows, ``whole``; the top line 0.9, the bottom one 0.8
+        if len(g.components) == 4:
+            return PageExpression("a=1 \\\\ b=2", "", g.box.as_list(), {}, [], confidence=whole)
+        top = g.box.y0 < 150
+        return PageExpression("a=1" if top else "b=2", "", g.box.as_list(), {}, [], confidence=0.9 if top else 0.8)
+
+    monkeypatch.setattr(page, "_read_group", read)
+    g = found.groups[0]
+    out = page._split_joined(None, found, [(g, read(None, found, g, None, False))], None, False)
+    if split:  # 0.9 x 0.8 > 0.3: two expressions, the top one first, each with its own components
+        assert [e.latex for _, e in out] == ["a=1", "b=2"]
+        assert [sorted(g.components) for g, _ in out] == [[1, 2], [3, 4]]
+    else:  # 0.9 x 0.8 < 0.8: one
+        assert [e.latex for _, e in out] == ["a=1 \\\\ b=2"] and len(out[0][0].components) == 4
+    one_row = PageExpression("a=1", "", g.box.as_list(), {}, [], confidence=0.01)
+    assert page._split_joined(None, found, [(g, one_row)], None, False)[0][1] is one_row  # one row: never cut
+
+
+def test_row_parts_cuts_a_group_along_its_best_empty_bands():
+    from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features, row_parts
+    from inkmath.equation.page_merge import group_summaries
+
+    found = _two_line_group()
+    assert row_parts(found.groups, 0, found.stats, found.unit, 2) == [[1, 2], [3, 4]]
+    assert row_parts(found.groups, 0, found.stats, found.unit, 3) is None  # one band across it, not two
+    s = group_summaries(found.groups, found.stats, found.unit)
+    for axis, a, b in candidate_cuts([1, 2, 3, 4], found.stats):
+        f = cut_features(s, 0, axis, a, b, found.stats, found.unit)
+        assert f.shape == (N_FEATURES,) and np.isfinite(f).all() and f[-2] == axis

@@ -279,3 +279,56 @@ def test_shipped_model_nbest_is_sorted_and_starts_with_the_best_reading():
     # each reading's score is the model's score of its layout
     for a in alts:
         assert m.score(boxes, tokens, a.parents, a.relations) == pytest.approx(a.log_prob)
+
+
+def test_pair_scores_of_changed_tokens_match_a_full_computation():
+    """Readings of one input share a memo: a reading whose tokens differ from the last one's in a few symbols
+    recomputes only their rows and columns, and gets the log-probabilities a fresh computation gives."""
+    from inkmath.equation.structure_model import load_structure_model
+
+    m = load_structure_model()
+    boxes = [B(0, 10, 10, 20), B(11, 2, 16, 9), B(20, 12, 28, 18), B(31, 9, 36, 20), B(40, 10, 50, 20),
+             B(52, 12, 60, 18), B(62, 9, 68, 20)]
+    readings = [["x", "2", "+", "1", "y", "-", "3"], ["x", "z", "+", "1", "y", "-", "3"],
+                ["x", "z", "+", "l", "y", "-", "3"], ["X", "2", "t", "1", "y", "=", "3"]]
+    memo: dict = {}
+    for tokens in readings:
+        shared = m.log_probs(boxes, tokens, memo)
+        fresh = m.log_probs(boxes, tokens)
+        assert np.array_equal(np.isfinite(shared), np.isfinite(fresh))
+        assert np.allclose(shared[np.isfinite(fresh)], fresh[np.isfinite(fresh)], atol=1e-5)
+    assert any(k[0] == "pair scores" for k in memo if isinstance(k, tuple) and k and isinstance(k[0], str))
+
+
+def test_rescored_layout_skips_the_model_tree_only_when_it_cannot_win():
+    """The bound on any tree's log-probability (each child's best edge) is never below the model's best tree, so
+    skipping the tree decode when the bound is under the rules' tree + margin chooses what the full rule chooses."""
+    from inkmath.equation.atoms import _Atom
+    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.structure_model import _decode, load_structure_model, rescored_layout, tree_bound
+    from inkmath.equation.tree import Candidate
+
+    m = load_structure_model()
+    rng = np.random.default_rng(0)
+    for margin in (0.0, 4.0, 50.0):
+        for _ in range(12):
+            n = int(rng.integers(2, 7))
+            toks = list(rng.choice(["x", "2", "+", "1", "y", "-", "a", "="], n))
+            x0 = np.cumsum(rng.uniform(8, 14, n))
+            y0 = rng.uniform(0, 12, n)
+            boxes = [B(float(a), float(b), float(a) + 8, float(b) + rng.uniform(5, 12)) for a, b in zip(x0, y0)]
+            atoms = [_Atom(b, t, i, [Candidate(t, 1.0)]) for i, (b, t) in enumerate(zip(boxes, toks))]
+            lp = m.log_probs(boxes, toks)
+            best = _decode(lp, boxes, toks, list(range(n)))
+            assert best.log_prob <= tree_bound(lp) + 1e-9
+            scores: list[float] = []
+            chosen = rescored_layout(m, rule_layout(), margin, scores)(atoms)
+            theirs = rule_layout()(atoms)
+            from inkmath.equation.structure_model import layout_log_prob
+            from inkmath.equation.structure_tree import node_layout
+
+            lay = node_layout(theirs, list(range(n)))
+            own = layout_log_prob(lp, toks, *lay) if lay is not None else -np.inf
+            expect = best if lay is not None and best.log_prob >= own + margin else None
+            assert to_latex(chosen) == to_latex(expect.tree if expect else theirs)
+            assert scores == [pytest.approx(expect.log_prob if expect else own)]

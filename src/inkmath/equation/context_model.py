@@ -20,6 +20,7 @@ The same module builds the features for training (``expression_features``) so th
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,19 +80,17 @@ def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = reading_order(b)
     rank = np.empty(n, int)
     rank[order] = np.arange(n)
-    for side, col in ((-1, 6), (1, 13)):
-        for i in range(n):
-            r = rank[i] + side
-            if not 0 <= r < n:
-                continue
-            j = order[r]
-            f[i, col] = 1.0
-            f[i, col + 1] = (x0[i] - x1[j]) if side < 0 else (x0[j] - x1[i])
-            f[i, col + 2] = cy[i] - cy[j]
-            f[i, col + 3] = np.log(h[i] / h[j])
-            f[i, col + 4] = y0[i] - y0[j]
-            f[i, col + 5] = y1[i] - y1[j]
-            f[i, col + 6] = np.log(w[i] / w[j])
+    for side, col in ((-1, 6), (1, 13)):  # the symbol before and after in reading order, where there is one
+        r = rank + side
+        i = np.flatnonzero((r >= 0) & (r < n))
+        j = order[r[i]]
+        f[i, col] = 1.0
+        f[i, col + 1] = (x0[i] - x1[j]) if side < 0 else (x0[j] - x1[i])
+        f[i, col + 2] = cy[i] - cy[j]
+        f[i, col + 3] = np.log(h[i] / h[j])
+        f[i, col + 4] = y0[i] - y0[j]
+        f[i, col + 5] = y1[i] - y1[j]
+        f[i, col + 6] = np.log(w[i] / w[j])
     # the line around the symbol: symbols overlapping it vertically within 4 units left or right
     ov = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
     near = (ov > 0.3 * np.minimum(h[:, None], h[None, :])) & (np.abs(cx[:, None] - cx[None, :]) < 4.0)
@@ -142,6 +141,11 @@ def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[n
 
 
 # --------------------------------------------------------------------------------------------------- inference
+# the transformer runs in float32 (as it was trained): against float64 about 0.7x the time of a call, and the readings
+# of the 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
+INFERENCE_DTYPE = np.float32
+
+
 @dataclass
 class ContextArchitecture:
     """The transformer's size: a recipe's ``architecture``, written into the card and read back from it."""
@@ -163,6 +167,9 @@ class ContextModel:
     architecture: ContextArchitecture
     card: dict
 
+    def __post_init__(self):
+        self.tensors = {k: np.asarray(v, INFERENCE_DTYPE) for k, v in self.tensors.items()}
+
     @property
     def num_classes(self) -> int:
         return len(self.classes)
@@ -170,16 +177,17 @@ class ContextModel:
     def logits(self, cls: np.ndarray, geo: np.ndarray, pair: np.ndarray, crop: np.ndarray | None = None
                ) -> np.ndarray:
         """(n, C + 1) logits from the features of one expression."""
+        cls, geo, pair = (np.asarray(a, self.tensors["cls_in.weight"].dtype) for a in (cls, geo, pair))  # float32
         t = self.tensors
         x = cls @ t["cls_in.weight"].T + t["cls_in.bias"] + geo @ t["geo_in.weight"].T + t["geo_in.bias"]
         if self.architecture.crop:
-            x = x + crop @ t["crop_in.weight"].T + t["crop_in.bias"]
+            x = x + np.asarray(crop, t["crop_in.weight"].dtype) @ t["crop_in.weight"].T + t["crop_in.bias"]
         hb = np.maximum(pair @ t["pair1.weight"].T + t["pair1.bias"], 0) @ t["pair2.weight"].T + t["pair2.bias"]
         x = numpy_blocks(x, hb, t, self.architecture.layers, self.architecture.heads)
         out = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"]) @ t["out.weight"].T + t["out.bias"]
-        logp = cls[:, self.num_classes:] * -np.log(LOG_FLOOR)
+        logp = cls[:, self.num_classes:] * -math.log(LOG_FLOOR)
         out[:, :self.num_classes] += t["alpha"] * logp
-        return out
+        return out.astype(np.float64)  # computed in the weights' dtype (INFERENCE_DTYPE); the softmax runs in float64
 
     def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
         """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk. ``logits``:

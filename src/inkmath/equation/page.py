@@ -6,7 +6,8 @@
 
 page photo -> ``page_clean.clean_page`` (sheet, flattened, lines removed: an ink image) -> ``page_find`` (one group
 of ink per written expression, reading order) -> each group's ink alone -> ``recognize.recognize_image`` (the one
-expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied).
+expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). A group
+read as several lines is cut into its lines when they read surer (``_split_joined``, ``page_split``).
 
 Question numbers: when an expression's reading starts with a number or letter followed by ")" or "." set apart
 from the rest by a gap, that part is returned as ``label`` (text) and the rest is read again without it.
@@ -43,6 +44,9 @@ READ_SMOOTH = 1.0
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
             "\\pm"}
 OPEN_START = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "\\times", "\\div"}
+# Two lines in one group: a group read as rows is cut into its lines when they read more surely than the whole (the
+# product of the reader's calibrated confidences against the whole's; ``_split_joined``)
+SPLIT_ROWS = True
 JOIN_OVERLAP = 0.5
 JOIN_GAP = 10.0
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
@@ -109,8 +113,9 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if upright:
         page = _upright(page, predictor)
     found = find_expressions(page.ink)
-    read = _join_open_ends(page, found, [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups],
-                           predictor, solve)
+    read = [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups]
+    read = _split_joined(page, found, read, predictor, solve)
+    read = _join_open_ends(page, found, read, predictor, solve)
     found.groups = [g for g, _ in read]
     exprs = []
     for k, (g, e) in enumerate(read):
@@ -124,6 +129,35 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))
     return reading
+
+
+def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:
+    """[(group, expression)] in reading order, where a group the reader read as several lines written one under
+    another (rows joined by ``\\\\``: no brace or bar holds them together) is cut into its lines: along the empty
+    horizontal bands across it that the ``page-split`` model scores highest (page_split.row_parts), when the lines
+    read alone are surer together (the product of their calibrated confidences) than the whole's reading."""
+    from inkmath.equation.latex import LINE_BREAK
+    from inkmath.equation.page_find import reading_order
+    from inkmath.equation.page_split import part_group, row_parts
+
+    if not SPLIT_ROWS or found.stats is None:
+        return read
+    out, changed = [], False
+    groups = [g for g, _ in read]
+    for k, (g, e) in enumerate(read):
+        rows = e.latex.count(LINE_BREAK) + 1 if e is not None and e.confidence is not None else 1
+        parts = row_parts(groups, k, found.stats, found.unit, rows) if rows > 1 else None
+        pe = [_read_group(page, found, part_group(c, found.stats), predictor, solve) for c in parts or []]
+        if parts and all(x is not None and x.confidence is not None for x in pe) and \
+                float(np.prod([x.confidence for x in pe])) > e.confidence:
+            out += [(part_group(c, found.stats), x) for c, x in zip(parts, pe)]
+            changed = True
+        else:
+            out.append((g, e))
+    if not changed:
+        return read
+    by_group = {id(g): (g, e) for g, e in out}
+    return [by_group[id(g)] for g in reading_order([g for g, _ in out], found.unit)]
 
 
 def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:

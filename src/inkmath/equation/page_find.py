@@ -60,6 +60,7 @@ class FoundExpressions:
     labels: np.ndarray  # int32 component labels of the ink image (after specks and scribbles were dropped)
     unit: float  # px: typical symbol size
     dropped: dict = field(default_factory=dict)  # {"specks": n, "scribbles": [box, ...]}
+    stats: np.ndarray | None = None  # (N + 1, 5) component stats (x, y, w, h, area) of ``labels``
 
 
 def _components(ink: np.ndarray):
@@ -80,7 +81,7 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     ordered = reading_order(groups, unit)
     for k, g in enumerate(ordered):
         g.order = k
-    return FoundExpressions(ordered, lab, unit, dropped)
+    return FoundExpressions(ordered, lab, unit, dropped, stats)
 
 
 def group_ink(ink: np.ndarray):

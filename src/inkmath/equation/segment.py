@@ -347,5 +347,12 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
         found = [(best_groups(n, pm, by_span, cls_weight), 0.0)]
     else:
         found = k_best_groups(n, pm, by_span, n_best, cls_weight)
-    return [([SymbolHyp(_box_of(ss[i:j]), candidates_from(by_span[(i, j)]), [keep[k] for k in range(i, j)],
-                        logits_of[(i, j)]) for i, j in groups], score) for groups, score in found]
+    read: dict[tuple[int, int], tuple[Box, list]] = {}  # a group's box and readings, once for all groupings
+
+    def hyp(i: int, j: int) -> SymbolHyp:
+        if (i, j) not in read:
+            read[(i, j)] = (_box_of(ss[i:j]), candidates_from(by_span[(i, j)]))
+        box, cands = read[(i, j)]
+        return SymbolHyp(box, list(cands), [keep[k] for k in range(i, j)], logits_of[(i, j)])
+
+    return [([hyp(i, j) for i, j in groups], score) for groups, score in found]

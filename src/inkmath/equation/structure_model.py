@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.context_model import _median
 from inkmath.equation.structure_tree import (
     BIG_OPS, RELATIONS, make_layout, max_arborescence, node_layout, to_node,
 )
@@ -40,6 +42,9 @@ TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
 # with a symbol encoder (``architecture['encoder']``): its input layers, the first-symbol vector and the output norm
 ENCODER_TENSORS = ("geo_in.weight", "geo_in.bias", "pair1.weight", "pair1.bias", "pair2.weight", "pair2.bias",
                    "root", "ln_out.weight", "ln_out.bias")
+# a reading of the same boxes as the last one recomputes only its changed symbols' pair scores when at most this share
+# of its symbols changed, else all (a speed choice: the scores are the same either way)
+MAX_CHANGED_SHARE = Fraction(1, 3)
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
 ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask`` depends on
@@ -50,7 +55,7 @@ def reference_height(boxes: list[Box], tokens: list[str]) -> float:
     hs = [b.h for b, t in zip(boxes, tokens) if t not in FLAT_TOKENS]
     if not hs:
         hs = [max(b.w, b.h) for b in boxes]
-    return max(float(np.median(hs)), 1e-6)
+    return max(float(_median(hs)), 1e-6)
 
 
 def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
@@ -75,7 +80,7 @@ def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
     x0, y0, x1, y1 = b.T
     w, h = np.maximum(x1 - x0, 0.02), np.maximum(y1 - y0, 0.02)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    mid = float(np.median(cy))
+    mid = float(_median(cy))
     order = np.argsort(x0, kind="stable")
     rank = np.empty(n)
     rank[order] = np.arange(n)
@@ -199,9 +204,11 @@ class StructureModel:
 
     def log_probs(self, boxes: list[Box], tokens: list[str], memo: dict | None = None) -> np.ndarray:
         """float64 (n + 1, n, len(RELATIONS)): log P(parent, relation | child) (row 0: the first symbol; -inf where
-        the tree may not hold it); each child's column sums to 1 in probability. ``memo``: a dict that keeps the
-        first layer's geometry part per ``geometry_key`` between calls (readings of one input with several token
-        choices share most of it)."""
+        the tree may not hold it); each child's column sums to 1 in probability. ``memo``: a dict kept between the
+        calls for one input (readings with several token choices): the first layer's geometry part per
+        ``geometry_key``, and the last pair scores computed on it, of which a reading whose tokens differ in a few
+        places recomputes only the rows and columns of those symbols (when each symbol's vector depends on its own
+        token alone: no encoder, or one that reads the tokens after)."""
         n = len(boxes)
         t = self.t
         key = geometry_key(boxes, tokens)
@@ -212,19 +219,47 @@ class StructureModel:
             if memo is not None:
                 memo[key] = geometry
         root, ec = self.symbol_vectors(boxes, tokens, memo)
-        ep = np.concatenate([root[None], ec])  # (n + 1, d)
         d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
         w1 = t["w1"]
-        hidden = (geometry + (ep @ w1[N_GEOMETRY:N_GEOMETRY + d])[:, None, :]
-                  + (ec @ w1[N_GEOMETRY + d:])[None, :, :] + t["b1"])
-        z = np.maximum(np.maximum(hidden, 0) @ t["w2"] + t["b2"], 0) @ t["w3"] + t["b3"]
-        z = np.where(_relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)), z.astype(np.float64),
-                     -np.inf)
+        parent = np.concatenate([root[None], ec]) @ w1[N_GEOMETRY:N_GEOMETRY + d]  # (n + 1, h)
+        child = ec @ w1[N_GEOMETRY + d:] + t["b1"]  # (n, h)
+        ids = self.token_ids(tokens)
+        zkey = ("pair scores",) + key
+        last = memo.get(zkey) if memo is not None and self._own_token_vectors() else None
+        changed = np.flatnonzero(last[0] != ids) if last is not None else None
+        if changed is None or len(changed) > MAX_CHANGED_SHARE * n:
+            z = self._pair_scores(geometry, parent, child)
+        else:
+            z = last[1].copy()
+            if len(changed):
+                z[changed + 1] = self._pair_scores(geometry[changed + 1], parent[changed + 1], child)
+                z[:, changed] = self._pair_scores(geometry[:, changed], parent, child[changed])
+        if memo is not None:
+            memo[zkey] = (ids, z)
+        z = np.where(_relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)), z, -np.inf)
         flat = z.transpose(1, 0, 2).reshape(n, -1)
         flat = flat - flat.max(axis=1, keepdims=True)
         flat = flat - np.log(np.exp(flat).sum(axis=1, keepdims=True))
         return flat.reshape(n, n + 1, len(RELATIONS)).transpose(1, 0, 2)
+
+    def _own_token_vectors(self) -> bool:
+        """Whether each symbol's vector depends on its own token alone (given the boxes), so that a changed token
+        changes only its symbol's row and column of pair scores."""
+        enc = self.architecture.get("encoder")
+        return not enc or enc.get("tokens", "input") == "after"
+
+    def _pair_scores(self, geometry: np.ndarray, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+        """float64 (P, C, relations) scores of the parents x children given: the first layer's geometry part
+        (P, C, h), each parent's part (P, h) and each child's (C, h, with the bias) -> two ReLU layers."""
+        t = self.t
+        hidden = geometry + parent[:, None, :] + child[None, :, :]
+        np.maximum(hidden, 0, out=hidden)
+        h2 = hidden.reshape(-1, hidden.shape[-1]) @ t["w2"]
+        h2 += t["b2"]
+        np.maximum(h2, 0, out=h2)
+        z = h2 @ t["w3"] + t["b3"]
+        return z.reshape(geometry.shape[0], geometry.shape[1], -1).astype(np.float64)
 
     def read(self, boxes: list[Box], tokens: list[str], sources: list[int] | None = None) -> StructureReading:
         """The best layout tree of the symbols and its log-probability."""
@@ -353,6 +388,17 @@ def combined_layout(model: StructureModel | None, fallback, min_prob: float):
     return read
 
 
+# ``tree_bound`` and a tree's log-probability are float sums in different orders; the bound is trusted only this
+# far below the threshold
+BOUND_SLACK = 1e-6
+
+
+def tree_bound(lp: np.ndarray) -> float:
+    """An upper bound on the log-probability of any layout tree under ``lp`` (``StructureModel.log_probs``): the sum
+    over children of each one's best (parent, relation)."""
+    return float(lp.max(axis=(0, 2)).sum())
+
+
 def rescored_layout(model: StructureModel | None, fallback, margin: float, scores: list[float] | None = None,
                     other: bool = False, memo: dict | None = None):
     """``fallback``'s reading of a line (``layout_rules.rule_layout()``), unless the structure model's best tree is
@@ -370,9 +416,14 @@ def rescored_layout(model: StructureModel | None, fallback, margin: float, score
                 scores.append(0.0)
             return theirs
         lp = m.log_probs(boxes, tokens, memo)
-        best = _decode(lp, boxes, tokens, sources)
         lay = node_layout(theirs, sources)
         own = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
+        if not other and (lay is None or tree_bound(lp) < own + margin - BOUND_SLACK):
+            # no tree of the model's can beat the fallback's by the margin: the model's best is not needed
+            if scores is not None:
+                scores.append(float(own))
+            return theirs
+        best = _decode(lp, boxes, tokens, sources)
         take_model = lay is not None and best.log_prob >= own + margin
         chosen, score = (best.tree, best.log_prob) if take_model != other else (theirs, own)
         if scores is not None:

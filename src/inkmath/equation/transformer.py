@@ -38,7 +38,7 @@ def numpy_blocks(x: np.ndarray, bias: np.ndarray, t: dict[str, np.ndarray], laye
         h = layer_norm(x, t[p + "ln1.weight"], t[p + "ln1.bias"])
         qkv = h @ t[p + "qkv.weight"].T + t[p + "qkv.bias"]
         q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, heads, dh).transpose(1, 0, 2) for i in range(3))
-        att = q @ k.transpose(0, 2, 1) / np.sqrt(dh) + bias[:, :, li * heads:(li + 1) * heads].transpose(2, 0, 1)
+        att = q @ k.transpose(0, 2, 1) / math.sqrt(dh) + bias[:, :, li * heads:(li + 1) * heads].transpose(2, 0, 1)
         att = np.exp(att - att.max(-1, keepdims=True))
         att /= att.sum(-1, keepdims=True)
         o = (att @ v).transpose(1, 0, 2).reshape(n, d)

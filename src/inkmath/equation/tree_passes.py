@@ -30,6 +30,16 @@ def _post_order(node: Node) -> list[Node]:
 
 
 def _collect(node: Node, out: list[Node]) -> None:
+    kind = type(node)
+    if kind is Symbol:  # a leaf (its fields are a token and a source): most of a tree's nodes
+        out.append(node)
+        return
+    if kind is Row:
+        for n in node.items:
+            if isinstance(n, Node):
+                _collect(n, out)
+        out.append(node)
+        return
     for name in _field_names(node):
         v = getattr(node, name)
         if isinstance(v, list):

@@ -1,0 +1,224 @@
+"""Trains the page split model shipped as ``weights/page-split.safetensors`` (+ its card ``page-split.json``) from its
+recipe ``configs/page-split.yaml``.
+
+    INKMATH_DATA=../shared/data python -m inkmath.equation.train_page_split --config configs/page-split.yaml
+        [--pages N] [--cache DIR] [--stream K] [--out FILE]
+
+Data: the same worksheet photos as the ``page-merge`` model (``page_synth`` on the CROHME 2014 *training* ink, never
+the validation or test ink; the recipe's ``page_seed`` and ``streams``), cleaned by ``page_clean`` and grouped as the
+page reader groups them (``page_find`` and the learned merge), and with looser thresholds (``LOOSE``: more groups
+that hold two expressions, as the ones the page reader must cut). Each ink component belongs to the truth expression
+whose photo box holds its centre (``train_page_merge.component_owners``). Examples, every candidate cut
+(``page_split.candidate_cuts``) of:
+
+- each of the page's groups (most hold one expression: every cut is a negative; a group that holds two gives the
+  cut between them as a positive), and
+- each candidate pair (``page_merge.candidate_pairs``) of groups that belong to two different expressions, joined:
+  the joins the page reader could make, and where they would have to be cut.
+
+Target 1 when each part holds at least ``PURITY`` of its ink from one expression and the two expressions differ.
+The cleaned pages (ink PNG + truth + homography) are cached per stream (``--cache``, resumable), so the slow part
+can run as several processes (``--stream 0``, ``--stream 1``) and the examples are computed again from the cache
+when the features change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from inkmath.equation.train_page_merge import ARCHIVE, PURITY, component_owners
+
+LOOSE = {"LINE_GAP": 6.0, "STACK_GAP": 1.0, "FRAC_GAP": 2.0, "NEAR_X": 1.5, "NEAR_Y": 0.6, "ATTACH_GAP": 1.0}
+PURPOSE = "the page reader's grouping: is a group of ink on a page two written expressions, cut here?"
+DEFAULTS = {"name": "page-split", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 40, "seed": 0,
+            "pages": 200, "streams": 2, "page_seed": 11}
+
+
+def _owner(owner: np.ndarray, area: np.ndarray, comps: list[int]) -> tuple[int, float]:
+    """(the expression most of these components' ink belongs to or -1, that share of their ink)."""
+    o, a = owner[comps], area[comps]
+    if (o < 0).all():
+        return -1, 0.0
+    share = np.bincount(o[o >= 0], weights=a[o >= 0])
+    return int(np.argmax(share)), float(share.max() / max(a.sum(), 1.0))
+
+
+def cut_target(owner: np.ndarray, area: np.ndarray, a: list[int], b: list[int]) -> float:
+    (oa, pa), (ob, pb) = _owner(owner, area, a), _owner(owner, area, b)
+    return float(oa >= 0 and ob >= 0 and oa != ob and pa >= PURITY and pb >= PURITY)
+
+
+def page_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict]) -> tuple[list, list]:
+    """(features, targets) of one cleaned page's candidate cuts, grouped with the page reader's thresholds and with
+    the looser ``LOOSE`` ones (see the module's docstring)."""
+    from inkmath.equation import page_find
+
+    X, y = [], []
+    saved = {k: getattr(page_find, k) for k in LOOSE}
+    try:
+        for setting in ({}, LOOSE):
+            for k, v in {**saved, **setting}.items():
+                setattr(page_find, k, v)
+            fx, fy = _grouping_examples(ink, to_photo, truth)
+            X += fx
+            y += fy
+    finally:
+        for k, v in saved.items():
+            setattr(page_find, k, v)
+    return X, y
+
+
+def _grouping_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict]) -> tuple[list, list]:
+    from types import SimpleNamespace
+
+    from inkmath.equation import page_find
+    from inkmath.equation.page_merge import candidate_pairs, group_summaries, merge_groups
+    from inkmath.equation.page_split import part_group, candidate_cuts, cut_features
+
+    grouped = page_find.group_ink(ink)
+    if grouped is None:
+        return [], []
+    groups, stats, unit, gutters = grouped
+    if page_find.LEARNED_MERGE:
+        groups = merge_groups(groups, stats, unit, gutters=gutters)
+    owner = component_owners(SimpleNamespace(to_photo=to_photo), truth, stats)
+    area = stats[:, 4].astype(np.float64)
+    s = group_summaries(groups, stats, unit)
+    X, y = [], []
+    for k, g in enumerate(groups):
+        for axis, a, b in candidate_cuts(g.components, stats):
+            X.append(cut_features(s, k, axis, a, b, stats, unit))
+            y.append(cut_target(owner, area, a, b))
+    who = [_owner(owner, area, g.components) for g in groups]
+    for i, j in candidate_pairs(s, unit, gutters):
+        (oi, pi), (oj, pj) = who[i], who[j]
+        if oi < 0 or oj < 0 or oi == oj or pi < PURITY or pj < PURITY:
+            continue
+        joined = part_group(groups[i].components + groups[j].components, stats)
+        rest = [s[m] for m in range(len(s)) if m not in (i, j)] + group_summaries([joined], stats, unit)
+        for axis, a, b in candidate_cuts(joined.components, stats):
+            X.append(cut_features(rest, len(rest) - 1, axis, a, b, stats, unit))
+            y.append(cut_target(owner, area, a, b))
+    return X, y
+
+
+def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
+    """Generate and clean the pages of one of the recipe's ``streams`` (as ``train_page_merge.build_stream``: every
+    ``streams``-th training expression from the k-th, seed ``page_seed * 100 + k``); each page's ink as
+    ``cache/stream-K/page_NNNN.png`` with ``.json`` (truth, homography to the photo); resumable. Returns the folder."""
+    import cv2
+
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
+    from inkmath.data import data_dir
+    from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.page_clean import clean_page
+    from inkmath.equation.page_synth import make_pages
+
+    out = cache / f"stream-{stream}"
+    out.mkdir(parents=True, exist_ok=True)
+    n = recipe["pages"] // recipe["streams"]
+    if (out / "done").is_file() or len(list(out.glob("page_*.json"))) >= n:
+        return out
+    exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream::recipe["streams"]]
+    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream)):
+        meta = out / f"page_{k:04d}.json"
+        if meta.is_file():
+            continue
+        try:
+            clean = clean_page(page.photo)
+        except Exception:  # noqa: BLE001 - a generated page the clean-up refuses teaches nothing
+            atomic_write_text(meta, json.dumps({"skipped": True}))
+            continue
+        atomic_write_bytes(meta.with_suffix(".png"), cv2.imencode(".png", clean.ink)[1].tobytes())
+        atomic_write_text(meta, json.dumps({"truth": page.truth, "to_photo": clean.to_photo.tolist()}))
+    atomic_write_text(out / "done", "")  # every page built, or the stream's ink ran out
+    return out
+
+
+def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """(features, targets, pages) of the cached pages of every stream, in stream and page order."""
+    import cv2
+
+    X, y, pages = [], [], 0
+    n = recipe["pages"] // recipe["streams"]
+    for stream in range(recipe["streams"]):
+        for meta in sorted((cache / f"stream-{stream}").glob("page_*.json"))[:n]:
+            d = json.loads(meta.read_text())
+            if d.get("skipped"):
+                continue
+            ink = cv2.imread(str(meta.with_suffix(".png")), cv2.IMREAD_GRAYSCALE)
+            fx, fy = page_examples(ink, np.asarray(d["to_photo"], np.float64), d["truth"])
+            X += fx
+            y += fy
+            pages += 1
+    return np.asarray(X, np.float32), np.asarray(y, np.float32), pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    from safetensors.numpy import save
+
+    from inkmath.atomic import atomic_write_bytes
+    from inkmath.equation.mlp import fit, read_recipe, write_card
+    from inkmath.equation.page_split import MODEL_PATH, N_FEATURES, PageSplitModel
+    from inkmath.weights import FORMAT
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="configs/page-split.yaml", help="the recipe (YAML); flags override it")
+    ap.add_argument("--pages", type=int, default=None, help="generate this many training pages")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / "page-split")
+    ap.add_argument("--stream", type=int, default=None, help="only build stream K's pages, then stop")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = ap.parse_args(argv)
+    recipe = read_recipe(args.config, DEFAULTS)
+    if args.pages is not None:
+        recipe["pages"] = args.pages
+    import cv2
+    import torch
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    cache = args.cache / f"seed{recipe['page_seed']}"
+    if args.stream is not None:
+        print(build_stream(recipe, cache, args.stream))
+        return 0
+    for stream in range(recipe["streams"]):  # what other processes have not built yet (all of it at first)
+        build_stream(recipe, cache, stream)
+    X, y, pages = load_examples(recipe, cache)
+    assert X.shape[1] == N_FEATURES
+    cut = int(len(X) * 0.9)
+    order = np.random.default_rng(recipe["seed"]).permutation(len(X))
+    held, fit_idx = order[cut:], order[:cut]
+    tensors = fit(X[fit_idx], y[fit_idx], outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
+                  seed=recipe["seed"])
+    model = PageSplitModel(**tensors)
+    pred = model.prob(X[held]) > 0.5
+    acc = float((pred == (y[held] > 0.5)).mean())
+    pos = y[held] > 0.5
+    recall = float(pred[pos].mean()) if pos.any() else None
+    precision = float(pos[pred].mean()) if pred.any() else None
+    tensors = fit(X, y, outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256, seed=recipe["seed"])
+    atomic_write_bytes(args.out, save(tensors))
+    command = f"python -m inkmath.equation.train_page_split --config {args.config}" + (
+        f" --pages {args.pages}" if args.pages is not None else "")
+    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
+            "architecture": f"mlp {X.shape[1]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
+            "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
+            "inputs": "page_split.cut_features", "outputs": ["two expressions"],
+            "config": str(args.config), "train_command": command, "recipe": recipe,
+            "data": {"train": f"{pages} pages generated by page_synth from the CROHME 2014 training InkML "
+                              f"(seed {recipe['page_seed']}, {recipe['streams']} streams), {len(X)} candidate "
+                              f"cuts ({int(y.sum())} between two expressions)"},
+            "metrics": {"heldout_cut_accuracy": round(acc, 4),
+                        "heldout_split_recall": None if recall is None else round(recall, 4),
+                        "heldout_split_precision": None if precision is None else round(precision, 4),
+                        "heldout": "a seeded random 10% of the cuts"}}
+    write_card(args.out, card)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
