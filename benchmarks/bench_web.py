@@ -60,11 +60,11 @@ def payloads(n: int) -> list[dict]:
 class Server:
     """``inkmath serve`` in a subprocess; stopped (by its own pid) on exit."""
 
-    def __init__(self, weights: str, engine: str, workers: int = 1, pool: int = 0):
+    def __init__(self, weights: str, engine: str, workers: int = 1, pool: int = 0, expression_weights: str | None = None):
         self.port = free_port()
         # the server runs with this interpreter's flags (-X ..., -O), as its own worker processes do
         cmd = [sys.executable, *subprocess._args_from_interpreter_flags(), "-m", "inkmath", "serve", "--port", str(self.port), "--weights", weights,
-               "--expression-weights", weights, "--engine", engine, "--threads", "1", "--workers", str(workers), "--pool", str(pool), "--log-level", "warning"]
+               "--expression-weights", expression_weights or weights, "--engine", engine, "--threads", "1", "--workers", str(workers), "--pool", str(pool), "--log-level", "warning"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -330,13 +330,18 @@ def main() -> int:
     from inkmath.weights import default_name, list_shipped
 
     weights = args.weights or ("crohme" if "crohme" in list_shipped() else default_name())
+    try:  # the expression reader's own classifier, as `inkmath serve` reads with by default
+        from inkmath.equation.recognize import DEFAULT_WEIGHTS as expression_weights
+    except ImportError:
+        expression_weights = None
+    expression_weights = args.weights or expression_weights
     bodies = payloads(args.payloads)
     cpu, before = machine()
     runs = {}
     for workers in args.workers.split(","):
         for engine in args.engines.split(","):
             n, pool = (1, int(workers[4:])) if workers.startswith("pool") else (int(workers), 0)
-            with Server(weights, engine, n, pool) as srv:
+            with Server(weights, engine, n, pool, expression_weights) as srv:
                 runs[(engine, workers)] = r = load_test(srv.url, bodies, args.clients, args.seconds, srv.proc.pid)
             print(engine, workers, {k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items() if k != "cpu_ms"},
                   {k: round(v, 2) for k, v in r.get("cpu_ms", {}).items()}, flush=True)
