@@ -28,7 +28,8 @@ import numpy as np
 PURITY = 0.75
 PURPOSE = "the image reader's grouping: are two nearby parts of an expression image one symbol?"
 DEFAULTS = {"name": "image-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 128, "epochs": 40,
-            "weight_decay": 0.001, "seed": 0, "limit": 3000, "shard": 250, "render_seed": 22}
+            "weight_decay": 0.001, "seed": 0, "limit": 3000, "shard": 250, "render_seed": 22,
+            "classifier": "crohme"}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
 
 
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.atomic import atomic_write_bytes
     from inkmath.equation.image_grouping import MODEL_PATH, ImageMergeModel, class_index, pair_features
-    from inkmath.equation.mlp import fit, read_recipe, write_card
+    from inkmath.equation.mlp import fit_binary_heldout, read_recipe, write_card
     from inkmath.equation.recognize import get_predictor
     from inkmath.weights import FORMAT
 
@@ -171,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    cache = args.cache / f"seed{recipe['render_seed']}-shard{recipe['shard']}"
+    cache = args.cache / f"seed{recipe['render_seed']}-shard{recipe['shard']}-{recipe['classifier']}"
     cache.mkdir(parents=True, exist_ok=True)
-    classifier = get_predictor()
+    classifier = get_predictor(recipe["classifier"])  # the readings the model learns from
     if args.shard is not None:
         print(build_shard(recipe, cache, args.shard, classifier))
         return 0
@@ -182,15 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     raw, y, ex, n, secs = load_rows(recipe, cache)
     X = pair_features(raw, len(class_index()))
     held = (ex % 10) == 9  # every 10th expression's pairs
-    tensors = fit(X[~held], y[~held], outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
-                  weight_decay=recipe["weight_decay"], seed=recipe["seed"])
-    pred = ImageMergeModel(**tensors).prob(X[held]) > 0.5
-    pos = y[held] > 0.5
-    acc = float((pred == pos).mean()) if len(pos) else None
-    recall = float(pred[pos].mean()) if pos.any() else None
-    precision = float(pos[pred].mean()) if pred.any() else None
-    tensors = fit(X, y, outputs=1, hidden=recipe["hidden"], epochs=recipe["epochs"], batch=256,
-                  weight_decay=recipe["weight_decay"], seed=recipe["seed"])
+    tensors, held_figures = fit_binary_heldout(X, y, ~held, held, ImageMergeModel, hidden=recipe["hidden"],
+                                               epochs=recipe["epochs"], weight_decay=recipe["weight_decay"],
+                                               seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
     command = f"python -m inkmath.equation.train_image_merge --config {args.config}" + (
         f" --limit {args.limit}" if args.limit is not None else "")
@@ -202,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             "data": {"train": f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like "
                               f"(seed {recipe['render_seed']}), {len(X)} candidate part pairs "
                               f"({int(y.sum())} of one symbol); the classifier's readings took {secs:.0f} s"},
-            "metrics": {"heldout_pair_accuracy": None if acc is None else round(acc, 4),
-                        "heldout_same_recall": None if recall is None else round(recall, 4),
-                        "heldout_same_precision": None if precision is None else round(precision, 4),
+            "metrics": {"heldout_pair_accuracy": held_figures["accuracy"],
+                        "heldout_same_recall": held_figures["recall"],
+                        "heldout_same_precision": held_figures["precision"],
                         "heldout": "the pairs of every 10th expression (a model trained without them)"}}
     write_card(args.out, card)
     return 0
