@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -141,22 +143,43 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
     return np.asarray(X, np.float32), np.asarray(y, np.float32), pages
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class PageRecipe:
+    """What differs between the page models trained from generated pages (``page-merge``, ``page-split``)."""
+
+    module: str  # the trainer, ``python -m inkmath.equation.<module>``
+    defaults: dict
+    build_stream: Callable
+    load_examples: Callable
+    model_path: Path
+    n_features: int
+    model_class: type
+    inputs: str  # the card's feature function
+    output: str  # what the model's probability is of
+    examples: str  # what an example is ("group pairs", "cuts")
+    positives: str  # what a positive one is ("of one expression")
+    metric: str  # "pair" / "cut": the held-out figures' names
+    positive: str  # "same" / "split"
+
+
+def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
+    """Build the generated pages' examples (cached per stream, resumable), train the model with a held-out tenth,
+    write its weights and card."""
     from safetensors.numpy import save
 
     from inkmath.atomic import atomic_write_bytes
     from inkmath.equation.mlp import fit_binary_heldout, read_recipe, write_card
-    from inkmath.equation.page_merge import MODEL_PATH, N_FEATURES, PageMergeModel
     from inkmath.weights import FORMAT
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/page-merge.yaml", help="the recipe (YAML); flags override it")
+    name = spec.defaults["name"]
+    ap = argparse.ArgumentParser(description=f"Trains the {name} model from its recipe.")
+    ap.add_argument("--config", default=f"configs/{name}.yaml", help="the recipe (YAML); flags override it")
     ap.add_argument("--pages", type=int, default=None, help="generate this many training pages")
-    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / "page-merge")
-    ap.add_argument("--stream", type=int, default=None, help="only build stream K's examples, then stop")
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / name)
+    ap.add_argument("--stream", type=int, default=None, help="only build stream K's pages, then stop")
+    ap.add_argument("--out", type=Path, default=spec.model_path)
     args = ap.parse_args(argv)
-    recipe = read_recipe(args.config, DEFAULTS)
+    recipe = read_recipe(args.config, spec.defaults)
     if args.pages is not None:
         recipe["pages"] = args.pages
     import cv2
@@ -166,34 +189,42 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(1)
     cache = args.cache / f"seed{recipe['page_seed']}"
     if args.stream is not None:
-        print(build_stream(recipe, cache, args.stream))
+        print(spec.build_stream(recipe, cache, args.stream))
         return 0
     for stream in range(recipe["streams"]):  # what other processes have not built yet (all of it at first)
-        build_stream(recipe, cache, stream)
-    X, y, pages = load_examples(recipe, cache)
-    assert X.shape[1] == N_FEATURES
+        spec.build_stream(recipe, cache, stream)
+    X, y, pages = spec.load_examples(recipe, cache)
+    assert X.shape[1] == spec.n_features
     cut = int(len(X) * 0.9)
     order = np.random.default_rng(recipe["seed"]).permutation(len(X))
     held, fit_idx = order[cut:], order[:cut]
-    tensors, held_figures = fit_binary_heldout(X, y, fit_idx, held, PageMergeModel, hidden=recipe["hidden"],
+    tensors, held_figures = fit_binary_heldout(X, y, fit_idx, held, spec.model_class, hidden=recipe["hidden"],
                                                epochs=recipe["epochs"], seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
-    command = f"python -m inkmath.equation.train_page_merge --config {args.config}" + (
+    command = f"python -m inkmath.equation.{spec.module} --config {args.config}" + (
         f" --pages {args.pages}" if args.pages is not None else "")
     card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
             "architecture": f"mlp {X.shape[1]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
             "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
-            "inputs": "page_merge.pair_features", "outputs": ["same expression"],
+            "inputs": spec.inputs, "outputs": [spec.output],
             "config": str(args.config), "train_command": command, "recipe": recipe,
             "data": {"train": f"{pages} pages generated by page_synth from the CROHME 2014 training InkML "
                               f"(seed {recipe['page_seed']}, {recipe['streams']} streams), {len(X)} candidate "
-                              f"group pairs ({int(y.sum())} of one expression)"},
-            "metrics": {"heldout_pair_accuracy": held_figures["accuracy"],
-                        "heldout_same_recall": held_figures["recall"],
-                        "heldout_same_precision": held_figures["precision"],
-                        "heldout": "a seeded random 10% of the pairs"}}
+                              f"{spec.examples} ({int(y.sum())} {spec.positives})"},
+            "metrics": {f"heldout_{spec.metric}_accuracy": held_figures["accuracy"],
+                        f"heldout_{spec.positive}_recall": held_figures["recall"],
+                        f"heldout_{spec.positive}_precision": held_figures["precision"],
+                        "heldout": f"a seeded random 10% of the {spec.metric}s"}}
     write_card(args.out, card)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from inkmath.equation.page_merge import MODEL_PATH, N_FEATURES, PageMergeModel
+
+    return run_recipe(PageRecipe("train_page_merge", DEFAULTS, build_stream, load_examples, MODEL_PATH, N_FEATURES,
+                                 PageMergeModel, "page_merge.pair_features", "same expression", "group pairs",
+                                 "of one expression", "pair", "same"), argv)
 
 
 if __name__ == "__main__":
