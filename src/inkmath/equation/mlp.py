@@ -100,6 +100,17 @@ def fit_binary_heldout(X: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, held_
     return tensors, {k: None if v is None else round(v, 4) for k, v in figures.items()}
 
 
+def binary_card(recipe: dict, tensors: dict[str, np.ndarray], inputs: str, output: str, config, command: str) -> dict:
+    """The first fields of a binary ``fit`` model's card (format, name, purpose, model, architecture, parameters,
+    inputs, outputs, recipe file, train command); the trainer adds its data and metrics."""
+    from inkmath.weights import FORMAT
+
+    return {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
+            "architecture": f"mlp {tensors['w1'].shape[0]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
+            "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
+            "inputs": inputs, "outputs": [output], "config": str(config), "train_command": command}
+
+
 MODEL = "tanh-mlp"  # the ``model`` of the equation models' cards and recipes
 
 

@@ -153,9 +153,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.atomic import atomic_write_bytes
     from inkmath.equation.image_grouping import MODEL_PATH, ImageMergeModel, class_index, pair_features
-    from inkmath.equation.mlp import fit_binary_heldout, read_recipe, write_card
+    from inkmath.equation.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
     from inkmath.equation.recognize import get_predictor
-    from inkmath.weights import FORMAT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/image-merge.yaml", help="the recipe (YAML); flags override it")
@@ -189,11 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_bytes(args.out, save(tensors))
     command = f"python -m inkmath.equation.train_image_merge --config {args.config}" + (
         f" --limit {args.limit}" if args.limit is not None else "")
-    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
-            "architecture": f"mlp {X.shape[1]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
-            "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
-            "inputs": "image_grouping.pair_features", "outputs": ["one symbol"],
-            "config": str(args.config), "train_command": command, "recipe": recipe,
+    card = {**binary_card(recipe, tensors, "image_grouping.pair_features", "one symbol", args.config, command),
+            "recipe": recipe,
             "data": {"train": f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like "
                               f"(seed {recipe['render_seed']}), {len(X)} candidate part pairs "
                               f"({int(y.sum())} of one symbol); the classifier's readings took {secs:.0f} s"},

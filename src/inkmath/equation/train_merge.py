@@ -60,9 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
-    from inkmath.equation.mlp import read_recipe, write_card
+    from inkmath.equation.mlp import binary_card, read_recipe, write_card
     from inkmath.equation.segment import MergeModel
-    from inkmath.weights import FORMAT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/stroke-merge.yaml", help="the recipe (YAML); flags override it")
@@ -88,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_bytes(args.out, save(tensors))
     command = f"python -m inkmath.equation.train_merge --config {args.config}" + "".join(
         f" --{k} {v}" for k, v in flags.items())
-    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
-            "architecture": f"mlp {X.shape[1]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
-            "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
-            "inputs": "segment.pair_features", "outputs": ["same symbol"],
-            "config": str(args.config), "train_command": command,
+    card = {**binary_card(recipe, tensors, "segment.pair_features", "same symbol", args.config, command),
             "data": {"train": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs"},
             "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
     write_card(args.out, card)
