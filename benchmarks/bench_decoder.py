@@ -72,6 +72,19 @@ def rules_alone(kind: str, data, predictor) -> str:
         image_segmentation.LEARNED_ALTERNATIVES = saved
 
 
+def every_read(kind: str, data, predictor) -> str:
+    """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
+    ``image_segmentation.READ_ONCE``."""
+    from inkmath.equation import image_segmentation
+
+    saved = image_segmentation.READ_ONCE
+    image_segmentation.READ_ONCE = False
+    try:
+        return new_path(kind, data, predictor)
+    finally:
+        image_segmentation.READ_ONCE = saved
+
+
 def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict:
     old(kind, data, predictor)
     new_path(kind, data, predictor)
@@ -111,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with its groupings against the rules' grouping alone")
     ap.add_argument("--learned", action="store_true",
                     help="images only: the reader with the learned grouping's alternatives against without them")
+    ap.add_argument("--read-once", action="store_true",
+                    help="images only: the reader reading each crop once against reading every crop it draws")
     args = ap.parse_args(argv)
     import torch
 
@@ -139,11 +154,12 @@ def main(argv: list[str] | None = None) -> int:
                                        args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
-    if args.groupings or args.learned:
+    if args.groupings or args.learned or args.read_once:
         import json
 
         base, what = (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else (
-            rules_alone, "rules' groupings (old) vs with the learned ones (new)")
+            rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else (
+            every_read, "every crop read (old) vs each crop read once (new)")
         r = side_by_side("image", photo, pred, args.repeats, base)
         rows.append({"input": f"`{EXPRESSION}` synthetic photo: {what}",
                      "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})

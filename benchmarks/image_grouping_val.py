@@ -45,7 +45,7 @@ def stage(inter: np.ndarray, sizes: np.ndarray) -> str:
     return "merged" if merged else "split"
 
 
-def build(stride: int, limit: int | None, out: Path) -> None:
+def build(stride: int, limit: int | None, out: Path, classifier: str | None = None) -> None:
     """Cache one JSON line per rendering read: the rules' stage, the units (parts as ``learned_groupings`` starts
     from) with their boxes and readings, the candidate pairs' raw rows, and the pixel intersections."""
     import cv2
@@ -57,7 +57,7 @@ def build(stride: int, limit: int | None, out: Path) -> None:
     from inkmath.equation.recognize import get_predictor
     from wap_breakdown import hyp_masks, render_with_labels, seg_stage
 
-    pred = get_predictor()
+    pred = get_predictor(classifier)
     rng = np.random.default_rng(0)
     n = done = 0
     t0 = time.time()
@@ -134,13 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stride", type=int, default=3, help="only every N-th validation rendering")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="the cached rows (built when missing)")
+    ap.add_argument("--classifier", default=None,
+                    help="the symbol classifier that reads the parts (default: the reader's, recognize.DEFAULT_WEIGHTS)")
     ap.add_argument("--weights", type=Path, nargs="*", default=[None], help="image-merge weights to score")
     args = ap.parse_args(argv)
-    cache = args.cache or Path.home() / ".cache" / "inkmath" / "image-merge" / f"val-s{args.stride}.jsonl"
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    classifier = args.classifier or DEFAULT_WEIGHTS
+    cache = args.cache or Path.home() / ".cache" / "inkmath" / "image-merge" / f"val-s{args.stride}-{classifier}.jsonl"
     if not cache.is_file():
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".part")
-        build(args.stride, args.limit, tmp)
+        build(args.stride, args.limit, tmp, classifier)
         tmp.replace(cache)
     rows = [json.loads(line) for line in open(cache)]
     print(json.dumps(score(rows, args.weights)))

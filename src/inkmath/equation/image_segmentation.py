@@ -39,6 +39,9 @@ LEARNED_GROUPING = False
 # --segmentations 6, read at the shipped weights and prices): rules' groupings 272 right (54.18 %), with the
 # model's 275 (54.78 %); the model's groupings instead of the rules' (LEARNED_GROUPING) 270 (53.78 %)
 LEARNED_ALTERNATIVES = True
+# one expression's crops read once each (``CropReadings``): of the ~50 crops the reader draws for a 10-symbol image,
+# about 10 are drawn again by a later stage (the learned grouping's pairs, near neighbours, the rules' merges)
+READ_ONCE = True
 
 
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
@@ -87,6 +90,8 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
     from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
 
+    if READ_ONCE and not isinstance(classifier, CropReadings):
+        classifier = CropReadings(classifier)
     p = image_parts(image, classifier, top, ink, record_cuts=k > 1)
     img, comps, preds, names, unit, back, pen, cuts = (p.img, p.comps, p.preds, p.names, p.unit, p.back, p.pen,
                                                        p.cuts)
@@ -178,6 +183,29 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     if trace is not None:
         trace.update(img=img, comps=comps, back=back, pen=pen, margins=margins)
     return out
+
+
+class CropReadings:
+    """``classifier`` with the readings of one expression's crops kept: a crop with the same pixels, asked again with
+    the same ``ink`` and ``top``, is not read again. Its readings are the same to the bit with ONNX Runtime, whose
+    logits of a crop do not depend on the other crops of its batch (PyTorch's move by up to about 3e-6)."""
+
+    def __init__(self, classifier: Classifier):
+        self.classifier = classifier
+        self.read: dict[tuple, list] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.classifier, name)
+
+    def predict(self, images, ink: str = "auto", top: int = 5) -> list:
+        keys = [(ink, top, im.shape, im.dtype.str, im.tobytes()) for im in images]
+        new = {}
+        for key, im in zip(keys, images):
+            if key not in self.read and key not in new:
+                new[key] = im
+        if new:
+            self.read.update(zip(new, self.classifier.predict(list(new.values()), ink=ink, top=top)))
+        return [self.read[key] for key in keys]
 
 
 @dataclass
