@@ -96,3 +96,46 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
     assert len(found) == len(rules) + 1
     assert [len(h) for h, _ in found].count(1) == 1 and [len(h) for h, _ in rules].count(1) == 0
     assert found[0] == rules[0]  # the rules' grouping stays first
+
+
+def test_crop_readings_read_each_crop_once_and_answer_in_order():
+    """One expression's crops: a crop with the same pixels (and ink, top) is read once; the answers keep the order
+    asked, duplicates included, and the wrapped classifier's other attributes show through."""
+    from inkmath.equation.image_segmentation import CropReadings
+
+    class Counting:
+        preset = "p"
+
+        def __init__(self):
+            self.seen = []
+
+        def predict(self, images, ink="auto", top=5):
+            self.seen.append(len(images))
+            return [[Prediction(str(int(im.sum())), "", 1.0)] for im in images]
+
+    inner = Counting()
+    reads = CropReadings(inner)
+    a, b = np.ones((3, 4), np.uint8), np.full((3, 4), 2, np.uint8)
+    assert [r[0].label for r in reads.predict([a, b, a], ink="white")] == ["12", "24", "12"]
+    assert inner.seen == [2]  # 'a' asked twice in one batch: read once
+    assert [r[0].label for r in reads.predict([b, a.copy()], ink="white")] == ["24", "12"]
+    assert inner.seen == [2]  # both read already
+    reads.predict([a], ink="white", top=3)  # another top: another reading
+    reads.predict([a.reshape(4, 3)], ink="white")  # the same bytes in another shape: another crop
+    assert inner.seen == [2, 1, 1]
+    assert reads.predict([], ink="white") == [] and inner.seen == [2, 1, 1]
+    assert reads.preset == "p"
+
+
+def test_reading_each_crop_once_changes_no_reading(monkeypatch):
+    """The image reader with READ_ONCE reads the same groupings, symbols and probabilities as without it."""
+    from test_image_alternatives import StemStub, ones_touching
+
+    from inkmath.equation import image_segmentation
+
+    img = ones_touching()
+    monkeypatch.setattr(image_segmentation, "READ_ONCE", False)
+    every = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
+    monkeypatch.setattr(image_segmentation, "READ_ONCE", True)
+    once = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
+    assert once == every
