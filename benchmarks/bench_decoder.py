@@ -85,6 +85,49 @@ def every_read(kind: str, data, predictor) -> str:
         image_segmentation.READ_ONCE = saved
 
 
+def before_reader(merge_weights: str):
+    """The image reader as before this branch (``--before``' baseline): every crop read (no ``READ_ONCE``) and the
+    image-merge weights at ``merge_weights`` (the model it shipped)."""
+    from inkmath.equation import image_grouping, image_segmentation
+
+    old = image_grouping.load_image_merge_model(merge_weights)
+
+    def read(kind: str, data, predictor) -> str:
+        saved = image_segmentation.READ_ONCE, image_grouping.load_image_merge_model
+        image_segmentation.READ_ONCE = False
+        image_grouping.load_image_merge_model = lambda path=None: old
+        try:
+            return new_path(kind, data, predictor)
+        finally:
+            image_segmentation.READ_ONCE, image_grouping.load_image_merge_model = saved
+
+    return read
+
+
+def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
+    """The reader on the same expressions from strokes (old) and from their images (new), alternately call by
+    call: the images' cost as a ratio of the strokes'."""
+    from inkmath.equation.recognize import recognize_image, recognize_strokes
+
+    ratios, cratios, a, b = [], [], [], []
+    for strokes, img in pairs:
+        recognize_strokes(strokes, predictor, solve=False)
+        recognize_image(img, predictor, solve=False)
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.process_time()
+            recognize_strokes(strokes, predictor, solve=False)
+            ws, cs = time.perf_counter() - t, time.process_time() - c
+            t, c = time.perf_counter(), time.process_time()
+            recognize_image(img, predictor, solve=False)
+            wi, ci = time.perf_counter() - t, time.process_time() - c
+            a.append(ws * 1000)
+            b.append(wi * 1000)
+            ratios.append(wi / ws)
+            cratios.append(ci / max(cs, 1e-9))
+    return {"strokes_p50_ms": statistics.median(a), "images_p50_ms": statistics.median(b),
+            "ratio_p50": statistics.median(ratios), "cpu_ratio_p50": statistics.median(cratios), "calls": len(a)}
+
+
 def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict:
     old(kind, data, predictor)
     new_path(kind, data, predictor)
@@ -126,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with the learned grouping's alternatives against without them")
     ap.add_argument("--read-once", action="store_true",
                     help="images only: the reader reading each crop once against reading every crop it draws")
+    ap.add_argument("--before", metavar="WEIGHTS",
+                    help="images only: the reader against itself as before this branch (every crop read, these "
+                         "image-merge weights)")
+    ap.add_argument("--images-vs-strokes", action="store_true",
+                    help="the CROHME expressions read from their images against from their strokes, alternately")
     args = ap.parse_args(argv)
     import torch
 
@@ -154,12 +202,22 @@ def main(argv: list[str] | None = None) -> int:
                                        args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
-    if args.groupings or args.learned or args.read_once:
+    if args.images_vs_strokes:
+        import json
+
+        real = crohme_inputs(args.crohme)
+        r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))
+        rows.append({"input": f"CROHME 2014, {len(real)} expressions of 10 symbols: strokes (old) vs images (new)",
+                     "engine": args.engine, **{k: round(v, 3) for k, v in r.items()}})
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        return 0
+    if args.groupings or args.learned or args.read_once or args.before:
         import json
 
         base, what = (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else (
             rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else (
-            every_read, "every crop read (old) vs each crop read once (new)")
+            every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else (
+            before_reader(args.before), f"every crop read, image-merge {args.before} (old) vs this reader (new)")
         r = side_by_side("image", photo, pred, args.repeats, base)
         rows.append({"input": f"`{EXPRESSION}` synthetic photo: {what}",
                      "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
