@@ -137,11 +137,25 @@ def pair_features(rows: list[dict]) -> list[np.ndarray]:
             for r in rows]
 
 
+def at_commit(weights: str) -> str:
+    """``weights`` itself, or for ``REV:PATH`` (a file as committed) a temporary copy of it."""
+    import subprocess
+    import tempfile
+
+    if Path(weights).exists() or ":" not in weights:
+        return weights
+    data = subprocess.run(["git", "show", weights], capture_output=True, check=True,
+                          cwd=Path(__file__).resolve().parent).stdout
+    out = Path(tempfile.mkdtemp(prefix="grouping-val-")) / Path(weights.split(":", 1)[1]).name
+    out.write_bytes(data)
+    return str(out)
+
+
 def model_probs(feats: list[np.ndarray], weights: str | None = None) -> list[np.ndarray]:
     """Merge probabilities of each expression with a ``MergeModel`` file (the shipped one by default)."""
     from inkmath.equation.segment import load_merge_model
 
-    model = load_merge_model(weights)
+    model = load_merge_model(at_commit(weights) if weights else None)
     return [model.pair_probs(f) if len(f) else np.zeros(0) for f in feats]
 
 
@@ -150,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", action="store_true", help="read every span with the classifier into the cache")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--stride", type=int, default=1, help="every N-th validation expression")
-    ap.add_argument("--weights", nargs="*", default=[None], help="stroke-merge model files (default: the shipped)")
+    ap.add_argument("--weights", nargs="*", default=[None],
+                    help="stroke-merge model files (default: the shipped); REV:PATH reads the file at a git commit")
     ap.add_argument("-k", type=int, default=3, help="groupings offered (the decoder's STROKE_SEGMENTATIONS)")
     ap.add_argument("--cls-weight", type=float, nargs="*", default=[None],
                     help="the classifier's weight in the grouping score (default: segment.CLS_WEIGHT)")

@@ -92,3 +92,26 @@ def test_the_recipe_trains_one_member_per_window_and_ships_a_card(tmp_path, monk
     again = tmp_path / "again.safetensors"
     assert train_merge.main(["--config", str(tmp_path / "r.yaml"), "--out", str(again)]) == 0
     assert all(np.array_equal(v, load_file(str(again))[k]) for k, v in load_file(str(out)).items())
+
+
+def test_grouping_val_counts_the_truth_grouping_among_the_offered_ones():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import grouping_val
+
+    assert grouping_val.truth_spans([TraceGroup("=", [0, 1]), TraceGroup("1", [3])], [0, 1, 3]) == [(0, 2), (2, 3)]
+    assert grouping_val.truth_spans([TraceGroup("4", [0, 2]), TraceGroup("1", [1])], [0, 1, 2]) is None  # not a run
+    assert grouping_val.truth_spans([TraceGroup("1", [0])], [0, 1]) is None  # a stroke in no symbol
+    spans = [(0, 1), (0, 2), (1, 2)]
+    # '=' of two bars: each bar alone reads '-' at 0.9, the two together '=' at 0.9
+    row = {"n": 0, "id": "e", "strokes": 2, "truth": [(0, 2)], "spans": spans,
+           "top": [[["-", 0.9]], [["=", 0.9]], [["-", 0.9]]]}
+    joined, apart = [np.array([0.9])], [np.array([0.001])]
+    s = grouping_val.score([row], joined, k=3)
+    assert (s["first"], s["among3"], s["symbols_first_pct"]) == (1, 1, 100.0)
+    s = grouping_val.score([row], apart, k=3)  # the join is under the 2 % floor: '=' is never read
+    assert (s["first"], s["among3"]) == (0, 0)
+    assert grouping_val.groupings(row, np.array([0.3]), 2) == [[(0, 1), (1, 2)], [(0, 2)]]  # readings alike:
+    assert grouping_val.groupings(row, np.array([0.7]), 2) == [[(0, 2)], [(0, 1), (1, 2)]]  # the merge model decides
