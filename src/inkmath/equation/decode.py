@@ -235,26 +235,43 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     for r in readings:
         r.prob = math.exp(pooled[r.norm] - z)
     readings.sort(key=lambda r: (-r.prob, -r.score))
-    readings = readings[:max(1, n_best)]
     first = readings[0]
     first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
-    return readings
+    return readings[:max(1, n_best)]
 
 
 def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
-    """What the calibration reads off a decoded beam (the first reading's certainty and its lead, and the structure
-    model's log-probability of its layout per symbol)."""
+    """What the calibration reads off a decoded beam: ``beam_features`` of all its distinct readings, best first."""
     first = readings[0]
-    second = readings[1].prob if len(readings) > 1 else 0.0
     symbols = segs[first.segmentation].symbols
+    return beam_features(first.norm, first.prob, readings[1].prob if len(readings) > 1 else 0.0, first.terms,
+                         first.segmentation, len(readings), len(symbols),
+                         min((h.prob for h in symbols), default=0.0))
+
+
+LAYOUT_TOKENS = frozenset({"^", "_", "\\frac", "\\sqrt"})
+
+
+def beam_features(norm: Sequence[str], prob: float, second_prob: float, terms: dict, segmentation: int,
+                  n_readings: int, symbols: int, min_symbol_prob: float) -> dict:
+    """The first reading's certainty and its lead, its scores per token or symbol, how much layout it has per symbol,
+    whether it comes from another grouping than the segmenter's first, and how many distinct readings the beam
+    held (``norm``: the first reading's canonical tokens; ``terms``: its unweighted log scores)."""
     return {
-        "prob": first.prob,
-        "margin": first.prob - second,
-        "symbol_logp": first.terms["symbol"],
-        "lm_per_token": first.terms["lm"] / (len(first.norm) + 1),
-        "symbols": len(symbols),
-        "min_symbol_prob": min((h.prob for h in symbols), default=0.0),
-        "structure_per_symbol": first.terms["structure"] / max(len(symbols), 1),
+        "prob": prob,
+        "margin": prob - second_prob,
+        "symbol_logp": terms["symbol"],
+        "lm_per_token": terms["lm"] / (len(norm) + 1),
+        "symbols": symbols,
+        "min_symbol_prob": min_symbol_prob,
+        "structure_per_symbol": terms["structure"] / max(symbols, 1),
+        "other_grouping": float(segmentation > 0),
+        "log_readings": math.log(max(n_readings, 1)),
+        "tokens": len(norm),
+        "symbols_per_token": symbols / (len(norm) + 1),
+        "prob_logit": math.log(prob + 1e-6) - math.log(1 - prob + 1e-6),
+        "min_symbol_logp": math.log(min_symbol_prob + 1e-6),
+        "layout_tokens": sum(t in LAYOUT_TOKENS for t in norm),
     }
 
 
