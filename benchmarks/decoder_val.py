@@ -164,10 +164,20 @@ def _lse(xs):
     return m + math.log(sum(math.exp(x - m) for x in xs))
 
 
+def offered(rows: list[dict], w: dict, ranked: list) -> list:
+    """The alternatives the decoder returns: ``ranked`` (``rank(rows, w)``), or with ``offered_layouts`` the second
+    layouts of the next best readings ranked in among the rest, the first reading first (``decode``)."""
+    extra = w.get("offered_layouts", 0)
+    if not extra:
+        return ranked
+    wider = rank(rows, dict(w, layouts=w.get("layouts", 0) + extra, offered_layouts=0))
+    return [r[:1] + [x for x in o if x[0] != r[0][0]] if r else o for r, o in zip(ranked, wider)]
+
+
 def evaluate(rows: list[dict], w: dict, top: int = 5) -> dict:
     ranked = rank(rows, w)
     right = [bool(r) and list(r[0][0]) == row["truth"] for r, row in zip(ranked, rows)]
-    among = [any(list(k) == row["truth"] for k, _, _ in r[:top]) for r, row in zip(ranked, rows)]
+    among = [any(list(k) == row["truth"] for k, _, _ in r[:top]) for r, row in zip(offered(rows, w, ranked), rows)]
     return {"exprate": sum(right) / len(rows), "among5": sum(among) / len(rows), "right": right, "ranked": ranked,
             "parsed": sum(PARSED) / max(len(PARSED), 1)}
 
@@ -202,7 +212,7 @@ def report(rows: list[dict], w: dict, coef: list[float] | None, image: bool = Fa
     conf = [calibrated_confidence(features_of(r, rk), coef, image) if rk else 0.0
             for rk, r in zip(e["ranked"], rows)]
     right = [d == 0 for d in new]
-    among = [any(list(k) == r["truth"] for k, _, _ in rk[:5]) for rk, r in zip(e["ranked"], rows)]
+    among = [any(list(k) == r["truth"] for k, _, _ in rk[:5]) for rk, r in zip(offered(rows, w, e["ranked"]), rows)]
     parsed = [len(r["readings"]) for r in rows]
     return {
         "expressions": m,
@@ -221,7 +231,8 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
     w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
-             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts, alt_beam=W.alt_beam)
+             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts, alt_beam=W.alt_beam,
+             offered_layouts=W.offered_layouts)
     if image:  # the groupings' prices of image_alternatives.flip_score, whatever the dump was made with
         from inkmath.equation import image_alternatives, image_segmentation
 
