@@ -47,9 +47,13 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
     from inkmath.equation.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
+    from inkmath.equation.recognize import DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS
+
+    shipped_w = DECODER_WEIGHTS if kind == "strokes" else IMAGE_DECODER_WEIGHTS  # candidates per symbol as shipped
     dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
-                  weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations,
-                  alternative_layout=other_layout)
+                  weights=DecoderWeights(**WIDE, beam=beam, per_symbol=shipped_w.per_symbol,
+                                         min_ratio=shipped_w.min_ratio),
+                  segmentations=segmentations, alternative_layout=other_layout)
     if kind == "strokes":
         items, _ = _load_items(_resolve(split, None), "inkml", limit)
     elif split == "test":  # the 2014 WAP bitmaps: for the report only, once the weights are chosen

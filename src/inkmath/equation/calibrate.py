@@ -22,12 +22,11 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
                              "min_symbol_logp", "layout_tokens")
 # fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
 # strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
-# --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as they are. On
-# those expressions the calibration error (10 bins) is 0.015 against 0.235 for the raw share of the beam, and the
-# half with the highest confidence is 91.4 % right (88.4 % by the raw share)
-COEFFICIENTS: tuple[float, ...] | None = (-2.96473, -0.458825, 0.778211, 0.448032, 0.449051, -0.213302,
-                                          4.24401, 7.63757, -0.626607, -0.290425, 0.229856, 2.26155,
-                                          0.186655, -1.70988, -0.5972)
+# --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as
+# they are. On those expressions the calibration error (10 bins) is 0.017 against 0.233 for the raw share of the
+# beam, and the half with the highest confidence is 91.9 % right (88.7 % by the raw share)
+COEFFICIENTS: tuple[float, ...] | None = (-3.66746, 0.354486, 0.336472, 0.430023, 0.471907, -0.255116, 4.45441, 7.68735,
+                                          -0.648179, -0.253658, 0.266087, 2.50179, 0.190838, -1.81591, -0.68805)
 # the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
 # recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, the learned
 # grouping's among them (LEARNED_ALTERNATIVES), with the structure model of 63b6192; decoder_val.py --fit DUMP --image

@@ -44,9 +44,11 @@ _DECODERS: dict[str, Decoder] = {}
 # margin, lm 0.1, 4 groupings: 54.58 %); docs/decisions/2026-11-24-image-alternatives.md
 # Strokes also offer the first reading's second layout (parse.other_layout) among the alternatives
 # (offered_layouts 1): on all 1,504 validation expressions the truth is among the 5 for 1,129 against 1,118 (2 or 3
-# second layouts: 1,129 and 1,129; docs/decisions/2026-11-24-calibration.md)
+# second layouts: 1,129 and 1,129), and they consider 4 candidates a symbol (per_symbol): 965 read right and 1,134
+# among the 5, with 3 % more parses (5 candidates down to 0.3 % of the best: 964 and 1,137 with 11 % more;
+# docs/decisions/2026-11-24-calibration.md)
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                 beam=8, max_drop=5.0, offered_layouts=1)
+                                 beam=8, max_drop=5.0, offered_layouts=1, per_symbol=4)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                        beam=4, alt_beam=1, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
