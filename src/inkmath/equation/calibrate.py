@@ -23,17 +23,17 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
 # fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
 # strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
 # --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as
-# they are. On those expressions the calibration error (10 bins) is 0.017 against 0.233 for the raw share of the
-# beam, and the half with the highest confidence is 91.9 % right (88.7 % by the raw share)
-COEFFICIENTS: tuple[float, ...] | None = (-3.66746, 0.354486, 0.336472, 0.430023, 0.471907, -0.255116, 4.45441, 7.68735,
-                                          -0.648179, -0.253658, 0.266087, 2.50179, 0.190838, -1.81591, -0.68805)
-# the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, the learned
-# grouping's among them (LEARNED_ALTERNATIVES), with the structure model of 63b6192; decoder_val.py --fit DUMP --image
-# --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5): calibration error
-# 0.028 (0.030 with the coefficients fitted before the learned grouping; raw share 0.322), top half 83.7 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-3.70045, 6.28147, -1.4404, 0.429201, 0.478191, 0.0345895, 2.66552,
-                                                14.1527)
+# they are. On those expressions the calibration error (10 bins) is 0.019 against 0.232 for the raw share of the
+# beam, and the half with the highest confidence is 92.0 % right (89.1 % by the raw share)
+COEFFICIENTS: tuple[float, ...] | None = (-3.67103, 1.0579, -0.342778, 0.438791, 0.545713, -0.264847, 4.2651, 6.7291,
+                                          -0.558967, -0.301817, 0.263259, 2.98968, 0.202814, -1.84824, -0.661606)
+# the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
+# decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
+# --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with
+# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped): calibration error 0.034 (raw share
+# 0.309), top half 85.3 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-8.20273, 15.6322, -6.39305, 0.281935, 0.550217, 0.0151392, 3.03198,
+                                                11.4767)
 
 
 def _vector(feats: dict, keys: Sequence[str] = FEATURES) -> np.ndarray:
