@@ -4,8 +4,9 @@ CROHME writers put down almost every symbol as a run of 1-4 consecutive strokes 
 so a segmentation is a set of cut points between consecutive strokes. Two scores decide each cut: a small learnt
 *merge model* (does stroke i+1 belong to the symbol of stroke i? from the pair's geometry, see ``train_merge.py``)
 and the symbol classifier's confidence on the candidate group. Dynamic programming picks the best sequence of
-groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). The merge model is a
-2-layer perceptron run in NumPy (no torch at inference).
+groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). The merge model is the
+mean logit of two 2-layer perceptrons run in NumPy (no torch at inference): one reads the pair alone, the other
+also the pairs before and after it (``context_features``).
 
 Ink images are segmented by ``image_segmentation.segment_image``; what both need from the classifier
 (``Classifier``, ``candidates_from``) is in ``symbols``.
