@@ -11,6 +11,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py [--engine onnx] [--repeats 30]
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-weights crohme   # the reader with the
         default classifier (new) against the same reader with another (old), side by side, wall and CPU time
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-merge OLD.safetensors   # strokes: the
+        reader with the shipped stroke-merge model (new) against the same reader with another (old)
 """
 
 from __future__ import annotations
@@ -72,6 +74,19 @@ def rules_alone(kind: str, data, predictor) -> str:
         image_segmentation.LEARNED_ALTERNATIVES = saved
 
 
+def without_offered(kind: str, data, predictor) -> str:
+    """The reader without the second layout among its alternatives (``--offered``' baseline)."""
+    import dataclasses
+
+    from inkmath.equation.recognize import default_decoder, recognize_image, recognize_strokes
+
+    dec = default_decoder(kind)
+    dec = dataclasses.replace(dec, alternative_layout=None,
+                              weights=dataclasses.replace(dec.weights, offered_layouts=0))
+    fn = recognize_strokes if kind == "strokes" else recognize_image
+    return fn(data, predictor, solve=False, decoder=dec).latex
+
+
 def every_read(kind: str, data, predictor) -> str:
     """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
     ``image_segmentation.READ_ONCE``."""
@@ -83,25 +98,6 @@ def every_read(kind: str, data, predictor) -> str:
         return new_path(kind, data, predictor)
     finally:
         image_segmentation.READ_ONCE = saved
-
-
-def before_reader(merge_weights: str):
-    """The image reader as before this branch (``--before``' baseline): every crop read (no ``READ_ONCE``) and the
-    image-merge weights at ``merge_weights`` (the model it shipped)."""
-    from inkmath.equation import image_grouping, image_segmentation
-
-    old = image_grouping.load_image_merge_model(merge_weights)
-
-    def read(kind: str, data, predictor) -> str:
-        saved = image_segmentation.READ_ONCE, image_grouping.load_image_merge_model
-        image_segmentation.READ_ONCE = False
-        image_grouping.load_image_merge_model = lambda path=None: old
-        try:
-            return new_path(kind, data, predictor)
-        finally:
-            image_segmentation.READ_ONCE, image_grouping.load_image_merge_model = saved
-
-    return read
 
 
 def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
@@ -167,11 +163,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with its groupings against the rules' grouping alone")
     ap.add_argument("--learned", action="store_true",
                     help="images only: the reader with the learned grouping's alternatives against without them")
+    ap.add_argument("--vs-merge", default=None, metavar="FILE",
+                    help="strokes only: time the reader (new) against the same reader with this stroke-merge model")
+    ap.add_argument("--offered", action="store_true",
+                    help="strokes only: the reader with the second layout offered among the alternatives against "
+                         "without it")
     ap.add_argument("--read-once", action="store_true",
                     help="images only: the reader reading each crop once against reading every crop it draws")
-    ap.add_argument("--before", metavar="WEIGHTS",
-                    help="images only: the reader against itself as before this branch (every crop read, these "
-                         "image-merge weights)")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
     args = ap.parse_args(argv)
@@ -211,20 +209,46 @@ def main(argv: list[str] | None = None) -> int:
                      "engine": args.engine, **{k: round(v, 3) for k, v in r.items()}})
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
-    if args.groupings or args.learned or args.read_once or args.before:
+    if args.vs_merge:
         import json
 
-        base, what = (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else (
-            rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else (
-            every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else (
-            before_reader(args.before), f"every crop read, image-merge {args.before} (old) vs this reader (new)")
-        r = side_by_side("image", photo, pred, args.repeats, base)
-        rows.append({"input": f"`{EXPRESSION}` synthetic photo: {what}",
-                     "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
-        per = [side_by_side("image", img, pred, max(3, args.repeats // 6), base)
-               for _, _, img in crohme_inputs(args.crohme)]
+        from inkmath.equation import segment
+
+        other, shipped_probs = segment.load_merge_model(args.vs_merge), segment.merge_probs
+
+        def with_other_merge(kind, data, predictor):
+            segment.merge_probs = lambda strokes, model=None: shipped_probs(strokes, other)
+            try:
+                return new_path(kind, data, predictor)
+            finally:
+                segment.merge_probs = shipped_probs
+
+        r = side_by_side("strokes", strokes, pred, args.repeats, with_other_merge)
+        what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
+        rows.append({"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
+                     **{k: round(v, 2) for k, v in r.items()}})
+        per = [side_by_side("strokes", s, pred, max(3, args.repeats // 6), with_other_merge)
+               for _, s, _ in crohme_inputs(args.crohme)]
         if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, image: {what}",
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, strokes: {what}",
+                                   args.engine, per))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        return 0
+    if args.groupings or args.learned or args.offered or args.read_once:
+        import json
+
+        kind = "strokes" if args.offered else "image"
+        base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
+                      (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
+                      (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
+                      (without_offered, "no second layout offered (old) vs offered (new)"))
+        r = side_by_side(kind, strokes if args.offered else photo, pred, args.repeats, base)
+        rows.append({"input": f"`{EXPRESSION}` synthetic {'strokes' if args.offered else 'photo'}: {what}",
+                     "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
+        per = [side_by_side(kind, s if args.offered else img, pred, max(3, args.repeats // 6), base)
+               for _, s, img in crohme_inputs(args.crohme)]
+        if per:
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {what}",
                                    args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
