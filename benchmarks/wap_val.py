@@ -62,8 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="keep the renderings in this folder (default: a temporary one)")
     ap.add_argument("--details", default=None, metavar="FILE", help="write per-expression rows (JSON lines)")
     ap.add_argument("--json", action="store_true", help="print one JSON line")
+    ap.add_argument("--image-merge", default=None, metavar="WEIGHTS",
+                    help="group with these image-merge weights instead of the shipped ones")
     ap.add_argument("--result", default=None, metavar="FILE", help="also write a result file for the results page")
     args = ap.parse_args(argv)
+    if args.image_merge:
+        from inkmath.equation import image_grouping
+
+        image_grouping.use_model(args.image_merge)
 
     archive = Path(args.archive) if args.archive else data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
     with tempfile.TemporaryDirectory() as tmp:

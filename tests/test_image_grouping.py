@@ -139,3 +139,23 @@ def test_reading_each_crop_once_changes_no_reading(monkeypatch):
     monkeypatch.setattr(image_segmentation, "READ_ONCE", True)
     once = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
     assert once == every
+
+
+def test_use_model_switches_the_weights_and_threshold(tmp_path, monkeypatch):
+    """The benchmarks' --image-merge: the weights at a path (and a threshold) replace the shipped ones."""
+    tensors = {"mean": np.zeros(3, np.float32), "std": np.ones(3, np.float32), "w1": np.ones((3, 2), np.float32),
+               "b1": np.zeros(2, np.float32), "w2": np.ones((2, 1), np.float32), "b2": np.zeros(1, np.float32)}
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "m.safetensors"
+    save_file(tensors, str(path))
+    monkeypatch.setattr(image_grouping, "MODEL_PATH", image_grouping.MODEL_PATH)
+    monkeypatch.setattr(image_grouping, "MERGE_PROB", image_grouping.MERGE_PROB)
+    shipped = image_grouping.load_image_merge_model()
+    image_grouping.use_model(path, 0.5)
+    try:
+        model = image_grouping.load_image_merge_model()
+        assert model is not shipped and model.w1.shape == (3, 2)
+        assert image_grouping.MERGE_PROB == 0.5 and image_grouping._margin(0.5) == 0.0
+    finally:
+        image_grouping.load_image_merge_model.cache_clear()

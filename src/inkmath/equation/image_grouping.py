@@ -49,6 +49,16 @@ def load_image_merge_model(path: str | None = None) -> ImageMergeModel:
     return ImageMergeModel(**load_tensors(Path(path) if path else MODEL_PATH, "Image merge model", RECIPE))
 
 
+def use_model(path: Path | str, merge_prob: float | None = None) -> None:
+    """From now on in this process, group with the image-merge weights at ``path`` (pairs joining above
+    ``merge_prob`` when given): how the benchmarks' ``--image-merge`` measure a model that does not ship."""
+    global MODEL_PATH, MERGE_PROB
+    MODEL_PATH = Path(path)
+    load_image_merge_model.cache_clear()
+    if merge_prob is not None:
+        MERGE_PROB = float(merge_prob)
+
+
 def candidate_pairs(gbox: list[Box], unit: float) -> list[tuple[int, int]]:
     """(a, b) pairs of parts to score, a before b in x order (see ``NEAR``)."""
     order = sorted(range(len(gbox)), key=lambda k: gbox[k].x0)
