@@ -72,6 +72,19 @@ def rules_alone(kind: str, data, predictor) -> str:
         image_segmentation.LEARNED_ALTERNATIVES = saved
 
 
+def without_offered(kind: str, data, predictor) -> str:
+    """The reader without the second layout among its alternatives (``--offered``' baseline)."""
+    import dataclasses
+
+    from inkmath.equation.recognize import default_decoder, recognize_image, recognize_strokes
+
+    dec = default_decoder(kind)
+    dec = dataclasses.replace(dec, alternative_layout=None,
+                              weights=dataclasses.replace(dec.weights, offered_layouts=0))
+    fn = recognize_strokes if kind == "strokes" else recognize_image
+    return fn(data, predictor, solve=False, decoder=dec).latex
+
+
 def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict:
     old(kind, data, predictor)
     new_path(kind, data, predictor)
@@ -111,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with its groupings against the rules' grouping alone")
     ap.add_argument("--learned", action="store_true",
                     help="images only: the reader with the learned grouping's alternatives against without them")
+    ap.add_argument("--offered", action="store_true",
+                    help="strokes only: the reader with the second layout offered among the alternatives against "
+                         "without it")
     args = ap.parse_args(argv)
     import torch
 
@@ -139,18 +155,20 @@ def main(argv: list[str] | None = None) -> int:
                                        args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
-    if args.groupings or args.learned:
+    if args.groupings or args.learned or args.offered:
         import json
 
-        base, what = (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else (
-            rules_alone, "rules' groupings (old) vs with the learned ones (new)")
-        r = side_by_side("image", photo, pred, args.repeats, base)
-        rows.append({"input": f"`{EXPRESSION}` synthetic photo: {what}",
+        kind = "strokes" if args.offered else "image"
+        base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
+                      (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
+                      (without_offered, "no second layout offered (old) vs offered (new)"))
+        r = side_by_side(kind, strokes if args.offered else photo, pred, args.repeats, base)
+        rows.append({"input": f"`{EXPRESSION}` synthetic {'strokes' if args.offered else 'photo'}: {what}",
                      "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
-        per = [side_by_side("image", img, pred, max(3, args.repeats // 6), base)
-               for _, _, img in crohme_inputs(args.crohme)]
+        per = [side_by_side(kind, s if args.offered else img, pred, max(3, args.repeats // 6), base)
+               for _, s, img in crohme_inputs(args.crohme)]
         if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, image: {what}",
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {what}",
                                    args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0

@@ -47,9 +47,13 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
     from inkmath.equation.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
+    from inkmath.equation.recognize import DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS
+
+    shipped_w = DECODER_WEIGHTS if kind == "strokes" else IMAGE_DECODER_WEIGHTS  # candidates per symbol as shipped
     dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
-                  weights=DecoderWeights(**WIDE, beam=beam), segmentations=segmentations,
-                  alternative_layout=other_layout)
+                  weights=DecoderWeights(**WIDE, beam=beam, per_symbol=shipped_w.per_symbol,
+                                         min_ratio=shipped_w.min_ratio),
+                  segmentations=segmentations, alternative_layout=other_layout)
     if kind == "strokes":
         items, _ = _load_items(_resolve(split, None), "inkml", limit)
     elif split == "test":  # the 2014 WAP bitmaps: for the report only, once the weights are chosen
@@ -164,21 +168,32 @@ def _lse(xs):
     return m + math.log(sum(math.exp(x - m) for x in xs))
 
 
+def offered(rows: list[dict], w: dict, ranked: list) -> list:
+    """The alternatives the decoder returns: ``ranked`` (``rank(rows, w)``), or with ``offered_layouts`` the second
+    layouts of the next best readings ranked in among the rest, the first reading first (``decode``)."""
+    extra = w.get("offered_layouts", 0)
+    if not extra:
+        return ranked
+    wider = rank(rows, dict(w, layouts=w.get("layouts", 0) + extra, offered_layouts=0))
+    return [r[:1] + [x for x in o if x[0] != r[0][0]] if r else o for r, o in zip(ranked, wider)]
+
+
 def evaluate(rows: list[dict], w: dict, top: int = 5) -> dict:
     ranked = rank(rows, w)
     right = [bool(r) and list(r[0][0]) == row["truth"] for r, row in zip(ranked, rows)]
-    among = [any(list(k) == row["truth"] for k, _, _ in r[:top]) for r, row in zip(ranked, rows)]
+    among = [any(list(k) == row["truth"] for k, _, _ in r[:top]) for r, row in zip(offered(rows, w, ranked), rows)]
     return {"exprate": sum(right) / len(rows), "among5": sum(among) / len(rows), "right": right, "ranked": ranked,
             "parsed": sum(PARSED) / max(len(PARSED), 1)}
 
 
 def features_of(row: dict, ranked: list) -> dict:
+    """``decode.features`` of a dumped expression's readings as ``rank`` ranks them."""
+    from inkmath.equation.decode import beam_features
+
     (k0, p0, r0) = ranked[0]
-    p1 = ranked[1][1] if len(ranked) > 1 else 0.0
     seg = row["segs"][r0["seg"]]
-    return {"prob": p0, "margin": p0 - p1, "symbol_logp": r0["symbol"], "lm_per_token": r0["lm"] / (len(k0) + 1),
-            "symbols": seg["symbols"], "min_symbol_prob": seg["min_prob"],
-            "structure_per_symbol": r0["structure"] / max(seg["symbols"], 1)}
+    return beam_features(k0, p0, ranked[1][1] if len(ranked) > 1 else 0.0, r0, r0["seg"], len(ranked),
+                         seg["symbols"], seg["min_prob"])
 
 
 def old_path(row: dict) -> list[str] | None:
@@ -188,7 +203,7 @@ def old_path(row: dict) -> list[str] | None:
     return first["norm"] if first else None
 
 
-def report(rows: list[dict], w: dict, coef: list[float] | None) -> dict:
+def report(rows: list[dict], w: dict, coef: list[float] | None, image: bool = False) -> dict:
     """The old path's and the decoder's figures on the same expressions, with the calibration's reliability."""
     from inkmath.equation.calibrate import (calibrated_confidence, expected_calibration_error, reliability,
                                             top_half_accuracy)
@@ -198,9 +213,10 @@ def report(rows: list[dict], w: dict, coef: list[float] | None) -> dict:
     m = len(rows)
     old = [edit_distance(old_path(r) or [], r["truth"]) for r in rows]
     new = [edit_distance(list(rk[0][0]) if rk else [], r["truth"]) for rk, r in zip(e["ranked"], rows)]
-    conf = [calibrated_confidence(features_of(r, rk), coef) if rk else 0.0 for rk, r in zip(e["ranked"], rows)]
+    conf = [calibrated_confidence(features_of(r, rk), coef, image) if rk else 0.0
+            for rk, r in zip(e["ranked"], rows)]
     right = [d == 0 for d in new]
-    among = [any(list(k) == r["truth"] for k, _, _ in rk[:5]) for rk, r in zip(e["ranked"], rows)]
+    among = [any(list(k) == r["truth"] for k, _, _ in rk[:5]) for rk, r in zip(offered(rows, w, e["ranked"]), rows)]
     parsed = [len(r["readings"]) for r in rows]
     return {
         "expressions": m,
@@ -219,7 +235,8 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
     w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
-             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts, alt_beam=W.alt_beam)
+             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts, alt_beam=W.alt_beam,
+             offered_layouts=W.offered_layouts)
     if image:  # the groupings' prices of image_alternatives.flip_score, whatever the dump was made with
         from inkmath.equation import image_alternatives, image_segmentation
 
@@ -239,7 +256,7 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
     rows = []
     for label, path in dumps:
         w, coef = shipped(label.startswith("image"))
-        r = report(load(path), w, coef)
+        r = report(load(path), w, coef, label.startswith("image"))
         rows.append({"set": label, "expressions": r["expressions"],
                      **{k: round(r[k], 4) for k in ("old_exprate", "exprate", "old_within1", "within1", "old_within2",
                                                     "within2", "alternatives_coverage", "top_half_accuracy",
@@ -373,7 +390,7 @@ def main(argv=None) -> int:
         print(f"wrote {out}")
     if args.report:
         w, coef = shipped(args.image)
-        print(json.dumps(report(load(args.report), w, coef), indent=1))
+        print(json.dumps(report(load(args.report), w, coef, args.image), indent=1))
     if args.fit:
         from inkmath.equation.calibrate import (expected_calibration_error, fit_logistic, reliability,
                                                 top_half_accuracy, calibrated_confidence)
@@ -388,8 +405,10 @@ def main(argv=None) -> int:
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]
         right = [e["right"][i] for i in keep]
-        coef = fit_logistic(feats, right)
-        conf = [calibrated_confidence(f, coef) for f in feats]
+        from inkmath.equation.calibrate import FEATURES, IMAGE_FEATURES
+
+        coef = fit_logistic(feats, right, keys=IMAGE_FEATURES if args.image else FEATURES)
+        conf = [calibrated_confidence(f, coef, args.image) for f in feats]
         raw = [f["prob"] for f in feats]
         print(json.dumps({"coefficients": coef, "exprate": e["exprate"], "among5": e["among5"],
                           "ece_calibrated": expected_calibration_error(conf, right),

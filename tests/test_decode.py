@@ -222,3 +222,66 @@ def test_offline_rescoring_of_a_trace_ranks_as_the_decoder_does():
                            "temperature": w.temperature, "length": w.length, "beam": w.beam, "layouts": layouts})[0]
         assert [list(r.norm) for r in live] == [list(k) for k, _, _ in sim][:len(live)]
         assert [round(r.prob, 9) for r in live] == [round(p, 9) for _, p, _ in sim][:len(live)]
+
+
+def test_the_calibration_reads_the_same_features_offline_as_the_decoder_does():
+    """The calibration is fitted on features computed from dumped traces (decoder_val.features_of); the live decoder
+    must compute the same ones, from all its distinct readings and not only the n best it returns."""
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation.calibrate import FEATURES, IMAGE_FEATURES
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from decoder_val import features_of, rank
+
+    segs = [Segmentation([hyp(0, ("x", 0.5), ("y", 0.3), ("k", 0.2)), hyp(2, ("2", 0.7), ("z", 0.3))]),
+            Segmentation([hyp(0, ("X", 0.6), ("x", 0.4))], -1.0)]
+    lm = TableLM({"x 2": -3.0, "y 2": -2.5, "X": -1.0})
+    w = DecoderWeights(lm=0.7, segment=1.0, structure=0.5, length=0.1, temperature=0.8)
+    seen: list[dict] = []
+    trace: list = []
+    live = decode(segs, structure=row_structure, lm=lm, weights=w, trace=trace, n_best=2,
+                  calibrate=lambda f: seen.append(f) or 0.5)
+    assert len(live) == 2 and len(seen) == 1
+    row = {"readings": trace, "segs": [{"symbols": len(s.symbols), "min_prob": min(h.prob for h in s.symbols)}
+                                       for s in segs]}
+    sim = rank([row], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "structure": w.structure,
+                       "temperature": w.temperature, "length": w.length, "beam": w.beam})[0]
+    offline = features_of(row, sim)
+    assert set(FEATURES) >= set(IMAGE_FEATURES) and set(offline) >= set(FEATURES)
+    assert offline["log_readings"] > math.log(2)  # more readings than the two returned
+    assert {k: round(v, 9) for k, v in offline.items()} == {k: round(v, 9) for k, v in seen[0].items()}
+
+
+def test_second_layouts_offered_as_alternatives_leave_the_first_reading_alone():
+    """``offered_layouts`` adds the second layout of the next best readings to the alternatives only; the offline
+    re-ranking (decoder_val.offered) returns the same list."""
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation.tree import Sup
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from decoder_val import offered, rank
+
+    def script_layout(symbols, tokens):
+        return Row([Sup(Symbol(tokens[0], 0), Symbol(tokens[1], 1))]), -1.5
+
+    segs = [Segmentation([hyp(0, ("x", 0.5), ("y", 0.3), ("k", 0.2)), hyp(2, ("2", 0.7), ("z", 0.3))])]
+    lm = TableLM({"x ^ { 2 }": -2.0, "x 2": -3.0, "y 2": -2.5, "y ^ { z }": -1.0})
+    plain = DecoderWeights(lm=0.7, structure=0.5, length=0.1, temperature=0.8)
+    without = decode(segs, structure=row_structure, lm=lm, alternative_layout=script_layout, weights=plain)
+    for extra in (1, 2):
+        w = DecoderWeights(lm=0.7, structure=0.5, length=0.1, temperature=0.8, offered_layouts=extra)
+        live = decode(segs, structure=row_structure, lm=lm, alternative_layout=script_layout, weights=w)
+        assert (live[0].latex, live[0].prob) == (without[0].latex, without[0].prob)
+        assert any("^" in r.latex for r in live) and not any("^" in r.latex for r in without)  # a script is offered
+        trace: list = []
+        decode(segs, structure=row_structure, lm=lm, alternative_layout=script_layout, weights=w, trace=trace)
+        wd = {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "structure": w.structure,
+              "temperature": w.temperature, "length": w.length, "beam": w.beam, "offered_layouts": extra}
+        rows = [{"readings": trace}]
+        sim = offered(rows, wd, rank(rows, wd))[0]
+        assert [list(r.norm) for r in live] == [list(k) for k, _, _ in sim][:len(live)]
+        assert [round(r.prob, 9) for r in live[1:]] == [round(p, 9) for _, p, _ in sim][1:len(live)]

@@ -13,26 +13,31 @@ from typing import Sequence
 
 import numpy as np
 
-FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob", "structure_per_symbol")
-# fitted on every 3rd expression of the 2011-2013 test sets read from strokes (502; benchmarks/decoder_val.py --fit
-# with recognize.DECODER_WEIGHTS, the symbol-context model's candidates and the structure model's score): intercept
-# first, then one coefficient per FEATURES entry, on the features as they are. On those expressions the calibration
-# error (10 bins) is 0.034 against 0.230 for the raw share of the beam, and the half with the highest confidence is
-# 90.0 % right (with the structure model of 2026-11-24, 5-fold cross-validated: 89.6 % with structure_per_symbol,
-# 87.3 % without it; docs/decisions/2026-11-24-structure-encoder.md)
-COEFFICIENTS: tuple[float, ...] | None = (-0.851181, 0.614679, 1.54724, 0.467825, 0.563182, 0.0493681, 3.14219,
-                                          9.13537)
-# the same for images, fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502, with
-# recognize.IMAGE_DECODER_WEIGHTS and the 3 groupings of image_segmentation.segment_image_nbest, the learned
-# grouping's among them (LEARNED_ALTERNATIVES), with the structure model of 63b6192; decoder_val.py --fit DUMP --image
-# --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5): calibration error
-# 0.028 (0.030 with the coefficients fitted before the learned grouping; raw share 0.322), top half 83.7 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-3.70045, 6.28147, -1.4404, 0.429201, 0.478191, 0.0345895, 2.66552,
-                                                14.1527)
+IMAGE_FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob",
+                  "structure_per_symbol")
+# the strokes reader's: those and more of ``decode.beam_features``, chosen on validation (all 1,504 expressions,
+# 5-fold cross-validation repeated 6 times: the half with the highest confidence 91.25 % right against 89.6 % with
+# IMAGE_FEATURES; docs/decisions/2026-11-24-calibration.md)
+FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbols_per_token", "prob_logit",
+                             "min_symbol_logp", "layout_tokens")
+# fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
+# strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
+# --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as
+# they are. On those expressions the calibration error (10 bins) is 0.019 against 0.232 for the raw share of the
+# beam, and the half with the highest confidence is 92.0 % right (89.1 % by the raw share)
+COEFFICIENTS: tuple[float, ...] | None = (-3.67103, 1.0579, -0.342778, 0.438791, 0.545713, -0.264847, 4.2651, 6.7291,
+                                          -0.558967, -0.301817, 0.263259, 2.98968, 0.202814, -1.84824, -0.661606)
+# the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
+# decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
+# --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with
+# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped): calibration error 0.034 (raw share
+# 0.309), top half 85.3 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-8.20273, 15.6322, -6.39305, 0.281935, 0.550217, 0.0151392, 3.03198,
+                                                11.4767)
 
 
-def _vector(feats: dict) -> np.ndarray:
-    return np.array([1.0] + [float(feats[k]) for k in FEATURES])
+def _vector(feats: dict, keys: Sequence[str] = FEATURES) -> np.ndarray:
+    return np.array([1.0] + [float(feats[k]) for k in keys])
 
 
 def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = None, image: bool = False) -> float:
@@ -40,14 +45,15 @@ def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = No
     coef = coefficients if coefficients is not None else IMAGE_COEFFICIENTS if image else COEFFICIENTS
     if coef is None:
         return float(feats["prob"])
-    z = float(np.dot(_vector(feats), np.asarray(coef, float)))
+    z = float(np.dot(_vector(feats, IMAGE_FEATURES if image else FEATURES), np.asarray(coef, float)))
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
-def fit_logistic(rows: Sequence[dict], right: Sequence[bool], l2: float = 1e-3, steps: int = 50) -> list[float]:
-    """Coefficients (intercept first) maximising the log-likelihood of ``right`` given the rows' features
+def fit_logistic(rows: Sequence[dict], right: Sequence[bool], l2: float = 1e-3, steps: int = 50,
+                 keys: Sequence[str] = FEATURES) -> list[float]:
+    """Coefficients (intercept first) maximising the log-likelihood of ``right`` given the rows' features ``keys``
     (Newton's method with a small ridge penalty, features standardised inside and mapped back)."""
-    X = np.stack([_vector(r)[1:] for r in rows])
+    X = np.stack([_vector(r, keys)[1:] for r in rows])
     y = np.asarray(right, float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = np.hstack([np.ones((len(X), 1)), (X - mu) / sd])

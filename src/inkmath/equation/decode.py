@@ -63,6 +63,9 @@ class DecoderWeights:
     # the best ``layouts`` readings (by score) are also read with the second layout (``alternative_layout``), and
     # that reading competes with the rest
     layouts: int = 0
+    # the next ``offered_layouts`` best readings are read with it too, and offered among the alternatives only: the
+    # first reading, its probability and its confidence stay as without them
+    offered_layouts: int = 0
 
 
 @dataclass
@@ -131,11 +134,16 @@ def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list
     return out, 0.0
 
 
-def for_one_input(structure: StructureModel) -> StructureModel:
+def for_one_input(structure: StructureModel, sharing: StructureModel | None = None) -> StructureModel:
     """The structure model for the readings of one input: ``structure.for_one_input()`` when it offers one (it may
-    keep work between those readings, never between inputs; ``parse.parse_scored`` does), else ``structure``."""
+    keep work between those readings, never between inputs; ``parse.parse_scored`` does), else ``structure``.
+    ``sharing``: another reader of the same input already started so, whose kept work (its ``memo``) this one
+    shares (``parse.other_layout`` with ``parse_scored``: the same relation answers and geometry)."""
     start = getattr(structure, "for_one_input", None)
-    return start() if start is not None else structure
+    if start is None:
+        return structure
+    memo = getattr(sharing, "keywords", {}).get("memo") if sharing is not None else None
+    return start(memo) if memo is not None else start()
 
 
 def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
@@ -164,7 +172,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         raise InkmathError("Nothing to decode: no segmentation of the input")
     structure = for_one_input(structure)
     if alternative_layout is not None:
-        alternative_layout = for_one_input(alternative_layout)
+        alternative_layout = for_one_input(alternative_layout, sharing=structure)
     w = weights
     segs = list(segmentations)
     if fixed:
@@ -219,42 +227,80 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
                 break
             toks = [dists[s][i].token for s, i in enumerate(idx)]
             parsed.append(consider(si, toks, sym_lp, seg_term, *_structure(structure, seg.symbols, toks)))
-    if alternative_layout is not None and (w.layouts > 0 or trace is not None):
-        # the best derivation of each of the ``layouts`` best readings, by score, read with the second layout
-        chosen = {id(r) for r in sorted(found.values(), key=lambda r: -r.score)[:w.layouts]}
+    offered: list[Reading] = []
+    if alternative_layout is not None and (w.layouts > 0 or w.offered_layouts > 0 or trace is not None):
+        # the best derivation of each of the ``layouts`` best readings, by score, read with the second layout (and of
+        # the ``offered_layouts`` next ones, for the alternatives)
+        by_score = [id(r) for r in sorted(found.values(), key=lambda r: -r.score)]
+        chosen = set(by_score[:w.layouts])
+        for_alternatives = set(by_score[w.layouts:w.layouts + w.offered_layouts])
         for r in parsed:
-            if id(r) not in chosen and trace is None:
+            if id(r) not in chosen | for_alternatives and trace is None:
                 continue
-            consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
-                     *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,
-                     counted=id(r) in chosen)
-    readings = list(found.values())
+            second = consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
+                              *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,
+                              counted=id(r) in chosen)
+            if second is not None and id(r) in for_alternatives:
+                offered.append(second)
     t = max(w.temperature, 1e-6)
-    pooled = {k: _logsumexp([s / t for s in v]) for k, v in mass.items()}
+    readings = _by_probability(found, mass, t)
+    first = readings[0]
+    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
+    if offered:  # ranked with the rest as if they had competed; the first reading stays first, with its probability
+        prob = first.prob
+        for a in offered:
+            mass.setdefault(a.norm, []).append(a.score)
+            if a.norm not in found or a.score > found[a.norm].score:
+                found[a.norm] = a
+        readings = [first] + [r for r in _by_probability(found, mass, t) if r.norm != first.norm]
+        first.prob = prob
+    return readings[:max(1, n_best)]
+
+
+def _by_probability(found: dict[tuple[str, ...], Reading], mass: dict[tuple[str, ...], list[float]],
+                    temperature: float) -> list[Reading]:
+    """The distinct readings, each with the probability of its pooled derivations' scores, likeliest first."""
+    readings = list(found.values())
+    pooled = {k: _logsumexp([s / temperature for s in v]) for k, v in mass.items()}
     z = _logsumexp(list(pooled.values()))
     for r in readings:
         r.prob = math.exp(pooled[r.norm] - z)
     readings.sort(key=lambda r: (-r.prob, -r.score))
-    readings = readings[:max(1, n_best)]
-    first = readings[0]
-    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
     return readings
 
 
 def features(readings: list[Reading], segs: Sequence[Segmentation]) -> dict:
-    """What the calibration reads off a decoded beam (the first reading's certainty and its lead, and the structure
-    model's log-probability of its layout per symbol)."""
+    """What the calibration reads off a decoded beam: ``beam_features`` of all its distinct readings, best first."""
     first = readings[0]
-    second = readings[1].prob if len(readings) > 1 else 0.0
     symbols = segs[first.segmentation].symbols
+    return beam_features(first.norm, first.prob, readings[1].prob if len(readings) > 1 else 0.0, first.terms,
+                         first.segmentation, len(readings), len(symbols),
+                         min((h.prob for h in symbols), default=0.0))
+
+
+LAYOUT_TOKENS = frozenset({"^", "_", "\\frac", "\\sqrt"})
+
+
+def beam_features(norm: Sequence[str], prob: float, second_prob: float, terms: dict, segmentation: int,
+                  n_readings: int, symbols: int, min_symbol_prob: float) -> dict:
+    """The first reading's certainty and its lead, its scores per token or symbol, how much layout it has per symbol,
+    whether it comes from another grouping than the segmenter's first, and how many distinct readings the beam
+    held (``norm``: the first reading's canonical tokens; ``terms``: its unweighted log scores)."""
     return {
-        "prob": first.prob,
-        "margin": first.prob - second,
-        "symbol_logp": first.terms["symbol"],
-        "lm_per_token": first.terms["lm"] / (len(first.norm) + 1),
-        "symbols": len(symbols),
-        "min_symbol_prob": min((h.prob for h in symbols), default=0.0),
-        "structure_per_symbol": first.terms["structure"] / max(len(symbols), 1),
+        "prob": prob,
+        "margin": prob - second_prob,
+        "symbol_logp": terms["symbol"],
+        "lm_per_token": terms["lm"] / (len(norm) + 1),
+        "symbols": symbols,
+        "min_symbol_prob": min_symbol_prob,
+        "structure_per_symbol": terms["structure"] / max(symbols, 1),
+        "other_grouping": float(segmentation > 0),
+        "log_readings": math.log(max(n_readings, 1)),
+        "tokens": len(norm),
+        "symbols_per_token": symbols / (len(norm) + 1),
+        "prob_logit": math.log(prob + 1e-6) - math.log(1 - prob + 1e-6),
+        "min_symbol_logp": math.log(min_symbol_prob + 1e-6),
+        "layout_tokens": sum(t in LAYOUT_TOKENS for t in norm),
     }
 
 

@@ -110,6 +110,9 @@ def other_layout(hyps: list[SymbolHyp], tokens: list[str], memo: ParseMemo | Non
     return parse_scored(hyps, tokens, other=True, memo=memo)
 
 
-# the decoder reads one input's readings with ``for_one_input()`` (``decode.for_one_input``): a fresh ParseMemo each
-parse_scored.for_one_input = lambda: functools.partial(parse_scored, memo=ParseMemo())  # type: ignore[attr-defined]
-other_layout.for_one_input = lambda: functools.partial(other_layout, memo=ParseMemo())  # type: ignore[attr-defined]
+# the decoder reads one input's readings with ``for_one_input()`` (``decode.for_one_input``): a fresh ParseMemo each,
+# or the one the input's other layout reader keeps (its answers do not depend on which layout is chosen)
+parse_scored.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
+    parse_scored, memo=memo if memo is not None else ParseMemo())
+other_layout.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
+    other_layout, memo=memo if memo is not None else ParseMemo())

@@ -42,8 +42,13 @@ _DECODERS: dict[str, Decoder] = {}
 # (the rules' grouping alone: 51.79 %; beams 6 and 1: 54.78 % with 23 % more parses; 6 and 3: 54.78 %, coverage
 # 66.5 % against 65.5 %, 91 % more parses), 54.18 % with that of 63b6192 (alone: 51.99 %; the grid's best, 1 + 1 per
 # margin, lm 0.1, 4 groupings: 54.58 %); docs/decisions/2026-11-24-image-alternatives.md
+# Strokes also offer the first reading's second layout (parse.other_layout) among the alternatives
+# (offered_layouts 1): on all 1,504 validation expressions the truth is among the 5 for 1,129 against 1,118 (2 or 3
+# second layouts: 1,129 and 1,129), and they consider 4 candidates a symbol (per_symbol): 965 read right and 1,134
+# among the 5, with 3 % more parses (5 candidates down to 0.3 % of the best: 964 and 1,137 with 11 % more;
+# docs/decisions/2026-11-24-calibration.md)
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                 beam=8, max_drop=5.0)
+                                 beam=8, max_drop=5.0, offered_layouts=1, per_symbol=4)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                        beam=4, alt_beam=1, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
@@ -87,12 +92,14 @@ def default_decoder(kind: str = "strokes") -> Decoder:
     if kind not in _DECODERS:
         from inkmath.equation.calibrate import calibrated_confidence
         from inkmath.equation.latex_lm import load_latex_lm
-        from inkmath.equation.parse import parse_scored
+        from inkmath.equation.parse import other_layout, parse_scored
 
         from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
 
         image = kind == "image"
         _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=model_candidates, lm=load_latex_lm(),
+                                  alternative_layout=other_layout if (IMAGE_DECODER_WEIGHTS if image else
+                                                                      DECODER_WEIGHTS).offered_layouts else None,
                                   weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
                                   segmentations=IMAGE_SEGMENTATIONS if image else STROKE_SEGMENTATIONS)
