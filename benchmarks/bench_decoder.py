@@ -11,6 +11,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py [--engine onnx] [--repeats 30]
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-weights crohme   # the reader with the
         default classifier (new) against the same reader with another (old), side by side, wall and CPU time
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-merge OLD.safetensors   # strokes: the
+        reader with the shipped stroke-merge model (new) against the same reader with another (old)
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with its groupings against the rules' grouping alone")
     ap.add_argument("--learned", action="store_true",
                     help="images only: the reader with the learned grouping's alternatives against without them")
+    ap.add_argument("--vs-merge", default=None, metavar="FILE",
+                    help="strokes only: time the reader (new) against the same reader with this stroke-merge model")
     ap.add_argument("--offered", action="store_true",
                     help="strokes only: the reader with the second layout offered among the alternatives against "
                          "without it")
@@ -153,6 +157,31 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: the reader with "
                                        f"{args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)",
                                        args.engine, per))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        return 0
+    if args.vs_merge:
+        import json
+
+        from inkmath.equation import segment
+
+        other, shipped_probs = segment.load_merge_model(args.vs_merge), segment.merge_probs
+
+        def with_other_merge(kind, data, predictor):
+            segment.merge_probs = lambda strokes, model=None: shipped_probs(strokes, other)
+            try:
+                return new_path(kind, data, predictor)
+            finally:
+                segment.merge_probs = shipped_probs
+
+        r = side_by_side("strokes", strokes, pred, args.repeats, with_other_merge)
+        what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
+        rows.append({"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
+                     **{k: round(v, 2) for k, v in r.items()}})
+        per = [side_by_side("strokes", s, pred, max(3, args.repeats // 6), with_other_merge)
+               for _, s, _ in crohme_inputs(args.crohme)]
+        if per:
+            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, strokes: {what}",
+                                   args.engine, per))
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
     if args.groupings or args.learned or args.offered:

@@ -80,7 +80,7 @@ def load_rules(commit: str):
     return mod
 
 
-def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
+def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None = None) -> dict:
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.crohme_eval import resolve_source as _resolve
     from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
@@ -91,12 +91,18 @@ def evaluate(name: str, rules=None, pipeline: bool = True) -> dict:
     from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
 
     src = _resolve(name, None)
-    predictor = get_predictor()
+    predictor = get_predictor(weights)
     model = get_context_model()
     tokens = [TOKEN_FIX.get(c, c) for c in predictor.vocab.names]
     C = len(tokens)
     # the shards of each table already cached (``equation.hypotheses`` builds them, one process per part)
     truth_use = cached_shards(src, predictor, shards=TRUTH_SHARDS, pipeline=False)
+    if not truth_use:
+        from inkmath import InkmathError
+
+        raise InkmathError(f"No cached hypotheses of {predictor.card.get('name')} on {src.name}: build them first with "
+                           f"python -m inkmath.equation.hypotheses {name} --weights W --shards {TRUTH_SHARDS} "
+                           f"--shard {','.join(map(str, range(TRUTH_SHARDS)))} --no-pipeline")
     t = {"truth": _concat([hypothesis_tables(src, predictor, pipeline=False, shards=TRUTH_SHARDS, only_shard=k)
                            for k in truth_use], "truth")}
     ids: list[str] = []
@@ -195,10 +201,18 @@ def main(argv=None) -> int:
     ap.add_argument("set", help="val (2011-2013) or test (2014), or a CROHME InkML archive")
     ap.add_argument("--rules-from", default=None, metavar="COMMIT")
     ap.add_argument("--no-pipeline", action="store_true", help="only the truth segmentation (faster)")
+    ap.add_argument("--weights", default=None,
+                    help="the classifier whose cached readings are re-read (default: the reader's)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args(argv)
-    res = evaluate(a.set, load_rules(a.rules_from) if a.rules_from else None, not a.no_pipeline)
+    from inkmath import InkmathError
+
+    try:
+        res = evaluate(a.set, load_rules(a.rules_from) if a.rules_from else None, not a.no_pipeline, a.weights)
+    except InkmathError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if a.write:
         from inkmath.training.checkpoint import atomic_write_text
 

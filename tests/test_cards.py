@@ -122,7 +122,9 @@ def test_equation_model_cards_count_their_tensors():
         assert n == CARDS[name]["parameters"]
     assert tuple(CARDS["layout-relation"]["outputs"]) == RELATIONS_OUT
     assert len(load_relation_model().members) == recipe(CARDS["layout-relation"]["config"])["members"]
-    assert load_merge_model().w1.shape[1] == recipe(CARDS["stroke-merge"]["config"])["hidden"]
+    merge_recipe = recipe(CARDS["stroke-merge"]["config"])
+    assert [m.w1.shape[1] for m in load_merge_model().members] == [merge_recipe["hidden"]] * len(merge_recipe["windows"])
+    assert [m.window for m in load_merge_model().members] == merge_recipe["windows"]
 
 
 def test_a_card_that_disagrees_with_its_recipe_fails():

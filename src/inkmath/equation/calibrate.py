@@ -23,10 +23,11 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
 # fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
 # strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
 # --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as
-# they are. On those expressions the calibration error (10 bins) is 0.019 against 0.232 for the raw share of the
-# beam, and the half with the highest confidence is 92.0 % right (89.1 % by the raw share)
-COEFFICIENTS: tuple[float, ...] | None = (-3.67103, 1.0579, -0.342778, 0.438791, 0.545713, -0.264847, 4.2651, 6.7291,
-                                          -0.558967, -0.301817, 0.263259, 2.98968, 0.202814, -1.84824, -0.661606)
+# they are (with the stroke-merge of 2026-11-24-grouping-6.md and the 6-gram latex-lm). On those expressions the
+# calibration error (10 bins) is 0.022 against 0.220 for the raw share of the beam, and the half with the highest
+# confidence is 92.6 % right (90.3 % by the raw share)
+COEFFICIENTS: tuple[float, ...] | None = (-3.06675, 1.37132, -0.459153, 0.366485, 0.465063, -0.219056, 3.36204, 6.69978,
+                                          -0.43167, -0.37998, 0.225325, 2.51511, 0.22566, -1.47973, -0.580393)
 # the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
 # decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
 # --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with

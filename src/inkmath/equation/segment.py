@@ -4,8 +4,9 @@ CROHME writers put down almost every symbol as a run of 1-4 consecutive strokes 
 so a segmentation is a set of cut points between consecutive strokes. Two scores decide each cut: a small learnt
 *merge model* (does stroke i+1 belong to the symbol of stroke i? from the pair's geometry, see ``train_merge.py``)
 and the symbol classifier's confidence on the candidate group. Dynamic programming picks the best sequence of
-groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). The merge model is a
-2-layer perceptron run in NumPy (no torch at inference).
+groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). The merge model is the
+mean logit of two 2-layer perceptrons run in NumPy (no torch at inference): one reads the pair alone, the other
+also the pairs before and after it (``context_features``).
 
 Ink images are segmented by ``image_segmentation.segment_image``; what both need from the classifier
 (``Classifier``, ``candidates_from``) is in ``symbols``.
@@ -128,22 +129,92 @@ def drawing_unit(strokes: Sequence[np.ndarray]) -> float:
     return float(size)
 
 
+PAIR_FEATURES = 29  # ``pair_features`` per consecutive pair
+
+
+def context_features(pf: np.ndarray, window: int) -> np.ndarray:
+    """float32 (n-1, 29 + 60 * window): each consecutive pair's ``pair_features`` followed, for the ``window`` pairs
+    before it and after it (nearest first, before then after), by that pair's features and 1, or zeros and 0 where
+    the drawing has no such pair. What the pairs around a pen-up look like (a symbol's other strokes, the next
+    symbol's start) is the context a pair alone does not see."""
+    m = len(pf)
+    blocks = [pf]
+    for off in range(1, window + 1):
+        for before in (True, False):
+            shifted = np.zeros_like(pf)
+            flag = np.zeros((m, 1), pf.dtype)
+            if off < m:
+                if before:
+                    shifted[off:], flag[off:] = pf[:-off], 1
+                else:
+                    shifted[:-off], flag[:-off] = pf[off:], 1
+            blocks += [shifted, flag]
+    return np.concatenate(blocks, axis=1).astype(np.float32)
+
+
 class MergeModel(BinaryMLP):
-    """p(stroke i+1 continues the symbol of stroke i): features -> standardise -> tanh layer -> sigmoid."""
+    """p(stroke i+1 continues the symbol of stroke i): features -> standardise -> tanh layer -> sigmoid. A model
+    with more inputs than ``PAIR_FEATURES`` reads ``context_features`` (its window follows from its input size)."""
+
+    @property
+    def window(self) -> int:
+        return (self.w1.shape[0] - PAIR_FEATURES) // (2 * (PAIR_FEATURES + 1))
+
+    def pair_logits(self, pf: np.ndarray) -> np.ndarray:
+        """(n-1,) logits from one drawing's ``drawing_pair_features``."""
+        return self.logits(context_features(pf, self.window) if self.window else pf)[:, 0]
+
+    def pair_probs(self, pf: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.pair_logits(pf))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+class MergeEnsemble:
+    """The mean logit of its members (``MergeModel``s, each with its own context window): the pair perceptron and
+    one that also sees the neighbouring pairs disagree on different pen-ups, and their mean groups more validation
+    expressions right than either (docs/decisions/2026-11-24-grouping-6.md)."""
+
+    def __init__(self, members: list[MergeModel]):
+        self.members = members
+
+    def pair_probs(self, pf: np.ndarray) -> np.ndarray:
+        return _sigmoid(np.mean([m.pair_logits(pf) for m in self.members], axis=0))
+
+
+def member_prefix(k: int) -> str:
+    """How member ``k``'s tensors are named in a merge ensemble's file ('0.w1', '1.w1', ...)."""
+    return f"{k}."
 
 
 @lru_cache(maxsize=2)
-def load_merge_model(path: str | None = None) -> MergeModel:
-    return MergeModel(**load_tensors(Path(path) if path else MERGE_MODEL, "Stroke merge model",
-                                     "inkmath.equation.train_merge --config configs/stroke-merge.yaml"))
+def load_merge_model(path: str | None = None) -> MergeEnsemble:
+    """The stroke merge model file: one perceptron (tensors ``w1``, ...) or an ensemble (``0.w1``, ``1.w1``, ...)."""
+    from safetensors import safe_open
+
+    p = Path(path) if path else MERGE_MODEL
+    recipe = "inkmath.equation.train_merge --config configs/stroke-merge.yaml"
+    prefixes = [""]
+    if p.is_file():
+        with safe_open(str(p), framework="numpy") as f:
+            count = len({k.split(".", 1)[0] for k in f.keys() if "." in k})
+        prefixes = [member_prefix(k) for k in range(count)] or [""]
+    members = [MergeModel(**load_tensors(p, "Stroke merge model", recipe, pre)) for pre in prefixes]
+    for m in members:
+        if (m.w1.shape[0] - PAIR_FEATURES) % (2 * (PAIR_FEATURES + 1)):
+            raise InkmathError(f"Stroke merge model {p} takes {m.w1.shape[0]} features, which no context window "
+                               f"of {PAIR_FEATURES} pair features makes; train it again with `python -m {recipe}`.")
+    return MergeEnsemble(members)
 
 
-def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | None = None) -> np.ndarray:
+def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | MergeEnsemble | None = None) -> np.ndarray:
     """(n-1,) probabilities that consecutive strokes belong to one symbol."""
     if len(strokes) < 2:
         return np.zeros(0)
     model = model or load_merge_model()
-    return model.prob(drawing_pair_features(strokes))
+    return model.pair_probs(drawing_pair_features(strokes))
 
 
 def drawing_pair_features(strokes: Sequence[np.ndarray]) -> np.ndarray:
@@ -308,7 +379,7 @@ def k_best_groups(n: int, pm: np.ndarray, span_preds: dict, k: int, cls_weight: 
 
 
 def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = CLS_WEIGHT,
-                    merge_model: MergeModel | None = None) -> list[SymbolHyp]:
+                    merge_model: MergeModel | MergeEnsemble | None = None) -> list[SymbolHyp]:
     """Group time-ordered strokes into symbols and classify each group.
 
     Score of a segmentation = sum over cuts of log p(cut) + sum over joins of log p(join)
@@ -320,7 +391,7 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
 
 
 def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int = 3, top: int = 5,
-                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | None = None
+                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | MergeEnsemble | None = None
                           ) -> list[tuple[list[SymbolHyp], float]]:
     """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
     every candidate group is read once)."""

@@ -12,6 +12,10 @@ Targets: 1 when both strokes belong to the same truth traceGroup.
 29-64-1 for 40 epochs rather than 29-32-1 for 30: its held-out pair accuracy is no better (0.939 vs 0.941) but
 with the classifier weighted ``segment.CLS_WEIGHT`` = 4 it segments better (2011-2013 test: segmentation
 precision 0.955 vs 0.944, recall 0.970 vs 0.967) and reads more expressions right (ExpRate 48.7 % vs 47.7 %).
+
+The recipe's ``windows`` trains one such perceptron per context window (0: the pair alone; 1: also the pair before
+and the one after, ``segment.context_features``) and ships their mean logit; windows [0, 1] offer the decoder the
+truth's grouping on more validation expressions than either alone (docs/decisions/2026-11-24-grouping-6.md).
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.mlp import fit
-from inkmath.equation.segment import MERGE_MODEL, drawing_pair_features
+from inkmath.equation.segment import MERGE_MODEL, context_features, drawing_pair_features
 
 
-def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(features (M, 29) float32, targets (M,) float32, expression ids) of consecutive stroke pairs."""
+def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """(features (M, 29) float32, targets (M,) float32, expression ids, pairs per expression) of consecutive stroke
+    pairs."""
     from inkmath.data.crohme import iter_inkml
 
-    X, y, ids = [], [], []
+    X, y, ids, lens = [], [], [], []
     for k, expr in enumerate(iter_inkml(source, subset="TrainINKML")):
         if limit is not None and k >= limit:
             break
@@ -43,7 +48,16 @@ def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np
         X.extend(drawing_pair_features(strokes))
         y.extend(float(owner.get(i, -1) == owner.get(i + 1, -2)) for i in range(len(strokes) - 1))
         ids.append(expr.id)
-    return np.stack(X), np.asarray(y, np.float32), ids
+        lens.append(len(strokes) - 1)
+    return np.stack(X), np.asarray(y, np.float32), ids, np.asarray(lens)
+
+
+def with_context(X: np.ndarray, lens: np.ndarray, window: int) -> np.ndarray:
+    """``segment.context_features`` of each expression's pairs (rows of ``X`` in expression order, ``lens`` per
+    expression): the window never reaches into another expression."""
+    if not window:
+        return X
+    return np.concatenate([context_features(p, window) for p in np.split(X, np.cumsum(lens)[:-1])])
 
 
 def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 30, seed: int = 0) -> dict[str, np.ndarray]:
@@ -52,7 +66,7 @@ def train(X: np.ndarray, y: np.ndarray, hidden: int = 32, epochs: int = 30, seed
 
 PURPOSE = "the expression reader's segmentation: do two consecutive strokes belong to one symbol?"
 DEFAULTS = {"name": "stroke-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 64, "epochs": 40, "seed": 0,
-            "limit": None}
+            "limit": None, "windows": [0]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
     from inkmath.equation.mlp import binary_card, read_recipe, write_card
-    from inkmath.equation.segment import MergeModel
+    from inkmath.equation.segment import MergeModel, member_prefix
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/stroke-merge.yaml", help="the recipe (YAML); flags override it")
@@ -76,20 +90,35 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
+    windows = [int(w) for w in recipe["windows"]]
     archive = Path(data_dir()) / "crohme" / "crohme2014_train_inkml.tar.xz"
-    X, y, ids = pair_dataset(archive, recipe["limit"])
-    # hold out every 10th expression's pairs by position (pairs are in expression order) to report accuracy
-    cut = int(len(X) * 0.9)
-    tensors = train(X[:cut], y[:cut], hidden=recipe["hidden"], epochs=recipe["epochs"], seed=recipe["seed"])
-    model = MergeModel(**tensors)
-    acc = float(((model.prob(X[cut:]) > 0.5) == (y[cut:] > 0.5)).mean())
-    tensors = train(X, y, hidden=recipe["hidden"], epochs=recipe["epochs"], seed=recipe["seed"])
+    X, y, ids, lens = pair_dataset(archive, recipe["limit"])
+    # hold out the last 10 % of the pairs (pairs are in expression order; cut at an expression's end, so that no
+    # context window reaches across) to report accuracy
+    ends = np.cumsum(lens)
+    cut = int(ends[np.searchsorted(ends, int(len(X) * 0.9))])
+    inputs = [with_context(X, lens, w) for w in windows]
+    members = [MergeModel(**train(x[:cut], y[:cut], hidden=recipe["hidden"], epochs=recipe["epochs"],
+                                  seed=recipe["seed"])) for x in inputs]
+    logit = np.mean([m.logits(x[cut:])[:, 0] for m, x in zip(members, inputs)], axis=0)
+    acc = float(((logit > 0) == (y[cut:] > 0.5)).mean())
+    shipped = [train(x, y, hidden=recipe["hidden"], epochs=recipe["epochs"], seed=recipe["seed"]) for x in inputs]
+    if len(shipped) == 1 and windows == [0]:  # one pair perceptron: its tensors unprefixed, as before ensembles
+        tensors = shipped[0]
+    else:
+        tensors = {member_prefix(k) + name: v for k, t in enumerate(shipped) for name, v in t.items()}
     atomic_write_bytes(args.out, save(tensors))
     command = f"python -m inkmath.equation.train_merge --config {args.config}" + "".join(
         f" --{k} {v}" for k, v in flags.items())
-    card = {**binary_card(recipe, tensors, "segment.pair_features", "same symbol", args.config, command),
+    card = {**binary_card(recipe, shipped[0], "segment.pair_features", "same symbol", args.config, command),
             "data": {"train": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs"},
             "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
+    if windows != [0]:
+        sizes = [t["w1"].shape[0] for t in shipped]
+        card.update(architecture=f"mean logit of {len(shipped)} mlps " + ", ".join(
+            f"{n}-{recipe['hidden']}-1" for n in sizes) + " (tanh, sigmoid), numpy inference",
+            parameters=int(sum(v.size for t in shipped for k, v in t.items() if k not in ("mean", "std"))),
+            inputs="segment.context_features of segment.pair_features, windows " + ", ".join(map(str, windows)))
     write_card(args.out, card)
     return 0
 
