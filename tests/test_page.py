@@ -623,3 +623,51 @@ def test_row_parts_cuts_a_group_along_its_best_empty_bands():
     for axis, a, b in candidate_cuts([1, 2, 3, 4], found.stats):
         f = cut_features(s, 0, axis, a, b, found.stats, found.unit)
         assert f.shape == (N_FEATURES,) and np.isfinite(f).all() and f[-2] == axis
+
+
+def test_a_bar_reaches_the_next_line_only_as_a_fraction_bar():
+    from inkmath.equation import page_find
+
+    ink = np.zeros((400, 600), np.uint8)
+    _write(ink, "x", 60, 100)
+    cv2.line(ink, (110, 84), (190, 84), 255, 3)  # "=" at the bottom of its line ...
+    cv2.line(ink, (110, 97), (190, 97), 255, 3)
+    _write(ink, "y", 210, 100)
+    _write(ink, "2y+3", 110, 185)  # ... the next line a unit under it, within a fraction bar's reach
+    saved = page_find.FRAC_BOTH_SIDES
+    try:
+        page_find.FRAC_BOTH_SIDES = False
+        assert len(find_expressions(ink).groups) == 1  # the lower bar of "=" took the next line as a denominator
+        page_find.FRAC_BOTH_SIDES = True
+        found = find_expressions(ink)
+    finally:
+        page_find.FRAC_BOTH_SIDES = saved
+    assert len(found.groups) == 2, [g.box for g in found.groups]
+    assert found.groups[0].box.y1 < 120 < found.groups[1].box.y0
+
+
+def test_merge_never_joins_two_written_lines_one_under_the_other():
+    from inkmath.equation.page_merge import merge_groups, two_lines
+
+    def line(y, n, x0=100, wide=None):  # n letters 40 px tall side by side (and a bar as wide as ``wide``)
+        comps = [[x0 + 50 * k, y, 40, 40, 400] for k in range(n)]
+        if wide:
+            comps.append([x0, y + 44, wide, 4, wide * 4])
+        return comps
+
+    class Always:  # a model that would join every pair
+        def prob(self, x):
+            return np.ones(len(x))
+
+    for upper, lower, apart in [(line(100, 6), line(160, 5), True), (line(100, 4), line(160, 5), False),
+                                (line(100, 6, wide=300), line(160, 5), False)]:
+        stats = np.array([[0, 0, 0, 0, 0]] + upper + lower, np.int32)
+        groups = []
+        for comps, first in ((upper, 1), (lower, 1 + len(upper))):
+            ids = list(range(first, first + len(comps)))
+            st = stats[ids]
+            groups.append(InkGroup(Box(float(st[:, 0].min()), float(st[:, 1].min()), float((st[:, 0] + st[:, 2]).max()),
+                                       float((st[:, 1] + st[:, 3]).max())), ids))
+        assert two_lines(groups[0], groups[1], stats) == apart
+        merged = merge_groups([InkGroup(g.box, list(g.components)) for g in groups], stats, 40.0, model=Always())
+        assert len(merged) == (2 if apart else 1)

@@ -35,7 +35,8 @@ LABEL_NOT_BEFORE = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "+
 LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
-READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels)
+READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels) ...
+READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage.sharp_dark; pages-4 note)
 # ... and read a second time from the darkness smoothed first (sigma READ_SMOOTH crop pixels), the more confident
 # reading kept (pencil's grains cut narrowed strokes apart; docs/decisions/2026-11-24-pages-2.md)
 READ_SMOOTH = 1.0
@@ -205,7 +206,8 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
     in the page's pixels; its pixels per page pixel). ``smooth``: see ``page_find.group_image``."""
     if READ_NARROW:
-        img, corner = group_image(found, g, dark=page.dark, upscale=READ_UPSCALE, smooth=smooth)
+        dark = page.sharp_dark() if READ_SHARP else page.dark
+        img, corner = group_image(found, g, dark=dark, upscale=READ_UPSCALE, smooth=smooth)
         return img, corner, float(READ_UPSCALE)
     img, corner = group_image(found, g)
     return img, corner, 1.0

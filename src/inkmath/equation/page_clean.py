@@ -71,6 +71,14 @@ class CleanPage:
     lines_removed: int = 0
     notes: list[str] = field(default_factory=list)
     dark: np.ndarray | None = None  # uint8 darkness of the flattened page (0 paper), same pixels as ``ink``
+    _sharp: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def sharp_dark(self) -> np.ndarray:
+        """The darkness before ``dark``'s smoothing (255 - ``flat``): finer detail for reading a group's ink, where
+        ``dark``'s smoothing (it keeps faint strokes whole for grouping) merges the loops of small symbols."""
+        if self._sharp is None:
+            self._sharp = cv2.bitwise_not(self.flat)
+        return self._sharp
 
     def box_to_photo(self, box) -> list[float]:
         """Axis-aligned box in photo pixels around the image of a sheet box (its four corners mapped)."""

@@ -30,7 +30,9 @@ STACK_GAP = 0.5  # max vertical gap between stacked parts of one expression (num
 STACK_OVERLAP = 0.3  # ... which must overlap horizontally by this share of the narrower one
 BAR_HEIGHT = 0.6  # a fraction bar: at most this tall ...
 BAR_WIDTH = 1.0  # ... at least this wide (a minus sign is narrower) ...
-FRAC_GAP = 1.2  # ... links what is above or below it this close
+FRAC_GAP = 1.2  # ... links what is above or below it this close ...
+FRAC_BOTH_SIDES = True  # ... only when it has ink other than a bar on its other side too (the lower bar of "=" at
+# the bottom of a line does not reach down to the next line)
 ATTACH_WIDTH = 4.5  # a group at most this many units wide ...
 ATTACH_SHARE = 0.6  # ... and narrower than this share of another ...
 ATTACH_GAP = 0.4  # ... at most this far above or below it, mostly inside its x-range, joins it
@@ -126,7 +128,17 @@ def _group(ink: np.ndarray):
     near = (gx <= NEAR_X * unit) & (gy <= NEAR_Y * unit)  # a superscript or subscript set a little apart
     # a fraction bar reaches further up and down: to its numerator and denominator
     bar = (h[idx] <= BAR_HEIGHT * unit) & (w[idx] >= BAR_WIDTH * unit) & (w[idx] >= 3 * h[idx])
-    frac = (bar[:, None] | bar[None, :]) & (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
+    reach = (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
+    if FRAC_BOTH_SIDES:  # a bar reaches down only with a numerator over it, up only with a denominator under it
+        cy = (y0 + y1) / 2
+        below = cy[None, :] > cy[:, None]  # [i, j]: j under i
+        other = reach & ~bar[None, :]
+        over_ok = (other & ~below).any(axis=1)  # bar i has ink over it
+        under_ok = (other & below).any(axis=1)
+        from_bar = bar[:, None] & reach & ((below & over_ok[:, None]) | (~below & under_ok[:, None]))
+        frac = from_bar | from_bar.T
+    else:
+        frac = (bar[:, None] | bar[None, :]) & reach
     link = side | stack | near | frac
     gutters = column_gutters(x0, y0, x1, y1, unit)
     for g0, g1 in gutters:  # nothing links across a gutter between columns

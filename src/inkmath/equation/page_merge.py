@@ -26,6 +26,13 @@ CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are nev
 MERGE_PROB = 0.5  # join at this probability (120 validation pages, detection only: order 0.900 / 0.933 / 0.925 / 0.925
 # at 0.3 / 0.5 / 0.7 / 0.9, 0.892 without the merge; docs/decisions/2026-11-24-pages-2.md)
 N_FEATURES = 24
+# Two written lines one under the other are never joined: groups stacked with paper between them, each of at least
+# LINE_PARTS components, when no single component of one spans LINE_SPAN of the other's width (a fraction's bar
+# touching its numerator does). Validation pages (263: seeds 0 and 1 of the 2011-2013 ink), detection only: of the
+# model's 37 joins 4 wrong joins of this kind are undone and no right one
+# (docs/decisions/2026-11-24-pages-4.md)
+LINE_PARTS = 5
+LINE_SPAN = 0.5
 
 
 class PageMergeModel(BinaryMLP):
@@ -107,6 +114,19 @@ def candidate_pairs(s: list[dict], unit: float, gutters=()) -> list[tuple[int, i
     return out
 
 
+def two_lines(a, b, comp: np.ndarray) -> bool:
+    """Are groups ``a`` and ``b`` (page_find.InkGroup) two written lines, one under the other (see ``LINE_PARTS``)?"""
+    A, B = (a.box.x0, a.box.y0, a.box.x1, a.box.y1), (b.box.x0, b.box.y0, b.box.x1, b.box.y1)
+    if _gap(A, B)[1] <= 0 or min(len(a.components), len(b.components)) < LINE_PARTS:
+        return False
+
+    def spans(g, box) -> bool:  # one of g's components covers LINE_SPAN of box's width
+        st = comp[g.components]
+        over = np.minimum(st[:, 0] + st[:, 2], box[2]) - np.maximum(st[:, 0], box[0])
+        return bool(over.max() >= LINE_SPAN * max(box[2] - box[0], 1.0))
+    return not (spans(a, B) or spans(b, A))
+
+
 def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeModel | None = None,
                  threshold: float | None = None, gutters=()) -> list:
     """``groups`` (page_find.InkGroup) with the pairs the model scores at least ``threshold`` (``MERGE_PROB``)
@@ -120,7 +140,7 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
     groups = list(groups)
     while len(groups) > 1:
         s = group_summaries(groups, comp, unit)
-        pairs = candidate_pairs(s, unit, gutters)
+        pairs = [(i, j) for i, j in candidate_pairs(s, unit, gutters) if not two_lines(groups[i], groups[j], comp)]
         if not pairs:
             break
         p = model.prob(np.stack([pair_features(s, i, j, unit) for i, j in pairs]))
