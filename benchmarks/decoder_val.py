@@ -281,10 +281,10 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                    "the decoder (first grouping, each symbol's first candidate, parse) on the same expressions. "
                    "Subsets are every "
                    "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
-                   "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes --stride 3 "
-                   "(val), --dump images --stride 3 --beam 6 --segmentations 6 (val), --dump strokes --split test "
-                   "--stride 3, --dump images --split test --stride 4 --beam 6 --segmentations 6; each with --out "
-                   "FILE. Speed rows: "
+                   "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes "
+                   "(val, all), --dump images --stride 3 --beam 6 --segmentations 6 (val), --dump strokes --split test "
+                   "(all), --dump images --split test --stride 4 --beam 6 --segmentations 6; each with --out "
+                   "FILE. Speed rows (one run; reader-speed.json has three): "
                    "benchmarks/bench_decoder.py (ONNX Runtime, old and new path alternately in one process, solve "
                    "off); quote the ratio: the absolute ms were taken at a load average of " + speed_load + " on 2 cores."),
            "rows": rows}
