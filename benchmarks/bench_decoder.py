@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_recognize import EXPRESSION, crohme_inputs, synthetic_inputs  # noqa: E402
@@ -61,17 +60,22 @@ def one_grouping(kind: str, data, predictor) -> str:
     return recognize_image(data, predictor, solve=False, decoder=dec).latex
 
 
-def rules_alone(kind: str, data, predictor) -> str:
-    """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
-    only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
+def _with_image_switch_off(switch: str, kind: str, data, predictor) -> str:
+    """``new_path`` with the image reader's module switch ``switch`` (a bool of image_segmentation) off."""
     from inkmath.equation import image_segmentation
 
-    saved = image_segmentation.LEARNED_ALTERNATIVES
-    image_segmentation.LEARNED_ALTERNATIVES = False
+    saved = getattr(image_segmentation, switch)
+    setattr(image_segmentation, switch, False)
     try:
         return new_path(kind, data, predictor)
     finally:
-        image_segmentation.LEARNED_ALTERNATIVES = saved
+        setattr(image_segmentation, switch, saved)
+
+
+def rules_alone(kind: str, data, predictor) -> str:
+    """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
+    only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
+    return _with_image_switch_off("LEARNED_ALTERNATIVES", kind, data, predictor)
 
 
 def without_offered(kind: str, data, predictor) -> str:
@@ -90,14 +94,7 @@ def without_offered(kind: str, data, predictor) -> str:
 def every_read(kind: str, data, predictor) -> str:
     """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
     ``image_segmentation.READ_ONCE``."""
-    from inkmath.equation import image_segmentation
-
-    saved = image_segmentation.READ_ONCE
-    image_segmentation.READ_ONCE = False
-    try:
-        return new_path(kind, data, predictor)
-    finally:
-        image_segmentation.READ_ONCE = saved
+    return _with_image_switch_off("READ_ONCE", kind, data, predictor)
 
 
 def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
@@ -141,6 +138,24 @@ def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict
             "ratio_p50": statistics.median([y / x for x, y in zip(a, b)]), "calls": repeats,
             "old_cpu_p50_ms": statistics.median(ca), "new_cpu_p50_ms": statistics.median(cb),
             "cpu_ratio_p50": statistics.median([y / max(x, 1e-9) for x, y in zip(ca, cb)])}
+
+
+def versus(kind: str, base, what: str, args, pred, synthetic) -> int:
+    """Print the reader against ``base`` side by side, on the synthetic input and on the CROHME 10-symbol ones."""
+    import json
+    import os
+
+    r = side_by_side(kind, synthetic, pred, args.repeats, base)
+    label = "strokes" if kind == "strokes" else "photo"
+    rows = [{"input": f"`{EXPRESSION}` synthetic {label}: {what}", "engine": args.engine,
+             **{k: round(v, 2) for k, v in r.items()}}]
+    per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6), base)
+           for _, s, img in crohme_inputs(args.crohme)]
+    if per:
+        rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {what}", args.engine,
+                               per))
+    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()]}, indent=1))
+    return 0
 
 
 def median_row(label: str, engine: str, per: list[dict]) -> dict:
@@ -210,8 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
         return 0
     if args.vs_merge:
-        import json
-
         from inkmath.equation import segment
 
         other, shipped_probs = segment.load_merge_model(args.vs_merge), segment.merge_probs
@@ -223,35 +236,15 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 segment.merge_probs = shipped_probs
 
-        r = side_by_side("strokes", strokes, pred, args.repeats, with_other_merge)
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
-        rows.append({"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
-                     **{k: round(v, 2) for k, v in r.items()}})
-        per = [side_by_side("strokes", s, pred, max(3, args.repeats // 6), with_other_merge)
-               for _, s, _ in crohme_inputs(args.crohme)]
-        if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, strokes: {what}",
-                                   args.engine, per))
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
-        return 0
+        return versus("strokes", with_other_merge, what, args, pred, strokes)
     if args.groupings or args.learned or args.offered or args.read_once:
-        import json
-
         kind = "strokes" if args.offered else "image"
         base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
-        r = side_by_side(kind, strokes if args.offered else photo, pred, args.repeats, base)
-        rows.append({"input": f"`{EXPRESSION}` synthetic {'strokes' if args.offered else 'photo'}: {what}",
-                     "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
-        per = [side_by_side(kind, s if args.offered else img, pred, max(3, args.repeats // 6), base)
-               for _, s, img in crohme_inputs(args.crohme)]
-        if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {what}",
-                                   args.engine, per))
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
-        return 0
+        return versus(kind, base, what, args, pred, strokes if args.offered else photo)
     for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
                               ("image", f"`{EXPRESSION}` synthetic photo", photo)):
         r = side_by_side(kind, data, pred, args.repeats)

@@ -248,10 +248,7 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, command: str) -> None:
     """benchmarks/results/decoder.json (the results page's format): per set, the old path and the decoder on the same
     expressions, coverage of the alternatives, calibration; the reliability tables; the speed rows if given."""
-    import datetime as dt
-    import os
-    import re
-    import subprocess
+    from inkmath.evaluation.results import write_result
 
     rows = []
     for label, path in dumps:
@@ -267,13 +264,7 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
         speed_load = str(json.loads(speed.read_text()).get("load", ["-"])[0])
         for s in json.loads(speed.read_text())["rows"]:
             rows.append({"set": "speed: " + s["input"], **{k: v for k, v in s.items() if k != "input"}})
-    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
-    doc = {"table": "expressions", "title": "The decoder: whole readings scored, n best with a calibrated confidence",
-           "command": command, "machine": cpu.group(1).strip() if cpu else "unknown", "commit": commit,
-           "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "how": ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
+    how = ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
                    "the image reader's groupings, segment_image_nbest), every reading the decoder parses is stored with its unweighted terms, and the "
                    "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
                    "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
@@ -286,11 +277,9 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                    "(all), --dump images --split test --stride 4 --beam 6 --segmentations 6; each with --out "
                    "FILE. Speed rows (one run; reader-speed.json has three): "
                    "benchmarks/bench_decoder.py (ONNX Runtime, old and new path alternately in one process, solve "
-                   "off); quote the ratio: the absolute ms were taken at a load average of " + speed_load + " on 2 cores."),
-           "rows": rows}
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, out)
+                   "off); quote the ratio: the absolute ms were taken at a load average of " + speed_load + " on 2 cores.")
+    write_result(out, "expressions", "The decoder: whole readings scored, n best with a calibrated confidence", command,
+                 how, rows)
 
 
 def main(argv=None) -> int:

@@ -196,28 +196,17 @@ def _cls_weight() -> float:
 
 
 def write_result(path: Path, rows: list[dict], command: str) -> None:
-    import datetime as dt
-    import re
-    import subprocess
+    from inkmath.evaluation.results import write_result as write_result_file
 
-    from inkmath.atomic import atomic_write_text
-
-    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
-    doc = {"table": "grouping", "title": "Stroke grouping: is the truth's grouping among those the decoder reads?",
-           "command": command, "machine": cpu.group(1).strip() if cpu else "unknown", "commit": commit,
-           "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "how": ("Validation (CROHME 2011-2013 test ink, 1,504 expressions). Each expression's groupings are those "
-                   "segment_strokes_nbest gives the decoder (its k best by the merge model and the classifier); "
-                   "'first' and 'among3' count the expressions whose truth grouping (traceGroups) is the first or "
-                   "one of the 3; 'reachable' those whose every truth symbol is a run of at most 4 consecutive "
-                   "strokes (the others no grouping can equal); the symbol shares count truth symbols that are a "
-                   "group of the first grouping or of any of the 3. The classifier's readings of every run of "
-                   "strokes are cached once (--build)."),
-           "rows": rows}
-    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
-
+    write_result_file(
+        path, "grouping", "Stroke grouping: is the truth's grouping among those the decoder reads?", command,
+        "Validation (CROHME 2011-2013 test ink, 1,504 expressions). Each expression's groupings are those "
+        "segment_strokes_nbest gives the decoder (its k best by the merge model and the classifier); "
+        "'first' and 'among3' count the expressions whose truth grouping (traceGroups) is the first or "
+        "one of the 3; 'reachable' those whose every truth symbol is a run of at most 4 consecutive "
+        "strokes (the others no grouping can equal); the symbol shares count truth symbols that are a "
+        "group of the first grouping or of any of the 3. The classifier's readings of every run of "
+        "strokes are cached once (--build).", rows)
 
 if __name__ == "__main__":
     raise SystemExit(main())
