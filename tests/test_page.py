@@ -285,17 +285,62 @@ def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_readin
     from inkmath.equation.page import group_crop
     from inkmath.equation.recognize import recognize_image
 
-    from inkmath.equation.page import READ_SMOOTH
+    from inkmath.equation.page import READ_SMOOTH, READ_SMOOTH_BELOW
 
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
-        # read from the narrowed ink and from the smoothed-then-narrowed ink: the more confident reading is kept
+        # read from the narrowed ink and, unless that reading is sure, from the smoothed-then-narrowed ink: the more
+        # confident reading is kept
         recs = [recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth)[0], predictor,
                                 solve=False, ink="white") for smooth in (0.0, READ_SMOOTH)]
-        rec = max(recs, key=lambda r: r.confidence)
+        rec = recs[0] if recs[0].confidence >= READ_SMOOTH_BELOW else max(recs, key=lambda r: r.confidence)
         assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
         assert 0.0 <= e.confidence <= 1.0
         assert e.alternatives and e.alternatives[0]["latex"] == e.latex
         assert e.alternatives[0]["confidence"] == e.confidence
+
+
+@pytest.mark.parametrize("below, reads", [(0.0, 1), (1.01, 2)])
+def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatch, fixture_reading, predictor,
+                                                                     below, reads):
+    from inkmath.equation import page, recognize
+
+    calls = []
+    read = recognize.recognize_image
+
+    def counted(*a, **k):
+        calls.append(1)
+        return read(*a, **k)
+
+    monkeypatch.setattr(recognize, "recognize_image", counted)
+    monkeypatch.setattr(page, "READ_SMOOTH_BELOW", below)
+    g = fixture_reading.found.groups[0]
+    e = page._read_group(fixture_reading.page, fixture_reading.found, g, predictor, False)
+    assert e is not None and len(calls) == reads
+    if below == 0.0:  # the first reading (unsmoothed ink) is kept as it is
+        first = read(page.group_crop(fixture_reading.page, fixture_reading.found, g)[0], predictor, solve=False,
+                     ink="white")
+        assert e.latex == first.latex
+
+
+def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predictor):
+    from inkmath.equation import page
+    from inkmath.equation.page_clean import clean_page, load_photo
+
+    photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
+    clean = clean_page(*load_photo(np.ascontiguousarray(np.rot90(photo, 1))))
+    turns = []
+    score = page._upright_scores
+
+    def recorded(crops, pred, quarter_turns):
+        turns.extend(quarter_turns)
+        return score(crops, pred, quarter_turns)
+
+    monkeypatch.setattr(page, "_upright_scores", recorded)
+    monkeypatch.setattr(page, "ORIENTATION_SURE", 1.01)  # never sure: all four turns are read, the page is turned
+    assert page._upright(clean, predictor).rotation == 90 and turns == [0, 1, 2, 3]
+    turns.clear()
+    monkeypatch.setattr(page, "ORIENTATION_SURE", 0.0)  # always sure: only the page as it stands is read
+    assert page._upright(clean, predictor).rotation == clean.rotation and turns == [0]
 
 
 def test_question_number_returned_as_label_crossed_out_ignored(predictor):

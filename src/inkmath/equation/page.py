@@ -40,6 +40,9 @@ READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage
 # ... and read a second time from the darkness smoothed first (sigma READ_SMOOTH crop pixels), the more confident
 # reading kept (pencil's grains cut narrowed strokes apart; docs/decisions/2026-11-24-pages-2.md)
 READ_SMOOTH = 1.0
+# ... only when the first reading's calibrated confidence is under READ_SMOOTH_BELOW (a sure first reading is kept:
+# the second reading rarely wins then; chosen on validation pages, docs/decisions/2026-11-24-pages-5.md)
+READ_SMOOTH_BELOW = 0.8
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -54,6 +57,8 @@ ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
 # 8 of 400 left wrong, no upright page turned; 0.02: 6, none; 0.0: an upright page turned; the blob-length sideways
 # test this replaced: 20 wrong)
+ORIENTATION_SURE = 0.8  # the page as it is reads at least this surely: upright, the turns are not read (validation
+# pages: no page turned by 90, 180 or 270 degrees reads this surely as it stands; docs/decisions/2026-11-24-pages-5.md)
 
 
 @dataclass
@@ -225,6 +230,8 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
             continue  # nothing readable in this crop (an isolated mark)
         if rec is None or r.confidence > rec.confidence:
             rec, img, ox, oy, f = r, crop, cx, cy, cf
+        if rec.confidence >= READ_SMOOTH_BELOW:
+            break
     if rec is None:
         return None
     if solve:  # only the reading kept is solved
@@ -301,33 +308,44 @@ def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
 
 def _upright(page: CleanPage, predictor) -> CleanPage:
     """Turn a page photographed sideways or upside down: the classifier reads a sample of the page's marks in each of
-    the four orientations; a turn must read them more surely than the page as it is by ``ORIENTATION_MARGIN``."""
+    the four orientations; a turn must read them more surely than the page as it is by ``ORIENTATION_MARGIN``. A page
+    whose marks read at least ``ORIENTATION_SURE`` as they stand is upright (the turns are not read)."""
     if not page.ink.any():
         return page
-    scores = _upright_scores(page.ink, predictor, [0, 1, 2, 3])
+    crops = _orientation_marks(page.ink)
+    scores = _upright_scores(crops, predictor, [0])
+    if scores[0] >= ORIENTATION_SURE:
+        return page
+    scores += _upright_scores(crops, predictor, [1, 2, 3])
     best = int(np.argmax(scores))
     if best == 0 or scores[best] < scores[0] + ORIENTATION_MARGIN:
         return page
     return turn(page, best)
 
 
-def _upright_scores(ink: np.ndarray, predictor, quarter_turns: list[int]) -> list[float]:
-    """For each number of clockwise quarter turns, the classifier's mean top probability over a sample of the
-    page's typical-size marks turned that way (the marks are cut once; only the small crops are turned)."""
+def _orientation_marks(ink: np.ndarray) -> list[np.ndarray]:
+    """A sample of the page's typical-size marks (up to ``ORIENTATION_SAMPLE`` components nearest the median size),
+    each cut alone, white on black."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n <= 1:
-        return [0.0] * len(quarter_turns)
+        return []
     big = np.maximum(stats[1:, 2], stats[1:, 3])
     med = np.median(big)
     picks = [i for i in np.argsort(np.abs(big - med), kind="stable") if big[i] >= 8][:ORIENTATION_SAMPLE]
-    if not picks:
-        return [0.0] * len(quarter_turns)
     crops = []
     for i in picks:
         x, y, w, h = stats[i + 1, :4]
         crops.append(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8))
+    return crops
+
+
+def _upright_scores(crops: list[np.ndarray], predictor, quarter_turns: list[int]) -> list[float]:
+    """For each number of clockwise quarter turns, the classifier's mean top probability over the marks turned that
+    way (only the small crops are turned)."""
+    if not crops:
+        return [0.0] * len(quarter_turns)
     turned = [np.ascontiguousarray(np.rot90(c, -q)) for q in quarter_turns for c in crops]
     probs = np.array([p[0].prob for p in predictor.predict(turned, ink="white", top=1)]).reshape(len(quarter_turns), -1)
     return [float(v) for v in probs.mean(axis=1)]
