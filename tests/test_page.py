@@ -657,6 +657,35 @@ def test_a_group_read_as_two_lines_is_cut_when_the_lines_read_more_surely(monkey
     assert page._split_joined(None, found, [(g, one_row)], None, False)[0][1] is one_row  # one row: never cut
 
 
+@pytest.mark.parametrize("joined, kept", [("\\lim_{x\\rightarrow 0}\\frac{1}{x}", True), ("\\lim x\\rightarrow 0", False)])
+def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscript(monkeypatch, joined, kept):
+    from inkmath.equation import page
+    from inkmath.equation.page import PageExpression
+    from inkmath.equation.page_find import FoundExpressions
+
+    unit = 40.0
+    found = FoundExpressions([], np.zeros((600, 600), np.int32), unit)
+    lim = InkGroup(Box(100, 100, 400, 160), [1, 2])
+    under = InkGroup(Box(100, 160 + 2 * unit, 200, 200 + 2 * unit), [3])  # 2 units under "lim"
+    far = InkGroup(Box(100, 160 + 4 * unit, 200, 200 + 4 * unit), [4])  # 4 units under: another line
+    right = InkGroup(Box(500, 100, 580, 160), [5])  # beside it, not under it
+
+    def expr(latex):
+        return PageExpression(latex, "", [0, 0, 1, 1], {}, [], confidence=0.5)
+
+    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor, solve: expr(joined))
+    for other in (under, far, right):
+        read = [(lim, expr("\\lim\\frac{1}{x}")), (other, expr("x\\rightarrow 0"))]
+        out = page._join_limit_below(None, found, read, None, False)
+        if other is under and kept:  # one expression: the limit with its subscript, all the ink
+            assert [e.latex for _, e in out] == [joined] and sorted(out[0][0].components) == [1, 2, 3]
+        else:
+            assert out == read
+    # a limit that has its subscript is left alone
+    read = [(lim, expr("\\lim_{n}a_{n}")), (under, expr("x\\rightarrow 0"))]
+    assert page._join_limit_below(None, found, read, None, False) == read
+
+
 def test_row_parts_cuts_a_group_along_its_best_empty_bands():
     from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features, row_parts
     from inkmath.equation.page_merge import group_summaries

@@ -53,6 +53,11 @@ OPEN_START = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\right
 SPLIT_ROWS = True
 JOIN_OVERLAP = 0.5
 JOIN_GAP = 10.0
+# A limit's subscript written far below "lim" ("x -> 0" as a group of its own): a reading with "\\lim" and no
+# subscript is joined with a group below it (at most LIMIT_GAP units under it, starting within LIMIT_REACH units of
+# its left end) whose reading has an arrow, and the joined reading is kept when it reads the arrow as lim's subscript
+LIMIT_GAP = 3.0
+LIMIT_REACH = 3.0
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
 # 8 of 400 left wrong, no upright page turned; 0.02: 6, none; 0.0: an upright page turned; the blob-length sideways
@@ -122,6 +127,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     read = [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups]
     read = _split_joined(page, found, read, predictor, solve)
     read = _join_open_ends(page, found, read, predictor, solve)
+    read = _join_limit_below(page, found, read, predictor, solve)
     found.groups = [g for g, _ in read]
     exprs = []
     for k, (g, e) in enumerate(read):
@@ -204,6 +210,39 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
             changed = True
             break
     return out
+
+
+def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:
+    """[(group, expression)] in reading order, where a reading with "\\lim" and no subscript is joined with the group
+    below it whose reading has an arrow ("x -> 0" written far under "lim"), when the joined group reads it as lim's
+    subscript (``LIMIT_GAP``, ``LIMIT_REACH``)."""
+    from inkmath.equation.tree import Box
+
+    def bare_limit(e) -> bool:
+        return e is not None and "\\lim" in e.latex and "\\lim_" not in e.latex
+
+    def below(a, b) -> bool:  # b under a's left end
+        return (0 <= b.y0 - a.y1 <= LIMIT_GAP * found.unit and a.x0 - LIMIT_REACH * found.unit <= b.x0
+                <= a.x0 + LIMIT_REACH * found.unit and b.w < a.w)
+
+    out, taken = list(read), set()
+    for i in range(len(out)):
+        g, e = out[i]
+        if i in taken or not bare_limit(e):
+            continue
+        under = [j for j, (h, f) in enumerate(out) if j != i and j not in taken and f is not None
+                 and "\\rightarrow" in f.latex and not bare_limit(f) and below(g.box, h.box)]
+        if not under:
+            continue
+        j = min(under, key=lambda j: out[j][0].box.y0)
+        h = out[j][0]
+        joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
+                              max(g.box.y1, h.box.y1)), g.components + h.components)
+        je = _read_group(page, found, joined, predictor, solve)
+        if je is not None and "\\lim_{" in je.latex and "\\rightarrow" in je.latex:
+            out[i] = (joined, je)
+            taken.add(j)  # read as the limit's subscript
+    return [x for k, x in enumerate(out) if k not in taken]
 
 
 def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
