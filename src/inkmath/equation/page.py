@@ -42,7 +42,7 @@ READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage
 READ_SMOOTH = 1.0
 # ... only when the first reading's calibrated confidence is under READ_SMOOTH_BELOW (a sure first reading is kept:
 # the second reading rarely wins then; chosen on validation pages, docs/decisions/2026-11-24-pages-5.md)
-READ_SMOOTH_BELOW = 0.8
+READ_SMOOTH_BELOW = 0.5
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
