@@ -97,6 +97,12 @@ def every_read(kind: str, data, predictor) -> str:
     return _with_image_switch_off("READ_ONCE", kind, data, predictor)
 
 
+def strokes_classifier(kind: str, data, predictor) -> str:
+    """The image reader with its crops read by the strokes' classifier (``--image-classifier``' baseline): as before
+    ``image_segmentation.IMAGE_CLASSIFIER``."""
+    return _with_image_switch_off("IMAGE_CLASSIFIER", kind, data, predictor)
+
+
 def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
     """The reader on the same expressions from strokes (old) and from their images (new), alternately call by
     call: the images' cost as a ratio of the strokes'."""
@@ -185,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                          "without it")
     ap.add_argument("--read-once", action="store_true",
                     help="images only: the reader reading each crop once against reading every crop it draws")
+    ap.add_argument("--image-classifier", action="store_true",
+                    help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
     args = ap.parse_args(argv)
@@ -238,9 +246,10 @@ def main(argv: list[str] | None = None) -> int:
 
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once:
+    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
         kind = "strokes" if args.offered else "image"
-        base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
+        base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
+                      if args.image_classifier else (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
