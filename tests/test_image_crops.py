@@ -65,9 +65,14 @@ def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(mo
     assert image_segmentation.image_classifier(default) is default
 
 
-def test_the_image_classifier_ships_with_a_card_naming_its_recipe():
-    from inkmath.weights import resolve_weights
+def test_the_image_classifier_recipe_fine_tunes_the_readers_classifier_on_the_image_crops():
+    from pathlib import Path
 
-    _, card = resolve_weights(image_segmentation.IMAGE_CLASSIFIER)
-    assert card["config"] == "configs/crohme-m-wap.yaml" and card["model"] == "inkres-m"
-    assert card["settings"]["dataset"] == "crohme-wap:train" and card["init"]["weights"] == "crohme-m"
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+    from inkmath.training.config import make_config
+
+    cfg = make_config(Path(__file__).resolve().parents[1] / "configs" / "crohme-m-wap.yaml")
+    assert cfg.init == DEFAULT_WEIGHTS and cfg.dataset == "crohme-wap:train" and cfg.val == "crohme-wap:val"
+    assert cfg.model == "inkres-m" and cfg.preset == "crohme32"
+    # not shipped (docs/decisions/2026-11-24-image-7.md): images are read by the reader's own classifier
+    assert image_segmentation.IMAGE_CLASSIFIER is None

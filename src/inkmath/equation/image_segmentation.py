@@ -39,10 +39,11 @@ LEARNED_GROUPING = False
 # --segmentations 6, read at the shipped weights and prices): rules' groupings 272 right (54.18 %), with the
 # model's 275 (54.78 %); the model's groupings instead of the rules' (LEARNED_GROUPING) 270 (53.78 %)
 LEARNED_ALTERNATIVES = True
-# the classifier that reads an image's crops in place of the reader's (``recognize.DEFAULT_WEIGHTS``): the same model
-# fine-tuned on symbols cut from WAP-like renderings (``image_crops``, configs/crohme-m-wap.yaml); None reads images
-# with the strokes' classifier. Chosen on the WAP-like validation (benchmarks/wap_val.py), see
-# docs/decisions/2026-11-24-image-7.md
+# the classifier that reads an image's crops in place of the reader's (``recognize.DEFAULT_WEIGHTS``), a weights name
+# or file; None reads images with the strokes' classifier. Tried: crohme-m fine-tuned one epoch on symbols cut from
+# WAP-like renderings of the training ink (``image_crops``, configs/crohme-m-wap.yaml): image crops of the 2013 test
+# 88.70 -> 89.18 % right, but the full WAP-like validation (benchmarks/wap_val.py) read 822 of 1,504 against 819
+# (48 gained, 45 lost; within one token 67.89 against 68.35 %), so not kept (docs/decisions/2026-11-24-image-7.md)
 IMAGE_CLASSIFIER: str | None = None
 _IMAGE_PREDICTORS: dict[tuple, Classifier] = {}
 # one expression's crops read once each (``CropReadings``): of the ~50 crops the reader draws for a 10-symbol image,
