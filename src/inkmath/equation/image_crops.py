@@ -17,27 +17,25 @@ import numpy as np
 SEED = 7
 
 
-class _Scale:
-    """Stands for a classifier reading relative sizes (``preset.ref``): ``working_image`` only asks that."""
+def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32") -> tuple[list[np.ndarray], list[int]]:
+    """The raw crops (white ink on black, at the working scale of a classifier prepared with ``preset``) of the
+    expression's truth symbols with a CROHME class, and their group indices."""
+    from types import SimpleNamespace
 
-    class preset:  # noqa: N801 - the attribute name working_image reads
-        ref = 44.0
-
-
-def expression_crops(expr, rng: np.random.Generator) -> tuple[list[np.ndarray], list[int]]:
-    """The raw crops (white ink on black, at the working scale) of the expression's truth symbols with a CROHME
-    class, and their group indices."""
     import cv2
 
     from inkmath.data.crohme import normalize_label
     from inkmath.equation.image_parts import render_parts
     from inkmath.equation.image_segmentation import working_image
+    from inkmath.equation.tree import Box
     from inkmath.equation.wap_like import render_labelled
+    from inkmath.preprocess import get_preset
 
     image, gmasks = render_labelled(expr, rng)
     if not gmasks:
         return [], []
-    img, _, _, _ = working_image(image, _Scale(), "white")
+    # working_image reads only the classifier's preset (whether it reads sizes relative to the expression)
+    img, _, _, _ = working_image(image, SimpleNamespace(preset=get_preset(preset)), "white")
     ink = img > 60
     kernel = np.ones((3, 3), np.uint8)
     crops, which = [], []
@@ -51,8 +49,6 @@ def expression_crops(expr, rng: np.random.Generator) -> tuple[list[np.ndarray], 
         if not m.any():
             continue
         ys, xs = np.nonzero(m)
-        from inkmath.equation.tree import Box
-
         box = Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
         crops.append(render_parts(img, [m], box))
         which.append(k)
@@ -76,7 +72,7 @@ def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "cr
         if not any(len(s) for s in expr.strokes):
             continue
         try:
-            crops, which = expression_crops(expr, np.random.default_rng(SEED + n))
+            crops, which = expression_crops(expr, np.random.default_rng(SEED + n), preset)
         except InkmathError:  # no ink left at the working scale
             continue
         if not crops:
