@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-threads", type=int, default=None, metavar="N",
                     help="time the reader (new: --threads) against the same reader with ONNX Runtime on N intra-op "
                          "threads (old; 0: its default), alternately")
+    ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
+    ap.add_argument("--result", default=None, metavar="FILE",
+                    help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
     args = ap.parse_args(argv)
     import torch
 
@@ -283,19 +286,41 @@ def main(argv: list[str] | None = None) -> int:
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
         return versus(kind, base, what, args, pred, strokes if args.offered else photo)
-    for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
-                              ("image", f"`{EXPRESSION}` synthetic photo", photo)):
-        r = side_by_side(kind, data, pred, args.repeats)
-        rows.append({"input": label, "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
     real = crohme_inputs(args.crohme)
-    for kind in ("strokes", "image"):
-        per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
-               for _, s, img in real]
-        if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}", args.engine, per))
+    for run in range(1, args.runs + 1):
+        load = round(os.getloadavg()[0], 1)
+        for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
+                                  ("image", f"`{EXPRESSION}` synthetic photo", photo)):
+            r = side_by_side(kind, data, pred, args.repeats)
+            rows.append({"run": run, "input": label, "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
+        for kind in ("strokes", "image"):
+            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
+                   for _, s, img in real]
+            if per:
+                rows.append({"run": run, **median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}",
+                                                      args.engine, per)})
+        for row in rows[-4:]:
+            row["load before"] = load
     import json
 
     print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
+    if args.result:
+        from inkmath.evaluation.results import write_result
+
+        used = threads_used(args)["threads"]
+        names = {"old_p50_ms": "before the decoder p50 ms", "new_p50_ms": "reader p50 ms", "ratio_p50": "ratio",
+                 "old_cpu_p50_ms": "before the decoder CPU p50 ms", "new_cpu_p50_ms": "reader CPU p50 ms",
+                 "cpu_ratio_p50": "CPU ratio"}
+        rows = [{names.get(k, k): v for k, v in row.items()} for row in rows]
+        write_result(args.result, "speed", "The reader's speed (10-symbol expressions, ONNX Runtime)",
+                     "python benchmarks/bench_decoder.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                     f"bench_decoder.py: the path before the decoder (first grouping, first candidates, one parse) "
+                     f"and the shipped reader alternately in one process, solve off; p50 of wall time and of process "
+                     f"CPU per expression; {args.runs} run(s) in one process, the load average before each in its "
+                     f"rows. ONNX Runtime on {used['onnxruntime']} intra-op thread(s) and NumPy's BLAS on "
+                     f"{used['blas']}, as `inkmath serve` runs the reader. The issue's limit: 50 ms p50 for a "
+                     f"10-symbol expression (the CROHME rows' 'reader p50 ms'). Figures move with the machine's load; "
+                     f"compare changes side by side (--vs-threads, --vs-weights, ...).", rows)
     return 0
 
 
