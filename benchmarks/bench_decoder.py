@@ -290,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
         kind = "strokes" if args.offered else "image"
         base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
-                      if args.image_classifier else (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
+                      if args.image_classifier else
+                      (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
