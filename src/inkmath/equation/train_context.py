@@ -96,7 +96,7 @@ def build_net(num_classes: int, config: ContextConfig):
         def __init__(self):
             super().__init__()
             self.cls_in = nn.Linear(2 * num_classes, cfg.dim)
-            self.geo_in = nn.Linear(GEO_FEATURES, cfg.dim)
+            self.geo_in = nn.Linear(GEO_FEATURES + cfg.writer, cfg.dim)
             if cfg.crop:
                 self.crop_in = nn.Linear(cfg.crop + 1, cfg.dim)
             self.pair1 = nn.Linear(PAIR_FEATURES, 16)
@@ -137,8 +137,10 @@ class Sequences:
             getattr(self, f).extend(getattr(other, f))
 
 
-def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), crop: int = 0) -> Sequences:
-    """``crop`` > 0: each symbol's crop embedding from the table's ``logits`` (zeros where a table has none)."""
+def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), crop: int = 0,
+                   writer_classes=None) -> Sequences:
+    """``crop`` > 0: each symbol's crop embedding from the table's ``logits`` (zeros where a table has none);
+    ``writer_classes`` (the class names): the geometry ends with ``writer_features``."""
     out = Sequences([], [], [], [], [])
     for part in parts:
         t = tables[part]
@@ -146,7 +148,8 @@ def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), 
             continue
         cuts = np.flatnonzero(np.diff(t["expr"])) + 1
         for rows in np.split(np.arange(len(t["expr"])), cuts):
-            c, g, p = expression_features(t["box"][rows], t["topk_idx"][rows], t["topk_prob"][rows], num_classes)
+            c, g, p = expression_features(t["box"][rows], t["topk_idx"][rows], t["topk_prob"][rows], num_classes,
+                                          writer_classes)
             out.cls.append(c)
             out.geo.append(g)
             out.pair.append(p)
@@ -164,7 +167,7 @@ def _batch(seqs: Sequences, idx, hide=frozenset()):
     B = len(idx)
     C2 = seqs.cls[idx[0]].shape[1]
     cls = np.zeros((B, n, C2), np.float32)
-    geo = np.zeros((B, n, GEO_FEATURES), np.float32)
+    geo = np.zeros((B, n, seqs.geo[idx[0]].shape[1]), np.float32)
     pair = np.zeros((B, n, n, PAIR_FEATURES), np.float32)
     lab = np.full((B, n), -100, np.int64)
     mask = np.zeros((B, n), bool)
@@ -233,7 +236,8 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
         for k in (range(shards) if use is None else use):
             t = hypothesis_tables(src, predictor, strength=strength, seed=seed, limit=cfg.limit, pipeline=pipeline,
                                   shards=shards, only_shard=int(k))
-            out.extend(sequences_from(t, C, ("pipeline",) if pipeline else ("truth",), cfg.architecture.crop))
+            out.extend(sequences_from(t, C, ("pipeline",) if pipeline else ("truth",), cfg.architecture.crop,
+                                      classes if cfg.architecture.writer else None))
         return out
 
     seqs = Sequences([], [], [], [], [])
