@@ -13,6 +13,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         default classifier (new) against the same reader with another (old), side by side, wall and CPU time
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-merge OLD.safetensors   # strokes: the
         reader with the shipped stroke-merge model (new) against the same reader with another (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-context OLD.safetensors   # the reader with
+        the shipped symbol-context model (new) against the same reader with another (old; its card beside it)
 """
 
 from __future__ import annotations
@@ -180,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with the learned grouping's alternatives against without them")
     ap.add_argument("--vs-merge", default=None, metavar="FILE",
                     help="strokes only: time the reader (new) against the same reader with this stroke-merge model")
+    ap.add_argument("--vs-context", default=None, metavar="FILE",
+                    help="time the reader (new) against the same reader with this symbol-context model (old; "
+                         "comma-separated: their mean)")
     ap.add_argument("--offered", action="store_true",
                     help="strokes only: the reader with the second layout offered among the alternatives against "
                          "without it")
@@ -238,6 +243,30 @@ def main(argv: list[str] | None = None) -> int:
 
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
+    if args.vs_context:
+        import json
+
+        from inkmath.equation import symbols
+
+        other, reader_model = symbols.get_context_model(args.vs_context), symbols.get_context_model
+
+        def with_other_context(kind, data, predictor):
+            symbols.get_context_model = lambda name=None: other
+            try:
+                return new_path(kind, data, predictor)
+            finally:
+                symbols.get_context_model = reader_model
+
+        for kind in ("strokes", "image"):
+            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6),
+                                with_other_context) for _, s, img in crohme_inputs(args.crohme)]
+            if per:
+                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: the reader with "
+                                       f"symbol-context {args.vs_context} (old) vs the shipped "
+                                       f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)",
+                                       args.engine, per))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        return 0
     if args.groupings or args.learned or args.offered or args.read_once:
         kind = "strokes" if args.offered else "image"
         base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else

@@ -179,11 +179,39 @@ def test_the_classifier_gives_its_logits_with_its_predictions_and_segmentation_k
 
 
 def test_the_reader_reads_with_the_classifier_its_context_model_learnt():
-    """The shipped context model re-reads one classifier's top-5: the reader must use that classifier."""
+    """The shipped context models re-read one classifier's top-5: the reader must use that classifier."""
+    from inkmath.equation.context_model import load_context_model
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
-    from inkmath.equation.symbols import get_context_model
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
 
     assert get_context_model().card.get("classifier", "crohme") == DEFAULT_WEIGHTS
+    for name in READER_CONTEXT_MODELS:
+        assert load_context_model(name).card.get("classifier", "crohme") == DEFAULT_WEIGHTS, name
+
+
+def test_an_ensemble_reads_the_mean_of_its_members():
+    from inkmath import InkmathError
+    from inkmath.equation.context_model import ContextEnsemble
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
+
+    classes = ["x", "\\times", "2", "a"]
+    members = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        net = build_net(C, _cfg())
+        members.append(ContextModel({k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()},
+                                    classes, TOY, {}))
+    boxes = np.array([[0, 0, 1, 1], [1.3, 0.2, 2.0, 0.9], [2.3, 0, 3.3, 1]], float)
+    idx = np.array([[2, 0, 1, 3, 2], [0, 1, 2, 3, 2], [2, 0, 1, 3, 2]])
+    prob = np.array([[0.9, 0.04, 0.03, 0.02, 0.0], [0.5, 0.48, 0.01, 0.01, 0.0], [0.9, 0.04, 0.03, 0.02, 0.0]])
+    a, b = (m.probs(boxes, idx, prob) for m in members)
+    assert not np.allclose(a, b)
+    np.testing.assert_allclose(ContextEnsemble(members).probs(boxes, idx, prob), (a + b) / 2, atol=1e-6)
+    with pytest.raises(InkmathError, match="same classifier"):
+        ContextEnsemble([members[0], ContextModel(members[1].tensors, ["x", "X", "2", "a"], TOY, {})])
+    # the reader's model is the mean of the shipped members named in READER_CONTEXT_MODELS
+    reader = get_context_model()
+    assert len(READER_CONTEXT_MODELS) == 1 or [m.card["name"] for m in reader.members] == list(READER_CONTEXT_MODELS)
 
 
 def test_writer_features_measure_a_symbol_against_the_writers_own_letters():

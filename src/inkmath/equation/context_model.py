@@ -257,6 +257,27 @@ class ContextModel:
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
 
 
+class ContextEnsemble:
+    """Several context models read as one: the mean of their probabilities (they share the classifier and its
+    classes). Same ``probs`` as ``ContextModel``; ``card`` and ``classes`` are the first member's."""
+
+    def __init__(self, members: list[ContextModel]):
+        if not members or any(m.classes != members[0].classes for m in members):
+            raise InkmathError("The symbol context models of an ensemble must read the same classifier's classes; "
+                               "retrain them from recipes that name one classifier")
+        self.members = members
+        self.classes = members[0].classes
+        self.card = members[0].card
+        self.architecture = members[0].architecture
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
+        return np.mean([m.probs(boxes, topk_idx, topk_prob, logits) for m in self.members], axis=0)
+
+
 _MODELS: dict[str, ContextModel] = {}
 
 

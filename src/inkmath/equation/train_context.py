@@ -1,7 +1,7 @@
 """Recipe for the symbol context model shipped as ``weights/symbol-context.safetensors`` (+ its JSON card).
 
     INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_context --config configs/symbol-context.yaml \
-        [--out runs/symbol-context] [--resume] [--limit N] [--epochs N] [--ship]
+        [--out runs/<name>] [--resume] [--limit N] [--epochs N] [--ship]
 
 Data (``hypotheses.hypothesis_tables``, cached): the CROHME training ink read under random distortion (passes with
 the seeds of ``train_seeds`` at ``strength``), both its truth segmentation and the pipeline's own segmentation
@@ -33,6 +33,7 @@ JUNK = "junk"
 @dataclass
 class ContextConfig:
     model: str = "symbol-context-transformer"
+    name: str = MODEL_NAME  # the name ``--ship`` writes the weights under
     classifier: str = "crohme"  # the symbol classifier whose readings the model re-reads (the reader's)
     train: str = "crohme2014_train_inkml.tar.xz"
     val: str = "val"
@@ -320,7 +321,8 @@ def fit(cfg: ContextConfig, seqs: Sequences, val: Sequences, classes: list[str],
 
 
 def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Path | None = None) -> Path:
-    """Write the best epoch's weights as ``symbol-context.safetensors`` + card into the shipped weights folder."""
+    """Write the best epoch's weights as ``<cfg.name>.safetensors`` (``symbol-context``) + card into the shipped
+    weights folder."""
     from datetime import datetime, timezone
 
     from safetensors.numpy import save_file
@@ -330,15 +332,16 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
 
     state = load_checkpoint(out / "best.pt")
     tensors = {k: v.numpy().astype(np.float32) for k, v in state.items()}
-    dest = dest or shipped_dir() / f"{MODEL_NAME}.safetensors"
+    dest = dest or shipped_dir() / f"{cfg.name}.safetensors"
     tmp = dest.with_suffix(".tmp")
     save_file(tensors, str(tmp))
     atomic_write_bytes(dest, tmp.read_bytes())
     tmp.unlink()
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
     card = {
-        "format": "inkmath-weights/1", "name": MODEL_NAME,
-        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context",
+        "format": "inkmath-weights/1", "name": cfg.name,
+        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context" + (
+            "" if cfg.name == MODEL_NAME else f" (averaged with {MODEL_NAME}: symbols.READER_CONTEXT_MODELS)"),
         "model": cfg.model, "kind": "symbol-context", "classifier": cfg.classifier,
         "architecture": asdict(cfg.architecture) | {"geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
@@ -361,16 +364,17 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="train the symbol context model")
     ap.add_argument("--config", default="configs/symbol-context.yaml")
-    ap.add_argument("--out", default="runs/symbol-context")
+    ap.add_argument("--out", default=None, help="the run's folder (default: runs/<the recipe's name>)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--ship", action="store_true", help="write the best weights + card to src/inkmath/weights")
     a = ap.parse_args(argv)
     cfg = load_config(a.config, {"limit": a.limit, "epochs": a.epochs})
-    res = train(cfg, Path(a.out), resume=a.resume)
+    out = Path(a.out or Path("runs") / cfg.name)
+    res = train(cfg, out, resume=a.resume)
     if a.ship:
-        print(ship(cfg, Path(a.out), res, a.config))
+        print(ship(cfg, out, res, a.config))
     print(json.dumps(res["best"]))
     return 0
 
