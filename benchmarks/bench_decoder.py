@@ -13,6 +13,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         default classifier (new) against the same reader with another (old), side by side, wall and CPU time
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-merge OLD.safetensors   # strokes: the
         reader with the shipped stroke-merge model (new) against the same reader with another (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-context symbol-context   # the reader with
+        its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
 
@@ -217,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="images only: the reader with the learned grouping's alternatives against without them")
     ap.add_argument("--vs-merge", default=None, metavar="FILE",
                     help="strokes only: time the reader (new) against the same reader with this stroke-merge model")
+    ap.add_argument("--vs-context", default=None, metavar="NAME",
+                    help="time the reader (new) against the same reader with this symbol-context model (old; "
+                         "comma-separated: their mean)")
     ap.add_argument("--offered", action="store_true",
                     help="strokes only: the reader with the second layout offered among the alternatives against "
                          "without it")
@@ -287,6 +292,30 @@ def main(argv: list[str] | None = None) -> int:
 
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
+    if args.vs_context:
+        import json
+
+        from inkmath.equation import symbols
+
+        other, reader_model = symbols.get_context_model(args.vs_context), symbols.get_context_model
+
+        def with_other_context(kind, data, predictor):
+            symbols.get_context_model = lambda name=None: other
+            try:
+                return new_path(kind, data, predictor)
+            finally:
+                symbols.get_context_model = reader_model
+
+        for kind in ("strokes", "image"):
+            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6),
+                                with_other_context) for _, s, img in crohme_inputs(args.crohme)]
+            if per:
+                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: the reader with "
+                                       f"symbol-context {args.vs_context} (old) vs the shipped "
+                                       f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)",
+                                       args.engine, per))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
+        return 0
     if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
         kind = "strokes" if args.offered else "image"
         base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")

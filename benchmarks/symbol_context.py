@@ -220,7 +220,10 @@ def main(argv=None) -> int:
                     if ln.startswith("model name")), "?")
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True).stdout.strip()
-        names = {"classifier": "classifier top-1 (no context)", "model": "symbol-context model (shipped)",
+        from inkmath.equation.symbols import READER_CONTEXT_MODELS
+
+        names = {"classifier": "classifier top-1 (no context)",
+                 "model": f"the reader's context model ({' + '.join(READER_CONTEXT_MODELS)}, shipped)",
                  "rules": f"hand-written token rules (as at {a.rules_from})",
                  "model+rules": "model, then the token rules"}
         rows = []

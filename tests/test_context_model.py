@@ -179,8 +179,105 @@ def test_the_classifier_gives_its_logits_with_its_predictions_and_segmentation_k
 
 
 def test_the_reader_reads_with_the_classifier_its_context_model_learnt():
-    """The shipped context model re-reads one classifier's top-5: the reader must use that classifier."""
+    """The shipped context models re-read one classifier's top-5: the reader must use that classifier."""
+    from inkmath.equation.context_model import load_context_model
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
-    from inkmath.equation.symbols import get_context_model
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
 
     assert get_context_model().card.get("classifier", "crohme") == DEFAULT_WEIGHTS
+    for name in READER_CONTEXT_MODELS:
+        assert load_context_model(name).card.get("classifier", "crohme") == DEFAULT_WEIGHTS, name
+
+
+def test_an_ensemble_reads_the_mean_of_its_members():
+    from inkmath import InkmathError
+    from inkmath.equation.context_model import ContextEnsemble
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
+
+    classes = ["x", "\\times", "2", "a"]
+    members = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        net = build_net(C, _cfg())
+        members.append(ContextModel({k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()},
+                                    classes, TOY, {}))
+    boxes = np.array([[0, 0, 1, 1], [1.3, 0.2, 2.0, 0.9], [2.3, 0, 3.3, 1]], float)
+    idx = np.array([[2, 0, 1, 3, 2], [0, 1, 2, 3, 2], [2, 0, 1, 3, 2]])
+    prob = np.array([[0.9, 0.04, 0.03, 0.02, 0.0], [0.5, 0.48, 0.01, 0.01, 0.0], [0.9, 0.04, 0.03, 0.02, 0.0]])
+    a, b = (m.probs(boxes, idx, prob) for m in members)
+    assert not np.allclose(a, b)
+    np.testing.assert_allclose(ContextEnsemble(members).probs(boxes, idx, prob), (a + b) / 2, atol=1e-6)
+    with pytest.raises(InkmathError, match="same classifier"):
+        ContextEnsemble([members[0], ContextModel(members[1].tensors, ["x", "X", "2", "a"], TOY, {})])
+    # the reader's model is the mean of the shipped members named in READER_CONTEXT_MODELS
+    reader = get_context_model()
+    assert len(READER_CONTEXT_MODELS) == 1 or [m.card["name"] for m in reader.members] == list(READER_CONTEXT_MODELS)
+
+
+def test_writer_features_measure_a_symbol_against_the_writers_own_letters():
+    from inkmath.equation.context_model import WRITER_FEATURES, writer_features
+
+    classes = ["P", "p", "a", "2"]
+    # 'a' (sure) is 1 tall with its bottom at 1; the symbol before it is 2 tall with the same top
+    boxes = np.array([[0, 0, 1, 2], [1.5, 0, 2.5, 1], [3, -1, 4, 1]], float)
+    idx = np.array([[0, 1, 2, 3, 0], [2, 0, 1, 3, 0], [3, 0, 1, 2, 0]])
+    prob = np.array([[0.5, 0.45, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0]])
+    f = writer_features(boxes, idx, prob, classes)
+    assert f.shape == (3, WRITER_FEATURES)
+    assert f[0, 0] == 1.0 and f[0, 1] == pytest.approx(np.log(2)) and f[0, 2] == 0.0 and f[0, 3] == pytest.approx(1.0)
+    assert f[1, 0] == 0.0 and f[1, 5] == 1.0  # the 'a' has no other x-height letter to go by; the sure '2' is tall
+    assert f[1, 6] == pytest.approx(np.log(0.5)) and f[0, 6] == pytest.approx(0.0)
+    np.testing.assert_allclose(writer_features(boxes * 3.2 - 40, idx, prob, classes), f, atol=1e-5)
+    # unsure readings are no reference
+    assert not writer_features(boxes, idx, prob * np.array([[1], [0.4], [0.4]]), classes).any()
+
+
+def _toy_writer(n_expr: int, seed: int) -> Sequences:
+    """'P a' or 'p a' at a random size: the first symbol is a coin toss for the classifier; a capital P stands on the
+    line and is taller than the writer's 'a', a small p hangs below it."""
+    rng = np.random.default_rng(seed)
+    classes = ["P", "p", "a", "2"]
+    seqs = Sequences([], [], [], [], [])
+    for _ in range(n_expr):
+        cap = rng.random() < 0.5
+        s = rng.uniform(0.5, 3.0)
+        first = [0, -0.7, 0.8, 1] if cap else [0, 0, 0.8, 1.7]
+        boxes = np.array([first, [1.2, 0, 2.0, 1], [2.4, -0.5, 3.2, rng.uniform(0.8, 1.2)]], float) * s
+        idx = np.array([[0, 1, 2, 3, 0], [2, 0, 1, 3, 0], [3, 2, 1, 0, 0]])
+        mid = rng.uniform(0.45, 0.55)
+        prob = np.array([[mid, 0.98 - mid, 0.01, 0.01, 0], [0.9, 0.05, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0]])
+        c, g, p = expression_features(boxes, idx, prob, C, classes)
+        seqs.cls.append(c)
+        seqs.geo.append(g)
+        seqs.pair.append(p)
+        seqs.label.append(np.array([0 if cap else 1, 2, 3]))
+        seqs.kind.append("truth")
+    return seqs
+
+
+def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training_did(tmp_path):
+    from inkmath.equation.context_model import WRITER_FEATURES
+
+    arch = ContextArchitecture(dim=16, layers=1, heads=2, ff=32, dropout=0.0, writer=WRITER_FEATURES)
+    classes = ["P", "p", "a", "2"]
+    train, val = _toy_writer(400, 6), _toy_writer(100, 7)
+    assert train.geo[0].shape == (3, 22 + WRITER_FEATURES)
+    cfg = _cfg(architecture=arch)
+    fit(cfg, train, val, classes, tmp_path, log=lambda *_: None)
+    net = build_net(C, cfg)
+    net.load_state_dict(torch.load(tmp_path / "best.pt", weights_only=True))
+    acc = accuracy(predict(net, val), val, "truth", C)
+    assert acc["classifier"] < 0.9 and acc["model"] > 0.97, acc
+    # ContextModel.probs builds the features itself (writer ones included, from the class names): same readings
+    m = ContextModel({k: v.numpy().astype(np.float64) for k, v in net.state_dict().items()}, classes, arch, {})
+    rng = np.random.default_rng(7)
+    ref = predict(net, val)
+    for i in range(3):
+        cap = rng.random() < 0.5
+        s = rng.uniform(0.5, 3.0)
+        first = [0, -0.7, 0.8, 1] if cap else [0, 0, 0.8, 1.7]
+        boxes = np.array([first, [1.2, 0, 2.0, 1], [2.4, -0.5, 3.2, rng.uniform(0.8, 1.2)]], float) * s
+        idx = np.array([[0, 1, 2, 3, 0], [2, 0, 1, 3, 0], [3, 2, 1, 0, 0]])
+        mid = rng.uniform(0.45, 0.55)
+        prob = np.array([[mid, 0.98 - mid, 0.01, 0.01, 0], [0.9, 0.05, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0]])
+        np.testing.assert_allclose(m.probs(boxes, idx, prob), ref[i], atol=1e-4)

@@ -35,6 +35,14 @@ GEO_FEATURES = 22
 PAIR_FEATURES = 5
 CLIP = 6.0
 CROP_FLOOR = -20.0  # the crop embedding's log-probabilities are clipped here and scaled to about [-1, 0]
+# The writer's own scale (``writer_features``, a model with ``architecture.writer`` = WRITER_FEATURES): the symbols the
+# classifier reads, at least this sure, as a letter of one case only tell how tall this writer makes a small letter
+# (x-height: no tall stroke, no tail, no capital twin) and a tall symbol (digits and letters with no look-alike twin)
+WRITER_FEATURES = 10
+WRITER_SURE = 0.5
+X_HEIGHT_CLASSES = ("a", "e", "m", "n", "r", "u", "\\alpha")
+TALL_CLASSES = ("2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "E", "F", "G", "H", "L", "M", "N", "R", "T",
+                "b", "d", "h", "\\Delta", "\\lambda")
 
 
 def _median(values: np.ndarray) -> float:
@@ -106,6 +114,47 @@ def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(f, -CLIP, CLIP).astype(np.float32), np.clip(pair, -CLIP, CLIP).astype(np.float32)
 
 
+def writer_features(boxes: np.ndarray, topk_idx: np.ndarray, topk_prob: np.ndarray, classes) -> np.ndarray:
+    """(n, WRITER_FEATURES): each symbol against the writer's own letter sizes in this expression.
+
+    References: the other symbols whose classifier top-1 (probability >= ``WRITER_SURE``) is an x-height letter
+    (``X_HEIGHT_CLASSES``) or a tall symbol (``TALL_CLASSES``); of each kind, those whose centre is within 1.5 typical
+    symbols vertically of this one (its line), else all. Per kind: 1 if there is one, log height against their median
+    height, top and bottom against their median top and bottom (in their median heights), log width against their
+    median width. Zeros where a kind has no reference. Scale-free like ``geometry_features``."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(b)
+    f = np.zeros((n, WRITER_FEATURES))
+    if n < 2:
+        return f.astype(np.float32)
+    u = _unit(b)
+    h = np.maximum(b[:, 3] - b[:, 1], 1e-3 * u)
+    w = np.maximum(b[:, 2] - b[:, 0], 1e-3 * u)
+    cy = (b[:, 1] + b[:, 3]) / 2
+    names = list(classes)
+    top1 = np.asarray(topk_idx)[:, 0].astype(int)
+    sure = np.asarray(topk_prob)[:, 0] >= WRITER_SURE
+    for col, kind in ((0, X_HEIGHT_CLASSES), (5, TALL_CLASSES)):
+        ids = [names.index(c) for c in kind if c in names]
+        ref = sure & np.isin(top1, ids)
+        if not ref.any():
+            continue
+        for i in range(n):
+            r = ref.copy()
+            r[i] = False
+            if not r.any():
+                continue
+            line = r & (np.abs(cy - cy[i]) < 1.5 * u)
+            r = line if line.any() else r
+            hr = _median(h[r])
+            f[i, col] = 1.0
+            f[i, col + 1] = np.log(h[i] / hr)
+            f[i, col + 2] = (b[i, 1] - _median(b[r, 1])) / hr
+            f[i, col + 3] = (b[i, 3] - _median(b[r, 3])) / hr
+            f[i, col + 4] = np.log(w[i] / _median(w[r]))
+    return np.clip(f, -CLIP, CLIP).astype(np.float32)
+
+
 def class_features(topk_idx: np.ndarray, topk_prob: np.ndarray, num_classes: int) -> np.ndarray:
     """(n, 2 C): the top-k probabilities scattered over the classes, then their log (floored at ``LOG_FLOOR``)
     scaled to about [-1, 0]."""
@@ -134,9 +183,13 @@ def crop_features(logits, n: int, width: int) -> np.ndarray:
     return out
 
 
-def expression_features(boxes, topk_idx, topk_prob, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(class features (n, 2C), geometry (n, G), pairwise geometry (n, n, P)) of one expression's symbols."""
+def expression_features(boxes, topk_idx, topk_prob, num_classes: int, writer_classes=None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(class features (n, 2C), geometry (n, G), pairwise geometry (n, n, P)) of one expression's symbols.
+    ``writer_classes``: the class names, for a model that takes ``writer_features`` (appended to the geometry)."""
     geo, pair = geometry_features(np.asarray(boxes, np.float64).reshape(-1, 4))
+    if writer_classes is not None:
+        geo = np.concatenate([geo, writer_features(boxes, topk_idx, topk_prob, writer_classes)], axis=1)
     return class_features(np.asarray(topk_idx), np.asarray(topk_prob), num_classes), geo, pair
 
 
@@ -156,6 +209,7 @@ class ContextArchitecture:
     ff: int
     dropout: float
     crop: int = 0  # width of the crop embedding (the classifier's classes); 0: the model takes none
+    writer: int = 0  # WRITER_FEATURES: the model takes ``writer_features`` after the geometry; 0: it does not
 
 
 @dataclass
@@ -195,11 +249,33 @@ class ContextModel:
         n = len(boxes)
         if n == 0:
             return np.zeros((0, self.num_classes + 1), np.float32)
-        cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes)
+        cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes,
+                                             self.classes if self.architecture.writer else None)
         crop = crop_features(logits, n, self.architecture.crop).astype(np.float64)
         z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64), crop)
         z = np.exp(z - z.max(1, keepdims=True))
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
+
+
+class ContextEnsemble:
+    """Several context models read as one: the mean of their probabilities (they share the classifier and its
+    classes). Same ``probs`` as ``ContextModel``; ``card`` and ``classes`` are the first member's."""
+
+    def __init__(self, members: list[ContextModel]):
+        if not members or any(m.classes != members[0].classes for m in members):
+            raise InkmathError("The symbol context models of an ensemble must read the same classifier's classes; "
+                               "retrain them from recipes that name one classifier")
+        self.members = members
+        self.classes = members[0].classes
+        self.card = members[0].card
+        self.architecture = members[0].architecture
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
+        return np.mean([m.probs(boxes, topk_idx, topk_prob, logits) for m in self.members], axis=0)
 
 
 _MODELS: dict[str, ContextModel] = {}

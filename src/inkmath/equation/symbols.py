@@ -23,13 +23,17 @@ from typing import Protocol
 
 import numpy as np
 
-from inkmath.equation.context_model import ContextModel, load_context_model
+from inkmath.equation.context_model import ContextEnsemble, ContextModel, load_context_model
 from inkmath.equation.tree import Candidate, SymbolHyp
 
 TOP_K = 5  # readings per symbol, in and out
 # the chosen token is the model's best among the classifier's own top-k readings (True, as the rules do) or among
 # every class (False); only True has been measured (decision note)
 AMONG_CLASSIFIER_READINGS = True
+
+# the reader's symbol model: the mean of these shipped context models' probabilities (each trained from its recipe,
+# configs/symbol-context*.yaml; chosen on validation: docs/decisions/2026-11-24-symbols-7.md)
+READER_CONTEXT_MODELS = ("symbol-context", "symbol-context-seed1")
 
 TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
 
@@ -67,9 +71,19 @@ class SymbolReading:
     junk: list[float]
 
 
-def get_context_model(name: str | None = None) -> ContextModel:
-    """The shipped context model, loaded once per process (as ``recognize.get_predictor`` for the classifier)."""
-    return load_context_model(name) if name else load_context_model()
+def get_context_model(name: str | None = None) -> ContextModel | ContextEnsemble:
+    """The reader's context model (``READER_CONTEXT_MODELS``, one or the mean of several), or the one named (a
+    comma-separated list: their mean), loaded once per process (as ``recognize.get_predictor`` for the
+    classifier)."""
+    names = tuple(name.split(",")) if name else READER_CONTEXT_MODELS
+    if len(names) == 1:
+        return load_context_model(names[0])
+    if names not in _ENSEMBLES:
+        _ENSEMBLES[names] = ContextEnsemble([load_context_model(n) for n in names])
+    return _ENSEMBLES[names]
+
+
+_ENSEMBLES: dict[tuple, ContextEnsemble] = {}
 
 
 @lru_cache(maxsize=8)
@@ -81,7 +95,7 @@ def _vocab(classes: tuple[str, ...]) -> tuple[dict[str, int], list[str]]:
     return index, tokens
 
 
-def read_symbols(hyps: list[SymbolHyp], model: ContextModel) -> SymbolReading:
+def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
     """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
     classes (a function name read whole from an image, a user's correction) keeps its readings."""
     if not hyps:

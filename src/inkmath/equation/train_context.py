@@ -1,7 +1,7 @@
 """Recipe for the symbol context model shipped as ``weights/symbol-context.safetensors`` (+ its JSON card).
 
     INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_context --config configs/symbol-context.yaml \
-        [--out runs/symbol-context] [--resume] [--limit N] [--epochs N] [--ship]
+        [--out runs/<name>] [--resume] [--limit N] [--epochs N] [--ship]
 
 Data (``hypotheses.hypothesis_tables``, cached): the CROHME training ink read under random distortion (passes with
 the seeds of ``train_seeds`` at ``strength``), both its truth segmentation and the pipeline's own segmentation
@@ -33,6 +33,7 @@ JUNK = "junk"
 @dataclass
 class ContextConfig:
     model: str = "symbol-context-transformer"
+    name: str = MODEL_NAME  # the name ``--ship`` writes the weights under
     classifier: str = "crohme"  # the symbol classifier whose readings the model re-reads (the reader's)
     train: str = "crohme2014_train_inkml.tar.xz"
     val: str = "val"
@@ -96,7 +97,7 @@ def build_net(num_classes: int, config: ContextConfig):
         def __init__(self):
             super().__init__()
             self.cls_in = nn.Linear(2 * num_classes, cfg.dim)
-            self.geo_in = nn.Linear(GEO_FEATURES, cfg.dim)
+            self.geo_in = nn.Linear(GEO_FEATURES + cfg.writer, cfg.dim)
             if cfg.crop:
                 self.crop_in = nn.Linear(cfg.crop + 1, cfg.dim)
             self.pair1 = nn.Linear(PAIR_FEATURES, 16)
@@ -137,8 +138,10 @@ class Sequences:
             getattr(self, f).extend(getattr(other, f))
 
 
-def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), crop: int = 0) -> Sequences:
-    """``crop`` > 0: each symbol's crop embedding from the table's ``logits`` (zeros where a table has none)."""
+def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), crop: int = 0,
+                   writer_classes=None) -> Sequences:
+    """``crop`` > 0: each symbol's crop embedding from the table's ``logits`` (zeros where a table has none);
+    ``writer_classes`` (the class names): the geometry ends with ``writer_features``."""
     out = Sequences([], [], [], [], [])
     for part in parts:
         t = tables[part]
@@ -146,7 +149,8 @@ def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), 
             continue
         cuts = np.flatnonzero(np.diff(t["expr"])) + 1
         for rows in np.split(np.arange(len(t["expr"])), cuts):
-            c, g, p = expression_features(t["box"][rows], t["topk_idx"][rows], t["topk_prob"][rows], num_classes)
+            c, g, p = expression_features(t["box"][rows], t["topk_idx"][rows], t["topk_prob"][rows], num_classes,
+                                          writer_classes)
             out.cls.append(c)
             out.geo.append(g)
             out.pair.append(p)
@@ -164,7 +168,7 @@ def _batch(seqs: Sequences, idx, hide=frozenset()):
     B = len(idx)
     C2 = seqs.cls[idx[0]].shape[1]
     cls = np.zeros((B, n, C2), np.float32)
-    geo = np.zeros((B, n, GEO_FEATURES), np.float32)
+    geo = np.zeros((B, n, seqs.geo[idx[0]].shape[1]), np.float32)
     pair = np.zeros((B, n, n, PAIR_FEATURES), np.float32)
     lab = np.full((B, n), -100, np.int64)
     mask = np.zeros((B, n), bool)
@@ -233,7 +237,8 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
         for k in (range(shards) if use is None else use):
             t = hypothesis_tables(src, predictor, strength=strength, seed=seed, limit=cfg.limit, pipeline=pipeline,
                                   shards=shards, only_shard=int(k))
-            out.extend(sequences_from(t, C, ("pipeline",) if pipeline else ("truth",), cfg.architecture.crop))
+            out.extend(sequences_from(t, C, ("pipeline",) if pipeline else ("truth",), cfg.architecture.crop,
+                                      classes if cfg.architecture.writer else None))
         return out
 
     seqs = Sequences([], [], [], [], [])
@@ -316,7 +321,8 @@ def fit(cfg: ContextConfig, seqs: Sequences, val: Sequences, classes: list[str],
 
 
 def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Path | None = None) -> Path:
-    """Write the best epoch's weights as ``symbol-context.safetensors`` + card into the shipped weights folder."""
+    """Write the best epoch's weights as ``<cfg.name>.safetensors`` (``symbol-context``) + card into the shipped
+    weights folder."""
     from datetime import datetime, timezone
 
     from safetensors.numpy import save_file
@@ -326,15 +332,16 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
 
     state = load_checkpoint(out / "best.pt")
     tensors = {k: v.numpy().astype(np.float32) for k, v in state.items()}
-    dest = dest or shipped_dir() / f"{MODEL_NAME}.safetensors"
+    dest = dest or shipped_dir() / f"{cfg.name}.safetensors"
     tmp = dest.with_suffix(".tmp")
     save_file(tensors, str(tmp))
     atomic_write_bytes(dest, tmp.read_bytes())
     tmp.unlink()
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
     card = {
-        "format": "inkmath-weights/1", "name": MODEL_NAME,
-        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context",
+        "format": "inkmath-weights/1", "name": cfg.name,
+        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context" + (
+            "" if cfg.name == MODEL_NAME else f" (averaged with {MODEL_NAME}: symbols.READER_CONTEXT_MODELS)"),
         "model": cfg.model, "kind": "symbol-context", "classifier": cfg.classifier,
         "architecture": asdict(cfg.architecture) | {"geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
@@ -357,16 +364,17 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="train the symbol context model")
     ap.add_argument("--config", default="configs/symbol-context.yaml")
-    ap.add_argument("--out", default="runs/symbol-context")
+    ap.add_argument("--out", default=None, help="the run's folder (default: runs/<the recipe's name>)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--ship", action="store_true", help="write the best weights + card to src/inkmath/weights")
     a = ap.parse_args(argv)
     cfg = load_config(a.config, {"limit": a.limit, "epochs": a.epochs})
-    res = train(cfg, Path(a.out), resume=a.resume)
+    out = Path(a.out or Path("runs") / cfg.name)
+    res = train(cfg, out, resume=a.resume)
     if a.ship:
-        print(ship(cfg, Path(a.out), res, a.config))
+        print(ship(cfg, out, res, a.config))
     print(json.dumps(res["best"]))
     return 0
 
