@@ -23,18 +23,19 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
 # fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
 # strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
 # --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as
-# they are (with the stroke-merge of 2026-11-24-grouping-6.md and the 6-gram latex-lm). On those expressions the
-# calibration error (10 bins) is 0.022 against 0.220 for the raw share of the beam, and the half with the highest
-# confidence is 92.6 % right (90.3 % by the raw share)
-COEFFICIENTS: tuple[float, ...] | None = (-3.06675, 1.37132, -0.459153, 0.366485, 0.465063, -0.219056, 3.36204, 6.69978,
-                                          -0.43167, -0.37998, 0.225325, 2.51511, 0.22566, -1.47973, -0.580393)
+# they are (with the stroke-merge of 2026-11-24-grouping-6.md, the 6-gram latex-lm and the two averaged symbol-context
+# models of 2026-11-24-symbols-7.md). On those expressions the calibration error (10 bins) is 0.016 against 0.208 for
+# the raw share of the beam, and the half with the highest confidence is 93.0 % right (90.8 % by the raw share)
+COEFFICIENTS: tuple[float, ...] | None = (-4.30741, 4.33257, -2.10095, 0.50789, 0.356069, -0.140197, 3.22373, 6.28868,
+                                          -0.537222, -0.444262, 0.158282, 2.43056, 0.218338, -1.75313, -0.394825)
 # the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
 # decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
 # --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with
-# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped): calibration error 0.034 (raw share
-# 0.309), top half 85.3 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-8.20273, 15.6322, -6.39305, 0.281935, 0.550217, 0.0151392, 3.03198,
-                                                11.4767)
+# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped; refitted after the two averaged
+# symbol-context models): calibration error 0.046 (0.058 with the coefficients before; raw share 0.311), top half
+# 84.1 % right
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-7.30775, 12.2994, -3.72686, 0.225016, 0.555853, 0.0143419, 2.69862,
+                                                8.25104)
 
 
 def _vector(feats: dict, keys: Sequence[str] = FEATURES) -> np.ndarray:
