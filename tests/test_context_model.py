@@ -232,6 +232,18 @@ def test_writer_features_measure_a_symbol_against_the_writers_own_letters():
     assert not writer_features(boxes, idx, prob * np.array([[1], [0.4], [0.4]]), classes).any()
 
 
+def _toy_expression(rng: np.random.Generator):
+    """One 'P a 2' or 'p a 2' drawing: (capital?, boxes, candidate indices, candidate probabilities)."""
+    cap = rng.random() < 0.5
+    s = rng.uniform(0.5, 3.0)
+    first = [0, -0.7, 0.8, 1] if cap else [0, 0, 0.8, 1.7]
+    boxes = np.array([first, [1.2, 0, 2.0, 1], [2.4, -0.5, 3.2, rng.uniform(0.8, 1.2)]], float) * s
+    idx = np.array([[0, 1, 2, 3, 0], [2, 0, 1, 3, 0], [3, 2, 1, 0, 0]])
+    mid = rng.uniform(0.45, 0.55)
+    prob = np.array([[mid, 0.98 - mid, 0.01, 0.01, 0], [0.9, 0.05, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0]])
+    return cap, boxes, idx, prob
+
+
 def _toy_writer(n_expr: int, seed: int) -> Sequences:
     """'P a' or 'p a' at a random size: the first symbol is a coin toss for the classifier; a capital P stands on the
     line and is taller than the writer's 'a', a small p hangs below it."""
@@ -239,13 +251,7 @@ def _toy_writer(n_expr: int, seed: int) -> Sequences:
     classes = ["P", "p", "a", "2"]
     seqs = Sequences([], [], [], [], [])
     for _ in range(n_expr):
-        cap = rng.random() < 0.5
-        s = rng.uniform(0.5, 3.0)
-        first = [0, -0.7, 0.8, 1] if cap else [0, 0, 0.8, 1.7]
-        boxes = np.array([first, [1.2, 0, 2.0, 1], [2.4, -0.5, 3.2, rng.uniform(0.8, 1.2)]], float) * s
-        idx = np.array([[0, 1, 2, 3, 0], [2, 0, 1, 3, 0], [3, 2, 1, 0, 0]])
-        mid = rng.uniform(0.45, 0.55)
-        prob = np.array([[mid, 0.98 - mid, 0.01, 0.01, 0], [0.9, 0.05, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0]])
+        cap, boxes, idx, prob = _toy_expression(rng)
         c, g, p = expression_features(boxes, idx, prob, C, classes)
         seqs.cls.append(c)
         seqs.geo.append(g)
@@ -273,11 +279,5 @@ def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training
     rng = np.random.default_rng(7)
     ref = predict(net, val)
     for i in range(3):
-        cap = rng.random() < 0.5
-        s = rng.uniform(0.5, 3.0)
-        first = [0, -0.7, 0.8, 1] if cap else [0, 0, 0.8, 1.7]
-        boxes = np.array([first, [1.2, 0, 2.0, 1], [2.4, -0.5, 3.2, rng.uniform(0.8, 1.2)]], float) * s
-        idx = np.array([[0, 1, 2, 3, 0], [2, 0, 1, 3, 0], [3, 2, 1, 0, 0]])
-        mid = rng.uniform(0.45, 0.55)
-        prob = np.array([[mid, 0.98 - mid, 0.01, 0.01, 0], [0.9, 0.05, 0.03, 0.02, 0], [0.9, 0.05, 0.03, 0.02, 0]])
+        _, boxes, idx, prob = _toy_expression(rng)
         np.testing.assert_allclose(m.probs(boxes, idx, prob), ref[i], atol=1e-4)

@@ -252,40 +252,52 @@ def symbol_crops(expr: InkmlExpression) -> tuple[list[np.ndarray], list[int], li
     return crops, which, geom
 
 
-def _build(archive: Path, subset: str, limit: int | None, preset: str = "symbol32") -> dict[str, np.ndarray]:
-    from inkmath.preprocess import prepare_uint8
+class CropTable:
+    """The arrays of a symbol-crop data set, filled one expression at a time: images (prepared with ``preset``),
+    labels, ids (``expr/group``), expr_index, expr_ids; ``geometry`` too when the crops come with it."""
 
-    vocab = crohme_vocab()
-    images, labels, ids, expr_index, geometry, expr_ids = [], [], [], [], [], []
+    def __init__(self, preset: str):
+        self.preset, self.vocab = preset, crohme_vocab()
+        self.images, self.labels, self.ids, self.expr_index, self.expr_ids, self.geometry = [], [], [], [], [], []
+
+    def add(self, expr: InkmlExpression, crops: list, which: list[int], geometry: list | None = None) -> None:
+        from inkmath.preprocess import prepare_uint8
+
+        if not crops:
+            return
+        self.images.append(prepare_uint8(crops, self.preset, ink="white"))
+        self.labels += [self.vocab.index(normalize_label(expr.groups[k].label)) for k in which]
+        self.ids += [f"{expr.id}/{k}" for k in which]
+        self.expr_index += [len(self.expr_ids)] * len(which)
+        self.geometry += geometry or []
+        self.expr_ids.append(expr.id)
+
+    def arrays(self, archive: Path, subset: str) -> dict[str, np.ndarray]:
+        if not self.labels:
+            raise InkmathError(f"No symbols found in {archive} (folder {subset}); is it a CROHME InkML archive?")
+        return {"images": np.concatenate(self.images), "labels": np.array(self.labels, np.int64),
+                "ids": np.array(self.ids), "expr_index": np.array(self.expr_index, np.int32)}
+
+
+def _build(archive: Path, subset: str, limit: int | None, preset: str = "symbol32") -> dict[str, np.ndarray]:
+    table = CropTable(preset)
     skipped: list[Skipped] = []
     unknown: dict[str, int] = {}
     for expr in iter_inkml(archive, subset, skipped):
-        if limit is not None and len(expr_ids) >= limit:
+        if limit is not None and len(table.expr_ids) >= limit:
             break
         crops, which, geom = symbol_crops(expr)
         for g in expr.groups:
             if normalize_label(g.label) is None:
                 unknown[g.label] = unknown.get(g.label, 0) + 1
-        if not crops:
-            continue
-        images.append(prepare_uint8(crops, preset, ink="white"))
-        labels += [vocab.index(normalize_label(expr.groups[k].label)) for k in which]
-        ids += [f"{expr.id}/{k}" for k in which]
-        expr_index += [len(expr_ids)] * len(which)
-        geometry += geom
-        expr_ids.append(expr.id)
-    if not labels:
-        raise InkmathError(f"No symbols found in {archive} (folder {subset}); is it a CROHME InkML archive?")
+        table.add(expr, crops, which, geom)
     return {
-        "images": np.concatenate(images),
-        "labels": np.array(labels, np.int64),
-        "ids": np.array(ids),
-        "expr_index": np.array(expr_index, np.int32),
-        "geometry": np.array(geometry, np.float32),
-        "expr_ids": np.array(expr_ids),
+        **table.arrays(archive, subset),
+        "geometry": np.array(table.geometry, np.float32),
+        "expr_ids": np.array(table.expr_ids),
         "skipped": np.array([f"{s.name}\t{s.reason}" for s in skipped] or [""])[: len(skipped)],
         "unknown_labels": np.array([f"{k}\t{v}" for k, v in sorted(unknown.items())] or [""])[: len(unknown)],
-        "names": np.array(vocab.names),
+        "names": np.array(table.vocab.names),
     }
 
 

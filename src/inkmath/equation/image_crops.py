@@ -59,11 +59,9 @@ def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "cr
     """Arrays of every expression's crops (as ``data.crohme._build`` stores stroke crops): images (prepared with
     ``preset``), labels, ids (``expr/group``), expr_index, expr_ids, names."""
     from inkmath import InkmathError
-    from inkmath.data.crohme import crohme_vocab, iter_inkml, normalize_label
-    from inkmath.preprocess import prepare_uint8
+    from inkmath.data.crohme import CropTable, iter_inkml
 
-    vocab = crohme_vocab()
-    images, labels, ids, expr_index, expr_ids = [], [], [], [], []
+    table = CropTable(preset)
     n = -1
     for expr in iter_inkml(archive, subset):
         n += 1
@@ -75,15 +73,5 @@ def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "cr
             crops, which = expression_crops(expr, np.random.default_rng(SEED + n), preset)
         except InkmathError:  # no ink left at the working scale
             continue
-        if not crops:
-            continue
-        images.append(prepare_uint8(crops, preset, ink="white"))
-        labels += [vocab.index(normalize_label(expr.groups[k].label)) for k in which]
-        ids += [f"{expr.id}/{k}" for k in which]
-        expr_index += [len(expr_ids)] * len(which)
-        expr_ids.append(expr.id)
-    if not labels:
-        raise InkmathError(f"No symbols found in {archive} (folder {subset}); is it a CROHME InkML archive?")
-    return {"images": np.concatenate(images), "labels": np.array(labels, np.int64), "ids": np.array(ids),
-            "expr_index": np.array(expr_index, np.int32), "expr_ids": np.array(expr_ids),
-            "names": np.array(vocab.names)}
+        table.add(expr, crops, which)
+    return {**table.arrays(archive, subset), "expr_ids": np.array(table.expr_ids), "names": np.array(table.vocab.names)}
