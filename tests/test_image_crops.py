@@ -8,15 +8,7 @@ import pytest
 from inkmath import InkmathError
 from inkmath.data import load_dataset
 from inkmath.equation import image_segmentation
-from test_crohme import FIXTURES, make_archive
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
-    (tmp_path / "crohme").mkdir()
-    make_archive(tmp_path / "crohme" / "crohme2014_test_inkml.tar.xz", "TestEM2014GT", FIXTURES)
-    return tmp_path
+from test_crohme import data_dir  # noqa: F401  (the fixture: a CROHME folder of small InkML files)
 
 
 def test_crops_of_wap_like_renderings_are_labelled_like_the_stroke_crops(data_dir):
