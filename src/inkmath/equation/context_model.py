@@ -243,16 +243,21 @@ class ContextModel:
         out[:, :self.num_classes] += t["alpha"] * logp
         return out.astype(np.float64)  # computed in the weights' dtype (INFERENCE_DTYPE); the softmax runs in float64
 
-    def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
-        """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk. ``logits``:
-        the classifier's logits of each symbol (see ``crop_features``), used by a model trained with them."""
-        n = len(boxes)
-        if n == 0:
-            return np.zeros((0, self.num_classes + 1), np.float32)
+    def inputs(self, boxes, topk_idx, topk_prob, logits=None) -> tuple[np.ndarray, ...]:
+        """The features ``logits`` reads for one expression (class, geometry, pairwise, crop), in float64; the same
+        for every model of the same classes, ``writer`` and ``crop`` widths."""
         cls, geo, pair = expression_features(boxes, topk_idx, topk_prob, self.num_classes,
                                              self.classes if self.architecture.writer else None)
-        crop = crop_features(logits, n, self.architecture.crop).astype(np.float64)
-        z = self.logits(cls.astype(np.float64), geo.astype(np.float64), pair.astype(np.float64), crop)
+        crop = crop_features(logits, len(boxes), self.architecture.crop)
+        return tuple(a.astype(np.float64) for a in (cls, geo, pair, crop))
+
+    def probs(self, boxes, topk_idx, topk_prob, logits=None, inputs: tuple | None = None) -> np.ndarray:
+        """(n, C + 1) probabilities per symbol (rows in the order given); the last column is junk. ``logits``:
+        the classifier's logits of each symbol (see ``crop_features``), used by a model trained with them.
+        ``inputs``: this expression's ``inputs``, when the caller has them already."""
+        if len(boxes) == 0:
+            return np.zeros((0, self.num_classes + 1), np.float32)
+        z = self.logits(*(inputs or self.inputs(boxes, topk_idx, topk_prob, logits)))
         z = np.exp(z - z.max(1, keepdims=True))
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
 
@@ -275,7 +280,15 @@ class ContextEnsemble:
         return len(self.classes)
 
     def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
-        return np.mean([m.probs(boxes, topk_idx, topk_prob, logits) for m in self.members], axis=0)
+        """The members' mean; each expression's features computed once for the members that read the same."""
+        inputs: dict[tuple, tuple | None] = {}
+        out = []
+        for m in self.members:
+            key = (m.architecture.writer, m.architecture.crop)
+            if key not in inputs:
+                inputs[key] = m.inputs(boxes, topk_idx, topk_prob, logits) if len(boxes) else None
+            out.append(m.probs(boxes, topk_idx, topk_prob, logits, inputs=inputs[key]))
+        return np.mean(out, axis=0)
 
 
 _MODELS: dict[str, ContextModel] = {}
