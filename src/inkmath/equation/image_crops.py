@@ -20,8 +20,6 @@ SEED = 7
 def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32") -> tuple[list[np.ndarray], list[int]]:
     """The raw crops (white ink on black, at the working scale of a classifier prepared with ``preset``) of the
     expression's truth symbols with a CROHME class, and their group indices."""
-    from types import SimpleNamespace
-
     import cv2
 
     from inkmath.data.crohme import normalize_label
@@ -34,8 +32,7 @@ def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32") -
     image, gmasks = render_labelled(expr, rng)
     if not gmasks:
         return [], []
-    # working_image reads only the classifier's preset (whether it reads sizes relative to the expression)
-    img, _, _, _ = working_image(image, SimpleNamespace(preset=get_preset(preset)), "white")
+    img, _, _, _ = working_image(image, get_preset(preset), "white")
     ink = img > 60
     kernel = np.ones((3, 3), np.uint8)
     crops, which = [], []

@@ -249,17 +249,17 @@ class ImageParts:
     cuts: list | None
 
 
-def working_image(image: np.ndarray, classifier: Classifier, ink: str = "auto"
-                  ) -> tuple[np.ndarray, list, float, float]:
-    """The image as segmentation reads it: white ink on black, at the classifier's scale. Returns the working image,
-    its components, the typical symbol size ``unit`` and ``back`` (image pixels per working pixel)."""
+def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndarray, list, float, float]:
+    """The image as segmentation reads it: white ink on black, at the scale of a classifier prepared with ``preset``
+    (its ``preprocess.Preset``, or None). Returns the working image, its components, the typical symbol size
+    ``unit`` and ``back`` (image pixels per working pixel)."""
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
     comps = components(img)
     unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
     back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
-    if getattr(getattr(classifier, "preset", None), "ref", 0.0):
+    if getattr(preset, "ref", 0.0):
         # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to
         # ink's canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes
         import cv2
@@ -280,7 +280,7 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
                 record_cuts: bool = False) -> ImageParts:
     """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
     are not one symbol each (``image_splits``), each read by the classifier."""
-    img, comps, unit, back = working_image(image, classifier, ink)
+    img, comps, unit, back = working_image(image, getattr(classifier, "preset", None), ink)
     crops = [render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
     names = written_names(img, comps, preds, unit, classifier, top)
