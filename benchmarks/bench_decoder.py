@@ -25,6 +25,7 @@ OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -163,18 +164,28 @@ def side_by_side(kind: str, data, predictor, repeats: int, old=old_path) -> dict
 
 def versus(kind: str, base, what: str, args, pred, synthetic) -> int:
     """Print the reader against ``base`` side by side, on the synthetic input and on the CROHME 10-symbol ones."""
-    import json
-    import os
-
     r = side_by_side(kind, synthetic, pred, args.repeats, base)
     label = "strokes" if kind == "strokes" else "photo"
     rows = [{"input": f"`{EXPRESSION}` synthetic {label}: {what}", "engine": args.engine,
              **{k: round(v, 2) for k, v in r.items()}}]
-    per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6), base)
-           for _, s, img in crohme_inputs(args.crohme)]
-    if per:
-        rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {what}", args.engine,
-                               per))
+    return print_rows(rows + crohme_rows((kind,), base, what, args, pred), args)
+
+
+def crohme_rows(kinds, base, what: str | None, args, pred, real=None) -> list[dict]:
+    """For each kind, one row of the reader against ``base`` side by side on the CROHME 10-symbol expressions
+    (``real``: already loaded), the medians over the expressions."""
+    real = crohme_inputs(args.crohme) if real is None else real
+    rows = []
+    for kind in kinds:
+        per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6), base)
+               for _, s, img in real]
+        if per:
+            label = f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}" + (f": {what}" if what else "")
+            rows.append(median_row(label, args.engine, per))
+    return rows
+
+
+def print_rows(rows: list[dict], args) -> int:
     print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
     return 0
 
@@ -250,8 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     strokes, photo = synthetic_inputs()
     rows = []
     if args.vs_weights or args.vs_threads is not None:
-        import json
-
         other = (load_predictor(args.vs_weights, args.engine, args.threads) if args.vs_weights else
                  load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.vs_threads))
         old_label = (f"the reader with {args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)"
@@ -261,23 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         def with_other(kind, data, _predictor):
             return new_path(kind, data, other)
 
-        for kind in ("strokes", "image"):
-            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6), with_other)
-                   for _, s, img in crohme_inputs(args.crohme)]
-            if per:
-                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {old_label}",
-                                       args.engine, per))
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
-        return 0
+        return print_rows(crohme_rows(("strokes", "image"), with_other, old_label, args, pred), args)
     if args.images_vs_strokes:
-        import json
-
         real = crohme_inputs(args.crohme)
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))
         rows.append({"input": f"CROHME 2014, {len(real)} expressions of 10 symbols: strokes (old) vs images (new)",
                      "engine": args.engine, **{k: round(v, 3) for k, v in r.items()}})
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
-        return 0
+        return print_rows(rows, args)
     if args.vs_merge:
         from inkmath.equation import segment
 
@@ -293,8 +292,6 @@ def main(argv: list[str] | None = None) -> int:
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
     if args.vs_context:
-        import json
-
         from inkmath.equation import symbols
 
         other, reader_model = symbols.get_context_model(args.vs_context), symbols.get_context_model
@@ -306,16 +303,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 symbols.get_context_model = reader_model
 
-        for kind in ("strokes", "image"):
-            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6),
-                                with_other_context) for _, s, img in crohme_inputs(args.crohme)]
-            if per:
-                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: the reader with "
-                                       f"symbol-context {args.vs_context} (old) vs the shipped "
-                                       f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)",
-                                       args.engine, per))
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
-        return 0
+        what = (f"the reader with symbol-context {args.vs_context} (old) vs the shipped "
+                f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)")
+        return print_rows(crohme_rows(("strokes", "image"), with_other_context, what, args, pred), args)
     if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
         kind = "strokes" if args.offered else "image"
         base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
@@ -332,17 +322,10 @@ def main(argv: list[str] | None = None) -> int:
                                   ("image", f"`{EXPRESSION}` synthetic photo", photo)):
             r = side_by_side(kind, data, pred, args.repeats)
             rows.append({"run": run, "input": label, "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
-        for kind in ("strokes", "image"):
-            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
-                   for _, s, img in real]
-            if per:
-                rows.append({"run": run, **median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}",
-                                                      args.engine, per)})
+        rows += [{"run": run, **row} for row in crohme_rows(("strokes", "image"), old_path, None, args, pred, real)]
         for row in rows[-4:]:
             row["load before"] = load
-    import json
-
-    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
+    print_rows(rows, args)
     if args.result:
         from inkmath.evaluation.results import write_result
 
