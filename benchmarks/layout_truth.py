@@ -6,7 +6,8 @@
 Segmentation and classification are taken from the truth, so every expression read wrong is a layout mistake (or a
 label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads the same expressions:
 
-- ``default``: what ``parse`` uses;
+- ``default``: what ``parse`` uses (``layout_choice.chosen_layout``);
+- ``margin``: the rules checked by the structure model at ``parse.STRUCTURE_MARGIN`` (the default before it);
 - ``rules``: the geometric rules with the learnt relation model checking their script relations;
 - ``rules-alone``: the geometric rules alone;
 - ``structure``: the learnt structure model and its tree decoder (``structure_model``);
@@ -31,17 +32,20 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
 
 
 def make_layout(name: str, weights: Path | None = None):
+    from inkmath.equation.layout_choice import chosen_layout
     from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.parse import default_layout
+    from inkmath.equation.parse import default_layout, margin_layout
     from inkmath.equation.structure_model import (
         combined_layout, learnt_layout, load_structure_model, rescored_layout,
     )
 
-    model = load_structure_model(str(weights)) if weights and name.startswith(("structure", "combined", "rescored")) \
+    model = load_structure_model(str(weights)) if weights and name.startswith(("structure", "combined", "rescored", "default")) \
         else None
 
     if name == "default":
-        return default_layout()
+        return default_layout() if model is None else chosen_layout(model)
+    if name == "margin":
+        return margin_layout()
     if name == "rules":
         return rule_layout()
     if name == "rules-alone":

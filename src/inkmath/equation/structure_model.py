@@ -270,18 +270,7 @@ class StructureModel:
         """Up to ``k`` layout trees, best first: the best, and the best trees without one of its edges."""
         if not boxes:
             return [StructureReading(_empty(), 0.0, [], [])]
-        lp = self.log_probs(boxes, tokens)
-        best = _decode(lp, boxes, tokens, sources)
-        if k <= 1:
-            return [best]
-        out = {_key(best): best}
-        for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
-            banned = lp.copy()
-            banned[0 if p is None else p + 1, c, RELATIONS.index(rel or "right")] = -np.inf
-            if np.isfinite(banned[:, c]).any():
-                alt = _decode(banned, boxes, tokens, sources, score=lp)
-                out.setdefault(_key(alt), alt)
-        return sorted(out.values(), key=lambda r: -r.log_prob)[:k]
+        return nbest_trees(self.log_probs(boxes, tokens), boxes, tokens, k, sources)
 
     def score(self, boxes: list[Box], tokens: list[str], parents: list[int | None],
               relations: list[str | None]) -> float:
@@ -310,6 +299,23 @@ def layout_log_prob(lp: np.ndarray, tokens: list[str], parents: list[int | None]
             v = max(v, lp[row, c, RELATIONS.index(LIMIT_ALIASES[r])])
         total += float(v)
     return total
+
+
+def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
+                sources: list[int] | None = None) -> list[StructureReading]:
+    """Up to ``k`` layout trees under ``lp`` (``StructureModel.log_probs``), best first: the best, and the best
+    trees without one of its edges."""
+    best = _decode(lp, boxes, tokens, sources)
+    if k <= 1:
+        return [best]
+    out = {_key(best): best}
+    for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
+        banned = lp.copy()
+        banned[0 if p is None else p + 1, c, RELATIONS.index(rel or "right")] = -np.inf
+        if np.isfinite(banned[:, c]).any():
+            alt = _decode(banned, boxes, tokens, sources, score=lp)
+            out.setdefault(_key(alt), alt)
+    return sorted(out.values(), key=lambda r: -r.log_prob)[:k]
 
 
 def _empty() -> Node:
