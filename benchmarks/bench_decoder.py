@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--read-once", action="store_true",
                     help="images only: the reader reading each crop once against reading every crop it draws")
     ap.add_argument("--vs-layout", action="store_true",
-                    help="strokes: the layout chosen among candidates (new) against the rules checked at a margin (old)")
+                    help="strokes: the layout chosen among candidates (new) against the rules checked at a margin "
+                         "(old)")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
     args = ap.parse_args(argv)

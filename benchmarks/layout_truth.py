@@ -40,7 +40,8 @@ def make_layout(name: str, weights: Path | None = None):
         combined_layout, learnt_layout, load_structure_model, rescored_layout,
     )
 
-    model = load_structure_model(str(weights)) if weights and name.startswith(("structure", "combined", "rescored", "default")) \
+    model = load_structure_model(str(weights)) if weights and name.startswith(
+        ("structure", "combined", "rescored", "default")) \
         else None
 
     if name == "default":

@@ -89,3 +89,34 @@ def test_fitting_learns_the_feature_that_marks_the_right_candidate():
     assert int(np.argmax(w)) == FEATURES.index("d_lm")
     assert right_with(items, w) >= 55
     assert right_with(items, -w) <= 10
+
+
+def test_bounded_nbest_finds_the_same_trees_as_trying_every_edge():
+    from inkmath.equation.structure_model import _decode, _key, nbest_trees, relation_mask
+    from inkmath.equation.structure_tree import RELATIONS
+
+    rng = np.random.default_rng(1)
+    tokens = ["x", "2", "+", "\\sum", "i", "n", "y"]
+    boxes = [Box(10 * i, 0, 10 * i + 8, 10) for i in range(len(tokens))]
+    for _ in range(20):
+        z = np.where(relation_mask(tokens), rng.normal(scale=1, size=(8, 7, len(RELATIONS))), -np.inf)
+        # the sum's limits likely as 'sub' and as 'below' (a tree scores a limit by the better of the two)
+        for child, rels in ((4, ("sub", "below")), (5, ("sup", "above"))):
+            z[4, child, [RELATIONS.index(r) for r in rels]] = [9.0, 5.0]
+        flat = z.transpose(1, 0, 2).reshape(7, -1)
+        top = flat.max(axis=1, keepdims=True)
+        flat = flat - top - np.log(np.exp(flat - top).sum(axis=1, keepdims=True))
+        lp = flat.reshape(7, 8, len(RELATIONS)).transpose(1, 0, 2)
+        best = _decode(lp, boxes, tokens, None)
+        every = {_key(best): best}
+        for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
+            banned = lp.copy()
+            banned[0 if p is None else p + 1, c, RELATIONS.index(rel or "right")] = -np.inf
+            if np.isfinite(banned[:, c]).any():
+                alt = _decode(banned, boxes, tokens, None, score=lp)
+                every.setdefault(_key(alt), alt)
+        for k in (2, 3, 5):
+            want = [_key(r) for r in sorted(every.values(), key=lambda r: -r.log_prob)[:k]]
+            got = nbest_trees(lp, boxes, tokens, k)
+            assert [_key(r) for r in got] == want
+            assert all(r.tree is not None for r in got)

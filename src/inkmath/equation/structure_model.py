@@ -306,7 +306,8 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
     """Up to ``k`` layout trees under ``lp`` (``StructureModel.log_probs``), best first: the best, and the best
     trees without one of its edges. The edges are tried in the order of a bound on the tree without them (each
     child's best (parent, relation), that child's best but the banned one), and the search stops once ``k`` - 1
-    trees found beat the next bound (the same trees as trying every edge); only the trees returned are built (``to_node``)."""
+    trees found beat the next bound (the same trees as trying every edge); only the trees returned are built
+    (``to_node``)."""
     best = _decode(lp, boxes, tokens, sources)
     if k <= 1:
         return [best]
