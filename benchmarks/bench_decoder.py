@@ -15,15 +15,28 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         reader with the shipped stroke-merge model (new) against the same reader with another (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with the
         layout chosen among candidates (layout_choice, new) against the rules checked at a margin (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
+        one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
+
+NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
+OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+# NumPy's BLAS on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader
+# (``cli.common.limit_blas_threads``), set before NumPy loads: with BLAS's default of a thread per core, the reader's
+# small matrix products woke a second thread that spun on the other core, which doubled the CPU a read took and,
+# on a busy machine, its wall time (docs/decisions/2026-11-24-speed-7.md)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -121,6 +134,12 @@ def margin_layout_reader(kind: str, data, predictor) -> str:
         layout_choice.chosen_layout = shipped
 
 
+def strokes_classifier(kind: str, data, predictor) -> str:
+    """The image reader with its crops read by the strokes' classifier (``--image-classifier``' baseline): as before
+    ``image_segmentation.IMAGE_CLASSIFIER``."""
+    return _with_image_switch_off("IMAGE_CLASSIFIER", kind, data, predictor)
+
+
 def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
     """The reader on the same expressions from strokes (old) and from their images (new), alternately call by
     call: the images' cost as a ratio of the strokes'."""
@@ -178,7 +197,7 @@ def versus(kind: str, base, what: str, args, pred, synthetic) -> int:
     if per:
         rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {what}", args.engine,
                                per))
-    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()]}, indent=1))
+    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
     return 0
 
 
@@ -188,6 +207,24 @@ def median_row(label: str, engine: str, per: list[dict]) -> dict:
             **{k: round(statistics.median(p[k] for p in per), 2 if k.endswith("_ms") else 3)
                for k in per[0] if k != "calls"},
             "calls": sum(p["calls"] for p in per)}
+
+
+def threads_used(args) -> dict:
+    return {"threads": {"onnxruntime": args.threads or "default", "blas": os.environ.get("OPENBLAS_NUM_THREADS")}}
+
+
+def load_predictor(name: str, engine: str, threads: int):
+    """The classifier as the web server's ``ModelStore`` loads it: ONNX Runtime on ``threads`` intra-op threads
+    (0: its default)."""
+    from inkmath.predict import Predictor
+
+    if engine != "onnx":
+        return Predictor.load(name, engine=engine)
+    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.weights import resolve_weights
+
+    path, card = resolve_weights(name)
+    return Predictor(load_onnx_runner(path, card, threads=threads or None), card, "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,23 +249,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-layout", action="store_true",
                     help="strokes: the layout chosen among candidates (new) against the rules checked at a margin "
                          "(old)")
+    ap.add_argument("--image-classifier", action="store_true",
+                    help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="ONNX Runtime's intra-op threads (default 1, as `inkmath serve` runs each reader; 0: its own "
+                         "choice, a thread per core)")
+    ap.add_argument("--vs-threads", type=int, default=None, metavar="N",
+                    help="time the reader (new: --threads) against the same reader with ONNX Runtime on N intra-op "
+                         "threads (old; 0: its default), alternately")
+    ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
+    ap.add_argument("--result", default=None, metavar="FILE",
+                    help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
     args = ap.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
-    from inkmath.predict import Predictor
-
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
-    pred = Predictor.load(args.weights or DEFAULT_WEIGHTS, engine=args.engine)
+    pred = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads)
     strokes, photo = synthetic_inputs()
     rows = []
-    if args.vs_weights:
+    if args.vs_weights or args.vs_threads is not None:
         import json
 
-        other = Predictor.load(args.vs_weights, engine=args.engine)
+        other = (load_predictor(args.vs_weights, args.engine, args.threads) if args.vs_weights else
+                 load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.vs_threads))
+        old_label = (f"the reader with {args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)"
+                     if args.vs_weights else f"ONNX Runtime on {args.vs_threads or 'its default'} threads (old) vs "
+                                             f"{args.threads or 'its default'} (new)")
 
         def with_other(kind, data, _predictor):
             return new_path(kind, data, other)
@@ -237,10 +287,9 @@ def main(argv: list[str] | None = None) -> int:
             per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6), with_other)
                    for _, s, img in crohme_inputs(args.crohme)]
             if per:
-                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: the reader with "
-                                       f"{args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)",
+                rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}: {old_label}",
                                        args.engine, per))
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
         return 0
     if args.images_vs_strokes:
         import json
@@ -249,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))
         rows.append({"input": f"CROHME 2014, {len(real)} expressions of 10 symbols: strokes (old) vs images (new)",
                      "engine": args.engine, **{k: round(v, 3) for k, v in r.items()}})
-        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+        print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
         return 0
     if args.vs_merge:
         from inkmath.equation import segment
@@ -268,26 +317,50 @@ def main(argv: list[str] | None = None) -> int:
     if args.vs_layout:
         what = "the rules checked by the structure model at a margin (old) vs the layout chosen among candidates (new)"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once:
+    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
         kind = "strokes" if args.offered else "image"
-        base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
+        base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
+                      if args.image_classifier else
+                      (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
         return versus(kind, base, what, args, pred, strokes if args.offered else photo)
-    for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
-                              ("image", f"`{EXPRESSION}` synthetic photo", photo)):
-        r = side_by_side(kind, data, pred, args.repeats)
-        rows.append({"input": label, "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
     real = crohme_inputs(args.crohme)
-    for kind in ("strokes", "image"):
-        per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
-               for _, s, img in real]
-        if per:
-            rows.append(median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}", args.engine, per))
+    for run in range(1, args.runs + 1):
+        load = round(os.getloadavg()[0], 1)
+        for kind, label, data in (("strokes", f"`{EXPRESSION}` synthetic strokes", strokes),
+                                  ("image", f"`{EXPRESSION}` synthetic photo", photo)):
+            r = side_by_side(kind, data, pred, args.repeats)
+            rows.append({"run": run, "input": label, "engine": args.engine, **{k: round(v, 2) for k, v in r.items()}})
+        for kind in ("strokes", "image"):
+            per = [side_by_side(kind, s if kind == "strokes" else img, pred, max(3, args.repeats // 6))
+                   for _, s, img in real]
+            if per:
+                rows.append({"run": run, **median_row(f"CROHME 2014, {len(per)} expressions of 10 symbols, {kind}",
+                                                      args.engine, per)})
+        for row in rows[-4:]:
+            row["load before"] = load
     import json
 
-    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in __import__("os").getloadavg()]}, indent=1))
+    print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
+    if args.result:
+        from inkmath.evaluation.results import write_result
+
+        used = threads_used(args)["threads"]
+        names = {"old_p50_ms": "before the decoder p50 ms", "new_p50_ms": "reader p50 ms", "ratio_p50": "ratio",
+                 "old_cpu_p50_ms": "before the decoder CPU p50 ms", "new_cpu_p50_ms": "reader CPU p50 ms",
+                 "cpu_ratio_p50": "CPU ratio"}
+        rows = [{names.get(k, k): v for k, v in row.items()} for row in rows]
+        write_result(args.result, "speed", "The reader's speed (10-symbol expressions, ONNX Runtime)",
+                     "python benchmarks/bench_decoder.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                     f"bench_decoder.py: the path before the decoder (first grouping, first candidates, one parse) "
+                     f"and the shipped reader alternately in one process, solve off; p50 of wall time and of process "
+                     f"CPU per expression; {args.runs} run(s) in one process, the load average before each in its "
+                     f"rows. ONNX Runtime on {used['onnxruntime']} intra-op thread(s) and NumPy's BLAS on "
+                     f"{used['blas']}, as `inkmath serve` runs the reader. The issue's limit: 50 ms p50 for a "
+                     f"10-symbol expression (the CROHME rows' 'reader p50 ms'). Figures move with the machine's load; "
+                     f"compare changes side by side (--vs-threads, --vs-weights, ...).", rows)
     return 0
 
 

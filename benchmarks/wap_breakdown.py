@@ -143,7 +143,9 @@ def main(argv=None) -> int:
             r["stroke_right"] = stroke_rows.get(r["id"], {}).get("distance") == 0
         print(json.dumps(summary(rows), indent=None if args.json else 1))
         return 0
-    predictor = get_predictor()
+    from inkmath.equation.image_segmentation import image_classifier
+
+    predictor = image_classifier(get_predictor())  # the truth symbols read as the reader reads image crops
     decoder = default_decoder("image")
     archive = data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
     rng = np.random.default_rng(0)

@@ -285,3 +285,23 @@ def test_second_layouts_offered_as_alternatives_leave_the_first_reading_alone():
         sim = offered(rows, wd, rank(rows, wd))[0]
         assert [list(r.norm) for r in live] == [list(k) for k, _, _ in sim][:len(live)]
         assert [round(r.prob, 9) for r in live[1:]] == [round(p, 9) for _, p, _ in sim][1:len(live)]
+
+
+def test_the_speed_benchmark_runs_the_reader_on_one_thread_as_the_server_does():
+    """bench_decoder.py (the issue's 50 ms figure) sets NumPy's BLAS to one thread before NumPy loads, as `inkmath
+    serve` does: with a thread per core, a second thread spun on the other core and doubled the CPU of a read
+    (docs/decisions/2026-11-24-speed-7.md)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import bench_decoder, os; "
+            "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", code, str(bench)], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]
+    env["OPENBLAS_NUM_THREADS"] = "2"  # the environment still decides when it says
+    out = subprocess.run([sys.executable, "-c", code, str(bench)], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "1"]

@@ -332,3 +332,27 @@ def test_rescored_layout_skips_the_model_tree_only_when_it_cannot_win():
             expect = best if lay is not None and best.log_prob >= own + margin else None
             assert to_latex(chosen) == to_latex(expect.tree if expect else theirs)
             assert scores == [pytest.approx(expect.log_prob if expect else own)]
+
+
+def test_pair_geometry_is_computed_again_for_each_input(monkeypatch):
+    """The structure model keeps a reading's geometry for the other readings of the same input (its memo) and never
+    for the next input: an input read twice costs the same both times (the web load test repeats its drawings, and
+    a gain that only a repeated drawing sees is not a gain)."""
+    from inkmath.equation import structure_model
+    from inkmath.equation.parse import parse_scored
+
+    computed = []
+    real = structure_model.reference_height  # called once each time the pair geometry is computed
+    monkeypatch.setattr(structure_model, "reference_height", lambda *a: computed.append(a) or real(*a))
+    from inkmath.equation.tree import Candidate, SymbolHyp
+
+    hyps = [SymbolHyp(Box(0, 10, 10, 20), [Candidate("x", 1.0)]), SymbolHyp(Box(11, 2, 16, 9), [Candidate("2", 1.0)]),
+            SymbolHyp(Box(20, 12, 28, 18), [Candidate("+", 1.0)]), SymbolHyp(Box(31, 9, 36, 20), [Candidate("1", 1.0)])]
+    counts = []
+    for _ in range(2):
+        read = parse_scored.for_one_input()  # one input's reader, as the decoder makes it
+        before = len(computed)
+        for tokens in (["x", "2", "+", "1"], ["x", "z", "+", "1"], ["x", "2", "t", "1"]):
+            read(hyps, tokens)
+        counts.append(len(computed) - before)
+    assert counts[0] == counts[1] == 1  # once per input (the three readings share the boxes and the marks)

@@ -73,7 +73,7 @@ def _ensure_readers() -> None:
     from inkmath.data import csvmap, folder, hasy, mnist  # noqa: F401
 
     try:
-        from inkmath.data import crohme  # noqa: F401
+        from inkmath.data import crohme, crohme_wap  # noqa: F401
     except ImportError:
         pass
 

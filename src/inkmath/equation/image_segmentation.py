@@ -39,6 +39,13 @@ LEARNED_GROUPING = False
 # --segmentations 6, read at the shipped weights and prices): rules' groupings 272 right (54.18 %), with the
 # model's 275 (54.78 %); the model's groupings instead of the rules' (LEARNED_GROUPING) 270 (53.78 %)
 LEARNED_ALTERNATIVES = True
+# the classifier that reads an image's crops in place of the reader's (``recognize.DEFAULT_WEIGHTS``), a weights name
+# or file; None reads images with the strokes' classifier. Tried: crohme-m fine-tuned one epoch on symbols cut from
+# WAP-like renderings of the training ink (``image_crops``, configs/crohme-m-wap.yaml): image crops of the 2013 test
+# 88.70 -> 89.18 % right, but the full WAP-like validation (benchmarks/wap_val.py) read 822 of 1,504 against 819
+# (48 gained, 45 lost; within one token 67.89 against 68.35 %), so not kept (docs/decisions/2026-11-24-image-7.md)
+IMAGE_CLASSIFIER: str | None = None
+_IMAGE_PREDICTORS: dict[tuple, Classifier] = {}
 # one expression's crops read once each (``CropReadings``): of the ~50 crops the reader draws for a 10-symbol image,
 # about 10 are drawn again by a later stage (the learned grouping's pairs, near neighbours, the rules' merges)
 READ_ONCE = True
@@ -90,6 +97,7 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
     from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
 
+    classifier = image_classifier(classifier)
     if READ_ONCE and not isinstance(classifier, CropReadings):
         classifier = CropReadings(classifier)
     p = image_parts(image, classifier, top, ink, record_cuts=k > 1)
@@ -185,6 +193,22 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     return out
 
 
+def image_classifier(classifier: Classifier) -> Classifier:
+    """The classifier that reads image crops: ``IMAGE_CLASSIFIER`` (loaded once, on the same engine) when
+    ``classifier`` is the reader's default one, else ``classifier`` itself (a caller's own weights are kept)."""
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    card = getattr(classifier, "card", None) or {}
+    if not IMAGE_CLASSIFIER or card.get("name") != DEFAULT_WEIGHTS:
+        return classifier
+    key = (IMAGE_CLASSIFIER, getattr(classifier, "engine", "torch"))
+    if key not in _IMAGE_PREDICTORS:
+        from inkmath.predict import Predictor
+
+        _IMAGE_PREDICTORS[key] = Predictor.load(*key)
+    return _IMAGE_PREDICTORS[key]
+
+
 class CropReadings:
     """``classifier`` with the readings of one expression's crops kept: a crop with the same pixels, asked again with
     the same ``ink`` and ``top``, is not read again. Its readings are the same to the bit with ONNX Runtime, whose
@@ -225,10 +249,10 @@ class ImageParts:
     cuts: list | None
 
 
-def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
-                record_cuts: bool = False) -> ImageParts:
-    """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
-    are not one symbol each (``image_splits``), each read by the classifier."""
+def working_image(image: np.ndarray, classifier: Classifier, ink: str = "auto"
+                  ) -> tuple[np.ndarray, list, float, float]:
+    """The image as segmentation reads it: white ink on black, at the classifier's scale. Returns the working image,
+    its components, the typical symbol size ``unit`` and ``back`` (image pixels per working pixel)."""
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
@@ -249,6 +273,14 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
         img = match_pen(img)
         comps = components(img)
         unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
+    return img, comps, unit, back
+
+
+def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
+                record_cuts: bool = False) -> ImageParts:
+    """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
+    are not one symbol each (``image_splits``), each read by the classifier."""
+    img, comps, unit, back = working_image(image, classifier, ink)
     crops = [render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
     names = written_names(img, comps, preds, unit, classifier, top)

@@ -60,8 +60,8 @@ def reference_height(boxes: list[Box], tokens: list[str]) -> float:
 
 def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:
     """float32 (n + 1, n, N_GEOMETRY): row 0 the virtual first-symbol parent, row p + 1 symbol p, for child c
-    (read-only: the features depend on the boxes and on which tokens are marks, and the last few are kept, as a
-    decoder reads one segmentation with several token choices)."""
+    (read-only: the features depend on the boxes and on which tokens are marks; ``log_probs`` keeps them for the
+    readings of one input in its ``memo``, never across inputs)."""
     return _pair_features(*geometry_key(boxes, tokens))
 
 
@@ -70,7 +70,6 @@ def geometry_key(boxes: list[Box], tokens: list[str]) -> tuple[tuple, tuple]:
     return tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes), tuple(t in FLAT_TOKENS for t in tokens)
 
 
-@lru_cache(maxsize=64)
 def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
     boxes = [Box(*c) for c in coords]
     tokens = ["-" if f else "x" for f in flat]  # only whether each is a mark matters (reference_height)
@@ -164,12 +163,13 @@ class StructureModel:
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.architecture = dict(architecture or {})
 
-    def symbol_vectors(self, boxes: list[Box], tokens: list[str],
-                       memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def symbol_vectors(self, boxes: list[Box], tokens: list[str], memo: dict | None = None,
+                       ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(the first-symbol parent's vector (d,), each symbol's vector (n, d)). ``memo``: keeps what depends on the
-        boxes alone (the geometry's input and attention bias) between calls, as ``log_probs``'s."""
+        boxes alone (the geometry's input and attention bias) between calls, as ``log_probs``'s; ``ids``: the
+        tokens' ``token_ids`` when the caller has them."""
         t = self.t
-        ids = self.token_ids(tokens)
+        ids = self.token_ids(tokens) if ids is None else ids
         enc = self.architecture.get("encoder")
         if not enc:
             return t["embed"][self.index[ROOT_TOKEN]], t["embed"][ids]
@@ -218,17 +218,18 @@ class StructureModel:
             geometry = feats @ t["w1"][:N_GEOMETRY]
             if memo is not None:
                 memo[key] = geometry
-        root, ec = self.symbol_vectors(boxes, tokens, memo)
+        ids = self.token_ids(tokens)
+        root, ec = self.symbol_vectors(boxes, tokens, memo, ids)
         d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
         w1 = t["w1"]
         parent = np.concatenate([root[None], ec]) @ w1[N_GEOMETRY:N_GEOMETRY + d]  # (n + 1, h)
         child = ec @ w1[N_GEOMETRY + d:] + t["b1"]  # (n, h)
-        ids = self.token_ids(tokens)
         zkey = ("pair scores",) + key
         last = memo.get(zkey) if memo is not None and self._own_token_vectors() else None
         changed = np.flatnonzero(last[0] != ids) if last is not None else None
-        if changed is None or len(changed) > MAX_CHANGED_SHARE * n:
+        # len(changed) > MAX_CHANGED_SHARE * n in integers (a Fraction's arithmetic costs more than the rest)
+        if changed is None or len(changed) * MAX_CHANGED_SHARE.denominator > MAX_CHANGED_SHARE.numerator * n:
             z = self._pair_scores(geometry, parent, child)
         else:
             z = last[1].copy()

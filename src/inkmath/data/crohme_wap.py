@@ -1,0 +1,50 @@
+"""``crohme-wap:SPLIT``: CROHME symbols cut from WAP-like renderings of the expressions' ink, as the image reader
+cuts them (``inkmath.equation.image_crops``), prepared with ``crohme32``. ``mix=1`` adds the split's stroke crops
+(``crohme:SPLIT:preset=crohme32``), so a classifier fine-tuned on them keeps reading both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from inkmath import InkmathError
+from inkmath.data import SymbolDataset, cached_arrays, register_reader
+
+PRESET = "crohme32"
+
+
+def load_crohme_wap_arrays(split: str, data_dir: Path, limit: int | None = None) -> dict[str, np.ndarray]:
+    """The crops of a split, built once (about a minute per thousand expressions) and then read from the cache."""
+    from inkmath import ink
+    from inkmath.data.crohme import _archive
+    from inkmath.equation import image_crops, image_parts, wap_like
+
+    archive, subset = _archive(split, data_dir)
+    extra = (f"crohme-wap-v1|raster{ink.RASTER_VERSION}|{subset}|{limit}|{image_crops.SEED}|{wap_like.PEN}|"
+             f"{wap_like.SYMBOL_HEIGHT}|{image_parts.IMAGE_SCALE}|{image_parts.CROP_BLUR}|{PRESET}")
+    return cached_arrays(f"crohme-wap-{split}", [archive], extra,
+                         lambda: image_crops.build_crops(archive, subset, limit, PRESET))
+
+
+@register_reader("crohme-wap", usage="crohme-wap:train|val|test[:limit=N][:mix=1] (symbols cut from WAP-like "
+                                     "renderings as the image reader cuts them; mix=1 adds the stroke crops)")
+def load_crohme_wap(split: str = "train", *, data_dir: Path, limit: str | None = None,
+                    mix: str = "0") -> SymbolDataset:
+    from inkmath.data.crohme import crohme_vocab, load_crohme_arrays
+
+    n = None
+    if limit is not None:
+        if not str(limit).isdigit() or int(limit) < 1:
+            raise InkmathError(f"limit must be a positive whole number of expressions, got {limit!r}")
+        n = int(limit)
+    if mix not in ("0", "1"):
+        raise InkmathError(f"mix must be 0 or 1, got {mix!r}")
+    a = load_crohme_wap_arrays(split, data_dir, n)
+    images, labels, ids = a["images"], a["labels"], [f"wap/{i}" for i in a["ids"].tolist()]
+    if mix == "1":
+        s = load_crohme_arrays(split, data_dir, n, PRESET)
+        images = np.concatenate([images, s["images"]])
+        labels = np.concatenate([labels, s["labels"]])
+        ids += [f"ink/{i}" for i in s["ids"].tolist()]
+    return SymbolDataset(images, labels, crohme_vocab(), f"crohme-wap:{split}", "white", ids, prepared=PRESET)

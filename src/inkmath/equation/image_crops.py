@@ -1,0 +1,89 @@
+"""Symbol crops cut from WAP-like renderings of CROHME ink, as the image reader cuts them: each expression rendered
+as ``wap_like.render_labelled`` draws it (seeded per expression), brought to the classifier's working scale as
+``image_segmentation.working_image`` brings it, and each truth symbol's pixels (its traceGroup drawn alone with the
+same transform) cropped with ``image_parts.render_parts``, then prepared for the classifier (``crohme32``).
+
+The crops teach a classifier how symbols look in bitmaps (the binary ink, the blur, the working scale) rather than
+in renderings of strokes: ``crohme-wap:train`` / ``crohme-wap:val`` (``inkmath.data.crohme_wap``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+# the seed of each expression's rendering is SEED + its index in the archive: the same crops every build
+SEED = 7
+
+
+def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32") -> tuple[list[np.ndarray], list[int]]:
+    """The raw crops (white ink on black, at the working scale of a classifier prepared with ``preset``) of the
+    expression's truth symbols with a CROHME class, and their group indices."""
+    from types import SimpleNamespace
+
+    import cv2
+
+    from inkmath.data.crohme import normalize_label
+    from inkmath.equation.image_parts import render_parts
+    from inkmath.equation.image_segmentation import working_image
+    from inkmath.equation.tree import Box
+    from inkmath.equation.wap_like import render_labelled
+    from inkmath.preprocess import get_preset
+
+    image, gmasks = render_labelled(expr, rng)
+    if not gmasks:
+        return [], []
+    # working_image reads only the classifier's preset (whether it reads sizes relative to the expression)
+    img, _, _, _ = working_image(image, SimpleNamespace(preset=get_preset(preset)), "white")
+    ink = img > 60
+    kernel = np.ones((3, 3), np.uint8)
+    crops, which = [], []
+    for k, g in gmasks:
+        if normalize_label(expr.groups[k].label) is None:
+            continue
+        m = g.astype(np.uint8)
+        if m.shape != img.shape:
+            m = cv2.resize(m, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+        m = cv2.dilate(m, kernel).astype(bool) & ink  # the working image's ink of this symbol (pen matched)
+        if not m.any():
+            continue
+        ys, xs = np.nonzero(m)
+        box = Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+        crops.append(render_parts(img, [m], box))
+        which.append(k)
+    return crops, which
+
+
+def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "crohme32") -> dict[str, np.ndarray]:
+    """Arrays of every expression's crops (as ``data.crohme._build`` stores stroke crops): images (prepared with
+    ``preset``), labels, ids (``expr/group``), expr_index, expr_ids, names."""
+    from inkmath import InkmathError
+    from inkmath.data.crohme import crohme_vocab, iter_inkml, normalize_label
+    from inkmath.preprocess import prepare_uint8
+
+    vocab = crohme_vocab()
+    images, labels, ids, expr_index, expr_ids = [], [], [], [], []
+    n = -1
+    for expr in iter_inkml(archive, subset):
+        n += 1
+        if limit is not None and n >= limit:
+            break
+        if not any(len(s) for s in expr.strokes):
+            continue
+        try:
+            crops, which = expression_crops(expr, np.random.default_rng(SEED + n), preset)
+        except InkmathError:  # no ink left at the working scale
+            continue
+        if not crops:
+            continue
+        images.append(prepare_uint8(crops, preset, ink="white"))
+        labels += [vocab.index(normalize_label(expr.groups[k].label)) for k in which]
+        ids += [f"{expr.id}/{k}" for k in which]
+        expr_index += [len(expr_ids)] * len(which)
+        expr_ids.append(expr.id)
+    if not labels:
+        raise InkmathError(f"No symbols found in {archive} (folder {subset}); is it a CROHME InkML archive?")
+    return {"images": np.concatenate(images), "labels": np.array(labels, np.int64), "ids": np.array(ids),
+            "expr_index": np.array(expr_index, np.int32), "expr_ids": np.array(expr_ids),
+            "names": np.array(vocab.names)}
