@@ -57,20 +57,28 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None) -
     return dotted_fractions(trailing_operators(drop_specks(lone_script_marks(tree, hyps), hyps)))
 
 
-# the learnt structure model (``structure_model``) replaces the rules' tree of a line when it finds its own best tree at
-# least exp(STRUCTURE_MARGIN) times likelier than the rules' tree. Layout given the true symbols on the 2011-2013
-# validation (benchmarks/layout_truth.py val), of 1,504 expressions: the rules 1,322; the model alone 1,198 (60
-# gained, 184 lost); margin 0: 1,246, 1: 1,291, 2: 1,312, 3: 1,318, 4: 1,330, 5: 1,334, 6: 1,338, 8: 1,342 (29
-# gained, 9 lost), 12: 1,339 (19 gained, 2 lost). With the model that reads symbols in context (2026-11-24,
-# docs/decisions/2026-11-24-structure-encoder.md; the shipped one reads the geometry alone, tokens added after): alone
-# 1,322; margin 4: 1,372 (91.22 %), 8: 1,369, 12: 1,356. The decoder on every 3rd validation expression (502, strokes,
-# benchmarks/decoder_val.py): margin 2: 63.35 %, 4: 64.34 %, 8: 63.75 %
+# before ``layout_choice`` (``margin_layout``): the learnt structure model (``structure_model``) replaced the rules'
+# tree of a line when it found its own best tree at least exp(STRUCTURE_MARGIN) times likelier than the rules' tree.
+# Layout given the true symbols on the 2011-2013 validation (benchmarks/layout_truth.py val), of 1,504 expressions:
+# the rules 1,322; the model alone 1,198 (60 gained, 184 lost); margin 0: 1,246, 1: 1,291, 2: 1,312, 3: 1,318, 4:
+# 1,330, 5: 1,334, 6: 1,338, 8: 1,342 (29 gained, 9 lost), 12: 1,339 (19 gained, 2 lost). With the model that reads
+# symbols in context (2026-11-24, docs/decisions/2026-11-24-structure-encoder.md; the shipped one reads the geometry
+# alone, tokens added after): alone 1,322; margin 4: 1,372 (91.22 %), 8: 1,369, 12: 1,356. The decoder on every 3rd
+# validation expression (502, strokes, benchmarks/decoder_val.py): margin 2: 63.35 %, 4: 64.34 %, 8: 63.75 %
 STRUCTURE_MARGIN = 4.0
 
 
 def default_layout():
-    """The layout reader ``parse`` uses unless told otherwise: the rules (``layout_rules``) checked by the structure
-    model (``structure_model.rescored_layout``)."""
+    """The layout reader ``parse`` uses unless told otherwise: each line's tree chosen among the rules' trees and
+    the structure model's best ones, with the LaTeX language model (``layout_choice.chosen_layout``)."""
+    from inkmath.equation.layout_choice import chosen_layout
+
+    return chosen_layout()
+
+
+def margin_layout():
+    """The layout reader before ``layout_choice`` (2026-11-24): the rules (``layout_rules``) checked by the
+    structure model (``structure_model.rescored_layout`` at ``STRUCTURE_MARGIN``)."""
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     return rescored_layout(load_structure_model(), rule_layout(), STRUCTURE_MARGIN)
@@ -80,16 +88,14 @@ def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=N
                  other: bool = False, memo: "ParseMemo | None" = None) -> tuple[Node, float]:
     """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
     over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
-    ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by the
-    layout the default does not choose (the rules' tree where it takes the model's, and the reverse): the second
-    reading of the layout. ``memo``: work kept between the readings of one input (``ParseMemo``; the same trees
-    and scores as without)."""
-    from inkmath.equation.structure_model import load_structure_model, rescored_layout
+    ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by its
+    second-best candidate layout (``layout_choice.chosen_layout``): the second reading of the layout. ``memo``:
+    work kept between the readings of one input (``ParseMemo``; the same trees and scores as without)."""
+    from inkmath.equation.layout_choice import chosen_layout
 
     scores: list[float] = []
     rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
-    layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
-                             scores, other=other, memo=None if memo is None else memo.geometry)
+    layout = chosen_layout(model, rules, scores=scores, other=other, memo=None if memo is None else memo.geometry)
     tree = parse(hyps, tokens, layout=layout)
     return tree, float(sum(scores))
 

@@ -144,7 +144,7 @@ def _relation_mask(tokens: tuple[str, ...]) -> np.ndarray:
 
 @dataclass
 class StructureReading:
-    tree: Node
+    tree: Node  # None only inside ``nbest_trees``, for trees not returned
     log_prob: float  # sum over symbols of log P(its parent and relation)
     parents: list[int | None]
     relations: list[str | None]
@@ -271,18 +271,7 @@ class StructureModel:
         """Up to ``k`` layout trees, best first: the best, and the best trees without one of its edges."""
         if not boxes:
             return [StructureReading(_empty(), 0.0, [], [])]
-        lp = self.log_probs(boxes, tokens)
-        best = _decode(lp, boxes, tokens, sources)
-        if k <= 1:
-            return [best]
-        out = {_key(best): best}
-        for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
-            banned = lp.copy()
-            banned[0 if p is None else p + 1, c, RELATIONS.index(rel or "right")] = -np.inf
-            if np.isfinite(banned[:, c]).any():
-                alt = _decode(banned, boxes, tokens, sources, score=lp)
-                out.setdefault(_key(alt), alt)
-        return sorted(out.values(), key=lambda r: -r.log_prob)[:k]
+        return nbest_trees(self.log_probs(boxes, tokens), boxes, tokens, k, sources)
 
     def score(self, boxes: list[Box], tokens: list[str], parents: list[int | None],
               relations: list[str | None]) -> float:
@@ -313,6 +302,46 @@ def layout_log_prob(lp: np.ndarray, tokens: list[str], parents: list[int | None]
     return total
 
 
+def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
+                sources: list[int] | None = None) -> list[StructureReading]:
+    """Up to ``k`` layout trees under ``lp`` (``StructureModel.log_probs``), best first: the best, and the best
+    trees without one of its edges. The edges are tried in the order of a bound on the tree without them (each
+    child's best (parent, relation), that child's best but the banned one), and the search stops once ``k`` - 1
+    trees found beat the next bound (the same trees as trying every edge); only the trees returned are built
+    (``to_node``)."""
+    best = _decode(lp, boxes, tokens, sources)
+    if k <= 1:
+        return [best]
+    top = lp.max(axis=(0, 2))
+    whole = float(top.sum())
+    tries = []
+    for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
+        edge = (0 if p is None else p + 1, c, RELATIONS.index(rel or "right"))
+        column = lp[:, c].copy()
+        column[edge[0], edge[2]] = -np.inf
+        if np.isfinite(column).any():
+            # a big operator's limit scores as its alias too (``layout_log_prob``): no bound below the whole's
+            alias = p is not None and tokens[p] in BIG_OPS and rel in LIMIT_ALIASES
+            tries.append((whole if alias else whole - float(top[c]) + float(column.max()), c, edge))
+    tries.sort(key=lambda x: -x[0])
+    out = {_key(best): best}
+    alts: list[float] = []
+    for bound, c, edge in tries:
+        if len(alts) >= k - 1 and sorted(alts, reverse=True)[k - 2] >= bound + BOUND_SLACK:
+            break  # no tree left to try can be among the k best
+        banned = lp.copy()
+        banned[edge] = -np.inf
+        alt = _decode(banned, boxes, tokens, sources, score=lp, build=False)
+        if _key(alt) not in out:
+            out[_key(alt)] = alt
+            alts.append(alt.log_prob)
+    chosen = sorted(out.values(), key=lambda r: -r.log_prob)[:k]
+    for r in chosen:
+        if r.tree is None:
+            r.tree = to_node(tokens, r.parents, r.relations, sources)
+    return chosen
+
+
 def _empty() -> Node:
     from inkmath.equation.tree import Row
 
@@ -324,9 +353,9 @@ def _key(r: StructureReading) -> tuple:
 
 
 def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[int] | None,
-            score: np.ndarray | None = None) -> StructureReading:
-    """The maximum arborescence over the best relation of each pair, made a layout, turned into a tree; its log-prob
-    by ``score`` (default ``lp``)."""
+            score: np.ndarray | None = None, build: bool = True) -> StructureReading:
+    """The maximum arborescence over the best relation of each pair, made a layout, turned into a tree (``build``;
+    else its tree is None); its log-prob by ``score`` (default ``lp``)."""
     n = len(boxes)
     best_rel = lp.argmax(axis=2)
     edge = lp.max(axis=2)
@@ -338,7 +367,8 @@ def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[i
     # the virtual parent may take several symbols: the others follow the leftmost (make_layout)
     parents, relations = make_layout(boxes, parents, relations)
     total = layout_log_prob(lp if score is None else score, tokens, parents, relations)
-    return StructureReading(to_node(tokens, parents, relations, sources), total, parents, relations)
+    return StructureReading(to_node(tokens, parents, relations, sources) if build else None, total, parents,
+                            relations)
 
 
 @lru_cache(maxsize=2)

@@ -1,0 +1,131 @@
+"""Choosing a line's layout among candidate trees, scored with the structure model and the LaTeX language model.
+
+The candidates of one line of atoms are the rules' tree (``layout_rules.rule_layout()``, with the relation model),
+the rules' tree without the relation model, and the structure model's ``K`` best trees (``StructureModel.nbest``).
+Candidates that write the same LaTeX are one candidate. Each gets the features ``FEATURES``:
+
+- ``d_struct``, ``d_lm``, ``d_ntok``: its structure log-probability, its LaTeX LM log-probability and its number of
+  LaTeX tokens, each less the rules' tree's;
+- ``is_rules``, ``is_alone``, ``is_m0``: whether it is the rules' tree, the rules-alone tree, the model's best;
+- ``min_rank``: its best rank among the model's K trees (K when none), over K;
+- ``votes``: the share of the K + 2 trees that write it;
+- ``d_m0``: its structure log-probability less the model's best tree's.
+
+The line's tree is the candidate of highest ``WEIGHTS`` · features. The weights are fitted on the validation
+(the 2011-2013 test ink read from its true symbols) by ``benchmarks/layout_choice.py --fit``; see
+docs/decisions/2026-11-24-layout-7.md. A rules' tree the structure model cannot score (not a tree over exactly
+the line's symbols) is kept, as ``structure_model.rescored_layout`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FEATURES = ("d_struct", "d_lm", "d_ntok", "is_rules", "is_alone", "is_m0", "min_rank", "votes", "d_m0")
+# the structure model's trees among the candidates; choice fitted and scored in 5-fold cross-validation on the
+# validation (true symbols, 1,504 expressions): K = 2 / 3 / 5 read 1,384 / 1,387 / 1,386 (the rules checked by the
+# model at a margin, before: 1,372); docs/decisions/2026-11-24-layout-7.md
+K = 3
+# fitted by ``python benchmarks/layout_choice.py val --fit`` (a listwise softmax over each one-line expression's
+# candidates, L2 0.01): in-sample 1,390 of 1,504, 5-fold cross-validated 1,387
+WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777, "is_alone": 0.843, "is_m0": 0.18,
+           "min_rank": 0.124, "votes": 0.161, "d_m0": 0.155}
+
+
+@dataclass
+class LineCandidate:
+    """One distinct reading of a line: its tree, LaTeX tokens, scores and which readers gave it."""
+
+    tree: object
+    norm: tuple[str, ...]
+    struct: float
+    lm: float
+    kinds: set[str] = field(default_factory=set)
+    ranks: list[int] = field(default_factory=list)
+    count: int = 0
+
+
+def line_candidates(atoms, model, rules, alone, lm, k: int = K, memo: dict | None = None):
+    """(the candidates of one line of atoms, the number of trees they came from, the rules' tree's struct score or
+    None when the model cannot score it)."""
+    from inkmath.equation.latex import to_latex
+    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.structure_model import layout_log_prob, nbest_trees
+    from inkmath.equation.structure_tree import node_layout
+
+    boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
+    lp = model.log_probs(boxes, tokens, memo)
+    trees: list[tuple[str, object, float]] = []
+    rules_score = None
+    for kind, reader in (("rules", rules), ("alone", alone)):
+        t = reader(atoms)
+        lay = node_layout(t, sources)
+        if kind == "rules" and lay is None:
+            return [], 0, None
+        s = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
+        if kind == "rules":
+            rules_score = s
+        if np.isfinite(s):
+            trees.append((kind, t, s))
+    for i, r in enumerate(nbest_trees(lp, boxes, tokens, k, sources)):
+        trees.append((f"model{i}", r.tree, r.log_prob))
+    by_norm: dict[tuple[str, ...], LineCandidate] = {}
+    for kind, t, s in trees:
+        norm = tuple(normalize_latex(to_latex(t)))
+        c = by_norm.get(norm)
+        if c is None:
+            c = by_norm[norm] = LineCandidate(t, norm, s, float(lm.logprob(list(norm))))
+        elif s > c.struct:
+            c.tree, c.struct = t, s
+        c.kinds.add(kind)
+        if kind.startswith("model"):
+            c.ranks.append(int(kind[5:]))
+        c.count += 1
+    return list(by_norm.values()), len(trees), rules_score
+
+
+def features(cands: list[LineCandidate], n_trees: int, k: int = K) -> np.ndarray:
+    """float (len(cands), len(FEATURES)), in ``FEATURES`` order (the module docstring)."""
+    rules = next(c for c in cands if "rules" in c.kinds)
+    m0 = next(c for c in cands if "model0" in c.kinds)
+    return np.asarray([[c.struct - rules.struct, c.lm - rules.lm, len(c.norm) - len(rules.norm), "rules" in c.kinds,
+                        "alone" in c.kinds, "model0" in c.kinds, (min(c.ranks) if c.ranks else k) / k,
+                        c.count / n_trees, c.struct - m0.struct] for c in cands], np.float64)
+
+
+def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | None = None, k: int = K,
+                  scores: list[float] | None = None, other: bool = False, memo: dict | None = None):
+    """A reader of one line of atoms (for ``parse(..., layout=...)``): the candidate of highest score (the module
+    docstring). ``scores`` gets, per line read, the structure model's log-probability of the tree chosen (-inf for
+    a rules' tree it cannot score); ``other``: the second-best candidate instead (the best when there is one);
+    ``memo``: kept between the calls for one input (``StructureModel.log_probs``). Defaults: the shipped models."""
+    from inkmath.equation.latex_lm import load_latex_lm
+    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.structure_model import load_structure_model
+
+    m = model if model is not None else load_structure_model()
+    rules = rules if rules is not None else rule_layout()
+    alone = alone if alone is not None else rule_layout(relation_model=None)
+    lm = lm if lm is not None else load_latex_lm()
+    w = np.asarray([(weights or WEIGHTS)[f] for f in FEATURES], np.float64)
+
+    def read(atoms):
+        if not atoms:
+            if scores is not None:
+                scores.append(0.0)
+            return rules(atoms)
+        cands, n_trees, rules_score = line_candidates(atoms, m, rules, alone, lm, k, memo)
+        if not cands:  # the rules' tree is not one the model can score: kept
+            if scores is not None:
+                scores.append(-np.inf)
+            return rules(atoms)
+        s = features(cands, n_trees, k) @ w
+        order = np.argsort(-s, kind="stable")
+        chosen = cands[int(order[1 if other and len(order) > 1 else 0])]
+        if scores is not None:
+            scores.append(float(chosen.struct))
+        return chosen.tree
+
+    return read

@@ -1,0 +1,122 @@
+"""The layout chosen among candidate trees with the structure model and the LaTeX LM (``equation.layout_choice``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from inkmath.equation.latex import to_latex
+from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+
+def S(t, x0, y0, x1, y1):
+    return SymbolHyp(Box(x0, y0, x1, y1), [Candidate(t, 1.0)])
+
+
+X2 = [S("x", 0, 10, 10, 20), S("2", 11, 2, 16, 9), S("+", 20, 12, 28, 18), S("1", 31, 9, 36, 20)]
+
+
+def _atoms(hyps):
+    from inkmath.equation.atoms import _Atom
+
+    return [_Atom(h.box, h.candidates[0].token, i, list(h.candidates)) for i, h in enumerate(hyps)]
+
+
+def test_candidates_are_distinct_readings_with_the_rules_and_the_models_best_among_them():
+    from inkmath.equation.latex_lm import load_latex_lm
+    from inkmath.equation.layout_choice import FEATURES, features, line_candidates
+    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.structure_model import load_structure_model
+
+    cands, n_trees, rules_score = line_candidates(_atoms(X2), load_structure_model(), rule_layout(),
+                                                  rule_layout(relation_model=None), load_latex_lm(), k=3)
+    assert n_trees == 5 and rules_score is not None and rules_score <= 0
+    norms = [c.norm for c in cands]
+    assert len(set(norms)) == len(norms) >= 2  # the same LaTeX twice is one candidate
+    assert sum(c.count for c in cands) == n_trees
+    f = features(cands, n_trees, k=3)
+    assert f.shape == (len(cands), len(FEATURES))
+    rules = next(i for i, c in enumerate(cands) if "rules" in c.kinds)
+    assert f[rules, FEATURES.index("d_struct")] == 0 and f[rules, FEATURES.index("d_lm")] == 0
+    assert f[rules, FEATURES.index("is_rules")] == 1
+    assert (f[:, FEATURES.index("d_m0")] <= 1e-9).all()  # no tree beats the model's best by its own score
+    assert "".join(next(c for c in cands if "rules" in c.kinds).norm) == "x^{2}+1"
+
+
+def test_chosen_layout_reads_the_line_and_its_second_reading_differs():
+    from inkmath.equation.layout_choice import chosen_layout
+    from inkmath.equation.parse import parse, parse_scored
+
+    tokens = [h.candidates[0].token for h in X2]
+    scores: list[float] = []
+    assert to_latex(parse(X2, tokens, layout=chosen_layout(scores=scores))).replace(" ", "") == "x^{2}+1"
+    assert len(scores) == 1 and -20 < scores[0] <= 0
+    other, logp = parse_scored(X2, tokens, other=True)
+    assert to_latex(other).replace(" ", "") != "x^{2}+1" and logp < scores[0]
+
+
+def test_weights_decide_which_candidate_is_read():
+    """All weight on the LaTeX LM's score: the candidate the LM likes best is read, whatever the rules say."""
+    from inkmath.equation.latex_lm import load_latex_lm
+    from inkmath.equation.layout_choice import FEATURES, chosen_layout, line_candidates
+    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.structure_model import load_structure_model
+
+    lm = load_latex_lm()
+    cands, _, _ = line_candidates(_atoms(X2), load_structure_model(), rule_layout(), rule_layout(relation_model=None),
+                                  lm, k=3)
+    liked = max(cands, key=lambda c: c.lm)
+    read = chosen_layout(weights={f: float(f == "d_lm") for f in FEATURES}, k=3)(_atoms(X2))
+    assert to_latex(read) == to_latex(liked.tree)
+
+
+def test_fitting_learns_the_feature_that_marks_the_right_candidate():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from layout_choice import fit, right_with
+
+    from inkmath.equation.layout_choice import FEATURES
+
+    rng = np.random.default_rng(0)
+    items = []
+    for _ in range(60):
+        f = rng.normal(size=(4, len(FEATURES)))
+        right = np.zeros(4, bool)
+        right[int(np.argmax(f[:, FEATURES.index("d_lm")]))] = True  # the LM's favourite is right
+        items.append((f, right))
+    w = fit(items, l2=0.001)
+    assert int(np.argmax(w)) == FEATURES.index("d_lm")
+    assert right_with(items, w) >= 55
+    assert right_with(items, -w) <= 10
+
+
+def test_bounded_nbest_finds_the_same_trees_as_trying_every_edge():
+    from inkmath.equation.structure_model import _decode, _key, nbest_trees, relation_mask
+    from inkmath.equation.structure_tree import RELATIONS
+
+    rng = np.random.default_rng(1)
+    tokens = ["x", "2", "+", "\\sum", "i", "n", "y"]
+    boxes = [Box(10 * i, 0, 10 * i + 8, 10) for i in range(len(tokens))]
+    for _ in range(20):
+        z = np.where(relation_mask(tokens), rng.normal(scale=1, size=(8, 7, len(RELATIONS))), -np.inf)
+        # the sum's limits likely as 'sub' and as 'below' (a tree scores a limit by the better of the two)
+        for child, rels in ((4, ("sub", "below")), (5, ("sup", "above"))):
+            z[4, child, [RELATIONS.index(r) for r in rels]] = [9.0, 5.0]
+        flat = z.transpose(1, 0, 2).reshape(7, -1)
+        top = flat.max(axis=1, keepdims=True)
+        flat = flat - top - np.log(np.exp(flat - top).sum(axis=1, keepdims=True))
+        lp = flat.reshape(7, 8, len(RELATIONS)).transpose(1, 0, 2)
+        best = _decode(lp, boxes, tokens, None)
+        every = {_key(best): best}
+        for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
+            banned = lp.copy()
+            banned[0 if p is None else p + 1, c, RELATIONS.index(rel or "right")] = -np.inf
+            if np.isfinite(banned[:, c]).any():
+                alt = _decode(banned, boxes, tokens, None, score=lp)
+                every.setdefault(_key(alt), alt)
+        for k in (2, 3, 5):
+            want = [_key(r) for r in sorted(every.values(), key=lambda r: -r.log_prob)[:k]]
+            got = nbest_trees(lp, boxes, tokens, k)
+            assert [_key(r) for r in got] == want
+            assert all(r.tree is not None for r in got)
