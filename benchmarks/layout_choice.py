@@ -24,7 +24,7 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
             "train": "crohme2014_train_inkml.tar.xz"}
 
 
-def gather(archive: Path, k: int):
+def gather(archive: Path, k: int, ensemble: list[str] | None = None):
     """[(features (m, F), right (m,) bool)] per one-line expression, and the count of expressions read."""
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.latex import to_latex
@@ -37,6 +37,10 @@ def gather(archive: Path, k: int):
     from inkmath.equation.train_layout import true_symbols
 
     model, lm = load_structure_model(), load_latex_lm()
+    if ensemble:
+        from inkmath.equation.layout_choice import StructureEnsemble
+
+        model = StructureEnsemble([model] + [load_structure_model(p) for p in ensemble])
     rules, alone = rule_layout(), rule_layout(relation_model=None)
     state: dict = {}
 
@@ -107,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true", help="fit the weights (else only the shipped ones are scored)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--ensemble", help="other structure models (A.safetensors+B.safetensors) averaged with the "
+                                       "shipped one to score the candidates (``layout_choice.StructureEnsemble``)")
     args = ap.parse_args(argv)
     archive = Path(data_dir()) / "crohme" / ARCHIVES[args.set] if args.set in ARCHIVES else Path(args.set)
-    items, total = gather(archive, args.k)
+    items, total = gather(archive, args.k, args.ensemble.split("+") if args.ensemble else None)
     shipped = np.asarray([WEIGHTS[f] for f in FEATURES])
     res = {"source": archive.name, "k": args.k, "expressions": total, "shipped_weights": right_with(items, shipped),
            "oracle": int(sum(bool(r.any()) if f is not None else bool(r) for f, r in items))}

@@ -7,6 +7,9 @@ Segmentation and classification are taken from the truth, so every expression re
 label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads the same expressions:
 
 - ``default``: what ``parse`` uses (``layout_choice.chosen_layout``);
+- ``choice:G``: the default with another ``layout_choice.GATE`` (``choice:none``: the candidates made for every line);
+- ``ensemble:A.safetensors+B.safetensors``: the default with the candidates scored by the shipped structure model
+  and these averaged (``layout_choice.StructureEnsemble``);
 - ``margin``: the rules checked by the structure model at ``parse.STRUCTURE_MARGIN`` (the default before it);
 - ``rules``: the geometric rules with the learnt relation model checking their script relations;
 - ``rules-alone``: the geometric rules alone;
@@ -46,6 +49,14 @@ def make_layout(name: str, weights: Path | None = None):
 
     if name == "default":
         return default_layout() if model is None else chosen_layout(model)
+    if name.startswith("choice:"):  # the choice with another gate (``layout_choice.GATE``; "none": no gate)
+        g = name.split(":", 1)[1]
+        return chosen_layout(model, gate=None if g == "none" else float(g))
+    if name.startswith("ensemble:"):  # the candidates scored by the shipped model and these others, averaged
+        from inkmath.equation.layout_choice import StructureEnsemble
+
+        extra = [load_structure_model(p) for p in name.split(":", 1)[1].split("+")]
+        return chosen_layout(model, chooser=StructureEnsemble([model or load_structure_model()] + extra))
     if name == "margin":
         return margin_layout()
     if name == "rules":

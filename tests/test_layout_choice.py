@@ -120,3 +120,66 @@ def test_bounded_nbest_finds_the_same_trees_as_trying_every_edge():
             got = nbest_trees(lp, boxes, tokens, k)
             assert [_key(r) for r in got] == want
             assert all(r.tree is not None for r in got)
+
+
+def test_gate_keeps_the_rules_tree_where_no_tree_can_beat_it_and_reads_as_without_it_elsewhere():
+    from inkmath.equation.layout_choice import chosen_layout
+    from inkmath.equation.layout_rules import rule_layout
+
+    atoms = _atoms(X2)
+    rules_tree = to_latex(rule_layout()(atoms))
+    from inkmath.equation.layout_choice import FEATURES
+
+    not_rules = {f: -float(f == "is_rules") for f in FEATURES}
+    ungated = to_latex(chosen_layout(weights=not_rules, gate=None)(atoms))
+    assert ungated != rules_tree  # any tree but the rules' is read
+    # a gate no tree can pass: the rules' tree, scored as the rules' tree
+    scores: list[float] = []
+    assert to_latex(chosen_layout(weights=not_rules, gate=1e9, scores=scores)(atoms)) == rules_tree
+    assert len(scores) == 1 and -20 < scores[0] <= 0
+    # a gate every line passes (the bound is never below the rules' tree's score): as without a gate
+    assert to_latex(chosen_layout(weights=not_rules, gate=-1e9)(atoms)) == ungated
+
+
+class _Fixed:
+    def __init__(self, lp):
+        self.lp = lp
+
+    def log_probs(self, boxes, tokens, memo=None):
+        if memo is not None:
+            memo["seen"] = memo.get("seen", 0) + 1
+        return self.lp
+
+
+def _normalised(z):
+    n = z.shape[1]
+    flat = z.transpose(1, 0, 2).reshape(n, -1)
+    flat = flat - np.log(np.exp(flat).sum(axis=1, keepdims=True))
+    return flat.reshape(n, n + 1, -1).transpose(1, 0, 2)
+
+
+def test_ensemble_is_the_normalised_product_of_its_members_and_keeps_their_memos_apart():
+    from inkmath.equation.layout_choice import StructureEnsemble
+
+    rng = np.random.default_rng(2)
+    a, b = _normalised(rng.normal(size=(4, 3, 6))), _normalised(rng.normal(size=(4, 3, 6)))
+    memo: dict = {}
+    got = StructureEnsemble([_Fixed(a), _Fixed(b)]).log_probs([], [], memo)
+    assert np.allclose(np.exp(got).sum(axis=(0, 2)), 1.0)  # each child's (parent, relation) sums to 1
+    want = _normalised((a + b) / 2)
+    assert np.allclose(got, want)
+    assert np.allclose(StructureEnsemble([_Fixed(a), _Fixed(a)]).log_probs([], []), a)
+    assert memo[("member", 0)] == {"seen": 1} and memo[("member", 1)] == {"seen": 1}
+
+
+def test_chooser_scores_the_candidates_but_the_reading_is_scored_by_the_gates_model():
+    from inkmath.equation.layout_choice import StructureEnsemble, chosen_layout
+    from inkmath.equation.structure_model import load_structure_model
+
+    m = load_structure_model()
+    tokens = [h.candidates[0].token for h in X2]
+    plain, ens = [], []
+    t1 = chosen_layout(m, scores=plain, gate=None)(_atoms(X2))
+    t2 = chosen_layout(m, scores=ens, gate=None, chooser=StructureEnsemble([m, m]))(_atoms(X2))
+    assert to_latex(t1) == to_latex(t2) and np.isclose(plain[0], ens[0])
+    assert len(tokens) == 4

@@ -32,6 +32,12 @@ K = 3
 # candidates, L2 0.01): in-sample 1,390 of 1,504, 5-fold cross-validated 1,387
 WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777, "is_alone": 0.843, "is_m0": 0.18,
            "min_rank": 0.124, "votes": 0.161, "d_m0": 0.155}
+# the candidates are made only for a line where some tree might beat the rules' by exp(GATE) by the structure model
+# (its bound, ``structure_model.tree_bound``), else the rules' tree is read. Layout from the true symbols on the
+# validation (``layout_truth.py val --layout margin,choice:none,choice:0.1,...``), of 1,504: no gate 1,390; gate 0.1,
+# 0.5, 1, 1.5: 1,389; 2: 1,386 (margin 1,372). Offline, the candidates are made for 202 of the 1,397 one-line
+# expressions at gate 1 (240 at 0.1, 166 at 2); docs/decisions/2026-11-24-layout-8.md
+GATE = 1.0
 
 
 @dataclass
@@ -47,28 +53,24 @@ class LineCandidate:
     count: int = 0
 
 
-def line_candidates(atoms, model, rules, alone, lm, k: int = K, memo: dict | None = None):
+def line_candidates(atoms, model, rules, alone, lm, k: int = K, memo: dict | None = None, read=None):
     """(the candidates of one line of atoms, the number of trees they came from, the rules' tree's struct score or
-    None when the model cannot score it)."""
+    None when the model cannot score it). ``read``: the line's ``rules_reading`` when already made."""
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import normalize_latex
     from inkmath.equation.structure_model import layout_log_prob, nbest_trees
     from inkmath.equation.structure_tree import node_layout
 
     boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
-    lp = model.log_probs(boxes, tokens, memo)
-    trees: list[tuple[str, object, float]] = []
-    rules_score = None
-    for kind, reader in (("rules", rules), ("alone", alone)):
-        t = reader(atoms)
-        lay = node_layout(t, sources)
-        if kind == "rules" and lay is None:
-            return [], 0, None
-        s = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
-        if kind == "rules":
-            rules_score = s
-        if np.isfinite(s):
-            trees.append((kind, t, s))
+    tree, rules_score, lp = read if read is not None else rules_reading(atoms, model, rules, memo)
+    if rules_score is None:
+        return [], 0, None
+    trees: list[tuple[str, object, float]] = [("rules", tree, rules_score)] if np.isfinite(rules_score) else []
+    t = alone(atoms)
+    lay = node_layout(t, sources)
+    s = layout_log_prob(lp, tokens, *lay) if lay is not None else -np.inf
+    if np.isfinite(s):
+        trees.append(("alone", t, s))
     for i, r in enumerate(nbest_trees(lp, boxes, tokens, k, sources)):
         trees.append((f"model{i}", r.tree, r.log_prob))
     by_norm: dict[tuple[str, ...], LineCandidate] = {}
@@ -86,6 +88,21 @@ def line_candidates(atoms, model, rules, alone, lm, k: int = K, memo: dict | Non
     return list(by_norm.values()), len(trees), rules_score
 
 
+def rules_reading(atoms, model, rules, memo: dict | None = None):
+    """(the rules' tree of a line of atoms, its structure log-probability or None when the model cannot score it,
+    the model's ``log_probs`` of the line)."""
+    from inkmath.equation.structure_model import layout_log_prob
+    from inkmath.equation.structure_tree import node_layout
+
+    boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
+    tree = rules(atoms)
+    lay = node_layout(tree, sources)
+    if lay is None:
+        return tree, None, None
+    lp = model.log_probs(boxes, tokens, memo)
+    return tree, layout_log_prob(lp, tokens, *lay), lp
+
+
 def features(cands: list[LineCandidate], n_trees: int, k: int = K) -> np.ndarray:
     """float (len(cands), len(FEATURES)), in ``FEATURES`` order (the module docstring)."""
     rules = next(c for c in cands if "rules" in c.kinds)
@@ -96,14 +113,20 @@ def features(cands: list[LineCandidate], n_trees: int, k: int = K) -> np.ndarray
 
 
 def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | None = None, k: int = K,
-                  scores: list[float] | None = None, other: bool = False, memo: dict | None = None):
+                  scores: list[float] | None = None, other: bool = False, memo: dict | None = None,
+                  gate: float | None = GATE, chooser=None):
     """A reader of one line of atoms (for ``parse(..., layout=...)``): the candidate of highest score (the module
     docstring). ``scores`` gets, per line read, the structure model's log-probability of the tree chosen (-inf for
     a rules' tree it cannot score); ``other``: the second-best candidate instead (the best when there is one);
+    ``gate``: the candidates are made only for a line whose rules' tree some tree may beat by the structure model
+    by exp(``gate``) (``structure_model.tree_bound``), else the rules' tree is read (None: always made);
+    ``chooser``: the structure model (or ``StructureEnsemble``) that scores the candidates of a line past the gate
+    (default ``model``, the one the gate reads);
     ``memo``: kept between the calls for one input (``StructureModel.log_probs``). Defaults: the shipped models."""
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.structure_model import load_structure_model
+    from inkmath.equation.structure_model import BOUND_SLACK, layout_log_prob, load_structure_model, tree_bound
+    from inkmath.equation.structure_tree import node_layout
 
     m = model if model is not None else load_structure_model()
     rules = rules if rules is not None else rule_layout()
@@ -116,16 +139,47 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
             if scores is not None:
                 scores.append(0.0)
             return rules(atoms)
-        cands, n_trees, rules_score = line_candidates(atoms, m, rules, alone, lm, k, memo)
-        if not cands:  # the rules' tree is not one the model can score: kept
+        read = rules_reading(atoms, m, rules, memo)
+        tree, own, lp = read
+        if own is None:  # the rules' tree is not one the model can score: kept
             if scores is not None:
                 scores.append(-np.inf)
-            return rules(atoms)
+            return tree
+        if not other and gate is not None and tree_bound(lp) < own + gate - BOUND_SLACK:
+            # no tree of the model's beats the rules' by exp(gate): the candidates are not needed
+            if scores is not None:
+                scores.append(float(own))
+            return tree
+        tokens, sources = [a.token for a in atoms], [a.source for a in atoms]
+        if chooser is not None:
+            own_lp = chooser.log_probs([a.box for a in atoms], tokens, memo)
+            read = (tree, layout_log_prob(own_lp, tokens, *node_layout(tree, sources)), own_lp)
+        cands, n_trees, _ = line_candidates(atoms, chooser or m, rules, alone, lm, k, memo, read=read)
         s = features(cands, n_trees, k) @ w
         order = np.argsort(-s, kind="stable")
         chosen = cands[int(order[1 if other and len(order) > 1 else 0])]
-        if scores is not None:
-            scores.append(float(chosen.struct))
+        if scores is not None:  # by the gate's model, as the lines that do not pass it
+            lay = node_layout(chosen.tree, sources) if chooser is not None else None
+            scores.append(float(chosen.struct) if lay is None else layout_log_prob(lp, tokens, *lay))
         return chosen.tree
 
     return read
+
+
+class StructureEnsemble:
+    """Several structure models read as one: each child's log P(parent, relation) is the mean of the members',
+    renormalised over the child's (parent, relation) (a normalised product of their probabilities). Offers
+    ``log_probs`` as a ``structure_model.StructureModel`` does; each member keeps its own part of ``memo``."""
+
+    def __init__(self, members: list):
+        self.members = list(members)
+
+    def log_probs(self, boxes, tokens, memo: dict | None = None) -> np.ndarray:
+        parts = [m.log_probs(boxes, tokens, None if memo is None else memo.setdefault(("member", i), {}))
+                 for i, m in enumerate(self.members)]
+        mean = np.mean(parts, axis=0)
+        n = mean.shape[1]
+        flat = mean.transpose(1, 0, 2).reshape(n, -1)
+        top = flat.max(axis=1, keepdims=True)
+        flat = flat - top - np.log(np.exp(flat - top).sum(axis=1, keepdims=True))
+        return flat.reshape(n, n + 1, -1).transpose(1, 0, 2)
