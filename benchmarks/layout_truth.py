@@ -8,6 +8,8 @@ label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads t
 
 - ``default``: what ``parse`` uses (``layout_choice.chosen_layout``);
 - ``choice:G``: the default with another ``layout_choice.GATE`` (``choice:none``: the candidates made for every line);
+- ``single``: the default with the candidates scored by the shipped structure model alone (no ``CHOOSER_MODELS``
+  ensemble);
 - ``ensemble:A.safetensors+B.safetensors``: the default with the candidates scored by the shipped structure model
   and these averaged (``layout_choice.StructureEnsemble``);
 - ``margin``: the rules checked by the structure model at ``parse.STRUCTURE_MARGIN`` (the default before it);
@@ -52,6 +54,8 @@ def make_layout(name: str, weights: Path | None = None):
     if name.startswith("choice:"):  # the choice with another gate (``layout_choice.GATE``; "none": no gate)
         g = name.split(":", 1)[1]
         return chosen_layout(model, gate=None if g == "none" else float(g))
+    if name == "single":  # the default with its candidates scored by the shipped structure model alone
+        return chosen_layout(model, chooser=model or load_structure_model())
     if name.startswith("ensemble:"):  # the candidates scored by the shipped model and these others, averaged
         from inkmath.equation.layout_choice import StructureEnsemble
 

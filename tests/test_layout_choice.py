@@ -183,3 +183,18 @@ def test_chooser_scores_the_candidates_but_the_reading_is_scored_by_the_gates_mo
     t2 = chosen_layout(m, scores=ens, gate=None, chooser=StructureEnsemble([m, m]))(_atoms(X2))
     assert to_latex(t1) == to_latex(t2) and np.isclose(plain[0], ens[0])
     assert len(tokens) == 4
+
+
+def test_default_chooser_is_the_shipped_models_with_cards_and_recipes():
+    import json
+
+    from inkmath.equation.layout_choice import CHOOSER_MODELS, default_chooser
+    from inkmath.equation.structure_model import WEIGHTS, load_structure_model
+
+    e = default_chooser()
+    assert len(e.members) == len(CHOOSER_MODELS) >= 2 and e.members[0] is load_structure_model()
+    root = Path(__file__).resolve().parent.parent
+    for name in CHOOSER_MODELS:
+        card = json.loads(WEIGHTS.with_name(f"{name}.json").read_text())
+        assert card["name"] == name and (root / card["config"]).is_file()
+        assert f"model: {card['model']}" in (root / card["config"]).read_text()

@@ -20,6 +20,7 @@ the line's symbols) is kept, as ``structure_model.rescored_layout`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -38,6 +39,10 @@ WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777,
 # 0.5, 1, 1.5: 1,389; 2: 1,386 (margin 1,372). Offline, the candidates are made for 202 of the 1,397 one-line
 # expressions at gate 1 (240 at 0.1, 166 at 2); docs/decisions/2026-11-24-layout-8.md
 GATE = 1.0
+# the structure models whose mean (``StructureEnsemble``) scores the candidates of a line past the gate; the first is
+# the one the gate reads. On the validation from true symbols (``layout_truth.py val --layout single,default``),
+# of 1,504: the first alone 1,389; with `structure-input` 1,394; docs/decisions/2026-11-24-layout-8.md
+CHOOSER_MODELS = ("structure", "structure-input")
 
 
 @dataclass
@@ -121,7 +126,7 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
     ``gate``: the candidates are made only for a line whose rules' tree some tree may beat by the structure model
     by exp(``gate``) (``structure_model.tree_bound``), else the rules' tree is read (None: always made);
     ``chooser``: the structure model (or ``StructureEnsemble``) that scores the candidates of a line past the gate
-    (default ``model``, the one the gate reads);
+    (default: ``default_chooser()`` when ``model`` is the shipped one, else ``model``);
     ``memo``: kept between the calls for one input (``StructureModel.log_probs``). Defaults: the shipped models."""
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.layout_rules import rule_layout
@@ -129,6 +134,8 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
     from inkmath.equation.structure_tree import node_layout
 
     m = model if model is not None else load_structure_model()
+    if chooser is None and model is None:
+        chooser = default_chooser()
     rules = rules if rules is not None else rule_layout()
     alone = alone if alone is not None else rule_layout(relation_model=None)
     lm = lm if lm is not None else load_latex_lm()
@@ -152,7 +159,9 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
             return tree
         tokens, sources = [a.token for a in atoms], [a.source for a in atoms]
         if chooser is not None:
-            own_lp = chooser.log_probs([a.box for a in atoms], tokens, memo)
+            own_lp = (chooser.log_probs([a.box for a in atoms], tokens, memo, known={m: lp})
+                      if isinstance(chooser, StructureEnsemble) else chooser.log_probs([a.box for a in atoms], tokens,
+                                                                                       memo))
             read = (tree, layout_log_prob(own_lp, tokens, *node_layout(tree, sources)), own_lp)
         cands, n_trees, _ = line_candidates(atoms, chooser or m, rules, alone, lm, k, memo, read=read)
         s = features(cands, n_trees, k) @ w
@@ -174,8 +183,11 @@ class StructureEnsemble:
     def __init__(self, members: list):
         self.members = list(members)
 
-    def log_probs(self, boxes, tokens, memo: dict | None = None) -> np.ndarray:
-        parts = [m.log_probs(boxes, tokens, None if memo is None else memo.setdefault(("member", i), {}))
+    def log_probs(self, boxes, tokens, memo: dict | None = None, known: dict | None = None) -> np.ndarray:
+        """``known``: {member: its log_probs of these boxes and tokens} already computed."""
+        known = known or {}
+        parts = [known[m] if m in known else
+                 m.log_probs(boxes, tokens, None if memo is None else memo.setdefault(("member", i), {}))
                  for i, m in enumerate(self.members)]
         mean = np.mean(parts, axis=0)
         n = mean.shape[1]
@@ -183,3 +195,12 @@ class StructureEnsemble:
         top = flat.max(axis=1, keepdims=True)
         flat = flat - top - np.log(np.exp(flat - top).sum(axis=1, keepdims=True))
         return flat.reshape(n, n + 1, -1).transpose(1, 0, 2)
+
+
+@lru_cache(maxsize=1)
+def default_chooser() -> StructureEnsemble:
+    """The shipped ``CHOOSER_MODELS`` as one ``StructureEnsemble`` (the first: the shipped structure model)."""
+    from inkmath.equation.structure_model import WEIGHTS as STRUCTURE_WEIGHTS, load_structure_model
+
+    return StructureEnsemble([load_structure_model()] + [
+        load_structure_model(str(STRUCTURE_WEIGHTS.with_name(f"{name}.safetensors"))) for name in CHOOSER_MODELS[1:]])
