@@ -15,8 +15,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         reader with the shipped stroke-merge model (new) against the same reader with another (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-context symbol-context   # the reader with
         its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with the
-        layout chosen among candidates (layout_choice, new) against the rules checked at a margin (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with its
+        first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
 
@@ -116,25 +116,15 @@ def every_read(kind: str, data, predictor) -> str:
 
 
 def margin_layout_reader(kind: str, data, predictor) -> str:
-    """The reader with each line's layout read as before ``layout_choice`` (``--vs-layout``' baseline): the rules'
-    tree unless the structure model's is exp(``parse.STRUCTURE_MARGIN``) times likelier."""
-    from inkmath.equation import layout_choice, parse
-    from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.structure_model import load_structure_model, rescored_layout
+    """The reader without its first reading read again by the chosen layout (``--vs-layout``' baseline): every
+    reading's layout the rules checked by the structure model at a margin (``parse.parse_scored``)."""
+    import dataclasses
 
-    shipped = layout_choice.chosen_layout
+    from inkmath.equation.recognize import default_decoder, recognize_image, recognize_strokes
 
-    def margin(model=None, rules=None, alone=None, lm=None, weights=None, k=None, scores=None, other=False,
-               memo=None):
-        return rescored_layout(model if model is not None else load_structure_model(),
-                               rules if rules is not None else rule_layout(), parse.STRUCTURE_MARGIN, scores,
-                               other=other, memo=memo)
-
-    layout_choice.chosen_layout = margin
-    try:
-        return new_path(kind, data, predictor)
-    finally:
-        layout_choice.chosen_layout = shipped
+    dec = dataclasses.replace(default_decoder(kind), final_layout=None)
+    fn = recognize_strokes if kind == "strokes" else recognize_image
+    return fn(data, predictor, solve=False, decoder=dec).latex
 
 
 def strokes_classifier(kind: str, data, predictor) -> str:
@@ -263,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--read-once", action="store_true",
                     help="images only: the reader reading each crop once against reading every crop it draws")
     ap.add_argument("--vs-layout", action="store_true",
-                    help="strokes: the layout chosen among candidates (new) against the rules checked at a margin "
-                         "(old)")
+                    help="strokes: the reader with its first reading read again by the chosen layout (new) against "
+                         "the same reader without (old)")
     ap.add_argument("--image-classifier", action="store_true",
                     help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
@@ -334,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)")
         return print_rows(crohme_rows(("strokes", "image"), with_other_context, what, args, pred), args)
     if args.vs_layout:
-        what = "the rules checked by the structure model at a margin (old) vs the layout chosen among candidates (new)"
+        what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
     if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
         kind = "strokes" if args.offered else "image"

@@ -195,6 +195,32 @@ def test_second_layout_of_the_best_readings_competes_and_is_traced():
     assert all(trace[t["alt_of"]]["symbol"] == t["symbol"] and "alt_of" not in trace[t["alt_of"]] for t in seconds)
 
 
+def test_final_layout_reads_the_first_reading_alone_again_and_keeps_its_place():
+    from inkmath.equation.tree import Sup
+
+    calls = []
+
+    def script_layout(symbols, tokens):
+        """A stand-in final layout: the second symbol a superscript of the first."""
+        calls.append(tuple(tokens))
+        return Row([Sup(Symbol(tokens[0], 0), Symbol(tokens[1], 1))]), -1.0
+
+    segs = [Segmentation([hyp(0, ("x", 0.8), ("y", 0.2)), hyp(2, ("2", 0.9), ("z", 0.1))])]
+    lm = TableLM({"x ^ { 2 }": -2.0, "x 2": -3.0})
+    plain = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0), calibrate=lambda f: 0.5)
+    again = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0), calibrate=lambda f: 0.5,
+                   final_layout=script_layout)
+    assert calls == [tuple(plain[0].tokens)]  # the first reading alone, once
+    assert again[0].latex == "x^{2}" and again[0].tokens == plain[0].tokens
+    assert again[0].prob == plain[0].prob and again[0].confidence == 0.5 and again[0].score == plain[0].score
+    assert [r.latex for r in again[1:]] == [r.latex for r in plain][:len(again) - 1]  # the first follows it
+    assert len({r.norm for r in again}) == len(again)
+    # a final layout that reads as the first did: nothing changes
+    same = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0), calibrate=lambda f: 0.5,
+                  final_layout=lambda symbols, tokens: (row_structure(symbols, tokens), -1.0))
+    assert [(r.latex, r.prob) for r in same] == [(r.latex, r.prob) for r in plain]
+
+
 def test_offline_rescoring_of_a_trace_ranks_as_the_decoder_does():
     """benchmarks/decoder_val.py chooses the weights by re-ranking stored traces: it must agree with ``decode``."""
     import sys

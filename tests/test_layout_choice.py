@@ -47,14 +47,17 @@ def test_candidates_are_distinct_readings_with_the_rules_and_the_models_best_amo
 
 def test_chosen_layout_reads_the_line_and_its_second_reading_differs():
     from inkmath.equation.layout_choice import chosen_layout
-    from inkmath.equation.parse import parse, parse_scored
+    from inkmath.equation.parse import chosen_parse, parse
 
     tokens = [h.candidates[0].token for h in X2]
     scores: list[float] = []
     assert to_latex(parse(X2, tokens, layout=chosen_layout(scores=scores))).replace(" ", "") == "x^{2}+1"
     assert len(scores) == 1 and -20 < scores[0] <= 0
-    other, logp = parse_scored(X2, tokens, other=True)
-    assert to_latex(other).replace(" ", "") != "x^{2}+1" and logp < scores[0]
+    other_scores: list[float] = []
+    other = parse(X2, tokens, layout=chosen_layout(scores=other_scores, other=True))
+    assert to_latex(other).replace(" ", "") != "x^{2}+1" and other_scores[0] < scores[0]
+    tree, logp = chosen_parse(X2, tokens)  # the decoder's re-read of its first reading
+    assert to_latex(tree).replace(" ", "") == "x^{2}+1" and np.isclose(logp, scores[0])
 
 
 def test_weights_decide_which_candidate_is_read():

@@ -157,7 +157,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
            structure: StructureModel, lm=None, weights: DecoderWeights = DecoderWeights(),
            calibrate: Callable[[dict], float] | None = None, n_best: int = 5,
            fixed: dict[int, str] | None = None, trace: list | None = None,
-           alternative_layout: StructureModel | None = None) -> list[Reading]:
+           alternative_layout: StructureModel | None = None,
+           final_layout: StructureModel | None = None) -> list[Reading]:
     """The ``n_best`` readings of the input, best first, with ``prob`` (and the first with ``confidence``).
 
     ``fixed``: {symbol index in the first segmentation: token} chosen by the user; then only the first segmentation
@@ -167,12 +168,17 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     ``trace``: a list that receives every reading parsed (canonical tokens, segmentation, unweighted terms), for
     choosing the weights offline; with ``alternative_layout``, every reading's second layout too (``alt_of``: the
     index in ``trace`` of the reading it re-reads), so that any ``layouts`` can be simulated.
+    ``final_layout``: a reader of the layout (same signature as ``structure``) that reads the first reading again
+    once the readings are ranked: when it writes other LaTeX, its reading comes first, with the first's probability,
+    and the first's follows it (a costlier layout read once an input, not once a hypothesis).
     """
     if not segmentations:
         raise InkmathError("Nothing to decode: no segmentation of the input")
     structure = for_one_input(structure)
     if alternative_layout is not None:
         alternative_layout = for_one_input(alternative_layout, sharing=structure)
+    if final_layout is not None:
+        final_layout = for_one_input(final_layout, sharing=structure)
     w = weights
     segs = list(segmentations)
     if fixed:
@@ -245,6 +251,15 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     t = max(w.temperature, 1e-6)
     readings = _by_probability(found, mass, t)
     first = readings[0]
+    if final_layout is not None:
+        tree, _ = _structure(final_layout, segs[first.segmentation].symbols, first.tokens)
+        latex, norm = _render(tree)
+        if norm != first.norm:
+            # the re-read takes the first's place, score and terms (its tree alone differs); the first follows it
+            reread = Reading(latex, norm, first.tokens, first.segmentation, tree, first.score, dict(first.terms),
+                             first.prob)
+            readings = [reread] + [r for r in readings if r.norm != norm]  # one reading per LaTeX
+            first = reread
     first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
     if offered:  # ranked with the rest as if they had competed; the first reading stays first, with its probability
         prob = first.prob
@@ -336,9 +351,10 @@ class Decoder:
     calibrate: Callable[[dict], float] | None = None
     segmentations: int = 3  # stroke segmentations read (the segmenter's k best)
     alternative_layout: StructureModel | None = None  # the second reader of the layout (``weights.layouts``)
+    final_layout: StructureModel | None = None  # reads the first reading again (``decode``)
 
     def __call__(self, segmentations: Sequence[Segmentation], fixed: dict[int, str] | None = None,
                  n_best: int = 5) -> list[Reading]:
         return decode(segmentations, symbol_model=self.symbol_model, structure=self.structure, lm=self.lm,
                       weights=self.weights, calibrate=self.calibrate, n_best=n_best, fixed=fixed,
-                      alternative_layout=self.alternative_layout)
+                      alternative_layout=self.alternative_layout, final_layout=self.final_layout)

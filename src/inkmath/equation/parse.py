@@ -86,16 +86,33 @@ def margin_layout():
 
 def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=None,
                  other: bool = False, memo: "ParseMemo | None" = None) -> tuple[Node, float]:
-    """``parse`` with the default layout, and the structure model's log-probability of the layout it read (the sum
-    over its lines; -inf where the model cannot score the rules' tree): a whole reading's structure score.
-    ``model``: a ``structure_model.StructureModel`` (default the shipped one). ``other``: every line read by its
-    second-best candidate layout (``layout_choice.chosen_layout``): the second reading of the layout. ``memo``:
-    work kept between the readings of one input (``ParseMemo``; the same trees and scores as without)."""
+    """``parse`` with the layout the decoder reads every hypothesis with (``margin_layout``: the rules checked by the
+    structure model), and the structure model's log-probability of the layout it read (the sum over its lines;
+    -inf where the model cannot score the rules' tree): a whole reading's structure score. The decoder's first
+    reading is read again with the default layout (``chosen_parse``). ``model``: a ``structure_model.StructureModel``
+    (default the shipped one). ``other``: every line read by the layout the margin does not choose (the rules' tree
+    where it takes the model's, and the reverse): the second reading of the layout. ``memo``: work kept between the
+    readings of one input (``ParseMemo``; the same trees and scores as without)."""
+    from inkmath.equation.structure_model import load_structure_model, rescored_layout
+
+    scores: list[float] = []
+    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
+    layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
+                             scores, other=other, memo=None if memo is None else memo.geometry)
+    tree = parse(hyps, tokens, layout=layout)
+    return tree, float(sum(scores))
+
+
+def chosen_parse(hyps: list[SymbolHyp], tokens: list[str] | None = None,
+                 memo: "ParseMemo | None" = None) -> tuple[Node, float]:
+    """``parse`` with the default layout (each line's tree chosen among candidates, ``layout_choice``), and the
+    structure model's log-probability of the layout it read: the decoder's first reading read again
+    (``decode.decode``'s ``final_layout``). ``memo``: as ``parse_scored``'s (shared with it)."""
     from inkmath.equation.layout_choice import chosen_layout
 
     scores: list[float] = []
     rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
-    layout = chosen_layout(model, rules, scores=scores, other=other, memo=None if memo is None else memo.geometry)
+    layout = chosen_layout(rules=rules, scores=scores, memo=None if memo is None else memo.geometry)
     tree = parse(hyps, tokens, layout=layout)
     return tree, float(sum(scores))
 
@@ -122,3 +139,5 @@ parse_scored.for_one_input = lambda memo=None: functools.partial(  # type: ignor
     parse_scored, memo=memo if memo is not None else ParseMemo())
 other_layout.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
     other_layout, memo=memo if memo is not None else ParseMemo())
+chosen_parse.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
+    chosen_parse, memo=memo if memo is not None else ParseMemo())

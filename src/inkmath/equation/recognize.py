@@ -87,12 +87,13 @@ def model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
 
 def default_decoder(kind: str = "strokes") -> Decoder:
     """The shipped reader of ``kind`` ("strokes" or "image"): ``model_candidates``, ``parse_scored`` (the layout
-    with the structure model's score), the ``latex-lm`` language model and the calibration, with the weights chosen
-    on validation (``DECODER_WEIGHTS``, ``IMAGE_DECODER_WEIGHTS``)."""
+    with the structure model's score; the first reading read again by ``chosen_parse``), the ``latex-lm`` language
+    model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
+    ``IMAGE_DECODER_WEIGHTS``)."""
     if kind not in _DECODERS:
         from inkmath.equation.calibrate import calibrated_confidence
         from inkmath.equation.latex_lm import load_latex_lm
-        from inkmath.equation.parse import other_layout, parse_scored
+        from inkmath.equation.parse import chosen_parse, other_layout, parse_scored
 
         from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
 
@@ -100,6 +101,7 @@ def default_decoder(kind: str = "strokes") -> Decoder:
         _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=model_candidates, lm=load_latex_lm(),
                                   alternative_layout=other_layout if (IMAGE_DECODER_WEIGHTS if image else
                                                                       DECODER_WEIGHTS).offered_layouts else None,
+                                  final_layout=chosen_parse,
                                   weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
                                   segmentations=IMAGE_SEGMENTATIONS if image else STROKE_SEGMENTATIONS)
