@@ -11,6 +11,11 @@ Candidates that write the same LaTeX are one candidate. Each gets the features `
 - ``votes``: the share of the K + 2 trees that write it;
 - ``d_m0``: its structure log-probability less the model's best tree's.
 
+The candidates' structure scores are the mean of ``CHOOSER_MODELS`` (``StructureEnsemble``), and they are made only
+for a line whose rules' tree the first model might beat by exp(``GATE``) (else the rules' tree is read). The reader
+reads every hypothesis with the cheaper margin layout and its first reading once more with this one
+(``parse.chosen_parse``, ``decode``'s ``final_layout``).
+
 The line's tree is the candidate of highest ``WEIGHTS`` · features. The weights are fitted on the validation
 (the 2011-2013 test ink read from its true symbols) by ``benchmarks/layout_choice.py --fit``; see
 docs/decisions/2026-11-24-layout-7.md. A rules' tree the structure model cannot score (not a tree over exactly
@@ -35,9 +40,11 @@ WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777,
            "min_rank": 0.124, "votes": 0.161, "d_m0": 0.155}
 # the candidates are made only for a line where some tree might beat the rules' by exp(GATE) by the structure model
 # (its bound, ``structure_model.tree_bound``), else the rules' tree is read. Layout from the true symbols on the
-# validation (``layout_truth.py val --layout margin,choice:none,choice:0.1,...``), of 1,504: no gate 1,390; gate 0.1,
-# 0.5, 1, 1.5: 1,389; 2: 1,386 (margin 1,372). Offline, the candidates are made for 202 of the 1,397 one-line
-# expressions at gate 1 (240 at 0.1, 166 at 2); docs/decisions/2026-11-24-layout-8.md
+# validation (``layout_truth.py val --layout default,choice:none,choice:0.1,...``), of 1,504, the candidates scored by
+# ``CHOOSER_MODELS``: no gate 1,398; gate 0.1 / 0.5: 1,395; 1 / 1.5: 1,394 (by the first model alone: no gate 1,390,
+# 0.1-1.5 1,389, 2 1,386; margin 1,372). The reader reads its first reading again with the choice: CPU side by side
+# against without (``bench_decoder.py --vs-layout``) 1.11x / 1.03x (synthetic / CROHME 10-symbol) at gate 1, 1.18x /
+# 1.13x with no gate; docs/decisions/2026-11-24-layout-8.md
 GATE = 1.0
 # the structure models whose mean (``StructureEnsemble``) scores the candidates of a line past the gate; the first is
 # the one the gate reads. On the validation from true symbols (``layout_truth.py val --layout single,default``),
