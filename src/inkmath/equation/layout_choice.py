@@ -35,7 +35,9 @@ FEATURES = ("d_struct", "d_lm", "d_ntok", "is_rules", "is_alone", "is_m0", "min_
 # model at a margin, before: 1,372); docs/decisions/2026-11-24-layout-7.md
 K = 3
 # fitted by ``python benchmarks/layout_choice.py val --fit`` (a listwise softmax over each one-line expression's
-# candidates, L2 0.01): in-sample 1,390 of 1,504, 5-fold cross-validated 1,387
+# candidates, L2 0.01): in-sample 1,390 of 1,504, 5-fold cross-validated 1,387. Refitted with the candidates scored
+# by ``CHOOSER_MODELS`` (``layout_choice.py val --fit --ensemble ...``): in-sample 1,396, cross-validated 1,395,
+# against 1,398 with these weights: kept
 WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777, "is_alone": 0.843, "is_m0": 0.18,
            "min_rank": 0.124, "votes": 0.161, "d_m0": 0.155}
 # the candidates are made only for a line where some tree might beat the rules' by exp(GATE) by the structure model
