@@ -208,10 +208,11 @@ def test_final_layout_reads_the_first_reading_alone_again_and_keeps_its_place():
     segs = [Segmentation([hyp(0, ("x", 0.8), ("y", 0.2)), hyp(2, ("2", 0.9), ("z", 0.1))])]
     lm = TableLM({"x ^ { 2 }": -2.0, "x 2": -3.0})
     plain = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0), calibrate=lambda f: 0.5)
-    again = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0), calibrate=lambda f: 0.5,
-                   final_layout=script_layout)
+    again = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0),
+                   calibrate=lambda f: 0.5 + 0.1 * f["layout_tokens"], final_layout=script_layout)
     assert calls == [tuple(plain[0].tokens)]  # the first reading alone, once
     assert again[0].latex == "x^{2}" and again[0].tokens == plain[0].tokens
+    # the calibration reads the beam as ranked (the first's features: no layout token), as it was fitted
     assert again[0].prob == plain[0].prob and again[0].confidence == 0.5 and again[0].score == plain[0].score
     assert [r.latex for r in again[1:]] == [r.latex for r in plain][:len(again) - 1]  # the first follows it
     assert len({r.norm for r in again}) == len(again)

@@ -169,8 +169,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     choosing the weights offline; with ``alternative_layout``, every reading's second layout too (``alt_of``: the
     index in ``trace`` of the reading it re-reads), so that any ``layouts`` can be simulated.
     ``final_layout``: a reader of the layout (same signature as ``structure``) that reads the first reading again
-    once the readings are ranked: when it writes other LaTeX, its reading comes first, with the first's probability,
-    and the first's follows it (a costlier layout read once an input, not once a hypothesis).
+    once the readings are ranked: when it writes other LaTeX, its reading comes first, with the first's probability
+    and confidence, and the first follows it (a costlier layout read once an input, not once a hypothesis).
     """
     if not segmentations:
         raise InkmathError("Nothing to decode: no segmentation of the input")
@@ -251,16 +251,17 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     t = max(w.temperature, 1e-6)
     readings = _by_probability(found, mass, t)
     first = readings[0]
+    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
     if final_layout is not None:
         tree, _ = _structure(final_layout, segs[first.segmentation].symbols, first.tokens)
         latex, norm = _render(tree)
         if norm != first.norm:
-            # the re-read takes the first's place, score and terms (its tree alone differs); the first follows it
+            # the re-read takes the first's place, score, terms, probability and confidence (the calibration reads
+            # the beam as ranked, as it was fitted); the first follows it
             reread = Reading(latex, norm, first.tokens, first.segmentation, tree, first.score, dict(first.terms),
-                             first.prob)
+                             first.prob, first.confidence)
             readings = [reread] + [r for r in readings if r.norm != norm]  # one reading per LaTeX
             first = reread
-    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
     if offered:  # ranked with the rest as if they had competed; the first reading stays first, with its probability
         prob = first.prob
         for a in offered:
