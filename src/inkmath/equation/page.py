@@ -36,10 +36,7 @@ LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its tw
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
 READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels) ...
-READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage.sharp_dark; pages-4 note) ...
-# ... deblurred by the photo's measured blur (``CleanPage.blur``, ``page_clean.deblur``) when it is at least
-# READ_DEBLUR_FROM px (sigma): small marks a blur spread thin keep their darkness (docs/decisions/2026-11-24-pages-7.md)
-READ_DEBLUR_FROM = 0.3
+READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage.sharp_dark; pages-4 note)
 # ... and read a second time from the darkness smoothed first (sigma READ_SMOOTH crop pixels), the more confident
 # reading kept (pencil's grains cut narrowed strokes apart; docs/decisions/2026-11-24-pages-2.md)
 READ_SMOOTH = 1.0
@@ -254,9 +251,7 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
     in the page's pixels; its pixels per page pixel). ``smooth``: see ``page_find.group_image``."""
     if READ_NARROW:
         dark = page.sharp_dark() if READ_SHARP else page.dark
-        sigma = page.blur() if READ_DEBLUR_FROM is not None else 0.0
-        deblur = sigma if READ_DEBLUR_FROM is not None and sigma >= READ_DEBLUR_FROM else 0.0
-        img, corner = group_image(found, g, dark=dark, upscale=READ_UPSCALE, smooth=smooth, deblur=deblur)
+        img, corner = group_image(found, g, dark=dark, upscale=READ_UPSCALE, smooth=smooth)
         return img, corner, float(READ_UPSCALE)
     img, corner = group_image(found, g)
     return img, corner, 1.0
