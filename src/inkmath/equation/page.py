@@ -43,10 +43,6 @@ READ_SMOOTH = 1.0
 # ... only when the first reading's calibrated confidence is under READ_SMOOTH_BELOW (a sure first reading is kept:
 # the second reading rarely wins then; chosen on validation pages, docs/decisions/2026-11-24-pages-5.md)
 READ_SMOOTH_BELOW = 0.5
-# ... and, on a blurred photo (its measured blur, ``CleanPage.blur``, at least READ_DEBLUR_FROM px), a third time from
-# the darkness deblurred by that blur (``page_clean.deblur``) when both readings are still unsure: small marks a blur
-# spread thin keep their darkness (docs/decisions/2026-11-24-pages-7.md)
-READ_DEBLUR_FROM = 0.3
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -249,13 +245,13 @@ def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, pred
     return [x for k, x in enumerate(out) if k not in taken]
 
 
-def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: float = 0.0,
-               deblur: float = 0.0) -> tuple[np.ndarray, tuple[int, int], float]:
+def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
+               smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int], float]:
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
-    in the page's pixels; its pixels per page pixel). ``smooth``, ``deblur``: see ``page_find.group_image``."""
+    in the page's pixels; its pixels per page pixel). ``smooth``: see ``page_find.group_image``."""
     if READ_NARROW:
         dark = page.sharp_dark() if READ_SHARP else page.dark
-        img, corner = group_image(found, g, dark=dark, upscale=READ_UPSCALE, smooth=smooth, deblur=deblur)
+        img, corner = group_image(found, g, dark=dark, upscale=READ_UPSCALE, smooth=smooth)
         return img, corner, float(READ_UPSCALE)
     img, corner = group_image(found, g)
     return img, corner, 1.0
@@ -265,11 +261,8 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     from inkmath.equation.recognize import recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
-    crops = [(0.0, 0.0), (READ_SMOOTH, 0.0)] if READ_NARROW and READ_SMOOTH else [(0.0, 0.0)]
-    if READ_NARROW and READ_DEBLUR_FROM is not None and page.blur() >= READ_DEBLUR_FROM:
-        crops.append((0.0, page.blur()))  # read only when the readings before are unsure (below)
-    for smooth, deblur in crops:
-        crop, (cx, cy), cf = group_crop(page, found, g, smooth, deblur)
+    for smooth in ((0.0, READ_SMOOTH) if READ_NARROW and READ_SMOOTH else (0.0,)):
+        crop, (cx, cy), cf = group_crop(page, found, g, smooth)
         try:
             r = recognize_image(crop, predictor, solve=False, ink="white")
         except InkmathError:

@@ -55,14 +55,6 @@ MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
 MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
 PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
 PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not a page of writing
-# The photo's blur, measured on its ink (``measured_blur``): the steepest edges (the BLUR_EDGE_PERCENTILE-th percentile of
-# the darkness's slope over the darkest ink within 2 px, on the ink's pixels where that ink reaches BLUR_INK_MIN) are
-# the less steep the more the photo is blurred; sigma (px) = BLUR_FIT[0] + BLUR_FIT[1] x that share, a least-squares
-# line fitted to the 120 generated validation pages' known blur (docs/decisions/2026-11-24-pages-7.md)
-BLUR_EDGE_PERCENTILE = 90
-BLUR_INK_MIN = 40
-BLUR_FIT = (3.40, -8.39)  # residual sd 0.165 px; correlation -0.87
-DEBLUR_ITERATIONS = 10  # Richardson-Lucy iterations of ``deblur``
 
 
 @dataclass
@@ -80,7 +72,6 @@ class CleanPage:
     notes: list[str] = field(default_factory=list)
     dark: np.ndarray | None = None  # uint8 darkness of the flattened page (0 paper), same pixels as ``ink``
     _sharp: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _blur: float | None = field(default=None, repr=False, compare=False)
 
     def sharp_dark(self) -> np.ndarray:
         """The darkness before ``dark``'s smoothing (255 - ``flat``): finer detail for reading a group's ink, where
@@ -88,12 +79,6 @@ class CleanPage:
         if self._sharp is None:
             self._sharp = cv2.bitwise_not(self.flat)
         return self._sharp
-
-    def blur(self) -> float:
-        """The photo's blur as a Gaussian's sigma in the sheet's pixels, measured on the ink (``measured_blur``)."""
-        if self._blur is None:
-            self._blur = measured_blur(self.sharp_dark(), self.ink)
-        return self._blur
 
     def box_to_photo(self, box) -> list[float]:
         """Axis-aligned box in photo pixels around the image of a sheet box (its four corners mapped)."""
@@ -397,42 +382,6 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
     return CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes, dark)
 
 
-def edge_steepness(dark: np.ndarray, ink: np.ndarray) -> float:
-    """How steep the ink's edges are: the ``BLUR_EDGE_PERCENTILE``-th percentile, over the ink's pixels (and their
-    neighbours), of the darkness's slope (per pixel) over the darkest ink within 2 px. A sharp pen stroke's edge rises
-    to its darkness within a pixel or two (near 0.4), a blurred one more slowly (0.25-0.3 at sigma 1). 0.0 without ink."""
-    near = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
-    if not near.any():
-        return 0.0
-    ys, xs = np.nonzero(near)
-    y0, y1, x0, x1 = max(0, ys.min() - 4), ys.max() + 5, max(0, xs.min() - 4), xs.max() + 5
-    d = dark[y0:y1, x0:x1].astype(np.float32)
-    peak = cv2.dilate(d, np.ones((5, 5), np.uint8))
-    sel = near[y0:y1, x0:x1] & (peak > BLUR_INK_MIN)
-    if not sel.any():
-        return 0.0
-    gx = cv2.Sobel(d, cv2.CV_32F, 1, 0, ksize=3) / 8
-    gy = cv2.Sobel(d, cv2.CV_32F, 0, 1, ksize=3) / 8
-    return float(np.percentile(np.hypot(gx[sel], gy[sel]) / peak[sel], BLUR_EDGE_PERCENTILE))
-
-
-def measured_blur(dark: np.ndarray, ink: np.ndarray) -> float:
-    """The photo's blur (a Gaussian's sigma, px) from the steepness of its ink's edges (``BLUR_FIT``); 0.0 without ink."""
-    steep = edge_steepness(dark, ink)
-    return max(0.0, BLUR_FIT[0] + BLUR_FIT[1] * steep) if steep > 0 else 0.0
-
-
-def deblur(dark: np.ndarray, sigma: float, iterations: int = DEBLUR_ITERATIONS) -> np.ndarray:
-    """``dark`` (darkness, paper 0) with a Gaussian blur of ``sigma`` px undone as far as ``iterations`` steps of
-    Richardson-Lucy deconvolution go (float32, 0-255). Small marks a blur spread thin (an exponent, a short bar) get their
-    darkness back, so narrowing a stroke to its core keeps them."""
-    d = dark.astype(np.float32) + 1.0  # Richardson-Lucy needs positive values
-    est = d.copy()
-    for _ in range(iterations):
-        est *= cv2.GaussianBlur(d / np.maximum(cv2.GaussianBlur(est, (0, 0), sigma), 1e-3), (0, 0), sigma)
-    return np.clip(est - 1.0, 0, 255)
-
-
 def turn(page: CleanPage, quarter_turns: int) -> CleanPage:
     """The same page turned clockwise by ``quarter_turns`` x 90 degrees (boxes still map to the photo)."""
     k = quarter_turns % 4
@@ -455,5 +404,4 @@ def debug_images(page: CleanPage) -> dict[str, np.ndarray]:
 
 
 __all__ = ["CleanPage", "load_photo", "clean_page", "find_sheet", "order_corners", "warp_sheet", "flatten",
-           "skew_angle", "line_mask", "ink_mask", "turn", "debug_images", "edge_steepness", "measured_blur", "deblur",
-           "WORK_SIDE"]
+           "skew_angle", "line_mask", "ink_mask", "turn", "debug_images", "WORK_SIDE"]

@@ -269,7 +269,7 @@ def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | Non
 
 
 def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: np.ndarray | None = None,
-                upscale: int = 1, smooth: float = 0.0, deblur: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
+                upscale: int = 1, smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
     """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image).
 
     With ``dark`` (the page's darkness), the ink is narrowed to the pixels at least ``READ_SHARE`` as dark as the
@@ -277,18 +277,13 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
     grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch). ``upscale``: the
     darkness is first enlarged this many times (cubic), so the crop is that much larger than the page's pixels
     (``pad`` too). ``smooth``: the (enlarged) darkness is first smoothed with a Gaussian of this sigma in the crop's
-    pixels, so a grainy stroke (pencil) is not cut into pieces at its grains. ``deblur``: the darkness is first
-    deconvolved by a Gaussian blur of this sigma in the page's pixels (``page_clean.deblur``)."""
+    pixels, so a grainy stroke (pencil) is not cut into pieces at its grains."""
     b = group.box
     x0, y0, x1, y1 = int(b.x0), int(b.y0), int(np.ceil(b.x1)), int(np.ceil(b.y1))
     sub = found.labels[y0:y1, x0:x1]
     mask = np.isin(sub, group.components)
     if dark is not None and mask.any():
         d = dark[y0:y1, x0:x1]
-        if deblur > 0:
-            from inkmath.equation.page_clean import deblur as _deblur
-
-            d = _deblur(d, deblur)
         if upscale > 1:
             d = cv2.resize(d, (d.shape[1] * upscale, d.shape[0] * upscale), interpolation=cv2.INTER_CUBIC)
             mask = cv2.resize(mask.view(np.uint8), (d.shape[1], d.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
