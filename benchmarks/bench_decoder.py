@@ -17,6 +17,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
+        bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
 
 NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
@@ -202,9 +204,9 @@ def threads_used(args) -> dict:
     return {"threads": {"onnxruntime": args.threads or "default", "blas": os.environ.get("OPENBLAS_NUM_THREADS")}}
 
 
-def load_predictor(name: str, engine: str, threads: int):
+def load_predictor(name: str, engine: str, threads: int, int8: bool | None = None):
     """The classifier as the web server's ``ModelStore`` loads it: ONNX Runtime on ``threads`` intra-op threads
-    (0: its default)."""
+    (0: its default), in 8 bits where the weights ship their ranges (``int8`` None; False: the float graph)."""
     from inkmath.predict import Predictor
 
     if engine != "onnx":
@@ -213,7 +215,7 @@ def load_predictor(name: str, engine: str, threads: int):
     from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(name)
-    return Predictor(load_onnx_runner(path, card, threads=threads or None), card, "onnx")
+    return Predictor(load_onnx_runner(path, card, threads=threads or None, int8=int8), card, "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-threads", type=int, default=None, metavar="N",
                     help="time the reader (new: --threads) against the same reader with ONNX Runtime on N intra-op "
                          "threads (old; 0: its default), alternately")
+    ap.add_argument("--vs-float", action="store_true",
+                    help="onnx: time the reader as shipped (new: its classifier in 8 bits, onnx_int8) against the "
+                         "same reader on the classifier's float graph (old), alternately")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
                     help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
@@ -260,12 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     pred = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads)
     strokes, photo = synthetic_inputs()
     rows = []
-    if args.vs_weights or args.vs_threads is not None:
+    if args.vs_weights or args.vs_threads is not None or args.vs_float:
         other = (load_predictor(args.vs_weights, args.engine, args.threads) if args.vs_weights else
-                 load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.vs_threads))
+                 load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
+                 if args.vs_float else load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.vs_threads))
         old_label = (f"the reader with {args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)"
-                     if args.vs_weights else f"ONNX Runtime on {args.vs_threads or 'its default'} threads (old) vs "
-                                             f"{args.threads or 'its default'} (new)")
+                     if args.vs_weights else "the classifier's float graph (old) vs as shipped, in 8 bits where "
+                                             "its ranges ship (new)" if args.vs_float else
+                     f"ONNX Runtime on {args.vs_threads or 'its default'} threads (old) vs "
+                     f"{args.threads or 'its default'} (new)")
 
         def with_other(kind, data, _predictor):
             return new_path(kind, data, other)
