@@ -19,6 +19,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
         bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
+        classifier and the context ensemble in NumPy member by member (old: the reader before speed-8's changes)
 
 NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
@@ -215,7 +217,8 @@ def load_predictor(name: str, engine: str, threads: int, int8: bool | None = Non
     from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(name)
-    return Predictor(load_onnx_runner(path, card, threads=threads or None, int8=int8), card, "onnx")
+    return Predictor(load_onnx_runner(path, card, threads=threads or None, **({} if int8 is None else {"int8": int8})),
+                     card, "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-float", action="store_true",
                     help="onnx: time the reader as shipped (new: its classifier in 8 bits, onnx_int8) against the "
                          "same reader on the classifier's float graph (old), alternately")
+    ap.add_argument("--vs-plain", action="store_true",
+                    help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
+                         "graph and its symbol-context ensemble in NumPy member by member (old: as before "
+                         "docs/decisions/2026-11-24-speed-8.md), alternately")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
                     help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
@@ -279,6 +286,27 @@ def main(argv: list[str] | None = None) -> int:
             return new_path(kind, data, other)
 
         return print_rows(crohme_rows(("strokes", "image"), with_other, old_label, args, pred), args)
+    if args.vs_plain:
+        from inkmath.equation import context_model
+        from inkmath.equation.symbols import get_context_model
+
+        floats = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
+        ensemble = get_context_model()
+
+        def plain(kind, data, _predictor):
+            saved = context_model.CONTEXT_ONNX, getattr(ensemble, "stacked", None)
+            context_model.CONTEXT_ONNX = False
+            if saved[1] is not None:
+                ensemble.stacked = None
+            try:
+                return new_path(kind, data, floats)
+            finally:
+                context_model.CONTEXT_ONNX = saved[0]
+                if saved[1] is not None:
+                    ensemble.stacked = saved[1]
+
+        what = "float classifier and NumPy context models one by one (old) vs as shipped (new)"
+        return print_rows(crohme_rows(("strokes", "image"), plain, what, args, pred), args)
     if args.images_vs_strokes:
         real = crohme_inputs(args.crohme)
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))

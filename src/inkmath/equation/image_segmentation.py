@@ -126,13 +126,13 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
         pairs, kinds = [], []  # kinds: "stack" (mergeable), "side" (side_by_side), "arrow" or "cap" (capped)
         for x, a in enumerate(order):
             for b in order[x + 1:x + 4]:
-                if separated(gbox, a, b):
-                    continue
                 single = len(groups[a]) == len(groups[b]) == 1
                 kind = "stack" if mergeable(gbox, a, b, unit) else "side" if single and side_by_side(
                     gbox, a, b, unit) else "arrow" if single and arrow_parts(gbox, a, b, unit) else "cap" if \
                     single and capped(gbox, a, b, unit) else None
-                if kind:
+                # the geometric tests first: each is cheaper than ``separated``, which looks at every part, and
+                # few pairs pass them (all are pure, so the pairs kept are the same in either order)
+                if kind and not separated(gbox, a, b):
                     pairs.append((a, b))
                     kinds.append(kind)
         if not pairs:
