@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                    help="images (png, jpg, bmp, ...) or CROHME .inkml files")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
     p.add_argument("--weights", default=None,
-                   help="symbol classifier weights (name or path; default: crohme, the expression reader's)")
+                   help="symbol classifier weights (name or path; default: crohme-m, the expression reader's)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
     p.add_argument("--page", action="store_true", help="each image is a photo of a page: find every expression on it "
                                                        "and read each (boxes in the photo's pixels, reading order)")

@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("--weights", default=None,
                    help="symbol weights: shipped name or path (default: the largest shipped vocabulary)")
     p.add_argument("--expression-weights", default=None,
-                   help="expression classifier weights (default: crohme when shipped, else --weights)")
+                   help="expression classifier weights (default: crohme-m, the expression reader's, when shipped, else --weights)")
     p.add_argument("--engine", default="torch", choices=["torch", "onnx", "numpy"], help="inference engine")
     p.add_argument("--threads", type=int, default=1,
                    help="compute threads per request (default 1: concurrent requests then use the cores in parallel)")
