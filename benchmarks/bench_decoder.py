@@ -36,11 +36,11 @@ import sys
 import time
 from pathlib import Path
 
-# NumPy's BLAS on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader
+# NumPy's BLAS (and OpenCV's pool) on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader
 # (``cli.common.limit_blas_threads``), set before NumPy loads: with BLAS's default of a thread per core, the reader's
 # small matrix products woke a second thread that spun on the other core, which doubled the CPU a read took and,
 # on a busy machine, its wall time (docs/decisions/2026-11-24-speed-7.md)
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
     os.environ.setdefault(_name, "1")
 
 
@@ -203,7 +203,8 @@ def median_row(label: str, engine: str, per: list[dict]) -> dict:
 
 
 def threads_used(args) -> dict:
-    return {"threads": {"onnxruntime": args.threads or "default", "blas": os.environ.get("OPENBLAS_NUM_THREADS")}}
+    return {"threads": {"onnxruntime": args.threads or "default", "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                        "opencv": os.environ.get("OPENCV_FOR_THREADS_NUM")}}
 
 
 def load_predictor(name: str, engine: str, threads: int, int8: bool | None = None):
@@ -375,8 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"bench_decoder.py: the path before the decoder (first grouping, first candidates, one parse) "
                      f"and the shipped reader alternately in one process, solve off; p50 of wall time and of process "
                      f"CPU per expression; {args.runs} run(s) in one process, the load average before each in its "
-                     f"rows. ONNX Runtime on {used['onnxruntime']} intra-op thread(s) and NumPy's BLAS on "
-                     f"{used['blas']}, as `inkmath serve` runs the reader. The issue's limit: 50 ms p50 for a "
+                     f"rows. ONNX Runtime on {used['onnxruntime']} intra-op thread(s), NumPy's BLAS on "
+                     f"{used['blas']} and OpenCV on {used['opencv']}, as `inkmath serve` runs the reader. The issue's limit: 50 ms p50 for a "
                      f"10-symbol expression (the CROHME rows' 'reader p50 ms'). Figures move with the machine's load; "
                      f"compare changes side by side (--vs-threads, --vs-weights, ...).", rows)
     return 0

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 # NumPy's BLAS on one thread, as `inkmath serve` runs the reader (set before NumPy loads; see bench_decoder.py)
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
     os.environ.setdefault(_name, "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
