@@ -745,3 +745,26 @@ def test_merge_never_joins_two_written_lines_one_under_the_other():
         assert two_lines(groups[0], groups[1], stats) == apart
         merged = merge_groups([InkGroup(g.box, list(g.components)) for g in groups], stats, 40.0, model=Always())
         assert len(merged) == (2 if apart else 1)
+
+
+def test_merge_scores_groups_side_by_side_on_one_line_further_apart_than_stacked_ones():
+    from inkmath.equation.page_merge import CANDIDATE_GAP, CANDIDATE_LINE_GAP, candidate_pairs
+
+    unit = 40.0
+    wide = (CANDIDATE_GAP + CANDIDATE_LINE_GAP) / 2 * unit  # between the two reaches
+    s = [{"box": (100, 100, 200, 140)},  # "e ="
+         {"box": (200 + wide, 80, 400 + wide, 160)},  # its fraction, far to the right on the same line
+         {"box": (100, 140 + wide, 200, 180 + wide)},  # as far under "e =": another line
+         {"box": (200 + wide, 160 + wide, 300 + wide, 200 + wide)},  # that line's end, under the fraction
+         {"box": (400 + wide + CANDIDATE_LINE_GAP * unit + 1, 100, 500 + wide + CANDIDATE_LINE_GAP * unit, 140)}]
+    assert candidate_pairs(s, unit) == [(0, 1), (2, 3)]
+    assert candidate_pairs(s, unit, line_gap=CANDIDATE_GAP) == []  # the reach before: as far as stacked groups
+    gutter = (200 + unit, 200 + 2 * unit)  # nothing is scored across a column gutter
+    assert candidate_pairs(s, unit, [gutter]) == []
+
+
+def test_page_merge_recipe_takes_several_page_seeds():
+    from inkmath.equation.train_page_merge import DEFAULTS, page_seeds
+
+    assert page_seeds(DEFAULTS) == [DEFAULTS["page_seed"]]
+    assert page_seeds({**DEFAULTS, "page_seeds": [11, 12]}) == [11, 12]

@@ -22,7 +22,11 @@ from inkmath.equation.mlp import BinaryMLP, load_tensors
 
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-merge.safetensors"
 RECIPE = "inkmath.equation.train_page_merge --config configs/page-merge.yaml"
-CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are never scored
+CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are never scored ...
+CANDIDATE_LINE_GAP = 6.0  # ... except side by side on one line (overlapping in height): up to this far apart in x
+# ("e =" and a fraction written 4 units to its right, which the grouping's line gap splits when the two overlap in
+# height too little to link; validation pages of seeds 0-2: 7 of the 13 expressions left in two groups;
+# docs/decisions/2026-11-24-pages-6.md)
 MERGE_PROB = 0.5  # join at this probability (120 validation pages, detection only: order 0.900 / 0.933 / 0.925 / 0.925
 # at 0.3 / 0.5 / 0.7 / 0.9, 0.892 without the merge; docs/decisions/2026-11-24-pages-2.md)
 N_FEATURES = 24
@@ -99,14 +103,16 @@ def _overlap_y(a, b) -> float:
     return min(a[3], b[3]) - max(a[1], b[1])
 
 
-def candidate_pairs(s: list[dict], unit: float, gutters=()) -> list[tuple[int, int]]:
-    """Pairs of groups at most ``CANDIDATE_GAP`` units apart in x and y, not on two sides of a column gutter."""
+def candidate_pairs(s: list[dict], unit: float, gutters=(), line_gap: float | None = None) -> list[tuple[int, int]]:
+    """Pairs of groups at most ``CANDIDATE_GAP`` units apart in x and y, or side by side on one line (overlapping
+    in height) at most ``line_gap`` (``CANDIDATE_LINE_GAP``) apart in x; not on two sides of a column gutter."""
+    line_gap = CANDIDATE_LINE_GAP if line_gap is None else line_gap
     out = []
     for i in range(len(s)):
         for j in range(i + 1, len(s)):
             a, b = s[i]["box"], s[j]["box"]
             gx, gy = _gap(a, b)
-            if gx > CANDIDATE_GAP * unit or gy > CANDIDATE_GAP * unit:
+            if gy > CANDIDATE_GAP * unit or gx > (line_gap if gy < 0 else CANDIDATE_GAP) * unit:
                 continue
             if any((a[2] <= g0 and b[0] >= g1) or (b[2] <= g0 and a[0] >= g1) for g0, g1 in gutters):
                 continue

@@ -75,7 +75,7 @@ def _grouping_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict])
     from types import SimpleNamespace
 
     from inkmath.equation import page_find
-    from inkmath.equation.page_merge import candidate_pairs, group_summaries, merge_groups
+    from inkmath.equation.page_merge import CANDIDATE_GAP, candidate_pairs, group_summaries, merge_groups
     from inkmath.equation.page_split import part_group, candidate_cuts, cut_features
 
     grouped = page_find.group_ink(ink)
@@ -93,7 +93,7 @@ def _grouping_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict])
             X.append(cut_features(s, k, axis, a, b, stats, unit))
             y.append(cut_target(owner, area, a, b))
     who = [_owner(owner, area, g.components) for g in groups]
-    for i, j in candidate_pairs(s, unit, gutters):
+    for i, j in candidate_pairs(s, unit, gutters, line_gap=CANDIDATE_GAP):
         (oi, pi), (oj, pj) = who[i], who[j]
         if oi < 0 or oj < 0 or oi == oj or pi < PURITY or pj < PURITY:
             continue
