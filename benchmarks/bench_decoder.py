@@ -19,6 +19,10 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
+        bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
+        classifier and the context ensemble in NumPy member by member (old: the reader before speed-8's changes)
 
 NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
@@ -34,11 +38,11 @@ import sys
 import time
 from pathlib import Path
 
-# NumPy's BLAS on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader
+# NumPy's BLAS (and OpenCV's pool) on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader
 # (``cli.common.limit_blas_threads``), set before NumPy loads: with BLAS's default of a thread per core, the reader's
 # small matrix products woke a second thread that spun on the other core, which doubled the CPU a read took and,
 # on a busy machine, its wall time (docs/decisions/2026-11-24-speed-7.md)
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
     os.environ.setdefault(_name, "1")
 
 
@@ -213,12 +217,13 @@ def median_row(label: str, engine: str, per: list[dict]) -> dict:
 
 
 def threads_used(args) -> dict:
-    return {"threads": {"onnxruntime": args.threads or "default", "blas": os.environ.get("OPENBLAS_NUM_THREADS")}}
+    return {"threads": {"onnxruntime": args.threads or "default", "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                        "opencv": os.environ.get("OPENCV_FOR_THREADS_NUM")}}
 
 
-def load_predictor(name: str, engine: str, threads: int):
+def load_predictor(name: str, engine: str, threads: int, int8: bool | None = None):
     """The classifier as the web server's ``ModelStore`` loads it: ONNX Runtime on ``threads`` intra-op threads
-    (0: its default)."""
+    (0: its default), in 8 bits where the weights ship their ranges (``int8`` None; False: the float graph)."""
     from inkmath.predict import Predictor
 
     if engine != "onnx":
@@ -227,7 +232,8 @@ def load_predictor(name: str, engine: str, threads: int):
     from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(name)
-    return Predictor(load_onnx_runner(path, card, threads=threads or None), card, "onnx")
+    return Predictor(load_onnx_runner(path, card, threads=threads or None, **({} if int8 is None else {"int8": int8})),
+                     card, "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,6 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-threads", type=int, default=None, metavar="N",
                     help="time the reader (new: --threads) against the same reader with ONNX Runtime on N intra-op "
                          "threads (old; 0: its default), alternately")
+    ap.add_argument("--vs-float", action="store_true",
+                    help="onnx: time the reader as shipped (new: its classifier in 8 bits, onnx_int8) against the "
+                         "same reader on the classifier's float graph (old), alternately")
+    ap.add_argument("--vs-plain", action="store_true",
+                    help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
+                         "graph and its symbol-context ensemble in NumPy member by member (old: as before "
+                         "docs/decisions/2026-11-24-speed-8.md), alternately")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
                     help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
@@ -277,17 +290,41 @@ def main(argv: list[str] | None = None) -> int:
     pred = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads)
     strokes, photo = synthetic_inputs()
     rows = []
-    if args.vs_weights or args.vs_threads is not None:
+    if args.vs_weights or args.vs_threads is not None or args.vs_float:
         other = (load_predictor(args.vs_weights, args.engine, args.threads) if args.vs_weights else
-                 load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.vs_threads))
+                 load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
+                 if args.vs_float else load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.vs_threads))
         old_label = (f"the reader with {args.vs_weights} (old) vs {args.weights or DEFAULT_WEIGHTS} (new)"
-                     if args.vs_weights else f"ONNX Runtime on {args.vs_threads or 'its default'} threads (old) vs "
-                                             f"{args.threads or 'its default'} (new)")
+                     if args.vs_weights else "the classifier's float graph (old) vs as shipped, in 8 bits where "
+                                             "its ranges ship (new)" if args.vs_float else
+                     f"ONNX Runtime on {args.vs_threads or 'its default'} threads (old) vs "
+                     f"{args.threads or 'its default'} (new)")
 
         def with_other(kind, data, _predictor):
             return new_path(kind, data, other)
 
         return print_rows(crohme_rows(("strokes", "image"), with_other, old_label, args, pred), args)
+    if args.vs_plain:
+        from inkmath.equation import context_model
+        from inkmath.equation.symbols import get_context_model
+
+        floats = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
+        ensemble = get_context_model()
+
+        def plain(kind, data, _predictor):
+            saved = context_model.CONTEXT_ONNX, getattr(ensemble, "stacked", None)
+            context_model.CONTEXT_ONNX = False
+            if saved[1] is not None:
+                ensemble.stacked = None
+            try:
+                return new_path(kind, data, floats)
+            finally:
+                context_model.CONTEXT_ONNX = saved[0]
+                if saved[1] is not None:
+                    ensemble.stacked = saved[1]
+
+        what = "float classifier and NumPy context models one by one (old) vs as shipped (new)"
+        return print_rows(crohme_rows(("strokes", "image"), plain, what, args, pred), args)
     if args.images_vs_strokes:
         real = crohme_inputs(args.crohme)
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))
@@ -359,8 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"bench_decoder.py: the path before the decoder (first grouping, first candidates, one parse) "
                      f"and the shipped reader alternately in one process, solve off; p50 of wall time and of process "
                      f"CPU per expression; {args.runs} run(s) in one process, the load average before each in its "
-                     f"rows. ONNX Runtime on {used['onnxruntime']} intra-op thread(s) and NumPy's BLAS on "
-                     f"{used['blas']}, as `inkmath serve` runs the reader. The issue's limit: 50 ms p50 for a "
+                     f"rows. ONNX Runtime on {used['onnxruntime']} intra-op thread(s), NumPy's BLAS on "
+                     f"{used['blas']} and OpenCV on {used['opencv']}, as `inkmath serve` runs the reader. The issue's limit: 50 ms p50 for a "
                      f"10-symbol expression (the CROHME rows' 'reader p50 ms'). Figures move with the machine's load; "
                      f"compare changes side by side (--vs-threads, --vs-weights, ...).", rows)
     return 0

@@ -1,7 +1,7 @@
 """Where a 10-symbol read's time goes: process time per stage (inclusive), from images and from strokes.
 
 The CROHME 2014 test expressions of 10 symbols (``bench_recognize.crohme_inputs``) are read by the shipped reader
-(ONNX Runtime on one thread, solve off), each stage wrapped by a timer: the classifier's runs (and how many crops it
+(ONNX Runtime and NumPy's BLAS on one thread each, as `inkmath serve` runs it; solve off), each stage wrapped by a timer: the classifier's runs (and how many crops it
 read), image segmentation's parts (components, names, touching symbols, bars), the learned grouping, the near
 neighbours, stroke segmentation, and the decoder (symbol-context model, parses). Figures are CPU ms a read; under
 load they inflate, so compare stages within one run.
@@ -14,9 +14,14 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import os
 import sys
 import time
 from pathlib import Path
+
+# NumPy's BLAS on one thread, as `inkmath serve` runs the reader (set before NumPy loads; see bench_decoder.py)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
+    os.environ.setdefault(_name, "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -30,10 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
+    from bench_decoder import load_predictor
     from bench_recognize import crohme_inputs
 
     from inkmath.equation import decode, image_alternatives, image_grouping, image_segmentation, recognize, segment
-    from inkmath.predict import Predictor
 
     spent: collections.Counter = collections.Counter()
 
@@ -50,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
         setattr(module, name, wrapper)
 
-    pred = Predictor.load(recognize.DEFAULT_WEIGHTS, engine=args.engine)
+    pred = load_predictor(recognize.DEFAULT_WEIGHTS, args.engine, 1)  # as `inkmath serve`: ONNX Runtime on one thread
     logits = pred.logits
 
     def counted(batch):

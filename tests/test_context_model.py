@@ -281,3 +281,57 @@ def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training
     for i in range(3):
         _, boxes, idx, prob = _toy_expression(rng)
         np.testing.assert_allclose(m.probs(boxes, idx, prob), ref[i], atol=1e-4)
+
+
+def test_an_ensemble_of_one_architecture_runs_its_members_as_one_stack_with_the_same_bits(monkeypatch):
+    from inkmath.equation import context_model
+    from inkmath.equation.context_model import ContextEnsemble
+
+    monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)  # the NumPy stack
+
+    classes = ["x", "\\times", "2", "a"]
+    members = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        net = build_net(C, _cfg())
+        members.append(ContextModel({k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()},
+                                    classes, TOY, {}))
+    rng = np.random.default_rng(3)
+    stacked = ContextEnsemble(members)
+    assert stacked.stacked is not None
+    one_by_one = ContextEnsemble(members)
+    one_by_one.stacked = None  # the members' own probs, averaged
+    for n in (1, 2, 7):
+        xy = rng.uniform(0, 5, (n, 2))
+        boxes = np.concatenate([xy, xy + rng.uniform(0.3, 1.5, (n, 2))], axis=1)
+        idx = np.stack([rng.permutation(C) for _ in range(n)])
+        prob = rng.dirichlet(np.ones(C), n)
+        got, want = stacked.probs(boxes, idx, prob), one_by_one.probs(boxes, idx, prob)
+        assert got.dtype == want.dtype and np.array_equal(got, want)  # bit for bit, not merely close
+        assert not np.array_equal(got, members[0].probs(boxes, idx, prob))
+    assert stacked.probs(np.zeros((0, 4)), np.zeros((0, C), int), np.zeros((0, C))).shape == (0, C + 1)
+
+
+def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    from inkmath.equation import context_model
+    from inkmath.equation.symbols import get_context_model
+
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    reader = get_context_model()
+    monkeypatch.setattr(reader, "_ort", None)  # exported again into this cache
+    rng = np.random.default_rng(5)
+    C = reader.num_classes
+    for n in (1, 4, 13):
+        xy = rng.uniform(0, 400, (n, 2))
+        boxes = np.concatenate([xy, xy + rng.uniform(10, 60, (n, 2))], axis=1)
+        idx = np.stack([rng.choice(C, 5, replace=False) for _ in range(n)])
+        prob = np.sort(rng.dirichlet(np.ones(5), n), axis=1)[:, ::-1]
+        monkeypatch.setattr(context_model, "CONTEXT_ONNX", True)
+        got = reader.probs(boxes, idx, prob)
+        monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)
+        want = reader.probs(boxes, idx, prob)
+        assert got.shape == want.shape == (n, C + 1) and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
+        assert not np.array_equal(got, reader.members[0].probs(boxes, idx, prob))  # the mean, not one member
+    assert list((tmp_path / "cache" / "onnx").glob("context-*.onnx"))  # exported once into the cache

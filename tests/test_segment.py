@@ -176,6 +176,17 @@ def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():
     assert one.box.y1 - one.box.y0 == pytest.approx(310, rel=0.1)
 
 
+def test_typical_size_is_the_median_larger_side_of_the_components_without_their_masks():
+    img = np.zeros((120, 260), np.uint8)
+    _draw(img, line(30, 20, 32, 100))  # tall
+    _draw(img, line(80, 50, 150, 50))  # wide
+    _draw(img, line(180, 40, 200, 60))  # small
+    img[5, 250] = 255  # a speck, left out of both
+    comps = image_parts.components(img)
+    assert len(comps) == 3
+    assert image_parts.typical_size(img) == float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
+
+
 def test_best_groups_weighs_classifier_against_merge_model():
     P = Prediction
     pm = np.array([0.6])  # the merge model leans a little towards one symbol

@@ -96,16 +96,22 @@ def cached_onnx_path(safetensors_path: str | Path, card: dict) -> Path:
     return path
 
 
-def load_onnx_runner(safetensors_path: str | Path, card: dict, threads: int | None = None):
+def load_onnx_runner(safetensors_path: str | Path, card: dict, threads: int | None = None,
+                     int8: bool | None = None):
     """A callable float32 (N, 1, S, S) -> logits (N, C) on ONNX Runtime (CPU).
 
     ``threads`` bounds ONNX Runtime's intra-op threads (default: its own choice); the web server passes 1 so that
-    concurrent requests do not fight over the cores.
+    concurrent requests do not fight over the cores. ``int8``: run the 8-bit graph (``onnx_int8``); None (default):
+    as shipped, 8-bit for the weights named in ``onnx_int8.INT8_WEIGHTS`` whose ranges ship, float for the others.
     """
     import onnxruntime as ort
     from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-    path = cached_onnx_path(safetensors_path, card)
+    from inkmath import onnx_int8
+
+    if int8 is None:
+        int8 = onnx_int8.wants_int8(card)
+    path = onnx_int8.int8_onnx_path(safetensors_path, card) if int8 else cached_onnx_path(safetensors_path, card)
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = int(threads)

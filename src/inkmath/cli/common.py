@@ -76,3 +76,8 @@ def limit_blas_threads(threads: int = 1) -> None:
     108 ms CPU a request instead of 38 (docs/decisions/2026-11-24-symbol-context-shipped.md)."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(max(1, threads)))
+    # OpenCV's own pool too: on an image read its worker threads took about 0.16 of the CPU for no gain in wall time
+    # (image crops, resizes and components are small; docs/decisions/2026-11-24-speed-8.md)
+    os.environ.setdefault("OPENCV_FOR_THREADS_NUM", str(max(1, threads)))
+    if "cv2" in sys.modules:  # loaded already: the variable is read when OpenCV loads
+        sys.modules["cv2"].setNumThreads(int(os.environ["OPENCV_FOR_THREADS_NUM"]))

@@ -105,9 +105,9 @@ def near_pairs(img, comps: list, groups: list, gbox: list[Box], gpred: list, uni
             A, B = gbox[a], gbox[b]
             gap_x = max(A.x0, B.x0) - min(A.x1, B.x1)
             oy = min(A.y1, B.y1) - max(A.y0, B.y0)
-            if frozenset(groups[a] + groups[b]) in weighed or separated(gbox, a, b):
-                continue
-            if gap_x < 0 or (gap_x < NEAR_GAP * unit and oy > 0):
+            # the gap first: ``separated`` looks at every part (the same pairs in either order)
+            if (gap_x < 0 or (gap_x < NEAR_GAP * unit and oy > 0)) and \
+                    frozenset(groups[a] + groups[b]) not in weighed and not separated(gbox, a, b):
                 pairs.append((a, b, A.union(B)))
     if not pairs:
         return []

@@ -43,8 +43,9 @@ ARROW_TOKENS = {"\\rightarrow"}
 IMAGE_SCALE = 1.3
 
 
-def components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
-    """Connected components (8-connected) of ink pixels, with specks (noise) removed: (box, pixel mask)."""
+def _labelled(ink_img: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The ink's 8-connected labels, their stats (``cv2.connectedComponentsWithStats``) and the labels kept: specks
+    (noise) removed."""
     import cv2
 
     mask = (ink_img > 60).astype(np.uint8)
@@ -55,15 +56,32 @@ def components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     widths = stats[1:, cv2.CC_STAT_WIDTH]
     typical = float(np.median(np.maximum(heights, widths)))
-    out = []
+    kept = []
     for k in range(1, n):
         x, y, w, h, area = stats[k]
         if area < max(4, 0.002 * typical * typical) and max(w, h) < 0.08 * typical:
             continue
+        kept.append(k)
+    return lab, stats, kept
+
+
+def components(ink_img: np.ndarray) -> list[tuple[Box, np.ndarray]]:
+    """Connected components (8-connected) of ink pixels, with specks (noise) removed: (box, pixel mask)."""
+    lab, stats, kept = _labelled(ink_img)
+    out = []
+    for k in kept:
+        x, y, w, h, _ = stats[k]
         m = np.zeros(lab.shape, bool)  # compared only inside the component's box: lab == k costs the whole image
         m[y:y + h, x:x + w] = lab[y:y + h, x:x + w] == k
         out.append((Box(float(x), float(y), float(x + w), float(y + h)), m))
     return out
+
+
+def typical_size(ink_img: np.ndarray) -> float:
+    """The typical symbol size in pixels: the median over ``components`` of each one's larger side (at least 1),
+    from the components' boxes alone (no masks made)."""
+    _, stats, kept = _labelled(ink_img)
+    return float(np.median([max(float(stats[k, 3]), float(stats[k, 2]), 1) for k in kept]))
 
 
 # the classifier learnt from antialiased renderings of strokes; the jagged edges of a binary image (WAP bitmaps,

@@ -18,7 +18,8 @@ import numpy as np
 
 from inkmath.equation.image_parts import (
     ARROW_TOKENS, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS, arrow_parts,
-    capped, components, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side, swallows)
+    capped, components, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side, swallows,
+    typical_size)
 from inkmath.equation.image_splits import cut_bars, hanging_legs, open_parens, split_touching, written_names
 from inkmath.equation.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.tokens import DOTTED_NAMES, MARKS
@@ -125,13 +126,13 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
         pairs, kinds = [], []  # kinds: "stack" (mergeable), "side" (side_by_side), "arrow" or "cap" (capped)
         for x, a in enumerate(order):
             for b in order[x + 1:x + 4]:
-                if separated(gbox, a, b):
-                    continue
                 single = len(groups[a]) == len(groups[b]) == 1
                 kind = "stack" if mergeable(gbox, a, b, unit) else "side" if single and side_by_side(
                     gbox, a, b, unit) else "arrow" if single and arrow_parts(gbox, a, b, unit) else "cap" if \
                     single and capped(gbox, a, b, unit) else None
-                if kind:
+                # the geometric tests first: each is cheaper than ``separated``, which looks at every part, and
+                # few pairs pass them (all are pure, so the pairs kept are the same in either order)
+                if kind and not separated(gbox, a, b):
                     pairs.append((a, b))
                     kinds.append(kind)
         if not pairs:
@@ -256,23 +257,24 @@ def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndar
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
-    comps = components(img)
-    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
-    back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
-    if getattr(preset, "ref", 0.0):
-        # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to
-        # ink's canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes
-        import cv2
-
-        from inkmath import ink as _ink
-
-        f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / unit
-        if abs(f - 1) > 0.05:
-            img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-            back = 1.0 / f
-        img = match_pen(img)
+    if not getattr(preset, "ref", 0.0):
         comps = components(img)
-        unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
+        return img, comps, float(np.median([max(b.h, b.w, 1) for b, _ in comps])), 1.0
+    # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to ink's
+    # canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes (the typical size in
+    # pixels from the components' boxes: their masks are made at the working scale only)
+    import cv2
+
+    from inkmath import ink as _ink
+
+    f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / typical_size(img)
+    back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
+    if abs(f - 1) > 0.05:
+        img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+        back = 1.0 / f
+    img = match_pen(img)
+    comps = components(img)
+    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
     return img, comps, unit, back
 
 

@@ -30,22 +30,43 @@ def gelu(x: np.ndarray) -> np.ndarray:
 def numpy_blocks(x: np.ndarray, bias: np.ndarray, t: dict[str, np.ndarray], layers: int, heads: int,
                  prefix: str = "blocks.") -> np.ndarray:
     """(n, d) -> (n, d) through ``layers`` blocks; ``bias`` (n, n, layers * heads): the attention bias of each
-    layer's heads, in that order."""
-    n, d = x.shape
+    layer's heads, in that order.
+
+    Stacked models (``stack_tensors``: M models of one architecture, their tensors stacked on a first axis, biases
+    as (M, 1, out)) read as one: x (M, n, d) and bias (M, n, n, layers * heads) -> (M, n, d), model m's rows the
+    same arithmetic as ``numpy_blocks`` on model m alone."""
+    *lead, n, d = x.shape
     dh = d // heads
     for li in range(layers):
         p = f"{prefix}{li}."
         h = layer_norm(x, t[p + "ln1.weight"], t[p + "ln1.bias"])
-        qkv = h @ t[p + "qkv.weight"].T + t[p + "qkv.bias"]
-        q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(n, heads, dh).transpose(1, 0, 2) for i in range(3))
-        att = q @ k.transpose(0, 2, 1) / math.sqrt(dh) + bias[:, :, li * heads:(li + 1) * heads].transpose(2, 0, 1)
+        qkv = h @ _t(t[p + "qkv.weight"]) + t[p + "qkv.bias"]
+        # (..., heads, n, dh) per query, key and value
+        q, k, v = (np.swapaxes(qkv[..., i * d:(i + 1) * d].reshape(*lead, n, heads, dh), -2, -3) for i in range(3))
+        att = q @ np.swapaxes(k, -1, -2) / math.sqrt(dh) + np.moveaxis(bias[..., li * heads:(li + 1) * heads], -1, -3)
         att = np.exp(att - att.max(-1, keepdims=True))
         att /= att.sum(-1, keepdims=True)
-        o = (att @ v).transpose(1, 0, 2).reshape(n, d)
-        x = x + o @ t[p + "proj.weight"].T + t[p + "proj.bias"]
+        o = np.swapaxes(att @ v, -2, -3).reshape(*lead, n, d)
+        x = x + o @ _t(t[p + "proj.weight"]) + t[p + "proj.bias"]
         h = layer_norm(x, t[p + "ln2.weight"], t[p + "ln2.bias"])
-        x = x + gelu(h @ t[p + "ff1.weight"].T + t[p + "ff1.bias"]) @ t[p + "ff2.weight"].T + t[p + "ff2.bias"]
+        x = x + gelu(h @ _t(t[p + "ff1.weight"]) + t[p + "ff1.bias"]) @ _t(t[p + "ff2.weight"]) + t[p + "ff2.bias"]
     return x
+
+
+def _t(w: np.ndarray) -> np.ndarray:
+    """A weight matrix (out, in), or a stack of them (M, out, in), transposed for ``x @``."""
+    return w.T if w.ndim == 2 else np.swapaxes(w, -1, -2)
+
+
+def stack_tensors(models: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The tensors of several models of one architecture as one stack for ``numpy_blocks``: each name's tensors
+    stacked on a new first axis, a vector (a bias, a layer norm's gain) as (M, 1, size) so that it broadcasts over
+    each model's rows."""
+    out = {}
+    for name in models[0]:
+        s = np.stack([m[name] for m in models])
+        out[name] = s[:, None, :] if s.ndim == 2 else s
+    return out
 
 
 def torch_blocks(dim: int, layers: int, heads: int, ff: int, dropout: float):
