@@ -20,16 +20,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main(argv=None) -> int:
-    from wap_breakdown import hyp_masks, render_with_labels, seg_stage
+    from wap_breakdown import hyp_masks, keep_row, seg_stage, wap_val_renderings
 
-    from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
     from inkmath.equation import image_segmentation
     from inkmath.equation.decode import Segmentation
     from inkmath.equation.metrics import normalize_latex
@@ -55,21 +51,11 @@ def main(argv=None) -> int:
 
         predictor = Predictor.load(DEFAULT_WEIGHTS, args.engine)
     decoder = default_decoder("image")
-    archive = data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
-    rng = np.random.default_rng(0)
-    seen: set[str] = set()
     rows = []
     sink = open(args.out, "w") if args.out else None
-    n = 0
-    for expr in iter_inkml(archive):
-        if not expr.latex_truth or not any(len(s) for s in expr.strokes):
-            continue
-        key = expr.id if expr.id not in seen else f"{expr.id}-2"
-        seen.add(key)
-        img, gmasks = render_with_labels(expr, rng)  # always, so the random sizes stay in step with wap_val
-        n += 1
-        if (n - 1) % args.stride != args.offset or (args.limit and len(rows) >= args.limit):
-            continue
+    for key, expr, img, gmasks in wap_val_renderings(args.stride, args.offset):
+        if args.limit and len(rows) >= args.limit:
+            break
         truth = normalize_latex(expr.latex_truth)
         trace: dict = {}
         found = image_segmentation.segment_image_nbest(img, predictor, args.k, trace=trace)
@@ -90,12 +76,7 @@ def main(argv=None) -> int:
                "class": cls, "truth_rank": rank, "stages": stages, "chosen": chosen,
                "chosen_stage": stages[chosen], "scores": [round(sc, 3) for _, sc in found],
                "symbols": [len(h) for h, _ in found], "truth_symbols": len(gmasks)}
-        rows.append(row)
-        if sink:
-            sink.write(json.dumps(row) + "\n")
-            sink.flush()
-        if len(rows) % 50 == 0:
-            print(len(rows), file=sys.stderr, flush=True)
+        keep_row(row, rows, sink)
     print(json.dumps(summary(rows, args.read), indent=None if args.json else 1))
     return 0
 

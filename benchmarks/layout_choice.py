@@ -26,7 +26,6 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
 
 def gather(archive: Path, k: int, ensemble: list[str] | None = None):
     """[(features (m, F), right (m,) bool)] per one-line expression, and the count of expressions read."""
-    from inkmath.data.crohme import iter_inkml
     from inkmath.equation.latex import to_latex
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.layout_choice import features, line_candidates
@@ -34,7 +33,7 @@ def gather(archive: Path, k: int, ensemble: list[str] | None = None):
     from inkmath.equation.metrics import normalize_latex
     from inkmath.equation.parse import parse
     from inkmath.equation.structure_model import load_structure_model
-    from inkmath.equation.train_layout import true_symbols
+    from inkmath.equation.train_layout import true_symbol_expressions
 
     model, lm = load_structure_model(), load_latex_lm()
     if ensemble:
@@ -52,15 +51,8 @@ def gather(archive: Path, k: int, ensemble: list[str] | None = None):
         return cands[state["pick"]].tree if cands else rules(atoms)
 
     out, total = [], 0
-    for expr in iter_inkml(archive):
-        if not expr.latex_truth or not expr.groups:
-            continue
-        hyps, _ = true_symbols(expr)
-        if not hyps:
-            continue
+    for expr, hyps, truth, tokens in true_symbol_expressions(archive):
         total += 1
-        truth = normalize_latex(expr.latex_truth)
-        tokens = [h.candidates[0].token for h in hyps]
         state.update(cands=None, pick=0, lines=0)
         tree = parse(hyps, tokens, layout=forced)
         cands, n_trees, _ = state["cands"] or ([], 0, None)

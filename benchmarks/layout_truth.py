@@ -80,11 +80,10 @@ def make_layout(name: str, weights: Path | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import normalize_latex
     from inkmath.equation.parse import parse
-    from inkmath.equation.train_layout import true_symbols
+    from inkmath.equation.train_layout import true_symbol_expressions
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val", help="val, test, train or an InkML archive (default: val)")
@@ -99,15 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     right = [[] for _ in names]
     seconds = [0.0] * len(names)
     total = 0
-    for expr in iter_inkml(archive):
-        if not expr.latex_truth or not expr.groups:
-            continue
-        hyps, _ = true_symbols(expr)
-        if not hyps:
-            continue
+    for expr, hyps, truth, tokens in true_symbol_expressions(archive):
         total += 1
-        truth = normalize_latex(expr.latex_truth)
-        tokens = [h.candidates[0].token for h in hyps]
         for k, layout in enumerate(layouts):
             t0 = time.perf_counter()
             tree = parse(hyps, tokens, layout=layout)

@@ -115,9 +115,40 @@ def truth_symbols(trace, gmasks, expr, classifier, shape):
     return out
 
 
-def main(argv=None) -> int:
+def keep_row(row: dict, rows: list[dict], sink) -> None:
+    """Add a row to ``rows`` and to ``sink`` (a JSON-lines file, flushed: a partial run can be summarised); the
+    count every 50 rows on stderr."""
+    rows.append(row)
+    if sink:
+        sink.write(json.dumps(row) + "\n")
+        sink.flush()
+    if len(rows) % 50 == 0:
+        print(len(rows), file=sys.stderr, flush=True)
+
+
+def wap_val_renderings(stride: int = 1, offset: int = 0):
+    """The WAP-like renderings of the 2011-2013 validation ink as ``wap_val.py`` makes them (same seed and order):
+    ``(key, expr, image, truth masks)`` of every ``stride``-th expression from ``offset``. Every expression is
+    rendered, so the random sizes stay in step with wap_val."""
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
+
+    archive = data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
+    rng = np.random.default_rng(0)
+    seen: set[str] = set()
+    n = 0
+    for expr in iter_inkml(archive):
+        if not expr.latex_truth or not any(len(s) for s in expr.strokes):
+            continue
+        key = expr.id if expr.id not in seen else f"{expr.id}-2"
+        seen.add(key)
+        img, gmasks = render_with_labels(expr, rng)
+        n += 1
+        if (n - 1) % stride == offset:
+            yield key, expr, img, gmasks
+
+
+def main(argv=None) -> int:
     from inkmath.equation.decode import Segmentation
     from inkmath.equation.image_segmentation import segment_image
     from inkmath.equation.metrics import canonical_symbol, normalize_latex
@@ -147,21 +178,11 @@ def main(argv=None) -> int:
 
     predictor = image_classifier(get_predictor())  # the truth symbols read as the reader reads image crops
     decoder = default_decoder("image")
-    archive = data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
-    rng = np.random.default_rng(0)
-    seen: set[str] = set()
     rows = []
     sink = open(args.out, "w") if args.out else None  # rows as they come: a partial run can be summarised
-    n = 0
-    for expr in iter_inkml(archive):
-        if not expr.latex_truth or not any(len(s) for s in expr.strokes):
-            continue
-        key = expr.id if expr.id not in seen else f"{expr.id}-2"
-        seen.add(key)
-        img, gmasks = render_with_labels(expr, rng)  # always, so the random sizes stay in step with wap_val
-        n += 1
-        if (n - 1) % args.stride or (args.limit and len(rows) >= args.limit):
-            continue
+    for key, expr, img, gmasks in wap_val_renderings(args.stride):
+        if args.limit and len(rows) >= args.limit:
+            break
         truth = normalize_latex(expr.latex_truth)
         trace: dict = {}
         hyps = segment_image(img, predictor, trace=trace)
@@ -183,12 +204,7 @@ def main(argv=None) -> int:
                "truth_seg_pred": " ".join(tread.norm), "truth_seg_right": list(tread.norm) == truth,
                "recorded_image_right": img_rows.get(key, {}).get("distance") == 0,
                "stroke_right": stroke_rows.get(key, {}).get("distance") == 0}
-        rows.append(row)
-        if sink:
-            sink.write(json.dumps(row) + "\n")
-            sink.flush()
-        if len(rows) % 50 == 0:
-            print(len(rows), file=sys.stderr, flush=True)
+        keep_row(row, rows, sink)
     print(json.dumps(summary(rows), indent=None if args.json else 1))
     return 0
 

@@ -189,18 +189,23 @@ def test_the_reader_reads_with_the_classifier_its_context_model_learnt():
         assert load_context_model(name).card.get("classifier", "crohme") == DEFAULT_WEIGHTS, name
 
 
-def test_an_ensemble_reads_the_mean_of_its_members():
-    from inkmath import InkmathError
-    from inkmath.equation.context_model import ContextEnsemble
-    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
-
-    classes = ["x", "\\times", "2", "a"]
+def _two_toy_members() -> list:
+    """Two toy context models (seeds 0 and 1) of one architecture over four classes."""
     members = []
     for seed in (0, 1):
         torch.manual_seed(seed)
         net = build_net(C, _cfg())
         members.append(ContextModel({k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()},
-                                    classes, TOY, {}))
+                                    ["x", "\\times", "2", "a"], TOY, {}))
+    return members
+
+
+def test_an_ensemble_reads_the_mean_of_its_members():
+    from inkmath import InkmathError
+    from inkmath.equation.context_model import ContextEnsemble
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
+
+    members = _two_toy_members()
     boxes = np.array([[0, 0, 1, 1], [1.3, 0.2, 2.0, 0.9], [2.3, 0, 3.3, 1]], float)
     idx = np.array([[2, 0, 1, 3, 2], [0, 1, 2, 3, 2], [2, 0, 1, 3, 2]])
     prob = np.array([[0.9, 0.04, 0.03, 0.02, 0.0], [0.5, 0.48, 0.01, 0.01, 0.0], [0.9, 0.04, 0.03, 0.02, 0.0]])
@@ -289,13 +294,7 @@ def test_an_ensemble_of_one_architecture_runs_its_members_as_one_stack_with_the_
 
     monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)  # the NumPy stack
 
-    classes = ["x", "\\times", "2", "a"]
-    members = []
-    for seed in (0, 1):
-        torch.manual_seed(seed)
-        net = build_net(C, _cfg())
-        members.append(ContextModel({k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()},
-                                    classes, TOY, {}))
+    members = _two_toy_members()
     rng = np.random.default_rng(3)
     stacked = ContextEnsemble(members)
     assert stacked.stacked is not None

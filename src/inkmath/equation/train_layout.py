@@ -105,6 +105,20 @@ def true_symbols(expr) -> tuple[list, list[str]]:
     return [hyps[k] for k in order], [ids[k] for k in order]
 
 
+def true_symbol_expressions(archive: Path):
+    """``(expression, its true symbols, the normalised truth tokens, the symbols' labels)`` of every expression of a
+    CROHME InkML archive with a truth and at least one symbol: what the layout is read from, given the true symbols."""
+    from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.metrics import normalize_latex
+
+    for expr in iter_inkml(archive):
+        if not expr.latex_truth or not expr.groups:
+            continue
+        hyps, _ = true_symbols(expr)
+        if hyps:
+            yield expr, hyps, normalize_latex(expr.latex_truth), [h.candidates[0].token for h in hyps]
+
+
 def relation_dataset(source: Path, subset: str | None = None, limit: int | None = None):
     """(features (M, N_FEATURES) float32, targets (M,) int64 indices into RELATIONS_OUT, rules' answers (M,),
     number of expressions) of the questions the rule-based parser asks on the true symbols."""
