@@ -257,24 +257,22 @@ def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndar
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
-    if not getattr(preset, "ref", 0.0):
-        comps = components(img)
-        return img, comps, float(np.median([max(b.h, b.w, 1) for b, _ in comps])), 1.0
-    # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to ink's
-    # canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes (the typical size in
-    # pixels from the components' boxes: their masks are made at the working scale only)
-    import cv2
-
-    from inkmath import ink as _ink
-
-    f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / typical_size(img)
     back = 1.0  # image pixels per working pixel, to report boxes in the caller's coordinates
-    if abs(f - 1) > 0.05:
-        img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-        back = 1.0 / f
-    img = match_pen(img)
+    if getattr(preset, "ref", 0.0):
+        # this classifier reads a symbol's size relative to the expression (preset ``ref``): bring the image to
+        # ink's canonical scale, where a typical symbol is ink.DEFAULT_HEIGHT pixels, as for strokes (the typical
+        # size in pixels from the components' boxes: their masks are made at the working scale only)
+        import cv2
+
+        from inkmath import ink as _ink
+
+        f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / typical_size(img)
+        if abs(f - 1) > 0.05:
+            img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+            back = 1.0 / f
+        img = match_pen(img)
     comps = components(img)
-    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))
+    unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
     return img, comps, unit, back
 
 

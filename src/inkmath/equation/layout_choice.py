@@ -155,8 +155,8 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
             if scores is not None:
                 scores.append(0.0)
             return rules(atoms)
-        read = rules_reading(atoms, m, rules, memo)
-        tree, own, lp = read
+        reading = rules_reading(atoms, m, rules, memo)
+        tree, own, lp = reading
         if own is None:  # the rules' tree is not one the model can score: kept
             if scores is not None:
                 scores.append(-np.inf)
@@ -166,13 +166,12 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
             if scores is not None:
                 scores.append(float(own))
             return tree
-        tokens, sources = [a.token for a in atoms], [a.source for a in atoms]
-        if chooser is not None:
-            own_lp = (chooser.log_probs([a.box for a in atoms], tokens, memo, known={m: lp})
-                      if isinstance(chooser, StructureEnsemble) else chooser.log_probs([a.box for a in atoms], tokens,
-                                                                                       memo))
-            read = (tree, layout_log_prob(own_lp, tokens, *node_layout(tree, sources)), own_lp)
-        cands, n_trees, _ = line_candidates(atoms, chooser or m, rules, alone, lm, k, memo, read=read)
+        boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
+        if chooser is not None:  # the rules' tree scored again by the chooser (an ensemble reuses ``lp``)
+            known = {"known": {m: lp}} if isinstance(chooser, StructureEnsemble) else {}
+            own_lp = chooser.log_probs(boxes, tokens, memo, **known)
+            reading = (tree, layout_log_prob(own_lp, tokens, *node_layout(tree, sources)), own_lp)
+        cands, n_trees, _ = line_candidates(atoms, chooser or m, rules, alone, lm, k, memo, read=reading)
         s = features(cands, n_trees, k) @ w
         order = np.argsort(-s, kind="stable")
         chosen = cands[int(order[1 if other and len(order) > 1 else 0])]

@@ -133,11 +133,12 @@ def other_layout(hyps: list[SymbolHyp], tokens: list[str], memo: ParseMemo | Non
     return parse_scored(hyps, tokens, other=True, memo=memo)
 
 
-# the decoder reads one input's readings with ``for_one_input()`` (``decode.for_one_input``): a fresh ParseMemo each,
-# or the one the input's other layout reader keeps (its answers do not depend on which layout is chosen)
-parse_scored.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
-    parse_scored, memo=memo if memo is not None else ParseMemo())
-other_layout.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
-    other_layout, memo=memo if memo is not None else ParseMemo())
-chosen_parse.for_one_input = lambda memo=None: functools.partial(  # type: ignore[attr-defined]
-    chosen_parse, memo=memo if memo is not None else ParseMemo())
+def _for_one_input(reader):
+    """``reader.for_one_input``: the decoder reads one input's readings with ``for_one_input()``
+    (``decode.for_one_input``): a fresh ParseMemo each, or the one the input's other layout readers keep (its answers
+    do not depend on which layout is chosen)."""
+    return lambda memo=None: functools.partial(reader, memo=memo if memo is not None else ParseMemo())
+
+
+for _reader in (parse_scored, other_layout, chosen_parse):
+    _reader.for_one_input = _for_one_input(_reader)  # type: ignore[attr-defined]
