@@ -38,12 +38,13 @@ import sys
 import time
 from pathlib import Path
 
-# NumPy's BLAS (and OpenCV's pool) on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader
-# (``cli.common.limit_blas_threads``), set before NumPy loads: with BLAS's default of a thread per core, the reader's
-# small matrix products woke a second thread that spun on the other core, which doubled the CPU a read took and,
-# on a busy machine, its wall time (docs/decisions/2026-11-24-speed-7.md)
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
-    os.environ.setdefault(_name, "1")
+from inkmath.cli.common import limit_blas_threads  # imports neither NumPy nor OpenCV
+
+# NumPy's BLAS (and OpenCV's pool) on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader, set
+# before NumPy loads: with BLAS's default of a thread per core, the reader's small matrix products woke a second
+# thread that spun on the other core, which doubled the CPU a read took and, on a busy machine, its wall time
+# (docs/decisions/2026-11-24-speed-7.md)
+limit_blas_threads()
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -232,8 +233,7 @@ def load_predictor(name: str, engine: str, threads: int, int8: bool | None = Non
     from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(name)
-    return Predictor(load_onnx_runner(path, card, threads=threads or None, **({} if int8 is None else {"int8": int8})),
-                     card, "onnx")
+    return Predictor(load_onnx_runner(path, card, threads=threads or None, int8=int8), card, "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
-import os
 import sys
 import time
 from pathlib import Path
 
-# NumPy's BLAS on one thread, as `inkmath serve` runs the reader (set before NumPy loads; see bench_decoder.py)
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
-    os.environ.setdefault(_name, "1")
+from inkmath.cli.common import limit_blas_threads  # imports neither NumPy nor OpenCV
+
+limit_blas_threads()  # NumPy's BLAS and OpenCV on one thread, as `inkmath serve` runs the reader (before NumPy loads)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
