@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -53,11 +52,12 @@ def _float_graph(safetensors_path: str | Path, card: dict) -> Path:
     from inkmath.onnx_export import cached_onnx_path, weights_key
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from inkmath.atomic import atomic_write
+
     path = cache_dir() / "onnx" / f"{weights_key(safetensors_path, card)}-pre.onnx"
-    if not path.is_file():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.onnx")
-        quant_pre_process(str(cached_onnx_path(safetensors_path, card)), str(tmp))
-        os.replace(tmp, path)  # atomic: another process may build the same file at once
+    if not path.is_file():  # atomically: another process may build the same file at once
+        source = str(cached_onnx_path(safetensors_path, card))
+        atomic_write(path, lambda tmp: quant_pre_process(source, tmp), suffix=".onnx")
     return path
 
 
