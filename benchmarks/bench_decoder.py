@@ -17,6 +17,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with its
         first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch   # images: the reader with its cuts where
+        strokes meet (image_touch, new) against the same reader cutting only at necks (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
@@ -83,16 +85,18 @@ def one_grouping(kind: str, data, predictor) -> str:
     return recognize_image(data, predictor, solve=False, decoder=dec).latex
 
 
-def _with_image_switch_off(switch: str, kind: str, data, predictor) -> str:
-    """``new_path`` with the image reader's module switch ``switch`` (a bool of image_segmentation) off."""
+def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None) -> str:
+    """``new_path`` with the image reader's module switch ``switch`` (a bool of ``module``, image_segmentation when
+    None) off."""
     from inkmath.equation import image_segmentation
 
-    saved = getattr(image_segmentation, switch)
-    setattr(image_segmentation, switch, False)
+    module = module or image_segmentation
+    saved = getattr(module, switch)
+    setattr(module, switch, False)
     try:
         return new_path(kind, data, predictor)
     finally:
-        setattr(image_segmentation, switch, saved)
+        setattr(module, switch, saved)
 
 
 def rules_alone(kind: str, data, predictor) -> str:
@@ -118,6 +122,14 @@ def every_read(kind: str, data, predictor) -> str:
     """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
     ``image_segmentation.READ_ONCE``."""
     return _with_image_switch_off("READ_ONCE", kind, data, predictor)
+
+
+def without_touch_cuts(kind: str, data, predictor) -> str:
+    """The image reader cutting components only at their necks (``--touch``' baseline): as before
+    ``image_splits.TOUCH_CUTS`` (cuts where strokes meet, ``image_touch``)."""
+    from inkmath.equation import image_splits
+
+    return _with_image_switch_off("TOUCH_CUTS", kind, data, predictor, image_splits)
 
 
 def margin_layout_reader(kind: str, data, predictor) -> str:
@@ -261,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-layout", action="store_true",
                     help="strokes: the reader with its first reading read again by the chosen layout (new) against "
                          "the same reader without (old)")
+    ap.add_argument("--touch", action="store_true",
+                    help="time the image reader without (old) and with (new) its cuts where strokes meet")
     ap.add_argument("--image-classifier", action="store_true",
                     help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
@@ -363,13 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier:
+    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier or args.touch:
         kind = "strokes" if args.offered else "image"
         base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
                       if args.image_classifier else
                       (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
+                      (without_touch_cuts, "neck cuts (old) vs neck cuts and cuts where strokes meet (new)")
+                      if args.touch else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
         return versus(kind, base, what, args, pred, strokes if args.offered else photo)
     real = crohme_inputs(args.crohme)

@@ -277,9 +277,10 @@ def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndar
 
 
 def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
-                record_cuts: bool = False) -> ImageParts:
+                record_cuts: bool = False, touch_rows: list | None = None) -> ImageParts:
     """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
-    are not one symbol each (``image_splits``), each read by the classifier."""
+    are not one symbol each (``image_splits``), each read by the classifier. ``touch_rows``: a list that receives
+    the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
     img, comps, unit, back = working_image(image, getattr(classifier, "preset", None), ink)
     crops = [render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
@@ -289,7 +290,8 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     pen = pen_width(img)  # img does not change from here on
     comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
     cuts: list | None = [] if record_cuts else None
-    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts)
+    comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts, pen=pen,
+                                  touch_rows=touch_rows)
     comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     return ImageParts(img, comps, preds, names, unit, back, pen, cuts)
 

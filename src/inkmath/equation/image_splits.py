@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, is_flat, ink_beyond, render_parts
+from inkmath.equation import image_touch
 from inkmath.equation.segment import backtrack
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
@@ -53,6 +54,10 @@ CUT_COST = 0.5  # 1.0 reads the same (ExpRate 37.97 % at 0.5, 38.03 % at 1.0)
 SPLIT_WIDTH = 1.2
 SPLIT_PROB = 0.8
 PIECE_PROB = 0.4
+# components are also cut where their strokes meet (``image_touch``: its candidate cuts, and the ``image-touch``
+# model that tells the right one). Every 3rd WAP-like validation rendering (502; benchmarks/image_seg_oracle.py
+# --stride 3 --k 12): see image_touch.TOUCH_PROB
+TOUCH_CUTS = True
 
 
 def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]:
@@ -241,7 +246,8 @@ def cuts_score(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit
 
 
 def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
-                   top: int, keep: set[int] = frozenset(), record: list | None = None) -> tuple[list, list]:
+                   top: int, keep: set[int] = frozenset(), record: list | None = None,
+                   pen: float | None = None, touch_rows: list | None = None) -> tuple[list, list]:
     """Cut components that are several touching symbols ('(a', '00', '1000') at some of their necks.
 
     Every component at least as wide as a narrow symbol (see ``SPLIT_WIDTH``) gets its necks (``_neck_paths``) as
@@ -265,7 +271,8 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
         x0, x1, y0, y1 = int(b.x0), int(b.x1), int(b.y0), int(b.y1)
         crop = m[y0:y1, x0:x1]
         cuts = _neck_paths(crop, unit)
-        if not cuts:
+        touch = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) if pen and TOUCH_CUTS else []
+        if not cuts and not touch:
             continue
         ends = [np.zeros(y1 - y0, np.int64)] + [p for _, p in cuts] + [np.full(y1 - y0, x1 - x0, np.int64)]
         cols = np.arange(x1 - x0)[None, :]
@@ -285,15 +292,19 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
                 pieces[(i, j)] = (pb, part)
                 if at_script:
                     scripts.setdefault(k, {})[(i, j)] = size < MIN_PIECE * unit  # small: only for a swallowed script
-        tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces))  # ink shares as widths
+        sides = [(_piece(m, y0, x0, side)[:2], _piece(m, y0, x0, crop & ~side)[:2],
+                  np.count_nonzero(side) / np.count_nonzero(crop)) for side in touch]
+        tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces, sides))  # ink shares as widths
     if not tries:
         return comps, preds
-    crops = [render_parts(img, [pm], pb) for _, _, pieces in tries for pb, pm in pieces.values()]
+    crops = [render_parts(img, [pm], pb) for _, _, pieces, _ in tries for pb, pm in pieces.values()]
+    crops += [render_parts(img, [pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
     piece_preds = iter(classifier.predict(crops, ink="white", top=top))
+    reads = [{ij: next(piece_preds) for ij in pieces} for _, _, pieces, _ in tries]
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
-    for k, bounds, pieces in tries:
-        read = {ij: next(piece_preds) for ij in pieces}
+    for (k, bounds, pieces, sides), read in zip(tries, reads):
+        side_reads = [(next(piece_preds), next(piece_preds)) for _ in sides]
         b = comps[k][0]
         whole = preds[k][0].prob
         if token_of(preds[k][0]) in NAME_TOKENS and b.w < 1.6 * b.h:
@@ -305,26 +316,36 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
         chosen = best_cuts(bounds, {ij: p for ij, p in seg_prob.items() if not script.get(ij)}, unit, CUT_COST)
         if len(chosen) == 1:
             chosen = _swallowed_script(token_of(preds[k][0]), whole, read, seg_prob, script, len(bounds) - 1) or chosen
-        if len(chosen) == 1:
-            if record is not None:
+        whole_score = cuts_score(bounds, seg_prob, unit, [(0, len(bounds) - 1)])
+        neck_score = cuts_score(bounds, seg_prob, unit, chosen)
+        touch = image_touch.best_cut(b, unit, preds[k], sides, side_reads, whole_score, neck_score, touch_rows) \
+            if sides else None
+        if touch is not None and touch[1] is not None and touch[1] > image_touch.TOUCH_PROB:
+            score, _, (first, *rest), (first_read, *rest_reads) = touch
+        elif len(chosen) > 1:
+            score = neck_score
+            first, first_read = pieces[chosen[0]], read[chosen[0]]
+            rest, rest_reads = [pieces[ij] for ij in chosen[1:]], [read[ij] for ij in chosen[1:]]
+        else:
+            if record is not None:  # the closer of the best neck cut and the best cut where strokes meet
                 cut = {ij: p for ij, p in seg_prob.items() if ij != (0, len(bounds) - 1) and not script.get(ij)}
                 other = best_cuts(bounds, cut, unit, CUT_COST)
+                others = [(touch[0], touch[2], touch[3])] if touch is not None else []
                 if other and other[-1][1] == len(bounds) - 1 and all(ij in cut for ij in other):
+                    others.append((cuts_score(bounds, seg_prob, unit, other), [pieces[ij] for ij in other],
+                                   [read[ij] for ij in other]))
+                if others:
+                    score, cut_pieces, cut_reads = max(others, key=lambda o: o[0])
                     record.append({"k": k, "cut": False, "comp": comps[k], "pred": preds[k],
-                                   "margin": cuts_score(bounds, seg_prob, unit, chosen)
-                                   - cuts_score(bounds, seg_prob, unit, other),
-                                   "pieces": [pieces[ij] for ij in other], "preds": [read[ij] for ij in other]})
+                                   "margin": whole_score - score, "pieces": cut_pieces, "preds": cut_reads})
             continue
-        out_c[k], out_p[k] = pieces[chosen[0]], read[chosen[0]]
+        out_c[k], out_p[k] = first, first_read
         if record is not None:
             at = len(comps) + len(extra_c)
-            record.append({"k": k, "cut": True, "comp": comps[k], "pred": preds[k],
-                           "margin": cuts_score(bounds, seg_prob, unit, chosen)
-                           - cuts_score(bounds, seg_prob, unit, [(0, len(bounds) - 1)]),
-                           "extra": list(range(at, at + len(chosen) - 1))})
-        for ij in chosen[1:]:
-            extra_c.append(pieces[ij])
-            extra_p.append(read[ij])
+            record.append({"k": k, "cut": True, "comp": comps[k], "pred": preds[k], "margin": score - whole_score,
+                           "extra": list(range(at, at + len(rest)))})
+        extra_c += rest
+        extra_p += rest_reads
     return out_c + extra_c, out_p + extra_p
 
 

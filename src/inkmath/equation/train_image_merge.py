@@ -95,9 +95,10 @@ def training_expressions(limit: int | None):
             k += 1
 
 
-def build_shard(recipe: dict, cache: Path, shard: int, classifier) -> Path:
+def build_shard(recipe: dict, cache: Path, shard: int, classifier, rows_of=None) -> Path:
     """The raw rows of training expressions [shard * size, (shard + 1) * size) in ``cache/shard-K.npz`` (written
-    atomically; kept when there)."""
+    atomically; kept when there); ``rows_of(expr, rng, classifier)`` gives an expression's (raw rows, targets)
+    (``expression_rows`` when None)."""
     from inkmath.atomic import atomic_write_bytes
 
     out = cache / f"shard-{shard:03d}.npz"
@@ -113,7 +114,7 @@ def build_shard(recipe: dict, cache: Path, shard: int, classifier) -> Path:
             continue
         rng = np.random.default_rng([recipe["render_seed"], k])
         try:
-            r, t = expression_rows(expr, rng, classifier)
+            r, t = (rows_of or expression_rows)(expr, rng, classifier)
         except Exception as e:  # noqa: BLE001 - an expression the reader refuses (blank rendering) teaches nothing
             print(f"skip {expr.id}: {e}")
             continue
@@ -126,7 +127,7 @@ def build_shard(recipe: dict, cache: Path, shard: int, classifier) -> Path:
                         y=np.concatenate(y) if y else np.zeros(0, np.float32),
                         expr=np.concatenate(ex) if ex else np.zeros(0, np.int32), n=n, seconds=time.time() - t0)
     atomic_write_bytes(out, buf.getvalue())
-    print(f"{out}: {n} expressions, {sum(len(v) for v in y)} pairs, {time.time() - t0:.0f} s")
+    print(f"{out}: {n} expressions, {sum(len(v) for v in y)} rows, {time.time() - t0:.0f} s")
     return out
 
 

@@ -1,0 +1,118 @@
+"""Cuts where strokes meet (``image_touch``) and the ``image-touch`` recipe (``train_image_touch``): the candidate
+cuts of touching symbols, their labels from truth pixels, the model's inputs, and a small training run."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from inkmath.data.crohme import InkmlExpression, TraceGroup
+from inkmath.equation import image_touch, train_image_touch
+from inkmath.equation.tree import Box
+from inkmath.predict import Prediction
+
+
+def _foot() -> np.ndarray:
+    """A stem standing on the middle of a bar ('1' over '-' touching): one component, (80, 90) bool."""
+    img = np.zeros((80, 90), np.uint8)
+    cv2.line(img, (45, 5), (45, 70), 255, 5)
+    cv2.line(img, (5, 72), (85, 72), 255, 5)
+    return img > 0
+
+
+def test_branches_count_the_runs_of_ink_a_circle_crosses():
+    mask = _foot()
+    runs = image_touch.branches(mask, 8.0)
+    assert runs[40, 45] == 2  # the middle of the stem: up and down
+    assert runs[72, 45] == 3  # where the stem meets the bar: up, left, right
+    assert runs[72, 20] == 2
+
+
+def test_a_stem_touching_a_bar_is_cut_from_it():
+    mask = _foot()
+    cuts = image_touch.touch_cuts(mask, 60.0, 5.0, 0.35)
+    stem = np.zeros_like(mask)
+    stem[:68] = mask[:68]
+    # one cut parts the stem (one side) from the whole bar (the other), up to the ink taken out where they meet
+    assert any(np.count_nonzero((side if side[10, 45] else mask & ~side) ^ stem) < 0.05 * mask.sum() for side in cuts)
+    # no cut is found twice, nor its mirror
+    keys = {np.packbits(s).tobytes() for s in cuts} | {np.packbits(mask & ~s).tobytes() for s in cuts}
+    assert len(keys) == 2 * len(cuts)
+    # a plain stroke has no point where strokes meet
+    line = np.zeros((80, 90), np.uint8)
+    cv2.line(line, (5, 40), (85, 40), 255, 5)
+    assert image_touch.touch_cuts(line > 0, 60.0, 5.0, 0.35) == []
+
+
+def test_a_cut_parts_two_symbols_only_when_each_side_is_one_of_them_nearly_whole():
+    lab = np.full((10, 10), -1, np.int16)
+    lab[:, :5], lab[:, 5:] = 0, 1
+    left = np.zeros((10, 10), bool)
+    left[:, :5] = True
+    assert train_image_touch.parts_two_symbols(left, ~left, lab)
+    part = left.copy()
+    part[:, :3] = False  # most of symbol 0 on the other side
+    assert not train_image_touch.parts_two_symbols(part, ~part, lab)
+    same = np.zeros((10, 10), bool)
+    same[:5, :5] = True
+    assert not train_image_touch.parts_two_symbols(same, left & ~same, lab)  # both sides of symbol 0
+
+
+def test_cut_features_read_the_left_side_first_and_spread_readings():
+    index = {"1": 0, "-": 1, "x": 2}
+    comp = Box(0, 0, 60, 60)
+    sides = [(Box(30, 0, 60, 60), 0.3), (Box(0, 0, 30, 60), 0.7)]  # the right side given first
+    reads = [[Prediction("1", "1", 0.9)], [Prediction("-", "-", 0.8)]]
+    raw = image_touch.cut_raw(comp, 30.0, [Prediction("x", "x", 0.4)], sides, reads, (1.5, -0.2, 3), index)
+    assert raw.shape == (image_touch.RAW_LEN,)
+    f = image_touch.touch_features(raw, 3)
+    assert f.shape == (1, image_touch.N_GEOMETRY + 9)
+    assert np.allclose(f[0, image_touch.N_GEOMETRY:], [0, 0, 0.4, 0, 0.8, 0, 0.9, 0, 0])  # whole, left, right
+    assert f[0, 2] == pytest.approx(0.7)  # the left side's share of the ink
+    assert image_touch.touch_features(raw, 3, spreads=False).shape == (1, image_touch.N_GEOMETRY)
+
+
+class ShapeStub:
+    """Reads a crop by its shape: flat '-' (0.9), tall '1' (0.9), anything else 'x' (0.3)."""
+
+    def predict(self, images, ink="auto", top=5):
+        out = []
+        for im in images:
+            ys, xs = np.nonzero(np.asarray(im) > 60)
+            h, w = np.ptp(ys) + 1, np.ptp(xs) + 1
+            t, p = ("-", 0.9) if h * 3 < w else ("1", 0.9) if w * 3 < h else ("x", 0.3)
+            out.append([Prediction(t, t, p)] + [Prediction(c, c, 0.02) for c in "ab7l"][:top - 1])
+        return out
+
+
+def _expr(k: int) -> InkmlExpression:
+    """A '1' standing on a '-' it touches, in ink units."""
+    stem = np.array([[20, 0], [20 + k, 40]], float)
+    bar = np.array([[0, 40], [40, 40]], float)
+    return InkmlExpression(f"e{k}", [stem, bar], [TraceGroup("1", [0]), TraceGroup("-", [1])], "1-")
+
+
+def test_recipe_builds_its_cache_resumes_from_it_and_ships_a_card(tmp_path, monkeypatch):
+    from inkmath.equation import train_image_merge
+    from inkmath.predict import Predictor
+
+    monkeypatch.setattr(train_image_merge, "training_expressions",
+                        lambda limit: ((k, _expr(k % 2)) for k in range(limit)))
+    monkeypatch.setattr(Predictor, "load", staticmethod(lambda *a, **kw: ShapeStub()))
+    (tmp_path / "r.yaml").write_text("model: tanh-mlp\nhidden: 4\nepochs: 2\nlimit: 4\nshard: 2\n")
+    out = tmp_path / "w" / "image-touch.safetensors"
+    argv = ["--config", str(tmp_path / "r.yaml"), "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    assert train_image_touch.main(argv) == 0
+    shards = sorted((tmp_path / "cache").rglob("shard-*.npz"))
+    assert len(shards) == 2
+    z = np.load(shards[0])
+    assert int(z["n"]) == 2 and z["y"].max() == 1.0  # the stem cut off its bar parts the two symbols
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["name"] == "image-touch" and card["model"] == "tanh-mlp"
+    model = image_touch.ImageTouchModel(**image_touch.load_tensors(out, "m", "r"))
+    assert model.w1.shape[1] == 4
+    monkeypatch.setattr(train_image_touch, "expression_rows", lambda *a: pytest.fail("rebuilt a cached shard"))
+    assert train_image_touch.main(argv) == 0
