@@ -580,11 +580,14 @@ class ScriptStub(RuleStub):
         return ("o", 0.9) if w < 1.05 * h else ("o", 0.6)
 
 
-def test_an_exponent_touching_its_base_is_cut_off():
+def test_an_exponent_touching_its_base_is_cut_off(monkeypatch):
     img = np.zeros((120, 200), np.uint8)
     cv2.circle(img, (60, 70), 22, 255, -1)  # the base (a blob: no cheap cut across it) ...
     cv2.circle(img, (84, 50), 7, 255, 3)  # ... and its exponent touching its corner: one component
     cv2.circle(img, (150, 70), 22, 255, -1)  # another symbol, apart
+    hyps = image_segmentation.segment_image(img, ScriptStub(), ink="white")
+    assert len(hyps) == 3 and hyps[1].box.y1 < hyps[0].box.cy  # cut where the strokes meet: a high symbol apart
+    monkeypatch.setattr(image_splits, "TOUCH_CUTS", False)  # the neck cuts alone: the swallowed script's rule
     hyps = image_segmentation.segment_image(img, ScriptStub(), ink="white")
     assert [h.token for h in hyps] == ["o", "n", "o"]
     assert hyps[1].box.y1 < hyps[0].box.cy  # the 'n' is high: an exponent

@@ -55,8 +55,8 @@ SPLIT_WIDTH = 1.2
 SPLIT_PROB = 0.8
 PIECE_PROB = 0.4
 # components are also cut where their strokes meet (``image_touch``: its candidate cuts, and the ``image-touch``
-# model that tells the right one). Every 3rd WAP-like validation rendering (502; benchmarks/image_seg_oracle.py
-# --stride 3 --k 12): see image_touch.TOUCH_PROB
+# model that tells the right one; measured at image_touch.TOUCH_PROB). Off: the reader as before, 1.5x less CPU for a
+# 10-symbol image (benchmarks/bench_decoder.py --touch)
 TOUCH_CUTS = True
 
 
