@@ -33,17 +33,23 @@ DEFAULTS = {"name": "image-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hid
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
 
 
+def truth_labels(shape: tuple[int, int], masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """int16 ``shape``: the truth group of each pixel of a working image of that size (-1: none), from ``masks``
+    ((group index, pixel mask) in the rendering, which the working image may have rescaled)."""
+    import cv2
+
+    lab = np.full(masks[0][1].shape if masks else shape, -1, np.int16)
+    for k, m in masks:
+        lab[m & (lab < 0)] = k
+    if lab.shape != shape:
+        lab = cv2.resize(lab, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return lab
+
+
 def part_owners(parts, groups: list[list[int]], masks: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """(owner, purity) per part (a list of components of ``parts``): the truth group (``masks``: (group index, pixel
     mask) of those with ink) most of its labelled pixels belong to (-1: none) and that group's share of them."""
-    import cv2
-
-    img = parts.img
-    lab = np.full(masks[0][1].shape if masks else img.shape, -1, np.int16)
-    for k, m in masks:
-        lab[m & (lab < 0)] = k
-    if lab.shape != img.shape:
-        lab = cv2.resize(lab, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
+    lab = truth_labels(parts.img.shape, masks)
     owner, purity = np.full(len(groups), -1), np.zeros(len(groups))
     for i, g in enumerate(groups):
         m = parts.comps[g[0]][1].copy()

@@ -28,19 +28,6 @@ DEFAULTS = {"name": "image-touch", "purpose": PURPOSE, "model": "tanh-mlp", "hid
             "classifier": "crohme-m", "engine": "onnx"}
 
 
-def truth_labels(img_shape: tuple[int, int], masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
-    """int16 (h, w) at the working image's size: the truth group of each pixel of the rendering (-1: none), from
-    ``masks`` ((group index, pixel mask) in the rendering)."""
-    import cv2
-
-    lab = np.full(masks[0][1].shape, -1, np.int16)
-    for k, m in masks:
-        lab[m & (lab < 0)] = k
-    if lab.shape != img_shape:
-        lab = cv2.resize(lab, (img_shape[1], img_shape[0]), interpolation=cv2.INTER_NEAREST)
-    return lab
-
-
 def parts_two_symbols(a: np.ndarray, b: np.ndarray, lab: np.ndarray) -> bool:
     """Do pixel masks ``a`` and ``b`` (the two sides of a cut) hold two different truth symbols, each side one of them
     nearly alone and nearly whole (see ``PURITY``)?"""
@@ -63,6 +50,7 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
     """(raw rows (M, RAW_LEN), targets (M,)) of the cuts where strokes meet weighed in one training expression."""
     from inkmath.equation.image_segmentation import image_parts
     from inkmath.equation.image_touch import RAW_LEN, TOP
+    from inkmath.equation.train_image_merge import truth_labels
     from inkmath.equation.wap_like import render_labelled
 
     img, masks = render_labelled(expr, rng)
