@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, is_flat, ink_beyond, render_parts
 from inkmath.equation import image_touch
+from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, is_flat, ink_beyond, render_parts
 from inkmath.equation.segment import backtrack
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
@@ -255,6 +255,10 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     read as a function name or a mark is not a reading (names are written wide, marks apart), and a whole component
     read as a name while too narrow for one counts as read at best at 0.5. Components in ``keep`` stay whole; new
     pieces are appended, so indices stay valid.
+
+    With ``pen`` (the image's ``pen_width``) and ``TOUCH_CUTS``, each component tried is also cut where its strokes
+    meet (``image_touch.touch_cuts``), at the cut the ``image-touch`` model finds most probable when that is over
+    ``image_touch.TOUCH_PROB``; ``touch_rows`` receives those cuts' raw rows (``image_touch.best_cut``, training).
 
     ``record``: a list that receives, per component tried, the other reading ``best_cuts`` weighed (the whole when
     it cut, the best cut when it did not) as a dict: ``k``, ``cut`` (True when the component was cut), ``margin``
