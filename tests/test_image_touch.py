@@ -47,6 +47,24 @@ def test_a_stem_touching_a_bar_is_cut_from_it():
     assert image_touch.touch_cuts(line > 0, 60.0, 5.0, 0.35) == []
 
 
+def test_cuts_where_strokes_meet_are_looked_for_only_in_components_not_read_surely(monkeypatch):
+    from inkmath.equation import image_splits
+
+    mask = _foot()
+    looked = []
+    monkeypatch.setattr(image_touch, "touch_cuts", lambda crop, *a: looked.append(crop.shape) or [])
+    comps = [(Box(0.0, 0.0, 90.0, 80.0), mask)]
+    for prob, tried in ((image_touch.TOUCH_WHOLE, False), (image_touch.TOUCH_WHOLE - 0.01, True)):
+        looked.clear()
+        out = image_splits.split_touching(mask.astype(np.uint8) * 255, comps, [[Prediction("1", "1", prob)]], 30.0,
+                                          None, 3, pen=5.0)
+        assert bool(looked) == tried and out == (comps, [[Prediction("1", "1", prob)]])  # no neck: nothing cut
+    looked.clear()  # making the model's data, every component tried is looked at (as for the shipped model)
+    image_splits.split_touching(mask.astype(np.uint8) * 255, comps, [[Prediction("1", "1", image_touch.TOUCH_WHOLE)]],
+                                30.0, None, 3, pen=5.0, touch_rows=[])
+    assert looked
+
+
 def test_a_cut_parts_two_symbols_only_when_each_side_is_one_of_them_nearly_whole():
     lab = np.full((10, 10), -1, np.int16)
     lab[:, :5], lab[:, 5:] = 0, 1

@@ -55,8 +55,9 @@ SPLIT_WIDTH = 1.2
 SPLIT_PROB = 0.8
 PIECE_PROB = 0.4
 # components are also cut where their strokes meet (``image_touch``: its candidate cuts, and the ``image-touch``
-# model that tells the right one; measured at image_touch.TOUCH_PROB). Off: the reader as before, 1.5x less CPU for a
-# 10-symbol image (benchmarks/bench_decoder.py --touch)
+# model that tells the right one; measured at image_touch.TOUCH_PROB; looked for in components read below
+# image_touch.TOUCH_WHOLE). Off: the reader as before, about 1.1x less CPU for a 10-symbol image
+# (benchmarks/bench_decoder.py --touch)
 TOUCH_CUTS = True
 
 
@@ -256,9 +257,11 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     read as a name while too narrow for one counts as read at best at 0.5. Components in ``keep`` stay whole; new
     pieces are appended, so indices stay valid.
 
-    With ``pen`` (the image's ``pen_width``) and ``TOUCH_CUTS``, each component tried is also cut where its strokes
-    meet (``image_touch.touch_cuts``), at the cut the ``image-touch`` model finds most probable when that is over
-    ``image_touch.TOUCH_PROB``; ``touch_rows`` receives those cuts' raw rows (``image_touch.best_cut``, training).
+    With ``pen`` (the image's ``pen_width``) and ``TOUCH_CUTS``, each component tried and read as one symbol below
+    ``image_touch.TOUCH_WHOLE`` is also cut where its strokes meet (``image_touch.touch_cuts``), at the cut the
+    ``image-touch`` model finds most probable when that is over ``image_touch.TOUCH_PROB``; ``touch_rows`` receives
+    those cuts' raw rows (``image_touch.best_cut``, training: then every component tried is looked at, as when the
+    shipped model's data were made).
 
     ``record``: a list that receives, per component tried, the other reading ``best_cuts`` weighed (the whole when
     it cut, the best cut when it did not) as a dict: ``k``, ``cut`` (True when the component was cut), ``margin``
@@ -275,7 +278,8 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
         x0, x1, y0, y1 = int(b.x0), int(b.x1), int(b.y0), int(b.y1)
         crop = m[y0:y1, x0:x1]
         cuts = _neck_paths(crop, unit)
-        touch = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) if pen and TOUCH_CUTS else []
+        touch = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) \
+            if pen and TOUCH_CUTS and (pr[0].prob < image_touch.TOUCH_WHOLE or touch_rows is not None) else []
         if not cuts and not touch:
             continue
         ends = [np.zeros(y1 - y0, np.int64)] + [p for _, p in cuts] + [np.full(y1 - y0, x1 - x0, np.int64)]
