@@ -199,3 +199,21 @@ def test_default_chooser_is_the_shipped_models_with_cards_and_recipes():
         card = json.loads(WEIGHTS.with_name(f"{name}.json").read_text())
         assert card["name"] == name and (root / card["config"]).is_file()
         assert f"model: {card['model']}" in (root / card["config"]).read_text()
+
+
+def test_layout_truth_reads_the_gate_and_k_from_a_layout_name(monkeypatch):
+    """benchmarks/layout_truth.py: ``choice:G:K`` and ``ensemble:A+B:G`` pass their gate and K to the choice."""
+    from inkmath.equation import layout_choice
+    from inkmath.equation.structure_model import WEIGHTS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import layout_truth
+
+    seen = []
+    monkeypatch.setattr(layout_choice, "chosen_layout", lambda model=None, **kw: seen.append(kw))
+    other = str(WEIGHTS.with_name("structure-input.safetensors"))
+    for name in ("choice:none:5", "choice:0.5", f"ensemble:{other}", f"ensemble:{other}:none"):
+        layout_truth.make_layout(name)
+    assert seen[0] == {"gate": None, "k": 5} and seen[1] == {"gate": 0.5, "k": layout_choice.K}
+    assert seen[2]["gate"] == layout_choice.GATE and seen[3]["gate"] is None
+    assert [len(s["chooser"].members) for s in seen[2:]] == [2, 2]
