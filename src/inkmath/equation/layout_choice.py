@@ -51,8 +51,11 @@ WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777,
 GATE = 1.0
 # the candidates are also made for a line whose two rule readers disagree (the rules-alone tree writes other LaTeX
 # than the rules' tree), whatever the bound says. Layout from the true symbols on the validation
-# (``layout_truth.py val --layout default,choice-bound:1,choice:none``), of 1,504: 1,397 (3 gained, 0 lost against
-# the bound alone, 1,394; no gate 1,398) for a parse 1.10x as long (no gate: 1.80x); docs/decisions/2026-11-24-layout-9.md
+# (``layout_truth.py val --layout choice-bound:1,default,choice:none``), of 1,504: 1,397 (3 gained, 0 lost against
+# the bound alone, 1,394; no gate 1,398) for a parse 1.11x as long (no gate: 1.83x). The whole reader on validation:
+# the same 1,015 from strokes and 829 from WAP-like images (0 gained, 0 lost), for a reader's CPU side by side
+# (``bench_decoder.py --vs-gate 1``) 1.01x / 1.03x / 1.00x (synthetic / CROHME 10-symbol strokes / their images;
+# no gate: 1.16x / 1.12x / 1.06x); docs/decisions/2026-11-24-layout-9.md
 GATE_ALONE = True
 # the structure models whose mean (``StructureEnsemble``) scores the candidates of a line past the gate; the first is
 # the one the gate reads. On the validation from true symbols (``layout_truth.py val --layout single,default``),
