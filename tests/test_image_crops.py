@@ -79,6 +79,12 @@ def test_crops_cut_as_the_page_reader_cuts_them_are_labelled_like_the_wap_crops(
     assert np.abs(ds.images.astype(int) - wap.images.astype(int)).mean() > 1.0  # photographed ink is not WAP's
     assert len(list((data_dir / "cache").glob("crohme-page-test-*.npz"))) == 1
     assert np.array_equal(load_dataset("crohme-page:test", data_dir).images, ds.images)  # the cache's
+    spread = load_dataset("crohme-page:test:every=2", data_dir)  # the first of every two expressions
+    assert {i.split("/")[1] for i in spread.ids} == {"a"} and np.array_equal(spread.images, ds.images[:len(spread)])
+    with pytest.raises(InkmathError, match="every must be"):
+        load_dataset("crohme-page:test:every=0", data_dir)
+    with pytest.raises(InkmathError, match="cannot be combined"):
+        load_dataset("crohme-page:test:every=2:mix=1", data_dir)
 
 
 def test_page_like_masks_cover_the_crops_ink():

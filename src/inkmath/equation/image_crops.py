@@ -65,7 +65,7 @@ def _renderer(style: str):
 
 
 def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "crohme32",
-                style: str = "wap") -> dict[str, np.ndarray]:
+                style: str = "wap", every: int = 1) -> dict[str, np.ndarray]:
     """Arrays of every expression's crops (as ``data.crohme._build`` stores stroke crops): images (prepared with
     ``preset``), labels, ids (``expr/group``), expr_index, expr_ids, names."""
     from inkmath import InkmathError
@@ -77,6 +77,8 @@ def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "cr
         n += 1
         if limit is not None and n >= limit:
             break
+        if n % every:  # every ``every``-th expression only: a subset spread over the archive's writers
+            continue
         if not any(len(s) for s in expr.strokes):
             continue
         try:
