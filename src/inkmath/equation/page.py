@@ -59,8 +59,10 @@ JOIN_GAP = 10.0
 LIMIT_GAP = 3.0
 LIMIT_REACH = 3.0
 # the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
-# the reader's own): crohme-m fine-tuned on symbols cut as the page cuts photographed ink (configs/crohme-m-page.yaml,
-# ``page_like``; docs/decisions/2026-11-24-pages-9.md). The orientation check keeps the reader's own.
+# the reader's own; the orientation check keeps the reader's own). Tried: crohme-m fine-tuned one epoch on symbols cut
+# from every 4th training expression as the page cuts photographed ink (configs/crohme-m-page.yaml, ``page_like``):
+# page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages of seeds 0, 1 and 7 read 32 expressions
+# more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept (docs/decisions/2026-11-24-pages-9.md)
 PAGE_CLASSIFIER: str | None = None
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
