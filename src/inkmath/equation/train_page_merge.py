@@ -34,7 +34,7 @@ PURPOSE = "the page reader's grouping: do two groups of ink on a page belong to 
 DEFAULTS = {"name": "page-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 60, "seed": 0,
             "pages": 300, "streams": 2, "page_seed": 11, "page_seeds": None}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
-CACHE = Path.home() / ".cache" / "inkmath" / "page-ink"  # cleaned training pages, one folder per page seed
+CACHE = "page-ink"  # cleaned training pages, one folder per page seed, in the cache (inkmath.data.cache_dir)
 
 
 def component_owners(page, truth: list[dict], stats: np.ndarray) -> np.ndarray:
@@ -193,11 +193,17 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=f"Trains the {name} model from its recipe.")
     ap.add_argument("--config", default=f"configs/{name}.yaml", help="the recipe (YAML); flags override it")
     ap.add_argument("--pages", type=int, default=None, help="generate this many training pages")
-    ap.add_argument("--cache", type=Path, default=CACHE, help="the cleaned training pages (shared by the trainers)")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help=f"the cleaned training pages, shared by the trainers (default: {CACHE} in $INKMATH_CACHE, "
+                         "else in ~/.cache/inkmath)")
     ap.add_argument("--stream", type=int, default=None, help="only build stream K's pages, then stop")
     ap.add_argument("--out", type=Path, default=spec.model_path)
     args = ap.parse_args(argv)
     recipe = read_recipe(args.config, spec.defaults)
+    if args.cache is None:
+        from inkmath.data import cache_dir
+
+        args.cache = cache_dir() / CACHE
     if args.pages is not None:
         recipe["pages"] = args.pages
     import cv2
