@@ -332,3 +332,40 @@ def test_the_speed_benchmark_runs_the_reader_on_one_thread_as_the_server_does():
     env["OPENBLAS_NUM_THREADS"] = "2"  # the environment still decides when it says
     out = subprocess.run([sys.executable, "-c", code, str(bench)], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "1"]
+
+
+def test_render_writes_the_latex_and_canonical_tokens_of_to_latex_and_normalize_latex():
+    from inkmath.equation.decode import _render
+    from inkmath.equation.latex import to_latex, tokens
+    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.tree import Frac, Lines, Sup
+
+    trees = [Row([Symbol("\\sin", 0), Symbol("x", 1), Sup(Symbol("y", 2), Symbol("2", 3))]),
+             Frac(Row([Symbol("1", 0)]), Row([Symbol("\\alpha", 1), Symbol("\\times", 2), Symbol("b", 3)])),
+             Lines([Row([Symbol("x", 0), Symbol("=", 1), Symbol("1", 2)]), Row([Symbol("y", 3)])])]
+    canonical: dict = {}
+    for tree in trees:
+        want = (to_latex(tree), tuple(normalize_latex(" ".join(tokens(tree)))))
+        assert _render(tree) == want
+        assert _render(tree, canonical) == want
+        assert _render(tree, canonical) == want  # read back from the memo
+    assert len(canonical) == len(trees)
+
+
+def test_a_reading_written_alike_by_two_derivations_asks_the_language_model_once():
+    class CountingLM(TableLM):
+        def __init__(self, table):
+            super().__init__(table)
+            self.asked = []
+
+        def logprob(self, tokens):
+            self.asked.append(tuple(tokens))
+            return super().logprob(tokens)
+
+    lm = CountingLM({"1 1": -1.0})
+    segs = [Segmentation([hyp(0, ("1", 0.6), ("|", 0.4)), hyp(2, ("1", 0.7), ("l", 0.3))], 0.0),
+            Segmentation([hyp(0, ("1", 0.5), ("|", 0.5)), hyp(2, ("1", 0.5), ("l", 0.5))], -1.0)]
+    readings = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=1.0, segment=1.0))
+    assert len(lm.asked) == len(set(lm.asked))  # each canonical reading asked once
+    assert readings[0].latex == "11"
+    assert readings[0].terms["lm"] == -1.0

@@ -131,9 +131,11 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 if j is None or j in seq or not reads(atoms[j], ch, prev):
                     break
                 seq.append(j)
+            if len(seq) < len(name):
+                continue
             exact = sum(atoms[s].token == c for s, c in zip(seq, name))
-            alike = sum(atoms[s].token == c or _has(atoms[s].cands, c) for s, c in zip(seq, name))
-            if len(seq) == len(name) and (exact >= len(name) - 1 or (len(name) >= 3 and alike >= len(name) - 2)):
+            if exact >= len(name) - 1 or (len(name) >= 3 and sum(
+                    atoms[s].token == c or _has(atoms[s].cands, c) for s, c in zip(seq, name)) >= len(name) - 2):
                 box = atoms[seq[0]].box
                 for s in seq[1:]:
                     box = box.union(atoms[s].box)

@@ -146,11 +146,22 @@ def for_one_input(structure: StructureModel, sharing: StructureModel | None = No
     return start(memo) if memo is not None else start()
 
 
-def _render(tree: Node) -> tuple[str, tuple[str, ...]]:
-    from inkmath.equation.latex import to_latex, tokens
+def _render(tree: Node, canonical: dict[str, tuple[str, ...]] | None = None) -> tuple[str, tuple[str, ...]]:
+    """(LaTeX, canonical tokens) of a tree; the tree's tokens are made once for both. ``canonical``: the canonical
+    tokens already made for a tokens' string (kept for one input's readings; the same tuple either way)."""
+    from inkmath.equation.latex import join_tokens, to_latex, tokens
     from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.tree import Lines
 
-    return to_latex(tree), tuple(normalize_latex(" ".join(tokens(tree))))
+    toks = tokens(tree)
+    latex = to_latex(tree) if isinstance(tree, Lines) else join_tokens(toks)  # to_latex's own join otherwise
+    spelled = " ".join(toks)
+    norm = canonical.get(spelled) if canonical is not None else None
+    if norm is None:
+        norm = tuple(normalize_latex(spelled))
+        if canonical is not None:
+            canonical[spelled] = norm
+    return latex, norm
 
 
 def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel = classifier_candidates,
@@ -191,13 +202,19 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     found: dict[tuple[str, ...], Reading] = {}
     mass: dict[tuple[str, ...], list[float]] = {}
     traced: dict[int, int] = {}  # id of a reading -> its index in ``trace``
+    # what this input's readings share: canonical tokens by tokens' string (``_render``), LM log-probability by
+    # canonical tokens (different derivations often write the same LaTeX); never kept across inputs
+    canonical: dict[str, tuple[str, ...]] = {}
+    lm_memo: dict[tuple[str, ...], float] = {}
 
     def consider(si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
                  alt_of: Reading | None = None, counted: bool = True) -> Reading | None:
-        latex, norm = _render(tree)
+        latex, norm = _render(tree, canonical)
         if alt_of is not None and norm == alt_of.norm:
             return None
-        lm_lp = float(lm.logprob(list(norm))) if lm is not None else 0.0  # also a calibration feature
+        lm_lp = lm_memo.get(norm)
+        if lm_lp is None:
+            lm_lp = lm_memo[norm] = float(lm.logprob(list(norm))) if lm is not None else 0.0  # a calibration feature
         score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
                  + w.length * (len(norm) + 1))
         terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp}
@@ -254,7 +271,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
     if final_layout is not None:
         tree, _ = _structure(final_layout, segs[first.segmentation].symbols, first.tokens)
-        latex, norm = _render(tree)
+        latex, norm = _render(tree, canonical)
         if norm != first.norm:
             # the re-read takes the first's place, score, terms, probability and confidence (the calibration reads
             # the beam as ranked, as it was fitted); the first follows it

@@ -85,6 +85,7 @@ def lone_script_marks(node: Node, hyps: list[SymbolHyp]) -> Node:
 
 
 STRAY_DOTS = {".", "\\cdot"}
+SPECK_TOKENS = STRAY_DOTS | SCRIPT_MARKS | {"-"}  # the tokens ``_speck`` may find a speck (of any other: never)
 
 
 def _speck(items: list[Node], k: int) -> bool:
@@ -113,7 +114,7 @@ def drop_specks(node: Node, hyps: list[SymbolHyp] | None = None) -> Node:
     strokes 863 -> 864, WAP-like 731 -> 732; a mark last or before a closing bracket, a '.' first or after an
     opening one, a minus before an operator: strokes 871 -> 878 (7 / 0), WAP-like 736 -> 739 (3 / 0)."""
     for n in _post_order(node):
-        if isinstance(n, Row):
+        if isinstance(n, Row) and any(isinstance(m, Symbol) and m.token in SPECK_TOKENS for m in n.items):
             n.items = [m for k, m in enumerate(n.items) if _chosen(m, hyps) or not _speck(n.items, k)] or n.items
     return node
 
@@ -161,7 +162,10 @@ def dotted_fractions(node: Node) -> Node:
             return Symbol("\\div", n.source)
         return n
 
-    for n in _post_order(node):
+    nodes = _post_order(node)
+    if not any(isinstance(n, Frac) for n in nodes):
+        return node  # no fraction to read as a division sign
+    for n in nodes:
         for name in _field_names(n):
             v = getattr(n, name)
             if isinstance(v, list):

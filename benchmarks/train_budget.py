@@ -1,0 +1,205 @@
+"""Train every model the expression reader ships from its committed recipe, on two lanes, and time the whole
+(issue 22: "all the reader's models together train in at most 90 minutes on this 2-core machine").
+
+    python benchmarks/train_budget.py --plan                  # the steps, their order and what each waits for
+    python benchmarks/train_budget.py --tree /tmp/budget --result benchmarks/results/training-budget.json
+
+What runs: each reader model's card's ``train_command`` (the models: ``READER_MODELS`` and the ones the reader's
+ensembles name, ``symbols.READER_CONTEXT_MODELS`` and ``layout_choice.CHOOSER_MODELS``), plus what those commands
+need first and what makes their output the shipped file (``BEFORE`` and ``AFTER``: the classifier's first stage,
+its export, its 8-bit ranges, the context models' hypothesis tables). It all runs in a fresh clone of this
+checkout's HEAD (``--tree``) with its own cache (``INKMATH_CACHE`` inside the tree), so that every table is built
+inside the budget and nothing shipped or cached here is touched. Two steps run at a time (``--lanes``), each as
+its recipe sets its threads; a step starts as soon as a lane is free and what it waits for is done, in plan order.
+
+Resumable: the state file in the tree records each finished step; run the same command again and finished steps
+are skipped (the trainers resume their own interrupted runs). The total is the sum of the invocations' wall times.
+Run it on a machine nobody else uses: the figure is a wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+# the reader's single models (its ensembles' members are added from the constants that name them)
+READER_MODELS = ("crohme-m", "stroke-merge", "image-merge", "layout-relation", "latex-lm", "structure")
+CLASSIFIER = "crohme-m"
+HYPOTHESES = "python -m inkmath.equation.hypotheses"
+TABLES = ("tables:train-a", "tables:train-b", "tables:val-truth", "tables:val-pipeline")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    command: str  # as a recipe writes it: "python -m ..." or "inkmath ..."
+    after: tuple[str, ...] = ()
+
+
+def _train_shards(first: int, last: int) -> str:
+    shards = ",".join(str(i) for i in range(first, last + 1))
+    return (f"{HYPOTHESES} crohme2014_train_inkml.tar.xz --weights {CLASSIFIER} --strength 1.0 --shards 64 "
+            f"--shard {shards} --no-pipeline")
+
+
+# steps a model's train_command needs first, and steps that turn its output into the shipped files
+BEFORE = {
+    "crohme-m": [Step("crohme-m:stage-1", "inkmath train --config configs/crohme-m.yaml --out runs/crohme-m")],
+}
+AFTER = {
+    "crohme-m": [Step("crohme-m:export", "inkmath export runs/crohme-m-ft2 --name crohme-m", ("crohme-m",)),
+                 Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-m:export",)),
+                 Step(TABLES[0], _train_shards(0, 31), ("crohme-m:export",)),
+                 Step(TABLES[1], _train_shards(32, 63), ("crohme-m:export",)),
+                 Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 "
+                                 "--no-pipeline", ("crohme-m:export",)),
+                 Step(TABLES[3], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 16 --shard 0",
+                      ("crohme-m:export",))],
+}
+
+
+def reader_model_names() -> list[str]:
+    from inkmath.equation.layout_choice import CHOOSER_MODELS
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS
+
+    names = list(READER_MODELS)
+    for name in (*CHOOSER_MODELS, *READER_CONTEXT_MODELS):
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> list[Step]:
+    """The steps in plan order: the classifier's chain first (the longest), then every other model."""
+    from inkmath.equation.symbols import READER_CONTEXT_MODELS
+
+    context = set(READER_CONTEXT_MODELS)
+    steps: list[Step] = []
+    for name in sorted(reader_model_names(), key=lambda n: (n != CLASSIFIER, n in context)):
+        card_path = weights_dir / f"{name}.json"
+        if not card_path.exists():
+            raise SystemExit(f"error: the reader's model {name} has no card ({card_path}): ship it with one first")
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        before = BEFORE.get(name, [])
+        after = TABLES if name in context else ()
+        steps += before
+        steps.append(Step(name, card["train_command"], tuple(s.name for s in before) + after))
+        steps += AFTER.get(name, [])
+    return steps
+
+
+def argv_of(command: str) -> list[str]:
+    """The command as this interpreter runs it (``python`` is this Python; ``inkmath`` its ``python -m inkmath``)."""
+    words = shlex.split(command)
+    if words[0] == "python":
+        return [sys.executable, *words[1:]]
+    if words[0] == "inkmath":
+        return [sys.executable, "-m", "inkmath", *words[1:]]
+    raise SystemExit(f"error: cannot run step command {command!r}: it must start with python or inkmath")
+
+
+def load_state(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"steps": {}, "invocations": []}
+
+
+def save_state(path: Path, state: dict) -> None:
+    from inkmath.atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(state, indent=1) + "\n")
+
+
+def run_plan(steps: list[Step], lanes: int, state_path: Path, cwd: Path, env: dict, logs: Path,
+             poll: float = 1.0) -> dict:
+    """Run the steps not yet done, at most ``lanes`` at a time, each after what it waits for; record each finished
+    step (seconds, exit code) in the state file as it ends. A failed step stops what waits for it."""
+    names = {s.name for s in steps}
+    for s in steps:
+        unknown = [a for a in s.after if a not in names]
+        if unknown:
+            raise SystemExit(f"error: step {s.name} waits for unknown steps {unknown}")
+    state = load_state(state_path)
+    done = {n for n, r in state["steps"].items() if r["returncode"] == 0}
+    failed: set[str] = set()
+    running: dict[str, tuple[subprocess.Popen, float]] = {}
+    logs.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    while True:
+        for name, (proc, t0) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[name]
+            state["steps"][name] = {"seconds": round(time.time() - t0, 1), "returncode": proc.returncode,
+                                    "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            (done if proc.returncode == 0 else failed).add(name)
+            save_state(state_path, state)
+        blocked = {s.name for s in steps if any(a in failed for a in s.after)}
+        failed |= blocked - done
+        waiting = [s for s in steps if s.name not in done | failed | set(running)]
+        for s in waiting:
+            if len(running) >= lanes:
+                break
+            if all(a in done for a in s.after):
+                log = open(logs / f"{s.name.replace(':', '_')}.log", "w")
+                running[s.name] = (subprocess.Popen(argv_of(s.command), cwd=cwd, env=env, stdout=log,
+                                                    stderr=subprocess.STDOUT), time.time())
+        if not running:
+            break
+        time.sleep(poll)
+    state["invocations"].append({"lanes": lanes, "seconds": round(time.time() - started, 1)})
+    save_state(state_path, state)
+    return state
+
+
+def make_tree(tree: Path) -> None:
+    if not (tree / ".git").exists():
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(tree)], check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--plan", action="store_true", help="print the steps and exit")
+    ap.add_argument("--tree", type=Path, default=Path("/tmp/inkmath-budget"),
+                    help="the fresh clone to train in (made if missing; reused to resume)")
+    ap.add_argument("--lanes", type=int, default=2)
+    ap.add_argument("--result", default=None, help="also write the timings as a result file")
+    args = ap.parse_args(argv)
+    steps = reader_plan()
+    if args.plan:
+        for s in steps:
+            print(f"{s.name:24s} after {', '.join(s.after) or '-':40s} {s.command}")
+        return 0
+    if not os.environ.get("INKMATH_DATA"):
+        raise SystemExit("error: INKMATH_DATA is not set: point it at the data sets (e.g. ../shared/data)")
+    tree = args.tree.resolve()
+    make_tree(tree)
+    env = dict(os.environ, PYTHONPATH=str(tree / "src"), INKMATH_CACHE=str(tree / ".cache"))
+    state = run_plan(steps, args.lanes, tree / "budget-state.json", tree, env, tree / "budget-logs")
+    total = sum(i["seconds"] for i in state["invocations"])
+    bad = [n for n in (s.name for s in steps) if state["steps"].get(n, {}).get("returncode") != 0]
+    print(json.dumps({"minutes": round(total / 60, 1), "unfinished": bad, "steps": state["steps"]}, indent=1))
+    if bad:
+        print(f"error: {len(bad)} steps did not finish ({', '.join(bad)}): see {tree / 'budget-logs'}",
+              file=sys.stderr)
+        return 1
+    if args.result:
+        from inkmath.evaluation.results import write_result
+
+        rows = [{"step": s.name, "command": s.command, "minutes": round(state["steps"][s.name]["seconds"] / 60, 1)}
+                for s in steps] + [{"step": "all, on %d lanes (wall)" % args.lanes, "minutes": round(total / 60, 1)}]
+        write_result(args.result, "training-budget", "Training every model of the expression reader from its recipe",
+                     "python benchmarks/train_budget.py --result " + args.result, __doc__.split("\n\n")[2], rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""benchmarks/train_budget.py: the plan that trains every reader model, and its two-lane, resumable runner."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import train_budget  # noqa: E402
+from train_budget import Step  # noqa: E402
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "inkmath" / "weights"
+
+
+def test_the_plan_trains_every_reader_model_with_its_cards_command():
+    steps = train_budget.reader_plan()
+    by_name = {s.name: s for s in steps}
+    for name in train_budget.reader_model_names():
+        card = json.loads((WEIGHTS / f"{name}.json").read_text())
+        assert by_name[name].command == card["train_command"]
+    order = [s.name for s in steps]
+    for s in steps:  # every step comes after what it waits for, and waits only for steps of the plan
+        assert all(order.index(a) < order.index(s.name) for a in s.after), s
+    # the context models read hypothesis tables of the newly trained classifier
+    assert set(train_budget.TABLES) <= set(by_name["symbol-context"].after)
+    assert all("crohme-m:export" in by_name[t].after for t in train_budget.TABLES)
+
+
+def _marker(tmp: Path, name: str, seconds: float = 0.3, fail: bool = False) -> str:
+    code = (f"import time; t = time.time(); time.sleep({seconds}); "
+            f"open({str(tmp / name)!r}, 'w').write(f'{{t}} {{time.time()}}')" + ("; raise SystemExit(3)" if fail else ""))
+    return f"python -c {json.dumps(code)}"
+
+
+def _span(tmp: Path, name: str) -> tuple[float, float]:
+    start, end = (tmp / name).read_text().split()
+    return float(start), float(end)
+
+
+def test_steps_run_two_at_a_time_after_what_they_wait_for(tmp_path):
+    steps = [Step("a", _marker(tmp_path, "a")), Step("b", _marker(tmp_path, "b")),
+             Step("c", _marker(tmp_path, "c"), ("a", "b"))]
+    state = train_budget.run_plan(steps, 2, tmp_path / "state.json", tmp_path, None, tmp_path / "logs", poll=0.05)
+    assert all(state["steps"][n]["returncode"] == 0 for n in "abc")
+    a, b, c = (_span(tmp_path, n) for n in "abc")
+    assert a[0] < b[1] and b[0] < a[1]  # a and b overlapped: two lanes
+    assert c[0] >= max(a[1], b[1])  # c started after both ended
+
+
+def test_a_failed_step_stops_what_waits_for_it_and_a_rerun_skips_what_finished(tmp_path):
+    steps = [Step("a", _marker(tmp_path, "a", 0.05)), Step("bad", _marker(tmp_path, "bad", 0.05, fail=True)),
+             Step("after-bad", _marker(tmp_path, "after-bad", 0.05), ("bad",))]
+    state_path = tmp_path / "state.json"
+    state = train_budget.run_plan(steps, 2, state_path, tmp_path, None, tmp_path / "logs", poll=0.05)
+    assert state["steps"]["bad"]["returncode"] == 3
+    assert "after-bad" not in state["steps"] and not (tmp_path / "after-bad").exists()
+    first_a = (tmp_path / "a").read_text()
+    state = train_budget.run_plan(steps, 2, state_path, tmp_path, None, tmp_path / "logs", poll=0.05)
+    assert (tmp_path / "a").read_text() == first_a  # finished: not run again
+    assert len(state["invocations"]) == 2
