@@ -17,6 +17,9 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with its
         first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-gate 1   # the reader as shipped (new)
+        against the same reader with its layout choice gated by the structure model's bound alone at 1 (old;
+        ``layout_choice.GATE`` without ``GATE_ALONE``; none: no gate)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
@@ -261,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-layout", action="store_true",
                     help="strokes: the reader with its first reading read again by the chosen layout (new) against "
                          "the same reader without (old)")
+    ap.add_argument("--vs-gate", default=None, metavar="G",
+                    help="time the reader (new) against the same reader with its layout choice gated by the structure "
+                         "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
+                         "expressions' strokes and images")
     ap.add_argument("--image-classifier", action="store_true",
                     help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
@@ -360,6 +367,27 @@ def main(argv: list[str] | None = None) -> int:
         what = (f"the reader with symbol-context {args.vs_context} (old) vs the shipped "
                 f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)")
         return print_rows(crohme_rows(("strokes", "image"), with_other_context, what, args, pred), args)
+    if args.vs_gate is not None:
+        import functools
+
+        from inkmath.equation import layout_choice
+
+        shipped_layout = layout_choice.chosen_layout
+        gate = None if args.vs_gate == "none" else float(args.vs_gate)
+
+        def with_other_gate(kind, data, predictor):
+            layout_choice.chosen_layout = functools.partial(shipped_layout, gate=gate, gate_alone=False)
+            try:
+                return new_path(kind, data, predictor)
+            finally:
+                layout_choice.chosen_layout = shipped_layout
+
+        what = (f"the reader with its layout choice gated by the bound alone at {args.vs_gate} (old) vs as shipped "
+                f"(new: gate {layout_choice.GATE}, the rule readers' disagreement {layout_choice.GATE_ALONE})")
+        r = side_by_side("strokes", strokes, pred, args.repeats, with_other_gate)
+        rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
+                 **{k: round(v, 2) for k, v in r.items()}}]
+        return print_rows(rows + crohme_rows(("strokes", "image"), with_other_gate, what, args, pred), args)
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)

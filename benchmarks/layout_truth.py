@@ -8,10 +8,12 @@ label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads t
 
 - ``default``: what ``parse`` uses (``layout_choice.chosen_layout``);
 - ``choice:G``: the default with another ``layout_choice.GATE`` (``choice:none``: the candidates made for every line);
+  ``choice:G:K``: also another ``layout_choice.K`` (the structure model's trees among the candidates);
+  ``choice-bound:G``: gated by the structure model's bound alone (not ``layout_choice.GATE_ALONE``);
 - ``single``: the default with the candidates scored by the shipped structure model alone (no ``CHOOSER_MODELS``
   ensemble);
 - ``ensemble:A.safetensors+B.safetensors``: the default with the candidates scored by the shipped structure model
-  and these averaged (``layout_choice.StructureEnsemble``);
+  and these averaged (``layout_choice.StructureEnsemble``); ``ensemble:A.safetensors+...:G``: with gate G as above;
 - ``margin``: the rules checked by the structure model at ``parse.STRUCTURE_MARGIN`` (the default before it);
 - ``rules``: the geometric rules with the learnt relation model checking their script relations;
 - ``rules-alone``: the geometric rules alone;
@@ -51,16 +53,23 @@ def make_layout(name: str, weights: Path | None = None):
 
     if name == "default":
         return default_layout() if model is None else chosen_layout(model)
-    if name.startswith("choice:"):  # the choice with another gate (``layout_choice.GATE``; "none": no gate)
+    if name.startswith("choice:"):  # the choice with another gate (``layout_choice.GATE``; "none": no gate), and K
+        from inkmath.equation.layout_choice import K
+
+        g, _, k = name.split(":", 1)[1].partition(":")
+        return chosen_layout(model, gate=None if g == "none" else float(g), k=int(k) if k else K)
+    if name.startswith("choice-bound:"):  # gated by the bound alone, as before ``layout_choice.GATE_ALONE``
         g = name.split(":", 1)[1]
-        return chosen_layout(model, gate=None if g == "none" else float(g))
+        return chosen_layout(model, gate=None if g == "none" else float(g), gate_alone=False)
     if name == "single":  # the default with its candidates scored by the shipped structure model alone
         return chosen_layout(model, chooser=model or load_structure_model())
     if name.startswith("ensemble:"):  # the candidates scored by the shipped model and these others, averaged
-        from inkmath.equation.layout_choice import StructureEnsemble
+        from inkmath.equation.layout_choice import GATE, StructureEnsemble
 
-        extra = [load_structure_model(p) for p in name.split(":", 1)[1].split("+")]
-        return chosen_layout(model, chooser=StructureEnsemble([model or load_structure_model()] + extra))
+        paths, _, g = name.split(":", 1)[1].partition(":")
+        extra = [load_structure_model(p) for p in paths.split("+")]
+        gate = GATE if not g else None if g == "none" else float(g)
+        return chosen_layout(model, chooser=StructureEnsemble([model or load_structure_model()] + extra), gate=gate)
     if name == "margin":
         return margin_layout()
     if name == "rules":

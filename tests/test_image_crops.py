@@ -68,3 +68,54 @@ def test_the_image_classifier_recipe_fine_tunes_the_readers_classifier_on_the_im
     assert cfg.model == "inkres-m" and cfg.preset == "crohme32"
     # not shipped (docs/decisions/2026-11-24-image-7.md): images are read by the reader's own classifier
     assert image_segmentation.IMAGE_CLASSIFIER is None
+
+
+def test_crops_cut_as_the_page_reader_cuts_them_are_labelled_like_the_wap_crops(data_dir):
+    ds = load_dataset("crohme-page:test", data_dir)
+    wap = load_dataset("crohme-wap:test", data_dir)
+    assert ds.name == "crohme-page:test" and ds.prepared == "crohme32" and ds.images.shape == (7, 32, 32)
+    assert ds.labels.tolist() == wap.labels.tolist() and ds.ids[0] == "page/a/0"
+    assert all(img.max() > 200 and img[0].max() < 40 for img in ds.images)
+    assert np.abs(ds.images.astype(int) - wap.images.astype(int)).mean() > 1.0  # photographed ink is not WAP's
+    assert len(list((data_dir / "cache").glob("crohme-page-test-*.npz"))) == 1
+    assert np.array_equal(load_dataset("crohme-page:test", data_dir).images, ds.images)  # the cache's
+    spread = load_dataset("crohme-page:test:every=2", data_dir)  # the first of every two expressions
+    assert {i.split("/")[1] for i in spread.ids} == {"a"} and np.array_equal(spread.images, ds.images[:len(spread)])
+    with pytest.raises(InkmathError, match="every must be"):
+        load_dataset("crohme-page:test:every=0", data_dir)
+    with pytest.raises(InkmathError, match="cannot be combined"):
+        load_dataset("crohme-page:test:every=2:mix=1", data_dir)
+
+
+def test_page_like_masks_cover_the_crops_ink():
+    from test_crohme import INKML_XY
+
+    from inkmath.data.crohme import read_inkml
+    from inkmath.equation.page_like import render_labelled
+
+    expr = read_inkml(INKML_XY.encode(), "fixture_xy.inkml")  # x^2=1
+    img, groups = render_labelled(expr, np.random.default_rng(3))
+    assert img.dtype == np.uint8 and set(np.unique(img)) <= {0, 255} and img.any()
+    assert [k for k, _ in groups] == list(range(len(expr.groups)))
+    union = np.logical_or.reduce([m for _, m in groups])
+    assert (union & (img > 0)).sum() > 0.9 * (img > 0).sum()  # each symbol's mask lies on its own ink
+    assert all(m.shape == img.shape and (m & (img > 0)).any() for _, m in groups)
+    with pytest.raises(InkmathError, match="Unknown crop style"):
+        from inkmath.equation.image_crops import expression_crops
+
+        expression_crops(expr, np.random.default_rng(0), style="scan")
+
+
+def test_the_page_classifier_replaces_only_the_default_classifier_for_the_page(monkeypatch):
+    from inkmath.equation import page
+
+    loaded = []
+    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
+    monkeypatch.setattr("inkmath.predict.Predictor.load",
+                        classmethod(lambda cls, name, engine="torch": loaded.append((name, engine)) or _Fake(name)))
+    default = _Fake("crohme-m")
+    got = image_segmentation.in_place_of_default(default, "crohme-m-page")
+    assert got.card["name"] == "crohme-m-page" and loaded == [("crohme-m-page", "onnx")]
+    assert image_segmentation.image_classifier(got) is got  # the page's classifier reads the page's crops
+    assert image_segmentation.in_place_of_default(default, None) is default
+    assert page.PAGE_CLASSIFIER is None or page.PAGE_CLASSIFIER == "crohme-m-page"

@@ -144,6 +144,21 @@ def test_gate_keeps_the_rules_tree_where_no_tree_can_beat_it_and_reads_as_withou
     assert to_latex(chosen_layout(weights=not_rules, gate=-1e9)(atoms)) == ungated
 
 
+def test_gate_makes_the_candidates_where_the_rule_readers_disagree():
+    from inkmath.equation.layout_choice import FEATURES, chosen_layout
+    from inkmath.equation.layout_rules import rule_layout
+
+    atoms = _atoms(X2)
+    rules = rule_layout()
+    rules_tree = to_latex(rules(atoms))
+    not_rules = {f: -float(f == "is_rules") for f in FEATURES}
+    other = lambda line: rules(line[:-1])  # noqa: E731 - a rules-alone reader that writes other LaTeX
+    # a gate no bound passes: the candidates are made only when the rule readers disagree
+    assert to_latex(chosen_layout(weights=not_rules, gate=1e9, alone=other)(atoms)) != rules_tree
+    assert to_latex(chosen_layout(weights=not_rules, gate=1e9, alone=rules)(atoms)) == rules_tree
+    assert to_latex(chosen_layout(weights=not_rules, gate=1e9, alone=other, gate_alone=False)(atoms)) == rules_tree
+
+
 class _Fixed:
     def __init__(self, lp):
         self.lp = lp
@@ -199,3 +214,23 @@ def test_default_chooser_is_the_shipped_models_with_cards_and_recipes():
         card = json.loads(WEIGHTS.with_name(f"{name}.json").read_text())
         assert card["name"] == name and (root / card["config"]).is_file()
         assert f"model: {card['model']}" in (root / card["config"]).read_text()
+
+
+def test_layout_truth_reads_the_gate_and_k_from_a_layout_name(monkeypatch):
+    """benchmarks/layout_truth.py: ``choice:G:K`` and ``ensemble:A+B:G`` pass their gate and K to the choice."""
+    from inkmath.equation import layout_choice
+    from inkmath.equation.structure_model import WEIGHTS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import layout_truth
+
+    seen = []
+    monkeypatch.setattr(layout_choice, "chosen_layout", lambda model=None, **kw: seen.append(kw))
+    other = str(WEIGHTS.with_name("structure-input.safetensors"))
+    for name in ("choice:none:5", "choice:0.5", f"ensemble:{other}", f"ensemble:{other}:none"):
+        layout_truth.make_layout(name)
+    assert seen[0] == {"gate": None, "k": 5} and seen[1] == {"gate": 0.5, "k": layout_choice.K}
+    assert seen[2]["gate"] == layout_choice.GATE and seen[3]["gate"] is None
+    assert [len(s["chooser"].members) for s in seen[2:]] == [2, 2]
+    layout_truth.make_layout("choice-bound:1")
+    assert seen[4] == {"gate": 1.0, "gate_alone": False}

@@ -17,19 +17,20 @@ import numpy as np
 SEED = 7
 
 
-def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32") -> tuple[list[np.ndarray], list[int]]:
+def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32",
+                     style: str = "wap") -> tuple[list[np.ndarray], list[int]]:
     """The raw crops (white ink on black, at the working scale of a classifier prepared with ``preset``) of the
-    expression's truth symbols with a CROHME class, and their group indices."""
+    expression's truth symbols with a CROHME class, and their group indices. ``style``: how the expression is
+    drawn ("wap": a WAP-like bitmap, ``wap_like``; "page": as the page reader cuts it out of a photo, ``page_like``)."""
     import cv2
 
     from inkmath.data.crohme import normalize_label
     from inkmath.equation.image_parts import render_parts
     from inkmath.equation.image_segmentation import working_image
     from inkmath.equation.tree import Box
-    from inkmath.equation.wap_like import render_labelled
     from inkmath.preprocess import get_preset
 
-    image, gmasks = render_labelled(expr, rng)
+    image, gmasks = _renderer(style)(expr, rng)
     if not gmasks:
         return [], []
     img, _, _, _ = working_image(image, get_preset(preset), "white")
@@ -52,7 +53,19 @@ def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32") -
     return crops, which
 
 
-def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "crohme32") -> dict[str, np.ndarray]:
+def _renderer(style: str):
+    from inkmath.equation import page_like, wap_like
+
+    renderers = {"wap": wap_like.render_labelled, "page": page_like.render_labelled}
+    if style not in renderers:
+        from inkmath import InkmathError
+
+        raise InkmathError(f"Unknown crop style {style!r}; choose {' or '.join(sorted(renderers))}")
+    return renderers[style]
+
+
+def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "crohme32",
+                style: str = "wap", every: int = 1) -> dict[str, np.ndarray]:
     """Arrays of every expression's crops (as ``data.crohme._build`` stores stroke crops): images (prepared with
     ``preset``), labels, ids (``expr/group``), expr_index, expr_ids, names."""
     from inkmath import InkmathError
@@ -64,10 +77,12 @@ def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "cr
         n += 1
         if limit is not None and n >= limit:
             break
+        if n % every:  # every ``every``-th expression only: a subset spread over the archive's writers
+            continue
         if not any(len(s) for s in expr.strokes):
             continue
         try:
-            crops, which = expression_crops(expr, np.random.default_rng(SEED + n), preset)
+            crops, which = expression_crops(expr, np.random.default_rng(SEED + n), preset, style)
         except InkmathError:  # no ink left at the working scale
             continue
         table.add(expr, crops, which)

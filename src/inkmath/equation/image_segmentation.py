@@ -195,14 +195,21 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
 
 
 def image_classifier(classifier: Classifier) -> Classifier:
-    """The classifier that reads image crops: ``IMAGE_CLASSIFIER`` (loaded once, on the same engine) when
-    ``classifier`` is the reader's default one, else ``classifier`` itself (a caller's own weights are kept)."""
+    """The classifier that reads image crops: ``IMAGE_CLASSIFIER`` in place of the reader's default one
+    (``in_place_of_default``)."""
+    return in_place_of_default(classifier, IMAGE_CLASSIFIER)
+
+
+def in_place_of_default(classifier: Classifier, weights: str | None) -> Classifier:
+    """The classifier ``weights`` (loaded once, on the same engine) when ``classifier`` is the reader's default one
+    (``recognize.DEFAULT_WEIGHTS``) and ``weights`` is set, else ``classifier`` itself (a caller's own weights are
+    kept)."""
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
     card = getattr(classifier, "card", None) or {}
-    if not IMAGE_CLASSIFIER or card.get("name") != DEFAULT_WEIGHTS:
+    if not weights or card.get("name") != DEFAULT_WEIGHTS:
         return classifier
-    key = (IMAGE_CLASSIFIER, getattr(classifier, "engine", "torch"))
+    key = (weights, getattr(classifier, "engine", "torch"))
     if key not in _IMAGE_PREDICTORS:
         from inkmath.predict import Predictor
 

@@ -58,10 +58,21 @@ JOIN_GAP = 10.0
 # its left end) whose reading has an arrow, and the joined reading is kept when it reads the arrow as lim's subscript
 LIMIT_GAP = 3.0
 LIMIT_REACH = 3.0
+# the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
+# the reader's own; the orientation check keeps the reader's own). Tried: crohme-m fine-tuned one epoch on symbols cut
+# from every 4th training expression as the page cuts photographed ink (configs/crohme-m-page.yaml, ``page_like``):
+# page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages of seeds 0, 1 and 7 read 32 expressions
+# more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept (docs/decisions/2026-11-24-pages-9.md)
+PAGE_CLASSIFIER: str | None = None
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
 # 8 of 400 left wrong, no upright page turned; 0.02: 6, none; 0.0: an upright page turned; the blob-length sideways
 # test this replaced: 20 wrong)
+# The first ORIENTATION_FIRST marks read in all four turns decide alone when they read ORIENTATION_CLEAR more surely as
+# they stand than in any turn (validation pages, every page in its four turns: the same decisions as reading every
+# mark, for a third of the marks read turned; docs/decisions/2026-11-24-pages-9.md). 0: every mark is read
+ORIENTATION_FIRST = 8
+ORIENTATION_CLEAR = 0.1
 ORIENTATION_SURE = 0.8  # the page as it is reads at least this surely: upright, the turns are not read (validation
 # pages: no page turned by 90, 180 or 270 degrees reads this surely as it stands; docs/decisions/2026-11-24-pages-5.md)
 
@@ -115,6 +126,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
               name: str | None = None) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages."""
+    from inkmath.equation.image_segmentation import in_place_of_default
     from inkmath.equation.recognize import get_predictor
 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
@@ -123,6 +135,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     notes = list(page.notes)
     if upright:
         page = _upright(page, predictor)
+    predictor = in_place_of_default(predictor, PAGE_CLASSIFIER)
     found = find_expressions(page.ink)
     read = [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups]
     read = _split_joined(page, found, read, predictor, solve)
@@ -347,15 +360,22 @@ def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
 
 def _upright(page: CleanPage, predictor) -> CleanPage:
     """Turn a page photographed sideways or upside down: the classifier reads a sample of the page's marks in each of
-    the four orientations; a turn must read them more surely than the page as it is by ``ORIENTATION_MARGIN``. A page
-    whose marks read at least ``ORIENTATION_SURE`` as they stand is upright (the turns are not read)."""
+    the four orientations; a turn must read them more surely than the page as it is by ``ORIENTATION_MARGIN``. The
+    first ``ORIENTATION_FIRST`` marks are read in all four first: when they read at least ``ORIENTATION_CLEAR`` more
+    surely as they stand than in any turn, the page is upright. A page whose marks read at least
+    ``ORIENTATION_SURE`` as they stand is upright too (the rest are not read turned)."""
     if not page.ink.any():
         return page
     crops = _orientation_marks(page.ink)
-    scores = _upright_scores(crops, predictor, [0])
-    if scores[0] >= ORIENTATION_SURE:
+    k = min(ORIENTATION_FIRST, len(crops))
+    first = _mark_probs(crops[:k], predictor, [0, 1, 2, 3])
+    if k and first[0].mean() - first[1:].mean(axis=1).max() >= ORIENTATION_CLEAR:
         return page
-    scores += _upright_scores(crops, predictor, [1, 2, 3])
+    as_is = np.concatenate([first[0], _mark_probs(crops[k:], predictor, [0])[0]])
+    if not len(as_is) or as_is.mean() >= ORIENTATION_SURE:
+        return page
+    turned = np.concatenate([first[1:], _mark_probs(crops[k:], predictor, [1, 2, 3])], axis=1)
+    scores = [float(as_is.mean())] + [float(v) for v in turned.mean(axis=1)]
     best = int(np.argmax(scores))
     if best == 0 or scores[best] < scores[0] + ORIENTATION_MARGIN:
         return page
@@ -380,14 +400,14 @@ def _orientation_marks(ink: np.ndarray) -> list[np.ndarray]:
     return crops
 
 
-def _upright_scores(crops: list[np.ndarray], predictor, quarter_turns: list[int]) -> list[float]:
-    """For each number of clockwise quarter turns, the classifier's mean top probability over the marks turned that
-    way (only the small crops are turned)."""
+def _mark_probs(crops: list[np.ndarray], predictor, quarter_turns: list[int]) -> np.ndarray:
+    """(turns, marks): for each number of clockwise quarter turns, the classifier's top probability of each mark
+    turned that way (only the small crops are turned)."""
     if not crops:
-        return [0.0] * len(quarter_turns)
+        return np.zeros((len(quarter_turns), 0))
     turned = [np.ascontiguousarray(np.rot90(c, -q)) for q in quarter_turns for c in crops]
-    probs = np.array([p[0].prob for p in predictor.predict(turned, ink="white", top=1)]).reshape(len(quarter_turns), -1)
-    return [float(v) for v in probs.mean(axis=1)]
+    probs = [p[0].prob for p in predictor.predict(turned, ink="white", top=1)]
+    return np.array(probs, np.float64).reshape(len(quarter_turns), len(crops))
 
 
 def write_debug(reading: PageReading, out: Path) -> None:
