@@ -81,6 +81,8 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bo
     truth_file = out / "truth.jsonl"
     if truth_file.is_file():
         rows = [json.loads(line) for line in truth_file.read_text().splitlines() if line.strip()]
+        if rows and rows[0]["info"].get("seed") != seed * 100003:  # make_pages: page i from seed * 100003 + i
+            raise SystemExit(f"{out} holds pages of another seed than {seed}: use another --out")
         if pages is None or len(rows) >= pages:
             return rows[:pages] if pages else rows
     out.mkdir(parents=True, exist_ok=True)
@@ -125,7 +127,7 @@ def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str
 
 
 def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
-        read: bool = True, labels: bool = False, stride: int = 1) -> dict | None:
+        read: bool = True, labels: bool = False, stride: int = 1, seed: int = 0) -> dict | None:
     """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
     metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
@@ -135,7 +137,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
-    rows = generate(split, pages, out, labels=labels)[::stride]
+    rows = generate(split, pages, out, seed=seed, labels=labels)[::stride]
     predictor = get_predictor()
     details = details or out / "details.jsonl"
     done = {}
@@ -171,7 +173,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     n_truth = sum(s["truth"] for s in scores)
     n_found = sum(s["found"] for s in scores)
     n_match = sum(s["matched"] for s in scores)
-    res = {"split": split, "labels": labels, "pages": len(rows), "expressions": n_truth,
+    res = {"split": split, "labels": labels, "seed": seed, "pages": len(rows), "expressions": n_truth,
            "precision": n_match / max(n_found, 1), "recall": n_match / max(n_truth, 1),
            "reading_order": sum(s["order_ok"] for s in scores) / max(len(rows), 1),
            "exprate": sum(s["right"] for s in scores) / max(n_truth, 1),
@@ -259,6 +261,7 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
     rows = []
     if res:
         name = f"generated pages, CROHME {'2014 test' if res['split'] == 'test' else '2011-2013 (validation)'} ink"
+        name += f", page seed {res['seed']}" if res.get("seed") else ""
         rows.append({"set": name + (", a question number before each expression" if res.get("labels") else ""),
                      "pages": res["pages"], "expressions": res["expressions"],
                      "detection_precision": round(res["precision"], 4), "detection_recall": round(res["recall"], 4),
@@ -289,14 +292,15 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
     tmp.replace(path)
 
 
-def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]], stride: int = 1) -> list[dict]:
+def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]], stride: int = 1,
+          seed: int = 0) -> list[dict]:
     """Detection only (no reading) over a grid of page_find thresholds, each page cleaned once: P, R, order."""
     import itertools
 
     from inkmath.equation import page_find, page_merge
     from inkmath.equation.page_clean import clean_page, load_photo
 
-    rows = generate(split, pages, out)[::stride]
+    rows = generate(split, pages, out, seed=seed)[::stride]
     cleaned = []
     for r in rows:
         photo, shown = load_photo(out / r["file"])
@@ -351,6 +355,11 @@ def merge_results(path: Path, parts: list[Path]) -> None:
     tmp.replace(path)
 
 
+def default_out(args) -> str:
+    return (f"/tmp/inkmath-pages-{args.split}{'-labels' if args.labels else ''}"
+            f"{f'-seed{args.seed}' if args.seed else ''}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=sorted(ARCHIVES), default="val")
@@ -358,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="folder for the generated pages (default /tmp/inkmath-pages-SPLIT)")
     ap.add_argument("--details", default=None, help="per-page rows (JSON lines)")
     ap.add_argument("--stride", type=int, default=1, help="read every K-th of the pages only (quick checks)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="the pages' seed (0: the pages of pages.json; 11-14 are page-merge's training seeds; other "
+                         "seeds give fresh pages of the same ink; default --out: ...-SPLIT-seedS)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--baseline-only", action="store_true", help="only read the expressions alone (resumable cache)")
     ap.add_argument("--speed", action="store_true", help="also (or, with --pages 0, only) measure speed")
@@ -383,13 +395,13 @@ def main(argv: list[str] | None = None) -> int:
         for item in args.sweep:
             name, values = item.split("=", 1)
             grid[name] = [float(v) for v in values.split(",")]
-        sweep(args.split, args.pages, Path(args.out or f"/tmp/inkmath-pages-{args.split}"), grid, args.stride)
+        sweep(args.split, args.pages, Path(args.out or default_out(args)), grid, args.stride, args.seed)
         return 0
-    out = Path(args.out or f"/tmp/inkmath-pages-{args.split}{'-labels' if args.labels else ''}")
+    out = Path(args.out or default_out(args))
     res = None
     if args.pages != 0:
         res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline,
-                  read=not args.baseline_only, labels=args.labels, stride=args.stride)
+                  read=not args.baseline_only, labels=args.labels, stride=args.stride, seed=args.seed)
         if res is None:
             print("baseline written" if args.baseline_only else "not every page is read yet")
             return 0

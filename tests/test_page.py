@@ -796,3 +796,41 @@ def test_page_merge_recipe_takes_several_page_seeds():
 
     assert page_seeds(DEFAULTS) == [DEFAULTS["page_seed"]]
     assert page_seeds({**DEFAULTS, "page_seeds": [11, 12]}) == [11, 12]
+
+
+def test_page_trainers_compute_their_examples_from_one_cache_of_cleaned_pages(tmp_path):
+    from inkmath.equation import page_merge, page_split, train_page_merge, train_page_split
+
+    ink = np.zeros((600, 900), np.uint8)
+    _write(ink, "y=2", 60, 150)
+    _write(ink, "2x+1", 200, 100, size=30)  # y's exponent, written far up and to the right
+    _write(ink, "x+3=7", 60, 260)
+    truth = [{"latex": "y=2^{2x+1}", "box": [40, 40, 420, 170], "id": "a"},
+             {"latex": "x+3=7", "box": [40, 200, 420, 290], "id": "b"}]
+    stream = tmp_path / "seed11" / "stream-0"
+    stream.mkdir(parents=True)
+    cv2.imwrite(str(stream / "page_0000.png"), ink)
+    (stream / "page_0000.json").write_text(json.dumps({"truth": truth, "to_photo": np.eye(3).tolist()}))
+    (stream / "page_0001.json").write_text(json.dumps({"skipped": True}))  # a page the clean-up refused
+    recipe = {"pages": 2, "streams": 1, "page_seed": 11}
+    assert train_page_merge.build_stream(recipe, tmp_path / "seed11", 0) == stream  # complete: nothing generated
+    X, y, pages = train_page_merge.load_examples(recipe, tmp_path / "seed11")
+    assert pages == 1 and X.shape[1] == page_merge.N_FEATURES and len(X) == len(y)
+    assert 0 < y.sum() < len(y)  # pairs of one expression (the exponent and its base, tight pieces) and of two
+    X, y, pages = train_page_split.load_examples(recipe, tmp_path / "seed11")
+    assert pages == 1 and X.shape[1] == page_split.N_FEATURES and y.max() == 1.0  # the cut between the two lines, when joined
+
+
+def test_merge_features_say_how_much_of_the_other_group_one_component_spans():
+    from inkmath.equation.page_merge import cover, group_summaries, pair_features
+
+    # a numerator touching its long bar (one component) over its denominator; another line under it, of 3 symbols
+    stats = np.array([[0, 0, 0, 0, 0], [100, 100, 300, 60, 2000], [150, 180, 40, 40, 500], [220, 180, 40, 40, 500],
+                      [100, 300, 40, 40, 500], [160, 300, 40, 40, 500], [220, 300, 40, 40, 500]])
+    groups = [InkGroup(Box(100, 100, 400, 160), [1]), InkGroup(Box(150, 180, 260, 220), [2, 3]),
+              InkGroup(Box(100, 300, 260, 340), [4, 5, 6])]
+    s = group_summaries(groups, stats, 40.0)
+    assert cover(s[0]["xs"], s[1]["box"]) == 1.0  # the bar spans the denominator
+    assert cover(s[2]["xs"], s[1]["box"]) == pytest.approx(40 / 110)  # one symbol of the next line: a share
+    f, g = pair_features(s, 0, 1, 40.0), pair_features(s, 1, 2, 40.0)
+    assert max(f[-2:]) == 1.0 and max(g[-2:]) < 0.5

@@ -29,7 +29,7 @@ CANDIDATE_LINE_GAP = 6.0  # ... except side by side on one line (overlapping in 
 # docs/decisions/2026-11-24-pages-6.md)
 MERGE_PROB = 0.5  # join at this probability (120 validation pages, detection only: order 0.900 / 0.933 / 0.925 / 0.925
 # at 0.3 / 0.5 / 0.7 / 0.9, 0.892 without the merge; docs/decisions/2026-11-24-pages-2.md)
-N_FEATURES = 24
+N_FEATURES = 26
 # Two written lines one under the other are never joined: groups stacked with paper between them, each of at least
 # LINE_PARTS components, when no single component of one spans LINE_SPAN of the other's width (a fraction's bar
 # touching its numerator does). Validation pages (263: seeds 0 and 1 of the 2011-2013 ink), detection only: of the
@@ -54,21 +54,31 @@ def _gap(a, b) -> tuple[float, float]:
 
 
 def group_summaries(groups, comp: np.ndarray, unit: float) -> list[dict]:
-    """Per group: its box (x0, y0, x1, y1), number of components, ink area, whether it holds a bar-like stroke."""
+    """Per group: its box (x0, y0, x1, y1), number of components, ink area, whether it holds a bar-like stroke, its
+    components' x-ranges ((n, 2): what ``cover`` measures)."""
     out = []
     for g in groups:
         st = comp[g.components]
         w, h = st[:, 2], st[:, 3]
         bar = bool(np.any((w >= unit) & (h <= 0.6 * unit) & (w >= 3 * h)))
         out.append({"box": (g.box.x0, g.box.y0, g.box.x1, g.box.y1), "n": len(g.components),
-                    "area": float(st[:, 4].sum()), "bar": bar})
+                    "area": float(st[:, 4].sum()), "bar": bar,
+                    "xs": np.stack([st[:, 0], st[:, 0] + st[:, 2]], 1).astype(np.float64)})
     return out
+
+
+def cover(xs: np.ndarray, box) -> float:
+    """The largest share of ``box``'s width (x0, y0, x1, y1) that one component (x-ranges ``xs``) spans: a fraction
+    bar over its denominator 1, the symbols of another written line a small share each."""
+    over = np.minimum(xs[:, 1], box[2]) - np.maximum(xs[:, 0], box[0])
+    return float(max(over.max(), 0.0) / max(box[2] - box[0], 1.0))
 
 
 def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
     """float32 (N_FEATURES,) for groups i and j of ``s`` (``group_summaries``): sizes, gaps, overlaps and offsets in
     typical symbols, the smaller group first; how close each one's nearest other group is; how many groups share
-    the smaller one's line."""
+    the smaller one's line; how much of each one's width a single component of the other spans (``cover``: a bar
+    over its denominator, or a numerator touching its bar, against two written lines one under the other)."""
     a, b = (i, j) if _area(s[i]) <= _area(s[j]) else (j, i)
     A, B = s[a]["box"], s[b]["box"]
     u = max(unit, 1e-6)
@@ -90,7 +100,8 @@ def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
          (A[0] - B[2]) / u, (B[0] - A[2]) / u, (A[1] - B[3]) / u, (B[1] - A[3]) / u,
          float(np.log1p(s[a]["n"])), float(np.log1p(s[b]["n"])), lg(s[a]["area"] / (u * u)),
          float(s[a]["bar"]), float(s[b]["bar"]),
-         nearest(a, b) - d_ab, nearest(b, a) - d_ab, float(np.log1p(row))]
+         nearest(a, b) - d_ab, nearest(b, a) - d_ab, float(np.log1p(row)),
+         cover(s[a]["xs"], B), cover(s[b]["xs"], A)]
     return np.clip(np.asarray(f, np.float32), -10, 10)
 
 
@@ -126,11 +137,10 @@ def two_lines(a, b, comp: np.ndarray) -> bool:
     if _gap(A, B)[1] <= 0 or min(len(a.components), len(b.components)) < LINE_PARTS:
         return False
 
-    def spans(g, box) -> bool:  # one of g's components covers LINE_SPAN of box's width
-        st = comp[g.components]
-        over = np.minimum(st[:, 0] + st[:, 2], box[2]) - np.maximum(st[:, 0], box[0])
-        return bool(over.max() >= LINE_SPAN * max(box[2] - box[0], 1.0))
-    return not (spans(a, B) or spans(b, A))
+    def xs(g) -> np.ndarray:
+        st = comp[g.components].astype(np.float64)
+        return np.stack([st[:, 0], st[:, 0] + st[:, 2]], 1)
+    return max(cover(xs(a), B), cover(xs(b), A)) < LINE_SPAN
 
 
 def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeModel | None = None,

@@ -11,9 +11,10 @@ belong together than the few the page's own grouping splits). Each ink component
 whose photo box holds its centre (the smallest such box); a group to the expression most of its ink belongs to
 (groups with less than ``PURITY`` of their ink in one expression, or none, are left out). Every candidate pair
 (``page_merge.candidate_pairs``) is one example: target 1 when both groups belong to one expression. The pages
-come in ``streams`` (each from its own share of the ink and its own seed) whose examples are cached
-(``--cache``), so the slow part (generating and cleaning pages) can run as several processes (``--stream 0``,
-``--stream 1``), then one run without ``--stream`` trains from the cache.
+come in ``streams`` (each from its own share of the ink and its own seed); the cleaned pages (ink PNG + truth +
+homography) are cached per page seed and stream (``--cache``, resumable, shared with ``train_page_split``), so the
+slow part (generating and cleaning pages) can run as several processes (``--stream 0``, ``--stream 1``), then one
+run without ``--stream`` computes the examples from the cache (again when the features change) and trains.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -32,6 +34,7 @@ PURPOSE = "the page reader's grouping: do two groups of ink on a page belong to 
 DEFAULTS = {"name": "page-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 60, "seed": 0,
             "pages": 300, "streams": 2, "page_seed": 11, "page_seeds": None}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
+CACHE = "page-ink"  # cleaned training pages, one folder per page seed, in the cache (inkmath.data.cache_dir)
 
 
 def component_owners(page, truth: list[dict], stats: np.ndarray) -> np.ndarray:
@@ -91,55 +94,66 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
 
 
 def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
-    """Generate, clean and group the pages of one of the recipe's ``streams`` (stream k: every ``streams``-th
-    training expression from the k-th, ``pages / streams`` pages, seed ``page_seed * 100 + k``); their examples
-    appended page by page to ``cache/stream-K.jsonl`` (resumable: pages already there are not built again)."""
+    """Generate and clean the pages of one of the recipe's ``streams`` (stream k: every ``streams``-th training
+    expression from the k-th, ``pages / streams`` pages, seed ``page_seed * 100 + k``); each page's ink as
+    ``cache/stream-K/page_NNNN.png`` with ``.json`` (truth, homography to the photo); resumable, and shared by the
+    trainers (``page-split`` takes more pages of the same streams: a stream is complete when it holds its pages or
+    ``done``, written when the stream's ink ran out). Returns the folder."""
+    import cv2
+
+    from inkmath.atomic import atomic_write_bytes, atomic_write_text
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.page_clean import clean_page
     from inkmath.equation.page_synth import make_pages
 
-    out = cache / f"stream-{stream}.jsonl"
-    cache.mkdir(parents=True, exist_ok=True)
-    lines = out.read_text().splitlines() if out.is_file() else []
-    done = {json.loads(line)["page"] for line in lines if line.strip()}
+    out = cache / f"stream-{stream}"
+    out.mkdir(parents=True, exist_ok=True)
     n = recipe["pages"] // recipe["streams"]
-    if len(done - {-1}) >= n or -1 in done:  # -1: the stream's ink ran out before n pages (written at its end)
+    if (out / "done").is_file() or len(list(out.glob("page_*.json"))) >= n:
         return out
     exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream::recipe["streams"]]
-    with out.open("a") as f:
-        for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream)):
-            if k in done:
-                continue
-            try:
-                clean = clean_page(page.photo)
-            except Exception:  # noqa: BLE001 - a generated page the clean-up refuses teaches nothing
-                fx, fy = [], []
-            else:
-                fx, fy = page_examples(clean, page.truth)
-            f.write(json.dumps({"page": k, "X": [[round(float(v), 5) for v in x] for x in fx], "y": fy}) + "\n")
-            f.flush()
-            done.add(k)
-        if len(done) < n:  # make_pages stops when no expression left fits a page
-            f.write(json.dumps({"page": -1, "X": [], "y": []}) + "\n")
+    made = 0
+    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream)):
+        made += 1
+        meta = out / f"page_{k:04d}.json"
+        if meta.is_file():
+            continue
+        try:
+            clean = clean_page(page.photo)
+        except Exception:  # noqa: BLE001 - a generated page the clean-up refuses teaches nothing
+            atomic_write_text(meta, json.dumps({"skipped": True}))
+            continue
+        atomic_write_bytes(meta.with_suffix(".png"), cv2.imencode(".png", clean.ink)[1].tobytes())
+        atomic_write_text(meta, json.dumps({"truth": page.truth, "to_photo": clean.to_photo.tolist()}))
+    if made < n:  # make_pages stops when no expression left fits a page
+        atomic_write_text(out / "done", "")
     return out
 
 
-def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """(features, targets, pages) of the cached pages of every stream, in stream and page order."""
-    X, y, pages = [], [], 0
+def cached_pages(recipe: dict, cache: Path):
+    """(ink, page with ``to_photo``, truth) of the first ``pages / streams`` cached pages of every stream, in stream
+    and page order (skipped pages left out)."""
+    import cv2
+
     n = recipe["pages"] // recipe["streams"]
     for stream in range(recipe["streams"]):
-        file = cache / f"stream-{stream}.jsonl"
-        rows = {}
-        for line in (file.read_text().splitlines() if file.is_file() else []):
-            if line.strip():
-                r = json.loads(line)
-                if 0 <= r["page"] < n:
-                    rows[r["page"]] = r
-        X += [x for k in sorted(rows) for x in rows[k]["X"]]
-        y += [v for k in sorted(rows) for v in rows[k]["y"]]
-        pages += len(rows)
+        for meta in sorted((cache / f"stream-{stream}").glob("page_*.json"))[:n]:
+            d = json.loads(meta.read_text())
+            if d.get("skipped"):
+                continue
+            ink = cv2.imread(str(meta.with_suffix(".png")), cv2.IMREAD_GRAYSCALE)
+            yield ink, SimpleNamespace(ink=ink, to_photo=np.asarray(d["to_photo"], np.float64)), d["truth"]
+
+
+def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """(features, targets, pages) of the cached pages (``cached_pages``)."""
+    X, y, pages = [], [], 0
+    for _, page, truth in cached_pages(recipe, cache):
+        fx, fy = page_examples(page, truth)
+        X += fx
+        y += fy
+        pages += 1
     return np.asarray(X, np.float32), np.asarray(y, np.float32), pages
 
 
@@ -160,7 +174,6 @@ class PageRecipe:
     positives: str  # what a positive one is ("of one expression")
     metric: str  # "pair" / "cut": the held-out figures' names
     positive: str  # "same" / "split"
-    cache_tag: str = ""  # added to each page seed's cache folder: what else the cached examples depend on
 
 
 def page_seeds(recipe: dict) -> list[int]:
@@ -180,11 +193,17 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=f"Trains the {name} model from its recipe.")
     ap.add_argument("--config", default=f"configs/{name}.yaml", help="the recipe (YAML); flags override it")
     ap.add_argument("--pages", type=int, default=None, help="generate this many training pages")
-    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / name)
+    ap.add_argument("--cache", type=Path, default=None,
+                    help=f"the cleaned training pages, shared by the trainers (default: {CACHE} in $INKMATH_CACHE, "
+                         "else in ~/.cache/inkmath)")
     ap.add_argument("--stream", type=int, default=None, help="only build stream K's pages, then stop")
     ap.add_argument("--out", type=Path, default=spec.model_path)
     args = ap.parse_args(argv)
     recipe = read_recipe(args.config, spec.defaults)
+    if args.cache is None:
+        from inkmath.data import cache_dir
+
+        args.cache = cache_dir() / CACHE
     if args.pages is not None:
         recipe["pages"] = args.pages
     import cv2
@@ -193,7 +212,7 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     # one set of pages per page seed (``page_seeds``: the same ink laid out again on other pages), each cached apart
-    sets = [({**recipe, "page_seed": s}, args.cache / f"seed{s}{spec.cache_tag}") for s in page_seeds(recipe)]
+    sets = [({**recipe, "page_seed": s}, args.cache / f"seed{s}") for s in page_seeds(recipe)]
     if args.stream is not None:
         for one, cache in sets:
             print(spec.build_stream(one, cache, args.stream))
@@ -230,12 +249,11 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page_merge import CANDIDATE_GAP, CANDIDATE_LINE_GAP, MODEL_PATH, N_FEATURES, PageMergeModel
+    from inkmath.equation.page_merge import MODEL_PATH, N_FEATURES, PageMergeModel
 
-    tag = "" if CANDIDATE_LINE_GAP == CANDIDATE_GAP else f"-line{CANDIDATE_LINE_GAP:g}"  # the pairs scored
     return run_recipe(PageRecipe("train_page_merge", DEFAULTS, build_stream, load_examples, MODEL_PATH, N_FEATURES,
                                  PageMergeModel, "page_merge.pair_features", "same expression", "group pairs",
-                                 "of one expression", "pair", "same", tag), argv)
+                                 "of one expression", "pair", "same"), argv)
 
 
 if __name__ == "__main__":

@@ -17,24 +17,23 @@ whose photo box holds its centre (``train_page_merge.component_owners``). Exampl
   the joins the page reader could make, and where they would have to be cut.
 
 Target 1 when each part holds at least ``PURITY`` of its ink from one expression and the two expressions differ.
-The cleaned pages (ink PNG + truth + homography) are cached per stream (``--cache``, resumable), so the slow part
-can run as several processes (``--stream 0``, ``--stream 1``) and the examples are computed again from the cache
-when the features change.
+The cleaned pages are ``train_page_merge``'s cache (``train_page_merge.build_stream``: ink PNG + truth + homography
+per page seed and stream, resumable), so the slow part can run as several processes (``--stream 0``, ``--stream
+1``) and the examples are computed again from the cache when the features change.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.train_page_merge import ARCHIVE, PURITY, component_owners
+from inkmath.equation.train_page_merge import PURITY, build_stream, cached_pages, component_owners
 
 LOOSE = {"LINE_GAP": 6.0, "STACK_GAP": 1.0, "FRAC_GAP": 2.0, "NEAR_X": 1.5, "NEAR_Y": 0.6, "ATTACH_GAP": 1.0}
 PURPOSE = "the page reader's grouping: is a group of ink on a page two written expressions, cut here?"
 DEFAULTS = {"name": "page-split", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 40, "seed": 0,
-            "pages": 200, "streams": 2, "page_seed": 11}
+            "pages": 200, "streams": 2, "page_seed": 11, "page_seeds": None}
 
 
 def _owner(owner: np.ndarray, area: np.ndarray, comps: list[int]) -> tuple[int, float]:
@@ -105,55 +104,14 @@ def _grouping_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict])
     return X, y
 
 
-def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
-    """Generate and clean the pages of one of the recipe's ``streams`` (as ``train_page_merge.build_stream``: every
-    ``streams``-th training expression from the k-th, seed ``page_seed * 100 + k``); each page's ink as
-    ``cache/stream-K/page_NNNN.png`` with ``.json`` (truth, homography to the photo); resumable. Returns the folder."""
-    import cv2
-
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
-    from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page_clean import clean_page
-    from inkmath.equation.page_synth import make_pages
-
-    out = cache / f"stream-{stream}"
-    out.mkdir(parents=True, exist_ok=True)
-    n = recipe["pages"] // recipe["streams"]
-    if (out / "done").is_file() or len(list(out.glob("page_*.json"))) >= n:
-        return out
-    exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream::recipe["streams"]]
-    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream)):
-        meta = out / f"page_{k:04d}.json"
-        if meta.is_file():
-            continue
-        try:
-            clean = clean_page(page.photo)
-        except Exception:  # noqa: BLE001 - a generated page the clean-up refuses teaches nothing
-            atomic_write_text(meta, json.dumps({"skipped": True}))
-            continue
-        atomic_write_bytes(meta.with_suffix(".png"), cv2.imencode(".png", clean.ink)[1].tobytes())
-        atomic_write_text(meta, json.dumps({"truth": page.truth, "to_photo": clean.to_photo.tolist()}))
-    atomic_write_text(out / "done", "")  # every page built, or the stream's ink ran out
-    return out
-
-
 def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """(features, targets, pages) of the cached pages of every stream, in stream and page order."""
-    import cv2
-
+    """(features, targets, pages) of the cached pages (``train_page_merge.cached_pages``)."""
     X, y, pages = [], [], 0
-    n = recipe["pages"] // recipe["streams"]
-    for stream in range(recipe["streams"]):
-        for meta in sorted((cache / f"stream-{stream}").glob("page_*.json"))[:n]:
-            d = json.loads(meta.read_text())
-            if d.get("skipped"):
-                continue
-            ink = cv2.imread(str(meta.with_suffix(".png")), cv2.IMREAD_GRAYSCALE)
-            fx, fy = page_examples(ink, np.asarray(d["to_photo"], np.float64), d["truth"])
-            X += fx
-            y += fy
-            pages += 1
+    for ink, page, truth in cached_pages(recipe, cache):
+        fx, fy = page_examples(ink, page.to_photo, truth)
+        X += fx
+        y += fy
+        pages += 1
     return np.asarray(X, np.float32), np.asarray(y, np.float32), pages
 
 
