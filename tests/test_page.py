@@ -322,12 +322,10 @@ def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatc
         assert e.latex == first.latex
 
 
-def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predictor):
+def _record_mark_reads(monkeypatch) -> list[tuple[int, tuple[int, ...]]]:
+    """The orientation check's reads, recorded as (marks, quarter turns) while it reads them as it does."""
     from inkmath.equation import page
-    from inkmath.equation.page_clean import clean_page, load_photo
 
-    photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
-    clean = clean_page(*load_photo(np.ascontiguousarray(np.rot90(photo, 1))))
     read = []
     probs = page._mark_probs
 
@@ -336,6 +334,16 @@ def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predi
         return probs(crops, pred, quarter_turns)
 
     monkeypatch.setattr(page, "_mark_probs", recorded)
+    return read
+
+
+def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predictor):
+    from inkmath.equation import page
+    from inkmath.equation.page_clean import clean_page, load_photo
+
+    photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
+    clean = clean_page(*load_photo(np.ascontiguousarray(np.rot90(photo, 1))))
+    read = _record_mark_reads(monkeypatch)
     monkeypatch.setattr(page, "ORIENTATION_SURE", 1.01)  # never sure: the turns are read, the page is turned
     n, k = len(page._orientation_marks(clean.ink)), page.ORIENTATION_FIRST
     assert n > k > 0
@@ -355,14 +363,7 @@ def test_an_upright_page_whose_first_marks_read_worse_turned_is_not_read_further
     from inkmath.equation.page_clean import clean_page, load_photo
 
     clean = clean_page(*load_photo(_photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))))
-    read = []
-    probs = page._mark_probs
-
-    def recorded(crops, pred, quarter_turns):
-        read.append((len(crops), tuple(quarter_turns)))
-        return probs(crops, pred, quarter_turns)
-
-    monkeypatch.setattr(page, "_mark_probs", recorded)
+    read = _record_mark_reads(monkeypatch)
     monkeypatch.setattr(page, "ORIENTATION_SURE", 1.01)
     monkeypatch.setattr(page, "ORIENTATION_CLEAR", -1.0)  # any first marks are clear
     assert page._upright(clean, predictor) is clean and read == [(page.ORIENTATION_FIRST, (0, 1, 2, 3))]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -155,57 +157,97 @@ def load_rows(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, np.nda
     return np.concatenate(R), np.concatenate(Y), np.concatenate(E), n, secs
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class ShardTrainer:
+    """What an image trainer on cached shards of the WAP-like training renderings has of its own (``image-merge``
+    here, ``image-touch`` in ``train_image_touch``); ``train_from_shards`` does the rest."""
+    module: str  # the trainer's module, for the card's command
+    config: str  # its default recipe
+    cache: str  # its folder under the cache
+    model_path: Path
+    model: type
+    features: Callable  # (raw rows, number of classes) -> features
+    features_name: str  # named in the card
+    target: str  # what a row's target 1 means, in the card
+    load_classifier: Callable  # recipe -> the predictor whose readings the rows hold
+    rows_of: Callable | None  # an expression's (raw rows, targets); None: this module's ``expression_rows``
+    data: Callable  # (recipe, expressions, rows, positives, seconds) -> the card's description of the data
+    metrics: tuple[str, str, str, str]  # the card's names of held-out accuracy, recall, precision, and what is held out
+
+
+def train_from_shards(argv: list[str] | None, description: str, defaults: dict, spec: ShardTrainer) -> int:
+    """Build the missing shards (or only ``--shard K``), fit the perceptron with every 10th expression's rows held
+    out for the card's figures, then on all of them, and write the weights and their card."""
     from safetensors.numpy import save
 
     from inkmath.atomic import atomic_write_bytes
-    from inkmath.equation.image_grouping import MODEL_PATH, ImageMergeModel, class_index, pair_features
+    from inkmath.data import cache_dir
+    from inkmath.equation.image_grouping import class_index
     from inkmath.equation.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
-    from inkmath.equation.recognize import get_predictor
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/image-merge.yaml", help="the recipe (YAML); flags override it")
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--config", default=spec.config, help="the recipe (YAML); flags override it")
     ap.add_argument("--limit", type=int, default=None, help="only the first N training expressions")
-    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / "image-merge")
+    ap.add_argument("--cache", type=Path, default=cache_dir() / spec.cache)
     ap.add_argument("--shard", type=int, default=None, help="only build shard K's rows, then stop")
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--out", type=Path, default=spec.model_path)
     args = ap.parse_args(argv)
-    recipe = read_recipe(args.config, DEFAULTS)
+    recipe = read_recipe(args.config, defaults)
     if args.limit is not None:
         recipe["limit"] = args.limit
     import cv2
-    import torch
 
-    torch.set_num_threads(1)
     cv2.setNumThreads(1)
     cache = args.cache / f"seed{recipe['render_seed']}-shard{recipe['shard']}-{recipe['classifier']}"
     cache.mkdir(parents=True, exist_ok=True)
-    classifier = get_predictor(recipe["classifier"])  # the readings the model learns from
+    classifier = spec.load_classifier(recipe)  # the readings the model learns from
+    rows_of = spec.rows_of or expression_rows
     if args.shard is not None:
-        print(build_shard(recipe, cache, args.shard, classifier))
+        print(build_shard(recipe, cache, args.shard, classifier, rows_of))
         return 0
     for s in range(shards(recipe)):  # what other processes have not built yet (all of it at first)
-        build_shard(recipe, cache, s, classifier)
+        build_shard(recipe, cache, s, classifier, rows_of)
     raw, y, ex, n, secs = load_rows(recipe, cache)
-    X = pair_features(raw, len(class_index()))
-    held = (ex % 10) == 9  # every 10th expression's pairs
-    tensors, held_figures = fit_binary_heldout(X, y, ~held, held, ImageMergeModel, hidden=recipe["hidden"],
+    X = spec.features(raw, len(class_index()))
+    held = (ex % 10) == 9  # every 10th expression's rows
+    tensors, held_figures = fit_binary_heldout(X, y, ~held, held, spec.model, hidden=recipe["hidden"],
                                                epochs=recipe["epochs"], weight_decay=recipe["weight_decay"],
                                                seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
-    command = f"python -m inkmath.equation.train_image_merge --config {args.config}" + (
+    command = f"python -m {spec.module} --config {args.config}" + (
         f" --limit {args.limit}" if args.limit is not None else "")
-    card = {**binary_card(recipe, tensors, "image_grouping.pair_features", "one symbol", args.config, command),
+    accuracy, recall, precision, heldout = spec.metrics
+    card = {**binary_card(recipe, tensors, spec.features_name, spec.target, args.config, command),
             "recipe": recipe,
-            "data": {"train": f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like "
-                              f"(seed {recipe['render_seed']}), {len(X)} candidate part pairs "
-                              f"({int(y.sum())} of one symbol); the classifier's readings took {secs:.0f} s"},
-            "metrics": {"heldout_pair_accuracy": held_figures["accuracy"],
-                        "heldout_same_recall": held_figures["recall"],
-                        "heldout_same_precision": held_figures["precision"],
-                        "heldout": "the pairs of every 10th expression (a model trained without them)"}}
+            "data": {"train": spec.data(recipe, n, len(X), int(y.sum()), secs)},
+            "metrics": {accuracy: held_figures["accuracy"], recall: held_figures["recall"],
+                        precision: held_figures["precision"], "heldout": heldout}}
     write_card(args.out, card)
     return 0
+
+
+def _classifier(recipe: dict):
+    import torch
+
+    from inkmath.equation.recognize import get_predictor
+
+    torch.set_num_threads(1)
+    return get_predictor(recipe["classifier"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    from inkmath.equation.image_grouping import MODEL_PATH, ImageMergeModel, pair_features
+
+    def data(recipe: dict, n: int, rows: int, positives: int, secs: float) -> str:
+        return (f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like (seed "
+                f"{recipe['render_seed']}), {rows} candidate part pairs ({positives} of one symbol); the "
+                f"classifier's readings took {secs:.0f} s")
+
+    spec = ShardTrainer("inkmath.equation.train_image_merge", "configs/image-merge.yaml", "image-merge", MODEL_PATH,
+                        ImageMergeModel, pair_features, "image_grouping.pair_features", "one symbol", _classifier,
+                        None, data, ("heldout_pair_accuracy", "heldout_same_recall", "heldout_same_precision",
+                                     "the pairs of every 10th expression (a model trained without them)"))
+    return train_from_shards(argv, __doc__.splitlines()[0], DEFAULTS, spec)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,6 @@ resumable, ``--shard K`` for parallel builds); the perceptron then trains from t
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 PURITY = 0.8
@@ -65,56 +62,21 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
 
 
 def main(argv: list[str] | None = None) -> int:
-    from safetensors.numpy import save
-
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.equation.image_grouping import class_index
     from inkmath.equation.image_touch import MODEL_PATH, ImageTouchModel, touch_features
-    from inkmath.equation.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
-    from inkmath.equation.train_image_merge import build_shard, load_rows, shards
+    from inkmath.equation.train_image_merge import ShardTrainer, train_from_shards
     from inkmath.predict import Predictor
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/image-touch.yaml", help="the recipe (YAML); flags override it")
-    ap.add_argument("--limit", type=int, default=None, help="only the first N training expressions")
-    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "inkmath" / "image-touch")
-    ap.add_argument("--shard", type=int, default=None, help="only build shard K's rows, then stop")
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
-    args = ap.parse_args(argv)
-    recipe = read_recipe(args.config, DEFAULTS)
-    if args.limit is not None:
-        recipe["limit"] = args.limit
-    import cv2
+    def data(recipe: dict, n: int, rows: int, positives: int, secs: float) -> str:
+        return (f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like (seed "
+                f"{recipe['render_seed']}), {rows} cuts where strokes meet ({positives} parting two symbols); the "
+                f"reader's segmentation took {secs:.0f} s")
 
-    cv2.setNumThreads(1)
-    cache = args.cache / f"seed{recipe['render_seed']}-shard{recipe['shard']}-{recipe['classifier']}"
-    cache.mkdir(parents=True, exist_ok=True)
-    classifier = Predictor.load(recipe["classifier"], recipe["engine"])  # the readings the model learns from
-    if args.shard is not None:
-        print(build_shard(recipe, cache, args.shard, classifier, expression_rows))
-        return 0
-    for s in range(shards(recipe)):  # what other processes have not built yet (all of it at first)
-        build_shard(recipe, cache, s, classifier, expression_rows)
-    raw, y, ex, n, secs = load_rows(recipe, cache)
-    X = touch_features(raw, len(class_index()))
-    held = (ex % 10) == 9  # every 10th expression's cuts
-    tensors, held_figures = fit_binary_heldout(X, y, ~held, held, ImageTouchModel, hidden=recipe["hidden"],
-                                               epochs=recipe["epochs"], weight_decay=recipe["weight_decay"],
-                                               seed=recipe["seed"])
-    atomic_write_bytes(args.out, save(tensors))
-    command = f"python -m inkmath.equation.train_image_touch --config {args.config}" + (
-        f" --limit {args.limit}" if args.limit is not None else "")
-    card = {**binary_card(recipe, tensors, "image_touch.touch_features", "parts two symbols", args.config, command),
-            "recipe": recipe,
-            "data": {"train": f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like "
-                              f"(seed {recipe['render_seed']}), {len(X)} cuts where strokes meet "
-                              f"({int(y.sum())} parting two symbols); the reader's segmentation took {secs:.0f} s"},
-            "metrics": {"heldout_cut_accuracy": held_figures["accuracy"],
-                        "heldout_right_recall": held_figures["recall"],
-                        "heldout_right_precision": held_figures["precision"],
-                        "heldout": "the cuts of every 10th expression (a model trained without them)"}}
-    write_card(args.out, card)
-    return 0
+    spec = ShardTrainer("inkmath.equation.train_image_touch", "configs/image-touch.yaml", "image-touch", MODEL_PATH,
+                        ImageTouchModel, touch_features, "image_touch.touch_features", "parts two symbols",
+                        lambda recipe: Predictor.load(recipe["classifier"], recipe["engine"]), expression_rows, data,
+                        ("heldout_cut_accuracy", "heldout_right_recall", "heldout_right_precision",
+                         "the cuts of every 10th expression (a model trained without them)"))
+    return train_from_shards(argv, __doc__.splitlines()[0], DEFAULTS, spec)
 
 
 if __name__ == "__main__":
