@@ -36,8 +36,9 @@ TOUCH_SAME = 0.2
 # cuts where strokes meet are looked for only in components the classifier reads as one symbol below TOUCH_WHOLE
 # (as SPLIT_PROB spares narrow ones): every 3rd WAP-like validation rendering (502, image_seg_oracle.py --stride 3),
 # the same 280 right as looking in every component tried (the same 4 gained, none lost against no such cuts), at
-# 1.09-1.13x the CPU of a 10-symbol image read instead of 1.52x (bench_decoder.py --touch); all 1,504: 841 (main 829,
-# 13 gained, 1 lost); with TOUCH_STEP 3 as well: 278 of 502 (3 gained, 1 lost). On the cached training cuts (CROHME training ink), 0.8 spares 53 % of the components with a
+# 1.09-1.13x the CPU of a 10-symbol image read instead of 1.52x (bench_decoder.py --touch); all 1,504
+# (benchmarks/wap_val.py on the merged main): 840 (829 without, 12 gained, 1 lost); with TOUCH_STEP 3 as well: 278 of
+# 502 (3 gained, 1 lost). On the cached training cuts (CROHME training ink), 0.8 spares 53 % of the components with a
 # cut and 15 of the 503 the model cuts right; 0.9 spares 39 % (CPU 1.27x at TOUCH_STEP 3)
 TOUCH_WHOLE = 0.8
 _CIRCLE = 24  # points read on each circle
