@@ -88,18 +88,22 @@ def one_grouping(kind: str, data, predictor) -> str:
     return recognize_image(data, predictor, solve=False, decoder=dec).latex
 
 
+def _new_path_with(module, name: str, value, kind: str, data, predictor) -> str:
+    """``new_path`` with ``module``'s attribute ``name`` set to ``value`` for the call (then restored)."""
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        return new_path(kind, data, predictor)
+    finally:
+        setattr(module, name, saved)
+
+
 def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None) -> str:
     """``new_path`` with the image reader's module switch ``switch`` (a bool of ``module``, image_segmentation when
     None) off."""
     from inkmath.equation import image_segmentation
 
-    module = module or image_segmentation
-    saved = getattr(module, switch)
-    setattr(module, switch, False)
-    try:
-        return new_path(kind, data, predictor)
-    finally:
-        setattr(module, switch, saved)
+    return _new_path_with(module or image_segmentation, switch, False, kind, data, predictor)
 
 
 def rules_alone(kind: str, data, predictor) -> str:
@@ -358,25 +362,18 @@ def main(argv: list[str] | None = None) -> int:
         other, shipped_probs = segment.load_merge_model(args.vs_merge), segment.merge_probs
 
         def with_other_merge(kind, data, predictor):
-            segment.merge_probs = lambda strokes, model=None: shipped_probs(strokes, other)
-            try:
-                return new_path(kind, data, predictor)
-            finally:
-                segment.merge_probs = shipped_probs
+            return _new_path_with(segment, "merge_probs", lambda strokes, model=None: shipped_probs(strokes, other),
+                                  kind, data, predictor)
 
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
     if args.vs_context:
         from inkmath.equation import symbols
 
-        other, reader_model = symbols.get_context_model(args.vs_context), symbols.get_context_model
+        other = symbols.get_context_model(args.vs_context)
 
         def with_other_context(kind, data, predictor):
-            symbols.get_context_model = lambda name=None: other
-            try:
-                return new_path(kind, data, predictor)
-            finally:
-                symbols.get_context_model = reader_model
+            return _new_path_with(symbols, "get_context_model", lambda name=None: other, kind, data, predictor)
 
         what = (f"the reader with symbol-context {args.vs_context} (old) vs the shipped "
                 f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)")
@@ -390,11 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         gate = None if args.vs_gate == "none" else float(args.vs_gate)
 
         def with_other_gate(kind, data, predictor):
-            layout_choice.chosen_layout = functools.partial(shipped_layout, gate=gate, gate_alone=False)
-            try:
-                return new_path(kind, data, predictor)
-            finally:
-                layout_choice.chosen_layout = shipped_layout
+            return _new_path_with(layout_choice, "chosen_layout",
+                                  functools.partial(shipped_layout, gate=gate, gate_alone=False), kind, data, predictor)
 
         what = (f"the reader with its layout choice gated by the bound alone at {args.vs_gate} (old) vs as shipped "
                 f"(new: gate {layout_choice.GATE}, the rule readers' disagreement {layout_choice.GATE_ALONE})")
