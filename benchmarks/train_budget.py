@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 # the reader's single models (its ensembles' members are added from the constants that name them)
-READER_MODELS = ("crohme-m", "stroke-merge", "image-merge", "layout-relation", "latex-lm", "structure")
+READER_MODELS = ("crohme-m", "stroke-merge", "image-merge", "image-touch", "layout-relation", "latex-lm", "structure")
 CLASSIFIER = "crohme-m"
 HYPOTHESES = "python -m inkmath.equation.hypotheses"
 TABLES = ("tables:train-a", "tables:train-b", "tables:val-truth", "tables:val-pipeline")
@@ -56,6 +56,13 @@ def _train_shards(first: int, last: int) -> str:
 BEFORE = {
     "crohme-m": [Step("crohme-m:stage-1", "inkmath train --config configs/crohme-m.yaml --out runs/crohme-m")],
 }
+# a recipe that learns from a classifier's readings (its ``classifier:``) waits for that classifier's last step;
+# ``crohme`` is no reader model (it reads nothing at run time), but image-merge's recipe learns from its readings,
+# so it is trained here too, from its own recipe (distilled from the new crohme-m)
+CLASSIFIER_READY = {"crohme-m": "crohme-m:export", "crohme": "crohme:export"}
+CROHME_S = [Step("crohme:stage-1", "inkmath train --config configs/crohme.yaml --out runs/crohme", ("crohme-m:export",)),
+            Step("crohme:ft2", "inkmath train --config configs/crohme-ft2.yaml --out runs/crohme-ft2", ("crohme:stage-1",)),
+            Step("crohme:export", "inkmath export runs/crohme-ft2 --name crohme", ("crohme:ft2",))]
 AFTER = {
     "crohme-m": [Step("crohme-m:export", "inkmath export runs/crohme-m-ft2 --name crohme-m", ("crohme-m",)),
                  Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-m:export",)),
@@ -92,10 +99,31 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> lis
         card = json.loads(card_path.read_text(encoding="utf-8"))
         before = BEFORE.get(name, [])
         after = TABLES if name in context else ()
+        reads = recipe_classifier(card["train_command"])
+        if reads == "crohme" and not any(s.name == "crohme:export" for s in steps):
+            before = before + CROHME_S
+        if reads in CLASSIFIER_READY and reads != name:
+            after = (*after, CLASSIFIER_READY[reads])
         steps += before
-        steps.append(Step(name, card["train_command"], tuple(s.name for s in before) + after))
+        steps.append(Step(name, card["train_command"], tuple(s.name for s in BEFORE.get(name, [])) + tuple(after)))
         steps += AFTER.get(name, [])
-    return steps
+    # the longest chain after the classifier's export (crohme, then image-merge) starts first: the tables and the
+    # 8-bit ranges, which only the context models wait for, go just before the first context model
+    late = [s for s in steps if s.name in {t.name for t in AFTER[CLASSIFIER][1:]}]
+    steps = [s for s in steps if s not in late]
+    first_context = next((i for i, s in enumerate(steps) if s.name in context), len(steps))
+    return steps[:first_context] + late + steps[first_context:]
+
+
+def recipe_classifier(command: str) -> str | None:
+    """The classifier whose readings a train command's recipe (``--config FILE``) learns from, if it names one."""
+    import yaml
+
+    words = shlex.split(command)
+    if "--config" not in words:
+        return None
+    recipe = yaml.safe_load((ROOT / words[words.index("--config") + 1]).read_text(encoding="utf-8"))
+    return recipe.get("classifier") if isinstance(recipe, dict) else None
 
 
 def argv_of(command: str) -> list[str]:

@@ -26,6 +26,10 @@ def test_the_plan_trains_every_reader_model_with_its_cards_command():
     # the context models read hypothesis tables of the newly trained classifier
     assert set(train_budget.TABLES) <= set(by_name["symbol-context"].after)
     assert all("crohme-m:export" in by_name[t].after for t in train_budget.TABLES)
+    # a model learning from a classifier's readings waits for that classifier, trained in the plan as well
+    assert "crohme-m:export" in by_name["image-touch"].after
+    assert "crohme:export" in by_name["image-merge"].after
+    assert "crohme-m:export" in by_name["crohme:stage-1"].after  # crohme is distilled from the new crohme-m
 
 
 def _marker(tmp: Path, name: str, seconds: float = 0.3, fail: bool = False) -> str:
