@@ -10,7 +10,6 @@ label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads t
 - ``choice:G``: the default with another ``layout_choice.GATE`` (``choice:none``: the candidates made for every line);
   ``choice:G:K``: also another ``layout_choice.K`` (the structure model's trees among the candidates);
   ``choice-bound:G``: gated by the structure model's bound alone (not ``layout_choice.GATE_ALONE``);
-- ``choice-weights:FILE``: the default with other ``layout-choice`` weights (``layout_choice.choice_weights``);
 - ``single``: the default with the candidates scored by the shipped structure model alone (no ``CHOOSER_MODELS``
   ensemble);
 - ``ensemble:A.safetensors+B.safetensors``: the default with the candidates scored by the shipped structure model
@@ -62,10 +61,6 @@ def make_layout(name: str, weights: Path | None = None):
     if name.startswith("choice-bound:"):  # gated by the bound alone, as before ``layout_choice.GATE_ALONE``
         g = name.split(":", 1)[1]
         return chosen_layout(model, gate=None if g == "none" else float(g), gate_alone=False)
-    if name.startswith("choice-weights:"):  # the default with other weights of the candidates' features
-        from inkmath.equation.layout_choice import choice_weights
-
-        return chosen_layout(model, weights=choice_weights(name.split(":", 1)[1]))
     if name == "single":  # the default with its candidates scored by the shipped structure model alone
         return chosen_layout(model, chooser=model or load_structure_model())
     if name.startswith("ensemble:"):  # the candidates scored by the shipped model and these others, averaged

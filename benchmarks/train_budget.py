@@ -5,10 +5,9 @@
     python benchmarks/train_budget.py --tree /tmp/budget --result benchmarks/results/training-budget.json
 
 What runs: each reader model's card's ``train_command`` (the models: ``READER_MODELS`` and the ones the reader's
-ensembles name, ``symbols.READER_CONTEXT_MODELS``, ``layout_choice.CHOOSER_MODELS`` and ``CHOICE_MODEL``), plus
-what those commands need first (``READS``: the models a recipe reads while it trains) and what makes their output
-the shipped file (``BEFORE`` and ``AFTER``: the classifier's first stage, its export, its 8-bit ranges, the
-context models' hypothesis tables). It all runs in a fresh clone of this
+ensembles name, ``symbols.READER_CONTEXT_MODELS`` and ``layout_choice.CHOOSER_MODELS``), plus what those commands
+need first and what makes their output the shipped file (``BEFORE`` and ``AFTER``: the classifier's first stage,
+its export, its 8-bit ranges, the context models' hypothesis tables). It all runs in a fresh clone of this
 checkout's HEAD (``--tree``) with its own cache (``INKMATH_CACHE`` inside the tree), so that every table is built
 inside the budget and nothing shipped or cached here is touched. Two steps run at a time (``--lanes``), each as
 its recipe sets its threads; a step starts as soon as a lane is free and what it waits for is done, in plan order.
@@ -57,9 +56,6 @@ def _train_shards(first: int, last: int) -> str:
 BEFORE = {
     "crohme-m": [Step("crohme-m:stage-1", "inkmath train --config configs/crohme-m.yaml --out runs/crohme-m")],
 }
-# models a recipe reads while it trains: the layout choice's weights are learnt on lines the rules read, with the
-# rules' relation model
-READS = {"layout-choice": ("layout-relation",)}
 # a recipe that learns from a classifier's readings (its ``classifier:``) waits for that classifier's last step;
 # ``crohme`` is no reader model (it reads nothing at run time), but image-merge's recipe learns from its readings,
 # so it is trained here too, from its own recipe (distilled from the new crohme-m)
@@ -80,11 +76,11 @@ AFTER = {
 
 
 def reader_model_names() -> list[str]:
-    from inkmath.equation.layout_choice import CHOICE_MODEL, CHOOSER_MODELS
+    from inkmath.equation.layout_choice import CHOOSER_MODELS
     from inkmath.equation.symbols import READER_CONTEXT_MODELS
 
     names = list(READER_MODELS)
-    for name in (*CHOOSER_MODELS, CHOICE_MODEL, *READER_CONTEXT_MODELS):
+    for name in (*CHOOSER_MODELS, *READER_CONTEXT_MODELS):
         if name not in names:
             names.append(name)
     return names
@@ -109,8 +105,7 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> lis
         if reads in CLASSIFIER_READY and reads != name:
             after = (*after, CLASSIFIER_READY[reads])
         steps += before
-        steps.append(Step(name, card["train_command"],
-                          tuple(s.name for s in BEFORE.get(name, [])) + tuple(after) + READS.get(name, ())))
+        steps.append(Step(name, card["train_command"], tuple(s.name for s in BEFORE.get(name, [])) + tuple(after)))
         steps += AFTER.get(name, [])
     # the longest chain after the classifier's export (crohme, then image-merge) starts first: the tables and the
     # 8-bit ranges, which only the context models wait for, go just before the first context model

@@ -75,6 +75,25 @@ def test_weights_decide_which_candidate_is_read():
     assert to_latex(read) == to_latex(liked.tree)
 
 
+def test_fitting_learns_the_feature_that_marks_the_right_candidate():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from layout_choice import fit, right_with
+
+    from inkmath.equation.layout_choice import FEATURES
+
+    rng = np.random.default_rng(0)
+    items = []
+    for _ in range(60):
+        f = rng.normal(size=(4, len(FEATURES)))
+        right = np.zeros(4, bool)
+        right[int(np.argmax(f[:, FEATURES.index("d_lm")]))] = True  # the LM's favourite is right
+        items.append((f, right))
+    w = fit(items, l2=0.001)
+    assert int(np.argmax(w)) == FEATURES.index("d_lm")
+    assert right_with(items, w) >= 55
+    assert right_with(items, -w) <= 10
+
+
 def test_bounded_nbest_finds_the_same_trees_as_trying_every_edge():
     from inkmath.equation.structure_model import _decode, _key, nbest_trees, relation_mask
     from inkmath.equation.structure_tree import RELATIONS
@@ -208,12 +227,10 @@ def test_layout_truth_reads_the_gate_and_k_from_a_layout_name(monkeypatch):
     seen = []
     monkeypatch.setattr(layout_choice, "chosen_layout", lambda model=None, **kw: seen.append(kw))
     other = str(WEIGHTS.with_name("structure-input.safetensors"))
-    for name in ("choice:none:5", "choice:0.5", f"ensemble:{other}", f"ensemble:{other}:none",
-                 f"choice-weights:{layout_choice.WEIGHTS_PATH}"):
+    for name in ("choice:none:5", "choice:0.5", f"ensemble:{other}", f"ensemble:{other}:none"):
         layout_truth.make_layout(name)
     assert seen[0] == {"gate": None, "k": 5} and seen[1] == {"gate": 0.5, "k": layout_choice.K}
     assert seen[2]["gate"] == layout_choice.GATE and seen[3]["gate"] is None
-    assert [len(s["chooser"].members) for s in seen[2:4]] == [2, 2]
-    assert seen[4] == {"weights": layout_choice.choice_weights()}
+    assert [len(s["chooser"].members) for s in seen[2:]] == [2, 2]
     layout_truth.make_layout("choice-bound:1")
     assert seen[4] == {"gate": 1.0, "gate_alone": False}

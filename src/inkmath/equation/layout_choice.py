@@ -17,10 +17,9 @@ for a line whose rules' tree the first model might beat by exp(``GATE``) or whos
 reads every hypothesis with the cheaper margin layout and its first reading once more with this one
 (``parse.chosen_parse``, ``decode``'s ``final_layout``).
 
-The line's tree is the candidate of highest ``choice_weights()`` · features. The weights are the ``layout-choice``
-model, learnt on the training ink read from its true symbols (``train_layout_choice``; the structure models and
-the LM that score a fold's candidates there are trained on the other folds); see
-docs/decisions/2026-11-25-layout-10.md. A rules' tree the structure model cannot score (not a tree over exactly
+The line's tree is the candidate of highest ``WEIGHTS`` · features. The weights are fitted on the validation
+(the 2011-2013 test ink read from its true symbols) by ``benchmarks/layout_choice.py --fit``; see
+docs/decisions/2026-11-24-layout-7.md. A rules' tree the structure model cannot score (not a tree over exactly
 the line's symbols) is kept, as ``structure_model.rescored_layout`` does.
 """
 
@@ -28,7 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -37,10 +35,12 @@ FEATURES = ("d_struct", "d_lm", "d_ntok", "is_rules", "is_alone", "is_m0", "min_
 # validation (true symbols, 1,504 expressions): K = 2 / 3 / 5 read 1,384 / 1,387 / 1,386 (the rules checked by the
 # model at a margin, before: 1,372); docs/decisions/2026-11-24-layout-7.md
 K = 3
-# the weights of FEATURES (``choice_weights``): the shipped ``layout-choice`` model, learnt on the CROHME 2014
-# training ink by ``python -m inkmath.equation.train_layout_choice`` (configs/layout-choice.yaml): each training
-# fold read with structure models and a LaTeX LM trained on the other folds; docs/decisions/2026-11-25-layout-10.md
-WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "weights" / "layout-choice.safetensors"  # CHOICE_MODEL
+# fitted by ``python benchmarks/layout_choice.py val --fit`` (a listwise softmax over each one-line expression's
+# candidates, L2 0.01): in-sample 1,390 of 1,504, 5-fold cross-validated 1,387. Refitted with the candidates scored
+# by ``CHOOSER_MODELS`` (``layout_choice.py val --fit --ensemble ...``): in-sample 1,396, cross-validated 1,395,
+# against 1,398 with these weights: kept
+WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777, "is_alone": 0.843, "is_m0": 0.18,
+           "min_rank": 0.124, "votes": 0.161, "d_m0": 0.155}
 # the candidates are made only for a line where some tree might beat the rules' by exp(GATE) by the structure model
 # (its bound, ``structure_model.tree_bound``), else the rules' tree is read. Layout from the true symbols on the
 # validation (``layout_truth.py val --layout default,choice:none,choice:0.1,...``), of 1,504, the candidates scored by
@@ -61,8 +61,6 @@ GATE_ALONE = True
 # the one the gate reads. On the validation from true symbols (``layout_truth.py val --layout single,default``),
 # of 1,504: the first alone 1,389; with `structure-input` 1,394; docs/decisions/2026-11-24-layout-8.md
 CHOOSER_MODELS = ("structure", "structure-input")
-# the shipped model that holds the choice's weights (``choice_weights``)
-CHOICE_MODEL = "layout-choice"
 
 
 @dataclass
@@ -152,7 +150,7 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
     from inkmath.equation.latex import to_latex
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.structure_model import layout_log_prob, load_structure_model
+    from inkmath.equation.structure_model import BOUND_SLACK, layout_log_prob, load_structure_model, tree_bound
     from inkmath.equation.structure_tree import node_layout
 
     m = model if model is not None else load_structure_model()
@@ -161,7 +159,7 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
     rules = rules if rules is not None else rule_layout()
     alone = alone if alone is not None else rule_layout(relation_model=None)
     lm = lm if lm is not None else load_latex_lm()
-    w = np.asarray([(weights or choice_weights())[f] for f in FEATURES], np.float64)
+    w = np.asarray([(weights or WEIGHTS)[f] for f in FEATURES], np.float64)
 
     def read(atoms):
         if not atoms:
@@ -175,7 +173,7 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
                 scores.append(-np.inf)
             return tree
         read_alone = alone
-        if not other and gate is not None and gate_shut(lp, own, gate):
+        if not other and gate is not None and tree_bound(lp) < own + gate - BOUND_SLACK:
             # no tree of the model's beats the rules' by exp(gate): the candidates are not needed unless the rule
             # readers disagree
             alone_tree = alone(atoms) if gate_alone else None
@@ -199,44 +197,6 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
         return chosen.tree
 
     return read
-
-
-def gate_shut(lp: np.ndarray, own: float, gate: float) -> bool:
-    """No tree beats the rules' tree (log-probability ``own``) by exp(``gate``) under ``lp`` (its bound,
-    ``structure_model.tree_bound``)."""
-    from inkmath.equation.structure_model import BOUND_SLACK, tree_bound
-
-    return tree_bound(lp) < own + gate - BOUND_SLACK
-
-
-def passes_gate(atoms, model, rules, alone, gate: float = GATE, gate_alone: bool = GATE_ALONE) -> bool:
-    """Whether ``chosen_layout`` makes the candidates of this line (a rules' tree ``model`` cannot score: no)."""
-    from inkmath.equation.latex import to_latex
-
-    tree, own, lp = rules_reading(atoms, model, rules)
-    if own is None:
-        return False
-    return not gate_shut(lp, own, gate) or (gate_alone and to_latex(alone(atoms)) != to_latex(tree))
-
-
-@lru_cache(maxsize=4)
-def choice_weights(path: str | None = None) -> dict[str, float]:
-    """{feature: weight} of the shipped ``layout-choice`` model (or the one at ``path``)."""
-    import json
-
-    from safetensors import safe_open
-
-    from inkmath import InkmathError
-
-    p = Path(path) if path else WEIGHTS_PATH
-    if not p.is_file():
-        raise InkmathError(f"{p} not found: rebuild it with python -m inkmath.equation.train_layout_choice")
-    with safe_open(str(p), framework="numpy") as f:
-        names = json.loads(f.metadata()["features"])
-        w = f.get_tensor("weights")
-    if list(names) != list(FEATURES):
-        raise InkmathError(f"{p} weighs the features {names}, not {list(FEATURES)}: retrain it")
-    return {n: float(v) for n, v in zip(names, w)}
 
 
 class StructureEnsemble:

@@ -30,9 +30,8 @@ from inkmath.equation.latex_lm import BOS, EOS, NAME, NEVER, UNK, NgramLM, perpl
 CAPTIONS = "crohme2014_train_offline_wap_captions.tar.xz"
 
 
-def read_training_captions(data_dir: Path, keep=None) -> list[list[str]]:
-    """Canonical token lists of the training captions (train_caption.txt inside the captions archive); ``keep``:
-    only those whose expression id it accepts."""
+def read_training_captions(data_dir: Path) -> list[list[str]]:
+    """Canonical token lists of the training captions (train_caption.txt inside the captions archive)."""
     from inkmath.data.crohme import read_captions
     from inkmath.equation.metrics import normalize_latex
 
@@ -45,7 +44,7 @@ def read_training_captions(data_dir: Path, keep=None) -> list[list[str]]:
             raise InkmathError(f"{path} holds no train_caption.txt")
         text = tf.extractfile(member).read().decode("utf-8")
     caps = read_captions(text)
-    return [normalize_latex(" ".join(caps[k])) for k in sorted(caps) if keep is None or keep(k)]
+    return [normalize_latex(" ".join(caps[k])) for k in sorted(caps)]
 
 
 def read_val_truths(data_dir: Path, limit: int | None = None) -> list[list[str]]:

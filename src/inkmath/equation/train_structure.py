@@ -32,10 +32,9 @@ DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64,
             "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0}
 
 
-def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None,
-             keep=None):
+def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
     """[(boxes, tokens, parents, relations)] of the expressions that make a layout tree; ``reasons`` counts why the
-    others do not; ``keep``: reads only the expressions whose id it accepts."""
+    others do not."""
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.structure_truth import Unlabelled, symbol_layout
 
@@ -43,8 +42,6 @@ def labelled(source: Path, subset: str | None = None, limit: int | None = None, 
     for expr in iter_inkml(source, subset=subset):
         if limit is not None and len(out) >= limit:
             break
-        if keep is not None and not keep(expr.id):
-            continue
         try:
             lay = symbol_layout(expr)
         except Unlabelled as e:
