@@ -64,6 +64,11 @@ LIMIT_REACH = 3.0
 # page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages of seeds 0, 1 and 7 read 32 expressions
 # more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept (docs/decisions/2026-11-24-pages-9.md)
 PAGE_CLASSIFIER: str | None = None
+# the engine a page's classifier runs on (the orientation check's and the groups'), in place of the reader's default
+# classifier on another engine (``image_segmentation.in_place_of_default``; None: the caller's engine). ONNX Runtime
+# runs crohme-m in 8 bits (``onnx_int8``) on one thread: a page of 8 about 0.7x the CPU of PyTorch's float
+# (docs/decisions/2026-11-25-pages-10.md)
+PAGE_ENGINE: str | None = "onnx"
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
 # 8 of 400 left wrong, no upright page turned; 0.02: 6, none; 0.0: an upright page turned; the blob-length sideways
@@ -127,15 +132,15 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages."""
     from inkmath.equation.image_segmentation import in_place_of_default
-    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
     page = clean_page(photo, shown)
     notes = list(page.notes)
     if upright:
-        page = _upright(page, predictor)
-    predictor = in_place_of_default(predictor, PAGE_CLASSIFIER)
+        page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
+    predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
     found = find_expressions(page.ink)
     read = [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups]
     read = _split_joined(page, found, read, predictor, solve)
