@@ -204,7 +204,7 @@ def in_place_of_default(classifier: Classifier, weights: str | None, engine: str
     """The classifier ``weights`` on ``engine`` (None: ``classifier``'s own; loaded once, ONNX Runtime on one
     thread) when ``classifier`` is the reader's default one (``recognize.DEFAULT_WEIGHTS``) and ``weights`` is set,
     else ``classifier`` itself (a caller's own weights are kept). ``classifier`` itself too when that is what it
-    already is, or when ``engine`` is "onnx" and ONNX Runtime is not installed."""
+    already is, or when ``engine`` is "onnx" and ONNX Runtime (or ``onnx``, which builds its graph) is not installed."""
     import importlib.util
 
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
@@ -213,7 +213,7 @@ def in_place_of_default(classifier: Classifier, weights: str | None, engine: str
     own = getattr(classifier, "engine", "torch")
     engine = engine or own
     if not weights or card.get("name") != DEFAULT_WEIGHTS or (weights == DEFAULT_WEIGHTS and engine == own) or (
-            engine == "onnx" and importlib.util.find_spec("onnxruntime") is None):
+            engine == "onnx" and None in (importlib.util.find_spec("onnxruntime"), importlib.util.find_spec("onnx"))):
         return classifier
     key = (weights, engine)
     if key not in _IMAGE_PREDICTORS:
