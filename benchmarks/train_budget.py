@@ -39,6 +39,11 @@ sys.path.insert(0, str(ROOT / "src"))
 READER_MODELS = ("crohme-m", "stroke-merge", "image-merge", "image-touch", "layout-relation", "latex-lm", "structure")
 CLASSIFIER = "crohme-m"
 HYPOTHESES = "python -m inkmath.equation.hypotheses"
+# OpenMP's waiting threads sleep instead of spinning: with two lanes on two cores, a two-thread step's spinning
+# thread takes the core from the other lane. Measured under load (2026-11-25-training-budget-10.md): the
+# classifier's two-thread step cost 14.4 CPU ms an image spinning, 3.0 sleeping (one thread: 3.0), and was 3.7x
+# faster; what a step computes does not change.
+OMP_WAIT_POLICY = "PASSIVE"
 TABLES = ("tables:train-a", "tables:train-b", "tables:val-truth", "tables:val-pipeline")
 
 
@@ -212,6 +217,12 @@ def run_plan(steps: list[Step], lanes: int, state_path: Path, cwd: Path, env: di
     return state
 
 
+def step_env(tree: Path) -> dict:
+    """The environment every step runs in: the tree's code, its own cache, OpenMP threads that wait asleep."""
+    return dict(os.environ, PYTHONPATH=str(tree / "src"), INKMATH_CACHE=str(tree / ".cache"),
+                OMP_WAIT_POLICY=OMP_WAIT_POLICY)
+
+
 def make_tree(tree: Path) -> None:
     if not (tree / ".git").exists():
         subprocess.run(["git", "clone", "-q", str(ROOT), str(tree)], check=True)
@@ -236,8 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: INKMATH_DATA is not set: point it at the data sets (e.g. ../shared/data)")
     tree = args.tree.resolve()
     make_tree(tree)
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"), INKMATH_CACHE=str(tree / ".cache"))
-    state = run_plan(steps, args.lanes, tree / "budget-state.json", tree, env, tree / "budget-logs")
+    state = run_plan(steps, args.lanes, tree / "budget-state.json", tree, step_env(tree), tree / "budget-logs")
     total = sum(i["seconds"] for i in state["invocations"])
     bad = [n for n in (s.name for s in steps) if state["steps"].get(n, {}).get("returncode") != 0]
     print(json.dumps({"minutes": round(total / 60, 1), "unfinished": bad, "steps": state["steps"]}, indent=1))

@@ -84,3 +84,11 @@ def test_the_classifier_trains_from_other_stage_recipes_each_starting_from_the_o
     assert two["crohme-m:export"].command == "inkmath export runs/ft --name crohme-m"
     with pytest.raises(SystemExit, match="starts from 'runs/elsewhere'"):
         train_budget.reader_plan(WEIGHTS, (one, bad))
+
+
+def test_steps_run_on_the_trees_code_and_cache_with_sleeping_openmp_threads(tmp_path):
+    steps = [Step("env", 'python -c "import os, sys; open(sys.argv[1], \'w\').write(os.environ[\'OMP_WAIT_POLICY\'] + '
+                         f'\' \' + os.environ[\'INKMATH_CACHE\'])" {tmp_path / "seen"}')]
+    train_budget.run_plan(steps, 1, tmp_path / "state.json", tmp_path, train_budget.step_env(tmp_path),
+                          tmp_path / "logs", poll=0.05)
+    assert (tmp_path / "seen").read_text() == f"PASSIVE {tmp_path / '.cache'}"
