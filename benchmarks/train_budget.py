@@ -40,9 +40,9 @@ READER_MODELS = ("crohme-m", "stroke-merge", "image-merge", "image-touch", "layo
 CLASSIFIER = "crohme-m"
 HYPOTHESES = "python -m inkmath.equation.hypotheses"
 # OpenMP's waiting threads sleep instead of spinning: with two lanes on two cores, a two-thread step's spinning
-# thread takes the core from the other lane. Measured under load (2026-11-25-training-budget-10.md): the
-# classifier's two-thread step cost 14.4 CPU ms an image spinning, 3.0 sleeping (one thread: 3.0), and was 3.7x
-# faster; what a step computes does not change.
+# thread takes the core from the other lane. Measured side by side under load (2026-11-25-training-budget-10.md,
+# benchmarks/train_step_profile.py, best of 2 rounds): the classifier's two-thread step cost 13.2 CPU ms an image
+# spinning and 3.0 sleeping (one thread: 3.0), and ran 2.75x faster; what a step computes does not change.
 OMP_WAIT_POLICY = "PASSIVE"
 TABLES = ("tables:train-a", "tables:train-b", "tables:val-truth", "tables:val-pipeline")
 
