@@ -3,7 +3,8 @@
 
     python benchmarks/train_budget.py --plan                  # the steps, their order and what each waits for
     python benchmarks/train_budget.py --tree /tmp/budget --result benchmarks/results/training-budget.json
-    python benchmarks/train_budget.py --classifier-recipe configs/crohme-m-budget.yaml --tree /tmp/budget-new
+    python benchmarks/train_budget.py --classifier-recipe configs/crohme-m-budget.yaml configs/crohme-m-budget-ft2.yaml
+    python benchmarks/train_budget.py --estimate benchmarks/train_budget_minutes.json   # the schedule from step costs
 
 What runs: each reader model's card's ``train_command`` (the models: ``READER_MODELS`` and the ones the reader's
 ensembles name, ``symbols.READER_CONTEXT_MODELS`` and ``layout_choice.CHOOSER_MODELS``), plus what those commands
@@ -165,6 +166,36 @@ def argv_of(command: str) -> list[str]:
     raise SystemExit(f"error: cannot run step command {command!r}: it must start with python or inkmath")
 
 
+def step_minutes(steps: list[Step], given: dict[str, float]) -> dict[str, float | None]:
+    """Each step's minutes from ``given``, keyed by the step's recipe (``--config FILE``: the classifier's stages
+    differ by recipe) or else by its name; None where neither is given."""
+    minutes = {}
+    for s in steps:
+        words = shlex.split(s.command)
+        recipe = words[words.index("--config") + 1] if "--config" in words else None
+        minutes[s.name] = given.get(recipe, given.get(s.name))
+    return minutes
+
+
+def schedule(steps: list[Step], lanes: int, minutes: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """When each step would start and end (minutes) if it took ``minutes[name]``, started as ``run_plan`` starts
+    steps: in plan order, as soon as a lane is free and what it waits for is done."""
+    times: dict[str, tuple[float, float]] = {}
+    free = [0.0] * lanes
+    waiting = list(steps)
+    while waiting:
+        lane = min(range(lanes), key=free.__getitem__)
+        ready = [s for s in waiting if all(a in times and times[a][1] <= free[lane] for a in s.after)]
+        if not ready:  # nothing can start on this lane before the next step it waits for ends
+            free[lane] = min(end for _, end in times.values() if end > free[lane])
+            continue
+        s = ready[0]
+        times[s.name] = (free[lane], free[lane] + minutes[s.name])
+        free[lane] = times[s.name][1]
+        waiting.remove(s)
+    return times
+
+
 def load_state(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"steps": {}, "invocations": []}
 
@@ -237,8 +268,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--classifier-recipe", nargs="+", default=list(SHIPPED_CLASSIFIER_RECIPES),
                     help="the classifier's stage recipes, in order (default: the shipped ones)")
     ap.add_argument("--result", default=None, help="also write the timings as a result file")
+    ap.add_argument("--estimate", type=Path, default=None,
+                    help="print when each step would start and end from a JSON file of step minutes, and exit")
     args = ap.parse_args(argv)
     steps = reader_plan(classifier_recipes=tuple(args.classifier_recipe))
+    if args.estimate:
+        minutes = step_minutes(steps, json.loads(args.estimate.read_text(encoding="utf-8"))["minutes"])
+        missing = [s.name for s in steps if minutes[s.name] is None]
+        if missing:
+            raise SystemExit(f"error: {args.estimate} gives no minutes for steps {missing}")
+        times = schedule(steps, args.lanes, minutes)
+        for s in steps:
+            print(f"{s.name:24s} {times[s.name][0]:6.1f} -> {times[s.name][1]:6.1f} min")
+        print(f"all, on {args.lanes} lanes: {max(end for _, end in times.values()):.1f} min")
+        return 0
     if args.plan:
         for s in steps:
             print(f"{s.name:24s} after {', '.join(s.after) or '-':40s} {s.command}")

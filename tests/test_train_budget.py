@@ -92,3 +92,17 @@ def test_steps_run_on_the_trees_code_and_cache_with_sleeping_openmp_threads(tmp_
     train_budget.run_plan(steps, 1, tmp_path / "state.json", tmp_path, train_budget.step_env(tmp_path),
                           tmp_path / "logs", poll=0.05)
     assert (tmp_path / "seen").read_text() == f"PASSIVE {tmp_path / '.cache'}"
+
+
+def test_the_schedule_starts_steps_as_the_runner_does():
+    steps = [Step("long", "x"), Step("a", "x"), Step("b", "x", ("a",)), Step("c", "x", ("long",))]
+    times = train_budget.schedule(steps, 2, {"long": 10, "a": 2, "b": 3, "c": 1})
+    assert times == {"long": (0, 10), "a": (0, 2), "b": (2, 5), "c": (10, 11)}
+    assert train_budget.schedule(steps, 1, {"long": 10, "a": 2, "b": 3, "c": 1})["c"] == (15, 16)
+
+
+def test_step_minutes_come_by_recipe_first_then_by_name():
+    steps = [Step("crohme-m", "inkmath train --config configs/a.yaml --out runs/a"), Step("latex-lm", "python -m x")]
+    assert train_budget.step_minutes(steps, {"configs/a.yaml": 5, "crohme-m": 9, "latex-lm": 1}) == \
+        {"crohme-m": 5, "latex-lm": 1}
+    assert train_budget.step_minutes(steps, {"crohme-m": 9}) == {"crohme-m": 9, "latex-lm": None}
