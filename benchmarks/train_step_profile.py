@@ -4,8 +4,9 @@
         [--steps 30] [--rounds 3] [--variants current,nchw,...]
 
 Each variant trains its own fresh copy of the recipe's model on the recipe's data (its batch size, optimiser,
-augmentation) for ``--steps`` steps, timing the phases of ``inkmath.training.loop.train_one_epoch`` and the process's CPU time: batch (index
-the uint8 tensor, convert to float), augment, forward (with the loss), backward, optimiser (step and schedule).
+augmentation) for ``--steps`` steps, timing the phases of ``inkmath.training.loop.train_one_epoch`` (batch: index
+the uint8 tensor, convert to float; augment; forward, with the loss; backward; optimiser: step and schedule) and
+the process's CPU time.
 The variants take turns, round after round (the machine is shared), and each keeps its best round (the least
 disturbed), so the ratios between them are fair even under load; their absolute images/s are not. CPU ms per image (all
 threads) moves much less with the load than wall time; on two busy lanes it is what bounds a step's speed.
