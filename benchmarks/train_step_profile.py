@@ -6,10 +6,11 @@
 Each variant trains its own fresh copy of the recipe's model on the recipe's data (its batch size, optimiser,
 augmentation) for ``--steps`` steps, timing the phases of ``inkmath.training.loop.train_one_epoch`` (batch: index
 the uint8 tensor, convert to float; augment; forward, with the loss; backward; optimiser: step and schedule) and
-the process's CPU time.
-The variants take turns, round after round (the machine is shared), and each keeps its best round (the least
-disturbed), so the ratios between them are fair even under load; their absolute images/s are not. CPU ms per image (all
-threads) moves much less with the load than wall time; on two busy lanes it is what bounds a step's speed.
+the process's CPU time. The variants take turns, round after round (the machine is shared), and each keeps its
+best round (the least disturbed), so the ratios between them are fair even under load; their absolute images/s are
+not. CPU ms per image (all threads) moves much less with the load than wall time; on two busy lanes it is what
+bounds a step's speed. OpenMP's wait policy is fixed when a process starts: compare it with two processes side by
+side (``OMP_WAIT_POLICY=PASSIVE`` and ``ACTIVE``).
 """
 
 from __future__ import annotations
