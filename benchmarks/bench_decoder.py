@@ -108,6 +108,26 @@ def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None)
     return _new_path_with(module or image_segmentation, switch, False, kind, data, predictor)
 
 
+def with_search(max_drop: float | None = None, segmentations: int | None = None):
+    """``new_path`` read by the shipped decoder of its kind with a smaller search: ``max_drop`` (the readings parsed
+    lie within it of the best) and, from strokes, the segmenter's ``segmentations`` best groupings
+    (``--vs-max-drop`` / ``--vs-groupings``' baseline: the shipped reader is new, this one old)."""
+    import dataclasses
+
+    from inkmath.equation.recognize import default_decoder, recognize_image, recognize_strokes
+
+    def read(kind: str, data, predictor) -> str:
+        dec = default_decoder(kind)
+        if max_drop is not None:
+            dec = dataclasses.replace(dec, weights=dataclasses.replace(dec.weights, max_drop=max_drop))
+        if segmentations is not None and kind == "strokes":
+            dec = dataclasses.replace(dec, segmentations=segmentations)
+        fn = recognize_strokes if kind == "strokes" else recognize_image
+        return fn(data, predictor, solve=False, decoder=dec).latex
+
+    return read
+
+
 def rules_alone(kind: str, data, predictor) -> str:
     """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
     only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
@@ -316,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
                          "graph and its symbol-context ensemble in NumPy member by member (old: as before "
                          "docs/decisions/2026-11-24-speed-8.md), alternately")
+    ap.add_argument("--vs-max-drop", type=float, default=None, metavar="D",
+                    help="time the reader as shipped (new) against the same reader whose search parses only the "
+                         "readings within D of the best (old: DecoderWeights.max_drop D), on the CROHME expressions' "
+                         "strokes and images")
+    ap.add_argument("--vs-groupings", type=int, default=None, metavar="K",
+                    help="strokes: time the reader as shipped (new) against the same reader reading the segmenter's K "
+                         "best groupings (old; with --vs-max-drop, both changed)")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
                     help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
@@ -409,6 +436,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
                  **{k: round(v, 2) for k, v in r.items()}}]
         return print_rows(rows + crohme_rows(("strokes", "image"), with_other_gate, what, args, pred), args)
+    if args.vs_max_drop is not None or args.vs_groupings is not None:
+        smaller = ", ".join(([f"max_drop {args.vs_max_drop}"] if args.vs_max_drop is not None else []) +
+                            ([f"{args.vs_groupings} groupings"] if args.vs_groupings is not None else []))
+        what = f"the reader with {smaller} (old) vs as shipped (new)"
+        kinds = ("strokes",) if args.vs_max_drop is None else ("strokes", "image")
+        return print_rows(crohme_rows(kinds, with_search(args.vs_max_drop, args.vs_groupings), what, args, pred),
+                          args)
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)

@@ -3,11 +3,15 @@
 
     python benchmarks/train_budget.py --plan                  # the steps, their order and what each waits for
     python benchmarks/train_budget.py --tree /tmp/budget --result benchmarks/results/training-budget.json
+    python benchmarks/train_budget.py --classifier-recipe configs/crohme-m-budget.yaml configs/crohme-m-budget-ft2.yaml
+    python benchmarks/train_budget.py --estimate benchmarks/train_budget_minutes.json   # the schedule from step costs
 
 What runs: each reader model's card's ``train_command`` (the models: ``READER_MODELS`` and the ones the reader's
 ensembles name, ``symbols.READER_CONTEXT_MODELS`` and ``layout_choice.CHOOSER_MODELS``), plus what those commands
-need first and what makes their output the shipped file (``BEFORE`` and ``AFTER``: the classifier's first stage,
-its export, its 8-bit ranges, the context models' hypothesis tables). It all runs in a fresh clone of this
+need first and what makes their output the shipped file (the classifier's stages before its card's command, its
+export, its 8-bit ranges and the context models' hypothesis tables: ``classifier_stages`` and ``AFTER``). The
+classifier trains from its shipped recipes, or from other stage recipes (``--classifier-recipe``, e.g. a recipe
+proposed to fit the budget before it is shipped). It all runs in a fresh clone of this
 checkout's HEAD (``--tree``) with its own cache (``INKMATH_CACHE`` inside the tree), so that every table is built
 inside the budget and nothing shipped or cached here is touched. Two steps run at a time (``--lanes``), each as
 its recipe sets its threads; a step starts as soon as a lane is free and what it waits for is done, in plan order.
@@ -36,6 +40,11 @@ sys.path.insert(0, str(ROOT / "src"))
 READER_MODELS = ("crohme-m", "stroke-merge", "image-merge", "image-touch", "layout-relation", "latex-lm", "structure")
 CLASSIFIER = "crohme-m"
 HYPOTHESES = "python -m inkmath.equation.hypotheses"
+# OpenMP's waiting threads sleep instead of spinning: with two lanes on two cores, a two-thread step's spinning
+# thread takes the core from the other lane. Measured side by side under load (2026-11-25-training-budget-10.md,
+# benchmarks/train_step_profile.py, best of 2 rounds): the classifier's two-thread step cost 13.2 CPU ms an image
+# spinning and 3.0 sleeping (one thread: 3.0), and ran 2.75x faster; what a step computes does not change.
+OMP_WAIT_POLICY = "PASSIVE"
 TABLES = ("tables:train-a", "tables:train-b", "tables:val-truth", "tables:val-pipeline")
 
 
@@ -52,10 +61,30 @@ def _train_shards(first: int, last: int) -> str:
             f"--shard {shards} --no-pipeline")
 
 
-# steps a model's train_command needs first, and steps that turn its output into the shipped files
-BEFORE = {
-    "crohme-m": [Step("crohme-m:stage-1", "inkmath train --config configs/crohme-m.yaml --out runs/crohme-m")],
-}
+# the shipped classifier's recipes, one stage each: ``inkmath train --config C --out runs/<C's stem>``, each stage
+# starting from the one before (its ``init``); the last stage is the card's ``train_command``, then the export
+SHIPPED_CLASSIFIER_RECIPES = ("configs/crohme-m.yaml", "configs/crohme-m-ft2.yaml")
+
+
+def classifier_stages(recipes: tuple[str, ...]) -> tuple[list[Step], str, Step]:
+    """The classifier's steps from its stage recipes: the stages before the last, the last stage's command (the
+    plan's ``crohme-m`` step) and the export of its run. A stage must start from the stage before (``init``)."""
+    import yaml
+
+    outs = [f"runs/{Path(r).stem}" for r in recipes]
+    for i, r in enumerate(recipes):
+        recipe = yaml.safe_load((ROOT / r).read_text(encoding="utf-8"))
+        want = outs[i - 1] if i else None
+        if recipe.get("init") != want:
+            raise SystemExit(f"error: stage recipe {r} starts from {recipe.get('init')!r}, the plan from {want!r} "
+                             "(each stage starts from the run of the stage before; the first from nothing)")
+    commands = [f"inkmath train --config {r} --out {o}" for r, o in zip(recipes, outs)]
+    before = [Step(f"{CLASSIFIER}:stage-{i + 1}", c, (f"{CLASSIFIER}:stage-{i}",) if i else ())
+              for i, c in enumerate(commands[:-1])]
+    export = Step(f"{CLASSIFIER}:export", f"inkmath export {outs[-1]} --name {CLASSIFIER}", (CLASSIFIER,))
+    return before, commands[-1], export
+
+
 # a recipe that learns from a classifier's readings (its ``classifier:``) waits for that classifier's last step;
 # ``crohme`` is no reader model (it reads nothing at run time), but image-merge's recipe learns from its readings,
 # so it is trained here too, from its own recipe (distilled from the new crohme-m)
@@ -63,16 +92,12 @@ CLASSIFIER_READY = {"crohme-m": "crohme-m:export", "crohme": "crohme:export"}
 CROHME_S = [Step("crohme:stage-1", "inkmath train --config configs/crohme.yaml --out runs/crohme", ("crohme-m:export",)),
             Step("crohme:ft2", "inkmath train --config configs/crohme-ft2.yaml --out runs/crohme-ft2", ("crohme:stage-1",)),
             Step("crohme:export", "inkmath export runs/crohme-ft2 --name crohme", ("crohme:ft2",))]
-AFTER = {
-    "crohme-m": [Step("crohme-m:export", "inkmath export runs/crohme-m-ft2 --name crohme-m", ("crohme-m",)),
-                 Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-m:export",)),
-                 Step(TABLES[0], _train_shards(0, 31), ("crohme-m:export",)),
-                 Step(TABLES[1], _train_shards(32, 63), ("crohme-m:export",)),
-                 Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 "
-                                 "--no-pipeline", ("crohme-m:export",)),
-                 Step(TABLES[3], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 16 --shard 0",
-                      ("crohme-m:export",))],
-}
+AFTER = [Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-m:export",)),
+         Step(TABLES[0], _train_shards(0, 31), ("crohme-m:export",)),
+         Step(TABLES[1], _train_shards(32, 63), ("crohme-m:export",)),
+         Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 --no-pipeline",
+              ("crohme-m:export",)),
+         Step(TABLES[3], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 16 --shard 0", ("crohme-m:export",))]
 
 
 def reader_model_names() -> list[str]:
@@ -86,30 +111,35 @@ def reader_model_names() -> list[str]:
     return names
 
 
-def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> list[Step]:
-    """The steps in plan order: the classifier's chain first (the longest), then every other model."""
+def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
+                classifier_recipes: tuple[str, ...] = SHIPPED_CLASSIFIER_RECIPES) -> list[Step]:
+    """The steps in plan order: the classifier's chain first (the longest), then every other model. The classifier
+    trains from ``classifier_recipes`` (by default the shipped ones: the plan then runs its card's command)."""
     from inkmath.equation.symbols import READER_CONTEXT_MODELS
 
     context = set(READER_CONTEXT_MODELS)
+    stages, last_stage, export = classifier_stages(classifier_recipes)
     steps: list[Step] = []
     for name in sorted(reader_model_names(), key=lambda n: (n != CLASSIFIER, n in context)):
         card_path = weights_dir / f"{name}.json"
         if not card_path.exists():
             raise SystemExit(f"error: the reader's model {name} has no card ({card_path}): ship it with one first")
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        before = BEFORE.get(name, [])
+        command = json.loads(card_path.read_text(encoding="utf-8"))["train_command"]
+        if name == CLASSIFIER:
+            steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, *AFTER]
+            continue
+        before = []
         after = TABLES if name in context else ()
-        reads = recipe_classifier(card["train_command"])
+        reads = recipe_classifier(command)
         if reads == "crohme" and not any(s.name == "crohme:export" for s in steps):
-            before = before + CROHME_S
-        if reads in CLASSIFIER_READY and reads != name:
+            before = CROHME_S
+        if reads in CLASSIFIER_READY:
             after = (*after, CLASSIFIER_READY[reads])
         steps += before
-        steps.append(Step(name, card["train_command"], tuple(s.name for s in BEFORE.get(name, [])) + tuple(after)))
-        steps += AFTER.get(name, [])
+        steps.append(Step(name, command, tuple(after)))
     # the longest chain after the classifier's export (crohme, then image-merge) starts first: the tables and the
     # 8-bit ranges, which only the context models wait for, go just before the first context model
-    late = [s for s in steps if s.name in {t.name for t in AFTER[CLASSIFIER][1:]}]
+    late = [s for s in steps if s in AFTER]
     steps = [s for s in steps if s not in late]
     first_context = next((i for i, s in enumerate(steps) if s.name in context), len(steps))
     return steps[:first_context] + late + steps[first_context:]
@@ -134,6 +164,36 @@ def argv_of(command: str) -> list[str]:
     if words[0] == "inkmath":
         return [sys.executable, "-m", "inkmath", *words[1:]]
     raise SystemExit(f"error: cannot run step command {command!r}: it must start with python or inkmath")
+
+
+def step_minutes(steps: list[Step], given: dict[str, float]) -> dict[str, float | None]:
+    """Each step's minutes from ``given``, keyed by the step's recipe (``--config FILE``: the classifier's stages
+    differ by recipe) or else by its name; None where neither is given."""
+    minutes = {}
+    for s in steps:
+        words = shlex.split(s.command)
+        recipe = words[words.index("--config") + 1] if "--config" in words else None
+        minutes[s.name] = given.get(recipe, given.get(s.name))
+    return minutes
+
+
+def schedule(steps: list[Step], lanes: int, minutes: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """When each step would start and end (minutes) if it took ``minutes[name]``, started as ``run_plan`` starts
+    steps: in plan order, as soon as a lane is free and what it waits for is done."""
+    times: dict[str, tuple[float, float]] = {}
+    free = [0.0] * lanes
+    waiting = list(steps)
+    while waiting:
+        lane = min(range(lanes), key=free.__getitem__)
+        ready = [s for s in waiting if all(a in times and times[a][1] <= free[lane] for a in s.after)]
+        if not ready:  # nothing can start on this lane before the next step it waits for ends
+            free[lane] = min(end for _, end in times.values() if end > free[lane])
+            continue
+        s = ready[0]
+        times[s.name] = (free[lane], free[lane] + minutes[s.name])
+        free[lane] = times[s.name][1]
+        waiting.remove(s)
+    return times
 
 
 def load_state(path: Path) -> dict:
@@ -188,6 +248,12 @@ def run_plan(steps: list[Step], lanes: int, state_path: Path, cwd: Path, env: di
     return state
 
 
+def step_env(tree: Path) -> dict:
+    """The environment every step runs in: the tree's code, its own cache, OpenMP threads that wait asleep."""
+    return dict(os.environ, PYTHONPATH=str(tree / "src"), INKMATH_CACHE=str(tree / ".cache"),
+                OMP_WAIT_POLICY=OMP_WAIT_POLICY)
+
+
 def make_tree(tree: Path) -> None:
     if not (tree / ".git").exists():
         subprocess.run(["git", "clone", "-q", str(ROOT), str(tree)], check=True)
@@ -199,9 +265,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree", type=Path, default=Path("/tmp/inkmath-budget"),
                     help="the fresh clone to train in (made if missing; reused to resume)")
     ap.add_argument("--lanes", type=int, default=2)
+    ap.add_argument("--classifier-recipe", nargs="+", default=list(SHIPPED_CLASSIFIER_RECIPES),
+                    help="the classifier's stage recipes, in order (default: the shipped ones)")
     ap.add_argument("--result", default=None, help="also write the timings as a result file")
+    ap.add_argument("--estimate", type=Path, default=None,
+                    help="print when each step would start and end from a JSON file of step minutes, and exit")
     args = ap.parse_args(argv)
-    steps = reader_plan()
+    steps = reader_plan(classifier_recipes=tuple(args.classifier_recipe))
+    if args.estimate:
+        minutes = step_minutes(steps, json.loads(args.estimate.read_text(encoding="utf-8"))["minutes"])
+        missing = [s.name for s in steps if minutes[s.name] is None]
+        if missing:
+            raise SystemExit(f"error: {args.estimate} gives no minutes for steps {missing}")
+        times = schedule(steps, args.lanes, minutes)
+        for s in steps:
+            print(f"{s.name:24s} {times[s.name][0]:6.1f} -> {times[s.name][1]:6.1f} min")
+        print(f"all, on {args.lanes} lanes: {max(end for _, end in times.values()):.1f} min")
+        return 0
     if args.plan:
         for s in steps:
             print(f"{s.name:24s} after {', '.join(s.after) or '-':40s} {s.command}")
@@ -210,8 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: INKMATH_DATA is not set: point it at the data sets (e.g. ../shared/data)")
     tree = args.tree.resolve()
     make_tree(tree)
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"), INKMATH_CACHE=str(tree / ".cache"))
-    state = run_plan(steps, args.lanes, tree / "budget-state.json", tree, env, tree / "budget-logs")
+    state = run_plan(steps, args.lanes, tree / "budget-state.json", tree, step_env(tree), tree / "budget-logs")
     total = sum(i["seconds"] for i in state["invocations"])
     bad = [n for n in (s.name for s in steps) if state["steps"].get(n, {}).get("returncode") != 0]
     print(json.dumps({"minutes": round(total / 60, 1), "unfinished": bad, "steps": state["steps"]}, indent=1))

@@ -369,3 +369,38 @@ def test_a_reading_written_alike_by_two_derivations_asks_the_language_model_once
     assert len(lm.asked) == len(set(lm.asked))  # each canonical reading asked once
     assert readings[0].latex == "11"
     assert readings[0].terms["lm"] == -1.0
+
+
+def test_the_speed_benchmarks_smaller_search_changes_only_the_search(monkeypatch):
+    """bench_decoder.py --vs-max-drop / --vs-groupings time the shipped reader against the same decoder with only
+    max_drop and the groupings read changed (the images' decoder keeps its groupings)."""
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation import recognize
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_decoder
+
+    seen = {}
+
+    class Read:
+        latex = "x"
+
+    def fake(kind):
+        def read(data, predictor, solve, decoder):
+            seen[kind] = decoder
+            return Read()
+        return read
+
+    shipped = {"strokes": Decoder(row_structure, segmentations=3, weights=DecoderWeights(max_drop=5.0, beam=8)),
+               "image": Decoder(row_structure, segmentations=3, weights=DecoderWeights(max_drop=5.0, beam=4))}
+    monkeypatch.setattr(recognize, "default_decoder", lambda kind="strokes": shipped[kind])
+    monkeypatch.setattr(recognize, "recognize_strokes", fake("strokes"))
+    monkeypatch.setattr(recognize, "recognize_image", fake("image"))
+    read = bench_decoder.with_search(max_drop=4.0, segmentations=2)
+    for kind in ("strokes", "image"):
+        assert read(kind, None, None) == "x"
+    assert seen["strokes"].weights == DecoderWeights(max_drop=4.0, beam=8) and seen["strokes"].segmentations == 2
+    assert seen["image"].weights == DecoderWeights(max_drop=4.0, beam=4) and seen["image"].segmentations == 3
+    assert shipped["strokes"].weights.max_drop == 5.0  # the shipped decoder itself is left as it is

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import train_budget  # noqa: E402
@@ -64,3 +66,43 @@ def test_a_failed_step_stops_what_waits_for_it_and_a_rerun_skips_what_finished(t
     state = train_budget.run_plan(steps, 2, state_path, tmp_path, None, tmp_path / "logs", poll=0.05)
     assert (tmp_path / "a").read_text() == first_a  # finished: not run again
     assert len(state["invocations"]) == 2
+
+
+def test_the_classifier_trains_from_other_stage_recipes_each_starting_from_the_one_before(tmp_path):
+    (tmp_path / "one-stage.yaml").write_text("model: inkres-m\nepochs: 2\n")
+    (tmp_path / "ft.yaml").write_text("init: runs/one-stage\nepochs: 1\n")
+    (tmp_path / "bad-ft.yaml").write_text("init: runs/elsewhere\n")
+    one, ft, bad = (str(tmp_path / f) for f in ("one-stage.yaml", "ft.yaml", "bad-ft.yaml"))
+    by_name = {s.name: s for s in train_budget.reader_plan(WEIGHTS, (one,))}
+    assert "crohme-m:stage-1" not in by_name  # one stage: it is the classifier's step itself
+    assert by_name["crohme-m"].command == f"inkmath train --config {one} --out runs/one-stage"
+    assert by_name["crohme-m"].after == ()
+    assert by_name["crohme-m:export"].command == "inkmath export runs/one-stage --name crohme-m"
+    two = {s.name: s for s in train_budget.reader_plan(WEIGHTS, (one, ft))}
+    assert two["crohme-m:stage-1"].command.endswith("--out runs/one-stage")
+    assert two["crohme-m"].after == ("crohme-m:stage-1",)
+    assert two["crohme-m:export"].command == "inkmath export runs/ft --name crohme-m"
+    with pytest.raises(SystemExit, match="starts from 'runs/elsewhere'"):
+        train_budget.reader_plan(WEIGHTS, (one, bad))
+
+
+def test_steps_run_on_the_trees_code_and_cache_with_sleeping_openmp_threads(tmp_path):
+    steps = [Step("env", 'python -c "import os, sys; open(sys.argv[1], \'w\').write(os.environ[\'OMP_WAIT_POLICY\'] + '
+                         f'\' \' + os.environ[\'INKMATH_CACHE\'])" {tmp_path / "seen"}')]
+    train_budget.run_plan(steps, 1, tmp_path / "state.json", tmp_path, train_budget.step_env(tmp_path),
+                          tmp_path / "logs", poll=0.05)
+    assert (tmp_path / "seen").read_text() == f"PASSIVE {tmp_path / '.cache'}"
+
+
+def test_the_schedule_starts_steps_as_the_runner_does():
+    steps = [Step("long", "x"), Step("a", "x"), Step("b", "x", ("a",)), Step("c", "x", ("long",))]
+    times = train_budget.schedule(steps, 2, {"long": 10, "a": 2, "b": 3, "c": 1})
+    assert times == {"long": (0, 10), "a": (0, 2), "b": (2, 5), "c": (10, 11)}
+    assert train_budget.schedule(steps, 1, {"long": 10, "a": 2, "b": 3, "c": 1})["c"] == (15, 16)
+
+
+def test_step_minutes_come_by_recipe_first_then_by_name():
+    steps = [Step("crohme-m", "inkmath train --config configs/a.yaml --out runs/a"), Step("latex-lm", "python -m x")]
+    assert train_budget.step_minutes(steps, {"configs/a.yaml": 5, "crohme-m": 9, "latex-lm": 1}) == \
+        {"crohme-m": 5, "latex-lm": 1}
+    assert train_budget.step_minutes(steps, {"crohme-m": 9}) == {"crohme-m": 9, "latex-lm": None}

@@ -47,8 +47,13 @@ _DECODERS: dict[str, Decoder] = {}
 # second layouts: 1,129 and 1,129), and they consider 4 candidates a symbol (per_symbol): 965 read right and 1,134
 # among the 5, with 3 % more parses (5 candidates down to 0.3 % of the best: 964 and 1,137 with 11 % more;
 # docs/decisions/2026-11-24-calibration.md)
+# Strokes parse only the readings within STROKE_MAX_DROP of the best (symbol and segmentation terms): at 4 against 5,
+# all 1,504 validation expressions (`inkmath crohme-eval val`) read 1,015 right either way (none gained or lost, one
+# wrong LaTeX changed), the truth among the alternatives 76.93 % against 77.46 %, calibration error 0.016 against 0.014;
+# a web request (the load test's 20 drawings) about 0.9x the CPU (docs/decisions/2026-11-25-speed-10.md)
+STROKE_MAX_DROP = 4.0
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                 beam=8, max_drop=5.0, offered_layouts=1, per_symbol=4)
+                                 beam=8, max_drop=STROKE_MAX_DROP, offered_layouts=1, per_symbol=4)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                        beam=4, alt_beam=1, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
