@@ -44,7 +44,8 @@ def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(mo
     loaded = []
     monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
     monkeypatch.setattr("inkmath.predict.Predictor.load",
-                        classmethod(lambda cls, name, engine="torch": loaded.append((name, engine)) or _Fake(name)))
+                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append((name, engine))
+                                    or _Fake(name, engine)))
     monkeypatch.setattr(image_segmentation, "IMAGE_CLASSIFIER", "crohme-m-wap")
     default = _Fake("crohme-m")
     got = image_segmentation.image_classifier(default)
@@ -112,10 +113,34 @@ def test_the_page_classifier_replaces_only_the_default_classifier_for_the_page(m
     loaded = []
     monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
     monkeypatch.setattr("inkmath.predict.Predictor.load",
-                        classmethod(lambda cls, name, engine="torch": loaded.append((name, engine)) or _Fake(name)))
+                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append((name, engine))
+                                    or _Fake(name, engine)))
     default = _Fake("crohme-m")
     got = image_segmentation.in_place_of_default(default, "crohme-m-page")
     assert got.card["name"] == "crohme-m-page" and loaded == [("crohme-m-page", "onnx")]
     assert image_segmentation.image_classifier(got) is got  # the page's classifier reads the page's crops
     assert image_segmentation.in_place_of_default(default, None) is default
     assert page.PAGE_CLASSIFIER is None or page.PAGE_CLASSIFIER == "crohme-m-page"
+
+
+def test_the_page_reads_the_default_classifier_on_its_own_engine(monkeypatch):
+    import importlib.util
+
+    loaded = []
+    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
+    monkeypatch.setattr("inkmath.predict.Predictor.load",
+                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append(
+                            (name, engine, threads)) or _Fake(name, engine)))
+    torch_default = _Fake("crohme-m", engine="torch")
+    got = image_segmentation.in_place_of_default(torch_default, "crohme-m", "onnx")
+    assert (got.card["name"], got.engine) == ("crohme-m", "onnx") and loaded == [("crohme-m", "onnx", 1)]
+    assert image_segmentation.in_place_of_default(torch_default, "crohme-m", "onnx") is got  # loaded once
+    assert image_segmentation.in_place_of_default(got, "crohme-m", "onnx") is got  # already on that engine
+    assert image_segmentation.in_place_of_default(torch_default, "crohme-m", None) is torch_default
+    own = _Fake("crohme", engine="torch")
+    assert image_segmentation.in_place_of_default(own, "crohme-m", "onnx") is own  # a caller's own weights
+    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert image_segmentation.in_place_of_default(torch_default, "crohme-m", "onnx") is torch_default
+    assert len(loaded) == 1

@@ -282,11 +282,13 @@ def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):
 
 
 def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_reading, predictor):
-    from inkmath.equation.page import group_crop
-    from inkmath.equation.recognize import recognize_image
+    from inkmath.equation.image_segmentation import in_place_of_default
+    from inkmath.equation.page import PAGE_ENGINE, group_crop
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, recognize_image
 
     from inkmath.equation.page import READ_SMOOTH, READ_SMOOTH_BELOW
 
+    predictor = in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)  # the classifier the page reads with
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
         # read from the narrowed ink and, unless that reading is sure, from the smoothed-then-narrowed ink: the more
         # confident reading is kept
@@ -314,7 +316,7 @@ def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatc
     monkeypatch.setattr(recognize, "recognize_image", counted)
     monkeypatch.setattr(page, "READ_SMOOTH_BELOW", below)
     g = fixture_reading.found.groups[0]
-    e = page._read_group(fixture_reading.page, fixture_reading.found, g, predictor, False)
+    e = page._read_group(fixture_reading.page, fixture_reading.found, g, predictor)
     assert e is not None and len(calls) == reads
     if below == 0.0:  # the first reading (unsmoothed ink) is kept as it is
         first = read(page.group_crop(fixture_reading.page, fixture_reading.found, g)[0], predictor, solve=False,
@@ -374,6 +376,7 @@ def test_an_upright_page_whose_first_marks_read_worse_turned_is_not_read_further
 
 def test_question_number_returned_as_label_crossed_out_ignored(predictor):
     from inkmath.equation.page import read_page
+    from inkmath.equation.solve import answer
 
     def scribble(img):
         rng = np.random.default_rng(3)
@@ -385,6 +388,9 @@ def test_question_number_returned_as_label_crossed_out_ignored(predictor):
     reading = read_page(_photo(sheet), predictor, solve=True)
     labels = [e.label for e in reading.expressions]
     assert labels[:2] == ["1)", "2)"], [(e.label, e.latex) for e in reading.expressions]
+    for e in reading.expressions:  # each kept reading solved (in threads beside the reading), without its label
+        assert e.answer == {**answer(e.tree), "elapsed_s": e.answer["elapsed_s"]}
+        assert e.answer["input_latex"] == e.latex
     assert reading.found.dropped["scribbles"]  # the crossed-out part is not read
     assert len(reading.expressions) == 2
     assert "(" not in reading.expressions[0].latex.split("=")[0][:2]
@@ -668,7 +674,7 @@ def test_a_group_read_as_two_lines_is_cut_when_the_lines_read_more_surely(monkey
 
     found = _two_line_group()
 
-    def read(pg, fd, g, predictor, solve):  # the whole: two rows, ``whole``; the top line 0.9, the bottom one 0.8
+    def read(pg, fd, g, predictor):  # the whole: two rows, ``whole``; the top line 0.9, the bottom one 0.8
         if len(g.components) == 4:
             return PageExpression("a=1 \\\\ b=2", "", g.box.as_list(), {}, [], confidence=whole)
         top = g.box.y0 < 150
@@ -676,14 +682,14 @@ def test_a_group_read_as_two_lines_is_cut_when_the_lines_read_more_surely(monkey
 
     monkeypatch.setattr(page, "_read_group", read)
     g = found.groups[0]
-    out = page._split_joined(None, found, [(g, read(None, found, g, None, False))], None, False)
+    out = page._split_joined(None, found, [(g, read(None, found, g, None))], None)
     if split:  # 0.9 x 0.8 > 0.3: two expressions, the top one first, each with its own components
         assert [e.latex for _, e in out] == ["a=1", "b=2"]
         assert [sorted(g.components) for g, _ in out] == [[1, 2], [3, 4]]
     else:  # 0.9 x 0.8 < 0.8: one
         assert [e.latex for _, e in out] == ["a=1 \\\\ b=2"] and len(out[0][0].components) == 4
     one_row = PageExpression("a=1", "", g.box.as_list(), {}, [], confidence=0.01)
-    assert page._split_joined(None, found, [(g, one_row)], None, False)[0][1] is one_row  # one row: never cut
+    assert page._split_joined(None, found, [(g, one_row)], None)[0][1] is one_row  # one row: never cut
 
 
 @pytest.mark.parametrize("joined, kept", [("\\lim_{x\\rightarrow 0}\\frac{1}{x}", True), ("\\lim x\\rightarrow 0", False)])
@@ -702,17 +708,17 @@ def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscri
     def expr(latex):
         return PageExpression(latex, "", [0, 0, 1, 1], {}, [], confidence=0.5)
 
-    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor, solve: expr(joined))
+    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor: expr(joined))
     for other in (under, far, right):
         read = [(lim, expr("\\lim\\frac{1}{x}")), (other, expr("x\\rightarrow 0"))]
-        out = page._join_limit_below(None, found, read, None, False)
+        out = page._join_limit_below(None, found, read, None)
         if other is under and kept:  # one expression: the limit with its subscript, all the ink
             assert [e.latex for _, e in out] == [joined] and sorted(out[0][0].components) == [1, 2, 3]
         else:
             assert out == read
     # a limit that has its subscript is left alone
     read = [(lim, expr("\\lim_{n}a_{n}")), (under, expr("x\\rightarrow 0"))]
-    assert page._join_limit_below(None, found, read, None, False) == read
+    assert page._join_limit_below(None, found, read, None) == read
 
 
 def test_row_parts_cuts_a_group_along_its_best_empty_bands():

@@ -44,7 +44,9 @@ class Predictor:
         self.preset = get_preset(card["preset"])
 
     @classmethod
-    def load(cls, name_or_path: str = "default", engine: str = "torch") -> "Predictor":
+    def load(cls, name_or_path: str = "default", engine: str = "torch", threads: int | None = None) -> "Predictor":
+        """``threads``: ONNX Runtime's intra-op threads (``onnx_export.load_onnx_runner``; the other engines ignore
+        it: PyTorch's threads are the process's)."""
         from inkmath.weights import resolve_weights
 
         path, card = resolve_weights(name_or_path)
@@ -67,7 +69,7 @@ class Predictor:
         if engine == "onnx":
             from inkmath.onnx_export import load_onnx_runner
 
-            return cls(load_onnx_runner(path, card), card, engine)
+            return cls(load_onnx_runner(path, card, threads=threads), card, engine)
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, numpy or onnx")
 
     def logits(self, batch: np.ndarray) -> np.ndarray:

@@ -200,20 +200,26 @@ def image_classifier(classifier: Classifier) -> Classifier:
     return in_place_of_default(classifier, IMAGE_CLASSIFIER)
 
 
-def in_place_of_default(classifier: Classifier, weights: str | None) -> Classifier:
-    """The classifier ``weights`` (loaded once, on the same engine) when ``classifier`` is the reader's default one
-    (``recognize.DEFAULT_WEIGHTS``) and ``weights`` is set, else ``classifier`` itself (a caller's own weights are
-    kept)."""
+def in_place_of_default(classifier: Classifier, weights: str | None, engine: str | None = None) -> Classifier:
+    """The classifier ``weights`` on ``engine`` (None: ``classifier``'s own; loaded once, ONNX Runtime on one
+    thread) when ``classifier`` is the reader's default one (``recognize.DEFAULT_WEIGHTS``) and ``weights`` is set,
+    else ``classifier`` itself (a caller's own weights are kept). ``classifier`` itself too when that is what it
+    already is, or when ``engine`` is "onnx" and ONNX Runtime (or ``onnx``, which builds its graph) is not installed."""
+    import importlib.util
+
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
     card = getattr(classifier, "card", None) or {}
-    if not weights or card.get("name") != DEFAULT_WEIGHTS:
+    own = getattr(classifier, "engine", "torch")
+    engine = engine or own
+    if not weights or card.get("name") != DEFAULT_WEIGHTS or (weights == DEFAULT_WEIGHTS and engine == own) or (
+            engine == "onnx" and None in (importlib.util.find_spec("onnxruntime"), importlib.util.find_spec("onnx"))):
         return classifier
-    key = (weights, getattr(classifier, "engine", "torch"))
+    key = (weights, engine)
     if key not in _IMAGE_PREDICTORS:
         from inkmath.predict import Predictor
 
-        _IMAGE_PREDICTORS[key] = Predictor.load(*key)
+        _IMAGE_PREDICTORS[key] = Predictor.load(*key, threads=1)
     return _IMAGE_PREDICTORS[key]
 
 

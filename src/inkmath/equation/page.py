@@ -59,11 +59,17 @@ JOIN_GAP = 10.0
 LIMIT_GAP = 3.0
 LIMIT_REACH = 3.0
 # the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
-# the reader's own; the orientation check keeps the reader's own). Tried: crohme-m fine-tuned one epoch on symbols cut
-# from every 4th training expression as the page cuts photographed ink (configs/crohme-m-page.yaml, ``page_like``):
-# page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages of seeds 0, 1 and 7 read 32 expressions
-# more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept (docs/decisions/2026-11-24-pages-9.md)
+# the reader's own; the orientation check reads with the reader's own, on PAGE_ENGINE). Tried: crohme-m fine-tuned one
+# epoch on symbols cut from every 4th training expression as the page cuts photographed ink
+# (configs/crohme-m-page.yaml, ``page_like``): page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages
+# of seeds 0, 1 and 7 read 32 expressions more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept
+# (docs/decisions/2026-11-24-pages-9.md)
 PAGE_CLASSIFIER: str | None = None
+# the engine a page's classifier runs on (the orientation check's and the groups'), in place of the reader's default
+# classifier on another engine (``image_segmentation.in_place_of_default``; None: the caller's engine). ONNX Runtime
+# runs crohme-m in 8 bits (``onnx_int8``) on one thread: a page of 8 about 0.7x the CPU of PyTorch's float
+# (docs/decisions/2026-11-25-pages-10.md)
+PAGE_ENGINE: str | None = "onnx"
 ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
 ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
 # 8 of 400 left wrong, no upright page turned; 0.02: 6, none; 0.0: an upright page turned; the blob-length sideways
@@ -89,6 +95,7 @@ class PageExpression:
     confidence: float | None = None  # the reader's calibrated probability that ``latex`` is right
     alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
     order: int = 0
+    tree: Any = field(default=None, repr=False, compare=False)  # the reading's tree (``recognize.Recognition.tree``)
 
     def to_dict(self) -> dict:
         d = {"latex": self.latex, "mathml": self.mathml, "box": self.box, "answer": self.answer,
@@ -127,27 +134,29 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages."""
     from inkmath.equation.image_segmentation import in_place_of_default
-    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
     page = clean_page(photo, shown)
     notes = list(page.notes)
     if upright:
-        page = _upright(page, predictor)
-    predictor = in_place_of_default(predictor, PAGE_CLASSIFIER)
+        page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
+    predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
     found = find_expressions(page.ink)
-    read = [(g, _read_group(page, found, g, predictor, solve)) for g in found.groups]
-    read = _split_joined(page, found, read, predictor, solve)
-    read = _join_open_ends(page, found, read, predictor, solve)
-    read = _join_limit_below(page, found, read, predictor, solve)
-    found.groups = [g for g, _ in read]
-    exprs = []
-    for k, (g, e) in enumerate(read):
-        g.order = k
-        if e is not None:
-            e.order = len(exprs)
-            exprs.append(e)
+    with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
+        read = [(g, answers.start(_read_group(page, found, g, predictor))) for g in found.groups]
+        read = _split_joined(page, found, read, predictor)
+        read = _join_open_ends(page, found, read, predictor)
+        read = _join_limit_below(page, found, read, predictor)
+        found.groups = [g for g, _ in read]
+        exprs = []
+        for k, (g, e) in enumerate(read):
+            g.order = k
+            if e is not None:
+                e.order = len(exprs)
+                exprs.append(e)
+        answers.fill(exprs)
     if found.dropped.get("scribbles"):
         notes.append(f"{len(found.dropped['scribbles'])} crossed-out part(s) ignored")
     reading = PageReading(shown[0], shown[1], exprs, page, found, notes + [n for n in page.notes if n not in notes])
@@ -156,7 +165,42 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     return reading
 
 
-def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:
+class _Answers:
+    """Readings solved in threads (``solve.answer``, which hands most of them to its worker processes) while the page
+    reads on: ``start`` a reading as soon as it is read, ``fill`` the answers of the readings kept (those not started
+    yet are started then). Nothing is solved when ``solve`` is False; leaving the block waits for what is running."""
+
+    def __init__(self, solve: bool):
+        self.pool = None
+        if solve:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from inkmath.equation.solver_pool import SOLVE_WORKERS
+
+            self.pool = ThreadPoolExecutor(SOLVE_WORKERS, thread_name_prefix="page-answer")
+        self.started: dict[int, tuple] = {}  # id(expression) -> (the expression, kept alive; its future)
+
+    def __enter__(self) -> "_Answers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, e: PageExpression | None) -> PageExpression | None:
+        if self.pool is not None and e is not None and id(e) not in self.started:
+            from inkmath.equation.solve import answer
+
+            self.started[id(e)] = (e, self.pool.submit(answer, e.tree))
+        return e
+
+    def fill(self, exprs: list[PageExpression]) -> None:
+        for e in exprs:
+            if self.start(e) is not None and self.pool is not None:
+                e.answer = self.started[id(e)][1].result()
+
+
+def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
     """[(group, expression)] in reading order, where a group the reader read as several lines written one under
     another (rows joined by ``\\\\``: no brace or bar holds them together) is cut into its lines: along the empty
     horizontal bands across it that the ``page-split`` model scores highest (page_split.row_parts), when the lines
@@ -172,7 +216,7 @@ def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predicto
     for k, (g, e) in enumerate(read):
         rows = e.latex.count(LINE_BREAK) + 1 if e is not None and e.confidence is not None else 1
         parts = row_parts(groups, k, found.stats, found.unit, rows) if rows > 1 else None
-        pe = [_read_group(page, found, part_group(c, found.stats), predictor, solve) for c in parts or []]
+        pe = [_read_group(page, found, part_group(c, found.stats), predictor) for c in parts or []]
         if parts and all(x is not None and x.confidence is not None for x in pe) and \
                 float(np.prod([x.confidence for x in pe])) > e.confidence:
             out += [(part_group(c, found.stats), x) for c, x in zip(parts, pe)]
@@ -185,7 +229,7 @@ def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predicto
     return [by_group[id(g)] for g in reading_order([g for g, _ in out], found.unit)]
 
 
-def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:
+def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
     """[(group, expression)] in reading order, where a reading that ends with a relation or an operator is joined with
     the nearest group to its right on the same line, and one that starts with a relation with the nearest to its left
     (read again as one; it keeps the earlier place): "e =" and a fraction written far to its right, which the
@@ -214,7 +258,7 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
             h = out[j][0]
             joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
                                   max(g.box.y1, h.box.y1)), g.components + h.components)
-            je = _read_group(page, found, joined, predictor, solve)
+            je = _read_group(page, found, joined, predictor)
             if je is None:
                 continue
             first, last = min(i, j), max(i, j)
@@ -225,7 +269,7 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
     return out
 
 
-def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, predictor, solve: bool) -> list:
+def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
     """[(group, expression)] in reading order, where a reading with "\\lim" and no subscript is joined with the group
     below it whose reading has an arrow ("x -> 0" written far under "lim"), when the joined group reads it as lim's
     subscript (``LIMIT_GAP``, ``LIMIT_REACH``)."""
@@ -251,7 +295,7 @@ def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, pred
         h = out[j][0]
         joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
                               max(g.box.y1, h.box.y1)), g.components + h.components)
-        je = _read_group(page, found, joined, predictor, solve)
+        je = _read_group(page, found, joined, predictor)
         if je is not None and "\\lim_{" in je.latex and "\\rightarrow" in je.latex:
             out[i] = (joined, je)
             taken.add(j)  # read as the limit's subscript
@@ -270,7 +314,8 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
     return img, corner, 1.0
 
 
-def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor, solve: bool) -> PageExpression | None:
+def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor) -> PageExpression | None:
+    """The group's expression, unsolved (``read_page`` solves the readings it keeps), or None: nothing readable."""
     from inkmath.equation.recognize import recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
@@ -286,10 +331,6 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
             break
     if rec is None:
         return None
-    if solve:  # only the reading kept is solved
-        from inkmath.equation.solve import answer
-
-        rec.answer = answer(rec.tree)
 
     def to_photo(x0, y0, x1, y1) -> list[float]:  # crop pixels -> photo pixels
         return page.box_to_photo((x0 / f + ox, y0 / f + oy, x1 / f + ox, y1 / f + oy))
@@ -304,7 +345,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
         rest = img.copy()
         rest[:, :int(cut_x)] = 0
         try:
-            rec = recognize_image(rest, predictor, solve=solve, ink="white")
+            rec = recognize_image(rest, predictor, solve=False, ink="white")
         except InkmathError:
             return None
     from inkmath.equation.recognize import to_dict
@@ -320,7 +361,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,
-                          d["confidence"], d["alternatives"])
+                          d["confidence"], d["alternatives"], tree=rec.tree)
 
 
 def _label_text(token: str) -> str:

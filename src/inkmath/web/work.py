@@ -72,13 +72,7 @@ class ModelStore:
             import torch
 
             torch.set_num_threads(self.threads)  # one thread per request: 2 cores serve 2 requests at once
-        if self.engine == "onnx":
-            from inkmath.onnx_export import load_onnx_runner
-            from inkmath.weights import resolve_weights
-
-            path, card = resolve_weights(spec)
-            return Predictor(load_onnx_runner(path, card, threads=self.threads), card, "onnx")
-        return Predictor.load(spec, engine=self.engine)
+        return Predictor.load(spec, engine=self.engine, threads=self.threads)
 
     def loaded(self) -> list[str]:
         return sorted(self._loaded)
