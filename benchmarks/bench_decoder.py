@@ -19,6 +19,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch   # images: the reader with its cuts where
         strokes meet (image_touch, new) against the same reader cutting only at necks (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch-narrow   # images: the reader looking
+        for cuts where strokes meet in narrow components too (new) against in wide ones only (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-gate 1   # the reader as shipped (new)
         against the same reader with its layout choice gated by the structure model's bound alone at 1 (old;
         ``layout_choice.GATE`` without ``GATE_ALONE``; none: no gate)
@@ -149,6 +151,14 @@ def every_read(kind: str, data, predictor) -> str:
     """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
     ``image_segmentation.READ_ONCE``."""
     return _with_image_switch_off("READ_ONCE", kind, data, predictor)
+
+
+def without_narrow_touch(kind: str, data, predictor) -> str:
+    """The image reader looking for cuts where strokes meet only in components wide enough for neck cuts
+    (``--touch-narrow``' baseline): as before ``image_touch.TOUCH_NARROW``."""
+    from inkmath.equation import image_touch
+
+    return _with_image_switch_off("TOUCH_NARROW", kind, data, predictor, image_touch)
 
 
 def without_touch_cuts(kind: str, data, predictor) -> str:
@@ -302,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
                          "the same reader without (old)")
     ap.add_argument("--touch", action="store_true",
                     help="time the image reader without (old) and with (new) its cuts where strokes meet")
+    ap.add_argument("--touch-narrow", action="store_true",
+                    help="time the image reader looking for cuts where strokes meet in wide components (old) and "
+                         "in narrow ones too (new)")
     ap.add_argument("--vs-gate", default=None, metavar="G",
                     help="time the reader (new) against the same reader with its layout choice gated by the structure "
                          "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
@@ -433,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier or args.touch:
+    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier or args.touch \
+            or args.touch_narrow:
         kind = "strokes" if args.offered else "image"
         base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
                       if args.image_classifier else
@@ -442,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_touch_cuts, "neck cuts (old) vs neck cuts and cuts where strokes meet (new)")
                       if args.touch else
+                      (without_narrow_touch, "cuts where strokes meet in wide components (old) vs in narrow ones "
+                                             "too (new)") if args.touch_narrow else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
         return versus(kind, base, what, args, pred, strokes if args.offered else photo)
     real = crohme_inputs(args.crohme)

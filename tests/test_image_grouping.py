@@ -4,6 +4,7 @@ and a small training run that builds its cache, resumes from it, and writes weig
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +160,29 @@ def test_use_model_switches_the_weights_and_threshold(tmp_path, monkeypatch):
         assert image_grouping.MERGE_PROB == 0.5 and image_grouping._margin(0.5) == 0.0
     finally:
         image_grouping.load_image_merge_model.cache_clear()
+
+
+def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(monkeypatch):
+    """The image models' inputs spread readings over the classes of the classifier that reads image crops (the
+    reader's, or ``IMAGE_CLASSIFIER``); the classifiers their recipes learn from have the same classes in the same
+    order, so a reading at run time lands where the model learnt it."""
+    import yaml
+
+    from inkmath.equation import image_segmentation
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+    from inkmath.weights import resolve_weights
+
+    def names(weights: str) -> list[str]:
+        return resolve_weights(weights)[1]["classes"]["names"]
+
+    image_grouping.class_index.cache_clear()
+    try:
+        assert list(image_grouping.class_index()) == names(DEFAULT_WEIGHTS)
+        for config in ("configs/image-merge.yaml", "configs/image-touch.yaml"):
+            recipe = yaml.safe_load((Path(__file__).resolve().parent.parent / config).read_text())
+            assert names(recipe["classifier"]) == names(DEFAULT_WEIGHTS), config
+        monkeypatch.setattr(image_segmentation, "IMAGE_CLASSIFIER", "hasy")  # another classifier reads the crops
+        image_grouping.class_index.cache_clear()
+        assert list(image_grouping.class_index()) == names("hasy")
+    finally:
+        image_grouping.class_index.cache_clear()

@@ -65,6 +65,28 @@ def test_cuts_where_strokes_meet_are_looked_for_only_in_components_not_read_sure
     assert looked
 
 
+def test_narrow_components_are_looked_at_only_where_strokes_meet_and_not_for_the_models_data(monkeypatch):
+    from inkmath.equation import image_splits
+
+    mask = _foot()
+    looked, necks = [], []
+    monkeypatch.setattr(image_touch, "touch_cuts", lambda crop, *a: looked.append(crop.shape) or [])
+    monkeypatch.setattr(image_splits, "_neck_paths", lambda crop, unit: necks.append(crop.shape) or [])
+    comps = [(Box(0.0, 0.0, 90.0, 80.0), mask)]  # 90 px wide: narrow for a typical symbol of 120 px
+    low = [[Prediction("1", "1", image_touch.TOUCH_WHOLE - 0.01)]]
+    for narrow, rows, tried in ((True, None, True), (False, None, False), (True, [], False)):
+        looked.clear()
+        monkeypatch.setattr(image_touch, "TOUCH_NARROW", narrow)
+        image_splits.split_touching(mask.astype(np.uint8) * 255, comps, low, 120.0, None, 3, pen=5.0,
+                                    touch_rows=rows)
+        assert bool(looked) == tried
+    assert not necks  # a narrow component is never cut at its necks
+    looked.clear()  # read surely: not looked at
+    image_splits.split_touching(mask.astype(np.uint8) * 255, comps, [[Prediction("1", "1", image_touch.TOUCH_WHOLE)]],
+                                120.0, None, 3, pen=5.0)
+    assert not looked
+
+
 def test_a_cut_parts_two_symbols_only_when_each_side_is_one_of_them_nearly_whole():
     lab = np.full((10, 10), -1, np.int16)
     lab[:, :5], lab[:, 5:] = 0, 1

@@ -150,11 +150,15 @@ def model_features(model: BinaryMLP, raw: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def class_index() -> dict[str, int]:
-    """Label -> class index of the shipped symbol classifier's classes (``crohme``), which the model's inputs spread
-    readings over; a label outside them (another classifier's) counts for none."""
+    """Label -> class index of the classes of the classifier that reads image crops (``IMAGE_CLASSIFIER``, else the
+    reader's ``recognize.DEFAULT_WEIGHTS``), which the image models' inputs spread readings over; a label outside
+    them (another classifier's) counts for none."""
+    from inkmath.equation.image_segmentation import IMAGE_CLASSIFIER
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
     from inkmath.weights import resolve_weights
 
-    return {name: k for k, name in enumerate(resolve_weights("crohme")[1]["classes"]["names"])}
+    names = resolve_weights(IMAGE_CLASSIFIER or DEFAULT_WEIGHTS)[1]["classes"]["names"]
+    return {name: k for k, name in enumerate(names)}
 
 
 def score_pairs(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box], gpred: list, unit: float,

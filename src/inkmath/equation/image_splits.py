@@ -259,9 +259,10 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
 
     With ``pen`` (the image's ``pen_width``) and ``TOUCH_CUTS``, each component tried and read as one symbol below
     ``image_touch.TOUCH_WHOLE`` is also cut where its strokes meet (``image_touch.touch_cuts``), at the cut the
-    ``image-touch`` model finds most probable when that is over ``image_touch.TOUCH_PROB``; ``touch_rows`` receives
-    those cuts' raw rows (``image_touch.best_cut``, training: then every component tried is looked at, as when the
-    shipped model's data were made).
+    ``image-touch`` model finds most probable when that is over ``image_touch.TOUCH_PROB``; so is each narrow or flat
+    one read below it (only there, with ``image_touch.TOUCH_NARROW``); ``touch_rows`` receives those cuts' raw rows
+    (``image_touch.best_cut``, training: then every component tried is looked at and narrow ones are not, as when
+    the shipped model's data were made).
 
     ``record``: a list that receives, per component tried, the other reading ``best_cuts`` weighed (the whole when
     it cut, the best cut when it did not) as a dict: ``k``, ``cut`` (True when the component was cut), ``margin``
@@ -271,13 +272,15 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     tries = []
     scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
-        if k in keep or b.w < 0.8 * unit or b.w < 0.7 * b.h or is_flat(b):  # narrow, or flat: a bar
+        narrow = b.w < 0.8 * unit or b.w < 0.7 * b.h or is_flat(b)  # or flat: a bar
+        if k in keep or narrow and not (image_touch.TOUCH_NARROW and touch_rows is None
+                                        and pr[0].prob < image_touch.TOUCH_WHOLE):
             continue
         if b.w < SPLIT_WIDTH * unit and pr[0].prob >= SPLIT_PROB:  # one symbol wide and read well
             continue
         x0, x1, y0, y1 = int(b.x0), int(b.x1), int(b.y0), int(b.y1)
         crop = m[y0:y1, x0:x1]
-        cuts = _neck_paths(crop, unit)
+        cuts = [] if narrow else _neck_paths(crop, unit)  # a narrow one only where its strokes meet
         touch = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) \
             if pen and TOUCH_CUTS and (pr[0].prob < image_touch.TOUCH_WHOLE or touch_rows is not None) else []
         if not cuts and not touch:
