@@ -40,16 +40,22 @@ class _Fake:
         self.card, self.engine = {"name": name}, engine
 
 
-def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(monkeypatch):
+def _record_loads(monkeypatch) -> list:
+    """No image predictor loaded yet, and ``Predictor.load`` stubbed: the (name, engine, threads) of each load."""
     loaded = []
     monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
     monkeypatch.setattr("inkmath.predict.Predictor.load",
-                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append((name, engine))
-                                    or _Fake(name, engine)))
+                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append(
+                            (name, engine, threads)) or _Fake(name, engine)))
+    return loaded
+
+
+def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(monkeypatch):
+    loaded = _record_loads(monkeypatch)
     monkeypatch.setattr(image_segmentation, "IMAGE_CLASSIFIER", "crohme-m-wap")
     default = _Fake("crohme-m")
     got = image_segmentation.image_classifier(default)
-    assert got.card["name"] == "crohme-m-wap" and loaded == [("crohme-m-wap", "onnx")]
+    assert got.card["name"] == "crohme-m-wap" and [load[:2] for load in loaded] == [("crohme-m-wap", "onnx")]
     assert image_segmentation.image_classifier(default) is got and len(loaded) == 1  # loaded once per engine
     assert image_segmentation.image_classifier(got) is got  # already the image classifier
     own = _Fake("crohme")
@@ -110,14 +116,10 @@ def test_page_like_masks_cover_the_crops_ink():
 def test_the_page_classifier_replaces_only_the_default_classifier_for_the_page(monkeypatch):
     from inkmath.equation import page
 
-    loaded = []
-    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
-    monkeypatch.setattr("inkmath.predict.Predictor.load",
-                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append((name, engine))
-                                    or _Fake(name, engine)))
+    loaded = _record_loads(monkeypatch)
     default = _Fake("crohme-m")
     got = image_segmentation.in_place_of_default(default, "crohme-m-page")
-    assert got.card["name"] == "crohme-m-page" and loaded == [("crohme-m-page", "onnx")]
+    assert got.card["name"] == "crohme-m-page" and [load[:2] for load in loaded] == [("crohme-m-page", "onnx")]
     assert image_segmentation.image_classifier(got) is got  # the page's classifier reads the page's crops
     assert image_segmentation.in_place_of_default(default, None) is default
     assert page.PAGE_CLASSIFIER is None or page.PAGE_CLASSIFIER == "crohme-m-page"
@@ -126,11 +128,7 @@ def test_the_page_classifier_replaces_only_the_default_classifier_for_the_page(m
 def test_the_page_reads_the_default_classifier_on_its_own_engine(monkeypatch):
     import importlib.util
 
-    loaded = []
-    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
-    monkeypatch.setattr("inkmath.predict.Predictor.load",
-                        classmethod(lambda cls, name, engine="torch", threads=None: loaded.append(
-                            (name, engine, threads)) or _Fake(name, engine)))
+    loaded = _record_loads(monkeypatch)
     torch_default = _Fake("crohme-m", engine="torch")
     got = image_segmentation.in_place_of_default(torch_default, "crohme-m", "onnx")
     assert (got.card["name"], got.engine) == ("crohme-m", "onnx") and loaded == [("crohme-m", "onnx", 1)]
