@@ -212,11 +212,12 @@ def in_place_of_default(classifier: Classifier, weights: str | None, engine: str
     card = getattr(classifier, "card", None) or {}
     own = getattr(classifier, "engine", "torch")
     engine = engine or own
-    if not weights or card.get("name") != DEFAULT_WEIGHTS or (weights == DEFAULT_WEIGHTS and engine == own) or (
-            engine == "onnx" and None in (importlib.util.find_spec("onnxruntime"), importlib.util.find_spec("onnx"))):
+    if not weights or card.get("name") != DEFAULT_WEIGHTS or (weights == DEFAULT_WEIGHTS and engine == own):
         return classifier
     key = (weights, engine)
     if key not in _IMAGE_PREDICTORS:
+        if engine == "onnx" and None in (importlib.util.find_spec("onnxruntime"), importlib.util.find_spec("onnx")):
+            return classifier
         from inkmath.predict import Predictor
 
         _IMAGE_PREDICTORS[key] = Predictor.load(*key, threads=1)
