@@ -435,17 +435,23 @@ def read_needed_spans(n: int, pm: np.ndarray, spans: Sequence[tuple[int, int]], 
     if len(best) < k:
         take(unread)
         return found
-    into = [-math.inf] * (n + 1)  # the best bound of a path over strokes 0..j-1
+    bound = _bounds(n, steps)
+    take([s for s in unread if bound[s] >= best[-1][1] - SPAN_BOUND_SLACK])
+    return found
+
+
+def _bounds(n: int, steps: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
+    """Each span's best path score under ``steps``: the best path into its first stroke, its own term, the best
+    path on from its end."""
+    into = [-math.inf] * (n + 1)  # the best score of a path over strokes 0..j-1
     into[0] = 0.0
-    out_of = [-math.inf] * (n + 1)  # the best bound of a path over strokes j..n-1
+    out_of = [-math.inf] * (n + 1)  # the best score of a path over strokes j..n-1
     out_of[n] = 0.0
     for (i, j), step in sorted(steps.items(), key=lambda e: e[0][1]):
         into[j] = max(into[j], into[i] + step)
     for (i, j), step in sorted(steps.items(), key=lambda e: -e[0][0]):
         out_of[i] = max(out_of[i], step + out_of[j])
-    bar = best[-1][1] - SPAN_BOUND_SLACK
-    take([s for s in unread if into[s[0]] + steps[s] + out_of[s[1]] >= bar])
-    return found
+    return {(i, j): into[i] + step + out_of[j] for (i, j), step in steps.items()}
 
 
 def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = CLS_WEIGHT,
