@@ -402,6 +402,12 @@ def _k_best_paths(n: int, steps: dict[tuple[int, int], float], k: int) -> list[t
 # a group left unread must fall short of the k-th best grouping by more than this (the bound and that grouping's
 # score are float sums in different orders)
 SPAN_BOUND_SLACK = 1e-6
+# the first read takes the groups of the FIRST_READ_GROUPINGS x k best groupings so counted (the later reads, of the k
+# best, then come less often): segment_strokes_nbest's CPU against classifying every group, k = 3, 5 rounds at load
+# ~30 (/tmp script, the same groupings in every case): 200 validation expressions 0.966 (x1; 17.6 crops of 22.5, 2.80
+# classifier calls), 0.979 (x2), 0.964 (x3; 18.4 crops, 1.83 calls), 0.944 (x5; 18.9, 1.55); the load test's 20
+# drawings 1.063, 0.898, 0.886, 0.889 (docs/decisions/2026-11-25-speed-11.md)
+FIRST_READ_GROUPINGS = 3
 
 
 def read_needed_spans(n: int, pm: np.ndarray, spans: Sequence[tuple[int, int]], read: Callable[[list], dict],
@@ -411,10 +417,10 @@ def read_needed_spans(n: int, pm: np.ndarray, spans: Sequence[tuple[int, int]], 
     groupings as with every span read, from fewer crops.
 
     A span not yet read is counted as if the classifier were certain of it (its classifier term 0, an upper bound).
-    The k best groupings so counted are read until they hold no unread span; then every span whose best grouping
-    so counted (the best path into its first stroke, its own bound, the best path on from its end) comes within
-    ``SPAN_BOUND_SLACK`` of the k-th best grouping of the spans read is read too. Any other span's groupings score
-    below the k best, whatever it reads."""
+    The ``FIRST_READ_GROUPINGS`` x k best groupings so counted are read, then the k best so counted until they hold
+    no unread span; then every span whose best grouping so counted (the best path into its first stroke, its own
+    bound, the best path on from its end) comes within ``SPAN_BOUND_SLACK`` of the k-th best grouping of the spans
+    read is read too. Any other span's groupings score below the k best, whatever it reads."""
     joins = {(i, j): _join_term(pm, n, i, j) for i, j in spans}
     steps = {s: joins[s] - group_cost for s in spans}  # an unread span at its bound; a read one at its score
     found: dict = {}
@@ -425,8 +431,10 @@ def read_needed_spans(n: int, pm: np.ndarray, spans: Sequence[tuple[int, int]], 
             for i, j in some:
                 steps[(i, j)] = joins[(i, j)] + _classifier_term(found[(i, j)], j - i, cls_weight, group_cost)
 
+    paths = k * FIRST_READ_GROUPINGS
     while True:
-        todo = {s for groups, _ in _k_best_paths(n, steps, k) for s in groups if s not in found}
+        todo = {s for groups, _ in _k_best_paths(n, steps, paths) for s in groups if s not in found}
+        paths = k
         if not todo:
             break
         take([s for s in spans if s in todo])
