@@ -432,19 +432,20 @@ def read_needed_spans(n: int, pm: np.ndarray, spans: Sequence[tuple[int, int]], 
                 steps[(i, j)] = joins[(i, j)] + _classifier_term(found[(i, j)], j - i, cls_weight, group_cost)
 
     paths = k * FIRST_READ_GROUPINGS
-    while True:
-        todo = {s for groups, _ in _k_best_paths(n, steps, paths) for s in groups if s not in found}
-        paths = k
-        if not todo:
+    while len(found) < len(spans):
+        best = _k_best_paths(n, steps, paths)
+        todo = {s for groups, _ in best for s in groups if s not in found}
+        if not todo and paths == k:
+            # the k best groupings so counted are read, so they are the k best of the spans read: the bar
+            unread = [s for s in spans if s not in found]
+            if len(best) < k:
+                take(unread)
+            else:
+                bound = _bounds(n, steps)
+                take([s for s in unread if bound[s] >= best[-1][1] - SPAN_BOUND_SLACK])
             break
         take([s for s in spans if s in todo])
-    best = _k_best_paths(n, {s: steps[s] for s in found}, k)
-    unread = [s for s in spans if s not in found]
-    if len(best) < k:
-        take(unread)
-        return found
-    bound = _bounds(n, steps)
-    take([s for s in unread if bound[s] >= best[-1][1] - SPAN_BOUND_SLACK])
+        paths = k
     return found
 
 
