@@ -406,7 +406,8 @@ SPAN_BOUND_SLACK = 1e-6
 # best, then come less often): segment_strokes_nbest's CPU against classifying every group, k = 3, 5 rounds at load
 # ~30 (/tmp script, the same groupings in every case): 200 validation expressions 0.966 (x1; 17.6 crops of 22.5, 2.80
 # classifier calls), 0.979 (x2), 0.964 (x3; 18.4 crops, 1.83 calls), 0.944 (x5; 18.9, 1.55); the load test's 20
-# drawings 1.063, 0.898, 0.886, 0.889 (docs/decisions/2026-11-25-speed-11.md)
+# drawings 1.063, 0.898, 0.886, 0.889; x3 as the search is now (it stops once every group is read): 0.900 and 0.863
+# (docs/decisions/2026-11-25-speed-11.md)
 FIRST_READ_GROUPINGS = 3
 
 
