@@ -404,3 +404,24 @@ def test_the_speed_benchmarks_smaller_search_changes_only_the_search(monkeypatch
     assert seen["strokes"].weights == DecoderWeights(max_drop=4.0, beam=8) and seen["strokes"].segmentations == 2
     assert seen["image"].weights == DecoderWeights(max_drop=4.0, beam=4) and seen["image"].segmentations == 3
     assert shipped["strokes"].weights.max_drop == 5.0  # the shipped decoder itself is left as it is
+
+
+def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_for_the_call_only(monkeypatch):
+    """bench_decoder.py --vs-all-spans: its baseline reads with ``segment.READ_NEEDED_SPANS`` off, then restores it."""
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation import recognize, segment
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_decoder
+
+    class Read:
+        latex = "x"
+
+    seen = []
+    monkeypatch.setattr(recognize, "recognize_strokes",
+                        lambda data, predictor, solve: seen.append(segment.READ_NEEDED_SPANS) or Read())
+    assert segment.READ_NEEDED_SPANS
+    assert bench_decoder.every_span("strokes", None, None) == "x"
+    assert seen == [False] and segment.READ_NEEDED_SPANS

@@ -755,31 +755,31 @@ def test_a_bar_reaches_the_next_line_only_as_a_fraction_bar():
     assert found.groups[0].box.y1 < 120 < found.groups[1].box.y0
 
 
-def test_merge_never_joins_two_written_lines_one_under_the_other():
-    from inkmath.equation.page_merge import merge_groups, two_lines
+def test_merge_joins_two_stacked_groups_only_when_the_model_scores_them_at_least_merge_prob():
+    from inkmath.equation.page_merge import MERGE_PROB, merge_groups
 
-    def line(y, n, x0=100, wide=None):  # n letters 40 px tall side by side (and a bar as wide as ``wide``)
-        comps = [[x0 + 50 * k, y, 40, 40, 400] for k in range(n)]
-        if wide:
-            comps.append([x0, y + 44, wide, 4, wide * 4])
-        return comps
+    def line(y, n, x0=100):  # n letters 40 px tall side by side
+        return [[x0 + 50 * k, y, 40, 40, 400] for k in range(n)]
 
-    class Always:  # a model that would join every pair
+    class Fixed:  # a model that scores every pair alike
+        def __init__(self, p):
+            self.p = p
+
         def prob(self, x):
-            return np.ones(len(x))
+            return np.full(len(x), self.p)
 
-    for upper, lower, apart in [(line(100, 6), line(160, 5), True), (line(100, 4), line(160, 5), False),
-                                (line(100, 6, wide=300), line(160, 5), False)]:
-        stats = np.array([[0, 0, 0, 0, 0]] + upper + lower, np.int32)
-        groups = []
-        for comps, first in ((upper, 1), (lower, 1 + len(upper))):
-            ids = list(range(first, first + len(comps)))
-            st = stats[ids]
-            groups.append(InkGroup(Box(float(st[:, 0].min()), float(st[:, 1].min()), float((st[:, 0] + st[:, 2]).max()),
-                                       float((st[:, 1] + st[:, 3]).max())), ids))
-        assert two_lines(groups[0], groups[1], stats) == apart
-        merged = merge_groups([InkGroup(g.box, list(g.components)) for g in groups], stats, 40.0, model=Always())
-        assert len(merged) == (2 if apart else 1)
+    # "lim tan x" over its long subscript: two stacked groups of 6 and 5 components, no component spanning the other
+    upper, lower = line(100, 6), line(160, 5, x0=90)
+    stats = np.array([[0, 0, 0, 0, 0]] + upper + lower, np.int32)
+    groups = []
+    for comps, first in ((upper, 1), (lower, 1 + len(upper))):
+        ids = list(range(first, first + len(comps)))
+        st = stats[ids]
+        groups.append(InkGroup(Box(float(st[:, 0].min()), float(st[:, 1].min()), float((st[:, 0] + st[:, 2]).max()),
+                                   float((st[:, 1] + st[:, 3]).max())), ids))
+    for p, joined in [(MERGE_PROB + 0.3, True), (MERGE_PROB, True), (MERGE_PROB - 0.05, False)]:
+        merged = merge_groups([InkGroup(g.box, list(g.components)) for g in groups], stats, 40.0, model=Fixed(p))
+        assert len(merged) == (1 if joined else 2), p
 
 
 def test_merge_scores_groups_side_by_side_on_one_line_further_apart_than_stacked_ones():

@@ -197,6 +197,29 @@ def test_best_groups_weighs_classifier_against_merge_model():
     assert segment.candidate_spans(np.array([0.5, 0.001, 0.5]), 4) == [(0, 1), (0, 2), (1, 2), (2, 3), (2, 4), (3, 4)]
 
 
+def test_read_needed_spans_keeps_the_k_best_groupings_and_reads_fewer_spans():
+    rng = np.random.default_rng(0)
+    fewer = 0
+    for case in range(60):
+        n = int(rng.integers(1, 12))
+        pm = np.clip(rng.uniform(0.0, 1.0, max(n - 1, 0)) ** 2, 1e-4, 1 - 1e-4)
+        spans = segment.candidate_spans(pm, n)
+        preds = {s: [Prediction("x", "x", float(rng.uniform(0.02, 1.0)))] for s in spans}
+        asked: list = []
+
+        def read(some):
+            asked.extend(some)
+            return {s: preds[s] for s in some}
+
+        for k in (1, 3):
+            asked.clear()
+            found = segment.read_needed_spans(n, pm, spans, read, k)
+            assert sorted(asked) == sorted(found) and len(set(asked)) == len(asked)  # each span read once
+            assert segment.k_best_groups(n, pm, found, k) == segment.k_best_groups(n, pm, preds, k)
+            fewer += len(found) < len(spans)
+    assert fewer > 20  # not a test that passes by reading everything
+
+
 def test_merge_rules_for_image_parts():
     unit = 40.0
     stem, dot_aside = Box(100, 50, 110, 90), Box(106, 31, 122, 39)  # an 'i' whose flat dot sits off to the right

@@ -27,16 +27,14 @@ CANDIDATE_LINE_GAP = 6.0  # ... except side by side on one line (overlapping in 
 # ("e =" and a fraction written 4 units to its right, which the grouping's line gap splits when the two overlap in
 # height too little to link; validation pages of seeds 0-2: 7 of the 13 expressions left in two groups;
 # docs/decisions/2026-11-24-pages-6.md)
-MERGE_PROB = 0.5  # join at this probability (120 validation pages, detection only: order 0.900 / 0.933 / 0.925 / 0.925
-# at 0.3 / 0.5 / 0.7 / 0.9, 0.892 without the merge; docs/decisions/2026-11-24-pages-2.md)
+MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 and 9, 240 pages), detection only: in
+# order 218 / 220 / 221 / 221 / 222 at 0.5 / 0.55 / 0.6 / 0.65 / 0.7 (the wrong joins scored 0.51-0.61, the right
+# ones mostly over 0.8); seed 10 (120): 112 at 0.5-0.6, 111 at 0.65-0.7 (docs/decisions/2026-11-25-pages-11.md;
+# 0.5 was chosen on seed 0's pages with an older model: docs/decisions/2026-11-24-pages-2.md). At 0.6 the rule that
+# kept two stacked groups of 5 components apart unless one component spans the other (pages-4) is gone: it undid
+# right joins the model scored 0.89-0.99 (a limit's long subscript under "lim tan x"); without it seeds 8 + 9:
+# 222 in order (+1 -0), seed 10: 113 (+1 -0)
 N_FEATURES = 26
-# Two written lines one under the other are never joined: groups stacked with paper between them, each of at least
-# LINE_PARTS components, when no single component of one spans LINE_SPAN of the other's width (a fraction's bar
-# touching its numerator does). Validation pages (263: seeds 0 and 1 of the 2011-2013 ink), detection only: of the
-# model's 37 joins 4 wrong joins of this kind are undone and no right one
-# (docs/decisions/2026-11-24-pages-4.md)
-LINE_PARTS = 5
-LINE_SPAN = 0.5
 
 
 class PageMergeModel(BinaryMLP):
@@ -131,18 +129,6 @@ def candidate_pairs(s: list[dict], unit: float, gutters=(), line_gap: float | No
     return out
 
 
-def two_lines(a, b, comp: np.ndarray) -> bool:
-    """Are groups ``a`` and ``b`` (page_find.InkGroup) two written lines, one under the other (see ``LINE_PARTS``)?"""
-    A, B = (a.box.x0, a.box.y0, a.box.x1, a.box.y1), (b.box.x0, b.box.y0, b.box.x1, b.box.y1)
-    if _gap(A, B)[1] <= 0 or min(len(a.components), len(b.components)) < LINE_PARTS:
-        return False
-
-    def xs(g) -> np.ndarray:
-        st = comp[g.components].astype(np.float64)
-        return np.stack([st[:, 0], st[:, 0] + st[:, 2]], 1)
-    return max(cover(xs(a), B), cover(xs(b), A)) < LINE_SPAN
-
-
 def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeModel | None = None,
                  threshold: float | None = None, gutters=()) -> list:
     """``groups`` (page_find.InkGroup) with the pairs the model scores at least ``threshold`` (``MERGE_PROB``)
@@ -156,7 +142,7 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
     groups = list(groups)
     while len(groups) > 1:
         s = group_summaries(groups, comp, unit)
-        pairs = [(i, j) for i, j in candidate_pairs(s, unit, gutters) if not two_lines(groups[i], groups[j], comp)]
+        pairs = candidate_pairs(s, unit, gutters)
         if not pairs:
             break
         p = model.prob(np.stack([pair_features(s, i, j, unit) for i, j in pairs]))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,6 +34,9 @@ CLS_WEIGHT = 4.0
 # cost per symbol (a prior against splitting: half an 'E' reads 't', half a '+' '-'). 0.25-1.0 gained only 3-6 of
 # 1504 expressions on 2011-2013 and lost 6 of 986 on 2014, so it stays off
 GROUP_COST = 0.0
+# classify only the candidate groups that can be in the segmenter's k best groupings (``read_needed_spans``; the
+# same groupings and readings: docs/decisions/2026-11-25-speed-11.md); False: every candidate span is classified
+READ_NEEDED_SPANS = True
 MERGE_MODEL = Path(__file__).parent.parent / "weights" / "stroke-merge.safetensors"  # shipped with the other weights
 
 
@@ -346,22 +349,40 @@ def backtrack(back: list[int], n: int) -> list[tuple[int, int]]:
     return spans[::-1]
 
 
+def _join_term(pm: np.ndarray, n: int, i: int, j: int) -> float:
+    """The merge model's part of the score of the group of strokes i..j-1: its joins, and the cut after it."""
+    step = float(np.log(pm[i:j - 1]).sum())
+    if j < n:
+        step += float(np.log(1 - pm[j - 1]))
+    return step
+
+
 def k_best_groups(n: int, pm: np.ndarray, span_preds: dict, k: int, cls_weight: float = CLS_WEIGHT,
                   group_cost: float = GROUP_COST) -> list[tuple[list[tuple[int, int]], float]]:
     """The ``k`` best sequences of stroke ranges with their scores (the score of ``best_groups``), best first; the
     first is ``best_groups``'s (ties go to the earlier start, as there)."""
+    steps = {(i, j): _join_term(pm, n, i, j) + _classifier_term(preds, j - i, cls_weight, group_cost)
+             for (i, j), preds in span_preds.items()}
+    return _k_best_paths(n, steps, k)
+
+
+def _classifier_term(preds, strokes: int, cls_weight: float, group_cost: float) -> float:
+    """The classifier's part of a group's score (and the cost of a group): its best reading's log-probability,
+    once per stroke (``best_groups``)."""
+    return cls_weight * strokes * math.log(max(preds[0].prob, 1e-6)) - group_cost
+
+
+def _k_best_paths(n: int, steps: dict[tuple[int, int], float], k: int) -> list[tuple[list[tuple[int, int]], float]]:
+    """``k_best_groups`` on the spans' score terms ``steps`` ({(i, j): term}; a span not in it is not a group)."""
     # paths[j]: up to k (score, start i, rank of the path into i) ending at j, best first
     paths: list[list[tuple[float, int, int]]] = [[] for _ in range(n + 1)]
     paths[0] = [(0.0, -1, -1)]
     for j in range(1, n + 1):
         cands = []
         for i in range(max(0, j - MAX_GROUP), j):
-            if (i, j) not in span_preds or not paths[i]:
+            if (i, j) not in steps or not paths[i]:
                 continue
-            step = float(np.log(pm[i:j - 1]).sum())
-            if j < n:
-                step += float(np.log(1 - pm[j - 1]))
-            step += cls_weight * (j - i) * math.log(max(span_preds[(i, j)][0].prob, 1e-6)) - group_cost
+            step = steps[(i, j)]
             for r, (s, _, _) in enumerate(paths[i]):
                 cands.append((s + step, i, r))
         cands.sort(key=lambda c: -c[0])  # stable: equal scores keep the earlier start first
@@ -376,6 +397,71 @@ def k_best_groups(n: int, pm: np.ndarray, span_preds: dict, k: int, cls_weight: 
             j, rank = i, prev
         out.append((spans[::-1], score))
     return out
+
+
+# a group left unread must fall short of the k-th best grouping by more than this (the bound and that grouping's
+# score are float sums in different orders)
+SPAN_BOUND_SLACK = 1e-6
+# the first read takes the groups of the FIRST_READ_GROUPINGS x k best groupings so counted (the later reads, of the k
+# best, then come less often): segment_strokes_nbest's CPU against classifying every group, k = 3, 5 rounds at load
+# ~30 (/tmp script, the same groupings in every case): 200 validation expressions 0.966 (x1; 17.6 crops of 22.5, 2.80
+# classifier calls), 0.979 (x2), 0.964 (x3; 18.4 crops, 1.83 calls), 0.944 (x5; 18.9, 1.55); the load test's 20
+# drawings 1.063, 0.898, 0.886, 0.889; x3 as the search is now (it stops once every group is read): 0.900 and 0.863
+# (docs/decisions/2026-11-25-speed-11.md)
+FIRST_READ_GROUPINGS = 3
+
+
+def read_needed_spans(n: int, pm: np.ndarray, spans: Sequence[tuple[int, int]], read: Callable[[list], dict],
+                      k: int, cls_weight: float = CLS_WEIGHT, group_cost: float = GROUP_COST) -> dict:
+    """The classifier's readings (``read(spans) -> {span: readings}``) of those of ``spans`` that one of the ``k``
+    best groupings (``k_best_groups``) could hold, whatever the classifier would read in the others: the same k best
+    groupings as with every span read, from fewer crops.
+
+    A span not yet read is counted as if the classifier were certain of it (its classifier term 0, an upper bound).
+    The ``FIRST_READ_GROUPINGS`` x k best groupings so counted are read, then the k best so counted until they hold
+    no unread span; then every span whose best grouping so counted (the best path into its first stroke, its own
+    bound, the best path on from its end) comes within ``SPAN_BOUND_SLACK`` of the k-th best grouping of the spans
+    read is read too. Any other span's groupings score below the k best, whatever it reads."""
+    joins = {(i, j): _join_term(pm, n, i, j) for i, j in spans}
+    steps = {s: joins[s] - group_cost for s in spans}  # an unread span at its bound; a read one at its score
+    found: dict = {}
+
+    def take(some: list[tuple[int, int]]) -> None:
+        if some:
+            found.update(read(some))
+            for i, j in some:
+                steps[(i, j)] = joins[(i, j)] + _classifier_term(found[(i, j)], j - i, cls_weight, group_cost)
+
+    paths = k * FIRST_READ_GROUPINGS
+    while len(found) < len(spans):
+        best = _k_best_paths(n, steps, paths)
+        todo = {s for groups, _ in best for s in groups if s not in found}
+        if not todo and paths == k:
+            # the k best groupings so counted are read, so they are the k best of the spans read: the bar
+            unread = [s for s in spans if s not in found]
+            if len(best) < k:
+                take(unread)
+            else:
+                bound = _bounds(n, steps)
+                take([s for s in unread if bound[s] >= best[-1][1] - SPAN_BOUND_SLACK])
+            break
+        take([s for s in spans if s in todo])
+        paths = k
+    return found
+
+
+def _bounds(n: int, steps: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
+    """Each span's best path score under ``steps``: the best path into its first stroke, its own term, the best
+    path on from its end."""
+    into = [-math.inf] * (n + 1)  # the best score of a path over strokes 0..j-1
+    into[0] = 0.0
+    out_of = [-math.inf] * (n + 1)  # the best score of a path over strokes j..n-1
+    out_of[n] = 0.0
+    for (i, j), step in sorted(steps.items(), key=lambda e: e[0][1]):
+        into[j] = max(into[j], into[i] + step)
+    for (i, j), step in sorted(steps.items(), key=lambda e: -e[0][0]):
+        out_of[i] = max(out_of[i], step + out_of[j])
+    return {(i, j): into[i] + step + out_of[j] for (i, j), step in steps.items()}
 
 
 def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = CLS_WEIGHT,
@@ -407,13 +493,18 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
     pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
     scale = ink.normalization_scale(ss)
     spans = candidate_spans(pm, n)
-    crops = ink.render_symbols(ss, spans, scale=scale)  # render_symbol(ss[i:j], scale=scale) of each span
-    if hasattr(classifier, "predict_with_logits"):
-        preds, logits = classifier.predict_with_logits(crops, ink="white", top=top)
-    else:  # a stand-in classifier (tests): no crop embeddings
-        preds, logits = classifier.predict(crops, ink="white", top=top), [None] * len(crops)
-    by_span = dict(zip(spans, preds))
-    logits_of = dict(zip(spans, logits))
+    logits_of: dict = {}
+
+    def read(some: list[tuple[int, int]]) -> dict:
+        crops = ink.render_symbols(ss, some, scale=scale)  # render_symbol(ss[i:j], scale=scale) of each span
+        if hasattr(classifier, "predict_with_logits"):
+            preds, logits = classifier.predict_with_logits(crops, ink="white", top=top)
+        else:  # a stand-in classifier (tests): no crop embeddings
+            preds, logits = classifier.predict(crops, ink="white", top=top), [None] * len(crops)
+        logits_of.update(zip(some, logits))
+        return dict(zip(some, preds))
+
+    by_span = read_needed_spans(n, pm, spans, read, max(n_best, 1), cls_weight) if READ_NEEDED_SPANS else read(spans)
     if n_best <= 1:
         found = [(best_groups(n, pm, by_span, cls_weight), 0.0)]
     else:
