@@ -328,12 +328,7 @@ def best_groups(n: int, pm: np.ndarray, span_preds: dict, cls_weight: float = CL
         for i in range(max(0, j - MAX_GROUP), j):
             if (i, j) not in span_preds or best[i] == -np.inf:
                 continue
-            s = best[i] + float(np.log(pm[i:j - 1]).sum())
-            if j < n:
-                s += float(np.log(1 - pm[j - 1]))
-            # weighted by the group's stroke count, so that every segmentation pays the classifier once per stroke
-            # (otherwise fewer, larger groups would pay fewer penalties and be favoured)
-            s += cls_weight * (j - i) * math.log(max(span_preds[(i, j)][0].prob, 1e-6)) - group_cost
+            s = best[i] + _join_term(pm, n, i, j) + _classifier_term(span_preds[(i, j)], j - i, cls_weight, group_cost)
             if s > best[j]:
                 best[j], back[j] = s, i
     return backtrack(back, n)
@@ -368,7 +363,8 @@ def k_best_groups(n: int, pm: np.ndarray, span_preds: dict, k: int, cls_weight: 
 
 def _classifier_term(preds, strokes: int, cls_weight: float, group_cost: float) -> float:
     """The classifier's part of a group's score (and the cost of a group): its best reading's log-probability,
-    once per stroke (``best_groups``)."""
+    weighted by the group's stroke count, so that every segmentation pays the classifier once per stroke (otherwise
+    fewer, larger groups would pay fewer penalties and be favoured)."""
     return cls_weight * strokes * math.log(max(preds[0].prob, 1e-6)) - group_cost
 
 
