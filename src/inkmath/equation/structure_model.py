@@ -37,13 +37,7 @@ ROOT_TOKEN = "<first>"
 UNKNOWN_TOKEN = "<unk>"
 # tokens that do not give the height of a line (marks, bars): left out of the reference height
 FLAT_TOKENS = {"-", ".", ",", "\\ldots", "=", "\\prime", "\\cdot", "\\cdots"}
-# the pair features: the first N_BASE_GEOMETRY (the models trained before layout-13 read only these; the last of them
-# the first-symbol flag), then N_RIGHT_CONTEXT of the symbol just right of the child; a model reads the first
-# ``len(mean)`` of them (its recipe's ``geometry``)
-N_BASE_GEOMETRY = 36
-N_RIGHT_CONTEXT = 8
-N_GEOMETRY = N_BASE_GEOMETRY + N_RIGHT_CONTEXT
-FIRST_FLAG = N_BASE_GEOMETRY - 1
+N_GEOMETRY = 36
 TENSORS = ("mean", "std", "embed", "w1", "b1", "w2", "b2", "w3", "b3")
 # with a symbol encoder (``architecture['encoder']``): its input layers, the first-symbol vector and the output norm
 ENCODER_TENSORS = ("geo_in.weight", "geo_in.bias", "pair1.weight", "pair1.bias", "pair2.weight", "pair2.bias",
@@ -118,19 +112,7 @@ def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
     for k, col in enumerate(child):
         f[1:, :, len(cols) + k] = col
         f[0, :, len(cols) + k] = col[0]
-    f[0, :, FIRST_FLAG] = 1.0
-    # context: the symbol just right of the child (the first to start after it), against the child and the parent:
-    # whether the run after a script goes on at the parent's baseline or at the child's
-    starts = np.where(x0[None, :] > x0[:, None] + 1e-9, x0[None, :], np.inf)  # [c, r]
-    has_right = np.isfinite(starts.min(axis=1))
-    right = np.where(has_right, starts.argmin(axis=1), np.arange(n))  # itself when none
-    R = right[C]
-    there = has_right[C].astype(float)
-    ctx = [(cy[R] - cy[P]) / h[P], (cy[R] - cy[C]) / h[C], (y1[R] - y1[P]) / h[P], (y1[R] - y1[C]) / h[C],
-           np.log(h[R] / h[P]), np.log(h[R] / h[C]), x0[R] - x1[C]]
-    for k, col in enumerate(ctx):
-        g[..., N_BASE_GEOMETRY + k] = col * there
-    g[..., N_BASE_GEOMETRY + len(ctx)] = there
+    f[0, :, N_GEOMETRY - 1] = 1.0  # the first-symbol flag
     out = np.clip(f, -20, 20).astype(np.float32)
     out.setflags(write=False)
     return out
@@ -180,7 +162,6 @@ class StructureModel:
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.architecture = dict(architecture or {})
-        self.n_geometry = int(self.t["mean"].shape[0])  # the first this many of ``pair_features``
 
     def symbol_vectors(self, boxes: list[Box], tokens: list[str], memo: dict | None = None,
                        ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -233,18 +214,17 @@ class StructureModel:
         key = geometry_key(boxes, tokens)
         geometry = memo.get(key) if memo is not None else None
         if geometry is None:
-            G = self.n_geometry
-            feats = (_pair_features(*key)[..., :G] - t["mean"]) / t["std"]
-            geometry = feats @ t["w1"][:G]
+            feats = (_pair_features(*key) - t["mean"]) / t["std"]
+            geometry = feats @ t["w1"][:N_GEOMETRY]
             if memo is not None:
                 memo[key] = geometry
         ids = self.token_ids(tokens)
         root, ec = self.symbol_vectors(boxes, tokens, memo, ids)
         d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
-        w1, G = t["w1"], self.n_geometry
-        parent = np.concatenate([root[None], ec]) @ w1[G:G + d]  # (n + 1, h)
-        child = ec @ w1[G + d:] + t["b1"]  # (n, h)
+        w1 = t["w1"]
+        parent = np.concatenate([root[None], ec]) @ w1[N_GEOMETRY:N_GEOMETRY + d]  # (n + 1, h)
+        child = ec @ w1[N_GEOMETRY + d:] + t["b1"]  # (n, h)
         zkey = ("pair scores",) + key
         last = memo.get(zkey) if memo is not None and self._own_token_vectors() else None
         changed = np.flatnonzero(last[0] != ids) if last is not None else None
@@ -410,8 +390,7 @@ def load_structure_model(path: str | None = None) -> StructureModel:
         raise InkmathError(f"Structure model {p} lacks {missing or 'its token list'}; train it again with "
                            f"`python -m {RECIPE}`.")
     tokens = json.loads(meta["tokens"])
-    if (tensors["mean"].shape[0] not in (N_BASE_GEOMETRY, N_GEOMETRY)
-            or tensors["w1"].shape[0] != tensors["mean"].shape[0] + 2 * tensors["embed"].shape[1]):
+    if tensors["w1"].shape[0] != N_GEOMETRY + 2 * tensors["embed"].shape[1]:
         raise InkmathError(f"Structure model {p} takes other features than this code makes; train it again with "
                            f"`python -m {RECIPE}`.")
     return StructureModel(tensors, tokens, architecture)

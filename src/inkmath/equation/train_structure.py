@@ -22,16 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.structure_model import (
-    FIRST_FLAG, N_BASE_GEOMETRY, N_GEOMETRY, ROOT_TOKEN, UNKNOWN_TOKEN, WEIGHTS, StructureModel, pair_features,
-    relation_mask,
+    N_GEOMETRY, ROOT_TOKEN, UNKNOWN_TOKEN, WEIGHTS, StructureModel, pair_features, relation_mask,
 )
 from inkmath.equation.structure_tree import RELATIONS
 
 CONFIG = Path("configs/structure.yaml")
 DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64, "epochs": 12, "batch": 32,
             "lr": 0.003, "weight_decay": 1e-5, "seed": 0, "threads": 2, "min_token_count": 3,
-            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0,
-            "geometry": N_BASE_GEOMETRY}
+            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0}
 
 
 def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
@@ -99,7 +97,7 @@ def batches(enc, batch: int, rng: np.random.Generator):
         yield groups[g]
 
 
-def collate(enc, idx, root_id: int, n_geometry: int):
+def collate(enc, idx, root_id: int):
     import torch
 
     from inkmath.equation.context_model import GEO_FEATURES, PAIR_FEATURES
@@ -109,7 +107,7 @@ def collate(enc, idx, root_id: int, n_geometry: int):
     geo = np.zeros((B, n, GEO_FEATURES), np.float32)
     pair = np.zeros((B, n, n, PAIR_FEATURES), np.float32)
     present = np.zeros((B, n), bool)
-    feats = np.zeros((B, n + 1, n, n_geometry), np.float32)
+    feats = np.zeros((B, n + 1, n, N_GEOMETRY), np.float32)
     pid = np.full((B, n + 1), root_id, np.int64)
     cid = np.zeros((B, n), np.int64)
     mask = np.zeros((B, n + 1, n, len(RELATIONS)), bool)
@@ -118,7 +116,7 @@ def collate(enc, idx, root_id: int, n_geometry: int):
         f, ids, m, t, g, pg = enc[i]
         m_ = len(ids)
         geo[k, :m_], pair[k, :m_, :m_], present[k, :m_] = g, pg, True
-        feats[k, :m_ + 1, :m_] = f[..., :n_geometry]
+        feats[k, :m_ + 1, :m_] = f
         pid[k, 1:m_ + 1] = ids
         cid[k, :m_] = ids
         mask[k, :m_ + 1, :m_] = m
@@ -140,8 +138,7 @@ class Net:
         self.enc = cfg.get("encoder") or None
         d, h1, h2 = (self.enc["dim"] if self.enc else cfg["embed"]), cfg["hidden"], cfg["hidden2"]
         self.embed = torch.nn.Embedding(n_tokens, d)
-        self.G = int(cfg["geometry"])
-        self.l1 = torch.nn.Linear(self.G + 2 * d, h1)
+        self.l1 = torch.nn.Linear(N_GEOMETRY + 2 * d, h1)
         self.l2 = torch.nn.Linear(h1, h2)
         self.l3 = torch.nn.Linear(h2, len(RELATIONS))
         self.modules = torch.nn.ModuleDict({"embed": self.embed, "l1": self.l1, "l2": self.l2, "l3": self.l3})
@@ -179,12 +176,12 @@ class Net:
     def logits(self, feats, pid, cid, mask, mean, std, geo=None, pair=None, present=None):
         import torch
 
-        d, G = self.d, self.G
+        d = self.d
         w = self.l1.weight  # (h1, G + 2d)
         x = (feats - mean) / std
         vp, vc = self.vectors(pid, cid, geo, pair, present)
-        h = (x @ w[:, :G].T + (vp @ w[:, G:G + d].T)[:, :, None] + (vc @ w[:, G + d:].T)[:, None]
-             + self.l1.bias)
+        h = (x @ w[:, :N_GEOMETRY].T + (vp @ w[:, N_GEOMETRY:N_GEOMETRY + d].T)[:, :, None]
+             + (vc @ w[:, N_GEOMETRY + d:].T)[:, None] + self.l1.bias)
         z = self.l3(torch.relu(self.l2(torch.relu(h))))
         z = z.masked_fill(~mask, -1e9)
         B, P, N, R = z.shape
@@ -246,12 +243,9 @@ def fit(train, val, cfg: dict, run: Path, log=print,
     vocab = [ROOT_TOKEN, UNKNOWN_TOKEN] + sorted(t for t, c in counts.items() if c >= cfg["min_token_count"])
     index = {t: i for i, t in enumerate(vocab)}
     enc = encode(train, index)
-    G = int(cfg["geometry"])
-    if G not in (N_BASE_GEOMETRY, N_GEOMETRY):
-        raise SystemExit(f"geometry must be {N_BASE_GEOMETRY} (without the right context) or {N_GEOMETRY}, not {G}")
-    allf = np.concatenate([f[1:, :, :G].reshape(-1, G) for f, *_ in enc])
+    allf = np.concatenate([f[1:].reshape(-1, N_GEOMETRY) for f, *_ in enc])
     mean, std = allf.mean(0), allf.std(0) + 1e-3
-    mean[FIRST_FLAG], std[FIRST_FLAG] = 0.0, 1.0  # the first-symbol flag stays 0/1
+    mean[-1], std[-1] = 0.0, 1.0  # the first-symbol flag stays 0/1
 
     torch.manual_seed(int(cfg["seed"]))
     net = Net(len(vocab), cfg)
@@ -283,7 +277,7 @@ def fit(train, val, cfg: dict, run: Path, log=print,
             aug = np.random.default_rng([int(cfg["seed"]), epoch])
             epoch_enc = encode(distorted(train, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
         for idx in batches(epoch_enc, int(cfg["batch"]), rng):
-            feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN], G)
+            feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN])
             net.train(True)
             z = net.logits(feats, pid, cid, mask, mt, sd, geo, pair, present)
             loss = torch.nn.functional.cross_entropy(z.reshape(-1, z.shape[-1]), tgt.reshape(-1), ignore_index=-100)
@@ -315,7 +309,7 @@ def architecture_text(cfg: dict) -> str:
         symbol = (f"each symbol: its geometry through {net}, then + token embedding {enc['dim']}"
                   if enc.get("tokens", "input") == "after" else
                   f"each symbol: token embedding {enc['dim']} + its geometry through {net}")
-    return (f"{symbol}; per (parent, child): both symbols' vectors + {cfg['geometry']} geometry -> {cfg['hidden']} -> "
+    return (f"{symbol}; per (parent, child): both symbols' vectors + {N_GEOMETRY} geometry -> {cfg['hidden']} -> "
             f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, relation); numpy "
             "inference")
 
