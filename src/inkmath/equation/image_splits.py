@@ -67,22 +67,23 @@ def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]
     by increasing share."""
     h, w = mask.shape
     ink = mask.astype(np.float32)
-    cost = ink[0].copy()
-    step = np.zeros((h, w), np.int64)  # column offset of the path's previous row
-    # rows: the cost of coming from the column on the left (none for column 0), from straight above, from the right
+    step = np.ones((h, w), np.int64)  # column offset of the path's previous row, + 1 until the loop ends
+    # rows: the cost of coming from the column on the left (none for column 0), from straight above (the cost so
+    # far, updated in place), from the right
     came = np.full((3, w), np.inf, np.float32)
+    cost = came[1]
+    cost[:] = ink[0]
     turn = np.float32(TURN)
     for y in range(1, h):
         np.add(cost[:-1], turn, out=came[0, 1:])
-        came[1] = cost
         np.add(cost[1:], turn, out=came[2, :-1])
-        # the first of (left, straight, right) that is cheapest
-        np.subtract(came.argmin(axis=0), 1, out=step[y])
+        came.argmin(axis=0, out=step[y])  # the first of (left, straight, right) that is cheapest
         np.add(came.min(axis=0), ink[y], out=cost)
+    step -= 1
     paths = np.empty((h, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
     paths[-1] = np.arange(w)
     for y in range(h - 1, 0, -1):
-        paths[y - 1] = paths[y] + step[y, paths[y]]
+        np.add(paths[y], step[y].take(paths[y]), out=paths[y - 1])
     before = np.concatenate([np.zeros((h, 1), np.int64), np.cumsum(mask, axis=1)], axis=1)  # ink left of a column
     share = before[np.arange(h)[:, None], paths].sum(axis=0) / max(int(mask.sum()), 1)
     chosen: list[tuple[float, np.ndarray]] = []
