@@ -105,10 +105,11 @@ def render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.n
     import cv2
 
     win = (slice(int(box.y0), int(box.y1)), slice(int(box.x0), int(box.x1)))  # only the box is read
-    m = masks[0][win].copy()
+    m = masks[0][win]
     for mk in masks[1:]:
-        m |= mk[win]
-    crop = cv2.copyMakeBorder(np.where(m, ink_img[win], 0), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)  # np.pad, faster
+        m = m | mk[win]
+    # the ink under the masks (uint8 times bool: np.where's pixels, cheaper); copyMakeBorder: np.pad, faster
+    crop = cv2.copyMakeBorder(ink_img[win] * m, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
     return cv2.GaussianBlur(crop, (0, 0), CROP_BLUR) if CROP_BLUR else crop
 
 
