@@ -34,6 +34,9 @@ AMONG_CLASSIFIER_READINGS = True
 # the reader's symbol model: the mean of these shipped context models' probabilities (each trained from its recipe,
 # configs/symbol-context*.yaml; chosen on validation: docs/decisions/2026-11-24-symbols-7.md)
 READER_CONTEXT_MODELS = ("symbol-context", "symbol-context-seed1")
+# the image reader's symbol model (``recognize.image_model_candidates``): models trained on the image reader's own
+# hypotheses as well (``image_hypotheses``, configs/symbol-context-image*.yaml), or None for the reader's
+IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = None
 
 TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
 
@@ -71,11 +74,11 @@ class SymbolReading:
     junk: list[float]
 
 
-def get_context_model(name: str | None = None) -> ContextModel | ContextEnsemble:
-    """The reader's context model (``READER_CONTEXT_MODELS``, one or the mean of several), or the one named (a
-    comma-separated list: their mean), loaded once per process (as ``recognize.get_predictor`` for the
-    classifier)."""
-    names = tuple(name.split(",")) if name else READER_CONTEXT_MODELS
+def get_context_model(name: str | None = None, image: bool = False) -> ContextModel | ContextEnsemble:
+    """The reader's context model (``READER_CONTEXT_MODELS``, one or the mean of several; ``image``: the image
+    reader's, ``IMAGE_CONTEXT_MODELS``), or the one named (a comma-separated list: their mean), loaded once per
+    process (as ``recognize.get_predictor`` for the classifier)."""
+    names = tuple(name.split(",")) if name else (image and IMAGE_CONTEXT_MODELS) or READER_CONTEXT_MODELS
     if len(names) == 1:
         return load_context_model(names[0])
     if names not in _ENSEMBLES:
@@ -95,12 +98,11 @@ def _vocab(classes: tuple[str, ...]) -> tuple[dict[str, int], list[str]]:
     return index, tokens
 
 
-def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
-    """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
-    classes (a function name read whole from an image, a user's correction) keeps its readings."""
-    if not hyps:
-        return SymbolReading([], [], [])
-    index, tokens = _vocab(tuple(model.classes))
+def model_inputs(hyps: list[SymbolHyp], classes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What the context model reads of ``hyps``: boxes (n, 4), the top-k readings that are classes of ``classes``
+    as class indices (n, TOP_K) and probabilities (zero-padded), and whether each symbol's best reading is a class
+    (``known``; a name read whole from an image is not, and keeps its own readings)."""
+    index, _ = _vocab(tuple(classes))
     n = len(hyps)
     idx = np.zeros((n, TOP_K), np.int64)
     prob = np.zeros((n, TOP_K), np.float32)
@@ -110,7 +112,16 @@ def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -
         known[i] = bool(h.candidates) and h.candidates[0].token in index
         for j, (k, p) in enumerate(ks):
             idx[i, j], prob[i, j] = k, p
-    boxes = np.array([h.box.as_list() for h in hyps], np.float64)
+    return np.array([h.box.as_list() for h in hyps], np.float64).reshape(-1, 4), idx, prob, known
+
+
+def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
+    """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
+    classes (a function name read whole from an image, a user's correction) keeps its readings."""
+    if not hyps:
+        return SymbolReading([], [], [])
+    _, tokens = _vocab(tuple(model.classes))
+    boxes, idx, prob, known = model_inputs(hyps, model.classes)
     probs = model.probs(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
     C = model.num_classes
     out_tokens, out_cands, junk = [], [], []
