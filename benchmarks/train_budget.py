@@ -130,7 +130,7 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
     trains from ``classifier_recipes`` (by default the shipped ones: the plan then runs its card's command)."""
     from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
-    image_context = set(IMAGE_CONTEXT_MODELS or ())
+    image_context = set(IMAGE_CONTEXT_MODELS or ()) - set(READER_CONTEXT_MODELS)  # the image reader's own
     context = set(READER_CONTEXT_MODELS) | image_context
     stages, last_stage, export = classifier_stages(classifier_recipes)
     steps: list[Step] = []

@@ -362,11 +362,11 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     atomic_write_bytes(dest, tmp.read_bytes())
     tmp.unlink()
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
+    image = bool(cfg.use_image_truth_shards or cfg.use_image_pipeline_shards)
     card = {
         "format": "inkmath-weights/1", "name": cfg.name,
         "purpose": ("the image reader's symbol model: re-reads every symbol of an image's grouping in context and "
-                    "tells a mis-segmented one (symbols.IMAGE_CONTEXT_MODELS)"
-                    if cfg.use_image_truth_shards or cfg.use_image_pipeline_shards else
+                    "tells a mis-segmented one (symbols.IMAGE_CONTEXT_MODELS)" if image else
                     "the reader's symbol model: re-reads every symbol of an expression in context" + (
                         "" if cfg.name == MODEL_NAME else
                         f" (averaged with {MODEL_NAME}: symbols.READER_CONTEXT_MODELS)")),
@@ -377,21 +377,34 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
         "config": config_path,
         "train_command": f"python -m inkmath.equation.train_context --config {config_path} --ship",
         "recipe": asdict(cfg),
-        "data": f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
-                f"{cfg.train_seeds}) through the shipped `{cfg.classifier}` classifier: truth segmentation and the "
-                f"pipeline's segmentation" + (
-                    f"; the image reader's on WAP-like renderings of the same ink (image_hypotheses: truth "
-                    f"segmentation parts {cfg.use_image_truth_shards}, its own groupings parts "
-                    f"{cfg.use_image_pipeline_shards} of {cfg.image_shards})"
-                    if cfg.use_image_truth_shards or cfg.use_image_pipeline_shards else "") +
-                f", {result['train_sequences']} sequences, {result['train_symbols']} symbols",
-        "metrics": {"split": "validation: CROHME 2011-2013 test InkML (undistorted)", "epoch": best_row["epoch"],
+        "data": _data_text(cfg, result),
+        "metrics": {"split": "validation: " + ("WAP-like renderings of the CROHME 2011-2013 test InkML read by the image "
+                                               "reader (image_hypotheses)" if image else
+                                               "CROHME 2011-2013 test InkML (undistorted)"),
+                    "epoch": best_row["epoch"],
                     "truth_segmentation": best_row["val_truth"], "pipeline_segmentation": best_row["val_pipeline"]},
         "history": result["history"],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     atomic_write_text(dest.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
     return dest
+
+
+def _data_text(cfg: ContextConfig, result: dict) -> str:
+    """The card's account of the training data: the stroke reader's tables, the image reader's, or both."""
+    parts = []
+    if cfg.use_truth_shards != [] or cfg.use_pipeline_shards:
+        parts.append(f"through the shipped `{cfg.classifier}` classifier: truth segmentation and the pipeline's "
+                     f"segmentation")
+    if cfg.use_image_truth_shards or cfg.use_image_pipeline_shards:
+        parts.append(f"drawn as WAP-like bitmaps and read by the image reader with `{cfg.classifier}` "
+                     f"(image_hypotheses): its truth segmentation (parts {cfg.use_image_truth_shards} of "
+                     f"{cfg.image_shards}) and its own groupings, junk where no truth symbol by pixels (parts "
+                     f"{cfg.use_image_pipeline_shards}" + (", those with junk only" if cfg.image_pipeline_junk_only
+                                                          else "") + ")")
+    return (f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
+            f"{cfg.train_seeds}) " + "; ".join(parts) +
+            f", {result['train_sequences']} sequences, {result['train_symbols']} symbols")
 
 
 def main(argv=None) -> int:
