@@ -107,8 +107,8 @@ AFTER = [Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-
          Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 --no-pipeline",
               ("crohme-m:export",)),
          Step(TABLES[3], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 16 --shard 0", ("crohme-m:export",))]
-IMAGE_AFTER = [Step(IMAGE_TABLES[0], _image_shards(0, 7), ("crohme-m:export",)),
-               Step(IMAGE_TABLES[1], _image_shards(8, 15), ("crohme-m:export",)),
+IMAGE_AFTER = [Step(IMAGE_TABLES[0], _image_shards(0, 15), ("crohme-m:export",)),
+               Step(IMAGE_TABLES[1], _image_shards(16, 31), ("crohme-m:export",)),
                Step(IMAGE_TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --image --shards 4 --shard 0",
                     ("crohme-m:export",))]
 

@@ -36,10 +36,10 @@ AMONG_CLASSIFIER_READINGS = True
 READER_CONTEXT_MODELS = ("symbol-context", "symbol-context-seed1")
 # the image reader's symbol model (``recognize.image_model_candidates``; None: the reader's): the reader's two and two
 # trained on the image reader's own hypotheses (``image_hypotheses``: its truth segmentation and its groupings with
-# junk, configs/symbol-context-image*.yaml). On all 1,504 WAP-like validation renderings (benchmarks/wap_val.py) against
-# the reader's two alone (847): these four 866 (43 gained, 24 lost; with the image pair of seeds 2 and 3 in place of
-# 0 and 1: 867, 41 gained, 21 lost); the image pair alone 847 (68 / 68), seed 0 alone 828
-# (docs/decisions/2026-11-25-image-context-13.md)
+# junk, parts 0-31 of 64, configs/symbol-context-image*.yaml). On all 1,504 WAP-like validation renderings
+# (benchmarks/wap_val.py) against the reader's two alone (847): these four 885 (57 gained, 19 lost; the image pair of
+# seeds 2 and 3 in place of 0 and 1: 879, 54 / 22); the image pair alone 863 (80 / 64); trained on parts 0-15: 866
+# (43 / 24; seeds 2 and 3: 867), alone 847 (docs/decisions/2026-11-25-image-context-13.md)
 IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = ("symbol-context", "symbol-context-seed1", "symbol-context-image",
                                                 "symbol-context-image-seed1")
 
