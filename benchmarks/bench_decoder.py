@@ -424,10 +424,12 @@ def main(argv: list[str] | None = None) -> int:
         other = symbols.get_context_model(args.vs_context)
 
         def with_other_context(kind, data, predictor):
-            return _new_path_with(symbols, "get_context_model", lambda name=None: other, kind, data, predictor)
+            return _new_path_with(symbols, "get_context_model", lambda name=None, image=False: other, kind, data,
+                                  predictor)
 
         what = (f"the reader with symbol-context {args.vs_context} (old) vs the shipped "
-                f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new)")
+                f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new; images: "
+                f"{'+'.join(symbols.IMAGE_CONTEXT_MODELS or symbols.READER_CONTEXT_MODELS)})")
         return print_rows(crohme_rows(("strokes", "image"), with_other_context, what, args, pred), args)
     if args.vs_gate is not None:
         import functools

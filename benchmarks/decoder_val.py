@@ -27,13 +27,14 @@ from pathlib import Path
 WIDE = dict(symbol=1.0, lm=1.0, segment=1.0, structure=1.0, temperature=1.0)
 
 
-def symbol_model_named(name: str):
-    """The decoder's symbol model by name: ``context`` (the shipped symbol-context model, ``symbols.read_symbols``)
-    or ``classifier`` (no context). (The hand-written token rules it replaced are ``rules`` at commit a2b6209.)"""
+def symbol_model_named(name: str, image: bool = False):
+    """The decoder's symbol model by name: ``context`` (the shipped symbol-context models, ``symbols.read_symbols``;
+    ``image``: the image reader's) or ``classifier`` (no context). (The hand-written token rules it replaced are
+    ``rules`` at commit a2b6209.)"""
     from inkmath.equation.decode import classifier_candidates
-    from inkmath.equation.recognize import model_candidates
+    from inkmath.equation.recognize import image_model_candidates, model_candidates
 
-    return {"context": model_candidates, "classifier": classifier_candidates}[name]
+    return {"context": image_model_candidates if image else model_candidates, "classifier": classifier_candidates}[name]
 
 
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
@@ -50,7 +51,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
     from inkmath.equation.recognize import DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS
 
     shipped_w = DECODER_WEIGHTS if kind == "strokes" else IMAGE_DECODER_WEIGHTS  # candidates per symbol as shipped
-    dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols), lm=load_latex_lm(),
+    dec = Decoder(structure=parse_scored, symbol_model=symbol_model_named(symbols, kind == "images"), lm=load_latex_lm(),
                   weights=DecoderWeights(**WIDE, beam=beam, per_symbol=shipped_w.per_symbol,
                                          min_ratio=shipped_w.min_ratio),
                   segmentations=segmentations, alternative_layout=other_layout)

@@ -7,9 +7,10 @@
     python benchmarks/train_budget.py --estimate benchmarks/train_budget_minutes.json   # the schedule from step costs
 
 What runs: each reader model's card's ``train_command`` (the models: ``READER_MODELS`` and the ones the reader's
-ensembles name, ``symbols.READER_CONTEXT_MODELS`` and ``layout_choice.CHOOSER_MODELS``), plus what those commands
-need first and what makes their output the shipped file (the classifier's stages before its card's command, its
-export, its 8-bit ranges and the context models' hypothesis tables: ``classifier_stages`` and ``AFTER``). The
+ensembles name, ``symbols.READER_CONTEXT_MODELS``, ``symbols.IMAGE_CONTEXT_MODELS`` and
+``layout_choice.CHOOSER_MODELS``), plus what those commands need first and what makes their output the shipped file
+(the classifier's stages before its card's command, its export, its 8-bit ranges and the context models' hypothesis
+tables: ``classifier_stages``, ``AFTER`` and, for the image reader's context models, ``IMAGE_AFTER``). The
 classifier trains from its shipped recipes, or from other stage recipes (``--classifier-recipe``, e.g. a recipe
 proposed to fit the budget before it is shipped). It all runs in a fresh clone of this
 checkout's HEAD (``--tree``) with its own cache (``INKMATH_CACHE`` inside the tree), so that every table is built
@@ -46,6 +47,8 @@ HYPOTHESES = "python -m inkmath.equation.hypotheses"
 # spinning and 3.0 sleeping (one thread: 3.0), and ran 2.75x faster; what a step computes does not change.
 OMP_WAIT_POLICY = "PASSIVE"
 TABLES = ("tables:train-a", "tables:train-b", "tables:val-truth", "tables:val-pipeline")
+# the image reader's tables (``image_hypotheses``), for the image reader's context models (``IMAGE_CONTEXT_MODELS``)
+IMAGE_TABLES = ("tables:image-train-a", "tables:image-train-b", "tables:image-val")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ def _train_shards(first: int, last: int) -> str:
     shards = ",".join(str(i) for i in range(first, last + 1))
     return (f"{HYPOTHESES} crohme2014_train_inkml.tar.xz --weights {CLASSIFIER} --strength 1.0 --shards 64 "
             f"--shard {shards} --no-pipeline")
+
+
+def _image_shards(first: int, last: int) -> str:
+    shards = ",".join(str(i) for i in range(first, last + 1))
+    return (f"{HYPOTHESES} crohme2014_train_inkml.tar.xz --weights {CLASSIFIER} --image --strength 1.0 --shards 64 "
+            f"--shard {shards}")
 
 
 # the shipped classifier's recipes, one stage each: ``inkmath train --config C --out runs/<C's stem>``, each stage
@@ -98,14 +107,18 @@ AFTER = [Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-
          Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 --no-pipeline",
               ("crohme-m:export",)),
          Step(TABLES[3], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 16 --shard 0", ("crohme-m:export",))]
+IMAGE_AFTER = [Step(IMAGE_TABLES[0], _image_shards(0, 15), ("crohme-m:export",)),
+               Step(IMAGE_TABLES[1], _image_shards(16, 31), ("crohme-m:export",)),
+               Step(IMAGE_TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --image --shards 4 --shard 0",
+                    ("crohme-m:export",))]
 
 
 def reader_model_names() -> list[str]:
     from inkmath.equation.layout_choice import CHOOSER_MODELS
-    from inkmath.equation.symbols import READER_CONTEXT_MODELS
+    from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
     names = list(READER_MODELS)
-    for name in (*CHOOSER_MODELS, *READER_CONTEXT_MODELS):
+    for name in (*CHOOSER_MODELS, *READER_CONTEXT_MODELS, *(IMAGE_CONTEXT_MODELS or ())):
         if name not in names:
             names.append(name)
     return names
@@ -115,9 +128,10 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
                 classifier_recipes: tuple[str, ...] = SHIPPED_CLASSIFIER_RECIPES) -> list[Step]:
     """The steps in plan order: the classifier's chain first (the longest), then every other model. The classifier
     trains from ``classifier_recipes`` (by default the shipped ones: the plan then runs its card's command)."""
-    from inkmath.equation.symbols import READER_CONTEXT_MODELS
+    from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
-    context = set(READER_CONTEXT_MODELS)
+    image_context = set(IMAGE_CONTEXT_MODELS or ()) - set(READER_CONTEXT_MODELS)  # the image reader's own
+    context = set(READER_CONTEXT_MODELS) | image_context
     stages, last_stage, export = classifier_stages(classifier_recipes)
     steps: list[Step] = []
     for name in sorted(reader_model_names(), key=lambda n: (n != CLASSIFIER, n in context)):
@@ -126,10 +140,11 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
             raise SystemExit(f"error: the reader's model {name} has no card ({card_path}): ship it with one first")
         command = json.loads(card_path.read_text(encoding="utf-8"))["train_command"]
         if name == CLASSIFIER:
-            steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, *AFTER]
+            steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, *AFTER,
+                      *(IMAGE_AFTER if image_context else ())]
             continue
         before = []
-        after = TABLES if name in context else ()
+        after = (*TABLES, *(IMAGE_TABLES if name in image_context else ())) if name in context else ()
         reads = recipe_classifier(command)
         if reads == "crohme" and not any(s.name == "crohme:export" for s in steps):
             before = CROHME_S
@@ -139,7 +154,7 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
         steps.append(Step(name, command, tuple(after)))
     # the longest chain after the classifier's export (crohme, then image-merge) starts first: the tables and the
     # 8-bit ranges, which only the context models wait for, go just before the first context model
-    late = [s for s in steps if s in AFTER]
+    late = [s for s in steps if s in AFTER or s in IMAGE_AFTER]
     steps = [s for s in steps if s not in late]
     first_context = next((i for i, s in enumerate(steps) if s.name in context), len(steps))
     return steps[:first_context] + late + steps[first_context:]

@@ -28,10 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# a symbol matches a truth symbol when at least PURE of its labelled pixels are that symbol's and it holds at least
-# COVER of that symbol's pixels (pixels of two symbols that cross count for both)
-PURE = 0.8
-COVER = 0.8
+from inkmath.equation.image_truth import COVER, PURE, hyp_masks, seg_stage, truth_symbols  # noqa: E402,F401
 
 
 def render_with_labels(expr, rng):
@@ -40,79 +37,6 @@ def render_with_labels(expr, rng):
     from inkmath.equation.wap_like import render_labelled
 
     return render_labelled(expr, rng)
-
-
-def hyp_masks(hyps, trace, shape):
-    """Each symbol's pixels in the rendering's coordinates (its parts' masks brought back from the working scale)."""
-    import cv2
-
-    out = []
-    for h in hyps:
-        m = np.zeros(trace["comps"][0][1].shape, np.uint8)
-        for c in h.strokes:
-            m |= trace["comps"][c][1].astype(np.uint8)
-        if trace["back"] != 1.0:
-            m = cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
-        out.append(m.astype(bool)[:shape[0], :shape[1]])
-    return out
-
-
-def seg_stage(hmasks, gmasks) -> tuple[str, list[int | None]]:
-    """("right" | "merged" | "split", the truth group index of each symbol or None) by the pixel shares above."""
-    sizes = [max(int(g.sum()), 1) for _, g in gmasks]
-    inter = np.array([[int((hm & g).sum()) for _, g in gmasks] for hm in hmasks]).reshape(len(hmasks), len(gmasks))
-    owner: list[int | None] = []
-    merged = split = False
-    for i in range(len(hmasks)):
-        lab = inter[i].sum()
-        big = [j for j in range(len(gmasks)) if inter[i, j] >= 0.5 * sizes[j]]
-        if len(big) >= 2:
-            merged = True
-        j = int(inter[i].argmax()) if lab else -1
-        ok = lab and inter[i, j] >= PURE * lab and inter[i, j] >= COVER * sizes[j]
-        owner.append(gmasks[j][0] if ok else None)
-    for j in range(len(gmasks)):
-        shared = sum(inter[i, j] >= 0.2 * sizes[j] for i in range(len(hmasks))) >= 2
-        if shared or inter[:, j].max(initial=0) < COVER * sizes[j]:
-            split = True
-    took = [o for o in owner if o is not None]
-    if len(took) == len(gmasks) == len(hmasks) and len(set(took)) == len(took):
-        return "right", owner
-    return ("merged" if merged else "split"), owner
-
-
-def truth_symbols(trace, gmasks, expr, classifier, shape):
-    """SymbolHyps of the truth segmentation in the working image: each group's pixels, classified as
-    ``segment_image`` classifies its parts, boxes trimmed and scaled back as it does."""
-    import cv2
-
-    from inkmath.equation.image_parts import render_parts
-    from inkmath.equation.image_segmentation import BOX_TRIM, _trim
-    from inkmath.equation.symbols import candidates_from
-    from inkmath.equation.tree import Box, SymbolHyp
-
-    img, back = trace["img"], trace["back"]
-    ink = img > 60
-    kernel = np.ones((3, 3), np.uint8)
-    masks, boxes = [], []
-    for _, g in gmasks:
-        m = g.astype(np.uint8)
-        if back != 1.0:
-            m = cv2.resize(m, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
-        m = cv2.dilate(m, kernel).astype(bool) & ink
-        if not m.any():
-            m = cv2.resize(g.astype(np.uint8), (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-        ys, xs = np.nonzero(m)
-        masks.append(m)
-        boxes.append(Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)))
-    preds = classifier.predict([render_parts(img, [m], b) for m, b in zip(masks, boxes)], ink="white", top=5)
-    out = []
-    for (k, _), b, p in zip(gmasks, boxes, preds):
-        b = _trim(b, BOX_TRIM * trace["pen"] / 2)
-        b = Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back)
-        out.append(SymbolHyp(b, candidates_from(p), [k]))
-    out.sort(key=lambda h: h.box.x0)
-    return out
 
 
 def keep_row(row: dict, rows: list[dict], sink) -> None:
@@ -196,7 +120,7 @@ def main(argv=None) -> int:
             stage = "symbol" if wrong else "layout"
         else:
             wrong = []
-        tseg = truth_symbols(trace, gmasks, expr, predictor, img.shape)
+        tseg = truth_symbols(trace, gmasks, predictor)
         tread = decoder([Segmentation(tseg, 0.0)])[0]
         row = {"id": key, "truth": " ".join(truth), "pred": " ".join(reading.norm), "right": right,
                "stage": "correct" if right else stage, "seg_right": right or stage in ("right", "symbol", "layout"),

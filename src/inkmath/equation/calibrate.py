@@ -31,11 +31,13 @@ COEFFICIENTS: tuple[float, ...] | None = (-4.30741, 4.33257, -2.10095, 0.50789, 
 # the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
 # decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
 # --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with
-# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped; refitted after the two averaged
-# symbol-context models): calibration error 0.046 (0.058 with the coefficients before; raw share 0.311), top half
-# 84.1 % right
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-7.30775, 12.2994, -3.72686, 0.225016, 0.555853, 0.0143419, 2.69862,
-                                                8.25104)
+# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped; refitted with the image reader's four
+# symbol-context models (symbols.IMAGE_CONTEXT_MODELS): calibration error 0.041 in-sample (0.059 with the coefficients
+# before, which were 0.046 with the reader's pair alone), top half 88.0 % right; on all 1,504 renderings (wap_val.py)
+# 0.035 against 0.058 (docs/decisions/2026-11-25-image-context-13.md)
+IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.989069489338281, -1.245643936209319,
+                                                0.13106287685082182, 0.5021924357689087, 0.016397959387502752,
+                                                2.819474465001413, 12.390628678557418)
 
 
 def _vector(feats: dict, keys: Sequence[str] = FEATURES) -> np.ndarray:

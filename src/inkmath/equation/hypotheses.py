@@ -147,7 +147,10 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
 
 
 def _to_arrays(rows: list, expr_of: list[int], num_classes: int) -> dict[str, np.ndarray]:
-    return {
+    """Rows (box, topk_idx, topk_prob, label, logits[, grouping]) as arrays; ``grouping`` (image tables: which of
+    the reader's groupings of the expression the row belongs to) only where the rows have it."""
+    grouping = {"grouping": np.asarray([r[5] for r in rows], np.int8)} if rows and len(rows[0]) > 5 else {}
+    return grouping | {
         "expr": np.asarray(expr_of, np.int32),
         "box": np.asarray([r[0] for r in rows], np.float32).reshape(-1, 4),
         "topk_idx": np.asarray([r[1] for r in rows], np.int16).reshape(-1, TOP_K),
@@ -158,22 +161,28 @@ def _to_arrays(rows: list, expr_of: list[int], num_classes: int) -> dict[str, np
 
 
 def cache_path(source: Path, predictor, strength: float, seed: int, limit: int | None, subset: str | None,
-               pipeline: bool, shard: tuple[int, int] = (0, 1)) -> Path:
+               pipeline: bool, shard: tuple[int, int] = (0, 1), kind: str = "strokes") -> Path:
     st = source.stat()
     w = predictor.card.get("name", "?") + str(predictor.card.get("parameters", ""))
     key = f"{source.name}|{st.st_size}|{int(st.st_mtime)}|{w}|{strength}|{seed}|{limit}|{subset}|{pipeline}|" \
           f"{shard}|{CODE_VERSION}"
+    stem = source.stem
+    if kind != "strokes":  # the image tables (image_hypotheses): their own key and name
+        from inkmath.equation import image_hypotheses
+
+        key += f"|{kind}|{image_hypotheses.CODE_VERSION}"
+        stem += f"-{kind}"
     h = hashlib.sha1(key.encode()).hexdigest()[:16]
     base = Path(os.environ.get("INKMATH_CACHE", Path.home() / ".cache" / "inkmath")) / "hypotheses"
-    return base / f"{source.stem}-s{strength:g}-seed{seed}-{shard[0]}of{shard[1]}-{h}.npz"
+    return base / f"{stem}-s{strength:g}-seed{seed}-{shard[0]}of{shard[1]}-{h}.npz"
 
 
 def cached_shards(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0, shards: int = 1,
-                  pipeline: bool = True) -> list[int]:
+                  pipeline: bool = True, kind: str = "strokes") -> list[int]:
     """The shards of a table already in the cache (built by earlier or other processes)."""
     source = Path(source)
     return [k for k in range(shards)
-            if cache_path(source, predictor, strength, seed, None, None, pipeline, (k, shards)).exists()]
+            if cache_path(source, predictor, strength, seed, None, None, pipeline, (k, shards), kind).exists()]
 
 
 def _load(path: Path) -> dict:
@@ -186,8 +195,8 @@ def _load(path: Path) -> dict:
 
 def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0,
                       limit: int | None = None, subset: str | None = None, pipeline: bool = True,
-                      shards: int = 1, only_shard: int | list[int] | None = None, progress=None
-                      ) -> dict[str, dict[str, np.ndarray]]:
+                      shards: int = 1, only_shard: int | list[int] | None = None, progress=None,
+                      kind: str = "strokes") -> dict[str, dict[str, np.ndarray]]:
     """{"truth": arrays, "pipeline": arrays, "ids": ...} for a CROHME InkML archive (cached as .npz per shard).
 
     Arrays: expr (N,) expression index, box (N, 4), topk_idx (N, K), topk_prob (N, K), label (N,), logits (N, C)
@@ -196,14 +205,15 @@ def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, s
     generator seeded by (``seed``, the expression's number in the archive), so sharding does not change the rows.
     ``shards`` splits the expressions by number modulo ``shards`` (each shard cached alone, so several processes
     can build one table); ``only_shard`` builds that shard (or those shards, in one pass over the archive) and
-    returns it (them, joined).
+    returns it (them, joined). ``kind``: "strokes" (the stroke reader's hypotheses, ``expression_rows``) or
+    "image" (the image reader's on WAP-like renderings, ``image_hypotheses.expression_rows``).
     """
     source = Path(source)
     if only_shard is None:
         which = list(range(shards))
     else:
         which = [int(only_shard)] if np.isscalar(only_shard) else [int(k) for k in only_shard]
-    got = _shard_tables(source, predictor, strength, seed, limit, subset, pipeline, which, shards, progress)
+    got = _shard_tables(source, predictor, strength, seed, limit, subset, pipeline, which, shards, progress, kind)
     if len(got) == 1:
         return got[0]
     out: dict = {}
@@ -227,14 +237,19 @@ def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, s
 
 
 def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeline, which: list[int], shards: int,
-                  progress) -> list[dict]:
+                  progress, kind: str = "strokes") -> list[dict]:
     """The tables of the shards ``which`` (of ``shards``): cached ones loaded, the others built in one pass over
     the archive and each written as soon as its last expression is read."""
     from inkmath import InkmathError
     from inkmath.data.crohme import _members, read_inkml
     from inkmath.training.checkpoint import atomic_write_bytes
 
-    paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards)) for k in which}
+    paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), kind)
+             for k in which}
+    if kind == "strokes":
+        rows_of = expression_rows
+    else:
+        from inkmath.equation.image_hypotheses import expression_rows as rows_of
     todo = {k for k in which if not paths[k].exists()}
     if todo:
         state = {k: ({"truth": [], "pipeline": []}, {"truth": [], "pipeline": []}, [], []) for k in todo}
@@ -252,7 +267,7 @@ def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeli
                 expr = None
             if expr is not None and expr.groups:
                 rng = np.random.default_rng([seed, number])
-                r = expression_rows(expr, predictor, rng, strength, pipeline)
+                r = rows_of(expr, predictor, rng, strength, pipeline)
                 for part in rows:
                     rows[part].extend(r[part])
                     owners[part].extend([len(ids)] * len(r[part]))
@@ -294,7 +309,7 @@ def _write_shard(path: Path, state, num_classes: int, atomic_write_bytes) -> Non
 def top1(table: dict[str, np.ndarray], num_classes: int = 101, k: int = 1) -> float:
     """The classifier's top-``k`` accuracy over the rows whose label is a class (not junk)."""
     lab = table["label"].astype(int)
-    keep = lab < num_classes
+    keep = (lab >= 0) & (lab < num_classes)
     if not keep.any():
         return 0.0
     return float((table["topk_idx"][keep, :k] == lab[keep, None]).any(axis=1).mean())
@@ -315,6 +330,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--subset", default=None)
     ap.add_argument("--no-pipeline", action="store_true")
+    ap.add_argument("--image", action="store_true",
+                    help="the image reader's hypotheses on WAP-like renderings (image_hypotheses)")
     ap.add_argument("--weights", default=None, help="the classifier (default: the reader's, recognize.DEFAULT_WEIGHTS)")
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--shard", default=None,
@@ -327,7 +344,8 @@ def main(argv=None) -> int:
     t = hypothesis_tables(src, pred, strength=a.strength, seed=a.seed, limit=a.limit, subset=a.subset,
                           pipeline=not a.no_pipeline, shards=a.shards,
                           only_shard=None if a.shard is None else [int(k) for k in a.shard.split(",")],
-                          progress=lambda n: n % 250 == 0 and print(n, file=sys.stderr, flush=True))
+                          progress=lambda n: n % 250 == 0 and print(n, file=sys.stderr, flush=True),
+                          kind="image" if a.image else "strokes")
     res = {"source": src.name, "strength": a.strength, "seed": a.seed, "expressions": len(t["ids"]["ids"]),
            "truth_symbols": int(len(t["truth"]["label"])), "truth_top1": top1(t["truth"]),
            "truth_top3": top1(t["truth"], k=3)}

@@ -81,13 +81,18 @@ def get_predictor(weights: str | None = None):
     return _PREDICTORS[name]
 
 
-def model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
-    """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` model
-    (``symbols.read_symbols``); a candidate's probability keeps the model's junk share out, so a grouping whose
-    symbols look mis-segmented scores lower."""
+def model_candidates(symbols: list[SymbolHyp], image: bool = False) -> list[list[Candidate]]:
+    """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` models
+    (``symbols.read_symbols``; ``image``: the image reader's, ``symbols.IMAGE_CONTEXT_MODELS``); a candidate's
+    probability keeps the model's junk share out, so a grouping whose symbols look mis-segmented scores lower."""
     from inkmath.equation.symbols import get_context_model, read_symbols
 
-    return read_symbols(symbols, get_context_model()).candidates
+    return read_symbols(symbols, get_context_model(image=image)).candidates
+
+
+def image_model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
+    """``model_candidates`` of the image reader."""
+    return model_candidates(symbols, image=True)
 
 
 def default_decoder(kind: str = "strokes") -> Decoder:
@@ -103,7 +108,8 @@ def default_decoder(kind: str = "strokes") -> Decoder:
         from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
 
         image = kind == "image"
-        _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=model_candidates, lm=load_latex_lm(),
+        _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=image_model_candidates if image else
+                                  model_candidates, lm=load_latex_lm(),
                                   alternative_layout=other_layout if (IMAGE_DECODER_WEIGHTS if image else
                                                                       DECODER_WEIGHTS).offered_layouts else None,
                                   final_layout=chosen_parse,

@@ -34,6 +34,14 @@ AMONG_CLASSIFIER_READINGS = True
 # the reader's symbol model: the mean of these shipped context models' probabilities (each trained from its recipe,
 # configs/symbol-context*.yaml; chosen on validation: docs/decisions/2026-11-24-symbols-7.md)
 READER_CONTEXT_MODELS = ("symbol-context", "symbol-context-seed1")
+# the image reader's symbol model (``recognize.image_model_candidates``; None: the reader's): the reader's two and two
+# trained on the image reader's own hypotheses (``image_hypotheses``: its truth segmentation and its groupings with
+# junk, parts 0-31 of 64, configs/symbol-context-image*.yaml). On all 1,504 WAP-like validation renderings
+# (benchmarks/wap_val.py) against the reader's two alone (847): these four 885 (57 gained, 19 lost; the image pair of
+# seeds 2 and 3 in place of 0 and 1: 879, 54 / 22); the image pair alone 863 (80 / 64); trained on parts 0-15: 866
+# (43 / 24; seeds 2 and 3: 867), alone 847 (docs/decisions/2026-11-25-image-context-13.md)
+IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = ("symbol-context", "symbol-context-seed1", "symbol-context-image",
+                                                "symbol-context-image-seed1")
 
 TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
 
@@ -71,11 +79,11 @@ class SymbolReading:
     junk: list[float]
 
 
-def get_context_model(name: str | None = None) -> ContextModel | ContextEnsemble:
-    """The reader's context model (``READER_CONTEXT_MODELS``, one or the mean of several), or the one named (a
-    comma-separated list: their mean), loaded once per process (as ``recognize.get_predictor`` for the
-    classifier)."""
-    names = tuple(name.split(",")) if name else READER_CONTEXT_MODELS
+def get_context_model(name: str | None = None, image: bool = False) -> ContextModel | ContextEnsemble:
+    """The reader's context model (``READER_CONTEXT_MODELS``, one or the mean of several; ``image``: the image
+    reader's, ``IMAGE_CONTEXT_MODELS``), or the one named (a comma-separated list: their mean), loaded once per
+    process (as ``recognize.get_predictor`` for the classifier)."""
+    names = tuple(name.split(",")) if name else (image and IMAGE_CONTEXT_MODELS) or READER_CONTEXT_MODELS
     if len(names) == 1:
         return load_context_model(names[0])
     if names not in _ENSEMBLES:
@@ -95,12 +103,11 @@ def _vocab(classes: tuple[str, ...]) -> tuple[dict[str, int], list[str]]:
     return index, tokens
 
 
-def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
-    """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
-    classes (a function name read whole from an image, a user's correction) keeps its readings."""
-    if not hyps:
-        return SymbolReading([], [], [])
-    index, tokens = _vocab(tuple(model.classes))
+def model_inputs(hyps: list[SymbolHyp], classes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What the context model reads of ``hyps``: boxes (n, 4), the top-k readings that are classes of ``classes``
+    as class indices (n, TOP_K) and probabilities (zero-padded), and whether each symbol's best reading is a class
+    (``known``; a name read whole from an image is not, and keeps its own readings)."""
+    index, _ = _vocab(tuple(classes))
     n = len(hyps)
     idx = np.zeros((n, TOP_K), np.int64)
     prob = np.zeros((n, TOP_K), np.float32)
@@ -110,7 +117,16 @@ def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -
         known[i] = bool(h.candidates) and h.candidates[0].token in index
         for j, (k, p) in enumerate(ks):
             idx[i, j], prob[i, j] = k, p
-    boxes = np.array([h.box.as_list() for h in hyps], np.float64)
+    return np.array([h.box.as_list() for h in hyps], np.float64).reshape(-1, 4), idx, prob, known
+
+
+def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
+    """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
+    classes (a function name read whole from an image, a user's correction) keeps its readings."""
+    if not hyps:
+        return SymbolReading([], [], [])
+    _, tokens = _vocab(tuple(model.classes))
+    boxes, idx, prob, known = model_inputs(hyps, model.classes)
     probs = model.probs(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
     C = model.num_classes
     out_tokens, out_cands, junk = [], [], []

@@ -48,6 +48,15 @@ class ContextConfig:
     use_val_truth_shards: list | None = None
     val_pipeline_shards: int = 16
     use_val_pipeline_shards: list = field(default_factory=lambda: [0])
+    # the image reader's hypotheses on WAP-like renderings (``image_hypotheses``; one table per part holds the truth
+    # segmentation and the reader's own groupings): training (the ink read under distortion as above) and validation
+    image_shards: int = 64
+    use_image_truth_shards: list = field(default_factory=list)
+    use_image_pipeline_shards: list = field(default_factory=list)
+    image_pipeline_junk_only: bool = False  # of the reader's groupings, only those with a mis-segmented symbol
+    val_image_shards: int = 4
+    use_val_image_truth_shards: list = field(default_factory=list)
+    use_val_image_pipeline_shards: list = field(default_factory=list)
     architecture: ContextArchitecture = field(
         default_factory=lambda: ContextArchitecture(dim=64, layers=2, heads=4, ff=128, dropout=0.1))
     epochs: int = 12
@@ -139,16 +148,21 @@ class Sequences:
 
 
 def sequences_from(tables: dict, num_classes: int, parts=("truth", "pipeline"), crop: int = 0,
-                   writer_classes=None) -> Sequences:
+                   writer_classes=None, junk_only: bool = False) -> Sequences:
     """``crop`` > 0: each symbol's crop embedding from the table's ``logits`` (zeros where a table has none);
-    ``writer_classes`` (the class names): the geometry ends with ``writer_features``."""
+    ``writer_classes`` (the class names): the geometry ends with ``writer_features``. A sequence is an expression,
+    or one of its groupings where the table has a ``grouping`` column (the image tables); ``junk_only``: only the
+    sequences with a junk row."""
     out = Sequences([], [], [], [], [])
     for part in parts:
         t = tables[part]
         if not len(t["expr"]):
             continue
-        cuts = np.flatnonzero(np.diff(t["expr"])) + 1
+        key = t["expr"].astype(np.int64) * 256 + (t["grouping"] if "grouping" in t else 0)
+        cuts = np.flatnonzero(np.diff(key)) + 1
         for rows in np.split(np.arange(len(t["expr"])), cuts):
+            if junk_only and not (t["label"][rows] == num_classes).any():
+                continue
             c, g, p = expression_features(t["box"][rows], t["topk_idx"][rows], t["topk_prob"][rows], num_classes,
                                           writer_classes)
             out.cls.append(c)
@@ -214,7 +228,7 @@ def accuracy(probs: list[np.ndarray], seqs: Sequences, kind: str, num_classes: i
     for p, c, lab, k in zip(probs, seqs.cls, seqs.label, seqs.kind):
         if k != kind:
             continue
-        keep = lab < num_classes
+        keep = (lab >= 0) & (lab < num_classes)  # a negative label: context only (image_hypotheses.IGNORE)
         right += int((p[keep, :num_classes].argmax(1) == lab[keep]).sum())
         base += int((c[keep, :num_classes].argmax(1) == lab[keep]).sum())
         total += int(keep.sum())
@@ -232,13 +246,17 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
     C = len(classes)
     train_src, val_src = _resolve(cfg.train, None), _resolve(cfg.val, None)
 
-    def load(src, strength, seed, shards, use, pipeline) -> Sequences:
+    def load(src, strength, seed, shards, use, pipeline, kind="strokes", part=None) -> Sequences:
+        """``part`` (image tables, built with the pipeline's groupings): the part used, "truth" or "pipeline"."""
         out = Sequences([], [], [], [], [])
+        part = part or ("pipeline" if pipeline else "truth")
+        junk_only = kind == "image" and part == "pipeline" and cfg.image_pipeline_junk_only
         for k in (range(shards) if use is None else use):
             t = hypothesis_tables(src, predictor, strength=strength, seed=seed, limit=cfg.limit, pipeline=pipeline,
-                                  shards=shards, only_shard=int(k))
-            out.extend(sequences_from(t, C, ("pipeline",) if pipeline else ("truth",), cfg.architecture.crop,
-                                      classes if cfg.architecture.writer else None))
+                                  shards=shards, only_shard=int(k), kind=kind)
+            out.extend(sequences_from(t, C, (part,), cfg.architecture.crop,
+                                      classes if cfg.architecture.writer else None,
+                                      junk_only=junk_only))
         return out
 
     seqs = Sequences([], [], [], [], [])
@@ -247,8 +265,14 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
              for s in cfg.train_seeds]
     parts += [(seqs, train_src, cfg.strength, int(s), cfg.pipeline_shards, cfg.use_pipeline_shards, True)
               for s in cfg.train_seeds]
+    parts += [(seqs, train_src, cfg.strength, int(s), cfg.image_shards, use, True, "image", part)
+              for s in cfg.train_seeds
+              for use, part in ((cfg.use_image_truth_shards, "truth"), (cfg.use_image_pipeline_shards, "pipeline"))]
     parts += [(val, val_src, 0.0, 0, cfg.val_truth_shards, cfg.use_val_truth_shards, False),
               (val, val_src, 0.0, 0, cfg.val_pipeline_shards, cfg.use_val_pipeline_shards, True)]
+    parts += [(val, val_src, 0.0, 0, cfg.val_image_shards, use, True, "image", part)
+              for use, part in ((cfg.use_val_image_truth_shards, "truth"),
+                                (cfg.use_val_image_pipeline_shards, "pipeline"))]
     for into, *args in parts:
         into.extend(load(*args))
     log(f"train: {len(seqs.label)} sequences, {sum(len(x) for x in seqs.label)} symbols; val: {len(val.label)}")
@@ -338,10 +362,14 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     atomic_write_bytes(dest, tmp.read_bytes())
     tmp.unlink()
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
+    image = bool(cfg.use_image_truth_shards or cfg.use_image_pipeline_shards)
     card = {
         "format": "inkmath-weights/1", "name": cfg.name,
-        "purpose": "the reader's symbol model: re-reads every symbol of an expression in context" + (
-            "" if cfg.name == MODEL_NAME else f" (averaged with {MODEL_NAME}: symbols.READER_CONTEXT_MODELS)"),
+        "purpose": ("the image reader's symbol model: re-reads every symbol of an image's grouping in context and "
+                    "tells a mis-segmented one (symbols.IMAGE_CONTEXT_MODELS)" if image else
+                    "the reader's symbol model: re-reads every symbol of an expression in context" + (
+                        "" if cfg.name == MODEL_NAME else
+                        f" (averaged with {MODEL_NAME}: symbols.READER_CONTEXT_MODELS)")),
         "model": cfg.model, "kind": "symbol-context", "classifier": cfg.classifier,
         "architecture": asdict(cfg.architecture) | {"geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
@@ -349,16 +377,34 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
         "config": config_path,
         "train_command": f"python -m inkmath.equation.train_context --config {config_path} --ship",
         "recipe": asdict(cfg),
-        "data": f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
-                f"{cfg.train_seeds}) through the shipped `{cfg.classifier}` classifier: truth segmentation and the "
-                f"pipeline's segmentation, {result['train_sequences']} sequences, {result['train_symbols']} symbols",
-        "metrics": {"split": "validation: CROHME 2011-2013 test InkML (undistorted)", "epoch": best_row["epoch"],
+        "data": _data_text(cfg, result),
+        "metrics": {"split": "validation: " + ("WAP-like renderings of the CROHME 2011-2013 test InkML read by the image "
+                                               "reader (image_hypotheses)" if image else
+                                               "CROHME 2011-2013 test InkML (undistorted)"),
+                    "epoch": best_row["epoch"],
                     "truth_segmentation": best_row["val_truth"], "pipeline_segmentation": best_row["val_pipeline"]},
         "history": result["history"],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     atomic_write_text(dest.with_suffix(".json"), json.dumps(card, indent=1) + "\n")
     return dest
+
+
+def _data_text(cfg: ContextConfig, result: dict) -> str:
+    """The card's account of the training data: the stroke reader's tables, the image reader's, or both."""
+    parts = []
+    if cfg.use_truth_shards != [] or cfg.use_pipeline_shards:
+        parts.append(f"through the shipped `{cfg.classifier}` classifier: truth segmentation and the pipeline's "
+                     f"segmentation")
+    if cfg.use_image_truth_shards or cfg.use_image_pipeline_shards:
+        parts.append(f"drawn as WAP-like bitmaps and read by the image reader with `{cfg.classifier}` "
+                     f"(image_hypotheses): its truth segmentation (parts {cfg.use_image_truth_shards} of "
+                     f"{cfg.image_shards}) and its own groupings, junk where no truth symbol by pixels (parts "
+                     f"{cfg.use_image_pipeline_shards}" + (", those with junk only" if cfg.image_pipeline_junk_only
+                                                          else "") + ")")
+    return (f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
+            f"{cfg.train_seeds}) " + "; ".join(parts) +
+            f", {result['train_sequences']} sequences, {result['train_symbols']} symbols")
 
 
 def main(argv=None) -> int:
