@@ -58,16 +58,12 @@ class Step:
     after: tuple[str, ...] = ()
 
 
-def _train_shards(first: int, last: int) -> str:
+def _train_shards(first: int, last: int, image: bool = False) -> str:
+    """The command building training-table parts ``first``..``last`` of 64: the stroke reader's truth segmentation,
+    or (``image``) the image reader's tables (``image_hypotheses``) with its own groupings."""
     shards = ",".join(str(i) for i in range(first, last + 1))
     return (f"{HYPOTHESES} crohme2014_train_inkml.tar.xz --weights {CLASSIFIER} --strength 1.0 --shards 64 "
-            f"--shard {shards} --no-pipeline")
-
-
-def _image_shards(first: int, last: int) -> str:
-    shards = ",".join(str(i) for i in range(first, last + 1))
-    return (f"{HYPOTHESES} crohme2014_train_inkml.tar.xz --weights {CLASSIFIER} --image --strength 1.0 --shards 64 "
-            f"--shard {shards}")
+            f"--shard {shards} {'--image' if image else '--no-pipeline'}")
 
 
 # the shipped classifier's recipes, one stage each: ``inkmath train --config C --out runs/<C's stem>``, each stage
@@ -107,8 +103,8 @@ AFTER = [Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-
          Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 --no-pipeline",
               ("crohme-m:export",)),
          Step(TABLES[3], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 16 --shard 0", ("crohme-m:export",))]
-IMAGE_AFTER = [Step(IMAGE_TABLES[0], _image_shards(0, 15), ("crohme-m:export",)),
-               Step(IMAGE_TABLES[1], _image_shards(16, 31), ("crohme-m:export",)),
+IMAGE_AFTER = [Step(IMAGE_TABLES[0], _train_shards(0, 15, image=True), ("crohme-m:export",)),
+               Step(IMAGE_TABLES[1], _train_shards(16, 31, image=True), ("crohme-m:export",)),
                Step(IMAGE_TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --image --shards 4 --shard 0",
                     ("crohme-m:export",))]
 
