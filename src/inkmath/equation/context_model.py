@@ -377,8 +377,9 @@ BATCHED_CONTEXT = True
 def onnx_session(members: list[ContextModel]):
     """One ONNX Runtime session (one thread) that runs ``members`` (one architecture, no crop or writer inputs) on
     a batch of B expressions padded to n symbols: inputs ``cls`` (B, n, 2C), ``geo`` (B, n, G), ``pair`` (B, n, n,
-    P), float32, and ``mask`` (B, n), True for real symbols; output (M, B, n, C + 1), each member's logits. The graph is exported from the training network (``train_context.build_net``) with
-    the members' weights, once, into the cache (``cache_dir()/onnx/context-<sha256>.onnx``)."""
+    P), float32, and ``mask`` (B, n), True for real symbols; output (M, B, n, C + 1), each member's logits. The
+    graph is exported from the training network (``train_context.build_net``) with the members' weights, once, into
+    the cache (``cache_dir()/onnx/context-<sha256>.onnx``)."""
     import hashlib
 
     import onnxruntime as ort
