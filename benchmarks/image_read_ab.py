@@ -1,13 +1,14 @@
 """The image reader of two source trees side by side: CPU a read of this tree (new) against another (old, e.g. a
-`git archive` copy of main), for changes that have no switch of their own.
+`git archive` copy of main), for changes that have no switch of their own (``--strokes``: the strokes' reader).
 
 Each tree's reader runs in a resident worker process (ONNX Runtime, NumPy's BLAS and OpenCV on one thread each, as
 `inkmath serve` runs it; solve off) that has read every input once. The driver asks the two workers for one read
 at a time, in alternation (old new, then new old for the next input), so the machine's load drifts alike on both;
 each pair gives a ratio of the two reads' process CPU time. Inputs: the CROHME 2014 test expressions of 10 symbols
-as images (``bench_recognize.crohme_inputs``, timing only). The figure to quote is the median of the pair ratios.
+as images, or with ``--strokes`` as their ink (``bench_recognize.crohme_inputs``, timing only). The figure to quote is
+the median of the pair ratios.
 
-    INKMATH_DATA=../shared/data python benchmarks/image_read_ab.py --old /tmp/main-copy [--rounds 20]
+    INKMATH_DATA=../shared/data python benchmarks/image_read_ab.py --old /tmp/main-copy [--rounds 20] [--strokes]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 
 
-def worker(crohme: int) -> int:
+def worker(crohme: int, strokes: bool = False) -> int:
     """Read input i (a line on stdin) once and print the read's CPU ms, until stdin ends."""
     from inkmath.cli.common import limit_blas_threads
 
@@ -38,21 +39,23 @@ def worker(crohme: int) -> int:
     from inkmath.equation import recognize
 
     pred = load_predictor(recognize.DEFAULT_WEIGHTS, "onnx", 1)
-    images = [img for _, _, img in crohme_inputs(crohme)]
-    for img in images:
-        recognize.recognize_image(img, pred, solve=False)
-    print(len(images), flush=True)
+    inputs = [ink if strokes else img for _, ink, img in crohme_inputs(crohme)]
+    read = recognize.recognize_strokes if strokes else recognize.recognize_image
+    for x in inputs:
+        read(x, pred, solve=False)
+    print(len(inputs), flush=True)
     for line in sys.stdin:
         c = time.process_time()
-        recognize.recognize_image(images[int(line)], pred, solve=False)
+        read(inputs[int(line)], pred, solve=False)
         print(f"{(time.process_time() - c) * 1000:.4f}", flush=True)
     return 0
 
 
-def start(tree: Path, crohme: int) -> tuple[subprocess.Popen, int]:
+def start(tree: Path, crohme: int, strokes: bool = False) -> tuple[subprocess.Popen, int]:
     """A worker reading with ``tree``'s sources (its ``src``) and this script; (process, number of inputs)."""
     env = dict(os.environ, PYTHONPATH=str(tree / "src"), OMP_NUM_THREADS="1")
-    p = subprocess.Popen([sys.executable, str(HERE), "--worker", "--crohme", str(crohme)], cwd=tree, env=env,
+    p = subprocess.Popen([sys.executable, str(HERE), "--worker", "--crohme", str(crohme)]
+                         + (["--strokes"] if strokes else []), cwd=tree, env=env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     return p, int(p.stdout.readline())
 
@@ -63,13 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--new", type=Path, default=HERE.parent.parent, help="default: this tree")
     ap.add_argument("--rounds", type=int, default=20, help="reads of each input by each tree")
     ap.add_argument("--crohme", type=int, default=10)
+    ap.add_argument("--strokes", action="store_true", help="read the expressions' ink, not their images")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        return worker(args.crohme)
+        return worker(args.crohme, args.strokes)
     if args.old is None:
         ap.error("--old is required")
-    (old, n), (new, _) = start(args.old.resolve(), args.crohme), start(args.new.resolve(), args.crohme)
+    (old, n), (new, _) = (start(tree.resolve(), args.crohme, args.strokes) for tree in (args.old, args.new))
 
     def read(p: subprocess.Popen, i: int) -> float:
         p.stdin.write(f"{i}\n")

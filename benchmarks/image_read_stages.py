@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench_decoder import load_predictor
     from bench_recognize import crohme_inputs
 
-    from inkmath.equation import decode, image_alternatives, image_grouping, image_segmentation, recognize, segment
+    from inkmath.equation import (decode, image_alternatives, image_grouping, image_segmentation, recognize, segment,
+                                  symbols)
 
     spent: collections.Counter = collections.Counter()
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             (image_alternatives, "near_pairs", "  near_pairs"),
             (segment, "segment_strokes_nbest", "segmentation, strokes"),
             (recognize, "_finish", "decoder"),
-            (recognize, "model_candidates", "  symbol-context model"),
+            (symbols, "read_symbols_many", "  symbol-context model"),
             (decode, "_structure", "  parses")):
         timed(module, name, label)
     real = crohme_inputs(args.crohme)

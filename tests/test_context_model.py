@@ -334,3 +334,39 @@ def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(tmp_path, 
         np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
         assert not np.array_equal(got, reader.members[0].probs(boxes, idx, prob))  # the mean, not one member
     assert list((tmp_path / "cache" / "onnx").glob("context-*.onnx"))  # exported once into the cache
+
+
+def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_of_one_run_each(tmp_path,
+                                                                                                 monkeypatch):
+    """``probs_many`` (the decoder's groupings at once, padded and masked) gives each expression the floats of its
+    own run; with ``BATCHED_CONTEXT`` off it reads them one by one."""
+    pytest.importorskip("onnxruntime")
+    from inkmath.equation import context_model
+    from inkmath.equation.symbols import get_context_model
+
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    reader = get_context_model()
+    monkeypatch.setattr(reader, "_ort", None)  # exported again into this cache
+    rng = np.random.default_rng(11)
+    C = reader.num_classes
+    expressions = []
+    for n in (3, 1, 0, 13, 12, 7):
+        xy = rng.uniform(0, 400, (n, 2))
+        boxes = np.concatenate([xy, xy + rng.uniform(10, 60, (n, 2))], axis=1).reshape(-1, 4)
+        idx = np.array([rng.choice(C, 5, replace=False) for _ in range(n)], int).reshape(-1, 5)
+        prob = np.sort(rng.dirichlet(np.ones(5), n), axis=1)[:, ::-1].reshape(-1, 5)
+        expressions.append((boxes, idx, prob, None))
+    runs = []
+    session = reader._session()
+    monkeypatch.setattr(reader, "_ort", type("Counted", (), {"run": lambda self, *a: runs.append(1) or
+                                                                     session.run(*a)})())
+    got = reader.probs_many(expressions)
+    assert len(runs) == 1
+    want = [reader.probs(*e) for e in expressions]
+    assert len(runs) == 1 + 5  # one each, but for the empty expression
+    for g, w, e in zip(got, want, expressions):
+        assert g.shape == w.shape == (len(e[0]), C + 1) and g.dtype == w.dtype
+        assert np.array_equal(g, w)  # bit for bit, not merely close
+    monkeypatch.setattr(context_model, "BATCHED_CONTEXT", False)
+    assert all(np.array_equal(g, w) for g, w in zip(reader.probs_many(expressions), want))
+    assert len(runs) == 1 + 5 + 5

@@ -425,3 +425,31 @@ def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_fo
     assert segment.READ_NEEDED_SPANS
     assert bench_decoder.every_span("strokes", None, None) == "x"
     assert seen == [False] and segment.READ_NEEDED_SPANS
+
+
+def test_a_symbol_model_that_reads_groupings_at_once_is_asked_once_for_those_within_reach():
+    from inkmath.equation.decode import classifier_candidates
+
+    class Batched:
+        """The classifier's readings, counting the calls (``many``: several groupings in one)."""
+
+        def __init__(self):
+            self.calls = []
+
+        def __call__(self, symbols):
+            self.calls.append(1)
+            return classifier_candidates(symbols)
+
+        def many(self, groupings):
+            self.calls.append(len(groupings))
+            return [classifier_candidates(g) for g in groupings]
+
+    one = Segmentation([hyp(0, ("1", 0.5), ("l", 0.3)), hyp(2, ("2", 0.5))], score=0.0)
+    two = Segmentation([SymbolHyp(Box(0, 0, 3, 1), [Candidate("n", 0.99)], [0, 2])], score=-0.5)
+    far = Segmentation([hyp(0, ("7", 0.9)), hyp(2, ("7", 0.9))], score=-20.0)  # beyond max_drop: never read
+    weights = DecoderWeights(segment=1.0, max_drop=5.0)
+    model = Batched()
+    got = decode([one, two, far], structure=row_structure, symbol_model=model, weights=weights)
+    want = decode([one, two, far], structure=row_structure, weights=weights)
+    assert model.calls == [2]
+    assert [(r.latex, r.prob, r.segmentation) for r in got] == [(r.latex, r.prob, r.segmentation) for r in want]

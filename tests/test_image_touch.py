@@ -47,6 +47,12 @@ def test_a_stem_touching_a_bar_is_cut_from_it():
     assert image_touch.touch_cuts(line > 0, 60.0, 5.0, 0.35) == []
 
 
+def test_no_cuts_are_looked_for_in_a_component_far_larger_than_a_few_symbols():
+    mask = _foot()  # 80 px: cut at a typical symbol of 60 px (above), not when that is 80 / (TOUCH_MAX_SIZE + 1) px
+    assert image_touch.touch_cuts(mask, 60.0, 5.0, 0.35)
+    assert image_touch.touch_cuts(mask, max(mask.shape) / (image_touch.TOUCH_MAX_SIZE + 1), 5.0, 0.35) == []
+
+
 def test_touch_cuts_keep_no_cut_within_touch_same_of_an_earlier_one():
     rng = np.random.default_rng(4)
     kept = 0

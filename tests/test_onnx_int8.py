@@ -64,3 +64,49 @@ def test_ranges_calibrated_on_other_weights_are_refused(tmp_path, monkeypatch):
     other.write_text("{not json")
     with pytest.raises(InkmathError, match="Cannot read the 8-bit ranges"):
         onnx_int8.int8_onnx_path(path, card)
+
+
+def test_the_8_bit_graph_pools_in_float_and_reads_the_logits_of_onnx_runtimes_own_rewrite(tmp_path, monkeypatch):
+    """``ORT_DISABLED_OPTIMIZERS``: without QDQ propagation the stem's MaxPool stays float (ONNX Runtime's fast
+    pooling, not its generic uint8 kernel), and the logits are those of the graph as ONNX Runtime rewrites it by
+    default, to the bit (the max commutes with the quantization)."""
+    import onnx
+    import onnxruntime as ort
+
+    from inkmath import onnx_int8
+    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.predict import Predictor
+    from inkmath.weights import resolve_weights
+
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    path, card = resolve_weights("crohme-m")
+    graph = str(onnx_int8.int8_onnx_path(path, card))
+
+    def session(disabled: list[str], saved: str | None = None):
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.log_severity_level = 3  # the saved graph's notice that it holds this machine's layout
+        if saved:
+            opts.optimized_model_filepath = saved
+        return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
+
+    def pool_inputs(saved: str) -> list[str]:
+        nodes = onnx.load(saved).graph.node
+        made = {out: n.op_type for n in nodes for out in n.output}
+        return [made.get(n.input[0]) for n in nodes if n.op_type == "MaxPool"]
+
+    session([], str(tmp_path / "default.onnx"))
+    session(list(onnx_int8.ORT_DISABLED_OPTIMIZERS), str(tmp_path / "shipped.onnx"))
+    assert pool_inputs(str(tmp_path / "default.onnx")) == ["QuantizeLinear"]  # what the switch is for
+    pools = pool_inputs(str(tmp_path / "shipped.onnx"))
+    assert pools and "QuantizeLinear" not in pools
+    default = session([])
+    rewritten = Predictor(lambda x: default.run(None, {default.get_inputs()[0].name: x})[0], card, "onnx")
+    shipped = Predictor(load_onnx_runner(path, card, threads=1), card, "onnx")
+    crops = _crops()
+    _, za = shipped.predict_with_logits(crops, ink="white")
+    _, zb = rewritten.predict_with_logits(crops, ink="white")
+    assert np.array_equal(za, zb)
+    rng = np.random.default_rng(0)
+    x = (rng.random((9, 1, 32, 32)) * (rng.random((9, 1, 32, 32)) > 0.6)).astype(np.float32)
+    assert np.array_equal(shipped.logits(x), rewritten.logits(x))

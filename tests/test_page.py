@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.page_clean import clean_page, load_photo, order_corners
+from inkmath.equation.page_clean import clean_page, find_sheet, load_photo, order_corners
 from inkmath.equation.page_find import InkGroup, find_expressions, reading_order
 from inkmath.equation.tree import Box
 
@@ -860,3 +860,25 @@ def test_merge_features_say_how_much_of_the_other_group_one_component_spans():
     assert cover(s[2]["xs"], s[1]["box"]) == pytest.approx(40 / 110)  # one symbol of the next line: a share
     f, g = pair_features(s, 0, 1, 40.0), pair_features(s, 1, 2, 40.0)
     assert max(f[-2:]) == 1.0 and max(g[-2:]) < 0.5
+
+
+def test_a_sheet_running_out_of_the_frame_leaves_the_table_out_of_the_ink():
+    photo = _photo(_sheet([("3x+5=11", 150, 400), ("x-4=2", 150, 700)]), turn=4.0)
+    h, w = photo.shape[:2]
+    crop = np.ascontiguousarray(photo[:int(0.75 * h), int(0.15 * w):])  # the table shows at the top and the right
+    page = clean_page(crop)
+    assert not page.found_sheet  # no quadrilateral: the sheet runs out of the frame at the left and the bottom
+    groups = find_expressions(page.ink).groups
+    assert len(groups) == 2
+    assert all(g.box.x1 < 0.75 * page.ink.shape[1] for g in groups)  # nothing from the sheet's edge or the table
+
+
+@pytest.mark.parametrize("cast", [(1.0, 0.88, 0.6), (0.7, 0.85, 1.0)], ids=["warm", "cold"])
+def test_sheet_under_coloured_light_with_a_shadow_band_is_found_whole(cast):
+    photo, m = _photo(_sheet([("3x+5=11", 150, 400)]), with_transform=True)
+    lit = photo.astype(np.float32)
+    lit[:, int(0.45 * lit.shape[1]):int(0.7 * lit.shape[1])] *= 0.55  # a shadow band across the sheet
+    lit = np.clip(lit * np.array(cast, np.float32), 0, 255).astype(np.uint8)
+    quad = find_sheet(lit)
+    corners = cv2.perspectiveTransform(np.float32([[[0, 0], [1000, 0], [1000, 1300], [0, 1300]]]), m)[0]
+    assert quad is not None and np.abs(quad - corners).max() < 0.03 * 1000

@@ -117,7 +117,8 @@ def load_onnx_runner(safetensors_path: str | Path, card: dict, threads: int | No
         opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"],
+                                       disabled_optimizers=list(onnx_int8.ORT_DISABLED_OPTIMIZERS) if int8 else [])
     except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.InvalidProtobuf, ort_errors.NoSuchFile) as e:
         raise InkmathError(f"ONNX Runtime cannot load {path} ({str(e)[:200]}); delete it to export again") from None
     size = int(card["in_size"])

@@ -314,10 +314,7 @@ class ContextEnsemble:
     def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
         """The members' mean; each expression's features computed once for the members that read the same."""
         if CONTEXT_ONNX and len(boxes) and self._session() is not None:
-            cls, geo, pair, _ = self.members[0].inputs(boxes, topk_idx, topk_prob, logits)
-            z = self._ort.run(None, {"cls": cls[None].astype(np.float32), "geo": geo[None].astype(np.float32),
-                                     "pair": pair[None].astype(np.float32)})[0]
-            return np.mean([_softmax(z[i, 0].astype(np.float64)) for i in range(len(self.members))], axis=0)
+            return self._ort_probs([(boxes, topk_idx, topk_prob, logits)])[0]
         if self.stacked is not None and len(boxes):
             ins = self.members[0].inputs(boxes, topk_idx, topk_prob, logits)
             embedded = [m.embed(*ins) for m in self.members]
@@ -334,26 +331,62 @@ class ContextEnsemble:
             out.append(m.probs(boxes, topk_idx, topk_prob, logits, inputs=inputs[key]))
         return np.mean(out, axis=0)
 
+    def probs_many(self, expressions: list[tuple]) -> list[np.ndarray]:
+        """``probs`` of several expressions, each given as (boxes, topk_idx, topk_prob, logits): on ONNX Runtime in
+        one run, the expressions padded to the longest and masked (the same floats as one run each, and the weights
+        read once: ``BATCHED_CONTEXT``); else one by one."""
+        if not (CONTEXT_ONNX and BATCHED_CONTEXT and self._session() is not None):
+            return [self.probs(*e) for e in expressions]
+        return self._ort_probs(expressions)
+
+    def _ort_probs(self, expressions: list[tuple]) -> list[np.ndarray]:
+        """``probs`` of the expressions in one run of the ONNX Runtime graph (``probs_many``)."""
+        feats = [self.members[0].inputs(*e)[:3] for e in expressions if len(e[0])]
+        out, k = [], 0
+        if feats:
+            n = max(len(f[0]) for f in feats)
+            cls = np.zeros((len(feats), n, feats[0][0].shape[1]), np.float32)
+            geo = np.zeros((len(feats), n, feats[0][1].shape[1]), np.float32)
+            pair = np.zeros((len(feats), n, n, feats[0][2].shape[2]), np.float32)
+            mask = np.zeros((len(feats), n), bool)
+            for b, (c, g, pr) in enumerate(feats):
+                m = len(c)
+                cls[b, :m], geo[b, :m], pair[b, :m, :m], mask[b, :m] = c, g, pr, True
+            z = self._ort.run(None, {"cls": cls, "geo": geo, "pair": pair, "mask": mask})[0]
+        for e in expressions:
+            if not len(e[0]):
+                out.append(self.probs(*e))
+                continue
+            m = len(feats[k][0])
+            out.append(np.mean([_softmax(z[i, k, :m].astype(np.float64)) for i in range(len(self.members))], axis=0))
+            k += 1
+        return out
+
 
 # the reader's ensemble runs as one ONNX Runtime graph (``onnx_session``): a call takes about 0.55x the CPU of the
 # NumPy stack, and the probabilities move by at most about 5e-7 (float32 sums in another order); the readings of the
 # 2011-2013 validation: docs/decisions/2026-11-24-speed-8.md. False: NumPy (``numpy_blocks``)
 CONTEXT_ONNX = True
 ONNX_OPSET = 17
+# the decoder's groupings of one input read in one ONNX Runtime run (``ContextEnsemble.probs_many``), padded and
+# masked: on the 2011-2013 validation the same probabilities to the bit as one run a grouping, the run's CPU about
+# 0.64x (the weights read once, not once a grouping; docs/decisions/2026-11-25-speed-14.md). False: one run each
+BATCHED_CONTEXT = True
 
 
 def onnx_session(members: list[ContextModel]):
     """One ONNX Runtime session (one thread) that runs ``members`` (one architecture, no crop or writer inputs) on
-    one expression: inputs ``cls`` (1, n, 2C), ``geo`` (1, n, G), ``pair`` (1, n, n, P), float32; output (M, 1, n,
-    C + 1), each member's logits. The graph is exported from the training network (``train_context.build_net``) with
-    the members' weights, once, into the cache (``cache_dir()/onnx/context-<sha256>.onnx``)."""
+    a batch of B expressions padded to n symbols: inputs ``cls`` (B, n, 2C), ``geo`` (B, n, G), ``pair`` (B, n, n,
+    P), float32, and ``mask`` (B, n), True for real symbols; output (M, B, n, C + 1), each member's logits. The
+    graph is exported from the training network (``train_context.build_net``) with the members' weights, once, into
+    the cache (``cache_dir()/onnx/context-<sha256>.onnx``)."""
     import hashlib
 
     import onnxruntime as ort
 
     from inkmath.data import cache_dir
 
-    h = hashlib.sha256(f"context-opset{ONNX_OPSET}".encode())
+    h = hashlib.sha256(f"context-opset{ONNX_OPSET}-masked".encode())
     for m in members:
         h.update(json.dumps([m.architecture.__dict__, m.classes], sort_keys=True).encode())
         for k in sorted(m.tensors):
@@ -389,18 +422,21 @@ def _export_members(members: list[ContextModel]) -> bytes:
             super().__init__()
             self.nets = torch.nn.ModuleList(nets)
 
-        def forward(self, cls, geo, pair):
-            mask = torch.ones(cls.shape[:2], dtype=torch.bool)
+        def forward(self, cls, geo, pair, mask):
             return torch.stack([net(cls, geo, pair, mask) for net in self.nets])
 
     n, c = 3, members[0].num_classes
-    example = (torch.zeros(1, n, 2 * c), torch.zeros(1, n, GEO_FEATURES), torch.zeros(1, n, n, PAIR_FEATURES))
+    example = (torch.zeros(2, n, 2 * c), torch.zeros(2, n, GEO_FEATURES), torch.zeros(2, n, n, PAIR_FEATURES),
+               torch.ones(2, n, dtype=torch.bool))
     buf = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the legacy exporter's notices (see onnx_export)
-        torch.onnx.export(Members().eval(), example, buf, input_names=["cls", "geo", "pair"], output_names=["logits"],
-                          dynamic_axes={"cls": {1: "n"}, "geo": {1: "n"}, "pair": {1: "n", 2: "n"},
-                                        "logits": {2: "n"}}, opset_version=ONNX_OPSET, dynamo=False)
+        torch.onnx.export(Members().eval(), example, buf, input_names=["cls", "geo", "pair", "mask"],
+                          output_names=["logits"],
+                          dynamic_axes={"cls": {0: "b", 1: "n"}, "geo": {0: "b", 1: "n"},
+                                        "pair": {0: "b", 1: "n", 2: "n"}, "mask": {0: "b", 1: "n"},
+                                        "logits": {1: "b", 2: "n"}},
+                          opset_version=ONNX_OPSET, dynamo=False)
     return buf.getvalue()
 
 

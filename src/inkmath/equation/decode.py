@@ -17,7 +17,8 @@ per-symbol top-``per_symbol`` lists), each parsed and rescored with the other te
 same LaTeX pool their probability. ``prob`` is the softmax of the scores over the distinct readings found; the
 calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on validation, see ``calibrate.py``).
 
-The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]``,
+The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]`` (with an
+optional ``many(groupings)``: those of several groupings at once, ``symbol_readings``),
 ``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float``; nothing is global.
 A structure model may offer ``for_one_input()``: the one to read one input's readings with, which may keep work
 between them (``for_one_input``).
@@ -124,6 +125,13 @@ def _prune(cands: list[Candidate], w: DecoderWeights) -> list[Candidate]:
 def classifier_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
     """The symbol model without context: each symbol's classifier readings as they are."""
     return [list(h.candidates) for h in symbols]
+
+
+def symbol_readings(symbol_model: SymbolModel, groupings: list[list[SymbolHyp]]) -> list[list[list[Candidate]]]:
+    """``symbol_model`` of each grouping: in one call when the model offers ``many`` (it may read them at once,
+    ``recognize.ContextCandidates``), else one call a grouping."""
+    many = getattr(symbol_model, "many", None)
+    return many(groupings) if many is not None else [symbol_model(g) for g in groupings]
 
 
 def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list[str]) -> tuple[Node, float]:
@@ -233,11 +241,11 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         return reading
 
     parsed: list[Reading] = []
-    for si, seg in enumerate(segs):
+    read = [si for si, seg in enumerate(segs) if not w.segment * (seg.score - best_seg) < -w.max_drop]
+    for si, symbol_dists in zip(read, symbol_readings(symbol_model, [segs[si].symbols for si in read])):
+        seg = segs[si]
         seg_term = seg.score - best_seg
-        if w.segment * seg_term < -w.max_drop:
-            continue
-        dists = [_prune(list(d), w) for d in symbol_model(seg.symbols)]
+        dists = [_prune(list(d), w) for d in symbol_dists]
         if len(dists) != len(seg.symbols):
             raise InkmathError(f"The symbol model gave {len(dists)} distributions for {len(seg.symbols)} symbols")
         if fixed:

@@ -42,6 +42,11 @@ TOUCH_SAME = 0.2
 # 502 (3 gained, 1 lost). On the cached training cuts (CROHME training ink), 0.8 spares 53 % of the components with a
 # cut and 15 of the 503 the model cuts right; 0.9 spares 39 % (CPU 1.27x at TOUCH_STEP 3)
 TOUCH_WHOLE = 0.8
+# a component more than TOUCH_MAX_SIZE typical symbols wide or tall is not a few touching symbols (a table's edge
+# or a page's column run together): no cuts are looked for in it. In every 6th WAP-like validation rendering (251)
+# the largest component looked at was 5.1 x 5.9 symbols; on a photo whose sheet ran out of the frame, a 43-symbol
+# tall one took minutes and 8 GB before this bound (2026-11-25-robustness-14.md)
+TOUCH_MAX_SIZE = 12.0
 # narrow or flat components read below TOUCH_WHOLE (``image_splits.split_touching`` tries no neck cuts in them: '('
 # 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour) are looked at too, only for cuts where strokes meet, decided
 # by the same model (trained on the wider components: its data are made without them). Of the 58 of every 3rd WAP-like
@@ -74,6 +79,8 @@ def touch_cuts(mask: np.ndarray, unit: float, pen: float, min_piece: float) -> l
     import cv2
 
     h, w = mask.shape
+    if max(h, w) > TOUCH_MAX_SIZE * unit:
+        return []
     radius = max(TOUCH_RADIUS * pen, 1.0)
     ys, xs = np.nonzero(mask & (branches(mask, radius + TOUCH_RING * pen) >= 3))
     on_grid = (ys % TOUCH_STEP == 0) & (xs % TOUCH_STEP == 0)

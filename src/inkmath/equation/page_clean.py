@@ -4,15 +4,17 @@
     page = clean_page(photo)                # CleanPage: sheet (RGB), flat (grey, paper 255), ink (255 on 0)
     page.box_to_photo((x0, y0, x1, y1))     # a box on the sheet -> the photo's pixels
 
-Everything runs at a working size (``WORK_SIDE`` pixels on the photo's long side): a 24-megapixel photo is
-downscaled first, so the cost does not grow with the camera. The ink image is what ``segment_image`` takes with
-``ink="white"``: the expression reader stays one code path for drawn, photographed and paged ink.
+Everything runs at a working size (``WORK_SIDE`` pixels on the photo's long side): a 24-megapixel photo is downscaled
+first, so the cost does not grow with the camera (a small one is enlarged, at most ``MAX_UPSCALE``x). The ink image is
+what ``segment_image`` takes with ``ink="white"``: the expression reader stays one code path for drawn, photographed
+and paged ink.
 
-Steps, each a small function: sheet quadrilateral (bright, low-texture region; the whole frame when the page fills
-it) -> perspective warp -> background estimate at 1/8 scale (closing, then blur) and division (shadows, uneven
-light) -> darkness -> deskew (projection profile) -> long thin horizontal and vertical structures (ruled, squared,
-margin lines) removed, except where ink is darker than the line or a stroke crosses it -> hysteresis threshold
-(pencil's faint edges kept where they touch a darker core).
+Steps, each a small function: sheet quadrilateral (bright, low-texture region after a white balance; the whole frame
+when the page fills it, less what lies off a sheet that runs out of the frame) -> perspective warp -> background
+estimate at 1/8 scale (closing, then blur) and division (shadows, uneven light) -> darkness -> deskew (projection
+profile) -> long thin horizontal and vertical structures (ruled, squared, margin lines) removed, except where ink is
+darker than the line or a stroke crosses it -> hysteresis threshold (pencil's faint edges kept where they touch a
+darker core).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from inkmath import InkmathError
 # Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.page_synth;
 # see docs/decisions/2026-11-23-page-reading.md for the measurements.
 WORK_SIDE = 2000  # px on the photo's long side after the first downscale
+MAX_UPSCALE = 2.0  # a smaller photo is enlarged (cubic) towards WORK_SIDE by at most this factor: 0.5x and 0.6x
+# shrunk validation pages (seeds 40-42, 2026-11-25-robustness-14.md) read 149 expressions right instead of 128 of 328
 DETECT_SIDE = 480  # px on the long side where the sheet is looked for
+WHITE_PATCH = 95  # percentile of each colour channel taken as the paper's white when looking for the sheet
 MIN_SHEET_AREA = 0.2  # share of the photo the sheet must cover to be taken as the sheet
+PARTIAL_SHEET_LEVEL = 0.7  # of Otsu's paper level: the sheet's region when it runs out of the frame (``off_sheet``)
 FILL_SHEET_AREA = 0.9  # a bright region this large means the page fills the frame: no warp
 SHEET_LEVELS = 8  # brightness levels tried, from 1.1x to 0.5x Otsu's
 SHEET_FILL = 0.9  # the region must fill this share of its quadrilateral
@@ -153,14 +159,7 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
     """The sheet's corners (4, 2) float32, clockwise from top-left, in ``rgb``'s pixels; None if the page fills
     the frame or no sheet-like region is found."""
-    h, w = rgb.shape[:2]
-    f = DETECT_SIDE / max(h, w)
-    small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-    # paper: bright and grey; the table, the floor, a hand: darker or more coloured
-    paperness = hsv[:, :, 2].astype(np.int16) - hsv[:, :, 1].astype(np.int16)
-    paperness = cv2.GaussianBlur(np.clip(paperness, 0, 255).astype(np.uint8), (5, 5), 0)
-    otsu, _ = cv2.threshold(paperness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    f, paperness, otsu = _paperness(rgb)
     # a shadow across the sheet can put part of it below Otsu's level: try lower levels too and keep the largest
     # region that is a good quadrilateral (its area fills its 4-corner outline)
     # region and its quadrilateral (IoU): at a level where a bit of the table leaks into the sheet the region is
@@ -173,6 +172,42 @@ def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
         if quad is not None and area * fit ** SHEET_FIT_POWER > best_score:
             best, best_score = quad, area * fit ** SHEET_FIT_POWER
     return None if best is None else best / f
+
+
+def _paperness(rgb: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """(scale to ``DETECT_SIDE``, how paper-like each pixel is at that scale (uint8), Otsu's level of it): paper is
+    bright and grey; the table, the floor, a hand are darker or more coloured."""
+    h, w = rgb.shape[:2]
+    f = DETECT_SIDE / max(h, w)
+    small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    # the light's colour taken out first (white patch: each channel's WHITE_PATCH percentile made equal), so that
+    # paper under a warm or cold lamp is grey again
+    white = np.percentile(small.reshape(-1, 3), WHITE_PATCH, axis=0).astype(np.float32)
+    small = np.clip(small * (white.max() / np.maximum(white, 1.0)), 0, 255).astype(np.uint8)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    paperness = hsv[:, :, 2].astype(np.int16) - hsv[:, :, 1].astype(np.int16)
+    paperness = cv2.GaussianBlur(np.clip(paperness, 0, 255).astype(np.uint8), (5, 5), 0)
+    otsu, _ = cv2.threshold(paperness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return f, paperness, float(otsu)
+
+
+def off_sheet(rgb: np.ndarray) -> np.ndarray | None:
+    """Where the photo is not the sheet (bool, ``rgb``'s size), for a photo whose sheet runs out of the frame (no
+    quadrilateral to warp): everything outside the largest paper-like region. None when no paper-like region covers
+    ``MIN_SHEET_AREA`` of the photo."""
+    f, paperness, otsu = _paperness(rgb)
+    mask = cv2.morphologyEx(((paperness > PARTIAL_SHEET_LEVEL * otsu) * 255).astype(np.uint8), cv2.MORPH_CLOSE,
+                            cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if n < 2:
+        return None
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    if stats[k, cv2.CC_STAT_AREA] < MIN_SHEET_AREA * mask.size:
+        return None
+    contours, _ = cv2.findContours((lab == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    sheet = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(sheet, contours, -1, 1, thickness=cv2.FILLED)  # the writing and paper lines inside are sheet
+    return cv2.resize(sheet, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST) == 0
 
 
 def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float]:
@@ -309,8 +344,10 @@ def line_mask(low: np.ndarray, dark: np.ndarray | None = None, ink_level: float 
     return out, count
 
 
-def ink_mask(dark: np.ndarray) -> tuple[np.ndarray, int]:
-    """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image."""
+def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image. ``outside`` (bool):
+    what is not the sheet inside the image (off a sheet that runs out of the frame, the corners a deskew brings in);
+    ink near it is dropped as ink near the image's edge is."""
     faint = dark > INK_LOW
     strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
     high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
@@ -339,6 +376,9 @@ def ink_mask(dark: np.ndarray) -> tuple[np.ndarray, int]:
     # what touches the sheet's edge is the table or the edge's shadow, not writing
     e = max(3, int(EDGE * max(lab.shape)))
     strong[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
+    if outside is not None and outside.any():
+        near = cv2.dilate(outside.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * e + 1, 2 * e + 1)))
+        strong[np.unique(lab[near > 0])] = False
     return (strong[lab] * 255).astype(np.uint8), count
 
 
@@ -351,8 +391,9 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
     size = photo_size or (w0, h0)
     if min(h0, w0) < 32:
         raise InkmathError(f"The photo is only {w0}x{h0} pixels; a page needs a photo of at least 32 pixels a side")
-    f = min(1.0, WORK_SIDE / max(h0, w0))
-    work = cv2.resize(rgb, (round(w0 * f), round(h0 * f)), interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    f = min(MAX_UPSCALE, WORK_SIDE / max(h0, w0))
+    work = rgb if f == 1 else cv2.resize(rgb, (round(w0 * f), round(h0 * f)),
+                                         interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
     to_photo_from_work = np.diag([size[0] / work.shape[1], size[1] / work.shape[0], 1.0])
     quad = find_sheet(work) if find else None
     if quad is not None:
@@ -362,6 +403,9 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
     if float(np.median(sheet[::8, ::8])) < MIN_LIGHT:
         raise InkmathError("No sheet of paper found in the photo: it is too dark; photograph the page in better light")
     flat, dark = flatten(sheet)
+    outside = off_sheet(sheet) if quad is None else None  # the table round a sheet that runs out of the frame
+    if outside is not None:
+        dark[outside] = 0
     sample = flat[::4, ::4]
     if np.median(sample) < PAPER_MIN_BRIGHTNESS or float(np.mean(sample < 255 - INK_LOW)) > PAPER_MAX_INK:
         raise InkmathError("No sheet of paper found in the photo; photograph the page flat, filling most of the frame, "
@@ -374,8 +418,10 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         sheet = _rotate(sheet, m, (ww, hh), (255, 255, 255))
         flat = _rotate(flat, m, (ww, hh), 255)
         dark = _rotate(dark, m, (ww, hh), 0)
+        on_sheet = np.full((hh, ww), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
+        outside = _rotate(on_sheet, m, (ww, hh), 0) < 128  # and the corners the turn brings in
         to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
-    ink, count = ink_mask(dark)
+    ink, count = ink_mask(dark, outside)
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")
@@ -403,5 +449,5 @@ def debug_images(page: CleanPage) -> dict[str, np.ndarray]:
     return {"sheet": page.sheet, "flat": page.flat, "ink": page.ink}
 
 
-__all__ = ["CleanPage", "load_photo", "clean_page", "find_sheet", "order_corners", "warp_sheet", "flatten",
+__all__ = ["CleanPage", "load_photo", "clean_page", "find_sheet", "off_sheet", "order_corners", "warp_sheet", "flatten",
            "skew_angle", "line_mask", "ink_mask", "turn", "debug_images", "WORK_SIDE"]

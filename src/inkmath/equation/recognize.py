@@ -81,18 +81,26 @@ def get_predictor(weights: str | None = None):
     return _PREDICTORS[name]
 
 
-def model_candidates(symbols: list[SymbolHyp], image: bool = False) -> list[list[Candidate]]:
+@dataclass(frozen=True)
+class ContextCandidates:
     """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` models
     (``symbols.read_symbols``; ``image``: the image reader's, ``symbols.IMAGE_CONTEXT_MODELS``); a candidate's
-    probability keeps the model's junk share out, so a grouping whose symbols look mis-segmented scores lower."""
-    from inkmath.equation.symbols import get_context_model, read_symbols
+    probability keeps the model's junk share out, so a grouping whose symbols look mis-segmented scores lower.
+    ``many``: the decoder's groupings at once (``symbols.read_symbols_many``: one run of the models)."""
 
-    return read_symbols(symbols, get_context_model(image=image)).candidates
+    image: bool = False
+
+    def __call__(self, symbols: list[SymbolHyp]) -> list[list[Candidate]]:
+        return self.many([symbols])[0]
+
+    def many(self, groupings: list[list[SymbolHyp]]) -> list[list[list[Candidate]]]:
+        from inkmath.equation.symbols import get_context_model, read_symbols_many
+
+        return [r.candidates for r in read_symbols_many(groupings, get_context_model(image=self.image))]
 
 
-def image_model_candidates(symbols: list[SymbolHyp]) -> list[list[Candidate]]:
-    """``model_candidates`` of the image reader."""
-    return model_candidates(symbols, image=True)
+model_candidates = ContextCandidates()
+image_model_candidates = ContextCandidates(image=True)  # the image reader's
 
 
 def default_decoder(kind: str = "strokes") -> Decoder:

@@ -123,11 +123,27 @@ def model_inputs(hyps: list[SymbolHyp], classes) -> tuple[np.ndarray, np.ndarray
 def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
     """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
     classes (a function name read whole from an image, a user's correction) keeps its readings."""
+    return read_symbols_many([hyps], model)[0]
+
+
+def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | ContextEnsemble
+                      ) -> list[SymbolReading]:
+    """``read_symbols`` of each grouping (of one input: the decoder's), the model run once for all of them where it
+    can (``ContextEnsemble.probs_many``; the same probabilities as one run each)."""
+    inputs = [model_inputs(hyps, model.classes) for hyps in groupings]
+    expressions = [(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
+                   for hyps, (boxes, idx, prob, known) in zip(groupings, inputs)]
+    many = getattr(model, "probs_many", None)
+    probs = many(expressions) if many is not None else [model.probs(*e) for e in expressions]
+    return [_reading(hyps, model, p, *ins[1:]) for hyps, p, ins in zip(groupings, probs, inputs)]
+
+
+def _reading(hyps: list[SymbolHyp], model, probs: np.ndarray, idx: np.ndarray, prob: np.ndarray,
+             known: np.ndarray) -> SymbolReading:
+    """The tokens and candidates of ``hyps`` from the model's probabilities (``read_symbols``)."""
     if not hyps:
         return SymbolReading([], [], [])
     _, tokens = _vocab(tuple(model.classes))
-    boxes, idx, prob, known = model_inputs(hyps, model.classes)
-    probs = model.probs(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
     C = model.num_classes
     out_tokens, out_cands, junk = [], [], []
     for i, h in enumerate(hyps):
