@@ -629,6 +629,25 @@ def test_learned_merge_joins_an_exponent_written_far_from_its_base_not_the_next_
     assert found.groups[1].box.y0 > 200
 
 
+def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_merge_not_a_fixed_rule():
+    from inkmath.equation import page_find
+
+    ink = np.zeros((600, 900), np.uint8)
+    _write(ink, "y(x)=21", 60, 150)
+    _write(ink, "x-0", 100, 203, size=26)  # under its line, inside its width, its symbols between the line's
+    _write(ink, "y+3=7", 60, 330)
+    saved = page_find.LEARNED_MERGE
+    try:
+        page_find.LEARNED_MERGE = False
+        assert len(find_expressions(ink).groups) == 3  # the fixed links leave it apart
+        page_find.LEARNED_MERGE = True
+        found = find_expressions(ink)
+    finally:
+        page_find.LEARNED_MERGE = saved
+    assert len(found.groups) == 2, [g.box for g in found.groups]
+    assert found.groups[0].box.y1 > 190 and found.groups[1].box.y0 > 280
+
+
 def test_page_merge_features_do_not_depend_on_the_pairs_order():
     from inkmath.equation.page_merge import N_FEATURES, group_summaries, pair_features
 

@@ -33,10 +33,6 @@ BAR_WIDTH = 1.0  # ... at least this wide (a minus sign is narrower) ...
 FRAC_GAP = 1.2  # ... links what is above or below it this close ...
 FRAC_BOTH_SIDES = True  # ... only when it has ink other than a bar on its other side too (the lower bar of "=" at
 # the bottom of a line does not reach down to the next line)
-ATTACH_WIDTH = 4.5  # a group at most this many units wide ...
-ATTACH_SHARE = 0.6  # ... and narrower than this share of another ...
-ATTACH_GAP = 0.4  # ... at most this far above or below it, mostly inside its x-range, joins it
-ATTACH_INSIDE = 0.5  # share of the small group's width that must lie in the other's x-range
 COLUMN_GAP = 2.5  # a gutter between columns is at least this wide ...
 GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at least this height
 SPECK = 0.004  # components with an area under this share of unit^2 are noise
@@ -166,7 +162,6 @@ def _group(ink: np.ndarray):
                   float(y1[members].max()))
         groups.append(InkGroup(box, [int(idx[m]) + 1 for m in members]))
     groups = _absorb_contained(groups)
-    groups = _attach_small(groups, unit)
     groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
     return groups, stats, unit, gutters, lab, dropped
 
@@ -201,31 +196,6 @@ def _absorb_contained(groups: list[InkGroup]) -> list[InkGroup]:
             host.components += g.components
             host.box = host.box.union(g.box)
     return out
-
-
-def _attach_small(groups: list[InkGroup], unit: float) -> list[InkGroup]:
-    """A small group just above or below a wider one, inside its x-range (a limit's subscript, a sum's bounds written
-    a little apart), joins it."""
-    changed = True
-    while changed:
-        changed = False
-        for g in sorted(groups, key=lambda g: g.box.w):
-            if g.box.w > ATTACH_WIDTH * unit:
-                continue
-            for o in groups:
-                if o is g or g.box.w > ATTACH_SHARE * o.box.w:
-                    continue
-                gap = max(o.box.y0 - g.box.y1, g.box.y0 - o.box.y1)
-                inside = min(g.box.x1, o.box.x1) - max(g.box.x0, o.box.x0) >= ATTACH_INSIDE * g.box.w
-                if inside and gap <= ATTACH_GAP * unit:
-                    o.components += g.components
-                    o.box = o.box.union(g.box)
-                    groups = [x for x in groups if x is not g]
-                    changed = True
-                    break
-            if changed:
-                break
-    return groups
 
 
 def reading_order(groups: list[InkGroup], unit: float) -> list[InkGroup]:

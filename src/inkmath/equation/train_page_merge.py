@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-TIGHT = {"LINE_GAP": 1.0, "STACK_GAP": 0.15, "FRAC_GAP": 0.4, "NEAR_X": 0.3, "NEAR_Y": 0.1, "ATTACH_GAP": 0.0}
+TIGHT = {"LINE_GAP": 1.0, "STACK_GAP": 0.15, "FRAC_GAP": 0.4, "NEAR_X": 0.3, "NEAR_Y": 0.1}
 PURITY = 0.9
 PURPOSE = "the page reader's grouping: do two groups of ink on a page belong to one written expression?"
 DEFAULTS = {"name": "page-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 60, "seed": 0,

@@ -30,7 +30,7 @@ import numpy as np
 
 from inkmath.equation.train_page_merge import PURITY, build_stream, cached_pages, component_owners
 
-LOOSE = {"LINE_GAP": 6.0, "STACK_GAP": 1.0, "FRAC_GAP": 2.0, "NEAR_X": 1.5, "NEAR_Y": 0.6, "ATTACH_GAP": 1.0}
+LOOSE = {"LINE_GAP": 6.0, "STACK_GAP": 1.0, "FRAC_GAP": 2.0, "NEAR_X": 1.5, "NEAR_Y": 0.6}
 PURPOSE = "the page reader's grouping: is a group of ink on a page two written expressions, cut here?"
 DEFAULTS = {"name": "page-split", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 40, "seed": 0,
             "pages": 200, "streams": 2, "page_seed": 11, "page_seeds": None}
