@@ -290,16 +290,18 @@ def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_readin
 
     predictor = in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)  # the classifier the page reads with
 
-    def reading(g, upscale=None):  # from the narrowed ink and, unless that reading is sure, from the smoothed-then-
-        # narrowed ink: the more confident reading
-        recs = [recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth, upscale)[0],
-                                predictor, solve=False, ink="white") for smooth in (0.0, READ_SMOOTH)]
-        return recs[0] if recs[0].confidence >= READ_SMOOTH_BELOW else max(recs, key=lambda r: r.confidence)
+    def reading(g, smooth=0.0, upscale=None):
+        return recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth, upscale)[0],
+                               predictor, solve=False, ink="white")
 
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
+        # read from the narrowed ink and, unless that reading is sure, from the smoothed-then-narrowed ink, and when
+        # still unsure from the narrowed ink not enlarged: the most confident reading is kept
         rec = reading(g)
-        if rec.confidence < READ_COARSE_BELOW:  # unsure: read again from the ink not enlarged, the surer one kept
-            rec = max([rec, reading(g, READ_COARSE_UPSCALE)], key=lambda r: r.confidence)
+        if rec.confidence < READ_SMOOTH_BELOW:
+            rec = max([rec, reading(g, READ_SMOOTH)], key=lambda r: r.confidence)
+        if rec.confidence < READ_COARSE_BELOW:
+            rec = max([rec, reading(g, 0.0, READ_COARSE_UPSCALE)], key=lambda r: r.confidence)
         assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
         assert 0.0 <= e.confidence <= 1.0
         assert e.alternatives and e.alternatives[0]["latex"] == e.latex

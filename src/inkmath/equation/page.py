@@ -43,10 +43,11 @@ READ_SMOOTH = 1.0
 # ... only when the first reading's calibrated confidence is under READ_SMOOTH_BELOW (a sure first reading is kept:
 # the second reading rarely wins then; chosen on validation pages, docs/decisions/2026-11-24-pages-5.md)
 READ_SMOOTH_BELOW = 0.5
-# ... and a group whose better reading is still under READ_COARSE_BELOW is read again the same way (sharp, then
-# smoothed) from its darkness not enlarged (upscale 1), the more confident reading kept. Fresh validation pages of seeds
-# 15 and 16 (every 2nd page, 380 expressions whose group matches the truth's box), against the page's reading: +8 -2
-# at 0.5, +5 -1 at 0.2, +11 -4 at 0.7; upscale 3 at 0.5 +1 -0 (docs/decisions/2026-11-25-pages-13.md)
+# ... and a group whose surest reading is still under READ_COARSE_BELOW is read a third time, from its sharp darkness
+# not enlarged (READ_COARSE_UPSCALE), the more confident reading kept. Fresh validation pages, every 2nd page, each
+# true expression's group read by the page's crop and the variants (docs/decisions/2026-11-25-pages-13.md); chosen on
+# seeds 15 + 16 (380 expressions): this +5 -0; read sharp and then smoothed at upscale 1 +8 -2 (but about 1.7x a
+# page's CPU), at 0.2 +5 -1, 0.7 +11 -4, upscale 3 +1 -0; checked on seed 17: SEED17
 READ_COARSE_BELOW = 0.5
 READ_COARSE_UPSCALE = 1
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
@@ -327,24 +328,21 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     from inkmath.equation.recognize import recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
-    sizes = (READ_UPSCALE, READ_COARSE_UPSCALE) if READ_NARROW and READ_COARSE_UPSCALE != READ_UPSCALE \
-        else (READ_UPSCALE,)
-    for k, upscale in enumerate(sizes):
-        if k and rec is not None and rec.confidence >= READ_COARSE_BELOW:
-            break
-        size_best = None  # this size's more confident reading: (reading, crop, x, y, pixels per page pixel)
-        for smooth in ((0.0, READ_SMOOTH) if READ_NARROW and READ_SMOOTH else (0.0,)):
-            crop, (cx, cy), cf = group_crop(page, found, g, smooth, upscale)
-            try:
-                r = recognize_image(crop, predictor, solve=False, ink="white")
-            except InkmathError:
-                continue  # nothing readable in this crop (an isolated mark)
-            if size_best is None or r.confidence > size_best[0].confidence:
-                size_best = (r, crop, cx, cy, cf)
-            if size_best[0].confidence >= READ_SMOOTH_BELOW:
-                break
-        if size_best is not None and (rec is None or size_best[0].confidence > rec.confidence):
-            rec, img, ox, oy, f = size_best
+    reads = [(READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
+    if READ_NARROW and READ_SMOOTH:
+        reads.append((READ_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW))
+    if READ_NARROW and READ_COARSE_UPSCALE != READ_UPSCALE:
+        reads.append((READ_COARSE_UPSCALE, 0.0, READ_COARSE_BELOW))
+    for upscale, smooth, below in reads:
+        if below is not None and rec is not None and rec.confidence >= below:
+            continue
+        crop, (cx, cy), cf = group_crop(page, found, g, smooth, upscale)
+        try:
+            r = recognize_image(crop, predictor, solve=False, ink="white")
+        except InkmathError:
+            continue  # nothing readable in this crop (an isolated mark)
+        if rec is None or r.confidence > rec.confidence:
+            rec, img, ox, oy, f = r, crop, cx, cy, cf
     if rec is None:
         return None
 
