@@ -45,9 +45,9 @@ READ_SMOOTH = 1.0
 READ_SMOOTH_BELOW = 0.5
 # ... and a group whose surest reading is still under READ_COARSE_BELOW is read a third time, from its sharp darkness
 # not enlarged (READ_COARSE_UPSCALE), the more confident reading kept. Fresh validation pages, every 2nd page, each
-# true expression's group read by the page's crop and the variants (docs/decisions/2026-11-25-pages-13.md); chosen on
-# seeds 15 + 16 (380 expressions): this +5 -0; read sharp and then smoothed at upscale 1 +8 -2 (but about 1.7x a
-# page's CPU), at 0.2 +5 -1, 0.7 +11 -4, upscale 3 +1 -0; checked on seed 17: SEED17
+# true expression's group read by the page's crop and by the variants (docs/decisions/2026-11-25-pages-13.md): chosen
+# on seeds 15 + 16 (380 expressions), this +5 -0; the sharp-then-smoothed pair at upscale 1 +8 -2 (about 1.7x a page's
+# CPU; at 0.2 +5 -1, at 0.7 +11 -4), upscale 3 +1 -0. Checked on seed 17 (377 expressions): this +5 -1
 READ_COARSE_BELOW = 0.5
 READ_COARSE_UPSCALE = 1
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
