@@ -47,6 +47,25 @@ def test_a_stem_touching_a_bar_is_cut_from_it():
     assert image_touch.touch_cuts(line > 0, 60.0, 5.0, 0.35) == []
 
 
+def test_touch_cuts_keep_no_cut_within_touch_same_of_an_earlier_one():
+    rng = np.random.default_rng(4)
+    kept = 0
+    for _ in range(40):
+        img = np.zeros((70, 70), np.uint8)
+        for _ in range(int(rng.integers(2, 5))):
+            a, b = rng.integers(0, 70, (2, 2))
+            cv2.line(img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255, int(rng.integers(3, 7)))
+        mask = img > 0
+        cuts = image_touch.touch_cuts(mask, 40.0, 5.0, 0.35)
+        kept += len(cuts)
+        for j, side in enumerate(cuts):
+            assert not (side & ~mask).any()
+            least = image_touch.TOUCH_SAME * min(np.count_nonzero(side), np.count_nonzero(mask & ~side))
+            for other in cuts[:j]:  # both this side and the other differ from each earlier cut by that much
+                assert np.count_nonzero(side ^ other) >= least and np.count_nonzero(mask & ~side ^ other) >= least
+    assert kept > 20
+
+
 def test_cuts_where_strokes_meet_are_looked_for_only_in_components_not_read_surely(monkeypatch):
     from inkmath.equation import image_splits
 

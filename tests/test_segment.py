@@ -280,6 +280,78 @@ def test_neck_paths_bend_between_symbols_that_overlap_in_x():
     assert share == pytest.approx((40 * 30 + 40 * 10) / mask.sum(), abs=0.01)
 
 
+def test_ink_labels_are_the_32_bit_labels_and_fall_back_when_16_bits_could_overflow():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = rng.random((int(rng.integers(5, 120)), int(rng.integers(5, 120)))) > 0.6
+        n, lab, stats = image_parts.ink_labels(mask)
+        ref = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        assert lab.dtype == np.uint16 and n == ref[0] and (lab == ref[1]).all() and (stats == ref[2]).all()
+    dots = np.zeros((600, 600), bool)
+    dots[::2, ::2] = True  # 90,000 lone pixels: more labels than 16 bits hold
+    n, lab, _ = image_parts.ink_labels(dots)
+    assert n == 90_001 and lab.dtype == np.int32 and lab.max() == 90_000
+
+
+def test_neck_paths_are_the_cheapest_paths_taking_the_first_of_equal_moves():
+    def cheapest(mask):  # every column's cheapest top-to-bottom path, cell by cell in float32
+        h, w = mask.shape
+        cost = [np.float32(v) for v in mask[0]]
+        back = np.zeros((h, w), int)
+        for y in range(1, h):
+            new = []
+            for x in range(w):
+                moves = [(cost[x + d] + np.float32(image_splits.TURN) if d else cost[x], d) for d in (-1, 0, 1)
+                         if 0 <= x + d < w]
+                best = min(m[0] for m in moves)
+                back[y, x] = next(d for c, d in moves if c == best)
+                new.append(best + np.float32(mask[y, x]))
+            cost = new
+        paths = np.zeros((h, w), int)
+        paths[-1] = np.arange(w)
+        for y in range(h - 1, 0, -1):
+            paths[y - 1] = paths[y] + back[y, paths[y]]
+        return paths
+
+    rng = np.random.default_rng(1)
+    tried = 0
+    for _ in range(60):
+        mask = rng.random((int(rng.integers(2, 30)), int(rng.integers(2, 30)))) > 0.5
+        ref = cheapest(mask)
+        for share, path in image_splits._neck_paths(mask, 1000.0):
+            tried += 1
+            assert (path == ref[:, path[-1]]).all()
+            left = sum(int(mask[y, :path[y]].sum()) for y in range(len(path)))
+            assert share == pytest.approx(left / mask.sum())
+    assert tried > 30
+
+
+def test_a_piece_is_its_kept_pixels_box_and_full_size_mask():
+    rng = np.random.default_rng(2)
+    m = np.zeros((60, 80), bool)
+    m[10:40, 20:70] = rng.random((30, 50)) > 0.5
+    keep = m[10:40, 20:70] & (np.arange(50)[None, :] < 20)
+    box, part = image_splits._piece(m, 10, 20, keep)
+    ys, xs = np.nonzero(part)
+    assert box == Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    assert part.shape == m.shape and (part[10:40, 20:70] == keep).all() and part.sum() == keep.sum()
+    assert image_splits._piece(m, 10, 20, np.zeros_like(keep)) == (None, None)
+
+
+def test_render_parts_draws_the_ink_under_any_of_the_masks_and_nothing_else():
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (50, 70)).astype(np.uint8)
+    masks = [rng.random((50, 70)) > 0.7 for _ in range(3)]
+    before = [m.copy() for m in masks]
+    box = Box(5, 8, 60, 45)
+    for some in (masks[:1], masks):
+        union = np.logical_or.reduce([m[8:45, 5:60] for m in some])
+        crop = np.pad(np.where(union, img[8:45, 5:60], 0), 2)
+        expect = cv2.GaussianBlur(crop, (0, 0), image_parts.CROP_BLUR)
+        assert (image_parts.render_parts(img, some, box) == expect).all()
+    assert all((m == b).all() for m, b in zip(masks, before))  # the masks are not changed
+
+
 class RuleStub:
     """A stub classifier reading each crop with ``read(crop) -> (token, probability)``, then 'x' at 0.01."""
 

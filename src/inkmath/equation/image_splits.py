@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from inkmath.equation import image_touch
-from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, is_flat, ink_beyond, render_parts
+from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, ink_beyond, ink_labels, is_flat, render_parts
 from inkmath.equation.segment import backtrack
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
@@ -67,22 +67,23 @@ def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]
     by increasing share."""
     h, w = mask.shape
     ink = mask.astype(np.float32)
-    cost = ink[0].copy()
-    step = np.zeros((h, w), np.int64)  # column offset of the path's previous row
-    # rows: the cost of coming from the column on the left (none for column 0), from straight above, from the right
+    step = np.ones((h, w), np.int64)  # column offset of the path's previous row, + 1 until the loop ends
+    # rows: the cost of coming from the column on the left (none for column 0), from straight above (the cost so
+    # far, updated in place), from the right
     came = np.full((3, w), np.inf, np.float32)
+    cost = came[1]
+    cost[:] = ink[0]
     turn = np.float32(TURN)
     for y in range(1, h):
         np.add(cost[:-1], turn, out=came[0, 1:])
-        came[1] = cost
         np.add(cost[1:], turn, out=came[2, :-1])
-        # the first of (left, straight, right) that is cheapest
-        np.subtract(came.argmin(axis=0), 1, out=step[y])
+        came.argmin(axis=0, out=step[y])  # the first of (left, straight, right) that is cheapest
         np.add(came.min(axis=0), ink[y], out=cost)
+    step -= 1
     paths = np.empty((h, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
     paths[-1] = np.arange(w)
     for y in range(h - 1, 0, -1):
-        paths[y - 1] = paths[y] + step[y, paths[y]]
+        np.add(paths[y], step[y].take(paths[y]), out=paths[y - 1])
     before = np.concatenate([np.zeros((h, 1), np.int64), np.cumsum(mask, axis=1)], axis=1)  # ink left of a column
     share = before[np.arange(h)[:, None], paths].sum(axis=0) / max(int(mask.sum()), 1)
     chosen: list[tuple[float, np.ndarray]] = []
@@ -212,15 +213,17 @@ def hanging_legs(img: np.ndarray, comps: list, preds: list, unit: float, classif
     return out
 
 
-def _piece(m: np.ndarray, y0: int, x0: int, keep: np.ndarray) -> tuple[Box, np.ndarray, np.ndarray, np.ndarray]:
-    """The part of component mask ``m`` kept by ``keep`` (a mask over its box, whose corner is (y0, x0)): its box,
-    its full-size mask, and the rows and columns of its pixels inside the box (empty when nothing is kept)."""
-    part = np.zeros_like(m)
-    part[y0:y0 + keep.shape[0], x0:x0 + keep.shape[1]] = keep
-    ys, xs = np.nonzero(keep)
-    box = Box(float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1), float(y0 + ys.max() + 1)) \
-        if len(xs) else None
-    return box, part, ys, xs
+def _piece(m: np.ndarray, y0: int, x0: int, keep: np.ndarray) -> tuple[Box | None, np.ndarray | None]:
+    """The part of component mask ``m`` kept by ``keep`` (a mask over its box, whose corner is (y0, x0)): its box
+    and its full-size mask, (None, None) when nothing is kept."""
+    import cv2
+
+    x, y, w, h = cv2.boundingRect(keep.view(np.uint8))  # of the kept pixels: cheaper than np.nonzero's
+    if w == 0:
+        return None, None
+    part = np.zeros(m.shape, bool)
+    part[y0 + y:y0 + y + h, x0 + x:x0 + x + w] = keep[y:y + h, x:x + w]
+    return Box(float(x0 + x), float(y0 + y), float(x0 + x + w), float(y0 + y + h)), part
 
 
 def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict, script: dict,
@@ -292,18 +295,19 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
             for j in range(i + 1, len(ends)):
                 if (i, j) == (0, len(ends) - 1):
                     continue  # the whole component, read already
-                pb, part, ys, xs = _piece(m, y0, x0, crop & (cols >= ends[i][:, None]) & (cols < ends[j][:, None]))
+                pb, part = _piece(m, y0, x0, crop & (cols >= ends[i][:, None]) & (cols < ends[j][:, None]))
                 if pb is None:
                     continue  # between two cuts that cross
-                size = max(np.ptp(xs), np.ptp(ys)) + 1
-                at_script = j == len(ends) - 1 and (ys.max() < SCRIPT_END * (y1 - y0) or ys.min() > (1 - SCRIPT_END)
-                                                    * (y1 - y0))
+                size = max(pb.w, pb.h)
+                # its lowest row above the upper SCRIPT_END, or its top row below the lower one
+                at_script = j == len(ends) - 1 and (pb.y1 - 1 - y0 < SCRIPT_END * (y1 - y0) or pb.y0 - y0 > (
+                    1 - SCRIPT_END) * (y1 - y0))
                 if size < (SCRIPT_PIECE if at_script else MIN_PIECE) * unit:
                     continue  # a speck: dots and ticks are written apart (small scripts are not: see SCRIPT_PIECE)
                 pieces[(i, j)] = (pb, part)
                 if at_script:
                     scripts.setdefault(k, {})[(i, j)] = size < MIN_PIECE * unit  # small: only for a swallowed script
-        sides = [(_piece(m, y0, x0, side)[:2], _piece(m, y0, x0, crop & ~side)[:2],
+        sides = [(_piece(m, y0, x0, side), _piece(m, y0, x0, crop & ~side),
                   np.count_nonzero(side) / np.count_nonzero(crop)) for side in touch]
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces, sides))  # ink shares as widths
     if not tries:
@@ -439,8 +443,6 @@ def cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
              pen: float, keep: set[int] = frozenset()) -> tuple[list, list]:
     """Cut fraction bars out of the components they touch (see BAR_SPAN); new pieces are appended. ``pen``: the
     image's ``pen_width``."""
-    import cv2
-
     half = max(1, int(round(pen / 2)))
     tries = []
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
@@ -455,7 +457,7 @@ def cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
             continue
         band, s0, s1 = found
         rest = crop & ~band
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+        n, lab, stats = ink_labels(rest)
         pieces = [i for i in range(1, n) if max(stats[i, 2], stats[i, 3]) >= MIN_PIECE * unit]
         if not pieces:
             continue
@@ -468,7 +470,7 @@ def cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
         if any(not s0 + margin <= stats[i, 0] + stats[i, 2] / 2 <= s1 - margin or stats[i, 2] * BAR_WIDER > length
                for i in pieces):
             continue  # a piece at one end of the bar or as wide: an 'L's stem, an arrow's head, a '\\sum'
-        parts = [_piece(m, y0, x0, band)[:2]] + [_piece(m, y0, x0, lab == i)[:2] for i in pieces]
+        parts = [_piece(m, y0, x0, band)] + [_piece(m, y0, x0, lab == i) for i in pieces]
         if foot and not all(pb.cy < parts[0][0].cy for pb, _ in parts[1:]):
             continue  # a one's foot is under it
         tries.append((k, parts, foot))
@@ -555,7 +557,7 @@ def open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classifi
             halves = []  # (bracket side, rest) per cut
             for _, path in _neck_paths(crop, unit):
                 left, right = cols < path[:, None], cols >= path[:, None]
-                pair = [_piece(m, y0, x0, crop & side)[:2] for side in ((left, right) if before else (right, left))]
+                pair = [_piece(m, y0, x0, crop & side) for side in ((left, right) if before else (right, left))]
                 if all(pb is not None for pb, _ in pair):
                     halves += pair
             if not halves:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inkmath.equation.image_parts import ink_labels
 from inkmath.equation.mlp import BinaryMLP, load_tensors
 from inkmath.equation.tree import Box
 
@@ -81,31 +82,32 @@ def touch_cuts(mask: np.ndarray, unit: float, pen: float, min_piece: float) -> l
     disk = span[:, None] ** 2 + span[None, :] ** 2 <= radius * radius
     ink = mask.astype(np.uint8)
     found: dict[bytes, np.ndarray] = {}
-    for y, x in zip(ys[on_grid], xs[on_grid]):
+    for y, x in zip(ys[on_grid].tolist(), xs[on_grid].tolist()):  # Python ints: cheaper index arithmetic
         rest = ink.copy()
         y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
         rest[y0:y1, x0:x1][disk[y0 - y + r:y1 - y + r, x0 - x + r:x1 - x + r]] = 0
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-        pieces = [i for i in range(1, n) if max(stats[i, 2], stats[i, 3]) >= min_piece * unit]
+        _, lab, stats = ink_labels(rest)
+        pieces = (np.flatnonzero(np.maximum(stats[1:, 2], stats[1:, 3]) >= min_piece * unit) + 1).tolist()
         if not 2 <= len(pieces) <= TOUCH_PIECES:
             continue
         # every ink pixel (the disk's, specks') goes to the nearest piece (the first of those as near)
         nearest = np.zeros((h, w), np.int64)
-        least = cv2.distanceTransform((lab != pieces[0]).astype(np.uint8), cv2.DIST_L2, 3)
+        least = cv2.distanceTransform((lab != pieces[0]).view(np.uint8), cv2.DIST_L2, 3)
         for t, i in enumerate(pieces[1:], 1):
-            dist = cv2.distanceTransform((lab != i).astype(np.uint8), cv2.DIST_L2, 3)
-            nearer = dist < least
-            nearest[nearer] = t
-            least = np.minimum(least, dist)
+            dist = cv2.distanceTransform((lab != i).view(np.uint8), cv2.DIST_L2, 3)
+            nearest[dist < least] = t
+            np.minimum(least, dist, out=least)
         for chosen in range(1, 2 ** (len(pieces) - 1)):  # the last piece always on the other side: no mirror twice
             on = np.array([chosen >> t & 1 for t in range(len(pieces))], bool)  # the pieces on this side
             side = mask & on[nearest]
             found.setdefault(np.packbits(side).tobytes(), side)
     cuts: list[np.ndarray] = []
+    total = np.count_nonzero(mask)
     for side in found.values():
-        least = TOUCH_SAME * min(np.count_nonzero(side), np.count_nonzero(mask & ~side))
-        if all(np.count_nonzero(side ^ other) >= least and np.count_nonzero(mask & ~side ^ other) >= least
-               for other in cuts):
+        size = np.count_nonzero(side)
+        least = TOUCH_SAME * min(size, total - size)
+        # both sides lie in the mask: the other side differs from ``other`` wherever this side does not
+        if all(least <= np.count_nonzero(side ^ other) <= total - least for other in cuts):
             cuts.append(side)
     return cuts
 
