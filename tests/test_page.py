@@ -286,15 +286,22 @@ def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_readin
     from inkmath.equation.page import PAGE_ENGINE, group_crop
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, recognize_image
 
-    from inkmath.equation.page import READ_SMOOTH, READ_SMOOTH_BELOW
+    from inkmath.equation.page import READ_COARSE_BELOW, READ_COARSE_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW
 
     predictor = in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)  # the classifier the page reads with
+
+    def reading(g, smooth=0.0, upscale=None):
+        return recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth, upscale)[0],
+                               predictor, solve=False, ink="white")
+
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
-        # read from the narrowed ink and, unless that reading is sure, from the smoothed-then-narrowed ink: the more
-        # confident reading is kept
-        recs = [recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth)[0], predictor,
-                                solve=False, ink="white") for smooth in (0.0, READ_SMOOTH)]
-        rec = recs[0] if recs[0].confidence >= READ_SMOOTH_BELOW else max(recs, key=lambda r: r.confidence)
+        # read from the narrowed ink and, unless that reading is sure, from the smoothed-then-narrowed ink, and when
+        # still unsure from the narrowed ink not enlarged: the most confident reading is kept
+        rec = reading(g)
+        if rec.confidence < READ_SMOOTH_BELOW:
+            rec = max([rec, reading(g, READ_SMOOTH)], key=lambda r: r.confidence)
+        if rec.confidence < READ_COARSE_BELOW:
+            rec = max([rec, reading(g, 0.0, READ_COARSE_UPSCALE)], key=lambda r: r.confidence)
         assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
         assert 0.0 <= e.confidence <= 1.0
         assert e.alternatives and e.alternatives[0]["latex"] == e.latex
@@ -315,6 +322,7 @@ def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatc
 
     monkeypatch.setattr(recognize, "recognize_image", counted)
     monkeypatch.setattr(page, "READ_SMOOTH_BELOW", below)
+    monkeypatch.setattr(page, "READ_COARSE_BELOW", 0.0)  # the second size is another test's
     g = fixture_reading.found.groups[0]
     e = page._read_group(fixture_reading.page, fixture_reading.found, g, predictor)
     assert e is not None and len(calls) == reads
@@ -322,6 +330,33 @@ def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatc
         first = read(page.group_crop(fixture_reading.page, fixture_reading.found, g)[0], predictor, solve=False,
                      ink="white")
         assert e.latex == first.latex
+
+
+@pytest.mark.parametrize("below, reads", [(0.0, 1), (1.01, 2)])
+def test_an_unsure_reading_is_read_again_from_the_ink_not_enlarged(monkeypatch, fixture_reading, predictor, below,
+                                                                   reads):
+    from inkmath.equation import page, recognize
+
+    crops = []
+    read = recognize.recognize_image
+
+    def recorded(image, *a, **k):
+        crops.append(image.shape)
+        return read(image, *a, **k)
+
+    monkeypatch.setattr(recognize, "recognize_image", recorded)
+    monkeypatch.setattr(page, "READ_SMOOTH_BELOW", 0.0)  # one reading a size
+    monkeypatch.setattr(page, "READ_COARSE_BELOW", below)
+    g = fixture_reading.found.groups[0]
+    e = page._read_group(fixture_reading.page, fixture_reading.found, g, predictor)
+    assert e is not None and len(crops) == reads
+    if reads == 2:  # the second crop is the same ink not enlarged (its pad too): half the first one's size
+        big, small = crops
+        assert small == page.group_crop(fixture_reading.page, fixture_reading.found, g, 0.0, 1)[0].shape
+        assert abs(big[0] - 2 * small[0]) <= 1 and abs(big[1] - 2 * small[1]) <= 1
+        readings = [read(page.group_crop(fixture_reading.page, fixture_reading.found, g, 0.0, u)[0], predictor,
+                         solve=False, ink="white") for u in (page.READ_UPSCALE, 1)]
+        assert e.latex == max(readings, key=lambda r: r.confidence).latex  # the surer kept
 
 
 def _record_mark_reads(monkeypatch) -> list[tuple[int, tuple[int, ...]]]:

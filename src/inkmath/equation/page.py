@@ -43,6 +43,13 @@ READ_SMOOTH = 1.0
 # ... only when the first reading's calibrated confidence is under READ_SMOOTH_BELOW (a sure first reading is kept:
 # the second reading rarely wins then; chosen on validation pages, docs/decisions/2026-11-24-pages-5.md)
 READ_SMOOTH_BELOW = 0.5
+# ... and a group whose surest reading is still under READ_COARSE_BELOW is read a third time, from its sharp darkness
+# not enlarged (READ_COARSE_UPSCALE), the more confident reading kept. Fresh validation pages, every 2nd page, each
+# true expression's group read by the page's crop and by the variants (docs/decisions/2026-11-25-pages-13.md): chosen
+# on seeds 15 + 16 (380 expressions), this +5 -0; the sharp-then-smoothed pair at upscale 1 +8 -2 (about 1.7x a page's
+# CPU; at 0.2 +5 -1, at 0.7 +11 -4), upscale 3 +1 -0. Checked on seed 17 (377 expressions): this +5 -1
+READ_COARSE_BELOW = 0.5
+READ_COARSE_UPSCALE = 1
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -302,14 +309,16 @@ def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, pred
     return [x for k, x in enumerate(out) if k not in taken]
 
 
-def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup,
-               smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int], float]:
+def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: float = 0.0,
+               upscale: int | None = None) -> tuple[np.ndarray, tuple[int, int], float]:
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
-    in the page's pixels; its pixels per page pixel). ``smooth``: see ``page_find.group_image``."""
+    in the page's pixels; its pixels per page pixel). ``smooth``, ``upscale`` (default ``READ_UPSCALE``): see
+    ``page_find.group_image``."""
     if READ_NARROW:
+        upscale = upscale or READ_UPSCALE
         dark = page.sharp_dark() if READ_SHARP else page.dark
-        img, corner = group_image(found, g, dark=dark, upscale=READ_UPSCALE, smooth=smooth)
-        return img, corner, float(READ_UPSCALE)
+        img, corner = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth)
+        return img, corner, float(upscale)
     img, corner = group_image(found, g)
     return img, corner, 1.0
 
@@ -319,16 +328,21 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     from inkmath.equation.recognize import recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
-    for smooth in ((0.0, READ_SMOOTH) if READ_NARROW and READ_SMOOTH else (0.0,)):
-        crop, (cx, cy), cf = group_crop(page, found, g, smooth)
+    reads = [(READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
+    if READ_NARROW and READ_SMOOTH:
+        reads.append((READ_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW))
+    if READ_NARROW and READ_COARSE_UPSCALE != READ_UPSCALE:
+        reads.append((READ_COARSE_UPSCALE, 0.0, READ_COARSE_BELOW))
+    for upscale, smooth, below in reads:
+        if below is not None and rec is not None and rec.confidence >= below:
+            continue
+        crop, (cx, cy), cf = group_crop(page, found, g, smooth, upscale)
         try:
             r = recognize_image(crop, predictor, solve=False, ink="white")
         except InkmathError:
             continue  # nothing readable in this crop (an isolated mark)
         if rec is None or r.confidence > rec.confidence:
             rec, img, ox, oy, f = r, crop, cx, cy, cf
-        if rec.confidence >= READ_SMOOTH_BELOW:
-            break
     if rec is None:
         return None
 
