@@ -311,21 +311,35 @@ def test_an_ensemble_of_one_architecture_runs_its_members_as_one_stack_with_the_
     assert stacked.probs(np.zeros((0, 4)), np.zeros((0, C), int), np.zeros((0, C))).shape == (0, C + 1)
 
 
-def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(tmp_path, monkeypatch):
+def _random_readings(rng, n: int, C: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n symbols' boxes (n, 4), the classifier's top 5 class indices (n, 5) and their probabilities, best first."""
+    xy = rng.uniform(0, 400, (n, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(10, 60, (n, 2))], axis=1).reshape(-1, 4)
+    idx = np.array([rng.choice(C, 5, replace=False) for _ in range(n)], int).reshape(-1, 5)
+    prob = np.sort(rng.dirichlet(np.ones(5), n), axis=1)[:, ::-1].reshape(-1, 5)
+    return boxes, idx, prob
+
+
+@pytest.fixture
+def fresh_reader(tmp_path, monkeypatch):
+    """The reader's context ensemble, its ONNX graph exported again into an empty cache."""
     pytest.importorskip("onnxruntime")
-    from inkmath.equation import context_model
     from inkmath.equation.symbols import get_context_model
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
     reader = get_context_model()
-    monkeypatch.setattr(reader, "_ort", None)  # exported again into this cache
+    monkeypatch.setattr(reader, "_ort", None)
+    return reader
+
+
+def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(fresh_reader, tmp_path, monkeypatch):
+    from inkmath.equation import context_model
+
+    reader = fresh_reader
     rng = np.random.default_rng(5)
     C = reader.num_classes
     for n in (1, 4, 13):
-        xy = rng.uniform(0, 400, (n, 2))
-        boxes = np.concatenate([xy, xy + rng.uniform(10, 60, (n, 2))], axis=1)
-        idx = np.stack([rng.choice(C, 5, replace=False) for _ in range(n)])
-        prob = np.sort(rng.dirichlet(np.ones(5), n), axis=1)[:, ::-1]
+        boxes, idx, prob = _random_readings(rng, n, C)
         monkeypatch.setattr(context_model, "CONTEXT_ONNX", True)
         got = reader.probs(boxes, idx, prob)
         monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)
@@ -336,26 +350,18 @@ def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(tmp_path, 
     assert list((tmp_path / "cache" / "onnx").glob("context-*.onnx"))  # exported once into the cache
 
 
-def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_of_one_run_each(tmp_path,
+def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_of_one_run_each(fresh_reader,
                                                                                                  monkeypatch):
     """``probs_many`` (the decoder's groupings at once, padded and masked) gives each expression the floats of its
     own run; with ``BATCHED_CONTEXT`` off it reads them one by one."""
-    pytest.importorskip("onnxruntime")
     from inkmath.equation import context_model
-    from inkmath.equation.symbols import get_context_model
 
-    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
-    reader = get_context_model()
-    monkeypatch.setattr(reader, "_ort", None)  # exported again into this cache
+    reader = fresh_reader
     rng = np.random.default_rng(11)
     C = reader.num_classes
     expressions = []
     for n in (3, 1, 0, 13, 12, 7):
-        xy = rng.uniform(0, 400, (n, 2))
-        boxes = np.concatenate([xy, xy + rng.uniform(10, 60, (n, 2))], axis=1).reshape(-1, 4)
-        idx = np.array([rng.choice(C, 5, replace=False) for _ in range(n)], int).reshape(-1, 5)
-        prob = np.sort(rng.dirichlet(np.ones(5), n), axis=1)[:, ::-1].reshape(-1, 5)
-        expressions.append((boxes, idx, prob, None))
+        expressions.append((*_random_readings(rng, n, C), None))
     runs = []
     session = reader._session()
     monkeypatch.setattr(reader, "_ort", type("Counted", (), {"run": lambda self, *a: runs.append(1) or
