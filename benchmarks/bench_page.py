@@ -126,6 +126,21 @@ def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str
     return out
 
 
+def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
+    """(the page's expressions as ``{"latex", "box", "label"}``, the error if reading it failed, seconds taken): a
+    page that fails counts as nothing found."""
+    from inkmath.equation.page import read_page
+
+    t = time.perf_counter()
+    try:
+        reading = read_page(path, predictor, solve=False)
+        preds = [{"latex": e.latex, "box": e.box, "label": e.label} for e in reading.expressions]
+        error = None
+    except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
+        preds, error = [], f"{type(err).__name__}: {err}"
+    return preds, error, time.perf_counter() - t
+
+
 def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
         read: bool = True, labels: bool = False, stride: int = 1, seed: int = 0) -> dict | None:
     """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
@@ -133,7 +148,6 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     import torch
 
     from inkmath.equation.metrics import same_expression
-    from inkmath.equation.page import read_page
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
@@ -151,15 +165,9 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
             for r in rows:
                 if r["file"] in done:
                     continue
-                t = time.perf_counter()
-                try:
-                    reading = read_page(out / r["file"], predictor, solve=False)
-                    preds = [{"latex": e.latex, "box": e.box, "label": e.label} for e in reading.expressions]
-                    error = None
-                except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
-                    preds, error = [], f"{type(err).__name__}: {err}"
+                preds, error, seconds = read_one(out / r["file"], predictor)
                 d = {"file": r["file"], "info": r["info"], "truth": r["truth"], "preds": preds, "error": error,
-                     "seconds": round(time.perf_counter() - t, 3)}
+                     "seconds": round(seconds, 3)}
                 f.write(json.dumps(d) + "\n")
                 f.flush()
                 done[r["file"]] = d

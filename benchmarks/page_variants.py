@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_page import generate, score_page  # noqa: E402
+from bench_page import generate, read_one, score_page  # noqa: E402
 
 
 def _scale(f: float):
@@ -90,7 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
     import torch
 
-    from inkmath.equation.page import read_page
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
@@ -104,15 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             path = args.out / f"{name}_{Path(r['file']).stem}.{'png' if name == 'gray' else 'jpg'}"
             cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 92] if name != "gray" else [])
             truth = [dict(t, box=b) for t, b in zip(r["truth"], boxes)]
-            t0 = time.perf_counter()
-            try:
-                reading = read_page(path, predictor, solve=False)
-                preds = [{"latex": e.latex, "box": e.box} for e in reading.expressions]
-                error = None
-            except Exception as e:  # noqa: BLE001 - a page that fails counts as nothing found
-                preds, error = [], f"{type(e).__name__}: {e}"
-                tot["errors"] += 1
-            tot["seconds"] += time.perf_counter() - t0
+            preds, error, seconds = read_one(path, predictor)
+            tot["errors"] += error is not None
+            tot["seconds"] += seconds
             s = score_page(truth, preds)
             for k in ("truth", "found", "matched", "right", "order_ok"):
                 tot[k] += int(s[k])
