@@ -167,10 +167,8 @@ def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
     # region and its quadrilateral (IoU): at a level where a bit of the table leaks into the sheet the region is
     # larger, but its 4-corner outline fits it worse
     best, best_score = None, 0.0
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     for level in np.linspace(1.1 * otsu, 0.5 * otsu, SHEET_LEVELS):
-        mask = cv2.morphologyEx(((paperness > level) * 255).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
-        quad, area, fit = _sheet_quad(mask)
+        quad, area, fit = _sheet_quad(_paper_mask(paperness, level))
         if quad is not None and area * fit ** SHEET_FIT_POWER > best_score:
             best, best_score = quad, area * fit ** SHEET_FIT_POWER
     return None if best is None else best / f
@@ -193,13 +191,18 @@ def _paperness(rgb: np.ndarray) -> tuple[float, np.ndarray, float]:
     return f, paperness, float(otsu)
 
 
+def _paper_mask(paperness: np.ndarray, level: float) -> np.ndarray:
+    """Where ``paperness`` is over ``level`` (255 on 0), small gaps (writing, paper lines) closed."""
+    return cv2.morphologyEx(((paperness > level) * 255).astype(np.uint8), cv2.MORPH_CLOSE,
+                            cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+
+
 def off_sheet(rgb: np.ndarray) -> np.ndarray | None:
     """Where the photo is not the sheet (bool, ``rgb``'s size), for a photo whose sheet runs out of the frame (no
     quadrilateral to warp): everything outside the largest paper-like region. None when no paper-like region covers
     ``MIN_SHEET_AREA`` of the photo."""
     _, paperness, otsu = _paperness(rgb)
-    mask = cv2.morphologyEx(((paperness > PARTIAL_SHEET_LEVEL * otsu) * 255).astype(np.uint8), cv2.MORPH_CLOSE,
-                            cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    mask = _paper_mask(paperness, PARTIAL_SHEET_LEVEL * otsu)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     if n < 2:
         return None
