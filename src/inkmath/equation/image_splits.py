@@ -59,6 +59,10 @@ PIECE_PROB = 0.4
 # image_touch.TOUCH_WHOLE). Off: the reader as before, about 1.1x less CPU for a 10-symbol image
 # (benchmarks/bench_decoder.py --touch)
 TOUCH_CUTS = True
+# the pieces of a component tried read best first (``_read_pieces``): only those that may be on its best reading or
+# its best cut reading, whatever the others would read; the same cuts, records and readings as with every piece read.
+# False: every piece, in one classifier call
+READ_NEEDED_PIECES = True
 
 
 def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]:
@@ -249,6 +253,66 @@ def cuts_score(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit
                for i, j in pieces)
 
 
+def _whole_prob(box: Box, pred: list) -> float:
+    """A tried component's probability read whole, as ``best_cuts`` counts it: a name too narrow for one (under 1.6
+    times as wide as tall) as unsure as a coin toss (0.5 at most)."""
+    return min(pred[0].prob, 0.5) if token_of(pred[0]) in NAME_TOKENS and box.w < 1.6 * box.h else pred[0].prob
+
+
+def _seg_probs(read: dict) -> dict[tuple[int, int], float]:
+    """The pieces read that count as readings, with their best probability: not a name or a mark, at PIECE_PROB."""
+    return {ij: pr[0].prob for ij, pr in read.items()
+            if token_of(pr[0]) not in NAME_TOKENS | MARKS and pr[0].prob >= PIECE_PROB}
+
+
+def _unread_on_best(bounds: list[float], pieces: dict, read: dict, whole: float, script: dict,
+                    unit: float) -> set[tuple[int, int]]:
+    """The pieces not yet read on a component's best reading, or on its best reading with a cut, when every unread
+    piece counts as read at probability 1 (the most it can add: ``best_cuts``' score only falls as a piece reads
+    worse or is no reading). When both readings hold no unread piece, their scores are exact and no reading through
+    an unread piece can beat them: they are ``split_touching``'s ``chosen`` and its record's best cut."""
+    n = len(bounds) - 1
+    seg = {ij: 1.0 for ij in pieces if ij not in read and not script.get(ij)}
+    seg.update((ij, p) for ij, p in _seg_probs(read).items() if not script.get(ij))
+    out = set()
+    for allowed in ({**seg, (0, n): whole}, seg):
+        out.update(ij for ij in best_cuts(bounds, allowed, unit, CUT_COST) if ij in seg and ij not in read)
+    return out
+
+
+def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dict, unit: float,
+                 classifier: Classifier, top: int, side_crops: list, every: bool) -> tuple[list[dict], list]:
+    """``split_touching``'s readings of its tries' pieces ({(i, j): readings} per try), and of ``side_crops``
+    (read in the first call). ``every``: every piece, in one call. Else only those ``_unread_on_best`` finds, call
+    after call until it finds none, and the pairs a swallowed script is read from (``_swallowed_script``): the same
+    choices and records as with every piece read (``READ_NEEDED_PIECES``)."""
+    reads: list[dict] = [{} for _ in tries]
+    want = []
+    for (k, _, pieces, _), whole in zip(tries, wholes):
+        if every:
+            want.append(set(pieces))
+            continue
+        swallowed = {ij for i, j in scripts.get(k, {}) if (0, i) in pieces for ij in ((0, i), (i, j))}
+        want.append(swallowed)
+    extra = side_crops
+    side_preds: list = []
+    while True:
+        if not every:
+            for w, read, (k, bounds, pieces, _), whole in zip(want, reads, tries, wholes):
+                w |= _unread_on_best(bounds, pieces, read, whole, scripts.get(k, {}), unit)
+        todo = [(t, ij) for t, w in enumerate(want) for ij in sorted(w) if ij not in reads[t]]
+        if not todo and not extra:
+            return reads, side_preds
+        crops = [render_parts(img, [tries[t][2][ij][1]], tries[t][2][ij][0]) for t, ij in todo] + extra
+        got = classifier.predict(crops, ink="white", top=top)
+        for (t, ij), pr in zip(todo, got):
+            reads[t][ij] = pr
+        side_preds += got[len(todo):]
+        extra = []
+        if every:
+            return reads, side_preds
+
+
 def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
                    top: int, keep: set[int] = frozenset(), record: list | None = None,
                    pen: float | None = None, touch_rows: list | None = None) -> tuple[list, list]:
@@ -312,20 +376,17 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces, sides))  # ink shares as widths
     if not tries:
         return comps, preds
-    crops = [render_parts(img, [pm], pb) for _, _, pieces, _ in tries for pb, pm in pieces.values()]
-    crops += [render_parts(img, [pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
-    piece_preds = iter(classifier.predict(crops, ink="white", top=top))
-    reads = [{ij: next(piece_preds) for ij in pieces} for _, _, pieces, _ in tries]
+    wholes = [_whole_prob(comps[k][0], preds[k]) for k, _, _, _ in tries]
+    side_crops = [render_parts(img, [pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
+    reads, side_preds = _read_pieces(img, tries, wholes, scripts, unit, classifier, top, side_crops,
+                                     every=touch_rows is not None or not READ_NEEDED_PIECES)
+    side_preds = iter(side_preds)
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
-    for (k, bounds, pieces, sides), read in zip(tries, reads):
-        side_reads = [(next(piece_preds), next(piece_preds)) for _ in sides]
+    for (k, bounds, pieces, sides), read, whole in zip(tries, reads, wholes):
+        side_reads = [(next(side_preds), next(side_preds)) for _ in sides]
         b = comps[k][0]
-        whole = preds[k][0].prob
-        if token_of(preds[k][0]) in NAME_TOKENS and b.w < 1.6 * b.h:
-            whole = min(whole, 0.5)  # too narrow for a written name: as unsure as a coin toss
-        seg_prob = {ij: pr[0].prob for ij, pr in read.items()
-                    if token_of(pr[0]) not in NAME_TOKENS | MARKS and pr[0].prob >= PIECE_PROB}
+        seg_prob = _seg_probs(read)
         seg_prob[(0, len(bounds) - 1)] = whole
         script = scripts.get(k, {})
         chosen = best_cuts(bounds, {ij: p for ij, p in seg_prob.items() if not script.get(ij)}, unit, CUT_COST)
