@@ -129,16 +129,19 @@ def default_decoder(kind: str = "strokes") -> Decoder:
 
 def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve: bool,
             decoder: Decoder, steps: bool = False, plot: bool = False) -> Recognition:
+    from inkmath.equation.context_model import shared_geometry
     from inkmath.equation.latex import to_mathml
 
-    readings = decoder(segs)
+    with shared_geometry():  # the context and structure models read the same groupings' geometry
+        readings = decoder(segs)
     if corrections:
         # indices name the symbols of the reading the user saw: decode again on that segmentation, with the
         # corrected symbols fixed and the rest read in their light
         seg = segs[readings[0].segmentation]
         fixed = {int(k): str(tok) for k, tok in corrections.items()}
         segs = [seg]
-        readings = decoder(segs, fixed=fixed)  # checks that every index names a symbol
+        with shared_geometry():
+            readings = decoder(segs, fixed=fixed)  # checks that every index names a symbol
         for k, tok in fixed.items():
             # the corrected reading becomes the symbol's first candidate, so the JSON and a re-read agree
             h = seg.symbols[k]
