@@ -43,6 +43,9 @@ ARROW_TOKENS = {"\\rightarrow"}
 IMAGE_SCALE = 1.3
 
 
+_U16_MAX = int(np.iinfo(np.uint16).max)
+
+
 def ink_labels(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """``cv2.connectedComponentsWithStats`` of ``mask`` (h, w), 8-connected: (count with the background, labels,
     stats). The labels are 16-bit where they cannot overflow (fewer ink pixels than 65,535): the same labels and stats
@@ -50,7 +53,7 @@ def ink_labels(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     import cv2
 
     mask = mask.view(np.uint8) if mask.dtype == bool else mask
-    small = np.count_nonzero(mask) < np.iinfo(np.uint16).max
+    small = mask.size < _U16_MAX or np.count_nonzero(mask) < _U16_MAX  # a crop's pixels are not counted
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U if small else cv2.CV_32S)
     return n, lab, stats
 

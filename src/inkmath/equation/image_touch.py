@@ -89,12 +89,13 @@ def touch_cuts(mask: np.ndarray, unit: float, pen: float, min_piece: float) -> l
     disk = span[:, None] ** 2 + span[None, :] ** 2 <= radius * radius
     ink = mask.astype(np.uint8)
     found: dict[bytes, np.ndarray] = {}
+    least_piece = min_piece * unit
     for y, x in zip(ys[on_grid].tolist(), xs[on_grid].tolist()):  # Python ints: cheaper index arithmetic
         rest = ink.copy()
         y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
         rest[y0:y1, x0:x1][disk[y0 - y + r:y1 - y + r, x0 - x + r:x1 - x + r]] = 0
         _, lab, stats = ink_labels(rest)
-        pieces = (np.flatnonzero(np.maximum(stats[1:, 2], stats[1:, 3]) >= min_piece * unit) + 1).tolist()
+        pieces = [i for i, (pw, ph) in enumerate(stats[1:, 2:4].tolist(), 1) if max(pw, ph) >= least_piece]
         if not 2 <= len(pieces) <= TOUCH_PIECES:
             continue
         # every ink pixel (the disk's, specks') goes to the nearest piece (the first of those as near)
