@@ -96,7 +96,8 @@ def test_narrow_components_are_looked_at_only_where_strokes_meet_and_not_for_the
     mask = _foot()
     looked, necks = [], []
     monkeypatch.setattr(image_touch, "touch_cuts", lambda crop, *a: looked.append(crop.shape) or [])
-    monkeypatch.setattr(image_splits, "_neck_paths", lambda crop, unit: necks.append(crop.shape) or [])
+    monkeypatch.setattr(image_splits, "_neck_paths_many",
+                        lambda crops, unit: necks.extend(c.shape for c in crops) or [[] for _ in crops])
     comps = [(Box(0.0, 0.0, 90.0, 80.0), mask)]  # 90 px wide: narrow for a typical symbol of 120 px
     low = [[Prediction("1", "1", image_touch.TOUCH_WHOLE - 0.01)]]
     for narrow, rows, tried in ((True, None, True), (False, None, False), (True, [], False)):

@@ -326,6 +326,22 @@ def test_neck_paths_are_the_cheapest_paths_taking_the_first_of_equal_moves():
     assert tried > 30
 
 
+def test_neck_paths_of_several_components_at_once_are_each_ones_own():
+    rng = np.random.default_rng(3)
+    masks = [rng.random((int(rng.integers(2, 40)), int(rng.integers(2, 40)))) < rng.uniform(0.1, 0.6)
+             for _ in range(60)]
+    found = 0
+    for unit in (8.0, 1000.0):
+        for i in range(0, len(masks), 4):  # of different heights and widths side by side
+            group = masks[i:i + 4]
+            for mask, cuts in zip(group, image_splits._neck_paths_many(group, unit)):
+                alone = image_splits._neck_paths(mask, unit)
+                found += len(cuts)
+                assert [s for s, _ in cuts] == [s for s, _ in alone]
+                assert all((p == q).all() for (_, p), (_, q) in zip(cuts, alone))
+    assert found > 40 and image_splits._neck_paths_many([], 8.0) == []
+
+
 def test_a_piece_is_its_kept_pixels_box_and_full_size_mask():
     rng = np.random.default_rng(2)
     m = np.zeros((60, 80), bool)

@@ -69,25 +69,48 @@ def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]
     """Where a component may be cut: for ``mask`` (h, w), the component cropped to its box, paths from its top to
     its bottom as described at ``NECK``: (share of the ink left of the path, the path's column per row, int (h,)),
     by increasing share."""
-    h, w = mask.shape
-    ink = mask.astype(np.float32)
-    step = np.ones((h, w), np.int64)  # column offset of the path's previous row, + 1 until the loop ends
+    return _neck_paths_many([mask], unit)[0]
+
+
+def _neck_paths_many(masks: list[np.ndarray], unit: float) -> list[list[tuple[float, np.ndarray]]]:
+    """``_neck_paths`` of several components in one pass of its dynamic programme: side by side, their bottoms in
+    one row, each column of ink (inf) between two (no path crosses it: a move onto it costs inf), the rows over a
+    lower component's top without ink (there every path goes straight down at cost 0, so the cost at its top row is
+    that row's ink, as when alone). The same floats per component as alone, in a row loop as long as the tallest."""
+    if not masks:
+        return []
+    height = max(m.shape[0] for m in masks)
+    starts = np.cumsum([0] + [m.shape[1] + 1 for m in masks])  # each one's first column; a wall after each
+    w = int(starts[-1]) - 1
+    ink = np.zeros((height, w), np.float32)
+    ink[:, starts[1:-1] - 1] = np.inf
+    for m, x in zip(masks, starts):
+        ink[height - m.shape[0]:, x:x + m.shape[1]] = m
+    step = np.ones((height, w), np.int64)  # column offset of the path's previous row, + 1 until the loop ends
     # rows: the cost of coming from the column on the left (none for column 0), from straight above (the cost so
     # far, updated in place), from the right
     came = np.full((3, w), np.inf, np.float32)
     cost = came[1]
     cost[:] = ink[0]
     turn = np.float32(TURN)
-    for y in range(1, h):
+    for y in range(1, height):
         np.add(cost[:-1], turn, out=came[0, 1:])
         np.add(cost[1:], turn, out=came[2, :-1])
         came.argmin(axis=0, out=step[y])  # the first of (left, straight, right) that is cheapest
         np.add(came.min(axis=0), ink[y], out=cost)
     step -= 1
-    paths = np.empty((h, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
+    paths = np.empty((height, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
     paths[-1] = np.arange(w)
-    for y in range(h - 1, 0, -1):
+    for y in range(height - 1, 0, -1):
         np.add(paths[y], step[y].take(paths[y]), out=paths[y - 1])
+    return [_necks(m, paths[height - m.shape[0]:, x:x + m.shape[1]] - x, cost[x:x + m.shape[1]], unit)
+            for m, x in zip(masks, starts.tolist())]
+
+
+def _necks(mask: np.ndarray, paths: np.ndarray, cost: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]:
+    """``_neck_paths`` of ``mask`` (h, w) from its cheapest paths (h, w: one ending at each bottom column) and their
+    costs (w,)."""
+    h, w = mask.shape
     before = np.concatenate([np.zeros((h, 1), np.int64), np.cumsum(mask, axis=1)], axis=1)  # ink left of a column
     share = before[np.arange(h)[:, None], paths].sum(axis=0) / max(int(mask.sum()), 1)
     chosen: list[tuple[float, np.ndarray]] = []
@@ -253,6 +276,11 @@ def cuts_score(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit
                for i, j in pieces)
 
 
+def _box_crop(b: Box, m: np.ndarray) -> np.ndarray:
+    """A component's full-size mask ``m`` cropped to its box ``b``."""
+    return m[int(b.y0):int(b.y1), int(b.x0):int(b.x1)]
+
+
 def _whole_prob(box: Box, pred: list) -> float:
     """A tried component's probability read whole, as ``best_cuts`` counts it: a name too narrow for one (under 1.6
     times as wide as tall) as unsure as a coin toss (0.5 at most)."""
@@ -336,7 +364,7 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     (how much better the chosen reading scored), the whole's ``comp`` and ``pred``, and the cut's ``pieces`` and
     ``preds`` (for a component that was cut, its pieces are ``k`` and the indices in ``extra``).
     """
-    tries = []
+    tries, tried = [], []
     scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
         narrow = b.w < 0.8 * unit or b.w < 0.7 * b.h or is_flat(b)  # or flat: a bar
@@ -345,9 +373,14 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
             continue
         if b.w < SPLIT_WIDTH * unit and pr[0].prob >= SPLIT_PROB:  # one symbol wide and read well
             continue
+        tried.append((k, narrow))
+    # the necks of every component tried at once (a narrow one is cut only where its strokes meet)
+    necks = iter(_neck_paths_many([_box_crop(*comps[k]) for k, narrow in tried if not narrow], unit))
+    for k, narrow in tried:
+        (b, m), pr = comps[k], preds[k]
         x0, x1, y0, y1 = int(b.x0), int(b.x1), int(b.y0), int(b.y1)
         crop = m[y0:y1, x0:x1]
-        cuts = [] if narrow else _neck_paths(crop, unit)  # a narrow one only where its strokes meet
+        cuts = [] if narrow else next(necks)
         touch = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) \
             if pen and TOUCH_CUTS and (pr[0].prob < image_touch.TOUCH_WHOLE or touch_rows is not None) else []
         if not cuts and not touch:
