@@ -737,3 +737,22 @@ def test_small_models_share_one_seeded_perceptron():
     p = m.probs(X)
     assert p.shape == (400, 3) and np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p.argmax(1) == classes).mean() > 0.8
     assert np.allclose(m.probs(X[0]), p[0], atol=1e-6)  # one vector or a matrix
+
+
+def test_crops_drawn_once_within_drawn_once_and_the_same_pixels():
+    rng = np.random.default_rng(4)
+    img = (rng.random((60, 80)) * 255).astype(np.uint8)
+    a, b = np.zeros((60, 80), bool), np.zeros((60, 80), bool)
+    a[5:30, 10:40], b[20:50, 30:70] = True, True
+    box = Box(10.0, 5.0, 70.0, 50.0)
+    plain = image_parts.render_parts(img, [a, b], box)
+    assert image_parts.render_parts(img, [a, b], box) is not plain  # outside: drawn every time
+    with image_parts.drawn_once():
+        first = image_parts.render_parts(img, [a, b], box)
+        assert np.array_equal(first, plain)
+        assert image_parts.render_parts(img, [b, a], box) is first  # the same masks in another order
+        with image_parts.drawn_once():  # a nested one shares the outer's
+            assert image_parts.render_parts(img, [a, b], box) is first
+        other = image_parts.render_parts(img, [a], box)
+        assert other is not first and np.array_equal(other, image_parts._render_parts(img, [a], box))
+    assert image_parts.render_parts(img, [a, b], box) is not first  # nothing kept after

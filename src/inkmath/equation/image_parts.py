@@ -8,6 +8,8 @@ each merge confirmed by the classifier.
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -104,7 +106,39 @@ def typical_size(ink_img: np.ndarray) -> float:
 CROP_BLUR = 0.8
 
 
+_DRAWN = threading.local()  # ``drawn_once``'s crops of this thread, None outside
+
+
+@contextmanager
+def drawn_once():
+    """Within, ``render_parts`` draws a crop of the same image, masks (the same arrays, in any order) and box once
+    and gives the same array again (callers read crops, never change them): the crops of one image that later stages
+    draw again (the learned grouping's pairs, the merge rules' later rounds, near neighbours; about 10 of 60 a
+    10-symbol image). It keeps the image and masks it saw until the end, so that no array id is reused meanwhile;
+    never across inputs (a ``with`` inside another shares the outer one's)."""
+    if getattr(_DRAWN, "crops", None) is not None:
+        yield
+        return
+    _DRAWN.crops = {}
+    try:
+        yield
+    finally:
+        _DRAWN.crops = None
+
+
 def render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
+    """The crop of ``ink_img`` under the union of ``masks`` in ``box``, with a 2-pixel margin, softened by
+    ``CROP_BLUR`` (within ``drawn_once``: drawn once)."""
+    crops = getattr(_DRAWN, "crops", None)
+    if crops is None:
+        return _render_parts(ink_img, masks, box)
+    key = (id(ink_img), frozenset(map(id, masks)), box.x0, box.y0, box.x1, box.y1)
+    if key not in crops:
+        crops[key] = (_render_parts(ink_img, masks, box), ink_img, list(masks))
+    return crops[key][0]
+
+
+def _render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
     import cv2
 
     win = (slice(int(box.y0), int(box.y1)), slice(int(box.x0), int(box.x1)))  # only the box is read

@@ -18,8 +18,8 @@ import numpy as np
 
 from inkmath.equation.image_parts import (
     ARROW_TOKENS, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS, arrow_parts,
-    capped, components, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side, swallows,
-    typical_size)
+    capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side,
+    swallows, typical_size)
 from inkmath.equation.image_splits import cut_bars, hanging_legs, open_parens, split_touching, written_names
 from inkmath.equation.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.tokens import DOTTED_NAMES, MARKS
@@ -96,6 +96,13 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
     """Up to ``k`` groupings of an expression image, each with its score for the decoder (see ``segment_image``):
     first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
+    with drawn_once():  # the crops later stages draw again, drawn once
+        return _groupings(image, classifier, k, top, ink, trace)
+
+
+def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink: str,
+               trace: dict | None) -> list[tuple[list[SymbolHyp], float]]:
+    """``segment_image_nbest``'s work (within ``image_parts.drawn_once``)."""
     from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
 
     classifier = image_classifier(classifier)
