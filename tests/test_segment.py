@@ -756,3 +756,49 @@ def test_crops_drawn_once_within_drawn_once_and_the_same_pixels():
         other = image_parts.render_parts(img, [a], box)
         assert other is not first and np.array_equal(other, image_parts._render_parts(img, [a], box))
     assert image_parts.render_parts(img, [a, b], box) is not first  # nothing kept after
+
+
+def test_split_touching_reads_fewer_pieces_for_the_same_cuts_and_records(monkeypatch):
+    import hashlib
+
+    class Hashed:  # a stand-in classifier: each crop's reading drawn from its pixels' hash
+        def __init__(self):
+            self.crops = 0
+
+        def predict(self, crops, ink="white", top=5):
+            self.crops += len(crops)
+            out = []
+            for c in crops:
+                h = hashlib.sha256(c.tobytes()).digest()
+                label = "0123456789x."[h[0] % 12]
+                out.append([Prediction(label, label, 0.25 + 0.75 * h[1] / 255)])
+            return out
+
+    def flat(comps, preds, record):
+        return ([(b.as_list(), m.tobytes()) for b, m in comps], preds,
+                [{k: (v.as_list() if isinstance(v, Box) else repr(v)) for k, v in r.items()} for r in record])
+
+    img = np.zeros((70, 400), np.uint8)
+    found = []
+    for seed in range(12):  # rows of touching rings of random sizes: components with several necks each
+        img[:] = 0
+        rng = np.random.default_rng(seed)
+        x = 20
+        for _ in range(int(rng.integers(3, 6))):
+            r = int(rng.integers(10, 16))
+            cv2.circle(img, (x + r, 35), r, 255, int(rng.integers(2, 5)))
+            x += 2 * r - int(rng.integers(1, 5))  # touching the next one
+        mask = img > 60
+        ys, xs = np.nonzero(mask)
+        comps = [(Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)), mask)]
+        preds = [[Prediction("m", "m", 0.3)]]
+        outs = []
+        for needed in (False, True):
+            monkeypatch.setattr(image_splits, "READ_NEEDED_PIECES", needed)
+            cls, record = Hashed(), []
+            outs.append((flat(*image_splits.split_touching(img, comps, preds, 60.0, cls, 5, record=record),
+                              record), cls.crops))
+        assert outs[0][0] == outs[1][0]
+        assert outs[1][1] <= outs[0][1]
+        found.append(outs[0][1] - outs[1][1])
+    assert sum(found) > 0  # some pieces went unread
