@@ -376,3 +376,26 @@ def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_
     monkeypatch.setattr(context_model, "BATCHED_CONTEXT", False)
     assert all(np.array_equal(g, w) for g, w in zip(reader.probs_many(expressions), want))
     assert len(runs) == 1 + 5 + 5
+
+
+def test_shared_geometry_makes_a_set_of_boxes_features_once_for_one_input_only(monkeypatch):
+    from inkmath.equation import context_model
+
+    boxes = np.array([[0, 0, 10, 20], [12, 0, 20, 18], [22, 5, 30, 12]], np.float64)
+    made = []
+    real = context_model._geometry_features
+    monkeypatch.setattr(context_model, "_geometry_features", lambda b: made.append(1) or real(b))
+    alone = context_model.geometry_features(boxes)
+    with context_model.shared_geometry():
+        first = context_model.geometry_features(boxes)
+        again = context_model.geometry_features(boxes.tolist())  # the same boxes, given as a list
+        first[0][:] = 99.0  # a caller's change does not reach the next one
+        other = context_model.geometry_features(boxes[:2])
+        with context_model.shared_geometry():  # a nested one shares the outer's
+            third = context_model.geometry_features(boxes)
+    assert len(made) == 3  # alone, the boxes once, the two boxes
+    for got in (again, third):
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, alone))
+    assert other[0].shape == (2, alone[0].shape[1])
+    context_model.geometry_features(boxes)
+    assert len(made) == 4  # after the input: made again
