@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation import image_parts, image_segmentation, image_splits, segment
+from inkmath.equation import image_necks, image_parts, image_segmentation, image_splits, segment
 from inkmath.equation.tree import Box
 from inkmath.predict import Prediction
 
@@ -260,11 +260,11 @@ def test_touching_symbols_are_cut_at_their_neck():
 def test_best_cuts_weighs_pieces_by_width():
     bounds = [0.0, 40.0, 80.0]  # a component two symbols wide with one neck in the middle
     parts = {(0, 1): 0.9, (1, 2): 0.9}
-    assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 0.5) == [(0, 1), (1, 2)]
-    assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.95}, 40.0, 0.5) == [(0, 2)]  # reads well whole: one symbol
-    assert image_splits.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 5.0) == [(0, 2)]  # cutting costs too much
+    assert image_necks.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 0.5) == [(0, 1), (1, 2)]
+    assert image_necks.best_cuts(bounds, parts | {(0, 2): 0.95}, 40.0, 0.5) == [(0, 2)]  # reads well whole: one symbol
+    assert image_necks.best_cuts(bounds, parts | {(0, 2): 0.3}, 40.0, 5.0) == [(0, 2)]  # cutting costs too much
     # an unread piece is no cut
-    assert image_splits.best_cuts(bounds, {(0, 1): 0.9, (0, 2): 0.3}, 40.0, 0.5) == [(0, 2)]
+    assert image_necks.best_cuts(bounds, {(0, 1): 0.9, (0, 2): 0.3}, 40.0, 0.5) == [(0, 2)]
 
 
 def test_neck_paths_bend_between_symbols_that_overlap_in_x():
@@ -273,7 +273,7 @@ def test_neck_paths_bend_between_symbols_that_overlap_in_x():
     mask[0:40, 32:60] = mask[65:80, 12:60] = True  # right symbol: reaches under the left one
     mask[40:65, 50:60] = True  # (the right symbol's two parts joined)
     mask[19:21, 30:32] = True  # the two touch at one point: one component
-    cuts = image_splits._neck_paths(mask, 60.0)
+    cuts = image_necks._neck_paths(mask, 60.0)
     share, path = cuts[0]
     assert len(cuts) == 1  # no straight column is thin: only the bent path through the contact
     assert path[20] in (30, 31, 32) and path[-1] in (10, 11, 12)
@@ -301,7 +301,7 @@ def test_neck_paths_are_the_cheapest_paths_taking_the_first_of_equal_moves():
         for y in range(1, h):
             new = []
             for x in range(w):
-                moves = [(cost[x + d] + np.float32(image_splits.TURN) if d else cost[x], d) for d in (-1, 0, 1)
+                moves = [(cost[x + d] + np.float32(image_necks.TURN) if d else cost[x], d) for d in (-1, 0, 1)
                          if 0 <= x + d < w]
                 best = min(m[0] for m in moves)
                 back[y, x] = next(d for c, d in moves if c == best)
@@ -318,7 +318,7 @@ def test_neck_paths_are_the_cheapest_paths_taking_the_first_of_equal_moves():
     for _ in range(60):
         mask = rng.random((int(rng.integers(2, 30)), int(rng.integers(2, 30)))) > 0.5
         ref = cheapest(mask)
-        for share, path in image_splits._neck_paths(mask, 1000.0):
+        for share, path in image_necks._neck_paths(mask, 1000.0):
             tried += 1
             assert (path == ref[:, path[-1]]).all()
             left = sum(int(mask[y, :path[y]].sum()) for y in range(len(path)))
@@ -334,12 +334,12 @@ def test_neck_paths_of_several_components_at_once_are_each_ones_own():
     for unit in (8.0, 1000.0):
         for i in range(0, len(masks), 4):  # of different heights and widths side by side
             group = masks[i:i + 4]
-            for mask, cuts in zip(group, image_splits._neck_paths_many(group, unit)):
-                alone = image_splits._neck_paths(mask, unit)
+            for mask, cuts in zip(group, image_necks._neck_paths_many(group, unit)):
+                alone = image_necks._neck_paths(mask, unit)
                 found += len(cuts)
                 assert [s for s, _ in cuts] == [s for s, _ in alone]
                 assert all((p == q).all() for (_, p), (_, q) in zip(cuts, alone))
-    assert found > 40 and image_splits._neck_paths_many([], 8.0) == []
+    assert found > 40 and image_necks._neck_paths_many([], 8.0) == []
 
 
 def test_a_piece_is_its_kept_pixels_box_and_full_size_mask():

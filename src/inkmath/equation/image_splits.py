@@ -2,7 +2,7 @@
 parts: function names written joined ('sin' read whole, ``written_names``), bars with hanging legs
 (``hanging_legs``), fraction bars touching the symbols under or over them (``cut_bars``), components that are
 several touching symbols, cut at some of their necks (thin paths from top to bottom) where the pieces read better,
-chosen by dynamic programming over classifier scores as for strokes (``split_touching``, ``best_cuts``), and the
+chosen by dynamic programming over classifier scores as for strokes (``split_touching``, ``image_necks``), and the
 missing partner of an unmatched bracket cut out of its neighbour (``open_parens``).
 """
 
@@ -13,28 +13,22 @@ import math
 import numpy as np
 
 from inkmath.equation import image_touch
+from inkmath.equation.image_necks import CUT_COST, _neck_paths, _neck_paths_many, best_cuts, cuts_score
 from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, ink_beyond, ink_labels, is_flat, render_parts
-from inkmath.equation.segment import backtrack
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
 from inkmath.equation.tree import Box
 
 NAME_TOKENS = CLASSIFIER_NAMES
-# touching symbols ('00', '(0', '1000') are cut along necks: top-to-bottom paths through a component that cross at
-# most NECK typical symbol sizes of ink and leave at least MIN_SHARE of its ink on either side, at most MAX_CUTS of
-# them per component (the cheapest, no two cutting off nearly the same ink). A path moves at most one column per row
-# (so it can pass between symbols that overlap in x, 'si' written touching) and pays TURN per move (straight cuts
-# first). CUT_COST: the score a reading pays per cut (log-probability units), against cutting a symbol that reads
-# well whole ('\\infty', 'm') into pieces that each read well too. A piece smaller than MIN_PIECE, or read as one
-# of the MARKS, is no reading (dots and ticks are written apart; cut off they read '.' and broke superscript 'i's
+# touching symbols ('00', '(0', '1000') are cut along necks (``image_necks``: where, and the best reading of a
+# component's pieces by dynamic programming, each cut at ``image_necks.CUT_COST``). A piece smaller than MIN_PIECE,
+# or read as one of the MARKS, is no reading (dots and ticks are written apart; cut off they read '.' and broke superscript 'i's
 # or the tail of a '2': ExpRate 35.70 -> 35.77 % with MIN_PIECE, 38.16 -> 38.36 % with MARKS on WAP-like renderings
 # of the 2011-2013 test ink). A piece read below PIECE_PROB is no reading either (width-weighted, a small piece read
 # badly would cost little: a lead-in stroke of 'w' read '-' at 0.25; ExpRate 37.97 -> 38.16 %). Components narrower
 # than SPLIT_WIDTH that read at SPLIT_PROB or better are not tried, which saves a third of the extra classifier
 # calls. Against the one-neck cut this replaced, these cuts and joined-up names (below) took those renderings from
 # 32.85 to 33.98 %
-NECK = 0.2
-MAX_CUTS = 4
 # an exponent or index touching its base ('z^n' with the n on the z's corner) is often swallowed: the whole reads as
 # the base. The last piece on the right, lying in the upper or lower SCRIPT_END of the component, is cut off when
 # the rest reads as the whole did, only better, and the piece reads at SCRIPT_PROB or more as a symbol (not a mark,
@@ -46,11 +40,8 @@ SCRIPT_END = 0.6
 SCRIPT_PROB = 0.5
 # readings a lone script piece never has: a '1' is the end of a stroke, the others are operators and relations
 NOT_SCRIPTS = {"1", "=", "+", "\\pm", "\\times", "\\div", "<", ">", "\\leq", "\\geq", "\\neq", "\\rightarrow"}
-MIN_SHARE = 0.1
 MIN_PIECE = 0.35
 # a piece read as one of the MARKS (``tokens.MARKS``) is no reading
-TURN = 0.05
-CUT_COST = 0.5  # 1.0 reads the same (ExpRate 37.97 % at 0.5, 38.03 % at 1.0)
 SPLIT_WIDTH = 1.2
 SPLIT_PROB = 0.8
 PIECE_PROB = 0.4
@@ -63,91 +54,6 @@ TOUCH_CUTS = True
 # its best cut reading, whatever the others would read; the same cuts, records and readings as with every piece read.
 # False: every piece, in one classifier call
 READ_NEEDED_PIECES = True
-
-
-def _neck_paths(mask: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]:
-    """Where a component may be cut: for ``mask`` (h, w), the component cropped to its box, paths from its top to
-    its bottom as described at ``NECK``: (share of the ink left of the path, the path's column per row, int (h,)),
-    by increasing share."""
-    return _neck_paths_many([mask], unit)[0]
-
-
-def _neck_paths_many(masks: list[np.ndarray], unit: float) -> list[list[tuple[float, np.ndarray]]]:
-    """``_neck_paths`` of several components in one pass of its dynamic programme: side by side, their bottoms in
-    one row, each column of ink (inf) between two (no path crosses it: a move onto it costs inf), the rows over a
-    lower component's top without ink (there every path goes straight down at cost 0, so the cost at its top row is
-    that row's ink, as when alone). The same floats per component as alone, in a row loop as long as the tallest."""
-    if not masks:
-        return []
-    height = max(m.shape[0] for m in masks)
-    starts = np.cumsum([0] + [m.shape[1] + 1 for m in masks])  # each one's first column; a wall after each
-    w = int(starts[-1]) - 1
-    ink = np.zeros((height, w), np.float32)
-    ink[:, starts[1:-1] - 1] = np.inf
-    for m, x in zip(masks, starts):
-        ink[height - m.shape[0]:, x:x + m.shape[1]] = m
-    step = np.ones((height, w), np.int64)  # column offset of the path's previous row, + 1 until the loop ends
-    # rows: the cost of coming from the column on the left (none for column 0), from straight above (the cost so
-    # far, updated in place), from the right
-    came = np.full((3, w), np.inf, np.float32)
-    cost = came[1]
-    cost[:] = ink[0]
-    turn = np.float32(TURN)
-    for y in range(1, height):
-        np.add(cost[:-1], turn, out=came[0, 1:])
-        np.add(cost[1:], turn, out=came[2, :-1])
-        came.argmin(axis=0, out=step[y])  # the first of (left, straight, right) that is cheapest
-        np.add(came.min(axis=0), ink[y], out=cost)
-    step -= 1
-    paths = np.empty((height, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
-    paths[-1] = np.arange(w)
-    for y in range(height - 1, 0, -1):
-        np.add(paths[y], step[y].take(paths[y]), out=paths[y - 1])
-    return [_necks(m, paths[height - m.shape[0]:, x:x + m.shape[1]] - x, cost[x:x + m.shape[1]], unit)
-            for m, x in zip(masks, starts.tolist())]
-
-
-def _necks(mask: np.ndarray, paths: np.ndarray, cost: np.ndarray, unit: float) -> list[tuple[float, np.ndarray]]:
-    """``_neck_paths`` of ``mask`` (h, w) from its cheapest paths (h, w: one ending at each bottom column) and their
-    costs (w,)."""
-    h, w = mask.shape
-    before = np.concatenate([np.zeros((h, 1), np.int64), np.cumsum(mask, axis=1)], axis=1)  # ink left of a column
-    share = before[np.arange(h)[:, None], paths].sum(axis=0) / max(int(mask.sum()), 1)
-    chosen: list[tuple[float, np.ndarray]] = []
-    for x in np.argsort(cost, kind="stable"):
-        if cost[x] > NECK * unit:
-            break
-        if not MIN_SHARE <= share[x] <= 1 - MIN_SHARE:
-            continue
-        if all(abs(share[x] - other) >= MIN_SHARE for other, _ in chosen):
-            chosen.append((float(share[x]), paths[:, x]))
-        if len(chosen) == MAX_CUTS:
-            break
-    return sorted(chosen, key=lambda c: c[0])
-
-
-def best_cuts(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit: float,
-              cut_cost: float = CUT_COST) -> list[tuple[int, int]]:
-    """The best way to read a component that may be cut at the inner of ``bounds[0] < ... < bounds[-1]`` (its
-    width shared out among the pieces between cuts by their ink): a sequence of pieces (i, j), from bound i to
-    bound j, by dynamic programming.
-
-    Score = sum over pieces of (width in typical symbol sizes) * log p(classifier's best reading of the piece)
-    - ``cut_cost`` per cut; width-weighted so that one reading and several cover the same ink on an equal footing
-    (as ``best_groups`` weighs a stroke group by its stroke count). ``seg_prob`` lacks the pieces not to consider.
-    """
-    n = len(bounds) - 1
-    best = [0.0] + [-math.inf] * n
-    back = [0] * (n + 1)
-    for j in range(1, n + 1):
-        for i in range(j):
-            if (i, j) not in seg_prob or best[i] == -math.inf:
-                continue
-            w = (bounds[j] - bounds[i]) / unit
-            s = best[i] + w * math.log(max(seg_prob[(i, j)], 1e-6)) - (cut_cost if i > 0 else 0.0)
-            if s > best[j]:
-                best[j], back[j] = s, i
-    return backtrack(back, n)
 
 
 # a function name written joined up ('sin' as 'si' + 'n', with the dot of the 'i' apart): up to NAME_PARTS
@@ -267,13 +173,6 @@ def _swallowed_script(whole: str, whole_prob: float, read: dict, seg_prob: dict,
                 and token_of(read[piece][0]) not in PART_TOKENS | NOT_SCRIPTS:
             return [rest, piece]
     return None
-
-
-def cuts_score(bounds: list[float], seg_prob: dict[tuple[int, int], float], unit: float, pieces: list[tuple[int, int]],
-               cut_cost: float = CUT_COST) -> float:
-    """``best_cuts``' score of reading a component as ``pieces``."""
-    return sum((bounds[j] - bounds[i]) / unit * math.log(max(seg_prob[(i, j)], 1e-6)) - (cut_cost if i > 0 else 0.0)
-               for i, j in pieces)
 
 
 def _box_crop(b: Box, m: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Cuts of an ink component where its strokes meet: touching symbols that no top-to-bottom neck parts
-(``image_splits._neck_paths``), such as an exponent on the corner of its base ('x' '2', 'd' '2'), a fraction bar
+(``image_necks._neck_paths``), such as an exponent on the corner of its base ('x' '2', 'd' '2'), a fraction bar
 under or over the symbol that stands on it ('-' '1', '-' '9'), a letter leaning over its neighbour ('1' '/').
 
 Where two strokes of different symbols touch, the ink branches: a small circle around the touching point crosses
@@ -209,14 +209,15 @@ def cut_probs(raw: np.ndarray) -> np.ndarray:
 def best_cut(comp: Box, unit: float, whole: list, sides: list, side_reads: list, whole_score: float,
              neck_score: float, rows: list | None) -> tuple[float, float | None, list, list] | None:
     """The most probable of a component's cuts where strokes meet (``touch_cuts``) by the ``image-touch`` model: (its
-    ``image_splits.best_cuts`` score, its probability, its two pieces, their readings), or None when no cut has both
+    ``image_necks.best_cuts`` score, its probability, its two pieces, their readings), or None when no cut has both
     sides read (at ``image_splits.PIECE_PROB`` or more, not as a name or a mark). ``sides``: each cut's (piece,
     piece, the first's share of the ink), a piece being (box, full-size mask); ``side_reads``: their readings;
     ``whole``: the component's. ``rows``: a list that receives (raw rows, pieces) of the cuts weighed, for training
     the model: then the model is not asked (it need not exist yet), the probability is None and the best cut is the
     best scored."""
     from inkmath.equation.image_grouping import class_index
-    from inkmath.equation.image_splits import CUT_COST, NAME_TOKENS, PIECE_PROB
+    from inkmath.equation.image_necks import CUT_COST
+    from inkmath.equation.image_splits import NAME_TOKENS, PIECE_PROB
     from inkmath.equation.symbols import token_of
     from inkmath.equation.tokens import MARKS
 
