@@ -29,6 +29,8 @@ def test_branches_count_the_runs_of_ink_a_circle_crosses():
     assert runs[40, 45] == 2  # the middle of the stem: up and down
     assert runs[72, 45] == 3  # where the stem meets the bar: up, left, right
     assert runs[72, 20] == 2
+    for step in (2, 3):  # every step-th pixel of every step-th row: the same counts there
+        assert np.array_equal(image_touch.branches(mask, 8.0, step), runs[::step, ::step])
 
 
 def test_a_stem_touching_a_bar_is_cut_from_it():
