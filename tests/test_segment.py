@@ -155,10 +155,16 @@ def test_match_pen_brings_strokes_to_the_rasterizer_width():
     thin = np.zeros((80, 200), np.uint8)
     _draw(thin, line(10, 40, 190, 40), t=1)
     _draw(thin, line(100, 5, 100, 75), t=1)
-    assert image_parts.pen_width(image_parts.match_pen(thin)) > image_parts.pen_width(thin) + 0.5
+    thickened, width = image_parts.match_pen(thin)
+    assert width == image_parts.pen_width(thickened) > image_parts.pen_width(thin) + 0.5
     thick = np.zeros((80, 200), np.uint8)
     _draw(thick, line(10, 40, 190, 40), t=16)
-    assert image_parts.pen_width(image_parts.match_pen(thick)) < image_parts.pen_width(thick)
+    matched, width = image_parts.match_pen(thick)
+    assert width == image_parts.pen_width(matched) < image_parts.pen_width(thick)
+    fine = np.zeros((80, 200), np.uint8)
+    _draw(fine, line(10, 40, 190, 40), t=5)
+    kept, width = image_parts.match_pen(fine)  # as wide as the rasterizer's: kept, its width measured once
+    assert kept is fine and width == image_parts.pen_width(fine)
 
 
 def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():

@@ -33,7 +33,7 @@ def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32",
     image, gmasks = _renderer(style)(expr, rng)
     if not gmasks:
         return [], []
-    img, _, _, _ = working_image(image, get_preset(preset), "white")
+    img = working_image(image, get_preset(preset), "white")[0]
     ink = img > 60
     kernel = np.ones((3, 3), np.uint8)
     crops, which = [], []

@@ -322,15 +322,19 @@ def _canonical_pen_width() -> float:
     return pen_width(img)
 
 
-def match_pen(white_ink: np.ndarray) -> np.ndarray:
+def match_pen(white_ink: np.ndarray) -> tuple[np.ndarray, float]:
     """Thicken or thin an image at the canonical scale so its strokes are about as wide as ink.rasterize draws them
-    (the classifier learnt from those): WAP bitmaps and scans are often drawn with a thinner or thicker pen."""
+    (the classifier learnt from those): WAP bitmaps and scans are often drawn with a thinner or thicker pen. Returns
+    the image and its ``pen_width`` (measured once where the image is kept as it is)."""
     import cv2
 
-    ratio = pen_width(white_ink) / _canonical_pen_width()
+    width = pen_width(white_ink)
+    ratio = width / _canonical_pen_width()
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     if ratio < 0.75:
-        return cv2.dilate(white_ink, kernel)
-    if ratio > 1.6:
-        return cv2.erode(white_ink, kernel)
-    return white_ink
+        white_ink = cv2.dilate(white_ink, kernel)
+    elif ratio > 1.6:
+        white_ink = cv2.erode(white_ink, kernel)
+    else:
+        return white_ink, width
+    return white_ink, pen_width(white_ink)

@@ -271,10 +271,10 @@ class ImageParts:
     cuts: list | None
 
 
-def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndarray, list, float, float]:
+def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndarray, list, float, float, float]:
     """The image as segmentation reads it: white ink on black, at the scale of a classifier prepared with ``preset``
     (its ``preprocess.Preset``, or None). Returns the working image, its components, the typical symbol size
-    ``unit`` and ``back`` (image pixels per working pixel)."""
+    ``unit``, ``back`` (image pixels per working pixel) and its pen's width (``pen_width``)."""
     from inkmath.preprocess import to_white_ink
 
     img = to_white_ink(image, ink)
@@ -291,10 +291,12 @@ def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndar
         if abs(f - 1) > 0.05:
             img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
             back = 1.0 / f
-        img = match_pen(img)
+        img, pen = match_pen(img)
+    else:
+        pen = pen_width(img)
     comps = components(img)
     unit = float(np.median([max(b.h, b.w, 1) for b, _ in comps]))  # typical symbol size in pixels
-    return img, comps, unit, back
+    return img, comps, unit, back, pen
 
 
 def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
@@ -302,13 +304,12 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
     are not one symbol each (``image_splits``), each read by the classifier. ``touch_rows``: a list that receives
     the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
-    img, comps, unit, back = working_image(image, getattr(classifier, "preset", None), ink)
+    img, comps, unit, back, pen = working_image(image, getattr(classifier, "preset", None), ink)  # img stays as it is
     crops = [render_parts(img, [m], b) for b, m in comps]
     preds = classifier.predict(crops, ink="white", top=top)
     names = written_names(img, comps, preds, unit, classifier, top)
     names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
     named = {k for run, _, _ in names for k in run}
-    pen = pen_width(img)  # img does not change from here on
     comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
     cuts: list | None = [] if record_cuts else None
     comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts, pen=pen,
