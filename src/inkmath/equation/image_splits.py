@@ -22,13 +22,13 @@ from inkmath.equation.tree import Box
 NAME_TOKENS = CLASSIFIER_NAMES
 # touching symbols ('00', '(0', '1000') are cut along necks (``image_necks``: where, and the best reading of a
 # component's pieces by dynamic programming, each cut at ``image_necks.CUT_COST``). A piece smaller than MIN_PIECE,
-# or read as one of the MARKS, is no reading (dots and ticks are written apart; cut off they read '.' and broke superscript 'i's
-# or the tail of a '2': ExpRate 35.70 -> 35.77 % with MIN_PIECE, 38.16 -> 38.36 % with MARKS on WAP-like renderings
-# of the 2011-2013 test ink). A piece read below PIECE_PROB is no reading either (width-weighted, a small piece read
-# badly would cost little: a lead-in stroke of 'w' read '-' at 0.25; ExpRate 37.97 -> 38.16 %). Components narrower
-# than SPLIT_WIDTH that read at SPLIT_PROB or better are not tried, which saves a third of the extra classifier
-# calls. Against the one-neck cut this replaced, these cuts and joined-up names (below) took those renderings from
-# 32.85 to 33.98 %
+# or read as one of the MARKS, is no reading (dots and ticks are written apart; cut off they read '.' and broke
+# superscript 'i's or the tail of a '2': ExpRate 35.70 -> 35.77 % with MIN_PIECE, 38.16 -> 38.36 % with MARKS on
+# WAP-like renderings of the 2011-2013 test ink). A piece read below PIECE_PROB is no reading either (width-weighted,
+# a small piece read badly would cost little: a lead-in stroke of 'w' read '-' at 0.25; ExpRate 37.97 -> 38.16 %).
+# Components narrower than SPLIT_WIDTH that read at SPLIT_PROB or better are not tried, which saves a third of the
+# extra classifier calls. Against the one-neck cut this replaced, these cuts and joined-up names (below) took those
+# renderings from 32.85 to 33.98 %
 # an exponent or index touching its base ('z^n' with the n on the z's corner) is often swallowed: the whole reads as
 # the base. The last piece on the right, lying in the upper or lower SCRIPT_END of the component, is cut off when
 # the rest reads as the whole did, only better, and the piece reads at SCRIPT_PROB or more as a symbol (not a mark,
