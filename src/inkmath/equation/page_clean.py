@@ -280,7 +280,7 @@ def warp_sheet(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 # ------------------------------------------------------------------------------------------------ light and ink
 def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(grey with the light flattened, paper 255; darkness 0-255, red margin-line pixels set to 0)."""
+    """(grey with the light flattened, paper 255; darkness 0-255, a red margin line's pixels set to 0)."""
     grey = cv2.cvtColor(sheet_rgb, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     small = cv2.resize(grey, (max(1, w // BACKGROUND_STEP), max(1, h // BACKGROUND_STEP)), interpolation=cv2.INTER_AREA)
@@ -290,12 +290,13 @@ def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bg = np.maximum(cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR), 1)
     flat = cv2.divide(grey, bg, scale=255)  # uint8, saturating: paper 255
     dark = cv2.bitwise_not(flat)
-    # red/orange margin lines: strongly red pixels are not ink (inks here are black, blue or pencil grey)
+    # a red/orange margin line: long straight runs of strongly red pixels are paper (red writing is ink)
     r, g, b = cv2.split(sheet_rgb)
     gb = cv2.max(g, b)
     reddish = (cv2.subtract(r, gb) > 20) & (r.astype(np.uint16) * 10 > gb.astype(np.uint16) * 13)
     if reddish.any():
-        dark[cv2.dilate(reddish.view(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+        (across, _), (down, _) = line_masks(reddish.view(np.uint8) * 255)
+        dark[cv2.dilate(across | down, np.ones((5, 5), np.uint8)) > 0] = 0
     return flat, cv2.GaussianBlur(dark, (3, 3), 0)
 
 
