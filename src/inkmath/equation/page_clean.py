@@ -56,6 +56,7 @@ LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: 
 LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
 LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
 LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
+MARGIN_GAP = 5  # px: gaps in a red margin line's run bridged before it is looked for (JPEG leaves its red in pieces)
 LINE_LOW = 25  # darkness from which a squared sheet's pale lines are looked for: on an underexposed pencil page they
 # (median darkness 31, under INK_LOW) were found in pieces and their crossings became 520 specks (robustness-15)
 GRID_LINES = 5  # pale lines in each direction that make a squared sheet
@@ -295,7 +296,9 @@ def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gb = cv2.max(g, b)
     reddish = (cv2.subtract(r, gb) > 20) & (r.astype(np.uint16) * 10 > gb.astype(np.uint16) * 13)
     if reddish.any():
-        (across, _), (down, _) = line_masks(reddish.view(np.uint8) * 255)
+        # closed along its length first: JPEG leaves gaps in the line's red
+        runs = cv2.morphologyEx(reddish.view(np.uint8) * 255, cv2.MORPH_CLOSE, np.ones((MARGIN_GAP, MARGIN_GAP), np.uint8))
+        (across, _), (down, _) = line_masks(runs)
         dark[cv2.dilate(across | down, np.ones((5, 5), np.uint8)) > 0] = 0
     return flat, cv2.GaussianBlur(dark, (3, 3), 0)
 
