@@ -775,6 +775,27 @@ def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscri
     assert page._join_limit_below(None, found, read, None) == read
 
 
+def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns(monkeypatch):
+    from inkmath.equation import page
+    from inkmath.equation.page import PageExpression
+    from inkmath.equation.page_find import FoundExpressions
+
+    def expr(latex):
+        return PageExpression(latex, "", [0, 0, 1, 1], {}, [{"label": t} for t in latex.split()], confidence=0.5)
+
+    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor: expr("x = a + y + 1"))
+    left = InkGroup(Box(100, 100, 400, 160), [1, 2])
+    right = InkGroup(Box(600, 100, 800, 160), [3])  # the same line, 5 units to the right
+    read = [(left, expr("x = a +")), (right, expr("y + 1"))]
+    for gutters, joined in (([], True), ([(450.0, 560.0)], False), ([(850.0, 950.0)], True)):
+        found = FoundExpressions([], np.zeros((600, 1000), np.int32), 40.0, gutters=gutters)
+        out = page._join_open_ends(None, found, read, None)
+        if joined:
+            assert [e.latex for _, e in out] == ["x = a + y + 1"] and sorted(out[0][0].components) == [1, 2, 3]
+        else:  # the right column's line is another expression
+            assert out == read
+
+
 def test_row_parts_cuts_a_group_along_its_best_empty_bands():
     from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features, row_parts
     from inkmath.equation.page_merge import group_summaries

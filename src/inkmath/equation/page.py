@@ -240,12 +240,15 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
     """[(group, expression)] in reading order, where a reading that ends with a relation or an operator is joined with
     the nearest group to its right on the same line, and one that starts with a relation with the nearest to its left
     (read again as one; it keeps the earlier place): "e =" and a fraction written far to its right, which the
-    grouping's line gap split. A reading never ends with "=", nor starts with it."""
+    grouping's line gap split. A reading never ends with "=", nor starts with it. Never across a gutter between
+    columns (``page_find.column_gutters``), which the grouping does not link across either."""
+    from inkmath.equation.page_find import across_gutter
     from inkmath.equation.tree import Box
 
     def same_line(a, b) -> bool:  # b to the right of a
         return (min(a.y1, b.y1) - max(a.y0, b.y0) >= JOIN_OVERLAP * min(a.h, b.h)
-                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit)
+                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit
+                and not across_gutter((a.x0, a.x1), (b.x0, b.x1), found.gutters))
 
     out = list(read)
     changed = True

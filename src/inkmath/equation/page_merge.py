@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.mlp import BinaryMLP, load_tensors
+from inkmath.equation.page_find import across_gutter
 
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-merge.safetensors"
 RECIPE = "inkmath.equation.train_page_merge --config configs/page-merge.yaml"
@@ -123,7 +124,7 @@ def candidate_pairs(s: list[dict], unit: float, gutters=(), line_gap: float | No
             gx, gy = _gap(a, b)
             if gy > CANDIDATE_GAP * unit or gx > (line_gap if gy < 0 else CANDIDATE_GAP) * unit:
                 continue
-            if any((a[2] <= g0 and b[0] >= g1) or (b[2] <= g0 and a[0] >= g1) for g0, g1 in gutters):
+            if across_gutter((a[0], a[2]), (b[0], b[2]), gutters):
                 continue
             out.append((i, j))
     return out
