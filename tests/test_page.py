@@ -624,6 +624,12 @@ def test_question_number_rules():
     assert _label_split(rec(("4", 0, 20), ("x", 70, 100), ("+", 110, 130), ("1", 140, 160)), unit)[2] == "4"
     assert _label_split(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130), ("x", 140, 160)), unit) is None
     assert _label_split(rec(("2", 0, 20), ("x", 40, 60), ("+", 70, 90), ("1", 100, 120)), unit) is None  # "2x+1"
+    # "I = 10" whose "=" the classifier alone reads as "." too: the reading's "=" is no question number's mark
+    eq = rec(("I", 0, 20), ("=", 25, 45), ("1", 80, 100), ("0", 105, 125))
+    eq.symbols[1].candidates = [NS(token="=", prob=0.6), NS(token=".", prob=0.35)]
+    assert _label_split(eq, unit) is None
+    eq.tokens[1] = "."  # read as a mark: a question number
+    assert _label_split(eq, unit)[2] == "I."
 
 
 def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor):
