@@ -1,7 +1,7 @@
 """Page photos as another camera or generator might make them: the generated validation pages, changed, read again.
 
     INKMATH_DATA=../shared/data python benchmarks/page_variants.py --seed 40 --pages 12 --out /tmp/variants \
-        [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray]
+        [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25]
 
 Each page of ``bench_page.py``'s generator (CROHME 2011-2013 ink, so validation) is changed as the variant says, its
 truth boxes moved with it, and read with ``page.read_page``; detection, order and ExpRate are scored as
@@ -11,7 +11,8 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
 - ``sheetfill``: cut to the expressions' box with a margin of 8 % of the width (the sheet runs out of the frame, the
   table shows on some sides); ``inside``: a margin of 1.5 % (no table at all);
 - ``rot90``: turned a quarter clockwise, no EXIF; ``gray``: one channel, PNG;
-- ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x).
+- ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x);
+- ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25.
 
 Prints one line of totals per variant and appends each page's reading to ``OUT/details-VARIANT.jsonl``.
 """
@@ -65,6 +66,18 @@ def _warm(img, boxes):  # BGR, as OpenCV reads
     return np.clip(img * np.array([0.65, 0.88, 1.0]), 0, 255).astype(np.uint8), boxes
 
 
+def _shake(img, boxes):  # a moving hand: 9 px of motion blur along a slant
+    import cv2
+
+    k = np.zeros((9, 9), np.float32)
+    cv2.line(k, (0, 2), (8, 6), 1.0, 1)
+    return cv2.filter2D(img, -1, k / k.sum()), boxes
+
+
+def _red(img, boxes):  # blue and red swapped: blue ink becomes red ink, black and pencil stay as they are
+    return img[:, :, ::-1].copy(), boxes
+
+
 def _gray(img, boxes):
     import cv2
 
@@ -73,7 +86,8 @@ def _gray(img, boxes):
 
 VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.5), "24mp": _scale(2.8),
             "sheetfill": _crop(0.08), "inside": _crop(0.015), "rot90": _rot90, "dark": _dark, "warm": _warm,
-            "gray": _gray}
+            "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b)}
+QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             img = cv2.imread(str(args.out / "base" / r["file"]))
             image, boxes = VARIANTS[name](img, [t["box"] for t in r["truth"]])
-            path = args.out / f"{name}_{Path(r['file']).stem}.{'png' if name == 'gray' else 'jpg'}"
-            cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 92] if name != "gray" else [])
+            quality = QUALITY.get(name, 92)
+            path = args.out / f"{name}_{Path(r['file']).stem}.{'png' if quality is None else 'jpg'}"
+            cv2.imwrite(str(path), image, [] if quality is None else [cv2.IMWRITE_JPEG_QUALITY, quality])
             truth = [dict(t, box=b) for t, b in zip(r["truth"], boxes)]
             preds, error, seconds = read_one(path, predictor)
             tot["errors"] += error is not None

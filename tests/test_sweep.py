@@ -148,3 +148,65 @@ def test_killed_study_resumes_without_rerunning_finished_trials(tmp_path):
     assert len(restarted) == 1  # the killed trial was re-queued once, into its own folder (resumed from checkpoint)
     done = [r["key"] for r in _runs(out) if r["kind"] == "done"]
     assert sorted(done) == sorted(set(done)) and len(done) == 4
+
+
+
+def _race_worker(opts: dict, both_run, both_sampled) -> None:
+    """A sweep worker whose training is a no-op, which decides to run a trial together with the other worker
+    (``both_run``) and then waits for the other's sampling after its own (``both_sampled``)."""
+    import threading
+
+    import inkmath.training.loop as loop
+    from inkmath.evaluation import sweep
+
+    loop.fit = lambda cfg, resume=False, progress=False: None
+    loop.load_history = lambda run: [{"val_acc": 0.5}]
+    next_step, suggest = sweep._next_step, sweep._suggest
+
+    def meet(barrier) -> None:
+        try:
+            barrier.wait(3)
+        except threading.BrokenBarrierError:  # the other worker waits for the claim lock (or is done)
+            pass
+
+    def next_step_together(study, o):
+        step = next_step(study, o)
+        if step == "run":
+            meet(both_run)
+        return step
+
+    def suggest_then_meet(trial, sampler, grid):
+        params = suggest(trial, sampler, grid)
+        meet(both_sampled)
+        return params
+
+    sweep._next_step, sweep._suggest = next_step_together, suggest_then_meet
+    sweep.run_worker(opts)
+
+
+def test_two_workers_sampling_at_once_never_both_stand_down(tmp_path):
+    """Two workers claim a trial at the same moment: the claim lock lets one sample at a time, so the grid point is
+    trained once, instead of both workers drawing it, each seeing the other's duplicate and standing down."""
+    import multiprocessing
+
+    import optuna
+    from optuna.trial import TrialState
+
+    from inkmath.evaluation import sweep
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    opts = {"out": str(tmp_path / "sweep"), "storage": storage, "study": "race", "sampler": "grid",
+            "grid": {"lr": [1e-3]}, "seed": 0, "heartbeat": 60, "grace": 120, "threads": 1, "config": None,
+            "sets": {"dataset": f"folder:{tmp_path}"}, "trials": 1}
+    sweep.open_study(storage, "race", "grid", opts["grid"])  # created once, before the workers load it
+    ctx = multiprocessing.get_context("fork")
+    both_run, both_sampled = ctx.Barrier(2), ctx.Barrier(2)  # without the lock both workers sample, then both check
+    workers = [ctx.Process(target=_race_worker, args=(opts, both_run, both_sampled)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    states = [t.state for t in optuna.load_study(study_name="race", storage=storage).get_trials(deepcopy=False)]
+    print(states, (tmp_path / "sweep" / "trial_runs.log").read_text())
+    assert states.count(TrialState.COMPLETE) == 1, states

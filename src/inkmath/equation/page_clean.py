@@ -56,6 +56,11 @@ LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: 
 LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
 LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
 LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
+MARGIN_GAP = 5  # px: gaps in a red margin line's run bridged before it is looked for (JPEG leaves its red in pieces)
+LINE_LOW = 25  # darkness from which a squared sheet's pale lines are looked for: on an underexposed pencil page they
+# (median darkness 31, under INK_LOW) were found in pieces and their crossings became 520 specks (robustness-15)
+GRID_LINES = 5  # pale lines in each direction that make a squared sheet
+PALE_GRID_SHARE = 0.5  # ... whose lines are removed from LINE_LOW when the ink-level search found fewer than this share
 EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped
 MAX_SKEW = 4.0  # degrees searched by the deskew
 SKEW_STEP = 0.25
@@ -276,7 +281,7 @@ def warp_sheet(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 # ------------------------------------------------------------------------------------------------ light and ink
 def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(grey with the light flattened, paper 255; darkness 0-255, red margin-line pixels set to 0)."""
+    """(grey with the light flattened, paper 255; darkness 0-255, a red margin line's pixels set to 0)."""
     grey = cv2.cvtColor(sheet_rgb, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     small = cv2.resize(grey, (max(1, w // BACKGROUND_STEP), max(1, h // BACKGROUND_STEP)), interpolation=cv2.INTER_AREA)
@@ -286,12 +291,15 @@ def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bg = np.maximum(cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR), 1)
     flat = cv2.divide(grey, bg, scale=255)  # uint8, saturating: paper 255
     dark = cv2.bitwise_not(flat)
-    # red/orange margin lines: strongly red pixels are not ink (inks here are black, blue or pencil grey)
+    # a red/orange margin line: long straight runs of strongly red pixels are paper (red writing is ink)
     r, g, b = cv2.split(sheet_rgb)
     gb = cv2.max(g, b)
     reddish = (cv2.subtract(r, gb) > 20) & (r.astype(np.uint16) * 10 > gb.astype(np.uint16) * 13)
     if reddish.any():
-        dark[cv2.dilate(reddish.view(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+        # closed along its length first: JPEG leaves gaps in the line's red
+        runs = cv2.morphologyEx(reddish.view(np.uint8) * 255, cv2.MORPH_CLOSE, np.ones((MARGIN_GAP, MARGIN_GAP), np.uint8))
+        (across, _), (down, _) = line_masks(runs)
+        dark[cv2.dilate(across | down, np.ones((5, 5), np.uint8)) > 0] = 0
     return flat, cv2.GaussianBlur(dark, (3, 3), 0)
 
 
@@ -322,10 +330,18 @@ def line_mask(low: np.ndarray, dark: np.ndarray | None = None, ink_level: float 
     """(mask of paper lines, how many): long, thin horizontal or vertical runs of faint-or-darker pixels. With
     ``dark``, a run shorter than ``LINE_FULL_SPAN`` of the side whose median darkness reaches ``ink_level`` is ink
     (a long fraction bar, an underline), not a paper line."""
+    (across, n_across), (down, n_down) = line_masks(low, dark, ink_level)
+    return across | down, n_across + n_down
+
+
+def line_masks(low: np.ndarray, dark: np.ndarray | None = None,
+               ink_level: float = 255.0) -> list[tuple[np.ndarray, int]]:
+    """``line_mask``'s lines by direction: [(horizontal lines, how many), (vertical lines, how many)]."""
     h, w = low.shape
-    out = np.zeros_like(low)
-    count = 0
+    found = []
     for horizontal in (True, False):
+        out = np.zeros_like(low)
+        count = 0
         side = w if horizontal else h
         klen = max(15, int(side * LINE_KERNEL))
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (klen, 1) if horizontal else (1, klen))
@@ -345,8 +361,9 @@ def line_mask(low: np.ndarray, dark: np.ndarray | None = None, ink_level: float 
                     is_line[k] = False
         if is_line.any():
             out[is_line[lab]] = 255
-            count += int(is_line.sum())
-    return out, count
+            count = int(is_line.sum())
+        found.append((out, count))
+    return found
 
 
 def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None) -> tuple[np.ndarray, int]:
@@ -356,19 +373,31 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None) -> tuple[np.nd
     faint = dark > INK_LOW
     strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
     high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
-    lines, count = line_mask((faint * 255).astype(np.uint8), dark, high)
+    (across, n_across), (down, n_down) = line_masks((faint * 255).astype(np.uint8), dark, high)
+    # a squared sheet whose lines are paler than ink is found in pieces (or not at all) at INK_LOW, yet where its
+    # lines cross they pass as ink specks: its lines are then looked for from LINE_LOW
+    (pale_across, n_pale_across), (pale_down, n_pale_down) = line_masks(
+        ((dark > LINE_LOW) * 255).astype(np.uint8), dark, high)
+    if min(n_pale_across, n_pale_down) >= GRID_LINES and \
+            n_across + n_down < PALE_GRID_SHARE * (n_pale_across + n_pale_down):
+        across, n_across, down, n_down = pale_across, n_pale_across, pale_down, n_pale_down
+    lines, count = across | down, n_across + n_down
     # a stroke's soft edge counts down to a share of the page's ink darkness (dark ink is not fattened by its halo)
     low = ((dark > max(INK_LOW, INK_LOW_SHARE * strong_ink)) * 255).astype(np.uint8)
     if count:
-        grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+        kernel = np.ones((3, 3), np.uint8)
+        grown_across, grown_down = cv2.dilate(across, kernel) > 0, cv2.dilate(down, kernel) > 0
+        grown = grown_across | grown_down
         line_level = float(np.median(dark[lines > 0][::7]))
-        over = (grown > 0) & (dark > max(high, LINE_INK_RATIO * line_level))  # ink drawn on top of the line
+        # ink drawn on top of a line is darker than the line there (two lines' darkness where they cross)
+        depth = grown_across.astype(np.float32) + grown_down
+        over = grown & (dark > np.maximum(high, LINE_INK_RATIO * line_level * depth))
         kept = low.copy()
-        kept[(grown > 0) & ~over] = 0
+        kept[grown & ~over] = 0
         # strokes crossing a line: close the gap the removal left, only inside the removed band
         hor = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * LINE_MAX_THICK)))
         ver = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * LINE_MAX_THICK, 1)))
-        bridge = (grown > 0) & ((hor > 0) | (ver > 0)) & (low > 0)
+        bridge = grown & ((hor > 0) | (ver > 0)) & (low > 0)
         kept[bridge] = 255
         low = kept
     # hysteresis: faint pixels count where their component holds a strongly dark pixel (pencil's soft edges)
@@ -455,4 +484,4 @@ def debug_images(page: CleanPage) -> dict[str, np.ndarray]:
 
 
 __all__ = ["CleanPage", "load_photo", "clean_page", "find_sheet", "off_sheet", "order_corners", "warp_sheet", "flatten",
-           "skew_angle", "line_mask", "ink_mask", "turn", "debug_images", "WORK_SIDE"]
+           "skew_angle", "line_mask", "line_masks", "ink_mask", "turn", "debug_images", "WORK_SIDE"]

@@ -35,6 +35,7 @@ TPE_SPACE = {  # name: (kind, low/choices, high)
     "label_smoothing": ("float", 0.0, 0.2),
     "augment": ("cat", ("none", "light"), None),
 }
+CLAIM_LOCK = ".claim.lock"  # held by the worker claiming a trial, released when its parameters are stored
 RUN_LOG = "trial_runs.log"  # one line per trial start / finish: lets tests and people count trial runs
 
 
@@ -132,16 +133,16 @@ def _log_run(out: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def _folder_lock(run: Path):
-    """An exclusive lock on a trial folder. The OS releases it when its process dies, so a killed trial never
-    blocks its retry, while a slow-but-alive one makes its retry wait instead of training in the same folder."""
-    run.mkdir(parents=True, exist_ok=True)
+def _exclusive(path: Path):
+    """An exclusive lock on ``path`` across processes. The OS releases it when its process dies, so a killed worker
+    never blocks the others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock
         yield
         return
-    with open(run / ".trial.lock", "w") as f:
+    with open(path, "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
@@ -149,7 +150,16 @@ def _folder_lock(run: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def make_objective(out: Path, study_name: str, sampler: str, grid: dict, recipe: str | None, sets: dict):
+def _folder_lock(run: Path):
+    """A trial folder's lock: a killed trial never blocks its retry, while a slow-but-alive one makes its retry wait
+    instead of training in the same folder."""
+    return _exclusive(run / ".trial.lock")
+
+
+def make_objective(out: Path, study_name: str, sampler: str, grid: dict, recipe: str | None, sets: dict,
+                   claimed=lambda: None):
+    """The trial's training. ``claimed`` is called once the trial's parameters are stored and it has not stood down
+    as a duplicate: the worker holds the study's claim lock until then (see ``run_worker``)."""
     from inkmath.training.config import make_config
     from inkmath.training.loop import fit, load_history
 
@@ -159,12 +169,13 @@ def make_objective(out: Path, study_name: str, sampler: str, grid: dict, recipe:
 
         params = _suggest(trial, sampler, grid)
         key = _original_number(trial)
-        if sampler == "grid":  # two workers can race for the last grid point; the later one stands down
+        if sampler == "grid":  # a grid point already done or running elsewhere (the sampler's fallback): stand down
             same = [t for t in trial.study.get_trials(deepcopy=False, states=(S.COMPLETE, S.RUNNING))
                     if t.number != trial.number and t.params == params]
             if same:
                 _log_run(out, f"skip trial={trial.number} key={key}: duplicate of trial {same[0].number}")
                 raise optuna.TrialPruned(f"grid point {params} is already run by trial {same[0].number}")
+        claimed()
         run = out / "trials" / f"trial-{key:04d}"
         cfg = make_config(recipe, {**sets, **params, "out": str(run), "name": f"{study_name}-trial-{key}"})
         trial.set_user_attr("run_dir", str(run))
@@ -232,7 +243,6 @@ def run_worker(opts: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     study = open_study(opts["storage"], opts["study"], opts["sampler"], opts["grid"], opts["seed"],
                        opts["heartbeat"], opts["grace"])
-    objective = make_objective(out, opts["study"], opts["sampler"], opts["grid"], opts["config"], opts["sets"])
     while True:
         optuna.storages.fail_stale_trials(study)
         step = _next_step(study, opts)
@@ -242,7 +252,13 @@ def run_worker(opts: dict) -> None:
             time.sleep(max(1.0, min(5.0, opts["heartbeat"] / 2)))
             continue
         try:
-            study.optimize(objective, n_trials=1, catch=())
+            # Claiming a trial (sampling its parameters and checking for a duplicate) is one worker at a time: two
+            # workers sampling at once could both draw the same grid point and both stand down, losing it.
+            with contextlib.ExitStack() as claim:
+                claim.enter_context(_exclusive(out / CLAIM_LOCK))
+                objective = make_objective(out, opts["study"], opts["sampler"], opts["grid"], opts["config"],
+                                           opts["sets"], claimed=claim.close)
+                study.optimize(objective, n_trials=1, catch=())
         except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as e:
             # another worker saw no heartbeat for `grace` seconds, failed this trial and re-queued it; the retry
             # picks up this trial's folder (see _folder_lock), so nothing is lost
