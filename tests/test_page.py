@@ -659,6 +659,12 @@ def test_question_number_rules():
     assert _label_split(rec(("4", 0, 20), ("x", 70, 100), ("+", 110, 130), ("1", 140, 160)), unit)[2] == "4"
     assert _label_split(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130), ("x", 140, 160)), unit) is None
     assert _label_split(rec(("2", 0, 20), ("x", 40, 60), ("+", 70, 90), ("1", 100, 120)), unit) is None  # "2x+1"
+    # "I = 10" whose "=" the classifier alone reads as "." too: the reading's "=" is no question number's mark
+    eq = rec(("I", 0, 20), ("=", 25, 45), ("1", 80, 100), ("0", 105, 125))
+    eq.symbols[1].candidates = [NS(token="=", prob=0.6), NS(token=".", prob=0.35)]
+    assert _label_split(eq, unit) is None
+    eq.tokens[1] = "."  # read as a mark: a question number
+    assert _label_split(eq, unit)[2] == "I."
 
 
 def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor):
@@ -716,6 +722,37 @@ def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_me
         page_find.LEARNED_MERGE = saved
     assert len(found.groups) == 2, [g.box for g in found.groups]
     assert found.groups[0].box.y1 > 190 and found.groups[1].box.y0 > 280
+
+
+def test_free_strip_is_a_gutter_down_the_page_not_a_space_inside_a_line():
+    from inkmath.equation.page_merge import free_strip
+
+    def boxes(*bs):
+        return [{"box": b} for b in bs]
+
+    two_columns = boxes((0, 0, 100, 20), (200, 0, 300, 20), (0, 50, 90, 70), (210, 50, 300, 70))
+    width, sides = free_strip(two_columns, 0, 1, 10.0)
+    assert width == 10.0 and sides == pytest.approx(np.log(2))  # the gap from 100 to 200, one group on each side
+    one_column = two_columns + boxes((0, 100, 300, 120))  # a line under the pair crosses the gap
+    assert free_strip(one_column, 0, 1, 10.0) == (0.0, 0.0)
+    far_line = two_columns + boxes((0, 300, 300, 320))  # ... 28 units under it: too far to say
+    assert free_strip(far_line, 0, 1, 10.0)[0] == 10.0
+    assert free_strip(two_columns, 0, 2, 10.0) == (0.0, 0.0)  # one over the other: no gap in x
+
+
+def test_learned_merge_does_not_join_the_lines_of_two_short_columns():
+    """Two columns of two lines each: too short for the gutter test (``GUTTER_SPAN``), so the pairs across the gutter
+    are scored; the model sees the empty strip down the page between them (``free_strip``)."""
+    from inkmath.equation import page_find
+
+    ink = np.zeros((500, 900), np.uint8)
+    for text, x, y in (("y=2x+1", 60, 150), ("x+3=7", 60, 225), ("y-3=0", 360, 150), ("2x-1", 360, 260)):
+        _write(ink, text, x, y)  # the left column under 4 units tall; 4.5 units between the columns
+    grouped = page_find.group_ink(ink)
+    assert grouped is not None and len(grouped[0]) == 4 and not grouped[3]  # no gutter found
+    found = find_expressions(ink)
+    assert len(found.groups) == 4, [g.box for g in found.groups]
+    assert [g.box.x0 < 300 for g in found.groups] == [True, True, False, False]  # column by column
 
 
 def test_page_merge_features_do_not_depend_on_the_pairs_order():
@@ -808,6 +845,27 @@ def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscri
     # a limit that has its subscript is left alone
     read = [(lim, expr("\\lim_{n}a_{n}")), (under, expr("x\\rightarrow 0"))]
     assert page._join_limit_below(None, found, read, None) == read
+
+
+def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns(monkeypatch):
+    from inkmath.equation import page
+    from inkmath.equation.page import PageExpression
+    from inkmath.equation.page_find import FoundExpressions
+
+    def expr(latex):
+        return PageExpression(latex, "", [0, 0, 1, 1], {}, [{"label": t} for t in latex.split()], confidence=0.5)
+
+    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor: expr("x = a + y + 1"))
+    left = InkGroup(Box(100, 100, 400, 160), [1, 2])
+    right = InkGroup(Box(600, 100, 800, 160), [3])  # the same line, 5 units to the right
+    read = [(left, expr("x = a +")), (right, expr("y + 1"))]
+    for gutters, joined in (([], True), ([(450.0, 560.0)], False), ([(850.0, 950.0)], True)):
+        found = FoundExpressions([], np.zeros((600, 1000), np.int32), 40.0, gutters=gutters)
+        out = page._join_open_ends(None, found, read, None)
+        if joined:
+            assert [e.latex for _, e in out] == ["x = a + y + 1"] and sorted(out[0][0].components) == [1, 2, 3]
+        else:  # the right column's line is another expression
+            assert out == read
 
 
 def test_row_parts_cuts_a_group_along_its_best_empty_bands():
@@ -929,7 +987,7 @@ def test_merge_features_say_how_much_of_the_other_group_one_component_spans():
     assert cover(s[0]["xs"], s[1]["box"]) == 1.0  # the bar spans the denominator
     assert cover(s[2]["xs"], s[1]["box"]) == pytest.approx(40 / 110)  # one symbol of the next line: a share
     f, g = pair_features(s, 0, 1, 40.0), pair_features(s, 1, 2, 40.0)
-    assert max(f[-2:]) == 1.0 and max(g[-2:]) < 0.5
+    assert max(f[24:26]) == 1.0 and max(g[24:26]) < 0.5  # the two ``cover`` inputs
 
 
 def test_a_sheet_running_out_of_the_frame_leaves_the_table_out_of_the_ink():

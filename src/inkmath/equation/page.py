@@ -33,6 +33,11 @@ LABEL_ALONE_GAP = 1.0  # units: a lone number or letter this far before the rest
 LABEL_NOT_BEFORE = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "+", "\\times", "\\div", ",",
                     "\\rightarrow", "\\in"}  # ... unless the rest starts with one of these ("y = 2x", "c < ab")
 LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
+# ... but not as a mark when the reading (after the context) has a relation or an operator there: validation pages of
+# seeds 18, 19, 21 (no question numbers written), 2 of their 14 question numbers found ("I = 10", "k = R_t": pages
+# out of order); 20 pages with a question number before each expression (bench_page.py --labels, seed 0): none of
+# the 131 question numbers found has one (docs/decisions/2026-11-25-pages-order-15.md)
+LABEL_MARK_READ = True
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
 READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels) ...
@@ -240,12 +245,15 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
     """[(group, expression)] in reading order, where a reading that ends with a relation or an operator is joined with
     the nearest group to its right on the same line, and one that starts with a relation with the nearest to its left
     (read again as one; it keeps the earlier place): "e =" and a fraction written far to its right, which the
-    grouping's line gap split. A reading never ends with "=", nor starts with it."""
+    grouping's line gap split. A reading never ends with "=", nor starts with it. Never across a gutter between
+    columns (``page_find.column_gutters``), which the grouping does not link across either."""
+    from inkmath.equation.page_find import across_gutter
     from inkmath.equation.tree import Box
 
     def same_line(a, b) -> bool:  # b to the right of a
         return (min(a.y1, b.y1) - max(a.y0, b.y0) >= JOIN_OVERLAP * min(a.h, b.h)
-                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit)
+                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit
+                and not across_gutter((a.x0, a.x1), (b.x0, b.x1), found.gutters))
 
     out = list(read)
     changed = True
@@ -392,10 +400,13 @@ def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
     """(number of leading symbols that are a question number, x where the rest starts, its text) or None: a number or
     one letter and a mark ("1)", "a.", "12)"; a number's "." read as "," counts) set ``LABEL_GAP`` apart from the rest,
     or a lone number or letter set ``LABEL_ALONE_GAP`` apart (its mark too small to survive the clean-up: returned
-    without it); never when the rest starts with a relation or an operator (it is then "y = ...")."""
+    without it); never when the rest starts with a relation or an operator (it is then "y = ..."), nor when the
+    reading itself has a relation or an operator where the mark would be ("I = 10" whose "=" the classifier alone
+    also reads as "."; ``LABEL_MARK_READ``)."""
     toks, syms = rec.tokens, rec.symbols
     for k in (2, 3):  # "1)" "a." or "12)" ...
-        if len(toks) < k + 2 or toks[k] in LABEL_NOT_BEFORE:
+        if len(toks) < k + 2 or toks[k] in LABEL_NOT_BEFORE or (
+                LABEL_MARK_READ and toks[k - 1] in LABEL_NOT_BEFORE and toks[k - 1] not in LABEL_MARKS):
             break
         mark = _reads_as(syms[k - 1], LABEL_MARKS)
         chars = [t if t in LABEL_CHARS else _reads_as(h, LABEL_CHARS) for t, h in zip(toks[:k - 1], syms[:k - 1])]

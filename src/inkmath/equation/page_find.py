@@ -59,6 +59,7 @@ class FoundExpressions:
     unit: float  # px: typical symbol size
     dropped: dict = field(default_factory=dict)  # {"specks": n, "scribbles": [box, ...]}
     stats: np.ndarray | None = None  # (N + 1, 5) component stats (x, y, w, h, area) of ``labels``
+    gutters: list[tuple[float, float]] = field(default_factory=list)  # x-ranges of the gutters between columns
 
 
 def _components(ink: np.ndarray):
@@ -79,7 +80,7 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     ordered = reading_order(groups, unit)
     for k, g in enumerate(ordered):
         g.order = k
-    return FoundExpressions(ordered, lab, unit, dropped, stats)
+    return FoundExpressions(ordered, lab, unit, dropped, stats, gutters)
 
 
 def group_ink(ink: np.ndarray):
@@ -164,6 +165,11 @@ def _group(ink: np.ndarray):
     groups = _absorb_contained(groups)
     groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
     return groups, stats, unit, gutters, lab, dropped
+
+
+def across_gutter(a: tuple[float, float], b: tuple[float, float], gutters) -> bool:
+    """Whether a gutter between columns (``column_gutters``) lies between the x-ranges ``a`` and ``b``."""
+    return any((a[1] <= g0 and b[0] >= g1) or (b[1] <= g0 and a[0] >= g1) for g0, g1 in gutters)
 
 
 def column_gutters(x0, y0, x1, y1, unit: float) -> list[tuple[float, float]]:

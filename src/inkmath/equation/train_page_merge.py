@@ -10,7 +10,8 @@ with tighter ones (``TIGHT``: more pieces of one expression left apart, so the m
 belong together than the few the page's own grouping splits). Each ink component belongs to the truth expression
 whose photo box holds its centre (the smallest such box); a group to the expression most of its ink belongs to
 (groups with less than ``PURITY`` of their ink in one expression, or none, are left out). Every candidate pair
-(``page_merge.candidate_pairs``) is one example: target 1 when both groups belong to one expression. The pages
+(``page_merge.candidate_pairs``, also across the gutters between columns that the page reader never scores) is one
+example: target 1 when both groups belong to one expression. The pages
 come in ``streams`` (each from its own share of the ink and its own seed); the cleaned pages (ink PNG + truth +
 homography) are cached per page seed and stream (``--cache``, resumable, shared with ``train_page_split``), so the
 slow part (generating and cleaning pages) can run as several processes (``--stream 0``, ``--stream 1``), then one
@@ -70,7 +71,7 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
             grouped = page_find.group_ink(page.ink)
             if grouped is None:
                 continue
-            groups, stats, unit, gutters = grouped
+            groups, stats, unit, _ = grouped
             owner = component_owners(page, truth, stats)
             label, keep = [], []
             for g in groups:
@@ -83,7 +84,9 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
                 label.append(int(np.argmax(share)))
                 keep.append(share.max() >= PURITY * area.sum())
             s = group_summaries(groups, stats, unit)
-            for i, j in candidate_pairs(s, unit, gutters):
+            # every pair, also across the gutters found: the model learns what a gutter looks like (``free_strip``)
+            # from the columns the gutter test finds, for those it does not (short columns, a narrow gutter)
+            for i, j in candidate_pairs(s, unit):
                 if keep[i] and keep[j]:
                     X.append(pair_features(s, i, j, unit))
                     y.append(float(label[i] == label[j]))
