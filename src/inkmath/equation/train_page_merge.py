@@ -10,8 +10,7 @@ with tighter ones (``TIGHT``: more pieces of one expression left apart, so the m
 belong together than the few the page's own grouping splits). Each ink component belongs to the truth expression
 whose photo box holds its centre (the smallest such box); a group to the expression most of its ink belongs to
 (groups with less than ``PURITY`` of their ink in one expression, or none, are left out). Every candidate pair
-(``page_merge.candidate_pairs``, also across the gutters between columns that the page reader never scores) is one
-example: target 1 when both groups belong to one expression. The pages
+(``page_merge.candidate_pairs``) is one example: target 1 when both groups belong to one expression. The pages
 come in ``streams`` (each from its own share of the ink and its own seed); the cleaned pages (ink PNG + truth +
 homography) are cached per page seed and stream (``--cache``, resumable, shared with ``train_page_split``), so the
 slow part (generating and cleaning pages) can run as several processes (``--stream 0``, ``--stream 1``), then one
