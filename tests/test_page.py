@@ -724,37 +724,6 @@ def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_me
     assert found.groups[0].box.y1 > 190 and found.groups[1].box.y0 > 280
 
 
-def test_free_strip_is_a_gutter_down_the_page_not_a_space_inside_a_line():
-    from inkmath.equation.page_merge import free_strip
-
-    def boxes(*bs):
-        return [{"box": b} for b in bs]
-
-    two_columns = boxes((0, 0, 100, 20), (200, 0, 300, 20), (0, 50, 90, 70), (210, 50, 300, 70))
-    width, sides = free_strip(two_columns, 0, 1, 10.0)
-    assert width == 10.0 and sides == pytest.approx(np.log(2))  # the gap from 100 to 200, one group on each side
-    one_column = two_columns + boxes((0, 100, 300, 120))  # a line under the pair crosses the gap
-    assert free_strip(one_column, 0, 1, 10.0) == (0.0, 0.0)
-    far_line = two_columns + boxes((0, 300, 300, 320))  # ... 28 units under it: too far to say
-    assert free_strip(far_line, 0, 1, 10.0)[0] == 10.0
-    assert free_strip(two_columns, 0, 2, 10.0) == (0.0, 0.0)  # one over the other: no gap in x
-
-
-def test_learned_merge_does_not_join_the_lines_of_two_short_columns():
-    """Two columns of two lines each: too short for the gutter test (``GUTTER_SPAN``), so the pairs across the gutter
-    are scored; the model sees the empty strip down the page between them (``free_strip``)."""
-    from inkmath.equation import page_find
-
-    ink = np.zeros((500, 900), np.uint8)
-    for text, x, y in (("y=2x+1", 60, 150), ("x+3=7", 60, 225), ("y-3=0", 360, 150), ("2x-1", 360, 260)):
-        _write(ink, text, x, y)  # the left column under 4 units tall; 4.5 units between the columns
-    grouped = page_find.group_ink(ink)
-    assert grouped is not None and len(grouped[0]) == 4 and not grouped[3]  # no gutter found
-    found = find_expressions(ink)
-    assert len(found.groups) == 4, [g.box for g in found.groups]
-    assert [g.box.x0 < 300 for g in found.groups] == [True, True, False, False]  # column by column
-
-
 def test_page_merge_features_do_not_depend_on_the_pairs_order():
     from inkmath.equation.page_merge import N_FEATURES, group_summaries, pair_features
 

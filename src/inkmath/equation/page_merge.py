@@ -28,13 +28,14 @@ CANDIDATE_LINE_GAP = 6.0  # ... except side by side on one line (overlapping in 
 # ("e =" and a fraction written 4 units to its right, which the grouping's line gap splits when the two overlap in
 # height too little to link; validation pages of seeds 0-2: 7 of the 13 expressions left in two groups;
 # docs/decisions/2026-11-24-pages-6.md)
-MERGE_PROB = 0.4  # join at this probability. Chosen for the model with the ``free_strip`` inputs on fresh validation
-# pages (seeds 18, 19, 21; 360 pages), detection only: in order 338 / 341 / 342 / 341 at 0.6 / 0.5 / 0.4 / 0.3 (the
-# shipped model before them: 339 at 0.6); the pairs it scores 0.4-0.6 are mostly a limit's subscript written under
-# "lim" (docs/decisions/2026-11-25-pages-order-15.md). Before: 0.6 for the model without them (pages-11: seeds 8, 9:
-# 218 / 221 / 222 at 0.5 / 0.6 / 0.7), where the two-lines rule of pages-4 was dropped
-N_FEATURES = 28
-STRIP_REACH = 10.0  # units: the groups above and below a pair that say whether the gap between it is a gutter
+MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 and 9, 240 pages), detection only: in
+# order 218 / 220 / 221 / 221 / 222 at 0.5 / 0.55 / 0.6 / 0.65 / 0.7 (the wrong joins scored 0.51-0.61, the right
+# ones mostly over 0.8); seed 10 (120): 112 at 0.5-0.6, 111 at 0.65-0.7 (docs/decisions/2026-11-25-pages-11.md;
+# 0.5 was chosen on seed 0's pages with an older model: docs/decisions/2026-11-24-pages-2.md). At 0.6 the rule that
+# kept two stacked groups of 5 components apart unless one component spans the other (pages-4) is gone: it undid
+# right joins the model scored 0.89-0.99 (a limit's long subscript under "lim tan x"); without it seeds 8 + 9:
+# 222 in order (+1 -0), seed 10: 113 (+1 -0)
+N_FEATURES = 26
 
 
 class PageMergeModel(BinaryMLP):
@@ -76,8 +77,7 @@ def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
     """float32 (N_FEATURES,) for groups i and j of ``s`` (``group_summaries``): sizes, gaps, overlaps and offsets in
     typical symbols, the smaller group first; how close each one's nearest other group is; how many groups share
     the smaller one's line; how much of each one's width a single component of the other spans (``cover``: a bar
-    over its denominator, or a numerator touching its bar, against two written lines one under the other); the
-    empty strip between the two that runs down the page (``free_strip``: a gutter between columns)."""
+    over its denominator, or a numerator touching its bar, against two written lines one under the other)."""
     a, b = (i, j) if _area(s[i]) <= _area(s[j]) else (j, i)
     A, B = s[a]["box"], s[b]["box"]
     u = max(unit, 1e-6)
@@ -100,33 +100,8 @@ def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
          float(np.log1p(s[a]["n"])), float(np.log1p(s[b]["n"])), lg(s[a]["area"] / (u * u)),
          float(s[a]["bar"]), float(s[b]["bar"]),
          nearest(a, b) - d_ab, nearest(b, a) - d_ab, float(np.log1p(row)),
-         cover(s[a]["xs"], B), cover(s[b]["xs"], A), *free_strip(s, a, b, u)]
+         cover(s[a]["xs"], B), cover(s[b]["xs"], A)]
     return np.clip(np.asarray(f, np.float32), -10, 10)
-
-
-def free_strip(s: list[dict], a: int, b: int, unit: float) -> tuple[float, float]:
-    """(width in typical symbols, log(1 + groups on its fewer side)) of the widest vertical strip of the horizontal
-    gap between groups a and b (side by side) that no other group within ``STRIP_REACH`` units above or below
-    crosses: the gutter between two columns (groups on both sides of it, down the page) against the space inside
-    one written line (crossed by the lines above and below); (0, 0) when a and b overlap in x."""
-    A, B = (s[a]["box"], s[b]["box"]) if s[a]["box"][0] <= s[b]["box"][0] else (s[b]["box"], s[a]["box"])
-    lo, hi = A[2], B[0]
-    if hi <= lo:
-        return 0.0, 0.0
-    top, bottom = min(A[1], B[1]) - STRIP_REACH * unit, max(A[3], B[3]) + STRIP_REACH * unit
-    others = [s[m]["box"] for m in range(len(s)) if m not in (a, b) and s[m]["box"][3] >= top
-              and s[m]["box"][1] <= bottom]
-    cuts = sorted((max(o[0], lo), min(o[2], hi)) for o in others if o[0] < hi and o[2] > lo)
-    best, start, width = (lo, lo), lo, 0.0
-    for c0, c1 in cuts + [(hi, hi)]:
-        if c0 - start > width:
-            best, width = (start, c0), c0 - start
-        start = max(start, c1)
-    if width <= 0:
-        return 0.0, 0.0
-    left = sum(1 for o in others if o[2] <= best[0])
-    right = sum(1 for o in others if o[0] >= best[1])
-    return width / unit, float(np.log1p(min(left, right)))
 
 
 def _area(s: dict) -> float:

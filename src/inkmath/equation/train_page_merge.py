@@ -70,7 +70,7 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
             grouped = page_find.group_ink(page.ink)
             if grouped is None:
                 continue
-            groups, stats, unit, _ = grouped
+            groups, stats, unit, gutters = grouped
             owner = component_owners(page, truth, stats)
             label, keep = [], []
             for g in groups:
@@ -83,9 +83,7 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
                 label.append(int(np.argmax(share)))
                 keep.append(share.max() >= PURITY * area.sum())
             s = group_summaries(groups, stats, unit)
-            # every pair, also across the gutters found: the model learns what a gutter looks like (``free_strip``)
-            # from the columns the gutter test finds, for those it does not (short columns, a narrow gutter)
-            for i, j in candidate_pairs(s, unit):
+            for i, j in candidate_pairs(s, unit, gutters):
                 if keep[i] and keep[j]:
                     X.append(pair_features(s, i, j, unit))
                     y.append(float(label[i] == label[j]))
