@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.transformer import layer_norm, numpy_blocks, stack_tensors
+from inkmath.scoped import ScopedMemo
 
 MODEL_NAME = "symbol-context"
 LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) count as this for the log input
@@ -69,30 +68,21 @@ def reading_order(boxes: np.ndarray) -> np.ndarray:
     return np.lexsort((boxes[:, 1], boxes[:, 0])) if len(boxes) else np.zeros(0, int)
 
 
-_SHARED = threading.local()  # ``shared_geometry``'s memo of this thread, None outside
+_SHARED = ScopedMemo()  # ``shared_geometry``'s memo
 
 
-@contextmanager
 def shared_geometry():
     """Within, ``geometry_features`` makes each set of boxes' features once and gives copies of them again: the
     decoder's readings of one input (the context model reads each grouping's boxes, and the structure model's encoder
-    the same boxes again in about half of its calls). Never kept across inputs: the memo goes at the end (a ``with``
-    inside another shares the outer one's)."""
-    if getattr(_SHARED, "memo", None) is not None:
-        yield
-        return
-    _SHARED.memo = {}
-    try:
-        yield
-    finally:
-        _SHARED.memo = None
+    the same boxes again in about half of its calls). Never kept across inputs (``ScopedMemo``)."""
+    return _SHARED.scope()
 
 
 def geometry_features(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, GEO_FEATURES) per-symbol and (n, n, PAIR_FEATURES) pairwise geometry, in the order of ``boxes``
     (within ``shared_geometry``: made once for the same boxes)."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    memo = getattr(_SHARED, "memo", None)
+    memo = _SHARED.get()
     if memo is None:
         return _geometry_features(b)
     key = b.tobytes()

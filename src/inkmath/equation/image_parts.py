@@ -8,8 +8,6 @@ each merge confirmed by the classifier.
 from __future__ import annotations
 
 import math
-import threading
-from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -17,6 +15,7 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.symbols import token_of
 from inkmath.equation.tree import Box
+from inkmath.scoped import ScopedMemo
 
 MULTI_PART = {"=", "\\leq", "\\geq", "\\pm", "\\div", "i", "j", "!", "\\neq", ";", "\\ldots", ":", "\\exists",
               "\\forall", "\\in", "\\rightarrow", "\\times", "+", "x", "\\sqrt", "\\theta", "\\pi", "\\sum", "\\int",
@@ -106,30 +105,22 @@ def typical_size(ink_img: np.ndarray) -> float:
 CROP_BLUR = 0.8
 
 
-_DRAWN = threading.local()  # ``drawn_once``'s crops of this thread, None outside
+_DRAWN = ScopedMemo()  # ``drawn_once``'s crops
 
 
-@contextmanager
 def drawn_once():
     """Within, ``render_parts`` draws a crop of the same image, masks (the same arrays, in any order) and box once
     and gives the same array again (callers read crops, never change them): the crops of one image that later stages
     draw again (the learned grouping's pairs, the merge rules' later rounds, near neighbours; about 10 of 60 a
     10-symbol image). It keeps the image and masks it saw until the end, so that no array id is reused meanwhile;
-    never across inputs (a ``with`` inside another shares the outer one's)."""
-    if getattr(_DRAWN, "crops", None) is not None:
-        yield
-        return
-    _DRAWN.crops = {}
-    try:
-        yield
-    finally:
-        _DRAWN.crops = None
+    never across inputs (``ScopedMemo``)."""
+    return _DRAWN.scope()
 
 
 def render_parts(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.ndarray:
     """The crop of ``ink_img`` under the union of ``masks`` in ``box``, with a 2-pixel margin, softened by
     ``CROP_BLUR`` (within ``drawn_once``: drawn once)."""
-    crops = getattr(_DRAWN, "crops", None)
+    crops = _DRAWN.get()
     if crops is None:
         return _render_parts(ink_img, masks, box)
     key = (id(ink_img), frozenset(map(id, masks)), box.x0, box.y0, box.x1, box.y1)
