@@ -297,7 +297,8 @@ def flatten(sheet_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     reddish = (cv2.subtract(r, gb) > 20) & (r.astype(np.uint16) * 10 > gb.astype(np.uint16) * 13)
     if reddish.any():
         # closed along its length first: JPEG leaves gaps in the line's red
-        runs = cv2.morphologyEx(reddish.view(np.uint8) * 255, cv2.MORPH_CLOSE, np.ones((MARGIN_GAP, MARGIN_GAP), np.uint8))
+        runs = cv2.morphologyEx(reddish.view(np.uint8) * 255, cv2.MORPH_CLOSE,
+                                np.ones((MARGIN_GAP, MARGIN_GAP), np.uint8))
         (across, _), (down, _) = line_masks(runs)
         dark[cv2.dilate(across | down, np.ones((5, 5), np.uint8)) > 0] = 0
     return flat, cv2.GaussianBlur(dark, (3, 3), 0)
@@ -326,17 +327,11 @@ def _rotate(img: np.ndarray, m: np.ndarray, size: tuple[int, int], border) -> np
     return cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
-def line_mask(low: np.ndarray, dark: np.ndarray | None = None, ink_level: float = 255.0) -> tuple[np.ndarray, int]:
-    """(mask of paper lines, how many): long, thin horizontal or vertical runs of faint-or-darker pixels. With
-    ``dark``, a run shorter than ``LINE_FULL_SPAN`` of the side whose median darkness reaches ``ink_level`` is ink
-    (a long fraction bar, an underline), not a paper line."""
-    (across, n_across), (down, n_down) = line_masks(low, dark, ink_level)
-    return across | down, n_across + n_down
-
-
 def line_masks(low: np.ndarray, dark: np.ndarray | None = None,
                ink_level: float = 255.0) -> list[tuple[np.ndarray, int]]:
-    """``line_mask``'s lines by direction: [(horizontal lines, how many), (vertical lines, how many)]."""
+    """Paper lines by direction, [(horizontal lines, how many), (vertical lines, how many)]: long, thin runs of
+    faint-or-darker pixels. With ``dark``, a run shorter than ``LINE_FULL_SPAN`` of the side whose median darkness
+    reaches ``ink_level`` is ink (a long fraction bar, an underline), not a paper line."""
     h, w = low.shape
     found = []
     for horizontal in (True, False):
@@ -488,4 +483,4 @@ def debug_images(page: CleanPage) -> dict[str, np.ndarray]:
 
 
 __all__ = ["CleanPage", "load_photo", "clean_page", "find_sheet", "off_sheet", "order_corners", "warp_sheet", "flatten",
-           "skew_angle", "line_mask", "line_masks", "ink_mask", "turn", "debug_images", "WORK_SIDE"]
+           "skew_angle", "line_masks", "ink_mask", "turn", "debug_images", "WORK_SIDE"]
