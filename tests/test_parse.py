@@ -530,3 +530,69 @@ def test_a_fraction_of_two_dots_is_a_division_sign():
     # a fraction of digits stays, and so does one with a dot beside other symbols
     tree = Row([Frac(Symbol("1"), Symbol("2")), Frac(Row([Symbol("0"), Symbol("."), Symbol("5")]), Symbol("2"))])
     assert to_latex(dotted_fractions(tree)).replace(" ", "") == "\\frac{1}{2}\\frac{0.5}{2}"
+
+
+def _nodes(tree) -> list:
+    from inkmath.equation.tree_passes import _post_order
+
+    return _post_order(tree)
+
+
+def test_copy_tree_has_nodes_of_its_own():
+    from inkmath.equation.tree import SubSup, copy_tree
+
+    tree = Row([Frac(Row([Symbol("x", 0), Sup(Symbol("y", 1), Symbol("2", 2))]), Symbol("3", 3), source=4),
+                Sqrt(Symbol("z", 5), Symbol("3", 6), source=7), SubSup(BigOp("\\sum", Symbol("i", 8), None, 9),
+                                                                       Symbol("k", 10), Symbol("n", 11)),
+                Lines([Row([Symbol("a", 12)]), Sub(Symbol("b", 13), Symbol("1", 14))])])
+    copy = copy_tree(tree)
+    assert copy == tree and to_latex(copy) == to_latex(tree)
+    assert not {id(n) for n in _nodes(copy)} & {id(n) for n in _nodes(tree)}
+    copy.items[0].num.items[0].token = "w"  # the passes change a tree in place: the original stays
+    assert tree.items[0].num.items[0].token == "x"
+
+
+def test_a_reading_read_again_with_other_layouts_reuses_its_atoms_and_rules_trees(monkeypatch):
+    """The decoder reads its first reading again with the second layout (``other_layout``) and the chosen one
+    (``chosen_parse``), sharing one ParseMemo: the same trees and scores as read alone, the rules' trees of its lines
+    not read again, and a tree handed out changed in place (as the passes do) changes no later reading."""
+    from inkmath.equation import layout_rules
+    from inkmath.equation.parse import chosen_parse, other_layout, parse_scored
+
+    hyps = [letter("x", 0), S("2", 7, -1, 10, 4, ("z", 0.3)), op("+", 13), digit("1", 21), S("-", 18, 12, 32, 13),
+            digit("3", 22), op("=", 36), letter("y", 44)]
+    readings = [[h.token for h in hyps], ["x", "z", "+", "1", "-", "3", "=", "y"]]
+    read = parse_scored.for_one_input()
+    memo = read.keywords["memo"]
+    again = [other_layout.for_one_input(memo), chosen_parse.for_one_input(memo)]
+    alone = [parse_scored, other_layout, chosen_parse]
+    fresh = [[reader(hyps, tokens) for reader in alone] for tokens in readings]
+    parsed = []
+    real = layout_rules._Parser.region
+    monkeypatch.setattr(layout_rules._Parser, "region", lambda self, idx: parsed.append(idx) or real(self, idx))
+    for tokens, want in zip(readings, fresh):
+        tree, score = read(hyps, tokens)
+        assert to_latex(tree) == to_latex(want[0][0]) and score == pytest.approx(want[0][1], abs=1e-9)
+        tree.items.clear()  # as a pass may
+    before = len(parsed)
+    for reader, (tree, score) in zip(again, fresh[0][1:]):
+        got, got_score = reader(hyps, readings[0])
+        assert to_latex(got) == to_latex(tree) and got == tree and got_score == pytest.approx(score, abs=1e-9)
+    # the rules' tree of the first reading's line came from the memo (the chosen layout's rules-alone reader, of
+    # another relation, is no part of it)
+    top = [idx for idx in parsed[before:] if len(idx) == len(hyps)]
+    assert len(top) <= 1 and len(memo.lines) == len(readings) and len(memo.trees) == len(readings)
+
+
+def test_the_parsers_bar_test_is_the_atoms():
+    import numpy as np
+
+    from inkmath.equation.atoms import _Atom, _is_bar
+    from inkmath.equation.layout_rules import _Parser
+
+    rng = np.random.default_rng(0)
+    atoms = [_Atom(Box(0, 0, float(rng.uniform(0.1, 30)), float(rng.uniform(0.1, 8))), str(rng.choice(["-", "x", "1"])),
+                   k, [Candidate("x", 0.8), Candidate("-", float(rng.uniform(0, 0.3)))]) for k in range(200)]
+    parser = _Parser(atoms)
+    for row_h in (1.0, 10.0, 40.0):
+        assert [parser._is_bar(k, row_h) for k in range(len(atoms))] == [_is_bar(a, row_h) for a in atoms]

@@ -82,13 +82,20 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 return True
         return a.token == ch or _has(a.cands, ch) or a.token in NAME_LOOKALIKES.get(ch, ())
 
+    nexts: dict[tuple, int | None] = {}  # next_on_line's answers while ``used`` stays as it is
+
     def next_on_line(prev: int, skip: int | None = None, size: float = 0.0) -> int | None:
+        key = (prev, skip, size)
+        if key in nexts:
+            return nexts[key]
         p = atoms[prev].box
+        nexts[key] = None
         for j in order:
             if j not in used and j != prev and j != skip and atoms[j].box.x0 > p.x0 and _same_line(p, atoms[j].box,
                                                                                                    size):
-                return j
-        return None
+                nexts[key] = j
+                break
+        return nexts[key]
 
     def joined_li(i: int) -> list[int] | None:
         """'li' written joined up (read 'h', 'k', 'u' with '\\lim' among the alternatives), the i's dot apart, then an
@@ -113,6 +120,7 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
         li = joined_li(i)
         if li is not None:
             used.update(li)
+            nexts.clear()
             box = atoms[li[0]].box.union(atoms[li[1]].box).union(atoms[li[2]].box)
             out.append(_Atom(box, "\\lim", atoms[i].source, []))
             continue
@@ -140,12 +148,14 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
                 for s in seq[1:]:
                     box = box.union(atoms[s].box)
                 used.update(seq)
+                nexts.clear()
                 if "i" in name:  # the dot of its 'i', read apart as a mark ('5 1 n' and a '-' over the '1')
                     k = name.index("i")
                     stem = atoms[seq[k]]
                     dot = _dot_over(atoms, stem, used, _stem_size(stem, atoms[seq[k - 1]], name[k - 1]))
                     if dot is not None:
                         used.add(dot)
+                        nexts.clear()
                         box = box.union(atoms[dot].box)
                 out.append(_Atom(box, FUNCTION_NAMES[name], atoms[seq[0]].source, []))
                 break
@@ -290,9 +300,12 @@ def _row_height(atoms: list[_Atom]) -> float:
 
 
 def _is_bar(a: _Atom, row_h: float) -> bool:
-    if not (a.token in BAR_TOKENS or _has(a.cands, "-", 0.1)):
-        return False
-    return a.box.w > 2.0 * max(a.box.h, 1e-9) and a.box.w > 0.4 * row_h
+    return _bar_shaped(a) and a.box.w > 0.4 * row_h
+
+
+def _bar_shaped(a: _Atom) -> bool:
+    """What ``_is_bar`` asks of an atom whatever the row height: a bar's token (or a reading as one) and shape."""
+    return (a.token in BAR_TOKENS or _has(a.cands, "-", 0.1)) and a.box.w > 2.0 * max(a.box.h, 1e-9)
 
 
 def split_lines(atoms: list[_Atom], row_h: float) -> list[list[int]]:

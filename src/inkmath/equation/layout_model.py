@@ -43,6 +43,7 @@ def _token_sets() -> tuple[tuple[str, frozenset], ...]:
         ("ascender", T.ASCENDER_LETTERS), ("descender", T.DESCENDER_LETTERS), ("tall", T.TALL)))
 
 
+@lru_cache(maxsize=4096)
 def token_class(token: str | None) -> str:
     """The class of a token that matters for layout (how it sits on the baseline, what follows it)."""
     if not token:
@@ -70,14 +71,23 @@ def relation_features(base, u, row_h: float, band_mid: float | None, rule: str) 
         (x.x0 - b.x1) / row_h, (x.cx - b.x1) / row_h, (c - band_mid) / row_h if band_mid is not None else 0.0,
         float(band_mid is not None), (x.y0 - b.y0) / bh, (x.y1 - b.y1) / bh, (x.cy - b.cy) / bh, x.h / bh,
     ]
+    onehot = _onehot(token_class(base.token if base.kind == "sym" else None),
+                     token_class(u.token if u.kind == "sym" else None), base.kind, u.kind, rule)
+    return np.concatenate([np.clip(np.asarray(geometry, np.float32), -10, 10), onehot])
+
+
+@lru_cache(maxsize=None)
+def _onehot(base_class: str, u_class: str, base_kind: str, u_kind: str, rule: str) -> np.ndarray:
+    """The one-hot part of ``relation_features`` (read-only: made once for each of its few values)."""
     onehot = np.zeros(N_FEATURES - N_GEOMETRY, np.float32)
     k = len(TOKEN_CLASSES)
-    onehot[TOKEN_CLASSES.index(token_class(base.token if base.kind == "sym" else None))] = 1
-    onehot[k + TOKEN_CLASSES.index(token_class(u.token if u.kind == "sym" else None))] = 1
-    onehot[2 * k + UNIT_KINDS.index(base.kind)] = 1
-    onehot[2 * k + len(UNIT_KINDS) + UNIT_KINDS.index(u.kind)] = 1
+    onehot[TOKEN_CLASSES.index(base_class)] = 1
+    onehot[k + TOKEN_CLASSES.index(u_class)] = 1
+    onehot[2 * k + UNIT_KINDS.index(base_kind)] = 1
+    onehot[2 * k + len(UNIT_KINDS) + UNIT_KINDS.index(u_kind)] = 1
     onehot[2 * k + 2 * len(UNIT_KINDS) + RELATIONS_OUT.index(rule)] = 1
-    return np.concatenate([np.clip(np.asarray(geometry, np.float32), -10, 10), onehot])
+    onehot.setflags(write=False)
+    return onehot
 
 
 class RelationModel(TanhMLP):

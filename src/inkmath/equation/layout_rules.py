@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Callable
 
-from inkmath.equation.atoms import _Atom, _is_bar, _prob, _row_height
+from inkmath.equation.atoms import _Atom, _bar_shaped, _prob, _row_height
 from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model, relation_features
 from inkmath.equation.tokens import (
     ASCENDER_LETTERS, BIG_OPS, CLOSE_BRACKETS, DESCENDER_LETTERS, DIGITS, FUNCTION_TOKENS, OPEN_BRACKETS, OPERATORS,
     RELATIONS, TALL,
 )
-from inkmath.equation.tree import BigOp, Box, Frac, Node, Row, Sqrt, Symbol, with_scripts
+from inkmath.equation.tree import BigOp, Box, Frac, Node, Row, Sqrt, Symbol, copy_tree, with_scripts
 
 # thresholds of ``relation`` (fractions of the base's core height / the row height); tuned on CROHME training
 # expressions with the true segmentation (see parse_tune in the report); sub_tall 0.1 -> 0.2 and band 0.5 -> 0.4 then
@@ -147,16 +147,29 @@ def model_relation(model) -> Relation:
     return relation
 
 
-def rule_layout(relation_model=DEFAULT, relation: Relation | None = None) -> Callable[[list[_Atom]], Node]:
+def rule_layout(relation_model=DEFAULT, relation: Relation | None = None,
+                lines: dict | None = None) -> Callable[[list[_Atom]], Node]:
     """The rule-based reader of one line of atoms. ``relation_model``: the learnt check on the script relations
-    (default the shipped one; None: the rules alone); ``relation``: a relation function of one's own instead."""
+    (default the shipped one; None: the rules alone); ``relation``: a relation function of one's own instead.
+    ``lines``: a dict that keeps the trees read, by the atom objects read (never changed once made), between this
+    reader and others of the same ``relation``: the readings of one input, which read the first reading's atoms
+    again with other layouts (``parse.ParseMemo``); a line read again gets a copy of its tree (the parser's passes
+    change a tree in place)."""
     if relation is None:
         if relation_model is DEFAULT:
             relation_model = load_relation_model()
         relation = rule_relation if relation_model is None else model_relation(relation_model)
 
     def read(atoms: list[_Atom]) -> Node:
-        return _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
+        if lines is None:
+            return _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
+        key = tuple(map(id, atoms))
+        kept = lines.get(key)
+        if kept is None:
+            tree = _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
+            lines[key] = (atoms, copy_tree(tree))  # the atoms held, so that their ids name them while it lives
+            return tree
+        return copy_tree(kept[1])
 
     return read
 
@@ -252,6 +265,12 @@ class _Parser:
         self.atoms = atoms
         self.relation = relation
         self.row_h = _row_height(atoms)
+        # each atom's part of ``atoms._is_bar`` that does not depend on the row height (read once, asked often)
+        self.bar_shaped = [_bar_shaped(a) for a in atoms]
+
+    def _is_bar(self, i: int, row_h: float) -> bool:
+        """``atoms._is_bar(self.atoms[i], row_h)``."""
+        return self.bar_shaped[i] and self.atoms[i].box.w > 0.4 * row_h
 
     def region(self, idx: list[int]) -> Node | None:
         if not idx:
@@ -274,7 +293,7 @@ class _Parser:
                 a = A[i]
                 if a.token == "\\sqrt":
                     cands[i] = ("sqrt", self._sqrt_parts(i, remaining))
-                elif _is_bar(a, rh):
+                elif self._is_bar(i, rh):
                     above, below = self._frac_parts(i, remaining, limits)
                     if above and below:
                         cands[i] = ("frac", (above, below))
@@ -383,7 +402,7 @@ class _Parser:
             lb, jb = A[last].box, A[j].box
             level = min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > 0.5 * min(jb.h, lb.h) and A[j].token not in OPERATORS
             if rel == "right" and level:
-                level = not any(k != i and _is_bar(A[k], self.row_h) and A[k].box.x0 <= jb.cx <= A[k].box.x1
+                level = not any(k != i and self._is_bar(k, self.row_h) and A[k].box.x0 <= jb.cx <= A[k].box.x1
                                 for k in remaining)
             return rel == "sup" or (rel == "right" and level)
 
@@ -452,7 +471,7 @@ class _Parser:
         grown = True
         while grown:
             grown = False
-            for k in [k for k in body if _is_bar(A[k], self.row_h)]:
+            for k in [k for k in body if self._is_bar(k, self.row_h)]:
                 for j in sorted(remaining - {i} - set(body) - set(index)):
                     if self._side_of_bar(A[k].box, A[j].box) == "below":
                         body.append(j)

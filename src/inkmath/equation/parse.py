@@ -32,29 +32,42 @@ def _choose_token(h: SymbolHyp) -> str:
     return h.candidates[0].token if h.candidates else "?"
 
 
-def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None) -> Node:
+def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None, lines: dict | None = None) -> Node:
     """Expression tree for segmented symbols; ``tokens`` fixes the reading per symbol (else the classifier's best;
     the reader chooses them in context with the symbol-context model, ``symbols.read_symbols``);
-    ``layout`` reads one line of atoms into a tree (default ``default_layout()``)."""
+    ``layout`` reads one line of atoms into a tree (default ``default_layout()``). ``lines``: a dict that keeps
+    each (hyps, tokens)'s lines of atoms between the readings of one input (``ParseMemo``): the same atom objects
+    when the same reading is parsed again with another layout."""
     if not hyps:
         return Row([])
     if tokens is None:
         tokens = [_choose_token(h) for h in hyps]
     elif len(tokens) != len(hyps):
         raise ValueError(f"{len(tokens)} tokens for {len(hyps)} symbols")
+    if lines is None:
+        atom_lines = line_atoms(hyps, tokens)
+    else:
+        key = (id(hyps), tuple(tokens))
+        kept = lines.get(key)
+        if kept is None:
+            kept = lines[key] = (hyps, line_atoms(hyps, tokens))  # hyps held: its id names it while the dict lives
+        atom_lines = kept[1]
+    read = layout if layout is not None else default_layout()
+    tree = Lines([read(line) for line in atom_lines]) if len(atom_lines) > 1 else read(atom_lines[0])
+    return dotted_fractions(trailing_operators(drop_specks(lone_script_marks(tree, hyps), hyps)))
+
+
+def line_atoms(hyps: list[SymbolHyp], tokens: list[str]) -> list[list[_Atom]]:
+    """The atoms of segmented symbols read as ``tokens`` (function names, ellipses, relations in two pieces and feet
+    merged), one list per line (``split_lines``; one line: every atom, in order)."""
     atoms = [_Atom(h.box, tokens[i], i, list(h.candidates)) for i, h in enumerate(hyps)]
     atoms = merge_function_names(atoms)
     row_h = _row_height(atoms)
     atoms = merge_dots(atoms, row_h)
     atoms = merge_relation_parts(atoms, row_h)
     atoms = merge_feet(atoms, row_h)
-    read = layout if layout is not None else default_layout()
     lines = split_lines(atoms, row_h)
-    if len(lines) > 1:
-        tree: Node = Lines([read([atoms[i] for i in line]) for line in lines])
-    else:
-        tree = read(atoms)
-    return dotted_fractions(trailing_operators(drop_specks(lone_script_marks(tree, hyps), hyps)))
+    return [[atoms[i] for i in line] for line in lines] if len(lines) > 1 else [atoms]
 
 
 # before ``layout_choice`` (``margin_layout``): the learnt structure model (``structure_model``) replaced the rules'
@@ -96,10 +109,10 @@ def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=N
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     scores: list[float] = []
-    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
+    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, lines=memo.trees)
     layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
                              scores, other=other, memo=None if memo is None else memo.geometry)
-    tree = parse(hyps, tokens, layout=layout)
+    tree = parse(hyps, tokens, layout=layout, lines=None if memo is None else memo.lines)
     return tree, float(sum(scores))
 
 
@@ -111,9 +124,9 @@ def chosen_parse(hyps: list[SymbolHyp], tokens: list[str] | None = None,
     from inkmath.equation.layout_choice import chosen_layout
 
     scores: list[float] = []
-    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation)
+    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, lines=memo.trees)
     layout = chosen_layout(rules=rules, scores=scores, memo=None if memo is None else memo.geometry)
-    tree = parse(hyps, tokens, layout=layout)
+    tree = parse(hyps, tokens, layout=layout, lines=None if memo is None else memo.lines)
     return tree, float(sum(scores))
 
 
@@ -121,11 +134,15 @@ def chosen_parse(hyps: list[SymbolHyp], tokens: list[str] | None = None,
 class ParseMemo:
     """What ``parse_scored`` keeps between the readings of one input, which the decoder parses with several token
     choices and groupings: the layout rules' relation answers (a ``layout_rules.model_relation`` of the shipped
-    relation model, which remembers them) and the structure model's first-layer geometry. Nothing in it outlives
-    the input (a new one per ``decode``), so a reading costs what it costs on new ink, not on ink read before."""
+    relation model, which remembers them) and the structure model's first-layer geometry; and for a reading read
+    again with another layout (``other_layout``, ``chosen_parse``: the decoder's first reading), its lines of atoms,
+    their rules' trees, and the structure model's scores and best tree of them. Nothing in it outlives the input (a
+    new one per ``decode``), so a reading costs what it costs on new ink, not on ink read before."""
 
     relation: Callable = field(default_factory=lambda: model_relation(load_relation_model()))
     geometry: dict = field(default_factory=dict)
+    lines: dict = field(default_factory=dict)  # each reading's lines of atoms (``parse``)
+    trees: dict = field(default_factory=dict)  # the rules' tree of each line of those atoms (``rule_layout``)
 
 
 def other_layout(hyps: list[SymbolHyp], tokens: list[str], memo: ParseMemo | None = None) -> tuple[Node, float]:

@@ -6,7 +6,7 @@ Function names written as letters (s, i, n) are merged by the parser into one Sy
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -146,3 +146,26 @@ class Lines(Node):
     """Several lines written one under another (a system of equations)."""
 
     rows: list[Node]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def node_fields(kind: type) -> tuple[str, ...]:
+    """A node class's dataclass field names, in order (``dataclasses.fields`` is slow)."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
+    return names
+
+
+def copy_tree(node: Node) -> Node:
+    """A copy of the tree under ``node`` with nodes of its own (the parser's passes change a tree in place); what is
+    not a node (tokens, sources) is shared."""
+    kind = type(node)
+    if kind is Symbol:
+        return Symbol(node.token, node.source)
+    if kind is Row:
+        return Row([copy_tree(n) for n in node.items])
+    return kind(*[copy_tree(v) if isinstance(v, Node) else [copy_tree(n) for n in v] if isinstance(v, list) else v
+                  for v in (getattr(node, name) for name in node_fields(kind))])

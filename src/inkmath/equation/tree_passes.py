@@ -5,20 +5,9 @@ an operator ending a script, a fraction of two dots. Each works in place and lea
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from inkmath.equation.atoms import _best_reading
 from inkmath.equation.tokens import BINARY, CLOSE_BRACKETS, OPEN_BRACKETS
-from inkmath.equation.tree import Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a node class's dataclass field names (``fields`` is slow)
-
-
-def _field_names(node: Node) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(type(node))
-    if names is None:
-        names = _FIELD_NAMES[type(node)] = tuple(f.name for f in fields(node))
-    return names
+from inkmath.equation.tree import Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp, node_fields
 
 
 def _post_order(node: Node) -> list[Node]:
@@ -40,7 +29,7 @@ def _collect(node: Node, out: list[Node]) -> None:
                 _collect(n, out)
         out.append(node)
         return
-    for name in _field_names(node):
+    for name in node_fields(type(node)):
         v = getattr(node, name)
         if isinstance(v, list):
             for n in v:
@@ -166,7 +155,7 @@ def dotted_fractions(node: Node) -> Node:
     if not any(isinstance(n, Frac) for n in nodes):
         return node  # no fraction to read as a division sign
     for n in nodes:
-        for name in _field_names(n):
+        for name in node_fields(type(n)):
             v = getattr(n, name)
             if isinstance(v, list):
                 setattr(n, name, [div(m) if isinstance(m, Node) else m for m in v])
