@@ -40,3 +40,16 @@ def test_shipped_model_prefers_wellformed_latex():
     lm = load_latex_lm()
     assert lm.logprob("\\frac { 1 } { 2 }".split()) > lm.logprob("\\frac { 1 } 2 }".split())
     assert lm.logprob("x ^ { 2 }".split()) > lm.logprob("x ^ { \\times }".split())
+
+
+def test_one_inputs_model_keeps_the_prefixes_and_gives_the_same_sums():
+    from inkmath.equation.latex_lm import load_latex_lm
+
+    lm = load_latex_lm()
+    one = lm.for_one_input()
+    readings = ["x ^ { 2 } + 1".split(), "x ^ { 2 } - 1".split(), "x ^ { z } + 1".split(), "x ^ { 2 } + 1".split(),
+                "x".split(), []]
+    for tokens in readings:
+        assert one.logprob(tokens) == lm.logprob(tokens)  # the same float, not only close
+        assert one.logprob(tokens, end=False) == lm.logprob(tokens, end=False)
+    assert one.prefixes and lm.for_one_input().prefixes == {}  # kept for one input only

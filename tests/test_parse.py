@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inkmath.equation.latex import to_latex
-from inkmath.equation.parse import lone_script_marks, parse
+from inkmath.equation.parse import dotted_fractions, drop_specks, lone_script_marks, parse, trailing_operators
 from inkmath.equation.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sub, Sup, Symbol, SymbolHyp
 
 
@@ -596,3 +596,41 @@ def test_the_parsers_bar_test_is_the_atoms():
     parser = _Parser(atoms)
     for row_h in (1.0, 10.0, 40.0):
         assert [parser._is_bar(k, row_h) for k in range(len(atoms))] == [_is_bar(a, row_h) for a in atoms]
+
+
+def test_the_passes_over_one_walk_do_what_each_does_over_its_own():
+    """``passes`` walks the tree once for its four passes: on random lines read by the rules (marks, operators,
+    bars, roots and scripts), the same trees as the passes one after another, each walking the tree anew."""
+    import numpy as np
+
+    from inkmath.equation.atoms import _Atom
+    from inkmath.equation.tree import copy_tree
+    from inkmath.equation.tree_passes import passes
+
+    rng = np.random.default_rng(1)
+    tokens = ["x", "2", "+", "-", ".", ",", "=", "\\cdot", "(", ")", "\\sqrt", "y", "1"]
+    fired = [0, 0, 0, 0]
+    for _ in range(400):
+        n = int(rng.integers(2, 10))
+        toks = [str(t) for t in rng.choice(tokens, n)]
+        x0 = np.cumsum(rng.uniform(2, 9, n))
+        hyps = []
+        for t, x in zip(toks, x0):
+            w, h = (rng.uniform(6, 30), 0.6) if t == "-" else (rng.uniform(1, 8), rng.uniform(1, 12))
+            w, h = float(w), float(h)
+            y = float(rng.uniform(-8, 14))
+            hyps.append(S(t, float(x), y, float(x) + w, y + h, (".", float(rng.uniform(0, 0.3))),
+                          p=float(rng.choice([0.6, 1.0]))))
+        if rng.random() < 0.3:  # a division sign in pieces: a dot over a bar over a dot
+            x = float(x0[-1]) + 10
+            hyps += [S(".", x + 2, 2.5, x + 4, 4.5), S("-", x, 6.3, x + 8, 6.8), S(".", x + 2, 8.5, x + 4, 10.5)]
+        atoms = [_Atom(h.box, h.token, i, list(h.candidates)) for i, h in enumerate(hyps)]
+        tree = rules_alone()(atoms)
+        steps = [copy_tree(tree)]
+        for one in (lambda t: lone_script_marks(t, hyps), lambda t: drop_specks(t, hyps), trailing_operators,
+                    dotted_fractions):
+            steps.append(one(copy_tree(steps[-1])))  # each pass over a walk of its own
+        assert passes(copy_tree(tree), hyps) == steps[-1]
+        for k in range(4):
+            fired[k] += steps[k + 1] != steps[k]
+    assert min(fired) >= 5, fired  # each pass had work to do

@@ -20,8 +20,8 @@ calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on val
 The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]`` (with an
 optional ``many(groupings)``: those of several groupings at once, ``symbol_readings``),
 ``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float``; nothing is global.
-A structure model may offer ``for_one_input()``: the one to read one input's readings with, which may keep work
-between them (``for_one_input``).
+A structure model or a language model may offer ``for_one_input()``: the one to read one input's readings with, which
+may keep work between them (``for_one_input``).
 """
 
 from __future__ import annotations
@@ -143,8 +143,9 @@ def _structure(structure: StructureModel, symbols: list[SymbolHyp], tokens: list
 
 
 def for_one_input(structure: StructureModel, sharing: StructureModel | None = None) -> StructureModel:
-    """The structure model for the readings of one input: ``structure.for_one_input()`` when it offers one (it may
-    keep work between those readings, never between inputs; ``parse.parse_scored`` does), else ``structure``.
+    """The structure model (or language model) for the readings of one input: ``structure.for_one_input()`` when it
+    offers one (it may keep work between those readings, never between inputs; ``parse.parse_scored`` and
+    ``latex_lm.NgramLM`` do), else ``structure``.
     ``sharing``: another reader of the same input already started so, whose kept work (its ``memo``) this one
     shares (``parse.other_layout`` with ``parse_scored``: the same relation answers and geometry)."""
     start = getattr(structure, "for_one_input", None)
@@ -198,6 +199,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         alternative_layout = for_one_input(alternative_layout, sharing=structure)
     if final_layout is not None:
         final_layout = for_one_input(final_layout, sharing=structure)
+    if lm is not None:
+        lm = for_one_input(lm)
     w = weights
     segs = list(segmentations)
     if fixed:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -60,15 +60,30 @@ class NgramLM:
                 pay += self.backoff[n - 2].get(h, 0.0)
         return pay + self.logp[0].get((self._unk,), -20.0)
 
-    def logprob(self, tokens: Sequence[str], end: bool = True) -> float:
-        """Natural log of the probability of ``tokens`` as a whole expression (with its end, unless ``end=False``)."""
+    def logprob(self, tokens: Sequence[str], end: bool = True, prefixes: dict | None = None) -> float:
+        """Natural log of the probability of ``tokens`` as a whole expression (with its end, unless ``end=False``).
+        ``prefixes``: a tree of token ids kept between calls ({id: (sum up to it, its subtree)}, ``for_one_input``):
+        the tokens after the longest prefix already scored are scored, the sum the same."""
         ids = [self.ids.get(t, self._unk) for t in tokens] + ([self.ids[EOS]] if end else [])
         hist = [self.ids[BOS]] * (self.order - 1)
         total = 0.0
+        node = prefixes
         for w in ids:
-            total += self._word(tuple(hist[len(hist) - self.order + 1:]) if self.order > 1 else (), w)
+            kept = node.get(w) if node is not None else None
+            if kept is None:
+                total += self._word(tuple(hist[len(hist) - self.order + 1:]) if self.order > 1 else (), w)
+                if node is not None:
+                    kept = node[w] = (total, {})
+            else:
+                total = kept[0]
+            node = kept[1] if kept is not None else None
             hist.append(w)
         return total
+
+    def for_one_input(self) -> "OneInputLM":
+        """This model for the readings of one input (``decode.for_one_input``), which share most of their tokens:
+        it keeps the sums of the prefixes it scored (the same log-probabilities); never kept across inputs."""
+        return OneInputLM(self)
 
     # ------------------------------------------------------------------------------------------ arrays <-> tables
     def to_tensors(self) -> dict[str, np.ndarray]:
@@ -91,6 +106,17 @@ class NgramLM:
             if n < order:
                 backoff.append({k: b for k, b in zip(keys, t[f"backoff{n}"].astype(float).tolist()) if b != 0.0})
         return cls(vocab, order, logp, backoff)
+
+
+@dataclass
+class OneInputLM:
+    """``NgramLM.logprob`` with the prefixes scored for one input kept (``NgramLM.for_one_input``)."""
+
+    lm: NgramLM
+    prefixes: dict = field(default_factory=dict)
+
+    def logprob(self, tokens: Sequence[str], end: bool = True) -> float:
+        return self.lm.logprob(tokens, end, self.prefixes)
 
 
 def save(lm: NgramLM, path: Path, card: dict) -> None:

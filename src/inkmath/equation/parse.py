@@ -23,8 +23,8 @@ from inkmath.equation.layout_model import load_relation_model
 from inkmath.equation.layout_rules import Unit, rule_layout  # noqa: F401  (Unit re-exported for the tests)
 from inkmath.equation.layout_rules import model_relation
 from inkmath.equation.tree import Lines, Node, Row, SymbolHyp
-from inkmath.equation.tree_passes import (  # noqa: F401
-    dotted_fractions, drop_specks, lone_script_marks, trailing_operators,
+from inkmath.equation.tree_passes import (  # noqa: F401  (the passes re-exported for the tests)
+    dotted_fractions, drop_specks, lone_script_marks, passes, trailing_operators,
 )
 
 
@@ -54,7 +54,7 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None, l
         atom_lines = kept[1]
     read = layout if layout is not None else default_layout()
     tree = Lines([read(line) for line in atom_lines]) if len(atom_lines) > 1 else read(atom_lines[0])
-    return dotted_fractions(trailing_operators(drop_specks(lone_script_marks(tree, hyps), hyps)))
+    return passes(tree, hyps)
 
 
 def line_atoms(hyps: list[SymbolHyp], tokens: list[str]) -> list[list[_Atom]]:

@@ -50,13 +50,14 @@ def _chosen(node: Node, hyps: list[SymbolHyp] | None) -> bool:
             and bool(hyps[node.source].candidates) and hyps[node.source].candidates[0].prob >= 1.0)
 
 
-def lone_script_marks(node: Node, hyps: list[SymbolHyp]) -> Node:
+def lone_script_marks(node: Node, hyps: list[SymbolHyp], nodes: list[Node] | None = None) -> Node:
     """A script that is one mark is read as something a script can be. No CROHME training truth has a lone '-', '.'
     or ',' as a script; 82 have a lone prime as a superscript, 674 a lone '1' as a subscript. So a lone mark as a
     superscript ('y^{.}', 'E^{-}': the classifier reads a prime's tick as '-' at 0.9) is a prime, and as a subscript
     ('X_{,}') it takes the classifier's likeliest reading that is not a mark or an operator, at 0.05 or more. A symbol
-    read at 1.0 (a user's correction) keeps its reading (in place)."""
-    for n in _post_order(node):
+    read at 1.0 (a user's correction) keeps its reading (in place). ``nodes``: ``_post_order(node)`` when the caller
+    has it (``passes``)."""
+    for n in nodes if nodes is not None else _post_order(node):
         if not isinstance(n, (Sup, Sub, SubSup)):
             continue
         for name in ("sup", "sub"):
@@ -96,13 +97,14 @@ def _speck(items: list[Node], k: int) -> bool:
             or sym(k, {"."}) and first)
 
 
-def drop_specks(node: Node, hyps: list[SymbolHyp] | None = None) -> Node:
+def drop_specks(node: Node, hyps: list[SymbolHyp] | None = None, nodes: list[Node] | None = None) -> Node:
     """Drop specks of ink read as symbols from every row of the tree (``_speck``; in place), except a symbol the
     user chose (read at 1.0: a correction). Validation, recognised symbols: a dot next to an operator or relation,
     strokes 847 -> 850 (3 gained, none lost), WAP-like 716 -> 718 (2 / 0); a minus right before a relation,
     strokes 863 -> 864, WAP-like 731 -> 732; a mark last or before a closing bracket, a '.' first or after an
-    opening one, a minus before an operator: strokes 871 -> 878 (7 / 0), WAP-like 736 -> 739 (3 / 0)."""
-    for n in _post_order(node):
+    opening one, a minus before an operator: strokes 871 -> 878 (7 / 0), WAP-like 736 -> 739 (3 / 0). ``nodes``: as
+    ``lone_script_marks``'."""
+    for n in nodes if nodes is not None else _post_order(node):
         if isinstance(n, Row) and any(isinstance(m, Symbol) and m.token in SPECK_TOKENS for m in n.items):
             n.items = [m for k, m in enumerate(n.items) if _chosen(m, hyps) or not _speck(n.items, k)] or n.items
     return node
@@ -111,14 +113,14 @@ def drop_specks(node: Node, hyps: list[SymbolHyp] | None = None) -> Node:
 SCRIPTS = {Sub: ("sub",), Sup: ("sup",), SubSup: ("sub", "sup"), Sqrt: ("body",)}
 
 
-def trailing_operators(node: Node) -> Node:
+def trailing_operators(node: Node, nodes: list[Node] | None = None) -> Node:
     """An operator or relation that ends a script or a root's body follows it instead ('i_{1 +} i_2' is
     'i_1 + i_2'; in place). None of the 8,834 training truths ends a group with one. Runs after ``drop_specks``,
     which drops a recognised trailing '-' (validation: a stray stroke more often than a misplaced minus); a minus
     the user chose, or a true symbol, is moved. Validation, recognised symbols: strokes 880 -> 881 (2 gained, 1
     lost: a truth that is itself '\\sqrt{x +} y'), WAP-like 741 (1 / 1); true symbols: training 7,698 -> 7,713 (15 /
-    0), validation 1,319 -> 1,322 (4 / 1, the same truth)."""
-    for n in _post_order(node):
+    0), validation 1,319 -> 1,322 (4 / 1, the same truth). ``nodes``: as ``lone_script_marks``'."""
+    for n in nodes if nodes is not None else _post_order(node):
         if not isinstance(n, Row):
             continue
         items = []
@@ -142,16 +144,16 @@ def _is_dot(n: Node) -> bool:
     return isinstance(n, Symbol) and n.token in DIV_DOTS
 
 
-def dotted_fractions(node: Node) -> Node:
+def dotted_fractions(node: Node, nodes: list[Node] | None = None) -> Node:
     """A fraction of one dot over one dot is a division sign ('\\frac{.}{.}' is '\\div'; in place, the sign's source
     the bar's). None of the 8,834 training truths has such a fraction; 106 of them have '\\div'. Validation,
-    recognised symbols: strokes 881 -> 882 (1 gained, none lost)."""
+    recognised symbols: strokes 881 -> 882 (1 gained, none lost). ``nodes``: as ``lone_script_marks``'."""
     def div(n: Node) -> Node:
         if isinstance(n, Frac) and _is_dot(n.num) and _is_dot(n.den):
             return Symbol("\\div", n.source)
         return n
 
-    nodes = _post_order(node)
+    nodes = nodes if nodes is not None else _post_order(node)
     if not any(isinstance(n, Frac) for n in nodes):
         return node  # no fraction to read as a division sign
     for n in nodes:
@@ -162,3 +164,13 @@ def dotted_fractions(node: Node) -> Node:
             elif isinstance(v, Node):
                 setattr(n, name, div(v))
     return div(node)
+
+
+def passes(tree: Node, hyps: list[SymbolHyp]) -> Node:
+    """``lone_script_marks``, ``drop_specks``, ``trailing_operators`` and ``dotted_fractions``, in that order, over
+    one walk of the tree: the first three change tokens, or drop or move symbols, and the later passes read rows,
+    scripts and fractions, whose order in the walk those changes keep (a symbol dropped or moved is still in it,
+    where they pass over it), so each does what it does over a walk of its own."""
+    nodes = _post_order(tree)
+    tree = drop_specks(lone_script_marks(tree, hyps, nodes), hyps, nodes)
+    return dotted_fractions(trailing_operators(tree, nodes), nodes)
