@@ -399,3 +399,18 @@ def test_shared_geometry_makes_a_set_of_boxes_features_once_for_one_input_only(m
     assert other[0].shape == (2, alone[0].shape[1])
     context_model.geometry_features(boxes)
     assert len(made) == 4  # after the input: made again
+
+
+def test_masked_medians_are_each_rows_median():
+    from inkmath.equation.context_model import _masked_medians, _median
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 20))
+        values = rng.uniform(-5, 5, n)
+        if rng.random() < 0.3:
+            values = np.round(values)  # ties
+        mask = rng.random((int(rng.integers(1, 6)), n)) < 0.5
+        mask[np.arange(len(mask)), rng.integers(0, n, len(mask))] = True  # each row holds one value or more
+        got = _masked_medians(values, mask)
+        assert got.tolist() == [_median(values[m]) for m in mask]  # the same floats

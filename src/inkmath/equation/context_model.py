@@ -54,6 +54,15 @@ def _median(values: np.ndarray) -> float:
     return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
 
 
+def _masked_medians(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``_median(values[m])`` for each row ``m`` of the bool matrix ``mask`` (each row holding one value or more), at
+    once: each row's values sorted, the middle one or the mean of the middle two (the same floats)."""
+    v = np.sort(np.where(mask, values[None, :], np.inf), axis=1)
+    count = mask.sum(axis=1)
+    mid, rows = count // 2, np.arange(len(mask))
+    return np.where(count % 2 == 1, v[rows, mid], (v[rows, np.maximum(mid - 1, 0)] + v[rows, mid]) / 2)
+
+
 def _unit(boxes: np.ndarray) -> float:
     """The typical symbol size: median of each box's larger side (1.0 when the boxes have no extent)."""
     if not len(boxes):
@@ -127,12 +136,10 @@ def _geometry_features(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ov = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
     near = (ov > 0.3 * np.minimum(h[:, None], h[None, :])) & (np.abs(cx[:, None] - cx[None, :]) < 4.0)
     np.fill_diagonal(near, False)
-    for i in range(n):
-        k = near[i]
-        if k.any():
-            hk = _median(h[k])
-            f[i, 20] = np.log(h[i] / hk)
-            f[i, 21] = (cy[i] - _median(cy[k])) / max(hk, 1e-3)
+    rows = np.flatnonzero(near.any(axis=1))
+    hk = _masked_medians(h, near[rows])
+    f[rows, 20] = np.log(h[rows] / hk)
+    f[rows, 21] = (cy[rows] - _masked_medians(cy, near[rows])) / np.maximum(hk, 1e-3)
     pair = np.stack([cx[None, :] - cx[:, None], cy[None, :] - cy[:, None], np.log(h[None, :] / h[:, None]),
                      y0[None, :] - y0[:, None], y1[None, :] - y1[:, None]], axis=-1)
     return np.clip(f, -CLIP, CLIP).astype(np.float32), np.clip(pair, -CLIP, CLIP).astype(np.float32)

@@ -135,9 +135,10 @@ class ParseMemo:
     """What ``parse_scored`` keeps between the readings of one input, which the decoder parses with several token
     choices and groupings: the layout rules' relation answers (a ``layout_rules.model_relation`` of the shipped
     relation model, which remembers them) and the structure model's first-layer geometry; and for a reading read
-    again with another layout (``other_layout``, ``chosen_parse``: the decoder's first reading), its lines of atoms,
-    their rules' trees, and the structure model's scores and best tree of them. Nothing in it outlives the input (a
-    new one per ``decode``), so a reading costs what it costs on new ink, not on ink read before."""
+    again with another layout (``other_layout``, ``chosen_parse``: the decoder's first reading), its lines of atoms
+    and their rules' trees. (Not the structure model's scores of them: ``log_probs`` updates the last reading's, and
+    a float32 sum in another order moves their last bits.) Nothing in it outlives the input (a new one per
+    ``decode``), so a reading costs what it costs on new ink, not on ink read before."""
 
     relation: Callable = field(default_factory=lambda: model_relation(load_relation_model()))
     geometry: dict = field(default_factory=dict)

@@ -29,7 +29,7 @@ from inkmath.equation.context_model import _median
 from inkmath.equation.structure_tree import (
     BIG_OPS, RELATIONS, make_layout, max_arborescence, node_layout, to_node,
 )
-from inkmath.equation.tree import Box, Node, copy_tree
+from inkmath.equation.tree import Box, Node
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "structure.safetensors"
 RECIPE = "inkmath.equation.train_structure"
@@ -208,8 +208,7 @@ class StructureModel:
         calls for one input (readings with several token choices): the first layer's geometry part per
         ``geometry_key``, and the last pair scores computed on it, of which a reading whose tokens differ in a few
         places recomputes only the rows and columns of those symbols (when each symbol's vector depends on its own
-        token alone: no encoder, or one that reads the tokens after); and each reading's result (read-only), given
-        again to the same tokens read again (with another layout)."""
+        token alone: no encoder, or one that reads the tokens after)."""
         n = len(boxes)
         t = self.t
         key = geometry_key(boxes, tokens)
@@ -220,18 +219,13 @@ class StructureModel:
             if memo is not None:
                 memo[key] = geometry
         ids = self.token_ids(tokens)
-        zkey = ("pair scores",) + key
-        lkey = ("log probs", key, tuple(tokens))
-        kept = memo.get(lkey) if memo is not None else None
-        if kept is not None:  # the same reading read again (with another layout): its scores, and the same state
-            memo[zkey] = (ids, kept[0])
-            return kept[1]
         root, ec = self.symbol_vectors(boxes, tokens, memo, ids)
         d = ec.shape[1]
         # the first layer split by its inputs: geometry, parent token, child token
         w1 = t["w1"]
         parent = np.concatenate([root[None], ec]) @ w1[N_GEOMETRY:N_GEOMETRY + d]  # (n + 1, h)
         child = ec @ w1[N_GEOMETRY + d:] + t["b1"]  # (n, h)
+        zkey = ("pair scores",) + key
         last = memo.get(zkey) if memo is not None and self._own_token_vectors() else None
         changed = np.flatnonzero(last[0] != ids) if last is not None else None
         # len(changed) > MAX_CHANGED_SHARE * n in integers (a Fraction's arithmetic costs more than the rest)
@@ -244,16 +238,11 @@ class StructureModel:
                 z[:, changed] = self._pair_scores(geometry[:, changed], parent, child[changed])
         if memo is not None:
             memo[zkey] = (ids, z)
-        scores = z
         z = np.where(_relation_mask(tuple(t if t in ROOT_PARENTS else "" for t in tokens)), z, -np.inf)
         flat = z.transpose(1, 0, 2).reshape(n, -1)
         flat = flat - flat.max(axis=1, keepdims=True)
         flat = flat - np.log(np.exp(flat).sum(axis=1, keepdims=True))
-        lp = flat.reshape(n, n + 1, len(RELATIONS)).transpose(1, 0, 2)
-        if memo is not None:
-            lp.setflags(write=False)  # given again to a reading of the same tokens
-            memo[lkey] = (scores, lp)
-        return lp
+        return flat.reshape(n, n + 1, len(RELATIONS)).transpose(1, 0, 2)
 
     def _own_token_vectors(self) -> bool:
         """Whether each symbol's vector depends on its own token alone (given the boxes), so that a changed token
@@ -382,21 +371,6 @@ def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[i
                             relations)
 
 
-def _kept_decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[int], memo: dict
-                 ) -> StructureReading:
-    """``_decode`` of ``lp`` kept in ``memo`` (``log_probs``' memo, whose arrays it gives again to a reading of the
-    same tokens: a reading read again with another layout finds its best tree); a copy of its tree each time."""
-    key = ("best tree", id(lp), tuple(sources))
-    kept = memo.get(key)
-    if kept is None:
-        kept = memo[key] = (lp, _decode(lp, boxes, tokens, sources))  # lp held: its id names it while memo lives
-        kept[1].tree, tree = copy_tree(kept[1].tree), kept[1].tree
-    else:
-        tree = copy_tree(kept[1].tree)
-    r = kept[1]
-    return StructureReading(tree, r.log_prob, r.parents, r.relations)
-
-
 @lru_cache(maxsize=2)
 def load_structure_model(path: str | None = None) -> StructureModel:
     """The shipped structure model (``weights/structure.safetensors``), or one at ``path``."""
@@ -480,7 +454,7 @@ def rescored_layout(model: StructureModel | None, fallback, margin: float, score
             if scores is not None:
                 scores.append(float(own))
             return theirs
-        best = _decode(lp, boxes, tokens, sources) if memo is None else _kept_decode(lp, boxes, tokens, sources, memo)
+        best = _decode(lp, boxes, tokens, sources)
         take_model = lay is not None and best.log_prob >= own + margin
         chosen, score = (best.tree, best.log_prob) if take_model != other else (theirs, own)
         if scores is not None:
