@@ -18,7 +18,6 @@ model (and the fraction rules learnt alongside it) 88 %.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from statistics import median
 from typing import Callable
 
 from inkmath.equation.atoms import _Atom, _bar_shaped, _prob, _row_height
@@ -516,7 +515,10 @@ class _Parser:
             sups: list[Unit] = []
             subs: list[Unit] = []
             centres.append(_centre(base, rh))
-            band_mid = median(centres[-3:])  # local: handwritten baselines drift and slope
+            # local: handwritten baselines drift and slope (``statistics.median`` of the last three, without its
+            # checks: this runs for every unit of every reading)
+            near = sorted(centres[-3:])
+            band_mid = near[len(near) // 2] if len(near) % 2 else (near[0] + near[1]) / 2
             last: tuple[str, Unit] | None = None
             while i < len(units):
                 u = units[i]
