@@ -147,10 +147,10 @@ def model_relation(model) -> Relation:
 
 
 def rule_layout(relation_model=DEFAULT, relation: Relation | None = None,
-                lines: dict | None = None) -> Callable[[list[_Atom]], Node]:
+                trees: dict | None = None) -> Callable[[list[_Atom]], Node]:
     """The rule-based reader of one line of atoms. ``relation_model``: the learnt check on the script relations
     (default the shipped one; None: the rules alone); ``relation``: a relation function of one's own instead.
-    ``lines``: a dict that keeps the trees read, by the atom objects read (never changed once made), between this
+    ``trees``: a dict that keeps the trees read, by the atom objects read (never changed once made), between this
     reader and others of the same ``relation``: the readings of one input, which read the first reading's atoms
     again with other layouts (``parse.ParseMemo``); a line read again gets a copy of its tree (the parser's passes
     change a tree in place)."""
@@ -160,13 +160,13 @@ def rule_layout(relation_model=DEFAULT, relation: Relation | None = None,
         relation = rule_relation if relation_model is None else model_relation(relation_model)
 
     def read(atoms: list[_Atom]) -> Node:
-        if lines is None:
+        if trees is None:
             return _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
         key = tuple(map(id, atoms))
-        kept = lines.get(key)
+        kept = trees.get(key)
         if kept is None:
             tree = _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
-            lines[key] = (atoms, copy_tree(tree))  # the atoms held, so that their ids name them while it lives
+            trees[key] = (atoms, copy_tree(tree))  # the atoms held, so that their ids name them while it lives
             return tree
         return copy_tree(kept[1])
 

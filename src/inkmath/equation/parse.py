@@ -36,8 +36,8 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None, l
     """Expression tree for segmented symbols; ``tokens`` fixes the reading per symbol (else the classifier's best;
     the reader chooses them in context with the symbol-context model, ``symbols.read_symbols``);
     ``layout`` reads one line of atoms into a tree (default ``default_layout()``). ``lines``: a dict that keeps
-    each (hyps, tokens)'s lines of atoms between the readings of one input (``ParseMemo``): the same atom objects
-    when the same reading is parsed again with another layout."""
+    each (hyps, tokens)'s lines of atoms between the readings of one input (``ParseMemo``; ``hyps`` unchanged
+    meanwhile): the same atom objects when the same reading is parsed again with another layout."""
     if not hyps:
         return Row([])
     if tokens is None:
@@ -109,7 +109,7 @@ def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=N
     from inkmath.equation.structure_model import load_structure_model, rescored_layout
 
     scores: list[float] = []
-    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, lines=memo.trees)
+    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, trees=memo.trees)
     layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
                              scores, other=other, memo=None if memo is None else memo.geometry)
     tree = parse(hyps, tokens, layout=layout, lines=None if memo is None else memo.lines)
@@ -124,7 +124,7 @@ def chosen_parse(hyps: list[SymbolHyp], tokens: list[str] | None = None,
     from inkmath.equation.layout_choice import chosen_layout
 
     scores: list[float] = []
-    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, lines=memo.trees)
+    rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, trees=memo.trees)
     layout = chosen_layout(rules=rules, scores=scores, memo=None if memo is None else memo.geometry)
     tree = parse(hyps, tokens, layout=layout, lines=None if memo is None else memo.lines)
     return tree, float(sum(scores))
