@@ -83,35 +83,36 @@ def _pair_features(coords: tuple, flat: tuple) -> np.ndarray:
     order = np.argsort(x0, kind="stable")
     rank = np.empty(n)
     rank[order] = np.arange(n)
-    P, C = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    ov_x = np.minimum(x1[P], x1[C]) - np.maximum(x0[P], x0[C])
-    ov_y = np.minimum(y1[P], y1[C]) - np.maximum(y0[P], y0[C])
-    inside = np.clip(ov_x, 0, None) * np.clip(ov_y, 0, None) / (w[C] * h[C])
-    dr = rank[C] - rank[P]
+    # a parent's values down the rows, a child's along the columns (broadcast: the same floats as gathered per pair)
+    x0p, y0p, x1p, y1p, wp, hp, cxp, cyp = (v[:, None] for v in (x0, y0, x1, y1, w, h, cx, cy))
+    x0c, y0c, x1c, y1c, wc, hc, cxc, cyc = (v[None, :] for v in (x0, y0, x1, y1, w, h, cx, cy))
+    ov_x = np.minimum(x1p, x1c) - np.maximum(x0p, x0c)
+    ov_y = np.minimum(y1p, y1c) - np.maximum(y0p, y0c)
+    inside = np.clip(ov_x, 0, None) * np.clip(ov_y, 0, None) / (wc * hc)
+    dr = rank[None, :] - rank[:, None]
     f = np.zeros((n + 1, n, N_GEOMETRY))
     g = f[1:]
     cols = [
-        x0[C] - x1[P], x0[C] - x0[P], x1[C] - x1[P], cx[C] - cx[P], cy[C] - cy[P], y0[C] - y0[P], y1[C] - y1[P],
-        y0[C] - y1[P], y1[C] - y0[P], w[P], h[P], np.log(h[C] / h[P]), np.log(w[C] / w[P]),
-        (cy[C] - cy[P]) / h[P], (cx[C] - cx[P]) / w[P], ov_x / np.minimum(w[P], w[C]),
-        ov_y / np.minimum(h[P], h[C]), inside, np.clip(dr, -6, 6), (dr == 1).astype(float), cy[P] - mid,
-        (y0[C] - y0[P]) / h[P], (y1[C] - y1[P]) / h[P],
+        x0c - x1p, x0c - x0p, x1c - x1p, cxc - cxp, cyc - cyp, y0c - y0p, y1c - y1p,
+        y0c - y1p, y1c - y0p, wp, hp, np.log(hc / hp), np.log(wc / wp),
+        (cyc - cyp) / hp, (cxc - cxp) / wp, ov_x / np.minimum(wp, wc),
+        ov_y / np.minimum(hp, hc), inside, np.clip(dr, -6, 6), (dr == 1).astype(float), cyp - mid,
+        (y0c - y0p) / hp, (y1c - y1p) / hp,
     ]
     # context: the symbol just left of the child (the one ending last among those starting before it), against the
     # parent and the child: a script between a base and the next symbol on its baseline shows here
     ends = np.where(x0[None, :] < x0[:, None] - 1e-9, x1[None, :], -np.inf)  # [c, l]
     np.fill_diagonal(ends, -np.inf)
     left = np.where(np.isfinite(ends.max(axis=1)), ends.argmax(axis=1), np.arange(n))  # itself when none
-    L = left[C]
-    cols += [(cy[L] - cy[P]) / h[P], np.log(h[L] / h[P]), (cy[C] - cy[L]) / h[L], np.log(h[C] / h[L]),
-             (L == P).astype(float), x0[C] - x1[L]]
+    cyl, hl, x1l = cy[left][None, :], h[left][None, :], x1[left][None, :]
+    cols += [(cyl - cyp) / hp, np.log(hl / hp), (cyc - cyl) / hl, np.log(hc / hl),
+             (left[None, :] == np.arange(n)[:, None]).astype(float), x0c - x1l]
     for k, col in enumerate(cols):
         g[..., k] = col
     # the child alone, in every row (the first-symbol row has only these)
-    child = [w[C], h[C], cy[C] - mid, (x0[C] - x0.min()), rank[C] / max(n - 1, 1), np.full_like(w[C], n / 10)]
+    child = [w, h, cy - mid, x0 - x0.min(), rank / max(n - 1, 1), np.full_like(w, n / 10)]
     for k, col in enumerate(child):
-        f[1:, :, len(cols) + k] = col
-        f[0, :, len(cols) + k] = col[0]
+        f[:, :, len(cols) + k] = col
     f[0, :, N_GEOMETRY - 1] = 1.0  # the first-symbol flag
     out = np.clip(f, -20, 20).astype(np.float32)
     out.setflags(write=False)
