@@ -94,11 +94,15 @@ def classifier_stages(recipes: tuple[str, ...]) -> tuple[list[Step], str, Step]:
 # ``crohme`` is no reader model (it reads nothing at run time), but image-merge's recipe learns from its readings,
 # so it is trained here too, from its own recipe (distilled from the new crohme-m)
 CLASSIFIER_READY = {"crohme-m": "crohme-m:export", "crohme": "crohme:export"}
+# a recipe reading the classifier through ONNX Runtime (``engine: onnx``) reads its 8-bit model, whose ranges must be
+# calibrated on the new weights first (image-touch failed at once in the first budget run without this)
+ONNX_READY = {"crohme-m": "crohme-m:int8"}
 CROHME_S = [Step("crohme:stage-1", "inkmath train --config configs/crohme.yaml --out runs/crohme", ("crohme-m:export",)),
             Step("crohme:ft2", "inkmath train --config configs/crohme-ft2.yaml --out runs/crohme-ft2", ("crohme:stage-1",)),
             Step("crohme:export", "inkmath export runs/crohme-ft2 --name crohme", ("crohme:ft2",))]
-AFTER = [Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-m:export",)),
-         Step(TABLES[0], _train_shards(0, 31), ("crohme-m:export",)),
+# the classifier's 8-bit ranges (23 s), calibrated first: what reads it through ONNX Runtime waits for them
+INT8 = Step("crohme-m:int8", "python -m inkmath.onnx_int8 crohme-m", ("crohme-m:export",))
+AFTER = [Step(TABLES[0], _train_shards(0, 31), ("crohme-m:export",)),
          Step(TABLES[1], _train_shards(32, 63), ("crohme-m:export",)),
          Step(TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --shards 8 --shard 0,1,2,3,4,5,6,7 --no-pipeline",
               ("crohme-m:export",)),
@@ -136,16 +140,18 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
             raise SystemExit(f"error: the reader's model {name} has no card ({card_path}): ship it with one first")
         command = json.loads(card_path.read_text(encoding="utf-8"))["train_command"]
         if name == CLASSIFIER:
-            steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, *AFTER,
+            steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, INT8, *AFTER,
                       *(IMAGE_AFTER if image_context else ())]
             continue
         before = []
         after = (*TABLES, *(IMAGE_TABLES if name in image_context else ())) if name in context else ()
-        reads = recipe_classifier(command)
+        reads, engine = recipe_field(command, "classifier"), recipe_field(command, "engine")
         if reads == "crohme" and not any(s.name == "crohme:export" for s in steps):
             before = CROHME_S
         if reads in CLASSIFIER_READY:
             after = (*after, CLASSIFIER_READY[reads])
+        if engine == "onnx" and reads in ONNX_READY:  # read through ONNX Runtime: its 8-bit ranges must match it
+            after = (*after, ONNX_READY[reads])
         steps += before
         steps.append(Step(name, command, tuple(after)))
     # the longest chain after the classifier's export (crohme, then image-merge) starts first: the tables and the
@@ -156,15 +162,16 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
     return steps[:first_context] + late + steps[first_context:]
 
 
-def recipe_classifier(command: str) -> str | None:
-    """The classifier whose readings a train command's recipe (``--config FILE``) learns from, if it names one."""
+def recipe_field(command: str, key: str) -> str | None:
+    """A field of a train command's recipe (``--config FILE``), if it has one: ``classifier``, the classifier whose
+    readings it learns from; ``engine``, how it runs that classifier."""
     import yaml
 
     words = shlex.split(command)
     if "--config" not in words:
         return None
     recipe = yaml.safe_load((ROOT / words[words.index("--config") + 1]).read_text(encoding="utf-8"))
-    return recipe.get("classifier") if isinstance(recipe, dict) else None
+    return recipe.get(key) if isinstance(recipe, dict) else None
 
 
 def argv_of(command: str) -> list[str]:

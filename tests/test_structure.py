@@ -192,6 +192,18 @@ def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
     _learns_and_resumes_exactly(train, val, cfg, tmp_path)
 
 
+def test_each_recipe_trains_in_its_own_run_folder():
+    """structure and structure-input are trained one after the other in one tree (train_budget.py): the second must
+    not resume from the first's checkpoint (it did, and stopped: 'trained on other data or another recipe')."""
+    from pathlib import Path
+
+    from inkmath.equation.train_structure import run_folder
+
+    assert run_folder(Path("configs/structure.yaml")) == Path("runs/structure")
+    assert run_folder(Path("configs/structure-input.yaml")) == Path("runs/structure-input")
+    assert run_folder(None) == Path("runs/structure")
+
+
 @pytest.mark.parametrize("token_input", ["input", "after"])
 def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path, token_input):
     import torch

@@ -30,8 +30,10 @@ def test_the_plan_trains_every_reader_model_with_its_cards_command():
     assert all("crohme-m:export" in by_name[t].after for t in train_budget.TABLES)
     # a model learning from a classifier's readings waits for that classifier, trained in the plan as well
     assert "crohme-m:export" in by_name["image-touch"].after
-    assert "crohme:export" in by_name["image-merge"].after
-    assert "crohme-m:export" in by_name["crohme:stage-1"].after  # crohme is distilled from the new crohme-m
+    assert "crohme-m:int8" in by_name["image-touch"].after  # it reads the classifier's 8-bit model (engine: onnx)
+    assert "crohme-m:export" in by_name["image-merge"].after
+    assert "crohme-m:int8" not in by_name["image-merge"].after  # it reads with PyTorch
+    assert not any(s.name.startswith("crohme:") for s in steps)  # no model of the reader learns from crohme
 
 
 def _marker(tmp: Path, name: str, seconds: float = 0.3, fail: bool = False) -> str:

@@ -1,7 +1,7 @@
 """Recipe for the structure model shipped as ``weights/structure.safetensors`` (+ its card).
 
     INKMATH_DATA=/work/shared/data python -m inkmath.equation.train_structure [--config configs/structure.yaml]
-        [--run runs/structure] [--limit N]
+        [--run runs/<config stem>] [--limit N]
 
 Every CROHME training expression whose MathML and traceGroups make a layout tree (``structure_truth``) gives, for each
 symbol, its true parent and relation. The model (``structure_model``) scores every (parent, child, relation) of the
@@ -314,6 +314,12 @@ def architecture_text(cfg: dict) -> str:
             "inference")
 
 
+def run_folder(config: Path | None) -> Path:
+    """A recipe's own checkpoint folder, so that two recipes trained in one tree (``structure``, then
+    ``structure-input``) never resume from each other's checkpoint."""
+    return Path("runs") / (config.stem if config else "structure")
+
+
 def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save
 
@@ -322,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=CONFIG if CONFIG.is_file() else None)
-    ap.add_argument("--run", type=Path, default=Path("runs/structure"), help="checkpoint folder (resumed from)")
+    ap.add_argument("--run", type=Path, default=None,
+                    help="checkpoint folder (resumed from; default runs/<the config's stem>)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N labelled training expressions")
     ap.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
@@ -337,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     val = labelled(crohme / "crohme2011-2013_test_inkml.tar.xz", limit=args.limit)
     print(f"data: {len(train)} training expressions ({sum(reasons.values())} unlabelled: {reasons}), "
           f"{len(val)} validation, {time.time() - t0:.0f} s", flush=True)
-    model, history = fit(train, val, cfg, args.run, log=lambda m: print(m, flush=True))
+    model, history = fit(train, val, cfg, args.run or run_folder(args.config), log=lambda m: print(m, flush=True))
     tensors = model.t
     atomic_write_bytes(args.out, save(tensors, metadata={"tokens": json.dumps(model.tokens),
                                                      "architecture": json.dumps(model.architecture)}))
