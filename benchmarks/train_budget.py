@@ -91,8 +91,9 @@ def classifier_stages(recipes: tuple[str, ...]) -> tuple[list[Step], str, Step]:
 
 
 # a recipe that learns from a classifier's readings (its ``classifier:``) waits for that classifier's last step;
-# ``crohme`` is no reader model (it reads nothing at run time), but image-merge's recipe learns from its readings,
-# so it is trained here too, from its own recipe (distilled from the new crohme-m)
+# ``crohme`` is no reader model (it reads nothing at run time); a recipe that learned from its readings would have it
+# trained here too, from its own recipe (distilled from the new crohme-m). None does since image-merge reads crohme-m
+# (2026-11-25-training-budget-16.md): with that chain the plan took about 40 minutes more than the 90 allowed
 CLASSIFIER_READY = {"crohme-m": "crohme-m:export", "crohme": "crohme:export"}
 # a recipe reading the classifier through ONNX Runtime (``engine: onnx``) reads its 8-bit model, whose ranges must be
 # calibrated on the new weights first (image-touch failed at once in the first budget run without this)
@@ -154,8 +155,8 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
             after = (*after, ONNX_READY[reads])
         steps += before
         steps.append(Step(name, command, tuple(after)))
-    # the longest chain after the classifier's export (crohme, then image-merge) starts first: the tables and the
-    # 8-bit ranges, which only the context models wait for, go just before the first context model
+    # the models learning from the classifier's readings (image-merge, image-touch) start first after its export: the
+    # tables, which only the context models wait for, go just before the first context model
     late = [s for s in steps if s in AFTER or s in IMAGE_AFTER]
     steps = [s for s in steps if s not in late]
     first_context = next((i for i, s in enumerate(steps) if s.name in context), len(steps))
