@@ -7,6 +7,7 @@ Function names written as letters (s, i, n) are merged by the parser into one Sy
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -148,15 +149,10 @@ class Lines(Node):
     rows: list[Node]
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
+@cache
 def node_fields(kind: type) -> tuple[str, ...]:
-    """A node class's dataclass field names, in order (``dataclasses.fields`` is slow)."""
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
-    return names
+    """A node class's dataclass field names, in order (``dataclasses.fields`` is slow: asked once per class)."""
+    return tuple(f.name for f in fields(kind))
 
 
 def copy_tree(node: Node) -> Node:
