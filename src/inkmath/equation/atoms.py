@@ -299,8 +299,11 @@ def _row_height(atoms: list[_Atom]) -> float:
     return max(median(hs), 1e-6)
 
 
+BAR_ROW_WIDTH = 0.4  # a bar is wider than this share of the row height (with ``layout_rules._Parser._is_bar``)
+
+
 def _is_bar(a: _Atom, row_h: float) -> bool:
-    return _bar_shaped(a) and a.box.w > 0.4 * row_h
+    return _bar_shaped(a) and a.box.w > BAR_ROW_WIDTH * row_h
 
 
 def _bar_shaped(a: _Atom) -> bool:

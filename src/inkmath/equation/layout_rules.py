@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from inkmath.equation.atoms import _Atom, _bar_shaped, _prob, _row_height
+from inkmath.equation.atoms import BAR_ROW_WIDTH, _Atom, _bar_shaped, _prob, _row_height
 from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model, relation_features
 from inkmath.equation.tokens import (
     ASCENDER_LETTERS, BIG_OPS, CLOSE_BRACKETS, DESCENDER_LETTERS, DIGITS, FUNCTION_TOKENS, OPEN_BRACKETS, OPERATORS,
@@ -269,7 +269,7 @@ class _Parser:
 
     def _is_bar(self, i: int, row_h: float) -> bool:
         """``atoms._is_bar(self.atoms[i], row_h)``."""
-        return self.bar_shaped[i] and self.atoms[i].box.w > 0.4 * row_h
+        return self.bar_shaped[i] and self.atoms[i].box.w > BAR_ROW_WIDTH * row_h
 
     def region(self, idx: list[int]) -> Node | None:
         if not idx:
