@@ -27,8 +27,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("predict", help="top-k symbols with LaTeX for image files")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (png, jpg, bmp, ...), one symbol each")
     p.add_argument("--weights", default=None,
-                   help=f"shipped name or path (default: {PREDICT_WEIGHTS}, the expression reader's classifier: "
-                        f"digits, letters, operators; `inkmath models` lists the others)")
+                   help=f"shipped name or path (default: {PREDICT_WEIGHTS}, CROHME's 101 symbols: digits, letters, "
+                        f"operators, distilled from the expression reader's crohme-m; `inkmath models` lists the "
+                        f"others)")
     p.add_argument("--top", type=positive_int, default=5, help="readings per file, best first")
     p.add_argument("--ink", default="auto", choices=["auto", "white", "black"],
                    help="ink colour: auto guesses from the border, white = white ink on black, black = dark on light")
