@@ -7,7 +7,10 @@ On a CROHME InkML set (``val``: 2011-2013, ``test``: 2014) it reads the cached h
 (``equation.hypotheses``, undistorted ink, shipped ``crohme`` classifier; the parts of the tables already built,
 ``TRUTH_SHARDS`` / ``PIPELINE_SHARDS``, named in the output) and scores:
 
-- symbols right with the truth segmentation: each truth symbol's classifier top-5 and box, re-read in context;
+- symbols right with the truth segmentation: each truth symbol's classifier top-5 and box, re-read in context by
+  the context model alone (``model``), or by the whole reader (``reader``: the shipped strokes decoder given the
+  truth grouping as its only segmentation, its best reading's token of each symbol: the context models, the LaTeX
+  model and the layout together);
 - expressions right from the pipeline's own segmentation (strokes), with the chosen tokens and the parser
   (``parse.parse`` with those tokens) -- a fast ExpRate that skips segmentation; the official figure is
   ``inkmath crohme-eval``.
@@ -82,12 +85,14 @@ def load_rules(commit: str):
 
 def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None = None) -> dict:
     from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.context_model import shared_geometry
     from inkmath.equation.crohme_eval import resolve_source as _resolve
+    from inkmath.equation.decode import Segmentation
     from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
     from inkmath.equation.parse import parse
-    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.recognize import default_decoder, get_predictor
     from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
 
     src = _resolve(name, None)
@@ -126,7 +131,13 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
             memo[key] = read_symbols(hs, model).tokens
         return list(memo[key])
 
-    choosers = {"classifier": lambda hs: [h.token for h in hs], "model": by_model}
+    decoder = default_decoder("strokes")
+
+    def by_reader(hs):
+        with shared_geometry():
+            return list(decoder([Segmentation(hs, 0.0)])[0].tokens)
+
+    choosers = {"classifier": lambda hs: [h.token for h in hs], "model": by_model, "reader": by_reader}
     if rules is not None:
         choosers["rules"] = rules.choose_tokens
         # the model's tokens, then the former rules (all, or all but one) on top of them
@@ -176,6 +187,8 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
     # expressions from the pipeline's segmentation
     pt = t.get("pipeline")
     for key, choose in choosers.items() if pipeline else ():
+        if key == "reader":  # the reader's own figure from its segmentation is inkmath crohme-eval's
+            continue
         right = within1 = n = 0
         for rows in by_expression(pt):
             eid = ids[int(pt["expr"][rows[0]])]
@@ -224,6 +237,8 @@ def main(argv=None) -> int:
 
         names = {"classifier": "classifier top-1 (no context)",
                  "model": f"the reader's context model ({' + '.join(READER_CONTEXT_MODELS)}, shipped)",
+                 "reader": "the whole reader (the strokes decoder on the truth grouping: context models, LaTeX "
+                           "model, layout)",
                  "rules": f"hand-written token rules (as at {a.rules_from})",
                  "model+rules": "model, then the token rules"}
         rows = []
@@ -243,7 +258,9 @@ def main(argv=None) -> int:
                "machine": cpu, "commit": commit, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "how": f"Cached hypotheses of the reader's classifier ({res['classifier']}) on undistorted ink. "
                       "Symbols: truth symbols read right, each from its truth-segmented crop's top-5 and box (and "
-                      "logits, for a model that takes them), re-read in context (model, rules) or not (classifier). "
+                      "logits, for a model that takes them), re-read in context (model, rules) or not (classifier), "
+                      "or read by the whole reader (the shipped strokes decoder given the truth grouping as its only "
+                      "segmentation: its best reading's token of each symbol). "
                       "ExpRate: expressions right from the pipeline's own stroke segmentation (the parts cached), "
                       "the tokens chosen then parsed with no decoder: a fast check, "
                       "not the figure of inkmath crohme-eval. The rules were deleted when the model shipped; they are "
