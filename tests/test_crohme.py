@@ -7,6 +7,7 @@ a 0-byte file, .tar.xz archives with the official folder names); a few tests rea
 import io
 import os
 import tarfile
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -151,6 +152,31 @@ def test_iter_inkml_reads_archive_and_folder_and_reports_skipped(data_dir, tmp_p
         (folder / n).write_bytes(d)
     assert [e.id for e in crohme.iter_inkml(tmp_path / "unpacked")] == ["a", "b"]
     assert [e.id for e in crohme.iter_inkml(tmp_path / "unpacked", subset="Other")] == []
+
+
+def test_zip_archives_read_as_tar_archives_do(tmp_path):
+    """The later CROHME sets (2016, 2019) and their offline images are distributed as zip files."""
+    arch = tmp_path / "crohme2019_test.zip"
+    with zipfile.ZipFile(arch, "w") as zf:
+        zf.writestr("Test2019/", b"")
+        zf.writestr("__MACOSX/Test2019/._a.inkml", b"\x00\x05")  # resource forks a Mac zip carries
+        for n, d in FIXTURES.items():
+            zf.writestr(f"Test2019/{n}", d)
+    skipped = []
+    assert [e.id for e in crohme.iter_inkml(arch, skipped=skipped)] == ["a", "b"]
+    assert sorted(Path(s.name).name for s in skipped) == ["broken.inkml", "empty.inkml"]
+    assert detect_kind(arch) == "inkml"
+    wap = tmp_path / "offline.zip"
+    with tarfile.open(make_wap(tmp_path / "wap.tar.xz")) as tf, zipfile.ZipFile(wap, "w") as zf:
+        for m in tf:
+            zf.writestr(m.name, tf.extractfile(m).read())
+    assert detect_kind(wap) == "wap"
+    assert [s.id for s in crohme.iter_wap(wap)] == ["e1", "e2"]
+    other = tmp_path / "notes.zip"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("readme.txt", b"nothing here")
+    with pytest.raises(InkmathError, match="neither .inkml files nor WAP"):
+        detect_kind(other)
 
 
 # -------------------------------------------------------------------------------------- symbol dataset

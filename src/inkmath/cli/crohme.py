@@ -17,8 +17,9 @@ def register(subparsers) -> None:
     """Add ``inkmath crohme-eval PATH [--limit N] [--json] [--weights W] [--symbols-only]``."""
     p = subparsers.add_parser(
         "crohme-eval", help="score the recogniser on a CROHME test set (ExpRate, segmentation, symbols)",
-        description="PATH: a CROHME InkML archive/folder (full report) or the WAP offline archive/folder "
-                    f"(expression rates only); short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
+        description="PATH: a CROHME InkML archive (.tar.*, .zip) or folder (full report), or the WAP offline "
+                    "archive/folder (images and *_caption.txt: expression rates only); "
+                    f"short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
     p.add_argument("path", help=f"archive or folder, or a short name: {', '.join(ALIASES)}")
     p.add_argument("--limit", type=int, default=None, help="only the first N expressions (default: all)")
     p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: shipped)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -163,7 +164,8 @@ class Skipped:
 
 
 def _members(source: Path, subset: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of the matching files in a folder, a tar archive (any compression) or a single file."""
+    """(name, bytes) of the matching files in a folder, a tar archive (any compression), a zip archive (as the
+    later CROHME sets are distributed) or a single file."""
     def wanted(name: str) -> bool:
         return name.lower().endswith(suffixes) and (subset is None or subset in Path(name).parts)
 
@@ -178,12 +180,18 @@ def _members(source: Path, subset: str | None, suffixes: tuple[str, ...]) -> Ite
                 if m.isfile() and wanted(m.name):
                     f = tf.extractfile(m)
                     yield m.name, f.read() if f is not None else b""
+    elif source.is_file() and zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as zf:
+            for m in zf.infolist():  # members in archive order, as for a tar archive
+                if not m.is_dir() and not m.filename.startswith("__MACOSX/") and wanted(m.filename):
+                    yield m.filename, zf.read(m)
     elif source.is_file():
         if not wanted(source.name):
-            raise InkmathError(f"{source} is neither a folder, a tar archive nor a {'/'.join(suffixes)} file")
+            raise InkmathError(f"{source} is neither a folder, a tar or zip archive nor a {'/'.join(suffixes)} file")
         yield source.name, source.read_bytes()
     else:
-        raise InkmathError(f"{source} not found. Point to a CROHME .tar.xz archive or a folder of .inkml files.")
+        raise InkmathError(f"{source} not found. Point to a CROHME .tar.xz or .zip archive or a folder of .inkml "
+                           f"files.")
 
 
 def iter_inkml(source: str | Path, subset: str | None = None,

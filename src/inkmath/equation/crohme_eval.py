@@ -19,6 +19,7 @@ import functools
 import inspect
 import tarfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -42,17 +43,22 @@ def detect_kind(path: Path) -> str:
         if next(path.rglob("*_caption.txt"), None) is not None:
             return "wap"
         return "inkml"
-    if path.is_file() and tarfile.is_tarfile(path):
-        with tarfile.open(path, "r:*") as tf:
-            for m in tf:
-                if m.name.endswith(".inkml"):
-                    return "inkml"
-                if m.name.endswith(("_caption.txt", ".bmp")):
-                    return "wap"
+    if path.is_file() and (tarfile.is_tarfile(path) or zipfile.is_zipfile(path)):
+        if tarfile.is_tarfile(path):
+            with tarfile.open(path, "r:*") as tf:
+                names = [m.name for m in tf]
+        else:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        for name in names:
+            if name.endswith(".inkml"):
+                return "inkml"
+            if name.endswith(("_caption.txt", ".bmp")):
+                return "wap"
         raise InkmathError(f"{path} holds neither .inkml files nor WAP images and captions")
     if path.is_file() and path.suffix == ".inkml":
         return "inkml"
-    raise InkmathError(f"{path} not found (or not a CROHME archive, folder or .inkml file)")
+    raise InkmathError(f"{path} not found (or not a CROHME .tar/.zip archive, folder or .inkml file)")
 
 
 @dataclass
