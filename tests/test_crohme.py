@@ -172,6 +172,21 @@ def test_zip_archives_read_as_tar_archives_do(tmp_path):
             zf.writestr(m.name, tf.extractfile(m).read())
     assert detect_kind(wap) == "wap"
     assert [s.id for s in crohme.iter_wap(wap)] == ["e1", "e2"]
+    # the later offline sets' layout: a caption.txt per folder, images beside it named as their ids
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    bmp = cv2.imencode(".bmp", img)[1].tobytes()
+    later = tmp_path / "data.zip"
+    with zipfile.ZipFile(later, "w") as zf:
+        zf.writestr("data/2016/caption.txt", b"UN19_1041_em_597\t-\n18_em_0\t1\n")
+        zf.writestr("data/2016/UN19_1041_em_597.bmp", bmp)
+        zf.writestr("data/2016/18_em_0.bmp", bmp)
+        zf.writestr("data/2019/caption.txt", b"UN19_1041_em_597\t2\n")
+        zf.writestr("data/2019/UN19_1041_em_597.bmp", bmp)
+        zf.writestr("data/2019/no_caption.bmp", bmp)
+    assert detect_kind(later) == "wap"
+    got = [(s.id, s.tokens) for s in crohme.iter_wap(later)]
+    assert got == [("18_em_0", ["1"]), ("UN19_1041_em_597", ["-"]), ("UN19_1041_em_597", ["2"])]
     other = tmp_path / "notes.zip"
     with zipfile.ZipFile(other, "w") as zf:
         zf.writestr("readme.txt", b"nothing here")

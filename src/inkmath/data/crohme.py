@@ -366,26 +366,48 @@ def read_captions(text: str) -> dict[str, list[str]]:
 
 
 def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample]:
-    """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder."""
+    """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder, or a set
+    laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not).
+
+    An image belongs to the captions of the nearest folder above it that has a caption file; its id is its file name
+    without the extension, or without a trailing ``_0`` too (the 2014 archive's ``18_em_0.bmp`` is caption
+    ``18_em``)."""
     import cv2
 
     src = Path(source)
-    files = dict(_members(src, None, (".bmp", "_caption.txt", ".png")))
-    caps = [n for n in files if n.endswith("_caption.txt")]
+    files = dict(_members(src, None, (".bmp", "caption.txt", ".png")))
+    caps = [n for n in files if Path(n).name.endswith("caption.txt")]
     if not caps:
-        raise InkmathError(f"No *_caption.txt in {src}; expected the WAP offline archive (images + test_caption.txt)")
-    captions: dict[str, list[str]] = {}
+        raise InkmathError(f"No caption file (*caption.txt) in {src}; expected the WAP offline archive (images + "
+                           f"test_caption.txt)")
+    captions: dict[str, dict[str, list[str]]] = {}  # folder of a caption file -> {id: tokens}
     for n in caps:
-        captions.update(read_captions(files[n].decode("utf-8")))
+        captions.setdefault(Path(n).parent.as_posix(), {}).update(read_captions(files[n].decode("utf-8")))
     count = 0
     for name in sorted(n for n in files if not n.endswith(".txt")):
-        key = re.sub(r"_0$", "", Path(name).stem)
-        if key not in captions:
+        found = _caption_of(name, captions)
+        if found is None:
             continue
+        key, tokens = found
         img = cv2.imdecode(np.frombuffer(files[name], np.uint8), cv2.IMREAD_GRAYSCALE)
         if img is None:
             raise InkmathError(f"{src}:{name}: cannot decode the image")
-        yield WapSample(key, img, captions[key])
+        yield WapSample(key, img, tokens)
         count += 1
         if limit is not None and count >= limit:
             return
+
+
+def _caption_of(name: str, captions: dict[str, dict[str, list[str]]]) -> tuple[str, list[str]] | None:
+    """(id, tokens) of the image ``name`` from the nearest caption file above it, None if it has no caption."""
+    path = Path(name)
+    keys = (path.stem, re.sub(r"_0$", "", path.stem))
+    for folder in path.parents:
+        table = captions.get(folder.as_posix())
+        if table is None:
+            continue
+        for key in keys:
+            if key in table:
+                return key, table[key]
+        return None
+    return None

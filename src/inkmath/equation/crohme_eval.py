@@ -40,7 +40,7 @@ ALIASES = {  # short names (``inkmath crohme-eval test``), resolved under $INKMA
 def detect_kind(path: Path) -> str:
     """'wap' for the offline images + captions, 'inkml' for InkML (decided by the first telling file)."""
     if path.is_dir():
-        if next(path.rglob("*_caption.txt"), None) is not None:
+        if next(path.rglob("*caption.txt"), None) is not None:
             return "wap"
         return "inkml"
     if path.is_file() and (tarfile.is_tarfile(path) or zipfile.is_zipfile(path)):
@@ -53,7 +53,7 @@ def detect_kind(path: Path) -> str:
         for name in names:
             if name.endswith(".inkml"):
                 return "inkml"
-            if name.endswith(("_caption.txt", ".bmp")):
+            if name.endswith(("caption.txt", ".bmp")):
                 return "wap"
         raise InkmathError(f"{path} holds neither .inkml files nor WAP images and captions")
     if path.is_file() and path.suffix == ".inkml":
