@@ -1,7 +1,8 @@
 """Page photos as another camera or generator might make them: the generated validation pages, changed, read again.
 
     INKMATH_DATA=../shared/data python benchmarks/page_variants.py --seed 40 --pages 12 --out /tmp/variants \
-        [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25]
+        [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25,gauss15,gauss25,motion3,
+                    motion5,motion5v]
 
 Each page of ``bench_page.py``'s generator (CROHME 2011-2013 ink, so validation) is changed as the variant says, its
 truth boxes moved with it, and read with ``page.read_page``; detection, order and ExpRate are scored as
@@ -12,7 +13,10 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
   table shows on some sides); ``inside``: a margin of 1.5 % (no table at all);
 - ``rot90``: turned a quarter clockwise, no EXIF; ``gray``: one channel, PNG;
 - ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x);
-- ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25.
+- ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25;
+- ``gauss15`` / ``gauss25``: defocus, a Gaussian blur of sigma 1.5 / 2.5 px on top of the generator's (0-1.2 px);
+  ``motion3`` / ``motion5``: motion blur over 3 / 5 px in x along the same slant as ``shake`` (dx : dy = 2 : 1, down to
+  the right); ``motion5v``: 5 px straight down (another direction, for checking).
 
 Prints one line of totals per variant and appends each page's reading to ``OUT/details-VARIANT.jsonl``.
 """
@@ -74,6 +78,35 @@ def _shake(img, boxes):  # a moving hand: 9 px of motion blur along a slant
     return cv2.filter2D(img, -1, k / k.sum()), boxes
 
 
+def _gauss(sigma: float):
+    def change(img, boxes):
+        import cv2
+
+        return cv2.GaussianBlur(img, (0, 0), sigma), boxes
+    return change
+
+
+def _motion(length: int, vertical: bool = False):
+    """Motion blur ``length`` px long: along ``shake``'s slant (dx : dy = 2 : 1), or straight down."""
+    def change(img, boxes):
+        import cv2
+
+        k = np.zeros((length, length), np.float32)
+        c, r = length // 2, (length - 1) / 2
+        if vertical:
+            k[:, c] = 1.0
+        else:  # the line's samples, bilinear, through the kernel's centre
+            for t in np.linspace(-r, r, 4 * length):
+                x, y = c + t, c + t / 2
+                x0, y0 = int(np.floor(x)), int(np.floor(y))
+                for xx, yy, wt in ((x0, y0, (1 - x + x0) * (1 - y + y0)), (x0 + 1, y0, (x - x0) * (1 - y + y0)),
+                                   (x0, y0 + 1, (1 - x + x0) * (y - y0)), (x0 + 1, y0 + 1, (x - x0) * (y - y0))):
+                    if 0 <= xx < length and 0 <= yy < length:
+                        k[yy, xx] += wt
+        return cv2.filter2D(img, -1, k / k.sum()), boxes
+    return change
+
+
 def _red(img, boxes):  # blue and red swapped: blue ink becomes red ink, black and pencil stay as they are
     return img[:, :, ::-1].copy(), boxes
 
@@ -86,7 +119,8 @@ def _gray(img, boxes):
 
 VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.5), "24mp": _scale(2.8),
             "sheetfill": _crop(0.08), "inside": _crop(0.015), "rot90": _rot90, "dark": _dark, "warm": _warm,
-            "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b)}
+            "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b), "gauss15": _gauss(1.5),
+            "gauss25": _gauss(2.5), "motion3": _motion(3), "motion5": _motion(5), "motion5v": _motion(5, vertical=True)}
 QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 
