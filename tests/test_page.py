@@ -982,41 +982,10 @@ def test_sheet_under_coloured_light_with_a_shadow_band_is_found_whole(cast):
 
 
 
-def test_strokes_blurred_across_by_a_moving_hand_are_narrowed_to_their_own_ridge_not_cut():
-    """Motion blur lowers a stroke's darkness across the motion, not along it: narrowed against the darkest ink within
-    ``READ_PEAK`` (``READ_RIDGE`` 0, before blur-17) the faint strokes are cut where they meet dark ones (a "+" read
-    as "\\div"); against their own ridge (``READ_RIDGE`` px, at least ``READ_FLOOR`` of the darkest ink nearby) the
-    crop has as many pieces as the sharp photo's."""
-    from inkmath.equation import page_find
-    from inkmath.equation.page_find import group_image
-    from inkmath.synth import write
 
-    sheet = np.full((700, 1000, 3), 246, np.uint8)
-    _ink_strokes(sheet, write("x^2 + 4 = 7", seed=0, x=150, base_y=300, size=36), (30, 30, 35), thickness=2)
-    sharp = _photo(sheet)
-    k = np.zeros((7, 7), np.float32)
-    cv2.line(k, (0, 2), (6, 4), 1.0, 1)  # 7 px along a slant, as page_variants.py's shake
-    moved = cv2.filter2D(sharp, -1, k / k.sum())
-
-    def pieces(photo, **kw) -> int:
-        page = clean_page(photo)
-        found = find_expressions(page.ink)
-        assert len(found.groups) == 1
-        img, _ = group_image(found, found.groups[0], dark=page.sharp_dark(), upscale=2, **kw)
-        return cv2.connectedComponents(img, connectivity=8)[0] - 1
-
-    assert page_find.READ_RIDGE > 0
-    assert pieces(moved) == pieces(sharp) == 7
-    assert pieces(moved, ridge=0.0) >= 12
-
-
-def test_a_defocused_photo_is_read_deblurred_an_ordinary_or_shaken_one_as_it_is(monkeypatch):
-    """The ink's edge steepness measures the photo's blur (``CleanPage.blur``) and, in the direction where the edges
-    are steepest, its defocus (``CleanPage.defocus``): a photo defocused by sigma 2.5 measures over
-    ``READ_DEBLUR_FROM`` and its crops are deblurred by its blur; the same photo sharp, or moved 7 px (blurred along
-    the motion only), measures under it and is read as before (no generated validation page measures over it)."""
-    from inkmath.equation import page
-    from inkmath.equation.page_find import deblurred
+def _blurred_photos():
+    """A line of thin synthetic handwriting photographed sharp, moved 7 px along a slant (as page_variants.py's
+    shake) and defocused (a Gaussian of sigma 2.5)."""
     from inkmath.synth import write
 
     sheet = np.full((700, 1000, 3), 246, np.uint8)
@@ -1024,14 +993,51 @@ def test_a_defocused_photo_is_read_deblurred_an_ordinary_or_shaken_one_as_it_is(
     sharp = _photo(sheet)
     k = np.zeros((7, 7), np.float32)
     cv2.line(k, (0, 2), (6, 4), 1.0, 1)
+    return sharp, cv2.filter2D(sharp, -1, k / k.sum()), cv2.GaussianBlur(sharp, (0, 0), 2.5)
+
+
+def test_strokes_blurred_across_by_a_moving_hand_are_narrowed_to_their_own_ridge_not_cut():
+    """Motion blur lowers a stroke's darkness across the motion, not along it: narrowed against the darkest ink within
+    ``READ_PEAK`` the faint strokes are cut where they meet dark ones (a "+" read as "\\div"); against their own
+    ridge (``READ_RIDGE`` px, at least ``READ_FLOOR`` of the darkest ink nearby) the crop has as many pieces as the
+    sharp photo's (blur-17)."""
+    from inkmath.equation.page_find import READ_RIDGE, group_image
+
+    sharp, moved, _ = _blurred_photos()
+
+    def pieces(photo, ridge: float) -> int:
+        page = clean_page(photo)
+        found = find_expressions(page.ink)
+        assert len(found.groups) == 1
+        img, _ = group_image(found, found.groups[0], dark=page.sharp_dark(), upscale=2, ridge=ridge)
+        return cv2.connectedComponents(img, connectivity=8)[0] - 1
+
+    assert pieces(sharp, 0.0) == pieces(moved, READ_RIDGE) == 7
+    assert pieces(moved, 0.0) >= 12
+
+
+def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_defocused_one_deblurred_an_ordinary_one_as_before(
+        monkeypatch):
+    """The ink's edge steepness measures the photo's blur (``CleanPage.blur``), its blur where the edges are steepest
+    (``CleanPage.defocus``) and how unevenly the directions are blurred (``CleanPage.motion``). A photo moved 7 px is
+    narrowed against each stroke's own ridge (``READ_MOTION``); one defocused by sigma 2.5 is deblurred by its blur
+    (``READ_DEBLUR_FROM``); the same photo sharp is read as before (as every generated validation page is)."""
+    from inkmath.equation import page
+    from inkmath.equation.page_find import READ_RIDGE, deblurred
+
+    sharp, moved, defocused = _blurred_photos()
     asked = []
-    monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, **kw: (asked.append(deblur), (0, 0))[1])
-    for photo, defocused in ((sharp, False), (cv2.filter2D(sharp, -1, k / k.sum()), False),
-                             (cv2.GaussianBlur(sharp, (0, 0), 2.5), True)):
+    monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, ridge=0.0, **kw: (asked.append((deblur, ridge)),
+                                                                                      (0, 0))[1])
+    for photo, motion, defocus in ((sharp, False, False), (moved, True, False), (defocused, None, True)):
         cp = clean_page(photo)
-        assert (cp.defocus() > page.READ_DEBLUR_FROM) is defocused
+        assert (cp.defocus() > page.READ_DEBLUR_FROM) is defocus
+        if motion is not None:  # a single line's writing is not even in every direction: defocused, it may pass
+            assert (cp.motion() < page.READ_MOTION) is motion
         page.group_crop(cp, find_expressions(cp.ink), None)
-        assert asked.pop() == (cp.blur() if defocused else 0.0)
+        deblur, ridge = asked.pop()
+        assert deblur == (cp.blur() if defocus else 0.0)
+        assert ridge == (READ_RIDGE if cp.motion() < page.READ_MOTION else 0.0)
     # two strokes 4 px apart (a small loop), blurred until the paper between them passes as ink (``READ_SHARE`` of
     # the strokes' darkness): deblurred, it is paper again
     from inkmath.equation.page_find import READ_SHARE

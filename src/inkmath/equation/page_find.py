@@ -40,12 +40,14 @@ SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
 READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink nearby (``group_image``) ...
 READ_PEAK = 0.4  # ... within this many typical symbols
-# ... counted from the stroke's own ridge: the darkest ink within READ_RIDGE page px, not READ_PEAK (0: off), while
-# reaching at least READ_FLOOR of the darkest ink within READ_PEAK. Motion blur lowers a stroke's darkness across the
-# motion only, so strokes across it were cut next to strokes along it (robustness-15). Chosen on validation pages of
-# seeds 40 and 41 (12 each) read as made and under defocus (sigma 1.5, 2.5) and motion (3, 5 px; page_variants.py):
-# right of 936 expressions, 393 without; READ_RIDGE 3 with READ_FLOOR 0.3 / 0.45 / 0.5 / 0.55: 409 / 415 / 416 / 419;
-# READ_RIDGE 2 / 4 / 5: 404 / 412 (0.45) / - ; docs/decisions/2026-11-25-blur-17.md
+# ... or, on a photo blurred by motion (``page.READ_MOTION``), from the stroke's own ridge: the darkest ink within
+# READ_RIDGE page px, while reaching at least READ_FLOOR of the darkest ink within READ_PEAK. Motion blur lowers a
+# stroke's darkness across the motion only, so strokes across it were cut next to strokes along it (robustness-15).
+# Chosen on validation pages of seeds 40 and 41 (12 each) as made, under defocus (sigma 1.5, 2.5) and motion (3, 5
+# px; page_variants.py), on every page: right of 936 expressions 393 with READ_PEAK alone; READ_RIDGE 3 with
+# READ_FLOOR 0.3 / 0.45 / 0.5 / 0.55: 409 / 415 / 416 / 419; READ_RIDGE 2 / 4 (0.45): 404 / 412; 9 px of motion
+# (shake, 156): 1, 19 (0.45), 5 (0.55). On every ordinary page it read 5 fewer of 876 (+14 -19), hence the gate
+# (docs/decisions/2026-11-25-blur-17.md)
 READ_RIDGE = 3.0
 READ_FLOOR = 0.45
 DEBLUR_STEPS = 10  # Richardson-Lucy iterations of ``deblurred`` (docs/decisions/2026-11-24-pages-7.md)
@@ -254,20 +256,18 @@ def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | Non
 
 
 def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: np.ndarray | None = None,
-                upscale: int = 1, smooth: float = 0.0, deblur: float = 0.0, ridge: float | None = None,
-                floor: float | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+                upscale: int = 1, smooth: float = 0.0, deblur: float = 0.0,
+                ridge: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
     """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image).
 
     With ``dark`` (the page's darkness), the ink is narrowed to the pixels at least ``READ_SHARE`` as dark as the
-    darkest ink within ``ridge`` page px (default ``READ_RIDGE``; 0: ``READ_PEAK`` typical symbols) and at least
-    ``floor`` (``READ_FLOOR``) as dark as the darkest within ``READ_PEAK``: about the stroke's width at half its
+    darkest ink within ``READ_PEAK`` typical symbols (with ``ridge``: within that many page px, and at least
+    ``READ_FLOOR`` as dark as the darkest within ``READ_PEAK``): about the stroke's width at half its
     darkness, where the grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch).
     ``deblur``: the darkness is first deblurred by a Gaussian of this sigma in page px (``deblurred``). ``upscale``: the
     darkness is first enlarged this many times (cubic), so the crop is that much larger than the page's pixels
     (``pad`` too). ``smooth``: the (enlarged) darkness is first smoothed with a Gaussian of this sigma in the crop's
     pixels, so a grainy stroke (pencil) is not cut into pieces at its grains."""
-    ridge = READ_RIDGE if ridge is None else ridge
-    floor = READ_FLOOR if floor is None else floor
     b = group.box
     x0, y0, x1, y1 = int(b.x0), int(b.y0), int(np.ceil(b.x1)), int(np.ceil(b.y1))
     sub = found.labels[y0:y1, x0:x1]
@@ -289,7 +289,7 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
         if ridge > 0:
             r = min(k, max(3, int(round(2 * ridge * upscale)) | 1))
             own = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (r, r)))
-            mask &= (d > READ_SHARE * own) & (d > floor * peak)
+            mask &= (d > READ_SHARE * own) & (d > READ_FLOOR * peak)
         else:
             mask &= d > READ_SHARE * peak
     else:
