@@ -68,14 +68,14 @@ MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
 MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
 PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
 PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not a page of writing
-# The photo's blur, measured on its ink (``measured_blur``): the steepest edges (the BLUR_EDGE_PERCENTILE-th percentile of
-# the darkness's slope over the darkest ink within 2 px, on the ink's pixels where that ink reaches BLUR_INK_MIN) are
-# the less steep the more the photo is blurred; sigma (px) = BLUR_FIT[0] + BLUR_FIT[1] x that share, a least-squares
-# line fitted to the 120 generated validation pages' known blur, sigma 0-1.2 (docs/decisions/2026-11-24-pages-7.md:
-# residual sd 0.165 px, correlation -0.87; beyond 1.2 px it measures short: about 1.7 at a true 2.6, blur-17).
-# ``defocus`` applies the same line to the steepest of BLUR_DIRECTIONS bands of the edges' direction, and ``motion`` is
-# the least steep band's steepness over the steepest's: motion blur lowers the steepness across the motion only,
-# defocus in every direction (blur-17)
+# The photo's blur, measured on its ink (``edge_steepness``, ``measured_blur``): the steepest edges (the
+# BLUR_EDGE_PERCENTILE-th percentile of the darkness's slope over the darkest ink within 2 px, on the ink's pixels
+# where that ink reaches BLUR_INK_MIN) are the less steep the more the photo is blurred; sigma (px) = BLUR_FIT[0] +
+# BLUR_FIT[1] x that share, a least-squares line fitted to the 120 generated validation pages' known blur, sigma 0-1.2
+# (docs/decisions/2026-11-24-pages-7.md: residual sd 0.165 px, correlation -0.87; beyond 1.2 px it measures short:
+# 1.5-1.85 where 2.5 was added, blur-17). ``CleanPage.defocus`` applies the same line to the steepest of
+# BLUR_DIRECTIONS bands of the edges' direction, and ``CleanPage.motion`` is the least steep band's steepness over the
+# steepest's: motion blur lowers the steepness across the motion only, defocus in every direction (blur-17)
 BLUR_EDGE_PERCENTILE = 90
 BLUR_INK_MIN = 40
 BLUR_FIT = (3.40, -8.39)
