@@ -1,7 +1,8 @@
 """Page photos as another camera or generator might make them: the generated validation pages, changed, read again.
 
     INKMATH_DATA=../shared/data python benchmarks/page_variants.py --seed 40 --pages 12 --out /tmp/variants \
-        [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25]
+        [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25,gauss15,gauss25,motion3,
+                    motion5,motion5v]
 
 Each page of ``bench_page.py``'s generator (CROHME 2011-2013 ink, so validation) is changed as the variant says, its
 truth boxes moved with it, and read with ``page.read_page``; detection, order and ExpRate are scored as
@@ -12,7 +13,11 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
   table shows on some sides); ``inside``: a margin of 1.5 % (no table at all);
 - ``rot90``: turned a quarter clockwise, no EXIF; ``gray``: one channel, PNG;
 - ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x);
-- ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25.
+- ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25;
+- ``gauss15`` / ``gauss25``: defocus, a Gaussian blur of sigma 1.5 / 2.5 px on top of the generator's (0-1.2 px);
+  ``motion3``: motion blur along a 3 px diagonal (down to the right); ``motion5``: 5 px along ``shake``'s slant
+  (dx : dy = 2 : 1); ``motion5v``: 5 px straight down (another direction, for checking). The kernels are one-pixel
+  lines, as ``shake``'s; they reproduce robustness-15's figures (first 6 pages of seed 40: 22 and 14 right of 41).
 
 Prints one line of totals per variant and appends each page's reading to ``OUT/details-VARIANT.jsonl``.
 """
@@ -74,6 +79,25 @@ def _shake(img, boxes):  # a moving hand: 9 px of motion blur along a slant
     return cv2.filter2D(img, -1, k / k.sum()), boxes
 
 
+def _gauss(sigma: float):
+    def change(img, boxes):
+        import cv2
+
+        return cv2.GaussianBlur(img, (0, 0), sigma), boxes
+    return change
+
+
+def _motion(start: tuple[int, int], end: tuple[int, int], size: int):
+    """Motion blur as ``shake`` makes it: a one-pixel line from ``start`` to ``end`` in a ``size`` x ``size`` kernel."""
+    def change(img, boxes):
+        import cv2
+
+        k = np.zeros((size, size), np.float32)
+        cv2.line(k, start, end, 1.0, 1)
+        return cv2.filter2D(img, -1, k / k.sum()), boxes
+    return change
+
+
 def _red(img, boxes):  # blue and red swapped: blue ink becomes red ink, black and pencil stay as they are
     return img[:, :, ::-1].copy(), boxes
 
@@ -86,7 +110,9 @@ def _gray(img, boxes):
 
 VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.5), "24mp": _scale(2.8),
             "sheetfill": _crop(0.08), "inside": _crop(0.015), "rot90": _rot90, "dark": _dark, "warm": _warm,
-            "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b)}
+            "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b), "gauss15": _gauss(1.5),
+            "gauss25": _gauss(2.5), "motion3": _motion((0, 0), (2, 2), 3), "motion5": _motion((0, 1), (4, 3), 5),
+            "motion5v": _motion((2, 0), (2, 4), 5)}
 QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 

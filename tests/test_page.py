@@ -979,3 +979,72 @@ def test_sheet_under_coloured_light_with_a_shadow_band_is_found_whole(cast):
     quad = find_sheet(lit)
     corners = cv2.perspectiveTransform(np.float32([[[0, 0], [1000, 0], [1000, 1300], [0, 1300]]]), m)[0]
     assert quad is not None and np.abs(quad - corners).max() < 0.03 * 1000
+
+
+
+
+def _blurred_photos():
+    """A line of thin synthetic handwriting photographed sharp, moved 7 px along a slant (as page_variants.py's
+    shake) and defocused (a Gaussian of sigma 2.5)."""
+    from inkmath.synth import write
+
+    sheet = np.full((700, 1000, 3), 246, np.uint8)
+    _ink_strokes(sheet, write("x^2 + 4 = 7", seed=0, x=150, base_y=300, size=36), (30, 30, 35), thickness=2)
+    sharp = _photo(sheet)
+    k = np.zeros((7, 7), np.float32)
+    cv2.line(k, (0, 2), (6, 4), 1.0, 1)
+    return sharp, cv2.filter2D(sharp, -1, k / k.sum()), cv2.GaussianBlur(sharp, (0, 0), 2.5)
+
+
+def test_strokes_blurred_across_by_a_moving_hand_are_narrowed_to_their_own_ridge_not_cut():
+    """Motion blur lowers a stroke's darkness across the motion, not along it: narrowed against the darkest ink within
+    ``READ_PEAK`` the faint strokes are cut where they meet dark ones (a "+" read as "\\div"); against their own
+    ridge (``READ_RIDGE`` px, at least ``READ_FLOOR`` of the darkest ink nearby) the crop has as many pieces as the
+    sharp photo's (blur-17)."""
+    from inkmath.equation.page_find import READ_RIDGE, group_image
+
+    sharp, moved, _ = _blurred_photos()
+
+    def pieces(photo, ridge: float) -> int:
+        page = clean_page(photo)
+        found = find_expressions(page.ink)
+        assert len(found.groups) == 1
+        img, _ = group_image(found, found.groups[0], dark=page.sharp_dark(), upscale=2, ridge=ridge)
+        return cv2.connectedComponents(img, connectivity=8)[0] - 1
+
+    assert pieces(sharp, 0.0) == pieces(moved, READ_RIDGE) == 7
+    assert pieces(moved, 0.0) >= 12
+
+
+def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_defocused_one_deblurred_an_ordinary_one_as_before(
+        monkeypatch):
+    """The ink's edge steepness measures the photo's blur (``CleanPage.blur``), its blur where the edges are steepest
+    (``CleanPage.defocus``) and how unevenly the directions are blurred (``CleanPage.motion``). A photo moved 7 px is
+    narrowed against each stroke's own ridge (``READ_MOTION``); one defocused by sigma 2.5 is deblurred by its blur
+    (``READ_DEBLUR_FROM``); the same photo sharp is read as before (as every generated validation page is)."""
+    from inkmath.equation import page
+    from inkmath.equation.page_find import READ_RIDGE, deblurred
+
+    sharp, moved, defocused = _blurred_photos()
+    asked = []
+    monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, ridge=0.0, **kw: (asked.append((deblur, ridge)),
+                                                                                      (0, 0))[1])
+    for photo, motion, defocus in ((sharp, False, False), (moved, True, False), (defocused, None, True)):
+        cp = clean_page(photo)
+        assert (cp.defocus() > page.READ_DEBLUR_FROM) is defocus
+        if motion is not None:  # a single line's writing is not even in every direction: defocused, it may pass
+            assert (cp.motion() < page.READ_MOTION) is motion
+        page.group_crop(cp, find_expressions(cp.ink), None)
+        deblur, ridge = asked.pop()
+        assert deblur == (cp.blur() if defocus else 0.0)
+        assert ridge == (READ_RIDGE if cp.motion() < page.READ_MOTION else 0.0)
+    # two strokes 4 px apart (a small loop), blurred until the paper between them passes as ink (``READ_SHARE`` of
+    # the strokes' darkness): deblurred, it is paper again
+    from inkmath.equation.page_find import READ_SHARE
+
+    dark = np.zeros((40, 40), np.float32)
+    dark[:, 16:18] = dark[:, 22:24] = 200
+    smeared = cv2.GaussianBlur(dark, (0, 0), 2.0)
+    assert smeared[20, 20] > READ_SHARE * smeared[20, 17]
+    back = deblurred(smeared, 2.0)
+    assert back[20, 20] < READ_SHARE * back[20, 17]

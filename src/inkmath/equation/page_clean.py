@@ -68,6 +68,18 @@ MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
 MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
 PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
 PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not a page of writing
+# The photo's blur, measured on its ink (``edge_steepness``, ``measured_blur``): the steepest edges (the
+# BLUR_EDGE_PERCENTILE-th percentile of the darkness's slope over the darkest ink within 2 px, on the ink's pixels
+# where that ink reaches BLUR_INK_MIN) are the less steep the more the photo is blurred; sigma (px) = BLUR_FIT[0] +
+# BLUR_FIT[1] x that share, a least-squares line fitted to the 120 generated validation pages' known blur, sigma 0-1.2
+# (docs/decisions/2026-11-24-pages-7.md: residual sd 0.165 px, correlation -0.87; beyond 1.2 px it measures short:
+# 1.5-1.85 where 2.5 was added, blur-17). ``CleanPage.defocus`` applies the same line to the steepest of
+# BLUR_DIRECTIONS bands of the edges' direction, and ``CleanPage.motion`` is the least steep band's steepness over the
+# steepest's: motion blur lowers the steepness across the motion only, defocus in every direction (blur-17)
+BLUR_EDGE_PERCENTILE = 90
+BLUR_INK_MIN = 40
+BLUR_FIT = (3.40, -8.39)
+BLUR_DIRECTIONS = 8
 
 
 @dataclass
@@ -85,6 +97,28 @@ class CleanPage:
     notes: list[str] = field(default_factory=list)
     dark: np.ndarray | None = None  # uint8 darkness of the flattened page (0 paper), same pixels as ``ink``
     _sharp: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _steep: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
+
+    def blur(self) -> float:
+        """The photo's blur as a Gaussian's sigma in the sheet's pixels, measured on the ink (``measured_blur``)."""
+        return measured_blur(self._steepness()[0])
+
+    def defocus(self) -> float:
+        """The blur in the direction the ink's edges are steepest (a Gaussian's sigma, sheet pixels): a defocused photo
+        measures as much as ``blur``, one blurred by motion less."""
+        return measured_blur(self._steepness()[2])
+
+    def motion(self) -> float:
+        """How evenly blurred the ink is: the steepness of its edges in the direction where they are least steep over
+        that where they are steepest (1.0: the same in every direction; 0.87-0.95 on generated pages, under 0.85 on
+        most of them moved 5 px or more; 1.0 without ink)."""
+        _, least, steepest = self._steepness()
+        return least / steepest if steepest > 0 else 1.0
+
+    def _steepness(self) -> tuple[float, float, float]:
+        if self._steep is None:
+            self._steep = edge_steepness(self.sharp_dark(), self.ink)
+        return self._steep
 
     def sharp_dark(self) -> np.ndarray:
         """The darkness before ``dark``'s smoothing (255 - ``flat``): finer detail for reading a group's ink, where
@@ -459,6 +493,36 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")
     return CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes, dark)
+
+
+def edge_steepness(dark: np.ndarray, ink: np.ndarray) -> tuple[float, float, float]:
+    """How steep the ink's edges are: (the ``BLUR_EDGE_PERCENTILE``-th percentile, over the ink's pixels and their
+    neighbours, of the darkness's slope per pixel over the darkest ink within 2 px; the same percentile in the bands of
+    edge directions, of ``BLUR_DIRECTIONS``, where it is lowest and highest). A sharp pen stroke's edge rises to its
+    darkness within a pixel or two (0.3-0.4), a blurred one more slowly (0.2 at a Gaussian's sigma 2.5); motion blur
+    lowers it across the motion only. Zeros without ink."""
+    near = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    if not near.any():
+        return 0.0, 0.0, 0.0
+    ys, xs = np.nonzero(near)
+    y0, y1, x0, x1 = max(0, ys.min() - 4), ys.max() + 5, max(0, xs.min() - 4), xs.max() + 5
+    d = dark[y0:y1, x0:x1].astype(np.float32)
+    peak = cv2.dilate(d, np.ones((5, 5), np.uint8))
+    sel = near[y0:y1, x0:x1] & (peak > BLUR_INK_MIN)
+    if not sel.any():
+        return 0.0, 0.0, 0.0
+    gx = cv2.Sobel(d, cv2.CV_32F, 1, 0, ksize=3)[sel] / 8
+    gy = cv2.Sobel(d, cv2.CV_32F, 0, 1, ksize=3)[sel] / 8
+    slope = np.hypot(gx, gy) / peak[sel]
+    band = (np.degrees(np.arctan2(gy, gx)) % 180 / (180 / BLUR_DIRECTIONS) + 0.5).astype(int) % BLUR_DIRECTIONS
+    per = [np.percentile(slope[band == k], BLUR_EDGE_PERCENTILE) for k in np.unique(band)]
+    return float(np.percentile(slope, BLUR_EDGE_PERCENTILE)), float(min(per)), float(max(per))
+
+
+def measured_blur(steepness: float) -> float:
+    """A Gaussian blur's sigma (px) from the steepness of the ink's edges (``edge_steepness``, ``BLUR_FIT``); 0.0
+    without ink."""
+    return max(0.0, BLUR_FIT[0] + BLUR_FIT[1] * steepness) if steepness > 0 else 0.0
 
 
 def turn(page: CleanPage, quarter_turns: int) -> CleanPage:

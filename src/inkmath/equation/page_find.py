@@ -40,6 +40,17 @@ SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
 READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink nearby (``group_image``) ...
 READ_PEAK = 0.4  # ... within this many typical symbols
+# ... or, on a photo blurred by motion (``page.READ_MOTION``), from the stroke's own ridge: the darkest ink within
+# READ_RIDGE page px, while reaching at least READ_FLOOR of the darkest ink within READ_PEAK. Motion blur lowers a
+# stroke's darkness across the motion only, so strokes across it were cut next to strokes along it (robustness-15).
+# Chosen on validation pages of seeds 40 and 41 (12 each) as made, under defocus (sigma 1.5, 2.5) and motion (3, 5
+# px; page_variants.py), on every page: right of 936 expressions 393 with READ_PEAK alone; READ_RIDGE 3 with
+# READ_FLOOR 0.3 / 0.45 / 0.5 / 0.55: 409 / 415 / 416 / 419; READ_RIDGE 2 / 4 (0.45): 404 / 412; 9 px of motion
+# (shake, 156): 1, 19 (0.45), 5 (0.55). On every ordinary page it read 5 fewer of 876 (+14 -19), hence the gate
+# (docs/decisions/2026-11-25-blur-17.md)
+READ_RIDGE = 3.0
+READ_FLOOR = 0.45
+DEBLUR_STEPS = 10  # Richardson-Lucy iterations of ``deblurred`` (docs/decisions/2026-11-24-pages-7.md)
 MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
 MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
 LEARNED_MERGE = True  # groups the ``page-merge`` model scores as one expression are joined (page_merge.py)
@@ -245,12 +256,15 @@ def _cut(groups: list[InkGroup], span, gap: float) -> list[list[InkGroup]] | Non
 
 
 def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: np.ndarray | None = None,
-                upscale: int = 1, smooth: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
+                upscale: int = 1, smooth: float = 0.0, deblur: float = 0.0,
+                ridge: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
     """(white-on-black crop holding only the group's ink, (x, y) of the crop's corner in the ink image).
 
     With ``dark`` (the page's darkness), the ink is narrowed to the pixels at least ``READ_SHARE`` as dark as the
-    darkest ink within ``READ_PEAK`` typical symbols: about the stroke's width at half its darkness, where the
-    grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch). ``upscale``: the
+    darkest ink within ``READ_PEAK`` typical symbols (with ``ridge``: within that many page px, and at least
+    ``READ_FLOOR`` as dark as the darkest within ``READ_PEAK``): about the stroke's width at half its
+    darkness, where the grouping's lenient threshold draws a blurred stroke much fatter (loops close, symbols touch).
+    ``deblur``: the darkness is first deblurred by a Gaussian of this sigma in page px (``deblurred``). ``upscale``: the
     darkness is first enlarged this many times (cubic), so the crop is that much larger than the page's pixels
     (``pad`` too). ``smooth``: the (enlarged) darkness is first smoothed with a Gaussian of this sigma in the crop's
     pixels, so a grainy stroke (pencil) is not cut into pieces at its grains."""
@@ -260,6 +274,10 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
     mask = np.isin(sub, group.components)
     if dark is not None and mask.any():
         d = dark[y0:y1, x0:x1]
+        if deblur > 0:  # with the ink round the box, which the blur spread into it
+            m = int(np.ceil(3 * deblur))
+            cy, cx = min(y0, m), min(x0, m)
+            d = deblurred(dark[y0 - cy:y1 + m, x0 - cx:x1 + m], deblur)[cy:cy + d.shape[0], cx:cx + d.shape[1]]
         if upscale > 1:
             d = cv2.resize(d, (d.shape[1] * upscale, d.shape[0] * upscale), interpolation=cv2.INTER_CUBIC)
             mask = cv2.resize(mask.view(np.uint8), (d.shape[1], d.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
@@ -268,10 +286,26 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
             d = cv2.GaussianBlur(d, (0, 0), smooth)
         k = max(3, int(round(READ_PEAK * found.unit * upscale)) | 1)
         peak = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        mask &= d > READ_SHARE * peak
+        if ridge > 0:
+            r = min(k, max(3, int(round(2 * ridge * upscale)) | 1))
+            own = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (r, r)))
+            mask &= (d > READ_SHARE * own) & (d > READ_FLOOR * peak)
+        else:
+            mask &= d > READ_SHARE * peak
     else:
         upscale = 1
     p = pad * upscale
     out = np.zeros((mask.shape[0] + 2 * p, mask.shape[1] + 2 * p), np.uint8)
     out[p:p + mask.shape[0], p:p + mask.shape[1]][mask] = 255
     return out, (x0 - pad, y0 - pad)
+
+
+def deblurred(dark: np.ndarray, sigma: float, steps: int = DEBLUR_STEPS) -> np.ndarray:
+    """``dark`` (darkness, paper 0) with a Gaussian blur of ``sigma`` px undone as far as ``steps`` iterations of
+    Richardson-Lucy deconvolution go (float32, 0-255): marks a blur spread thin (an exponent, the loop of an "e") get
+    their darkness and their holes back."""
+    d = dark.astype(np.float32) + 1.0  # Richardson-Lucy needs positive values
+    est = d.copy()
+    for _ in range(steps):
+        est *= cv2.GaussianBlur(d / np.maximum(cv2.GaussianBlur(est, (0, 0), sigma), 1e-3), (0, 0), sigma)
+    return np.clip(est - 1.0, 0, 255)
