@@ -459,3 +459,26 @@ def test_evaluate_reports_alternatives_and_calibration(data_dir):
     assert r["calibration_error"] == pytest.approx(0.5 * 0.3 + 0.5 * 0.1)
     assert [d["among_alternatives"] for d in r["details"]] == [True, True]
     assert "alternatives_coverage" not in evaluate_crohme(arch, perfect)  # a recogniser without alternatives
+
+
+def test_score_recognize_json_counts_missing_and_errors_wrong(data_dir, tmp_path, monkeypatch):
+    """benchmarks/score_recognize_json.py: the user's path scored over every expression of the archive."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import score_recognize_json
+
+    monkeypatch.setenv("INKMATH_DATA", str(data_dir))
+    lines = tmp_path / "rec.jsonl"
+    lines.write_text(json.dumps({"file": "/x/a.inkml", "latex": "x^{2}=1"}) + "\n")
+    result = tmp_path / "r.json"
+    assert score_recognize_json.main([str(lines), "test", "--result", str(result)]) == 0
+    row = json.loads(result.read_text())["rows"][0]
+    assert (row["expressions"], row["read right"], row["missing"], row["errors"]) == (2, 1, 1, 0)
+    assert row["ExpRate"] == 0.5  # the missing one counts wrong
+    lines.write_text(json.dumps({"file": "a.inkml", "error": "a.inkml: broken"}) + "\n" +
+                     json.dumps({"file": "b.inkml", "latex": "x^{2}=1"}) + "\n")
+    assert score_recognize_json.main([str(lines), "test", "--result", str(result)]) == 0
+    row = json.loads(result.read_text())["rows"][0]
+    assert (row["read right"], row["missing"], row["errors"]) == (0, 0, 1)
