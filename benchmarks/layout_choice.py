@@ -24,8 +24,9 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
             "train": "crohme2014_train_inkml.tar.xz"}
 
 
-def gather(archive: Path, k: int, ensemble: list[str] | None = None):
-    """[(features (m, F), right (m,) bool)] per one-line expression, and the count of expressions read."""
+def gather(archive: Path, k: int, ensemble: list[str] | None = None, first: str | None = None):
+    """[(features (m, F), right (m,) bool)] per one-line expression, and the count of expressions read. ``first``:
+    another structure model file in place of the shipped one (the first of the ensemble)."""
     from inkmath.equation.latex import to_latex
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.layout_choice import features, line_candidates
@@ -35,7 +36,7 @@ def gather(archive: Path, k: int, ensemble: list[str] | None = None):
     from inkmath.equation.structure_model import load_structure_model
     from inkmath.equation.train_layout import true_symbol_expressions
 
-    model, lm = load_structure_model(), load_latex_lm()
+    model, lm = load_structure_model(first), load_latex_lm()
     if ensemble:
         from inkmath.equation.layout_choice import StructureEnsemble
 
@@ -90,7 +91,12 @@ def fit(items, l2: float) -> np.ndarray:
 
 def right_with(items, w: np.ndarray) -> int:
     """Expressions right when each one-line expression takes its best-scored candidate (the others as read)."""
-    return int(sum(bool(r[int(np.argmax(f @ w))]) if f is not None else bool(r) for f, r in items))
+    return int(sum(rights_with(items, w)))
+
+
+def rights_with(items, w: np.ndarray) -> list[bool]:
+    """Per expression: right when a one-line expression takes its best-scored candidate (the others as read)."""
+    return [bool(r[int(np.argmax(f @ w))]) if f is not None else bool(r) for f, r in items]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,9 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--ensemble", help="other structure models (A.safetensors+B.safetensors) averaged with the "
                                        "shipped one to score the candidates (``layout_choice.StructureEnsemble``)")
+    ap.add_argument("--structure-weights", help="a structure model file in place of the shipped one (the first of the "
+                                                     "ensemble)")
+    ap.add_argument("--dump", type=Path, help="also write per expression whether it is right with the shipped "
+                                              "weights and cross-validated (JSON), to count gained and lost")
     args = ap.parse_args(argv)
     archive = Path(data_dir()) / "crohme" / ARCHIVES[args.set] if args.set in ARCHIVES else Path(args.set)
-    items, total = gather(archive, args.k, args.ensemble.split("+") if args.ensemble else None)
+    items, total = gather(archive, args.k, args.ensemble.split("+") if args.ensemble else None,
+                          args.structure_weights)
     shipped = np.asarray([WEIGHTS[f] for f in FEATURES])
     res = {"source": archive.name, "k": args.k, "expressions": total, "shipped_weights": right_with(items, shipped),
            "oracle": int(sum(bool(r.any()) if f is not None else bool(r) for f, r in items))}
@@ -115,10 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         w = fit(items, args.l2)
         res["in_sample"] = right_with(items, w)
         folds = np.array_split(np.arange(len(items)), args.folds)
-        res["cross_validated"] = sum(
-            right_with([items[i] for i in fold], fit([items[i] for i in np.setdiff1d(np.arange(len(items)), fold)],
-                                                      args.l2)) for fold in folds)
+        cv = [x for fold in folds for x in rights_with(
+            [items[i] for i in fold], fit([items[i] for i in np.setdiff1d(np.arange(len(items)), fold)], args.l2))]
+        res["cross_validated"] = sum(cv)
         res["weights"] = {f: round(float(v), 3) for f, v in zip(FEATURES, w)}
+    if args.dump is not None:
+        from inkmath.atomic import atomic_write_text
+
+        atomic_write_text(args.dump, json.dumps({**res, "shipped_right": rights_with(items, shipped),
+                                                 "cv_right": cv if args.fit else None}) + "\n")
     print(json.dumps(res))
     return 0
 
