@@ -74,3 +74,11 @@ def test_training_with_synthetic_expressions_learns_and_resumes_exactly(tmp_path
     model = _learns_and_resumes_exactly(train, val, cfg, tmp_path)
     plain, _ = fit(train, val, dict(cfg, synthetic=None), tmp_path / "plain", log=lambda m: None)
     assert any(not np.array_equal(model.t[k], plain.t[k]) for k in model.t)  # the synthetic expressions were seen
+
+
+def test_a_new_baseline_tail_goes_on_after_the_scripts():
+    # a^{b} c with the tail "c" swapped for "q" that followed x^{yz} 3 after its script in the donor
+    donor = WIDE[0] + [Box(25, 0, 35, 10)], WIDE[1] + ["q"], WIDE[2] + [0], WIDE[3] + ["right"]
+    boxes, tokens, parents, relations = compose(SCRIPTED, donor, 0, "right", [2], 3)
+    assert _tex((boxes, tokens, parents, relations)) == "a^{b}q"
+    assert boxes[2].x0 == 16 + 3  # after b's right edge, not after a's

@@ -101,6 +101,16 @@ def _anchor(b, rel: str) -> np.ndarray:
     return np.asarray([x, y, x, y])
 
 
+def _reach(a: np.ndarray, parents: list, relations: list, p: int, skip: set) -> float:
+    """The right edge of p with what it holds other than its baseline's continuation (its scripts, a bar's
+    numerator and denominator, a root's radicand), the symbols ``skip`` left out: where p's baseline goes on."""
+    out = float(a[p, 2])
+    for c, (q, r) in enumerate(zip(parents, relations)):
+        if q == p and r != "right" and c not in skip:
+            out = max(out, max(float(a[k, 2]) for k in subtree(parents, c) if k not in skip))
+    return out
+
+
 def _height(a: np.ndarray, tokens: list[str]) -> float:
     from inkmath.equation.structure_model import reference_height
     from inkmath.equation.tree import Box
@@ -128,7 +138,11 @@ def compose(recipient, donor, p: int, rel: str, removed: list[int], dc: int, typ
         ratio = level_r / max(level_d, 1e-6)
         s *= float(np.clip(ratio, *PARENT_RATIO_CLIP))
     content = subtree(dp, dc)
-    new = (D[content] - _anchor(D[dp[dc]], rel)) * s + _anchor(A[p], rel)
+    at_d, at_r = _anchor(D[dp[dc]], rel), _anchor(A[p], rel)
+    if rel == "right":  # a baseline goes on after its symbol's scripts, in the donor as in the recipient
+        at_d[[0, 2]] = _reach(D, dp, dr, dp[dc], set(content))
+        at_r[[0, 2]] = _reach(A, rp, rr, p, set(removed))
+    new = (D[content] - at_d) * s + at_r
     old_right = float(A[removed, 2].max()) if removed else float(A[p, 2])
     old_left = float(A[removed, 0].min()) if removed else float(A[p, 2])
     new_right = float(new[:, 2].max())
