@@ -24,12 +24,14 @@ import numpy as np
 from inkmath.equation.structure_model import (
     N_GEOMETRY, ROOT_TOKEN, UNKNOWN_TOKEN, WEIGHTS, StructureModel, pair_features, relation_mask,
 )
+from inkmath.equation.structure_synth import SynthConfig, donor_pool, synthesize
 from inkmath.equation.structure_tree import RELATIONS
 
 CONFIG = Path("configs/structure.yaml")
 DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64, "epochs": 12, "batch": 32,
             "lr": 0.003, "weight_decay": 1e-5, "seed": 0, "threads": 2, "min_token_count": 3,
-            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0}
+            "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0,
+            "synthetic": None}
 
 
 def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
@@ -267,15 +269,22 @@ def fit(train, val, cfg: dict, run: Path, log=print,
         history = json.loads(st["history"])
         log(f"resumed from {ckpt} after epoch {start}")
     mt, sd = torch.from_numpy(mean.astype(np.float32)), torch.from_numpy(std.astype(np.float32))
+    synth = SynthConfig(**cfg["synthetic"]) if cfg.get("synthetic") else None
+    pool = donor_pool(train) if synth is not None else None
     for epoch in range(start, epochs if stop_after is None else min(stop_after, epochs)):
         lr = float(float(cfg["lr"]) * 0.5 * (1 + np.cos(np.pi * epoch / epochs)))
         for g in opt.param_groups:
             g["lr"] = lr
         t1, total, count = time.time(), 0.0, 0
-        epoch_enc = enc
+        epoch_enc, epoch_data = enc, train
+        if synth is not None:  # fresh synthetic expressions each epoch (structure_synth), seeded by it
+            made = synthesize(train, round(synth.share * len(train)), np.random.default_rng([synth.seed, epoch]),
+                              pool)
+            epoch_data = train + made
+            epoch_enc = enc + encode(made, index)
         if float(cfg["jitter"]) > 0 or float(cfg["stretch"]) > 0:  # a fresh distortion each epoch, seeded by it
             aug = np.random.default_rng([int(cfg["seed"]), epoch])
-            epoch_enc = encode(distorted(train, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
+            epoch_enc = encode(distorted(epoch_data, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
         for idx in batches(epoch_enc, int(cfg["batch"]), rng):
             feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN])
             net.train(True)
