@@ -22,7 +22,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -43,14 +43,9 @@ def detect_kind(path: Path) -> str:
         if next(path.rglob("*caption.txt"), None) is not None:
             return "wap"
         return "inkml"
-    if path.is_file() and (tarfile.is_tarfile(path) or zipfile.is_zipfile(path)):
-        if tarfile.is_tarfile(path):
-            with tarfile.open(path, "r:*") as tf:
-                names = [m.name for m in tf]
-        else:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-        for name in names:
+    names = _archive_names(path) if path.is_file() else None
+    if names is not None:
+        for name in names:  # streaming: a tar archive is read only as far as its first telling member
             if name.endswith(".inkml"):
                 return "inkml"
             if name.endswith(("caption.txt", ".bmp")):
@@ -59,6 +54,20 @@ def detect_kind(path: Path) -> str:
     if path.is_file() and path.suffix == ".inkml":
         return "inkml"
     raise InkmathError(f"{path} not found (or not a CROHME .tar/.zip archive, folder or .inkml file)")
+
+
+def _archive_names(path: Path) -> Iterator[str] | None:
+    """The member names of a tar (any compression) or zip archive, in archive order; None for another file."""
+    if tarfile.is_tarfile(path):
+        def tar_names() -> Iterator[str]:
+            with tarfile.open(path, "r:*") as tf:
+                for m in tf:
+                    yield m.name
+        return tar_names()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            return iter(zf.namelist())
+    return None
 
 
 @dataclass
