@@ -276,15 +276,16 @@ def fit(train, val, cfg: dict, run: Path, log=print,
         for g in opt.param_groups:
             g["lr"] = lr
         t1, total, count = time.time(), 0.0, 0
-        epoch_enc, epoch_data = enc, train
+        epoch_enc, epoch_data, made = enc, train, []
         if synth is not None:  # fresh synthetic expressions each epoch (structure_synth), seeded by it
             made = synthesize(train, round(synth.share * len(train)), np.random.default_rng([synth.seed, epoch]),
                               pool)
             epoch_data = train + made
-            epoch_enc = enc + encode(made, index)
         if float(cfg["jitter"]) > 0 or float(cfg["stretch"]) > 0:  # a fresh distortion each epoch, seeded by it
             aug = np.random.default_rng([int(cfg["seed"]), epoch])
             epoch_enc = encode(distorted(epoch_data, float(cfg["jitter"]), float(cfg["stretch"]), aug), index)
+        elif made:
+            epoch_enc = enc + encode(made, index)
         for idx in batches(epoch_enc, int(cfg["batch"]), rng):
             feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN])
             net.train(True)
