@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation import page_find
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
@@ -332,8 +333,6 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
     in the page's pixels; its pixels per page pixel). ``smooth``, ``upscale`` (default ``READ_UPSCALE``): see
     ``page_find.group_image``."""
-    from inkmath.equation import page_find
-
     if READ_NARROW:
         upscale = upscale or READ_UPSCALE
         dark = page.sharp_dark() if READ_SHARP else page.dark
