@@ -376,7 +376,7 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
 
     src = Path(source)
     files = dict(_members(src, None, (".bmp", "caption.txt", ".png")))
-    caps = [n for n in files if Path(n).name.endswith("caption.txt")]
+    caps = [n for n in files if n.lower().endswith("caption.txt")]
     if not caps:
         raise InkmathError(f"No caption file (*caption.txt) in {src}; expected the WAP offline archive (images + "
                            f"test_caption.txt)")
@@ -384,7 +384,7 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
     for n in caps:
         captions.setdefault(Path(n).parent.as_posix(), {}).update(read_captions(files[n].decode("utf-8")))
     count = 0
-    for name in sorted(n for n in files if not n.endswith(".txt")):
+    for name in sorted(n for n in files if n not in caps):
         found = _caption_of(name, captions)
         if found is None:
             continue
