@@ -639,34 +639,6 @@ def test_generated_question_numbers_use_their_own_random_stream():
         assert lb[2] < b[0] and lb[1] < b[3] and lb[3] > b[1], (lb, b)
 
 
-def test_question_number_rules():
-    """A number or one letter with ')' or '.' (a number's '.' read as ',') set apart, or a lone number or letter set
-    further apart, is a question number; never before a relation ("y   = 2x") nor at the head of a list ("x1, x2")."""
-    from types import SimpleNamespace as NS
-
-    from inkmath.equation.page import _label_split
-
-    def rec(*items):  # (token, x0, x1)
-        syms = [NS(box=Box(x0, 0, x1, 40), candidates=[NS(token=t, prob=0.9)]) for t, x0, x1 in items]
-        return NS(tokens=[t for t, _, _ in items], symbols=syms)
-
-    unit = 40.0
-    assert _label_split(rec(("1", 0, 20), (")", 25, 35), ("x", 80, 110), ("+", 120, 140), ("2", 150, 170)), unit)[2] == "1)"
-    assert _label_split(rec(("a", 0, 20), (".", 25, 30), ("x", 80, 110), ("+", 120, 140), ("2", 150, 170)), unit)[2] == "a."
-    assert _label_split(rec(("3", 0, 20), (",", 25, 30), ("x", 80, 110), ("+", 120, 140), ("2", 150, 170)), unit)[2] == "3."
-    assert _label_split(rec(("a", 0, 20), (",", 25, 30), ("b", 80, 110), (",", 120, 125), ("c", 150, 170)), unit) is None
-    assert _label_split(rec(("x", 0, 20), ("1", 22, 30), (",", 32, 36), ("x", 80, 100), ("2", 102, 110)), unit) is None
-    assert _label_split(rec(("4", 0, 20), ("x", 70, 100), ("+", 110, 130), ("1", 140, 160)), unit)[2] == "4"
-    assert _label_split(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130), ("x", 140, 160)), unit) is None
-    assert _label_split(rec(("2", 0, 20), ("x", 40, 60), ("+", 70, 90), ("1", 100, 120)), unit) is None  # "2x+1"
-    # "I = 10" whose "=" the classifier alone reads as "." too: the reading's "=" is no question number's mark
-    eq = rec(("I", 0, 20), ("=", 25, 45), ("1", 80, 100), ("0", 105, 125))
-    eq.symbols[1].candidates = [NS(token="=", prob=0.6), NS(token=".", prob=0.35)]
-    assert _label_split(eq, unit) is None
-    eq.tokens[1] = "."  # read as a mark: a question number
-    assert _label_split(eq, unit)[2] == "I."
-
-
 def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor):
     from inkmath.equation.page import read_page
 

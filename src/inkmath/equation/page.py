@@ -9,12 +9,14 @@ of ink per written expression, reading order) -> each group's ink alone -> ``rec
 expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). A group
 read as several lines is cut into its lines when they read surer (``_split_joined``, ``page_split``).
 
-Question numbers: when an expression's reading starts with a number or letter followed by ")" or "." set apart
-from the rest by a gap, that part is returned as ``label`` (text) and the rest is read again without it.
+Question numbers: once every line is read, each line's first one to three symbols are scored as its question number
+("1)", "a.") by the ``page-label`` model, with what the page's other lines show (``page_label``); the one kept is
+returned as ``label`` (text) and the rest is read again without it.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,20 +28,7 @@ from inkmath.equation import page_find
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
-# Question numbers: checked on generated validation pages with and without them (bench_page.py --labels; see
-# docs/decisions/2026-11-24-pages.md). Orientation: set on the tests' pages.
-LABEL_GAP = 0.6  # units: the gap between a question number and its expression is at least this wide
-LABEL_MARKS = {")", ".", "\\cdot", ","}  # what ends a question number
-LABEL_ALONE_GAP = 1.0  # units: a lone number or letter this far before the rest is a question number too ...
-LABEL_NOT_BEFORE = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "+", "\\times", "\\div", ",",
-                    "\\rightarrow", "\\in"}  # ... unless the rest starts with one of these ("y = 2x", "c < ab")
-LABEL_PROB = 0.3  # a symbol is read as a mark or a character when one of its two best readings has this probability
-# ... but not as a mark when the reading (after the context) has a relation or an operator there: validation pages of
-# seeds 18, 19, 21 (no question numbers written), 2 of their 14 question numbers found ("I = 10", "k = R_t": pages
-# out of order); 20 pages with a question number before each expression (bench_page.py --labels, seed 0): none of
-# the 131 question numbers found has one (docs/decisions/2026-11-25-pages-order-15.md)
-LABEL_MARK_READ = True
-LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
+# Question numbers: the ``page-label`` model (page_label.py). Orientation: set on the tests' pages.
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
 READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels) ...
 READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage.sharp_dark; pages-4 note)
@@ -119,6 +108,8 @@ class PageExpression:
     alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
     order: int = 0
     tree: Any = field(default=None, repr=False, compare=False)  # the reading's tree (``recognize.Recognition.tree``)
+    # a reading whose question number is not chosen yet: its candidates and how to read its rest again
+    pending: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         d = {"latex": self.latex, "mathml": self.mathml, "box": self.box, "answer": self.answer,
@@ -153,9 +144,11 @@ def recognize_page(image, predictor=None, *, solve: bool = True, weights: str | 
 
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
-              name: str | None = None) -> PageReading:
+              name: str | None = None, label_trace: list | None = None) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
-    ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages."""
+    ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
+    ``label_trace``: a list that receives, per line of the first reading, its question-number candidates' inputs and
+    boxes in the photo's pixels (``train_page_label``'s data); no question number is then split off."""
     from inkmath.equation.image_segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
@@ -168,10 +161,17 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
     found = find_expressions(page.ink)
     with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
-        read = [(g, answers.start(_read_group(page, found, g, predictor))) for g in found.groups]
-        read = _split_joined(page, found, read, predictor)
-        read = _join_open_ends(page, found, read, predictor)
-        read = _join_limit_below(page, found, read, predictor)
+        # question numbers are chosen once every line is read: what the other lines show counts
+        read = [(g, _read_group(page, found, g, predictor, pending=True)) for g in found.groups]
+        labels = _page_labels(read, label_trace)
+        read = [(g, answers.start(_apply_label(predictor, e, labels, i))) for i, (g, e) in enumerate(read)]
+        token = _PAGE_LABELS.set(labels)
+        try:
+            read = _split_joined(page, found, read, predictor)
+            read = _join_open_ends(page, found, read, predictor)
+            read = _join_limit_below(page, found, read, predictor)
+        finally:
+            _PAGE_LABELS.reset(token)
         found.groups = [g for g, _ in read]
         exprs = []
         for k, (g, e) in enumerate(read):
@@ -344,8 +344,64 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
     return img, corner, 1.0
 
 
-def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor) -> PageExpression | None:
-    """The group's expression, unsolved (``read_page`` solves the readings it keeps), or None: nothing readable."""
+_PAGE_LABELS: ContextVar = ContextVar("page_labels", default=None)  # the page's PageLabels while read_page joins
+
+
+@dataclass
+class _Pending:
+    """A reading whose question number is not chosen yet: its candidates and what reading its rest again needs."""
+
+    candidates: list
+    photo_boxes: list  # each candidate's box in the photo's pixels
+    image: np.ndarray
+    to_photo: Any
+
+
+def _page_labels(read: list, trace: list | None):
+    """The page's ``PageLabels`` over the first reading's lines; ``trace`` gets each line's inputs and boxes."""
+    from inkmath.equation.page_label import PageLabels, load_page_label_model
+
+    lines = [e.pending.candidates if e is not None and e.pending is not None else [] for _, e in read]
+    labels = PageLabels(load_page_label_model() if trace is None else None, lines)
+    if trace is not None:
+        for i, (_, e) in enumerate(read):
+            trace.append({"features": [c.features.tolist() for c in lines[i]], "chars": [c.char for c in lines[i]],
+                          "k": [c.k for c in lines[i]],
+                          "boxes": e.pending.photo_boxes if e is not None and e.pending is not None else [],
+                          "box": e.box if e is not None else None,
+                          "symbols": [s["box"] for s in e.symbols] if e is not None else []})
+    return labels
+
+
+def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> PageExpression | None:
+    """``e`` with the question number ``labels`` keep for it split off (its rest read again), else ``e`` as read."""
+    if e is None or e.pending is None:
+        return e
+    pend, e.pending = e.pending, None
+    chosen = labels.choose(i, pend.candidates) if labels is not None else None
+    if chosen is None:
+        return e
+    from inkmath.equation.recognize import recognize_image
+
+    rest = pend.image.copy()
+    rest[:, :int(chosen.cut_x)] = 0
+    try:
+        rec = recognize_image(rest, predictor, solve=False, ink="white")
+    except InkmathError:
+        return None
+    if not rec.symbols:
+        return None
+    out = _expression(rec, pend.to_photo, None)
+    out.label, out.label_box = chosen.text, pend.to_photo(*chosen.box)
+    return out
+
+
+def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor,
+                pending: bool = False) -> PageExpression | None:
+    """The group's expression, unsolved (``read_page`` solves the readings it keeps), or None: nothing readable.
+    ``pending``: its question number not chosen yet (``_apply_label`` chooses it); else chosen now, by the page's
+    labels while ``read_page`` joins groups, or as a page of this one line."""
+    from inkmath.equation.page_label import PageLabels, label_candidates, load_page_label_model
     from inkmath.equation.recognize import recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
@@ -369,20 +425,17 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
 
     def to_photo(x0, y0, x1, y1) -> list[float]:  # crop pixels -> photo pixels
         return page.box_to_photo((x0 / f + ox, y0 / f + oy, x1 / f + ox, y1 / f + oy))
-    label, label_box = None, None
-    split = _label_split(rec, found.unit * f)
-    if split is not None:
-        k, cut_x, label = split
-        lb = rec.symbols[0].box
-        for h in rec.symbols[1:k]:
-            lb = lb.union(h.box)
-        label_box = to_photo(lb.x0, lb.y0, lb.x1, lb.y1)
-        rest = img.copy()
-        rest[:, :int(cut_x)] = 0
-        try:
-            rec = recognize_image(rest, predictor, solve=False, ink="white")
-        except InkmathError:
-            return None
+    cands = label_candidates(rec, found.unit * f)
+    e = _expression(rec, to_photo, g, page)
+    e.pending = _Pending(cands, [to_photo(*c.box) for c in cands], img, to_photo)
+    if pending:
+        return e
+    labels = _PAGE_LABELS.get()
+    return _apply_label(predictor, e, labels if labels is not None else PageLabels(load_page_label_model(), []), None)
+
+
+def _expression(rec, to_photo, g: InkGroup | None, page: CleanPage | None = None) -> PageExpression:
+    """The reading as a page expression, its boxes mapped to the photo's pixels by ``to_photo``."""
     from inkmath.equation.recognize import to_dict
 
     d = to_dict(rec)
@@ -395,46 +448,8 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
         box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
-    return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], label, label_box,
+    return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], None, None,
                           d["confidence"], d["alternatives"], tree=rec.tree)
-
-
-def _label_text(token: str) -> str:
-    return "." if token in ("\\cdot", ",") else token
-
-
-def _reads_as(hyp, tokens: set[str]) -> str | None:
-    """The first of the symbol's readings (the classifier's, before the context's fixes) in ``tokens`` with a
-    probability of at least ``LABEL_PROB``."""
-    return next((c.token for c in hyp.candidates[:2] if c.token in tokens and c.prob >= LABEL_PROB), None)
-
-
-def _label_split(rec, unit: float) -> tuple[int, float, str] | None:
-    """(number of leading symbols that are a question number, x where the rest starts, its text) or None: a number or
-    one letter and a mark ("1)", "a.", "12)"; a number's "." read as "," counts) set ``LABEL_GAP`` apart from the rest,
-    or a lone number or letter set ``LABEL_ALONE_GAP`` apart (its mark too small to survive the clean-up: returned
-    without it); never when the rest starts with a relation or an operator (it is then "y = ..."), nor when the
-    reading itself has a relation or an operator where the mark would be ("I = 10" whose "=" the classifier alone
-    also reads as "."; ``LABEL_MARK_READ``)."""
-    toks, syms = rec.tokens, rec.symbols
-    for k in (2, 3):  # "1)" "a." or "12)" ...
-        if len(toks) < k + 2 or toks[k] in LABEL_NOT_BEFORE or (
-                LABEL_MARK_READ and toks[k - 1] in LABEL_NOT_BEFORE and toks[k - 1] not in LABEL_MARKS):
-            break
-        mark = _reads_as(syms[k - 1], LABEL_MARKS)
-        chars = [t if t in LABEL_CHARS else _reads_as(h, LABEL_CHARS) for t, h in zip(toks[:k - 1], syms[:k - 1])]
-        number = all(c is not None and c.isdigit() for c in chars)
-        if mark and all(chars) and (number or (k == 2 and mark != ",")):  # "x1," "a," begin lists
-            end = max(h.box.x1 for h in syms[:k])
-            start = min(h.box.x0 for h in syms[k:])
-            if start - end >= LABEL_GAP * unit:
-                return k, (end + start) / 2, "".join(_label_text(c) for c in chars + [mark])
-    if LABEL_ALONE_GAP and len(toks) >= 3 and toks[1] not in LABEL_NOT_BEFORE:
-        char = toks[0] if toks[0] in LABEL_CHARS else _reads_as(syms[0], LABEL_CHARS)
-        end, start = syms[0].box.x1, min(h.box.x0 for h in syms[1:])
-        if char and start - end >= LABEL_ALONE_GAP * unit:
-            return 1, (end + start) / 2, char
-    return None
 
 
 def _upright(page: CleanPage, predictor) -> CleanPage:

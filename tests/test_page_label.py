@@ -1,0 +1,136 @@
+"""The page's question numbers (page_label.py): candidates, what the page shows, and the model's training rows."""
+
+from types import SimpleNamespace as NS
+
+import numpy as np
+import pytest
+
+from inkmath.equation import page_label
+from inkmath.equation.mlp import BinaryMLP
+from inkmath.equation.page_label import (CANDIDATE_FEATURES, N_FEATURES, PAGE_FEATURES, PageLabelModel, PageLabels,
+                                         label_candidates, page_features)
+from inkmath.equation.tree import Box
+
+
+def rec(*items, y0=0, y1=40):
+    """A reading of symbols (token, x0, x1[, [(token, prob), ...]]): the first reading is the token."""
+    syms = []
+    for it in items:
+        t, x0, x1 = it[:3]
+        cands = [NS(token=c, prob=p) for c, p in (it[3] if len(it) > 3 else [(t, 0.9)])]
+        syms.append(NS(box=Box(x0, y0, x1, y1), candidates=cands))
+    return NS(tokens=[it[0] for it in items], symbols=syms)
+
+
+def feature(c, name):
+    return float(c.features[CANDIDATE_FEATURES.index(name)])
+
+
+def test_candidates_measure_the_gap_and_how_surely_the_start_reads_as_a_number_and_a_mark():
+    r = rec(("1", 0, 20), (")", 25, 35), ("x", 80, 110), ("+", 120, 140), ("2", 150, 170))
+    cands = label_candidates(r, unit=40.0)
+    assert [c.k for c in cands] == [1, 2, 3]
+    one, two, three = cands
+    assert two.text == "1)" and two.char == "1" and two.cut_x == pytest.approx((35 + 80) / 2)
+    assert feature(two, "gap") == pytest.approx(45 / 40) and feature(one, "gap") == pytest.approx(5 / 40)
+    assert feature(two, "char") == 1.0 and feature(two, "mark") == pytest.approx(0.9) and feature(two, "digits") == 1
+    assert feature(one, "one") == 1 and feature(three, "three") == 1 and feature(three, "char") == 0.0  # ")" no char
+    assert two.box == (0, 0, 35, 40) and two.features.shape == (len(CANDIDATE_FEATURES),)
+    # a mark the first reading missed counts with its probability among the symbol's readings; "y = 2x" is no label
+    r = rec(("a", 0, 20), ("1", 25, 30, [("1", 0.6), (".", 0.3)]), ("x", 80, 110), ("+", 120, 140))
+    assert label_candidates(r, 40.0)[1].text == "a." and feature(label_candidates(r, 40.0)[1], "mark") == pytest.approx(0.3)
+    eq = label_candidates(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130)), 40.0)
+    assert feature(eq[0], "rest_relation") == 1 and feature(eq[0], "char") == 1.0
+    # nothing left after it, or a rest that starts left of the label: no candidate
+    assert label_candidates(rec(("1", 0, 20)), 40.0) == []
+    assert label_candidates(rec(("1", 30, 50), ("x", 0, 20)), 40.0) == []
+
+
+def one_unit_model(n_features: int, weights: dict[int, float], bias: float = -2.0) -> BinaryMLP:
+    """A hand-set perceptron of one unit: p is about 1 when the weighted sum of the features is over -bias."""
+    w1 = np.zeros((n_features, 1), np.float32)
+    for index, weight in weights.items():
+        w1[index, 0] = weight
+    return BinaryMLP(mean=np.zeros(n_features, np.float32), std=np.ones(n_features, np.float32), w1=w1,
+                     b1=np.full(1, bias, np.float32), w2=np.full((1, 1), 12.0, np.float32), b2=np.zeros(1, np.float32))
+
+
+def dotted(char, gap=40):
+    return label_candidates(rec((char, 0, 20), (".", 22, 26), ("x", 26 + gap, 50 + gap), ("+", 60 + gap, 80 + gap)),
+                            40.0)
+
+
+def test_the_page_tells_labels_that_count_up_on_most_lines():
+    """The page features read the line model's scores of the other lines: how many look labelled, and whether this
+    candidate's number continues its neighbours' (a line model that wants a gap of half a unit or more)."""
+    gap_model = one_unit_model(len(CANDIDATE_FEATURES), {CANDIDATE_FEATURES.index("gap"): 4.0})
+    model = PageLabelModel(gap_model, gap_model)
+    lines = [dotted("1"), dotted("2"), dotted("3"), []]
+    labels = PageLabels(model, lines)
+    two = lines[1][1]  # "2."
+    f = labels.features(1, lines[1])[1][len(CANDIDATE_FEATURES):]
+    assert f[0] == pytest.approx(2 / 3, abs=0.01) and f[1] == 1.0  # two of three other lines look labelled; 1 -> 2
+    assert page_features(lines, labels.line_probs, 1, two)[2] == pytest.approx(np.log(5))
+    assert page_features(lines, labels.line_probs, 1, lines[1][0])[1] == 1.0  # "2" follows "1" whichever candidate
+    lone = PageLabels(model, [dotted("7"), [], []])
+    assert lone.features(0, lone.lines[0])[1][len(CANDIDATE_FEATURES):2 + len(CANDIDATE_FEATURES)].tolist() == [0, 0]
+    assert labels.features(1, lines[1]).shape == (len(lines[1]), N_FEATURES)
+    assert PageLabels(None, lines).choose(1) is None  # no model: no question number
+
+
+def test_a_model_that_wants_the_count_keeps_the_candidate_the_page_supports(monkeypatch):
+    """``choose`` keeps a line's likeliest candidate at ``LABEL_KEEP``: a page model that wants the sequence and a gap."""
+    line = one_unit_model(len(CANDIDATE_FEATURES), {CANDIDATE_FEATURES.index("gap"): 4.0})
+    page = one_unit_model(N_FEATURES, {len(CANDIDATE_FEATURES) + PAGE_FEATURES.index("sequence"): 4.0,
+                                       CANDIDATE_FEATURES.index("gap"): 2.0}, bias=-5.0)
+    labels = PageLabels(PageLabelModel(line, page), [dotted("a"), dotted("b"), dotted("k")])
+    assert labels.choose(0).text == "a." and labels.choose(1).text == "b."
+    assert labels.choose(2) is None  # "k" does not continue "b"
+    assert labels.choose(None, dotted("c")) is None  # a line read later (joined) has no neighbours: no sequence
+    monkeypatch.setattr(page_label, "LABEL_KEEP", 1.01)
+    assert labels.choose(0) is None
+
+
+def test_training_rows_mark_the_candidate_whose_symbols_are_the_written_label():
+    from inkmath.equation.train_page_label import page_rows
+
+    truth = [{"box": [100, 0, 300, 40], "label": "1.", "label_box": [0, 0, 30, 40]},
+             {"box": [100, 100, 300, 140]}]
+    f = [0.0] * len(CANDIDATE_FEATURES)
+    trace = [{"k": [1, 2, 3], "features": [f] * 3, "chars": ["1", "1", "1?"], "box": [0, 0, 300, 40],
+              "symbols": [[0, 0, 20, 40], [24, 32, 28, 38], [100, 0, 140, 40], [150, 0, 190, 40]]},
+             {"k": [1], "features": [f], "chars": ["x"], "box": [0, 100, 300, 140],
+              "symbols": [[0, 100, 20, 140], [100, 100, 140, 140]]},
+             {"k": [], "features": [], "chars": [], "box": None, "symbols": []}]
+    lines = page_rows(trace, truth)
+    assert [ln["y"] for ln in lines] == [[0.0, 1.0, 0.0], [0.0], []]  # "1" alone leaves its "." behind
+    assert lines[0]["chars"] == ["1", "1", "1?"] and len(lines[0]["X"]) == 3
+
+
+def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
+    """The recipe end to end on cached lines (no page read): both models' tensors, a card with held-out figures."""
+    import json
+
+    from inkmath.equation import train_page_label
+
+    rng = np.random.default_rng(0)
+    for s in range(2):
+        folder = tmp_path / "cache" / f"stream-{s}"
+        folder.mkdir(parents=True)
+        for p in range(40):
+            lines = []
+            for _ in range(4):
+                X = rng.normal(size=(3, len(CANDIDATE_FEATURES)))
+                y = (X[:, 0] > 0.8).astype(float)
+                lines.append({"X": X.tolist(), "chars": ["1", "2", "a"], "y": y.tolist()})
+            (folder / f"page_{p:04d}.json").write_text(json.dumps({"lines": lines}))
+        (folder / "done").write_text("")
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text("name: page-label-test\nstreams: 2\npages: 40\nepochs: 30\nhidden: 8\n")
+    out = tmp_path / "w.safetensors"
+    assert train_page_label.main(["--config", str(cfg), "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["metrics"]["heldout_candidate_accuracy"] > 0.8 and card["inputs"] == list(CANDIDATE_FEATURES + PAGE_FEATURES)
+    model = page_label.load_page_label_model(str(out))
+    assert model.line.prob(np.zeros((1, len(CANDIDATE_FEATURES)), np.float32)).shape == (1,)
+    assert model.page.prob(np.zeros((1, N_FEATURES), np.float32)).shape == (1,)
