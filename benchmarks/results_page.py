@@ -126,9 +126,10 @@ def models_section(cards: list[dict]) -> list[str]:
     for c in cards:
         test = (c.get("metrics") or {}).get("test") or {}
         m = c.get("metrics") or {}
+        held = next((k for k in ("heldout_pair_accuracy", "heldout_cut_accuracy", "heldout_candidate_accuracy")
+                     if k in m), None)
         figure = (f"test top-1 {test['top1']:.4f} ({test['spec']})" if test.get("top1") is not None else
-                  f"held-out pair accuracy {m['heldout_pair_accuracy']:.4f}" if "heldout_pair_accuracy" in m else
-                  f"held-out cut accuracy {m['heldout_cut_accuracy']:.4f}" if "heldout_cut_accuracy" in m else
+                  f"held-out {held[8:-9]} accuracy {m[held]:.4f}" if held else
                   f"validation parser accuracy {m['heldout_parser_accuracy']:.4f}"
                   if "heldout_parser_accuracy" in m else "-")
         rows.append([f"`{c.get('name')}`", fmt(c.get("purpose", "")), code(c.get("model", "")),
