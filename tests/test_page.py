@@ -616,7 +616,7 @@ def test_generated_question_numbers_use_their_own_random_stream():
         for k, ch in enumerate(text):
             if ch == ".":
                 ss = [np.array([[30.0 * k, 38], [30.0 * k + 2, 40]])]
-            elif ch in "abcd":  # a loop stands for a letter
+            elif ch in "abcdef":  # a loop stands for a letter
                 ss = [np.column_stack([30 * k + 10 + 9 * np.cos(t), 30 + 9 * np.sin(t)])]
             else:
                 ss = [np.asarray(p, float) for p in write(ch, x=30 * k, base_y=40, size=40)]
@@ -625,18 +625,29 @@ def test_generated_question_numbers_use_their_own_random_stream():
         return InkmlExpression(f"e{i}", strokes, groups, latex_truth=text)
 
     exprs = [expr(i, t) for i, t in enumerate(["1)", "2.", "3)", "4.", "a)", "b.", "c)", "d.", "x+1", "y-3", "2+8",
-                                               "9=x"])]
+                                               "9=x", "(5)", "(6.", "e0f", "78)"])]
     bank = symbol_bank(exprs)
-    assert set(bank) == set("1234abcd).89") and len(bank[")"]) == 4  # "+", "=", "x", "y" are not for numbers
+    assert set(bank) == set("0123456789abcdef).(") and len(bank[")"]) == 6  # "+", "=", "x", "y" are not for numbers
     plain, again = make_page(exprs, 7, max_count=4), make_page(exprs, 7, max_count=4)
     assert np.array_equal(plain.photo, again.photo) and all("label" not in t for t in plain.truth)
-    numbered = make_page(exprs, 7, max_count=4, labels=bank)
-    chars = "".join(t["label"][:-1] for t in numbered.truth)
-    assert len(numbered.truth) >= 2 and chars in ("1234"[:len(chars)], "abcd"[:len(chars)])
-    assert len({t["label"][-1] for t in numbered.truth}) == 1 and numbered.truth[0]["label"][-1] in ").", numbered.truth
-    for t in numbered.truth:  # the number is written before its expression, at its height
-        lb, b = t["label_box"], t["box"]
-        assert lb[2] < b[0] and lb[1] < b[3] and lb[3] > b[1], (lb, b)
+    seen = set()
+    for seed in range(40):
+        numbered = make_page(exprs, seed, max_count=4, labels=bank)
+        labels = [t["label"] for t in numbered.truth]
+        bodies = [x.lstrip("(")[:-1] for x in labels]
+        assert len({x[-1] for x in labels}) == 1 and labels[0][-1] in ").", labels  # one style a page
+        assert len({x.startswith("(") for x in labels}) == 1 and all(x[-1] == ")" for x in labels if x[0] == "(")
+        if bodies[0].isdigit():  # counting up by one
+            assert [int(b) for b in bodies] == list(range(int(bodies[0]), int(bodies[0]) + len(bodies))), labels
+        else:
+            assert "".join(bodies) == "abcdef"[:len(bodies)], labels
+        for t in numbered.truth:  # the number is written before its expression, at its height
+            lb, b = t["label_box"], t["box"]
+            assert lb[2] < b[0] and lb[1] < b[3] and lb[3] > b[1], (lb, b)
+        seen |= {"brackets" for x in labels if x[0] == "("} | {"two digits" for b in bodies if len(b) == 2}
+        if seen == {"brackets", "two digits"}:
+            break
+    assert seen == {"brackets", "two digits"}  # "(a)" "(3)" and a numbering that goes on past 9 ("10)")
 
 
 def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor):

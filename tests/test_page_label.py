@@ -29,8 +29,8 @@ def feature(c, name):
 def test_candidates_measure_the_gap_and_how_surely_the_start_reads_as_a_number_and_a_mark():
     r = rec(("1", 0, 20), (")", 25, 35), ("x", 80, 110), ("+", 120, 140), ("2", 150, 170))
     cands = label_candidates(r, unit=40.0)
-    assert [c.k for c in cands] == [1, 2, 3]
-    one, two, three = cands
+    assert [c.k for c in cands] == [1, 2, 3, 4]
+    one, two, three, _ = cands
     assert two.text == "1)" and two.char == "1" and two.cut_x == pytest.approx((35 + 80) / 2)
     assert feature(two, "gap") == pytest.approx(45 / 40) and feature(one, "gap") == pytest.approx(5 / 40)
     assert feature(two, "char") == 1.0 and feature(two, "mark") == pytest.approx(0.9) and feature(two, "digits") == 1
@@ -41,6 +41,10 @@ def test_candidates_measure_the_gap_and_how_surely_the_start_reads_as_a_number_a
     assert label_candidates(r, 40.0)[1].text == "a." and feature(label_candidates(r, 40.0)[1], "mark") == pytest.approx(0.3)
     eq = label_candidates(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130)), 40.0)
     assert feature(eq[0], "rest_relation") == 1 and feature(eq[0], "char") == 1.0
+    # in brackets: "(a)", its character the one after the bracket
+    bracketed = label_candidates(rec(("(", 0, 10), ("a", 12, 30), (")", 32, 40), ("x", 90, 110), ("+", 120, 140)), 40.0)
+    assert bracketed[2].text == "(a)" and bracketed[2].char == "a" and feature(bracketed[2], "open") == 1.0
+    assert feature(bracketed[1], "open") == 0.0 and bracketed[1].char == "?"  # "(a" is no label of two symbols
     # nothing left after it, or a rest that starts left of the label: no candidate
     assert label_candidates(rec(("1", 0, 20)), 40.0) == []
     assert label_candidates(rec(("1", 30, 50), ("x", 0, 20)), 40.0) == []

@@ -1,16 +1,16 @@
 """Question numbers on a page ("1)", "a.", "12)"): a scored decision over the whole page, not a rule per line.
 
-    cands = label_candidates(rec, unit)                    # per expression: its first 1, 2 or 3 symbols as a label
+    cands = label_candidates(rec, unit)                    # per expression: its first 1 to 4 symbols as a label
     chosen = PageLabels(model, [cands of every expression]).choose(i)   # the candidate kept for expression i, or None
 
 A question number is what a worksheet writes before each expression, and what one line shows, the others show too:
 the page's other lines carry a label-like start, and the labels count up ("1." "2." "3.", "a)" "b)"). Each candidate
-(the first k symbols of a reading, k = 1, 2, 3) is scored by a small perceptron (``page-label``, trained by
-``python -m inkmath.equation.train_page_label`` on pages generated from the CROHME *training* ink, with and without
-question numbers) on what the line shows (``candidate_features``: the gap after it, how surely its symbols read as
-a number or letter and a mark, what starts the rest) and on what the page shows (``page_features``: the share of the
-other lines with a label-like start, whether its text continues its neighbours'). The best candidate of a line is
-kept when its probability is at least ``LABEL_KEEP``.
+(the first k symbols of a reading, k = 1 to 4: "1", "1)", "12)", "(12)") is scored by two small perceptrons
+(``page-label``, trained by ``python -m inkmath.equation.train_page_label`` on pages generated from the CROHME
+*training* ink, with and without question numbers): ``line`` on what the line shows (``label_candidates``' features:
+the gap after it, how surely its symbols read as a number or letter and a mark, what starts the rest), ``page`` on
+that and what the page shows (``page_features``: the ``line`` scores of the other lines, whether its number or letter
+continues its neighbours'). The best candidate of a line is kept when its probability is at least ``LABEL_KEEP``.
 """
 
 from __future__ import annotations
@@ -26,15 +26,17 @@ from inkmath.equation.mlp import BinaryMLP, load_tensors
 
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-label.safetensors"
 RECIPE = "inkmath.equation.train_page_label --config configs/page-label.yaml"
-MAX_LABEL_SYMBOLS = 3  # "1)" "a." "12)"
+MAX_LABEL_SYMBOLS = 4  # "1)" "a." "12)" "(12)"
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
 LABEL_MARKS = {")", ".", "\\cdot", ","}
+LABEL_OPEN = "("  # "(a)" "(3)"
+OPEN_PROB = 0.5  # a label of three or four symbols reads as bracketed when its first reads as "(" this surely
 RELATIONS = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "+", "\\times", "\\div", ",", "\\rightarrow",
              "\\in"}  # a rest starting with one of these is "y = 2x", not a label and an expression
 SEQUENCE_PROB = 0.5  # a neighbour's candidate counts for the sequence feature from this ``line`` score
 LABEL_KEEP = 0.5  # a line's best candidate is kept from this probability (see the model's decision note)
-CANDIDATE_FEATURES = ("gap", "char", "mark", "comma", "one", "three", "rest_relation", "mark_relation", "height",
-                      "drop", "rest_symbols", "digits")
+CANDIDATE_FEATURES = ("gap", "char", "mark", "comma", "open", "one", "three", "four", "rest_relation",
+                      "mark_relation", "height", "drop", "rest_symbols", "digits")
 PAGE_FEATURES = ("others_labelled", "sequence", "lines")
 N_FEATURES = len(CANDIDATE_FEATURES) + len(PAGE_FEATURES)
 
@@ -62,8 +64,9 @@ def _mark_text(token: str) -> str:
 
 
 def label_candidates(rec, unit: float) -> list[LabelCandidate]:
-    """The reading's first 1, 2 or 3 symbols as its question number, each with its line features; none where nothing
-    would be left after it, or where the rest does not start right of the label."""
+    """The reading's first 1 to ``MAX_LABEL_SYMBOLS`` symbols as its question number ("1", "1)", "12)", "(a)",
+    "(12)"), each with its line features; none where nothing would be left after it, or where the rest does not
+    start right of the label."""
     toks, syms = list(rec.tokens), list(rec.symbols)
     out = []
     for k in range(1, MAX_LABEL_SYMBOLS + 1):
@@ -73,8 +76,10 @@ def label_candidates(rec, unit: float) -> list[LabelCandidate]:
         end, start = max(h.box.x1 for h in head), min(h.box.x0 for h in rest)
         if start <= min(h.box.x0 for h in head):
             continue
-        chars = head[:-1] if k > 1 else head
-        read = [(t, 1.0) if t in LABEL_CHARS else _best_in(h, LABEL_CHARS) for t, h in zip(toks, chars)]
+        open_p = (1.0 if toks[0] == LABEL_OPEN else _best_in(head[0], {LABEL_OPEN})[1]) if k >= 3 else 0.0
+        first = 1 if open_p >= OPEN_PROB else 0  # "(a)": the characters after the bracket
+        chars = head[first:-1] if k > 1 else head
+        read = [(t, 1.0) if t in LABEL_CHARS else _best_in(h, LABEL_CHARS) for t, h in zip(toks[first:], chars)]
         mark, mark_p = _best_in(head[-1], LABEL_MARKS) if k > 1 else (None, 0.0)
         char = "".join(c or "?" for c, _ in read)
         rest_h = float(np.median([h.box.h for h in rest]))
@@ -82,20 +87,23 @@ def label_candidates(rec, unit: float) -> list[LabelCandidate]:
         box = (min(h.box.x0 for h in head), min(h.box.y0 for h in head), end, max(h.box.y1 for h in head))
         f = np.array([
             np.clip((start - end) / unit, -2.0, 6.0),
-            min(p for _, p in read),
+            min((p for _, p in read), default=0.0),
             mark_p,
             float(mark == ","),  # "a," "x1," begin a list
+            open_p,
             float(k == 1),
             float(k == 3),
+            float(k == 4),
             float(toks[k] in RELATIONS),
             float(k > 1 and toks[k - 1] in RELATIONS and toks[k - 1] not in LABEL_MARKS),
             math.log(max(box[3] - box[1], 1e-6) / max(rest_h, 1e-6)),
             np.clip(((box[1] + box[3]) / 2 - rest_cy) / unit, -3.0, 3.0),
             math.log(len(rest)),
-            float(all(c is not None and c.isdigit() for c, _ in read)),
+            float(bool(read) and all(c is not None and c.isdigit() for c, _ in read)),
         ], np.float32)
         # as written: each character as its symbol reads as one (else as the reading has it), then its mark
-        text = "".join(c or _mark_text(t) for (c, _), t in zip(read, toks)) + (_mark_text(mark) if mark else "")
+        text = (LABEL_OPEN if first else "") + "".join(c or _mark_text(t) for (c, _), t in zip(read, toks[first:])) \
+            + (_mark_text(mark) if mark else "")
         out.append(LabelCandidate(k, (end + start) / 2, text, char, f, box))
     return out
 

@@ -33,14 +33,17 @@ PHOTO_SIZE = (1512, 2016)  # (width, height) of the generated photos (3 megapixe
 INKS = {"black": ((25, 25, 30), 0.45), "blue": ((20, 45, 150), 0.35), "pencil": ((85, 85, 90), 0.2)}
 
 
-LABEL_CHARS = {"number": "123456789", "letter": "abcd"}  # question numbers "1)" "2." or "a)" "b." (``make_page``)
+LABEL_CHARS = {"number": "0123456789", "letter": "abcdef"}  # question numbers "1)" "2." or "a)" "b." (``make_page``)
 LABEL_MARKS = (")", ".")
+LABEL_OPEN = "("  # ... or in brackets, "(a)" "(3)", on this share of the pages with ")" ...
+LABEL_BRACKETS = 0.3
+LABEL_FROM_ONE = 0.6  # ... numbered from 1 on this share of the numbered pages, else from 2-12 ("10)" "11.")
 
 
 def symbol_bank(exprs) -> dict[str, list[list[np.ndarray]]]:
     """{label: [strokes of one written symbol, in units of its writer's mean symbol height, top-left at 0]} for the
     characters question numbers are written with, cut from the truth symbols of ``exprs`` (validation ink)."""
-    want = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS)
+    want = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN}
     bank: dict[str, list[list[np.ndarray]]] = {}
     for e in exprs:
         if not any(g.label in want for g in e.groups):
@@ -229,30 +232,42 @@ def _photo(sheet: np.ndarray, rng, info: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _question_numbers(placed, bank, rng, unit: float, gap: float) -> list[tuple[int, str, list[np.ndarray]]]:
-    """(index in ``placed``, text, strokes in sheet px) of a question number written ``gap`` px before each placed expression, its
-    character's middle at the expression's middle: "1)" "2)" ... or "a." "b." ... (one style per page)."""
+    """(index in ``placed``, text, strokes in sheet px) of a question number written ``gap`` px before each placed
+    expression, its characters' middle at the expression's middle: "1)" "2)" ..., "a." "b." ..., "(a)" "(b)" ...,
+    a numbering that goes on from an earlier page ("10)" "11)"); one style per page."""
     style = str(rng.choice(sorted(LABEL_CHARS)))
     mark = str(rng.choice([m for m in LABEL_MARKS if bank.get(m)]))
+    opens = mark == ")" and bool(bank.get(LABEL_OPEN)) and rng.random() < LABEL_BRACKETS
+    first = 1 if style == "letter" or rng.random() < LABEL_FROM_ONE else int(rng.integers(2, 13))
+    letters = LABEL_CHARS["letter"]
     out = []
     for k, (_, _, box) in enumerate(placed):
-        char = LABEL_CHARS[style][k % len(LABEL_CHARS[style])]
-        if not bank.get(char):
+        text = str(first + k) if style == "number" else letters[k % len(letters)]
+        if not all(bank.get(c) for c in text):
             continue
         size = unit * float(np.exp(rng.normal(0, 0.08)))
-        c = [p * size for p in bank[char][int(rng.integers(len(bank[char])))]]
-        m = [p * size for p in bank[mark][int(rng.integers(len(bank[mark])))]]
-        cx0, cy0, cx1, cy1 = _ink.bbox(c)
-        mx0, my0, mx1, my1 = _ink.bbox(m)
-        space = rng.uniform(0.1, 0.3) * unit
-        if mark == ".":  # on the character's baseline
-            m = [p + (cx1 + space - mx0, cy1 - my1) for p in m]
-        else:  # ")" as tall as the character or a little more, around it
-            m = [p + (cx1 + space - mx0, (cy0 + cy1) / 2 - (my0 + my1) / 2) for p in m]
-        pts = c + m
+        chars = [[p * size for p in bank[c][int(rng.integers(len(bank[c])))]] for c in text]
+        bottom = _ink.bbox(chars[0])[3]  # the characters stand on the first one's baseline
+        top = min(_ink.bbox(c)[1] + bottom - _ink.bbox(c)[3] for c in chars)
+        glyphs = [(LABEL_OPEN, [p * size for p in bank[LABEL_OPEN][int(rng.integers(len(bank[LABEL_OPEN])))]])] \
+            if opens else []
+        glyphs += list(zip(text, chars))
+        glyphs.append((mark, [p * size for p in bank[mark][int(rng.integers(len(bank[mark])))]]))
+        pts, x = [], 0.0
+        for g, strokes in glyphs:
+            gx0, gy0, gx1, gy1 = _ink.bbox(strokes)
+            if g in (LABEL_OPEN, ")"):  # as tall as the characters or a little more, around them
+                dy = (top + bottom) / 2 - (gy0 + gy1) / 2
+            else:  # a character or "." on the baseline
+                dy = bottom - gy1
+            dx = x - gx0 + (rng.uniform(0.1, 0.3) * unit if pts else 0.0)
+            pts += [p + (dx, dy) for p in strokes]
+            x = gx1 + dx
         x0, y0, x1, y1 = _ink.bbox(pts)
         dx = box[0] - gap * float(np.exp(rng.normal(0, 0.1))) - x1
         dy = (box[1] + box[3]) / 2 - (y0 + y1) / 2
-        out.append((k, char + mark, [p + (dx, dy) for p in pts]))
+        label = (LABEL_OPEN if opens else "") + text + mark
+        out.append((k, label, [p + (dx, dy) for p in pts]))
     return out
 
 
@@ -278,7 +293,7 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     sheet, first = _paper(rng, paper, w, h)
     lrng = np.random.default_rng([seed, 1])  # the question numbers' own stream
     gap = lrng.uniform(0.8, 2.0) * unit  # between a question number and its expression (one writer: one habit)
-    room = (2.0 * unit + gap) if labels else 0.0
+    room = (3.0 * unit + gap) if labels else 0.0  # "(12)"
     placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room)
     numbers = _question_numbers(placed, labels, lrng, unit, gap) if labels else []
     _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink)
