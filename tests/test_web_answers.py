@@ -173,6 +173,30 @@ def test_page_photo_gets_a_box_per_expression_and_a_tap_shows_its_reading(phone,
     assert run_axe(phone) == []
 
 
+def test_a_question_number_names_its_expression(phone, api):
+    """A reading with a question number ("2)") is named by it, on its box and over its reading (the server's answer
+    is stubbed: the page reader's labels are tested in test_page_label.py)."""
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "x+1", "mathml": "<math><mi>x</mi></math>", "box": [300, 200, 600, 300], "answer": {"text": "x+1"},
+         "symbols": [], "confidence": 0.9, "alternatives": [], "label": "2)", "label_box": [200, 200, 260, 300]},
+        {"latex": "y", "mathml": "<math><mi>y</mi></math>", "box": [300, 400, 600, 500], "answer": {"text": "y"},
+         "symbols": [], "confidence": 0.9, "alternatives": [], "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    boxes = phone.locator("#photo-boxes .photo-box")
+    boxes.first.wait_for()
+    assert boxes.nth(0).get_attribute("aria-label") == "Question 2): expression 1 of 2: x+1"
+    assert boxes.nth(1).get_attribute("aria-label") == "Expression 2 of 2: y"
+    boxes.nth(0).tap()
+    assert phone.inner_text("#page-title") == "Question 2): expression 1 of 2"
+    boxes.nth(1).tap()
+    assert phone.inner_text("#page-title") == "Expression 2 of 2"
+
+
 def test_a_24_megapixel_rotated_page_photo_is_downscaled_upright_before_upload(phone, api, tmp_path):
     """A phone's photo (24 MP, stored sideways with EXIF orientation 6, larger than the API's 8 MB body limit) is
     sent as a JPEG of at most UPLOAD_SIDE px, drawn upright; the boxes fit the photo shown."""

@@ -98,7 +98,8 @@ export function initPhoto({ setPending, features }) {
       b.style.width = `${(100 * (x1 - x0)) / W}%`;
       b.style.height = `${(100 * (y1 - y0)) / H}%`;
       b.setAttribute("aria-pressed", "false");
-      b.setAttribute("aria-label", `Expression ${i + 1} of ${data.expressions.length}: ${ex.latex}`);
+      const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
+      b.setAttribute("aria-label", `${named} ${i + 1} of ${data.expressions.length}: ${ex.latex}`);
       const num = document.createElement("span");
       num.className = "num";
       num.setAttribute("aria-hidden", "true");
@@ -113,7 +114,9 @@ export function initPhoto({ setPending, features }) {
   function select(i) {
     const ex = data.expressions[i];
     $("photo-boxes").querySelectorAll(".photo-box").forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
-    $("page-title").textContent = `Expression ${i + 1} of ${data.expressions.length}`;
+    // a question number written before it ("3)", "b.") names it as the worksheet does
+    const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
+    $("page-title").textContent = `${named} ${i + 1} of ${data.expressions.length}`;
     $("page-mathml").innerHTML = ex.mathml || "";
     $("page-latex").textContent = ex.latex;
     showAnswer($("page-answer"), ex.answer);
