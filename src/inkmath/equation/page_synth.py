@@ -37,6 +37,7 @@ LABEL_CHARS = {"number": "0123456789", "letter": "abcdef"}  # question numbers "
 LABEL_MARKS = (")", ".")
 LABEL_OPEN = "("  # ... or in brackets, "(a)" "(3)", on this share of the pages with ")" ...
 LABEL_BRACKETS = 0.3
+LABEL_GAP = (0.8, 2.0)  # symbol heights between a question number and its expression (one per page, uniform)
 LABEL_FROM_ONE = 0.6  # ... numbered from 1 on this share of the numbered pages, else from 2-12 ("10)" "11.")
 
 
@@ -292,7 +293,7 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     unit = SYMBOL_HEIGHT * float(np.exp(rng.normal(0, SYMBOL_SPREAD)))
     sheet, first = _paper(rng, paper, w, h)
     lrng = np.random.default_rng([seed, 1])  # the question numbers' own stream
-    gap = lrng.uniform(0.8, 2.0) * unit  # between a question number and its expression (one writer: one habit)
+    gap = lrng.uniform(*LABEL_GAP) * unit  # between a question number and its expression (one writer: one habit)
     room = (3.0 * unit + gap) if labels else 0.0  # "(12)"
     placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room)
     numbers = _question_numbers(placed, labels, lrng, unit, gap) if labels else []
