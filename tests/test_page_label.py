@@ -29,8 +29,8 @@ def feature(c, name):
 def test_candidates_measure_the_gap_and_how_surely_the_start_reads_as_a_number_and_a_mark():
     r = rec(("1", 0, 20), (")", 25, 35), ("x", 80, 110), ("+", 120, 140), ("2", 150, 170))
     cands = label_candidates(r, unit=40.0)
-    assert [c.k for c in cands] == [1, 2, 3, 4]
-    one, two, three, _ = cands
+    assert [(c.k, feature(c, "bare")) for c in cands] == [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (4, 0), (4, 1)]
+    one, two, three = cands[0], cands[1], cands[3]
     assert two.text == "1)" and two.char == "1" and two.cut_x == pytest.approx((35 + 80) / 2)
     assert feature(two, "gap") == pytest.approx(45 / 40) and feature(one, "gap") == pytest.approx(5 / 40)
     assert feature(two, "char") == 1.0 and feature(two, "mark") == pytest.approx(0.9) and feature(two, "digits") == 1
@@ -41,9 +41,12 @@ def test_candidates_measure_the_gap_and_how_surely_the_start_reads_as_a_number_a
     assert label_candidates(r, 40.0)[1].text == "a." and feature(label_candidates(r, 40.0)[1], "mark") == pytest.approx(0.3)
     eq = label_candidates(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130)), 40.0)
     assert feature(eq[0], "rest_relation") == 1 and feature(eq[0], "char") == 1.0
+    # two or more symbols bare as well: "13" whose "." was lost
+    bare = label_candidates(rec(("1", 0, 20), ("3", 22, 40), ("x", 90, 110), ("+", 120, 140)), 40.0)[2]
+    assert bare.text == "13" and bare.char == "13" and feature(bare, "digits") == 1 and feature(bare, "mark") == 0
     # in brackets: "(a)", its character the one after the bracket
     bracketed = label_candidates(rec(("(", 0, 10), ("a", 12, 30), (")", 32, 40), ("x", 90, 110), ("+", 120, 140)), 40.0)
-    assert bracketed[2].text == "(a)" and bracketed[2].char == "a" and feature(bracketed[2], "open") == 1.0
+    assert bracketed[3].text == "(a)" and bracketed[3].char == "a" and feature(bracketed[3], "open") == 1.0
     assert feature(bracketed[1], "open") == 0.0 and bracketed[1].char == "?"  # "(a" is no label of two symbols
     # nothing left after it, or a rest that starts left of the label: no candidate
     assert label_candidates(rec(("1", 0, 20)), 40.0) == []
@@ -109,6 +112,13 @@ def test_training_rows_mark_the_candidate_whose_symbols_are_the_written_label():
     lines = page_rows(trace, truth)
     assert [ln["y"] for ln in lines] == [[0.0, 1.0, 0.0], [0.0], []]  # "1" alone leaves its "." behind
     assert lines[0]["chars"] == ["1", "1", "1?"] and len(lines[0]["X"]) == 3
+    # read bare (its mark taken as lost) only when its symbols are the label's characters: "1" and "." are not "1."'s
+    bare = list(f)
+    bare[CANDIDATE_FEATURES.index("bare")] = 1.0
+    trace[0]["features"], trace[0]["k"] = [f, f, bare], [1, 2, 2]
+    assert page_rows(trace, truth)[0]["y"] == [0.0, 1.0, 0.0]
+    truth[0]["label"] = "13."  # ... but "1" and "3" are "13."'s, its "." lost
+    assert page_rows(trace, truth)[0]["y"] == [0.0, 1.0, 1.0]
 
 
 def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):

@@ -35,7 +35,7 @@ RELATIONS = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "+", "\\t
              "\\in"}  # a rest starting with one of these is "y = 2x", not a label and an expression
 SEQUENCE_PROB = 0.5  # a neighbour's candidate counts for the sequence feature from this ``line`` score
 LABEL_KEEP = 0.5  # a line's best candidate is kept from this probability (see the model's decision note)
-CANDIDATE_FEATURES = ("gap", "char", "mark", "comma", "open", "one", "three", "four", "rest_relation",
+CANDIDATE_FEATURES = ("gap", "char", "mark", "comma", "open", "bare", "one", "three", "four", "rest_relation",
                       "mark_relation", "height", "drop", "rest_symbols", "digits")
 PAGE_FEATURES = ("others_labelled", "sequence", "lines")
 N_FEATURES = len(CANDIDATE_FEATURES) + len(PAGE_FEATURES)
@@ -65,8 +65,9 @@ def _mark_text(token: str) -> str:
 
 def label_candidates(rec, unit: float) -> list[LabelCandidate]:
     """The reading's first 1 to ``MAX_LABEL_SYMBOLS`` symbols as its question number ("1", "1)", "12)", "(a)",
-    "(12)"), each with its line features; none where nothing would be left after it, or where the rest does not
-    start right of the label."""
+    "(12)"), each with its line features; of two or more symbols, once with a mark last and once bare ("12", its
+    "." lost), the ``bare`` input telling them apart; none where nothing would be left after it, or where the rest
+    does not start right of the label."""
     toks, syms = list(rec.tokens), list(rec.symbols)
     out = []
     for k in range(1, MAX_LABEL_SYMBOLS + 1):
@@ -76,35 +77,36 @@ def label_candidates(rec, unit: float) -> list[LabelCandidate]:
         end, start = max(h.box.x1 for h in head), min(h.box.x0 for h in rest)
         if start <= min(h.box.x0 for h in head):
             continue
-        open_p = (1.0 if toks[0] == LABEL_OPEN else _best_in(head[0], {LABEL_OPEN})[1]) if k >= 3 else 0.0
-        first = 1 if open_p >= OPEN_PROB else 0  # "(a)": the characters after the bracket
-        chars = head[first:-1] if k > 1 else head
-        read = [(t, 1.0) if t in LABEL_CHARS else _best_in(h, LABEL_CHARS) for t, h in zip(toks[first:], chars)]
-        mark, mark_p = _best_in(head[-1], LABEL_MARKS) if k > 1 else (None, 0.0)
-        char = "".join(c or "?" for c, _ in read)
         rest_h = float(np.median([h.box.h for h in rest]))
         rest_cy = float(np.median([(h.box.y0 + h.box.y1) / 2 for h in rest]))
         box = (min(h.box.x0 for h in head), min(h.box.y0 for h in head), end, max(h.box.y1 for h in head))
-        f = np.array([
-            np.clip((start - end) / unit, -2.0, 6.0),
-            min((p for _, p in read), default=0.0),
-            mark_p,
-            float(mark == ","),  # "a," "x1," begin a list
-            open_p,
-            float(k == 1),
-            float(k == 3),
-            float(k == 4),
-            float(toks[k] in RELATIONS),
-            float(k > 1 and toks[k - 1] in RELATIONS and toks[k - 1] not in LABEL_MARKS),
-            math.log(max(box[3] - box[1], 1e-6) / max(rest_h, 1e-6)),
-            np.clip(((box[1] + box[3]) / 2 - rest_cy) / unit, -3.0, 3.0),
-            math.log(len(rest)),
-            float(bool(read) and all(c is not None and c.isdigit() for c, _ in read)),
-        ], np.float32)
-        # as written: each character as its symbol reads as one (else as the reading has it), then its mark
-        text = (LABEL_OPEN if first else "") + "".join(c or _mark_text(t) for (c, _), t in zip(read, toks[first:])) \
-            + (_mark_text(mark) if mark else "")
-        out.append(LabelCandidate(k, (end + start) / 2, text, char, f, box))
+        for bare in ((False, True) if k > 1 else (True,)):
+            open_p = 0.0 if bare or k < 3 else (1.0 if toks[0] == LABEL_OPEN else _best_in(head[0], {LABEL_OPEN})[1])
+            first = 1 if open_p >= OPEN_PROB else 0  # "(a)": the characters after the bracket
+            chars = head if bare else head[first:-1]
+            read = [(t, 1.0) if t in LABEL_CHARS else _best_in(h, LABEL_CHARS) for t, h in zip(toks[first:], chars)]
+            mark, mark_p = (None, 0.0) if bare else _best_in(head[-1], LABEL_MARKS)
+            f = np.array([
+                np.clip((start - end) / unit, -2.0, 6.0),
+                min((p for _, p in read), default=0.0),
+                mark_p,
+                float(mark == ","),  # "a," "x1," begin a list
+                open_p,
+                float(bare and k > 1),
+                float(k == 1),
+                float(k == 3),
+                float(k == 4),
+                float(toks[k] in RELATIONS),
+                float(not bare and toks[k - 1] in RELATIONS and toks[k - 1] not in LABEL_MARKS),
+                math.log(max(box[3] - box[1], 1e-6) / max(rest_h, 1e-6)),
+                np.clip(((box[1] + box[3]) / 2 - rest_cy) / unit, -3.0, 3.0),
+                math.log(len(rest)),
+                float(bool(read) and all(c is not None and c.isdigit() for c, _ in read)),
+            ], np.float32)
+            # as written: each character as its symbol reads as one (else as the reading has it), then its mark
+            text = (LABEL_OPEN if first else "") + "".join(c or _mark_text(t) for (c, _), t in zip(read, toks[first:])) \
+                + (_mark_text(mark) if mark else "")
+            out.append(LabelCandidate(k, (end + start) / 2, text, "".join(c or "?" for c, _ in read), f, box))
     return out
 
 
