@@ -38,7 +38,8 @@ def test_candidates_measure_the_gap_and_how_surely_the_start_reads_as_a_number_a
     assert two.box == (0, 0, 35, 40) and two.features.shape == (len(CANDIDATE_FEATURES),)
     # a mark the first reading missed counts with its probability among the symbol's readings; "y = 2x" is no label
     r = rec(("a", 0, 20), ("1", 25, 30, [("1", 0.6), (".", 0.3)]), ("x", 80, 110), ("+", 120, 140))
-    assert label_candidates(r, 40.0)[1].text == "a." and feature(label_candidates(r, 40.0)[1], "mark") == pytest.approx(0.3)
+    marked = label_candidates(r, 40.0)[1]
+    assert marked.text == "a." and feature(marked, "mark") == pytest.approx(0.3)
     eq = label_candidates(rec(("y", 0, 20), ("=", 70, 100), ("2", 110, 130)), 40.0)
     assert feature(eq[0], "rest_relation") == 1 and feature(eq[0], "char") == 1.0
     # two or more symbols bare as well: "13" whose "." was lost
@@ -86,7 +87,7 @@ def test_the_page_tells_labels_that_count_up_on_most_lines():
 
 
 def test_a_model_that_wants_the_count_keeps_the_candidate_the_page_supports(monkeypatch):
-    """``choose`` keeps a line's likeliest candidate at ``LABEL_KEEP``: a page model that wants the sequence and a gap."""
+    """``choose`` keeps a line's likeliest candidate at ``LABEL_KEEP``: a page model wanting the sequence and a gap."""
     line = one_unit_model(len(CANDIDATE_FEATURES), {CANDIDATE_FEATURES.index("gap"): 4.0})
     page = one_unit_model(N_FEATURES, {len(CANDIDATE_FEATURES) + PAGE_FEATURES.index("sequence"): 4.0,
                                        CANDIDATE_FEATURES.index("gap"): 2.0}, bias=-5.0)
@@ -144,7 +145,8 @@ def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
     out = tmp_path / "w.safetensors"
     assert train_page_label.main(["--config", str(cfg), "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
-    assert card["metrics"]["heldout_candidate_accuracy"] > 0.8 and card["inputs"] == list(CANDIDATE_FEATURES + PAGE_FEATURES)
+    assert card["metrics"]["heldout_candidate_accuracy"] > 0.8
+    assert card["inputs"] == list(CANDIDATE_FEATURES + PAGE_FEATURES)
     model = page_label.load_page_label_model(str(out))
     assert model.line.prob(np.zeros((1, len(CANDIDATE_FEATURES)), np.float32)).shape == (1,)
     assert model.page.prob(np.zeros((1, N_FEATURES), np.float32)).shape == (1,)

@@ -104,8 +104,8 @@ def label_candidates(rec, unit: float) -> list[LabelCandidate]:
                 float(bool(read) and all(c is not None and c.isdigit() for c, _ in read)),
             ], np.float32)
             # as written: each character as its symbol reads as one (else as the reading has it), then its mark
-            text = (LABEL_OPEN if first else "") + "".join(c or _mark_text(t) for (c, _), t in zip(read, toks[first:])) \
-                + (_mark_text(mark) if mark else "")
+            written = "".join(c or _mark_text(t) for (c, _), t in zip(read, toks[first:]))
+            text = (LABEL_OPEN if first else "") + written + (_mark_text(mark) if mark else "")
             out.append(LabelCandidate(k, (end + start) / 2, text, "".join(c or "?" for c, _ in read), f, box))
     return out
 
