@@ -34,17 +34,11 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
 IOU = 0.5
 
 
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def match(truth_boxes, pred_boxes) -> dict[int, int]:
     """{truth index: prediction index}, greedy by IoU (>= IOU)."""
-    pairs = sorted(((iou(t, p), i, j) for i, t in enumerate(truth_boxes) for j, p in enumerate(pred_boxes)),
+    from inkmath.equation.metrics import box_iou
+
+    pairs = sorted(((box_iou(t, p), i, j) for i, t in enumerate(truth_boxes) for j, p in enumerate(pred_boxes)),
                    reverse=True)
     out, used = {}, set()
     for v, i, j in pairs:

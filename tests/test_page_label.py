@@ -8,7 +8,7 @@ import pytest
 from inkmath.equation import page_label
 from inkmath.equation.mlp import BinaryMLP
 from inkmath.equation.page_label import (CANDIDATE_FEATURES, N_FEATURES, PAGE_FEATURES, PageLabelModel, PageLabels,
-                                         label_candidates, page_features)
+                                         label_candidates)
 from inkmath.equation.tree import Box
 
 
@@ -78,8 +78,8 @@ def test_the_page_tells_labels_that_count_up_on_most_lines():
     two = lines[1][1]  # "2."
     f = labels.features(1, lines[1])[1][len(CANDIDATE_FEATURES):]
     assert f[0] == pytest.approx(2 / 3, abs=0.01) and f[1] == 1.0  # two of three other lines look labelled; 1 -> 2
-    assert page_features(lines, labels.line_probs, 1, two)[2] == pytest.approx(np.log(5))
-    assert page_features(lines, labels.line_probs, 1, lines[1][0])[1] == 1.0  # "2" follows "1" whichever candidate
+    assert labels.page_features(1, two)[2] == pytest.approx(np.log(5))
+    assert labels.page_features(1, lines[1][0])[1] == 1.0  # "2" follows "1" whichever candidate
     lone = PageLabels(model, [dotted("7"), [], []])
     assert lone.features(0, lone.lines[0])[1][len(CANDIDATE_FEATURES):2 + len(CANDIDATE_FEATURES)].tolist() == [0, 0]
     assert labels.features(1, lines[1]).shape == (len(lines[1]), N_FEATURES)

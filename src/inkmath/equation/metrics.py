@@ -207,3 +207,13 @@ def within_k(preds: Iterable, truths: Iterable, k: int) -> float:
     """Share of readings at most ``k`` token edits from their truth (k=0 is ExpRate)."""
     pairs = list(zip(preds, truths, strict=True))
     return sum(token_distance(p, t) <= k for p, t in pairs) / len(pairs) if pairs else 0.0
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1): how the page benchmark matches an expression's box
+    with its truth's (0 for boxes that do not overlap or have no area)."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

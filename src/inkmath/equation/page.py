@@ -9,7 +9,7 @@ of ink per written expression, reading order) -> each group's ink alone -> ``rec
 expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). A group
 read as several lines is cut into its lines when they read surer (``_split_joined``, ``page_split``).
 
-Question numbers: once every line is read, each line's first one to three symbols are scored as its question number
+Question numbers: once every line is read, each line's first one to four symbols are scored as its question number
 ("1)", "a.") by the ``page-label`` model, with what the page's other lines show (``page_label``); the one kept is
 returned as ``label`` (text) and the rest is read again without it.
 """
@@ -352,33 +352,31 @@ class _Pending:
     """A reading whose question number is not chosen yet: its candidates and what reading its rest again needs."""
 
     candidates: list
-    photo_boxes: list  # each candidate's box in the photo's pixels
     image: np.ndarray
     to_photo: Any
 
 
 def _page_labels(read: list, trace: list | None):
-    """The page's ``PageLabels`` over the first reading's lines; ``trace`` gets each line's inputs and boxes."""
+    """The page's ``PageLabels`` over the first reading's lines; ``trace`` gets each line's candidates' inputs, its
+    box and its symbols' boxes (the photo's pixels)."""
     from inkmath.equation.page_label import PageLabels, load_page_label_model
 
-    lines = [e.pending.candidates if e is not None and e.pending is not None else [] for _, e in read]
+    lines = [e.pending.candidates if e is not None else [] for _, e in read]
     labels = PageLabels(load_page_label_model() if trace is None else None, lines)
     if trace is not None:
-        for i, (_, e) in enumerate(read):
-            trace.append({"features": [c.features.tolist() for c in lines[i]], "chars": [c.char for c in lines[i]],
-                          "k": [c.k for c in lines[i]],
-                          "boxes": e.pending.photo_boxes if e is not None and e.pending is not None else [],
-                          "box": e.box if e is not None else None,
+        for (_, e), cands in zip(read, lines):
+            trace.append({"features": [c.features.tolist() for c in cands], "chars": [c.char for c in cands],
+                          "k": [c.k for c in cands], "box": e.box if e is not None else None,
                           "symbols": [s["box"] for s in e.symbols] if e is not None else []})
     return labels
 
 
 def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> PageExpression | None:
     """``e`` with the question number ``labels`` keep for it split off (its rest read again), else ``e`` as read."""
-    if e is None or e.pending is None:
+    if e is None:
         return e
     pend, e.pending = e.pending, None
-    chosen = labels.choose(i, pend.candidates) if labels is not None else None
+    chosen = labels.choose(i, pend.candidates)
     if chosen is None:
         return e
     from inkmath.equation.recognize import recognize_image
@@ -427,7 +425,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
         return page.box_to_photo((x0 / f + ox, y0 / f + oy, x1 / f + ox, y1 / f + oy))
     cands = label_candidates(rec, found.unit * f)
     e = _expression(rec, to_photo, g, page)
-    e.pending = _Pending(cands, [to_photo(*c.box) for c in cands], img, to_photo)
+    e.pending = _Pending(cands, img, to_photo)
     if pending:
         return e
     labels = _PAGE_LABELS.get()

@@ -9,8 +9,9 @@ the page's other lines carry a label-like start, and the labels count up ("1." "
 (``page-label``, trained by ``python -m inkmath.equation.train_page_label`` on pages generated from the CROHME
 *training* ink, with and without question numbers): ``line`` on what the line shows (``label_candidates``' features:
 the gap after it, how surely its symbols read as a number or letter and a mark, what starts the rest), ``page`` on
-that and what the page shows (``page_features``: the ``line`` scores of the other lines, whether its number or letter
-continues its neighbours'). The best candidate of a line is kept when its probability is at least ``LABEL_KEEP``.
+that and what the page shows (``PageLabels.page_features``: the ``line`` scores of the other lines, whether its
+number or letter continues its neighbours'). The best candidate of a line is kept when its probability is at least
+``LABEL_KEEP``.
 """
 
 from __future__ import annotations
@@ -134,36 +135,35 @@ def load_page_label_model(path: str | None = None) -> PageLabelModel:
                             for part in ("line", "page")))
 
 
-def page_features(lines: list[list[LabelCandidate]], line_probs: list[np.ndarray], i: int | None,
-                  c: LabelCandidate) -> np.ndarray:
-    """``PAGE_FEATURES`` of candidate ``c`` of line ``i`` (``i`` None: a line read later, not among ``lines``):
-    the mean of the other lines' best ``line`` score; whether its number or letter follows the one before it or
-    precedes the one after it (among the candidates scored at least ``SEQUENCE_PROB`` there); log(lines + 1)."""
-    best = [float(p.max()) if len(p) else 0.0 for p in line_probs]
-    others = [b for j, b in enumerate(best) if j != i]
-
-    def chars(j: int) -> list[str]:
-        if j < 0 or j >= len(lines):
-            return []
-        return [d.char for d, q in zip(lines[j], line_probs[j]) if q >= SEQUENCE_PROB]
-    before, after = (chars(i - 1), chars(i + 1)) if i is not None else ([], [])
-    seq = any(_next_char(b) == c.char for b in before) or any(_next_char(c.char) == a for a in after)
-    return np.array([float(np.mean(others)) if others else 0.0, float(seq), math.log(len(lines) + 1)], np.float32)
-
-
 class PageLabels:
     """The candidates of every line of a page (in reading order), scored with what the page shows."""
 
     def __init__(self, model: PageLabelModel | None, lines: list[list[LabelCandidate]]):
         self.model, self.lines = model, lines
         self.line_probs = [line_scores(model, cands) for cands in lines]
+        self.best = [float(p.max()) if len(p) else 0.0 for p in self.line_probs]  # each line's best ``line`` score
+
+    def page_features(self, i: int | None, c: LabelCandidate) -> np.ndarray:
+        """``PAGE_FEATURES`` of candidate ``c`` of line ``i`` (``i`` None: a line read later, not among ``lines``):
+        the mean of the other lines' best ``line`` score; whether its number or letter follows the one before it or
+        precedes the one after it (among the candidates scored at least ``SEQUENCE_PROB`` there); log(lines + 1)."""
+        others = [b for j, b in enumerate(self.best) if j != i]
+        before, after = (self._sure_chars(i - 1), self._sure_chars(i + 1)) if i is not None else ([], [])
+        seq = any(_next_char(b) == c.char for b in before) or any(_next_char(c.char) == a for a in after)
+        return np.array([float(np.mean(others)) if others else 0.0, float(seq), math.log(len(self.lines) + 1)],
+                        np.float32)
+
+    def _sure_chars(self, j: int) -> list[str]:
+        """The characters of line ``j``'s candidates scored at least ``SEQUENCE_PROB`` (none off the page)."""
+        if j < 0 or j >= len(self.lines):
+            return []
+        return [d.char for d, q in zip(self.lines[j], self.line_probs[j]) if q >= SEQUENCE_PROB]
 
     def features(self, i: int | None, cands: list[LabelCandidate]) -> np.ndarray:
         """(candidates, ``N_FEATURES``): each candidate's line and page features."""
         if not cands:
             return np.zeros((0, N_FEATURES), np.float32)
-        return np.stack([np.concatenate([c.features, page_features(self.lines, self.line_probs, i, c)])
-                         for c in cands])
+        return np.stack([np.concatenate([c.features, self.page_features(i, c)]) for c in cands])
 
     def choose(self, i: int | None, cands: list[LabelCandidate] | None = None) -> LabelCandidate | None:
         """The candidate of line ``i`` kept as its question number (``cands``: a line read later), or None."""

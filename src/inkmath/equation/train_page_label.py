@@ -35,15 +35,6 @@ def _inside(c, box, margin: float) -> bool:
     return box[0] - margin <= x <= box[2] + margin and box[1] - margin <= y <= box[3] + margin
 
 
-def _iou(a, b) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
 def _form_fits(label: str, k: int, features) -> bool:
     """Whether a candidate of ``k`` symbols with these inputs can be ``label`` ("12)", "(a)") as written: a bare one
     (its mark taken as lost) only when its ``k`` symbols are the label's characters; one with a mark, or of one
@@ -58,6 +49,8 @@ def _form_fits(label: str, k: int, features) -> bool:
 def page_rows(trace: list[dict], truth: list[dict]) -> list[dict]:
     """Each line of the page with candidates: {"X": their line features, "chars", "y": 1 for the candidate that is
     the question number written there}."""
+    from inkmath.equation.metrics import box_iou
+
     out = []
     for line in trace:
         if not line["k"]:
@@ -70,7 +63,7 @@ def page_rows(trace: list[dict], truth: list[dict]) -> list[dict]:
                 whole = t["box"] if t.get("label_box") is None else [
                     min(t["box"][0], t["label_box"][0]), min(t["box"][1], t["label_box"][1]),
                     max(t["box"][2], t["label_box"][2]), max(t["box"][3], t["label_box"][3])]
-                scored.append((max(_iou(line["box"], t["box"]), _iou(line["box"], whole)), t))
+                scored.append((max(box_iou(line["box"], t["box"]), box_iou(line["box"], whole)), t))
             best = max(scored, key=lambda s: s[0], default=(0.0, None))
             owner = best[1] if best[0] >= 0.5 else None
         lb = owner.get("label_box") if owner is not None else None
