@@ -123,7 +123,8 @@ def test_training_rows_mark_the_candidate_whose_symbols_are_the_written_label():
 
 
 def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
-    """The recipe end to end on cached lines (no page read): both models' tensors, a card with held-out figures."""
+    """The recipe end to end on cached page readings (no page read): the targets made from each page's truth, both
+    models' tensors, a card with held-out figures."""
     import json
 
     from inkmath.equation import train_page_label
@@ -133,12 +134,21 @@ def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
         folder = tmp_path / "cache" / f"stream-{s}"
         folder.mkdir(parents=True)
         for p in range(40):
-            lines = []
-            for _ in range(4):
+            trace, truth = [], []
+            for line in range(4):
+                y0 = 100.0 * line
                 X = rng.normal(size=(3, len(CANDIDATE_FEATURES)))
-                y = (X[:, 0] > 0.8).astype(float)
-                lines.append({"X": X.tolist(), "chars": ["1", "2", "a"], "y": y.tolist()})
-            (folder / f"page_{p:04d}.json").write_text(json.dumps({"lines": lines}))
+                X[:, CANDIDATE_FEATURES.index("bare")] = 0.0
+                t = {"box": [100, y0, 300, y0 + 40]}
+                if rng.random() < 0.5:  # "1." written before it: its first two symbols, set apart by a wide gap
+                    t.update(label="1.", label_box=[0, y0, 30, y0 + 40])
+                    X[1, 0] += 3.0
+                truth.append(t)
+                trace.append({"features": X.tolist(), "chars": ["1", "1", "1?"], "k": [1, 2, 3],
+                              "box": [0, y0, 300, y0 + 40],
+                              "symbols": [[0, y0, 20, y0 + 40], [24, y0 + 32, 28, y0 + 38], [100, y0, 140, y0 + 40],
+                                          [150, y0, 190, y0 + 40]]})
+            (folder / f"page_{p:04d}.json").write_text(json.dumps({"trace": trace, "truth": truth}))
         (folder / "done").write_text("")
     cfg = tmp_path / "r.yaml"
     cfg.write_text("name: page-label-test\nstreams: 2\npages: 40\nepochs: 30\nhidden: 8\n")
@@ -150,3 +160,16 @@ def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
     model = page_label.load_page_label_model(str(out))
     assert model.line.prob(np.zeros((1, len(CANDIDATE_FEATURES)), np.float32)).shape == (1,)
     assert model.page.prob(np.zeros((1, N_FEATURES), np.float32)).shape == (1,)
+
+
+def test_pages_read_with_other_inputs_are_cached_apart(monkeypatch):
+    """The recipe's cache holds the traces of one set of candidate inputs: a change of the inputs reads the pages
+    again instead of mixing old traces in."""
+    from inkmath.equation import train_page_label
+
+    recipe = dict(train_page_label.DEFAULTS)
+    name = train_page_label.cache_name(recipe)
+    assert name.startswith(f"seed{recipe['page_seed']}-pages{recipe['pages']}-")
+    monkeypatch.setattr(page_label, "CANDIDATE_FEATURES", CANDIDATE_FEATURES + ("another",))
+    assert train_page_label.cache_name(recipe) != name
+

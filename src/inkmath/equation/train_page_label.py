@@ -80,6 +80,17 @@ def page_rows(trace: list[dict], truth: list[dict]) -> list[dict]:
     return out
 
 
+def cache_name(recipe: dict) -> str:
+    """The recipe's folder in the cache: its pages, and the candidates' inputs the traces were read with (pages read
+    with other inputs are not mixed in)."""
+    import zlib
+
+    from inkmath.equation.page_label import CANDIDATE_FEATURES
+
+    inputs = zlib.crc32(",".join(CANDIDATE_FEATURES).encode())
+    return f"seed{recipe['page_seed']}-pages{recipe['pages']}-inputs{inputs:08x}"
+
+
 def _labelled(stream: int, slices: int) -> bool:
     """Whether stream ``stream`` writes question numbers: each slice of the ink once with, once without."""
     return (stream + stream // slices) % 2 == 0
@@ -88,7 +99,8 @@ def _labelled(stream: int, slices: int) -> bool:
 def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     """Generate and read the pages of stream ``stream`` (every ``slices``-th training expression from the
     (``stream`` mod ``slices``)-th, seed ``page_seed * 100 + stream``; with question numbers or not, ``_labelled``);
-    each page's lines as ``cache/stream-K/page_NNNN.json``; resumable. Returns the folder."""
+    each page's reading (``label_trace``) and truth as ``cache/stream-K/page_NNNN.json``; resumable. Returns the
+    folder."""
     from inkmath.atomic import atomic_write_text
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
@@ -131,7 +143,7 @@ def load_pages(recipe: dict, cache: Path) -> list[list[dict]]:
         for p in sorted((cache / f"stream-{s}").glob("page_*.json"))[:recipe["pages"]]:
             d = json.loads(p.read_text())
             if not d.get("skipped"):
-                pages.append(d["lines"] if "lines" in d else page_rows(d["trace"], d["truth"]))
+                pages.append(page_rows(d["trace"], d["truth"]))
     return pages
 
 
@@ -171,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.config.is_file():
         raise SystemExit(f"error: recipe {args.config} not found; give --config configs/page-label.yaml")
     recipe = DEFAULTS | (yaml.safe_load(args.config.read_text()) or {})
-    cache = args.cache or cache_dir() / CACHE / f"seed{recipe['page_seed']}-pages{recipe['pages']}"
+    cache = args.cache or cache_dir() / CACHE / cache_name(recipe)
     t0 = time.time()
     if args.stream is not None:
         build_stream(recipe, cache, args.stream)
