@@ -144,11 +144,14 @@ def recognize_page(image, predictor=None, *, solve: bool = True, weights: str | 
 
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
-              name: str | None = None, label_trace: list | None = None) -> PageReading:
+              name: str | None = None, label_trace: list | None = None,
+              cut_trace: list | None = None) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
     ``label_trace``: a list that receives, per line of the first reading, its question-number candidates' inputs and
-    boxes in the photo's pixels (``train_page_label``'s data); no question number is then split off."""
+    boxes in the photo's pixels (``train_page_label``'s data); no question number is then split off. ``cut_trace``:
+    a list that receives, per group whose best cut is read, the cut and the readings and boxes of the whole and of
+    its parts (``train_page_cut``'s data); no group is then cut."""
     from inkmath.equation.image_segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
@@ -168,6 +171,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         token = _PAGE_LABELS.set(labels)
         try:
             read = _split_joined(page, found, read, predictor)
+            read = _cut_joined(page, found, read, predictor, cut_trace)
             read = _join_open_ends(page, found, read, predictor)
             read = _join_limit_below(page, found, read, predictor)
         finally:
@@ -246,6 +250,46 @@ def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predicto
             changed = True
         else:
             out.append((g, e))
+    if not changed:
+        return read
+    by_group = {id(g): (g, e) for g, e in out}
+    return [by_group[id(g)] for g in reading_order([g for g, _ in out], found.unit)]
+
+
+def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor, trace: list | None = None) -> list:
+    """[(group, expression)] in reading order, where a group that holds two expressions is cut in two (and each part
+    again, for three lines joined): along its best empty band (``page_cut.best_cut``), read when page-split scores
+    it at least ``CUT_CONSIDER``, cut when the ``page-cut`` model, weighing that score against how surely the whole
+    and the parts read, scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
+    from inkmath.equation.page_cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_features, cut_record,
+                                           load_page_cut_model)
+    from inkmath.equation.page_find import reading_order
+    from inkmath.equation.page_split import part_group
+
+    if found.stats is None:
+        return read
+    model = load_page_cut_model() if trace is None else None
+    out, changed, i = list(read), False, 0
+    while i < len(out):
+        g, e = out[i]
+        cut = best_cut([h for h, _ in out], i, found.stats, found.unit) if e is not None and \
+            e.confidence is not None else None
+        if cut is None or cut.prob < CUT_CONSIDER:
+            i += 1
+            continue
+        parts = [part_group(c, found.stats) for c in cut.parts]
+        pe = [_read_group(page, found, p, predictor) for p in parts]
+        if any(x is None or x.confidence is None for x in pe):
+            i += 1
+            continue
+        record = cut_record(cut, e, pe)
+        if trace is not None:
+            trace.append(record)
+        elif model.prob(cut_features(record))[0] >= CUT_KEEP:
+            out[i:i + 1] = list(zip(parts, pe))  # each part may hold two expressions again
+            changed = True
+            continue
+        i += 1
     if not changed:
         return read
     by_group = {id(g): (g, e) for g, e in out}

@@ -39,6 +39,7 @@ LABEL_OPEN = "("  # ... or in brackets, "(a)" "(3)", on this share of the pages 
 LABEL_BRACKETS = 0.3
 LABEL_GAP = (0.8, 2.0)  # symbol heights between a question number and its expression (one per page, uniform)
 LABEL_FROM_ONE = 0.6  # ... numbered from 1 on this share of the numbered pages, else from 2-12 ("10)" "11.")
+LINE_GAP = (1.0, 2.6)  # symbol heights of paper between an expression and the next one under it (uniform)
 
 
 def symbol_bank(exprs) -> dict[str, list[list[np.ndarray]]]:
@@ -119,9 +120,9 @@ def _paper(rng: np.random.Generator, kind: str, w: int, h: int) -> tuple[np.ndar
 
 
 def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float, columns: int, max_count: int,
-            label_room: float = 0.0):
+            label_room: float = 0.0, line_gap: tuple[float, float] = LINE_GAP):
     """Place expressions: [(expr, strokes in sheet px, box)] in reading order; ``label_room`` px are left free
-    before each expression (for its question number)."""
+    before each expression (for its question number), ``line_gap`` symbol heights between one and the next."""
     margin_x0 = int(0.14 * w) if paper == "ruled" else int(rng.integers(70, 110))
     margin_x1 = int(rng.integers(60, 100))
     gutter = int(rng.uniform(3.5, 6.0) * unit)
@@ -163,7 +164,7 @@ def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float
             xoff = x_left + label_room + rng.uniform(0, min(1.5 * unit, max(0.0, col_w - ew - label_room)))
             pts = [p + (xoff, top) for p in pts]
             placed.append((e, pts, (xoff, top, xoff + ew, top + eh)))
-            y = int(top + eh + rng.uniform(1.0, 2.6) * unit)
+            y = int(top + eh + rng.uniform(*line_gap) * unit)
     return placed
 
 
@@ -274,11 +275,13 @@ def _question_numbers(placed, bank, rng, unit: float, gap: float) -> list[tuple[
 
 def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | None = None,
               ink: str | None = None, columns: int | None = None, shuffle: bool = True,
-              labels: dict | None = None) -> Page:
+              labels: dict | None = None, line_gap: tuple[float, float] = LINE_GAP) -> Page:
     """One generated page photo from ``exprs`` (each used at most once on the page), fully determined by ``seed``
     (and the list). ``shuffle=False`` takes the expressions in the given order, skipping those too wide.
     ``labels`` (a ``symbol_bank``): each expression gets a question number before it ("1)", "a."), written with
-    that ink, returned as its truth's ``label``; its own random stream, so without it a seed makes the same page."""
+    that ink, returned as its truth's ``label``; its own random stream, so without it a seed makes the same page.
+    ``line_gap``: the range of the paper left between an expression and the next (symbol heights; the recipes'
+    crowded pages write them closer than ``LINE_GAP``)."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -295,12 +298,14 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     lrng = np.random.default_rng([seed, 1])  # the question numbers' own stream
     gap = lrng.uniform(*LABEL_GAP) * unit  # between a question number and its expression (one writer: one habit)
     room = (3.0 * unit + gap) if labels else 0.0  # "(12)"
-    placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room)
+    placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room, line_gap)
     numbers = _question_numbers(placed, labels, lrng, unit, gap) if labels else []
     _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink)
     info = {"seed": seed, "paper": paper, "ink": ink, "columns": columns, "symbol_height": round(unit, 1)}
     if labels:
         info["label_gap"] = round(gap / unit, 2)
+    if tuple(line_gap) != LINE_GAP:
+        info["line_gap"] = list(line_gap)
     photo, m = _photo(sheet, rng, info)
     quality = int(rng.integers(60, 92))
     info["jpeg"] = quality

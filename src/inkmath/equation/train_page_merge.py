@@ -174,6 +174,7 @@ class PageRecipe:
     positives: str  # what a positive one is ("of one expression")
     metric: str  # "pair" / "cut": the held-out figures' names
     positive: str  # "same" / "split"
+    cache: str = CACHE  # its pages' folder in the cache (page-ink: the cleaned pages merge and split share)
 
 
 def page_seeds(recipe: dict) -> list[int]:
@@ -194,8 +195,7 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default=f"configs/{name}.yaml", help="the recipe (YAML); flags override it")
     ap.add_argument("--pages", type=int, default=None, help="generate this many training pages")
     ap.add_argument("--cache", type=Path, default=None,
-                    help=f"the cleaned training pages, shared by the trainers (default: {CACHE} in $INKMATH_CACHE, "
-                         "else in ~/.cache/inkmath)")
+                    help=f"the training pages (default: {spec.cache} in $INKMATH_CACHE, else in ~/.cache/inkmath)")
     ap.add_argument("--stream", type=int, default=None, help="only build stream K's pages, then stop")
     ap.add_argument("--out", type=Path, default=spec.model_path)
     args = ap.parse_args(argv)
@@ -203,7 +203,7 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     if args.cache is None:
         from inkmath.data import cache_dir
 
-        args.cache = cache_dir() / CACHE
+        args.cache = cache_dir() / spec.cache
     if args.pages is not None:
         recipe["pages"] = args.pages
     import cv2
