@@ -18,7 +18,6 @@ trace is cached (resumable; ``--stream K`` builds one stream, so several process
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,39 +58,22 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     """Generate and read the pages of stream ``stream`` (every ``slices``-th training expression from the
     (``stream`` mod ``slices``)-th, seed ``page_seed * 100 + stream``, crowded on the second half of the streams);
     each page's ``cut_trace`` and truth as ``page_NNNN.json``; resumable. Returns the folder."""
-    from inkmath.atomic import atomic_write_text
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page import read_page
     from inkmath.equation.page_synth import make_pages
+    from inkmath.equation.page_traces import trace_pages
 
-    out = _folder(cache, stream)
-    out.mkdir(parents=True, exist_ok=True)
-    n = recipe["pages"]
-    if (out / "done").is_file() or len(list(out.glob("page_*.json"))) >= n:
-        return out
+    def pages():
+        exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
+        kw = {"line_gap": CROWDED} if (stream // slices) % 2 else {}
+        return make_pages(exprs, recipe["pages"], seed=recipe["page_seed"] * 100 + stream, **kw)
+
+    def describe(trace: list, truth: list) -> str:
+        y = [cut_target(r, truth) for r in trace]
+        return f"{len(trace)} cuts, {sum(v == 1.0 for v in y)} between two expressions"
+
     slices = recipe["slices"]
-    exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
-    kw = {"line_gap": CROWDED} if (stream // slices) % 2 else {}
-    made = 0
-    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream, **kw)):
-        made += 1
-        meta = out / f"page_{k:04d}.json"
-        if meta.is_file():
-            continue
-        trace: list = []
-        try:
-            read_page(page.photo, solve=False, cut_trace=trace)
-        except Exception:  # noqa: BLE001 - a generated page the reader refuses teaches nothing
-            atomic_write_text(meta, json.dumps({"skipped": True}))
-            continue
-        atomic_write_text(meta, json.dumps({"trace": trace, "truth": page.truth}))  # targets made when loaded
-        y = [cut_target(r, page.truth) for r in trace]
-        print(f"stream {stream} page {k}: {len(trace)} cuts, {sum(v == 1.0 for v in y)} between two expressions",
-              file=sys.stderr, flush=True)
-    if made < n:
-        atomic_write_text(out / "done", "")
-    return out
+    return trace_pages(_folder(cache, stream), recipe["pages"], pages, "cut_trace", describe)
 
 
 def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -101,39 +100,22 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     (``stream`` mod ``slices``)-th, seed ``page_seed * 100 + stream``; with question numbers or not, ``_labelled``);
     each page's reading (``label_trace``) and truth as ``cache/stream-K/page_NNNN.json``; resumable. Returns the
     folder."""
-    from inkmath.atomic import atomic_write_text
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page import read_page
     from inkmath.equation.page_synth import make_pages, symbol_bank
+    from inkmath.equation.page_traces import trace_pages
 
-    out = cache / f"stream-{stream}"
-    out.mkdir(parents=True, exist_ok=True)
-    n = recipe["pages"]
-    if (out / "done").is_file() or len(list(out.glob("page_*.json"))) >= n:
-        return out
+    def pages():
+        exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
+        kw = {"labels": symbol_bank(exprs)} if _labelled(stream, slices) else {}
+        return make_pages(exprs, recipe["pages"], seed=recipe["page_seed"] * 100 + stream, **kw)
+
+    def describe(trace: list, truth: list) -> str:
+        lines = page_rows(trace, truth)
+        return f"{sum(len(x['y']) for x in lines)} candidates, {int(sum(sum(x['y']) for x in lines))} labels"
+
     slices = recipe["slices"]
-    exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
-    kw = {"labels": symbol_bank(exprs)} if _labelled(stream, slices) else {}
-    made = 0
-    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream, **kw)):
-        made += 1
-        meta = out / f"page_{k:04d}.json"
-        if meta.is_file():
-            continue
-        trace: list = []
-        try:
-            read_page(page.photo, solve=False, label_trace=trace)
-        except Exception:  # noqa: BLE001 - a generated page the reader refuses teaches nothing
-            atomic_write_text(meta, json.dumps({"skipped": True}))
-            continue
-        atomic_write_text(meta, json.dumps({"trace": trace, "truth": page.truth}))  # targets made when loaded
-        lines = page_rows(trace, page.truth)
-        print(f"stream {stream} page {k}: {sum(len(x['y']) for x in lines)} candidates, "
-              f"{int(sum(sum(x['y']) for x in lines))} labels", file=sys.stderr, flush=True)
-    if made < n:
-        atomic_write_text(out / "done", "")
-    return out
+    return trace_pages(cache / f"stream-{stream}", recipe["pages"], pages, "label_trace", describe)
 
 
 def load_pages(recipe: dict, cache: Path) -> list[list[dict]]:
