@@ -31,18 +31,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test_inkml.tar.xz"}
-IOU = 0.5
 
 
 def match(truth_boxes, pred_boxes) -> dict[int, int]:
-    """{truth index: prediction index}, greedy by IoU (>= IOU)."""
-    from inkmath.equation.metrics import box_iou
+    """{truth index: prediction index}, greedy by IoU (>= ``metrics.BOX_MATCH``)."""
+    from inkmath.equation.metrics import BOX_MATCH, box_iou
 
     pairs = sorted(((box_iou(t, p), i, j) for i, t in enumerate(truth_boxes) for j, p in enumerate(pred_boxes)),
                    reverse=True)
     out, used = {}, set()
     for v, i, j in pairs:
-        if v < IOU:
+        if v < BOX_MATCH:
             break
         if i not in out and j not in used:
             out[i] = j

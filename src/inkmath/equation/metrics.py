@@ -209,6 +209,9 @@ def within_k(preds: Iterable, truths: Iterable, k: int) -> float:
     return sum(token_distance(p, t) <= k for p, t in pairs) / len(pairs) if pairs else 0.0
 
 
+BOX_MATCH = 0.5  # box IoU from which a read expression's box is a written one's (the page benchmark, the page recipes)
+
+
 def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     """Intersection over union of two boxes (x0, y0, x1, y1): how the page benchmark matches an expression's box
     with its truth's (0 for boxes that do not overlap or have no area)."""

@@ -233,7 +233,6 @@ def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predicto
     horizontal bands across it that the ``page-split`` model scores highest (page_split.row_parts), when the lines
     read alone are surer together (the product of their calibrated confidences) than the whole's reading."""
     from inkmath.equation.latex import LINE_BREAK
-    from inkmath.equation.page_find import reading_order
     from inkmath.equation.page_split import part_group, row_parts
 
     if not SPLIT_ROWS or found.stats is None:
@@ -252,8 +251,15 @@ def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predicto
             out.append((g, e))
     if not changed:
         return read
-    by_group = {id(g): (g, e) for g, e in out}
-    return [by_group[id(g)] for g in reading_order([g for g, _ in out], found.unit)]
+    return _in_reading_order(out, found.unit)
+
+
+def _in_reading_order(read: list, unit: float) -> list:
+    """[(group, expression)] sorted as a person reads the groups (``page_find.reading_order``)."""
+    from inkmath.equation.page_find import reading_order
+
+    by_group = {id(g): (g, e) for g, e in read}
+    return [by_group[id(g)] for g in reading_order([g for g, _ in read], unit)]
 
 
 def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor, trace: list | None = None) -> list:
@@ -263,7 +269,6 @@ def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor,
     and the parts read, scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
     from inkmath.equation.page_cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_features, cut_record,
                                            load_page_cut_model)
-    from inkmath.equation.page_find import reading_order
     from inkmath.equation.page_split import part_group
 
     if found.stats is None:
@@ -292,8 +297,7 @@ def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor,
         i += 1
     if not changed:
         return read
-    by_group = {id(g): (g, e) for g, e in out}
-    return [by_group[id(g)] for g in reading_order([g for g, _ in out], found.unit)]
+    return _in_reading_order(out, found.unit)
 
 
 def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:

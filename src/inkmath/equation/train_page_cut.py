@@ -11,7 +11,7 @@ one under it, where the grouping joins more lines). Each page is read by ``page.
 group whose best cut page-split scores at least ``page_cut.CUT_CONSIDER`` has it read (the whole and the two
 parts), nothing is cut. A traced cut
 is labelled against the page's truth (``cut_target``): 1 when each part's box is a different written expression's
-(IoU >= ``metrics.IOU``), 0 when not and the whole's box is one expression's; other cuts are left out. Each page's
+(IoU >= ``metrics.BOX_MATCH``), 0 when not and the whole's box is one expression's; other cuts are left out. Each page's
 trace is cached (resumable; ``--stream K`` builds one stream, so several processes can share the work).
 """
 
@@ -25,7 +25,6 @@ import numpy as np
 from inkmath.equation.train_page_merge import ARCHIVE, PageRecipe, run_recipe
 
 CROWDED = (0.4, 1.2)  # symbol heights between expressions on the crowded pages (page_synth.LINE_GAP: 1.0-2.6)
-MATCH = 0.5  # box IoU at which a read box is a written expression's (the page benchmark's)
 PURPOSE = "the page reader's grouping: does a group of ink on a page hold two expressions, cut along its best band?"
 DEFAULTS = {"name": "page-cut", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
             "pages": 60, "streams": 8, "slices": 4, "page_seed": 41, "page_seeds": None}
@@ -33,12 +32,12 @@ DEFAULTS = {"name": "page-cut", "purpose": PURPOSE, "model": "tanh-mlp", "hidden
 
 def cut_target(row: dict, truth: list[dict]) -> float | None:
     """1.0: the cut's two parts are two written expressions; 0.0: they are not and the whole is one; None: neither."""
-    from inkmath.equation.metrics import box_iou
+    from inkmath.equation.metrics import BOX_MATCH, box_iou
 
     def owner(box) -> int | None:
         scores = [box_iou(box, t["box"]) for t in truth]
         best = int(np.argmax(scores)) if scores else None
-        return best if best is not None and scores[best] >= MATCH else None
+        return best if best is not None and scores[best] >= BOX_MATCH else None
 
     a, b = (owner(p) for p in row["parts"])
     if a is not None and b is not None and a != b:

@@ -48,7 +48,7 @@ def _form_fits(label: str, k: int, features) -> bool:
 def page_rows(trace: list[dict], truth: list[dict]) -> list[dict]:
     """Each line of the page with candidates: {"X": their line features, "chars", "y": 1 for the candidate that is
     the question number written there}."""
-    from inkmath.equation.metrics import box_iou
+    from inkmath.equation.metrics import BOX_MATCH, box_iou
 
     out = []
     for line in trace:
@@ -64,7 +64,7 @@ def page_rows(trace: list[dict], truth: list[dict]) -> list[dict]:
                     max(t["box"][2], t["label_box"][2]), max(t["box"][3], t["label_box"][3])]
                 scored.append((max(box_iou(line["box"], t["box"]), box_iou(line["box"], whole)), t))
             best = max(scored, key=lambda s: s[0], default=(0.0, None))
-            owner = best[1] if best[0] >= 0.5 else None
+            owner = best[1] if best[0] >= BOX_MATCH else None
         lb = owner.get("label_box") if owner is not None else None
         y = []
         for k, f in zip(line["k"], line["features"]):
