@@ -219,6 +219,13 @@ def test_decoder_flattens_alpha_applies_exif_and_names_the_file_once(tmp_path):
     with pytest.raises(FileError, match="no such file"):
         read_image(tmp_path / "nope.png")
     assert as_image(Image.fromarray(rgba, "RGBA")).shape == (10, 30)
+
+    grey = np.full((10, 30), 240, np.uint8)
+    grey[4:6, 5:25] = 90  # grey ink: a 16-bit PNG or a float TIFF keeps it (Pillow's own conversion clips it white)
+    for deep, mode, fmt in ((grey.astype(np.uint16) * 257, None, "PNG"), (grey / np.float32(255), "F", "TIFF")):
+        buf = io.BytesIO()
+        Image.fromarray(deep, mode).save(buf, fmt)
+        assert np.abs(decode_image(buf.getvalue()).astype(int) - grey).max() <= 1
     with pytest.raises(InkmathError, match="Cannot read an image from a dict"):
         as_image({"x": 1})
 

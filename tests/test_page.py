@@ -273,6 +273,31 @@ def test_load_photo_applies_exif_orientation_and_bounds_size(tmp_path):
         load_photo(tmp_path / "missing.jpg")
 
 
+def _png(array: np.ndarray, mode: str | None = None, fmt: str = "PNG") -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(array, mode).save(buf, fmt)
+    return buf.getvalue()
+
+
+def test_scans_of_any_depth_and_transparent_pages_load_as_their_8_bit_grey():
+    """A 16-bit grey PNG, a float TIFF and ink on a transparent background give the photo the 8-bit grey gives
+    (Pillow's own conversion clips deep values at 255: a 16-bit scan's grey ink turned white, an empty page), and so
+    does a uint16 array from the Python API."""
+    grey = np.full((30, 40), 246, np.uint8)
+    grey[10:20, 5:35] = np.linspace(20, 200, 30).astype(np.uint8)  # ink from dark to pale
+    want, _ = load_photo(_png(grey))
+    deep = grey.astype(np.uint16) * 257
+    alpha = np.zeros((30, 40, 4), np.uint8)
+    alpha[..., 3] = 255 - grey  # black ink as opacity over nothing
+    for data in (_png(deep), _png(grey.astype(np.float32) / 255, "F", "TIFF"), _png(alpha, "RGBA")):
+        got, shown = load_photo(data)
+        assert shown == (40, 30) and np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    got, _ = load_photo(deep)
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
 def test_huge_photo_is_decoded_downscaled():
     big = cv2.resize(_photo(_sheet([("x=2", 150, 300)])), (6000, 4000), interpolation=cv2.INTER_NEAREST)
     img, shown = load_photo(_jpeg(big))
@@ -590,6 +615,17 @@ def test_24_megapixel_page_is_read_downscaled(tmp_path, capsys, predictor):
     r = TestClient(create_app()).post("/api/page", files={"file": ("big.jpg", data, "image/jpeg")})
     assert r.status_code == 200, r.text[:300]
     assert [e["box"] for e in r.json()["expressions"]] == [e["box"] for e in out["expressions"]]
+
+
+def test_a_16_bit_scan_reads_as_its_8_bit_grey(predictor):
+    """A flat-bed scan saved as a 16-bit grey PNG (no table, no perspective) reads the expressions its 8-bit grey
+    reads; before, every ink pixel but pure black turned white and the page read as empty."""
+    from inkmath.equation.page import recognize_page
+
+    sheet = cv2.cvtColor(_sheet([("x+2=5", 150, 300), ("2x=6", 150, 500)], colour=(90, 90, 95)), cv2.COLOR_RGB2GRAY)
+    want = [e.latex for e in recognize_page(_png(sheet), predictor, solve=False)]
+    got = [e.latex for e in recognize_page(_png(sheet.astype(np.uint16) * 257), predictor, solve=False)]
+    assert len(want) == 2 and got == want
 
 
 def test_web_page_uploads_at_least_the_readers_working_size():

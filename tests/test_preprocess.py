@@ -44,6 +44,8 @@ def test_rgb_rgba_and_float_inputs():
     np.testing.assert_allclose(prepare(rgb), ref, atol=1 / 255)
     np.testing.assert_allclose(prepare(rgba), ref, atol=1 / 255)
     np.testing.assert_allclose(prepare(ink.astype(np.float32) / 255), ref, atol=2 / 255)
+    pale = (ink * 0.5 + 100).astype(np.uint8)  # grey ink on grey paper: 16-bit values scaled, not clipped to white
+    np.testing.assert_allclose(prepare(pale.astype(np.uint16) * 257), prepare(pale), atol=1 / 255)
 
 
 def test_uneven_photo_is_binarised():

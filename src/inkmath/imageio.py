@@ -9,6 +9,7 @@ What it guarantees, whatever the format:
 - transparency is flattened onto white paper, so black ink on a transparent background reads as ink
   (``preprocess.to_gray`` does the same arithmetic, so flattening here changes no prepared pixel);
 - the EXIF orientation of phone photos is applied;
+- 16-bit and float grey images (scans) are rescaled to 8 bits, not clipped (``eight_bit_image``);
 - every failure is an ``FileError`` whose message is ``NAME: what is wrong; what to do``, with the name once
   and no Python object reprs.
 """
@@ -42,9 +43,32 @@ class FileError(InkmathError):
         super().__init__(f"{self.name}: {reason}")
 
 
+# Pillow's modes of grey images deeper than 8 bits: 16-bit PNG and TIFF scans, 32-bit integer and float TIFFs
+DEEP_GREY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def eight_bit_image(im):
+    """A PIL image as Pillow can convert it without loss: a deep grey one (``DEEP_GREY_MODES``) rescaled to 8-bit
+    grey by ``preprocess.eight_bit`` (Pillow's own conversion clips at 255, so every grey ink pixel of a 16-bit scan
+    would turn white); any other returned as it is."""
+    if im.mode not in DEEP_GREY_MODES:
+        return im
+    from PIL import Image
+
+    from inkmath.preprocess import eight_bit
+
+    return Image.fromarray(eight_bit(np.asarray(im)), "L")
+
+
+def has_transparency(im) -> bool:
+    """Whether a PIL image has an alpha channel or a transparent palette entry."""
+    return im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+
+
 def _flatten(im) -> np.ndarray:
     """uint8 grey from a loaded PIL image, transparency composited onto white."""
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+    im = eight_bit_image(im)
+    if has_transparency(im):
         from inkmath.preprocess import to_gray
 
         return to_gray(np.asarray(im.convert("RGBA")))

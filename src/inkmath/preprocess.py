@@ -48,18 +48,33 @@ def get_preset(preset: str | Preset) -> Preset:
         raise InkmathError(f"Unknown preprocessing preset {preset!r}; choose one of: {', '.join(PRESETS)}") from None
 
 
+def eight_bit(image: np.ndarray) -> np.ndarray:
+    """uint8 values of an image array of any depth: 16-bit ones (unsigned 16-bit, or integers above 255) scaled
+    from 0-65535, floats within 0-1 from 0-1, anything else clipped to 0-255. A clip alone (as Pillow's own
+    conversion does) keeps only the pure black of a 16-bit scan: its grey ink would all turn paper-white."""
+    a = np.asarray(image)
+    if a.dtype == np.uint8:
+        return a
+    f = a.astype(np.float32)
+    top = float(f.max()) if f.size else 0.0
+    if a.dtype.kind in "ui" and (a.dtype.itemsize == 2 and a.dtype.kind == "u" or top > 255):
+        f = f / 257.0
+    elif a.dtype.kind == "f" and top <= 1.0 + 1e-6:
+        f = f * 255.0
+    return np.clip(f + 0.5, 0, 255).astype(np.uint8)
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """uint8 (H, W) from grey, RGB, RGBA (transparent pixels become paper-white) or float images."""
-    img = np.asarray(image)
+    """uint8 (H, W) from grey, RGB, RGBA (transparent pixels become paper-white) images of any depth
+    (``eight_bit``)."""
+    img = eight_bit(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
     if img.ndim == 3:
         if img.shape[2] == 4:
             rgb = img[:, :, :3].astype(np.float32)
-            alpha = img[:, :, 3:4].astype(np.float32) / (255.0 if img.dtype == np.uint8 else 1.0)
-            white = 255.0 if img.dtype == np.uint8 else 1.0
-            img = rgb * alpha + white * (1 - alpha)
-            img = img.astype(image.dtype) if img.dtype != np.uint8 and image.dtype == np.uint8 else img
+            alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+            img = (rgb * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
         elif img.shape[2] != 3:
             raise InkmathError(f"Unsupported image shape {img.shape}; give a grey, RGB or RGBA image")
         img = img[:, :, :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -69,9 +84,6 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         raise InkmathError("The image is empty (0 pixels)")
     if img.dtype == np.uint8:
         return img
-    img = img.astype(np.float32)
-    if img.max() <= 1.0 + 1e-6 and image.dtype != np.uint8 and np.issubdtype(np.asarray(image).dtype, np.floating):
-        img = img * 255.0
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 

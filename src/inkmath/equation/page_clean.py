@@ -27,6 +27,8 @@ import cv2
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.imageio import eight_bit_image, has_transparency
+from inkmath.preprocess import eight_bit
 
 # Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.page_synth;
 # see docs/decisions/2026-11-23-page-reading.md for the measurements.
@@ -171,7 +173,9 @@ def load_photo(source, max_side: int = WORK_SIDE, *, max_pixels: int | None = No
                 im.draft("RGB", (max(w * max_side // max(w, h), 1), max(h * max_side // max(w, h), 1)))
             im.load()
             im = ImageOps.exif_transpose(im)
-            rgb = np.asarray(im.convert("RGB"))
+            im = eight_bit_image(im)
+            # a transparent background is paper: composited onto white as the expression reader's decoder does
+            rgb = _as_rgb(np.asarray(im.convert("RGBA"))) if has_transparency(im) else np.asarray(im.convert("RGB"))
     except InkmathError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -187,12 +191,10 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
         img = np.repeat(img[:, :, None], 3, axis=2)
     if img.ndim != 3 or img.shape[2] not in (3, 4) or min(img.shape[:2]) == 0:
         raise InkmathError(f"Expected a grey or colour photo, got an array of shape {img.shape}")
-    if img.dtype != np.uint8:
-        f = img.astype(np.float32)
-        img = np.clip(f * (255.0 if f.max() <= 1.0 else 1.0) + 0.5, 0, 255).astype(np.uint8)
+    img = eight_bit(img)
     if img.shape[2] == 4:
         a = img[:, :, 3:4].astype(np.float32) / 255.0
-        img = (img[:, :, :3] * a + 255.0 * (1 - a)).astype(np.uint8)
+        img = (img[:, :, :3] * a + 255.0 * (1 - a) + 0.5).astype(np.uint8)
     return np.ascontiguousarray(img)
 
 
