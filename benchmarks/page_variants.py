@@ -2,7 +2,7 @@
 
     INKMATH_DATA=../shared/data python benchmarks/page_variants.py --seed 40 --pages 12 --out /tmp/variants \
         [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25,gauss15,gauss25,motion3,
-                    motion5,motion5v]
+                    motion5,motion5v,rot180,tilt8,closeup]
 
 Each page of ``bench_page.py``'s generator (CROHME 2011-2013 ink, so validation) is changed as the variant says, its
 truth boxes moved with it, and read with ``page.read_page``; detection, order and ExpRate are scored as
@@ -11,7 +11,10 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
 - ``small`` / ``half``: the photo at 0.6x / 0.5x (1.1 / 0.8 megapixels); ``24mp``: at 2.8x;
 - ``sheetfill``: cut to the expressions' box with a margin of 8 % of the width (the sheet runs out of the frame, the
   table shows on some sides); ``inside``: a margin of 1.5 % (no table at all);
-- ``rot90``: turned a quarter clockwise, no EXIF; ``gray``: one channel, PNG;
+- ``rot90``: turned a quarter clockwise, no EXIF; ``rot180``: upside down; ``tilt8``: turned 8 degrees (past the
+  deskew's 4), the table's colour around it; ``closeup``: the first three expressions' region enlarged to the
+  photo's size (writing 2-3x as large, the sheet's edges out of the frame; only those three are scored);
+  ``gray``: one channel, PNG;
 - ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x);
 - ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25;
 - ``gauss15`` / ``gauss25``: defocus, a Gaussian blur of sigma 1.5 / 2.5 px on top of the generator's (0-1.2 px);
@@ -63,6 +66,51 @@ def _rot90(img, boxes):  # clockwise
     return cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), [[h - b[3], b[0], h - b[1], b[2]] for b in boxes]
 
 
+def _rot180(img, boxes):
+    import cv2
+
+    h, w = img.shape[:2]
+    return cv2.rotate(img, cv2.ROTATE_180), [[w - b[2], h - b[3], w - b[0], h - b[1]] for b in boxes]
+
+
+def _tilt(degrees: float):
+    """The photo turned by ``degrees`` (anticlockwise) about its centre, on a canvas large enough to hold it; the
+    truth boxes become the boxes of their turned corners."""
+    def change(img, boxes):
+        import cv2
+
+        h, w = img.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+        c, s_ = abs(m[0, 0]), abs(m[0, 1])
+        nw, nh = int(h * s_ + w * c), int(h * c + w * s_)
+        m[0, 2] += nw / 2 - w / 2
+        m[1, 2] += nh / 2 - h / 2
+        edge = [int(v) for v in np.median(np.concatenate([img[0], img[-1]]), axis=0)]
+        out = cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=edge)
+        moved = []
+        for b in boxes:
+            pts = np.array([[b[0], b[1], 1], [b[2], b[1], 1], [b[2], b[3], 1], [b[0], b[3], 1]]) @ m.T
+            moved.append([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()])
+        return out, moved
+    return change
+
+
+def _closeup(img, boxes):
+    """A close-up: the first three expressions' region (a margin of 4 % of the width) enlarged to the photo's size
+    (writing about 2-3x as large); the other expressions are left out."""
+    import cv2
+
+    keep = boxes[:3]
+    b = np.array(keep)
+    h, w = img.shape[:2]
+    m = 0.04 * w
+    x0, y0 = max(0, int(b[:, 0].min() - m)), max(0, int(b[:, 1].min() - m))
+    x1, y1 = min(w, int(b[:, 2].max() + m)), min(h, int(b[:, 3].max() + m))
+    f = min(w / (x1 - x0), h / (y1 - y0))
+    out = cv2.resize(img[y0:y1, x0:x1], (int((x1 - x0) * f), int((y1 - y0) * f)), interpolation=cv2.INTER_CUBIC)
+    return out, [[(c[0] - x0) * f, (c[1] - y0) * f, (c[2] - x0) * f, (c[3] - y0) * f] for c in keep]
+
+
 def _dark(img, boxes):
     return np.clip(255 * (img / 255.0) ** 1.8 * 0.7, 0, 255).astype(np.uint8), boxes
 
@@ -112,7 +160,7 @@ VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.
             "sheetfill": _crop(0.08), "inside": _crop(0.015), "rot90": _rot90, "dark": _dark, "warm": _warm,
             "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b), "gauss15": _gauss(1.5),
             "gauss25": _gauss(2.5), "motion3": _motion((0, 0), (2, 2), 3), "motion5": _motion((0, 1), (4, 3), 5),
-            "motion5v": _motion((2, 0), (2, 4), 5)}
+            "motion5v": _motion((2, 0), (2, 4), 5), "rot180": _rot180, "tilt8": _tilt(8.0), "closeup": _closeup}
 QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 

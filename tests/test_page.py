@@ -628,6 +628,35 @@ def test_a_16_bit_scan_reads_as_its_8_bit_grey(predictor):
     assert len(want) == 2 and got == want
 
 
+def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_for(monkeypatch, predictor):
+    """A photo of one line written large (its marks over ``LARGE_WRITING`` px) is cleaned a second time, shrunk so
+    that its marks measure about ``WRITING_SIZE``; it reads right, its box in the photo's own pixels. A page with
+    writing of the usual size is cleaned once."""
+    from inkmath.equation import page as page_mod
+    from inkmath.equation.page_find import typical_size
+
+    shrinks = []
+    real = page_mod.clean_page
+
+    def spy(*args, **kwargs):
+        shrinks.append(kwargs.get("shrink", 1.0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(page_mod, "clean_page", spy)
+    big = _sheet([("x+2=5", 120, 560)], size=190, w=1600, h=900, paper="ruled")
+    got = page_mod.read_page(big, predictor, solve=False)
+    assert len(shrinks) == 2 and shrinks[0] == 1.0 and shrinks[1] < 0.7
+    second = real(big, shrink=shrinks[1])
+    assert abs(typical_size(second.ink) - page_mod.WRITING_SIZE) < 0.25 * page_mod.WRITING_SIZE
+    assert [e.latex for e in got.expressions] == ["x+2=5"]
+    ys, xs = np.nonzero(big.max(axis=2) < 128)  # the writing (the paper lines are paler or red)
+    want = np.array([xs.min(), ys.min(), xs.max(), ys.max()], float)
+    assert np.abs(np.array(got.expressions[0].box) - want).max() < 0.05 * (want[2] - want[0])  # the photo's pixels
+    shrinks.clear()
+    page_mod.read_page(_sheet([("x+2=5", 150, 300)]), predictor, solve=False)
+    assert shrinks == [1.0]
+
+
 def test_web_page_uploads_at_least_the_readers_working_size():
     """The web page downscales a photo before upload to UPLOAD_SIDE px: never below what the page reader works at."""
     import re

@@ -93,6 +93,17 @@ ORIENTATION_FIRST = 8
 ORIENTATION_CLEAR = 0.1
 ORIENTATION_SURE = 0.8  # the page as it is reads at least this surely: upright, the turns are not read (validation
 # pages: no page turned by 90, 180 or 270 degrees reads this surely as it stands; docs/decisions/2026-11-24-pages-5.md)
+# px: a page whose typical mark (``page_find.typical_size``) is larger than this after the clean-up (a close-up of a
+# few lines) is cleaned again, its working image shrunk so that its marks measure ``WRITING_SIZE``: the clean-up's
+# and the grouping's pixel sizes (paper lines up to ``page_clean.LINE_MAX_THICK`` thick, ...) are set for the
+# generator's writing. Generated validation pages measure up to 50.5 px (seed 0) and, of 975 more, one 70 (read the
+# same either way); the 16 at 49-70 px read 62 of 94 as they are and 57 shrunk (the losses at 49-54), so regular
+# pages are left alone. WRITING_SIZE chosen on close-ups of validation pages (``page_variants.py --variants
+# closeup``, seeds 40 and 41, 71 expressions): 34 / 40 / 48 px read 35 / 35 / 34 right (in order 19 / 20 / 19 pages
+# of 24), cleaned once 30 (17).
+# docs/decisions/2026-11-26-robustness-20.md
+LARGE_WRITING = 64.0
+WRITING_SIZE = 40.0
 
 
 @dataclass
@@ -158,6 +169,9 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
     page = clean_page(photo, shown)
+    size = page_find.typical_size(page.ink)
+    if size > LARGE_WRITING:  # a close-up: cleaned again at the writing size the clean-up is made for
+        page = clean_page(photo, shown, shrink=WRITING_SIZE / size)
     notes = list(page.notes)
     if upright:
         page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))

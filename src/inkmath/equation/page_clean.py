@@ -452,15 +452,17 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None) -> tuple[np.nd
 
 
 # ------------------------------------------------------------------------------------------------ the whole clean-up
-def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, find: bool = True) -> CleanPage:
+def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, find: bool = True,
+               shrink: float = 1.0) -> CleanPage:
     """Clean a page photo (RGB uint8, as shown). ``photo_size`` is the size boxes are reported in when ``photo`` is
-    already a downscaled decode of a larger photo (``load_photo``'s second value); default: ``photo``'s own."""
+    already a downscaled decode of a larger photo (``load_photo``'s second value); default: ``photo``'s own.
+    ``shrink``: the working image is this share of its usual size (a close-up read at a page's writing size)."""
     rgb = _as_rgb(photo)
     h0, w0 = rgb.shape[:2]
     size = photo_size or (w0, h0)
     if min(h0, w0) < 32:
         raise InkmathError(f"The photo is only {w0}x{h0} pixels; a page needs a photo of at least 32 pixels a side")
-    f = min(MAX_UPSCALE, WORK_SIDE / max(h0, w0))
+    f = min(MAX_UPSCALE, WORK_SIDE / max(h0, w0)) * shrink
     work = rgb if f == 1 else cv2.resize(rgb, (round(w0 * f), round(h0 * f)),
                                          interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
     to_photo_from_work = np.diag([size[0] / work.shape[1], size[1] / work.shape[0], 1.0])

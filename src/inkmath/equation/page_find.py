@@ -78,6 +78,20 @@ def _components(ink: np.ndarray):
     return n, lab, stats
 
 
+def _unit(stats: np.ndarray) -> float:
+    """The typical symbol size (px) from the components' stats (row 0 the background): the median longer side of
+    those of 12 px or more."""
+    w, h, area = (stats[1:, i].astype(np.float64) for i in (2, 3, 4))
+    sizable = area >= 12
+    return float(np.median(np.maximum(w, h)[sizable])) if sizable.any() else 0.0
+
+
+def typical_size(ink: np.ndarray) -> float:
+    """The page's typical symbol size in px, as ``find_expressions`` measures it (0.0 for no ink)."""
+    n, _, stats = _components(ink)
+    return _unit(stats) if n > 1 else 0.0
+
+
 def find_expressions(ink: np.ndarray) -> FoundExpressions:
     """Group the ink into expressions, in reading order (see the module's docstring)."""
     grouped = _group(ink)
@@ -112,9 +126,7 @@ def _group(ink: np.ndarray):
         raise InkmathError(f"The photo has {n - 1:,} separate marks after clean-up: it does not look like a page of "
                            "handwriting; photograph the page itself, flat and in even light")
     x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
-    big = np.maximum(w, h)
-    sizable = area >= 12
-    unit = float(np.median(big[sizable])) if sizable.any() else 0.0
+    unit = _unit(stats)
     if unit < MIN_UNIT:
         return FoundExpressions([], lab, unit, {"specks": int(n - 1), "scribbles": []})
     keep = area >= SPECK * unit * unit
