@@ -2,7 +2,7 @@
 
     INKMATH_DATA=../shared/data python benchmarks/page_variants.py --seed 40 --pages 12 --out /tmp/variants \
         [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25,gauss15,gauss25,motion3,
-                    motion5,motion5v,rot180,tilt8,closeup]
+                    motion5,motion5v,rot180,tilt8,closeup,glare]
 
 Each page of ``bench_page.py``'s generator (CROHME 2011-2013 ink, so validation) is changed as the variant says, its
 truth boxes moved with it, and read with ``page.read_page``; detection, order and ExpRate are scored as
@@ -14,7 +14,7 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
 - ``rot90``: turned a quarter clockwise, no EXIF; ``rot180``: upside down; ``tilt8``: turned 8 degrees (past the
   deskew's 4), the table's colour around it; ``closeup``: the first three expressions' region enlarged to the
   photo's size (writing 2-3x as large, the sheet's edges out of the frame; only those three are scored);
-  ``gray``: one channel, PNG;
+  ``gray``: one channel, PNG; ``glare``: a flash's bright spot a third of the photo wide, 85 % white at its centre;
 - ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x);
 - ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25;
 - ``gauss15`` / ``gauss25``: defocus, a Gaussian blur of sigma 1.5 / 2.5 px on top of the generator's (0-1.2 px);
@@ -111,6 +111,14 @@ def _closeup(img, boxes):
     return out, [[(c[0] - x0) * f, (c[1] - y0) * f, (c[2] - x0) * f, (c[3] - y0) * f] for c in keep]
 
 
+def _glare(img, boxes):
+    """A flash's glare: a bright spot a third of the photo wide, centred a little above the middle."""
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    spot = np.exp(-(((xx - 0.55 * w) / (0.17 * w)) ** 2 + ((yy - 0.4 * h) / (0.17 * w)) ** 2))[..., None]
+    return np.clip(img + (255 - img) * 0.85 * spot, 0, 255).astype(np.uint8), boxes
+
+
 def _dark(img, boxes):
     return np.clip(255 * (img / 255.0) ** 1.8 * 0.7, 0, 255).astype(np.uint8), boxes
 
@@ -160,7 +168,7 @@ VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.
             "sheetfill": _crop(0.08), "inside": _crop(0.015), "rot90": _rot90, "dark": _dark, "warm": _warm,
             "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b), "gauss15": _gauss(1.5),
             "gauss25": _gauss(2.5), "motion3": _motion((0, 0), (2, 2), 3), "motion5": _motion((0, 1), (4, 3), 5),
-            "motion5v": _motion((2, 0), (2, 4), 5), "rot180": _rot180, "tilt8": _tilt(8.0), "closeup": _closeup}
+            "motion5v": _motion((2, 0), (2, 4), 5), "rot180": _rot180, "tilt8": _tilt(8.0), "closeup": _closeup, "glare": _glare}
 QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 
