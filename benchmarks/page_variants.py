@@ -168,7 +168,8 @@ VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.
             "sheetfill": _crop(0.08), "inside": _crop(0.015), "rot90": _rot90, "dark": _dark, "warm": _warm,
             "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b), "gauss15": _gauss(1.5),
             "gauss25": _gauss(2.5), "motion3": _motion((0, 0), (2, 2), 3), "motion5": _motion((0, 1), (4, 3), 5),
-            "motion5v": _motion((2, 0), (2, 4), 5), "rot180": _rot180, "tilt8": _tilt(8.0), "closeup": _closeup, "glare": _glare}
+            "motion5v": _motion((2, 0), (2, 4), 5), "rot180": _rot180, "tilt8": _tilt(8.0), "closeup": _closeup,
+            "glare": _glare}
 QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 
