@@ -65,7 +65,7 @@ def score_page(truth: list[dict], preds: list[dict]) -> dict:
 
 
 def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bool = False,
-             line_gap: tuple[float, float] | None = None) -> list[dict]:
+             line_gap: tuple[float, float] | None = None, pen: tuple[float, float] | None = None) -> list[dict]:
     """Write page_NNNN.jpg + truth.jsonl into ``out`` (reused when already there); the truth rows. ``labels``: every
     expression gets a question number written before it, from the same ink (``page_synth.symbol_bank``)."""
     from inkmath.data import data_dir
@@ -79,6 +79,8 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bo
             raise SystemExit(f"{out} holds pages of another seed than {seed}: use another --out")
         if rows and rows[0]["info"].get("line_gap") != (list(line_gap) if line_gap else None):
             raise SystemExit(f"{out} holds pages of another --line-gap: use another --out")
+        if rows and rows[0]["info"].get("pen") != (list(pen) if pen else None):
+            raise SystemExit(f"{out} holds pages of another --pen: use another --out")
         if pages is None or len(rows) >= pages:
             return rows[:pages] if pages else rows
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,8 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bo
     kw = {"labels": symbol_bank(exprs)} if labels else {}
     if line_gap is not None:
         kw["line_gap"] = tuple(line_gap)
+    if pen is not None:
+        kw["pen"] = tuple(pen)
     for i, page in enumerate(make_pages(exprs, pages, seed=seed, **kw)):
         name = f"page_{i:04d}.jpg"
         (out / name).write_bytes(page.jpeg())
@@ -141,7 +145,7 @@ def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
 
 def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
         read: bool = True, labels: bool = False, stride: int = 1, seed: int = 0,
-        line_gap: tuple[float, float] | None = None) -> dict | None:
+        line_gap: tuple[float, float] | None = None, pen: tuple[float, float] | None = None) -> dict | None:
     """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
     metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
@@ -150,7 +154,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
-    rows = generate(split, pages, out, seed=seed, labels=labels, line_gap=line_gap)[::stride]
+    rows = generate(split, pages, out, seed=seed, labels=labels, line_gap=line_gap, pen=pen)[::stride]
     predictor = get_predictor()
     details = details or out / "details.jsonl"
     done = {}
@@ -181,7 +185,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     n_found = sum(s["found"] for s in scores)
     n_match = sum(s["matched"] for s in scores)
     res = {"split": split, "labels": labels, "seed": seed, "pages": len(rows), "expressions": n_truth,
-           **({"line_gap": list(line_gap)} if line_gap else {}),
+           **({"line_gap": list(line_gap)} if line_gap else {}), **({"pen": list(pen)} if pen else {}),
            "precision": n_match / max(n_found, 1), "recall": n_match / max(n_truth, 1),
            "reading_order": sum(s["order_ok"] for s in scores) / max(len(rows), 1),
            "exprate": sum(s["right"] for s in scores) / max(n_truth, 1),
@@ -364,15 +368,15 @@ def merge_results(path: Path, parts: list[Path]) -> None:
     tmp.replace(path)
 
 
-def _line_gap(text: str | None) -> tuple[float, float] | None:
+def _range(text: str | None, flag: str = "--line-gap", example: str = "0.4,1.2") -> tuple[float, float] | None:
     if text is None:
         return None
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
-        raise SystemExit(f"error: --line-gap {text!r} is not two numbers LO,HI (e.g. 0.4,1.2)") from None
+        raise SystemExit(f"error: {flag} {text!r} is not two numbers LO,HI (e.g. {example})") from None
     if not 0 <= lo <= hi:
-        raise SystemExit(f"error: --line-gap {text!r} needs 0 <= LO <= HI")
+        raise SystemExit(f"error: {flag} {text!r} needs 0 <= LO <= HI")
     return lo, hi
 
 
@@ -402,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--line-gap", default=None, metavar="LO,HI",
                     help="crowded pages: LO-HI symbol heights between an expression and the next (default: "
                          "page_synth.LINE_GAP); give its own --out")
+    ap.add_argument("--pen", default=None, metavar="LO,HI",
+                    help="another pen: its width LO-HI symbol heights (default: page_synth.PEN, 0.06-0.1); give its "
+                         "own --out")
     ap.add_argument("--sweep", nargs="+", metavar="NAME=V1,V2", default=None,
                     help="detection only, over a grid of page_find or page_merge thresholds (e.g. LINE_GAP=2,3 "
                          "MERGE_PROB=0.5,2: 2 turns the learned merge off)")
@@ -426,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pages != 0:
         res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline,
                   read=not args.baseline_only, labels=args.labels, stride=args.stride, seed=args.seed,
-                  line_gap=_line_gap(args.line_gap))
+                  line_gap=_range(args.line_gap), pen=_range(args.pen, "--pen", "0.12,0.16"))
         if res is None:
             print("baseline written" if args.baseline_only else "not every page is read yet")
             return 0

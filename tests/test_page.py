@@ -668,6 +668,26 @@ def test_web_page_uploads_at_least_the_readers_working_size():
     assert WORK_SIDE <= side <= 2 * WORK_SIDE
 
 
+def test_another_pen_changes_only_the_strokes_width():
+    """page_synth's ``pen`` draws the same page with a wider or finer pen: the same expressions in the same places, more
+    or less ink, the pen in the page's info (only when it is not the default, so the benchmark's pages stay as they
+    were)."""
+    from inkmath.data.crohme import InkmlExpression, TraceGroup
+    from inkmath.equation.page_synth import PEN, make_page
+    from inkmath.synth import write
+
+    exprs = []
+    for i, text in enumerate(["x+1=2", "y-3=4", "2x=8"]):
+        ss = [np.asarray(p, float) for p in write(text, x=0, base_y=40, size=40)]
+        exprs.append(InkmlExpression(f"e{i}", ss, [TraceGroup(text, list(range(len(ss))))], latex_truth=text))
+    plain, wide, fine = (make_page(exprs, 3, max_count=3, **kw) for kw in ({}, {"pen": (0.16, 0.16)},
+                                                                           {"pen": (0.03, 0.03)}))
+    assert "pen" not in plain.info and wide.info["pen"] == [0.16, 0.16] and PEN == (0.06, 0.1)
+    assert [t["box"] for t in wide.truth] == [t["box"] for t in plain.truth] == [t["box"] for t in fine.truth]
+    dark = [int((np.asarray(p.photo).min(axis=2) < 100).sum()) for p in (fine, plain, wide)]
+    assert dark[0] < dark[1] < dark[2], dark
+
+
 def test_generated_question_numbers_use_their_own_random_stream():
     """page_synth writes a question number before each expression from a bank of written symbols; without a bank the
     same seed makes the same page as before (the benchmark's pages do not move)."""

@@ -39,6 +39,7 @@ LABEL_OPEN = "("  # ... or in brackets, "(a)" "(3)", on this share of the pages 
 LABEL_BRACKETS = 0.3
 LABEL_GAP = (0.8, 2.0)  # symbol heights between a question number and its expression (one per page, uniform)
 LABEL_FROM_ONE = 0.6  # ... numbered from 1 on this share of the numbered pages, else from 2-12 ("10)" "11.")
+PEN = (0.06, 0.1)  # the pen's width in symbol heights, drawn per page (uniform)
 LINE_GAP = (1.0, 2.6)  # symbol heights of paper between an expression and the next one under it (uniform)
 
 
@@ -168,11 +169,11 @@ def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float
     return placed
 
 
-def _draw_ink(img: np.ndarray, placed, rng, unit: float, ink: str) -> None:
+def _draw_ink(img: np.ndarray, placed, rng, unit: float, ink: str, pen: tuple[float, float] = PEN) -> None:
     colour, _ = INKS[ink]
     colour = np.array(colour, np.float32) + rng.uniform(-10, 10, 3)
     h, w = img.shape[:2]
-    thick = max(1, int(round(unit * rng.uniform(0.06, 0.1))))
+    thick = max(1, int(round(unit * rng.uniform(*pen))))
     mask = np.zeros((h, w), np.uint8)
     ss = [p for _, pts, _ in placed for p in pts]
     _ink._draw(mask, [np.rint(p * 16).astype(np.int32) for p in ss], thick)
@@ -275,13 +276,15 @@ def _question_numbers(placed, bank, rng, unit: float, gap: float) -> list[tuple[
 
 def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | None = None,
               ink: str | None = None, columns: int | None = None, shuffle: bool = True,
-              labels: dict | None = None, line_gap: tuple[float, float] = LINE_GAP) -> Page:
+              labels: dict | None = None, line_gap: tuple[float, float] = LINE_GAP,
+              pen: tuple[float, float] = PEN) -> Page:
     """One generated page photo from ``exprs`` (each used at most once on the page), fully determined by ``seed``
     (and the list). ``shuffle=False`` takes the expressions in the given order, skipping those too wide.
     ``labels`` (a ``symbol_bank``): each expression gets a question number before it ("1)", "a."), written with
     that ink, returned as its truth's ``label``; its own random stream, so without it a seed makes the same page.
     ``line_gap``: the range of the paper left between an expression and the next (symbol heights; the recipes'
-    crowded pages write them closer than ``LINE_GAP``)."""
+    crowded pages write them closer than ``LINE_GAP``). ``pen``: the range of the pen's width (symbol heights; another
+    pen than ``PEN``'s for checking, the same random draws otherwise)."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -300,12 +303,14 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     room = (3.0 * unit + gap) if labels else 0.0  # "(12)"
     placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room, line_gap)
     numbers = _question_numbers(placed, labels, lrng, unit, gap) if labels else []
-    _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink)
+    _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink, pen)
     info = {"seed": seed, "paper": paper, "ink": ink, "columns": columns, "symbol_height": round(unit, 1)}
     if labels:
         info["label_gap"] = round(gap / unit, 2)
     if tuple(line_gap) != LINE_GAP:
         info["line_gap"] = list(line_gap)
+    if tuple(pen) != PEN:
+        info["pen"] = list(pen)
     photo, m = _photo(sheet, rng, info)
     quality = int(rng.integers(60, 92))
     info["jpeg"] = quality
