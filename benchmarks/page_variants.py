@@ -100,15 +100,11 @@ def _closeup(img, boxes):
     (writing about 2-3x as large); the other expressions are left out."""
     import cv2
 
-    keep = boxes[:3]
-    b = np.array(keep)
     h, w = img.shape[:2]
-    m = 0.04 * w
-    x0, y0 = max(0, int(b[:, 0].min() - m)), max(0, int(b[:, 1].min() - m))
-    x1, y1 = min(w, int(b[:, 2].max() + m)), min(h, int(b[:, 3].max() + m))
-    f = min(w / (x1 - x0), h / (y1 - y0))
-    out = cv2.resize(img[y0:y1, x0:x1], (int((x1 - x0) * f), int((y1 - y0) * f)), interpolation=cv2.INTER_CUBIC)
-    return out, [[(c[0] - x0) * f, (c[1] - y0) * f, (c[2] - x0) * f, (c[3] - y0) * f] for c in keep]
+    part, kept = _crop(0.04)(img, boxes[:3])
+    f = min(w / part.shape[1], h / part.shape[0])
+    out = cv2.resize(part, (int(part.shape[1] * f), int(part.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
+    return out, [[v * f for v in c] for c in kept]
 
 
 def _glare(img, boxes):

@@ -57,7 +57,7 @@ def eight_bit(image: np.ndarray) -> np.ndarray:
         return a
     f = a.astype(np.float32)
     top = float(f.max()) if f.size else 0.0
-    if a.dtype.kind in "ui" and (a.dtype.itemsize == 2 and a.dtype.kind == "u" or top > 255):
+    if (a.dtype.kind == "u" and a.dtype.itemsize == 2) or (a.dtype.kind in "ui" and top > 255):
         f = f / 257.0
     elif a.dtype.kind == "f" and top <= 1.0 + 1e-6:
         f = f * 255.0

@@ -99,10 +99,9 @@ ORIENTATION_SURE = 0.8  # the page as it is reads at least this surely: upright,
 # generator's writing. Generated validation pages measure up to 50.5 px (seed 0); of 975 more (other seeds, crowded
 # and labelled pages, photo variants) one regular page measures 70 (read the same either way) and the variants cut
 # close to the writing up to 85.5; the 16 regular ones at 49-70 px read 62 of 94 as they are and 57 shrunk (the
-# losses at 49-54), so regular pages are left alone. WRITING_SIZE chosen on close-ups of validation pages (``page_variants.py --variants
-# closeup``, seeds 40 and 41, 71 expressions): 34 / 40 / 48 px read 35 / 35 / 34 right (in order 19 / 20 / 19 pages
-# of 24), cleaned once 30 (17).
-# docs/decisions/2026-11-26-robustness-20.md
+# losses at 49-54), so regular pages are left alone. WRITING_SIZE chosen on close-ups of validation pages
+# (``page_variants.py --variants closeup``, seeds 40 and 41, 71 expressions): 34 / 40 / 48 px read 35 / 35 / 34 right
+# (in order 19 / 20 / 19 pages of 24), cleaned once 30 (17). docs/decisions/2026-11-26-robustness-20.md
 LARGE_WRITING = 64.0
 WRITING_SIZE = 40.0
 
