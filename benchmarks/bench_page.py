@@ -341,8 +341,9 @@ def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]]
     return results
 
 
-def write_fixture(path: Path) -> None:
-    """The test and browser fixture: a page of 6 validation expressions (ruled, blue), JPEG, + its truth as JSON."""
+def write_fixture(path: Path, pen: tuple[float, float] | None = None) -> None:
+    """The test and browser fixture: a page of 6 validation expressions (ruled, blue), JPEG, + its truth as JSON.
+    ``pen``: written with another pen (``--pen``; tests/fixtures/page_fine_pen.jpg is 0.03,0.045)."""
     import itertools
 
     from inkmath.data import data_dir
@@ -350,7 +351,7 @@ def write_fixture(path: Path) -> None:
     from inkmath.equation.page_synth import make_page
 
     exprs = list(itertools.islice(iter_inkml(data_dir() / "crohme" / ARCHIVES["val"]), 200))
-    page = make_page(exprs, 0, max_count=6, paper="ruled", ink="blue", columns=1)
+    page = make_page(exprs, 0, max_count=6, paper="ruled", ink="blue", columns=1, **({"pen": pen} if pen else {}))
     path.write_bytes(page.jpeg(80))
     path.with_suffix(".json").write_text(json.dumps({"truth": page.truth, "info": page.info}, indent=1) + "\n")
 
@@ -416,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fixture", default=None, help="only write the test fixture photo (tests/fixtures/page_photo.jpg)")
     args = ap.parse_args(argv)
     if args.fixture:
-        write_fixture(Path(args.fixture))
+        write_fixture(Path(args.fixture), _range(args.pen, "--pen", "0.03,0.045"))
         return 0
     if args.merge:
         merge_results(Path(args.results or "benchmarks/results/pages.json"), [Path(p) for p in args.merge])

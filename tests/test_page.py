@@ -21,6 +21,7 @@ from inkmath.equation.page_find import InkGroup, find_expressions, reading_order
 from inkmath.equation.tree import Box
 
 FIXTURE = Path(__file__).parent / "fixtures" / "page_photo.jpg"
+FINE_PEN = FIXTURE.with_name("page_fine_pen.jpg")  # the same page written with a fine pen
 
 
 def _ink_strokes(img: np.ndarray, strokes, colour, thickness: int = 4) -> None:
@@ -330,6 +331,27 @@ def test_generated_fixture_every_expression_found_in_order(fixture_reading):
     for t, e in zip(truth, got):  # same order, boxes in the photo's pixels
         assert _iou(t["box"], e.box) >= 0.5, (t, e.box)
         assert e.symbols and all(len(s["box"]) == 4 for s in e.symbols)
+
+
+def test_a_page_written_with_a_fine_pen_is_read_from_its_ink_as_found_not_narrowed(fixture_reading, predictor):
+    """The fixture page written with a fine pen (``bench_page.py --fixture ... --pen 0.03,0.045``: strokes 1-2 px at
+    the working size) falls apart when narrowed to its strokes' cores (``page_find.narrowing``), so it is read from its
+    ink as the grouping found it; the same page with the generator's pen is still narrowed. Narrowed, its last line
+    read ``\\lim_{T\\rightarrow \\infty}x_{T}(()=,c(i)`` (robustness-21)."""
+    from inkmath.equation import page
+    from inkmath.equation.metrics import same_expression
+    from inkmath.equation.page_find import narrowing
+
+    fine = page.read_page(FINE_PEN, predictor, solve=False)
+    breaks, width = narrowing(fine.found, fine.page.sharp_dark())
+    assert breaks > page.READ_BREAKS or width < page.READ_FINE_PEN
+    assert not fine.found.narrow and fixture_reading.found.narrow
+    breaks, width = narrowing(fixture_reading.found, fixture_reading.page.sharp_dark())
+    assert breaks <= page.READ_BREAKS and width >= page.READ_FINE_PEN
+    truth = json.loads(FINE_PEN.with_suffix(".json").read_text())["truth"]
+    assert len(fine.expressions) == len(truth)
+    assert same_expression(fine.expressions[-1].latex, truth[-1]["latex"]), fine.expressions[-1].latex
+    assert sum(same_expression(e.latex, t["latex"]) for e, t in zip(fine.expressions, truth)) >= 2
 
 
 def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):

@@ -55,6 +55,12 @@ READ_COARSE_UPSCALE = 1
 #   pages measure at most 1.11 as made, at most 1.31 moved (9 px), 1.50-1.85 under defocus sigma 2.5.
 READ_MOTION = 0.85
 READ_DEBLUR_FROM = 1.4
+# A page written with a fine pen is read from the grouping's ink as it is, not narrowed: one whose narrowing cuts its
+# ink into over READ_BREAKS times as many pieces, or leaves its strokes under READ_FINE_PEN px wide
+# (``page_find.narrowing``). Generated validation pages of the default pen measure at most 1.29 and at least 2.48 px
+# (161 pages); of a fine pen (0.03-0.045 symbol heights) 1.0-2.2 and 1.5-3.1 px (docs/decisions/2026-11-26-pens-21.md)
+READ_BREAKS = 1.4
+READ_FINE_PEN = 2.2
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -177,6 +183,9 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
     predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
     found = find_expressions(page.ink)
+    ridge = page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
+    breaks, width = page_find.narrowing(found, page.sharp_dark(), ridge)
+    found.narrow = breaks <= READ_BREAKS and width >= READ_FINE_PEN
     with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
         # question numbers are chosen once every line is read: what the other lines show counts
         read = [(g, _read_group(page, found, g, predictor, pending=True)) for g in found.groups]
@@ -395,7 +404,7 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
     in the page's pixels; its pixels per page pixel). ``smooth``, ``upscale`` (default ``READ_UPSCALE``): see
     ``page_find.group_image``."""
-    if READ_NARROW:
+    if READ_NARROW and found.narrow:
         upscale = upscale or READ_UPSCALE
         dark = page.sharp_dark() if READ_SHARP else page.dark
         deblur = page.blur() if READ_DEBLUR_FROM and page.defocus() > READ_DEBLUR_FROM else 0.0
@@ -466,9 +475,9 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
     reads = [(READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
-    if READ_NARROW and READ_SMOOTH:
+    if READ_NARROW and found.narrow and READ_SMOOTH:
         reads.append((READ_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW))
-    if READ_NARROW and READ_COARSE_UPSCALE != READ_UPSCALE:
+    if READ_NARROW and found.narrow and READ_COARSE_UPSCALE != READ_UPSCALE:
         reads.append((READ_COARSE_UPSCALE, 0.0, READ_COARSE_BELOW))
     for upscale, smooth, below in reads:
         if below is not None and rec is not None and rec.confidence >= below:

@@ -71,6 +71,7 @@ class FoundExpressions:
     dropped: dict = field(default_factory=dict)  # {"specks": n, "scribbles": [box, ...]}
     stats: np.ndarray | None = None  # (N + 1, 5) component stats (x, y, w, h, area) of ``labels``
     gutters: list[tuple[float, float]] = field(default_factory=list)  # x-ranges of the gutters between columns
+    narrow: bool = True  # groups are read narrowed to their strokes' cores (``page.group_crop``)
 
 
 def _components(ink: np.ndarray):
@@ -296,20 +297,40 @@ def group_image(found: FoundExpressions, group: InkGroup, pad: int = 12, dark: n
         d = np.where(mask, d, 0).astype(np.float32)
         if smooth > 0:
             d = cv2.GaussianBlur(d, (0, 0), smooth)
-        k = max(3, int(round(READ_PEAK * found.unit * upscale)) | 1)
-        peak = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        if ridge > 0:
-            r = min(k, max(3, int(round(2 * ridge * upscale)) | 1))
-            own = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (r, r)))
-            mask &= (d > READ_SHARE * own) & (d > READ_FLOOR * peak)
-        else:
-            mask &= d > READ_SHARE * peak
+        mask &= _cores(d, found.unit * upscale, ridge * upscale)
     else:
         upscale = 1
     p = pad * upscale
     out = np.zeros((mask.shape[0] + 2 * p, mask.shape[1] + 2 * p), np.uint8)
     out[p:p + mask.shape[0], p:p + mask.shape[1]][mask] = 255
     return out, (x0 - pad, y0 - pad)
+
+
+def _cores(d: np.ndarray, unit: float, ridge: float = 0.0) -> np.ndarray:
+    """Where the darkness ``d`` (float32, 0 off the ink) reaches ``READ_SHARE`` of the darkest ink within ``READ_PEAK``
+    symbols of ``unit`` px, or with ``ridge`` (px) as ``group_image`` reads a photo blurred by motion."""
+    k = max(3, int(round(READ_PEAK * unit)) | 1)
+    peak = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    if ridge > 0:
+        r = min(k, max(3, int(round(2 * ridge)) | 1))
+        own = cv2.dilate(d, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (r, r)))
+        return (d > READ_SHARE * own) & (d > READ_FLOOR * peak)
+    return d > READ_SHARE * peak
+
+
+def narrowing(found: FoundExpressions, dark: np.ndarray, ridge: float = 0.0) -> tuple[float, float]:
+    """(how many times as many pieces the page's ink falls into when narrowed as ``group_image`` narrows it (with
+    ``ridge``, at the page's pixels) as it has components; the narrowed strokes' mean width in px). A stroke one or
+    two pixels wide is as dark as the pixel grid lets it be, darker where it runs along a row or column than where it
+    runs between: narrowing cuts it into dashes (``page.READ_BREAKS``, ``page.READ_FINE_PEN``)."""
+    from inkmath.equation.image_parts import pen_width
+
+    ink = found.labels > 0
+    before = cv2.connectedComponents(ink.view(np.uint8))[0] - 1
+    if before <= 0:
+        return 1.0, 0.0
+    cores = (ink & _cores(np.where(ink, dark, 0).astype(np.float32), found.unit, ridge)).view(np.uint8)
+    return (cv2.connectedComponents(cores)[0] - 1) / before, pen_width(cores * 255)
 
 
 def deblurred(dark: np.ndarray, sigma: float, steps: int = DEBLUR_STEPS) -> np.ndarray:
