@@ -679,6 +679,36 @@ def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_fo
     assert shrinks == [1.0]
 
 
+def test_small_writing_is_cleaned_again_enlarged_unless_that_finds_mostly_noise(monkeypatch, predictor):
+    """A page whose typical mark measures under ``SMALL_WRITING`` px is cleaned a second time, enlarged towards
+    ``WRITING_SIZE`` by at most ``MAX_ENLARGE``, its expressions still found where they are in the photo. (The
+    fixture's writing is of the usual size: its typical mark is made to measure small.) When the enlarged ink falls
+    into over ``ENLARGED_PIECES`` times as many components, the first clean-up is kept."""
+    from inkmath.equation import page as page_mod
+
+    real_size, real_clean, real_pieces = page_mod.page_find.typical_size, page_mod.clean_page, page_mod._pieces
+    small = page_mod.SMALL_WRITING - 6.0
+    for noisy in (False, True):
+        sizes, shrinks, cleaned = iter([small]), [], []
+        monkeypatch.setattr(page_mod.page_find, "typical_size", lambda ink: next(sizes, 0.0) or real_size(ink))
+
+        def clean(*a, **kw):
+            shrinks.append(kw.get("shrink", 1.0))
+            cleaned.append(real_clean(*a, **kw))
+            return cleaned[-1]
+
+        monkeypatch.setattr(page_mod, "clean_page", clean)
+        monkeypatch.setattr(page_mod, "_pieces", lambda ink: real_pieces(ink) * (
+            1 + page_mod.ENLARGED_PIECES * (noisy and len(cleaned) == 2 and ink is cleaned[1].ink)))
+        got = page_mod.read_page(FIXTURE, predictor, solve=False)
+        assert shrinks == [1.0, min(page_mod.MAX_ENLARGE, page_mod.WRITING_SIZE / small)] and shrinks[1] > 1.0
+        assert got.page is cleaned[0 if noisy else 1]
+        truth = json.loads(FIXTURE.with_suffix(".json").read_text())["truth"]
+        assert len(got.expressions) == len(truth)
+        for t, e in zip(truth, got.expressions):
+            assert _iou(t["box"], e.box) >= 0.5, (t, e.box)
+
+
 def test_web_page_uploads_at_least_the_readers_working_size():
     """The web page downscales a photo before upload to UPLOAD_SIDE px: never below what the page reader works at."""
     import re
