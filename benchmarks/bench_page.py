@@ -65,12 +65,13 @@ def score_page(truth: list[dict], preds: list[dict]) -> dict:
 
 
 def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bool = False,
-             line_gap: tuple[float, float] | None = None, pen: tuple[float, float] | None = None) -> list[dict]:
+             line_gap: tuple[float, float] | None = None, pen: tuple[float, float] | None = None,
+             writing: float | None = None) -> list[dict]:
     """Write page_NNNN.jpg + truth.jsonl into ``out`` (reused when already there); the truth rows. ``labels``: every
     expression gets a question number written before it, from the same ink (``page_synth.symbol_bank``)."""
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page_synth import make_pages, symbol_bank
+    from inkmath.equation.page_synth import SYMBOL_HEIGHT, make_pages, symbol_bank
 
     truth_file = out / "truth.jsonl"
     if truth_file.is_file():
@@ -81,6 +82,8 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bo
             raise SystemExit(f"{out} holds pages of another --line-gap: use another --out")
         if rows and rows[0]["info"].get("pen") != (list(pen) if pen else None):
             raise SystemExit(f"{out} holds pages of another --pen: use another --out")
+        if rows and rows[0]["info"].get("writing", SYMBOL_HEIGHT) != (writing or SYMBOL_HEIGHT):
+            raise SystemExit(f"{out} holds pages of another --writing: use another --out")
         if pages is None or len(rows) >= pages:
             return rows[:pages] if pages else rows
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +94,8 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bo
         kw["line_gap"] = tuple(line_gap)
     if pen is not None:
         kw["pen"] = tuple(pen)
+    if writing is not None:
+        kw["writing"] = writing
     for i, page in enumerate(make_pages(exprs, pages, seed=seed, **kw)):
         name = f"page_{i:04d}.jpg"
         (out / name).write_bytes(page.jpeg())
@@ -145,7 +150,8 @@ def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
 
 def run(split: str, pages: int | None, out: Path, details: Path | None, with_baseline: bool = True,
         read: bool = True, labels: bool = False, stride: int = 1, seed: int = 0,
-        line_gap: tuple[float, float] | None = None, pen: tuple[float, float] | None = None) -> dict | None:
+        line_gap: tuple[float, float] | None = None, pen: tuple[float, float] | None = None,
+        writing: float | None = None) -> dict | None:
     """Read every page (resumable: pages already in ``details`` are not read again), then the baseline, then the
     metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
@@ -154,7 +160,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
-    rows = generate(split, pages, out, seed=seed, labels=labels, line_gap=line_gap, pen=pen)[::stride]
+    rows = generate(split, pages, out, seed=seed, labels=labels, line_gap=line_gap, pen=pen, writing=writing)[::stride]
     predictor = get_predictor()
     details = details or out / "details.jsonl"
     done = {}
@@ -186,6 +192,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     n_match = sum(s["matched"] for s in scores)
     res = {"split": split, "labels": labels, "seed": seed, "pages": len(rows), "expressions": n_truth,
            **({"line_gap": list(line_gap)} if line_gap else {}), **({"pen": list(pen)} if pen else {}),
+           **({"writing": writing} if writing else {}),
            "precision": n_match / max(n_found, 1), "recall": n_match / max(n_truth, 1),
            "reading_order": sum(s["order_ok"] for s in scores) / max(len(rows), 1),
            "exprate": sum(s["right"] for s in scores) / max(n_truth, 1),
@@ -410,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pen", default=None, metavar="LO,HI",
                     help="another pen: its width LO-HI symbol heights (default: page_synth.PEN, 0.06-0.1); give its "
                          "own --out")
+    ap.add_argument("--writing", type=float, default=None, metavar="PX",
+                    help="smaller or larger writing: a mean symbol height of PX on the 1400 px sheet (default: "
+                         "page_synth.SYMBOL_HEIGHT, 34); give its own --out")
     ap.add_argument("--sweep", nargs="+", metavar="NAME=V1,V2", default=None,
                     help="detection only, over a grid of page_find or page_merge thresholds (e.g. LINE_GAP=2,3 "
                          "MERGE_PROB=0.5,2: 2 turns the learned merge off)")
@@ -429,12 +439,14 @@ def main(argv: list[str] | None = None) -> int:
             grid[name] = [float(v) for v in values.split(",")]
         sweep(args.split, args.pages, Path(args.out or default_out(args)), grid, args.stride, args.seed)
         return 0
+    if args.writing is not None and not args.writing > 0:
+        raise SystemExit(f"error: --writing {args.writing} is not a symbol height in px over 0 (e.g. 22)")
     out = Path(args.out or default_out(args))
     res = None
     if args.pages != 0:
         res = run(args.split, args.pages, out, Path(args.details) if args.details else None, not args.no_baseline,
                   read=not args.baseline_only, labels=args.labels, stride=args.stride, seed=args.seed,
-                  line_gap=_range(args.line_gap), pen=_range(args.pen, "--pen", "0.12,0.16"))
+                  line_gap=_range(args.line_gap), pen=_range(args.pen, "--pen", "0.12,0.16"), writing=args.writing)
         if res is None:
             print("baseline written" if args.baseline_only else "not every page is read yet")
             return 0

@@ -740,6 +740,28 @@ def test_another_pen_changes_only_the_strokes_width():
     assert dark[0] < dark[1] < dark[2], dark
 
 
+def test_generated_pages_written_smaller_or_larger_keep_their_random_draws():
+    """``make_page(writing=)`` writes the same page with smaller or larger symbols (``bench_page.py --writing``): the
+    same paper and expressions, boxes scaled about the writing; the size in the page's info only when it is not the
+    default."""
+    from inkmath.data.crohme import InkmlExpression, TraceGroup
+    from inkmath.equation.page_synth import SYMBOL_HEIGHT, make_page
+    from inkmath.synth import write
+
+    exprs = []
+    for i, text in enumerate(["x+1=2", "y-3=4", "2x=8"]):
+        ss = [np.asarray(p, float) for p in write(text, x=0, base_y=40, size=40)]
+        exprs.append(InkmlExpression(f"e{i}", ss, [TraceGroup(text, list(range(len(ss))))], latex_truth=text))
+    plain, small = (make_page(exprs, 3, max_count=3, **kw) for kw in ({}, {"writing": SYMBOL_HEIGHT * 0.6}))
+    assert "writing" not in plain.info and small.info["writing"] == SYMBOL_HEIGHT * 0.6
+    assert small.info["symbol_height"] == pytest.approx(0.6 * plain.info["symbol_height"], abs=0.1)
+    assert [t["id"] for t in small.truth] == [t["id"] for t in plain.truth]
+    assert {k: v for k, v in small.info.items() if k not in ("writing", "symbol_height")} == \
+        {k: v for k, v in plain.info.items() if k != "symbol_height"}
+    for a, b in zip(small.truth, plain.truth):
+        assert (a["box"][3] - a["box"][1]) < 0.8 * (b["box"][3] - b["box"][1])
+
+
 def test_generated_question_numbers_use_their_own_random_stream():
     """page_synth writes a question number before each expression from a bank of written symbols; without a bank the
     same seed makes the same page as before (the benchmark's pages do not move)."""

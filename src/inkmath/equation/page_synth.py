@@ -277,14 +277,15 @@ def _question_numbers(placed, bank, rng, unit: float, gap: float) -> list[tuple[
 def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | None = None,
               ink: str | None = None, columns: int | None = None, shuffle: bool = True,
               labels: dict | None = None, line_gap: tuple[float, float] = LINE_GAP,
-              pen: tuple[float, float] = PEN) -> Page:
+              pen: tuple[float, float] = PEN, writing: float = SYMBOL_HEIGHT) -> Page:
     """One generated page photo from ``exprs`` (each used at most once on the page), fully determined by ``seed``
     (and the list). ``shuffle=False`` takes the expressions in the given order, skipping those too wide.
     ``labels`` (a ``symbol_bank``): each expression gets a question number before it ("1)", "a."), written with
     that ink, returned as its truth's ``label``; its own random stream, so without it a seed makes the same page.
     ``line_gap``: the range of the paper left between an expression and the next (symbol heights; the recipes'
     crowded pages write them closer than ``LINE_GAP``). ``pen``: the range of the pen's width (symbol heights; another
-    pen than ``PEN``'s for checking, the same random draws otherwise)."""
+    pen than ``PEN``'s for checking, the same random draws otherwise). ``writing``: the mean symbol height in px (smaller
+    or larger writing than ``SYMBOL_HEIGHT``'s, the same random draws otherwise)."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -296,7 +297,7 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     columns = columns or int(rng.choice([1, 2], p=[0.55, 0.45]))
     max_count = max_count or int(rng.integers(4, 11))
     w, h = SHEET_WIDTH, int(round(SHEET_WIDTH * 1.414))
-    unit = SYMBOL_HEIGHT * float(np.exp(rng.normal(0, SYMBOL_SPREAD)))
+    unit = writing * float(np.exp(rng.normal(0, SYMBOL_SPREAD)))
     sheet, first = _paper(rng, paper, w, h)
     lrng = np.random.default_rng([seed, 1])  # the question numbers' own stream
     gap = lrng.uniform(*LABEL_GAP) * unit  # between a question number and its expression (one writer: one habit)
@@ -311,6 +312,8 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
         info["line_gap"] = list(line_gap)
     if tuple(pen) != PEN:
         info["pen"] = list(pen)
+    if writing != SYMBOL_HEIGHT:
+        info["writing"] = writing
     photo, m = _photo(sheet, rng, info)
     quality = int(rng.integers(60, 92))
     info["jpeg"] = quality
