@@ -354,6 +354,27 @@ def test_a_page_written_with_a_fine_pen_is_read_from_its_ink_as_found_not_narrow
     assert sum(same_expression(e.latex, t["latex"]) for e, t in zip(fine.expressions, truth)) >= 2
 
 
+def test_a_page_written_with_a_wide_pen_reads_its_crops_eroded_by_one_pixel(fixture_reading):
+    """A page whose narrowed strokes measure over ``READ_WIDE_PEN`` of its typical mark (a felt pen) is read from crops
+    eroded by one crop pixel, so that its symbols touch less; a narrower pen's crops are read as narrowed."""
+    import dataclasses
+
+    from inkmath.equation import page
+    from inkmath.equation.page_find import narrowing
+
+    found, cp = fixture_reading.found, fixture_reading.page
+    assert found.core_width == narrowing(found, cp.sharp_dark())[1] > 0  # measured by read_page
+    g = found.groups[0]
+    as_read, corner, f = page.group_crop(cp, dataclasses.replace(found, core_width=0.0), g)
+    limit = page.READ_WIDE_PEN * found.unit
+    narrow, _, _ = page.group_crop(cp, dataclasses.replace(found, core_width=limit - 0.1), g)
+    assert np.array_equal(narrow, as_read)
+    eroded, corner2, f2 = page.group_crop(cp, dataclasses.replace(found, core_width=limit + 0.1), g)
+    assert (corner2, f2) == (corner, f) and eroded.shape == as_read.shape
+    assert np.array_equal(eroded, cv2.erode(as_read, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))))
+    assert 0 < np.count_nonzero(eroded) < 0.8 * np.count_nonzero(as_read)
+
+
 def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):
     # each symbol's box is mapped to the photo alone: the expression's sheet box mapped whole would be taller on a
     # turned photo (its corners stick out), and a long line's box would miss the truth's at IoU 0.5

@@ -62,6 +62,12 @@ READ_DEBLUR_FROM = 1.4
 # seed 88 breaks 1.51 times and reads better narrowed, hence 1.6 (docs/decisions/2026-11-26-pens-21.md)
 READ_BREAKS = 1.6
 READ_FINE_PEN = 2.2
+# A page written with a wide pen (a felt pen), its narrowed strokes over READ_WIDE_PEN of its typical mark wide
+# (``page_find.narrowing``), has each narrowed crop eroded by one crop pixel: its symbols touch less. Validation pages
+# (right / expressions): the generator's pen, seed 0 626 / 1,172 (the same; +3 -3) and seed 88 444 -> 448 / 819 (+7 -3);
+# pens 0.1-0.13 and 0.13-0.18 of a symbol's height (seed 84) 144 -> 147 and 126 -> 136 / 289. At 0.15: 626, 446, 146,
+# 134 (docs/decisions/2026-11-26-pens-21.md)
+READ_WIDE_PEN = 0.13
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -202,7 +208,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     found = find_expressions(page.ink)
     ridge = page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
     breaks, width = page_find.narrowing(found, page.sharp_dark(), ridge)
-    found.narrow = breaks <= READ_BREAKS and width >= READ_FINE_PEN
+    found.narrow, found.core_width = breaks <= READ_BREAKS and width >= READ_FINE_PEN, width
     with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
         # question numbers are chosen once every line is read: what the other lines show counts
         read = [(g, _read_group(page, found, g, predictor, pending=True)) for g in found.groups]
@@ -434,6 +440,10 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
         deblur = page.blur() if READ_DEBLUR_FROM and page.defocus() > READ_DEBLUR_FROM else 0.0
         ridge = page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
         img, corner = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, deblur=deblur, ridge=ridge)
+        if found.core_width > READ_WIDE_PEN * found.unit:  # a wide pen
+            import cv2
+
+            img = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
         return img, corner, float(upscale)
     img, corner = group_image(found, g)
     return img, corner, 1.0

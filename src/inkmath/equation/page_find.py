@@ -71,7 +71,8 @@ class FoundExpressions:
     dropped: dict = field(default_factory=dict)  # {"specks": n, "scribbles": [box, ...]}
     stats: np.ndarray | None = None  # (N + 1, 5) component stats (x, y, w, h, area) of ``labels``
     gutters: list[tuple[float, float]] = field(default_factory=list)  # x-ranges of the gutters between columns
-    narrow: bool = True  # groups are read narrowed to their strokes' cores (``page.group_crop``)
+    narrow: bool = True  # groups are read narrowed to their strokes' cores (``page.group_crop``) ...
+    core_width: float = 0.0  # ... which are this wide (px; ``narrowing``; 0.0: not measured)
 
 
 def _components(ink: np.ndarray):
