@@ -354,6 +354,33 @@ def test_a_page_written_with_a_fine_pen_is_read_from_its_ink_as_found_not_narrow
     assert sum(same_expression(e.latex, t["latex"]) for e, t in zip(fine.expressions, truth)) >= 2
 
 
+def test_a_fine_pens_page_is_cleaned_again_from_a_lower_ink_floor_unless_that_finds_mostly_noise(monkeypatch,
+                                                                                                   predictor):
+    """A page read from its ink as found (a fine pen) is cleaned a second time with ``FINE_INK_FLOOR`` as the darkness
+    a stroke must reach, and read from that ink, unless it has over ``FAINTER_PIECES`` times as many components; a page
+    read narrowed is cleaned once."""
+    from inkmath.equation import page as page_mod
+
+    real_clean, real_pieces = page_mod.clean_page, page_mod._pieces
+    for photo, noisy, floors_wanted in ((FINE_PEN, False, [None, page_mod.FINE_INK_FLOOR]),
+                                        (FINE_PEN, True, [None, page_mod.FINE_INK_FLOOR]), (FIXTURE, False, [None])):
+        floors, cleaned = [], []
+
+        def clean(*a, **kw):
+            floors.append(kw.get("floor"))
+            cleaned.append(real_clean(*a, **kw))
+            return cleaned[-1]
+
+        monkeypatch.setattr(page_mod, "clean_page", clean)
+        monkeypatch.setattr(page_mod, "_pieces", lambda ink: real_pieces(ink) * (
+            1 + page_mod.FAINTER_PIECES * (noisy and len(cleaned) == 2 and ink is cleaned[1].ink)))
+        got = page_mod.read_page(photo, predictor, solve=False)
+        assert floors == floors_wanted
+        assert got.page is cleaned[0 if noisy or len(cleaned) == 1 else 1]
+        assert not got.found.narrow if photo == FINE_PEN else got.found.narrow
+        assert len(got.expressions) == 6
+
+
 def test_a_page_written_with_a_wide_pen_reads_its_crops_eroded_by_one_pixel(fixture_reading):
     """A page whose narrowed strokes measure over ``READ_WIDE_PEN`` of its typical mark (a felt pen) is read from crops
     eroded by one crop pixel, so that its symbols touch less; a narrower pen's crops are read as narrowed."""

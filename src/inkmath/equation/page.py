@@ -68,6 +68,15 @@ READ_FINE_PEN = 2.2
 # pens 0.1-0.13 and 0.13-0.18 of a symbol's height (seed 84) 144 -> 147 and 126 -> 136 / 289. At 0.15: 626, 446, 146,
 # 134 (docs/decisions/2026-11-26-pens-21.md)
 READ_WIDE_PEN = 0.13
+# A fine pen's page (read from its ink as found, above) is cleaned again with a lower floor for a stroke's darkness,
+# FINE_INK_FLOOR in place of ``page_clean.INK_HIGH_MIN`` (a 1 px minus peaks at about 60 after the clean-up's
+# flattening), unless its ink then falls into over FAINTER_PIECES times as many components (a fine pencil page's grid
+# and grain: 2.2-17x; ink pages 1.0-1.15x, seed 84). Validation (right / matched / found): fine pen seed 84
+# 115 / 272 / 337 -> 128 / 272 / 336 of 289, seed 85 62 / 132 / 151 -> 63 / 132 / 152 of 157, small writing (seed
+# 87) 77 -> 78 of 178; floors 30 and 52 read 269 and 270 of the three sets' 624 against 45's 269. Pages read narrowed
+# are not cleaned again (docs/decisions/2026-11-26-pens-21.md)
+FINE_INK_FLOOR = 45.0
+FAINTER_PIECES = 1.2
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
 # on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
@@ -193,14 +202,15 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
-    page = clean_page(photo, shown)
+    page, shrink = clean_page(photo, shown), 1.0
     size = page_find.typical_size(page.ink)
     if size > LARGE_WRITING:  # a close-up: cleaned again at the writing size the clean-up is made for
-        page = clean_page(photo, shown, shrink=WRITING_SIZE / size)
+        shrink = WRITING_SIZE / size
+        page = clean_page(photo, shown, shrink=shrink)
     elif 0 < size < SMALL_WRITING:  # small writing: cleaned again enlarged, unless that finds mostly noise
         enlarged = clean_page(photo, shown, shrink=min(MAX_ENLARGE, WRITING_SIZE / size))
         if _pieces(enlarged.ink) <= ENLARGED_PIECES * _pieces(page.ink):
-            page = enlarged
+            page, shrink = enlarged, min(MAX_ENLARGE, WRITING_SIZE / size)
     notes = list(page.notes)
     if upright:
         page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
@@ -209,6 +219,11 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     ridge = page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
     breaks, width = page_find.narrowing(found, page.sharp_dark(), ridge)
     found.narrow, found.core_width = breaks <= READ_BREAKS and width >= READ_FINE_PEN, width
+    if not found.narrow and FINE_INK_FLOOR:  # a fine pen: its faint strokes looked for from a lower floor
+        fainter = turn(clean_page(photo, shown, shrink=shrink, floor=FINE_INK_FLOOR), page.rotation // 90)
+        if _pieces(fainter.ink) <= FAINTER_PIECES * _pieces(page.ink):
+            page, found = fainter, find_expressions(fainter.ink)
+            found.narrow, found.core_width = False, width
     with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
         # question numbers are chosen once every line is read: what the other lines show counts
         read = [(g, _read_group(page, found, g, predictor, pending=True)) for g in found.groups]

@@ -397,13 +397,14 @@ def line_masks(low: np.ndarray, dark: np.ndarray | None = None,
     return found
 
 
-def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None, floor: float = INK_HIGH_MIN) -> tuple[np.ndarray, int]:
     """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image. ``outside`` (bool):
     what is not the sheet inside the image (off a sheet that runs out of the frame, the corners a deskew brings in);
-    ink near it is dropped as ink near the image's edge is."""
+    ink near it is dropped as ink near the image's edge is. ``floor``: the darkness a stroke must reach at least
+    (``INK_HIGH_MIN``; a fine pen's faint strokes are looked for from lower, ``page.FINE_INK_FLOOR``)."""
     faint = dark > INK_LOW
     strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
-    high = max(INK_HIGH_MIN, INK_HIGH_SHARE * strong_ink)
+    high = max(floor, INK_HIGH_SHARE * strong_ink)
     (across, n_across), (down, n_down) = line_masks((faint * 255).astype(np.uint8), dark, high)
     # a squared sheet whose lines are paler than ink is found in pieces (or not at all) at INK_LOW, yet where its
     # lines cross they pass as ink specks: its lines are then looked for from LINE_LOW
@@ -453,10 +454,11 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None) -> tuple[np.nd
 
 # ------------------------------------------------------------------------------------------------ the whole clean-up
 def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, find: bool = True,
-               shrink: float = 1.0) -> CleanPage:
+               shrink: float = 1.0, floor: float = INK_HIGH_MIN) -> CleanPage:
     """Clean a page photo (RGB uint8, as shown). ``photo_size`` is the size boxes are reported in when ``photo`` is
     already a downscaled decode of a larger photo (``load_photo``'s second value); default: ``photo``'s own.
-    ``shrink``: the working image is this share of its usual size (a close-up read at a page's writing size)."""
+    ``shrink``: the working image is this share of its usual size (a close-up read at a page's writing size).
+    ``floor``: see ``ink_mask``."""
     rgb = _as_rgb(photo)
     h0, w0 = rgb.shape[:2]
     size = photo_size or (w0, h0)
@@ -492,7 +494,7 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         on_sheet = np.full((hh, ww), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
         outside = _rotate(on_sheet, m, (ww, hh), 0) < 128  # and the corners the turn brings in
         to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
-    ink, count = ink_mask(dark, outside)
+    ink, count = ink_mask(dark, outside, floor)
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")
