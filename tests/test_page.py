@@ -715,7 +715,8 @@ def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_fo
     monkeypatch.setattr(page_mod, "clean_page", spy)
     big = _sheet([("x+2=5", 120, 560)], size=190, w=1600, h=900, paper="ruled")
     got = page_mod.read_page(big, predictor, solve=False)
-    assert len(shrinks) == 2 and shrinks[0] == 1.0 and shrinks[1] < 0.7
+    # (a third clean-up, at the same size from a lower ink floor: shrunk, its strokes are a fine pen's)
+    assert shrinks[0] == 1.0 and shrinks[1] < 0.7 and shrinks[2:] in ([], [shrinks[1]])
     second = real(big, shrink=shrinks[1])
     assert abs(typical_size(second.ink) - page_mod.WRITING_SIZE) < 0.25 * page_mod.WRITING_SIZE
     assert [e.latex for e in got.expressions] == ["x+2=5"]
