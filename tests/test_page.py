@@ -354,6 +354,25 @@ def test_a_page_written_with_a_fine_pen_is_read_from_its_ink_as_found_not_narrow
     assert sum(same_expression(e.latex, t["latex"]) for e, t in zip(fine.expressions, truth)) >= 2
 
 
+def _spy_clean_ups(monkeypatch, page_mod, noisy: bool, factor: float):
+    """(each ``clean_page`` call's keyword arguments, the pages made), recorded while ``read_page`` runs; with
+    ``noisy`` the second clean-up's ink counts ``factor`` + 1 times its components, as noise would."""
+    calls, cleaned = [], []
+
+    def clean(*a, **kw):
+        calls.append(kw)
+        cleaned.append(clean_page(*a, **kw))
+        return cleaned[-1]
+
+    def pieces(ink):
+        n = cv2.connectedComponents(ink, connectivity=8)[0] - 1
+        return n * (1 + factor * (noisy and len(cleaned) == 2 and ink is cleaned[1].ink))
+
+    monkeypatch.setattr(page_mod, "clean_page", clean)
+    monkeypatch.setattr(page_mod, "_pieces", pieces)
+    return calls, cleaned
+
+
 def test_a_fine_pens_page_is_cleaned_again_from_a_lower_ink_floor_unless_that_finds_mostly_noise(monkeypatch,
                                                                                                    predictor):
     """A page read from its ink as found (a fine pen) is cleaned a second time with ``FINE_INK_FLOOR`` as the darkness
@@ -361,21 +380,11 @@ def test_a_fine_pens_page_is_cleaned_again_from_a_lower_ink_floor_unless_that_fi
     read narrowed is cleaned once."""
     from inkmath.equation import page as page_mod
 
-    real_clean, real_pieces = page_mod.clean_page, page_mod._pieces
     for photo, noisy, floors_wanted in ((FINE_PEN, False, [None, page_mod.FINE_INK_FLOOR]),
                                         (FINE_PEN, True, [None, page_mod.FINE_INK_FLOOR]), (FIXTURE, False, [None])):
-        floors, cleaned = [], []
-
-        def clean(*a, **kw):
-            floors.append(kw.get("floor"))
-            cleaned.append(real_clean(*a, **kw))
-            return cleaned[-1]
-
-        monkeypatch.setattr(page_mod, "clean_page", clean)
-        monkeypatch.setattr(page_mod, "_pieces", lambda ink: real_pieces(ink) * (
-            1 + page_mod.FAINTER_PIECES * (noisy and len(cleaned) == 2 and ink is cleaned[1].ink)))
+        calls, cleaned = _spy_clean_ups(monkeypatch, page_mod, noisy, page_mod.FAINTER_PIECES)
         got = page_mod.read_page(photo, predictor, solve=False)
-        assert floors == floors_wanted
+        assert [kw.get("floor") for kw in calls] == floors_wanted
         assert got.page is cleaned[0 if noisy or len(cleaned) == 1 else 1]
         assert not got.found.narrow if photo == FINE_PEN else got.found.narrow
         assert len(got.expressions) == 6
@@ -735,21 +744,14 @@ def test_small_writing_is_cleaned_again_enlarged_unless_that_finds_mostly_noise(
     into over ``ENLARGED_PIECES`` times as many components, the first clean-up is kept."""
     from inkmath.equation import page as page_mod
 
-    real_size, real_clean, real_pieces = page_mod.page_find.typical_size, page_mod.clean_page, page_mod._pieces
+    real_size = page_mod.page_find.typical_size
     small = page_mod.SMALL_WRITING - 6.0
     for noisy in (False, True):
-        sizes, shrinks, cleaned = iter([small]), [], []
+        sizes = iter([small])
         monkeypatch.setattr(page_mod.page_find, "typical_size", lambda ink: next(sizes, 0.0) or real_size(ink))
-
-        def clean(*a, **kw):
-            shrinks.append(kw.get("shrink", 1.0))
-            cleaned.append(real_clean(*a, **kw))
-            return cleaned[-1]
-
-        monkeypatch.setattr(page_mod, "clean_page", clean)
-        monkeypatch.setattr(page_mod, "_pieces", lambda ink: real_pieces(ink) * (
-            1 + page_mod.ENLARGED_PIECES * (noisy and len(cleaned) == 2 and ink is cleaned[1].ink)))
+        calls, cleaned = _spy_clean_ups(monkeypatch, page_mod, noisy, page_mod.ENLARGED_PIECES)
         got = page_mod.read_page(FIXTURE, predictor, solve=False)
+        shrinks = [kw.get("shrink", 1.0) for kw in calls]
         assert shrinks == [1.0, min(page_mod.MAX_ENLARGE, page_mod.WRITING_SIZE / small)] and shrinks[1] > 1.0
         assert got.page is cleaned[0 if noisy else 1]
         truth = json.loads(FIXTURE.with_suffix(".json").read_text())["truth"]
