@@ -208,9 +208,10 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         shrink = WRITING_SIZE / size
         page = clean_page(photo, shown, shrink=shrink)
     elif 0 < size < SMALL_WRITING:  # small writing: cleaned again enlarged, unless that finds mostly noise
-        enlarged = clean_page(photo, shown, shrink=min(MAX_ENLARGE, WRITING_SIZE / size))
+        grow = min(MAX_ENLARGE, WRITING_SIZE / size)
+        enlarged = clean_page(photo, shown, shrink=grow)
         if _pieces(enlarged.ink) <= ENLARGED_PIECES * _pieces(page.ink):
-            page, shrink = enlarged, min(MAX_ENLARGE, WRITING_SIZE / size)
+            page, shrink = enlarged, grow
     notes = list(page.notes)
     if upright:
         page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))

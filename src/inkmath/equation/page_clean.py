@@ -397,7 +397,8 @@ def line_masks(low: np.ndarray, dark: np.ndarray | None = None,
     return found
 
 
-def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None, floor: float = INK_HIGH_MIN) -> tuple[np.ndarray, int]:
+def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
+             floor: float = INK_HIGH_MIN) -> tuple[np.ndarray, int]:
     """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image. ``outside`` (bool):
     what is not the sheet inside the image (off a sheet that runs out of the frame, the corners a deskew brings in);
     ink near it is dropped as ink near the image's edge is. ``floor``: the darkness a stroke must reach at least

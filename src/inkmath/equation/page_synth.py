@@ -284,8 +284,8 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     that ink, returned as its truth's ``label``; its own random stream, so without it a seed makes the same page.
     ``line_gap``: the range of the paper left between an expression and the next (symbol heights; the recipes'
     crowded pages write them closer than ``LINE_GAP``). ``pen``: the range of the pen's width (symbol heights; another
-    pen than ``PEN``'s for checking, the same random draws otherwise). ``writing``: the mean symbol height in px (smaller
-    or larger writing than ``SYMBOL_HEIGHT``'s, the same random draws otherwise)."""
+    pen than ``PEN``'s for checking, the same random draws otherwise). ``writing``: the mean symbol height in px
+    (smaller or larger writing than ``SYMBOL_HEIGHT``'s, the same random draws otherwise)."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
