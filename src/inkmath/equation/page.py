@@ -217,8 +217,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
     predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
     found = find_expressions(page.ink)
-    ridge = page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
-    breaks, width = page_find.narrowing(found, page.sharp_dark(), ridge)
+    breaks, width = page_find.narrowing(found, page.sharp_dark(), _ridge(page))
     found.narrow, found.core_width = breaks <= READ_BREAKS and width >= READ_FINE_PEN, width
     if not found.narrow and FINE_INK_FLOOR:  # a fine pen: its faint strokes looked for from a lower floor
         fainter = turn(clean_page(photo, shown, shrink=shrink, floor=FINE_INK_FLOOR), page.rotation // 90)
@@ -252,6 +251,12 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))
     return reading
+
+
+def _ridge(page: CleanPage) -> float:
+    """The page px within which a stroke's own ridge narrows it (``page_find.READ_RIDGE``) on a photo blurred by
+    motion (``READ_MOTION``); 0.0 on any other: narrowed against the darkest ink nearby."""
+    return page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
 
 
 def _pieces(ink: np.ndarray) -> int:
@@ -454,8 +459,8 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
         upscale = upscale or READ_UPSCALE
         dark = page.sharp_dark() if READ_SHARP else page.dark
         deblur = page.blur() if READ_DEBLUR_FROM and page.defocus() > READ_DEBLUR_FROM else 0.0
-        ridge = page_find.READ_RIDGE if page.motion() < READ_MOTION else 0.0
-        img, corner = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, deblur=deblur, ridge=ridge)
+        img, corner = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, deblur=deblur,
+                                  ridge=_ridge(page))
         if found.core_width > READ_WIDE_PEN * found.unit:  # a wide pen
             import cv2
 
