@@ -325,7 +325,6 @@ def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]]
     for r in rows:
         photo, shown = load_photo(out / r["file"])
         cleaned.append(clean_page(photo, shown))
-    from inkmath.equation.page import _upright  # noqa: F401 (pages are generated upright; not turned here)
 
     results = []
     names = sorted(grid)

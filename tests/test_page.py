@@ -500,52 +500,52 @@ def test_an_unsure_reading_is_read_again_from_the_ink_not_enlarged(monkeypatch, 
 
 def _record_mark_reads(monkeypatch) -> list[tuple[int, tuple[int, ...]]]:
     """The orientation check's reads, recorded as (marks, quarter turns) while it reads them as it does."""
-    from inkmath.equation import page
+    from inkmath.equation import page_orient
 
     read = []
-    probs = page._mark_probs
+    probs = page_orient.mark_probs
 
     def recorded(crops, pred, quarter_turns):
         read.append((len(crops), tuple(quarter_turns)))
         return probs(crops, pred, quarter_turns)
 
-    monkeypatch.setattr(page, "_mark_probs", recorded)
+    monkeypatch.setattr(page_orient, "mark_probs", recorded)
     return read
 
 
 def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predictor):
-    from inkmath.equation import page
+    from inkmath.equation import page_orient
     from inkmath.equation.page_clean import clean_page, load_photo
 
     photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
     clean = clean_page(*load_photo(np.ascontiguousarray(np.rot90(photo, 1))))
     read = _record_mark_reads(monkeypatch)
-    monkeypatch.setattr(page, "ORIENTATION_SURE", 1.01)  # never sure: the turns are read, the page is turned
-    n, k = len(page._orientation_marks(clean.ink)), page.ORIENTATION_FIRST
+    monkeypatch.setattr(page_orient, "ORIENTATION_SURE", 1.01)  # never sure: the turns are read, the page is turned
+    n, k = len(page_orient.orientation_marks(clean.ink)), page_orient.ORIENTATION_FIRST
     assert n > k > 0
-    assert page._upright(clean, predictor).rotation == 90
+    assert page_orient.upright(clean, predictor).rotation == 90
     # the first marks in all four turns, then (they read surer turned) the rest as they stand, then turned
     assert read == [(k, (0, 1, 2, 3)), (n - k, (0,)), (n - k, (1, 2, 3))]
     read.clear()
-    monkeypatch.setattr(page, "ORIENTATION_FIRST", 0)  # every mark as it stands, then every mark turned
-    assert page._upright(clean, predictor).rotation == 90 and read == [(0, (0, 1, 2, 3)), (n, (0,)), (n, (1, 2, 3))]
+    monkeypatch.setattr(page_orient, "ORIENTATION_FIRST", 0)  # every mark as it stands, then every mark turned
+    assert page_orient.upright(clean, predictor).rotation == 90 and read == [(0, (0, 1, 2, 3)), (n, (0,)), (n, (1, 2, 3))]
     read.clear()
-    monkeypatch.setattr(page, "ORIENTATION_SURE", 0.0)  # always sure: only the page as it stands is read
-    assert page._upright(clean, predictor).rotation == clean.rotation and read == [(0, (0, 1, 2, 3)), (n, (0,))]
+    monkeypatch.setattr(page_orient, "ORIENTATION_SURE", 0.0)  # always sure: only the page as it stands is read
+    assert page_orient.upright(clean, predictor).rotation == clean.rotation and read == [(0, (0, 1, 2, 3)), (n, (0,))]
 
 
 def test_an_upright_page_whose_first_marks_read_worse_turned_is_not_read_further(monkeypatch, predictor):
-    from inkmath.equation import page
+    from inkmath.equation import page_orient
     from inkmath.equation.page_clean import clean_page, load_photo
 
     clean = clean_page(*load_photo(_photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))))
     read = _record_mark_reads(monkeypatch)
-    monkeypatch.setattr(page, "ORIENTATION_SURE", 1.01)
-    monkeypatch.setattr(page, "ORIENTATION_CLEAR", -1.0)  # any first marks are clear
-    assert page._upright(clean, predictor) is clean and read == [(page.ORIENTATION_FIRST, (0, 1, 2, 3))]
+    monkeypatch.setattr(page_orient, "ORIENTATION_SURE", 1.01)
+    monkeypatch.setattr(page_orient, "ORIENTATION_CLEAR", -1.0)  # any first marks are clear
+    assert page_orient.upright(clean, predictor) is clean and read == [(page_orient.ORIENTATION_FIRST, (0, 1, 2, 3))]
     read.clear()
-    monkeypatch.setattr(page, "ORIENTATION_CLEAR", 1.01)  # never clear: every mark is read as before
-    assert page._upright(clean, predictor) is clean and [r[1] for r in read] == [(0, 1, 2, 3), (0,), (1, 2, 3)]
+    monkeypatch.setattr(page_orient, "ORIENTATION_CLEAR", 1.01)  # never clear: every mark is read as before
+    assert page_orient.upright(clean, predictor) is clean and [r[1] for r in read] == [(0, 1, 2, 3), (0,), (1, 2, 3)]
 
 
 def test_question_number_returned_as_label_crossed_out_ignored(predictor):

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.equation import page_find
+from inkmath.equation import page_find, page_orient
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
-# Question numbers: the ``page-label`` model (page_label.py). Orientation: set on the tests' pages.
+# Question numbers: the ``page-label`` model (page_label.py).
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
 READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels) ...
 READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage.sharp_dark; pages-4 note)
@@ -104,17 +104,6 @@ PAGE_CLASSIFIER: str | None = None
 # runs crohme-m in 8 bits (``onnx_int8``) on one thread: a page of 8 about 0.7x the CPU of PyTorch's float
 # (docs/decisions/2026-11-25-pages-10.md)
 PAGE_ENGINE: str | None = "onnx"
-ORIENTATION_SAMPLE = 40  # components read to check that the page is upright
-ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100 validation pages turned 4 ways:
-# 8 of 400 left wrong, no upright page turned; 0.02: 6, none; 0.0: an upright page turned; the blob-length sideways
-# test this replaced: 20 wrong)
-# The first ORIENTATION_FIRST marks read in all four turns decide alone when they read ORIENTATION_CLEAR more surely as
-# they stand than in any turn (validation pages, every page in its four turns: the same decisions as reading every
-# mark, for a third of the marks read turned; docs/decisions/2026-11-24-pages-9.md). 0: every mark is read
-ORIENTATION_FIRST = 8
-ORIENTATION_CLEAR = 0.1
-ORIENTATION_SURE = 0.8  # the page as it is reads at least this surely: upright, the turns are not read (validation
-# pages: no page turned by 90, 180 or 270 degrees reads this surely as it stands; docs/decisions/2026-11-24-pages-5.md)
 # px: a page whose typical mark (``page_find.typical_size``) is larger than this after the clean-up (a close-up of a
 # few lines) is cleaned again, its working image shrunk so that its marks measure ``WRITING_SIZE``: the clean-up's
 # and the grouping's pixel sizes (paper lines up to ``page_clean.LINE_MAX_THICK`` thick, ...) are set for the
@@ -214,7 +203,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
             page, shrink = enlarged, grow
     notes = list(page.notes)
     if upright:
-        page = _upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
+        page = page_orient.upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
     predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
     found = find_expressions(page.ink)
     breaks, width = page_find.narrowing(found, page.sharp_dark(), _ridge(page))
@@ -574,58 +563,6 @@ def _expression(rec, to_photo, g: InkGroup | None, page: CleanPage | None = None
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], None, None,
                           d["confidence"], d["alternatives"], tree=rec.tree)
-
-
-def _upright(page: CleanPage, predictor) -> CleanPage:
-    """Turn a page photographed sideways or upside down: the classifier reads a sample of the page's marks in each of
-    the four orientations; a turn must read them more surely than the page as it is by ``ORIENTATION_MARGIN``. The
-    first ``ORIENTATION_FIRST`` marks are read in all four first: when they read at least ``ORIENTATION_CLEAR`` more
-    surely as they stand than in any turn, the page is upright. A page whose marks read at least
-    ``ORIENTATION_SURE`` as they stand is upright too (the rest are not read turned)."""
-    if not page.ink.any():
-        return page
-    crops = _orientation_marks(page.ink)
-    k = min(ORIENTATION_FIRST, len(crops))
-    first = _mark_probs(crops[:k], predictor, [0, 1, 2, 3])
-    if k and first[0].mean() - first[1:].mean(axis=1).max() >= ORIENTATION_CLEAR:
-        return page
-    as_is = np.concatenate([first[0], _mark_probs(crops[k:], predictor, [0])[0]])
-    if not len(as_is) or as_is.mean() >= ORIENTATION_SURE:
-        return page
-    turned = np.concatenate([first[1:], _mark_probs(crops[k:], predictor, [1, 2, 3])], axis=1)
-    scores = [float(as_is.mean())] + [float(v) for v in turned.mean(axis=1)]
-    best = int(np.argmax(scores))
-    if best == 0 or scores[best] < scores[0] + ORIENTATION_MARGIN:
-        return page
-    return turn(page, best)
-
-
-def _orientation_marks(ink: np.ndarray) -> list[np.ndarray]:
-    """A sample of the page's typical-size marks (up to ``ORIENTATION_SAMPLE`` components nearest the median size),
-    each cut alone, white on black."""
-    import cv2
-
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    if n <= 1:
-        return []
-    big = np.maximum(stats[1:, 2], stats[1:, 3])
-    med = np.median(big)
-    picks = [i for i in np.argsort(np.abs(big - med), kind="stable") if big[i] >= 8][:ORIENTATION_SAMPLE]
-    crops = []
-    for i in picks:
-        x, y, w, h = stats[i + 1, :4]
-        crops.append(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8))
-    return crops
-
-
-def _mark_probs(crops: list[np.ndarray], predictor, quarter_turns: list[int]) -> np.ndarray:
-    """(turns, marks): for each number of clockwise quarter turns, the classifier's top probability of each mark
-    turned that way (only the small crops are turned)."""
-    if not crops:
-        return np.zeros((len(quarter_turns), 0))
-    turned = [np.ascontiguousarray(np.rot90(c, -q)) for q in quarter_turns for c in crops]
-    probs = [p[0].prob for p in predictor.predict(turned, ink="white", top=1)]
-    return np.array(probs, np.float64).reshape(len(quarter_turns), len(crops))
 
 
 def write_debug(reading: PageReading, out: Path) -> None:
