@@ -212,6 +212,25 @@ def test_red_ink_is_kept_and_the_red_margin_line_removed():
     assert runs.sum() == 0  # the margin line is gone
 
 
+def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_is_not(monkeypatch):
+    """A blurred dot (an i's, a full stop) keeps less of its darkness than a stroke of the same pen: it counts as ink
+    from the floor, not from the page's stroke threshold (val pages of seeds 0 and 18: dots of "A.k.R", "i.M",
+    "\\ldots" were lost). A faint component as long as a stroke, or a speck under the floor, is still not ink."""
+    from inkmath.equation import page_clean
+
+    dark = np.zeros((200, 300), np.uint8)
+    cv2.line(dark, (40, 100), (140, 100), 180, 3)  # a stroke: the page's ink darkness
+    cv2.line(dark, (40, 150), (140, 150), 75, 1)  # a faint stroke: under the stroke threshold, not small
+    yy, xx = np.mgrid[:200, :300]
+    blob = lambda y, x, peak: peak * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / 2.0)  # noqa: E731
+    dark = np.maximum(dark, np.maximum(blob(60, 200, 75), blob(60, 250, 55))).astype(np.uint8)  # a dot, a speck
+    ink, _ = page_clean.ink_mask(dark)
+    assert ink[100, 90] and ink[60, 200], "the stroke and the dot are ink"
+    assert not ink[150, 90] and not ink[60, 250], "the faint stroke and the speck under the floor are not"
+    monkeypatch.setattr(page_clean, "DOT_SHARE", 1.0)  # no dots: the dot is a faint mark like the others
+    assert not page_clean.ink_mask(dark)[0][60, 200]
+
+
 def test_underexposed_pencil_on_squared_paper_leaves_no_grid_specks():
     """Where a squared sheet's lines cross, the paper is darker than on either line (the lines' shades multiply); in
     an underexposed photo of pencil ink the crossings passed as ink specks (robustness-15: 117-351 "expressions" on
