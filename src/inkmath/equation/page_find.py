@@ -35,7 +35,11 @@ FRAC_BOTH_SIDES = True  # ... only when it has ink other than a bar on its other
 # the bottom of a line does not reach down to the next line)
 COLUMN_GAP = 2.5  # a gutter between columns is at least this wide ...
 GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at least this height
-SPECK = 0.004  # components with an area under this share of unit^2 are noise
+# components with an area under this share of unit^2 are noise. 0.002 since the clean-up keeps faint dots
+# (page_clean.DOT_AREA): validation pages of seeds 0 / 18 / 19 / fine-pen 84 470 / 412 / 439 / 128 right at 0.004,
+# 470 / 413 / 439 / 129 at 0.002 (an i's dot, an ij's), detection and order the same
+# (docs/decisions/2026-11-26-dots-22.md)
+SPECK = 0.002
 SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
 READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink nearby (``group_image``) ...
