@@ -2,7 +2,7 @@
 
     INKMATH_DATA=../shared/data python benchmarks/page_variants.py --seed 40 --pages 12 --out /tmp/variants \
         [--variants base,small,half,24mp,sheetfill,inside,rot90,dark,warm,gray,shake,red,jpeg25,gauss15,gauss25,motion3,
-                    motion5,motion5v,rot180,tilt8,closeup,glare]
+                    motion5,motion5v,rot180,tilt8,closeup,glare,curl1,curl2]
 
 Each page of ``bench_page.py``'s generator (CROHME 2011-2013 ink, so validation) is changed as the variant says, its
 truth boxes moved with it, and read with ``page.read_page``; detection, order and ExpRate are scored as
@@ -14,6 +14,8 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
 - ``rot90``: turned a quarter clockwise, no EXIF; ``rot180``: upside down; ``tilt8``: turned 8 degrees (past the
   deskew's 4), the table's colour around it; ``closeup``: the first three expressions' region enlarged to the
   photo's size (writing 2-3x as large, the sheet's edges out of the frame; only those three are scored);
+  ``curl1`` / ``curl2``: the sheet bowed as an open notebook's page, its lines arcs sagging 1 % / 2 % of the photo's
+  height in the middle;
   ``gray``: one channel, PNG; ``glare``: a flash's bright spot a third of the photo wide, 85 % white at its centre;
 - ``dark``: underexposed (gamma 1.8, 0.7x); ``warm``: a warm lamp's colour (blue 0.65x, green 0.88x);
 - ``shake``: 9 px of motion blur; ``red``: blue and red swapped (blue ink becomes red); ``jpeg25``: JPEG quality 25;
@@ -95,6 +97,27 @@ def _tilt(degrees: float):
     return change
 
 
+def _curl(depth: float):
+    """The sheet bowed as an open notebook's page is: every column of the photo moved down by ``depth`` of the photo's
+    height times 1 - (2x/W - 1)^2 (none at the sides, most in the middle), so that lines of writing become arcs; each
+    truth box spans its columns' moves."""
+    def change(img, boxes):
+        import cv2
+
+        h, w = img.shape[:2]
+        xs = np.arange(w, dtype=np.float32)
+        shift = (depth * h * (1 - (2 * xs / w - 1) ** 2)).astype(np.float32)
+        map_x = np.broadcast_to(xs, (h, w)).copy()
+        map_y = (np.arange(h, dtype=np.float32)[:, None] - shift[None, :]).astype(np.float32)
+        out = cv2.remap(img, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        moved = []
+        for b in boxes:
+            cols = shift[max(0, int(b[0])):max(int(b[0]) + 1, min(w, int(np.ceil(b[2]))))]
+            moved.append([b[0], b[1] + float(cols.min()), b[2], b[3] + float(cols.max())])
+        return out, moved
+    return change
+
+
 def _closeup(img, boxes):
     """A close-up: the first three expressions' region (a margin of 4 % of the width) enlarged to the photo's size
     (writing about 2-3x as large); the other expressions are left out."""
@@ -165,7 +188,7 @@ VARIANTS = {"base": lambda i, b: (i, b), "small": _scale(0.6), "half": _scale(0.
             "gray": _gray, "shake": _shake, "red": _red, "jpeg25": lambda i, b: (i, b), "gauss15": _gauss(1.5),
             "gauss25": _gauss(2.5), "motion3": _motion((0, 0), (2, 2), 3), "motion5": _motion((0, 1), (4, 3), 5),
             "motion5v": _motion((2, 0), (2, 4), 5), "rot180": _rot180, "tilt8": _tilt(8.0), "closeup": _closeup,
-            "glare": _glare}
+            "glare": _glare, "curl1": _curl(0.01), "curl2": _curl(0.02)}
 QUALITY = {"gray": None, "jpeg25": 25}  # the file each variant is written as: PNG, or JPEG at this quality (else 92)
 
 

@@ -553,6 +553,21 @@ def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predi
     assert page_orient.upright(clean, predictor).rotation == clean.rotation and read == [(0, (0, 1, 2, 3)), (n, (0,))]
 
 
+def test_a_mark_that_fills_its_box_is_read_by_the_orientation_check_not_taken_for_a_blank_crop(predictor):
+    """A level bar 3 px thick fills its bounding box: cut alone it was all ink, which the classifier refuses as a
+    blank image, and the whole page failed ("No ink found in the image", a page bowed like a notebook's whose grid
+    left such pieces; session 22)."""
+    from inkmath.equation import page_orient
+
+    ink = np.zeros((120, 200), np.uint8)
+    ink[50:53, 40:80] = 255  # the bar: its box is all ink
+    ink[30:70, 120:124] = 255
+    ink[30:34, 110:134] = 255  # a T beside it
+    crops = page_orient.orientation_marks(ink)
+    assert len(crops) == 2 and all((c == 0).any() for c in crops)
+    assert page_orient.mark_probs(crops, predictor, [0, 1, 2, 3]).shape == (4, 2)
+
+
 def test_an_upright_page_whose_first_marks_read_worse_turned_is_not_read_further(monkeypatch, predictor):
     from inkmath.equation import page_orient
     from inkmath.equation.page_clean import clean_page, load_photo

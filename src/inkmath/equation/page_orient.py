@@ -61,7 +61,8 @@ def orientation_marks(ink: np.ndarray) -> list[np.ndarray]:
     crops = []
     for i in picks:
         x, y, w, h = stats[i + 1, :4]
-        crops.append(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8))
+        # a border of paper round each: a mark that fills its box (a level bar) is not read as a blank crop
+        crops.append(np.pad(((lab[y:y + h, x:x + w] == i + 1) * 255).astype(np.uint8), 1))
     return crops
 
 
