@@ -125,6 +125,21 @@ def test_read_inkml_xyt_format_and_label_normalisation(tmp_path):
     assert [crohme.normalize_label(g.label) for g in e.groups] == ["a", "\\lt", "b", None]
 
 
+def test_read_inkml_traces_written_inside_trace_groups():
+    """InkML lets a file nest its traces in traceGroups rather than refer to them by traceViews (other tools than
+    CROHME's write it so); they were not read ("no <trace> elements")."""
+    data = b"""<ink xmlns="http://www.w3.org/2003/InkML">
+      <traceGroup>
+        <traceGroup><annotation type="truth">x</annotation>
+          <trace>10 10, 30 30</trace><trace>10 30, 30 10</trace></traceGroup>
+        <traceGroup><annotation type="truth">1</annotation><trace>50 10, 50 30</trace></traceGroup>
+      </traceGroup>
+    </ink>"""
+    e = crohme.read_inkml(data, "nested.inkml")
+    assert len(e.strokes) == 3 and np.array_equal(e.strokes[2], [[50.0, 10.0], [50.0, 30.0]])
+    assert [(g.label, g.stroke_ids) for g in e.groups] == [("x", [0, 1]), ("1", [2])]
+
+
 @pytest.mark.parametrize("data,needle", [(b"", "empty"), (b"   \n", "empty"), (BROKEN, "well-formed"),
                                          (b"<svg/>", "not <ink>"), (b"<ink><trace>1 x, 2 3</trace></ink>", "points"),
                                          (b"<ink></ink>", "no <trace>")])

@@ -120,13 +120,15 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
     index: dict[str, int] = {}
     latex = mathml = None
     group_root = None
+    own: dict[int, int] = {}  # a trace written inside a traceGroup (not referred to by a traceView): its stroke
+    for el in root.iter():  # traces anywhere, in document order: InkML may nest them in traceGroups
+        if _local(el.tag) == "trace":
+            tid = el.get("id") or el.get(XML_ID) or str(len(strokes))
+            index[tid] = own[id(el)] = len(strokes)
+            strokes.append(parse_trace(el.text or "", f"{name} trace {tid}"))
     for el in root:
         tag = _local(el.tag)
-        if tag == "trace":
-            tid = el.get("id") or el.get(XML_ID) or str(len(strokes))
-            index[tid] = len(strokes)
-            strokes.append(parse_trace(el.text or "", f"{name} trace {tid}"))
-        elif tag == "annotation" and el.get("type") == "truth" and latex is None:
+        if tag == "annotation" and el.get("type") == "truth" and latex is None:
             latex = (el.text or "").strip() or None
         elif tag == "annotationXML" and el.get("type") == "truth" and mathml is None:
             m = re.search(rb"<annotationXML[^>]*>(.*?)</annotationXML>", data, re.S)
@@ -151,6 +153,8 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
                     if ref not in index:
                         raise InkmathError(f"{name}: traceGroup {g.get(XML_ID)!r} refers to missing trace {ref!r}")
                     refs.append(index[ref])
+                elif tag == "trace":
+                    refs.append(own[id(c)])
                 elif tag == "annotationXML":
                     href = c.get("href", "")
             groups.append(TraceGroup(label, refs, g.get(XML_ID, ""), href))
