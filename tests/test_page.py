@@ -287,8 +287,12 @@ def test_load_photo_applies_exif_orientation_and_bounds_size(tmp_path):
     assert shown == (40, 60) and img.shape[:2] == (60, 40)
     with pytest.raises(InkmathError, match="too large"):
         load_photo(_jpeg(rgb), max_pixels=1000)
-    with pytest.raises(InkmathError, match="not a readable image"):
+    with pytest.raises(InkmathError, match=r"not a readable image \(unknown format\)") as junk:
         load_photo(b"not an image")
+    assert " at 0x" not in str(junk.value)  # no Python object in the user's error (it named a BytesIO)
+    with pytest.raises(InkmathError, match="not a readable image") as cut:
+        load_photo(_jpeg(rgb)[:300])
+    assert " at 0x" not in str(cut.value)
     with pytest.raises(InkmathError, match="no such file"):
         load_photo(tmp_path / "missing.jpg")
 

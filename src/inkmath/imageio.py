@@ -111,11 +111,18 @@ def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS)
         found = re.search(r"\((\d+) pixels\)", str(e))
         size = f"{int(found.group(1)):,} pixels is too large" if found else "the image is too large"
         raise FileError(name, f"{size} (limit {max_pixels:,} pixels); scale it down") from None
-    except UnidentifiedImageError:
-        raise FileError(name, f"not a readable image (unknown format); {FORMATS_HINT}") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        why = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(e)).strip() or type(e).__name__  # no object reprs
-        raise FileError(name, f"not a readable image ({why}); {FORMATS_HINT}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise FileError(name, f"not a readable image ({unreadable_because(e)}); {FORMATS_HINT}") from None
+
+
+def unreadable_because(e: Exception) -> str:
+    """Why Pillow could not decode an image, for a one-line error: "unknown format", or its message without the
+    object reprs it carries ("<_io.BytesIO object at 0x...>")."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(e, UnidentifiedImageError):
+        return "unknown format"
+    return re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(e)).strip() or type(e).__name__
 
 
 def read_file(path: str | os.PathLike) -> bytes:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.imageio import eight_bit_image, has_transparency
+from inkmath.imageio import eight_bit_image, has_transparency, unreadable_because
 from inkmath.preprocess import eight_bit
 
 # Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.page_synth;
@@ -190,7 +190,8 @@ def load_photo(source, max_side: int = WORK_SIDE, *, max_pixels: int | None = No
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InkmathError(f"{name}: the image is too large (a decompression bomb?); scale it down") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InkmathError(f"{name}: not a readable image ({e}); give a JPEG or PNG photo of the page") from None
+        raise InkmathError(f"{name}: not a readable image ({unreadable_because(e)}); give a JPEG or PNG photo of the "
+                           "page") from None
     return rgb, shown
 
 
