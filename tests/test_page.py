@@ -295,6 +295,8 @@ def test_load_photo_applies_exif_orientation_and_bounds_size(tmp_path):
     assert " at 0x" not in str(cut.value)
     with pytest.raises(InkmathError, match="no such file"):
         load_photo(tmp_path / "missing.jpg")
+    with pytest.raises(InkmathError, match="is a folder, not a file"):  # it said "no such file"
+        load_photo(tmp_path)
 
 
 def _png(array: np.ndarray, mode: str | None = None, fmt: str = "PNG") -> bytes:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from inkmath import InkmathError
-from inkmath.imageio import eight_bit_image, has_transparency, unreadable_because
+from inkmath.imageio import eight_bit_image, has_transparency, read_file, unreadable_because
 from inkmath.preprocess import eight_bit
 
 # Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.page_synth;
@@ -164,9 +164,7 @@ def load_photo(source, max_side: int = WORK_SIDE, *, max_pixels: int | None = No
     name = name or (str(source) if isinstance(source, (str, Path)) else "image")
     max_pixels = max_pixels or MAX_PHOTO_PIXELS
     if isinstance(source, (str, Path)):
-        if not Path(source).is_file():
-            raise InkmathError(f"{source}: no such file")
-        data = Path(source).read_bytes()
+        data = read_file(source)  # a missing path, a folder, an unreadable file: one line naming it
     else:
         data = bytes(source)
     if not data:
