@@ -219,7 +219,8 @@ def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_
     from inkmath.equation import page_clean
 
     dark = np.zeros((200, 300), np.uint8)
-    cv2.line(dark, (40, 100), (140, 100), 180, 3)  # a stroke: the page's ink darkness
+    for x in (40, 160, 220):  # strokes: the page's ink darkness
+        cv2.line(dark, (x, 100), (x + 50, 100), 180, 3)
     cv2.line(dark, (40, 150), (140, 150), 75, 1)  # a faint stroke: under the stroke threshold, not small
     yy, xx = np.mgrid[:200, :300]
     blob = lambda y, x, peak: peak * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / 2.0)  # noqa: E731
@@ -229,6 +230,14 @@ def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_
     assert not ink[150, 90] and not ink[60, 250], "the faint stroke and the speck under the floor are not"
     monkeypatch.setattr(page_clean, "DOT_SHARE", 1.0)  # no dots: the dot is a faint mark like the others
     assert not page_clean.ink_mask(dark)[0][60, 200]
+    # faint pieces everywhere (a squared sheet's lines the clean-up did not find) are not dots: none is kept
+    monkeypatch.setattr(page_clean, "DOT_SHARE", 0.7)
+    grid = dark.copy()
+    for y in range(20, 200, 30):
+        for x in range(20, 300, 12):
+            grid[y, x:x + 3] = 75
+    ink, _ = page_clean.ink_mask(grid)
+    assert ink[100, 90] and not ink[60, 200] and not ink[20, 20:23].any()
 
 
 def test_underexposed_pencil_on_squared_paper_leaves_no_grid_specks():
