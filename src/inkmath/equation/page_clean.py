@@ -54,12 +54,12 @@ INK_LOW_SHARE = 0.3  # ... and from this share of the page's strong ink darkness
 INK_HIGH_SHARE = 0.45  # a stroke must reach this share of the page's strong ink darkness (its 99.5th percentile)
 INK_HIGH_MIN = 60  # ... and at least this darkness
 # A component of at most DOT_AREA px (a dot: an i's, a full stop, \ldots) is ink when it reaches DOT_SHARE of the stroke
-# threshold above (and INK_HIGH_MIN): a blur lowers a small disc's peak more than a line's (a 2.5 px pen's dot under a
-# 1 px blur keeps about 0.69 of a stroke's darkness). Validation pages, seeds 0 / 18 (choice) and 19 (check): 468 /
-# 409 / 437 -> 470 / 412 / 439 right (+8 -1: "A.k.R", "i.M", "\ldots", "it"), detection and order the same, fine-pen
-# pages (seed 84) the same; DOT_SHARE 0.5 and 0.85, DOT_AREA 12 and 40 read as 0.7 and 24 (the floor binds on these
-# pages). Without the floor, pencil pages' ruled-line fragments passed (-3 on one page).
-# (docs/decisions/2026-11-26-dots-22.md)
+# threshold above and the floor (INK_HIGH_MIN, or ``ink_mask``'s lower ``floor`` for a fine pen's page): a blur lowers a
+# small disc's peak more than a line's (a 2.5 px pen's dot under a 1 px blur keeps about 0.69 of a stroke's darkness).
+# Validation pages, seeds 0 / 18 (choice) and 19 (check): 468 / 409 / 437 -> 470 / 412 / 439 right (+8 -1: "A.k.R",
+# "i.M", "\ldots", "it"), detection and order the same, fine-pen pages (seed 84) the same; DOT_SHARE 0.5 and 0.85,
+# DOT_AREA 12 and 40 read as 0.7 and 24 (the floor binds on these pages). Without the floor, pencil pages' ruled-line
+# fragments passed (-3 on one page). (docs/decisions/2026-11-26-dots-22.md)
 DOT_AREA = 24
 DOT_SHARE = 0.7
 # ... unless they would be over DOT_MOST of the components found without them: then they are the pieces of paper
