@@ -1212,6 +1212,31 @@ def test_a_sheet_running_out_of_the_frame_leaves_the_table_out_of_the_ink():
     assert all(g.box.x1 < 0.75 * page.ink.shape[1] for g in groups)  # nothing from the sheet's edge or the table
 
 
+def test_a_page_filling_the_frame_turned_past_the_deskew_is_levelled_by_its_paper_lines_corners_kept():
+    from inkmath.equation import page_clean
+
+    rgb, _ = load_photo(FIXTURE)  # a ruled page, photographed a little turned and in perspective
+    h, w = rgb.shape[:2]
+    turned = cv2.warpAffine(rgb, cv2.getRotationMatrix2D((w / 2, h / 2), 8.0, 1.0), (w, h),
+                            borderMode=cv2.BORDER_REPLICATE)
+    photo = np.ascontiguousarray(turned[int(0.2 * h):int(0.75 * h), int(0.2 * w):int(0.82 * w)])  # no sheet edge
+    page = clean_page(photo)
+    assert not page.found_sheet
+    # turned about 12 degrees in all, past the deskew's search: its ruled lines say how far, and are then removed
+    assert any(n.startswith("deskewed by -12.") or n.startswith("deskewed by -11.") for n in page.notes)
+    assert page.lines_removed >= 5
+    # the six expressions cut by the photo's frame are found: the one in its top-left corner too (the image turned
+    # grows to hold the corners)
+    assert len(find_expressions(page.ink).groups) == 6
+
+
+def test_a_plain_page_filling_the_frame_has_no_paper_line_angle():
+    from inkmath.equation import page_clean
+
+    sheet = _sheet([("3x+5=11", 200, 300), ("x-4=2", 200, 600), ("y=1", 200, 900)])
+    assert page_clean.paper_line_angle(255 - cv2.cvtColor(sheet, cv2.COLOR_RGB2GRAY)) is None
+
+
 @pytest.mark.parametrize("cast", [(1.0, 0.88, 0.6), (0.7, 0.85, 1.0)], ids=["warm", "cold"])
 def test_sheet_under_coloured_light_with_a_shadow_band_is_found_whole(cast):
     photo, m = _photo(_sheet([("3x+5=11", 150, 400)]), with_transform=True)

@@ -12,9 +12,9 @@ and paged ink.
 Steps, each a small function: sheet quadrilateral (bright, low-texture region after a white balance; the whole frame
 when the page fills it, less what lies off a sheet that runs out of the frame) -> perspective warp -> background
 estimate at 1/8 scale (closing, then blur) and division (shadows, uneven light) -> darkness -> deskew (projection
-profile) -> long thin horizontal and vertical structures (ruled, squared, margin lines) removed, except where ink is
-darker than the line or a stroke crosses it -> hysteresis threshold (pencil's faint edges kept where they touch a
-darker core).
+profile; a page filling the frame turned further: its paper lines' slope) -> long thin horizontal and vertical
+structures (ruled, squared, margin lines) removed, except where ink is darker than the line or a stroke crosses it ->
+hysteresis threshold (pencil's faint edges kept where they touch a darker core).
 """
 
 from __future__ import annotations
@@ -79,6 +79,14 @@ PALE_GRID_SHARE = 0.5  # ... whose lines are removed from LINE_LOW when the ink-
 EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped
 MAX_SKEW = 4.0  # degrees searched by the deskew
 SKEW_STEP = 0.25
+# A photo with no sheet edge in it (the page fills the frame) is turned by its paper lines' own angle when they show
+# one beyond MAX_SKEW (``paper_line_angle``): the median slope of the long straight segments
+# (LINE_SPAN of the width at least) found by a Hough transform at LINE_SKEW_SIDE px, within LINE_SKEW_MAX degrees of
+# level, when at least LINE_SKEW_SEGMENTS agree (docs/decisions/2026-11-26-pages-23.md)
+LINE_SKEW_MAX = 15.0
+LINE_SKEW_SIDE = 1000
+LINE_SKEW_SEGMENTS = 3
+WHOLE_TURN_FROM = MAX_SKEW  # degrees: a page turned further is turned on an image grown to hold all of it
 MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
 MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
 PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
@@ -371,6 +379,27 @@ def skew_angle(dark: np.ndarray) -> float:
     return best
 
 
+def paper_line_angle(dark: np.ndarray) -> float | None:
+    """Degrees to rotate (as ``skew_angle``) so that the paper's long straight lines are level: the median slope of
+    the near-level segments a Hough transform finds, or None when fewer than ``LINE_SKEW_SEGMENTS`` are found (plain
+    paper; writing's rows are not long straight runs)."""
+    h, w = dark.shape
+    f = min(1.0, LINE_SKEW_SIDE / max(h, w))
+    small = dark if f == 1 else cv2.resize(dark, (max(1, round(w * f)), max(1, round(h * f))),
+                                           interpolation=cv2.INTER_AREA)
+    mask = ((small > INK_LOW) * 255).astype(np.uint8)
+    side = small.shape[1]
+    segs = cv2.HoughLinesP(mask, 1, np.pi / 720, threshold=max(10, int(0.5 * LINE_SPAN * side)),
+                           minLineLength=max(10, int(LINE_SPAN * side)), maxLineGap=max(2, side // 100))
+    if segs is None:
+        return None
+    x0, y0, x1, y1 = segs.reshape(-1, 4).astype(np.float64).T
+    slopes = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+    slopes = (slopes + 90) % 180 - 90  # a segment either way round
+    slopes = slopes[np.abs(slopes) <= LINE_SKEW_MAX]
+    return float(np.median(slopes)) if len(slopes) >= LINE_SKEW_SEGMENTS else None
+
+
 def _rotate(img: np.ndarray, m: np.ndarray, size: tuple[int, int], border) -> np.ndarray:
     return cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
@@ -505,14 +534,24 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         raise InkmathError("No sheet of paper found in the photo; photograph the page flat, filling most of the frame, "
                            "in even light")
     angle = skew_angle(dark)
+    if quad is None:
+        lines = paper_line_angle(dark)  # the page may be turned further than the search: its paper lines say how far
+        if lines is not None and abs(lines) > MAX_SKEW:
+            angle = lines
     to_photo = to_photo_from_work @ to_work
     if abs(angle) >= SKEW_STEP:
-        hh, ww = dark.shape
-        m = cv2.getRotationMatrix2D((ww / 2, hh / 2), angle, 1.0)
+        h1, w1 = dark.shape
+        m = cv2.getRotationMatrix2D((w1 / 2, h1 / 2), angle, 1.0)
+        ww, hh = w1, h1
+        if abs(angle) > WHOLE_TURN_FROM:  # the image grows to hold the whole page turned: its corners are not cut off
+            c, s = abs(m[0, 0]), abs(m[0, 1])
+            ww, hh = int(np.ceil(w1 * c + h1 * s)), int(np.ceil(w1 * s + h1 * c))
+            m[0, 2] += (ww - w1) / 2
+            m[1, 2] += (hh - h1) / 2
         sheet = _rotate(sheet, m, (ww, hh), (255, 255, 255))
         flat = _rotate(flat, m, (ww, hh), 255)
         dark = _rotate(dark, m, (ww, hh), 0)
-        on_sheet = np.full((hh, ww), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
+        on_sheet = np.full((h1, w1), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
         outside = _rotate(on_sheet, m, (ww, hh), 0) < 128  # and the corners the turn brings in
         to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
     ink, count = ink_mask(dark, outside, floor)
