@@ -631,6 +631,27 @@ def test_printed_header_is_read_as_a_line(predictor):
     assert reading.expressions[0].box[1] < reading.expressions[1].box[1]  # the header first, in reading order
 
 
+def test_a_pages_crops_are_read_with_the_page_decoders_wider_search(monkeypatch, predictor):
+    from inkmath.equation import recognize
+    from inkmath.equation.page import read_page
+
+    page, image = recognize.default_decoder("page"), recognize.default_decoder("image")
+    assert page.weights.beam > image.weights.beam and page.weights.alt_beam > image.weights.alt_beam
+    assert page.symbol_model is image.symbol_model and page.segmentations == image.segmentations  # the same models
+    used, real = [], recognize.recognize_image
+
+    def spy(*args, **kwargs):
+        used.append(kwargs.get("decoder"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recognize, "recognize_image", spy)
+    reading = read_page(_photo(_sheet([("x+2=5", 150, 400), ("3x=9", 150, 600)])), predictor, solve=False)
+    assert len(reading.expressions) == 2
+    assert used and all(d is page for d in used)
+    with pytest.raises(InkmathError, match="No reader of kind 'pages'"):
+        recognize.default_decoder("pages")
+
+
 def test_rotated_photos_are_turned_upright(predictor):
     from inkmath.equation.page import read_page
 

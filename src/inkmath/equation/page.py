@@ -494,12 +494,12 @@ def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> 
     chosen = labels.choose(i, pend.candidates)
     if chosen is None:
         return e
-    from inkmath.equation.recognize import recognize_image
+    from inkmath.equation.recognize import default_decoder, recognize_image
 
     rest = pend.image.copy()
     rest[:, :int(chosen.cut_x)] = 0
     try:
-        rec = recognize_image(rest, predictor, solve=False, ink="white")
+        rec = recognize_image(rest, predictor, solve=False, ink="white", decoder=default_decoder("page"))
     except InkmathError:
         return None
     if not rec.symbols:
@@ -515,7 +515,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     ``pending``: its question number not chosen yet (``_apply_label`` chooses it); else chosen now, by the page's
     labels while ``read_page`` joins groups, or as a page of this one line."""
     from inkmath.equation.page_label import PageLabels, label_candidates, load_page_label_model
-    from inkmath.equation.recognize import recognize_image
+    from inkmath.equation.recognize import default_decoder, recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
     reads = [(READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
@@ -528,7 +528,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
             continue
         crop, (cx, cy), cf = group_crop(page, found, g, smooth, upscale)
         try:
-            r = recognize_image(crop, predictor, solve=False, ink="white")
+            r = recognize_image(crop, predictor, solve=False, ink="white", decoder=default_decoder("page"))
         except InkmathError:
             continue  # nothing readable in this crop (an isolated mark)
         if rec is None or r.confidence > rec.confidence:

@@ -56,6 +56,13 @@ DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5,
                                  beam=8, max_drop=STROKE_MAX_DROP, offered_layouts=1, per_symbol=4)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                        beam=4, alt_beam=1, max_drop=5.0)
+# The page reader's crops (page.py) are read by the image reader's models with a wider search: photographed ink reads
+# less surely, and its right reading lies further down the beam. Generated validation pages (bench_page.py --split val
+# --pages 120, right of 876 / 786): beam 4 + 1 470 / 413, 8 + 2 475 / 417, 12 + 3 474 / 415 (detection and order lower
+# on seed 0), 8 + 4 with 4 candidates a symbol - / 418 (1.12x the time); checked on seed 19: 439 -> 443 of 818
+# (docs/decisions/2026-11-26-pages-23.md)
+PAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
+                                      beam=8, alt_beam=2, max_drop=5.0)
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
 
@@ -104,10 +111,10 @@ image_model_candidates = ContextCandidates(image=True)  # the image reader's
 
 
 def default_decoder(kind: str = "strokes") -> Decoder:
-    """The shipped reader of ``kind`` ("strokes" or "image"): ``model_candidates``, ``parse_scored`` (the layout
-    with the structure model's score; the first reading read again by ``chosen_parse``), the ``latex-lm`` language
-    model and the calibration, with the weights chosen on validation (``DECODER_WEIGHTS``,
-    ``IMAGE_DECODER_WEIGHTS``)."""
+    """The shipped reader of ``kind`` ("strokes", "image", or "page": the image reader's models for a page's crops):
+    ``model_candidates``, ``parse_scored`` (the layout with the structure model's score; the first reading read again
+    by ``chosen_parse``), the ``latex-lm`` language model and the calibration, with the weights chosen on validation
+    (``DECODER_WEIGHTS``, ``IMAGE_DECODER_WEIGHTS``, ``PAGE_DECODER_WEIGHTS``)."""
     if kind not in _DECODERS:
         from inkmath.equation.calibrate import calibrated_confidence
         from inkmath.equation.latex_lm import load_latex_lm
@@ -115,13 +122,14 @@ def default_decoder(kind: str = "strokes") -> Decoder:
 
         from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
 
-        image = kind == "image"
+        weights = {"strokes": DECODER_WEIGHTS, "image": IMAGE_DECODER_WEIGHTS, "page": PAGE_DECODER_WEIGHTS}.get(kind)
+        if weights is None:
+            raise InkmathError(f"No reader of kind {kind!r}; use 'strokes', 'image' or 'page'")
+        image = kind != "strokes"
         _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=image_model_candidates if image else
                                   model_candidates, lm=load_latex_lm(),
-                                  alternative_layout=other_layout if (IMAGE_DECODER_WEIGHTS if image else
-                                                                      DECODER_WEIGHTS).offered_layouts else None,
-                                  final_layout=chosen_parse,
-                                  weights=IMAGE_DECODER_WEIGHTS if image else DECODER_WEIGHTS,
+                                  alternative_layout=other_layout if weights.offered_layouts else None,
+                                  final_layout=chosen_parse, weights=weights,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
                                   segmentations=IMAGE_SEGMENTATIONS if image else STROKE_SEGMENTATIONS)
     return _DECODERS[kind]
