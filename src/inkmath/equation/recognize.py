@@ -59,10 +59,12 @@ IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structur
 # The page reader's crops (page.py) are read by the image reader's models with a wider search: photographed ink reads
 # less surely, and its right reading lies further down the beam. Generated validation pages (bench_page.py --split val
 # --pages 120, right of 876 / 786): beam 4 + 1 470 / 413, 8 + 2 475 / 417, 12 + 3 474 / 415 (detection and order lower
-# on seed 0), 8 + 4 with 4 candidates a symbol - / 418 (1.12x the time); checked on seed 19: 439 -> 443 of 818
-# (docs/decisions/2026-11-26-pages-23.md)
+# on seed 0), 8 + 4 with 4 candidates a symbol - / 418 (1.12x the time); checked on seed 19: 439 -> 443 of 818.
+# With beam 8 + 2, PAGE_SEGMENTATIONS groupings of a crop (the rules' and three close calls taken the other way)
+# against 3: 480 / 422 (5: 480 / 422), about 1.1x a page's time (docs/decisions/2026-11-26-pages-23.md)
 PAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                       beam=8, alt_beam=2, max_drop=5.0)
+PAGE_SEGMENTATIONS = 4
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
 
@@ -131,7 +133,8 @@ def default_decoder(kind: str = "strokes") -> Decoder:
                                   alternative_layout=other_layout if weights.offered_layouts else None,
                                   final_layout=chosen_parse, weights=weights,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
-                                  segmentations=IMAGE_SEGMENTATIONS if image else STROKE_SEGMENTATIONS)
+                                  segmentations={"strokes": STROKE_SEGMENTATIONS, "image": IMAGE_SEGMENTATIONS,
+                                                 "page": PAGE_SEGMENTATIONS}[kind])
     return _DECODERS[kind]
 
 
