@@ -197,6 +197,42 @@ def test_a_question_number_names_its_expression(phone, api):
     assert phone.inner_text("#page-title") == "Expression 2 of 2"
 
 
+def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(phone, api, tmp_path):
+    """Page mode offers an expression's other whole readings ("did you mean"); a tap shows that reading, its formula
+    and answer solved by POST /api/solve, and names its box; the first reading comes back the same way (the page's
+    answer is stubbed: the readings themselves are the reader's, tested elsewhere)."""
+    if "/api/page" not in api["paths"] or "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no /api/page or /api/solve")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "2x+1=9", "mathml": "<math><mn>2</mn></math>", "box": [300, 200, 600, 300],
+         "answer": {"kind": "solution", "text": "x = 4"}, "symbols": [], "confidence": 0.4,
+         "alternatives": [{"latex": "2x+1=9", "confidence": 0.4}, {"latex": "2x+1=7", "confidence": 0.3}],
+         "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    box = phone.locator("#photo-boxes .photo-box").first
+    box.wait_for()
+    box.tap()
+    readings = phone.locator("#page-reading-list button")
+    assert phone.is_visible("#page-readings") and readings.count() == 2
+    assert readings.nth(0).get_attribute("aria-pressed") == "true"
+    readings.nth(1).tap()
+    phone.wait_for_function("document.getElementById('page-latex').textContent === '2x+1=7'")
+    wait_idle(phone)
+    assert "3" in phone.inner_text("#page-answer")                     # x = 3, solved by the server
+    assert "<math" in phone.inner_html("#page-mathml")
+    assert readings.nth(1).get_attribute("aria-pressed") == "true"
+    assert box.get_attribute("aria-label") == "Expression 1 of 1: 2x+1=7"
+    assert phone.inner_text("#page-confidence") == "30 % sure of this reading"
+    save(phone, tmp_path, "phone-page-other-reading")
+    assert run_axe(phone) == []
+    readings.nth(0).tap()
+    phone.wait_for_function("document.getElementById('page-latex').textContent === '2x+1=9'")
+    assert phone.inner_text("#page-answer") == "x = 4"
+
+
 def test_a_24_megapixel_rotated_page_photo_is_downscaled_upright_before_upload(phone, api, tmp_path):
     """A phone's photo (24 MP, stored sideways with EXIF orientation 6, larger than the API's 8 MB body limit) is
     sent as a JPEG of at most UPLOAD_SIDE px, drawn upright; the boxes fit the photo shown."""

@@ -1,5 +1,6 @@
 // inkmath page mode: a photo of a page goes to POST /api/page; every expression found gets a box over the photo,
-// and a tap on a box (or Enter on it) shows its LaTeX, formula and answer.
+// and a tap on a box (or Enter on it) shows its LaTeX, formula and answer. Its other whole readings are offered
+// ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve.
 import { $, copyText, pct, setStatus, showAnswer } from "./view.js";
 
 // The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
@@ -117,13 +118,65 @@ export function initPhoto({ setPending, features }) {
     // a question number written before it ("3)", "b.") names it as the worksheet does
     const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
     $("page-title").textContent = `${named} ${i + 1} of ${data.expressions.length}`;
-    $("page-mathml").innerHTML = ex.mathml || "";
-    $("page-latex").textContent = ex.latex;
-    showAnswer($("page-answer"), ex.answer);
+    const shown = ex.chosen || { latex: ex.latex, mathml: ex.mathml, answer: ex.answer, confidence: ex.confidence };
+    $("page-mathml").innerHTML = shown.mathml || "";
+    $("page-latex").textContent = shown.latex;
+    showAnswer($("page-answer"), shown.answer);
     const conf = $("page-confidence");
-    conf.hidden = typeof ex.confidence !== "number";
-    if (!conf.hidden) conf.textContent = `${pct(ex.confidence)} sure of this reading`;
+    conf.hidden = typeof shown.confidence !== "number";
+    if (!conf.hidden) conf.textContent = `${pct(shown.confidence)} sure of this reading`;
+    showPageReadings(i, shown.latex);
     $("page-detail").hidden = false;
+  }
+
+  function showPageReadings(i, shownLatex) {
+    const alts = data.expressions[i].alternatives || [];
+    $("page-readings").hidden = alts.length < 2;
+    $("page-reading-list").replaceChildren(...alts.map((alt, k) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("aria-pressed", String(alt.latex === shownLatex));
+      const code = document.createElement("code");
+      code.textContent = alt.latex;
+      const p = document.createElement("span");
+      p.className = "pct";
+      p.textContent = pct(alt.confidence);
+      b.append(code, p);
+      b.setAttribute("aria-label", `Reading ${k + 1}: ${alt.latex}, ${pct(alt.confidence)}`);
+      b.addEventListener("click", () => choose(i, alt));
+      return b;
+    }));
+  }
+
+  /** Show another whole reading of expression ``i``: its formula and answer from POST /api/solve (when offered). */
+  async function choose(i, alt) {
+    const ex = data.expressions[i];
+    if (alt.latex === ex.latex) {
+      ex.chosen = null;
+    } else {
+      ex.chosen = { latex: alt.latex, mathml: "", answer: { kind: "none", reason: "not solved" },
+                    confidence: alt.confidence };
+      if (features.solve) {
+        setPending(+1);
+        try {
+          const res = await fetch("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                  body: JSON.stringify({ latex: alt.latex }) });
+          const body = await res.json().catch(() => ({}));
+          if (res.ok) Object.assign(ex.chosen, { mathml: body.mathml || "", answer: body.answer });
+          else setStatus(typeof body.error === "string" ? body.error : `Error ${res.status}`, true);
+        } catch (e) {
+          setStatus(`Cannot reach the server (${e.message})`, true);
+        } finally {
+          setPending(-1);
+        }
+      }
+    }
+    const box = $("photo-boxes").querySelectorAll(".photo-box")[i];
+    const latex = ex.chosen ? ex.chosen.latex : ex.latex;
+    box.dataset.latex = latex;
+    const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
+    box.setAttribute("aria-label", `${named} ${i + 1} of ${data.expressions.length}: ${latex}`);
+    select(i);
   }
 
   $("page-copy-latex").addEventListener("click", () => copyText($("page-latex").textContent, $("page-copy-latex")));
