@@ -39,6 +39,7 @@ async function uploadable(file) {
 export function initPhoto({ setPending, features }) {
   let data = null;
   let objectUrl = null;
+  let current = -1;  // the expression whose reading is shown
 
   function shown() {
     if (!features.page) setStatus("This server does not read page photos (it has no /api/page).", true);
@@ -113,6 +114,7 @@ export function initPhoto({ setPending, features }) {
   }
 
   function select(i) {
+    current = i;
     const ex = data.expressions[i];
     $("photo-boxes").querySelectorAll(".photo-box").forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
     // a question number written before it ("3)", "b.") names it as the worksheet does
@@ -150,19 +152,21 @@ export function initPhoto({ setPending, features }) {
 
   /** Show another whole reading of expression ``i``: its formula and answer from POST /api/solve (when offered). */
   async function choose(i, alt) {
-    const ex = data.expressions[i];
+    const page = data;
+    const ex = page.expressions[i];
     if (alt.latex === ex.latex) {
       ex.chosen = null;
     } else {
-      ex.chosen = { latex: alt.latex, mathml: "", answer: { kind: "none", reason: "not solved" },
-                    confidence: alt.confidence };
+      const chosen = { latex: alt.latex, mathml: "", answer: { kind: "none", reason: "not solved" },
+                       confidence: alt.confidence };
+      ex.chosen = chosen;
       if (features.solve) {
         setPending(+1);
         try {
           const res = await fetch("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
                                                   body: JSON.stringify({ latex: alt.latex }) });
           const body = await res.json().catch(() => ({}));
-          if (res.ok) Object.assign(ex.chosen, { mathml: body.mathml || "", answer: body.answer });
+          if (res.ok) Object.assign(chosen, { mathml: body.mathml || "", answer: body.answer });
           else setStatus(typeof body.error === "string" ? body.error : `Error ${res.status}`, true);
         } catch (e) {
           setStatus(`Cannot reach the server (${e.message})`, true);
@@ -171,12 +175,14 @@ export function initPhoto({ setPending, features }) {
         }
       }
     }
+    if (data !== page) return;  // another photo was taken meanwhile
+    if (alt.latex !== ex.latex && ex.chosen?.latex !== alt.latex) return;  // another reading was chosen meanwhile
     const box = $("photo-boxes").querySelectorAll(".photo-box")[i];
     const latex = ex.chosen ? ex.chosen.latex : ex.latex;
     box.dataset.latex = latex;
     const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
     box.setAttribute("aria-label", `${named} ${i + 1} of ${data.expressions.length}: ${latex}`);
-    select(i);
+    if (current === i) select(i);  // unless another expression was tapped while this one was solved
   }
 
   $("page-copy-latex").addEventListener("click", () => copyText($("page-latex").textContent, $("page-copy-latex")));
