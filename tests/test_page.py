@@ -457,15 +457,15 @@ def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):
 def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_reading, predictor):
     from inkmath.equation.image_segmentation import in_place_of_default
     from inkmath.equation.page import PAGE_ENGINE, group_crop
-    from inkmath.equation.recognize import DEFAULT_WEIGHTS, recognize_image
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, default_decoder, recognize_image
 
     from inkmath.equation.page import READ_COARSE_BELOW, READ_COARSE_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW
 
     predictor = in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)  # the classifier the page reads with
 
-    def reading(g, smooth=0.0, upscale=None):
+    def reading(g, smooth=0.0, upscale=None):  # with the page's decoder
         return recognize_image(group_crop(fixture_reading.page, fixture_reading.found, g, smooth, upscale)[0],
-                               predictor, solve=False, ink="white")
+                               predictor, solve=False, ink="white", decoder=default_decoder("page"))
 
     for e, g in zip(fixture_reading.expressions, fixture_reading.found.groups):
         # read from the narrowed ink and, unless that reading is sure, from the smoothed-then-narrowed ink, and when
