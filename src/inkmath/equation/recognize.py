@@ -61,9 +61,11 @@ IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structur
 # --pages 120, right of 876 / 786): beam 4 + 1 470 / 413, 8 + 2 475 / 417, 12 + 3 474 / 415 (detection and order lower
 # on seed 0), 8 + 4 with 4 candidates a symbol - / 418 (1.12x the time); checked on seed 19: 439 -> 443 of 818.
 # With beam 8 + 2, PAGE_SEGMENTATIONS groupings of a crop (the rules' and three close calls taken the other way)
-# against 3: 480 / 422 (5: 480 / 422), about 1.1x a page's time (docs/decisions/2026-11-26-pages-23.md)
+# against 3: 480 / 422 (5: 480 / 422), about 1.1x a page's time. Readings whose symbol or grouping term falls more than
+# 4 below the best are not parsed (max_drop; the image reader's 5): every reading of both seeds the same, 0.96x the
+# time (docs/decisions/2026-11-26-pages-23.md)
 PAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                      beam=8, alt_beam=2, max_drop=5.0)
+                                      beam=8, alt_beam=2, max_drop=4.0)
 PAGE_SEGMENTATIONS = 4
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
