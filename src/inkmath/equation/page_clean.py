@@ -240,7 +240,7 @@ def _paperness(rgb: np.ndarray) -> tuple[float, np.ndarray, float]:
     bright and grey; the table, the floor, a hand are darker or more coloured."""
     h, w = rgb.shape[:2]
     f = DETECT_SIDE / max(h, w)
-    small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    small = _resized(rgb, f)
     # the light's colour taken out first (white patch: each channel's WHITE_PATCH percentile made equal), so that
     # paper under a warm or cold lamp is grey again
     white = np.percentile(small.reshape(-1, 3), WHITE_PATCH, axis=0).astype(np.float32)
@@ -364,7 +364,7 @@ def skew_angle(dark: np.ndarray) -> float:
     """Degrees to rotate (counter-clockwise, OpenCV's sign) so that lines of writing and paper lines are level."""
     h, w = dark.shape
     f = 400.0 / max(h, w)
-    small = cv2.resize(dark, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    small = _resized(dark, f)
     small = (small > INK_LOW).astype(np.float32)
     if small.sum() < 20:
         return 0.0
@@ -385,8 +385,7 @@ def paper_line_angle(dark: np.ndarray) -> float | None:
     paper; writing's rows are not long straight runs)."""
     h, w = dark.shape
     f = min(1.0, LINE_SKEW_SIDE / max(h, w))
-    small = dark if f == 1 else cv2.resize(dark, (max(1, round(w * f)), max(1, round(h * f))),
-                                           interpolation=cv2.INTER_AREA)
+    small = dark if f == 1 else _resized(dark, f)
     mask = ((small > INK_LOW) * 255).astype(np.uint8)
     side = small.shape[1]
     segs = cv2.HoughLinesP(mask, 1, np.pi / 720, threshold=max(10, int(0.5 * LINE_SPAN * side)),
@@ -398,6 +397,12 @@ def paper_line_angle(dark: np.ndarray) -> float | None:
     slopes = (slopes + 90) % 180 - 90  # a segment either way round
     slopes = slopes[np.abs(slopes) <= LINE_SKEW_MAX]
     return float(np.median(slopes)) if len(slopes) >= LINE_SKEW_SEGMENTS else None
+
+
+def _resized(img: np.ndarray, f: float) -> np.ndarray:
+    """``img`` scaled by ``f`` (area interpolation), at least one pixel a side."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
 def _rotate(img: np.ndarray, m: np.ndarray, size: tuple[int, int], border) -> np.ndarray:

@@ -11,6 +11,7 @@ The classifier loads once per process (``get_predictor``); callers with their ow
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -64,8 +65,7 @@ IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structur
 # against 3: 480 / 422 (5: 480 / 422), about 1.1x a page's time. Readings whose symbol or grouping term falls more than
 # 4 below the best are not parsed (max_drop; the image reader's 5): every reading of both seeds the same, 0.96x the
 # time (docs/decisions/2026-11-26-pages-23.md)
-PAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                      beam=8, alt_beam=2, max_drop=4.0)
+PAGE_DECODER_WEIGHTS = dataclasses.replace(IMAGE_DECODER_WEIGHTS, beam=8, alt_beam=2, max_drop=4.0)
 PAGE_SEGMENTATIONS = 4
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
 
@@ -126,17 +126,19 @@ def default_decoder(kind: str = "strokes") -> Decoder:
 
         from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
 
-        weights = {"strokes": DECODER_WEIGHTS, "image": IMAGE_DECODER_WEIGHTS, "page": PAGE_DECODER_WEIGHTS}.get(kind)
-        if weights is None:
+        search = {"strokes": (DECODER_WEIGHTS, STROKE_SEGMENTATIONS),
+                  "image": (IMAGE_DECODER_WEIGHTS, IMAGE_SEGMENTATIONS),
+                  "page": (PAGE_DECODER_WEIGHTS, PAGE_SEGMENTATIONS)}.get(kind)
+        if search is None:
             raise InkmathError(f"No reader of kind {kind!r}; use 'strokes', 'image' or 'page'")
+        weights, segmentations = search
         image = kind != "strokes"
         _DECODERS[kind] = Decoder(structure=parse_scored, symbol_model=image_model_candidates if image else
                                   model_candidates, lm=load_latex_lm(),
                                   alternative_layout=other_layout if weights.offered_layouts else None,
                                   final_layout=chosen_parse, weights=weights,
                                   calibrate=functools.partial(calibrated_confidence, image=image),
-                                  segmentations={"strokes": STROKE_SEGMENTATIONS, "image": IMAGE_SEGMENTATIONS,
-                                                 "page": PAGE_SEGMENTATIONS}[kind])
+                                  segmentations=segmentations)
     return _DECODERS[kind]
 
 
