@@ -1,7 +1,7 @@
 // inkmath page mode: a photo of a page goes to POST /api/page; every expression found gets a box over the photo,
 // and a tap on a box (or Enter on it) shows its LaTeX, formula and answer. Its other whole readings are offered
 // ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve.
-import { $, copyText, pct, setStatus, showAnswer } from "./view.js";
+import { $, copyText, pct, setStatus, showAnswer, showReadings } from "./view.js";
 
 // The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
 // (5-20 MB) is over what a slow connection should carry: the photo is sent as a JPEG of at most UPLOAD_SIDE px on its
@@ -127,27 +127,10 @@ export function initPhoto({ setPending, features }) {
     const conf = $("page-confidence");
     conf.hidden = typeof shown.confidence !== "number";
     if (!conf.hidden) conf.textContent = `${pct(shown.confidence)} sure of this reading`;
-    showPageReadings(i, shown.latex);
+    const alts = ex.alternatives || [];
+    showReadings(alts, shown.latex, (latex) => choose(i, alts.find((a) => a.latex === latex)),
+                 $("page-readings"), $("page-reading-list"));
     $("page-detail").hidden = false;
-  }
-
-  function showPageReadings(i, shownLatex) {
-    const alts = data.expressions[i].alternatives || [];
-    $("page-readings").hidden = alts.length < 2;
-    $("page-reading-list").replaceChildren(...alts.map((alt, k) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.setAttribute("aria-pressed", String(alt.latex === shownLatex));
-      const code = document.createElement("code");
-      code.textContent = alt.latex;
-      const p = document.createElement("span");
-      p.className = "pct";
-      p.textContent = pct(alt.confidence);
-      b.append(code, p);
-      b.setAttribute("aria-label", `Reading ${k + 1}: ${alt.latex}, ${pct(alt.confidence)}`);
-      b.addEventListener("click", () => choose(i, alt));
-      return b;
-    }));
   }
 
   /** Show another whole reading of expression ``i``: its formula and answer from POST /api/solve (when offered). */

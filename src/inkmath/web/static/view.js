@@ -113,8 +113,9 @@ export function showAnswer(out, ans) {
   out.textContent = none ? (ans.reason || "no answer") : (ans.text || "");
 }
 
-function showReadings(alternatives, shown, onReading) {
-  const box = $("readings");
+/** The other whole readings ("did you mean") as buttons in ``list``, inside ``box`` (hidden with fewer than two); the
+ *  one shown is pressed, a tap calls ``onReading(latex)``. Expression mode's and page mode's. */
+export function showReadings(alternatives, shown, onReading, box = $("readings"), list = $("reading-list")) {
   if (!Array.isArray(alternatives) || alternatives.length < 2) { box.hidden = true; return; }
   const buttons = alternatives.map((alt, k) => {
     const b = document.createElement("button");
@@ -135,7 +136,7 @@ function showReadings(alternatives, shown, onReading) {
     b.addEventListener("click", () => onReading && onReading(alt.latex));
     return b;
   });
-  $("reading-list").replaceChildren(...buttons);
+  list.replaceChildren(...buttons);
   box.hidden = false;
 }
 
