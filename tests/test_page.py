@@ -717,6 +717,69 @@ def test_web_page_route(predictor):
     assert r.status_code == 200 and r.json()["expressions"] == []
 
 
+def test_a_page_expression_read_again_from_its_crop_reads_the_same_and_takes_a_correction(fixture_reading,
+                                                                                         predictor):
+    """``read_again`` reads an expression's crop as the page read it (the same LaTeX and photo boxes), also from its
+    JSON form (PNG and map); a correction of one symbol is kept and the rest read again in its light."""
+    import base64
+
+    import cv2
+
+    from inkmath.equation.page import PageCrop, read_again
+
+    for e in fixture_reading.expressions:
+        again = read_again(e.crop, predictor=predictor, solve=False)
+        assert again.latex == e.latex and again.box == e.box
+        assert [s["box"] for s in again.symbols] == [s["box"] for s in e.symbols]
+    e = max(fixture_reading.expressions, key=lambda x: len(x.symbols))
+    d = e.crop_dict()
+    png = cv2.imdecode(np.frombuffer(base64.b64decode(d["png"]), np.uint8), cv2.IMREAD_GRAYSCALE)
+    crop = PageCrop(png, np.array(d["to_photo"]), tuple(d["photo_size"]))
+    assert read_again(crop, predictor=predictor, solve=False).latex == e.latex
+    k = len(e.symbols) - 1
+    other = next(a["label"] for a in e.symbols[k]["alternatives"] if a["label"] != e.symbols[k]["label"])
+    fixed = read_again(crop, {k: other}, predictor)
+    assert fixed.symbols[k]["label"] == other and fixed.latex != e.latex
+    with pytest.raises(InkmathError, match="only"):
+        read_again(crop, {len(e.symbols) + 3: other}, predictor)
+
+
+def test_web_page_expression_route_reads_a_crop_again_with_corrections(predictor):
+    """POST /api/page/expression reads an expression's crop from POST /api/page again (the same reading without
+    corrections, the corrected symbol kept with one); a bad crop, map, index or label is a one-line 4xx error."""
+    from fastapi.testclient import TestClient
+
+    from inkmath.web.app import create_app
+
+    client = TestClient(create_app())
+    data = _jpeg(_photo(_sheet([("x+2=5", 150, 300), ("2x=6", 150, 500)])))
+    page = client.post("/api/page", files={"file": ("page.jpg", data, "image/jpeg")}).json()
+    e = page["expressions"][0]
+    assert set(e["crop"]) == {"png", "to_photo", "photo_size"} and e["crop"]["photo_size"] == [page["width"],
+                                                                                               page["height"]]
+    r = client.post("/api/page/expression", json={"crop": e["crop"]})
+    assert r.status_code == 200, r.text
+    again = r.json()
+    assert (again["latex"], again["box"], again["answer"]["text"]) == (e["latex"], e["box"], e["answer"]["text"])
+    k = 0
+    other = next(a["label"] for a in e["symbols"][k]["alternatives"] if a["label"] != e["symbols"][k]["label"])
+    r = client.post("/api/page/expression", json={"crop": e["crop"], "corrections": {str(k): other}})
+    assert r.status_code == 200, r.text
+    assert r.json()["symbols"][k]["label"] == other and r.json()["latex"] != e["latex"]
+    bad = [({"crop": {**e["crop"], "png": "%%%"}}, "not base64"),
+           ({"crop": {**e["crop"], "png": "bm90IGEgcG5n"}}, "not a readable image"),
+           ({"crop": {**e["crop"], "to_photo": [[0, 0, 0], [0, 0, 0], [0, 0, 1]]}}, "not an invertible"),
+           ({"crop": e["crop"], "corrections": {"40": other}}, "only"),
+           ({"crop": e["crop"], "corrections": {"0": "nonsense"}}, "not a label"),
+           ({"crop": {**e["crop"], "photo_size": [0, 5]}}, "photo_size"),
+           ({"corrections": {}}, "crop")]
+    for body, words in bad:
+        r = client.post("/api/page/expression", json=body)
+        assert r.status_code == 422 and words in r.json()["error"] and "\n" not in r.json()["error"], (body, r.text)
+    r = client.post("/api/page/expression", files={"file": ("x.png", b"x", "image/png")})
+    assert r.status_code == 415 and "application/json" in r.json()["error"]
+
+
 def test_web_page_body_limit_is_the_pages_own_and_named(predictor):
     """A phone's photo is larger than the API's 8 MB body limit: /api/page takes up to its own limit, and a body over
     it gets a 413 naming that limit (before the body is read)."""

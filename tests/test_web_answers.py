@@ -233,6 +233,43 @@ def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(
     assert phone.inner_text("#page-answer") == "x = 4"
 
 
+def test_a_page_expressions_symbol_corrected_reads_it_again_with_that_symbol(phone, api, tmp_path):
+    """In page mode an expression's symbols are listed; a tap on one offers its other readings, and choosing one
+    reads the expression again from its crop with that symbol fixed (POST /api/page/expression, the real reader):
+    the formula, the LaTeX and the box's name follow, and the symbol is marked corrected."""
+    if "/api/page/expression" not in api["paths"]:
+        pytest.skip("this server has no /api/page/expression")
+    phone.tap("#mode-page")
+    with phone.expect_response("**/api/page", timeout=120000) as resp:
+        phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    data = resp.value.json()
+    wait_idle(phone)
+    first = data["expressions"][0]
+    assert first["crop"]["png"] and len(first["symbols"]) > 1
+    box = phone.locator("#photo-boxes .photo-box").first
+    box.tap()
+    symbols = phone.locator("#page-symbol-list button")
+    assert phone.is_visible("#page-symbols") and symbols.count() == len(first["symbols"])
+    k = len(first["symbols"]) - 1                                     # the last symbol: another reading of it
+    sym = first["symbols"][k]
+    other = next(a["label"] for a in sym["alternatives"] if a["label"] != sym["label"])
+    symbols.nth(k).tap()
+    assert phone.is_visible("#page-symbol-alts") and phone.is_visible("#photo-boxes .photo-symbol")
+    alts = phone.locator("#page-symbol-alt-list button")
+    assert alts.count() == len(sym["alternatives"])
+    with phone.expect_response("**/api/page/expression", timeout=60000) as again:
+        phone.locator(f"#page-symbol-alt-list button[data-label='{other}']").tap()
+    fixed = again.value.json()
+    assert again.value.status == 200 and fixed["symbols"][k]["label"] == other
+    wait_idle(phone)
+    assert phone.inner_text("#page-latex") == fixed["latex"] != first["latex"]
+    assert "corrected" in (symbols.nth(k).get_attribute("class") or "")
+    assert symbols.nth(k).inner_text() == other
+    assert box.get_attribute("aria-label") == f"Expression 1 of {len(data['expressions'])}: {fixed['latex']}"
+    save(phone, tmp_path, "phone-page-symbol-corrected")
+    assert run_axe(phone) == []
+
+
 def test_a_24_megapixel_rotated_page_photo_is_downscaled_upright_before_upload(phone, api, tmp_path):
     """A phone's photo (24 MP, stored sideways with EXIF orientation 6, larger than the API's 8 MB body limit) is
     sent as a JPEG of at most UPLOAD_SIDE px, drawn upright; the boxes fit the photo shown."""

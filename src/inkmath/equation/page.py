@@ -25,7 +25,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation import page_find, page_orient
-from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, turn
+from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
 
 # Question numbers: the ``page-label`` model (page_label.py).
@@ -130,6 +130,21 @@ ENLARGED_PIECES = 4.0
 
 
 @dataclass
+class PageCrop:
+    """What a page expression was read from: the image the expression reader read (white ink on black) and the 3x3
+    homography from its pixels to the photo's (as shown), so that it can be read again without the photo
+    (``read_again``: a user's correction of one of its symbols)."""
+
+    image: np.ndarray
+    to_photo: np.ndarray
+    photo_size: tuple[int, int]  # (width, height) of the photo as shown
+
+    def box(self, x0, y0, x1, y1) -> list[float]:
+        """A box in the crop's pixels -> the axis-aligned box around its image in the photo's pixels."""
+        return map_box(self.to_photo, self.photo_size, (x0, y0, x1, y1))
+
+
+@dataclass
 class PageExpression:
     latex: str
     mathml: str
@@ -144,6 +159,23 @@ class PageExpression:
     tree: Any = field(default=None, repr=False, compare=False)  # the reading's tree (``recognize.Recognition.tree``)
     # a reading whose question number is not chosen yet: its candidates and how to read its rest again
     pending: Any = field(default=None, repr=False, compare=False)
+    crop: PageCrop | None = field(default=None, repr=False, compare=False)  # what it was read from
+
+    def crop_dict(self) -> dict | None:
+        """``crop`` for JSON: {"png": base64 PNG of the image, "to_photo": 3x3, "photo_size": [w, h]}; None when
+        there is none."""
+        if self.crop is None:
+            return None
+        import base64
+
+        import cv2
+
+        ok, png = cv2.imencode(".png", self.crop.image)
+        if not ok:
+            return None
+        return {"png": base64.b64encode(png.tobytes()).decode("ascii"),
+                "to_photo": [[float(v) for v in row] for row in self.crop.to_photo],
+                "photo_size": [int(v) for v in self.crop.photo_size]}
 
     def to_dict(self) -> dict:
         d = {"latex": self.latex, "mathml": self.mathml, "box": self.box, "answer": self.answer,
@@ -204,7 +236,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     notes = list(page.notes)
     if upright:
         page = page_orient.upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
-    predictor = in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
+    predictor = page_predictor(predictor)
     found = find_expressions(page.ink)
     breaks, width = page_find.narrowing(found, page.sharp_dark(), _ridge(page))
     found.narrow, found.core_width = breaks <= READ_BREAKS and width >= READ_FINE_PEN, width
@@ -467,8 +499,7 @@ class _Pending:
     """A reading whose question number is not chosen yet: its candidates and what reading its rest again needs."""
 
     candidates: list
-    image: np.ndarray
-    to_photo: Any
+    crop: PageCrop
 
 
 def _page_labels(read: list, trace: list | None):
@@ -494,19 +525,49 @@ def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> 
     chosen = labels.choose(i, pend.candidates)
     if chosen is None:
         return e
-    from inkmath.equation.recognize import default_decoder, recognize_image
-
-    rest = pend.image.copy()
+    rest = pend.crop.image.copy()
     rest[:, :int(chosen.cut_x)] = 0
+    crop = PageCrop(rest, pend.crop.to_photo, pend.crop.photo_size)
     try:
-        rec = recognize_image(rest, predictor, solve=False, ink="white", decoder=default_decoder("page"))
+        rec = _read_crop(crop.image, predictor)
     except InkmathError:
         return None
     if not rec.symbols:
         return None
-    out = _expression(rec, pend.to_photo, None)
-    out.label, out.label_box = chosen.text, pend.to_photo(*chosen.box)
+    out = _expression(rec, crop, None)
+    out.label, out.label_box = chosen.text, crop.box(*chosen.box)
     return out
+
+
+def _read_crop(image: np.ndarray, predictor, *, corrections: dict[int, str] | None = None, solve: bool = False):
+    """The expression reader's reading of a page crop (white on black), with the page's decoder."""
+    from inkmath.equation.recognize import default_decoder, recognize_image
+
+    return recognize_image(image, predictor, solve=solve, ink="white", decoder=default_decoder("page"),
+                           corrections=corrections)
+
+
+def page_predictor(predictor):
+    """The predictor a page's groups are read with: ``predictor``, its classifier on the page's engine when it
+    is the reader's default (``PAGE_CLASSIFIER``, ``PAGE_ENGINE``)."""
+    from inkmath.equation.image_segmentation import in_place_of_default
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    return in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
+
+
+def read_again(crop: PageCrop, corrections: dict[int, str] | None = None, predictor=None, *,
+               solve: bool = True, weights: str | None = None) -> PageExpression:
+    """A page expression read again from its crop (``PageExpression.crop``), with ``corrections`` {symbol index:
+    label} (indices as in its ``symbols``): the rest is decoded again in their light, as a drawn expression's is.
+    Boxes are in the photo's pixels; the question number, if any, was cut off the crop already."""
+    from inkmath.equation.recognize import get_predictor
+
+    predictor = page_predictor(predictor or get_predictor(weights))
+    rec = _read_crop(crop.image, predictor, corrections=corrections, solve=solve)
+    if not rec.symbols:
+        raise InkmathError("Nothing readable in this crop; send the crop a page reading returned")
+    return _expression(rec, crop, None)
 
 
 def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor,
@@ -515,7 +576,6 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     ``pending``: its question number not chosen yet (``_apply_label`` chooses it); else chosen now, by the page's
     labels while ``read_page`` joins groups, or as a page of this one line."""
     from inkmath.equation.page_label import PageLabels, label_candidates, load_page_label_model
-    from inkmath.equation.recognize import default_decoder, recognize_image
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
     reads = [(READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
@@ -528,7 +588,7 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
             continue
         crop, (cx, cy), cf = group_crop(page, found, g, smooth, upscale)
         try:
-            r = recognize_image(crop, predictor, solve=False, ink="white", decoder=default_decoder("page"))
+            r = _read_crop(crop, predictor)
         except InkmathError:
             continue  # nothing readable in this crop (an isolated mark)
         if rec is None or r.confidence > rec.confidence:
@@ -536,33 +596,33 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
     if rec is None:
         return None
 
-    def to_photo(x0, y0, x1, y1) -> list[float]:  # crop pixels -> photo pixels
-        return page.box_to_photo((x0 / f + ox, y0 / f + oy, x1 / f + ox, y1 / f + oy))
+    to_page = np.array([[1.0 / f, 0.0, ox], [0.0, 1.0 / f, oy], [0.0, 0.0, 1.0]])  # crop pixels -> the page's
+    crop = PageCrop(img, page.to_photo @ to_page, page.photo_size)
     cands = label_candidates(rec, found.unit * f)
-    e = _expression(rec, to_photo, g, page)
-    e.pending = _Pending(cands, img, to_photo)
+    e = _expression(rec, crop, g, page)
+    e.pending = _Pending(cands, crop)
     if pending:
         return e
     labels = _PAGE_LABELS.get()
     return _apply_label(predictor, e, labels if labels is not None else PageLabels(load_page_label_model(), []), None)
 
 
-def _expression(rec, to_photo, g: InkGroup | None, page: CleanPage | None = None) -> PageExpression:
-    """The reading as a page expression, its boxes mapped to the photo's pixels by ``to_photo``."""
+def _expression(rec, crop: PageCrop, g: InkGroup | None, page: CleanPage | None = None) -> PageExpression:
+    """The reading of ``crop`` as a page expression, its boxes mapped to the photo's pixels."""
     from inkmath.equation.recognize import to_dict
 
     d = to_dict(rec)
     for s in d["symbols"]:
-        s["box"] = to_photo(*s["box"])
+        s["box"] = crop.box(*s["box"])
     # the union of the symbols' boxes mapped one by one: the page's box mapped whole grows with the photo's turn
     # (a line written uphill on a sheet photographed turned the other way is level in the photo, its sheet box not)
-    boxes = [to_photo(h.box.x0, h.box.y0, h.box.x1, h.box.y1) for h in rec.symbols]
+    boxes = [crop.box(h.box.x0, h.box.y0, h.box.x1, h.box.y1) for h in rec.symbols]
     if boxes:
         box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
     else:
         box = page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1))
     return PageExpression(rec.latex, rec.mathml, box, rec.answer, d["symbols"], None, None,
-                          d["confidence"], d["alternatives"], tree=rec.tree)
+                          d["confidence"], d["alternatives"], tree=rec.tree, crop=crop)
 
 
 def write_debug(reading: PageReading, out: Path) -> None:

@@ -152,12 +152,18 @@ class CleanPage:
 
     def box_to_photo(self, box) -> list[float]:
         """Axis-aligned box in photo pixels around the image of a sheet box (its four corners mapped)."""
-        x0, y0, x1, y1 = (float(v) for v in box)
-        pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
-        q = cv2.perspectiveTransform(pts[None], self.to_photo)[0]
-        w, h = self.photo_size
-        return [round(float(np.clip(q[:, 0].min(), 0, w)), 1), round(float(np.clip(q[:, 1].min(), 0, h)), 1),
-                round(float(np.clip(q[:, 0].max(), 0, w)), 1), round(float(np.clip(q[:, 1].max(), 0, h)), 1)]
+        return map_box(self.to_photo, self.photo_size, box)
+
+
+def map_box(matrix: np.ndarray, size: tuple[int, int], box) -> list[float]:
+    """Axis-aligned box around the image of ``box`` (x0, y0, x1, y1) under the 3x3 homography ``matrix`` (its four
+    corners mapped), clipped to an image of ``size`` (width, height)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+    q = cv2.perspectiveTransform(pts[None], np.asarray(matrix, np.float64))[0]
+    w, h = size
+    return [round(float(np.clip(q[:, 0].min(), 0, w)), 1), round(float(np.clip(q[:, 1].min(), 0, h)), 1),
+            round(float(np.clip(q[:, 0].max(), 0, w)), 1), round(float(np.clip(q[:, 1].max(), 0, h)), 1)]
 
 
 # ------------------------------------------------------------------------------------------------ loading

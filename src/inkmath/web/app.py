@@ -35,13 +35,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inkmath import InkmathError, __version__
 from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.work import (  # noqa: F401 (check_corrections, predict_symbol: part of the API's interface)
-    ModelStore, RecognitionPool, RequestError, _preload, check_corrections, expression_work, mathml_of, page_work,
-    predict_symbol,
+    ModelStore, RecognitionPool, RequestError, _preload, check_corrections, expression_work, mathml_of,
+    page_expression_work, page_work, predict_symbol,
 )
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
     MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_BODY_BYTES, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
     MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
-    ImageUpload, ModelsResponse, PageResponse, PageUpload, SolveError, SolveRequest, SolveResponse, SymbolRequest,
+    ImageUpload, ModelsResponse, PageExpressionRequest, PageExpressionResponse, PageResponse, PageUpload, SolveError, SolveRequest, SolveResponse, SymbolRequest,
     SymbolResponse,
 )
 
@@ -59,21 +59,25 @@ def _validation_message(err: ValidationError) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ request parsing
-async def read_input(request: Request, model: type[BaseModel]) -> tuple[BaseModel | None, dict]:
-    """(validated JSON body, {}) or (None, {"image": array, "file": name, form fields}) from a request."""
+STROKES_EXAMPLE = '{"strokes": [[[x, y], ...], ...]}'
+
+
+async def read_input(request: Request, model: type[BaseModel],
+                     example: str = STROKES_EXAMPLE) -> tuple[BaseModel | None, dict]:
+    """(validated JSON body, {}) or (None, {"image": array, "file": name, form fields}) from a request; ``example``:
+    the JSON body the error messages suggest."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
         body = await request.body()
         if not body.strip():
-            raise RequestError(400, "Empty request body; send JSON {\"strokes\": [[[x, y], ...], ...]}")
+            raise RequestError(400, f"Empty request body; send JSON {example}")
         try:
             with collector_paused():  # thousands of point lists, none of them garbage (see inkmath.gcutil)
                 return model.model_validate_json(body), {}
         except ValidationError as e:
             bad_json = [err for err in e.errors() if err.get("type") == "json_invalid"]
             if bad_json:  # not JSON at all (pydantic parses and validates in one pass)
-                raise RequestError(400, f"Malformed JSON ({bad_json[0].get('msg')}); send "
-                                        "{\"strokes\": [[[x, y], ...], ...]}") from None
+                raise RequestError(400, f"Malformed JSON ({bad_json[0].get('msg')}); send {example}") from None
             raise RequestError(422, _validation_message(e)) from None
     if ctype == "multipart/form-data":
         return None, await _read_upload(request)
@@ -371,6 +375,37 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             raise RequestError(422, str(e)) from None
         return Response(content, media_type="application/json")
 
+    @app.post("/api/page/expression", response_model=PageExpressionResponse, responses=errors,
+              openapi_extra=openapi_json_body("PageExpressionRequest"))
+    async def page_expression(request: Request):
+        """One expression of a page read again from its `crop` (as `POST /api/page` returned it) with the user's
+        corrections of its symbols: the rest is decoded again in their light. Boxes are in the photo's pixels."""
+        import base64
+        import binascii
+
+        example = '{"crop": <an expression\'s crop from POST /api/page>, "corrections": {"0": "x"}}'
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json {example}")
+        body, _ = await read_input(request, PageExpressionRequest, example)
+        try:
+            png = base64.b64decode(body.crop.png, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(422, "crop.png is not base64; send the crop POST /api/page returned") from None
+        name = body.weights or store.expression_default
+        predictor = _predictor(name)
+        fixes = check_corrections(body.corrections, predictor)
+        crop = body.crop.model_dump()
+        try:
+            if pool:
+                content = await app.state.pool.page_expression(name, png, crop, body.solve, fixes)
+            else:
+                content = await run_in_threadpool(page_expression_work, predictor, name, png, crop, body.solve,
+                                                  fixes)
+        except InkmathError as e:
+            raise RequestError(422, str(e)) from None
+        return Response(content, media_type="application/json")
+
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
@@ -411,7 +446,7 @@ def _add_request_schemas(app) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload,
-                                                                   PageUpload, SolveRequest)],
+                                                                   PageUpload, SolveRequest, PageExpressionRequest)],
                                      ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         app.openapi_schema = schema

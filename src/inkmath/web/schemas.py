@@ -21,6 +21,11 @@ MAX_LATEX_CHARS = 2000  # typed LaTeX for /api/solve (inkmath.equation.latex_par
 MAX_PAGE_BODY_BYTES = 32 * 1024 * 1024
 MAX_PAGE_PIXELS = 40_000_000  # a page photo (POST /api/page): a 24-megapixel phone photo fits; it is read downscaled
 PAGE_CONCURRENCY = 2  # pages read at once by one server process (a page is several expressions' work)
+# a page expression's crop sent back to be read again (POST /api/page/expression): the crops of generated and
+# photographed pages are 1-20 KB of PNG (white ink on black, the reader's 2x enlargement)
+MAX_CROP_CHARS = 2 * 1024 * 1024
+MAX_CROP_PIXELS = 4_000_000
+MAX_PHOTO_SIDE = 100_000
 
 Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
@@ -115,6 +120,21 @@ class ExpressionResponse(BaseModel):
                                                                      "`latex`")
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
+
+
+class PageCrop(BaseModel):
+    """What a page expression was read from, to read it again with a correction (``POST /api/page/expression``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    png: str = Field(min_length=1, max_length=MAX_CROP_CHARS,
+                     description="base64 PNG: the image the expression reader read (white ink on black)")
+    to_photo: list[Annotated[list[Finite], Field(min_length=3, max_length=3)]] = Field(
+        min_length=3, max_length=3, description="3x3 homography from the crop's pixels to the photo's")
+    photo_size: list[Annotated[int, Field(ge=1, le=MAX_PHOTO_SIDE)]] = Field(
+        min_length=2, max_length=2, description="the photo's width and height in pixels (as shown)")
+
+
 class PageExpressionOut(BaseModel):
     latex: str
     mathml: str
@@ -128,6 +148,21 @@ class PageExpressionOut(BaseModel):
                                            description="whole readings, best first; the first is `latex`")
     label: str | None = Field(None, description='a question number written before the expression ("1)", "a."), '
                                                 'as text')
+    crop: PageCrop | None = Field(None, description="what it was read from: send it to POST /api/page/expression "
+                                                    "with a correction of one of its symbols")
+
+
+class PageExpressionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    crop: PageCrop
+    weights: WeightsName | None = None
+    corrections: Corrections = Field(default_factory=dict,
+                                     description="symbol index (0-based, as in the expression) -> chosen label")
+    solve: bool = True
+
+
+class PageExpressionResponse(PageExpressionOut):
+    weights: str
 
 
 class PageResponse(BaseModel):

@@ -10,8 +10,10 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+from inkmath import InkmathError
 from inkmath.gcutil import freeze_startup_heap
-from inkmath.web.schemas import MAX_PAGE_PIXELS, ExpressionResponse, PageResponse
+from inkmath.web.schemas import (MAX_CROP_PIXELS, MAX_PAGE_PIXELS, ExpressionResponse, PageExpressionResponse,
+                                 PageResponse)
 
 
 class RequestError(Exception):
@@ -154,9 +156,26 @@ def page_work(predictor, name: str, data: bytes, file: str, solve: bool) -> byte
 
     reading = read_page(data, predictor, solve=solve, max_pixels=MAX_PAGE_PIXELS, name=file)
     result = dict(reading.to_dict(file), weights=name)
-    for expr in result["expressions"]:
-        with_alternative_mathml(expr)
+    for expr, out in zip(reading.expressions, result["expressions"]):
+        with_alternative_mathml(out)
+        out["crop"] = expr.crop_dict()
     return PageResponse.model_validate(result).model_dump_json().encode()
+
+
+def page_expression_work(predictor, name: str, png: bytes, crop: dict, solve: bool, fixes: dict) -> bytes:
+    """The page expression route's work: read a page expression's crop again with the user's corrections."""
+    import numpy as np
+
+    from inkmath.equation.page import PageCrop, read_again
+    from inkmath.imageio import decode_image
+
+    image = decode_image(png, "crop", MAX_CROP_PIXELS)
+    matrix = np.array(crop["to_photo"], np.float64)
+    if not np.isfinite(np.linalg.cond(matrix)) or abs(np.linalg.det(matrix)) < 1e-12:
+        raise InkmathError("crop.to_photo is not an invertible 3x3 map; send the crop the page reading returned")
+    expr = read_again(PageCrop(image, matrix, tuple(crop["photo_size"])), fixes or None, predictor, solve=solve)
+    result = with_alternative_mathml(dict(expr.to_dict(), weights=name, crop=crop))
+    return PageExpressionResponse.model_validate(result).model_dump_json().encode()
 
 
 # A recognition pool process's own models (``inkmath serve --pool N``): built once by ``_pool_init``.
@@ -177,6 +196,10 @@ def _pool_expression(name: str, *args) -> bytes:
 
 def _pool_page(name: str, *args) -> bytes:
     return page_work(_POOL_STORE.get(name), name, *args)
+
+
+def _pool_page_expression(name: str, *args) -> bytes:
+    return page_expression_work(_POOL_STORE.get(name), name, *args)
 
 
 class RecognitionPool:
@@ -211,6 +234,9 @@ class RecognitionPool:
 
     async def page(self, *args) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_page, *args)
+
+    async def page_expression(self, *args) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, _pool_page_expression, *args)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

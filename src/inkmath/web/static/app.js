@@ -28,7 +28,7 @@ const state = {
   gesture: null,          // two fingers down: {y} of their centre, for scrolling the page
   penOnly: false,         // palm rejection: once a pen is used, touches do not draw
   weights: { symbol: null, expression: null },
-  features: { solve: false, page: false, steps: false, plot: false },
+  features: { solve: false, page: false, pageExpression: false, steps: false, plot: false },
   seq: 0, timer: null, pending: 0,
   reading: null,          // the last expression response (for boxes and taps)
   entryId: null,          // this drawing's id in the history
@@ -577,6 +577,7 @@ async function loadFeatures() {
     const api = await (await fetch("/openapi.json")).json();
     const props = (((api.components || {}).schemas || {}).ExpressionRequest || {}).properties || {};
     Object.assign(state.features, { solve: "/api/solve" in api.paths, page: "/api/page" in api.paths,
+                                    pageExpression: "/api/page/expression" in api.paths,
                                     steps: "steps" in props, plot: "plot" in props });
   } catch (e) { /* offline and not cached: every optional part stays off */ }
 }

@@ -1,6 +1,8 @@
 // inkmath page mode: a photo of a page goes to POST /api/page; every expression found gets a box over the photo,
 // and a tap on a box (or Enter on it) shows its LaTeX, formula and answer. Its other whole readings are offered
-// ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve.
+// ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve. Its symbols are
+// listed too: a tap on one offers its other readings, and choosing one reads the expression again from its crop
+// with that symbol fixed (POST /api/page/expression), as a drawn expression is read again after a correction.
 import { $, copyText, pct, setStatus, showAnswer, showReadings } from "./view.js";
 
 // The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
@@ -40,6 +42,7 @@ export function initPhoto({ setPending, features }) {
   let data = null;
   let objectUrl = null;
   let current = -1;  // the expression whose reading is shown
+  let openSymbol = -1;  // the symbol of it whose other readings are offered
 
   function shown() {
     if (!features.page) setStatus("This server does not read page photos (it has no /api/page).", true);
@@ -52,6 +55,7 @@ export function initPhoto({ setPending, features }) {
     $("photo-boxes").replaceChildren();
     $("page-detail").hidden = true;
     data = null;
+    current = -1;
     setPending(+1);
     setStatus("Preparing the photo…");
     const started = performance.now();
@@ -114,6 +118,7 @@ export function initPhoto({ setPending, features }) {
   }
 
   function select(i) {
+    if (current !== i) openSymbol = -1;
     current = i;
     const ex = data.expressions[i];
     $("photo-boxes").querySelectorAll(".photo-box").forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
@@ -130,7 +135,109 @@ export function initPhoto({ setPending, features }) {
     const alts = ex.alternatives || [];
     showReadings(alts, shown.latex, (latex) => choose(i, alts.find((a) => a.latex === latex)),
                  $("page-readings"), $("page-reading-list"));
+    showSymbols(i);
     $("page-detail").hidden = false;
+  }
+
+  /** Expression ``i``'s symbols as buttons: a tap offers the symbol's other readings (when the server can read the
+   * expression again with a correction). */
+  function showSymbols(i) {
+    const ex = data.expressions[i];
+    const can = features.pageExpression && ex.crop && (ex.symbols || []).length > 0;
+    $("page-symbols").hidden = !can;
+    $("page-symbols-hint").hidden = !can;
+    if (!can) { showSymbolAlternatives(i, -1); return; }
+    const fixed = ex.corrections || {};
+    const buttons = ex.symbols.map((sym, k) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.index = String(k);
+      b.className = k in fixed ? "corrected" : "";
+      b.setAttribute("aria-pressed", String(k === openSymbol));
+      const code = document.createElement("code");
+      code.textContent = sym.label;
+      b.append(code);
+      b.setAttribute("aria-label", `Symbol ${k + 1} of ${ex.symbols.length}: ${sym.label}, ${pct(sym.prob)}` +
+        `${k in fixed ? ", corrected" : ""}. Show other readings`);
+      b.addEventListener("click", () => showSymbolAlternatives(i, openSymbol === k ? -1 : k));
+      return b;
+    });
+    $("page-symbol-list").replaceChildren(...buttons);
+    showSymbolAlternatives(i, openSymbol < ex.symbols.length ? openSymbol : -1);
+  }
+
+  /** The other readings of symbol ``k`` of expression ``i`` (-1: none shown), its box marked on the photo. */
+  function showSymbolAlternatives(i, k) {
+    openSymbol = k;
+    $("photo-boxes").querySelectorAll(".photo-symbol").forEach((m) => m.remove());
+    $("page-symbol-list").querySelectorAll("button").forEach((b) =>
+      b.setAttribute("aria-pressed", String(Number(b.dataset.index) === k)));
+    const ex = data.expressions[i];
+    const sym = k >= 0 ? ex.symbols[k] : null;
+    $("page-symbol-alts").hidden = !sym;
+    if (!sym) return;
+    const [x0, y0, x1, y1] = sym.box;
+    const mark = document.createElement("div");
+    mark.className = "photo-symbol";
+    mark.style.left = `${(100 * x0) / data.width}%`;
+    mark.style.top = `${(100 * y0) / data.height}%`;
+    mark.style.width = `${(100 * (x1 - x0)) / data.width}%`;
+    mark.style.height = `${(100 * (y1 - y0)) / data.height}%`;
+    $("photo-boxes").append(mark);
+    $("page-symbol-alts-label").textContent = `Symbol ${k + 1} read as`;
+    const buttons = (sym.alternatives || []).map((alt) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.label = alt.label;
+      b.setAttribute("aria-pressed", String(alt.label === sym.label));
+      const code = document.createElement("code");
+      code.textContent = alt.label;
+      const p = document.createElement("span");
+      p.className = "pct";
+      p.textContent = pct(alt.prob);
+      b.append(code, p);
+      b.setAttribute("aria-label", `${alt.label}, ${pct(alt.prob)}${alt.label === sym.label ? ", current reading" : ""}`);
+      b.addEventListener("click", () => { if (alt.label !== sym.label) correct(i, k, alt.label); });
+      return b;
+    });
+    $("page-symbol-alt-list").replaceChildren(...buttons);
+  }
+
+  /** Read expression ``i`` again from its crop with symbol ``k`` read as ``label`` (and its earlier corrections). */
+  async function correct(i, k, label) {
+    const page = data;
+    const ex = page.expressions[i];
+    const corrections = { ...(ex.corrections || {}), [String(k)]: label };
+    const seq = (ex.seq || 0) + 1;
+    ex.seq = seq;
+    setPending(+1);
+    setStatus("Reading the expression again…");
+    const started = performance.now();
+    try {
+      const res = await fetch("/api/page/expression", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ crop: ex.crop, corrections }) });
+      const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
+      if (data !== page || ex.seq !== seq) return;  // another photo, or a later correction of this expression
+      if (!res.ok) {
+        const d = body.error || body.detail;
+        setStatus(typeof d === "string" ? d : `Error ${res.status}`, true);
+        return;
+      }
+      for (const key of ["latex", "mathml", "answer", "symbols", "confidence", "alternatives"]) ex[key] = body[key];
+      ex.corrections = corrections;
+      ex.chosen = null;
+      const box = $("photo-boxes").querySelectorAll(".photo-box")[i];
+      box.dataset.latex = ex.latex;
+      const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
+      box.setAttribute("aria-label", `${named} ${i + 1} of ${page.expressions.length}: ${ex.latex}`);
+      if (current === i) select(i);
+      setStatus(`${Math.round(performance.now() - started)} ms`);
+    } catch (e) {
+      if (data === page) setStatus(`Cannot reach the server (${e.message})`, true);
+    } finally {
+      setPending(-1);
+    }
   }
 
   /** Show another whole reading of expression ``i``: its formula and answer from POST /api/solve (when offered). */
