@@ -1368,31 +1368,68 @@ def test_strokes_blurred_across_by_a_moving_hand_are_narrowed_to_their_own_ridge
     assert pieces(moved, 0.0) >= 12
 
 
-def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_defocused_one_deblurred_an_ordinary_one_as_before(
-        monkeypatch):
+def test_a_deblurred_crop_broken_into_grains_is_read_as_it_is(monkeypatch):
+    """Deblurring a grainy stroke makes holes of its grains: a group whose deblurred crop has over
+    ``READ_DEBLUR_PIECES`` times the pieces of its crop as it is is read as it is; one a little more broken (a
+    touching pair parted) keeps its deblurred crop."""
+    from inkmath.equation import page
+
+    cp = clean_page(_blurred_photos()[2])  # defocused: deblurred
+    found = find_expressions(cp.ink)
+    found.narrow = True
+
+    def crop(pieces: int) -> np.ndarray:
+        img = np.zeros((20, 20 * pieces), np.uint8)
+        for k in range(pieces):
+            img[5:15, 20 * k + 5:20 * k + 15] = 255
+        return img
+
+    for deblurred_pieces, kept in ((2 * 3 + 1, "plain"), (4, "deblurred")):
+        monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, **kw: (
+            crop(deblurred_pieces) if deblur else crop(3), (0, 0)))
+        img = page.group_crop(cp, found, found.groups[0])[0]
+        assert page._pieces(img) == (3 if kept == "plain" else deblurred_pieces)
+    assert 4 <= page.READ_DEBLUR_PIECES * 3 < 7
+
+
+def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_blurred_one_deblurred_by_its_blur(monkeypatch):
     """The ink's edge steepness measures the photo's blur (``CleanPage.blur``), its blur where the edges are steepest
     (``CleanPage.defocus``) and how unevenly the directions are blurred (``CleanPage.motion``). A photo moved 7 px is
-    narrowed against each stroke's own ridge (``READ_MOTION``); one defocused by sigma 2.5 is deblurred by its blur
-    (``READ_DEBLUR_FROM``); the same photo sharp is read as before (as every generated validation page is)."""
+    narrowed against each stroke's own ridge (``READ_MOTION``). One whose defocus is over ``READ_DEBLUR_FROM`` (the
+    thin pen's photo as taken, one defocused by sigma 2.5) is deblurred by its blur, a moved one only from
+    ``READ_DEBLUR_MOVED_FROM``; under the gates, none is."""
     from inkmath.equation import page
-    from inkmath.equation.page_find import READ_RIDGE, deblurred
+    from inkmath.equation.page_find import READ_RIDGE
 
-    sharp, moved, defocused = _blurred_photos()
+    pages = [clean_page(photo) for photo in _blurred_photos()]
     asked = []
-    monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, ridge=0.0, **kw: (asked.append((deblur, ridge)),
-                                                                                      (0, 0))[1])
-    for photo, motion, defocus in ((sharp, False, False), (moved, True, False), (defocused, None, True)):
-        cp = clean_page(photo)
-        assert (cp.defocus() > page.READ_DEBLUR_FROM) is defocus
+    monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, ridge=0.0, **kw: (
+        asked.append((deblur, ridge)), (np.zeros((8, 8), np.uint8), (0, 0)))[1])
+
+    def read(cp):  # the crop's first (deblur, ridge): a deblurred crop is drawn as it is too, to compare their pieces
+        page.group_crop(cp, find_expressions(cp.ink), None)
+        first = asked[0]
+        asked.clear()
+        return first
+
+    blurs = []
+    for cp, motion in zip(pages, (False, True, None)):
         if motion is not None:  # a single line's writing is not even in every direction: defocused, it may pass
             assert (cp.motion() < page.READ_MOTION) is motion
-        page.group_crop(cp, find_expressions(cp.ink), None)
-        deblur, ridge = asked.pop()
-        assert deblur == (cp.blur() if defocus else 0.0)
-        assert ridge == (READ_RIDGE if cp.motion() < page.READ_MOTION else 0.0)
+        deblur, ridge = read(cp)
+        moved = cp.motion() < page.READ_MOTION
+        start = page.READ_DEBLUR_MOVED_FROM if moved else page.READ_DEBLUR_FROM
+        assert deblur == (cp.blur() if cp.defocus() > start else 0.0)
+        assert ridge == (READ_RIDGE if moved else 0.0)
+        blurs.append(deblur)
+    assert blurs[0] > 0.0 and blurs[1] == 0.0 and blurs[2] > blurs[0]  # moved 7 px: not a Gaussian's blur
+    sharp, moved, defocused = pages
+    monkeypatch.setattr(page, "READ_DEBLUR_FROM", sharp.defocus() + 0.01)
+    monkeypatch.setattr(page, "READ_DEBLUR_MOVED_FROM", moved.defocus() - 0.01)
+    assert [read(cp)[0] for cp in pages] == [0.0, moved.blur(), defocused.blur()]
     # two strokes 4 px apart (a small loop), blurred until the paper between them passes as ink (``READ_SHARE`` of
     # the strokes' darkness): deblurred, it is paper again
-    from inkmath.equation.page_find import READ_SHARE
+    from inkmath.equation.page_find import READ_SHARE, deblurred
 
     dark = np.zeros((40, 40), np.float32)
     dark[:, 16:18] = dark[:, 22:24] = 200

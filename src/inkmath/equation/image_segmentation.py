@@ -50,6 +50,11 @@ _IMAGE_PREDICTORS: dict[tuple, Classifier] = {}
 # one expression's crops read once each (``CropReadings``): of the ~50 crops the reader draws for a 10-symbol image,
 # about 10 are drawn again by a later stage (the learned grouping's pairs, near neighbours, the rules' merges)
 READ_ONCE = True
+# pixels: an image is not enlarged to its working scale past this. A picture of specks (noise; a deblurred blank page
+# crop) measures its typical symbol 1-2 px and was enlarged up to 50x (400 x 1,600 px of specks asked for 6.9 GB).
+# Working images of generated validation pages' crops measure at most 0.70 MP (969 crops of 70 pages of seed 0), the
+# 40 longest WAP-like renderings of the 2011-2013 ink at most 0.56 MP
+MAX_WORKING_PIXELS = 2_500_000
 
 
 def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: float) -> None:
@@ -288,6 +293,8 @@ def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndar
         from inkmath import ink as _ink
 
         f = IMAGE_SCALE * _ink.DEFAULT_HEIGHT / typical_size(img)
+        # an image of specks (noise, a deblurred blank) measures a symbol 1-2 px: enlarged only up to a bound
+        f = min(f, np.sqrt(MAX_WORKING_PIXELS / img.size))
         if abs(f - 1) > 0.05:
             img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
             back = 1.0 / f

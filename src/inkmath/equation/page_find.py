@@ -338,12 +338,12 @@ def narrowing(found: FoundExpressions, dark: np.ndarray, ridge: float = 0.0) -> 
     return (cv2.connectedComponents(cores)[0] - 1) / before, pen_width(cores * 255)
 
 
-def deblurred(dark: np.ndarray, sigma: float, steps: int = DEBLUR_STEPS) -> np.ndarray:
+def deblurred(dark: np.ndarray, sigma: float, steps: int | None = None) -> np.ndarray:
     """``dark`` (darkness, paper 0) with a Gaussian blur of ``sigma`` px undone as far as ``steps`` iterations of
     Richardson-Lucy deconvolution go (float32, 0-255): marks a blur spread thin (an exponent, the loop of an "e") get
     their darkness and their holes back."""
     d = dark.astype(np.float32) + 1.0  # Richardson-Lucy needs positive values
     est = d.copy()
-    for _ in range(steps):
+    for _ in range(DEBLUR_STEPS if steps is None else steps):
         est *= cv2.GaussianBlur(d / np.maximum(cv2.GaussianBlur(est, (0, 0), sigma), 1e-3), (0, 0), sigma)
     return np.clip(est - 1.0, 0, 255)
