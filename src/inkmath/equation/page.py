@@ -45,7 +45,7 @@ READ_SMOOTH_BELOW = 0.5
 # CPU; at 0.2 +5 -1, at 0.7 +11 -4), upscale 3 +1 -0. Checked on seed 17 (377 expressions): this +5 -1
 READ_COARSE_BELOW = 0.5
 READ_COARSE_UPSCALE = 1
-# Photos blurred beyond what the page generator makes (it blurs by a Gaussian of sigma 0-1.2 px; blur-17):
+# Blurred photos (the page generator blurs by a Gaussian of sigma 0-1.2 px; blur-17, pages-24):
 # - one blurred by motion, its ink's edges at most READ_MOTION as steep across the direction where they are least
 #   steep as along the steepest (``CleanPage.motion``), is narrowed against each stroke's own ridge
 #   (``page_find.READ_RIDGE``). Validation pages: the 120 of seed 0 and the 24 of seeds 40-41 as made measure

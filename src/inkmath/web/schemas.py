@@ -44,13 +44,18 @@ class SymbolRequest(BaseModel):
     top: int = Field(5, ge=1, le=MAX_TOP)
 
 
-class ExpressionRequest(BaseModel):
+class CorrectableRequest(BaseModel):
+    """What a request to read an expression (again) with the user's corrections of its symbols carries."""
+
     model_config = ConfigDict(extra="forbid")
-    strokes: Strokes
     weights: WeightsName | None = None
     corrections: Corrections = Field(default_factory=dict,
                                      description="symbol index (0-based, as in the response) -> chosen label")
     solve: bool = True
+
+
+class ExpressionRequest(CorrectableRequest):
+    strokes: Strokes
     steps: bool = Field(False, description="add answer.steps: a worked solution [{latex, reason, sympy}]")
     plot: bool = Field(False, description="add answer.plot: the graph as SVG text (or null and answer.plot_reason)")
 
@@ -152,13 +157,8 @@ class PageExpressionOut(BaseModel):
                                                     "with a correction of one of its symbols")
 
 
-class PageExpressionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PageExpressionRequest(CorrectableRequest):
     crop: PageCrop
-    weights: WeightsName | None = None
-    corrections: Corrections = Field(default_factory=dict,
-                                     description="symbol index (0-based, as in the expression) -> chosen label")
-    solve: bool = True
 
 
 class PageExpressionResponse(PageExpressionOut):
