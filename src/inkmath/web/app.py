@@ -41,8 +41,8 @@ from inkmath.web.work import (  # noqa: F401 (check_corrections, predict_symbol:
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
     MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_BODY_BYTES, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
     MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
-    ImageUpload, ModelsResponse, PageExpressionRequest, PageExpressionResponse, PageResponse, PageUpload, SolveError, SolveRequest, SolveResponse, SymbolRequest,
-    SymbolResponse,
+    ImageUpload, ModelsResponse, PageExpressionRequest, PageExpressionResponse, PageResponse, PageUpload, SolveError,
+    SolveRequest, SolveResponse, SymbolRequest, SymbolResponse,
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
