@@ -493,10 +493,10 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
         dark = page.sharp_dark() if READ_SHARP else page.dark
         start = READ_DEBLUR_MOVED_FROM if page.motion() < READ_MOTION else READ_DEBLUR_FROM
         deblur = page.blur() if start and page.defocus() > start else 0.0
-        img, corner = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, deblur=deblur,
-                                  ridge=_ridge(page))
+        ridge = _ridge(page)
+        img, corner = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, deblur=deblur, ridge=ridge)
         if deblur:
-            plain, _ = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, ridge=_ridge(page))
+            plain, _ = group_image(found, g, dark=dark, upscale=upscale, smooth=smooth, ridge=ridge)
             if _pieces(img) > READ_DEBLUR_PIECES * _pieces(plain):
                 img = plain
         if found.core_width > READ_WIDE_PEN * found.unit:  # a wide pen

@@ -3,8 +3,8 @@
 // Page mode (photo.js): a photo of a page, a box per expression. Every change to the drawing is undoable and the
 // drawing is kept in localStorage with a short history.
 import {
-  $, clearBoxes, copyText, drawBoxes, hideAlternatives, setStatus, showAlternatives, showEmptyExpression, showExtras,
-  showReading, showSymbols,
+  $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, setStatus, showAlternatives, showEmptyExpression,
+  showExtras, showReading, showSymbols,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
 import { initPhoto } from "./photo.js";
@@ -352,13 +352,6 @@ async function post(url, init) {
   const res = await fetch(url, init);
   const data = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
   return [res, data];
-}
-
-function errorText(data, res) {
-  const d = data.error || data.detail;
-  if (typeof d === "string") return d;
-  if (Array.isArray(d)) return d.map((e) => e.msg || JSON.stringify(e)).join("; ");
-  return `Error ${res.status}`;
 }
 
 async function send() {

@@ -3,7 +3,7 @@
 // ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve. Its symbols are
 // listed too: a tap on one offers its other readings, and choosing one reads the expression again from its crop
 // with that symbol fixed (POST /api/page/expression), as a drawn expression is read again after a correction.
-import { $, copyText, pct, setStatus, showAnswer, showReadings } from "./view.js";
+import { $, copyText, errorText, pct, setStatus, showAnswer, showReadings } from "./view.js";
 
 // The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
 // (5-20 MB) is over what a slow connection should carry: the photo is sent as a JPEG of at most UPLOAD_SIDE px on its
@@ -72,8 +72,7 @@ export function initPhoto({ setPending, features }) {
       const res = await fetch("/api/page", { method: "POST", body: form });
       const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
       if (!res.ok) {
-        const d = body.error || body.detail;
-        setStatus(typeof d === "string" ? d : `Error ${res.status}`, true);
+        setStatus(errorText(body, res), true);
         $("page-summary").textContent = "The page could not be read.";
         return;
       }
@@ -90,22 +89,32 @@ export function initPhoto({ setPending, features }) {
     }
   });
 
+  /** ``el`` placed over the photo on ``box`` (x0, y0, x1, y1 in the photo's pixels). */
+  function placeOverPhoto(el, [x0, y0, x1, y1]) {
+    el.style.left = `${(100 * x0) / data.width}%`;
+    el.style.top = `${(100 * y0) / data.height}%`;
+    el.style.width = `${(100 * (x1 - x0)) / data.width}%`;
+    el.style.height = `${(100 * (y1 - y0)) / data.height}%`;
+  }
+
+  /** "Expression 2" or, with a question number written before it ("3)", "b."), as the worksheet names it. */
+  const named = (ex) => (ex.label ? `Question ${ex.label}: expression` : "Expression");
+
+  /** Expression ``i``'s box named by the reading it shows. */
+  function nameBox(box, i, latex) {
+    box.dataset.latex = latex;
+    box.setAttribute("aria-label", `${named(data.expressions[i])} ${i + 1} of ${data.expressions.length}: ${latex}`);
+  }
+
   function drawPageBoxes() {
-    const W = data.width, H = data.height;
     const buttons = data.expressions.map((ex, i) => {
-      const [x0, y0, x1, y1] = ex.box;
       const b = document.createElement("button");
       b.type = "button";
       b.className = "photo-box";
       b.dataset.index = String(i);
-      b.dataset.latex = ex.latex;
-      b.style.left = `${(100 * x0) / W}%`;
-      b.style.top = `${(100 * y0) / H}%`;
-      b.style.width = `${(100 * (x1 - x0)) / W}%`;
-      b.style.height = `${(100 * (y1 - y0)) / H}%`;
+      placeOverPhoto(b, ex.box);
       b.setAttribute("aria-pressed", "false");
-      const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
-      b.setAttribute("aria-label", `${named} ${i + 1} of ${data.expressions.length}: ${ex.latex}`);
+      nameBox(b, i, ex.latex);
       const num = document.createElement("span");
       num.className = "num";
       num.setAttribute("aria-hidden", "true");
@@ -122,9 +131,7 @@ export function initPhoto({ setPending, features }) {
     current = i;
     const ex = data.expressions[i];
     $("photo-boxes").querySelectorAll(".photo-box").forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
-    // a question number written before it ("3)", "b.") names it as the worksheet does
-    const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
-    $("page-title").textContent = `${named} ${i + 1} of ${data.expressions.length}`;
+    $("page-title").textContent = `${named(ex)} ${i + 1} of ${data.expressions.length}`;
     const shown = ex.chosen || { latex: ex.latex, mathml: ex.mathml, answer: ex.answer, confidence: ex.confidence };
     $("page-mathml").innerHTML = shown.mathml || "";
     $("page-latex").textContent = shown.latex;
@@ -176,13 +183,9 @@ export function initPhoto({ setPending, features }) {
     const sym = k >= 0 ? ex.symbols[k] : null;
     $("page-symbol-alts").hidden = !sym;
     if (!sym) return;
-    const [x0, y0, x1, y1] = sym.box;
     const mark = document.createElement("div");
     mark.className = "photo-symbol";
-    mark.style.left = `${(100 * x0) / data.width}%`;
-    mark.style.top = `${(100 * y0) / data.height}%`;
-    mark.style.width = `${(100 * (x1 - x0)) / data.width}%`;
-    mark.style.height = `${(100 * (y1 - y0)) / data.height}%`;
+    placeOverPhoto(mark, sym.box);
     $("photo-boxes").append(mark);
     $("page-symbol-alts-label").textContent = `Symbol ${k + 1} read as`;
     const buttons = (sym.alternatives || []).map((alt) => {
@@ -220,17 +223,13 @@ export function initPhoto({ setPending, features }) {
       const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
       if (data !== page || ex.seq !== seq) return;  // another photo, or a later correction of this expression
       if (!res.ok) {
-        const d = body.error || body.detail;
-        setStatus(typeof d === "string" ? d : `Error ${res.status}`, true);
+        setStatus(errorText(body, res), true);
         return;
       }
       for (const key of ["latex", "mathml", "answer", "symbols", "confidence", "alternatives"]) ex[key] = body[key];
       ex.corrections = corrections;
       ex.chosen = null;
-      const box = $("photo-boxes").querySelectorAll(".photo-box")[i];
-      box.dataset.latex = ex.latex;
-      const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
-      box.setAttribute("aria-label", `${named} ${i + 1} of ${page.expressions.length}: ${ex.latex}`);
+      nameBox($("photo-boxes").querySelectorAll(".photo-box")[i], i, ex.latex);
       if (current === i) select(i);
       setStatus(`${Math.round(performance.now() - started)} ms`);
     } catch (e) {
@@ -267,11 +266,7 @@ export function initPhoto({ setPending, features }) {
     }
     if (data !== page) return;  // another photo was taken meanwhile
     if (alt.latex !== ex.latex && ex.chosen?.latex !== alt.latex) return;  // another reading was chosen meanwhile
-    const box = $("photo-boxes").querySelectorAll(".photo-box")[i];
-    const latex = ex.chosen ? ex.chosen.latex : ex.latex;
-    box.dataset.latex = latex;
-    const named = ex.label ? `Question ${ex.label}: expression` : "Expression";
-    box.setAttribute("aria-label", `${named} ${i + 1} of ${data.expressions.length}: ${latex}`);
+    nameBox($("photo-boxes").querySelectorAll(".photo-box")[i], i, ex.chosen ? ex.chosen.latex : ex.latex);
     if (current === i) select(i);  // unless another expression was tapped while this one was solved
   }
 

@@ -9,6 +9,14 @@ export function setStatus(text, isError) {
   el.classList.toggle("error", !!isError);
 }
 
+/** The message of an error answer of the API ({"error": ...}, or FastAPI's {"detail": ...}). */
+export function errorText(data, res) {
+  const d = data.error || data.detail;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d)) return d.map((e) => e.msg || JSON.stringify(e)).join("; ");
+  return `Error ${res.status}`;
+}
+
 export const pct = (p) => (p < 0.001 ? "< 0.1 %" : `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`);
 
 export async function copyText(text, button) {
