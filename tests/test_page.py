@@ -1089,31 +1089,6 @@ def _two_line_group():
     return found
 
 
-@pytest.mark.parametrize("whole, split", [(0.3, True), (0.8, False)])
-def test_a_group_read_as_two_lines_is_cut_when_the_lines_read_more_surely(monkeypatch, whole, split):
-    from inkmath.equation import page
-    from inkmath.equation.page import PageExpression
-
-    found = _two_line_group()
-
-    def read(pg, fd, g, predictor):  # the whole: two rows, ``whole``; the top line 0.9, the bottom one 0.8
-        if len(g.components) == 4:
-            return PageExpression("a=1 \\\\ b=2", "", g.box.as_list(), {}, [], confidence=whole)
-        top = g.box.y0 < 150
-        return PageExpression("a=1" if top else "b=2", "", g.box.as_list(), {}, [], confidence=0.9 if top else 0.8)
-
-    monkeypatch.setattr(page, "_read_group", read)
-    g = found.groups[0]
-    out = page._split_joined(None, found, [(g, read(None, found, g, None))], None)
-    if split:  # 0.9 x 0.8 > 0.3: two expressions, the top one first, each with its own components
-        assert [e.latex for _, e in out] == ["a=1", "b=2"]
-        assert [sorted(g.components) for g, _ in out] == [[1, 2], [3, 4]]
-    else:  # 0.9 x 0.8 < 0.8: one
-        assert [e.latex for _, e in out] == ["a=1 \\\\ b=2"] and len(out[0][0].components) == 4
-    one_row = PageExpression("a=1", "", g.box.as_list(), {}, [], confidence=0.01)
-    assert page._split_joined(None, found, [(g, one_row)], None)[0][1] is one_row  # one row: never cut
-
-
 @pytest.mark.parametrize("joined, kept", [("\\lim_{x\\rightarrow 0}\\frac{1}{x}", True), ("\\lim x\\rightarrow 0", False)])
 def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscript(monkeypatch, joined, kept):
     from inkmath.equation import page
@@ -1164,13 +1139,13 @@ def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns
             assert out == read
 
 
-def test_row_parts_cuts_a_group_along_its_best_empty_bands():
-    from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features, row_parts
+def test_candidate_cuts_are_the_empty_bands_across_a_group():
+    from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features
     from inkmath.equation.page_merge import group_summaries
 
     found = _two_line_group()
-    assert row_parts(found.groups, 0, found.stats, found.unit, 2) == [[1, 2], [3, 4]]
-    assert row_parts(found.groups, 0, found.stats, found.unit, 3) is None  # one band across it, not two
+    cuts = candidate_cuts([1, 2, 3, 4], found.stats)
+    assert sorted((axis, sorted(a), sorted(b)) for axis, a, b in cuts) == [(0, [1, 3], [2, 4]), (1, [1, 2], [3, 4])]
     s = group_summaries(found.groups, found.stats, found.unit)
     for axis, a, b in candidate_cuts([1, 2, 3, 4], found.stats):
         f = cut_features(s, 0, axis, a, b, found.stats, found.unit)

@@ -6,8 +6,10 @@
 
 page photo -> ``page_clean.clean_page`` (sheet, flattened, lines removed: an ink image) -> ``page_find`` (one group
 of ink per written expression, reading order) -> each group's ink alone -> ``recognize.recognize_image`` (the one
-expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). A group
-read as several lines is cut into its lines when they read surer (``_split_joined``, ``page_split``).
+expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). The
+groups are then cut and joined by what their readings say: a group holding two expressions is cut in two
+(``_cut_joined``, ``page_cut``), and a line's pieces left apart are joined (``_join_open_ends``,
+``_join_limit_below``).
 
 Question numbers: once every line is read, each line's first one to four symbols are scored as its question number
 ("1)", "a.") by the ``page-label`` model, with what the page's other lines show (``page_label``); the one kept is
@@ -94,9 +96,6 @@ FAINTER_PIECES = 1.2
 OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
             "\\pm"}
 OPEN_START = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "\\times", "\\div"}
-# Two lines in one group: a group read as rows is cut into its lines when they read more surely than the whole (the
-# product of the reader's calibrated confidences against the whole's; ``_split_joined``)
-SPLIT_ROWS = True
 JOIN_OVERLAP = 0.5
 JOIN_GAP = 10.0
 # A limit's subscript written far below "lim" ("x -> 0" as a group of its own): a reading with "\\lim" and no
@@ -264,7 +263,6 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         read = [(g, answers.start(_apply_label(predictor, e, labels, i))) for i, (g, e) in enumerate(read)]
         token = _PAGE_LABELS.set(labels)
         try:
-            read = _split_joined(page, found, read, predictor)
             read = _cut_joined(page, found, read, predictor, cut_trace)
             read = _join_open_ends(page, found, read, predictor)
             read = _join_limit_below(page, found, read, predictor)
@@ -332,33 +330,6 @@ class _Answers:
         for e in exprs:
             if self.start(e) is not None and self.pool is not None:
                 e.answer = self.started[id(e)][1].result()
-
-
-def _split_joined(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
-    """[(group, expression)] in reading order, where a group the reader read as several lines written one under
-    another (rows joined by ``\\\\``: no brace or bar holds them together) is cut into its lines: along the empty
-    horizontal bands across it that the ``page-split`` model scores highest (page_split.row_parts), when the lines
-    read alone are surer together (the product of their calibrated confidences) than the whole's reading."""
-    from inkmath.equation.latex import LINE_BREAK
-    from inkmath.equation.page_split import part_group, row_parts
-
-    if not SPLIT_ROWS or found.stats is None:
-        return read
-    out, changed = [], False
-    groups = [g for g, _ in read]
-    for k, (g, e) in enumerate(read):
-        rows = e.latex.count(LINE_BREAK) + 1 if e is not None and e.confidence is not None else 1
-        parts = row_parts(groups, k, found.stats, found.unit, rows) if rows > 1 else None
-        pe = [_read_group(page, found, part_group(c, found.stats), predictor) for c in parts or []]
-        if parts and all(x is not None and x.confidence is not None for x in pe) and \
-                float(np.prod([x.confidence for x in pe])) > e.confidence:
-            out += [(part_group(c, found.stats), x) for c, x in zip(parts, pe)]
-            changed = True
-        else:
-            out.append((g, e))
-    if not changed:
-        return read
-    return _in_reading_order(out, found.unit)
 
 
 def _in_reading_order(read: list, unit: float) -> list:

@@ -1,14 +1,14 @@
 """Where to cut a group of ink that holds several lines: a scored decision, not a threshold.
 
-    parts = row_parts(groups, k, comp, unit, rows=2)     # group k's components, line by line
+    p = load_page_split_model().prob(cut_features(summaries, k, axis, a, b, comp, unit)[None])
 
 ``page_find`` links components by fixed gaps and ``page_merge`` joins what they left apart; neither splits, so two
 lines less than half a symbol apart (a denominator just above the next line), or two lines the merge joined, stay
-one group. When the reader reads such a group as rows (``page._split_joined``), it is cut along the empty
-horizontal bands across it (``candidate_cuts``: no component crosses them) that a small perceptron scores highest
-(``page-split``, trained by ``python -m inkmath.equation.train_page_split`` on pages generated from the CROHME
-*training* ink: target 1 when the two parts are two written expressions) on the two parts' geometry in the page
-(``page_merge.pair_features``, the parts as two groups among the page's others) and the cut's direction.
+one group. Every empty band across a group (``candidate_cuts``: no component crosses it) is scored by a small
+perceptron (``page-split``, trained by ``python -m inkmath.equation.train_page_split`` on pages generated from the
+CROHME *training* ink: target 1 when the two parts are two written expressions) on the two parts' geometry in the
+page (``page_merge.pair_features``, the parts as two groups among the page's others) and the cut's direction; its
+score is one input of ``page_cut``'s models, which weigh it against how surely the parts read.
 
 Tried, not kept (docs/decisions/2026-11-24-pages-3.md): the model alone deciding whether to cut, and the reader's
 confidence alone (parts against the whole) on the model's best cuts; on the validation pages both cut more true
@@ -75,20 +75,3 @@ def cut_features(summaries: list[dict], k: int, axis: int, a: list[int], b: list
     s = summaries[:k] + summaries[k + 1:] + parts
     f = pair_features(s, len(s) - 2, len(s) - 1, unit)
     return np.concatenate([f, np.asarray([float(axis), np.log1p(len(a) + len(b))], np.float32)])
-
-
-def row_parts(groups: list, k: int, comp: np.ndarray, unit: float, rows: int) -> list[list[int]] | None:
-    """Group ``k``'s components in ``rows`` parts, top to bottom: cut along the ``rows - 1`` empty horizontal bands
-    across it that the model scores highest; None when it has fewer such bands."""
-    s = group_summaries(groups, comp, unit)
-    cuts = [(axis, a, b) for axis, a, b in candidate_cuts(groups[k].components, comp) if axis == 1]
-    if len(cuts) < rows - 1 or rows < 2:
-        return None
-    p = load_page_split_model().prob(np.stack([cut_features(s, k, axis, a, b, comp, unit) for axis, a, b in cuts]))
-    chosen = sorted(np.argsort(-p, kind="stable")[:rows - 1])  # each cut's upper part holds the previous cut's
-    parts, taken = [], set()
-    for c in chosen:
-        parts.append([m for m in cuts[c][1] if m not in taken])
-        taken.update(cuts[c][1])
-    parts.append([m for m in groups[k].components if m not in taken])
-    return parts
