@@ -1118,58 +1118,6 @@ def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscri
     assert page._join_limit_below(None, found, read, None) == read
 
 
-def test_candidate_cuts_are_the_empty_bands_across_a_group():
-    from inkmath.equation.page_split import candidate_cuts
-
-    # a numerator, its bar, its denominator and an "=" to their right (x, y, w, h, area)
-    stats = np.array([[0, 0, 0, 0, 0], [100, 10, 60, 30, 900], [90, 50, 80, 6, 400], [110, 66, 40, 30, 700],
-                      [200, 45, 30, 15, 200]])
-    cuts = candidate_cuts([1, 2, 3, 4], stats)
-    assert sorted((axis, sorted(a), sorted(b)) for axis, a, b in cuts) == [
-        (0, [1, 2, 3], [4]), (1, [1], [2, 3, 4]), (1, [1, 2, 4], [3])]
-    assert candidate_cuts([1, 2], stats) == [(1, [1], [2])]  # a numerator over its bar: one cut, along y
-
-
-def _two_line_group():
-    from inkmath.equation.page_find import FoundExpressions
-
-    # two short lines, one under the other, that the grouping left as one group
-    stats = np.array([[0, 0, 0, 0, 0], [100, 100, 40, 40, 500], [160, 100, 40, 40, 500], [100, 160, 40, 40, 500],
-                      [160, 160, 40, 40, 500]])
-    found = FoundExpressions([InkGroup(Box(100, 100, 200, 200), [1, 2, 3, 4])], np.zeros((300, 300), np.int32),
-                             40.0, stats=stats)
-    return found
-
-
-@pytest.mark.parametrize("joined, kept", [("\\lim_{x\\rightarrow 0}\\frac{1}{x}", True), ("\\lim x\\rightarrow 0", False)])
-def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscript(monkeypatch, joined, kept):
-    from inkmath.equation import page
-    from inkmath.equation.page import PageExpression
-    from inkmath.equation.page_find import FoundExpressions
-
-    unit = 40.0
-    found = FoundExpressions([], np.zeros((600, 600), np.int32), unit)
-    lim = InkGroup(Box(100, 100, 400, 160), [1, 2])
-    under = InkGroup(Box(100, 160 + 2 * unit, 200, 200 + 2 * unit), [3])  # 2 units under "lim"
-    far = InkGroup(Box(100, 160 + 4 * unit, 200, 200 + 4 * unit), [4])  # 4 units under: another line
-    right = InkGroup(Box(500, 100, 580, 160), [5])  # beside it, not under it
-
-    def expr(latex):
-        return PageExpression(latex, "", [0, 0, 1, 1], {}, [], confidence=0.5)
-
-    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor: expr(joined))
-    for other in (under, far, right):
-        read = [(lim, expr("\\lim\\frac{1}{x}")), (other, expr("x\\rightarrow 0"))]
-        out = page._join_limit_below(None, found, read, None)
-        if other is under and kept:  # one expression: the limit with its subscript, all the ink
-            assert [e.latex for _, e in out] == [joined] and sorted(out[0][0].components) == [1, 2, 3]
-        else:
-            assert out == read
-    # a limit that has its subscript is left alone
-    read = [(lim, expr("\\lim_{n}a_{n}")), (under, expr("x\\rightarrow 0"))]
-    assert page._join_limit_below(None, found, read, None) == read
-
-
 def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns(monkeypatch):
     from inkmath.equation import page
     from inkmath.equation.page import PageExpression

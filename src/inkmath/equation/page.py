@@ -8,8 +8,8 @@ page photo -> ``page_clean.clean_page`` (sheet, flattened, lines removed: an ink
 of ink per written expression, reading order) -> each group's ink alone -> ``recognize.recognize_image`` (the one
 expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). The
 groups are then cut and joined by what their readings say: a group holding two expressions is cut in two
-(``_cut_joined``, ``page_cut``), and a limit's subscript written far below "lim" is joined to it
-(``_join_limit_below``).
+(``_cut_joined``, ``page_cut``), and a line's pieces left apart are joined (``_join_open_ends``,
+``_join_limit_below``).
 
 Question numbers: once every line is read, each line's first one to four symbols are scored as its question number
 ("1)", "a.") by the ``page-label`` model, with what the page's other lines show (``page_label``); the one kept is
@@ -91,6 +91,13 @@ READ_WIDE_PEN = 0.13
 # are not cleaned again (docs/decisions/2026-11-26-pens-21.md)
 FINE_INK_FLOOR = 45.0
 FAINTER_PIECES = 1.2
+# Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
+# on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
+OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
+            "\\pm"}
+OPEN_START = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "\\times", "\\div"}
+JOIN_OVERLAP = 0.5
+JOIN_GAP = 10.0
 # A limit's subscript written far below "lim" ("x -> 0" as a group of its own): a reading with "\\lim" and no
 # subscript is joined with a group below it (at most LIMIT_GAP units under it, starting within LIMIT_REACH units of
 # its left end) whose reading has an arrow, and the joined reading is kept when it reads the arrow as lim's subscript
@@ -257,6 +264,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         token = _PAGE_LABELS.set(labels)
         try:
             read = _cut_joined(page, found, read, predictor, cut_trace)
+            read = _join_open_ends(page, found, read, predictor)
             read = _join_limit_below(page, found, read, predictor)
         finally:
             _PAGE_LABELS.reset(token)
@@ -368,6 +376,49 @@ def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor,
     if not changed:
         return read
     return _in_reading_order(out, found.unit)
+
+
+def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
+    """[(group, expression)] in reading order, where a reading that ends with a relation or an operator is joined with
+    the nearest group to its right on the same line, and one that starts with a relation with the nearest to its left
+    (read again as one; it keeps the earlier place): "e =" and a fraction written far to its right, which the
+    grouping's line gap split. A reading never ends with "=", nor starts with it. Never across a gutter between
+    columns (``page_find.column_gutters``), which the grouping does not link across either."""
+    from inkmath.equation.page_find import across_gutter
+    from inkmath.equation.tree import Box
+
+    def same_line(a, b) -> bool:  # b to the right of a
+        return (min(a.y1, b.y1) - max(a.y0, b.y0) >= JOIN_OVERLAP * min(a.h, b.h)
+                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit
+                and not across_gutter((a.x0, a.x1), (b.x0, b.x1), found.gutters))
+
+    out = list(read)
+    changed = True
+    while changed:
+        changed = False
+        for i, (g, e) in enumerate(out):
+            if e is None or not e.symbols:
+                continue
+            right = [j for j, (h, _) in enumerate(out) if j != i and same_line(g.box, h.box)]
+            left = [j for j, (h, _) in enumerate(out) if j != i and same_line(h.box, g.box)]
+            if e.symbols[-1]["label"] in OPEN_END and right:
+                j = min(right, key=lambda j: out[j][0].box.x0)
+            elif e.label is None and e.symbols[0]["label"] in OPEN_START and left:
+                j = max(left, key=lambda j: out[j][0].box.x1)
+            else:
+                continue
+            h = out[j][0]
+            joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
+                                  max(g.box.y1, h.box.y1)), g.components + h.components)
+            je = _read_group(page, found, joined, predictor)
+            if je is None:
+                continue
+            first, last = min(i, j), max(i, j)
+            out[first] = (joined, je)
+            del out[last]
+            changed = True
+            break
+    return out
 
 
 def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
