@@ -1139,7 +1139,7 @@ def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns
             assert out == read
 
 
-def test_candidate_cuts_are_the_empty_bands_across_a_group():
+def test_page_split_features_of_every_band_across_two_lines():
     from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features
     from inkmath.equation.page_merge import group_summaries
 
