@@ -1052,7 +1052,7 @@ def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_me
 
 
 def test_page_merge_features_do_not_depend_on_the_pairs_order():
-    from inkmath.equation.page_merge import N_FEATURES, group_summaries, pair_features
+    from inkmath.equation.page_merge import PAIR_FEATURES, group_summaries, pair_features
 
     groups = [_g(100, 100, 300, 140), _g(320, 60, 380, 95), _g(100, 300, 400, 340)]
     for k, g in enumerate(groups):
@@ -1061,9 +1061,28 @@ def test_page_merge_features_do_not_depend_on_the_pairs_order():
                                           for g in groups], np.int32)
     s = group_summaries(groups, stats, 40.0)
     f = pair_features(s, 0, 1, 40.0)
-    assert f.shape == (N_FEATURES,) and np.isfinite(f).all()
+    assert f.shape == (PAIR_FEATURES,) and np.isfinite(f).all()
     assert np.array_equal(f, pair_features(s, 1, 0, 40.0))
     assert not np.array_equal(f, pair_features(s, 0, 2, 40.0))
+
+
+def test_line_gap_measures_how_close_a_pages_lines_are():
+    from inkmath.equation.page_merge import N_FEATURES, PAIR_FEATURES, group_summaries, line_gap, merge_features
+
+    def page(gap):  # four lines 40 px high, ``gap`` px apart, and an exponent beside the first
+        lines = [_g(100, 100 + k * (40 + gap), 400, 140 + k * (40 + gap)) for k in range(4)]
+        return lines + [_g(410, 80, 440, 100)]
+
+    assert line_gap(page(80), 40.0) == 2.0 and line_gap(page(20), 40.0) == 0.5
+    assert line_gap(page(800), 40.0) == 10.0  # at most 10
+    assert line_gap([_g(100, 100, 400, 140)], 40.0) == 10.0  # nothing under anything
+    groups = page(20)
+    for k, g in enumerate(groups):
+        g.components = [k + 1]
+    stats = np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
+                                          for g in groups], np.int32)
+    f = merge_features(group_summaries(groups, stats, 40.0), 0, 1, 40.0, 0.5)
+    assert f.shape == (N_FEATURES,) == (PAIR_FEATURES + 1,) and f[-1] == 0.5
 
 
 def test_candidate_cuts_are_the_empty_bands_across_a_group():

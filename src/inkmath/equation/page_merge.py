@@ -8,7 +8,8 @@ after dots too small to keep, a fraction whose numerator touches its bar. Every 
 ``CANDIDATE_GAP`` typical symbols apart is scored by a small perceptron (``page-merge``, trained by
 ``python -m inkmath.equation.train_page_merge`` on pages generated from the CROHME *training* ink: target 1 when
 both groups' ink belongs to one written expression) on the pair's geometry (``pair_features``); the best-scoring
-pair is joined while its probability is at least ``MERGE_PROB``, and the pairs are scored again.
+pair is joined while its probability is at least ``MERGE_PROB``, and the pairs are scored again. The model also
+reads how close the page's lines are (``line_gap``): it learns from pages written loosely and crowded.
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 an
 # 0.5 was chosen on seed 0's pages with an older model: docs/decisions/2026-11-24-pages-2.md). At 0.6 the rule that
 # kept two stacked groups of 5 components apart unless one component spans the other (pages-4) is gone: it undid
 # right joins the model scored 0.89-0.99 (a limit's long subscript under "lim tan x"); without it seeds 8 + 9:
-# 222 in order (+1 -0), seed 10: 113 (+1 -0)
-N_FEATURES = 26
+# 222 in order (+1 -0), seed 10: 113 (+1 -0). Kept, not chosen again, for the model that also reads the page's
+# line gap and learns from crowded pages too (docs/decisions/2026-11-26-pages-25.md)
+PAIR_FEATURES = 26  # ``pair_features`` (also page-split's inputs)
+N_FEATURES = PAIR_FEATURES + 1  # the model's: the pair's, and how close the page's lines are (``line_gap``)
 
 
 class PageMergeModel(BinaryMLP):
-    """p(two groups of a page are one expression) from their geometry (``pair_features``)."""
+    """p(two groups of a page are one expression) from their geometry (``pair_features``) and the page's
+    ``line_gap``."""
 
 
 @lru_cache(maxsize=2)
@@ -74,7 +78,7 @@ def cover(xs: np.ndarray, box) -> float:
 
 
 def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
-    """float32 (N_FEATURES,) for groups i and j of ``s`` (``group_summaries``): sizes, gaps, overlaps and offsets in
+    """float32 (PAIR_FEATURES,) for groups i and j of ``s`` (``group_summaries``): sizes, gaps, overlaps and offsets in
     typical symbols, the smaller group first; how close each one's nearest other group is; how many groups share
     the smaller one's line; how much of each one's width a single component of the other spans (``cover``: a bar
     over its denominator, or a numerator touching its bar, against two written lines one under the other)."""
@@ -102,6 +106,29 @@ def pair_features(s: list[dict], i: int, j: int, unit: float) -> np.ndarray:
          nearest(a, b) - d_ab, nearest(b, a) - d_ab, float(np.log1p(row)),
          cover(s[a]["xs"], B), cover(s[b]["xs"], A)]
     return np.clip(np.asarray(f, np.float32), -10, 10)
+
+
+def line_gap(groups: list, unit: float) -> float:
+    """How close a page's lines are: the median, over the groups with one under them (overlapping in x), of the gap
+    to the nearest such group, in typical symbols (at most 10; 10 with none). A pair set a line apart is one
+    expression's more often on a page written loosely than on a crowded one."""
+    gaps = []
+    for g in groups:
+        a, best = g.box, None
+        for h in groups:
+            b = h.box
+            if h is g or b.y0 + b.y1 <= a.y0 + a.y1 or min(a.x1, b.x1) <= max(a.x0, b.x0):
+                continue
+            d = max(b.y0 - a.y1, 0.0)
+            best = d if best is None else min(best, d)
+        if best is not None:
+            gaps.append(best)
+    return float(np.clip(np.median(gaps) / max(unit, 1e-6), 0, 10)) if gaps else 10.0
+
+
+def merge_features(s: list[dict], i: int, j: int, unit: float, gap: float) -> np.ndarray:
+    """float32 (N_FEATURES,): ``pair_features`` and the page's ``line_gap``."""
+    return np.append(pair_features(s, i, j, unit), np.float32(gap))
 
 
 def _area(s: dict) -> float:
@@ -141,12 +168,13 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
         return groups
     model = model or load_page_merge_model()
     groups = list(groups)
+    gap = line_gap(groups, unit)  # the groups as linked, before any join
     while len(groups) > 1:
         s = group_summaries(groups, comp, unit)
         pairs = candidate_pairs(s, unit, gutters)
         if not pairs:
             break
-        p = model.prob(np.stack([pair_features(s, i, j, unit) for i, j in pairs]))
+        p = model.prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
         k = int(np.argmax(p))
         if p[k] < threshold:
             break

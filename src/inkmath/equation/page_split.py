@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.mlp import BinaryMLP, load_tensors
-from inkmath.equation.page_merge import N_FEATURES as N_PAIR_FEATURES
+from inkmath.equation.page_merge import PAIR_FEATURES
 from inkmath.equation.page_merge import group_summaries, pair_features
 
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-split.safetensors"
 RECIPE = "inkmath.equation.train_page_split --config configs/page-split.yaml"
-N_FEATURES = N_PAIR_FEATURES + 2
+N_FEATURES = PAIR_FEATURES + 2
 
 
 class PageSplitModel(BinaryMLP):

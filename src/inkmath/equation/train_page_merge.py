@@ -32,8 +32,9 @@ TIGHT = {"LINE_GAP": 1.0, "STACK_GAP": 0.15, "FRAC_GAP": 0.4, "NEAR_X": 0.3, "NE
 PURITY = 0.9
 PURPOSE = "the page reader's grouping: do two groups of ink on a page belong to one written expression?"
 DEFAULTS = {"name": "page-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 60, "seed": 0,
-            "pages": 300, "streams": 2, "page_seed": 11, "page_seeds": None}
+            "pages": 300, "streams": 2, "page_seed": 11, "page_seeds": None, "crowded_seeds": None}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
+CROWDED = (0.4, 1.2)  # symbol heights between expressions on crowded pages (page_synth.LINE_GAP: 1.0-2.6)
 CACHE = "page-ink"  # cleaned training pages, one folder per page seed, in the cache (inkmath.data.cache_dir)
 
 
@@ -59,10 +60,11 @@ def component_owners(page, truth: list[dict], stats: np.ndarray) -> np.ndarray:
 def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float]]:
     """(features, targets) of one cleaned page's candidate pairs, with the page's thresholds and the ``TIGHT`` ones."""
     from inkmath.equation import page_find
-    from inkmath.equation.page_merge import candidate_pairs, group_summaries, pair_features
+    from inkmath.equation.page_merge import candidate_pairs, group_summaries, line_gap, merge_features
 
     X, y = [], []
     saved = {k: getattr(page_find, k) for k in TIGHT}
+    gap = None  # the page's line gap, as the reader measures it: from its own grouping
     try:
         for setting in ({}, TIGHT):
             for k, v in {**saved, **setting}.items():
@@ -71,6 +73,7 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
             if grouped is None:
                 continue
             groups, stats, unit, gutters = grouped
+            gap = line_gap(groups, unit) if gap is None else gap
             owner = component_owners(page, truth, stats)
             label, keep = [], []
             for g in groups:
@@ -85,7 +88,7 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
             s = group_summaries(groups, stats, unit)
             for i, j in candidate_pairs(s, unit, gutters):
                 if keep[i] and keep[j]:
-                    X.append(pair_features(s, i, j, unit))
+                    X.append(merge_features(s, i, j, unit, gap))
                     y.append(float(label[i] == label[j]))
     finally:
         for k, v in saved.items():
@@ -95,7 +98,8 @@ def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float
 
 def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     """Generate and clean the pages of one of the recipe's ``streams`` (stream k: every ``streams``-th training
-    expression from the k-th, ``pages / streams`` pages, seed ``page_seed * 100 + k``); each page's ink as
+    expression from the k-th, ``pages / streams`` pages, seed ``page_seed * 100 + k``, written with ``CROWDED``
+    paper between the lines when ``page_seed`` is one of the recipe's ``crowded_seeds``); each page's ink as
     ``cache/stream-K/page_NNNN.png`` with ``.json`` (truth, homography to the photo); resumable, and shared by the
     trainers (``page-split`` takes more pages of the same streams: a stream is complete when it holds its pages or
     ``done``, written when the stream's ink ran out). Returns the folder."""
@@ -114,7 +118,8 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
         return out
     exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream::recipe["streams"]]
     made = 0
-    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream)):
+    kw = {"line_gap": CROWDED} if recipe["page_seed"] in (recipe.get("crowded_seeds") or []) else {}
+    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream, **kw)):
         made += 1
         meta = out / f"page_{k:04d}.json"
         if meta.is_file():
@@ -252,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.equation.page_merge import MODEL_PATH, N_FEATURES, PageMergeModel
 
     return run_recipe(PageRecipe("train_page_merge", DEFAULTS, build_stream, load_examples, MODEL_PATH, N_FEATURES,
-                                 PageMergeModel, "page_merge.pair_features", "same expression", "group pairs",
+                                 PageMergeModel, "page_merge.merge_features", "same expression", "group pairs",
                                  "of one expression", "pair", "same"), argv)
 
 
