@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.train_page_merge import ARCHIVE, CROWDED, PageRecipe, run_recipe
+
 PURPOSE = "the page reader's grouping: does a group of ink on a page hold two expressions, cut along its best band?"
 DEFAULTS = {"name": "page-cut", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
             "pages": 60, "streams": 8, "slices": 4, "page_seed": 41, "page_seeds": None}
