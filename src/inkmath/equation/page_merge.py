@@ -35,8 +35,9 @@ MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 an
 # 0.5 was chosen on seed 0's pages with an older model: docs/decisions/2026-11-24-pages-2.md). At 0.6 the rule that
 # kept two stacked groups of 5 components apart unless one component spans the other (pages-4) is gone: it undid
 # right joins the model scored 0.89-0.99 (a limit's long subscript under "lim tan x"); without it seeds 8 + 9:
-# 222 in order (+1 -0), seed 10: 113 (+1 -0). Kept, not chosen again, for the model that also reads the page's
-# line gap and learns from crowded pages too (docs/decisions/2026-11-26-pages-25.md)
+# 222 in order (+1 -0), seed 10: 113 (+1 -0). For the model that also reads the page's line gap and learns from
+# crowded pages (pages-25), seeds 0 / 18 / 80 / 81 read the same at 0.5 and 0.6; at 0.7 seed 0 has one page fewer in
+# order (docs/decisions/2026-11-26-pages-25.md)
 PAIR_FEATURES = 26  # ``pair_features`` (also page-split's inputs)
 N_FEATURES = PAIR_FEATURES + 1  # the model's: the pair's, and how close the page's lines are (``line_gap``)
 
