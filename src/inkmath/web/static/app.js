@@ -3,8 +3,8 @@
 // Page mode (photo.js): a photo of a page, a box per expression. Every change to the drawing is undoable and the
 // drawing is kept in localStorage with a short history.
 import {
-  $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, setStatus, showAlternatives, showEmptyExpression,
-  showExtras, showReading, showSymbols,
+  $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, post, setStatus, showAlternatives,
+  showEmptyExpression, showExtras, showReading, showSymbols,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
 import { initPhoto } from "./photo.js";
@@ -346,12 +346,6 @@ function requestFor(mode, indexCorrections, solve) {
   const body = { strokes: state.strokes, ...extra };
   if (weights) body.weights = weights;
   return [url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }];
-}
-
-async function post(url, init) {
-  const res = await fetch(url, init);
-  const data = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
-  return [res, data];
 }
 
 async function send() {

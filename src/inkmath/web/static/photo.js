@@ -3,7 +3,7 @@
 // ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve. Its symbols are
 // listed too: a tap on one offers its other readings, and choosing one reads the expression again from its crop
 // with that symbol fixed (POST /api/page/expression), as a drawn expression is read again after a correction.
-import { $, copyText, errorText, pct, setStatus, showAnswer, showReadings } from "./view.js";
+import { $, copyText, errorText, pct, post, setStatus, showAnswer, showReadings } from "./view.js";
 
 // The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
 // (5-20 MB) is over what a slow connection should carry: the photo is sent as a JPEG of at most UPLOAD_SIDE px on its
@@ -69,8 +69,7 @@ export function initPhoto({ setPending, features }) {
       const form = new FormData();
       form.append("file", file, file.name || "page.jpg");
       setStatus("Reading the page…");
-      const res = await fetch("/api/page", { method: "POST", body: form });
-      const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
+      const [res, body] = await post("/api/page", { method: "POST", body: form });
       if (!res.ok) {
         setStatus(errorText(body, res), true);
         $("page-summary").textContent = "The page could not be read.";
@@ -217,10 +216,9 @@ export function initPhoto({ setPending, features }) {
     setStatus("Reading the expression again…");
     const started = performance.now();
     try {
-      const res = await fetch("/api/page/expression", {
+      const [res, body] = await post("/api/page/expression", {
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ crop: ex.crop, corrections }) });
-      const body = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
       if (data !== page || ex.seq !== seq) return;  // another photo, or a later correction of this expression
       if (!res.ok) {
         setStatus(errorText(body, res), true);

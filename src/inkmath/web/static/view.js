@@ -17,6 +17,13 @@ export function errorText(data, res) {
   return `Error ${res.status}`;
 }
 
+/** ``fetch(url, init)`` and its JSON answer: [response, data]; data is {"error": ...} when the answer is not JSON. */
+export async function post(url, init) {
+  const res = await fetch(url, init);
+  const data = await res.json().catch(() => ({ error: `The server answered ${res.status} without JSON` }));
+  return [res, data];
+}
+
 export const pct = (p) => (p < 0.001 ? "< 0.1 %" : `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`);
 
 export async function copyText(text, button) {
