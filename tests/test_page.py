@@ -200,6 +200,23 @@ def test_clean_page_keeps_black_blue_and_pencil_ink(colour):
     assert len(found.groups) == 2
 
 
+def test_a_fraction_bar_across_most_of_a_plain_sheet_is_ink_not_a_paper_line():
+    """A bar longer than ``LINE_FULL_SPAN`` of the sheet, as dark as the writing, was removed as a paper line, which
+    split its fraction into two expressions. On a sheet with no paper lines across it, it is ink; a ruled sheet's
+    lines still go (session 26)."""
+    def wide_fraction(img):
+        cv2.line(img, (100, 400), (900, 404), (30, 30, 35), 4, cv2.LINE_AA)
+
+    lines = [("x+13x+40", 250, 360), ("2x+27x+111x+140", 150, 480)]
+    page = clean_page(_photo(_sheet(lines, extra=wide_fraction)))
+    runs = cv2.morphologyEx((page.ink > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, 300), np.uint8))
+    assert runs.sum() > 0  # the bar is kept
+    assert len(find_expressions(page.ink).groups) == 1  # numerator, bar and denominator: one expression
+    ruled = clean_page(_photo(_sheet(lines, paper="ruled")))
+    runs = cv2.morphologyEx((ruled.ink > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, 300), np.uint8))
+    assert ruled.lines_removed >= 10 and runs.sum() == 0
+
+
 def test_red_ink_is_kept_and_the_red_margin_line_removed():
     """Red writing is ink; only the margin line's long straight red run is paper (robustness-15: blue-ink pages
     with red and blue swapped lost 28 of 78 expressions when every strongly red pixel was paper)."""
