@@ -1083,6 +1083,37 @@ def test_page_merge_features_do_not_depend_on_the_pairs_order():
     assert not np.array_equal(f, pair_features(s, 0, 2, 40.0))
 
 
+def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_together(monkeypatch):
+    """A numerator, its bar and its denominator: the model scores numerator-bar and bar-denominator as one expression
+    and every other pair (the joined bar and denominator with the numerator among them) as two. Joining the best
+    pair at a time left the numerator apart; the pairs of the groups as linked are joined at once (session 26)."""
+    from inkmath.equation import page_merge
+    from inkmath.equation.page_merge import group_summaries, line_gap, merge_features, merge_groups
+
+    def groups():
+        gs = [_g(140, 100, 260, 140), _g(100, 190, 300, 196), _g(120, 240, 280, 280)]  # numerator, bar, denominator
+        for k, g in enumerate(gs):
+            g.components = [k + 1]
+        return gs
+
+    gs = groups()
+    stats = np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
+                                          for g in gs], np.int32)
+    s, gap = group_summaries(gs, stats, 40.0), line_gap(gs, 40.0)
+    one = [merge_features(s, 0, 1, 40.0, gap), merge_features(s, 1, 2, 40.0, gap)]
+
+    class PairScores:  # 0.99 for the two pairs of the linked groups, 0.01 for any other
+        def prob(self, X):
+            return np.array([0.99 if any(np.allclose(x, o) for o in one) else 0.01 for x in X])
+
+    monkeypatch.setattr(page_merge, "MERGE_CLOSURE", False)
+    assert len(merge_groups(groups(), stats, 40.0, model=PairScores())) == 2
+    monkeypatch.setattr(page_merge, "MERGE_CLOSURE", True)
+    joined = merge_groups(groups(), stats, 40.0, model=PairScores())
+    assert len(joined) == 1 and sorted(joined[0].components) == [1, 2, 3]
+    assert (joined[0].box.y0, joined[0].box.y1) == (100, 280)
+
+
 def test_line_gap_measures_how_close_a_pages_lines_are():
     from inkmath.equation.page_merge import N_FEATURES, PAIR_FEATURES, group_summaries, line_gap, merge_features
 

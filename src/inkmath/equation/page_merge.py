@@ -8,8 +8,9 @@ after dots too small to keep, a fraction whose numerator touches its bar. Every 
 ``CANDIDATE_GAP`` typical symbols apart is scored by a small perceptron (``page-merge``, trained by
 ``python -m inkmath.equation.train_page_merge`` on pages generated from the CROHME *training* ink: target 1 when
 both groups' ink belongs to one written expression) on the pair's geometry (``pair_features``); the best-scoring
-pair is joined while its probability is at least ``MERGE_PROB``, and the pairs are scored again. The model also
-reads how close the page's lines are (``line_gap``): it learns from pages written loosely and crowded.
+pair is joined while its probability is at least ``MERGE_PROB``, and the pairs are scored again; before that, every
+pair of the groups as linked that scores so is joined at once (``MERGE_CLOSURE``). The model also reads how close
+the page's lines are (``line_gap``): it learns from pages written loosely and crowded.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 an
 # 222 in order (+1 -0), seed 10: 113 (+1 -0). For the model that also reads the page's line gap and learns from
 # crowded pages (pages-25), seeds 0 / 18 / 80 / 81 read the same at 0.5 and 0.6; at 0.7 seed 0 has one page fewer in
 # order (docs/decisions/2026-11-26-pages-25.md)
+MERGE_CLOSURE = True  # first, every pair of the groups as linked scored at least MERGE_PROB is joined at once (the
+# pairs the model is trained on), then the best pair again and again. Joining one best pair at a time alone split a
+# fraction whose bar joined its denominator first: the numerator's pair with the two is not one the model learned.
+# Validation pages, in order: plain seeds 0 / 18 / 19 119 / 118 / 119 -> 119 / 119 / 119, crowded 80 / 81
+# 48 / 47 -> 48 / 48, large writing seeds 0 / 18 115 / 34 -> 116 / 34, labelled 20 the same; no page lost
+# (docs/decisions/2026-11-26-pages-26.md)
 PAIR_FEATURES = 26  # ``pair_features`` (also page-split's inputs)
 N_FEATURES = PAIR_FEATURES + 1  # the model's: the pair's, and how close the page's lines are (``line_gap``)
 
@@ -170,6 +177,8 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
     model = model or load_page_merge_model()
     groups = list(groups)
     gap = line_gap(groups, unit)  # the groups as linked, before any join
+    if MERGE_CLOSURE:
+        groups = _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap)
     while len(groups) > 1:
         s = group_summaries(groups, comp, unit)
         pairs = candidate_pairs(s, unit, gutters)
@@ -185,3 +194,39 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
         a.box = Box(min(a.box.x0, b.box.x0), min(a.box.y0, b.box.y0), max(a.box.x1, b.box.x1), max(a.box.y1, b.box.y1))
         del groups[j]
     return groups
+
+
+def _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap):
+    """Every pair of the groups as linked that the model scores at least ``threshold``, joined at once (a numerator,
+    its bar and its denominator all scored one expression stay one, where joining the bar to the denominator first
+    makes the numerator's pair another one)."""
+    from inkmath.equation.tree import Box
+
+    s = group_summaries(groups, comp, unit)
+    pairs = candidate_pairs(s, unit, gutters)
+    if not pairs:
+        return groups
+    p = model.prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
+    parent = list(range(len(groups)))
+
+    def root(a):
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for (i, j), q in zip(pairs, p):
+        if q >= threshold:
+            ri, rj = root(i), root(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    out = []
+    for k, g in enumerate(groups):
+        r = root(k)
+        if r == k:
+            out.append(g)
+        else:
+            h = groups[r]
+            h.components = h.components + g.components
+            h.box = Box(min(h.box.x0, g.box.x0), min(h.box.y0, g.box.y0), max(h.box.x1, g.box.x1),
+                        max(h.box.y1, g.box.y1))
+    return out
