@@ -70,9 +70,10 @@ LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the she
 LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: a dark one is a fraction bar
 LINE_DARK_FAMILY = 3  # ... a longer one as dark as ink is a paper line only among this many lines across the sheet:
 # on a plain sheet a fraction bar over 0.6 of its width was erased and its fraction read as two expressions. Validation
-# pages in large writing (``bench_page.py --writing 48``, seeds 0 / 18): in order 114 / 33 -> 115 / 34, no page lost;
-# ordinary validation pages' ink the same. Counting only the ink-dark runs kept a pencil page's ruled-line piece as
-# ink (docs/decisions/2026-11-26-pages-26.md)
+# pages in large writing (``bench_page.py --writing 48``, seeds 0 / 18): in order 114 / 33 -> 115 / 34; of the ordinary
+# validation pages (plain seeds 0 / 18 / 19, crowded 80 / 81, labelled) one page's ink changed (crowded seed 81 page
+# 19, 47 -> 48 in order); no page lost. Counting only the ink-dark runs kept a pencil page's ruled-line piece as ink
+# (docs/decisions/2026-11-26-pages-26.md)
 LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
 LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
 LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
