@@ -42,8 +42,8 @@ MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 an
 MERGE_CLOSURE = True  # first, every pair of the groups as linked scored at least MERGE_PROB is joined at once (the
 # pairs the model is trained on), then the best pair again and again. Joining one best pair at a time alone split a
 # fraction whose bar joined its denominator first: the numerator's pair with the two is not one the model learned.
-# Validation pages, in order: plain seeds 0 / 18 / 19 119 / 118 / 119 -> 119 / 119 / 119, crowded 80 / 81
-# 48 / 47 -> 48 / 48, large writing seeds 0 / 18 115 / 34 -> 116 / 34, labelled 20 the same; no page lost
+# Validation pages, in order: plain seeds 0 / 18 / 19 119 / 118 / 119 -> 119 / 119 / 119, crowded 80 / 81 48 / 48
+# and large writing seeds 0 / 18 115 / 34 -> 116 / 34, labelled 20 the same; no page lost
 # (docs/decisions/2026-11-26-pages-26.md)
 PAIR_FEATURES = 26  # ``pair_features`` (also page-split's inputs)
 N_FEATURES = PAIR_FEATURES + 1  # the model's: the pair's, and how close the page's lines are (``line_gap``)
