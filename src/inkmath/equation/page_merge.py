@@ -168,9 +168,8 @@ def candidate_pairs(s: list[dict], unit: float, gutters=(), line_gap: float | No
 def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeModel | None = None,
                  threshold: float | None = None, gutters=()) -> list:
     """``groups`` (page_find.InkGroup) with the pairs the model scores at least ``threshold`` (``MERGE_PROB``)
-    joined, best first, scoring again after each join."""
-    from inkmath.equation.tree import Box
-
+    joined: those of the groups as given at once (``MERGE_CLOSURE``), then the best pair first, scoring again after
+    each join."""
     threshold = MERGE_PROB if threshold is None else threshold
     if len(groups) < 2 or threshold > 1:
         return groups
@@ -189,19 +188,23 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
         if p[k] < threshold:
             break
         i, j = pairs[k]
-        a, b = groups[i], groups[j]
-        a.components = a.components + b.components
-        a.box = Box(min(a.box.x0, b.box.x0), min(a.box.y0, b.box.y0), max(a.box.x1, b.box.x1), max(a.box.y1, b.box.y1))
+        _absorb(groups[i], groups[j])
         del groups[j]
     return groups
+
+
+def _absorb(a, b) -> None:
+    """Group ``a`` takes ``b``'s components and box."""
+    from inkmath.equation.tree import Box
+
+    a.components = a.components + b.components
+    a.box = Box(min(a.box.x0, b.box.x0), min(a.box.y0, b.box.y0), max(a.box.x1, b.box.x1), max(a.box.y1, b.box.y1))
 
 
 def _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap):
     """Every pair of the groups as linked that the model scores at least ``threshold``, joined at once (a numerator,
     its bar and its denominator all scored one expression stay one, where joining the bar to the denominator first
     makes the numerator's pair another one)."""
-    from inkmath.equation.tree import Box
-
     s = group_summaries(groups, comp, unit)
     pairs = candidate_pairs(s, unit, gutters)
     if not pairs:
@@ -225,8 +228,5 @@ def _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap):
         if r == k:
             out.append(g)
         else:
-            h = groups[r]
-            h.components = h.components + g.components
-            h.box = Box(min(h.box.x0, g.box.x0), min(h.box.y0, g.box.y0), max(h.box.x1, g.box.x1),
-                        max(h.box.y1, g.box.y1))
+            _absorb(groups[r], g)
     return out
