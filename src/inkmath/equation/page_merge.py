@@ -26,10 +26,14 @@ from inkmath.equation.page_find import across_gutter
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-merge.safetensors"
 RECIPE = "inkmath.equation.train_page_merge --config configs/page-merge.yaml"
 CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are never scored ...
-CANDIDATE_LINE_GAP = 6.0  # ... except side by side on one line (overlapping in height): up to this far apart in x
+CANDIDATE_LINE_GAP = 5.0  # ... except side by side on one line (overlapping in height): up to this far apart in x
 # ("e =" and a fraction written 4 units to its right, which the grouping's line gap splits when the two overlap in
 # height too little to link; validation pages of seeds 0-2: 7 of the 13 expressions left in two groups;
-# docs/decisions/2026-11-24-pages-6.md)
+# docs/decisions/2026-11-24-pages-6.md). 6 until session 26: a column of one expression beside the next column's
+# first line, 5.3 units apart with a gutter too short to count, was scored and joined. Validation pages in order
+# at 6 / 5 / 4.5: crowded 80 / 81 48 / 48 -> 49 / 49 (both), large writing seed 18 34 -> 35 (both), plain 0 / 18 / 19,
+# large 0 and labelled the same; right +6 / +7 expressions, no page or expression lost
+# (docs/decisions/2026-11-26-pages-26.md). The shipped page-merge model was trained on pairs up to 6 units apart.
 MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 and 9, 240 pages), detection only: in
 # order 218 / 220 / 221 / 221 / 222 at 0.5 / 0.55 / 0.6 / 0.65 / 0.7 (the wrong joins scored 0.51-0.61, the right
 # ones mostly over 0.8); seed 10 (120): 112 at 0.5-0.6, 111 at 0.65-0.7 (docs/decisions/2026-11-25-pages-11.md;
