@@ -181,7 +181,10 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
     groups = list(groups)
     gap = line_gap(groups, unit)  # the groups as linked, before any join
     if MERGE_CLOSURE:
+        n = len(groups)
         groups = _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap)
+        if len(groups) == n:  # no pair scored it: the best pair would be scored again, the same
+            return groups
     while len(groups) > 1:
         s = group_summaries(groups, comp, unit)
         pairs = candidate_pairs(s, unit, gutters)
