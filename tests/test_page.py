@@ -102,6 +102,15 @@ def _g(x0, y0, x1, y1) -> InkGroup:
     return InkGroup(Box(x0, y0, x1, y1), [])
 
 
+def _one_component_each(groups: list[InkGroup]) -> np.ndarray:
+    """Component stats (N + 1, 5: x, y, w, h, area) for ``groups`` as one component each, a quarter inked; group k
+    is given component k + 1."""
+    for k, g in enumerate(groups):
+        g.components = [k + 1]
+    return np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
+                                         for g in groups], np.int32)
+
+
 def test_reading_order_header_then_columns_then_rows():
     header = _g(100, 10, 900, 50)
     left = [_g(100, 100, 400, 140), _g(100, 300, 380, 340)]
@@ -1072,10 +1081,7 @@ def test_page_merge_features_do_not_depend_on_the_pairs_order():
     from inkmath.equation.page_merge import PAIR_FEATURES, group_summaries, pair_features
 
     groups = [_g(100, 100, 300, 140), _g(320, 60, 380, 95), _g(100, 300, 400, 340)]
-    for k, g in enumerate(groups):
-        g.components = [k + 1]
-    stats = np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
-                                          for g in groups], np.int32)
+    stats = _one_component_each(groups)
     s = group_summaries(groups, stats, 40.0)
     f = pair_features(s, 0, 1, 40.0)
     assert f.shape == (PAIR_FEATURES,) and np.isfinite(f).all()
@@ -1092,13 +1098,11 @@ def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_toge
 
     def groups():
         gs = [_g(140, 100, 260, 140), _g(100, 190, 300, 196), _g(120, 240, 280, 280)]  # numerator, bar, denominator
-        for k, g in enumerate(gs):
-            g.components = [k + 1]
+        _one_component_each(gs)
         return gs
 
     gs = groups()
-    stats = np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
-                                          for g in gs], np.int32)
+    stats = _one_component_each(gs)
     s, gap = group_summaries(gs, stats, 40.0), line_gap(gs, 40.0)
     one = [merge_features(s, 0, 1, 40.0, gap), merge_features(s, 1, 2, 40.0, gap)]
 
@@ -1125,10 +1129,7 @@ def test_line_gap_measures_how_close_a_pages_lines_are():
     assert line_gap(page(800), 40.0) == 10.0  # at most 10
     assert line_gap([_g(100, 100, 400, 140)], 40.0) == 10.0  # nothing under anything
     groups = page(20)
-    for k, g in enumerate(groups):
-        g.components = [k + 1]
-    stats = np.array([[0, 0, 0, 0, 0]] + [[g.box.x0, g.box.y0, g.box.w, g.box.h, g.box.w * g.box.h / 4]
-                                          for g in groups], np.int32)
+    stats = _one_component_each(groups)
     f = merge_features(group_summaries(groups, stats, 40.0), 0, 1, 40.0, 0.5)
     assert f.shape == (N_FEATURES,) == (PAIR_FEATURES + 1,) and f[-1] == 0.5
 
