@@ -233,6 +233,32 @@ def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(
     assert phone.inner_text("#page-answer") == "x = 4"
 
 
+def test_a_page_readings_solve_error_is_shown_as_the_server_words_it(phone, api):
+    """When POST /api/solve refuses another reading of a page expression, the status line gives the server's own
+    message (FastAPI's {"detail": [...]} too), as the drawn expression's and the page's other calls do (both answers
+    are stubbed)."""
+    if "/api/page" not in api["paths"] or "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no /api/page or /api/solve")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "2x+1=9", "mathml": "<math><mn>2</mn></math>", "box": [300, 200, 600, 300],
+         "answer": {"kind": "solution", "text": "x = 4"}, "symbols": [], "confidence": 0.4,
+         "alternatives": [{"latex": "2x+1=9", "confidence": 0.4}, {"latex": "2x+1=7", "confidence": 0.3}],
+         "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.route("**/api/solve", lambda route: route.fulfill(
+        status=422, content_type="application/json", body=json.dumps({"detail": [{"msg": "latex is too long"}]})))
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    box = phone.locator("#photo-boxes .photo-box").first
+    box.wait_for()
+    box.tap()
+    phone.locator("#page-reading-list button").nth(1).tap()
+    phone.wait_for_function("document.getElementById('status').textContent === 'latex is too long'")
+    assert "error" in phone.get_attribute("#status", "class")
+    phone.errors[:] = [e for e in phone.errors if "status of 422" not in e]  # the browser logs the refused request
+
+
 def test_a_page_expressions_symbol_corrected_reads_it_again_with_that_symbol(phone, api, tmp_path):
     """In page mode an expression's symbols are listed; a tap on one offers its other readings, and choosing one
     reads the expression again from its crop with that symbol fixed (POST /api/page/expression, the real reader):

@@ -250,11 +250,10 @@ export function initPhoto({ setPending, features }) {
       if (features.solve) {
         setPending(+1);
         try {
-          const res = await fetch("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                  body: JSON.stringify({ latex: alt.latex }) });
-          const body = await res.json().catch(() => ({}));
+          const [res, body] = await post("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                         body: JSON.stringify({ latex: alt.latex }) });
           if (res.ok) Object.assign(chosen, { mathml: body.mathml || "", answer: body.answer });
-          else setStatus(typeof body.error === "string" ? body.error : `Error ${res.status}`, true);
+          else setStatus(errorText(body, res), true);
         } catch (e) {
           setStatus(`Cannot reach the server (${e.message})`, true);
         } finally {
