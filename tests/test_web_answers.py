@@ -197,10 +197,9 @@ def test_a_question_number_names_its_expression(phone, api):
     assert phone.inner_text("#page-title") == "Expression 2 of 2"
 
 
-def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(phone, api, tmp_path):
-    """Page mode offers an expression's other whole readings ("did you mean"); a tap shows that reading, its formula
-    and answer solved by POST /api/solve, and names its box; the first reading comes back the same way (the page's
-    answer is stubbed: the readings themselves are the reader's, tested elsewhere)."""
+def _page_of_one_expression_with_another_reading(phone, api):
+    """Stub POST /api/page: one expression, "2x+1=9" (x = 4), with another whole reading "2x+1=7" (skips the test
+    when the server has no /api/page or /api/solve)."""
     if "/api/page" not in api["paths"] or "/api/solve" not in api["paths"]:
         pytest.skip("this server has no /api/page or /api/solve")
     answer = {"width": 1000, "height": 1400, "expressions": [
@@ -210,6 +209,13 @@ def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(
          "label": None}]}
     phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
                                                           body=json.dumps(answer)))
+
+
+def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(phone, api, tmp_path):
+    """Page mode offers an expression's other whole readings ("did you mean"); a tap shows that reading, its formula
+    and answer solved by POST /api/solve, and names its box; the first reading comes back the same way (the page's
+    answer is stubbed: the readings themselves are the reader's, tested elsewhere)."""
+    _page_of_one_expression_with_another_reading(phone, api)
     phone.tap("#mode-page")
     phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
     box = phone.locator("#photo-boxes .photo-box").first
@@ -237,15 +243,7 @@ def test_a_page_readings_solve_error_is_shown_as_the_server_words_it(phone, api)
     """When POST /api/solve refuses another reading of a page expression, the status line gives the server's own
     message (FastAPI's {"detail": [...]} too), as the drawn expression's and the page's other calls do (both answers
     are stubbed)."""
-    if "/api/page" not in api["paths"] or "/api/solve" not in api["paths"]:
-        pytest.skip("this server has no /api/page or /api/solve")
-    answer = {"width": 1000, "height": 1400, "expressions": [
-        {"latex": "2x+1=9", "mathml": "<math><mn>2</mn></math>", "box": [300, 200, 600, 300],
-         "answer": {"kind": "solution", "text": "x = 4"}, "symbols": [], "confidence": 0.4,
-         "alternatives": [{"latex": "2x+1=9", "confidence": 0.4}, {"latex": "2x+1=7", "confidence": 0.3}],
-         "label": None}]}
-    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                          body=json.dumps(answer)))
+    _page_of_one_expression_with_another_reading(phone, api)
     phone.route("**/api/solve", lambda route: route.fulfill(
         status=422, content_type="application/json", body=json.dumps({"detail": [{"msg": "latex is too long"}]})))
     phone.tap("#mode-page")
