@@ -250,8 +250,8 @@ export function initPhoto({ setPending, features }) {
       if (features.solve) {
         setPending(+1);
         try {
-          const [res, body] = await post("/api/solve", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                         body: JSON.stringify({ latex: alt.latex }) });
+          const [res, body] = await post("/api/solve", {
+            method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ latex: alt.latex }) });
           if (res.ok) Object.assign(chosen, { mathml: body.mathml || "", answer: body.answer });
           else setStatus(errorText(body, res), true);
         } catch (e) {
