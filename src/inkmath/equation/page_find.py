@@ -171,7 +171,20 @@ def _group(ink: np.ndarray):
         left, right = x1 <= g0, x0 >= g1
         link &= ~((left[:, None] & right[None, :]) | (right[:, None] & left[None, :]))
     np.fill_diagonal(link, False)
-    parent = list(range(len(idx)))
+    groups = []
+    for members in linked_sets(len(idx), zip(*np.nonzero(np.triu(link)))):
+        box = Box(float(x0[members].min()), float(y0[members].min()), float(x1[members].max()),
+                  float(y1[members].max()))
+        groups.append(InkGroup(box, [int(idx[m]) + 1 for m in members]))
+    groups = _absorb_contained(groups)
+    groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
+    return groups, stats, unit, gutters, lab, dropped
+
+
+def linked_sets(n: int, pairs) -> list[list[int]]:
+    """The sets of 0..n-1 that the ``pairs`` (i, j) link, directly or through others: each in increasing order, the
+    sets in the order of their first members."""
+    parent = list(range(n))
 
     def root(a: int) -> int:
         while parent[a] != a:
@@ -179,21 +192,14 @@ def _group(ink: np.ndarray):
             a = parent[a]
         return a
 
-    for a, b in zip(*np.nonzero(np.triu(link))):
+    for a, b in pairs:
         ra, rb = root(int(a)), root(int(b))
         if ra != rb:
             parent[rb] = ra
     sets: dict[int, list[int]] = {}
-    for k in range(len(idx)):
+    for k in range(n):
         sets.setdefault(root(k), []).append(k)
-    groups = []
-    for members in sets.values():
-        box = Box(float(x0[members].min()), float(y0[members].min()), float(x1[members].max()),
-                  float(y1[members].max()))
-        groups.append(InkGroup(box, [int(idx[m]) + 1 for m in members]))
-    groups = _absorb_contained(groups)
-    groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
-    return groups, stats, unit, gutters, lab, dropped
+    return list(sets.values())
 
 
 def across_gutter(a: tuple[float, float], b: tuple[float, float], gutters) -> bool:

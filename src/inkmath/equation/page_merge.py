@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.mlp import BinaryMLP, load_tensors
-from inkmath.equation.page_find import across_gutter
+from inkmath.equation.page_find import across_gutter, linked_sets
 
 MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-merge.safetensors"
 RECIPE = "inkmath.equation.train_page_merge --config configs/page-merge.yaml"
@@ -186,11 +186,9 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
         if len(groups) == n:  # no pair scored it: the best pair would be scored again, the same
             return groups
     while len(groups) > 1:
-        s = group_summaries(groups, comp, unit)
-        pairs = candidate_pairs(s, unit, gutters)
+        pairs, p = _scored_pairs(groups, comp, unit, model, gutters, gap)
         if not pairs:
             break
-        p = model.prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
         k = int(np.argmax(p))
         if p[k] < threshold:
             break
@@ -200,40 +198,33 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
     return groups
 
 
+def _scored_pairs(groups, comp, unit, model, gutters, gap) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+    """The candidate pairs of ``groups`` (``candidate_pairs``) and the model's probability of each; ([], None) when
+    there is none."""
+    s = group_summaries(groups, comp, unit)
+    pairs = candidate_pairs(s, unit, gutters)
+    if not pairs:
+        return [], None
+    return pairs, model.prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
+
+
 def _absorb(a, b) -> None:
     """Group ``a`` takes ``b``'s components and box."""
-    from inkmath.equation.tree import Box
-
     a.components = a.components + b.components
-    a.box = Box(min(a.box.x0, b.box.x0), min(a.box.y0, b.box.y0), max(a.box.x1, b.box.x1), max(a.box.y1, b.box.y1))
+    a.box = a.box.union(b.box)
 
 
 def _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap):
     """Every pair of the groups as linked that the model scores at least ``threshold``, joined at once (a numerator,
     its bar and its denominator all scored one expression stay one, where joining the bar to the denominator first
     makes the numerator's pair another one)."""
-    s = group_summaries(groups, comp, unit)
-    pairs = candidate_pairs(s, unit, gutters)
+    pairs, p = _scored_pairs(groups, comp, unit, model, gutters, gap)
     if not pairs:
         return groups
-    p = model.prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
-    parent = list(range(len(groups)))
-
-    def root(a):
-        while parent[a] != a:
-            a = parent[a]
-        return a
-
-    for (i, j), q in zip(pairs, p):
-        if q >= threshold:
-            ri, rj = root(i), root(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
     out = []
-    for k, g in enumerate(groups):
-        r = root(k)
-        if r == k:
-            out.append(g)
-        else:
-            _absorb(groups[r], g)
+    for members in linked_sets(len(groups), [pair for pair, q in zip(pairs, p) if q >= threshold]):
+        host = groups[members[0]]
+        for m in members[1:]:
+            _absorb(host, groups[m])
+        out.append(host)
     return out
