@@ -385,7 +385,6 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
     grouping's line gap split. A reading never ends with "=", nor starts with it. Never across a gutter between
     columns (``page_find.column_gutters``), which the grouping does not link across either."""
     from inkmath.equation.page_find import across_gutter
-    from inkmath.equation.tree import Box
 
     def same_line(a, b) -> bool:  # b to the right of a
         return (min(a.y1, b.y1) - max(a.y0, b.y0) >= JOIN_OVERLAP * min(a.h, b.h)
@@ -408,8 +407,7 @@ def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predic
             else:
                 continue
             h = out[j][0]
-            joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
-                                  max(g.box.y1, h.box.y1)), g.components + h.components)
+            joined = InkGroup(g.box.union(h.box), g.components + h.components)
             je = _read_group(page, found, joined, predictor)
             if je is None:
                 continue
@@ -425,8 +423,6 @@ def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, pred
     """[(group, expression)] in reading order, where a reading with "\\lim" and no subscript is joined with the group
     below it whose reading has an arrow ("x -> 0" written far under "lim"), when the joined group reads it as lim's
     subscript (``LIMIT_GAP``, ``LIMIT_REACH``)."""
-    from inkmath.equation.tree import Box
-
     def bare_limit(e) -> bool:
         return e is not None and "\\lim" in e.latex and "\\lim_" not in e.latex
 
@@ -445,8 +441,7 @@ def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, pred
             continue
         j = min(under, key=lambda j: out[j][0].box.y0)
         h = out[j][0]
-        joined = InkGroup(Box(min(g.box.x0, h.box.x0), min(g.box.y0, h.box.y0), max(g.box.x1, h.box.x1),
-                              max(g.box.y1, h.box.y1)), g.components + h.components)
+        joined = InkGroup(g.box.union(h.box), g.components + h.components)
         je = _read_group(page, found, joined, predictor)
         if je is not None and "\\lim_{" in je.latex and "\\rightarrow" in je.latex:
             out[i] = (joined, je)
