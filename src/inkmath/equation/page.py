@@ -103,6 +103,11 @@ JOIN_GAP = 10.0
 # its left end) whose reading has an arrow, and the joined reading is kept when it reads the arrow as lim's subscript
 LIMIT_GAP = 3.0
 LIMIT_REACH = 3.0
+# Two groups page-merge left apart but scored at least JOIN_CONSIDER (under its MERGE_PROB) are read as one, and
+# joined when page-cut, weighing the cut between them against how surely the whole and each part read, scores that
+# cut under JOIN_BELOW: a numerator the merge left over a bar that went with its denominator reads as an empty slot
+JOIN_CONSIDER = 0.05
+JOIN_BELOW = 0.5
 # the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
 # the reader's own; the orientation check reads with the reader's own, on PAGE_ENGINE). Tried: crohme-m fine-tuned one
 # epoch on symbols cut from every 4th training expression as the page cuts photographed ink
@@ -264,6 +269,8 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         token = _PAGE_LABELS.set(labels)
         try:
             read = _cut_joined(page, found, read, predictor, cut_trace)
+            if cut_trace is None:
+                read = _join_read_pairs(page, found, read, predictor)
             read = _join_open_ends(page, found, read, predictor)
             read = _join_limit_below(page, found, read, predictor)
         finally:
@@ -376,6 +383,60 @@ def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor,
     if not changed:
         return read
     return _in_reading_order(out, found.unit)
+
+
+def _join_read_pairs(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
+    """[(group, expression)] in reading order, where two groups that page-merge scored from ``JOIN_CONSIDER`` up to
+    its ``MERGE_PROB`` are joined when the ``page-cut`` model, given the readings of the two and of both as one, scores
+    the cut between them under ``JOIN_BELOW``; the likeliest pairs first, each group joined once. Only pairs with an
+    empty band between them (a cut page-cut could have made)."""
+    from inkmath.equation.page_cut import Cut, cut_features, cut_record, load_page_cut_model
+    from inkmath.equation.page_merge import (MERGE_PROB, group_summaries, line_gap, load_page_merge_model,
+                                             merge_features, candidate_pairs)
+    from inkmath.equation.page_split import cut_features as split_features, load_page_split_model
+
+    if found.stats is None or len(read) < 2:
+        return read
+    comp, unit = found.stats, found.unit
+    groups = [g for g, _ in read]
+    s = group_summaries(groups, comp, unit)
+    readable = [e is not None and e.confidence is not None for _, e in read]
+    pairs = [(i, j) for i, j in candidate_pairs(s, unit, found.gutters) if readable[i] and readable[j]]
+    if not pairs:
+        return read
+    gap = line_gap(groups, unit)
+    p = load_page_merge_model().prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
+    out, joined = list(read), {}
+    for q, (i, j) in sorted(zip(p.tolist(), pairs), reverse=True):
+        if not JOIN_CONSIDER <= q < MERGE_PROB or i in joined or j in joined:
+            continue
+        a, b = groups[i].box, groups[j].box
+        gx, gy = max(a.x0, b.x0) - min(a.x1, b.x1), max(a.y0, b.y0) - min(a.y1, b.y1)
+        if max(gx, gy) < 0:
+            continue  # no empty band between them
+        axis = 1 if gy >= gx else 0
+        first, second = (i, j) if (a.y0 + a.y1 if axis else a.x0 + a.x1) <= (b.y0 + b.y1 if axis else b.x0 + b.x1) \
+            else (j, i)
+        union = InkGroup(a.union(b), groups[first].components + groups[second].components)
+        rest = [s[k] for k in range(len(s)) if k not in (i, j)] + group_summaries([union], comp, unit)
+        split = float(load_page_split_model().prob(split_features(
+            rest, len(rest) - 1, axis, groups[first].components, groups[second].components, comp, unit)[None])[0])
+        whole = _read_group(page, found, union, predictor)
+        if whole is None or whole.confidence is None:
+            continue
+        cut = Cut(split, axis, (groups[first].components, groups[second].components), max(gx, gy) / unit)
+        record = cut_record(cut, whole, [read[first][1], read[second][1]])
+        if load_page_cut_model().prob(cut_features(record))[0] < JOIN_BELOW:
+            joined[i], joined[j] = (union, whole), None
+    if not joined:
+        return read
+    out = []
+    for k, x in enumerate(read):
+        if k not in joined:
+            out.append(x)
+        elif joined[k] is not None:
+            out.append(joined[k])
+    return _in_reading_order(out, unit)
 
 
 def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
