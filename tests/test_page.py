@@ -1158,9 +1158,9 @@ def _two_line_group():
 
 
 @pytest.mark.parametrize("joined, kept", [("\\lim_{x\\rightarrow 0}\\frac{1}{x}", True), ("\\lim x\\rightarrow 0", False)])
-def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscript(monkeypatch, joined, kept):
-    from inkmath.equation import page
+def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscript(joined, kept):
     from inkmath.equation.page import PageExpression
+    from inkmath.equation.page_regroup import join_limit_below
     from inkmath.equation.page_find import FoundExpressions
 
     unit = 40.0
@@ -1173,34 +1173,32 @@ def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscri
     def expr(latex):
         return PageExpression(latex, "", [0, 0, 1, 1], {}, [], confidence=0.5)
 
-    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor: expr(joined))
     for other in (under, far, right):
         read = [(lim, expr("\\lim\\frac{1}{x}")), (other, expr("x\\rightarrow 0"))]
-        out = page._join_limit_below(None, found, read, None)
+        out = join_limit_below(found, read, lambda g: expr(joined))
         if other is under and kept:  # one expression: the limit with its subscript, all the ink
             assert [e.latex for _, e in out] == [joined] and sorted(out[0][0].components) == [1, 2, 3]
         else:
             assert out == read
     # a limit that has its subscript is left alone
     read = [(lim, expr("\\lim_{n}a_{n}")), (under, expr("x\\rightarrow 0"))]
-    assert page._join_limit_below(None, found, read, None) == read
+    assert join_limit_below(found, read, lambda g: expr(joined)) == read
 
 
-def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns(monkeypatch):
-    from inkmath.equation import page
+def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns():
     from inkmath.equation.page import PageExpression
+    from inkmath.equation.page_regroup import join_open_ends
     from inkmath.equation.page_find import FoundExpressions
 
     def expr(latex):
         return PageExpression(latex, "", [0, 0, 1, 1], {}, [{"label": t} for t in latex.split()], confidence=0.5)
 
-    monkeypatch.setattr(page, "_read_group", lambda pg, fd, g, predictor: expr("x = a + y + 1"))
     left = InkGroup(Box(100, 100, 400, 160), [1, 2])
     right = InkGroup(Box(600, 100, 800, 160), [3])  # the same line, 5 units to the right
     read = [(left, expr("x = a +")), (right, expr("y + 1"))]
     for gutters, joined in (([], True), ([(450.0, 560.0)], False), ([(850.0, 950.0)], True)):
         found = FoundExpressions([], np.zeros((600, 1000), np.int32), 40.0, gutters=gutters)
-        out = page._join_open_ends(None, found, read, None)
+        out = join_open_ends(found, read, lambda g: expr("x = a + y + 1"))
         if joined:
             assert [e.latex for _, e in out] == ["x = a + y + 1"] and sorted(out[0][0].components) == [1, 2, 3]
         else:  # the right column's line is another expression

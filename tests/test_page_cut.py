@@ -1,4 +1,4 @@
-"""Cutting a group that holds two expressions (page_cut.py, page._cut_joined): the best band, the decision over
+"""Cutting a group that holds two expressions (page_cut.py, page_regroup.cut_joined): the best band, the decision over
 readings, the training targets and the recipe."""
 
 import json
@@ -7,7 +7,7 @@ from types import SimpleNamespace as NS
 import numpy as np
 import pytest
 
-from inkmath.equation import page, page_cut
+from inkmath.equation import page_cut, page_regroup
 from inkmath.equation.page_cut import CUT_FEATURES, N_FEATURES, Cut, best_cut, cut_features, cut_record
 from inkmath.equation.page_find import FoundExpressions
 from inkmath.equation.page_split import part_group
@@ -102,15 +102,14 @@ def run_cut(monkeypatch, model, split_prob, trace=None):
     found = FoundExpressions(groups, np.zeros((1, 1), np.int32), UNIT, stats=comp)
     reads = []
 
-    def fake_read(pg, fd, g, predictor, pending=False):
+    def fake_read(g):
         reads.append(sorted(g.components))
         return reading(0.9 if len(g.components) == 3 else 0.2)
 
-    monkeypatch.setattr(page, "_read_group", fake_read)
     monkeypatch.setattr(page_cut, "load_page_cut_model", lambda: model)
     real = page_cut.best_cut
     monkeypatch.setattr(page_cut, "best_cut", lambda *a: Cut(split_prob, *list(vars(real(*a)).values())[1:]))
-    out = page._cut_joined(None, found, [(groups[0], reading(0.2, 6))], None, trace)
+    out = page_regroup.cut_joined(found, [(groups[0], reading(0.2, 6))], fake_read, trace)
     return [sorted(g.components) for g, _ in out], reads
 
 
@@ -144,7 +143,7 @@ class Fixed:
 
 def run_join(monkeypatch, merge_prob, model):
     """A numerator left over a group of a bar and a denominator (one unit apart), as page-merge left them: the groups
-    and the groups read again by ``page._join_read_pairs``."""
+    and the groups read again by ``page_regroup.join_read_pairs``."""
     from inkmath.equation import page_merge, page_split
 
     boxes = [(10, 0, 30, 30), (50, 0, 30, 30), (0, 60, 100, 4), (20, 70, 40, 30)]
@@ -153,16 +152,15 @@ def run_join(monkeypatch, merge_prob, model):
     found = FoundExpressions(groups, np.zeros((1, 1), np.int32), UNIT, stats=comp)
     reads = []
 
-    def fake_read(pg, fd, g, predictor, pending=False):
+    def fake_read(g):
         reads.append(sorted(g.components))
         return reading(0.8, len(g.components), "\\frac{a+b}{c}")
 
-    monkeypatch.setattr(page, "_read_group", fake_read)
     monkeypatch.setattr(page_merge, "load_page_merge_model", lambda: Fixed(merge_prob))
     monkeypatch.setattr(page_split, "load_page_split_model", lambda: Fixed(0.1))
     monkeypatch.setattr(page_cut, "load_page_cut_model", lambda: model)
     read = [(groups[0], reading(0.8, 2, "a+b")), (groups[1], reading(0.9, 2, "\\frac{}{c}"))]
-    out = page._join_read_pairs(None, found, read, None)
+    out = page_regroup.join_read_pairs(found, read, fake_read)
     return [sorted(g.components) for g, _ in out], reads
 
 
@@ -173,7 +171,7 @@ def test_a_pair_the_merge_left_apart_is_joined_when_page_cut_reads_them_as_one(m
     assert run_join(monkeypatch, 0.3, Scores(lambda f: True))[0] == [[1, 2], [3, 4]]
 
 
-@pytest.mark.parametrize("merge_prob", [page.JOIN_CONSIDER / 2, 0.99])
+@pytest.mark.parametrize("merge_prob", [page_regroup.JOIN_CONSIDER / 2, 0.99])
 def test_a_pair_the_merge_was_sure_of_either_way_is_not_read_again(monkeypatch, merge_prob):
     groups, reads = run_join(monkeypatch, merge_prob, Scores(lambda f: False))
     assert groups == [[1, 2], [3, 4]] and reads == []

@@ -7,9 +7,8 @@
 page photo -> ``page_clean.clean_page`` (sheet, flattened, lines removed: an ink image) -> ``page_find`` (one group
 of ink per written expression, reading order) -> each group's ink alone -> ``recognize.recognize_image`` (the one
 expression reader) -> boxes mapped back to the photo's pixels (the photo as shown, EXIF orientation applied). The
-groups are then cut and joined by what their readings say: a group holding two expressions is cut in two
-(``_cut_joined``, ``page_cut``), and a line's pieces left apart are joined (``_join_open_ends``,
-``_join_limit_below``).
+groups are then cut and joined by what their readings say (``page_regroup``): a group holding two expressions is cut
+in two, and pieces of one expression left apart are joined.
 
 Question numbers: once every line is read, each line's first one to four symbols are scored as its question number
 ("1)", "a.") by the ``page-label`` model, with what the page's other lines show (``page_label``); the one kept is
@@ -29,6 +28,7 @@ from inkmath import InkmathError
 from inkmath.equation import page_find, page_orient
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
+from inkmath.equation.page_regroup import regroup
 
 # Question numbers: the ``page-label`` model (page_label.py).
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
@@ -91,23 +91,6 @@ READ_WIDE_PEN = 0.13
 # are not cleaned again (docs/decisions/2026-11-26-pens-21.md)
 FINE_INK_FLOOR = 45.0
 FAINTER_PIECES = 1.2
-# Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
-# on the same line (overlapping by JOIN_OVERLAP of the lower one's height, at most JOIN_GAP units apart)
-OPEN_END = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "-", "\\times", "\\div",
-            "\\pm"}
-OPEN_START = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\lt", "\\gt", "\\rightarrow", "+", "\\times", "\\div"}
-JOIN_OVERLAP = 0.5
-JOIN_GAP = 10.0
-# A limit's subscript written far below "lim" ("x -> 0" as a group of its own): a reading with "\\lim" and no
-# subscript is joined with a group below it (at most LIMIT_GAP units under it, starting within LIMIT_REACH units of
-# its left end) whose reading has an arrow, and the joined reading is kept when it reads the arrow as lim's subscript
-LIMIT_GAP = 3.0
-LIMIT_REACH = 3.0
-# Two groups page-merge left apart but scored at least JOIN_CONSIDER (under its MERGE_PROB) are read as one, and
-# joined when page-cut, weighing the cut between them against how surely the whole and each part read, scores that
-# cut under JOIN_BELOW: a numerator the merge left over a bar that went with its denominator reads as an empty slot
-JOIN_CONSIDER = 0.05
-JOIN_BELOW = 0.5
 # the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
 # the reader's own; the orientation check reads with the reader's own, on PAGE_ENGINE). Tried: crohme-m fine-tuned one
 # epoch on symbols cut from every 4th training expression as the page cuts photographed ink
@@ -268,11 +251,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         read = [(g, answers.start(_apply_label(predictor, e, labels, i))) for i, (g, e) in enumerate(read)]
         token = _PAGE_LABELS.set(labels)
         try:
-            read = _cut_joined(page, found, read, predictor, cut_trace)
-            if cut_trace is None:
-                read = _join_read_pairs(page, found, read, predictor)
-            read = _join_open_ends(page, found, read, predictor)
-            read = _join_limit_below(page, found, read, predictor)
+            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), cut_trace)
         finally:
             _PAGE_LABELS.reset(token)
         found.groups = [g for g, _ in read]
@@ -337,177 +316,6 @@ class _Answers:
         for e in exprs:
             if self.start(e) is not None and self.pool is not None:
                 e.answer = self.started[id(e)][1].result()
-
-
-def _in_reading_order(read: list, unit: float) -> list:
-    """[(group, expression)] sorted as a person reads the groups (``page_find.reading_order``)."""
-    from inkmath.equation.page_find import reading_order
-
-    by_group = {id(g): (g, e) for g, e in read}
-    return [by_group[id(g)] for g in reading_order([g for g, _ in read], unit)]
-
-
-def _cut_joined(page: CleanPage, found: FoundExpressions, read: list, predictor, trace: list | None = None) -> list:
-    """[(group, expression)] in reading order, where a group that holds two expressions is cut in two (and each part
-    again, for three lines joined): along its best empty band (``page_cut.best_cut``), read when page-split scores
-    it at least ``CUT_CONSIDER``, cut when the ``page-cut`` model, weighing that score against how surely the whole
-    and the parts read, scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
-    from inkmath.equation.page_cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_features, cut_record,
-                                           load_page_cut_model)
-    from inkmath.equation.page_split import part_group
-
-    if found.stats is None:
-        return read
-    model = load_page_cut_model() if trace is None else None
-    out, changed, i = list(read), False, 0
-    while i < len(out):
-        g, e = out[i]
-        cut = best_cut([h for h, _ in out], i, found.stats, found.unit) if e is not None and \
-            e.confidence is not None else None
-        if cut is None or cut.prob < CUT_CONSIDER:
-            i += 1
-            continue
-        parts = [part_group(c, found.stats) for c in cut.parts]
-        pe = [_read_group(page, found, p, predictor) for p in parts]
-        if any(x is None or x.confidence is None for x in pe):
-            i += 1
-            continue
-        record = cut_record(cut, e, pe)
-        if trace is not None:
-            trace.append(record)
-        elif model.prob(cut_features(record))[0] >= CUT_KEEP:
-            out[i:i + 1] = list(zip(parts, pe))  # each part may hold two expressions again
-            changed = True
-            continue
-        i += 1
-    if not changed:
-        return read
-    return _in_reading_order(out, found.unit)
-
-
-def _join_read_pairs(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
-    """[(group, expression)] in reading order, where two groups that page-merge scored from ``JOIN_CONSIDER`` up to
-    its ``MERGE_PROB`` are joined when the ``page-cut`` model, given the readings of the two and of both as one, scores
-    the cut between them under ``JOIN_BELOW``; the likeliest pairs first, each group joined once. Only pairs with an
-    empty band between them (a cut page-cut could have made)."""
-    from inkmath.equation.page_cut import Cut, cut_features, cut_record, load_page_cut_model
-    from inkmath.equation.page_merge import (MERGE_PROB, group_summaries, line_gap, load_page_merge_model,
-                                             merge_features, candidate_pairs)
-    from inkmath.equation.page_split import cut_features as split_features, load_page_split_model
-
-    if found.stats is None or len(read) < 2:
-        return read
-    comp, unit = found.stats, found.unit
-    groups = [g for g, _ in read]
-    s = group_summaries(groups, comp, unit)
-    readable = [e is not None and e.confidence is not None for _, e in read]
-    pairs = [(i, j) for i, j in candidate_pairs(s, unit, found.gutters) if readable[i] and readable[j]]
-    if not pairs:
-        return read
-    gap = line_gap(groups, unit)
-    p = load_page_merge_model().prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
-    out, joined = list(read), {}
-    for q, (i, j) in sorted(zip(p.tolist(), pairs), reverse=True):
-        if not JOIN_CONSIDER <= q < MERGE_PROB or i in joined or j in joined:
-            continue
-        a, b = groups[i].box, groups[j].box
-        gx, gy = max(a.x0, b.x0) - min(a.x1, b.x1), max(a.y0, b.y0) - min(a.y1, b.y1)
-        if max(gx, gy) < 0:
-            continue  # no empty band between them
-        axis = 1 if gy >= gx else 0
-        first, second = (i, j) if (a.y0 + a.y1 if axis else a.x0 + a.x1) <= (b.y0 + b.y1 if axis else b.x0 + b.x1) \
-            else (j, i)
-        union = InkGroup(a.union(b), groups[first].components + groups[second].components)
-        rest = [s[k] for k in range(len(s)) if k not in (i, j)] + group_summaries([union], comp, unit)
-        split = float(load_page_split_model().prob(split_features(
-            rest, len(rest) - 1, axis, groups[first].components, groups[second].components, comp, unit)[None])[0])
-        whole = _read_group(page, found, union, predictor)
-        if whole is None or whole.confidence is None:
-            continue
-        cut = Cut(split, axis, (groups[first].components, groups[second].components), max(gx, gy) / unit)
-        record = cut_record(cut, whole, [read[first][1], read[second][1]])
-        if load_page_cut_model().prob(cut_features(record))[0] < JOIN_BELOW:
-            joined[i], joined[j] = (union, whole), None
-    if not joined:
-        return read
-    out = []
-    for k, x in enumerate(read):
-        if k not in joined:
-            out.append(x)
-        elif joined[k] is not None:
-            out.append(joined[k])
-    return _in_reading_order(out, unit)
-
-
-def _join_open_ends(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
-    """[(group, expression)] in reading order, where a reading that ends with a relation or an operator is joined with
-    the nearest group to its right on the same line, and one that starts with a relation with the nearest to its left
-    (read again as one; it keeps the earlier place): "e =" and a fraction written far to its right, which the
-    grouping's line gap split. A reading never ends with "=", nor starts with it. Never across a gutter between
-    columns (``page_find.column_gutters``), which the grouping does not link across either."""
-    from inkmath.equation.page_find import across_gutter
-
-    def same_line(a, b) -> bool:  # b to the right of a
-        return (min(a.y1, b.y1) - max(a.y0, b.y0) >= JOIN_OVERLAP * min(a.h, b.h)
-                and 0 <= b.x0 - a.x1 <= JOIN_GAP * found.unit
-                and not across_gutter((a.x0, a.x1), (b.x0, b.x1), found.gutters))
-
-    out = list(read)
-    changed = True
-    while changed:
-        changed = False
-        for i, (g, e) in enumerate(out):
-            if e is None or not e.symbols:
-                continue
-            right = [j for j, (h, _) in enumerate(out) if j != i and same_line(g.box, h.box)]
-            left = [j for j, (h, _) in enumerate(out) if j != i and same_line(h.box, g.box)]
-            if e.symbols[-1]["label"] in OPEN_END and right:
-                j = min(right, key=lambda j: out[j][0].box.x0)
-            elif e.label is None and e.symbols[0]["label"] in OPEN_START and left:
-                j = max(left, key=lambda j: out[j][0].box.x1)
-            else:
-                continue
-            h = out[j][0]
-            joined = InkGroup(g.box.union(h.box), g.components + h.components)
-            je = _read_group(page, found, joined, predictor)
-            if je is None:
-                continue
-            first, last = min(i, j), max(i, j)
-            out[first] = (joined, je)
-            del out[last]
-            changed = True
-            break
-    return out
-
-
-def _join_limit_below(page: CleanPage, found: FoundExpressions, read: list, predictor) -> list:
-    """[(group, expression)] in reading order, where a reading with "\\lim" and no subscript is joined with the group
-    below it whose reading has an arrow ("x -> 0" written far under "lim"), when the joined group reads it as lim's
-    subscript (``LIMIT_GAP``, ``LIMIT_REACH``)."""
-    def bare_limit(e) -> bool:
-        return e is not None and "\\lim" in e.latex and "\\lim_" not in e.latex
-
-    def below(a, b) -> bool:  # b under a's left end
-        return (0 <= b.y0 - a.y1 <= LIMIT_GAP * found.unit and a.x0 - LIMIT_REACH * found.unit <= b.x0
-                <= a.x0 + LIMIT_REACH * found.unit and b.w < a.w)
-
-    out, taken = list(read), set()
-    for i in range(len(out)):
-        g, e = out[i]
-        if i in taken or not bare_limit(e):
-            continue
-        under = [j for j, (h, f) in enumerate(out) if j != i and j not in taken and f is not None
-                 and "\\rightarrow" in f.latex and not bare_limit(f) and below(g.box, h.box)]
-        if not under:
-            continue
-        j = min(under, key=lambda j: out[j][0].box.y0)
-        h = out[j][0]
-        joined = InkGroup(g.box.union(h.box), g.components + h.components)
-        je = _read_group(page, found, joined, predictor)
-        if je is not None and "\\lim_{" in je.latex and "\\rightarrow" in je.latex:
-            out[i] = (joined, je)
-            taken.add(j)  # read as the limit's subscript
-    return [x for k, x in enumerate(out) if k not in taken]
 
 
 def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: float = 0.0,
