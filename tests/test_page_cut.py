@@ -131,52 +131,6 @@ def test_tracing_records_the_cuts_read_and_cuts_nothing(monkeypatch):
     assert len(trace) == 1 and len(cut_features(trace[0])) == N_FEATURES and len(trace[0]["parts"]) == 2
 
 
-class Fixed:
-    """A stand-in page-merge or page-split model: the same probability for every row."""
-
-    def __init__(self, p):
-        self.p = p
-
-    def prob(self, f):
-        return np.full(len(np.atleast_2d(f)), self.p)
-
-
-def run_join(monkeypatch, merge_prob, model):
-    """A numerator left over a group of a bar and a denominator (one unit apart), as page-merge left them: the groups
-    and the groups read again by ``page_regroup.join_read_pairs``."""
-    from inkmath.equation import page_merge, page_split
-
-    boxes = [(10, 0, 30, 30), (50, 0, 30, 30), (0, 60, 100, 4), (20, 70, 40, 30)]
-    comp = np.array([(0, 0, 500, 500, 0)] + [(x, y, w, h, w * h // 4) for x, y, w, h in boxes], np.int32)
-    groups = [part_group([1, 2], comp), part_group([3, 4], comp)]
-    found = FoundExpressions(groups, np.zeros((1, 1), np.int32), UNIT, stats=comp)
-    reads = []
-
-    def fake_read(g):
-        reads.append(sorted(g.components))
-        return reading(0.8, len(g.components), "\\frac{a+b}{c}")
-
-    monkeypatch.setattr(page_merge, "load_page_merge_model", lambda: Fixed(merge_prob))
-    monkeypatch.setattr(page_split, "load_page_split_model", lambda: Fixed(0.1))
-    monkeypatch.setattr(page_cut, "load_page_cut_model", lambda: model)
-    read = [(groups[0], reading(0.8, 2, "a+b")), (groups[1], reading(0.9, 2, "\\frac{}{c}"))]
-    out = page_regroup.join_read_pairs(found, read, fake_read)
-    return [sorted(g.components) for g, _ in out], reads
-
-
-def test_a_pair_the_merge_left_apart_is_joined_when_page_cut_reads_them_as_one(monkeypatch):
-    one = Scores(lambda f: f["part_empty_slot"] == 0.0)  # a cut that leaves "\frac{}{c}" is not one to make
-    groups, reads = run_join(monkeypatch, 0.3, one)
-    assert groups == [[1, 2, 3, 4]] and reads == [[1, 2, 3, 4]]
-    assert run_join(monkeypatch, 0.3, Scores(lambda f: True))[0] == [[1, 2], [3, 4]]
-
-
-@pytest.mark.parametrize("merge_prob", [page_regroup.JOIN_CONSIDER / 2, 0.99])
-def test_a_pair_the_merge_was_sure_of_either_way_is_not_read_again(monkeypatch, merge_prob):
-    groups, reads = run_join(monkeypatch, merge_prob, Scores(lambda f: False))
-    assert groups == [[1, 2], [3, 4]] and reads == []
-
-
 def test_targets_two_written_expressions_one_or_neither():
     truth = [{"box": [0, 0, 100, 30]}, {"box": [0, 60, 100, 90]}]
     both = {"box": [0, 0, 100, 90], "parts": [[0, 0, 100, 30], [0, 60, 100, 90]]}

@@ -210,13 +210,14 @@ def recognize_page(image, predictor=None, *, solve: bool = True, weights: str | 
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
               name: str | None = None, label_trace: list | None = None,
-              cut_trace: list | None = None) -> PageReading:
+              cut_trace: list | None = None, join_trace: list | None = None) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
     ``label_trace``: a list that receives, per line of the first reading, its question-number candidates' inputs and
     boxes in the photo's pixels (``train_page_label``'s data); no question number is then split off. ``cut_trace``:
     a list that receives, per group whose best cut is read, the cut and the readings and boxes of the whole and of
-    its parts (``train_page_cut``'s data); no group is then cut."""
+    its parts (``train_page_cut``'s data); no group is then cut. ``join_trace``: the same, per pair of groups read as
+    one (``train_page_join``'s data); no pair is then joined."""
     from inkmath.equation.image_segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
@@ -251,7 +252,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         read = [(g, answers.start(_apply_label(predictor, e, labels, i))) for i, (g, e) in enumerate(read)]
         token = _PAGE_LABELS.set(labels)
         try:
-            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), cut_trace)
+            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), cut_trace, join_trace)
         finally:
             _PAGE_LABELS.reset(token)
         found.groups = [g for g, _ in read]

@@ -38,6 +38,9 @@ CUT_FEATURES = ("split_logit", "across", "band", "whole_conf", "parts_conf", "wo
                 "middle_offset")
 BIG_OPERATORS = ("\\lim", "\\sum", "\\prod", "\\int")  # what takes limits written under (or over) it
 N_FEATURES = len(CUT_FEATURES)
+JOIN_MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-join.safetensors"
+JOIN_RECIPE = "inkmath.equation.train_page_join --config configs/page-join.yaml"
+JOIN_FEATURES = CUT_FEATURES + ("merge_logit",)  # page-join's: a cut's, and page-merge's score of the pair
 
 
 class PageCutModel(BinaryMLP):
@@ -47,6 +50,15 @@ class PageCutModel(BinaryMLP):
 @lru_cache(maxsize=2)
 def load_page_cut_model(path: str | None = None) -> PageCutModel:
     return PageCutModel(**load_tensors(Path(path) if path else MODEL_PATH, "Page cut model", RECIPE))
+
+
+class PageJoinModel(BinaryMLP):
+    """p(two groups page-merge left apart are two written expressions) from ``JOIN_FEATURES`` (``join_record``)."""
+
+
+@lru_cache(maxsize=2)
+def load_page_join_model(path: str | None = None) -> PageJoinModel:
+    return PageJoinModel(**load_tensors(Path(path) if path else JOIN_MODEL_PATH, "Page join model", JOIN_RECIPE))
 
 
 @dataclass
@@ -124,3 +136,14 @@ def _scripts_lost(whole: str, parts: list[str], mark: str) -> float:
     """How many more scripts (``mark``: "^" or "_") the whole's reading has than its parts' together, at most 3 either
     way: a cut that takes away an exponent loses superscripts, a join read as one often gains subscripts."""
     return float(np.clip(whole.count(mark) - sum(p.count(mark) for p in parts), -3, 3))
+
+
+def join_record(merge: float, cut: Cut, whole, parts: list) -> dict:
+    """A ``cut_record`` of two groups as the cut between them, and page-merge's score of the pair (``merge``)."""
+    return {**cut_record(cut, whole, parts), "merge": float(merge)}
+
+
+def join_features(record: dict) -> np.ndarray:
+    """float32 (len(JOIN_FEATURES),) of a ``join_record``: its ``cut_features`` and page-merge's score as a logit."""
+    q = min(max(record["merge"], 1e-4), 1 - 1e-4)
+    return np.append(cut_features(record), np.float32(math.log(q / (1 - q))))

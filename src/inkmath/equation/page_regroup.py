@@ -32,10 +32,12 @@ JOIN_GAP = 10.0
 LIMIT_GAP = 3.0
 LIMIT_REACH = 3.0
 # Two groups page-merge left apart but scored at least JOIN_CONSIDER (under its MERGE_PROB) are read as one, and
-# joined when page-cut, weighing the cut between them against how surely the whole and each part read, scores that
-# cut under JOIN_BELOW: a numerator the merge left over a bar that went with its denominator reads as an empty slot
+# joined when page-join, weighing the cut between them against how surely the whole and each part read, scores them
+# two expressions under JOIN_BELOW: a numerator the merge left over a bar that went with its denominator reads as an
+# empty slot. Its training traces read the pairs scored from TRACE_CONSIDER.
 JOIN_CONSIDER = 0.05
 JOIN_BELOW = 0.5
+TRACE_CONSIDER = 0.001
 
 
 def in_reading_order(read: list, unit: float) -> list:
@@ -84,14 +86,15 @@ def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | No
     return in_reading_order(out, found.unit)
 
 
-def join_read_pairs(found: FoundExpressions, read: list, read_group) -> list:
+def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list | None = None) -> list:
     """[(group, expression)] in reading order, where two groups that page-merge scored from ``JOIN_CONSIDER`` up to
-    its ``MERGE_PROB`` are joined when the ``page-cut`` model, given the readings of the two and of both as one, scores
-    the cut between them under ``JOIN_BELOW``; the likeliest pairs first, each group joined once. Only pairs with an
-    empty band between them (a cut page-cut could have made)."""
-    from inkmath.equation.page_cut import Cut, cut_features, cut_record, load_page_cut_model
-    from inkmath.equation.page_merge import (MERGE_PROB, group_summaries, line_gap, load_page_merge_model,
-                                             merge_features, candidate_pairs)
+    its ``MERGE_PROB`` are joined when the ``page-join`` model, given the readings of the two and of both as one,
+    scores them two expressions under ``JOIN_BELOW``; the likeliest pairs first, each group joined once. Only pairs
+    with an empty band between them. ``trace``: every pair scored from ``TRACE_CONSIDER`` is read and recorded
+    (``page_cut.join_record``, ``train_page_join``'s data), none is joined."""
+    from inkmath.equation.page_cut import Cut, join_features, join_record, load_page_join_model
+    from inkmath.equation.page_merge import (MERGE_PROB, candidate_pairs, group_summaries, line_gap,
+                                             load_page_merge_model, merge_features)
     from inkmath.equation.page_split import cut_features as split_features, load_page_split_model
 
     if found.stats is None or len(read) < 2:
@@ -105,9 +108,10 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group) -> list:
         return read
     gap = line_gap(groups, unit)
     p = load_page_merge_model().prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
-    out, joined = list(read), {}
+    floor = JOIN_CONSIDER if trace is None else TRACE_CONSIDER
+    joined = {}
     for q, (i, j) in sorted(zip(p.tolist(), pairs), reverse=True):
-        if not JOIN_CONSIDER <= q < MERGE_PROB or i in joined or j in joined:
+        if not floor <= q < MERGE_PROB or i in joined or j in joined:
             continue
         a, b = groups[i].box, groups[j].box
         gx, gy = max(a.x0, b.x0) - min(a.x1, b.x1), max(a.y0, b.y0) - min(a.y1, b.y1)
@@ -124,8 +128,10 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group) -> list:
         if whole is None or whole.confidence is None:
             continue
         cut = Cut(split, axis, (groups[first].components, groups[second].components), max(gx, gy) / unit)
-        record = cut_record(cut, whole, [read[first][1], read[second][1]])
-        if load_page_cut_model().prob(cut_features(record))[0] < JOIN_BELOW:
+        record = join_record(q, cut, whole, [read[first][1], read[second][1]])
+        if trace is not None:
+            trace.append(record)
+        elif load_page_join_model().prob(join_features(record))[0] < JOIN_BELOW:
             joined[i], joined[j] = (union, whole), None
     if not joined:
         return read
@@ -209,11 +215,13 @@ def join_limit_below(found: FoundExpressions, read: list, read_group) -> list:
     return [x for k, x in enumerate(out) if k not in taken]
 
 
-def regroup(found: FoundExpressions, read: list, read_group, cut_trace: list | None = None) -> list:
+def regroup(found: FoundExpressions, read: list, read_group, cut_trace: list | None = None,
+            join_trace: list | None = None) -> list:
     """[(group, expression)] in reading order after the cuts and joins above, in that order. ``cut_trace``: the cuts
-    read are recorded (``train_page_cut``'s data) and none is made; the joins of pairs are not read then."""
+    read are recorded (``train_page_cut``'s data) and none is made; the joins of pairs are not read then.
+    ``join_trace``: the joins of pairs read are recorded (``train_page_join``'s data) and none is made."""
     read = cut_joined(found, read, read_group, cut_trace)
     if cut_trace is None:
-        read = join_read_pairs(found, read, read_group)
+        read = join_read_pairs(found, read, read_group, join_trace)
     read = join_open_ends(found, read, read_group)
     return join_limit_below(found, read, read_group)
