@@ -39,9 +39,10 @@ class Scores:
         return np.array([1.0 if self.rule(dict(zip(JOIN_FEATURES, f))) else 0.0])
 
 
-def run_join(monkeypatch, merge_prob, model, trace=None):
+def run_join(monkeypatch, merge_prob, model, trace=None, cut_model=None):
     """A numerator left over a group of a bar and a denominator (one unit apart), as page-merge left them: the groups
-    after ``join_read_pairs`` and the groups it read."""
+    after ``join_read_pairs`` and the groups it read. ``model`` stands in for page-join and, unless ``cut_model``
+    is given, for page-cut too (the decision takes their mean)."""
     boxes = [(10, 0, 30, 30), (50, 0, 30, 30), (0, 60, 100, 4), (20, 70, 40, 30)]
     comp = np.array([(0, 0, 500, 500, 0)] + [(x, y, w, h, w * h // 4) for x, y, w, h in boxes], np.int32)
     groups = [part_group([1, 2], comp), part_group([3, 4], comp)]
@@ -55,6 +56,7 @@ def run_join(monkeypatch, merge_prob, model, trace=None):
     monkeypatch.setattr(page_merge, "load_page_merge_model", lambda: Fixed(merge_prob))
     monkeypatch.setattr(page_split, "load_page_split_model", lambda: Fixed(0.1))
     monkeypatch.setattr(page_cut, "load_page_join_model", lambda: model)
+    monkeypatch.setattr(page_cut, "load_page_cut_model", lambda: cut_model or model)
     read = [(groups[0], reading(0.8, 2, "a+b")), (groups[1], reading(0.9, 2, "\\frac{}{c}"))]
     out = page_regroup.join_read_pairs(found, read, fake_read, trace)
     return [sorted(g.components) for g, _ in out], reads
@@ -65,6 +67,13 @@ def test_a_pair_the_merge_left_apart_is_joined_when_page_join_reads_them_as_one(
     groups, reads = run_join(monkeypatch, 0.3, one)
     assert groups == [[1, 2, 3, 4]] and reads == [[1, 2, 3, 4]]
     assert run_join(monkeypatch, 0.3, Scores(lambda f: True))[0] == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("join, cut, joined", [(0.0, 0.4, True), (0.0, 1.0, False), (0.3, 0.3, True),
+                                               (0.8, 0.3, False)])
+def test_the_decision_is_the_mean_of_page_join_and_page_cut(monkeypatch, join, cut, joined):
+    groups = run_join(monkeypatch, 0.3, Fixed(join), cut_model=Fixed(cut))[0]
+    assert groups == ([[1, 2, 3, 4]] if joined else [[1, 2], [3, 4]])
 
 
 @pytest.mark.parametrize("merge_prob", [page_regroup.JOIN_CONSIDER / 2, 0.99])

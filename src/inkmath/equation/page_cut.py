@@ -11,6 +11,10 @@ confidence alone. This model (``page-cut``, trained by ``python -m inkmath.equat
 generated from the CROHME *training* ink, half of them written with less paper between the lines) weighs both: the
 band's split score and size, and how surely the whole and each part read. A group's best cut is read only when its
 split score is at least ``CUT_CONSIDER``, and kept at probability ``CUT_KEEP``.
+
+The same question asked of two groups page-merge left apart (``page_regroup.join_read_pairs``) is answered by the
+mean of this model and ``page-join`` (``join_features``: these inputs and page-merge's score of the pair, trained by
+``python -m inkmath.equation.train_page_join`` on such pairs of generated training pages).
 """
 
 from __future__ import annotations

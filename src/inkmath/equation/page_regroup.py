@@ -6,8 +6,9 @@
 ``page_find`` and ``page_merge`` group the ink by its geometry. Their groups are then checked against the readings:
 - a group that holds two expressions is cut in two (``cut_joined``): the ``page-cut`` model weighs page-split's best
   band across it against how surely the whole and each part read;
-- two groups page-merge left apart but was not sure of are read as one and joined when the same model finds the cut
-  between them not worth making (``join_read_pairs``): a numerator over a bar that went with its denominator;
+- two groups page-merge left apart but was not sure of are read as one and joined when that model and ``page-join``
+  (trained on such pairs) find the cut between them not worth making (``join_read_pairs``): a numerator over a bar
+  that went with its denominator, an exponent written high;
 - a line's pieces a wide space split are joined when a reading ends (or starts) with a relation or an operator
   (``join_open_ends``), and a limit's subscript written far under "lim" when the joined reading reads it as one
   (``join_limit_below``).
@@ -32,10 +33,16 @@ JOIN_GAP = 10.0
 LIMIT_GAP = 3.0
 LIMIT_REACH = 3.0
 # Two groups page-merge left apart but scored at least JOIN_CONSIDER (under its MERGE_PROB) are read as one, and
-# joined when page-join, weighing the cut between them against how surely the whole and each part read, scores them
-# two expressions under JOIN_BELOW: a numerator the merge left over a bar that went with its denominator reads as an
-# empty slot. Its training traces read the pairs scored from TRACE_CONSIDER.
-JOIN_CONSIDER = 0.05
+# joined when the mean of page-join's and page-cut's probability that they are two expressions is under JOIN_BELOW:
+# a numerator the merge left over a bar that went with its denominator reads as an empty slot, an exponent set high
+# reads as one. Validation pages (plain seeds 0 / 18 / 19 / 31 / 32, crowded 80 / 81, large writing 0 / 18,
+# labelled 0: 868 pages), pairs from 0.001 traced and scored apart, right / wrong joins at 0.5: page-cut alone from
+# 0.05 17 / 2, from 0.005 26 / 4; page-join alone from 0.005 22 / 0 (0.3-0.6 the same), from 0.001 24 / 3; the mean
+# from 0.005 25 / 0 (0.6: 26 / 2), from 0.02 20 / 0. Read whole, pages in order 829 -> 834 (plain 0 and 31 and
+# large 0 one page each, 32 two; crowded 81 one expression more; none lost), against 832 for page-cut alone from 0.05
+# (one lost) and for page-join alone from 0.05 (two lost) (docs/decisions/2026-11-26-page-join-28.md). Its training
+# traces read the pairs from TRACE_CONSIDER.
+JOIN_CONSIDER = 0.005
 JOIN_BELOW = 0.5
 TRACE_CONSIDER = 0.001
 
@@ -88,11 +95,12 @@ def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | No
 
 def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list | None = None) -> list:
     """[(group, expression)] in reading order, where two groups that page-merge scored from ``JOIN_CONSIDER`` up to
-    its ``MERGE_PROB`` are joined when the ``page-join`` model, given the readings of the two and of both as one,
-    scores them two expressions under ``JOIN_BELOW``; the likeliest pairs first, each group joined once. Only pairs
-    with an empty band between them. ``trace``: every pair scored from ``TRACE_CONSIDER`` is read and recorded
-    (``page_cut.join_record``, ``train_page_join``'s data), none is joined."""
-    from inkmath.equation.page_cut import Cut, join_features, join_record, load_page_join_model
+    its ``MERGE_PROB`` are joined when the ``page-join`` and ``page-cut`` models, given the readings of the two and of
+    both as one, score them two expressions under ``JOIN_BELOW`` (their mean); the likeliest pairs first, each group
+    joined once. Only pairs with an empty band between them. ``trace``: every pair scored from ``TRACE_CONSIDER`` is
+    read and recorded (``page_cut.join_record``, ``train_page_join``'s data), none is joined."""
+    from inkmath.equation.page_cut import (Cut, cut_features, join_features, join_record, load_page_cut_model,
+                                           load_page_join_model)
     from inkmath.equation.page_merge import (MERGE_PROB, candidate_pairs, group_summaries, line_gap,
                                              load_page_merge_model, merge_features)
     from inkmath.equation.page_split import cut_features as split_features, load_page_split_model
@@ -131,7 +139,8 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
         record = join_record(q, cut, whole, [read[first][1], read[second][1]])
         if trace is not None:
             trace.append(record)
-        elif load_page_join_model().prob(join_features(record))[0] < JOIN_BELOW:
+        elif (load_page_join_model().prob(join_features(record))[0]
+              + load_page_cut_model().prob(cut_features(record))[0]) / 2 < JOIN_BELOW:
             joined[i], joined[j] = (union, whole), None
     if not joined:
         return read
