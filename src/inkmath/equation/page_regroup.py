@@ -37,7 +37,7 @@ LIMIT_REACH = 3.0
 # a numerator the merge left over a bar that went with its denominator reads as an empty slot, an exponent set high
 # reads as one. Validation pages (plain seeds 0 / 18 / 19 / 31 / 32, crowded 80 / 81, large writing 0 / 18,
 # labelled 0: 868 pages), pairs from 0.001 traced and scored apart, right / wrong joins at 0.5: page-cut alone from
-# 0.05 17 / 2, from 0.005 26 / 4; page-join alone from 0.005 22 / 0 (0.3-0.6 the same), from 0.001 24 / 3; the mean
+# 0.05 17 / 2, from 0.005 26 / 4; page-join alone from 0.005 22 / 0 (0.4-0.6 the same), from 0.001 24 / 3; the mean
 # from 0.005 25 / 0 (0.6: 26 / 2), from 0.02 20 / 0. Read whole, pages in order 829 -> 834 (plain 0 and 31 and
 # large 0 one page each, 32 two; crowded 81 one expression more; none lost), against 832 for page-cut alone from 0.05
 # (one lost) and for page-join alone from 0.05 (two lost) (docs/decisions/2026-11-26-page-join-28.md). Its training
