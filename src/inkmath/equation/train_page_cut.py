@@ -52,10 +52,11 @@ def _folder(cache: Path, stream: int) -> Path:
     return cache / f"trace{TRACE}" / f"stream-{stream}"
 
 
-def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
+def trace_stream(recipe: dict, folder: Path, stream: int, trace_arg: str, describe) -> Path:
     """Generate and read the pages of stream ``stream`` (every ``slices``-th training expression from the
     (``stream`` mod ``slices``)-th, seed ``page_seed * 100 + stream``, crowded on the second half of the streams);
-    each page's ``cut_trace`` and truth as ``page_NNNN.json``; resumable. Returns the folder."""
+    each page's ``read_page`` trace (``trace_arg``) and truth as ``folder/page_NNNN.json``; resumable. Returns the
+    folder. Shared by the recipes that learn from such traces (``page-cut``, ``page-join``)."""
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
     from inkmath.equation.page_synth import make_pages
@@ -66,21 +67,16 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
         kw = {"line_gap": CROWDED} if (stream // slices) % 2 else {}
         return make_pages(exprs, recipe["pages"], seed=recipe["page_seed"] * 100 + stream, **kw)
 
-    def describe(trace: list, truth: list) -> str:
-        y = [cut_target(r, truth) for r in trace]
-        return f"{len(trace)} cuts, {sum(v == 1.0 for v in y)} between two expressions"
-
     slices = recipe["slices"]
-    return trace_pages(_folder(cache, stream), recipe["pages"], pages, "cut_trace", describe)
+    return trace_pages(folder, recipe["pages"], pages, trace_arg, describe)
 
 
-def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """(features, targets, pages) of every cached page of the recipe's streams (cuts with no target left out)."""
-    from inkmath.equation.page_cut import N_FEATURES, cut_features
-
+def traced_examples(recipe: dict, folders, features, n_features: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(features, targets, pages) of every cached page in ``folders`` (one per stream): each traced row's
+    ``features(row)`` and ``cut_target`` (rows with no target left out)."""
     X, y, pages = [], [], 0
-    for s in range(recipe["streams"]):
-        for p in sorted(_folder(cache, s).glob("page_*.json"))[:recipe["pages"]]:
+    for folder in folders:
+        for p in sorted(folder.glob("page_*.json"))[:recipe["pages"]]:
             d = json.loads(p.read_text())
             if d.get("skipped"):
                 continue
@@ -88,9 +84,25 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
             for row in d["trace"]:
                 t = cut_target(row, d["truth"])
                 if t is not None:
-                    X.append(cut_features(row))
+                    X.append(features(row))
                     y.append(t)
-    return np.asarray(X, np.float32).reshape(-1, N_FEATURES), np.asarray(y, np.float32), pages
+    return np.asarray(X, np.float32).reshape(-1, n_features), np.asarray(y, np.float32), pages
+
+
+def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
+    """Stream ``stream``'s pages read with ``cut_trace`` (``trace_stream``)."""
+    def describe(trace: list, truth: list) -> str:
+        y = [cut_target(r, truth) for r in trace]
+        return f"{len(trace)} cuts, {sum(v == 1.0 for v in y)} between two expressions"
+
+    return trace_stream(recipe, _folder(cache, stream), stream, "cut_trace", describe)
+
+
+def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """(features, targets, pages) of every cached page of the recipe's streams (cuts with no target left out)."""
+    from inkmath.equation.page_cut import N_FEATURES, cut_features
+
+    return traced_examples(recipe, [_folder(cache, s) for s in range(recipe["streams"])], cut_features, N_FEATURES)
 
 
 def main(argv: list[str] | None = None) -> int:

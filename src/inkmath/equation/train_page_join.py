@@ -15,13 +15,12 @@ Each page's trace is cached (resumable; ``--stream K`` builds one stream, so sev
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.train_page_cut import cut_target
-from inkmath.equation.train_page_merge import ARCHIVE, CROWDED, PageRecipe, run_recipe
+from inkmath.equation.train_page_cut import cut_target, trace_stream, traced_examples
+from inkmath.equation.train_page_merge import PageRecipe, run_recipe
 
 PURPOSE = "the page reader's grouping: are two groups of ink page-merge left apart two expressions, read as one?"
 DEFAULTS = {"name": "page-join", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
@@ -33,43 +32,20 @@ def _folder(cache: Path, stream: int) -> Path:
 
 
 def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
-    """Generate and read the pages of stream ``stream`` (as ``train_page_cut.build_stream`` makes them); each page's
-    ``join_trace`` and truth as ``page_NNNN.json``; resumable. Returns the folder."""
-    from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page_synth import make_pages
-    from inkmath.equation.page_traces import trace_pages
-
-    def pages():
-        exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
-        kw = {"line_gap": CROWDED} if (stream // slices) % 2 else {}
-        return make_pages(exprs, recipe["pages"], seed=recipe["page_seed"] * 100 + stream, **kw)
-
+    """Stream ``stream``'s pages (as ``train_page_cut`` makes them) read with ``join_trace``; resumable."""
     def describe(trace: list, truth: list) -> str:
         y = [cut_target(r, truth) for r in trace]
         return f"{len(trace)} pairs read, {sum(v == 0.0 for v in y)} of one expression"
 
-    slices = recipe["slices"]
-    return trace_pages(_folder(cache, stream), recipe["pages"], pages, "join_trace", describe)
+    return trace_stream(recipe, _folder(cache, stream), stream, "join_trace", describe)
 
 
 def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """(features, targets, pages) of every cached page of the recipe's streams (pairs with no target left out)."""
     from inkmath.equation.page_cut import JOIN_FEATURES, join_features
 
-    X, y, pages = [], [], 0
-    for s in range(recipe["streams"]):
-        for p in sorted(_folder(cache, s).glob("page_*.json"))[:recipe["pages"]]:
-            d = json.loads(p.read_text())
-            if d.get("skipped"):
-                continue
-            pages += 1
-            for row in d["trace"]:
-                t = cut_target(row, d["truth"])
-                if t is not None:
-                    X.append(join_features(row))
-                    y.append(t)
-    return np.asarray(X, np.float32).reshape(-1, len(JOIN_FEATURES)), np.asarray(y, np.float32), pages
+    return traced_examples(recipe, [_folder(cache, s) for s in range(recipe["streams"])], join_features,
+                           len(JOIN_FEATURES))
 
 
 def main(argv: list[str] | None = None) -> int:
