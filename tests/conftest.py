@@ -121,3 +121,21 @@ def tiny_hasy(tmp_path) -> Path:
 
 def has_shared(*parts: str) -> bool:
     return (SHARED_DATA.joinpath(*parts)).exists()
+
+
+@pytest.fixture
+def write_traced_pages():
+    """write(folders, truth, row, pages=40, rows=4): cached page traces as ``page_traces.trace_pages`` leaves them,
+    ``pages`` per folder, each with ``rows`` rows ``row(rng)`` (seeded) and the given truth; each folder marked done."""
+    import json
+
+    def write(folders, truth, row, pages: int = 40, rows: int = 4) -> None:
+        rng = np.random.default_rng(0)
+        for folder in folders:
+            folder.mkdir(parents=True)
+            for p in range(pages):
+                trace = [row(rng) for _ in range(rows)]
+                (folder / f"page_{p:04d}.json").write_text(json.dumps({"trace": trace, "truth": truth}))
+            (folder / "done").write_text("")
+
+    return write

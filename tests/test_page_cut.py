@@ -141,32 +141,24 @@ def test_targets_two_written_expressions_one_or_neither():
     assert cut_target(neither, truth) is None
 
 
-def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path):
+def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path, write_traced_pages):
     """The recipe end to end on cached page traces (no page read): targets from each page's truth, a card with
     held-out figures, a model that separates the two kinds."""
     from inkmath.equation import train_page_cut
 
-    rng = np.random.default_rng(0)
+    def row(rng):
+        cut = Cut(float(rng.uniform(0.01, 1)), 1, ([1], [2]), float(rng.uniform(0, 2)))
+        whole = reading(float(rng.uniform(0.05, 0.3)), 6)
+        if rng.random() < 0.3:  # a join: the parts read surely, the whole does not
+            parts = [reading(float(rng.uniform(0.6, 1.0))), reading(float(rng.uniform(0.6, 1.0)))]
+            return {**cut_record(cut, whole, parts), "box": [0, 0, 100, 90],
+                "parts": [[0, 0, 100, 30], [0, 60, 100, 90]]}
+        parts = [reading(float(rng.uniform(0.01, 0.1))), reading(float(rng.uniform(0.01, 0.1)))]
+        return {**cut_record(cut, whole, parts), "box": [0, 0, 100, 30], "parts": [[0, 0, 40, 30], [60, 0, 100, 30]]}
+
     recipe_cache = tmp_path / "cache"
-    for s in range(2):
-        folder = train_page_cut._folder(recipe_cache / "seed41", s)
-        folder.mkdir(parents=True)
-        for p in range(40):
-            truth = [{"box": [0, 0, 100, 30]}, {"box": [0, 60, 100, 90]}]
-            trace = []
-            for _ in range(4):
-                cut = Cut(float(rng.uniform(0.01, 1)), 1, ([1], [2]), float(rng.uniform(0, 2)))
-                whole = reading(float(rng.uniform(0.05, 0.3)), 6)
-                if rng.random() < 0.3:  # a join: the parts read surely, the whole does not
-                    parts = [reading(float(rng.uniform(0.6, 1.0))), reading(float(rng.uniform(0.6, 1.0)))]
-                    trace.append({**cut_record(cut, whole, parts), "box": [0, 0, 100, 90],
-                                  "parts": [[0, 0, 100, 30], [0, 60, 100, 90]]})
-                else:
-                    parts = [reading(float(rng.uniform(0.01, 0.1))), reading(float(rng.uniform(0.01, 0.1)))]
-                    trace.append({**cut_record(cut, whole, parts), "box": [0, 0, 100, 30],
-                                  "parts": [[0, 0, 40, 30], [60, 0, 100, 30]]})
-            (folder / f"page_{p:04d}.json").write_text(json.dumps({"trace": trace, "truth": truth}))
-        (folder / "done").write_text("")
+    write_traced_pages([train_page_cut._folder(recipe_cache / "seed41", s) for s in range(2)],
+                       [{"box": [0, 0, 100, 30]}, {"box": [0, 60, 100, 90]}], row)
     cfg = tmp_path / "r.yaml"
     cfg.write_text("name: page-cut-test\nstreams: 2\npages: 40\nepochs: 300\nhidden: 4\n")
     out = tmp_path / "w.safetensors"

@@ -99,31 +99,24 @@ def test_join_features_are_the_cuts_and_the_merges_logit():
     assert np.allclose(f[:-1], page_cut.cut_features(record)) and f[-1] == pytest.approx(np.log(0.25))
 
 
-def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path):
+def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path, write_traced_pages):
     """The recipe end to end on cached page traces (no page read): targets from each page's truth, a card with
     held-out figures, a model that separates the two kinds."""
     from inkmath.equation import train_page_join
 
-    rng = np.random.default_rng(0)
+    def row(rng):
+        cut = Cut(float(rng.uniform(0.01, 1)), 1, ([1], [2]), float(rng.uniform(0, 2)))
+        if rng.random() < 0.3:  # one expression: the whole reads surely, a part with an empty slot
+            whole, parts = reading(0.9, 6), [reading(0.6), reading(0.6, 3, "\\frac{}{c}")]
+            box, boxes = [0, 0, 100, 90], [[0, 0, 100, 30], [0, 60, 100, 90]]
+        else:  # two: the parts read surely, the whole does not
+            whole, parts = reading(0.1, 6), [reading(0.9), reading(0.9)]
+            box, boxes = [0, 0, 100, 230], [[0, 0, 100, 90], [0, 200, 100, 230]]
+        return {**join_record(float(rng.uniform(0.001, 0.6)), cut, whole, parts), "box": box, "parts": boxes}
+
     cache = tmp_path / "cache"
-    for s in range(2):
-        folder = train_page_join._folder(cache / "seed51", s)
-        folder.mkdir(parents=True)
-        for p in range(40):
-            truth = [{"box": [0, 0, 100, 90]}, {"box": [0, 200, 100, 230]}]
-            trace = []
-            for _ in range(4):
-                cut = Cut(float(rng.uniform(0.01, 1)), 1, ([1], [2]), float(rng.uniform(0, 2)))
-                if rng.random() < 0.3:  # one expression: the whole reads surely, a part with an empty slot
-                    whole, parts = reading(0.9, 6), [reading(0.6), reading(0.6, 3, "\\frac{}{c}")]
-                    box, boxes = [0, 0, 100, 90], [[0, 0, 100, 30], [0, 60, 100, 90]]
-                else:  # two: the parts read surely, the whole does not
-                    whole, parts = reading(0.1, 6), [reading(0.9), reading(0.9)]
-                    box, boxes = [0, 0, 100, 230], [[0, 0, 100, 90], [0, 200, 100, 230]]
-                row = join_record(float(rng.uniform(0.001, 0.6)), cut, whole, parts)
-                trace.append({**row, "box": box, "parts": boxes})
-            (folder / f"page_{p:04d}.json").write_text(json.dumps({"trace": trace, "truth": truth}))
-        (folder / "done").write_text("")
+    write_traced_pages([train_page_join._folder(cache / "seed51", s) for s in range(2)],
+                       [{"box": [0, 0, 100, 90]}, {"box": [0, 200, 100, 230]}], row)
     cfg = tmp_path / "r.yaml"
     cfg.write_text("name: page-join-test\nstreams: 2\npages: 40\nepochs: 300\nhidden: 4\n")
     out = tmp_path / "w.safetensors"
