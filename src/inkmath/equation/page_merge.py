@@ -186,7 +186,7 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
         if len(groups) == n:  # no pair scored it: the best pair would be scored again, the same
             return groups
     while len(groups) > 1:
-        pairs, p = _scored_pairs(groups, comp, unit, model, gutters, gap)
+        pairs, p = scored_pairs(groups, comp, unit, model, gutters, gap)
         if not pairs:
             break
         k = int(np.argmax(p))
@@ -198,7 +198,7 @@ def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeMo
     return groups
 
 
-def _scored_pairs(groups, comp, unit, model, gutters, gap) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+def scored_pairs(groups, comp, unit, model, gutters, gap) -> tuple[list[tuple[int, int]], np.ndarray | None]:
     """The candidate pairs of ``groups`` (``candidate_pairs``) and the model's probability of each; ([], None) when
     there is none."""
     s = group_summaries(groups, comp, unit)
@@ -218,7 +218,7 @@ def _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap):
     """Every pair of the groups as linked that the model scores at least ``threshold``, joined at once (a numerator,
     its bar and its denominator all scored one expression stay one, where joining the bar to the denominator first
     makes the numerator's pair another one)."""
-    pairs, p = _scored_pairs(groups, comp, unit, model, gutters, gap)
+    pairs, p = scored_pairs(groups, comp, unit, model, gutters, gap)
     if not pairs:
         return groups
     out = []

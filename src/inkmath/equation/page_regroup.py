@@ -16,8 +16,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from inkmath.equation.page_find import FoundExpressions, InkGroup
 
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
@@ -101,25 +99,22 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
     read and recorded (``page_cut.join_record``, ``train_page_join``'s data), none is joined."""
     from inkmath.equation.page_cut import (Cut, cut_features, join_features, join_record, load_page_cut_model,
                                            load_page_join_model)
-    from inkmath.equation.page_merge import (MERGE_PROB, candidate_pairs, group_summaries, line_gap,
-                                             load_page_merge_model, merge_features)
+    from inkmath.equation.page_merge import MERGE_PROB, group_summaries, line_gap, load_page_merge_model, scored_pairs
     from inkmath.equation.page_split import cut_features as split_features, load_page_split_model
 
     if found.stats is None or len(read) < 2:
         return read
     comp, unit = found.stats, found.unit
     groups = [g for g, _ in read]
-    s = group_summaries(groups, comp, unit)
-    readable = [e is not None and e.confidence is not None for _, e in read]
-    pairs = [(i, j) for i, j in candidate_pairs(s, unit, found.gutters) if readable[i] and readable[j]]
+    pairs, p = scored_pairs(groups, comp, unit, load_page_merge_model(), found.gutters, line_gap(groups, unit))
     if not pairs:
         return read
-    gap = line_gap(groups, unit)
-    p = load_page_merge_model().prob(np.stack([merge_features(s, i, j, unit, gap) for i, j in pairs]))
+    s = group_summaries(groups, comp, unit)
+    readable = [e is not None and e.confidence is not None for _, e in read]
     floor = JOIN_CONSIDER if trace is None else TRACE_CONSIDER
     joined = {}
     for q, (i, j) in sorted(zip(p.tolist(), pairs), reverse=True):
-        if not floor <= q < MERGE_PROB or i in joined or j in joined:
+        if not floor <= q < MERGE_PROB or not (readable[i] and readable[j]) or i in joined or j in joined:
             continue
         a, b = groups[i].box, groups[j].box
         gx, gy = max(a.x0, b.x0) - min(a.x1, b.x1), max(a.y0, b.y0) - min(a.y1, b.y1)
