@@ -657,6 +657,40 @@ def test_printed_header_is_read_as_a_line(predictor):
     assert reading.expressions[0].box[1] < reading.expressions[1].box[1]  # the header first, in reading order
 
 
+@pytest.mark.parametrize("box, labels, mark", [
+    ((0, 0, 8, 6), ["n"], True),  # a lone dot a cut or join left alone, read as a letter
+    ((0, 0, 30, 3), ["-"], True),  # a piece of a paper line
+    ((0, 0, 60, 6), ["=", "="], True),
+    ((0, 0, 30, 3), [], False),  # nothing read: no reading to judge
+    ((0, 0, 30, 40), ["x"], False),  # one letter alone is an expression (485 of the CROHME training ones)
+    ((0, 0, 60, 40), ["-", "1"], False),
+])
+def test_a_lone_dot_or_a_reading_of_bars_alone_is_a_mark_not_writing(box, labels, mark):
+    from types import SimpleNamespace
+
+    from inkmath.equation.page_regroup import not_writing
+
+    e = SimpleNamespace(symbols=[{"label": x} for x in labels])
+    assert not_writing(_g(*box), e, unit=40.0) is mark
+
+
+def test_a_piece_of_a_paper_line_read_as_a_bar_is_ignored_not_returned(predictor, monkeypatch):
+    """A short bar far from the writing (what the clean-up may leave of a paper line) is found as a group of its own
+    and read "-"; it is not returned, and the page's notes say so."""
+    from inkmath.equation import page_regroup
+    from inkmath.equation.page import read_page
+
+    def piece(img):
+        cv2.line(img, (150, 1150), (185, 1150), (30, 30, 35), 4, cv2.LINE_AA)
+
+    photo = _photo(_sheet([("x+2=5", 150, 400)], extra=piece))
+    reading = read_page(photo, predictor, solve=False)
+    assert [e.latex for e in reading.expressions] == ["x+2=5"]
+    assert any(n.startswith("1 mark(s) that are not writing ignored") for n in reading.notes), reading.notes
+    monkeypatch.setattr(page_regroup, "BARS", set())
+    assert [e.latex for e in read_page(photo, predictor, solve=False).expressions] == ["x+2=5", "-"]
+
+
 def test_a_pages_crops_are_read_with_the_page_decoders_wider_search(monkeypatch, predictor):
     from inkmath.equation import recognize
     from inkmath.equation.page import read_page

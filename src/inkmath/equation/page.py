@@ -28,7 +28,7 @@ from inkmath import InkmathError
 from inkmath.equation import page_find, page_orient
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
-from inkmath.equation.page_regroup import regroup
+from inkmath.equation.page_regroup import not_writing, regroup
 
 # Question numbers: the ``page-label`` model (page_label.py).
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
@@ -255,6 +255,8 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
             read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), cut_trace, join_trace)
         finally:
             _PAGE_LABELS.reset(token)
+        kept = [(g, e) for g, e in read if not not_writing(g, e, found.unit)]
+        marks, read = len(read) - len(kept), kept
         found.groups = [g for g, _ in read]
         exprs = []
         for k, (g, e) in enumerate(read):
@@ -265,6 +267,8 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         answers.fill(exprs)
     if found.dropped.get("scribbles"):
         notes.append(f"{len(found.dropped['scribbles'])} crossed-out part(s) ignored")
+    if marks:
+        notes.append(f"{marks} mark(s) that are not writing ignored (a lone dot, a piece of a paper line)")
     reading = PageReading(shown[0], shown[1], exprs, page, found, notes + [n for n in page.notes if n not in notes])
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))

@@ -40,6 +40,7 @@ GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at l
 # 470 / 413 / 439 / 129 at 0.002 (an i's dot, an ij's), detection and order the same
 # (docs/decisions/2026-11-26-dots-22.md)
 SPECK = 0.002
+LONE_MARK = 0.5  # a group under this many units long is a lone dot or a speck between lines, not an expression
 SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
 READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink nearby (``group_image``) ...
@@ -177,7 +178,7 @@ def _group(ink: np.ndarray):
                   float(y1[members].max()))
         groups.append(InkGroup(box, [int(idx[m]) + 1 for m in members]))
     groups = _absorb_contained(groups)
-    groups = [g for g in groups if max(g.box.w, g.box.h) >= 0.5 * unit]  # lone dots and specks between lines
+    groups = [g for g in groups if max(g.box.w, g.box.h) >= LONE_MARK * unit]
     return groups, stats, unit, gutters, lab, dropped
 
 

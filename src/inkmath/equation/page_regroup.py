@@ -12,6 +12,8 @@
 - a line's pieces a wide space split are joined when a reading ends (or starts) with a relation or an operator
   (``join_open_ends``), and a limit's subscript written far under "lim" when the joined reading reads it as one
   (``join_limit_below``).
+What is left as a group of its own but is not writing (``not_writing``: a lone dot, a piece of a paper line read as
+bars) is then ignored by ``page.read_page``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ LIMIT_REACH = 3.0
 JOIN_CONSIDER = 0.005
 JOIN_BELOW = 0.5
 TRACE_CONSIDER = 0.001
+# Marks that are not writing, left once the groups are cut and joined: a group under page_find's LONE_MARK (a lone
+# dot a cut or join left alone: an i's dot, a full stop, read as "n"), or one whose reading is nothing but BARS
+# (pieces of a ruled line the clean-up left, read as "-" or "="). None of the 8,834 CROHME training expressions is only
+# bars or dots (485 are one symbol: letters and digits), and the validation pages' expressions are all at least 1.1
+# symbol heights long. Validation pages in order 834 -> 836 of 868 (seed 31: 2 pages), none lost, expressions the same
+# (docs/decisions/2026-11-26-marks-29.md).
+BARS = {"-", "=", ".", "\\ldots", "\\cdots", "\\cdot", "\\dots"}
 
 
 def in_reading_order(read: list, unit: float) -> list:
@@ -217,6 +226,15 @@ def join_limit_below(found: FoundExpressions, read: list, read_group) -> list:
             out[i] = (joined, je)
             taken.add(j)  # read as the limit's subscript
     return [x for k, x in enumerate(out) if k not in taken]
+
+
+def not_writing(g: InkGroup, e, unit: float) -> bool:
+    """True when group ``g`` read as ``e`` is a mark, not an expression (``page_find.LONE_MARK``, ``BARS``)."""
+    from inkmath.equation.page_find import LONE_MARK
+
+    if max(g.box.w, g.box.h) < LONE_MARK * unit:
+        return True
+    return e is not None and bool(e.symbols) and all(s["label"] in BARS for s in e.symbols)
 
 
 def regroup(found: FoundExpressions, read: list, read_group, cut_trace: list | None = None,
