@@ -241,7 +241,8 @@ def test_red_ink_is_kept_and_the_red_margin_line_removed():
 def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_is_not(monkeypatch):
     """A blurred dot (an i's, a full stop) keeps less of its darkness than a stroke of the same pen: it counts as ink
     from the floor, not from the page's stroke threshold (val pages of seeds 0 and 18: dots of "A.k.R", "i.M",
-    "\\ldots" were lost). A faint component as long as a stroke, or a speck under the floor, is still not ink."""
+    "\\ldots" were lost). A faint component as long as a stroke, a sliver as small as a dot but long, or a speck under
+    the floor, is still not ink."""
     from inkmath.equation import page_clean
 
     dark = np.zeros((200, 300), np.uint8)
@@ -264,6 +265,12 @@ def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_
             grid[y, x:x + 3] = 75
     ink, _ = page_clean.ink_mask(grid)
     assert ink[100, 90] and not ink[60, 200] and not ink[20, 20:23].any()
+    # a paper line's faint edge left in a sliver, as small as a dot but 16 px long: not a dot
+    sliver = np.where(np.abs(yy - 60) + np.abs(xx - 200) < 6, 0, dark).astype(np.uint8)  # the dot taken away
+    sliver[180, 150:166] = 75
+    assert page_clean.ink_mask(sliver)[0][100, 90] and not page_clean.ink_mask(sliver)[0][180, 150:166].any()
+    monkeypatch.setattr(page_clean, "DOT_SIDE", 99)
+    assert page_clean.ink_mask(sliver)[0][180, 150:166].all()
 
 
 def test_underexposed_pencil_on_squared_paper_leaves_no_grid_specks():

@@ -62,6 +62,11 @@ INK_HIGH_MIN = 60  # ... and at least this darkness
 # fragments passed (-3 on one page). (docs/decisions/2026-11-26-dots-22.md)
 DOT_AREA = 24
 DOT_SHARE = 0.7
+# ... and whose box is at most DOT_SIDE px on its longer side: a dot of DOT_AREA px is a disc under 6 px across, while
+# a paper line's faint edge left by the line search is a sliver one px tall and 10-23 px long (validation seed 32
+# page 15: 14 such slivers at darkness 61-63 passed as dots and were read as "-" beside the writing)
+# (docs/decisions/2026-11-26-marks-29.md)
+DOT_SIDE = 8
 # ... unless they would be over DOT_MOST of the components found without them: then they are the pieces of paper
 # lines the clean-up did not find (a close-up of squared paper turned past the deskew: 973 against 44, the page read
 # as 577 expressions). Validation pages (seeds 0, 18, 19 and fine-pen 84) add at most 0.1 (dots-22)
@@ -509,6 +514,7 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
         dots = np.zeros(n, bool)
         dots[np.unique(lab[(dark > max(floor, DOT_SHARE * high)) & (low > 0)])] = True
         dots &= ~strong & (stats[:, cv2.CC_STAT_AREA] <= DOT_AREA)
+        dots &= np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= DOT_SIDE
         dots[0] = False
         if dots.sum() <= DOT_MOST * strong.sum():  # a few dots among the writing, not the pieces of a paper's lines
             strong |= dots
