@@ -271,6 +271,11 @@ def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_
     assert page_clean.ink_mask(sliver)[0][100, 90] and not page_clean.ink_mask(sliver)[0][180, 150:166].any()
     monkeypatch.setattr(page_clean, "DOT_SIDE", 99)
     assert page_clean.ink_mask(sliver)[0][180, 150:166].all()
+    # slivers still count as pieces of paper lines: beside the dot they are too many for any dot to be kept
+    monkeypatch.setattr(page_clean, "DOT_SIDE", 8)
+    both = dark.copy()
+    both[180, 150:166] = 75
+    assert not page_clean.ink_mask(both)[0][60, 200]
 
 
 def test_underexposed_pencil_on_squared_paper_leaves_no_grid_specks():

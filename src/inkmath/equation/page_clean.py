@@ -64,7 +64,8 @@ DOT_AREA = 24
 DOT_SHARE = 0.7
 # ... and whose box is at most DOT_SIDE px on its longer side: a dot of DOT_AREA px is a disc under 6 px across, while
 # a paper line's faint edge left by the line search is a sliver one px tall and 10-23 px long (validation seed 32
-# page 15: 14 such slivers at darkness 61-63 passed as dots and were read as "-" beside the writing)
+# page 15: 14 such slivers at darkness 61-63 passed as dots and were read as "-" beside the writing). The slivers still
+# count towards DOT_MOST below: many of them say the paper's lines were not all found, and then no dot is kept
 # (docs/decisions/2026-11-26-marks-29.md)
 DOT_SIDE = 8
 # ... unless they would be over DOT_MOST of the components found without them: then they are the pieces of paper
@@ -514,10 +515,9 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
         dots = np.zeros(n, bool)
         dots[np.unique(lab[(dark > max(floor, DOT_SHARE * high)) & (low > 0)])] = True
         dots &= ~strong & (stats[:, cv2.CC_STAT_AREA] <= DOT_AREA)
-        dots &= np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= DOT_SIDE
         dots[0] = False
         if dots.sum() <= DOT_MOST * strong.sum():  # a few dots among the writing, not the pieces of a paper's lines
-            strong |= dots
+            strong |= dots & (np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= DOT_SIDE)
     # what touches the sheet's edge is the table or the edge's shadow, not writing
     e = max(3, int(EDGE * max(lab.shape)))
     strong[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
