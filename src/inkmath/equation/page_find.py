@@ -178,8 +178,13 @@ def _group(ink: np.ndarray):
                   float(y1[members].max()))
         groups.append(InkGroup(box, [int(idx[m]) + 1 for m in members]))
     groups = _absorb_contained(groups)
-    groups = [g for g in groups if max(g.box.w, g.box.h) >= LONE_MARK * unit]
+    groups = [g for g in groups if not lone_mark(g, unit)]
     return groups, stats, unit, gutters, lab, dropped
+
+
+def lone_mark(g: InkGroup, unit: float) -> bool:
+    """True when group ``g`` is under ``LONE_MARK`` units long: a lone dot or a speck, not an expression."""
+    return max(g.box.w, g.box.h) < LONE_MARK * unit
 
 
 def linked_sets(n: int, pairs) -> list[list[int]]:

@@ -229,10 +229,10 @@ def join_limit_below(found: FoundExpressions, read: list, read_group) -> list:
 
 
 def not_writing(g: InkGroup, e, unit: float) -> bool:
-    """True when group ``g`` read as ``e`` is a mark, not an expression (``page_find.LONE_MARK``, ``BARS``)."""
-    from inkmath.equation.page_find import LONE_MARK
+    """True when group ``g`` read as ``e`` is a mark, not an expression (``page_find.lone_mark``, ``BARS``)."""
+    from inkmath.equation.page_find import lone_mark
 
-    if max(g.box.w, g.box.h) < LONE_MARK * unit:
+    if lone_mark(g, unit):
         return True
     return e is not None and bool(e.symbols) and all(s["label"] in BARS for s in e.symbols)
 
