@@ -1384,6 +1384,24 @@ def test_a_sheet_running_out_of_the_frame_leaves_the_table_out_of_the_ink():
     assert all(g.box.x1 < 0.75 * page.ink.shape[1] for g in groups)  # nothing from the sheet's edge or the table
 
 
+def test_a_sheet_with_a_corner_out_of_the_frame_is_found_by_its_four_edges_and_warped():
+    """Its edges show on all four sides, two of them meeting outside the frame: the corners are where they meet, and
+    the page is warped as a whole one is; the part of it outside the photo is not ink. Before, no quadrilateral was
+    found (the region runs along the frame) and the whole photo, turned 6 degrees, was read as the page."""
+    photo, m = _photo(_sheet([("3x+5=11", 150, 400), ("x-4=2", 150, 700), ("y=1", 150, 1000)]), turn=6.0,
+                      with_transform=True)
+    corners = cv2.perspectiveTransform(np.float32([[[0, 0], [1000, 0], [1000, 1300], [0, 1300]]]), m)[0]
+    x0, y0 = int(corners[3, 0] + 40), int(corners[0, 1] + 30)  # the bottom-left and top-left corners cut off
+    crop = np.ascontiguousarray(photo[y0:, x0:])
+    quad = find_sheet(crop)
+    assert quad is not None
+    assert np.abs(quad - (corners - (x0, y0))).max() < 0.03 * 1000
+    assert (quad[:, 0] < 0).any()  # a corner outside the frame
+    page = clean_page(crop)
+    assert page.found_sheet
+    assert len(find_expressions(page.ink).groups) == 3  # nothing from the frame's edge or the part beyond it
+
+
 def test_a_page_filling_the_frame_turned_past_the_deskew_is_levelled_by_its_paper_lines_corners_kept():
     from inkmath.equation import page_clean
 

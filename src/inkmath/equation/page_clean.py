@@ -46,6 +46,12 @@ SHEET_LEVELS = 8  # brightness levels tried, from 1.1x to 0.5x Otsu's
 SHEET_FILL = 0.9  # the region must fill this share of its quadrilateral
 SHEET_FIT_POWER = 4  # levels are compared by area x IoU(region, its quadrilateral)^4
 SHEET_CONTACT = 0.1  # ... and touch the frame's edge along at most this share of its outline
+CUT_OFF_EDGE = 0.05  # an edge of a sheet that runs out of the frame is at least this share of its outline ...
+CUT_OFF_REACH = 0.5  # ... its corners lie at most this share of the frame's size outside it ...
+CUT_OFF_LARGER = 1.5  # a sheet found cut off by the frame wins over a whole one whose region is this much smaller
+CUT_OFF_ANGLE = 20.0  # ... and each corner's angle is this close to a right angle (degrees; the generated pages'
+# corners are within 10.2, 99 % within 8.9): where the table joins the sheet at a low level, the region's outline
+# has four edges too, which meet at odd angles
 SHEET_INSET = 0.006  # the sheet's edge (its shadow, the table) is cut off by this share of its size
 BACKGROUND_STEP = 8  # the light is estimated at 1/8 of the sheet's size
 BACKGROUND_KERNEL = 9  # closing kernel at that scale (72 px at the working size: wider than a stroke, 2 symbols)
@@ -245,12 +251,18 @@ def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
     # region that is a good quadrilateral (its area fills its 4-corner outline)
     # region and its quadrilateral (IoU): at a level where a bit of the table leaks into the sheet the region is
     # larger, but its 4-corner outline fits it worse
-    best, best_score = None, 0.0
+    # A sheet that runs out of the frame (its quadrilateral's corners met outside it) is taken when no level gives a
+    # whole one, or when its region is CUT_OFF_LARGER times the whole one's: that one is then a part of the sheet,
+    # cut off by a shadow band across it
+    best = {False: (None, 0.0, 0.0), True: (None, 0.0, 0.0)}  # cut off or not: (quad, score, area)
     for level in np.linspace(1.1 * otsu, 0.5 * otsu, SHEET_LEVELS):
-        quad, area, fit = _sheet_quad(_paper_mask(paperness, level))
-        if quad is not None and area * fit ** SHEET_FIT_POWER > best_score:
-            best, best_score = quad, area * fit ** SHEET_FIT_POWER
-    return None if best is None else best / f
+        quad, area, fit, cut_off = _sheet_quad(_paper_mask(paperness, level))
+        if quad is not None and area * fit ** SHEET_FIT_POWER > best[cut_off][1]:
+            best[cut_off] = (quad, area * fit ** SHEET_FIT_POWER, area)
+    (whole, _, whole_area), (cut, _, cut_area) = best[False], best[True]
+    if cut is not None and (whole is None or cut_area >= CUT_OFF_LARGER * whole_area):
+        return cut / f
+    return None if whole is None else whole / f
 
 
 def _paperness(rgb: np.ndarray) -> tuple[float, np.ndarray, float]:
@@ -294,39 +306,133 @@ def off_sheet(rgb: np.ndarray) -> np.ndarray | None:
     return cv2.resize(sheet, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST) == 0
 
 
-def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float]:
-    """(corners, share of the image, IoU of the region and its quadrilateral) of the largest bright region when it
-    is sheet-like, else (None, 0, 0)."""
+def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float, bool]:
+    """(corners, share of the image, IoU of the region and its quadrilateral, whether it runs out of the frame) of the
+    largest bright region when it is sheet-like, else (None, 0, 0, False)."""
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     if n < 2:
-        return None, 0.0, 0.0
+        return None, 0.0, 0.0, False
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     area = stats[k, cv2.CC_STAT_AREA] / float(mask.size)
     if area < MIN_SHEET_AREA or area > FILL_SHEET_AREA:
-        return None, 0.0, 0.0
+        return None, 0.0, 0.0, False
     x, y, bw, bh = stats[k, :4]
     region = lab == k
     contact = int(region[0].sum() + region[-1].sum() + region[:, 0].sum() + region[:, -1].sum())
-    if contact > SHEET_CONTACT * 2 * (bw + bh):
-        return None, 0.0, 0.0  # runs along the frame: the page fills it, or the table joined the sheet at this level
-    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline)
     peri = cv2.arcLength(hull, True)
     quad = None
-    for eps in (0.02, 0.03, 0.05, 0.08):
-        approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) == 4:
-            quad = approx[:, 0, :].astype(np.float32)
-            break
-    if quad is None:
-        quad = cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
-    fill = stats[k, cv2.CC_STAT_AREA] / max(cv2.contourArea(quad), 1.0)
+    cut_off = contact > SHEET_CONTACT * 2 * (bw + bh)
+    if cut_off:
+        # runs along the frame: the page fills it, the table joined the sheet at this level, or the sheet runs out of
+        # the frame, when its four edges still show and meet outside it
+        quad = _cut_off_quad(hull, mask.shape, outline[:, 0, :])
+        if quad is None:
+            return None, 0.0, 0.0, False
+        inside = np.zeros(mask.shape, np.uint8)
+        cv2.fillConvexPoly(inside, np.round(quad).astype(np.int32), 1)
+        fill = stats[k, cv2.CC_STAT_AREA] / max(float(inside.sum()), 1.0)
+    else:
+        for eps in (0.02, 0.03, 0.05, 0.08):
+            approx = cv2.approxPolyDP(hull, eps * peri, True)
+            if len(approx) == 4:
+                quad = approx[:, 0, :].astype(np.float32)
+                break
+        if quad is None:
+            quad = cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
+        fill = stats[k, cv2.CC_STAT_AREA] / max(cv2.contourArea(quad), 1.0)
     if fill < SHEET_FILL:
-        return None, 0.0, 0.0
+        return None, 0.0, 0.0, False
     inside = np.zeros(mask.shape, np.uint8)
-    cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+    cv2.fillConvexPoly(inside, np.round(quad).astype(np.int32), 1)
     fit = float((region & (inside > 0)).sum()) / float(max((region | (inside > 0)).sum(), 1))
-    return order_corners(quad), area, fit
+    return order_corners(quad), area, fit, cut_off
+
+
+def _cut_off_quad(hull: np.ndarray, shape: tuple[int, int], outline: np.ndarray) -> np.ndarray | None:
+    """The corners (4, 2) of a sheet that runs out of the frame, some of them outside it, from its region's convex
+    ``hull``: the hull's outline between its stretches along the frame, simplified until four edges remain, each
+    then fitted to the points of the region's ``outline`` (n, 2) along it; each corner is where two neighbouring
+    edges meet. None when the sheet's edges do not show on all four sides, or they meet further than
+    ``CUT_OFF_REACH`` of the frame's size outside it or at corners further than ``CUT_OFF_ANGLE`` from square."""
+    h, w = shape
+    tol = max(2.0, 0.01 * max(h, w))
+
+    def sides(p) -> set[int]:  # the sides of the frame a point lies on (two at a corner of the frame)
+        x, y = p
+        return {k for k, d in enumerate((y, w - 1 - x, h - 1 - y, x)) if d <= tol}
+
+    pts = hull[:, 0, :].astype(np.float64)
+    n = len(pts)
+    on = [sides(p) for p in pts]
+    along = [bool(on[i] & on[(i + 1) % n]) for i in range(n)]  # the edge from point i to i + 1 runs along the frame
+    if not any(along) or all(along):
+        return None
+    start = (along.index(True) + 1) % n  # the runs of the outline between stretches along the frame
+    runs, run = [], [pts[start]]
+    for k in range(1, n + 1):
+        i = (start + k) % n
+        if along[(i - 1) % n]:
+            if len(run) > 1:
+                runs.append(np.asarray(run))
+            run = [pts[i]]
+        else:
+            run.append(pts[i])
+    if len(run) > 1:
+        runs.append(np.asarray(run))
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.01, 0.02, 0.03, 0.05):
+        edges = []  # (point, direction) of the outline's edges that are not the frame
+        for r in runs:
+            poly = cv2.approxPolyDP(r.astype(np.float32).reshape(-1, 1, 2), eps * peri, False)[:, 0, :]
+            for a, b in zip(poly[:-1], poly[1:]):
+                if np.linalg.norm(b - a) >= CUT_OFF_EDGE * peri:
+                    edges.append((a.astype(np.float64), (b - a).astype(np.float64)))
+        if len(edges) != 4:
+            continue
+        edges = [_fitted(p, d, outline, tol) for p, d in edges]
+        corners = []
+        for (p, d), (q, e) in zip(edges, edges[1:] + edges[:1]):
+            den = d[0] * e[1] - d[1] * e[0]
+            if abs(den) < 0.1 * np.linalg.norm(d) * np.linalg.norm(e):
+                return None  # neighbours nearly parallel: no corner between them
+            t = ((q[0] - p[0]) * e[1] - (q[1] - p[1]) * e[0]) / den
+            corners.append(p + t * d)
+        c = np.asarray(corners)
+        reach = CUT_OFF_REACH * max(h, w)
+        if (c[:, 0] < -reach).any() or (c[:, 1] < -reach).any() or (c[:, 0] > w - 1 + reach).any() \
+                or (c[:, 1] > h - 1 + reach).any():
+            return None
+        quad = order_corners(c)
+        if not cv2.isContourConvex(np.round(quad).astype(np.int32).reshape(-1, 1, 2)):
+            return None
+        for k in range(4):
+            a, b = quad[k - 1] - quad[k], quad[(k + 1) % 4] - quad[k]
+            cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+            if abs(np.degrees(np.arccos(np.clip(cos, -1, 1))) - 90) > CUT_OFF_ANGLE:
+                return None
+        return quad.astype(np.float32)
+    return None
+
+
+def _fitted(p: np.ndarray, d: np.ndarray, outline: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """The line (point, direction) fitted to the ``outline`` points within ``tol`` of the segment from ``p`` along
+    ``d`` (its middle 80 %: the rounded corners left out); the segment itself when too few lie there."""
+    n = np.array([-d[1], d[0]]) / max(np.linalg.norm(d), 1e-9)
+    t = (outline - p) @ d / max(d @ d, 1e-9)
+    near = (np.abs((outline - p) @ n) <= tol) & (t >= 0.1) & (t <= 0.9)
+    if near.sum() < 10:
+        return p, d
+    vx, vy, x0, y0 = cv2.fitLine(outline[near].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    return np.array([x0, y0], np.float64), np.array([vx, vy], np.float64) * np.linalg.norm(d)
+
+
+def _outside_frame(quad: np.ndarray, shape) -> bool:
+    h, w = shape[:2]
+    return bool((quad[:, 0] < 0).any() or (quad[:, 1] < 0).any() or (quad[:, 0] > w - 1).any()
+                or (quad[:, 1] > h - 1).any())
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -544,14 +650,21 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
                                          interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
     to_photo_from_work = np.diag([size[0] / work.shape[1], size[1] / work.shape[0], 1.0])
     quad = find_sheet(work) if find else None
+    beyond = None  # the part of the warped sheet that lies outside the photo (a sheet that runs out of the frame)
     if quad is not None:
         sheet, to_work = warp_sheet(work, quad)
+        if _outside_frame(quad, work.shape):
+            frame = cv2.warpPerspective(np.full(work.shape[:2], 255, np.uint8), np.linalg.inv(to_work),
+                                        (sheet.shape[1], sheet.shape[0]), flags=cv2.INTER_NEAREST,
+                                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            e = 2 * max(3, int(EDGE * max(frame.shape))) + 1  # and the frame's edge: its table, its replicated pixels
+            beyond = cv2.erode(frame, cv2.getStructuringElement(cv2.MORPH_RECT, (e, e))) < 128
     else:
         sheet, to_work = work, np.eye(3)
     if float(np.median(sheet[::8, ::8])) < MIN_LIGHT:
         raise InkmathError("No sheet of paper found in the photo: it is too dark; photograph the page in better light")
     flat, dark = flatten(sheet)
-    outside = off_sheet(sheet) if quad is None else None  # the table round a sheet that runs out of the frame
+    outside = off_sheet(sheet) if quad is None else beyond  # the table round a sheet that runs out of the frame
     if outside is not None:
         dark[outside] = 0
     sample = flat[::4, ::4]
