@@ -94,7 +94,7 @@ def test_tracing_records_the_pairs_from_the_traces_floor_and_joins_nothing(monke
 
 
 def test_join_features_are_the_cuts_and_the_merges_logit():
-    record = join_record(0.2, Cut(0.9, 1, ([1], [2]), 0.5), reading(0.5, 4), [reading(0.5), reading(0.5)])
+    record = join_record(0.2, Cut(0.9, 1, ([1], [2]), 0.5), reading(0.5, 4), [reading(0.5), reading(0.5)], 1.5)
     f = join_features(record)
     assert np.allclose(f[:-1], page_cut.cut_features(record)) and f[-1] == pytest.approx(np.log(0.25))
 
@@ -112,7 +112,7 @@ def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path, write_tr
         else:  # two: the parts read surely, the whole does not
             whole, parts = reading(0.1, 6), [reading(0.9), reading(0.9)]
             box, boxes = [0, 0, 100, 230], [[0, 0, 100, 90], [0, 200, 100, 230]]
-        return {**join_record(float(rng.uniform(0.001, 0.6)), cut, whole, parts), "box": box, "parts": boxes}
+        return {**join_record(float(rng.uniform(0.001, 0.6)), cut, whole, parts, 1.5), "box": box, "parts": boxes}
 
     cache = tmp_path / "cache"
     write_traced_pages([train_page_join._folder(cache / "seed51", s) for s in range(2)],
@@ -126,8 +126,8 @@ def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path, write_tr
     assert card["inputs"] == "page_cut.join_features"
     model = page_cut.load_page_join_model(str(out))
     cut = Cut(0.5, 1, ([1], [2]), 1.0)
-    one = join_features({**join_record(0.2, cut, reading(0.9, 6), [reading(0.6), reading(0.6, 3, "\\frac{}{c}")]),
+    one = join_features({**join_record(0.2, cut, reading(0.9, 6), [reading(0.6), reading(0.6, 3, "\\frac{}{c}")], 1.5),
                          "parts": [[0, 0, 100, 30], [0, 60, 100, 90]]})
-    two = join_features({**join_record(0.2, cut, reading(0.1, 6), [reading(0.9), reading(0.9)]),
+    two = join_features({**join_record(0.2, cut, reading(0.1, 6), [reading(0.9), reading(0.9)], 1.5),
                          "parts": [[0, 0, 100, 90], [0, 200, 100, 230]]})
     assert model.prob(two)[0] > 0.5 > model.prob(one)[0]

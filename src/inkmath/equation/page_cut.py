@@ -2,15 +2,17 @@
 better than the whole (a scored decision over readings, not a threshold on the geometry).
 
     cut = best_cut(groups, k, comp, unit)             # the group's likeliest empty band to cut along, or None
-    p = load_page_cut_model().prob(cut_features(cut_record(cut, whole, parts)))   # whole, parts: their readings
+    p = load_page_cut_model().prob(cut_model_features(cut_record(cut, whole, parts, gap)))   # whole, parts: their
+    # readings; gap: the page's line gap (page_merge.line_gap)
 
 The grouping (``page_find``, ``page_merge``) sometimes joins a short expression with the line just above or below
 it, or with the end of the line beside it. ``page_split``'s model scores each empty band across a group on the
 geometry alone; on its own it cuts more true expressions than joined ones (pages-3), and so does the reader's
 confidence alone. This model (``page-cut``, trained by ``python -m inkmath.equation.train_page_cut`` on pages
 generated from the CROHME *training* ink, half of them written with less paper between the lines) weighs both: the
-band's split score and size, and how surely the whole and each part read. A group's best cut is read only when its
-split score is at least ``CUT_CONSIDER``, and kept at probability ``CUT_KEEP``.
+band's split score and size, how surely the whole and each part read, and how close the page's lines are (on a plain
+page a cut the geometry doubts is a fraction or a limit cut apart; on a crowded one it is often two lines). A group's
+best cut is read only when its split score is at least ``CUT_CONSIDER``, and kept at probability ``CUT_KEEP``.
 
 The same question asked of two groups page-merge left apart (``page_regroup.join_read_pairs``) is answered by the
 mean of this model and ``page-join`` (``join_features``: these inputs and page-merge's score of the pair, trained by
@@ -35,20 +37,24 @@ CUT_CONSIDER = 0.01  # a group's best cut is read when page-split scores it at l
 CUT_KEEP = 0.9  # ... and kept when this model scores it at least this. Validation (traces of seed 0's 120 pages
 # and 60 crowded pages of seed 80): cuts kept on the plain pages (all wrong) / right and wrong on the crowded ones:
 # 0.5: 4 / 25, 3; 0.7: 2 / 25, 3; 0.8: 0 / 25, 3; 0.9: 0 / 25, 2 (a second training seed: 0 / 22, 2). Half the
-# training pages are crowded, so the model's prior for a cut is far above a plain page's: hence the high bar.
+# training pages are crowded, so the model's prior for a cut is far above a plain page's: hence the high bar. Kept for
+# the model that reads the page's line gap (session 30): on the 1,078 validation pages it keeps 7 right / 1 wrong cuts
+# on plain pages and 41 / 4 on crowded ones at 0.9 (the model before: 7 / 5 and 41 / 4;
+# docs/decisions/2026-11-27-pages-30.md)
 CUT_FEATURES = ("split_logit", "across", "band", "whole_conf", "parts_conf", "worst_part_conf", "rows",
                 "whole_symbols", "fewest_part_symbols", "fraction", "first_operator", "second_arrow", "part_empty_slot",
                 "whole_operator_limits", "superscripts_lost", "subscripts_lost", "width_ratio", "start_offset",
                 "middle_offset")
 BIG_OPERATORS = ("\\lim", "\\sum", "\\prod", "\\int")  # what takes limits written under (or over) it
-N_FEATURES = len(CUT_FEATURES)
+MODEL_FEATURES = CUT_FEATURES + ("line_gap",)  # page-cut's: a cut's, and how close the page's lines are
+N_FEATURES = len(MODEL_FEATURES)
 JOIN_MODEL_PATH = Path(__file__).parent.parent / "weights" / "page-join.safetensors"
 JOIN_RECIPE = "inkmath.equation.train_page_join --config configs/page-join.yaml"
 JOIN_FEATURES = CUT_FEATURES + ("merge_logit",)  # page-join's: a cut's, and page-merge's score of the pair
 
 
 class PageCutModel(BinaryMLP):
-    """p(a group's best cut separates two written expressions) from ``CUT_FEATURES``."""
+    """p(a group's best cut separates two written expressions) from ``MODEL_FEATURES`` (``cut_model_features``)."""
 
 
 @lru_cache(maxsize=2)
@@ -94,14 +100,16 @@ def _log(p: float) -> float:
     return math.log(min(max(p, 1e-4), 1.0))
 
 
-def cut_record(cut: Cut, whole, parts: list) -> dict:
-    """What ``cut_features`` reads, as plain values (a training trace's row): the cut, the readings (``latex``,
-    ``confidence``, number of symbols) of the whole and of its parts (``PageExpression``) and their boxes."""
+def cut_record(cut: Cut, whole, parts: list, gap: float) -> dict:
+    """What ``cut_model_features`` reads, as plain values (a training trace's row): the cut, the readings (``latex``,
+    ``confidence``, number of symbols) of the whole and of its parts (``PageExpression``) and their boxes, and the
+    page's ``page_merge.line_gap`` (``gap``)."""
     def reading(e) -> dict:
         return {"latex": e.latex, "confidence": float(e.confidence), "symbols": len(e.symbols)}
 
     return {"cut": {"prob": cut.prob, "axis": cut.axis, "band": cut.band}, "whole": reading(whole),
-            "part_readings": [reading(e) for e in parts], "box": list(whole.box), "parts": [list(e.box) for e in parts]}
+            "part_readings": [reading(e) for e in parts], "box": list(whole.box), "parts": [list(e.box) for e in parts],
+            "line_gap": float(gap)}
 
 
 def cut_features(record: dict) -> np.ndarray:
@@ -125,6 +133,13 @@ def cut_features(record: dict) -> np.ndarray:
         *_placement(record["parts"])], np.float32)
 
 
+def cut_model_features(record: dict) -> np.ndarray:
+    """float32 (N_FEATURES,) of a ``cut_record``, page-cut's inputs: its ``cut_features`` and the page's line gap. A
+    plain page's lines are far apart, and there two of them are seldom grouped as one: a cut that the geometry doubts
+    (page-split) is kept only on a crowded page."""
+    return np.append(cut_features(record), np.float32(record["line_gap"]))
+
+
 def _placement(boxes) -> tuple[float, float, float]:
     """How the two parts' boxes sit: log(narrower / wider), and how far the second starts right of the first and its
     middle lies below the first's, in their mean height (two lines of a page start at one margin; an exponent or a
@@ -142,9 +157,9 @@ def _scripts_lost(whole: str, parts: list[str], mark: str) -> float:
     return float(np.clip(whole.count(mark) - sum(p.count(mark) for p in parts), -3, 3))
 
 
-def join_record(merge: float, cut: Cut, whole, parts: list) -> dict:
+def join_record(merge: float, cut: Cut, whole, parts: list, gap: float) -> dict:
     """A ``cut_record`` of two groups as the cut between them, and page-merge's score of the pair (``merge``)."""
-    return {**cut_record(cut, whole, parts), "merge": float(merge)}
+    return {**cut_record(cut, whole, parts, gap), "merge": float(merge)}
 
 
 def join_features(record: dict) -> np.ndarray:

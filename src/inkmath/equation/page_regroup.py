@@ -67,13 +67,15 @@ def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | No
     again, for three lines joined): along its best empty band (``page_cut.best_cut``), read when page-split scores
     it at least ``CUT_CONSIDER``, cut when the ``page-cut`` model, weighing that score against how surely the whole
     and the parts read, scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
-    from inkmath.equation.page_cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_features, cut_record,
+    from inkmath.equation.page_cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_model_features, cut_record,
                                            load_page_cut_model)
+    from inkmath.equation.page_merge import line_gap
     from inkmath.equation.page_split import part_group
 
     if found.stats is None:
         return read
     model = load_page_cut_model() if trace is None else None
+    gap = line_gap([g for g, _ in read], found.unit)
     out, changed, i = list(read), False, 0
     while i < len(out):
         g, e = out[i]
@@ -87,10 +89,10 @@ def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | No
         if any(x is None or x.confidence is None for x in pe):
             i += 1
             continue
-        record = cut_record(cut, e, pe)
+        record = cut_record(cut, e, pe, gap)
         if trace is not None:
             trace.append(record)
-        elif model.prob(cut_features(record))[0] >= CUT_KEEP:
+        elif model.prob(cut_model_features(record))[0] >= CUT_KEEP:
             out[i:i + 1] = list(zip(parts, pe))  # each part may hold two expressions again
             changed = True
             continue
@@ -106,7 +108,7 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
     both as one, score them two expressions under ``JOIN_BELOW`` (their mean); the likeliest pairs first, each group
     joined once. Only pairs with an empty band between them. ``trace``: every pair scored from ``TRACE_CONSIDER`` is
     read and recorded (``page_cut.join_record``, ``train_page_join``'s data), none is joined."""
-    from inkmath.equation.page_cut import (Cut, cut_features, join_features, join_record, load_page_cut_model,
+    from inkmath.equation.page_cut import (Cut, cut_model_features, join_features, join_record, load_page_cut_model,
                                            load_page_join_model)
     from inkmath.equation.page_merge import MERGE_PROB, group_summaries, line_gap, load_page_merge_model, scored_pairs
     from inkmath.equation.page_split import cut_features as split_features, load_page_split_model
@@ -115,7 +117,8 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
         return read
     comp, unit = found.stats, found.unit
     groups = [g for g, _ in read]
-    pairs, p = scored_pairs(groups, comp, unit, load_page_merge_model(), found.gutters, line_gap(groups, unit))
+    gap = line_gap(groups, unit)
+    pairs, p = scored_pairs(groups, comp, unit, load_page_merge_model(), found.gutters, gap)
     if not pairs:
         return read
     s = group_summaries(groups, comp, unit)
@@ -140,11 +143,11 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
         if whole is None or whole.confidence is None:
             continue
         cut = Cut(split, axis, (groups[first].components, groups[second].components), max(gx, gy) / unit)
-        record = join_record(q, cut, whole, [read[first][1], read[second][1]])
+        record = join_record(q, cut, whole, [read[first][1], read[second][1]], gap)
         if trace is not None:
             trace.append(record)
         elif (load_page_join_model().prob(join_features(record))[0]
-              + load_page_cut_model().prob(cut_features(record))[0]) / 2 < JOIN_BELOW:
+              + load_page_cut_model().prob(cut_model_features(record))[0]) / 2 < JOIN_BELOW:
             joined[i], joined[j] = (union, whole), None
     if not joined:
         return read

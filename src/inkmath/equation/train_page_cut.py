@@ -44,7 +44,8 @@ def cut_target(row: dict, truth: list[dict]) -> float | None:
     return 0.0 if owner(row["box"]) is not None else None
 
 
-TRACE = 2  # the traces' form: 2 keeps the readings (``page_cut.cut_record``), so changed features need no new reading
+TRACE = 4  # the traces' form: 2 keeps the readings (``page_cut.cut_record``), so changed features need no new reading;
+# 4 also the page's line gap
 
 
 def _folder(cache: Path, stream: int) -> Path:
@@ -100,16 +101,17 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
 
 def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """(features, targets, pages) of every cached page of the recipe's streams (cuts with no target left out)."""
-    from inkmath.equation.page_cut import N_FEATURES, cut_features
+    from inkmath.equation.page_cut import N_FEATURES, cut_model_features
 
-    return traced_examples(recipe, [_folder(cache, s) for s in range(recipe["streams"])], cut_features, N_FEATURES)
+    return traced_examples(recipe, [_folder(cache, s) for s in range(recipe["streams"])], cut_model_features,
+                           N_FEATURES)
 
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.equation.page_cut import MODEL_PATH, N_FEATURES, PageCutModel
 
     return run_recipe(PageRecipe("train_page_cut", DEFAULTS, build_stream, load_examples, MODEL_PATH, N_FEATURES,
-                                 PageCutModel, "page_cut.cut_features", "two expressions", "best cuts",
+                                 PageCutModel, "page_cut.cut_model_features", "two expressions", "best cuts",
                                  "between two expressions", "cut", "split", cache="page-cut"), argv)
 
 
