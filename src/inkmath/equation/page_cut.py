@@ -2,8 +2,8 @@
 better than the whole (a scored decision over readings, not a threshold on the geometry).
 
     cut = best_cut(groups, k, comp, unit)             # the group's likeliest empty band to cut along, or None
-    p = load_page_cut_model().prob(cut_model_features(cut_record(cut, whole, parts, gap)))   # whole, parts: their
-    # readings; gap: the page's line gap (page_merge.line_gap)
+    record = cut_record(cut, whole, parts, gap)       # whole, parts: their readings; gap: page_merge.line_gap
+    p = load_page_cut_model().prob(cut_model_features(record))
 
 The grouping (``page_find``, ``page_merge``) sometimes joins a short expression with the line just above or below
 it, or with the end of the line beside it. ``page_split``'s model scores each empty band across a group on the

@@ -66,7 +66,8 @@ def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | No
     """[(group, expression)] in reading order, where a group that holds two expressions is cut in two (and each part
     again, for three lines joined): along its best empty band (``page_cut.best_cut``), read when page-split scores
     it at least ``CUT_CONSIDER``, cut when the ``page-cut`` model, weighing that score against how surely the whole
-    and the parts read, scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
+    and the parts read and how close the page's lines are (``page_merge.line_gap`` of the groups before any cut),
+    scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
     from inkmath.equation.page_cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_model_features, cut_record,
                                            load_page_cut_model)
     from inkmath.equation.page_merge import line_gap
