@@ -331,9 +331,6 @@ def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float, bool
         quad = _cut_off_quad(hull, mask.shape, outline[:, 0, :])
         if quad is None:
             return None, 0.0, 0.0, False
-        inside = np.zeros(mask.shape, np.uint8)
-        cv2.fillConvexPoly(inside, np.round(quad).astype(np.int32), 1)
-        fill = stats[k, cv2.CC_STAT_AREA] / max(float(inside.sum()), 1.0)
     else:
         for eps in (0.02, 0.03, 0.05, 0.08):
             approx = cv2.approxPolyDP(hull, eps * peri, True)
@@ -342,11 +339,12 @@ def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float, bool
                 break
         if quad is None:
             quad = cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
-        fill = stats[k, cv2.CC_STAT_AREA] / max(cv2.contourArea(quad), 1.0)
-    if fill < SHEET_FILL:
-        return None, 0.0, 0.0, False
     inside = np.zeros(mask.shape, np.uint8)
     cv2.fillConvexPoly(inside, np.round(quad).astype(np.int32), 1)
+    # the share of the quadrilateral the region fills (of its part within the photo, for one cut off by the frame)
+    fill = stats[k, cv2.CC_STAT_AREA] / max(float(inside.sum()) if cut_off else cv2.contourArea(quad), 1.0)
+    if fill < SHEET_FILL:
+        return None, 0.0, 0.0, False
     fit = float((region & (inside > 0)).sum()) / float(max((region | (inside > 0)).sum(), 1))
     return order_corners(quad), area, fit, cut_off
 
