@@ -328,7 +328,7 @@ def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float, bool
     if cut_off:
         # runs along the frame: the page fills it, the table joined the sheet at this level, or the sheet runs out of
         # the frame, when its four edges still show and meet outside it
-        quad = _cut_off_quad(hull, mask.shape, outline[:, 0, :])
+        quad = _cut_off_quad(hull, peri, mask.shape, outline[:, 0, :])
         if quad is None:
             return None, 0.0, 0.0, False
     else:
@@ -349,12 +349,13 @@ def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float, bool
     return order_corners(quad), area, fit, cut_off
 
 
-def _cut_off_quad(hull: np.ndarray, shape: tuple[int, int], outline: np.ndarray) -> np.ndarray | None:
+def _cut_off_quad(hull: np.ndarray, peri: float, shape: tuple[int, int], outline: np.ndarray) -> np.ndarray | None:
     """The corners (4, 2) of a sheet that runs out of the frame, some of them outside it, from its region's convex
-    ``hull``: the hull's outline between its stretches along the frame, simplified until four edges remain, each
-    then fitted to the points of the region's ``outline`` (n, 2) along it; each corner is where two neighbouring
-    edges meet. None when the sheet's edges do not show on all four sides, or they meet further than
-    ``CUT_OFF_REACH`` of the frame's size outside it or at corners further than ``CUT_OFF_ANGLE`` from square."""
+    ``hull`` (of perimeter ``peri``): the hull's outline between its stretches along the frame, simplified until
+    four edges remain, each then fitted to the points of the region's ``outline`` (n, 2) along it; each corner is
+    where two neighbouring edges meet. None when the sheet's edges do not show on all four sides, or they meet
+    further than ``CUT_OFF_REACH`` of the frame's size outside it or at corners further than ``CUT_OFF_ANGLE`` from
+    square."""
     h, w = shape
     tol = max(2.0, 0.01 * max(h, w))
 
@@ -380,7 +381,6 @@ def _cut_off_quad(hull: np.ndarray, shape: tuple[int, int], outline: np.ndarray)
             run.append(pts[i])
     if len(run) > 1:
         runs.append(np.asarray(run))
-    peri = cv2.arcLength(hull, True)
     for eps in (0.01, 0.02, 0.03, 0.05):
         edges = []  # (point, direction) of the outline's edges that are not the frame
         for r in runs:
@@ -425,6 +425,11 @@ def _fitted(p: np.ndarray, d: np.ndarray, outline: np.ndarray, tol: float) -> tu
         return p, d
     vx, vy, x0, y0 = cv2.fitLine(outline[near].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
     return np.array([x0, y0], np.float64), np.array([vx, vy], np.float64) * np.linalg.norm(d)
+
+
+def _edge_px(shape) -> int:
+    """``EDGE`` of an image's long side, in pixels (at least 3)."""
+    return max(3, int(EDGE * max(shape[:2])))
 
 
 def _outside_frame(quad: np.ndarray, shape) -> bool:
@@ -623,7 +628,7 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
         if dots.sum() <= DOT_MOST * strong.sum():  # a few dots among the writing, not the pieces of a paper's lines
             strong |= dots & (np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= DOT_SIDE)
     # what touches the sheet's edge is the table or the edge's shadow, not writing
-    e = max(3, int(EDGE * max(lab.shape)))
+    e = _edge_px(lab.shape)
     strong[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
     if outside is not None and outside.any():
         near = cv2.dilate(outside.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * e + 1, 2 * e + 1)))
@@ -655,7 +660,7 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
             frame = cv2.warpPerspective(np.full(work.shape[:2], 255, np.uint8), np.linalg.inv(to_work),
                                         (sheet.shape[1], sheet.shape[0]), flags=cv2.INTER_NEAREST,
                                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-            e = 2 * max(3, int(EDGE * max(frame.shape))) + 1  # and the frame's edge: its table, its replicated pixels
+            e = 2 * _edge_px(frame.shape) + 1  # and the frame's edge: its table, its replicated pixels
             beyond = cv2.erode(frame, cv2.getStructuringElement(cv2.MORPH_RECT, (e, e))) < 128
     else:
         sheet, to_work = work, np.eye(3)
