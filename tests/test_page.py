@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.page_clean import clean_page, find_sheet, load_photo, order_corners
+from inkmath.equation.page_clean import clean_page, load_photo
+from inkmath.equation.page_sheet import find_sheet, order_corners
 from inkmath.equation.page_find import InkGroup, find_expressions, reading_order
 from inkmath.equation.tree import Box
 
