@@ -227,6 +227,28 @@ def test_seed_from_rendered_image(hand, predictor):
     assert _norm(rec.latex) == "3x+5=11"
 
 
+
+def test_a_faint_smudge_the_classifier_cannot_read_does_not_fail_the_expression(hand, predictor):
+    """A mark just over the components' ink level but blank once its crop is softened (a speck of a shrunk image:
+    1 of 300 WAP-like validation renderings at half size) was handed to the classifier, which refuses a blank crop:
+    the whole expression failed with "No ink found". It is left out instead."""
+    from inkmath import ink
+    from inkmath.equation.image_parts import render_parts
+    from inkmath.equation.image_segmentation import working_image
+    from inkmath.equation.recognize import recognize_image
+    from inkmath.preprocess import INK_THRESHOLD
+
+    strokes = Writer(hand).write(["3", "x", "+", "5", "=", "1", "1"])
+    # drawn at the image reader's working scale, so that the smudge reaches it as drawn
+    scale = ink.normalization_scale(strokes, 1.3 * ink.DEFAULT_HEIGHT / 1.096)
+    img, _ = ink.rasterize(strokes, scale=scale, padding=30)
+    img[img.shape[0] - 11, 20:26] = 62
+    work, comps, _, back, _ = working_image(img, predictor.preset, "white")
+    assert back == 1.0
+    smudge = [render_parts(work, [m], b).max() for b, m in comps if b.y0 > 0.8 * work.shape[0]]
+    assert len(smudge) == 1 and smudge[0] <= INK_THRESHOLD  # a component whose crop the classifier finds blank
+    assert _norm(recognize_image(img, predictor).latex) == "3x+5=11"
+
 def test_corrections_reparse(hand, predictor):
     from inkmath.equation.recognize import recognize_strokes, recognize_with_corrections, to_dict
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inkmath import InkmathError
 from inkmath.equation.image_parts import (
     ARROW_TOKENS, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS, arrow_parts,
     capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side,
@@ -306,6 +307,20 @@ def working_image(image: np.ndarray, preset, ink: str = "auto") -> tuple[np.ndar
     return img, comps, unit, back, pen
 
 
+def _readable(comps: list, crops: list[np.ndarray]) -> tuple[list, list[np.ndarray]]:
+    """The components whose crops hold ink the classifier can read. A mark too faint for it (a speck of a shrunk
+    image, under ``preprocess.INK_THRESHOLD`` once its crop is softened) is left out: the classifier refuses a blank
+    crop, and that refusal failed the whole expression ("no ink found")."""
+    from inkmath.preprocess import INK_THRESHOLD, ink_bbox, to_white_ink
+
+    keep = [k for k, c in enumerate(crops) if c.max() > INK_THRESHOLD or ink_bbox(to_white_ink(c, "white")) is not None]
+    if len(keep) == len(crops):
+        return comps, crops
+    if not keep:
+        raise InkmathError("No ink found in the image: it is blank. Give a picture of a handwritten expression.")
+    return [comps[k] for k in keep], [crops[k] for k in keep]
+
+
 def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
                 record_cuts: bool = False, touch_rows: list | None = None) -> ImageParts:
     """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
@@ -313,6 +328,7 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
     img, comps, unit, back, pen = working_image(image, getattr(classifier, "preset", None), ink)  # img stays as it is
     crops = [render_parts(img, [m], b) for b, m in comps]
+    comps, crops = _readable(comps, crops)
     preds = classifier.predict(crops, ink="white", top=top)
     names = written_names(img, comps, preds, unit, classifier, top)
     names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
