@@ -200,9 +200,7 @@ def _cut_off_quad(hull: np.ndarray, peri: float, shape: tuple[int, int], outline
             t = ((q[0] - p[0]) * e[1] - (q[1] - p[1]) * e[0]) / den
             corners.append(p + t * d)
         c = np.asarray(corners)
-        reach = CUT_OFF_REACH * max(h, w)
-        if (c[:, 0] < -reach).any() or (c[:, 1] < -reach).any() or (c[:, 0] > w - 1 + reach).any() \
-                or (c[:, 1] > h - 1 + reach).any():
+        if outside_frame(c, shape, CUT_OFF_REACH * max(h, w)):
             return None
         quad = order_corners(c)
         if not cv2.isContourConvex(np.round(quad).astype(np.int32).reshape(-1, 1, 2)):
@@ -228,11 +226,12 @@ def _fitted(p: np.ndarray, d: np.ndarray, outline: np.ndarray, tol: float) -> tu
     return np.array([x0, y0], np.float64), np.array([vx, vy], np.float64) * np.linalg.norm(d)
 
 
-def outside_frame(quad: np.ndarray, shape) -> bool:
-    """Whether a corner of ``quad`` lies outside an image of ``shape``: the sheet runs out of the photo."""
+def outside_frame(quad: np.ndarray, shape, margin: float = 0.0) -> bool:
+    """Whether a corner of ``quad`` lies more than ``margin`` pixels outside an image of ``shape`` (0: the sheet runs
+    out of the photo)."""
     h, w = shape[:2]
-    return bool((quad[:, 0] < 0).any() or (quad[:, 1] < 0).any() or (quad[:, 0] > w - 1).any()
-                or (quad[:, 1] > h - 1).any())
+    return bool((quad[:, 0] < -margin).any() or (quad[:, 1] < -margin).any() or (quad[:, 0] > w - 1 + margin).any()
+                or (quad[:, 1] > h - 1 + margin).any())
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
