@@ -59,13 +59,16 @@ def ink_labels(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, lab, stats
 
 
+BLANK_IMAGE = "No ink found in the image: it is blank. Give a picture of a handwritten expression."
+
+
 def _labelled(ink_img: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The ink's 8-connected labels, their stats (``ink_labels``) and the labels kept: specks (noise) removed."""
     import cv2
 
     n, lab, stats = ink_labels(ink_img > 60)
     if n <= 1:
-        raise InkmathError("No ink found in the image: it is blank. Give a picture of a handwritten expression.")
+        raise InkmathError(BLANK_IMAGE)
     areas = stats[1:, cv2.CC_STAT_AREA]
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     widths = stats[1:, cv2.CC_STAT_WIDTH]

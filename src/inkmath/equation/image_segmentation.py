@@ -18,9 +18,9 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.image_parts import (
-    ARROW_TOKENS, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS, arrow_parts,
-    capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated, side_by_side,
-    swallows, typical_size)
+    ARROW_TOKENS, BLANK_IMAGE, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS,
+    arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated,
+    side_by_side, swallows, typical_size)
 from inkmath.equation.image_splits import cut_bars, hanging_legs, open_parens, split_touching, written_names
 from inkmath.equation.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.tokens import DOTTED_NAMES, MARKS
@@ -317,7 +317,7 @@ def _readable(comps: list, crops: list[np.ndarray]) -> tuple[list, list[np.ndarr
     if len(keep) == len(crops):
         return comps, crops
     if not keep:
-        raise InkmathError("No ink found in the image: it is blank. Give a picture of a handwritten expression.")
+        raise InkmathError(BLANK_IMAGE)
     return [comps[k] for k in keep], [crops[k] for k in keep]
 
 

@@ -48,10 +48,9 @@ def find_sheet(rgb: np.ndarray) -> np.ndarray | None:
     """The sheet's corners (4, 2) float32, clockwise from top-left, in ``rgb``'s pixels; None if the page fills
     the frame or no sheet-like region is found."""
     f, paperness, otsu = _paperness(rgb)
-    # a shadow across the sheet can put part of it below Otsu's level: try lower levels too and keep the largest
-    # region that is a good quadrilateral (its area fills its 4-corner outline)
-    # region and its quadrilateral (IoU): at a level where a bit of the table leaks into the sheet the region is
-    # larger, but its 4-corner outline fits it worse
+    # a shadow across the sheet can put part of it below Otsu's level: try lower levels too and keep the level whose
+    # region scores best by its area times the fit (IoU) of the region and its quadrilateral: at a level where a bit
+    # of the table leaks into the sheet the region is larger, but its 4-corner outline fits it worse
     # A sheet that runs out of the frame (its quadrilateral's corners met outside it) is taken when no level gives a
     # whole one, or when its region is CUT_OFF_LARGER times the whole one's: that one is then a part of the sheet,
     # cut off by a shadow band across it
@@ -117,7 +116,7 @@ def _sheet_quad(mask: np.ndarray) -> tuple[np.ndarray | None, float, float, bool
     area = stats[k, cv2.CC_STAT_AREA] / float(mask.size)
     if area < MIN_SHEET_AREA or area > FILL_SHEET_AREA:
         return None, 0.0, 0.0, False
-    x, y, bw, bh = stats[k, :4]
+    bw, bh = stats[k, 2:4]
     region = lab == k
     contact = int(region[0].sum() + region[-1].sum() + region[:, 0].sum() + region[:, -1].sum())
     contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
