@@ -21,6 +21,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         strokes meet (image_touch, new) against the same reader cutting only at necks (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch-narrow   # images: the reader looking
         for cuts where strokes meet in narrow components too (new) against in wide ones only (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-pen   # strokes: the reader with its pen
+        model (new) against the same reader without (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-gate 1   # the reader as shipped (new)
         against the same reader with its layout choice gated by the structure model's bound alone at 1 (old;
         ``layout_choice.GATE`` without ``GATE_ALONE``; none: no gate)
@@ -323,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--touch-narrow", action="store_true",
                     help="time the image reader looking for cuts where strokes meet in wide components (old) and "
                          "in narrow ones too (new)")
+    ap.add_argument("--vs-pen", action="store_true",
+                    help="strokes: the reader as shipped (new) against the same reader without its pen model (old)")
     ap.add_argument("--vs-gate", default=None, metavar="G",
                     help="time the reader (new) against the same reader with its layout choice gated by the structure "
                          "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
@@ -431,6 +435,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new; images: "
                 f"{'+'.join(symbols.IMAGE_CONTEXT_MODELS or symbols.READER_CONTEXT_MODELS)})")
         return print_rows(crohme_rows(("strokes", "image"), with_other_context, what, args, pred), args)
+    if args.vs_pen:
+        from inkmath.equation import recognize
+
+        def without_pen(kind, data, predictor):
+            return _new_path_with(recognize, "reader_pen", lambda predictor, name=None: None, kind, data, predictor)
+
+        what = "the reader without its pen model (old) vs with it (new: pen_symbols, the shipped pen-symbols)"
+        r = side_by_side("strokes", strokes, pred, args.repeats, without_pen)
+        rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
+                 **{k: round(v, 2) for k, v in r.items()}}]
+        return print_rows(rows + crohme_rows(("strokes",), without_pen, what, args, pred), args)
     if args.vs_gate is not None:
         import functools
 

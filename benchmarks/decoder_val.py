@@ -44,7 +44,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
     from inkmath.equation.image_segmentation import segment_image_nbest
     from inkmath.equation.latex_lm import load_latex_lm
     from inkmath.equation.parse import other_layout, parse_scored
-    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.recognize import get_predictor, reader_pen
     from inkmath.equation.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
@@ -72,7 +72,8 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
         for n, it in enumerate(items, 1):
             try:
                 if kind == "strokes":
-                    segs = [Segmentation(s, sc) for s, sc in segment_strokes_nbest(it.data, predictor, segmentations)]
+                    segs = [Segmentation(s, sc) for s, sc in segment_strokes_nbest(it.data, predictor, segmentations,
+                                                                                    pen=reader_pen(predictor))]
                 else:
                     tr: dict = {}
                     segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(it.data, predictor, segmentations,

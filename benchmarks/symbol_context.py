@@ -51,7 +51,8 @@ def _concat(tables: list[dict], part: str) -> dict:
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-def hyps_of(table: dict, rows: np.ndarray, tokens: list[str]):
+def hyps_of(table: dict, rows: np.ndarray, tokens: list[str], pen=None):
+    """The rows' symbols as the reader's hypotheses; with ``pen`` (the tables' pen model), each with its evidence."""
     from inkmath.equation.tree import Box, Candidate, SymbolHyp
 
     out = []
@@ -59,7 +60,8 @@ def hyps_of(table: dict, rows: np.ndarray, tokens: list[str]):
         cands = [Candidate(tokens[int(k)], float(p)) for k, p in zip(table["topk_idx"][r], table["topk_prob"][r])
                  if p > 0]
         logits = table["logits"][r].astype(np.float32) if "logits" in table else None
-        out.append(SymbolHyp(Box(*map(float, table["box"][r])), cands, [], logits))
+        evidence = pen.evidence(table["pen"][r][None])[0] if pen is not None and "pen" in table else None
+        out.append(SymbolHyp(Box(*map(float, table["box"][r])), cands, [], logits, evidence))
     return out
 
 
@@ -92,28 +94,29 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
     from inkmath.equation.latex import to_latex
     from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
     from inkmath.equation.parse import parse
-    from inkmath.equation.recognize import default_decoder, get_predictor
+    from inkmath.equation.recognize import default_decoder, get_predictor, reader_pen
     from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
 
     src = _resolve(name, None)
     predictor = get_predictor(weights)
+    pen = reader_pen(predictor)
     model = get_context_model()
     tokens = [TOKEN_FIX.get(c, c) for c in predictor.vocab.names]
     C = len(tokens)
     # the shards of each table already cached (``equation.hypotheses`` builds them, one process per part)
-    truth_use = cached_shards(src, predictor, shards=TRUTH_SHARDS, pipeline=False)
+    truth_use = cached_shards(src, predictor, shards=TRUTH_SHARDS, pipeline=False, pen=pen)
     if not truth_use:
         from inkmath import InkmathError
 
         raise InkmathError(f"No cached hypotheses of {predictor.card.get('name')} on {src.name}: build them first with "
                            f"python -m inkmath.equation.hypotheses {name} --weights W --shards {TRUTH_SHARDS} "
                            f"--shard {','.join(map(str, range(TRUTH_SHARDS)))} --no-pipeline")
-    t = {"truth": _concat([hypothesis_tables(src, predictor, pipeline=False, shards=TRUTH_SHARDS, only_shard=k)
-                           for k in truth_use], "truth")}
+    t = {"truth": _concat([hypothesis_tables(src, predictor, pipeline=False, shards=TRUTH_SHARDS, only_shard=k,
+                                             pen=pen) for k in truth_use], "truth")}
     ids: list[str] = []
     if pipeline:
-        pipe_use = cached_shards(src, predictor, shards=PIPELINE_SHARDS, pipeline=True)
-        tabs = [hypothesis_tables(src, predictor, pipeline=True, shards=PIPELINE_SHARDS, only_shard=k)
+        pipe_use = cached_shards(src, predictor, shards=PIPELINE_SHARDS, pipeline=True, pen=pen)
+        tabs = [hypothesis_tables(src, predictor, pipeline=True, shards=PIPELINE_SHARDS, only_shard=k, pen=pen)
                 for k in pipe_use]
         t["pipeline"] = _concat(tabs, "pipeline")
         ids = [str(x) for tb in tabs for x in tb["ids"]["ids"]]
@@ -167,6 +170,7 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
         for n in steps:
             choosers[f"model+rules-{n}"] = model_then(n)
     res: dict = {"set": src.name, "classifier": predictor.card.get("name", "?"),
+                 **({"pen": pen.card.get("name", "?")} if pen is not None else {}),
                  "truth_shards": f"{truth_use} of {TRUTH_SHARDS}",
                  "pipeline_shards": f"{pipe_use if pipeline else []} of {PIPELINE_SHARDS}"}
     # symbols with the truth segmentation
@@ -175,7 +179,7 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
         right = total = 0
         t0 = time.perf_counter()
         for rows in by_expression(tt):
-            hs = hyps_of(tt, rows, tokens)
+            hs = hyps_of(tt, rows, tokens, pen)
             got = choose(hs)
             for tok, lab in zip(got, tt["label"][rows]):
                 if lab < C:
@@ -194,7 +198,7 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
             eid = ids[int(pt["expr"][rows[0]])]
             if eid not in truth_latex:
                 continue
-            hs = hyps_of(pt, rows, tokens)
+            hs = hyps_of(pt, rows, tokens, pen)
             try:
                 latex = to_latex(parse(hs, choose(hs)))
             except Exception:  # noqa: BLE001 - a parser failure is a wrong reading here
@@ -235,10 +239,11 @@ def main(argv=None) -> int:
                                 text=True).stdout.strip()
         from inkmath.equation.symbols import READER_CONTEXT_MODELS
 
+        pen = f", with the pen model's evidence ({res['pen']})" if res.get("pen") else ""
         names = {"classifier": "classifier top-1 (no context)",
-                 "model": f"the reader's context model ({' + '.join(READER_CONTEXT_MODELS)}, shipped)",
+                 "model": f"the reader's context model ({' + '.join(READER_CONTEXT_MODELS)}, shipped){pen}",
                  "reader": "the whole reader (the strokes decoder on the truth grouping: context models, LaTeX "
-                           "model, layout)",
+                           f"model, layout{', pen model' if pen else ''})",
                  "rules": f"hand-written token rules (as at {a.rules_from})",
                  "model+rules": "model, then the token rules"}
         rows = []
@@ -261,6 +266,8 @@ def main(argv=None) -> int:
                       "logits, for a model that takes them), re-read in context (model, rules) or not (classifier), "
                       "or read by the whole reader (the shipped strokes decoder given the truth grouping as its only "
                       "segmentation: its best reading's token of each symbol). "
+                      + (f"With the pen model ({res['pen']}): each symbol's pen evidence, from the tables' "
+                         "log-probabilities of its strokes, added to the context models' reading. " if pen else "") +
                       "ExpRate: expressions right from the pipeline's own stroke segmentation (the parts cached), "
                       "the tokens chosen then parsed with no decoder: a fast check, "
                       "not the figure of inkmath crohme-eval. The rules were deleted when the model shipped; they are "

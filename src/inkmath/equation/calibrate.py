@@ -22,12 +22,13 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
                              "min_symbol_logp", "layout_tokens")
 # fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
 # strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
-# --length 0.3 --beam 8 --max-drop 5): intercept first, then one coefficient per FEATURES entry, on the features as
-# they are (with the stroke-merge of 2026-11-24-grouping-6.md, the 6-gram latex-lm and the two averaged symbol-context
-# models of 2026-11-24-symbols-7.md). On those expressions the calibration error (10 bins) is 0.016 against 0.208 for
-# the raw share of the beam, and the half with the highest confidence is 93.0 % right (90.8 % by the raw share)
-COEFFICIENTS: tuple[float, ...] | None = (-4.30741, 4.33257, -2.10095, 0.50789, 0.356069, -0.140197, 3.22373, 6.28868,
-                                          -0.537222, -0.444262, 0.158282, 2.43056, 0.218338, -1.75313, -0.394825)
+# --length 0.3 --beam 8 --max-drop 4): intercept first, then one coefficient per FEATURES entry, on the features as
+# they are (refitted when the pen model's evidence joined the symbol readings, 2026-11-27-pen-symbols-32.md). On those
+# expressions the calibration error (10 bins) is 0.022 against 0.233 for the raw share of the beam, and the half with
+# the highest confidence is 92.6 % right (91.0 % by the raw share)
+COEFFICIENTS: tuple[float, ...] | None = (-7.008123, 9.609858, -4.408062, 0.016376, 0.552199, -0.205152, 2.728055,
+                                          6.52972, -0.313118, -0.436173, 0.151458, 3.245021, 0.139411, -1.281495,
+                                          -0.267915)
 # the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
 # decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
 # --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with

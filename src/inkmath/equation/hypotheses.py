@@ -98,9 +98,10 @@ def _topk(preds, names_index: dict[str, int]) -> tuple[list[int], list[float]]:
 
 
 def expression_rows(expr, predictor, rng: np.random.Generator | None = None, strength: float = 0.0,
-                    pipeline: bool = True) -> dict[str, list]:
+                    pipeline: bool = True, pen=None) -> dict[str, list]:
     """Rows of one expression: {"truth": [...], "pipeline": [...]}, each row (box, topk_idx, topk_prob, label,
-    logits)."""
+    logits[, pen]); ``pen`` (a ``pen_symbols.PenModel``): each row also holds the pen model's log-probabilities of
+    its strokes."""
     from inkmath import ink
     from inkmath.data.crohme import normalize_label
     from inkmath.equation.segment import segment_strokes
@@ -118,7 +119,7 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
         return out
     scale = ink.normalization_scale(nonempty)
     truth_sets: dict[frozenset, int] = {}
-    crops, meta = [], []
+    crops, groups, meta = [], [], []
     for g in expr.groups:
         name = normalize_label(g.label)
         own = [ss[i] for i in g.stroke_ids if i < len(ss) and len(ss[i])]
@@ -126,11 +127,13 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
             continue
         truth_sets[frozenset(i for i in g.stroke_ids if i < len(ss) and len(ss[i]))] = index[name]
         crops.append(ink.render_symbol(own, scale=scale))
+        groups.append(own)
         meta.append((ink.bbox(own), index[name]))
     if crops:
         preds, logits = predictor.predict_with_logits(crops, ink="white", top=TOP_K)
-        for p, z, (box, lab) in zip(preds, logits, meta):
-            out["truth"].append((box, *_topk(p, index), lab, z))
+        pens = pen.log_probs(groups, scale) if pen is not None else [None] * len(crops)
+        for p, z, e, (box, lab) in zip(preds, logits, pens, meta):
+            out["truth"].append((box, *_topk(p, index), lab, z) + (() if e is None else (e,)))
     if pipeline:
         from inkmath.equation.symbols import TOKEN_FIX
 
@@ -142,15 +145,21 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
             idx += [0] * (TOP_K - len(idx))
             pr += [0.0] * (TOP_K - len(pr))
             lab = truth_sets.get(frozenset(h.strokes), junk)
-            out["pipeline"].append((h.box.as_list(), idx, pr, lab, z))
+            e = () if pen is None else (pen.log_probs([[ss[i] for i in h.strokes]], scale)[0],)
+            out["pipeline"].append((h.box.as_list(), idx, pr, lab, z) + e)
     return out
 
 
 def _to_arrays(rows: list, expr_of: list[int], num_classes: int) -> dict[str, np.ndarray]:
-    """Rows (box, topk_idx, topk_prob, label, logits[, grouping]) as arrays; ``grouping`` (image tables: which of
-    the reader's groupings of the expression the row belongs to) only where the rows have it."""
-    grouping = {"grouping": np.asarray([r[5] for r in rows], np.int8)} if rows and len(rows[0]) > 5 else {}
-    return grouping | {
+    """Rows (box, topk_idx, topk_prob, label, logits[, grouping or pen]) as arrays; ``grouping`` (image tables: which
+    of the reader's groupings of the expression the row belongs to) or ``pen`` (stroke tables built with a pen model:
+    its log-probabilities) only where the rows have it."""
+    extra = {}
+    if rows and len(rows[0]) > 5:
+        sixth = [r[5] for r in rows]
+        extra = ({"pen": np.asarray(sixth, np.float16).reshape(-1, num_classes)} if np.ndim(sixth[0]) else
+                 {"grouping": np.asarray(sixth, np.int8)})
+    return extra | {
         "expr": np.asarray(expr_of, np.int32),
         "box": np.asarray([r[0] for r in rows], np.float32).reshape(-1, 4),
         "topk_idx": np.asarray([r[1] for r in rows], np.int16).reshape(-1, TOP_K),
@@ -161,9 +170,11 @@ def _to_arrays(rows: list, expr_of: list[int], num_classes: int) -> dict[str, np
 
 
 def cache_path(source: Path, predictor, strength: float, seed: int, limit: int | None, subset: str | None,
-               pipeline: bool, shard: tuple[int, int] = (0, 1), kind: str = "strokes") -> Path:
+               pipeline: bool, shard: tuple[int, int] = (0, 1), kind: str = "strokes", pen=None) -> Path:
     st = source.stat()
     w = predictor.card.get("name", "?") + str(predictor.card.get("parameters", ""))
+    if pen is not None:
+        w += f"+{pen.card.get('name', '?')}{pen.card.get('created', '')}"
     key = f"{source.name}|{st.st_size}|{int(st.st_mtime)}|{w}|{strength}|{seed}|{limit}|{subset}|{pipeline}|" \
           f"{shard}|{CODE_VERSION}"
     stem = source.stem
@@ -178,11 +189,11 @@ def cache_path(source: Path, predictor, strength: float, seed: int, limit: int |
 
 
 def cached_shards(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0, shards: int = 1,
-                  pipeline: bool = True, kind: str = "strokes") -> list[int]:
+                  pipeline: bool = True, kind: str = "strokes", pen=None) -> list[int]:
     """The shards of a table already in the cache (built by earlier or other processes)."""
     source = Path(source)
     return [k for k in range(shards)
-            if cache_path(source, predictor, strength, seed, None, None, pipeline, (k, shards), kind).exists()]
+            if cache_path(source, predictor, strength, seed, None, None, pipeline, (k, shards), kind, pen).exists()]
 
 
 def _load(path: Path) -> dict:
@@ -196,7 +207,7 @@ def _load(path: Path) -> dict:
 def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, seed: int = 0,
                       limit: int | None = None, subset: str | None = None, pipeline: bool = True,
                       shards: int = 1, only_shard: int | list[int] | None = None, progress=None,
-                      kind: str = "strokes") -> dict[str, dict[str, np.ndarray]]:
+                      kind: str = "strokes", pen=None) -> dict[str, dict[str, np.ndarray]]:
     """{"truth": arrays, "pipeline": arrays, "ids": ...} for a CROHME InkML archive (cached as .npz per shard).
 
     Arrays: expr (N,) expression index, box (N, 4), topk_idx (N, K), topk_prob (N, K), label (N,), logits (N, C)
@@ -206,14 +217,16 @@ def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, s
     ``shards`` splits the expressions by number modulo ``shards`` (each shard cached alone, so several processes
     can build one table); ``only_shard`` builds that shard (or those shards, in one pass over the archive) and
     returns it (them, joined). ``kind``: "strokes" (the stroke reader's hypotheses, ``expression_rows``) or
-    "image" (the image reader's on WAP-like renderings, ``image_hypotheses.expression_rows``).
+    "image" (the image reader's on WAP-like renderings, ``image_hypotheses.expression_rows``). ``pen``: the stroke
+    tables' symbols read from their pen paths too (``expression_rows``); images have none.
     """
     source = Path(source)
     if only_shard is None:
         which = list(range(shards))
     else:
         which = [int(only_shard)] if np.isscalar(only_shard) else [int(k) for k in only_shard]
-    got = _shard_tables(source, predictor, strength, seed, limit, subset, pipeline, which, shards, progress, kind)
+    got = _shard_tables(source, predictor, strength, seed, limit, subset, pipeline, which, shards, progress, kind,
+                        pen if kind == "strokes" else None)
     if len(got) == 1:
         return got[0]
     out: dict = {}
@@ -237,17 +250,18 @@ def hypothesis_tables(source: str | Path, predictor, *, strength: float = 0.0, s
 
 
 def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeline, which: list[int], shards: int,
-                  progress, kind: str = "strokes") -> list[dict]:
+                  progress, kind: str = "strokes", pen=None) -> list[dict]:
     """The tables of the shards ``which`` (of ``shards``): cached ones loaded, the others built in one pass over
     the archive and each written as soon as its last expression is read."""
     from inkmath import InkmathError
     from inkmath.data.crohme import _members, read_inkml
     from inkmath.training.checkpoint import atomic_write_bytes
 
-    paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), kind)
+    paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), kind, pen)
              for k in which}
     if kind == "strokes":
-        rows_of = expression_rows
+        def rows_of(*args):
+            return expression_rows(*args, pen=pen)
     else:
         from inkmath.equation.image_hypotheses import expression_rows as rows_of
     todo = {k for k in which if not paths[k].exists()}
@@ -321,7 +335,7 @@ def main(argv=None) -> int:
     import json
     import sys
 
-    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.recognize import get_predictor, reader_pen
 
     ap = argparse.ArgumentParser(description="cache the pipeline's hypotheses on a CROHME InkML archive")
     ap.add_argument("source")
@@ -333,6 +347,9 @@ def main(argv=None) -> int:
     ap.add_argument("--image", action="store_true",
                     help="the image reader's hypotheses on WAP-like renderings (image_hypotheses)")
     ap.add_argument("--weights", default=None, help="the classifier (default: the reader's, recognize.DEFAULT_WEIGHTS)")
+    ap.add_argument("--pen", default=None,
+                    help="the pen model read beside the classifier on drawn ink (default: the reader's, "
+                         "recognize.reader_pen; 'none': crops alone)")
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--shard", default=None,
                     help="build only this shard (0-based), or these (comma-separated, one pass over the archive)")
@@ -341,11 +358,12 @@ def main(argv=None) -> int:
 
     src = _resolve(a.source, None)
     pred = get_predictor(a.weights)
+    pen = reader_pen(pred, a.pen)
     t = hypothesis_tables(src, pred, strength=a.strength, seed=a.seed, limit=a.limit, subset=a.subset,
                           pipeline=not a.no_pipeline, shards=a.shards,
                           only_shard=None if a.shard is None else [int(k) for k in a.shard.split(",")],
                           progress=lambda n: n % 250 == 0 and print(n, file=sys.stderr, flush=True),
-                          kind="image" if a.image else "strokes")
+                          kind="image" if a.image else "strokes", pen=pen)
     res = {"source": src.name, "strength": a.strength, "seed": a.seed, "expressions": len(t["ids"]["ids"]),
            "truth_symbols": int(len(t["truth"]["label"])), "truth_top1": top1(t["truth"]),
            "truth_top3": top1(t["truth"], k=3)}

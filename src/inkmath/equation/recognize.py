@@ -92,6 +92,26 @@ def get_predictor(weights: str | None = None):
     return _PREDICTORS[name]
 
 
+def reader_pen(predictor, name: str | None = None):
+    """The pen model (``pen_symbols``) read beside ``predictor`` on drawn ink: ``name`` ("none": no pen model), or
+    by default the shipped one when ``predictor`` is the reader's own classifier (``DEFAULT_WEIGHTS``), and None
+    with other weights, whose classes it may not share."""
+    from inkmath.equation import pen_symbols
+
+    card = getattr(predictor, "card", None) or {}
+    if name is None:
+        if card.get("name") != DEFAULT_WEIGHTS or not pen_symbols.is_shipped():
+            return None
+        name = pen_symbols.PEN_MODEL
+    if name == "none":
+        return None
+    pen = pen_symbols.load_pen_model(name)
+    if tuple(pen.classes) != tuple(predictor.vocab.names):
+        raise InkmathError(f"The pen model {name} reads other classes than the classifier {card.get('name')}; "
+                           f"choose a pen model trained on its classes, or --pen none")
+    return pen
+
+
 @dataclass(frozen=True)
 class ContextCandidates:
     """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` models
@@ -183,7 +203,7 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
         raise InkmathError("No strokes to recognise: the drawing is empty")
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder()
-    found = segment_strokes_nbest(strokes, predictor, decoder.segmentations)
+    found = segment_strokes_nbest(strokes, predictor, decoder.segmentations, pen=reader_pen(predictor))
     return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot)
 
 

@@ -461,22 +461,24 @@ def _bounds(n: int, steps: dict[tuple[int, int], float]) -> dict[tuple[int, int]
 
 
 def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls_weight: float = CLS_WEIGHT,
-                    merge_model: MergeModel | MergeEnsemble | None = None) -> list[SymbolHyp]:
+                    merge_model: MergeModel | MergeEnsemble | None = None, pen=None) -> list[SymbolHyp]:
     """Group time-ordered strokes into symbols and classify each group.
 
     Score of a segmentation = sum over cuts of log p(cut) + sum over joins of log p(join)
     + ``cls_weight`` * sum over groups of (stroke count * log p(classifier's best class | group))
     - ``GROUP_COST`` * number of groups. Groups whose internal joins the
-    merge model finds very unlikely (< 2 %) are not even classified.
+    merge model finds very unlikely (< 2 %) are not even classified. ``pen``: see ``segment_strokes_nbest``.
     """
-    return segment_strokes_nbest(strokes, classifier, 1, top, cls_weight, merge_model)[0][0]
+    return segment_strokes_nbest(strokes, classifier, 1, top, cls_weight, merge_model, pen)[0][0]
 
 
 def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int = 3, top: int = 5,
-                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | MergeEnsemble | None = None
-                          ) -> list[tuple[list[SymbolHyp], float]]:
+                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | MergeEnsemble | None = None,
+                          pen=None) -> list[tuple[list[SymbolHyp], float]]:
     """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
-    every candidate group is read once)."""
+    every candidate group is read once). ``pen`` (a ``pen_symbols.PenModel``, or None): the groups of the groupings
+    are read from their pen paths too, as evidence for the context models (``SymbolHyp.pen_evidence``); the
+    groupings and candidates are the same."""
     from inkmath import ink
 
     all_strokes = ink.as_strokes(strokes)
@@ -505,12 +507,16 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
         found = [(best_groups(n, pm, by_span, cls_weight), 0.0)]
     else:
         found = k_best_groups(n, pm, by_span, n_best, cls_weight)
+    evidence: dict = {}
+    if pen is not None:  # the groupings' groups read from their pen paths
+        held = sorted({g for groups, _ in found for g in groups})
+        evidence = dict(zip(held, pen.evidence(pen.log_probs([ss[i:j] for i, j in held], scale))))
     read: dict[tuple[int, int], tuple[Box, list]] = {}  # a group's box and readings, once for all groupings
 
     def hyp(i: int, j: int) -> SymbolHyp:
         if (i, j) not in read:
             read[(i, j)] = (_box_of(ss[i:j]), candidates_from(by_span[(i, j)]))
         box, cands = read[(i, j)]
-        return SymbolHyp(box, list(cands), [keep[k] for k in range(i, j)], logits_of[(i, j)])
+        return SymbolHyp(box, list(cands), [keep[k] for k in range(i, j)], logits_of[(i, j)], evidence.get((i, j)))
 
     return [([hyp(i, j) for i, j in groups], score) for groups, score in found]

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from inkmath.equation.context_model import ContextEnsemble, ContextModel, load_context_model
+from inkmath.equation.pen_symbols import fuse
 from inkmath.equation.tree import Candidate, SymbolHyp
 
 TOP_K = 5  # readings per symbol, in and out
@@ -153,6 +154,8 @@ def _reading(hyps: list[SymbolHyp], model, probs: np.ndarray, idx: np.ndarray, p
             out_cands.append(list(h.candidates))
             continue
         p = probs[i, :C]
+        if h.pen_evidence is not None:  # the pen model's reading of the group's strokes
+            p = fuse(p, h.pen_evidence)
         order = np.argsort(-p)[:TOP_K]
         cands = [Candidate(tokens[k], float(p[k])) for k in order]
         if AMONG_CLASSIFIER_READINGS:

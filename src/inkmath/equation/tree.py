@@ -63,6 +63,8 @@ class SymbolHyp:
     strokes: list[int] = field(default_factory=list)
     # the classifier's logits over its classes (the context model's crop embedding); None when not read by it
     logits: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # what the pen model's reading adds to the context models' log-probabilities (pen_symbols); None without a pen
+    pen_evidence: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def token(self) -> str:
