@@ -232,8 +232,8 @@ def ship(cfg: PenConfig, out: Path, result: dict, config_path: str, dest: Path |
     last = result["history"][-1]
     card = {
         "format": "inkmath-weights/1", "name": cfg.name, "kind": "pen-symbols", "model": cfg.model,
-        "purpose": "the stroke reader's second symbol classifier: reads a candidate group from its pen path; its "
-                   "log-probabilities are added to crohme-m's (pen_symbols.combine)",
+        "purpose": "the stroke reader's second symbol classifier: reads a group of drawn ink from its pen path; its "
+                   "reading is evidence added to the context models' (pen_symbols.fuse)",
         "architecture": {"width": cfg.width, "hidden": cfg.hidden, "points": POINTS, "step_features": STEP_FEATURES,
                          "group_features": GROUP_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
