@@ -172,3 +172,13 @@ def test_the_reader_reads_the_pen_only_beside_its_own_classifier():
 
     assert reader_pen(FlatCrops()) is None
     assert reader_pen(FlatCrops(), "none") is None
+
+
+def test_a_recipe_with_an_unknown_key_is_refused_by_name(tmp_path):
+    recipe = tmp_path / "pen.yaml"
+    recipe.write_text("width: 32\nwidht: 64\n")
+    with pytest.raises(InkmathError, match="widht"):
+        train_pen.load_config(str(recipe), {})
+    assert train_pen.load_config(None, {"epochs": 2}).epochs == 2
+    with pytest.raises(InkmathError, match="not found"):
+        train_pen.load_config(str(tmp_path / "missing.yaml"), {})

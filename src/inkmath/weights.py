@@ -28,6 +28,12 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("inkmath").joinpath("weights")))
 
 
+def shipped_file(name: str) -> Path:
+    """``name``'s shipped ``.safetensors`` file, or ``name`` itself when it is a path to one."""
+    p = Path(name)
+    return p if p.suffix == ".safetensors" else shipped_dir() / f"{name}.safetensors"
+
+
 def list_shipped_models() -> dict[str, dict]:
     """Every shipped model by name, with its card: the symbol classifiers and the reader's other models."""
     out = {}

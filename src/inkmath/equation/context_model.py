@@ -475,10 +475,9 @@ _MODELS: dict[str, ContextModel] = {}
 
 
 def weights_path(name: str = MODEL_NAME) -> Path:
-    from inkmath.weights import shipped_dir
+    from inkmath.weights import shipped_file
 
-    p = Path(name)
-    return p if p.suffix == ".safetensors" else shipped_dir() / f"{name}.safetensors"
+    return shipped_file(name)
 
 
 def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:

@@ -22,7 +22,6 @@ Images have no pen: the image and page readers read crops alone.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -192,15 +191,10 @@ class PenModel:
         return log_softmax(pen_logits(self.layers, *pen_features(groups, scale)))
 
 
-def weights_path(name: str) -> Path:
-    from inkmath.weights import shipped_dir
-
-    p = Path(name)
-    return p if p.suffix == ".safetensors" else shipped_dir() / f"{name}.safetensors"
-
-
 def is_shipped(name: str = PEN_MODEL) -> bool:
-    return weights_path(name).is_file()
+    from inkmath.weights import shipped_file
+
+    return shipped_file(name).is_file()
 
 
 @lru_cache(maxsize=4)
@@ -211,7 +205,9 @@ def load_pen_model(name: str = PEN_MODEL) -> PenModel:
 
     from safetensors.numpy import load_file
 
-    path = weights_path(name)
+    from inkmath.weights import shipped_file
+
+    path = shipped_file(name)
     card_path = path.with_suffix(".json")
     if not path.is_file() or not card_path.is_file():
         raise InkmathError(f"Pen model weights {path} (with its card {card_path.name}) not found; train them with "

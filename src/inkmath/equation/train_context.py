@@ -71,19 +71,9 @@ class ContextConfig:
 
 
 def load_config(path: str | None, overrides: dict) -> ContextConfig:
-    import yaml
+    from inkmath.training.config import recipe_values
 
-    values: dict = {}
-    if path:
-        p = Path(path)
-        if not p.is_file():
-            raise InkmathError(f"Config file {path} not found; the recipes are in configs/")
-        values.update(yaml.safe_load(p.read_text()) or {})
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = set(ContextConfig.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(sorted(known))}")
+    values = recipe_values(path, overrides, ContextConfig.__dataclass_fields__)
     if isinstance(values.get("architecture"), dict):
         sizes = values["architecture"]
         fields = ContextArchitecture.__dataclass_fields__

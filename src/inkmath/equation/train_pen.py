@@ -50,19 +50,9 @@ class PenConfig:
 
 
 def load_config(path: str | None, overrides: dict) -> PenConfig:
-    import yaml
+    from inkmath.training.config import recipe_values
 
-    values: dict = {}
-    if path:
-        p = Path(path)
-        if not p.is_file():
-            raise InkmathError(f"Config file {path} not found; the recipes are in configs/")
-        values.update(yaml.safe_load(p.read_text()) or {})
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    unknown = sorted(set(values) - set(PenConfig.__dataclass_fields__))
-    if unknown:
-        raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(PenConfig.__dataclass_fields__)}")
-    return PenConfig(**values)
+    return PenConfig(**recipe_values(path, overrides, PenConfig.__dataclass_fields__))
 
 
 # -------------------------------------------------------------------------------------------------------- data

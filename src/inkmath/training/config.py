@@ -73,6 +73,22 @@ def _coerce(field: dataclasses.Field, value):
         raise InkmathError(f"Config key {field.name!r} expects {kind}, got {value!r}") from None
 
 
+def recipe_values(path: str | Path | None, overrides: dict, known) -> dict:
+    """A recipe's values (YAML at ``path``, if given) with the non-None ``overrides`` on top; an error names the keys
+    not among ``known`` (a model trainer's config fields)."""
+    values: dict = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise InkmathError(f"Config file {path} not found; the recipes are in configs/")
+        values.update(yaml.safe_load(p.read_text()) or {})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(sorted(known))}")
+    return values
+
+
 def make_config(recipe: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
     """Defaults, then the YAML recipe, then ``overrides`` (flags; None values are ignored)."""
     known = {f.name: f for f in fields(TrainConfig)}
