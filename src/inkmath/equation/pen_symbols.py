@@ -55,29 +55,29 @@ def pen_features(groups: Sequence[Sequence[np.ndarray]], scale: float) -> tuple[
         if not own:
             raise InkmathError("A symbol group without points cannot be read from its pen path")
         own = own[:POINTS // 2]  # every stroke needs 2 points
-        pts = np.concatenate(own)
-        x0, y0 = pts.min(0)
-        x1, y1 = pts.max(0)
+        along = [np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(1)))]) for s in own]
+        x0, y0 = np.min([s.min(0) for s in own], 0)
+        x1, y1 = np.max([s.max(0) for s in own], 0)
         w, h = x1 - x0, y1 - y0
         side = max(w, h, 1e-6)
-        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-        lengths = np.array([np.sqrt((np.diff(s, axis=0) ** 2).sum(1)).sum() + 1e-3 * side for s in own])
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        lengths = np.array([a[-1] for a in along]) + 1e-3 * side
         counts = np.maximum(2, np.round(lengths / lengths.sum() * (POINTS - 2 * len(own))).astype(int))
         while counts.sum() > POINTS:
             counts[np.argmax(counts)] -= 1
         at = 0
-        for s, k in zip(own, counts):
-            along = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(1)))])
-            if along[-1] > 0:
-                t = np.linspace(0.0, along[-1], k)
-                path = np.stack([np.interp(t, along, s[:, 0]), np.interp(t, along, s[:, 1])], 1)
+        row = steps[n]
+        for s, a, k in zip(own, along, counts):
+            if a[-1] > 0:
+                t = np.linspace(0.0, a[-1], k)
+                row[at:at + k, 0] = (np.interp(t, a, s[:, 0]) - cx) / side
+                row[at:at + k, 1] = (np.interp(t, a, s[:, 1]) - cy) / side
             else:  # a dot
-                path = np.repeat(s[:1], k, 0)
-            path = (path - centre) / side
-            steps[n, at:at + k, 0:2] = path
-            steps[n, at + 1:at + k, 2:4] = np.diff(path, axis=0)
-            steps[n, at, 4] = 1.0
-            steps[n, at:at + k, 5] = 1.0
+                row[at:at + k, 0] = (s[0, 0] - cx) / side
+                row[at:at + k, 1] = (s[0, 1] - cy) / side
+            row[at + 1:at + k, 2:4] = np.diff(row[at:at + k, 0:2], axis=0)
+            row[at, 4] = 1.0
+            row[at:at + k, 5] = 1.0
             at += k
         group[n] = (w / unit, h / unit, np.log((w + 1e-3 * unit) / (h + 1e-3 * unit)),
                     min(len(own), MAX_STROKES) / MAX_STROKES)
@@ -191,6 +191,7 @@ class PenModel:
         return log_softmax(pen_logits(self.layers, *pen_features(groups, scale)))
 
 
+@lru_cache(maxsize=8)
 def is_shipped(name: str = PEN_MODEL) -> bool:
     from inkmath.weights import shipped_file
 
