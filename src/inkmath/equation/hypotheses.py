@@ -10,9 +10,11 @@ For every expression two sets of symbol hypotheses are recorded:
   true symbol's gets that symbol's class; any other (a symbol cut in two, two symbols joined) gets ``JUNK``.
 
 Each symbol is a row: its expression (index), box (ink units), the classifier's top-k classes and probabilities,
-its full logits (float16; the context model's crop embedding) and its label (a class index of the classifier's vocabulary, or ``JUNK`` = number of classes). The rows are cached
-as ``.npz`` in ``~/.cache/inkmath/hypotheses/`` keyed by the source file, its size and mtime, the classifier
-weights, the perturbation and this module's ``CODE_VERSION``.
+its full logits (float16; the context model's crop embedding) and its label (a class index of the classifier's
+vocabulary, or ``JUNK`` = number of classes); tables built with a pen model (``pen``, as the reader reads drawn ink)
+also hold its log-probabilities of the symbol's strokes (``pen``, float16). The rows are cached as ``.npz`` in
+``~/.cache/inkmath/hypotheses/`` keyed by the source file, its size and mtime, the classifier weights, the pen model,
+the perturbation and this module's ``CODE_VERSION``.
 
 The classifier was trained on the training symbols, so on clean training ink it is over-confident (its top-1 error
 is several times the validation one's lower). ``perturb`` reads the training ink through a random distortion: per
