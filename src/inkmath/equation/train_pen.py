@@ -233,8 +233,8 @@ def ship(cfg: PenConfig, out: Path, result: dict, config_path: str, dest: Path |
         "train_command": f"python -m inkmath.equation.train_pen --config {config_path} --ship",
         "recipe": asdict(cfg),
         "data": f"the truth symbols of the CROHME 2014 training InkML ({result['train_symbols']}), augmented per batch",
-        "metrics": {"split": "validation: the truth symbols of the CROHME 2011-2013 test InkML", "epoch": last["epoch"],
-                    "top1": last["val_top1"], "symbols": last["val_symbols"]},
+        "metrics": {"top1": last["val_top1"], "symbols": last["val_symbols"],
+                    "split": "validation: the truth symbols of the CROHME 2011-2013 test InkML", "epoch": last["epoch"]},
         "history": result["history"],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
