@@ -140,15 +140,16 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
         from inkmath.equation.symbols import TOKEN_FIX
 
         back = {TOKEN_FIX.get(n, n): n for n in names}
-        for h in segment_strokes(ss, predictor, top=TOP_K):
+        hyps = segment_strokes(ss, predictor, top=TOP_K)
+        pens = pen.log_probs([[ss[i] for i in h.strokes] for h in hyps], scale) if pen is not None else None
+        for n, h in enumerate(hyps):
             z = h.logits if h.logits is not None else np.zeros(junk, np.float32)
             idx = [index[back.get(c.token, c.token)] for c in h.candidates[:TOP_K]]
             pr = [float(c.prob) for c in h.candidates[:TOP_K]]
             idx += [0] * (TOP_K - len(idx))
             pr += [0.0] * (TOP_K - len(pr))
             lab = truth_sets.get(frozenset(h.strokes), junk)
-            e = () if pen is None else (pen.log_probs([[ss[i] for i in h.strokes]], scale)[0],)
-            out["pipeline"].append((h.box.as_list(), idx, pr, lab, z) + e)
+            out["pipeline"].append((h.box.as_list(), idx, pr, lab, z) + (() if pens is None else (pens[n],)))
     return out
 
 

@@ -115,12 +115,6 @@ def build_pen_net(num_classes: int, width: int = 64, hidden: int = 256, dropout:
     return PenNet()
 
 
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, np.float64)
-    z = z - z.max(1, keepdims=True)
-    return z - np.log(np.exp(z).sum(1, keepdims=True))
-
-
 def fuse(probs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
     """(C,) class probabilities ``probs`` (summing to at most 1: the rest is junk's) with the pen's ``evidence``
     added to their logarithms, renormalised to the same total."""
@@ -137,15 +131,15 @@ _BN_EPS = 1e-5  # torch.nn.BatchNorm1d's
 
 def fold(tensors: dict) -> dict:
     """build_pen_net's state dict as NumPy layers for ``pen_logits``: each convolution with its batch norm folded in,
-    as a (kernel * in, out) matrix and a bias, and the head's two layers."""
+    as a (kernel * in, out) matrix and a bias (its kernel and dilation are ``_CONVS``'), and the head's two layers."""
     out = {}
-    for name, kernel, dilation in _CONVS:
+    for name, kernel, _ in _CONVS:
         w, b = tensors[f"{name}.weight"], tensors[f"{name}.bias"]  # (O, C, K), (O,)
         bn = "b" + name[1:]
         scale = tensors[f"{bn}.weight"] / np.sqrt(tensors[f"{bn}.running_var"] + _BN_EPS)
         matrix = (w * scale[:, None, None]).transpose(2, 1, 0).reshape(kernel * w.shape[1], w.shape[0])
         bias = (b - tensors[f"{bn}.running_mean"]) * scale + tensors[f"{bn}.bias"]
-        out[name] = (np.ascontiguousarray(matrix, np.float32), bias.astype(np.float32), kernel, dilation)
+        out[name] = (np.ascontiguousarray(matrix, np.float32), bias.astype(np.float32))
     for k in ("head.0", "head.3"):
         out[k] = (np.ascontiguousarray(tensors[f"{k}.weight"].T, np.float32), tensors[f"{k}.bias"].astype(np.float32))
     return out
@@ -158,7 +152,7 @@ def pen_logits(layers: dict, steps: np.ndarray, group: np.ndarray) -> np.ndarray
     mask = steps[:, :, STEP_FEATURES:]  # (N, T, 1)
     h = steps[:, :, :STEP_FEATURES]
     for k, (name, kernel, dilation) in enumerate(_CONVS):
-        matrix, bias, _, _ = layers[name]
+        matrix, bias = layers[name]
         pad = dilation * (kernel - 1) // 2
         padded = np.pad(h, ((0, 0), (pad, pad), (0, 0)))
         shifted = np.concatenate([padded[:, j * dilation:j * dilation + points] for j in range(kernel)], axis=2)
@@ -186,9 +180,11 @@ class PenModel:
 
     def log_probs(self, groups: Sequence[Sequence[np.ndarray]], scale: float) -> np.ndarray:
         """(N, C) float64 log-probabilities of ``groups`` (see ``pen_features``)."""
+        from inkmath.scratch.layers import log_softmax
+
         if not len(groups):
             return np.zeros((0, len(self.classes)))
-        return log_softmax(pen_logits(self.layers, *pen_features(groups, scale)))
+        return log_softmax(pen_logits(self.layers, *pen_features(groups, scale)).astype(np.float64))
 
 
 @lru_cache(maxsize=8)
