@@ -240,6 +240,20 @@ def _archive(split: str, data_dir: Path) -> tuple[Path, str]:
                        f"archives there, or set INKMATH_DATA / --data-dir to the folder that holds crohme/.")
 
 
+def truth_symbols(expr: InkmlExpression) -> tuple[list[np.ndarray], list[tuple[int, list[np.ndarray]]]]:
+    """The expression's strokes (``ink.as_strokes``) and its known symbols: (group index, the group's non-empty
+    strokes) of each traceGroup with ink and a label among the 101 classes."""
+    from inkmath import ink
+
+    strokes = ink.as_strokes(expr.strokes)
+    found = []
+    for k, g in enumerate(expr.groups):
+        own = [strokes[i] for i in g.stroke_ids if len(strokes[i])]
+        if own and normalize_label(g.label) is not None:
+            found.append((k, own))
+    return strokes, found
+
+
 def symbol_crops(expr: InkmlExpression) -> tuple[list[np.ndarray], list[int], list[tuple[float, ...]]]:
     """Raw crops (white ink on black) of the expression's known symbols, their group indices, and geometry.
 
@@ -248,15 +262,12 @@ def symbol_crops(expr: InkmlExpression) -> tuple[list[np.ndarray], list[int], li
     """
     from inkmath import ink
 
-    strokes = ink.as_strokes(expr.strokes)
+    strokes, symbols = truth_symbols(expr)
     scale = ink.normalization_scale(strokes)
     ex0, ey0, _, _ = ink.bbox(strokes)
     unit = ink.DEFAULT_HEIGHT / scale
     crops, which, geom = [], [], []
-    for k, g in enumerate(expr.groups):
-        own = [strokes[i] for i in g.stroke_ids if len(strokes[i])]
-        if not own or normalize_label(g.label) is None:
-            continue
+    for k, own in symbols:
         crops.append(ink.render_symbol(own, scale=scale))
         x0, y0, x1, y1 = ink.bbox(own)
         geom.append(((x0 - ex0) / unit, (y0 - ey0) / unit, (x1 - ex0) / unit, (y1 - ey0) / unit))

@@ -61,7 +61,7 @@ def pen_arrays(split: str, limit: int | None = None) -> dict[str, np.ndarray]:
     ``load_crohme_arrays`` (decoded once, then read from the cache)."""
     from inkmath import ink
     from inkmath.data import cached_arrays, data_dir
-    from inkmath.data.crohme import _archive, crohme_vocab, iter_inkml, normalize_label
+    from inkmath.data.crohme import _archive, crohme_vocab, iter_inkml, normalize_label, truth_symbols
 
     archive, subset = _archive(split, data_dir())
 
@@ -71,19 +71,14 @@ def pen_arrays(split: str, limit: int | None = None) -> dict[str, np.ndarray]:
         for n, expr in enumerate(iter_inkml(archive, subset)):
             if limit is not None and n >= limit:
                 break
-            strokes = ink.as_strokes(expr.strokes)
-            if not any(len(s) for s in strokes):
+            strokes, symbols = truth_symbols(expr)
+            if not symbols:
                 continue
-            scale = ink.normalization_scale(strokes)
-            for k, g in enumerate(expr.groups):
-                own = [strokes[i] for i in g.stroke_ids if len(strokes[i])]
-                if not own or normalize_label(g.label) is None:
-                    continue
-                s, f = pen_features([own], scale)
-                steps.append(s[0])
-                group.append(f[0])
-                labels.append(vocab.index(normalize_label(g.label)))
-                ids.append(f"{expr.id}/{k}")
+            s, f = pen_features([own for _, own in symbols], ink.normalization_scale(strokes))
+            steps.extend(s)
+            group.extend(f)
+            labels += [vocab.index(normalize_label(expr.groups[k].label)) for k, _ in symbols]
+            ids += [f"{expr.id}/{k}" for k, _ in symbols]
         if not labels:
             raise InkmathError(f"No symbols found in {archive} (folder {subset}); is it a CROHME InkML archive?")
         return {"steps": np.stack(steps), "group": np.stack(group), "labels": np.array(labels, np.int64),
