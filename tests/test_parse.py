@@ -419,6 +419,17 @@ def test_a_relation_written_in_two_strokes_left_apart_is_one_symbol():
     assert tex(hyps) == "a>b"
 
 
+def test_a_short_bar_at_the_foot_of_a_one_is_its_base_stroke():
+    # 'n = 1' with the '1' written with a base stroke that segmentation left apart
+    hyps = [letter("n", 0), op("=", 8), S("1", 17, 0, 23, 10), S("-", 16, 10.2, 25, 11)]
+    assert tex(hyps) == "n=1"
+    # a numerator '1' over a short bar stays a fraction; a minus after an index stays a minus
+    hyps = [S("1", 1, 0, 5, 10), S("-", 0, 10.5, 7, 11), S("x", 1, 12, 6, 17)]
+    assert tex(hyps) == "\\frac{1}{x}"
+    hyps = [S("b", 0, 0, 6, 10), S("1", 7, 7, 9, 13), S("-", 11, 6, 16, 6.5), S("b", 18, 0, 24, 10)]
+    assert tex(hyps).startswith("b_{1}-b")
+
+
 def test_a_dot_next_to_an_operator_is_a_speck():
     # '(a + . b)': a dot between an operator and a symbol is dropped; a dot between symbols stays
     hyps = [S("(", 0, 0, 3, 12), letter("a", 4), op("+", 12), S(".", 20, 6, 21, 7), letter("b", 23),
