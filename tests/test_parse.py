@@ -171,6 +171,12 @@ def test_function_name_from_look_alike_shapes():
     # but plain digits and letters that only resemble a name stay themselves
     hyps = [digit("1", 0), digit("0", 8), digit("5", 16)]
     assert tex(hyps) == "105"
+    # a symbol read for sure (a user's correction, a true symbol: at 1.0) is only itself: '+ a n' of
+    # 'b_n + a_n' spells no '\\tan', while the same '+' read by the classifier (0.9) still does
+    sure = [S("+", 0, 4, 6, 9, p=1.0), S("a", 8, 4, 14, 10, p=1.0), S("n", 16, 4, 22, 10, p=1.0)]
+    assert tex(sure) == "+an"
+    read = [op("+", 0), letter("a", 8), letter("n", 16)]
+    assert tex(read) == "\\tan"
 
 
 def test_subscript_of_a_capital_barely_lowered():

@@ -45,12 +45,20 @@ def _best_reading(cands: list[Candidate], accept, min_prob: float = 0.05) -> str
     return best.token if best is not None else None
 
 
+def _sure(a: _Atom) -> bool:
+    """Is ``a`` read for sure (at 1.0: a user's correction, or a true symbol)? It then stands for its own token only,
+    as the tree passes (``tree_passes``) leave such a symbol alone."""
+    return bool(a.cands) and a.cands[0].prob >= 1.0
+
+
 def _first_letters(a: _Atom) -> set[str]:
     """The letters ``a`` can start a function name with: those ``reads(a, letter)`` of ``merge_function_names``
-    accepts with no letter before (its token, a candidate read at 0.02 or more, a token that looks like the letter)."""
+    accepts with no letter before (its token, a candidate read at 0.02 or more, a token that looks like the letter
+    unless ``a`` is read for sure)."""
     out = {c.token for c in a.cands[:5] if c.prob >= 0.02}
     out.add(a.token)
-    out.update(_LOOKALIKE_OF.get(a.token, ()))
+    if not _sure(a):
+        out.update(_LOOKALIKE_OF.get(a.token, ()))
     return out
 
 
@@ -68,8 +76,9 @@ def _same_line(a: Box, b: Box, size: float = 0.0) -> bool:
 def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     """Letters spelling a function name, side by side on one line, become one atom (``\\sin``, ``\\lim``...).
 
-    A letter counts when it is the classifier's best reading or among its alternatives; all but one letter must be
-    best readings, so that a lone ambiguous shape does not turn into a function.
+    A letter counts when it is the classifier's best reading or among its alternatives, or a shape it is confused
+    with (``NAME_LOOKALIKES``, an i's stem read as a mark) unless the symbol is read for sure (``_sure``); all but one
+    letter must be best readings, so that a lone ambiguous shape does not turn into a function.
     """
     order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.x0)
     used: set[int] = set()
@@ -77,10 +86,14 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     names = sorted(FUNCTION_NAMES, key=len, reverse=True)
 
     def reads(a: _Atom, ch: str, prev: tuple[_Atom, str] | None = None) -> bool:
+        if a.token == ch or _has(a.cands, ch):
+            return True
+        if _sure(a):  # a symbol read for sure is only itself ('+ a n' of true symbols is no '\\tan')
+            return False
         if ch == "i" and prev is not None and (a.token in I_STEMS or any(_has(a.cands, t, 0.1) for t in I_STEMS)):
             if _dot_over(atoms, a, used, _stem_size(a, *prev)) is not None:
                 return True
-        return a.token == ch or _has(a.cands, ch) or a.token in NAME_LOOKALIKES.get(ch, ())
+        return a.token in NAME_LOOKALIKES.get(ch, ())
 
     nexts: dict[tuple, int | None] = {}  # next_on_line's answers while ``used`` stays as it is
 
