@@ -208,8 +208,10 @@ DOT_MARKS = {".", "-", ",", "\\prime", "\\cdot"}
 
 
 def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
-    """Three dots in a row, close together at one height, are an ellipsis (``\\ldots``)."""
-    dots = sorted((i for i, a in enumerate(atoms) if a.token in {".", "\\cdot"}), key=lambda i: atoms[i].box.x0)
+    """Three dots in a row, close together at one height, are an ellipsis (``\\ldots``); a dot read for sure
+    (``_sure``) stays a dot."""
+    dots = sorted((i for i, a in enumerate(atoms) if a.token in {".", "\\cdot"} and not _sure(a)),
+                  key=lambda i: atoms[i].box.x0)
     used: set[int] = set()
     merged: list[_Atom] = []
     for k in range(len(dots) - 2):
@@ -239,7 +241,7 @@ def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     bar is '\\pm' (strokes 862 -> 863, WAP-like 730 -> 731, none lost; true symbols unchanged)."""
     used: set[int] = set()
     merged: list[_Atom] = []
-    bars = [i for i, a in enumerate(atoms) if a.token == "-"]
+    bars = [i for i, a in enumerate(atoms) if a.token == "-" and not _sure(a)]  # a part read for sure stays whole
 
     def relation_token(a: _Atom, g: Box, m: Box, i: int, j: int) -> str | None:
         overlap = min(g.x1, m.x1) - max(g.x0, m.x0)
@@ -267,7 +269,7 @@ def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     # relations first, then stacked bars, each atom and bar in one merge at most
     for tokens, token_of in ((GREATER | LESS, relation_token), ({"-", "+"}, stacked_token)):
         for i, a in enumerate(atoms):
-            if a.token not in tokens:
+            if a.token not in tokens or _sure(a):
                 continue
             for j in bars:
                 if j == i or j in used or i in used:
@@ -287,12 +289,12 @@ def merge_feet(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     drop: set[int] = set()
     for j, m in enumerate(atoms):
         mb = m.box
-        if m.token != "-":
+        if m.token != "-" or _sure(m):
             continue
         for o in atoms:
             ob = o.box
             overlap = min(mb.x1, ob.x1) - max(mb.x0, ob.x0)
-            if o.token != "1" or not (overlap > 0.3 * mb.w and mb.w < 2 * ob.h and
+            if o.token != "1" or _sure(o) or not (overlap > 0.3 * mb.w and mb.w < 2 * ob.h and
                                       ob.y1 - 0.1 * ob.h < mb.cy < ob.y1 + 0.3 * ob.h):
                 continue
             if any(a is not m and a.box.x0 < mb.x1 and a.box.x1 > mb.x0 and a.box.cy > mb.cy
