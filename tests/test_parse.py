@@ -180,6 +180,9 @@ def test_function_name_from_look_alike_shapes():
     assert tex(sure) == "+an"
     read = [op("+", 0), letter("a", 8), letter("n", 16)]
     assert tex(read) == "\\tan"
+    # a user's correction to '+' keeps the classifier's other readings as candidates: they no longer count
+    corrected = [S("+", 0, 4, 6, 9, ("t", 0.3), p=1.0), letter("a", 8), letter("n", 16)]
+    assert tex(corrected) == "+an"
 
 
 def test_subscript_of_a_capital_barely_lowered():

@@ -47,18 +47,20 @@ def _best_reading(cands: list[Candidate], accept, min_prob: float = 0.05) -> str
 
 def _sure(a: _Atom) -> bool:
     """Is ``a`` read for sure (at 1.0: a user's correction, or a true symbol)? It then stands for its own token only,
-    as the tree passes (``tree_passes``) leave such a symbol alone."""
+    not its other candidates (a correction keeps them for the JSON), as the tree passes (``tree_passes``) leave such
+    a symbol alone."""
     return bool(a.cands) and a.cands[0].prob >= 1.0
 
 
 def _first_letters(a: _Atom) -> set[str]:
     """The letters ``a`` can start a function name with: those ``reads(a, letter)`` of ``merge_function_names``
-    accepts with no letter before (its token, a candidate read at 0.02 or more, a token that looks like the letter
-    unless ``a`` is read for sure)."""
+    accepts with no letter before (its token, a candidate read at 0.02 or more, a token that looks like the letter;
+    its token alone when ``a`` is read for sure)."""
+    if _sure(a):
+        return {a.token}
     out = {c.token for c in a.cands[:5] if c.prob >= 0.02}
     out.add(a.token)
-    if not _sure(a):
-        out.update(_LOOKALIKE_OF.get(a.token, ()))
+    out.update(_LOOKALIKE_OF.get(a.token, ()))
     return out
 
 
@@ -86,10 +88,10 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     names = sorted(FUNCTION_NAMES, key=len, reverse=True)
 
     def reads(a: _Atom, ch: str, prev: tuple[_Atom, str] | None = None) -> bool:
+        if _sure(a):  # a symbol read for sure is only itself ('+ a n' of true symbols is no '\\tan')
+            return a.token == ch
         if a.token == ch or _has(a.cands, ch):
             return True
-        if _sure(a):  # a symbol read for sure is only itself ('+ a n' of true symbols is no '\\tan')
-            return False
         if ch == "i" and prev is not None and (a.token in I_STEMS or any(_has(a.cands, t, 0.1) for t in I_STEMS)):
             if _dot_over(atoms, a, used, _stem_size(a, *prev)) is not None:
                 return True
