@@ -236,6 +236,10 @@ def test_lim_with_its_li_written_joined_up():
     # without the dot it stays two letters
     hyps = [S("h", 13, 35, 60, 105, ("\\lim", 0.05)), S("m", 70, 89, 112, 105)]
     assert "lim" not in tex(hyps)
+    # nor does an 'h' the user corrected to 'h' (read for sure: its other candidates no longer count)
+    hyps = [S("h", 13, 35, 60, 105, ("\\lim", 0.05), p=1.0), S(".", 52, 73, 63, 78), S("m", 70, 89, 112, 105),
+            S("x", 18, 141, 46, 169), S("\\rightarrow", 51, 144, 83, 167), S("\\infty", 86, 148, 110, 162)]
+    assert "lim" not in tex(hyps)
 
 
 def test_a_long_fraction_bar_does_not_take_the_limit_of_the_lim_before_it():

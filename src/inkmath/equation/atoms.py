@@ -116,7 +116,7 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
         """'li' written joined up (read 'h', 'k', 'u' with '\\lim' among the alternatives), the i's dot apart, then an
         'm': the atoms of a '\\lim'."""
         a = atoms[i]
-        if a.token not in LI_JOINED or not _has(a.cands, "\\lim"):
+        if a.token not in LI_JOINED or _sure(a) or not _has(a.cands, "\\lim"):
             return None
         j = next_on_line(i)
         if j is not None and atoms[j].token in DOT_MARKS:
