@@ -147,7 +147,8 @@ def write_results(args, rows: list[dict]) -> None:
     old = json.loads(args.results.read_text()) if args.results.is_file() else {}
     kept = [r for r in old.get("rows", []) if r.get("source") not in {r2["source"] for r2 in rows}]
     out = {"table": "expressions", "title": "Layout given the true symbols (CROHME, expressions read right)",
-           "command": command, "machine": model, "commit": commit, "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "command": command, "machine": model, "commit": commit,
+           "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "how": "Each CROHME expression is read from its true symbols (the traceGroups' boxes and labels), so "
                   "only the layout can be wrong; an expression is right when its normalised LaTeX equals the "
                   "truth's. val: the 2011-2013 test sets (choices made here); test: the 2014 test (reported once).",

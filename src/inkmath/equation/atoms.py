@@ -211,8 +211,7 @@ DOT_MARKS = {".", "-", ",", "\\prime", "\\cdot"}
 
 def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     """Three dots in a row, close together at one height, are an ellipsis (``\\ldots``). Dots read for sure join too:
-    CROHME labels an ellipsis dot by dot (95 training lines whose truth is ``\\cdots``), so the merge keeps what each
-    is."""
+    CROHME labels an ellipsis dot by dot (146 training truths with ``\\cdots``), so the merge keeps what each is."""
     dots = sorted((i for i, a in enumerate(atoms) if a.token in {".", "\\cdot"}), key=lambda i: atoms[i].box.x0)
     used: set[int] = set()
     merged: list[_Atom] = []
@@ -297,7 +296,7 @@ def merge_feet(atoms: list[_Atom], row_h: float) -> list[_Atom]:
             ob = o.box
             overlap = min(mb.x1, ob.x1) - max(mb.x0, ob.x0)
             if o.token != "1" or _sure(o) or not (overlap > 0.3 * mb.w and mb.w < 2 * ob.h and
-                                      ob.y1 - 0.1 * ob.h < mb.cy < ob.y1 + 0.3 * ob.h):
+                                                  ob.y1 - 0.1 * ob.h < mb.cy < ob.y1 + 0.3 * ob.h):
                 continue
             if any(a is not m and a.box.x0 < mb.x1 and a.box.x1 > mb.x0 and a.box.cy > mb.cy
                    and a.box.y0 < mb.y1 + 2 * max(ob.h, row_h)
