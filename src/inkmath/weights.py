@@ -34,6 +34,17 @@ def shipped_file(name: str) -> Path:
     return p if p.suffix == ".safetensors" else shipped_dir() / f"{name}.safetensors"
 
 
+def load_arrays_and_card(path: Path, what: str, advice: str) -> tuple[dict, dict]:
+    """(the NumPy arrays of the ``.safetensors`` file ``path``, its JSON card beside it). Either missing is an error
+    naming ``what`` the file holds and the ``advice`` (the command that makes it)."""
+    from safetensors.numpy import load_file
+
+    card_path = path.with_suffix(".json")
+    if not path.is_file() or not card_path.is_file():
+        raise InkmathError(f"{what} {path} (with its card {card_path.name}) not found; {advice}")
+    return load_file(str(path)), json.loads(card_path.read_text())
+
+
 def list_shipped_models() -> dict[str, dict]:
     """Every shipped model by name, with its card: the symbol classifiers and the reader's other models."""
     out = {}

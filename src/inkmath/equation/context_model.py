@@ -484,15 +484,12 @@ def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
     """The context model, loaded once per process and name (a missing file is an error naming the recipe)."""
     if name_or_path in _MODELS:
         return _MODELS[name_or_path]
-    from safetensors.numpy import load_file
+    from inkmath.weights import load_arrays_and_card
 
-    path = weights_path(name_or_path)
-    card_path = path.with_suffix(".json")
-    if not path.is_file() or not card_path.is_file():
-        raise InkmathError(f"The symbol context model {path} (or its card) is missing; train it with "
-                           f"`python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
-    card = json.loads(card_path.read_text())
-    tensors = {k: v.astype(np.float64) for k, v in load_file(str(path)).items()}
+    arrays, card = load_arrays_and_card(
+        weights_path(name_or_path), "The symbol context model",
+        "train it with `python -m inkmath.equation.train_context --config configs/symbol-context.yaml`")
+    tensors = {k: v.astype(np.float64) for k, v in arrays.items()}
     arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__
                                   if k in card["architecture"]})
     model = ContextModel(tensors, list(card["classes"]), arch, card)

@@ -198,16 +198,7 @@ def is_shipped(name: str = PEN_MODEL) -> bool:
 def load_pen_model(name: str = PEN_MODEL) -> PenModel:
     """The pen model ``name`` (shipped name or a ``.safetensors`` path with its ``.json`` card beside it), loaded
     once per process."""
-    import json
+    from inkmath.weights import load_arrays_and_card, shipped_file
 
-    from safetensors.numpy import load_file
-
-    from inkmath.weights import shipped_file
-
-    path = shipped_file(name)
-    card_path = path.with_suffix(".json")
-    if not path.is_file() or not card_path.is_file():
-        raise InkmathError(f"Pen model weights {path} (with its card {card_path.name}) not found; train them with "
-                           f"python -m inkmath.equation.train_pen --ship")
-    card = json.loads(card_path.read_text())
-    return PenModel(load_file(str(path)), card)
+    return PenModel(*load_arrays_and_card(shipped_file(name), "Pen model weights",
+                                          "train them with `python -m inkmath.equation.train_pen --ship`"))
