@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from inkmath.equation.tokens import BAR_TOKENS, DOTTED_NAMES, FUNCTION_NAMES, MARKS, RELATIONS, ASCENDER_LETTERS
-from inkmath.equation.tree import Box, Candidate
+from inkmath.equation.tree import Box, Candidate, read_for_sure
 
 # shapes the classifier gives for the letters of a function name written fast ('c 0 5' for 'cos')
 NAME_LOOKALIKES = {"c": ("(", "C"), "o": ("0", "O"), "s": ("5", "S"), "i": ("1", "|", "j"), "n": ("h", "r"),
@@ -46,10 +46,10 @@ def _best_reading(cands: list[Candidate], accept, min_prob: float = 0.05) -> str
 
 
 def _sure(a: _Atom) -> bool:
-    """Is ``a`` read for sure (at 1.0: a user's correction, or a true symbol)? It then stands for its own token only,
-    not its other candidates (a correction keeps them for the JSON), as the tree passes (``tree_passes``) leave such
-    a symbol alone."""
-    return bool(a.cands) and a.cands[0].prob >= 1.0
+    """Is ``a`` read for sure (``tree.read_for_sure``)? It then stands for its own token only, not its other
+    candidates (a correction keeps them for the JSON), as the tree passes (``tree_passes``) leave such a symbol
+    alone."""
+    return read_for_sure(a.cands)
 
 
 def _first_letters(a: _Atom) -> set[str]:

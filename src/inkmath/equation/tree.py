@@ -54,6 +54,12 @@ class Candidate:
     prob: float
 
 
+def read_for_sure(candidates: list[Candidate]) -> bool:
+    """Is a symbol with these candidates read for sure: its first read at 1.0 (a user's correction, or a true symbol)?
+    The reader then takes it as that token alone, whatever other candidates it keeps."""
+    return bool(candidates) and candidates[0].prob >= 1.0
+
+
 @dataclass
 class SymbolHyp:
     """A segmented symbol: where it is, which strokes (or image components) make it, and its top-k readings."""

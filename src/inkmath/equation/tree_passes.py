@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from inkmath.equation.atoms import _best_reading
 from inkmath.equation.tokens import BINARY, CLOSE_BRACKETS, OPEN_BRACKETS
-from inkmath.equation.tree import Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp, node_fields
+from inkmath.equation.tree import (
+    Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp, node_fields, read_for_sure,
+)
 
 
 def _post_order(node: Node) -> list[Node]:
@@ -47,7 +49,7 @@ def _chosen(node: Node, hyps: list[SymbolHyp] | None) -> bool:
     """Is ``node`` a symbol the user chose (read at 1.0: a correction, or a true symbol)? The tree passes below
     leave such a symbol's reading and place alone."""
     return (hyps is not None and isinstance(node, Symbol) and node.source is not None
-            and bool(hyps[node.source].candidates) and hyps[node.source].candidates[0].prob >= 1.0)
+            and read_for_sure(hyps[node.source].candidates))
 
 
 def lone_script_marks(node: Node, hyps: list[SymbolHyp], nodes: list[Node] | None = None) -> Node:
