@@ -109,6 +109,12 @@ def _seg_term(row: dict, r: dict, w: dict) -> float:
     return r["segment"]
 
 
+def _score(r: dict, w: dict, seg_term: float) -> float:
+    """``decode``'s score of a dumped reading under the weights ``w`` (its segmentation term given)."""
+    return (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * seg_term + w["structure"] * r["structure"]
+            + w.get("length", 0.0) * (len(r["norm"]) + 1) + w.get("mixed_case", 0.0) * r.get("mixed_case", 0.0))
+
+
 def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
     """Per expression: the distinct readings (norm, prob, best derivation's terms) by pooled probability."""
     out = []
@@ -133,8 +139,7 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
             taken[r["seg"]] = taken.get(r["seg"], 0) + 1
             if taken[r["seg"]] > (beam if r["seg"] == 0 else w.get("alt_beam") or max(1, beam // 2)):
                 continue
-            s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * seg_term
-                 + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
+            s = _score(r, w, seg_term)
             key = tuple(r["norm"])
             pooled.setdefault(key, []).append(s / w["temperature"])
             if key not in best or s > best[key][0]:
@@ -146,8 +151,7 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
                 r = alts.get(i)
                 if r is None:
                     continue
-                s = (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * _seg_term(row, r, w)
-                     + w["structure"] * r["structure"] + w.get("length", 0.0) * (len(r["norm"]) + 1))
+                s = _score(r, w, _seg_term(row, r, w))
                 key = tuple(r["norm"])
                 pooled.setdefault(key, []).append(s / w["temperature"])
                 if key not in best or s > best[key][0]:

@@ -53,3 +53,26 @@ def test_one_inputs_model_keeps_the_prefixes_and_gives_the_same_sums():
         assert one.logprob(tokens) == lm.logprob(tokens)  # the same float, not only close
         assert one.logprob(tokens, end=False) == lm.logprob(tokens, end=False)
     assert one.prefixes and lm.for_one_input().prefixes == {}  # kept for one input only
+
+
+def test_mixed_case_is_counted_on_the_training_text_and_kept_in_the_file(tmp_path):
+    text = [s.split() for s in ["x + X = 1", "x + 1", "x ^ { 2 }", "X = 2", "P = p + 1", "y + 1"]]
+    lm = train_kn(text, 2)
+    # x or X in 4 sentences, both in 1: log((1 + 1/2) / (4 + 1)); p and P in the one that writes p; y has no capital
+    assert lm.mixed_case["x"] == pytest.approx(math.log(1.5 / 5))
+    assert lm.mixed_case["p"] == pytest.approx(math.log(1.5 / 2))
+    assert set(lm.mixed_case) == {"x", "p"}
+    assert lm.mixed_case_logprob("x + X".split()) == pytest.approx(math.log(1.5 / 5))
+    assert lm.mixed_case_logprob("x + x".split()) == 0.0
+    assert lm.mixed_case_logprob("x + X = p + P".split()) == pytest.approx(math.log(1.5 / 5) + math.log(1.5 / 2))
+    assert lm.mixed_case_logprob("x + X".split(), letters=("p",)) == 0.0  # only the letters asked for
+    path = tmp_path / "lm.safetensors"
+    save(lm, path, {"format": "inkmath-weights/1", "name": "toy"})
+    assert load_latex_lm(str(path)).mixed_case == pytest.approx(lm.mixed_case)
+    assert lm.for_one_input().mixed_case_logprob("X x".split()) == lm.mixed_case_logprob("X x".split())
+
+
+def test_shipped_model_finds_a_letter_in_both_cases_unlikely():
+    lm = load_latex_lm()
+    assert all(v < math.log(0.1) for v in lm.mixed_case.values())
+    assert lm.mixed_case_logprob("P ( x ) = p ( X )".split()) < 2 * math.log(0.1)

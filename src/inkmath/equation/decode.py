@@ -11,6 +11,7 @@ A reading is one segmentation, one token per symbol and the tree the structure m
   + segment * (segmentation score - the best segmentation's)             (the segmenter's dynamic programme)
   + structure * log p(tree)                                              (when the structure model gives one)
   + length  * (number of LaTeX tokens + 1)                               (offsets the LM's taste for short)
+  + mixed_case * log p(the letters it writes in both cases are so)       (the language model's ``mixed_case_logprob``)
 
 Search: per segmentation, the ``beam`` best token assignments under the symbol score (exact k-best over the
 per-symbol top-``per_symbol`` lists), each parsed and rescored with the other terms. Readings that come out as the
@@ -19,7 +20,8 @@ calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on val
 
 The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]`` (with an
 optional ``many(groupings)``: those of several groupings at once, ``symbol_readings``),
-``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float``; nothing is global.
+``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float`` (and, if it offers one,
+``lm.mixed_case_logprob(tokens) -> float``, else that term is 0); nothing is global.
 A structure model or a language model may offer ``for_one_input()``: the one to read one input's readings with, which
 may keep work between them (``for_one_input``).
 """
@@ -53,6 +55,7 @@ class DecoderWeights:
     segment: float = 0.0
     structure: float = 1.0
     length: float = 0.0  # reward per LaTeX token (with the end): offsets the language model's preference for short
+    mixed_case: float = 0.0  # weight of the language model's ``mixed_case_logprob`` (a letter written in both cases)
     temperature: float = 1.0  # softmax temperature turning scores into the readings' probabilities
     beam: int = 8  # token assignments parsed per segmentation (the first; the others: alt_beam)
     alt_beam: int = 0  # token assignments parsed per segmentation after the first (0: half the beam)
@@ -213,22 +216,25 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     found: dict[tuple[str, ...], Reading] = {}
     mass: dict[tuple[str, ...], list[float]] = {}
     traced: dict[int, int] = {}  # id of a reading -> its index in ``trace``
-    # what this input's readings share: canonical tokens by tokens' string (``_render``), LM log-probability by
+    # what this input's readings share: canonical tokens by tokens' string (``_render``), LM log-probabilities by
     # canonical tokens (different derivations often write the same LaTeX); never kept across inputs
     canonical: dict[str, tuple[str, ...]] = {}
-    lm_memo: dict[tuple[str, ...], float] = {}
+    lm_memo: dict[tuple[str, ...], tuple[float, float]] = {}
+    mixed_case = getattr(lm, "mixed_case_logprob", None)
 
     def consider(si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
                  alt_of: Reading | None = None, counted: bool = True) -> Reading | None:
         latex, norm = _render(tree, canonical)
         if alt_of is not None and norm == alt_of.norm:
             return None
-        lm_lp = lm_memo.get(norm)
-        if lm_lp is None:
-            lm_lp = lm_memo[norm] = float(lm.logprob(list(norm))) if lm is not None else 0.0  # a calibration feature
+        lm_lps = lm_memo.get(norm)
+        if lm_lps is None:  # the LM's log-probability is a calibration feature even at weight 0
+            lm_lps = lm_memo[norm] = ((float(lm.logprob(list(norm))), float(mixed_case(norm)) if mixed_case else 0.0)
+                                      if lm is not None else (0.0, 0.0))
+        lm_lp, case_lp = lm_lps
         score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
-                 + w.length * (len(norm) + 1))
-        terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp}
+                 + w.length * (len(norm) + 1) + w.mixed_case * case_lp)
+        terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp, "mixed_case": case_lp}
         reading = Reading(latex, norm, toks, si, tree, score, terms)
         if trace is not None:
             entry = {"norm": list(norm), "seg": si, **terms}

@@ -26,6 +26,10 @@ from inkmath import InkmathError
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 NAME = "latex-lm"
 NEVER = -99.0  # stored for entries that are only contexts (<s> <s>): never predicted
+# the letters whose two cases the symbol reader cannot tell apart, for ``NgramLM.mixed_case_logprob``: crohme-m reads
+# a c, p, s, v, x or y of the training ink (``hypotheses`` tables, strength 1.0) as its other case in 3.9-19.1 % of
+# them, every other letter with both cases among its classes in 0.7 % at most (docs/decisions/2026-11-27-case-34.md)
+CASE_CONFUSED = ("c", "p", "s", "v", "x", "y")
 
 
 def weights_path(name: str = NAME) -> Path:
@@ -42,6 +46,9 @@ class NgramLM:
     order: int
     logp: list[dict[tuple[int, ...], float]]  # index n-1 for n-grams of length n
     backoff: list[dict[tuple[int, ...], float]]
+    # per lower-case letter with both cases in the vocabulary: log P(an expression writing the letter writes it in
+    # both cases), counted on the training text; the n-grams see 5 tokens back, a letter's case is the expression's
+    mixed_case: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         self.ids = {t: i for i, t in enumerate(self.vocab)}
@@ -80,6 +87,12 @@ class NgramLM:
             hist.append(w)
         return total
 
+    def mixed_case_logprob(self, tokens: Sequence[str], letters: Sequence[str] = CASE_CONFUSED) -> float:
+        """The sum of ``mixed_case`` over the ``letters`` that ``tokens`` write in both cases (0 when none does): how
+        unlikely a reading is for mixing what a writer would write in one case."""
+        present = set(tokens)
+        return sum(self.mixed_case.get(x, 0.0) for x in letters if x in present and x.upper() in present)
+
     def for_one_input(self) -> "OneInputLM":
         """This model for the readings of one input (``decode.for_one_input``), which share most of their tokens:
         it keeps the sums of the prefixes it scored (the same log-probabilities); never kept across inputs."""
@@ -94,6 +107,10 @@ class NgramLM:
             out[f"logp{n}"] = np.asarray([self.logp[n - 1][k] for k in keys], np.float32)
             if n < self.order:
                 out[f"backoff{n}"] = np.asarray([self.backoff[n - 1].get(k, 0.0) for k in keys], np.float32)
+        if self.mixed_case:
+            letters = sorted(self.mixed_case)
+            out["mixed_case_ids"] = np.asarray([self.ids[x] for x in letters], np.int32)
+            out["mixed_case_logp"] = np.asarray([self.mixed_case[x] for x in letters], np.float32)
         return out
 
     @classmethod
@@ -105,7 +122,9 @@ class NgramLM:
             logp.append(dict(zip(keys, t[f"logp{n}"].astype(float).tolist())))
             if n < order:
                 backoff.append({k: b for k, b in zip(keys, t[f"backoff{n}"].astype(float).tolist()) if b != 0.0})
-        return cls(vocab, order, logp, backoff)
+        mixed = {vocab[i]: v for i, v in zip(t["mixed_case_ids"].tolist(), t["mixed_case_logp"].astype(float).tolist())
+                 } if "mixed_case_ids" in t else {}
+        return cls(vocab, order, logp, backoff, mixed)
 
 
 @dataclass
@@ -117,6 +136,9 @@ class OneInputLM:
 
     def logprob(self, tokens: Sequence[str], end: bool = True) -> float:
         return self.lm.logprob(tokens, end, self.prefixes)
+
+    def mixed_case_logprob(self, tokens: Sequence[str]) -> float:
+        return self.lm.mixed_case_logprob(tokens)
 
 
 def save(lm: NgramLM, path: Path, card: dict) -> None:

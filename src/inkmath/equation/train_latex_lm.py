@@ -6,6 +6,8 @@ Training text: the CROHME 2014 *training* captions only (``crohme2014_train_offl
 ``train_caption.txt``, 8,836 expressions), canonicalised by ``metrics.normalize_latex``. The 2011-2013 test sets
 (validation) are read only to report perplexity and choose the order; the 2014 test is never read.
 
+With it, how often an expression writes a letter in both cases (``NgramLM.mixed_case``), counted on the same text.
+
 Interpolated Kneser-Ney: the highest order counts n-grams, the lower orders count distinct left extensions
 (continuation counts); one absolute discount per order, D = n1 / (n1 + 2 n2) from that order's counts of counts.
 Counting takes seconds and is deterministic (sorted tables), so a rerun rebuilds the same file; there is no
@@ -116,7 +118,21 @@ def train_kn(sentences: Sequence[Sequence[str]], order: int) -> NgramLM:
         for h in ctx_total:
             backoff[n - 2][h] = math.log(d * ctx_types[h] / ctx_total[h])
             logp[n - 2].setdefault(h, NEVER)  # a context never seen as an n-gram of its own (<s> <s>)
-    return NgramLM(vocab, order, logp, backoff)
+    return NgramLM(vocab, order, logp, backoff, mixed_case_counts(sentences))
+
+
+def mixed_case_counts(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Per lower-case letter whose capital is also a token: log P(a sentence writing the letter writes it in both
+    cases), (mixed + 1/2) / (writing it + 1)."""
+    tokens = {t for s in sentences for t in s}
+    letters = sorted(t for t in tokens if len(t) == 1 and t.islower() and t.upper() in tokens)
+    sets = [set(s) for s in sentences]
+    out = {}
+    for x in letters:
+        writing = sum(1 for s in sets if x in s or x.upper() in s)
+        mixed = sum(1 for s in sets if x in s and x.upper() in s)
+        out[x] = math.log((mixed + 0.5) / (writing + 1))
+    return out
 
 
 def _lookup(logp: list[dict], backoff: list[dict], g: tuple[int, ...], n: int) -> float:
@@ -172,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                  "val": "crohme2011-2013_test_inkml.tar.xz truths (perplexity only)"},
         "metrics": {"val_perplexity": round(perplexity(lm, val), 4),
                     "train_perplexity": round(perplexity(lm, train), 4)},
+        "mixed_case": {"what": "log P(an expression writing a letter writes it in both cases), the training captions",
+                       **{x: round(v, 3) for x, v in lm.mixed_case.items()}},
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seconds": round(time.perf_counter() - t0, 1),
     }
