@@ -112,7 +112,7 @@ def _seg_term(row: dict, r: dict, w: dict) -> float:
 def _score(r: dict, w: dict, seg_term: float) -> float:
     """``decode``'s score of a dumped reading under the weights ``w`` (its segmentation term given)."""
     return (w["symbol"] * r["symbol"] + w["lm"] * r["lm"] + w["segment"] * seg_term + w["structure"] * r["structure"]
-            + w.get("length", 0.0) * (len(r["norm"]) + 1) + w.get("mixed_case", 0.0) * r.get("mixed_case", 0.0))
+            + w.get("length", 0.0) * (len(r["norm"]) + 1) + w.get("long_range", 0.0) * r.get("long_range", 0.0))
 
 
 def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:

@@ -455,20 +455,33 @@ def test_a_symbol_model_that_reads_groupings_at_once_is_asked_once_for_those_wit
     assert [(r.latex, r.prob, r.segmentation) for r in got] == [(r.latex, r.prob, r.segmentation) for r in want]
 
 
-def test_mixed_case_term_reads_a_letter_in_one_case():
+def test_long_range_term_reads_a_letter_in_one_case():
     # the second symbol leans to p by its shape; the first is surely P; the expression would write both cases
     segs = [Segmentation([hyp(0, ("P", 0.9), ("p", 0.1)), hyp(2, ("=", 0.99)), hyp(4, ("p", 0.55), ("P", 0.45))])]
 
     class CaseLM(TableLM):
-        def mixed_case_logprob(self, tokens):
+        def long_range_logprob(self, tokens):
             return -3.0 if "p" in tokens and "P" in tokens else 0.0
 
     lm = CaseLM({})
-    without = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(mixed_case=0.0))
-    with_term = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(mixed_case=1.0))
+    without = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(long_range=0.0))
+    with_term = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(long_range=1.0))
     assert without[0].tokens == ["P", "=", "p"]
-    assert with_term[0].tokens == ["P", "=", "P"] and with_term[0].terms["mixed_case"] == 0.0
-    assert next(r for r in with_term if r.tokens == ["P", "=", "p"]).terms["mixed_case"] == -3.0
+    assert with_term[0].tokens == ["P", "=", "P"] and with_term[0].terms["long_range"] == 0.0
+    assert next(r for r in with_term if r.tokens == ["P", "=", "p"]).terms["long_range"] == -3.0
     # a language model without the term scores 0 for it
-    plain = decode(segs, structure=row_structure, lm=TableLM({}), weights=DecoderWeights(mixed_case=1.0))
-    assert plain[0].tokens == ["P", "=", "p"] and plain[0].terms["mixed_case"] == 0.0
+    plain = decode(segs, structure=row_structure, lm=TableLM({}), weights=DecoderWeights(long_range=1.0))
+    assert plain[0].tokens == ["P", "=", "p"] and plain[0].terms["long_range"] == 0.0
+
+
+def test_long_range_term_of_the_trained_model_closes_a_bracket():
+    from inkmath.equation.train_latex_lm import train_kn
+
+    # "( 1 + x )" with the 1 read as a second "(" by a hair: the counted model has never seen unmatched brackets
+    lm = train_kn([s.split() for s in ["( 1 + x )", "( x + 1 )", "x + 1", "( a )"]], 2)
+    segs = [Segmentation([hyp(0, ("(", 0.99)), hyp(2, ("(", 0.55), ("1", 0.45)), hyp(4, ("+", 0.99)),
+                          hyp(6, ("x", 0.99)), hyp(8, (")", 0.99))])]
+    without = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=0.0))
+    with_term = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=0.0, long_range=1.0))
+    assert without[0].latex == "((+x)"
+    assert with_term[0].latex == "(1+x)" and with_term[0].terms["long_range"] == 0.0

@@ -72,7 +72,27 @@ def test_mixed_case_is_counted_on_the_training_text_and_kept_in_the_file(tmp_pat
     assert lm.for_one_input().mixed_case_logprob("X x".split()) == lm.mixed_case_logprob("X x".split())
 
 
+def test_unmatched_brackets_are_counted_and_join_the_long_range_term(tmp_path):
+    from inkmath.equation.latex_lm import brackets_match
+
+    assert brackets_match("( [ x ] ) \\{ 1 \\}".split()) and brackets_match("| x |".split())
+    assert not brackets_match("( x ]".split()) and not brackets_match("( ( x )".split())
+    assert not brackets_match(") x (".split())
+    text = [s.split() for s in ["( x + X )", "[ 0 , 1 [", "x"]]
+    lm = train_kn(text, 2)
+    assert lm.unmatched == pytest.approx(math.log(1.5 / 4))  # one of three, (1 + 1/2) / (3 + 1)
+    both = lm.mixed_case["x"] + lm.unmatched
+    assert lm.long_range_logprob("( x + X".split()) == pytest.approx(both)
+    assert lm.long_range_logprob("( x )".split()) == 0.0
+    path = tmp_path / "lm.safetensors"
+    save(lm, path, {"format": "inkmath-weights/1", "name": "toy"})
+    back = load_latex_lm(str(path))
+    assert back.unmatched == pytest.approx(lm.unmatched)
+    assert back.for_one_input().long_range_logprob("( x + X".split()) == pytest.approx(both)
+
+
 def test_shipped_model_finds_a_letter_in_both_cases_unlikely():
     lm = load_latex_lm()
     assert all(v < math.log(0.1) for v in lm.mixed_case.values())
     assert lm.mixed_case_logprob("P ( x ) = p ( X )".split()) < 2 * math.log(0.1)
+    assert lm.unmatched < math.log(0.001)  # every training caption's brackets match

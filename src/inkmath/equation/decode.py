@@ -11,7 +11,8 @@ A reading is one segmentation, one token per symbol and the tree the structure m
   + segment * (segmentation score - the best segmentation's)             (the segmenter's dynamic programme)
   + structure * log p(tree)                                              (when the structure model gives one)
   + length  * (number of LaTeX tokens + 1)                               (offsets the LM's taste for short)
-  + mixed_case * log p(the letters it writes in both cases are so)       (the language model's ``mixed_case_logprob``)
+  + long_range * log p(what the n-grams cannot see: a letter in both cases, brackets that do not match)
+                                                                         (the language model's ``long_range_logprob``)
 
 Search: per segmentation, the ``beam`` best token assignments under the symbol score (exact k-best over the
 per-symbol top-``per_symbol`` lists), each parsed and rescored with the other terms. Readings that come out as the
@@ -21,7 +22,7 @@ calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on val
 The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]`` (with an
 optional ``many(groupings)``: those of several groupings at once, ``symbol_readings``),
 ``structure(symbols, tokens) -> Node`` or ``(Node, log p)``, ``lm.logprob(tokens) -> float`` (and, if it offers one,
-``lm.mixed_case_logprob(tokens) -> float``, else that term is 0); nothing is global.
+``lm.long_range_logprob(tokens) -> float``, else that term is 0); nothing is global.
 A structure model or a language model may offer ``for_one_input()``: the one to read one input's readings with, which
 may keep work between them (``for_one_input``).
 """
@@ -55,7 +56,7 @@ class DecoderWeights:
     segment: float = 0.0
     structure: float = 1.0
     length: float = 0.0  # reward per LaTeX token (with the end): offsets the language model's preference for short
-    mixed_case: float = 0.0  # weight of the language model's ``mixed_case_logprob`` (a letter written in both cases)
+    long_range: float = 0.0  # weight of the language model's ``long_range_logprob``
     temperature: float = 1.0  # softmax temperature turning scores into the readings' probabilities
     beam: int = 8  # token assignments parsed per segmentation (the first; the others: alt_beam)
     alt_beam: int = 0  # token assignments parsed per segmentation after the first (0: half the beam)
@@ -220,7 +221,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     # canonical tokens (different derivations often write the same LaTeX); never kept across inputs
     canonical: dict[str, tuple[str, ...]] = {}
     lm_memo: dict[tuple[str, ...], tuple[float, float]] = {}
-    mixed_case = getattr(lm, "mixed_case_logprob", None)
+    long_range = getattr(lm, "long_range_logprob", None)
 
     def consider(si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
                  alt_of: Reading | None = None, counted: bool = True) -> Reading | None:
@@ -229,12 +230,12 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             return None
         lm_lps = lm_memo.get(norm)
         if lm_lps is None:  # the LM's log-probability is a calibration feature even at weight 0
-            lm_lps = lm_memo[norm] = ((float(lm.logprob(list(norm))), float(mixed_case(norm)) if mixed_case else 0.0)
+            lm_lps = lm_memo[norm] = ((float(lm.logprob(list(norm))), float(long_range(norm)) if long_range else 0.0)
                                       if lm is not None else (0.0, 0.0))
-        lm_lp, case_lp = lm_lps
+        lm_lp, long_lp = lm_lps
         score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
-                 + w.length * (len(norm) + 1) + w.mixed_case * case_lp)
-        terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp, "mixed_case": case_lp}
+                 + w.length * (len(norm) + 1) + w.long_range * long_lp)
+        terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp, "long_range": long_lp}
         reading = Reading(latex, norm, toks, si, tree, score, terms)
         if trace is not None:
             entry = {"norm": list(norm), "seg": si, **terms}

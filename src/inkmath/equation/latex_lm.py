@@ -30,6 +30,21 @@ NEVER = -99.0  # stored for entries that are only contexts (<s> <s>): never pred
 # a c, p, s, v, x or y of the training ink (``hypotheses`` tables, strength 1.0) as its other case in 3.9-19.1 % of
 # them, every other letter with both cases among its classes in 0.7 % at most (docs/decisions/2026-11-27-case-34.md)
 CASE_CONFUSED = ("c", "p", "s", "v", "x", "y")
+BRACKETS = {")": "(", "]": "[", "\\}": "\\{"}  # closing -> opening, for ``brackets_match``
+
+
+def brackets_match(tokens: Sequence[str]) -> bool:
+    """Whether every bracket of ``tokens`` (``BRACKETS``; not ``|``, which opens and closes alike) is closed by its
+    own kind, in order."""
+    opening = set(BRACKETS.values())
+    stack: list[str] = []
+    for t in tokens:
+        if t in opening:
+            stack.append(t)
+        elif t in BRACKETS:
+            if not stack or stack.pop() != BRACKETS[t]:
+                return False
+    return not stack
 
 
 def weights_path(name: str = NAME) -> Path:
@@ -49,6 +64,7 @@ class NgramLM:
     # per lower-case letter with both cases in the vocabulary: log P(an expression writing the letter writes it in
     # both cases), counted on the training text; the n-grams see 5 tokens back, a letter's case is the expression's
     mixed_case: dict[str, float] = field(default_factory=dict)
+    unmatched: float = 0.0  # log P(an expression's brackets do not match, ``brackets_match``), counted likewise
 
     def __post_init__(self):
         self.ids = {t: i for i, t in enumerate(self.vocab)}
@@ -93,6 +109,11 @@ class NgramLM:
         present = set(tokens)
         return sum(self.mixed_case.get(x, 0.0) for x in letters if x in present and x.upper() in present)
 
+    def long_range_logprob(self, tokens: Sequence[str]) -> float:
+        """What the n-grams cannot see, as a log-probability: ``mixed_case_logprob`` plus ``unmatched`` when the
+        brackets do not match."""
+        return self.mixed_case_logprob(tokens) + (0.0 if brackets_match(tokens) else self.unmatched)
+
     def for_one_input(self) -> "OneInputLM":
         """This model for the readings of one input (``decode.for_one_input``), which share most of their tokens:
         it keeps the sums of the prefixes it scored (the same log-probabilities); never kept across inputs."""
@@ -111,6 +132,8 @@ class NgramLM:
             letters = sorted(self.mixed_case)
             out["mixed_case_ids"] = np.asarray([self.ids[x] for x in letters], np.int32)
             out["mixed_case_logp"] = np.asarray([self.mixed_case[x] for x in letters], np.float32)
+        if self.unmatched:
+            out["unmatched_logp"] = np.asarray([self.unmatched], np.float32)
         return out
 
     @classmethod
@@ -124,7 +147,8 @@ class NgramLM:
                 backoff.append({k: b for k, b in zip(keys, t[f"backoff{n}"].astype(float).tolist()) if b != 0.0})
         mixed = {vocab[i]: v for i, v in zip(t["mixed_case_ids"].tolist(), t["mixed_case_logp"].astype(float).tolist())
                  } if "mixed_case_ids" in t else {}
-        return cls(vocab, order, logp, backoff, mixed)
+        unmatched = float(t["unmatched_logp"][0]) if "unmatched_logp" in t else 0.0
+        return cls(vocab, order, logp, backoff, mixed, unmatched)
 
 
 @dataclass
@@ -139,6 +163,9 @@ class OneInputLM:
 
     def mixed_case_logprob(self, tokens: Sequence[str]) -> float:
         return self.lm.mixed_case_logprob(tokens)
+
+    def long_range_logprob(self, tokens: Sequence[str]) -> float:
+        return self.lm.long_range_logprob(tokens)
 
 
 def save(lm: NgramLM, path: Path, card: dict) -> None:

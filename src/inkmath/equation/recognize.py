@@ -53,16 +53,17 @@ _DECODERS: dict[str, Decoder] = {}
 # wrong LaTeX changed), the truth among the alternatives 76.93 % against 77.46 %, calibration error 0.016 against 0.014;
 # a web request (the load test's 20 drawings) about 0.9x the CPU (docs/decisions/2026-11-25-speed-10.md)
 STROKE_MAX_DROP = 4.0
-# The language model's log-probability that a reading writes one of the letters the classifier confuses by case
-# (latex_lm.CASE_CONFUSED) in both cases, added at this weight (its face value): validation from strokes (`inkmath
-# crohme-eval val`) 1,026 -> 1,032 (6 gained, 0 lost), WAP-like images (`wap_val.py`) 877 -> 880 (4 gained, 1 lost);
-# weights 0.5 / 2 read 1,030 / 1,033 from strokes (docs/decisions/2026-11-27-case-34.md)
-MIXED_CASE_WEIGHT = 1.0
+# The language model's long-range terms (latex_lm.NgramLM.long_range_logprob: a letter the classifier confuses by case
+# written in both cases, brackets that do not match), added at this weight (their face value). Validation from strokes
+# (`inkmath crohme-eval val`) / WAP-like images (`wap_val.py`): 1,026 / 877 without; the case term alone 1,032 / 880
+# (gained 6 / 4, lost 0 / 1; weights 0.5 / 2: 1,030 / 1,033 from strokes); with the brackets 1,039 / 887 (7 / 7 more,
+# none lost); docs/decisions/2026-11-27-case-34.md
+LONG_RANGE_WEIGHT = 1.0
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=STROKE_MAX_DROP, offered_layouts=1, per_symbol=4,
-                                 mixed_case=MIXED_CASE_WEIGHT)
+                                 long_range=LONG_RANGE_WEIGHT)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                       beam=4, alt_beam=1, max_drop=5.0, mixed_case=MIXED_CASE_WEIGHT)
+                                       beam=4, alt_beam=1, max_drop=5.0, long_range=LONG_RANGE_WEIGHT)
 # The page reader's crops (page.py) are read by the image reader's models with a wider search: photographed ink reads
 # less surely, and its right reading lies further down the beam. Generated validation pages (bench_page.py --split val
 # --pages 120, right of 876 / 786): beam 4 + 1 470 / 413, 8 + 2 475 / 417, 12 + 3 474 / 415 (detection and order lower

@@ -6,7 +6,8 @@ Training text: the CROHME 2014 *training* captions only (``crohme2014_train_offl
 ``train_caption.txt``, 8,836 expressions), canonicalised by ``metrics.normalize_latex``. The 2011-2013 test sets
 (validation) are read only to report perplexity and choose the order; the 2014 test is never read.
 
-With it, how often an expression writes a letter in both cases (``NgramLM.mixed_case``), counted on the same text.
+With it, what the n-grams cannot see, counted on the same text: how often an expression writes a letter in both cases
+(``NgramLM.mixed_case``) and how often its brackets do not match (``NgramLM.unmatched``).
 
 Interpolated Kneser-Ney: the highest order counts n-grams, the lower orders count distinct left extensions
 (continuation counts); one absolute discount per order, D = n1 / (n1 + 2 n2) from that order's counts of counts.
@@ -118,7 +119,7 @@ def train_kn(sentences: Sequence[Sequence[str]], order: int) -> NgramLM:
         for h in ctx_total:
             backoff[n - 2][h] = math.log(d * ctx_types[h] / ctx_total[h])
             logp[n - 2].setdefault(h, NEVER)  # a context never seen as an n-gram of its own (<s> <s>)
-    return NgramLM(vocab, order, logp, backoff, mixed_case_counts(sentences))
+    return NgramLM(vocab, order, logp, backoff, mixed_case_counts(sentences), unmatched_count(sentences))
 
 
 def mixed_case_counts(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -133,6 +134,14 @@ def mixed_case_counts(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
         mixed = sum(1 for s in sets if x in s and x.upper() in s)
         out[x] = math.log((mixed + 0.5) / (writing + 1))
     return out
+
+
+def unmatched_count(sentences: Sequence[Sequence[str]]) -> float:
+    """log P(a sentence's brackets do not match), (unmatched + 1/2) / (sentences + 1)."""
+    from inkmath.equation.latex_lm import brackets_match
+
+    unmatched = sum(1 for s in sentences if not brackets_match(s))
+    return math.log((unmatched + 0.5) / (len(sentences) + 1))
 
 
 def _lookup(logp: list[dict], backoff: list[dict], g: tuple[int, ...], n: int) -> float:
@@ -190,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                     "train_perplexity": round(perplexity(lm, train), 4)},
         "mixed_case": {"what": "log P(an expression writing a letter writes it in both cases), the training captions",
                        **{x: round(v, 3) for x, v in lm.mixed_case.items()}},
+        "unmatched_brackets": {"what": "log P(an expression's brackets do not match), the training captions",
+                               "logp": round(lm.unmatched, 3)},
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seconds": round(time.perf_counter() - t0, 1),
     }
