@@ -77,7 +77,7 @@ def test_unmatched_brackets_are_counted_and_join_the_long_range_term(tmp_path):
 
     assert brackets_match("( [ x ] ) \\{ 1 \\}".split()) and brackets_match("| x |".split())
     assert not brackets_match("( x ]".split()) and not brackets_match("( ( x )".split())
-    assert not brackets_match(") x (".split())
+    assert not brackets_match(") x (".split()) and not brackets_match("| x | + | y".split())
     text = [s.split() for s in ["( x + X )", "[ 0 , 1 [", "x"]]
     lm = train_kn(text, 2)
     assert lm.unmatched == pytest.approx(math.log(1.5 / 4))  # one of three, (1 + 1/2) / (3 + 1)

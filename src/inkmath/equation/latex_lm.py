@@ -34,8 +34,8 @@ BRACKETS = {")": "(", "]": "[", "\\}": "\\{"}  # closing -> opening, for ``brack
 
 
 def brackets_match(tokens: Sequence[str]) -> bool:
-    """Whether every bracket of ``tokens`` (``BRACKETS``; not ``|``, which opens and closes alike) is closed by its
-    own kind, in order."""
+    """Whether every bracket of ``tokens`` (``BRACKETS``) is closed by its own kind, in order, and the bars ``|``,
+    which open and close alike, come in pairs."""
     opening = set(BRACKETS.values())
     stack: list[str] = []
     for t in tokens:
@@ -44,7 +44,7 @@ def brackets_match(tokens: Sequence[str]) -> bool:
         elif t in BRACKETS:
             if not stack or stack.pop() != BRACKETS[t]:
                 return False
-    return not stack
+    return not stack and list(tokens).count("|") % 2 == 0
 
 
 def weights_path(name: str = NAME) -> Path:

@@ -57,7 +57,7 @@ STROKE_MAX_DROP = 4.0
 # written in both cases, brackets that do not match), added at this weight (their face value). Validation from strokes
 # (`inkmath crohme-eval val`) / WAP-like images (`wap_val.py`): 1,026 / 877 without; the case term alone 1,032 / 880
 # (gained 6 / 4, lost 0 / 1; weights 0.5 / 2: 1,030 / 1,033 from strokes); with the brackets 1,039 / 887 (7 / 7 more,
-# none lost); docs/decisions/2026-11-27-case-34.md
+# none lost); with the bars in pairs 1,041 / 888 (2 / 1 more, none lost); docs/decisions/2026-11-27-case-34.md
 LONG_RANGE_WEIGHT = 1.0
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=STROKE_MAX_DROP, offered_layouts=1, per_symbol=4,
