@@ -173,3 +173,21 @@ def test_pages_read_with_other_inputs_are_cached_apart(monkeypatch):
     monkeypatch.setattr(page_label, "CANDIDATE_FEATURES", CANDIDATE_FEATURES + ("another",))
     assert train_page_label.cache_name(recipe) != name
 
+
+
+def test_a_question_numbers_bracket_is_not_the_expressions():
+    from inkmath.equation.page_label import LabelledLineLM, without_label
+    from inkmath.equation.train_latex_lm import train_kn
+
+    assert list(without_label("3 ) x + 1".split())) == "x + 1".split()
+    assert list(without_label("1 2 ) y".split())) == ["y"]
+    assert list(without_label("( a ) x".split())) == "( a ) x".split()  # matched already: left as it is
+    assert list(without_label("x + 1 )".split())) == "x + 1 )".split()  # not at the start
+    lm = train_kn([s.split() for s in ["( x + 1 )", "x + 1", "x + X"]], 2)
+    line = LabelledLineLM(lm)
+    assert lm.long_range_logprob("3 ) x + 1".split()) == lm.unmatched < 0
+    assert line.long_range_logprob("3 ) x + 1".split()) == 0.0
+    assert line.long_range_logprob("3 ) ( x + 1".split()) == lm.unmatched  # the expression's own bracket still counts
+    assert line.logprob("3 ) x".split()) == lm.logprob("3 ) x".split())  # the n-grams read the line as it is
+    one = line.for_one_input()
+    assert isinstance(one, LabelledLineLM) and one.long_range_logprob("3 ) x + 1".split()) == 0.0

@@ -17,8 +17,10 @@ returned as ``label`` (text) and the rest is read again without it.
 
 from __future__ import annotations
 
+import dataclasses
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -398,10 +400,21 @@ def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> 
 
 def _read_crop(image: np.ndarray, predictor, *, corrections: dict[int, str] | None = None, solve: bool = False):
     """The expression reader's reading of a page crop (white on black), with the page's decoder."""
-    from inkmath.equation.recognize import default_decoder, recognize_image
+    from inkmath.equation.recognize import recognize_image
 
-    return recognize_image(image, predictor, solve=solve, ink="white", decoder=default_decoder("page"),
+    return recognize_image(image, predictor, solve=solve, ink="white", decoder=page_decoder(),
                            corrections=corrections)
+
+
+@lru_cache(maxsize=1)
+def page_decoder():
+    """The reader's page decoder (``recognize.default_decoder("page")``) with its language model reading a line that
+    may begin with a question number (``page_label.LabelledLineLM``)."""
+    from inkmath.equation.page_label import LabelledLineLM
+    from inkmath.equation.recognize import default_decoder
+
+    decoder = default_decoder("page")
+    return dataclasses.replace(decoder, lm=LabelledLineLM(decoder.lm))
 
 
 def page_predictor(predictor):

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -109,6 +110,34 @@ def label_candidates(rec, unit: float) -> list[LabelCandidate]:
             text = (LABEL_OPEN if first else "") + written + (_mark_text(mark) if mark else "")
             out.append(LabelCandidate(k, (end + start) / 2, text, "".join(c or "?" for c, _ in read), f, box))
     return out
+
+
+def without_label(tokens: Sequence[str]) -> Sequence[str]:
+    """``tokens`` less a leading question number closed by a bracket ("1 )", "1 2 )", "a )"), whose bracket opens
+    nothing: what the expression itself writes. Anything else is returned as it is."""
+    for k in range(1, MAX_LABEL_SYMBOLS):
+        if len(tokens) > k and tokens[k] == ")" and all(t in LABEL_CHARS for t in tokens[:k]):
+            return tokens[k + 1:]
+    return tokens
+
+
+@dataclass
+class LabelledLineLM:
+    """The LaTeX language model for a page's line, which may begin with a question number: its long-range term
+    (``NgramLM.long_range_logprob``: brackets that match, ...) reads the line ``without_label``, so that "3 ) x + 1"
+    is not an unmatched bracket. The n-grams read the line as it is."""
+
+    lm: object
+
+    def logprob(self, tokens: Sequence[str], end: bool = True) -> float:
+        return self.lm.logprob(tokens, end)
+
+    def long_range_logprob(self, tokens: Sequence[str]) -> float:
+        return self.lm.long_range_logprob(without_label(tokens))
+
+    def for_one_input(self) -> "LabelledLineLM":
+        start = getattr(self.lm, "for_one_input", None)
+        return LabelledLineLM(start()) if start is not None else self
 
 
 def _next_char(text: str) -> str | None:
