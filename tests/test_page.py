@@ -721,7 +721,12 @@ def test_a_pages_crops_are_read_with_the_page_decoders_wider_search(monkeypatch,
     monkeypatch.setattr(recognize, "recognize_image", spy)
     reading = read_page(_photo(_sheet([("x+2=5", 150, 400), ("3x=9", 150, 600)])), predictor, solve=False)
     assert len(reading.expressions) == 2
-    assert used and all(d is page for d in used)
+    from inkmath.equation.page import page_decoder
+    from inkmath.equation.page_label import LabelledLineLM
+
+    read_with = page_decoder()  # the page decoder, its language model reading a line less a question number
+    assert read_with.weights is page.weights and isinstance(read_with.lm, LabelledLineLM) and read_with.lm.lm is page.lm
+    assert used and all(d is read_with for d in used)
     with pytest.raises(InkmathError, match="No reader of kind 'pages'"):
         recognize.default_decoder("pages")
 
