@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation.tokens import BRACKET_PAIRS, CLOSE_BRACKETS
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 NAME = "latex-lm"
@@ -30,21 +31,19 @@ NEVER = -99.0  # stored for entries that are only contexts (<s> <s>): never pred
 # a c, p, s, v, x or y of the training ink (``hypotheses`` tables, strength 1.0) as its other case in 3.9-19.1 % of
 # them, every other letter with both cases among its classes in 0.7 % at most (docs/decisions/2026-11-27-case-34.md)
 CASE_CONFUSED = ("c", "p", "s", "v", "x", "y")
-BRACKETS = {")": "(", "]": "[", "\\}": "\\{"}  # closing -> opening, for ``brackets_match``
 
 
 def brackets_match(tokens: Sequence[str]) -> bool:
-    """Whether every bracket of ``tokens`` (``BRACKETS``) is closed by its own kind, in order, and the bars ``|``,
-    which open and close alike, come in pairs."""
-    opening = set(BRACKETS.values())
-    stack: list[str] = []
+    """Whether every bracket of ``tokens`` (``tokens.BRACKET_PAIRS``) is closed by its own kind, in order, and the
+    bars ``|``, which open and close alike, come in pairs."""
+    expected: list[str] = []  # the closing bracket each open one waits for, innermost last
     for t in tokens:
-        if t in opening:
-            stack.append(t)
-        elif t in BRACKETS:
-            if not stack or stack.pop() != BRACKETS[t]:
+        if t in BRACKET_PAIRS:
+            expected.append(BRACKET_PAIRS[t])
+        elif t in CLOSE_BRACKETS:
+            if not expected or expected.pop() != t:
                 return False
-    return not stack and list(tokens).count("|") % 2 == 0
+    return not expected and list(tokens).count("|") % 2 == 0
 
 
 def weights_path(name: str = NAME) -> Path:
