@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from inkmath import InkmathError
-from inkmath.equation.latex_lm import BOS, EOS, NAME, NEVER, UNK, NgramLM, perplexity, save, weights_path
+from inkmath.equation.latex_lm import (
+    BOS, EOS, NAME, NEVER, UNK, NgramLM, brackets_match, perplexity, save, weights_path,
+)
 
 CAPTIONS = "crohme2014_train_offline_wap_captions.tar.xz"
 
@@ -138,8 +140,6 @@ def mixed_case_counts(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
 
 def unmatched_count(sentences: Sequence[Sequence[str]]) -> float:
     """log P(a sentence's brackets do not match), (unmatched + 1/2) / (sentences + 1)."""
-    from inkmath.equation.latex_lm import brackets_match
-
     unmatched = sum(1 for s in sentences if not brackets_match(s))
     return math.log((unmatched + 0.5) / (len(sentences) + 1))
 
