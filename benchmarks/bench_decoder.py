@@ -30,6 +30,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
         bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-image-search 3,1   # images: the reader as
+        shipped (new) against the same reader with 3 groupings and a beam of 1 after the first (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
         classifier and the context ensemble in NumPy member by member (old: the reader before speed-8's changes)
 
@@ -110,10 +112,12 @@ def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None)
     return _new_path_with(module or image_segmentation, switch, False, kind, data, predictor)
 
 
-def with_search(max_drop: float | None = None, segmentations: int | None = None):
-    """``new_path`` read by the shipped decoder of its kind with a smaller search: ``max_drop`` (the readings parsed
-    lie within it of the best) and, from strokes, the segmenter's ``segmentations`` best groupings
-    (``--vs-max-drop`` / ``--vs-groupings``' baseline: the shipped reader is new, this one old)."""
+def with_search(max_drop: float | None = None, segmentations: int | None = None, alt_beam: int | None = None,
+                image_segmentations: int | None = None):
+    """``new_path`` read by the shipped decoder of its kind with another search: ``max_drop`` (the readings parsed
+    lie within it of the best), from strokes the segmenter's ``segmentations`` best groupings, from images
+    ``image_segmentations`` groupings, and ``alt_beam`` readings of each grouping after the first (``--vs-max-drop`` /
+    ``--vs-groupings`` / ``--vs-image-search``' baseline: the shipped reader is new, this one old)."""
     import dataclasses
 
     from inkmath.equation.recognize import default_decoder, recognize_image, recognize_strokes
@@ -122,8 +126,11 @@ def with_search(max_drop: float | None = None, segmentations: int | None = None)
         dec = default_decoder(kind)
         if max_drop is not None:
             dec = dataclasses.replace(dec, weights=dataclasses.replace(dec.weights, max_drop=max_drop))
-        if segmentations is not None and kind == "strokes":
-            dec = dataclasses.replace(dec, segmentations=segmentations)
+        if alt_beam is not None:
+            dec = dataclasses.replace(dec, weights=dataclasses.replace(dec.weights, alt_beam=alt_beam))
+        k = segmentations if kind == "strokes" else image_segmentations
+        if k is not None:
+            dec = dataclasses.replace(dec, segmentations=k)
         fn = recognize_strokes if kind == "strokes" else recognize_image
         return fn(data, predictor, solve=False, decoder=dec).latex
 
@@ -355,6 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-groupings", type=int, default=None, metavar="K",
                     help="strokes: time the reader as shipped (new) against the same reader reading the segmenter's K "
                          "best groupings (old; with --vs-max-drop, both changed)")
+    ap.add_argument("--vs-image-search", default=None, metavar="K,B",
+                    help="images: time the reader as shipped (new) against the same reader reading K groupings with "
+                         "B readings of each after the first (old: image_segmentation.IMAGE_SEGMENTATIONS K, "
+                         "DecoderWeights.alt_beam B)")
     ap.add_argument("--vs-all-spans", action="store_true",
                     help="strokes: time the reader as shipped (new: only the candidate groups the k best groupings "
                          "could hold classified) against the same reader classifying every candidate group (old)")
@@ -464,6 +475,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
                  **{k: round(v, 2) for k, v in r.items()}}]
         return print_rows(rows + crohme_rows(("strokes", "image"), with_other_gate, what, args, pred), args)
+    if args.vs_image_search is not None:
+        try:
+            k, b = (int(v) for v in args.vs_image_search.split(","))
+        except ValueError:
+            ap.error(f"--vs-image-search takes K,B (two whole numbers, e.g. 3,1), not {args.vs_image_search!r}")
+        what = f"the image reader with {k} groupings and alt_beam {b} (old) vs as shipped (new)"
+        return print_rows(crohme_rows(("image",), with_search(alt_beam=b, image_segmentations=k), what, args, pred), args)
     if args.vs_max_drop is not None or args.vs_groupings is not None:
         smaller = ", ".join(([f"max_drop {args.vs_max_drop}"] if args.vs_max_drop is not None else []) +
                             ([f"{args.vs_groupings} groupings"] if args.vs_groupings is not None else []))

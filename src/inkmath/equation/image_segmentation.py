@@ -30,8 +30,11 @@ from inkmath.equation.tree import Box, SymbolHyp
 # wider by the pen's width: image boxes are trimmed by BOX_TRIM half pen widths on each side (ExpRate 34.84 % at 0,
 # 35.17 % at 1 on the WAP-like renderings)
 BOX_TRIM = 1.0
-# groupings of an image the decoder reads (the rules' own and the closest calls undone or made, one each)
-IMAGE_SEGMENTATIONS = 3
+# groupings of an image the decoder reads (the rules' own and the closest calls undone or made, one each). All 1,504
+# WAP-like validation renderings (benchmarks/wap_val.py), with recognize.IMAGE_DECODER_WEIGHTS' alt_beam: 3 groupings,
+# alt_beam 1: 888 right; 4, 2: 897; 5, 2: 902 (truth among the alternatives 67.0 -> 69.3 %); 6, 2: 902; 5, 3: 903
+# (docs/decisions/2026-11-27-search-35.md)
+IMAGE_SEGMENTATIONS = 5
 # parts grouped into symbols by the trained ``image-merge`` model (``image_grouping``) instead of the merge rules:
 # not kept (see LEARNED_ALTERNATIVES; its grouping alone is right by pixels for 328 of those 502 against the rules'
 # 317, but reads 51.39 % against 51.79 %)

@@ -37,7 +37,7 @@ _DECODERS: dict[str, Decoder] = {}
 # 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
 # 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
 # with 0.3 per token read 51.39 % (52.19 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either:
-# 50.0 %; the token rules' candidates: 51.2 %). Images read 3 groupings (image_segmentation.IMAGE_SEGMENTATIONS:
+# 50.0 %; the token rules' candidates: 51.2 %). Images read 3 groupings then (image_segmentation.IMAGE_SEGMENTATIONS:
 # the rules' and two close calls taken the other way, priced by image_alternatives.flip_score), the first with a beam
 # of 4, the others of 1, the segmentation score at 1: 54.78 % of the same 502 with the structure model of 04deb1f
 # (the rules' grouping alone: 51.79 %; beams 6 and 1: 54.78 % with 23 % more parses; 6 and 3: 54.78 %, coverage
@@ -62,8 +62,10 @@ LONG_RANGE_WEIGHT = 1.0
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=STROKE_MAX_DROP, offered_layouts=1, per_symbol=4,
                                  long_range=LONG_RANGE_WEIGHT)
+# alt_beam: readings of each image grouping after the first, with image_segmentation.IMAGE_SEGMENTATIONS (measured
+# together there: 1 -> 2 with 3 -> 5 groupings, 888 -> 902 of the 1,504 WAP-like validation renderings)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
-                                       beam=4, alt_beam=1, max_drop=5.0, long_range=LONG_RANGE_WEIGHT)
+                                       beam=4, alt_beam=2, max_drop=5.0, long_range=LONG_RANGE_WEIGHT)
 # The page reader's crops (page.py) are read by the image reader's models with a wider search: photographed ink reads
 # less surely, and its right reading lies further down the beam. Generated validation pages (bench_page.py --split val
 # --pages 120, right of 876 / 786): beam 4 + 1 470 / 413, 8 + 2 475 / 417, 12 + 3 474 / 415 (detection and order lower
@@ -71,7 +73,9 @@ IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structur
 # With beam 8 + 2, PAGE_SEGMENTATIONS groupings of a crop (the rules' and three close calls taken the other way)
 # against 3: 480 / 422 (5: 480 / 422), about 1.1x a page's time. Readings whose symbol or grouping term falls more than
 # 4 below the best are not parsed (max_drop; the image reader's 5): every reading of both seeds the same, 0.96x the
-# time (docs/decisions/2026-11-26-pages-23.md)
+# time (docs/decisions/2026-11-26-pages-23.md). With the image reader's wider search of session 35 (5 groupings,
+# alt_beam 2), 6 groupings of a page's crop read 501 of seed 0's 876 against 4's 499, 1.10x a page's time: kept 4
+# (docs/decisions/2026-11-27-search-35.md)
 PAGE_DECODER_WEIGHTS = dataclasses.replace(IMAGE_DECODER_WEIGHTS, beam=8, alt_beam=2, max_drop=4.0)
 PAGE_SEGMENTATIONS = 4
 STROKE_SEGMENTATIONS = 3  # the segmenter's k best groupings read by the decoder
