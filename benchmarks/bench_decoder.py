@@ -481,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             ap.error(f"--vs-image-search takes K,B (two whole numbers, e.g. 3,1), not {args.vs_image_search!r}")
         what = f"the image reader with {k} groupings and alt_beam {b} (old) vs as shipped (new)"
-        return print_rows(crohme_rows(("image",), with_search(alt_beam=b, image_segmentations=k), what, args, pred), args)
+        smaller = with_search(alt_beam=b, image_segmentations=k)
+        return print_rows(crohme_rows(("image",), smaller, what, args, pred), args)
     if args.vs_max_drop is not None or args.vs_groupings is not None:
         smaller = ", ".join(([f"max_drop {args.vs_max_drop}"] if args.vs_max_drop is not None else []) +
                             ([f"{args.vs_groupings} groupings"] if args.vs_groupings is not None else []))

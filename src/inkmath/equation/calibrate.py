@@ -35,7 +35,9 @@ COEFFICIENTS: tuple[float, ...] | None = (-7.008123, 9.609858, -4.408062, 0.0163
 # recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped; refitted with the image reader's four
 # symbol-context models (symbols.IMAGE_CONTEXT_MODELS): calibration error 0.041 in-sample (0.059 with the coefficients
 # before, which were 0.046 with the reader's pair alone), top half 88.0 % right; on all 1,504 renderings (wap_val.py)
-# 0.035 against 0.058 (docs/decisions/2026-11-25-image-context-13.md)
+# 0.035 against 0.058 (docs/decisions/2026-11-25-image-context-13.md). Kept when the image reader's search widened to 5
+# groupings and alt_beam 2: on all 1,504 renderings the error fell to 0.026, the top half 87.5 % right
+# (docs/decisions/2026-11-27-search-35.md)
 IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.989069489338281, -1.245643936209319,
                                                 0.13106287685082182, 0.5021924357689087, 0.016397959387502752,
                                                 2.819474465001413, 12.390628678557418)
