@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import math
@@ -240,9 +241,8 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
     from inkmath.equation import calibrate, recognize
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
-    w = dict(symbol=W.symbol, lm=W.lm, segment=W.segment, structure=W.structure, temperature=W.temperature,
-             beam=W.beam, max_drop=W.max_drop, length=W.length, layouts=W.layouts, alt_beam=W.alt_beam,
-             offered_layouts=W.offered_layouts)
+    # every field, so that a term added to DecoderWeights is weighed here too (the long-range term was not)
+    w = dict(dataclasses.asdict(W), segmentations=recognize.STROKE_SEGMENTATIONS)
     if image:  # the groupings' prices of image_alternatives.flip_score, whatever the dump was made with
         from inkmath.equation import image_alternatives, image_segmentation
 
@@ -278,12 +278,12 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
                    "reads its first reading once more with the chosen layout (decode's final_layout), which these "
                    "figures leave out: inkmath crohme-eval gives the shipped reader's. old_* is the pipeline before "
                    "the decoder (first grouping, each symbol's first candidate, parse) on the same expressions. "
-                   "Subsets are every "
-                   "n-th expression of the set (machine time). Weights and calibration chosen on the 2011-2013 sets; "
-                   "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes "
-                   "(val, all), --dump images --stride 3 --beam 6 --segmentations 6 (val), --dump strokes --split test "
-                   "(all), --dump images --split test --stride 4 --beam 6 --segmentations 6; each with --out "
-                   "FILE. Speed rows (one run; reader-speed.json has three): "
+                   "A set's label names the subset read when it is not all of it (every n-th expression, for "
+                   "machine time). Weights and calibration chosen on the 2011-2013 sets; "
+                   "the 2014 rows were computed once, after. The dumps: decoder_val.py --dump strokes [--split test] "
+                   "and --dump images [--split test] --beam 6 --segmentations 6 (the image reader's groupings and "
+                   "beams are then taken as shipped), each with --out FILE [--stride N]. "
+                   "Speed rows (one run; reader-speed.json has three): "
                    "benchmarks/bench_decoder.py (ONNX Runtime, old and new path alternately in one process, solve "
                    "off); quote the ratio: the absolute ms were taken at a load average of " + speed_load + " on 2 cores.")
     write_result(out, "expressions", "The decoder: whole readings scored, n best with a calibrated confidence", command,

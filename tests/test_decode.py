@@ -404,6 +404,34 @@ def test_the_speed_benchmarks_smaller_search_changes_only_the_search(monkeypatch
     assert seen["strokes"].weights == DecoderWeights(max_drop=4.0, beam=8) and seen["strokes"].segmentations == 2
     assert seen["image"].weights == DecoderWeights(max_drop=4.0, beam=4) and seen["image"].segmentations == 3
     assert shipped["strokes"].weights.max_drop == 5.0  # the shipped decoder itself is left as it is
+    # --vs-image-search K,B: the images' groupings and their alternatives' beam, the strokes' search untouched
+    read = bench_decoder.with_search(alt_beam=1, image_segmentations=2)
+    for kind in ("strokes", "image"):
+        assert read(kind, None, None) == "x"
+    assert seen["image"].weights == DecoderWeights(max_drop=5.0, beam=4, alt_beam=1)
+    assert seen["image"].segmentations == 2
+    assert seen["strokes"].segmentations == 3 and seen["strokes"].weights == DecoderWeights(max_drop=5.0, beam=8,
+                                                                                             alt_beam=1)
+
+
+def test_the_offline_reports_weigh_every_term_the_shipped_decoders_weigh():
+    """decoder_val.shipped (the results page's decoder rows, the grids' base) carries every field of the shipped
+    weights, the long-range term among them, and the groupings each reader reads."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation import image_segmentation, recognize
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from decoder_val import shipped
+
+    for image, weights in ((False, recognize.DECODER_WEIGHTS), (True, recognize.IMAGE_DECODER_WEIGHTS)):
+        w, _ = shipped(image)
+        assert {f.name: w[f.name] for f in dataclasses.fields(weights)} == dataclasses.asdict(weights)
+        assert w["long_range"] == recognize.LONG_RANGE_WEIGHT > 0
+    assert shipped(False)[0]["segmentations"] == recognize.STROKE_SEGMENTATIONS
+    assert shipped(True)[0]["segmentations"] == image_segmentation.IMAGE_SEGMENTATIONS
 
 
 def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_for_the_call_only(monkeypatch):
