@@ -404,7 +404,8 @@ def test_the_speed_benchmarks_smaller_search_changes_only_the_search(monkeypatch
     assert seen["strokes"].weights == DecoderWeights(max_drop=4.0, beam=8) and seen["strokes"].segmentations == 2
     assert seen["image"].weights == DecoderWeights(max_drop=4.0, beam=4) and seen["image"].segmentations == 3
     assert shipped["strokes"].weights.max_drop == 5.0  # the shipped decoder itself is left as it is
-    # --vs-image-search K,B: the images' groupings and their alternatives' beam, the strokes' search untouched
+    # --vs-image-search K,B: K groupings of an image and B readings of each after the first (the strokes' groupings
+    # stay as shipped; the flag reads only images)
     read = bench_decoder.with_search(alt_beam=1, image_segmentations=2)
     for kind in ("strokes", "image"):
         assert read(kind, None, None) == "x"
