@@ -98,9 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default="torch,onnx")
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--crohme", type=int, default=20, help="how many 10-symbol CROHME expressions")
-    ap.add_argument("--weights", default="crohme")
+    ap.add_argument("--weights", default=None,
+                    help="the symbol classifier (default: the expression reader's, recognize.DEFAULT_WEIGHTS)")
     ap.add_argument("--out", default="recognize")
     args = ap.parse_args(argv)
+    if args.weights is None:
+        from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+        args.weights = DEFAULT_WEIGHTS
 
     import torch
 
