@@ -121,10 +121,10 @@ def train_kn(sentences: Sequence[Sequence[str]], order: int) -> NgramLM:
         for h in ctx_total:
             backoff[n - 2][h] = math.log(d * ctx_types[h] / ctx_total[h])
             logp[n - 2].setdefault(h, NEVER)  # a context never seen as an n-gram of its own (<s> <s>)
-    return NgramLM(vocab, order, logp, backoff, mixed_case_counts(sentences), unmatched_count(sentences))
+    return NgramLM(vocab, order, logp, backoff, mixed_case_logp(sentences), unmatched_logp(sentences))
 
 
-def mixed_case_counts(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
+def mixed_case_logp(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
     """Per lower-case letter whose capital is also a token: log P(a sentence writing the letter writes it in both
     cases), (mixed + 1/2) / (writing it + 1)."""
     tokens = {t for s in sentences for t in s}
@@ -138,7 +138,7 @@ def mixed_case_counts(sentences: Sequence[Sequence[str]]) -> dict[str, float]:
     return out
 
 
-def unmatched_count(sentences: Sequence[Sequence[str]]) -> float:
+def unmatched_logp(sentences: Sequence[Sequence[str]]) -> float:
     """log P(a sentence's brackets do not match), (unmatched + 1/2) / (sentences + 1)."""
     unmatched = sum(1 for s in sentences if not brackets_match(s))
     return math.log((unmatched + 0.5) / (len(sentences) + 1))
