@@ -31,7 +31,7 @@ CONFIG = Path("configs/structure.yaml")
 DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64, "epochs": 12, "batch": 32,
             "lr": 0.003, "weight_decay": 1e-5, "seed": 0, "threads": 2, "min_token_count": 3,
             "epoch_val": 300, "encoder": None, "dropout": 0.0, "jitter": 0.0, "stretch": 0.0,
-            "synthetic": None, "tree_loss": 0.0, "local_loss": 1.0, "multi_root": False}
+            "synthetic": None}
 
 
 def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
@@ -219,39 +219,6 @@ def evaluate(model: StructureModel, data) -> dict[str, float]:
             "expressions": len(data), "symbols": edges}
 
 
-def tree_log_partition(arcs, present, multi_root: bool = False):
-    """log of the sum, over every layout tree of each expression, of exp(its arcs' scores): the matrix-tree theorem
-    (Koo et al. 2007). One symbol under the root (its row replaces the Laplacian's first), or with ``multi_root``
-    any number (the root's weights on the diagonal), as the tree decoder allows. ``arcs`` (B, n, n + 1): child m's
-    score under parent row p (0: the root, k + 1: symbol k); ``present`` (B, n)."""
-    import torch
-
-    B, n, _ = arcs.shape
-    shift = arcs.masked_fill(~present[:, :, None], -1e30).amax(dim=(1, 2))  # exp stays finite
-    e = torch.exp(arcs - shift[:, None, None]).masked_fill(~present[:, :, None], 0.0)
-    both = (present[:, :, None] & present[:, None, :]) & ~torch.eye(n, dtype=torch.bool)
-    adj = e[:, :, 1:].transpose(1, 2) * both  # (B, parent, child)
-    lap = torch.diag_embed(adj.sum(1)) - adj + torch.diag_embed((~present).to(arcs.dtype))  # a padded symbol: 1
-    root = e[:, :, 0] * present
-    if multi_root:
-        lap = lap + torch.diag_embed(root)
-    else:
-        lap = torch.cat([root[:, None, :], lap[:, 1:, :]], 1)
-    return torch.linalg.slogdet(lap)[1] + present.sum(1) * shift
-
-
-def tree_nll(z, tgt, present, multi_root: bool = False):
-    """Per symbol, -log P(the true tree and its relations) under the tree distribution of the scores ``z``
-    (B, n, (n + 1) x R, masked entries -1e9): the whole tree's likelihood rather than each symbol's parent alone."""
-    import torch
-
-    B, n, PR = z.shape
-    zz = z.double()
-    arcs = torch.logsumexp(zz.reshape(B, n, PR // len(RELATIONS), len(RELATIONS)), -1)
-    gold = torch.gather(zz, 2, tgt.clamp(min=0)[..., None])[..., 0] * present
-    return (tree_log_partition(arcs, present, multi_root) - gold.sum(1)).sum() / present.sum()
-
-
 def load_config(path: Path | None) -> dict:
     import yaml
 
@@ -323,10 +290,7 @@ def fit(train, val, cfg: dict, run: Path, log=print,
             feats, pid, cid, mask, tgt, geo, pair, present = collate(epoch_enc, idx, index[ROOT_TOKEN])
             net.train(True)
             z = net.logits(feats, pid, cid, mask, mt, sd, geo, pair, present)
-            loss = float(cfg["local_loss"]) * torch.nn.functional.cross_entropy(
-                z.reshape(-1, z.shape[-1]), tgt.reshape(-1), ignore_index=-100)
-            if float(cfg["tree_loss"]):  # the whole tree's likelihood (tree_nll)
-                loss = loss + float(cfg["tree_loss"]) * tree_nll(z, tgt, present, bool(cfg["multi_root"])).float()
+            loss = torch.nn.functional.cross_entropy(z.reshape(-1, z.shape[-1]), tgt.reshape(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
             opt.step()
