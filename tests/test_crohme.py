@@ -125,6 +125,46 @@ def test_read_inkml_xyt_format_and_label_normalisation(tmp_path):
     assert [crohme.normalize_label(g.label) for g in e.groups] == ["a", "\\lt", "b", None]
 
 
+def _with_traces(fixture: str, traces: list[str], channels: str | None = None) -> bytes:
+    """INKML_XY with its traces' text replaced (and its traceFormat's channels, when given)."""
+    import re
+
+    out = fixture
+    for k, text in enumerate(traces):
+        out = re.sub(rf'(<trace id="{k}">)(.*?)(</trace>)', lambda m: m.group(1) + text + m.group(3), out, flags=re.S)
+    if channels is not None:
+        out = re.sub(r"<traceFormat>.*?</traceFormat>", channels, out, flags=re.S)
+    return out.encode()
+
+
+def test_read_inkml_difference_orders_channel_order_and_other_point_layouts():
+    """InkML's trace grammar beyond 'x y, x y': ' (first) and \" (second) differences held per channel until
+    changed, ! explicit, * the last value, a sign or #hex; X and Y where the traceFormat puts them; points without
+    commas cut by the channel count; 'x,y x,y' pairs. Each reads the strokes of the plain fixture."""
+    plain = crohme.read_inkml(INKML_XY.encode(), "plain.inkml").strokes
+    differenced = ["10 10, '10 '10, \"0 \"0", "30 10, '-10 '+10, -10 10", "#20 2, '4 '-2, 2 4, !32 !10, '6 *",
+                   "50 15, '20 '0", "50 25, !70 25", "90 10, '0 '20"]
+    e = crohme.read_inkml(_with_traces(INKML_XY, differenced), "differenced.inkml")
+    assert all(np.array_equal(a, b) for a, b in zip(e.strokes, plain)) and len(e.strokes) == len(plain)
+    tyx = '<traceFormat><channel name="T"/><channel name="Y"/><channel name="X"/></traceFormat>'
+    swapped = [", ".join(f"{7 * n} {y:g} {x:g}" for n, (x, y) in enumerate(s)) for s in plain]
+    e = crohme.read_inkml(_with_traces(INKML_XY, swapped, tyx), "tyx.inkml")
+    assert all(np.array_equal(a, b) for a, b in zip(e.strokes, plain))
+    no_commas = [" ".join(f"{x:g} {y:g}" for x, y in s) for s in plain]
+    e = crohme.read_inkml(_with_traces(INKML_XY, no_commas), "no_commas.inkml")
+    assert all(np.array_equal(a, b) for a, b in zip(e.strokes, plain))
+    pairs = [" ".join(f"{x:g},{y:g}" for x, y in s) for s in plain]
+    e = crohme.read_inkml(_with_traces(INKML_XY, pairs), "pairs.inkml")
+    assert all(np.array_equal(a, b) for a, b in zip(e.strokes, plain))
+
+
+@pytest.mark.parametrize("text, needle", [("10 20, 'x 3", "unexpected 'x'"), ("? 3, 1 2", "first point"),
+                                          ("10 20, 30", "fewer than 2 values"), ("10 20, 'nan 3", "unexpected")])
+def test_unreadable_trace_values_name_the_trace(text, needle):
+    with pytest.raises(InkmathError, match=rf"bad.inkml trace 0: cannot read the points \(.*{needle}"):
+        crohme.read_inkml(_with_traces(INKML_XY, [text]), "bad.inkml")
+
+
 def test_read_inkml_traces_written_inside_trace_groups():
     """InkML lets a file nest its traces in traceGroups rather than refer to them by traceViews (other tools than
     CROHME's write it so); they were not read ("no <trace> elements")."""

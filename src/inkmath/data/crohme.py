@@ -72,26 +72,114 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse_trace(text: str, where: str = "trace") -> np.ndarray:
-    """'x y, x y, ...' (also 'x y t', trailing commas, newlines) -> float64 (P, 2)."""
+# one value of a trace point (the InkML grammar): a difference order (! explicit, ' first, " second), a number
+# (decimal, double or #hex, a sign before it), T / F (a boolean channel), * or ? (inferred / not given)
+_TRACE_VALUE = re.compile(r"""([!'"])|([-+]?\s*(?:#[0-9A-Fa-f]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))|([TF*?])""")
+_PLAIN = re.compile(r"[!'\"#TF*?|+]")  # a trace without any of these is plain "x y, x y": read in one go
+# "x,y x,y ...": points apart by spaces, x and y by a comma (not InkML's grammar, but written by some tools: the
+# InkSight derenderings)
+_SPACED_PAIRS = re.compile(r"\s*[-+]?[\d.]+(?:[eE][-+]?\d+)?,[-+]?[\d.]+(?:[eE][-+]?\d+)?"
+                           r"(?:\s+[-+]?[\d.]+(?:[eE][-+]?\d+)?,[-+]?[\d.]+(?:[eE][-+]?\d+)?)*\s*")
+
+
+def parse_trace(text: str, where: str = "trace", channels: tuple[int, int, int | None] = (0, 1, None)) -> np.ndarray:
+    """'x y, x y, ...' (also 'x y t', trailing commas, newlines) -> float64 (P, 2): the X and Y channels, at
+    ``channels`` (X's and Y's places among the file's ``<traceFormat>`` channels, and how many it declares: None
+    without one). InkML's difference orders are read too: a value after ' is the change since the last point, after
+    " the change in that change, after ! the value itself; each holds for its channel until another is given. Points
+    written without commas are cut by the declared channel count; 'x,y x,y' (pairs apart by spaces) is read too."""
+    if _SPACED_PAIRS.fullmatch(text or ""):
+        text = ", ".join(pair.replace(",", " ") for pair in text.split())
     pts = [p for p in (text or "").split(",") if p.strip()]
     if not pts:
         return np.zeros((0, 2))
-    k = len(pts[0].split())
+    ix, iy, count = channels
+    if len(pts) == 1 and count and not _PLAIN.search(pts[0]):  # points written without commas
+        values = pts[0].split()
+        if len(values) > count and len(values) % count == 0:
+            pts = [" ".join(values[k:k + count]) for k in range(0, len(values), count)]
     try:
-        vals = np.array(" ".join(pts).split(), dtype=np.float64)
-        if k >= 2 and vals.size == k * len(pts):
-            a = vals.reshape(len(pts), k)[:, :2]
-        else:  # points with different numbers of channels: take x, y of each
-            rows = [p.split()[:2] for p in pts]
-            if any(len(r) < 2 for r in rows):
-                raise ValueError("a point has fewer than 2 values")
-            a = np.array(rows, dtype=np.float64)
+        if _PLAIN.search(text):
+            a = _differenced(pts, max(ix, iy) + 1, count)[:, [ix, iy]]
+        else:
+            k = len(pts[0].split())
+            vals = np.array(" ".join(pts).split(), dtype=np.float64)
+            if k > max(ix, iy) and vals.size == k * len(pts):
+                a = vals.reshape(len(pts), k)[:, [ix, iy]]
+            else:  # points with different numbers of channels: take x, y of each
+                rows = [p.split() for p in pts]
+                if any(len(r) <= max(ix, iy) for r in rows):
+                    raise ValueError(f"a point has fewer than {max(ix, iy) + 1} values")
+                a = np.array([[r[ix], r[iy]] for r in rows], dtype=np.float64)
     except ValueError as e:
         raise InkmathError(f"{where}: cannot read the points ({e}); expected 'x y, x y, ...'") from None
     if not np.isfinite(a).all():
         raise InkmathError(f"{where}: NaN or infinite coordinates")
     return a
+
+
+def _differenced(points: list[str], need: int, count: int | None = None) -> np.ndarray:
+    """The first ``need`` channels of InkML points written with difference orders (``parse_trace``); a single
+    group of values is cut into points of ``count``."""
+    rows: list[list[tuple[str | None, str | None, str | None]]] = []
+    for point in points:
+        regular = point.split("|", 1)[0]  # intermittent channels follow a bar: not X or Y
+        row, pos, prefix = [], 0, None
+        for m in _TRACE_VALUE.finditer(regular):
+            if regular[pos:m.start()].strip():
+                raise ValueError(f"unexpected {regular[pos:m.start()].strip()!r}")
+            pos = m.end()
+            mark, number, symbol = m.groups()
+            if mark:
+                prefix = mark
+            else:
+                row.append((prefix, number, symbol))
+                prefix = None
+        if regular[pos:].strip():
+            raise ValueError(f"unexpected {regular[pos:].strip()!r}")
+        rows.append(row)
+    if len(rows) == 1 and count and len(rows[0]) > count and len(rows[0]) % count == 0:
+        rows = [rows[0][k:k + count] for k in range(0, len(rows[0]), count)]
+    order: dict[int, str] = {}
+    last: dict[int, float] = {}
+    step: dict[int, float] = {}  # each channel's last change (its "velocity")
+    out = []
+    for row in rows:
+        values: list[float] = []
+        for ch, (prefix, number, symbol) in enumerate(row):
+            if prefix:
+                order[ch] = prefix
+            if number is not None:
+                digits = re.sub(r"\s", "", number)
+                x = float(int(digits.lstrip("+-#"), 16)) * (-1 if digits.startswith("-") else 1) \
+                    if "#" in digits else float(digits)
+                kind = order.get(ch, "!") if ch in last else "!"
+                v = x if kind == "!" else last[ch] + x if kind == "'" else last[ch] + step.get(ch, 0.0) + x
+            elif symbol in "TF":
+                v = 1.0 if symbol == "T" else 0.0
+            else:  # * or ?: the channel's last value
+                if ch not in last:
+                    raise ValueError(f"{symbol!r} in a trace's first point")
+                v = last[ch]
+            step[ch] = v - last[ch] if ch in last else 0.0
+            last[ch] = v
+            values.append(v)
+        if len(values) < need:
+            raise ValueError(f"a point has fewer than {need} values")
+        out.append(values[:need])
+    return np.array(out, dtype=np.float64)
+
+
+def trace_channels(root) -> tuple[int, int, int | None]:
+    """Where X and Y sit among a trace's values, and how many values a point has: the first ``<traceFormat>``
+    naming both channels (its channels, or its ``<regularChannels>``); without one, x then y, count unknown."""
+    for el in root.iter():
+        if _local(el.tag) == "traceFormat":
+            regular = next((c for c in el if _local(c.tag) == "regularChannels"), el)
+            names = [(c.get("name") or "").upper() for c in regular if _local(c.tag) == "channel"]
+            if "X" in names and "Y" in names:
+                return names.index("X"), names.index("Y"), len(names)
+    return 0, 1, None
 
 
 def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpression:
@@ -121,11 +209,12 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
     latex = mathml = None
     group_root = None
     own: dict[int, int] = {}  # a trace written inside a traceGroup (not referred to by a traceView): its stroke
+    channels = trace_channels(root)
     for el in root.iter():  # traces anywhere, in document order: InkML may nest them in traceGroups
         if _local(el.tag) == "trace":
             tid = el.get("id") or el.get(XML_ID) or str(len(strokes))
             index[tid] = own[id(el)] = len(strokes)
-            strokes.append(parse_trace(el.text or "", f"{name} trace {tid}"))
+            strokes.append(parse_trace(el.text or "", f"{name} trace {tid}", channels))
     for el in root:
         tag = _local(el.tag)
         if tag == "annotation" and el.get("type") == "truth" and latex is None:
