@@ -329,6 +329,52 @@ def test_evaluate_perfect_recogniser(data_dir):
     assert r["stages"] == {"correct": 2, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
 
 
+# "x^2=1" as MathWriting writes it: no traceFormat, no trace ids, "x y t" points, the LaTeX in "normalizedLabel"
+# (its ground truth; "label" is the unnormalised original), no segmentation
+MATHWRITING = """<ink xmlns="http://www.w3.org/2003/InkML">
+<annotation type="label">x^2 = 1</annotation>
+<annotation type="normalizedLabel">x^{2}=1</annotation>
+<annotation type="splitTagOriginal">test</annotation>
+<annotation type="sampleId">{sid}</annotation>
+<annotation type="inkCreationMethod">human</annotation>
+<trace>10 10 0,20 20 16.7,30 30 33.3</trace>
+<trace>30 10 250,20 20 266.7,10 30 283.3</trace>
+<trace>32 2 500,36 0 516,38 4 533,32 10 550,38 10 566</trace>
+<trace>50 15 800,70 15 816</trace>
+<trace>50 25 900,70 25 916</trace>
+<trace>90 10 1100,90 30 1116</trace>
+</ink>
+"""
+
+
+def test_mathwriting_files_read_with_their_normalised_label_as_truth(tmp_path):
+    """MathWriting's InkML (Google, 2024): the truth is its normalizedLabel; with no traceGroups, crohme-eval scores
+    the readings and claims no segmentation figures or error stages."""
+    e = crohme.read_inkml(MATHWRITING.replace("{sid}", "00aa").encode(), "00aa.inkml")
+    plain = crohme.read_inkml(INKML_XY.encode(), "plain.inkml").strokes
+    assert e.latex_truth == "x^{2}=1" and e.groups == [] and len(e.strokes) == 6
+    assert all(np.array_equal(a, b) for a, b in zip(e.strokes, plain))
+    only_label = MATHWRITING.replace('<annotation type="normalizedLabel">x^{2}=1</annotation>', "")
+    assert crohme.read_inkml(only_label.replace("{sid}", "x").encode(), "x.inkml").latex_truth == "x^2 = 1"
+    folder = tmp_path / "test"
+    folder.mkdir()
+    for sid in ("00aa", "00bb"):
+        (folder / f"{sid}.inkml").write_text(MATHWRITING.replace("{sid}", sid))
+    readings = {6: "x^{2}=1"}
+
+    def reader(strokes, predictor=None):
+        return SimpleNamespace(latex=readings.get(len(strokes), "x^{2}=7"), symbols=[])
+
+    r = evaluate_crohme(folder, reader)
+    assert r["kind"] == "inkml" and r["expressions"] == 2 and r["exprate"] == 1.0
+    assert "stages" not in r and "seg_precision" not in r
+    readings.clear()
+    r = evaluate_crohme(folder, reader)
+    assert r["exprate"] == 0.0 and r["within1"] == 1.0 and "stages" not in r
+    with pytest.raises(InkmathError, match="no expression has a segmentation truth"):
+        evaluate_crohme(folder, predictor=SimpleNamespace(), expressions=False)
+
+
 def test_evaluate_counts_each_stage(data_dir):
     arch = data_dir / "crohme" / "crohme2014_test_inkml.tar.xz"
     perfect = truth_recognizer(arch)

@@ -17,8 +17,9 @@ def register(subparsers) -> None:
     """Add ``inkmath crohme-eval PATH [--limit N] [--json] [--weights W] [--symbols-only]``."""
     p = subparsers.add_parser(
         "crohme-eval", help="score the recogniser on a CROHME test set (ExpRate, segmentation, symbols)",
-        description="PATH: a CROHME InkML archive (.tar.*, .zip) or folder (full report), or the WAP offline "
-                    "archive/folder (images and *_caption.txt: expression rates only); "
+        description="PATH: a CROHME InkML archive (.tar.*, .zip) or folder (full report), an InkML folder without "
+                    "segmentation such as MathWriting's test/ (its normalizedLabel as the truth: expression rates "
+                    "only), or the WAP offline archive/folder (images and *_caption.txt: expression rates only); "
                     f"short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
     p.add_argument("path", help=f"archive or folder, or a short name: {', '.join(ALIASES)}")
     p.add_argument("--limit", type=int, default=None, help="only the first N expressions (default: all)")

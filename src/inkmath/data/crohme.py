@@ -68,6 +68,11 @@ class InkmlExpression:
     mathml: str | None = None  # the <annotationXML type="truth"> content, as written
 
 
+# the annotations that give an expression's LaTeX, the first present taken: CROHME's "truth"; MathWriting's
+# "normalizedLabel" (its ground truth), else its "label" (the only one of its symbols/ inks)
+TRUTH_ANNOTATIONS = ("truth", "normalizedLabel", "label")
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -215,10 +220,12 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
             tid = el.get("id") or el.get(XML_ID) or str(len(strokes))
             index[tid] = own[id(el)] = len(strokes)
             strokes.append(parse_trace(el.text or "", f"{name} trace {tid}", channels))
+    labels: dict[str, str] = {}  # the expression's annotations that give its LaTeX, by type
     for el in root:
         tag = _local(el.tag)
-        if tag == "annotation" and el.get("type") == "truth" and latex is None:
-            latex = (el.text or "").strip() or None
+        if tag == "annotation" and el.get("type") in TRUTH_ANNOTATIONS and el.get("type") not in labels:
+            if (el.text or "").strip():
+                labels[el.get("type")] = el.text.strip()
         elif tag == "annotationXML" and el.get("type") == "truth" and mathml is None:
             m = re.search(rb"<annotationXML[^>]*>(.*?)</annotationXML>", data, re.S)
             mathml = m.group(1).decode("utf-8", "replace").strip() if m else None
@@ -226,6 +233,7 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
             group_root = el
     if not strokes:
         raise InkmathError(f"{name}: no <trace> elements; the file holds no ink")
+    latex = next((labels[t] for t in TRUTH_ANNOTATIONS if t in labels), None)
 
     groups: list[TraceGroup] = []
     if group_root is not None:

@@ -95,7 +95,8 @@ def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], 
         if not e.latex_truth:
             info["no_truth"] += 1
             continue
-        items.append(_Item(e.id, normalize_latex(e.latex_truth), e.strokes, e.groups, e))
+        # a file without traceGroups (MathWriting's) has no segmentation truth: its errors have no stage
+        items.append(_Item(e.id, normalize_latex(e.latex_truth), e.strokes, e.groups or None, e))
     info["skipped_files"] = len(skipped)
     return items, info
 
@@ -202,7 +203,7 @@ def evaluate_crohme(
                     stage = "layout_wrong"
             else:
                 stage = "correct" if d == 0 else "wrong"
-            if stage in stages:
+            if stage in stages and it.groups is not None:  # the stages of the expressions with segmentation truth
                 stages[stage] += 1
             row["stage"] = stage
         if predictor is not None and it.expr is not None:
@@ -220,6 +221,9 @@ def evaluate_crohme(
         if progress is not None:
             progress(n, len(items))
 
+    if not expressions and not gt_total:
+        raise InkmathError(f"{path}: no expression has a segmentation truth (traceGroups with labels), which "
+                           f"--symbols-only needs; drop it to score whole readings")
     out: dict[str, Any] = {"source": str(path), "kind": kind, "expressions": len(items), **info}
     if expressions:
         m = len(dists)
@@ -241,15 +245,16 @@ def evaluate_crohme(
                 calibration_error=expected_calibration_error(confidences, right),
                 reliability=reliability(confidences, right),
             )
-        if kind == "inkml":
+        if kind == "inkml" and seg_truth:  # some expressions have a segmentation truth (traceGroups)
             p = seg_tp / seg_pred if seg_pred else 0.0
             r = seg_tp / seg_truth if seg_truth else 0.0
             out.update(
                 seg_precision=p, seg_recall=r, seg_f1=2 * p * r / (p + r) if p + r else 0.0,
                 symbol_rec_rate=sym_rec / seg_truth if seg_truth else 0.0,
                 truth_symbols=seg_truth, stages=stages,
+                segmented_expressions=sum(it.groups is not None for it in items),
             )
-    if predictor is not None and kind == "inkml":
+    if predictor is not None and kind == "inkml" and gt_total:
         out.update(symbol_accuracy_gt_seg=gt_correct / gt_total if gt_total else 0.0, gt_symbols=gt_total)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if details:
