@@ -59,8 +59,9 @@ def _is_strokes(obj) -> bool:
 def recognize(source, *, weights: str | None = None, solve: bool = True):
     """Read a handwritten expression -> ``Recognition`` (``.latex``, ``.mathml``, ``.answer``, ``.symbols``).
 
-    ``source``: a file path (image or CROHME ``.inkml``), image bytes, a PIL image, a NumPy image array, or strokes
-    (a list of (P, 2) point arrays or lists, x right and y down, in writing order).
+    ``source``: a file path (an image, or an ``.inkml`` file: CROHME, MathWriting or any W3C InkML), image bytes,
+    a PIL image, a NumPy image array, or strokes (a list of (P, 2) point arrays or lists, x right and y down, in
+    writing order).
     """
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 

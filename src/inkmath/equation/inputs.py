@@ -1,4 +1,5 @@
-"""Read an expression from a file: an image (png, jpg, ...) or a CROHME ``.inkml`` file (``inkmath recognize``)."""
+"""Read an expression from a file (``inkmath recognize``): an image (png, jpg, ...) or an ``.inkml`` file (CROHME,
+MathWriting, any W3C InkML)."""
 
 from __future__ import annotations
 
