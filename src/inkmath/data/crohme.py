@@ -188,7 +188,8 @@ def trace_channels(root) -> tuple[int, int, int | None]:
 
 
 def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpression:
-    """Parse one CROHME InkML file (a path or its bytes). Broken files raise ``InkmathError`` saying why."""
+    """Parse one InkML file (CROHME's, MathWriting's, any W3C InkML; a path or its bytes). Broken files raise
+    ``InkmathError`` saying why."""
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         name = name or "<bytes>"
