@@ -306,6 +306,19 @@ def test_iter_wap(tmp_path):
     assert detect_kind(arch) == "wap"
 
 
+def test_iter_wap_reads_jpeg_images_captioned_by_their_file_names(tmp_path):
+    """HME100K's layout: JPEG images, a caption file whose ids are the images' file names."""
+    folder = tmp_path / "test_images"
+    folder.mkdir()
+    img = np.zeros((40, 90), np.uint8)
+    img[10:30, 20:60] = 255
+    cv2.imwrite(str(folder / "test_7.jpg"), img)
+    (tmp_path / "caption.txt").write_text("test_7.jpg\tx ^ { 2 }\n")
+    got = list(crohme.iter_wap(tmp_path))
+    assert [(s.id, s.tokens) for s in got] == [("test_7.jpg", ["x", "^", "{", "2", "}"])]
+    assert got[0].image.shape == (40, 90) and detect_kind(tmp_path) == "wap"
+
+
 # ------------------------------------------------------------------------------------------ benchmark
 def truth_recognizer(source):
     """A fake recogniser that reads the answer from the InkML files (keyed by the strokes' coordinates)."""

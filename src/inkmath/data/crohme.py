@@ -482,13 +482,13 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
     """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder, or a set
     laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not).
 
-    An image belongs to the captions of the nearest folder above it that has a caption file; its id is its file name
-    without the extension, or without a trailing ``_0`` too (the 2014 archive's ``18_em_0.bmp`` is caption
-    ``18_em``)."""
+    An image (bmp, png or jpg) belongs to the captions of the nearest folder above it that has a caption file; its id
+    is its file name without the extension, or without a trailing ``_0`` too (the 2014 archive's ``18_em_0.bmp`` is
+    caption ``18_em``), or with the extension (HME100K's captions name ``train_0.jpg``)."""
     import cv2
 
     src = Path(source)
-    files = dict(_members(src, None, (".bmp", "caption.txt", ".png")))
+    files = dict(_members(src, None, (".bmp", "caption.txt", ".png", ".jpg", ".jpeg")))
     caps = [n for n in files if n.lower().endswith("caption.txt")]
     if not caps:
         raise InkmathError(f"No caption file (*caption.txt) in {src}; expected the WAP offline archive (images + "
@@ -514,7 +514,7 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
 def _caption_of(name: str, captions: dict[str, dict[str, list[str]]]) -> tuple[str, list[str]] | None:
     """(id, tokens) of the image ``name`` from the nearest caption file above it, None if it has no caption."""
     path = Path(name)
-    keys = (path.stem, re.sub(r"_0$", "", path.stem))
+    keys = (path.stem, re.sub(r"_0$", "", path.stem), path.name)  # captions keyed by the file's name too (HME100K)
     for folder in path.parents:
         table = captions.get(folder.as_posix())
         if table is None:
