@@ -83,8 +83,8 @@ _TRACE_VALUE = re.compile(r"""([!'"])|([-+]?\s*(?:#[0-9A-Fa-f]+|(?:\d+\.?\d*|\.\
 _PLAIN = re.compile(r"[!'\"#TF*?|+]")  # a trace without any of these is plain "x y, x y": read in one go
 # "x,y x,y ...": points apart by spaces, x and y by a comma (not InkML's grammar, but written by some tools: the
 # InkSight derenderings)
-_SPACED_PAIRS = re.compile(r"\s*[-+]?[\d.]+(?:[eE][-+]?\d+)?,[-+]?[\d.]+(?:[eE][-+]?\d+)?"
-                           r"(?:\s+[-+]?[\d.]+(?:[eE][-+]?\d+)?,[-+]?[\d.]+(?:[eE][-+]?\d+)?)*\s*")
+_NUMBER = r"[-+]?[\d.]+(?:[eE][-+]?\d+)?"
+_SPACED_PAIRS = re.compile(rf"\s*{_NUMBER},{_NUMBER}(?:\s+{_NUMBER},{_NUMBER})*\s*")
 
 
 def parse_trace(text: str, where: str = "trace", channels: tuple[int, int, int | None] = (0, 1, None)) -> np.ndarray:
@@ -99,12 +99,8 @@ def parse_trace(text: str, where: str = "trace", channels: tuple[int, int, int |
     if not pts:
         return np.zeros((0, 2))
     ix, iy, count = channels
-    if len(pts) == 1 and count and not _PLAIN.search(pts[0]):  # points written without commas
-        values = pts[0].split()
-        if len(values) > count and len(values) % count == 0:
-            pts = [" ".join(values[k:k + count]) for k in range(0, len(values), count)]
     try:
-        if _PLAIN.search(text):
+        if _PLAIN.search(text) or (len(pts) == 1 and count):  # prefixed values, or points written without commas
             a = _differenced(pts, max(ix, iy) + 1, count)[:, [ix, iy]]
         else:
             k = len(pts[0].split())
@@ -125,7 +121,7 @@ def parse_trace(text: str, where: str = "trace", channels: tuple[int, int, int |
 
 def _differenced(points: list[str], need: int, count: int | None = None) -> np.ndarray:
     """The first ``need`` channels of InkML points written with difference orders (``parse_trace``); a single
-    group of values is cut into points of ``count``."""
+    group of values (points written without commas) is cut into points of ``count``."""
     rows: list[list[tuple[str | None, str | None, str | None]]] = []
     for point in points:
         regular = point.split("|", 1)[0]  # intermittent channels follow a bar: not X or Y
@@ -212,7 +208,7 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
 
     strokes: list[np.ndarray] = []
     index: dict[str, int] = {}
-    latex = mathml = None
+    mathml = None
     group_root = None
     own: dict[int, int] = {}  # a trace written inside a traceGroup (not referred to by a traceView): its stroke
     channels = trace_channels(root)

@@ -247,15 +247,15 @@ def evaluate_crohme(
             )
         if kind == "inkml" and seg_truth:  # some expressions have a segmentation truth (traceGroups)
             p = seg_tp / seg_pred if seg_pred else 0.0
-            r = seg_tp / seg_truth if seg_truth else 0.0
+            r = seg_tp / seg_truth
             out.update(
                 seg_precision=p, seg_recall=r, seg_f1=2 * p * r / (p + r) if p + r else 0.0,
-                symbol_rec_rate=sym_rec / seg_truth if seg_truth else 0.0,
+                symbol_rec_rate=sym_rec / seg_truth,
                 truth_symbols=seg_truth, stages=stages,
                 segmented_expressions=sum(it.groups is not None for it in items),
             )
     if predictor is not None and kind == "inkml" and gt_total:
-        out.update(symbol_accuracy_gt_seg=gt_correct / gt_total if gt_total else 0.0, gt_symbols=gt_total)
+        out.update(symbol_accuracy_gt_seg=gt_correct / gt_total, gt_symbols=gt_total)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if details:
         out["details"] = rows
