@@ -282,32 +282,6 @@ def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     return [a for k, a in enumerate(atoms) if k not in used] + merged
 
 
-def merge_feet(atoms: list[_Atom], row_h: float) -> list[_Atom]:
-    """A short bar across the foot of a '1', with nothing under it, is the '1''s base stroke (many European hands
-    write one) that segmentation left apart: 'n = 1' read 'n = 1 -'. Validation, recognised symbols: strokes
-    845 -> 847 (2 gained, none lost), WAP-like 714 -> 716 (2 / 0); true symbols unchanged (a bar with a
-    denominator under it stays a fraction bar: without that test, four '\\frac{1}{...}' of the training were lost)."""
-    drop: set[int] = set()
-    for j, m in enumerate(atoms):
-        mb = m.box
-        if m.token != "-" or _sure(m):
-            continue
-        for o in atoms:
-            ob = o.box
-            overlap = min(mb.x1, ob.x1) - max(mb.x0, ob.x0)
-            if o.token != "1" or _sure(o) or not (overlap > 0.3 * mb.w and mb.w < 2 * ob.h and
-                                                  ob.y1 - 0.1 * ob.h < mb.cy < ob.y1 + 0.3 * ob.h):
-                continue
-            if any(a is not m and a.box.x0 < mb.x1 and a.box.x1 > mb.x0 and a.box.cy > mb.cy
-                   and a.box.y0 < mb.y1 + 2 * max(ob.h, row_h)
-                   for a in atoms):
-                continue  # a fraction bar under a numerator '1'
-            o.box = ob.union(mb)
-            drop.add(j)
-            break
-    return [a for k, a in enumerate(atoms) if k not in drop]
-
-
 def _row_height(atoms: list[_Atom]) -> float:
     hs = [a.box.h for a in atoms if a.token not in {"-", ".", ",", "\\ldots", "=", "\\prime"}]
     if not hs:

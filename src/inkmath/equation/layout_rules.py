@@ -37,9 +37,9 @@ LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.25, "sub_tall"
           "sub_top": 0.4, "small": 1.3, "band": 0.4, "band_h": 0.75, "cont_level": 0.5, "cont_band": 0.4,
           # where an ascender's / descender's core starts or ends and its centre sits (fractions of its height)
           "asc_core": 0.4, "desc_core": 0.4, "asc_centre": 0.65, "desc_centre": 0.35,
-          # a base flatter than this (of the row height) is judged against a row-high band; a symbol this much
-          # taller than the base's core starts a new baseline; a superscript ends above this much of the core
-          "flat": 0.4, "new_base": 1.3, "sup_bottom": 0.75,
+          # a symbol this much taller than the base's core starts a new baseline; a superscript ends above this
+          # much of the core
+          "new_base": 1.3, "sup_bottom": 0.75,
           # a script goes on with a unit at most this far (row heights) and this tall (of the previous unit)
           "cont_near": 0.6, "cont_size": 1.2}
 
@@ -185,24 +185,13 @@ def rule_relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = No
     ut = u.token or ""
     ct, cb = _core(base, row_h)
     ch = max(cb - ct, 0.25 * row_h)
-    if base.kind == "sym" and base.box.h < LAYOUT["flat"] * row_h:  # a flat or tiny base: judge against a row-high band
-        mid = (ct + cb) / 2
-        ct, cb, ch = mid - 0.5 * row_h, mid + 0.5 * row_h, row_h
     c = _centre(u, row_h)
     # a digit overlapping the base's core by a sliver only is an exponent or index written large, not a new base
     sliver = 0.25 * ch if ut in DIGITS else 0.0
     if u.kind == "sym" and u.box.h > LAYOUT["new_base"] * ch and u.box.y0 < cb - sliver and u.box.y1 > ct + sliver:
         return "right"  # much taller than the base and overlapping it: a new baseline symbol
-    if ut in {".", ",", "\\ldots"}:
-        return "sup" if u.box.y1 < ct + 0.3 * ch else "right"
-    if ut == "\\prime":
-        return "sup" if c < ct + 0.5 * ch else "right"
-    if ut in FUNCTION_TOKENS and u.box.y1 > ct + 0.3 * ch:
-        return "right"  # x \\cos y: a function name starts a new term
     if ut in RELATIONS and base.kind != "bigop":
         return "right"  # x_{i=1} is rare; 'S_n =' with a low '=' is common
-    if ut in OPEN_BRACKETS and (u.box.h > 0.7 * base.box.h or bt in FUNCTION_TOKENS):
-        return "right"  # brackets inside scripts are small; a function's bracket holds its argument: lim (1 + x)
     on_band = band_mid is not None and abs(c - band_mid) < LAYOUT["band"] * row_h
     if ut in OPERATORS:
         if on_band:
@@ -344,14 +333,12 @@ class _Parser:
         return units
 
     def _frac_parts(self, i: int, remaining: set[int], limits: set[int] = frozenset()) -> tuple[list[int], list[int]]:
-        """(numerator, denominator) of bar ``i``: the symbols over and under it (``_side_of_bar``). Not a big
-        operator's limits, nor a relation ('x = \\frac{...}' with the '=' close to a long bar: a part never starts or
-        ends with one; CROHME training read from true symbols 7,593 -> 7,612 of 8,834 right, the validation
-        unchanged) unless they lie within the bar's ends."""
+        """(numerator, denominator) of bar ``i``: the symbols over and under it (``_side_of_bar``), but not a big
+        operator's limits unless they lie within the bar's ends."""
         bar = self.atoms[i].box
 
         def side(j: int, b: Box) -> str | None:
-            if (j in limits or self.atoms[j].token in RELATIONS) and not bar.x0 <= b.cx <= bar.x1:
+            if j in limits and not bar.x0 <= b.cx <= bar.x1:
                 return None
             return self._side_of_bar(bar, b)
 
@@ -429,52 +416,12 @@ class _Parser:
     def _sqrt_parts(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
         r = self.atoms[i].box
         body, index = self._two_parts(i, remaining, lambda j, b: _root_part(r, b), "body", "index")
-        if index and body and self._starts_body(index, body):
-            body, index = body + index, []
         if not body:  # a short root sign whose bar stops before its body: take the symbol just after it
             after = [j for j in remaining if j != i and j not in index and r.x1 - 0.2 * r.w < self.atoms[j].box.x0
                      < r.x1 + 0.5 * r.h and r.y0 <= self.atoms[j].box.cy <= r.y1]
             if after:
                 body.append(min(after, key=lambda j: self.atoms[j].box.x0))
-        A = self.atoms
-        self._hanging_denominators(i, body, index, remaining)
-        # an exponent of the body's last symbol sticking out past the root's end, under the top of the sign, is in the
-        # body ('z^2' of '\\sqrt{1 + z^2}' under a short sign): CROHME training read from true symbols 7,571 -> 7,579
-        # right, the validation unchanged
-        self._grow(body, lambda last: [
-            j for j in remaining if j != i and j not in body and j not in index and A[j].box.cx > r.x1 + 0.05 * r.w
-            and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h and A[j].box.y0 > r.y0 and A[j].box.y1 < r.y1],
-            lambda last, j: self.relation(self._leaf(last), self._leaf(j), self.row_h) == "sup")
         return body, index
-
-    def _starts_body(self, index: list[int], body: list[int]) -> bool:
-        """Is the would-be index in a tall sign's corner the body's first symbol: level with a body symbol that starts
-        just after it ('a +' of '\\sqrt{a + \\frac{1}{...}}')? A true index sits higher ('\\sqrt[5]{55}'). CROHME
-        training read from true symbols 7,667 -> 7,688 of 8,834 (21 gained, none lost; half the size of the centres'
-        distance lost six '\\sqrt[5]{55}'); the validation, true and recognised symbols, unchanged."""
-        A = self.atoms
-        lb = A[max(index, key=lambda k: A[k].box.x1)].box
-        for j in body:
-            jb = A[j].box
-            if -0.2 * self.row_h < jb.x0 - lb.x1 < 0.6 * self.row_h and \
-                    abs(jb.cy - lb.cy) < 0.3 * max(jb.h, lb.h, 0.5 * self.row_h):
-                return True
-        return False
-
-    def _hanging_denominators(self, i: int, body: list[int], index: list[int], remaining: set[int]) -> None:
-        """A fraction in a root's body whose denominator hangs below the sign's foot ('\\sqrt{\\frac{m}{q}}' with a
-        long 'q', '\\sqrt{\\frac{3z^2}{\\sqrt{4z}}}'): what lies under one of the body's bars, within its ends, is
-        body too. CROHME training read from true symbols 7,639 -> 7,667 of 8,834 right (28 gained, none lost), the
-        validation 1,320 -> 1,321; the recognised validation symbols read as before."""
-        A = self.atoms
-        grown = True
-        while grown:
-            grown = False
-            for k in [k for k in body if self._is_bar(k, self.row_h)]:
-                for j in sorted(remaining - {i} - set(body) - set(index)):
-                    if self._side_of_bar(A[k].box, A[j].box) == "below":
-                        body.append(j)
-                        grown = True
 
     def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
         op = self.atoms[i].box
@@ -482,24 +429,6 @@ class _Parser:
         # a limit is a small group right under/over the operator; keep only ink close to it
         lower = [j for j in lower if self.atoms[j].box.y0 < op.y1 + 1.5 * self.row_h]
         upper = [j for j in upper if self.atoms[j].box.y1 > op.y0 - 1.5 * self.row_h]
-        # limits wider than the operator ('k=1' under a small sum, 'x -> +oo' under lim): grow each group
-        # sideways with neighbours at its own height that are still clear of the operator's body
-        for group, below in ((lower, True), (upper, False)):
-            grown = True
-            while group and grown:
-                grown = False
-                gy0 = min(self.atoms[j].box.y0 for j in group)
-                gy1 = max(self.atoms[j].box.y1 for j in group)
-                gx1 = max(self.atoms[j].box.x1 for j in group)
-                for j in remaining:
-                    if j == i or j in lower or j in upper:
-                        continue
-                    b = self.atoms[j].box
-                    clear = b.y0 > op.y1 - 0.2 * op.h if below else b.y1 < op.y0 + 0.2 * op.h
-                    if clear and gy0 - 0.2 * self.row_h <= b.cy <= gy1 + 0.2 * self.row_h and \
-                            0 <= b.x0 - gx1 + 0.1 * self.row_h < 0.6 * self.row_h:
-                        group.append(j)
-                        grown = True
         return lower, upper
 
     # baseline ---------------------------------------------------------------------------------------------------
@@ -523,12 +452,8 @@ class _Parser:
             while i < len(units):
                 u = units[i]
                 rel = self.relation(base, u, rh, band_mid)
-                # 'n' '+' '1' of u_{n+1}: the script goes on at its own level; but a comma after an index is back on
-                # the baseline ('p_1, ..., p_N'; in the CROHME training captions a comma follows an index 121 times and
-                # stands inside one 43 times). Read from true symbols: training 7,579 -> 7,593 of 8,834 right,
-                # validation 1,298 -> 1,303; the recognised validation symbols read as many right as before
-                comma = last is not None and last[0] == "sub" and u.token == ","
-                if rel == "right" and last is not None and not comma and self._continues(last[1], u, rh, band_mid):
+                # 'n' '+' '1' of u_{n+1}: the script goes on at its own level
+                if rel == "right" and last is not None and self._continues(last[1], u, rh, band_mid):
                     rel = last[0]
                 if rel == "right":
                     break

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from inkmath.equation.atoms import (
-    _Atom, _row_height, merge_dots, merge_feet, merge_function_names, merge_relation_parts, split_lines,
+    _Atom, _row_height, merge_dots, merge_function_names, merge_relation_parts, split_lines,
 )
 from inkmath.equation.layout_model import load_relation_model
 from inkmath.equation.layout_rules import Unit, rule_layout  # noqa: F401  (Unit re-exported for the tests)
 from inkmath.equation.layout_rules import model_relation
 from inkmath.equation.tree import Lines, Node, Row, SymbolHyp
 from inkmath.equation.tree_passes import (  # noqa: F401  (the passes re-exported for the tests)
-    dotted_fractions, drop_specks, lone_script_marks, passes, trailing_operators,
+    drop_specks, lone_script_marks, passes,
 )
 
 
@@ -58,14 +58,13 @@ def parse(hyps: list[SymbolHyp], tokens: list[str] | None = None, layout=None, l
 
 
 def line_atoms(hyps: list[SymbolHyp], tokens: list[str]) -> list[list[_Atom]]:
-    """The atoms of segmented symbols read as ``tokens`` (function names, ellipses, relations in two pieces and feet
-    merged), one list per line (``split_lines``; one line: every atom, in order)."""
+    """The atoms of segmented symbols read as ``tokens`` (function names, ellipses and relations in two
+    pieces merged), one list per line (``split_lines``; one line: every atom, in order)."""
     atoms = [_Atom(h.box, tokens[i], i, list(h.candidates)) for i, h in enumerate(hyps)]
     atoms = merge_function_names(atoms)
     row_h = _row_height(atoms)
     atoms = merge_dots(atoms, row_h)
     atoms = merge_relation_parts(atoms, row_h)
-    atoms = merge_feet(atoms, row_h)
     lines = split_lines(atoms, row_h)
     return [[atoms[i] for i in line] for line in lines] if len(lines) > 1 else [atoms]
 

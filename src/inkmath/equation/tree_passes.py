@@ -1,6 +1,5 @@
-"""Passes over a read tree that fix what no CROHME truth has: a lone mark as a script, specks of ink read as symbols,
-an operator ending a script, a fraction of two dots. Each works in place and leaves a symbol the user chose (read at
-1.0: a correction, or a true symbol) alone.
+"""Passes over a read tree that fix what no CROHME truth has: a lone mark as a script, specks of ink read as
+symbols. Each works in place and leaves a symbol the user chose (read at 1.0: a correction, or a true symbol) alone.
 """
 
 from __future__ import annotations
@@ -8,7 +7,7 @@ from __future__ import annotations
 from inkmath.equation.atoms import _best_reading
 from inkmath.equation.tokens import BINARY, CLOSE_BRACKETS, OPEN_BRACKETS
 from inkmath.equation.tree import (
-    Frac, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, SymbolHyp, node_fields, read_for_sure,
+    Node, Row, Sub, SubSup, Sup, Symbol, SymbolHyp, node_fields, read_for_sure,
 )
 
 
@@ -112,67 +111,9 @@ def drop_specks(node: Node, hyps: list[SymbolHyp] | None = None, nodes: list[Nod
     return node
 
 
-SCRIPTS = {Sub: ("sub",), Sup: ("sup",), SubSup: ("sub", "sup"), Sqrt: ("body",)}
-
-
-def trailing_operators(node: Node, nodes: list[Node] | None = None) -> Node:
-    """An operator or relation that ends a script or a root's body follows it instead ('i_{1 +} i_2' is
-    'i_1 + i_2'; in place). None of the 8,834 training truths ends a group with one. Runs after ``drop_specks``,
-    which drops a recognised trailing '-' (validation: a stray stroke more often than a misplaced minus); a minus
-    the user chose, or a true symbol, is moved. Validation, recognised symbols: strokes 880 -> 881 (2 gained, 1
-    lost: a truth that is itself '\\sqrt{x +} y'), WAP-like 741 (1 / 1); true symbols: training 7,698 -> 7,713 (15 /
-    0), validation 1,319 -> 1,322 (4 / 1, the same truth). ``nodes``: as ``lone_script_marks``'."""
-    for n in nodes if nodes is not None else _post_order(node):
-        if not isinstance(n, Row):
-            continue
-        items = []
-        for item in n.items:
-            items.append(item)
-            for name in SCRIPTS.get(type(item), ()):
-                group = getattr(item, name)
-                if isinstance(group, Row) and len(group.items) > 1 and isinstance(group.items[-1], Symbol) and \
-                        group.items[-1].token in BINARY:
-                    items.append(group.items.pop())
-        n.items = items
-    return node
-
-
-DIV_DOTS = {".", "\\cdot", ","}
-
-
-def _is_dot(n: Node) -> bool:
-    if isinstance(n, Row) and len(n.items) == 1:
-        n = n.items[0]
-    return isinstance(n, Symbol) and n.token in DIV_DOTS
-
-
-def dotted_fractions(node: Node, nodes: list[Node] | None = None) -> Node:
-    """A fraction of one dot over one dot is a division sign ('\\frac{.}{.}' is '\\div'; in place, the sign's source
-    the bar's). None of the 8,834 training truths has such a fraction; 106 of them have '\\div'. Validation,
-    recognised symbols: strokes 881 -> 882 (1 gained, none lost). ``nodes``: as ``lone_script_marks``'."""
-    def div(n: Node) -> Node:
-        if isinstance(n, Frac) and _is_dot(n.num) and _is_dot(n.den):
-            return Symbol("\\div", n.source)
-        return n
-
-    nodes = nodes if nodes is not None else _post_order(node)
-    if not any(isinstance(n, Frac) for n in nodes):
-        return node  # no fraction to read as a division sign
-    for n in nodes:
-        for name in node_fields(type(n)):
-            v = getattr(n, name)
-            if isinstance(v, list):
-                setattr(n, name, [div(m) if isinstance(m, Node) else m for m in v])
-            elif isinstance(v, Node):
-                setattr(n, name, div(v))
-    return div(node)
-
-
 def passes(tree: Node, hyps: list[SymbolHyp]) -> Node:
-    """``lone_script_marks``, ``drop_specks``, ``trailing_operators`` and ``dotted_fractions``, in that order, over
-    one walk of the tree: the first three change tokens, or drop or move symbols, and the later passes read rows,
-    scripts and fractions, whose order in the walk those changes keep (a symbol dropped or moved is still in it,
-    where they pass over it), so each does what it does over a walk of its own."""
+    """``lone_script_marks`` then ``drop_specks`` over one walk of the tree: the first changes tokens, the second
+    drops symbols from rows, whose order in the walk that change keeps, so each does what it does over a walk of its
+    own."""
     nodes = _post_order(tree)
-    tree = drop_specks(lone_script_marks(tree, hyps, nodes), hyps, nodes)
-    return dotted_fractions(trailing_operators(tree, nodes), nodes)
+    return drop_specks(lone_script_marks(tree, hyps, nodes), hyps, nodes)
