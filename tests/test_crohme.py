@@ -249,6 +249,23 @@ def test_zip_archives_read_as_tar_archives_do(tmp_path):
         detect_kind(other)
 
 
+def test_upper_case_inkml_extensions_are_read_like_lower_case_ones(tmp_path):
+    """Files named ``X.INKML`` (as Windows tools write them): a zip or folder of them, or one alone, is an InkML
+    set, and the expression's id is its name without the extension, whatever its case."""
+    arch = tmp_path / "upper.zip"
+    with zipfile.ZipFile(arch, "w") as zf:
+        zf.writestr("Test2019/A.INKML", INKML_XY.encode())
+        zf.writestr("Test2019/B.InkML", INKML_XYT.encode())
+    assert detect_kind(arch) == "inkml"
+    assert [e.id for e in crohme.iter_inkml(arch)] == ["A", "B"]
+    one = tmp_path / "C.INKML"
+    one.write_text(INKML_XY)
+    assert detect_kind(one) == "inkml"
+    r = evaluate_crohme(one, lambda strokes, predictor=None: SimpleNamespace(latex="x^{2}=1", symbols=[]),
+                        details=True)
+    assert r["expressions"] == 1 and r["exprate"] == 1.0 and r["details"][0]["id"] == "C"
+
+
 # -------------------------------------------------------------------------------------- symbol dataset
 def test_crohme_vocabulary_is_the_101_classes():
     v = crohme.crohme_vocab()

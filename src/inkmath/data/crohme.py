@@ -204,7 +204,7 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
         raise InkmathError(f"{name}: not well-formed XML ({e}); the file is broken - skip or repair it") from None
     if _local(root.tag) != "ink":
         raise InkmathError(f"{name}: the root element is <{_local(root.tag)}>, not <ink>; is this an InkML file?")
-    stem = re.sub(r"\.inkml$", "", Path(name).name)
+    stem = re.sub(r"\.inkml$", "", Path(name).name, flags=re.I)
 
     strokes: list[np.ndarray] = []
     index: dict[str, int] = {}

@@ -46,12 +46,13 @@ def detect_kind(path: Path) -> str:
     names = _archive_names(path) if path.is_file() else None
     if names is not None:
         for name in names:  # streaming: a tar archive is read only as far as its first telling member
+            name = name.lower()  # X.INKML, X.BMP: the readers take either case
             if name.endswith(".inkml"):
                 return "inkml"
             if name.endswith(("caption.txt", ".bmp")):
                 return "wap"
         raise InkmathError(f"{path} holds neither .inkml files nor WAP images and captions")
-    if path.is_file() and path.suffix == ".inkml":
+    if path.is_file() and path.suffix.lower() == ".inkml":
         return "inkml"
     raise InkmathError(f"{path} not found (or not a CROHME .tar/.zip archive, folder or .inkml file)")
 
