@@ -336,6 +336,26 @@ def test_iter_wap_reads_jpeg_images_captioned_by_their_file_names(tmp_path):
     assert got[0].image.shape == (40, 90) and detect_kind(tmp_path) == "wap"
 
 
+def test_caption_files_written_on_windows_read_whole(tmp_path):
+    """A caption file saved by a Windows editor: a byte-order mark, CRLF line ends, ids written as paths with
+    backslashes; none of them may cost an image its caption (before, the first line's id kept the BOM and that
+    image was dropped without a word). A caption file that is not UTF-8 text is one clear error."""
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    folder = tmp_path / "data" / "2016"
+    (folder / "img").mkdir(parents=True)
+    for name in ("UN_101_em_0", "UN_101_em_1", "UN_101_em_2"):
+        cv2.imwrite(str(folder / "img" / f"{name}.bmp"), img)
+    (folder / "caption.txt").write_bytes("\ufeffUN_101_em_0\t-\r\nUN_101_em_1 1\r\nimg\\UN_101_em_2.bmp\t2\r\n"
+                                         .encode("utf-8"))
+    got = [(s.id, s.tokens) for s in crohme.iter_wap(tmp_path / "data")]
+    assert got == [("UN_101_em_0", ["-"]), ("UN_101_em_1", ["1"]), ("UN_101_em_2.bmp", ["2"])]
+    assert crohme.read_captions("\ufeffa\tx\r\nb/c.jpg\ty\r\n") == {"a": ["x"], "c.jpg": ["y"]}
+    (folder / "caption.txt").write_bytes(b"UN_101_em_0\t\xe9\n")
+    with pytest.raises(InkmathError, match="caption.txt.*not UTF-8"):
+        list(crohme.iter_wap(tmp_path / "data"))
+
+
 # ------------------------------------------------------------------------------------------ benchmark
 def truth_recognizer(source):
     """A fake recogniser that reads the answer from the InkML files (keyed by the strokes' coordinates)."""

@@ -462,15 +462,16 @@ class WapSample:
 
 
 def read_captions(text: str) -> dict[str, list[str]]:
-    """``ID<TAB>tok tok ...`` lines -> {ID: tokens}."""
+    """``ID<TAB>tok tok ...`` (or ``ID tok tok ...``) lines -> {ID: tokens}; an ID written as a path (``img\\a.bmp``,
+    ``img/a.bmp``) is its file name, and a leading byte-order mark is not part of the first ID."""
     out: dict[str, list[str]] = {}
-    for line in text.splitlines():
+    for line in text.removeprefix("\ufeff").splitlines():
         if not line.strip():
             continue
         key, sep, rest = line.partition("\t")
         if not sep:
-            key, _, rest = line.partition(" ")
-        out[key.strip()] = rest.split()
+            key, _, rest = line.strip().partition(" ")
+        out[re.split(r"[\\/]", key.strip())[-1]] = rest.split()
     return out
 
 
@@ -491,7 +492,12 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
                            f"test_caption.txt)")
     captions: dict[str, dict[str, list[str]]] = {}  # folder of a caption file -> {id: tokens}
     for n in caps:
-        captions.setdefault(Path(n).parent.as_posix(), {}).update(read_captions(files[n].decode("utf-8")))
+        try:
+            text = files[n].decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise InkmathError(f"{src}:{n}: the caption file is not UTF-8 text ({e.reason} at byte {e.start}); "
+                               f"save it as UTF-8") from None
+        captions.setdefault(Path(n).parent.as_posix(), {}).update(read_captions(text))
     count = 0
     for name in sorted(n for n in files if n not in caps):
         found = _caption_of(name, captions)
