@@ -356,6 +356,34 @@ def test_caption_files_written_on_windows_read_whole(tmp_path):
         list(crohme.iter_wap(tmp_path / "data"))
 
 
+def test_hme100k_layout_with_its_labels_file(tmp_path):
+    """HME100K as distributed: ``test_images/*.jpg`` beside ``test_labels.txt`` (``test_0.jpg<TAB>tokens``), in a
+    folder or a zip: read as an offline image set (before: 'No expressions with a truth reading' for the folder,
+    'holds neither' for the zip). A folder with neither InkML nor captioned images says so."""
+    img = np.full((40, 90), 255, np.uint8)
+    cv2.line(img, (10, 20), (80, 20), 0, 3)
+    jpg = cv2.imencode(".jpg", img)[1].tobytes()
+    root = tmp_path / "HME100K"
+    (root / "test_images").mkdir(parents=True)
+    for k in range(2):
+        (root / "test_images" / f"test_{k}.jpg").write_bytes(jpg)
+    (root / "test_labels.txt").write_text("test_0.jpg\t-\ntest_1.jpg\t\\frac { 1 } { 2 }\n")
+    arch = tmp_path / "HME100K.zip"
+    with zipfile.ZipFile(arch, "w") as zf:
+        for p in sorted(root.rglob("*")):
+            zf.write(p, p.relative_to(tmp_path).as_posix())
+    for source in (root, arch):
+        assert detect_kind(source) == "wap"
+        got = [(s.id, s.tokens) for s in crohme.iter_wap(source)]
+        assert got == [("test_0.jpg", ["-"]), ("test_1.jpg", ["\\frac", "{", "1", "}", "{", "2", "}"])]
+        r = evaluate_crohme(source, lambda image, predictor=None: SimpleNamespace(latex="-", symbols=[]))
+        assert r["kind"] == "wap" and r["expressions"] == 2 and r["exprate"] == 0.5
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("nothing")
+    with pytest.raises(InkmathError, match="neither .inkml files nor"):
+        detect_kind(tmp_path / "empty")
+
+
 # ------------------------------------------------------------------------------------------ benchmark
 def truth_recognizer(source):
     """A fake recogniser that reads the answer from the InkML files (keyed by the strokes' coordinates)."""

@@ -42,6 +42,10 @@ SPLITS: dict[str, tuple[str, str]] = {
     "test2011": ("crohme2011-2013_test_inkml.tar.xz", "CROHME_testGT"),
 }
 WAP_TEST = "crohme2014_test_offline_wap.tar.xz"
+# an offline set's caption files (the WAP archive's test_caption.txt, CoMER's caption.txt, HME100K's
+# test_labels.txt) and its images
+CAPTION_FILES = ("caption.txt", "labels.txt")
+IMAGE_FILES = (".bmp", ".png", ".jpg", ".jpeg")
 
 # Spellings some writers (and later CROHME releases) use for the same class.
 LABEL_ALIASES = {"<": "\\lt", ">": "\\gt", "COMMA": ",", "\\lbrace": "\\{", "\\rbrace": "\\}", "\\ge": "\\geq",
@@ -477,7 +481,8 @@ def read_captions(text: str) -> dict[str, list[str]]:
 
 def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample]:
     """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder, or a set
-    laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not).
+    laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not;
+    HME100K's ``test_labels.txt`` beside its ``test_images/``).
 
     An image (bmp, png or jpg) belongs to the captions of the nearest folder above it that has a caption file; its id
     is its file name without the extension, or without a trailing ``_0`` too (the 2014 archive's ``18_em_0.bmp`` is
@@ -485,11 +490,11 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
     import cv2
 
     src = Path(source)
-    files = dict(_members(src, None, (".bmp", "caption.txt", ".png", ".jpg", ".jpeg")))
-    caps = [n for n in files if n.lower().endswith("caption.txt")]
+    files = dict(_members(src, None, IMAGE_FILES + CAPTION_FILES))
+    caps = [n for n in files if n.lower().endswith(CAPTION_FILES)]
     if not caps:
-        raise InkmathError(f"No caption file (*caption.txt) in {src}; expected the WAP offline archive (images + "
-                           f"test_caption.txt)")
+        raise InkmathError(f"No caption file (*caption.txt or *labels.txt) in {src}; expected the WAP offline "
+                           f"archive (images + test_caption.txt) or a set laid out like it")
     captions: dict[str, dict[str, list[str]]] = {}  # folder of a caption file -> {id: tokens}
     for n in caps:
         try:
