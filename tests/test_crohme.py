@@ -521,6 +521,21 @@ def test_evaluate_on_wap_images(tmp_path):
     assert r["kind"] == "wap" and r["expressions"] == 2 and r["exprate"] == 0.5 and "seg_recall" not in r
 
 
+def test_captions_written_as_plain_latex_score_like_spaced_ones(tmp_path):
+    """A caption file whose LaTeX is not cut into space-separated tokens (``\\frac{1}{2}``, ``\\left(x\\right)``):
+    a right reading scores right (before, ``\\frac{1}{2}`` stayed one token and no reading could equal it)."""
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    for name in ("a", "b", "c"):
+        cv2.imwrite(str(tmp_path / f"{name}.bmp"), img)
+    (tmp_path / "caption.txt").write_text("a\t\\frac{1}{2}\nb\t\\left(x^2\\right)\nc\t\\frac { 1 } { 2 }\n")
+    readings = iter([r"\frac{1}{2}", "(x^{2})", r"\frac12"])
+    r = evaluate_crohme(tmp_path, lambda image, predictor=None: SimpleNamespace(latex=next(readings), symbols=[]),
+                        details=True)
+    assert r["expressions"] == 3 and r["exprate"] == 1.0, r["details"]
+    assert [d["truth"] for d in r["details"]] == [r"\frac { 1 } { 2 }", "( x ^ { 2 } )", r"\frac { 1 } { 2 }"]
+
+
 # ------------------------------------------------------------------------------------ real archives
 def real(name: str) -> Path:
     p = REAL / name
