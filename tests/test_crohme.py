@@ -188,6 +188,21 @@ def test_broken_files_raise_clear_errors(data, needle):
         crohme.read_inkml(data, "f.inkml")
 
 
+@pytest.mark.parametrize("text,needle", [("<trace>1 2, 3</trace>", "trace 0: cannot read the points"),
+                                         ("", "no <trace> elements"), ("<trace>1 2", "well-formed")])
+def test_recognize_names_a_broken_inkml_file_once(tmp_path, text, needle):
+    """``inkmath recognize`` gives a broken InkML file one line naming it once, as it does a broken image (before, a
+    trace it could not read named the file twice: 'F: F trace 0: ...')."""
+    from inkmath.equation.inputs import load_input
+    from inkmath.imageio import FileError
+
+    path = tmp_path / "bad.inkml"
+    path.write_text(f'<ink xmlns="http://www.w3.org/2003/InkML">{text}</ink>' if "well" not in needle else text)
+    with pytest.raises(FileError) as e:
+        load_input(path)
+    assert str(e.value).count("bad.inkml") == 1 and needle in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
 def test_missing_trace_reference_is_an_error():
     bad = INKML_XY.replace('traceDataRef="5"', 'traceDataRef="55"')
     with pytest.raises(InkmathError, match="missing trace"):
