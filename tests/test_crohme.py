@@ -551,6 +551,26 @@ def test_captions_written_as_plain_latex_score_like_spaced_ones(tmp_path):
     assert [d["truth"] for d in r["details"]] == [r"\frac { 1 } { 2 }", "( x ^ { 2 } )", r"\frac { 1 } { 2 }"]
 
 
+def test_image_sets_count_images_without_caption_and_broken_images(tmp_path):
+    """As for InkML: an image no caption names is counted in ``no_truth``, one that cannot be decoded is skipped and
+    counted in ``skipped_files``; the others are scored (before: the first was dropped without a word, the second
+    stopped the whole run)."""
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    for name in ("a", "b"):
+        cv2.imwrite(str(tmp_path / f"{name}.bmp"), img)
+    (tmp_path / "c.bmp").write_bytes(b"BM not really")
+    (tmp_path / "caption.txt").write_text("a\t-\nc\t1\n")
+    r = evaluate_crohme(tmp_path, lambda image, predictor=None: SimpleNamespace(latex="-", symbols=[]))
+    assert (r["expressions"], r["no_truth"], r["skipped_files"], r["exprate"]) == (1, 1, 1, 1.0)
+    skipped, uncaptioned = [], []
+    assert [s.id for s in crohme.iter_wap(tmp_path, skipped=skipped, uncaptioned=uncaptioned)] == ["a"]
+    assert [s.name for s in skipped] == ["c.bmp"] and "cannot decode" in skipped[0].reason
+    assert uncaptioned == ["b.bmp"]
+    with pytest.raises(InkmathError, match="c.bmp: cannot decode"):  # without a list to report to: an error
+        list(crohme.iter_wap(tmp_path))
+
+
 # ------------------------------------------------------------------------------------ real archives
 def real(name: str) -> Path:
     p = REAL / name

@@ -479,14 +479,17 @@ def read_captions(text: str) -> dict[str, list[str]]:
     return out
 
 
-def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample]:
+def iter_wap(source: str | Path, limit: int | None = None, skipped: list[Skipped] | None = None,
+             uncaptioned: list[str] | None = None) -> Iterator[WapSample]:
     """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder, or a set
     laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not;
     HME100K's ``test_labels.txt`` beside its ``test_images/``).
 
     An image (bmp, png or jpg) belongs to the captions of the nearest folder above it that has a caption file; its id
     is its file name without the extension, or without a trailing ``_0`` too (the 2014 archive's ``18_em_0.bmp`` is
-    caption ``18_em``), or with the extension (HME100K's captions name ``train_0.jpg``)."""
+    caption ``18_em``), or with the extension (HME100K's captions name ``train_0.jpg``). An image without a caption is
+    passed over (its name appended to ``uncaptioned``); one that cannot be decoded is appended to ``skipped``, or,
+    without that list, raises ``InkmathError``."""
     import cv2
 
     src = Path(source)
@@ -507,11 +510,16 @@ def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample
     for name in sorted(n for n in files if n not in caps):
         found = _caption_of(name, captions)
         if found is None:
+            if uncaptioned is not None:
+                uncaptioned.append(name)
             continue
         key, tokens = found
         img = cv2.imdecode(np.frombuffer(files[name], np.uint8), cv2.IMREAD_GRAYSCALE)
         if img is None:
-            raise InkmathError(f"{src}:{name}: cannot decode the image")
+            if skipped is None:
+                raise InkmathError(f"{src}:{name}: cannot decode the image")
+            skipped.append(Skipped(name, f"{name}: cannot decode the image; the file is broken - skip or repair it"))
+            continue
         yield WapSample(key, img, tokens)
         count += 1
         if limit is not None and count >= limit:

@@ -92,8 +92,12 @@ def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], 
     items: list[_Item] = []
     info = {"skipped_files": 0, "no_truth": 0}
     if kind == "wap":
-        for s in iter_wap(path, limit):  # the caption as LaTeX: a set may write it unspaced (\frac{1}{2}, \left()
+        skipped_images: list = []
+        uncaptioned: list[str] = []  # images no caption names: as InkML files without a truth
+        for s in iter_wap(path, limit, skipped_images, uncaptioned):
+            # the caption as LaTeX: a set may write it unspaced (\frac{1}{2}, \left()
             items.append(_Item(s.id, normalize_latex(" ".join(s.tokens)), s.image))
+        info.update(skipped_files=len(skipped_images), no_truth=len(uncaptioned))
         return items, info
     skipped: list = []
     for e in iter_inkml(path, skipped=skipped):
