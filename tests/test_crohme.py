@@ -207,6 +207,17 @@ def test_missing_trace_reference_is_an_error():
     bad = INKML_XY.replace('traceDataRef="5"', 'traceDataRef="55"')
     with pytest.raises(InkmathError, match="missing trace"):
         crohme.read_inkml(bad.encode())
+    with pytest.raises(InkmathError, match="missing trace"):
+        crohme.read_inkml(INKML_XY.replace('traceDataRef="5"', 'traceDataRef="#55"').encode())
+
+
+def test_trace_references_written_as_uri_fragments():
+    """InkML's traceDataRef is a URI reference: ``#0`` names the trace with id ``0`` as ``0`` does (before, the file
+    was refused: 'refers to missing trace')."""
+    plain = crohme.read_inkml(INKML_XY.encode(), "a.inkml")
+    uri = crohme.read_inkml(INKML_XY.replace('traceDataRef="', 'traceDataRef="#').encode(), "a.inkml")
+    assert [(g.label, g.stroke_ids) for g in uri.groups] == [(g.label, g.stroke_ids) for g in plain.groups]
+    assert [g.stroke_ids for g in uri.groups] == [[0, 1], [2], [3, 4], [5]]
 
 
 def test_iter_inkml_reads_archive_and_folder_and_reports_skipped(data_dir, tmp_path):

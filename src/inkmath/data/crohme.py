@@ -248,6 +248,8 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
                     label = (c.text or "").strip()
                 elif tag == "traceView":
                     ref = c.get("traceDataRef")
+                    if ref not in index and (ref or "").startswith("#"):  # a URI reference: "#0" is trace "0"
+                        ref = ref[1:]
                     if ref not in index:
                         raise InkmathError(f"{name}: traceGroup {g.get(XML_ID)!r} refers to missing trace {ref!r}")
                     refs.append(index[ref])
