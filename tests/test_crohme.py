@@ -188,10 +188,36 @@ def test_broken_files_raise_clear_errors(data, needle):
         crohme.read_inkml(data, "f.inkml")
 
 
+@pytest.mark.parametrize("text,needle", [("<trace>1 2, 3</trace>", "trace 0: cannot read the points"),
+                                         ("", "no <trace> elements"), ("<trace>1 2", "well-formed")])
+def test_recognize_names_a_broken_inkml_file_once(tmp_path, text, needle):
+    """``inkmath recognize`` gives a broken InkML file one line naming it once, as it does a broken image (before, a
+    trace it could not read named the file twice: 'F: F trace 0: ...')."""
+    from inkmath.equation.inputs import load_input
+    from inkmath.imageio import FileError
+
+    path = tmp_path / "bad.inkml"
+    path.write_text(f'<ink xmlns="http://www.w3.org/2003/InkML">{text}</ink>' if "well" not in needle else text)
+    with pytest.raises(FileError) as e:
+        load_input(path)
+    assert str(e.value).count("bad.inkml") == 1 and needle in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
 def test_missing_trace_reference_is_an_error():
     bad = INKML_XY.replace('traceDataRef="5"', 'traceDataRef="55"')
     with pytest.raises(InkmathError, match="missing trace"):
         crohme.read_inkml(bad.encode())
+    with pytest.raises(InkmathError, match="missing trace"):
+        crohme.read_inkml(INKML_XY.replace('traceDataRef="5"', 'traceDataRef="#55"').encode())
+
+
+def test_trace_references_written_as_uri_fragments():
+    """InkML's traceDataRef is a URI reference: ``#0`` names the trace with id ``0`` as ``0`` does (before, the file
+    was refused: 'refers to missing trace')."""
+    plain = crohme.read_inkml(INKML_XY.encode(), "a.inkml")
+    uri = crohme.read_inkml(INKML_XY.replace('traceDataRef="', 'traceDataRef="#').encode(), "a.inkml")
+    assert [(g.label, g.stroke_ids) for g in uri.groups] == [(g.label, g.stroke_ids) for g in plain.groups]
+    assert [g.stroke_ids for g in uri.groups] == [[0, 1], [2], [3, 4], [5]]
 
 
 def test_iter_inkml_reads_archive_and_folder_and_reports_skipped(data_dir, tmp_path):
@@ -247,6 +273,23 @@ def test_zip_archives_read_as_tar_archives_do(tmp_path):
         zf.writestr("readme.txt", b"nothing here")
     with pytest.raises(InkmathError, match="neither .inkml files nor WAP"):
         detect_kind(other)
+
+
+def test_upper_case_inkml_extensions_are_read_like_lower_case_ones(tmp_path):
+    """Files named ``X.INKML`` (as Windows tools write them): a zip or folder of them, or one alone, is an InkML
+    set, and the expression's id is its name without the extension, whatever its case."""
+    arch = tmp_path / "upper.zip"
+    with zipfile.ZipFile(arch, "w") as zf:
+        zf.writestr("Test2019/A.INKML", INKML_XY.encode())
+        zf.writestr("Test2019/B.InkML", INKML_XYT.encode())
+    assert detect_kind(arch) == "inkml"
+    assert [e.id for e in crohme.iter_inkml(arch)] == ["A", "B"]
+    one = tmp_path / "C.INKML"
+    one.write_text(INKML_XY)
+    assert detect_kind(one) == "inkml"
+    r = evaluate_crohme(one, lambda strokes, predictor=None: SimpleNamespace(latex="x^{2}=1", symbols=[]),
+                        details=True)
+    assert r["expressions"] == 1 and r["exprate"] == 1.0 and r["details"][0]["id"] == "C"
 
 
 # -------------------------------------------------------------------------------------- symbol dataset
@@ -317,6 +360,54 @@ def test_iter_wap_reads_jpeg_images_captioned_by_their_file_names(tmp_path):
     got = list(crohme.iter_wap(tmp_path))
     assert [(s.id, s.tokens) for s in got] == [("test_7.jpg", ["x", "^", "{", "2", "}"])]
     assert got[0].image.shape == (40, 90) and detect_kind(tmp_path) == "wap"
+
+
+def test_caption_files_written_on_windows_read_whole(tmp_path):
+    """A caption file saved by a Windows editor: a byte-order mark, CRLF line ends, ids written as paths with
+    backslashes; none of them may cost an image its caption (before, the first line's id kept the BOM and that
+    image was dropped without a word). A caption file that is not UTF-8 text is one clear error."""
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    folder = tmp_path / "data" / "2016"
+    (folder / "img").mkdir(parents=True)
+    for name in ("UN_101_em_0", "UN_101_em_1", "UN_101_em_2"):
+        cv2.imwrite(str(folder / "img" / f"{name}.bmp"), img)
+    (folder / "caption.txt").write_bytes("\ufeffUN_101_em_0\t-\r\nUN_101_em_1 1\r\nimg\\UN_101_em_2.bmp\t2\r\n"
+                                         .encode("utf-8"))
+    got = [(s.id, s.tokens) for s in crohme.iter_wap(tmp_path / "data")]
+    assert got == [("UN_101_em_0", ["-"]), ("UN_101_em_1", ["1"]), ("UN_101_em_2.bmp", ["2"])]
+    assert crohme.read_captions("\ufeffa\tx\r\nb/c.jpg\ty\r\n") == {"a": ["x"], "c.jpg": ["y"]}
+    (folder / "caption.txt").write_bytes(b"UN_101_em_0\t\xe9\n")
+    with pytest.raises(InkmathError, match="caption.txt.*not UTF-8"):
+        list(crohme.iter_wap(tmp_path / "data"))
+
+
+def test_hme100k_layout_with_its_labels_file(tmp_path):
+    """HME100K as distributed: ``test_images/*.jpg`` beside ``test_labels.txt`` (``test_0.jpg<TAB>tokens``), in a
+    folder or a zip: read as an offline image set (before: 'No expressions with a truth reading' for the folder,
+    'holds neither' for the zip). A folder with neither InkML nor captioned images says so."""
+    img = np.full((40, 90), 255, np.uint8)
+    cv2.line(img, (10, 20), (80, 20), 0, 3)
+    jpg = cv2.imencode(".jpg", img)[1].tobytes()
+    root = tmp_path / "HME100K"
+    (root / "test_images").mkdir(parents=True)
+    for k in range(2):
+        (root / "test_images" / f"test_{k}.jpg").write_bytes(jpg)
+    (root / "test_labels.txt").write_text("test_0.jpg\t-\ntest_1.jpg\t\\frac { 1 } { 2 }\n")
+    arch = tmp_path / "HME100K.zip"
+    with zipfile.ZipFile(arch, "w") as zf:
+        for p in sorted(root.rglob("*")):
+            zf.write(p, p.relative_to(tmp_path).as_posix())
+    for source in (root, arch):
+        assert detect_kind(source) == "wap"
+        got = [(s.id, s.tokens) for s in crohme.iter_wap(source)]
+        assert got == [("test_0.jpg", ["-"]), ("test_1.jpg", ["\\frac", "{", "1", "}", "{", "2", "}"])]
+        r = evaluate_crohme(source, lambda image, predictor=None: SimpleNamespace(latex="-", symbols=[]))
+        assert r["kind"] == "wap" and r["expressions"] == 2 and r["exprate"] == 0.5
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("nothing")
+    with pytest.raises(InkmathError, match="neither .inkml files nor"):
+        detect_kind(tmp_path / "empty")
 
 
 # ------------------------------------------------------------------------------------------ benchmark
@@ -454,6 +545,41 @@ def test_evaluate_on_wap_images(tmp_path):
 
     r = evaluate_crohme(arch, reader)
     assert r["kind"] == "wap" and r["expressions"] == 2 and r["exprate"] == 0.5 and "seg_recall" not in r
+
+
+def test_captions_written_as_plain_latex_score_like_spaced_ones(tmp_path):
+    """A caption file whose LaTeX is not cut into space-separated tokens (``\\frac{1}{2}``, ``\\left(x\\right)``):
+    a right reading scores right (before, ``\\frac{1}{2}`` stayed one token and no reading could equal it)."""
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    for name in ("a", "b", "c"):
+        cv2.imwrite(str(tmp_path / f"{name}.bmp"), img)
+    (tmp_path / "caption.txt").write_text("a\t\\frac{1}{2}\nb\t\\left(x^2\\right)\nc\t\\frac { 1 } { 2 }\n")
+    readings = iter([r"\frac{1}{2}", "(x^{2})", r"\frac12"])
+    r = evaluate_crohme(tmp_path, lambda image, predictor=None: SimpleNamespace(latex=next(readings), symbols=[]),
+                        details=True)
+    assert r["expressions"] == 3 and r["exprate"] == 1.0, r["details"]
+    assert [d["truth"] for d in r["details"]] == [r"\frac { 1 } { 2 }", "( x ^ { 2 } )", r"\frac { 1 } { 2 }"]
+
+
+def test_image_sets_count_images_without_caption_and_broken_images(tmp_path):
+    """As for InkML: an image no caption names is counted in ``no_truth``, one that cannot be decoded is skipped and
+    counted in ``skipped_files``; the others are scored (before: the first was dropped without a word, the second
+    stopped the whole run)."""
+    img = np.zeros((30, 60), np.uint8)
+    cv2.line(img, (5, 15), (55, 15), 255, 3)
+    for name in ("a", "b"):
+        cv2.imwrite(str(tmp_path / f"{name}.bmp"), img)
+    (tmp_path / "c.bmp").write_bytes(b"BM not really")
+    (tmp_path / "caption.txt").write_text("a\t-\nc\t1\n")
+    r = evaluate_crohme(tmp_path, lambda image, predictor=None: SimpleNamespace(latex="-", symbols=[]))
+    assert (r["expressions"], r["no_truth"], r["skipped_files"], r["exprate"]) == (1, 1, 1, 1.0)
+    skipped, uncaptioned = [], []
+    assert [s.id for s in crohme.iter_wap(tmp_path, skipped=skipped, uncaptioned=uncaptioned)] == ["a"]
+    assert [s.name for s in skipped] == ["c.bmp"] and "cannot decode" in skipped[0].reason
+    assert uncaptioned == ["b.bmp"]
+    with pytest.raises(InkmathError, match="c.bmp: cannot decode"):  # without a list to report to: an error
+        list(crohme.iter_wap(tmp_path))
 
 
 # ------------------------------------------------------------------------------------ real archives

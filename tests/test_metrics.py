@@ -38,6 +38,8 @@ def test_tokenize():
     (r"y \prime", r"y^{\prime}"),
     ("x_{}^{2}", "x^2"),                                     # empty script
     ("$x$", "x"),
+    (r"u_n\gtM", "u_n > M"),                                 # CROHME truth glues \lt / \gt to the next letter
+    (r"R_g\ltq^{-1}\ltl_0", "R_g < q^{-1} < l_0"),
 ])
 def test_same_expression_despite_style(a, b):
     assert normalize_latex(a) == normalize_latex(b), (normalize_latex(a), normalize_latex(b))
@@ -48,6 +50,12 @@ def test_normalisation_is_idempotent():
                  r"\left\{ a \right.", r"\mathrm{d} x"]:
         once = normalize_latex(text)
         assert normalize_latex(once) == once, text
+
+
+def test_glued_relations_split_but_real_commands_stay():
+    assert tokenize(r"M\ltN") == ["M", "\\lt", "N"]
+    assert tokenize(r"P\gtpq") == ["P", "\\gt", "p", "q"]
+    assert tokenize(r"a \ltimes b \gtrsim c \lt d") == ["a", "\\ltimes", "b", "\\gtrsim", "c", "\\lt", "d"]
 
 
 @pytest.mark.parametrize("a,b", [("x^2", "x_2"), ("x^{2}y", "x^{2y}"), (r"\sqrt[3]{x}", r"\sqrt{3x}"),

@@ -42,6 +42,10 @@ SPLITS: dict[str, tuple[str, str]] = {
     "test2011": ("crohme2011-2013_test_inkml.tar.xz", "CROHME_testGT"),
 }
 WAP_TEST = "crohme2014_test_offline_wap.tar.xz"
+# an offline set's caption files (the WAP archive's test_caption.txt, CoMER's caption.txt, HME100K's
+# test_labels.txt) and its images
+CAPTION_FILES = ("caption.txt", "labels.txt")
+IMAGE_FILES = (".bmp", ".png", ".jpg", ".jpeg")
 
 # Spellings some writers (and later CROHME releases) use for the same class.
 LABEL_ALIASES = {"<": "\\lt", ">": "\\gt", "COMMA": ",", "\\lbrace": "\\{", "\\rbrace": "\\}", "\\ge": "\\geq",
@@ -204,7 +208,7 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
         raise InkmathError(f"{name}: not well-formed XML ({e}); the file is broken - skip or repair it") from None
     if _local(root.tag) != "ink":
         raise InkmathError(f"{name}: the root element is <{_local(root.tag)}>, not <ink>; is this an InkML file?")
-    stem = re.sub(r"\.inkml$", "", Path(name).name)
+    stem = re.sub(r"\.inkml$", "", Path(name).name, flags=re.I)
 
     strokes: list[np.ndarray] = []
     index: dict[str, int] = {}
@@ -244,6 +248,8 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
                     label = (c.text or "").strip()
                 elif tag == "traceView":
                     ref = c.get("traceDataRef")
+                    if ref not in index and (ref or "").startswith("#"):  # a URI reference: "#0" is trace "0"
+                        ref = ref[1:]
                     if ref not in index:
                         raise InkmathError(f"{name}: traceGroup {g.get(XML_ID)!r} refers to missing trace {ref!r}")
                     refs.append(index[ref])
@@ -462,45 +468,60 @@ class WapSample:
 
 
 def read_captions(text: str) -> dict[str, list[str]]:
-    """``ID<TAB>tok tok ...`` lines -> {ID: tokens}."""
+    """``ID<TAB>tok tok ...`` (or ``ID tok tok ...``) lines -> {ID: tokens}; an ID written as a path (``img\\a.bmp``,
+    ``img/a.bmp``) is its file name, and a leading byte-order mark is not part of the first ID."""
     out: dict[str, list[str]] = {}
-    for line in text.splitlines():
+    for line in text.removeprefix("\ufeff").splitlines():
         if not line.strip():
             continue
         key, sep, rest = line.partition("\t")
         if not sep:
-            key, _, rest = line.partition(" ")
-        out[key.strip()] = rest.split()
+            key, _, rest = line.strip().partition(" ")
+        out[re.split(r"[\\/]", key.strip())[-1]] = rest.split()
     return out
 
 
-def iter_wap(source: str | Path, limit: int | None = None) -> Iterator[WapSample]:
+def iter_wap(source: str | Path, limit: int | None = None, skipped: list[Skipped] | None = None,
+             uncaptioned: list[str] | None = None) -> Iterator[WapSample]:
     """WAP offline images with their captions, from ``crohme2014_test_offline_wap.tar.xz`` or its folder, or a set
-    laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not).
+    laid out as the later offline sets are (a ``caption.txt`` beside or above each folder of images, zipped or not;
+    HME100K's ``test_labels.txt`` beside its ``test_images/``).
 
     An image (bmp, png or jpg) belongs to the captions of the nearest folder above it that has a caption file; its id
     is its file name without the extension, or without a trailing ``_0`` too (the 2014 archive's ``18_em_0.bmp`` is
-    caption ``18_em``), or with the extension (HME100K's captions name ``train_0.jpg``)."""
+    caption ``18_em``), or with the extension (HME100K's captions name ``train_0.jpg``). An image without a caption is
+    passed over (its name appended to ``uncaptioned``); one that cannot be decoded is appended to ``skipped``, or,
+    without that list, raises ``InkmathError``."""
     import cv2
 
     src = Path(source)
-    files = dict(_members(src, None, (".bmp", "caption.txt", ".png", ".jpg", ".jpeg")))
-    caps = [n for n in files if n.lower().endswith("caption.txt")]
+    files = dict(_members(src, None, IMAGE_FILES + CAPTION_FILES))
+    caps = [n for n in files if n.lower().endswith(CAPTION_FILES)]
     if not caps:
-        raise InkmathError(f"No caption file (*caption.txt) in {src}; expected the WAP offline archive (images + "
-                           f"test_caption.txt)")
+        raise InkmathError(f"No caption file (*caption.txt or *labels.txt) in {src}; expected the WAP offline "
+                           f"archive (images + test_caption.txt) or a set laid out like it")
     captions: dict[str, dict[str, list[str]]] = {}  # folder of a caption file -> {id: tokens}
     for n in caps:
-        captions.setdefault(Path(n).parent.as_posix(), {}).update(read_captions(files[n].decode("utf-8")))
+        try:
+            text = files[n].decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise InkmathError(f"{src}:{n}: the caption file is not UTF-8 text ({e.reason} at byte {e.start}); "
+                               f"save it as UTF-8") from None
+        captions.setdefault(Path(n).parent.as_posix(), {}).update(read_captions(text))
     count = 0
     for name in sorted(n for n in files if n not in caps):
         found = _caption_of(name, captions)
         if found is None:
+            if uncaptioned is not None:
+                uncaptioned.append(name)
             continue
         key, tokens = found
         img = cv2.imdecode(np.frombuffer(files[name], np.uint8), cv2.IMREAD_GRAYSCALE)
         if img is None:
-            raise InkmathError(f"{src}:{name}: cannot decode the image")
+            if skipped is None:
+                raise InkmathError(f"{src}:{name}: cannot decode the image")
+            skipped.append(Skipped(name, f"{name}: cannot decode the image; the file is broken - skip or repair it"))
+            continue
         yield WapSample(key, img, tokens)
         count += 1
         if limit is not None and count >= limit:

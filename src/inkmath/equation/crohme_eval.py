@@ -38,20 +38,27 @@ ALIASES = {  # short names (``inkmath crohme-eval test``), resolved under $INKMA
 
 
 def detect_kind(path: Path) -> str:
-    """'wap' for the offline images + captions, 'inkml' for InkML (decided by the first telling file)."""
+    """'wap' for the offline images + captions, 'inkml' for InkML (an archive: decided by the first telling file)."""
+    from inkmath.data.crohme import CAPTION_FILES, IMAGE_FILES
+
     if path.is_dir():
-        if next(path.rglob("*caption.txt"), None) is not None:
+        names = [p.name.lower() for p in path.rglob("*") if p.is_file()]
+        if any(n.endswith(CAPTION_FILES) for n in names) and any(n.endswith(IMAGE_FILES) for n in names):
             return "wap"
-        return "inkml"
+        if any(n.endswith(".inkml") for n in names):
+            return "inkml"
+        raise InkmathError(f"{path} holds neither .inkml files nor WAP images and captions (images beside a "
+                           f"*caption.txt or *labels.txt file)")
     names = _archive_names(path) if path.is_file() else None
     if names is not None:
         for name in names:  # streaming: a tar archive is read only as far as its first telling member
+            name = name.lower()  # X.INKML, X.BMP: the readers take either case
             if name.endswith(".inkml"):
                 return "inkml"
-            if name.endswith(("caption.txt", ".bmp")):
+            if name.endswith(CAPTION_FILES + IMAGE_FILES):
                 return "wap"
         raise InkmathError(f"{path} holds neither .inkml files nor WAP images and captions")
-    if path.is_file() and path.suffix == ".inkml":
+    if path.is_file() and path.suffix.lower() == ".inkml":
         return "inkml"
     raise InkmathError(f"{path} not found (or not a CROHME .tar/.zip archive, folder or .inkml file)")
 
@@ -85,8 +92,12 @@ def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], 
     items: list[_Item] = []
     info = {"skipped_files": 0, "no_truth": 0}
     if kind == "wap":
-        for s in iter_wap(path, limit):
-            items.append(_Item(s.id, normalize_latex(s.tokens), s.image))
+        skipped_images: list = []
+        uncaptioned: list[str] = []  # images no caption names: as InkML files without a truth
+        for s in iter_wap(path, limit, skipped_images, uncaptioned):
+            # the caption as LaTeX: a set may write it unspaced (\frac{1}{2}, \left()
+            items.append(_Item(s.id, normalize_latex(" ".join(s.tokens)), s.image))
+        info.update(skipped_files=len(skipped_images), no_truth=len(uncaptioned))
         return items, info
     skipped: list = []
     for e in iter_inkml(path, skipped=skipped):

@@ -38,9 +38,22 @@ ARGS = {"\\frac": 2, "\\dfrac": 2, "\\tfrac": 2, "\\sqrt": 1, "\\overline": 1, "
 RENAME = {"\\dfrac": "\\frac", "\\tfrac": "\\frac"}
 
 
+# CROHME's truth glues \lt / \gt to the letter after them (``u_n\gtM``, ``R_g\ltq^{-1}\ltl_0``): no such commands,
+# they are the relation and the letters; the real commands that begin so stay whole
+_GLUED_RELATION = re.compile(r"\\([lg]t)([A-Za-z]+)")
+_LT_GT_COMMANDS = {"\\ltimes", "\\gtrdot", "\\gtrless", "\\gtreqless", "\\gtreqqless", "\\gtrsim", "\\gtrapprox"}
+
+
 def tokenize(latex: str) -> list[str]:
     """Split LaTeX into tokens: ``\\command``, ``\\x`` (escaped character) or one character; spaces dropped."""
-    return _TOKEN.findall(latex or "")
+    out = []
+    for tok in _TOKEN.findall(latex or ""):
+        glued = _GLUED_RELATION.fullmatch(tok)
+        if glued and tok not in _LT_GT_COMMANDS:
+            out += ["\\" + glued[1], *glued[2]]
+        else:
+            out.append(tok)
+    return out
 
 
 class _Parser:
