@@ -246,3 +246,19 @@ def test_prediction_table_prints_each_label_once_and_never_as_markup():
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines]
     assert cells[0] == ["a.png", "1", "\\lt", "<", "0.500"]
     assert cells[1] == ["", "2", "9", "", "0.400"] and cells[2] == ["", "3", "[", "", "0.100"]
+
+
+def test_a_broken_inkml_trace_names_the_file_once(tmp_path, capsys):
+    """`recognize` on an InkML file with an unreadable or infinite trace: one line, the file named once (it was
+    "bad.inkml: bad.inkml trace 0: ..."), and what to do."""
+    ink = '<ink xmlns="http://www.w3.org/2003/InkML"><trace>{}</trace></ink>'
+    letters = tmp_path / "letters.inkml"
+    letters.write_text(ink.format("abc def, 1 2"))
+    infinite = tmp_path / "infinite.inkml"
+    infinite.write_text(ink.format("1 2, inf 3"))
+    assert main(["recognize", str(letters), str(infinite), "--no-solve"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2, lines
+    for path, line in zip((letters, infinite), lines):
+        assert line.startswith(f"{path}: trace 0: ") and line.count(path.name) == 1 and "; " in line, line
+    assert "cannot read the points" in lines[0] and "NaN or infinite" in lines[1]
