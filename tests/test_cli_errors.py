@@ -262,3 +262,26 @@ def test_a_broken_inkml_trace_names_the_file_once(tmp_path, capsys):
     for path, line in zip((letters, infinite), lines):
         assert line.startswith(f"{path}: trace 0: ") and line.count(path.name) == 1 and "; " in line, line
     assert "cannot read the points" in lines[0] and "NaN or infinite" in lines[1]
+
+
+@needs
+def test_an_output_path_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path, capsys):
+    """`--out`, `--result`, `--details` naming a folder (or a path through a file) ended in a traceback from
+    os.replace naming the temporary file; now one line naming the path given, exit 2, and nothing left behind."""
+    from inkmath.atomic import WriteError, atomic_write_text
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    digit = str(EXAMPLES / "digit_3.png")
+    for command in (["submit", "mnist", digit, "--out", str(folder)],
+                    ["export-onnx", "mnist", "--out", str(folder), "--no-check"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == f"error: {folder}: cannot write it (it is a folder); choose another path", err
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(WriteError) as e:
+        atomic_write_text(a_file / "graph.svg", "<svg/>")
+    assert str(e.value) == f"{a_file / 'graph.svg'}: cannot write it ({a_file} is a file, not a folder); choose another path"
+    assert isinstance(e.value, OSError) and isinstance(e.value, InkmathError)
