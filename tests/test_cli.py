@@ -121,3 +121,18 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert code == 2 and "Unknown dataset" in err and "Traceback" not in err
     code, out, err = run("train", "mnist:train", "--model", "nope", "--out", str(tmp_path / "never-created-run"))
     assert code == 2 and "Unknown model" in err and not (tmp_path / "never-created-run").exists()
+
+
+def test_too_small_sizes_and_counts_are_usage_errors(capsys):
+    """`summary --size 1` ended in torch's traceback ("Output size is too small"), `report --samples -3` in NumPy's
+    ("negative dimensions are not allowed"); each is now one line saying what to give, exit 2."""
+    assert main(["summary", "inkres", "--size", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --size 1 is too small for inkres: its layers shrink the input to nothing; "
+                   "give --size 2 or more"], err
+    assert main(["summary", "inkres", "--size", "2", "--json"]) == 0  # the size it names works
+    capsys.readouterr()
+    for option in ("--samples", "--top-confused"):
+        with pytest.raises(SystemExit) as e:
+            main(["report", "mnist", option, "-3"])
+        assert e.value.code == 2 and f"argument {option}: -3 must be 1 or more" in capsys.readouterr().err
