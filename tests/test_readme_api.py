@@ -52,3 +52,22 @@ def test_import_inkmath_loads_no_model_code():
             "print(sorted(m for m in ('torch', 'numpy', 'PIL', 'inkmath.predict') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
+
+
+def test_predict_top_below_one_is_an_error_not_a_silent_list():
+    """inkmath.predict(..., top=0) returned [] and top=-1 every reading but the last, without a word."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    import inkmath
+    from inkmath.predict import Predictor
+
+    fake = Predictor.__new__(Predictor)
+    fake.vocab = SimpleNamespace(names=["a", "b", "c"], latex=["a", "b", "c"])
+    logits = np.array([[0.0, 2.0, 1.0]])
+    for bad in (0, -1, 2.5, True, None):
+        with pytest.raises(inkmath.InkmathError, match="top must be a whole number of readings from 1"):
+            fake.top_predictions(logits, bad)
+    assert [p.label for p in fake.top_predictions(logits, 2)[0]] == ["b", "c"]
+    assert [p.label for p in fake.top_predictions(logits, np.int64(9))[0]] == ["b", "c", "a"]  # more than C: all
