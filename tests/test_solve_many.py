@@ -99,6 +99,16 @@ def test_command_usage_errors(tmp_path, monkeypatch, capsys):
     assert captured.out == "" and "missing.txt: no such file" in captured.err
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n\n"))
     assert main(["solve", "-"]) == 2 and "only blank lines" in capsys.readouterr().err
+    assert main(["solve", "--file", str(tmp_path)]) == 2  # it said "no such file" of a folder
+    assert f"{tmp_path}: is a folder; --file takes a text file" in capsys.readouterr().err
+
+
+def test_an_empty_argument_is_named_in_its_error_line(capsys):
+    """`inkmath solve "" 2x=4`: the error line began with ": " (the place of an argument is its LaTeX, here none)."""
+    assert main(["solve", "", "2x=4"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == ['"": the LaTeX is empty; type an expression such as 2x+1=7']
+    assert "x = 2" in captured.out
 
 
 def test_command_numbers_the_graphs_of_several_problems(tmp_path, capsys):

@@ -113,6 +113,12 @@ def _print_answer(console, answer: dict, latex: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
+def argument_place(latex: str) -> str:
+    """How an error line names a problem given as an argument: the LaTeX itself, ``""`` when it is empty (the
+    line began with ": ")."""
+    return latex if latex.strip() else json.dumps(latex)
+
+
 def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
     """The problems in the order given (arguments, then --file files), lazily, appending each one's place to
     `where` (the argument, ``FILE:LINE`` or ``stdin:LINE``) as it is read."""
@@ -126,7 +132,7 @@ def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
         if latex == "-":
             yield from lines(sys.stdin, "stdin")
         else:
-            where.append(latex)
+            where.append(argument_place(latex))
             yield latex
     for path in args.file:
         try:
@@ -141,6 +147,8 @@ def run_solve(args: argparse.Namespace) -> int:
         raise InkmathError('nothing to solve: give LaTeX (inkmath solve "2x+1=7"), - for one problem a line on '
                            "stdin, or --file F")
     for path in args.file:  # a missing file is a usage error, found before any problem is solved
+        if path.is_dir():
+            raise InkmathError(f"{path}: is a folder; --file takes a text file with one LaTeX problem per line")
         if not path.is_file():
             raise InkmathError(f"{path}: no such file; --file takes a text file with one LaTeX problem per line")
     several = len(args.latex) + len(args.file) > 1 or "-" in args.latex or bool(args.file)
@@ -210,7 +218,7 @@ def _print_resident(args: argparse.Namespace, replies: list[dict]) -> int:
             failed += 1
             if args.json:
                 print(json.dumps({"latex": where, "error": error}, ensure_ascii=False), flush=True)
-            print(f"{where}: {' '.join(error.split())}", file=sys.stderr, flush=True)
+            print(f"{argument_place(where)}: {' '.join(error.split())}", file=sys.stderr, flush=True)
         elif args.json:
             print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
         else:
