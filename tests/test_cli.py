@@ -136,3 +136,22 @@ def test_too_small_sizes_and_counts_are_usage_errors(capsys):
         with pytest.raises(SystemExit) as e:
             main(["report", "mnist", option, "-3"])
         assert e.value.code == 2 and f"argument {option}: -3 must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not {"mnist", "crohme"} <= set(list_shipped()), reason="needs the shipped weights")
+def test_demo_names_the_command_that_gives_its_symbol_readings(capsys, monkeypatch):
+    """The demo's symbols are read by the mnist weights, but it titled them `inkmath predict`, whose default weights
+    (crohme) read digit_9.png as 9 0.625, q 0.244: the title now names the command that prints what it shows."""
+    from importlib import resources
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    title = next(line for line in out.splitlines() if line.startswith("Symbols"))
+    command = title.split("`")[1].split()
+    assert command[:2] == ["inkmath", "predict"]
+    nine = str(resources.files("inkmath.examples") / "digit_9.png")
+    assert main([*command[1:], nine, "--top", "3", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["predictions"]
+    shown = next(line for line in out.splitlines() if "digit_9.png:" in line)
+    assert shown.strip() == "digit_9.png: " + ", ".join(f"{p['label']} ({p['prob']:.3f})" for p in top)
