@@ -285,3 +285,16 @@ def test_an_output_path_that_cannot_be_written_is_one_line_not_a_traceback(tmp_p
         atomic_write_text(a_file / "graph.svg", "<svg/>")
     assert str(e.value) == f"{a_file / 'graph.svg'}: cannot write it ({a_file} is a file, not a folder); choose another path"
     assert isinstance(e.value, OSError) and isinstance(e.value, InkmathError)
+
+
+def test_page_mode_says_what_to_do_with_an_empty_file_and_an_inkml_file(tmp_path, capsys):
+    """`recognize --page`: an empty file got "the file is empty (0 bytes)" without what to do, an .inkml file
+    "not a readable image (unknown format)"; each line now says what to give."""
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    ink = tmp_path / "eq.inkml"
+    ink.write_text('<ink xmlns="http://www.w3.org/2003/InkML"><trace>1 2, 3 4</trace></ink>')
+    assert main(["recognize", "--page", str(empty), str(ink)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"{empty}: the file is empty (0 bytes); give a JPEG or PNG photo of the page",
+                     f"{ink}: an InkML file is ink, not a photo of a page; read it without --page"], lines

@@ -240,6 +240,8 @@ def run_page(args: argparse.Namespace) -> int:
     for path in args.files:
         debug = args.debug_dir / path.stem if args.debug_dir else None
         try:
+            if path.suffix.lower() == ".inkml":  # else "not a readable image (unknown format)"
+                raise InkmathError(f"{path}: an InkML file is ink, not a photo of a page; read it without --page")
             reading = read_page(path, weights=args.weights, solve=not args.no_solve, debug_dir=debug, name=str(path))
         except InkmathError as e:
             failed += 1
