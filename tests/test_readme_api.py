@@ -71,3 +71,17 @@ def test_predict_top_below_one_is_an_error_not_a_silent_list():
             fake.top_predictions(logits, bad)
     assert [p.label for p in fake.top_predictions(logits, 2)[0]] == ["b", "c"]
     assert [p.label for p in fake.top_predictions(logits, np.int64(9))[0]] == ["b", "c", "a"]  # more than C: all
+
+
+@pytest.mark.skipif(not {"crohme-m"} <= set(list_shipped()), reason="needs the shipped weights")
+def test_a_boolean_image_array_is_read_as_black_and_white():
+    """inkmath.recognize(grey > 128) said "No ink found in the image: it is blank"."""
+    from importlib.resources import files
+
+    import numpy as np
+    from PIL import Image
+
+    import inkmath
+
+    grey = np.asarray(Image.open(files("inkmath.examples") / "equation_linear.png").convert("L"))
+    assert inkmath.recognize(grey > 128, solve=False).latex == "3x+5=11"
