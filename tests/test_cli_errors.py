@@ -298,3 +298,16 @@ def test_page_mode_says_what_to_do_with_an_empty_file_and_an_inkml_file(tmp_path
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"{empty}: the file is empty (0 bytes); give a JPEG or PNG photo of the page",
                      f"{ink}: an InkML file is ink, not a photo of a page; read it without --page"], lines
+
+
+def test_the_reader_commands_name_the_default_weights_they_use():
+    """crohme-eval's --weights said "default: shipped" (four classifiers are shipped); it and recognize name the
+    one the reader loads without --weights."""
+    import argparse
+
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("recognize", "crohme-eval"):
+        weights = next(a for a in sub.choices[command]._actions if "--weights" in a.option_strings)
+        assert f"default: {DEFAULT_WEIGHTS}," in weights.help, (command, weights.help)
