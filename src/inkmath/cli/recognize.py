@@ -62,7 +62,8 @@ def register(subparsers) -> None:
 def _add_extras_options(p, several: str) -> None:
     p.add_argument("--steps", action="store_true",
                    help="add a worked solution (answer.steps: LaTeX line, reason, SymPy form of each step)")
-    more = f"; with several {several}, FILE-1.svg, FILE-2.svg, ..."
+    # problems read from - or --file are numbered even when there is one: they are solved as they are read
+    more = f"; with several {several}{', or with - or --file' if several == 'problems' else ''}, FILE-1.svg, FILE-2.svg, ..."
     p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
 
 
