@@ -155,3 +155,18 @@ def test_demo_names_the_command_that_gives_its_symbol_readings(capsys, monkeypat
     top = json.loads(capsys.readouterr().out)["predictions"]
     shown = next(line for line in out.splitlines() if "digit_9.png:" in line)
     assert shown.strip() == "digit_9.png: " + ", ".join(f"{p['label']} ({p['prob']:.3f})" for p in top)
+
+
+def test_a_broken_recipe_is_one_line_naming_it(tmp_path, capsys):
+    """`train --config` on a recipe that is not YAML printed PyYAML's five-line message; one that is not UTF-8
+    ended in a UnicodeDecodeError traceback. Each is now one line: the recipe, what is wrong, what to do."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("epochs: [\n")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"epochs: 1\n# \xff\n")
+    out = tmp_path / "never-created-run"
+    for recipe, words in ((broken, "not valid YAML (line 2, column 1: "), (binary, "not UTF-8 text")):
+        assert main(["train", "--config", str(recipe), "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {recipe}: {words}") and "; " in err[0], err
+    assert not out.exists()
