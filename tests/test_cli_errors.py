@@ -311,3 +311,21 @@ def test_the_reader_commands_name_the_default_weights_they_use():
     for command in ("recognize", "crohme-eval"):
         weights = next(a for a in sub.choices[command]._actions if "--weights" in a.option_strings)
         assert f"default: {DEFAULT_WEIGHTS}," in weights.help, (command, weights.help)
+
+
+@needs
+def test_an_output_folder_where_a_file_is_is_one_line_not_a_traceback(tmp_path, capsys):
+    """report --out, train --out, recognize --page --debug-dir naming a file ended in FileExistsError or
+    NotADirectoryError from mkdir; the command now prints one line naming the path, exit 2."""
+    from inkmath.cli.common import os_error_line
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    page = Path(__file__).parent / "fixtures" / "page_photo.jpg"
+    assert main(["recognize", "--page", str(page), "--debug-dir", str(a_file), "--no-solve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {a_file / 'page_photo'}: Not a directory (a file is where a folder is needed); "
+                   "check the path, or give another one"], err
+    assert os_error_line(FileExistsError(17, "File exists", "out")) == \
+        "out: File exists (a file is where a folder is needed); check the path, or give another one"
+    assert os_error_line(OSError("disk on fire")) == "disk on fire; check the paths given"
