@@ -329,3 +329,16 @@ def test_an_output_folder_where_a_file_is_is_one_line_not_a_traceback(tmp_path, 
     assert os_error_line(FileExistsError(17, "File exists", "out")) == \
         "out: File exists (a file is where a folder is needed); check the path, or give another one"
     assert os_error_line(OSError("disk on fire")) == "disk on fire; check the paths given"
+
+
+def test_recognize_refuses_a_plot_file_that_is_one_of_its_inputs(tmp_path, capsys):
+    """`recognize eq.png --plot eq.png` wrote the graph over the picture it had just read (and a second file's
+    graph could land on another input, eq-1.svg); it is now a usage error and the input is left as it was."""
+    picture = Path(shutil.copy(EXAMPLES / "equation_quadratic.png", tmp_path / "eq.png"))
+    before = picture.read_bytes()
+    assert main(["recognize", str(picture), "--plot", str(picture)]) == 2
+    assert "would write a graph over the input" in capsys.readouterr().err
+    svg = tmp_path / "g-2.svg"
+    svg.write_text("<svg/>")  # read as an input (and refused as an unsupported type), but never overwritten
+    assert main(["recognize", str(picture), str(svg), "--plot", str(tmp_path / "g.svg")]) == 2
+    assert picture.read_bytes() == before and svg.read_text() == "<svg/>"

@@ -274,6 +274,13 @@ def run(args: argparse.Namespace) -> int:
         return run_page(args)
     if args.debug_dir:
         raise InkmathError("--debug-dir goes with --page (the intermediate images of a page photo)")
+    if args.plot:  # the graph would replace the picture it is read from
+        inputs = {p.resolve() for p in args.files}
+        for index in range(len(args.files)):
+            target = plot_path(args.plot, index, len(args.files))
+            if target.resolve() in inputs:
+                raise InkmathError(f"--plot {args.plot} would write a graph over the input {target}; "
+                                   "give another --plot file")
     failed = 0
     console = None
     if not args.json:
