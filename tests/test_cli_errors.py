@@ -342,3 +342,13 @@ def test_recognize_refuses_a_plot_file_that_is_one_of_its_inputs(tmp_path, capsy
     svg.write_text("<svg/>")  # read as an input (and refused as an unsupported type), but never overwritten
     assert main(["recognize", str(picture), str(svg), "--plot", str(tmp_path / "g.svg")]) == 2
     assert picture.read_bytes() == before and svg.read_text() == "<svg/>"
+
+
+def test_recognize_no_solve_with_steps_or_plot_is_a_usage_error(tmp_path, capsys):
+    """--no-solve with --steps or --plot printed the LaTeX alone, exit 0: no steps, no graph, no word why."""
+    picture = str(EXAMPLES / "equation_quadratic.png")
+    for extra in (["--steps"], ["--plot", str(tmp_path / "g.svg")]):
+        assert main(["recognize", picture, "--no-solve", *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and "drop them or --no-solve" in captured.err
+    assert not (tmp_path / "g.svg").exists()

@@ -270,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
     resolve_weights(args.weights or DEFAULT_WEIGHTS)  # an unknown name is a usage error, reported once
     if args.page and (args.steps or args.plot):
         raise InkmathError("--steps and --plot work on one expression per file, not with --page; drop them or --page")
+    if args.no_solve and (args.steps or args.plot):  # else neither steps nor a graph, without a word
+        raise InkmathError("--steps and --plot show the solving that --no-solve skips; drop them or --no-solve")
     if args.page:
         return run_page(args)
     if args.debug_dir:
