@@ -352,3 +352,14 @@ def test_recognize_no_solve_with_steps_or_plot_is_a_usage_error(tmp_path, capsys
         captured = capsys.readouterr()
         assert captured.out == "" and "drop them or --no-solve" in captured.err
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_download_takes_the_data_dir_its_help_names_and_no_negative_retries(capsys):
+    """download's help gave --dest's default as "--data-dir / $INKMATH_DATA", but --data-dir was an unknown flag;
+    --retries -1 made no attempt at all and ended in a missing .part file."""
+    args = build_parser("download").parse_args(["download", "mnist", "--data-dir", "/some/where"])
+    assert args.dest == "/some/where"
+    with pytest.raises(SystemExit) as e:
+        main(["download", "mnist", "--retries", "-1"])
+    assert e.value.code == 2 and "argument --retries: -1 must be 0 or more" in capsys.readouterr().err
+    assert build_parser("download").parse_args(["download", "mnist", "--retries", "0"]).retries == 0

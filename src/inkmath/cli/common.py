@@ -48,6 +48,16 @@ def report_file_error(path: str | os.PathLike, error: BaseException, as_json: bo
     print(line, file=sys.stderr, flush=True)
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
