@@ -363,3 +363,15 @@ def test_download_takes_the_data_dir_its_help_names_and_no_negative_retries(caps
         main(["download", "mnist", "--retries", "-1"])
     assert e.value.code == 2 and "argument --retries: -1 must be 0 or more" in capsys.readouterr().err
     assert build_parser("download").parse_args(["download", "mnist", "--retries", "0"]).retries == 0
+
+
+def test_serve_refuses_ports_that_do_not_exist_and_zero_processes(capsys):
+    """serve --port 70000 started, and uvicorn said it ran on http://127.0.0.1:70000; --port -5 was blamed on the
+    host ("not an address of this machine"); --workers 0 and --threads 0 were taken. Each is now a usage error."""
+    for option, value, words in (("--port", "70000", "70000 is not a port: give 0-65535"),
+                                 ("--port", "-5", "-5 is not a port: give 0-65535"),
+                                 ("--workers", "0", "0 must be 1 or more"), ("--threads", "0", "0 must be 1 or more")):
+        with pytest.raises(SystemExit) as e:
+            main(["serve", option, value])
+        assert e.value.code == 2 and f"argument {option}: {words}" in capsys.readouterr().err
+    assert build_parser("serve").parse_args(["serve", "--port", "0"]).port == 0
