@@ -170,3 +170,15 @@ def test_a_broken_recipe_is_one_line_naming_it(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"error: {recipe}: {words}") and "; " in err[0], err
     assert not out.exists()
+
+
+def test_submit_refuses_two_images_with_one_id(tmp_path, capsys):
+    """The id is the file name without suffix: a/x.png and b/x.png wrote the id x twice, silently (an invalid
+    submission). Now a usage error before any image is read, and no CSV is written."""
+    for sub in ("a", "b"):
+        (tmp_path / "images" / sub).mkdir(parents=True)
+        Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "images" / sub / "x.png")
+    out = tmp_path / "submission.csv"
+    assert main(["submit", "mnist", str(tmp_path / "images"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "both give the id 'x'" in err and not out.exists()

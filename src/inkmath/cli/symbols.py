@@ -185,6 +185,13 @@ def cmd_submit(args) -> int:
             files.append(item)
     if not files:
         raise InkmathError(f"No images found in {', '.join(args.images)}; give image files or folders holding them")
+    first: dict[str, str] = {}
+    for f in files:  # the id is the file name without suffix: two files with one name would give one id twice
+        stem = Path(f).stem
+        if stem in first:
+            raise InkmathError(f"{first[stem]} and {f} both give the id {stem!r}; each id must be one image's: "
+                               "rename one, or submit them apart")
+        first[stem] = f
     pred = Predictor.load(args.weights, engine=args.engine)
     buf = io.StringIO()
     w = csv.writer(buf)
