@@ -121,3 +121,64 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert code == 2 and "Unknown dataset" in err and "Traceback" not in err
     code, out, err = run("train", "mnist:train", "--model", "nope", "--out", str(tmp_path / "never-created-run"))
     assert code == 2 and "Unknown model" in err and not (tmp_path / "never-created-run").exists()
+
+
+def test_too_small_sizes_and_counts_are_usage_errors(capsys):
+    """`summary --size 1` ended in torch's traceback ("Output size is too small"), `report --samples -3` in NumPy's
+    ("negative dimensions are not allowed"); each is now one line saying what to give, exit 2."""
+    assert main(["summary", "inkres", "--size", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --size 1 is too small for inkres: its layers shrink the input to nothing; "
+                   "give --size 2 or more"], err
+    assert main(["summary", "inkres", "--size", "2", "--json"]) == 0  # the size it names works
+    capsys.readouterr()
+    for option in ("--samples", "--top-confused"):
+        with pytest.raises(SystemExit) as e:
+            main(["report", "mnist", option, "-3"])
+        assert e.value.code == 2 and f"argument {option}: -3 must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not {"mnist", "crohme"} <= set(list_shipped()), reason="needs the shipped weights")
+def test_demo_names_the_command_that_gives_its_symbol_readings(capsys, monkeypatch):
+    """The demo's symbols are read by the mnist weights, but it titled them `inkmath predict`, whose default weights
+    (crohme) read digit_9.png as 9 0.625, q 0.244: the title now names the command that prints what it shows."""
+    from importlib import resources
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    title = next(line for line in out.splitlines() if line.startswith("Symbols"))
+    command = title.split("`")[1].split()
+    assert command[:2] == ["inkmath", "predict"]
+    nine = str(resources.files("inkmath.examples") / "digit_9.png")
+    assert main([*command[1:], nine, "--top", "3", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["predictions"]
+    shown = next(line for line in out.splitlines() if "digit_9.png:" in line)
+    assert shown.strip() == "digit_9.png: " + ", ".join(f"{p['label']} ({p['prob']:.3f})" for p in top)
+
+
+def test_a_broken_recipe_is_one_line_naming_it(tmp_path, capsys):
+    """`train --config` on a recipe that is not YAML printed PyYAML's five-line message; one that is not UTF-8
+    ended in a UnicodeDecodeError traceback. Each is now one line: the recipe, what is wrong, what to do."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("epochs: [\n")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"epochs: 1\n# \xff\n")
+    out = tmp_path / "never-created-run"
+    for recipe, words in ((broken, "not valid YAML (line 2, column 1: "), (binary, "not UTF-8 text")):
+        assert main(["train", "--config", str(recipe), "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {recipe}: {words}") and "; " in err[0], err
+    assert not out.exists()
+
+
+def test_submit_refuses_two_images_with_one_id(tmp_path, capsys):
+    """The id is the file name without suffix: a/x.png and b/x.png wrote the id x twice, silently (an invalid
+    submission). Now a usage error before any image is read, and no CSV is written."""
+    for sub in ("a", "b"):
+        (tmp_path / "images" / sub).mkdir(parents=True)
+        Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "images" / sub / "x.png")
+    out = tmp_path / "submission.csv"
+    assert main(["submit", "mnist", str(tmp_path / "images"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "both give the id 'x'" in err and not out.exists()

@@ -246,3 +246,132 @@ def test_prediction_table_prints_each_label_once_and_never_as_markup():
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines]
     assert cells[0] == ["a.png", "1", "\\lt", "<", "0.500"]
     assert cells[1] == ["", "2", "9", "", "0.400"] and cells[2] == ["", "3", "[", "", "0.100"]
+
+
+def test_a_broken_inkml_trace_names_the_file_once(tmp_path, capsys):
+    """`recognize` on an InkML file with an unreadable or infinite trace: one line, the file named once (it was
+    "bad.inkml: bad.inkml trace 0: ..."), and what to do."""
+    ink = '<ink xmlns="http://www.w3.org/2003/InkML"><trace>{}</trace></ink>'
+    letters = tmp_path / "letters.inkml"
+    letters.write_text(ink.format("abc def, 1 2"))
+    infinite = tmp_path / "infinite.inkml"
+    infinite.write_text(ink.format("1 2, inf 3"))
+    assert main(["recognize", str(letters), str(infinite), "--no-solve"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2, lines
+    for path, line in zip((letters, infinite), lines):
+        assert line.startswith(f"{path}: trace 0: ") and line.count(path.name) == 1 and "; " in line, line
+    assert "cannot read the points" in lines[0] and "NaN or infinite" in lines[1]
+
+
+@needs
+def test_an_output_path_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path, capsys):
+    """`--out`, `--result`, `--details` naming a folder (or a path through a file) ended in a traceback from
+    os.replace naming the temporary file; now one line naming the path given, exit 2, and nothing left behind."""
+    from inkmath.atomic import WriteError, atomic_write_text
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    digit = str(EXAMPLES / "digit_3.png")
+    for command in (["submit", "mnist", digit, "--out", str(folder)],
+                    ["export-onnx", "mnist", "--out", str(folder), "--no-check"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == f"error: {folder}: cannot write it (it is a folder); choose another path", err
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(WriteError) as e:
+        atomic_write_text(a_file / "graph.svg", "<svg/>")
+    assert str(e.value) == f"{a_file / 'graph.svg'}: cannot write it ({a_file} is a file, not a folder); choose another path"
+    assert isinstance(e.value, OSError) and isinstance(e.value, InkmathError)
+
+
+def test_page_mode_says_what_to_do_with_an_empty_file_and_an_inkml_file(tmp_path, capsys):
+    """`recognize --page`: an empty file got "the file is empty (0 bytes)" without what to do, an .inkml file
+    "not a readable image (unknown format)"; each line now says what to give."""
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    ink = tmp_path / "eq.inkml"
+    ink.write_text('<ink xmlns="http://www.w3.org/2003/InkML"><trace>1 2, 3 4</trace></ink>')
+    assert main(["recognize", "--page", str(empty), str(ink)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"{empty}: the file is empty (0 bytes); give a JPEG or PNG photo of the page",
+                     f"{ink}: an InkML file is ink, not a photo of a page; read it without --page"], lines
+
+
+def test_the_reader_commands_name_the_default_weights_they_use():
+    """crohme-eval's --weights said "default: shipped" (four classifiers are shipped); it and recognize name the
+    one the reader loads without --weights."""
+    import argparse
+
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("recognize", "crohme-eval"):
+        weights = next(a for a in sub.choices[command]._actions if "--weights" in a.option_strings)
+        assert f"default: {DEFAULT_WEIGHTS}," in weights.help, (command, weights.help)
+
+
+@needs
+def test_an_output_folder_where_a_file_is_is_one_line_not_a_traceback(tmp_path, capsys):
+    """report --out, train --out, recognize --page --debug-dir naming a file ended in FileExistsError or
+    NotADirectoryError from mkdir; the command now prints one line naming the path, exit 2."""
+    from inkmath.cli.common import os_error_line
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    page = Path(__file__).parent / "fixtures" / "page_photo.jpg"
+    assert main(["recognize", "--page", str(page), "--debug-dir", str(a_file), "--no-solve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {a_file / 'page_photo'}: Not a directory (a file is where a folder is needed); "
+                   "check the path, or give another one"], err
+    assert os_error_line(FileExistsError(17, "File exists", "out")) == \
+        "out: File exists (a file is where a folder is needed); check the path, or give another one"
+    assert os_error_line(OSError("disk on fire")) == "disk on fire; check the paths given"
+
+
+def test_recognize_refuses_a_plot_file_that_is_one_of_its_inputs(tmp_path, capsys):
+    """`recognize eq.png --plot eq.png` wrote the graph over the picture it had just read (and a second file's
+    graph could land on another input, eq-1.svg); it is now a usage error and the input is left as it was."""
+    picture = Path(shutil.copy(EXAMPLES / "equation_quadratic.png", tmp_path / "eq.png"))
+    before = picture.read_bytes()
+    assert main(["recognize", str(picture), "--plot", str(picture)]) == 2
+    assert "would write a graph over the input" in capsys.readouterr().err
+    svg = tmp_path / "g-2.svg"
+    svg.write_text("<svg/>")  # read as an input (and refused as an unsupported type), but never overwritten
+    assert main(["recognize", str(picture), str(svg), "--plot", str(tmp_path / "g.svg")]) == 2
+    assert picture.read_bytes() == before and svg.read_text() == "<svg/>"
+
+
+def test_recognize_no_solve_with_steps_or_plot_is_a_usage_error(tmp_path, capsys):
+    """--no-solve with --steps or --plot printed the LaTeX alone, exit 0: no steps, no graph, no word why."""
+    picture = str(EXAMPLES / "equation_quadratic.png")
+    for extra in (["--steps"], ["--plot", str(tmp_path / "g.svg")]):
+        assert main(["recognize", picture, "--no-solve", *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and "drop them or --no-solve" in captured.err
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_download_takes_the_data_dir_its_help_names_and_no_negative_retries(capsys):
+    """download's help gave --dest's default as "--data-dir / $INKMATH_DATA", but --data-dir was an unknown flag;
+    --retries -1 made no attempt at all and ended in a missing .part file."""
+    args = build_parser("download").parse_args(["download", "mnist", "--data-dir", "/some/where"])
+    assert args.dest == "/some/where"
+    with pytest.raises(SystemExit) as e:
+        main(["download", "mnist", "--retries", "-1"])
+    assert e.value.code == 2 and "argument --retries: -1 must be 0 or more" in capsys.readouterr().err
+    assert build_parser("download").parse_args(["download", "mnist", "--retries", "0"]).retries == 0
+
+
+def test_serve_refuses_ports_that_do_not_exist_and_zero_processes(capsys):
+    """serve --port 70000 started, and uvicorn said it ran on http://127.0.0.1:70000; --port -5 was blamed on the
+    host ("not an address of this machine"); --workers 0 and --threads 0 were taken. Each is now a usage error."""
+    for option, value, words in (("--port", "70000", "70000 is not a port: give 0-65535"),
+                                 ("--port", "-5", "-5 is not a port: give 0-65535"),
+                                 ("--workers", "0", "0 must be 1 or more"), ("--threads", "0", "0 must be 1 or more")):
+        with pytest.raises(SystemExit) as e:
+            main(["serve", option, value])
+        assert e.value.code == 2 and f"argument {option}: {words}" in capsys.readouterr().err
+    assert build_parser("serve").parse_args(["serve", "--port", "0"]).port == 0

@@ -161,7 +161,7 @@ def test_read_inkml_difference_orders_channel_order_and_other_point_layouts():
 @pytest.mark.parametrize("text, needle", [("10 20, 'x 3", "unexpected 'x'"), ("? 3, 1 2", "first point"),
                                           ("10 20, 30", "fewer than 2 values"), ("10 20, 'nan 3", "unexpected")])
 def test_unreadable_trace_values_name_the_trace(text, needle):
-    with pytest.raises(InkmathError, match=rf"bad.inkml trace 0: cannot read the points \(.*{needle}"):
+    with pytest.raises(InkmathError, match=rf"bad.inkml: trace 0: cannot read the points \(.*{needle}"):
         crohme.read_inkml(_with_traces(INKML_XY, [text]), "bad.inkml")
 
 

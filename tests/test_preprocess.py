@@ -115,3 +115,16 @@ def test_ink_bbox_equals_the_rows_and_columns_with_ink():
     for img in images:
         assert ink_bbox(img) == _ink_bbox_by_rows_and_columns(img)
         assert ink_bbox(img, threshold=0) == _ink_bbox_by_rows_and_columns(img, 0)
+
+
+def test_a_boolean_image_is_black_and_white_not_all_black():
+    """A black-and-white image as a bool array (e.g. ``grey > 128``): True was clipped to 1, so the whole image was
+    near black and the expression reader said it was blank. False is 0 and True 255, as Pillow's 1-bit images."""
+    from inkmath.preprocess import eight_bit, to_gray
+
+    x, _ = shapes(1, size=40)
+    paper = (255 - x[3]) > 128  # True where the paper is
+    assert eight_bit(paper).dtype == np.uint8 and set(np.unique(eight_bit(paper))) == {0, 255}
+    bw = paper.astype(np.uint8) * 255
+    np.testing.assert_array_equal(to_gray(paper), bw)
+    np.testing.assert_array_equal(prepare(paper), prepare(bw))

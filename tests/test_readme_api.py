@@ -52,3 +52,36 @@ def test_import_inkmath_loads_no_model_code():
             "print(sorted(m for m in ('torch', 'numpy', 'PIL', 'inkmath.predict') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
+
+
+def test_predict_top_below_one_is_an_error_not_a_silent_list():
+    """inkmath.predict(..., top=0) returned [] and top=-1 every reading but the last, without a word."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    import inkmath
+    from inkmath.predict import Predictor
+
+    fake = Predictor.__new__(Predictor)
+    fake.vocab = SimpleNamespace(names=["a", "b", "c"], latex=["a", "b", "c"])
+    logits = np.array([[0.0, 2.0, 1.0]])
+    for bad in (0, -1, 2.5, True, None):
+        with pytest.raises(inkmath.InkmathError, match="top must be a whole number of readings from 1"):
+            fake.top_predictions(logits, bad)
+    assert [p.label for p in fake.top_predictions(logits, 2)[0]] == ["b", "c"]
+    assert [p.label for p in fake.top_predictions(logits, np.int64(9))[0]] == ["b", "c", "a"]  # more than C: all
+
+
+@pytest.mark.skipif(not {"crohme-m"} <= set(list_shipped()), reason="needs the shipped weights")
+def test_a_boolean_image_array_is_read_as_black_and_white():
+    """inkmath.recognize(grey > 128) said "No ink found in the image: it is blank"."""
+    from importlib.resources import files
+
+    import numpy as np
+    from PIL import Image
+
+    import inkmath
+
+    grey = np.asarray(Image.open(files("inkmath.examples") / "equation_linear.png").convert("L"))
+    assert inkmath.recognize(grey > 128, solve=False).latex == "3x+5=11"

@@ -306,3 +306,23 @@ def test_cli_recognize(tmp_path, hand, predictor, capsys):
     assert lines[0]["file"] == str(good) and _norm(lines[0]["latex"]) == "3x+5=11"
     assert lines[0]["answer"]["solutions"][0]["x"]["text"] == "2"
     assert lines[1]["file"] == str(bad) and "unsupported" in lines[1]["error"]
+
+
+def test_json_symbol_prob_is_the_probability_of_its_label():
+    """The reading may take another of the classifier's candidates than its first (the context models chose it):
+    the symbol's `prob` is then that label's probability, not the first candidate's (issue: "d, 64 %" shown for
+    a symbol whose 64 % belonged to "2"); a label the classifier did not list has probability 0."""
+    from inkmath.equation.recognize import Recognition, to_dict
+    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+
+    hyps = [SymbolHyp(Box(0, 0, 10, 10), [Candidate("2", 0.64), Candidate("d", 0.03)], [0]),
+            SymbolHyp(Box(12, 0, 20, 10), [Candidate("x", 0.9), Candidate("y", 0.05)], [1]),
+            SymbolHyp(Box(22, 0, 30, 10), [Candidate("a", 0.7), Candidate("e", 0.1)], [2])]
+    rec = Recognition("dxz", "", {}, hyps, Symbol("d"), tokens=["d", "x", "z"], confidence=0.5,
+                      alternatives=[{"latex": "dxz", "confidence": 0.5}])
+    syms = to_dict(rec)["symbols"]
+    assert [s["label"] for s in syms] == ["d", "x", "z"]
+    assert [s["prob"] for s in syms] == [0.03, 0.9, 0.0]
+    for s in syms:  # the label's prob is what the alternatives list gives it
+        listed = {a["label"]: a["prob"] for a in s["alternatives"]}
+        assert s["prob"] == listed.get(s["label"], 0.0)

@@ -99,6 +99,16 @@ def test_command_usage_errors(tmp_path, monkeypatch, capsys):
     assert captured.out == "" and "missing.txt: no such file" in captured.err
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n\n"))
     assert main(["solve", "-"]) == 2 and "only blank lines" in capsys.readouterr().err
+    assert main(["solve", "--file", str(tmp_path)]) == 2  # it said "no such file" of a folder
+    assert f"{tmp_path}: is a folder; --file takes a text file" in capsys.readouterr().err
+
+
+def test_an_empty_argument_is_named_in_its_error_line(capsys):
+    """`inkmath solve "" 2x=4`: the error line began with ": " (the place of an argument is its LaTeX, here none)."""
+    assert main(["solve", "", "2x=4"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == ['"": the LaTeX is empty; type an expression such as 2x+1=7']
+    assert "x = 2" in captured.out
 
 
 def test_command_numbers_the_graphs_of_several_problems(tmp_path, capsys):
@@ -108,6 +118,26 @@ def test_command_numbers_the_graphs_of_several_problems(tmp_path, capsys):
     assert [line["answer"]["plot_file"] for line in lines] == [str(tmp_path / "graph-1.svg"),
                                                                 str(tmp_path / "graph-2.svg")]
     assert (tmp_path / "graph-2.svg").read_text().lstrip().startswith("<?xml") and not svg.exists()
+
+
+def test_one_problem_from_a_file_gets_a_numbered_graph_as_the_help_says(tmp_path, capsys):
+    """A problem read from - or --file is solved as it is read, before the command knows whether more follow: its
+    graph is FILE-1.svg even when it is the only one. The help and the README said so only of several problems."""
+    import argparse
+
+    problems = tmp_path / "one.txt"
+    problems.write_text("x^2=4\n", encoding="utf-8")
+    svg = tmp_path / "graph.svg"
+    assert main(["solve", "--file", str(problems), "--plot", str(svg)]) == 0
+    assert "graph written to" in capsys.readouterr().out
+    assert (tmp_path / "graph-1.svg").exists() and not svg.exists()
+    parser = argparse.ArgumentParser()
+    from inkmath.cli import recognize as recognize_cli
+
+    recognize_cli.register(parser.add_subparsers())
+    solve = parser._subparsers._group_actions[0].choices["solve"]
+    plot = next(a for a in solve._actions if "--plot" in a.option_strings)
+    assert "with several problems, or with - or --file, FILE-1.svg" in plot.help
 
 
 def test_every_command_is_mapped_to_the_module_that_registers_it():

@@ -80,7 +80,10 @@ class Predictor:
         return self.top_predictions(self.logits(batch), top)
 
     def top_predictions(self, logits: np.ndarray, top: int = 5) -> list[list[Prediction]]:
-        """Top-``top`` predictions of each row of (N, C) logits."""
+        """Top-``top`` predictions of each row of (N, C) logits; ``top`` a whole number from 1 (more than C: all C)."""
+        if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+            # top=0 gave no readings and top=-1 all but the last, without a word
+            raise InkmathError(f"top must be a whole number of readings from 1, got {top!r}")
         probs = softmax(np.asarray(logits, np.float64))
         k = min(top, probs.shape[1])
         order = np.argsort(-probs, axis=1)[:, :k]

@@ -50,11 +50,14 @@ def get_preset(preset: str | Preset) -> Preset:
 
 def eight_bit(image: np.ndarray) -> np.ndarray:
     """uint8 values of an image array of any depth: 16-bit ones (unsigned 16-bit, or integers above 255) scaled
-    from 0-65535, floats within 0-1 from 0-1, anything else clipped to 0-255. A clip alone (as Pillow's own
-    conversion does) keeps only the pure black of a 16-bit scan: its grey ink would all turn paper-white."""
+    from 0-65535, floats within 0-1 from 0-1, booleans (a black-and-white image) False 0 and True 255 as Pillow
+    converts its 1-bit images, anything else clipped to 0-255. A clip alone (as Pillow's own conversion does) keeps
+    only the pure black of a 16-bit scan: its grey ink would all turn paper-white."""
     a = np.asarray(image)
     if a.dtype == np.uint8:
         return a
+    if a.dtype == np.bool_:  # clipped, True was 1: every pixel near black, the image "blank"
+        return a.astype(np.uint8) * np.uint8(255)
     f = a.astype(np.float32)
     top = float(f.max()) if f.size else 0.0
     if (a.dtype.kind == "u" and a.dtype.itemsize == 2) or (a.dtype.kind in "ui" and top > 255):

@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from inkmath import InkmathError, __version__
-from inkmath.cli.common import apply_help_formatter
+from inkmath.cli.common import apply_help_formatter, os_error_line
 
 # Modules of this package that add sub-commands with ``register(subparsers)``, in the order of ``inkmath --help``.
 COMMAND_MODULES = [
@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # an output folder where a file is, and the like: one line, not a traceback
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -30,11 +30,32 @@ def file_error_line(path: str | os.PathLike, error: BaseException) -> str:
     return text if text.startswith(f"{name}:") else f"{name}: {text}"
 
 
+def os_error_line(error: OSError) -> str:
+    """One line for a file or folder the command could not read, make or write (an ``OSError`` no layer turned
+    into a message of its own): ``PATH: reason; what to do``."""
+    reason = error.strerror or " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        reason += " (a file is where a folder is needed)"
+    if error.filename is None:
+        return f"{reason}; check the paths given"
+    return f"{error.filename}: {reason}; check the path, or give another one"
+
+
 def report_file_error(path: str | os.PathLike, error: BaseException, as_json: bool = False) -> None:
     line = file_error_line(path, error)
     if as_json:
         print(json.dumps({"file": str(path), "error": line[len(str(path)) + 2:]}, ensure_ascii=False), flush=True)
     print(line, file=sys.stderr, flush=True)
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
 
 
 def positive_int(text: str) -> int:

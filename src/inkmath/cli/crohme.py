@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                     f"short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
     p.add_argument("path", help=f"archive or folder, or a short name: {', '.join(ALIASES)}")
     p.add_argument("--limit", type=int, default=None, help="only the first N expressions (default: all)")
-    p.add_argument("--weights", default=None, help="symbol classifier weights (name or path; default: shipped)")
+    p.add_argument("--weights", default=None,
+                   help="symbol classifier weights (name or path; default: crohme-m, the expression reader's)")
     p.add_argument("--symbols-only", action="store_true",
                    help="skip the expression recogniser: symbol accuracy on the truth segmentation only")
     p.add_argument("--json", action="store_true", help="print one JSON line")

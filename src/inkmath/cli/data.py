@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from inkmath import InkmathError
+from inkmath.cli.common import non_negative_int
 from inkmath.data import catalog
 from inkmath.data.catalog import CATALOG
 
@@ -19,14 +20,16 @@ def register(subparsers) -> None:
         description=f"Download official data files into the data dir, resuming and verifying checksums. "
                     f"Known sets: {names}; CROHME and the Kaggle symbols need a person (the command says how).")
     p.add_argument("name", help=f"{' | '.join(CATALOG)} | all")
-    p.add_argument("--dest", help="data dir to download into (default: --data-dir / $INKMATH_DATA / ./data)")
+    p.add_argument("--dest", "--data-dir", dest="dest",
+                   help="data dir to download into (default: $INKMATH_DATA, else ./data)")
     p.add_argument("--mirror", help="base URL serving the data-dir layout (default: $INKMATH_MIRROR, else the "
                                     "official hosts)")
     p.add_argument("--force", action="store_true", help="replace files whose checksum is wrong (kept as .old)")
     p.add_argument("--checksum", action="append", default=[], metavar="FILE=ALGO:HEX",
                    help="expect this checksum instead of the catalog's, e.g. for a mirror that repacks a file: "
                         "HASYv2.tar.bz2=sha256:... (repeatable)")
-    p.add_argument("--retries", type=int, default=3, help="retries per file and host on network errors (default 3)")
+    p.add_argument("--retries", type=non_negative_int, default=3,
+                   help="retries per file and host on network errors (default 3)")
     p.add_argument("--json", action="store_true", help="one JSON object per file instead of tables")
     p.set_defaults(func=run_download)
 

@@ -26,7 +26,7 @@ def cmd_demo(args) -> int:
     folder = Path(str(resources.files("inkmath").joinpath("examples")))
     shipped = list_shipped()
     con.print(f"[bold]inkmath {__version__}[/] demo - shipped weights: {', '.join(shipped) or 'none'}")
-    con.print("\n[bold]Symbols[/] (`inkmath predict`)")
+    con.print("\n[bold]Symbols[/] (`inkmath predict --weights mnist`)")
     digits = Predictor.load("mnist") if "mnist" in shipped else None
     for f in sorted(folder.glob("digit_*.png")):
         if digits is None:

@@ -62,7 +62,8 @@ def register(subparsers) -> None:
 def _add_extras_options(p, several: str) -> None:
     p.add_argument("--steps", action="store_true",
                    help="add a worked solution (answer.steps: LaTeX line, reason, SymPy form of each step)")
-    more = f"; with several {several}, FILE-1.svg, FILE-2.svg, ..."
+    # problems read from - or --file are numbered even when there is one: they are solved as they are read
+    more = f"; with several {several}{', or with - or --file' if several == 'problems' else ''}, FILE-1.svg, FILE-2.svg, ..."
     p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
 
 
@@ -113,6 +114,12 @@ def _print_answer(console, answer: dict, latex: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
+def argument_place(latex: str) -> str:
+    """How an error line names a problem given as an argument: the LaTeX itself, ``""`` when it is empty (the
+    line began with ": ")."""
+    return latex if latex.strip() else json.dumps(latex)
+
+
 def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
     """The problems in the order given (arguments, then --file files), lazily, appending each one's place to
     `where` (the argument, ``FILE:LINE`` or ``stdin:LINE``) as it is read."""
@@ -126,7 +133,7 @@ def _problems(args: argparse.Namespace, where: list[str]) -> Iterator[str]:
         if latex == "-":
             yield from lines(sys.stdin, "stdin")
         else:
-            where.append(latex)
+            where.append(argument_place(latex))
             yield latex
     for path in args.file:
         try:
@@ -141,6 +148,8 @@ def run_solve(args: argparse.Namespace) -> int:
         raise InkmathError('nothing to solve: give LaTeX (inkmath solve "2x+1=7"), - for one problem a line on '
                            "stdin, or --file F")
     for path in args.file:  # a missing file is a usage error, found before any problem is solved
+        if path.is_dir():
+            raise InkmathError(f"{path}: is a folder; --file takes a text file with one LaTeX problem per line")
         if not path.is_file():
             raise InkmathError(f"{path}: no such file; --file takes a text file with one LaTeX problem per line")
     several = len(args.latex) + len(args.file) > 1 or "-" in args.latex or bool(args.file)
@@ -210,7 +219,7 @@ def _print_resident(args: argparse.Namespace, replies: list[dict]) -> int:
             failed += 1
             if args.json:
                 print(json.dumps({"latex": where, "error": error}, ensure_ascii=False), flush=True)
-            print(f"{where}: {' '.join(error.split())}", file=sys.stderr, flush=True)
+            print(f"{argument_place(where)}: {' '.join(error.split())}", file=sys.stderr, flush=True)
         elif args.json:
             print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
         else:
@@ -232,6 +241,8 @@ def run_page(args: argparse.Namespace) -> int:
     for path in args.files:
         debug = args.debug_dir / path.stem if args.debug_dir else None
         try:
+            if path.suffix.lower() == ".inkml":  # else "not a readable image (unknown format)"
+                raise InkmathError(f"{path}: an InkML file is ink, not a photo of a page; read it without --page")
             reading = read_page(path, weights=args.weights, solve=not args.no_solve, debug_dir=debug, name=str(path))
         except InkmathError as e:
             failed += 1
@@ -259,10 +270,19 @@ def run(args: argparse.Namespace) -> int:
     resolve_weights(args.weights or DEFAULT_WEIGHTS)  # an unknown name is a usage error, reported once
     if args.page and (args.steps or args.plot):
         raise InkmathError("--steps and --plot work on one expression per file, not with --page; drop them or --page")
+    if args.no_solve and (args.steps or args.plot):  # else neither steps nor a graph, without a word
+        raise InkmathError("--steps and --plot show the solving that --no-solve skips; drop them or --no-solve")
     if args.page:
         return run_page(args)
     if args.debug_dir:
         raise InkmathError("--debug-dir goes with --page (the intermediate images of a page photo)")
+    if args.plot:  # the graph would replace the picture it is read from
+        inputs = {p.resolve() for p in args.files}
+        for index in range(len(args.files)):
+            target = plot_path(args.plot, index, len(args.files))
+            if target.resolve() in inputs:
+                raise InkmathError(f"--plot {args.plot} would write a graph over the input {target}; "
+                                   "give another --plot file")
     failed = 0
     console = None
     if not args.json:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from inkmath.cli.common import positive_int
+
 
 def run(args) -> int:
     from rich.console import Console
@@ -36,8 +38,8 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", help="data spec to evaluate on (default: the card's data.test)")
     p.add_argument("--out", help="output folder (default: RUN/report for a run folder, reports/NAME otherwise)")
     p.add_argument("--data-dir", help="folder holding the data sets (default $INKMATH_DATA or ./data)")
-    p.add_argument("--top-confused", type=int, default=25,
+    p.add_argument("--top-confused", type=positive_int, default=25,
                    help="with more classes than this, the heatmap shows the N classes most involved in errors")
-    p.add_argument("--samples", type=int, default=32, help="images per gallery")
+    p.add_argument("--samples", type=positive_int, default=32, help="images per gallery")
     p.add_argument("--json", action="store_true", help="one JSON line: html path, figures, top-1")
     p.set_defaults(func=run)

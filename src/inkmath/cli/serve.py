@@ -7,21 +7,32 @@ import json
 import os
 
 from inkmath import InkmathError
-from inkmath.cli.common import limit_blas_threads
+from inkmath.cli.common import limit_blas_threads, positive_int
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0-65535 (0: any free one). 70000 was taken, and uvicorn said it listened on it."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: give 0-65535 (0: any free port)")
+    return value
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("serve", help="start the drawing page and the HTTP API (FastAPI on uvicorn)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on (0: any free port)")
+    p.add_argument("--port", type=port_number, default=8000, help="TCP port to listen on (0: any free port)")
     p.add_argument("--weights", default=None,
                    help="symbol weights: shipped name or path (default: the largest shipped vocabulary)")
     p.add_argument("--expression-weights", default=None,
                    help="expression classifier weights (default: crohme-m, the expression reader's, when shipped, else --weights)")
     p.add_argument("--engine", default="torch", choices=["torch", "onnx", "numpy"], help="inference engine")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=positive_int, default=1,
                    help="compute threads per request (default 1: concurrent requests then use the cores in parallel)")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--workers", type=positive_int, default=1,
                    help="server processes (default 1); the pipeline is partly pure Python, so one process per core "
                         "is what uses several cores")
     p.add_argument("--pool", type=int, default=0,

@@ -185,6 +185,13 @@ def cmd_submit(args) -> int:
             files.append(item)
     if not files:
         raise InkmathError(f"No images found in {', '.join(args.images)}; give image files or folders holding them")
+    first: dict[str, str] = {}
+    for f in files:  # the id is the file name without suffix: two files with one name would give one id twice
+        stem = Path(f).stem
+        if stem in first:
+            raise InkmathError(f"{first[stem]} and {f} both give the id {stem!r}; each id must be one image's: "
+                               "rename one, or submit them apart")
+        first[stem] = f
     pred = Predictor.load(args.weights, engine=args.engine)
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -241,7 +248,14 @@ def cmd_summary(args) -> int:
     from inkmath.models.summary import layer_table
 
     model = create_model(args.model, args.classes, args.size)
-    rows = layer_table(model, args.size)
+    try:
+        rows = layer_table(model, args.size)
+    except RuntimeError:  # torch: a layer's output would have no pixels
+        smallest = next((s for s in range(args.size + 1, 257) if _input_fits(args.model, args.classes, s)), None)
+        if smallest is None:
+            raise
+        raise InkmathError(f"--size {args.size} is too small for {args.model}: its layers shrink the input to "
+                           f"nothing; give --size {smallest} or more") from None
     if args.json:
         print(json.dumps({"model": args.model, "layers": rows, "parameters": count_parameters(model)}))
         return 0
@@ -253,6 +267,18 @@ def cmd_summary(args) -> int:
     t.add_row("total", "", "", f"{count_parameters(model):,}")
     _console().print(t)
     return 0
+
+
+def _input_fits(model_name: str, classes: int, size: int) -> bool:
+    """Whether a ``size`` x ``size`` input passes through the model (``inkmath summary``'s forward pass)."""
+    from inkmath.models import create_model
+    from inkmath.models.summary import layer_table
+
+    try:
+        layer_table(create_model(model_name, classes, size), size)
+    except RuntimeError:
+        return False
+    return True
 
 
 def cmd_export(args) -> int:

@@ -119,7 +119,7 @@ def parse_trace(text: str, where: str = "trace", channels: tuple[int, int, int |
     except ValueError as e:
         raise InkmathError(f"{where}: cannot read the points ({e}); expected 'x y, x y, ...'") from None
     if not np.isfinite(a).all():
-        raise InkmathError(f"{where}: NaN or infinite coordinates")
+        raise InkmathError(f"{where}: NaN or infinite coordinates; the file is broken - skip or repair it")
     return a
 
 
@@ -220,7 +220,7 @@ def read_inkml(source: str | Path | bytes, name: str | None = None) -> InkmlExpr
         if _local(el.tag) == "trace":
             tid = el.get("id") or el.get(XML_ID) or str(len(strokes))
             index[tid] = own[id(el)] = len(strokes)
-            strokes.append(parse_trace(el.text or "", f"{name} trace {tid}", channels))
+            strokes.append(parse_trace(el.text or "", f"{name}: trace {tid}", channels))
     labels: dict[str, str] = {}  # the expression's annotations that give its LaTeX, by type
     for el in root:
         tag = _local(el.tag)

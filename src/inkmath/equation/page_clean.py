@@ -187,7 +187,7 @@ def load_photo(source, max_side: int = WORK_SIDE, *, max_pixels: int | None = No
     else:
         data = bytes(source)
     if not data:
-        raise InkmathError(f"{name}: the file is empty (0 bytes)")
+        raise InkmathError(f"{name}: the file is empty (0 bytes); give a JPEG or PNG photo of the page")
     try:
         with Image.open(io.BytesIO(data)) as im:
             w, h = im.size

@@ -261,11 +261,14 @@ def to_dict(rec: Recognition, file: str | None = None) -> dict:
 
     syms = []
     for h, tok in zip(rec.symbols, rec.tokens or [h.token for h in rec.symbols]):
+        # the label is the reading's token (the context models may choose another of the classifier's
+        # candidates): its probability is that candidate's, 0 when the classifier did not list it at all
+        prob = next((c.prob for c in h.candidates if c.token == tok), 0.0)
         syms.append({
             "label": tok,
             "latex": to_latex(Symbol(tok)),
             "box": _round_box(h.box),
-            "prob": round(float(h.prob), 4),
+            "prob": round(float(prob), 4),
             "strokes": list(h.strokes),
             "alternatives": [{"label": c.token, "prob": round(float(c.prob), 4)} for c in h.candidates],
         })

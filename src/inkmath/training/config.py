@@ -73,15 +73,35 @@ def _coerce(field: dataclasses.Field, value):
         raise InkmathError(f"Config key {field.name!r} expects {kind}, got {value!r}") from None
 
 
+def read_recipe(recipe: str | Path) -> dict:
+    """The mapping of config keys a YAML recipe holds; a missing, unreadable or malformed one is one line
+    ``RECIPE: what is wrong; what to do`` (PyYAML's own message spans several lines, and a file that is not UTF-8
+    ended in a UnicodeDecodeError)."""
+    path = Path(recipe)
+    if not path.is_file():
+        raise InkmathError(f"Config file {recipe} not found; the recipes are in configs/")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise InkmathError(f"{recipe}: not UTF-8 text (byte {e.start}); give a YAML recipe such as those in "
+                           "configs/") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())
+        raise InkmathError(f"{recipe}: not valid YAML ({where}{problem}); fix it, or start from a recipe in "
+                           "configs/") from None
+    if not isinstance(data, dict):
+        raise InkmathError(f"{recipe} must hold a mapping of config keys")
+    return data
+
+
 def recipe_values(path: str | Path | None, overrides: dict, known) -> dict:
     """A recipe's values (YAML at ``path``, if given) with the non-None ``overrides`` on top; an error names the keys
     not among ``known`` (a model trainer's config fields)."""
     values: dict = {}
     if path:
-        p = Path(path)
-        if not p.is_file():
-            raise InkmathError(f"Config file {path} not found; the recipes are in configs/")
-        values.update(yaml.safe_load(p.read_text()) or {})
+        values.update(read_recipe(path))
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - set(known))
     if unknown:
@@ -94,16 +114,7 @@ def make_config(recipe: str | Path | None = None, overrides: dict | None = None)
     known = {f.name: f for f in fields(TrainConfig)}
     values: dict = {}
     if recipe:
-        path = Path(recipe)
-        if not path.is_file():
-            raise InkmathError(f"Config file {recipe} not found; the recipes are in configs/")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e:
-            raise InkmathError(f"{recipe} is not valid YAML: {e}") from None
-        if not isinstance(data, dict):
-            raise InkmathError(f"{recipe} must hold a mapping of config keys")
-        values.update(data)
+        values.update(read_recipe(recipe))
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     unknown = sorted(set(values) - set(known))
     if unknown:
