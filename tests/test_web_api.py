@@ -220,6 +220,8 @@ BAD_REQUESTS = {
     "bad ink field": ("/api/symbol", {"files": {"image": ("a.png", png_bytes(np.zeros((8, 8), np.uint8)), "image/png")}, "data": {"ink": "red"}}, 422, "ink"),
     "bad corrections field": ("/api/expression", {"files": {"image": ("a.png", png_bytes(np.zeros((8, 8), np.uint8)), "image/png")}, "data": {"corrections": "{0: 1"}}, 422, "corrections"),
     "blank image": ("/api/symbol", {"files": {"image": ("blank.png", png_bytes(np.full((32, 32), 255, np.uint8)), "image/png")}}, 422, "No ink"),
+    "solve: malformed json": ("/api/solve", {"content": b'{"latex": "2x', "headers": {"content-type": "application/json"}}, 400, '{"latex"'),
+    "solve: empty body": ("/api/solve", {"content": b"", "headers": {"content-type": "application/json"}}, 400, '{"latex"'),
     "broken multipart": ("/api/symbol", {"content": b"--xyz\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nabc", "headers": {"content-type": "multipart/form-data; boundary=xyz"}}, 422, "image"),
 }
 

@@ -337,7 +337,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             if ctype != "application/json":
                 raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json "
                                         '{"latex": "2x+1=7", "steps": true, "plot": true}')
-            body, _ = await read_input(request, SolveRequest)
+            body, _ = await read_input(request, SolveRequest, '{"latex": "2x+1=7"}')
         except RequestError as e:
             return JSONResponse({"detail": e.message, "error": e.message}, status_code=e.status)
         from inkmath.equation.typed import solve_latex
