@@ -135,6 +135,20 @@ def test_expression_matches_recognize_json_and_corrections_apply(client):
     assert {k: fixed["symbols"][1]["alternatives"][0][k] for k in ("label", "prob")} == {"label": "1", "prob": 1.0}
 
 
+def test_a_symbols_prob_is_that_of_its_label_when_the_reading_chose_another_candidate():
+    # the decoder may read a symbol as a candidate other than the classifier's first (a "c" read as "(" in
+    # "u(0)"): the JSON's prob is the label's, as the page shows them side by side ("(, 22 %" in the box's name
+    # and in its list of other readings), not the first candidate's
+    from inkmath.equation.recognize import Recognition, to_dict
+    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+
+    h = SymbolHyp(Box(0.0, 0.0, 10.0, 20.0), [Candidate("c", 0.7), Candidate("(", 0.22), Candidate("C", 0.05)], [0])
+    rec = Recognition("(", "<math></math>", {}, [h], Symbol("("), ["("], 0.3, [{"latex": "(", "confidence": 0.3}])
+    sym = to_dict(rec)["symbols"][0]
+    assert sym["label"] == "(" and sym["prob"] == 0.22
+    assert {a["label"]: a["prob"] for a in sym["alternatives"]}[sym["label"]] == sym["prob"]
+
+
 def test_expression_from_uploaded_image_with_corrections(client):
     from inkmath.ink import rasterize
 

@@ -261,11 +261,14 @@ def to_dict(rec: Recognition, file: str | None = None) -> dict:
 
     syms = []
     for h, tok in zip(rec.symbols, rec.tokens or [h.token for h in rec.symbols]):
+        # the label is the reading's (the decoder may pick a candidate other than the classifier's first): its
+        # probability is that candidate's, not the first's
+        prob = next((c.prob for c in h.candidates if c.token == tok), h.prob)
         syms.append({
             "label": tok,
             "latex": to_latex(Symbol(tok)),
             "box": _round_box(h.box),
-            "prob": round(float(h.prob), 4),
+            "prob": round(float(prob), 4),
             "strokes": list(h.strokes),
             "alternatives": [{"label": c.token, "prob": round(float(c.prob), 4)} for c in h.candidates],
         })
