@@ -125,6 +125,45 @@ def test_a_stroke_starting_inside_a_box_adds_ink(phone, hand, tmp_path):
     save(phone, tmp_path, "phone-minus-to-plus", full_page=False)
 
 
+def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, hand, tmp_path):
+    """'2x-1=7' drawn across a phone held sideways (844 x 390), then the phone turned upright: the drawing and its
+    boxes are shown scaled down on the narrower canvas (they were left off it, and the page scrolled sideways), and a
+    stroke started inside the '-' box is still ink added to it."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        wide = canvas_box(page)
+        groups = write(hand, EQUATION, wide["width"], wide["height"], margin=20)
+        plus = groups[2]
+        bar = plus[int(np.argmin([np.ptp(s[:, 0]) - np.ptp(s[:, 1]) for s in plus]))]
+        draw_touch(page, [s for k, g in enumerate(groups) for s in g if not (k == 2 and s is bar)])
+        wait_idle(page)
+        assert latex(page) == "2x-1=7", latex(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        c = canvas_box(page)
+        assert c["width"] < wide["width"] - 200
+        for k in range(page.locator("#boxes .box").count()):
+            r = page.locator("#boxes .box").nth(k).bounding_box()
+            assert c["x"] - 6 <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"] + 6, (k, r, c)
+        assert latex(page) == "2x-1=7"                              # the same reading: only the view changed
+        save(page, tmp_path, "phone-turned-upright", full_page=False)
+        minus = page.locator("#boxes .box").nth(2)
+        assert minus.get_attribute("data-label") == "-"
+        r = minus.bounding_box()
+        cx, cy, half = r["x"] - c["x"] + r["width"] / 2, r["y"] - c["y"] + r["height"] / 2, r["width"] / 2
+        draw_touch(page, [np.vstack([line(cx, cy, cx, cy - half, 6), line(cx, cy - half, cx, cy + half, 12)])])
+        wait_idle(page)
+        assert latex(page) == "2x+1=7", latex(page)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     to_expression_mode(phone)
     draw_equation(phone, hand)
