@@ -7,11 +7,16 @@ import {
   showEmptyExpression, showExtras, showReading, showSymbols,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
-import { initPhoto } from "./photo.js";
+import { initPhoto, uploadable } from "./photo.js";
 
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
 
+// An uploaded image is sent as it is when the server takes it (POST /api/symbol and /api/expression read at most
+// 16,000,000 pixels, MAX_IMAGE_PIXELS, in a body of at most 8 MB, MAX_BODY_BYTES); a larger one, a phone camera's
+// 24-48 megapixel photo, as a JPEG of at most READ_SIDE px on its long side (4000 x 4000 is 16,000,000 pixels).
+const READ_SIDE = 4000;
+const READ_BYTES = 7 * 1024 * 1024;
 const TAP_SLOP = 6;          // CSS px: a press that moves less than this is a tap (chooses a box, or is a dot)
 const UNDO_SIZE = 200;
 const DELAY = { symbol: 120, expression: 350 };   // ms after the pen lifts before asking the server
@@ -332,16 +337,22 @@ function toCanvas(box) {
 
 // ------------------------------------------------------------------------------------------------ image upload
 $("upload").addEventListener("change", async () => {
-  const file = $("upload").files[0];
-  if (!file) return;
+  const picked = $("upload").files[0];
+  if (!picked) return;
   let image;
+  setPending(+1);
   try {
-    const bitmap = await createImageBitmap(file);
-    const r = canvas.getBoundingClientRect();
-    const scale = Math.min(r.width / bitmap.width, r.height / bitmap.height, 1) * 0.96;
-    image = { file, bitmap, scale, dx: (r.width - bitmap.width * scale) / 2, dy: (r.height - bitmap.height * scale) / 2 };
-  } catch (e) {
-    image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
+    const file = await uploadable(picked, READ_SIDE, READ_BYTES);  // what is shown is what is read: the boxes fit it
+    try {
+      const bitmap = await createImageBitmap(file);
+      const r = canvas.getBoundingClientRect();
+      const scale = Math.min(r.width / bitmap.width, r.height / bitmap.height, 1) * 0.96;
+      image = { file, bitmap, scale, dx: (r.width - bitmap.width * scale) / 2, dy: (r.height - bitmap.height * scale) / 2 };
+    } catch (e) {
+      image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
+    }
+  } finally {
+    setPending(-1);
   }
   change({ strokes: [], corrections: {}, image });
 });
