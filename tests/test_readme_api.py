@@ -52,3 +52,15 @@ def test_import_inkmath_loads_no_model_code():
             "print(sorted(m for m in ('torch', 'numpy', 'PIL', 'inkmath.predict') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
+
+
+def test_readme_serve_examples_name_a_shipped_classifier_other_than_the_default():
+    """`inkmath serve --expression-weights NAME` in the README offers another classifier than the one served anyway
+    (it offered crohme-m as "the larger" one after crohme-m had become the default)."""
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    names = re.findall(r"inkmath serve --expression-weights (\S+)", README.read_text(encoding="utf-8"))
+    assert names, "README.md has no serve --expression-weights example"
+    for name in names:
+        assert name in list_shipped() and name != DEFAULT_WEIGHTS, name
+
