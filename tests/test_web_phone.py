@@ -304,6 +304,16 @@ def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
     assert phone.locator("#alternatives").is_hidden()
     assert phone.evaluate("document.activeElement.classList.contains('tag')")
     assert stroke_count(phone) > 0                               # Esc closed the list and did not clear
+    phone.keyboard.press("Enter")                                # open it again and choose another reading
+    phone.keyboard.press("Tab")
+    chosen = phone.evaluate("document.activeElement.dataset.label")
+    phone.keyboard.press("Enter")
+    wait_idle(phone)
+    focused = phone.evaluate("[document.activeElement.className, document.activeElement.dataset.index]")
+    assert focused == ["tag", "1"], focused                      # the focus is back on that symbol, not lost
+    assert phone.locator("#boxes .box").nth(1).get_attribute("data-label") == chosen
+    phone.keyboard.press("Control+z")                            # (the correction undone for the checks below)
+    wait_idle(phone)
     labels = phone.eval_on_selector_all("#expression-result button:not([hidden])",
                                         "bs => bs.map(b => b.getAttribute('aria-label') || b.textContent.trim())")
     assert "Copy LaTeX" in labels and "Copy MathML" in labels

@@ -38,6 +38,7 @@ const state = {
   reading: null,          // the last expression response (for boxes and taps)
   view: { k: 1, dx: 0, dy: 0 },  // how the strokes are shown: canvas px = stroke px * k + (dx, dy) (see fitView)
   entryId: null,          // this drawing's id in the history
+  refocus: null,          // the key of the symbol whose label gets the focus once read again (a keyboard choice)
 };
 
 function setPending(delta) {
@@ -321,6 +322,8 @@ function openBox(index, fromKeyboard) {
   showAlternatives(index, sym, (i, label) => {
     hideAlternatives();
     const key = strokeKey(state.reading.symbols[i], i);
+    // chosen from the keyboard: once read again, the focus goes back to that symbol's label (its box is redrawn)
+    state.refocus = fromKeyboard ? key : null;
     change({ corrections: { ...state.corrections, [key]: label } });
   }, fromKeyboard);
 }
@@ -423,7 +426,7 @@ async function send() {
       [res, data] = await post(...requestFor(mode, fixes, true));
     }
     if (seq !== state.seq || mode !== state.mode) return;
-    if (!res.ok) { showEmptyExpression(); clearBoxes(); setStatus(errorText(data, res), true); return; }
+    if (!res.ok) { state.refocus = null; showEmptyExpression(); clearBoxes(); setStatus(errorText(data, res), true); return; }
     if (mode === "symbol") showSymbols(data);
     else showExpression(data, strokesSent);
     setStatus(`${data.weights} · ${Math.round(performance.now() - started)} ms`);
@@ -446,6 +449,11 @@ function showExpression(data, strokesRead) {
 
 function showBoxes(data) {
   drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
+  if (state.refocus !== null) {
+    const i = data.symbols.findIndex((s, k) => strokeKey(s, k) === state.refocus);
+    state.refocus = null;
+    if (i >= 0) $("boxes").querySelector(`.tag[data-index="${i}"]`).focus();
+  }
 }
 
 /** The steps and the graph of a reading, asked from POST /api/solve once the reading is shown, so the reading itself
