@@ -213,6 +213,8 @@ BAD_REQUESTS = {
     "overflow to inf": ("/api/symbol", {"content": b'{"strokes": [[[1e400, 1], [2, 3]]]}', "headers": {"content-type": "application/json"}}, 422, "strokes.0.0.0"),
     "coordinate out of range": ("/api/symbol", {"json": {"strokes": [[[1e7, 1], [2, 3]]]}}, 422, "less than or equal"),
     "string coordinate": ("/api/symbol", {"json": {"strokes": [[["1", "__import__('os')"]]]}}, 422, "strokes.0.0.1"),
+    "numeric string coordinates": ("/api/expression", {"json": {"strokes": [[["10", "20"], ["30", "40"]]]}}, 422, "strokes.0.0.0"),
+    "boolean coordinates": ("/api/symbol", {"json": {"strokes": [[[True, False], [1, 1]]]}}, 422, "strokes.0.0.0"),
     "too many strokes": ("/api/symbol", {"json": {"strokes": [[[i, 0], [i, 1]] for i in range(MAX_STROKES + 1)]}}, 422, "at most"),
     "too many points": ("/api/symbol", {"json": {"strokes": [[[i % 50, j] for i in range(3000)] for j in range(7)]}}, 413, "Too many points"),
     "body over the limit": ("/api/expression", {"content": b'{"strokes": [[[1, 2]]]}' + b" " * 300_000, "headers": {"content-type": "application/json"}}, 413, "too large"),
