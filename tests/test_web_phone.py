@@ -164,6 +164,39 @@ def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_up
         context.close()
 
 
+def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, tmp_path):
+    """An image read with the Image button on a phone held sideways, then the phone turned upright: the image and its
+    boxes are placed again on the narrower canvas (they kept their sideways place, and the page scrolled sideways)."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (600, 200), 255)                           # "x+1=0" written with a marker
+    pen = ImageDraw.Draw(img)
+    for a, b in (((40, 60), (80, 140)), ((80, 60), (40, 140)), ((120, 100), (170, 100)), ((145, 75), (145, 125)),
+                 ((220, 60), (240, 140)), ((290, 90), (340, 90)), ((290, 110), (340, 110))):
+        pen.line([a, b], fill=0, width=6)
+    pen.ellipse([(380, 60), (430, 140)], outline=0, width=6)
+    path = tmp_path / "marker.png"
+    img.save(path)
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        page.set_input_files("#upload", str(path))
+        page.wait_for_function("document.querySelectorAll('#boxes .box').length >= 3", timeout=60000)
+        wait_idle(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        c = canvas_box(page)
+        for k in range(page.locator("#boxes .box").count()):
+            r = page.locator("#boxes .box").nth(k).bounding_box()
+            assert c["x"] - 6 <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"] + 6, (k, r, c)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     to_expression_mode(phone)
     draw_equation(phone, hand)

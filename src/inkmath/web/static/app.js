@@ -75,11 +75,19 @@ function fitView() {
   state.view = { k, dx: (r.width - (x0 + x1) * k) / 2, dy: (r.height - (y0 + y1) * k) / 2 };
 }
 
+/** An uploaded image is shown scaled to fit the canvas as it is now (never enlarged), centred: placed again at every
+ * redraw, since the canvas changes size when the phone is turned. */
+function placeImage(im, r) {
+  const scale = Math.min(r.width / im.bitmap.width, r.height / im.bitmap.height, 1) * 0.96;
+  Object.assign(im, { scale, dx: (r.width - im.bitmap.width * scale) / 2, dy: (r.height - im.bitmap.height * scale) / 2 });
+}
+
 function redraw() {
   const r = canvas.getBoundingClientRect();
   ctx.clearRect(0, 0, r.width, r.height);
   if (state.image && state.image.bitmap) {
     const im = state.image;
+    placeImage(im, r);
     ctx.drawImage(im.bitmap, im.dx, im.dy, im.bitmap.width * im.scale, im.bitmap.height * im.scale);
   }
   const v = state.view;
@@ -347,10 +355,8 @@ $("upload").addEventListener("change", async () => {
   try {
     const file = await uploadable(picked, READ_SIDE, READ_BYTES);  // what is shown is what is read: the boxes fit it
     try {
-      const bitmap = await createImageBitmap(file);
-      const r = canvas.getBoundingClientRect();
-      const scale = Math.min(r.width / bitmap.width, r.height / bitmap.height, 1) * 0.96;
-      image = { file, bitmap, scale, dx: (r.width - bitmap.width * scale) / 2, dy: (r.height - bitmap.height * scale) / 2 };
+      image = { file, bitmap: await createImageBitmap(file) };
+      placeImage(image, canvas.getBoundingClientRect());
     } catch (e) {
       image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
     }
