@@ -149,6 +149,7 @@ def test_uploaded_image_is_read(page, tmp_path):
     page.set_input_files("#upload", str(bad))
     wait_idle(page)
     assert "not a readable image" in page.inner_text("#status")
+    assert "not an image" in page.get_attribute("#canvas", "aria-label")  # not "An uploaded image is shown"
     page.errors[:] = [e for e in page.errors if "status of 422" not in e]  # the browser logs the refused upload
 
 

@@ -105,7 +105,7 @@ function redraw() {
   const n = state.strokes.length;
   $("hint").hidden = n > 0 || !!state.image || !!state.drawing;
   canvas.setAttribute("aria-label", "Drawing area: write with a finger, a pen or the mouse. " +
-    (state.image ? "An uploaded image is shown." : n ? `${n} stroke${n > 1 ? "s" : ""} drawn.` : "Nothing drawn yet."));
+    (state.image ? (state.image.bitmap ? "An uploaded image is shown." : "The uploaded file is not an image.") : n ? `${n} stroke${n > 1 ? "s" : ""} drawn.` : "Nothing drawn yet."));
 }
 
 function drawStroke(s) {
