@@ -298,6 +298,26 @@ def test_page_reloads_offline_and_keeps_the_drawing(phone, hand, tmp_path):
     phone.errors[:] = [e for e in phone.errors if not ("/api/expression" in e or "ERR_INTERNET_DISCONNECTED" in e)]
 
 
+def test_the_api_schema_opened_in_the_tab_does_not_become_the_offline_page(phone):
+    """The service worker kept every page opened in its scope as "/": after /openapi.json was looked at in the same
+    tab, the page opened offline was that JSON."""
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)",
+                            timeout=15000, polling=500)
+    url = phone.url.split("?")[0]
+    phone.goto(url + "openapi.json")
+    assert '"openapi"' in phone.inner_text("body")
+    phone.context.set_offline(True)
+    try:
+        phone.goto(url + "?mode=expression")
+        phone.wait_for_selector("#canvas", timeout=10000)
+        assert phone.title().startswith("inkmath")
+        wait_idle(phone)
+    finally:
+        phone.context.set_offline(False)
+    phone.errors[:] = [e for e in phone.errors if not ("/api/expression" in e or "ERR_INTERNET_DISCONNECTED" in e)]
+
+
 def test_history_keeps_earlier_drawings(phone, hand):
     to_expression_mode(phone)
     draw_equation(phone, hand)
