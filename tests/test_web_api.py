@@ -258,6 +258,16 @@ def test_declared_length_over_the_limit_is_refused_before_reading(client):
     assert r.status_code == 413 and "too large" in r.json()["error"]
 
 
+def test_a_chunked_body_over_the_limit_is_refused_with_a_readable_message(client):
+    def chunks():
+        for _ in range(5):
+            yield b" " * 100_000
+
+    r = client.post("/api/expression", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"].startswith("Request body too large (over 0.2 MB; limit 262,144 bytes)"), r.json()
+
+
 def test_unknown_route_and_method_are_json_errors(client):
     assert client.get("/api/nothing").json() == {"error": "Not Found"}
     r = client.get("/api/symbol")

@@ -503,7 +503,8 @@ class BodyLimitMiddleware:
     @staticmethod
     def message(path: str, limit: int, size: int | None) -> str:
         """The 413's one line: what was sent, the limit, what to do."""
-        sent = f"{size / 2**20:.1f} MB" if size is not None else "more"
+        # size None: a chunked body, refused as soon as it passed the limit
+        sent = f"{size / 2**20:.1f} MB" if size is not None else f"over {limit / 2**20:.1f} MB"
         if path == "/api/page":
             return (f"The page photo is too large ({sent}; POST /api/page takes at most {limit / 2**20:.0f} MB): "
                     "send it as a JPEG of at most 24 megapixels, or scale it down")
