@@ -85,3 +85,15 @@ def test_a_boolean_image_array_is_read_as_black_and_white():
 
     grey = np.asarray(Image.open(files("inkmath.examples") / "equation_linear.png").convert("L"))
     assert inkmath.recognize(grey > 128, solve=False).latex == "3x+5=11"
+
+
+def test_readme_serve_examples_name_a_shipped_classifier_other_than_the_default():
+    """`inkmath serve --expression-weights NAME` in the README offers another classifier than the one served anyway
+    (it offered crohme-m as "the larger" one after crohme-m had become the default)."""
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    names = re.findall(r"inkmath serve --expression-weights (\S+)", README.read_text(encoding="utf-8"))
+    assert names, "README.md has no serve --expression-weights example"
+    for name in names:
+        assert name in list_shipped() and name != DEFAULT_WEIGHTS, name
+

@@ -109,6 +109,25 @@ def test_typed_latex_without_drawing(phone, api):
     assert phone.locator("#mathml math").count() == 1
 
 
+def test_a_formula_wider_than_the_phone_can_be_scrolled_to_its_start(phone, api):
+    if "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no /api/solve")
+    where = """() => { const f = document.getElementById('mathml'), m = f.querySelector('math');
+        f.scrollLeft = 0; const fr = f.getBoundingClientRect(), mr = m.getBoundingClientRect();
+        return {left: mr.left - fr.left, right: fr.right - mr.right, wide: mr.width > fr.width}; }"""
+    phone.fill("#latex", "x+1=2")  # a short formula stays centred
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    short = phone.evaluate(where)
+    assert not short["wide"] and abs(short["left"] - short["right"]) <= 2, short
+    # wider than the screen: its first symbols were left of the box, where no scrolling reaches
+    phone.fill("#latex", r"R=\frac{R_{1}R_{2}+R_{2}R_{3}+R_{3}R_{1}}{R_{2}}+x^{2}+3x-4")
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    wide = phone.evaluate(where)
+    assert wide["wide"] and wide["left"] >= -1, wide
+
+
 def test_other_readings_are_offered_and_shown(phone, hand, api, tmp_path):
     props = api["components"]["schemas"]["ExpressionResponse"]["properties"]
     if "alternatives" not in props:

@@ -135,6 +135,20 @@ def test_expression_matches_recognize_json_and_corrections_apply(client):
     assert {k: fixed["symbols"][1]["alternatives"][0][k] for k in ("label", "prob")} == {"label": "1", "prob": 1.0}
 
 
+def test_a_symbols_prob_is_that_of_its_label_when_the_reading_chose_another_candidate():
+    # the decoder may read a symbol as a candidate other than the classifier's first (a "c" read as "(" in
+    # "u(0)"): the JSON's prob is the label's, as the page shows them side by side ("(, 22 %" in the box's name
+    # and in its list of other readings), not the first candidate's
+    from inkmath.equation.recognize import Recognition, to_dict
+    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+
+    h = SymbolHyp(Box(0.0, 0.0, 10.0, 20.0), [Candidate("c", 0.7), Candidate("(", 0.22), Candidate("C", 0.05)], [0])
+    rec = Recognition("(", "<math></math>", {}, [h], Symbol("("), ["("], 0.3, [{"latex": "(", "confidence": 0.3}])
+    sym = to_dict(rec)["symbols"][0]
+    assert sym["label"] == "(" and sym["prob"] == 0.22
+    assert {a["label"]: a["prob"] for a in sym["alternatives"]}[sym["label"]] == sym["prob"]
+
+
 def test_expression_from_uploaded_image_with_corrections(client):
     from inkmath.ink import rasterize
 
@@ -199,6 +213,8 @@ BAD_REQUESTS = {
     "overflow to inf": ("/api/symbol", {"content": b'{"strokes": [[[1e400, 1], [2, 3]]]}', "headers": {"content-type": "application/json"}}, 422, "strokes.0.0.0"),
     "coordinate out of range": ("/api/symbol", {"json": {"strokes": [[[1e7, 1], [2, 3]]]}}, 422, "less than or equal"),
     "string coordinate": ("/api/symbol", {"json": {"strokes": [[["1", "__import__('os')"]]]}}, 422, "strokes.0.0.1"),
+    "numeric string coordinates": ("/api/expression", {"json": {"strokes": [[["10", "20"], ["30", "40"]]]}}, 422, "strokes.0.0.0"),
+    "boolean coordinates": ("/api/symbol", {"json": {"strokes": [[[True, False], [1, 1]]]}}, 422, "strokes.0.0.0"),
     "too many strokes": ("/api/symbol", {"json": {"strokes": [[[i, 0], [i, 1]] for i in range(MAX_STROKES + 1)]}}, 422, "at most"),
     "too many points": ("/api/symbol", {"json": {"strokes": [[[i % 50, j] for i in range(3000)] for j in range(7)]}}, 413, "Too many points"),
     "body over the limit": ("/api/expression", {"content": b'{"strokes": [[[1, 2]]]}' + b" " * 300_000, "headers": {"content-type": "application/json"}}, 413, "too large"),
@@ -220,6 +236,8 @@ BAD_REQUESTS = {
     "bad ink field": ("/api/symbol", {"files": {"image": ("a.png", png_bytes(np.zeros((8, 8), np.uint8)), "image/png")}, "data": {"ink": "red"}}, 422, "ink"),
     "bad corrections field": ("/api/expression", {"files": {"image": ("a.png", png_bytes(np.zeros((8, 8), np.uint8)), "image/png")}, "data": {"corrections": "{0: 1"}}, 422, "corrections"),
     "blank image": ("/api/symbol", {"files": {"image": ("blank.png", png_bytes(np.full((32, 32), 255, np.uint8)), "image/png")}}, 422, "No ink"),
+    "solve: malformed json": ("/api/solve", {"content": b'{"latex": "2x', "headers": {"content-type": "application/json"}}, 400, '{"latex"'),
+    "solve: empty body": ("/api/solve", {"content": b"", "headers": {"content-type": "application/json"}}, 400, '{"latex"'),
     "broken multipart": ("/api/symbol", {"content": b"--xyz\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nabc", "headers": {"content-type": "multipart/form-data; boundary=xyz"}}, 422, "image"),
 }
 
@@ -238,6 +256,16 @@ def test_bad_input_gets_a_4xx_json_error_and_the_server_keeps_working(client, na
 def test_declared_length_over_the_limit_is_refused_before_reading(client):
     r = client.post("/api/symbol", content=b"{}", headers={"content-type": "application/json", "content-length": "999999999"})
     assert r.status_code == 413 and "too large" in r.json()["error"]
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_a_readable_message(client):
+    def chunks():
+        for _ in range(5):
+            yield b" " * 100_000
+
+    r = client.post("/api/expression", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"].startswith("Request body too large (over 0.2 MB; limit 262,144 bytes)"), r.json()
 
 
 def test_unknown_route_and_method_are_json_errors(client):

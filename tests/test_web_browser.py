@@ -149,4 +149,30 @@ def test_uploaded_image_is_read(page, tmp_path):
     page.set_input_files("#upload", str(bad))
     wait_idle(page)
     assert "not a readable image" in page.inner_text("#status")
+    assert "not an image" in page.get_attribute("#canvas", "aria-label")  # not "An uploaded image is shown"
     page.errors[:] = [e for e in page.errors if "status of 422" not in e]  # the browser logs the refused upload
+
+
+def test_a_phone_cameras_photo_is_scaled_down_to_what_the_server_reads(page, tmp_path):
+    """A 24-megapixel camera photo of a symbol (over the API's 16-megapixel image limit) picked with the Image button
+    is sent as a JPEG of at most 4000 px on its long side, and read; it was sent as it was and refused."""
+    from PIL import Image
+
+    from inkmath.ink import rasterize
+    from inkmath.web.schemas import MAX_BODY_BYTES, MAX_IMAGE_PIXELS
+
+    img, _ = rasterize(digit_strokes("4"), padding=30)
+    ink = Image.fromarray(255 - img).resize((1600, 1600), Image.BICUBIC)
+    photo = Image.new("L", (6000, 4000), 255)                        # 24 megapixels, landscape
+    photo.paste(ink, (2200, 1200))
+    noisy = np.asarray(photo).astype(np.int16) + np.random.default_rng(0).integers(-8, 9, (4000, 6000))
+    path = tmp_path / "camera.jpg"
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).convert("RGB").save(path, "JPEG", quality=92)
+    assert 6000 * 4000 > MAX_IMAGE_PIXELS
+    with page.expect_request("**/api/symbol", timeout=120000) as req:
+        page.set_input_files("#upload", str(path))
+    sent = int(req.value.header_value("content-length") or 0)
+    assert 0 < sent < MAX_BODY_BYTES
+    wait_idle(page)
+    assert page.locator("#predictions li").first.get_attribute("data-label") == "4", page.inner_text("#status")
+

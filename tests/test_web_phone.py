@@ -125,6 +125,78 @@ def test_a_stroke_starting_inside_a_box_adds_ink(phone, hand, tmp_path):
     save(phone, tmp_path, "phone-minus-to-plus", full_page=False)
 
 
+def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, hand, tmp_path):
+    """'2x-1=7' drawn across a phone held sideways (844 x 390), then the phone turned upright: the drawing and its
+    boxes are shown scaled down on the narrower canvas (they were left off it, and the page scrolled sideways), and a
+    stroke started inside the '-' box is still ink added to it."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        wide = canvas_box(page)
+        groups = write(hand, EQUATION, wide["width"], wide["height"], margin=20)
+        plus = groups[2]
+        bar = plus[int(np.argmin([np.ptp(s[:, 0]) - np.ptp(s[:, 1]) for s in plus]))]
+        draw_touch(page, [s for k, g in enumerate(groups) for s in g if not (k == 2 and s is bar)])
+        wait_idle(page)
+        assert latex(page) == "2x-1=7", latex(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        c = canvas_box(page)
+        assert c["width"] < wide["width"] - 200
+        for k in range(page.locator("#boxes .box").count()):
+            r = page.locator("#boxes .box").nth(k).bounding_box()
+            assert c["x"] - 6 <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"] + 6, (k, r, c)
+        assert latex(page) == "2x-1=7"                              # the same reading: only the view changed
+        save(page, tmp_path, "phone-turned-upright", full_page=False)
+        minus = page.locator("#boxes .box").nth(2)
+        assert minus.get_attribute("data-label") == "-"
+        r = minus.bounding_box()
+        cx, cy, half = r["x"] - c["x"] + r["width"] / 2, r["y"] - c["y"] + r["height"] / 2, r["width"] / 2
+        draw_touch(page, [np.vstack([line(cx, cy, cx, cy - half, 6), line(cx, cy - half, cx, cy + half, 12)])])
+        wait_idle(page)
+        assert latex(page) == "2x+1=7", latex(page)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, tmp_path):
+    """An image read with the Image button on a phone held sideways, then the phone turned upright: the image and its
+    boxes are placed again on the narrower canvas (they kept their sideways place, and the page scrolled sideways)."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (600, 200), 255)                           # "x+1=0" written with a marker
+    pen = ImageDraw.Draw(img)
+    for a, b in (((40, 60), (80, 140)), ((80, 60), (40, 140)), ((120, 100), (170, 100)), ((145, 75), (145, 125)),
+                 ((220, 60), (240, 140)), ((290, 90), (340, 90)), ((290, 110), (340, 110))):
+        pen.line([a, b], fill=0, width=6)
+    pen.ellipse([(380, 60), (430, 140)], outline=0, width=6)
+    path = tmp_path / "marker.png"
+    img.save(path)
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        page.set_input_files("#upload", str(path))
+        page.wait_for_function("document.querySelectorAll('#boxes .box').length >= 3", timeout=60000)
+        wait_idle(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        c = canvas_box(page)
+        for k in range(page.locator("#boxes .box").count()):
+            r = page.locator("#boxes .box").nth(k).bounding_box()
+            assert c["x"] - 6 <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"] + 6, (k, r, c)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     to_expression_mode(phone)
     draw_equation(phone, hand)
@@ -226,6 +298,26 @@ def test_page_reloads_offline_and_keeps_the_drawing(phone, hand, tmp_path):
     phone.errors[:] = [e for e in phone.errors if not ("/api/expression" in e or "ERR_INTERNET_DISCONNECTED" in e)]
 
 
+def test_the_api_schema_opened_in_the_tab_does_not_become_the_offline_page(phone):
+    """The service worker kept every page opened in its scope as "/": after /openapi.json was looked at in the same
+    tab, the page opened offline was that JSON."""
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)",
+                            timeout=15000, polling=500)
+    url = phone.url.split("?")[0]
+    phone.goto(url + "openapi.json")
+    assert '"openapi"' in phone.inner_text("body")
+    phone.context.set_offline(True)
+    try:
+        phone.goto(url + "?mode=expression")
+        phone.wait_for_selector("#canvas", timeout=10000)
+        assert phone.title().startswith("inkmath")
+        wait_idle(phone)
+    finally:
+        phone.context.set_offline(False)
+    phone.errors[:] = [e for e in phone.errors if not ("/api/expression" in e or "ERR_INTERNET_DISCONNECTED" in e)]
+
+
 def test_history_keeps_earlier_drawings(phone, hand):
     to_expression_mode(phone)
     draw_equation(phone, hand)
@@ -265,6 +357,16 @@ def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
     assert phone.locator("#alternatives").is_hidden()
     assert phone.evaluate("document.activeElement.classList.contains('tag')")
     assert stroke_count(phone) > 0                               # Esc closed the list and did not clear
+    phone.keyboard.press("Enter")                                # open it again and choose another reading
+    phone.keyboard.press("Tab")
+    chosen = phone.evaluate("document.activeElement.dataset.label")
+    phone.keyboard.press("Enter")
+    wait_idle(phone)
+    focused = phone.evaluate("[document.activeElement.className, document.activeElement.dataset.index]")
+    assert focused == ["tag", "1"], focused                      # the focus is back on that symbol, not lost
+    assert phone.locator("#boxes .box").nth(1).get_attribute("data-label") == chosen
+    phone.keyboard.press("Control+z")                            # (the correction undone for the checks below)
+    wait_idle(phone)
     labels = phone.eval_on_selector_all("#expression-result button:not([hidden])",
                                         "bs => bs.map(b => b.getAttribute('aria-label') || b.textContent.trim())")
     assert "Copy LaTeX" in labels and "Copy MathML" in labels

@@ -24,8 +24,7 @@ def load_input(path: str | os.PathLike):
         try:
             expr = read_inkml(Path(path))
         except InkmathError as e:
-            # the reader's message begins with the name ("F: ..." or "F trace 3: ..."): the FileError names it once
-            raise FileError(name, str(e).removeprefix(f"{name}: ").removeprefix(f"{name} ")) from None
+            raise FileError(name, str(e).removeprefix(f"{name}: ")) from None  # the FileError names the file once
         if not expr.strokes:
             raise FileError(name, "the InkML file has no traces; give a file with ink in it")
         return "strokes", expr.strokes

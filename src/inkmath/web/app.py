@@ -192,7 +192,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
                threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES, preload: bool = False,
                pool: int = 0, max_page_body_bytes: int = MAX_PAGE_BODY_BYTES):
     """The FastAPI app. ``symbol_weights`` / ``expression_weights``: shipped names or paths (defaults: the largest
-    shipped vocabulary, and ``crohme`` for expressions when shipped). Predictors load on first use, or at start-up
+    shipped vocabulary, and the expression reader's own classifier, ``crohme-m``, for expressions when shipped). Predictors load on first use, or at start-up
     with ``preload`` (what ``inkmath serve`` does), which also starts the solver's worker processes. ``pool=N``
     reads expressions in N processes fed from one queue (see ``RecognitionPool``)."""
     from contextlib import asynccontextmanager
@@ -337,7 +337,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             if ctype != "application/json":
                 raise RequestError(415, f"Unsupported content type {ctype or '(none)'!r}; send application/json "
                                         '{"latex": "2x+1=7", "steps": true, "plot": true}')
-            body, _ = await read_input(request, SolveRequest)
+            body, _ = await read_input(request, SolveRequest, '{"latex": "2x+1=7"}')
         except RequestError as e:
             return JSONResponse({"detail": e.message, "error": e.message}, status_code=e.status)
         from inkmath.equation.typed import solve_latex
@@ -503,7 +503,8 @@ class BodyLimitMiddleware:
     @staticmethod
     def message(path: str, limit: int, size: int | None) -> str:
         """The 413's one line: what was sent, the limit, what to do."""
-        sent = f"{size / 2**20:.1f} MB" if size is not None else "more"
+        # size None: a chunked body, refused as soon as it passed the limit
+        sent = f"{size / 2**20:.1f} MB" if size is not None else f"over {limit / 2**20:.1f} MB"
         if path == "/api/page":
             return (f"The page photo is too large ({sent}; POST /api/page takes at most {limit / 2**20:.0f} MB): "
                     "send it as a JPEG of at most 24 megapixels, or scale it down")

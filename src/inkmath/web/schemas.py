@@ -27,7 +27,8 @@ MAX_CROP_CHARS = 2 * 1024 * 1024
 MAX_CROP_PIXELS = 4_000_000
 MAX_PHOTO_SIDE = 100_000
 
-Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False)]
+# strict: a number, not text that reads as one ("12") nor true/false (which lax validation takes for 1 and 0)
+Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD, allow_inf_nan=False, strict=True)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3, description="x, y (y down), optional time")]
 Stroke = Annotated[list[Point], Field(min_length=1, max_length=MAX_POINTS_PER_STROKE)]
 Strokes = Annotated[list[Stroke], Field(min_length=1, max_length=MAX_STROKES,

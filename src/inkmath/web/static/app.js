@@ -7,11 +7,16 @@ import {
   showEmptyExpression, showExtras, showReading, showSymbols,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
-import { initPhoto } from "./photo.js";
+import { initPhoto, uploadable } from "./photo.js";
 
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
 
+// An uploaded image is sent as it is when the server takes it (POST /api/symbol and /api/expression read at most
+// 16,000,000 pixels, MAX_IMAGE_PIXELS, in a body of at most 8 MB, MAX_BODY_BYTES); a larger one, a phone camera's
+// 24-48 megapixel photo, as a JPEG of at most READ_SIDE px on its long side (4000 x 4000 is 16,000,000 pixels).
+const READ_SIDE = 4000;
+const READ_BYTES = 7 * 1024 * 1024;
 const TAP_SLOP = 6;          // CSS px: a press that moves less than this is a tap (chooses a box, or is a dot)
 const UNDO_SIZE = 200;
 const DELAY = { symbol: 120, expression: 350 };   // ms after the pen lifts before asking the server
@@ -31,7 +36,9 @@ const state = {
   features: { solve: false, page: false, pageExpression: false, steps: false, plot: false },
   seq: 0, timer: null, pending: 0,
   reading: null,          // the last expression response (for boxes and taps)
+  view: { k: 1, dx: 0, dy: 0 },  // how the strokes are shown: canvas px = stroke px * k + (dx, dy) (see fitView)
   entryId: null,          // this drawing's id in the history
+  refocus: null,          // the key of the symbol whose label gets the focus once read again (a keyboard choice)
 };
 
 function setPending(delta) {
@@ -46,7 +53,33 @@ function resizeCanvas() {
   canvas.width = Math.round(r.width * dpr);
   canvas.height = Math.round(r.height * dpr);
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  fitView();
   redraw();
+}
+
+/** Show the drawing as it was drawn when it fits the canvas; when it does not (drawn on a phone held sideways, then
+ * turned upright), shown scaled down and centred so that all of it and its boxes stay on the canvas. Only the view
+ * changes: the strokes, their reading and the corrections stay as they are. */
+function fitView() {
+  const r = canvas.getBoundingClientRect();
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const s of state.strokes) for (const [x, y] of s) {
+    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+  }
+  if (!state.strokes.length || (x0 >= 0 && y0 >= 0 && x1 <= r.width && y1 <= r.height) || !r.width || !r.height) {
+    state.view = { k: 1, dx: 0, dy: 0 };
+    return;
+  }
+  const margin = 8;
+  const k = Math.min(1, (r.width - 2 * margin) / Math.max(x1 - x0, 1), (r.height - 2 * margin) / Math.max(y1 - y0, 1));
+  state.view = { k, dx: (r.width - (x0 + x1) * k) / 2, dy: (r.height - (y0 + y1) * k) / 2 };
+}
+
+/** An uploaded image is shown scaled to fit the canvas as it is now (never enlarged), centred: placed again at every
+ * redraw, since the canvas changes size when the phone is turned. */
+function placeImage(im, r) {
+  const scale = Math.min(r.width / im.bitmap.width, r.height / im.bitmap.height, 1) * 0.96;
+  Object.assign(im, { scale, dx: (r.width - im.bitmap.width * scale) / 2, dy: (r.height - im.bitmap.height * scale) / 2 });
 }
 
 function redraw() {
@@ -54,25 +87,31 @@ function redraw() {
   ctx.clearRect(0, 0, r.width, r.height);
   if (state.image && state.image.bitmap) {
     const im = state.image;
+    placeImage(im, r);
     ctx.drawImage(im.bitmap, im.dx, im.dy, im.bitmap.width * im.scale, im.bitmap.height * im.scale);
   }
+  const v = state.view;
+  ctx.save();
+  ctx.translate(v.dx, v.dy);
+  ctx.scale(v.k, v.k);
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
-  ctx.lineWidth = 3.5;
+  ctx.lineWidth = 3.5 / v.k;
   ctx.strokeStyle = "#1d2330";
   ctx.fillStyle = "#1d2330";
   for (const s of state.strokes) drawStroke(s);
   if (state.drawing) drawStroke(state.drawing.points);
+  ctx.restore();
   const n = state.strokes.length;
   $("hint").hidden = n > 0 || !!state.image || !!state.drawing;
   canvas.setAttribute("aria-label", "Drawing area: write with a finger, a pen or the mouse. " +
-    (state.image ? "An uploaded image is shown." : n ? `${n} stroke${n > 1 ? "s" : ""} drawn.` : "Nothing drawn yet."));
+    (state.image ? (state.image.bitmap ? "An uploaded image is shown." : "The uploaded file is not an image.") : n ? `${n} stroke${n > 1 ? "s" : ""} drawn.` : "Nothing drawn yet."));
 }
 
 function drawStroke(s) {
   if (s.length === 1) {
     ctx.beginPath();
-    ctx.arc(s[0][0], s[0][1], 1.8, 0, 2 * Math.PI);
+    ctx.arc(s[0][0], s[0][1], 1.8 / state.view.k, 0, 2 * Math.PI);
     ctx.fill();
     return;
   }
@@ -82,9 +121,11 @@ function drawStroke(s) {
   ctx.stroke();
 }
 
+/** The point of a pointer event in the strokes' coordinates (canvas CSS px unless the view is scaled, fitView). */
 function pointOf(ev) {
   const r = canvas.getBoundingClientRect();
-  return [Math.round((ev.clientX - r.left) * 10) / 10, Math.round((ev.clientY - r.top) * 10) / 10];
+  const v = state.view;
+  return [Math.round((ev.clientX - r.left - v.dx) / v.k * 10) / 10, Math.round((ev.clientY - r.top - v.dy) / v.k * 10) / 10];
 }
 
 // ------------------------------------------------------------------------------------------------ pointer input
@@ -134,7 +175,7 @@ wrap.addEventListener("pointermove", (ev) => {
     const p = pointOf(e);
     const last = d.points[d.points.length - 1];
     if (p[0] !== last[0] || p[1] !== last[1]) d.points.push(p);
-    if (Math.hypot(p[0] - d.start[0], p[1] - d.start[1]) > TAP_SLOP) d.moved = true;
+    if (Math.hypot(p[0] - d.start[0], p[1] - d.start[1]) * state.view.k > TAP_SLOP) d.moved = true;
   }
   redraw();
 });
@@ -215,6 +256,7 @@ function change(next) {
 }
 
 function afterChange(delay) {
+  if (!state.strokes.length) state.view = { k: 1, dx: 0, dy: 0 };  // a new drawing is shown as drawn
   hideAlternatives();
   redraw();
   clearBoxes();
@@ -227,6 +269,7 @@ function undo() {
   if (!state.undo.length) return;
   state.redo.push(snapshot());
   restore(state.undo.pop());
+  fitView();
   afterChange(0);
 }
 
@@ -234,6 +277,7 @@ function redo() {
   if (!state.redo.length) return;
   state.undo.push(snapshot());
   restore(state.redo.pop());
+  fitView();
   afterChange(0);
 }
 
@@ -266,8 +310,10 @@ document.addEventListener("keydown", (ev) => {
 // ------------------------------------------------------------------------------------------------ corrections
 const strokeKey = (sym, i) => (state.image ? `#${i}` : sym.strokes.join(","));
 
-function boxAt([x, y]) {
+function boxAt(point) {
   if (state.mode !== "expression" || !state.reading || state.reading.strokesRead !== state.strokes) return null;
+  const v = state.view;
+  const [x, y] = [point[0] * v.k + v.dx, point[1] * v.k + v.dy];   // canvas px, as the boxes
   const pad = 4;
   let best = null, area = Infinity;
   state.reading.symbols.forEach((s, i) => {
@@ -284,29 +330,38 @@ function openBox(index, fromKeyboard) {
   showAlternatives(index, sym, (i, label) => {
     hideAlternatives();
     const key = strokeKey(state.reading.symbols[i], i);
+    // chosen from the keyboard: once read again, the focus goes back to that symbol's label (its box is redrawn)
+    state.refocus = fromKeyboard ? key : null;
     change({ corrections: { ...state.corrections, [key]: label } });
   }, fromKeyboard);
 }
 
 function toCanvas(box) {
   const [x0, y0, x1, y1] = box;
-  if (!state.image) return [x0, y0, x1, y1];
+  if (!state.image) {
+    const v = state.view;
+    return [x0 * v.k + v.dx, y0 * v.k + v.dy, x1 * v.k + v.dx, y1 * v.k + v.dy];
+  }
   const im = state.image;
   return [x0 * im.scale + im.dx, y0 * im.scale + im.dy, x1 * im.scale + im.dx, y1 * im.scale + im.dy];
 }
 
 // ------------------------------------------------------------------------------------------------ image upload
 $("upload").addEventListener("change", async () => {
-  const file = $("upload").files[0];
-  if (!file) return;
+  const picked = $("upload").files[0];
+  if (!picked) return;
   let image;
+  setPending(+1);
   try {
-    const bitmap = await createImageBitmap(file);
-    const r = canvas.getBoundingClientRect();
-    const scale = Math.min(r.width / bitmap.width, r.height / bitmap.height, 1) * 0.96;
-    image = { file, bitmap, scale, dx: (r.width - bitmap.width * scale) / 2, dy: (r.height - bitmap.height * scale) / 2 };
-  } catch (e) {
-    image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
+    const file = await uploadable(picked, READ_SIDE, READ_BYTES);  // what is shown is what is read: the boxes fit it
+    try {
+      image = { file, bitmap: await createImageBitmap(file) };
+      placeImage(image, canvas.getBoundingClientRect());
+    } catch (e) {
+      image = { file, bitmap: null, scale: 1, dx: 0, dy: 0 };  // not an image: the server says what is wrong
+    }
+  } finally {
+    setPending(-1);
   }
   change({ strokes: [], corrections: {}, image });
 });
@@ -377,7 +432,7 @@ async function send() {
       [res, data] = await post(...requestFor(mode, fixes, true));
     }
     if (seq !== state.seq || mode !== state.mode) return;
-    if (!res.ok) { showEmptyExpression(); clearBoxes(); setStatus(errorText(data, res), true); return; }
+    if (!res.ok) { state.refocus = null; showEmptyExpression(); clearBoxes(); setStatus(errorText(data, res), true); return; }
     if (mode === "symbol") showSymbols(data);
     else showExpression(data, strokesSent);
     setStatus(`${data.weights} · ${Math.round(performance.now() - started)} ms`);
@@ -400,6 +455,11 @@ function showExpression(data, strokesRead) {
 
 function showBoxes(data) {
   drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
+  if (state.refocus !== null) {
+    const i = data.symbols.findIndex((s, k) => strokeKey(s, k) === state.refocus);
+    state.refocus = null;
+    if (i >= 0) $("boxes").querySelector(`.tag[data-index="${i}"]`).focus();
+  }
 }
 
 /** The steps and the graph of a reading, asked from POST /api/solve once the reading is shown, so the reading itself
@@ -492,6 +552,8 @@ function restoreEntry(e) {
   showHistory(false);
   if (e.mode !== state.mode && e.mode !== "page") setMode(e.mode, true);
   change({ strokes: fitStrokes(e.strokes), corrections: e.corrections || {}, image: null });
+  fitView();
+  redraw();
   state.entryId = e.id;
   save(e.latex);
 }
@@ -599,6 +661,7 @@ updateUndoButtons();
   }
   renderHistory(store, state.entryId, restoreEntry);
   setMode(mode, true);
+  fitView();
   redraw();
   schedule(0);
   registerServiceWorker();

@@ -13,7 +13,9 @@ export const UPLOAD_SIDE = 2400;
 const UPLOAD_BYTES = 3 * 1024 * 1024;
 const UPLOAD_QUALITY = 0.9;
 
-async function uploadable(file) {
+/** ``file`` as it is when its long side is at most ``side`` px and it is at most ``bytes`` long (or the browser cannot
+ *  decode it); else a JPEG of it, drawn upright, of at most ``side`` px on its long side. */
+export async function uploadable(file, side = UPLOAD_SIDE, bytes = UPLOAD_BYTES) {
   let bitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
@@ -21,8 +23,8 @@ async function uploadable(file) {
     return file;
   }
   try {
-    const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
-    if (scale === 1 && file.size <= UPLOAD_BYTES) return file;
+    const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size <= bytes) return file;
     const canvas = document.createElement("canvas");
     canvas.width = Math.max(1, Math.round(bitmap.width * scale));
     canvas.height = Math.max(1, Math.round(bitmap.height * scale));
