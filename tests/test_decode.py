@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.decode import (Decoder, DecoderWeights, Segmentation, alternatives, decode,
+from inkmath.equation.decode import (Decoder, DecoderWeights, Reading, Segmentation, alternatives, decode,
                                      k_best_assignments)
 from inkmath.equation.tree import Box, Candidate, Row, Symbol, SymbolHyp
 
@@ -97,6 +97,20 @@ def test_calibration_and_alternatives():
     assert alts[0]["confidence"] == 0.8
     assert all(alts[i]["confidence"] >= alts[i + 1]["confidence"] for i in range(len(alts) - 1))
     assert sum(a["confidence"] for a in alts) <= 1.0 + 1e-9
+
+
+def test_alternatives_are_never_above_the_decoders_choice():
+    """The decoder's choice may hold less probability than a reading after it (the first reading is read again by
+    another layout reader after the search): the others were then scored above it (2014 test: 6 of 986)."""
+    def reading(latex, prob, confidence=0.0):
+        return Reading(latex, (latex,), [latex], 0, Row([]), 0.0, prob=prob, confidence=confidence)
+
+    for conf in (0.1195, 0.6):
+        alts = alternatives([reading("a", 0.2, conf), reading("b", 0.1), reading("c", 0.5), reading("d", 0.2)])
+        assert [a["latex"] for a in alts] == ["a", "c", "d", "b"]  # the choice first, the rest by probability
+        assert alts[0]["confidence"] == conf
+        assert all(alts[i]["confidence"] >= alts[i + 1]["confidence"] for i in range(len(alts) - 1)), alts
+        assert sum(a["confidence"] for a in alts) <= 1.0 + 1e-9
 
 
 def test_structure_log_probability_counts():

@@ -356,18 +356,20 @@ def beam_features(norm: Sequence[str], prob: float, second_prob: float, terms: d
 
 
 def alternatives(readings: list[Reading], limit: int = 5) -> list[dict]:
-    """{"latex", "confidence"} of the readings, best first: the first with its calibrated confidence, the others in
-    proportion to their probability on the same scale, never above the first and together within the rest."""
+    """{"latex", "confidence"} of the readings, best first: the first (the decoder's choice) with its calibrated
+    confidence, the others by their probability on the same scale, never above the first and together within the
+    rest. The decoder's choice may hold less of the probability than another reading (the first reading is read
+    again by another layout reader after the search), so the others are capped at the first's confidence."""
     if not readings:
         return []
     first = readings[0]
     out = [{"latex": first.latex, "confidence": first.confidence}]
-    rest = readings[1:limit]
+    rest = sorted(readings[1:limit], key=lambda r: -r.prob)
     others = sum(r.prob for r in rest)
     scale = first.confidence / first.prob if first.prob > 0 else 0.0
     for r in rest:
         share = (1 - first.confidence) * r.prob / others if others else 0.0
-        out.append({"latex": r.latex, "confidence": min(r.prob * scale, share)})
+        out.append({"latex": r.latex, "confidence": min(r.prob * scale, share, first.confidence)})
     return out
 
 
