@@ -48,24 +48,23 @@ def report_file_error(path: str | os.PathLike, error: BaseException, as_json: bo
     print(line, file=sys.stderr, flush=True)
 
 
-def non_negative_int(text: str) -> int:
+def _int_from(text: str, least: int) -> int:
+    """``text`` as a whole number of at least ``least``, else an argparse type error saying which."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value} must be {least} or more")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    return _int_from(text, 0)
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
+    return _int_from(text, 1)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
