@@ -43,6 +43,44 @@ LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.25, "sub_tall"
           # a script goes on with a unit at most this far (row heights) and this tall (of the previous unit)
           "cont_near": 0.6, "cont_size": 1.2}
 
+# The parser's other geometry, set by hand with the rule that reads it; each group names what switching that rule
+# off reads on the validation from true symbols (1,399 with every rule, 2026-11-27, docs/decisions/
+# 2026-11-27-rules-37.md): the thresholds stand as long as their rule pays.
+GEOMETRY = {
+    # a fraction's core: this much of the row height above and below its bar; a root's core starts this far down
+    # its sign; a base's core is at least this share of the row height
+    "frac_core": 0.5, "root_core_top": 0.15, "min_core": 0.25,
+    # a digit overlapping the base's core by less than this share of it is a script written large (the
+    # new-baseline rule: off 1,397)
+    "digit_sliver": 0.25,
+    # an operator ending this share of the base's core below its top (starting above its bottom) is a
+    # superscript (subscript) (off 1,398)
+    "operator_script": 0.3,
+    # a surely read digit lower than this share of a letter's core is a script, unless its centre lies between
+    # these shares below the core's top and above its bottom (off 1,398)
+    "digit_small": 0.6, "digit_band_top": 0.3, "digit_band_bottom": 0.35,
+    # a root's index: centred within min(this share of the sign's width, this of its height) from its start, its
+    # foot between these shares of the height above and below the sign's top, and lower than this share of it
+    "index_x_w": 0.4, "index_x_h": 0.45, "index_foot_above": 0.3, "index_foot_below": 0.65, "index_h": 0.6,
+    # a root's body: centred from this share of the sign's width past its start to this past its end, and from
+    # this share of its height above its top
+    "body_x0": 0.1, "body_x1": 0.05, "body_y0": 0.1,
+    # a short root sign takes the symbol starting within these (of its width before, of its height after) its end
+    "short_root_before": 0.2, "short_root_after": 0.5,
+    # a limit: centred within this share of the operator's width past its ends, clear of it by this of its height,
+    # and no further than this many row heights
+    "limit_x": 0.25, "limit_clear": 0.2, "limit_reach": 1.5,
+    # over or under a bar: centred within this share of its width past its ends, and not reaching this many row
+    # heights past it
+    "bar_slack": 0.08, "bar_reach": 0.3,
+    # past a numerator's or denominator's end (``_take_scripts``, off 1,398): within this many row heights, level
+    # with the last symbol by this share of the smaller height
+    "past_end_gap": 0.5, "past_end_level": 0.5,
+    # a script goes on (``_continues``, off 1,397): heights measured at least at these shares of the row height
+    "cont_min_h": 0.3, "cont_min_size": 0.5,
+}
+G = GEOMETRY
+
 
 @dataclass
 class Unit:
@@ -61,9 +99,9 @@ def _core(u: Unit, row_h: float) -> tuple[float, float]:
     """(top, bottom) of the part of a unit that sits on the baseline band; scripts are judged against it."""
     b = u.box
     if u.kind == "frac" and u.axis is not None:
-        return u.axis - 0.5 * row_h, u.axis + 0.5 * row_h
+        return u.axis - G["frac_core"] * row_h, u.axis + G["frac_core"] * row_h
     if u.kind == "sqrt":
-        return b.y0 + 0.15 * b.h, b.y1
+        return b.y0 + G["root_core_top"] * b.h, b.y1
     t = u.token or ""
     if t in ASCENDER_LETTERS:
         return b.y0 + LAYOUT["asc_core"] * b.h, b.y1
@@ -184,10 +222,10 @@ def rule_relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = No
         return "right"
     ut = u.token or ""
     ct, cb = _core(base, row_h)
-    ch = max(cb - ct, 0.25 * row_h)
+    ch = max(cb - ct, G["min_core"] * row_h)
     c = _centre(u, row_h)
     # a digit overlapping the base's core by a sliver only is an exponent or index written large, not a new base
-    sliver = 0.25 * ch if ut in DIGITS else 0.0
+    sliver = G["digit_sliver"] * ch if ut in DIGITS else 0.0
     if u.kind == "sym" and u.box.h > LAYOUT["new_base"] * ch and u.box.y0 < cb - sliver and u.box.y1 > ct + sliver:
         return "right"  # much taller than the base and overlapping it: a new baseline symbol
     if ut in RELATIONS and base.kind != "bigop":
@@ -196,19 +234,20 @@ def rule_relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = No
     if ut in OPERATORS:
         if on_band:
             return "right"
-        if u.box.y1 < ct + 0.3 * ch:
+        if u.box.y1 < ct + G["operator_script"] * ch:
             return "sup"
-        if u.box.y0 > cb - 0.3 * ch:
+        if u.box.y0 > cb - G["operator_script"] * ch:
             return "sub"
         return "right"
     if on_band and u.box.h > LAYOUT["band_h"] * row_h:
         return "right"
-    if (ut in DIGITS and u.prob >= SURE_DIGIT and base.kind == "sym" and bt.isalpha() and u.box.h < 0.6 * ch
-            and not ct + 0.3 * ch < c < cb - 0.35 * ch):
+    if (ut in DIGITS and u.prob >= SURE_DIGIT and base.kind == "sym" and bt.isalpha()
+            and u.box.h < G["digit_small"] * ch
+            and not ct + G["digit_band_top"] * ch < c < cb - G["digit_band_bottom"] * ch):
         # a digit, surely read, half the height of the letter before it is a script (digits are as tall as
         # capitals): below the letter's middle an index ('S_2' with the '2' on the baseline), in its top third or
         # above an exponent ('y^2' with the 2 no higher than the y)
-        return "sub" if c > cb - 0.35 * ch else "sup"
+        return "sub" if c > cb - G["digit_band_bottom"] * ch else "sup"
     P = LAYOUT
     tall = bt in TALL or base.kind in {"sqrt", "bigop"} or bt in CLOSE_BRACKETS
     t_sup = P["sup_tall"] if tall else P["sup"]
@@ -228,10 +267,11 @@ def rule_relation(base: Unit, u: Unit, row_h: float, band_mid: float | None = No
 
 def _root_part(r: Box, b: Box) -> str | None:
     """'index' for a small symbol in the corner of root sign ``r``, 'body' for one under its bar, else None."""
-    if (b.x1 > r.x0 and b.cx < r.x0 + min(0.4 * r.w, 0.45 * r.h) and r.y0 - 0.3 * r.h < b.y1 < r.y0 + 0.65 * r.h
-            and b.h < 0.6 * r.h):
+    if (b.x1 > r.x0 and b.cx < r.x0 + min(G["index_x_w"] * r.w, G["index_x_h"] * r.h)
+            and r.y0 - G["index_foot_above"] * r.h < b.y1 < r.y0 + G["index_foot_below"] * r.h
+            and b.h < G["index_h"] * r.h):
         return "index"
-    if r.x0 + 0.1 * r.w <= b.cx <= r.x1 + 0.05 * r.w and r.y0 - 0.1 * r.h <= b.cy <= r.y1:
+    if r.x0 + G["body_x0"] * r.w <= b.cx <= r.x1 + G["body_x1"] * r.w and r.y0 - G["body_y0"] * r.h <= b.cy <= r.y1:
         return "body"
     return None
 
@@ -239,11 +279,11 @@ def _root_part(r: Box, b: Box) -> str | None:
 def _limit_side(op: Box, b: Box) -> str | None:
     """'lower' or 'upper' for a symbol right under or over big operator ``op`` (within its ends give or take a
     quarter of its width), else None."""
-    if not op.x0 - 0.25 * op.w <= b.cx <= op.x1 + 0.25 * op.w:
+    if not op.x0 - G["limit_x"] * op.w <= b.cx <= op.x1 + G["limit_x"] * op.w:
         return None
-    if b.cy > op.y1 and b.y0 > op.y1 - 0.2 * op.h:
+    if b.cy > op.y1 and b.y0 > op.y1 - G["limit_clear"] * op.h:
         return "lower"
-    if b.cy < op.y0 and b.y1 < op.y0 + 0.2 * op.h:
+    if b.cy < op.y0 and b.y1 < op.y0 + G["limit_clear"] * op.h:
         return "upper"
     return None
 
@@ -360,12 +400,12 @@ class _Parser:
     def _side_of_bar(self, bar: Box, b: Box) -> str | None:
         """'above' or 'below' for a symbol over or under bar ``bar``, its centre within the bar's ends give or take
         8 % of its width; None otherwise."""
-        slack = 0.08 * bar.w
+        slack = G["bar_slack"] * bar.w
         if not bar.x0 - slack <= b.cx <= bar.x1 + slack:
             return None
-        if b.cy < bar.cy and b.y1 < bar.y1 + 0.3 * self.row_h:
+        if b.cy < bar.cy and b.y1 < bar.y1 + G["bar_reach"] * self.row_h:
             return "above"
-        if b.cy > bar.cy and b.y0 > bar.y0 - 0.3 * self.row_h:
+        if b.cy > bar.cy and b.y0 > bar.y0 - G["bar_reach"] * self.row_h:
             return "below"
         return None
 
@@ -380,13 +420,14 @@ class _Parser:
 
         def past_end(last: int) -> list[int]:
             return [j for j in remaining if j != i and all(j not in t for t in taken) and A[j].box.x0 > bar.x1
-                    and A[j].box.x0 - A[last].box.x1 < 0.5 * self.row_h
+                    and A[j].box.x0 - A[last].box.x1 < G["past_end_gap"] * self.row_h
                     and (A[j].box.y1 < bar.cy if over else A[j].box.y0 > bar.cy)]
 
         def belongs(last: int, j: int) -> bool:
             rel = self.relation(self._leaf(last), self._leaf(j), self.row_h)
             lb, jb = A[last].box, A[j].box
-            level = min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > 0.5 * min(jb.h, lb.h) and A[j].token not in OPERATORS
+            level = (min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > G["past_end_level"] * min(jb.h, lb.h)
+                     and A[j].token not in OPERATORS)
             if rel == "right" and level:
                 level = not any(k != i and self._is_bar(k, self.row_h) and A[k].box.x0 <= jb.cx <= A[k].box.x1
                                 for k in remaining)
@@ -417,8 +458,9 @@ class _Parser:
         r = self.atoms[i].box
         body, index = self._two_parts(i, remaining, lambda j, b: _root_part(r, b), "body", "index")
         if not body:  # a short root sign whose bar stops before its body: take the symbol just after it
-            after = [j for j in remaining if j != i and j not in index and r.x1 - 0.2 * r.w < self.atoms[j].box.x0
-                     < r.x1 + 0.5 * r.h and r.y0 <= self.atoms[j].box.cy <= r.y1]
+            after = [j for j in remaining if j != i and j not in index
+                     and r.x1 - G["short_root_before"] * r.w < self.atoms[j].box.x0 < r.x1 + G["short_root_after"] * r.h
+                     and r.y0 <= self.atoms[j].box.cy <= r.y1]
             if after:
                 body.append(min(after, key=lambda j: self.atoms[j].box.x0))
         return body, index
@@ -427,8 +469,8 @@ class _Parser:
         op = self.atoms[i].box
         lower, upper = self._two_parts(i, remaining, lambda j, b: _limit_side(op, b), "lower", "upper")
         # a limit is a small group right under/over the operator; keep only ink close to it
-        lower = [j for j in lower if self.atoms[j].box.y0 < op.y1 + 1.5 * self.row_h]
-        upper = [j for j in upper if self.atoms[j].box.y1 > op.y0 - 1.5 * self.row_h]
+        lower = [j for j in lower if self.atoms[j].box.y0 < op.y1 + G["limit_reach"] * self.row_h]
+        upper = [j for j in upper if self.atoms[j].box.y1 > op.y0 - G["limit_reach"] * self.row_h]
         return lower, upper
 
     # baseline ---------------------------------------------------------------------------------------------------
@@ -472,9 +514,9 @@ class _Parser:
             return False
         c, pc = _centre(u, rh), _centre(prev, rh)
         near = u.box.x0 - prev.box.x1 < LAYOUT["cont_near"] * rh
-        level = abs(c - pc) < LAYOUT["cont_level"] * max(prev.box.h, 0.3 * rh)
+        level = abs(c - pc) < LAYOUT["cont_level"] * max(prev.box.h, G["cont_min_h"] * rh)
         off_band = abs(c - band_mid) > LAYOUT["cont_band"] * rh
-        return near and level and off_band and u.box.h < LAYOUT["cont_size"] * max(prev.box.h, 0.5 * rh)
+        return near and level and off_band and u.box.h < LAYOUT["cont_size"] * max(prev.box.h, G["cont_min_size"] * rh)
 
     def _attach(self, base: Unit, subs: list[Unit], sups: list[Unit]) -> Node:
         sub = self.row(subs) if subs else None
