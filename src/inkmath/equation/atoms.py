@@ -22,6 +22,43 @@ I_STEMS = MARKS
 LI_JOINED = {"h", "k", "u", "b"}
 NAMES_WITH_I = DOTTED_NAMES
 
+# The merges' geometry, set by hand with the merge that reads it; each group names what switching that merge off
+# reads on validation (2026-11-27, docs/decisions/2026-11-27-rules-37.md: strokes 1,041 and WAP-like 902 of 1,504
+# with every merge), so the thresholds stand as long as their merge pays.
+ATOM_GEOMETRY = {
+    # letters of a function name (``merge_function_names``, off: strokes 1,026) follow on one line: overlapping
+    # by this share of the smaller height, at most this many of the larger heights apart
+    "name_overlap": 0.45, "name_gap": 0.9,
+    # the dot of a joined-up 'li' of 'lim': smaller than this share of the 'm''s height, left of this share of its
+    # width, ending above this share of its height
+    "li_dot_size": 0.8, "li_dot_x": 0.25, "li_dot_y": 0.25,
+    # the dot of a name read whole, written apart: smaller than this share of the name's height, within this
+    # share of it above and below the name's top
+    "name_dot_size": 0.3, "name_dot_reach": 0.5,
+    # the dot of an 'i' over its stem: smaller than this share of the i's height, within this share of it beside
+    # the stem, ending this share below the stem's top
+    "i_dot_size": 0.8, "i_dot_beside": 0.5, "i_dot_below": 0.25,
+    # three dots into an ellipsis (``merge_dots``, off: WAP-like 896): centres under this many row heights apart,
+    # level within this share of the row height
+    "ellipsis_step": 1.2, "ellipsis_level": 0.25,
+    # a relation in two pieces (``merge_relation_parts``, off: WAP-like 898): a bar under a '>' or '<' shorter
+    # than this many of its sizes, overlapping it by this share, centred this share of its height lower and
+    # starting within this share under it, is '\geq' / '\leq'
+    "under_length": 1.5, "under_overlap": 0.5, "under_drop": 0.25, "under_reach": 0.6,
+    # a bar left of a '>' shorter than this many of its heights (or half rows), ending within this share of its
+    # width of its start, level within this share of its height, is '\rightarrow'
+    "shaft_length": 4.0, "shaft_min_h": 0.5, "shaft_end": 0.3, "shaft_level": 0.35,
+    # two stacked pieces overlap by this share of the shorter, neither this many times the other's size; bars
+    # within this share of the longer apart are '=', a '+' over a bar within this share of its height '\pm'
+    "stack_overlap": 0.6, "stack_ratio": 1.5, "equals_gap": 0.6, "pm_gap": 0.4,
+    # a bar is this many times wider than tall
+    "bar_aspect": 2.0,
+    # lines (``split_lines``): a band starts this share of the row height below the last one's bottom, and each
+    # line spans at least this share of the expression's width
+    "line_gap": 0.15, "line_width": 0.25,
+}
+A_G = ATOM_GEOMETRY
+
 
 @dataclass
 class _Atom:
@@ -72,7 +109,7 @@ for _letter, _shapes in NAME_LOOKALIKES.items():
 
 def _same_line(a: Box, b: Box, size: float = 0.0) -> bool:
     ov = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return ov > 0.45 * min(a.h, b.h) and (b.x0 - a.x1) < 0.9 * max(a.h, b.h, size, 1e-9)
+    return ov > A_G["name_overlap"] * min(a.h, b.h) and (b.x0 - a.x1) < A_G["name_gap"] * max(a.h, b.h, size, 1e-9)
 
 
 def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
@@ -125,8 +162,9 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
             return None
         m = atoms[j].box
         dots = [d for d, b in enumerate(atoms) if d not in used and b.token in DOT_MARKS
-                and max(b.box.w, b.box.h) < 0.8 * m.h and a.box.cx < b.box.cx < m.x0 + 0.25 * m.w
-                and a.box.y0 <= b.box.y0 and b.box.y1 <= m.y0 + 0.25 * m.h]
+                and max(b.box.w, b.box.h) < A_G["li_dot_size"] * m.h
+                and a.box.cx < b.box.cx < m.x0 + A_G["li_dot_x"] * m.w
+                and a.box.y0 <= b.box.y0 and b.box.y1 <= m.y0 + A_G["li_dot_y"] * m.h]
         return [i, j, max(dots, key=lambda d: atoms[d].box.y1)] if dots else None
 
     for i in order:
@@ -179,8 +217,10 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     # the dot of the 'i' of a name read whole (a joined-up '\\sin' or '\\lim'), written apart: part of the name
     for a in [o for o in out if o.token in NAMES_WITH_I]:
         b = a.box
-        marks = [o for o in out if o is not a and o.token in DOT_MARKS and max(o.box.w, o.box.h) < 0.3 * b.h
-                 and b.x0 < o.box.cx < b.x1 and b.y0 - 0.5 * b.h <= o.box.y0 and o.box.y1 <= b.y0 + 0.5 * b.h]
+        marks = [o for o in out if o is not a and o.token in DOT_MARKS
+                 and max(o.box.w, o.box.h) < A_G["name_dot_size"] * b.h
+                 and b.x0 < o.box.cx < b.x1 and b.y0 - A_G["name_dot_reach"] * b.h <= o.box.y0
+                 and o.box.y1 <= b.y0 + A_G["name_dot_reach"] * b.h]
         if marks:
             dot = max(marks, key=lambda o: o.box.y1)
             out.remove(dot)
@@ -201,8 +241,9 @@ def _dot_over(atoms: list[_Atom], stem: _Atom, used: set[int], size: float | Non
     b = stem.box
     h = b.h if size is None else size
     near = [j for j, a in enumerate(atoms) if j not in used and a is not stem and a.token in DOT_MARKS
-            and max(a.box.w, a.box.h) < 0.8 * h and b.x0 - 0.5 * h <= a.box.cx <= b.x1 + 0.5 * h
-            and b.y0 - h <= a.box.y0 and a.box.y1 <= b.y0 + 0.25 * h]
+            and max(a.box.w, a.box.h) < A_G["i_dot_size"] * h
+            and b.x0 - A_G["i_dot_beside"] * h <= a.box.cx <= b.x1 + A_G["i_dot_beside"] * h
+            and b.y0 - h <= a.box.y0 and a.box.y1 <= b.y0 + A_G["i_dot_below"] * h]
     return max(near, key=lambda j: atoms[j].box.y1, default=None)
 
 
@@ -220,8 +261,8 @@ def merge_dots(atoms: list[_Atom], row_h: float) -> list[_Atom]:
         if used & set(trio):
             continue
         b = [atoms[i].box for i in trio]
-        close = all(0 <= b[m + 1].cx - b[m].cx < 1.2 * row_h for m in range(2))
-        level = max(x.cy for x in b) - min(x.cy for x in b) < 0.25 * row_h
+        close = all(0 <= b[m + 1].cx - b[m].cx < A_G["ellipsis_step"] * row_h for m in range(2))
+        level = max(x.cy for x in b) - min(x.cy for x in b) < A_G["ellipsis_level"] * row_h
         between = [a for j, a in enumerate(atoms) if j not in trio and b[0].x1 < a.box.cx < b[2].x0
                    and a.box.y0 < max(x.y1 for x in b) and a.box.y1 > min(x.y0 for x in b)]
         if close and level and not between:
@@ -247,23 +288,25 @@ def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     def relation_token(a: _Atom, g: Box, m: Box, i: int, j: int) -> str | None:
         overlap = min(g.x1, m.x1) - max(g.x0, m.x0)
         # not a fraction bar: short against the '>'
-        under = m.w < 1.5 * max(g.w, g.h) and overlap > 0.5 * min(g.w, m.w) and m.cy > g.cy + 0.25 * g.h and \
-            m.y0 < g.y1 + 0.6 * g.h
-        shaft = a.token in GREATER and m.w < 4 * max(g.h, 0.5 * row_h) and m.x0 < g.x0 and \
-            g.x0 - 0.3 * g.w < m.x1 < g.x1 + 0.3 * g.w and abs(m.cy - g.cy) < 0.35 * g.h
+        under = (m.w < A_G["under_length"] * max(g.w, g.h) and overlap > A_G["under_overlap"] * min(g.w, m.w)
+                 and m.cy > g.cy + A_G["under_drop"] * g.h and m.y0 < g.y1 + A_G["under_reach"] * g.h)
+        shaft = (a.token in GREATER and m.w < A_G["shaft_length"] * max(g.h, A_G["shaft_min_h"] * row_h)
+                 and m.x0 < g.x0 and g.x0 - A_G["shaft_end"] * g.w < m.x1 < g.x1 + A_G["shaft_end"] * g.w
+                 and abs(m.cy - g.cy) < A_G["shaft_level"] * g.h)
         if under:
             return "\\geq" if a.token in GREATER else "\\leq"
         return "\\rightarrow" if shaft else None
 
     def stacked_token(a: _Atom, t: Box, m: Box, i: int, j: int) -> str | None:
         overlap = min(t.x1, m.x1) - max(t.x0, m.x0)
-        if overlap < 0.6 * min(t.w, m.w) or m.cy <= t.cy or m.w > 1.5 * max(t.w, t.h) or t.w > 1.5 * m.w:
+        if (overlap < A_G["stack_overlap"] * min(t.w, m.w) or m.cy <= t.cy
+                or m.w > A_G["stack_ratio"] * max(t.w, t.h) or t.w > A_G["stack_ratio"] * m.w):
             return None
-        if a.token == "-" and m.y0 - t.y1 < 0.6 * max(t.w, m.w) and \
+        if a.token == "-" and m.y0 - t.y1 < A_G["equals_gap"] * max(t.w, m.w) and \
                 not any(k not in (i, j) and t.cy < b.box.cy < m.cy and b.box.x0 < m.x1 and b.box.x1 > m.x0
                         for k, b in enumerate(atoms)):
             return "="
-        if a.token == "+" and m.y0 - t.y1 < 0.4 * t.h:
+        if a.token == "+" and m.y0 - t.y1 < A_G["pm_gap"] * t.h:
             return "\\pm"
         return None
 
@@ -298,7 +341,7 @@ def _is_bar(a: _Atom, row_h: float) -> bool:
 
 def _bar_shaped(a: _Atom) -> bool:
     """What ``_is_bar`` asks of an atom whatever the row height: a bar's token (or a reading as one) and shape."""
-    return (a.token in BAR_TOKENS or _has(a.cands, "-", 0.1)) and a.box.w > 2.0 * max(a.box.h, 1e-9)
+    return (a.token in BAR_TOKENS or _has(a.cands, "-", 0.1)) and a.box.w > A_G["bar_aspect"] * max(a.box.h, 1e-9)
 
 
 def split_lines(atoms: list[_Atom], row_h: float) -> list[list[int]]:
@@ -313,7 +356,7 @@ def split_lines(atoms: list[_Atom], row_h: float) -> list[list[int]]:
     bottom = None
     for i in order:
         b = atoms[i].box
-        if bottom is None or b.y0 > bottom + 0.15 * row_h:
+        if bottom is None or b.y0 > bottom + A_G["line_gap"] * row_h:
             bands.append([i])
             bottom = b.y1
         else:
@@ -328,7 +371,7 @@ def split_lines(atoms: list[_Atom], row_h: float) -> list[list[int]]:
         bx0 = min(atoms[i].box.x0 for i in band)
         bx1 = max(atoms[i].box.x1 for i in band)
         relational = bool(toks & (RELATIONS - {"\\in"}))
-        if len(band) < 2 or not relational or (bx1 - bx0) < 0.25 * (x1 - x0):
+        if len(band) < 2 or not relational or (bx1 - bx0) < A_G["line_width"] * (x1 - x0):
             return [list(range(len(atoms)))]
         if all(_is_bar(atoms[i], row_h) for i in band):
             return [list(range(len(atoms)))]
