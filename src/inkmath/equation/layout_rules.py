@@ -7,8 +7,9 @@ a baseline, attaching super- and subscripts to the last baseline unit (``relatio
 
 Vertical geometry depends on the symbol: a digit's "core" (where the baseline row sits) is its lower part only
 relative to a letter like ``x``; ``y`` hangs below the baseline. ``_core`` encodes that per token class.
-Read from their true symbols, the rules alone got 80 % of the 2011-2013 test expressions right, with the relation
-model (and the fraction rules learnt alongside it) 88 %.
+Read from their true symbols, the rules alone get 77 % of the 2011-2013 test expressions right, with the relation
+model 87 % (``benchmarks/layout_truth.py val --layout rules-alone,rules``, 2026-11-27); the reader's default layout
+chooses among their trees and the structure model's (``layout_choice``).
 
     read_line = rule_layout()                   # rules + the shipped relation model
     read_line = rule_layout(relation_model=None)  # the rules alone
