@@ -112,13 +112,7 @@ def recipe_values(path: str | Path | None, overrides: dict, known) -> dict:
 def make_config(recipe: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
     """Defaults, then the YAML recipe, then ``overrides`` (flags; None values are ignored)."""
     known = {f.name: f for f in fields(TrainConfig)}
-    values: dict = {}
-    if recipe:
-        values.update(read_recipe(recipe))
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise InkmathError(f"Unknown config key(s) {unknown}; known keys: {', '.join(known)}")
+    values = recipe_values(recipe, overrides or {}, known)
     cfg = TrainConfig(**{k: _coerce(known[k], v) for k, v in values.items()})
     if cfg.optimizer not in ("adamw", "sgd"):
         raise InkmathError(f"optimizer must be adamw or sgd, got {cfg.optimizer!r}")

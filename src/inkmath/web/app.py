@@ -192,9 +192,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
                threads: int | None = None, max_body_bytes: int = MAX_BODY_BYTES, preload: bool = False,
                pool: int = 0, max_page_body_bytes: int = MAX_PAGE_BODY_BYTES):
     """The FastAPI app. ``symbol_weights`` / ``expression_weights``: shipped names or paths (defaults: the largest
-    shipped vocabulary, and the expression reader's own classifier, ``crohme-m``, for expressions when shipped). Predictors load on first use, or at start-up
-    with ``preload`` (what ``inkmath serve`` does), which also starts the solver's worker processes. ``pool=N``
-    reads expressions in N processes fed from one queue (see ``RecognitionPool``)."""
+    shipped vocabulary, and the expression reader's own classifier, ``crohme-m``, for expressions when shipped).
+    Predictors load on first use, or at start-up with ``preload`` (what ``inkmath serve`` does), which also starts
+    the solver's worker processes. ``pool=N`` reads expressions in N processes fed from one queue (see
+    ``RecognitionPool``)."""
     from contextlib import asynccontextmanager
 
     if engine not in ("torch", "onnx", "numpy"):
