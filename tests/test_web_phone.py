@@ -197,6 +197,40 @@ def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(
         context.close()
 
 
+CONTROLS = ("#undo", "#redo", "#clear", "#pad label.upload", "#history")
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_a_symbol_written_at_the_top_of_the_canvas_keeps_its_label_off_the_undo_button(phone, tmp_path):
+    """A stroke drawn up to the canvas's top edge under the Undo button: its label sat above its box, over the Undo
+    button (and took its taps). Every label stays on the canvas and the Undo button still takes a tap."""
+    to_expression_mode(phone)
+    c = canvas_box(phone)
+    u = phone.locator("#undo").bounding_box()
+    ux, uy = u["x"] + u["width"] / 2, u["y"] + u["height"] / 2
+    x = ux - c["x"] - 6
+    draw_touch(phone, [line(x, 70, x + 2, 1, 20)])             # drawn upwards: it ends at the top edge
+    wait_idle(phone)
+    assert stroke_count(phone) == 1
+    tags = phone.locator("#boxes .tag")
+    assert tags.count() >= 1
+    save(phone, tmp_path, "phone-label-at-the-top", full_page=False)
+    for k in range(tags.count()):
+        r = tags.nth(k).bounding_box()
+        assert c["x"] <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"], (k, r, c)
+        assert c["y"] <= r["y"] and r["y"] + r["height"] <= c["y"] + c["height"], (k, r, c)
+        for control in CONTROLS:
+            assert not overlap(r, phone.locator(control).bounding_box()), (k, control)
+    assert phone.evaluate(f"document.elementFromPoint({ux}, {uy}).closest('#undo') !== null")
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert stroke_count(phone) == 0
+
+
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     to_expression_mode(phone)
     draw_equation(phone, hand)

@@ -223,6 +223,23 @@ export function drawBoxes(symbols, toCanvas, isCorrected, onOpen) {
     return div;
   });
   $("boxes").replaceChildren(...boxes);
+  boxes.forEach(placeTag);
+}
+
+/** A box's label goes above its box, or below it when there is no room above (a symbol at the top of the canvas),
+ * or inside it when there is room neither above nor below; it never leaves the canvas, so it never covers the
+ * toolbar above it or takes its taps. */
+function placeTag(div) {
+  const tag = div.querySelector(".tag");
+  const area = $("boxes");
+  const [w, h, gap] = [tag.offsetWidth, tag.offsetHeight, 3];
+  const [left, top, bottom] = [div.offsetLeft + div.clientLeft, div.offsetTop + div.clientTop,
+                               div.offsetTop + div.offsetHeight];
+  let y = div.offsetTop - gap - h;
+  if (y < 0) y = bottom + gap + h <= area.clientHeight ? bottom + gap : top;
+  const x = Math.min(div.offsetLeft, area.clientWidth - w);
+  tag.style.left = `${Math.max(0, x) - left}px`;
+  tag.style.top = `${Math.max(0, Math.min(y, area.clientHeight - h)) - top}px`;
 }
 
 export function clearBoxes() { $("boxes").replaceChildren(); }
