@@ -231,6 +231,34 @@ def test_a_symbol_written_at_the_top_of_the_canvas_keeps_its_label_off_the_undo_
     assert stroke_count(phone) == 0
 
 
+def test_a_touch_at_the_canvas_top_edge_draws_and_does_not_go_to_the_toolbar(phone):
+    """A finger put down within a few px of the canvas's top edge was moved by the browser's touch adjustment onto
+    the toolbar button above it (6 px away): a stroke started there was lost and a tap was Undo (or History). Both
+    draw; the buttons still take their own taps."""
+    to_expression_mode(phone)
+    c = canvas_box(phone)
+    centre = lambda sel: phone.locator(sel).bounding_box()["x"] + phone.locator(sel).bounding_box()["width"] / 2 - c["x"]
+    draw_touch(phone, [line(100, 250, 200, 250)])
+    wait_idle(phone)
+    assert stroke_count(phone) == 1 and phone.is_enabled("#undo")
+    tap(phone, centre("#undo"), 0)                              # a dot at the top edge, under Undo
+    wait_idle(phone)
+    assert stroke_count(phone) == 2
+    tap(phone, centre("#history"), 1)
+    wait_idle(phone)
+    assert stroke_count(phone) == 3 and phone.locator("#history-pop").is_hidden()
+    n = 3
+    for y, control in enumerate(("#redo", "#clear", "#pad label.upload", "#undo")):
+        x = centre(control) + (10 if control == "#undo" else 0)
+        draw_touch(phone, [line(x, y, x + 12, y + 45)])
+        wait_idle(phone)
+        n += 1
+        assert stroke_count(phone) == n, (y, control)
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert stroke_count(phone) == n - 1
+
+
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     to_expression_mode(phone)
     draw_equation(phone, hand)

@@ -226,6 +226,10 @@ function addToSymbol(points, sym) {
 }
 wrap.addEventListener("pointerup", pointerEnd);
 wrap.addEventListener("pointercancel", pointerEnd);
+// Touch adjustment (Chromium) moves a finger put down near a button onto the button unless the point under the
+// finger takes clicks itself: with a click listener the drawing does, so a touch at its top edge stays on it and does
+// not go to the toolbar above (Undo).
+wrap.addEventListener("click", () => {});
 
 function setPenOnly(on) {
   state.penOnly = on;
