@@ -164,6 +164,33 @@ def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_up
         context.close()
 
 
+def test_the_list_of_other_readings_follows_its_symbol_when_the_phone_is_turned_upright(browser, server, hand):
+    """The alternatives of the '7' open on a phone held sideways, then the phone turned upright: the list stays on the
+    narrower canvas next to the '7' (it kept its sideways place, off the canvas, and the page scrolled sideways)."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        wide = canvas_box(page)
+        draw_touch(page, [s for g in write(hand, EQUATION, wide["width"], wide["height"], margin=20) for s in g])
+        wait_idle(page)
+        seven = page.locator("#boxes .box").nth(5).bounding_box()
+        tap(page, seven["x"] - wide["x"] + seven["width"] / 2, seven["y"] - wide["y"] + seven["height"] / 2)
+        assert page.locator("#alternatives").is_visible()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        c, pop = canvas_box(page), page.locator("#alternatives").bounding_box()
+        assert c["x"] <= pop["x"] and pop["x"] + pop["width"] <= c["x"] + c["width"], (pop, c)
+        assert page.locator("#boxes .box.selected").get_attribute("data-index") == "5"
+        seven = page.locator("#boxes .box").nth(5).bounding_box()
+        assert not overlap(pop, seven), (pop, seven)              # the '7' stays in sight
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, tmp_path):
     """An image read with the Image button on a phone held sideways, then the phone turned upright: the image and its
     boxes are placed again on the narrower canvas (they kept their sideways place, and the page scrolled sideways)."""
