@@ -258,6 +258,31 @@ def test_a_symbol_written_at_the_top_of_the_canvas_keeps_its_label_off_the_undo_
     assert stroke_count(phone) == 0
 
 
+def test_the_labels_of_a_long_formula_on_a_small_phone_do_not_cover_each_other(browser, server, hand, tmp_path):
+    """'2x+1+7x+2x+1=7x+2' across a 320 px wide phone: its symbols are narrower than their labels, which all sat above
+    their boxes and covered each other (12 pairs), so most could not be read or tapped."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 320, "height": 568})
+    try:
+        to_expression_mode(page)
+        c = canvas_box(page)
+        labels = ["2", "x", "+", "1", "+", "7", "x", "+", "2", "x", "+", "1", "=", "7", "x", "+", "2"]
+        draw_touch(page, [s for g in write(hand, labels, c["width"], c["height"], margin=8) for s in g])
+        wait_idle(page)
+        tags = page.locator("#boxes .tag")
+        assert tags.count() >= 12
+        save(page, tmp_path, "phone-320-long-formula", full_page=False)
+        rects = [tags.nth(k).bounding_box() for k in range(tags.count())]
+        for i, r in enumerate(rects):
+            assert c["x"] <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"], (i, r, c)
+            assert c["y"] <= r["y"] and r["y"] + r["height"] <= c["y"] + c["height"], (i, r, c)
+            assert not [j for j in range(i) if overlap(r, rects[j])], (i, r)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_a_touch_at_the_canvas_top_edge_draws_and_does_not_go_to_the_toolbar(phone):
     """A finger put down within a few px of the canvas's top edge was moved by the browser's touch adjustment onto
     the toolbar button above it (6 px away): a stroke started there was lost and a tap was Undo (or History). Both

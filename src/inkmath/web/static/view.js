@@ -223,24 +223,32 @@ export function drawBoxes(symbols, toCanvas, isCorrected, onOpen) {
     return div;
   });
   $("boxes").replaceChildren(...boxes);
-  boxes.forEach(placeTag);
+  placeTags(boxes);
   placeAlternatives();
 }
 
-/** A box's label goes above its box, or below it when there is no room above (a symbol at the top of the canvas),
- * or inside it when there is room neither above nor below; it never leaves the canvas, so it never covers the
- * toolbar above it or takes its taps. */
-function placeTag(div) {
-  const tag = div.querySelector(".tag");
+/** Each box's label goes above its box, or below it, or inside it: the first of these that is on the canvas and
+ * clear of the labels placed before it (when none is, the first on the canvas). A label never leaves the canvas, so
+ * it never covers the toolbar above it or takes its taps, and in a long row of small symbols the labels take turns
+ * above and below instead of covering each other. */
+function placeTags(divs) {
   const area = $("boxes");
-  const [w, h, gap] = [tag.offsetWidth, tag.offsetHeight, 3];
-  const [left, top, bottom] = [div.offsetLeft + div.clientLeft, div.offsetTop + div.clientTop,
-                               div.offsetTop + div.offsetHeight];
-  let y = div.offsetTop - gap - h;
-  if (y < 0) y = bottom + gap + h <= area.clientHeight ? bottom + gap : top;
-  const x = Math.min(div.offsetLeft, area.clientWidth - w);
-  tag.style.left = `${Math.max(0, x) - left}px`;
-  tag.style.top = `${Math.max(0, Math.min(y, area.clientHeight - h)) - top}px`;
+  const [W, H, gap] = [area.clientWidth, area.clientHeight, 3];
+  const placed = [];
+  const clear = (r) => placed.every((q) => r.x + r.w <= q.x || q.x + q.w <= r.x || r.y + r.h <= q.y || q.y + q.h <= r.y);
+  for (const div of divs) {
+    const tag = div.querySelector(".tag");
+    const [w, h] = [tag.offsetWidth, tag.offsetHeight];
+    const [left, top, bottom] = [div.offsetLeft + div.clientLeft, div.offsetTop + div.clientTop,
+                                 div.offsetTop + div.offsetHeight];
+    const x = Math.max(0, Math.min(div.offsetLeft, W - w));
+    const spots = [div.offsetTop - gap - h, bottom + gap, Math.max(0, Math.min(top, H - h))]
+      .filter((y) => y >= 0 && y + h <= H).map((y) => ({ x, y, w, h }));
+    const spot = spots.find(clear) || spots[0] || { x, y: 0, w, h };
+    placed.push(spot);
+    tag.style.left = `${spot.x - left}px`;
+    tag.style.top = `${spot.y - top}px`;
+  }
 }
 
 export function clearBoxes() { $("boxes").replaceChildren(); }
