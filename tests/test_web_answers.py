@@ -154,6 +154,33 @@ def test_other_readings_are_offered_and_shown(phone, hand, api, tmp_path):
     assert latex(phone) == "2x+1=7" and "x = 3" in phone.inner_text("#answer")
 
 
+def test_a_long_other_reading_wraps_inside_the_phone(phone, hand, api, tmp_path):
+    """The other readings of a long formula: each button was as wide as its LaTeX on one line, past the screen's
+    right edge (the page scrolled sideways and the reading was cut off); it wraps inside the result panel."""
+    if "alternatives" not in api["components"]["schemas"]["ExpressionResponse"]["properties"]:
+        pytest.skip("this server gives no alternatives")
+    long = ["x+" * 30 + "1=7", r"\frac{\alpha+\beta+\gamma+\delta+\epsilon}{\sqrt{x+y+z+w+u+v+s+t}}=\frac{1}{2}"]
+
+    def longer(route):
+        response = route.fetch()
+        data = response.json()
+        data["alternatives"] = [{"latex": data["latex"], "confidence": 0.5}] + \
+            [{"latex": t, "confidence": 0.1} for t in long]
+        route.fulfill(response=response, json=data)
+
+    phone.route("**/api/expression", longer)
+    draw_equation(phone, hand)
+    readings = phone.locator("#reading-list button")
+    assert readings.count() == 3 and readings.nth(1).get_attribute("data-latex") == long[0]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    save(phone, tmp_path, "phone-long-readings")
+    panel = phone.locator(".result").bounding_box()
+    for k in range(3):
+        r = readings.nth(k).bounding_box()
+        assert panel["x"] <= r["x"] and r["x"] + r["width"] <= panel["x"] + panel["width"], (k, r, panel)
+        assert readings.nth(k).evaluate("b => b.scrollWidth <= b.clientWidth"), k   # nothing cut off inside
+
+
 def overlaps(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
