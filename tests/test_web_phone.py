@@ -258,18 +258,27 @@ def test_a_symbol_written_at_the_top_of_the_canvas_keeps_its_label_off_the_undo_
     assert stroke_count(phone) == 0
 
 
-def test_the_labels_of_a_long_formula_on_a_small_phone_do_not_cover_each_other(browser, server, hand, tmp_path):
-    """'2x+1+7x+2x+1=7x+2' across a 320 px wide phone: its symbols are narrower than their labels, which all sat above
-    their boxes and covered each other (12 pairs), so most could not be read or tapped."""
+LONG = ["2", "x", "+", "1", "+", "7", "x", "+", "2", "x", "+", "1", "=", "7", "x", "+", "2"]
+
+
+def long_formula_on_a_small_phone(browser, server, hand):
+    """'2x+1+7x+2x+1=7x+2' written across a 320 x 568 phone: (context, page, errors)."""
     if not server["expression"]:
         pytest.skip("the expression weights are not available")
     context, page, errors = open_phone(browser, server, viewport={"width": 320, "height": 568})
+    to_expression_mode(page)
+    c = canvas_box(page)
+    draw_touch(page, [s for g in write(hand, LONG, c["width"], c["height"], margin=8) for s in g])
+    wait_idle(page)
+    return context, page, errors
+
+
+def test_the_labels_of_a_long_formula_on_a_small_phone_do_not_cover_each_other(browser, server, hand, tmp_path):
+    """'2x+1+7x+2x+1=7x+2' across a 320 px wide phone: its symbols are narrower than their labels, which all sat above
+    their boxes and covered each other (12 pairs), so most could not be read or tapped."""
+    context, page, errors = long_formula_on_a_small_phone(browser, server, hand)
     try:
-        to_expression_mode(page)
         c = canvas_box(page)
-        labels = ["2", "x", "+", "1", "+", "7", "x", "+", "2", "x", "+", "1", "=", "7", "x", "+", "2"]
-        draw_touch(page, [s for g in write(hand, labels, c["width"], c["height"], margin=8) for s in g])
-        wait_idle(page)
         tags = page.locator("#boxes .tag")
         assert tags.count() >= 12
         save(page, tmp_path, "phone-320-long-formula", full_page=False)
@@ -278,6 +287,27 @@ def test_the_labels_of_a_long_formula_on_a_small_phone_do_not_cover_each_other(b
             assert c["x"] <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"], (i, r, c)
             assert c["y"] <= r["y"] and r["y"] + r["height"] <= c["y"] + c["height"], (i, r, c)
             assert not [j for j in range(i) if overlap(r, rects[j])], (i, r)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_a_tap_inside_a_box_opens_that_symbol_not_the_one_whose_label_is_near(browser, server, hand):
+    """A tap at the centre of each box of a long formula on a 320 px phone opens that symbol's readings; the browser's
+    touch adjustment moved some of these taps onto a neighbour's label a few px away, which opened the neighbour's."""
+    context, page, errors = long_formula_on_a_small_phone(browser, server, hand)
+    try:
+        c = canvas_box(page)
+        boxes = page.locator("#boxes .box")
+        strokes = stroke_count(page)
+        opened = []
+        for k in range(boxes.count()):
+            r = boxes.nth(k).bounding_box()
+            tap(page, r["x"] - c["x"] + r["width"] / 2, r["y"] - c["y"] + r["height"] / 2)
+            opened.append(page.locator("#alternatives .title").inner_text())
+            page.keyboard.press("Escape")
+        assert opened == [f"Symbol {k + 1}: read as" for k in range(boxes.count())], opened
+        assert stroke_count(page) == strokes                   # taps, not dots
         assert errors == [], errors
     finally:
         context.close()

@@ -152,8 +152,10 @@ wrap.addEventListener("pointerdown", (ev) => {
   ev.preventDefault();
   wrap.setPointerCapture(ev.pointerId);
   const p = pointOf(ev);
+  // with touch adjustment, ev.target may be a label a few px from the finger: the one truly under it is looked up
+  const under = document.elementFromPoint(ev.clientX, ev.clientY);
   state.drawing = { id: ev.pointerId, type: ev.pointerType, points: [p], start: p, moved: false,
-                    tag: ev.target.closest(".tag") };
+                    tag: under && under.closest(".tag"), near: ev.target.closest(".tag") };
   cancelTimer();
   redraw();
 });
@@ -195,7 +197,9 @@ function pointerEnd(ev) {
   if (!d || ev.pointerId !== d.id) return;
   state.drawing = null;
   if (ev.type === "pointercancel") { redraw(); return; }
-  const index = d.tag ? Number(d.tag.dataset.index) : boxAt(d.start);
+  // the label under the finger, else the box under it, else a label next to it
+  let index = d.tag ? Number(d.tag.dataset.index) : boxAt(d.start);
+  if (index === null && d.near) index = Number(d.near.dataset.index);
   if (!d.moved) {
     if (index !== null) {
       redraw();
