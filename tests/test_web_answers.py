@@ -243,6 +243,31 @@ def test_a_question_number_names_its_expression(phone, api):
     assert phone.inner_text("#page-title") == "Expression 2 of 2"
 
 
+def test_the_number_of_an_expression_at_the_top_of_the_photo_leaves_the_photo_button_free(phone, api):
+    """On a phone held sideways the photo starts right under the Take photo button, and the number over the box of an
+    expression at the photo's top edge covered the button's lower part and took its taps (the server's answer is
+    stubbed: one expression at the photo's top-left corner)."""
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "x+1", "mathml": "<math><mi>x</mi></math>", "box": [0, 0, 300, 60], "answer": {"text": "x+1"},
+         "symbols": [], "confidence": 0.9, "alternatives": [], "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.set_viewport_size({"width": 844, "height": 390})
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    phone.locator("#photo-boxes .photo-box").first.wait_for()
+    wait_idle(phone)
+    button = phone.locator("#photo-pad label.upload").bounding_box()
+    num = phone.locator("#photo-boxes .num").first.bounding_box()
+    assert num["y"] >= button["y"] + button["height"] or num["x"] >= button["x"] + button["width"], (num, button)
+    left, right, bottom = button["x"] + 4, button["x"] + button["width"] - 4, button["y"] + button["height"] - 4
+    centre = (button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    for x, y in ((left, bottom), centre, (right, bottom)):                      # the button takes its own taps
+        assert phone.evaluate(f"document.elementFromPoint({x}, {y}).closest('#photo-pad label.upload') !== null"), (x, y)
+
+
 def _page_of_one_expression_with_another_reading(phone, api):
     """Stub POST /api/page: one expression, "2x+1=9" (x = 4), with another whole reading "2x+1=7" (skips the test
     when the server has no /api/page or /api/solve)."""
