@@ -98,6 +98,32 @@ def test_steps_graph_and_edited_latex(phone, hand, api, tmp_path):
     phone.errors[:] = [e for e in phone.errors if "status of 422" not in e]  # the browser logs the refused request
 
 
+def test_the_steps_and_graph_of_a_long_equation_stay_inside_the_phone(phone, api):
+    """A long typed equation's first step (the equation itself) and its graph's caption ran past the phone's right edge
+    (the page scrolled sideways, 694 px at 390): the step scrolls inside the Steps box, the caption wraps."""
+    props = api["components"]["schemas"]["ExpressionRequest"]["properties"]
+    if "steps" not in props or "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no steps or no /api/solve")
+    phone.fill("#latex", "x+2x+3x+4x+5x+6x+7x+8x+9x+10x+11x+12x+13x+14x=1050")
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    assert "x = 10" in phone.inner_text("#answer")
+    phone.tap("#steps summary")
+    first = phone.locator("#step-list .step-math").first
+    assert first.locator("math").count() == 1 and phone.locator("#plot-img").is_visible()
+    width = PHONE["viewport"]["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= width
+    steps = phone.locator("#steps").bounding_box()
+    assert steps["x"] + steps["width"] <= width
+    m = first.locator("math").bounding_box()
+    assert m["width"] > steps["width"]                                          # wider than the box: it scrolls
+    first.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    m = first.locator("math").bounding_box()
+    assert steps["x"] <= m["x"] + m["width"] <= steps["x"] + steps["width"]    # its end can be scrolled into view
+    caption = phone.locator("#plot-caption").bounding_box()
+    assert caption["x"] + caption["width"] <= width
+
+
 def test_typed_latex_without_drawing(phone, api):
     if "/api/solve" not in api["paths"]:
         pytest.skip("this server has no /api/solve")
