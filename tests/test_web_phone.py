@@ -517,6 +517,30 @@ def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
     assert len(labels) == len(set(labels)), labels               # every button's name is distinct
 
 
+def test_the_list_of_other_readings_closes_when_the_focus_leaves_it(phone, hand):
+    """Tab past the last reading in a symbol's list (opened from the keyboard) leaves the list: it closes, as Esc and a
+    tap elsewhere close it; it stayed open over the drawing while the focus was on the formula below."""
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    phone.locator("#boxes .tag").nth(1).focus()
+    phone.keyboard.press("Enter")
+    alts = phone.locator("#alternatives button.alt")
+    assert phone.locator("#alternatives").is_visible() and alts.count() >= 2
+    for _ in range(alts.count() - 1):
+        phone.keyboard.press("Tab")
+        assert phone.locator("#alternatives").is_visible()       # moving inside the list keeps it open
+    assert phone.evaluate("document.activeElement === [...document.querySelectorAll('#alternatives button.alt')].pop()")
+    phone.keyboard.press("Tab")
+    assert not phone.evaluate("document.getElementById('alternatives').contains(document.activeElement)")
+    assert phone.locator("#alternatives").is_hidden()
+    assert phone.locator("#boxes .box.selected").count() == 0
+    phone.locator("#boxes .tag").nth(1).focus()                  # Shift+Tab out of it, back to the labels, too
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Shift+Tab")
+    assert phone.evaluate("document.activeElement.classList.contains('tag')")
+    assert phone.locator("#alternatives").is_hidden()
+
+
 def test_axe_finds_no_serious_violation(phone, hand, browser, server):
     assert run_axe(phone) == []                                  # symbol mode, empty
     to_expression_mode(phone)

@@ -649,6 +649,9 @@ window.addEventListener("resize", () => {
   resizeCanvas();
   if (state.reading && state.reading.strokesRead === state.strokes) showBoxes(state.reading);  // a turned phone
 });
+$("alternatives").addEventListener("focusout", (ev) => {
+  if (ev.relatedTarget && !$("alternatives").contains(ev.relatedTarget)) hideAlternatives();
+});
 $("alternatives").addEventListener("click", (ev) => {
   if (state.swallowClick) { state.swallowClick = false; ev.stopPropagation(); ev.preventDefault(); }
 }, true);
