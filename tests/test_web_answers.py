@@ -294,6 +294,33 @@ def test_the_number_of_an_expression_at_the_top_of_the_photo_leaves_the_photo_bu
         assert phone.evaluate(f"document.elementFromPoint({x}, {y}).closest('#photo-pad label.upload') !== null"), (x, y)
 
 
+def test_a_tap_on_an_expression_box_brings_its_reading_into_view(phone, api):
+    """On a phone held sideways the photo is taller than the screen, and a tap on an expression's box showed its
+    reading below the photo, out of sight: nothing seemed to happen. The reading is scrolled into view (the server's
+    answer is stubbed: two expressions, at the photo's top and near its bottom)."""
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "x+1", "mathml": "<math><mi>x</mi></math>", "box": [100, 100, 600, 200],
+         "answer": {"kind": "expression", "text": "x+1"}, "symbols": [], "confidence": 0.9, "alternatives": [],
+         "label": None},
+        {"latex": "y=2", "mathml": "<math><mi>y</mi></math>", "box": [100, 1100, 600, 1200],
+         "answer": {"kind": "solution", "text": "y = 2"}, "symbols": [], "confidence": 0.9, "alternatives": [],
+         "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.set_viewport_size({"width": 844, "height": 390})
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    phone.locator("#photo-boxes .photo-box").first.wait_for()
+    wait_idle(phone)
+    for k, text in ((0, "x+1"), (1, "y = 2")):
+        phone.locator("#photo-boxes .photo-box").nth(k).tap()
+        assert phone.inner_text("#page-answer") == text
+        r = phone.locator("#page-answer").bounding_box()
+        assert 0 <= r["y"] and r["y"] + r["height"] <= 390, (k, r)
+
+
 def _page_of_one_expression_with_another_reading(phone, api):
     """Stub POST /api/page: one expression, "2x+1=9" (x = 4), with another whole reading "2x+1=7" (skips the test
     when the server has no /api/page or /api/solve)."""
