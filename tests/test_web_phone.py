@@ -541,6 +541,21 @@ def test_the_list_of_other_readings_closes_when_the_focus_leaves_it(phone, hand)
     assert phone.locator("#alternatives").is_hidden()
 
 
+def test_a_focused_label_keeps_the_focus_when_the_phone_is_turned(phone, hand):
+    """The labels are drawn again when the canvas changes size (a phone turned): the focus on one (the keyboard's, a
+    screen reader's) was lost to the page's body; it stays on that symbol's label."""
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    phone.locator("#boxes .tag").nth(2).focus()
+    for size in ({"width": 844, "height": 390}, {"width": 390, "height": 844}):
+        phone.set_viewport_size(size)
+        phone.wait_for_timeout(300)
+        focused = phone.evaluate("[document.activeElement.className, document.activeElement.dataset.index]")
+        assert focused == ["tag", "2"], (size, focused)
+    phone.keyboard.press("Enter")
+    assert phone.locator("#alternatives .title").inner_text() == "Symbol 3: read as"
+
+
 def test_axe_finds_no_serious_violation(phone, hand, browser, server):
     assert run_axe(phone) == []                                  # symbol mode, empty
     to_expression_mode(phone)

@@ -647,7 +647,11 @@ function registerServiceWorker() {
 
 window.addEventListener("resize", () => {
   resizeCanvas();
-  if (state.reading && state.reading.strokesRead === state.strokes) showBoxes(state.reading);  // a turned phone
+  if (state.reading && state.reading.strokesRead === state.strokes) {     // a turned phone: the boxes drawn again
+    const focused = document.activeElement && document.activeElement.closest("#boxes .tag");
+    showBoxes(state.reading);
+    if (focused) $("boxes").querySelector(`.tag[data-index="${focused.dataset.index}"]`).focus();
+  }
 });
 $("alternatives").addEventListener("focusout", (ev) => {
   if (ev.relatedTarget && !$("alternatives").contains(ev.relatedTarget)) hideAlternatives();
