@@ -395,6 +395,26 @@ def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     assert stroke_count(phone) == strokes + 1
 
 
+def test_a_tap_that_closes_the_list_of_other_readings_adds_no_dot(phone, hand):
+    """A tap on the empty canvas while a symbol's list is open closes the list and nothing else; it also left a dot,
+    a new stroke that was read again as part of the formula. A stroke drawn then is ink as always."""
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    strokes, read = stroke_count(phone), latex(phone)
+    c = canvas_box(phone)
+    seven = phone.locator("#boxes .box").nth(5).bounding_box()
+    tap(phone, seven["x"] - c["x"] + seven["width"] / 2, seven["y"] - c["y"] + seven["height"] / 2)
+    assert phone.locator("#alternatives").is_visible()
+    tap(phone, 30, c["height"] - 30)                              # far from every box and from the list
+    wait_idle(phone)
+    assert phone.locator("#alternatives").is_hidden()
+    assert stroke_count(phone) == strokes and latex(phone) == read
+    assert phone.is_enabled("#undo") and phone.is_disabled("#redo")
+    tap(phone, 30, c["height"] - 30)                              # with no list open, a tap is a dot
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes + 1
+
+
 def test_two_fingers_do_not_draw_and_a_pen_rejects_the_palm(phone):
     to_expression_mode(phone)
     # a pinch: two fingers moving apart; then a two-finger scroll

@@ -136,6 +136,7 @@ const wrap = $("canvas-wrap");
 wrap.addEventListener("pointerdown", (ev) => {
   if (ev.target.closest("#alternatives")) return;
   if (ev.pointerType === "mouse" && ev.button !== 0) return;
+  const closing = !$("alternatives").hidden;       // a tap that closes the list is not a dot
   hideAlternatives();
   if (ev.pointerType === "pen" && !state.penOnly) setPenOnly(true);
   if (ev.pointerType === "touch") {
@@ -155,7 +156,7 @@ wrap.addEventListener("pointerdown", (ev) => {
   // with touch adjustment, ev.target may be a label a few px from the finger: the one truly under it is looked up
   const under = document.elementFromPoint(ev.clientX, ev.clientY);
   state.drawing = { id: ev.pointerId, type: ev.pointerType, points: [p], start: p, moved: false,
-                    tag: under && under.closest(".tag"), near: ev.target.closest(".tag") };
+                    tag: under && under.closest(".tag"), near: ev.target.closest(".tag"), closing };
   cancelTimer();
   redraw();
 });
@@ -207,6 +208,7 @@ function pointerEnd(ev) {
       openBox(index, false);
       return;
     }
+    if (d.closing) { redraw(); return; }
     d.points = [d.start];                         // a tap elsewhere is a dot
   }
   if (index !== null && state.reading && state.reading.strokesRead === state.strokes && !state.image) {
