@@ -501,6 +501,32 @@ def test_history_keeps_earlier_drawings(phone, hand):
     assert stroke_count(phone) == 1
 
 
+def test_the_history_closes_when_the_focus_leaves_it(phone):
+    """Tab past the last earlier drawing in the History list leaves it: it closes (as Esc and a tap elsewhere close
+    it); it stayed open over the drawing while the focus was on a control further on."""
+    draw_touch(phone, [line(60, 60, 120, 62)])
+    wait_idle(phone)
+    phone.tap("#clear")
+    draw_touch(phone, [line(60, 120, 120, 122)])
+    wait_idle(phone)
+    phone.focus("#history")
+    phone.keyboard.press("Enter")
+    assert phone.locator("#history-pop").is_visible()
+    entries = phone.locator("#history-list button")
+    assert entries.count() == 1
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('#history-list') !== null")
+    assert phone.locator("#history-pop").is_visible()            # moving into the list keeps it open
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('#history-pop, #history') === null")
+    assert phone.locator("#history-pop").is_hidden()
+    assert phone.get_attribute("#history", "aria-expanded") == "false"
+    phone.focus("#history")                                      # Shift+Tab from the button, before the list, too
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Shift+Tab")
+    assert phone.locator("#history-pop").is_hidden()
+
+
 # ------------------------------------------------------------------------------------------------ accessibility
 def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
     to_expression_mode(phone)

@@ -554,6 +554,11 @@ function showHistory(open) {
   $("history").setAttribute("aria-expanded", String(open));
 }
 $("history").addEventListener("click", () => showHistory($("history-pop").hidden));
+for (const id of ["history", "history-pop"]) {
+  $(id).addEventListener("focusout", (ev) => {
+    if (ev.relatedTarget && !ev.relatedTarget.closest("#history, #history-pop")) showHistory(false);
+  });
+}
 document.addEventListener("pointerdown", (ev) => {
   if (!ev.target.closest("#history, #history-pop")) showHistory(false);
 }, true);
