@@ -341,6 +341,36 @@ def test_a_touch_at_the_canvas_top_edge_draws_and_does_not_go_to_the_toolbar(pho
     assert stroke_count(phone) == n - 1
 
 
+def test_a_stroke_drawn_over_an_uploaded_image_starts_a_new_drawing(phone, tmp_path):
+    """Strokes drawn over an image read with the Image button were shown but never read (the image alone was sent
+    again). A stroke starts a new drawing that replaces the image; Undo brings the image back."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (600, 200), 255)                           # "x+1" written with a marker
+    pen = ImageDraw.Draw(img)
+    for a, b in (((40, 60), (80, 140)), ((80, 60), (40, 140)), ((120, 100), (170, 100)), ((145, 75), (145, 125)),
+                 ((220, 60), (240, 140))):
+        pen.line([a, b], fill=0, width=6)
+    path = tmp_path / "marker.png"
+    img.save(path)
+    to_expression_mode(phone)
+    phone.set_input_files("#upload", str(path))
+    phone.wait_for_function("document.querySelectorAll('#boxes .box').length >= 2", timeout=60000)
+    wait_idle(phone)
+    assert "An uploaded image is shown" in phone.get_attribute("#canvas", "aria-label")
+    c = canvas_box(phone)
+    with phone.expect_request("**/api/expression") as req:
+        draw_touch(phone, [line(40, c["height"] - 80, 120, c["height"] - 78)])
+    assert req.value.headers["content-type"] == "application/json", "the image was sent again, not the stroke"
+    assert len(req.value.post_data_json["strokes"]) == 1
+    wait_idle(phone)
+    assert stroke_count(phone) == 1 and latex(phone) == "-", latex(phone)
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert "An uploaded image is shown" in phone.get_attribute("#canvas", "aria-label")
+    assert phone.locator("#boxes .box").count() >= 2
+
+
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     to_expression_mode(phone)
     draw_equation(phone, hand)

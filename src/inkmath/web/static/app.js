@@ -208,10 +208,15 @@ function pointerEnd(ev) {
       openBox(index, false);
       return;
     }
-    if (d.closing) { redraw(); return; }
+    if (d.closing || state.image) { redraw(); return; }
     d.points = [d.start];                         // a tap elsewhere is a dot
   }
-  if (index !== null && state.reading && state.reading.strokesRead === state.strokes && !state.image) {
+  if (state.image) {                              // ink is not read with an image: it starts a new drawing instead
+    state.entryId = null;
+    change({ strokes: [d.points], corrections: {}, image: null });
+    return;
+  }
+  if (index !== null && state.reading && state.reading.strokesRead === state.strokes) {
     addToSymbol(d.points, state.reading.symbols[index]);
     return;
   }
