@@ -291,7 +291,8 @@ def test_the_number_of_an_expression_at_the_top_of_the_photo_leaves_the_photo_bu
     left, right, bottom = button["x"] + 4, button["x"] + button["width"] - 4, button["y"] + button["height"] - 4
     centre = (button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
     for x, y in ((left, bottom), centre, (right, bottom)):                      # the button takes its own taps
-        assert phone.evaluate(f"document.elementFromPoint({x}, {y}).closest('#photo-pad label.upload') !== null"), (x, y)
+        under = phone.evaluate(f"document.elementFromPoint({x}, {y}).closest('#photo-pad label.upload') !== null")
+        assert under, (x, y)
 
 
 def test_a_tap_on_an_expression_box_brings_its_reading_into_view(phone, api):

@@ -319,7 +319,11 @@ def test_a_touch_at_the_canvas_top_edge_draws_and_does_not_go_to_the_toolbar(pho
     draw; the buttons still take their own taps."""
     to_expression_mode(phone)
     c = canvas_box(phone)
-    centre = lambda sel: phone.locator(sel).bounding_box()["x"] + phone.locator(sel).bounding_box()["width"] / 2 - c["x"]
+
+    def centre(sel):
+        r = phone.locator(sel).bounding_box()
+        return r["x"] + r["width"] / 2 - c["x"]
+
     draw_touch(phone, [line(100, 250, 200, 250)])
     wait_idle(phone)
     assert stroke_count(phone) == 1 and phone.is_enabled("#undo")
