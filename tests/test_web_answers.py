@@ -98,6 +98,32 @@ def test_steps_graph_and_edited_latex(phone, hand, api, tmp_path):
     phone.errors[:] = [e for e in phone.errors if "status of 422" not in e]  # the browser logs the refused request
 
 
+def test_the_steps_and_graph_of_a_long_equation_stay_inside_the_phone(phone, api):
+    """A long typed equation's first step (the equation itself) and its graph's caption ran past the phone's right edge
+    (the page scrolled sideways, 694 px at 390): the step scrolls inside the Steps box, the caption wraps."""
+    props = api["components"]["schemas"]["ExpressionRequest"]["properties"]
+    if "steps" not in props or "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no steps or no /api/solve")
+    phone.fill("#latex", "x+2x+3x+4x+5x+6x+7x+8x+9x+10x+11x+12x+13x+14x=1050")
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    assert "x = 10" in phone.inner_text("#answer")
+    phone.tap("#steps summary")
+    first = phone.locator("#step-list .step-math").first
+    assert first.locator("math").count() == 1 and phone.locator("#plot-img").is_visible()
+    width = PHONE["viewport"]["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= width
+    steps = phone.locator("#steps").bounding_box()
+    assert steps["x"] + steps["width"] <= width
+    m = first.locator("math").bounding_box()
+    assert m["width"] > steps["width"]                                          # wider than the box: it scrolls
+    first.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    m = first.locator("math").bounding_box()
+    assert steps["x"] <= m["x"] + m["width"] <= steps["x"] + steps["width"]    # its end can be scrolled into view
+    caption = phone.locator("#plot-caption").bounding_box()
+    assert caption["x"] + caption["width"] <= width
+
+
 def test_typed_latex_without_drawing(phone, api):
     if "/api/solve" not in api["paths"]:
         pytest.skip("this server has no /api/solve")
@@ -152,6 +178,33 @@ def test_other_readings_are_offered_and_shown(phone, hand, api, tmp_path):
     phone.locator("#reading-list button").first.tap()              # and back to the first reading
     wait_idle(phone)
     assert latex(phone) == "2x+1=7" and "x = 3" in phone.inner_text("#answer")
+
+
+def test_a_long_other_reading_wraps_inside_the_phone(phone, hand, api, tmp_path):
+    """The other readings of a long formula: each button was as wide as its LaTeX on one line, past the screen's
+    right edge (the page scrolled sideways and the reading was cut off); it wraps inside the result panel."""
+    if "alternatives" not in api["components"]["schemas"]["ExpressionResponse"]["properties"]:
+        pytest.skip("this server gives no alternatives")
+    long = ["x+" * 30 + "1=7", r"\frac{\alpha+\beta+\gamma+\delta+\epsilon}{\sqrt{x+y+z+w+u+v+s+t}}=\frac{1}{2}"]
+
+    def longer(route):
+        response = route.fetch()
+        data = response.json()
+        data["alternatives"] = [{"latex": data["latex"], "confidence": 0.5}] + \
+            [{"latex": t, "confidence": 0.1} for t in long]
+        route.fulfill(response=response, json=data)
+
+    phone.route("**/api/expression", longer)
+    draw_equation(phone, hand)
+    readings = phone.locator("#reading-list button")
+    assert readings.count() == 3 and readings.nth(1).get_attribute("data-latex") == long[0]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    save(phone, tmp_path, "phone-long-readings")
+    panel = phone.locator(".result").bounding_box()
+    for k in range(3):
+        r = readings.nth(k).bounding_box()
+        assert panel["x"] <= r["x"] and r["x"] + r["width"] <= panel["x"] + panel["width"], (k, r, panel)
+        assert readings.nth(k).evaluate("b => b.scrollWidth <= b.clientWidth"), k   # nothing cut off inside
 
 
 def overlaps(a, b) -> bool:
@@ -214,6 +267,59 @@ def test_a_question_number_names_its_expression(phone, api):
     assert phone.inner_text("#page-title") == "Question 2): expression 1 of 2"
     boxes.nth(1).tap()
     assert phone.inner_text("#page-title") == "Expression 2 of 2"
+
+
+def test_the_number_of_an_expression_at_the_top_of_the_photo_leaves_the_photo_button_free(phone, api):
+    """On a phone held sideways the photo starts right under the Take photo button, and the number over the box of an
+    expression at the photo's top edge covered the button's lower part and took its taps (the server's answer is
+    stubbed: one expression at the photo's top-left corner)."""
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "x+1", "mathml": "<math><mi>x</mi></math>", "box": [0, 0, 300, 60], "answer": {"text": "x+1"},
+         "symbols": [], "confidence": 0.9, "alternatives": [], "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.set_viewport_size({"width": 844, "height": 390})
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    phone.locator("#photo-boxes .photo-box").first.wait_for()
+    wait_idle(phone)
+    button = phone.locator("#photo-pad label.upload").bounding_box()
+    num = phone.locator("#photo-boxes .num").first.bounding_box()
+    assert num["y"] >= button["y"] + button["height"] or num["x"] >= button["x"] + button["width"], (num, button)
+    left, right, bottom = button["x"] + 4, button["x"] + button["width"] - 4, button["y"] + button["height"] - 4
+    centre = (button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    for x, y in ((left, bottom), centre, (right, bottom)):                      # the button takes its own taps
+        under = phone.evaluate(f"document.elementFromPoint({x}, {y}).closest('#photo-pad label.upload') !== null")
+        assert under, (x, y)
+
+
+def test_a_tap_on_an_expression_box_brings_its_reading_into_view(phone, api):
+    """On a phone held sideways the photo is taller than the screen, and a tap on an expression's box showed its
+    reading below the photo, out of sight: nothing seemed to happen. The reading is scrolled into view (the server's
+    answer is stubbed: two expressions, at the photo's top and near its bottom)."""
+    if "/api/page" not in api["paths"]:
+        pytest.skip("this server has no /api/page")
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "x+1", "mathml": "<math><mi>x</mi></math>", "box": [100, 100, 600, 200],
+         "answer": {"kind": "expression", "text": "x+1"}, "symbols": [], "confidence": 0.9, "alternatives": [],
+         "label": None},
+        {"latex": "y=2", "mathml": "<math><mi>y</mi></math>", "box": [100, 1100, 600, 1200],
+         "answer": {"kind": "solution", "text": "y = 2"}, "symbols": [], "confidence": 0.9, "alternatives": [],
+         "label": None}]}
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.set_viewport_size({"width": 844, "height": 390})
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    phone.locator("#photo-boxes .photo-box").first.wait_for()
+    wait_idle(phone)
+    for k, text in ((0, "x+1"), (1, "y = 2")):
+        phone.locator("#photo-boxes .photo-box").nth(k).tap()
+        assert phone.inner_text("#page-answer") == text
+        r = phone.locator("#page-answer").bounding_box()
+        assert 0 <= r["y"] and r["y"] + r["height"] <= 390, (k, r)
 
 
 def _page_of_one_expression_with_another_reading(phone, api):

@@ -164,6 +164,33 @@ def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_up
         context.close()
 
 
+def test_the_list_of_other_readings_follows_its_symbol_when_the_phone_is_turned_upright(browser, server, hand):
+    """The alternatives of the '7' open on a phone held sideways, then the phone turned upright: the list stays on the
+    narrower canvas next to the '7' (it kept its sideways place, off the canvas, and the page scrolled sideways)."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        wide = canvas_box(page)
+        draw_touch(page, [s for g in write(hand, EQUATION, wide["width"], wide["height"], margin=20) for s in g])
+        wait_idle(page)
+        seven = page.locator("#boxes .box").nth(5).bounding_box()
+        tap(page, seven["x"] - wide["x"] + seven["width"] / 2, seven["y"] - wide["y"] + seven["height"] / 2)
+        assert page.locator("#alternatives").is_visible()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        c, pop = canvas_box(page), page.locator("#alternatives").bounding_box()
+        assert c["x"] <= pop["x"] and pop["x"] + pop["width"] <= c["x"] + c["width"], (pop, c)
+        assert page.locator("#boxes .box.selected").get_attribute("data-index") == "5"
+        seven = page.locator("#boxes .box").nth(5).bounding_box()
+        assert not overlap(pop, seven), (pop, seven)              # the '7' stays in sight
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, tmp_path):
     """An image read with the Image button on a phone held sideways, then the phone turned upright: the image and its
     boxes are placed again on the narrower canvas (they kept their sideways place, and the page scrolled sideways)."""
@@ -195,6 +222,157 @@ def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(
         assert errors == [], errors
     finally:
         context.close()
+
+
+CONTROLS = ("#undo", "#redo", "#clear", "#pad label.upload", "#history")
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_a_symbol_written_at_the_top_of_the_canvas_keeps_its_label_off_the_undo_button(phone, tmp_path):
+    """A stroke drawn up to the canvas's top edge under the Undo button: its label sat above its box, over the Undo
+    button (and took its taps). Every label stays on the canvas and the Undo button still takes a tap."""
+    to_expression_mode(phone)
+    c = canvas_box(phone)
+    u = phone.locator("#undo").bounding_box()
+    ux, uy = u["x"] + u["width"] / 2, u["y"] + u["height"] / 2
+    x = ux - c["x"] - 6
+    draw_touch(phone, [line(x, 70, x + 2, 1, 20)])             # drawn upwards: it ends at the top edge
+    wait_idle(phone)
+    assert stroke_count(phone) == 1
+    tags = phone.locator("#boxes .tag")
+    assert tags.count() >= 1
+    save(phone, tmp_path, "phone-label-at-the-top", full_page=False)
+    for k in range(tags.count()):
+        r = tags.nth(k).bounding_box()
+        assert c["x"] <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"], (k, r, c)
+        assert c["y"] <= r["y"] and r["y"] + r["height"] <= c["y"] + c["height"], (k, r, c)
+        for control in CONTROLS:
+            assert not overlap(r, phone.locator(control).bounding_box()), (k, control)
+    assert phone.evaluate(f"document.elementFromPoint({ux}, {uy}).closest('#undo') !== null")
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert stroke_count(phone) == 0
+
+
+LONG = ["2", "x", "+", "1", "+", "7", "x", "+", "2", "x", "+", "1", "=", "7", "x", "+", "2"]
+
+
+def long_formula_on_a_small_phone(browser, server, hand):
+    """'2x+1+7x+2x+1=7x+2' written across a 320 x 568 phone: (context, page, errors)."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 320, "height": 568})
+    to_expression_mode(page)
+    c = canvas_box(page)
+    draw_touch(page, [s for g in write(hand, LONG, c["width"], c["height"], margin=8) for s in g])
+    wait_idle(page)
+    return context, page, errors
+
+
+def test_the_labels_of_a_long_formula_on_a_small_phone_do_not_cover_each_other(browser, server, hand, tmp_path):
+    """'2x+1+7x+2x+1=7x+2' across a 320 px wide phone: its symbols are narrower than their labels, which all sat above
+    their boxes and covered each other (12 pairs), so most could not be read or tapped."""
+    context, page, errors = long_formula_on_a_small_phone(browser, server, hand)
+    try:
+        c = canvas_box(page)
+        tags = page.locator("#boxes .tag")
+        assert tags.count() >= 12
+        save(page, tmp_path, "phone-320-long-formula", full_page=False)
+        rects = [tags.nth(k).bounding_box() for k in range(tags.count())]
+        for i, r in enumerate(rects):
+            assert c["x"] <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"], (i, r, c)
+            assert c["y"] <= r["y"] and r["y"] + r["height"] <= c["y"] + c["height"], (i, r, c)
+            assert not [j for j in range(i) if overlap(r, rects[j])], (i, r)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_a_tap_inside_a_box_opens_that_symbol_not_the_one_whose_label_is_near(browser, server, hand):
+    """A tap at the centre of each box of a long formula on a 320 px phone opens that symbol's readings; the browser's
+    touch adjustment moved some of these taps onto a neighbour's label a few px away, which opened the neighbour's."""
+    context, page, errors = long_formula_on_a_small_phone(browser, server, hand)
+    try:
+        c = canvas_box(page)
+        boxes = page.locator("#boxes .box")
+        strokes = stroke_count(page)
+        opened = []
+        for k in range(boxes.count()):
+            r = boxes.nth(k).bounding_box()
+            tap(page, r["x"] - c["x"] + r["width"] / 2, r["y"] - c["y"] + r["height"] / 2)
+            opened.append(page.locator("#alternatives .title").inner_text())
+            page.keyboard.press("Escape")
+        assert opened == [f"Symbol {k + 1}: read as" for k in range(boxes.count())], opened
+        assert stroke_count(page) == strokes                   # taps, not dots
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_a_touch_at_the_canvas_top_edge_draws_and_does_not_go_to_the_toolbar(phone):
+    """A finger put down within a few px of the canvas's top edge was moved by the browser's touch adjustment onto
+    the toolbar button above it (6 px away): a stroke started there was lost and a tap was Undo (or History). Both
+    draw; the buttons still take their own taps."""
+    to_expression_mode(phone)
+    c = canvas_box(phone)
+
+    def centre(sel):
+        r = phone.locator(sel).bounding_box()
+        return r["x"] + r["width"] / 2 - c["x"]
+
+    draw_touch(phone, [line(100, 250, 200, 250)])
+    wait_idle(phone)
+    assert stroke_count(phone) == 1 and phone.is_enabled("#undo")
+    tap(phone, centre("#undo"), 0)                              # a dot at the top edge, under Undo
+    wait_idle(phone)
+    assert stroke_count(phone) == 2
+    tap(phone, centre("#history"), 1)
+    wait_idle(phone)
+    assert stroke_count(phone) == 3 and phone.locator("#history-pop").is_hidden()
+    n = 3
+    for y, control in enumerate(("#redo", "#clear", "#pad label.upload", "#undo")):
+        x = centre(control) + (10 if control == "#undo" else 0)
+        draw_touch(phone, [line(x, y, x + 12, y + 45)])
+        wait_idle(phone)
+        n += 1
+        assert stroke_count(phone) == n, (y, control)
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert stroke_count(phone) == n - 1
+
+
+def test_a_stroke_drawn_over_an_uploaded_image_starts_a_new_drawing(phone, tmp_path):
+    """Strokes drawn over an image read with the Image button were shown but never read (the image alone was sent
+    again). A stroke starts a new drawing that replaces the image; Undo brings the image back."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (600, 200), 255)                           # "x+1" written with a marker
+    pen = ImageDraw.Draw(img)
+    for a, b in (((40, 60), (80, 140)), ((80, 60), (40, 140)), ((120, 100), (170, 100)), ((145, 75), (145, 125)),
+                 ((220, 60), (240, 140))):
+        pen.line([a, b], fill=0, width=6)
+    path = tmp_path / "marker.png"
+    img.save(path)
+    to_expression_mode(phone)
+    phone.set_input_files("#upload", str(path))
+    phone.wait_for_function("document.querySelectorAll('#boxes .box').length >= 2", timeout=60000)
+    wait_idle(phone)
+    assert "An uploaded image is shown" in phone.get_attribute("#canvas", "aria-label")
+    c = canvas_box(phone)
+    with phone.expect_request("**/api/expression") as req:
+        draw_touch(phone, [line(40, c["height"] - 80, 120, c["height"] - 78)])
+    assert req.value.headers["content-type"] == "application/json", "the image was sent again, not the stroke"
+    assert len(req.value.post_data_json["strokes"]) == 1
+    wait_idle(phone)
+    assert stroke_count(phone) == 1 and latex(phone) == "-", latex(phone)
+    phone.tap("#undo")
+    wait_idle(phone)
+    assert "An uploaded image is shown" in phone.get_attribute("#canvas", "aria-label")
+    assert phone.locator("#boxes .box").count() >= 2
 
 
 def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
@@ -247,6 +425,26 @@ def test_undo_after_a_correction_keeps_it_and_redo_works(phone, hand, tmp_path):
     wait_idle(phone)
     assert stroke_count(phone) == 0
     phone.keyboard.press("Control+z")
+    wait_idle(phone)
+    assert stroke_count(phone) == strokes + 1
+
+
+def test_a_tap_that_closes_the_list_of_other_readings_adds_no_dot(phone, hand):
+    """A tap on the empty canvas while a symbol's list is open closes the list and nothing else; it also left a dot,
+    a new stroke that was read again as part of the formula. A stroke drawn then is ink as always."""
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    strokes, read = stroke_count(phone), latex(phone)
+    c = canvas_box(phone)
+    seven = phone.locator("#boxes .box").nth(5).bounding_box()
+    tap(phone, seven["x"] - c["x"] + seven["width"] / 2, seven["y"] - c["y"] + seven["height"] / 2)
+    assert phone.locator("#alternatives").is_visible()
+    tap(phone, 30, c["height"] - 30)                              # far from every box and from the list
+    wait_idle(phone)
+    assert phone.locator("#alternatives").is_hidden()
+    assert stroke_count(phone) == strokes and latex(phone) == read
+    assert phone.is_enabled("#undo") and phone.is_disabled("#redo")
+    tap(phone, 30, c["height"] - 30)                              # with no list open, a tap is a dot
     wait_idle(phone)
     assert stroke_count(phone) == strokes + 1
 
@@ -337,6 +535,32 @@ def test_history_keeps_earlier_drawings(phone, hand):
     assert stroke_count(phone) == 1
 
 
+def test_the_history_closes_when_the_focus_leaves_it(phone):
+    """Tab past the last earlier drawing in the History list leaves it: it closes (as Esc and a tap elsewhere close
+    it); it stayed open over the drawing while the focus was on a control further on."""
+    draw_touch(phone, [line(60, 60, 120, 62)])
+    wait_idle(phone)
+    phone.tap("#clear")
+    draw_touch(phone, [line(60, 120, 120, 122)])
+    wait_idle(phone)
+    phone.focus("#history")
+    phone.keyboard.press("Enter")
+    assert phone.locator("#history-pop").is_visible()
+    entries = phone.locator("#history-list button")
+    assert entries.count() == 1
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('#history-list') !== null")
+    assert phone.locator("#history-pop").is_visible()            # moving into the list keeps it open
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('#history-pop, #history') === null")
+    assert phone.locator("#history-pop").is_hidden()
+    assert phone.get_attribute("#history", "aria-expanded") == "false"
+    phone.focus("#history")                                      # Shift+Tab from the button, before the list, too
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Shift+Tab")
+    assert phone.locator("#history-pop").is_hidden()
+
+
 # ------------------------------------------------------------------------------------------------ accessibility
 def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
     to_expression_mode(phone)
@@ -371,6 +595,45 @@ def test_keyboard_reaches_the_upload_and_the_symbol_boxes(phone, hand):
                                         "bs => bs.map(b => b.getAttribute('aria-label') || b.textContent.trim())")
     assert "Copy LaTeX" in labels and "Copy MathML" in labels
     assert len(labels) == len(set(labels)), labels               # every button's name is distinct
+
+
+def test_the_list_of_other_readings_closes_when_the_focus_leaves_it(phone, hand):
+    """Tab past the last reading in a symbol's list (opened from the keyboard) leaves the list: it closes, as Esc and a
+    tap elsewhere close it; it stayed open over the drawing while the focus was on the formula below."""
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    phone.locator("#boxes .tag").nth(1).focus()
+    phone.keyboard.press("Enter")
+    alts = phone.locator("#alternatives button.alt")
+    assert phone.locator("#alternatives").is_visible() and alts.count() >= 2
+    for _ in range(alts.count() - 1):
+        phone.keyboard.press("Tab")
+        assert phone.locator("#alternatives").is_visible()       # moving inside the list keeps it open
+    assert phone.evaluate("document.activeElement === [...document.querySelectorAll('#alternatives button.alt')].pop()")
+    phone.keyboard.press("Tab")
+    assert not phone.evaluate("document.getElementById('alternatives').contains(document.activeElement)")
+    assert phone.locator("#alternatives").is_hidden()
+    assert phone.locator("#boxes .box.selected").count() == 0
+    phone.locator("#boxes .tag").nth(1).focus()                  # Shift+Tab out of it, back to the labels, too
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Shift+Tab")
+    assert phone.evaluate("document.activeElement.classList.contains('tag')")
+    assert phone.locator("#alternatives").is_hidden()
+
+
+def test_a_focused_label_keeps_the_focus_when_the_phone_is_turned(phone, hand):
+    """The labels are drawn again when the canvas changes size (a phone turned): the focus on one (the keyboard's, a
+    screen reader's) was lost to the page's body; it stays on that symbol's label."""
+    to_expression_mode(phone)
+    draw_equation(phone, hand)
+    phone.locator("#boxes .tag").nth(2).focus()
+    for size in ({"width": 844, "height": 390}, {"width": 390, "height": 844}):
+        phone.set_viewport_size(size)
+        phone.wait_for_timeout(300)
+        focused = phone.evaluate("[document.activeElement.className, document.activeElement.dataset.index]")
+        assert focused == ["tag", "2"], (size, focused)
+    phone.keyboard.press("Enter")
+    assert phone.locator("#alternatives .title").inner_text() == "Symbol 3: read as"
 
 
 def test_axe_finds_no_serious_violation(phone, hand, browser, server):

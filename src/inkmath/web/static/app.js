@@ -136,6 +136,7 @@ const wrap = $("canvas-wrap");
 wrap.addEventListener("pointerdown", (ev) => {
   if (ev.target.closest("#alternatives")) return;
   if (ev.pointerType === "mouse" && ev.button !== 0) return;
+  const closing = !$("alternatives").hidden;       // a tap that closes the list is not a dot
   hideAlternatives();
   if (ev.pointerType === "pen" && !state.penOnly) setPenOnly(true);
   if (ev.pointerType === "touch") {
@@ -152,8 +153,10 @@ wrap.addEventListener("pointerdown", (ev) => {
   ev.preventDefault();
   wrap.setPointerCapture(ev.pointerId);
   const p = pointOf(ev);
+  // with touch adjustment, ev.target may be a label a few px from the finger: the one truly under it is looked up
+  const under = document.elementFromPoint(ev.clientX, ev.clientY);
   state.drawing = { id: ev.pointerId, type: ev.pointerType, points: [p], start: p, moved: false,
-                    tag: ev.target.closest(".tag") };
+                    tag: under && under.closest(".tag"), near: ev.target.closest(".tag"), closing };
   cancelTimer();
   redraw();
 });
@@ -195,7 +198,9 @@ function pointerEnd(ev) {
   if (!d || ev.pointerId !== d.id) return;
   state.drawing = null;
   if (ev.type === "pointercancel") { redraw(); return; }
-  const index = d.tag ? Number(d.tag.dataset.index) : boxAt(d.start);
+  // the label under the finger, else the box under it, else a label next to it
+  let index = d.tag ? Number(d.tag.dataset.index) : boxAt(d.start);
+  if (index === null && d.near) index = Number(d.near.dataset.index);
   if (!d.moved) {
     if (index !== null) {
       redraw();
@@ -203,9 +208,15 @@ function pointerEnd(ev) {
       openBox(index, false);
       return;
     }
+    if (d.closing || state.image) { redraw(); return; }
     d.points = [d.start];                         // a tap elsewhere is a dot
   }
-  if (index !== null && state.reading && state.reading.strokesRead === state.strokes && !state.image) {
+  if (state.image) {                              // ink is not read with an image: it starts a new drawing instead
+    state.entryId = null;
+    change({ strokes: [d.points], corrections: {}, image: null });
+    return;
+  }
+  if (index !== null && state.reading && state.reading.strokesRead === state.strokes) {
     addToSymbol(d.points, state.reading.symbols[index]);
     return;
   }
@@ -226,6 +237,10 @@ function addToSymbol(points, sym) {
 }
 wrap.addEventListener("pointerup", pointerEnd);
 wrap.addEventListener("pointercancel", pointerEnd);
+// Touch adjustment (Chromium) moves a finger put down near a button onto the button unless the point under the
+// finger takes clicks itself: with a click listener the drawing does, so a touch at its top edge stays on it and does
+// not go to the toolbar above (Undo).
+wrap.addEventListener("click", () => {});
 
 function setPenOnly(on) {
   state.penOnly = on;
@@ -544,6 +559,11 @@ function showHistory(open) {
   $("history").setAttribute("aria-expanded", String(open));
 }
 $("history").addEventListener("click", () => showHistory($("history-pop").hidden));
+for (const id of ["history", "history-pop"]) {
+  $(id).addEventListener("focusout", (ev) => {
+    if (ev.relatedTarget && !ev.relatedTarget.closest("#history, #history-pop")) showHistory(false);
+  });
+}
 document.addEventListener("pointerdown", (ev) => {
   if (!ev.target.closest("#history, #history-pop")) showHistory(false);
 }, true);
@@ -639,7 +659,14 @@ function registerServiceWorker() {
 
 window.addEventListener("resize", () => {
   resizeCanvas();
-  if (state.reading && state.reading.strokesRead === state.strokes) showBoxes(state.reading);  // a turned phone
+  if (state.reading && state.reading.strokesRead === state.strokes) {     // a turned phone: the boxes drawn again
+    const focused = document.activeElement && document.activeElement.closest("#boxes .tag");
+    showBoxes(state.reading);
+    if (focused) $("boxes").querySelector(`.tag[data-index="${focused.dataset.index}"]`).focus();
+  }
+});
+$("alternatives").addEventListener("focusout", (ev) => {
+  if (ev.relatedTarget && !$("alternatives").contains(ev.relatedTarget)) hideAlternatives();
 });
 $("alternatives").addEventListener("click", (ev) => {
   if (state.swallowClick) { state.swallowClick = false; ev.stopPropagation(); ev.preventDefault(); }

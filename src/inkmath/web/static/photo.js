@@ -121,10 +121,17 @@ export function initPhoto({ setPending, features }) {
       num.setAttribute("aria-hidden", "true");
       num.textContent = String(i + 1);
       b.append(num);
-      b.addEventListener("click", () => select(i));
+      b.addEventListener("click", () => { select(i); reveal(); });
       return b;
     });
     $("photo-boxes").replaceChildren(...buttons);
+  }
+
+  /** The reading shown for a tapped box, scrolled into view when its answer is off the screen (a phone held sideways:
+   *  the photo is taller than the screen, and the reading is under it). */
+  function reveal() {
+    const r = $("page-answer").getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) $("page-title").scrollIntoView({ block: "start" });
   }
 
   function select(i) {

@@ -223,6 +223,32 @@ export function drawBoxes(symbols, toCanvas, isCorrected, onOpen) {
     return div;
   });
   $("boxes").replaceChildren(...boxes);
+  placeTags(boxes);
+  placeAlternatives();
+}
+
+/** Each box's label goes above its box, or below it, or inside it: the first of these that is on the canvas and
+ * clear of the labels placed before it (when none is, the first on the canvas). A label never leaves the canvas, so
+ * it never covers the toolbar above it or takes its taps, and in a long row of small symbols the labels take turns
+ * above and below instead of covering each other. */
+function placeTags(divs) {
+  const area = $("boxes");
+  const [W, H, gap] = [area.clientWidth, area.clientHeight, 3];
+  const placed = [];
+  const clear = (r) => placed.every((q) => r.x + r.w <= q.x || q.x + q.w <= r.x || r.y + r.h <= q.y || q.y + q.h <= r.y);
+  for (const div of divs) {
+    const tag = div.querySelector(".tag");
+    const [w, h] = [tag.offsetWidth, tag.offsetHeight];
+    const [left, top, bottom] = [div.offsetLeft + div.clientLeft, div.offsetTop + div.clientTop,
+                                 div.offsetTop + div.offsetHeight];
+    const x = Math.max(0, Math.min(div.offsetLeft, W - w));
+    const spots = [div.offsetTop - gap - h, bottom + gap, Math.max(0, Math.min(top, H - h))]
+      .filter((y) => y >= 0 && y + h <= H).map((y) => ({ x, y, w, h }));
+    const spot = spots.find(clear) || spots[0] || { x, y: 0, w, h };
+    placed.push(spot);
+    tag.style.left = `${spot.x - left}px`;
+    tag.style.top = `${spot.y - top}px`;
+  }
 }
 
 export function clearBoxes() { $("boxes").replaceChildren(); }
@@ -256,15 +282,36 @@ export function showAlternatives(index, sym, onChoose, focusFirst) {
     return b;
   });
   pop.replaceChildren(title, ...buttons);
+  pop.dataset.index = String(index);
   pop.hidden = false;
+  placeAlternatives();
+  if (focusFirst && buttons.length) buttons[0].focus();
+}
+
+/** The open list of alternatives next to its symbol's box, as the boxes are now (they are drawn again when the
+ * canvas changes size). */
+function placeAlternatives() {
+  const pop = $("alternatives");
+  if (pop.hidden) return;
+  const div = $("boxes").querySelector(`.box[data-index="${pop.dataset.index}"]`);
+  if (!div) { hideAlternatives(); return; }
+  div.classList.add("selected");
   const wrap = $("canvas-wrap").getBoundingClientRect();
   const r = div.getBoundingClientRect();
-  const left = Math.min(r.left - wrap.left, wrap.width - pop.offsetWidth - 4);
-  pop.style.left = `${Math.max(0, left)}px`;
-  const below = r.bottom - wrap.top + 6;
-  const top = below + pop.offsetHeight > wrap.height ? Math.max(0, r.top - wrap.top - pop.offsetHeight - 6) : below;
+  const [w, h, gap] = [pop.offsetWidth, pop.offsetHeight, 6];
+  const [x0, y0, x1, y1] = [r.left - wrap.left, r.top - wrap.top, r.right - wrap.left, r.bottom - wrap.top];
+  let left = Math.max(0, Math.min(x0, wrap.width - w - 4));
+  let top;
+  if (y1 + gap + h <= wrap.height) top = y1 + gap;                 // below the box
+  else if (y0 - gap - h >= 0) top = y0 - gap - h;                  // above it
+  else {                                                            // beside it, on the side with room
+    top = Math.max(0, Math.min(y0, wrap.height - h));
+    if (x1 + gap + w <= wrap.width) left = x1 + gap;
+    else if (x0 - gap - w >= 0) left = x0 - gap - w;
+    else top = Math.max(0, y0 - gap - h);
+  }
+  pop.style.left = `${left}px`;
   pop.style.top = `${top}px`;
-  if (focusFirst && buttons.length) buttons[0].focus();
 }
 
 export function hideAlternatives(returnFocus) {
