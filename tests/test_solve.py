@@ -448,3 +448,27 @@ def test_a_worker_that_dies_is_reported_and_replaced():
     result = answer(pathological(), timeout=10.0)
     assert result["kind"] == "none" and "stopped unexpectedly (exit code -9)" in result["reason"]
     assert answer(SINE)["text"] == SINE_TEXT and not set(pids) & set(worker_pids())
+
+
+# ---------------------------------------------------------------- answers a student checks against the book
+
+
+def typed(latex: str) -> dict:
+    from inkmath.equation.latex_parse import parse_latex
+
+    return answer(parse_latex(latex), timeout=None)
+
+
+@pytest.mark.parametrize("latex, expected", [
+    (r"\ln(x-1)+\ln(x+1)=\ln 3", "x = 2"),  # solveset also gives -2, where ln(x-1) is undefined
+    (r"\log_{2}(x)+\log_{2}(x-2)=3", "x = 4"),
+    (r"\log(x^2-4)-\log(x-2)=\log 3", "no solution"),  # 1 makes both logarithms' arguments negative
+    (r"\sqrt{x-1}=\sqrt{2x}", "no solution"),  # -1 gives i√2 = i√2, not a real solution
+    (r"\arcsin x = 3", "no solution"),  # solveset answers sin 3, but arcsin(sin 3) = π - 3
+    (r"\sqrt[3]{x}+1=-1", "x = -8"),  # an odd root of a negative number is real: kept
+    (r"\sqrt{x+2}=x", "x = 2"),
+])
+def test_roots_outside_the_real_domain_are_left_out(latex, expected):
+    result = typed(latex)
+    assert result["text"] == expected
+    assert result["kind"] == "equation"

@@ -275,6 +275,7 @@ def _check_statement(variants: list[sp.Eq]) -> dict[str, Any]:
 
 
 def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) -> sp.Set:
+    written = f
     f = sp.together(f)
     numerator = sp.fraction(f)[0]
     if f.is_polynomial(var):
@@ -309,7 +310,87 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
             raise _CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
         notes.append("no exact form: numeric solutions found from a few starting points; there may be others")
         return sp.FiniteSet(*roots)
+    if isinstance(solution_set, sp.FiniteSet):
+        # solveset over the reals may combine logarithms or square both sides of a root without checking the
+        # domain (ln(x-1) + ln(x+1) = ln 3 gives x = -2 too; asin(x) = 3 gives sin 3): check every root in the
+        # equation as written.
+        kept = [root for root in solution_set.args if _real_solution(written, var, root)]
+        if len(kept) < len(solution_set.args):
+            notes.append("values outside the domain (a logarithm of a number <= 0, an even root of a negative "
+                         "number, ...) or that do not satisfy the equation as written are left out")
+        return sp.FiniteSet(*kept)
     return solution_set
+
+
+_DOMAIN_TOLERANCE = 1e-12  # relative: how far from zero a numerically evaluated value may be and still count as 0
+
+
+def _real_solution(f: sp.Basic, var: sp.Symbol, root: sp.Basic) -> bool:
+    """Is `root` a real solution of f = 0 with every part of f defined in the real numbers there?
+
+    Each logarithm needs a positive argument, each even root a base >= 0, each odd root a real base (read as the
+    real root, as a student means ∛(-8) = -2), each negative power a non-zero base; any other function or power
+    of the unknown must have a real, finite value; and f itself must be 0. A value that cannot be evaluated keeps
+    the root (the solver's answer stands)."""
+    if not root.is_number:
+        return True
+    try:
+        for node in sp.preorder_traversal(f):
+            if not node.has(var) or node.is_Atom:
+                continue
+            if isinstance(node, sp.log):
+                if not _sign(node.args[0].xreplace({var: root}), positive=True):
+                    return False
+            elif isinstance(node, sp.Pow) and node.exp.is_Rational and not node.exp.is_Integer:
+                base = node.base.xreplace({var: root})
+                if not (_sign(base, positive=False) if node.exp.q % 2 == 0 else _real_finite(base)):
+                    return False
+                if node.exp < 0 and _near_zero(base):
+                    return False
+            elif isinstance(node, sp.Pow) and node.exp.is_Integer:
+                if node.exp < 0 and _near_zero(node.base.xreplace({var: root})):
+                    return False
+            elif isinstance(node, (sp.Pow, sp.Function)):
+                if not _real_finite(node.xreplace({var: root})):
+                    return False
+        odd_roots_real = f.replace(
+            lambda e: e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer and e.exp.q % 2 == 1,
+            lambda e: sp.real_root(e.base, e.exp.q) ** e.exp.p)
+        value = odd_roots_real.xreplace({var: root})
+        if value.is_zero is not None:
+            return bool(value.is_zero)
+        scale = max([1.0] + [abs(_numeric(term)) for term in sp.Add.make_args(value)])
+        return abs(_numeric(value)) < _DOMAIN_TOLERANCE * scale
+    except (TypeError, ValueError, ArithmeticError):
+        return True
+
+
+def _numeric(value: sp.Basic) -> complex:
+    return complex(sp.N(value, 30))
+
+
+def _near_zero(value: sp.Basic) -> bool:
+    if value.is_zero is not None:
+        return bool(value.is_zero)
+    return abs(_numeric(value)) < _DOMAIN_TOLERANCE
+
+
+def _real_finite(value: sp.Basic) -> bool:
+    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return False
+    number = _numeric(value)
+    return abs(number.imag) <= _DOMAIN_TOLERANCE * max(1.0, abs(number.real))
+
+
+def _sign(value: sp.Basic, positive: bool) -> bool:
+    """value > 0 (`positive`) or value >= 0, for a number; exact when SymPy knows, else numerically."""
+    known = value.is_positive if positive else value.is_nonnegative
+    if known is not None:
+        return bool(known)
+    if not _real_finite(value):
+        return False
+    number = _numeric(value).real
+    return number > _DOMAIN_TOLERANCE if positive else number > -_DOMAIN_TOLERANCE
 
 
 _NUMERIC_STARTS = (-10.0, -3.0, -1.0, -0.3, 0.3, 1.0, 3.0, 10.0)
