@@ -472,3 +472,17 @@ def test_roots_outside_the_real_domain_are_left_out(latex, expected):
     result = typed(latex)
     assert result["text"] == expected
     assert result["kind"] == "equation"
+
+
+@pytest.mark.parametrize("latex", [r"x+\infty=5", r"x=\infty", r"\infty=\infty", r"x+y=\infty \\ x-y=1",
+                                   r"x+\infty>5"])
+def test_infinity_is_not_a_number_to_solve_with(latex):
+    result = typed(latex)
+    assert result["kind"] == "none" and "∞ is not a number" in result["reason"]
+    assert result["solutions"] == []
+
+
+def test_infinity_still_bounds_integrals_limits_and_inequalities():
+    assert typed(r"\int_{0}^{\infty} e^{-x} dx = y")["text"] == "y = 1"
+    assert typed(r"\lim_{x \rightarrow \infty} \frac{1}{x}=y")["text"] == "y = 0"
+    assert typed(r"x<\infty")["text"] == "x ∈ (-∞, ∞)"

@@ -213,13 +213,41 @@ def _unknowns(exprs: list[sp.Basic]) -> list[sp.Symbol]:
 
 def _doit(item: sp.Basic) -> sp.Basic:
     """Evaluate sums, integrals, limits and derivatives inside a relation before solving it."""
-    if isinstance(item, Relational) and item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative):
+    if isinstance(item, Relational) and item.has(*_BIG_OPERATORS):
         return type(item)(item.lhs.doit(), item.rhs.doit(), evaluate=False)
     return item
 
 
+_BIG_OPERATORS = (sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative)
+_INFINITIES = (sp.oo, -sp.oo, sp.zoo)
+
+
+def _has_infinity(expr: sp.Basic) -> bool:
+    """∞ outside the limits of a sum, integral or limit (where it belongs)."""
+    if expr in _INFINITIES:
+        return True
+    if isinstance(expr, _BIG_OPERATORS) or not isinstance(expr, sp.Basic):
+        return False
+    return any(_has_infinity(arg) for arg in expr.args)
+
+
+def _check_no_infinity(item: sp.Basic) -> None:
+    """∞ is not a number: x + ∞ = 5 has no answer in numbers (SymPy would give x = -∞). An inequality may
+    compare with ∞ itself (x < ∞), but ∞ inside a side is refused too."""
+    if not isinstance(item, Relational):
+        return
+    sides = [item.lhs, item.rhs]
+    if not isinstance(item, sp.Eq):
+        sides = [side for side in sides if side not in (sp.oo, -sp.oo)]
+    if any(_has_infinity(side) for side in sides):
+        raise _CannotSolve("∞ is not a number, so it cannot be part of an equation or inequality to solve "
+                           "(it can be a limit's target or an integral's bound)")
+
+
 def _answer_items(items: list[sp.Basic]) -> dict[str, Any]:
     items = [_doit(item) for item in items]
+    for item in items:
+        _check_no_infinity(item)
     if len(items) > 1:
         return _solve_system(items)
     item = items[0]
