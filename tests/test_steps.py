@@ -214,3 +214,15 @@ def test_the_checker_catches_a_wrong_step():
     assert not same_set(family(sp.pi / 6 + 2 * sp.pi * k), family(sp.pi / 6 + sp.pi * k))
     wrong = Worked("linear", [Step(sp.Eq(2 * x + 1, 7), "", ""), Step(sp.Eq(x, 4), "", "")], [x])
     assert equivalent(wrong) == [1]
+
+
+@pytest.mark.parametrize("latex, reason", [
+    (r"\sin x + 3 = 3.5", "subtract $3$ from both sides"),  # said "add $\frac{1}{2}$", the net change
+    (r"2\cos x + 1 = 2", "subtract $1$ from both sides"),  # said "add $1$"
+    (r"5 - \sin x = 4", "subtract $5$ from both sides"),  # said "subtract $1$"
+    (r"\sin x = 2\sin x - 1", r"subtract $2 \sin{\left(x \right)}$ from both sides"),
+    (r"2\sin x - 1 = 0", "add $1$ to both sides"),
+])
+def test_trigonometric_steps_name_the_number_that_is_moved(latex, reason):
+    w, _ = worked(latex)
+    assert w.steps[1].reason == reason

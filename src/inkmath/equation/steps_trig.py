@@ -78,9 +78,16 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
         a_coef, b_coef = -a_coef, -b_coef
         w.add(equation(arrange(lhs), arrange(rhs)), "swap the two sides")
     if sp.expand(lhs - a_coef * app) != 0 or sp.expand(rhs + b_coef) != 0:
+        left_number = sp.expand(lhs - lhs.coeff(app) * app)
+        right_function = sp.expand(rhs).coeff(app)
+        if right_function == 0:
+            reason = signed(left_number, "both sides")
+        elif left_number == 0:
+            reason = signed(right_function * app, "both sides")
+        else:
+            reason = "move the terms with the function to the left side and the numbers to the right"
         lhs, rhs = a_coef * app, -b_coef  # the function's term on the left, the number on the right
-        w.add(equation(arrange(lhs), arrange(rhs)), signed(b_coef, "both sides") if b_coef != 0 else
-              "move every term with the function to the left side")
+        w.add(equation(arrange(lhs), arrange(rhs)), reason)
     if a_coef != 1:
         w.add(equation(app, value), f"divide both sides by ${plain(a_coef)}$")
     name = func.__name__
