@@ -486,3 +486,11 @@ def test_infinity_still_bounds_integrals_limits_and_inequalities():
     assert typed(r"\int_{0}^{\infty} e^{-x} dx = y")["text"] == "y = 1"
     assert typed(r"\lim_{x \rightarrow \infty} \frac{1}{x}=y")["text"] == "y = 0"
     assert typed(r"x<\infty")["text"] == "x ∈ (-∞, ∞)"
+
+
+def test_text_writes_natural_logarithms_as_ln_like_the_latex():
+    # \log x is read as base 10, so the text "log(5)" would be read as log10(5) ≈ 0.70, not ln 5 ≈ 1.61
+    result = typed("e^{x}=5")
+    assert result["text"] == "x = ln(5)" and result["latex"] == r"x = \ln{\left(5 \right)}"
+    assert result["solutions"][0]["x"]["decimal"] == "1.60943791243"
+    assert "arcsin(3/10)" in typed(r"\sin x = 0.3")["text"]

@@ -43,7 +43,7 @@ class _CannotSolve(Exception):
 
 
 class _Printer(StrPrinter):
-    """Plain text for people: i, π, e, ∞ (and ^ for powers, in `_text`)."""
+    """Plain text for people: i, π, e, ∞, ln and arcsin as in the LaTeX (and ^ for powers, in `_text`)."""
 
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
@@ -59,6 +59,16 @@ class _Printer(StrPrinter):
 
     def _print_NegativeInfinity(self, expr: sp.Basic) -> str:
         return "-∞"
+
+    def _print_log(self, expr: sp.Basic) -> str:
+        return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
+
+    def _print_Function(self, expr: sp.Basic) -> str:
+        name = _SCHOOL_NAMES.get(expr.func.__name__)
+        return f"{name}({self.stringify(expr.args, ', ')})" if name else super()._print_Function(expr)
+
+
+_SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
 
 
 def _latex(expr: sp.Basic) -> str:
