@@ -494,3 +494,33 @@ def test_text_writes_natural_logarithms_as_ln_like_the_latex():
     assert result["text"] == "x = ln(5)" and result["latex"] == r"x = \ln{\left(5 \right)}"
     assert result["solutions"][0]["x"]["decimal"] == "1.60943791243"
     assert "arcsin(3/10)" in typed(r"\sin x = 0.3")["text"]
+
+
+@pytest.mark.parametrize("latex, degree", [
+    ("x^{10^{10}}=1", "10000000000"),
+    ("x^{10^{10}}>1", "10000000000"),
+    (r"x^{10^{10}}+y=1 \\ x-y=0", "10000000000"),
+    (r"\frac{1}{x^{10^{10}}}=1", "10000000000"),
+    ("(x+1)^{10^{6}}-x^{10^{6}}=0", "up to 1000000"),  # terms may cancel: a bound, still far too high
+])
+def test_a_huge_written_degree_is_refused_before_sympy_builds_the_polynomial(latex, degree):
+    from inkmath.equation.latex_parse import parse_latex
+
+    # In the worker: SymPy's Poly would store every coefficient of x^(10^10) until its time limit stops it.
+    result = answer(parse_latex(latex))
+    assert result["kind"] == "none"
+    assert f"degree {degree} is too high" in result["reason"]
+
+
+def test_cancelling_terms_still_get_their_exact_degree():
+    assert typed("(x+1)^{50}-x^{50}=0")["reason"] == \
+        f"a polynomial of degree 49 is too high to solve exactly (limit {solve.MAX_DEGREE})"
+    assert typed("(x+1)^{3}-x^{3}=0")["kind"] == "equation"
+
+
+def test_a_huge_power_of_a_sum_is_left_as_written_not_expanded():
+    from inkmath.equation.latex_parse import parse_latex
+
+    result = answer(parse_latex("(x+1)^{10^{10}}"), steps=True)  # the worker: its time limit would say "did not finish"
+    assert result["kind"] == "expression" and result["text"] == "(x + 1)^10000000000"
+    assert "left as written" in " ".join(result["notes"]) and "not expanded" in result["steps_reason"]

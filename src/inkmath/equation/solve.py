@@ -11,7 +11,7 @@ input runs in a persistent worker process that the caller kills after `timeout` 
 Fast path: cheap input (`_is_cheap`: arithmetic, a linear or quadratic equation in one unknown, a small linear
 system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
 checks refuse obviously hopeless work before SymPy starts: numbers over ~30,000 digits (in tosympy) and
-polynomials of degree above `MAX_DEGREE`.
+polynomials of degree above `MAX_DEGREE` (read off the written form: `x^{10^{10}} = 1` is refused at once).
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ __all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer
            "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
 
 MAX_DEGREE = 40  # polynomials above this degree are not solved exactly (roots of x^99999 would never finish)
+# The degree read off the written form is only a bound when terms may cancel ((x+1)^50 - x^50 has degree 49);
+# up to this bound the exact degree is computed (SymPy's Poly of (x+1)^200 takes 0.05 s here, of (x+1)^1000 1 s,
+# and of x^{10^{10}} would fill the memory: it stores every coefficient).
+EXACT_DEGREE_LIMIT = 200
 _PREFERRED = ("x", "y", "z", "t")  # the unknown a student expects, in order; otherwise alphabetical
 
 
@@ -312,14 +316,55 @@ def _check_statement(variants: list[sp.Eq]) -> dict[str, Any]:
     return _result("equation", text=text, latex=latex, holds=holds)
 
 
+def degree_bound(expr: sp.Basic, variables: set[sp.Symbol]) -> tuple[int, bool]:
+    """(d, exact): the total degree in `variables` of a polynomial is at most d, read off its tree without
+    expanding anything; `exact` when no terms can cancel (one term of each sum has the highest degree)."""
+    if expr in variables:
+        return 1, True
+    if not expr.free_symbols & variables:
+        return 0, True
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+        degree, exact = degree_bound(expr.base, variables)
+        return degree * abs(int(expr.exp)), exact
+    parts = [degree_bound(arg, variables) for arg in expr.args]
+    if isinstance(expr, sp.Mul):
+        return sum(d for d, _ in parts), all(e for _, e in parts)
+    top = max((d for d, _ in parts), default=0)
+    leaders = [e for d, e in parts if d == top]
+    return top, isinstance(expr, sp.Add) and len(leaders) == 1 and leaders[0]
+
+
+def too_high_to_expand(expr: sp.Basic) -> bool:
+    """A polynomial or rational expression whose written degree is above EXACT_DEGREE_LIMIT: simplifying or
+    expanding it would take minutes or fill the memory ((x+1)^{10^{10}})."""
+    variables = expr.free_symbols - {PLUS_MINUS}
+    if not variables or not expr.is_rational_function(*variables):
+        return False
+    return degree_bound(expr, variables)[0] > EXACT_DEGREE_LIMIT
+
+
+def _check_degree(f: sp.Basic, variables: list[sp.Symbol]) -> None:
+    """Refuse a polynomial of degree above MAX_DEGREE before SymPy builds it (the total degree for a system)."""
+    if not f.is_polynomial(*variables):
+        return
+    bound, exact = degree_bound(f, set(variables))
+    if bound <= MAX_DEGREE:
+        return
+    if exact or bound > EXACT_DEGREE_LIMIT:
+        size = f"{bound}" if exact else f"up to {bound}"
+        raise _CannotSolve(f"a polynomial of degree {size} is too high to solve exactly (limit {MAX_DEGREE})")
+    degree = sp.Poly(f, *variables).total_degree() if f != 0 else 0
+    if degree > MAX_DEGREE:
+        raise _CannotSolve(f"a polynomial of degree {degree} is too high to solve exactly (limit {MAX_DEGREE})")
+
+
 def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) -> sp.Set:
     written = f
     f = sp.together(f)
     numerator = sp.fraction(f)[0]
+    _check_degree(numerator, [var])
     if f.is_polynomial(var):
         degree = sp.Poly(f, var).degree() if f != 0 else 0
-        if degree > MAX_DEGREE:
-            raise _CannotSolve(f"a polynomial of degree {degree} is too high to solve exactly (limit {MAX_DEGREE})")
         if degree <= 0:
             return sp.S.Reals if sp.simplify(f) == 0 else sp.S.EmptySet
         if parametric:  # solveset would answer with conditions on the other letters; solve() gives the formula
@@ -333,8 +378,6 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
             return sp.FiniteSet(*exact)
         notes.append("no short exact form for every root; the roots are numeric approximations")
         return sp.FiniteSet(*poly.nroots(n=15))
-    if numerator.is_polynomial(var) and sp.degree(numerator, var) > MAX_DEGREE:
-        raise _CannotSolve(f"a polynomial of degree {sp.degree(numerator, var)} is too high to solve exactly")
     if parametric:
         # With other letters around, solveset over the reals answers with conditions on them; solve() gives the
         # formula a student expects (and may list principal values only for periodic functions).
@@ -525,6 +568,7 @@ def _solve_inequality(rel: Relational) -> dict[str, Any]:
     if rel.has(PLUS_MINUS):
         raise _CannotSolve("an inequality with ± cannot be solved; write the two cases separately")
     var = unknowns[0]
+    _check_degree(sp.fraction(sp.together(rel.lhs - rel.rhs))[0], [var])
     s = sp.solveset(rel, var, sp.S.Reals)
     if isinstance(s, sp.ConditionSet):
         raise _CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
@@ -552,8 +596,7 @@ def _solve_system(items: list[sp.Basic]) -> dict[str, Any]:
         notes.append(f"solved for {', '.join(s.name for s in chosen)}; "
                      f"{', '.join(s.name for s in unknowns[len(chosen):])} treated as given")
     for eq in items:
-        if (eq.lhs - eq.rhs).is_polynomial(*chosen) and sp.Poly(eq.lhs - eq.rhs, *chosen).total_degree() > MAX_DEGREE:
-            raise _CannotSolve(f"an equation of degree above {MAX_DEGREE} is too high to solve exactly")
+        _check_degree(sp.fraction(sp.together(eq.lhs - eq.rhs))[0], chosen)
     found = sp.solve([eq.lhs - eq.rhs for eq in items], chosen, dict=True)
     names = [s.name for s in chosen]
     if not found:
@@ -583,7 +626,11 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
         done = variant.doit()  # evaluates Sum, Integral, Limit, Derivative
         if done.has(sp.Integral, sp.Sum, sp.Product, sp.Limit):
             notes.append("SymPy could not evaluate a sum, product, integral or limit in closed form")
-        values.append(sp.simplify(done))
+        if too_high_to_expand(done):
+            notes.append(f"a power of degree above {EXACT_DEGREE_LIMIT} is left as written, not expanded")
+            values.append(done)
+        else:
+            values.append(sp.simplify(done))
     if any(v.has(sp.zoo, sp.nan) for v in values):
         raise _CannotSolve("the expression is undefined (a division by zero)")
     entries = [_entry(v) for v in values]

@@ -180,10 +180,14 @@ def arithmetic_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked
 
 def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
     """Expand and collect a polynomial; factor and cancel a rational expression; end at the solver's form."""
+    from inkmath.equation.solve import EXACT_DEGREE_LIMIT, too_high_to_expand
+
     w = Worked("simplify")
     w.add(raw, "the expression", input_latex)
     if raw.atoms(sp.Function):
         raise NoSteps("simplifying functions (sin, log, ...) is answered without steps")
+    if too_high_to_expand(value):
+        raise NoSteps(f"a power of degree above {EXACT_DEGREE_LIMIT} is not expanded, so it has no steps")
     plain_value = evaluated(raw)
     num, den = sp.fraction(sp.together(plain_value))
     if den.free_symbols:
