@@ -524,3 +524,18 @@ def test_a_huge_power_of_a_sum_is_left_as_written_not_expanded():
     result = answer(parse_latex("(x+1)^{10^{10}}"), steps=True)  # the worker: its time limit would say "did not finish"
     assert result["kind"] == "expression" and result["text"] == "(x + 1)^10000000000"
     assert "left as written" in " ".join(result["notes"]) and "not expanded" in result["steps_reason"]
+
+
+@pytest.mark.parametrize("latex, reason", [
+    (r"\infty-\infty", "indeterminate form"),  # was "a division by zero"
+    (r"0\cdot\infty", "indeterminate form"),
+    (r"\frac{\infty}{\infty}", "indeterminate form"),
+    (r"\ln 0", "ln 0"),
+    (r"\sin \infty", "sin ∞"),  # was the answer "AccumBounds(-1, 1)"
+    (r"\lim_{x \rightarrow 0} \frac{1}{x}", "the limit does not exist"),
+    (r"\lim_{x \rightarrow \infty} \sin x", "the limit does not exist"),
+    (r"\frac{1}{2-2}", "division by zero"),
+])
+def test_an_undefined_value_says_why(latex, reason):
+    result = typed(latex)
+    assert result["kind"] == "none" and reason in result["reason"]

@@ -28,7 +28,7 @@ from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
-from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
+from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
 from inkmath.equation.tree import Node
 
 __all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
@@ -631,8 +631,12 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
             values.append(done)
         else:
             values.append(sp.simplify(done))
-    if any(v.has(sp.zoo, sp.nan) for v in values):
-        raise _CannotSolve("the expression is undefined (a division by zero)")
+    for value in values:
+        reason = undefined_reason(value)
+        if reason is not None and expr.has(sp.Limit) and value.has(sp.zoo, sp.AccumBounds):
+            reason = "the limit does not exist (it differs from the two sides, or the function oscillates)"
+        if reason is not None:
+            raise _CannotSolve(reason)
     entries = [_entry(v) for v in values]
     if indefinite:
         notes.append("indefinite integral: add any constant C")

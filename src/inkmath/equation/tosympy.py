@@ -142,9 +142,21 @@ def _root(body: sp.Basic, index: sp.Basic) -> sp.Basic:
     return sp.root(body, index)
 
 
+def undefined_reason(value: sp.Basic) -> str | None:
+    """Why a value SymPy built is not a number (None when it is one, or has letters to be solved for)."""
+    if value.has(sp.nan):
+        return "the expression is undefined (an indeterminate form such as ∞ - ∞, 0 · ∞ or ∞ / ∞)"
+    if value.has(sp.zoo):
+        return "the expression is undefined (a division by zero, or a function where it has no value: ln 0, tan(π/2))"
+    if value.has(sp.AccumBounds):
+        return "the expression is undefined (a function of ∞ that has no limit, such as sin ∞)"
+    return None
+
+
 def _check_defined(value: sp.Basic) -> sp.Basic:
-    if value.has(sp.zoo, sp.nan):
-        raise InkmathError("the expression is undefined (a division by zero)")
+    reason = undefined_reason(value)
+    if reason is not None:
+        raise InkmathError(reason)
     return value
 
 
