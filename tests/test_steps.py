@@ -226,3 +226,17 @@ def test_the_checker_catches_a_wrong_step():
 def test_trigonometric_steps_name_the_number_that_is_moved(latex, reason):
     w, _ = worked(latex)
     assert w.steps[1].reason == reason
+
+
+def test_a_square_equal_to_zero_is_one_double_root():
+    w, _ = worked("x^2=0")
+    assert lines(w) == ["x^{2}=0", "x=0"] and "double root" in w.steps[-1].reason  # was "x x = 0", "x = 0 or x = 0"
+    w, _ = worked("3x^2=0")
+    assert lines(w) == ["3x^{2}=0", "x^{2}=0", "x=0"] and w.steps[1].reason == "divide both sides by $3$"
+
+
+def test_no_step_claims_a_move_that_did_not_happen():
+    w, _ = worked("-x^2+4=0")  # was "4 - x^2 = 0" explained as "move every term to the left side"
+    assert "move" not in reasons(w) and lines(w)[1] == r"-\left(x+2\right)\left(x-2\right)=0"
+    w, _ = worked("x^2+x+x=0")
+    assert w.steps[1].reason == "collect like terms"

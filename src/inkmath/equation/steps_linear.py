@@ -136,9 +136,21 @@ def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
         return w
     standard = equation(arrange(f), 0)
     if not same_line(tex(standard), w.steps[-1].latex):
-        reason = "expand and move every term to the left side" if has_brackets(raw) else \
-            "move every term to the left side"
-        w.add(standard, reason)
+        reason = None  # already f = 0 with its terms in another order: nothing to do
+        if raw.rhs != 0:
+            reason = "expand and move every term to the left side" if has_brackets(raw) else \
+                "move every term to the left side"
+        elif has_brackets(raw):
+            reason = "expand the brackets"
+        elif len(terms(f)) < len(terms(raw.lhs)):
+            reason = "collect like terms"
+        if reason is not None:
+            w.add(standard, reason)
+    if b == 0 and c == 0:  # a x^2 = 0
+        if a != 1:
+            w.add(equation(var**2, 0), f"divide both sides by ${plain(a)}$")
+        w.add(equation(var, 0), "a square is zero only when its base is zero (a double root)")
+        return w
     disc = sp.expand(b**2 - 4 * a * c)
     root = sp.sqrt(disc)
     if c == 0:
