@@ -539,3 +539,19 @@ def test_a_huge_power_of_a_sum_is_left_as_written_not_expanded():
 def test_an_undefined_value_says_why(latex, reason):
     result = typed(latex)
     assert result["kind"] == "none" and reason in result["reason"]
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("0x=5", "no solution"),  # was "false: the left side is 0, the right side 5"
+    ("0x=0", "every value of x is a solution (an identity)"),  # was "true: both sides equal 0"
+    ("x-x=1", "no solution"),
+    ("3x-3x+1=1", "every value of x is a solution (an identity)"),
+])
+def test_an_unknown_that_cancels_as_written_is_still_solved_for(latex, text):
+    from inkmath.equation.typed import solve_latex
+
+    for in_process in (True, False):  # the caller's process and the solver worker
+        result = solve_latex(latex, steps=True, in_process=in_process)["answer"]
+        assert result["kind"] == "equation" and result["text"] == text and result["variables"] == ["x"]
+        assert result["steps"] and "the $x$ terms cancel" in result["steps"][-1]["reason"]
+    assert typed("2=3")["text"] == "false: the left side is 2, the right side 3"

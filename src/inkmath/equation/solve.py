@@ -113,7 +113,7 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     else:
         extras = {"steps": steps, "plot": plot}
         if timeout is None or (FAST_PATH and not plot and _is_cheap(items)):
-            result = with_extras(_solve_safely(items), node, items, extras)
+            result = with_extras(_solve_safely(items, node), node, items, extras)
         else:
             result = _run_in_worker(node, timeout, extras)
     fill_extras(result, steps, plot)
@@ -175,9 +175,11 @@ def _is_cheap(items: list[sp.Basic]) -> bool:
 # ---------------------------------------------------------------- running with a time limit
 
 
-def _solve_safely(items: list[sp.Basic]) -> dict[str, Any]:
+def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, Any]:
+    """The answer for the items of `tree` (the tree, when given, tells which letters were written: in 0x = 5
+    the x is gone from the items, as SymPy evaluates 0x to 0)."""
     try:
-        return _answer_items(items)
+        return _answer_items(items, tree)
     except (_CannotSolve, InkmathError) as exc:
         return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     # The solver boundary: SymPy signals unsupported input with NotImplementedError, ValueError, TypeError,
@@ -203,7 +205,7 @@ def answer_job(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str,
         items = to_sympy_lines(tree)
     except InkmathError as exc:
         return _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
-    return with_extras(_solve_safely(items), tree, items, extras, deadline)
+    return with_extras(_solve_safely(items, tree), tree, items, extras, deadline)
 
 
 # ---------------------------------------------------------------- deciding what to do
@@ -258,7 +260,7 @@ def _check_no_infinity(item: sp.Basic) -> None:
                            "(it can be a limit's target or an integral's bound)")
 
 
-def _answer_items(items: list[sp.Basic]) -> dict[str, Any]:
+def _answer_items(items: list[sp.Basic], tree: Node | None = None) -> dict[str, Any]:
     items = [_doit(item) for item in items]
     for item in items:
         _check_no_infinity(item)
@@ -266,7 +268,7 @@ def _answer_items(items: list[sp.Basic]) -> dict[str, Any]:
         return _solve_system(items)
     item = items[0]
     if isinstance(item, sp.Eq):
-        return _solve_equation(item)
+        return _solve_equation(item, tree)
     if isinstance(item, Relational):
         return _solve_inequality(item)
     return _evaluate(item)
@@ -291,11 +293,24 @@ def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
 # ---------------------------------------------------------------- equations
 
 
-def _solve_equation(eq: sp.Eq) -> dict[str, Any]:
+def written_unknowns(tree: Node) -> list[sp.Symbol]:
+    """The letters of a one-line tree as written, before SymPy's evaluation drops any (0x, x - x)."""
+    raw = to_sympy_lines(tree, raw=True)
+    return _unknowns(raw) if len(raw) == 1 else []
+
+
+def _solve_equation(eq: sp.Eq, tree: Node | None = None) -> dict[str, Any]:
     variants = expand_plus_minus(eq)
     unknowns = _unknowns(variants)
     if not unknowns:
-        return _check_statement(variants)
+        written = written_unknowns(tree) if tree is not None else []
+        if len(written) != 1:
+            return _check_statement(variants)
+        var = written[0]  # 0x = 5, x - x = 0: the unknown cancelled; the equation holds for every x or for none
+        holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
+        result = _format_set(var, sp.S.Reals if holds else sp.S.EmptySet, [])
+        result.update(variables=[var.name])
+        return result
     var, others = unknowns[0], unknowns[1:]
     notes = []
     if others:

@@ -74,6 +74,8 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
     unknowns = sorted(item.free_symbols, key=lambda s: s.name)
     if isinstance(item, sp.Eq):
         if not unknowns:
+            unknowns = sorted(raw[0].free_symbols, key=lambda s: s.name)  # 0x = 5: x is gone once evaluated
+        if not unknowns:
             raise NoSteps("an equation without unknowns is checked, not solved")
         if len(unknowns) > 1:
             raise NoSteps("an equation in several letters (a formula) is answered without steps")
