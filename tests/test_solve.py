@@ -555,3 +555,10 @@ def test_an_unknown_that_cancels_as_written_is_still_solved_for(latex, text):
         assert result["kind"] == "equation" and result["text"] == text and result["variables"] == ["x"]
         assert result["steps"] and "the $x$ terms cancel" in result["steps"][-1]["reason"]
     assert typed("2=3")["text"] == "false: the left side is 2, the right side 3"
+
+
+def test_a_factorial_stays_a_factorial_in_the_answer():
+    assert typed("(2n)!")["text"] == "(2*n)!"  # was "gamma(2*n + 1)"
+    assert typed("n!x+n!")["text"] == "(x + 1)*n!"  # was "(x + 1)*gamma(n + 1)"
+    assert typed("x!")["text"] == "x!"  # was "factorial(x)"
+    assert typed(r"\frac{(n+1)!}{n!}")["text"] == "n + 1"

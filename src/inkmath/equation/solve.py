@@ -47,7 +47,7 @@ class _CannotSolve(Exception):
 
 
 class _Printer(StrPrinter):
-    """Plain text for people: i, π, e, ∞, ln and arcsin as in the LaTeX (and ^ for powers, in `_text`)."""
+    """Plain text for people: i, π, e, ∞, ln, arcsin and n! as in the LaTeX (and ^ for powers, in `_text`)."""
 
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
@@ -66,6 +66,11 @@ class _Printer(StrPrinter):
 
     def _print_log(self, expr: sp.Basic) -> str:
         return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
+
+    def _print_factorial(self, expr: sp.Basic) -> str:
+        arg = expr.args[0]
+        inner = self._print(arg)
+        return f"{inner}!" if arg.is_Atom else f"({inner})!"
 
     def _print_Function(self, expr: sp.Basic) -> str:
         name = _SCHOOL_NAMES.get(expr.func.__name__)
@@ -633,6 +638,15 @@ def _solve_system(items: list[sp.Basic]) -> dict[str, Any]:
 # ---------------------------------------------------------------- expressions
 
 
+def _simplified(expr: sp.Basic) -> sp.Basic:
+    """SymPy's simplify, keeping a factorial written by the student as a factorial (simplify turns (2n)! into
+    Γ(2n + 1), which a student has not met)."""
+    value = sp.simplify(expr)
+    if expr.has(sp.factorial) and not expr.has(sp.gamma):
+        value = value.replace(sp.gamma, lambda arg: sp.factorial(arg - 1))
+    return value
+
+
 def _evaluate(expr: sp.Basic) -> dict[str, Any]:
     notes = []
     indefinite = any(len(i.limits[0]) == 1 for i in expr.atoms(sp.Integral))
@@ -645,7 +659,7 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
             notes.append(f"a power of degree above {EXACT_DEGREE_LIMIT} is left as written, not expanded")
             values.append(done)
         else:
-            values.append(sp.simplify(done))
+            values.append(_simplified(done))
     for value in values:
         reason = undefined_reason(value)
         if reason is not None and expr.has(sp.Limit) and value.has(sp.zoo, sp.AccumBounds):
