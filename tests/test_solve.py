@@ -562,3 +562,7 @@ def test_a_factorial_stays_a_factorial_in_the_answer():
     assert typed("n!x+n!")["text"] == "(x + 1)*n!"  # was "(x + 1)*gamma(n + 1)"
     assert typed("x!")["text"] == "x!"  # was "factorial(x)"
     assert typed(r"\frac{(n+1)!}{n!}")["text"] == "n + 1"
+
+
+def test_a_negative_factorial_is_named_as_written():
+    assert typed("(-1)!")["reason"] == "the factorial of a negative number, (-1)!, is undefined"  # was "(-1!)"

@@ -130,7 +130,7 @@ def _factorial(value: sp.Basic) -> sp.Basic:
     if value.is_Integer and value > MAX_FACTORIAL:
         raise InkmathError(f"{value}! is too large to compute (limit {MAX_FACTORIAL}!)")
     if value.is_Integer and value < 0:
-        raise InkmathError(f"the factorial of a negative number ({value}!) is undefined")
+        raise InkmathError(f"the factorial of a negative number, ({value})!, is undefined")
     return sp.factorial(value)
 
 
