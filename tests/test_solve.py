@@ -566,3 +566,14 @@ def test_a_factorial_stays_a_factorial_in_the_answer():
 
 def test_a_negative_factorial_is_named_as_written():
     assert typed("(-1)!")["reason"] == "the factorial of a negative number, (-1)!, is undefined"  # was "(-1!)"
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("(-8)^{1/3}", "-2"),  # was 2*(-1)^(1/3) ≈ 1 + 1.73i, while \sqrt[3]{-8} is -2
+    (r"(-8)^{\frac{2}{3}}", "4"),
+    ("x=(-27)^{1/3}", "x = -3"),
+    ("(-4)^{1/2}", "2*i ≈ 0 + 2i"),  # an even root of a negative number stays imaginary
+])
+def test_a_fractional_power_with_an_odd_denominator_is_the_real_root_like_the_root_sign(latex, text):
+    assert typed(latex)["text"] == text
+    assert typed(r"\sqrt[3]{-8}")["text"] == "-2"

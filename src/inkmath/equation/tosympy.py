@@ -15,6 +15,7 @@ BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
 Reading choices (documented here because a student's intent is not always unique):
 - `e` is Euler's number only when it carries a superscript (`e^{x}`); a bare `e` is a variable. `\\pi` is pi,
   `\\infty` is oo. `i` is a variable (it is usually an index), never the imaginary unit.
+- An odd root of a negative number is the real one: `\\sqrt[3]{-8}` = `(-8)^{1/3}` = -2, `(-8)^{2/3}` = 4.
 - `\\log x` is the base-10 logarithm, `\\ln x` the natural one, `\\log_{b} x` base b.
 - `\\sin^{-1} x` is arcsin; any other power on a function applies to its value (`\\sin^{2} x` = (sin x)^2).
 - A function argument without brackets runs over the following product of numbers, names, fractions and roots:
@@ -123,7 +124,14 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
             raise InkmathError(f"the number {base}^{exponent} is too large to compute")
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise InkmathError("division by zero: 0 raised to a negative power")
+    if _odd_root_of_negative(base, exponent):
+        return sp.real_root(base, exponent.q) ** exponent.p  # as \sqrt[3]{-8}: (-8)^{1/3} = -2, (-8)^{2/3} = 4
     return sp.Pow(base, exponent)
+
+
+def _odd_root_of_negative(base: sp.Basic, exponent: sp.Basic) -> bool:
+    return (base.is_number and base.is_negative is True and exponent.is_Rational and not exponent.is_Integer
+            and exponent.q % 2 == 1)
 
 
 def _factorial(value: sp.Basic) -> sp.Basic:
@@ -508,6 +516,13 @@ class _Parser:
         return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction
 
 
+def _rebuilt(expr: sp.Basic) -> sp.Basic:
+    """An unevaluated expression evaluated (1/3 built as 1 * 3^{-1} becomes the number 1/3)."""
+    if not expr.args:
+        return expr
+    return expr.func(*[_rebuilt(arg) for arg in expr.args])
+
+
 class _RawParser(_Parser):
     """The same grammar, building SymPy objects without automatic simplification (`evaluate=False` on each
     operation, not SymPy's global switch, whose results could leak through SymPy's cache into other threads)."""
@@ -529,7 +544,10 @@ class _RawParser(_Parser):
         return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
 
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
-        _power(a, b)  # its size and division-by-zero checks
+        base, exponent = _rebuilt(a), _rebuilt(b)
+        value = _power(base, exponent)  # its size and division-by-zero checks
+        if _odd_root_of_negative(base, exponent):
+            return value  # the real root, as the evaluated reading has it
         return sp.Pow(a, b, evaluate=False)
 
     def sqrt(self, a: sp.Basic) -> sp.Basic:
