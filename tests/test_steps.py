@@ -240,3 +240,10 @@ def test_no_step_claims_a_move_that_did_not_happen():
     assert "move" not in reasons(w) and lines(w)[1] == r"-\left(x+2\right)\left(x-2\right)=0"
     w, _ = worked("x^2+x+x=0")
     assert w.steps[1].reason == "collect like terms"
+
+
+def test_a_minus_sign_before_a_power_is_not_shown_as_a_product():
+    w, _ = worked("-3^2")
+    assert lines(w) == ["-3^{2}", "-9"]  # was "\left(-1\right) 9" (reads as a product, or as -19), then "-9"
+    w, _ = worked("-2^{3}+1")
+    assert lines(w)[1:] == ["-8+1", "-7"]

@@ -140,6 +140,8 @@ def _one_pass(expr: sp.Basic) -> tuple[sp.Basic, list[str]]:
         new_args.append(new)
         reasons += why
     if reasons:
+        if isinstance(expr, sp.Mul) and len(new_args) == 2 and new_args[0] == -1 and new_args[1].is_Number:
+            return -new_args[1], reasons  # -3^2 -> -9, not (-1) 9: a minus sign is not a multiplication to show
         return expr.func(*new_args, evaluate=False), reasons
     value, reason = _compute(expr)
     return value, [reason]
