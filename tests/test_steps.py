@@ -247,3 +247,14 @@ def test_a_minus_sign_before_a_power_is_not_shown_as_a_product():
     assert lines(w) == ["-3^{2}", "-9"]  # was "\left(-1\right) 9" (reads as a product, or as -19), then "-9"
     w, _ = worked("-2^{3}+1")
     assert lines(w)[1:] == ["-8+1", "-7"]
+
+
+@pytest.mark.parametrize("latex, why", [
+    ("|x|<3", "this inequality is answered without steps"),  # was "this equation is answered without steps"
+    (r"\frac{1}{x}>1", "this inequality is answered without steps"),
+    ("x^3>1", "only linear inequalities get steps"),  # was "(steps cover degrees 1 and 2)"
+])
+def test_an_inequality_without_steps_is_not_called_an_equation(latex, why):
+    result = answer(parse_latex(latex), steps=True)
+    assert result["kind"] == "inequality" and result["steps"] == []
+    assert result["steps_reason"].startswith(why) and "equation" not in result["steps_reason"]

@@ -92,8 +92,7 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
             raise NoSteps("an inequality gets steps when it has exactly one unknown")
         var = unknowns[0]
         f = sp.expand(item.lhs - item.rhs)
-        if steps_linear.check_linear_or_quadratic(f, var) > 1:
-            raise NoSteps("only linear inequalities get steps")
+        steps_linear.check_linear_or_quadratic(f, var, inequality=True)
         return steps_linear.inequality_steps(raw[0], var, input_latex)
     values = result.get("values", [])
     if len(values) != 1 or "_expr" not in values[0]:

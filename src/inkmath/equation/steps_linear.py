@@ -194,12 +194,18 @@ def _paren(value: sp.Basic) -> str:
     return f"({text})" if value.could_extract_minus_sign() or not value.is_Integer else text
 
 
-def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol) -> int:
-    """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation is not worked out."""
+def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = False) -> int:
+    """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation (or inequality) is not worked
+    out."""
     if not f.is_polynomial(var):
+        if inequality:
+            raise NoSteps(f"this inequality is answered without steps: steps cover linear inequalities (no "
+                          f"${var.name}$ in a denominator, a root, an absolute value or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
                       f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
+    if inequality and degree > 1:
+        raise NoSteps("only linear inequalities get steps")
     if degree > 2:
         raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
     return int(degree)
