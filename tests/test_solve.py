@@ -577,3 +577,13 @@ def test_a_negative_factorial_is_named_as_written():
 def test_a_fractional_power_with_an_odd_denominator_is_the_real_root_like_the_root_sign(latex, text):
     assert typed(latex)["text"] == text
     assert typed(r"\sqrt[3]{-8}")["text"] == "-2"
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("4^x=2", "x = 1/2"),  # was "x = log(2)/log(4)"
+    ("8^x=4", "x = 2/3"),
+    (r"e^{x}=10^{20}", "x = 20*ln(10)"),  # was "x = log(100000000000000000000)"
+    ("2^x=5", "x = ln(5)/ln(2)"),  # nothing shorter
+])
+def test_exponential_equations_give_the_simplest_exact_form(latex, text):
+    assert typed(latex)["text"] == text

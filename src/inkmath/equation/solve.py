@@ -541,7 +541,7 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
             families.append(part.lamda.expr.xreplace({part.lamda.variables[0]: k}))
         else:  # intervals, complements, intersections: give the set itself
             return _result("equation", text=f"{name} ∈ {_set_text(s)}", latex=f"{vtex} \\in {_latex(s)}")
-    finite = _real_first(list(dict.fromkeys(finite)))
+    finite = _real_first(list(dict.fromkeys(_tidy_logs(e) for e in finite)))
     families.sort(key=lambda e: float(e.xreplace({k: 0})) if e.xreplace({k: 0}).is_number else 0.0)
     solutions = [{name: _entry(e)} for e in finite] + [{name: _entry(e, general=True)} for e in families]
     texts = [f"{name} = {sol[name]['text']}" for sol in solutions]
@@ -554,6 +554,17 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     if finite and not any(e.is_real for e in finite) and all(e.is_number for e in finite):
         notes.append("no real solution; the solutions are complex")
     return _result("equation", text=text, latex=latex, solutions=solutions)
+
+
+def _tidy_logs(value: sp.Basic) -> sp.Basic:
+    """A number with logarithms of positive numbers, with their powers taken out when that is shorter:
+    solveset answers 4^x = 2 with ln 2 / ln 4 (1/2) and e^x = 10^20 with ln 100000000000000000000 (20 ln 10)."""
+    if not value.is_number or not value.has(sp.log):
+        return value
+    if not all(arg.is_positive for log in value.atoms(sp.log) for arg in log.args):
+        return value
+    tidy = sp.expand_log(value, force=True)
+    return tidy if len(_text(tidy)) < len(_text(value)) else value
 
 
 def _real_first(values: list[sp.Basic]) -> list[sp.Basic]:
