@@ -258,3 +258,12 @@ def test_an_inequality_without_steps_is_not_called_an_equation(latex, why):
     result = answer(parse_latex(latex), steps=True)
     assert result["kind"] == "inequality" and result["steps"] == []
     assert result["steps_reason"].startswith(why) and "equation" not in result["steps_reason"]
+
+
+def test_squares_that_cancel_are_subtracted_in_a_step_of_their_own():
+    w, _ = worked("x^2+3x+1=x^2-x+5")  # was "4x + 1 = 5" explained as "add $x$ to both sides"
+    assert lines(w)[1] == "3x+1=5-x" and w.steps[1].reason == "subtract $x^{2}$ from both sides"
+    w, _ = worked("x(x+2)=x^2+4")  # was "x = 2" explained as "divide both sides by $2$", from x^2 + 2x = x^2 + 4
+    assert lines(w)[1:] == ["x^{2}+2x=x^{2}+4", "2x=4", "x=2"]
+    w, _ = worked("x^2+x>x^2+1")  # had no steps: "there is nothing to work out"
+    assert lines(w) == ["x^{2}+x>x^{2}+1", "x>1"]

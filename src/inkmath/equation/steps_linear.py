@@ -33,6 +33,18 @@ def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked, relation: type = sp
     return left, right
 
 
+def _cancel_squares(left: sp.Basic, right: sp.Basic, var: sp.Symbol, w: Worked,
+                    relation: type = sp.Eq) -> tuple[sp.Basic, sp.Basic]:
+    """Subtract the terms of degree 2 and more that both sides share (x^2 + 3x = x^2 + 5: the equation is linear
+    because they cancel), one step; the sides then have only x terms and numbers."""
+    high = sp.Add(*[t for t in sp.Add.make_args(right) if sp.degree(t, var) >= 2])
+    if high == 0:
+        return left, right
+    left, right = sp.expand(left - high), sp.expand(right - high)
+    w.add(relation(arrange(left), arrange(right), evaluate=False), signed(high, "both sides"))
+    return left, right
+
+
 def _terms_cancelled(w: Worked, var: sp.Symbol, holds: bool, what: str) -> Worked:
     """The last step when the unknown's terms cancel: ``what`` is left, and it holds for every value or for none."""
     name = var.name
@@ -48,7 +60,7 @@ def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     """ax + b = cx + d in steps: clear fractions, expand, collect, move x terms left and numbers right, divide."""
     w = Worked("linear", variables=[var])
     w.add(raw, "the equation", input_latex)
-    left, right = _sides_expanded(raw.lhs, raw.rhs, w)
+    left, right = _cancel_squares(*_sides_expanded(raw.lhs, raw.rhs, w), var, w)
     a, b = left.coeff(var, 1), left.coeff(var, 0)
     c, d = right.coeff(var, 1), right.coeff(var, 0)
     if a == 0 and c != 0:
@@ -78,7 +90,7 @@ def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
         raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
     w = Worked("inequality", variables=[var])
     w.add(raw, "the inequality", input_latex)
-    left, right = _sides_expanded(raw.lhs, raw.rhs, w, relation)
+    left, right = _cancel_squares(*_sides_expanded(raw.lhs, raw.rhs, w, relation), var, w, relation)
     a, b = left.coeff(var, 1), left.coeff(var, 0)
     c, d = right.coeff(var, 1), right.coeff(var, 0)
     if a == 0 and c != 0:
