@@ -267,3 +267,12 @@ def test_squares_that_cancel_are_subtracted_in_a_step_of_their_own():
     assert lines(w)[1:] == ["x^{2}+2x=x^{2}+4", "2x=4", "x=2"]
     w, _ = worked("x^2+x>x^2+1")  # had no steps: "there is nothing to work out"
     assert lines(w) == ["x^{2}+x>x^{2}+1", "x>1"]
+
+
+def test_dividing_by_a_fraction_is_a_reciprocal_not_a_power_of_a_power():
+    w, _ = worked(r"4\div\frac{1}{2}")  # was 4 · 2^{(-1)(-1)}, "a power of a power: multiply the exponents"
+    assert lines(w) == [r"4\div\frac{1}{2}", r"4\cdot2", "8"] and "reciprocal" in w.steps[1].reason
+    w, _ = worked(r"\frac{2^{3}\cdot 2^{2}}{2^{4}}")  # 2^4 in the denominator is not a power of a power
+    assert "power of a power" not in reasons(w)
+    w, _ = worked("(2^{3})^{2}")
+    assert "a power of a power" in w.steps[1].reason

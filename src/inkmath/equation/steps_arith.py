@@ -44,7 +44,8 @@ def _as_fraction(expr: sp.Basic) -> tuple[int, int] | None:
 def _power_rule(expr: sp.Basic) -> tuple[sp.Basic, str] | None:
     """Rules on powers of the same whole-number base, applied before the powers are worked out."""
     if isinstance(expr, sp.Pow) and isinstance(expr.base, sp.Pow) and expr.base.base.is_Integer \
-            and expr.exp.is_Integer and expr.base.exp.is_Integer:
+            and expr.exp.is_Integer and expr.base.exp.is_Integer and -1 not in (expr.exp, expr.base.exp):
+        # (an exponent -1 is a division as written: 1/(2^4) is not a power of a power, 4 ÷ 1/2 is a reciprocal)
         base = expr.base.base
         return sp.Pow(base, sp.Mul(expr.base.exp, expr.exp, evaluate=False), evaluate=False), \
             "a power of a power: multiply the exponents"
