@@ -276,3 +276,13 @@ def test_dividing_by_a_fraction_is_a_reciprocal_not_a_power_of_a_power():
     assert "power of a power" not in reasons(w)
     w, _ = worked("(2^{3})^{2}")
     assert "a power of a power" in w.steps[1].reason
+
+
+def test_simplifying_shows_the_factor_that_cancels_and_names_no_wrong_rule():
+    w, _ = worked(r"\frac{x}{x^2-x}")  # was "1 \frac{1}{x-1}" (factor), the x cancelled unseen
+    assert lines(w)[1:] == [r"\frac{x}{x\left(x-1\right)}", r"\frac{1}{x-1}"]
+    assert w.steps[-1].reason == "cancel the common factor $x$"
+    w, _ = worked(r"\frac{2x}{4}")  # was "collect like terms": there is one term
+    assert reasons(w) == "the expression | simplify"
+    w, _ = worked(r"\frac{2}{x}\cdot\frac{x}{4}")  # was "\frac{2}{x} \frac{x}{4}" (work out the power; work out)
+    assert lines(w) == [r"\frac{2}{x}\cdot\frac{x}{4}", r"\frac{1}{2}"]

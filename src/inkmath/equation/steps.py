@@ -97,7 +97,7 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
     values = result.get("values", [])
     if len(values) != 1 or "_expr" not in values[0]:
         raise NoSteps("this expression has no single value to work towards")
-    if not unknowns:
+    if not unknowns and not raw[0].free_symbols:  # 2/x · x/4 has letters as written: simplified, not computed
         return steps_arith.arithmetic_steps(raw[0], values[0]["_expr"], input_latex)
     return steps_arith.simplify_steps(raw[0], values[0]["_expr"], input_latex)
 

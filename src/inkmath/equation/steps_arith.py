@@ -192,10 +192,13 @@ def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
     if too_high_to_expand(value):
         raise NoSteps(f"a power of degree above {EXACT_DEGREE_LIMIT} is not expanded, so it has no steps")
     plain_value = evaluated(raw)
-    num, den = sp.fraction(sp.together(plain_value))
+    num, den = sp.fraction(plain_value)  # one fraction as written: together() would cancel x in x/(x^2 - x) unseen
+    if not den.free_symbols or isinstance(plain_value, sp.Add):
+        num, den = sp.fraction(sp.together(plain_value))
     if den.free_symbols:
         fn, fd = sp.factor(num), sp.factor(den)
-        written = sp.Mul(arrange(fn), sp.Pow(arrange(fd), -1, evaluate=False), evaluate=False)
+        written = sp.Pow(arrange(fd), -1, evaluate=False) if fn == 1 else \
+            sp.Mul(arrange(fn), sp.Pow(arrange(fd), -1, evaluate=False), evaluate=False)
         if not same_line(tex(written), w.steps[-1].latex):
             w.add(written, "write as one fraction and factor the top and the bottom")
         common = sp.gcd(num, den)
@@ -208,7 +211,8 @@ def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
             w.add(expanded, "expand the brackets")
         collected = arrange(sp.expand(plain_value))
         if not same_line(tex(collected), w.steps[-1].latex):
-            w.add(collected, "collect like terms")
+            fewer = len(terms(sp.expand(plain_value))) < len(terms(w.steps[-1].expr))
+            w.add(collected, "collect like terms" if fewer else "simplify")
     final = arrange(value)
     if not same_line(tex(final), w.steps[-1].latex):
         w.add(final, "factor" if isinstance(value, (sp.Mul, sp.Pow)) else "simplify")
