@@ -587,3 +587,18 @@ def test_a_fractional_power_with_an_odd_denominator_is_the_real_root_like_the_ro
 ])
 def test_exponential_equations_give_the_simplest_exact_form(latex, text):
     assert typed(latex)["text"] == text
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\frac{x-2}{x-2}+x=3", "no solution"),  # was "x = 2": SymPy reads (x-2)/(x-2) as 1 while building it
+    (r"\frac{x}{x}=1", "x ∈ (-∞, 0) ∪ (0, ∞)"),  # was "true: both sides equal 1"
+    (r"\sqrt{x}\cdot\sqrt{x}=x", "x ∈ [0, ∞)"),  # was an identity for every x
+    (r"\ln(x)-\ln(x)=0", "x ∈ (0, ∞)"),
+    (r"\frac{x}{x}>0", "x ∈ (-∞, 0) ∪ (0, ∞)"),  # was "only inequalities in exactly one unknown can be solved"
+    (r"\frac{x}{x}+x^2=5", "x = -2 or x = 2"),
+])
+def test_values_where_the_written_equation_is_undefined_are_excluded(latex, text):
+    from inkmath.equation.typed import solve_latex
+
+    for in_process in (True, False):  # the caller's process and the solver worker
+        assert solve_latex(latex, in_process=in_process)["answer"]["text"] == text

@@ -28,7 +28,8 @@ from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
-from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
+from inkmath.equation.tosympy import (PLUS_MINUS, expand_plus_minus, rebuilt, to_sympy, to_sympy_lines,
+                                      undefined_reason)
 from inkmath.equation.tree import Node
 
 __all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
@@ -272,11 +273,64 @@ def _answer_items(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     if len(items) > 1:
         return _solve_system(items)
     item = items[0]
+    raw = _written_relation(tree) if isinstance(item, Relational) else None
     if isinstance(item, sp.Eq):
-        return _solve_equation(item, tree)
+        return _solve_equation(item, raw)
     if isinstance(item, Relational):
-        return _solve_inequality(item)
+        return _solve_inequality(item, raw)
     return _evaluate(item)
+
+
+def _written_relation(tree: Node | None) -> Relational | None:
+    """The one relation of `tree` as written (SymPy's evaluation turns x/x into 1 and 0x into 0, losing an unknown
+    and the values where the written form is undefined); None without a tree or for anything else."""
+    if tree is None:
+        return None
+    raw = to_sympy_lines(tree, raw=True)
+    if len(raw) != 1 or not isinstance(raw[0], Relational) or raw[0].has(PLUS_MINUS, *_BIG_OPERATORS):
+        return None
+    return raw[0]
+
+
+def _written_domain(raw: Relational | None, var: sp.Symbol) -> sp.Set:
+    """Where both sides as written are defined in the real numbers: no zero denominator, no even root of a
+    negative number, no logarithm of a number <= 0 (x/x = 1 holds for x != 0 only, √x·√x = x for x >= 0).
+    A condition SymPy cannot solve is left out."""
+    domain: sp.Set = sp.S.Reals
+    if raw is None:
+        return domain
+    for node in sp.preorder_traversal(sp.Tuple(raw.lhs, raw.rhs)):
+        if not isinstance(node, sp.Basic) or not node.has(var):
+            continue
+        conditions = []
+        if isinstance(node, sp.Pow):
+            base, exponent = rebuilt(node.base), rebuilt(node.exp)
+            if exponent.is_number and exponent.is_negative:
+                conditions.append(sp.Ne(base, 0))
+            if exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 0:
+                conditions.append(sp.Ge(base, 0))
+        elif isinstance(node, sp.log):
+            conditions.append(sp.Gt(rebuilt(node.args[0]), 0))
+        for condition in conditions:
+            allowed = sp.solveset(condition, var, sp.S.Reals)
+            if not isinstance(allowed, sp.ConditionSet):
+                domain = sp.Intersection(domain, allowed)
+    return domain
+
+
+def _within(solutions: sp.Set, domain: sp.Set, notes: list[str]) -> sp.Set:
+    """The solutions where the written equation is defined (complex roots of a polynomial are kept; families of
+    periodic solutions are left as they are)."""
+    if domain == sp.S.Reals:
+        return solutions
+    if isinstance(solutions, sp.FiniteSet):
+        kept = [r for r in solutions.args if not r.is_number or r.is_real is False or domain.contains(r) != sp.false]
+        if len(kept) < len(solutions.args):
+            notes.append("values where the equation as written is undefined (a zero denominator, ...) are left out")
+        return sp.FiniteSet(*kept)
+    if solutions.has(sp.ImageSet) or isinstance(solutions, sp.ConditionSet):
+        return solutions
+    return sp.Intersection(solutions, domain)
 
 
 def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
@@ -298,31 +352,28 @@ def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
 # ---------------------------------------------------------------- equations
 
 
-def written_unknowns(tree: Node) -> list[sp.Symbol]:
-    """The letters of a one-line tree as written, before SymPy's evaluation drops any (0x, x - x)."""
-    raw = to_sympy_lines(tree, raw=True)
-    return _unknowns(raw) if len(raw) == 1 else []
-
-
-def _solve_equation(eq: sp.Eq, tree: Node | None = None) -> dict[str, Any]:
+def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
     variants = expand_plus_minus(eq)
     unknowns = _unknowns(variants)
+    notes: list[str] = []
     if not unknowns:
-        written = written_unknowns(tree) if tree is not None else []
+        written = _unknowns([raw]) if raw is not None else []
         if len(written) != 1:
             return _check_statement(variants)
-        var = written[0]  # 0x = 5, x - x = 0: the unknown cancelled; the equation holds for every x or for none
+        var = written[0]  # 0x = 5, x/x = 1: the unknown cancelled; the equation holds for every x or for none
         holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
-        result = _format_set(var, sp.S.Reals if holds else sp.S.EmptySet, [])
-        result.update(variables=[var.name])
+        solution_set = _within(sp.S.Reals if holds else sp.S.EmptySet, _written_domain(raw, var), notes)
+        result = _format_set(var, solution_set, notes)
+        result.update(kind="equation", variables=[var.name], notes=notes)
         return result
     var, others = unknowns[0], unknowns[1:]
-    notes = []
     if others:
         names = ", ".join(s.name for s in others)
         notes.append(f"solved for {var.name}; {names} treated as given")
     sets = [_solve_one(v.lhs - v.rhs, var, bool(others), notes) for v in variants]
     solution_set = sets[0] if len(sets) == 1 else sp.Union(*sets)
+    if not others:
+        solution_set = _within(solution_set, _written_domain(raw, var), notes)
     result = _format_set(var, solution_set, notes)
     result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes)))
     return result
@@ -592,8 +643,8 @@ def _set_text(s: sp.Set) -> str:
     return _text(s)
 
 
-def _solve_inequality(rel: Relational) -> dict[str, Any]:
-    unknowns = _unknowns([rel])
+def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[str, Any]:
+    unknowns = _unknowns([rel]) or (_unknowns([raw]) if raw is not None else [])  # x/x > 0 reads 1 > 0
     if len(unknowns) != 1:
         raise _CannotSolve("only inequalities in exactly one unknown can be solved")
     if rel.has(PLUS_MINUS):
@@ -601,6 +652,7 @@ def _solve_inequality(rel: Relational) -> dict[str, Any]:
     var = unknowns[0]
     _check_degree(sp.fraction(sp.together(rel.lhs - rel.rhs))[0], [var])
     s = sp.solveset(rel, var, sp.S.Reals)
+    s = _within(s, _written_domain(raw, var), [])
     if isinstance(s, sp.ConditionSet):
         raise _CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
     if s == sp.S.EmptySet:

@@ -516,11 +516,11 @@ class _Parser:
         return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction
 
 
-def _rebuilt(expr: sp.Basic) -> sp.Basic:
+def rebuilt(expr: sp.Basic) -> sp.Basic:
     """An unevaluated expression evaluated (1/3 built as 1 * 3^{-1} becomes the number 1/3)."""
     if not expr.args:
         return expr
-    return expr.func(*[_rebuilt(arg) for arg in expr.args])
+    return expr.func(*[rebuilt(arg) for arg in expr.args])
 
 
 class _RawParser(_Parser):
@@ -544,7 +544,7 @@ class _RawParser(_Parser):
         return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
 
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
-        base, exponent = _rebuilt(a), _rebuilt(b)
+        base, exponent = rebuilt(a), rebuilt(b)
         value = _power(base, exponent)  # its size and division-by-zero checks
         if _odd_root_of_negative(base, exponent):
             return value  # the real root, as the evaluated reading has it
