@@ -602,3 +602,9 @@ def test_values_where_the_written_equation_is_undefined_are_excluded(latex, text
 
     for in_process in (True, False):  # the caller's process and the solver worker
         assert solve_latex(latex, in_process=in_process)["answer"]["text"] == text
+
+
+def test_a_system_solution_that_makes_a_written_denominator_zero_is_left_out():
+    result = typed(r"\frac{x}{x}+y=2 \\ x+y=1")  # was "x = 0, y = 1": x/x is 1 once built
+    assert result["text"] == "the system has no solution" and "zero denominator" in result["notes"][0]
+    assert typed(r"\frac{1}{x}+y=2 \\ x-y=0")["text"] == "x = 1, y = 1"

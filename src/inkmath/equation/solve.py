@@ -271,7 +271,7 @@ def _answer_items(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     for item in items:
         _check_no_infinity(item)
     if len(items) > 1:
-        return _solve_system(items)
+        return _solve_system(items, to_sympy_lines(tree, raw=True) if tree is not None else None)
     item = items[0]
     raw = _written_relation(tree) if isinstance(item, Relational) else None
     if isinstance(item, sp.Eq):
@@ -664,7 +664,23 @@ def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[st
 # ---------------------------------------------------------------- systems
 
 
-def _solve_system(items: list[sp.Basic]) -> dict[str, Any]:
+def _zero_denominator(raw: list[sp.Basic], values: dict[sp.Symbol, sp.Basic]) -> bool:
+    """Does a solution make a denominator (or a logarithm's argument) of the written system zero? SymPy
+    evaluates x/x to 1 while building the system, so its solver cannot see that x = 0 is not allowed."""
+    for item in raw:
+        for node in sp.preorder_traversal(item):
+            if isinstance(node, sp.Pow) and rebuilt(node.exp).is_negative:
+                inside = node.base
+            elif isinstance(node, sp.log):
+                inside = node.args[0]
+            else:
+                continue
+            if inside.free_symbols and rebuilt(inside).xreplace(values).is_zero:
+                return True
+    return False
+
+
+def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> dict[str, Any]:
     for number, item in enumerate(items, 1):
         if not isinstance(item, sp.Eq):
             raise _CannotSolve(f"a system needs an equation with '=' on every line; line {number} has none")
@@ -681,6 +697,11 @@ def _solve_system(items: list[sp.Basic]) -> dict[str, Any]:
     for eq in items:
         _check_degree(sp.fraction(sp.together(eq.lhs - eq.rhs))[0], chosen)
     found = sp.solve([eq.lhs - eq.rhs for eq in items], chosen, dict=True)
+    if raw is not None and len(raw) == len(items) and not any(r.has(*_BIG_OPERATORS) for r in raw):
+        kept = [sol for sol in found if not _zero_denominator(raw, sol)]
+        if len(kept) < len(found):
+            notes.append("values where an equation as written is undefined (a zero denominator) are left out")
+        found = kept
     names = [s.name for s in chosen]
     if not found:
         return _result("system", text="the system has no solution", latex=r"\text{no solution}",
