@@ -608,3 +608,8 @@ def test_a_system_solution_that_makes_a_written_denominator_zero_is_left_out():
     result = typed(r"\frac{x}{x}+y=2 \\ x+y=1")  # was "x = 0, y = 1": x/x is 1 once built
     assert result["text"] == "the system has no solution" and "zero denominator" in result["notes"][0]
     assert typed(r"\frac{1}{x}+y=2 \\ x-y=0")["text"] == "x = 1, y = 1"
+
+
+def test_text_writes_the_exponential_as_a_power_of_e():
+    assert typed(r"\int e^{x} dx")["text"] == "e^x + C"  # was "exp(x) + C"
+    assert typed(r"\frac{d}{dx} e^{x^2}")["text"] == "2*x*e^(x^2)"

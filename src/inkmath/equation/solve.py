@@ -48,7 +48,7 @@ class _CannotSolve(Exception):
 
 
 class _Printer(StrPrinter):
-    """Plain text for people: i, π, e, ∞, ln, arcsin and n! as in the LaTeX (and ^ for powers, in `_text`)."""
+    """Plain text for people: i, π, e, ∞, ln, arcsin, e^x and n! as in the LaTeX (and ^ for powers, in `_text`)."""
 
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
@@ -67,6 +67,10 @@ class _Printer(StrPrinter):
 
     def _print_log(self, expr: sp.Basic) -> str:
         return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
+
+    def _print_exp(self, expr: sp.Basic) -> str:
+        arg = expr.args[0]
+        return f"e^{self._print(arg)}" if arg.is_Atom else f"e^({self._print(arg)})"
 
     def _print_factorial(self, expr: sp.Basic) -> str:
         arg = expr.args[0]
