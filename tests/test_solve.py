@@ -613,3 +613,22 @@ def test_a_system_solution_that_makes_a_written_denominator_zero_is_left_out():
 def test_text_writes_the_exponential_as_a_power_of_e():
     assert typed(r"\int e^{x} dx")["text"] == "e^x + C"  # was "exp(x) + C"
     assert typed(r"\frac{d}{dx} e^{x^2}")["text"] == "2*x*e^(x^2)"
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("2^{20000}", "3.98027684034e+6020"),  # was "SymPy could not handle this (ValueError: Exceeds the limit ...)"
+    ("3000!", "4.14935960344e+9130"),
+    ("x=3000!", "x = 4.14935960344e+9130"),
+    (r"\frac{1}{2^{20000}}", "2.5123880577e-6021"),
+])
+def test_a_number_too_long_to_write_out_is_shown_as_a_decimal(latex, text):
+    from inkmath.equation.latex_parse import parse_latex
+
+    result = answer(parse_latex(latex), timeout=None, steps=True)
+    assert result["text"] == text and solve._LONG_NUMBER_NOTE in result["notes"]
+    assert "digits is answered without steps" in result["steps_reason"]
+    json.dumps(result)
+
+
+def test_a_decimal_beyond_the_range_of_a_float_is_not_inf():
+    assert typed(r"e^{10^{10}}")["text"] == "e^10000000000 ≈ 1.07775060796e+4342944819"  # was "≈ inf"

@@ -16,6 +16,7 @@ polynomials of degree above `MAX_DEGREE` (read off the written form: `x^{10^{10}
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -225,6 +226,9 @@ def _result(kind: str, **fields: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": kind, "input_latex": "", "text": "", "latex": "", "variables": [],
                            "solutions": [], "value": None, "values": [], "notes": [], "reason": "", "holds": None}
     out.update(fields)
+    entries = [e for sol in out["solutions"] for e in sol.values()] + list(out["values"])
+    if any(entry.pop("_long", False) for entry in entries):
+        out["notes"] = [*out["notes"], _LONG_NUMBER_NOTE]
     return out
 
 
@@ -337,20 +341,50 @@ def _within(solutions: sp.Set, domain: sp.Set, notes: list[str]) -> sp.Set:
     return sp.Intersection(solutions, domain)
 
 
+# Python refuses to turn an int of more than 4300 digits into text (sys.int_info.default_max_str_digits, a guard
+# against slow conversions); the numbers the parser allows (MAX_NUMBER_BITS, 5000!) and their products go beyond
+# it, so an exact number longer than this is shown as a 12-digit decimal instead.
+MAX_SHOWN_DIGITS = 4000
+_LONG_NUMBER_NOTE = f"a number of more than {MAX_SHOWN_DIGITS} digits is shown as a 12-digit decimal"
+
+
+def too_long(expr: sp.Basic) -> bool:
+    """Does a number in expr have more than MAX_SHOWN_DIGITS digits?"""
+    limit = MAX_SHOWN_DIGITS * math.log2(10)
+    return any(max(abs(int(r.p)), int(r.q)).bit_length() > limit for r in expr.atoms(sp.Rational))
+
+
+def _decimal_part(x: Any) -> str:
+    """12 significant digits, also beyond the range of a float (2^20000 ≈ 3.98e+6020, not inf)."""
+    import mpmath
+
+    if x == 0:
+        return "0"
+    value = float(x)
+    if math.isfinite(value) and 1e-300 < abs(value) < 1e300:
+        return f"{value:.12g}"
+    return mpmath.nstr(mpmath.mpf(x._mpf_), 12) if hasattr(x, "_mpf_") else f"{value:.12g}"
+
+
 def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
     decimal = None
-    if expr.is_number and not expr.is_Integer and expr.is_finite is not False:
+    long = expr.is_number and too_long(expr)
+    if expr.is_number and (long or not expr.is_Integer) and expr.is_finite is not False:
         value = sp.N(expr, 15)
-        re, im = (float(part) for part in value.as_real_imag())
-        if abs(im) < 1e-13 * max(1.0, abs(re)):
-            decimal = f"{re:.12g}"
+        re, im = value.as_real_imag()
+        if abs(float(im)) < 1e-13 * max(1.0, abs(float(re))) or im == 0:
+            decimal = _decimal_part(re)
         else:
-            decimal = f"{re:.12g} {'-' if im < 0 else '+'} {abs(im):.12g}i"
-    approximate = decimal is not None and expr.has(sp.CRootOf, sp.Float)  # numeric roots: show "a + bi"
+            decimal = f"{_decimal_part(re)} {'-' if im < 0 else '+'} {_decimal_part(abs(im))}i"
+    # numeric roots (shown as "a + bi") and numbers too long to write out are shown by their decimal
+    approximate = decimal is not None and (long or expr.has(sp.CRootOf, sp.Float))
     text = decimal if approximate else _text(expr)
     latex = decimal if approximate else _latex(expr)
-    return {"text": text, "latex": latex, "decimal": decimal, "general": general, "sympy": sp.srepr(expr),
-            "_expr": expr}
+    entry = {"text": text, "latex": latex, "decimal": decimal, "general": general,
+             "sympy": sp.srepr(sp.N(expr, 15) if long else expr), "_expr": expr}
+    if long:
+        entry["_long"] = True
+    return entry
 
 
 # ---------------------------------------------------------------- equations
@@ -368,7 +402,7 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
         holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
         solution_set = _within(sp.S.Reals if holds else sp.S.EmptySet, _written_domain(raw, var), notes)
         result = _format_set(var, solution_set, notes)
-        result.update(kind="equation", variables=[var.name], notes=notes)
+        result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
         return result
     var, others = unknowns[0], unknowns[1:]
     if others:
@@ -379,7 +413,7 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
     if not others:
         solution_set = _within(solution_set, _written_domain(raw, var), notes)
     result = _format_set(var, solution_set, notes)
-    result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes)))
+    result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
     return result
 
 

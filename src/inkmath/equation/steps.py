@@ -66,6 +66,12 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
         raise NoSteps("a problem written with ± is answered without steps")
     if any(item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative) for item in items):
         raise NoSteps("sums, products, integrals, limits and derivatives are answered without steps")
+    from inkmath.equation.solve import MAX_SHOWN_DIGITS, too_long
+
+    answered = [e["_expr"] for e in result.get("values", []) if "_expr" in e]
+    answered += [e["_expr"] for sol in result.get("solutions", []) for e in sol.values() if "_expr" in e]
+    if any(too_long(expr) for expr in [*items, *answered]):
+        raise NoSteps(f"a number of more than {MAX_SHOWN_DIGITS} digits is answered without steps")
     raw = to_sympy_lines(tree, raw=True)
     input_latex = to_latex(tree)
     if len(items) > 1:
