@@ -632,3 +632,20 @@ def test_a_number_too_long_to_write_out_is_shown_as_a_decimal(latex, text):
 
 def test_a_decimal_beyond_the_range_of_a_float_is_not_inf():
     assert typed(r"e^{10^{10}}")["text"] == "e^10000000000 ≈ 1.07775060796e+4342944819"  # was "≈ inf"
+
+
+@pytest.mark.parametrize("latex, reason", [
+    (r"(\sqrt{2})^{10^{9}}", "the number (sqrt(2))^1000000000 is too large to compute"),  # was built in the
+    (r"(2\sqrt{2})^{10^{6}}", "the number (2*sqrt(2))^1000000 is too large to compute"),  # caller: 2^(5·10^8)
+    ("0.5^{10^{6}}", "the number (1/2)^1000000 is too large to compute"),  # was written 1/2^1000000
+])
+def test_a_huge_power_of_a_root_is_refused_while_reading(latex, reason):
+    from inkmath.equation.latex_parse import parse_latex
+
+    with pytest.raises(InkmathError, match=re.escape(reason)):
+        to_sympy(parse_latex(latex))
+
+
+def test_powers_of_one_and_minus_one_are_not_too_large():
+    assert typed("1^{10^{9}}")["text"] == "1"  # was "the number 1^1000000000 is too large to compute"
+    assert typed("(-1)^{10^{9}}")["text"] == "1"

@@ -113,15 +113,28 @@ def _name_value(text: str) -> sp.Basic:
     return sp.Symbol(text.lstrip("\\"))
 
 
-def _bits(value: sp.Rational) -> float:
-    return max(math.log2(abs(int(value.p)) + 1), math.log2(int(value.q) + 1))
+def _bits(value: sp.Basic) -> float:
+    """About how many bits each unit of n adds to the exact number SymPy computes for value^n: 0 for ±1 (and for
+    π, e, i or a sum such as 1 + √2, whose powers SymPy leaves unevaluated), the bits of a whole number or
+    fraction, and in proportion for its roots (√2^n is 2^(n/2)) and products."""
+    if value.is_Rational:
+        if abs(value.p) == 1 and value.q == 1:
+            return 0.0
+        return float(max(abs(int(value.p)).bit_length(), int(value.q).bit_length()))
+    if isinstance(value, sp.Pow) and value.base.is_Rational and value.exp.is_Rational:
+        return _bits(value.base) * abs(float(value.exp))
+    if isinstance(value, sp.Mul):
+        return sum(_bits(arg) for arg in value.args)
+    return 0.0
 
 
 def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
-    if base.is_Rational and exponent.is_Rational and base != 0:
-        # 9^{9^{9}} would take minutes to build; refuse anything beyond MAX_NUMBER_BITS before SymPy computes it.
+    if base.is_number and exponent.is_Rational and base != 0:
+        # 9^{9^{9}} or (√2)^{10^{10}} would take minutes (and gigabytes) to build; refuse anything beyond
+        # MAX_NUMBER_BITS before SymPy computes it.
         if _bits(base) * abs(float(exponent)) > MAX_NUMBER_BITS:
-            raise InkmathError(f"the number {base}^{exponent} is too large to compute")
+            shown = f"{base}" if base.is_Integer and base > 0 else f"({base})"
+            raise InkmathError(f"the number {shown}^{exponent} is too large to compute")
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise InkmathError("division by zero: 0 raised to a negative power")
     if _odd_root_of_negative(base, exponent):
