@@ -649,3 +649,19 @@ def test_a_huge_power_of_a_root_is_refused_while_reading(latex, reason):
 def test_powers_of_one_and_minus_one_are_not_too_large():
     assert typed("1^{10^{9}}")["text"] == "1"  # was "the number 1^1000000000 is too large to compute"
     assert typed("(-1)^{10^{9}}")["text"] == "1"
+
+
+@pytest.mark.parametrize("latex, text, holds", [
+    ("3>2", "true: the left side is 3, the right side 2", True),  # was "only inequalities in exactly one unknown"
+    (r"\sqrt{2} \leq 1.4", "false: the left side is sqrt(2), the right side 7/5", False),
+    (r"\pi > 3", "true: the left side is π, the right side 3", True),
+])
+def test_an_inequality_between_numbers_is_checked(latex, text, holds):
+    result = typed(latex)
+    assert result["kind"] == "inequality" and result["text"] == text and result["holds"] is holds
+
+
+def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
+    result = typed("3000!=1")  # was "SymPy could not handle this (ValueError: Exceeds the limit (4300 digits) ..."
+    assert result["text"] == "false: the left side is 4.14935960344e+9130, the right side 1"
+    assert result["holds"] is False and result["notes"] == [solve._LONG_NUMBER_NOTE]

@@ -103,7 +103,7 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     `solutions` (list of {name: {"text", "latex", "decimal", "general"}}, one dict per solution; `general` marks a
     family such as 2kπ + π/6 with k any integer), `value` / `values` (expressions: {"text", "latex", "decimal"}),
     `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
-    `holds` (an equation without unknowns: whether it is true), `elapsed_s`.
+    `holds` (an equation or inequality between numbers: whether it is true), `elapsed_s`.
     Each solution and value also carries `sympy` (SymPy's `srepr` of it, for checking).
     `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy", "mathml"}], empty when there is
     none), `steps_reason` (why there are no steps, else "") and, with steps, `steps_kind` ("linear", "quadratic",
@@ -419,10 +419,32 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
 
 def _check_statement(variants: list[sp.Eq]) -> dict[str, Any]:
     holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
-    left, right = _text(sp.simplify(variants[0].lhs)), _text(sp.simplify(variants[0].rhs))
+    (left, left_tex), (right, right_tex) = (_shown(sp.simplify(side)) for side in (variants[0].lhs, variants[0].rhs))
     text = f"true: both sides equal {left}" if holds else f"false: the left side is {left}, the right side {right}"
-    latex = r"\text{true}" if holds else _latex(variants[0].lhs) + r" \neq " + _latex(variants[0].rhs)
-    return _result("equation", text=text, latex=latex, holds=holds)
+    latex = r"\text{true}" if holds else left_tex + r" \neq " + right_tex
+    return _result("equation", text=text, latex=latex, holds=holds, notes=_long_notes(variants))
+
+
+def _check_inequality(rel: Relational) -> dict[str, Any]:
+    """An inequality between numbers (3 > 2, π > 3): true or false."""
+    left, right = sp.simplify(rel.lhs), sp.simplify(rel.rhs)
+    holds = type(rel)(left, right)
+    if holds not in (sp.true, sp.false):
+        raise _CannotSolve("SymPy cannot decide whether this inequality between numbers holds")
+    (left_text, _), (right_text, _) = _shown(left), _shown(right)
+    word = "true" if holds == sp.true else "false"
+    return _result("inequality", text=f"{word}: the left side is {left_text}, the right side {right_text}",
+                   latex=rf"\text{{{word}}}", holds=bool(holds == sp.true), notes=_long_notes([rel]))
+
+
+def _shown(value: sp.Basic) -> tuple[str, str]:
+    """Text and LaTeX of a value, a number too long to write out as its decimal (see `_entry`)."""
+    entry = _entry(value)
+    return entry["text"], entry["latex"]
+
+
+def _long_notes(items: list[sp.Basic]) -> list[str]:
+    return [_LONG_NUMBER_NOTE] if any(too_long(item) for item in items) else []
 
 
 def degree_bound(expr: sp.Basic, variables: set[sp.Symbol]) -> tuple[int, bool]:
@@ -683,6 +705,8 @@ def _set_text(s: sp.Set) -> str:
 
 def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[str, Any]:
     unknowns = _unknowns([rel]) or (_unknowns([raw]) if raw is not None else [])  # x/x > 0 reads 1 > 0
+    if not unknowns and not rel.has(PLUS_MINUS):
+        return _check_inequality(rel)
     if len(unknowns) != 1:
         raise _CannotSolve("only inequalities in exactly one unknown can be solved")
     if rel.has(PLUS_MINUS):
