@@ -286,3 +286,9 @@ def test_simplifying_shows_the_factor_that_cancels_and_names_no_wrong_rule():
     assert reasons(w) == "the expression | simplify"
     w, _ = worked(r"\frac{2}{x}\cdot\frac{x}{4}")  # was "\frac{2}{x} \frac{x}{4}" (work out the power; work out)
     assert lines(w) == [r"\frac{2}{x}\cdot\frac{x}{4}", r"\frac{1}{2}"]
+
+
+def test_the_period_counter_is_not_the_unknown():
+    w, result = worked(r"\sin k = 0")  # was "k = 2 \pi k or k = 2 \pi k + \pi, k \in Z"
+    assert lines(w)[-1] == r"k=2\pin\quad\text{or}\quadk=2\pin+\pi,\quadn\in\mathbb{Z}"
+    assert "whole number $n$" in w.steps[-1].reason and result["text"].endswith("n any integer")
