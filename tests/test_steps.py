@@ -292,3 +292,8 @@ def test_the_period_counter_is_not_the_unknown():
     w, result = worked(r"\sin k = 0")  # was "k = 2 \pi k or k = 2 \pi k + \pi, k \in Z"
     assert lines(w)[-1] == r"k=2\pin\quad\text{or}\quadk=2\pin+\pi,\quadn\in\mathbb{Z}"
     assert "whole number $n$" in w.steps[-1].reason and result["text"].endswith("n any integer")
+
+
+def test_a_fraction_of_the_unknown_is_multiplied_out():
+    w, _ = worked(r"\sin\frac{x}{2}=1")  # was "divide by $\frac{1}{2}$"
+    assert w.steps[-1].reason == "multiply by $2$" and lines(w)[-1] == r"x=4\pik+\pi,\quadk\in\mathbb{Z}"

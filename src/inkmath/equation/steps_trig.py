@@ -119,7 +119,9 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
         return w
     divided = [sp.expand(fam / coeff) for fam in families]
     w.add(_contains(var, divided, k), general + f", for ${plain(arg)}$", latex=_family_tex(plain(arg), families, k))
-    w.add(_contains(var, divided, k), f"divide by ${plain(coeff)}$", latex=_family_tex(plain(var), divided, k))
+    how = f"multiply by ${plain(1 / coeff)}$" if coeff.is_Rational and abs(coeff.p) == 1 else \
+        f"divide by ${plain(coeff)}$"  # x/2 = ...: multiply by 2, not divide by 1/2
+    w.add(_contains(var, divided, k), how, latex=_family_tex(plain(var), divided, k))
     return w
 
 
