@@ -665,3 +665,12 @@ def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
     result = typed("3000!=1")  # was "SymPy could not handle this (ValueError: Exceeds the limit (4300 digits) ..."
     assert result["text"] == "false: the left side is 4.14935960344e+9130, the right side 1"
     assert result["holds"] is False and result["notes"] == [solve._LONG_NUMBER_NOTE]
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\sqrt[3]{x^2}=4", "x = -8 or x = 8"),  # was "no solution": SymPy's solveset misses both
+    (r"\sqrt[3]{x^2}=-4", "no solution"),
+    (r"\sqrt[3]{x^2}=x", "x = 0 or x = 1"),
+])
+def test_odd_roots_of_powers_find_their_real_solutions(latex, text):
+    assert typed(latex)["text"] == text

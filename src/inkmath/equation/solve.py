@@ -522,6 +522,11 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
             raise _CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
         notes.append("no exact form: numeric solutions found from a few starting points; there may be others")
         return sp.FiniteSet(*roots)
+    if (isinstance(solution_set, sp.FiniteSet) or solution_set == sp.S.EmptySet) and _has_odd_root(written, var):
+        # solveset misses real roots of some odd roots of powers ((x^2)^{1/3} = 4 gives no solution, not ±8);
+        # solve() finds them by removing the radicals, and every candidate is checked below
+        extra = [r for r in sp.solve(written, var) if r.is_number and r.is_real and r not in solution_set]
+        solution_set = sp.FiniteSet(*solution_set.args, *extra)
     if isinstance(solution_set, sp.FiniteSet):
         # solveset over the reals may combine logarithms or square both sides of a root without checking the
         # domain (ln(x-1) + ln(x+1) = ln 3 gives x = -2 too; asin(x) = 3 gives sin 3): check every root in the
@@ -532,6 +537,11 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
                          "number, ...) or that do not satisfy the equation as written are left out")
         return sp.FiniteSet(*kept)
     return solution_set
+
+
+def _has_odd_root(f: sp.Basic, var: sp.Symbol) -> bool:
+    return any(isinstance(node, sp.Pow) and node.exp.is_Rational and node.exp.q % 2 == 1 and node.exp.q > 1
+               and node.base.has(var) for node in sp.preorder_traversal(f))
 
 
 _DOMAIN_TOLERANCE = 1e-12  # relative: how far from zero a numerically evaluated value may be and still count as 0
