@@ -674,3 +674,9 @@ def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
 ])
 def test_odd_roots_of_powers_find_their_real_solutions(latex, text):
     assert typed(latex)["text"] == text
+
+
+def test_an_integrand_with_an_absolute_value_finds_its_dx():
+    # was "an integral needs its variable written as dx": the closing | was counted as opening a bracket
+    assert typed(r"\int_{-1}^{1} |x| dx")["text"] == "1"
+    assert typed(r"\int_{0}^{2} |x-1| dx")["text"] == "1"

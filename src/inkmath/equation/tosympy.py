@@ -477,9 +477,16 @@ class _Parser:
     def integral(self, op: BigOp) -> sp.Basic:
         # The integrand runs up to its own d<variable>; nested integrals each consume one (\int\int f dx dy).
         depth, nesting, j = 0, 1, self.i
+        bars: list[int] = []  # the depths at which an absolute value's '|' opened
         while j < len(self.lx):
             lx = self.lx[j]
-            if lx.kind == "tok" and (lx.text in BRACKETS or (lx.text == "|" and depth == 0)):
+            if lx.kind == "tok" and lx.text == "|" and bars and bars[-1] == depth - 1:
+                bars.pop()  # the closing bar of |x| (an opening one is counted as a bracket below)
+                depth -= 1
+            elif lx.kind == "tok" and lx.text == "|":
+                bars.append(depth)
+                depth += 1
+            elif lx.kind == "tok" and lx.text in BRACKETS:
                 depth += 1
             elif lx.kind == "tok" and lx.text in CLOSERS:
                 depth -= 1
