@@ -680,3 +680,9 @@ def test_an_integrand_with_an_absolute_value_finds_its_dx():
     # was "an integral needs its variable written as dx": the closing | was counted as opening a bracket
     assert typed(r"\int_{-1}^{1} |x| dx")["text"] == "1"
     assert typed(r"\int_{0}^{2} |x-1| dx")["text"] == "1"
+
+
+def test_calculus_takes_the_letters_as_real_numbers():
+    # was "Piecewise((0, Eq(x, 0)), ((re(x)*Derivative(re(x), x) + im(x)*Derivative(im(x), x))/Abs(x), True))"
+    assert typed(r"\frac{d}{dx} |x|")["text"] == "sign(x)"
+    assert typed(r"\frac{d}{dx} x^3")["text"] == "3*x^2"

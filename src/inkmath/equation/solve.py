@@ -794,6 +794,16 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
 # ---------------------------------------------------------------- expressions
 
 
+def _doit_real(expr: sp.Basic) -> sp.Basic:
+    """expr.doit(), with the letters taken as real numbers inside derivatives and integrals: SymPy's letters are
+    complex, so d/dx |x| would be Piecewise(... re(x)*Derivative(re(x), x) ...) instead of sign(x)."""
+    if not expr.has(sp.Derivative, sp.Integral):
+        return expr.doit()
+    real = {s: sp.Dummy(s.name, real=True) for s in expr.free_symbols if s != PLUS_MINUS}
+    back = {d: s for s, d in real.items()}
+    return expr.xreplace(real).doit().xreplace(back)
+
+
 def _simplified(expr: sp.Basic) -> sp.Basic:
     """SymPy's simplify, keeping a factorial written by the student as a factorial (simplify turns (2n)! into
     Γ(2n + 1), which a student has not met)."""
@@ -808,7 +818,7 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
     indefinite = any(len(i.limits[0]) == 1 for i in expr.atoms(sp.Integral))
     values = []
     for variant in expand_plus_minus(expr):
-        done = variant.doit()  # evaluates Sum, Integral, Limit, Derivative
+        done = _doit_real(variant)  # evaluates Sum, Integral, Limit, Derivative
         if done.has(sp.Integral, sp.Sum, sp.Product, sp.Limit):
             notes.append("SymPy could not evaluate a sum, product, integral or limit in closed form")
         if too_high_to_expand(done):
