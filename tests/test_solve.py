@@ -686,3 +686,13 @@ def test_calculus_takes_the_letters_as_real_numbers():
     # was "Piecewise((0, Eq(x, 0)), ((re(x)*Derivative(re(x), x) + im(x)*Derivative(im(x), x))/Abs(x), True))"
     assert typed(r"\frac{d}{dx} |x|")["text"] == "sign(x)"
     assert typed(r"\frac{d}{dx} x^3")["text"] == "3*x^2"
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\int \frac{1}{x} dx", "ln(|x|) + C"),  # was "ln(x) + C", which is no antiderivative for x < 0
+    (r"\int \tan x dx", "-ln(|cos(x)|) + C"),
+    (r"\int \ln x dx", "x*(ln(x) - 1) + C"),  # ln x needs x > 0 anyway: stays as SymPy gives it
+    (r"\int \frac{2x}{x^2+1} dx", "ln(x^2 + 1) + C"),
+])
+def test_an_antiderivative_with_a_logarithm_takes_its_absolute_value_where_the_integrand_allows(latex, text):
+    assert typed(latex)["text"] == text

@@ -49,7 +49,8 @@ class _CannotSolve(Exception):
 
 
 class _Printer(StrPrinter):
-    """Plain text for people: i, π, e, ∞, ln, arcsin, e^x and n! as in the LaTeX (and ^ for powers, in `_text`)."""
+    """Plain text for people: i, π, e, ∞, ln, arcsin, e^x, |x| and n! as in the LaTeX (and ^ for powers, in
+    `_text`)."""
 
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
@@ -68,6 +69,9 @@ class _Printer(StrPrinter):
 
     def _print_log(self, expr: sp.Basic) -> str:
         return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
+
+    def _print_Abs(self, expr: sp.Basic) -> str:
+        return f"|{self._print(expr.args[0])}|"
 
     def _print_exp(self, expr: sp.Basic) -> str:
         arg = expr.args[0]
@@ -804,6 +808,40 @@ def _doit_real(expr: sp.Basic) -> sp.Basic:
     return expr.xreplace(real).doit().xreplace(back)
 
 
+_LOG_SAMPLES = (-3.7, -2.3, -1.3, -0.6, -0.15, 0.15, 0.6, 1.3, 2.3, 3.7)  # points where ln|u| is compared with ln u
+
+
+def _absolute_logs(problem: sp.Basic, antiderivative: sp.Basic) -> sp.Basic:
+    """For an indefinite integral, ln|u| instead of SymPy's ln u when that is an antiderivative where ln u is
+    not (∫ 1/x dx = ln|x| + C: 1/x is defined for x < 0 too, ln x is not); ∫ ln x dx keeps x ln x - x. Checked
+    numerically: the derivative of the new form must equal the integrand at sample points where some u < 0
+    and the integrand is real."""
+    if not (isinstance(problem, sp.Integral) and len(problem.limits) == 1 and len(problem.limits[0]) == 1):
+        return antiderivative
+    var = problem.limits[0][0]
+    logs = [log for log in antiderivative.atoms(sp.log) if log.args[0].has(var)]
+    if not logs or antiderivative.free_symbols != {var}:
+        return antiderivative
+    t = sp.Dummy("t", real=True)
+    candidate = antiderivative.xreplace({log: sp.log(sp.Abs(log.args[0])) for log in logs})
+    slope, integrand = sp.diff(candidate.xreplace({var: t}), t), problem.function.xreplace({var: t})
+    extended = False
+    try:
+        for point in _LOG_SAMPLES:
+            at = {t: sp.Float(point, 30)}
+            if not any(complex(sp.N(log.args[0].xreplace({var: t}).xreplace(at))).real < 0 for log in logs):
+                continue
+            wanted = complex(sp.N(integrand.xreplace(at), 20))
+            if not math.isfinite(wanted.real) or abs(wanted.imag) > 1e-12 * max(1.0, abs(wanted.real)):
+                continue
+            if abs(complex(sp.N(slope.xreplace(at), 20)) - wanted) > 1e-9 * max(1.0, abs(wanted)):
+                return antiderivative
+            extended = True
+    except (TypeError, ValueError, ArithmeticError):
+        return antiderivative
+    return candidate if extended else antiderivative
+
+
 def _simplified(expr: sp.Basic) -> sp.Basic:
     """SymPy's simplify, keeping a factorial written by the student as a factorial (simplify turns (2n)! into
     Γ(2n + 1), which a student has not met)."""
@@ -825,7 +863,7 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
             notes.append(f"a power of degree above {EXACT_DEGREE_LIMIT} is left as written, not expanded")
             values.append(done)
         else:
-            values.append(_simplified(done))
+            values.append(_absolute_logs(variant, _simplified(done)))
     for value in values:
         reason = undefined_reason(value)
         if reason is not None and expr.has(sp.Limit) and value.has(sp.zoo, sp.AccumBounds):
