@@ -696,3 +696,12 @@ def test_calculus_takes_the_letters_as_real_numbers():
 ])
 def test_an_antiderivative_with_a_logarithm_takes_its_absolute_value_where_the_integrand_allows(latex, text):
     assert typed(latex)["text"] == text
+
+
+def test_a_family_of_solutions_with_an_excluded_member_is_written_out():
+    # was "x ∈ ImageSet(Lambda(_n, 2*_n*π), Integers) \ {0} ∪ ImageSet(Lambda(_n, 2*_n*π + π), Integers) \ {0}"
+    result = typed(r"\frac{\sin x}{x}=0")
+    assert result["text"] == "x = 2*π*k or x = 2*π*k + π, k any integer, except x = 0"
+    assert result["latex"].endswith(r"k \in \mathbb{Z}, \quad x \neq 0")
+    assert result["notes"] == ["x = 0 is in the families above but no solution (the equation is undefined or "
+                               "false there)"]

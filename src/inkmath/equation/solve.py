@@ -658,8 +658,14 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     parts = list(s.args) if isinstance(s, sp.Union) else [s]
     finite: list[sp.Basic] = []
     families: list[sp.Basic] = []
+    excluded: list[sp.Basic] = []  # members of a family that are no solution (sin x / x = 0: x = kπ but not 0)
     k = sp.Symbol("n" if name == "k" else "k")
     for part in parts:
+        if isinstance(part, sp.Complement) and isinstance(part.args[1], sp.FiniteSet) and \
+                all(isinstance(p, sp.ImageSet) for p in sp.Union.make_args(part.args[0])):
+            excluded.extend(part.args[1].args)
+            parts.extend(sp.Union.make_args(part.args[0]))
+            continue
         if isinstance(part, sp.FiniteSet):
             finite.extend(part.args)
         elif isinstance(part, sp.ImageSet) and part.base_sets == (sp.S.Integers,) and len(part.lamda.variables) == 1:
@@ -676,6 +682,13 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     if families:
         text += f", {k.name} any integer"
         latex += rf", \quad {k.name} \in \mathbb{{Z}}"
+    excluded = [e for e in dict.fromkeys(excluded) if e not in finite]
+    if excluded:
+        text += ", except " + " and ".join(f"{name} = {_text(e)}" for e in excluded)
+        latex += r", \quad " + ", ".join(f"{vtex} \\neq {_latex(e)}" for e in excluded)
+        verb = "is" if len(excluded) == 1 else "are"
+        notes.append(f"{name} = {', '.join(_text(e) for e in excluded)} {verb} in the families above but no "
+                     "solution (the equation is undefined or false there)")
     if finite and not any(e.is_real for e in finite) and all(e.is_number for e in finite):
         notes.append("no real solution; the solutions are complex")
     return _result("equation", text=text, latex=latex, solutions=solutions)
