@@ -705,3 +705,10 @@ def test_a_family_of_solutions_with_an_excluded_member_is_written_out():
     assert result["latex"].endswith(r"k \in \mathbb{Z}, \quad x \neq 0")
     assert result["notes"] == ["x = 0 is in the families above but no solution (the equation is undefined or "
                                "false there)"]
+
+
+def test_text_writes_greek_letters_as_the_latex_shows_them():
+    assert typed(r"\sin\theta=\frac{1}{2}")["text"] == "θ = 2*π*k + π/6 or θ = 2*π*k + 5*π/6, k any integer"  # was theta
+    result = typed(r"\lambda x = 2")
+    assert result["text"] == "x = 2/λ" and result["notes"] == ["solved for x; λ treated as given"]
+    assert result["variables"] == ["x"] and typed(r"\alpha^2=4")["variables"] == ["alpha"]  # names stay as they were

@@ -70,6 +70,9 @@ class _Printer(StrPrinter):
     def _print_log(self, expr: sp.Basic) -> str:
         return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
 
+    def _print_Symbol(self, expr: sp.Basic) -> str:
+        return _GREEK.get(expr.name, expr.name)
+
     def _print_Abs(self, expr: sp.Basic) -> str:
         return f"|{self._print(expr.args[0])}|"
 
@@ -87,6 +90,10 @@ class _Printer(StrPrinter):
         return f"{name}({self.stringify(expr.args, ', ')})" if name else super()._print_Function(expr)
 
 
+_GREEK = dict(zip(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau upsilon phi chi "
+    "psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega varepsilon vartheta varphi".split(),
+    "αβγδεζηθικλμνξορστυφχψωΓΔΘΛΞΣΦΨΩεϑφ"))  # the text writes \theta as θ, as the LaTeX shows it
 _SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
 
 
@@ -410,8 +417,8 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
         return result
     var, others = unknowns[0], unknowns[1:]
     if others:
-        names = ", ".join(s.name for s in others)
-        notes.append(f"solved for {var.name}; {names} treated as given")
+        names = ", ".join(_text(s) for s in others)
+        notes.append(f"solved for {_text(var)}; {names} treated as given")
     sets = [_solve_one(v.lhs - v.rhs, var, bool(others), notes) for v in variants]
     solution_set = sets[0] if len(sets) == 1 else sp.Union(*sets)
     if not others:
@@ -647,13 +654,13 @@ def _numeric_roots(f: sp.Basic, var: sp.Symbol) -> list[sp.Float]:
 
 
 def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
-    name, vtex = var.name, _latex(var)
+    name, vtex, shown = var.name, _latex(var), _text(var)
     if isinstance(s, sp.ConditionSet):
         raise _CannotSolve(f"SymPy cannot solve this equation for {name} in closed form")
     if s == sp.S.EmptySet:
         return _result("equation", text="no solution", latex=r"\text{no solution}")
     if s == sp.S.Reals or s == sp.S.Complexes:
-        return _result("equation", text=f"every value of {name} is a solution (an identity)",
+        return _result("equation", text=f"every value of {shown} is a solution (an identity)",
                        latex=vtex + r" \in \mathbb{R}")
     parts = list(s.args) if isinstance(s, sp.Union) else [s]
     finite: list[sp.Basic] = []
@@ -671,11 +678,11 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
         elif isinstance(part, sp.ImageSet) and part.base_sets == (sp.S.Integers,) and len(part.lamda.variables) == 1:
             families.append(part.lamda.expr.xreplace({part.lamda.variables[0]: k}))
         else:  # intervals, complements, intersections: give the set itself
-            return _result("equation", text=f"{name} ∈ {_set_text(s)}", latex=f"{vtex} \\in {_latex(s)}")
+            return _result("equation", text=f"{shown} ∈ {_set_text(s)}", latex=f"{vtex} \\in {_latex(s)}")
     finite = _real_first(list(dict.fromkeys(_tidy_logs(e) for e in finite)))
     families.sort(key=lambda e: float(e.xreplace({k: 0})) if e.xreplace({k: 0}).is_number else 0.0)
     solutions = [{name: _entry(e)} for e in finite] + [{name: _entry(e, general=True)} for e in families]
-    texts = [f"{name} = {sol[name]['text']}" for sol in solutions]
+    texts = [f"{shown} = {sol[name]['text']}" for sol in solutions]
     latexes = [f"{vtex} = {sol[name]['latex']}" for sol in solutions]
     text = " or ".join(texts)
     latex = r" \quad\text{or}\quad ".join(latexes)
@@ -684,10 +691,10 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
         latex += rf", \quad {k.name} \in \mathbb{{Z}}"
     excluded = [e for e in dict.fromkeys(excluded) if e not in finite]
     if excluded:
-        text += ", except " + " and ".join(f"{name} = {_text(e)}" for e in excluded)
+        text += ", except " + " and ".join(f"{shown} = {_text(e)}" for e in excluded)
         latex += r", \quad " + ", ".join(f"{vtex} \\neq {_latex(e)}" for e in excluded)
         verb = "is" if len(excluded) == 1 else "are"
-        notes.append(f"{name} = {', '.join(_text(e) for e in excluded)} {verb} in the families above but no "
+        notes.append(f"{shown} = {', '.join(_text(e) for e in excluded)} {verb} in the families above but no "
                      "solution (the equation is undefined or false there)")
     if finite and not any(e.is_real for e in finite) and all(e.is_number for e in finite):
         notes.append("no real solution; the solutions are complex")
@@ -746,7 +753,7 @@ def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[st
         raise _CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
     if s == sp.S.EmptySet:
         return _result("inequality", text="no solution", latex=r"\text{no solution}", variables=[var.name])
-    text, latex = f"{var.name} ∈ {_set_text(s)}", f"{_latex(var)} \\in {_latex(s)}"
+    text, latex = f"{_text(var)} ∈ {_set_text(s)}", f"{_latex(var)} \\in {_latex(s)}"
     return _result("inequality", text=text, latex=latex, variables=[var.name])
 
 
@@ -781,8 +788,8 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
     chosen = unknowns[: len(items)] if len(unknowns) > len(items) else unknowns
     notes = []
     if len(chosen) < len(unknowns):
-        notes.append(f"solved for {', '.join(s.name for s in chosen)}; "
-                     f"{', '.join(s.name for s in unknowns[len(chosen):])} treated as given")
+        notes.append(f"solved for {', '.join(_text(s) for s in chosen)}; "
+                     f"{', '.join(_text(s) for s in unknowns[len(chosen):])} treated as given")
     for eq in items:
         _check_degree(sp.fraction(sp.together(eq.lhs - eq.rhs))[0], chosen)
     found = sp.solve([eq.lhs - eq.rhs for eq in items], chosen, dict=True)
@@ -798,11 +805,11 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
     solutions, texts, latexes = [], [], []
     for sol in found:
         entries = {s.name: _entry(sol[s]) for s in chosen if s in sol}
-        free = [s.name for s in chosen if s not in sol]
+        free = [_text(s) for s in chosen if s not in sol]
         if free:
             notes.append(f"infinitely many solutions: {', '.join(free)} can be any value")
         solutions.append(entries)
-        texts.append(", ".join(f"{n} = {e['text']}" for n, e in entries.items()))
+        texts.append(", ".join(f"{_text(sp.Symbol(n))} = {e['text']}" for n, e in entries.items()))
         latexes.append(r",\; ".join(f"{_latex(sp.Symbol(n))} = {e['latex']}" for n, e in entries.items()))
     return _result("system", text=" or ".join(texts), latex=r" \quad\text{or}\quad ".join(latexes),
                    variables=names, solutions=solutions, notes=list(dict.fromkeys(notes)))
