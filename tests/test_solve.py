@@ -448,3 +448,268 @@ def test_a_worker_that_dies_is_reported_and_replaced():
     result = answer(pathological(), timeout=10.0)
     assert result["kind"] == "none" and "stopped unexpectedly (exit code -9)" in result["reason"]
     assert answer(SINE)["text"] == SINE_TEXT and not set(pids) & set(worker_pids())
+
+
+# ---------------------------------------------------------------- answers a student checks against the book
+
+
+def typed(latex: str) -> dict:
+    from inkmath.equation.latex_parse import parse_latex
+
+    return answer(parse_latex(latex), timeout=None)
+
+
+@pytest.mark.parametrize("latex, expected", [
+    (r"\ln(x-1)+\ln(x+1)=\ln 3", "x = 2"),  # solveset also gives -2, where ln(x-1) is undefined
+    (r"\log_{2}(x)+\log_{2}(x-2)=3", "x = 4"),
+    (r"\log(x^2-4)-\log(x-2)=\log 3", "no solution"),  # 1 makes both logarithms' arguments negative
+    (r"\sqrt{x-1}=\sqrt{2x}", "no solution"),  # -1 gives i√2 = i√2, not a real solution
+    (r"\arcsin x = 3", "no solution"),  # solveset answers sin 3, but arcsin(sin 3) = π - 3
+    (r"\sqrt[3]{x}+1=-1", "x = -8"),  # an odd root of a negative number is real: kept
+    (r"\sqrt{x+2}=x", "x = 2"),
+])
+def test_roots_outside_the_real_domain_are_left_out(latex, expected):
+    result = typed(latex)
+    assert result["text"] == expected
+    assert result["kind"] == "equation"
+
+
+@pytest.mark.parametrize("latex", [r"x+\infty=5", r"x=\infty", r"\infty=\infty", r"x+y=\infty \\ x-y=1",
+                                   r"x+\infty>5"])
+def test_infinity_is_not_a_number_to_solve_with(latex):
+    result = typed(latex)
+    assert result["kind"] == "none" and "∞ is not a number" in result["reason"]
+    assert result["solutions"] == []
+
+
+def test_infinity_still_bounds_integrals_limits_and_inequalities():
+    assert typed(r"\int_{0}^{\infty} e^{-x} dx = y")["text"] == "y = 1"
+    assert typed(r"\lim_{x \rightarrow \infty} \frac{1}{x}=y")["text"] == "y = 0"
+    assert typed(r"x<\infty")["text"] == "x ∈ (-∞, ∞)"
+
+
+def test_text_writes_natural_logarithms_as_ln_like_the_latex():
+    # \log x is read as base 10, so the text "log(5)" would be read as log10(5) ≈ 0.70, not ln 5 ≈ 1.61
+    result = typed("e^{x}=5")
+    assert result["text"] == "x = ln(5)" and result["latex"] == r"x = \ln{\left(5 \right)}"
+    assert result["solutions"][0]["x"]["decimal"] == "1.60943791243"
+    assert "arcsin(3/10)" in typed(r"\sin x = 0.3")["text"]
+
+
+@pytest.mark.parametrize("latex, degree", [
+    ("x^{10^{10}}=1", "10000000000"),
+    ("x^{10^{10}}>1", "10000000000"),
+    (r"x^{10^{10}}+y=1 \\ x-y=0", "10000000000"),
+    (r"\frac{1}{x^{10^{10}}}=1", "10000000000"),
+    ("(x+1)^{10^{6}}-x^{10^{6}}=0", "up to 1000000"),  # terms may cancel: a bound, still far too high
+])
+def test_a_huge_written_degree_is_refused_before_sympy_builds_the_polynomial(latex, degree):
+    from inkmath.equation.latex_parse import parse_latex
+
+    # In the worker: SymPy's Poly would store every coefficient of x^(10^10) until its time limit stops it.
+    result = answer(parse_latex(latex))
+    assert result["kind"] == "none"
+    assert f"degree {degree} is too high" in result["reason"]
+
+
+def test_cancelling_terms_still_get_their_exact_degree():
+    assert typed("(x+1)^{50}-x^{50}=0")["reason"] == \
+        f"a polynomial of degree 49 is too high to solve exactly (limit {solve.MAX_DEGREE})"
+    assert typed("(x+1)^{3}-x^{3}=0")["kind"] == "equation"
+
+
+def test_a_huge_power_of_a_sum_is_left_as_written_not_expanded():
+    from inkmath.equation.latex_parse import parse_latex
+
+    result = answer(parse_latex("(x+1)^{10^{10}}"), steps=True)  # the worker: its time limit would say "did not finish"
+    assert result["kind"] == "expression" and result["text"] == "(x + 1)^10000000000"
+    assert "left as written" in " ".join(result["notes"]) and "not expanded" in result["steps_reason"]
+
+
+@pytest.mark.parametrize("latex, reason", [
+    (r"\infty-\infty", "indeterminate form"),  # not "a division by zero"
+    (r"0\cdot\infty", "indeterminate form"),
+    (r"\frac{\infty}{\infty}", "indeterminate form"),
+    (r"\ln 0", "ln 0"),
+    (r"\sin \infty", "sin ∞"),  # not the answer "AccumBounds(-1, 1)"
+    (r"\lim_{x \rightarrow 0} \frac{1}{x}", "the limit does not exist"),
+    (r"\lim_{x \rightarrow \infty} \sin x", "the limit does not exist"),
+    (r"\frac{1}{2-2}", "division by zero"),
+])
+def test_an_undefined_value_says_why(latex, reason):
+    result = typed(latex)
+    assert result["kind"] == "none" and reason in result["reason"]
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("0x=5", "no solution"),  # not "false: the left side is 0, the right side 5"
+    ("0x=0", "every value of x is a solution (an identity)"),  # not "true: both sides equal 0"
+    ("x-x=1", "no solution"),
+    ("3x-3x+1=1", "every value of x is a solution (an identity)"),
+])
+def test_an_unknown_that_cancels_as_written_is_still_solved_for(latex, text):
+    from inkmath.equation.typed import solve_latex
+
+    for in_process in (True, False):  # the caller's process and the solver worker
+        result = solve_latex(latex, steps=True, in_process=in_process)["answer"]
+        assert result["kind"] == "equation" and result["text"] == text and result["variables"] == ["x"]
+        assert result["steps"] and "the $x$ terms cancel" in result["steps"][-1]["reason"]
+    assert typed("2=3")["text"] == "false: the left side is 2, the right side 3"
+
+
+def test_a_factorial_stays_a_factorial_in_the_answer():
+    assert typed("(2n)!")["text"] == "(2*n)!"  # not "gamma(2*n + 1)"
+    assert typed("n!x+n!")["text"] == "(x + 1)*n!"  # not "(x + 1)*gamma(n + 1)"
+    assert typed("x!")["text"] == "x!"  # not "factorial(x)"
+    assert typed(r"\frac{(n+1)!}{n!}")["text"] == "n + 1"
+
+
+def test_a_negative_factorial_is_named_as_written():
+    assert typed("(-1)!")["reason"] == "the factorial of a negative number, (-1)!, is undefined"  # not "(-1!)"
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("(-8)^{1/3}", "-2"),  # not 2*(-1)^(1/3) ≈ 1 + 1.73i, while \sqrt[3]{-8} is -2
+    (r"(-8)^{\frac{2}{3}}", "4"),
+    ("x=(-27)^{1/3}", "x = -3"),
+    ("(-4)^{1/2}", "2*i ≈ 0 + 2i"),  # an even root of a negative number stays imaginary
+])
+def test_a_fractional_power_with_an_odd_denominator_is_the_real_root_like_the_root_sign(latex, text):
+    assert typed(latex)["text"] == text
+    assert typed(r"\sqrt[3]{-8}")["text"] == "-2"
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("4^x=2", "x = 1/2"),  # not "x = log(2)/log(4)"
+    ("8^x=4", "x = 2/3"),
+    (r"e^{x}=10^{20}", "x = 20*ln(10)"),  # not "x = log(100000000000000000000)"
+    ("2^x=5", "x = ln(5)/ln(2)"),  # nothing shorter
+])
+def test_exponential_equations_give_the_simplest_exact_form(latex, text):
+    assert typed(latex)["text"] == text
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\frac{x-2}{x-2}+x=3", "no solution"),  # not "x = 2": SymPy reads (x-2)/(x-2) as 1 while building it
+    (r"\frac{x}{x}=1", "x ∈ (-∞, 0) ∪ (0, ∞)"),  # not "true: both sides equal 1"
+    (r"\sqrt{x}\cdot\sqrt{x}=x", "x ∈ [0, ∞)"),  # not an identity for every x
+    (r"\ln(x)-\ln(x)=0", "x ∈ (0, ∞)"),
+    (r"\frac{x}{x}>0", "x ∈ (-∞, 0) ∪ (0, ∞)"),  # not "only inequalities in exactly one unknown can be solved"
+    (r"\frac{x}{x}+x^2=5", "x = -2 or x = 2"),
+])
+def test_values_where_the_written_equation_is_undefined_are_excluded(latex, text):
+    from inkmath.equation.typed import solve_latex
+
+    for in_process in (True, False):  # the caller's process and the solver worker
+        assert solve_latex(latex, in_process=in_process)["answer"]["text"] == text
+
+
+def test_a_system_solution_that_makes_a_written_denominator_zero_is_left_out():
+    result = typed(r"\frac{x}{x}+y=2 \\ x+y=1")  # not "x = 0, y = 1": x/x is 1 once built
+    assert result["text"] == "the system has no solution" and "zero denominator" in result["notes"][0]
+    assert typed(r"\frac{1}{x}+y=2 \\ x-y=0")["text"] == "x = 1, y = 1"
+
+
+def test_text_writes_the_exponential_as_a_power_of_e():
+    assert typed(r"\int e^{x} dx")["text"] == "e^x + C"  # not "exp(x) + C"
+    assert typed(r"\frac{d}{dx} e^{x^2}")["text"] == "2*x*e^(x^2)"
+
+
+@pytest.mark.parametrize("latex, text", [
+    ("2^{20000}", "3.98027684034e+6020"),  # not "SymPy could not handle this (ValueError: Exceeds the limit ...)"
+    ("3000!", "4.14935960344e+9130"),
+    ("x=3000!", "x = 4.14935960344e+9130"),
+    (r"\frac{1}{2^{20000}}", "2.5123880577e-6021"),
+])
+def test_a_number_too_long_to_write_out_is_shown_as_a_decimal(latex, text):
+    from inkmath.equation.latex_parse import parse_latex
+
+    result = answer(parse_latex(latex), timeout=None, steps=True)
+    assert result["text"] == text and solve._LONG_NUMBER_NOTE in result["notes"]
+    assert "digits is answered without steps" in result["steps_reason"]
+    json.dumps(result)
+
+
+def test_a_decimal_beyond_the_range_of_a_float_is_not_inf():
+    assert typed(r"e^{10^{10}}")["text"] == "e^10000000000 ≈ 1.07775060796e+4342944819"  # not "≈ inf"
+
+
+@pytest.mark.parametrize("latex, reason", [
+    (r"(\sqrt{2})^{10^{9}}", "the number (sqrt(2))^1000000000 is too large to compute"),  # SymPy would build
+    (r"(2\sqrt{2})^{10^{6}}", "the number (2*sqrt(2))^1000000 is too large to compute"),  # 2^(5·10^8) in the caller
+    ("0.5^{10^{6}}", "the number (1/2)^1000000 is too large to compute"),  # not written 1/2^1000000
+])
+def test_a_huge_power_of_a_root_is_refused_while_reading(latex, reason):
+    from inkmath.equation.latex_parse import parse_latex
+
+    with pytest.raises(InkmathError, match=re.escape(reason)):
+        to_sympy(parse_latex(latex))
+
+
+def test_powers_of_one_and_minus_one_are_not_too_large():
+    assert typed("1^{10^{9}}")["text"] == "1"  # not "the number 1^1000000000 is too large to compute"
+    assert typed("(-1)^{10^{9}}")["text"] == "1"
+
+
+@pytest.mark.parametrize("latex, text, holds", [
+    ("3>2", "true: the left side is 3, the right side 2", True),  # not "only inequalities in exactly one unknown"
+    (r"\sqrt{2} \leq 1.4", "false: the left side is sqrt(2), the right side 7/5", False),
+    (r"\pi > 3", "true: the left side is π, the right side 3", True),
+])
+def test_an_inequality_between_numbers_is_checked(latex, text, holds):
+    result = typed(latex)
+    assert result["kind"] == "inequality" and result["text"] == text and result["holds"] is holds
+
+
+def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
+    result = typed("3000!=1")  # not "SymPy could not handle this (ValueError: Exceeds the limit (4300 digits) ..."
+    assert result["text"] == "false: the left side is 4.14935960344e+9130, the right side 1"
+    assert result["holds"] is False and result["notes"] == [solve._LONG_NUMBER_NOTE]
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\sqrt[3]{x^2}=4", "x = -8 or x = 8"),  # not "no solution": SymPy's solveset misses both
+    (r"\sqrt[3]{x^2}=-4", "no solution"),
+    (r"\sqrt[3]{x^2}=x", "x = 0 or x = 1"),
+])
+def test_odd_roots_of_powers_find_their_real_solutions(latex, text):
+    assert typed(latex)["text"] == text
+
+
+def test_an_integrand_with_an_absolute_value_finds_its_dx():
+    # the closing | of |x| is no opening bracket: counted as one, it hid the dx ("needs its variable written as dx")
+    assert typed(r"\int_{-1}^{1} |x| dx")["text"] == "1"
+    assert typed(r"\int_{0}^{2} |x-1| dx")["text"] == "1"
+
+
+def test_calculus_takes_the_letters_as_real_numbers():
+    # not "Piecewise((0, Eq(x, 0)), ((re(x)*Derivative(re(x), x) + im(x)*Derivative(im(x), x))/Abs(x), True))"
+    assert typed(r"\frac{d}{dx} |x|")["text"] == "sign(x)"
+    assert typed(r"\frac{d}{dx} x^3")["text"] == "3*x^2"
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\int \frac{1}{x} dx", "ln(|x|) + C"),  # not "ln(x) + C", which is no antiderivative for x < 0
+    (r"\int \tan x dx", "-ln(|cos(x)|) + C"),
+    (r"\int \ln x dx", "x*(ln(x) - 1) + C"),  # ln x needs x > 0 anyway: stays as SymPy gives it
+    (r"\int \frac{2x}{x^2+1} dx", "ln(x^2 + 1) + C"),
+])
+def test_an_antiderivative_with_a_logarithm_takes_its_absolute_value_where_the_integrand_allows(latex, text):
+    assert typed(latex)["text"] == text
+
+
+def test_a_family_of_solutions_with_an_excluded_member_is_written_out():
+    # not "x ∈ ImageSet(Lambda(_n, 2*_n*π), Integers) \ {0} ∪ ImageSet(Lambda(_n, 2*_n*π + π), Integers) \ {0}"
+    result = typed(r"\frac{\sin x}{x}=0")
+    assert result["text"] == "x = 2*π*k or x = 2*π*k + π, k any integer, except x = 0"
+    assert result["latex"].endswith(r"k \in \mathbb{Z}, \quad x \neq 0")
+    assert result["notes"] == ["x = 0 is in the families above but no solution (the equation is undefined or "
+                               "false there)"]
+
+
+def test_text_writes_greek_letters_as_the_latex_shows_them():
+    text = typed(r"\sin\theta=\frac{1}{2}")["text"]
+    assert text == "θ = 2*π*k + π/6 or θ = 2*π*k + 5*π/6, k any integer"  # not "theta = ..."
+    result = typed(r"\lambda x = 2")
+    assert result["text"] == "x = 2/λ" and result["notes"] == ["solved for x; λ treated as given"]
+    assert result["variables"] == ["x"] and typed(r"\alpha^2=4")["variables"] == ["alpha"]  # names stay as they were

@@ -110,3 +110,11 @@ def test_a_limit_approaching_its_own_variable_is_cannot_not_a_traceback():
 
     answer = solve_latex(r"\lim_{z\rightarrow z} z")["answer"]
     assert answer["kind"] == "none" and "cannot evaluate this limit" in answer["text"]
+
+
+def test_solve_command_text_shows_the_answers_notes(capsys):
+    # The notes qualify the answer (JSON and the Python API have them); the text output dropped them.
+    assert main(["solve", r"\sin x = a", "x^2=-4"]) == 0
+    text = capsys.readouterr().out
+    assert "  note: periodic solutions are given by their principal values only" in text
+    assert "  note: no real solution; the solutions are complex" in text

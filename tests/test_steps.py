@@ -214,3 +214,86 @@ def test_the_checker_catches_a_wrong_step():
     assert not same_set(family(sp.pi / 6 + 2 * sp.pi * k), family(sp.pi / 6 + sp.pi * k))
     wrong = Worked("linear", [Step(sp.Eq(2 * x + 1, 7), "", ""), Step(sp.Eq(x, 4), "", "")], [x])
     assert equivalent(wrong) == [1]
+
+
+@pytest.mark.parametrize("latex, reason", [
+    (r"\sin x + 3 = 3.5", "subtract $3$ from both sides"),  # said "add $\frac{1}{2}$", the net change
+    (r"2\cos x + 1 = 2", "subtract $1$ from both sides"),  # said "add $1$"
+    (r"5 - \sin x = 4", "subtract $5$ from both sides"),  # said "subtract $1$"
+    (r"\sin x = 2\sin x - 1", r"subtract $2 \sin{\left(x \right)}$ from both sides"),
+    (r"2\sin x - 1 = 0", "add $1$ to both sides"),
+])
+def test_trigonometric_steps_name_the_number_that_is_moved(latex, reason):
+    w, _ = worked(latex)
+    assert w.steps[1].reason == reason
+
+
+def test_a_square_equal_to_zero_is_one_double_root():
+    w, _ = worked("x^2=0")
+    assert lines(w) == ["x^{2}=0", "x=0"] and "double root" in w.steps[-1].reason  # not "x x = 0", "x = 0 or x = 0"
+    w, _ = worked("3x^2=0")
+    assert lines(w) == ["3x^{2}=0", "x^{2}=0", "x=0"] and w.steps[1].reason == "divide both sides by $3$"
+
+
+def test_no_step_claims_a_move_that_did_not_happen():
+    w, _ = worked("-x^2+4=0")  # not "4 - x^2 = 0" explained as "move every term to the left side"
+    assert "move" not in reasons(w) and lines(w)[1] == r"-\left(x+2\right)\left(x-2\right)=0"
+    w, _ = worked("x^2+x+x=0")
+    assert w.steps[1].reason == "collect like terms"
+
+
+def test_a_minus_sign_before_a_power_is_not_shown_as_a_product():
+    w, _ = worked("-3^2")
+    assert lines(w) == ["-3^{2}", "-9"]  # not "\left(-1\right) 9" (reads as a product, or as -19), then "-9"
+    w, _ = worked("-2^{3}+1")
+    assert lines(w)[1:] == ["-8+1", "-7"]
+
+
+@pytest.mark.parametrize("latex, why", [
+    ("|x|<3", "this inequality is answered without steps"),  # not "this equation is answered without steps"
+    (r"\frac{1}{x}>1", "this inequality is answered without steps"),
+    ("x^3>1", "only linear inequalities get steps"),  # not "(steps cover degrees 1 and 2)"
+])
+def test_an_inequality_without_steps_is_not_called_an_equation(latex, why):
+    result = answer(parse_latex(latex), steps=True)
+    assert result["kind"] == "inequality" and result["steps"] == []
+    assert result["steps_reason"].startswith(why) and "equation" not in result["steps_reason"]
+
+
+def test_squares_that_cancel_are_subtracted_in_a_step_of_their_own():
+    w, _ = worked("x^2+3x+1=x^2-x+5")  # not "4x + 1 = 5" explained as "add $x$ to both sides"
+    assert lines(w)[1] == "3x+1=5-x" and w.steps[1].reason == "subtract $x^{2}$ from both sides"
+    w, _ = worked("x(x+2)=x^2+4")  # not "x = 2" explained as "divide both sides by $2$", from x^2 + 2x = x^2 + 4
+    assert lines(w)[1:] == ["x^{2}+2x=x^{2}+4", "2x=4", "x=2"]
+    w, _ = worked("x^2+x>x^2+1")  # had no steps: "there is nothing to work out"
+    assert lines(w) == ["x^{2}+x>x^{2}+1", "x>1"]
+
+
+def test_dividing_by_a_fraction_is_a_reciprocal_not_a_power_of_a_power():
+    w, _ = worked(r"4\div\frac{1}{2}")  # not 4 · 2^{(-1)(-1)}, "a power of a power: multiply the exponents"
+    assert lines(w) == [r"4\div\frac{1}{2}", r"4\cdot2", "8"] and "reciprocal" in w.steps[1].reason
+    w, _ = worked(r"\frac{2^{3}\cdot 2^{2}}{2^{4}}")  # 2^4 in the denominator is not a power of a power
+    assert "power of a power" not in reasons(w)
+    w, _ = worked("(2^{3})^{2}")
+    assert "a power of a power" in w.steps[1].reason
+
+
+def test_simplifying_shows_the_factor_that_cancels_and_names_no_wrong_rule():
+    w, _ = worked(r"\frac{x}{x^2-x}")  # not "1 \frac{1}{x-1}" (factor), the x cancelled unseen
+    assert lines(w)[1:] == [r"\frac{x}{x\left(x-1\right)}", r"\frac{1}{x-1}"]
+    assert w.steps[-1].reason == "cancel the common factor $x$"
+    w, _ = worked(r"\frac{2x}{4}")  # not "collect like terms": there is one term
+    assert reasons(w) == "the expression | simplify"
+    w, _ = worked(r"\frac{2}{x}\cdot\frac{x}{4}")  # not "\frac{2}{x} \frac{x}{4}" (work out the power; work out)
+    assert lines(w) == [r"\frac{2}{x}\cdot\frac{x}{4}", r"\frac{1}{2}"]
+
+
+def test_the_period_counter_is_not_the_unknown():
+    w, result = worked(r"\sin k = 0")  # not "k = 2 \pi k or k = 2 \pi k + \pi, k \in Z"
+    assert lines(w)[-1] == r"k=2\pin\quad\text{or}\quadk=2\pin+\pi,\quadn\in\mathbb{Z}"
+    assert "whole number $n$" in w.steps[-1].reason and result["text"].endswith("n any integer")
+
+
+def test_a_fraction_of_the_unknown_is_multiplied_out():
+    w, _ = worked(r"\sin\frac{x}{2}=1")  # not "divide by $\frac{1}{2}$"
+    assert w.steps[-1].reason == "multiply by $2$" and lines(w)[-1] == r"x=4\pik+\pi,\quadk\in\mathbb{Z}"

@@ -101,6 +101,7 @@ def answer_lines(answer: dict, latex: str) -> list[str]:
     lines = [latex]
     if answer.get("text"):
         lines.append(f"  -> {answer['text']}")
+    lines.extend(f"  note: {note}" for note in answer.get("notes") or [])
     if "steps" in answer:
         if answer["steps"]:
             lines.extend(f"  {n}. {step['latex']}    ({step['reason']})" for n, step in enumerate(answer["steps"], 1))

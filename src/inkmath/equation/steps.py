@@ -66,6 +66,12 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
         raise NoSteps("a problem written with ± is answered without steps")
     if any(item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative) for item in items):
         raise NoSteps("sums, products, integrals, limits and derivatives are answered without steps")
+    from inkmath.equation.solve import MAX_SHOWN_DIGITS, too_long
+
+    answered = [e["_expr"] for e in result.get("values", []) if "_expr" in e]
+    answered += [e["_expr"] for sol in result.get("solutions", []) for e in sol.values() if "_expr" in e]
+    if any(too_long(expr) for expr in [*items, *answered]):
+        raise NoSteps(f"a number of more than {MAX_SHOWN_DIGITS} digits is answered without steps")
     raw = to_sympy_lines(tree, raw=True)
     input_latex = to_latex(tree)
     if len(items) > 1:
@@ -73,6 +79,8 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
     item = items[0]
     unknowns = sorted(item.free_symbols, key=lambda s: s.name)
     if isinstance(item, sp.Eq):
+        if not unknowns:
+            unknowns = sorted(raw[0].free_symbols, key=lambda s: s.name)  # 0x = 5: x is gone once evaluated
         if not unknowns:
             raise NoSteps("an equation without unknowns is checked, not solved")
         if len(unknowns) > 1:
@@ -90,13 +98,12 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
             raise NoSteps("an inequality gets steps when it has exactly one unknown")
         var = unknowns[0]
         f = sp.expand(item.lhs - item.rhs)
-        if steps_linear.check_linear_or_quadratic(f, var) > 1:
-            raise NoSteps("only linear inequalities get steps")
+        steps_linear.check_linear_or_quadratic(f, var, inequality=True)
         return steps_linear.inequality_steps(raw[0], var, input_latex)
     values = result.get("values", [])
     if len(values) != 1 or "_expr" not in values[0]:
         raise NoSteps("this expression has no single value to work towards")
-    if not unknowns:
+    if not unknowns and not raw[0].free_symbols:  # 2/x · x/4 has letters as written: simplified, not computed
         return steps_arith.arithmetic_steps(raw[0], values[0]["_expr"], input_latex)
     return steps_arith.simplify_steps(raw[0], values[0]["_expr"], input_latex)
 

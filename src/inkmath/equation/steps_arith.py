@@ -44,7 +44,8 @@ def _as_fraction(expr: sp.Basic) -> tuple[int, int] | None:
 def _power_rule(expr: sp.Basic) -> tuple[sp.Basic, str] | None:
     """Rules on powers of the same whole-number base, applied before the powers are worked out."""
     if isinstance(expr, sp.Pow) and isinstance(expr.base, sp.Pow) and expr.base.base.is_Integer \
-            and expr.exp.is_Integer and expr.base.exp.is_Integer:
+            and expr.exp.is_Integer and expr.base.exp.is_Integer and -1 not in (expr.exp, expr.base.exp):
+        # (an exponent -1 is a division as written: 1/(2^4) is not a power of a power, 4 ÷ 1/2 is a reciprocal)
         base = expr.base.base
         return sp.Pow(base, sp.Mul(expr.base.exp, expr.exp, evaluate=False), evaluate=False), \
             "a power of a power: multiply the exponents"
@@ -140,6 +141,8 @@ def _one_pass(expr: sp.Basic) -> tuple[sp.Basic, list[str]]:
         new_args.append(new)
         reasons += why
     if reasons:
+        if isinstance(expr, sp.Mul) and len(new_args) == 2 and new_args[0] == -1 and new_args[1].is_Number:
+            return -new_args[1], reasons  # -3^2 -> -9, not (-1) 9: a minus sign is not a multiplication to show
         return expr.func(*new_args, evaluate=False), reasons
     value, reason = _compute(expr)
     return value, [reason]
@@ -180,15 +183,22 @@ def arithmetic_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked
 
 def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
     """Expand and collect a polynomial; factor and cancel a rational expression; end at the solver's form."""
+    from inkmath.equation.solve import EXACT_DEGREE_LIMIT, too_high_to_expand
+
     w = Worked("simplify")
     w.add(raw, "the expression", input_latex)
     if raw.atoms(sp.Function):
         raise NoSteps("simplifying functions (sin, log, ...) is answered without steps")
+    if too_high_to_expand(value):
+        raise NoSteps(f"a power of degree above {EXACT_DEGREE_LIMIT} is not expanded, so it has no steps")
     plain_value = evaluated(raw)
-    num, den = sp.fraction(sp.together(plain_value))
+    num, den = sp.fraction(plain_value)  # one fraction as written: together() would cancel x in x/(x^2 - x) unseen
+    if not den.free_symbols or isinstance(plain_value, sp.Add):
+        num, den = sp.fraction(sp.together(plain_value))
     if den.free_symbols:
         fn, fd = sp.factor(num), sp.factor(den)
-        written = sp.Mul(arrange(fn), sp.Pow(arrange(fd), -1, evaluate=False), evaluate=False)
+        written = sp.Pow(arrange(fd), -1, evaluate=False) if fn == 1 else \
+            sp.Mul(arrange(fn), sp.Pow(arrange(fd), -1, evaluate=False), evaluate=False)
         if not same_line(tex(written), w.steps[-1].latex):
             w.add(written, "write as one fraction and factor the top and the bottom")
         common = sp.gcd(num, den)
@@ -201,7 +211,8 @@ def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
             w.add(expanded, "expand the brackets")
         collected = arrange(sp.expand(plain_value))
         if not same_line(tex(collected), w.steps[-1].latex):
-            w.add(collected, "collect like terms")
+            fewer = len(terms(sp.expand(plain_value))) < len(terms(w.steps[-1].expr))
+            w.add(collected, "collect like terms" if fewer else "simplify")
     final = arrange(value)
     if not same_line(tex(final), w.steps[-1].latex):
         w.add(final, "factor" if isinstance(value, (sp.Mul, sp.Pow)) else "simplify")

@@ -33,6 +33,18 @@ def _sides_expanded(lhs: sp.Basic, rhs: sp.Basic, w: Worked, relation: type = sp
     return left, right
 
 
+def _cancel_squares(left: sp.Basic, right: sp.Basic, var: sp.Symbol, w: Worked,
+                    relation: type = sp.Eq) -> tuple[sp.Basic, sp.Basic]:
+    """Subtract the terms of degree 2 and more that both sides share (x^2 + 3x = x^2 + 5: the equation is linear
+    because they cancel), one step; the sides then have only x terms and numbers."""
+    high = sp.Add(*[t for t in sp.Add.make_args(right) if sp.degree(t, var) >= 2])
+    if high == 0:
+        return left, right
+    left, right = sp.expand(left - high), sp.expand(right - high)
+    w.add(relation(arrange(left), arrange(right), evaluate=False), signed(high, "both sides"))
+    return left, right
+
+
 def _terms_cancelled(w: Worked, var: sp.Symbol, holds: bool, what: str) -> Worked:
     """The last step when the unknown's terms cancel: ``what`` is left, and it holds for every value or for none."""
     name = var.name
@@ -48,7 +60,7 @@ def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     """ax + b = cx + d in steps: clear fractions, expand, collect, move x terms left and numbers right, divide."""
     w = Worked("linear", variables=[var])
     w.add(raw, "the equation", input_latex)
-    left, right = _sides_expanded(raw.lhs, raw.rhs, w)
+    left, right = _cancel_squares(*_sides_expanded(raw.lhs, raw.rhs, w), var, w)
     a, b = left.coeff(var, 1), left.coeff(var, 0)
     c, d = right.coeff(var, 1), right.coeff(var, 0)
     if a == 0 and c != 0:
@@ -78,7 +90,7 @@ def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
         raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
     w = Worked("inequality", variables=[var])
     w.add(raw, "the inequality", input_latex)
-    left, right = _sides_expanded(raw.lhs, raw.rhs, w, relation)
+    left, right = _cancel_squares(*_sides_expanded(raw.lhs, raw.rhs, w, relation), var, w, relation)
     a, b = left.coeff(var, 1), left.coeff(var, 0)
     c, d = right.coeff(var, 1), right.coeff(var, 0)
     if a == 0 and c != 0:
@@ -136,9 +148,21 @@ def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
         return w
     standard = equation(arrange(f), 0)
     if not same_line(tex(standard), w.steps[-1].latex):
-        reason = "expand and move every term to the left side" if has_brackets(raw) else \
-            "move every term to the left side"
-        w.add(standard, reason)
+        reason = None  # already f = 0 with its terms in another order: nothing to do
+        if raw.rhs != 0:
+            reason = "expand and move every term to the left side" if has_brackets(raw) else \
+                "move every term to the left side"
+        elif has_brackets(raw):
+            reason = "expand the brackets"
+        elif len(terms(f)) < len(terms(raw.lhs)):
+            reason = "collect like terms"
+        if reason is not None:
+            w.add(standard, reason)
+    if b == 0 and c == 0:  # a x^2 = 0
+        if a != 1:
+            w.add(equation(var**2, 0), f"divide both sides by ${plain(a)}$")
+        w.add(equation(var, 0), "a square is zero only when its base is zero (a double root)")
+        return w
     disc = sp.expand(b**2 - 4 * a * c)
     root = sp.sqrt(disc)
     if c == 0:
@@ -182,12 +206,18 @@ def _paren(value: sp.Basic) -> str:
     return f"({text})" if value.could_extract_minus_sign() or not value.is_Integer else text
 
 
-def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol) -> int:
-    """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation is not worked out."""
+def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = False) -> int:
+    """The degree of f in var (0, 1 or 2), or NoSteps naming why this equation (or inequality) is not worked
+    out."""
     if not f.is_polynomial(var):
+        if inequality:
+            raise NoSteps(f"this inequality is answered without steps: steps cover linear inequalities (no "
+                          f"${var.name}$ in a denominator, a root, an absolute value or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
                       f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
+    if inequality and degree > 1:
+        raise NoSteps("only linear inequalities get steps")
     if degree > 2:
         raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
     return int(degree)

@@ -14,7 +14,11 @@ from inkmath.equation.steps_base import NoSteps, OR_TEX, Worked, arrange, equati
 _TRIG = (sp.sin, sp.cos, sp.tan)
 _INVERSE = {sp.sin: sp.asin, sp.cos: sp.acos, sp.tan: sp.atan}
 _NAME = {sp.sin: "\\arcsin", sp.cos: "\\arccos", sp.tan: "\\arctan"}
-_K = sp.Symbol("k", integer=True)
+
+
+def _counter(var: sp.Symbol) -> sp.Symbol:
+    """The whole number that counts periods: k, or n when the unknown itself is called k (as the solver does)."""
+    return sp.Symbol("n" if var.name == "k" else "k", integer=True)
 
 
 def _application(f: sp.Basic, var: sp.Symbol) -> sp.Basic | None:
@@ -42,24 +46,24 @@ def is_trig_equation(f: sp.Basic, var: sp.Symbol) -> bool:
     return not linear.has(var) and linear.is_polynomial(g) and sp.degree(linear, g) == 1
 
 
-def _families(func: type, p: sp.Basic) -> list[sp.Basic]:
+def _families(func: type, p: sp.Basic, k: sp.Symbol) -> list[sp.Basic]:
     """The general solution of func(u) = func(p) as expressions in k (duplicates mod the period removed)."""
     if func is sp.tan:
-        return [p + sp.pi * _K]
+        return [p + sp.pi * k]
     candidates = [p, sp.pi - p] if func is sp.sin else [p, -p]
     out: list[sp.Basic] = []
     for c in candidates:
         if all(not (sp.simplify((c - o) / (2 * sp.pi))).is_integer for o in out):
             out.append(sp.simplify(c))
-    return [c + 2 * sp.pi * _K for c in out]
+    return [c + 2 * sp.pi * k for c in out]
 
 
-def _family_tex(var_tex: str, families: list[sp.Basic]) -> str:
-    return OR_TEX.join(f"{var_tex} = {plain(f)}" for f in families) + r", \quad k \in \mathbb{Z}"
+def _family_tex(var_tex: str, families: list[sp.Basic], k: sp.Symbol) -> str:
+    return OR_TEX.join(f"{var_tex} = {plain(f)}" for f in families) + rf", \quad {k.name} \in \mathbb{{Z}}"
 
 
-def _contains(var: sp.Symbol, families: list[sp.Basic]) -> sp.Basic:
-    sets = [sp.ImageSet(sp.Lambda(_K, f), sp.S.Integers) for f in families]
+def _contains(var: sp.Symbol, families: list[sp.Basic], k: sp.Symbol) -> sp.Basic:
+    sets = [sp.ImageSet(sp.Lambda(k, f), sp.S.Integers) for f in families]
     return sp.Contains(var, sets[0] if len(sets) == 1 else sp.Union(*sets, evaluate=False), evaluate=False)
 
 
@@ -78,9 +82,16 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
         a_coef, b_coef = -a_coef, -b_coef
         w.add(equation(arrange(lhs), arrange(rhs)), "swap the two sides")
     if sp.expand(lhs - a_coef * app) != 0 or sp.expand(rhs + b_coef) != 0:
+        left_number = sp.expand(lhs - lhs.coeff(app) * app)
+        right_function = sp.expand(rhs).coeff(app)
+        if right_function == 0:
+            reason = signed(left_number, "both sides")
+        elif left_number == 0:
+            reason = signed(right_function * app, "both sides")
+        else:
+            reason = "move the terms with the function to the left side and the numbers to the right"
         lhs, rhs = a_coef * app, -b_coef  # the function's term on the left, the number on the right
-        w.add(equation(arrange(lhs), arrange(rhs)), signed(b_coef, "both sides") if b_coef != 0 else
-              "move every term with the function to the left side")
+        w.add(equation(arrange(lhs), arrange(rhs)), reason)
     if a_coef != 1:
         w.add(equation(app, value), f"divide both sides by ${plain(a_coef)}$")
     name = func.__name__
@@ -94,21 +105,23 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
     else:
         reason = f"the principal value: ${_NAME[func]}\\left({plain(value)}\\right) = {plain(principal)}$"
     w.add(equation(app, func(principal, evaluate=False)), reason)
-    families = _families(func, principal)
+    k = _counter(var)
+    families = _families(func, principal, k)
     period = "\\pi" if func is sp.tan else "2\\pi"
-    general = f"the general solution: add any whole number $k$ of periods (${period}$)"
+    general = f"the general solution: add any whole number ${k.name}$ of periods (${period}$)"
     if func is sp.sin and len(families) == 2:
         general += ", for the two angles with this sine ($p$ and $\\pi - p$)"
     elif func is sp.cos and len(families) == 2:
         general += ", for the two angles with this cosine ($p$ and $-p$)"
     coeff = sp.expand(arg / var)
     if coeff == 1:
-        w.add(_contains(var, families), general, latex=_family_tex(plain(var), families))
+        w.add(_contains(var, families, k), general, latex=_family_tex(plain(var), families, k))
         return w
-    w.add(_contains(var, [sp.expand(fam / coeff) for fam in families]), general + f", for ${plain(arg)}$",
-          latex=_family_tex(plain(arg), families))
-    w.add(_contains(var, [sp.expand(fam / coeff) for fam in families]), f"divide by ${plain(coeff)}$",
-          latex=_family_tex(plain(var), [sp.expand(fam / coeff) for fam in families]))
+    divided = [sp.expand(fam / coeff) for fam in families]
+    w.add(_contains(var, divided, k), general + f", for ${plain(arg)}$", latex=_family_tex(plain(arg), families, k))
+    how = f"multiply by ${plain(1 / coeff)}$" if coeff.is_Rational and abs(coeff.p) == 1 else \
+        f"divide by ${plain(coeff)}$"  # x/2 = ...: multiply by 2, not divide by 1/2
+    w.add(_contains(var, divided, k), how, latex=_family_tex(plain(var), divided, k))
     return w
 
 

@@ -15,6 +15,7 @@ BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
 Reading choices (documented here because a student's intent is not always unique):
 - `e` is Euler's number only when it carries a superscript (`e^{x}`); a bare `e` is a variable. `\\pi` is pi,
   `\\infty` is oo. `i` is a variable (it is usually an index), never the imaginary unit.
+- An odd root of a negative number is the real one: `\\sqrt[3]{-8}` = `(-8)^{1/3}` = -2, `(-8)^{2/3}` = 4.
 - `\\log x` is the base-10 logarithm, `\\ln x` the natural one, `\\log_{b} x` base b.
 - `\\sin^{-1} x` is arcsin; any other power on a function applies to its value (`\\sin^{2} x` = (sin x)^2).
 - A function argument without brackets runs over the following product of numbers, names, fractions and roots:
@@ -112,25 +113,45 @@ def _name_value(text: str) -> sp.Basic:
     return sp.Symbol(text.lstrip("\\"))
 
 
-def _bits(value: sp.Rational) -> float:
-    return max(math.log2(abs(int(value.p)) + 1), math.log2(int(value.q) + 1))
+def _bits(value: sp.Basic) -> float:
+    """About how many bits each unit of n adds to the exact number SymPy computes for value^n: 0 for ±1 (and for
+    π, e, i or a sum such as 1 + √2, whose powers SymPy leaves unevaluated), the bits of a whole number or
+    fraction, and in proportion for its roots (√2^n is 2^(n/2)) and products."""
+    if value.is_Rational:
+        if abs(value.p) == 1 and value.q == 1:
+            return 0.0
+        return float(max(abs(int(value.p)).bit_length(), int(value.q).bit_length()))
+    if isinstance(value, sp.Pow) and value.base.is_Rational and value.exp.is_Rational:
+        return _bits(value.base) * abs(float(value.exp))
+    if isinstance(value, sp.Mul):
+        return sum(_bits(arg) for arg in value.args)
+    return 0.0
 
 
 def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
-    if base.is_Rational and exponent.is_Rational and base != 0:
-        # 9^{9^{9}} would take minutes to build; refuse anything beyond MAX_NUMBER_BITS before SymPy computes it.
+    if base.is_number and exponent.is_Rational and base != 0:
+        # 9^{9^{9}} or (√2)^{10^{10}} would take minutes (and gigabytes) to build; refuse anything beyond
+        # MAX_NUMBER_BITS before SymPy computes it.
         if _bits(base) * abs(float(exponent)) > MAX_NUMBER_BITS:
-            raise InkmathError(f"the number {base}^{exponent} is too large to compute")
+            shown = f"{base}" if base.is_Integer and base > 0 else f"({base})"
+            raise InkmathError(f"the number {shown}^{exponent} is too large to compute")
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise InkmathError("division by zero: 0 raised to a negative power")
+    if _odd_root_of_negative(base, exponent):
+        return sp.real_root(base, exponent.q) ** exponent.p  # as \sqrt[3]{-8}: (-8)^{1/3} = -2, (-8)^{2/3} = 4
     return sp.Pow(base, exponent)
+
+
+def _odd_root_of_negative(base: sp.Basic, exponent: sp.Basic) -> bool:
+    return (base.is_number and base.is_negative is True and exponent.is_Rational and not exponent.is_Integer
+            and exponent.q % 2 == 1)
 
 
 def _factorial(value: sp.Basic) -> sp.Basic:
     if value.is_Integer and value > MAX_FACTORIAL:
         raise InkmathError(f"{value}! is too large to compute (limit {MAX_FACTORIAL}!)")
     if value.is_Integer and value < 0:
-        raise InkmathError(f"the factorial of a negative number ({value}!) is undefined")
+        raise InkmathError(f"the factorial of a negative number, ({value})!, is undefined")
     return sp.factorial(value)
 
 
@@ -142,9 +163,21 @@ def _root(body: sp.Basic, index: sp.Basic) -> sp.Basic:
     return sp.root(body, index)
 
 
+def undefined_reason(value: sp.Basic) -> str | None:
+    """Why a value SymPy built is not a number (None when it is one, or has letters to be solved for)."""
+    if value.has(sp.nan):
+        return "the expression is undefined (an indeterminate form such as ∞ - ∞, 0 · ∞ or ∞ / ∞)"
+    if value.has(sp.zoo):
+        return "the expression is undefined (a division by zero, or a function where it has no value: ln 0, tan(π/2))"
+    if value.has(sp.AccumBounds):
+        return "the expression is undefined (a function of ∞ that has no limit, such as sin ∞)"
+    return None
+
+
 def _check_defined(value: sp.Basic) -> sp.Basic:
-    if value.has(sp.zoo, sp.nan):
-        raise InkmathError("the expression is undefined (a division by zero)")
+    reason = undefined_reason(value)
+    if reason is not None:
+        raise InkmathError(reason)
     return value
 
 
@@ -444,9 +477,16 @@ class _Parser:
     def integral(self, op: BigOp) -> sp.Basic:
         # The integrand runs up to its own d<variable>; nested integrals each consume one (\int\int f dx dy).
         depth, nesting, j = 0, 1, self.i
+        bars: list[int] = []  # the depths at which an absolute value's '|' opened
         while j < len(self.lx):
             lx = self.lx[j]
-            if lx.kind == "tok" and (lx.text in BRACKETS or (lx.text == "|" and depth == 0)):
+            if lx.kind == "tok" and lx.text == "|" and bars and bars[-1] == depth - 1:
+                bars.pop()  # the closing bar of |x| (an opening one is counted as a bracket below)
+                depth -= 1
+            elif lx.kind == "tok" and lx.text == "|":
+                bars.append(depth)
+                depth += 1
+            elif lx.kind == "tok" and lx.text in BRACKETS:
                 depth += 1
             elif lx.kind == "tok" and lx.text in CLOSERS:
                 depth -= 1
@@ -496,6 +536,13 @@ class _Parser:
         return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction
 
 
+def rebuilt(expr: sp.Basic) -> sp.Basic:
+    """An unevaluated expression evaluated (1/3 built as 1 * 3^{-1} becomes the number 1/3)."""
+    if not expr.args:
+        return expr
+    return expr.func(*[rebuilt(arg) for arg in expr.args])
+
+
 class _RawParser(_Parser):
     """The same grammar, building SymPy objects without automatic simplification (`evaluate=False` on each
     operation, not SymPy's global switch, whose results could leak through SymPy's cache into other threads)."""
@@ -517,7 +564,10 @@ class _RawParser(_Parser):
         return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
 
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
-        _power(a, b)  # its size and division-by-zero checks
+        base, exponent = rebuilt(a), rebuilt(b)
+        value = _power(base, exponent)  # its size and division-by-zero checks
+        if _odd_root_of_negative(base, exponent):
+            return value  # the real root, as the evaluated reading has it
         return sp.Pow(a, b, evaluate=False)
 
     def sqrt(self, a: sp.Basic) -> sp.Basic:
