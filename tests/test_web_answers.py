@@ -135,6 +135,22 @@ def test_typed_latex_without_drawing(phone, api):
     assert phone.locator("#mathml math").count() == 1
 
 
+def test_the_answers_notes_are_shown_under_it(phone, api):
+    """What the answer leaves out or assumes ("the solutions are complex", "a treated as given") is shown with it."""
+    if "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no /api/solve")
+    phone.fill("#latex", "x^2=-4")
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    notes = phone.locator("#answer .answer-note")
+    assert notes.count() == 1 and "complex" in notes.inner_text(), phone.inner_text("#answer")
+    assert notes.is_visible()
+    phone.fill("#latex", "x+1=2")  # an answer without notes shows none
+    phone.press("#latex", "Enter")
+    wait_idle(phone)
+    assert phone.locator("#answer .answer-note").count() == 0, phone.inner_text("#answer")
+
+
 def test_a_formula_wider_than_the_phone_can_be_scrolled_to_its_start(phone, api):
     if "/api/solve" not in api["paths"]:
         pytest.skip("this server has no /api/solve")

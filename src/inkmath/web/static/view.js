@@ -126,6 +126,13 @@ export function showAnswer(out, ans) {
   const none = !ans.kind || ans.kind === "none";
   out.classList.toggle("none", none);
   out.textContent = none ? (ans.reason || "no answer") : (ans.text || "");
+  const notes = !none && Array.isArray(ans.notes) ? ans.notes.filter((n) => typeof n === "string" && n) : [];
+  for (const n of notes) {                        // what the answer leaves out or assumes ("principal values only")
+    const small = document.createElement("small");
+    small.className = "answer-note";
+    small.textContent = n;
+    out.append(small);
+  }
 }
 
 /** The other whole readings ("did you mean") as buttons in ``list``, inside ``box`` (hidden with fewer than two); the
