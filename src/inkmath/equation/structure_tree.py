@@ -29,18 +29,8 @@ def max_arborescence(score: np.ndarray) -> list[int]:
     s[:, 0] = -np.inf
     parent = s.argmax(axis=0)
     parent[0] = -1
-    # find a cycle
-    for start in range(1, n):
-        seen = []
-        v = start
-        while v != 0 and v not in seen:
-            seen.append(v)
-            v = parent[v]
-        if v == 0:
-            continue
-        cycle = seen[seen.index(v):]
-        break
-    else:
+    cycle = _first_cycle(parent)
+    if cycle is None:
         return parent.tolist()
     in_cycle = np.zeros(n, bool)
     in_cycle[cycle] = True
@@ -72,6 +62,28 @@ def max_arborescence(score: np.ndarray) -> list[int]:
     return result.tolist()
 
 
+def _first_cycle(parent: np.ndarray) -> list[int] | None:
+    """The cycle met first by following ``parent`` from node 1, then 2, ... (each walk ending at node 0 or at a node
+    it has passed), in the order walked from where the walk entered it; None when every walk reaches node 0. Each
+    node is walked once: a walk that meets a node an earlier walk passed ends at node 0 as that one did."""
+    n = len(parent)
+    done = np.zeros(n, bool)  # passed by a walk that reached node 0
+    done[0] = True
+    for start in range(1, n):
+        seen: list[int] = []
+        at: dict[int, int] = {}
+        v = start
+        while not done[v] and v not in at:
+            at[v] = len(seen)
+            seen.append(v)
+            v = int(parent[v])
+        if done[v]:
+            done[seen] = True
+            continue
+        return seen[at[v]:]
+    return None
+
+
 def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str | None]) -> tuple[
         list[int | None], list[str | None]]:
     """A layout tree from any tree of the symbols: one first symbol (the other parentless ones follow the leftmost
@@ -81,10 +93,15 @@ def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str
     par = [-1 if p is None else p for p in parents]  # -1: the start of the expression
     rel = ["right" if p is None else r for p, r in zip(parents, relations)]
 
+    right_of: dict[int, set[int]] = {}  # each symbol's children on its baseline (relation 'right')
+    for c in range(n):
+        if rel[c] == "right":
+            right_of.setdefault(par[c], set()).add(c)
+
     def chain_end(v: int, before: float) -> int:
         """The last symbol of the baseline that starts at ``v``, left of x ``before``."""
         while True:
-            nxt = [c for c in range(n) if par[c] == v and rel[c] == "right" and boxes[c].x0 < before]
+            nxt = [c for c in right_of.get(v, ()) if boxes[c].x0 < before]
             if not nxt:
                 return v
             v = min(nxt, key=lambda c: (boxes[c].x0, c))
@@ -98,8 +115,10 @@ def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str
             break
         kids = sorted(crowded[0], key=lambda c: (boxes[c].x0, boxes[c].y0, c))
         for c in kids[1:]:
-            par[c] = n  # detached while the head's baseline is walked
+            if rel[c] == "right":
+                right_of[par[c]].discard(c)  # detached while the head's baseline is walked
             par[c], rel[c] = chain_end(kids[0], boxes[c].x0 + 1e-9), "right"
+            right_of.setdefault(par[c], set()).add(c)
     return [None if p == -1 else p for p in par], [None if p == -1 else r for p, r in zip(par, rel)]
 
 
