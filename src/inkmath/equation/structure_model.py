@@ -308,7 +308,8 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
     """Up to ``k`` layout trees under ``lp`` (``StructureModel.log_probs``), best first: the best, and the best
     trees without one of its edges. The edges are tried in the order of a bound on the tree without them (each
     child's best (parent, relation), that child's best but the banned one), and the search stops once ``k`` - 1
-    trees found beat the next bound (the same trees as trying every edge); only the trees returned are built
+    trees found beat the next bound (the same trees as trying every edge); an edge whose relation is not its
+    pair's best is not tried (without it the tree is the best again). Only the trees returned are built
     (``to_node``)."""
     best = _decode(lp, boxes, tokens, sources)
     if k <= 1:
@@ -318,6 +319,9 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
     tries = []
     for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
         edge = (0 if p is None else p + 1, c, RELATIONS.index(rel or "right"))
+        if edge[2] != int(lp[edge[0], c].argmax()):
+            # not the pair's best relation (``_decode`` reads only that): the tree without it is the best again
+            continue
         column = lp[:, c].copy()
         column[edge[0], edge[2]] = -np.inf
         if np.isfinite(column).any():
