@@ -105,10 +105,7 @@ def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str
     par = [-1 if p is None else p for p in parents]  # -1: the start of the expression
     rel = ["right" if p is None else r for p, r in zip(parents, relations)]
 
-    right_of: dict[int, set[int]] = {}  # each symbol's children on its baseline (relation 'right')
-    for c in range(n):
-        if rel[c] == "right":
-            right_of.setdefault(par[c], set()).add(c)
+    right_of: dict[int, set[int]] | None = None  # each symbol's children on its baseline (relation 'right')
 
     def chain_end(v: int, before: float) -> int:
         """The last symbol of the baseline that starts at ``v``, left of x ``before``."""
@@ -125,6 +122,11 @@ def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str
         crowded = [kids for kids in groups.values() if len(kids) > 1]
         if not crowded:
             break
+        if right_of is None:  # made once a group is crowded (most trees have none)
+            right_of = {}
+            for c in range(n):
+                if rel[c] == "right":
+                    right_of.setdefault(par[c], set()).add(c)
         kids = sorted(crowded[0], key=lambda c: (boxes[c].x0, boxes[c].y0, c))
         for c in kids[1:]:
             if rel[c] == "right":
