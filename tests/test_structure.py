@@ -293,6 +293,28 @@ def test_shipped_model_nbest_is_sorted_and_starts_with_the_best_reading():
         assert m.score(boxes, tokens, a.parents, a.relations) == pytest.approx(a.log_prob)
 
 
+def test_nbest_of_a_scribbled_line_makes_a_bounded_number_of_trees(monkeypatch):
+    """150 scattered scribbles read as one line: the k best trees are searched among at most ``NBEST_WORK`` / n
+    trees without one edge of the best, not among one per symbol (the bound on such a tree stays far above what the
+    tree scores once made a layout, so the search never stopped early on clutter)."""
+    from inkmath.equation import structure_model as sm
+
+    m = sm.load_structure_model()
+    rng = np.random.default_rng(0)
+    n = 150
+    x, y = rng.uniform(0, 1000, n), rng.uniform(0, 300, n)
+    w, h = rng.uniform(2, 20, n), rng.uniform(2, 20, n)
+    boxes = [B(float(a), float(b), float(a + c), float(b + d)) for a, b, c, d in zip(x, y, w, h)]
+    tokens = [str(t) for t in rng.choice(["-", "1", "x", "(", "2", ".", "a", "\\sqrt"], n)]
+    made = []
+    decode = sm._decode
+    monkeypatch.setattr(sm, "_decode", lambda *a, **kw: made.append(1) or decode(*a, **kw))
+    trees = m.nbest(boxes, tokens, k=3)
+    assert len(made) <= 1 + sm.NBEST_WORK // n
+    assert len(trees) == 3
+    assert [t.log_prob for t in trees] == sorted((t.log_prob for t in trees), reverse=True)
+
+
 def test_pair_scores_of_changed_tokens_match_a_full_computation():
     """Readings of one input share a memo: a reading whose tokens differ from the last one's in a few symbols
     recomputes only their rows and columns, and gets the log-probabilities a fresh computation gives."""

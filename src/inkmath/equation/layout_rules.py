@@ -316,17 +316,31 @@ class _Parser:
         units: list[Unit] = []
         # the limits under and over a big operator: a fraction bar's slack past its ends does not take them
         limits = {j for i in idx if A[i].token in BIG_OPS for part in self._stacked_limits(i, remaining) for j in part}
+        # a root's or bar's structure as last read, or None (a bar with nothing on one side), and the atoms whose
+        # leaving ``remaining`` may change it: read again only when one of them has left
+        known: dict[int, tuple[tuple[str, tuple[list[int], list[int]]] | None, set[int]]] = {}
+        order: list[int] = []
         while True:
+            now = list(remaining)
+            if now != [j for j in order if j in remaining]:
+                known.clear()  # the set was laid out again: parts listed in its order come in another
+            order = now
             # atom -> (kind, its two parts: above and below a bar, a root's body and index)
             cands: dict[int, tuple[str, tuple[list[int], list[int]]]] = {}
             for i in remaining:
                 a = A[i]
-                if a.token == "\\sqrt":
-                    cands[i] = ("sqrt", self._sqrt_parts(i, remaining))
-                elif self._is_bar(i, rh):
-                    above, below = self._frac_parts(i, remaining, limits)
-                    if above and below:
-                        cands[i] = ("frac", (above, below))
+                if i not in known:
+                    if a.token == "\\sqrt":
+                        used: set[int] = set()
+                        known[i] = (("sqrt", self._sqrt_parts(i, remaining, used)), used)
+                    elif self._is_bar(i, rh):
+                        used = set()
+                        above, below = self._frac_parts(i, remaining, limits, used)
+                        known[i] = (("frac", (above, below)) if above and below else None, used)
+                    else:
+                        continue
+                if known[i][0] is not None:
+                    cands[i] = known[i][0]
             held = {i: set(first) | set(second) for i, (_, (first, second)) in cands.items()}
             # the widest structure first (nested fractions come out right), but not one that another holds: a root
             # wider than the fraction bar over it is in its denominator
@@ -338,6 +352,8 @@ class _Parser:
             i = max(free, key=lambda j: A[j].box.w)
             kind, parts = cands[i]
             a = A[i]
+            gone = {i, *parts[0], *parts[1]}
+            known = {j: read for j, read in known.items() if j not in gone and not read[1] & gone}
             remaining.discard(i)
             if kind == "frac":
                 above, below = parts
@@ -374,9 +390,11 @@ class _Parser:
         units.extend(self._leaf(i) for i in remaining)
         return units
 
-    def _frac_parts(self, i: int, remaining: set[int], limits: set[int] = frozenset()) -> tuple[list[int], list[int]]:
+    def _frac_parts(self, i: int, remaining: set[int], limits: set[int] = frozenset(),
+                    used: set[int] | None = None) -> tuple[list[int], list[int]]:
         """(numerator, denominator) of bar ``i``: the symbols over and under it (``_side_of_bar``), but not a big
-        operator's limits unless they lie within the bar's ends."""
+        operator's limits unless they lie within the bar's ends. ``used`` gets the atoms of ``remaining`` whose
+        leaving it may change the answer: the parts', and those ``_take_scripts`` weighed and left out."""
         bar = self.atoms[i].box
 
         def side(j: int, b: Box) -> str | None:
@@ -386,7 +404,9 @@ class _Parser:
 
         above, below = self._two_parts(i, remaining, side, "above", "below")
         for group, over in ((above, True), (below, False)):
-            self._take_scripts(group, over, bar, i, remaining, above, below)
+            self._take_scripts(group, over, bar, i, remaining, above, below, used=used)
+        if used is not None:
+            used.update(above, below)
         return above, below
 
     def _two_parts(self, i: int, remaining: set[int], side: Callable[[int, Box], str | None], first: str,
@@ -411,7 +431,8 @@ class _Parser:
             return "below"
         return None
 
-    def _take_scripts(self, group: list[int], over: bool, bar: Box, i: int, remaining: set[int], *taken) -> None:
+    def _take_scripts(self, group: list[int], over: bool, bar: Box, i: int, remaining: set[int], *taken,
+                      used: set[int] | None = None) -> None:
         """What a numerator or denominator writes past the bar's end, wholly on its side of the bar, belongs to it
         too: an exponent of its last symbol (the '2' of 'n^2' over a shorter bar), or a symbol level with that one that
         is no operator and lies under or over no other bar (the last 'x' of 'x^2 + x'). Read from their true symbols,
@@ -431,15 +452,18 @@ class _Parser:
             level = (min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > G["past_end_level"] * min(jb.h, lb.h)
                      and A[j].token not in OPERATORS)
             if rel == "right" and level:
-                level = not any(k != i and self._is_bar(k, self.row_h) and A[k].box.x0 <= jb.cx <= A[k].box.x1
-                                for k in remaining)
+                over = next((k for k in remaining if k != i and self._is_bar(k, self.row_h)
+                             and A[k].box.x0 <= jb.cx <= A[k].box.x1), None)
+                level = over is None
+                if over is not None and used is not None:
+                    used.add(over)
             return rel == "sup" or (rel == "right" and level)
 
-        self._grow(group, past_end, belongs)
+        self._grow(group, past_end, belongs, used)
 
-    def _grow(self, part: list[int], past_end, belongs) -> None:
+    def _grow(self, part: list[int], past_end, belongs, used: set[int] | None = None) -> None:
         """Add to ``part``, one at a time, the nearest (leftmost) of ``past_end(last)`` after its last symbol, while
-        ``belongs(last, that one)``."""
+        ``belongs(last, that one)``; ``used`` gets the one that does not belong."""
         A = self.atoms
         while part:
             last = max(part, key=lambda k: A[k].box.x1)
@@ -448,6 +472,8 @@ class _Parser:
                 return
             j = min(nxt, key=lambda k: A[k].box.x0)
             if not belongs(last, j):
+                if used is not None:
+                    used.add(j)
                 return
             part.append(j)
 
@@ -456,7 +482,9 @@ class _Parser:
         prob = _prob(a.cands, a.token) if a.cands else 1.0
         return Unit(a.box, Symbol(a.token, a.source), a.token, "sym", None, [i], prob)
 
-    def _sqrt_parts(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:
+    def _sqrt_parts(self, i: int, remaining: set[int], used: set[int] | None = None) -> tuple[list[int], list[int]]:
+        """(body, index) of root sign ``i``; ``used`` gets them (the atoms of ``remaining`` whose leaving it may
+        change the answer)."""
         r = self.atoms[i].box
         body, index = self._two_parts(i, remaining, lambda j, b: _root_part(r, b), "body", "index")
         if not body:  # a short root sign whose bar stops before its body: take the symbol just after it
@@ -465,6 +493,8 @@ class _Parser:
                      and r.y0 <= self.atoms[j].box.cy <= r.y1]
             if after:
                 body.append(min(after, key=lambda j: self.atoms[j].box.x0))
+        if used is not None:
+            used.update(body, index)
         return body, index
 
     def _stacked_limits(self, i: int, remaining: set[int]) -> tuple[list[int], list[int]]:

@@ -45,6 +45,14 @@ ENCODER_TENSORS = ("geo_in.weight", "geo_in.bias", "pair1.weight", "pair1.bias",
 # a reading of the same boxes as the last one recomputes only its changed symbols' pair scores when at most this share
 # of its symbols changed, else all (a speed choice: the scores are the same either way)
 MAX_CHANGED_SHARE = Fraction(1, 3)
+# ``nbest_trees`` makes at most NBEST_WORK // n trees without one edge of the best (n symbols; those of the highest
+# bounds), work of the order of 2,048 symbols read: its bounds stop the search early on written lines, but on
+# scattered scribbles each tree made a layout scores far below its bound, so every edge was tried, each at a cost
+# that grows faster than n (300 random strokes, 286 symbols in one line: 286 trees, 21 of the read's 28 s). On the
+# validation from strokes (`inkmath crohme-eval val`, 462 lines searched, the longest of 47 symbols) the trees kept
+# came from the first 35 tried at most, and n x that count is at most 1,505; every reading and confidence the same,
+# from strokes and WAP-like images (`wap_val.py`)
+NBEST_WORK = 2048
 # a relation only these parents may have (the layout tree has no other kind of parent for it)
 ONLY_UNDER = {"inside": {"\\sqrt"}}
 ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask`` depends on
@@ -308,8 +316,9 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
     """Up to ``k`` layout trees under ``lp`` (``StructureModel.log_probs``), best first: the best, and the best
     trees without one of its edges. The edges are tried in the order of a bound on the tree without them (each
     child's best (parent, relation), that child's best but the banned one), and the search stops once ``k`` - 1
-    trees found beat the next bound (the same trees as trying every edge); only the trees returned are built
-    (``to_node``)."""
+    trees found beat the next bound (the same trees as trying every edge), or after ``NBEST_WORK`` // n tries;
+    an edge whose relation is not its pair's best is not tried (without it the tree is the best again). Only the
+    trees returned are built (``to_node``)."""
     best = _decode(lp, boxes, tokens, sources)
     if k <= 1:
         return [best]
@@ -318,6 +327,9 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
     tries = []
     for c, (p, rel) in enumerate(zip(best.parents, best.relations)):
         edge = (0 if p is None else p + 1, c, RELATIONS.index(rel or "right"))
+        if edge[2] != int(lp[edge[0], c].argmax()):
+            # not the pair's best relation (``_decode`` reads only that): the tree without it is the best again
+            continue
         column = lp[:, c].copy()
         column[edge[0], edge[2]] = -np.inf
         if np.isfinite(column).any():
@@ -327,7 +339,7 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
     tries.sort(key=lambda x: -x[0])
     out = {_key(best): best}
     alts: list[float] = []
-    for bound, c, edge in tries:
+    for bound, c, edge in tries[:max(1, NBEST_WORK // len(boxes))]:
         if len(alts) >= k - 1 and sorted(alts, reverse=True)[k - 2] >= bound + BOUND_SLACK:
             break  # no tree left to try can be among the k best
         banned = lp.copy()

@@ -21,55 +21,79 @@ ROOT_SIGNS = {"\\sqrt"}
 
 def max_arborescence(score: np.ndarray) -> list[int]:
     """Parents of the maximum spanning arborescence rooted at node 0 of a dense score matrix ``score[parent, child]``
-    (``-inf`` where there is no edge); returns ``parent[child]`` with ``parent[0] = -1``. Chu-Liu/Edmonds, by
-    recursive contraction of cycles (O(n^3) at worst; the n here is a few dozen symbols)."""
+    (``-inf`` where there is no edge); returns ``parent[child]`` with ``parent[0] = -1``. Chu-Liu/Edmonds: each node
+    takes its best parent (the first of equals); the first cycle met walking from node 1, 2, ... becomes one node,
+    the last of the smaller graph, whose edge out to a node is the best from any cycle node and whose edge in from a
+    node is the best of that node's edges into the cycle less the edge it replaces; and so on until no cycle is left,
+    then the cycles are opened again, last first. The graphs share one matrix, each cycle's node a row and a column
+    added to it: the contractions cost O(n^2) in all, where a copy of the matrix for each cost O(n^2) apiece (a
+    line of scattered scribbles makes cycles of a few nodes, one after another, about as many as its symbols)."""
     n = score.shape[0]
-    s = score.astype(np.float64).copy()
+    cap = 2 * n  # the n nodes, and at most n - 1 cycles made nodes
+    s = np.full((cap, cap), -np.inf)
+    s[:n, :n] = score
     np.fill_diagonal(s, -np.inf)
     s[:, 0] = -np.inf
-    parent = s.argmax(axis=0)
-    parent[0] = -1
-    # find a cycle
-    for start in range(1, n):
-        seen = []
-        v = start
-        while v != 0 and v not in seen:
-            seen.append(v)
-            v = parent[v]
-        if v == 0:
-            continue
-        cycle = seen[seen.index(v):]
-        break
-    else:
-        return parent.tolist()
-    in_cycle = np.zeros(n, bool)
-    in_cycle[cycle] = True
-    rest = [v for v in range(n) if not in_cycle[v]]  # node 0 among them
-    c = len(rest)  # the contracted cycle's index in the smaller graph
-    small = np.full((c + 1, c + 1), -np.inf)
-    small[np.ix_(range(c), range(c))] = s[np.ix_(rest, rest)]
-    cyc = np.asarray(cycle)
-    cycle_in = s[parent[cyc], cyc]  # score of each cycle node's chosen edge
-    # edges out of the cycle: the best from any cycle node
-    out = s[np.ix_(cyc, rest)]
-    small[c, :c] = out.max(axis=0)
-    out_from = cyc[out.argmax(axis=0)]
-    # edges into the cycle: entering node v replaces v's cycle edge
-    into = s[np.ix_(rest, cyc)] - cycle_in[None, :]
-    small[:c, c] = into.max(axis=1)
-    into_at = cyc[into.argmax(axis=1)]
-    sub = max_arborescence(small)
-    result = parent.copy()
-    for k, v in enumerate(rest):
-        if v == 0:
-            continue
-        p = sub[k]
-        result[v] = out_from[k] if p == c else rest[p]
-    p = sub[c]
-    entry = into_at[p]
-    result[entry] = rest[p]
+    parent = np.zeros(cap, np.int64)
+    parent[:n] = s[:n, :n].argmax(axis=0)
+    parent[0] = 0
+    live = np.arange(n)  # the nodes of the graph now, in order (a cycle's node after every node it holds)
+    opened = []  # per cycle made a node: (its node, its nodes, their parents, the graph's other nodes, out_from, into_at)
+    while True:
+        cycle = _first_cycle(parent, live)
+        if cycle is None:
+            break
+        cyc = np.asarray(cycle, np.int64)
+        x = n + len(opened)
+        in_cycle = np.zeros(cap, bool)
+        in_cycle[cyc] = True
+        rest = live[~in_cycle[live]]  # node 0 first
+        cycle_in = s[parent[cyc], cyc]  # score of each cycle node's chosen edge
+        out = s[cyc[:, None], rest]  # edges out of the cycle: the best from any cycle node
+        s[x, rest] = out.max(axis=0)
+        out_from = np.zeros(cap, np.int64)
+        out_from[rest] = cyc[out.argmax(axis=0)]
+        into = s[rest[:, None], cyc] - cycle_in[None, :]  # entering node v replaces v's cycle edge
+        s[rest, x] = into.max(axis=1)
+        into_at = np.zeros(cap, np.int64)
+        into_at[rest] = cyc[into.argmax(axis=1)]
+        opened.append((x, cyc, parent[cyc].copy(), rest, out_from, into_at))
+        live = np.append(rest, x)
+        # a node's best parent changes only where it was in the cycle (the cycle's node comes after every other)
+        moved = rest[1:][in_cycle[parent[rest[1:]]]]
+        if len(moved):
+            parent[moved] = live[s[live[:, None], moved].argmax(axis=0)]
+        parent[x] = live[s[live, x].argmax()]
+    for x, cyc, cyc_parent, rest, out_from, into_at in reversed(opened):
+        kids = rest[1:][parent[rest[1:]] == x]
+        parent[kids] = out_from[kids]
+        entry = into_at[parent[x]]
+        parent[cyc] = cyc_parent
+        parent[entry] = parent[x]
+    result = parent[:n].tolist()
     result[0] = -1
-    return result.tolist()
+    return result
+
+
+def _first_cycle(parent: np.ndarray, live: np.ndarray) -> list[int] | None:
+    """The cycle met first by following ``parent`` from the nodes ``live`` but the first (node 0, the root, its own
+    parent) in order, in the order walked from where the walk entered it; None when every walk reaches node 0."""
+    hop = parent.copy()  # parent[0] = 0; the nodes not live are not reached from those that are
+    steps = 1
+    while steps < len(live):  # hop: 2^k steps on; a node that reaches node 0 ends there
+        hop = hop[hop]
+        steps *= 2
+    lost = live[1:][hop[live[1:]] != 0]
+    if not len(lost):
+        return None
+    seen: list[int] = []
+    at: dict[int, int] = {}
+    v = int(lost[0])
+    while v not in at:
+        at[v] = len(seen)
+        seen.append(v)
+        v = int(parent[v])
+    return seen[at[v]:]
 
 
 def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str | None]) -> tuple[
@@ -81,10 +105,12 @@ def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str
     par = [-1 if p is None else p for p in parents]  # -1: the start of the expression
     rel = ["right" if p is None else r for p, r in zip(parents, relations)]
 
+    right_of: dict[int, set[int]] | None = None  # each symbol's children on its baseline (relation 'right')
+
     def chain_end(v: int, before: float) -> int:
         """The last symbol of the baseline that starts at ``v``, left of x ``before``."""
         while True:
-            nxt = [c for c in range(n) if par[c] == v and rel[c] == "right" and boxes[c].x0 < before]
+            nxt = [c for c in right_of.get(v, ()) if boxes[c].x0 < before]
             if not nxt:
                 return v
             v = min(nxt, key=lambda c: (boxes[c].x0, c))
@@ -96,10 +122,17 @@ def make_layout(boxes: list[Box], parents: list[int | None], relations: list[str
         crowded = [kids for kids in groups.values() if len(kids) > 1]
         if not crowded:
             break
+        if right_of is None:  # made once a group is crowded (most trees have none)
+            right_of = {}
+            for c in range(n):
+                if rel[c] == "right":
+                    right_of.setdefault(par[c], set()).add(c)
         kids = sorted(crowded[0], key=lambda c: (boxes[c].x0, boxes[c].y0, c))
         for c in kids[1:]:
-            par[c] = n  # detached while the head's baseline is walked
+            if rel[c] == "right":
+                right_of[par[c]].discard(c)  # detached while the head's baseline is walked
             par[c], rel[c] = chain_end(kids[0], boxes[c].x0 + 1e-9), "right"
+            right_of.setdefault(par[c], set()).add(c)
     return [None if p == -1 else p for p in par], [None if p == -1 else r for p, r in zip(par, rel)]
 
 
