@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from inkmath import InkmathError
-from inkmath.equation import solve
+from inkmath.equation import solve, solve_limits
 from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, start_workers, to_sympy, worker_pids
 from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
@@ -514,7 +514,7 @@ def test_a_huge_written_degree_is_refused_before_sympy_builds_the_polynomial(lat
 
 def test_cancelling_terms_still_get_their_exact_degree():
     assert typed("(x+1)^{50}-x^{50}=0")["reason"] == \
-        f"a polynomial of degree 49 is too high to solve exactly (limit {solve.MAX_DEGREE})"
+        f"a polynomial of degree 49 is too high to solve exactly (limit {solve_limits.MAX_DEGREE})"
     assert typed("(x+1)^{3}-x^{3}=0")["kind"] == "equation"
 
 
@@ -625,7 +625,7 @@ def test_a_number_too_long_to_write_out_is_shown_as_a_decimal(latex, text):
     from inkmath.equation.latex_parse import parse_latex
 
     result = answer(parse_latex(latex), timeout=None, steps=True)
-    assert result["text"] == text and solve._LONG_NUMBER_NOTE in result["notes"]
+    assert result["text"] == text and solve_limits.LONG_NUMBER_NOTE in result["notes"]
     assert "digits is answered without steps" in result["steps_reason"]
     json.dumps(result)
 
@@ -664,7 +664,7 @@ def test_an_inequality_between_numbers_is_checked(latex, text, holds):
 def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
     result = typed("3000!=1")  # not "SymPy could not handle this (ValueError: Exceeds the limit (4300 digits) ..."
     assert result["text"] == "false: the left side is 4.14935960344e+9130, the right side 1"
-    assert result["holds"] is False and result["notes"] == [solve._LONG_NUMBER_NOTE]
+    assert result["holds"] is False and result["notes"] == [solve_limits.LONG_NUMBER_NOTE]
 
 
 @pytest.mark.parametrize("latex, text", [

@@ -12,6 +12,10 @@ Fast path: cheap input (`_is_cheap`: arithmetic, a linear or quadratic equation 
 system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
 checks refuse obviously hopeless work before SymPy starts: numbers over ~30,000 digits (in tosympy) and
 polynomials of degree above `MAX_DEGREE` (read off the written form: `x^{10^{10}} = 1` is refused at once).
+
+The stages it calls on live in their own modules: the size guards in `inkmath.equation.solve_limits`, the check of
+roots against where the equation as written is defined in `inkmath.equation.solve_domain`, and the text, LaTeX and
+decimals of an answer in `inkmath.equation.solve_text`.
 """
 
 from __future__ import annotations
@@ -22,87 +26,26 @@ from typing import Any
 
 import sympy as sp
 from sympy.core.relational import Relational
-from sympy.printing.str import StrPrinter
 
 from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex
+from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, numeric_roots, real_solution, within,
+                                           written_domain, written_relation, zero_denominator)
+from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
+                                           check_degree, long_notes, too_high_to_expand)
+from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
+from inkmath.equation.solve_text import (answer_entry, latex_of, real_first, set_text, text_and_latex, text_of,
+                                         tidy_logs)
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
-from inkmath.equation.tosympy import (PLUS_MINUS, expand_plus_minus, rebuilt, to_sympy, to_sympy_lines,
-                                      undefined_reason)
+from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
 from inkmath.equation.tree import Node
 
 __all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
            "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
 
-MAX_DEGREE = 40  # polynomials above this degree are not solved exactly (roots of x^99999 would never finish)
-# The degree read off the written form is only a bound when terms may cancel ((x+1)^50 - x^50 has degree 49);
-# up to this bound the exact degree is computed (SymPy's Poly of (x+1)^200 takes 0.05 s here, of (x+1)^1000 1 s,
-# and of x^{10^{10}} would fill the memory: it stores every coefficient).
-EXACT_DEGREE_LIMIT = 200
 _PREFERRED = ("x", "y", "z", "t")  # the unknown a student expects, in order; otherwise alphabetical
-
-
-class _CannotSolve(Exception):
-    """Raised inside the solver for a reason the user should read (becomes kind "none")."""
-
-
-class _Printer(StrPrinter):
-    """Plain text for people: i, π, e, ∞, ln, arcsin, e^x, |x| and n! as in the LaTeX (and ^ for powers, in
-    `_text`)."""
-
-    def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
-        return "i"
-
-    def _print_Pi(self, expr: sp.Basic) -> str:
-        return "π"
-
-    def _print_Exp1(self, expr: sp.Basic) -> str:
-        return "e"
-
-    def _print_Infinity(self, expr: sp.Basic) -> str:
-        return "∞"
-
-    def _print_NegativeInfinity(self, expr: sp.Basic) -> str:
-        return "-∞"
-
-    def _print_log(self, expr: sp.Basic) -> str:
-        return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
-
-    def _print_Symbol(self, expr: sp.Basic) -> str:
-        return _GREEK.get(expr.name, expr.name)
-
-    def _print_Abs(self, expr: sp.Basic) -> str:
-        return f"|{self._print(expr.args[0])}|"
-
-    def _print_exp(self, expr: sp.Basic) -> str:
-        arg = expr.args[0]
-        return f"e^{self._print(arg)}" if arg.is_Atom else f"e^({self._print(arg)})"
-
-    def _print_factorial(self, expr: sp.Basic) -> str:
-        arg = expr.args[0]
-        inner = self._print(arg)
-        return f"{inner}!" if arg.is_Atom else f"({inner})!"
-
-    def _print_Function(self, expr: sp.Basic) -> str:
-        name = _SCHOOL_NAMES.get(expr.func.__name__)
-        return f"{name}({self.stringify(expr.args, ', ')})" if name else super()._print_Function(expr)
-
-
-_GREEK = dict(zip(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau upsilon phi chi "
-    "psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega varepsilon vartheta varphi".split(),
-    "αβγδεζηθικλμνξορστυφχψωΓΔΘΛΞΣΦΨΩεϑφ"))  # the text writes \theta as θ, as the LaTeX shows it
-_SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
-
-
-def _latex(expr: sp.Basic) -> str:
-    return sp.latex(expr, inv_trig_style="full", ln_notation=True)  # \arcsin and \ln, as in school
-
-
-def _text(expr: sp.Basic) -> str:
-    return _Printer().doprint(expr).replace("**", "^")
 
 
 def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = False,
@@ -202,7 +145,7 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     the x is gone from the items, as SymPy evaluates 0x to 0)."""
     try:
         return _answer_items(items, tree)
-    except (_CannotSolve, InkmathError) as exc:
+    except (CannotSolve, InkmathError) as exc:
         return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     # The solver boundary: SymPy signals unsupported input with NotImplementedError, ValueError, TypeError,
     # PolynomialError, RecursionError, ... Any of them means "SymPy cannot do this", which the user must read
@@ -239,7 +182,7 @@ def _result(kind: str, **fields: Any) -> dict[str, Any]:
     out.update(fields)
     entries = [e for sol in out["solutions"] for e in sol.values()] + list(out["values"])
     if any(entry.pop("_long", False) for entry in entries):
-        out["notes"] = [*out["notes"], _LONG_NUMBER_NOTE]
+        out["notes"] = [*out["notes"], LONG_NUMBER_NOTE]
     return out
 
 
@@ -254,12 +197,11 @@ def _unknowns(exprs: list[sp.Basic]) -> list[sp.Symbol]:
 
 def _doit(item: sp.Basic) -> sp.Basic:
     """Evaluate sums, integrals, limits and derivatives inside a relation before solving it."""
-    if isinstance(item, Relational) and item.has(*_BIG_OPERATORS):
+    if isinstance(item, Relational) and item.has(*BIG_OPERATORS):
         return type(item)(item.lhs.doit(), item.rhs.doit(), evaluate=False)
     return item
 
 
-_BIG_OPERATORS = (sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative)
 _INFINITIES = (sp.oo, -sp.oo, sp.zoo)
 
 
@@ -267,7 +209,7 @@ def _has_infinity(expr: sp.Basic) -> bool:
     """∞ outside the limits of a sum, integral or limit (where it belongs)."""
     if expr in _INFINITIES:
         return True
-    if isinstance(expr, _BIG_OPERATORS) or not isinstance(expr, sp.Basic):
+    if isinstance(expr, BIG_OPERATORS) or not isinstance(expr, sp.Basic):
         return False
     return any(_has_infinity(arg) for arg in expr.args)
 
@@ -281,7 +223,7 @@ def _check_no_infinity(item: sp.Basic) -> None:
     if not isinstance(item, sp.Eq):
         sides = [side for side in sides if side not in (sp.oo, -sp.oo)]
     if any(_has_infinity(side) for side in sides):
-        raise _CannotSolve("∞ is not a number, so it cannot be part of an equation or inequality to solve "
+        raise CannotSolve("∞ is not a number, so it cannot be part of an equation or inequality to solve "
                            "(it can be a limit's target or an integral's bound)")
 
 
@@ -292,110 +234,12 @@ def _answer_items(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     if len(items) > 1:
         return _solve_system(items, to_sympy_lines(tree, raw=True) if tree is not None else None)
     item = items[0]
-    raw = _written_relation(tree) if isinstance(item, Relational) else None
+    raw = written_relation(tree) if isinstance(item, Relational) else None
     if isinstance(item, sp.Eq):
         return _solve_equation(item, raw)
     if isinstance(item, Relational):
         return _solve_inequality(item, raw)
     return _evaluate(item)
-
-
-def _written_relation(tree: Node | None) -> Relational | None:
-    """The one relation of `tree` as written (SymPy's evaluation turns x/x into 1 and 0x into 0, losing an unknown
-    and the values where the written form is undefined); None without a tree or for anything else."""
-    if tree is None:
-        return None
-    raw = to_sympy_lines(tree, raw=True)
-    if len(raw) != 1 or not isinstance(raw[0], Relational) or raw[0].has(PLUS_MINUS, *_BIG_OPERATORS):
-        return None
-    return raw[0]
-
-
-def _written_domain(raw: Relational | None, var: sp.Symbol) -> sp.Set:
-    """Where both sides as written are defined in the real numbers: no zero denominator, no even root of a
-    negative number, no logarithm of a number <= 0 (x/x = 1 holds for x != 0 only, √x·√x = x for x >= 0).
-    A condition SymPy cannot solve is left out."""
-    domain: sp.Set = sp.S.Reals
-    if raw is None:
-        return domain
-    for node in sp.preorder_traversal(sp.Tuple(raw.lhs, raw.rhs)):
-        if not isinstance(node, sp.Basic) or not node.has(var):
-            continue
-        conditions = []
-        if isinstance(node, sp.Pow):
-            base, exponent = rebuilt(node.base), rebuilt(node.exp)
-            if exponent.is_number and exponent.is_negative:
-                conditions.append(sp.Ne(base, 0))
-            if exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 0:
-                conditions.append(sp.Ge(base, 0))
-        elif isinstance(node, sp.log):
-            conditions.append(sp.Gt(rebuilt(node.args[0]), 0))
-        for condition in conditions:
-            allowed = sp.solveset(condition, var, sp.S.Reals)
-            if not isinstance(allowed, sp.ConditionSet):
-                domain = sp.Intersection(domain, allowed)
-    return domain
-
-
-def _within(solutions: sp.Set, domain: sp.Set, notes: list[str]) -> sp.Set:
-    """The solutions where the written equation is defined (complex roots of a polynomial are kept; families of
-    periodic solutions are left as they are)."""
-    if domain == sp.S.Reals:
-        return solutions
-    if isinstance(solutions, sp.FiniteSet):
-        kept = [r for r in solutions.args if not r.is_number or r.is_real is False or domain.contains(r) != sp.false]
-        if len(kept) < len(solutions.args):
-            notes.append("values where the equation as written is undefined (a zero denominator, ...) are left out")
-        return sp.FiniteSet(*kept)
-    if solutions.has(sp.ImageSet) or isinstance(solutions, sp.ConditionSet):
-        return solutions
-    return sp.Intersection(solutions, domain)
-
-
-# Python refuses to turn an int of more than 4300 digits into text (sys.int_info.default_max_str_digits, a guard
-# against slow conversions); the numbers the parser allows (MAX_NUMBER_BITS, 5000!) and their products go beyond
-# it, so an exact number longer than this is shown as a 12-digit decimal instead.
-MAX_SHOWN_DIGITS = 4000
-_LONG_NUMBER_NOTE = f"a number of more than {MAX_SHOWN_DIGITS} digits is shown as a 12-digit decimal"
-
-
-def too_long(expr: sp.Basic) -> bool:
-    """Does a number in expr have more than MAX_SHOWN_DIGITS digits?"""
-    limit = MAX_SHOWN_DIGITS * math.log2(10)
-    return any(max(abs(int(r.p)), int(r.q)).bit_length() > limit for r in expr.atoms(sp.Rational))
-
-
-def _decimal_part(x: Any) -> str:
-    """12 significant digits, also beyond the range of a float (2^20000 ≈ 3.98e+6020, not inf)."""
-    import mpmath
-
-    if x == 0:
-        return "0"
-    value = float(x)
-    if math.isfinite(value) and 1e-300 < abs(value) < 1e300:
-        return f"{value:.12g}"
-    return mpmath.nstr(mpmath.mpf(x._mpf_), 12) if hasattr(x, "_mpf_") else f"{value:.12g}"
-
-
-def _entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
-    decimal = None
-    long = expr.is_number and too_long(expr)
-    if expr.is_number and (long or not expr.is_Integer) and expr.is_finite is not False:
-        value = sp.N(expr, 15)
-        re, im = value.as_real_imag()
-        if abs(float(im)) < 1e-13 * max(1.0, abs(float(re))) or im == 0:
-            decimal = _decimal_part(re)
-        else:
-            decimal = f"{_decimal_part(re)} {'-' if im < 0 else '+'} {_decimal_part(abs(im))}i"
-    # numeric roots (shown as "a + bi") and numbers too long to write out are shown by their decimal
-    approximate = decimal is not None and (long or expr.has(sp.CRootOf, sp.Float))
-    text = decimal if approximate else _text(expr)
-    latex = decimal if approximate else _latex(expr)
-    entry = {"text": text, "latex": latex, "decimal": decimal, "general": general,
-             "sympy": sp.srepr(sp.N(expr, 15) if long else expr), "_expr": expr}
-    if long:
-        entry["_long"] = True
-    return entry
 
 
 # ---------------------------------------------------------------- equations
@@ -411,18 +255,18 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
             return _check_statement(variants)
         var = written[0]  # 0x = 5, x/x = 1: the unknown cancelled; the equation holds for every x or for none
         holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
-        solution_set = _within(sp.S.Reals if holds else sp.S.EmptySet, _written_domain(raw, var), notes)
+        solution_set = within(sp.S.Reals if holds else sp.S.EmptySet, written_domain(raw, var), notes)
         result = _format_set(var, solution_set, notes)
         result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
         return result
     var, others = unknowns[0], unknowns[1:]
     if others:
-        names = ", ".join(_text(s) for s in others)
-        notes.append(f"solved for {_text(var)}; {names} treated as given")
+        names = ", ".join(text_of(s) for s in others)
+        notes.append(f"solved for {text_of(var)}; {names} treated as given")
     sets = [_solve_one(v.lhs - v.rhs, var, bool(others), notes) for v in variants]
     solution_set = sets[0] if len(sets) == 1 else sp.Union(*sets)
     if not others:
-        solution_set = _within(solution_set, _written_domain(raw, var), notes)
+        solution_set = within(solution_set, written_domain(raw, var), notes)
     result = _format_set(var, solution_set, notes)
     result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
     return result
@@ -430,10 +274,11 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
 
 def _check_statement(variants: list[sp.Eq]) -> dict[str, Any]:
     holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
-    (left, left_tex), (right, right_tex) = (_shown(sp.simplify(side)) for side in (variants[0].lhs, variants[0].rhs))
+    sides = (variants[0].lhs, variants[0].rhs)
+    (left, left_tex), (right, right_tex) = (text_and_latex(sp.simplify(side)) for side in sides)
     text = f"true: both sides equal {left}" if holds else f"false: the left side is {left}, the right side {right}"
     latex = r"\text{true}" if holds else left_tex + r" \neq " + right_tex
-    return _result("equation", text=text, latex=latex, holds=holds, notes=_long_notes(variants))
+    return _result("equation", text=text, latex=latex, holds=holds, notes=long_notes(variants))
 
 
 def _check_inequality(rel: Relational) -> dict[str, Any]:
@@ -441,70 +286,18 @@ def _check_inequality(rel: Relational) -> dict[str, Any]:
     left, right = sp.simplify(rel.lhs), sp.simplify(rel.rhs)
     holds = type(rel)(left, right)
     if holds not in (sp.true, sp.false):
-        raise _CannotSolve("SymPy cannot decide whether this inequality between numbers holds")
-    (left_text, _), (right_text, _) = _shown(left), _shown(right)
+        raise CannotSolve("SymPy cannot decide whether this inequality between numbers holds")
+    (left_text, _), (right_text, _) = text_and_latex(left), text_and_latex(right)
     word = "true" if holds == sp.true else "false"
     return _result("inequality", text=f"{word}: the left side is {left_text}, the right side {right_text}",
-                   latex=rf"\text{{{word}}}", holds=bool(holds == sp.true), notes=_long_notes([rel]))
-
-
-def _shown(value: sp.Basic) -> tuple[str, str]:
-    """Text and LaTeX of a value, a number too long to write out as its decimal (see `_entry`)."""
-    entry = _entry(value)
-    return entry["text"], entry["latex"]
-
-
-def _long_notes(items: list[sp.Basic]) -> list[str]:
-    return [_LONG_NUMBER_NOTE] if any(too_long(item) for item in items) else []
-
-
-def degree_bound(expr: sp.Basic, variables: set[sp.Symbol]) -> tuple[int, bool]:
-    """(d, exact): the total degree in `variables` of a polynomial is at most d, read off its tree without
-    expanding anything; `exact` when no terms can cancel (one term of each sum has the highest degree)."""
-    if expr in variables:
-        return 1, True
-    if not expr.free_symbols & variables:
-        return 0, True
-    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
-        degree, exact = degree_bound(expr.base, variables)
-        return degree * abs(int(expr.exp)), exact
-    parts = [degree_bound(arg, variables) for arg in expr.args]
-    if isinstance(expr, sp.Mul):
-        return sum(d for d, _ in parts), all(e for _, e in parts)
-    top = max((d for d, _ in parts), default=0)
-    leaders = [e for d, e in parts if d == top]
-    return top, isinstance(expr, sp.Add) and len(leaders) == 1 and leaders[0]
-
-
-def too_high_to_expand(expr: sp.Basic) -> bool:
-    """A polynomial or rational expression whose written degree is above EXACT_DEGREE_LIMIT: simplifying or
-    expanding it would take minutes or fill the memory ((x+1)^{10^{10}})."""
-    variables = expr.free_symbols - {PLUS_MINUS}
-    if not variables or not expr.is_rational_function(*variables):
-        return False
-    return degree_bound(expr, variables)[0] > EXACT_DEGREE_LIMIT
-
-
-def _check_degree(f: sp.Basic, variables: list[sp.Symbol]) -> None:
-    """Refuse a polynomial of degree above MAX_DEGREE before SymPy builds it (the total degree for a system)."""
-    if not f.is_polynomial(*variables):
-        return
-    bound, exact = degree_bound(f, set(variables))
-    if bound <= MAX_DEGREE:
-        return
-    if exact or bound > EXACT_DEGREE_LIMIT:
-        size = f"{bound}" if exact else f"up to {bound}"
-        raise _CannotSolve(f"a polynomial of degree {size} is too high to solve exactly (limit {MAX_DEGREE})")
-    degree = sp.Poly(f, *variables).total_degree() if f != 0 else 0
-    if degree > MAX_DEGREE:
-        raise _CannotSolve(f"a polynomial of degree {degree} is too high to solve exactly (limit {MAX_DEGREE})")
+                   latex=rf"\text{{{word}}}", holds=bool(holds == sp.true), notes=long_notes([rel]))
 
 
 def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) -> sp.Set:
     written = f
     f = sp.together(f)
     numerator = sp.fraction(f)[0]
-    _check_degree(numerator, [var])
+    check_degree(numerator, [var])
     if f.is_polynomial(var):
         degree = sp.Poly(f, var).degree() if f != 0 else 0
         if degree <= 0:
@@ -528,12 +321,12 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
         return sp.FiniteSet(*sp.solve(f, var))
     solution_set = sp.solveset(f, var, sp.S.Reals)
     if isinstance(solution_set, sp.ConditionSet):  # no closed form (cos x = x): look for roots numerically
-        roots = _numeric_roots(f, var)
+        roots = numeric_roots(f, var)
         if not roots:
-            raise _CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
+            raise CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
         notes.append("no exact form: numeric solutions found from a few starting points; there may be others")
         return sp.FiniteSet(*roots)
-    if (isinstance(solution_set, sp.FiniteSet) or solution_set == sp.S.EmptySet) and _has_odd_root(written, var):
+    if (isinstance(solution_set, sp.FiniteSet) or solution_set == sp.S.EmptySet) and has_odd_root(written, var):
         # solveset misses real roots of some odd roots of powers ((x^2)^{1/3} = 4 gives no solution, not ±8);
         # solve() finds them by removing the radicals, and every candidate is checked below
         extra = [r for r in sp.solve(written, var) if r.is_number and r.is_real and r not in solution_set]
@@ -542,7 +335,7 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
         # solveset over the reals may combine logarithms or square both sides of a root without checking the
         # domain (ln(x-1) + ln(x+1) = ln 3 gives x = -2 too; asin(x) = 3 gives sin 3): check every root in the
         # equation as written.
-        kept = [root for root in solution_set.args if _real_solution(written, var, root)]
+        kept = [root for root in solution_set.args if real_solution(written, var, root)]
         if len(kept) < len(solution_set.args):
             notes.append("values outside the domain (a logarithm of a number <= 0, an even root of a negative "
                          "number, ...) or that do not satisfy the equation as written are left out")
@@ -550,113 +343,10 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
     return solution_set
 
 
-def _has_odd_root(f: sp.Basic, var: sp.Symbol) -> bool:
-    return any(isinstance(node, sp.Pow) and node.exp.is_Rational and node.exp.q % 2 == 1 and node.exp.q > 1
-               and node.base.has(var) for node in sp.preorder_traversal(f))
-
-
-_DOMAIN_TOLERANCE = 1e-12  # relative: how far from zero a numerically evaluated value may be and still count as 0
-
-
-def _real_solution(f: sp.Basic, var: sp.Symbol, root: sp.Basic) -> bool:
-    """Is `root` a real solution of f = 0 with every part of f defined in the real numbers there?
-
-    Each logarithm needs a positive argument, each even root a base >= 0, each odd root a real base (read as the
-    real root, as a student means ∛(-8) = -2), each negative power a non-zero base; any other function or power
-    of the unknown must have a real, finite value; and f itself must be 0. A value that cannot be evaluated keeps
-    the root (the solver's answer stands)."""
-    if not root.is_number:
-        return True
-    try:
-        for node in sp.preorder_traversal(f):
-            if not node.has(var) or node.is_Atom:
-                continue
-            if isinstance(node, sp.log):
-                if not _sign(node.args[0].xreplace({var: root}), positive=True):
-                    return False
-            elif isinstance(node, sp.Pow) and node.exp.is_Rational and not node.exp.is_Integer:
-                base = node.base.xreplace({var: root})
-                if not (_sign(base, positive=False) if node.exp.q % 2 == 0 else _real_finite(base)):
-                    return False
-                if node.exp < 0 and _near_zero(base):
-                    return False
-            elif isinstance(node, sp.Pow) and node.exp.is_Integer:
-                if node.exp < 0 and _near_zero(node.base.xreplace({var: root})):
-                    return False
-            elif isinstance(node, (sp.Pow, sp.Function)):
-                if not _real_finite(node.xreplace({var: root})):
-                    return False
-        odd_roots_real = f.replace(
-            lambda e: e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer and e.exp.q % 2 == 1,
-            lambda e: sp.real_root(e.base, e.exp.q) ** e.exp.p)
-        value = odd_roots_real.xreplace({var: root})
-        if value.is_zero is not None:
-            return bool(value.is_zero)
-        scale = max([1.0] + [abs(_numeric(term)) for term in sp.Add.make_args(value)])
-        return abs(_numeric(value)) < _DOMAIN_TOLERANCE * scale
-    except (TypeError, ValueError, ArithmeticError):
-        return True
-
-
-def _numeric(value: sp.Basic) -> complex:
-    return complex(sp.N(value, 30))
-
-
-def _near_zero(value: sp.Basic) -> bool:
-    if value.is_zero is not None:
-        return bool(value.is_zero)
-    return abs(_numeric(value)) < _DOMAIN_TOLERANCE
-
-
-def _real_finite(value: sp.Basic) -> bool:
-    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        return False
-    number = _numeric(value)
-    return abs(number.imag) <= _DOMAIN_TOLERANCE * max(1.0, abs(number.real))
-
-
-def _sign(value: sp.Basic, positive: bool) -> bool:
-    """value > 0 (`positive`) or value >= 0, for a number; exact when SymPy knows, else numerically."""
-    known = value.is_positive if positive else value.is_nonnegative
-    if known is not None:
-        return bool(known)
-    if not _real_finite(value):
-        return False
-    number = _numeric(value).real
-    return number > _DOMAIN_TOLERANCE if positive else number > -_DOMAIN_TOLERANCE
-
-
-_NUMERIC_STARTS = (-10.0, -3.0, -1.0, -0.3, 0.3, 1.0, 3.0, 10.0)
-
-
-def _numeric_roots(f: sp.Basic, var: sp.Symbol) -> list[sp.Float]:
-    """Real roots of f found by the secant method from a few starting points.
-
-    f is evaluated with evalf at each step rather than compiled with lambdify, which would exec generated code.
-    """
-    import mpmath
-
-    def value(t: Any) -> Any:
-        v = f.evalf(15, subs={var: sp.Float(float(t))})
-        if not v.is_real:  # outside the function's real domain (log of a negative number, ...)
-            raise ValueError("not real here")
-        return mpmath.mpf(float(v))
-
-    found: dict[str, sp.Float] = {}
-    for start in _NUMERIC_STARTS:
-        try:
-            root = float(mpmath.findroot(value, start, tol=1e-20, maxsteps=60))
-        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
-            continue
-        if abs(float(value(root))) < 1e-9:
-            found.setdefault(f"{root:.9g}", sp.Float(root, 15))
-    return sorted(found.values())
-
-
 def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
-    name, vtex, shown = var.name, _latex(var), _text(var)
+    name, vtex, shown = var.name, latex_of(var), text_of(var)
     if isinstance(s, sp.ConditionSet):
-        raise _CannotSolve(f"SymPy cannot solve this equation for {name} in closed form")
+        raise CannotSolve(f"SymPy cannot solve this equation for {name} in closed form")
     if s == sp.S.EmptySet:
         return _result("equation", text="no solution", latex=r"\text{no solution}")
     if s == sp.S.Reals or s == sp.S.Complexes:
@@ -678,10 +368,10 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
         elif isinstance(part, sp.ImageSet) and part.base_sets == (sp.S.Integers,) and len(part.lamda.variables) == 1:
             families.append(part.lamda.expr.xreplace({part.lamda.variables[0]: k}))
         else:  # intervals, complements, intersections: give the set itself
-            return _result("equation", text=f"{shown} ∈ {_set_text(s)}", latex=f"{vtex} \\in {_latex(s)}")
-    finite = _real_first(list(dict.fromkeys(_tidy_logs(e) for e in finite)))
+            return _result("equation", text=f"{shown} ∈ {set_text(s)}", latex=f"{vtex} \\in {latex_of(s)}")
+    finite = real_first(list(dict.fromkeys(tidy_logs(e) for e in finite)))
     families.sort(key=lambda e: float(e.xreplace({k: 0})) if e.xreplace({k: 0}).is_number else 0.0)
-    solutions = [{name: _entry(e)} for e in finite] + [{name: _entry(e, general=True)} for e in families]
+    solutions = [{name: answer_entry(e)} for e in finite] + [{name: answer_entry(e, general=True)} for e in families]
     texts = [f"{shown} = {sol[name]['text']}" for sol in solutions]
     latexes = [f"{vtex} = {sol[name]['latex']}" for sol in solutions]
     text = " or ".join(texts)
@@ -691,50 +381,14 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
         latex += rf", \quad {k.name} \in \mathbb{{Z}}"
     excluded = [e for e in dict.fromkeys(excluded) if e not in finite]
     if excluded:
-        text += ", except " + " and ".join(f"{shown} = {_text(e)}" for e in excluded)
-        latex += r", \quad " + ", ".join(f"{vtex} \\neq {_latex(e)}" for e in excluded)
+        text += ", except " + " and ".join(f"{shown} = {text_of(e)}" for e in excluded)
+        latex += r", \quad " + ", ".join(f"{vtex} \\neq {latex_of(e)}" for e in excluded)
         verb = "is" if len(excluded) == 1 else "are"
-        notes.append(f"{shown} = {', '.join(_text(e) for e in excluded)} {verb} in the families above but no "
+        notes.append(f"{shown} = {', '.join(text_of(e) for e in excluded)} {verb} in the families above but no "
                      "solution (the equation is undefined or false there)")
     if finite and not any(e.is_real for e in finite) and all(e.is_number for e in finite):
         notes.append("no real solution; the solutions are complex")
     return _result("equation", text=text, latex=latex, solutions=solutions)
-
-
-def _tidy_logs(value: sp.Basic) -> sp.Basic:
-    """A number with logarithms of positive numbers, with their powers taken out when that is shorter:
-    solveset answers 4^x = 2 with ln 2 / ln 4 (1/2) and e^x = 10^20 with ln 100000000000000000000 (20 ln 10)."""
-    if not value.is_number or not value.has(sp.log):
-        return value
-    if not all(arg.is_positive for log in value.atoms(sp.log) for arg in log.args):
-        return value
-    tidy = sp.expand_log(value, force=True)
-    return tidy if len(_text(tidy)) < len(_text(value)) else value
-
-
-def _real_first(values: list[sp.Basic]) -> list[sp.Basic]:
-    def key(e: sp.Basic) -> tuple[int, float, float]:
-        if not e.is_number:
-            return (2, 0.0, 0.0)
-        re, im = (float(v) for v in sp.N(e, 15).as_real_imag())
-        return (0 if e.is_real else 1, re, im)
-    return sorted(values, key=key)
-
-
-def _set_text(s: sp.Set) -> str:
-    if isinstance(s, sp.Interval):
-        left = "(" if s.left_open or s.start == -sp.oo else "["
-        right = ")" if s.right_open or s.end == sp.oo else "]"
-        return f"{left}{_text(s.start)}, {_text(s.end)}{right}"
-    if isinstance(s, sp.Union):
-        return " ∪ ".join(_set_text(a) for a in s.args)
-    if isinstance(s, sp.FiniteSet):
-        return "{" + ", ".join(_text(a) for a in s.args) + "}"
-    if isinstance(s, sp.Complement):
-        return f"{_set_text(s.args[0])} \\ {_set_text(s.args[1])}"
-    if s == sp.S.Reals:
-        return "ℝ"
-    return _text(s)
 
 
 def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[str, Any]:
@@ -742,59 +396,43 @@ def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[st
     if not unknowns and not rel.has(PLUS_MINUS):
         return _check_inequality(rel)
     if len(unknowns) != 1:
-        raise _CannotSolve("only inequalities in exactly one unknown can be solved")
+        raise CannotSolve("only inequalities in exactly one unknown can be solved")
     if rel.has(PLUS_MINUS):
-        raise _CannotSolve("an inequality with ± cannot be solved; write the two cases separately")
+        raise CannotSolve("an inequality with ± cannot be solved; write the two cases separately")
     var = unknowns[0]
-    _check_degree(sp.fraction(sp.together(rel.lhs - rel.rhs))[0], [var])
+    check_degree(sp.fraction(sp.together(rel.lhs - rel.rhs))[0], [var])
     s = sp.solveset(rel, var, sp.S.Reals)
-    s = _within(s, _written_domain(raw, var), [])
+    s = within(s, written_domain(raw, var), [])
     if isinstance(s, sp.ConditionSet):
-        raise _CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
+        raise CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
     if s == sp.S.EmptySet:
         return _result("inequality", text="no solution", latex=r"\text{no solution}", variables=[var.name])
-    text, latex = f"{_text(var)} ∈ {_set_text(s)}", f"{_latex(var)} \\in {_latex(s)}"
+    text, latex = f"{text_of(var)} ∈ {set_text(s)}", f"{latex_of(var)} \\in {latex_of(s)}"
     return _result("inequality", text=text, latex=latex, variables=[var.name])
 
 
 # ---------------------------------------------------------------- systems
 
 
-def _zero_denominator(raw: list[sp.Basic], values: dict[sp.Symbol, sp.Basic]) -> bool:
-    """Does a solution make a denominator (or a logarithm's argument) of the written system zero? SymPy
-    evaluates x/x to 1 while building the system, so its solver cannot see that x = 0 is not allowed."""
-    for item in raw:
-        for node in sp.preorder_traversal(item):
-            if isinstance(node, sp.Pow) and rebuilt(node.exp).is_negative:
-                inside = node.base
-            elif isinstance(node, sp.log):
-                inside = node.args[0]
-            else:
-                continue
-            if inside.free_symbols and rebuilt(inside).xreplace(values).is_zero:
-                return True
-    return False
-
-
 def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> dict[str, Any]:
     for number, item in enumerate(items, 1):
         if not isinstance(item, sp.Eq):
-            raise _CannotSolve(f"a system needs an equation with '=' on every line; line {number} has none")
+            raise CannotSolve(f"a system needs an equation with '=' on every line; line {number} has none")
         if item.has(PLUS_MINUS):
-            raise _CannotSolve("± inside a system cannot be solved; write the two cases separately")
+            raise CannotSolve("± inside a system cannot be solved; write the two cases separately")
     unknowns = _unknowns(items)
     if not unknowns:
         return _check_statement(items)
     chosen = unknowns[: len(items)] if len(unknowns) > len(items) else unknowns
     notes = []
     if len(chosen) < len(unknowns):
-        notes.append(f"solved for {', '.join(_text(s) for s in chosen)}; "
-                     f"{', '.join(_text(s) for s in unknowns[len(chosen):])} treated as given")
+        notes.append(f"solved for {', '.join(text_of(s) for s in chosen)}; "
+                     f"{', '.join(text_of(s) for s in unknowns[len(chosen):])} treated as given")
     for eq in items:
-        _check_degree(sp.fraction(sp.together(eq.lhs - eq.rhs))[0], chosen)
+        check_degree(sp.fraction(sp.together(eq.lhs - eq.rhs))[0], chosen)
     found = sp.solve([eq.lhs - eq.rhs for eq in items], chosen, dict=True)
-    if raw is not None and len(raw) == len(items) and not any(r.has(*_BIG_OPERATORS) for r in raw):
-        kept = [sol for sol in found if not _zero_denominator(raw, sol)]
+    if raw is not None and len(raw) == len(items) and not any(r.has(*BIG_OPERATORS) for r in raw):
+        kept = [sol for sol in found if not zero_denominator(raw, sol)]
         if len(kept) < len(found):
             notes.append("values where an equation as written is undefined (a zero denominator) are left out")
         found = kept
@@ -804,13 +442,13 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
                        variables=names, notes=notes)
     solutions, texts, latexes = [], [], []
     for sol in found:
-        entries = {s.name: _entry(sol[s]) for s in chosen if s in sol}
-        free = [_text(s) for s in chosen if s not in sol]
+        entries = {s.name: answer_entry(sol[s]) for s in chosen if s in sol}
+        free = [text_of(s) for s in chosen if s not in sol]
         if free:
             notes.append(f"infinitely many solutions: {', '.join(free)} can be any value")
         solutions.append(entries)
-        texts.append(", ".join(f"{_text(sp.Symbol(n))} = {e['text']}" for n, e in entries.items()))
-        latexes.append(r",\; ".join(f"{_latex(sp.Symbol(n))} = {e['latex']}" for n, e in entries.items()))
+        texts.append(", ".join(f"{text_of(sp.Symbol(n))} = {e['text']}" for n, e in entries.items()))
+        latexes.append(r",\; ".join(f"{latex_of(sp.Symbol(n))} = {e['latex']}" for n, e in entries.items()))
     return _result("system", text=" or ".join(texts), latex=r" \quad\text{or}\quad ".join(latexes),
                    variables=names, solutions=solutions, notes=list(dict.fromkeys(notes)))
 
@@ -889,8 +527,8 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
         if reason is not None and expr.has(sp.Limit) and value.has(sp.zoo, sp.AccumBounds):
             reason = "the limit does not exist (it differs from the two sides, or the function oscillates)"
         if reason is not None:
-            raise _CannotSolve(reason)
-    entries = [_entry(v) for v in values]
+            raise CannotSolve(reason)
+    entries = [answer_entry(v) for v in values]
     if indefinite:
         notes.append("indefinite integral: add any constant C")
         for e in entries:

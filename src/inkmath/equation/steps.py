@@ -66,7 +66,7 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
         raise NoSteps("a problem written with ± is answered without steps")
     if any(item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative) for item in items):
         raise NoSteps("sums, products, integrals, limits and derivatives are answered without steps")
-    from inkmath.equation.solve import MAX_SHOWN_DIGITS, too_long
+    from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, too_long
 
     answered = [e["_expr"] for e in result.get("values", []) if "_expr" in e]
     answered += [e["_expr"] for sol in result.get("solutions", []) for e in sol.values() if "_expr" in e]

@@ -183,7 +183,7 @@ def arithmetic_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked
 
 def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
     """Expand and collect a polynomial; factor and cancel a rational expression; end at the solver's form."""
-    from inkmath.equation.solve import EXACT_DEGREE_LIMIT, too_high_to_expand
+    from inkmath.equation.solve_limits import EXACT_DEGREE_LIMIT, too_high_to_expand
 
     w = Worked("simplify")
     w.add(raw, "the expression", input_latex)

@@ -1,0 +1,150 @@
+"""How the solver writes a SymPy value in an answer: plain text for people, LaTeX, and 12-digit decimals.
+
+`text_of` and `latex_of` write i, π, e, ∞, ln, arcsin, |x|, n! and Greek letters as a student reads them (θ, not
+theta); `set_text` writes a solution set (intervals, unions); `answer_entry` is one solution or value of an answer
+({"text", "latex", "decimal", "general", "sympy"}), a numeric root or a number too long to write out
+(`inkmath.equation.solve_limits.too_long`) shown by its decimal. `tidy_logs` and `real_first` put roots in the
+shortest form and the expected order (real ones first).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from inkmath.equation.solve_limits import too_long
+
+
+class _Printer(StrPrinter):
+    """Plain text for people: i, π, e, ∞, ln, arcsin, e^x, |x| and n! as in the LaTeX (and ^ for powers, in
+    `text_of`)."""
+
+    def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
+        return "i"
+
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return "π"
+
+    def _print_Exp1(self, expr: sp.Basic) -> str:
+        return "e"
+
+    def _print_Infinity(self, expr: sp.Basic) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr: sp.Basic) -> str:
+        return "-∞"
+
+    def _print_log(self, expr: sp.Basic) -> str:
+        return f"ln({self.stringify(expr.args, ', ')})"  # log(5) would read as base 10, as \log x is read
+
+    def _print_Symbol(self, expr: sp.Basic) -> str:
+        return _GREEK.get(expr.name, expr.name)
+
+    def _print_Abs(self, expr: sp.Basic) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_exp(self, expr: sp.Basic) -> str:
+        arg = expr.args[0]
+        return f"e^{self._print(arg)}" if arg.is_Atom else f"e^({self._print(arg)})"
+
+    def _print_factorial(self, expr: sp.Basic) -> str:
+        arg = expr.args[0]
+        inner = self._print(arg)
+        return f"{inner}!" if arg.is_Atom else f"({inner})!"
+
+    def _print_Function(self, expr: sp.Basic) -> str:
+        name = _SCHOOL_NAMES.get(expr.func.__name__)
+        return f"{name}({self.stringify(expr.args, ', ')})" if name else super()._print_Function(expr)
+
+
+_GREEK = dict(zip(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau upsilon phi chi "
+    "psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega varepsilon vartheta varphi".split(),
+    "αβγδεζηθικλμνξορστυφχψωΓΔΘΛΞΣΦΨΩεϑφ"))  # the text writes \theta as θ, as the LaTeX shows it
+_SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
+
+
+def latex_of(expr: sp.Basic) -> str:
+    return sp.latex(expr, inv_trig_style="full", ln_notation=True)  # \arcsin and \ln, as in school
+
+
+def text_of(expr: sp.Basic) -> str:
+    return _Printer().doprint(expr).replace("**", "^")
+
+
+def decimal_text(x: Any) -> str:
+    """12 significant digits, also beyond the range of a float (2^20000 ≈ 3.98e+6020, not inf)."""
+    import mpmath
+
+    if x == 0:
+        return "0"
+    value = float(x)
+    if math.isfinite(value) and 1e-300 < abs(value) < 1e300:
+        return f"{value:.12g}"
+    return mpmath.nstr(mpmath.mpf(x._mpf_), 12) if hasattr(x, "_mpf_") else f"{value:.12g}"
+
+
+def answer_entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
+    decimal = None
+    long = expr.is_number and too_long(expr)
+    if expr.is_number and (long or not expr.is_Integer) and expr.is_finite is not False:
+        value = sp.N(expr, 15)
+        re, im = value.as_real_imag()
+        if abs(float(im)) < 1e-13 * max(1.0, abs(float(re))) or im == 0:
+            decimal = decimal_text(re)
+        else:
+            decimal = f"{decimal_text(re)} {'-' if im < 0 else '+'} {decimal_text(abs(im))}i"
+    # numeric roots (shown as "a + bi") and numbers too long to write out are shown by their decimal
+    approximate = decimal is not None and (long or expr.has(sp.CRootOf, sp.Float))
+    text = decimal if approximate else text_of(expr)
+    latex = decimal if approximate else latex_of(expr)
+    entry = {"text": text, "latex": latex, "decimal": decimal, "general": general,
+             "sympy": sp.srepr(sp.N(expr, 15) if long else expr), "_expr": expr}
+    if long:
+        entry["_long"] = True
+    return entry
+
+
+def text_and_latex(value: sp.Basic) -> tuple[str, str]:
+    """Text and LaTeX of a value, a number too long to write out as its decimal (see `answer_entry`)."""
+    entry = answer_entry(value)
+    return entry["text"], entry["latex"]
+
+
+def tidy_logs(value: sp.Basic) -> sp.Basic:
+    """A number with logarithms of positive numbers, with their powers taken out when that is shorter:
+    solveset answers 4^x = 2 with ln 2 / ln 4 (1/2) and e^x = 10^20 with ln 100000000000000000000 (20 ln 10)."""
+    if not value.is_number or not value.has(sp.log):
+        return value
+    if not all(arg.is_positive for log in value.atoms(sp.log) for arg in log.args):
+        return value
+    tidy = sp.expand_log(value, force=True)
+    return tidy if len(text_of(tidy)) < len(text_of(value)) else value
+
+
+def real_first(values: list[sp.Basic]) -> list[sp.Basic]:
+    def key(e: sp.Basic) -> tuple[int, float, float]:
+        if not e.is_number:
+            return (2, 0.0, 0.0)
+        re, im = (float(v) for v in sp.N(e, 15).as_real_imag())
+        return (0 if e.is_real else 1, re, im)
+    return sorted(values, key=key)
+
+
+def set_text(s: sp.Set) -> str:
+    if isinstance(s, sp.Interval):
+        left = "(" if s.left_open or s.start == -sp.oo else "["
+        right = ")" if s.right_open or s.end == sp.oo else "]"
+        return f"{left}{text_of(s.start)}, {text_of(s.end)}{right}"
+    if isinstance(s, sp.Union):
+        return " ∪ ".join(set_text(a) for a in s.args)
+    if isinstance(s, sp.FiniteSet):
+        return "{" + ", ".join(text_of(a) for a in s.args) + "}"
+    if isinstance(s, sp.Complement):
+        return f"{set_text(s.args[0])} \\ {set_text(s.args[1])}"
+    if s == sp.S.Reals:
+        return "ℝ"
+    return text_of(s)
