@@ -52,6 +52,13 @@ def phone(browser, server):
     assert errors == [], errors
 
 
+def enter_latex(page, text):
+    """Type ``text`` into the LaTeX field and solve it (Enter), waiting for the answer."""
+    page.fill("#latex", text)
+    page.press("#latex", "Enter")
+    wait_idle(page)
+
+
 def draw_equation(page, hand):
     box = canvas_box(page)
     draw_touch(page, [s for g in write(hand, EQUATION, box["width"], box["height"], margin=30) for s in g])
@@ -88,9 +95,7 @@ def test_steps_graph_and_edited_latex(phone, hand, api, tmp_path):
     assert "x = 4" in phone.inner_text("#answer")
     assert phone.locator("#mathml math").count() == 1
     # malformed LaTeX: the server's message (naming the position) under the field, the last answer kept
-    phone.fill("#latex", "2x+1=9}")
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, "2x+1=9}")
     error = phone.inner_text("#latex-error")
     assert "position" in error, error
     assert phone.get_attribute("#latex", "aria-describedby").split()[-1] == "latex-error"
@@ -104,9 +109,7 @@ def test_the_steps_and_graph_of_a_long_equation_stay_inside_the_phone(phone, api
     props = api["components"]["schemas"]["ExpressionRequest"]["properties"]
     if "steps" not in props or "/api/solve" not in api["paths"]:
         pytest.skip("this server has no steps or no /api/solve")
-    phone.fill("#latex", "x+2x+3x+4x+5x+6x+7x+8x+9x+10x+11x+12x+13x+14x=1050")
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, "x+2x+3x+4x+5x+6x+7x+8x+9x+10x+11x+12x+13x+14x=1050")
     assert "x = 10" in phone.inner_text("#answer")
     phone.tap("#steps summary")
     first = phone.locator("#step-list .step-math").first
@@ -127,9 +130,7 @@ def test_the_steps_and_graph_of_a_long_equation_stay_inside_the_phone(phone, api
 def test_typed_latex_without_drawing(phone, api):
     if "/api/solve" not in api["paths"]:
         pytest.skip("this server has no /api/solve")
-    phone.fill("#latex", "x^2-5x+6=0")
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, "x^2-5x+6=0")
     answer = phone.inner_text("#answer")
     assert "2" in answer and "3" in answer, answer
     assert phone.locator("#mathml math").count() == 1
@@ -139,15 +140,11 @@ def test_the_answers_notes_are_shown_under_it(phone, api):
     """What the answer leaves out or assumes ("the solutions are complex", "a treated as given") is shown with it."""
     if "/api/solve" not in api["paths"]:
         pytest.skip("this server has no /api/solve")
-    phone.fill("#latex", "x^2=-4")
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, "x^2=-4")
     notes = phone.locator("#answer .answer-note")
     assert notes.count() == 1 and "complex" in notes.inner_text(), phone.inner_text("#answer")
     assert notes.is_visible()
-    phone.fill("#latex", "x+1=2")  # an answer without notes shows none
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, "x+1=2")  # an answer without notes shows none
     assert phone.locator("#answer .answer-note").count() == 0, phone.inner_text("#answer")
 
 
@@ -157,15 +154,11 @@ def test_a_formula_wider_than_the_phone_can_be_scrolled_to_its_start(phone, api)
     where = """() => { const f = document.getElementById('mathml'), m = f.querySelector('math');
         f.scrollLeft = 0; const fr = f.getBoundingClientRect(), mr = m.getBoundingClientRect();
         return {left: mr.left - fr.left, right: fr.right - mr.right, wide: mr.width > fr.width}; }"""
-    phone.fill("#latex", "x+1=2")  # a short formula stays centred
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, "x+1=2")  # a short formula stays centred
     short = phone.evaluate(where)
     assert not short["wide"] and abs(short["left"] - short["right"]) <= 2, short
     # wider than the screen: its first symbols were left of the box, where no scrolling reaches
-    phone.fill("#latex", r"R=\frac{R_{1}R_{2}+R_{2}R_{3}+R_{3}R_{1}}{R_{2}}+x^{2}+3x-4")
-    phone.press("#latex", "Enter")
-    wait_idle(phone)
+    enter_latex(phone, r"R=\frac{R_{1}R_{2}+R_{2}R_{3}+R_{3}R_{1}}{R_{2}}+x^{2}+3x-4")
     wide = phone.evaluate(where)
     assert wide["wide"] and wide["left"] >= -1, wide
 
@@ -285,6 +278,18 @@ def test_a_question_number_names_its_expression(phone, api):
     assert phone.inner_text("#page-title") == "Expression 2 of 2"
 
 
+def sideways_page_answered(phone, answer):
+    """Page mode on a phone held sideways (844 x 390), the committed page photo taken, and the server's answer stubbed
+    with ``answer``: its boxes shown."""
+    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(answer)))
+    phone.set_viewport_size({"width": 844, "height": 390})
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    phone.locator("#photo-boxes .photo-box").first.wait_for()
+    wait_idle(phone)
+
+
 def test_the_number_of_an_expression_at_the_top_of_the_photo_leaves_the_photo_button_free(phone, api):
     """On a phone held sideways the photo starts right under the Take photo button, and the number over the box of an
     expression at the photo's top edge covered the button's lower part and took its taps (the server's answer is
@@ -294,13 +299,7 @@ def test_the_number_of_an_expression_at_the_top_of_the_photo_leaves_the_photo_bu
     answer = {"width": 1000, "height": 1400, "expressions": [
         {"latex": "x+1", "mathml": "<math><mi>x</mi></math>", "box": [0, 0, 300, 60], "answer": {"text": "x+1"},
          "symbols": [], "confidence": 0.9, "alternatives": [], "label": None}]}
-    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                          body=json.dumps(answer)))
-    phone.set_viewport_size({"width": 844, "height": 390})
-    phone.tap("#mode-page")
-    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
-    phone.locator("#photo-boxes .photo-box").first.wait_for()
-    wait_idle(phone)
+    sideways_page_answered(phone, answer)
     button = phone.locator("#photo-pad label.upload").bounding_box()
     num = phone.locator("#photo-boxes .num").first.bounding_box()
     assert num["y"] >= button["y"] + button["height"] or num["x"] >= button["x"] + button["width"], (num, button)
@@ -324,13 +323,7 @@ def test_a_tap_on_an_expression_box_brings_its_reading_into_view(phone, api):
         {"latex": "y=2", "mathml": "<math><mi>y</mi></math>", "box": [100, 1100, 600, 1200],
          "answer": {"kind": "solution", "text": "y = 2"}, "symbols": [], "confidence": 0.9, "alternatives": [],
          "label": None}]}
-    phone.route("**/api/page", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                          body=json.dumps(answer)))
-    phone.set_viewport_size({"width": 844, "height": 390})
-    phone.tap("#mode-page")
-    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
-    phone.locator("#photo-boxes .photo-box").first.wait_for()
-    wait_idle(phone)
+    sideways_page_answered(phone, answer)
     for k, text in ((0, "x+1"), (1, "y = 2")):
         phone.locator("#photo-boxes .photo-box").nth(k).tap()
         assert phone.inner_text("#page-answer") == text

@@ -7,6 +7,8 @@ events, so the page sees ``pointerType == "touch"`` as on a phone. One browser a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,20 @@ def to_expression_mode(page):
     page.tap("#mode-expression")
     wait_idle(page)
     assert page.get_attribute("#mode-expression", "aria-selected") == "true"
+
+
+@contextmanager
+def sideways_phone(browser, server):
+    """A phone held sideways (844 x 390) in expression mode: (page, its console errors, the canvas's box); closed
+    after. Skips when the server has no expression weights."""
+    if not server["expression"]:
+        pytest.skip("the expression weights are not available")
+    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    try:
+        to_expression_mode(page)
+        yield page, errors, canvas_box(page)
+    finally:
+        context.close()
 
 
 def draw_equation(page, hand, labels=EQUATION):
@@ -129,12 +145,7 @@ def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_up
     """'2x-1=7' drawn across a phone held sideways (844 x 390), then the phone turned upright: the drawing and its
     boxes are shown scaled down on the narrower canvas (they were left off it, and the page scrolled sideways), and a
     stroke started inside the '-' box is still ink added to it."""
-    if not server["expression"]:
-        pytest.skip("the expression weights are not available")
-    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
-    try:
-        to_expression_mode(page)
-        wide = canvas_box(page)
+    with sideways_phone(browser, server) as (page, errors, wide):
         groups = write(hand, EQUATION, wide["width"], wide["height"], margin=20)
         plus = groups[2]
         bar = plus[int(np.argmin([np.ptp(s[:, 0]) - np.ptp(s[:, 1]) for s in plus]))]
@@ -160,19 +171,12 @@ def test_a_drawing_made_sideways_stays_on_the_canvas_when_the_phone_is_turned_up
         wait_idle(page)
         assert latex(page) == "2x+1=7", latex(page)
         assert errors == [], errors
-    finally:
-        context.close()
 
 
 def test_the_list_of_other_readings_follows_its_symbol_when_the_phone_is_turned_upright(browser, server, hand):
     """The alternatives of the '7' open on a phone held sideways, then the phone turned upright: the list stays on the
     narrower canvas next to the '7' (it kept its sideways place, off the canvas, and the page scrolled sideways)."""
-    if not server["expression"]:
-        pytest.skip("the expression weights are not available")
-    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
-    try:
-        to_expression_mode(page)
-        wide = canvas_box(page)
+    with sideways_phone(browser, server) as (page, errors, wide):
         draw_touch(page, [s for g in write(hand, EQUATION, wide["width"], wide["height"], margin=20) for s in g])
         wait_idle(page)
         seven = page.locator("#boxes .box").nth(5).bounding_box()
@@ -187,8 +191,6 @@ def test_the_list_of_other_readings_follows_its_symbol_when_the_phone_is_turned_
         seven = page.locator("#boxes .box").nth(5).bounding_box()
         assert not overlap(pop, seven), (pop, seven)              # the '7' stays in sight
         assert errors == [], errors
-    finally:
-        context.close()
 
 
 def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(browser, server, tmp_path):
@@ -206,9 +208,7 @@ def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(
     pen.ellipse([(380, 60), (430, 140)], outline=0, width=6)
     path = tmp_path / "marker.png"
     img.save(path)
-    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
-    try:
-        to_expression_mode(page)
+    with sideways_phone(browser, server) as (page, errors, _):
         page.set_input_files("#upload", str(path))
         page.wait_for_function("document.querySelectorAll('#boxes .box').length >= 3", timeout=60000)
         wait_idle(page)
@@ -220,8 +220,6 @@ def test_an_uploaded_image_stays_on_the_canvas_when_the_phone_is_turned_upright(
             r = page.locator("#boxes .box").nth(k).bounding_box()
             assert c["x"] - 6 <= r["x"] and r["x"] + r["width"] <= c["x"] + c["width"] + 6, (k, r, c)
         assert errors == [], errors
-    finally:
-        context.close()
 
 
 CONTROLS = ("#undo", "#redo", "#clear", "#pad label.upload", "#history")
