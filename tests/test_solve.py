@@ -713,3 +713,17 @@ def test_text_writes_greek_letters_as_the_latex_shows_them():
     result = typed(r"\lambda x = 2")
     assert result["text"] == "x = 2/λ" and result["notes"] == ["solved for x; λ treated as given"]
     assert result["variables"] == ["x"] and typed(r"\alpha^2=4")["variables"] == ["alpha"]  # names stay as they were
+
+
+def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
+    """`f(x) = 2x + 1` gives f: its body simplified (it was read f * x = 2x + 1 and solved, x = 1/(f - 2))."""
+    from inkmath.equation import solve_latex
+
+    a = solve_latex("f(x)=2x+1")["answer"]
+    assert a["kind"] == "function" and a["text"] == "f(x) = 2*x + 1", a
+    assert a["latex"] == r"f\left(x\right) = 2 x + 1"
+    g = solve_latex(r"g(t)=\frac{2t}{4}", steps=True)["answer"]
+    assert g["kind"] == "function" and g["text"] == "g(t) = t/2" and g["steps"], g
+    # not a definition: a number in the brackets, the function's own letter in the body, the same letter twice
+    for latex in ("f(2)=5", "f(x)=f(x)+1", "x(x)=2"):
+        assert solve_latex(latex)["answer"]["kind"] == "equation", latex

@@ -40,7 +40,8 @@ from inkmath.equation.solve_text import (answer_entry, latex_of, real_first, set
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
-from inkmath.equation.tree import Node
+from inkmath.equation.tokens import RELATIONS
+from inkmath.equation.tree import Node, Row, Symbol
 
 __all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
            "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
@@ -52,7 +53,8 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
            plot: bool = False) -> dict[str, Any]:
     """Solve or evaluate a tree. Never raises for bad input: problems come back as kind "none" with a reason.
 
-    Fields (always present): `kind` ("equation" | "inequality" | "system" | "expression" | "none"),
+    Fields (always present): `kind` ("equation" | "inequality" | "system" | "expression" | "function" | "none";
+    "function": a line written `f(x) = body`, answered as its body simplified, see `function_definition`),
     `input_latex`, `text` (one line for people), `latex` (LaTeX of the answer), `variables` (names solved for),
     `solutions` (list of {name: {"text", "latex", "decimal", "general"}}, one dict per solution; `general` marks a
     family such as 2kπ + π/6 with k any integer), `value` / `values` (expressions: {"text", "latex", "decimal"}),
@@ -70,8 +72,11 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     """
     start = time.perf_counter()
     input_latex = ""
+    definition = function_definition(node)
     try:
         input_latex = to_latex(node)
+        if definition is not None:
+            node = definition[2]  # f(x) = body: the body is what is worked on
         items = to_sympy_lines(node)
     except InkmathError as exc:
         result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
@@ -82,9 +87,46 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
         else:
             result = _run_in_worker(node, timeout, extras)
     fill_extras(result, steps, plot)
+    if definition is not None and result.get("kind") != "none":
+        name, var = definition[:2]
+        result.update(kind="function", text=f"{name}({var}) = {result.get('text', '')}",
+                      latex=rf"{name}\left({var}\right) = {result.get('latex', '')}",
+                      notes=[f"a definition of the function {name}: its right side, simplified",
+                             *result.get("notes", [])])
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
+
+
+def function_definition(node: Node) -> tuple[str, str, Row] | None:
+    """``(f, x, body)`` when ``node`` is written ``f(x) = body``: one letter applied to another in brackets, then
+    '=' and a body without another relation or the function's own letter. Such a line defines a function (a student
+    writes ``f(x) = 2x + 1`` to give f, not to solve ``f * x = 2x + 1`` for x): its body is simplified and drawn.
+    None for anything else."""
+    items = node.items if isinstance(node, Row) else []
+    if len(items) < 6 or not all(isinstance(n, Symbol) for n in items[:5]):
+        return None
+    name, open_, var, close, eq = (n.token for n in items[:5])
+    if not (open_, close, eq) == ("(", ")", "=") or not (len(name) == len(var) == 1 and name.isalpha()
+                                                         and var.isalpha() and name != var):
+        return None
+    body = Row(list(items[5:]))
+    tokens = [n.token for n in _symbols(body)]
+    if name in tokens or any(t in RELATIONS for t in tokens):
+        return None
+    return name, var, body
+
+
+def _symbols(node: Node) -> list[Symbol]:
+    """Every Symbol of a tree, in order."""
+    if isinstance(node, Symbol):
+        return [node]
+    out: list[Symbol] = []
+    for value in vars(node).values():
+        for child in value if isinstance(value, list) else [value]:
+            if isinstance(child, Node):
+                out += _symbols(child)
+    return out
 
 
 # ---------------------------------------------------------------- the fast path
