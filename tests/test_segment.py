@@ -484,6 +484,15 @@ def test_a_cut_needs_every_piece_read():
     assert len(image_segmentation.segment_image(img, RingStub(small=("o", 0.6)), ink="white")) == 2
 
 
+def test_an_arrow_written_as_bar_and_head_apart_is_a_pair():
+    unit = 40.0
+    bar, head = Box(0, 28, 40, 32), Box(44, 15, 60, 45)  # '-' then '>' around the bar's height
+    assert image_parts.arrow_parts([bar, head], 0, 1, unit) and image_parts.arrow_parts([head, bar], 0, 1, unit)
+    assert not image_parts.arrow_parts([bar, Box(44, -30, 60, 0)], 0, 1, unit)  # a head above the bar: not an arrow
+    assert not image_parts.arrow_parts([bar, Box(70, 15, 86, 45)], 0, 1, unit)  # too far: two symbols
+    assert not image_parts.arrow_parts([bar, Box(44, 28, 84, 32)], 0, 1, unit)  # two bars
+
+
 class PiStub(RuleStub):
     """Reads a crop of a bar with two or more parts under it as a sure '\\pi'; one part as '-' when flat, else '1'."""
 

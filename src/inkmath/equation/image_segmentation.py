@@ -18,8 +18,8 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.image_parts import (
-    BLANK_IMAGE, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS,
-    capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated,
+    ARROW_TOKENS, BLANK_IMAGE, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS,
+    arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated,
     side_by_side, swallows, typical_size)
 from inkmath.equation.image_splits import cut_bars, hanging_legs, open_parens, split_touching, written_names
 from inkmath.equation.symbols import Classifier, candidates_from, token_of
@@ -139,12 +139,13 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     while changed:
         changed = False
         order = sorted(range(len(groups)), key=lambda k: gbox[k].x0)
-        pairs, kinds = [], []  # kinds: "stack" (mergeable), "side" (side_by_side) or "cap" (capped)
+        pairs, kinds = [], []  # kinds: "stack" (mergeable), "side" (side_by_side), "arrow" or "cap" (capped)
         for x, a in enumerate(order):
             for b in order[x + 1:x + 4]:
                 single = len(groups[a]) == len(groups[b]) == 1
                 kind = "stack" if mergeable(gbox, a, b, unit) else "side" if single and side_by_side(
-                    gbox, a, b, unit) else "cap" if single and capped(gbox, a, b, unit) else None
+                    gbox, a, b, unit) else "arrow" if single and arrow_parts(gbox, a, b, unit) else "cap" if \
+                    single and capped(gbox, a, b, unit) else None
                 # the geometric tests first: each is cheaper than ``separated``, which looks at every part, and
                 # few pairs pass them (all are pure, so the pairs kept are the same in either order)
                 if kind and not separated(gbox, a, b):
@@ -171,7 +172,7 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
                 alone = (token_of(gpred[a][0]), token_of(gpred[b][0]))
                 ok = t in CAP_TOKENS and mp[0].prob > CAP_PROB and t not in alone
             else:
-                ok = t in SIDE_TOKENS
+                ok = t in (SIDE_TOKENS if kind == "side" else ARROW_TOKENS)
             margin = math.log(max(mp[0].prob, 1e-6) / max(ratio * sep, 1e-6))
             if ok and mp[0].prob > ratio * sep and not swallows(t, gpred[a], gbox[a], gpred[b], gbox[b]):
                 scored.append((mp[0].prob - sep, a, b, bx, mp, margin))
