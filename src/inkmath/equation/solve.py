@@ -29,7 +29,7 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
-from inkmath.equation.latex import to_latex
+from inkmath.equation.latex import to_latex, tokens
 from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, numeric_roots, real_solution, within,
                                            written_domain, written_relation, zero_denominator)
 from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
@@ -111,22 +111,10 @@ def function_definition(node: Node) -> tuple[str, str, Row] | None:
                                                          and var.isalpha() and name != var):
         return None
     body = Row(list(items[5:]))
-    tokens = [n.token for n in _symbols(body)]
-    if name in tokens or any(t in RELATIONS for t in tokens):
+    written = tokens(body)
+    if name in written or any(t in RELATIONS for t in written):
         return None
     return name, var, body
-
-
-def _symbols(node: Node) -> list[Symbol]:
-    """Every Symbol of a tree, in order."""
-    if isinstance(node, Symbol):
-        return [node]
-    out: list[Symbol] = []
-    for value in vars(node).values():
-        for child in value if isinstance(value, list) else [value]:
-            if isinstance(child, Node):
-                out += _symbols(child)
-    return out
 
 
 # ---------------------------------------------------------------- the fast path
@@ -298,9 +286,7 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
         var = written[0]  # 0x = 5, x/x = 1: the unknown cancelled; the equation holds for every x or for none
         holds = all(sp.simplify(v.lhs - v.rhs) == 0 for v in variants)
         solution_set = within(sp.S.Reals if holds else sp.S.EmptySet, written_domain(raw, var), notes)
-        result = _format_set(var, solution_set, notes)
-        result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
-        return result
+        return _equation_result(var, solution_set, notes)
     var, others = unknowns[0], unknowns[1:]
     if others:
         names = ", ".join(text_of(s) for s in others)
@@ -309,6 +295,11 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
     solution_set = sets[0] if len(sets) == 1 else sp.Union(*sets)
     if not others:
         solution_set = within(solution_set, written_domain(raw, var), notes)
+    return _equation_result(var, solution_set, notes)
+
+
+def _equation_result(var: sp.Symbol, solution_set: sp.Set, notes: list[str]) -> dict[str, Any]:
+    """The answer of an equation solved for `var`: its solution set written out, with the notes made on the way."""
     result = _format_set(var, solution_set, notes)
     result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
     return result
