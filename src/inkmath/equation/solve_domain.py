@@ -16,7 +16,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.relational import Relational
 
-from inkmath.equation.tosympy import PLUS_MINUS, rebuilt, to_sympy_lines
+from inkmath.equation.tosympy import PLUS_MINUS, is_odd_root, real_power, rebuilt, to_sympy_lines
 from inkmath.equation.tree import Node
 
 
@@ -77,8 +77,8 @@ def within(solutions: sp.Set, domain: sp.Set, notes: list[str]) -> sp.Set:
 
 
 def has_odd_root(f: sp.Basic, var: sp.Symbol) -> bool:
-    return any(isinstance(node, sp.Pow) and node.exp.is_Rational and node.exp.q % 2 == 1 and node.exp.q > 1
-               and node.base.has(var) for node in sp.preorder_traversal(f))
+    return any(isinstance(node, sp.Pow) and is_odd_root(node.exp) and node.base.has(var)
+               for node in sp.preorder_traversal(f))
 
 
 _DOMAIN_TOLERANCE = 1e-12  # relative: how far from zero a numerically evaluated value may be and still count as 0
@@ -112,9 +112,7 @@ def real_solution(f: sp.Basic, var: sp.Symbol, root: sp.Basic) -> bool:
             elif isinstance(node, (sp.Pow, sp.Function)):
                 if not _real_finite(node.xreplace({var: root})):
                     return False
-        odd_roots_real = f.replace(
-            lambda e: e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer and e.exp.q % 2 == 1,
-            lambda e: sp.real_root(e.base, e.exp.q) ** e.exp.p)
+        odd_roots_real = f.replace(lambda e: e.is_Pow and is_odd_root(e.exp), lambda e: real_power(e.base, e.exp))
         value = odd_roots_real.xreplace({var: root})
         if value.is_zero is not None:
             return bool(value.is_zero)

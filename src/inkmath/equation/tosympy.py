@@ -139,13 +139,24 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise InkmathError("division by zero: 0 raised to a negative power")
     if _odd_root_of_negative(base, exponent):
-        return sp.real_root(base, exponent.q) ** exponent.p  # as \sqrt[3]{-8}: (-8)^{1/3} = -2, (-8)^{2/3} = 4
+        return real_power(base, exponent)
     return sp.Pow(base, exponent)
 
 
+def is_odd_root(exponent: sp.Basic) -> bool:
+    """A fraction, not a whole number, with an odd denominator (1/3, 2/5): its power of a negative number has a
+    real value."""
+    return bool(exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 1)
+
+
+def real_power(base: sp.Basic, exponent: sp.Rational) -> sp.Basic:
+    """base^exponent through the real root for an `is_odd_root` exponent, as \\sqrt[3]{-8} = -2 is read:
+    (-8)^{1/3} = -2, (-8)^{2/3} = 4."""
+    return sp.real_root(base, exponent.q) ** exponent.p
+
+
 def _odd_root_of_negative(base: sp.Basic, exponent: sp.Basic) -> bool:
-    return (base.is_number and base.is_negative is True and exponent.is_Rational and not exponent.is_Integer
-            and exponent.q % 2 == 1)
+    return base.is_number and base.is_negative is True and is_odd_root(exponent)
 
 
 def _factorial(value: sp.Basic) -> sp.Basic:
