@@ -452,11 +452,11 @@ class _Parser:
             level = (min(jb.y1, lb.y1) - max(jb.y0, lb.y0) > G["past_end_level"] * min(jb.h, lb.h)
                      and A[j].token not in OPERATORS)
             if rel == "right" and level:
-                over = next((k for k in remaining if k != i and self._is_bar(k, self.row_h)
-                             and A[k].box.x0 <= jb.cx <= A[k].box.x1), None)
-                level = over is None
-                if over is not None and used is not None:
-                    used.add(over)
+                other_bar = next((k for k in remaining if k != i and self._is_bar(k, self.row_h)
+                                  and A[k].box.x0 <= jb.cx <= A[k].box.x1), None)
+                level = other_bar is None
+                if other_bar is not None and used is not None:
+                    used.add(other_bar)
             return rel == "sup" or (rel == "right" and level)
 
         self._grow(group, past_end, belongs, used)
