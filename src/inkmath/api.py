@@ -61,7 +61,8 @@ def recognize(source, *, weights: str | None = None, solve: bool = True):
 
     ``source``: a file path (an image, or an ``.inkml`` file: CROHME, MathWriting or any W3C InkML), image bytes,
     a PIL image, a NumPy image array, or strokes (a list of (P, 2) point arrays or lists, x right and y down, in
-    writing order).
+    writing order). Strokes, given or in an ``.inkml`` file, are read up to the bounds of ``inkmath.limits``
+    (``MAX_STROKES``, ``MAX_POINTS_PER_STROKE``, ``MAX_POINTS``); more is an ``InkmathError`` saying so.
     """
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 
@@ -73,6 +74,9 @@ def recognize(source, *, weights: str | None = None, solve: bool = True):
         if not _is_strokes(source):
             raise InkmathError("A list given to recognize must be strokes: each stroke a list or array of (x, y) "
                                "points; for an image give a path, a PIL image or a NumPy array")
+        from inkmath.limits import check_ink_size
+
+        check_ink_size(source)  # as the CLI and the HTTP API: refused at once rather than read for minutes
         return recognize_strokes([np.asarray(s, dtype=np.float64) for s in source], weights=weights, solve=solve)
     return recognize_image(source, weights=weights, solve=solve)  # arrays, bytes, PIL images; others: clear error
 

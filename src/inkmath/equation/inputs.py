@@ -8,12 +8,14 @@ from pathlib import Path
 
 from inkmath import InkmathError
 from inkmath.imageio import IMAGE_SUFFIXES, FileError, decode_image, read_file
+from inkmath.limits import ink_size_problem
 
 
 def load_input(path: str | os.PathLike):
     """(kind, data): ("strokes", list of arrays) for .inkml, ("image", uint8 array) for pictures.
 
-    Every failure is a ``FileError`` ``"PATH: what is wrong; what to do"`` naming the path once.
+    Every failure is a ``FileError`` ``"PATH: what is wrong; what to do"`` naming the path once; ink over the bounds
+    of ``inkmath.limits`` is one too.
     """
     name = str(path)
     data = read_file(path)  # a missing path or a folder fails here, the same way for every kind
@@ -27,6 +29,9 @@ def load_input(path: str | os.PathLike):
             raise FileError(name, str(e).removeprefix(f"{name}: ")) from None  # the FileError names the file once
         if not expr.strokes:
             raise FileError(name, "the InkML file has no traces; give a file with ink in it")
+        problem = ink_size_problem(expr.strokes)
+        if problem is not None:  # refused at once rather than read for minutes (inkmath.limits)
+            raise FileError(name, problem)
         return "strokes", expr.strokes
     if suffix in IMAGE_SUFFIXES:
         return "image", decode_image(data, name)

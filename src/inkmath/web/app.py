@@ -163,14 +163,18 @@ def _form_options(fields: dict) -> dict:
 
 
 def check_strokes(strokes: list) -> list:
-    """numpy (P, 2) arrays from validated strokes; bounds the total number of points."""
+    """numpy (P, 2) arrays from validated strokes; bounds the total number of points (``inkmath.limits``, as the
+    CLI and the Python API do; the schema bounds the strokes and their points each)."""
     from itertools import chain
 
     import numpy as np
 
-    total = sum(len(s) for s in strokes)
-    if total > MAX_POINTS:
-        raise RequestError(413, f"Too many points ({total}; limit {MAX_POINTS}); simplify the strokes")
+    from inkmath.limits import check_ink_size
+
+    try:
+        check_ink_size(strokes)
+    except InkmathError as e:
+        raise RequestError(413, str(e)) from None
     out = []
     for s in strokes:
         # The points hold 2 or 3 numbers (validated), so the stroke's numbers count 2n exactly when every point is

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Limits: a generous drawing is a few dozen strokes of a few hundred points; a phone photo is ~12 megapixels.
+from inkmath.limits import MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES  # noqa: F401 (shared with the CLI and API)
+
+# Limits: the ink's are the library's (inkmath.limits: a generous drawing is a few dozen strokes of a few hundred
+# points); a phone photo is ~12 megapixels.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-MAX_STROKES = 400
-MAX_POINTS_PER_STROKE = 4000
-MAX_POINTS = 20000
 MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
