@@ -55,15 +55,20 @@ def to_expression_mode(page):
     assert page.get_attribute("#mode-expression", "aria-selected") == "true"
 
 
+SIDEWAYS = {"width": 844, "height": 390}
+
+
 @contextmanager
-def sideways_phone(browser, server):
-    """A phone held sideways (844 x 390) in expression mode: (page, its console errors, the canvas's box); closed
-    after. Skips when the server has no expression weights."""
-    if not server["expression"]:
+def sideways_phone(browser, server, mode="expression"):
+    """A phone held sideways (844 x 390) in expression mode (or ``mode``): (page, its console errors, the canvas's
+    box); closed after. Expression mode skips when the server has no expression weights."""
+    if mode == "expression" and not server["expression"]:
         pytest.skip("the expression weights are not available")
-    context, page, errors = open_phone(browser, server, viewport={"width": 844, "height": 390})
+    context, page, errors = open_phone(browser, server, mode=mode if mode != "expression" else None,
+                                       viewport=SIDEWAYS)
     try:
-        to_expression_mode(page)
+        if mode == "expression":
+            to_expression_mode(page)
         yield page, errors, canvas_box(page)
     finally:
         context.close()
@@ -100,6 +105,37 @@ def test_phone_layout_fits_and_the_mode_switch_is_reachable(browser, server, wid
     finally:
         context.close()
     assert errors == [], errors
+
+
+def test_symbol_mode_on_a_phone_held_sideways_shows_the_top_reading_on_the_first_screen(browser, server, tmp_path):
+    """Symbol mode on a phone held sideways (844 x 390): the drawing and the top 5 were stacked, and the canvas (at
+    least 200 px) pushed the top 5's first row to end 18 px below the screen. Every control of that row (the symbol,
+    its LaTeX, its probability, Copy) and of the top bar and the toolbar lies on the first screen, and Copy takes a
+    tap there."""
+    with sideways_phone(browser, server, mode="symbol") as (page, errors, c):
+        draw_touch(page, [line(c["width"] / 2, c["height"] * 0.2, c["width"] / 2, c["height"] * 0.8, 20)])
+        wait_idle(page)
+        first = page.locator("#predictions li").first
+        assert page.locator("#predictions li").count() == 5 and first.get_attribute("data-label")
+        assert page.evaluate("scrollY") == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= SIDEWAYS["width"]
+        save(page, tmp_path, "phone-sideways-symbol", full_page=False)
+        row = [first.locator(part) for part in (".glyph", "code", ".bar", ".pct", "button.copy")]
+        top = [page.locator(sel) for sel in ("#mode-symbol", "#mode-expression", "#mode-page", *CONTROLS)]
+        for control in [first, *row, *top]:
+            r = control.bounding_box()
+            assert r is not None and r["x"] >= 0 and r["y"] >= 0, (control, r)
+            assert r["x"] + r["width"] <= SIDEWAYS["width"] and r["y"] + r["height"] <= SIDEWAYS["height"], \
+                (control, r)
+        copy = first.locator("button.copy").bounding_box()
+        x, y = copy["x"] + copy["width"] / 2, copy["y"] + copy["height"] / 2
+        assert page.evaluate(f"document.elementFromPoint({x}, {y}).closest('#predictions li button.copy') !== null")
+        page.tap("#mode-expression")                            # expressions are written across the whole width
+        wait_idle(page)
+        wide = canvas_box(page)
+        assert wide["width"] > c["width"] + 200, (wide, c)
+        assert page.evaluate("document.getElementById('canvas').width") == round(wide["width"])  # drawn at its size
+        assert errors == [], errors
 
 
 # ------------------------------------------------------------------------------------------------ drawing

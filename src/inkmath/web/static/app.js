@@ -592,6 +592,7 @@ const photo = initPhoto({ setPending, features: state.features });
 
 function setMode(mode, quiet) {
   state.mode = mode;
+  document.body.dataset.mode = mode;              // the layout follows the mode (style.css: a phone held sideways)
   for (const m of ["symbol", "expression", "page"]) {
     const tab = $(`mode-${m}`);
     tab.classList.toggle("active", m === mode);
@@ -609,6 +610,7 @@ function setMode(mode, quiet) {
   history.replaceState(null, "", url);
   hideAlternatives();
   clearBoxes();
+  resizeCanvas();                                 // the canvas's width follows the mode on a phone held sideways
   state.reading = null;
   showEmptyExpression();
   setStatus("");
