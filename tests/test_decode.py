@@ -528,3 +528,20 @@ def test_long_range_term_of_the_trained_model_closes_a_bracket():
     with_term = decode(segs, structure=row_structure, lm=lm, weights=DecoderWeights(lm=0.0, long_range=1.0))
     assert without[0].latex == "((+x)"
     assert with_term[0].latex == "(1+x)" and with_term[0].terms["long_range"] == 0.0
+
+
+def test_alternatives_say_which_tokens_of_which_grouping_they_read():
+    """Each whole reading offered names its token of each symbol and the grouping those symbols come from, so a
+    page can label the boxes of the reading chosen (the labels kept the first reading's tokens)."""
+    one = Segmentation([hyp(0, ("1", 0.5), ("l", 0.3)), hyp(2, ("2", 0.5))], score=0.0)
+    two = Segmentation([SymbolHyp(Box(0, 0, 3, 1), [Candidate("n", 0.99)], [0, 2])], score=-0.5)
+    rs = decode([one, two], structure=row_structure, weights=DecoderWeights(segment=1.0))
+    alts = alternatives(rs)
+    by_latex = {r.latex: r for r in rs}
+    assert [a["latex"] for a in alts][:3] == ["n", "12", "l2"]
+    for a in alts:
+        r = by_latex[a["latex"]]
+        assert a["tokens"] == r.tokens and a["segmentation"] == r.segmentation
+    assert (alts[0]["tokens"], alts[0]["segmentation"]) == (["n"], 1)
+    assert (alts[1]["tokens"], alts[1]["segmentation"]) == (["1", "2"], 0)
+    assert (alts[2]["tokens"], alts[2]["segmentation"]) == (["l", "2"], 0)

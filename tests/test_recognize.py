@@ -268,6 +268,53 @@ def test_corrections_reparse(hand, predictor):
         recognize_with_corrections(strokes, {99: "y"}, predictor)
 
 
+def test_every_alternative_names_the_symbols_it_reads(hand, predictor):
+    """Each whole reading in the JSON carries its symbols, labelled with its own tokens, and whether they are the
+    response's symbols (the web page labels the boxes with the reading chosen; they kept the first reading's)."""
+    from inkmath.equation.recognize import recognize_strokes, to_dict
+
+    d = to_dict(recognize_strokes(Writer(hand).write(["2", "x", "+", "1", "=", "7"]), predictor, solve=False))
+    first = d["alternatives"][0]
+    assert first["same_symbols"] is True
+    assert [(s["label"], s["box"], s["strokes"]) for s in first["symbols"]] == \
+        [(s["label"], s["box"], s["strokes"]) for s in d["symbols"]]
+    for alt in d["alternatives"]:
+        assert {"latex", "confidence", "same_symbols", "symbols"} == set(alt)
+        assert alt["symbols"] and all({"label", "latex", "box", "strokes"} == set(s) for s in alt["symbols"])
+        strokes = sorted(k for s in alt["symbols"] for k in s["strokes"])
+        assert strokes == sorted(k for s in d["symbols"] for k in s["strokes"])  # the same ink, grouped somehow
+        if alt["same_symbols"]:
+            assert [s["box"] for s in alt["symbols"]] == [s["box"] for s in d["symbols"]]
+    json.dumps(d)
+
+
+def test_json_alternatives_label_their_own_symbols():
+    """A reading of the same grouping labels the response's symbols with its tokens; a reading of another grouping
+    brings that grouping's symbols (same_symbols false), so no box is labelled with a token it does not read."""
+    from inkmath.equation.recognize import Recognition, to_dict
+    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+    from inkmath.web.schemas import ExpressionResponse
+    from inkmath.web.work import with_alternative_mathml
+
+    hyps = [SymbolHyp(Box(0, 0, 10, 10), [Candidate("2", 0.6), Candidate("z", 0.3)], [0]),
+            SymbolHyp(Box(12, 0, 20, 10), [Candidate("x", 0.9)], [1]),
+            SymbolHyp(Box(22, 0, 30, 10), [Candidate("3", 0.7)], [2])]
+    merged = [SymbolHyp(Box(0, 0, 20, 10), [Candidate("d", 0.5)], [0, 1]), hyps[2]]
+    rec = Recognition("2x3", "", {}, hyps, Symbol("2"), tokens=["2", "x", "3"], confidence=0.5, alternatives=[
+        {"latex": "2x3", "confidence": 0.5, "tokens": ["2", "x", "3"], "symbols": hyps},
+        {"latex": "zx3", "confidence": 0.2, "tokens": ["z", "x", "3"], "symbols": hyps},
+        {"latex": "d3", "confidence": 0.1, "tokens": ["d", "3"], "symbols": merged}])
+    d = to_dict(rec)
+    same, other = d["alternatives"][1], d["alternatives"][2]
+    assert same["same_symbols"] is True and [s["label"] for s in same["symbols"]] == ["z", "x", "3"]
+    assert [s["box"] for s in same["symbols"]] == [s["box"] for s in d["symbols"]]
+    assert other["same_symbols"] is False and [s["label"] for s in other["symbols"]] == ["d", "3"]
+    assert [s["box"] for s in other["symbols"]] == [[0, 0, 20, 10], [22, 0, 30, 10]]
+    assert [s["strokes"] for s in other["symbols"]] == [[0, 1], [2]]
+    out = ExpressionResponse.model_validate(with_alternative_mathml(dict(d, weights="w"))).model_dump()
+    assert out["alternatives"][2]["symbols"][0]["label"] == "d" and out["alternatives"][1]["same_symbols"]
+
+
 def test_empty_inputs_raise():
     from inkmath.equation.recognize import recognize_image, recognize_strokes
 

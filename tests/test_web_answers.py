@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from webpage import (  # browser, hand: the module's shared fixtures
@@ -187,6 +188,65 @@ def test_other_readings_are_offered_and_shown(phone, hand, api, tmp_path):
     phone.locator("#reading-list button").first.tap()              # and back to the first reading
     wait_idle(phone)
     assert latex(phone) == "2x+1=7" and "x = 3" in phone.inner_text("#answer")
+
+
+def box_labels(page) -> list[tuple[str, str, str]]:
+    """(data-label, the label's text, the label's element) of each symbol box, in order."""
+    return [tuple(row) for row in page.eval_on_selector_all(
+        "#boxes .box", "boxes => boxes.map((b) => [b.dataset.label, b.querySelector('.tag').textContent, "
+                       "b.querySelector('.tag').tagName])")]
+
+
+def test_the_boxes_are_labelled_with_the_other_reading_chosen(phone, api, tmp_path):
+    """After a tap on another reading ("did you mean"), the boxes over the ink kept the first reading's labels: they
+    now label each symbol with that reading's token; a reading that groups the ink into other symbols gets its own
+    boxes, labelled but not offered for correction (a correction names a symbol of the first grouping); the first
+    reading brings the first labels back. The reading of six strokes is stubbed (the readings' symbols themselves
+    are the reader's, tests/test_recognize.py); the readings chosen are solved by the server."""
+    if "/api/solve" not in api["paths"]:
+        pytest.skip("this server has no /api/solve")
+    labels = ["2", "x", "+", "1", "=", "7"]
+    xs = [40 + 50 * k for k in range(len(labels))]
+    syms = [{"label": t, "latex": t, "box": [x - 15, 100, x + 15, 160], "prob": 0.9, "strokes": [k],
+             "alternatives": [{"label": t, "prob": 0.9, "latex": t, "mathml": f"<math><mi>{t}</mi></math>"}]}
+            for k, (t, x) in enumerate(zip(labels, xs))]
+
+    def read(symbols, tokens):
+        return [{"label": t, "latex": t, "box": s["box"], "strokes": s["strokes"]} for s, t in zip(symbols, tokens)]
+
+    merged = {"label": "z", "latex": "z", "strokes": [0, 1], "box": [xs[0] - 15, 100, xs[1] + 15, 160]}
+    reading = {"file": None, "weights": "stub", "latex": "2x+1=7", "mathml": "<math><mn>2</mn></math>",
+               "answer": {"kind": "none", "reason": "stubbed"}, "symbols": syms, "confidence": 0.5,
+               "alternatives": [
+                   {"latex": "2x+1=7", "confidence": 0.5, "same_symbols": True, "symbols": read(syms, labels)},
+                   {"latex": "2x+1=1", "confidence": 0.2, "same_symbols": True,
+                    "symbols": read(syms, labels[:-1] + ["1"])},
+                   {"latex": "z+1=7", "confidence": 0.1, "same_symbols": False,
+                    "symbols": [merged] + read(syms[2:], labels[2:])}]}
+    phone.route("**/api/expression", lambda route: route.fulfill(json=reading))
+    draw_touch(phone, [np.array([[x, 105.0 + 5 * k] for k in range(11)]) for x in xs])
+    wait_idle(phone)
+    assert latex(phone) == "2x+1=7"
+    first = [(t, t, "BUTTON") for t in labels]
+    assert box_labels(phone) == first
+    two = [phone.locator("#boxes .box").nth(k).bounding_box() for k in (0, 1)]
+    choose = lambda text: (phone.locator(f"#reading-list button[data-latex='{text}']").tap(), wait_idle(phone))
+    choose("2x+1=1")
+    assert latex(phone) == "2x+1=1" and "x = 0" in phone.inner_text("#answer")
+    assert box_labels(phone) == first[:-1] + [("1", "1", "BUTTON")]
+    assert phone.locator("#boxes .tag").nth(5).get_attribute("aria-label").startswith("Symbol 6 of 6: 1,")
+    save(phone, tmp_path, "phone-other-reading-labels", full_page=False)
+    choose("z+1=7")
+    assert latex(phone) == "z+1=7"
+    assert box_labels(phone) == [(t, t, "SPAN") for t in ["z", "+", "1", "=", "7"]]
+    merged = phone.locator("#boxes .box").first.bounding_box()    # one box around the ink of the first two
+    for r in two:
+        assert merged["x"] <= r["x"] + 1 and r["x"] + r["width"] <= merged["x"] + merged["width"] + 1, (r, merged)
+    assert phone.locator("#boxes button.tag").count() == 0        # nothing offered for correction
+    assert "other symbols" in phone.inner_text("#status")
+    assert run_axe(phone) == []
+    choose("2x+1=7")
+    assert box_labels(phone) == first
 
 
 def test_a_long_other_reading_wraps_inside_the_phone(phone, hand, api, tmp_path):
@@ -371,6 +431,55 @@ def test_a_page_expressions_other_readings_are_offered_and_one_chosen_is_solved(
     readings.nth(0).tap()
     phone.wait_for_function("document.getElementById('page-latex').textContent === '2x+1=9'")
     assert phone.inner_text("#page-answer") == "x = 4"
+
+
+def test_a_page_expressions_symbols_are_listed_as_the_other_reading_chosen_reads_them(phone, api):
+    """Page mode lists an expression's symbols; after a tap on another whole reading the list kept the first
+    reading's labels. It now labels them as the reading chosen reads them, offered for correction when it groups the
+    ink as the first does, listed as text when it groups it into other symbols (the page's answer is stubbed)."""
+    if not {"/api/page", "/api/solve", "/api/page/expression"} <= set(api["paths"]):
+        pytest.skip("this server has no /api/page, /api/solve or /api/page/expression")
+    labels = ["2", "x", "+", "1", "=", "9"]
+    syms = [{"label": t, "latex": t, "box": [300 + 50 * k, 200, 340 + 50 * k, 300], "prob": 0.9, "strokes": [k],
+             "alternatives": [{"label": t, "prob": 0.9, "latex": t, "mathml": "<math></math>"},
+                              {"label": "7", "prob": 0.05, "latex": "7", "mathml": "<math></math>"}]}
+            for k, t in enumerate(labels)]
+    read = lambda symbols, tokens: [{"label": t, "latex": t, "box": s["box"], "strokes": s["strokes"]}
+                                    for s, t in zip(symbols, tokens)]
+    crop = {"png": "iVBORw0KGgo=", "to_photo": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "photo_size": [1000, 1400]}
+    answer = {"width": 1000, "height": 1400, "expressions": [
+        {"latex": "2x+1=9", "mathml": "<math><mn>2</mn></math>", "box": [300, 200, 600, 300],
+         "answer": {"kind": "solution", "text": "x = 4"}, "symbols": syms, "confidence": 0.4, "label": None,
+         "crop": crop, "alternatives": [
+             {"latex": "2x+1=9", "confidence": 0.4, "same_symbols": True, "symbols": read(syms, labels)},
+             {"latex": "2x+1=7", "confidence": 0.3, "same_symbols": True, "symbols": read(syms, labels[:-1] + ["7"])},
+             {"latex": "z+1=9", "confidence": 0.1, "same_symbols": False,
+              "symbols": [{"label": "z", "latex": "z", "box": [300, 200, 390, 300], "strokes": [0, 1]}]
+              + read(syms[2:], labels[2:])}]}]}
+    phone.route("**/api/page", lambda route: route.fulfill(json=answer))
+    phone.tap("#mode-page")
+    phone.set_input_files("#photo-input", str(FIXTURES / "page_photo.jpg"))
+    box = phone.locator("#photo-boxes .photo-box").first
+    box.wait_for()
+    box.tap()
+    listed = lambda: phone.eval_on_selector_all("#page-symbol-list > *", "xs => xs.map((x) => [x.tagName, "
+                                                                       "x.textContent])")
+    assert listed() == [["BUTTON", t] for t in labels]
+    readings = phone.locator("#page-reading-list button")
+    readings.nth(1).tap()
+    phone.wait_for_function("document.getElementById('page-latex').textContent === '2x+1=7'")
+    wait_idle(phone)
+    assert listed() == [["BUTTON", t] for t in labels[:-1] + ["7"]]
+    phone.locator("#page-symbol-list button").nth(5).tap()            # its readings: "7" is the current one
+    assert phone.get_attribute("#page-symbol-alt-list button[data-label='7']", "aria-pressed") == "true"
+    readings.nth(2).tap()
+    phone.wait_for_function("document.getElementById('page-latex').textContent === 'z+1=9'")
+    wait_idle(phone)
+    assert listed() == [["CODE", t] for t in ["z", "+", "1", "=", "9"]]
+    assert phone.is_hidden("#page-symbol-alts") and phone.is_hidden("#page-symbols-hint")
+    readings.nth(0).tap()
+    phone.wait_for_function("document.getElementById('page-latex').textContent === '2x+1=9'")
+    assert listed() == [["BUTTON", t] for t in labels]
 
 
 def test_a_page_readings_solve_error_is_shown_as_the_server_words_it(phone, api):

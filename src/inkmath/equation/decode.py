@@ -356,20 +356,26 @@ def beam_features(norm: Sequence[str], prob: float, second_prob: float, terms: d
 
 
 def alternatives(readings: list[Reading], limit: int = 5) -> list[dict]:
-    """{"latex", "confidence"} of the readings, best first: the first (the decoder's choice) with its calibrated
-    confidence, the others by their probability on the same scale, never above the first and together within the
-    rest. The decoder's choice may hold less of the probability than another reading (the first reading is read
-    again by another layout reader after the search), so the others are capped at the first's confidence."""
+    """{"latex", "confidence", "tokens", "segmentation"} of the readings, best first: the first (the decoder's
+    choice) with its calibrated confidence, the others by their probability on the same scale, never above the first
+    and together within the rest. The decoder's choice may hold less of the probability than another reading (the
+    first reading is read again by another layout reader after the search), so the others are capped at the first's
+    confidence. ``tokens``: the reading's token of each symbol of its segmentation (``segmentation``, an index into
+    the segmentations decoded: another grouping of the ink than the first's when it differs from the first's)."""
     if not readings:
         return []
     first = readings[0]
-    out = [{"latex": first.latex, "confidence": first.confidence}]
+
+    def entry(r: Reading, confidence: float) -> dict:
+        return {"latex": r.latex, "confidence": confidence, "tokens": list(r.tokens), "segmentation": r.segmentation}
+
+    out = [entry(first, first.confidence)]
     rest = sorted(readings[1:limit], key=lambda r: -r.prob)
     others = sum(r.prob for r in rest)
     scale = first.confidence / first.prob if first.prob > 0 else 0.0
     for r in rest:
         share = (1 - first.confidence) * r.prob / others if others else 0.0
-        out.append({"latex": r.latex, "confidence": min(r.prob * scale, share, first.confidence)})
+        out.append(entry(r, min(r.prob * scale, share, first.confidence)))
     return out
 
 

@@ -155,7 +155,9 @@ class PageExpression:
     label: str | None = None  # a question number written before the expression ("1)", "a."), as text
     label_box: list[float] | None = None
     confidence: float | None = None  # the reader's calibrated probability that ``latex`` is right
-    alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
+    # up to 5 {"latex", "confidence", "same_symbols", "symbols"}, best first (as in ``recognize.to_dict``, each box in
+    # the photo's pixels)
+    alternatives: list[dict] = field(default_factory=list)
     order: int = 0
     tree: Any = field(default=None, repr=False, compare=False)  # the reading's tree (``recognize.Recognition.tree``)
     # a reading whose question number is not chosen yet: its candidates and how to read its rest again
@@ -482,7 +484,7 @@ def _expression(rec, crop: PageCrop, g: InkGroup | None, page: CleanPage | None 
     from inkmath.equation.recognize import to_dict
 
     d = to_dict(rec)
-    for s in d["symbols"]:
+    for s in d["symbols"] + [s for a in d["alternatives"] for s in a.get("symbols", ())]:
         s["box"] = crop.box(*s["box"])
     # the union of the symbols' boxes mapped one by one: the page's box mapped whole grows with the photo's turn
     # (a line written uphill on a sheet photographed turned the other way is level in the photo, its sheet box not)

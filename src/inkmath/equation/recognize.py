@@ -90,7 +90,9 @@ class Recognition:
     tree: Node
     tokens: list[str] = field(default_factory=list)  # the reading chosen per symbol (after context fixes)
     confidence: float = 0.0  # estimated probability that ``latex`` is the right reading
-    alternatives: list[dict] = field(default_factory=list)  # up to 5 {"latex", "confidence"}, best first
+    # up to 5 {"latex", "confidence", "tokens", "symbols"}, best first: each reading's token of each of its symbols,
+    # and those symbols (``symbols`` itself when the reading groups the ink as the first does, else another grouping)
+    alternatives: list[dict] = field(default_factory=list)
 
 
 def get_predictor(weights: str | None = None):
@@ -199,8 +201,11 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
         from inkmath.equation.solve import answer
 
         ans = answer(best.tree, steps=steps, plot=plot)
+    alts = alternatives(readings, 5)
+    for a in alts:  # the symbols each reading's tokens read: its own grouping's
+        a["symbols"] = segs[a.pop("segmentation")].symbols
     return Recognition(best.latex, to_mathml(best.tree), ans, symbols, best.tree, list(best.tokens),
-                       float(best.confidence), alternatives(readings, 5))
+                       float(best.confidence), alts)
 
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
@@ -272,9 +277,29 @@ def to_dict(rec: Recognition, file: str | None = None) -> dict:
             "strokes": list(h.strokes),
             "alternatives": [{"label": c.token, "prob": round(float(c.prob), 4)} for c in h.candidates],
         })
-    alts = [{"latex": a["latex"], "confidence": round(float(a["confidence"]), 4)} for a in rec.alternatives[:5]]
+    alts = [_alternative_dict(a, rec.symbols) for a in rec.alternatives[:5]]
     return {"file": file, "latex": rec.latex, "mathml": rec.mathml, "answer": rec.answer, "symbols": syms,
             "confidence": round(float(rec.confidence), 4), "alternatives": alts}
+
+
+def _same_grouping(a: list[SymbolHyp], b: list[SymbolHyp]) -> bool:
+    return a is b or (len(a) == len(b) and all(list(x.strokes) == list(y.strokes) and _round_box(x.box) ==
+                                                _round_box(y.box) for x, y in zip(a, b)))
+
+
+def _alternative_dict(alt: dict, symbols: list[SymbolHyp]) -> dict:
+    """One whole reading for JSON: {"latex", "confidence"}, and when the reading says which symbols it reads,
+    "same_symbols" (its symbols are the response's ``symbols``: the same grouping of the ink, so a symbol's index
+    means the same symbol) and "symbols" ({"label", "latex", "box", "strokes"} of each, label the reading's token)."""
+    from inkmath.equation.latex import to_latex
+    from inkmath.equation.tree import Symbol
+
+    out = {"latex": alt["latex"], "confidence": round(float(alt["confidence"]), 4)}
+    if "tokens" in alt and "symbols" in alt:
+        out["same_symbols"] = _same_grouping(alt["symbols"], symbols)
+        out["symbols"] = [{"label": tok, "latex": to_latex(Symbol(tok)), "box": _round_box(h.box),
+                           "strokes": list(h.strokes)} for h, tok in zip(alt["symbols"], alt["tokens"])]
+    return out
 
 
 def to_json(rec: Recognition, file: str | None = None) -> str:

@@ -109,9 +109,23 @@ class SymbolHypOut(BaseModel):
     alternatives: list[AlternativeOut]
 
 
+class ReadingSymbolOut(BaseModel):
+    label: str = Field(description="this reading's token for the symbol")
+    latex: str
+    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in the input's coordinates")
+    strokes: list[int] = Field(description="the strokes (of an image: the ink's parts) the symbol is made of")
+
+
 class ReadingOut(BaseModel):
     latex: str
     confidence: float = Field(ge=0, le=1, description="estimated probability that this reading is right")
+    same_symbols: bool | None = Field(None, description="true when this reading's `symbols` are the response's "
+                                                        "`symbols` (the same grouping of the ink: `symbols[i]` is the "
+                                                        "response's symbol i read as this reading reads it); false "
+                                                        "when it groups the ink into other symbols")
+    symbols: list[ReadingSymbolOut] | None = Field(None, description="the symbols this reading reads, each labelled "
+                                                                     "with this reading's token, in the order "
+                                                                     "of its grouping (as the response's `symbols`)")
 
 
 class ExpressionResponse(BaseModel):

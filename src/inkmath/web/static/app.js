@@ -3,7 +3,7 @@
 // Page mode (photo.js): a photo of a page, a box per expression. Every change to the drawing is undoable and the
 // drawing is kept in localStorage with a short history.
 import {
-  $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, post, setStatus, showAlternatives,
+  $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, post, readingSymbols, setStatus, showAlternatives,
   showEmptyExpression, showExtras, showReading, showSymbols,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
@@ -36,6 +36,8 @@ const state = {
   features: { solve: false, page: false, pageExpression: false, steps: false, plot: false },
   seq: 0, timer: null, pending: 0,
   reading: null,          // the last expression response (for boxes and taps)
+  shownLatex: null,       // the other reading of it shown ("did you mean"), whose symbols the boxes label; null: the first
+  shown: null,            // the boxes shown: {symbols, correctable} (view.readingSymbols)
   view: { k: 1, dx: 0, dy: 0 },  // how the strokes are shown: canvas px = stroke px * k + (dx, dy) (see fitView)
   entryId: null,          // this drawing's id in the history
   refocus: null,          // the key of the symbol whose label gets the focus once read again (a keyboard choice)
@@ -327,6 +329,7 @@ const strokeKey = (sym, i) => (state.image ? `#${i}` : sym.strokes.join(","));
 
 function boxAt(point) {
   if (state.mode !== "expression" || !state.reading || state.reading.strokesRead !== state.strokes) return null;
+  if (!state.shown || !state.shown.correctable) return null;     // another reading's grouping: a tap there draws
   const v = state.view;
   const [x, y] = [point[0] * v.k + v.dx, point[1] * v.k + v.dy];   // canvas px, as the boxes
   const pad = 4;
@@ -340,7 +343,7 @@ function boxAt(point) {
 }
 
 function openBox(index, fromKeyboard) {
-  const sym = state.reading && state.reading.symbols[index];
+  const sym = state.reading && state.shown && state.shown.correctable && state.shown.symbols[index];
   if (!sym) return;
   showAlternatives(index, sym, (i, label) => {
     hideAlternatives();
@@ -463,13 +466,17 @@ async function send() {
 
 function showExpression(data, strokesRead) {
   state.reading = data;
+  state.shownLatex = null;
   data.strokesRead = strokesRead;
   showReading(data, { onReading: showOtherReading });
   showBoxes(data);
 }
 
+/** The boxes over the drawing, labelled with the reading shown: the first, or the one chosen under "did you mean". */
 function showBoxes(data) {
-  drawBoxes(data.symbols, toCanvas, (i) => strokeKey(data.symbols[i], i) in state.corrections, openBox);
+  const shown = state.shown = readingSymbols(data, state.shownLatex);
+  drawBoxes(shown.symbols, toCanvas, (i) => shown.correctable && strokeKey(data.symbols[i], i) in state.corrections,
+            openBox, shown.correctable);
   if (state.refocus !== null) {
     const i = data.symbols.findIndex((s, k) => strokeKey(s, k) === state.refocus);
     state.refocus = null;
@@ -522,7 +529,14 @@ async function solveLatex(latex, fromReading) {
     const base = state.reading && fromReading ? state.reading : {};
     showReading({ ...data, confidence: fromReading ? readingConfidence(latex) : undefined,
                   alternatives: base.alternatives }, { onReading: showOtherReading, shownLatex: latex, keepField: true });
-    setStatus(fromReading ? "Another reading of the drawing" : "Typed LaTeX");
+    if (fromReading && state.reading) {             // the boxes label the symbols as this reading reads them
+      state.shownLatex = latex;
+      hideAlternatives();
+      if (state.reading.strokesRead === state.strokes) showBoxes(state.reading);
+    }
+    const regrouped = fromReading && state.reading && state.shown && state.shown.regrouped;
+    setStatus(!fromReading ? "Typed LaTeX" : regrouped ? "Another reading of the drawing, with other symbols: choose " +
+              "the first reading to correct one" : "Another reading of the drawing");
   } catch (e) {
     if (seq === state.seq) setStatus(`Cannot reach the server (${e.message})`, true);
   } finally {

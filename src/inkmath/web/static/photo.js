@@ -3,7 +3,7 @@
 // ("did you mean"): a tap shows that reading instead, its formula and answer from POST /api/solve. Its symbols are
 // listed too: a tap on one offers its other readings, and choosing one reads the expression again from its crop
 // with that symbol fixed (POST /api/page/expression), as a drawn expression is read again after a correction.
-import { $, copyText, errorText, pct, post, setStatus, showAnswer, showReadings } from "./view.js";
+import { $, copyText, errorText, pct, post, readingSymbols, setStatus, showAnswer, showReadings } from "./view.js";
 
 // The server reads a page at 2,000 px on its long side (page_clean.WORK_SIDE), and a phone's 12-48 megapixel photo
 // (5-20 MB) is over what a slow connection should carry: the photo is sent as a JPEG of at most UPLOAD_SIDE px on its
@@ -154,31 +154,39 @@ export function initPhoto({ setPending, features }) {
     $("page-detail").hidden = false;
   }
 
-  /** Expression ``i``'s symbols as buttons: a tap offers the symbol's other readings (when the server can read the
-   * expression again with a correction). */
+  /** Expression ``i``'s symbols as the reading shown reads them (its first, or another chosen under "did you
+   * mean": view.readingSymbols) {symbols, correctable}. */
+  const shownSymbols = (ex) => readingSymbols({ ...ex, symbols: ex.symbols || [] }, ex.chosen ? ex.chosen.latex : null);
+
+  /** Expression ``i``'s symbols as buttons, labelled as the reading shown reads them: a tap offers the symbol's other
+   * readings (when the server can read the expression again with a correction). Another reading's grouping of the
+   * ink is listed as text (a correction names a symbol of the first reading's); unknown labels are not listed. */
   function showSymbols(i) {
     const ex = data.expressions[i];
-    const can = features.pageExpression && ex.crop && (ex.symbols || []).length > 0;
+    const { symbols, correctable } = shownSymbols(ex);
+    const can = features.pageExpression && ex.crop && symbols.length > 0 && symbols.every((s) => s.label != null);
     $("page-symbols").hidden = !can;
-    $("page-symbols-hint").hidden = !can;
-    if (!can) { showSymbolAlternatives(i, -1); return; }
+    $("page-symbols-hint").hidden = !can || !correctable;
+    if (!can || !correctable) showSymbolAlternatives(i, -1);
+    if (!can) return;
     const fixed = ex.corrections || {};
-    const buttons = ex.symbols.map((sym, k) => {
+    const items = symbols.map((sym, k) => {
+      const code = document.createElement("code");
+      code.textContent = sym.label;
+      if (!correctable) return code;
       const b = document.createElement("button");
       b.type = "button";
       b.dataset.index = String(k);
       b.className = k in fixed ? "corrected" : "";
       b.setAttribute("aria-pressed", String(k === openSymbol));
-      const code = document.createElement("code");
-      code.textContent = sym.label;
       b.append(code);
-      b.setAttribute("aria-label", `Symbol ${k + 1} of ${ex.symbols.length}: ${sym.label}, ${pct(sym.prob)}` +
+      b.setAttribute("aria-label", `Symbol ${k + 1} of ${symbols.length}: ${sym.label}, ${pct(sym.prob)}` +
         `${k in fixed ? ", corrected" : ""}. Show other readings`);
       b.addEventListener("click", () => showSymbolAlternatives(i, openSymbol === k ? -1 : k));
       return b;
     });
-    $("page-symbol-list").replaceChildren(...buttons);
-    showSymbolAlternatives(i, openSymbol < ex.symbols.length ? openSymbol : -1);
+    $("page-symbol-list").replaceChildren(...items);
+    if (correctable) showSymbolAlternatives(i, openSymbol < symbols.length ? openSymbol : -1);
   }
 
   /** The other readings of symbol ``k`` of expression ``i`` (-1: none shown), its box marked on the photo. */
@@ -188,7 +196,7 @@ export function initPhoto({ setPending, features }) {
     $("page-symbol-list").querySelectorAll("button").forEach((b) =>
       b.setAttribute("aria-pressed", String(Number(b.dataset.index) === k)));
     const ex = data.expressions[i];
-    const sym = k >= 0 ? ex.symbols[k] : null;
+    const sym = k >= 0 ? shownSymbols(ex).symbols[k] : null;
     $("page-symbol-alts").hidden = !sym;
     if (!sym) return;
     const mark = document.createElement("div");

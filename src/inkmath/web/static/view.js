@@ -203,19 +203,52 @@ function showPlot(ans, latex) {
 }
 
 // ------------------------------------------------------------------------------------------------ symbol boxes
-/** Boxes over the drawing; the label of each is a focusable button that opens the symbol's alternatives. */
-export function drawBoxes(symbols, toCanvas, isCorrected, onOpen) {
+/** The symbols of the reading ``latex`` of an expression's response ``data``, each labelled with that reading's
+ *  token: {symbols, correctable, regrouped?}. The first reading (``latex`` null or ``data.latex``): the response's symbols.
+ *  Another reading ("did you mean") of the same grouping of the ink (``same_symbols``): the response's symbols
+ *  relabelled, still ``correctable`` (symbol i is the same symbol). Of another grouping (``regrouped``): that grouping's
+ *  symbols, not correctable (a correction names a symbol of the first reading's grouping). From a server that does not say which
+ *  symbols a reading reads: the response's symbols with no label (``label`` null), rather than the first's labels. */
+export function readingSymbols(data, latex) {
+  const alt = latex == null || latex === data.latex ? null : (data.alternatives || []).find((a) => a.latex === latex);
+  if (!alt) return { symbols: data.symbols, correctable: true };
+  if (!Array.isArray(alt.symbols)) {
+    return { symbols: data.symbols.map((s) => ({ ...s, label: null })), correctable: false };
+  }
+  if (alt.same_symbols && alt.symbols.length === data.symbols.length) {
+    const symbols = data.symbols.map((s, i) => {
+      const label = alt.symbols[i].label;
+      const listed = (s.alternatives || []).find((a) => a.label === label);
+      return { ...s, label, latex: alt.symbols[i].latex, prob: listed ? listed.prob : 0 };
+    });
+    return { symbols, correctable: true };
+  }
+  return { symbols: alt.symbols, correctable: false, regrouped: true };
+}
+
+/** Boxes over the drawing; the label of each is a focusable button that opens the symbol's alternatives. Not
+ *  ``correctable`` (another reading's grouping): the labels are text only, and taps go through them to the drawing;
+ *  a symbol whose ``label`` is null gets no label. */
+export function drawBoxes(symbols, toCanvas, isCorrected, onOpen, correctable = true) {
   const pad = 4;
   const boxes = symbols.map((s, i) => {
     const [x0, y0, x1, y1] = toCanvas(s.box);
     const div = document.createElement("div");
-    div.className = "box" + (isCorrected(i) ? " corrected" : "");
+    div.className = "box" + (isCorrected(i) ? " corrected" : "") + (correctable ? "" : " read-only");
     div.dataset.index = String(i);
-    div.dataset.label = s.label;
     div.style.left = `${x0 - pad}px`;
     div.style.top = `${y0 - pad}px`;
     div.style.width = `${x1 - x0 + 2 * pad}px`;
     div.style.height = `${y1 - y0 + 2 * pad}px`;
+    if (s.label == null) return div;
+    div.dataset.label = s.label;
+    if (!correctable) {
+      const tag = document.createElement("span");
+      tag.className = "tag read-only";
+      tag.textContent = s.label;
+      div.appendChild(tag);
+      return div;
+    }
     const tag = document.createElement("button");
     tag.type = "button";
     tag.className = "tag";
@@ -245,6 +278,7 @@ function placeTags(divs) {
   const clear = (r) => placed.every((q) => r.x + r.w <= q.x || q.x + q.w <= r.x || r.y + r.h <= q.y || q.y + q.h <= r.y);
   for (const div of divs) {
     const tag = div.querySelector(".tag");
+    if (!tag) continue;
     const [w, h] = [tag.offsetWidth, tag.offsetHeight];
     const [left, top, bottom] = [div.offsetLeft + div.clientLeft, div.offsetTop + div.clientTop,
                                  div.offsetTop + div.offsetHeight];
