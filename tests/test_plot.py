@@ -78,3 +78,8 @@ def test_hostile_power_tower_draws_or_explains():
 def test_solutions_too_far_out_are_not_drawn():
     result = answer(parse_latex("x+10^{20}=2"), plot=True)
     assert result["plot"] is None and "too far out" in result["plot_reason"]
+
+
+def test_axes_name_a_greek_unknown_by_its_letter():
+    svg = svg_of(r"\theta^2-1=0")
+    assert "θ" in svg and ">theta<" not in svg

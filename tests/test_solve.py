@@ -715,6 +715,32 @@ def test_text_writes_greek_letters_as_the_latex_shows_them():
     assert result["variables"] == ["x"] and typed(r"\alpha^2=4")["variables"] == ["alpha"]  # names stay as they were
 
 
+def test_every_greek_letter_the_reader_knows_is_written_as_the_letter():
+    from inkmath.equation.lexemes import _GREEK as READ_GREEK
+    from inkmath.equation.solve_text import text_of
+
+    for name in sorted(READ_GREEK):
+        shown = text_of(sp.Symbol(name))
+        assert len(shown) == 1 and not shown.isascii(), (name, shown)  # Π, not "Pi"
+    assert text_of(sp.Symbol("Pi")) == "Π" and text_of(sp.Symbol("Upsilon")) == "Υ"
+    capitals = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()  # LaTeX's capital letters
+    assert "".join(text_of(sp.Symbol(c)) for c in capitals) == "ΓΔΘΛΞΠΣΥΦΨΩ"
+    result = typed(r"\Pi x = 2")
+    assert result["text"] == "x = 2/Π" and result["notes"] == ["solved for x; Π treated as given"]
+
+
+def test_step_reasons_and_messages_write_a_greek_unknown_as_the_letter():
+    from inkmath.equation.typed import solve_latex
+
+    cancelled = solve_latex(r"\theta+1=\theta+2", steps=True)["answer"]
+    assert cancelled["steps"][-1]["reason"].startswith(r"the $\theta$ terms cancel"), cancelled["steps"]
+    system = solve_latex(r"\alpha+\beta=3 \\ \alpha-\beta=1", steps=True)["answer"]
+    assert any(r"$\alpha" in s["reason"] or r"$\beta" in s["reason"] for s in system["steps"]), system["steps"]
+    assert not any("$alpha" in s["reason"] or "$beta" in s["reason"] for s in system["steps"]), system["steps"]
+    cubic = solve_latex(r"\theta^3+\theta=1", steps=True)["answer"]
+    assert "$theta$" not in cubic["steps_reason"], cubic["steps_reason"]
+
+
 def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
     """`f(x) = 2x + 1` gives f: its body simplified (it was read f * x = 2x + 1 and solved, x = 1/(f - 2))."""
     from inkmath.equation import solve_latex

@@ -137,7 +137,7 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         ax.plot([m], [y], "o", color="black", markersize=5, zorder=5)
         ax.axvline(m, color="grey", linewidth=0.6, linestyle=":")
     _y_range(ax, [c[0] for c in curves])
-    ax.set_xlabel(var.name, fontstyle="italic")
+    ax.set_xlabel(f"${sp.latex(var)}$")  # θ, not theta
     if isinstance(item, Relational) and not isinstance(item, sp.Eq):
         ax.set_title(f"${sp.latex(item)}$", fontsize=10)
     return _finish(fig, ax)
@@ -230,8 +230,8 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
                     textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy - half, cy + half)
-    ax.set_xlabel(x.name, fontstyle="italic")
-    ax.set_ylabel(y.name, fontstyle="italic")
+    ax.set_xlabel(f"${sp.latex(x)}$")
+    ax.set_ylabel(f"${sp.latex(y)}$")
     return _finish(fig, ax)
 
 

@@ -356,7 +356,7 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
     if isinstance(solution_set, sp.ConditionSet):  # no closed form (cos x = x): look for roots numerically
         roots = numeric_roots(f, var)
         if not roots:
-            raise CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
+            raise CannotSolve(f"SymPy cannot solve this equation for {text_of(var)}, exactly or numerically")
         notes.append("no exact form: numeric solutions found from a few starting points; there may be others")
         return sp.FiniteSet(*roots)
     if (isinstance(solution_set, sp.FiniteSet) or solution_set == sp.S.EmptySet) and has_odd_root(written, var):
@@ -379,7 +379,7 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
 def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     name, vtex, shown = var.name, latex_of(var), text_of(var)
     if isinstance(s, sp.ConditionSet):
-        raise CannotSolve(f"SymPy cannot solve this equation for {name} in closed form")
+        raise CannotSolve(f"SymPy cannot solve this equation for {shown} in closed form")
     if s == sp.S.EmptySet:
         return _result("equation", text="no solution", latex=r"\text{no solution}")
     if s == sp.S.Reals or s == sp.S.Complexes:
@@ -437,7 +437,7 @@ def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[st
     s = sp.solveset(rel, var, sp.S.Reals)
     s = within(s, written_domain(raw, var), [])
     if isinstance(s, sp.ConditionSet):
-        raise CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
+        raise CannotSolve(f"SymPy cannot solve this inequality for {text_of(var)}")
     if s == sp.S.EmptySet:
         return _result("inequality", text="no solution", latex=r"\text{no solution}", variables=[var.name])
     text, latex = f"{text_of(var)} ∈ {set_text(s)}", f"{latex_of(var)} \\in {latex_of(s)}"

@@ -60,10 +60,16 @@ class _Printer(StrPrinter):
         return f"{name}({self.stringify(expr.args, ', ')})" if name else super()._print_Function(expr)
 
 
-_GREEK = dict(zip(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau upsilon phi chi "
-    "psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega varepsilon vartheta varphi".split(),
-    "αβγδεζηθικλμνξορστυφχψωΓΔΘΛΞΣΦΨΩεϑφ"))  # the text writes \theta as θ, as the LaTeX shows it
+# How the text writes a Greek letter's name (\theta as θ, as the LaTeX shows it): every name the reader knows
+# (`inkmath.equation.lexemes`), LaTeX's capitals among them.
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "omicron": "ο", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
 _SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
 
 

@@ -47,7 +47,7 @@ def _cancel_squares(left: sp.Basic, right: sp.Basic, var: sp.Symbol, w: Worked,
 
 def _terms_cancelled(w: Worked, var: sp.Symbol, holds: bool, what: str) -> Worked:
     """The last step when the unknown's terms cancel: ``what`` is left, and it holds for every value or for none."""
-    name = var.name
+    name = tex(var)  # \theta, not theta
     if holds:
         w.add(sp.true, f"the ${name}$ terms cancel and {what} is true: every value of ${name}$ is a solution",
               latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
@@ -212,9 +212,9 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
     if not f.is_polynomial(var):
         if inequality:
             raise NoSteps(f"this inequality is answered without steps: steps cover linear inequalities (no "
-                          f"${var.name}$ in a denominator, a root, an absolute value or a function)")
+                          f"${tex(var)}$ in a denominator, a root, an absolute value or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
-                      f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
+                      f"(no ${tex(var)}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
     if inequality and degree > 1:
         raise NoSteps("only linear inequalities get steps")
