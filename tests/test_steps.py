@@ -3,6 +3,7 @@ problems that get no steps (with a reason), hostile input, and the seeded corpus
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -297,3 +298,17 @@ def test_the_period_counter_is_not_the_unknown():
 def test_a_fraction_of_the_unknown_is_multiplied_out():
     w, _ = worked(r"\sin\frac{x}{2}=1")  # not "divide by $\frac{1}{2}$"
     assert w.steps[-1].reason == "multiply by $2$" and lines(w)[-1] == r"x=4\pik+\pi,\quadk\in\mathbb{Z}"
+
+
+@pytest.mark.parametrize("latex, counter", [(r"2\sin x=1", "k"), (r"2\sin k=1", "n")])
+def test_the_answer_its_steps_and_its_graph_count_periods_with_one_counter(latex, counter):
+    from inkmath.equation import plot
+    from inkmath.equation.solve_text import period_counter
+
+    w, result = worked(latex)
+    var = w.variables[0]
+    assert period_counter(var).name == counter
+    assert result["text"].endswith(f"{counter} any integer"), result["text"]
+    assert w.steps[-1].latex.endswith(rf"{counter} \in \mathbb{{Z}}"), w.steps[-1].latex
+    marks = plot._real_solutions(result, var)  # the members of the solver's families near 0
+    assert any(abs(m - np.pi / 6) < 1e-9 for m in marks) and any(abs(m - 13 * np.pi / 6) < 1e-9 for m in marks)

@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.relational import Relational
 
+from inkmath.equation.solve_text import period_counter
 from inkmath.equation.tosympy import PLUS_MINUS
 
 MAX_LABEL_CHARS = 60  # a longer side is labelled "left side" / "right side" (huge numbers would fill the figure)
@@ -161,7 +162,7 @@ def _point_value(ys: np.ndarray, xs: np.ndarray, x: float) -> float:
 def _real_solutions(result: dict[str, Any], var: sp.Symbol, half_width: float = 50.0) -> list[float]:
     """Real solutions as floats; a periodic family contributes its members near 0."""
     out: list[float] = []
-    k = sp.Symbol("n" if var.name == "k" else "k")
+    k = period_counter(var)  # as the solver wrote its families
     for sol in result.get("solutions", []):
         entry = sol.get(var.name)
         if not entry or "_expr" not in entry:

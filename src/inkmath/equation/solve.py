@@ -35,8 +35,8 @@ from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, numeric_
 from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
                                            check_degree, long_notes, too_high_to_expand)
 from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
-from inkmath.equation.solve_text import (answer_entry, latex_of, real_first, set_text, text_and_latex, text_of,
-                                         tidy_logs)
+from inkmath.equation.solve_text import (answer_entry, latex_of, period_counter, real_first, set_text, text_and_latex,
+                                         text_of, tidy_logs)
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
@@ -389,7 +389,7 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     finite: list[sp.Basic] = []
     families: list[sp.Basic] = []
     excluded: list[sp.Basic] = []  # members of a family that are no solution (sin x / x = 0: x = kπ but not 0)
-    k = sp.Symbol("n" if name == "k" else "k")
+    k = period_counter(var)
     for part in parts:
         if isinstance(part, sp.Complement) and isinstance(part.args[1], sp.FiniteSet) and \
                 all(isinstance(p, sp.ImageSet) for p in sp.Union.make_args(part.args[0])):

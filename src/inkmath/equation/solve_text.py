@@ -73,6 +73,13 @@ _GREEK = {
 _SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
 
 
+def period_counter(var: sp.Symbol, **assumptions: bool) -> sp.Symbol:
+    """The whole number that counts the periods of a family of solutions (x = π/6 + 2kπ): k, or n when the
+    unknown itself is called k. The solver's answer, its graph and the worked steps all name it here; the
+    assumptions (`integer=True`) are the caller's: the answer's families are written with a plain symbol."""
+    return sp.Symbol("n" if var.name == "k" else "k", **assumptions)
+
+
 def latex_of(expr: sp.Basic) -> str:
     return sp.latex(expr, inv_trig_style="full", ln_notation=True)  # \arcsin and \ln, as in school
 
