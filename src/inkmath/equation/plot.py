@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from inkmath.equation.solve_text import period_counter
-from inkmath.equation.tosympy import PLUS_MINUS
+from inkmath.equation.tosympy import PLUS_MINUS, is_odd_root
 
 MAX_LABEL_CHARS = 60  # a longer side is labelled "left side" / "right side" (huge numbers would fill the figure)
 PLOT_POINTS = 600  # samples across the window
@@ -85,11 +85,12 @@ def numeric(expr: sp.Basic, variables: dict[sp.Symbol, np.ndarray]) -> np.ndarra
             out = out * numeric(a, variables)
         return out
     if isinstance(expr, sp.Pow):
-        base, exp = numeric(expr.base, variables), numeric(expr.exp, variables)
+        base = np.asarray(numeric(expr.base, variables), dtype=float)
         with np.errstate(all="ignore"):
-            if expr.exp.is_Rational and expr.exp.q % 2 == 1 and expr.exp.q > 1:  # odd roots of negatives: real
-                return np.sign(base) * np.abs(base) ** exp
-            return np.power(np.asarray(base, dtype=float), exp)
+            if is_odd_root(expr.exp):  # x^{2/3} = (∛x)^2, real for x < 0 too, as the solver reads it (real_power)
+                root = np.sign(base) * np.abs(base) ** (1.0 / int(expr.exp.q))
+                return root ** int(expr.exp.p)
+            return np.power(base, numeric(expr.exp, variables))  # x^{1/2}: NaN (not drawn) for x < 0
     func = _UNARY.get(expr.func)
     if func is not None and len(expr.args) == 1:
         with np.errstate(all="ignore"):
