@@ -109,3 +109,13 @@ def test_crohme_training_truths_round_trip():
     assert len(truths) > ROUND_TRIP_SAMPLE * 0.9
     differ = [t for t in truths if normalize_latex(to_latex(parse_latex(t.strip("$ ")))) != normalize_latex(t)]
     assert differ == []
+
+
+@pytest.mark.parametrize("typed", [r"20 \cdot 15\%", r"20 \cdot 15%"])
+def test_a_percent_sign_is_read_and_written_back_as_latex(typed):
+    tree = parse_latex(typed)
+    assert tree.items[-1] == Symbol("%")
+    assert to_latex(tree) == r"20\cdot 15\%"
+    from inkmath.equation.latex import to_mathml
+
+    assert "&#x00025;" in to_mathml(tree) and "merror" not in to_mathml(tree)

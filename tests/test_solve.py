@@ -753,3 +753,35 @@ def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
     # not a definition: a number in the brackets, the function's own letter in the body, the same letter twice
     for latex in ("f(2)=5", "f(x)=f(x)+1", "x(x)=2"):
         assert solve_latex(latex)["answer"]["kind"] == "equation", latex
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"50\% \cdot 20", "10"),  # 50 % of 20
+    (r"20 \cdot 15\%", "3"),
+    (r"15\%", "3/20 ≈ 0.15"),
+    (r"12.5\% \cdot 80", "10"),
+    (r"(1+2)\%", "3/100 ≈ 0.03"),
+    (r"x \cdot 20\% = 5", "x = 25"),
+    (r"x + 10\% x = 33", "x = 30"),
+    (r"\frac{50\%}{2}", "1/4 ≈ 0.25"),
+    ("50%", "1/2 ≈ 0.5"),  # typed without the backslash
+])
+def test_a_percent_is_a_hundredth(latex, text):
+    result = typed(latex)
+    assert result["text"] == text and result["notes"] == [], result
+
+
+def test_a_percent_added_to_a_number_says_how_it_is_read():
+    result = typed(r"200 + 10\%")  # a till would give 220; read as written: 200 + 10/100
+    assert result["text"] == "2001/10 ≈ 200.1"
+    assert result["notes"] == ["+ 10% is read as + 10/100 (a per cent is a hundredth); to add 10% of a number a, "
+                               "write a · 110%"]
+    assert typed(r"80 - 2.5\%")["notes"] == ["- 2.5% is read as - 2.5/100 (a per cent is a hundredth); to take away "
+                                            "2.5% of a number a, write a · 97.5%"]
+    assert typed(r"x = -10\%")["notes"] == []  # a negative percentage, not one taken from something
+
+
+@pytest.mark.parametrize("latex", [r"\% 5", r"2 + \%", r"x = \%"])
+def test_a_percent_sign_without_a_number_is_a_clear_error(latex):
+    result = typed(latex)
+    assert result["kind"] == "none" and "'\\%' needs a number before it, as in 15\\%" in result["reason"], result

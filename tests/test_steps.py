@@ -312,3 +312,15 @@ def test_the_answer_its_steps_and_its_graph_count_periods_with_one_counter(latex
     assert w.steps[-1].latex.endswith(rf"{counter} \in \mathbb{{Z}}"), w.steps[-1].latex
     marks = plot._real_solutions(result, var)  # the members of the solver's families near 0
     assert any(abs(m - np.pi / 6) < 1e-9 for m in marks) and any(abs(m - 13 * np.pi / 6) < 1e-9 for m in marks)
+
+
+def test_percentages_are_written_as_fractions_first():
+    w, result = worked(r"20 \cdot 15\%")
+    assert lines(w) == [r"20\cdot15\%", r"20\cdot\frac{15}{100}", r"\frac{300}{100}", "3"]
+    assert w.steps[1].reason == r"per cent means hundredths: $15\% = \frac{15}{100}$"
+    w, _ = worked(r"12.5\% \cdot 80")
+    assert lines(w)[1] == r"\frac{25}{200}\cdot80" and r"12.5\% = \frac{12.5}{100}" in w.steps[1].reason
+    w, _ = worked(r"0.5\%")  # the fraction is the answer: no step repeats it
+    assert lines(w) == [r"0.5\%", r"\frac{1}{200}"]
+    w, _ = worked(r"x \cdot 20\% = 5")
+    assert lines(w)[1:] == [r"x\frac{20}{100}=5", "20x=500", "x=25"] and "hundredths" in w.steps[1].reason

@@ -9,7 +9,8 @@ The subset is what `inkmath.equation.latex.to_latex` writes: one Symbol per char
 braced group), `\\sum`, `\\int`, `\\prod`, `\\lim` with their limits, `{...}` groups and ` \\\\ ` between lines.
 Also accepted because people type them: `^2` without braces, `'` for a prime, `\\left(` / `\\right)`, spacing
 commands (`\\,`, `\\quad`), `\\dfrac`, `\\cdot`, `*`, `\\lt`-style aliases, and font wrappers (`\\mathrm{d}`),
-which are dropped. Anything else is an error whose message names the 0-based character position:
+which are dropped. A percent sign, `\\%` or a bare `%` (which LaTeX would read as a comment, but people type it
+for per cent), is the symbol `%`. Anything else is an error whose message names the 0-based character position:
 `unexpected '}' at position 7`.
 """
 
@@ -56,6 +57,7 @@ UNSUPPORTED = {"\\begin": "an environment (\\begin{...})", "\\end": "an environm
                "&": "an alignment '&'"}
 ACCENTS = {"\\overline", "\\underline", "\\hat", "\\bar", "\\vec", "\\dot", "\\ddot", "\\tilde", "\\widehat",
            "\\overrightarrow"}
+PERCENT_SIGNS = {"\\%", "%"}  # 15\% and 15%: per cent, the tree's symbol '%' (written back as \%)
 _SINGLE_CHARS = set("0123456789+-=<>/()[]|!,.:;*'") | {"−", "×", "÷", "·", "±", "≤", "≥", "≠"}
 
 
@@ -252,6 +254,8 @@ class _Parser:
             return [Symbol(word)]
         if text in ("\\{", "\\}"):
             return [Symbol(text)]
+        if text in PERCENT_SIGNS:
+            return [Symbol("%")]
         if text == "\\\\":
             raise self.fail("a line break here", tok)
         if text.startswith("\\"):

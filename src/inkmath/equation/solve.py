@@ -30,13 +30,14 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex, tokens
+from inkmath.equation.lexemes import written_percents
 from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, numeric_roots, real_solution, within,
                                            written_domain, written_relation, zero_denominator)
 from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
                                            check_degree, long_notes, too_high_to_expand)
 from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
-from inkmath.equation.solve_text import (answer_entry, latex_of, period_counter, real_first, set_text, text_and_latex,
-                                         text_of, tidy_logs)
+from inkmath.equation.solve_text import (answer_entry, latex_of, percent_note, period_counter, real_first, set_text,
+                                         text_and_latex, text_of, tidy_logs)
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
@@ -174,7 +175,7 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     """The answer for the items of `tree` (the tree, when given, tells which letters were written: in 0x = 5
     the x is gone from the items, as SymPy evaluates 0x to 0)."""
     try:
-        return _answer_items(items, tree)
+        result = _answer_items(items, tree)
     except (CannotSolve, InkmathError) as exc:
         return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     # The solver boundary: SymPy signals unsupported input with NotImplementedError, ValueError, TypeError,
@@ -183,6 +184,10 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     except Exception as exc:  # noqa: BLE001
         return _result("none", reason=f"SymPy could not handle this ({type(exc).__name__}: {exc})",
                        text="cannot solve: SymPy could not handle this expression")
+    if tree is not None:
+        added = [percent_note(p.number, p.added) for p in written_percents(tree) if p.added is not None]
+        result["notes"] = list(dict.fromkeys([*result["notes"], *added]))
+    return result
 
 
 def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ shortest form and the expected order (real ones first).
 
 from __future__ import annotations
 
+import fractions
 import math
 from typing import Any
 
@@ -119,6 +120,15 @@ def answer_entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
     if long:
         entry["_long"] = True
     return entry
+
+
+def percent_note(number: str, sign: str) -> str:
+    """The note on a percentage added to or taken from something (200 + 10% reads 200 + 10/100 = 200.1, where a
+    shop's till would give 10 % more than 200), and how to write the other reading."""
+    whole = fractions.Fraction(100) + (1 if sign == "+" else -1) * fractions.Fraction(number)
+    verb = "add" if sign == "+" else "take away"
+    return (f"{sign} {number}% is read as {sign} {number}/100 (a per cent is a hundredth); to {verb} {number}% of "
+            f"a number a, write a · {float(whole):g}%")
 
 
 def text_and_latex(value: sp.Basic) -> tuple[str, str]:

@@ -8,7 +8,7 @@ BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
     expr     := term (('+' | '-' | '\\pm' | '\\mp') term)*
     term     := unary (('\\times' | '\\cdot' | '/' | '\\div') unary | postfix)*     (juxtaposition multiplies)
     unary    := ('-' | '+' | '\\pm' | '\\mp') unary | postfix
-    postfix  := primary ('^{..}' | '!' | prime)*
+    postfix  := primary ('^{..}' | '!' | prime | '%')*
     primary  := number | name | ( expr ) | [ expr ] | \\{ expr \\} | | expr | | function arg | big-op operand
                 | \\frac | \\sqrt
 
@@ -25,6 +25,8 @@ Reading choices (documented here because a student's intent is not always unique
   reads `{...}`; the base of a script is one group (`{x+1}^{2}` = (x+1)^2).
 - Subscripts name a symbol: `x_{1}` -> Symbol('x_1'), `x_{n-1}` -> Symbol('x_{n-1}'). Primes are part of a name.
 - `\\pm` makes one expression with the marker symbol `PLUS_MINUS`; `expand_plus_minus` gives both branches.
+- `%` (typed `\\%`) after a number or bracket is hundredths: `15\\%` = 15/100, `20 \\cdot 15\\%` = 3,
+  `200 + 10\\%` = 200 + 1/10 (not 10 % of 200, which is written `200 \\cdot 10\\%`; the solver notes this reading).
 - `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
   Their operand is the product that follows (like a function argument with brackets allowed).
 """
@@ -41,12 +43,13 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.latex import tokens
 from inkmath.equation.lexemes import (
-    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, RELATIONS, Lexeme, lex, normal_token)
+    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex, normal_token)
 from inkmath.equation.tree import BigOp, Frac, Lines, Node, Sqrt
 
 PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
 MAX_NUMBER_BITS = 100_000  # numbers beyond ~30,000 digits are refused at construction (a^b with both numbers)
 MAX_FACTORIAL = 5_000
+PER_CENT = 100  # 15% = 15 / PER_CENT
 _NUMBER = re.compile(r"\d*\.?\d*$")
 
 
@@ -250,6 +253,11 @@ class _Parser:
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
         return _power(a, b)
 
+    def percent(self, a: sp.Basic) -> sp.Basic:
+        if a.is_Rational:  # 12.5% as the fraction 25/200 (raw: not 25/2 over 100)
+            return self.div(sp.Integer(a.p), sp.Integer(a.q * PER_CENT))
+        return self.div(a, sp.Integer(PER_CENT))
+
     def sqrt(self, a: sp.Basic) -> sp.Basic:
         return sp.sqrt(a)
 
@@ -348,6 +356,9 @@ class _Parser:
             elif self.at("!"):
                 self.take()
                 value, name = _factorial(value), None
+            elif self.at(PERCENT):
+                self.take()
+                value, name = self.percent(value), None
             elif self.at("\\prime"):
                 self.take()
                 if name is None or name in CONSTANTS:
@@ -383,6 +394,8 @@ class _Parser:
             return sp.Abs(inner), None
         if lx.text in CLOSERS:
             raise self.fail(f"'{lx.text}' has no matching opening bracket, or something is missing before it")
+        if lx.text == PERCENT:
+            raise self.fail("'\\%' needs a number before it, as in 15\\% (per cent: 15/100)")
         raise self.fail(f"'{lx.text}' comes where a number or variable was expected; a term is missing")
 
     def bracketed(self, opener: str) -> sp.Basic:
