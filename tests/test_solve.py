@@ -785,3 +785,27 @@ def test_a_percent_added_to_a_number_says_how_it_is_read():
 def test_a_percent_sign_without_a_number_is_a_clear_error(latex):
     result = typed(latex)
     assert result["kind"] == "none" and "'\\%' needs a number before it, as in 15\\%" in result["reason"], result
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\binom{5}{2}", "10"),
+    (r"\binom{5}{2}+\binom{5}{3}", "20"),
+    (r"\binom{10}{0}", "1"),
+    (r"\binom{5}{7}", "0"),  # no way to choose 7 of 5
+    (r"\frac{1}{\binom{4}{2}}", "1/6 ≈ 0.166666666667"),
+    (r"\binom{n}{k}", "binomial(n, k)"),  # letters: SymPy's binomial
+    (r"\binom{x}{2}=10", "x = -4 or x = 5"),  # x(x - 1)/2 = 10, exactly (it was a numeric search)
+])
+def test_a_binomial_coefficient(latex, text):
+    result = typed(latex)
+    assert result["text"] == text, result
+    if latex == r"\binom{n}{k}":
+        assert result["value"]["sympy"] == "binomial(Symbol('n'), Symbol('k'))"
+        assert result["latex"] == r"{\binom{n}{k}}"
+
+
+def test_a_huge_binomial_coefficient_is_refused_before_it_is_computed():
+    result = typed(r"\binom{10^{9}}{5 \cdot 10^{8}}")
+    assert result["kind"] == "none"
+    assert result["reason"] == "the binomial coefficient (1000000000 choose 500000000) is too large to compute"
+    assert typed(r"\binom{10^{9}}{2}")["text"] == "499999999500000000"  # big n, small k: a small number

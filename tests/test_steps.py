@@ -324,3 +324,9 @@ def test_percentages_are_written_as_fractions_first():
     assert lines(w) == [r"0.5\%", r"\frac{1}{200}"]
     w, _ = worked(r"x \cdot 20\% = 5")
     assert lines(w)[1:] == [r"x\frac{20}{100}=5", "20x=500", "x=25"] and "hundredths" in w.steps[1].reason
+
+
+def test_binomial_coefficients_are_worked_out_then_added():
+    w, result = worked(r"\binom{5}{2}+\binom{5}{3}")
+    assert lines(w) == [r"\binom{5}{2}+\binom{5}{3}", "10+10", "20"] and result["text"] == "20"
+    assert r"the value of ${\binom{5}{2}}$" in w.steps[1].reason

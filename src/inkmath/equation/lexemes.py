@@ -1,7 +1,7 @@
 """A row of the expression tree as the flat sequence of lexemes that ``tosympy``'s parser reads: numbers (digits
 written side by side are one number), names (a letter, a Greek letter, a subscripted name, a constant), functions,
-big operators, operators, relations and brackets, and the 2-D nodes (Frac, Sqrt) as atoms; a superscript becomes a
-``pow`` lexeme, or primes. The token vocabulary is defined here: the spellings taken as one (``_ALIASES``), and
+big operators, operators, relations and brackets, and the 2-D nodes (Frac, Sqrt, Binom) as atoms; a superscript
+becomes a ``pow`` lexeme, or primes. The token vocabulary is defined here: the spellings taken as one (``_ALIASES``), and
 the tables the parser reads too (``RELATIONS``, ``FUNCTIONS`` and their ``INVERSES``, ``CONSTANTS``, ``ADDITIVE``,
 ``BRACKETS``, ``CLOSERS``). A node or symbol with no meaning for the solver raises ``InkmathError`` naming it.
 """
@@ -15,7 +15,7 @@ import sympy as sp
 from inkmath import InkmathError
 from inkmath.equation.latex import join_tokens, tokens
 from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
-from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 _ALIASES = {
     "−": "-", "*": "\\times", "×": "\\times", "·": "\\cdot", "÷": "\\div", "±": "\\pm", "{": "\\{", "}": "\\}",
@@ -84,7 +84,7 @@ def _lex_into(node: Node, out: list[Lexeme]) -> None:
         _lex_scripted(node.base, node.sub, None, out)
     elif isinstance(node, SubSup):
         _lex_scripted(node.base, node.sub, node.sup, out)
-    elif isinstance(node, (Frac, Sqrt)):
+    elif isinstance(node, (Frac, Sqrt, Binom)):
         out.append(Lexeme("atom", node=node))
     elif isinstance(node, BigOp):
         out.append(Lexeme("bigop", text=_ALIASES.get(node.op, node.op), node=node))

@@ -332,7 +332,8 @@ def _check_inequality(rel: Relational) -> dict[str, Any]:
 
 
 def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) -> sp.Set:
-    written = f
+    # \binom{x}{2} = 10: a polynomial, x(x - 1)/2 = 10
+    f = written = f.replace(lambda e: isinstance(e, sp.binomial) and e.args[1].is_Integer, sp.expand_func)
     f = sp.together(f)
     numerator = sp.fraction(f)[0]
     check_degree(numerator, [var])
