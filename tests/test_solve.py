@@ -84,27 +84,30 @@ def test_two_line_system():
 # ---------------------------------------------------------------- more equations
 
 
-def test_polynomial_roots_real_first_then_complex():
+def test_polynomial_roots_are_real_and_the_complex_ones_a_note():
     result = answer(Row([sup("x", "3"), *row("- 1 = 0").items]))  # 1 and the two complex cube roots
-    roots = texts(result)
-    assert roots[0] == "1" and len(roots) == 3 and all("i" in r for r in roots[1:])
+    assert texts(result) == ["1"] and result["text"] == "x = 1"
+    complex_roots = [sol["x"]["text"] for sol in result["complex_solutions"]]
+    assert complex_roots == ["-1/2 - sqrt(3)*i/2", "-1/2 + sqrt(3)*i/2"]
+    assert result["notes"] == ["complex solutions too: x = -1/2 - sqrt(3)*i/2 or x = -1/2 + sqrt(3)*i/2"]
     quintic = answer(Row([sup("x", "5"), *row("- x + 1 = 0").items]))  # no radical form: numeric roots
-    decimals = [sol["x"]["decimal"] for sol in quintic["solutions"]]
-    assert decimals[0] == "-1.16730397826" and len(decimals) == 5
-    assert any("numeric" in note for note in quintic["notes"])
+    assert [sol["x"]["decimal"] for sol in quintic["solutions"]] == ["-1.16730397826"]
+    assert len(quintic["complex_solutions"]) == 4 and any("numeric" in note for note in quintic["notes"])
 
 
-def test_complex_only_roots_are_flagged():
+def test_an_equation_with_only_complex_roots_has_no_real_solution():
     result = answer(Row([sup("x", "2"), *row("= - 1").items]))
-    assert texts(result) == ["-i", "i"]
-    assert "no real solution; the solutions are complex" in result["notes"]
+    assert result["text"] == "no real solution" and result["latex"] == r"\text{no real solution}"
+    assert result["solutions"] == [] and [sol["x"]["text"] for sol in result["complex_solutions"]] == ["-i", "i"]
+    assert result["notes"] == ["no real solution; the solutions are complex: x = -i or x = i"]
+    json.dumps(result)  # the complex solutions carry no SymPy objects
 
 
 def test_no_solution_and_identity():
     assert answer(row("x + 1 = x"))["text"] == "no solution"
     identity = answer(row("2 ( x + 1 ) = 2 x + 2"))
     assert identity["kind"] == "equation" and "every value of x" in identity["text"]
-    assert answer(Row([*row("\\cos x =").items, Symbol("2")]))["text"] == "no solution"
+    assert answer(Row([*row("\\cos x =").items, Symbol("2")]))["text"] == "no real solution"  # complex ones exist
 
 
 def test_equation_without_unknowns_is_checked():
@@ -462,9 +465,9 @@ def typed(latex: str) -> dict:
 @pytest.mark.parametrize("latex, expected", [
     (r"\ln(x-1)+\ln(x+1)=\ln 3", "x = 2"),  # solveset also gives -2, where ln(x-1) is undefined
     (r"\log_{2}(x)+\log_{2}(x-2)=3", "x = 4"),
-    (r"\log(x^2-4)-\log(x-2)=\log 3", "no solution"),  # 1 makes both logarithms' arguments negative
-    (r"\sqrt{x-1}=\sqrt{2x}", "no solution"),  # -1 gives i√2 = i√2, not a real solution
-    (r"\arcsin x = 3", "no solution"),  # solveset answers sin 3, but arcsin(sin 3) = π - 3
+    (r"\log(x^2-4)-\log(x-2)=\log 3", "no real solution"),  # 1 makes both logarithms' arguments negative
+    (r"\sqrt{x-1}=\sqrt{2x}", "no real solution"),  # -1 gives i√2 = i√2, not a real solution
+    (r"\arcsin x = 3", "no real solution"),  # solveset answers sin 3, but arcsin(sin 3) = π - 3
     (r"\sqrt[3]{x}+1=-1", "x = -8"),  # an odd root of a negative number is real: kept
     (r"\sqrt{x+2}=x", "x = 2"),
 ])
@@ -669,7 +672,7 @@ def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
 
 @pytest.mark.parametrize("latex, text", [
     (r"\sqrt[3]{x^2}=4", "x = -8 or x = 8"),  # not "no solution": SymPy's solveset misses both
-    (r"\sqrt[3]{x^2}=-4", "no solution"),
+    (r"\sqrt[3]{x^2}=-4", "no real solution"),
     (r"\sqrt[3]{x^2}=x", "x = 0 or x = 1"),
 ])
 def test_odd_roots_of_powers_find_their_real_solutions(latex, text):

@@ -68,8 +68,9 @@ def test_quadratic_by_the_formula_and_complex_roots():
     w, _ = worked("x^2=2x+1")
     assert "discriminant" in reasons(w) and "8" in reasons(w) and "formula" in reasons(w)
     assert lines(w)[-1] == r"x=1-\sqrt{2}\quad\text{or}\quadx=1+\sqrt{2}"
-    w, _ = worked("x^2+x+1=0")
-    assert "negative" in reasons(w) and "complex" in reasons(w)
+    w, result = worked("x^2+x+1=0")  # no real solution: the complex roots are named, not given as the answer
+    assert "negative" in reasons(w) and "complex" in w.steps[-1].reason and r"i \sqrt{3}" in w.steps[-1].reason
+    assert lines(w)[-1] == r"\text{norealsolution}" and result["text"] == "no real solution"
 
 
 def test_arithmetic_with_fractions_and_powers():
@@ -103,8 +104,8 @@ def test_trigonometric_equations():
     assert "general solution" in w.steps[-1].reason and r"k \in \mathbb{Z}" in w.steps[-1].latex
     w, _ = worked(r"\sin x=\frac{1}{2}")
     assert r"\frac{5 \pi}{6}" in w.steps[-1].latex
-    w, _ = worked(r"2\sin x=3")
-    assert "no solution" in w.steps[-1].reason
+    w, result = worked(r"2\sin x=3")
+    assert "no real solution" in w.steps[-1].reason and result["text"] == "no real solution"
 
 
 def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():

@@ -4,7 +4,8 @@
 theta); `set_text` writes a solution set (intervals, unions); `answer_entry` is one solution or value of an answer
 ({"text", "latex", "decimal", "general", "sympy"}), a numeric root or a number too long to write out
 (`inkmath.equation.solve_limits.too_long`) shown by its decimal. `tidy_logs` and `real_first` put roots in the
-shortest form and the expected order (real ones first).
+shortest form and the expected order (real ones first). `offer_complex` names an answer's non-real solutions in a
+note, `percent_note` how a percentage after + or - is read, and `period_counter` the k of a family of solutions.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from inkmath.equation.solve_limits import too_long
+from inkmath.equation.solve_limits import LONG_NUMBER_NOTE, too_long
 
 
 class _Printer(StrPrinter):
@@ -129,6 +130,23 @@ def percent_note(number: str, sign: str) -> str:
     verb = "add" if sign == "+" else "take away"
     return (f"{sign} {number}% is read as {sign} {number}/100 (a per cent is a hundredth); to {verb} {number}% of "
             f"a number a, write a · {float(whole):g}%")
+
+
+def offer_complex(result: dict[str, Any], nonreal: list[dict[sp.Symbol, sp.Basic]], notes: list[str]) -> None:
+    """Put an answer's non-real solutions (each {unknown: value}) in its `complex_solutions` and name them in a
+    note: "complex solutions too: ..." beside real ones, else "no real solution; the solutions are complex: ..."."""
+    if not nonreal:
+        return
+    entries = [{s.name: answer_entry(value) for s, value in sol.items()} for sol in nonreal]
+    if any(e.pop("_long", False) for sol in entries for e in sol.values()):
+        notes.append(LONG_NUMBER_NOTE)
+    said = " or ".join(", ".join(f"{text_of(s)} = {sol_entries[s.name]['text']}" for s in sol)
+                       for sol, sol_entries in zip(nonreal, entries))
+    if result["solutions"] or "∈" in result["text"]:
+        notes.append(f"complex solutions too: {said}")
+    else:
+        notes.append(f"no real solution; the solutions are complex: {said}")
+    result["complex_solutions"] = entries
 
 
 def text_and_latex(value: sp.Basic) -> tuple[str, str]:

@@ -134,8 +134,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
 
 
 def _domain(worked: Worked) -> sp.Set:
-    """Complex numbers for polynomial equations (the solver gives complex roots too), else real numbers."""
-    return sp.S.Complexes if worked.kind in ("linear", "quadratic", "system") else sp.S.Reals
+    """The real numbers, where the solver's answers lie (its complex roots are a note, not solutions)."""
+    return sp.S.Reals
 
 
 def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:

@@ -1,5 +1,6 @@
 """Worked solutions of equations in one unknown: linear (brackets and fractions included) and quadratic (by
-factoring when the roots are rational, else by the formula with its discriminant, complex roots said as such)."""
+factoring when the roots are rational, else by the formula with its discriminant; a negative one means no real
+solution, and the complex roots the formula gives are named in the last step's reason)."""
 
 from __future__ import annotations
 
@@ -190,13 +191,14 @@ def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     formula_roots = [(-b + root) / (2 * a), (-b - root) / (2 * a)]
     formula = sp.Or(*[equation(var, r) for r in formula_roots], evaluate=False)
     latex = f"{sp.latex(var)} = \\frac{{{plain(-b)} \\pm \\sqrt{{{plain(disc)}}}}}{{{plain(2 * a)}}}"
-    if disc > 0:
-        reason = "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$"
-    else:
-        reason = ("the quadratic formula; $\\Delta < 0$, so there is no real root: the two roots are complex, "
-                  f"with $\\sqrt{{{plain(disc)}}} = {sp.latex(root)}$")
-    w.add(formula, reason, latex=latex)
     roots = _ordered([sp.radsimp(sp.expand(r)) for r in formula_roots])
+    if disc < 0:  # the solver answers "no real solution" and offers these roots in a note
+        named = " or ".join(f"${sp.latex(var)} = {plain(r)}$" for r in roots)
+        w.add(sp.false, f"$\\Delta < 0$: the square root of a negative number is not a real number, so there is "
+                        f"no real solution (the formula gives the complex roots {named}, with "
+                        f"$\\sqrt{{{plain(disc)}}} = {sp.latex(root)}$)", latex=r"\text{no real solution}")
+        return w
+    w.add(formula, "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$", latex=latex)
     w.add_either([equation(var, r) for r in roots], "simplify")
     return w
 

@@ -92,8 +92,8 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
         w.add(equation(app, value), f"divide both sides by ${plain(a_coef)}$")
     name = func.__name__
     if func is not sp.tan and abs(float(value)) > 1:
-        w.add(sp.false, f"$\\{name}$ is always between $-1$ and $1$, so it never equals ${plain(value)}$: "
-                        "no solution", latex=r"\text{no solution}")
+        w.add(sp.false, f"$\\{name}$ of a real number is always between $-1$ and $1$, so it never equals "
+                        f"${plain(value)}$: no real solution", latex=r"\text{no real solution}")
         return w
     principal = _INVERSE[func](value)
     if principal.has(_INVERSE[func]):
