@@ -6,7 +6,7 @@ import pytest
 
 from inkmath import InkmathError
 from inkmath.equation.latex import join_tokens, to_latex, to_mathml, tokens
-from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 
 def row(text: str, *extra) -> Row:
@@ -101,3 +101,11 @@ def test_mathml_fallback_on_broken_latex():
         to_mathml("x^", fallback=False)
     with pytest.raises(InkmathError, match="tree node or a LaTeX string"):
         to_mathml(42)  # type: ignore[arg-type]
+
+
+def test_binomial_tokens_latex_and_mathml():
+    tree = Row([Binom(row("n + 1"), row("k")), Symbol("+"), Symbol("1")])
+    assert tokens(tree) == ["\\binom", "{", "n", "+", "1", "}", "{", "k", "}", "+", "1"]
+    assert to_latex(tree) == "\\binom{n+1}{k}+1"
+    mathml = to_mathml(tree)
+    assert "<mfrac linethickness=\"0\">" in mathml and "merror" not in mathml  # n+1 over k, no bar, in brackets

@@ -3,6 +3,7 @@ hostile input is refused or answered quickly."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from inkmath.equation.latex import to_latex
 from inkmath.equation.latex_parse import MAX_LATEX_CHARS, MAX_NESTING, parse_latex
 from inkmath.equation.metrics import normalize_latex
 from inkmath.equation.solve import answer
-from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 
 def test_builds_the_same_nodes_recognition_builds():
@@ -109,3 +110,29 @@ def test_crohme_training_truths_round_trip():
     assert len(truths) > ROUND_TRIP_SAMPLE * 0.9
     differ = [t for t in truths if normalize_latex(to_latex(parse_latex(t.strip("$ ")))) != normalize_latex(t)]
     assert differ == []
+
+
+@pytest.mark.parametrize("typed", [r"20 \cdot 15\%", r"20 \cdot 15%"])
+def test_a_percent_sign_is_read_and_written_back_as_latex(typed):
+    tree = parse_latex(typed)
+    assert tree.items[-1] == Symbol("%")
+    assert to_latex(tree) == r"20\cdot 15\%"
+    from inkmath.equation.latex import to_mathml
+
+    assert "&#x00025;" in to_mathml(tree) and "merror" not in to_mathml(tree)
+
+
+@pytest.mark.parametrize("typed", [r"\binom{5}{2}", r"\binom52", r"\dbinom{5}{2}", r"\tbinom{5}{2}"])
+def test_a_binomial_coefficient_is_read_and_written_back(typed):
+    tree = parse_latex(typed)
+    assert tree == Row([Binom(Row([Symbol("5")]), Row([Symbol("2")]))])
+    assert to_latex(tree) == r"\binom{5}{2}"
+
+
+@pytest.mark.parametrize("latex, message", [
+    (r"\binom{5}", r"\binom at position 0 needs an argument"),
+    (r"\binom{5}{2", "'{' at position 9 is never closed"),
+])
+def test_a_binomial_without_both_numbers_names_the_position(latex, message):
+    with pytest.raises(InkmathError, match=re.escape(message)):
+        parse_latex(latex)

@@ -78,3 +78,26 @@ def test_hostile_power_tower_draws_or_explains():
 def test_solutions_too_far_out_are_not_drawn():
     result = answer(parse_latex("x+10^{20}=2"), plot=True)
     assert result["plot"] is None and "too far out" in result["plot_reason"]
+
+
+def test_axes_name_a_greek_unknown_by_its_letter():
+    svg = svg_of(r"\theta^2-1=0")
+    assert "θ" in svg and ">theta<" not in svg
+
+
+@pytest.mark.parametrize("latex, expected", [
+    ("x^{2/3}", [4.0, 1.0, 0.0, 1.0, 4.0]),  # (∛x)^2: even and never negative (it was drawn -4, -1 for x < 0)
+    (r"x^{\frac{2}{3}}", [4.0, 1.0, 0.0, 1.0, 4.0]),
+    (r"\sqrt[3]{x^2}", [4.0, 1.0, 0.0, 1.0, 4.0]),
+    ("x^{1/3}", [-2.0, -1.0, 0.0, 1.0, 2.0]),  # the real cube root: negative for x < 0
+    ("x^{4/3}", [16.0, 1.0, 0.0, 1.0, 16.0]),
+    ("x^{-2/3}", [0.25, 1.0, np.inf, 1.0, 0.25]),
+    ("x^{5/3}", [-32.0, -1.0, 0.0, 1.0, 32.0]),
+    ("x^{1/2}", [np.nan, np.nan, 0.0, 1.0, np.sqrt(8.0)]),  # an even root: no real value for x < 0, not drawn
+    ("x^{3/2}", [np.nan, np.nan, 0.0, 1.0, 8.0 ** 1.5]),
+])
+def test_fractional_powers_are_drawn_as_the_real_function_the_solver_reads(latex, expected):
+    (expr,) = to_sympy_lines(parse_latex(latex))
+    xs = np.array([-8.0, -1.0, 0.0, 1.0, 8.0])
+    ys = numeric(expr, {sp.Symbol("x"): xs})
+    assert np.allclose(ys, expected, equal_nan=True), (expr, ys)

@@ -84,27 +84,30 @@ def test_two_line_system():
 # ---------------------------------------------------------------- more equations
 
 
-def test_polynomial_roots_real_first_then_complex():
+def test_polynomial_roots_are_real_and_the_complex_ones_a_note():
     result = answer(Row([sup("x", "3"), *row("- 1 = 0").items]))  # 1 and the two complex cube roots
-    roots = texts(result)
-    assert roots[0] == "1" and len(roots) == 3 and all("i" in r for r in roots[1:])
+    assert texts(result) == ["1"] and result["text"] == "x = 1"
+    complex_roots = [sol["x"]["text"] for sol in result["complex_solutions"]]
+    assert complex_roots == ["-1/2 - sqrt(3)*i/2", "-1/2 + sqrt(3)*i/2"]
+    assert result["notes"] == ["complex solutions too: x = -1/2 - sqrt(3)*i/2 or x = -1/2 + sqrt(3)*i/2"]
     quintic = answer(Row([sup("x", "5"), *row("- x + 1 = 0").items]))  # no radical form: numeric roots
-    decimals = [sol["x"]["decimal"] for sol in quintic["solutions"]]
-    assert decimals[0] == "-1.16730397826" and len(decimals) == 5
-    assert any("numeric" in note for note in quintic["notes"])
+    assert [sol["x"]["decimal"] for sol in quintic["solutions"]] == ["-1.16730397826"]
+    assert len(quintic["complex_solutions"]) == 4 and any("numeric" in note for note in quintic["notes"])
 
 
-def test_complex_only_roots_are_flagged():
+def test_an_equation_with_only_complex_roots_has_no_real_solution():
     result = answer(Row([sup("x", "2"), *row("= - 1").items]))
-    assert texts(result) == ["-i", "i"]
-    assert "no real solution; the solutions are complex" in result["notes"]
+    assert result["text"] == "no real solution" and result["latex"] == r"\text{no real solution}"
+    assert result["solutions"] == [] and [sol["x"]["text"] for sol in result["complex_solutions"]] == ["-i", "i"]
+    assert result["notes"] == ["no real solution; the solutions are complex: x = -i or x = i"]
+    json.dumps(result)  # the complex solutions carry no SymPy objects
 
 
 def test_no_solution_and_identity():
     assert answer(row("x + 1 = x"))["text"] == "no solution"
     identity = answer(row("2 ( x + 1 ) = 2 x + 2"))
     assert identity["kind"] == "equation" and "every value of x" in identity["text"]
-    assert answer(Row([*row("\\cos x =").items, Symbol("2")]))["text"] == "no solution"
+    assert answer(Row([*row("\\cos x =").items, Symbol("2")]))["text"] == "no real solution"  # complex ones exist
 
 
 def test_equation_without_unknowns_is_checked():
@@ -462,9 +465,9 @@ def typed(latex: str) -> dict:
 @pytest.mark.parametrize("latex, expected", [
     (r"\ln(x-1)+\ln(x+1)=\ln 3", "x = 2"),  # solveset also gives -2, where ln(x-1) is undefined
     (r"\log_{2}(x)+\log_{2}(x-2)=3", "x = 4"),
-    (r"\log(x^2-4)-\log(x-2)=\log 3", "no solution"),  # 1 makes both logarithms' arguments negative
-    (r"\sqrt{x-1}=\sqrt{2x}", "no solution"),  # -1 gives i√2 = i√2, not a real solution
-    (r"\arcsin x = 3", "no solution"),  # solveset answers sin 3, but arcsin(sin 3) = π - 3
+    (r"\log(x^2-4)-\log(x-2)=\log 3", "no real solution"),  # 1 makes both logarithms' arguments negative
+    (r"\sqrt{x-1}=\sqrt{2x}", "no real solution"),  # -1 gives i√2 = i√2, not a real solution
+    (r"\arcsin x = 3", "no real solution"),  # solveset answers sin 3, but arcsin(sin 3) = π - 3
     (r"\sqrt[3]{x}+1=-1", "x = -8"),  # an odd root of a negative number is real: kept
     (r"\sqrt{x+2}=x", "x = 2"),
 ])
@@ -669,7 +672,7 @@ def test_a_statement_about_a_long_number_is_checked_with_its_decimal():
 
 @pytest.mark.parametrize("latex, text", [
     (r"\sqrt[3]{x^2}=4", "x = -8 or x = 8"),  # not "no solution": SymPy's solveset misses both
-    (r"\sqrt[3]{x^2}=-4", "no solution"),
+    (r"\sqrt[3]{x^2}=-4", "no real solution"),
     (r"\sqrt[3]{x^2}=x", "x = 0 or x = 1"),
 ])
 def test_odd_roots_of_powers_find_their_real_solutions(latex, text):
@@ -715,6 +718,32 @@ def test_text_writes_greek_letters_as_the_latex_shows_them():
     assert result["variables"] == ["x"] and typed(r"\alpha^2=4")["variables"] == ["alpha"]  # names stay as they were
 
 
+def test_every_greek_letter_the_reader_knows_is_written_as_the_letter():
+    from inkmath.equation.lexemes import _GREEK as READ_GREEK
+    from inkmath.equation.solve_text import text_of
+
+    for name in sorted(READ_GREEK):
+        shown = text_of(sp.Symbol(name))
+        assert len(shown) == 1 and not shown.isascii(), (name, shown)  # Π, not "Pi"
+    assert text_of(sp.Symbol("Pi")) == "Π" and text_of(sp.Symbol("Upsilon")) == "Υ"
+    capitals = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()  # LaTeX's capital letters
+    assert "".join(text_of(sp.Symbol(c)) for c in capitals) == "ΓΔΘΛΞΠΣΥΦΨΩ"
+    result = typed(r"\Pi x = 2")
+    assert result["text"] == "x = 2/Π" and result["notes"] == ["solved for x; Π treated as given"]
+
+
+def test_step_reasons_and_messages_write_a_greek_unknown_as_the_letter():
+    from inkmath.equation.typed import solve_latex
+
+    cancelled = solve_latex(r"\theta+1=\theta+2", steps=True)["answer"]
+    assert cancelled["steps"][-1]["reason"].startswith(r"the $\theta$ terms cancel"), cancelled["steps"]
+    system = solve_latex(r"\alpha+\beta=3 \\ \alpha-\beta=1", steps=True)["answer"]
+    assert any(r"$\alpha" in s["reason"] or r"$\beta" in s["reason"] for s in system["steps"]), system["steps"]
+    assert not any("$alpha" in s["reason"] or "$beta" in s["reason"] for s in system["steps"]), system["steps"]
+    cubic = solve_latex(r"\theta^3+\theta=1", steps=True)["answer"]
+    assert "$theta$" not in cubic["steps_reason"], cubic["steps_reason"]
+
+
 def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
     """`f(x) = 2x + 1` gives f: its body simplified (it was read f * x = 2x + 1 and solved, x = 1/(f - 2))."""
     from inkmath.equation import solve_latex
@@ -727,3 +756,59 @@ def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
     # not a definition: a number in the brackets, the function's own letter in the body, the same letter twice
     for latex in ("f(2)=5", "f(x)=f(x)+1", "x(x)=2"):
         assert solve_latex(latex)["answer"]["kind"] == "equation", latex
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"50\% \cdot 20", "10"),  # 50 % of 20
+    (r"20 \cdot 15\%", "3"),
+    (r"15\%", "3/20 ≈ 0.15"),
+    (r"12.5\% \cdot 80", "10"),
+    (r"(1+2)\%", "3/100 ≈ 0.03"),
+    (r"x \cdot 20\% = 5", "x = 25"),
+    (r"x + 10\% x = 33", "x = 30"),
+    (r"\frac{50\%}{2}", "1/4 ≈ 0.25"),
+    ("50%", "1/2 ≈ 0.5"),  # typed without the backslash
+])
+def test_a_percent_is_a_hundredth(latex, text):
+    result = typed(latex)
+    assert result["text"] == text and result["notes"] == [], result
+
+
+def test_a_percent_added_to_a_number_says_how_it_is_read():
+    result = typed(r"200 + 10\%")  # a till would give 220; read as written: 200 + 10/100
+    assert result["text"] == "2001/10 ≈ 200.1"
+    assert result["notes"] == ["+ 10% is read as + 10/100 (a per cent is a hundredth); to add 10% of a number a, "
+                               "write a · 110%"]
+    assert typed(r"80 - 2.5\%")["notes"] == ["- 2.5% is read as - 2.5/100 (a per cent is a hundredth); to take away "
+                                            "2.5% of a number a, write a · 97.5%"]
+    assert typed(r"x = -10\%")["notes"] == []  # a negative percentage, not one taken from something
+
+
+@pytest.mark.parametrize("latex", [r"\% 5", r"2 + \%", r"x = \%"])
+def test_a_percent_sign_without_a_number_is_a_clear_error(latex):
+    result = typed(latex)
+    assert result["kind"] == "none" and "'\\%' needs a number before it, as in 15\\%" in result["reason"], result
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\binom{5}{2}", "10"),
+    (r"\binom{5}{2}+\binom{5}{3}", "20"),
+    (r"\binom{10}{0}", "1"),
+    (r"\binom{5}{7}", "0"),  # no way to choose 7 of 5
+    (r"\frac{1}{\binom{4}{2}}", "1/6 ≈ 0.166666666667"),
+    (r"\binom{n}{k}", "binomial(n, k)"),  # letters: SymPy's binomial
+    (r"\binom{x}{2}=10", "x = -4 or x = 5"),  # x(x - 1)/2 = 10, exactly (it was a numeric search)
+])
+def test_a_binomial_coefficient(latex, text):
+    result = typed(latex)
+    assert result["text"] == text, result
+    if latex == r"\binom{n}{k}":
+        assert result["value"]["sympy"] == "binomial(Symbol('n'), Symbol('k'))"
+        assert result["latex"] == r"{\binom{n}{k}}"
+
+
+def test_a_huge_binomial_coefficient_is_refused_before_it_is_computed():
+    result = typed(r"\binom{10^{9}}{5 \cdot 10^{8}}")
+    assert result["kind"] == "none"
+    assert result["reason"] == "the binomial coefficient (1000000000 choose 500000000) is too large to compute"
+    assert typed(r"\binom{10^{9}}{2}")["text"] == "499999999500000000"  # big n, small k: a small number

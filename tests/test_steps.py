@@ -3,6 +3,7 @@ problems that get no steps (with a reason), hostile input, and the seeded corpus
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -67,8 +68,9 @@ def test_quadratic_by_the_formula_and_complex_roots():
     w, _ = worked("x^2=2x+1")
     assert "discriminant" in reasons(w) and "8" in reasons(w) and "formula" in reasons(w)
     assert lines(w)[-1] == r"x=1-\sqrt{2}\quad\text{or}\quadx=1+\sqrt{2}"
-    w, _ = worked("x^2+x+1=0")
-    assert "negative" in reasons(w) and "complex" in reasons(w)
+    w, result = worked("x^2+x+1=0")  # no real solution: the complex roots are named, not given as the answer
+    assert "negative" in reasons(w) and "complex" in w.steps[-1].reason and r"i \sqrt{3}" in w.steps[-1].reason
+    assert lines(w)[-1] == r"\text{norealsolution}" and result["text"] == "no real solution"
 
 
 def test_arithmetic_with_fractions_and_powers():
@@ -102,8 +104,8 @@ def test_trigonometric_equations():
     assert "general solution" in w.steps[-1].reason and r"k \in \mathbb{Z}" in w.steps[-1].latex
     w, _ = worked(r"\sin x=\frac{1}{2}")
     assert r"\frac{5 \pi}{6}" in w.steps[-1].latex
-    w, _ = worked(r"2\sin x=3")
-    assert "no solution" in w.steps[-1].reason
+    w, result = worked(r"2\sin x=3")
+    assert "no real solution" in w.steps[-1].reason and result["text"] == "no real solution"
 
 
 def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
@@ -297,3 +299,35 @@ def test_the_period_counter_is_not_the_unknown():
 def test_a_fraction_of_the_unknown_is_multiplied_out():
     w, _ = worked(r"\sin\frac{x}{2}=1")  # not "divide by $\frac{1}{2}$"
     assert w.steps[-1].reason == "multiply by $2$" and lines(w)[-1] == r"x=4\pik+\pi,\quadk\in\mathbb{Z}"
+
+
+@pytest.mark.parametrize("latex, counter", [(r"2\sin x=1", "k"), (r"2\sin k=1", "n")])
+def test_the_answer_its_steps_and_its_graph_count_periods_with_one_counter(latex, counter):
+    from inkmath.equation import plot
+    from inkmath.equation.solve_text import period_counter
+
+    w, result = worked(latex)
+    var = w.variables[0]
+    assert period_counter(var).name == counter
+    assert result["text"].endswith(f"{counter} any integer"), result["text"]
+    assert w.steps[-1].latex.endswith(rf"{counter} \in \mathbb{{Z}}"), w.steps[-1].latex
+    marks = plot._real_solutions(result, var)  # the members of the solver's families near 0
+    assert any(abs(m - np.pi / 6) < 1e-9 for m in marks) and any(abs(m - 13 * np.pi / 6) < 1e-9 for m in marks)
+
+
+def test_percentages_are_written_as_fractions_first():
+    w, result = worked(r"20 \cdot 15\%")
+    assert lines(w) == [r"20\cdot15\%", r"20\cdot\frac{15}{100}", r"\frac{300}{100}", "3"]
+    assert w.steps[1].reason == r"per cent means hundredths: $15\% = \frac{15}{100}$"
+    w, _ = worked(r"12.5\% \cdot 80")
+    assert lines(w)[1] == r"\frac{25}{200}\cdot80" and r"12.5\% = \frac{12.5}{100}" in w.steps[1].reason
+    w, _ = worked(r"0.5\%")  # the fraction is the answer: no step repeats it
+    assert lines(w) == [r"0.5\%", r"\frac{1}{200}"]
+    w, _ = worked(r"x \cdot 20\% = 5")
+    assert lines(w)[1:] == [r"x\frac{20}{100}=5", "20x=500", "x=25"] and "hundredths" in w.steps[1].reason
+
+
+def test_binomial_coefficients_are_worked_out_then_added():
+    w, result = worked(r"\binom{5}{2}+\binom{5}{3}")
+    assert lines(w) == [r"\binom{5}{2}+\binom{5}{3}", "10+10", "20"] and result["text"] == "20"
+    assert r"the value of ${\binom{5}{2}}$" in w.steps[1].reason

@@ -67,7 +67,8 @@ def with_extras(result: dict[str, Any], tree: Node, items: list[sp.Basic], extra
 
 
 def _entries(result: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [entry for solution in result.get("solutions", []) for entry in solution.values()]
+    solutions = result.get("solutions", []) + result.get("complex_solutions", [])
+    out = [entry for solution in solutions for entry in solution.values()]
     return out + list(result.get("values", []))
 
 

@@ -12,7 +12,7 @@ import html
 import re
 
 from inkmath import InkmathError
-from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 # Tokens the parser may emit in a plain form that LaTeX would read as something else.
 _ESCAPES = {"{": "\\{", "}": "\\}", "#": "\\#", "%": "\\%", "&": "\\&", "$": "\\$", "~": "\\sim", "\\sqrt{}": "\\sqrt"}
@@ -111,6 +111,10 @@ def _emit(node: Node, out: list[str]) -> None:
         out.append("\\frac")
         _group(node.num, out)
         _group(node.den, out)
+    elif isinstance(node, Binom):
+        out.append("\\binom")
+        _group(node.top, out)
+        _group(node.bottom, out)
     elif isinstance(node, Sqrt):
         out.append("\\sqrt")
         if node.index is not None and not _is_empty(node.index):

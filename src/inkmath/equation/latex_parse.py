@@ -5,11 +5,13 @@
     parse_latex(r"x+y=5 \\\\ x-y=1")         # Lines([...]): a system, one row per line
 
 The subset is what `inkmath.equation.latex.to_latex` writes: one Symbol per character or control word,
-`\\frac{a}{b}`, `\\sqrt{x}` / `\\sqrt[n]{x}`, `^{..}` / `_{..}` on the item before them (a single character or a
-braced group), `\\sum`, `\\int`, `\\prod`, `\\lim` with their limits, `{...}` groups and ` \\\\ ` between lines.
+`\\frac{a}{b}`, `\\binom{n}{k}`, `\\sqrt{x}` / `\\sqrt[n]{x}`, `^{..}` / `_{..}` on the item before them (a single
+character or a braced group), `\\sum`, `\\int`, `\\prod`, `\\lim` with their limits, `{...}` groups and ` \\\\ `
+between lines.
 Also accepted because people type them: `^2` without braces, `'` for a prime, `\\left(` / `\\right)`, spacing
 commands (`\\,`, `\\quad`), `\\dfrac`, `\\cdot`, `*`, `\\lt`-style aliases, and font wrappers (`\\mathrm{d}`),
-which are dropped. Anything else is an error whose message names the 0-based character position:
+which are dropped. A percent sign, `\\%` or a bare `%` (which LaTeX would read as a comment, but people type it
+for per cent), is the symbol `%`. Anything else is an error whose message names the 0-based character position:
 `unexpected '}' at position 7`.
 """
 
@@ -19,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from inkmath import InkmathError
-from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 MAX_LATEX_CHARS = 2000  # a school problem is well under 200 characters; the web API's bound on typed input
 MAX_NESTING = 40  # braces, fractions, roots and scripts inside each other; deeper input is refused
@@ -35,6 +37,7 @@ DROP = {"$", "\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl"
 UNWRAP = {"\\mathrm", "\\mathit", "\\mathbf", "\\mathnormal", "\\operatorname", "\\boldsymbol", "\\mbox",
           "\\text", "\\textrm", "\\textit"}
 FRACTIONS = {"\\frac", "\\dfrac", "\\tfrac"}
+BINOMIALS = {"\\binom", "\\dbinom", "\\tbinom"}
 # Other spellings of a symbol -> the token recognition emits.
 ALIASES = {"\\lt": "<", "\\gt": ">", "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq", "\\to": "\\rightarrow",
            "\\lbrace": "\\{", "\\rbrace": "\\}", "\\vert": "|", "\\mid": "|", "\\dots": "\\ldots",
@@ -56,6 +59,7 @@ UNSUPPORTED = {"\\begin": "an environment (\\begin{...})", "\\end": "an environm
                "&": "an alignment '&'"}
 ACCENTS = {"\\overline", "\\underline", "\\hat", "\\bar", "\\vec", "\\dot", "\\ddot", "\\tilde", "\\widehat",
            "\\overrightarrow"}
+PERCENT_SIGNS = {"\\%", "%"}  # 15\% and 15%: per cent, the tree's symbol '%' (written back as \%)
 _SINGLE_CHARS = set("0123456789+-=<>/()[]|!,.:;*'") | {"−", "×", "÷", "·", "±", "≤", "≥", "≠"}
 
 
@@ -233,6 +237,12 @@ class _Parser:
             den = self.argument(tok)
             self.depth -= 1
             return [Frac(_as_row(num), _as_row(den))]
+        if text in BINOMIALS:
+            self.enter(tok)
+            top = self.argument(tok)
+            bottom = self.argument(tok)
+            self.depth -= 1
+            return [Binom(_as_row(top), _as_row(bottom))]
         if text == "\\sqrt":
             return [self.root(tok)]
         if text in BIG_OPS:
@@ -252,6 +262,8 @@ class _Parser:
             return [Symbol(word)]
         if text in ("\\{", "\\}"):
             return [Symbol(text)]
+        if text in PERCENT_SIGNS:
+            return [Symbol("%")]
         if text == "\\\\":
             raise self.fail("a line break here", tok)
         if text.startswith("\\"):

@@ -1,7 +1,7 @@
 """A row of the expression tree as the flat sequence of lexemes that ``tosympy``'s parser reads: numbers (digits
 written side by side are one number), names (a letter, a Greek letter, a subscripted name, a constant), functions,
-big operators, operators, relations and brackets, and the 2-D nodes (Frac, Sqrt) as atoms; a superscript becomes a
-``pow`` lexeme, or primes. The token vocabulary is defined here: the spellings taken as one (``_ALIASES``), and
+big operators, operators, relations and brackets, and the 2-D nodes (Frac, Sqrt, Binom) as atoms; a superscript
+becomes a ``pow`` lexeme, or primes. The token vocabulary is defined here: the spellings taken as one (``_ALIASES``), and
 the tables the parser reads too (``RELATIONS``, ``FUNCTIONS`` and their ``INVERSES``, ``CONSTANTS``, ``ADDITIVE``,
 ``BRACKETS``, ``CLOSERS``). A node or symbol with no meaning for the solver raises ``InkmathError`` naming it.
 """
@@ -15,20 +15,21 @@ import sympy as sp
 from inkmath import InkmathError
 from inkmath.equation.latex import join_tokens, tokens
 from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
-from inkmath.equation.tree import BigOp, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 _ALIASES = {
     "−": "-", "*": "\\times", "×": "\\times", "·": "\\cdot", "÷": "\\div", "±": "\\pm", "{": "\\{", "}": "\\}",
     "\\lbrace": "\\{", "\\rbrace": "\\}", "\\lt": "<", "\\gt": ">", "\\le": "\\leq", "\\ge": "\\geq",
     "\\ne": "\\neq", "≤": "\\leq", "≥": "\\geq", "≠": "\\neq", "'": "\\prime", "\\to": "\\rightarrow",
-    "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times",
+    "\\sqrt{}": "\\sqrt", "\\vert": "|", "\\mid": "|", "\\ast": "\\times", "\\%": "%",
 }
 BRACKETS = BRACKET_PAIRS
 CLOSERS = CLOSE_BRACKETS
 ADDITIVE = {"+", "-", "\\pm", "\\mp"}
 _MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
 RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
-_OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow"}
+PERCENT = "%"  # after a number or expression: hundredths (15% = 15/100)
+_OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow", PERCENT}
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
     "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
@@ -83,7 +84,7 @@ def _lex_into(node: Node, out: list[Lexeme]) -> None:
         _lex_scripted(node.base, node.sub, None, out)
     elif isinstance(node, SubSup):
         _lex_scripted(node.base, node.sub, node.sup, out)
-    elif isinstance(node, (Frac, Sqrt)):
+    elif isinstance(node, (Frac, Sqrt, Binom)):
         out.append(Lexeme("atom", node=node))
     elif isinstance(node, BigOp):
         out.append(Lexeme("bigop", text=_ALIASES.get(node.op, node.op), node=node))
@@ -123,6 +124,37 @@ def _lex_token(token: str, out: list[Lexeme]) -> None:
         out.append(Lexeme("tok", tok))
     else:
         raise InkmathError(f"cannot evaluate the symbol {token!r}; it has no meaning for the solver")
+
+
+@dataclass
+class WrittenPercent:
+    """A percentage as written: its number ("" after a bracket: (1+2)%) and, when it is added to or taken from what
+    comes before it (200 + 10%), that sign; None for a percentage that multiplies or stands alone."""
+
+    number: str
+    added: str | None = None
+
+
+_BEFORE_A_TERM = set(RELATIONS) | set(BRACKETS) | {",", "\\\\", "\\pm", "\\mp", "\\times", "\\cdot", "\\div", "/"}
+_AFTER_A_TERM = set(RELATIONS) | set(CLOSERS) | {",", "\\\\", "+", "-", "\\pm", "\\mp"}
+
+
+def written_percents(node: Node) -> list[WrittenPercent]:
+    """The percentages written in ``node``, left to right (the solver's notes and the worked steps name them)."""
+    toks = [normal_token(t) for t in tokens(node)]
+    out: list[WrittenPercent] = []
+    for i, tok in enumerate(toks):
+        if tok != PERCENT:
+            continue
+        j = i
+        while j > 0 and (toks[j - 1].isdigit() or toks[j - 1] == "."):
+            j -= 1
+        number = "".join(toks[j:i])
+        sign = toks[j - 1] if j > 0 and number else None
+        alone = i + 1 == len(toks) or toks[i + 1] in _AFTER_A_TERM  # 200 + 10%, not 200 + 10% x (a tenth of x)
+        added = sign if sign in ("+", "-") and j > 1 and toks[j - 2] not in _BEFORE_A_TERM and alone else None
+        out.append(WrittenPercent(number, added))
+    return out
 
 
 def _unwrap(node: Node) -> Node:

@@ -21,7 +21,8 @@ import numpy as np
 import sympy as sp
 from sympy.core.relational import Relational
 
-from inkmath.equation.tosympy import PLUS_MINUS
+from inkmath.equation.solve_text import period_counter
+from inkmath.equation.tosympy import PLUS_MINUS, is_odd_root
 
 MAX_LABEL_CHARS = 60  # a longer side is labelled "left side" / "right side" (huge numbers would fill the figure)
 PLOT_POINTS = 600  # samples across the window
@@ -84,11 +85,12 @@ def numeric(expr: sp.Basic, variables: dict[sp.Symbol, np.ndarray]) -> np.ndarra
             out = out * numeric(a, variables)
         return out
     if isinstance(expr, sp.Pow):
-        base, exp = numeric(expr.base, variables), numeric(expr.exp, variables)
+        base = np.asarray(numeric(expr.base, variables), dtype=float)
         with np.errstate(all="ignore"):
-            if expr.exp.is_Rational and expr.exp.q % 2 == 1 and expr.exp.q > 1:  # odd roots of negatives: real
-                return np.sign(base) * np.abs(base) ** exp
-            return np.power(np.asarray(base, dtype=float), exp)
+            if is_odd_root(expr.exp):  # x^{2/3} = (∛x)^2, real for x < 0 too, as the solver reads it (real_power)
+                root = np.sign(base) * np.abs(base) ** (1.0 / int(expr.exp.q))
+                return root ** int(expr.exp.p)
+            return np.power(base, numeric(expr.exp, variables))  # x^{1/2}: NaN (not drawn) for x < 0
     func = _UNARY.get(expr.func)
     if func is not None and len(expr.args) == 1:
         with np.errstate(all="ignore"):
@@ -137,7 +139,7 @@ def plot_svg(items: list[sp.Basic], result: dict[str, Any]) -> str:
         ax.plot([m], [y], "o", color="black", markersize=5, zorder=5)
         ax.axvline(m, color="grey", linewidth=0.6, linestyle=":")
     _y_range(ax, [c[0] for c in curves])
-    ax.set_xlabel(var.name, fontstyle="italic")
+    ax.set_xlabel(f"${sp.latex(var)}$")  # θ, not theta
     if isinstance(item, Relational) and not isinstance(item, sp.Eq):
         ax.set_title(f"${sp.latex(item)}$", fontsize=10)
     return _finish(fig, ax)
@@ -161,7 +163,7 @@ def _point_value(ys: np.ndarray, xs: np.ndarray, x: float) -> float:
 def _real_solutions(result: dict[str, Any], var: sp.Symbol, half_width: float = 50.0) -> list[float]:
     """Real solutions as floats; a periodic family contributes its members near 0."""
     out: list[float] = []
-    k = sp.Symbol("n" if var.name == "k" else "k")
+    k = period_counter(var)  # as the solver wrote its families
     for sol in result.get("solutions", []):
         entry = sol.get(var.name)
         if not entry or "_expr" not in entry:
@@ -230,8 +232,8 @@ def _system(items: list[sp.Basic], unknowns: list[sp.Symbol], result: dict[str, 
                     textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy - half, cy + half)
-    ax.set_xlabel(x.name, fontstyle="italic")
-    ax.set_ylabel(y.name, fontstyle="italic")
+    ax.set_xlabel(f"${sp.latex(x)}$")
+    ax.set_ylabel(f"${sp.latex(y)}$")
     return _finish(fig, ax)
 
 

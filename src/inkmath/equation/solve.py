@@ -13,6 +13,12 @@ system) is answered in the caller's process in 0.1-3 ms, as a worker round trip 
 checks refuse obviously hopeless work before SymPy starts: numbers over ~30,000 digits (in tosympy) and
 polynomials of degree above `MAX_DEGREE` (read off the written form: `x^{10^{10}} = 1` is refused at once).
 
+Real answers, as a student means them: the non-real solutions it finds (all those of a polynomial or rational
+equation in one unknown, and of a system) are offered in a note and `complex_solutions`, not given as solutions.
+Without a real one the answer is "no real solution"; "no solution" when there is none in the complex numbers either
+(x + 1 = x; 1/(x^2 + 1) = 0). Other equations' non-real solutions are not looked for (e^x = -1: "no real solution").
+With letters treated as given the answer is a formula, whichever numbers it gives.
+
 The stages it calls on live in their own modules: the size guards in `inkmath.equation.solve_limits`, the check of
 roots against where the equation as written is defined in `inkmath.equation.solve_domain`, and the text, LaTeX and
 decimals of an answer in `inkmath.equation.solve_text`.
@@ -30,13 +36,15 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex, tokens
-from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, numeric_roots, real_solution, within,
+from inkmath.equation.lexemes import written_percents
+from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, is_nonreal, nonreal_roots, numeric_roots,
+                                           real_solution, split_real, within,
                                            written_domain, written_relation, zero_denominator)
 from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
                                            check_degree, long_notes, too_high_to_expand)
 from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
-from inkmath.equation.solve_text import (answer_entry, latex_of, real_first, set_text, text_and_latex, text_of,
-                                         tidy_logs)
+from inkmath.equation.solve_text import (answer_entry, latex_of, offer_complex, percent_note, period_counter,
+                                         real_first, set_text, text_and_latex, text_of, tidy_logs)
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
@@ -56,8 +64,10 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     Fields (always present): `kind` ("equation" | "inequality" | "system" | "expression" | "function" | "none";
     "function": a line written `f(x) = body`, answered as its body simplified, see `function_definition`),
     `input_latex`, `text` (one line for people), `latex` (LaTeX of the answer), `variables` (names solved for),
-    `solutions` (list of {name: {"text", "latex", "decimal", "general"}}, one dict per solution; `general` marks a
-    family such as 2kπ + π/6 with k any integer), `value` / `values` (expressions: {"text", "latex", "decimal"}),
+    `solutions` (list of {name: {"text", "latex", "decimal", "general"}}, one dict per real solution; `general` marks
+    a family such as 2kπ + π/6 with k any integer), `complex_solutions` (the non-real ones the solver found, in the
+    same form, also named in a note; see "Real answers" above), `value` / `values` (expressions: {"text", "latex",
+    "decimal"}),
     `notes` (list of remarks, e.g. which unknown was chosen), `reason` (why nothing could be done, kind "none"),
     `holds` (an equation or inequality between numbers: whether it is true), `elapsed_s`.
     Each solution and value also carries `sympy` (SymPy's `srepr` of it, for checking).
@@ -174,7 +184,7 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     """The answer for the items of `tree` (the tree, when given, tells which letters were written: in 0x = 5
     the x is gone from the items, as SymPy evaluates 0x to 0)."""
     try:
-        return _answer_items(items, tree)
+        result = _answer_items(items, tree)
     except (CannotSolve, InkmathError) as exc:
         return _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     # The solver boundary: SymPy signals unsupported input with NotImplementedError, ValueError, TypeError,
@@ -183,6 +193,10 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     except Exception as exc:  # noqa: BLE001
         return _result("none", reason=f"SymPy could not handle this ({type(exc).__name__}: {exc})",
                        text="cannot solve: SymPy could not handle this expression")
+    if tree is not None:
+        added = [percent_note(p.number, p.added) for p in written_percents(tree) if p.added is not None]
+        result["notes"] = list(dict.fromkeys([*result["notes"], *added]))
+    return result
 
 
 def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:
@@ -208,9 +222,10 @@ def answer_job(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str,
 
 def _result(kind: str, **fields: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": kind, "input_latex": "", "text": "", "latex": "", "variables": [],
-                           "solutions": [], "value": None, "values": [], "notes": [], "reason": "", "holds": None}
+                           "solutions": [], "complex_solutions": [], "value": None, "values": [], "notes": [],
+                           "reason": "", "holds": None}
     out.update(fields)
-    entries = [e for sol in out["solutions"] for e in sol.values()] + list(out["values"])
+    entries = [e for sol in out["solutions"] + out["complex_solutions"] for e in sol.values()] + list(out["values"])
     if any(entry.pop("_long", False) for entry in entries):
         out["notes"] = [*out["notes"], LONG_NUMBER_NOTE]
     return out
@@ -295,14 +310,34 @@ def _solve_equation(eq: sp.Eq, raw: Relational | None = None) -> dict[str, Any]:
     solution_set = sets[0] if len(sets) == 1 else sp.Union(*sets)
     if not others:
         solution_set = within(solution_set, written_domain(raw, var), notes)
-    return _equation_result(var, solution_set, notes)
+    solution_set, nonreal = split_real(solution_set)  # a polynomial's roots: all of them, real or not
+    all_known = True  # every non-real solution is in `nonreal`
+    for v in variants:
+        f = _expand_binomials(v.lhs - v.rhs)
+        if not sp.together(f).is_polynomial(var):
+            found = nonreal_roots(f, var)  # solveset gave a rational equation's real roots; the others come here
+            all_known = all_known and found is not None
+            nonreal += found or []
+    nonreal = real_first(list(dict.fromkeys(nonreal)))
+    return _equation_result(var, solution_set, notes, [{var: v} for v in nonreal], all_known)
 
 
-def _equation_result(var: sp.Symbol, solution_set: sp.Set, notes: list[str]) -> dict[str, Any]:
-    """The answer of an equation solved for `var`: its solution set written out, with the notes made on the way."""
+def _equation_result(var: sp.Symbol, solution_set: sp.Set, notes: list[str],
+                     nonreal: list[dict[sp.Symbol, sp.Basic]] | None = None, all_known: bool = True) -> dict[str, Any]:
+    """The answer of an equation solved for `var`: its real solution set written out, the non-real solutions
+    offered in a note, with the notes made on the way. `all_known`: the solver found every non-real solution, so
+    that an equation with neither kind has "no solution" (else "no real solution")."""
     result = _format_set(var, solution_set, notes)
+    if solution_set == sp.S.EmptySet and (nonreal or not all_known):
+        result.update(text="no real solution", latex=r"\text{no real solution}")
+    offer_complex(result, nonreal or [], notes)
     result.update(kind="equation", variables=[var.name], notes=list(dict.fromkeys(notes + result["notes"])))
     return result
+
+
+def _expand_binomials(f: sp.Basic) -> sp.Basic:
+    """\\binom{x}{2} as the polynomial x(x - 1)/2 (a binomial with a whole number below)."""
+    return f.replace(lambda e: isinstance(e, sp.binomial) and e.args[1].is_Integer, sp.expand_func)
 
 
 def _check_statement(variants: list[sp.Eq]) -> dict[str, Any]:
@@ -327,7 +362,7 @@ def _check_inequality(rel: Relational) -> dict[str, Any]:
 
 
 def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) -> sp.Set:
-    written = f
+    f = written = _expand_binomials(f)  # \binom{x}{2} = 10: a polynomial, x(x - 1)/2 = 10
     f = sp.together(f)
     numerator = sp.fraction(f)[0]
     check_degree(numerator, [var])
@@ -356,7 +391,7 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
     if isinstance(solution_set, sp.ConditionSet):  # no closed form (cos x = x): look for roots numerically
         roots = numeric_roots(f, var)
         if not roots:
-            raise CannotSolve(f"SymPy cannot solve this equation for {var.name}, exactly or numerically")
+            raise CannotSolve(f"SymPy cannot solve this equation for {text_of(var)}, exactly or numerically")
         notes.append("no exact form: numeric solutions found from a few starting points; there may be others")
         return sp.FiniteSet(*roots)
     if (isinstance(solution_set, sp.FiniteSet) or solution_set == sp.S.EmptySet) and has_odd_root(written, var):
@@ -379,7 +414,7 @@ def _solve_one(f: sp.Basic, var: sp.Symbol, parametric: bool, notes: list[str]) 
 def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     name, vtex, shown = var.name, latex_of(var), text_of(var)
     if isinstance(s, sp.ConditionSet):
-        raise CannotSolve(f"SymPy cannot solve this equation for {name} in closed form")
+        raise CannotSolve(f"SymPy cannot solve this equation for {shown} in closed form")
     if s == sp.S.EmptySet:
         return _result("equation", text="no solution", latex=r"\text{no solution}")
     if s == sp.S.Reals or s == sp.S.Complexes:
@@ -389,7 +424,7 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
     finite: list[sp.Basic] = []
     families: list[sp.Basic] = []
     excluded: list[sp.Basic] = []  # members of a family that are no solution (sin x / x = 0: x = kπ but not 0)
-    k = sp.Symbol("n" if name == "k" else "k")
+    k = period_counter(var)
     for part in parts:
         if isinstance(part, sp.Complement) and isinstance(part.args[1], sp.FiniteSet) and \
                 all(isinstance(p, sp.ImageSet) for p in sp.Union.make_args(part.args[0])):
@@ -419,8 +454,6 @@ def _format_set(var: sp.Symbol, s: sp.Set, notes: list[str]) -> dict[str, Any]:
         verb = "is" if len(excluded) == 1 else "are"
         notes.append(f"{shown} = {', '.join(text_of(e) for e in excluded)} {verb} in the families above but no "
                      "solution (the equation is undefined or false there)")
-    if finite and not any(e.is_real for e in finite) and all(e.is_number for e in finite):
-        notes.append("no real solution; the solutions are complex")
     return _result("equation", text=text, latex=latex, solutions=solutions)
 
 
@@ -437,7 +470,7 @@ def _solve_inequality(rel: Relational, raw: Relational | None = None) -> dict[st
     s = sp.solveset(rel, var, sp.S.Reals)
     s = within(s, written_domain(raw, var), [])
     if isinstance(s, sp.ConditionSet):
-        raise CannotSolve(f"SymPy cannot solve this inequality for {var.name}")
+        raise CannotSolve(f"SymPy cannot solve this inequality for {text_of(var)}")
     if s == sp.S.EmptySet:
         return _result("inequality", text="no solution", latex=r"\text{no solution}", variables=[var.name])
     text, latex = f"{text_of(var)} ∈ {set_text(s)}", f"{latex_of(var)} \\in {latex_of(s)}"
@@ -473,6 +506,13 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
     if not found:
         return _result("system", text="the system has no solution", latex=r"\text{no solution}",
                        variables=names, notes=notes)
+    nonreal = [sol for sol in found if any(is_nonreal(value) for value in sol.values())]
+    found = [sol for sol in found if not any(is_nonreal(value) for value in sol.values())]
+    if not found:
+        result = _result("system", text="the system has no real solution", latex=r"\text{no real solution}",
+                         variables=names)
+        offer_complex(result, nonreal, notes)
+        return {**result, "notes": list(dict.fromkeys(notes))}
     solutions, texts, latexes = [], [], []
     for sol in found:
         entries = {s.name: answer_entry(sol[s]) for s in chosen if s in sol}
@@ -482,8 +522,10 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
         solutions.append(entries)
         texts.append(", ".join(f"{text_of(sp.Symbol(n))} = {e['text']}" for n, e in entries.items()))
         latexes.append(r",\; ".join(f"{latex_of(sp.Symbol(n))} = {e['latex']}" for n, e in entries.items()))
-    return _result("system", text=" or ".join(texts), latex=r" \quad\text{or}\quad ".join(latexes),
-                   variables=names, solutions=solutions, notes=list(dict.fromkeys(notes)))
+    result = _result("system", text=" or ".join(texts), latex=r" \quad\text{or}\quad ".join(latexes),
+                     variables=names, solutions=solutions)
+    offer_complex(result, nonreal, notes)
+    return {**result, "notes": list(dict.fromkeys(notes))}
 
 
 # ---------------------------------------------------------------- expressions

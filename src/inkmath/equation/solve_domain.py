@@ -7,6 +7,9 @@ solver (`inkmath.equation.solve`) therefore checks its roots against the equatio
 non-zero, every even root has a base >= 0 and every logarithm a positive argument, `within` keeps the solutions
 inside it, `real_solution` checks one root in the written equation (numerically when SymPy cannot decide), and
 `zero_denominator` does the same for a system. `numeric_roots` finds real roots where there is no closed form.
+
+Answers are real (see `inkmath.equation.solve`): `split_real` takes the non-real numbers out of a solution set, and
+`nonreal_roots` finds those of a rational equation, whose real roots solveset gives alone.
 """
 
 from __future__ import annotations
@@ -74,6 +77,38 @@ def within(solutions: sp.Set, domain: sp.Set, notes: list[str]) -> sp.Set:
     if solutions.has(sp.ImageSet) or isinstance(solutions, sp.ConditionSet):
         return solutions
     return sp.Intersection(solutions, domain)
+
+
+def is_nonreal(value: sp.Basic) -> bool:
+    """A number known not to be real (2i, 1 + √3 i, a numeric root -0.2 - 1.1i)."""
+    return bool(value.is_number and value.is_real is False)
+
+
+def split_real(solutions: sp.Set) -> tuple[sp.Set, list[sp.Basic]]:
+    """The solution set without its non-real numbers, and those numbers (x^2 = -4: the empty set and [-2i, 2i];
+    families and intervals are kept as they are)."""
+    parts = list(solutions.args) if isinstance(solutions, sp.Union) else [solutions]
+    nonreal = [v for part in parts if isinstance(part, sp.FiniteSet) for v in part.args if is_nonreal(v)]
+    if not nonreal:
+        return solutions, []
+    kept = [sp.FiniteSet(*[v for v in part.args if not is_nonreal(v)]) if isinstance(part, sp.FiniteSet) else part
+            for part in parts]
+    return (kept[0] if len(kept) == 1 else sp.Union(*kept)), nonreal
+
+
+def nonreal_roots(f: sp.Basic, var: sp.Symbol) -> list[sp.Basic] | None:
+    """The non-real solutions of f = 0 for f a quotient of polynomials in var alone (the roots of its numerator
+    where its denominator is not 0: 1/x = -x has ±i); None when f is anything else, whose non-real solutions the
+    solver does not look for (e^x = -1 has iπ + 2kπi)."""
+    numerator, denominator = sp.fraction(sp.together(f))
+    if numerator.free_symbols - {var} or not (numerator.is_polynomial(var) and denominator.is_polynomial(var)):
+        return None
+    poly = sp.Poly(numerator, var)
+    if poly.degree() <= 0:
+        return []
+    exact = sp.roots(poly, cubics=False, quartics=False)  # short exact forms, else 15-digit numbers, as solve does
+    roots = list(exact) if sum(exact.values()) == poly.degree() else poly.nroots(n=15)
+    return [r for r in roots if is_nonreal(r) and not _near_zero(denominator.xreplace({var: r}))]
 
 
 def has_odd_root(f: sp.Basic, var: sp.Symbol) -> bool:

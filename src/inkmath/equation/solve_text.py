@@ -4,18 +4,20 @@
 theta); `set_text` writes a solution set (intervals, unions); `answer_entry` is one solution or value of an answer
 ({"text", "latex", "decimal", "general", "sympy"}), a numeric root or a number too long to write out
 (`inkmath.equation.solve_limits.too_long`) shown by its decimal. `tidy_logs` and `real_first` put roots in the
-shortest form and the expected order (real ones first).
+shortest form and the expected order (real ones first). `offer_complex` names an answer's non-real solutions in a
+note, `percent_note` how a percentage after + or - is read, and `period_counter` the k of a family of solutions.
 """
 
 from __future__ import annotations
 
+import fractions
 import math
 from typing import Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from inkmath.equation.solve_limits import too_long
+from inkmath.equation.solve_limits import LONG_NUMBER_NOTE, too_long
 
 
 class _Printer(StrPrinter):
@@ -60,11 +62,24 @@ class _Printer(StrPrinter):
         return f"{name}({self.stringify(expr.args, ', ')})" if name else super()._print_Function(expr)
 
 
-_GREEK = dict(zip(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau upsilon phi chi "
-    "psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega varepsilon vartheta varphi".split(),
-    "αβγδεζηθικλμνξορστυφχψωΓΔΘΛΞΣΦΨΩεϑφ"))  # the text writes \theta as θ, as the LaTeX shows it
+# How the text writes a Greek letter's name (\theta as θ, as the LaTeX shows it): every name the reader knows
+# (`inkmath.equation.lexemes`), LaTeX's capitals among them.
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "omicron": "ο", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
 _SCHOOL_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "acot": "arccot"}  # as in the LaTeX
+
+
+def period_counter(var: sp.Symbol, **assumptions: bool) -> sp.Symbol:
+    """The whole number that counts the periods of a family of solutions (x = π/6 + 2kπ): k, or n when the
+    unknown itself is called k. The solver's answer, its graph and the worked steps all name it here; the
+    assumptions (`integer=True`) are the caller's: the answer's families are written with a plain symbol."""
+    return sp.Symbol("n" if var.name == "k" else "k", **assumptions)
 
 
 def latex_of(expr: sp.Basic) -> str:
@@ -106,6 +121,32 @@ def answer_entry(expr: sp.Basic, general: bool = False) -> dict[str, Any]:
     if long:
         entry["_long"] = True
     return entry
+
+
+def percent_note(number: str, sign: str) -> str:
+    """The note on a percentage added to or taken from something (200 + 10% reads 200 + 10/100 = 200.1, where a
+    shop's till would give 10 % more than 200), and how to write the other reading."""
+    whole = fractions.Fraction(100) + (1 if sign == "+" else -1) * fractions.Fraction(number)
+    verb = "add" if sign == "+" else "take away"
+    return (f"{sign} {number}% is read as {sign} {number}/100 (a per cent is a hundredth); to {verb} {number}% of "
+            f"a number a, write a · {float(whole):g}%")
+
+
+def offer_complex(result: dict[str, Any], nonreal: list[dict[sp.Symbol, sp.Basic]], notes: list[str]) -> None:
+    """Put an answer's non-real solutions (each {unknown: value}) in its `complex_solutions` and name them in a
+    note: "complex solutions too: ..." beside real ones, else "no real solution; the solutions are complex: ..."."""
+    if not nonreal:
+        return
+    entries = [{s.name: answer_entry(value) for s, value in sol.items()} for sol in nonreal]
+    if any(e.pop("_long", False) for sol in entries for e in sol.values()):
+        notes.append(LONG_NUMBER_NOTE)
+    said = " or ".join(", ".join(f"{text_of(s)} = {sol_entries[s.name]['text']}" for s in sol)
+                       for sol, sol_entries in zip(nonreal, entries))
+    if result["solutions"] or "∈" in result["text"]:
+        notes.append(f"complex solutions too: {said}")
+    else:
+        notes.append(f"no real solution; the solutions are complex: {said}")
+    result["complex_solutions"] = entries
 
 
 def text_and_latex(value: sp.Basic) -> tuple[str, str]:

@@ -22,7 +22,8 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.latex import to_latex
-from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated
+from inkmath.equation.lexemes import written_percents
+from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated, same_line, tex
 from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
 from inkmath.equation.tree import Node
 
@@ -58,6 +59,27 @@ def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic], math
 
 def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     """The worked solution of a problem the solver answered as `result` (items: `to_sympy_lines(tree)`)."""
+    worked = _work_out_by_kind(tree, items, result)
+    _percents_as_fractions(worked, tree)
+    return worked
+
+
+def _percents_as_fractions(worked: Worked, tree: Node) -> None:
+    """After the problem as written, the same line with its percentages as fractions (15% = 15/100), when it has
+    any: the steps that follow work with the fractions."""
+    percents = written_percents(tree)
+    if not percents or not worked.steps:
+        return
+    numbers = list(dict.fromkeys(p.number for p in percents if p.number))
+    shown = ", ".join(rf"{n}\% = \frac{{{n}}}{{100}}" for n in numbers)
+    reason = f"per cent means hundredths: ${shown}$" if shown else "per cent means hundredths: divide by $100$"
+    first = worked.steps[0].expr
+    worked.insert(1, first, reason, tex(first))
+    if len(worked.steps) > 2 and same_line(worked.steps[2].latex, worked.steps[1].latex):
+        del worked.steps[2]  # 0.5% is 1/200 already: the step that wrote it so says nothing more
+
+
+def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     from inkmath.equation import steps_arith, steps_linear, steps_system, steps_trig
 
     if result.get("kind") == "none":
@@ -112,8 +134,8 @@ def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worke
 
 
 def _domain(worked: Worked) -> sp.Set:
-    """Complex numbers for polynomial equations (the solver gives complex roots too), else real numbers."""
-    return sp.S.Complexes if worked.kind in ("linear", "quadratic", "system") else sp.S.Reals
+    """The real numbers, where the solver's answers lie (its complex roots are a note, not solutions)."""
+    return sp.S.Reals
 
 
 def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:

@@ -51,9 +51,13 @@ class Worked:
     variables: list[sp.Symbol] = field(default_factory=list)
 
     def add(self, expr: Any, reason: str, latex: str | None = None) -> None:
+        self.insert(len(self.steps), expr, reason, latex)
+
+    def insert(self, index: int, expr: Any, reason: str, latex: str | None = None) -> None:
+        """A step at `index` (the first is the problem as written)."""
         if len(self.steps) >= MAX_STEPS:
             raise NoSteps(f"the worked solution would take more than {MAX_STEPS} steps")
-        self.steps.append(Step(expr, latex if latex is not None else tex(expr), reason))
+        self.steps.insert(index, Step(expr, latex if latex is not None else tex(expr), reason))
 
     def add_either(self, eqs: list[Any], reason: str) -> None:
         """A step of alternatives ("x = 2 or x = 3"), written in the order given."""

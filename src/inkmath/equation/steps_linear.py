@@ -1,5 +1,6 @@
 """Worked solutions of equations in one unknown: linear (brackets and fractions included) and quadratic (by
-factoring when the roots are rational, else by the formula with its discriminant, complex roots said as such)."""
+factoring when the roots are rational, else by the formula with its discriminant; a negative one means no real
+solution, and the complex roots the formula gives are named in the last step's reason)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def _cancel_squares(left: sp.Basic, right: sp.Basic, var: sp.Symbol, w: Worked,
 
 def _terms_cancelled(w: Worked, var: sp.Symbol, holds: bool, what: str) -> Worked:
     """The last step when the unknown's terms cancel: ``what`` is left, and it holds for every value or for none."""
-    name = var.name
+    name = tex(var)  # \theta, not theta
     if holds:
         w.add(sp.true, f"the ${name}$ terms cancel and {what} is true: every value of ${name}$ is a solution",
               latex=f"{sp.latex(var)} \\in \\mathbb{{R}}")
@@ -190,13 +191,14 @@ def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     formula_roots = [(-b + root) / (2 * a), (-b - root) / (2 * a)]
     formula = sp.Or(*[equation(var, r) for r in formula_roots], evaluate=False)
     latex = f"{sp.latex(var)} = \\frac{{{plain(-b)} \\pm \\sqrt{{{plain(disc)}}}}}{{{plain(2 * a)}}}"
-    if disc > 0:
-        reason = "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$"
-    else:
-        reason = ("the quadratic formula; $\\Delta < 0$, so there is no real root: the two roots are complex, "
-                  f"with $\\sqrt{{{plain(disc)}}} = {sp.latex(root)}$")
-    w.add(formula, reason, latex=latex)
     roots = _ordered([sp.radsimp(sp.expand(r)) for r in formula_roots])
+    if disc < 0:  # the solver answers "no real solution" and offers these roots in a note
+        named = " or ".join(f"${sp.latex(var)} = {plain(r)}$" for r in roots)
+        w.add(sp.false, f"$\\Delta < 0$: the square root of a negative number is not a real number, so there is "
+                        f"no real solution (the formula gives the complex roots {named}, with "
+                        f"$\\sqrt{{{plain(disc)}}} = {sp.latex(root)}$)", latex=r"\text{no real solution}")
+        return w
+    w.add(formula, "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$", latex=latex)
     w.add_either([equation(var, r) for r in roots], "simplify")
     return w
 
@@ -212,9 +214,9 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
     if not f.is_polynomial(var):
         if inequality:
             raise NoSteps(f"this inequality is answered without steps: steps cover linear inequalities (no "
-                          f"${var.name}$ in a denominator, a root, an absolute value or a function)")
+                          f"${tex(var)}$ in a denominator, a root, an absolute value or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
-                      f"(no ${var.name}$ in a denominator, a root or a function) and simple trigonometric ones")
+                      f"(no ${tex(var)}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
     if inequality and degree > 1:
         raise NoSteps("only linear inequalities get steps")

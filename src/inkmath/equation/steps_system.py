@@ -95,7 +95,7 @@ def system_steps(raw: list[sp.Basic], items: list[sp.Basic], input_latex: str) -
             combined = [m_r * a - m_c * b for a, b in zip(rows[r], rows[col])]
             scale = _scale(combined) if any(v != 0 for v in combined[:-1]) else sp.Integer(1)
             rows[r] = [v * scale for v in combined]
-            name = variables[col].name
+            name = tex(variables[col])
             times = "" if abs(m_c) == 1 else f"${abs(m_c)}$ times "
             verb = "subtract" if m_c > 0 else "add"
             link = "from" if m_c > 0 else "to"
@@ -119,7 +119,7 @@ def system_steps(raw: list[sp.Basic], items: list[sp.Basic], input_latex: str) -
         if known:
             rest = sum((row[variables.index(v)] * val for v, val in known.items()), sp.Integer(0))
             lines[r] = equation(total([arrange(row[r] * var), arrange(rest)]), row[-1])
-            names = ", ".join(f"${v.name} = {tex(val)}$" for v, val in known.items())
+            names = ", ".join(f"${tex(v)} = {tex(val)}$" for v, val in known.items())
             w.add(sp.Tuple(*lines), f"substitute {names} into the {_ORDINAL[r]} equation")
             if rest != 0:
                 lines[r] = equation(arrange(row[r] * var), row[-1] - rest)
@@ -128,5 +128,5 @@ def system_steps(raw: list[sp.Basic], items: list[sp.Basic], input_latex: str) -
                                      sp.Integer(0))) / row[r]
         if row[r] != 1 or not same_line(tex(lines[r]), tex(equation(var, values[var]))):
             lines[r] = equation(var, values[var])
-            w.add(sp.Tuple(*lines), f"solve for ${var.name}$" + (f": divide by ${tex(row[r])}$" if row[r] != 1 else ""))
+            w.add(sp.Tuple(*lines), f"solve for ${tex(var)}$" + (f": divide by ${tex(row[r])}$" if row[r] != 1 else ""))
     return w

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from inkmath.equation.solve_text import period_counter
 from inkmath.equation.steps_base import NoSteps, OR_TEX, Worked, arrange, equation, evaluated, plain, signed
 
 _TRIG = (sp.sin, sp.cos, sp.tan)
 _INVERSE = {sp.sin: sp.asin, sp.cos: sp.acos, sp.tan: sp.atan}
 _NAME = {sp.sin: "\\arcsin", sp.cos: "\\arccos", sp.tan: "\\arctan"}
-
-
-def _counter(var: sp.Symbol) -> sp.Symbol:
-    """The whole number that counts periods: k, or n when the unknown itself is called k (as the solver does)."""
-    return sp.Symbol("n" if var.name == "k" else "k", integer=True)
 
 
 def _application(f: sp.Basic, var: sp.Symbol) -> sp.Basic | None:
@@ -96,8 +92,8 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
         w.add(equation(app, value), f"divide both sides by ${plain(a_coef)}$")
     name = func.__name__
     if func is not sp.tan and abs(float(value)) > 1:
-        w.add(sp.false, f"$\\{name}$ is always between $-1$ and $1$, so it never equals ${plain(value)}$: "
-                        "no solution", latex=r"\text{no solution}")
+        w.add(sp.false, f"$\\{name}$ of a real number is always between $-1$ and $1$, so it never equals "
+                        f"${plain(value)}$: no real solution", latex=r"\text{no real solution}")
         return w
     principal = _INVERSE[func](value)
     if principal.has(_INVERSE[func]):
@@ -105,7 +101,7 @@ def trig_steps(raw: sp.Eq, f: sp.Basic, var: sp.Symbol, input_latex: str) -> Wor
     else:
         reason = f"the principal value: ${_NAME[func]}\\left({plain(value)}\\right) = {plain(principal)}$"
     w.add(equation(app, func(principal, evaluate=False)), reason)
-    k = _counter(var)
+    k = period_counter(var, integer=True)
     families = _families(func, principal, k)
     period = "\\pi" if func is sp.tan else "2\\pi"
     general = f"the general solution: add any whole number ${k.name}$ of periods (${period}$)"

@@ -8,9 +8,9 @@ BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
     expr     := term (('+' | '-' | '\\pm' | '\\mp') term)*
     term     := unary (('\\times' | '\\cdot' | '/' | '\\div') unary | postfix)*     (juxtaposition multiplies)
     unary    := ('-' | '+' | '\\pm' | '\\mp') unary | postfix
-    postfix  := primary ('^{..}' | '!' | prime)*
+    postfix  := primary ('^{..}' | '!' | prime | '%')*
     primary  := number | name | ( expr ) | [ expr ] | \\{ expr \\} | | expr | | function arg | big-op operand
-                | \\frac | \\sqrt
+                | \\frac | \\sqrt | \\binom
 
 Reading choices (documented here because a student's intent is not always unique):
 - `e` is Euler's number only when it carries a superscript (`e^{x}`); a bare `e` is a variable. `\\pi` is pi,
@@ -25,6 +25,8 @@ Reading choices (documented here because a student's intent is not always unique
   reads `{...}`; the base of a script is one group (`{x+1}^{2}` = (x+1)^2).
 - Subscripts name a symbol: `x_{1}` -> Symbol('x_1'), `x_{n-1}` -> Symbol('x_{n-1}'). Primes are part of a name.
 - `\\pm` makes one expression with the marker symbol `PLUS_MINUS`; `expand_plus_minus` gives both branches.
+- `%` (typed `\\%`) after a number or bracket is hundredths: `15\\%` = 15/100, `20 \\cdot 15\\%` = 3,
+  `200 + 10\\%` = 200 + 1/10 (not 10 % of 200, which is written `200 \\cdot 10\\%`; the solver notes this reading).
 - `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
   Their operand is the product that follows (like a function argument with brackets allowed).
 """
@@ -41,12 +43,13 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.latex import tokens
 from inkmath.equation.lexemes import (
-    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, RELATIONS, Lexeme, lex, normal_token)
-from inkmath.equation.tree import BigOp, Frac, Lines, Node, Sqrt
+    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex, normal_token)
+from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Sqrt
 
 PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
 MAX_NUMBER_BITS = 100_000  # numbers beyond ~30,000 digits are refused at construction (a^b with both numbers)
 MAX_FACTORIAL = 5_000
+PER_CENT = 100  # 15% = 15 / PER_CENT
 _NUMBER = re.compile(r"\d*\.?\d*$")
 
 
@@ -167,6 +170,16 @@ def _factorial(value: sp.Basic) -> sp.Basic:
     return sp.factorial(value)
 
 
+def _binomial(top: sp.Basic, bottom: sp.Basic) -> sp.Basic:
+    """\\binom{top}{bottom}: a number for numbers (\\binom{5}{2} = 10), SymPy's binomial for letters. One of more
+    than MAX_NUMBER_BITS bits (at least s·log2(n/s) for s = min(k, n - k)) is refused before it is computed."""
+    if top.is_Integer and bottom.is_Integer and 0 <= bottom <= top:
+        small = min(int(bottom), int(top - bottom))
+        if small > 0 and small * (math.log2(int(top)) - math.log2(small)) > MAX_NUMBER_BITS:
+            raise InkmathError(f"the binomial coefficient ({top} choose {bottom}) is too large to compute")
+    return sp.binomial(top, bottom)
+
+
 def _root(body: sp.Basic, index: sp.Basic) -> sp.Basic:
     if index == 0:
         raise InkmathError("a root with index 0 is undefined")
@@ -228,7 +241,7 @@ class _Parser:
         """One expression from a separate node (a numerator, an exponent, a limit)."""
         parser = type(self)(lex(node), self.where)
         if not parser.lx:
-            raise self.fail("an empty part (fraction, exponent or root) has nothing to evaluate")
+            raise self.fail("an empty part (fraction, exponent, root or binomial) has nothing to evaluate")
         value = parser.parse_expr()
         if parser.peek() is not None:
             raise parser.fail(f"unexpected '{parser.peek().describe()}' inside a fraction, exponent or limit")
@@ -249,6 +262,14 @@ class _Parser:
 
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
         return _power(a, b)
+
+    def binomial(self, top: sp.Basic, bottom: sp.Basic) -> sp.Basic:
+        return _binomial(top, bottom)
+
+    def percent(self, a: sp.Basic) -> sp.Basic:
+        if a.is_Rational:  # 12.5% as the fraction 25/200 (raw: not 25/2 over 100)
+            return self.div(sp.Integer(a.p), sp.Integer(a.q * PER_CENT))
+        return self.div(a, sp.Integer(PER_CENT))
 
     def sqrt(self, a: sp.Basic) -> sp.Basic:
         return sp.sqrt(a)
@@ -348,6 +369,9 @@ class _Parser:
             elif self.at("!"):
                 self.take()
                 value, name = _factorial(value), None
+            elif self.at(PERCENT):
+                self.take()
+                value, name = self.percent(value), None
             elif self.at("\\prime"):
                 self.take()
                 if name is None or name in CONSTANTS:
@@ -383,6 +407,8 @@ class _Parser:
             return sp.Abs(inner), None
         if lx.text in CLOSERS:
             raise self.fail(f"'{lx.text}' has no matching opening bracket, or something is missing before it")
+        if lx.text == PERCENT:
+            raise self.fail("'\\%' needs a number before it, as in 15\\% (per cent: 15/100)")
         raise self.fail(f"'{lx.text}' comes where a number or variable was expected; a term is missing")
 
     def bracketed(self, opener: str) -> sp.Basic:
@@ -415,6 +441,8 @@ class _Parser:
             if node.index is None or not lex(node.index):
                 return self.sqrt(body)
             return _root(body, self.sub(node.index))
+        if isinstance(node, Binom):
+            return self.binomial(self.sub(node.top), self.sub(node.bottom))
         return self.sub(node)  # a grouped base such as {x+1} in {x+1}^{2}
 
     def derivative_variable(self, frac: Frac) -> sp.Symbol | None:
@@ -584,6 +612,10 @@ class _RawParser(_Parser):
 
     def sqrt(self, a: sp.Basic) -> sp.Basic:
         return sp.Pow(a, sp.Rational(1, 2), evaluate=False)
+
+    def binomial(self, top: sp.Basic, bottom: sp.Basic) -> sp.Basic:
+        _binomial(rebuilt(top), rebuilt(bottom))  # its size check
+        return sp.binomial(top, bottom, evaluate=False)
 
     def apply(self, func, arg: sp.Basic) -> sp.Basic:
         try:

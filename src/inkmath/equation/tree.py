@@ -141,6 +141,15 @@ class Sqrt(Node):
 
 
 @dataclass
+class Binom(Node):
+    """A binomial coefficient \\binom{top}{bottom} ("top choose bottom"); typed LaTeX has it, the reader does not
+    write one."""
+
+    top: Node
+    bottom: Node
+
+
+@dataclass
 class BigOp(Node):
     """\\sum, \\int, \\prod, \\lim with optional limits (the operand follows in the enclosing Row)."""
 
