@@ -22,7 +22,8 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from inkmath.equation.solve_text import period_counter
-from inkmath.equation.tosympy import PLUS_MINUS, is_odd_root
+from inkmath.equation.tosympy import PLUS_MINUS
+from inkmath.equation.tosympy_values import is_odd_root
 
 MAX_LABEL_CHARS = 60  # a longer side is labelled "left side" / "right side" (huge numbers would fill the figure)
 PLOT_POINTS = 600  # samples across the window

@@ -47,7 +47,8 @@ from inkmath.equation.solve_text import (answer_entry, latex_of, offer_complex, 
                                          real_first, set_text, text_and_latex, text_of, tidy_logs)
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
-from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines, undefined_reason
+from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
+from inkmath.equation.tosympy_values import undefined_reason
 from inkmath.equation.tokens import RELATIONS
 from inkmath.equation.tree import Node, Row, Symbol
 

@@ -19,7 +19,8 @@ from typing import Any
 import sympy as sp
 from sympy.core.relational import Relational
 
-from inkmath.equation.tosympy import PLUS_MINUS, is_odd_root, real_power, rebuilt, to_sympy_lines
+from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
+from inkmath.equation.tosympy_values import is_odd_root, real_power, rebuilt
 from inkmath.equation.tree import Node
 
 

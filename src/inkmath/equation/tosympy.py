@@ -29,13 +29,12 @@ Reading choices (documented here because a student's intent is not always unique
   `200 + 10\\%` = 200 + 1/10 (not 10 % of 200, which is written `200 \\cdot 10\\%`; the solver notes this reading).
 - `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
   Their operand is the product that follows (like a function argument with brackets allowed).
+
+The values of single pieces (numbers, names, powers, roots, factorials, binomials), with their size guards and the
+real reading of odd roots, are built in `inkmath.equation.tosympy_values`.
 """
 
 from __future__ import annotations
-
-import fractions
-import math
-import re
 
 import sympy as sp
 from sympy.core.relational import Relational
@@ -44,13 +43,12 @@ from inkmath import InkmathError
 from inkmath.equation.latex import tokens
 from inkmath.equation.lexemes import (
     ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex, normal_token)
+from inkmath.equation.tosympy_values import (binomial_value, check_defined, factorial_value, name_value, number_value,
+                                             odd_root_of_negative, power_value, rebuilt, root_value)
 from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Sqrt
 
 PLUS_MINUS = sp.Symbol("±")  # marker for the sign of a \pm branch; replaced by +1 / -1 in expand_plus_minus
-MAX_NUMBER_BITS = 100_000  # numbers beyond ~30,000 digits are refused at construction (a^b with both numbers)
-MAX_FACTORIAL = 5_000
 PER_CENT = 100  # 15% = 15 / PER_CENT
-_NUMBER = re.compile(r"\d*\.?\d*$")
 
 
 def to_sympy(node: Node) -> sp.Basic | list[sp.Basic]:
@@ -99,111 +97,6 @@ def _replace(expr: sp.Basic, mapping: dict) -> sp.Basic:
     if isinstance(expr, Relational):  # rebuild without evaluating, else Eq(2, 2) would collapse to True
         return type(expr)(expr.lhs.xreplace(mapping), expr.rhs.xreplace(mapping), evaluate=False)
     return expr.xreplace(mapping)
-
-
-# ---------------------------------------------------------------- values
-
-
-def _number(text: str) -> sp.Rational:
-    if not _NUMBER.match(text) or not any(c.isdigit() for c in text):
-        raise InkmathError(f"cannot read the number {text!r}; a number has at most one decimal point")
-    value = fractions.Fraction(text)  # exact: 0.5 -> 1/2, so answers stay exact
-    return sp.Rational(value.numerator, value.denominator)
-
-
-def _name_value(text: str) -> sp.Basic:
-    if text in CONSTANTS:
-        return CONSTANTS[text]
-    return sp.Symbol(text.lstrip("\\"))
-
-
-def _bits(value: sp.Basic) -> float:
-    """About how many bits each unit of n adds to the exact number SymPy computes for value^n: 0 for ±1 (and for
-    π, e, i or a sum such as 1 + √2, whose powers SymPy leaves unevaluated), the bits of a whole number or
-    fraction, and in proportion for its roots (√2^n is 2^(n/2)) and products."""
-    if value.is_Rational:
-        if abs(value.p) == 1 and value.q == 1:
-            return 0.0
-        return float(max(abs(int(value.p)).bit_length(), int(value.q).bit_length()))
-    if isinstance(value, sp.Pow) and value.base.is_Rational and value.exp.is_Rational:
-        return _bits(value.base) * abs(float(value.exp))
-    if isinstance(value, sp.Mul):
-        return sum(_bits(arg) for arg in value.args)
-    return 0.0
-
-
-def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
-    if base.is_number and exponent.is_Rational and base != 0:
-        # 9^{9^{9}} or (√2)^{10^{10}} would take minutes (and gigabytes) to build; refuse anything beyond
-        # MAX_NUMBER_BITS before SymPy computes it.
-        if _bits(base) * abs(float(exponent)) > MAX_NUMBER_BITS:
-            shown = f"{base}" if base.is_Integer and base > 0 else f"({base})"
-            raise InkmathError(f"the number {shown}^{exponent} is too large to compute")
-    if base == 0 and exponent.is_number and exponent.is_negative:
-        raise InkmathError("division by zero: 0 raised to a negative power")
-    if _odd_root_of_negative(base, exponent):
-        return real_power(base, exponent)
-    return sp.Pow(base, exponent)
-
-
-def is_odd_root(exponent: sp.Basic) -> bool:
-    """A fraction, not a whole number, with an odd denominator (1/3, 2/5): its power of a negative number has a
-    real value."""
-    return bool(exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 1)
-
-
-def real_power(base: sp.Basic, exponent: sp.Rational) -> sp.Basic:
-    """base^exponent through the real root for an `is_odd_root` exponent, as \\sqrt[3]{-8} = -2 is read:
-    (-8)^{1/3} = -2, (-8)^{2/3} = 4."""
-    return sp.real_root(base, exponent.q) ** exponent.p
-
-
-def _odd_root_of_negative(base: sp.Basic, exponent: sp.Basic) -> bool:
-    return base.is_number and base.is_negative is True and is_odd_root(exponent)
-
-
-def _factorial(value: sp.Basic) -> sp.Basic:
-    if value.is_Integer and value > MAX_FACTORIAL:
-        raise InkmathError(f"{value}! is too large to compute (limit {MAX_FACTORIAL}!)")
-    if value.is_Integer and value < 0:
-        raise InkmathError(f"the factorial of a negative number, ({value})!, is undefined")
-    return sp.factorial(value)
-
-
-def _binomial(top: sp.Basic, bottom: sp.Basic) -> sp.Basic:
-    """\\binom{top}{bottom}: a number for numbers (\\binom{5}{2} = 10), SymPy's binomial for letters. One of more
-    than MAX_NUMBER_BITS bits (at least s·log2(n/s) for s = min(k, n - k)) is refused before it is computed."""
-    if top.is_Integer and bottom.is_Integer and 0 <= bottom <= top:
-        small = min(int(bottom), int(top - bottom))
-        if small > 0 and small * (math.log2(int(top)) - math.log2(small)) > MAX_NUMBER_BITS:
-            raise InkmathError(f"the binomial coefficient ({top} choose {bottom}) is too large to compute")
-    return sp.binomial(top, bottom)
-
-
-def _root(body: sp.Basic, index: sp.Basic) -> sp.Basic:
-    if index == 0:
-        raise InkmathError("a root with index 0 is undefined")
-    if index.is_Integer and index % 2 == 1 and body.is_number and body.is_negative:
-        return sp.real_root(body, index)  # a student means the real cube root: \sqrt[3]{-8} = -2
-    return sp.root(body, index)
-
-
-def undefined_reason(value: sp.Basic) -> str | None:
-    """Why a value SymPy built is not a number (None when it is one, or has letters to be solved for)."""
-    if value.has(sp.nan):
-        return "the expression is undefined (an indeterminate form such as ∞ - ∞, 0 · ∞ or ∞ / ∞)"
-    if value.has(sp.zoo):
-        return "the expression is undefined (a division by zero, or a function where it has no value: ln 0, tan(π/2))"
-    if value.has(sp.AccumBounds):
-        return "the expression is undefined (a function of ∞ that has no limit, such as sin ∞)"
-    return None
-
-
-def _check_defined(value: sp.Basic) -> sp.Basic:
-    reason = undefined_reason(value)
-    if reason is not None:
-        raise InkmathError(reason)
-    return value
 
 
 # ---------------------------------------------------------------- parsing
@@ -261,10 +154,10 @@ class _Parser:
         return a / b
 
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
-        return _power(a, b)
+        return power_value(a, b)
 
     def binomial(self, top: sp.Basic, bottom: sp.Basic) -> sp.Basic:
-        return _binomial(top, bottom)
+        return binomial_value(top, bottom)
 
     def percent(self, a: sp.Basic) -> sp.Basic:
         if a.is_Rational:  # 12.5% as the fraction 25/200 (raw: not 25/2 over 100)
@@ -303,8 +196,8 @@ class _Parser:
             after = self.peek()
             if after is not None and after.kind == "tok" and after.text in RELATIONS:
                 raise self.fail("more than one relation on a line; write each equation on its own line")
-            return RELATIONS[lx.text](_check_defined(left), _check_defined(right), evaluate=False)
-        return _check_defined(left)
+            return RELATIONS[lx.text](check_defined(left), check_defined(right), evaluate=False)
+        return check_defined(left)
 
     def parse_expr(self) -> sp.Basic:
         value = self.parse_term()
@@ -368,7 +261,7 @@ class _Parser:
                 name = None
             elif self.at("!"):
                 self.take()
-                value, name = _factorial(value), None
+                value, name = factorial_value(value), None
             elif self.at(PERCENT):
                 self.take()
                 value, name = self.percent(value), None
@@ -384,9 +277,9 @@ class _Parser:
     def parse_primary(self) -> tuple[sp.Basic, str | None]:
         lx = self.take()
         if lx.kind == "num":
-            return _number(lx.text), None
+            return number_value(lx.text), None
         if lx.kind == "name":
-            return _name_value(lx.text), lx.text
+            return name_value(lx.text), lx.text
         if lx.kind == "atom":
             return self.atom(lx.node), None
         if lx.kind == "func":
@@ -440,7 +333,7 @@ class _Parser:
             body = self.sub(node.body)
             if node.index is None or not lex(node.index):
                 return self.sqrt(body)
-            return _root(body, self.sub(node.index))
+            return root_value(body, self.sub(node.index))
         if isinstance(node, Binom):
             return self.binomial(self.sub(node.top), self.sub(node.bottom))
         return self.sub(node)  # a grouped base such as {x+1} in {x+1}^{2}
@@ -576,13 +469,6 @@ class _Parser:
         return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction
 
 
-def rebuilt(expr: sp.Basic) -> sp.Basic:
-    """An unevaluated expression evaluated (1/3 built as 1 * 3^{-1} becomes the number 1/3)."""
-    if not expr.args:
-        return expr
-    return expr.func(*[rebuilt(arg) for arg in expr.args])
-
-
 class _RawParser(_Parser):
     """The same grammar, building SymPy objects without automatic simplification (`evaluate=False` on each
     operation, not SymPy's global switch, whose results could leak through SymPy's cache into other threads)."""
@@ -605,8 +491,8 @@ class _RawParser(_Parser):
 
     def power(self, a: sp.Basic, b: sp.Basic) -> sp.Basic:
         base, exponent = rebuilt(a), rebuilt(b)
-        value = _power(base, exponent)  # its size and division-by-zero checks
-        if _odd_root_of_negative(base, exponent):
+        value = power_value(base, exponent)  # its size and division-by-zero checks
+        if odd_root_of_negative(base, exponent):
             return value  # the real root, as the evaluated reading has it
         return sp.Pow(a, b, evaluate=False)
 
@@ -614,7 +500,7 @@ class _RawParser(_Parser):
         return sp.Pow(a, sp.Rational(1, 2), evaluate=False)
 
     def binomial(self, top: sp.Basic, bottom: sp.Basic) -> sp.Basic:
-        _binomial(rebuilt(top), rebuilt(bottom))  # its size check
+        binomial_value(rebuilt(top), rebuilt(bottom))  # its size check
         return sp.binomial(top, bottom, evaluate=False)
 
     def apply(self, func, arg: sp.Basic) -> sp.Basic:
