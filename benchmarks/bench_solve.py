@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from inkmath import InkmathError
-from inkmath.equation import solve
+from inkmath.equation import solve, solve_fast
 from inkmath.equation.tree import Frac, Lines, Row, Sup, Symbol
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +149,7 @@ def coverage() -> list[str]:
     for problem in school_problems(0):
         tree = parse_latex(problem.latex)
         try:
-            fast = solve._is_cheap(solve.to_sympy_lines(tree))
+            fast = solve_fast.is_cheap(solve.to_sympy_lines(tree))
         except InkmathError:  # answered "none" with the reason
             fast = False
         ms, result = timed(lambda: solve.answer(tree))
@@ -238,7 +238,7 @@ def main() -> int:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, tree in CASES.items():
-        path = "fast path" if solve._is_cheap(solve.to_sympy_lines(tree)) else "worker"
+        path = "fast path" if solve_fast.is_cheap(solve.to_sympy_lines(tree)) else "worker"
         cells = [f"{statistics.median(times[name][r]):.1f} ({pct(times[name][r], 0.9):.1f})" for r in columns]
         cells.append(f"{statistics.median(times[name]['before']) / statistics.median(times[name]['after']):.1f}x")
         cells.append(f"{statistics.median(cpu_after[name]):.2f}")

@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from inkmath import InkmathError
-from inkmath.equation import solve, solve_limits
+from inkmath.equation import solve, solve_fast, solve_limits
 from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, start_workers, to_sympy, worker_pids
 from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
@@ -371,7 +371,7 @@ def gone(pid: int) -> bool:
     ],
 )
 def test_fast_path_takes_only_cheap_input(tree, cheap):
-    assert solve._is_cheap(solve.to_sympy_lines(tree)) is cheap
+    assert solve_fast.is_cheap(solve.to_sympy_lines(tree)) is cheap
 
 
 def test_fast_path_gives_the_same_answer_as_the_worker(monkeypatch):

@@ -8,8 +8,8 @@ input runs in a persistent worker process that the caller kills after `timeout` 
 5 s); the next call starts a fresh one (`inkmath.equation.solver_pool`: `start_workers()`, `launch_workers()`,
 `stop_workers()`, re-exported here). A job that times out comes back as kind "none" with a message that says so.
 
-Fast path: cheap input (`_is_cheap`: arithmetic, a linear or quadratic equation in one unknown, a small linear
-system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
+Fast path: cheap input (`solve_fast.is_cheap`: arithmetic, a linear or quadratic equation in one unknown, a small
+linear system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
 checks refuse obviously hopeless work before SymPy starts: numbers over ~30,000 digits (in tosympy) and
 polynomials of degree above `MAX_DEGREE` (read off the written form: `x^{10^{10}} = 1` is refused at once).
 
@@ -19,14 +19,15 @@ Without a real one the answer is "no real solution"; "no solution" when there is
 (x + 1 = x; 1/(x^2 + 1) = 0). Other equations' non-real solutions are not looked for (e^x = -1: "no real solution").
 With letters treated as given the answer is a formula, whichever numbers it gives.
 
-The stages it calls on live in their own modules: the size guards in `inkmath.equation.solve_limits`, the check of
-roots against where the equation as written is defined in `inkmath.equation.solve_domain`, and the text, LaTeX and
-decimals of an answer in `inkmath.equation.solve_text`.
+The stages it calls on live in their own modules: which input is cheap in `inkmath.equation.solve_fast`, the size
+guards in `inkmath.equation.solve_limits`, the check of roots against where the equation as written is defined in
+`inkmath.equation.solve_domain`, the evaluation of sums, integrals, limits and derivatives (and ∞ kept to their
+bounds) in `inkmath.equation.solve_calculus`, and the text, LaTeX and decimals of an answer in
+`inkmath.equation.solve_text`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -37,9 +38,11 @@ from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.latex import to_latex, tokens
 from inkmath.equation.lexemes import written_percents
+from inkmath.equation.solve_calculus import absolute_logs, check_no_infinity, doit_real, doit_relation
 from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, is_nonreal, nonreal_roots, numeric_roots,
                                            real_solution, split_real, within,
                                            written_domain, written_relation, zero_denominator)
+from inkmath.equation.solve_fast import is_cheap
 from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
                                            check_degree, long_notes, too_high_to_expand)
 from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
@@ -77,8 +80,9 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     "inequality", "system", "arithmetic", "simplify", "trig"); `plot=True` adds `plot` (SVG text or None) and
     `plot_reason`; see `inkmath.equation.steps` and `inkmath.equation.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
-    cheap input (see `_is_cheap`) is answered in-process and the rest by a worker process killed at `timeout`;
-    a plot is always drawn in the worker (matplotlib is not thread-safe, and the caller may be a web server).
+    cheap input (see `inkmath.equation.solve_fast.is_cheap`) is answered in-process and the rest by a worker
+    process killed at `timeout`; a plot is always drawn in the worker (matplotlib is not thread-safe, and the
+    caller may be a web server).
     Thread-safe: the web server calls this from several threads at once.
     """
     start = time.perf_counter()
@@ -93,7 +97,7 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
         result = _result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
     else:
         extras = {"steps": steps, "plot": plot}
-        if timeout is None or (FAST_PATH and not plot and _is_cheap(items)):
+        if timeout is None or (FAST_PATH and not plot and is_cheap(items)):
             result = with_extras(_solve_safely(items, node), node, items, extras)
         else:
             result = _run_in_worker(node, timeout, extras)
@@ -131,51 +135,6 @@ def function_definition(node: Node) -> tuple[str, str, Row] | None:
 # ---------------------------------------------------------------- the fast path
 
 FAST_PATH = True  # answer cheap input in-process; False sends every call to a worker (benchmarks compare both)
-FAST_MAX_NODES = 60  # size of the SymPy tree, all lines together
-FAST_MAX_NUMBER = 10**6  # numerators and denominators; bigger ones make sqrt() of a discriminant factor integers
-_FAST_TYPES = (sp.Symbol, sp.Rational, sp.Add, sp.Mul, sp.Pow, sp.Eq)
-
-
-def _is_cheap(items: list[sp.Basic]) -> bool:
-    """True if SymPy answers these items in a few milliseconds, so a worker round trip would only add latency.
-
-    Cheap means: numbers, letters, + - * and small integer powers only (no functions, constants, roots, big
-    operators or inequalities), small numbers, and either arithmetic without letters, one polynomial equation of
-    degree <= 2 in one unknown, or a linear system of <= 2 equations in at most as many unknowns. Measured on this
-    machine, these take 0.1-3 ms; the next cheapest kinds (an inequality, a letter in a denominator, a parameter,
-    simplifying an expression with letters) take 70-250 ms in SymPy and would hold the GIL that long, so they go
-    to the worker. Nothing here may call code that uses mpmath's global precision (nroots, findroot), because the
-    fast path runs in the caller's thread while other threads may be solving too.
-    """
-    if not 1 <= len(items) <= 2:
-        return False
-    unknowns: set[sp.Symbol] = set()
-    nodes = 0
-    for item in items:
-        for sub in sp.preorder_traversal(item):
-            nodes += 1
-            if nodes > FAST_MAX_NODES or not isinstance(sub, _FAST_TYPES):
-                return False
-            if isinstance(sub, sp.Symbol):
-                if sub != PLUS_MINUS:
-                    unknowns.add(sub)
-            elif isinstance(sub, sp.Rational):
-                if abs(sub.p) > FAST_MAX_NUMBER or sub.q > FAST_MAX_NUMBER:
-                    return False
-            elif isinstance(sub, sp.Pow):
-                lettered = bool(sub.base.free_symbols - {PLUS_MINUS})
-                if not sub.exp.is_Integer or not (1 <= sub.exp <= 2 if lettered else abs(sub.exp) <= 4):
-                    return False  # a negative power of a letter is a denominator: solveset, ~200 ms
-    if not unknowns:
-        return True  # arithmetic, or an equation between numbers (checked by simplify on numbers)
-    if not all(isinstance(item, sp.Eq) for item in items) or len(unknowns) > len(items):
-        return False  # an expression to simplify, or a parameter: SymPy's general routines, ~100 ms
-    limit = 2 if len(items) == 1 else 1
-    gens = sorted(unknowns, key=lambda s: s.name)
-    try:
-        return all(sp.Poly(item.lhs - item.rhs, *gens).total_degree() <= limit for item in items)
-    except sp.PolynomialError:
-        return False
 
 
 # ---------------------------------------------------------------- running with a time limit
@@ -241,42 +200,10 @@ def _unknowns(exprs: list[sp.Basic]) -> list[sp.Symbol]:
     return sorted(symbols, key=key)
 
 
-def _doit(item: sp.Basic) -> sp.Basic:
-    """Evaluate sums, integrals, limits and derivatives inside a relation before solving it."""
-    if isinstance(item, Relational) and item.has(*BIG_OPERATORS):
-        return type(item)(item.lhs.doit(), item.rhs.doit(), evaluate=False)
-    return item
-
-
-_INFINITIES = (sp.oo, -sp.oo, sp.zoo)
-
-
-def _has_infinity(expr: sp.Basic) -> bool:
-    """∞ outside the limits of a sum, integral or limit (where it belongs)."""
-    if expr in _INFINITIES:
-        return True
-    if isinstance(expr, BIG_OPERATORS) or not isinstance(expr, sp.Basic):
-        return False
-    return any(_has_infinity(arg) for arg in expr.args)
-
-
-def _check_no_infinity(item: sp.Basic) -> None:
-    """∞ is not a number: x + ∞ = 5 has no answer in numbers (SymPy would give x = -∞). An inequality may
-    compare with ∞ itself (x < ∞), but ∞ inside a side is refused too."""
-    if not isinstance(item, Relational):
-        return
-    sides = [item.lhs, item.rhs]
-    if not isinstance(item, sp.Eq):
-        sides = [side for side in sides if side not in (sp.oo, -sp.oo)]
-    if any(_has_infinity(side) for side in sides):
-        raise CannotSolve("∞ is not a number, so it cannot be part of an equation or inequality to solve "
-                           "(it can be a limit's target or an integral's bound)")
-
-
 def _answer_items(items: list[sp.Basic], tree: Node | None = None) -> dict[str, Any]:
-    items = [_doit(item) for item in items]
+    items = [doit_relation(item) for item in items]
     for item in items:
-        _check_no_infinity(item)
+        check_no_infinity(item)
     if len(items) > 1:
         return _solve_system(items, to_sympy_lines(tree, raw=True) if tree is not None else None)
     item = items[0]
@@ -532,50 +459,6 @@ def _solve_system(items: list[sp.Basic], raw: list[sp.Basic] | None = None) -> d
 # ---------------------------------------------------------------- expressions
 
 
-def _doit_real(expr: sp.Basic) -> sp.Basic:
-    """expr.doit(), with the letters taken as real numbers inside derivatives and integrals: SymPy's letters are
-    complex, so d/dx |x| would be Piecewise(... re(x)*Derivative(re(x), x) ...) instead of sign(x)."""
-    if not expr.has(sp.Derivative, sp.Integral):
-        return expr.doit()
-    real = {s: sp.Dummy(s.name, real=True) for s in expr.free_symbols if s != PLUS_MINUS}
-    back = {d: s for s, d in real.items()}
-    return expr.xreplace(real).doit().xreplace(back)
-
-
-_LOG_SAMPLES = (-3.7, -2.3, -1.3, -0.6, -0.15, 0.15, 0.6, 1.3, 2.3, 3.7)  # points where ln|u| is compared with ln u
-
-
-def _absolute_logs(problem: sp.Basic, antiderivative: sp.Basic) -> sp.Basic:
-    """For an indefinite integral, ln|u| instead of SymPy's ln u when that is an antiderivative where ln u is
-    not (∫ 1/x dx = ln|x| + C: 1/x is defined for x < 0 too, ln x is not); ∫ ln x dx keeps x ln x - x. Checked
-    numerically: the derivative of the new form must equal the integrand at sample points where some u < 0
-    and the integrand is real."""
-    if not (isinstance(problem, sp.Integral) and len(problem.limits) == 1 and len(problem.limits[0]) == 1):
-        return antiderivative
-    var = problem.limits[0][0]
-    logs = [log for log in antiderivative.atoms(sp.log) if log.args[0].has(var)]
-    if not logs or antiderivative.free_symbols != {var}:
-        return antiderivative
-    t = sp.Dummy("t", real=True)
-    candidate = antiderivative.xreplace({log: sp.log(sp.Abs(log.args[0])) for log in logs})
-    slope, integrand = sp.diff(candidate.xreplace({var: t}), t), problem.function.xreplace({var: t})
-    extended = False
-    try:
-        for point in _LOG_SAMPLES:
-            at = {t: sp.Float(point, 30)}
-            if not any(complex(sp.N(log.args[0].xreplace({var: t}).xreplace(at))).real < 0 for log in logs):
-                continue
-            wanted = complex(sp.N(integrand.xreplace(at), 20))
-            if not math.isfinite(wanted.real) or abs(wanted.imag) > 1e-12 * max(1.0, abs(wanted.real)):
-                continue
-            if abs(complex(sp.N(slope.xreplace(at), 20)) - wanted) > 1e-9 * max(1.0, abs(wanted)):
-                return antiderivative
-            extended = True
-    except (TypeError, ValueError, ArithmeticError):
-        return antiderivative
-    return candidate if extended else antiderivative
-
-
 def _simplified(expr: sp.Basic) -> sp.Basic:
     """SymPy's simplify, keeping a factorial written by the student as a factorial (simplify turns (2n)! into
     Γ(2n + 1), which a student has not met)."""
@@ -590,14 +473,14 @@ def _evaluate(expr: sp.Basic) -> dict[str, Any]:
     indefinite = any(len(i.limits[0]) == 1 for i in expr.atoms(sp.Integral))
     values = []
     for variant in expand_plus_minus(expr):
-        done = _doit_real(variant)  # evaluates Sum, Integral, Limit, Derivative
+        done = doit_real(variant)  # evaluates Sum, Integral, Limit, Derivative
         if done.has(sp.Integral, sp.Sum, sp.Product, sp.Limit):
             notes.append("SymPy could not evaluate a sum, product, integral or limit in closed form")
         if too_high_to_expand(done):
             notes.append(f"a power of degree above {EXACT_DEGREE_LIMIT} is left as written, not expanded")
             values.append(done)
         else:
-            values.append(_absolute_logs(variant, _simplified(done)))
+            values.append(absolute_logs(variant, _simplified(done)))
     for value in values:
         reason = undefined_reason(value)
         if reason is not None and expr.has(sp.Limit) and value.has(sp.zoo, sp.AccumBounds):
