@@ -23,6 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
+from inkmath.equation import letter_case as case
 from inkmath.equation.context_model import ContextEnsemble, ContextModel, load_context_model
 from inkmath.equation.pen_symbols import fuse
 from inkmath.equation.tree import Candidate, SymbolHyp
@@ -121,22 +122,29 @@ def model_inputs(hyps: list[SymbolHyp], classes) -> tuple[np.ndarray, np.ndarray
     return np.array([h.box.as_list() for h in hyps], np.float64).reshape(-1, 4), idx, prob, known
 
 
-def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble) -> SymbolReading:
+def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble,
+                 letter_case: bool | None = None) -> SymbolReading:
     """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
-    classes (a function name read whole from an image, a user's correction) keeps its readings."""
-    return read_symbols_many([hyps], model)[0]
+    classes (a function name read whole from an image, a user's correction) keeps its readings. ``letter_case``: as
+    ``read_symbols_many``'s."""
+    return read_symbols_many([hyps], model, letter_case)[0]
 
 
-def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | ContextEnsemble
-                      ) -> list[SymbolReading]:
+def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | ContextEnsemble,
+                      letter_case: bool | None = None) -> list[SymbolReading]:
     """``read_symbols`` of each grouping (of one input: the decoder's), the model run once for all of them where it
-    can (``ContextEnsemble.probs_many``; the same probabilities as one run each)."""
+    can (``ContextEnsemble.probs_many``; the same probabilities as one run each). ``letter_case``: a case pair's
+    reading corrected by the letter's size (``letter_case.correct_case``; None: ``letter_case.LETTER_CASE``)."""
     inputs = [model_inputs(hyps, model.classes) for hyps in groupings]
     expressions = [(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
                    for hyps, (boxes, idx, prob, known) in zip(groupings, inputs)]
     many = getattr(model, "probs_many", None)
     probs = many(expressions) if many is not None else [model.probs(*e) for e in expressions]
-    return [_reading(hyps, model, p, *ins[1:]) for hyps, p, ins in zip(groupings, probs, inputs)]
+    readings = [_reading(hyps, model, p, *ins[1:]) for hyps, p, ins in zip(groupings, probs, inputs)]
+    if case.LETTER_CASE if letter_case is None else letter_case:
+        for hyps, r, ins in zip(groupings, readings, inputs):
+            r.tokens, r.candidates = case.correct_case(hyps, r.tokens, r.candidates, ins[3])
+    return readings
 
 
 def _reading(hyps: list[SymbolHyp], model, probs: np.ndarray, idx: np.ndarray, prob: np.ndarray,

@@ -1,0 +1,123 @@
+"""Fit the letter-case correction (``equation.letter_case``) on a CROHME set's truth segmentation.
+
+    INKMATH_DATA=../shared/data python benchmarks/letter_case_fit.py [val] [--folds 5] [--json]
+
+Reads the cached hypotheses of the set's truth symbols (as ``symbol_context.py``; build them first with
+``python -m inkmath.equation.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
+each expression with the reader's context models *without* the correction, and keeps every symbol whose truth is
+one letter of a corrected pair while its reading is one of the pair and the other is among its readings, and the
+expression has another x-height letter. For each group (``SIZE_LETTERS``, ``POSITION_LETTERS``) it fits a logistic
+regression of the truth (capital) on the pair's log-odds and the letter's features (``letter_case.case_features``),
+with a small L2, and prints: symbols right as the models read them, with the shipped coefficients, with the fitted
+ones in-sample and in ``--folds`` folds over expressions (each fold read with coefficients fitted on the others), and
+the fitted coefficients in ``letter_case``'s order. Choose on validation only: the 2014 test is for reporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from symbol_context import TRUTH_SHARDS, _concat, by_expression, hyps_of  # noqa: E402
+
+L2 = 1e-3
+
+
+def gather(name: str) -> list[tuple]:
+    """(expression, small letter, truth is the capital, log-odds, features) per kept symbol."""
+    from inkmath import InkmathError
+    from inkmath.equation import letter_case as case
+    from inkmath.equation.crohme_eval import resolve_source
+    from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
+    from inkmath.equation.recognize import get_predictor, reader_pen
+    from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
+
+    src = resolve_source(name, None)
+    pred = get_predictor(None)
+    pen = reader_pen(pred)
+    model = get_context_model()
+    tokens = [TOKEN_FIX.get(c, c) for c in pred.vocab.names]
+    use = cached_shards(src, pred, shards=TRUTH_SHARDS, pipeline=False, pen=pen)
+    if not use:
+        raise InkmathError(f"No cached hypotheses on {src.name}: build them first (see this script's docstring)")
+    table = _concat([hypothesis_tables(src, pred, pipeline=False, shards=TRUTH_SHARDS, only_shard=k, pen=pen)
+                     for k in use], "truth")
+    rows = []
+    for e, idx in enumerate(by_expression(table)):
+        hyps = hyps_of(table, idx, tokens, pen)
+        reading = read_symbols(hyps, model, letter_case=False)
+        for i, (h, label) in enumerate(zip(hyps, table["label"][idx])):
+            truth = tokens[label] if label < len(tokens) else None
+            pair = case.case_pair(reading.candidates[i])
+            ref = case.reference_box(hyps, reading.tokens, i) if pair is not None else None
+            if ref is None or truth not in pair:
+                continue
+            p = {c.token: c.prob for c in reading.candidates[i]}
+            z = math.log(p[pair[1]] + 1e-9) - math.log(p[pair[0]] + 1e-9)
+            rows.append((e, pair[0], truth == pair[1], z, case.case_features(h.box, ref)))
+    return rows
+
+
+def design(rows, position: bool) -> np.ndarray:
+    """Columns in the coefficients' order, the bias last: z, then log-ratio (size) or top, bottom (position)."""
+    return np.asarray([[z, f[1], f[2], 1.0] if position else [z, f[0], 1.0] for _, _, _, z, f in rows], np.float64)
+
+
+def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    import torch
+
+    Xt, yt = torch.tensor(X), torch.tensor(y, dtype=torch.float64)
+    w = torch.zeros(X.shape[1], dtype=torch.float64)
+    w[0] = 1.0  # start from the models' own odds
+    w.requires_grad_(True)
+    opt = torch.optim.LBFGS([w], max_iter=300)
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(Xt @ w, yt) + L2 * ((w[1:-1]) ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return w.detach().numpy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from inkmath.equation import letter_case as case
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("set", nargs="?", default="val")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    rows = gather(args.set)
+    out = {"set": args.set}
+    for group, letters, shipped in (("size", case.SIZE_LETTERS, case.SIZE_COEFFICIENTS),
+                                    ("position", case.POSITION_LETTERS, case.POSITION_COEFFICIENTS)):
+        g = [r for r in rows if r[1] in letters]
+        position = group == "position"
+        X, y = design(g, position), np.asarray([r[2] for r in g], np.float64)
+        exprs = np.asarray([r[0] for r in g])
+        w = fit(X, y)
+        fold = {e: k % args.folds for k, e in enumerate(np.unique(exprs))}
+        f = np.asarray([fold[e] for e in exprs])
+        cv = 0
+        for k in range(args.folds):
+            tr, te = f != k, f == k
+            cv += int(((X[te] @ fit(X[tr], y[tr]) > 0) == (y[te] > 0)).sum())
+        out[group] = {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
+                      "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()),
+                      "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,
+                      "coefficients": [round(float(v), 3) for v in w]}
+    print(json.dumps(out) if args.json else json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

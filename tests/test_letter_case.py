@@ -1,0 +1,63 @@
+"""The letter-case correction: a case pair's reading moved by the letter's size and place among the small letters."""
+
+import pytest
+
+from inkmath.equation import letter_case as case
+from inkmath.equation.tree import Box, Candidate, SymbolHyp
+
+
+def _line(letter_box: Box, readings: list[tuple[str, float]], others: str = "ae") -> tuple[list, list, list]:
+    """x-height letters ``others`` 10 high on the line y 20-30, then the letter to correct."""
+    hyps = [SymbolHyp(Box(12.0 * k, 20.0, 12.0 * k + 9, 30.0), [Candidate(t, 0.99)], []) for k, t in enumerate(others)]
+    hyps.append(SymbolHyp(letter_box, [Candidate(t, p) for t, p in readings], []))
+    tokens = [h.candidates[0].token for h in hyps]
+    return hyps, tokens, [list(h.candidates) for h in hyps]
+
+
+@pytest.mark.parametrize("box, expected", [
+    (Box(40, 8, 56, 30), "X"),   # 22 high against the small letters' 10: a capital
+    (Box(40, 20, 49, 30), "x"),  # as high as the small letters
+])
+def test_a_letter_twice_the_small_letters_height_reads_as_the_capital(box, expected):
+    hyps, tokens, cands = _line(box, [("x", 0.6), ("X", 0.35), ("\\times", 0.05)])
+    got_tokens, got = case.correct_case(hyps, tokens, cands, [True] * len(hyps))
+    assert got_tokens[-1] == expected
+    assert got[-1][0].token == expected
+    # the pair keeps its share; the other reading keeps its own
+    probs = {c.token: c.prob for c in got[-1]}
+    assert probs["x"] + probs["X"] == pytest.approx(0.95)
+    assert probs["\\times"] == pytest.approx(0.05)
+    assert got_tokens[:-1] == tokens[:-1] and cands[-1][0].token == "x"  # the inputs unchanged
+
+
+@pytest.mark.parametrize("box, expected", [
+    (Box(40, 8, 50, 30), "P"),   # stands on the baseline, reaching above the small letters
+    (Box(40, 20, 50, 36), "p"),  # hangs below the baseline from the small letters' top
+])
+def test_p_or_capital_p_by_where_it_sits_against_the_small_letters(box, expected):
+    # the context models lean to the small p, as the training ink's writers do
+    hyps, tokens, cands = _line(box, [("p", 0.8), ("P", 0.2)])
+    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps))[0][-1] == expected
+
+
+def test_without_another_small_letter_or_the_other_case_nothing_changes():
+    tall = Box(40, 8, 56, 30)
+    # no x-height letter beside it (digits only): its own height tells nothing
+    hyps, tokens, cands = _line(tall, [("x", 0.6), ("X", 0.4)], others="12")
+    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps)) == (tokens, cands)
+    # the capital not among its readings
+    hyps, tokens, cands = _line(tall, [("x", 0.6), ("\\times", 0.4)])
+    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "x"
+    # a symbol whose readings are not the models' (a user's correction) keeps them
+    hyps, tokens, cands = _line(tall, [("x", 0.6), ("X", 0.4)])
+    assert case.correct_case(hyps, tokens, cands, [True] * (len(hyps) - 1) + [False])[0][-1] == "x"
+    # y's tail makes it tall: not corrected
+    hyps, tokens, cands = _line(Box(40, 20, 50, 38), [("y", 0.6), ("Y", 0.4)])
+    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "y"
+
+
+def test_the_reference_is_the_other_small_letters_not_the_letter_itself():
+    hyps, tokens, _ = _line(Box(40, 8, 56, 30), [("x", 0.6), ("X", 0.4)], others="a")
+    ref = case.reference_box(hyps, tokens, len(hyps) - 1)
+    assert (ref.y0, ref.y1) == (20.0, 30.0)
+    assert case.reference_box(hyps, tokens, 0) == Box(0.0, 8.0, 0.0, 30.0)  # for the a: the x
