@@ -225,6 +225,14 @@ class _Parser:
             return Sup(base, sup)
         return Sub(base, sub)
 
+    def two_arguments(self, tok) -> tuple[Node, Node]:
+        """The two brace arguments of ``tok`` (a fraction's or a binomial's), each as a row."""
+        self.enter(tok)
+        first = self.argument(tok)
+        second = self.argument(tok)
+        self.depth -= 1
+        return _as_row(first), _as_row(second)
+
     def atom(self) -> list[Node]:
         """The next item(s) of a row (a group may splice several)."""
         tok = self.take()
@@ -232,17 +240,9 @@ class _Parser:
         if text == "{":
             return [Row(self.group(tok))]
         if text in FRACTIONS:
-            self.enter(tok)
-            num = self.argument(tok)
-            den = self.argument(tok)
-            self.depth -= 1
-            return [Frac(_as_row(num), _as_row(den))]
+            return [Frac(*self.two_arguments(tok))]
         if text in BINOMIALS:
-            self.enter(tok)
-            top = self.argument(tok)
-            bottom = self.argument(tok)
-            self.depth -= 1
-            return [Binom(_as_row(top), _as_row(bottom))]
+            return [Binom(*self.two_arguments(tok))]
         if text == "\\sqrt":
             return [self.root(tok)]
         if text in BIG_OPS:
