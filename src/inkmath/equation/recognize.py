@@ -140,7 +140,8 @@ class ContextCandidates:
     def many(self, groupings: list[list[SymbolHyp]]) -> list[list[list[Candidate]]]:
         from inkmath.equation.symbols import get_context_model, read_symbols_many
 
-        return [r.candidates for r in read_symbols_many(groupings, get_context_model(image=self.image))]
+        return [r.candidates for r in read_symbols_many(groupings, get_context_model(image=self.image),
+                                                        image=self.image)]
 
 
 model_candidates = ContextCandidates()

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from inkmath.equation import letter_case as case
+from inkmath.equation import symbol_size
 from inkmath.equation.context_model import ContextEnsemble, ContextModel, load_context_model
 from inkmath.equation.pen_symbols import fuse
 from inkmath.equation.tree import Candidate, SymbolHyp
@@ -123,27 +123,28 @@ def model_inputs(hyps: list[SymbolHyp], classes) -> tuple[np.ndarray, np.ndarray
 
 
 def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble,
-                 letter_case: bool | None = None) -> SymbolReading:
+                 size_and_place: bool | None = None, image: bool = False) -> SymbolReading:
     """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
-    classes (a function name read whole from an image, a user's correction) keeps its readings. ``letter_case``: as
-    ``read_symbols_many``'s."""
-    return read_symbols_many([hyps], model, letter_case)[0]
+    classes (a function name read whole from an image, a user's correction) keeps its readings. ``size_and_place``,
+    ``image``: as ``read_symbols_many``'s."""
+    return read_symbols_many([hyps], model, size_and_place, image)[0]
 
 
 def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | ContextEnsemble,
-                      letter_case: bool | None = None) -> list[SymbolReading]:
+                      size_and_place: bool | None = None, image: bool = False) -> list[SymbolReading]:
     """``read_symbols`` of each grouping (of one input: the decoder's), the model run once for all of them where it
-    can (``ContextEnsemble.probs_many``; the same probabilities as one run each). ``letter_case``: a case pair's
-    reading corrected by the letter's size (``letter_case.correct_case``; None: ``letter_case.LETTER_CASE``)."""
+    can (``ContextEnsemble.probs_many``; the same probabilities as one run each). ``size_and_place``: a look-alike
+    pair's reading (x / X, 1 / |, ...) corrected by the symbol's size and place (``symbol_size.correct``; None:
+    ``symbol_size.SIZE_AND_PLACE``); ``image``: the image reader's readings (``symbol_size.STROKES_ONLY``)."""
     inputs = [model_inputs(hyps, model.classes) for hyps in groupings]
     expressions = [(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
                    for hyps, (boxes, idx, prob, known) in zip(groupings, inputs)]
     many = getattr(model, "probs_many", None)
     probs = many(expressions) if many is not None else [model.probs(*e) for e in expressions]
     readings = [_reading(hyps, model, p, *ins[1:]) for hyps, p, ins in zip(groupings, probs, inputs)]
-    if case.LETTER_CASE if letter_case is None else letter_case:
+    if symbol_size.SIZE_AND_PLACE if size_and_place is None else size_and_place:
         for hyps, r, ins in zip(groupings, readings, inputs):
-            r.tokens, r.candidates = case.correct_case(hyps, r.tokens, r.candidates, ins[3])
+            r.tokens, r.candidates = symbol_size.correct(hyps, r.tokens, r.candidates, ins[3], image)
     return readings
 
 

@@ -1,8 +1,9 @@
-"""The letter-case correction: a case pair's reading moved by the letter's size and place among the small letters."""
+"""Look-alikes told apart by size and place: a pair's reading moved by the symbol's size and place among the small
+letters (x / X, p / P, 1 / |)."""
 
 import pytest
 
-from inkmath.equation import letter_case as case
+from inkmath.equation import symbol_size as size
 from inkmath.equation.tree import Box, Candidate, SymbolHyp
 
 
@@ -20,7 +21,7 @@ def _line(letter_box: Box, readings: list[tuple[str, float]], others: str = "ae"
 ])
 def test_a_letter_twice_the_small_letters_height_reads_as_the_capital(box, expected):
     hyps, tokens, cands = _line(box, [("x", 0.6), ("X", 0.35), ("\\times", 0.05)])
-    got_tokens, got = case.correct_case(hyps, tokens, cands, [True] * len(hyps))
+    got_tokens, got = size.correct(hyps, tokens, cands, [True] * len(hyps))
     assert got_tokens[-1] == expected
     assert got[-1][0].token == expected
     # the pair keeps its share; the other reading keeps its own
@@ -37,27 +38,39 @@ def test_a_letter_twice_the_small_letters_height_reads_as_the_capital(box, expec
 def test_p_or_capital_p_by_where_it_sits_against_the_small_letters(box, expected):
     # the context models lean to the small p, as the training ink's writers do
     hyps, tokens, cands = _line(box, [("p", 0.8), ("P", 0.2)])
-    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps))[0][-1] == expected
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == expected
 
 
 def test_without_another_small_letter_or_the_other_case_nothing_changes():
     tall = Box(40, 8, 56, 30)
     # no x-height letter beside it (digits only): its own height tells nothing
     hyps, tokens, cands = _line(tall, [("x", 0.6), ("X", 0.4)], others="12")
-    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps)) == (tokens, cands)
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps)) == (tokens, cands)
     # the capital not among its readings
     hyps, tokens, cands = _line(tall, [("x", 0.6), ("\\times", 0.4)])
-    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "x"
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "x"
     # a symbol whose readings are not the models' (a user's correction) keeps them
     hyps, tokens, cands = _line(tall, [("x", 0.6), ("X", 0.4)])
-    assert case.correct_case(hyps, tokens, cands, [True] * (len(hyps) - 1) + [False])[0][-1] == "x"
+    assert size.correct(hyps, tokens, cands, [True] * (len(hyps) - 1) + [False])[0][-1] == "x"
     # y's tail makes it tall: not corrected
     hyps, tokens, cands = _line(Box(40, 20, 50, 38), [("y", 0.6), ("Y", 0.4)])
-    assert case.correct_case(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "y"
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "y"
 
 
 def test_the_reference_is_the_other_small_letters_not_the_letter_itself():
     hyps, tokens, _ = _line(Box(40, 8, 56, 30), [("x", 0.6), ("X", 0.4)], others="a")
-    ref = case.reference_box(hyps, tokens, len(hyps) - 1)
+    ref = size.reference_box(hyps, tokens, len(hyps) - 1)
     assert (ref.y0, ref.y1) == (20.0, 30.0)
-    assert case.reference_box(hyps, tokens, 0) == Box(0.0, 8.0, 0.0, 30.0)  # for the a: the x
+    assert size.reference_box(hyps, tokens, 0) == Box(0.0, 8.0, 0.0, 30.0)  # for the a: the x
+
+
+def test_a_one_as_tall_as_its_neighbours_is_a_one_in_drawn_ink_and_left_to_the_models_in_images():
+    # a stroke as high as the small letters' top to their baseline, read | first: a 1 by its size and place
+    one = Box(40, 20, 42, 30)
+    hyps, tokens, cands = _line(one, [("|", 0.55), ("1", 0.45)])
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "1"
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps), image=True)[0][-1] == "|"  # STROKES_ONLY
+    # a bar reaching well above and below the small letters stays a bar
+    bar = Box(40, 8, 42, 42)
+    hyps, tokens, cands = _line(bar, [("|", 0.55), ("1", 0.45)])
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "|"

@@ -1,16 +1,17 @@
-"""Fit the letter-case correction (``equation.letter_case``) on a CROHME set's truth segmentation.
+"""Fit the look-alikes' correction by size and place (``equation.symbol_size``) on a CROHME set's truth segmentation.
 
-    INKMATH_DATA=../shared/data python benchmarks/letter_case_fit.py [val] [--folds 5] [--json]
+    INKMATH_DATA=../shared/data python benchmarks/symbol_size_fit.py [val] [--folds 5] [--json]
 
 Reads the cached hypotheses of the set's truth symbols (as ``symbol_context.py``; build them first with
 ``python -m inkmath.equation.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
-each expression with the reader's context models *without* the correction, and keeps every symbol whose truth is
-one letter of a corrected pair while its reading is one of the pair and the other is among its readings, and the
-expression has another x-height letter. For each group (``SIZE_LETTERS``, ``POSITION_LETTERS``) it fits a logistic
-regression of the truth (capital) on the pair's log-odds and the letter's features (``letter_case.case_features``),
-with a small L2, and prints: symbols right as the models read them, with the shipped coefficients, with the fitted
-ones in-sample and in ``--folds`` folds over expressions (each fold read with coefficients fitted on the others), and
-the fitted coefficients in ``letter_case``'s order. Choose on validation only: the 2014 test is for reporting.
+each expression with the stroke reader's context models *without* the correction, and keeps every symbol whose truth
+is one symbol of a pair of ``symbol_size.PAIRS`` while its reading is one of the pair and the other is among its
+readings, and the expression has another x-height letter. For each group (the size letters together, p, 1 / |,
+1 / () it fits a logistic regression of the truth (the pair's second) on the pair's log-odds and the pair's features
+(``symbol_size.case_features``), with a small L2, and prints: symbols right as the models read them, with the shipped
+coefficients, with the fitted ones in-sample and in ``--folds`` folds over expressions (each fold read with
+coefficients fitted on the others), and the fitted coefficients in ``PAIRS``' order. Choose on validation only: the
+2014 test is for reporting.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ L2 = 1e-3
 
 
 def gather(name: str) -> list[tuple]:
-    """(expression, small letter, truth is the capital, log-odds, features) per kept symbol."""
+    """(expression, pair, truth is the pair's second, log-odds, features) per kept symbol."""
     from inkmath import InkmathError
-    from inkmath.equation import letter_case as case
+    from inkmath.equation import symbol_size
     from inkmath.equation.crohme_eval import resolve_source
     from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
     from inkmath.equation.recognize import get_predictor, reader_pen
@@ -51,22 +52,22 @@ def gather(name: str) -> list[tuple]:
     rows = []
     for e, idx in enumerate(by_expression(table)):
         hyps = hyps_of(table, idx, tokens, pen)
-        reading = read_symbols(hyps, model, letter_case=False)
+        reading = read_symbols(hyps, model, size_and_place=False)
         for i, (h, label) in enumerate(zip(hyps, table["label"][idx])):
             truth = tokens[label] if label < len(tokens) else None
-            pair = case.case_pair(reading.candidates[i])
-            ref = case.reference_box(hyps, reading.tokens, i) if pair is not None else None
+            pair = symbol_size.find_pair(reading.candidates[i])
+            ref = symbol_size.reference_box(hyps, reading.tokens, i) if pair is not None else None
             if ref is None or truth not in pair:
                 continue
             p = {c.token: c.prob for c in reading.candidates[i]}
             z = math.log(p[pair[1]] + 1e-9) - math.log(p[pair[0]] + 1e-9)
-            rows.append((e, pair[0], truth == pair[1], z, case.case_features(h.box, ref)))
+            rows.append((e, pair, truth == pair[1], z, symbol_size.case_features(h.box, ref)))
     return rows
 
 
-def design(rows, position: bool) -> np.ndarray:
-    """Columns in the coefficients' order, the bias last: z, then log-ratio (size) or top, bottom (position)."""
-    return np.asarray([[z, f[1], f[2], 1.0] if position else [z, f[0], 1.0] for _, _, _, z, f in rows], np.float64)
+def design(rows, names: tuple[str, ...]) -> np.ndarray:
+    """Columns in the coefficients' order: z, the features ``names``, the bias."""
+    return np.asarray([[z] + [f[n] for n in names] + [1.0] for _, _, _, z, f in rows], np.float64)
 
 
 def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -89,7 +90,7 @@ def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation import letter_case as case
+    from inkmath.equation import symbol_size
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val")
@@ -98,11 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows = gather(args.set)
     out = {"set": args.set}
-    for group, letters, shipped in (("size", case.SIZE_LETTERS, case.SIZE_COEFFICIENTS),
-                                    ("position", case.POSITION_LETTERS, case.POSITION_COEFFICIENTS)):
-        g = [r for r in rows if r[1] in letters]
-        position = group == "position"
-        X, y = design(g, position), np.asarray([r[2] for r in g], np.float64)
+    groups = {"size letters": {(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, "p": {("p", "P")},
+              "1 / |": {("|", "1")}, "1 / (": {("(", "1")}}
+    for group, pairs in groups.items():
+        g = [r for r in rows if r[1] in pairs]
+        names, shipped = symbol_size.PAIRS[next(iter(pairs))]
+        X, y = design(g, names), np.asarray([r[2] for r in g], np.float64)
         exprs = np.asarray([r[0] for r in g])
         w = fit(X, y)
         fold = {e: k % args.folds for k, e in enumerate(np.unique(exprs))}
