@@ -133,11 +133,6 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
 # ---------------------------------------------------------------- checking a chain with SymPy
 
 
-def _domain(worked: Worked) -> sp.Set:
-    """The real numbers, where the solver's answers lie (its complex roots are a note, not solutions)."""
-    return sp.S.Reals
-
-
 def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
     """What a step says, as something comparable: a set for one unknown, a list of solution dicts for a system,
     the value for an expression."""
@@ -202,8 +197,8 @@ def same_set(a: Any, b: Any) -> bool:
 
 def equivalent(worked: Worked) -> list[int]:
     """Indices of steps that do not say the same as the step before them (empty: the whole chain holds)."""
-    domain = _domain(worked)
-    sets = [solution_set(s.expr, worked.variables, domain) for s in worked.steps]
+    # over the real numbers, where the solver's answers lie (its complex roots are a note, not solutions)
+    sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in worked.steps]
     return [i for i in range(1, len(sets)) if not same_set(sets[i - 1], sets[i])]
 
 
@@ -216,8 +211,7 @@ def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     values = [_value(entry) for entry in result.get("values", [])]
     if not worked.variables:
         return len(values) == 1 and sp.simplify(last - values[0]) == 0
-    domain = _domain(worked)
-    stated = solution_set(last, worked.variables, domain)
+    stated = solution_set(last, worked.variables, sp.S.Reals)
     solutions = result.get("solutions", [])
     if isinstance(stated, set):
         names = [v.name for v in worked.variables]
@@ -231,7 +225,7 @@ def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
         k = next(iter(set().union(*[f.free_symbols for f in families])), sp.Symbol("k"))
         expected = sp.Union(expected, *[sp.ImageSet(sp.Lambda(k, f), sp.S.Integers) for f in families])
     if not solutions and "identity" in result.get("text", ""):
-        expected = domain
+        expected = sp.S.Reals
     return same_set(stated, expected)
 
 
