@@ -185,7 +185,8 @@ def _result(kind: str, **fields: Any) -> dict[str, Any]:
                            "solutions": [], "complex_solutions": [], "value": None, "values": [], "notes": [],
                            "reason": "", "holds": None}
     out.update(fields)
-    entries = [e for sol in out["solutions"] + out["complex_solutions"] for e in sol.values()] + list(out["values"])
+    # (`complex_solutions` are filled later, by `offer_complex`, which notes their long numbers itself)
+    entries = [e for sol in out["solutions"] for e in sol.values()] + list(out["values"])
     if any(entry.pop("_long", False) for entry in entries):
         out["notes"] = [*out["notes"], LONG_NUMBER_NOTE]
     return out
