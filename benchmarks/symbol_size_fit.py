@@ -8,7 +8,7 @@ each expression with the stroke reader's context models *without* the correction
 is one symbol of a pair of ``symbol_size.PAIRS`` while its reading is one of the pair and the other is among its
 readings, and the expression has another x-height letter. For each group (the size letters together, p, 1 / |,
 1 / () it fits a logistic regression of the truth (the pair's second) on the pair's log-odds and the pair's features
-(``symbol_size.case_features``), with a small L2, and prints: symbols right as the models read them, with the shipped
+(``symbol_size.place_features``), with a small L2, and prints: symbols right as the models read them, with the shipped
 coefficients, with the fitted ones in-sample and in ``--folds`` folds over expressions (each fold read with
 coefficients fitted on the others), and the fitted coefficients in ``PAIRS``' order. Choose on validation only: the
 2014 test is for reporting.
@@ -61,7 +61,7 @@ def gather(name: str) -> list[tuple]:
                 continue
             p = {c.token: c.prob for c in reading.candidates[i]}
             z = math.log(p[pair[1]] + 1e-9) - math.log(p[pair[0]] + 1e-9)
-            rows.append((e, pair, truth == pair[1], z, symbol_size.case_features(h.box, ref)))
+            rows.append((e, pair, truth == pair[1], z, symbol_size.place_features(h.box, ref)))
     return rows
 
 

@@ -6,7 +6,7 @@ capital's height over the x-height letters', median: X 1.69, C 1.66 in training 
 test ink; docs/decisions/2026-11-27-structure-36.md), so in that ink size does not tell case and the models learn not
 to look. The validation writers write them taller, as the 2014 test's and most writers do. Where a symbol's reading
 is one symbol of a pair in ``PAIRS`` and the other is among its readings, the pair's log-odds ``z`` (the second over
-the first) become ``a * z + w · features + b``, the features being (``case_features``) the symbol's height against
+the first) become ``a * z + w · features + b``, the features being (``place_features``) the symbol's height against
 the reference's (log ratio) and its top and bottom less the reference's (in reference heights); the reference is the
 median box of the *other* symbols of the expression read as x-height letters (``XHEIGHT_LETTERS``). The pair keeps
 its probability mass; the symbol's reading becomes the likelier of the two. Where the expression has no other
@@ -34,7 +34,7 @@ from inkmath.equation.tree import Box, Candidate, SymbolHyp
 XHEIGHT_LETTERS = frozenset("acemnorsuvwxz")
 # how far a symbol's top or bottom may count, in reference heights (a script's symbol sits far off the line)
 POSITION_CLIP = 3.0
-FEATURES = ("ratio", "top", "bottom")  # ``case_features``' order
+FEATURES = ("ratio", "top", "bottom")  # ``place_features``' order
 # the letters whose capital is the same shape, larger: (a, b_ratio, c). Fitted on the 2011-2013 test ink's truth
 # segmentation (887 symbols of these pairs with another x-height letter beside them): the context models read 809
 # right, the correction 828 in-sample and 826 in 5-fold cross-validation over expressions
@@ -70,7 +70,7 @@ def reference_box(hyps: Sequence[SymbolHyp], tokens: Sequence[str], i: int) -> B
     return Box(0.0, float(np.median([b.y0 for b in others])), 0.0, float(np.median([b.y1 for b in others])))
 
 
-def case_features(box: Box, ref: Box) -> dict[str, float]:
+def place_features(box: Box, ref: Box) -> dict[str, float]:
     """``FEATURES`` of a symbol's box against the reference: the log of its height over the reference's, its top and
     its bottom less the reference's, in reference heights (clipped at ``POSITION_CLIP``)."""
     h = max(ref.y1 - ref.y0, 1e-6)
@@ -114,7 +114,7 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
         p = {c.token: c.prob for c in candidates[i]}
         mass = p[first] + p[second]
         z = math.log(p[second] + 1e-9) - math.log(p[first] + 1e-9)
-        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, case_features(h.box, ref))))
+        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, place_features(h.box, ref))))
         p[second], p[first] = q, mass - q
         cands = sorted((Candidate(c.token, float(p[c.token])) for c in candidates[i]), key=lambda c: -c.prob)
         out_cands[i] = cands
