@@ -32,6 +32,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-image-search 3,1   # images: the reader as
         shipped (new) against the same reader with 3 groupings and a beam of 1 after the first (old)
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-structure-numpy   # as shipped (new)
+        against the structure models' encoders in NumPy (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
         classifier and the context ensemble in NumPy member by member (old: the reader before speed-8's changes)
 
@@ -355,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
                          "graph and its symbol-context ensemble in NumPy member by member (old: as before "
                          "docs/decisions/2026-11-24-speed-8.md), alternately")
+    ap.add_argument("--vs-structure-numpy", action="store_true",
+                    help="time the reader as shipped (new: the structure models' encoders on ONNX Runtime) against "
+                         "the same reader with them in NumPy (old: structure_model.STRUCTURE_ONNX False), "
+                         "alternately")
     ap.add_argument("--vs-max-drop", type=float, default=None, metavar="D",
                     help="time the reader as shipped (new) against the same reader whose search parses only the "
                          "readings within D of the best (old: DecoderWeights.max_drop D), on the CROHME expressions' "
@@ -416,6 +422,14 @@ def main(argv: list[str] | None = None) -> int:
 
         what = "float classifier and NumPy context models one by one (old) vs as shipped (new)"
         return print_rows(crohme_rows(("strokes", "image"), plain, what, args, pred), args)
+    if args.vs_structure_numpy:
+        from inkmath.equation import structure_model
+
+        def numpy_structure(kind, data, predictor):
+            return _new_path_with(structure_model, "STRUCTURE_ONNX", False, kind, data, predictor)
+
+        what = "the structure models' encoders in NumPy (old) vs on ONNX Runtime (new)"
+        return print_rows(crohme_rows(("strokes", "image"), numpy_structure, what, args, pred), args)
     if args.images_vs_strokes:
         real = crohme_inputs(args.crohme)
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))

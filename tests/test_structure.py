@@ -390,3 +390,25 @@ def test_pair_geometry_is_computed_again_for_each_input(monkeypatch):
             read(hyps, tokens)
         counts.append(len(computed) - before)
     assert counts[0] == counts[1] == 1  # once per input (the three readings share the boxes and the marks)
+
+
+@pytest.mark.parametrize("name", ["structure", "structure-input"])
+def test_encoder_on_onnx_runtime_matches_numpy(monkeypatch, name):
+    """The shipped structure models' encoders on ONNX Runtime (float32) give the log-probabilities of the NumPy
+    blocks (float64) to within float32 rounding."""
+    from inkmath.equation import structure_model as sm
+
+    # as the reader loads them (``layout_choice.default_chooser``): the loader keeps two models
+    m = sm.load_structure_model() if name == "structure" else sm.load_structure_model(
+        str(sm.WEIGHTS.with_name(f"{name}.safetensors")))
+    assert m.architecture.get("encoder") and m._encoder_session() is not None
+    boxes = [B(0, 10, 10, 20), B(11, 2, 16, 9), B(20, 12, 28, 18), B(31, 9, 36, 20), B(40, 10, 50, 20),
+             B(52, 12, 60, 18), B(62, 9, 68, 20), B(70, 4, 80, 30)]
+    tokens = ["x", "2", "+", "1", "y", "-", "3", "\\sqrt"]
+    on_ort = m.log_probs(boxes, tokens)
+    monkeypatch.setattr(sm, "STRUCTURE_ONNX", False)
+    in_numpy = m.log_probs(boxes, tokens)
+    ok = np.isfinite(in_numpy)
+    assert np.array_equal(np.isfinite(on_ort), ok) and ok.sum() > len(boxes)
+    np.testing.assert_allclose(on_ort[ok], in_numpy[ok], atol=1e-4)
+    assert not np.array_equal(on_ort[ok], in_numpy[ok])  # two engines really ran

@@ -162,15 +162,20 @@ class StructureReading:
 class StructureModel:
     """Each symbol as a vector (its token's embedding, or with an encoder that embedding and the symbol's geometry
     mixed with the other symbols' by a small transformer) + the pair's geometry -> two ReLU layers -> a score per
-    relation (NumPy). ``architecture``: {} for the token embedding alone, or {"encoder": {"dim", "layers", "heads",
-    "ff"[, "tokens": "input" | "after"]}} ("after": the transformer reads the geometry alone and each symbol's token
-    embedding is added to its output, so the transformer runs once per set of boxes)."""
+    relation (NumPy; the encoder's blocks on ONNX Runtime for a model read from weights, ``onnx``).
+    ``architecture``: {} for the token embedding alone, or {"encoder": {"dim", "layers", "heads", "ff"[, "tokens":
+    "input" | "after"]}} ("after": the transformer reads the geometry alone and each symbol's token embedding is
+    added to its output, so the transformer runs once per set of boxes)."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str], architecture: dict | None = None):
+    def __init__(self, tensors: dict[str, np.ndarray], tokens: list[str], architecture: dict | None = None,
+                 onnx: bool = False):
         self.t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.architecture = dict(architecture or {})
+        # the encoder's ONNX Runtime session (``_encoder_session``), for a model read from weights (``onnx``; a model
+        # in training changes every epoch); False: none
+        self._ort = None if onnx else False
 
     def symbol_vectors(self, boxes: list[Box], tokens: list[str], memo: dict | None = None,
                        ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +188,6 @@ class StructureModel:
         if not enc:
             return t["embed"][self.index[ROOT_TOKEN]], t["embed"][ids]
         from inkmath.equation.context_model import geometry_features
-        from inkmath.equation.transformer import layer_norm, numpy_blocks
 
         key = ("encoder", tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes))
         boxes_part = memo.get(key) if memo is not None else None
@@ -198,14 +202,33 @@ class StructureModel:
             vkey = ("encoded",) + key[1:]
             x = memo.get(vkey) if memo is not None else None
             if x is None:
-                x = numpy_blocks(boxes_part[0], boxes_part[1], t, int(enc["layers"]), int(enc["heads"]))
-                x = layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
+                x = self.encode(boxes_part[0], boxes_part[1])
                 if memo is not None:
                     memo[vkey] = x
             return t["root"], x + t["embed"][ids]
-        x = t["embed"][ids] + boxes_part[0]
-        x = numpy_blocks(x, boxes_part[1], t, int(enc["layers"]), int(enc["heads"]))
-        return t["root"], layer_norm(x, t["ln_out.weight"], t["ln_out.bias"])
+        return t["root"], self.encode(t["embed"][ids] + boxes_part[0], boxes_part[1])
+
+    def encode(self, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """The encoder's transformer blocks and output norm: (n, d) symbol inputs and (n, n, layers * heads)
+        attention bias -> (n, d); on ONNX Runtime (``STRUCTURE_ONNX``; a model read from weights), else in NumPy."""
+        enc = self.architecture["encoder"]
+        session = self._encoder_session() if STRUCTURE_ONNX else None
+        if session is not None:
+            return session.run(None, {"x": np.asarray(x, np.float32), "bias": np.asarray(bias, np.float32)})[0]
+        from inkmath.equation.transformer import layer_norm, numpy_blocks
+
+        x = numpy_blocks(x, bias, self.t, int(enc["layers"]), int(enc["heads"]))
+        return layer_norm(x, self.t["ln_out.weight"], self.t["ln_out.bias"])
+
+    def _encoder_session(self):
+        """The encoder as an ONNX Runtime session (``encoder_session``), built on first use; None when ONNX Runtime
+        or torch (which exports the graph once, into the cache) is not installed."""
+        if self._ort is None:
+            try:
+                self._ort = encoder_session(self.t, self.architecture["encoder"])
+            except ImportError:
+                self._ort = False
+        return self._ort or None
 
     def token_ids(self, tokens: list[str]) -> np.ndarray:
         unk = self.index[UNKNOWN_TOKEN]
@@ -384,6 +407,75 @@ def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[i
                             relations)
 
 
+# the encoder's transformer runs on ONNX Runtime (``encoder_session``, float32): a 10-symbol call takes about 0.2x
+# the time of the NumPy blocks (float64); docs/decisions/2026-11-28-session-40.md. False: NumPy
+STRUCTURE_ONNX = True
+ONNX_OPSET = 17
+
+
+def encoder_session(tensors: dict[str, np.ndarray], encoder: dict):
+    """One ONNX Runtime session (one thread) of a structure model's encoder blocks and output norm: inputs ``x``
+    (n, d) and ``bias`` (n, n, layers * heads), float32; output (n, d). The graph is exported from the training
+    blocks (``transformer.torch_blocks``) with the model's weights, once, into the cache
+    (``cache_dir()/onnx/structure-<sha256>.onnx``)."""
+    import hashlib
+
+    import onnxruntime as ort
+
+    from inkmath.data import cache_dir
+
+    names = sorted(k for k in tensors if k.startswith("blocks.") or k.startswith("ln_out."))
+    h = hashlib.sha256(f"structure-encoder-opset{ONNX_OPSET}".encode() + json.dumps(encoder, sort_keys=True).encode())
+    for k in names:
+        h.update(k.encode() + np.ascontiguousarray(tensors[k], np.float32).tobytes())
+    path = cache_dir() / "onnx" / f"structure-{h.hexdigest()}.onnx"
+    if not path.is_file():
+        from inkmath.atomic import atomic_write_bytes
+
+        atomic_write_bytes(path, _export_encoder({k: tensors[k] for k in names}, encoder))
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def _export_encoder(tensors: dict[str, np.ndarray], encoder: dict) -> bytes:
+    """The ONNX graph of ``encoder_session`` (needs torch, as the classifiers' export does)."""
+    import io
+    import warnings
+
+    import torch
+
+    from inkmath.equation.transformer import torch_blocks
+
+    d, layers, heads = int(encoder["dim"]), int(encoder["layers"]), int(encoder["heads"])
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch_blocks(d, layers, heads, int(encoder["ff"]), 0.0)
+            self.ln_out = torch.nn.LayerNorm(d)
+
+        def forward(self, x, bias):
+            x, bias = x[None], bias.permute(2, 0, 1)[None]
+            mask = torch.ones(1, x.shape[1], dtype=torch.bool)
+            for i, block in enumerate(self.blocks):
+                x = block(x, bias[:, i * heads:(i + 1) * heads], mask)
+            return self.ln_out(x)[0]
+
+    with torch.random.fork_rng():  # the layers' initialisation draws from torch's generator: leave it untouched
+        net = Encoder()
+    net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in tensors.items()})
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the legacy exporter's notices (see onnx_export)
+        torch.onnx.export(net.eval(), (torch.zeros(3, d), torch.zeros(3, 3, layers * heads)), buf,
+                          input_names=["x", "bias"], output_names=["y"],
+                          dynamic_axes={"x": {0: "n"}, "bias": {0: "n", 1: "n"}, "y": {0: "n"}},
+                          opset_version=ONNX_OPSET, dynamo=False)
+    return buf.getvalue()
+
+
 @lru_cache(maxsize=2)
 def load_structure_model(path: str | None = None) -> StructureModel:
     """The shipped structure model (``weights/structure.safetensors``), or one at ``path``."""
@@ -406,7 +498,7 @@ def load_structure_model(path: str | None = None) -> StructureModel:
     if tensors["w1"].shape[0] != N_GEOMETRY + 2 * tensors["embed"].shape[1]:
         raise InkmathError(f"Structure model {p} takes other features than this code makes; train it again with "
                            f"`python -m {RECIPE}`.")
-    return StructureModel(tensors, tokens, architecture)
+    return StructureModel(tensors, tokens, architecture, onnx=True)
 
 
 def learnt_layout(model: StructureModel | None = None):
