@@ -2,8 +2,9 @@
 
 A logistic regression on ``decode.features`` (the first reading's share of the beam, its lead, its symbol and
 language-model scores per token, the number of symbols, the weakest symbol, its structure score per symbol), fitted
-on validation: the 2011-2013 CROHME test sets read from strokes (``benchmarks/decoder_val.py`` fits it and writes
-the coefficients below).
+on validation: the 2011-2013 CROHME test sets read from strokes (``benchmarks/calibration_fit.py`` fits it on the
+live reader's features) and their WAP-like renderings for images (``benchmarks/decoder_val.py --fit --image``); the
+coefficients below.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ IMAGE_FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "m
 # IMAGE_FEATURES; docs/decisions/2026-11-24-calibration.md)
 FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbols_per_token", "prob_logit",
                              "min_symbol_logp", "layout_tokens")
-# fitted on all 1,504 expressions of the 2011-2013 test sets read from strokes (benchmarks/decoder_val.py --dump
-# strokes, then --fit with recognize.DECODER_WEIGHTS: --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5
-# --length 0.3 --beam 8 --max-drop 4): intercept first, then one coefficient per FEATURES entry, on the features as
-# they are (refitted when the pen model's evidence joined the symbol readings, 2026-11-27-pen-symbols-32.md). On those
-# expressions the calibration error (10 bins) is 0.022 against 0.233 for the raw share of the beam, and the half with
-# the highest confidence is 92.6 % right (91.0 % by the raw share)
-COEFFICIENTS: tuple[float, ...] | None = (-7.008123, 9.609858, -4.408062, 0.016376, 0.552199, -0.205152, 2.728055,
-                                          6.52972, -0.313118, -0.436173, 0.151458, 3.245021, 0.139411, -1.281495,
-                                          -0.267915)
+# fitted on all 1,504 expressions of the 2011-2013 test sets read by the shipped stroke reader, on the features it
+# hands its calibration (``python benchmarks/calibration_fit.py``, L2 0.001): intercept first, then one coefficient per
+# FEATURES entry, on the features as they are. Refitted when the look-alikes' size correction (``symbol_size``) joined
+# the reader, under which the coefficients before read a calibration error (10 bins) of 0.028: now 0.0195 in-sample,
+# 0.018-0.021 in 5-fold cross-validation, the most confident half 93.2 % right (92.7-92.8 % cross-validated);
+# docs/decisions/2026-11-28-session-40.md. (The raw share of the beam: error 0.233 when it was measured.)
+COEFFICIENTS: tuple[float, ...] | None = (-0.518307, 2.541922, -1.121441, 0.303032, 0.4745, -0.215845, 0.245538,
+                                          5.67187, -0.25035, -0.564742, 0.16779, 2.38366, 0.13605, -0.281138,
+                                          -0.343882)
 # the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
 # decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
 # --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with

@@ -1,0 +1,103 @@
+"""Fit the stroke reader's calibration (``equation.calibrate.COEFFICIENTS``) on what the live reader computes.
+
+Reads every validation expression (the CROHME 2011-2013 test ink) with the shipped stroke reader, as
+``inkmath crohme-eval val`` does, keeps the features the decoder hands its calibration (``decode.features``) and
+whether the reading is right, then fits the logistic calibration (``calibrate.fit_logistic``) and prints, for the
+shipped coefficients and the fitted ones: the calibration error (10 bins) and the share right of the most confident
+half, in-sample and in 5-fold cross-validation over expressions (3 fold draws); then the fitted coefficients in
+``calibrate.FEATURES``' order (intercept first). Choose on validation only: the 2014 test is for reporting.
+
+    INKMATH_DATA=../shared/data python benchmarks/calibration_fit.py [--features rows.jsonl] [--l2 0.001]
+
+``--features FILE``: keep the rows there, and read them from there when the file exists (no reading again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from inkmath.cli.common import limit_blas_threads  # imports neither NumPy nor OpenCV
+
+limit_blas_threads()  # as `inkmath crohme-eval` reads
+
+
+def collect() -> list[dict]:
+    """{"id", "right", "features"} of every validation expression with a truth, read by the shipped stroke reader."""
+    from inkmath.equation import calibrate, crohme_eval, recognize
+
+    seen: list[dict | None] = []
+    shipped = calibrate.calibrated_confidence
+
+    def recording(feats, coefficients=None, image=False):
+        seen[-1] = dict(feats)
+        return shipped(feats, coefficients, image)
+
+    calibrate.calibrated_confidence = recording  # before the decoder is built: it binds the function then
+    recognize._DECODERS.clear()
+
+    def read(strokes, predictor=None):
+        seen.append(None)
+        return recognize.recognize_strokes(strokes, predictor, solve=False)
+
+    try:
+        result = crohme_eval.evaluate_crohme(crohme_eval.resolve_source("val"), read, details=True)
+    finally:
+        calibrate.calibrated_confidence = shipped
+        recognize._DECODERS.clear()
+    rows = result["details"]
+    if len(rows) != len(seen):
+        raise SystemExit(f"{len(seen)} readings for {len(rows)} expressions: the features cannot be matched")
+    return [{"id": r["id"], "right": r.get("distance") == 0, "features": f} for r, f in zip(rows, seen)
+            if f is not None]
+
+
+def scores(conf, right) -> tuple[float, float]:
+    from inkmath.equation.calibrate import expected_calibration_error, top_half_accuracy
+
+    return round(expected_calibration_error(conf, right), 4), round(top_half_accuracy(conf, right), 4)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--features", type=Path, default=None, help="keep (or reuse) the rows in this JSON-lines file")
+    ap.add_argument("--l2", type=float, default=1e-3, help="the ridge penalty of calibrate.fit_logistic")
+    args = ap.parse_args(argv)
+    import numpy as np
+
+    from inkmath.equation.calibrate import COEFFICIENTS, calibrated_confidence, fit_logistic
+
+    if args.features is not None and args.features.is_file():
+        rows = [json.loads(line) for line in args.features.read_text().splitlines()]
+    else:
+        rows = collect()
+        if args.features is not None:
+            from inkmath.atomic import atomic_write_text
+
+            atomic_write_text(args.features, "".join(json.dumps(r) + "\n" for r in rows))
+    feats = [r["features"] for r in rows]
+    right = np.array([r["right"] for r in rows])
+
+    def confidences(coef, part):
+        return [calibrated_confidence(f, coef) for f in part]
+
+    print(f"{len(rows)} expressions, {int(right.sum())} read right")
+    print("shipped coefficients: calibration error, most confident half right", scores(confidences(COEFFICIENTS, feats),
+                                                                                       right))
+    coef = fit_logistic(feats, right, l2=args.l2)
+    print("fitted, in-sample:", scores(confidences(coef, feats), right))
+    for draw in range(3):
+        fold = np.random.default_rng(draw).integers(0, 5, len(rows))
+        conf = np.zeros(len(rows))
+        for k in range(5):
+            fitted = fit_logistic([f for f, g in zip(feats, fold) if g != k], right[fold != k], l2=args.l2)
+            conf[fold == k] = confidences(fitted, [f for f, g in zip(feats, fold) if g == k])
+        print(f"fitted, 5-fold cross-validated (draw {draw}):", scores(conf, right))
+    print("coefficients:", ", ".join(f"{c:.6f}" for c in coef))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
