@@ -161,18 +161,22 @@ def class_index() -> dict[str, int]:
     return {name: k for k, name in enumerate(names)}
 
 
+def pair_crops(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box],
+               pairs: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The crops of ``pairs`` of parts ``groups`` read together, as ``score_pairs`` reads them."""
+    from inkmath.equation.image_parts import render_parts
+
+    return [render_parts(img, [comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b])) for a, b in pairs]
+
+
 def score_pairs(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box], gpred: list, unit: float,
                 classifier, model: ImageMergeModel | None = None) -> tuple[list, list, np.ndarray, np.ndarray]:
     """(pairs, their readings together, their raw rows, p(one symbol)) of the candidate pairs of parts ``groups``
     (a part may be several components: a name read whole). ``model`` None: no probabilities (training)."""
-    from inkmath.equation.image_parts import render_parts
-
     pairs = candidate_pairs(gbox, unit)
     if not pairs:
         return [], [], np.zeros((0, RAW_LEN), np.float32), np.zeros(0)
-    crops = [render_parts(img, [comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b]))
-             for a, b in pairs]
-    reads = classifier.predict(crops, ink="white", top=TOP)
+    reads = classifier.predict(pair_crops(img, comps, groups, gbox, pairs), ink="white", top=TOP)
     index = class_index()
     raw = np.stack([pair_raw(gbox, groups, gpred, r, a, b, unit, index) for (a, b), r in zip(pairs, reads)])
     probs = model.prob(model_features(model, raw)) if model is not None else np.zeros(len(pairs))

@@ -71,12 +71,38 @@ def written_names(img: np.ndarray, comps: list, preds: list, unit: float, classi
                   top: int) -> list[tuple[list[int], Box, list]]:
     """Runs of components that read together as a function name: (component indices, box, readings), disjoint.
 
-    Marks (dots, ticks: under 0.35 typical symbol sizes) do not start or extend a run but join the run whose box
-    they sit over, as the dot of an 'i' does. A run is kept when its reading is a name (``NAME_TOKENS``) as described at
+    The runs tried are ``name_runs``'. A run is kept when its reading is a name (``NAME_TOKENS``) as described at
     ``NAME_PROB``.
     """
+    runs = name_runs(comps, unit)
+    if not runs:
+        return []
+    reads = classifier.predict(name_run_crops(img, comps, runs), ink="white", top=top)
+    marks = _marks(comps, unit)
+    found = []
+    for (run, box), pr in zip(runs, reads):
+        parts = [preds[k][0].prob for k in run if k not in marks]
+        if token_of(pr[0]) in NAME_TOKENS and pr[0].prob > max([NAME_PROB] + parts):
+            found.append((pr[0].prob, run, box, pr))
+    used: set[int] = set()
+    out = []
+    for _, run, box, pr in sorted(found, key=lambda f: -f[0]):
+        if not used & set(run):
+            used.update(run)
+            out.append((run, box, pr))
+    return out
+
+
+def _marks(comps: list, unit: float) -> set[int]:
+    """The components that are marks (dots, ticks): under 0.35 typical symbol sizes."""
+    return {k for k, (b, _) in enumerate(comps) if max(b.w, b.h) < 0.35 * unit}
+
+
+def name_runs(comps: list, unit: float) -> list[tuple[list[int], Box]]:
+    """The runs of components ``written_names`` reads together: (component indices, box). Marks (``_marks``) do
+    not start or extend a run but join the run whose box they sit over, as the dot of an 'i' does."""
     boxes = [b for b, _ in comps]
-    marks = {k for k, b in enumerate(boxes) if max(b.w, b.h) < 0.35 * unit}
+    marks = _marks(comps, unit)
     order = sorted((k for k in range(len(comps)) if k not in marks), key=lambda k: boxes[k].x0)
     runs = []
     for x, first in enumerate(order):
@@ -92,22 +118,12 @@ def written_names(img: np.ndarray, comps: list, preds: list, unit: float, classi
             dots = [d for d in marks if box.x0 <= boxes[d].cx <= box.x1 and box.y0 - 0.5 * unit < boxes[d].cy < box.cy]
             runs.append((run + dots, box.union(Box(box.x0, min([box.y0] + [boxes[d].y0 for d in dots]), box.x1,
                                                    box.y1))))
-    if not runs:
-        return []
-    reads = classifier.predict([render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
-                               top=top)
-    found = []
-    for (run, box), pr in zip(runs, reads):
-        parts = [preds[k][0].prob for k in run if k not in marks]
-        if token_of(pr[0]) in NAME_TOKENS and pr[0].prob > max([NAME_PROB] + parts):
-            found.append((pr[0].prob, run, box, pr))
-    used: set[int] = set()
-    out = []
-    for _, run, box, pr in sorted(found, key=lambda f: -f[0]):
-        if not used & set(run):
-            used.update(run)
-            out.append((run, box, pr))
-    return out
+    return runs
+
+
+def name_run_crops(img: np.ndarray, comps: list, runs: list[tuple[list[int], Box]]) -> list[np.ndarray]:
+    """The crops of ``name_runs``' runs, as ``written_names`` reads them."""
+    return [render_parts(img, [comps[k][1] for k in r], b) for r, b in runs]
 
 
 # a bar with one or two legs hanging just under it, apart from it, and no ink over it (then it would be a fraction's
