@@ -396,6 +396,19 @@ BAR_WIDER = 1.3
 FOOT_LENGTH = 0.5
 
 
+def _or_rolled(out: np.ndarray, a: np.ndarray, d: int) -> None:
+    """``out |= np.roll(a, d, axis=0)`` without the rolled copy (``a``'s rows moved down by ``d``, the last ones
+    wrapping round to the top; ``d`` within the row count)."""
+    if d > 0:
+        out[d:] |= a[:-d]
+        out[:d] |= a[-d:]
+    elif d < 0:
+        out[:d] |= a[-d:]
+        out[d:] |= a[:-d]
+    else:
+        out |= a
+
+
 def _bar_band(crop: np.ndarray, half: int) -> tuple[np.ndarray, int, int] | None:
     """The longest straight, nearly horizontal run of ink across ``crop`` (h, w): (band mask, run start, run end)
     in columns, the band ``half`` pixels either side of the line; None when no run spans BAR_SPAN of the width."""
@@ -408,10 +421,11 @@ def _bar_band(crop: np.ndarray, half: int) -> tuple[np.ndarray, int, int] | None
         sheared = np.zeros((h + 2 * off, w), bool)
         rows = np.arange(h)[:, None] - shift[None, :] + off  # where each pixel lands when the line is made flat
         sheared[rows, cols] = crop
-        # a column is covered at a row when ink lies within ``half`` of it
-        cov = np.zeros_like(sheared)
-        for d in range(-half, half + 1):
-            cov |= np.roll(sheared, d, axis=0)
+        # a column is covered at a row when ink lies within ``half`` of it (rows wrapping round, as np.roll's)
+        cov = sheared.copy()
+        for d in range(1, half + 1):
+            _or_rolled(cov, sheared, d)
+            _or_rolled(cov, sheared, -d)
         # the longest run of covered columns in any row: runs start where a row steps up and end where it steps down
         edges = np.diff(np.pad(cov, ((0, 0), (1, 1))).astype(np.int8), axis=1)
         rs, starts = np.nonzero(edges == 1)
