@@ -164,9 +164,9 @@ def class_index() -> dict[str, int]:
 def pair_crops(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box],
                pairs: list[tuple[int, int]]) -> list[np.ndarray]:
     """The crops of ``pairs`` of parts ``groups`` read together, as ``score_pairs`` reads them."""
-    from inkmath.equation.image_parts import render_parts
+    from inkmath.equation.image_parts import render_many
 
-    return [render_parts(img, [comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b])) for a, b in pairs]
+    return render_many(img, [([comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b])) for a, b in pairs])
 
 
 def score_pairs(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box], gpred: list, unit: float,
@@ -219,7 +219,7 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
     (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away and the
     other reading of each component ``split_touching`` weighed, closest first."""
     from inkmath.equation.image_alternatives import alternatives
-    from inkmath.equation.image_parts import render_parts
+    from inkmath.equation.image_parts import render_many
 
     model = model or load_image_merge_model()
     img, comps, unit = parts.img, parts.comps, parts.unit
@@ -252,7 +252,7 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
                 need[frozenset(j)] = j
     if need:
         boxes = {key: _union([gbox[i] for i in j]) for key, j in need.items()}
-        crops = [render_parts(img, [comps[c][1] for i in j for c in groups[i]], boxes[key]) for key, j in need.items()]
+        crops = render_many(img, [([comps[c][1] for i in j for c in groups[i]], boxes[key]) for key, j in need.items()])
         pair_read.update(zip(need, classifier.predict(crops, ink="white", top=TOP)))
     out = []
     for margin, js in joined:

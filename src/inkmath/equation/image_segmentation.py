@@ -19,7 +19,7 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.image_parts import (
     ARROW_TOKENS, BLANK_IMAGE, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS,
-    arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated,
+    arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_many, separated,
     side_by_side, swallows, typical_size)
 from inkmath.equation.image_splits import (cut_bars, hanging_legs, name_run_crops, name_runs, open_parens,
                                            split_touching, written_names)
@@ -165,7 +165,7 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
         keys = [frozenset(groups[a] + groups[b]) for a, b in pairs]
         new = {key: bx for key, bx in zip(keys, boxes) if key not in merged_reads}
         if new:
-            crops = [render_parts(img, [comps[k][1] for k in key], bx) for key, bx in new.items()]
+            crops = render_many(img, [([comps[k][1] for k in key], bx) for key, bx in new.items()])
             merged_reads.update(zip(new, read_ahead(classifier, crops, ahead, top)))
             ahead = []
         mpreds = [merged_reads[key] for key in keys]
@@ -347,7 +347,7 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     are not one symbol each (``image_splits``), each read by the classifier. ``touch_rows``: a list that receives
     the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
     img, comps, unit, back, pen = working_image(image, getattr(classifier, "preset", None), ink)  # img stays as it is
-    crops = [render_parts(img, [m], b) for b, m in comps]
+    crops = render_many(img, [([m], b) for b, m in comps])
     comps, crops = _readable(comps, crops)
     # the runs ``written_names`` reads next depend on the parts' boxes alone: read in the same classifier run
     preds = read_ahead(classifier, crops, name_run_crops(img, comps, name_runs(comps, unit)), top)

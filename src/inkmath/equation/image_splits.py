@@ -14,7 +14,7 @@ import numpy as np
 
 from inkmath.equation import image_touch
 from inkmath.equation.image_necks import CUT_COST, _neck_paths, _neck_paths_many, best_cuts, cuts_score
-from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, ink_beyond, ink_labels, is_flat, render_parts
+from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, ink_beyond, ink_labels, is_flat, render_many
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
 from inkmath.equation.tree import Box
@@ -123,7 +123,7 @@ def name_runs(comps: list, unit: float) -> list[tuple[list[int], Box]]:
 
 def name_run_crops(img: np.ndarray, comps: list, runs: list[tuple[list[int], Box]]) -> list[np.ndarray]:
     """The crops of ``name_runs``' runs, as ``written_names`` reads them."""
-    return [render_parts(img, [comps[k][1] for k in r], b) for r, b in runs]
+    return render_many(img, [([comps[k][1] for k in r], b) for r, b in runs])
 
 
 # a bar with one or two legs hanging just under it, apart from it, and no ink over it (then it would be a fraction's
@@ -152,7 +152,7 @@ def hanging_legs(img: np.ndarray, comps: list, preds: list, unit: float, classif
         runs.append(([k] + legs, box))
     if not runs:
         return []
-    reads = classifier.predict([render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
+    reads = classifier.predict(render_many(img, [([comps[k][1] for k in r], b) for r, b in runs]), ink="white",
                                top=top)
     out, used = [], set()
     for (run, box), pr in zip(runs, reads):
@@ -224,11 +224,11 @@ def _unread_on_best(bounds: list[float], pieces: dict, read: dict, whole: float,
 
 
 def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dict, unit: float,
-                 classifier: Classifier, top: int, side_crops: list, every: bool) -> tuple[list[dict], list]:
-    """``split_touching``'s readings of its tries' pieces ({(i, j): readings} per try), and of ``side_crops``
-    (read in the first call). ``every``: every piece, in one call. Else only those ``_unread_on_best`` finds, call
-    after call until it finds none, and the pairs a swallowed script is read from (``_swallowed_script``): the same
-    choices and records as with every piece read (``READ_NEEDED_PIECES``)."""
+                 classifier: Classifier, top: int, side_parts: list, every: bool) -> tuple[list[dict], list]:
+    """``split_touching``'s readings of its tries' pieces ({(i, j): readings} per try), and of ``side_parts``
+    ((masks, box) each, read in the first call). ``every``: every piece, in one call. Else only those
+    ``_unread_on_best`` finds, call after call until it finds none, and the pairs a swallowed script is read from
+    (``_swallowed_script``): the same choices and records as with every piece read (``READ_NEEDED_PIECES``)."""
     reads: list[dict] = [{} for _ in tries]
     want = []
     for (k, _, pieces, _), whole in zip(tries, wholes):
@@ -237,7 +237,7 @@ def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dic
             continue
         swallowed = {ij for i, j in scripts.get(k, {}) if (0, i) in pieces for ij in ((0, i), (i, j))}
         want.append(swallowed)
-    extra = side_crops
+    extra = side_parts
     side_preds: list = []
     while True:
         if not every:
@@ -246,7 +246,7 @@ def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dic
         todo = [(t, ij) for t, w in enumerate(want) for ij in sorted(w) if ij not in reads[t]]
         if not todo and not extra:
             return reads, side_preds
-        crops = [render_parts(img, [tries[t][2][ij][1]], tries[t][2][ij][0]) for t, ij in todo] + extra
+        crops = render_many(img, [([tries[t][2][ij][1]], tries[t][2][ij][0]) for t, ij in todo] + extra)
         got = classifier.predict(crops, ink="white", top=top)
         for (t, ij), pr in zip(todo, got):
             reads[t][ij] = pr
@@ -325,8 +325,8 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     if not tries:
         return comps, preds
     wholes = [_whole_prob(comps[k][0], preds[k]) for k, _, _, _ in tries]
-    side_crops = [render_parts(img, [pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
-    reads, side_preds = _read_pieces(img, tries, wholes, scripts, unit, classifier, top, side_crops,
+    side_parts = [([pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
+    reads, side_preds = _read_pieces(img, tries, wholes, scripts, unit, classifier, top, side_parts,
                                      every=touch_rows is not None or not READ_NEEDED_PIECES)
     side_preds = iter(side_preds)
     out_c, out_p = list(comps), list(preds)
@@ -499,7 +499,7 @@ def cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
         tries.append((k, parts, foot))
     if not tries:
         return comps, preds
-    crops = [render_parts(img, [pm], pb) for _, parts, _ in tries for pb, pm in parts]
+    crops = render_many(img, [([pm], pb) for _, parts, _ in tries for pb, pm in parts])
     read = iter(classifier.predict(crops, ink="white", top=top))
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
@@ -585,7 +585,7 @@ def open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classifi
                     halves += pair
             if not halves:
                 continue
-            reads = classifier.predict([render_parts(img, [pm], pb) for pb, pm in halves], ink="white", top=top)
+            reads = classifier.predict(render_many(img, [([pm], pb) for pb, pm in halves]), ink="white", top=top)
             best = None
             for i in range(0, len(halves), 2):
                 bracket, rest = reads[i][0], reads[i + 1][0]
