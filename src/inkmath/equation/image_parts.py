@@ -182,7 +182,7 @@ def _soften(crops: list[np.ndarray]) -> list[np.ndarray]:
     # the reach of the blur's kernel (OpenCV's size for 8-bit images: 3 sigmas each side, odd)
     reach = (int(round(CROP_BLUR * 3 * 2 + 1)) | 1) // 2
     framed = [cv2.copyMakeBorder(c, reach, reach, reach, reach, cv2.BORDER_REFLECT_101) for c in crops]
-    rows: list[list] = []  # [height, width, [(crop, x)]], the tallest crops first
+    rows: list[list] = []  # [height, width, [(crop index, x)]], the tallest crops first
     for i in sorted(range(len(framed)), key=lambda i: -framed[i].shape[0]):
         h, w = framed[i].shape
         if not rows or rows[-1][1] + w > SOFTEN_ROW:
