@@ -96,7 +96,7 @@ def near_pairs(img, comps: list, groups: list, gbox: list[Box], gpred: list, uni
                weighed: set) -> list[tuple]:
     """Merges of close single parts the rules did not weigh, as ``declined`` entries (margin: the log of the parts'
     geometric mean over the merged reading, 0 when the merged reads better)."""
-    from inkmath.equation.image_parts import render_parts, separated
+    from inkmath.equation.image_parts import render_many, separated
 
     order = sorted((k for k in range(len(groups)) if len(groups[k]) == 1), key=lambda k: gbox[k].x0)
     pairs = []
@@ -111,8 +111,8 @@ def near_pairs(img, comps: list, groups: list, gbox: list[Box], gpred: list, uni
                 pairs.append((a, b, A.union(B)))
     if not pairs:
         return []
-    reads = classifier.predict([render_parts(img, [comps[groups[a][0]][1], comps[groups[b][0]][1]], bx)
-                                for a, b, bx in pairs], ink="white", top=top)
+    reads = classifier.predict(render_many(img, [([comps[groups[a][0]][1], comps[groups[b][0]][1]], bx)
+                                             for a, b, bx in pairs]), ink="white", top=top)
     out = []
     for (a, b, bx), mp in zip(pairs, reads):
         sep = math.sqrt(gpred[a][0].prob * gpred[b][0].prob)

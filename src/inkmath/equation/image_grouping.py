@@ -161,18 +161,22 @@ def class_index() -> dict[str, int]:
     return {name: k for k, name in enumerate(names)}
 
 
+def pair_crops(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box],
+               pairs: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The crops of ``pairs`` of parts ``groups`` read together, as ``score_pairs`` reads them."""
+    from inkmath.equation.image_parts import render_many
+
+    return render_many(img, [([comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b])) for a, b in pairs])
+
+
 def score_pairs(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box], gpred: list, unit: float,
                 classifier, model: ImageMergeModel | None = None) -> tuple[list, list, np.ndarray, np.ndarray]:
     """(pairs, their readings together, their raw rows, p(one symbol)) of the candidate pairs of parts ``groups``
     (a part may be several components: a name read whole). ``model`` None: no probabilities (training)."""
-    from inkmath.equation.image_parts import render_parts
-
     pairs = candidate_pairs(gbox, unit)
     if not pairs:
         return [], [], np.zeros((0, RAW_LEN), np.float32), np.zeros(0)
-    crops = [render_parts(img, [comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b]))
-             for a, b in pairs]
-    reads = classifier.predict(crops, ink="white", top=TOP)
+    reads = classifier.predict(pair_crops(img, comps, groups, gbox, pairs), ink="white", top=TOP)
     index = class_index()
     raw = np.stack([pair_raw(gbox, groups, gpred, r, a, b, unit, index) for (a, b), r in zip(pairs, reads)])
     probs = model.prob(model_features(model, raw)) if model is not None else np.zeros(len(pairs))
@@ -215,7 +219,7 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
     (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away and the
     other reading of each component ``split_touching`` weighed, closest first."""
     from inkmath.equation.image_alternatives import alternatives
-    from inkmath.equation.image_parts import render_parts
+    from inkmath.equation.image_parts import render_many
 
     model = model or load_image_merge_model()
     img, comps, unit = parts.img, parts.comps, parts.unit
@@ -248,7 +252,7 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
                 need[frozenset(j)] = j
     if need:
         boxes = {key: _union([gbox[i] for i in j]) for key, j in need.items()}
-        crops = [render_parts(img, [comps[c][1] for i in j for c in groups[i]], boxes[key]) for key, j in need.items()]
+        crops = render_many(img, [([comps[c][1] for i in j for c in groups[i]], boxes[key]) for key, j in need.items()])
         pair_read.update(zip(need, classifier.predict(crops, ink="white", top=TOP)))
     out = []
     for margin, js in joined:

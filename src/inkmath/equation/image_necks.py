@@ -46,19 +46,28 @@ def _neck_paths_many(masks: list[np.ndarray], unit: float) -> list[list[tuple[fl
     ink[:, starts[1:-1] - 1] = np.inf
     for m, x in zip(masks, starts):
         ink[height - m.shape[0]:, x:x + m.shape[1]] = m
-    step = np.ones((height, w), np.int64)  # column offset of the path's previous row, + 1 until the loop ends
-    # rows: the cost of coming from the column on the left (none for column 0), from straight above (the cost so
-    # far, updated in place), from the right
-    came = np.full((3, w), np.inf, np.float32)
-    cost = came[1]
-    cost[:] = ink[0]
+    # the cheapest path's cost to each pixel (row by row), and the cheapest of coming to it from the left (none for
+    # column 0), from straight above and from the right
+    cost = np.empty((height, w), np.float32)
+    least = np.empty((height, w), np.float32)
+    cost[0] = least[0] = ink[0]
+    left = np.full((height, w), np.inf, np.float32)
+    right = np.full(w, np.inf, np.float32)
     turn = np.float32(TURN)
     for y in range(1, height):
-        np.add(cost[:-1], turn, out=came[0, 1:])
-        np.add(cost[1:], turn, out=came[2, :-1])
-        came.argmin(axis=0, out=step[y])  # the first of (left, straight, right) that is cheapest
-        np.add(came.min(axis=0), ink[y], out=cost)
+        np.add(cost[y - 1, :-1], turn, out=left[y, 1:])
+        np.add(cost[y - 1, 1:], turn, out=right[:-1])
+        np.minimum(left[y], cost[y - 1], out=least[y])
+        np.minimum(least[y], right, out=least[y])
+        np.add(least[y], ink[y], out=cost[y])
+    # column offset of the path's previous row: the first of (left, straight, right) that is cheapest (argmin's
+    # choice): -1 unless the left is dearer than the cheapest, else 0 unless straight above is dearer too, else 1
+    not_left = left[1:] != least[1:]
+    step = np.zeros((height, w), np.int64)
+    step[1:] = not_left
+    step[1:] += not_left & (cost[:-1] != least[1:])
     step -= 1
+    cost = cost[-1]
     paths = np.empty((height, w), np.int64)  # paths[:, x]: the cheapest path ending at the bottom in column x
     paths[-1] = np.arange(w)
     for y in range(height - 1, 0, -1):
@@ -74,13 +83,14 @@ def _necks(mask: np.ndarray, paths: np.ndarray, cost: np.ndarray, unit: float) -
     before = np.concatenate([np.zeros((h, 1), np.int64), np.cumsum(mask, axis=1)], axis=1)  # ink left of a column
     share = before[np.arange(h)[:, None], paths].sum(axis=0) / max(int(mask.sum()), 1)
     chosen: list[tuple[float, np.ndarray]] = []
-    for x in np.argsort(cost, kind="stable"):
-        if cost[x] > NECK * unit:
-            break
-        if not MIN_SHARE <= share[x] <= 1 - MIN_SHARE:
+    order = np.argsort(cost, kind="stable")
+    over = cost[order] > NECK * unit  # compared in the costs' float32, as each cost alone would be
+    cheap = order[:int(np.argmax(over)) if over.any() else w]  # the columns by cost, up to the first too dear
+    for x, part in zip(cheap.tolist(), share[cheap].tolist()):
+        if not MIN_SHARE <= part <= 1 - MIN_SHARE:
             continue
-        if all(abs(share[x] - other) >= MIN_SHARE for other, _ in chosen):
-            chosen.append((float(share[x]), paths[:, x]))
+        if all(abs(part - other) >= MIN_SHARE for other, _ in chosen):
+            chosen.append((part, paths[:, x]))
         if len(chosen) == MAX_CUTS:
             break
     return sorted(chosen, key=lambda c: c[0])

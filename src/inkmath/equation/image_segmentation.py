@@ -19,9 +19,10 @@ import numpy as np
 from inkmath import InkmathError
 from inkmath.equation.image_parts import (
     ARROW_TOKENS, BLANK_IMAGE, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS,
-    arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_parts, separated,
+    arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_many, separated,
     side_by_side, swallows, typical_size)
-from inkmath.equation.image_splits import cut_bars, hanging_legs, open_parens, split_touching, written_names
+from inkmath.equation.image_splits import (cut_bars, hanging_legs, name_run_crops, name_runs, open_parens,
+                                           split_touching, written_names)
 from inkmath.equation.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.tokens import DOTTED_NAMES, MARKS
 from inkmath.equation.tree import Box, SymbolHyp
@@ -112,6 +113,7 @@ def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAG
 def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink: str,
                trace: dict | None) -> list[tuple[list[SymbolHyp], float]]:
     """``segment_image_nbest``'s work (within ``image_parts.drawn_once``)."""
+    from inkmath.equation import image_grouping
     from inkmath.equation.image_alternatives import alternatives, flip_score, near_pairs
 
     classifier = image_classifier(classifier)
@@ -132,6 +134,11 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
     gbox = [b for _, b, _ in names] + [comps[k][0] for k in range(len(comps)) if k not in named]
+    # the pairs the learned grouping reads (``image_grouping.score_pairs``, among the alternatives) depend on the
+    # parts alone: read in the merge rules' first classifier run
+    ahead = []
+    if k > 1 and LEARNED_ALTERNATIVES and top == image_grouping.TOP:
+        ahead = image_grouping.pair_crops(img, comps, groups, gbox, image_grouping.candidate_pairs(gbox, unit))
     merged_reads: dict[frozenset, list] = {}
     made: dict[frozenset, tuple] = {}  # a merged group -> its two parts (groups, box, readings) and the margin
     declined: list[tuple] = []  # merges weighed in the last round and not made: (parts a, b, box, readings, margin)
@@ -158,8 +165,9 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
         keys = [frozenset(groups[a] + groups[b]) for a, b in pairs]
         new = {key: bx for key, bx in zip(keys, boxes) if key not in merged_reads}
         if new:
-            crops = [render_parts(img, [comps[k][1] for k in key], bx) for key, bx in new.items()]
-            merged_reads.update(zip(new, classifier.predict(crops, ink="white", top=top)))
+            crops = render_many(img, [([comps[k][1] for k in key], bx) for key, bx in new.items()])
+            merged_reads.update(zip(new, read_ahead(classifier, crops, ahead, top)))
+            ahead = []
         mpreds = [merged_reads[key] for key in keys]
         scored, declined = [], []
         for (a, b), bx, mp, kind in zip(pairs, boxes, mpreds, kinds):
@@ -263,6 +271,15 @@ class CropReadings:
         return [self.read[key] for key in keys]
 
 
+def read_ahead(classifier: Classifier, crops: list[np.ndarray], ahead: list[np.ndarray], top: int) -> list:
+    """The readings of ``crops`` (white ink), with the crops ``ahead`` that a later stage asks for read in the same
+    classifier run when ``classifier`` keeps its readings (``CropReadings``: that stage's run is then saved; ONNX
+    Runtime's logits of a crop do not depend on the other crops of its batch)."""
+    if not ahead or not isinstance(classifier, CropReadings):
+        return classifier.predict(crops, ink="white", top=top)
+    return classifier.predict(crops + ahead, ink="white", top=top)[:len(crops)]
+
+
 @dataclass
 class ImageParts:
     """What segmentation knows before it groups: the working image (``img``, at the classifier's scale), its parts
@@ -330,9 +347,10 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     are not one symbol each (``image_splits``), each read by the classifier. ``touch_rows``: a list that receives
     the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
     img, comps, unit, back, pen = working_image(image, getattr(classifier, "preset", None), ink)  # img stays as it is
-    crops = [render_parts(img, [m], b) for b, m in comps]
+    crops = render_many(img, [([m], b) for b, m in comps])
     comps, crops = _readable(comps, crops)
-    preds = classifier.predict(crops, ink="white", top=top)
+    # the runs ``written_names`` reads next depend on the parts' boxes alone: read in the same classifier run
+    preds = read_ahead(classifier, crops, name_run_crops(img, comps, name_runs(comps, unit)), top)
     names = written_names(img, comps, preds, unit, classifier, top)
     names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
     named = {k for run, _, _ in names for k in run}

@@ -14,7 +14,7 @@ import numpy as np
 
 from inkmath.equation import image_touch
 from inkmath.equation.image_necks import CUT_COST, _neck_paths, _neck_paths_many, best_cuts, cuts_score
-from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, ink_beyond, ink_labels, is_flat, render_parts
+from inkmath.equation.image_parts import FOOT_TOKENS, PART_TOKENS, ink_beyond, ink_labels, is_flat, render_many
 from inkmath.equation.symbols import Classifier, token_of
 from inkmath.equation.tokens import CLASSIFIER_NAMES, MARKS
 from inkmath.equation.tree import Box
@@ -71,12 +71,38 @@ def written_names(img: np.ndarray, comps: list, preds: list, unit: float, classi
                   top: int) -> list[tuple[list[int], Box, list]]:
     """Runs of components that read together as a function name: (component indices, box, readings), disjoint.
 
-    Marks (dots, ticks: under 0.35 typical symbol sizes) do not start or extend a run but join the run whose box
-    they sit over, as the dot of an 'i' does. A run is kept when its reading is a name (``NAME_TOKENS``) as described at
+    The runs tried are ``name_runs``'. A run is kept when its reading is a name (``NAME_TOKENS``) as described at
     ``NAME_PROB``.
     """
+    runs = name_runs(comps, unit)
+    if not runs:
+        return []
+    reads = classifier.predict(name_run_crops(img, comps, runs), ink="white", top=top)
+    marks = _marks(comps, unit)
+    found = []
+    for (run, box), pr in zip(runs, reads):
+        parts = [preds[k][0].prob for k in run if k not in marks]
+        if token_of(pr[0]) in NAME_TOKENS and pr[0].prob > max([NAME_PROB] + parts):
+            found.append((pr[0].prob, run, box, pr))
+    used: set[int] = set()
+    out = []
+    for _, run, box, pr in sorted(found, key=lambda f: -f[0]):
+        if not used & set(run):
+            used.update(run)
+            out.append((run, box, pr))
+    return out
+
+
+def _marks(comps: list, unit: float) -> set[int]:
+    """The components that are marks (dots, ticks): under 0.35 typical symbol sizes."""
+    return {k for k, (b, _) in enumerate(comps) if max(b.w, b.h) < 0.35 * unit}
+
+
+def name_runs(comps: list, unit: float) -> list[tuple[list[int], Box]]:
+    """The runs of components ``written_names`` reads together: (component indices, box). Marks (``_marks``) do
+    not start or extend a run but join the run whose box they sit over, as the dot of an 'i' does."""
     boxes = [b for b, _ in comps]
-    marks = {k for k, b in enumerate(boxes) if max(b.w, b.h) < 0.35 * unit}
+    marks = _marks(comps, unit)
     order = sorted((k for k in range(len(comps)) if k not in marks), key=lambda k: boxes[k].x0)
     runs = []
     for x, first in enumerate(order):
@@ -92,22 +118,12 @@ def written_names(img: np.ndarray, comps: list, preds: list, unit: float, classi
             dots = [d for d in marks if box.x0 <= boxes[d].cx <= box.x1 and box.y0 - 0.5 * unit < boxes[d].cy < box.cy]
             runs.append((run + dots, box.union(Box(box.x0, min([box.y0] + [boxes[d].y0 for d in dots]), box.x1,
                                                    box.y1))))
-    if not runs:
-        return []
-    reads = classifier.predict([render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
-                               top=top)
-    found = []
-    for (run, box), pr in zip(runs, reads):
-        parts = [preds[k][0].prob for k in run if k not in marks]
-        if token_of(pr[0]) in NAME_TOKENS and pr[0].prob > max([NAME_PROB] + parts):
-            found.append((pr[0].prob, run, box, pr))
-    used: set[int] = set()
-    out = []
-    for _, run, box, pr in sorted(found, key=lambda f: -f[0]):
-        if not used & set(run):
-            used.update(run)
-            out.append((run, box, pr))
-    return out
+    return runs
+
+
+def name_run_crops(img: np.ndarray, comps: list, runs: list[tuple[list[int], Box]]) -> list[np.ndarray]:
+    """The crops of ``name_runs``' runs, as ``written_names`` reads them."""
+    return render_many(img, [([comps[k][1] for k in r], b) for r, b in runs])
 
 
 # a bar with one or two legs hanging just under it, apart from it, and no ink over it (then it would be a fraction's
@@ -136,7 +152,7 @@ def hanging_legs(img: np.ndarray, comps: list, preds: list, unit: float, classif
         runs.append(([k] + legs, box))
     if not runs:
         return []
-    reads = classifier.predict([render_parts(img, [comps[k][1] for k in r], b) for r, b in runs], ink="white",
+    reads = classifier.predict(render_many(img, [([comps[k][1] for k in r], b) for r, b in runs]), ink="white",
                                top=top)
     out, used = [], set()
     for (run, box), pr in zip(runs, reads):
@@ -208,11 +224,11 @@ def _unread_on_best(bounds: list[float], pieces: dict, read: dict, whole: float,
 
 
 def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dict, unit: float,
-                 classifier: Classifier, top: int, side_crops: list, every: bool) -> tuple[list[dict], list]:
-    """``split_touching``'s readings of its tries' pieces ({(i, j): readings} per try), and of ``side_crops``
-    (read in the first call). ``every``: every piece, in one call. Else only those ``_unread_on_best`` finds, call
-    after call until it finds none, and the pairs a swallowed script is read from (``_swallowed_script``): the same
-    choices and records as with every piece read (``READ_NEEDED_PIECES``)."""
+                 classifier: Classifier, top: int, side_parts: list, every: bool) -> tuple[list[dict], list]:
+    """``split_touching``'s readings of its tries' pieces ({(i, j): readings} per try), and of ``side_parts``
+    ((masks, box) each, read in the first call). ``every``: every piece, in one call. Else only those
+    ``_unread_on_best`` finds, call after call until it finds none, and the pairs a swallowed script is read from
+    (``_swallowed_script``): the same choices and records as with every piece read (``READ_NEEDED_PIECES``)."""
     reads: list[dict] = [{} for _ in tries]
     want = []
     for (k, _, pieces, _), whole in zip(tries, wholes):
@@ -221,7 +237,7 @@ def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dic
             continue
         swallowed = {ij for i, j in scripts.get(k, {}) if (0, i) in pieces for ij in ((0, i), (i, j))}
         want.append(swallowed)
-    extra = side_crops
+    extra = side_parts
     side_preds: list = []
     while True:
         if not every:
@@ -230,7 +246,7 @@ def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dic
         todo = [(t, ij) for t, w in enumerate(want) for ij in sorted(w) if ij not in reads[t]]
         if not todo and not extra:
             return reads, side_preds
-        crops = [render_parts(img, [tries[t][2][ij][1]], tries[t][2][ij][0]) for t, ij in todo] + extra
+        crops = render_many(img, [([tries[t][2][ij][1]], tries[t][2][ij][0]) for t, ij in todo] + extra)
         got = classifier.predict(crops, ink="white", top=top)
         for (t, ij), pr in zip(todo, got):
             reads[t][ij] = pr
@@ -309,8 +325,8 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     if not tries:
         return comps, preds
     wholes = [_whole_prob(comps[k][0], preds[k]) for k, _, _, _ in tries]
-    side_crops = [render_parts(img, [pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
-    reads, side_preds = _read_pieces(img, tries, wholes, scripts, unit, classifier, top, side_crops,
+    side_parts = [([pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
+    reads, side_preds = _read_pieces(img, tries, wholes, scripts, unit, classifier, top, side_parts,
                                      every=touch_rows is not None or not READ_NEEDED_PIECES)
     side_preds = iter(side_preds)
     out_c, out_p = list(comps), list(preds)
@@ -380,6 +396,19 @@ BAR_WIDER = 1.3
 FOOT_LENGTH = 0.5
 
 
+def _or_rolled(out: np.ndarray, a: np.ndarray, d: int) -> None:
+    """``out |= np.roll(a, d, axis=0)`` without the rolled copy (``a``'s rows moved down by ``d``, the last ones
+    wrapping round to the top; ``d`` within the row count)."""
+    if d > 0:
+        out[d:] |= a[:-d]
+        out[:d] |= a[-d:]
+    elif d < 0:
+        out[:d] |= a[-d:]
+        out[d:] |= a[:-d]
+    else:
+        out |= a
+
+
 def _bar_band(crop: np.ndarray, half: int) -> tuple[np.ndarray, int, int] | None:
     """The longest straight, nearly horizontal run of ink across ``crop`` (h, w): (band mask, run start, run end)
     in columns, the band ``half`` pixels either side of the line; None when no run spans BAR_SPAN of the width."""
@@ -392,10 +421,11 @@ def _bar_band(crop: np.ndarray, half: int) -> tuple[np.ndarray, int, int] | None
         sheared = np.zeros((h + 2 * off, w), bool)
         rows = np.arange(h)[:, None] - shift[None, :] + off  # where each pixel lands when the line is made flat
         sheared[rows, cols] = crop
-        # a column is covered at a row when ink lies within ``half`` of it
-        cov = np.zeros_like(sheared)
-        for d in range(-half, half + 1):
-            cov |= np.roll(sheared, d, axis=0)
+        # a column is covered at a row when ink lies within ``half`` of it (rows wrapping round, as np.roll's)
+        cov = sheared.copy()
+        for d in range(1, half + 1):
+            _or_rolled(cov, sheared, d)
+            _or_rolled(cov, sheared, -d)
         # the longest run of covered columns in any row: runs start where a row steps up and end where it steps down
         edges = np.diff(np.pad(cov, ((0, 0), (1, 1))).astype(np.int8), axis=1)
         rs, starts = np.nonzero(edges == 1)
@@ -469,7 +499,7 @@ def cut_bars(img: np.ndarray, comps: list, preds: list, unit: float, classifier:
         tries.append((k, parts, foot))
     if not tries:
         return comps, preds
-    crops = [render_parts(img, [pm], pb) for _, parts, _ in tries for pb, pm in parts]
+    crops = render_many(img, [([pm], pb) for _, parts, _ in tries for pb, pm in parts])
     read = iter(classifier.predict(crops, ink="white", top=top))
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
@@ -555,7 +585,7 @@ def open_parens(img: np.ndarray, comps: list, preds: list, unit: float, classifi
                     halves += pair
             if not halves:
                 continue
-            reads = classifier.predict([render_parts(img, [pm], pb) for pb, pm in halves], ink="white", top=top)
+            reads = classifier.predict(render_many(img, [([pm], pb) for pb, pm in halves]), ink="white", top=top)
             best = None
             for i in range(0, len(halves), 2):
                 bracket, rest = reads[i][0], reads[i + 1][0]
