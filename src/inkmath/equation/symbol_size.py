@@ -58,6 +58,8 @@ PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
 }
 # pairs corrected in drawn ink only: the image reader's readings of them would need a fit of their own
 STROKES_ONLY = frozenset({("|", "1"), ("(", "1")})
+# the image reader's own coefficients (``PAIRS``' features), where they are not the stroke reader's
+IMAGE_COEFFICIENTS: dict[tuple[str, str], tuple[float, ...]] = {}
 # the reader applies the correction (``symbols.read_symbols_many``); False: the context models' readings as they are
 SIZE_AND_PLACE = True
 
@@ -86,14 +88,27 @@ def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str
     first = candidates[0].token
     tokens = {c.token for c in candidates}
     for pair in PAIRS:
-        if first in pair and pair[0] in tokens and pair[1] in tokens and not (image and pair in STROKES_ONLY):
+        if image and image_coefficients(pair) is None:
+            continue
+        if first in pair and pair[0] in tokens and pair[1] in tokens:
             return pair
     return None
 
 
-def corrected_log_odds(pair: tuple[str, str], z: float, features: dict[str, float]) -> float:
-    """The pair's log-odds (the second over the first) after the correction."""
+def image_coefficients(pair: tuple[str, str]) -> tuple[float, ...] | None:
+    """The coefficients the image reader corrects ``pair`` with (``IMAGE_COEFFICIENTS``, else ``PAIRS``'), or None
+    where it leaves the pair alone (``STROKES_ONLY``)."""
+    if pair in IMAGE_COEFFICIENTS:
+        return IMAGE_COEFFICIENTS[pair]
+    return None if pair in STROKES_ONLY else PAIRS[pair][1]
+
+
+def corrected_log_odds(pair: tuple[str, str], z: float, features: dict[str, float], image: bool = False) -> float:
+    """The pair's log-odds (the second over the first) after the correction; ``image``: the image reader's
+    (``image_coefficients``; the pair must be one it corrects)."""
     names, coefficients = PAIRS[pair]
+    if image:
+        coefficients = image_coefficients(pair)
     return coefficients[0] * z + sum(w * features[n] for w, n in zip(coefficients[1:-1], names)) + coefficients[-1]
 
 
@@ -114,7 +129,7 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
         p = {c.token: c.prob for c in candidates[i]}
         mass = p[first] + p[second]
         z = math.log(p[second] + 1e-9) - math.log(p[first] + 1e-9)
-        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, place_features(h.box, ref))))
+        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, place_features(h.box, ref), image)))
         p[second], p[first] = q, mass - q
         cands = sorted((Candidate(c.token, float(p[c.token])) for c in candidates[i]), key=lambda c: -c.prob)
         out_cands[i] = cands
