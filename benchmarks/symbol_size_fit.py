@@ -1,6 +1,6 @@
 """Fit the look-alikes' correction by size and place (``equation.symbol_size``) on a CROHME set's truth segmentation.
 
-    INKMATH_DATA=../shared/data python benchmarks/symbol_size_fit.py [val] [--folds 5] [--json]
+    INKMATH_DATA=../shared/data python benchmarks/symbol_size_fit.py [val] [--image] [--folds 5] [--json]
 
 Reads the cached hypotheses of the set's truth symbols (as ``symbol_context.py``; build them first with
 ``python -m inkmath.equation.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
@@ -12,6 +12,12 @@ readings, and the expression has another x-height letter. For each group (the si
 coefficients, with the fitted ones in-sample and in ``--folds`` folds over expressions (each fold read with
 coefficients fitted on the others), and the fitted coefficients in ``PAIRS``' order. Choose on validation only: the
 2014 test is for reporting.
+
+``--image``: the IMAGE reader's instead: the truth symbols of the set's WAP-like renderings as the image reader reads
+their pixels (``image_hypotheses``; build them with ``python -m inkmath.equation.hypotheses val --image --shards 4
+--shard 0,1,2,3 --no-pipeline``), re-read with the image reader's context models (``symbols.IMAGE_CONTEXT_MODELS``)
+without the correction. Also printed: the symbols right with the image reader's shipped behaviour (``current``:
+``symbol_size.image_coefficients``, none for a pair it leaves alone).
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from symbol_context import TRUTH_SHARDS, _concat, by_expression, hyps_of  # noqa: E402
 
 L2 = 1e-3
+IMAGE_SHARDS = 4  # the image tables of the validation renderings are built in this many parts (the cached ones read)
 
 
-def gather(name: str) -> list[tuple]:
-    """(expression, pair, truth is the pair's second, log-odds, features) per kept symbol."""
+def gather(name: str, image: bool = False) -> list[tuple]:
+    """(expression, pair, truth is the pair's second, log-odds, features) per kept symbol; ``image``: the image
+    reader's (the module docstring)."""
     from inkmath import InkmathError
     from inkmath.equation import symbol_size
     from inkmath.equation.crohme_eval import resolve_source
@@ -41,20 +49,23 @@ def gather(name: str) -> list[tuple]:
 
     src = resolve_source(name, None)
     pred = get_predictor(None)
-    pen = reader_pen(pred)
-    model = get_context_model()
+    kind, shards = ("image", IMAGE_SHARDS) if image else ("strokes", TRUTH_SHARDS)
+    pen = None if image else reader_pen(pred)  # images have no pen paths
+    model = get_context_model(image=image)
     tokens = [TOKEN_FIX.get(c, c) for c in pred.vocab.names]
-    use = cached_shards(src, pred, shards=TRUTH_SHARDS, pipeline=False, pen=pen)
+    use = cached_shards(src, pred, shards=shards, pipeline=False, kind=kind, pen=pen)
     if not use:
         raise InkmathError(f"No cached hypotheses on {src.name}: build them first (see this script's docstring)")
-    table = _concat([hypothesis_tables(src, pred, pipeline=False, shards=TRUTH_SHARDS, only_shard=k, pen=pen)
+    table = _concat([hypothesis_tables(src, pred, pipeline=False, shards=shards, only_shard=k, kind=kind, pen=pen)
                      for k in use], "truth")
+    if image:  # the image tables' logits are zeros: the image reader's symbols have no crop embedding (None)
+        table.pop("logits", None)
     rows = []
     for e, idx in enumerate(by_expression(table)):
         hyps = hyps_of(table, idx, tokens, pen)
         reading = read_symbols(hyps, model, size_and_place=False)
         for i, (h, label) in enumerate(zip(hyps, table["label"][idx])):
-            truth = tokens[label] if label < len(tokens) else None
+            truth = tokens[label] if 0 <= label < len(tokens) else None  # negative: image_hypotheses.IGNORE
             pair = symbol_size.find_pair(reading.candidates[i])
             ref = symbol_size.reference_box(hyps, reading.tokens, i) if pair is not None else None
             if ref is None or truth not in pair:
@@ -89,16 +100,26 @@ def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w.detach().numpy()
 
 
+def current(X: np.ndarray, pair: tuple[str, str]) -> np.ndarray:
+    """The corrected log-odds of ``X``'s rows as the image reader reads them now (its models' own where it leaves
+    the pair alone)."""
+    from inkmath.equation import symbol_size
+
+    coefficients = symbol_size.image_coefficients(pair)
+    return X[:, 0] if coefficients is None else X @ np.asarray(coefficients)
+
+
 def main(argv: list[str] | None = None) -> int:
     from inkmath.equation import symbol_size
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val")
+    ap.add_argument("--image", action="store_true", help="the image reader's hypotheses (the module docstring)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    rows = gather(args.set)
-    out = {"set": args.set}
+    rows = gather(args.set, args.image)
+    out = {"set": args.set, "reader": "image" if args.image else "strokes"}
     groups = {"size letters": {(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, "p": {("p", "P")},
               "1 / |": {("|", "1")}, "1 / (": {("(", "1")}}
     for group, pairs in groups.items():
@@ -113,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(args.folds):
             tr, te = f != k, f == k
             cv += int(((X[te] @ fit(X[tr], y[tr]) > 0) == (y[te] > 0)).sum())
+        now = {"current": int(((current(X, next(iter(pairs))) > 0) == (y > 0)).sum())} if args.image else {}
         out[group] = {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
-                      "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()),
+                      "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()), **now,
                       "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,
                       "coefficients": [round(float(v), 3) for v in w]}
     print(json.dumps(out) if args.json else json.dumps(out, indent=1))

@@ -1,5 +1,5 @@
 """Look-alikes told apart by size and place: a pair's reading moved by the symbol's size and place among the small
-letters (x / X, p / P, 1 / |)."""
+letters (x / X, p / P, 1 / |, 1 / (), in drawn ink and in images."""
 
 import pytest
 
@@ -74,3 +74,22 @@ def test_a_one_as_tall_as_its_neighbours_is_a_one_in_drawn_ink_and_left_to_the_m
     bar = Box(40, 8, 42, 42)
     hyps, tokens, cands = _line(bar, [("|", 0.55), ("1", 0.45)])
     assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "|"
+
+
+@pytest.mark.parametrize("box, expected", [
+    (Box(40, 17, 42, 30), "1"),  # on the baseline, a little above the small letters: a 1
+    (Box(40, 8, 44, 40), "("),   # reaching well above and below them: a bracket
+])
+def test_an_image_one_read_as_a_bracket_is_corrected_by_the_image_readers_own_coefficients(box, expected):
+    hyps, tokens, cands = _line(box, [("(", 0.6), ("1", 0.4)])
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps), image=True)[0][-1] == expected
+    assert size.image_coefficients(("(", "1")) == size.IMAGE_ONE_BRACKET_COEFFICIENTS
+
+
+def test_the_image_reader_corrects_p_with_its_own_coefficients_and_leaves_one_and_bar_alone():
+    assert size.image_coefficients(("p", "P")) == size.IMAGE_POSITION_COEFFICIENTS
+    assert size.image_coefficients(("x", "X")) == size.SIZE_COEFFICIENTS  # the letters': the stroke reader's
+    assert size.image_coefficients(("|", "1")) is None
+    for box, expected in ((Box(40, 8, 50, 30), "P"), (Box(40, 20, 50, 36), "p")):
+        hyps, tokens, cands = _line(box, [("p", 0.8), ("P", 0.2)])
+        assert size.correct(hyps, tokens, cands, [True] * len(hyps), image=True)[0][-1] == expected

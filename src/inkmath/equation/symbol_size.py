@@ -15,8 +15,10 @@ validation holds 13 capital Ys, too few to fit).
 
 The coefficients are fitted by ``benchmarks/symbol_size_fit.py`` on the validation's truth segmentation as the
 stroke reader's context models read it, cross-validated over expressions: see ``PAIRS``. The letters' coefficients
-serve images too (measured there, ``PAIRS``); the other look-alikes are corrected in drawn ink only
-(``STROKES_ONLY``: with these coefficients the WAP-like renderings read 2 fewer).
+serve images too (measured there, ``PAIRS``); p / P and 1 / ( have the image reader's own, fitted the same way on
+the WAP-like renderings as it reads them (``IMAGE_COEFFICIENTS``); 1 / | is corrected in drawn ink only
+(``STROKES_ONLY``: its image fit read 2 WAP-like renderings fewer), so in an image a 1 also read | and ( is corrected
+as 1 / (.
 
     tokens, candidates = correct(hyps, tokens, candidates, known, image=False)
 """
@@ -56,8 +58,25 @@ PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
     ("|", "1"): (FEATURES, ONE_BAR_COEFFICIENTS),
     ("(", "1"): (FEATURES, ONE_BRACKET_COEFFICIENTS),
 }
-# pairs corrected in drawn ink only: the image reader's readings of them would need a fit of their own
-STROKES_ONLY = frozenset({("|", "1"), ("(", "1")})
+# The image reader's own coefficients (``IMAGE_COEFFICIENTS``, ``PAIRS``' features), fitted as above on the truth
+# symbols of the WAP-like renderings of the same ink as the image reader reads their pixels, with its context models
+# (benchmarks/symbol_size_fit.py val --image; docs/decisions/2026-11-28-image-size-40.md). The whole image reader
+# chose them: on the 1,504 WAP-like validation renderings (benchmarks/wap_val.py) 910 right with the letters' and p's
+# stroke coefficients and no correction of 1 / | and 1 / (; with the image p alone 910 (no expression gained or lost);
+# with the image p and 1 / ( 911 (1 gained, none lost); with the image p, 1 / ( and 1 / | 911; with the image p and
+# 1 / | 908 (2 lost)
+# p / P: 94 symbols, the models 60 right, the stroke coefficients 81, these 85 in-sample, 84 cross-validated
+IMAGE_POSITION_COEFFICIENTS = (1.29, -2.277, 1.228, 0.777)
+# 1 / (: 249 symbols, the models 238 right (the stroke coefficients 230), these 242 in-sample, 238 in 5-fold
+# cross-validation by expression (241-242 in ten shuffles of the folds)
+IMAGE_ONE_BRACKET_COEFFICIENTS = (1.314, -0.581, 0.631, -0.74, 2.313)
+IMAGE_COEFFICIENTS: dict[tuple[str, str], tuple[float, ...]] = {
+    ("p", "P"): IMAGE_POSITION_COEFFICIENTS,
+    ("(", "1"): IMAGE_ONE_BRACKET_COEFFICIENTS,
+}
+# pairs corrected in drawn ink only: the image fit of 1 / | (355 symbols: the models 331 right, the stroke
+# coefficients 342, the image fit 344 in-sample, 337 cross-validated) read 2 WAP-like renderings fewer (908, above)
+STROKES_ONLY = frozenset({("|", "1")})
 # the reader applies the correction (``symbols.read_symbols_many``); False: the context models' readings as they are
 SIZE_AND_PLACE = True
 
@@ -86,14 +105,27 @@ def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str
     first = candidates[0].token
     tokens = {c.token for c in candidates}
     for pair in PAIRS:
-        if first in pair and pair[0] in tokens and pair[1] in tokens and not (image and pair in STROKES_ONLY):
+        if image and image_coefficients(pair) is None:
+            continue
+        if first in pair and pair[0] in tokens and pair[1] in tokens:
             return pair
     return None
 
 
-def corrected_log_odds(pair: tuple[str, str], z: float, features: dict[str, float]) -> float:
-    """The pair's log-odds (the second over the first) after the correction."""
+def image_coefficients(pair: tuple[str, str]) -> tuple[float, ...] | None:
+    """The coefficients the image reader corrects ``pair`` with (``IMAGE_COEFFICIENTS``, else ``PAIRS``'), or None
+    where it leaves the pair alone (``STROKES_ONLY``)."""
+    if pair in IMAGE_COEFFICIENTS:
+        return IMAGE_COEFFICIENTS[pair]
+    return None if pair in STROKES_ONLY else PAIRS[pair][1]
+
+
+def corrected_log_odds(pair: tuple[str, str], z: float, features: dict[str, float], image: bool = False) -> float:
+    """The pair's log-odds (the second over the first) after the correction; ``image``: the image reader's
+    (``image_coefficients``; the pair must be one it corrects)."""
     names, coefficients = PAIRS[pair]
+    if image:
+        coefficients = image_coefficients(pair)
     return coefficients[0] * z + sum(w * features[n] for w, n in zip(coefficients[1:-1], names)) + coefficients[-1]
 
 
@@ -114,7 +146,7 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
         p = {c.token: c.prob for c in candidates[i]}
         mass = p[first] + p[second]
         z = math.log(p[second] + 1e-9) - math.log(p[first] + 1e-9)
-        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, place_features(h.box, ref))))
+        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, place_features(h.box, ref), image)))
         p[second], p[first] = q, mass - q
         cands = sorted((Candidate(c.token, float(p[c.token])) for c in candidates[i]), key=lambda c: -c.prob)
         out_cands[i] = cands
