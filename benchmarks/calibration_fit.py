@@ -1,13 +1,16 @@
-"""Fit the stroke reader's calibration (``equation.calibrate.COEFFICIENTS``) on what the live reader computes.
+"""Fit the reader's calibration (``equation.calibrate.COEFFICIENTS``, ``IMAGE_COEFFICIENTS``) on what the live
+reader computes.
 
 Reads every validation expression (the CROHME 2011-2013 test ink) with the shipped stroke reader, as
-``inkmath crohme-eval val`` does, keeps the features the decoder hands its calibration (``decode.features``) and
+``inkmath crohme-eval val`` does (``--image``: its WAP-like renderings with the image reader, as
+``benchmarks/wap_val.py`` does), keeps the features the decoder hands its calibration (``decode.features``) and
 whether the reading is right, then fits the logistic calibration (``calibrate.fit_logistic``) and prints, for the
 shipped coefficients and the fitted ones: the calibration error (10 bins) and the share right of the most confident
 half, in-sample and in 5-fold cross-validation over expressions (3 fold draws); then the fitted coefficients in
-``calibrate.FEATURES``' order (intercept first). Choose on validation only: the 2014 test is for reporting.
+``calibrate.FEATURES``' (``IMAGE_FEATURES``') order, intercept first. Choose on validation only: the 2014 test is
+for reporting.
 
-    INKMATH_DATA=../shared/data python benchmarks/calibration_fit.py [--features rows.jsonl] [--l2 0.001]
+    INKMATH_DATA=../shared/data python benchmarks/calibration_fit.py [--image] [--features rows.jsonl] [--l2 0.001]
 
 ``--features FILE``: keep the rows there, and read them from there when the file exists (no reading again).
 """
@@ -23,9 +26,15 @@ from inkmath.cli.common import limit_blas_threads  # imports neither NumPy nor O
 
 limit_blas_threads()  # as `inkmath crohme-eval` reads
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def collect() -> list[dict]:
-    """{"id", "right", "features"} of every validation expression with a truth, read by the shipped stroke reader."""
+
+def collect(image: bool = False) -> list[dict]:
+    """{"id", "right", "features"} of every validation expression with a truth, read by the shipped stroke reader
+    (``image``: the image reader, on the WAP-like renderings)."""
+    import tempfile
+
+    from inkmath.data import data_dir
     from inkmath.equation import calibrate, crohme_eval, recognize
 
     seen: list[dict | None] = []
@@ -38,12 +47,19 @@ def collect() -> list[dict]:
     calibrate.calibrated_confidence = recording  # before the decoder is built: it binds the function then
     recognize._DECODERS.clear()
 
-    def read(strokes, predictor=None):
+    def read(data, predictor=None):
         seen.append(None)
-        return recognize.recognize_strokes(strokes, predictor, solve=False)
+        return (recognize.recognize_image if image else recognize.recognize_strokes)(data, predictor, solve=False)
 
     try:
-        result = crohme_eval.evaluate_crohme(crohme_eval.resolve_source("val"), read, details=True)
+        if image:
+            from wap_val import write_wap_folder
+
+            with tempfile.TemporaryDirectory() as tmp:
+                write_wap_folder(data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz", Path(tmp))
+                result = crohme_eval.evaluate_crohme(Path(tmp), read, details=True)
+        else:
+            result = crohme_eval.evaluate_crohme(crohme_eval.resolve_source("val"), read, details=True)
     finally:
         calibrate.calibrated_confidence = shipped
         recognize._DECODERS.clear()
@@ -64,15 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--features", type=Path, default=None, help="keep (or reuse) the rows in this JSON-lines file")
     ap.add_argument("--l2", type=float, default=1e-3, help="the ridge penalty of calibrate.fit_logistic")
+    ap.add_argument("--image", action="store_true", help="the image reader's calibration, on the WAP-like renderings")
     args = ap.parse_args(argv)
     import numpy as np
 
-    from inkmath.equation.calibrate import COEFFICIENTS, calibrated_confidence, fit_logistic
+    from inkmath.equation.calibrate import (COEFFICIENTS, FEATURES, IMAGE_COEFFICIENTS, IMAGE_FEATURES,
+                                            calibrated_confidence, fit_logistic)
+
+    shipped, keys = (IMAGE_COEFFICIENTS, IMAGE_FEATURES) if args.image else (COEFFICIENTS, FEATURES)
 
     if args.features is not None and args.features.is_file():
         rows = [json.loads(line) for line in args.features.read_text().splitlines()]
     else:
-        rows = collect()
+        rows = collect(args.image)
         if args.features is not None:
             from inkmath.atomic import atomic_write_text
 
@@ -81,18 +101,18 @@ def main(argv: list[str] | None = None) -> int:
     right = np.array([r["right"] for r in rows])
 
     def confidences(coef, part):
-        return [calibrated_confidence(f, coef) for f in part]
+        return [calibrated_confidence(f, coef, image=args.image) for f in part]
 
     print(f"{len(rows)} expressions, {int(right.sum())} read right")
-    print("shipped coefficients: calibration error, most confident half right", scores(confidences(COEFFICIENTS, feats),
-                                                                                       right))
-    coef = fit_logistic(feats, right, l2=args.l2)
+    print("shipped coefficients: calibration error, most confident half right",
+          scores(confidences(shipped, feats), right))
+    coef = fit_logistic(feats, right, l2=args.l2, keys=keys)
     print("fitted, in-sample:", scores(confidences(coef, feats), right))
     for draw in range(3):
         fold = np.random.default_rng(draw).integers(0, 5, len(rows))
         conf = np.zeros(len(rows))
         for k in range(5):
-            fitted = fit_logistic([f for f, g in zip(feats, fold) if g != k], right[fold != k], l2=args.l2)
+            fitted = fit_logistic([f for f, g in zip(feats, fold) if g != k], right[fold != k], l2=args.l2, keys=keys)
             conf[fold == k] = confidences(fitted, [f for f, g in zip(feats, fold) if g == k])
         print(f"fitted, 5-fold cross-validated (draw {draw}):", scores(conf, right))
     print("coefficients:", ", ".join(f"{c:.6f}" for c in coef))
