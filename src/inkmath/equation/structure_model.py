@@ -11,7 +11,8 @@ decoder (``structure_tree``) picks the tree of highest total log-probability, an
     reading = model.read(boxes, tokens)        # StructureReading: tree (Node), log_prob, parents, relations
     model.nbest(boxes, tokens, k=5)            # the k best trees, best first
 
-NumPy inference: reading a 10-symbol expression is a 110x(~28+2x16) matrix through three layers.
+NumPy inference: reading a 10-symbol expression is a 110x(~28+2x16) matrix through three layers; a model with
+an encoder runs its transformer on ONNX Runtime (``encoder_session``).
 """
 
 from __future__ import annotations

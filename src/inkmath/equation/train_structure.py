@@ -319,9 +319,9 @@ def architecture_text(cfg: dict) -> str:
         symbol = (f"each symbol: its geometry through {net}, then + token embedding {enc['dim']}"
                   if enc.get("tokens", "input") == "after" else
                   f"each symbol: token embedding {enc['dim']} + its geometry through {net}")
+    engine = "numpy inference, the transformer on ONNX Runtime" if enc else "numpy inference"
     return (f"{symbol}; per (parent, child): both symbols' vectors + {N_GEOMETRY} geometry -> {cfg['hidden']} -> "
-            f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, relation); numpy "
-            "inference")
+            f"{cfg['hidden2']} -> {len(RELATIONS)} (ReLU), softmax over each symbol's (parent, relation); {engine}")
 
 
 def run_folder(config: Path | None) -> Path:
