@@ -84,13 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import numpy as np
 
+    from inkmath import InkmathError
     from inkmath.equation.calibrate import (COEFFICIENTS, FEATURES, IMAGE_COEFFICIENTS, IMAGE_FEATURES,
                                             calibrated_confidence, fit_logistic)
 
     shipped, keys = (IMAGE_COEFFICIENTS, IMAGE_FEATURES) if args.image else (COEFFICIENTS, FEATURES)
 
     if args.features is not None and args.features.is_file():
-        rows = [json.loads(line) for line in args.features.read_text().splitlines()]
+        try:
+            rows = [json.loads(line) for line in args.features.read_text().splitlines()]
+        except json.JSONDecodeError as e:
+            raise InkmathError(f"{args.features} is not JSON lines ({e}); delete it to read the set again") from None
+        if not rows or not all(isinstance(r, dict) and {"features", "right"} <= r.keys() for r in rows):
+            raise InkmathError(f"{args.features} does not hold this script's rows ({{'id', 'right', 'features'}} "
+                               "a line); delete it to read the set again")
     else:
         rows = collect(args.image)
         if args.features is not None:
@@ -120,4 +127,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from inkmath import InkmathError
+
+    try:
+        sys.exit(main())
+    except InkmathError as e:  # no data, a features file that is not this script's: one line, not a traceback
+        sys.exit(f"calibration_fit.py: {e}")
