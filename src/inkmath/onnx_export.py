@@ -2,6 +2,7 @@
 
     inkmath export-onnx mnist --out mnist.onnx
     run = load_onnx_runner(safetensors_path, card)   # float32 (N, 1, S, S) -> logits (N, C)
+    session = cached_session("context", digest, export)  # the reader's small models, exported once into the cache
 
 Why a cache: exporting needs torch and takes about a second; the exported graph depends only on the weights'
 bytes and the card's architecture, so it is written once under ``cache_dir()/onnx/<sha256>.onnx`` and later
@@ -94,6 +95,31 @@ def cached_onnx_path(safetensors_path: str | Path, card: dict) -> Path:
         data, _ = export_bytes(safetensors_path)
         atomic_write_bytes(path, data)
     return path
+
+
+def hash_tensors(h, tensors: dict[str, np.ndarray]) -> None:
+    """Update the hash ``h`` (a ``hashlib`` object) with ``tensors``' names and float32 bytes, in name order: what a
+    graph exported from them depends on (``cached_session``'s digest)."""
+    for k in sorted(tensors):
+        h.update(k.encode() + np.ascontiguousarray(tensors[k], np.float32).tobytes())
+
+
+def cached_session(name: str, digest: str, export):
+    """A one-thread ONNX Runtime session (CPU) of a graph kept in the cache as ``onnx/<name>-<digest>.onnx``, written
+    (atomically) from ``export()``'s bytes the first time: the reader's small models that run on ONNX Runtime (the
+    symbol-context ensemble, the structure models' encoders), exported from their torch modules."""
+    import onnxruntime as ort
+
+    from inkmath.atomic import atomic_write_bytes
+    from inkmath.data import cache_dir
+
+    path = cache_dir() / "onnx" / f"{name}-{digest}.onnx"
+    if not path.is_file():
+        atomic_write_bytes(path, export())
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def load_onnx_runner(safetensors_path: str | Path, card: dict, threads: int | None = None,

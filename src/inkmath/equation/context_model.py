@@ -413,24 +413,13 @@ def onnx_session(members: list[ContextModel]):
     the cache (``cache_dir()/onnx/context-<sha256>.onnx``)."""
     import hashlib
 
-    import onnxruntime as ort
-
-    from inkmath.data import cache_dir
+    from inkmath.onnx_export import cached_session, hash_tensors
 
     h = hashlib.sha256(f"context-opset{ONNX_OPSET}-masked".encode())
     for m in members:
         h.update(json.dumps([m.architecture.__dict__, m.classes], sort_keys=True).encode())
-        for k in sorted(m.tensors):
-            h.update(k.encode() + np.ascontiguousarray(m.tensors[k], np.float32).tobytes())
-    path = cache_dir() / "onnx" / f"context-{h.hexdigest()}.onnx"
-    if not path.is_file():
-        from inkmath.atomic import atomic_write_bytes
-
-        atomic_write_bytes(path, _export_members(members))
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        hash_tensors(h, m.tensors)
+    return cached_session("context", h.hexdigest(), lambda: _export_members(members))
 
 
 def _export_members(members: list[ContextModel]) -> bytes:

@@ -421,23 +421,12 @@ def encoder_session(tensors: dict[str, np.ndarray], encoder: dict):
     (``cache_dir()/onnx/structure-<sha256>.onnx``)."""
     import hashlib
 
-    import onnxruntime as ort
+    from inkmath.onnx_export import cached_session, hash_tensors
 
-    from inkmath.data import cache_dir
-
-    names = sorted(k for k in tensors if k.startswith("blocks.") or k.startswith("ln_out."))
+    own = {k: v for k, v in tensors.items() if k.startswith("blocks.") or k.startswith("ln_out.")}
     h = hashlib.sha256(f"structure-encoder-opset{ONNX_OPSET}".encode() + json.dumps(encoder, sort_keys=True).encode())
-    for k in names:
-        h.update(k.encode() + np.ascontiguousarray(tensors[k], np.float32).tobytes())
-    path = cache_dir() / "onnx" / f"structure-{h.hexdigest()}.onnx"
-    if not path.is_file():
-        from inkmath.atomic import atomic_write_bytes
-
-        atomic_write_bytes(path, _export_encoder({k: tensors[k] for k in names}, encoder))
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    hash_tensors(h, own)
+    return cached_session("structure", h.hexdigest(), lambda: _export_encoder(own, encoder))
 
 
 def _export_encoder(tensors: dict[str, np.ndarray], encoder: dict) -> bytes:
