@@ -32,37 +32,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def collect(image: bool = False) -> list[dict]:
     """{"id", "right", "features"} of every validation expression with a truth, read by the shipped stroke reader
     (``image``: the image reader, on the WAP-like renderings)."""
+    import dataclasses
     import tempfile
 
     from inkmath.data import data_dir
-    from inkmath.equation import calibrate, crohme_eval, recognize
+    from inkmath.equation import crohme_eval, recognize
 
     seen: list[dict | None] = []
-    shipped = calibrate.calibrated_confidence
+    shipped = recognize.default_decoder("image" if image else "strokes")
 
-    def recording(feats, coefficients=None, image=False):
+    def recording(feats):
         seen[-1] = dict(feats)
-        return shipped(feats, coefficients, image)
+        return shipped.calibrate(feats)
 
-    calibrate.calibrated_confidence = recording  # before the decoder is built: it binds the function then
-    recognize._DECODERS.clear()
+    decoder = dataclasses.replace(shipped, calibrate=recording)  # the shipped reader, its calibration's input kept
 
     def read(data, predictor=None):
         seen.append(None)
-        return (recognize.recognize_image if image else recognize.recognize_strokes)(data, predictor, solve=False)
+        return (recognize.recognize_image if image else recognize.recognize_strokes)(data, predictor, solve=False,
+                                                                                     decoder=decoder)
 
-    try:
-        if image:
-            from wap_val import write_wap_folder
+    if image:
+        from wap_val import write_wap_folder
 
-            with tempfile.TemporaryDirectory() as tmp:
-                write_wap_folder(data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz", Path(tmp))
-                result = crohme_eval.evaluate_crohme(Path(tmp), read, details=True)
-        else:
-            result = crohme_eval.evaluate_crohme(crohme_eval.resolve_source("val"), read, details=True)
-    finally:
-        calibrate.calibrated_confidence = shipped
-        recognize._DECODERS.clear()
+        with tempfile.TemporaryDirectory() as tmp:
+            write_wap_folder(data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz", Path(tmp))
+            result = crohme_eval.evaluate_crohme(Path(tmp), read, details=True)
+    else:
+        result = crohme_eval.evaluate_crohme(crohme_eval.resolve_source("val"), read, details=True)
     rows = result["details"]
     if len(rows) != len(seen):
         raise SystemExit(f"{len(seen)} readings for {len(rows)} expressions: the features cannot be matched")
