@@ -146,6 +146,31 @@ def test_resume_gives_the_same_weights(tmp_path):
     assert json.loads(a["history"])[-1]["loss"] == json.loads(c["history"])[-1]["loss"]
 
 
+def test_a_student_learns_from_its_teachers_probabilities_what_its_labels_do_not_say(tmp_path, monkeypatch):
+    """Distillation (the recipe's ``teachers`` / ``distill``): the students' training expressions have the middle
+    cross unlabelled (ignored by the labels' loss), so only the teacher's probabilities tell a times sign between
+    digits from an 'x' between letters."""
+    from inkmath.equation import context_model
+    from inkmath.equation.train_context import teacher_probs
+
+    classes = ["x", "\\times", "2", "a"]
+    fit(_cfg(), _toy(400, 0), _toy(100, 1), classes, tmp_path / "teacher", log=lambda *_: None)
+    tensors = {k: v.numpy().astype(np.float64) for k, v in _net(tmp_path / "teacher").state_dict().items()}
+    monkeypatch.setitem(context_model._MODELS, "toy-teacher", ContextModel(tensors, classes, TOY, card={}))
+    train, val = _toy(400, 4), _toy(100, 5)
+    for lab in train.label:
+        lab[1] = -100
+    read = {}
+    for distill in (0.0, 1.0):
+        cfg = _cfg(teachers=["toy-teacher"] if distill else [], distill=distill)
+        train.soft = teacher_probs(cfg.teachers, train, cfg, classes) if distill else []
+        fit(cfg, train, val, classes, tmp_path / str(distill), log=lambda *_: None)
+        read[distill] = accuracy(predict(_net(tmp_path / str(distill)), val), val, "truth", C)["model"]
+    assert read[0.0] < 0.85 < 0.97 < read[1.0], read
+    with pytest.raises(Exception, match="other classes"):
+        teacher_probs(["toy-teacher"], train, _cfg(), ["x", "\\times", "2", "b"])
+
+
 def test_the_shipped_model_reads_a_cross_between_digits_as_a_times_sign():
     """The reader's symbol model in context: the classifier alone prefers 'x' for the cross of '2 x 3'; between two
     digits on the line the context model makes it a times sign (what a hand-written rule did before)."""
@@ -216,7 +241,26 @@ def test_an_ensemble_reads_the_mean_of_its_members():
         ContextEnsemble([members[0], ContextModel(members[1].tensors, ["x", "X", "2", "a"], TOY, {})])
     # the reader's model is the mean of the shipped members named in READER_CONTEXT_MODELS
     reader = get_context_model()
-    assert len(READER_CONTEXT_MODELS) == 1 or [m.card["name"] for m in reader.members] == list(READER_CONTEXT_MODELS)
+    assert [m.card["name"] for m in reader.members] == list(READER_CONTEXT_MODELS)
+
+
+def test_one_model_reads_as_an_ensemble_of_one_on_onnx_runtime(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    """A reader with one context model runs it on ONNX Runtime as the ensembles do, with the model's own
+    probabilities (its NumPy arithmetic, to float32's rounding)."""
+    from inkmath.equation import context_model, symbols
+
+    monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(symbols, "_ENSEMBLES", {})
+    one = symbols.get_context_model("symbol-context")
+    assert [m.card["name"] for m in one.members] == ["symbol-context"] and one._session() is not None
+    rng = np.random.default_rng(3)
+    for n in (1, 6):
+        boxes, idx, prob = _random_readings(rng, n, one.num_classes)
+        got = one.probs_many([(boxes, idx, prob, None)])[0]
+        np.testing.assert_allclose(got, one.members[0].probs(boxes, idx, prob), rtol=0, atol=2e-6)
+    monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)
+    np.testing.assert_allclose(one.probs(boxes, idx, prob), one.members[0].probs(boxes, idx, prob), atol=1e-7)
 
 
 def test_writer_features_measure_a_symbol_against_the_writers_own_letters():

@@ -310,7 +310,8 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 class ContextEnsemble:
     """Several context models read as one: the mean of their probabilities (they share the classifier and its
-    classes). Same ``probs`` as ``ContextModel``; ``card`` and ``classes`` are the first member's."""
+    classes). Same ``probs`` as ``ContextModel``; ``card`` and ``classes`` are the first member's. An ensemble of
+    one is that model on ONNX Runtime (``probs_many``)."""
 
     def __init__(self, members: list[ContextModel]):
         if not members or any(m.classes != members[0].classes for m in members):
@@ -322,9 +323,9 @@ class ContextEnsemble:
         self.architecture = members[0].architecture
         # members of one architecture run their transformer blocks as one stack (``transformer.stack_tensors``):
         # the same arithmetic per member, in a third of the NumPy calls
-        same = len(members) > 1 and all(m.architecture == self.architecture and m.tensors.keys() ==
-                                        members[0].tensors.keys() for m in members)
-        self.stacked = stack_tensors([m.tensors for m in members]) if same else None
+        same = all(m.architecture == self.architecture and m.tensors.keys() == members[0].tensors.keys()
+                   for m in members)
+        self.stacked = stack_tensors([m.tensors for m in members]) if same and len(members) > 1 else None
         self._ort = None  # the members as one ONNX Runtime graph (``_session``), built on first use
         self._ort_ok = same and not self.architecture.crop and not self.architecture.writer
 

@@ -81,13 +81,12 @@ class SymbolReading:
     junk: list[float]
 
 
-def get_context_model(name: str | None = None, image: bool = False) -> ContextModel | ContextEnsemble:
+def get_context_model(name: str | None = None, image: bool = False) -> ContextEnsemble:
     """The reader's context model (``READER_CONTEXT_MODELS``, one or the mean of several; ``image``: the image
     reader's, ``IMAGE_CONTEXT_MODELS``), or the one named (a comma-separated list: their mean), loaded once per
-    process (as ``recognize.get_predictor`` for the classifier)."""
+    process (as ``recognize.get_predictor`` for the classifier); one model is an ensemble of one (on ONNX Runtime,
+    as the ensembles)."""
     names = tuple(name.split(",")) if name else (image and IMAGE_CONTEXT_MODELS) or READER_CONTEXT_MODELS
-    if len(names) == 1:
-        return load_context_model(names[0])
     if names not in _ENSEMBLES:
         _ENSEMBLES[names] = ContextEnsemble([load_context_model(n) for n in names])
     return _ENSEMBLES[names]

@@ -65,6 +65,10 @@ class ContextConfig:
     weight_decay: float = 0.01
     label_smoothing: float = 0.05
     crop_dropout: float = 0.0  # share of training expressions read without their crop embeddings (as images are)
+    # distillation: the mean probabilities of these shipped context models on every training sequence are a second
+    # target, weighted ``distill`` against the labels' (1 - ``distill``); [] trains on the labels alone
+    teachers: list = field(default_factory=list)
+    distill: float = 0.0
     seed: int = 0
     threads: int = 1
     limit: int | None = None
@@ -131,9 +135,10 @@ class Sequences:
     label: list
     kind: list  # "truth" or "pipeline"
     crop: list = field(default_factory=list)  # (n, width + 1) per expression (``crop_features``)
+    soft: list = field(default_factory=list)  # (n, C + 1) teachers' probabilities per expression (``teacher_probs``)
 
     def extend(self, other: "Sequences") -> None:
-        for f in ("cls", "geo", "pair", "label", "kind", "crop"):
+        for f in ("cls", "geo", "pair", "label", "kind", "crop", "soft"):
             getattr(self, f).extend(getattr(other, f))
 
 
@@ -187,6 +192,16 @@ def _batch(seqs: Sequences, idx, hide=frozenset()):
     return tuple(torch.from_numpy(a) for a in (cls, geo, pair, mask, lab, crop))
 
 
+def _soft_batch(seqs: Sequences, idx, n: int):
+    """The teachers' probabilities of the expressions ``idx``, padded to ``n`` symbols (zeros)."""
+    import torch
+
+    soft = np.zeros((len(idx), n, seqs.soft[idx[0]].shape[1]), np.float32)
+    for b, i in enumerate(idx):
+        soft[b, :len(seqs.soft[i])] = seqs.soft[i]
+    return torch.from_numpy(soft)
+
+
 def batches(seqs: Sequences, order: np.ndarray, size: int):
     """Batches of expressions of similar length (sorted within chunks of 50 batches, to pad little)."""
     chunk = size * 50
@@ -209,6 +224,27 @@ def predict(net, seqs: Sequences, size: int = 64) -> list[np.ndarray]:
             for b, i in enumerate(idx):
                 out[i] = z[b, :len(seqs.label[i])]
     return out
+
+
+def teacher_probs(names: list[str], seqs: Sequences, cfg: "ContextConfig", classes: list[str]) -> list[np.ndarray]:
+    """The mean probabilities (float32, junk last) of the shipped context models ``names`` on each sequence: the
+    distillation targets. Each teacher must read the same classes and features as the model trained."""
+    import torch
+
+    from inkmath.equation.context_model import load_context_model
+
+    total: list | None = None
+    for name in names:
+        m = load_context_model(name)
+        arch = m.architecture
+        if m.classes != classes or (arch.crop, arch.writer) != (cfg.architecture.crop, cfg.architecture.writer):
+            raise InkmathError(f"The teacher {name} reads other classes or features than the recipe's model; "
+                               f"list teachers trained with the same classifier, crop and writer widths")
+        net = build_net(len(classes), dataclasses.replace(cfg, architecture=arch))
+        net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in m.tensors.items()})
+        probs = predict(net, seqs)
+        total = probs if total is None else [a + b for a, b in zip(total, probs)]
+    return [(t / len(names)).astype(np.float32) for t in total or []]
 
 
 def accuracy(probs: list[np.ndarray], seqs: Sequences, kind: str, num_classes: int) -> dict:
@@ -266,6 +302,9 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
     for into, *args in parts:
         into.extend(load(*args))
     log(f"train: {len(seqs.label)} sequences, {sum(len(x) for x in seqs.label)} symbols; val: {len(val.label)}")
+    if cfg.teachers:
+        seqs.soft = teacher_probs(cfg.teachers, seqs, cfg, classes)
+        log(f"distilling from {', '.join(cfg.teachers)} (weight {cfg.distill})")
     return fit(cfg, seqs, val, classes, out, resume, log)
 
 
@@ -311,6 +350,9 @@ def fit(cfg: ContextConfig, seqs: Sequences, val: Sequences, classes: list[str],
             cls, geo, pair, mask, lab, crop = _batch(seqs, idx, {i for i in idx if hidden[i]})
             z = net(cls, geo, pair, mask, crop)
             loss = loss_fn(z.reshape(-1, z.shape[-1]), lab.reshape(-1))
+            if seqs.soft and cfg.distill:
+                soft = -(_soft_batch(seqs, idx, z.shape[1]) * z.log_softmax(-1)).sum(-1)
+                loss = (1 - cfg.distill) * loss + cfg.distill * (soft * mask).sum() / mask.sum()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -355,11 +397,7 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     image = bool(cfg.use_image_truth_shards or cfg.use_image_pipeline_shards)
     card = {
         "format": "inkmath-weights/1", "name": cfg.name,
-        "purpose": ("the image reader's symbol model: re-reads every symbol of an image's grouping in context and "
-                    "tells a mis-segmented one (symbols.IMAGE_CONTEXT_MODELS)" if image else
-                    "the reader's symbol model: re-reads every symbol of an expression in context" + (
-                        "" if cfg.name == MODEL_NAME else
-                        f" (averaged with {MODEL_NAME}: symbols.READER_CONTEXT_MODELS)")),
+        "purpose": purpose_text(cfg),
         "model": cfg.model, "kind": "symbol-context", "classifier": cfg.classifier,
         "architecture": asdict(cfg.architecture) | {"geo_features": GEO_FEATURES, "pair_features": PAIR_FEATURES},
         "parameters": int(sum(v.size for v in tensors.values())),
@@ -380,12 +418,24 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     return dest
 
 
+def purpose_text(cfg: ContextConfig) -> str:
+    """The card's ``purpose``: what the model reads (the readers' use of it is ``symbols.READER_CONTEXT_MODELS`` and
+    ``IMAGE_CONTEXT_MODELS``)."""
+    strokes = cfg.use_truth_shards != [] or bool(cfg.use_pipeline_shards)
+    image = bool(cfg.use_image_truth_shards or cfg.use_image_pipeline_shards)
+    what = ("an expression from strokes or of an image's grouping" if strokes and image else
+            "an image's grouping" if image else "an expression from strokes")
+    return (f"a symbol context model: re-reads every symbol of {what} in context" +
+            (" and tells a mis-segmented one" if image or cfg.use_pipeline_shards else "") +
+            (f"; distilled from {', '.join(cfg.teachers)}" if cfg.teachers and cfg.distill else ""))
+
+
 def _data_text(cfg: ContextConfig, result: dict) -> str:
     """The card's account of the training data: the stroke reader's tables, the image reader's, or both."""
     parts = []
     if cfg.use_truth_shards != [] or cfg.use_pipeline_shards:
-        parts.append(f"through the shipped `{cfg.classifier}` classifier: truth segmentation and the pipeline's "
-                     f"segmentation")
+        parts.append(f"through the shipped `{cfg.classifier}` classifier: truth segmentation" +
+                     (" and the pipeline's segmentation" if cfg.use_pipeline_shards else ""))
     if cfg.use_image_truth_shards or cfg.use_image_pipeline_shards:
         parts.append(f"drawn as WAP-like bitmaps and read by the image reader with `{cfg.classifier}` "
                      f"(image_hypotheses): its truth segmentation (parts {cfg.use_image_truth_shards} of "
@@ -394,7 +444,9 @@ def _data_text(cfg: ContextConfig, result: dict) -> str:
                                                           else "") + ")")
     return (f"CROHME 2014 training InkML read under random distortion (strength {cfg.strength}, seeds "
             f"{cfg.train_seeds}) " + "; ".join(parts) +
-            f", {result['train_sequences']} sequences, {result['train_symbols']} symbols")
+            f", {result['train_sequences']} sequences, {result['train_symbols']} symbols" +
+            (f"; targets: the labels (weight {1 - cfg.distill:g}) and the mean probabilities of "
+             f"{', '.join(cfg.teachers)} (weight {cfg.distill:g})" if cfg.teachers and cfg.distill else ""))
 
 
 def main(argv=None) -> int:
