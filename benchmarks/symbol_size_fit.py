@@ -144,4 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from inkmath import InkmathError
+
+    try:
+        sys.exit(main())
+    except InkmathError as e:  # missing tables or data: one line saying what to build, no traceback
+        sys.exit(f"error: {e}")
