@@ -113,6 +113,10 @@ IMAGE_AFTER = [Step(IMAGE_TABLES[0], _train_shards(0, 15, image=True), ("crohme-
                Step(IMAGE_TABLES[1], _train_shards(16, 31, image=True), ("crohme-m:export",)),
                Step(IMAGE_TABLES[2], f"{HYPOTHESES} val --weights {CLASSIFIER} --image --shards 4 --shard 0",
                     ("crohme-m:export",))]
+# the image reader's training parts 32-63, for a recipe that reads them (symbol-context-distilled)
+IMAGE_MORE_TABLES = ("tables:image-train-c", "tables:image-train-d")
+IMAGE_MORE_AFTER = [Step(IMAGE_MORE_TABLES[0], _train_shards(32, 47, image=True), ("crohme-m:export",)),
+                    Step(IMAGE_MORE_TABLES[1], _train_shards(48, 63, image=True), ("crohme-m:export",))]
 
 
 def reader_model_names() -> list[str]:
@@ -120,33 +124,50 @@ def reader_model_names() -> list[str]:
     from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
     names = list(READER_MODELS)
-    for name in (*CHOOSER_MODELS, *READER_CONTEXT_MODELS, *(IMAGE_CONTEXT_MODELS or ())):
+    context = [*READER_CONTEXT_MODELS, *(IMAGE_CONTEXT_MODELS or ())]
+    teachers = [t for name in context for t in context_recipe(name).get("teachers") or ()]
+    for name in (*CHOOSER_MODELS, *teachers, *context):  # a distilled model's teachers train before it
         if name not in names:
             names.append(name)
     return names
+
+
+def context_recipe(name: str, weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> dict:
+    """A symbol-context model's recipe, as its card records it ({} for a card without one)."""
+    card = weights_dir / f"{name}.json"
+    return json.loads(card.read_text(encoding="utf-8")).get("recipe") or {} if card.exists() else {}
+
+
+def image_parts(recipe: dict) -> set[int]:
+    """The image reader's training-table parts a context model's recipe reads."""
+    return {int(k) for key in ("use_image_truth_shards", "use_image_pipeline_shards") for k in recipe.get(key) or ()}
 
 
 def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
                 classifier_recipes: tuple[str, ...] = SHIPPED_CLASSIFIER_RECIPES) -> list[Step]:
     """The steps in plan order: the classifier's chain first (the longest), then every other model. The classifier
     trains from ``classifier_recipes`` (by default the shipped ones: the plan then runs its card's command)."""
-    from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
-
-    image_context = set(IMAGE_CONTEXT_MODELS or ()) - set(READER_CONTEXT_MODELS)  # the image reader's own
-    context = set(READER_CONTEXT_MODELS) | image_context
+    names = reader_model_names()
+    recipes = {n: context_recipe(n, weights_dir) for n in names}
+    context = {n for n, r in recipes.items() if r.get("model") == "symbol-context-transformer"}
+    parts = {n: image_parts(recipes[n]) for n in context}
+    image_context = {n for n in context if parts[n]}  # those reading the image reader's tables
+    more = any(max(p) > 31 for p in parts.values() if p)  # parts 32-63 are read too
     stages, last_stage, export = classifier_stages(classifier_recipes)
     steps: list[Step] = []
-    for name in sorted(reader_model_names(), key=lambda n: (n != CLASSIFIER, n in context)):
+    for name in sorted(names, key=lambda n: (n != CLASSIFIER, n in context)):
         card_path = weights_dir / f"{name}.json"
         if not card_path.exists():
             raise SystemExit(f"error: the reader's model {name} has no card ({card_path}): ship it with one first")
         command = json.loads(card_path.read_text(encoding="utf-8"))["train_command"]
         if name == CLASSIFIER:
             steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, INT8, *AFTER,
-                      *(IMAGE_AFTER if image_context else ())]
+                      *(IMAGE_AFTER if image_context else ()), *(IMAGE_MORE_AFTER if more else ())]
             continue
         before = []
-        after = (*TABLES, *(IMAGE_TABLES if name in image_context else ())) if name in context else ()
+        after = ((*TABLES, *(IMAGE_TABLES if name in image_context else ()),
+                  *(IMAGE_MORE_TABLES if name in image_context and max(parts[name]) > 31 else ()),
+                  *(recipes[name].get("teachers") or ())) if name in context else ())
         reads, engine = recipe_field(command, "classifier"), recipe_field(command, "engine")
         if reads == "crohme" and not any(s.name == "crohme:export" for s in steps):
             before = CROHME_S
@@ -158,7 +179,7 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
         steps.append(Step(name, command, tuple(after)))
     # the models learning from the classifier's readings (image-merge, image-touch) start first after its export: the
     # tables, which only the context models wait for, go just before the first context model
-    late = [s for s in steps if s in AFTER or s in IMAGE_AFTER]
+    late = [s for s in steps if s in AFTER or s in IMAGE_AFTER or s in IMAGE_MORE_AFTER]
     steps = [s for s in steps if s not in late]
     first_context = next((i for i, s in enumerate(steps) if s.name in context), len(steps))
     return steps[:first_context] + late + steps[first_context:]

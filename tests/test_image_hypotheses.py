@@ -95,19 +95,18 @@ def test_a_context_model_trains_on_image_tables_with_one_sequence_per_grouping(d
     assert (tmp_path / "run" / "best.pt").exists()
 
 
-def test_the_image_reader_reads_with_its_own_context_models_and_the_stroke_reader_with_its_own():
-    from inkmath.equation.context_model import load_context_model
+def test_each_reader_reads_a_context_model_trained_on_what_that_reader_produces():
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
     from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS, get_context_model
 
     image, strokes = get_context_model(image=True), get_context_model()
     assert [m.card["name"] for m in strokes.members] == list(READER_CONTEXT_MODELS)
-    assert [m.card["name"] for m in image.members] == list(IMAGE_CONTEXT_MODELS)
-    own = [n for n in IMAGE_CONTEXT_MODELS if n not in READER_CONTEXT_MODELS]
-    assert own, "the image reader has models of its own"
-    for name in own:  # trained on the image reader's tables, reading the reader's classifier
-        card = load_context_model(name).card
-        assert card["classifier"] == DEFAULT_WEIGHTS and card["recipe"]["use_image_pipeline_shards"], name
+    assert [m.card["name"] for m in image.members] == list(IMAGE_CONTEXT_MODELS or READER_CONTEXT_MODELS)
+    for reader, table in ((image, "use_image_pipeline_shards"), (strokes, "use_truth_shards")):
+        recipes = [m.card["recipe"] for m in reader.members]
+        assert all(m.card["classifier"] == DEFAULT_WEIGHTS for m in reader.members)
+        # the image reader's own hypotheses, the stroke reader's truth tables (``None``: every part)
+        assert any(r[table] or (table == "use_truth_shards" and r[table] is None) for r in recipes), table
 
 
 def test_the_training_plan_builds_the_image_tables_before_the_image_readers_own_models():
@@ -119,9 +118,8 @@ def test_the_training_plan_builds_the_image_tables_before_the_image_readers_own_
     from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
     by_name = {s.name: s for s in train_budget.reader_plan()}
-    for name in IMAGE_CONTEXT_MODELS:
+    for name in IMAGE_CONTEXT_MODELS or READER_CONTEXT_MODELS:
         assert name in by_name
         waits = set(by_name[name].after)
-        assert (set(train_budget.IMAGE_TABLES) <= waits) == (name not in READER_CONTEXT_MODELS), name
-    assert all("crohme-m:export" in by_name[t].after for t in train_budget.IMAGE_TABLES)
-    assert "--image" in by_name[train_budget.IMAGE_TABLES[0]].command
+        assert (set(train_budget.IMAGE_TABLES) <= waits) == bool(train_budget.image_parts(
+            train_budget.context_recipe(name))), name

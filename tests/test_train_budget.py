@@ -34,6 +34,14 @@ def test_the_plan_trains_every_reader_model_with_its_cards_command():
     assert "crohme-m:export" in by_name["image-merge"].after
     assert "crohme-m:int8" not in by_name["image-merge"].after  # it reads with PyTorch
     assert not any(s.name.startswith("crohme:") for s in steps)  # no model of the reader learns from crohme
+    # a distilled context model waits for its teachers, trained in the plan too, and for the image tables it reads
+    for name in train_budget.reader_model_names():
+        recipe = train_budget.context_recipe(name)
+        assert set(recipe.get("teachers") or ()) <= set(by_name[name].after)
+        if train_budget.image_parts(recipe):
+            assert set(train_budget.IMAGE_TABLES) <= set(by_name[name].after)
+            assert (max(train_budget.image_parts(recipe)) > 31) == (
+                set(train_budget.IMAGE_MORE_TABLES) <= set(by_name[name].after))
 
 
 def _marker(tmp: Path, name: str, seconds: float = 0.3, fail: bool = False) -> str:

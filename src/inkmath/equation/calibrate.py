@@ -24,12 +24,14 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
 # fitted on all 1,504 expressions of the 2011-2013 test sets read by the shipped stroke reader, on the features it
 # hands its calibration (``python benchmarks/calibration_fit.py``, L2 0.001): intercept first, then one coefficient per
 # FEATURES entry, on the features as they are. Refitted when the look-alikes' size correction (``symbol_size``) joined
-# the reader, under which the coefficients before read a calibration error (10 bins) of 0.028: now 0.0195 in-sample,
-# 0.018-0.021 in 5-fold cross-validation, the most confident half 93.2 % right (92.7-92.8 % cross-validated);
-# docs/decisions/2026-11-28-session-40.md. (The raw share of the beam: error 0.233 when it was measured.)
-COEFFICIENTS: tuple[float, ...] | None = (-0.518307, 2.541922, -1.121441, 0.303032, 0.4745, -0.215845, 0.245538,
-                                          5.67187, -0.25035, -0.564742, 0.16779, 2.38366, 0.13605, -0.281138,
-                                          -0.343882)
+# the reader, under which the coefficients before read a calibration error (10 bins) of 0.028: 0.0195 in-sample
+# (session 40). Refitted again when the reader's context model became the distilled one (symbols.
+# READER_CONTEXT_MODELS), under which the coefficients before read 0.0285: now 0.0142 in-sample, 0.014-0.020 in 5-fold
+# cross-validation, the most confident half 94.0 % right (93.8-93.9 % cross-validated);
+# docs/decisions/2026-11-28-session-41.md. (The raw share of the beam: error 0.233 when it was measured.)
+COEFFICIENTS: tuple[float, ...] | None = (-4.559576, 9.665425, -5.217717, 0.311764, 0.411543, 0.014852, 1.334463,
+                                          4.664033, -0.161099, -0.425046, -0.038497, 1.714861, 0.159060, -0.762160,
+                                          0.205441)
 # the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
 # decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
 # --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with
@@ -38,7 +40,8 @@ COEFFICIENTS: tuple[float, ...] | None = (-0.518307, 2.541922, -1.121441, 0.3030
 # before, which were 0.046 with the reader's pair alone), top half 88.0 % right; on all 1,504 renderings (wap_val.py)
 # 0.035 against 0.058 (docs/decisions/2026-11-25-image-context-13.md). Kept when the image reader's search widened to 5
 # groupings and alt_beam 2: on all 1,504 renderings the error fell to 0.026, the top half 87.5 % right
-# (docs/decisions/2026-11-27-search-35.md)
+# (docs/decisions/2026-11-27-search-35.md). Kept with the distilled context model: 0.032 against a refit's 0.039
+# in-sample, 0.031-0.037 cross-validated (``calibration_fit.py --image``; docs/decisions/2026-11-28-session-41.md)
 IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.989069489338281, -1.245643936209319,
                                                 0.13106287685082182, 0.5021924357689087, 0.016397959387502752,
                                                 2.819474465001413, 12.390628678557418)

@@ -34,16 +34,15 @@ TOP_K = 5  # readings per symbol, in and out
 AMONG_CLASSIFIER_READINGS = True
 
 # the reader's symbol model: the mean of these shipped context models' probabilities (each trained from its recipe,
-# configs/symbol-context*.yaml; chosen on validation: docs/decisions/2026-11-24-symbols-7.md)
-READER_CONTEXT_MODELS = ("symbol-context", "symbol-context-seed1")
-# the image reader's symbol model (``recognize.image_model_candidates``; None: the reader's): the reader's two and two
-# trained on the image reader's own hypotheses (``image_hypotheses``: its truth segmentation and its groupings with
-# junk, parts 0-31 of 64, configs/symbol-context-image*.yaml). On all 1,504 WAP-like validation renderings
-# (benchmarks/wap_val.py) against the reader's two alone (847): these four 885 (57 gained, 19 lost; the image pair of
-# seeds 2 and 3 in place of 0 and 1: 879, 54 / 22); the image pair alone 863 (80 / 64); trained on parts 0-15: 866
-# (43 / 24; seeds 2 and 3: 867), alone 847 (docs/decisions/2026-11-25-image-context-13.md)
-IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = ("symbol-context", "symbol-context-seed1", "symbol-context-image",
-                                                "symbol-context-image-seed1")
+# configs/symbol-context*.yaml). One model, distilled from the four the readers averaged before (symbol-context and
+# -seed1 for strokes; those and symbol-context-image, -image-seed1 for images; configs/symbol-context-distilled.yaml).
+# Validation (WAP-like renderings, benchmarks/wap_val.py / strokes, inkmath crohme-eval val), against the averages:
+# seed 0 (shipped) 918 / 1,067 against 911 / 1,058 (images 32 gained, 25 lost), seed 1 909 / 1,064; without the
+# teachers 878 / 1,058; with the image parts 0-31 only 903 / 1,059; taught by the image pair alone 895 / 1,054. Its
+# inference costs a quarter of the four's (docs/decisions/2026-11-28-session-41.md)
+READER_CONTEXT_MODELS = ("symbol-context-distilled",)
+# the image reader's symbol model (``recognize.image_model_candidates``); None: the reader's
+IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = None
 
 TOKEN_FIX = {"\\lt": "<", "\\gt": ">", "\\sqrt{}": "\\sqrt"}
 
