@@ -36,10 +36,11 @@ AMONG_CLASSIFIER_READINGS = True
 # the reader's symbol model: the mean of these shipped context models' probabilities (each trained from its recipe,
 # configs/symbol-context*.yaml). One model, distilled from the four the readers averaged before (symbol-context and
 # -seed1 for strokes; those and symbol-context-image, -image-seed1 for images; configs/symbol-context-distilled.yaml).
-# Validation (WAP-like renderings, benchmarks/wap_val.py / strokes, inkmath crohme-eval val), against the averages:
-# seed 0 (shipped) 918 / 1,067 against 911 / 1,058 (images 32 gained, 25 lost), seed 1 909 / 1,064; without the
-# teachers 878 / 1,058; with the image parts 0-31 only 903 / 1,059; taught by the image pair alone 895 / 1,054. Its
-# inference costs a quarter of the four's (docs/decisions/2026-11-28-session-41.md)
+# Validation, against the averages: strokes 1,064 -> 1,073 of 1,504 (inkmath crohme-eval val), WAP-like renderings
+# 911 -> 911 (benchmarks/wap_val.py). Read with the web's 8-bit classifier (WAP-like / 1,501 strokes): 911 / 1,058 ->
+# 918 / 1,067; the same recipe's seed 1 909 / 1,064; without the teachers 878 / 1,058; with the image parts 0-31 only
+# 903 / 1,059; taught by the image pair alone 895 / 1,054. An image read 0.91x, strokes 0.96x
+# (docs/decisions/2026-11-28-session-41.md)
 READER_CONTEXT_MODELS = ("symbol-context-distilled",)
 # the image reader's symbol model (``recognize.image_model_candidates``); None: the reader's
 IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = None

@@ -302,7 +302,7 @@ def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dic
     for into, *args in parts:
         into.extend(load(*args))
     log(f"train: {len(seqs.label)} sequences, {sum(len(x) for x in seqs.label)} symbols; val: {len(val.label)}")
-    if cfg.teachers:
+    if cfg.teachers and cfg.distill:
         seqs.soft = teacher_probs(cfg.teachers, seqs, cfg, classes)
         log(f"distilling from {', '.join(cfg.teachers)} (weight {cfg.distill})")
     return fit(cfg, seqs, val, classes, out, resume, log)
