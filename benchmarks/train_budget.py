@@ -8,13 +8,14 @@
 
 What runs: each reader model's card's ``train_command`` (the models: ``READER_MODELS`` and the ones the reader's
 ensembles name, ``symbols.READER_CONTEXT_MODELS``, ``symbols.IMAGE_CONTEXT_MODELS`` and
-``layout_choice.CHOOSER_MODELS``), plus what those commands need first and what makes their output the shipped file
-(the classifier's stages before its card's command, its export, its 8-bit ranges and the context models' hypothesis
-tables: ``classifier_stages``, ``AFTER`` and, for the image reader's context models, ``IMAGE_AFTER``). The
-classifier trains from its shipped recipes, or from other stage recipes (``--classifier-recipe``, e.g. a recipe
-proposed to fit the budget before it is shipped). It all runs in a fresh clone of this
-checkout's HEAD (``--tree``) with its own cache (``INKMATH_CACHE`` inside the tree), so that every table is built
-inside the budget and nothing shipped or cached here is touched. Two steps run at a time (``--lanes``), each as
+``layout_choice.CHOOSER_MODELS``, and the teachers a distilled model's recipe names), plus what those commands need
+first and what makes their output the shipped file (the classifier's stages before its card's command, its export,
+its 8-bit ranges and the context models' hypothesis tables: ``classifier_stages``, ``AFTER`` and, for the context
+models reading the image reader's tables, ``IMAGE_AFTER`` and ``IMAGE_MORE_AFTER``). The classifier trains from its
+shipped recipes, or from other stage recipes (``--classifier-recipe``, e.g. a recipe proposed to fit the budget
+before it is shipped). It all runs in a fresh clone of this checkout's HEAD (``--tree``) with its own cache
+(``INKMATH_CACHE`` inside the tree), so that every table is built inside the budget and nothing shipped or cached here
+is touched. Two steps run at a time (``--lanes``), each as
 its recipe sets its threads; a step starts as soon as a lane is free and what it waits for is done, in plan order.
 
 Resumable: the state file in the tree records each finished step; run the same command again and finished steps
@@ -119,13 +120,13 @@ IMAGE_MORE_AFTER = [Step(IMAGE_MORE_TABLES[0], _train_shards(32, 47, image=True)
                     Step(IMAGE_MORE_TABLES[1], _train_shards(48, 63, image=True), ("crohme-m:export",))]
 
 
-def reader_model_names() -> list[str]:
+def reader_model_names(weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> list[str]:
     from inkmath.equation.layout_choice import CHOOSER_MODELS
     from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
     names = list(READER_MODELS)
     context = [*READER_CONTEXT_MODELS, *(IMAGE_CONTEXT_MODELS or ())]
-    teachers = [t for name in context for t in context_recipe(name).get("teachers") or ()]
+    teachers = [t for name in context for t in context_recipe(name, weights_dir).get("teachers") or ()]
     for name in (*CHOOSER_MODELS, *teachers, *context):  # a distilled model's teachers train before it
         if name not in names:
             names.append(name)
@@ -147,7 +148,7 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
                 classifier_recipes: tuple[str, ...] = SHIPPED_CLASSIFIER_RECIPES) -> list[Step]:
     """The steps in plan order: the classifier's chain first (the longest), then every other model. The classifier
     trains from ``classifier_recipes`` (by default the shipped ones: the plan then runs its card's command)."""
-    names = reader_model_names()
+    names = reader_model_names(weights_dir)
     recipes = {n: context_recipe(n, weights_dir) for n in names}
     context = {n for n, r in recipes.items() if r.get("model") == "symbol-context-transformer"}
     parts = {n: image_parts(recipes[n]) for n in context}
