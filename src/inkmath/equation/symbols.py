@@ -37,10 +37,10 @@ AMONG_CLASSIFIER_READINGS = True
 # configs/symbol-context*.yaml). One model, distilled from the four the readers averaged before (symbol-context and
 # -seed1 for strokes; those and symbol-context-image, -image-seed1 for images; configs/symbol-context-distilled.yaml).
 # Validation, against the averages: strokes 1,064 -> 1,073 of 1,504 (inkmath crohme-eval val), WAP-like renderings
-# 911 -> 911 (benchmarks/wap_val.py); the recipe's seed 1 1,064 / 901, so within its seed spread. Read with the web's 8-bit classifier (WAP-like / 1,501 strokes): 911 / 1,058 ->
-# 918 / 1,067; the same recipe's seed 1 909 / 1,064; without the teachers 878 / 1,058; with the image parts 0-31 only
-# 903 / 1,059; taught by the image pair alone 895 / 1,054. An image read 0.91x, strokes 0.96x
-# (docs/decisions/2026-11-28-session-41.md)
+# 911 -> 911 (benchmarks/wap_val.py); the recipe's seed 1 1,064 / 901, so within its seed spread. Read with the web's
+# 8-bit classifier (WAP-like / 1,501 strokes): 911 / 1,058 -> 918 / 1,067; seed 1 909 / 1,064; without the teachers
+# 878 / 1,058; with the image parts 0-31 only 903 / 1,059; taught by the image pair alone 895 / 1,054. An image read
+# 0.91x, strokes 0.96x (docs/decisions/2026-11-28-session-41.md)
 READER_CONTEXT_MODELS = ("symbol-context-distilled",)
 # the image reader's symbol model (``recognize.image_model_candidates``); None: the reader's
 IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = None
