@@ -430,13 +430,9 @@ def _export_members(members: list[ContextModel]) -> bytes:
 
     import torch
 
-    from inkmath.equation.train_context import ContextConfig, build_net
+    from inkmath.equation.train_context import net_of
 
-    nets = []
-    for m in members:
-        net = build_net(m.num_classes, ContextConfig(architecture=m.architecture))
-        net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in m.tensors.items()})
-        nets.append(net.eval())
+    nets = [net_of(m).eval() for m in members]
 
     class Members(torch.nn.Module):
         def __init__(self):

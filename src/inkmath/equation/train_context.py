@@ -73,6 +73,16 @@ class ContextConfig:
     threads: int = 1
     limit: int | None = None
 
+    @property
+    def reads_strokes(self) -> bool:
+        """The recipe trains on the stroke reader's tables (truth or pipeline segmentation)."""
+        return self.use_truth_shards != [] or bool(self.use_pipeline_shards)
+
+    @property
+    def reads_images(self) -> bool:
+        """The recipe trains on the image reader's tables (``image_hypotheses``)."""
+        return bool(self.use_image_truth_shards or self.use_image_pipeline_shards)
+
 
 def load_config(path: str | None, overrides: dict) -> ContextConfig:
     from inkmath.training.config import recipe_values
@@ -122,6 +132,16 @@ def build_net(num_classes: int, config: ContextConfig):
             return torch.cat([out[..., :num_classes] + self.alpha * logp, out[..., num_classes:]], dim=-1)
 
     return ContextNet()
+
+
+def net_of(model) -> "torch.nn.Module":
+    """The training network of a shipped context model (``context_model.ContextModel``), its weights loaded in
+    float32: what its ONNX graph is exported from and what distillation reads a teacher with."""
+    import torch
+
+    net = build_net(model.num_classes, ContextConfig(architecture=model.architecture))
+    net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in model.tensors.items()})
+    return net
 
 
 # -------------------------------------------------------------------------------------------------------- data
@@ -229,8 +249,6 @@ def predict(net, seqs: Sequences, size: int = 64) -> list[np.ndarray]:
 def teacher_probs(names: list[str], seqs: Sequences, cfg: "ContextConfig", classes: list[str]) -> list[np.ndarray]:
     """The mean probabilities (float32, junk last) of the shipped context models ``names`` on each sequence: the
     distillation targets. Each teacher must read the same classes and features as the model trained."""
-    import torch
-
     from inkmath.equation.context_model import load_context_model
 
     total: list | None = None
@@ -240,9 +258,7 @@ def teacher_probs(names: list[str], seqs: Sequences, cfg: "ContextConfig", class
         if m.classes != classes or (arch.crop, arch.writer) != (cfg.architecture.crop, cfg.architecture.writer):
             raise InkmathError(f"The teacher {name} reads other classes or features than the recipe's model; "
                                f"list teachers trained with the same classifier, crop and writer widths")
-        net = build_net(len(classes), dataclasses.replace(cfg, architecture=arch))
-        net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in m.tensors.items()})
-        probs = predict(net, seqs)
+        probs = predict(net_of(m), seqs)
         total = probs if total is None else [a + b for a, b in zip(total, probs)]
     return [(t / len(names)).astype(np.float32) for t in total or []]
 
@@ -394,7 +410,6 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     atomic_write_bytes(dest, tmp.read_bytes())
     tmp.unlink()
     best_row = next(r for r in result["history"] if r["epoch"] == result["best"]["epoch"])
-    image = bool(cfg.use_image_truth_shards or cfg.use_image_pipeline_shards)
     card = {
         "format": "inkmath-weights/1", "name": cfg.name,
         "purpose": purpose_text(cfg),
@@ -407,7 +422,7 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
         "recipe": asdict(cfg),
         "data": _data_text(cfg, result),
         "metrics": {"split": "validation: " + ("WAP-like renderings of the CROHME 2011-2013 test InkML read by the image "
-                                               "reader (image_hypotheses)" if image else
+                                               "reader (image_hypotheses)" if cfg.reads_images else
                                                "CROHME 2011-2013 test InkML (undistorted)"),
                     "epoch": best_row["epoch"],
                     "truth_segmentation": best_row["val_truth"], "pipeline_segmentation": best_row["val_pipeline"]},
@@ -421,22 +436,20 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
 def purpose_text(cfg: ContextConfig) -> str:
     """The card's ``purpose``: what the model reads (the readers' use of it is ``symbols.READER_CONTEXT_MODELS`` and
     ``IMAGE_CONTEXT_MODELS``)."""
-    strokes = cfg.use_truth_shards != [] or bool(cfg.use_pipeline_shards)
-    image = bool(cfg.use_image_truth_shards or cfg.use_image_pipeline_shards)
-    what = ("an expression from strokes or of an image's grouping" if strokes and image else
-            "an image's grouping" if image else "an expression from strokes")
+    what = ("an expression from strokes or of an image's grouping" if cfg.reads_strokes and cfg.reads_images else
+            "an image's grouping" if cfg.reads_images else "an expression from strokes")
     return (f"a symbol context model: re-reads every symbol of {what} in context" +
-            (" and tells a mis-segmented one" if image or cfg.use_pipeline_shards else "") +
+            (" and tells a mis-segmented one" if cfg.reads_images or cfg.use_pipeline_shards else "") +
             (f"; distilled from {', '.join(cfg.teachers)}" if cfg.teachers and cfg.distill else ""))
 
 
 def _data_text(cfg: ContextConfig, result: dict) -> str:
     """The card's account of the training data: the stroke reader's tables, the image reader's, or both."""
     parts = []
-    if cfg.use_truth_shards != [] or cfg.use_pipeline_shards:
+    if cfg.reads_strokes:
         parts.append(f"through the shipped `{cfg.classifier}` classifier: truth segmentation" +
                      (" and the pipeline's segmentation" if cfg.use_pipeline_shards else ""))
-    if cfg.use_image_truth_shards or cfg.use_image_pipeline_shards:
+    if cfg.reads_images:
         parts.append(f"drawn as WAP-like bitmaps and read by the image reader with `{cfg.classifier}` "
                      f"(image_hypotheses): its truth segmentation (parts {cfg.use_image_truth_shards} of "
                      f"{cfg.image_shards}) and its own groupings, junk where no truth symbol by pixels (parts "
