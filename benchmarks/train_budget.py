@@ -133,10 +133,15 @@ def reader_model_names(weights_dir: Path = ROOT / "src" / "inkmath" / "weights")
     return names
 
 
+def model_card(name: str, weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> dict | None:
+    """A shipped model's card (None where it has none)."""
+    card = weights_dir / f"{name}.json"
+    return json.loads(card.read_text(encoding="utf-8")) if card.exists() else None
+
+
 def context_recipe(name: str, weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> dict:
     """A symbol-context model's recipe, as its card records it ({} for a card without one)."""
-    card = weights_dir / f"{name}.json"
-    return json.loads(card.read_text(encoding="utf-8")).get("recipe") or {} if card.exists() else {}
+    return (model_card(name, weights_dir) or {}).get("recipe") or {}
 
 
 def image_parts(recipe: dict) -> set[int]:
@@ -149,25 +154,27 @@ def reader_plan(weights_dir: Path = ROOT / "src" / "inkmath" / "weights",
     """The steps in plan order: the classifier's chain first (the longest), then every other model. The classifier
     trains from ``classifier_recipes`` (by default the shipped ones: the plan then runs its card's command)."""
     names = reader_model_names(weights_dir)
-    recipes = {n: context_recipe(n, weights_dir) for n in names}
+    cards = {n: model_card(n, weights_dir) for n in names}
+    for name, card in cards.items():
+        if card is None:
+            raise SystemExit(f"error: the reader's model {name} has no card ({weights_dir / f'{name}.json'}): ship "
+                             "it with one first")
+    recipes = {n: card.get("recipe") or {} for n, card in cards.items()}
     context = {n for n, r in recipes.items() if r.get("model") == "symbol-context-transformer"}
     parts = {n: image_parts(recipes[n]) for n in context}
     image_context = {n for n in context if parts[n]}  # those reading the image reader's tables
-    more = any(max(p) > 31 for p in parts.values() if p)  # parts 32-63 are read too
+    more_parts = {n for n in image_context if max(parts[n]) > 31}  # those reading parts 32-63 too
     stages, last_stage, export = classifier_stages(classifier_recipes)
     steps: list[Step] = []
     for name in sorted(names, key=lambda n: (n != CLASSIFIER, n in context)):
-        card_path = weights_dir / f"{name}.json"
-        if not card_path.exists():
-            raise SystemExit(f"error: the reader's model {name} has no card ({card_path}): ship it with one first")
-        command = json.loads(card_path.read_text(encoding="utf-8"))["train_command"]
+        command = cards[name]["train_command"]
         if name == CLASSIFIER:
             steps += [*stages, Step(name, last_stage, (stages[-1].name,) if stages else ()), export, INT8, *AFTER,
-                      *(IMAGE_AFTER if image_context else ()), *(IMAGE_MORE_AFTER if more else ())]
+                      *(IMAGE_AFTER if image_context else ()), *(IMAGE_MORE_AFTER if more_parts else ())]
             continue
         before = []
         after = ((*TABLES, *(IMAGE_TABLES if name in image_context else ()),
-                  *(IMAGE_MORE_TABLES if name in image_context and max(parts[name]) > 31 else ()),
+                  *(IMAGE_MORE_TABLES if name in more_parts else ()),
                   *(recipes[name].get("teachers") or ())) if name in context else ())
         reads, engine = recipe_field(command, "classifier"), recipe_field(command, "engine")
         if reads == "crohme" and not any(s.name == "crohme:export" for s in steps):
