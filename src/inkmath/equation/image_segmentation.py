@@ -350,8 +350,9 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     crops = render_many(img, [([m], b) for b, m in comps])
     comps, crops = _readable(comps, crops)
     # the runs ``written_names`` reads next depend on the parts' boxes alone: read in the same classifier run
-    preds = read_ahead(classifier, crops, name_run_crops(img, comps, name_runs(comps, unit)), top)
-    names = written_names(img, comps, preds, unit, classifier, top)
+    runs = name_runs(comps, unit)
+    preds = read_ahead(classifier, crops, name_run_crops(img, comps, runs), top)
+    names = written_names(img, comps, preds, unit, classifier, top, runs)
     names += hanging_legs(img, comps, preds, unit, classifier, top, {k for run, _, _ in names for k in run})
     named = {k for run, _, _ in names for k in run}
     comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)

@@ -68,13 +68,13 @@ NAME_PROB = 0.8
 
 
 def written_names(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
-                  top: int) -> list[tuple[list[int], Box, list]]:
+                  top: int, runs: list[tuple[list[int], Box]] | None = None) -> list[tuple[list[int], Box, list]]:
     """Runs of components that read together as a function name: (component indices, box, readings), disjoint.
 
-    The runs tried are ``name_runs``'. A run is kept when its reading is a name (``NAME_TOKENS``) as described at
-    ``NAME_PROB``.
+    The runs tried are ``name_runs``' (``runs``: those, when the caller has them already). A run is kept when its
+    reading is a name (``NAME_TOKENS``) as described at ``NAME_PROB``.
     """
-    runs = name_runs(comps, unit)
+    runs = name_runs(comps, unit) if runs is None else runs
     if not runs:
         return []
     reads = classifier.predict(name_run_crops(img, comps, runs), ink="white", top=top)
