@@ -272,8 +272,16 @@ def crohme_rows(kinds, base, what: str | None, args, pred, real=None) -> list[di
     return rows
 
 
-def print_rows(rows: list[dict], args) -> int:
+def print_rows(rows: list[dict], args, compared: bool = True) -> int:
+    """Print the rows; a comparison's (``compared``: old against new in one process) also go into ``--result``."""
     print(json.dumps({"rows": rows, "load": [round(v, 2) for v in os.getloadavg()], **threads_used(args)}, indent=1))
+    if compared and args.result:
+        from inkmath.evaluation.results import write_result
+
+        write_result(args.result, "speed", "Side by side in one process (bench_decoder.py, 10-symbol expressions)",
+                     "python benchmarks/bench_decoder.py " + " ".join(args.argv),
+                     "bench_decoder.py: the two readers of a row alternately in one process, solve off; p50 of wall "
+                     "time and of process CPU per expression; the ratio is new over old.", rows)
     return 0
 
 
@@ -377,8 +385,10 @@ def main(argv: list[str] | None = None) -> int:
                          "could hold classified) against the same reader classifying every candidate group (old)")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
-                    help="also write the rows as a result file (benchmarks/results/reader-speed.json)")
+                    help="also write the rows as a result file (benchmarks/results/reader-speed.json; a comparison's "
+                         "--vs-* rows: their own file)")
     args = ap.parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
     import torch
 
     torch.set_num_threads(1)
@@ -534,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += [{"run": run, **row} for row in crohme_rows(("strokes", "image"), old_path, None, args, pred, real)]
         for row in rows[-4:]:
             row["load before"] = load
-    print_rows(rows, args)
+    print_rows(rows, args, compared=False)
     if args.result:
         from inkmath.evaluation.results import write_result
 
@@ -544,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
                  "cpu_ratio_p50": "CPU ratio"}
         rows = [{names.get(k, k): v for k, v in row.items()} for row in rows]
         write_result(args.result, "speed", "The reader's speed (10-symbol expressions, ONNX Runtime)",
-                     "python benchmarks/bench_decoder.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                     "python benchmarks/bench_decoder.py " + " ".join(args.argv),
                      f"bench_decoder.py: the path before the decoder (first grouping, first candidates, one parse) "
                      f"and the shipped reader alternately in one process, solve off; p50 of wall time and of process "
                      f"CPU per expression; {args.runs} run(s) in one process, the load average before each in its "
