@@ -55,7 +55,7 @@ def check_card(card: dict) -> None:
         assert card["train_command"].startswith("python -m inkmath."), card["train_command"]
         module = importlib.import_module(card["train_command"].split()[2])
         for key, value in r.items():  # a card that records its recipe was trained with this one
-            if "recipe" in card:
+            if "recipe" in card and key not in RUN_ONLY:
                 assert card["recipe"].get(key) == value, f"{card['name']}: recipe {key}={value!r}, the card was " \
                                                          f"trained with {card['recipe'].get(key)!r}"
         from inkmath.equation.mlp import MODEL, read_recipe
