@@ -271,12 +271,9 @@ def speed(runs: int, out: Path) -> dict:
 
 
 def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None:
-    import platform
-    import subprocess
+    from inkmath.evaluation.results import machine_name, source_commit
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    model, commit = machine_name(), source_commit()
     rows = []
     if res:
         name = f"generated pages, CROHME {'2014 test' if res['split'] == 'test' else '2011-2013 (validation)'} ink"

@@ -46,8 +46,9 @@ def main() -> int:
     from inkmath.equation.typed import solve_latex
 
     problems = school_problems(seed=0)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()  # the code measured: taken before, not after, the run
+    from inkmath.evaluation.results import machine_name, source_commit
+
+    commit = source_commit()  # the code measured: taken before, not after, the run
     load_start = os.getloadavg()[0]
     start_workers()
     solve_latex("2x+1=7", steps=True, plot=True)  # warm-up: imports, caches
@@ -94,8 +95,7 @@ def main() -> int:
         command_times.append((time.perf_counter() - t0) * 1000)
         if done.returncode != 0:
             raise SystemExit(f"inkmath solve failed on {p.latex!r}: {done.stderr[-500:]}")
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown")
+    cpu = machine_name()
     rows = [
         {"measure": "solve_latex(steps=True), in-process, warm", "problems": len(times),
          "p50_ms": round(statistics.median(times), 1), "p90_ms": round(_pct(times, 0.9), 1),

@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.base_tree / "benchmarks" / "bench_web.py").is_file():
         raise SystemExit(f"{args.base_tree}: not a checkout with benchmarks/bench_web.py; make one with "
                          f"git worktree add --detach DIR COMMIT")
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    from inkmath.evaluation.results import source_commit
+
+    commit = source_commit()
     sides = {args.base_label: args.base_tree, commit: ROOT}
     runs: list[dict] = []
     for k in range(args.pairs):

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,8 +43,9 @@ def main() -> int:
     from inkmath.equation.latex_parse import parse_latex
     from inkmath.equation.metrics import normalize_latex
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()  # the code measured: taken before the run
+    from inkmath.evaluation.results import machine_name, source_commit
+
+    commit = source_commit()  # the code measured: taken before the run
     data = Path(os.environ.get("INKMATH_DATA", "/work/shared/data")) / ARCHIVE
     refused: collections.Counter[str] = collections.Counter()
     examples: dict[str, str] = {}
@@ -74,8 +74,7 @@ def main() -> int:
         if args.limit and total >= args.limit:
             break
     elapsed = time.perf_counter() - start
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown")
+    cpu = machine_name()
     rows = [{"case": "truth expressions", "count": total},
             {"case": "represented by the tree (parsed)", "count": represented},
             {"case": "round trip equal after normalize_latex", "count": same},

@@ -132,15 +132,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_results(args, rows: list[dict]) -> None:
-    import subprocess
     from datetime import datetime, timezone
 
     from inkmath.atomic import atomic_write_text
+    from inkmath.evaluation.results import machine_name, source_commit
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown") if Path("/proc/cpuinfo").is_file() else "unknown"
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
+    model, commit = machine_name(), source_commit()
     command = "python benchmarks/layout_truth.py " + " ".join(sys.argv[1:] if sys.argv[1:] else [])
     # each row keeps the command, machine and commit that measured it: a file holds the sets of several runs
     rows = [{**r, "command": command, "machine": model, "commit": commit} for r in rows]

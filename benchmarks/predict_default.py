@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 
 from inkmath.atomic import atomic_write_json
 from inkmath.data import load_dataset, prepared_images
+from inkmath.evaluation.results import machine_name, source_commit
 from inkmath.predict import Predictor
 
 WEIGHTS = ("crohme", "hasy", "mnist")
@@ -57,9 +56,8 @@ def main() -> None:
     result = {
         "table": "predict-default", "title": "Default weights of inkmath predict: digits read as digits (validation)",
         "command": f"python benchmarks/predict_default.py --n {args.n}",
-        "machine": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                         if line.startswith("model name")), "unknown"),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "machine": machine_name(),
+        "commit": source_commit(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "how": f"Top-1 label equal to the digit, on the first {args.n} MNIST training digits (white on black) and on "
                f"the {len(c_labels)} digit symbols of crohme:val (CROHME 2011-2013 test), each prepared with the "

@@ -233,10 +233,9 @@ def main(argv=None) -> int:
     if a.write:
         from inkmath.training.checkpoint import atomic_write_text
 
-        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")), "?")
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
+        from inkmath.evaluation.results import machine_name, source_commit
+
+        cpu, commit = machine_name(), source_commit()
         from inkmath.equation.symbols import READER_CONTEXT_MODELS
 
         pen = f", with the pen model's evidence ({res['pen']})" if res.get("pen") else ""

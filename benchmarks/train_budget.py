@@ -348,13 +348,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     if args.result:
-        from inkmath.evaluation.results import write_result
+        from inkmath.evaluation.results import head_commit, write_result
 
         rows = [{"step": s.name, "command": s.command, "minutes": round(state["steps"][s.name]["seconds"] / 60, 1)}
                 for s in steps] + [{"step": "all, on %d lanes (wall)" % args.lanes, "minutes": round(total / 60, 1)}]
         command = f"python benchmarks/train_budget.py --tree {args.tree} --result {args.result}"
-        trained = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True, text=True,
-                                 check=True).stdout.strip()  # the commit the run trained from, not this checkout's
+        trained = head_commit(tree)  # the commit the run trained from, not this checkout's
         write_result(args.result, "training-budget", "Training every model of the expression reader from its recipe",
                      command, __doc__.split("\n\n")[2], rows, commit=trained)
     return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -78,8 +77,9 @@ def main() -> int:
              "ratio_to_reading": round(statistics.median(v) / base, 2), "n": len(v)} for k, v in timed.items()]
     for r in rows:
         print(f"{r['request']:22s} {r['median_ms']:8.1f} ms  x{r['ratio_to_reading']:.2f}  (n={r['n']})")
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "unknown")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    from inkmath.evaluation.results import machine_name, source_commit
+
+    cpu, commit = machine_name(), source_commit()
     result = {
         "table": "web", "title": "The page's reading with and without the steps and the graph",
         "command": f"python benchmarks/web_extras.py --n {args.n} --repeats {args.repeats}",

@@ -13,7 +13,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import results_page  # noqa: E402
 from common import markdown_tables  # noqa: E402
 
-from inkmath.evaluation.results import expressions_row, symbols_row, write_result  # noqa: E402
+from inkmath.evaluation.results import (  # noqa: E402
+    expressions_row, head_commit, source_commit, symbols_row, write_result,
+)
 from inkmath.weights import list_shipped_models  # noqa: E402
 
 
@@ -28,6 +30,21 @@ def test_result_file_has_the_agreed_fields(tmp_path):
     row = record["rows"][0]
     assert row["top-1"] == 0.9964 and row["parameters"] == card["parameters"] and 1 < row["MFLOPs"] < 1000
     assert record["machine"] and record["commit"]
+
+
+def test_commits_name_the_checkout_and_mark_changed_sources(tmp_path):
+    repo = tmp_path / "tree"
+    (repo / "src" / "inkmath").mkdir(parents=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "src" / "inkmath" / "a.py").write_text("x = 1\n")
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "one"], check=True)
+    head = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (repo / "src" / "inkmath" / "a.py").write_text("x = 2\n")  # a tree's own changes are not marked by head_commit
+    assert head_commit(repo / "src") == head
+    assert head_commit(tmp_path) == "unknown"  # not a checkout
+    assert source_commit().split("+")[0] == head_commit(Path(__file__).parent)
 
 
 def test_expressions_row_names_the_set_and_input():

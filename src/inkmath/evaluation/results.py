@@ -48,20 +48,30 @@ def machine_name() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def head_commit(folder: str | Path) -> str:
+    """Short hash of the commit checked out in the git tree holding ``folder`` (its own changes not marked: a
+    training run's tree, whose weights are retrained in place); ``unknown`` outside a git checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() if head.returncode == 0 else "unknown"
+
+
 def source_commit() -> str:
     """Short hash of the commit the running inkmath comes from, ``+changes`` when its sources differ from it;
     ``unknown`` outside a git checkout (an installed wheel)."""
     src = Path(__file__).resolve().parents[1]
+    head = head_commit(src)
+    if head == "unknown":
+        return head
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=src, capture_output=True, text=True,
-                              timeout=30)
-        if head.returncode != 0:
-            return "unknown"
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=src,
                                capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return head.stdout.strip() + ("+changes" if dirty else "")
+    return head + ("+changes" if dirty else "")
 
 
 def write_result(path: str | Path, table: str, title: str, command: str, how: str, rows: list[dict], *,
