@@ -784,6 +784,28 @@ def test_a_percent_added_to_a_number_says_how_it_is_read():
     assert typed(r"x = -10\%")["notes"] == []  # a negative percentage, not one taken from something
 
 
+@pytest.mark.parametrize("latex, text, mixed", [
+    (r"2\frac{1}{2}+1\frac{1}{3}", "23/6 ≈ 3.83333333333", 2),  # 2 1/2 + 1 1/3, as school arithmetic reads it
+    (r"-3\frac{3}{4}", "-15/4 ≈ -3.75", 1),
+    (r"x = 1\frac{1}{2}", "x = 3/2", 1),
+    (r"\frac{2\frac{1}{2}}{5}", "1/2 ≈ 0.5", 1),  # inside a fraction too
+    (r"2 \cdot \frac{1}{2}", "1", 0),  # a product is written with a sign
+    (r"2\frac{3}{2}", "3", 0),  # not a proper fraction: a product
+    (r"2\frac{x}{3}", "2*x/3", 0),  # letters: a product
+    (r"2\frac{1}{2}^{2}", "1/2 ≈ 0.5", 0),  # the power belongs to the fraction: 2 · (1/2)^2
+    (r"2.5\frac{1}{2}", "5/4 ≈ 1.25", 0),  # not a whole number
+])
+def test_a_whole_number_before_a_proper_fraction_is_a_mixed_number(latex, text, mixed):
+    result = typed(latex)
+    assert result["text"] == text, result
+    assert sum("is read as the mixed number" in n for n in result["notes"]) == mixed, result["notes"]
+
+
+def test_the_mixed_number_note_says_how_to_write_a_product():
+    assert typed(r"3\frac{1}{4}")["notes"] == ["3 1/4 is read as the mixed number 3 + 1/4 = 13/4; for 3 times 1/4, "
+                                               "write 3 · 1/4"]
+
+
 @pytest.mark.parametrize("latex", [r"\% 5", r"2 + \%", r"x = \%"])
 def test_a_percent_sign_without_a_number_is_a_clear_error(latex):
     result = typed(latex)

@@ -327,6 +327,19 @@ def test_percentages_are_written_as_fractions_first():
     assert lines(w)[1:] == [r"x\frac{20}{100}=5", "20x=500", "x=25"] and "hundredths" in w.steps[1].reason
 
 
+def test_mixed_numbers_are_written_as_fractions_first():
+    w, result = worked(r"3\frac{3}{4}-1\frac{1}{2}")
+    assert lines(w) == [r"3\frac{3}{4}-1\frac{1}{2}", r"\frac{15}{4}-\frac{3}{2}", r"\frac{15}{4}-\frac{6}{4}",
+                        r"\frac{9}{4}"], lines(w)
+    assert w.steps[1].reason == (r"a mixed number is a whole number plus a fraction: $3\frac{3}{4} = \frac{15}{4}, "
+                                 r"1\frac{1}{2} = \frac{3}{2}$") and result["text"] == "9/4 ≈ 2.25"
+    w, _ = worked(r"2\frac{1}{2}+10\%")  # both readings named in one step
+    assert lines(w)[1] == r"\frac{5}{2}+\frac{10}{100}" and "hundredths" in w.steps[1].reason \
+        and "mixed number" in w.steps[1].reason
+    w, _ = worked(r"2\frac{1}{2}x=10")
+    assert lines(w)[2:] == ["5x=20", "x=4"] and "mixed number" in w.steps[1].reason
+
+
 def test_binomial_coefficients_are_worked_out_then_added():
     w, result = worked(r"\binom{5}{2}+\binom{5}{3}")
     assert lines(w) == [r"\binom{5}{2}+\binom{5}{3}", "10+10", "20"] and result["text"] == "20"

@@ -15,7 +15,9 @@ import sympy as sp
 from inkmath import InkmathError
 from inkmath.equation.latex import join_tokens, tokens
 from inkmath.equation.tokens import BIG_OPS, BRACKET_PAIRS, CLOSE_BRACKETS
-from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.tree import (
+    BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol, node_fields,
+)
 
 _ALIASES = {
     "−": "-", "*": "\\times", "×": "\\times", "·": "\\cdot", "÷": "\\div", "±": "\\pm", "{": "\\{", "}": "\\}",
@@ -154,6 +156,42 @@ def written_percents(node: Node) -> list[WrittenPercent]:
         alone = i + 1 == len(toks) or toks[i + 1] in _AFTER_A_TERM  # 200 + 10%, not 200 + 10% x (a tenth of x)
         added = sign if sign in ("+", "-") and j > 1 and toks[j - 2] not in _BEFORE_A_TERM and alone else None
         out.append(WrittenPercent(number, added))
+    return out
+
+
+def mixed_number(lexemes: list[Lexeme], i: int) -> tuple[int, int, int] | None:
+    """(whole, numerator, denominator) when ``lexemes[i]`` is a whole number written right before a proper fraction
+    of whole numbers: a mixed number, 2\\frac{1}{2} = 2 + 1/2, as school arithmetic writes it (a product of the two
+    is written with a sign, 2 \\cdot \\frac{1}{2}). Not when a power follows the fraction (2\\frac{1}{2}^{2} is
+    2 · (1/2)²). Else None."""
+    if i + 1 >= len(lexemes):
+        return None
+    whole, frac = lexemes[i], lexemes[i + 1]
+    if whole.kind != "num" or not whole.text.isdigit() or frac.kind != "atom" or not isinstance(frac.node, Frac):
+        return None
+    if i + 2 < len(lexemes) and lexemes[i + 2].kind == "pow":
+        return None
+    parts = lex(frac.node.num), lex(frac.node.den)
+    if any(len(p) != 1 or p[0].kind != "num" or not p[0].text.isdigit() for p in parts):
+        return None
+    numerator, denominator = (int(p[0].text) for p in parts)
+    return (int(whole.text), numerator, denominator) if 0 < numerator < denominator else None
+
+
+def written_mixed_numbers(node: Node) -> list[tuple[int, int, int]]:
+    """The mixed numbers (``mixed_number``) written anywhere in ``node``, left to right and outside in."""
+    out: list[tuple[int, int, int]] = []
+    for row in node.rows if isinstance(node, Lines) else [node]:
+        lexemes = lex(row)
+        for i, lx in enumerate(lexemes):
+            found = mixed_number(lexemes, i)
+            if found is not None:
+                out.append(found)
+            inner = [lx.node, lx.sup] if lx.kind in ("pow", "func") else \
+                [getattr(lx.node, f) for f in node_fields(type(lx.node))] if lx.kind in ("atom", "bigop") else []
+            for child in inner:
+                if isinstance(child, Node):
+                    out += written_mixed_numbers(child)
     return out
 
 

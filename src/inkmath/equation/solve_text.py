@@ -132,6 +132,14 @@ def percent_note(number: str, sign: str) -> str:
             f"a number a, write a · {float(whole):g}%")
 
 
+def mixed_number_note(whole: int, numerator: int, denominator: int) -> str:
+    """The note on a whole number written before a fraction (2 1/2), read as a mixed number, and how to write the
+    product instead."""
+    value = fractions.Fraction(whole) + fractions.Fraction(numerator, denominator)
+    return (f"{whole} {numerator}/{denominator} is read as the mixed number {whole} + {numerator}/{denominator} = "
+            f"{value}; for {whole} times {numerator}/{denominator}, write {whole} · {numerator}/{denominator}")
+
+
 def offer_complex(result: dict[str, Any], nonreal: list[dict[sp.Symbol, sp.Basic]], notes: list[str]) -> None:
     """Put an answer's non-real solutions (each {unknown: value}) in its `complex_solutions` and name them in a
     note: "complex solutions too: ..." beside real ones, else "no real solution; the solutions are complex: ..."."""

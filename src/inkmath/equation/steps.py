@@ -22,7 +22,7 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.latex import to_latex
-from inkmath.equation.lexemes import written_percents
+from inkmath.equation.lexemes import written_mixed_numbers, written_percents
 from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated, same_line, tex
 from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
 from inkmath.equation.tree import Node
@@ -60,21 +60,28 @@ def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic], math
 def work_out(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     """The worked solution of a problem the solver answered as `result` (items: `to_sympy_lines(tree)`)."""
     worked = _work_out_by_kind(tree, items, result)
-    _percents_as_fractions(worked, tree)
+    _written_numbers_as_fractions(worked, tree)
     return worked
 
 
-def _percents_as_fractions(worked: Worked, tree: Node) -> None:
-    """After the problem as written, the same line with its percentages as fractions (15% = 15/100), when it has
-    any: the steps that follow work with the fractions."""
+def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
+    """After the problem as written, the same line with its percentages (15% = 15/100) and mixed numbers
+    (2 1/2 = 5/2) as fractions, when it has any: the steps that follow work with the fractions."""
+    reasons = []
     percents = written_percents(tree)
-    if not percents or not worked.steps:
+    if percents:
+        numbers = list(dict.fromkeys(p.number for p in percents if p.number))
+        shown = ", ".join(rf"{n}\% = \frac{{{n}}}{{100}}" for n in numbers)
+        reasons.append(f"per cent means hundredths: ${shown}$" if shown else
+                       "per cent means hundredths: divide by $100$")
+    mixed = list(dict.fromkeys(written_mixed_numbers(tree)))
+    if mixed:
+        shown = ", ".join(rf"{w}\frac{{{n}}}{{{d}}} = {tex(sp.Rational(w * d + n, d))}" for w, n, d in mixed)
+        reasons.append(f"a mixed number is a whole number plus a fraction: ${shown}$")
+    if not reasons or not worked.steps:
         return
-    numbers = list(dict.fromkeys(p.number for p in percents if p.number))
-    shown = ", ".join(rf"{n}\% = \frac{{{n}}}{{100}}" for n in numbers)
-    reason = f"per cent means hundredths: ${shown}$" if shown else "per cent means hundredths: divide by $100$"
     first = worked.steps[0].expr
-    worked.insert(1, first, reason, tex(first))
+    worked.insert(1, first, "; ".join(reasons), tex(first))
     if len(worked.steps) > 2 and same_line(worked.steps[2].latex, worked.steps[1].latex):
         del worked.steps[2]  # 0.5% is 1/200 already: the step that wrote it so says nothing more
 

@@ -25,6 +25,8 @@ Reading choices (documented here because a student's intent is not always unique
   reads `{...}`; the base of a script is one group (`{x+1}^{2}` = (x+1)^2).
 - Subscripts name a symbol: `x_{1}` -> Symbol('x_1'), `x_{n-1}` -> Symbol('x_{n-1}'). Primes are part of a name.
 - `\\pm` makes one expression with the marker symbol `PLUS_MINUS`; `expand_plus_minus` gives both branches.
+- A whole number right before a proper fraction of whole numbers is a mixed number: `2\\frac{1}{2}` = 2 + 1/2
+  (`lexemes.mixed_number`; the solver notes this reading). A product is written with a sign: `2 \\cdot \\frac{1}{2}`.
 - `%` (typed `\\%`) after a number or bracket is hundredths: `15\\%` = 15/100, `20 \\cdot 15\\%` = 3,
   `200 + 10\\%` = 200 + 1/10 (not 10 % of 200, which is written `200 \\cdot 10\\%`; the solver notes this reading).
 - `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
@@ -42,7 +44,8 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.latex import tokens
 from inkmath.equation.lexemes import (
-    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex, normal_token)
+    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex, mixed_number,
+    normal_token)
 from inkmath.equation.tosympy_values import (binomial_value, check_defined, factorial_value, name_value, number_value,
                                              odd_root_of_negative, power_value, rebuilt, root_value)
 from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Sqrt
@@ -277,6 +280,11 @@ class _Parser:
     def parse_primary(self) -> tuple[sp.Basic, str | None]:
         lx = self.take()
         if lx.kind == "num":
+            mixed = mixed_number(self.lx, self.i - 1)
+            if mixed is not None:  # 2\frac{1}{2}: the whole number plus the fraction, one number (5/2)
+                self.take()
+                whole, numerator, denominator = mixed
+                return sp.Rational(whole * denominator + numerator, denominator), None
             return number_value(lx.text), None
         if lx.kind == "name":
             return name_value(lx.text), lx.text
