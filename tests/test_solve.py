@@ -801,6 +801,14 @@ def test_a_whole_number_before_a_proper_fraction_is_a_mixed_number(latex, text, 
     assert sum("is read as the mixed number" in n for n in result["notes"]) == mixed, result["notes"]
 
 
+@pytest.mark.parametrize("latex, text", [
+    (r"\ln e", "1"), (r"\ln(e)", "1"), (r"\ln e^{3}", "3"), (r"\log_{e} e", "1"), (r"\log_{e} x", "ln(x)"),
+    (r"2e", "2*e"),  # elsewhere a bare e is a variable
+])
+def test_e_is_eulers_number_as_the_natural_logarithms_base_or_argument(latex, text):
+    assert typed(latex)["text"] == text
+
+
 def test_the_mixed_number_note_says_how_to_write_a_product():
     assert typed(r"3\frac{1}{4}")["notes"] == ["3 1/4 is read as the mixed number 3 + 1/4 = 13/4; for 3 times 1/4, "
                                                "write 3 · 1/4"]

@@ -13,7 +13,8 @@ BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
                 | \\frac | \\sqrt | \\binom
 
 Reading choices (documented here because a student's intent is not always unique):
-- `e` is Euler's number only when it carries a superscript (`e^{x}`); a bare `e` is a variable. `\\pi` is pi,
+- `e` is Euler's number when it carries a superscript (`e^{x}`) and as the natural logarithm's base or argument
+  (`\\ln e` = 1, `\\log_{e} x` = ln x); elsewhere a bare `e` is a variable. `\\pi` is pi,
   `\\infty` is oo. `i` is a variable (it is usually an index), never the imaginary unit.
 - An odd root of a negative number is the real one: `\\sqrt[3]{-8}` = `(-8)^{1/3}` = -2, `(-8)^{2/3}` = 4.
 - `\\log x` is the base-10 logarithm, `\\ln x` the natural one, `\\log_{b} x` base b.
@@ -103,6 +104,9 @@ def _replace(expr: sp.Basic, mapping: dict) -> sp.Basic:
 
 
 # ---------------------------------------------------------------- parsing
+
+
+EULER_NAME = sp.Symbol("e")  # a bare e as the parser reads it (a variable)
 
 
 class _Parser:
@@ -368,9 +372,12 @@ class _Parser:
         if power == -1 and name in INVERSES:
             func, power = INVERSES[name], None
         arg = self.function_argument(name)
+        if name == "\\ln" and arg == EULER_NAME:  # ln e: the logarithm's own base, Euler's number
+            arg = sp.E
         if name == "\\log":
             base = self.sub(lx.node) if lx.node is not None else sp.Integer(10)
-            value = sp.log(arg, base)
+            base = sp.E if base == EULER_NAME else base
+            value = sp.log(sp.E if arg == EULER_NAME and base is sp.E else arg, base)
         else:
             value = self.apply(func, arg)
         return value if power is None else self.power(value, power)
