@@ -809,6 +809,15 @@ def test_e_is_eulers_number_as_the_natural_logarithms_base_or_argument(latex, te
     assert typed(latex)["text"] == text
 
 
+@pytest.mark.parametrize("latex, text", [
+    (r"\sin 30^{\circ}", "1/2 ≈ 0.5"), (r"\cos 60^\circ", "1/2 ≈ 0.5"), (r"\tan(45^{\circ})", "1"),
+    (r"2x = 90^{\circ}", "x = π/4"),  # answers are in radians
+    (r"\sin 30", "sin(30) ≈ -0.988031624093"),  # without the sign an angle is in radians
+])
+def test_a_lone_degree_sign_as_a_superscript_is_degrees_of_angle(latex, text):
+    assert typed(latex)["text"] == text
+
+
 def test_the_mixed_number_note_says_how_to_write_a_product():
     assert typed(r"3\frac{1}{4}")["notes"] == ["3 1/4 is read as the mixed number 3 + 1/4 = 13/4; for 3 times 1/4, "
                                                "write 3 · 1/4"]

@@ -51,7 +51,7 @@ KNOWN_WORDS = {
     "\\sin", "\\cos", "\\tan", "\\cot", "\\sec", "\\csc", "\\arcsin", "\\arccos", "\\arctan", "\\sinh", "\\cosh",
     "\\tanh", "\\ln", "\\log", "\\exp",
     "\\times", "\\cdot", "\\div", "\\pm", "\\mp", "\\leq", "\\geq", "\\neq", "\\rightarrow", "\\in", "\\exists",
-    "\\forall", "\\ldots", "\\cdots", "\\prime", "\\{", "\\}",
+    "\\forall", "\\ldots", "\\cdots", "\\prime", "\\{", "\\}", "\\circ",
 }
 # Things typed LaTeX may hold that the tree has no node for (named in the error, counted by the round-trip report).
 _ONE_PER_LINE = "write one equation per line, separated by \\\\"

@@ -31,6 +31,7 @@ ADDITIVE = {"+", "-", "\\pm", "\\mp"}
 _MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
 RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
 PERCENT = "%"  # after a number or expression: hundredths (15% = 15/100)
+DEGREE = "\\circ"  # as a superscript alone (30^{\\circ}): degrees of angle, each pi/180
 _OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow", PERCENT}
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
@@ -201,6 +202,12 @@ def _unwrap(node: Node) -> Node:
     return node
 
 
+def _is_degree(node: Node) -> bool:
+    """Is the script only the degree sign (`30^{\\circ}`)?"""
+    node = _unwrap(node)
+    return isinstance(node, Symbol) and node.token == DEGREE
+
+
 def _is_primes(node: Node) -> int:
     """Number of primes when the script is only primes (`y^{\\prime\\prime}`), else 0."""
     node = _unwrap(node)
@@ -240,4 +247,7 @@ def _lex_scripted(base: Node, sub: Node | None, sup: Node | None, out: list[Lexe
         out.append(Lexeme("atom", node=base))
     if sup is not None:
         primes = _is_primes(sup)
-        out.extend([Lexeme("tok", "\\prime")] * primes if primes else [Lexeme("pow", node=sup)])
+        if primes:
+            out.extend([Lexeme("tok", "\\prime")] * primes)
+        else:
+            out.append(Lexeme("tok", DEGREE) if _is_degree(sup) else Lexeme("pow", node=sup))

@@ -28,6 +28,7 @@ Reading choices (documented here because a student's intent is not always unique
 - `\\pm` makes one expression with the marker symbol `PLUS_MINUS`; `expand_plus_minus` gives both branches.
 - A whole number right before a proper fraction of whole numbers is a mixed number: `2\\frac{1}{2}` = 2 + 1/2
   (`lexemes.mixed_number`; the solver notes this reading). A product is written with a sign: `2 \\cdot \\frac{1}{2}`.
+- `^{\\circ}` alone is degrees of angle: `\\sin 30^{\\circ}` = sin(pi/6) = 1/2; an angle without it is in radians.
 - `%` (typed `\\%`) after a number or bracket is hundredths: `15\\%` = 15/100, `20 \\cdot 15\\%` = 3,
   `200 + 10\\%` = 200 + 1/10 (not 10 % of 200, which is written `200 \\cdot 10\\%`; the solver notes this reading).
 - `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
@@ -45,8 +46,8 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.latex import tokens
 from inkmath.equation.lexemes import (
-    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex, mixed_number,
-    normal_token)
+    ADDITIVE, BRACKETS, CLOSERS, CONSTANTS, DEGREE, FUNCTIONS, INVERSES, PERCENT, RELATIONS, Lexeme, lex,
+    mixed_number, normal_token)
 from inkmath.equation.tosympy_values import (binomial_value, check_defined, factorial_value, name_value, number_value,
                                              odd_root_of_negative, power_value, rebuilt, root_value)
 from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Node, Sqrt
@@ -107,6 +108,7 @@ def _replace(expr: sp.Basic, mapping: dict) -> sp.Basic:
 
 
 EULER_NAME = sp.Symbol("e")  # a bare e as the parser reads it (a variable)
+DEGREES_IN_PI = 180  # 180 degrees make pi radians
 
 
 class _Parser:
@@ -272,6 +274,9 @@ class _Parser:
             elif self.at(PERCENT):
                 self.take()
                 value, name = self.percent(value), None
+            elif self.at(DEGREE):  # 30^{\circ}: an angle in degrees, as radians
+                self.take()
+                value, name = self.mul(value, self.div(sp.pi, sp.Integer(DEGREES_IN_PI))), None
             elif self.at("\\prime"):
                 self.take()
                 if name is None or name in CONSTANTS:
