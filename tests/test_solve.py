@@ -204,7 +204,8 @@ def test_trig_identity_simplifies():
         (Sqrt(row("- 8"), row("3")), sp.Integer(-2)),
         (Row([Frac(row("d"), row("d x")), sup("x", "3")]), sp.Derivative(x**3, x)),
         (row("\\alpha + \\pi"), sp.Symbol("alpha") + sp.pi),
-        (Row([sup("e", "2"), Symbol("+"), Symbol("e")]), sp.exp(2) + sp.Symbol("e")),
+        (Row([sup("e", "2"), Symbol("+"), Symbol("e")]), sp.exp(2) + sp.E),  # e^{...} makes every e Euler's
+        (row("a + e"), sp.Symbol("a") + sp.Symbol("e")),  # elsewhere a bare e is a variable
         (SubSup(Symbol("x"), row("1"), row("2")), sp.Symbol("x_1") ** 2),
         (row("2 \\times - 3 \\div 6"), sp.Integer(-1)),
     ],
@@ -804,6 +805,7 @@ def test_a_whole_number_before_a_proper_fraction_is_a_mixed_number(latex, text, 
 @pytest.mark.parametrize("latex, text", [
     (r"\ln e", "1"), (r"\ln(e)", "1"), (r"\ln e^{3}", "3"), (r"\log_{e} e", "1"), (r"\log_{e} x", "ln(x)"),
     (r"2e", "2*e"),  # elsewhere a bare e is a variable
+    (r"e^{x} = e", "x = 1"),  # a problem that writes e^{...} means Euler's number by every e
 ])
 def test_e_is_eulers_number_as_the_natural_logarithms_base_or_argument(latex, text):
     assert typed(latex)["text"] == text

@@ -340,6 +340,40 @@ def test_mixed_numbers_are_written_as_fractions_first():
     assert lines(w)[2:] == ["5x=20", "x=4"] and "mixed number" in w.steps[1].reason
 
 
+def test_exponential_equations_by_a_common_base_or_a_logarithm():
+    w, _ = worked(r"3^{x+1}=27")
+    assert lines(w) == ["3^{x+1}=27", "3^{x+1}=3^{3}", "x+1=3", "x=2"]
+    assert w.steps[1].reason == "write $27$ as a power of $3$" and "equal exponents" in w.steps[2].reason
+    w, _ = worked(r"4^{x}=8")  # both sides as powers of 2
+    assert lines(w)[1:] == ["2^{2x}=2^{3}", "2x=3", r"x=\frac{3}{2}"] and "powers of $2$" in w.steps[1].reason
+    w, _ = worked(r"3\cdot 2^{x}+1=25")
+    assert lines(w)[1] == "2^{x}=8" and w.steps[1].reason == "subtract $1$ from both sides and divide both sides by $3$"
+    w, _ = worked(r"2^{x}=5")  # not a whole-number power of 2
+    assert lines(w)[1:] == [r"x=\log_{2}5"] and "logarithm to base $2$" in w.steps[1].reason
+    w, result = worked(r"2^{x}=-4")
+    assert lines(w)[-1] == r"\text{norealsolution}" and "always positive" in w.steps[-1].reason
+    w, _ = worked(r"e^{x}=e")  # e^{...} makes every e Euler's number
+    assert lines(w)[-1] == "x=1"
+
+
+def test_logarithmic_equations_by_the_definition_of_the_logarithm():
+    w, _ = worked(r"\log_{2}(3x-1)=3")
+    assert lines(w) == [r"\log_{2}(3x-1)=3", "3x-1=2^{3}", "3x-1=8", "3x=9", "x=3"]
+    assert r"$\log_{2} u = 3$ means $u = 2^{3}$" in w.steps[1].reason
+    w, _ = worked(r"\ln x+1=3")
+    assert lines(w)[1:] == [r"\ln\left(x\right)=2", "x=e^{2}"]
+    w, _ = worked(r"2\log x=4")
+    assert lines(w)[-1] == "x=100"
+
+
+def test_exponential_corpus_problems_all_get_steps():
+    from inkmath.equation.problems import school_problems
+
+    problems = [p for p in school_problems(seed=1) if p.kind == "exponential"]
+    with_steps, failures = _corpus_check(problems)
+    assert failures == [] and with_steps == len(problems) > 0
+
+
 def test_binomial_coefficients_are_worked_out_then_added():
     w, result = worked(r"\binom{5}{2}+\binom{5}{3}")
     assert lines(w) == [r"\binom{5}{2}+\binom{5}{3}", "10+10", "20"] and result["text"] == "20"

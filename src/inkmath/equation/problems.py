@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
-                  "inequality": 40}
+                  "inequality": 40, "exponential": 40}
 
 
 @dataclass(frozen=True)
@@ -197,9 +197,34 @@ def _trig(rng: random.Random) -> str:
     return f"{func} {arg}={value}"
 
 
+def _exponential(rng: random.Random) -> str:
+    """An exponential or logarithmic equation in one power or logarithm of x (``steps_exp``)."""
+    base = rng.choice([2, 3, 5, 10])
+    k = rng.randint(-2, 4)
+    form = rng.randrange(7)
+    if form == 0:  # b^{x + c} = b^k
+        c = rng.randint(-2, 2)
+        value = _frac(1, base ** -(k + c)) if k + c < 0 else str(base ** (k + c))
+        return f"{base}^{{{_poly((1, 'x'), (c, ''))}}}={value}"
+    if form == 1:  # b^{2x} = c^k with b = c^2: both sides as powers of c
+        small = rng.choice([2, 3])
+        return f"{small ** 2}^{{x}}={small ** rng.randint(1, 5)}"
+    if form == 2:  # A b^x + B = C
+        a, b, x = rng.randint(2, 5), rng.randint(-9, 9), rng.randint(0, 4)
+        return f"{a}\\cdot {base}^{{x}}{_term(b, '')}={a * base ** x + b}"
+    if form == 3:  # no whole-number power: a logarithm
+        return rng.choice([f"{base}^{{x}}={rng.choice([3, 6, 7, 11])}", f"e^{{x}}={rng.randint(2, 9)}"])
+    if form == 4:  # a power is never negative or zero
+        return f"{base}^{{x}}={rng.choice([-1, -4, 0])}"
+    if form == 5:  # log_b(x + c) = k
+        return f"\\log_{{{base}}}({_poly((1, 'x'), (rng.randint(-5, 5), ''))})={abs(k)}"
+    return rng.choice([f"\\ln x={rng.randint(1, 3)}", f"2\\log x={2 * rng.randint(1, 3)}",
+                       f"\\ln x+{rng.randint(1, 4)}=5"])
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
-    "system": _system, "trig": _trig, "inequality": _inequality,
+    "system": _system, "trig": _trig, "inequality": _inequality, "exponential": _exponential,
 }
 
 

@@ -87,7 +87,7 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
-    from inkmath.equation import steps_arith, steps_linear, steps_system, steps_trig
+    from inkmath.equation import steps_arith, steps_exp, steps_linear, steps_system, steps_trig
 
     if result.get("kind") == "none":
         raise NoSteps(result.get("reason") or "the solver could not answer this")
@@ -118,6 +118,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
         f = sp.expand(item.lhs - item.rhs)
         if steps_trig.is_trig_equation(f, var):
             return steps_trig.trig_steps(raw[0], f, var, input_latex)
+        if steps_exp.is_exp_or_log_equation(raw[0], var):
+            return steps_exp.exp_log_steps(raw[0], var, input_latex)
         degree = steps_linear.check_linear_or_quadratic(f, var)
         if degree <= 1:
             return steps_linear.linear_steps(raw[0], var, input_latex)

@@ -13,8 +13,9 @@ BigOp and scripts; ``lexemes.lex``) by a small recursive-descent parser:
                 | \\frac | \\sqrt | \\binom
 
 Reading choices (documented here because a student's intent is not always unique):
-- `e` is Euler's number when it carries a superscript (`e^{x}`) and as the natural logarithm's base or argument
-  (`\\ln e` = 1, `\\log_{e} x` = ln x); elsewhere a bare `e` is a variable. `\\pi` is pi,
+- `e` is Euler's number when it carries a superscript (`e^{x}`), everywhere in a problem that writes one
+  (`e^{x} = e`: x = 1), and as the natural logarithm's base or argument (`\\ln e` = 1, `\\log_{e} x` = ln x);
+  elsewhere a bare `e` is a variable. `\\pi` is pi,
   `\\infty` is oo. `i` is a variable (it is usually an index), never the imaginary unit.
 - An odd root of a negative number is the real one: `\\sqrt[3]{-8}` = `(-8)^{1/3}` = -2, `(-8)^{2/3}` = 4.
 - `\\log x` is the base-10 logarithm, `\\ln x` the natural one, `\\log_{b} x` base b.
@@ -79,16 +80,23 @@ def to_sympy_lines(node: Node, raw: bool = False) -> list[sp.Basic]:
     rows = node.rows if isinstance(node, Lines) else [node]
     if not rows:
         raise InkmathError("nothing to evaluate: the tree has no lines")
+    euler = writes_euler(node)
     out: list[sp.Basic] = []
     for number, row in enumerate(rows, 1):
         where = f"line {number}" if len(rows) > 1 else ""
         try:
-            parser = _RawParser(lex(row), where) if raw else _Parser(lex(row), where)
+            parser = (_RawParser if raw else _Parser)(lex(row), where, euler)
             out.extend(parser.parse_line())
         except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
             # SymPy refusing to build something the parser accepted (none known); still a clear error, not a crash
             raise InkmathError(f"cannot build this expression in SymPy ({type(exc).__name__}: {exc})") from exc
     return out
+
+
+def writes_euler(node: Node) -> bool:
+    """Does the problem write e with a superscript (e^{x}), which makes e Euler's number throughout it?"""
+    toks = tokens(node)
+    return any(t == EULER_NAME.name and toks[i + 1] == "^" for i, t in enumerate(toks[:-1]))
 
 
 def expand_plus_minus(expr: sp.Basic) -> list[sp.Basic]:
@@ -112,11 +120,12 @@ DEGREES_IN_PI = 180  # 180 degrees make pi radians
 
 
 class _Parser:
-    def __init__(self, lexemes: list[Lexeme], where: str = "") -> None:
+    def __init__(self, lexemes: list[Lexeme], where: str = "", euler: bool = False) -> None:
         self.lx = lexemes
         self.i = 0
         self.abs_depth = 0
         self.where = where
+        self.euler = euler  # the problem writes e^{...}: every e in it is Euler's number
 
     # helpers
     def fail(self, message: str) -> InkmathError:
@@ -141,7 +150,7 @@ class _Parser:
 
     def sub(self, node: Node) -> sp.Basic:
         """One expression from a separate node (a numerator, an exponent, a limit)."""
-        parser = type(self)(lex(node), self.where)
+        parser = type(self)(lex(node), self.where, self.euler)
         if not parser.lx:
             raise self.fail("an empty part (fraction, exponent, root or binomial) has nothing to evaluate")
         value = parser.parse_expr()
@@ -296,6 +305,8 @@ class _Parser:
                 return sp.Rational(whole * denominator + numerator, denominator), None
             return number_value(lx.text), None
         if lx.kind == "name":
+            if self.euler and lx.text == EULER_NAME.name:
+                return sp.E, None
             return name_value(lx.text), lx.text
         if lx.kind == "atom":
             return self.atom(lx.node), None
@@ -408,7 +419,7 @@ class _Parser:
         if name in ("\\sum", "\\prod"):
             if op.lower is None or op.upper is None:
                 raise self.fail(f"{name} needs limits like _{{i=1}}^{{n}} to be evaluated")
-            relation = type(self)(lex(op.lower), self.where).parse_line()
+            relation = type(self)(lex(op.lower), self.where, self.euler).parse_line()
             if len(relation) != 1 or not isinstance(relation[0], sp.Eq) or not relation[0].lhs.is_Symbol:
                 raise self.fail(f"the lower limit of {name} must read like i=1")
             variable, start = relation[0].lhs, relation[0].rhs
@@ -454,7 +465,7 @@ class _Parser:
             j += 1
         else:
             raise self.fail("an integral needs its variable written as dx (or dt, ...) after the integrand")
-        inner = type(self)(self.lx[self.i : j], self.where)
+        inner = type(self)(self.lx[self.i : j], self.where, self.euler)
         body = inner.parse_expr() if inner.lx else sp.Integer(1)
         if inner.peek() is not None:
             raise inner.fail(f"unexpected '{inner.peek().describe()}' in the integrand")
@@ -478,7 +489,7 @@ class _Parser:
             sign = tokens(last.node)
             if sign in (["+"], ["-"]):
                 direction, target_lx = sign[0], target_lx[:-1]
-        target = type(self)(target_lx, self.where)
+        target = type(self)(target_lx, self.where, self.euler)
         if not target.lx:
             raise self.fail("\\lim needs a value after the arrow")
         value = target.parse_expr()
