@@ -31,6 +31,7 @@ __all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_mat
 
 SAMPLE_WINDOW = 30.0  # |x| range in which families of solutions (x = π/6 + 2kπ) are compared point by point
 SAMPLE_TOLERANCE = 1e-9
+INEQUALITY_KINDS = ("inequality", "quadratic_inequality")
 SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
 
 
@@ -80,7 +81,7 @@ def _percents_as_fractions(worked: Worked, tree: Node) -> None:
 
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
-    from inkmath.equation import steps_arith, steps_linear, steps_system, steps_trig
+    from inkmath.equation import steps_arith, steps_inequality, steps_linear, steps_system, steps_trig
 
     if result.get("kind") == "none":
         raise NoSteps(result.get("reason") or "the solver could not answer this")
@@ -120,7 +121,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
             raise NoSteps("an inequality gets steps when it has exactly one unknown")
         var = unknowns[0]
         f = sp.expand(item.lhs - item.rhs)
-        steps_linear.check_linear_or_quadratic(f, var, inequality=True)
+        if steps_linear.check_linear_or_quadratic(f, var, inequality=True) == 2:
+            return steps_inequality.quadratic_inequality_steps(raw[0], var, input_latex)
         return steps_linear.inequality_steps(raw[0], var, input_latex)
     values = result.get("values", [])
     if len(values) != 1 or "_expr" not in values[0]:
@@ -205,7 +207,7 @@ def equivalent(worked: Worked) -> list[int]:
 def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     """Does the last step say what the solver answered (`result`, with its solutions' `_expr` or `sympy`)?"""
     last = worked.steps[-1].expr
-    if worked.kind == "inequality":  # the solver's answer is a set in its text; SymPy's own solveset of the problem
+    if worked.kind in INEQUALITY_KINDS:  # the solver's answer is a set in its text; SymPy's own solveset of the problem
         sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in (worked.steps[0], worked.steps[-1])]
         return result.get("kind") == "inequality" and same_set(*sets)
     values = [_value(entry) for entry in result.get("values", [])]

@@ -125,10 +125,10 @@ def _zero_product(w: Worked, factors: list[sp.Basic], var: sp.Symbol) -> None:
         return
     w.add_either([equation(arrange(g), 0) for g in factors], "a product is zero when one of its factors is zero")
     roots = [sp.solve(g, var)[0] for g in factors]
-    w.add_either([equation(var, r) for r in _ordered(roots)], "solve each equation")
+    w.add_either([equation(var, r) for r in ordered_roots(roots)], "solve each equation")
 
 
-def _ordered(values: list[sp.Basic]) -> list[sp.Basic]:
+def ordered_roots(values: list[sp.Basic]) -> list[sp.Basic]:
     """Real roots first in increasing order, then complex ones by real and imaginary part (as the solver lists)."""
     def key(e: sp.Basic) -> tuple[int, float, float]:
         re, im = (float(v) for v in sp.N(e, 15).as_real_imag())
@@ -164,7 +164,7 @@ def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     root = sp.sqrt(disc)
     formula_roots = [(-b + root) / (2 * a), (-b - root) / (2 * a)]
     formula = sp.Or(*[equation(var, r) for r in formula_roots], evaluate=False)
-    roots = _ordered([sp.radsimp(sp.expand(r)) for r in formula_roots])
+    roots = ordered_roots([sp.radsimp(sp.expand(r)) for r in formula_roots])
     if disc < 0:  # the solver answers "no real solution" and offers these roots in a note
         named = " or ".join(f"${sp.latex(var)} = {plain(r)}$" for r in roots)
         w.add(sp.false, f"$\\Delta < 0$: the square root of a negative number is not a real number, so there is "
@@ -242,13 +242,13 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
     out."""
     if not f.is_polynomial(var):
         if inequality:
-            raise NoSteps(f"this inequality is answered without steps: steps cover linear inequalities (no "
-                          f"${tex(var)}$ in a denominator, a root, an absolute value or a function)")
+            raise NoSteps(f"this inequality is answered without steps: steps cover linear and quadratic inequalities "
+                          f"(no ${tex(var)}$ in a denominator, a root, an absolute value or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
                       f"(no ${tex(var)}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
-    if inequality and degree > 1:
-        raise NoSteps("only linear inequalities get steps")
+    if inequality and degree > 2:
+        raise NoSteps("only linear and quadratic inequalities get steps")
     if degree > 2:
         raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
     return int(degree)
