@@ -81,7 +81,7 @@ def _percents_as_fractions(worked: Worked, tree: Node) -> None:
 
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
-    from inkmath.equation import steps_arith, steps_inequality, steps_linear, steps_system, steps_trig
+    from inkmath.equation import steps_arith, steps_inequality, steps_linear, steps_poly, steps_system, steps_trig
 
     if result.get("kind") == "none":
         raise NoSteps(result.get("reason") or "the solver could not answer this")
@@ -112,6 +112,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
         f = sp.expand(item.lhs - item.rhs)
         if steps_trig.is_trig_equation(f, var):
             return steps_trig.trig_steps(raw[0], f, var, input_latex)
+        if steps_poly.is_cubic_or_quartic(f, var):
+            return steps_poly.polynomial_steps(raw[0], var, input_latex)
         degree = steps_linear.check_linear_or_quadratic(f, var)
         if degree <= 1:
             return steps_linear.linear_steps(raw[0], var, input_latex)
@@ -138,6 +140,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
 def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
     """What a step says, as something comparable: a set for one unknown, a list of solution dicts for a system,
     the value for an expression."""
+    if isinstance(expr, sp.Subs):  # a line in u = x^2 (a biquadratic): what it says with x^2 in place of u
+        return solution_set(expr.expr.xreplace(dict(zip(expr.variables, expr.point))), variables, domain)
     if isinstance(expr, sp.Tuple):
         eqs = [sp.expand(evaluated(e.lhs - e.rhs)) for e in expr.args]
         return {tuple(sol) for sol in sp.linsolve(eqs, *variables)}

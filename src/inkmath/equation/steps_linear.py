@@ -250,5 +250,5 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
     if inequality and degree > 2:
         raise NoSteps("only linear and quadratic inequalities get steps")
     if degree > 2:
-        raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
+        raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 to 4)")
     return int(degree)
