@@ -3,10 +3,12 @@
     attach_steps(result, tree, items)   # adds result["steps"] = [{"latex", "reason", "sympy"}], result["steps_reason"]
     work_out(tree, items, result)       # the `Worked` record (SymPy objects), or NoSteps with the reason
 
-Kinds (each in its own module): linear and quadratic equations in one unknown (`steps_linear`), systems of two or
-three linear equations by elimination (`steps_system`), arithmetic with fractions and powers and simplifying an
-expression (`steps_arith`), simple trigonometric equations (`steps_trig`). Anything else gets no steps and a reason;
-the answer is the solver's as always. The rules are written over SymPy objects: each step's object says the same as
+Kinds (each in its own module): linear and quadratic equations and linear inequalities in one unknown
+(`steps_linear`), quadratic inequalities (`steps_inequality`), polynomial equations of degree 3 and 4 with a common
+factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
+(`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
+trigonometric equations (`steps_trig`). Anything else gets no steps and a reason; the answer is the solver's as
+always. The rules are written over SymPy objects: each step's object says the same as
 its line, and `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem;
 `attach_steps` runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
 Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
