@@ -451,3 +451,17 @@ def test_the_checker_catches_a_wrong_substitution_or_interval():
     wrong = Worked("quadratic_inequality", [start, interval(sp.Union(sp.Interval.open(-sp.oo, -2),
                                                                        sp.Interval.open(2, sp.oo)))], [x])
     assert equivalent(wrong) == [1]  # the roots left out of a \geq
+
+
+def test_a_quadratic_inequality_written_factored_is_not_expanded_and_factored_again():
+    w, _ = worked(r"(x+4)^{2}>0")  # not "x^2 + 8x + 16 > 0" (expand the brackets), then "(x + 4)^2 > 0" (factor)
+    assert lines(w) == [r"(x+4)^{2}>0", r"x\neq-4"]
+    w, _ = worked(r"x(x-4)\leq0")
+    assert lines(w) == [r"x(x-4)\leq0", r"x\in\left[0,4\right]"]
+
+
+def test_polynomial_steps_clear_a_number_first():
+    w, _ = worked(r"-x^{3}+6x^{2}-11x+6=0")
+    assert lines(w)[1] == "x^{3}-6x^{2}+11x-6=0" and w.steps[1].reason == "multiply both sides by $-1$"
+    w, _ = worked(r"\frac{x^{3}}{2}-\frac{1}{2}=0")  # not "divide both sides by $\frac{1}{2}$"
+    assert lines(w)[1] == "x^{3}-1=0" and w.steps[1].reason == "multiply both sides by $2$"

@@ -23,37 +23,57 @@ def quadratic_inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) 
     if relation not in _SYMBOL:
         raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
     f = sp.expand(evaluated(raw.lhs - raw.rhs))
-    a, b, c = (f.coeff(var, n) for n in (2, 1, 0))
-    if not all(v.is_Rational for v in (a, b, c)):
+    if not all(v.is_Rational for v in sp.Poly(f, var).all_coeffs()):
         raise NoSteps("a quadratic inequality gets steps when its coefficients are whole numbers or fractions")
     w = Worked("quadratic_inequality", variables=[var])
     w.add(raw, "the inequality", input_latex)
-    standard = standard_form(w, raw, f)
-    disc = sp.expand(b**2 - 4 * a * c)
-    if disc < 0:
-        reason, shown = discriminant_line(f, var)
-        w.add(standard, reason, latex=tex(standard) + shown)
-        _no_roots(w, f, var, relation)
-        return w
-    if c == 0 or sp.sqrt(disc).is_Rational:
-        product = arrange(f)  # a x^2 is a square as written
-        if disc != 0 or c != 0:
-            product, _, reason = factored(f, var)
-            w.add(relation(product, 0, evaluate=False), reason)
-        roots = ordered_roots(sp.solve(f, var))
+    if _written_factored(raw, var):
+        product = raw.lhs
     else:
-        reason, shown = discriminant_line(f, var)
-        w.add(standard, reason, latex=tex(standard) + shown)
-        roots = ordered_roots(sp.solve(f, var))
-        product = sp.Mul(*([a] if a != 1 else []), *[_minus(var, r) for r in roots], evaluate=False)
-        w.add(relation(product, 0, evaluate=False),
-              f"the roots by the quadratic formula, ${formula_latex(f, var)}$, are "
-              + " and ".join(f"${plain(r)}$" for r in roots) + ": write the left side as $a(x - x_1)(x - x_2)$")
+        product = _roots_shown(w, raw, f, var)
+        if product is None:
+            return w
+    roots = ordered_roots(sp.solve(f, var))
     if len(roots) == 1:
         _double_root(w, f, var, relation, roots[0], product)
     else:
         _two_roots(w, f, var, relation, roots)
     return w
+
+
+def _written_factored(raw: sp.Basic, var: sp.Symbol) -> bool:
+    """(x - 1)(x + 2) < 0 or (x - 4)^2 > 0 as written: the roots can be read off, nothing to expand or factor."""
+    factors = [g for g in sp.Mul.make_args(raw.lhs) if g.has(var)]
+    bases = [g.base if isinstance(g, sp.Pow) else g for g in factors]
+    return raw.rhs == 0 and bool(bases) and all(sp.degree(sp.expand(evaluated(g)), var) == 1 for g in bases)
+
+
+def _roots_shown(w: Worked, raw: sp.Basic, f: sp.Basic, var: sp.Symbol) -> sp.Basic | None:
+    """Steps from `raw` to f written as a product that shows its roots (by factoring, else by the formula); returns
+    that product, or None when the discriminant is negative and the last step (always / never true) is added."""
+    relation = type(raw)
+    a, b, c = (f.coeff(var, n) for n in (2, 1, 0))
+    disc = sp.expand(b**2 - 4 * a * c)
+    standard = standard_form(w, raw, f)
+    if c == 0 and b == 0:  # a x^2: a square as written
+        return standard.lhs
+    if c == 0 or sp.sqrt(disc).is_Rational:
+        product, _, reason = factored(f, var)
+        w.add(relation(product, 0, evaluate=False), reason)
+        return product
+    reason, shown = discriminant_line(f, var)
+    w.add(standard, reason, latex=tex(standard) + shown)
+    if disc < 0:
+        _no_roots(w, f, var, relation)
+        return None
+    roots = ordered_roots(sp.solve(f, var))
+    product = sp.Mul(*([a] if a != 1 else []), *[_minus(var, r) for r in roots], evaluate=False)
+    name = tex(var)
+    w.add(relation(product, 0, evaluate=False),
+          f"the roots by the quadratic formula, ${formula_latex(f, var)}$, are "
+          + " and ".join(f"${plain(r)}$" for r in roots) + f": write the left side as $a({name} - {name}_1)({name} - "
+          f"{name}_2)$")
+    return product
 
 
 def _minus(var: sp.Symbol, root: sp.Basic) -> sp.Basic:

@@ -66,7 +66,8 @@ def _factorise(w: Worked, f: sp.Basic, var: sp.Symbol) -> list[sp.Basic]:
     if k:
         w.add(equation(sp.Mul(arrange(common), arrange(rest), evaluate=False), 0), f"factor out ${plain(common)}$")
     elif content != 1:
-        reason = "multiply both sides by $-1$" if content == -1 else f"divide both sides by ${plain(content)}$"
+        reason = f"divide both sides by ${plain(content)}$" if content.is_Integer and content != -1 else \
+            f"multiply both sides by ${plain(1 / content)}$"
         w.add(equation(arrange(rest), 0), reason)
     shown = [arrange(common)] if k else []  # the common factor stays in the product; a number divided away does not
     found: list[sp.Basic] = []
@@ -175,11 +176,8 @@ def _biquadratic(w: Worked, f: sp.Basic, var: sp.Symbol) -> None:
     w.add_either([equation(square, v) for v in values], f"put back ${tex(u)} = {tex(square)}$")
     roots, said = [], []
     for v in values:
-        if v < 0:
+        if v < 0:  # not 0: the constant term is not 0
             said.append(f"${tex(equation(square, v))}$ has no real solution (a square is never negative)")
-        elif v == 0:
-            roots.append(sp.Integer(0))
-            said.append(f"${tex(square)} = 0$ gives ${tex(var)} = 0$")
         else:
             root = _square_root(v)
             roots += [-root, root]
