@@ -1,4 +1,5 @@
-"""Worked solutions of polynomial equations of degree 3 and 4 that factor over the rational numbers.
+"""Worked solutions of polynomial equations of degree 3 and 4 with a common factor, a rational root or only even
+powers of the unknown.
 
 Steps: every term to the left side; then the polynomial as a product: a common factor c·x^k taken out, and a root
 found by the rational-root test (p/q with p dividing the constant term and q the leading coefficient) divided out
@@ -16,7 +17,7 @@ import sympy as sp
 from inkmath.equation.steps_base import NoSteps, OR_TEX, Worked, arrange, equation, evaluated, plain, same_line, tex
 from inkmath.equation.steps_linear import ordered_roots, quadratic_steps, standard_form
 
-DEGREES = (3, 4)  # cubic and quartic: what a school factors by hand (degree 5 and up: steps stop at `check_...`)
+DEGREES = (3, 4)  # cubic and quartic, what a school factors by hand; `check_linear_or_quadratic` refuses degree 5+
 SUBSTITUTE_NAMES = ("u", "t", "v")  # the letter for x² in a biquadratic: the first that is not the unknown
 
 
