@@ -18,6 +18,7 @@ from inkmath.equation.steps_base import NoSteps, OR_TEX, Worked, arrange, equati
 from inkmath.equation.steps_linear import ordered_roots, quadratic_steps, standard_form
 
 DEGREES = (3, 4)  # cubic and quartic, what a school factors by hand; `check_linear_or_quadratic` refuses degree 5+
+MAX_CANDIDATES = 200  # ±p/q for the rational-root test: a school exercise has dozens; thousands take seconds
 SUBSTITUTE_NAMES = ("u", "t", "v")  # the letter for x² in a biquadratic: the first that is not the unknown
 
 
@@ -85,6 +86,9 @@ def _rational_root(g: sp.Basic, var: sp.Symbol) -> tuple[sp.Basic, str]:
     reason that shows the test; NoSteps when no candidate is a root."""
     poly = sp.Poly(g, var)
     constant, leading = int(abs(poly.TC())), int(abs(poly.LC()))
+    if 2 * sp.divisor_count(constant) * sp.divisor_count(leading) > MAX_CANDIDATES:
+        raise NoSteps(f"the rational-root test would try more than {MAX_CANDIDATES} numbers: this equation of degree "
+                      f"{poly.degree()} is answered without steps")
     candidates = [sp.Rational(sign * p, q) for q in sp.divisors(leading) for p in sp.divisors(constant)
                   for sign in (1, -1) if sp.gcd(p, q) == 1]
     tried = f"the divisors of ${constant}$ and their negatives" if leading == 1 else \
