@@ -8,9 +8,9 @@ Kinds (each in its own module): linear and quadratic equations and linear inequa
 factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
 (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
 trigonometric equations (`steps_trig`). Anything else gets no steps and a reason; the answer is the solver's as
-always. The rules are written over SymPy objects: each step's object says the same as
-its line, and `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem;
-`attach_steps` runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
+always. The rules are written over SymPy objects: each step's object says the same as its line, and `equivalent` /
+`final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps` runs
+`final_matches` on every answer and drops steps that do not end at the solver's answer).
 Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
 inside the same time limit (`inkmath.equation.solve.answer`).
 """
@@ -33,8 +33,8 @@ __all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_mat
 
 SAMPLE_WINDOW = 30.0  # |x| range in which families of solutions (x = π/6 + 2kπ) are compared point by point
 SAMPLE_TOLERANCE = 1e-9
-INEQUALITY_KINDS = ("inequality", "quadratic_inequality")
 SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
+INEQUALITY_KINDS = ("inequality", "quadratic_inequality")  # answered as a set: compared with the problem's own
 
 
 def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic], mathml: bool = True) -> None:
