@@ -116,8 +116,10 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
 
 
 @pytest.mark.parametrize("latex, why", [
-    ("x^3-x=0", "degree 3"),
-    ("x^2<4", "only linear inequalities"),
+    ("x^5-x=0", "degree 5"),
+    ("3x^3+5x^2-4=0", "no rational root"),
+    ("720720x^3-720721x^2+720721x-720720=0", "rational-root test would try more than"),  # took 4 s to find x = 1
+    ("x^3<4", "only linear and quadratic inequalities"),
     ("a x + b = 0", "several letters"),
     (r"\int_{0}^{1} x dx", "integrals"),
     ("x = \\pm 2", "±"),
@@ -254,7 +256,7 @@ def test_a_minus_sign_before_a_power_is_not_shown_as_a_product():
 @pytest.mark.parametrize("latex, why", [
     ("|x|<3", "this inequality is answered without steps"),  # not "this equation is answered without steps"
     (r"\frac{1}{x}>1", "this inequality is answered without steps"),
-    ("x^3>1", "only linear inequalities get steps"),  # not "(steps cover degrees 1 and 2)"
+    ("x^3>1", "only linear and quadratic inequalities get steps"),  # not "(steps cover degrees 1 and 2)"
 ])
 def test_an_inequality_without_steps_is_not_called_an_equation(latex, why):
     result = answer(parse_latex(latex), steps=True)
@@ -378,3 +380,136 @@ def test_binomial_coefficients_are_worked_out_then_added():
     w, result = worked(r"\binom{5}{2}+\binom{5}{3}")
     assert lines(w) == [r"\binom{5}{2}+\binom{5}{3}", "10+10", "20"] and result["text"] == "20"
     assert r"the value of ${\binom{5}{2}}$" in w.steps[1].reason
+
+
+def test_quadratic_inequalities_by_the_sign_of_the_parabola():
+    w, _ = worked(r"x^{2}-4\geq0")
+    assert lines(w) == [r"x^{2}-4\geq0", r"\left(x+2\right)\left(x-2\right)\geq0",
+                        r"x\in\left(-\infty,-2\right]\cup\left[2,\infty\right)"]
+    assert "opens upwards" in w.steps[-1].reason and "outside the roots, the roots included" in w.steps[-1].reason
+    w, _ = worked(r"x^{2}-5x+6<0")
+    assert lines(w)[-1] == r"x\in\left(2,3\right)" and "between the roots" in w.steps[-1].reason
+    w, _ = worked(r"-x^{2}+2x+3>0")  # opens downwards: positive between the roots
+    assert lines(w)[1:] == [r"-\left(x+1\right)\left(x-3\right)>0", r"x\in\left(-1,3\right)"]
+    assert "opens downwards ($a = -1 < 0$): it is positive between its roots" in w.steps[-1].reason
+    w, _ = worked(r"2x^{2}>x+1")
+    assert lines(w)[1:] == ["2x^{2}-x-1>0", r"\left(2x+1\right)\left(x-1\right)>0",
+                            r"x\in\left(-\infty,-\frac{1}{2}\right)\cup\left(1,\infty\right)"]
+    assert w.steps[1].reason == "move every term to the left side"
+
+
+def test_quadratic_inequality_with_irrational_roots_uses_the_formula():
+    w, _ = worked(r"x^{2}-2x-1>0")
+    assert "discriminant" in w.steps[1].reason and lines(w)[1].endswith("=8")
+    assert lines(w)[2] == r"\left(x-1+\sqrt{2}\right)\left(x-1-\sqrt{2}\right)>0" and "formula" in w.steps[2].reason
+    assert lines(w)[-1] == r"x\in\left(-\infty,1-\sqrt{2}\right)\cup\left(1+\sqrt{2},\infty\right)"
+
+
+def test_quadratic_inequality_always_or_never_true():
+    w, result = worked(r"x^{2}+1>0")
+    assert lines(w)[-1] == r"x\in\mathbb{R}" and "always holds" in w.steps[-1].reason
+    assert "never meets the $x$-axis" in w.steps[-1].reason
+    w, result = worked(r"x^{2}+1<0")
+    assert lines(w)[-1] == r"\text{nosolution}" and "never holds" in w.steps[-1].reason
+    assert result["text"] == "no solution"
+
+
+def test_quadratic_inequality_with_a_double_root():
+    w, _ = worked(r"x^{2}-2x+1\leq0")  # only x = 1
+    assert lines(w)[1:] == [r"\left(x-1\right)^{2}\leq0", "x=1"] and "only at $x = 1$" in w.steps[-1].reason
+    w, _ = worked(r"(x-1)^{2}>0")  # every x but the root
+    assert lines(w)[-1] == r"x\neq1" and "except $1$" in w.steps[-1].reason
+    w, _ = worked(r"x^{2}\geq0")
+    assert lines(w) == [r"x^{2}\geq0", r"x\in\mathbb{R}"]
+    w, _ = worked(r"-x^{2}>0")
+    assert lines(w) == [r"-x^{2}>0", r"\text{nosolution}"] and "negative for every other" in w.steps[-1].reason
+
+
+def test_cubic_with_a_common_factor():
+    w, _ = worked(r"x^{3}-x=0")
+    assert lines(w)[1:3] == [r"x\left(x^{2}-1\right)=0", r"x=0\quad\text{or}\quadx^{2}-1=0"]
+    assert w.steps[1].reason == "factor out $x$" and "product is zero" in w.steps[2].reason
+    assert "for $x^{2} - 1 = 0$, factor" in w.steps[3].reason
+    assert lines(w)[-1] == r"x=-1\quad\text{or}\quadx=0\quad\text{or}\quadx=1"
+    w, _ = worked(r"2x^{3}=8x")
+    assert lines(w)[1:4] == ["2x^{3}-8x=0", r"2x\left(x^{2}-4\right)=0", r"x=0\quad\text{or}\quadx^{2}-4=0"]
+    w, _ = worked(r"x^{3}-4x^{2}+3x=0")
+    assert lines(w)[-1] == r"x=0\quad\text{or}\quadx=1\quad\text{or}\quadx=3"
+    w, _ = worked(r"x^{2}(x-3)=0")  # written as a product: the zero-product rule at once
+    assert lines(w)[1:] == [r"x^{2}=0\quad\text{or}\quadx-3=0", r"x=0\quad\text{or}\quadx=3"]
+    assert "a power is zero only when its base is zero" in w.steps[-1].reason
+
+
+def test_biquadratic_by_substitution():
+    w, _ = worked(r"x^{4}-5x^{2}+4=0")
+    assert lines(w)[1:] == [r"u^{2}-5u+4=0,\quadu=x^{2}", r"\left(u-1\right)\left(u-4\right)=0,\quadu=x^{2}",
+                            r"u-1=0\quad\text{or}\quadu-4=0,\quadu=x^{2}", r"u=1\quad\text{or}\quadu=4,\quadu=x^{2}",
+                            r"x^{2}=1\quad\text{or}\quadx^{2}=4",
+                            r"x=-2\quad\text{or}\quadx=-1\quad\text{or}\quadx=1\quad\text{or}\quadx=2"]
+    assert "write $u = x^{2}$" in w.steps[1].reason and w.steps[-2].reason == "put back $u = x^{2}$"
+    w, _ = worked(r"x^{4}=16")  # u = -4 gives no real x
+    assert lines(w)[-1] == r"x=-2\quad\text{or}\quadx=2"
+    assert "$x^{2} = -4$ has no real solution" in w.steps[-1].reason
+    w, result = worked(r"x^{4}+1=0")
+    assert lines(w)[-1] == r"\text{norealsolution}" and result["text"] == "no real solution"
+    w, _ = worked(r"x^{4}-3x^{2}+1=0")  # the nested roots undone: √((3 + √5)/2) = (1 + √5)/2
+    assert r"x=\frac{1}{2}+\frac{\sqrt{5}}{2}" in lines(w)[-1]
+
+
+def test_rational_root_test_and_division():
+    w, _ = worked(r"x^{3}-6x^{2}+11x-6=0")
+    assert lines(w)[1] == r"\left(x-1\right)\left(x^{2}-5x+6\right)=0"
+    assert w.steps[1].reason.startswith("try the divisors of $6$") and "$1 - 6 + 11 - 6 = 0$" in w.steps[1].reason
+    assert lines(w)[-1] == r"x=1\quad\text{or}\quadx=2\quad\text{or}\quadx=3"
+    w, _ = worked(r"x^{4}-x^{3}-7x^{2}+x+6=0")  # two roots divided out, one after the other
+    assert lines(w)[2] == r"\left(x-1\right)\left(x+1\right)\left(x^{2}-x-6\right)=0"
+    assert "$x = 1$ is not a root" in w.steps[2].reason
+
+
+def test_a_quadratic_factor_without_real_roots_says_so():
+    w, result = worked(r"x^{3}-1=0")
+    assert lines(w)[1] == r"\left(x-1\right)\left(x^{2}+x+1\right)=0"
+    assert lines(w)[-1] == "x=1" and "no real solution" in w.steps[-1].reason and "complex" in w.steps[-1].reason
+    assert result["text"] == "x = 1"
+
+
+def test_a_repeated_root_is_named_a_double_root():
+    w, _ = worked(r"x^{3}-3x+2=0")
+    assert lines(w)[-1] == r"x=-2\quad\text{or}\quadx=1" and "$x = 1$ is a double root" in w.steps[-1].reason
+
+
+def test_the_checker_catches_a_wrong_substitution_or_interval():
+    from inkmath.equation.steps_base import Step, Worked
+
+    x, u = sp.Symbol("x"), sp.Symbol("u")
+    first = Step(sp.Eq(x**4 - 5 * x**2 + 4, 0), "", "")
+    right = Worked("polynomial", [first, Step(sp.Subs(sp.Eq(u**2 - 5 * u + 4, 0), u, x**2), "", "")], [x])
+    assert equivalent(right) == []
+    wrong = Worked("polynomial", [first, Step(sp.Subs(sp.Eq(u**2 - 5 * u + 6, 0), u, x**2), "", "")], [x])
+    assert equivalent(wrong) == [1]
+    wrong = Worked("polynomial", [first, Step(sp.Subs(sp.Eq(u**2 - 5 * u + 4, 0), u, x), "", "")], [x])
+    assert equivalent(wrong) == [1]  # u = x, not x^2: the roots 1 and 4 are not those of the quartic
+    wrong = Worked("polynomial", [first, Step(sp.Subs(sp.Or(sp.Eq(u, 1), sp.Eq(u, 4)), u, x**2), "", ""),
+                                  Step(sp.Or(sp.Eq(x, 1), sp.Eq(x, 2)), "", "")], [x])
+    assert equivalent(wrong) == [2]  # the negative square roots forgotten
+    interval = lambda s: Step(sp.Contains(x, s, evaluate=False), "", "")  # noqa: E731
+    start = Step(sp.Ge(x**2 - 4, 0), "", "")
+    wrong = Worked("quadratic_inequality", [start, interval(sp.Interval(-2, 2))], [x])
+    assert equivalent(wrong) == [1]
+    wrong = Worked("quadratic_inequality", [start, interval(sp.Union(sp.Interval.open(-sp.oo, -2),
+                                                                       sp.Interval.open(2, sp.oo)))], [x])
+    assert equivalent(wrong) == [1]  # the roots left out of a \geq
+
+
+def test_a_quadratic_inequality_written_factored_is_not_expanded_and_factored_again():
+    w, _ = worked(r"(x+4)^{2}>0")  # not "x^2 + 8x + 16 > 0" (expand the brackets), then "(x + 4)^2 > 0" (factor)
+    assert lines(w) == [r"(x+4)^{2}>0", r"x\neq-4"]
+    w, _ = worked(r"x(x-4)\leq0")
+    assert lines(w) == [r"x(x-4)\leq0", r"x\in\left[0,4\right]"]
+
+
+def test_polynomial_steps_clear_a_number_first():
+    w, _ = worked(r"-x^{3}+6x^{2}-11x+6=0")
+    assert lines(w)[1] == "x^{3}-6x^{2}+11x-6=0" and w.steps[1].reason == "multiply both sides by $-1$"
+    w, _ = worked(r"\frac{x^{3}}{2}-\frac{1}{2}=0")  # not "divide both sides by $\frac{1}{2}$"
+    assert lines(w)[1] == "x^{3}-1=0" and w.steps[1].reason == "multiply both sides by $2$"

@@ -1,10 +1,11 @@
 """A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
 
-    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 580 of them
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 660 of them
 
 Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
 numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
-irrational and complex roots, no-solution systems and identities mixed in.
+irrational and complex roots, no-solution systems and identities, inequalities that always or never hold,
+and polynomials with a factor without real roots mixed in.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
-                  "inequality": 40, "exponential": 40}
+                  "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40}
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,68 @@ def _quadratic(rng: random.Random) -> str:
             return f"{_poly((a, 'x^{2}'), (b, 'x'), (c, ''))}=0"
 
 
+_POWERS = ("x^{4}", "x^{3}", "x^{2}", "x", "")
+
+
+def _expanded(*factors: list[int]) -> str:
+    """The product of polynomials given by their coefficients (highest power first), expanded and written like a
+    student: _expanded([1, -1], [1, 2]) -> 'x^{2}+x-2'."""
+    coefs = [1]
+    for factor in factors:
+        out = [0] * (len(coefs) + len(factor) - 1)
+        for i, a in enumerate(coefs):
+            for j, b in enumerate(factor):
+                out[i + j] += a * b
+        coefs = out
+    return _poly(*zip(coefs, _POWERS[len(_POWERS) - len(coefs):]))
+
+
+def _quadratic_inequality(rng: random.Random) -> str:
+    sign = rng.choice(["<", ">", "\\leq", "\\geq"])
+    form = rng.randrange(6)
+    if form in (0, 1):  # rational roots, expanded: a(x - r)(x - s) sign 0
+        r, s = rng.randint(-6, 6), rng.randint(-6, 6)
+        a = 1 if form == 0 else rng.choice([-1, 2, -2])
+        return f"{_expanded([a], [1, -r], [1, -s])} {sign} 0"
+    if form == 2:  # x^2 sign bx + c, every term to the left first
+        r, s = rng.randint(-5, 5), rng.randint(-5, 5)
+        return f"x^{{2}} {sign} {_poly((r + s, 'x'), (-r * s, ''))}"
+    if form == 3:  # x^2 sign k: between or outside ±√k, or always / never when k < 0
+        return f"x^{{2}} {sign} {rng.choice([1, 4, 9, 16, 25, -1, -4, 2, 3])}"
+    if form == 4:  # no real root: always or never true
+        while True:
+            a, b, c = rng.choice([1, 1, -1, 2]), rng.randint(-4, 4), rng.randint(-9, 9)
+            if b * b - 4 * a * c < 0:
+                return f"{_poly((a, 'x^{2}'), (b, 'x'), (c, ''))} {sign} 0"
+    if rng.random() < 0.5:  # a double root, written as a square
+        return f"({_poly((1, 'x'), (_nonzero(rng, -5, 5), ''))})^{{2}} {sign} 0"
+    while True:  # irrational roots: the discriminant and the formula
+        b, c = rng.randint(-6, 6), rng.randint(-8, 8)
+        disc = b * b - 4 * c
+        if disc > 0 and int(disc ** 0.5) ** 2 != disc:
+            return f"{_poly((1, 'x^{2}'), (b, 'x'), (c, ''))} {sign} 0"
+
+
+def _polynomial(rng: random.Random) -> str:
+    form = rng.randrange(6)
+    root = lambda: rng.randint(-4, 4)  # noqa: E731
+    if form == 0:  # a common factor x: x(x - r)(x - s) = 0
+        return f"{_expanded([1, 0], [1, -root()], [1, -root()])}=0"
+    if form == 1:  # ax^3 = bx: 2x^3 = 8x (and x^3 = -4x: only x = 0)
+        a, k = rng.choice([1, 2, 3]), rng.choice([1, 2, 3, 4, -1, -4])
+        return f"{_poly((a, 'x^{3}'))}={_poly((a * k, 'x'))}" if k != 1 else f"{_poly((a, 'x^{3}'), (-a, 'x'))}=0"
+    if form == 2:  # biquadratic: (x^2 - p)(x^2 - q) = 0
+        p, q = rng.choice([1, 4, 9, -1, -4, 2]), rng.choice([1, 4, 9, -1, 3, 16])
+        return f"{_expanded([1, 0, -p], [1, 0, -q])}=0"
+    if form == 3:  # three rational roots, none zero: the rational-root test, then division
+        return f"{_expanded([1, -_nonzero(rng, -4, 4)], [1, -root()], [1, -_nonzero(rng, -4, 4)])}=0"
+    if form == 4:  # x^3 = k^3: a root and a quadratic factor without real roots
+        k = rng.choice([1, 2, 3, -1, -2])
+        return f"x^{{3}}{_term(-k ** 3, '')}=0" if rng.random() < 0.5 else f"x^{{3}}={k ** 3}"
+    r = _nonzero(rng, -3, 3)  # a quartic: a rational root, then a cubic with one
+    return f"{_expanded([1, -r], [1, -_nonzero(rng, -3, 3)], [1, 0, rng.choice([1, -1, -4, 2, -2])])}=0"
+
+
 def _frac(n: int, d: int) -> str:
     return f"\\frac{{{n}}}{{{d}}}"
 
@@ -224,12 +287,13 @@ def _exponential(rng: random.Random) -> str:
 
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
-    "system": _system, "trig": _trig, "inequality": _inequality, "exponential": _exponential,
+    "system": _system, "trig": _trig, "inequality": _inequality,
+    "quadratic_inequality": _quadratic_inequality, "polynomial": _polynomial, "exponential": _exponential,
 }
 
 
 def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
-    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 580 in all), the same list for the same seed."""
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 660 in all), the same list for the same seed."""
     rng = random.Random(seed)
     out = []
     for kind, count in (counts or DEFAULT_COUNTS).items():

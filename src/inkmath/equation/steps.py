@@ -3,12 +3,15 @@
     attach_steps(result, tree, items)   # adds result["steps"] = [{"latex", "reason", "sympy"}], result["steps_reason"]
     work_out(tree, items, result)       # the `Worked` record (SymPy objects), or NoSteps with the reason
 
-Kinds (each in its own module): linear and quadratic equations in one unknown (`steps_linear`), systems of two or
-three linear equations by elimination (`steps_system`), arithmetic with fractions and powers and simplifying an
-expression (`steps_arith`), simple trigonometric equations (`steps_trig`). Anything else gets no steps and a reason;
-the answer is the solver's as always. The rules are written over SymPy objects: each step's object says the same as
-its line, and `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem;
-`attach_steps` runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
+Kinds (each in its own module): linear and quadratic equations and linear inequalities in one unknown
+(`steps_linear`), quadratic inequalities (`steps_inequality`), polynomial equations of degree 3 and 4 with a common
+factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
+(`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
+trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of the
+unknown (`steps_exp`). Anything else gets no steps and a reason; the answer is the solver's as
+always. The rules are written over SymPy objects: each step's object says the same as its line, and `equivalent` /
+`final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps` runs
+`final_matches` on every answer and drops steps that do not end at the solver's answer).
 Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
 inside the same time limit (`inkmath.equation.solve.answer`).
 """
@@ -32,6 +35,7 @@ __all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_mat
 SAMPLE_WINDOW = 30.0  # |x| range in which families of solutions (x = π/6 + 2kπ) are compared point by point
 SAMPLE_TOLERANCE = 1e-9
 SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
+INEQUALITY_KINDS = ("inequality", "quadratic_inequality")  # answered as a set: compared with the problem's own
 
 
 def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic], mathml: bool = True) -> None:
@@ -87,7 +91,9 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
-    from inkmath.equation import steps_arith, steps_exp, steps_linear, steps_system, steps_trig
+    from inkmath.equation import (
+        steps_arith, steps_exp, steps_inequality, steps_linear, steps_poly, steps_system, steps_trig,
+    )
 
     if result.get("kind") == "none":
         raise NoSteps(result.get("reason") or "the solver could not answer this")
@@ -120,6 +126,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
             return steps_trig.trig_steps(raw[0], f, var, input_latex)
         if steps_exp.is_exp_or_log_equation(raw[0], var):
             return steps_exp.exp_log_steps(raw[0], var, input_latex)
+        if steps_poly.is_cubic_or_quartic(f, var):
+            return steps_poly.polynomial_steps(raw[0], var, input_latex)
         degree = steps_linear.check_linear_or_quadratic(f, var)
         if degree <= 1:
             return steps_linear.linear_steps(raw[0], var, input_latex)
@@ -129,7 +137,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
             raise NoSteps("an inequality gets steps when it has exactly one unknown")
         var = unknowns[0]
         f = sp.expand(item.lhs - item.rhs)
-        steps_linear.check_linear_or_quadratic(f, var, inequality=True)
+        if steps_linear.check_linear_or_quadratic(f, var, inequality=True) == 2:
+            return steps_inequality.quadratic_inequality_steps(raw[0], var, input_latex)
         return steps_linear.inequality_steps(raw[0], var, input_latex)
     values = result.get("values", [])
     if len(values) != 1 or "_expr" not in values[0]:
@@ -145,6 +154,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
 def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
     """What a step says, as something comparable: a set for one unknown, a list of solution dicts for a system,
     the value for an expression."""
+    if isinstance(expr, sp.Subs):  # a line in u = x^2 (a biquadratic): what it says with x^2 in place of u
+        return solution_set(expr.expr.xreplace(dict(zip(expr.variables, expr.point))), variables, domain)
     if isinstance(expr, sp.Tuple):
         eqs = [sp.expand(evaluated(e.lhs - e.rhs)) for e in expr.args]
         return {tuple(sol) for sol in sp.linsolve(eqs, *variables)}
@@ -214,7 +225,7 @@ def equivalent(worked: Worked) -> list[int]:
 def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     """Does the last step say what the solver answered (`result`, with its solutions' `_expr` or `sympy`)?"""
     last = worked.steps[-1].expr
-    if worked.kind == "inequality":  # the solver's answer is a set in its text; SymPy's own solveset of the problem
+    if worked.kind in INEQUALITY_KINDS:  # the solver's answer is a set in its text; SymPy's own solveset of the problem
         sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in (worked.steps[0], worked.steps[-1])]
         return result.get("kind") == "inequality" and same_set(*sets)
     values = [_value(entry) for entry in result.get("values", [])]

@@ -4,7 +4,9 @@ helpers that keep a line as a student writes it (SymPy's unevaluated objects, pr
 A step holds a SymPy object that says the same as its LaTeX line, so it can be checked:
 - an equation or inequality: `Eq(lhs, rhs, evaluate=False)`, `Lt(...)`;
 - alternatives ("x = 2 or x = 3"): `Or(Eq(x, 2), Eq(x, 3))`;
-- a family of solutions: `Contains(x, Union(ImageSet(Lambda(k, ...), Integers), ...))`;
+- a family of solutions: `Contains(x, Union(ImageSet(Lambda(k, ...), Integers), ...))`; intervals the same way,
+  `Contains(x, Union(Interval(-oo, -2), Interval(2, oo)))`;
+- a line in a substituted letter (u = x^2 in a biquadratic): `Subs(line in u, u, x**2)`;
 - a system: `Tuple(Eq(...), Eq(...))`, all of its equations at once;
 - an expression (arithmetic, simplifying): the expression itself, unevaluated where it shows a stage.
 """

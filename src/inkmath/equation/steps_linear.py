@@ -125,10 +125,10 @@ def _zero_product(w: Worked, factors: list[sp.Basic], var: sp.Symbol) -> None:
         return
     w.add_either([equation(arrange(g), 0) for g in factors], "a product is zero when one of its factors is zero")
     roots = [sp.solve(g, var)[0] for g in factors]
-    w.add_either([equation(var, r) for r in _ordered(roots)], "solve each equation")
+    w.add_either([equation(var, r) for r in ordered_roots(roots)], "solve each equation")
 
 
-def _ordered(values: list[sp.Basic]) -> list[sp.Basic]:
+def ordered_roots(values: list[sp.Basic]) -> list[sp.Basic]:
     """Real roots first in increasing order, then complex ones by real and imaginary part (as the solver lists)."""
     def key(e: sp.Basic) -> tuple[int, float, float]:
         re, im = (float(v) for v in sp.N(e, 15).as_real_imag())
@@ -147,60 +147,89 @@ def quadratic_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     if written_product:
         _zero_product(w, lhs_factors, var)
         return w
-    standard = equation(arrange(f), 0)
-    if not same_line(tex(standard), w.steps[-1].latex):
-        reason = None  # already f = 0 with its terms in another order: nothing to do
-        if raw.rhs != 0:
-            reason = "expand and move every term to the left side" if has_brackets(raw) else \
-                "move every term to the left side"
-        elif has_brackets(raw):
-            reason = "expand the brackets"
-        elif len(terms(f)) < len(terms(raw.lhs)):
-            reason = "collect like terms"
-        if reason is not None:
-            w.add(standard, reason)
+    standard = standard_form(w, raw, f)
     if b == 0 and c == 0:  # a x^2 = 0
         if a != 1:
             w.add(equation(var**2, 0), f"divide both sides by ${plain(a)}$")
         w.add(equation(var, 0), "a square is zero only when its base is zero (a double root)")
         return w
     disc = sp.expand(b**2 - 4 * a * c)
-    root = sp.sqrt(disc)
-    if c == 0:
-        inner = sp.expand(f / var)
-        w.add(equation(sp.Mul(var, arrange(inner), evaluate=False), 0), f"factor out ${sp.latex(var)}$")
-        _zero_product(w, [var, inner], var)
-        return w
-    if root.is_Rational:
-        factored = sp.factor(f)
-        factors = sorted((g for g in sp.Mul.make_args(factored) if g.has(var)), key=lambda g: sp.solve(g, var)[0])
-        constant = sp.Mul(*[g for g in sp.Mul.make_args(factored) if not g.has(var)])
-        factored = sp.Mul(*([constant] if constant != 1 else []), *factors, evaluate=False)
-        hint = ""
-        if a == 1 and b.is_Integer and c.is_Integer and disc != 0:
-            hint = f": two numbers with product ${plain(c)}$ and sum ${plain(b)}$"
-        w.add(equation(arrange(factored), 0), "factor" + hint)
-        bases = [g.base if isinstance(g, sp.Pow) else g for g in factors]
+    if c == 0 or sp.sqrt(disc).is_Rational:
+        product, bases, reason = factored(f, var)
+        w.add(equation(product, 0), reason)
         _zero_product(w, bases, var)
         return w
-    sign = "positive" if disc > 0 else "negative"
-    w.add(standard, f"the discriminant $\\Delta = b^2 - 4ac = {plain(disc)}$ is {sign}"
-                    + (" and not a perfect square" if disc > 0 else ""),
-          latex=tex(standard) + f",\\quad \\Delta = ({plain(b)})^{{2}} - 4 \\cdot {_paren(a)} \\cdot {_paren(c)} "
-                                f"= {plain(disc)}")
+    reason, shown = discriminant_line(f, var)
+    w.add(standard, reason, latex=tex(standard) + shown)
+    root = sp.sqrt(disc)
     formula_roots = [(-b + root) / (2 * a), (-b - root) / (2 * a)]
     formula = sp.Or(*[equation(var, r) for r in formula_roots], evaluate=False)
-    latex = f"{sp.latex(var)} = \\frac{{{plain(-b)} \\pm \\sqrt{{{plain(disc)}}}}}{{{plain(2 * a)}}}"
-    roots = _ordered([sp.radsimp(sp.expand(r)) for r in formula_roots])
+    roots = ordered_roots([sp.radsimp(sp.expand(r)) for r in formula_roots])
     if disc < 0:  # the solver answers "no real solution" and offers these roots in a note
         named = " or ".join(f"${sp.latex(var)} = {plain(r)}$" for r in roots)
         w.add(sp.false, f"$\\Delta < 0$: the square root of a negative number is not a real number, so there is "
                         f"no real solution (the formula gives the complex roots {named}, with "
                         f"$\\sqrt{{{plain(disc)}}} = {sp.latex(root)}$)", latex=r"\text{no real solution}")
         return w
-    w.add(formula, "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$", latex=latex)
+    w.add(formula, "the quadratic formula $x = \\frac{-b \\pm \\sqrt{\\Delta}}{2a}$", latex=formula_latex(f, var))
     w.add_either([equation(var, r) for r in roots], "simplify")
     return w
+
+
+def standard_form(w: Worked, raw: sp.Basic, f: sp.Basic) -> sp.Basic:
+    """`raw` (an equation or inequality) as f = 0 (f < 0, ...) with f's terms in the usual order, a step when the
+    line changes; returns that line."""
+    standard = type(raw)(arrange(f), 0, evaluate=False)
+    if same_line(tex(standard), w.steps[-1].latex):
+        return standard
+    reason = None  # already f = 0 with its terms in another order: nothing to do
+    if raw.rhs != 0:
+        reason = "expand and move every term to the left side" if has_brackets(raw) else \
+            "move every term to the left side"
+    elif has_brackets(raw):
+        reason = "expand the brackets"
+    elif len(terms(f)) < len(terms(raw.lhs)):
+        reason = "collect like terms"
+    if reason is not None:
+        w.add(standard, reason)
+    return standard
+
+
+def factored(f: sp.Basic, var: sp.Symbol) -> tuple[sp.Basic, list[sp.Basic], str]:
+    """A quadratic with rational roots (or no constant term) as a product written as a student does, the bases of
+    its factors with the unknown (x - 1 for (x - 1)^2), and the reason for the step."""
+    a, b, c = (f.coeff(var, n) for n in (2, 1, 0))
+    if c == 0:
+        inner = sp.expand(f / var)
+        return sp.Mul(var, arrange(inner), evaluate=False), [var, inner], f"factor out ${sp.latex(var)}$"
+    disc = sp.expand(b**2 - 4 * a * c)
+    product = sp.factor(f)
+    factors = sorted((g for g in sp.Mul.make_args(product) if g.has(var)), key=lambda g: sp.solve(g, var)[0])
+    constant = sp.Mul(*[g for g in sp.Mul.make_args(product) if not g.has(var)])
+    product = sp.Mul(*([constant] if constant != 1 else []), *factors, evaluate=False)
+    hint = ""
+    if a == 1 and b.is_Integer and c.is_Integer and disc != 0:
+        hint = f": two numbers with product ${plain(c)}$ and sum ${plain(b)}$"
+    return arrange(product), [g.base if isinstance(g, sp.Pow) else g for g in factors], "factor" + hint
+
+
+def discriminant_line(f: sp.Basic, var: sp.Symbol) -> tuple[str, str]:
+    """The reason naming the sign of the quadratic f's discriminant, and the LaTeX that follows the line to work
+    it out (",  Δ = (b)^2 - 4·a·c = ...")."""
+    a, b, c = (f.coeff(var, n) for n in (2, 1, 0))
+    disc = sp.expand(b**2 - 4 * a * c)
+    sign = "positive" if disc > 0 else "negative" if disc < 0 else "zero"
+    reason = f"the discriminant $\\Delta = b^2 - 4ac = {plain(disc)}$ is {sign}" + \
+        (" and not a perfect square" if disc > 0 and not sp.sqrt(disc).is_Rational else "")
+    shown = f",\\quad \\Delta = ({plain(b)})^{{2}} - 4 \\cdot {_paren(a)} \\cdot {_paren(c)} = {plain(disc)}"
+    return reason, shown
+
+
+def formula_latex(f: sp.Basic, var: sp.Symbol) -> str:
+    """x = (-b ± √Δ) / 2a with the quadratic f's numbers."""
+    a, b, c = (f.coeff(var, n) for n in (2, 1, 0))
+    disc = sp.expand(b**2 - 4 * a * c)
+    return f"{sp.latex(var)} = \\frac{{{plain(-b)} \\pm \\sqrt{{{plain(disc)}}}}}{{{plain(2 * a)}}}"
 
 
 def _paren(value: sp.Basic) -> str:
@@ -213,13 +242,13 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
     out."""
     if not f.is_polynomial(var):
         if inequality:
-            raise NoSteps(f"this inequality is answered without steps: steps cover linear inequalities (no "
-                          f"${tex(var)}$ in a denominator, a root, an absolute value or a function)")
+            raise NoSteps(f"this inequality is answered without steps: steps cover linear and quadratic inequalities "
+                          f"(no ${tex(var)}$ in a denominator, a root, an absolute value or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
                       f"(no ${tex(var)}$ in a denominator, a root or a function) and simple trigonometric ones")
     degree = sp.degree(f, var) if f != 0 else 0
-    if inequality and degree > 1:
-        raise NoSteps("only linear inequalities get steps")
+    if inequality and degree > 2:
+        raise NoSteps("only linear and quadratic inequalities get steps")
     if degree > 2:
-        raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 and 2)")
+        raise NoSteps(f"an equation of degree {degree} is answered without steps (steps cover degrees 1 to 4)")
     return int(degree)
