@@ -80,7 +80,9 @@ def _percents_as_fractions(worked: Worked, tree: Node) -> None:
 
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
-    from inkmath.equation import steps_arith, steps_linear, steps_system, steps_trig
+    from inkmath.equation import (
+        steps_abs, steps_arith, steps_linear, steps_radical, steps_rational, steps_system, steps_trig,
+    )
 
     if result.get("kind") == "none":
         raise NoSteps(result.get("reason") or "the solver could not answer this")
@@ -111,6 +113,12 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
         f = sp.expand(item.lhs - item.rhs)
         if steps_trig.is_trig_equation(f, var):
             return steps_trig.trig_steps(raw[0], f, var, input_latex)
+        if steps_abs.is_abs_equation(f, var):
+            return steps_abs.abs_steps(raw[0], var, input_latex)
+        if steps_radical.is_radical_equation(f, var):
+            return steps_radical.radical_steps(raw[0], var, input_latex)
+        if steps_rational.is_rational_equation(f, var):
+            return steps_rational.rational_steps(raw[0], var, input_latex)
         degree = steps_linear.check_linear_or_quadratic(f, var)
         if degree <= 1:
             return steps_linear.linear_steps(raw[0], var, input_latex)
@@ -146,6 +154,8 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
         return domain if expr is sp.true else sp.S.EmptySet
     if isinstance(expr, sp.Or):
         return sp.Union(*[solution_set(a, variables, domain) for a in expr.args])
+    if isinstance(expr, sp.And):  # an equation and its conditions (x + 3 = (x - 3)^2 and x - 3 >= 0)
+        return sp.Intersection(*[solution_set(a, variables, domain) for a in expr.args])
     if isinstance(expr, sp.Contains):
         return expr.args[1]
     if isinstance(expr, Relational):
