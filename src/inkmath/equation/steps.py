@@ -5,10 +5,13 @@
 
 Kinds (each in its own module): linear and quadratic equations in one unknown (`steps_linear`), systems of two or
 three linear equations by elimination (`steps_system`), arithmetic with fractions and powers and simplifying an
-expression (`steps_arith`), simple trigonometric equations (`steps_trig`). Anything else gets no steps and a reason;
-the answer is the solver's as always. The rules are written over SymPy objects: each step's object says the same as
-its line, and `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem;
-`attach_steps` runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
+expression (`steps_arith`), simple trigonometric equations (`steps_trig`), and equations that lead to a linear or
+quadratic one: the unknown in a denominator (`steps_rational`), under one square root (`steps_radical`) or in one
+absolute value (`steps_abs`), each line with its excluded values or condition (`steps_conditions`). Anything else
+gets no steps and a reason; the answer is the solver's as always. The rules are written over SymPy objects: each
+step's object says the same as its line, and `equivalent` / `final_matches` check a chain with SymPy (the corpus
+test runs them on every problem; `attach_steps` runs `final_matches` on every answer and drops steps that do not
+end at the solver's answer).
 Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
 inside the same time limit (`inkmath.equation.solve.answer`).
 """
