@@ -120,6 +120,8 @@ def test_rational_equations_exclude_the_zeros_of_the_denominators_then_clear_the
     w, _ = worked(r"x+\frac{6}{x}=5")  # a quadratic once cleared, by the quadratic steps
     assert lines(w)[2] == r"x^{2}+6=5x,\quadx\neq0" and "factor" in reasons(w)
     assert lines(w)[-1] == r"x=2\quad\text{or}\quadx=3"
+    w, _ = worked(r"\frac{1}{x^2+1}=1")  # nothing to exclude
+    assert lines(w)[1] == "1=x^{2}+1" and w.steps[1].reason.endswith("(never zero)")
 
 
 def test_a_root_that_makes_a_denominator_zero_is_dropped():
@@ -218,6 +220,7 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     (r"\sqrt{x}+\sqrt{x+1}=3", "one square root"),
     ("|x-1|=x-1", "all the numbers of an interval"),  # x ≥ 1: an interval, not roots to list
     (r"\frac{1}{x^{3}}=1", "degree 3"),
+    (r"\frac{1}{1+\frac{1}{x}}=2", "a fraction within a fraction"),  # x ≠ 0 too, which x/(x+1) would hide
 ])
 def test_no_steps_with_a_reason_and_the_answer_as_before(latex, why):
     tree = parse_latex(latex)

@@ -25,7 +25,7 @@ def _fractions(raw: sp.Eq, var: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, boo
     out = []
     for side, on_left in ((raw.lhs, True), (raw.rhs, False)):
         for t in terms(side):
-            num, den = sp.fraction(sp.together(evaluated(t)))
+            num, den = sp.fraction(evaluated(t))
             if not (num.is_polynomial(var) and den.is_polynomial(var)):
                 raise NoSteps("a fraction within a fraction is answered without steps")
             out.append((num, den, on_left))
@@ -42,19 +42,24 @@ def _times(num: sp.Basic, factor: sp.Basic) -> sp.Basic:
     return sp.Mul(coeff, product, evaluate=False)
 
 
+def _zeros(dens: list[sp.Basic], var: sp.Symbol) -> list[sp.Basic]:
+    """The real values of `var` that make one of `dens` zero, in increasing order."""
+    out: set[sp.Basic] = set()
+    for den in dens:
+        zeros = sp.solveset(den, var, sp.S.Reals)  # empty for x^2 + 1, which is never zero
+        if not (isinstance(zeros, sp.FiniteSet) or zeros is sp.S.EmptySet):
+            raise NoSteps("a denominator whose zeros SymPy cannot list is answered without steps")
+        out.update(zeros.args)
+    return sorted(out, key=lambda r: float(sp.N(r)))
+
+
 def rational_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     w = Worked("rational", variables=[var])
     w.add(raw, "the equation", input_latex)
     fractions = _fractions(raw, var)
     dens = list(dict.fromkeys(den for _, den, _ in fractions))
     with_var = [d for d in dens if d.has(var)]
-    excluded: list[sp.Basic] = []
-    for den in with_var:
-        zeros = sp.solveset(den, var, sp.S.Reals)
-        if not isinstance(zeros, sp.FiniteSet):
-            raise NoSteps("a denominator whose zeros SymPy cannot list is answered without steps")
-        excluded += zeros.args
-    excluded = sorted(set(excluded), key=lambda r: float(sp.N(r)))
+    excluded = _zeros(with_var, var)
     conditions = [sp.Ne(var, r) for r in excluded]
     if conditions:
         named = " and ".join(f"${plain(sp.factor(d))}$" for d in with_var)
@@ -68,7 +73,8 @@ def rational_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
         sides[on_left].append(_times(num, sp.factor(sp.cancel(lcd / den))))
     cleared = equation(total(sides[True]), total(sides[False]))
     expr, latex = conditioned(cleared, tex(cleared), conditions)
-    w.add(expr, f"multiply both sides by the common denominator ${plain(lcd)}$", latex)
+    never_zero = " (never zero)" if not conditions else ""  # x^2 + 1
+    w.add(expr, f"multiply both sides by the common denominator ${plain(lcd)}${never_zero}", latex)
     roots = solve_polynomial(w, cleared, var, conditions)
     if not conditions or not roots:
         return w
