@@ -118,9 +118,9 @@ def main() -> int:
         "table": "steps", "title": "Worked solutions and graphs: time per problem of the school corpus",
         "command": "INKMATH_DATA=/work/shared/data python benchmarks/bench_steps.py",
         "machine": cpu, "commit": commit, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "how": (f"Seeded corpus school_problems(0), {len(problems)} problems in 6 kinds. In-process: wall time of "
-                "solve_latex(latex, steps=True) per problem in one warm process (solver workers started, one "
-                "warm-up call); cheap input is answered in-process, the rest in the worker. Whole command: a new "
+        "how": (f"Seeded corpus school_problems(0), {len(problems)} problems in {len(per_kind)} kinds. In-process: "
+                "wall time of solve_latex(latex, steps=True) per problem in one warm process (solver workers started, "
+                "one warm-up call); cheap input is answered in-process, the rest in the worker. Whole command: a new "
                 "`inkmath solve LATEX --steps --json` process per problem (interpreter start, imports of SymPy, "
                 "the answer), on an evenly spaced sample. Plot: solve_latex(latex, plot=True), drawn in the worker "
                 f"process; plot CPU: thread CPU time of plot_svg alone in this process, which the load inflates much less "
