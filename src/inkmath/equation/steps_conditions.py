@@ -14,10 +14,11 @@ from typing import Any
 import sympy as sp
 
 from inkmath.equation.steps_base import NoSteps, Worked, arrange, either, equation, evaluated, plain, signed, tex
-from inkmath.equation.steps_linear import check_linear_or_quadratic, linear_steps, quadratic_steps
+from inkmath.equation.steps_linear import linear_steps, quadratic_steps
 
 CONDITION_TEX = r", \quad "
 CONDITIONS_JOIN = r", \; "
+MAX_DEGREE = 2  # what is left is solved by the linear and quadratic steps of `steps_linear`
 EVERY_VALUE = "an equation solved by all the numbers of an interval is answered without steps"
 
 
@@ -71,8 +72,10 @@ def polynomial_steps(eq: sp.Eq, var: sp.Symbol) -> Worked:
     """The linear or quadratic steps of `eq`; one without the unknown is false (or every value solves it)."""
     f = sp.expand(evaluated(eq.lhs - eq.rhs))
     if f.has(var):
-        degree = check_linear_or_quadratic(f, var)
-        if degree <= 1:
+        degree = sp.degree(f, var)
+        if degree > MAX_DEGREE:
+            raise NoSteps(f"this leads to an equation of degree {degree}, which is answered without steps")
+        if degree == 1:
             return linear_steps(eq, var, tex(eq))
         if f.coeff(var, 2) > 0:
             return quadratic_steps(eq, var, tex(eq))
