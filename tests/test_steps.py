@@ -108,6 +108,102 @@ def test_trigonometric_equations():
     assert "no real solution" in w.steps[-1].reason and result["text"] == "no real solution"
 
 
+def test_rational_equations_exclude_the_zeros_of_the_denominators_then_clear_them():
+    w, _ = worked(r"\frac{2}{x-1}=\frac{3}{x+1}")
+    assert lines(w)[1:3] == [r"\frac{2}{x-1}=\frac{3}{x+1},\quadx\neq-1,\;x\neq1",
+                             r"2\left(x+1\right)=3\left(x-1\right),\quadx\neq-1,\;x\neq1"]
+    assert w.steps[1].reason == r"the denominators $x - 1$ and $x + 1$ must not be zero: $x \neq -1$, $x \neq 1$"
+    assert w.steps[2].reason.startswith("multiply both sides by the common denominator")
+    assert lines(w)[-1] == "x=5" and "$x = 5$ is allowed" in w.steps[-1].reason
+    w, _ = worked(r"\frac{x+1}{x-1}=0")  # not "x + 1 = 0 (x - 1)"
+    assert lines(w)[2:] == [r"x+1=0,\quadx\neq1", r"x=-1,\quadx\neq1", "x=-1"]
+    w, _ = worked(r"x+\frac{6}{x}=5")  # a quadratic once cleared, by the quadratic steps
+    assert lines(w)[2] == r"x^{2}+6=5x,\quadx\neq0" and "factor" in reasons(w)
+    assert lines(w)[-1] == r"x=2\quad\text{or}\quadx=3"
+    w, _ = worked(r"\frac{1}{x^2+1}=1")  # nothing to exclude
+    assert lines(w)[1] == "1=x^{2}+1" and w.steps[1].reason.endswith("(never zero)")
+
+
+def test_a_root_that_makes_a_denominator_zero_is_dropped():
+    w, result = worked(r"\frac{x}{x-2}+1=\frac{2}{x-2}")
+    assert lines(w)[-2:] == [r"x=2,\quadx\neq2", r"\text{nosolution}"] and result["text"] == "no solution"
+    assert "$x = 2$ is excluded (a denominator is zero there), so it is not a solution" in w.steps[-1].reason
+    w, _ = worked(r"\frac{x^2}{x-3}=\frac{9}{x-3}")
+    assert lines(w)[-1] == "x=-3" and "$x = 3$ is excluded" in w.steps[-1].reason
+    w, result = worked(r"\frac{1}{x}=0")
+    assert lines(w)[-2:] == [r"1=0,\quadx\neq0", r"\text{nosolution}"] and "$1 = 0$ is false" in reasons(w)
+
+
+def test_a_square_root_is_squared_with_its_condition_and_an_extraneous_root_rejected():
+    w, _ = worked(r"\sqrt{x+3}=x-3")
+    assert lines(w)[1] == r"x+3=\left(x-3\right)^{2},\quadx-3\geq0"
+    assert w.steps[1].reason.startswith(r"square both sides, keeping the condition $x - 3 \geq 0$")
+    assert r"x^{2}-7x+6=0,\quadx-3\geq0" in lines(w) and lines(w)[-1] == "x=6"
+    assert r"$x = 1$ gives $\sqrt{4} = -2$, false: not a solution" in w.steps[-1].reason
+    assert r"$x = 6$ gives $\sqrt{9} = 3$, true" in w.steps[-1].reason
+    w, _ = worked(r"\sqrt{2x+1}=3")  # a number ≥ 0 on the other side: squaring gains nothing, no condition
+    assert lines(w) == [r"\sqrt{2x+1}=3", "2x+1=9", "2x=8", "x=4"] and "gains no solution" in w.steps[1].reason
+    w, _ = worked(r"\sqrt{x}+2=5")
+    assert lines(w) == [r"\sqrt{x}+2=5", r"\sqrt{x}=3", "x=9"]
+    assert reasons(w).split(" | ")[1] == "subtract $2$ from both sides"
+    w, result = worked(r"3-\sqrt{x}=5")
+    assert lines(w)[-2:] == [r"\sqrt{x}=-2", r"\text{nosolution}"] and "never negative" in w.steps[-1].reason
+    assert result["text"] == "no real solution"
+
+
+def test_an_absolute_value_splits_into_two_cases():
+    w, _ = worked("|2x-1|=5")
+    assert lines(w)[1:] == [r"2x-1=5\quad\text{or}\quad2x-1=-5", r"2x=6\quad\text{or}\quad2x=-4",
+                            r"x=3\quad\text{or}\quadx=-2"]
+    assert w.steps[1].reason == "what is inside is $5$ or its opposite $-5$"
+    w, _ = worked("|x+3|=0")
+    assert lines(w)[1:] == ["x+3=0", "x=-3"] and "zero only when" in w.steps[1].reason
+    w, result = worked("|x-2|=-1")
+    assert lines(w)[-1] == r"\text{nosolution}" and "never negative" in w.steps[-1].reason
+    assert result["text"] == "no real solution"
+    w, _ = worked("2|x+1|-3=5")
+    assert lines(w)[1:3] == [r"2\left|{x+1}\right|=8", r"\left|{x+1}\right|=4"]
+
+
+def test_a_case_whose_root_fails_the_condition_is_rejected():
+    w, _ = worked("|x-1|=2x")
+    assert lines(w)[1] == r"x-1=2x\quad\text{or}\quadx-1=-2x,\quad2x\geq0"
+    assert "on the condition $2 x \\geq 0$" in w.steps[1].reason
+    assert lines(w)[-1] == r"x=\frac{1}{3}"
+    assert "$x = -1$ gives $2 x = -2$, negative: not a solution" in w.steps[-1].reason
+    w, result = worked("|x+1|=x")  # one case has no solution, the other's root is negative
+    assert lines(w)[-1] == r"\text{nosolution}" and result["text"] == "no real solution"
+
+
+def test_the_new_kinds_are_shown_in_the_json_answer():
+    for latex, kind in [(r"\frac{2}{x-1}=\frac{3}{x+1}", "rational"), (r"\sqrt{x+3}=x-3", "radical"),
+                        ("|x-1|=2x", "absolute")]:
+        result = answer(parse_latex(latex), steps=True)
+        assert result["steps_kind"] == kind and result["steps_reason"] == "", result["steps_reason"]
+
+
+def test_the_checker_needs_the_condition_that_goes_with_a_step():
+    from inkmath.equation.steps_base import Step, Worked
+
+    x = sp.Symbol("x")
+
+    def chain(*exprs):
+        return Worked("radical", [Step(e, "", "") for e in exprs], [x])
+
+    radical = sp.Eq(sp.sqrt(x + 3), x - 3)
+    squared = sp.Eq(x + 3, (x - 3) ** 2)  # also true for x = 1
+    assert equivalent(chain(radical, squared)) == [1]
+    assert equivalent(chain(radical, sp.And(squared, sp.Ge(x - 3, 0)))) == []
+    rational = sp.Eq(x / (x - 2) + 1, 2 / (x - 2))  # no solution
+    cleared = sp.Eq(2 * x - 2, 2)
+    assert equivalent(chain(rational, cleared)) == [1]
+    assert equivalent(chain(rational, sp.And(cleared, sp.Ne(x, 2)))) == []
+    absolute = sp.Eq(sp.Abs(x - 1), 2 * x)
+    cases = sp.Or(sp.Eq(x - 1, 2 * x), sp.Eq(x - 1, -2 * x))
+    assert equivalent(chain(absolute, cases)) == [1]
+    assert equivalent(chain(absolute, sp.And(cases, sp.Ge(2 * x, 0)))) == []
+
+
 def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     w, _ = worked(r"3-2x\geq 5")
     assert lines(w) == [r"3-2x\geq5", r"-2x\geq2", r"x\leq-1"] and "reverse the sign" in w.steps[-1].reason
@@ -123,7 +219,10 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     ("a x + b = 0", "several letters"),
     (r"\int_{0}^{1} x dx", "integrals"),
     ("x = \\pm 2", "±"),
-    (r"\frac{1}{x}=2", "denominator"),
+    (r"\sqrt{x}+\sqrt{x+1}=3", "one square root"),
+    ("|x-1|=x-1", "all the numbers of an interval"),  # x ≥ 1: an interval, not roots to list
+    (r"\frac{1}{x^{3}}=1", "degree 3"),
+    (r"\frac{1}{1+\frac{1}{x}}=2", "a fraction within a fraction"),  # x ≠ 0 too, which x/(x+1) would hide
 ])
 def test_no_steps_with_a_reason_and_the_answer_as_before(latex, why):
     tree = parse_latex(latex)

@@ -1,11 +1,12 @@
 """A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
 
-    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 660 of them
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 800 of them
 
 Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
 numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
 irrational and complex roots, no-solution systems and identities, inequalities that always or never hold,
-and polynomials with a factor without real roots mixed in.
+polynomials with a factor without real roots, powers equal to a negative number, and equations with the unknown in
+a denominator, under a square root or in an absolute value, some with a root that is excluded or extraneous.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
-                  "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40}
+                  "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40, "rational": 40,
+                  "radical": 30, "absolute": 30}
 
 
 @dataclass(frozen=True)
@@ -285,15 +287,87 @@ def _exponential(rng: random.Random) -> str:
                        f"\\ln x+{rng.randint(1, 4)}=5"])
 
 
+def _over(n: int, den: str) -> str:
+    """n/den with the sign in front: '-\\frac{4}{x+4}', not '\\frac{-4}{x+4}'."""
+    return ("-" if n < 0 else "") + f"\\frac{{{abs(n)}}}{{{den}}}"
+
+
+def _rational(rng: random.Random) -> str:
+    """The unknown in a denominator; about one in five has a root that makes a denominator zero."""
+    x = rng.randint(-6, 6)
+    d = _nonzero(rng, -5, 5)  # the denominator's value at the root: never zero
+    form = rng.randrange(5)
+    if form == 0:  # a/(x + b) = c
+        c = _nonzero(rng, -4, 4)
+        return f"{_over(c * d, _poly((1, 'x'), (d - x, '')))}={c}"
+    if form == 1:  # (x + p)/(x + q) = c, c ≠ 1
+        c = rng.choice([-2, -1, 0, 2, 3])
+        return f"\\frac{{{_poly((1, 'x'), (c * d - x, ''))}}}{{{_poly((1, 'x'), (d - x, ''))}}}={c}"
+    if form == 2:  # a/(x + p) = b/(x + q)
+        e = d + rng.choice([-3, -2, -1, 1, 2, 3]) if d != 1 else 2
+        if e == 0:
+            e = d + 4
+        k = _nonzero(rng, -3, 3)
+        return f"{_over(k * d, _poly((1, 'x'), (d - x, '')))}={_over(k * e, _poly((1, 'x'), (e - x, '')))}"
+    if form == 3:  # x + k/x = s: a quadratic with whole roots once cleared
+        r, t = _nonzero(rng, -6, 6), _nonzero(rng, -6, 6)
+        sign = "+" if r * t > 0 else "-"
+        return f"x{sign}\\frac{{{abs(r * t)}}}{{x}}={r + t}"
+    a, c = _nonzero(rng, -5, 5), rng.randint(1, 3)  # a root that is excluded
+    if rng.random() < 0.5:  # x/(x - a) + c = a/(x - a): clears to x = a, no solution
+        return f"\\frac{{x}}{{{_poly((1, 'x'), (-a, ''))}}}+{c}={_over(a, _poly((1, 'x'), (-a, '')))}"
+    return f"\\frac{{x^{{2}}}}{{{_poly((1, 'x'), (-a, ''))}}}=\\frac{{{a * a}}}{{{_poly((1, 'x'), (-a, ''))}}}"
+
+
+def _radical(rng: random.Random) -> str:
+    """One square root; some squared equations have an extraneous root, a few have no solution."""
+    form = rng.randrange(4)
+    if form == 0:  # √(ax + b) = c, now and then c < 0
+        a, x = rng.choice([1, 1, 2, 3]), rng.randint(-4, 8)
+        c = rng.randint(0, 5) if rng.random() < 0.85 else -rng.randint(1, 3)
+        return f"\\sqrt{{{_poly((a, 'x'), (c * c - a * x, ''))}}}={c}"
+    if form == 1:  # √(x + b) + d = e
+        c, x, d = rng.randint(1, 5), rng.randint(-5, 10), _nonzero(rng, -6, 6)
+        return f"\\sqrt{{{_poly((1, 'x'), (c * c - x, ''))}}}{_term(d, '')}={c + d}"
+    if form == 2:  # √(x + b) = x + d, squaring to a quadratic with roots r and 1 - 2d - r
+        d, r = rng.randint(-4, 3), rng.randint(-3, 8)
+        b = d * d - r * (1 - 2 * d - r)
+        if rng.random() < 0.5:
+            return f"\\sqrt{{{_poly((1, 'x'), (b, ''))}}}={_poly((1, 'x'), (d, ''))}"
+        return f"x-\\sqrt{{{_poly((1, 'x'), (b, ''))}}}={-d}"  # the same, the root still to isolate
+    d, x = rng.randint(1, 4), rng.randint(-1, 6)  # √(x^2 + b) = x + d: the squares cancel, linear
+    b = 2 * d * x + d * d
+    return f"\\sqrt{{{_poly((1, 'x^{2}'), (b, ''))}}}={_poly((1, 'x'), (d, ''))}"
+
+
+def _absolute(rng: random.Random) -> str:
+    """One absolute value: two cases, one case (= 0), no solution (= a negative number), or a condition."""
+    form = rng.choice([0, 0, 0, 1, 2, 2, 3, 3, 3])
+    if form == 0:  # |ax + b| = c
+        a, b, x = rng.choice([1, 1, 2, 3, -1]), rng.randint(-6, 6), rng.randint(-5, 5)
+        return f"|{_poly((a, 'x'), (b, ''))}|={abs(a * x + b)}"
+    if form == 1:  # equal to a negative number
+        return f"|{_poly((rng.choice([1, 2]), 'x'), (rng.randint(-6, 6), ''))}|={-rng.randint(1, 5)}"
+    if form == 2:  # k|x + b| + d = e
+        k, b, c, d = rng.choice([1, 2, 3]), rng.randint(-6, 6), rng.randint(1, 5), _nonzero(rng, -6, 6)
+        prefix = "" if k == 1 else str(k)
+        return f"{prefix}|{_poly((1, 'x'), (b, ''))}|{_term(d, '')}={k * c + d}"
+    b, c, d = rng.randint(-5, 5), rng.choice([1, 2, 3, -1, -2]), rng.randint(-5, 5)  # |x + b| = cx + d
+    if (c == 1 and d == b) or (c == -1 and d == -b):  # a case true for every x: a whole interval of solutions
+        d += 1
+    return f"|{_poly((1, 'x'), (b, ''))}|={_poly((c, 'x'), (d, ''))}"
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
     "system": _system, "trig": _trig, "inequality": _inequality,
     "quadratic_inequality": _quadratic_inequality, "polynomial": _polynomial, "exponential": _exponential,
+    "rational": _rational, "radical": _radical, "absolute": _absolute,
 }
 
 
 def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
-    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 660 in all), the same list for the same seed."""
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 800 in all), the same list for the same seed."""
     rng = random.Random(seed)
     out = []
     for kind, count in (counts or DEFAULT_COUNTS).items():

@@ -8,10 +8,12 @@ Kinds (each in its own module): linear and quadratic equations and linear inequa
 factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
 (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
 trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of the
-unknown (`steps_exp`). Anything else gets no steps and a reason; the answer is the solver's as
-always. The rules are written over SymPy objects: each step's object says the same as its line, and `equivalent` /
-`final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps` runs
-`final_matches` on every answer and drops steps that do not end at the solver's answer).
+unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
+(`steps_rational`), under one square root (`steps_radical`) or in one absolute value (`steps_abs`), each line with
+its excluded values or condition (`steps_conditions`). Anything else gets no steps and a reason; the answer is the
+solver's as always. The rules are written over SymPy objects: each step's object says the same as its line, and
+`equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps`
+runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
 Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
 inside the same time limit (`inkmath.equation.solve.answer`).
 """
@@ -92,7 +94,8 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     from inkmath.equation import (
-        steps_arith, steps_exp, steps_inequality, steps_linear, steps_poly, steps_system, steps_trig,
+        steps_abs, steps_arith, steps_exp, steps_inequality, steps_linear, steps_poly, steps_radical, steps_rational,
+        steps_system, steps_trig,
     )
 
     if result.get("kind") == "none":
@@ -126,6 +129,12 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
             return steps_trig.trig_steps(raw[0], f, var, input_latex)
         if steps_exp.is_exp_or_log_equation(raw[0], var):
             return steps_exp.exp_log_steps(raw[0], var, input_latex)
+        if steps_abs.is_abs_equation(f, var):
+            return steps_abs.abs_steps(raw[0], var, input_latex)
+        if steps_radical.is_radical_equation(f, var):
+            return steps_radical.radical_steps(raw[0], var, input_latex)
+        if steps_rational.is_rational_equation(f, var):
+            return steps_rational.rational_steps(raw[0], var, input_latex)
         if steps_poly.is_cubic_or_quartic(f, var):
             return steps_poly.polynomial_steps(raw[0], var, input_latex)
         degree = steps_linear.check_linear_or_quadratic(f, var)
@@ -166,6 +175,8 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
         return domain if expr is sp.true else sp.S.EmptySet
     if isinstance(expr, sp.Or):
         return sp.Union(*[solution_set(a, variables, domain) for a in expr.args])
+    if isinstance(expr, sp.And):  # an equation and its conditions (x + 3 = (x - 3)^2 and x - 3 >= 0)
+        return sp.Intersection(*[solution_set(a, variables, domain) for a in expr.args])
     if isinstance(expr, sp.Contains):
         return expr.args[1]
     if isinstance(expr, Relational):

@@ -4,6 +4,7 @@ helpers that keep a line as a student writes it (SymPy's unevaluated objects, pr
 A step holds a SymPy object that says the same as its LaTeX line, so it can be checked:
 - an equation or inequality: `Eq(lhs, rhs, evaluate=False)`, `Lt(...)`;
 - alternatives ("x = 2 or x = 3"): `Or(Eq(x, 2), Eq(x, 3))`;
+- a line with its conditions ("2(x+1) = 3(x-1), x ≠ 1"): `And(Eq(...), Ne(x, 1))`, the solutions of both;
 - a family of solutions: `Contains(x, Union(ImageSet(Lambda(k, ...), Integers), ...))`; intervals the same way,
   `Contains(x, Union(Interval(-oo, -2), Interval(2, oo)))`;
 - a line in a substituted letter (u = x^2 in a biquadratic): `Subs(line in u, u, x**2)`;

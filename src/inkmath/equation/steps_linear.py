@@ -244,8 +244,10 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
         if inequality:
             raise NoSteps(f"this inequality is answered without steps: steps cover linear and quadratic inequalities "
                           f"(no ${tex(var)}$ in a denominator, a root, an absolute value or a function)")
-        raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations "
-                      f"(no ${tex(var)}$ in a denominator, a root or a function) and simple trigonometric ones")
+        raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations, "
+                      f"simple trigonometric, exponential and logarithmic ones, and ones with ${tex(var)}$ in "
+                      f"denominators, in one square root or in one absolute value that lead to a linear or quadratic "
+                      f"equation")
     degree = sp.degree(f, var) if f != 0 else 0
     if inequality and degree > 2:
         raise NoSteps("only linear and quadratic inequalities get steps")
