@@ -223,6 +223,7 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     ("|x-1|=x-1", "all the numbers of an interval"),  # x ≥ 1: an interval, not roots to list
     (r"\frac{1}{x^{3}}=1", "degree 3"),
     (r"\frac{1}{1+\frac{1}{x}}=2", "a fraction within a fraction"),  # x ≠ 0 too, which x/(x+1) would hide
+    (r"\frac{1}{x-1}=\frac{1}{x-1}", "all the numbers of an interval"),  # every x but 1 (was a PolynomialError)
 ])
 def test_no_steps_with_a_reason_and_the_answer_as_before(latex, why):
     tree = parse_latex(latex)

@@ -29,6 +29,7 @@ from inkmath import InkmathError
 from inkmath.equation.latex import to_latex
 from inkmath.equation.lexemes import written_mixed_numbers, written_percents
 from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated, same_line, tex
+from inkmath.equation.steps_conditions import EVERY_VALUE
 from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
 from inkmath.equation.tree import Node
 
@@ -137,6 +138,9 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
             return steps_rational.rational_steps(raw[0], var, input_latex)
         if steps_poly.is_cubic_or_quartic(f, var):
             return steps_poly.polynomial_steps(raw[0], var, input_latex)
+        if f == 0 and not all(evaluated(side).is_polynomial(var) for side in (raw[0].lhs, raw[0].rhs)):
+            # 1/(x-1) = 1/(x-1): every x but 1
+            raise NoSteps(EVERY_VALUE)
         degree = steps_linear.check_linear_or_quadratic(f, var)
         if degree <= 1:
             return steps_linear.linear_steps(raw[0], var, input_latex)
