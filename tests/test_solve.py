@@ -757,6 +757,9 @@ def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
     # not a definition: a number in the brackets, the function's own letter in the body, the same letter twice
     for latex in ("f(2)=5", "f(x)=f(x)+1", "x(x)=2"):
         assert solve_latex(latex)["answer"]["kind"] == "equation", latex
+    # one problem, answered all in the solver worker (`inkmath solve LATEX`, the resident solver): the same reading
+    one = solve_latex("f(x)=2x+1", in_process=False)["answer"]
+    assert one["kind"] == "function" and one["text"] == "f(x) = 2*x + 1", one
 
 
 @pytest.mark.parametrize("latex, text", [

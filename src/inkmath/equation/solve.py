@@ -36,7 +36,8 @@ from sympy.core.relational import Relational
 
 from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
-from inkmath.equation.latex import to_latex, tokens
+from inkmath.equation.definitions import function_definition, worded_as_definition
+from inkmath.equation.latex import to_latex
 from inkmath.equation.lexemes import written_mixed_numbers, written_percents
 from inkmath.equation.solve_calculus import absolute_logs, check_no_infinity, doit_real, doit_relation
 from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, is_nonreal, nonreal_roots, numeric_roots,
@@ -52,8 +53,7 @@ from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerEr
                                           start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 from inkmath.equation.tosympy_values import undefined_reason
-from inkmath.equation.tokens import RELATIONS
-from inkmath.equation.tree import Node, Row, Symbol
+from inkmath.equation.tree import Node
 
 __all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
            "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
@@ -103,34 +103,11 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
         else:
             result = _run_in_worker(node, timeout, extras)
     fill_extras(result, steps, plot)
-    if definition is not None and result.get("kind") != "none":
-        name, var = definition[:2]
-        result.update(kind="function", text=f"{name}({var}) = {result.get('text', '')}",
-                      latex=rf"{name}\left({var}\right) = {result.get('latex', '')}",
-                      notes=[f"a definition of the function {name}: its right side, simplified",
-                             *result.get("notes", [])])
+    if definition is not None:
+        worded_as_definition(result, *definition[:2])
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
-
-
-def function_definition(node: Node) -> tuple[str, str, Row] | None:
-    """``(f, x, body)`` when ``node`` is written ``f(x) = body``: one letter applied to another in brackets, then
-    '=' and a body without another relation or the function's own letter. Such a line defines a function (a student
-    writes ``f(x) = 2x + 1`` to give f, not to solve ``f * x = 2x + 1`` for x): its body is simplified and drawn.
-    None for anything else."""
-    items = node.items if isinstance(node, Row) else []
-    if len(items) < 6 or not all(isinstance(n, Symbol) for n in items[:5]):
-        return None
-    name, open_, var, close, eq = (n.token for n in items[:5])
-    if not (open_, close, eq) == ("(", ")", "=") or not (len(name) == len(var) == 1 and name.isalpha()
-                                                         and var.isalpha() and name != var):
-        return None
-    body = Row(list(items[5:]))
-    written = tokens(body)
-    if name in written or any(t in RELATIONS for t in written):
-        return None
-    return name, var, body
 
 
 # ---------------------------------------------------------------- the fast path

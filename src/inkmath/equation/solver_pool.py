@@ -349,18 +349,23 @@ def answer_in_worker(tree: Any, timeout: float = SOLVE_TIMEOUT, *, steps: bool =
     that this process never imports SymPy (it does only to word a worker failure). For a program that answers
     one problem and exits: its own imports then overlap the worker's instead of repeating them."""
     from inkmath.equation.answer_extras import add_step_mathml, fill_extras
+    from inkmath.equation.definitions import function_definition, worded_as_definition
     from inkmath.equation.latex import to_latex
 
     start = time.perf_counter()
     input_latex = to_latex(tree)
+    definition = function_definition(tree)  # f(x) = body: the body is answered, as `answer` does
     try:
-        result = run_in_worker(tree, timeout, {"steps": steps, "plot": plot, "mathml": False})
+        result = run_in_worker(tree if definition is None else definition[2], timeout,
+                               {"steps": steps, "plot": plot, "mathml": False})
     except WorkerError as exc:
         from inkmath.equation.solve import _result
 
         result = _result("none", reason=str(exc), text=f"cannot solve: {exc}")
     add_step_mathml(result)  # here, where latex2mathml is loaded already (for the input's MathML)
     fill_extras(result, steps, plot)
+    if definition is not None:
+        worded_as_definition(result, *definition[:2])
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result

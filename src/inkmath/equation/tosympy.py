@@ -22,7 +22,7 @@ Reading choices (documented here because a student's intent is not always unique
 - `\\sin^{-1} x` is arcsin; any other power on a function applies to its value (`\\sin^{2} x` = (sin x)^2).
 - A function argument without brackets runs over the following product of numbers, names, fractions and roots:
   `\\sin 2x` = sin(2x), `\\sin x \\cos y` = sin(x) cos(y), `\\sin x + 1` = sin(x) + 1.
-- `f(x)` is f times x (there are no user-defined functions; `solve.function_definition` takes a whole line
+- `f(x)` is f times x (there are no user-defined functions; `definitions.function_definition` takes a whole line
   `f(x) = body` as a definition and answers its body). Nested Rows are read as if flattened, like LaTeX
   reads `{...}`; the base of a script is one group (`{x+1}^{2}` = (x+1)^2).
 - Subscripts name a symbol: `x_{1}` -> Symbol('x_1'), `x_{n-1}` -> Symbol('x_{n-1}'). Primes are part of a name.
