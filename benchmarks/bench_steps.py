@@ -124,8 +124,8 @@ def main() -> int:
                 "`inkmath solve LATEX --steps --json` process per problem (interpreter start, imports of SymPy, "
                 "the answer), on an evenly spaced sample. Plot: solve_latex(latex, plot=True), drawn in the worker "
                 f"process; plot CPU: thread CPU time of plot_svg alone in this process, which the load inflates much less "
-                f"than wall time. Shared machine: load average {load_start:.1f} at the start, "
-                f"{os.getloadavg()[0]:.1f} at the end (8 engineers on 2 cores), so times are inflated."),
+                f"than wall time. The machine has 2 cores and may be shared: load average {load_start:.1f} at the "
+                f"start, {os.getloadavg()[0]:.1f} at the end; above 2, times are inflated."),
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
