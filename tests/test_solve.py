@@ -13,6 +13,7 @@ import sympy as sp
 from inkmath import InkmathError
 from inkmath.equation import solve, solve_fast, solve_limits
 from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, start_workers, to_sympy, worker_pids
+from inkmath.equation.solve_text import DEGREE_NOTE
 from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 x, y, n = sp.symbols("x y n")
@@ -818,9 +819,13 @@ def test_e_is_eulers_number_as_the_natural_logarithms_base_or_argument(latex, te
     (r"\sin 30^{\circ}", "1/2 ≈ 0.5"), (r"\cos 60^\circ", "1/2 ≈ 0.5"), (r"\tan(45^{\circ})", "1"),
     (r"2x = 90^{\circ}", "x = π/4"),  # answers are in radians
     (r"\sin 30", "sin(30) ≈ -0.988031624093"),  # without the sign an angle is in radians
+    (r"\sin 30^{o}", "1/2 ≈ 0.5"),  # handwritten: a raised circle reads as the letter o
+    (r"x^{o}", "x^o"),  # after a letter, o is a variable
 ])
 def test_a_lone_degree_sign_as_a_superscript_is_degrees_of_angle(latex, text):
-    assert typed(latex)["text"] == text
+    result = typed(latex)
+    assert result["text"] == text
+    assert (DEGREE_NOTE in result["notes"]) == ("^{o}" in latex and latex[latex.index("^{o}") - 1].isdigit())
 
 
 def test_the_mixed_number_note_says_how_to_write_a_product():

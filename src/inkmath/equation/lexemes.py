@@ -32,6 +32,7 @@ _MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
 RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
 PERCENT = "%"  # after a number or expression: hundredths (15% = 15/100)
 DEGREE = "\\circ"  # as a superscript alone (30^{\\circ}): degrees of angle, each pi/180
+DEGREE_AS_WRITTEN = "o"  # a lone superscript o after a number: a handwritten degree sign (30^{o})
 _OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow", PERCENT}
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
@@ -196,6 +197,13 @@ def written_mixed_numbers(node: Node) -> list[tuple[int, int, int]]:
     return out
 
 
+def writes_degree_as_o(node: Node) -> bool:
+    """Does ``node`` write a number with a lone superscript o (a handwritten degree sign, ``_is_letter_o``)?"""
+    toks = tokens(node)
+    return any(toks[i].isdigit() and toks[i + 1:i + 5] == ["^", "{", DEGREE_AS_WRITTEN, "}"]
+               for i in range(len(toks) - 4))
+
+
 def _unwrap(node: Node) -> Node:
     while isinstance(node, Row) and len(node.items) == 1:
         node = node.items[0]
@@ -206,6 +214,13 @@ def _is_degree(node: Node) -> bool:
     """Is the script only the degree sign (`30^{\\circ}`)?"""
     node = _unwrap(node)
     return isinstance(node, Symbol) and node.token == DEGREE
+
+
+def _is_letter_o(node: Node) -> bool:
+    """Is the script only the letter o? After a number it is a handwritten degree sign (30°, which the reader's
+    classes have no symbol for: a small raised circle reads as o), not a power of a variable o."""
+    node = _unwrap(node)
+    return isinstance(node, Symbol) and node.token == DEGREE_AS_WRITTEN
 
 
 def _is_primes(node: Node) -> int:
@@ -250,4 +265,5 @@ def _lex_scripted(base: Node, sub: Node | None, sup: Node | None, out: list[Lexe
         if primes:
             out.extend([Lexeme("tok", "\\prime")] * primes)
         else:
-            out.append(Lexeme("tok", DEGREE) if _is_degree(sup) else Lexeme("pow", node=sup))
+            degree = _is_degree(sup) or (out and out[-1].kind == "num" and _is_letter_o(sup))
+            out.append(Lexeme("tok", DEGREE) if degree else Lexeme("pow", node=sup))

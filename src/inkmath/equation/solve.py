@@ -38,7 +38,7 @@ from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.definitions import function_definition, worded_as_definition
 from inkmath.equation.latex import to_latex
-from inkmath.equation.lexemes import written_mixed_numbers, written_percents
+from inkmath.equation.lexemes import writes_degree_as_o, written_mixed_numbers, written_percents
 from inkmath.equation.solve_calculus import absolute_logs, check_no_infinity, doit_real, doit_relation
 from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, is_nonreal, nonreal_roots, numeric_roots,
                                            real_solution, split_real, within,
@@ -47,8 +47,9 @@ from inkmath.equation.solve_fast import is_cheap
 from inkmath.equation.solve_limits import (EXACT_DEGREE_LIMIT, LONG_NUMBER_NOTE, MAX_DEGREE, CannotSolve,
                                            check_degree, long_notes, too_high_to_expand)
 from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
-from inkmath.equation.solve_text import (answer_entry, latex_of, mixed_number_note, offer_complex, percent_note,
-                                         period_counter, real_first, set_text, text_and_latex, text_of, tidy_logs)
+from inkmath.equation.solve_text import (DEGREE_NOTE, answer_entry, latex_of, mixed_number_note, offer_complex,
+                                         percent_note, period_counter, real_first, set_text, text_and_latex, text_of,
+                                         tidy_logs)
 from inkmath.equation.solver_pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerError, launch_workers, run_in_worker,
                                           start_workers, stop_workers, worker_pids)
 from inkmath.equation.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
@@ -134,6 +135,8 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     if tree is not None:
         added = [percent_note(p.number, p.added) for p in written_percents(tree) if p.added is not None]
         added += [mixed_number_note(*m) for m in written_mixed_numbers(tree)]
+        if writes_degree_as_o(tree):
+            added.append(DEGREE_NOTE)
         result["notes"] = list(dict.fromkeys([*result["notes"], *added]))
     return result
 

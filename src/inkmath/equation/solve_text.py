@@ -132,6 +132,9 @@ def percent_note(number: str, sign: str) -> str:
             f"a number a, write a · {float(whole):g}%")
 
 
+DEGREE_NOTE = "a raised o after a number is read as a degree sign (30^o = 30° = π/6); angles are in radians otherwise"
+
+
 def mixed_number_note(whole: int, numerator: int, denominator: int) -> str:
     """The note on a whole number written before a fraction (2 1/2), read as a mixed number, and how to write the
     product instead."""
