@@ -13,7 +13,7 @@ import sympy as sp
 
 from inkmath.equation.steps_base import NoSteps, OR_TEX, Worked, arrange, equation, evaluated, plain, tex
 from inkmath.equation.steps_conditions import (
-    answer_line, conditioned, isolate, polynomial_steps, roots_of, solve_polynomial,
+    answer_line, conditioned, isolate, lone_atom, polynomial_steps, roots_of, solve_polynomial,
 )
 
 MAX_DEGREE = 1  # A and B linear: each case is a linear equation
@@ -23,19 +23,7 @@ CASE_NAMES = ("first", "second")
 def _absolute(f: sp.Basic, var: sp.Symbol) -> sp.Basic | None:
     """The one |A| in f (lhs − rhs) when f = a·|A| + g with a a number and A, g of degree at most MAX_DEGREE in
     `var`; else None."""
-    found = {a for a in f.atoms(sp.Abs) if a.has(var)}
-    if len(found) != 1:
-        return None
-    (atom,) = found
-    inside = atom.args[0]
-    if not inside.is_polynomial(var) or sp.degree(inside, var) > MAX_DEGREE:
-        return None
-    u = sp.Dummy("u")
-    g = sp.expand(f.xreplace({atom: u}))
-    if not g.is_polynomial(var, u) or sp.degree(g, u) != 1 or g.coeff(u, 1).has(var):
-        return None
-    other = g.coeff(u, 0)
-    return atom if other == 0 or sp.degree(other, var) <= MAX_DEGREE else None
+    return lone_atom(f, var, {a for a in f.atoms(sp.Abs) if a.has(var)}, MAX_DEGREE, MAX_DEGREE)
 
 
 def is_abs_equation(f: sp.Basic, var: sp.Symbol) -> bool:

@@ -22,6 +22,23 @@ MAX_DEGREE = 2  # what is left is solved by the linear and quadratic steps of `s
 EVERY_VALUE = "an equation solved by all the numbers of an interval is answered without steps"
 
 
+def lone_atom(f: sp.Basic, var: sp.Symbol, found: set[sp.Basic], max_inside: int, max_other: int) -> sp.Basic | None:
+    """The one atom of `found` (a square root, an absolute value) when f (lhs − rhs) = a·atom + g: a a number, the
+    atom's argument a polynomial in `var` of degree 1 to `max_inside`, g of degree at most `max_other`; else None."""
+    if len(found) != 1:
+        return None
+    (atom,) = found
+    inside = atom.args[0]
+    if not inside.is_polynomial(var) or sp.degree(inside, var) > max_inside:
+        return None
+    u = sp.Dummy("u")
+    g = sp.expand(f.xreplace({atom: u}))
+    if not g.is_polynomial(var, u) or sp.degree(g, u) != 1 or g.coeff(u, 1).has(var):
+        return None
+    other = g.coeff(u, 0)
+    return atom if other == 0 or sp.degree(other, var) <= max_other else None
+
+
 def conditioned(expr: Any, latex: str, conditions: list[sp.Basic]) -> tuple[Any, str]:
     """A line and its conditions, as (`And`, LaTeX); a line that says "no solution" needs none."""
     if not conditions or expr is sp.false:

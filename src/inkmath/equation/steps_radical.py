@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from inkmath.equation.steps_base import NoSteps, Worked, arrange, equation, evaluated, plain, tex
-from inkmath.equation.steps_conditions import answer_line, conditioned, isolate, solve_polynomial
+from inkmath.equation.steps_conditions import answer_line, conditioned, isolate, lone_atom, solve_polynomial
 
 MAX_RADICAND_DEGREE = 2  # √(quadratic) = linear squares to a quadratic equation: the steps `steps_linear` has
 MAX_OTHER_SIDE_DEGREE = 1
@@ -23,17 +23,7 @@ def _root(f: sp.Basic, var: sp.Symbol) -> sp.Basic | None:
     """The one square root √A in f (lhs − rhs) when f = a·√A + g with a a number, A of degree 1 to
     MAX_RADICAND_DEGREE and g of degree at most MAX_OTHER_SIDE_DEGREE in `var`; else None."""
     roots = {p for p in f.atoms(sp.Pow) if p.exp == sp.S.Half and p.base.has(var)}
-    if len(roots) != 1:
-        return None
-    (root,) = roots
-    if not root.base.is_polynomial(var) or sp.degree(root.base, var) > MAX_RADICAND_DEGREE:
-        return None
-    u = sp.Dummy("u")
-    g = sp.expand(f.xreplace({root: u}))
-    if not g.is_polynomial(var, u) or sp.degree(g, u) != 1 or g.coeff(u, 1).has(var):
-        return None
-    other = g.coeff(u, 0)
-    return root if other == 0 or sp.degree(other, var) <= MAX_OTHER_SIDE_DEGREE else None
+    return lone_atom(f, var, roots, MAX_RADICAND_DEGREE, MAX_OTHER_SIDE_DEGREE)
 
 
 def is_radical_equation(f: sp.Basic, var: sp.Symbol) -> bool:
