@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import sympy as sp
 
-from inkmath.equation.steps_base import NoSteps, Worked, arrange, equation, evaluated, plain, same_line, tex
+from inkmath.equation.steps_base import (
+    NoSteps, Worked, arrange, equation, evaluated, plain, same_line, signed, tex,
+)
 from inkmath.equation.steps_linear import linear_steps
+
 
 def _applications(expr: sp.Basic, var: sp.Symbol) -> set[sp.Basic]:
     """The powers with the unknown in the exponent (and a base without it), and the logarithms of the unknown."""
-    powers = {a for a in expr.atoms(sp.Pow, sp.exp) if a.as_base_exp()[1].has(var) and not a.as_base_exp()[0].has(var)}
+    powers = {a for a in expr.atoms(sp.Pow, sp.exp)
+              if a.as_base_exp()[1].has(var) and not a.as_base_exp()[0].has(var)}
     logs = {a for a in expr.atoms(sp.log) if a.has(var)}
     return powers | logs
 
@@ -103,10 +107,7 @@ def _isolate(w: Worked, shown: sp.Basic, a: sp.Basic, b: sp.Basic, value: sp.Bas
     """The step to `shown` = value from A·app + B = C, when that is not the equation already."""
     if a == 1 and b == 0:
         return
-    moves = []
-    if b != 0:
-        moves.append(f"subtract ${plain(b)}$ from both sides" if not b.could_extract_minus_sign()
-                     else f"add ${plain(-b)}$ to both sides")
+    moves = [signed(b, "both sides")] if b != 0 else []
     if a != 1:
         moves.append(f"divide both sides by ${plain(a)}$")
     w.add(equation(shown, value), " and ".join(moves), latex)
