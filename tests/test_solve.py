@@ -815,17 +815,22 @@ def test_e_is_eulers_number_as_the_natural_logarithms_base_or_argument(latex, te
     assert typed(latex)["text"] == text
 
 
-@pytest.mark.parametrize("latex, text", [
-    (r"\sin 30^{\circ}", "1/2 ≈ 0.5"), (r"\cos 60^\circ", "1/2 ≈ 0.5"), (r"\tan(45^{\circ})", "1"),
-    (r"2x = 90^{\circ}", "x = π/4"),  # answers are in radians
-    (r"\sin 30", "sin(30) ≈ -0.988031624093"),  # without the sign an angle is in radians
-    (r"\sin 30^{o}", "1/2 ≈ 0.5"),  # handwritten: a raised circle reads as the letter o
-    (r"x^{o}", "x^o"),  # after a letter, o is a variable
+@pytest.mark.parametrize("latex, text, noted", [
+    (r"\sin 30^{\circ}", "1/2 ≈ 0.5", False), (r"\cos 60^\circ", "1/2 ≈ 0.5", False),
+    (r"\tan(45^{\circ})", "1", False),
+    (r"2x = 90^{\circ}", "x = π/4", False),  # answers are in radians
+    (r"\sin 30", "sin(30) ≈ -0.988031624093", False),  # without the sign an angle is in radians
+    (r"\sin 30^{o}", "1/2 ≈ 0.5", True),  # as typed
+    (r"\sin 30^{0}", "1/2 ≈ 0.5", True),  # as the reader writes a drawn degree sign
+    (r"\frac{\cos(60^{0})}{2}", "1/4 ≈ 0.25", True),
+    (r"2^{0}", "1", False),  # outside a sine, cosine or tangent a raised 0 is a power
+    (r"\sin x^{0}", "sin(1) ≈ 0.841470984808", False),  # after a letter too
+    (r"x^{o}", "x^o", False),
 ])
-def test_a_lone_degree_sign_as_a_superscript_is_degrees_of_angle(latex, text):
+def test_a_lone_degree_sign_as_a_superscript_is_degrees_of_angle(latex, text, noted):
     result = typed(latex)
     assert result["text"] == text
-    assert (DEGREE_NOTE in result["notes"]) == ("^{o}" in latex and latex[latex.index("^{o}") - 1].isdigit())
+    assert (DEGREE_NOTE in result["notes"]) == noted, result["notes"]
 
 
 def test_the_mixed_number_note_says_how_to_write_a_product():

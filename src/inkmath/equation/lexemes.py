@@ -9,6 +9,7 @@ the tables the parser reads too (``RELATIONS``, ``FUNCTIONS`` and their ``INVERS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import sympy as sp
 
@@ -32,7 +33,13 @@ _MULTIPLICATIVE = {"\\times", "\\cdot", "/", "\\div"}
 RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
 PERCENT = "%"  # after a number or expression: hundredths (15% = 15/100)
 DEGREE = "\\circ"  # as a superscript alone (30^{\\circ}): degrees of angle, each pi/180
-DEGREE_AS_WRITTEN = "o"  # a lone superscript o after a number: a handwritten degree sign (30^{o})
+# other lone superscripts read as a degree sign after a number: o anywhere (30^{o}, as typed); 0 in the argument of a
+# trigonometric function (\sin 30^{0}), as the reader writes a drawn degree sign, which its classes lack: a small circle
+# drawn raised after 8 CROHME validation expressions, at 3 sizes, read as a raised 0 in 13 of 24, never as o or
+# \circ (docs/decisions/2026-11-28-session-43.md)
+DEGREE_AS_TYPED = "o"
+DEGREE_AS_READ = "0"
+TRIG_FUNCTIONS = frozenset({"\\sin", "\\cos", "\\tan", "\\cot", "\\sec", "\\csc"})
 _OTHER_TOKENS = {",", "|", "!", "\\prime", "\\rightarrow", PERCENT}
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
@@ -73,6 +80,7 @@ def lex(node: Node) -> list[Lexeme]:
     """The lexemes of ``node`` (a row, or one node of it), left to right."""
     out: list[Lexeme] = []
     _lex_into(node, out)
+    _trig_degrees(out)
     return out
 
 
@@ -181,27 +189,40 @@ def mixed_number(lexemes: list[Lexeme], i: int) -> tuple[int, int, int] | None:
 
 
 def written_mixed_numbers(node: Node) -> list[tuple[int, int, int]]:
-    """The mixed numbers (``mixed_number``) written anywhere in ``node``, left to right and outside in."""
-    out: list[tuple[int, int, int]] = []
-    for row in node.rows if isinstance(node, Lines) else [node]:
-        lexemes = lex(row)
-        for i, lx in enumerate(lexemes):
-            found = mixed_number(lexemes, i)
-            if found is not None:
-                out.append(found)
+    """The mixed numbers (``mixed_number``) written anywhere in ``node``, outside in."""
+    return [found for lexemes in _lexeme_lists(node) for i in range(len(lexemes))
+            if (found := mixed_number(lexemes, i)) is not None]
+
+
+def reads_degree_sign(node: Node) -> bool:
+    """Does ``node`` write a degree sign other than ``\\circ`` (``DEGREE_AS_TYPED``, ``DEGREE_AS_READ``)?"""
+    return any(lx.kind == "tok" and lx.text == DEGREE and not _is_degree(lx.node)
+               for lexemes in _lexeme_lists(node) for lx in lexemes)
+
+
+def _lexeme_lists(node: Node) -> Iterator[list[Lexeme]]:
+    """The lexemes of each line of ``node``, then of what sits inside them (scripts, a fraction's parts, a root's
+    body, a function's base), outside in."""
+    pending = [lex(row) for row in (node.rows if isinstance(node, Lines) else [node])]
+    while pending:
+        lexemes = pending.pop(0)
+        yield lexemes
+        for lx in lexemes:
             inner = [lx.node, lx.sup] if lx.kind in ("pow", "func") else \
                 [getattr(lx.node, f) for f in node_fields(type(lx.node))] if lx.kind in ("atom", "bigop") else []
-            for child in inner:
-                if isinstance(child, Node):
-                    out += written_mixed_numbers(child)
-    return out
+            pending += [lex(child) for child in inner if isinstance(child, Node)]
 
 
-def writes_degree_as_o(node: Node) -> bool:
-    """Does ``node`` write a number with a lone superscript o (a handwritten degree sign, ``_is_letter_o``)?"""
-    toks = tokens(node)
-    return any(toks[i].isdigit() and toks[i + 1:i + 5] == ["^", "{", DEGREE_AS_WRITTEN, "}"]
-               for i in range(len(toks) - 4))
+def _trig_degrees(lexemes: list[Lexeme]) -> None:
+    """A number with a lone superscript 0 as the argument of a trigonometric function, in brackets or not, becomes
+    that number in degrees (``DEGREE_AS_READ``), in place."""
+    for i, lx in enumerate(lexemes[:-2]):
+        if lx.kind != "func" or lx.text not in TRIG_FUNCTIONS or lx.sup is not None and not _is_power(lx.sup):
+            continue
+        j = i + 2 if lexemes[i + 1].kind == "tok" and lexemes[i + 1].text == "(" else i + 1
+        if j + 1 < len(lexemes) and lexemes[j].kind == "num" and lexemes[j + 1].kind == "pow" \
+                and _is_symbol(lexemes[j + 1].node, DEGREE_AS_READ):
+            lexemes[j + 1] = Lexeme("tok", DEGREE, node=lexemes[j + 1].node)
 
 
 def _unwrap(node: Node) -> Node:
@@ -210,17 +231,20 @@ def _unwrap(node: Node) -> Node:
     return node
 
 
-def _is_degree(node: Node) -> bool:
+def _is_symbol(node: Node | None, token: str) -> bool:
+    """Is the node (a script) only this one symbol?"""
+    node = _unwrap(node) if node is not None else None
+    return isinstance(node, Symbol) and node.token == token
+
+
+def _is_degree(node: Node | None) -> bool:
     """Is the script only the degree sign (`30^{\\circ}`)?"""
-    node = _unwrap(node)
-    return isinstance(node, Symbol) and node.token == DEGREE
+    return _is_symbol(node, DEGREE)
 
 
-def _is_letter_o(node: Node) -> bool:
-    """Is the script only the letter o? After a number it is a handwritten degree sign (30°, which the reader's
-    classes have no symbol for: a small raised circle reads as o), not a power of a variable o."""
-    node = _unwrap(node)
-    return isinstance(node, Symbol) and node.token == DEGREE_AS_WRITTEN
+def _is_power(node: Node) -> bool:
+    """A function's superscript that is a power (sin^{2}), not its inverse (sin^{-1})."""
+    return tokens(node) != ["-", "1"]
 
 
 def _is_primes(node: Node) -> int:
@@ -265,5 +289,5 @@ def _lex_scripted(base: Node, sub: Node | None, sup: Node | None, out: list[Lexe
         if primes:
             out.extend([Lexeme("tok", "\\prime")] * primes)
         else:
-            degree = _is_degree(sup) or (out and out[-1].kind == "num" and _is_letter_o(sup))
-            out.append(Lexeme("tok", DEGREE) if degree else Lexeme("pow", node=sup))
+            degree = _is_degree(sup) or (out and out[-1].kind == "num" and _is_symbol(sup, DEGREE_AS_TYPED))
+            out.append(Lexeme("tok", DEGREE, node=sup) if degree else Lexeme("pow", node=sup))

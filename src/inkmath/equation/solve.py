@@ -38,7 +38,7 @@ from inkmath import InkmathError
 from inkmath.equation.answer_extras import fill_extras, with_extras
 from inkmath.equation.definitions import function_definition, worded_as_definition
 from inkmath.equation.latex import to_latex
-from inkmath.equation.lexemes import writes_degree_as_o, written_mixed_numbers, written_percents
+from inkmath.equation.lexemes import reads_degree_sign, written_mixed_numbers, written_percents
 from inkmath.equation.solve_calculus import absolute_logs, check_no_infinity, doit_real, doit_relation
 from inkmath.equation.solve_domain import (BIG_OPERATORS, has_odd_root, is_nonreal, nonreal_roots, numeric_roots,
                                            real_solution, split_real, within,
@@ -135,7 +135,7 @@ def _solve_safely(items: list[sp.Basic], tree: Node | None = None) -> dict[str, 
     if tree is not None:
         added = [percent_note(p.number, p.added) for p in written_percents(tree) if p.added is not None]
         added += [mixed_number_note(*m) for m in written_mixed_numbers(tree)]
-        if writes_degree_as_o(tree):
+        if reads_degree_sign(tree):
             added.append(DEGREE_NOTE)
         result["notes"] = list(dict.fromkeys([*result["notes"], *added]))
     return result

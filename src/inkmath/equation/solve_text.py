@@ -132,7 +132,8 @@ def percent_note(number: str, sign: str) -> str:
             f"a number a, write a · {float(whole):g}%")
 
 
-DEGREE_NOTE = "a raised o after a number is read as a degree sign (30^o = 30° = π/6); angles are in radians otherwise"
+DEGREE_NOTE = ("a raised o after a number, or a raised 0 after a number in a sine, cosine or tangent, is read as a "
+               "degree sign (30^o = 30° = π/6); angles are in radians otherwise")
 
 
 def mixed_number_note(whole: int, numerator: int, denominator: int) -> str:

@@ -29,8 +29,9 @@ Reading choices (documented here because a student's intent is not always unique
 - `\\pm` makes one expression with the marker symbol `PLUS_MINUS`; `expand_plus_minus` gives both branches.
 - A whole number right before a proper fraction of whole numbers is a mixed number: `2\\frac{1}{2}` = 2 + 1/2
   (`lexemes.mixed_number`; the solver notes this reading). A product is written with a sign: `2 \\cdot \\frac{1}{2}`.
-- `^{\\circ}` alone is degrees of angle: `\\sin 30^{\\circ}` = sin(pi/6) = 1/2; so is a lone `^{o}` after a number
-  (the reader's classes have no degree sign: a drawn one reads as o). An angle without either is in radians.
+- `^{\\circ}` alone is degrees of angle: `\\sin 30^{\\circ}` = sin(pi/6) = 1/2; so is a lone `^{o}` after a number, and
+  a lone `^{0}` after a number in the argument of sin, cos, tan, cot, sec or csc, which is how the reader writes a
+  drawn degree sign (`lexemes.DEGREE_AS_READ`). An angle without any of them is in radians.
 - `%` (typed `\\%`) after a number or bracket is hundredths: `15\\%` = 15/100, `20 \\cdot 15\\%` = 3,
   `200 + 10\\%` = 200 + 1/10 (not 10 % of 200, which is written `200 \\cdot 10\\%`; the solver notes this reading).
 - `\\int f dx` needs its `d<variable>`; `\\sum`/`\\prod` need `_{i=a}^{b}`; `\\lim` needs `_{x \\rightarrow a}`.
