@@ -458,6 +458,20 @@ def test_exponential_equations_by_a_common_base_or_a_logarithm():
     assert lines(w)[-1] == "x=1"
 
 
+def test_exponential_equations_in_several_powers_of_one_base_by_substitution():
+    w, _ = worked(r"4^{x}-6\cdot 2^{x}+8=0")  # a quadratic in u = 2^x
+    assert lines(w)[1] == r"u^{2}-6u+8=0,\quadu=2^{x}" and "quadratic equation in $u$" in w.steps[1].reason
+    assert lines(w)[-2:] == [r"2^{x}=2\quad\text{or}\quad2^{x}=4", r"x=1\quad\text{or}\quadx=2"]
+    w, _ = worked(r"4^{x}+2^{x}-6=0")  # u = -3 gives no x
+    assert lines(w)[-1] == "x=1" and "$2^{x} = -3$ has no solution" in w.steps[-1].reason
+    w, _ = worked(r"3^{x+1}-3^{x}=18")  # linear in u = 3^x
+    assert lines(w)[-2:] == ["3^{x}=9", "x=2"] and "linear equation in $u$" in w.steps[1].reason
+    w, _ = worked(r"e^{2x}-3e^{x}+2=0")
+    assert lines(w)[-1] == r"x=0\quad\text{or}\quadx=\ln{\left(2\right)}"
+    w, _ = worked(r"4^{x}+2^{x}+1=0")
+    assert lines(w)[-1] == r"\text{norealsolution}"
+
+
 def test_logarithmic_equations_by_the_definition_of_the_logarithm():
     w, _ = worked(r"\log_{2}(3x-1)=3")
     assert lines(w) == [r"\log_{2}(3x-1)=3", "3x-1=2^{3}", "3x-1=8", "3x=9", "x=3"]

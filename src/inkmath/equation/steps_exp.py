@@ -15,7 +15,8 @@ import sympy as sp
 from inkmath.equation.steps_base import (
     NoSteps, Worked, arrange, equation, evaluated, plain, same_line, signed, tex,
 )
-from inkmath.equation.steps_linear import linear_steps
+from inkmath.equation.steps_linear import linear_steps, ordered_roots, quadratic_steps
+from inkmath.equation.steps_poly import SUBSTITUTE_NAMES
 
 
 def _applications(expr: sp.Basic, var: sp.Symbol) -> set[sp.Basic]:
@@ -47,8 +48,25 @@ def _split(raw: sp.Eq, var: sp.Symbol) -> tuple[sp.Basic, sp.Basic, sp.Basic, sp
     return app, linear.coeff(g, 1), linear.coeff(g, 0), other
 
 
+def _substituted_power(raw: sp.Eq, var: sp.Symbol) -> sp.Basic | None:
+    """b^x when the equation, expanded, is linear or quadratic in b^x (4^x - 3·2^x + 2 = 0 and 2^x + 2^{x+1} = 12:
+    2^x, the power of the smallest base with the exponent x itself), else None. For an equation in several powers
+    of x as written: one power alone is ``_split``'s."""
+    f = sp.expand(evaluated(raw.lhs - raw.rhs))
+    powers = _applications(f, var)
+    units = sorted((a for a in powers if not isinstance(a, sp.log) and a.as_base_exp()[1] == var),
+                   key=lambda a: float(a.as_base_exp()[0]))
+    if not units:
+        return None
+    u = sp.Dummy("u")
+    quadratic = sp.expand(f.subs(units[0], u))
+    if quadratic.has(var) or not quadratic.is_polynomial(u) or sp.degree(quadratic, u) not in (1, 2):
+        return None
+    return units[0]
+
+
 def is_exp_or_log_equation(raw: sp.Eq, var: sp.Symbol) -> bool:
-    return _split(raw, var) is not None
+    return _split(raw, var) is not None or _substituted_power(raw, var) is not None
 
 
 def _log_base(coefficient: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
@@ -95,6 +113,8 @@ def _common_base(b: sp.Basic, v: sp.Basic) -> tuple[int, sp.Integer, sp.Integer]
 
 
 def exp_log_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
+    if _split(raw, var) is None:
+        return _substitution_steps(raw, var, input_latex)
     app, a, b, c = _split(raw, var)
     w = Worked("exponential" if not isinstance(app, sp.log) else "logarithmic", variables=[var])
     w.add(raw, "the equation", input_latex)
@@ -175,4 +195,48 @@ def _then_linear(w: Worked, eq: sp.Eq, var: sp.Symbol) -> Worked:
     rest = linear_steps(eq, var, w.steps[-1].latex)
     for step in rest.steps[1:]:
         w.add(step.expr, step.reason, step.latex)
+    return w
+
+
+def _substitution_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
+    """A linear or quadratic equation in u = b^x: its steps in u, then b^x = each root, each solved as a power
+    equation."""
+    power = _substituted_power(raw, var)
+    u = sp.Symbol(next(n for n in SUBSTITUTE_NAMES if n != var.name))
+    in_u = sp.expand(sp.expand(evaluated(raw.lhs - raw.rhs)).subs(power, u))
+    quadratic = sp.degree(in_u, u) == 2
+    written = equation(arrange(in_u), 0)
+    where = f",\\quad {tex(u)} = {tex(power)}"
+    w = Worked("exponential", variables=[var])
+    w.add(raw, "the equation", input_latex)
+    if quadratic:
+        reason = (f"write ${tex(u)} = {tex(power)}$, so ${tex(power ** 2)} = {tex(u ** 2)}$: a quadratic equation in "
+                  f"${tex(u)}$")
+    else:
+        reason = f"write every power as a multiple of ${tex(power)} = {tex(u)}$: a linear equation in ${tex(u)}$"
+    w.add(sp.Subs(written, u, power), reason, latex=tex(written) + where)
+    steps_in_u = (quadratic_steps if quadratic else linear_steps)(written, u, tex(written))
+    for step in steps_in_u.steps[1:]:
+        if step.expr is sp.false:
+            w.add(sp.false, step.reason + f"; with no real ${tex(u)}$ there is no real ${tex(var)}$",
+                  latex=r"\text{no real solution}")
+            return w
+        w.add(sp.Subs(step.expr, u, power), step.reason, latex=step.latex + where)
+    values = ordered_roots([eq.rhs for eq in sp.Or.make_args(w.steps[-1].expr.expr)])
+    w.add_either([equation(power, v) for v in values], f"put back ${tex(u)} = {tex(power)}$")
+    base = power.as_base_exp()[0]
+    roots, said = [], []
+    for v in values:
+        if not v.is_positive:
+            said.append(f"${tex(equation(power, v))}$ has no solution (a power of a positive base is positive)")
+            continue
+        common = _common_base(base, v) if base is not sp.E else None
+        root = sp.Rational(common[2], common[1]) if common else sp.log(v) if base is sp.E else sp.log(v, base)
+        roots.append(root)
+        said.append(f"${tex(equation(power, v))}$ gives ${tex(equation(var, root))}$")
+    if not roots:
+        w.add(sp.false, "; ".join(said), latex=r"\text{no real solution}")
+        return w
+    w.add_either([equation(var, r) for r in ordered_roots(roots)],
+                 ("solve each: " if len(values) > 1 else "solve: ") + "; ".join(said))
     return w
