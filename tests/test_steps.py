@@ -224,6 +224,10 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     (r"\frac{1}{x^{3}}=1", "degree 3"),
     (r"\frac{1}{1+\frac{1}{x}}=2", "a fraction within a fraction"),  # x ≠ 0 too, which x/(x+1) would hide
     (r"\frac{1}{x-1}=\frac{1}{x-1}", "all the numbers of an interval"),  # every x but 1 (was a PolynomialError)
+    ("|x|<x+1", "one absolute value of a linear expression compared with a number"),
+    (r"\frac{1}{x^{3}}>1", "degree more than 2"),
+    (r"\frac{x^{2}-1}{x-1}>0", "share a factor"),  # x + 1 > 0 would hide x ≠ 1
+    (r"\frac{1}{x^{2}-2}>0", "critical points are whole numbers or fractions"),
 ])
 def test_no_steps_with_a_reason_and_the_answer_as_before(latex, why):
     tree = parse_latex(latex)
@@ -354,8 +358,8 @@ def test_a_minus_sign_before_a_power_is_not_shown_as_a_product():
 
 
 @pytest.mark.parametrize("latex, why", [
-    ("|x|<3", "this inequality is answered without steps"),  # not "this equation is answered without steps"
-    (r"\frac{1}{x}>1", "this inequality is answered without steps"),
+    ("|x|<x+1", "this inequality is answered without steps"),  # not "this equation is answered without steps"
+    (r"\sqrt{x}>1", "this inequality is answered without steps"),
     ("x^3>1", "only linear and quadratic inequalities get steps"),  # not "(steps cover degrees 1 and 2)"
 ])
 def test_an_inequality_without_steps_is_not_called_an_equation(latex, why):
