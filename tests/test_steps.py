@@ -640,7 +640,8 @@ def test_an_absolute_value_less_than_a_number_is_a_double_inequality():
 def test_an_absolute_value_greater_than_a_number_is_two_inequalities():
     w, _ = worked(r"|2x+1|\geq5")
     assert lines(w)[1:] == [r"2x+1\leq-5\quad\text{or}\quad2x+1\geq5", r"2x\leq-6\quad\text{or}\quad2x\geq4",
-                            r"x\leq-3\quad\text{or}\quadx\geq2", r"x\in\left(-\infty,-3\right]\cup\left[2,\infty\right)"]
+                            r"x\leq-3\quad\text{or}\quadx\geq2",
+                            r"x\in\left(-\infty,-3\right]\cup\left[2,\infty\right)"]
     assert "is below $-5$ or above $5$ (or equal to them)" in w.steps[1].reason
     assert w.steps[-1].reason == "write the solution as intervals"
     w, _ = worked("|x-1|<2|x-1|-3")  # the absolute value on both sides: |x - 1| > 3 once collected
@@ -671,8 +672,8 @@ def test_rational_inequality_by_critical_points_and_a_sign_table():
     w, _ = worked(r"\frac{x-1}{x+2}>0")
     assert lines(w) == [r"\frac{x-1}{x+2}>0", r"\frac{x-1}{x+2}>0,\quadx\neq-2",
                         r"x\in\left(-\infty,-2\right)\cup\left(1,\infty\right)"]
-    assert w.steps[1].reason == ("the critical points: the numerator $x - 1$ is zero at $x = 1$; the denominator $x + 2$ "
-                                 "is zero at $x = -2$, which is excluded (a denominator must not be zero)")
+    assert w.steps[1].reason == ("the critical points: the numerator $x - 1$ is zero at $x = 1$; the denominator "
+                                 "$x + 2$ is zero at $x = -2$, which is excluded (a denominator must not be zero)")
     assert (r"on $\left(-\infty, -2\right)$: $+$, on $\left(-2, 1\right)$: $-$, on $\left(1, \infty\right)$: $+$; "
             "it must be positive") in w.steps[-1].reason
     w, _ = worked(r"\frac{1}{x}<2")  # never multiplied by x: every term to the left, one fraction

@@ -4,11 +4,13 @@
     work_out(tree, items, result)       # the `Worked` record (SymPy objects), or NoSteps with the reason
 
 Kinds (each in its own module): linear and quadratic equations and linear inequalities in one unknown
-(`steps_linear`), quadratic inequalities (`steps_inequality`), polynomial equations of degree 3 and 4 with a common
-factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
-(`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
-trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of the
-unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
+(`steps_linear`), quadratic inequalities (`steps_inequality`), inequalities with one absolute value of a linear
+expression compared with a number (`steps_abs_inequality`: a double inequality or two cases) or the unknown in a
+denominator (`steps_rational_inequality`: critical points and a sign table), polynomial equations of degree 3 and 4
+with a common factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by
+elimination (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`),
+simple trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of
+the unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
 (`steps_rational`), under one square root (`steps_radical`) or in one absolute value (`steps_abs`), each line with
 its excluded values or condition (`steps_conditions`). Anything else gets no steps and a reason; the answer is the
 solver's as always. The rules are written over SymPy objects: each step's object says the same as its line, and
