@@ -635,6 +635,8 @@ def test_an_absolute_value_less_than_a_number_is_a_double_inequality():
     assert w.steps[5].reason == "divide all three parts by $2$"
     w, _ = worked("3>|x-1|")
     assert lines(w)[1] == r"\left|{x-1}\right|<3" and "swap the two sides" in w.steps[1].reason
+    w, _ = worked(r"|x|\leq\frac{1}{2}")  # alone and solved already: no fraction cleared and put back
+    assert lines(w)[1:] == [r"-\frac{1}{2}\leqx\leq\frac{1}{2}", r"x\in\left[-\frac{1}{2},\frac{1}{2}\right]"]
 
 
 def test_an_absolute_value_greater_than_a_number_is_two_inequalities():
@@ -702,6 +704,8 @@ def test_a_rational_inequality_with_quadratics_is_factored():
     assert w.steps[1].reason == "factor the denominator" and "$x = -3$ and $x = 3$ stay excluded" in reasons(w)
     w, _ = worked(r"\frac{(x-1)^{2}}{x+2}\leq0")  # the double zero is a lone point of the answer
     assert lines(w)[-1] == r"x\in\left(-\infty,-2\right)\cup\left\{1\right\}"
+    w, _ = worked(r"\frac{x^{2}}{x-1}>0")  # a square is factored already (not "x x")
+    assert lines(w)[1] == r"\frac{x^{2}}{x-1}>0,\quadx\neq1" and lines(w)[-1] == r"x\in\left(1,\infty\right)"
     w, _ = worked(r"\frac{1}{x^{2}+1}>0")
     assert lines(w)[-1] == r"x\in\mathbb{R}" and "the denominator $x^{2} + 1$ is never zero" in reasons(w)
 

@@ -66,8 +66,10 @@ def _isolated(w: Worked, raw: sp.Basic, atom: sp.Basic, input_latex: str) -> tup
     shown = sp.Symbol(tex(arrange(atom)))
     lone = raw.func(*[sp.expand(evaluated(side)).xreplace({atom: shown}) for side in (raw.lhs, raw.rhs)],
                     evaluate=False)
-    sub = inequality_steps(lone, shown, input_latex)
     w.add(raw, "the inequality", input_latex)
+    if lone.lhs == shown and not lone.rhs.has(shown):  # alone already: |x| ≤ 1/2 is not cleared of its fraction
+        return type(lone), lone.rhs
+    sub = inequality_steps(lone, shown, input_latex)
     for step in sub.steps[1:]:
         w.add(step.expr.xreplace({shown: atom}), step.reason, step.latex)
     last = sub.steps[-1].expr
@@ -89,6 +91,8 @@ def _pieces(w: Worked, pieces: list[Any], var: sp.Symbol, line: Callable[[list[A
     """The two linear inequalities solved side by side by the linear steps (the same moves, as A is the same), a
     line for each step written by `line` (object, LaTeX) from the two, its reason the steps' own through `reword`;
     returns the two last inequalities."""
+    if pieces[0].lhs == var:  # |x| < 3: -3 < x < 3 is solved already
+        return pieces
     subs = [inequality_steps(p, var, tex(p)) for p in pieces]
     if len({len(s.steps) for s in subs}) != 1:
         raise NoSteps("the two inequalities of the absolute value took different steps")

@@ -92,8 +92,9 @@ def _one_fraction(w: Worked, raw: sp.Basic, var: sp.Symbol, fractions: list[tupl
 
 
 def _is_product_of_linear_factors(expr: sp.Basic, var: sp.Symbol) -> bool:
+    """x(x + 2), (x - 1)^2, x^2: its zeros can be read off, nothing to factor."""
     bases = [g.base if isinstance(g, sp.Pow) else g for g in sp.Mul.make_args(expr) if g.has(var)]
-    return isinstance(expr, sp.Mul) and all(sp.degree(evaluated(g), var) == 1 for g in bases)
+    return all(sp.degree(evaluated(g), var) == 1 for g in bases)
 
 
 def _factored(w: Worked, relation: type, numerator: sp.Basic, denominator: sp.Basic, var: sp.Symbol
