@@ -224,6 +224,10 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     (r"\frac{1}{x^{3}}=1", "degree 3"),
     (r"\frac{1}{1+\frac{1}{x}}=2", "a fraction within a fraction"),  # x ≠ 0 too, which x/(x+1) would hide
     (r"\frac{1}{x-1}=\frac{1}{x-1}", "all the numbers of an interval"),  # every x but 1 (was a PolynomialError)
+    ("|x|<x+1", "one absolute value of a linear expression compared with a number"),
+    (r"\frac{1}{x^{3}}>1", "degree more than 2"),
+    (r"\frac{x^{2}-1}{x-1}>0", "share a factor"),  # x + 1 > 0 would hide x ≠ 1
+    (r"\frac{1}{x^{2}-2}>0", "critical points are whole numbers or fractions"),
 ])
 def test_no_steps_with_a_reason_and_the_answer_as_before(latex, why):
     tree = parse_latex(latex)
@@ -354,8 +358,8 @@ def test_a_minus_sign_before_a_power_is_not_shown_as_a_product():
 
 
 @pytest.mark.parametrize("latex, why", [
-    ("|x|<3", "this inequality is answered without steps"),  # not "this equation is answered without steps"
-    (r"\frac{1}{x}>1", "this inequality is answered without steps"),
+    ("|x|<x+1", "this inequality is answered without steps"),  # not "this equation is answered without steps"
+    (r"\sqrt{x}>1", "this inequality is answered without steps"),
     ("x^3>1", "only linear and quadratic inequalities get steps"),  # not "(steps cover degrees 1 and 2)"
 ])
 def test_an_inequality_without_steps_is_not_called_an_equation(latex, why):
@@ -627,3 +631,125 @@ def test_polynomial_steps_clear_a_number_first():
     assert lines(w)[1] == "x^{3}-6x^{2}+11x-6=0" and w.steps[1].reason == "multiply both sides by $-1$"
     w, _ = worked(r"\frac{x^{3}}{2}-\frac{1}{2}=0")  # not "divide both sides by $\frac{1}{2}$"
     assert lines(w)[1] == "x^{3}-1=0" and w.steps[1].reason == "multiply both sides by $2$"
+
+
+def test_an_absolute_value_less_than_a_number_is_a_double_inequality():
+    w, _ = worked("|x-1|<3")
+    assert lines(w) == ["|x-1|<3", "-3<x-1<3", "-2<x<4", r"x\in\left(-2,4\right)"]
+    assert w.steps[1].reason == "an absolute value is the distance from $0$: $x - 1$ lies between $-3$ and $3$"
+    assert w.steps[2].reason == "add $1$ to all three parts"
+    w, _ = worked("2|x+1|-3<5")  # isolated first, by the linear-inequality steps
+    assert lines(w)[1:] == [r"2\left|{x+1}\right|<8", r"\left|{x+1}\right|<4", "-4<x+1<4", "-5<x<3",
+                            r"x\in\left(-5,3\right)"]
+    assert reasons(w).split(" | ")[1:3] == ["add $3$ to both sides", "divide both sides by $2$"]
+    w, _ = worked(r"5-|2x-1|\geq2")  # a negative divisor reverses the sign before the cases
+    assert lines(w)[2:] == [r"\left|{2x-1}\right|\leq3", r"-3\leq2x-1\leq3", r"-2\leq2x\leq4", r"-1\leqx\leq2",
+                            r"x\in\left[-1,2\right]"]
+    assert "reverse the sign" in w.steps[2].reason and "(both included)" in w.steps[3].reason
+    assert w.steps[5].reason == "divide all three parts by $2$"
+    w, _ = worked("3>|x-1|")
+    assert lines(w)[1] == r"\left|{x-1}\right|<3" and "swap the two sides" in w.steps[1].reason
+    w, _ = worked(r"|x|\leq\frac{1}{2}")  # alone and solved already: no fraction cleared and put back
+    assert lines(w)[1:] == [r"-\frac{1}{2}\leqx\leq\frac{1}{2}", r"x\in\left[-\frac{1}{2},\frac{1}{2}\right]"]
+
+
+def test_an_absolute_value_greater_than_a_number_is_two_inequalities():
+    w, _ = worked(r"|2x+1|\geq5")
+    assert lines(w)[1:] == [r"2x+1\leq-5\quad\text{or}\quad2x+1\geq5", r"2x\leq-6\quad\text{or}\quad2x\geq4",
+                            r"x\leq-3\quad\text{or}\quadx\geq2",
+                            r"x\in\left(-\infty,-3\right]\cup\left[2,\infty\right)"]
+    assert "is below $-5$ or above $5$ (or equal to them)" in w.steps[1].reason
+    assert w.steps[-1].reason == "write the solution as intervals"
+    w, _ = worked("|x-1|<2|x-1|-3")  # the absolute value on both sides: |x - 1| > 3 once collected
+    assert lines(w)[2:4] == [r"\left|{x-1}\right|>3", r"x-1<-3\quad\text{or}\quadx-1>3"]
+
+
+@pytest.mark.parametrize("latex, last, why", [
+    ("|x-1|<-1", r"\text{nosolution}", r"never negative, so $\left|{x - 1}\right| < -1$ never holds: no solution"),
+    ("|x|<0", r"\text{nosolution}", "never holds: no solution"),
+    (r"|x-1|\geq-1", r"x\in\mathbb{R}", "always holds: every value of $x$ is a solution"),
+    (r"|2x+3|\geq0", r"x\in\mathbb{R}", "always holds"),
+    (r"|x-1|\leq0", "x=1", None),  # only where it is zero
+    ("|2x+1|>0", r"x\neq-\frac{1}{2}", None),  # everywhere but where it is zero
+])
+def test_an_absolute_value_compared_with_zero_or_a_negative_number(latex, last, why):
+    w, _ = worked(latex)
+    assert lines(w)[-1] == last
+    if why:
+        assert why in w.steps[-1].reason
+    if latex == r"|x-1|\leq0":
+        assert lines(w)[1] == "x-1=0" and "only where it is $0$: what is inside is zero" in w.steps[1].reason
+    if latex == "|2x+1|>0":
+        assert lines(w)[1:] == [r"2x+1\neq0", r"2x\neq-1", r"x\neq-\frac{1}{2}"]
+        assert "positive except where what is inside is zero" in w.steps[1].reason
+
+
+def test_rational_inequality_by_critical_points_and_a_sign_table():
+    w, _ = worked(r"\frac{x-1}{x+2}>0")
+    assert lines(w) == [r"\frac{x-1}{x+2}>0", r"\frac{x-1}{x+2}>0,\quadx\neq-2",
+                        r"x\in\left(-\infty,-2\right)\cup\left(1,\infty\right)"]
+    assert w.steps[1].reason == ("the critical points: the numerator $x - 1$ is zero at $x = 1$; the denominator "
+                                 "$x + 2$ is zero at $x = -2$, which is excluded (a denominator must not be zero)")
+    assert (r"on $\left(-\infty, -2\right)$: $+$, on $\left(-2, 1\right)$: $-$, on $\left(1, \infty\right)$: $+$; "
+            "it must be positive") in w.steps[-1].reason
+    w, _ = worked(r"\frac{1}{x}<2")  # never multiplied by x: every term to the left, one fraction
+    assert lines(w)[1:] == [r"\frac{1}{x}-2<0", r"\frac{1-2x}{x}<0", r"\frac{1-2x}{x}<0,\quadx\neq0",
+                            r"x\in\left(-\infty,0\right)\cup\left(\frac{1}{2},\infty\right)"]
+    assert "do not multiply both sides by $x$: its sign is unknown" in w.steps[1].reason
+    assert "one fraction over the common denominator $x$" in w.steps[2].reason
+
+
+def test_a_rational_inequality_keeps_the_denominators_zero_out_even_with_or_equal():
+    w, _ = worked(r"\frac{x}{x-1}\geq2")
+    assert lines(w)[2:] == [r"\frac{x-2\left(x-1\right)}{x-1}\geq0", r"\frac{2-x}{x-1}\geq0",
+                            r"\frac{2-x}{x-1}\geq0,\quadx\neq1", r"x\in\left(1,2\right]"]
+    assert "$x = 2$ is included (the numerator is zero), and $x = 1$ stays excluded" in w.steps[-1].reason
+    w, _ = worked(r"\frac{3}{x+1}<\frac{2}{x-2}")
+    assert lines(w)[3] == r"\frac{x-8}{\left(x+1\right)\left(x-2\right)}<0"
+    assert lines(w)[-1] == r"x\in\left(-\infty,-1\right)\cup\left(2,8\right)"
+
+
+def test_a_rational_inequality_with_quadratics_is_factored():
+    w, _ = worked(r"\frac{x^{2}-4}{x-3}\geq0")
+    assert lines(w)[1] == r"\frac{\left(x+2\right)\left(x-2\right)}{x-3}\geq0" and w.steps[1].reason == \
+        "factor the numerator"
+    assert lines(w)[-1] == r"x\in\left[-2,2\right]\cup\left(3,\infty\right)"
+    w, _ = worked(r"\frac{x+1}{x^{2}-9}\leq0")
+    assert w.steps[1].reason == "factor the denominator" and "$x = -3$ and $x = 3$ stay excluded" in reasons(w)
+    w, _ = worked(r"\frac{(x-1)^{2}}{x+2}\leq0")  # the double zero is a lone point of the answer
+    assert lines(w)[-1] == r"x\in\left(-\infty,-2\right)\cup\left\{1\right\}"
+    w, _ = worked(r"\frac{x^{2}}{x-1}>0")  # a square is factored already (not "x x")
+    assert lines(w)[1] == r"\frac{x^{2}}{x-1}>0,\quadx\neq1" and lines(w)[-1] == r"x\in\left(1,\infty\right)"
+    w, _ = worked(r"\frac{1}{x^{2}+1}>0")
+    assert lines(w)[-1] == r"x\in\mathbb{R}" and "the denominator $x^{2} + 1$ is never zero" in reasons(w)
+
+
+def test_the_new_inequality_kinds_are_shown_in_the_json_answer():
+    for latex, kind in [("|x-1|<3", "absolute_inequality"), (r"\frac{1}{x}<2", "rational_inequality")]:
+        result = answer(parse_latex(latex), steps=True)
+        assert result["steps_kind"] == kind and result["steps_reason"] == "", result["steps_reason"]
+        assert all("merror" not in s["mathml"] for s in result["steps"])
+
+
+def test_the_checker_catches_a_wrong_absolute_value_or_rational_inequality_step():
+    from inkmath.equation.steps_base import Step, Worked
+
+    x = sp.Symbol("x")
+
+    def chain(kind, *exprs):
+        return Worked(kind, [Step(e, "", "") for e in exprs], [x])
+
+    absolute = sp.Lt(sp.Abs(x - 1), 3)
+    assert equivalent(chain("absolute_inequality", absolute, sp.Lt(x - 1, 3))) == [1]  # the lower bound forgotten
+    assert equivalent(chain("absolute_inequality", absolute, sp.And(sp.Lt(-3, x - 1), sp.Lt(x - 1, 3)))) == []
+    assert equivalent(chain("absolute_inequality", absolute, sp.Or(sp.Lt(x - 1, -3), sp.Gt(x - 1, 3)))) == [1]
+    outside = sp.Gt(sp.Abs(x - 1), 3)
+    assert equivalent(chain("absolute_inequality", outside, sp.Or(sp.Lt(x - 1, -3), sp.Gt(x - 1, 3)))) == []
+    assert equivalent(chain("absolute_inequality", outside, sp.Or(sp.Le(x - 1, -3), sp.Ge(x - 1, 3)))) == [1]
+    rational = sp.Ge((x - 1) / (x + 2), 0)
+    right = sp.Union(sp.Interval.open(-sp.oo, -2), sp.Interval(1, sp.oo))
+    wrong = sp.Union(sp.Interval(-sp.oo, -2), sp.Interval(1, sp.oo))  # the denominator's zero included
+    assert equivalent(chain("rational_inequality", rational, sp.Contains(x, right, evaluate=False))) == []
+    assert equivalent(chain("rational_inequality", rational, sp.Contains(x, wrong, evaluate=False))) == [1]
+    multiplied = sp.Ge(x - 1, 0)  # both sides multiplied by x + 2, whose sign is unknown
+    assert equivalent(chain("rational_inequality", rational, multiplied)) == [1]

@@ -1,12 +1,13 @@
 """A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
 
-    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 800 of them
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 860 of them
 
 Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
 numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
 irrational and complex roots, no-solution systems and identities, inequalities that always or never hold,
 polynomials with a factor without real roots, powers equal to a negative number, and equations with the unknown in
-a denominator, under a square root or in an absolute value, some with a root that is excluded or extraneous.
+a denominator, under a square root or in an absolute value, some with a root that is excluded or extraneous, and
+inequalities with one absolute value (some compared with 0 or a negative number) or the unknown in a denominator.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Callable
 
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
                   "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40, "rational": 40,
-                  "radical": 30, "absolute": 30}
+                  "radical": 30, "absolute": 30, "absolute_inequality": 30, "rational_inequality": 30}
 
 
 @dataclass(frozen=True)
@@ -358,16 +359,62 @@ def _absolute(rng: random.Random) -> str:
     return f"|{_poly((1, 'x'), (b, ''))}|={_poly((c, 'x'), (d, ''))}"
 
 
+_SIGNS = ("<", ">", "\\leq", "\\geq")
+
+
+def _absolute_inequality(rng: random.Random) -> str:
+    """|ax + b| compared with a number: mostly a positive one, some to isolate first, some with 0 or a negative."""
+    sign = rng.choice(_SIGNS)
+    form = rng.choice([0, 0, 0, 1, 1, 2, 3])
+    a, b = rng.choice([1, 1, 2, 3, -1]), rng.randint(-6, 6)
+    inside = _poly((a, 'x'), (b, ''))
+    if form == 0:  # |ax + b| sign c
+        return f"|{inside}| {sign} {rng.randint(1, 9)}"
+    if form == 1:  # k|x + b| + d sign e: isolate first
+        k, c, d = rng.choice([1, 2, 3]), rng.randint(1, 5), _nonzero(rng, -6, 6)
+        prefix = "" if k == 1 else str(k)
+        return f"{prefix}|{_poly((1, 'x'), (b, ''))}|{_term(d, '')} {sign} {k * c + d}"
+    if form == 2:  # never negative: compared with 0 or a negative number
+        return f"|{inside}| {sign} {rng.choice([0, 0, -1, -3])}"
+    c, d = rng.randint(1, 6), rng.randint(1, 4)  # e - |x + b| sign e - c: a negative coefficient reverses the sign
+    return f"{c + d}-|{_poly((1, 'x'), (b, ''))}| {sign} {d}"
+
+
+def _rational_inequality(rng: random.Random) -> str:
+    """A fraction with the unknown in its denominator compared with 0 or a number; linear or factorable quadratic
+    numerators and denominators, never sharing a factor."""
+    sign = rng.choice(_SIGNS)
+    form = rng.randrange(6)
+    p = rng.randint(-6, 6)
+    q = p + _nonzero(rng, -5, 5)  # x + p and x + q never share a zero
+    num, den = _poly((1, 'x'), (p, '')), _poly((1, 'x'), (q, ''))
+    if form == 0:  # (x + p)/(x + q) sign 0
+        return f"\\frac{{{num}}}{{{den}}} {sign} 0"
+    if form == 1:  # a/(x + q) sign c
+        return f"{_over(_nonzero(rng, -6, 6), den)} {sign} {_nonzero(rng, -3, 3)}"
+    if form == 2:  # (x + p)/(x + q) sign c
+        return f"\\frac{{{num}}}{{{den}}} {sign} {rng.choice([-1, 2, 3, 1])}"
+    if form == 3:  # (x - r)(x - s), expanded, over x + q
+        r, s = rng.randint(-5, 5), rng.randint(-5, 5)
+        q = rng.choice([v for v in range(-5, 6) if v not in (-r, -s)])
+        return f"\\frac{{{_expanded([1, -r], [1, -s])}}}{{{_poly((1, 'x'), (q, ''))}}} {sign} 0"
+    if form == 4:  # (x + p)/(x^2 - k^2)
+        k = rng.choice([v for v in (1, 2, 3, 4) if v != abs(p)])
+        return f"\\frac{{{num}}}{{x^{{2}}-{k * k}}} {sign} 0"
+    return f"{_over(_nonzero(rng, -4, 4), num)} {sign} {_over(_nonzero(rng, -4, 4), den)}"  # a/(x + p) sign b/(x + q)
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
     "system": _system, "trig": _trig, "inequality": _inequality,
     "quadratic_inequality": _quadratic_inequality, "polynomial": _polynomial, "exponential": _exponential,
     "rational": _rational, "radical": _radical, "absolute": _absolute,
+    "absolute_inequality": _absolute_inequality, "rational_inequality": _rational_inequality,
 }
 
 
 def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
-    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 800 in all), the same list for the same seed."""
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 860 in all), the same list for the same seed."""
     rng = random.Random(seed)
     out = []
     for kind, count in (counts or DEFAULT_COUNTS).items():

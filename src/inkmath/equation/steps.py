@@ -4,11 +4,13 @@
     work_out(tree, items, result)       # the `Worked` record (SymPy objects), or NoSteps with the reason
 
 Kinds (each in its own module): linear and quadratic equations and linear inequalities in one unknown
-(`steps_linear`), quadratic inequalities (`steps_inequality`), polynomial equations of degree 3 and 4 with a common
-factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
-(`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
-trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of the
-unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
+(`steps_linear`), quadratic inequalities (`steps_inequality`), inequalities with one absolute value of a linear
+expression compared with a number (`steps_abs_inequality`: a double inequality or two cases) or the unknown in a
+denominator (`steps_rational_inequality`: critical points and a sign table), polynomial equations of degree 3 and 4
+with a common factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by
+elimination (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`),
+simple trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of
+the unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
 (`steps_rational`), under one square root (`steps_radical`) or in one absolute value (`steps_abs`), each line with
 its excluded values or condition (`steps_conditions`). Anything else gets no steps and a reason; the answer is the
 solver's as always. The rules are written over SymPy objects: each step's object says the same as its line, and
@@ -38,7 +40,8 @@ __all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_mat
 SAMPLE_WINDOW = 30.0  # |x| range in which families of solutions (x = π/6 + 2kπ) are compared point by point
 SAMPLE_TOLERANCE = 1e-9
 SAMPLE_MEMBERS = 40  # members -40..40 of each family: enough to fill ±SAMPLE_WINDOW for periods down to 0.75
-INEQUALITY_KINDS = ("inequality", "quadratic_inequality")  # answered as a set: compared with the problem's own
+# answered as a set: compared with the problem's own
+INEQUALITY_KINDS = ("inequality", "quadratic_inequality", "absolute_inequality", "rational_inequality")
 
 
 def attach_steps(result: dict[str, Any], tree: Node, items: list[sp.Basic], mathml: bool = True) -> None:
@@ -95,8 +98,8 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     from inkmath.equation import (
-        steps_abs, steps_arith, steps_exp, steps_inequality, steps_linear, steps_poly, steps_radical, steps_rational,
-        steps_system, steps_trig,
+        steps_abs, steps_abs_inequality, steps_arith, steps_exp, steps_inequality, steps_linear, steps_poly,
+        steps_radical, steps_rational, steps_rational_inequality, steps_system, steps_trig,
     )
 
     if result.get("kind") == "none":
@@ -150,6 +153,10 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
             raise NoSteps("an inequality gets steps when it has exactly one unknown")
         var = unknowns[0]
         f = sp.expand(item.lhs - item.rhs)
+        if steps_abs_inequality.is_abs_inequality(f, var):
+            return steps_abs_inequality.abs_inequality_steps(raw[0], var, input_latex)
+        if steps_rational_inequality.is_rational_inequality(f, var):
+            return steps_rational_inequality.rational_inequality_steps(raw[0], var, input_latex)
         if steps_linear.check_linear_or_quadratic(f, var, inequality=True) == 2:
             return steps_inequality.quadratic_inequality_steps(raw[0], var, input_latex)
         return steps_linear.inequality_steps(raw[0], var, input_latex)

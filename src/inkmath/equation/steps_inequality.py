@@ -14,13 +14,13 @@ import sympy as sp
 from inkmath.equation.steps_base import NoSteps, Worked, arrange, evaluated, plain, tex
 from inkmath.equation.steps_linear import discriminant_line, factored, formula_latex, ordered_roots, standard_form
 
-_SYMBOL = {sp.Lt: "<", sp.Gt: ">", sp.Le: r"\leq", sp.Ge: r"\geq"}
-_WANTS_POSITIVE = {sp.Lt: False, sp.Gt: True, sp.Le: False, sp.Ge: True}
+SYMBOL = {sp.Lt: "<", sp.Gt: ">", sp.Le: r"\leq", sp.Ge: r"\geq"}
+WANTS_POSITIVE = {sp.Lt: False, sp.Gt: True, sp.Le: False, sp.Ge: True}
 
 
 def quadratic_inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
     relation = type(raw)
-    if relation not in _SYMBOL:
+    if relation not in SYMBOL:
         raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
     f = sp.expand(evaluated(raw.lhs - raw.rhs))
     if not all(v.is_Rational for v in sp.Poly(f, var).all_coeffs()):
@@ -86,7 +86,7 @@ def _opens(a: sp.Basic) -> str:
     return f"opens upwards ($a = {plain(a)} > 0$)" if a > 0 else f"opens downwards ($a = {plain(a)} < 0$)"
 
 
-def _every_value(w: Worked, var: sp.Symbol, reason: str) -> None:
+def every_value(w: Worked, var: sp.Symbol, reason: str) -> None:
     w.add(sp.true, reason + f": every value of ${tex(var)}$ is a solution", latex=rf"{sp.latex(var)} \in \mathbb{{R}}")
 
 
@@ -95,9 +95,9 @@ def _no_roots(w: Worked, f: sp.Basic, var: sp.Symbol, relation: type) -> None:
     a = f.coeff(var, 2)
     sign = "positive" if a > 0 else "negative"
     reason = (f"the parabola $y = {plain(f)}$ {_opens(a)} and, as $\\Delta < 0$, never meets the $x$-axis: "
-              f"${plain(f)}$ is {sign} for every ${tex(var)}$, so ${plain(f)} {_SYMBOL[relation]} 0$")
-    if (a > 0) == _WANTS_POSITIVE[relation]:
-        _every_value(w, var, reason + " always holds")
+              f"${plain(f)}$ is {sign} for every ${tex(var)}$, so ${plain(f)} {SYMBOL[relation]} 0$")
+    if (a > 0) == WANTS_POSITIVE[relation]:
+        every_value(w, var, reason + " always holds")
     else:
         w.add(sp.false, reason + " never holds: no solution", latex=r"\text{no solution}")
 
@@ -108,15 +108,15 @@ def _double_root(w: Worked, f: sp.Basic, var: sp.Symbol, relation: type, root: s
     coefficient everywhere else."""
     a = f.coeff(var, 2)
     sign = "positive" if a > 0 else "negative"
-    name, holds = tex(var), f"${tex(square)} {_SYMBOL[relation]} 0$"
+    name, holds = tex(var), f"${tex(square)} {SYMBOL[relation]} 0$"
     reason = (f"a square is never negative: ${tex(square)}$ is zero at ${name} = {plain(root)}$ (a double root) and "
               f"{sign} for every other ${name}$, so {holds}")
     strict = relation in (sp.Lt, sp.Gt)
-    if (a > 0) == _WANTS_POSITIVE[relation]:
+    if (a > 0) == WANTS_POSITIVE[relation]:
         if strict:
             w.add(sp.Ne(var, root), reason + f" for every ${name}$ except ${plain(root)}$")
         else:
-            _every_value(w, var, reason + " always holds")
+            every_value(w, var, reason + " always holds")
     elif strict:
         w.add(sp.false, reason + " never holds: no solution", latex=r"\text{no solution}")
     else:
@@ -129,13 +129,13 @@ def _two_roots(w: Worked, f: sp.Basic, var: sp.Symbol, relation: type, roots: li
     low, high = roots
     outside, inside = ("positive", "negative") if a > 0 else ("negative", "positive")
     strict = relation in (sp.Lt, sp.Gt)
-    between = (inside == "positive") == _WANTS_POSITIVE[relation]
+    between = (inside == "positive") == WANTS_POSITIVE[relation]
     if between:
         answer = sp.Interval(low, high, left_open=strict, right_open=strict)
     else:
         answer = sp.Union(sp.Interval(-sp.oo, low, right_open=strict), sp.Interval(high, sp.oo, left_open=strict),
                           evaluate=False)
     reason = (f"the parabola $y = {plain(f)}$ {_opens(a)}: it is {inside} between its roots ${plain(low)}$ and "
-              f"${plain(high)}$ and {outside} outside them, so ${plain(f)} {_SYMBOL[relation]} 0$ "
+              f"${plain(high)}$ and {outside} outside them, so ${plain(f)} {SYMBOL[relation]} 0$ "
               + ("between" if between else "outside") + " the roots" + ("" if strict else ", the roots included"))
     w.add(sp.Contains(var, answer, evaluate=False), reason)

@@ -81,13 +81,13 @@ def linear_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     return w
 
 
-_FLIPPED = {sp.Lt: sp.Gt, sp.Gt: sp.Lt, sp.Le: sp.Ge, sp.Ge: sp.Le}
+FLIPPED = {sp.Lt: sp.Gt, sp.Gt: sp.Lt, sp.Le: sp.Ge, sp.Ge: sp.Le}
 
 
 def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
     """ax + b < cx + d in the steps of a linear equation; dividing by a negative number reverses the sign."""
     relation = type(raw)
-    if relation not in _FLIPPED:
+    if relation not in FLIPPED:
         raise NoSteps("only <, >, \\leq and \\geq inequalities get steps")
     w = Worked("inequality", variables=[var])
     w.add(raw, "the inequality", input_latex)
@@ -96,7 +96,7 @@ def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
     c, d = right.coeff(var, 1), right.coeff(var, 0)
     if a == 0 and c != 0:
         a, b, c, d = c, d, a, b
-        relation = _FLIPPED[relation]
+        relation = FLIPPED[relation]
         w.add(relation(arrange(a * var + b), arrange(d), evaluate=False), "swap the two sides (and the sign)")
     if c != 0:
         a = a - c
@@ -108,7 +108,7 @@ def inequality_steps(raw: sp.Basic, var: sp.Symbol, input_latex: str) -> Worked:
         w.add(relation(arrange(a * var), arrange(d), evaluate=False), signed(b, "both sides"))
     if a != 1:
         if a < 0:
-            relation = _FLIPPED[relation]
+            relation = FLIPPED[relation]
             reason = f"divide both sides by ${plain(a)}$ and reverse the sign (dividing by a negative number)"
         else:
             reason = f"divide both sides by ${plain(a)}$"
@@ -242,8 +242,9 @@ def check_linear_or_quadratic(f: sp.Basic, var: sp.Symbol, inequality: bool = Fa
     out."""
     if not f.is_polynomial(var):
         if inequality:
-            raise NoSteps(f"this inequality is answered without steps: steps cover linear and quadratic inequalities "
-                          f"(no ${tex(var)}$ in a denominator, a root, an absolute value or a function)")
+            raise NoSteps(f"this inequality is answered without steps: steps cover linear and quadratic inequalities, "
+                          f"one absolute value of a linear expression compared with a number, and ${tex(var)}$ in a "
+                          f"denominator (no ${tex(var)}$ in a root or a function)")
         raise NoSteps(f"this equation is answered without steps: steps cover linear and quadratic equations, "
                       f"simple trigonometric, exponential and logarithmic ones, and ones with ${tex(var)}$ in "
                       f"denominators, in one square root or in one absolute value that lead to a linear or quadratic "

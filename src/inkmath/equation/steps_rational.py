@@ -20,8 +20,8 @@ def is_rational_equation(f: sp.Basic, var: sp.Symbol) -> bool:
     return f.is_rational_function(var) and not f.is_polynomial(var)
 
 
-def _fractions(raw: sp.Eq, var: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, bool]]:
-    """Each term of the equation as written: (numerator, denominator, on the left side)."""
+def written_fractions(raw: sp.Basic, var: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, bool]]:
+    """Each term of the equation (or inequality) as written: (numerator, denominator, on the left side)."""
     out = []
     for side, on_left in ((raw.lhs, True), (raw.rhs, False)):
         for t in terms(side):
@@ -32,7 +32,7 @@ def _fractions(raw: sp.Eq, var: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, boo
     return out
 
 
-def _times(num: sp.Basic, factor: sp.Basic) -> sp.Basic:
+def times(num: sp.Basic, factor: sp.Basic) -> sp.Basic:
     """num · factor as a student writes it: 2(x + 1), x^2 (x · x), x - 2 (1 · (x - 2)), 6 (2 · 3), 0 (0 · x)."""
     num_coeff, num_rest = num.as_coeff_Mul()
     factor_coeff, factor_rest = factor.as_coeff_Mul()
@@ -42,7 +42,7 @@ def _times(num: sp.Basic, factor: sp.Basic) -> sp.Basic:
     return sp.Mul(coeff, product, evaluate=False)
 
 
-def _zeros(dens: list[sp.Basic], var: sp.Symbol) -> list[sp.Basic]:
+def real_zeros(dens: list[sp.Basic], var: sp.Symbol) -> list[sp.Basic]:
     """The real values of `var` that make one of `dens` zero, in increasing order."""
     out: set[sp.Basic] = set()
     for den in dens:
@@ -56,10 +56,10 @@ def _zeros(dens: list[sp.Basic], var: sp.Symbol) -> list[sp.Basic]:
 def rational_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     w = Worked("rational", variables=[var])
     w.add(raw, "the equation", input_latex)
-    fractions = _fractions(raw, var)
+    fractions = written_fractions(raw, var)
     dens = list(dict.fromkeys(den for _, den, _ in fractions))
     with_var = [d for d in dens if d.has(var)]
-    excluded = _zeros(with_var, var)
+    excluded = real_zeros(with_var, var)
     conditions = [sp.Ne(var, r) for r in excluded]
     if conditions:
         named = " and ".join(f"${plain(sp.factor(d))}$" for d in with_var)
@@ -70,7 +70,7 @@ def rational_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
     lcd = sp.factor(sp.lcm_list(dens))
     sides: dict[bool, list[sp.Basic]] = {True: [], False: []}
     for num, den, on_left in fractions:
-        sides[on_left].append(_times(num, sp.factor(sp.cancel(lcd / den))))
+        sides[on_left].append(times(num, sp.factor(sp.cancel(lcd / den))))
     cleared = equation(total(sides[True]), total(sides[False]))
     expr, latex = conditioned(cleared, tex(cleared), conditions)
     never_zero = " (never zero)" if not conditions else ""  # x^2 + 1
