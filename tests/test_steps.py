@@ -217,7 +217,11 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     ("720720x^3-720721x^2+720721x-720720=0", "rational-root test would try more than"),  # took 4 s to find x = 1
     ("x^3<4", "only linear and quadratic inequalities"),
     ("a x + b = 0", "several letters"),
-    (r"\int_{0}^{1} x dx", "integrals"),
+    (r"\int x e^{x} dx", "by parts"),  # integrals other than of powers, 1/x, e^x, sin x and cos x
+    (r"\lim_{x \rightarrow 0} \frac{\sin x}{x}", "limits"),
+    (r"\sum_{i=1}^{3} i", "sums"),
+    (r"\frac{d}{dx} 2^{x}", "the derivative of $2^{x}$"),
+    (r"\int_{-1}^{1} \frac{1}{x^{2}} dx", "not defined at every number between the limits"),
     ("x = \\pm 2", "±"),
     (r"\sqrt{x}+\sqrt{x+1}=3", "one square root"),
     ("|x-1|=x-1", "all the numbers of an interval"),  # x ≥ 1: an interval, not roots to list
