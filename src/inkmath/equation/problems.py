@@ -17,7 +17,7 @@ from typing import Callable
 
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
                   "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40, "rational": 40,
-                  "radical": 30, "absolute": 30}
+                  "radical": 30, "absolute": 30, "derivative": 40, "integral": 30}
 
 
 @dataclass(frozen=True)
@@ -358,11 +358,61 @@ def _absolute(rng: random.Random) -> str:
     return f"|{_poly((1, 'x'), (b, ''))}|={_poly((c, 'x'), (d, ''))}"
 
 
+_FUNCTIONS = ("\\sin x", "\\cos x", "e^{x}", "\\ln x")
+
+
+def _derivative(rng: random.Random) -> str:
+    """d/dx of a polynomial, a basic function, a product, a quotient or a composition (``steps_calculus``)."""
+    form = rng.randrange(6)
+    f = rng.choice(_FUNCTIONS)
+    if form == 0:  # a polynomial: the sum, constant-multiple and power rules
+        body = _poly((rng.randint(-3, 3), "x^{3}"), (rng.randint(-5, 5), "x^{2}"), (_nonzero(rng, -6, 6), "x"),
+                     (rng.randint(-9, 9), ""))
+        return f"\\frac{{d}}{{dx}}({body})"
+    if form == 1:  # a number times a basic function, or tan x, sqrt x, 1/x^n
+        return "\\frac{d}{dx}" + rng.choice([f"{_nonzero(rng, 2, 5)}{f}", f, "\\tan x", "\\sqrt{x}",
+                                             f"\\frac{{1}}{{x^{{{rng.randint(2, 3)}}}}}"])
+    if form == 2:  # the product rule
+        return f"\\frac{{d}}{{dx}}(x^{{{rng.randint(2, 3)}}}{f})" if rng.random() < 0.7 else \
+            f"\\frac{{d}}{{dx}}(x{f})"
+    if form == 3:  # the quotient rule
+        a, b = _nonzero(rng, 1, 5), rng.randint(-5, 5)
+        return "\\frac{d}{dx}" + rng.choice([f"\\frac{{{f}}}{{x}}", f"\\frac{{x^{{2}}}}{{x+{a}}}",
+                                             f"\\frac{{{_poly((1, 'x'), (b, ''))}}}{{x+{a}}}"])
+    a, b, n = _nonzero(rng, -4, 4), rng.randint(1, 5), rng.randint(2, 4)  # the chain rule
+    inner = _poly((a, "x"), (rng.randint(-3, 3), ""))
+    return "\\frac{d}{dx}" + rng.choice([f"\\sin({inner})", f"\\cos(x^{{{n}}})", f"e^{{{_poly((a, 'x'))}}}",
+                                         f"(x^{{2}}+{b})^{{{n}}}", f"\\ln(x^{{2}}+{b})", f"\\sqrt{{x^{{2}}+{b}}}"])
+
+
+def _integral(rng: random.Random) -> str:
+    """An integral of powers of x, 1/x, e^x, sin x and cos x, indefinite or with limits (``steps_calculus``)."""
+    form = rng.randrange(6)
+    body = _poly((rng.randint(-3, 3), "x^{2}"), (rng.randint(-4, 4), "x"), (_nonzero(rng, -6, 6), ""))
+    k = _nonzero(rng, 2, 6)
+    if form == 0:  # a polynomial, indefinite
+        return f"\\int ({body})dx"
+    if form == 1:  # a basic function, indefinite
+        return rng.choice([f"\\int {k}e^{{x}}dx", f"\\int {k}\\sin x dx", f"\\int {k}\\cos x dx",
+                           f"\\int \\frac{{{k}}}{{x}}dx", f"\\int x^{{{k}}}dx", "\\int \\sqrt{x}dx"])
+    if form == 2:  # a power and a basic function, indefinite
+        term = _term(k, rng.choice(["\\cos x", "\\sin x", "e^{x}"]))
+        return f"\\int ({rng.choice(['x', 'x^{2}', 'x^{3}'])}{term})dx"
+    if form == 3:  # a polynomial with limits
+        low = rng.randint(-2, 1)
+        return f"\\int_{{{low}}}^{{{low + rng.randint(1, 3)}}}({body})dx"
+    if form == 4:  # e^x, sin x, cos x with limits
+        return rng.choice([f"\\int_{{0}}^{{{rng.randint(1, 3)}}}{k}e^{{x}}dx", f"\\int_{{0}}^{{\\pi}}{k}\\sin x dx",
+                           "\\int_{0}^{\\pi}\\sin x dx", f"\\int_{{0}}^{{\\frac{{\\pi}}{{2}}}}{k}\\cos x dx"])
+    return rng.choice([f"\\int_{{1}}^{{{k}}}\\frac{{1}}{{x}}dx", f"\\int_{{1}}^{{4}}{k}\\sqrt{{x}}dx",
+                       f"\\int_{{1}}^{{{k}}}\\frac{{1}}{{x^{{2}}}}dx"])
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
     "system": _system, "trig": _trig, "inequality": _inequality,
     "quadratic_inequality": _quadratic_inequality, "polynomial": _polynomial, "exponential": _exponential,
-    "rational": _rational, "radical": _radical, "absolute": _absolute,
+    "rational": _rational, "radical": _radical, "absolute": _absolute, "derivative": _derivative, "integral": _integral,
 }
 
 

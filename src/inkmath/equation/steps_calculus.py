@@ -46,12 +46,36 @@ ADD_CONSTANT = "add the constant of integration $C$"
 
 
 class _CalculusLatex(LatexPrinter):
-    """`steps_base.tex`'s LaTeX, with brackets around a product after d/dx: d/dx (3x), not d/dx 3 x."""
+    """`steps_base.tex`'s LaTeX, with brackets around a product after d/dx (d/dx (3x), not d/dx 3 x), a dot
+    between numbers put in for x (-4 · 1, not (-4) 1) and 1/1 for 1^{-1}."""
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         if isinstance(expr.expr, sp.Mul):
             return rf"\frac{{d}}{{d {self._print(expr.variables[0])}}} \left({self._print(expr.expr)}\right)"
         return super()._print_Derivative(expr)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        if sum(a.is_Number for a in expr.args) < 2:
+            return super()._print_Mul(expr)
+        if expr.args[0] == -1:  # -(-5), not - -5
+            return rf"- \left({self._print(sp.Mul(*expr.args[1:], evaluate=False))}\right)"
+        shown = [self._print(a) for a in expr.args]
+        return r" \cdot ".join([shown[0]] + [rf"\left({t}\right)" if t.startswith("-") else t for t in shown[1:]])
+
+    def _print_Add(self, expr: sp.Add) -> str:
+        """Each term as printed, a leading minus as the sign between terms (SymPy's own negates the term, which
+        works -5 · (-1) out)."""
+        out = self._print(expr.args[0])
+        for term in expr.args[1:]:
+            shown = self._print(term)
+            out += f" - {shown[1:].lstrip()}" if shown.startswith("-") else f" + {shown}"
+        return out
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        if expr.base.is_Number and expr.exp.is_Integer and expr.exp < 0:
+            bottom = expr.base if expr.exp == -1 else sp.Pow(expr.base, -expr.exp, evaluate=False)
+            return rf"\frac{{1}}{{{self._print(bottom)}}}"
+        return super()._print_Pow(expr)
 
 
 def tex(expr: sp.Basic) -> str:
@@ -146,8 +170,8 @@ def _differentiate_once(g: sp.Basic, var: sp.Symbol, whole: bool) -> tuple[sp.Ba
 
 
 def _derivative_pass(expr: sp.Basic, var: sp.Symbol, whole: bool) -> tuple[sp.Basic, list[str]]:
-    """Rewrite every `Derivative` in expr by one rule; the rules used. A product without derivatives left is
-    multiplied out (3 · 2x is 6x), a sum keeps its terms as written."""
+    """Rewrite every `Derivative` in expr by one rule; the rules used. A product of a derivative just worked out
+    is multiplied out (3 · 2x is 6x); a sum and a fraction keep their parts as written."""
     if isinstance(expr, sp.Derivative):
         new, rule = _differentiate_once(expr.expr, var, whole)
         return new, [rule]
@@ -160,7 +184,11 @@ def _derivative_pass(expr: sp.Basic, var: sp.Symbol, whole: bool) -> tuple[sp.Ba
         rules += used
     if isinstance(expr, sp.Add):
         return total(args), rules
-    if isinstance(expr, sp.Mul) and not any(a.has(sp.Derivative) for a in args):
+    worked_out = isinstance(expr, sp.Mul) and any(isinstance(a, sp.Derivative) for a in expr.args) \
+        and not any(a.has(sp.Derivative) for a in args)
+    if worked_out and args[0] == -1 and len(args) > 1:  # -(x - 2) · 1 is -(x - 2), not -x + 2
+        return sp.Mul(-1, arrange(sp.Mul(*args[1:])), evaluate=False), rules
+    if worked_out:
         return arrange(sp.Mul(*args)), rules
     return expr.func(*args, evaluate=False), rules
 
@@ -215,8 +243,9 @@ def _defined_between(exponent: sp.Basic | None, low: sp.Basic, high: sp.Basic) -
 
 def _substituted(expr: sp.Basic, var: sp.Symbol, point: sp.Basic) -> sp.Basic:
     """expr with the number `point` put in for var, not worked out (x^3 at 2 is 2^3)."""
+    written = [evaluated(t) for t in terms(expr)]  # -5x as (-5)·x, so at -1 it reads -5 · (-1)
     with sp.evaluate(False):
-        return expr.xreplace({var: point})
+        return total([t.xreplace({var: point}) for t in written])
 
 
 def _minus(a: sp.Basic, b: sp.Basic) -> tuple[sp.Basic, str]:
