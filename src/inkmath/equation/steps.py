@@ -8,9 +8,10 @@ Kinds (each in its own module): linear and quadratic equations and linear inequa
 factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by elimination
 (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple
 trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of the
-unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
+unknown (`steps_exp`), equations that lead to a linear or quadratic one: the unknown in a denominator
 (`steps_rational`), under one square root (`steps_radical`) or in one absolute value (`steps_abs`), each line with
-its excluded values or condition (`steps_conditions`). Anything else gets no steps and a reason; the answer is the
+its excluded values or condition (`steps_conditions`), and derivatives rule by rule and integrals of powers of x,
+1/x, e^x, sin x and cos x (`steps_calculus`). Anything else gets no steps and a reason; the answer is the
 solver's as always. The rules are written over SymPy objects: each step's object says the same as its line, and
 `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps`
 runs `final_matches` on every answer and drops steps that do not end at the solver's answer).

@@ -22,8 +22,9 @@ from inkmath.equation.steps_base import (
 
 INTEGRATION_CONSTANT = sp.Symbol("C")  # the "+ C" of an indefinite integral, as the solver writes it
 U = sp.Symbol("u")  # the inner function named in the chain rule
-OTHER_CALCULUS = ("limits, sums, products, equations with a derivative or an integral, and integrals other than of "
-                  "powers of x, 1/x, e^x, sin x and cos x (by parts, by substitution) are answered without steps")
+OTHER_CALCULUS = ("a derivative, or an integral of powers of x, 1/x, e^x, sin x and cos x, gets steps on its own; "
+                  "limits, sums, products, other integrals (by parts, by substitution) and a derivative or an integral "
+                  "inside a larger expression or an equation are answered without steps")
 
 SUM_RULE = "the sum rule: differentiate term by term"
 CONSTANT_MULTIPLE = "the constant-multiple rule: a number factor stays in front"
@@ -62,9 +63,7 @@ class _CalculusLatex(LatexPrinter):
         shown = [self._print(a) for a in expr.args]
         return r" \cdot ".join([shown[0]] + [rf"\left({t}\right)" if t.startswith("-") else t for t in shown[1:]])
 
-    def _print_Add(self, expr: sp.Add) -> str:
-        """Each term as printed, a leading minus as the sign between terms (SymPy's own negates the term, which
-        works -5 · (-1) out)."""
+    def _print_Add(self, expr: sp.Add) -> str:  # SymPy's own negates a term, which works -5 · (-1) out
         out = self._print(expr.args[0])
         for term in expr.args[1:]:
             shown = self._print(term)
@@ -87,16 +86,9 @@ def _add(w: Worked, expr: sp.Basic, reason: str) -> None:
     w.add(expr, reason, tex(expr))
 
 
-def _same_as_written(a: sp.Basic, b: sp.Basic) -> bool:
-    """The same terms as written, perhaps in another order (no step only to reorder a line)."""
-    return sorted("".join(tex(t).split()) for t in terms(a)) == sorted("".join(tex(t).split()) for t in terms(b))
-
-
 def _outer_derivative(g: sp.Basic, var: sp.Symbol) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
     """(outer function of u as an expression in `U`, its derivative in `U`, the inner u) for sin, cos, tan, e^u,
-    ln u and u^n with n a number; None for anything else."""
-    if isinstance(g, sp.Pow) and g.base is sp.E:
-        g = sp.exp(g.exp)
+    ln u and u^n with n a number (g evaluated: e^u is exp(u)); None for anything else."""
     derivatives = {sp.sin: sp.cos(U), sp.cos: -sp.sin(U), sp.tan: sp.cos(U) ** -2, sp.exp: sp.exp(U), sp.log: 1 / U}
     if type(g) in derivatives and g.args[0].has(var):
         return type(g)(U), derivatives[type(g)], g.args[0]
@@ -116,10 +108,6 @@ def _times(coefficient: sp.Basic, expr: sp.Basic) -> sp.Basic:
     return expr if coefficient == 1 else sp.Mul(coefficient, expr, evaluate=False)
 
 
-def _d(expr: sp.Basic, var: sp.Symbol) -> sp.Derivative:
-    return sp.Derivative(expr, var)
-
-
 def _differentiate_once(g: sp.Basic, var: sp.Symbol, whole: bool) -> tuple[sp.Basic, str]:
     """d/dvar g by one rule: (the result, still with `Derivative` parts where the rule leaves them, the rule's
     name). `whole`: g is the whole problem (a polynomial inside a product or chain is done in one step)."""
@@ -128,18 +116,19 @@ def _differentiate_once(g: sp.Basic, var: sp.Symbol, whole: bool) -> tuple[sp.Ba
         return sp.Integer(0), NUMBER_RULE
     if value == var or (isinstance(value, sp.Pow) and value.base == var and value.exp.is_number):
         return arrange(sp.diff(value, var)), POWER_RULE
-    d_value = tex(_d(arrange(value), var))
+    d_value = tex(sp.Derivative(arrange(value), var))
     if not whole and value.is_polynomial(var):
         derivative = arrange(sp.diff(value, var))
         return derivative, f"the power rule, term by term: ${d_value} = {tex(derivative)}$"
     if isinstance(value, sp.Add):
         parts = [_split_number(t) for t in value.as_ordered_terms()]
         pulled = any(c != 1 for c, rest in parts if rest.has(var))
-        shown = [_times(c, _d(rest, var)) if rest.has(var) else _d(c * rest, var) for c, rest in parts]
+        shown = [_times(c, sp.Derivative(rest, var)) if rest.has(var) else sp.Derivative(c * rest, var)
+                 for c, rest in parts]
         return total(shown), SUM_RULE + ("; " + CONSTANT_MULTIPLE if pulled else "")
     coefficient, rest = _split_number(value)
     if coefficient != 1:
-        return _times(coefficient, _d(rest, var)), CONSTANT_MULTIPLE
+        return _times(coefficient, sp.Derivative(rest, var)), CONSTANT_MULTIPLE
     outer = _outer_derivative(value, var)
     if outer is not None:
         f, f_prime, inner = outer
@@ -151,20 +140,19 @@ def _differentiate_once(g: sp.Basic, var: sp.Symbol, whole: bool) -> tuple[sp.Ba
             return derivative, rule
         chain = f"the chain rule with $u = {tex(inner)}$: $\\frac{{d}}{{dx}} {tex(f)} = {tex(f_prime)} \\cdot " \
                 r"\frac{du}{dx}$"
-        return sp.Mul(arrange(f_prime.xreplace({U: inner})), _d(inner, var), evaluate=False), chain
+        return sp.Mul(arrange(f_prime.xreplace({U: inner})), sp.Derivative(inner, var), evaluate=False), chain
     if isinstance(value, sp.Mul):
         num, den = sp.fraction(value, exact=True)  # x e^{-x} is a product, not x / e^{x}
-        if num.has(var) and den.has(var):
-            u, v = arrange(num), arrange(den)
-            top = sp.Add(sp.Mul(v, _d(u, var), evaluate=False),
-                         sp.Mul(-1, u, _d(v, var), evaluate=False), evaluate=False)
+        quotient = num.has(var) and den.has(var)
+        first, *others = value.args
+        u, v = (arrange(num), arrange(den)) if quotient else (arrange(first), arrange(sp.Mul(*others)))
+        du, dv = sp.Derivative(u, var), sp.Derivative(v, var)
+        if quotient:
+            top = sp.Add(sp.Mul(v, du, evaluate=False), sp.Mul(-1, u, dv, evaluate=False), evaluate=False)
             rule = f"{QUOTIENT_RULE} with $u = {tex(u)}$, $v = {tex(v)}$"
             return sp.Mul(top, sp.Pow(sp.Pow(v, 2, evaluate=False), -1, evaluate=False), evaluate=False), rule
-        first, *others = value.args
-        u, v = arrange(first), arrange(sp.Mul(*others))
         rule = f"{PRODUCT_RULE} with $u = {tex(u)}$, $v = {tex(v)}$"
-        return sp.Add(sp.Mul(v, _d(u, var), evaluate=False), sp.Mul(u, _d(v, var), evaluate=False),
-                      evaluate=False), rule
+        return sp.Add(sp.Mul(v, du, evaluate=False), sp.Mul(u, dv, evaluate=False), evaluate=False), rule
     raise NoSteps(f"the derivative of ${plain(value)}$ is answered without steps (only powers, sin, cos, tan, e^x, "
                   "ln x and their sums, products, quotients and compositions get steps)")
 
@@ -200,13 +188,13 @@ def derivative_steps(raw: sp.Derivative, value: sp.Basic, input_latex: str) -> W
     var = raw.variables[0]
     w = Worked("derivative")
     w.add(raw, "the derivative", input_latex)
-    current: sp.Basic = _d(arrange(evaluated(raw.expr)), var)
+    current: sp.Basic = sp.Derivative(arrange(evaluated(raw.expr)), var)
     for _ in range(MAX_STEPS):
         if not current.has(sp.Derivative):
             break
         current, rules = _derivative_pass(current, var, whole=len(w.steps) == 1)
         _add(w, current, "; ".join(dict.fromkeys(rules)))
-    _tidy(w, arrange(value), _tidy_reason(value))
+    _tidy(w, arrange(value), "factor" if has_brackets(value) else "simplify")
     return w
 
 
@@ -225,7 +213,7 @@ def _antiderivative(h: sp.Basic, var: sp.Symbol, coefficient: sp.Basic) -> tuple
         top = _times(abs(coefficient), sp.Pow(var, exponent + 1, evaluate=False))
         shown = sp.Mul(top, sp.Pow(exponent + 1, -1, evaluate=False), evaluate=False)  # 3x^3/3, before it is x^3
         return _times(sp.sign(coefficient), shown), INTEGRAL_POWER_RULE, exponent
-    name = "reciprocal" if exponent == -1 else "exp" if h == sp.exp(var) else getattr(type(h), "__name__", "")
+    name = "reciprocal" if exponent == -1 else type(h).__name__
     if name not in INTEGRAL_RULES or (name != "reciprocal" and h.args[0] != var):
         raise NoSteps(OTHER_CALCULUS)
     antiderivative, rule = INTEGRAL_RULES[name]
@@ -260,13 +248,10 @@ def _minus(a: sp.Basic, b: sp.Basic) -> tuple[sp.Basic, str]:
 
 
 def _tidy(w: Worked, final: sp.Basic, reason: str) -> None:
-    """The last line in the solver's form, unless the line before is it already (perhaps in another order)."""
-    if not _same_as_written(final, w.steps[-1].expr):
+    """The last line in the solver's form, unless the line before has its terms already (in another order)."""
+    written = [sorted("".join(tex(t).split()) for t in terms(line)) for line in (final, w.steps[-1].expr)]
+    if written[0] != written[1]:
         _add(w, final, reason)
-
-
-def _tidy_reason(value: sp.Basic) -> str:
-    return "factor" if has_brackets(value) else "simplify"
 
 
 def _definite(w: Worked, found: list, var: sp.Symbol, low: sp.Basic, high: sp.Basic, value: sp.Basic) -> Worked:
@@ -309,7 +294,7 @@ def integral_steps(raw: sp.Integral, value: sp.Basic, input_latex: str) -> Worke
         _add(w, split, "; ".join(why))
     rules = "; ".join(dict.fromkeys(rule for _, rule, _ in found))
     _add(w, total([*(f for f, _, _ in found), INTEGRATION_CONSTANT]), f"{rules}; {ADD_CONSTANT}")
-    _tidy(w, total([arrange(value), INTEGRATION_CONSTANT]), _tidy_reason(value))
+    _tidy(w, total([arrange(value), INTEGRATION_CONSTANT]), "factor" if has_brackets(value) else "simplify")
     return w
 
 
