@@ -236,9 +236,9 @@ def same_set(a: Any, b: Any) -> bool:
 
 def equivalent(worked: Worked) -> list[int]:
     """Indices of steps that do not say the same as the step before them (empty: the whole chain holds).
-    Derivatives, integrals and F(b) - F(a) (`Subs`) in a step are worked out by `simplify` when compared; the lines
-    of an indefinite integral are antiderivatives, the same up to a constant, so there each line's derivative is
-    compared."""
+    Derivatives, integrals and F(b) - F(a) (`Subs`) in a step are worked out exactly (`doit`, x real) before they
+    are compared; the lines of an indefinite integral are antiderivatives, the same up to a constant, so there each
+    line's derivative is compared."""
     variable = integration_variable(worked.steps[0].expr) if worked.steps else None
     if variable is not None:
         slopes = [_derivative(s.expr, variable) for s in worked.steps]
