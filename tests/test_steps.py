@@ -217,7 +217,11 @@ def test_linear_inequalities_reverse_the_sign_for_a_negative_divisor():
     ("720720x^3-720721x^2+720721x-720720=0", "rational-root test would try more than"),  # took 4 s to find x = 1
     ("x^3<4", "only linear and quadratic inequalities"),
     ("a x + b = 0", "several letters"),
-    (r"\int_{0}^{1} x dx", "integrals"),
+    (r"\int x e^{x} dx", "by parts"),  # integrals other than of powers, 1/x, e^x, sin x and cos x
+    (r"\lim_{x \rightarrow 0} \frac{\sin x}{x}", "limits"),
+    (r"\sum_{i=1}^{3} i", "sums"),
+    (r"\frac{d}{dx} 2^{x}", "the derivative of $2^{x}$"),
+    (r"\int_{-1}^{1} \frac{1}{x^{2}} dx", "not defined at every number between the limits"),
     ("x = \\pm 2", "±"),
     (r"\sqrt{x}+\sqrt{x+1}=3", "one square root"),
     ("|x-1|=x-1", "all the numbers of an interval"),  # x ≥ 1: an interval, not roots to list
@@ -753,3 +757,121 @@ def test_the_checker_catches_a_wrong_absolute_value_or_rational_inequality_step(
     assert equivalent(chain("rational_inequality", rational, sp.Contains(x, wrong, evaluate=False))) == [1]
     multiplied = sp.Ge(x - 1, 0)  # both sides multiplied by x + 2, whose sign is unknown
     assert equivalent(chain("rational_inequality", rational, multiplied)) == [1]
+
+
+def test_derivative_of_a_polynomial_by_the_sum_constant_multiple_and_power_rules():
+    w, _ = worked(r"\frac{d}{dx}(3x^{2}-5x+1)")
+    assert w.kind == "derivative"
+    assert lines(w)[1:] == [r"3\frac{d}{dx}x^{2}-5\frac{d}{dx}x+\frac{d}{dx}1", "6x-5"]
+    assert "the sum rule" in w.steps[1].reason and "the constant-multiple rule" in w.steps[1].reason
+    assert r"the power rule: $\frac{d}{dx} x^{n} = n x^{n-1}$" in w.steps[2].reason
+    assert "the derivative of a number is $0$" in w.steps[2].reason
+    w, _ = worked(r"\frac{d}{dx}x^{3}")
+    assert lines(w)[1:] == ["3x^{2}"] and w.steps[1].reason.startswith("the power rule")
+    w, _ = worked(r"\frac{d}{dx}\sqrt{x}")
+    assert lines(w)[-1] == r"\frac{1}{2\sqrt{x}}"
+
+
+@pytest.mark.parametrize("latex, last, reason", [
+    (r"\frac{d}{dx}\sin x", r"\cos{\left(x\right)}", r"the derivative of $\sin{\left(x \right)}$ is $\cos"),
+    (r"\frac{d}{dx}\cos x", r"-\sin{\left(x\right)}", r"the derivative of $\cos{\left(x \right)}$ is $- \sin"),
+    (r"\frac{d}{dx}e^{x}", "e^{x}", "the derivative of $e^{x}$ is $e^{x}$"),
+    (r"\frac{d}{dx}\ln x", r"\frac{1}{x}", r"the derivative of $\ln{\left(x \right)}$ is $\frac{1}{x}$"),
+    (r"\frac{d}{dx}\tan x", r"\frac{1}{\cos^{2}{\left(x\right)}}", r"the derivative of $\tan{\left(x \right)}$"),
+])
+def test_derivatives_of_the_basic_functions(latex, last, reason):
+    w, _ = worked(latex)  # tan: simplify alone did not see 1/cos^2 x as tan^2 x + 1; the checker works it out
+    assert len(w.steps) == 2 and lines(w)[-1] == last and w.steps[-1].reason.startswith(reason)
+
+
+def test_derivative_by_the_product_and_quotient_rules():
+    w, _ = worked(r"\frac{d}{dx}(x^{2}\sin x)")
+    assert lines(w)[1:] == [r"\sin{\left(x\right)}\frac{d}{dx}x^{2}+x^{2}\frac{d}{dx}\sin{\left(x\right)}",
+                            r"2x\sin{\left(x\right)}+x^{2}\cos{\left(x\right)}",
+                            r"x\left(x\cos{\left(x\right)}+2\sin{\left(x\right)}\right)"]
+    assert w.steps[1].reason.startswith("the product rule") and r"$u = x^{2}$, $v = \sin" in w.steps[1].reason
+    assert w.steps[-1].reason == "factor"
+    w, _ = worked(r"\frac{d}{dx}\frac{\sin x}{x}")
+    assert lines(w)[1:] == [r"\frac{x\frac{d}{dx}\sin{\left(x\right)}-\sin{\left(x\right)}\frac{d}{dx}x}{x^{2}}",
+                            r"\frac{x\cos{\left(x\right)}-\sin{\left(x\right)}}{x^{2}}"]
+    assert w.steps[1].reason.startswith("the quotient rule") and "$v = x$" in w.steps[1].reason
+
+
+def test_derivative_by_the_chain_rule_names_the_inner_function():
+    w, _ = worked(r"\frac{d}{dx}\sin(x^{2})")
+    assert lines(w)[1:] == [r"\cos{\left(x^{2}\right)}\frac{d}{dx}x^{2}", r"2x\cos{\left(x^{2}\right)}"]
+    assert w.steps[1].reason.startswith("the chain rule with $u = x^{2}$")
+    w, _ = worked(r"\frac{d}{dx}(x^{2}+1)^{3}")
+    assert lines(w)[1:] == [r"3\left(x^{2}+1\right)^{2}\frac{d}{dx}\left(x^{2}+1\right)",
+                            r"6x\left(x^{2}+1\right)^{2}"]
+    assert "$u = x^{2} + 1$" in w.steps[1].reason and r"3 u^{2} \cdot \frac{du}{dx}" in w.steps[1].reason
+    w, _ = worked(r"\frac{d}{dx}e^{3x}")  # the inner product in brackets: d/dx (3x), not d/dx 3 x
+    assert lines(w)[1:] == [r"e^{3x}\frac{d}{dx}\left(3x\right)", "3e^{3x}"]
+
+
+def test_indefinite_integrals_term_by_term_with_the_constant_the_solver_writes():
+    w, result = worked(r"\int (3x^{2}-2x+5)dx")
+    assert w.kind == "integral" and result["text"].endswith("+ C")
+    assert lines(w)[1:] == [r"3\intx^{2}\,dx-2\intx\,dx+\int5\,dx", r"\frac{3x^{3}}{3}-\frac{2x^{2}}{2}+5x+C",
+                            r"x\left(x^{2}-x+5\right)+C"]
+    assert "the sum rule" in w.steps[1].reason and "constant-multiple" in w.steps[1].reason
+    assert r"$\int x^{n}\,dx = \frac{x^{n+1}}{n+1}$ ($n \neq -1$)" in w.steps[2].reason
+    assert "the constant of integration $C$" in w.steps[2].reason
+    w, _ = worked(r"\int \frac{1}{x}dx")  # the solver's ln|x|
+    assert lines(w)[1:] == [r"\ln{\left(\left|{x}\right|\right)}+C"] and r"\ln\left|x\right|" in w.steps[1].reason
+    w, _ = worked(r"\int (e^{x}+\cos x)dx")
+    assert lines(w)[-1] == r"e^{x}+\sin{\left(x\right)}+C" and r"$\int e^{x}\,dx = e^{x}$" in reasons(w)
+    w, _ = worked(r"\int 2\sin x dx")
+    assert lines(w)[-1] == r"-2\cos{\left(x\right)}+C" and r"$\int \sin x\,dx = -\cos x$" in reasons(w)
+
+
+def test_definite_integrals_through_the_antiderivative_at_the_limits():
+    w, _ = worked(r"\int_{0}^{2}(3x^{2}+2x)dx")
+    assert lines(w)[1:] == [r"\left[x^{3}+x^{2}\right]_{0}^{2}", r"\left(2^{3}+2^{2}\right)-\left(0^{3}+0^{2}\right)",
+                            "12-0", "12"]
+    assert w.steps[1].reason.startswith("an antiderivative") and "upper limit $2$" in w.steps[2].reason
+    w, _ = worked(r"\int_{0}^{\pi}\sin x dx")
+    assert lines(w)[2:] == [r"-\cos{\left(\pi\right)}-\left(-\cos{\left(0\right)}\right)", r"1-\left(-1\right)", "2"]
+    w, _ = worked(r"\int_{-2}^{-1}\frac{1}{x}dx")  # 1/x is defined from -2 to -1
+    assert lines(w)[-1] == r"-\ln{\left(2\right)}"
+
+
+def test_calculus_steps_in_the_json_answer():
+    for latex, kind in [(r"\frac{d}{dx}\sin(x^{2})", "derivative"), (r"\int x^{2}dx", "integral"),
+                        (r"\int_{1}^{2}\frac{3}{x}dx", "integral")]:
+        result = answer(parse_latex(latex), steps=True)
+        assert result["steps_kind"] == kind and result["steps_reason"] == "", result["steps_reason"]
+        assert all("merror" not in s["mathml"] for s in result["steps"])
+    result = answer(parse_latex(r"\int x^{2}dx"), steps=True)
+    assert result["steps"][-1]["latex"] == r"\frac{x^{3}}{3} + C" and result["latex"].endswith("+ C")
+
+
+def test_the_checker_catches_a_wrong_derivative_or_integral_step():
+    from inkmath.equation.steps_base import Step, Worked
+    from inkmath.equation.steps_calculus import INTEGRATION_CONSTANT as C
+
+    x = sp.Symbol("x")
+
+    def chain(*exprs):
+        return Worked("calculus", [Step(e, "", "") for e in exprs], [])
+
+    cube = sp.Derivative(x ** 3, x)
+    assert equivalent(chain(cube, 3 * x ** 2)) == []
+    assert equivalent(chain(cube, 3 * x ** 3)) == [1]  # the power rule without lowering the power
+    assert equivalent(chain(cube, sp.Mul(3, sp.Derivative(x ** 2, x), evaluate=False))) == [1]
+    assert equivalent(chain(sp.Derivative(sp.tan(x), x), sp.cos(x) ** -2)) == []
+    assert equivalent(chain(sp.Derivative(sp.tan(x), x), sp.sin(x) ** -2)) == [1]
+    square = sp.Integral(x ** 2, x)
+    assert equivalent(chain(square, x ** 3 / 3 + C)) == []
+    assert equivalent(chain(square, x ** 3 + C)) == [1]  # without dividing by n + 1
+    assert equivalent(chain(sp.Integral(1 / x, x), sp.log(sp.Abs(x)) + C)) == []
+    assert equivalent(chain(sp.Integral(1 / x, x), sp.log(sp.Abs(x)) / 2 + C)) == [1]
+    definite = sp.Integral(x ** 2, (x, 0, 3))
+    bracket = lambda f: sp.Add(sp.Subs(f, x, 3), -sp.Subs(f, x, 0), evaluate=False)  # noqa: E731
+    assert equivalent(chain(definite, bracket(x ** 3 / 3), sp.Integer(9))) == []
+    assert equivalent(chain(definite, bracket(x ** 3), sp.Integer(27))) == [1]
+    tree = parse_latex(r"\int x^{2}dx")
+    items = to_sympy_lines(tree)
+    result = solver._solve_safely(items)
+    assert final_matches(chain(square, x ** 3 / 3 + C), result)
+    assert not final_matches(chain(square, x ** 3 / 3), result)  # the solver answers + C: so must the last line

@@ -1,13 +1,14 @@
 """A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
 
-    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 860 of them
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 930 of them
 
 Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
 numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
 irrational and complex roots, no-solution systems and identities, inequalities that always or never hold,
 polynomials with a factor without real roots, powers equal to a negative number, and equations with the unknown in
 a denominator, under a square root or in an absolute value, some with a root that is excluded or extraneous, and
-inequalities with one absolute value (some compared with 0 or a negative number) or the unknown in a denominator.
+inequalities with one absolute value (some compared with 0 or a negative number) or the unknown in a denominator,
+and derivatives and integrals of the functions the calculus steps know.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Callable
 
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
                   "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40, "rational": 40,
-                  "radical": 30, "absolute": 30, "absolute_inequality": 30, "rational_inequality": 30}
+                  "radical": 30, "absolute": 30, "absolute_inequality": 30, "rational_inequality": 30, "derivative": 40,
+                  "integral": 30}
 
 
 @dataclass(frozen=True)
@@ -404,17 +406,68 @@ def _rational_inequality(rng: random.Random) -> str:
     return f"{_over(_nonzero(rng, -4, 4), num)} {sign} {_over(_nonzero(rng, -4, 4), den)}"  # a/(x + p) sign b/(x + q)
 
 
+_FUNCTIONS = ("\\sin x", "\\cos x", "e^{x}", "\\ln x")
+
+
+def _derivative(rng: random.Random) -> str:
+    """d/dx of a polynomial, a basic function, a product, a quotient or a composition (``steps_calculus``)."""
+    form = rng.randrange(6)
+    f = rng.choice(_FUNCTIONS)
+    if form == 0:  # a polynomial: the sum, constant-multiple and power rules
+        body = _poly((rng.randint(-3, 3), "x^{3}"), (rng.randint(-5, 5), "x^{2}"), (_nonzero(rng, -6, 6), "x"),
+                     (rng.randint(-9, 9), ""))
+        return f"\\frac{{d}}{{dx}}({body})"
+    if form == 1:  # a number times a basic function, or tan x, sqrt x, 1/x^n
+        return "\\frac{d}{dx}" + rng.choice([f"{_nonzero(rng, 2, 5)}{f}", f, "\\tan x", "\\sqrt{x}",
+                                             f"\\frac{{1}}{{x^{{{rng.randint(2, 3)}}}}}"])
+    if form == 2:  # the product rule
+        return f"\\frac{{d}}{{dx}}(x^{{{rng.randint(2, 3)}}}{f})" if rng.random() < 0.7 else \
+            f"\\frac{{d}}{{dx}}(x{f})"
+    if form == 3:  # the quotient rule
+        a, b = _nonzero(rng, 1, 5), rng.randint(-5, 5)
+        return "\\frac{d}{dx}" + rng.choice([f"\\frac{{{f}}}{{x}}", f"\\frac{{x^{{2}}}}{{x+{a}}}",
+                                             f"\\frac{{{_poly((1, 'x'), (b, ''))}}}{{x+{a}}}"])
+    a, b, n = _nonzero(rng, -4, 4), rng.randint(1, 5), rng.randint(2, 4)  # the chain rule
+    inner = _poly((a, "x"), (rng.randint(-3, 3), ""))
+    return "\\frac{d}{dx}" + rng.choice([f"\\sin({inner})", f"\\cos(x^{{{n}}})", f"e^{{{_poly((a, 'x'))}}}",
+                                         f"(x^{{2}}+{b})^{{{n}}}", f"\\ln(x^{{2}}+{b})", f"\\sqrt{{x^{{2}}+{b}}}"])
+
+
+def _integral(rng: random.Random) -> str:
+    """An integral of powers of x, 1/x, e^x, sin x and cos x, indefinite or with limits (``steps_calculus``)."""
+    form = rng.randrange(6)
+    body = _poly((rng.randint(-3, 3), "x^{2}"), (rng.randint(-4, 4), "x"), (_nonzero(rng, -6, 6), ""))
+    k = _nonzero(rng, 2, 6)
+    if form == 0:  # a polynomial, indefinite
+        return f"\\int ({body})dx"
+    if form == 1:  # a basic function, indefinite
+        return rng.choice([f"\\int {k}e^{{x}}dx", f"\\int {k}\\sin x dx", f"\\int {k}\\cos x dx",
+                           f"\\int \\frac{{{k}}}{{x}}dx", f"\\int x^{{{k}}}dx", "\\int \\sqrt{x}dx"])
+    if form == 2:  # a power and a basic function, indefinite
+        term = _term(k, rng.choice(["\\cos x", "\\sin x", "e^{x}"]))
+        return f"\\int ({rng.choice(['x', 'x^{2}', 'x^{3}'])}{term})dx"
+    if form == 3:  # a polynomial with limits
+        low = rng.randint(-2, 1)
+        return f"\\int_{{{low}}}^{{{low + rng.randint(1, 3)}}}({body})dx"
+    if form == 4:  # e^x, sin x, cos x with limits
+        return rng.choice([f"\\int_{{0}}^{{{rng.randint(1, 3)}}}{k}e^{{x}}dx", f"\\int_{{0}}^{{\\pi}}{k}\\sin x dx",
+                           "\\int_{0}^{\\pi}\\sin x dx", f"\\int_{{0}}^{{\\frac{{\\pi}}{{2}}}}{k}\\cos x dx"])
+    return rng.choice([f"\\int_{{1}}^{{{k}}}\\frac{{1}}{{x}}dx", f"\\int_{{1}}^{{4}}{k}\\sqrt{{x}}dx",
+                       f"\\int_{{1}}^{{{k}}}\\frac{{1}}{{x^{{2}}}}dx"])
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
     "system": _system, "trig": _trig, "inequality": _inequality,
     "quadratic_inequality": _quadratic_inequality, "polynomial": _polynomial, "exponential": _exponential,
     "rational": _rational, "radical": _radical, "absolute": _absolute,
     "absolute_inequality": _absolute_inequality, "rational_inequality": _rational_inequality,
+    "derivative": _derivative, "integral": _integral,
 }
 
 
 def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
-    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 860 in all), the same list for the same seed."""
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 930 in all), the same list for the same seed."""
     rng = random.Random(seed)
     out = []
     for kind, count in (counts or DEFAULT_COUNTS).items():

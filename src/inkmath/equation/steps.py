@@ -10,9 +10,10 @@ denominator (`steps_rational_inequality`: critical points and a sign table), pol
 with a common factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by
 elimination (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`),
 simple trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of
-the unknown (`steps_exp`), and equations that lead to a linear or quadratic one: the unknown in a denominator
+the unknown or in powers of one base (`steps_exp`), equations that lead to a linear or quadratic one: the unknown in a denominator
 (`steps_rational`), under one square root (`steps_radical`) or in one absolute value (`steps_abs`), each line with
-its excluded values or condition (`steps_conditions`). Anything else gets no steps and a reason; the answer is the
+its excluded values or condition (`steps_conditions`), and derivatives rule by rule and integrals of powers of x,
+1/x, e^x, sin x and cos x (`steps_calculus`). Anything else gets no steps and a reason; the answer is the
 solver's as always. The rules are written over SymPy objects: each step's object says the same as its line, and
 `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps`
 runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
@@ -30,7 +31,9 @@ from sympy.core.relational import Relational
 from inkmath import InkmathError
 from inkmath.equation.latex import to_latex
 from inkmath.equation.lexemes import written_mixed_numbers, written_percents
+from inkmath.equation.solve_calculus import doit_real
 from inkmath.equation.steps_base import NoSteps, Step, Worked, evaluated, same_line, tex
+from inkmath.equation.steps_calculus import INTEGRATION_CONSTANT, integration_variable
 from inkmath.equation.steps_conditions import EVERY_VALUE
 from inkmath.equation.tosympy import PLUS_MINUS, to_sympy_lines
 from inkmath.equation.tree import Node
@@ -98,8 +101,8 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     from inkmath.equation import (
-        steps_abs, steps_abs_inequality, steps_arith, steps_exp, steps_inequality, steps_linear, steps_poly,
-        steps_radical, steps_rational, steps_rational_inequality, steps_system, steps_trig,
+        steps_abs, steps_abs_inequality, steps_arith, steps_calculus, steps_exp, steps_inequality, steps_linear,
+        steps_poly, steps_radical, steps_rational, steps_rational_inequality, steps_system, steps_trig,
     )
 
     if result.get("kind") == "none":
@@ -107,7 +110,7 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
     if any(item.has(PLUS_MINUS) for item in items):
         raise NoSteps("a problem written with ± is answered without steps")
     if any(item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative) for item in items):
-        raise NoSteps("sums, products, integrals, limits and derivatives are answered without steps")
+        return steps_calculus.calculus_steps(to_sympy_lines(tree, raw=True), result, to_latex(tree))
     from inkmath.equation.solve_limits import MAX_SHOWN_DIGITS, too_long
 
     answered = [e["_expr"] for e in result.get("values", []) if "_expr" in e]
@@ -180,7 +183,8 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
         eqs = [sp.expand(evaluated(e.lhs - e.rhs)) for e in expr.args]
         return {tuple(sol) for sol in sp.linsolve(eqs, *variables)}
     if not variables:
-        return evaluated(expr)
+        value = evaluated(expr)  # a derivative, integral or F(b) - F(a) is worked out exactly, x real
+        return doit_real(value) if value.has(sp.Derivative, sp.Integral, sp.Subs) else value
     var = variables[0]
     if expr is sp.true or expr is sp.false:
         return domain if expr is sp.true else sp.S.EmptySet
@@ -238,7 +242,14 @@ def same_set(a: Any, b: Any) -> bool:
 
 
 def equivalent(worked: Worked) -> list[int]:
-    """Indices of steps that do not say the same as the step before them (empty: the whole chain holds)."""
+    """Indices of steps that do not say the same as the step before them (empty: the whole chain holds).
+    Derivatives, integrals and F(b) - F(a) (`Subs`) in a step are worked out exactly (`doit`, x real) before they
+    are compared; the lines of an indefinite integral are antiderivatives, the same up to a constant, so there each
+    line's derivative is compared."""
+    variable = integration_variable(worked.steps[0].expr) if worked.steps else None
+    if variable is not None:
+        slopes = [_derivative(s.expr, variable) for s in worked.steps]
+        return [i for i in range(1, len(slopes)) if not same_set(slopes[i - 1], slopes[i])]
     # over the real numbers, where the solver's answers lie (its complex roots are a note, not solutions)
     sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in worked.steps]
     return [i for i in range(1, len(sets)) if not same_set(sets[i - 1], sets[i])]
@@ -251,6 +262,8 @@ def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
         sets = [solution_set(s.expr, worked.variables, sp.S.Reals) for s in (worked.steps[0], worked.steps[-1])]
         return result.get("kind") == "inequality" and same_set(*sets)
     values = [_value(entry) for entry in result.get("values", [])]
+    if integration_variable(worked.steps[0].expr) is not None:  # the solver's answer is its value + C, as the line
+        values = [v + INTEGRATION_CONSTANT for v in values]
     if not worked.variables:
         return len(values) == 1 and sp.simplify(last - values[0]) == 0
     stated = solution_set(last, worked.variables, sp.S.Reals)
@@ -269,6 +282,15 @@ def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     if not solutions and "identity" in result.get("text", ""):
         expected = sp.S.Reals
     return same_set(stated, expected)
+
+
+def _derivative(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
+    """d/d(var) of a line, with var a real number; ln|u| as ln u, whose derivative u'/u is the same where both are
+    defined (SymPy's sign(x)/|x| for d/dx ln|x| does not simplify to 1/x)."""
+    real = sp.Dummy(var.name, real=True)
+    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Abs),
+                        lambda e: sp.log(e.args[0].args[0]))
+    return sp.diff(expr.xreplace({var: real}), real).doit().xreplace({real: var})
 
 
 def _value(entry: dict[str, Any]) -> sp.Basic:
