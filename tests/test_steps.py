@@ -98,6 +98,81 @@ def test_systems_by_elimination():
     assert "no solution" in w.steps[-1].reason
 
 
+def test_a_line_and_a_parabola_by_substitution():
+    w, _ = worked(r"y=x^{2} \\ y=x+2")
+    assert w.kind == "nonlinear_system"
+    assert lines(w)[1:] == [r"x^{2}=x+2\\y=x+2", r"x^{2}-x-2=0\\y=x+2", r"\left(x+1\right)\left(x-2\right)=0\\y=x+2",
+                            r"x+1=0\quad\text{or}\quadx-2=0\\y=x+2", r"x=-1\quad\text{or}\quadx=2\\y=x+2",
+                            r"\left(x,y\right)=\left(-1,1\right)\quad\text{or}\quad\left(x,y\right)=\left(2,4\right)"]
+    assert w.steps[1].reason.startswith("substitute $y = x + 2$ into the first equation")
+    assert r"$x = -1$ gives $y = \left(-1\right) + 2 = 1$" in w.steps[-1].reason
+
+
+def test_a_tangent_line_meets_the_parabola_once():
+    w, result = worked(r"y=x^{2} \\ y=2x-1")
+    assert lines(w)[-1] == r"\left(x,y\right)=\left(1,1\right)" and "double root" in reasons(w)
+    assert result["text"] == "x = 1, y = 1"
+
+
+def test_a_line_that_misses_the_parabola_has_no_real_solution():
+    w, result = worked(r"y=x^{2}+1 \\ y=x")
+    assert lines(w)[-1] == r"\text{norealsolution}" and "negative" in reasons(w)
+    assert "the system has no real solution" in w.steps[-1].reason and result["solutions"] == []
+
+
+def test_a_circle_and_a_line_solved_for_the_unknown_with_coefficient_one():
+    w, _ = worked(r"x^{2}+y^{2}=25 \\ x+y=7")
+    assert w.steps[1].reason == "solve the second equation (it is linear) for $y$"
+    assert lines(w)[1:3] == [r"x^{2}+y^{2}=25\\y=7-x", r"x^{2}+\left(7-x\right)^{2}=25\\y=7-x"]
+    assert lines(w)[-1] == r"\left(x,y\right)=\left(3,4\right)\quad\text{or}\quad\left(x,y\right)=\left(4,3\right)"
+    w, _ = worked(r"x^{2}+y^{2}=25 \\ x+y=1")
+    assert "$y = 1 - \\left(-3\\right) = 4$" in w.steps[-1].reason
+
+
+def test_a_product_and_a_sum():
+    w, _ = worked(r"xy=6 \\ x+y=5")
+    assert lines(w)[2] == r"x\left(5-x\right)=6\\y=5-x"
+    assert lines(w)[-1] == r"\left(x,y\right)=\left(2,3\right)\quad\text{or}\quad\left(x,y\right)=\left(3,2\right)"
+    w, _ = worked(r"x^{2}-y^{2}=5 \\ x-y=1")  # the squares cancel: a linear equation
+    assert lines(w)[-1] == r"\left(x,y\right)=\left(3,2\right)" and "collect like terms" in reasons(w)
+
+
+@pytest.mark.parametrize("latex, why", [
+    (r"x^{2}+y^{2}=25 \\ y^{2}=x", "both equations of this system are nonlinear"),
+    (r"x+y+z=1 \\ xy=2 \\ z=1", "has 3"),
+    (r"y=x^{3} \\ y=x", "degree 3"),
+])
+def test_nonlinear_systems_without_steps_say_why(latex, why):
+    result = answer(parse_latex(latex), steps=True)
+    assert result["steps"] == [] and why in result["steps_reason"]
+
+
+def test_nonlinear_system_steps_in_the_json_answer():
+    for latex in (r"y=x^{2} \\ y=x+2", r"x^{2}+y^{2}=25 \\ x+y=7", r"xy=6 \\ x+y=5", r"y=x^{2}+1 \\ y=x"):
+        result = answer(parse_latex(latex), steps=True)
+        assert result["steps_kind"] == "nonlinear_system" and result["steps_reason"] == "", result["steps_reason"]
+        assert all("merror" not in s["mathml"] for s in result["steps"])
+
+
+def test_the_checker_catches_a_wrong_substitution_or_a_dropped_root_in_a_system():
+    from inkmath.equation.steps_base import Step, Worked
+
+    x, y = sp.symbols("x y")
+    start = Step(sp.Tuple(sp.Eq(y, x**2), sp.Eq(y, x + 2)), "", "")
+    chain = lambda *exprs: Worked("nonlinear_system", [start, *[Step(e, "", "") for e in exprs]], [x, y])  # noqa: E731
+    right = sp.Tuple(sp.Eq(x**2, x + 2), sp.Eq(y, x + 2))
+    assert equivalent(chain(right)) == []
+    assert equivalent(chain(sp.Tuple(sp.Eq(x**2, x - 2), sp.Eq(y, x - 2)))) == [1]  # y = x - 2: not a solution
+    roots = sp.Tuple(sp.Or(sp.Eq(x, -1), sp.Eq(x, 2)), sp.Eq(y, x + 2))
+    assert equivalent(chain(right, roots)) == []
+    assert equivalent(chain(right, sp.Tuple(sp.Eq(x, 2), sp.Eq(y, x + 2)))) == [2]  # the root x = -1 dropped
+    pairs = sp.Or(sp.And(sp.Eq(x, -1), sp.Eq(y, 1)), sp.And(sp.Eq(x, 2), sp.Eq(y, 4)))
+    assert equivalent(chain(roots, pairs)) == []
+    wrong = sp.Or(sp.And(sp.Eq(x, -1), sp.Eq(y, 1)), sp.And(sp.Eq(x, 2), sp.Eq(y, 3)))
+    assert equivalent(chain(roots, wrong)) == [2]  # y worked out wrongly for x = 2
+    assert equivalent(chain(sp.false)) == [1]  # "no real solution" for a system that has two
+
+
 def test_trigonometric_equations():
     w, _ = worked(r"2\cos x-1=0")
     assert "principal value" in reasons(w) and r"\frac{\pi}{3}" in w.steps[-2].reason

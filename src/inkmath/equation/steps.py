@@ -102,7 +102,8 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
     from inkmath.equation import (
         steps_abs, steps_abs_inequality, steps_arith, steps_calculus, steps_exp, steps_inequality, steps_linear,
-        steps_poly, steps_radical, steps_rational, steps_rational_inequality, steps_system, steps_trig,
+        steps_poly, steps_radical, steps_rational, steps_rational_inequality, steps_system, steps_system_substitution,
+        steps_trig,
     )
 
     if result.get("kind") == "none":
@@ -120,6 +121,8 @@ def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any])
     raw = to_sympy_lines(tree, raw=True)
     input_latex = to_latex(tree)
     if len(items) > 1:
+        if steps_system_substitution.is_nonlinear_system(items):
+            return steps_system_substitution.substitution_steps(raw, items, input_latex)
         return steps_system.system_steps(raw, items, input_latex)
     item = items[0]
     unknowns = sorted(item.free_symbols, key=lambda s: s.name)
@@ -179,9 +182,11 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
     the value for an expression."""
     if isinstance(expr, sp.Subs):  # a line in u = x^2 (a biquadratic): what it says with x^2 in place of u
         return solution_set(expr.expr.xreplace(dict(zip(expr.variables, expr.point))), variables, domain)
-    if isinstance(expr, sp.Tuple):
+    if isinstance(expr, sp.Tuple) and _linear_equations(expr, variables):
         eqs = [sp.expand(evaluated(e.lhs - e.rhs)) for e in expr.args]
         return {tuple(sol) for sol in sp.linsolve(eqs, *variables)}
+    if len(variables) > 1:  # a nonlinear system: a Tuple of lines, alternatives (Or) and solution pairs (And)
+        return _real_solutions(expr, variables)
     if not variables:
         value = evaluated(expr)  # a derivative, integral or F(b) - F(a) is worked out exactly, x real
         return doit_real(value) if value.has(sp.Derivative, sp.Integral, sp.Subs) else value
@@ -199,6 +204,51 @@ def solution_set(expr: Any, variables: list[sp.Symbol], domain: sp.Set) -> Any:
             return sp.solveset(evaluated(expr.lhs - expr.rhs), var, domain)
         return sp.solveset(evaluated(expr), var, sp.S.Reals)
     raise NoSteps(f"cannot check a step of type {type(expr).__name__}")
+
+
+def _linear_equations(system: sp.Tuple, variables: list[sp.Symbol]) -> bool:
+    """Is every line of the system an equation of degree 1 (or 0) in the unknowns (what `linsolve` reads)?"""
+    for e in system.args:
+        if not isinstance(e, sp.Eq):
+            return False
+        f = sp.expand(evaluated(e.lhs - e.rhs))
+        if not f.is_polynomial(*variables) or (f.free_symbols and sp.Poly(f, *variables).total_degree() > 1):
+            return False
+    return True
+
+
+def _alternatives(expr: Any) -> list[list[sp.Basic]]:
+    """A system's line as its alternatives, each a list of expressions equal to zero (all of them at once)."""
+    if expr is sp.true or expr is sp.false:
+        return [[]] if expr is sp.true else []
+    if isinstance(expr, sp.Or):
+        return [alt for arg in expr.args for alt in _alternatives(arg)]
+    if isinstance(expr, (sp.And, sp.Tuple)):
+        out: list[list[sp.Basic]] = [[]]
+        for arg in expr.args:
+            out = [left + right for left in out for right in _alternatives(arg)]
+        return out
+    if isinstance(expr, sp.Eq):
+        return [[sp.expand(evaluated(expr.lhs - expr.rhs))]]
+    raise NoSteps(f"cannot check a step of type {type(expr).__name__} in a system")
+
+
+def canonical(value: sp.Basic) -> sp.Basic:
+    """One written form of a number, so that sets of solution pairs compare ((1 + √5)/2 and 1/2 + √5/2)."""
+    return sp.expand(sp.radsimp(value))
+
+
+def _real_solutions(expr: Any, variables: list[sp.Symbol]) -> set[tuple[sp.Basic, ...]]:
+    """The real solutions of a system's line as a set of tuples in the order of `variables` (SymPy's `solve`)."""
+    out = set()
+    for eqs in _alternatives(expr):
+        for sol in sp.solve(eqs, variables, dict=True):
+            if set(sol) != set(variables) or any(v.free_symbols for v in sol.values()):
+                raise NoSteps("cannot check a step of a system with infinitely many solutions")
+            values = tuple(canonical(sol[v]) for v in variables)
+            if all(abs(complex(sp.N(v)).imag) < SAMPLE_TOLERANCE for v in values):
+                out.add(values)
+    return out
 
 
 def _sample(s: sp.Set) -> list[float] | None:
@@ -270,7 +320,7 @@ def final_matches(worked: Worked, result: dict[str, Any]) -> bool:
     solutions = result.get("solutions", [])
     if isinstance(stated, set):
         names = [v.name for v in worked.variables]
-        given = {tuple(_value(sol[n]) for n in names) for sol in solutions if set(sol) == set(names)}
+        given = {tuple(canonical(_value(sol[n])) for n in names) for sol in solutions if set(sol) == set(names)}
         return len(given) == len(solutions) and given == stated
     var = worked.variables[0]
     finite = [_value(sol[var.name]) for sol in solutions if not sol[var.name]["general"]]
