@@ -1,6 +1,6 @@
 """A seeded generator of school problems, typed as LaTeX, across the kinds that get worked solutions.
 
-    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 930 of them
+    problems = school_problems(seed=0)        # [Problem(kind="linear", latex="3(x-2)=x+4"), ...], 960 of them
 
 Used by the worked-solutions test (every step chain checked with SymPy) and `benchmarks/bench_steps.py`. The
 numbers are drawn so that answers are small and mostly whole (as in a school exercise), with some fractions,
@@ -8,7 +8,8 @@ irrational and complex roots, no-solution systems and identities, inequalities t
 polynomials with a factor without real roots, powers equal to a negative number, and equations with the unknown in
 a denominator, under a square root or in an absolute value, some with a root that is excluded or extraneous, and
 inequalities with one absolute value (some compared with 0 or a negative number) or the unknown in a denominator,
-and derivatives and integrals of the functions the calculus steps know.
+derivatives and integrals of the functions the calculus steps know, and systems of a linear equation with a
+parabola, a circle or xy = p (two points, a tangent or none).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Callable
 DEFAULT_COUNTS = {"linear": 130, "quadratic": 100, "arithmetic": 100, "simplify": 60, "system": 90, "trig": 60,
                   "inequality": 40, "quadratic_inequality": 40, "polynomial": 40, "exponential": 40, "rational": 40,
                   "radical": 30, "absolute": 30, "absolute_inequality": 30, "rational_inequality": 30, "derivative": 40,
-                  "integral": 30}
+                  "integral": 30, "nonlinear_system": 30}
 
 
 @dataclass(frozen=True)
@@ -456,18 +457,44 @@ def _integral(rng: random.Random) -> str:
                        f"\\int_{{1}}^{{{k}}}\\frac{{1}}{{x^{{2}}}}dx"])
 
 
+def _nonlinear_system(rng: random.Random) -> str:
+    """A linear equation with a parabola, a circle or xy = p (``steps_system_substitution``): two whole-number
+    points, one (a tangent, a double root) or none."""
+    form = rng.randrange(4)
+    a, b = rng.randint(-4, 4), rng.randint(-4, 4)
+    if form == 0:  # y = x^2 + px + k meets y = mx + q where x^2 + (p - m)x + k - q = (x - a)(x - b): b = a a tangent
+        chance = rng.random()
+        if chance < 0.5:
+            b = a
+        m, q = rng.randint(-3, 3), rng.randint(-4, 4)
+        k = q + a * b + (rng.choice([1, 2, 3]) if chance < 0.25 else 0)  # (x - a)^2 + 1 = 0: no real point
+        line = f"y={_poly((m, 'x'), (q, ''))}" if rng.random() < 0.6 else f"{_poly((m, 'x'), (-1, 'y'))}={-q}"
+        return f"y={_poly((1, 'x^{2}'), (m - a - b, 'x'), (k, ''))} \\\\ {line}"
+    if form == 1:  # x^2 + y^2 = a^2 + b^2 with x + y = a + b (or x - y = a - b): the points (a, b) and (b, a)
+        if rng.random() < 0.2:  # a line too far from the circle
+            return f"x^{{2}}+y^{{2}}={rng.choice([1, 2, 4])} \\\\ x+y={rng.choice([4, 5, -5])}"
+        line = f"x+y={a + b}" if rng.random() < 0.6 else f"x-y={a - b}"
+        return f"x^{{2}}+y^{{2}}={a * a + b * b or 25} \\\\ {line}" if a or b else "x^{2}+y^{2}=25 \\\\ x+y=7"
+    if form == 2:  # xy = ab with x + y = a + b
+        a, b = _nonzero(rng, -5, 5), _nonzero(rng, -5, 5)
+        return f"xy={a * b} \\\\ x+y={a + b}"
+    c, t = rng.choice([1, 4, 9, 16]), rng.randint(0, 4)  # y = x^2 - c with y = t^2 - c: x = ±t, t = 0 the vertex
+    level = t * t - c if rng.random() < 0.8 else -c - t - 1  # now and then below the vertex: no point
+    return f"y=x^{{2}}{_term(-c, '')} \\\\ y={level}"
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "linear": _linear, "quadratic": _quadratic, "arithmetic": _arithmetic, "simplify": _simplify,
     "system": _system, "trig": _trig, "inequality": _inequality,
     "quadratic_inequality": _quadratic_inequality, "polynomial": _polynomial, "exponential": _exponential,
     "rational": _rational, "radical": _radical, "absolute": _absolute,
     "absolute_inequality": _absolute_inequality, "rational_inequality": _rational_inequality,
-    "derivative": _derivative, "integral": _integral,
+    "derivative": _derivative, "integral": _integral, "nonlinear_system": _nonlinear_system,
 }
 
 
 def school_problems(seed: int = 0, counts: dict[str, int] | None = None) -> list[Problem]:
-    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 930 in all), the same list for the same seed."""
+    """`counts` problems of each kind (default `DEFAULT_COUNTS`, 960 in all), the same list for the same seed."""
     rng = random.Random(seed)
     out = []
     for kind, count in (counts or DEFAULT_COUNTS).items():

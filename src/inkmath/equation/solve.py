@@ -78,10 +78,10 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     Each solution and value also carries `sympy` (SymPy's `srepr` of it, for checking).
     `steps=True` adds `steps` (a worked solution: [{"latex", "reason", "sympy", "mathml"}], empty when there is
     none), `steps_reason` (why there are no steps, else "") and, with steps, `steps_kind` ("linear", "quadratic",
-    "inequality", "quadratic_inequality", "polynomial", "system", "arithmetic", "simplify", "trig", "exponential",
-    "logarithmic", "rational", "radical", "absolute", "absolute_inequality", "rational_inequality", "derivative",
-    "integral"); `plot=True` adds `plot` (SVG text or None) and `plot_reason`; see `inkmath.equation.steps` and
-    `inkmath.equation.plot`. They share the answer's time limit.
+    "inequality", "quadratic_inequality", "polynomial", "system", "nonlinear_system", "arithmetic", "simplify",
+    "trig", "exponential", "logarithmic", "rational", "radical", "absolute", "absolute_inequality",
+    "rational_inequality", "derivative", "integral"); `plot=True` adds `plot` (SVG text or None) and
+    `plot_reason`; see `inkmath.equation.steps` and `inkmath.equation.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
     cheap input (see `inkmath.equation.solve_fast.is_cheap`) is answered in-process and the rest by a worker
     process killed at `timeout`; a plot is always drawn in the worker (matplotlib is not thread-safe, and the

@@ -8,15 +8,18 @@ Kinds (each in its own module): linear and quadratic equations and linear inequa
 expression compared with a number (`steps_abs_inequality`: a double inequality or two cases) or the unknown in a
 denominator (`steps_rational_inequality`: critical points and a sign table), polynomial equations of degree 3 and 4
 with a common factor, rational roots or only even powers (`steps_poly`), systems of two or three linear equations by
-elimination (`steps_system`), arithmetic with fractions and powers and simplifying an expression (`steps_arith`),
-simple trigonometric equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of
-the unknown or in powers of one base (`steps_exp`), equations that lead to a linear or quadratic one: the unknown in a denominator
+elimination (`steps_system`), systems of a linear and a nonlinear equation in two unknowns by substitution
+(`steps_system_substitution`: the equation left in one unknown worked out as a linear or quadratic one),
+arithmetic with fractions and powers and simplifying an expression (`steps_arith`), simple trigonometric
+equations (`steps_trig`), exponential and logarithmic equations in one power or logarithm of the unknown or in
+powers of one base (`steps_exp`), equations that lead to a linear or quadratic one: the unknown in a denominator
 (`steps_rational`), under one square root (`steps_radical`) or in one absolute value (`steps_abs`), each line with
 its excluded values or condition (`steps_conditions`), and derivatives rule by rule and integrals of powers of x,
 1/x, e^x, sin x and cos x (`steps_calculus`). Anything else gets no steps and a reason; the answer is the
 solver's as always. The rules are written over SymPy objects: each step's object says the same as its line, and
 `equivalent` / `final_matches` check a chain with SymPy (the corpus test runs them on every problem; `attach_steps`
-runs `final_matches` on every answer and drops steps that do not end at the solver's answer).
+runs `final_matches` on every answer and drops steps that do not end at the solver's answer). A system's line is
+read with `linsolve` when every equation is linear, else with `solve` over the real numbers (a set of tuples).
 Time: steps run where the answer was computed (in-process for cheap input, else in the solver's worker process),
 inside the same time limit (`inkmath.equation.solve.answer`).
 """
