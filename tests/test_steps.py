@@ -127,6 +127,9 @@ def test_a_circle_and_a_line_solved_for_the_unknown_with_coefficient_one():
     assert lines(w)[-1] == r"\left(x,y\right)=\left(3,4\right)\quad\text{or}\quad\left(x,y\right)=\left(4,3\right)"
     w, _ = worked(r"x^{2}+y^{2}=25 \\ x+y=1")
     assert "$y = 1 - \\left(-3\\right) = 4$" in w.steps[-1].reason
+    w, _ = worked(r"x^{2}+y=3 \\ 2x+4y=6")  # no coefficient ±1: x's 2 divides 4 and 6, so no fractions
+    assert lines(w)[1:3] == [r"x^{2}+y=3\\x=3-2y", r"\left(3-2y\right)^{2}+y=3\\x=3-2y"]
+    assert lines(w)[-1].startswith(r"\left(x,y\right)=\left(-1,2\right)")
 
 
 def test_a_product_and_a_sum():

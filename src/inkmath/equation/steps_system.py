@@ -17,7 +17,7 @@ _PREFERRED = ("x", "y", "z", "t")  # the solver's order of unknowns (inkmath.equ
 _ORDINAL = ("first", "second", "third")
 
 
-def _unknowns(items: list[sp.Basic]) -> list[sp.Symbol]:
+def system_unknowns(items: list[sp.Basic]) -> list[sp.Symbol]:
     symbols = set().union(*[item.free_symbols for item in items])
     return sorted(symbols, key=lambda s: (_PREFERRED.index(s.name) if s.name in _PREFERRED else len(_PREFERRED),
                                           s.name))
@@ -56,7 +56,7 @@ def system_steps(raw: list[sp.Basic], items: list[sp.Basic], input_latex: str) -
         raise NoSteps(f"systems of 2 to {MAX_SYSTEM} equations get steps, this one has {len(items)}")
     if not all(isinstance(item, sp.Eq) for item in items):
         raise NoSteps("a system gets steps when every line is an equation")
-    variables = _unknowns(items)
+    variables = system_unknowns(items)
     if len(variables) != len(items):
         raise NoSteps("a system gets steps when it has as many equations as unknowns")
     rows = []

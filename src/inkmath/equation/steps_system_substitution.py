@@ -15,7 +15,7 @@ import sympy as sp
 
 from inkmath.equation.steps_base import OR_TEX, NoSteps, Worked, arrange, equation, evaluated, same_line, tex
 from inkmath.equation.steps_linear import linear_steps, ordered_roots, quadratic_steps
-from inkmath.equation.steps_system import _unknowns as system_unknowns
+from inkmath.equation.steps_system import system_unknowns
 
 EQUATIONS = 2  # a line with a curve: two equations in two unknowns
 MAX_DEGREE = 2  # the equation left after substituting is solved when it is linear or quadratic
@@ -23,10 +23,9 @@ _ORDINAL = ("first", "second")
 
 
 def is_linear(item: sp.Basic, variables: list[sp.Symbol]) -> bool:
-    """Is this equation linear in the unknowns, with numbers as coefficients?"""
+    """Is this equation of degree 1 (or 0) in the unknowns?"""
     f = sp.expand(item.lhs - item.rhs)
-    return (f.is_polynomial(*variables) and sp.Poly(f, *variables).total_degree() <= 1
-            and all(c.is_Rational for c in sp.Poly(f, *variables).coeffs()))
+    return f.is_polynomial(*variables) and sp.Poly(f, *variables).total_degree() <= 1
 
 
 def is_nonlinear_system(items: list[sp.Basic]) -> bool:
@@ -36,10 +35,12 @@ def is_nonlinear_system(items: list[sp.Basic]) -> bool:
 
 
 def _solved_for(linear: sp.Eq, variables: list[sp.Symbol]) -> tuple[sp.Symbol, sp.Basic]:
-    """The unknown to solve the linear equation for (coefficient ±1 first, y before x) and its expression."""
+    """The unknown to solve the linear equation for and its expression: y before x, one with coefficient ±1 first,
+    then one whose coefficient divides the others (2x + 4y = 6: x = 3 - 2y), else y with fractions."""
     f = sp.expand(evaluated(linear.lhs - linear.rhs))
     present = [v for v in reversed(variables) if f.coeff(v, 1) != 0]
-    var = next((v for v in present if abs(f.coeff(v, 1)) == 1), present[0])
+    whole = [v for v in present if all(c.is_Integer for c in sp.Poly(f / f.coeff(v, 1), *variables).coeffs())]
+    var = next((v for v in present if abs(f.coeff(v, 1)) == 1), next(iter(whole), present[0]))
     return var, sp.expand(-(f - f.coeff(var, 1) * var) / f.coeff(var, 1))
 
 
@@ -50,7 +51,9 @@ def _put(expr: sp.Basic, var: sp.Symbol, value: sp.Basic) -> sp.Basic:
     if expr.is_Atom or not expr.has(var):
         return expr
     args = [_put(a, var, value) for a in expr.args]
-    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow, sp.Eq)):
+    if isinstance(expr, sp.Add):  # x^2 + y with y = 3 - x: x^2 + 3 - x, a sum needs no brackets within a sum
+        return sp.Add(*[t for a in args for t in (a.args if isinstance(a, sp.Add) else [a])], evaluate=False)
+    if isinstance(expr, (sp.Mul, sp.Pow, sp.Eq)):
         return expr.func(*args, evaluate=False)
     return expr.func(*args)
 
@@ -66,8 +69,10 @@ def _pairs(roots: list[sp.Basic], var: sp.Symbol, other: sp.Symbol, expr: sp.Bas
     """The solution pairs (an `Or` of `And`s), their line "(x, y) = (-1, 1) or ...", and how each value of `var`
     is worked out from a root."""
     pairs, shown, worked = [], [], []
-    for root in roots:
-        value = sp.expand(expr.subs(other, root))
+    at_root = {root: sp.expand(expr.subs(other, root)) for root in roots}
+    roots = sorted(roots, key=lambda r: [float(sp.N(r if v == other else at_root[r])) for v in variables])
+    for root in roots:  # in the order of the pairs, (x, y) by x as the solver lists them
+        value = at_root[root]
         point = {other: root, var: value}
         pairs.append(sp.And(*[equation(v, point[v]) for v in variables]))
         shown.append(rf"\left({', '.join(tex(v) for v in variables)}\right) = "
@@ -113,7 +118,9 @@ def substitution_steps(raw: list[sp.Basic], items: list[sp.Basic], input_latex: 
     if raw[ni].lhs == var:  # y = x^2 with y = x + 2: x^2 = x + 2, the curve's side first
         substituted = equation(substituted.rhs, substituted.lhs)
     f = sp.expand(evaluated(substituted.lhs - substituted.rhs))
-    if not f.has(other) or not f.is_polynomial(other):
+    if not f.has(other):
+        raise NoSteps(f"after substituting ${tex(var)}$, ${tex(other)}$ cancels too: answered without steps")
+    if not f.is_polynomial(other):
         raise NoSteps(f"after substituting ${tex(var)}$ the equation is not a polynomial equation in "
                       f"${tex(other)}$: answered without steps")
     degree = sp.degree(f, other)
