@@ -113,9 +113,10 @@ def _common_base(b: sp.Basic, v: sp.Basic) -> tuple[int, sp.Integer, sp.Integer]
 
 
 def exp_log_steps(raw: sp.Eq, var: sp.Symbol, input_latex: str) -> Worked:
-    if _split(raw, var) is None:
+    split = _split(raw, var)
+    if split is None:
         return _substitution_steps(raw, var, input_latex)
-    app, a, b, c = _split(raw, var)
+    app, a, b, c = split
     w = Worked("exponential" if not isinstance(app, sp.log) else "logarithmic", variables=[var])
     w.add(raw, "the equation", input_latex)
     if isinstance(app, sp.log):
