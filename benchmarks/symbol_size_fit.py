@@ -6,12 +6,14 @@ Reads the cached hypotheses of the set's truth symbols (as ``symbol_context.py``
 ``python -m inkmath.equation.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
 each expression with the stroke reader's context models *without* the correction, and keeps every symbol whose truth
 is one symbol of a pair of ``symbol_size.PAIRS`` while its reading is one of the pair and the other is among its
-readings, and the expression has another x-height letter. For each group (the size letters together, p, 1 / |,
-1 / () it fits a logistic regression of the truth (the pair's second) on the pair's log-odds and the pair's features
-(``symbol_size.place_features``), with a small L2, and prints: symbols right as the models read them, with the shipped
-coefficients, with the fitted ones in-sample and in ``--folds`` folds over expressions (each fold read with
-coefficients fitted on the others), and the fitted coefficients in ``PAIRS``' order. Choose on validation only: the
-2014 test is for reporting.
+readings, and the pair's features can be read (``symbol_size.pair_features``: every size letter; the other pairs where
+the expression has another x-height letter). For each group (the size letters together, p, 1 / |, 1 / (; the digits
+and their look-alike letters, ``symbol_size.DIGIT_PAIRS``, read after the size correction) it fits a logistic
+regression of the truth (the pair's second) on the pair's log-odds and the pair's features, with a small L2, and
+prints: symbols right as the models read them, with the shipped coefficients, with the fitted ones in-sample and in
+``--folds`` folds over expressions (each fold read with coefficients fitted on the others), and the fitted
+coefficients in ``PAIRS``' order (``DIGIT_ODDS``, ``DIGIT_SHARE``, then ``DIGIT_PAIRS``' biases). Choose on
+validation only: the 2014 test is for reporting.
 
 ``--image``: the IMAGE reader's instead: the truth symbols of the set's WAP-like renderings as the image reader reads
 their pixels (``image_hypotheses``; build them with ``python -m inkmath.equation.hypotheses val --image --shards 4
@@ -64,21 +66,50 @@ def gather(name: str, image: bool = False) -> list[tuple]:
     for e, idx in enumerate(by_expression(table)):
         hyps = hyps_of(table, idx, tokens, pen)
         reading = read_symbols(hyps, model, size_and_place=False)
-        for i, (h, label) in enumerate(zip(hyps, table["label"][idx])):
+        for i, label in enumerate(table["label"][idx]):
             truth = tokens[label] if 0 <= label < len(tokens) else None  # negative: image_hypotheses.IGNORE
             pair = symbol_size.find_pair(reading.candidates[i])
-            ref = symbol_size.reference_box(hyps, reading.tokens, i) if pair is not None else None
-            if ref is None or truth not in pair:
+            features = symbol_size.pair_features(hyps, reading.tokens, i, pair) if pair is not None else None
+            if features is None or truth not in pair:
                 continue
             p = {c.token: c.prob for c in reading.candidates[i]}
             z = math.log(p[pair[1]] + 1e-9) - math.log(p[pair[0]] + 1e-9)
-            rows.append((e, pair, truth == pair[1], z, symbol_size.place_features(h.box, ref)))
+            rows.append((e, pair, truth == pair[1], z, features, current(hyps, reading.tokens, i, pair, z)))
+        rows += digit_rows(e, hyps, reading, table["label"][idx], tokens)
     return rows
+
+
+def digit_rows(e: int, hyps, reading, labels, tokens: list[str]) -> list[tuple]:
+    """The rows of ``symbol_size.DIGIT_PAIRS`` (as ``gather``'s), read as the reader reads them: after the size
+    correction (``symbol_size.correct``) of the models' reading."""
+    from inkmath.equation import symbol_size
+
+    known = [True] * len(hyps)
+    toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known)
+    out = []
+    for i, label in enumerate(labels):
+        truth = tokens[label] if 0 <= label < len(tokens) else None
+        readings = {c.token: c.prob for c in cands[i]}
+        pair = next((p for p in symbol_size.DIGIT_PAIRS
+                     if cands[i] and cands[i][0].token in p and p[0] in readings and p[1] in readings), None)
+        if pair is None or truth not in pair:
+            continue
+        z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
+        out.append((e, pair, truth == pair[1], z, {"digit_share": symbol_size.digit_share(toks, i)}, None))
+    return out
+
+
+def digit_design(rows) -> np.ndarray:
+    """The digit pairs' columns in their coefficients' order: z, the digit share, each pair's bias."""
+    from inkmath.equation.symbol_size import DIGIT_PAIRS
+
+    return np.asarray([[z, f["digit_share"]] + [float(pair == p) for p in DIGIT_PAIRS] for _, pair, _, z, f, _ in rows],
+                      np.float64)
 
 
 def design(rows, names: tuple[str, ...]) -> np.ndarray:
     """Columns in the coefficients' order: z, the features ``names``, the bias."""
-    return np.asarray([[z] + [f[n] for n in names] + [1.0] for _, _, _, z, f in rows], np.float64)
+    return np.asarray([[z] + [f[n] for n in names] + [1.0] for _, _, _, z, f, _ in rows], np.float64)
 
 
 def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -100,13 +131,15 @@ def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w.detach().numpy()
 
 
-def current(X: np.ndarray, pair: tuple[str, str]) -> np.ndarray:
-    """The corrected log-odds of ``X``'s rows as the image reader reads them now (its models' own where it leaves
-    the pair alone)."""
+def current(hyps, tokens, i: int, pair: tuple[str, str], z: float) -> float:
+    """The corrected log-odds of symbol ``i`` as the image reader reads it now (its models' own where it leaves the
+    pair alone or cannot read the pair's features)."""
     from inkmath.equation import symbol_size
 
-    coefficients = symbol_size.image_coefficients(pair)
-    return X[:, 0] if coefficients is None else X @ np.asarray(coefficients)
+    if symbol_size.pair_model(pair, image=True) is None:
+        return z
+    features = symbol_size.pair_features(hyps, tokens, i, pair, image=True)
+    return z if features is None else symbol_size.corrected_log_odds(pair, z, features, image=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,11 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = gather(args.set, args.image)
     out = {"set": args.set, "reader": "image" if args.image else "strokes"}
     groups = {"size letters": {(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, "p": {("p", "P")},
-              "1 / |": {("|", "1")}, "1 / (": {("(", "1")}}
+              "1 / |": {("|", "1")}, "1 / (": {("(", "1")}, "digit or letter": set(symbol_size.DIGIT_PAIRS)}
     for group, pairs in groups.items():
-        g = [r for r in rows if r[1] in pairs]
-        names, shipped = symbol_size.PAIRS[next(iter(pairs))]
-        X, y = design(g, names), np.asarray([r[2] for r in g], np.float64)
+        g = [r for r in rows if r[1] in pairs and ("digit_share" in r[4]) == (group == "digit or letter")]
+        if group == "digit or letter":
+            X, shipped = digit_design(g), (symbol_size.DIGIT_ODDS, symbol_size.DIGIT_SHARE,
+                                            *symbol_size.DIGIT_PAIRS.values())
+        else:
+            names, shipped = symbol_size.PAIRS[next(iter(pairs))]
+            X = design(g, names)
+        y = np.asarray([r[2] for r in g], np.float64)
         exprs = np.asarray([r[0] for r in g])
         w = fit(X, y)
         fold = {e: k % args.folds for k, e in enumerate(np.unique(exprs))}
@@ -134,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(args.folds):
             tr, te = f != k, f == k
             cv += int(((X[te] @ fit(X[tr], y[tr]) > 0) == (y[te] > 0)).sum())
-        now = {"current": int(((current(X, next(iter(pairs))) > 0) == (y > 0)).sum())} if args.image else {}
+        now = ({"current": int(((np.asarray([r[5] for r in g]) > 0) == (y > 0)).sum())}
+               if args.image and group != "digit or letter" else {})
         out[group] = {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
                       "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()), **now,
                       "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,

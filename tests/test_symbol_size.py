@@ -41,10 +41,22 @@ def test_p_or_capital_p_by_where_it_sits_against_the_small_letters(box, expected
     assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == expected
 
 
-def test_without_another_small_letter_or_the_other_case_nothing_changes():
+def test_without_an_x_height_letter_the_expressions_other_letters_tell_the_case():
     tall = Box(40, 8, 56, 30)
-    # no x-height letter beside it (digits only): its own height tells nothing
-    hyps, tokens, cands = _line(tall, [("x", 0.6), ("X", 0.4)], others="12")
+    # beside capitals only (A B), a c / C drawn like them reads as the capital; beside small letters, as the small one
+    hyps, tokens, cands = _line(tall, [("c", 0.7), ("C", 0.3)], others="AB")
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "C"
+    hyps, tokens, cands = _line(tall, [("c", 0.7), ("C", 0.3)], others="bdt")
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "c"
+    # another symbol read as the same capital tells it too
+    assert size.case_features(["X", "+", "x"], 2, ("x", "X")) == {"capital_share": 0.0, "same_capital": 1.0}
+    assert size.case_features(["A", "B", "x"], 2, ("x", "X"))["capital_share"] == pytest.approx(2 / 3)
+
+
+def test_p_needs_an_x_height_letter_and_a_pair_needs_its_other_reading():
+    tall = Box(40, 8, 56, 30)
+    # no x-height letter beside it (digits only): p / P is left as the models read it
+    hyps, tokens, cands = _line(tall, [("p", 0.6), ("P", 0.4)], others="12")
     assert size.correct(hyps, tokens, cands, [True] * len(hyps)) == (tokens, cands)
     # the capital not among its readings
     hyps, tokens, cands = _line(tall, [("x", 0.6), ("\\times", 0.4)])
@@ -93,3 +105,25 @@ def test_the_image_reader_corrects_p_with_its_own_coefficients_and_leaves_one_an
     for box, expected in ((Box(40, 8, 50, 30), "P"), (Box(40, 20, 50, 36), "p")):
         hyps, tokens, cands = _line(box, [("p", 0.8), ("P", 0.2)])
         assert size.correct(hyps, tokens, cands, [True] * len(hyps), image=True)[0][-1] == expected
+
+
+@pytest.mark.parametrize("others, expected", [
+    ("12+", "9"),   # among digits, a q-or-9 is the digit
+    ("ab+", "q"),   # among letters, the letter
+])
+def test_a_digit_or_its_look_alike_letter_by_the_expressions_other_symbols(others, expected):
+    tokens = list(others) + ["q"]
+    cands = [[Candidate(t, 0.99)] for t in others] + [[Candidate("q", 0.55), Candidate("9", 0.4), Candidate("a", 0.05)]]
+    got_tokens, got = size.correct_digits(tokens, cands, [True] * len(tokens))
+    assert got_tokens[-1] == expected
+    probs = {c.token: c.prob for c in got[-1]}
+    assert probs["q"] + probs["9"] == pytest.approx(0.95) and probs["a"] == pytest.approx(0.05)
+    assert tokens[-1] == "q" and cands[-1][0].token == "q"  # the inputs unchanged
+    # a user's correction is left as it is
+    assert size.correct_digits(tokens, cands, [True] * (len(tokens) - 1) + [False])[0][-1] == "q"
+
+
+def test_the_digit_share_counts_the_other_symbols_only():
+    assert size.digit_share(["1", "2", "x"], 2) == pytest.approx(2 / 3)
+    assert size.digit_share(["a", "b", "9"], 2) == pytest.approx(-2 / 3)
+    assert size.digit_share(["+", "9"], 1) == 0.0

@@ -1,26 +1,33 @@
-"""Look-alike symbols told apart by their size and place among the expression's small letters: the context models'
-choice within a pair (x / X, p / P, 1 / |, 1 / ( ...) corrected by a small logistic model fitted on validation.
+"""Look-alike symbols told apart by their size, their place and the expression's other symbols: the context models'
+choice within a pair (x / X, p / P, 1 / |, 1 / (, q / 9 ...) corrected by small logistic models fitted on validation.
 
-Why a model of its own: the context models learn from the CROHME training ink, whose writers write capitals small (a
+Why models of their own: the context models learn from the CROHME training ink, whose writers write capitals small (a
 capital's height over the x-height letters', median: X 1.69, C 1.66 in training against 2.34, 2.36 in the 2011-2013
 test ink; docs/decisions/2026-11-27-structure-36.md), so in that ink size does not tell case and the models learn not
 to look. The validation writers write them taller, as the 2014 test's and most writers do. Where a symbol's reading
 is one symbol of a pair in ``PAIRS`` and the other is among its readings, the pair's log-odds ``z`` (the second over
-the first) become ``a * z + w · features + b``, the features being (``place_features``) the symbol's height against
-the reference's (log ratio) and its top and bottom less the reference's (in reference heights); the reference is the
-median box of the *other* symbols of the expression read as x-height letters (``XHEIGHT_LETTERS``). The pair keeps
-its probability mass; the symbol's reading becomes the likelier of the two. Where the expression has no other
-x-height letter, nothing changes. y / Y is left alone (its tail makes a small y as tall as a capital, and the
-validation holds 13 capital Ys, too few to fit).
+the first) become ``a * z + w · features + b`` (``pair_features``):
+- for p / P, 1 / | and 1 / (, the symbol's height against the reference's (log ratio) and its top and bottom less the
+  reference's (in reference heights), the reference being the median box of the *other* symbols of the expression
+  read as x-height letters (``XHEIGHT_LETTERS``); where the expression has no other x-height letter, nothing changes;
+- for the letters whose capital is the same shape (``SIZE_LETTERS``), the height against that reference (0 without
+  one) and whether there is one, and how the expression writes its letters (``case_features``): its capitals against
+  its small letters, and the other symbols read as the same capital.
+The pair keeps its probability mass; the symbol's reading becomes the likelier of the two. y / Y is left alone (its
+tail makes a small y as tall as a capital, and the validation holds 13 capital Ys, too few to fit).
+
+Then a digit and the letter it looks like (``DIGIT_PAIRS``: q / 9, b / 6, o / 0 ...) are told apart the same way by
+the digits against the letters among the expression's other symbols (``correct_digits``).
 
 The coefficients are fitted by ``benchmarks/symbol_size_fit.py`` on the validation's truth segmentation as the
-stroke reader's context models read it, cross-validated over expressions: see ``PAIRS``. The letters' coefficients
-serve images too (measured there, ``PAIRS``); p / P and 1 / ( have the image reader's own, fitted the same way on
-the WAP-like renderings as it reads them (``IMAGE_COEFFICIENTS``); 1 / | is corrected in drawn ink only
-(``STROKES_ONLY``: its image fit read 2 WAP-like renderings fewer), so in an image a 1 also read | and ( is corrected
-as 1 / (.
+stroke reader's context models read it, cross-validated over expressions: see ``PAIRS`` and ``DIGIT_PAIRS``. The
+letters' and the digits' coefficients serve images too (measured there); p / P and 1 / ( have the image reader's
+own, fitted the same way on the WAP-like renderings as it reads them (``IMAGE_PAIRS``); 1 / | is corrected in
+drawn ink only (``STROKES_ONLY``: its image fit read 2 WAP-like renderings fewer), so in an image a 1 also read | and (
+is corrected as 1 / (.
 
     tokens, candidates = correct(hyps, tokens, candidates, known, image=False)
+    tokens, candidates = correct_digits(tokens, candidates, known)
 """
 
 from __future__ import annotations
@@ -37,12 +44,23 @@ XHEIGHT_LETTERS = frozenset("acemnorsuvwxz")
 # how far a symbol's top or bottom may count, in reference heights (a script's symbol sits far off the line)
 POSITION_CLIP = 3.0
 FEATURES = ("ratio", "top", "bottom")  # ``place_features``' order
-# the letters whose capital is the same shape, larger: (a, b_ratio, c). Fitted on the 2011-2013 test ink's truth
-# segmentation (887 symbols of these pairs with another x-height letter beside them): the context models read 809
-# right, the correction 828 in-sample and 826 in 5-fold cross-validation over expressions
-# (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-27-session-39.md)
+# letters whose shape tells their case, whose count in an expression tells how it writes its letters
+# (``case_features``)
+CAPITALS = frozenset("ABDEFGHIJLMNQRTY")
+SMALL_LETTERS = frozenset("abdefghijmnqrty")
+SAME_CAPITAL_CLIP = 2  # the other symbols read as the pair's capital count up to this many
+# the letters whose capital is the same shape, larger; their features (``pair_features``): the size against the
+# x-height letters (0 without any), whether there are any, the expression's capitals against its small letters, the
+# other symbols read as the same capital
 SIZE_LETTERS = ("c", "s", "v", "x", "o", "w", "z", "k", "u")
-SIZE_COEFFICIENTS = (0.622, 2.111, -0.05)
+SIZE_FEATURES = ("ratio", "reference", "capital_share", "same_capital")
+# (a, b_ratio, b_reference, b_capital_share, b_same_capital, c), fitted on the 2011-2013 test ink's truth
+# segmentation (1,130 symbols of these pairs, 153 of them without an x-height letter beside them): the context
+# models read 1,023 right, the size alone (session 39's coefficients, where there is an x-height letter) 1,046, size
+# alone fitted again on all 1,130 1,055 in 5-fold cross-validation over expressions (1,051-1,060 in ten shuffles of
+# the folds), these 1,065 in-sample and 1,064.5 cross-validated (1,062-1,066)
+# (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-28-session-44.md)
+SIZE_COEFFICIENTS = (0.791, 1.561, -0.026, 1.604, 1.459, 0.507)
 # p / P (P stands on the baseline and reaches above the small letters, p hangs below): (a, b_top, b_bottom, c). The
 # same data, 98 symbols: 67 right, 92 in-sample, 87 cross-validated
 POSITION_COEFFICIENTS = (0.969, -2.7, 1.271, 0.265)
@@ -53,13 +71,13 @@ ONE_BAR_COEFFICIENTS = (0.519, -2.108, 1.285, -2.209, 2.351)
 ONE_BRACKET_COEFFICIENTS = (0.554, -1.164, 1.441, -1.535, 2.742)
 # (first, second) -> (the features read, the coefficients: z's, the features', the bias)
 PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
-    **{(s, s.upper()): (("ratio",), SIZE_COEFFICIENTS) for s in SIZE_LETTERS},
+    **{(s, s.upper()): (SIZE_FEATURES, SIZE_COEFFICIENTS) for s in SIZE_LETTERS},
     ("p", "P"): (("top", "bottom"), POSITION_COEFFICIENTS),
     ("|", "1"): (FEATURES, ONE_BAR_COEFFICIENTS),
     ("(", "1"): (FEATURES, ONE_BRACKET_COEFFICIENTS),
 }
-# The image reader's own coefficients (``IMAGE_COEFFICIENTS``, ``PAIRS``' features), fitted as above on the truth
-# symbols of the WAP-like renderings of the same ink as the image reader reads their pixels, with its context models
+# The image reader's own features and coefficients (``IMAGE_PAIRS``), fitted as above on the truth symbols of the
+# WAP-like renderings of the same ink as the image reader reads their pixels, with its context models
 # (benchmarks/symbol_size_fit.py val --image; docs/decisions/2026-11-28-image-size-40.md). The whole image reader
 # chose them: on the 1,504 WAP-like validation renderings (benchmarks/wap_val.py) 910 right with the letters' and p's
 # stroke coefficients and no correction of 1 / | and 1 / (; with the image p alone 910 (no expression gained or lost);
@@ -68,15 +86,30 @@ PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
 # p / P: 94 symbols, the models 60 right, the stroke coefficients 81, these 85 in-sample, 84 cross-validated
 IMAGE_POSITION_COEFFICIENTS = (1.29, -2.277, 1.228, 0.777)
 # 1 / (: 249 symbols, the models 238 right (the stroke coefficients 230), these 242 in-sample, 238 in 5-fold
-# cross-validation by expression (241-242 in ten shuffles of the folds)
+# cross-validation by expression (241-242 in ten shuffles of the folds); read where there is an x-height letter
 IMAGE_ONE_BRACKET_COEFFICIENTS = (1.314, -0.581, 0.631, -0.74, 2.313)
-IMAGE_COEFFICIENTS: dict[tuple[str, str], tuple[float, ...]] = {
-    ("p", "P"): IMAGE_POSITION_COEFFICIENTS,
-    ("(", "1"): IMAGE_ONE_BRACKET_COEFFICIENTS,
+IMAGE_PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
+    ("p", "P"): (("top", "bottom"), IMAGE_POSITION_COEFFICIENTS),
+    ("(", "1"): (FEATURES, IMAGE_ONE_BRACKET_COEFFICIENTS),
 }
 # pairs corrected in drawn ink only: the image fit of 1 / | (355 symbols: the models 331 right, the stroke
 # coefficients 342, the image fit 344 in-sample, 337 cross-validated) read 2 WAP-like renderings fewer (908, above)
 STROKES_ONLY = frozenset({("|", "1")})
+# A digit and the letter it looks like (q / 9, b / 6, o / 0 ...), told apart by what the expression's other symbols
+# are: the pair's log-odds z (the digit over the letter) become DIGIT_ODDS * z + DIGIT_SHARE * the digits less the
+# letters among the other symbols over their sum plus one (``digit_share``) + the pair's own bias. Fitted on the
+# 2011-2013 test ink's truth segmentation as the stroke reader reads it, after the size correction (2,382 symbols of
+# these pairs): the context models read 2,308 right, these 2,322 in-sample and 2,320.5 in 5-fold cross-validation
+# over expressions (2,318-2,323 in ten shuffles of the folds); per pair in-sample: q / 9 84 -> 87 of 98, b / 6
+# 149 -> 151 of 161, o / 0 304 -> 307 of 324, y / 4 69 -> 73 of 73, S / 5 and g / 9 one more each, the others the same
+# (docs/decisions/2026-11-28-session-44.md)
+DIGIT_ODDS, DIGIT_SHARE = 0.684, 1.038
+DIGIT_PAIRS: dict[tuple[str, str], float] = {
+    ("q", "9"): 0.384, ("b", "6"): 0.204, ("z", "2"): -0.257, ("o", "0"): 0.51, ("s", "5"): -0.056,
+    ("S", "5"): 0.018, ("g", "9"): 0.097, ("l", "1"): 0.727, ("y", "4"): -1.456,
+}
+DIGITS = frozenset("0123456789")
+LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # the reader applies the correction (``symbols.read_symbols_many``); False: the context models' readings as they are
 SIZE_AND_PLACE = True
 
@@ -98,6 +131,40 @@ def place_features(box: Box, ref: Box) -> dict[str, float]:
             "bottom": float(np.clip((box.y1 - ref.y1) / h, -POSITION_CLIP, POSITION_CLIP))}
 
 
+def case_features(tokens: Sequence[str], i: int, pair: tuple[str, str]) -> dict[str, float]:
+    """How the expression writes its letters, as read by the other symbols' ``tokens``: its capitals less its small
+    letters over their sum plus one (``CAPITALS``, ``SMALL_LETTERS``), and how many others read as ``pair``'s capital
+    (up to ``SAME_CAPITAL_CLIP``)."""
+    others = [t for j, t in enumerate(tokens) if j != i]
+    capitals = sum(t in CAPITALS for t in others)
+    small = sum(t in SMALL_LETTERS for t in others)
+    return {"capital_share": (capitals - small) / (capitals + small + 1),
+            "same_capital": float(min(sum(t == pair[1] for t in others), SAME_CAPITAL_CLIP))}
+
+
+def pair_features(hyps: Sequence[SymbolHyp], tokens: Sequence[str], i: int, pair: tuple[str, str],
+                  image: bool = False) -> dict[str, float] | None:
+    """The features of symbol ``i`` that ``pair``'s coefficients read (``pair_model``), or None where they need the
+    x-height letters' reference (``reference_box``) and the expression has none."""
+    names = pair_model(pair, image)[0]
+    ref = reference_box(hyps, tokens, i)
+    if ref is None and "reference" not in names:
+        return None
+    out = place_features(hyps[i].box, ref) if ref is not None else dict.fromkeys(FEATURES, 0.0)
+    out["reference"] = float(ref is not None)
+    if "capital_share" in names:
+        out.update(case_features(tokens, i, pair))
+    return out
+
+
+def digit_share(tokens: Sequence[str], i: int) -> float:
+    """The digits less the letters among the symbols other than ``i``, over their sum plus one (-1 to 1)."""
+    others = [t for j, t in enumerate(tokens) if j != i]
+    digits = sum(t in DIGITS for t in others)
+    letters = sum(t in LETTERS for t in others)
+    return (digits - letters) / (digits + letters + 1)
+
+
 def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str, str] | None:
     """The pair of ``PAIRS`` whose one symbol is the first reading and the other among the readings, or None."""
     if not candidates:
@@ -105,27 +172,34 @@ def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str
     first = candidates[0].token
     tokens = {c.token for c in candidates}
     for pair in PAIRS:
-        if image and image_coefficients(pair) is None:
+        if pair_model(pair, image) is None:
             continue
         if first in pair and pair[0] in tokens and pair[1] in tokens:
             return pair
     return None
 
 
+def pair_model(pair: tuple[str, str], image: bool = False) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
+    """(features, coefficients) ``pair`` is corrected with: ``PAIRS``', or with ``image`` the image reader's
+    (``IMAGE_PAIRS``, else ``PAIRS``'), None where it leaves the pair alone (``STROKES_ONLY``)."""
+    if image:
+        if pair in IMAGE_PAIRS:
+            return IMAGE_PAIRS[pair]
+        if pair in STROKES_ONLY:
+            return None
+    return PAIRS[pair]
+
+
 def image_coefficients(pair: tuple[str, str]) -> tuple[float, ...] | None:
-    """The coefficients the image reader corrects ``pair`` with (``IMAGE_COEFFICIENTS``, else ``PAIRS``'), or None
-    where it leaves the pair alone (``STROKES_ONLY``)."""
-    if pair in IMAGE_COEFFICIENTS:
-        return IMAGE_COEFFICIENTS[pair]
-    return None if pair in STROKES_ONLY else PAIRS[pair][1]
+    """The coefficients the image reader corrects ``pair`` with (``pair_model``), or None where it leaves it alone."""
+    model = pair_model(pair, image=True)
+    return None if model is None else model[1]
 
 
 def corrected_log_odds(pair: tuple[str, str], z: float, features: dict[str, float], image: bool = False) -> float:
     """The pair's log-odds (the second over the first) after the correction; ``image``: the image reader's
-    (``image_coefficients``; the pair must be one it corrects)."""
-    names, coefficients = PAIRS[pair]
-    if image:
-        coefficients = image_coefficients(pair)
+    (``pair_model``; the pair must be one it corrects)."""
+    names, coefficients = pair_model(pair, image)
     return coefficients[0] * z + sum(w * features[n] for w, n in zip(coefficients[1:-1], names)) + coefficients[-1]
 
 
@@ -135,20 +209,44 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
     read the tokens as given. ``image``: the image reader's readings (``STROKES_ONLY`` pairs left alone). New lists;
     the inputs are not changed."""
     out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
-    for i, h in enumerate(hyps):
+    for i in range(len(hyps)):
         if not known[i]:
             continue
         pair = find_pair(candidates[i], image)
-        ref = reference_box(hyps, tokens, i) if pair is not None else None
-        if ref is None:
+        features = pair_features(hyps, tokens, i, pair, image) if pair is not None else None
+        if features is None:
             continue
         first, second = pair
         p = {c.token: c.prob for c in candidates[i]}
         mass = p[first] + p[second]
         z = math.log(p[second] + 1e-9) - math.log(p[first] + 1e-9)
-        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, place_features(h.box, ref), image)))
+        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, features, image)))
         p[second], p[first] = q, mass - q
         cands = sorted((Candidate(c.token, float(p[c.token])) for c in candidates[i]), key=lambda c: -c.prob)
         out_cands[i] = cands
         out_tokens[i] = cands[0].token
+    return out_tokens, out_cands
+
+
+def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
+                   known: Sequence[bool]) -> tuple[list[str], list[list[Candidate]]]:
+    """Each symbol read as a digit or the letter it looks like (``DIGIT_PAIRS``), with the other among its readings,
+    moved between the two by what the expression's other symbols are (``DIGIT_ODDS``); the shares read ``tokens`` as
+    given. New lists."""
+    out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
+    for i, cands in enumerate(candidates):
+        if not known[i] or not cands:
+            continue
+        readings = {c.token: c.prob for c in cands}
+        pair = next((p for p in DIGIT_PAIRS if cands[0].token in p and p[0] in readings and p[1] in readings), None)
+        if pair is None:
+            continue
+        letter, digit = pair
+        mass = readings[letter] + readings[digit]
+        z = math.log(readings[digit] + 1e-9) - math.log(readings[letter] + 1e-9)
+        odds = DIGIT_ODDS * z + DIGIT_SHARE * digit_share(tokens, i) + DIGIT_PAIRS[pair]
+        readings[digit] = mass / (1.0 + math.exp(-odds))
+        readings[letter] = mass - readings[digit]
+        out_cands[i] = sorted((Candidate(c.token, float(readings[c.token])) for c in cands), key=lambda c: -c.prob)
+        out_tokens[i] = out_cands[i][0].token
     return out_tokens, out_cands
