@@ -153,15 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows = gather(args.set, args.image)
     out = {"set": args.set, "reader": "image" if args.image else "strokes"}
-    groups = {"size letters": {(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, "p": {("p", "P")},
-              "1 / |": {("|", "1")}, "1 / (": {("(", "1")}, "digit or letter": set(symbol_size.DIGIT_PAIRS)}
-    for group, pairs in groups.items():
-        g = [r for r in rows if r[1] in pairs and ("digit_share" in r[4]) == (group == "digit or letter")]
+    # group -> (its pairs, whether its rows have an x-height letter: None for either)
+    groups = {"size letters": ({(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, None),
+              "p": ({("p", "P")}, True), "p without an x-height letter": ({("p", "P")}, False),
+              "1 / |": ({("|", "1")}, True), "1 / (": ({("(", "1")}, True),
+              "digit or letter": (set(symbol_size.DIGIT_PAIRS), None)}
+    for group, (pairs, reference) in groups.items():
+        g = [r for r in rows if r[1] in pairs and ("digit_share" in r[4]) == (group == "digit or letter")
+             and (reference is None or (r[4]["reference"] > 0) == reference)]
         if group == "digit or letter":
             X, shipped = digit_design(g), (symbol_size.DIGIT_ODDS, symbol_size.DIGIT_SHARE,
                                             *symbol_size.DIGIT_PAIRS.values())
         else:
-            names, shipped = symbol_size.PAIRS[next(iter(pairs))]
+            names, shipped = symbol_size.pair_model(next(iter(pairs)), reference=reference is not False)
             X = design(g, names)
         y = np.asarray([r[2] for r in g], np.float64)
         exprs = np.asarray([r[0] for r in g])

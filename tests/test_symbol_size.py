@@ -53,11 +53,20 @@ def test_without_an_x_height_letter_the_expressions_other_letters_tell_the_case(
     assert size.case_features(["A", "B", "x"], 2, ("x", "X"))["capital_share"] == pytest.approx(2 / 3)
 
 
-def test_p_needs_an_x_height_letter_and_a_pair_needs_its_other_reading():
+def test_a_p_without_an_x_height_letter_by_the_expressions_other_letters():
     tall = Box(40, 8, 56, 30)
-    # no x-height letter beside it (digits only): p / P is left as the models read it
-    hyps, tokens, cands = _line(tall, [("p", 0.6), ("P", 0.4)], others="12")
-    assert size.correct(hyps, tokens, cands, [True] * len(hyps)) == (tokens, cands)
+    # beside capitals (E, M), the capital; beside small letters with ascenders or tails (b, d), the small p; beside
+    # digits only, the models' reading where they are sure of it
+    hyps, tokens, cands = _line(tall, [("p", 0.6), ("P", 0.4)], others="EM")
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "P"
+    hyps, tokens, cands = _line(tall, [("p", 0.6), ("P", 0.4)], others="bd")
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "p"
+    hyps, tokens, cands = _line(tall, [("p", 0.8), ("P", 0.2)], others="12")
+    assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "p"
+
+
+def test_a_pair_needs_its_other_reading():
+    tall = Box(40, 8, 56, 30)
     # the capital not among its readings
     hyps, tokens, cands = _line(tall, [("x", 0.6), ("\\times", 0.4)])
     assert size.correct(hyps, tokens, cands, [True] * len(hyps))[0][-1] == "x"
