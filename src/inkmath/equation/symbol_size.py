@@ -179,9 +179,7 @@ def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str
     first = candidates[0].token
     tokens = {c.token for c in candidates}
     for pair in PAIRS:
-        if pair_model(pair, image) is None:
-            continue
-        if first in pair and pair[0] in tokens and pair[1] in tokens:
+        if first in pair and pair[0] in tokens and pair[1] in tokens and pair_model(pair, image) is not None:
             return pair
     return None
 
