@@ -9,7 +9,8 @@ is one symbol of a pair in ``PAIRS`` and the other is among its readings, the pa
 the first) become ``a * z + w · features + b`` (``pair_features``):
 - for p / P, 1 / | and 1 / (, the symbol's height against the reference's (log ratio) and its top and bottom less the
   reference's (in reference heights), the reference being the median box of the *other* symbols of the expression
-  read as x-height letters (``XHEIGHT_LETTERS``); where the expression has no other x-height letter, nothing changes;
+  read as x-height letters (``XHEIGHT_LETTERS``); where the expression has no other x-height letter, 1 / | and 1 / (
+  are left as read, and p / P is read by the expression's capitals against its small letters (``NO_REFERENCE_PAIRS``);
 - for the letters whose capital is the same shape (``SIZE_LETTERS``), the height against that reference (0 without
   one) and whether there is one, and how the expression writes its letters (``case_features``): its capitals against
   its small letters, and the other symbols read as the same capital.
