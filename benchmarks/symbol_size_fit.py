@@ -89,11 +89,10 @@ def digit_rows(e: int, hyps, reading, labels, tokens: list[str]) -> list[tuple]:
     out = []
     for i, label in enumerate(labels):
         truth = tokens[label] if 0 <= label < len(tokens) else None
-        readings = {c.token: c.prob for c in cands[i]}
-        pair = next((p for p in symbol_size.DIGIT_PAIRS
-                     if cands[i] and cands[i][0].token in p and p[0] in readings and p[1] in readings), None)
+        pair = symbol_size.find_digit_pair(cands[i])
         if pair is None or truth not in pair:
             continue
+        readings = {c.token: c.prob for c in cands[i]}
         z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
         out.append((e, pair, truth == pair[1], z, {"digit_share": symbol_size.digit_share(toks, i)}, None))
     return out

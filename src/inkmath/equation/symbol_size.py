@@ -238,6 +238,14 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
     return out_tokens, out_cands
 
 
+def find_digit_pair(candidates: Sequence[Candidate]) -> tuple[str, str] | None:
+    """The pair of ``DIGIT_PAIRS`` whose one symbol is the first reading and the other among the readings, or None."""
+    if not candidates:
+        return None
+    first, tokens = candidates[0].token, {c.token for c in candidates}
+    return next((p for p in DIGIT_PAIRS if first in p and p[0] in tokens and p[1] in tokens), None)
+
+
 def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
                    known: Sequence[bool]) -> tuple[list[str], list[list[Candidate]]]:
     """Each symbol read as a digit or the letter it looks like (``DIGIT_PAIRS``), with the other among its readings,
@@ -245,12 +253,10 @@ def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
     given. New lists."""
     out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
     for i, cands in enumerate(candidates):
-        if not known[i] or not cands:
-            continue
-        readings = {c.token: c.prob for c in cands}
-        pair = next((p for p in DIGIT_PAIRS if cands[0].token in p and p[0] in readings and p[1] in readings), None)
+        pair = find_digit_pair(cands) if known[i] else None
         if pair is None:
             continue
+        readings = {c.token: c.prob for c in cands}
         letter, digit = pair
         mass = readings[letter] + readings[digit]
         z = math.log(readings[digit] + 1e-9) - math.log(readings[letter] + 1e-9)
