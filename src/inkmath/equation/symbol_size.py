@@ -34,7 +34,7 @@ is corrected as 1 / (.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -173,16 +173,18 @@ def digit_share(tokens: Sequence[str], i: int) -> float:
     return (digits - letters) / (digits + letters + 1)
 
 
-def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str, str] | None:
-    """The pair of ``PAIRS`` whose one symbol is the first reading and the other among the readings, or None."""
+def _matching_pairs(candidates: Sequence[Candidate], pairs) -> Iterator[tuple[str, str]]:
+    """The pairs of ``pairs`` (in order) whose one symbol is the first reading and the other among the readings."""
     if not candidates:
-        return None
-    first = candidates[0].token
-    tokens = {c.token for c in candidates}
-    for pair in PAIRS:
-        if first in pair and pair[0] in tokens and pair[1] in tokens and pair_model(pair, image) is not None:
-            return pair
-    return None
+        return iter(())
+    first, tokens = candidates[0].token, {c.token for c in candidates}
+    return (p for p in pairs if first in p and p[0] in tokens and p[1] in tokens)
+
+
+def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str, str] | None:
+    """The pair of ``PAIRS`` whose one symbol is the first reading and the other among the readings, or None (with
+    ``image``, only a pair the image reader corrects, ``pair_model``)."""
+    return next((p for p in _matching_pairs(candidates, PAIRS) if pair_model(p, image) is not None), None)
 
 
 def pair_model(pair: tuple[str, str], image: bool = False,
@@ -226,24 +228,26 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
         features = pair_features(hyps, tokens, i, pair, image) if pair is not None else None
         if features is None:
             continue
-        first, second = pair
-        p = {c.token: c.prob for c in candidates[i]}
-        mass = p[first] + p[second]
-        z = math.log(p[second] + 1e-9) - math.log(p[first] + 1e-9)
-        q = mass / (1.0 + math.exp(-corrected_log_odds(pair, z, features, image)))
-        p[second], p[first] = q, mass - q
-        cands = sorted((Candidate(c.token, float(p[c.token])) for c in candidates[i]), key=lambda c: -c.prob)
-        out_cands[i] = cands
-        out_tokens[i] = cands[0].token
+        out_cands[i] = _moved(candidates[i], pair, lambda z: corrected_log_odds(pair, z, features, image))
+        out_tokens[i] = out_cands[i][0].token
     return out_tokens, out_cands
 
 
 def find_digit_pair(candidates: Sequence[Candidate]) -> tuple[str, str] | None:
     """The pair of ``DIGIT_PAIRS`` whose one symbol is the first reading and the other among the readings, or None."""
-    if not candidates:
-        return None
-    first, tokens = candidates[0].token, {c.token for c in candidates}
-    return next((p for p in DIGIT_PAIRS if first in p and p[0] in tokens and p[1] in tokens), None)
+    return next(_matching_pairs(candidates, DIGIT_PAIRS), None)
+
+
+def _moved(candidates: Sequence[Candidate], pair: tuple[str, str], log_odds) -> list[Candidate]:
+    """``candidates`` with ``pair``'s probability mass shared anew: the second gets the logistic of
+    ``log_odds(z)``, z being the pair's log-odds as read (the second over the first); best first."""
+    p = {c.token: c.prob for c in candidates}
+    first, second = pair
+    mass = p[first] + p[second]
+    z = math.log(p[second] + 1e-9) - math.log(p[first] + 1e-9)
+    p[second] = mass / (1.0 + math.exp(-log_odds(z)))
+    p[first] = mass - p[second]
+    return sorted((Candidate(c.token, float(p[c.token])) for c in candidates), key=lambda c: -c.prob)
 
 
 def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
@@ -256,13 +260,7 @@ def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
         pair = find_digit_pair(cands) if known[i] else None
         if pair is None:
             continue
-        readings = {c.token: c.prob for c in cands}
-        letter, digit = pair
-        mass = readings[letter] + readings[digit]
-        z = math.log(readings[digit] + 1e-9) - math.log(readings[letter] + 1e-9)
-        odds = DIGIT_ODDS * z + DIGIT_SHARE * digit_share(tokens, i) + DIGIT_PAIRS[pair]
-        readings[digit] = mass / (1.0 + math.exp(-odds))
-        readings[letter] = mass - readings[digit]
-        out_cands[i] = sorted((Candidate(c.token, float(readings[c.token])) for c in cands), key=lambda c: -c.prob)
+        share = digit_share(tokens, i)
+        out_cands[i] = _moved(cands, pair, lambda z: DIGIT_ODDS * z + DIGIT_SHARE * share + DIGIT_PAIRS[pair])
         out_tokens[i] = out_cands[i][0].token
     return out_tokens, out_cands
