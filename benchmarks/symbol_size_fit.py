@@ -8,7 +8,8 @@ each expression with the stroke reader's context models *without* the correction
 is one symbol of a pair of ``symbol_size.PAIRS`` while its reading is one of the pair and the other is among its
 readings, and the pair's features can be read (``symbol_size.pair_features``: every size letter; the other pairs where
 the expression has another x-height letter). For each group (the size letters together, p, 1 / |, 1 / (; the digits
-and their look-alike letters, ``symbol_size.DIGIT_PAIRS``, read after the size correction) it fits a logistic
+and their look-alike letters, ``symbol_size.DIGIT_PAIRS``, read after the size correction; a prime and the 1 or comma
+it is read as, ``symbol_size.find_prime_pair``, by its box's shape, read after both) it fits a logistic
 regression of the truth (the pair's second) on the pair's log-odds and the pair's features, with a small L2, and
 prints: symbols right as the models read them, with the shipped coefficients, with the fitted ones in-sample and in
 ``--folds`` folds over expressions (each fold read with coefficients fitted on the others), and the fitted
@@ -76,6 +77,7 @@ def gather(name: str, image: bool = False) -> list[tuple]:
             z = math.log(p[pair[1]] + 1e-9) - math.log(p[pair[0]] + 1e-9)
             rows.append((e, pair, truth == pair[1], z, features, current(hyps, reading.tokens, i, pair, z)))
         rows += digit_rows(e, hyps, reading, table["label"][idx], tokens)
+        rows += prime_rows(e, hyps, reading, table["label"][idx], tokens, image)
     return rows
 
 
@@ -95,6 +97,27 @@ def digit_rows(e: int, hyps, reading, labels, tokens: list[str]) -> list[tuple]:
         readings = {c.token: c.prob for c in cands[i]}
         z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
         out.append((e, pair, truth == pair[1], z, {"digit_share": symbol_size.digit_share(toks, i)}, None))
+    return out
+
+
+def prime_rows(e: int, hyps, reading, labels, tokens: list[str], image: bool = False) -> list[tuple]:
+    """The rows of a prime and what it is read as (``symbol_size.find_prime_pair``; as ``gather``'s, the pair being
+    (other, prime)), read as the reader reads them: after the size and digit corrections (``image``: the image
+    reader's)."""
+    from inkmath.equation import symbol_size
+
+    known = [True] * len(hyps)
+    toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known, image)
+    toks, cands = symbol_size.correct_digits(toks, cands, known)
+    out = []
+    for i, label in enumerate(labels):
+        truth = tokens[label] if 0 <= label < len(tokens) else None
+        pair = symbol_size.find_prime_pair(cands[i])
+        if pair is None or truth not in pair:
+            continue
+        readings = {c.token: c.prob for c in cands[i]}
+        z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
+        out.append((e, pair, truth == pair[1], z, {"aspect": symbol_size.box_aspect(hyps[i].box)}, None))
     return out
 
 
@@ -156,11 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     groups = {"size letters": ({(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, None),
               "p": ({("p", "P")}, True), "p without an x-height letter": ({("p", "P")}, False),
               "1 / |": ({("|", "1")}, True), "1 / (": ({("(", "1")}, True),
-              "digit or letter": (set(symbol_size.DIGIT_PAIRS), None)}
+              "digit or letter": (set(symbol_size.DIGIT_PAIRS), None),
+              "prime": ({(t, symbol_size.PRIME) for t in symbol_size.PRIME_OTHERS}, None)}
+    kinds = {"digit or letter": "digit_share", "prime": "aspect"}  # the groups read after the size correction
     for group, (pairs, reference) in groups.items():
-        g = [r for r in rows if r[1] in pairs and ("digit_share" in r[4]) == (group == "digit or letter")
+        g = [r for r in rows if r[1] in pairs and kinds.get(group) == next((k for k in r[4] if k in ("digit_share", "aspect")), None)
              and (reference is None or (r[4]["reference"] > 0) == reference)]
-        if group == "digit or letter":
+        if group == "prime":
+            X, shipped = design(g, ("aspect",)), symbol_size.PRIME_COEFFICIENTS
+        elif group == "digit or letter":
             X, shipped = digit_design(g), (symbol_size.DIGIT_ODDS, symbol_size.DIGIT_SHARE,
                                             *symbol_size.DIGIT_PAIRS.values())
         else:
@@ -176,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             tr, te = f != k, f == k
             cv += int(((X[te] @ fit(X[tr], y[tr]) > 0) == (y[te] > 0)).sum())
         now = ({"current": int(((np.asarray([r[5] for r in g]) > 0) == (y > 0)).sum())}
-               if args.image and group != "digit or letter" else {})
+               if args.image and group not in kinds else {})
         out[group] = {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
                       "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()), **now,
                       "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,

@@ -136,3 +136,30 @@ def test_the_digit_share_counts_the_other_symbols_only():
     assert size.digit_share(["1", "2", "x"], 2) == pytest.approx(2 / 3)
     assert size.digit_share(["a", "b", "9"], 2) == pytest.approx(-2 / 3)
     assert size.digit_share(["+", "9"], 1) == 0.0
+
+
+@pytest.mark.parametrize("box, expected", [
+    (Box(40, 10, 44, 18), "\\prime"),  # a short tick, half as wide as it is high
+    (Box(40, 10, 42, 30), "1"),        # a tall thin stroke
+])
+def test_a_prime_or_a_one_by_the_shape_of_its_box(box, expected):
+    hyps, tokens, cands = _line(box, [("1", 0.9), ("\\prime", 0.05), ("l", 0.05)], others="f")
+    got_tokens, got = size.correct_primes(hyps, tokens, cands, [True] * len(hyps))
+    assert got_tokens[-1] == expected and got[-1][0].token == expected
+    probs = {c.token: c.prob for c in got[-1]}
+    assert probs["1"] + probs["\\prime"] == pytest.approx(0.95) and probs["l"] == pytest.approx(0.05)
+    assert tokens[-1] == "1" and cands[-1][0].token == "1"  # the inputs unchanged
+    # a user's correction is left as it is
+    assert size.correct_primes(hyps, tokens, cands, [True] * (len(hyps) - 1) + [False])[0][-1] == "1"
+
+
+def test_the_prime_pair_is_the_first_reading_and_the_prime_or_the_likelier_of_one_and_comma():
+    def pair(*readings):
+        return size.find_prime_pair([Candidate(t, p) for t, p in readings])
+
+    assert pair(("1", 0.6), ("\\prime", 0.3)) == ("1", "\\prime")
+    assert pair((",", 0.6), ("1", 0.2), ("\\prime", 0.1)) == (",", "\\prime")
+    assert pair(("\\prime", 0.6), (",", 0.1), ("1", 0.3)) == ("1", "\\prime")
+    assert pair(("1", 0.6), ("l", 0.3)) is None  # no prime among the readings
+    assert pair(("\\prime", 0.9), ("a", 0.1)) is None  # nothing to read it as
+    assert pair(("x", 0.5), ("\\prime", 0.3), ("1", 0.2)) is None  # read as another symbol

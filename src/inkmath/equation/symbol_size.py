@@ -18,7 +18,8 @@ The pair keeps its probability mass; the symbol's reading becomes the likelier o
 tail makes a small y as tall as a capital, and the validation holds 13 capital Ys, too few to fit).
 
 Then a digit and the letter it looks like (``DIGIT_PAIRS``: q / 9, b / 6, o / 0 ...) are told apart the same way by
-the digits against the letters among the expression's other symbols (``correct_digits``).
+the digits against the letters among the expression's other symbols (``correct_digits``), and a prime and the 1 or comma it is read as by the shape of
+its box (``correct_primes``).
 
 The coefficients are fitted by ``benchmarks/symbol_size_fit.py`` on the validation's truth segmentation as the
 stroke reader's context models read it, cross-validated over expressions: see ``PAIRS`` and ``DIGIT_PAIRS``. The
@@ -29,6 +30,7 @@ is corrected as 1 / (.
 
     tokens, candidates = correct(hyps, tokens, candidates, known, image=False)
     tokens, candidates = correct_digits(tokens, candidates, known)
+    tokens, candidates = correct_primes(hyps, tokens, candidates, known)
 """
 
 from __future__ import annotations
@@ -118,6 +120,19 @@ DIGIT_PAIRS: dict[tuple[str, str], float] = {
 }
 DIGITS = frozenset("0123456789")
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# A prime and the symbols it is read as (``PRIME_OTHERS``: a 1, a comma), told apart by the symbol's shape: a prime
+# is a short slanted tick, wider for its height than a 1 (median log width over height -1.06 against -2.25). The
+# pair's log-odds z (the prime over the other) become PRIME_COEFFICIENTS[0] * z + PRIME_COEFFICIENTS[1] * the box's
+# log width over height (``box_aspect``, clipped at ``ASPECT_CLIP``) + PRIME_COEFFICIENTS[2]. Fitted on the 2011-2013
+# test ink's truth segmentation as the stroke reader reads it, after the size and digit corrections (352 symbols, 35
+# of them primes): the context models read 328 right, these 340 in-sample and 338 in 5-fold cross-validation over
+# expressions; the whole reader on validation: strokes 1,090 -> 1,093 (3 gained, none lost), WAP-like 924 -> 924 (2
+# gained, 2 lost). Images use them too: on the image reader's truth symbols they read 144 of 154 against the models'
+# 139 (an image fit: 147 in-sample) (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-28-session-45.md)
+PRIME = "\\prime"
+PRIME_OTHERS = ("1", ",")
+ASPECT_CLIP = 3.0
+PRIME_COEFFICIENTS = (0.979, 1.955, 6.079)
 # the reader applies the correction (``symbols.read_symbols_many``); False: the context models' readings as they are
 SIZE_AND_PLACE = True
 
@@ -262,5 +277,40 @@ def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
             continue
         share = digit_share(tokens, i)
         out_cands[i] = _moved(cands, pair, lambda z: DIGIT_ODDS * z + DIGIT_SHARE * share + DIGIT_PAIRS[pair])
+        out_tokens[i] = out_cands[i][0].token
+    return out_tokens, out_cands
+
+
+def box_aspect(box: Box) -> float:
+    """The log of a box's width over its height, clipped at ``ASPECT_CLIP``."""
+    w, h = max(box.x1 - box.x0, 1e-6), max(box.y1 - box.y0, 1e-6)
+    return float(np.clip(math.log(w / h), -ASPECT_CLIP, ASPECT_CLIP))
+
+
+def find_prime_pair(candidates: Sequence[Candidate]) -> tuple[str, str] | None:
+    """(other, prime) where the first reading is the prime or one of ``PRIME_OTHERS`` and both are among the
+    readings; the other is the first reading or, where the prime is, the likelier of ``PRIME_OTHERS``; else None."""
+    p = {c.token: c.prob for c in candidates}
+    if not candidates or PRIME not in p:
+        return None
+    first = candidates[0].token
+    if first in PRIME_OTHERS:
+        return first, PRIME
+    others = [t for t in PRIME_OTHERS if t in p]
+    return (max(others, key=lambda t: p[t]), PRIME) if first == PRIME and others else None
+
+
+def correct_primes(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[Candidate]],
+                   known: Sequence[bool]) -> tuple[list[str], list[list[Candidate]]]:
+    """Each symbol read as a prime or as what a prime is read as (``PRIME_OTHERS``), with the other among its
+    readings, moved between the two by its box's shape (``PRIME_COEFFICIENTS``). New lists."""
+    out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
+    a, b, c = PRIME_COEFFICIENTS
+    for i, cands in enumerate(candidates):
+        pair = find_prime_pair(cands) if known[i] else None
+        if pair is None:
+            continue
+        shape = box_aspect(hyps[i].box)
+        out_cands[i] = _moved(cands, pair, lambda z: a * z + b * shape + c)
         out_tokens[i] = out_cands[i][0].token
     return out_tokens, out_cands

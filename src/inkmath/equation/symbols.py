@@ -134,7 +134,8 @@ def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | Co
     """``read_symbols`` of each grouping (of one input: the decoder's), the model run once for all of them where it
     can (``ContextEnsemble.probs_many``; the same probabilities as one run each). ``size_and_place``: a look-alike
     pair's reading (x / X, 1 / |, q / 9 ...) corrected by the symbol's size and place and the expression's other
-    symbols (``symbol_size.correct``, then ``symbol_size.correct_digits``; None: ``symbol_size.SIZE_AND_PLACE``);
+    symbols (``symbol_size.correct``, then ``symbol_size.correct_digits`` and ``symbol_size.correct_primes``; None:
+    ``symbol_size.SIZE_AND_PLACE``);
     ``image``: the image reader's readings (``symbol_size.STROKES_ONLY``)."""
     inputs = [model_inputs(hyps, model.classes) for hyps in groupings]
     expressions = [(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
@@ -146,6 +147,7 @@ def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | Co
         for hyps, r, ins in zip(groupings, readings, inputs):
             r.tokens, r.candidates = symbol_size.correct(hyps, r.tokens, r.candidates, ins[3], image)
             r.tokens, r.candidates = symbol_size.correct_digits(r.tokens, r.candidates, ins[3])
+            r.tokens, r.candidates = symbol_size.correct_primes(hyps, r.tokens, r.candidates, ins[3])
     return readings
 
 
