@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 # the reader's single models (its ensembles' members are added from the constants that name them)
-READER_MODELS = ("crohme-m", "pen-symbols", "stroke-merge", "image-merge", "image-touch", "layout-relation",
-                 "latex-lm", "structure")
+READER_MODELS = ("crohme-m", "pen-symbols", "stroke-merge", "late-stroke", "image-merge", "image-touch",
+                 "layout-relation", "latex-lm", "structure")
 CLASSIFIER = "crohme-m"
 HYPOTHESES = "python -m inkmath.equation.hypotheses"
 # OpenMP's waiting threads sleep instead of spinning: with two lanes on two cores, a two-thread step's spinning

@@ -4,7 +4,9 @@ CROHME writers put down almost every symbol as a run of 1-4 consecutive strokes 
 so a segmentation is a set of cut points between consecutive strokes. Two scores decide each cut: a small learnt
 *merge model* (does stroke i+1 belong to the symbol of stroke i? from the pair's geometry, see ``train_merge.py``)
 and the symbol classifier's confidence on the candidate group. Dynamic programming picks the best sequence of
-groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). The merge model is the
+groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). A stroke the writer came
+back to later (an i's dot after the word) is first moved next to the stroke whose symbol it belongs to
+(``late_strokes``), so that its symbol is a run too. The merge model is the
 mean logit of two 2-layer perceptrons run in NumPy (no torch at inference): one reads the pair alone, the other
 also the pairs before and after it (``context_features``).
 
@@ -22,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from inkmath import InkmathError
+from inkmath.equation import late_strokes
 from inkmath.equation.mlp import BinaryMLP, load_tensors
 from inkmath.equation.symbols import Classifier, candidates_from
 from inkmath.equation.tree import Box, SymbolHyp
@@ -489,6 +492,13 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
     ss = ink.as_strokes(ss)  # marked as checked (no copies), so that the helpers below do not check them again
     n = len(ss)
     pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
+    if late_strokes.MOVE_LATE_STROKES and n > 2:  # strokes the writer came back to, moved next to their symbol
+        order, moved = late_strokes.late_order(ss, pm)
+        if moved:
+            ss, keep = ink.as_strokes([ss[k] for k in order]), [keep[k] for k in order]
+            pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4)
+            for t, (_, p) in moved.items():  # a moved stroke joins the one now before it as the late model says
+                pm[order.index(t) - 1] = max(pm[order.index(t) - 1], p)
     scale = ink.normalization_scale(ss)
     spans = candidate_spans(pm, n)
     logits_of: dict = {}
