@@ -57,7 +57,7 @@ def test_two_late_strokes_of_one_symbol_keep_their_order_behind_it():
     assert order == [0, 3, 4, 5, 1, 2] and set(moved) == {3, 4, 5}
 
 
-def test_the_segmenter_groups_a_late_stroke_with_its_symbol_and_keeps_the_callers_stroke_ids(monkeypatch):
+def test_the_segmenter_offers_the_groupings_of_both_orders_with_the_callers_stroke_ids(monkeypatch):
     strokes = _plus_crossed_late()
 
     class Reader:  # a stand-in classifier, as sure of every group: the merge probabilities decide
@@ -67,11 +67,14 @@ def test_the_segmenter_groups_a_late_stroke_with_its_symbol_and_keeps_the_caller
             return [[Prediction("x", "x", 0.9)] for _ in crops]
 
     monkeypatch.setattr(late_strokes, "load_late_model", lambda: _Says(strokes, [(0, 3)], 0.9))
-    hyps = segment.segment_strokes_nbest(strokes, Reader(), 1)[0][0]
-    assert sorted(h.strokes for h in hyps)[0] == [0, 3]  # the + 's bars, whatever else is grouped
+    found = segment.segment_strokes_nbest(strokes, Reader(), 3)
+    # the groupings of both orders, best first, each once: one holds the +'s two bars
+    assert any([0, 3] in [h.strokes for h in hyps] for hyps, _ in found)
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True) and len(found) == 3
+    assert len({frozenset(frozenset(h.strokes) for h in hyps) for hyps, _ in found}) == 3
     monkeypatch.setattr(late_strokes, "MOVE_LATE_STROKES", False)
-    hyps = segment.segment_strokes_nbest(strokes, Reader(), 1)[0][0]
-    assert all(h.strokes != [0, 3] for h in hyps)  # in the order drawn, no run holds both bars
+    found = segment.segment_strokes_nbest(strokes, Reader(), 3)
+    assert all([0, 3] not in [h.strokes for h in hyps] for hyps, _ in found)  # in the order drawn, no run holds both
 
 
 def _drawing(k: int) -> InkmlExpression:

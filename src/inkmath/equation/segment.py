@@ -5,8 +5,8 @@ so a segmentation is a set of cut points between consecutive strokes. Two scores
 *merge model* (does stroke i+1 belong to the symbol of stroke i? from the pair's geometry, see ``train_merge.py``)
 and the symbol classifier's confidence on the candidate group. Dynamic programming picks the best sequence of
 groups (``segment_strokes``), or the k best (``segment_strokes_nbest``, for the decoder). A stroke the writer came
-back to later (an i's dot after the word) is first moved next to the stroke whose symbol it belongs to
-(``late_strokes``), so that its symbol is a run too. The merge model is the
+back to later (an i's dot after the word) is also moved next to the stroke whose symbol it belongs to
+(``late_strokes``), so that its symbol is a run too; the groupings of both orders compete. The merge model is the
 mean logit of two 2-layer perceptrons run in NumPy (no torch at inference): one reads the pair alone, the other
 also the pairs before and after it (``context_features``).
 
@@ -479,7 +479,8 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
                           cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | MergeEnsemble | None = None,
                           pen=None) -> list[tuple[list[SymbolHyp], float]]:
     """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
-    every candidate group is read once). ``pen`` (a ``pen_symbols.PenModel``, or None): the groups of the groupings
+    every candidate group is read once), among the groupings of the strokes as drawn and, where the writer came back
+    to a symbol (``late_strokes.late_order``), with its late strokes moved next to it. ``pen`` (a ``pen_symbols.PenModel``, or None): the groups of the groupings
     are read from their pen paths too, as evidence for the context models (``SymbolHyp.pen_evidence``); the
     groupings and candidates are the same."""
     from inkmath import ink
@@ -492,6 +493,7 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
     ss = ink.as_strokes(ss)  # marked as checked (no copies), so that the helpers below do not check them again
     n = len(ss)
     pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
+    found = _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen)
     if late_strokes.MOVE_LATE_STROKES and n > 2:  # strokes the writer came back to, moved next to their symbol
         order, moved = late_strokes.late_order(ss, pm)
         if moved:
@@ -499,6 +501,23 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
             pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4)
             for t, (_, p) in moved.items():  # a moved stroke joins the one now before it as the late model says
                 pm[order.index(t) - 1] = max(pm[order.index(t) - 1], p)
+            seen, both = set(), []
+            for hyps, score in sorted(found + _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen),
+                                      key=lambda f: -f[1]):
+                key = frozenset(frozenset(h.strokes) for h in hyps)
+                if key not in seen:
+                    seen.add(key)
+                    both.append((hyps, score))
+            found = both[:max(n_best, 1)]
+    return found
+
+
+def _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen) -> list[tuple[list[SymbolHyp], float]]:
+    """``segment_strokes_nbest``'s groupings of the strokes ``ss`` in this order (``keep``: their ids) with the
+    consecutive pairs' merge probabilities ``pm``."""
+    from inkmath import ink
+
+    n = len(ss)
     scale = ink.normalization_scale(ss)
     spans = candidate_spans(pm, n)
     logits_of: dict = {}
@@ -513,10 +532,7 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
         return dict(zip(some, preds))
 
     by_span = read_needed_spans(n, pm, spans, read, max(n_best, 1), cls_weight) if READ_NEEDED_SPANS else read(spans)
-    if n_best <= 1:
-        found = [(best_groups(n, pm, by_span, cls_weight), 0.0)]
-    else:
-        found = k_best_groups(n, pm, by_span, n_best, cls_weight)
+    found = k_best_groups(n, pm, by_span, max(n_best, 1), cls_weight)
     evidence: dict = {}
     if pen is not None:  # the groupings' groups read from their pen paths
         held = sorted({g for groups, _ in found for g in groups})
