@@ -88,16 +88,8 @@ def digit_rows(e: int, hyps, reading, labels, tokens: list[str]) -> list[tuple]:
 
     known = [True] * len(hyps)
     toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known)
-    out = []
-    for i, label in enumerate(labels):
-        truth = tokens[label] if 0 <= label < len(tokens) else None
-        pair = symbol_size.find_digit_pair(cands[i])
-        if pair is None or truth not in pair:
-            continue
-        readings = {c.token: c.prob for c in cands[i]}
-        z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
-        out.append((e, pair, truth == pair[1], z, {"digit_share": symbol_size.digit_share(toks, i)}, None))
-    return out
+    return _pair_rows(e, cands, labels, tokens, symbol_size.find_digit_pair,
+                      lambda i: {"digit_share": symbol_size.digit_share(toks, i)})
 
 
 def prime_rows(e: int, hyps, reading, labels, tokens: list[str], image: bool = False) -> list[tuple]:
@@ -109,15 +101,22 @@ def prime_rows(e: int, hyps, reading, labels, tokens: list[str], image: bool = F
     known = [True] * len(hyps)
     toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known, image)
     toks, cands = symbol_size.correct_digits(toks, cands, known)
+    return _pair_rows(e, cands, labels, tokens, symbol_size.find_prime_pair,
+                      lambda i: {"aspect": symbol_size.box_aspect(hyps[i].box)})
+
+
+def _pair_rows(e: int, cands, labels, tokens: list[str], find_pair, features) -> list[tuple]:
+    """The rows (as ``gather``'s) of the symbols whose readings ``cands`` hold a pair ``find_pair`` finds and whose
+    truth is one of that pair; ``features(i)``: symbol i's features."""
     out = []
     for i, label in enumerate(labels):
         truth = tokens[label] if 0 <= label < len(tokens) else None
-        pair = symbol_size.find_prime_pair(cands[i])
+        pair = find_pair(cands[i])
         if pair is None or truth not in pair:
             continue
         readings = {c.token: c.prob for c in cands[i]}
         z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
-        out.append((e, pair, truth == pair[1], z, {"aspect": symbol_size.box_aspect(hyps[i].box)}, None))
+        out.append((e, pair, truth == pair[1], z, features(i), None))
     return out
 
 
