@@ -322,7 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     steps = reader_plan(classifier_recipes=tuple(args.classifier_recipe))
     if args.estimate:
-        minutes = step_minutes(steps, json.loads(args.estimate.read_text(encoding="utf-8"))["minutes"])
+        given = json.loads(args.estimate.read_text(encoding="utf-8")) if args.estimate.is_file() else None
+        if not isinstance(given, dict) or not isinstance(given.get("minutes"), dict):
+            raise SystemExit(f"error: {args.estimate} is not a JSON file of step minutes: give "
+                             '{"minutes": {"STEP": MINUTES, ...}}')
+        minutes = step_minutes(steps, given["minutes"])
         missing = [s.name for s in steps if minutes[s.name] is None]
         if missing:
             raise SystemExit(f"error: {args.estimate} gives no minutes for steps {missing}")

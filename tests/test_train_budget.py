@@ -116,3 +116,12 @@ def test_step_minutes_come_by_recipe_first_then_by_name():
     assert train_budget.step_minutes(steps, {"configs/a.yaml": 5, "crohme-m": 9, "latex-lm": 1}) == \
         {"crohme-m": 5, "latex-lm": 1}
     assert train_budget.step_minutes(steps, {"crohme-m": 9}) == {"crohme-m": 9, "latex-lm": None}
+
+
+def test_an_estimate_from_a_file_that_is_not_step_minutes_is_a_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "minutes.json"
+    bad.write_text(json.dumps({"crohme-m": 5.0}))  # the minutes not under "minutes"
+    with pytest.raises(SystemExit, match="is not a JSON file of step minutes"):
+        train_budget.main(["--estimate", str(bad)])
+    with pytest.raises(SystemExit, match="is not a JSON file of step minutes"):
+        train_budget.main(["--estimate", str(tmp_path / "missing.json")])
