@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
               "prime": ({(t, symbol_size.PRIME) for t in symbol_size.PRIME_OTHERS}, None)}
     kinds = {"digit or letter": "digit_share", "prime": "aspect"}  # the groups read after the size correction
     for group, (pairs, reference) in groups.items():
-        g = [r for r in rows if r[1] in pairs and kinds.get(group) == next((k for k in r[4] if k in ("digit_share", "aspect")), None)
+        g = [r for r in rows if r[1] in pairs
+             and kinds.get(group) == next((k for k in r[4] if k in ("digit_share", "aspect")), None)
              and (reference is None or (r[4]["reference"] > 0) == reference)]
         if group == "prime":
             X, shipped = design(g, ("aspect",)), symbol_size.PRIME_COEFFICIENTS

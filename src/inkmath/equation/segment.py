@@ -480,9 +480,9 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
                           pen=None) -> list[tuple[list[SymbolHyp], float]]:
     """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
     every candidate group is read once), among the groupings of the strokes as drawn and, where the writer came back
-    to a symbol (``late_strokes.late_order``), with its late strokes moved next to it. ``pen`` (a ``pen_symbols.PenModel``, or None): the groups of the groupings
-    are read from their pen paths too, as evidence for the context models (``SymbolHyp.pen_evidence``); the
-    groupings and candidates are the same."""
+    to a symbol (``late_strokes.late_order``), with its late strokes moved next to it. ``pen`` (a
+    ``pen_symbols.PenModel``, or None): the groups of the groupings are read from their pen paths too, as evidence
+    for the context models (``SymbolHyp.pen_evidence``); the groupings and candidates are the same."""
     from inkmath import ink
 
     all_strokes = ink.as_strokes(strokes)

@@ -18,8 +18,8 @@ The pair keeps its probability mass; the symbol's reading becomes the likelier o
 tail makes a small y as tall as a capital, and the validation holds 13 capital Ys, too few to fit).
 
 Then a digit and the letter it looks like (``DIGIT_PAIRS``: q / 9, b / 6, o / 0 ...) are told apart the same way by
-the digits against the letters among the expression's other symbols (``correct_digits``), and a prime and the 1 or comma it is read as by the shape of
-its box (``correct_primes``).
+the digits against the letters among the expression's other symbols (``correct_digits``), and a prime and the 1 or
+comma it is read as by the shape of its box (``correct_primes``).
 
 The coefficients are fitted by ``benchmarks/symbol_size_fit.py`` on the validation's truth segmentation as the
 stroke reader's context models read it, cross-validated over expressions: see ``PAIRS`` and ``DIGIT_PAIRS``. The
