@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stride", type=int, default=1, help="every N-th validation expression")
     ap.add_argument("--weights", nargs="*", default=[None],
                     help="stroke-merge model files (default: the shipped); REV:PATH reads the file at a git commit")
-    ap.add_argument("-k", type=int, default=3, help="groupings offered (the decoder's STROKE_SEGMENTATIONS)")
+    ap.add_argument("-k", type=int, default=3,
+                    help="groupings offered (default 3; the decoder reads recognize.STROKE_SEGMENTATIONS)")
     ap.add_argument("--cls-weight", type=float, nargs="*", default=[None],
                     help="the classifier's weight in the grouping score (default: segment.CLS_WEIGHT)")
     ap.add_argument("--result", type=Path, help="also write these figures as a result file (benchmarks/results/)")
