@@ -125,10 +125,11 @@ LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # pair's log-odds z (the prime over the other) become PRIME_COEFFICIENTS[0] * z + PRIME_COEFFICIENTS[1] * the box's
 # log width over height (``box_aspect``, clipped at ``ASPECT_CLIP``) + PRIME_COEFFICIENTS[2]. Fitted on the 2011-2013
 # test ink's truth segmentation as the stroke reader reads it, after the size and digit corrections (352 symbols, 35
-# of them primes): the context models read 328 right, these 340 in-sample and 338 in 5-fold cross-validation over
-# expressions; the whole reader on validation: strokes 1,090 -> 1,093 (3 gained, none lost), WAP-like 924 -> 924 (2
-# gained, 2 lost). Images use them too: on the image reader's truth symbols they read 144 of 154 against the models'
-# 139 (an image fit: 147 in-sample) (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-28-session-45.md)
+# of them primes): the context models read 328 right, a bias alone 334.2 in 5-fold cross-validation over expressions
+# (ten shuffles of the folds), these 340 in-sample and 339.1 cross-validated (338-341); the whole reader on
+# validation: strokes 1,090 -> 1,093 (3 gained, none lost), WAP-like 924 -> 924 (2 gained, 2 lost). Images use them
+# too: on the image reader's truth symbols they read 144 of 154 against the models' 139 (an image fit: 147 in-sample)
+# (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-28-session-45.md)
 PRIME = "\\prime"
 PRIME_OTHERS = ("1", ",")
 ASPECT_CLIP = 3.0
