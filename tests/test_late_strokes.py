@@ -72,6 +72,7 @@ def test_the_segmenter_offers_the_groupings_of_both_orders_with_the_callers_stro
     assert any([0, 3] in [h.strokes for h in hyps] for hyps, _ in found)
     assert [s for _, s in found] == sorted((s for _, s in found), reverse=True) and len(found) == 3
     assert len({frozenset(frozenset(h.strokes) for h in hyps) for hyps, _ in found}) == 3
+    assert all(h.strokes == sorted(h.strokes) for hyps, _ in found for h in hyps)  # ids in the order drawn
     monkeypatch.setattr(late_strokes, "MOVE_LATE_STROKES", False)
     found = segment.segment_strokes_nbest(strokes, Reader(), 3)
     assert all([0, 3] not in [h.strokes for h in hyps] for hyps, _ in found)  # in the order drawn, no run holds both
@@ -120,3 +121,20 @@ def test_the_shipped_model_loads_and_reads_a_drawing_in_order_as_it_is():
 def test_short_drawings_have_no_late_strokes(n):
     strokes = _plus_crossed_late()[:n]
     assert late_strokes.late_order(strokes, np.zeros(max(n - 1, 0)), _Says(strokes, [], 0.9)) == (list(range(n)), {})
+
+
+def test_a_symbol_joined_by_a_late_stroke_lists_its_stroke_ids_in_the_order_drawn(monkeypatch):
+    # an E's stem and top bar, an x far right, then the E's middle bar: moved behind the stem, between its strokes
+    strokes = [_line(0, 0, 0, 40), _line(0, 0, 20, 0), _line(100, 10, 125, 40), _line(125, 10, 100, 40),
+               _line(0, 20, 15, 20)]
+
+    class Reader:
+        def predict(self, crops, ink="white", top=5):
+            from inkmath.predict import Prediction
+
+            return [[Prediction("x", "x", 0.9)] for _ in crops]
+
+    monkeypatch.setattr(late_strokes, "load_late_model", lambda: _Says(strokes, [(0, 4)], 0.95))
+    found = segment.segment_strokes_nbest(strokes, Reader(), 5)
+    groups = [h.strokes for hyps, _ in found for h in hyps if set(h.strokes) == {0, 1, 4}]
+    assert groups and all(g == [0, 1, 4] for g in groups)

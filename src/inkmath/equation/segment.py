@@ -543,6 +543,7 @@ def _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen) -> list[t
         if (i, j) not in read:
             read[(i, j)] = (_box_of(ss[i:j]), candidates_from(by_span[(i, j)]))
         box, cands = read[(i, j)]
-        return SymbolHyp(box, list(cands), [keep[k] for k in range(i, j)], logits_of[(i, j)], evidence.get((i, j)))
+        ids = sorted(keep[k] for k in range(i, j))  # the caller's stroke ids, in the order drawn
+        return SymbolHyp(box, list(cands), ids, logits_of[(i, j)], evidence.get((i, j)))
 
     return [([hyp(i, j) for i, j in groups], score) for groups, score in found]
