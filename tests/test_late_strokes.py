@@ -39,6 +39,15 @@ class _Says:
         return np.asarray([self.p if tuple(r) in self.rows else 0.0 for r in X.tolist()])
 
 
+class _SureReader:
+    """A stand-in classifier, as sure of every group: the merge probabilities decide the groupings."""
+
+    def predict(self, crops, ink="white", top=5):
+        from inkmath.predict import Prediction
+
+        return [[Prediction("x", "x", 0.9)] for _ in crops]
+
+
 def test_a_late_stroke_moves_behind_the_stroke_whose_symbol_it_belongs_to():
     strokes = _plus_crossed_late()
     order, moved = late_strokes.late_order(strokes, np.array([0.1, 0.2, 0.1]), _Says(strokes, [(0, 3)], 0.9))
@@ -60,21 +69,15 @@ def test_two_late_strokes_of_one_symbol_keep_their_order_behind_it():
 def test_the_segmenter_offers_the_groupings_of_both_orders_with_the_callers_stroke_ids(monkeypatch):
     strokes = _plus_crossed_late()
 
-    class Reader:  # a stand-in classifier, as sure of every group: the merge probabilities decide
-        def predict(self, crops, ink="white", top=5):
-            from inkmath.predict import Prediction
-
-            return [[Prediction("x", "x", 0.9)] for _ in crops]
-
     monkeypatch.setattr(late_strokes, "load_late_model", lambda: _Says(strokes, [(0, 3)], 0.9))
-    found = segment.segment_strokes_nbest(strokes, Reader(), 3)
+    found = segment.segment_strokes_nbest(strokes, _SureReader(), 3)
     # the groupings of both orders, best first, each once: one holds the +'s two bars
     assert any([0, 3] in [h.strokes for h in hyps] for hyps, _ in found)
     assert [s for _, s in found] == sorted((s for _, s in found), reverse=True) and len(found) == 3
     assert len({frozenset(frozenset(h.strokes) for h in hyps) for hyps, _ in found}) == 3
     assert all(h.strokes == sorted(h.strokes) for hyps, _ in found for h in hyps)  # ids in the order drawn
     monkeypatch.setattr(late_strokes, "MOVE_LATE_STROKES", False)
-    found = segment.segment_strokes_nbest(strokes, Reader(), 3)
+    found = segment.segment_strokes_nbest(strokes, _SureReader(), 3)
     assert all([0, 3] not in [h.strokes for h in hyps] for hyps, _ in found)  # in the order drawn, no run holds both
 
 
@@ -128,13 +131,7 @@ def test_a_symbol_joined_by_a_late_stroke_lists_its_stroke_ids_in_the_order_draw
     strokes = [_line(0, 0, 0, 40), _line(0, 0, 20, 0), _line(100, 10, 125, 40), _line(125, 10, 100, 40),
                _line(0, 20, 15, 20)]
 
-    class Reader:
-        def predict(self, crops, ink="white", top=5):
-            from inkmath.predict import Prediction
-
-            return [[Prediction("x", "x", 0.9)] for _ in crops]
-
     monkeypatch.setattr(late_strokes, "load_late_model", lambda: _Says(strokes, [(0, 4)], 0.95))
-    found = segment.segment_strokes_nbest(strokes, Reader(), 5)
+    found = segment.segment_strokes_nbest(strokes, _SureReader(), 5)
     groups = [h.strokes for hyps, _ in found for h in hyps if set(h.strokes) == {0, 1, 4}]
     assert groups and all(g == [0, 1, 4] for g in groups)
