@@ -42,26 +42,14 @@ def late_features(strokes: Sequence[np.ndarray], geo, unit: float, u: int, t: in
     its symbol size): both boxes' sizes, their offsets, gaps and overlaps, the union's size, their closest approach,
     both pen paths' lengths, the log size ratio, whether t is a dot, log(t - u); then for (t - 1, t), (t, t + 1)
     and (u, u + 1) their closest approach, their overlap in x and 1 (5, -5, 0 where there is no such stroke)."""
-    n = len(strokes)
-    ax0, ay0, ax1, ay1 = geo.box(u)
-    bx0, by0, bx1, by1 = geo.box(t)
-    aw, ah, bw, bh = ax1 - ax0, ay1 - ay0, bx1 - bx0, by1 - by0
-    ox, oy = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
-    U = unit
-    out = [aw / U, ah / U, bw / U, bh / U, ((bx0 + bx1) - (ax0 + ax1)) / 2 / U, ((by0 + by1) - (ay0 + ay1)) / 2 / U,
-           (bx0 - ax1) / U, (by0 - ay1) / U, ox / max(min(aw, bw), 0.05 * U), oy / max(min(ah, bh), 0.05 * U),
-           (max(ax1, bx1) - min(ax0, bx0)) / U, (max(ay1, by1) - min(ay0, by0)) / U,
-           geo.dist(u, t) / U, geo.length(u) / U, geo.length(t) / U,
-           math.log((aw + ah + 1e-3 * U) / (bw + bh + 1e-3 * U)),
-           float(len(strokes[t]) == 1 or (bw + bh) < 0.1 * U), math.log(t - u)]
-    for p, q in ((t - 1, t), (t, t + 1), (u, u + 1)):
-        if 0 <= p < n and 0 <= q < n:
-            px0, _, px1, _ = geo.box(p)
-            qx0, _, qx1, _ = geo.box(q)
-            out += [geo.dist(p, q) / U, (min(px1, qx1) - max(px0, qx0)) / U, 1.0]
-        else:
-            out += [5.0, -5.0, 0.0]
-    return out
+    from inkmath.equation.segment import box_extent, box_pair_features, link_features
+
+    ea, eb = box_extent(geo, u), box_extent(geo, t)
+    return box_pair_features(geo, u, t, unit) + [
+        geo.dist(u, t) / unit, geo.length(u) / unit, geo.length(t) / unit,
+        math.log((ea + 1e-3 * unit) / (eb + 1e-3 * unit)),
+        float(len(strokes[t]) == 1 or eb < 0.1 * unit), math.log(t - u),
+    ] + link_features(strokes, geo, ((t - 1, t), (t, t + 1), (u, u + 1)), unit)
 
 
 def candidate_pairs(strokes: Sequence[np.ndarray], geo, unit: float) -> list[tuple[int, int]]:

@@ -88,39 +88,60 @@ class _Geometry:
         return self._dist[(p, q)]
 
 
+def box_pair_features(geo: _Geometry, i: int, j: int, u: float) -> list[float]:
+    """The boxes of strokes i and j in units ``u``: both boxes' width and height, the offset of j's centre from i's,
+    the gaps from i's right and bottom edges to j's left and top ones, their overlaps in x and y over the smaller
+    box's (at least 0.05 u), and the width and height of both together."""
+    ax0, ay0, ax1, ay1 = geo.box(i)
+    bx0, by0, bx1, by1 = geo.box(j)
+    aw, ah, bw, bh = ax1 - ax0, ay1 - ay0, bx1 - bx0, by1 - by0
+    ox = min(ax1, bx1) - max(ax0, bx0)
+    oy = min(ay1, by1) - max(ay0, by0)
+    return [aw / u, ah / u, bw / u, bh / u,
+            ((bx0 + bx1) - (ax0 + ax1)) / 2 / u, ((by0 + by1) - (ay0 + ay1)) / 2 / u,
+            (bx0 - ax1) / u, (by0 - ay1) / u,
+            ox / max(min(aw, bw), 0.05 * u), oy / max(min(ah, bh), 0.05 * u),
+            (max(ax1, bx1) - min(ax0, bx0)) / u, (max(ay1, by1) - min(ay0, by0)) / u]
+
+
+def box_extent(geo: _Geometry, k: int) -> float:
+    """Stroke k's box width plus height."""
+    x0, y0, x1, y1 = geo.box(k)
+    return (x1 - x0) + (y1 - y0)
+
+
+def link_features(strokes: Sequence[np.ndarray], geo: _Geometry, links, u: float) -> list[float]:
+    """For each stroke pair (p, q) of ``links``: their closest approach and their overlap in x, in units ``u``, and
+    1; 5, -5 and 0 where either stroke is outside the drawing or empty."""
+    n = len(strokes)
+    out: list[float] = []
+    for p, q in links:
+        if 0 <= p < n and 0 <= q < n and len(strokes[p]) and len(strokes[q]):
+            px0, _, px1, _ = geo.box(p)
+            qx0, _, qx1, _ = geo.box(q)
+            out += [geo.dist(p, q) / u, (min(px1, qx1) - max(px0, qx0)) / u, 1.0]
+        else:
+            out += [5.0, -5.0, 0.0]
+    return out
+
+
 def pair_features(strokes: Sequence[np.ndarray], i: int, unit: float, geo: _Geometry | None = None) -> np.ndarray:
     """Geometry of consecutive strokes i and i+1 and their neighbours, in units of the drawing's typical symbol
     size (float32 (29,)). Pass one ``geo`` for all pairs of a drawing to reuse what they share."""
     geo = geo or _Geometry(strokes)
     a, b = strokes[i], strokes[i + 1]
-    ax0, ay0, ax1, ay1 = geo.box(i)
-    bx0, by0, bx1, by1 = geo.box(i + 1)
-    aw, ah, bw, bh = ax1 - ax0, ay1 - ay0, bx1 - bx0, by1 - by0
-    ox = min(ax1, bx1) - max(ax0, bx0)
-    oy = min(ay1, by1) - max(ay0, by0)
     u = unit
-    feats = [
-        aw / u, ah / u, bw / u, bh / u,
-        ((bx0 + bx1) - (ax0 + ax1)) / 2 / u, ((by0 + by1) - (ay0 + ay1)) / 2 / u,
-        (bx0 - ax1) / u, (by0 - ay1) / u,
-        ox / max(min(aw, bw), 0.05 * u), oy / max(min(ah, bh), 0.05 * u),
-        (max(ax1, bx1) - min(ax0, bx0)) / u, (max(ay1, by1) - min(ay0, by0)) / u,
+    ea, eb = box_extent(geo, i), box_extent(geo, i + 1)
+    feats = box_pair_features(geo, i, i + 1, u) + [
         float(np.hypot(*(b[0] - a[-1]))) / u, geo.dist(i, i + 1) / u,
         geo.length(i) / u, geo.length(i + 1) / u,
-        math.log((aw + ah + 1e-3 * u) / (bw + bh + 1e-3 * u)),
-        float(len(a) == 1 or (aw + ah) < 0.1 * u), float(len(b) == 1 or (bw + bh) < 0.1 * u),
+        math.log((ea + 1e-3 * u) / (eb + 1e-3 * u)),
+        float(len(a) == 1 or ea < 0.1 * u), float(len(b) == 1 or eb < 0.1 * u),
         float(i + 2 < len(strokes)),
     ]
     # context: does the next stroke come back to the one before (a late dot, the second bar of a '+')? does
     # stroke i reach the stroke after next?
-    n = len(strokes)
-    for p, q in ((i - 1, i + 1), (i, i + 2), (i - 1, i)):
-        if 0 <= p < n and 0 <= q < n and len(strokes[p]) and len(strokes[q]):
-            px0, _, px1, _ = geo.box(p)
-            qx0, _, qx1, _ = geo.box(q)
-            feats += [geo.dist(p, q) / u, (min(px1, qx1) - max(px0, qx0)) / u, 1.0]
-        else:
-            feats += [5.0, -5.0, 0.0]
+    feats += link_features(strokes, geo, ((i - 1, i + 1), (i, i + 2), (i - 1, i)), u)
     return np.clip(np.asarray(feats, np.float32), -20, 20)
 
 
