@@ -98,7 +98,8 @@ def late_order(strokes: Sequence[np.ndarray], merge_p: np.ndarray, model: LateMo
     best: dict[int, tuple[int, float]] = {}  # t -> (the latest u it is likelier than not to join, the best p)
     for (u, t), p in zip(pairs, probs):
         if p > 0.5:
-            best[t] = (max(u, best.get(t, (u, 0.0))[0]), max(float(p), best.get(t, (u, 0.0))[1]))
+            latest, most = best.get(t, (u, 0.0))
+            best[t] = (max(u, latest), max(float(p), most))
     for t in sorted(best):
         u, p = best[t]
         if p <= merge_p[t - 1] or (t + 1 < n and p <= merge_p[t]):

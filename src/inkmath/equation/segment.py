@@ -521,7 +521,8 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
             ss, keep = ink.as_strokes([ss[k] for k in order]), [keep[k] for k in order]
             pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4)
             for t, (_, p) in moved.items():  # a moved stroke joins the one now before it as the late model says
-                pm[order.index(t) - 1] = max(pm[order.index(t) - 1], p)
+                before = order.index(t) - 1
+                pm[before] = max(pm[before], p)
             seen, both = set(), []
             for hyps, score in sorted(found + _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen),
                                       key=lambda f: -f[1]):
