@@ -159,11 +159,9 @@ def case_features(tokens: Sequence[str], i: int, pair: tuple[str, str]) -> dict[
     """How the expression writes its letters, as read by the other symbols' ``tokens``: its capitals less its small
     letters over their sum plus one (``CAPITALS``, ``SMALL_LETTERS``), and how many others read as ``pair``'s capital
     (up to ``SAME_CAPITAL_CLIP``)."""
-    others = [t for j, t in enumerate(tokens) if j != i]
-    capitals = sum(t in CAPITALS for t in others)
-    small = sum(t in SMALL_LETTERS for t in others)
-    return {"capital_share": (capitals - small) / (capitals + small + 1),
-            "same_capital": float(min(sum(t == pair[1] for t in others), SAME_CAPITAL_CLIP))}
+    same = sum(t == pair[1] for j, t in enumerate(tokens) if j != i)
+    return {"capital_share": _share(tokens, i, CAPITALS, SMALL_LETTERS),
+            "same_capital": float(min(same, SAME_CAPITAL_CLIP))}
 
 
 def pair_features(hyps: Sequence[SymbolHyp], tokens: Sequence[str], i: int, pair: tuple[str, str],
@@ -183,10 +181,16 @@ def pair_features(hyps: Sequence[SymbolHyp], tokens: Sequence[str], i: int, pair
 
 def digit_share(tokens: Sequence[str], i: int) -> float:
     """The digits less the letters among the symbols other than ``i``, over their sum plus one (-1 to 1)."""
+    return _share(tokens, i, DIGITS, LETTERS)
+
+
+def _share(tokens: Sequence[str], i: int, more, fewer) -> float:
+    """Among the symbols other than ``i``: those read as one of ``more`` less those read as one of ``fewer``, over
+    their sum plus one (-1 to 1)."""
     others = [t for j, t in enumerate(tokens) if j != i]
-    digits = sum(t in DIGITS for t in others)
-    letters = sum(t in LETTERS for t in others)
-    return (digits - letters) / (digits + letters + 1)
+    m = sum(t in more for t in others)
+    f = sum(t in fewer for t in others)
+    return (m - f) / (m + f + 1)
 
 
 def _matching_pairs(candidates: Sequence[Candidate], pairs) -> Iterator[tuple[str, str]]:
@@ -236,15 +240,26 @@ def correct(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[
     """Each symbol's tokens and candidates with its pair's probabilities moved (the module docstring); the references
     read the tokens as given. ``image``: the image reader's readings (``STROKES_ONLY`` pairs left alone). New lists;
     the inputs are not changed."""
-    out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
-    for i in range(len(hyps)):
-        if not known[i]:
-            continue
+    def odds(i: int):
         pair = find_pair(candidates[i], image)
         features = pair_features(hyps, tokens, i, pair, image) if pair is not None else None
-        if features is None:
+        return None if features is None else (pair, lambda z: corrected_log_odds(pair, z, features, image))
+
+    return _corrected(tokens, candidates, known, odds)
+
+
+def _corrected(tokens: list[str], candidates: list[list[Candidate]], known: Sequence[bool],
+               odds) -> tuple[list[str], list[list[Candidate]]]:
+    """``tokens`` and ``candidates`` with the pair of each symbol the reader may re-read (``known``) moved where
+    ``odds(i)`` gives (the pair, its corrected log-odds as a function of the models' z); None leaves symbol i as
+    read. New lists; the inputs are not changed."""
+    out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
+    for i, cands in enumerate(candidates):
+        found = odds(i) if known[i] else None
+        if found is None:
             continue
-        out_cands[i] = _moved(candidates[i], pair, lambda z: corrected_log_odds(pair, z, features, image))
+        pair, log_odds = found
+        out_cands[i] = _moved(cands, pair, log_odds)
         out_tokens[i] = out_cands[i][0].token
     return out_tokens, out_cands
 
@@ -271,15 +286,14 @@ def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
     """Each symbol read as a digit or the letter it looks like (``DIGIT_PAIRS``), with the other among its readings,
     moved between the two by what the expression's other symbols are (``DIGIT_ODDS``); the shares read ``tokens`` as
     given. New lists."""
-    out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
-    for i, cands in enumerate(candidates):
-        pair = find_digit_pair(cands) if known[i] else None
+    def odds(i: int):
+        pair = find_digit_pair(candidates[i])
         if pair is None:
-            continue
+            return None
         share = digit_share(tokens, i)
-        out_cands[i] = _moved(cands, pair, lambda z: DIGIT_ODDS * z + DIGIT_SHARE * share + DIGIT_PAIRS[pair])
-        out_tokens[i] = out_cands[i][0].token
-    return out_tokens, out_cands
+        return pair, lambda z: DIGIT_ODDS * z + DIGIT_SHARE * share + DIGIT_PAIRS[pair]
+
+    return _corrected(tokens, candidates, known, odds)
 
 
 def box_aspect(box: Box) -> float:
@@ -305,13 +319,13 @@ def correct_primes(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: lis
                    known: Sequence[bool]) -> tuple[list[str], list[list[Candidate]]]:
     """Each symbol read as a prime or as what a prime is read as (``PRIME_OTHERS``), with the other among its
     readings, moved between the two by its box's shape (``PRIME_COEFFICIENTS``). New lists."""
-    out_tokens, out_cands = list(tokens), [list(c) for c in candidates]
     a, b, c = PRIME_COEFFICIENTS
-    for i, cands in enumerate(candidates):
-        pair = find_prime_pair(cands) if known[i] else None
+
+    def odds(i: int):
+        pair = find_prime_pair(candidates[i])
         if pair is None:
-            continue
+            return None
         shape = box_aspect(hyps[i].box)
-        out_cands[i] = _moved(cands, pair, lambda z: a * z + b * shape + c)
-        out_tokens[i] = out_cands[i][0].token
-    return out_tokens, out_cands
+        return pair, lambda z: a * z + b * shape + c
+
+    return _corrected(tokens, candidates, known, odds)
