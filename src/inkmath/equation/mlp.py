@@ -114,6 +114,31 @@ def binary_card(recipe: dict, tensors: dict[str, np.ndarray], inputs: str, outpu
 MODEL = "tanh-mlp"  # the ``model`` of the equation models' cards and recipes
 
 
+def recipe_command_line(argv: list[str] | None, description: str, module: str, config: str, out: Path,
+                        defaults: dict, extra: tuple[tuple[str, str], ...] = ()):
+    """The small equation models' trainers' command line: ``--config`` (the recipe), the integer flags that override
+    it (``--limit``, ``--epochs``, ``--hidden`` and ``extra``: (name, help) each) and ``--out``. Returns (the parsed
+    arguments, the recipe with the flags over it, the command the card writes: ``python -m module`` with the
+    recipe and the flags given)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--config", default=config, help="the recipe (YAML); flags override it")
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--hidden", type=int, default=None, help="units of the hidden layer")
+    for name, help_text in extra:
+        ap.add_argument(f"--{name}", type=int, default=None, help=help_text)
+    ap.add_argument("--out", type=Path, default=out)
+    args = ap.parse_args(argv)
+    recipe = read_recipe(args.config, defaults)
+    names = ("limit", "epochs", "hidden", *(name for name, _ in extra))
+    flags = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+    recipe.update(flags)
+    command = f"python -m {module} --config {args.config}" + "".join(f" --{k} {v}" for k, v in flags.items())
+    return args, recipe, command
+
+
 def read_recipe(path: Path | str, defaults: dict) -> dict:
     """The keys of a recipe file (``configs/*.yaml``) over ``defaults``; a missing file, an unknown key or another
     ``model`` than ``MODEL`` is an error naming it."""

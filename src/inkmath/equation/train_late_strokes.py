@@ -12,7 +12,6 @@ shipped model is then fitted on all of them.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Sequence
 
@@ -68,18 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath import InkmathError
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
-    from inkmath.equation.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
+    from inkmath.equation.mlp import binary_card, fit_binary_heldout, recipe_command_line, write_card
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/late-stroke.yaml", help="the recipe (YAML); flags override it")
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
-    ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--hidden", type=int, default=None, help="units of the hidden layer")
-    ap.add_argument("--out", type=Path, default=LATE_MODEL)
-    args = ap.parse_args(argv)
-    recipe = read_recipe(args.config, DEFAULTS)
-    flags = {k: getattr(args, k) for k in ("limit", "epochs", "hidden") if getattr(args, k) is not None}
-    recipe.update(flags)
+    args, recipe, command = recipe_command_line(argv, __doc__.splitlines()[0], "inkmath.equation.train_late_strokes",
+                                                "configs/late-stroke.yaml", LATE_MODEL, DEFAULTS)
     import torch
 
     torch.set_num_threads(1)
@@ -92,8 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     tensors, figures = fit_binary_heldout(X, y, ~held, held, LateModel, hidden=recipe["hidden"],
                                           epochs=recipe["epochs"], seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
-    command = f"python -m inkmath.equation.train_late_strokes --config {args.config}" + "".join(
-        f" --{k} {v}" for k, v in flags.items())
     card = {**binary_card(recipe, tensors, "late_strokes.late_features", "late stroke of u's symbol", args.config,
                           command),
             "data": {"train": f"CROHME 2014 training InkML, {len(exprs)} expressions, {len(X)} candidate pairs, "

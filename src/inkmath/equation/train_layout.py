@@ -15,7 +15,6 @@ asked on the 2011-2013 test ink (the validation set). About two minutes on one c
 
 from __future__ import annotations
 
-import argparse
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -185,20 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
     from inkmath.equation import layout_rules as P
-    from inkmath.equation.mlp import read_recipe, write_card
+    from inkmath.equation.mlp import recipe_command_line, write_card
     from inkmath.weights import FORMAT
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/layout-relation.yaml", help="the recipe (YAML); flags override it")
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
-    ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--hidden", type=int, default=None, help="units of the hidden layer")
-    ap.add_argument("--members", type=int, default=None, help="models trained from seeds 0, 1, ... and averaged")
-    ap.add_argument("--out", type=Path, default=RELATION_MODEL)
-    args = ap.parse_args(argv)
-    recipe = read_recipe(args.config, DEFAULTS)
-    flags = {k: getattr(args, k) for k in ("limit", "epochs", "hidden", "members") if getattr(args, k) is not None}
-    recipe.update(flags)
+    args, recipe, command = recipe_command_line(
+        argv, __doc__.splitlines()[0], "inkmath.equation.train_layout", "configs/layout-relation.yaml", RELATION_MODEL,
+        DEFAULTS, extra=(("members", "models trained from seeds 0, 1, ... and averaged"),))
     import torch
 
     torch.set_num_threads(1)
@@ -212,8 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     chosen = np.where(pv.max(axis=1) >= P.RELATION_MODEL_PROB, pv.argmax(axis=1), rule_v)
     atomic_write_bytes(args.out, save({member_prefix(k) + name: v for k, t in enumerate(members)
                                        for name, v in t.items()}))
-    command = f"python -m inkmath.equation.train_layout --config {args.config}" + "".join(
-        f" --{k} {v}" for k, v in flags.items())
     card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
             "architecture": f"mean of {recipe['members']} mlp {X.shape[1]}-{recipe['hidden']}-{len(RELATIONS_OUT)} "
                             "(tanh, softmax), numpy inference",

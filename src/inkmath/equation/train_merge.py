@@ -20,7 +20,6 @@ truth's grouping on more validation expressions than either alone (docs/decision
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -74,19 +73,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
-    from inkmath.equation.mlp import binary_card, read_recipe, write_card
+    from inkmath.equation.mlp import binary_card, recipe_command_line, write_card
     from inkmath.equation.segment import MergeModel, member_prefix
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/stroke-merge.yaml", help="the recipe (YAML); flags override it")
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N training expressions")
-    ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--hidden", type=int, default=None, help="units of the hidden layer")
-    ap.add_argument("--out", type=Path, default=MERGE_MODEL)
-    args = ap.parse_args(argv)
-    recipe = read_recipe(args.config, DEFAULTS)
-    flags = {k: getattr(args, k) for k in ("limit", "epochs", "hidden") if getattr(args, k) is not None}
-    recipe.update(flags)
+    args, recipe, command = recipe_command_line(argv, __doc__.splitlines()[0], "inkmath.equation.train_merge",
+                                                "configs/stroke-merge.yaml", MERGE_MODEL, DEFAULTS)
     import torch
 
     torch.set_num_threads(1)
@@ -108,8 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tensors = {member_prefix(k) + name: v for k, t in enumerate(shipped) for name, v in t.items()}
     atomic_write_bytes(args.out, save(tensors))
-    command = f"python -m inkmath.equation.train_merge --config {args.config}" + "".join(
-        f" --{k} {v}" for k, v in flags.items())
     card = {**binary_card(recipe, shipped[0], "segment.pair_features", "same symbol", args.config, command),
             "data": {"train": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs"},
             "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
