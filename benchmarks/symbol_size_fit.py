@@ -67,15 +67,9 @@ def gather(name: str, image: bool = False) -> list[tuple]:
     for e, idx in enumerate(by_expression(table)):
         hyps = hyps_of(table, idx, tokens, pen)
         reading = read_symbols(hyps, model, size_and_place=False)
-        for i, label in enumerate(table["label"][idx]):
-            truth = tokens[label] if 0 <= label < len(tokens) else None  # negative: image_hypotheses.IGNORE
-            pair = symbol_size.find_pair(reading.candidates[i])
-            features = symbol_size.pair_features(hyps, reading.tokens, i, pair) if pair is not None else None
-            if features is None or truth not in pair:
-                continue
-            p = {c.token: c.prob for c in reading.candidates[i]}
-            z = math.log(p[pair[1]] + 1e-9) - math.log(p[pair[0]] + 1e-9)
-            rows.append((e, pair, truth == pair[1], z, features, current(hyps, reading.tokens, i, pair, z)))
+        rows += _pair_rows(e, reading.candidates, table["label"][idx], tokens, symbol_size.find_pair,
+                           lambda i, pair: symbol_size.pair_features(hyps, reading.tokens, i, pair),
+                           lambda i, pair, z: current(hyps, reading.tokens, i, pair, z))
         rows += digit_rows(e, hyps, reading, table["label"][idx], tokens)
         rows += prime_rows(e, hyps, reading, table["label"][idx], tokens, image)
     return rows
@@ -89,7 +83,7 @@ def digit_rows(e: int, hyps, reading, labels, tokens: list[str]) -> list[tuple]:
     known = [True] * len(hyps)
     toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known)
     return _pair_rows(e, cands, labels, tokens, symbol_size.find_digit_pair,
-                      lambda i: {"digit_share": symbol_size.digit_share(toks, i)})
+                      lambda i, pair: {"digit_share": symbol_size.digit_share(toks, i)})
 
 
 def prime_rows(e: int, hyps, reading, labels, tokens: list[str], image: bool = False) -> list[tuple]:
@@ -102,21 +96,23 @@ def prime_rows(e: int, hyps, reading, labels, tokens: list[str], image: bool = F
     toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known, image)
     toks, cands = symbol_size.correct_digits(toks, cands, known)
     return _pair_rows(e, cands, labels, tokens, symbol_size.find_prime_pair,
-                      lambda i: {"aspect": symbol_size.box_aspect(hyps[i].box)})
+                      lambda i, pair: {"aspect": symbol_size.box_aspect(hyps[i].box)})
 
 
-def _pair_rows(e: int, cands, labels, tokens: list[str], find_pair, features) -> list[tuple]:
-    """The rows (as ``gather``'s) of the symbols whose readings ``cands`` hold a pair ``find_pair`` finds and whose
-    truth is one of that pair; ``features(i)``: symbol i's features."""
+def _pair_rows(e: int, cands, labels, tokens: list[str], find_pair, features, now=None) -> list[tuple]:
+    """The rows (expression, pair, truth is the pair's second, log-odds, features, ``now``'s log-odds or None) of the
+    symbols whose readings ``cands`` hold a pair ``find_pair`` finds, whose features can be read (``features(i,
+    pair)``, None where they cannot) and whose truth is one of that pair."""
     out = []
     for i, label in enumerate(labels):
-        truth = tokens[label] if 0 <= label < len(tokens) else None
+        truth = tokens[label] if 0 <= label < len(tokens) else None  # negative: image_hypotheses.IGNORE
         pair = find_pair(cands[i])
-        if pair is None or truth not in pair:
+        found = features(i, pair) if pair is not None else None
+        if found is None or truth not in pair:
             continue
         readings = {c.token: c.prob for c in cands[i]}
         z = math.log(readings[pair[1]] + 1e-9) - math.log(readings[pair[0]] + 1e-9)
-        out.append((e, pair, truth == pair[1], z, features(i), None))
+        out.append((e, pair, truth == pair[1], z, found, None if now is None else now(i, pair, z)))
     return out
 
 
@@ -180,11 +176,8 @@ def main(argv: list[str] | None = None) -> int:
               "1 / |": ({("|", "1")}, True), "1 / (": ({("(", "1")}, True),
               "digit or letter": (set(symbol_size.DIGIT_PAIRS), None),
               "prime": ({(t, symbol_size.PRIME) for t in symbol_size.PRIME_OTHERS}, None)}
-    kinds = {"digit or letter": "digit_share", "prime": "aspect"}  # the groups read after the size correction
-    for group, (pairs, reference) in groups.items():
-        g = [r for r in rows if r[1] in pairs
-             and kinds.get(group) == next((k for k in r[4] if k in ("digit_share", "aspect")), None)
-             and (reference is None or (r[4]["reference"] > 0) == reference)]
+    for group, (pairs, reference) in groups.items():  # the groups' pairs are apart: a row's pair names its group
+        g = [r for r in rows if r[1] in pairs and (reference is None or (r[4]["reference"] > 0) == reference)]
         if group == "prime":
             X, shipped = design(g, ("aspect",)), symbol_size.PRIME_COEFFICIENTS
         elif group == "digit or letter":
@@ -203,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             tr, te = f != k, f == k
             cv += int(((X[te] @ fit(X[tr], y[tr]) > 0) == (y[te] > 0)).sum())
         now = ({"current": int(((np.asarray([r[5] for r in g]) > 0) == (y > 0)).sum())}
-               if args.image and group not in kinds else {})
+               if args.image and all(r[5] is not None for r in g) else {})
         out[group] = {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
                       "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()), **now,
                       "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,
