@@ -41,8 +41,8 @@ IMAGE_SHARDS = 4  # the image tables of the validation renderings are built in t
 
 
 def gather(name: str, image: bool = False) -> list[tuple]:
-    """(expression, pair, truth is the pair's second, log-odds, features) per kept symbol; ``image``: the image
-    reader's (the module docstring)."""
+    """``_pair_rows``' rows of every kept symbol (the last element: the image reader's shipped log-odds, for the size
+    pairs only); ``image``: the image reader's (the module docstring)."""
     from inkmath import InkmathError
     from inkmath.equation import symbol_size
     from inkmath.equation.crohme_eval import resolve_source
