@@ -118,6 +118,8 @@ def _score(r: dict, w: dict, seg_term: float) -> float:
 
 def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
     """Per expression: the distinct readings (norm, prob, best derivation's terms) by pooled probability."""
+    from inkmath.equation.decode import has_empty_group
+
     out = []
     PARSED.clear()
     for row in rows:
@@ -145,8 +147,14 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
             pooled.setdefault(key, []).append(s / w["temperature"])
             if key not in best or s > best[key][0]:
                 best[key] = (s, r, i)
+        # readings with an empty group count only when there is no other (``decode``; ``has_empty_group``)
+        empty = {k for k in pooled if has_empty_group(k)}
+        if empty and len(empty) < len(pooled):
+            pooled = {k: v for k, v in pooled.items() if k not in empty}
+            best = {k: v for k, v in best.items() if k not in empty}
         layouts = w.get("layouts", 0)
-        if layouts:  # the best readings' second layouts (``decode``'s alternative_layout)
+        if layouts and not (empty and len(empty) == len(pooled)):
+            # the best readings' second layouts (``decode``'s alternative_layout)
             alts = {r["alt_of"]: r for r in row["readings"] if "alt_of" in r}
             for _, _, i in sorted(best.values(), key=lambda t: -t[0])[:layouts]:
                 r = alts.get(i)
@@ -154,6 +162,8 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
                     continue
                 s = _score(r, w, _seg_term(row, r, w))
                 key = tuple(r["norm"])
+                if has_empty_group(key):
+                    continue
                 pooled.setdefault(key, []).append(s / w["temperature"])
                 if key not in best or s > best[key][0]:
                     best[key] = (s, r, None)

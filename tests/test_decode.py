@@ -545,3 +545,36 @@ def test_alternatives_say_which_tokens_of_which_grouping_they_read():
     assert (alts[0]["tokens"], alts[0]["segmentation"]) == (["n"], 1)
     assert (alts[1]["tokens"], alts[1]["segmentation"]) == (["1", "2"], 0)
     assert (alts[2]["tokens"], alts[2]["segmentation"]) == (["l", "2"], 0)
+
+
+def test_a_reading_with_an_empty_group_is_read_only_when_there_is_no_other():
+    """A fraction bar with nothing above it writes ``\\frac{}{x}``: no CROHME truth has an empty group, so a
+    well-formed reading comes first however the models score them, and the empty one is not among the alternatives."""
+    import sys
+    from pathlib import Path
+
+    from inkmath.equation.decode import has_empty_group
+    from inkmath.equation.tree import Frac
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from decoder_val import rank
+
+    def bar_layout(symbols, tokens):
+        """A stand-in layout: a bar over the next symbol makes a fraction with no numerator."""
+        if tokens[0] == "-":
+            return Row([Frac(Row([]), Row([Symbol(tokens[1], 1)]))]), -1.0
+        return row_structure(symbols, tokens), -1.0
+
+    segs = [Segmentation([hyp(0, ("-", 0.7), ("\\pi", 0.3)), hyp(2, ("x", 0.9), ("n", 0.1))])]
+    assert has_empty_group(("\\frac", "{", "}", "{", "x", "}")) and not has_empty_group(("x", "^", "{", "2", "}"))
+    trace: list = []
+    rs = decode(segs, structure=bar_layout, trace=trace)
+    assert rs[0].latex == "\\pi x" and not any(has_empty_group(r.norm) for r in rs)
+    assert any(has_empty_group(t["norm"]) for t in trace)  # they were read, and set aside
+    w = DecoderWeights()
+    sim = rank([{"readings": trace}], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment,
+                                       "structure": w.structure, "temperature": w.temperature, "length": w.length})[0]
+    assert [list(r.norm) for r in rs] == [list(k) for k, _, _ in sim]  # the offline ranking agrees
+    # with nothing else to read, the empty ones are what there is
+    only = [Segmentation([hyp(0, ("-", 1.0)), hyp(2, ("x", 0.9), ("n", 0.1))])]
+    assert decode(only, structure=bar_layout)[0].latex.startswith("\\frac{}")

@@ -16,8 +16,10 @@ A reading is one segmentation, one token per symbol and the tree the structure m
 
 Search: per segmentation, the ``beam`` best token assignments under the symbol score (exact k-best over the
 per-symbol top-``per_symbol`` lists), each parsed and rescored with the other terms. Readings that come out as the
-same LaTeX pool their probability. ``prob`` is the softmax of the scores over the distinct readings found; the
-calibrated ``confidence`` of the first is ``calibrate(features)`` (fitted on validation, see ``calibrate.py``).
+same LaTeX pool their probability. A reading with an empty group (``\\frac{}{x}``: a bar with nothing above it read
+as a fraction) is set aside, and read only when every reading has one (``has_empty_group``). ``prob`` is the softmax
+of the scores over the distinct readings found; the calibrated ``confidence`` of the first is
+``calibrate(features)`` (fitted on validation, see ``calibrate.py``).
 
 The models are arguments (plain callables): ``symbol_model(symbols) -> [[Candidate, ...] per symbol]`` (with an
 optional ``many(groupings)``: those of several groupings at once, ``symbol_readings``),
@@ -216,6 +218,9 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     best_seg = max(s.score for s in segs)
     found: dict[tuple[str, ...], Reading] = {}
     mass: dict[tuple[str, ...], list[float]] = {}
+    # readings with an empty group (``has_empty_group``) are kept apart, and read only when there is no other
+    empty_found: dict[tuple[str, ...], Reading] = {}
+    empty_mass: dict[tuple[str, ...], list[float]] = {}
     traced: dict[int, int] = {}  # id of a reading -> its index in ``trace``
     # what this input's readings share: canonical tokens by tokens' string (``_render``), LM log-probabilities by
     # canonical tokens (different derivations often write the same LaTeX); never kept across inputs
@@ -245,9 +250,10 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             trace.append(entry)
         if not counted:
             return reading  # traced only: the decoder does not read this one's second layout
-        mass.setdefault(norm, []).append(score)
-        if norm not in found or score > found[norm].score:
-            found[norm] = reading
+        pool, pool_mass = (empty_found, empty_mass) if has_empty_group(norm) else (found, mass)
+        pool_mass.setdefault(norm, []).append(score)
+        if norm not in pool or score > pool[norm].score:
+            pool[norm] = reading
         return reading
 
     parsed: list[Reading] = []
@@ -281,8 +287,10 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             second = consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
                               *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,
                               counted=id(r) in chosen)
-            if second is not None and id(r) in for_alternatives:
+            if second is not None and id(r) in for_alternatives and not has_empty_group(second.norm):
                 offered.append(second)
+    if not found:  # every reading has an empty group: they are all there is
+        found, mass = empty_found, empty_mass
     t = max(w.temperature, 1e-6)
     readings = _by_probability(found, mass, t)
     first = readings[0]
@@ -290,7 +298,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     if final_layout is not None:
         tree, _ = _structure(final_layout, segs[first.segmentation].symbols, first.tokens)
         latex, norm = _render(tree, canonical)
-        if norm != first.norm:
+        if norm != first.norm and not (has_empty_group(norm) and not has_empty_group(first.norm)):
             # the re-read takes the first's place, score, terms, probability and confidence (the calibration reads
             # the beam as ranked, as it was fitted); the first follows it
             reread = Reading(latex, norm, first.tokens, first.segmentation, tree, first.score, dict(first.terms),
@@ -306,6 +314,12 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         readings = [first] + [r for r in _by_probability(found, mass, t) if r.norm != first.norm]
         first.prob = prob
     return readings[:max(1, n_best)]
+
+
+def has_empty_group(norm: Sequence[str]) -> bool:
+    """Whether canonical LaTeX tokens hold an empty group (``{ }``): a fraction without a numerator, a script or a
+    root with nothing in it. None of the 8,834 CROHME training truths has one, so such a reading is never right."""
+    return any(a == "{" and b == "}" for a, b in zip(norm, norm[1:]))
 
 
 def _by_probability(found: dict[tuple[str, ...], Reading], mass: dict[tuple[str, ...], list[float]],
