@@ -149,11 +149,12 @@ def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
                 best[key] = (s, r, i)
         # readings with an empty group count only when there is no other (``decode``; ``has_empty_group``)
         empty = {k for k in pooled if has_empty_group(k)}
-        if empty and len(empty) < len(pooled):
+        only_empty = len(empty) == len(pooled)
+        if not only_empty:
             pooled = {k: v for k, v in pooled.items() if k not in empty}
             best = {k: v for k, v in best.items() if k not in empty}
         layouts = w.get("layouts", 0)
-        if layouts and not (empty and len(empty) == len(pooled)):
+        if layouts and not only_empty:
             # the best readings' second layouts (``decode``'s alternative_layout)
             alts = {r["alt_of"]: r for r in row["readings"] if "alt_of" in r}
             for _, _, i in sorted(best.values(), key=lambda t: -t[0])[:layouts]:

@@ -554,7 +554,7 @@ def test_a_reading_with_an_empty_group_is_read_only_when_there_is_no_other():
     from pathlib import Path
 
     from inkmath.equation.decode import has_empty_group
-    from inkmath.equation.tree import Frac
+    from inkmath.equation.tree import Frac, Sup
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from decoder_val import rank
@@ -575,6 +575,18 @@ def test_a_reading_with_an_empty_group_is_read_only_when_there_is_no_other():
     sim = rank([{"readings": trace}], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment,
                                        "structure": w.structure, "temperature": w.temperature, "length": w.length})[0]
     assert [list(r.norm) for r in rs] == [list(k) for k, _, _ in sim]  # the offline ranking agrees
+    # with the best readings' second layouts too, where as many readings are set aside as are kept
+
+    def script_layout(symbols, tokens):
+        return Row([Sup(Symbol(tokens[0], 0), Symbol(tokens[1], 1))]), -1.5
+
+    w = DecoderWeights(layouts=1)
+    trace = []
+    rs = decode(segs, structure=bar_layout, alternative_layout=script_layout, weights=w, trace=trace)
+    assert "\\pi^{x}" in [r.latex for r in rs]
+    sim = rank([{"readings": trace}], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "layouts": 1,
+                                       "structure": w.structure, "temperature": w.temperature, "length": w.length})[0]
+    assert [list(r.norm) for r in rs] == [list(k) for k, _, _ in sim]
     # with nothing else to read, the empty ones are what there is
     only = [Segmentation([hyp(0, ("-", 1.0)), hyp(2, ("x", 0.9), ("n", 0.1))])]
     assert decode(only, structure=bar_layout)[0].latex.startswith("\\frac{}")
