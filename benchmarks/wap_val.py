@@ -25,8 +25,10 @@ from inkmath.equation.wap_like import (  # noqa: E402,F401 - the renderings' set
     INK_LEVEL, PADDING, PEN, SYMBOL_HEIGHT, SYMBOL_HEIGHT_SPREAD, mean_symbol_height, render_wap_like)
 
 
-def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset: str | None = None) -> int:
-    """Render every expression with a LaTeX truth into ``out`` as ``off_image/<id>_0.bmp`` + ``val_caption.txt``."""
+def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset: str | None = None,
+                     folders: dict[str, str] | None = None) -> int:
+    """Render every expression with a LaTeX truth into ``out`` as ``off_image/<id>_0.bmp`` + ``val_caption.txt``;
+    ``folders`` receives each rendering's name -> the folder its InkML file lies in (the year's test set)."""
     import cv2
 
     from inkmath.data.crohme import iter_inkml
@@ -43,6 +45,8 @@ def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset:
             continue
         key = expr.id if expr.id not in seen else f"{expr.id}-2"  # three names recur across the years
         seen.add(key)
+        if folders is not None:
+            folders[key] = expr.folder
         cv2.imwrite(str(out / "off_image" / f"{key}_0.bmp"), render_wap_like(expr, rng))
         lines.append(f"{key}\t{' '.join(normalize_latex(expr.latex_truth))}\n")
     (out / "val_caption.txt").write_text("".join(lines), encoding="utf-8")
@@ -51,7 +55,7 @@ def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset:
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
-    from inkmath.equation.crohme_eval import evaluate_crohme
+    from inkmath.equation.crohme_eval import by_folder, evaluate_crohme
     from inkmath.equation.recognize import get_predictor
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -74,25 +78,36 @@ def main(argv: list[str] | None = None) -> int:
     archive = Path(args.archive) if args.archive else data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out) if args.out else Path(tmp)
-        n = write_wap_folder(archive, out, args.limit, args.subset)
-        res = evaluate_crohme(out, None, predictor=get_predictor(), details=args.details is not None)
+        folders: dict[str, str] = {}
+        n = write_wap_folder(archive, out, args.limit, args.subset, folders)
+        res = evaluate_crohme(out, None, predictor=get_predictor(), details=True)
     res["source"] = f"{archive} rendered WAP-like ({n} expressions)"
+    rows = res.pop("details")
+    for r in rows:
+        if folders.get(r["id"]):
+            r["folder"] = folders[r["id"]]
+    per_folder = by_folder([folders.get(r["id"], "") for r in rows], [r["distance"] for r in rows])
+    if per_folder:
+        res["by_folder"] = per_folder
     if args.details:
-        rows = res.pop("details")
         Path(args.details).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     if args.result:
-        from inkmath.evaluation.results import HOW_EXPRESSIONS, expressions_row, write_result
+        from inkmath.evaluation.results import HOW_EXPRESSIONS, expressions_row, folder_rows, write_result
 
         command = "python benchmarks/wap_val.py" + "".join(
             f" {flag} {v}" for flag, v in (("--archive", args.archive), ("--subset", args.subset),
                                            ("--limit", args.limit)) if v is not None)
+        key = "wap_val" if not (args.archive or args.subset) else res["source"]
         write_result(args.result, "expressions", "Expression recognition", command, HOW_EXPRESSIONS,
-                     [expressions_row(res, "wap_val" if not (args.archive or args.subset) else res["source"])])
+                     [expressions_row(res, key)] + folder_rows(res, key))
     if args.json:
         print(json.dumps(res))
     else:
         print(f"{res['source']}: ExpRate {res['exprate']:.4f}, within-1 {res['within1']:.4f}, "
               f"within-2 {res['within2']:.4f} ({res['seconds']} s)")
+        for f in res.get("by_folder", []):
+            print(f"  {f['folder']}: {f['read_right']} of {f['expressions']} right, ExpRate {f['exprate']:.4f}, "
+                  f"within-1 {f['within1']:.4f}, within-2 {f['within2']:.4f}")
     return 0
 
 

@@ -433,6 +433,39 @@ def test_evaluate_perfect_recogniser(data_dir):
     assert r["stages"] == {"correct": 2, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
 
 
+def test_a_set_of_several_folders_is_scored_by_folder_too(tmp_path):
+    """The 2011-2013 validation archive holds three years' tests in three folders, which read differently (its 2013
+    part like the 2014 test): crohme-eval gives each folder's figures beside the whole's, and the results page a row
+    for each."""
+    from inkmath.evaluation.results import folder_rows
+
+    arch = tmp_path / "val.tar.xz"
+    with tarfile.open(arch, "w:xz") as tf:
+        _add(tf, "CROHME_labeled_2016/TestINKMLGT/a.inkml", INKML_XY.encode())
+        _add(tf, "CROHME_labeled_2016/TestINKMLGT/b.inkml", INKML_XYT.encode())
+        _add(tf, "CROHME_labeled_2016/testDataGT/c.inkml", INKML_XY.encode().replace(b'id="0">', b'id="0">1 1, '))
+    assert [e.folder for e in crohme.iter_inkml(arch)] == ["CROHME_labeled_2016/TestINKMLGT"] * 2 + [
+        "CROHME_labeled_2016/testDataGT"]
+    right = truth_recognizer(arch)
+
+    def recognize(strokes, predictor=None):  # b is read one token short
+        rec = right(strokes)
+        return SimpleNamespace(**{**vars(rec), "latex": "a" if rec.expr.id == "b" else rec.latex})
+
+    r = evaluate_crohme(arch, recognize, details=True)
+    assert r["exprate"] == pytest.approx(2 / 3)
+    assert [(f["folder"].rsplit("/", 1)[-1], f["expressions"], f["read_right"], f["exprate"], f["within1"])
+            for f in r["by_folder"]] == [("TestINKMLGT", 2, 1, 0.5, 0.5), ("testDataGT", 1, 1, 1.0, 1.0)]
+    assert {d["id"]: d["folder"] for d in r["details"]}["c"] == "CROHME_labeled_2016/testDataGT"
+    rows = folder_rows(r, "val")
+    assert [(x["test set"], x["read right"], x["ExpRate"]) for x in rows] == [
+        ("CROHME 2011-2013 test (validation): its 2013 test", 1, 0.5),
+        ("CROHME 2011-2013 test (validation): its 2012 test", 1, 1.0)]
+    single = tmp_path / "one.tar.xz"
+    make_archive(single, "TestEM2014GT", {"a.inkml": INKML_XY.encode(), "b.inkml": INKML_XYT.encode()})
+    assert "by_folder" not in evaluate_crohme(single, truth_recognizer(single)) and folder_rows({}, "test") == []
+
+
 # "x^2=1" as MathWriting writes it: no traceFormat, no trace ids, "x y t" points, the LaTeX in "normalizedLabel"
 # (its ground truth; "label" is the unnormalised original), no segmentation
 MATHWRITING = """<ink xmlns="http://www.w3.org/2003/InkML">

@@ -58,13 +58,13 @@ def run(args) -> int:
         rows = res.pop("details")
         atomic_write_text(Path(args.details), "".join(json.dumps(r) + "\n" for r in rows))
     if args.result:
-        from inkmath.evaluation.results import HOW_EXPRESSIONS, expressions_row, write_result
+        from inkmath.evaluation.results import HOW_EXPRESSIONS, expressions_row, folder_rows, write_result
 
         command = f"inkmath crohme-eval {args.path}" + "".join(
             f" {flag} {v}" for flag, v in (("--weights", args.weights), ("--limit", args.limit)) if v is not None)
         command += " --symbols-only" if args.symbols_only else ""
         write_result(args.result, "expressions", "Expression recognition", command, HOW_EXPRESSIONS,
-                     [expressions_row(res, args.path, args.weights)])
+                     [expressions_row(res, args.path, args.weights)] + folder_rows(res, args.path, args.weights))
     if args.json:
         print(json.dumps(res))
         return 0
@@ -74,12 +74,20 @@ def run(args) -> int:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in res.items():
-        if k in ("source", "stages", "reliability"):
+        if k in ("source", "stages", "reliability", "by_folder"):
             continue
         table.add_row(k, f"{100 * v:.2f} %" if k in RATES else str(v))
     for k, v in res.get("stages", {}).items():
         table.add_row(f"expressions: {k}", str(v))
     out.print(table)
+    if res.get("by_folder"):
+        folders = Table(title="by folder")
+        for c in ("folder", "expressions", "read right", "ExpRate", "within 1", "within 2"):
+            folders.add_column(c, justify="left" if c == "folder" else "right")
+        for r in res["by_folder"]:
+            folders.add_row(r["folder"], str(r["expressions"]), str(r["read_right"]),
+                            *(f"{100 * r[k]:.2f} %" for k in ("exprate", "within1", "within2")))
+        out.print(folders)
     if res.get("reliability"):
         rel = Table(title="reliability of the confidence")
         for c in ("confidence", "expressions", "mean confidence", "right"):

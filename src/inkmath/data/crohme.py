@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 from xml.etree import ElementTree as ET
 
@@ -70,6 +70,8 @@ class InkmlExpression:
     groups: list[TraceGroup] = field(default_factory=list)
     latex_truth: str | None = None
     mathml: str | None = None  # the <annotationXML type="truth"> content, as written
+    # the folder holding the file within the set read (``iter_inkml``: "CROHME_labeled_2016/TestINKMLGT"), "" at its top
+    folder: str = ""
 
 
 # the annotations that give an expression's LaTeX, the first present taken: CROHME's "truth"; MathWriting's
@@ -306,10 +308,14 @@ def iter_inkml(source: str | Path, subset: str | None = None,
     """
     for name, data in _members(Path(source), subset, (".inkml",)):
         try:
-            yield read_inkml(data, name)
+            expr = read_inkml(data, name)
         except InkmathError as e:
             if skipped is not None:
                 skipped.append(Skipped(name, str(e)))
+            continue
+        folder = PurePosixPath(name).parent.as_posix()
+        expr.folder = "" if folder == "." else folder
+        yield expr
 
 
 # ------------------------------------------------------------------------------------------ symbol set

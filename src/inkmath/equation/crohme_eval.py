@@ -7,7 +7,9 @@ On InkML (strokes with a truth segmentation) it reports, besides ExpRate / withi
 - segmentation precision and recall: a predicted symbol is right when its stroke set equals a truth symbol's;
 - symbol recognition rate: truth symbols segmented right *and* given the right class;
 - symbol accuracy given the truth segmentation: each truth symbol's crop classified by ``predictor`` alone;
-- per-stage errors: segmentation wrong; segmentation right but a symbol wrong; symbols right but layout wrong.
+- per-stage errors: segmentation wrong; segmentation right but a symbol wrong; symbols right but layout wrong;
+- for a set whose files lie in several folders (the validation archive's 2011, 2012 and 2013 tests), each folder's
+  ExpRate and within 1 / 2 (``by_folder``).
 
 ``recognize_fn(strokes_or_image, predictor=...)`` returns an object with ``.latex`` and ``.symbols`` (each with
 ``.strokes``, stroke indices, and ``.token``): ``inkmath.equation.recognize.Recognition``.
@@ -84,6 +86,7 @@ class _Item:
     data: Any  # strokes or image
     groups: list | None = None  # TraceGroup list (InkML only)
     expr: Any = None
+    folder: str = ""  # the folder holding it within the set (InkML: ``InkmlExpression.folder``)
 
 
 def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], dict]:
@@ -107,7 +110,7 @@ def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], 
             info["no_truth"] += 1
             continue
         # a file without traceGroups (MathWriting's) has no segmentation truth: its errors have no stage
-        items.append(_Item(e.id, normalize_latex(e.latex_truth), e.strokes, e.groups or None, e))
+        items.append(_Item(e.id, normalize_latex(e.latex_truth), e.strokes, e.groups or None, e, e.folder))
     info["skipped_files"] = len(skipped)
     return items, info
 
@@ -164,6 +167,8 @@ def evaluate_crohme(
     rows = []
     for n, it in enumerate(items, 1):
         row: dict[str, Any] = {"id": it.id, "truth": " ".join(it.truth)}
+        if it.folder:
+            row["folder"] = it.folder
         truth_sets = {}
         if it.groups is not None:
             for g in it.groups:
@@ -256,6 +261,9 @@ def evaluate_crohme(
                 calibration_error=expected_calibration_error(confidences, right),
                 reliability=reliability(confidences, right),
             )
+        folders = by_folder([it.folder for it in items], dists)
+        if folders:
+            out["by_folder"] = folders
         if kind == "inkml" and seg_truth:  # some expressions have a segmentation truth (traceGroups)
             p = seg_tp / seg_pred if seg_pred else 0.0
             r = seg_tp / seg_truth
@@ -270,6 +278,21 @@ def evaluate_crohme(
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if details:
         out["details"] = rows
+    return out
+
+
+def by_folder(folders: list[str], distances: list[int]) -> list[dict]:
+    """ExpRate and within 1 / 2 of each folder of a set that holds several (the 2011-2013 validation archive holds
+    the 2011, 2012 and 2013 tests, which differ as sets: its 2013 part reads like the 2014 test), from each
+    expression's folder and token distance; [] for a set in one folder."""
+    if len(set(folders)) < 2:
+        return []
+    out = []
+    for f in sorted(set(folders)):
+        d = [x for g, x in zip(folders, distances) if g == f]
+        out.append({"folder": f, "expressions": len(d), "read_right": sum(x == 0 for x in d),
+                    "exprate": sum(x == 0 for x in d) / len(d), "within1": sum(x <= 1 for x in d) / len(d),
+                    "within2": sum(x <= 2 for x in d) / len(d)})
     return out
 
 

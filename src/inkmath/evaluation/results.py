@@ -28,7 +28,9 @@ HOW_EXPRESSIONS = ("`inkmath crohme-eval` reads every expression of a CROHME set
                    "(strokes: the InkML ink; images: the WAP offline bitmaps, or the 2011-2013 ink drawn like them by "
                    "`benchmarks/wap_val.py`) and compares its LaTeX with the truth on normalised tokens: ExpRate is "
                    "the share read exactly, within 1 / 2 the share with at most 1 / 2 token edits. The 2011-2013 "
-                   "sets are the validation data every threshold was chosen on; the 2014 sets are only reported.")
+                   "sets are the validation data every threshold was chosen on; the 2014 sets are only reported. "
+                   "The validation's rows by folder are its three years' tests: its 2013 part reads most like the "
+                   "2014 test.")
 # which set and input kind an ``inkmath crohme-eval`` short name reads
 SETS = {"val": ("CROHME 2011-2013 test (validation)", "strokes"), "test": ("CROHME 2014 test", "strokes"),
         "wap": ("CROHME 2014 test", "WAP offline images"), "wap_val": ("CROHME 2011-2013 test (validation)",
@@ -133,3 +135,20 @@ def expressions_row(res: dict, set_key: str, weights: str | None = None) -> dict
     if res.get("exprate") is not None and res.get("expressions"):
         row["read right"] = round(float(res["exprate"]) * res["expressions"])
     return row
+
+
+# the test sets the 2011-2013 validation archive holds, by the folder of their files
+FOLDER_SETS = {"TestINKMLGT": "its 2013 test", "testDataGT": "its 2012 test", "CROHME_testGT": "its 2011 test"}
+
+
+def folder_rows(res: dict, set_key: str, weights: str | None = None) -> list[dict]:
+    """Rows of the expressions table for each folder of a set that holds several (``res["by_folder"]``, from
+    ``crohme_eval.by_folder``): the expressions read right and the rates of each, the folder named by
+    ``FOLDER_SETS`` where it is one of the validation's test sets."""
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
+
+    test_set, kind = SETS.get(set_key, (res.get("source", set_key), "strokes or images"))
+    return [{"test set": f"{test_set}: {FOLDER_SETS.get(f['folder'].rsplit('/', 1)[-1], f['folder'])}",
+             "input": kind, "classifier": weights or DEFAULT_WEIGHTS, "expressions": f["expressions"],
+             "read right": f["read_right"], "ExpRate": round(f["exprate"], 4), "within 1": round(f["within1"], 4),
+             "within 2": round(f["within2"], 4)} for f in res.get("by_folder", [])]
