@@ -20,7 +20,8 @@ def register(subparsers) -> None:
         description="PATH: a CROHME InkML archive (.tar.*, .zip) or folder (full report), an InkML folder without "
                     "segmentation such as MathWriting's test/ (its normalizedLabel as the truth: expression rates "
                     "only), or an offline image set: the WAP archive/folder, CoMER's data/<year>, HME100K (images and "
-                    "*caption.txt / *labels.txt: expression rates only); "
+                    "*caption.txt / *labels.txt: expression rates only). InkML files in several folders (val: "
+                    "the 2011, 2012 and 2013 tests) are also scored folder by folder; "
                     f"short names: {', '.join(ALIASES)} (under $INKMATH_DATA/crohme).")
     p.add_argument("path", help=f"archive or folder, or a short name: {', '.join(ALIASES)}")
     p.add_argument("--limit", type=int, default=None, help="only the first N expressions (default: all)")
