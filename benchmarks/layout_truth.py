@@ -89,7 +89,9 @@ def make_layout(name: str, weights: Path | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
+    from inkmath.equation.crohme_eval import by_folder
     from inkmath.equation.latex import to_latex
+    from inkmath.evaluation.results import folder_name
     from inkmath.equation.metrics import normalize_latex
     from inkmath.equation.parse import parse
     from inkmath.equation.train_layout import true_symbol_expressions
@@ -107,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     right = [[] for _ in names]
     seconds = [0.0] * len(names)
     total = 0
+    folders: list[str] = []  # each expression's folder in the set (the validation archive's three years' tests)
     for expr, hyps, truth, tokens in true_symbol_expressions(archive):
         total += 1
+        folders.append(expr.folder)
         for k, layout in enumerate(layouts):
             t0 = time.perf_counter()
             tree = parse(hyps, tokens, layout=layout)
@@ -126,6 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res) if args.json else f"{archive.name} ({name}): {n} of {total} right, "
                                                 f"{100 * res['rate']:.2f} %" + (
             f" ({res['gained']} gained, {res['lost']} lost against {names[0]})" if k else ""))
+    # the reader's layout (``default``, else the first) by folder, for a set in several
+    k = names.index("default") if "default" in names else 0
+    for f in sorted(by_folder(folders, [0 if ok else 1 for ok in right[k]]), key=lambda f: folder_name(f["folder"])):
+        label = folder_name(f["folder"])
+        res = {"source": f"{archive.name}: {label}", "layout": names[k], "expressions": f["expressions"],
+               "right": f["read_right"], "rate": round(f["exprate"], 4)}
+        rows.append(res)
+        print(json.dumps(res) if args.json else f"  {label} ({names[k]}): {res['right']} of {res['expressions']} "
+                                                f"right, {100 * res['rate']:.2f} %")
     if args.results is not None:
         write_results(args, rows)
     return 0

@@ -459,8 +459,8 @@ def test_a_set_of_several_folders_is_scored_by_folder_too(tmp_path):
     assert {d["id"]: d["folder"] for d in r["details"]}["c"] == "CROHME_labeled_2016/testDataGT"
     rows = folder_rows(r, "val")
     assert [(x["test set"], x["read right"], x["ExpRate"]) for x in rows] == [
-        ("CROHME 2011-2013 test (validation): its 2013 test", 1, 0.5),
-        ("CROHME 2011-2013 test (validation): its 2012 test", 1, 1.0)]
+        ("CROHME 2011-2013 test (validation): its 2012 test", 1, 1.0),
+        ("CROHME 2011-2013 test (validation): its 2013 test", 1, 0.5)]
     single = tmp_path / "one.tar.xz"
     make_archive(single, "TestEM2014GT", {"a.inkml": INKML_XY.encode(), "b.inkml": INKML_XYT.encode()})
     assert "by_folder" not in evaluate_crohme(single, truth_recognizer(single)) and folder_rows({}, "test") == []

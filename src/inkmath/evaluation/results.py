@@ -148,7 +148,13 @@ def folder_rows(res: dict, set_key: str, weights: str | None = None) -> list[dic
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
     test_set, kind = SETS.get(set_key, (res.get("source", set_key), "strokes or images"))
-    return [{"test set": f"{test_set}: {FOLDER_SETS.get(f['folder'].rsplit('/', 1)[-1], f['folder'])}",
-             "input": kind, "classifier": weights or DEFAULT_WEIGHTS, "expressions": f["expressions"],
-             "read right": f["read_right"], "ExpRate": round(f["exprate"], 4), "within 1": round(f["within1"], 4),
-             "within 2": round(f["within2"], 4)} for f in res.get("by_folder", [])]
+    rows = [{"test set": f"{test_set}: {folder_name(f['folder'])}", "input": kind,
+             "classifier": weights or DEFAULT_WEIGHTS, "expressions": f["expressions"], "read right": f["read_right"],
+             "ExpRate": round(f["exprate"], 4), "within 1": round(f["within1"], 4), "within 2": round(f["within2"], 4)}
+            for f in res.get("by_folder", [])]
+    return sorted(rows, key=lambda r: r["test set"])
+
+
+def folder_name(folder: str) -> str:
+    """A folder of a set as the results name it: the validation archive's by its year's test (``FOLDER_SETS``)."""
+    return FOLDER_SETS.get(folder.rsplit("/", 1)[-1], folder)
