@@ -91,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
     from inkmath.equation.crohme_eval import by_folder
     from inkmath.equation.latex import to_latex
-    from inkmath.evaluation.results import folder_name
     from inkmath.equation.metrics import normalize_latex
     from inkmath.equation.parse import parse
     from inkmath.equation.train_layout import true_symbol_expressions
+    from inkmath.evaluation.results import folder_name
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val", help="val, test, train or an InkML archive (default: val)")
@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             f" ({res['gained']} gained, {res['lost']} lost against {names[0]})" if k else ""))
     # the reader's layout (``default``, else the first) by folder, for a set in several
     k = names.index("default") if "default" in names else 0
-    for f in sorted(by_folder(folders, [0 if ok else 1 for ok in right[k]]), key=lambda f: folder_name(f["folder"])):
+    per_folder = by_folder(folders, [0 if ok else 1 for ok in right[k]])
+    for f in sorted(per_folder, key=lambda row: folder_name(row["folder"])):
         label = folder_name(f["folder"])
         res = {"source": f"{archive.name}: {label}", "layout": names[k], "expressions": f["expressions"],
                "right": f["read_right"], "rate": round(f["exprate"], 4)}
