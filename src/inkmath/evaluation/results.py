@@ -144,14 +144,12 @@ FOLDER_SETS = {"TestINKMLGT": "its 2013 test", "testDataGT": "its 2012 test", "C
 def folder_rows(res: dict, set_key: str, weights: str | None = None) -> list[dict]:
     """Rows of the expressions table for each folder of a set that holds several (``res["by_folder"]``, from
     ``crohme_eval.by_folder``): the expressions read right and the rates of each, the folder named by
-    ``FOLDER_SETS`` where it is one of the validation's test sets."""
-    from inkmath.equation.recognize import DEFAULT_WEIGHTS
-
-    test_set, kind = SETS.get(set_key, (res.get("source", set_key), "strokes or images"))
-    rows = [{"test set": f"{test_set}: {folder_name(f['folder'])}", "input": kind,
-             "classifier": weights or DEFAULT_WEIGHTS, "expressions": f["expressions"], "read right": f["read_right"],
-             "ExpRate": round(f["exprate"], 4), "within 1": round(f["within1"], 4), "within 2": round(f["within2"], 4)}
-            for f in res.get("by_folder", [])]
+    ``FOLDER_SETS`` where it is one of the validation's test sets (each an ``expressions_row`` of its figures)."""
+    rows = []
+    for f in res.get("by_folder", []):
+        row = expressions_row({**f, "source": res.get("source", set_key)}, set_key, weights)
+        row["test set"] += f": {folder_name(f['folder'])}"
+        rows.append(row)
     return sorted(rows, key=lambda r: r["test set"])
 
 
