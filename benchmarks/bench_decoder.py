@@ -23,6 +23,8 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         for cuts where strokes meet in narrow components too (new) against in wide ones only (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-pen   # strokes: the reader with its pen
         model (new) against the same reader without (old), side by side
+    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-rendering   # strokes: the reader as shipped
+        (new) against the same reader without the image reader's look at the ink drawn (old; ``rendered``)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-gate 1   # the reader as shipped (new)
         against the same reader with its layout choice gated by the structure model's bound alone at 1 (old;
         ``layout_choice.GATE`` without ``GATE_ALONE``; none: no gate)
@@ -344,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                          "in narrow ones too (new)")
     ap.add_argument("--vs-pen", action="store_true",
                     help="strokes: the reader as shipped (new) against the same reader without its pen model (old)")
+    ap.add_argument("--vs-rendering", action="store_true",
+                    help="strokes: the reader as shipped (new) against the strokes read alone (old), side by side")
     ap.add_argument("--vs-gate", default=None, metavar="G",
                     help="time the reader (new) against the same reader with its layout choice gated by the structure "
                          "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
@@ -481,6 +485,18 @@ def main(argv: list[str] | None = None) -> int:
         rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
                  **{k: round(v, 2) for k, v in r.items()}}]
         return print_rows(rows + crohme_rows(("strokes",), without_pen, what, args, pred), args)
+    if args.vs_rendering:
+        from inkmath.equation import rendered
+
+        def strokes_alone(kind, data, predictor):
+            return _new_path_with(rendered, "GATE", 0.0, kind, data, predictor)
+
+        what = (f"the reader of strokes alone (old) vs with the image reader's look at the ink drawn below a "
+                f"confidence of {rendered.GATE} (new: rendered)")
+        r = side_by_side("strokes", strokes, pred, args.repeats, strokes_alone)
+        rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
+                 **{k: round(v, 2) for k, v in r.items()}}]
+        return print_rows(rows + crohme_rows(("strokes",), strokes_alone, what, args, pred), args)
     if args.vs_gate is not None:
         import functools
 

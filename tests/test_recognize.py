@@ -373,3 +373,37 @@ def test_json_symbol_prob_is_the_probability_of_its_label():
     for s in syms:  # the label's prob is what the alternatives list gives it
         listed = {a["label"]: a["prob"] for a in s["alternatives"]}
         assert s["prob"] == listed.get(s["label"], 0.0)
+
+
+def test_an_unsure_reading_is_checked_against_the_image_readers_reading_of_the_ink(hand, predictor, monkeypatch):
+    """Below ``rendered.GATE`` the ink is drawn and read by the image reader, and the readings are pooled. Here the
+    gate lets every drawing through and the image reader's weight is made overwhelming, so the image reader's
+    reading comes first: its symbols carry the drawing's strokes, and a correction re-reads that grouping."""
+    from inkmath.equation import rendered
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS, recognize_strokes, recognize_with_corrections, to_dict
+
+    if (getattr(predictor, "card", None) or {}).get("name") != DEFAULT_WEIGHTS:
+        pytest.skip("the second look reads with the reader's own classifier only")
+    looks = []
+    real = rendered.second_look
+
+    def counted(*a, **k):
+        looks.append(real(*a, **k))
+        return looks[-1]
+
+    monkeypatch.setattr(rendered, "second_look", counted)
+    strokes = Writer(hand).write(["2", "x", "=", "6"])
+    recognize_strokes(strokes, predictor, solve=False, rendering=False)
+    assert not looks
+    monkeypatch.setattr(rendered, "GATE", 1.01)
+    monkeypatch.setattr(rendered, "WEIGHT", 50.0)
+    rec = recognize_strokes(strokes, predictor, solve=False)
+    assert len(looks) == 1 and looks[0].readings
+    assert _norm(rec.latex) == _norm(looks[0].readings[0].latex)  # the image reader's first reading
+    d = to_dict(rec)
+    assert sorted(k for s in d["symbols"] for k in s["strokes"]) == list(range(len(strokes)))
+    assert 0 < d["confidence"] < 1 and d["alternatives"][0]["latex"] == d["latex"]
+    k = next(i for i, h in enumerate(rec.symbols) if h.token in ("x", "\\times", "X"))
+    fixed = recognize_with_corrections(strokes, {k: "y"}, predictor, solve=False)
+    assert fixed.tokens[k] == "y" and "y" in fixed.latex
+    assert [h.strokes for h in fixed.symbols] == [h.strokes for h in rec.symbols]

@@ -181,20 +181,30 @@ def default_decoder(kind: str = "strokes") -> Decoder:
 
 
 def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve: bool,
-            decoder: Decoder, steps: bool = False, plot: bool = False) -> Recognition:
+            decoder: Decoder, steps: bool = False, plot: bool = False, look_again=None) -> Recognition:
+    """Decode ``segs`` and make the recognition. ``look_again(first symbols) -> rendered.SecondLook | None``: a
+    second reader's look at the same input, pooled with the readings when the first is unsure (``rendered``)."""
+    from inkmath.equation import rendered
     from inkmath.equation.context_model import shared_geometry
     from inkmath.equation.latex import to_mathml
 
     with shared_geometry():  # the context and structure models read the same groupings' geometry
         readings = decoder(segs)
+    look, own = None, len(segs)
+    if look_again is not None and readings and readings[0].confidence < rendered.GATE:
+        look = look_again(segs[readings[0].segmentation].symbols)
+        if look is not None:
+            readings, segs = rendered.pooled(readings, segs, look)
     if corrections:
         # indices name the symbols of the reading the user saw: decode again on that segmentation, with the
-        # corrected symbols fixed and the rest read in their light
+        # corrected symbols fixed and the rest read in their light (by the reader that found that reading)
         seg = segs[readings[0].segmentation]
         fixed = {int(k): str(tok) for k, tok in corrections.items()}
+        pixels = None if look is None or readings[0].segmentation < own else \
+            look.pixel_segs[readings[0].segmentation - own]
         segs = [seg]
-        with shared_geometry():
-            readings = decoder(segs, fixed=fixed)  # checks that every index names a symbol
+        with shared_geometry():  # ``fixed`` is checked: every index must name a symbol
+            readings = decoder(segs, fixed=fixed) if pixels is None else look.decoder([pixels], fixed=fixed)
         for k, tok in fixed.items():
             # the corrected reading becomes the symbol's first candidate, so the JSON and a re-read agree
             h = seg.symbols[k]
@@ -215,9 +225,11 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
                       corrections: dict[int, str] | None = None, decoder: Decoder | None = None,
-                      steps: bool = False, plot: bool = False) -> Recognition:
+                      steps: bool = False, plot: bool = False, rendering: bool = True) -> Recognition:
     """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down).
-    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer`)."""
+    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer`).
+    `rendering`: with the reader's own classifier, an unsure reading is checked against the image reader's reading
+    of the ink drawn (``rendered``); False reads the strokes alone."""
     from inkmath.equation.segment import segment_strokes_nbest
 
     if strokes is None or len(strokes) == 0:
@@ -225,7 +237,13 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder()
     found = segment_strokes_nbest(strokes, predictor, decoder.segmentations, pen=reader_pen(predictor))
-    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot)
+    look_again = None
+    if rendering and (getattr(predictor, "card", None) or {}).get("name") == DEFAULT_WEIGHTS:
+        from inkmath.equation.rendered import second_look
+
+        look_again = functools.partial(second_look, strokes, predictor=predictor)
+    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot,
+                   look_again)
 
 
 def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
