@@ -81,3 +81,24 @@ def test_the_rendering_draws_the_ink_at_the_image_readers_symbol_height():
     rows = np.flatnonzero(img.max(1))
     assert abs((rows[-1] - rows[0]) - 100 * SYMBOL_HEIGHT / 75) < 4
     assert tf.scale == pytest.approx(SYMBOL_HEIGHT / 75)
+
+
+def test_no_second_look_where_the_image_reader_would_not_read_the_drawing(monkeypatch):
+    """A rendering larger than ``MAX_PIXELS``, or one the image reader refuses (too many separate marks), leaves the
+    strokes' reading alone (None) instead of failing the recognition."""
+    from inkmath import InkmathError
+    from inkmath.equation import image_segmentation
+
+    calls = []
+
+    def refuses(*a, **k):
+        calls.append(1)
+        raise InkmathError("The image has 279 separate marks, more than an expression has (250)")
+
+    monkeypatch.setattr(image_segmentation, "segment_image_nbest", refuses)
+    near = [np.asarray([[0, 0], [0, 20]], float), np.asarray([[15, 0], [25, 20]], float)]
+    far = [near[0], near[1] + 100_000]
+    symbols = [SymbolHyp(Box(0, 0, 1, 20), [Candidate("1", 0.9)], [0])]
+    assert rendered.second_look(far, symbols, predictor=None) is None and not calls  # never drawn
+    assert rendered.second_look(near, symbols, predictor=None) is None and calls == [1]
+    assert rendered.second_look([np.zeros((0, 2))], symbols, predictor=None) is None

@@ -54,6 +54,10 @@ ALTERNATIVES = 5  # readings taken from each reader
 # a stroke goes to the smallest box holding at least this share of the most of its points any box holds: a box
 # drawn from pixels may miss a stroke's last point or two, and a root's box holds the symbols under it as well
 SHARE_OF_MOST = 0.8
+# a drawing whose rendering would be larger is read from its strokes alone: ten times the largest of the 986 WAP
+# bitmaps (380,664 pixels, 1,734 wide), so only a drawing that is no single expression (scattered marks far apart
+# against their size) is left out
+MAX_PIXELS = 4_000_000
 
 
 @dataclass
@@ -108,18 +112,29 @@ def ink_symbols(symbols: list[SymbolHyp], strokes: Sequence[np.ndarray], index: 
 
 def second_look(strokes: Sequence, first_symbols: list[SymbolHyp], predictor) -> SecondLook | None:
     """The drawing (``strokes``, as given to the stroke reader) drawn and read by the shipped image reader, at the
-    scale of the stroke reader's first reading (``first_symbols``); None when there is no ink to draw."""
+    scale of the stroke reader's first reading (``first_symbols``). None when there is no ink to draw, when its
+    rendering would exceed ``MAX_PIXELS``, or when the image reader cannot read it (too many separate marks): the
+    strokes' reading then stands alone."""
+    from inkmath import InkmathError
     from inkmath.equation.image_segmentation import segment_image_nbest
     from inkmath.equation.recognize import default_decoder
+    from inkmath.equation.wap_like import PADDING, SYMBOL_HEIGHT
 
     index = [i for i, s in enumerate(strokes) if len(s)]
     drawn = [np.asarray(strokes[i], np.float64)[:, :2] for i in index]
     heights = [h.box.h for h in first_symbols if h.box.h > 0]
     if not drawn or not heights:
         return None
-    img, tf = render(drawn, float(np.mean(heights)))
+    height = float(np.mean(heights))
+    w, h = np.ptp(np.concatenate(drawn), axis=0) * SYMBOL_HEIGHT / height + 2 * PADDING[0]
+    if w * h > MAX_PIXELS:
+        return None
+    img, tf = render(drawn, height)
     decoder = default_decoder("image")
-    found = segment_image_nbest(img, predictor, decoder.segmentations, ink="white")
+    try:
+        found = segment_image_nbest(img, predictor, decoder.segmentations, ink="white")
+    except InkmathError:
+        return None
     pixel_segs = [Segmentation(syms, score) for syms, score in found]
     readings = decoder(pixel_segs)
     ink_segs = [Segmentation(ink_symbols(s.symbols, drawn, index, tf), s.score) for s in pixel_segs]
