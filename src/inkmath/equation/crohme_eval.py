@@ -244,9 +244,7 @@ def evaluate_crohme(
     if expressions:
         m = len(dists)
         out.update(
-            exprate=sum(d == 0 for d in dists) / m,
-            within1=sum(d <= 1 for d in dists) / m,
-            within2=sum(d <= 2 for d in dists) / m,
+            **expression_rates(dists),
             mean_token_distance=float(np.mean(dists)),
             recognition_errors=failures,
         )
@@ -290,10 +288,15 @@ def by_folder(folders: list[str], distances: list[int]) -> list[dict]:
     out = []
     for f in sorted(set(folders)):
         d = [x for g, x in zip(folders, distances) if g == f]
-        out.append({"folder": f, "expressions": len(d), "read_right": sum(x == 0 for x in d),
-                    "exprate": sum(x == 0 for x in d) / len(d), "within1": sum(x <= 1 for x in d) / len(d),
-                    "within2": sum(x <= 2 for x in d) / len(d)})
+        out.append({"folder": f, "expressions": len(d), "read_right": sum(x == 0 for x in d), **expression_rates(d)})
     return out
+
+
+def expression_rates(distances: list[int]) -> dict[str, float]:
+    """ExpRate and within 1 / 2 of expressions with these token distances to their truths (at least one)."""
+    m = len(distances)
+    return {"exprate": sum(d == 0 for d in distances) / m, "within1": sum(d <= 1 for d in distances) / m,
+            "within2": sum(d <= 2 for d in distances) / m}
 
 
 def resolve_source(path: str, data_dir: str | None = None) -> Path:

@@ -78,13 +78,9 @@ class SecondLook:
 def render(strokes: Sequence[np.ndarray], symbol_height: float):
     """(uint8 image, white ink on black, 0/255; ``ink.Transform``): the strokes drawn as the image reader's input is,
     at ``wap_like.SYMBOL_HEIGHT`` pixels for ``symbol_height`` ink units."""
-    from inkmath import ink
-    from inkmath.equation.wap_like import INK_LEVEL, PADDING, PEN, SYMBOL_HEIGHT
+    from inkmath.equation.wap_like import SYMBOL_HEIGHT, draw
 
-    img, tf = ink.rasterize(list(strokes), scale=SYMBOL_HEIGHT / symbol_height, thickness=PEN, padding=PADDING[0])
-    cut = PADDING[0] - PADDING[1]
-    img = img[:img.shape[0] - cut, :img.shape[1] - cut]
-    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8), tf
+    return draw(list(strokes), SYMBOL_HEIGHT / symbol_height)
 
 
 def ink_symbols(symbols: list[SymbolHyp], strokes: Sequence[np.ndarray], index: Sequence[int], tf) -> list[SymbolHyp]:
@@ -97,7 +93,7 @@ def ink_symbols(symbols: list[SymbolHyp], strokes: Sequence[np.ndarray], index: 
     area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
     owned: dict[int, list[int]] = {}
     for i, s in zip(index, strokes):
-        p = tf.to_pixels(np.asarray(s, np.float64)[:, :2])
+        p = tf.to_pixels(s)
         inside = ((p[:, None, 0] >= boxes[None, :, 0] - 1) & (p[:, None, 0] <= boxes[None, :, 2] + 1)
                   & (p[:, None, 1] >= boxes[None, :, 1] - 1) & (p[:, None, 1] <= boxes[None, :, 3] + 1)).sum(0)
         if inside.max() > 0:  # the smallest of the boxes holding nearly as many as the most (a root's box holds

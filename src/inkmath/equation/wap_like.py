@@ -42,9 +42,8 @@ def render_labelled(expr, rng: np.random.Generator, labels: bool = True) -> tupl
     strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
     h = mean_symbol_height(expr) or ink.symbol_size(strokes) or 1.0
     target = SYMBOL_HEIGHT * float(np.exp(rng.normal(0.0, SYMBOL_HEIGHT_SPREAD)))
-    img, tf = ink.rasterize(strokes, scale=target / h, thickness=PEN, padding=PADDING[0])
+    img, tf = draw(strokes, target / h)
     cut = PADDING[0] - PADDING[1]
-    img = img[:img.shape[0] - cut, :img.shape[1] - cut]
     groups = []
     for k, g in enumerate(expr.groups if labels else []):
         own = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
@@ -53,7 +52,18 @@ def render_labelled(expr, rng: np.random.Generator, labels: bool = True) -> tupl
         gi = np.zeros((img.shape[0] + cut, img.shape[1] + cut), np.uint8)
         ink._draw(gi, [np.rint(tf.to_pixels(s) * ink._ONE).astype(np.int32) for s in own], PEN)
         groups.append((k, gi[:img.shape[0], :img.shape[1]] >= INK_LEVEL))
-    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8), groups
+    return img, groups
+
+
+def draw(strokes, scale: float):
+    """(uint8 (H, W), 0/255, white on black; ``ink.Transform``): strokes ((P, 2) arrays) drawn as the WAP bitmaps
+    are, at ``scale`` pixels per ink unit: WAP's pen, padding and ink level."""
+    from inkmath import ink
+
+    img, tf = ink.rasterize(strokes, scale=scale, thickness=PEN, padding=PADDING[0])
+    cut = PADDING[0] - PADDING[1]
+    img = img[:img.shape[0] - cut, :img.shape[1] - cut]
+    return np.where(img >= INK_LEVEL, 255, 0).astype(np.uint8), tf
 
 
 def render_wap_like(expr, rng: np.random.Generator) -> np.ndarray:
