@@ -55,6 +55,31 @@ def test_no_cuts_are_looked_for_in_a_component_far_larger_than_a_few_symbols():
     assert image_touch.touch_cuts(mask, max(mask.shape) / (image_touch.TOUCH_MAX_SIZE + 1), 5.0, 0.35) == []
 
 
+def test_a_tangle_is_read_at_every_kth_branch_point_within_the_work_bound(monkeypatch):
+    rng = np.random.default_rng(0)
+    img = np.zeros((300, 300), np.uint8)
+    for _ in range(60):  # a scribble: crossings everywhere
+        a, b = rng.integers(0, 300, (2, 2))
+        cv2.line(img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255, 4)
+    mask = img > 0
+    labelled = []
+    real = image_touch.ink_labels
+    monkeypatch.setattr(image_touch, "ink_labels", lambda ink: labelled.append(1) or real(ink))
+    image_touch.touch_cuts(mask, 60.0, 4.0, 0.35)
+    everything = len(labelled)
+    assert everything > 8  # many branch points: a bound of a quarter of the work reads a quarter of them or fewer
+    labelled.clear()
+    monkeypatch.setattr(image_touch, "TOUCH_MAX_WORK", everything * mask.size // 4)
+    image_touch.touch_cuts(mask, 60.0, 4.0, 0.35)
+    assert 0 < len(labelled) * mask.size <= image_touch.TOUCH_MAX_WORK
+    # a component within the bound reads every branch point: the stem on the bar has the cuts it has unbounded
+    bounded = image_touch.touch_cuts(_foot(), 60.0, 5.0, 0.35)
+    monkeypatch.setattr(image_touch, "TOUCH_MAX_WORK", 10 ** 15)
+    unbounded = image_touch.touch_cuts(_foot(), 60.0, 5.0, 0.35)
+    assert bounded and len(bounded) == len(unbounded)
+    assert all(np.array_equal(a, b) for a, b in zip(bounded, unbounded))
+
+
 def test_touch_cuts_keep_no_cut_within_touch_same_of_an_earlier_one():
     rng = np.random.default_rng(4)
     kept = 0

@@ -47,6 +47,13 @@ TOUCH_WHOLE = 0.8
 # the largest component looked at was 5.1 x 5.9 symbols; on a photo whose sheet ran out of the frame, a 43-symbol
 # tall one took minutes and 8 GB before this bound (2026-11-25-robustness-14.md)
 TOUCH_MAX_SIZE = 12.0
+# each branch point read costs a labelling of the component's box, so a component is read at every k-th of its
+# branch points, k the least that keeps (points read) x (box pixels) within TOUCH_MAX_WORK. Every touch_cuts call
+# of the validation readings stays within it, so they read every point: the stroke reader's second looks (1,610
+# components) at most 1.7 M, the WAP-like renderings (4,289) at most 9.3 M, 120 generated validation pages (8,273)
+# at most 9.4 M. A scribble of 18 random-walk strokes
+# (2,239 branch points in a 620 x 533 px component: 740 M) took 10 s in this one component before the bound.
+TOUCH_MAX_WORK = 20_000_000
 # narrow or flat components read below TOUCH_WHOLE (``image_splits.split_touching`` tries no neck cuts in them: '('
 # 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour) are looked at too, only for cuts where strokes meet, decided
 # by the same model (trained on the wider components: its data are made without them). Of the 58 of every 3rd WAP-like
@@ -85,6 +92,8 @@ def touch_cuts(mask: np.ndarray, unit: float, pen: float, min_piece: float) -> l
     radius = max(TOUCH_RADIUS * pen, 1.0)
     # the ink pixels on the grid where three strokes or more meet (the circles read there only)
     ys, xs = np.nonzero(mask[::TOUCH_STEP, ::TOUCH_STEP] & (branches(mask, radius + TOUCH_RING * pen, TOUCH_STEP) >= 3))
+    every = math.ceil(len(ys) / max(1, TOUCH_MAX_WORK // (h * w)))  # at most that many points read
+    ys, xs = ys[::max(every, 1)], xs[::max(every, 1)]
     r = int(np.ceil(radius))
     span = np.arange(-r, r + 1)
     disk = span[:, None] ** 2 + span[None, :] ** 2 <= radius * radius
