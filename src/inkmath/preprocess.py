@@ -37,6 +37,12 @@ PRESETS: dict[str, Preset] = {
 }
 
 INK_THRESHOLD = 40  # grey level (0-255, ink white) above which a pixel counts as ink when cropping
+# An image whose border has PHOTO_BORDER_SHARE of its pixels or more over PHOTO_BORDER_LEVELS grey levels off the
+# border's median is a photo (sensor noise, JPEG, uneven light; ``is_photo``). Generated photos of one validation
+# expression each (page_synth, cropped round it; 20 on plain and 19 on ruled paper): 0.03-0.87, where ``is_uneven``
+# alone missed 5 of the 39; the shipped example images: 0.0.
+PHOTO_BORDER_LEVELS = 2
+PHOTO_BORDER_SHARE = 0.02
 
 
 def get_preset(preset: str | Preset) -> Preset:
@@ -105,6 +111,16 @@ def is_uneven(white_ink: np.ndarray) -> bool:
     if border.max() <= 25:  # a clean dark border (every rendered crop): median and std are both <= 25 then
         return False
     return bool(np.median(border) > 25 or border.std() > 25)
+
+
+def is_photo(image: np.ndarray) -> bool:
+    """True for a photo or a scan: its border is not one flat grey (``PHOTO_BORDER_SHARE``), or it is uneven
+    (``is_uneven``); False for a rendering or a drawing app's image."""
+    gray = to_gray(image)
+    border = _border(gray).astype(np.int16)
+    if np.mean(np.abs(border - np.median(border)) > PHOTO_BORDER_LEVELS) >= PHOTO_BORDER_SHARE:
+        return True
+    return is_uneven(gray if detect_ink(gray) == "white" else 255 - gray)
 
 
 def binarize(white_ink: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 
 from inkmath import InkmathError
 from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, alternatives
-from inkmath.equation.tree import Candidate, Node, SymbolHyp
+from inkmath.equation.tree import Box, Candidate, Node, SymbolHyp
 
 # the reader's symbol classifier: the larger crohme-m (validation symbols 93.85 % against crohme's 93.40 %; its readings
 # are what the shipped symbol-context model was trained on, see docs/decisions/2026-11-24-symbols-5.md)
@@ -249,17 +249,86 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
 def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
                     corrections: dict[int, str] | None = None, ink: str = "auto",
                     decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
-    """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans)."""
-    from inkmath.equation.image_segmentation import segment_image_nbest
+    """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans).
+
+    A photo (``preprocess.is_photo``, with ``ink="auto"``) is also cleaned as a page photo is (``page_clean``: light
+    flattened, ruled and squared lines removed, deskewed), and the cleaned ink is read too: the reading of higher
+    confidence is kept (where the cleaner finds no paper, the photo is read as it is). The symbols' boxes are in the
+    photo's pixels either way. With ``corrections``, the photo is read again the way its first reading was.
+    """
     from inkmath.imageio import as_image
+    from inkmath.preprocess import is_photo
 
     img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)
     if img.ndim not in (2, 3) or img.size == 0:
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder("image")
-    found = segment_image_nbest(img, predictor, decoder.segmentations, ink=ink)
-    return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot)
+    cleaned = _cleaned_photo(img) if ink == "auto" and is_photo(img) else None
+    try:
+        segs = _image_segmentations(img, predictor, decoder, ink)
+    except InkmathError:
+        if cleaned is None:
+            raise
+        segs = None  # read from the cleaned ink, or the photo's own error below
+    if cleaned is not None:
+        ink_img, to_photo = cleaned
+        try:
+            clean_segs = _image_segmentations(ink_img, predictor, decoder, "white")
+        except InkmathError:
+            clean_segs = None
+        if clean_segs and (segs is None or _first_confidence(clean_segs, decoder) > _first_confidence(segs, decoder)):
+            rec = _finish(clean_segs, corrections, solve, decoder, steps, plot)
+            return _boxes_mapped(rec, to_photo, (img.shape[1], img.shape[0]))
+    if segs is None:
+        segs = _image_segmentations(img, predictor, decoder, ink)  # raises the photo's own error
+    return _finish(segs, corrections, solve, decoder, steps, plot)
+
+
+def _image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) -> list[Segmentation]:
+    from inkmath.equation.image_segmentation import segment_image_nbest
+
+    return [Segmentation(syms, score) for syms, score in segment_image_nbest(img, predictor, decoder.segmentations,
+                                                                              ink=ink)]
+
+
+def _first_confidence(segs: list[Segmentation], decoder: Decoder) -> float:
+    """The confidence of the decoder's first reading of ``segs``."""
+    from inkmath.equation.context_model import shared_geometry
+
+    with shared_geometry():
+        readings = decoder(segs)
+    return readings[0].confidence if readings else 0.0
+
+
+def _cleaned_photo(photo: np.ndarray):
+    """(the ink of a photo of one expression, cleaned as a page's, white on black; its map to the photo's pixels), or
+    None where the page cleaner finds no paper or no ink in it."""
+    from inkmath.equation.page_clean import clean_page
+
+    try:
+        page = clean_page(photo, find=False)  # the photo is the frame round the expression: no sheet edge to find
+    except InkmathError:
+        return None
+    if not page.ink.any():
+        return None
+    return page.ink, page.to_photo
+
+
+def _boxes_mapped(rec: Recognition, to_photo: np.ndarray, size: tuple[int, int]) -> Recognition:
+    """``rec`` with every symbol's box (its own and its alternatives') mapped by ``to_photo`` into the photo."""
+    from inkmath.equation.page_clean import map_box
+
+    new: dict[int, SymbolHyp] = {}
+
+    def moved(symbols: list[SymbolHyp]) -> list[SymbolHyp]:
+        for h in symbols:
+            if id(h) not in new:
+                new[id(h)] = dataclasses.replace(h, box=Box(*map_box(to_photo, size, h.box.as_list())))
+        return [new[id(h)] for h in symbols]
+
+    alts = [dict(a, symbols=moved(a["symbols"])) for a in rec.alternatives]
+    return dataclasses.replace(rec, symbols=moved(rec.symbols), alternatives=alts)
 
 
 def recognize_with_corrections(strokes_or_image, corrections: dict[int, str], predictor=None, *,

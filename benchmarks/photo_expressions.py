@@ -1,0 +1,145 @@
+"""Photographed expressions: one CROHME expression per generated phone photo, cropped round it as a phone's frame is,
+read by the image reader (``recognize_image``, ``ink="auto"``).
+
+    INKMATH_DATA=../shared/data python benchmarks/photo_expressions.py [val|test] [--stride 4] [--details rows.jsonl]
+        [--results benchmarks/results/photos.json] [--json] [--speed N]
+
+Each expression is written alone on a generated page (``page_synth.make_page``: a handwriting size, black, blue or
+pencil ink, then a phone photo: perspective, uneven light, blur, noise, JPEG) on plain, ruled and squared paper in
+turn, and the photo is cropped to the expression's box with a margin of 0.5-2 symbol heights (drawn per expression).
+An expression is right when its normalised LaTeX equals the truth's. ``--speed N``: instead, the first N photos read
+both ways in one process, alternating (the reader's way, and as it is: ``ink="black"``, the photo read without the
+cleaned reading), and the median of the per-photo time ratios. val: the 2011-2013 test ink (choices made
+here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test_inkml.tar.xz"}
+PAPERS = ("plain", "ruled", "squared")
+MARGIN = (0.5, 2.0)  # symbol heights of the photo kept round the expression's ink (uniform, per expression)
+
+
+def photo_crop(expr, k: int, paper: str) -> np.ndarray | None:
+    """The ``k``-th expression's photo on ``paper``, cropped round it; None when it does not fit a page."""
+    from inkmath.equation.page_synth import make_page
+
+    page = make_page([expr], seed=1000 + k, max_count=1, paper=paper, labels=None, columns=1)
+    if not page.truth:
+        return None
+    x0, y0, x1, y1 = page.truth[0]["box"]
+    m = np.random.default_rng([k, 7]).uniform(*MARGIN) * page.info["symbol_height"]
+    h, w = page.photo.shape[:2]
+    return page.photo[max(0, int(y0 - m)):min(h, int(y1 + m)), max(0, int(x0 - m)):min(w, int(x1 + m))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from inkmath import InkmathError
+    from inkmath.data import data_dir
+    from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.page_synth import usable
+    from inkmath.equation.recognize import get_predictor, recognize_image
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("set", nargs="?", default="val", choices=sorted(ARCHIVES))
+    ap.add_argument("--stride", type=int, default=4, help="every N-th usable expression (default 4)")
+    ap.add_argument("--details", type=Path, help="write one JSON line per photo read")
+    ap.add_argument("--results", type=Path, help="also write the figures as a results file (benchmarks/results/)")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON line per paper")
+    ap.add_argument("--speed", type=int, default=0, help="time N photos read both ways instead (see above)")
+    args = ap.parse_args(argv)
+    if args.stride < 1:
+        raise SystemExit(f"--stride must be 1 or more, got {args.stride}")
+    archive = Path(data_dir()) / "crohme" / ARCHIVES[args.set]
+    exprs = [e for e in iter_inkml(archive) if e.latex_truth and usable(e)][::args.stride]
+    predictor = get_predictor()
+    if args.speed:
+        return speed(exprs, predictor, args.speed)
+    rows = []
+    t0 = time.time()
+    for k, e in enumerate(exprs):
+        truth = normalize_latex(e.latex_truth)
+        for paper in PAPERS:
+            crop = photo_crop(e, k, paper)
+            if crop is None:
+                continue
+            try:
+                got = recognize_image(crop, predictor, solve=False).latex
+            except InkmathError as err:  # the reader declined: a wrong reading
+                got = f"(declined: {err})"
+            rows.append({"id": e.id, "paper": paper, "truth": " ".join(truth), "latex": got,
+                         "right": normalize_latex(got) == truth})
+    if args.details:
+        args.details.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table = []
+    for paper in PAPERS + ("all",):
+        mine = [r for r in rows if paper in (r["paper"], "all")]
+        n = sum(r["right"] for r in mine)
+        res = {"source": f"{archive.name}, one expression a photo, {paper} paper", "expressions": len(mine),
+               "right": n, "rate": round(n / max(len(mine), 1), 4)}
+        table.append(res)
+        print(json.dumps(res) if args.json else f"{paper}: {n} of {len(mine)} right, {100 * res['rate']:.2f} %")
+    print(f"{time.time() - t0:.0f} s", file=sys.stderr)
+    if args.results:
+        write_results(args, table)
+    return 0
+
+
+def speed(exprs, predictor, n: int) -> int:
+    """The reader's time on a photo over its time reading the photo as it is: median of per-photo ratios, each the
+    best of 3 alternating runs."""
+    import statistics
+
+    from inkmath import InkmathError
+    from inkmath.equation.recognize import recognize_image
+
+    crops = [c for k, e in enumerate(exprs) for paper in PAPERS if (c := photo_crop(e, k, paper)) is not None][:n]
+    ratios, seconds = [], {"reader": [], "as it is": []}
+    for crop in crops:
+        best = {"reader": float("inf"), "as it is": float("inf")}
+        for _ in range(3):
+            for way, ink in (("reader", "auto"), ("as it is", "black")):
+                t0 = time.perf_counter()
+                try:
+                    recognize_image(crop, predictor, solve=False, ink=ink)
+                except InkmathError:
+                    pass
+                best[way] = min(best[way], time.perf_counter() - t0)
+        ratios.append(best["reader"] / best["as it is"])
+        for way in best:
+            seconds[way].append(best[way])
+    print(json.dumps({"photos": len(crops), "ratio (median)": round(statistics.median(ratios), 2),
+                      **{f"{way} ms (median)": round(1000 * statistics.median(v), 1) for way, v in seconds.items()}}))
+    return 0
+
+
+def write_results(args, rows: list[dict]) -> None:
+    from datetime import datetime, timezone
+
+    from inkmath.atomic import atomic_write_text
+    from inkmath.evaluation.results import machine_name, source_commit
+
+    model, commit = machine_name(), source_commit()
+    command = "python benchmarks/photo_expressions.py " + " ".join(sys.argv[1:])
+    rows = [{**r, "command": command, "machine": model, "commit": commit} for r in rows]
+    old = json.loads(args.results.read_text()) if args.results.is_file() else {}
+    kept = [r for r in old.get("rows", []) if r.get("source") not in {r2["source"] for r2 in rows}]
+    out = {"table": "expressions", "title": "Photographed expressions (one a photo, generated from CROHME ink)",
+           "command": command, "machine": model, "commit": commit,
+           "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "how": __doc__.split("\n\n")[2].replace("\n", " "),
+           "rows": kept + rows}
+    atomic_write_text(args.results, json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

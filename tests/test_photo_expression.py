@@ -1,0 +1,68 @@
+"""A photo of one expression (``recognize_image`` with ``ink="auto"``): the photo is also read cleaned as a page photo is
+(lines removed, light flattened), the more confident reading is kept, and its boxes are in the photo's pixels."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from inkmath.equation.recognize import recognize_image
+from inkmath.preprocess import is_photo
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "inkmath" / "examples"
+
+
+def _photo(name: str, pitch: int = 36, lines: bool = True) -> np.ndarray:
+    """The example image ``name`` written in dark blue on ruled paper (lines every ``pitch`` px), lit unevenly, with
+    sensor noise, as a JPEG."""
+    ink = np.asarray(Image.open(EXAMPLES / f"{name}.png").convert("L")).astype(np.float32) / 255.0
+    h, w = ink.shape
+    paper = np.full((h + 60, w + 60, 3), (236, 233, 226), np.float32)
+    if lines:
+        for y in range(30 + h - 8 - 3 * pitch, h + 60, pitch):  # the writing sits on a line
+            if y >= 0:
+                cv2.line(paper, (0, y), (w + 60, y), (150, 140, 120), 2)
+    a = ink[:, :, None]
+    paper[30:30 + h, 30:30 + w] = paper[30:30 + h, 30:30 + w] * a + np.array((35, 35, 55), np.float32) * (1 - a)
+    light = 0.8 + 0.2 * np.arange(w + 60, dtype=np.float32) / (w + 60)
+    img = paper * light[None, :, None] + np.random.default_rng(0).normal(0, 3, paper.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=85)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def test_a_photo_is_told_from_a_rendering_by_its_border():
+    clean = np.asarray(Image.open(EXAMPLES / "equation_linear.png").convert("L"))
+    assert not is_photo(clean) and not is_photo(255 - clean)  # dark on white, or white ink on black
+    assert is_photo(_photo("equation_linear"))
+    assert is_photo(_photo("equation_linear", lines=False))  # plain paper: its noise and light
+
+
+@pytest.mark.parametrize("name, latex", [("equation_linear", "3x+5=11"), ("equation_quadratic", "x^{2}-5x+6=0")])
+def test_an_expression_photographed_on_ruled_paper_is_read_from_its_cleaned_ink(name, latex):
+    photo = _photo(name)
+    rec = recognize_image(photo, solve=False)
+    assert rec.latex == latex
+    # read as it is (the lines left in), the same photo reads wrong: the cleaned reading is the one kept
+    assert recognize_image(photo, solve=False, ink="black").latex != latex
+    h, w = photo.shape[:2]
+    boxes = [s.box for s in rec.symbols]
+    assert all(0 <= b.x0 < b.x1 <= w and 0 <= b.y0 < b.y1 <= h for b in boxes)  # the photo's pixels
+    assert min(b.x0 for b in boxes) >= 30 - 4 and max(b.x1 for b in boxes) <= w - 30 + 4  # round the written ink
+    assert [b.x0 for b in boxes] == sorted(b.x0 for b in boxes)  # one line, read left to right
+    for alt in rec.alternatives:  # the alternatives' symbols were moved into the photo too
+        assert all(0 <= s.box.x0 < s.box.x1 <= w for s in alt["symbols"])
+
+
+def test_a_correction_of_a_photo_reads_it_again_the_way_it_was_read():
+    photo = _photo("equation_linear")
+    first = recognize_image(photo, solve=False)
+    k = next(i for i, t in enumerate(first.tokens) if t == "x")
+    again = recognize_image(photo, solve=False, corrections={k: "y"})
+    assert again.latex == "3y+5=11"
+    assert [s.box for s in again.symbols] == [s.box for s in first.symbols]
