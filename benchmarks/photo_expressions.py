@@ -7,10 +7,10 @@ read by the image reader (``recognize_image``, ``ink="auto"``).
 Each expression is written alone on a generated page (``page_synth.make_page``: a handwriting size, black, blue or
 pencil ink, then a phone photo: perspective, uneven light, blur, noise, JPEG) on plain, ruled and squared paper in
 turn, and the photo is cropped to the expression's box with a margin of 0.5-2 symbol heights (drawn per expression).
-An expression is right when its normalised LaTeX equals the truth's. ``--speed N``: instead, the first N photos read
-both ways in one process, alternating (the reader's way, and as it is: ``ink="black"``, the photo read without the
-cleaned reading), and the median of the per-photo time ratios. val: the 2011-2013 test ink (choices made
+An expression is right when its normalised LaTeX equals the truth's. val: the 2011-2013 test ink (choices made
 here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's place).
+``--speed N``: instead, the first N photos read both ways in one process, alternating (the reader's way, and as it
+is: ``ink="black"``, the photo read without the cleaned reading), and the median of the per-photo time ratios.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("set", nargs="?", default="val", choices=sorted(ARCHIVES))
     ap.add_argument("--stride", type=int, default=4, help="every N-th usable expression (default 4)")
     ap.add_argument("--details", type=Path, help="write one JSON line per photo read")
-    ap.add_argument("--results", type=Path, help="also write the figures as a results file (benchmarks/results/)")
+    ap.add_argument("--results", type=Path, help="also write the figures as a result file (benchmarks/results/; "
+                                                 "one a set)")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line per paper")
     ap.add_argument("--speed", type=int, default=0, help="time N photos read both ways instead (see above)")
     args = ap.parse_args(argv)
@@ -123,22 +124,12 @@ def speed(exprs, predictor, n: int) -> int:
 
 
 def write_results(args, rows: list[dict]) -> None:
-    from datetime import datetime, timezone
+    """The figures of this run as one result file (a set a file: ``photos.json`` val, ``photos-2.json`` test)."""
+    from inkmath.evaluation.results import write_result
 
-    from inkmath.atomic import atomic_write_text
-    from inkmath.evaluation.results import machine_name, source_commit
-
-    model, commit = machine_name(), source_commit()
-    command = "python benchmarks/photo_expressions.py " + " ".join(sys.argv[1:])
-    rows = [{**r, "command": command, "machine": model, "commit": commit} for r in rows]
-    old = json.loads(args.results.read_text()) if args.results.is_file() else {}
-    kept = [r for r in old.get("rows", []) if r.get("source") not in {r2["source"] for r2 in rows}]
-    out = {"table": "expressions", "title": "Photographed expressions (one a photo, generated from CROHME ink)",
-           "command": command, "machine": model, "commit": commit,
-           "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "how": __doc__.split("\n\n")[2].replace("\n", " "),
-           "rows": kept + rows}
-    atomic_write_text(args.results, json.dumps(out, indent=1) + "\n")
+    write_result(args.results, "expressions", "Photographed expressions (one a photo, generated from CROHME ink)",
+                 "python benchmarks/photo_expressions.py " + " ".join(sys.argv[1:]),
+                 __doc__.split("\n\n")[2].replace("\n", " ").split(" ``--speed N``")[0], rows)
 
 
 if __name__ == "__main__":
