@@ -16,6 +16,7 @@ is: ``ink="black"``, the photo read without the cleaned reading), and the median
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -103,7 +104,8 @@ def speed(exprs, predictor, n: int) -> int:
     from inkmath import InkmathError
     from inkmath.equation.recognize import recognize_image
 
-    crops = [c for k, e in enumerate(exprs) for paper in PAPERS if (c := photo_crop(e, k, paper)) is not None][:n]
+    made = (photo_crop(e, k, paper) for k, e in enumerate(exprs) for paper in PAPERS)
+    crops = list(itertools.islice((c for c in made if c is not None), n))
     ratios, seconds = [], {"reader": [], "as it is": []}
     for crop in crops:
         best = {"reader": float("inf"), "as it is": float("inf")}
