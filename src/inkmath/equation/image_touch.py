@@ -51,8 +51,8 @@ TOUCH_MAX_SIZE = 12.0
 # branch points, k the least that keeps (points read) x (box pixels) within TOUCH_MAX_WORK. Every touch_cuts call
 # of the validation readings stays within it, so they read every point: the stroke reader's second looks (1,610
 # components) at most 1.7 M, the WAP-like renderings (4,289) at most 9.3 M, 120 generated validation pages (8,273)
-# at most 9.4 M. A scribble of 18 random-walk strokes
-# (2,239 branch points in a 620 x 533 px component: 740 M) took 10 s in this one component before the bound.
+# at most 9.4 M. A scribble of 18 random-walk strokes (2,239 branch points in a 620 x 533 px component: 740 M) took
+# 10 s in this one component before the bound (docs/decisions/2026-11-29-session-49.md).
 TOUCH_MAX_WORK = 20_000_000
 # narrow or flat components read below TOUCH_WHOLE (``image_splits.split_touching`` tries no neck cuts in them: '('
 # 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour) are looked at too, only for cuts where strokes meet, decided
@@ -92,8 +92,8 @@ def touch_cuts(mask: np.ndarray, unit: float, pen: float, min_piece: float) -> l
     radius = max(TOUCH_RADIUS * pen, 1.0)
     # the ink pixels on the grid where three strokes or more meet (the circles read there only)
     ys, xs = np.nonzero(mask[::TOUCH_STEP, ::TOUCH_STEP] & (branches(mask, radius + TOUCH_RING * pen, TOUCH_STEP) >= 3))
-    every = math.ceil(len(ys) / max(1, TOUCH_MAX_WORK // (h * w)))  # at most that many points read
-    ys, xs = ys[::max(every, 1)], xs[::max(every, 1)]
+    every = max(1, math.ceil(len(ys) / max(1, TOUCH_MAX_WORK // (h * w))))  # the work bound's points at most
+    ys, xs = ys[::every], xs[::every]
     r = int(np.ceil(radius))
     span = np.arange(-r, r + 1)
     disk = span[:, None] ** 2 + span[None, :] ** 2 <= radius * radius
