@@ -181,15 +181,17 @@ def default_decoder(kind: str = "strokes") -> Decoder:
 
 
 def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve: bool,
-            decoder: Decoder, steps: bool = False, plot: bool = False, look_again=None) -> Recognition:
-    """Decode ``segs`` and make the recognition. ``look_again(first symbols) -> rendered.SecondLook | None``: a
-    second reader's look at the same input, pooled with the readings when the first is unsure (``rendered``)."""
+            decoder: Decoder, steps: bool = False, plot: bool = False, look_again=None,
+            readings: list | None = None) -> Recognition:
+    """Decode ``segs`` (``readings``: the decoder's readings of them, when already made) and make the recognition.
+    ``look_again(first symbols) -> rendered.SecondLook | None``: a second reader's look at the same input, pooled with
+    the readings when the first is unsure (``rendered``)."""
     from inkmath.equation import rendered
     from inkmath.equation.context_model import shared_geometry
     from inkmath.equation.latex import to_mathml
 
-    with shared_geometry():  # the context and structure models read the same groupings' geometry
-        readings = decoder(segs)
+    if readings is None:
+        readings = _decoded(segs, decoder)
     look, own = None, len(segs)
     if look_again is not None and readings and readings[0].confidence < rendered.GATE:
         look = look_again(segs[readings[0].segmentation].symbols)
@@ -265,39 +267,47 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder("image")
     cleaned = _cleaned_photo(img) if ink == "auto" and is_photo(img) else None
+    readings = error = None
     try:
-        segs = _image_segmentations(img, predictor, decoder, ink)
-    except InkmathError:
+        segs = image_segmentations(img, predictor, decoder, ink)
+    except InkmathError as e:
         if cleaned is None:
             raise
-        segs = None  # read from the cleaned ink, or the photo's own error below
+        segs, error = None, e  # read from the cleaned ink, else this is the photo's error
     if cleaned is not None:
         ink_img, to_photo = cleaned
         try:
-            clean_segs = _image_segmentations(ink_img, predictor, decoder, "white")
+            clean_segs = image_segmentations(ink_img, predictor, decoder, "white")
         except InkmathError:
             clean_segs = None
-        if clean_segs and (segs is None or _first_confidence(clean_segs, decoder) > _first_confidence(segs, decoder)):
-            rec = _finish(clean_segs, corrections, solve, decoder, steps, plot)
-            return _boxes_mapped(rec, to_photo, (img.shape[1], img.shape[0]))
+        if clean_segs:
+            clean_readings = _decoded(clean_segs, decoder)
+            readings = None if segs is None else _decoded(segs, decoder)
+            if readings is None or _confidence(clean_readings) > _confidence(readings):
+                rec = _finish(clean_segs, corrections, solve, decoder, steps, plot, readings=clean_readings)
+                return _boxes_mapped(rec, to_photo, (img.shape[1], img.shape[0]))
     if segs is None:
-        segs = _image_segmentations(img, predictor, decoder, ink)  # raises the photo's own error
-    return _finish(segs, corrections, solve, decoder, steps, plot)
+        raise error
+    return _finish(segs, corrections, solve, decoder, steps, plot, readings=readings)
 
 
-def _image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) -> list[Segmentation]:
+def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) -> list[Segmentation]:
+    """The image reader's groupings of ``img`` for ``decoder`` (``image_segmentation.segment_image_nbest``)."""
     from inkmath.equation.image_segmentation import segment_image_nbest
 
     return [Segmentation(syms, score) for syms, score in segment_image_nbest(img, predictor, decoder.segmentations,
                                                                               ink=ink)]
 
 
-def _first_confidence(segs: list[Segmentation], decoder: Decoder) -> float:
-    """The confidence of the decoder's first reading of ``segs``."""
+def _decoded(segs: list[Segmentation], decoder: Decoder) -> list:
+    """The decoder's readings of ``segs``, as ``_finish`` makes them."""
     from inkmath.equation.context_model import shared_geometry
 
-    with shared_geometry():
-        readings = decoder(segs)
+    with shared_geometry():  # the context and structure models read the same groupings' geometry
+        return decoder(segs)
+
+
+def _confidence(readings: list) -> float:
     return readings[0].confidence if readings else 0.0
 
 

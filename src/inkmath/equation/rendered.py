@@ -114,8 +114,7 @@ def second_look(strokes: Sequence, first_symbols: list[SymbolHyp], predictor) ->
     rendering would exceed ``MAX_PIXELS``, or when the image reader cannot read it (too many separate marks): the
     strokes' reading then stands alone."""
     from inkmath import InkmathError
-    from inkmath.equation.image_segmentation import segment_image_nbest
-    from inkmath.equation.recognize import default_decoder
+    from inkmath.equation.recognize import default_decoder, image_segmentations
     from inkmath.equation.wap_like import PADDING, SYMBOL_HEIGHT
 
     index = [i for i, s in enumerate(strokes) if len(s)]
@@ -130,10 +129,9 @@ def second_look(strokes: Sequence, first_symbols: list[SymbolHyp], predictor) ->
     img, tf = render(drawn, height)
     decoder = default_decoder("image")
     try:
-        found = segment_image_nbest(img, predictor, decoder.segmentations, ink="white")
+        pixel_segs = image_segmentations(img, predictor, decoder, "white")
     except InkmathError:
         return None
-    pixel_segs = [Segmentation(syms, score) for syms, score in found]
     readings = decoder(pixel_segs)
     ink_segs = [Segmentation(ink_symbols(s.symbols, drawn, index, tf), s.score) for s in pixel_segs]
     return SecondLook(pixel_segs, ink_segs, readings, decoder)
