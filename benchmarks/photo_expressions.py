@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     exprs = [e for e in iter_inkml(archive) if e.latex_truth and usable(e)][::args.stride]
     predictor = get_predictor()
     if args.speed:
-        return speed(exprs, predictor, args.speed)
+        return speed(exprs, predictor, args.speed, args.results)
     rows = []
     t0 = time.time()
     for k, e in enumerate(exprs):
@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def speed(exprs, predictor, n: int) -> int:
+def speed(exprs, predictor, n: int, results: Path | None = None) -> int:
     """The reader's time on a photo over its time reading the photo as it is: median of per-photo ratios, each the
-    best of 3 alternating runs."""
+    best of 3 alternating runs (``results``: also written there as a result file)."""
     import statistics
 
     from inkmath import InkmathError
@@ -120,8 +120,18 @@ def speed(exprs, predictor, n: int) -> int:
         ratios.append(best["reader"] / best["as it is"])
         for way in best:
             seconds[way].append(best[way])
-    print(json.dumps({"photos": len(crops), "ratio (median)": round(statistics.median(ratios), 2),
-                      **{f"{way} ms (median)": round(1000 * statistics.median(v), 1) for way, v in seconds.items()}}))
+    row = {"input": "generated photos of one validation expression each (photo_expressions.py)",
+           "photos": len(crops), "ratio (median)": round(statistics.median(ratios), 2),
+           **{f"{way} ms (median)": round(1000 * statistics.median(v), 1) for way, v in seconds.items()}}
+    print(json.dumps(row))
+    if results:
+        from inkmath.evaluation.results import write_result
+
+        write_result(results, "speed", "A photo of one expression: the reader against the photo read as it is",
+                     "python benchmarks/photo_expressions.py " + " ".join(sys.argv[1:]),
+                     "Each photo is read the reader's way (as it is and from its cleaned ink, the more confident "
+                     "kept) and as it is (ink=\"black\"), alternating in one process, best of 3 each; the ratio is "
+                     "the median of the per-photo ratios.", [row])
     return 0
 
 
