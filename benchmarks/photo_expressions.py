@@ -2,13 +2,14 @@
 read by the image reader (``recognize_image``, ``ink="auto"``).
 
     INKMATH_DATA=../shared/data python benchmarks/photo_expressions.py [val|test] [--stride 4] [--details rows.jsonl]
-        [--results benchmarks/results/photos.json] [--json] [--speed N]
+        [--results benchmarks/results/photos.json] [--json] [--speed N] [--zoom Z]
 
 Each expression is written alone on a generated page (``page_synth.make_page``: a handwriting size, black, blue or
 pencil ink, then a phone photo: perspective, uneven light, blur, noise, JPEG) on plain, ruled and squared paper in
 turn, and the photo is cropped to the expression's box with a margin of 0.5-2 symbol heights (drawn per expression).
 An expression is right when its normalised LaTeX equals the truth's. val: the 2011-2013 test ink (choices made
 here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's place).
+``--zoom Z``: each crop enlarged Z times (cubic), as a close-up of the expression is (its writing Z times as large).
 ``--speed N``: instead, the first N photos read both ways in one process, alternating (the reader's way, and as it
 is: ``ink="black"``, the photo read without the cleaned reading), and the median of the per-photo time ratios.
 """
@@ -29,8 +30,9 @@ PAPERS = ("plain", "ruled", "squared")
 MARGIN = (0.5, 2.0)  # symbol heights of the photo kept round the expression's ink (uniform, per expression)
 
 
-def photo_crop(expr, k: int, paper: str) -> np.ndarray | None:
-    """The ``k``-th expression's photo on ``paper``, cropped round it; None when it does not fit a page."""
+def photo_crop(expr, k: int, paper: str, zoom: float = 1.0) -> np.ndarray | None:
+    """The ``k``-th expression's photo on ``paper``, cropped round it (enlarged ``zoom`` times); None when it does not
+    fit a page."""
     from inkmath.equation.page_synth import make_page
 
     page = make_page([expr], seed=1000 + k, max_count=1, paper=paper, labels=None, columns=1)
@@ -39,7 +41,12 @@ def photo_crop(expr, k: int, paper: str) -> np.ndarray | None:
     x0, y0, x1, y1 = page.truth[0]["box"]
     m = np.random.default_rng([k, 7]).uniform(*MARGIN) * page.info["symbol_height"]
     h, w = page.photo.shape[:2]
-    return page.photo[max(0, int(y0 - m)):min(h, int(y1 + m)), max(0, int(x0 - m)):min(w, int(x1 + m))]
+    crop = page.photo[max(0, int(y0 - m)):min(h, int(y1 + m)), max(0, int(x0 - m)):min(w, int(x1 + m))]
+    if zoom == 1.0:
+        return crop
+    import cv2
+
+    return cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,20 +65,23 @@ def main(argv: list[str] | None = None) -> int:
                                                  "one a set)")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line per paper")
     ap.add_argument("--speed", type=int, default=0, help="time N photos read both ways instead (see above)")
+    ap.add_argument("--zoom", type=float, default=1.0, help="enlarge each crop this many times: close-ups (default 1)")
     args = ap.parse_args(argv)
     if args.stride < 1:
         raise SystemExit(f"--stride must be 1 or more, got {args.stride}")
+    if not 0.25 <= args.zoom <= 8:
+        raise SystemExit(f"--zoom must be between 0.25 and 8, got {args.zoom}")
     archive = Path(data_dir()) / "crohme" / ARCHIVES[args.set]
     exprs = [e for e in iter_inkml(archive) if e.latex_truth and usable(e)][::args.stride]
     predictor = get_predictor()
     if args.speed:
-        return speed(exprs, predictor, args.speed, args.results)
+        return speed(exprs, predictor, args.speed, args.results, args.zoom)
     rows = []
     t0 = time.time()
     for k, e in enumerate(exprs):
         truth = normalize_latex(e.latex_truth)
         for paper in PAPERS:
-            crop = photo_crop(e, k, paper)
+            crop = photo_crop(e, k, paper, args.zoom)
             if crop is None:
                 continue
             try:
@@ -86,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     for paper in PAPERS + ("all",):
         mine = [r for r in rows if paper in (r["paper"], "all")]
         n = sum(r["right"] for r in mine)
-        res = {"source": f"{archive.name}, one expression a photo, {paper} paper", "expressions": len(mine),
+        zoom = f", close-ups: enlarged {args.zoom:g}x" if args.zoom != 1 else ""
+        res = {"source": f"{archive.name}, one expression a photo, {paper} paper{zoom}", "expressions": len(mine),
                "right": n, "rate": round(n / max(len(mine), 1), 4)}
         table.append(res)
         print(json.dumps(res) if args.json else f"{paper}: {n} of {len(mine)} right, {100 * res['rate']:.2f} %")
@@ -96,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def speed(exprs, predictor, n: int, results: Path | None = None) -> int:
+def speed(exprs, predictor, n: int, results: Path | None = None, zoom: float = 1.0) -> int:
     """The reader's time on a photo over its time reading the photo as it is: median of per-photo ratios, each the
     best of 3 alternating runs (``results``: also written there as a result file)."""
     import statistics
@@ -104,7 +115,7 @@ def speed(exprs, predictor, n: int, results: Path | None = None) -> int:
     from inkmath import InkmathError
     from inkmath.equation.recognize import recognize_image
 
-    made = (photo_crop(e, k, paper) for k, e in enumerate(exprs) for paper in PAPERS)
+    made = (photo_crop(e, k, paper, zoom) for k, e in enumerate(exprs) for paper in PAPERS)
     crops = list(itertools.islice((c for c in made if c is not None), n))
     ratios, seconds = [], {"reader": [], "as it is": []}
     for crop in crops:

@@ -66,3 +66,54 @@ def test_a_correction_of_a_photo_reads_it_again_the_way_it_was_read():
     again = recognize_image(photo, solve=False, corrections={k: "y"})
     assert again.latex == "3y+5=11"
     assert [s.box for s in again.symbols] == [s.box for s in first.symbols]
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "page_photo.jpg"
+
+
+def _fixture_crop(k: int, margin: int = 32) -> np.ndarray:
+    """The generated page photo's ``k``-th expression (page-sized writing, ruled paper, blue ink), cropped round it."""
+    import json
+
+    photo = np.asarray(Image.open(FIXTURE).convert("RGB"))
+    x0, y0, x1, y1 = json.loads(FIXTURE.with_suffix(".json").read_text())["truth"][k]["box"]
+    return photo[int(y0) - margin:int(y1) + margin, int(x0) - margin:int(x1) + margin]
+
+
+def test_a_photo_of_page_sized_writing_is_read_from_its_ink_narrowed_as_a_page_line_is():
+    from inkmath.equation.page import photo_views
+    from inkmath.equation.recognize import _decoded, default_decoder, get_predictor, image_segmentations
+
+    crop = _fixture_crop(4)  # T(g)=0
+    assert recognize_image(crop, solve=False).latex == "T(g)=0"
+    # the two readings the photo was read from before: as it is, and its cleaned ink not narrowed; both wrong
+    decoder = default_decoder("image")
+    views = photo_views(crop)
+    for img, ink in ((crop, "auto"), (views[1].image, "white")):
+        readings = _decoded(image_segmentations(img, get_predictor(), decoder, ink), decoder)
+        assert readings[0].latex != "T(g)=0"
+
+
+@pytest.mark.parametrize("sure, reads", [(0.0, 1), (1.01, 3)])
+def test_a_photo_is_read_again_as_it_is_and_from_its_plain_cleaned_ink_only_when_its_first_reading_is_unsure(
+        monkeypatch, sure, reads):
+    from inkmath.equation import recognize
+
+    seen = []
+    real = recognize.image_segmentations
+    monkeypatch.setattr(recognize, "image_segmentations", lambda img, *a: seen.append(img.shape) or real(img, *a))
+    monkeypatch.setattr(recognize, "PHOTO_SURE", sure)
+    crop = _fixture_crop(4)
+    recognize.recognize_image(crop, solve=False)
+    assert len(seen) == reads
+    if reads == 3:
+        assert seen[1] == crop.shape  # the photo as it is, after its narrowed ink
+
+
+def test_a_photo_whose_cleaned_ink_cannot_be_read_is_read_as_it_is(monkeypatch):
+    from inkmath.equation import recognize
+
+    monkeypatch.setattr(recognize, "_photo_views", lambda img: [])
+    crop = _fixture_crop(4)
+    assert recognize.recognize_image(crop, solve=False).latex == recognize.recognize_image(crop, solve=False,
+                                                                                           ink="black").latex

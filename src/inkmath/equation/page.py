@@ -30,6 +30,7 @@ from inkmath import InkmathError
 from inkmath.equation import page_find, page_orient
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
+from inkmath.equation.tree import Box
 from inkmath.equation.page_regroup import not_writing, regroup
 
 # Question numbers: the ``page-label`` model (page_label.py).
@@ -227,23 +228,13 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
-    page, shrink = clean_page(photo, shown), 1.0
-    size = page_find.typical_size(page.ink)
-    if size > LARGE_WRITING:  # a close-up: cleaned again at the writing size the clean-up is made for
-        shrink = WRITING_SIZE / size
-        page = clean_page(photo, shown, shrink=shrink)
-    elif 0 < size < SMALL_WRITING:  # small writing: cleaned again enlarged, unless that finds mostly noise
-        grow = min(MAX_ENLARGE, WRITING_SIZE / size)
-        enlarged = clean_page(photo, shown, shrink=grow)
-        if _pieces(enlarged.ink) <= ENLARGED_PIECES * _pieces(page.ink):
-            page, shrink = enlarged, grow
+    page, shrink = clean_at_writing_size(photo, shown)
     notes = list(page.notes)
     if upright:
         page = page_orient.upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
     predictor = page_predictor(predictor)
     found = find_expressions(page.ink)
-    breaks, width = page_find.narrowing(found, page.sharp_dark(), _ridge(page))
-    found.narrow, found.core_width = breaks <= READ_BREAKS and width >= READ_FINE_PEN, width
+    width = _measure_narrowing(page, found)
     if not found.narrow and FINE_INK_FLOOR:  # a fine pen: its faint strokes looked for from a lower floor
         fainter = turn(clean_page(photo, shown, shrink=shrink, floor=FINE_INK_FLOOR), page.rotation // 90)
         if _pieces(fainter.ink) <= FAINTER_PIECES * _pieces(page.ink):
@@ -277,6 +268,54 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))
     return reading
+
+
+def clean_at_writing_size(photo: np.ndarray, shown: tuple[int, int] | None = None, *,
+                          find: bool = True) -> tuple[CleanPage, float]:
+    """(the photo cleaned at the writing size the clean-up is made for, the share of its usual working size it was
+    cleaned at): a close-up is cleaned again shrunk (``LARGE_WRITING``), small writing enlarged unless that finds
+    mostly noise (``SMALL_WRITING``). ``shown``, ``find``: as for ``clean_page``."""
+    page, shrink = clean_page(photo, shown, find=find), 1.0
+    size = page_find.typical_size(page.ink)
+    if size > LARGE_WRITING:  # a close-up: cleaned again at the writing size the clean-up is made for
+        shrink = WRITING_SIZE / size
+        page = clean_page(photo, shown, find=find, shrink=shrink)
+    elif 0 < size < SMALL_WRITING:  # small writing: cleaned again enlarged, unless that finds mostly noise
+        grow = min(MAX_ENLARGE, WRITING_SIZE / size)
+        enlarged = clean_page(photo, shown, find=find, shrink=grow)
+        if _pieces(enlarged.ink) <= ENLARGED_PIECES * _pieces(page.ink):
+            page, shrink = enlarged, grow
+    return page, shrink
+
+
+def _measure_narrowing(page: CleanPage, found: FoundExpressions) -> float:
+    """Set whether ``found``'s groups are read narrowed (not on a fine pen's page: ``READ_BREAKS``,
+    ``READ_FINE_PEN``) and how wide its narrowed strokes are; returns that width (px)."""
+    breaks, width = page_find.narrowing(found, page.sharp_dark(), _ridge(page))
+    found.narrow, found.core_width = breaks <= READ_BREAKS and width >= READ_FINE_PEN, width
+    return width
+
+
+def photo_views(photo: np.ndarray) -> list[PageCrop]:
+    """A photo of one expression (a phone's frame round it) cleaned as a page photo is (``clean_at_writing_size``,
+    no sheet edge looked for), as the expression reader may read it, white ink on black: its ink as one group of the
+    page is read (``group_crop``: narrowed to its strokes' cores, from darkness enlarged ``READ_UPSCALE`` times,
+    deblurred when blurred), then the cleaned ink as it is. Each with its map to the photo's pixels. [] where the
+    cleaner finds no paper or no ink."""
+    try:
+        page, _ = clean_at_writing_size(photo, find=False)
+        found = find_expressions(page.ink) if page.ink.any() else None
+    except InkmathError:
+        return []
+    if found is None or not found.groups:
+        return []
+    boxes = [g.box for g in found.groups]
+    whole = InkGroup(Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes),
+                         max(b.y1 for b in boxes)), sorted(c for g in found.groups for c in g.components))
+    _measure_narrowing(page, found)
+    crop, (ox, oy), f = group_crop(page, found, whole)
+    to_page = np.array([[1.0 / f, 0.0, ox], [0.0, 1.0 / f, oy], [0.0, 0.0, 1.0]])  # crop pixels -> the page's
+    return [PageCrop(crop, page.to_photo @ to_page, page.photo_size), PageCrop(page.ink, page.to_photo, page.photo_size)]
 
 
 def _ridge(page: CleanPage) -> float:

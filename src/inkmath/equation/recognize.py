@@ -53,6 +53,12 @@ _DECODERS: dict[str, Decoder] = {}
 # wrong LaTeX changed), the truth among the alternatives 76.93 % against 77.46 %, calibration error 0.016 against 0.014;
 # a web request (the load test's 20 drawings) about 0.9x the CPU (docs/decisions/2026-11-25-speed-10.md)
 STROKE_MAX_DROP = 4.0
+# A photo of one expression is read first from its ink as the page reader reads a line's (``page.photo_views``); only
+# when that reading's confidence is under PHOTO_SURE are the photo as it is and its cleaned ink read too, the most
+# confident reading kept. A speed choice: on the generated validation photos (benchmarks/photo_expressions.py val,
+# 1,086) the three readings pooled read 600 right with the gate at 0.3 / 0.5 / 0.7 / always 601 / 600 / 601 / 600,
+# reading the other two for 29 / 39 / 50 / 100 % of the photos (docs/decisions/2026-11-29-session-50.md)
+PHOTO_SURE = 0.5
 # The language model's long-range terms (latex_lm.NgramLM.long_range_logprob: a letter the classifier confuses by case
 # written in both cases, brackets that do not match), added at this weight (their face value). Validation from strokes
 # (`inkmath crohme-eval val`) / WAP-like images (`wap_val.py`): 1,026 / 877 without; the case term alone 1,032 / 880
@@ -253,10 +259,12 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
                     decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans).
 
-    A photo (``preprocess.is_photo``, with ``ink="auto"``) is also cleaned as a page photo is (``page_clean``: light
-    flattened, ruled and squared lines removed, deskewed), and the cleaned ink is read too: the reading of higher
-    confidence is kept (where the cleaner finds no paper, the photo is read as it is). The symbols' boxes are in the
-    photo's pixels either way. With ``corrections``, the photo is read again the way its first reading was.
+    A photo (``preprocess.is_photo``, with ``ink="auto"``) is cleaned as a page photo is (``page.photo_views``: light
+    flattened, ruled and squared lines removed, deskewed) and its ink read as the page reader reads a line's; when
+    that reading is unsure (``PHOTO_SURE``), the photo as it is and its cleaned ink unnarrowed are read too, and the
+    reading of highest confidence is kept (where the cleaner finds no paper, the photo is read as it is). The
+    symbols' boxes are in the photo's pixels either way. With ``corrections``, the photo is read again the way its
+    first reading was.
     """
     from inkmath.imageio import as_image
     from inkmath.preprocess import is_photo
@@ -266,29 +274,29 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
         raise InkmathError(f"Expected a grey or colour image, got an array of shape {img.shape}")
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder("image")
-    cleaned = _cleaned_photo(img) if ink == "auto" and is_photo(img) else None
-    readings = error = None
-    try:
-        segs = image_segmentations(img, predictor, decoder, ink)
-    except InkmathError as e:
-        if cleaned is None:
-            raise
-        segs, error = None, e  # read from the cleaned ink, else this is the photo's error
-    if cleaned is not None:
-        ink_img, to_photo = cleaned
+    views = _photo_views(img) if ink == "auto" and is_photo(img) else []
+    if not views:
+        return _finish(image_segmentations(img, predictor, decoder, ink), corrections, solve, decoder, steps, plot)
+    best, error = None, None  # (confidence, groupings, readings, the view or None: the photo as it is)
+    for view in [views[0], None, *views[1:]]:
+        if best is not None and best[0] >= PHOTO_SURE:
+            break
         try:
-            clean_segs = image_segmentations(ink_img, predictor, decoder, "white")
-        except InkmathError:
-            clean_segs = None
-        if clean_segs:
-            clean_readings = _decoded(clean_segs, decoder)
-            readings = None if segs is None else _decoded(segs, decoder)
-            if readings is None or _confidence(clean_readings) > _confidence(readings):
-                rec = _finish(clean_segs, corrections, solve, decoder, steps, plot, readings=clean_readings)
-                return _boxes_mapped(rec, to_photo, (img.shape[1], img.shape[0]))
-    if segs is None:
-        raise error
-    return _finish(segs, corrections, solve, decoder, steps, plot, readings=readings)
+            segs = image_segmentations(img if view is None else view.image, predictor, decoder,
+                                       ink if view is None else "white")
+        except InkmathError as e:
+            if view is None:
+                error = e  # the photo's own error, raised when no view reads either
+            continue
+        if segs:
+            readings = _decoded(segs, decoder)
+            if best is None or _confidence(readings) > best[0]:
+                best = (_confidence(readings), segs, readings, view)
+    if best is None:
+        raise error or InkmathError("No ink found in the photo; photograph the expression on paper, in even light")
+    _, segs, readings, view = best
+    rec = _finish(segs, corrections, solve, decoder, steps, plot, readings=readings)
+    return rec if view is None else _boxes_mapped(rec, view.to_photo, (img.shape[1], img.shape[0]))
 
 
 def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) -> list[Segmentation]:
@@ -311,18 +319,11 @@ def _confidence(readings: list) -> float:
     return readings[0].confidence if readings else 0.0
 
 
-def _cleaned_photo(photo: np.ndarray):
-    """(the ink of a photo of one expression, cleaned as a page's, white on black; its map to the photo's pixels), or
-    None where the page cleaner finds no paper or no ink in it."""
-    from inkmath.equation.page_clean import clean_page
+def _photo_views(photo: np.ndarray) -> list:
+    """The ways a photo of one expression is read besides as it is (``page.photo_views``), best first."""
+    from inkmath.equation.page import photo_views
 
-    try:
-        page = clean_page(photo, find=False)  # the photo is the frame round the expression: no sheet edge to find
-    except InkmathError:
-        return None
-    if not page.ink.any():
-        return None
-    return page.ink, page.to_photo
+    return photo_views(photo)
 
 
 def _boxes_mapped(rec: Recognition, to_photo: np.ndarray, size: tuple[int, int]) -> Recognition:
