@@ -11,7 +11,7 @@ An expression is right when its normalised LaTeX equals the truth's. val: the 20
 here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's place).
 ``--zoom Z``: each crop enlarged Z times (cubic), as a close-up of the expression is (its writing Z times as large).
 ``--speed N``: instead, the first N photos read both ways in one process, alternating (the reader's way, and as it
-is: ``ink="black"``, the photo read without the cleaned reading), and the median of the per-photo time ratios.
+is: ``ink="black"``, the photo read without its cleaned ink), and the median of the per-photo time ratios.
 """
 
 from __future__ import annotations
@@ -140,9 +140,10 @@ def speed(exprs, predictor, n: int, results: Path | None = None, zoom: float = 1
 
         write_result(results, "speed", "A photo of one expression: the reader against the photo read as it is",
                      "python benchmarks/photo_expressions.py " + " ".join(sys.argv[1:]),
-                     "Each photo is read the reader's way (as it is and from its cleaned ink, the more confident "
-                     "kept) and as it is (ink=\"black\"), alternating in one process, best of 3 each; the ratio is "
-                     "the median of the per-photo ratios.", [row])
+                     "Each photo is read the reader's way (its ink cleaned and narrowed as a page line's; when "
+                     "that reading is unsure, also as it is and from its plain cleaned ink, the most confident kept) "
+                     "and as it is (ink=\"black\"), alternating in one process, best of 3 each; the ratio is the "
+                     "median of the per-photo ratios.", [row])
     return 0
 
 
