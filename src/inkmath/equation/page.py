@@ -30,8 +30,8 @@ from inkmath import InkmathError
 from inkmath.equation import page_find, page_orient
 from inkmath.equation.page_clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.page_find import FoundExpressions, InkGroup, find_expressions, group_image
-from inkmath.equation.tree import Box
 from inkmath.equation.page_regroup import not_writing, regroup
+from inkmath.equation.tree import Box
 
 # Question numbers: the ``page-label`` model (page_label.py).
 READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
