@@ -7,7 +7,8 @@ read by the image reader (``recognize_image``, ``ink="auto"``).
 Each expression is written alone on a generated page (``page_synth.make_page``: a handwriting size, black, blue or
 pencil ink, then a phone photo: perspective, uneven light, blur, noise, JPEG) on plain, ruled and squared paper in
 turn, and the photo is cropped to the expression's box with a margin of 0.5-2 symbol heights (drawn per expression).
-An expression is right when its normalised LaTeX equals the truth's. val: the 2011-2013 test ink (choices made
+An expression is right when its normalised LaTeX equals the truth's; the
+reading's confidence is scored too (calibration error in 10 bins, how many of the most confident half are right). val: the 2011-2013 test ink (choices made
 here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's place).
 ``--zoom Z``: each crop enlarged Z times (cubic), as a close-up of the expression is (its writing Z times as large).
 ``--speed N``: instead, the first N photos read both ways in one process, alternating (the reader's way, and as it
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath import InkmathError
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
+    from inkmath.equation.calibrate import expected_calibration_error, top_half_accuracy
     from inkmath.equation.metrics import normalize_latex
     from inkmath.equation.page_synth import usable
     from inkmath.equation.recognize import get_predictor, recognize_image
@@ -85,11 +87,12 @@ def main(argv: list[str] | None = None) -> int:
             if crop is None:
                 continue
             try:
-                got = recognize_image(crop, predictor, solve=False).latex
+                rec = recognize_image(crop, predictor, solve=False)
+                got, confidence = rec.latex, rec.confidence
             except InkmathError as err:  # the reader declined: a wrong reading
-                got = f"(declined: {err})"
+                got, confidence = f"(declined: {err})", 0.0
             rows.append({"id": e.id, "paper": paper, "truth": " ".join(truth), "latex": got,
-                         "right": normalize_latex(got) == truth})
+                         "confidence": round(float(confidence), 4), "right": normalize_latex(got) == truth})
     if args.details:
         args.details.write_text("".join(json.dumps(r) + "\n" for r in rows))
     table = []
@@ -99,8 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         zoom = f", close-ups: enlarged {args.zoom:g}x" if args.zoom != 1 else ""
         res = {"source": f"{archive.name}, one expression a photo, {paper} paper{zoom}", "expressions": len(mine),
                "right": n, "rate": round(n / max(len(mine), 1), 4)}
+        if mine:
+            conf, right = [r["confidence"] for r in mine], [r["right"] for r in mine]
+            res.update(calibration_error=round(expected_calibration_error(conf, right), 4),
+                       most_confident_half_right=round(top_half_accuracy(conf, right), 4))
         table.append(res)
-        print(json.dumps(res) if args.json else f"{paper}: {n} of {len(mine)} right, {100 * res['rate']:.2f} %")
+        print(json.dumps(res) if args.json else f"{paper}: {n} of {len(mine)} right, {100 * res['rate']:.2f} %, "
+              f"calibration error {res.get('calibration_error')}, most confident half right "
+              f"{res.get('most_confident_half_right')}")
     print(f"{time.time() - t0:.0f} s", file=sys.stderr)
     if args.results:
         write_results(args, table)

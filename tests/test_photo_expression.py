@@ -117,3 +117,20 @@ def test_a_photo_whose_cleaned_ink_cannot_be_read_is_read_as_it_is(monkeypatch):
     crop = _fixture_crop(4)
     assert recognize.recognize_image(crop, solve=False).latex == recognize.recognize_image(crop, solve=False,
                                                                                            ink="black").latex
+
+
+def test_a_photos_confidence_is_mapped_as_a_chosen_readings_keeping_the_readings_order(monkeypatch):
+    from inkmath.equation import calibrate
+
+    crop = _fixture_crop(4)
+    monkeypatch.setattr(calibrate, "PHOTO_COEFFICIENTS", (0.0, 1.0))  # the identity: the image reader's confidence
+    raw = recognize_image(crop, solve=False)
+    monkeypatch.undo()
+    rec = recognize_image(crop, solve=False)
+    assert rec.latex == raw.latex
+    assert rec.confidence == pytest.approx(calibrate.photo_confidence(raw.confidence))
+    assert [a["confidence"] for a in rec.alternatives] == pytest.approx(
+        [calibrate.photo_confidence(a["confidence"]) for a in raw.alternatives])
+    # a reading chosen at 0.5 among a photo's readings is right less often than that (validation photos: 26 %)
+    assert calibrate.photo_confidence(0.5) < 0.4
+    assert calibrate.photo_confidence(0.3) < calibrate.photo_confidence(0.5) < calibrate.photo_confidence(0.9)

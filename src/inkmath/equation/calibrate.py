@@ -47,6 +47,22 @@ IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.98906948933
                                                 2.819474465001413, 12.390628678557418)
 
 
+# A photo of one expression (``recognize.recognize_image``) keeps the most confident of up to three readings of the
+# photo: chosen for its confidence, that reading is right less often than the image calibration says (generated
+# validation photos, ``benchmarks/photo_expressions.py val``, 1,086: read at 0.3 right 16 %, at 0.5 26 %, at 0.7 59 %;
+# calibration error 0.100). So its confidence is mapped by a logistic on its log-odds, fitted on those photos' chosen
+# readings (intercept, slope; L2 0.001): error 0.037 in-sample, 0.029 in 5-fold cross-validation
+# (docs/decisions/2026-11-29-session-50.md)
+PHOTO_COEFFICIENTS = (-0.809162, 1.236297)
+
+
+def photo_confidence(confidence: float) -> float:
+    """The calibrated probability that a photo's chosen reading is right, from the image reader's ``confidence``."""
+    c = min(max(float(confidence), 1e-6), 1 - 1e-6)
+    z = PHOTO_COEFFICIENTS[0] + PHOTO_COEFFICIENTS[1] * math.log(c / (1 - c))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
 def _vector(feats: dict, keys: Sequence[str] = FEATURES) -> np.ndarray:
     return np.array([1.0] + [float(feats[k]) for k in keys])
 

@@ -295,7 +295,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
     if best is None:
         raise error or InkmathError("No ink found in the photo; photograph the expression on paper, in even light")
     _, segs, readings, view = best
-    rec = _finish(segs, corrections, solve, decoder, steps, plot, readings=readings)
+    rec = _photo_calibrated(_finish(segs, corrections, solve, decoder, steps, plot, readings=readings))
     return rec if view is None else _boxes_mapped(rec, view.to_photo, (img.shape[1], img.shape[0]))
 
 
@@ -324,6 +324,15 @@ def _photo_views(photo: np.ndarray) -> list:
     from inkmath.equation.page import photo_views
 
     return photo_views(photo)
+
+
+def _photo_calibrated(rec: Recognition) -> Recognition:
+    """``rec`` with its confidence, and its alternatives', as a photo's chosen reading's (``calibrate.photo_confidence``:
+    the same order, another scale)."""
+    from inkmath.equation.calibrate import photo_confidence
+
+    alts = [dict(a, confidence=photo_confidence(a["confidence"])) if "confidence" in a else a for a in rec.alternatives]
+    return dataclasses.replace(rec, confidence=photo_confidence(rec.confidence), alternatives=alts)
 
 
 def _boxes_mapped(rec: Recognition, to_photo: np.ndarray, size: tuple[int, int]) -> Recognition:
