@@ -7,9 +7,10 @@ read by the image reader (``recognize_image``, ``ink="auto"``).
 Each expression is written alone on a generated page (``page_synth.make_page``: a handwriting size, black, blue or
 pencil ink, then a phone photo: perspective, uneven light, blur, noise, JPEG) on plain, ruled and squared paper in
 turn, and the photo is cropped to the expression's box with a margin of 0.5-2 symbol heights (drawn per expression).
-An expression is right when its normalised LaTeX equals the truth's; the
-reading's confidence is scored too (calibration error in 10 bins, how many of the most confident half are right). val: the 2011-2013 test ink (choices made
-here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's place).
+An expression is right when its normalised LaTeX equals the truth's; the reading's confidence is scored too
+(calibration error in 10 bins, how many of the most confident half are right). val: the 2011-2013 test ink (choices
+made here); test: the 2014 test ink (reported once). Every run makes the same photos (seeded by the expression's
+place).
 ``--zoom Z``: each crop enlarged Z times (cubic), as a close-up of the expression is (its writing Z times as large).
 ``--speed N``: instead, the first N photos read both ways in one process, alternating (the reader's way, and as it
 is: ``ink="black"``, the photo read without its cleaned ink), and the median of the per-photo time ratios.

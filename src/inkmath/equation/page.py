@@ -315,7 +315,8 @@ def photo_views(photo: np.ndarray) -> list[PageCrop]:
     _measure_narrowing(page, found)
     crop, (ox, oy), f = group_crop(page, found, whole)
     to_page = np.array([[1.0 / f, 0.0, ox], [0.0, 1.0 / f, oy], [0.0, 0.0, 1.0]])  # crop pixels -> the page's
-    return [PageCrop(crop, page.to_photo @ to_page, page.photo_size), PageCrop(page.ink, page.to_photo, page.photo_size)]
+    return [PageCrop(crop, page.to_photo @ to_page, page.photo_size),
+            PageCrop(page.ink, page.to_photo, page.photo_size)]
 
 
 def _ridge(page: CleanPage) -> float:

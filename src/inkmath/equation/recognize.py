@@ -327,8 +327,8 @@ def _photo_views(photo: np.ndarray) -> list:
 
 
 def _photo_calibrated(rec: Recognition) -> Recognition:
-    """``rec`` with its confidence, and its alternatives', as a photo's chosen reading's (``calibrate.photo_confidence``:
-    the same order, another scale)."""
+    """``rec`` with its confidence, and its alternatives', as a photo's chosen reading's
+    (``calibrate.photo_confidence``: the same order, another scale)."""
     from inkmath.equation.calibrate import photo_confidence
 
     alts = [dict(a, confidence=photo_confidence(a["confidence"])) if "confidence" in a else a for a in rec.alternatives]
