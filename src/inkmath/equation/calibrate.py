@@ -60,6 +60,11 @@ def photo_confidence(confidence: float) -> float:
     """The calibrated probability that a photo's chosen reading is right, from the image reader's ``confidence``."""
     c = min(max(float(confidence), 1e-6), 1 - 1e-6)
     z = PHOTO_COEFFICIENTS[0] + PHOTO_COEFFICIENTS[1] * math.log(c / (1 - c))
+    return _logistic(z)
+
+
+def _logistic(z: float) -> float:
+    """1 / (1 + e^-z), ``z`` clamped to +-30."""
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
@@ -73,7 +78,7 @@ def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = No
     if coef is None:
         return float(feats["prob"])
     z = float(np.dot(_vector(feats, IMAGE_FEATURES if image else FEATURES), np.asarray(coef, float)))
-    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+    return _logistic(z)
 
 
 def fit_logistic(rows: Sequence[dict], right: Sequence[bool], l2: float = 1e-3, steps: int = 50,
