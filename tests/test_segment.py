@@ -167,6 +167,17 @@ def test_match_pen_brings_strokes_to_the_rasterizer_width():
     assert kept is fine and width == image_parts.pen_width(fine)
 
 
+def test_match_pen_thins_a_pen_half_again_as_wide_as_the_rasterizer():
+    """A felt pen's or a phone photo's strokes, about 1.5 times the rasterizer's width (PEN_THIN_FROM), are thinned:
+    the image models read ink.rasterize's pen."""
+    felt = np.zeros((80, 200), np.uint8)
+    _draw(felt, line(10, 40, 190, 40), t=7)
+    ratio = image_parts.pen_width(felt) / image_parts._canonical_pen_width()
+    assert image_parts.PEN_THIN_FROM < ratio < 1.6
+    thinned, width = image_parts.match_pen(felt)
+    assert width == image_parts.pen_width(thinned) < image_parts.pen_width(felt) - 1
+
+
 def test_segment_image_scaled_classifier_reports_boxes_in_image_pixels():
     from types import SimpleNamespace
 

@@ -42,6 +42,13 @@ ARROW_TOKENS = {"\\rightarrow"}
 # components (whole letters, merged strokes) and strokes differ, and reading at 1.2-1.4 times that scale is best on
 # WAP-like renderings of the 2011-2013 test ink (ExpRate 32.8 % at 1.0, 35.5 % at 1.2 and 1.3, 35.0 % at 1.4)
 IMAGE_SCALE = 1.3
+# ``match_pen``: an image whose pen is under PEN_THICKEN_BELOW or over PEN_THIN_FROM times ink.rasterize's (at the
+# canonical scale) is thickened or thinned by one pixel a side. PEN_THIN_FROM was 1.6; the generated validation photos
+# measure a median 1.28 (48 % over 1.3), the WAP-like renderings 1.02 (17 % over 1.3). Photos of one expression
+# (photo_expressions.py val --stride 12, 362): 190 right at 1.6, 196 / 200 / 198 at 1.4 / 1.3 / 1.2; the WAP-like
+# validation 925 -> 926 of 1,504 at 1.3, strokes 1,125 -> 1,125; docs/decisions/2026-11-29-session-51.md
+PEN_THICKEN_BELOW = 0.75
+PEN_THIN_FROM = 1.3
 
 
 _U16_MAX = int(np.iinfo(np.uint16).max)
@@ -383,9 +390,9 @@ def match_pen(white_ink: np.ndarray) -> tuple[np.ndarray, float]:
     width = pen_width(white_ink)
     ratio = width / _canonical_pen_width()
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    if ratio < 0.75:
+    if ratio < PEN_THICKEN_BELOW:
         white_ink = cv2.dilate(white_ink, kernel)
-    elif ratio > 1.6:
+    elif ratio > PEN_THIN_FROM:
         white_ink = cv2.erode(white_ink, kernel)
     else:
         return white_ink, width
