@@ -67,11 +67,11 @@ from bench_recognize import EXPRESSION, crohme_inputs, synthetic_inputs  # noqa:
 
 
 def old_path(kind: str, data, predictor) -> str:
-    from inkmath.equation.image_segmentation import segment_image
-    from inkmath.equation.latex import to_latex, to_mathml
-    from inkmath.equation.parse import parse
-    from inkmath.equation.segment import segment_strokes
-    from inkmath.equation.symbols import choose_tokens
+    from inkmath.equation.image.segmentation import segment_image
+    from inkmath.equation.core.latex import to_latex, to_mathml
+    from inkmath.equation.reader.parse import parse
+    from inkmath.equation.strokes.segment import segment_strokes
+    from inkmath.equation.reader.symbols import choose_tokens
 
     symbols = segment_strokes(data, predictor) if kind == "strokes" else segment_image(data, predictor)
     tree = parse(symbols, choose_tokens(symbols))
@@ -111,7 +111,7 @@ def _new_path_with(module, name: str, value, kind: str, data, predictor) -> str:
 def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None) -> str:
     """``new_path`` with the image reader's module switch ``switch`` (a bool of ``module``, image_segmentation when
     None) off."""
-    from inkmath.equation import image_segmentation
+    from inkmath.equation.image import segmentation as image_segmentation
 
     return _new_path_with(module or image_segmentation, switch, False, kind, data, predictor)
 
@@ -144,7 +144,7 @@ def with_search(max_drop: float | None = None, segmentations: int | None = None,
 def every_span(kind: str, data, predictor) -> str:
     """The strokes reader classifying every candidate group (``--vs-all-spans``' baseline): as before
     ``segment.READ_NEEDED_SPANS``."""
-    from inkmath.equation import segment
+    from inkmath.equation.strokes import segment
 
     return _new_path_with(segment, "READ_NEEDED_SPANS", False, kind, data, predictor)
 
@@ -177,7 +177,7 @@ def every_read(kind: str, data, predictor) -> str:
 def without_narrow_touch(kind: str, data, predictor) -> str:
     """The image reader looking for cuts where strokes meet only in components wide enough for neck cuts
     (``--touch-narrow``' baseline): as before ``image_touch.TOUCH_NARROW``."""
-    from inkmath.equation import image_touch
+    from inkmath.equation.image import touch as image_touch
 
     return _with_image_switch_off("TOUCH_NARROW", kind, data, predictor, image_touch)
 
@@ -185,7 +185,7 @@ def without_narrow_touch(kind: str, data, predictor) -> str:
 def without_touch_cuts(kind: str, data, predictor) -> str:
     """The image reader cutting components only at their necks (``--touch``' baseline): as before
     ``image_splits.TOUCH_CUTS`` (cuts where strokes meet, ``image_touch``)."""
-    from inkmath.equation import image_splits
+    from inkmath.equation.image import splits as image_splits
 
     return _with_image_switch_off("TOUCH_CUTS", kind, data, predictor, image_splits)
 
@@ -307,7 +307,7 @@ def load_predictor(name: str, engine: str, threads: int, int8: bool | None = Non
 
     if engine != "onnx":
         return Predictor.load(name, engine=engine)
-    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.onnx_run import load_onnx_runner
     from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(name)
@@ -416,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return print_rows(crohme_rows(("strokes", "image"), with_other, old_label, args, pred), args)
     if args.vs_plain:
-        from inkmath.equation import context_model
-        from inkmath.equation.symbols import get_context_model
+        from inkmath.equation.reader import context_model
+        from inkmath.equation.reader.symbols import get_context_model
 
         floats = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
         ensemble = get_context_model()
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         what = "float classifier and NumPy context models one by one (old) vs as shipped (new)"
         return print_rows(crohme_rows(("strokes", "image"), plain, what, args, pred), args)
     if args.vs_structure_numpy:
-        from inkmath.equation import structure_model
+        from inkmath.equation.reader import structure_model
 
         def numpy_structure(kind, data, predictor):
             return _new_path_with(structure_model, "STRUCTURE_ONNX", False, kind, data, predictor)
@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
                      "engine": args.engine, **{k: round(v, 3) for k, v in r.items()}})
         return print_rows(rows, args)
     if args.vs_merge:
-        from inkmath.equation import segment
+        from inkmath.equation.strokes import segment
 
         other, shipped_probs = segment.load_merge_model(args.vs_merge), segment.merge_probs
 
@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
     if args.vs_context:
-        from inkmath.equation import symbols
+        from inkmath.equation.reader import symbols
 
         other = symbols.get_context_model(args.vs_context)
 
@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
                  **{k: round(v, 2) for k, v in r.items()}}]
         return print_rows(rows + crohme_rows(("strokes",), without_pen, what, args, pred), args)
     if args.vs_rendering:
-        from inkmath.equation import rendered
+        from inkmath.equation import second_look as rendered
 
         def strokes_alone(kind, data, predictor):
             return _new_path_with(rendered, "GATE", 0.0, kind, data, predictor)
@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.vs_gate is not None:
         import functools
 
-        from inkmath.equation import layout_choice
+        from inkmath.equation.reader import layout_choice
 
         shipped_layout = layout_choice.chosen_layout
         gate = None if args.vs_gate == "none" else float(args.vs_gate)

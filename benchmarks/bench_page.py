@@ -1,4 +1,4 @@
-"""Page benchmark: generated worksheet photos (inkmath.equation.page_synth) read with inkmath.equation.page.
+"""Page benchmark: generated worksheet photos (inkmath.equation.synth.pages) read with inkmath.equation.page.read.
 
     INKMATH_DATA=../shared/data python benchmarks/bench_page.py --split val [--pages N] [--out DIR] [--json]
     INKMATH_DATA=../shared/data python benchmarks/bench_page.py --split test --results benchmarks/results/pages.json
@@ -35,7 +35,7 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
 
 def match(truth_boxes, pred_boxes) -> dict[int, int]:
     """{truth index: prediction index}, greedy by IoU (>= ``metrics.BOX_MATCH``)."""
-    from inkmath.equation.metrics import BOX_MATCH, box_iou
+    from inkmath.equation.core.metrics import BOX_MATCH, box_iou
 
     pairs = sorted(((box_iou(t, p), i, j) for i, t in enumerate(truth_boxes) for j, p in enumerate(pred_boxes)),
                    reverse=True)
@@ -50,7 +50,7 @@ def match(truth_boxes, pred_boxes) -> dict[int, int]:
 
 
 def score_page(truth: list[dict], preds: list[dict]) -> dict:
-    from inkmath.equation.metrics import same_expression
+    from inkmath.equation.core.metrics import same_expression
 
     m = match([t["box"] for t in truth], [p["box"] for p in preds])
     right = [bool(i in m and same_expression(preds[m[i]]["latex"], t["latex"])) for i, t in enumerate(truth)]
@@ -71,7 +71,7 @@ def generate(split: str, pages: int | None, out: Path, seed: int = 0, labels: bo
     expression gets a question number written before it, from the same ink (``page_synth.symbol_bank``)."""
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page_synth import SYMBOL_HEIGHT, make_pages, symbol_bank
+    from inkmath.equation.synth.pages import SYMBOL_HEIGHT, make_pages, symbol_bank
 
     truth_file = out / "truth.jsonl"
     if truth_file.is_file():
@@ -136,7 +136,7 @@ def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str
 def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
     """(the page's expressions as ``{"latex", "box", "label"}``, the error if reading it failed, seconds taken): a
     page that fails counts as nothing found."""
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     t = time.perf_counter()
     try:
@@ -156,7 +156,7 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
     metrics. ``read=False`` only computes the baseline (another process can read the pages meanwhile)."""
     import torch
 
-    from inkmath.equation.metrics import same_expression
+    from inkmath.equation.core.metrics import same_expression
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
@@ -215,9 +215,9 @@ def speed(runs: int, out: Path) -> dict:
 
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page import read_page
-    from inkmath.equation.page_clean import clean_page
-    from inkmath.equation.page_synth import make_page
+    from inkmath.equation.page.read import read_page
+    from inkmath.equation.photo.clean import clean_page
+    from inkmath.equation.synth.pages import make_page
     from inkmath.equation.recognize import get_predictor
 
     torch.set_num_threads(1)
@@ -293,7 +293,7 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "how": "Seeded generated worksheet photos (page_synth: CROHME ink on plain, ruled or squared paper, 1-2 "
                   "columns, black/blue/pencil, perspective, uneven light, shadow band, blur, noise, JPEG), read with "
-                  "inkmath.equation.page.read_page in one process (torch 1 thread). Boxes match at IoU >= 0.5; "
+                  "inkmath.equation.page.read.read_page in one process (torch 1 thread). Boxes match at IoU >= 0.5; "
                   "reading order counts pages read fully right; ExpRate counts a missed expression wrong; the "
                   "baseline reads each expression alone from a clean WAP-like rendering. With question numbers (--labels): "
                   "a number or letter and ')' or '.', or in brackets '(a)', numbers from 1 or going on from 2-12, "
@@ -314,8 +314,9 @@ def sweep(split: str, pages: int | None, out: Path, grid: dict[str, list[float]]
     """Detection only (no reading) over a grid of page_find thresholds, each page cleaned once: P, R, order."""
     import itertools
 
-    from inkmath.equation import page_find, page_merge
-    from inkmath.equation.page_clean import clean_page, load_photo
+    from inkmath.equation.photo import find as page_find
+    from inkmath.equation.photo import merge as page_merge
+    from inkmath.equation.photo.clean import clean_page, load_photo
 
     rows = generate(split, pages, out, seed=seed)[::stride]
     cleaned = []
@@ -351,7 +352,7 @@ def write_fixture(path: Path, pen: tuple[float, float] | None = None) -> None:
 
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.page_synth import make_page
+    from inkmath.equation.synth.pages import make_page
 
     exprs = list(itertools.islice(iter_inkml(data_dir() / "crohme" / ARCHIVES["val"]), 200))
     page = make_page(exprs, 0, max_count=6, paper="ruled", ink="blue", columns=1, **({"pen": pen} if pen else {}))

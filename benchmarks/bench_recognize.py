@@ -71,12 +71,12 @@ def time_calls(fn, repeats: int) -> list[float]:
 
 def stage_times(kind: str, data, predictor, repeats: int) -> dict[str, float]:
     """Median ms of each stage for one input."""
-    from inkmath.equation.image_segmentation import segment_image
-    from inkmath.equation.latex import to_latex, to_mathml
-    from inkmath.equation.parse import parse
-    from inkmath.equation.segment import segment_strokes
-    from inkmath.equation.solve import answer
-    from inkmath.equation.symbols import choose_tokens
+    from inkmath.equation.image.segmentation import segment_image
+    from inkmath.equation.core.latex import to_latex, to_mathml
+    from inkmath.equation.reader.parse import parse
+    from inkmath.equation.strokes.segment import segment_strokes
+    from inkmath.equation.solve.answer import answer
+    from inkmath.equation.reader.symbols import choose_tokens
 
     seg = (lambda: segment_strokes(data, predictor)) if kind == "strokes" else (lambda: segment_image(data, predictor))
     symbols = seg()
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     from inkmath.equation.recognize import recognize_image, recognize_strokes
-    from inkmath.equation.solve import start_workers
+    from inkmath.equation.solve.answer import start_workers
     from inkmath.predict import Predictor
 
     start_workers()

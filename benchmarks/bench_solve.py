@@ -1,4 +1,4 @@
-"""Per-call latency of `inkmath.equation.solve.answer`: fork per call (a git revision's solve.py) vs. the worker
+"""Per-call latency of `inkmath.equation.solve.answer.answer`: fork per call (a git revision's solve.py) vs. the worker
 pool with its in-process fast path, side by side in one run so both see the same machine load.
 
     INKMATH_DATA=/work/shared/data .venv/bin/python benchmarks/bench_solve.py --calls 20 \
@@ -9,7 +9,7 @@ process), "after" = the current module as shipped, "worker only" = the current m
 off (every call is a worker round trip). Calls are interleaved (before, after, worker only, next case, ...) and
 each case is called once before timing (warm SymPy caches and lazy imports everywhere).
 
-Coverage: every problem of the seeded school corpus (`inkmath.equation.problems.school_problems(0)`), typed LaTeX
+Coverage: every problem of the seeded school corpus (`inkmath.equation.synth.problems.school_problems(0)`), typed LaTeX
 parsed and answered as shipped; per kind, how many get an answer (kind other than "none"), how many the fast path
 takes, and the median (p90) wall time of the call.
 """
@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from inkmath import InkmathError
-from inkmath.equation import solve, solve_fast
-from inkmath.equation.tree import Frac, Lines, Row, Sup, Symbol
+from inkmath.equation.solve import answer as solve
+from inkmath.equation.solve import fast as solve_fast
+from inkmath.equation.core.tree import Frac, Lines, Row, Sup, Symbol
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ CASES = {
 
 def load_before(rev: str) -> Any:
     """solve.py as it was at `rev`, imported as its own module (it uses the current tosympy/latex/tree)."""
-    text = subprocess.run(["git", "show", f"{rev}:src/inkmath/equation/solve.py"], cwd=ROOT, check=True,
+    text = subprocess.run(["git", "show", f"{rev}:src/inkmath/equation/solve/answer.py"], cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "solve_before.py"
     path.write_text(text)
@@ -142,8 +143,8 @@ def concurrent(fn: Callable[[Row], dict], clients: int, calls: int) -> list[floa
 
 def coverage() -> list[str]:
     """Markdown rows: per kind of the school corpus, problems, answered, by the fast path, median (p90) ms."""
-    from inkmath.equation.latex_parse import parse_latex
-    from inkmath.equation.problems import school_problems
+    from inkmath.equation.core.latex_parse import parse_latex
+    from inkmath.equation.synth.problems import school_problems
 
     by_kind: dict[str, list[tuple[bool, bool, float]]] = {}
     for problem in school_problems(0):

@@ -254,7 +254,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
-    from inkmath.equation.problems import school_problems
+    from inkmath.equation.synth.problems import school_problems
     from inkmath.evaluation.results import source_commit, write_result
 
     src = ROOT / "src"
@@ -299,8 +299,8 @@ def main() -> int:
                              theirs, target, ratio_p50=round(statistics.median(ours) / statistics.median(theirs), 3)))
 
     # 3. in-process and 4. HTTP, in this warm process (the app runs here, on the same solver workers)
-    from inkmath.equation.solve import start_workers, stop_workers
-    from inkmath.equation.typed import solve_latex
+    from inkmath.equation.solve.answer import start_workers, stop_workers
+    from inkmath.equation.solve.typed import solve_latex
 
     start_workers()
     solve_latex("2x+1=7", steps=True, plot=True)  # warm-up: imports, caches

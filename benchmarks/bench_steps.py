@@ -2,7 +2,7 @@
 
     INKMATH_DATA=/work/shared/data python benchmarks/bench_steps.py [--commands 20] [--plots 180]
 
-Three figures, each a median over problems of the corpus (`inkmath.equation.problems.school_problems(0)`):
+Three figures, each a median over problems of the corpus (`inkmath.equation.synth.problems.school_problems(0)`):
 - in-process: `solve_latex(latex, steps=True)` in a warm process (solver workers started), per problem: what a
   web request or a Python caller pays;
 - whole command: `inkmath solve LATEX --steps --json` as a new process, on a sample: interpreter start and imports
@@ -41,9 +41,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "steps.json")
     args = ap.parse_args()
 
-    from inkmath.equation.problems import school_problems
-    from inkmath.equation.solve import start_workers, stop_workers
-    from inkmath.equation.typed import solve_latex
+    from inkmath.equation.synth.problems import school_problems
+    from inkmath.equation.solve.answer import start_workers, stop_workers
+    from inkmath.equation.solve.typed import solve_latex
 
     problems = school_problems(seed=0)
     from inkmath.evaluation.results import machine_name, source_commit
@@ -69,10 +69,10 @@ def main() -> int:
         plot_times.append((time.perf_counter() - t0) * 1000)
         plotted += result["answer"].get("plot") is not None
     stop_workers()
-    from inkmath.equation.latex_parse import parse_latex
-    from inkmath.equation.plot import NoPlot, plot_svg, preload
-    from inkmath.equation.solve import _solve_safely
-    from inkmath.equation.tosympy import to_sympy_lines
+    from inkmath.equation.core.latex_parse import parse_latex
+    from inkmath.equation.solve.plot import NoPlot, plot_svg, preload
+    from inkmath.equation.solve.solver import solve_items as _solve_safely
+    from inkmath.equation.solve.tosympy import to_sympy_lines
 
     preload()
     draw_cpu = []  # CPU of drawing alone, in this thread: what a graph costs when the machine is not shared

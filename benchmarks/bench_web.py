@@ -270,7 +270,7 @@ def engine_ratio(weights: str, bodies: list[dict], repeats: int = 50) -> dict:
 
     torch.set_num_threads(1)
     p_torch = Predictor.load(weights, engine="torch")
-    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.onnx_run import load_onnx_runner
     from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(weights)

@@ -36,7 +36,8 @@ def collect(image: bool = False) -> list[dict]:
     import tempfile
 
     from inkmath.data import data_dir
-    from inkmath.equation import crohme_eval, recognize
+    from inkmath.equation import recognize
+    from inkmath.evaluation import crohme as crohme_eval
 
     seen: list[dict | None] = []
     shipped = recognize.default_decoder("image" if image else "strokes")
@@ -68,7 +69,7 @@ def collect(image: bool = False) -> list[dict]:
 
 
 def scores(conf, right) -> tuple[float, float]:
-    from inkmath.equation.calibrate import expected_calibration_error, top_half_accuracy
+    from inkmath.equation.reader.calibrate import expected_calibration_error, top_half_accuracy
 
     return round(expected_calibration_error(conf, right), 4), round(top_half_accuracy(conf, right), 4)
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from inkmath import InkmathError
-    from inkmath.equation.calibrate import (COEFFICIENTS, FEATURES, IMAGE_COEFFICIENTS, IMAGE_FEATURES,
+    from inkmath.equation.reader.calibrate import (COEFFICIENTS, FEATURES, IMAGE_COEFFICIENTS, IMAGE_FEATURES,
                                             calibrated_confidence, fit_logistic)
 
     shipped, keys = (IMAGE_COEFFICIENTS, IMAGE_FEATURES) if args.image else (COEFFICIENTS, FEATURES)

@@ -32,7 +32,7 @@ def symbol_model_named(name: str, image: bool = False):
     """The decoder's symbol model by name: ``context`` (the shipped symbol-context models, ``symbols.read_symbols``;
     ``image``: the image reader's) or ``classifier`` (no context). (The hand-written token rules it replaced are
     ``rules`` at commit a2b6209.)"""
-    from inkmath.equation.decode import classifier_candidates
+    from inkmath.equation.reader.decode import classifier_candidates
     from inkmath.equation.recognize import image_model_candidates, model_candidates
 
     return {"context": image_model_candidates if image else model_candidates, "classifier": classifier_candidates}[name]
@@ -40,13 +40,13 @@ def symbol_model_named(name: str, image: bool = False):
 
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
          split: str = "val", symbols: str = "context") -> None:
-    from inkmath.equation.crohme_eval import _load_items, resolve_source as _resolve
-    from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, decode
-    from inkmath.equation.image_segmentation import segment_image_nbest
-    from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.parse import other_layout, parse_scored
+    from inkmath.evaluation.crohme import _load_items, resolve_source as _resolve
+    from inkmath.equation.reader.decode import Decoder, DecoderWeights, Segmentation, decode
+    from inkmath.equation.image.segmentation import segment_image_nbest
+    from inkmath.equation.reader.latex_lm import load_latex_lm
+    from inkmath.equation.reader.parse import other_layout, parse_scored
     from inkmath.equation.recognize import get_predictor, reader_pen
-    from inkmath.equation.segment import segment_strokes_nbest
+    from inkmath.equation.strokes.segment import segment_strokes_nbest
 
     predictor = get_predictor(None)
     from inkmath.equation.recognize import DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS
@@ -118,7 +118,7 @@ def _score(r: dict, w: dict, seg_term: float) -> float:
 
 def rank(rows: list[dict], w: dict) -> list[list[tuple[tuple, float, dict]]]:
     """Per expression: the distinct readings (norm, prob, best derivation's terms) by pooled probability."""
-    from inkmath.equation.decode import has_empty_group
+    from inkmath.equation.reader.decode import has_empty_group
 
     out = []
     PARSED.clear()
@@ -206,7 +206,7 @@ def evaluate(rows: list[dict], w: dict, top: int = 5) -> dict:
 
 def features_of(row: dict, ranked: list) -> dict:
     """``decode.features`` of a dumped expression's readings as ``rank`` ranks them."""
-    from inkmath.equation.decode import beam_features
+    from inkmath.equation.reader.decode import beam_features
 
     (k0, p0, r0) = ranked[0]
     seg = row["segs"][r0["seg"]]
@@ -223,9 +223,9 @@ def old_path(row: dict) -> list[str] | None:
 
 def report(rows: list[dict], w: dict, coef: list[float] | None, image: bool = False) -> dict:
     """The old path's and the decoder's figures on the same expressions, with the calibration's reliability."""
-    from inkmath.equation.calibrate import (calibrated_confidence, expected_calibration_error, reliability,
+    from inkmath.equation.reader.calibrate import (calibrated_confidence, expected_calibration_error, reliability,
                                             top_half_accuracy)
-    from inkmath.equation.metrics import edit_distance
+    from inkmath.equation.core.metrics import edit_distance
 
     e = evaluate(rows, w)
     m = len(rows)
@@ -249,13 +249,15 @@ def report(rows: list[dict], w: dict, coef: list[float] | None, image: bool = Fa
 
 def shipped(image: bool) -> tuple[dict, tuple | None]:
     """The shipped decoder weights (as a dict for ``rank``) and calibration of the strokes or the image reader."""
-    from inkmath.equation import calibrate, recognize
+    from inkmath.equation import recognize
+    from inkmath.equation.reader import calibrate
 
     W = recognize.IMAGE_DECODER_WEIGHTS if image else recognize.DECODER_WEIGHTS
     # every field, so that a term added to DecoderWeights is weighed here too (the long-range term was not)
     w = dict(dataclasses.asdict(W), segmentations=recognize.STROKE_SEGMENTATIONS)
     if image:  # the groupings' prices of image_alternatives.flip_score, whatever the dump was made with
-        from inkmath.equation import image_alternatives, image_segmentation
+        from inkmath.equation.image import alternatives as image_alternatives
+        from inkmath.equation.image import segmentation as image_segmentation
 
         w.update(flip=image_alternatives.FLIP_COST, margin=image_alternatives.MARGIN_WEIGHT,
                  segmentations=image_segmentation.IMAGE_SEGMENTATIONS)
@@ -336,11 +338,11 @@ def main(argv=None) -> int:
                          "(image_segmentation.LEARNED_GROUPING)")
     args = ap.parse_args(argv)
     if args.image_merge or args.merge_prob is not None:
-        from inkmath.equation import image_grouping
+        from inkmath.equation.image import grouping as image_grouping
 
         image_grouping.use_model(args.image_merge or image_grouping.MODEL_PATH, args.merge_prob)
     if args.learned_grouping:
-        from inkmath.equation import image_segmentation
+        from inkmath.equation.image import segmentation as image_segmentation
 
         image_segmentation.LEARNED_GROUPING = True
     if args.dump:
@@ -414,7 +416,7 @@ def main(argv=None) -> int:
         w, coef = shipped(args.image)
         print(json.dumps(report(load(args.report), w, coef, args.image), indent=1))
     if args.fit:
-        from inkmath.equation.calibrate import (expected_calibration_error, fit_logistic, reliability,
+        from inkmath.equation.reader.calibrate import (expected_calibration_error, fit_logistic, reliability,
                                                 top_half_accuracy, calibrated_confidence)
 
         rows = load(args.fit)
@@ -427,7 +429,7 @@ def main(argv=None) -> int:
         keep = [i for i, r in enumerate(e["ranked"]) if r]
         feats = [features_of(rows[i], e["ranked"][i]) for i in keep]
         right = [e["right"][i] for i in keep]
-        from inkmath.equation.calibrate import FEATURES, IMAGE_FEATURES
+        from inkmath.equation.reader.calibrate import FEATURES, IMAGE_FEATURES
 
         coef = fit_logistic(feats, right, keys=IMAGE_FEATURES if args.image else FEATURES)
         conf = [calibrated_confidence(f, coef, args.image) for f in feats]

@@ -32,7 +32,7 @@ class Read:
 def truth_spans(groups, keep: list[int]) -> list[tuple[int, int]] | None:
     """The truth's grouping as consecutive ranges [i, j) of the non-empty strokes, or None when a truth symbol is not
     such a run of at most ``MAX_GROUP`` strokes (no grouping of the segmenter can equal it)."""
-    from inkmath.equation.segment import MAX_GROUP
+    from inkmath.equation.strokes.segment import MAX_GROUP
 
     pos = {k: p for p, k in enumerate(keep)}
     spans, seen = [], set()
@@ -52,7 +52,7 @@ def truth_spans(groups, keep: list[int]) -> list[tuple[int, int]] | None:
 def val_expressions():
     """(id, non-empty strokes, keep, truth spans or None) of every validation expression with a truth, in order."""
     from inkmath import ink
-    from inkmath.equation.crohme_eval import _load_items, resolve_source
+    from inkmath.evaluation.crohme import _load_items, resolve_source
 
     items, _ = _load_items(resolve_source("val", None), "inkml", None)
     for it in items:
@@ -65,7 +65,7 @@ def val_expressions():
 def build(out: Path, stride: int) -> None:
     from inkmath import ink
     from inkmath.equation.recognize import get_predictor
-    from inkmath.equation.segment import candidate_spans
+    from inkmath.equation.strokes.segment import candidate_spans
 
     pred = get_predictor(None)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ def load(path: Path, stride: int = 1) -> list[dict]:
 
 def groupings(row: dict, pm: np.ndarray, k: int, cls_weight: float | None = None) -> list[list[tuple[int, int]]]:
     """The ``k`` groupings ``segment_strokes_nbest`` gives for merge probabilities ``pm`` (before clipping)."""
-    from inkmath.equation import segment
+    from inkmath.equation.strokes import segment
 
     n = row["strokes"]
     pm = np.clip(pm, 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
@@ -130,7 +130,7 @@ def score(rows: list[dict], probs: list[np.ndarray], k: int = 3, cls_weight: flo
 
 def pair_features(rows: list[dict]) -> list[np.ndarray]:
     """``segment.drawing_pair_features`` of each cached expression's strokes ((0, 29) for one stroke)."""
-    from inkmath.equation.segment import PAIR_FEATURES, drawing_pair_features
+    from inkmath.equation.strokes.segment import PAIR_FEATURES, drawing_pair_features
 
     strokes = {eid: ss for eid, ss, _, _ in val_expressions()}
     return [drawing_pair_features(strokes[r["id"]]) if r["strokes"] > 1 else np.zeros((0, PAIR_FEATURES), np.float32)
@@ -153,7 +153,7 @@ def at_commit(weights: str) -> str:
 
 def model_probs(feats: list[np.ndarray], weights: str | None = None) -> list[np.ndarray]:
     """Merge probabilities of each expression with a ``MergeModel`` file (the shipped one by default)."""
-    from inkmath.equation.segment import load_merge_model
+    from inkmath.equation.strokes.segment import load_merge_model
 
     model = load_merge_model(at_commit(weights) if weights else None)
     return [model.pair_probs(f) if len(f) else np.zeros(0) for f in feats]
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cls_weight() -> float:
-    from inkmath.equation.segment import CLS_WEIGHT
+    from inkmath.equation.strokes.segment import CLS_WEIGHT
 
     return CLS_WEIGHT
 

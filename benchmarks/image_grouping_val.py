@@ -52,8 +52,8 @@ def build(stride: int, limit: int | None, out: Path, classifier: str | None = No
 
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation import image_segmentation as iseg
-    from inkmath.equation.image_grouping import TOP, score_pairs
+    from inkmath.equation.image import segmentation as iseg
+    from inkmath.equation.image.grouping import TOP, score_pairs
     from inkmath.equation.recognize import get_predictor
     from wap_breakdown import hyp_masks, render_with_labels, seg_stage
 
@@ -101,9 +101,9 @@ def build(stride: int, limit: int | None, out: Path, classifier: str | None = No
 
 def score(rows: list[dict], weights: list[Path | None], thresholds=THRESHOLDS) -> dict:
     """Expressions grouped right: by the rules, and by each model at each threshold."""
-    from inkmath.equation import image_grouping as ig
-    from inkmath.equation import image_segmentation as iseg
-    from inkmath.equation.tree import Box
+    from inkmath.equation.image import grouping as ig
+    from inkmath.equation.image import segmentation as iseg
+    from inkmath.equation.core.tree import Box
     from inkmath.predict import Prediction
 
     out = {"expressions": len(rows), "rules": sum(r["rules"] == "right" for r in rows)}
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                          "image_segmentation.IMAGE_CLASSIFIER)")
     ap.add_argument("--weights", type=Path, nargs="*", default=[None], help="image-merge weights to score")
     args = ap.parse_args(argv)
-    from inkmath.equation.image_segmentation import IMAGE_CLASSIFIER
+    from inkmath.equation.core.defaults import IMAGE_CLASSIFIER
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
     # by default the parts are read as the reader reads images: with its image classifier when it has one

@@ -37,8 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     from bench_decoder import load_predictor
     from bench_recognize import crohme_inputs
 
-    from inkmath.equation import (decode, image_alternatives, image_grouping, image_segmentation, recognize, segment,
-                                  symbols)
+    from inkmath.equation import recognize
+    from inkmath.equation.reader import decode
+    from inkmath.equation.image import alternatives as image_alternatives
+    from inkmath.equation.image import grouping as image_grouping
+    from inkmath.equation.image import segmentation as image_segmentation
+    from inkmath.equation.strokes import segment
+    from inkmath.equation.reader import symbols
 
     spent: collections.Counter = collections.Counter()
 

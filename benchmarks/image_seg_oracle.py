@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def main(argv=None) -> int:
     from wap_breakdown import hyp_masks, keep_row, seg_stage, wap_val_renderings
 
-    from inkmath.equation import image_segmentation
-    from inkmath.equation.decode import Segmentation
-    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.image import segmentation as image_segmentation
+    from inkmath.equation.reader.decode import Segmentation
+    from inkmath.equation.core.metrics import normalize_latex
     from inkmath.equation.recognize import default_decoder, get_predictor
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

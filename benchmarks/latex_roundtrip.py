@@ -39,9 +39,9 @@ def main() -> int:
 
     from inkmath import InkmathError
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.latex_parse import parse_latex
-    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.latex_parse import parse_latex
+    from inkmath.equation.core.metrics import normalize_latex
 
     from inkmath.evaluation.results import machine_name, source_commit
 

@@ -26,13 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath import InkmathError
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.image_segmentation import segment_image
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.metrics import normalize_latex
-    from inkmath.equation.parse import parse
+    from inkmath.equation.image.segmentation import segment_image
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.metrics import normalize_latex
+    from inkmath.equation.reader.parse import parse
     from inkmath.equation.recognize import get_predictor
-    from inkmath.equation.segment import segment_strokes
-    from inkmath.equation.symbols import choose_tokens
+    from inkmath.equation.strokes.segment import segment_strokes
+    from inkmath.equation.reader.symbols import choose_tokens
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val")

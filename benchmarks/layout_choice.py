@@ -27,18 +27,18 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
 def gather(archive: Path, k: int, ensemble: list[str] | None = None, first: str | None = None):
     """[(features (m, F), right (m,) bool)] per one-line expression, and the count of expressions read. ``first``:
     another structure model file in place of the shipped one (the first of the ensemble)."""
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.layout_choice import features, line_candidates
-    from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.metrics import normalize_latex
-    from inkmath.equation.parse import parse
-    from inkmath.equation.structure_model import load_structure_model
-    from inkmath.equation.train_layout import true_symbol_expressions
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.reader.latex_lm import load_latex_lm
+    from inkmath.equation.reader.layout_choice import features, line_candidates
+    from inkmath.equation.reader.layout_rules import rule_layout
+    from inkmath.equation.core.metrics import normalize_latex
+    from inkmath.equation.reader.parse import parse
+    from inkmath.equation.reader.structure_model import load_structure_model
+    from inkmath.training.recipes.layout import true_symbol_expressions
 
     model, lm = load_structure_model(first), load_latex_lm()
     if ensemble:
-        from inkmath.equation.layout_choice import StructureEnsemble
+        from inkmath.equation.reader.layout_choice import StructureEnsemble
 
         model = StructureEnsemble([model] + [load_structure_model(p) for p in ensemble])
     rules, alone = rule_layout(), rule_layout(relation_model=None)
@@ -71,7 +71,7 @@ def gather(archive: Path, k: int, ensemble: list[str] | None = None, first: str 
 def fit(items, l2: float) -> np.ndarray:
     import torch
 
-    from inkmath.equation.layout_choice import FEATURES, WEIGHTS
+    from inkmath.equation.reader.layout_choice import FEATURES, WEIGHTS
 
     X = [torch.tensor(f, dtype=torch.float64) for f, r in items if f is not None and r.any() and len(r) > 1]
     Y = [torch.tensor(r) for f, r in items if f is not None and r.any() and len(r) > 1]
@@ -101,7 +101,7 @@ def rights_with(items, w: np.ndarray) -> list[bool]:
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
-    from inkmath.equation.layout_choice import FEATURES, K, WEIGHTS
+    from inkmath.equation.reader.layout_choice import FEATURES, K, WEIGHTS
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val")

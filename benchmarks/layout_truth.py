@@ -40,10 +40,10 @@ ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test
 
 
 def make_layout(name: str, weights: Path | None = None):
-    from inkmath.equation.layout_choice import chosen_layout
-    from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.parse import default_layout, margin_layout
-    from inkmath.equation.structure_model import (
+    from inkmath.equation.reader.layout_choice import chosen_layout
+    from inkmath.equation.reader.layout_rules import rule_layout
+    from inkmath.equation.reader.parse import default_layout, margin_layout
+    from inkmath.equation.reader.structure_model import (
         combined_layout, learnt_layout, load_structure_model, rescored_layout,
     )
 
@@ -54,7 +54,7 @@ def make_layout(name: str, weights: Path | None = None):
     if name == "default":
         return default_layout() if model is None else chosen_layout(model)
     if name.startswith("choice:"):  # the choice with another gate (``layout_choice.GATE``; "none": no gate), and K
-        from inkmath.equation.layout_choice import K
+        from inkmath.equation.reader.layout_choice import K
 
         g, _, k = name.split(":", 1)[1].partition(":")
         return chosen_layout(model, gate=None if g == "none" else float(g), k=int(k) if k else K)
@@ -64,7 +64,7 @@ def make_layout(name: str, weights: Path | None = None):
     if name == "single":  # the default with its candidates scored by the shipped structure model alone
         return chosen_layout(model, chooser=model or load_structure_model())
     if name.startswith("ensemble:"):  # the candidates scored by the shipped model and these others, averaged
-        from inkmath.equation.layout_choice import GATE, StructureEnsemble
+        from inkmath.equation.reader.layout_choice import GATE, StructureEnsemble
 
         paths, _, g = name.split(":", 1)[1].partition(":")
         extra = [load_structure_model(p) for p in paths.split("+")]
@@ -89,11 +89,11 @@ def make_layout(name: str, weights: Path | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
-    from inkmath.equation.crohme_eval import by_folder
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.metrics import normalize_latex
-    from inkmath.equation.parse import parse
-    from inkmath.equation.train_layout import true_symbol_expressions
+    from inkmath.evaluation.crohme import by_folder
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.metrics import normalize_latex
+    from inkmath.equation.reader.parse import parse
+    from inkmath.training.recipes.layout import true_symbol_expressions
     from inkmath.evaluation.results import folder_name
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

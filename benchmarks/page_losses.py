@@ -34,7 +34,7 @@ KINDS = ["not found", "fewer symbols", "more symbols", "symbol misread", "layout
 
 def symbols(latex: str) -> list[str]:
     """The ink symbols of a LaTeX string in reading order (canonical tokens less structure)."""
-    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.core.metrics import normalize_latex
 
     try:
         toks = normalize_latex(latex)
@@ -75,7 +75,7 @@ def expressions(rows: list[dict]) -> list[dict]:
     conditions."""
     from bench_page import match
 
-    from inkmath.equation.metrics import same_expression
+    from inkmath.equation.core.metrics import same_expression
 
     out = []
     for r in rows:
@@ -92,7 +92,7 @@ def expressions(rows: list[dict]) -> list[dict]:
 def losses(rows: list[dict], alone: dict[str, str]) -> dict:
     """{"conditions": {name: {"expressions", "page", "alone", "ratio"}}, "lost": {kind: {"blurred", "sharp"}},
     "gained": n (right on the page, wrong alone)}."""
-    from inkmath.equation.metrics import same_expression
+    from inkmath.equation.core.metrics import same_expression
 
     conds: dict[str, list[int]] = {}
     lost = {k: {"blurred": 0, "sharp": 0} for k in KINDS}

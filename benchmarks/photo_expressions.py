@@ -35,7 +35,7 @@ MARGIN = (0.5, 2.0)  # symbol heights of the photo kept round the expression's i
 def photo_crop(expr, k: int, paper: str, zoom: float = 1.0) -> np.ndarray | None:
     """The ``k``-th expression's photo on ``paper``, cropped round it (enlarged ``zoom`` times); None when it does not
     fit a page."""
-    from inkmath.equation.page_synth import make_page
+    from inkmath.equation.synth.pages import make_page
 
     page = make_page([expr], seed=1000 + k, max_count=1, paper=paper, labels=None, columns=1)
     if not page.truth:
@@ -55,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath import InkmathError
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.calibrate import expected_calibration_error, top_half_accuracy
-    from inkmath.equation.metrics import normalize_latex
-    from inkmath.equation.page_synth import usable
+    from inkmath.equation.reader.calibrate import expected_calibration_error, top_half_accuracy
+    from inkmath.equation.core.metrics import normalize_latex
+    from inkmath.equation.synth.pages import usable
     from inkmath.equation.recognize import get_predictor, recognize_image
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -20,8 +20,8 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.crohme_eval import resolve_source
-    from inkmath.equation.metrics import edit_distance, normalize_latex
+    from inkmath.evaluation.crohme import resolve_source
+    from inkmath.equation.core.metrics import edit_distance, normalize_latex
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("lines", type=Path, help="the JSON lines `inkmath recognize --json` printed")

@@ -53,7 +53,7 @@ def _concat(tables: list[dict], part: str) -> dict:
 
 def hyps_of(table: dict, rows: np.ndarray, tokens: list[str], pen=None):
     """The rows' symbols as the reader's hypotheses; with ``pen`` (the tables' pen model), each with its evidence."""
-    from inkmath.equation.tree import Box, Candidate, SymbolHyp
+    from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
     out = []
     for r in rows:
@@ -74,7 +74,7 @@ def by_expression(table: dict) -> list[np.ndarray]:
 
 def load_rules(commit: str):
     """``choose_tokens`` of ``parse.py`` as it was at ``commit`` (the hand-written token rules)."""
-    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:src/inkmath/equation/parse.py"],
+    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:src/inkmath/equation/reader/parse.py"],
                           capture_output=True, text=True, check=True).stdout
     path = Path(tempfile.mkdtemp()) / "parse_rules.py"
     path.write_text(text)
@@ -87,15 +87,15 @@ def load_rules(commit: str):
 
 def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None = None) -> dict:
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.context_model import shared_geometry
-    from inkmath.equation.crohme_eval import resolve_source as _resolve
-    from inkmath.equation.decode import Segmentation
-    from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.metrics import canonical_symbol, edit_distance, normalize_latex
-    from inkmath.equation.parse import parse
+    from inkmath.equation.reader.context_model import shared_geometry
+    from inkmath.evaluation.crohme import resolve_source as _resolve
+    from inkmath.equation.reader.decode import Segmentation
+    from inkmath.equation.synth.hypotheses import cached_shards, hypothesis_tables
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.metrics import canonical_symbol, edit_distance, normalize_latex
+    from inkmath.equation.reader.parse import parse
     from inkmath.equation.recognize import default_decoder, get_predictor, reader_pen
-    from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
+    from inkmath.equation.reader.symbols import TOKEN_FIX, get_context_model, read_symbols
 
     src = _resolve(name, None)
     predictor = get_predictor(weights)
@@ -109,7 +109,7 @@ def evaluate(name: str, rules=None, pipeline: bool = True, weights: str | None =
         from inkmath import InkmathError
 
         raise InkmathError(f"No cached hypotheses of {predictor.card.get('name')} on {src.name}: build them first with "
-                           f"python -m inkmath.equation.hypotheses {name} --weights W --shards {TRUTH_SHARDS} "
+                           f"python -m inkmath.equation.synth.hypotheses {name} --weights W --shards {TRUTH_SHARDS} "
                            f"--shard {','.join(map(str, range(TRUTH_SHARDS)))} --no-pipeline")
     t = {"truth": _concat([hypothesis_tables(src, predictor, pipeline=False, shards=TRUTH_SHARDS, only_shard=k,
                                              pen=pen) for k in truth_use], "truth")}
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
         from inkmath.evaluation.results import machine_name, source_commit
 
         cpu, commit = machine_name(), source_commit()
-        from inkmath.equation.symbols import READER_CONTEXT_MODELS
+        from inkmath.equation.reader.symbols import READER_CONTEXT_MODELS
 
         pen = f", with the pen model's evidence ({res['pen']})" if res.get("pen") else ""
         names = {"classifier": "classifier top-1 (no context)",

@@ -3,7 +3,7 @@
     INKMATH_DATA=../shared/data python benchmarks/symbol_size_fit.py [val] [--image] [--folds 5] [--json]
 
 Reads the cached hypotheses of the set's truth symbols (as ``symbol_context.py``; build them first with
-``python -m inkmath.equation.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
+``python -m inkmath.equation.synth.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
 each expression with the stroke reader's context models *without* the correction, and keeps every symbol whose truth
 is one symbol of a pair of ``symbol_size.PAIRS`` while its reading is one of the pair and the other is among its
 readings, and the pair's features can be read (``symbol_size.pair_features``: every size letter; the other pairs where
@@ -17,7 +17,7 @@ coefficients in ``PAIRS``' order (``DIGIT_ODDS``, ``DIGIT_SHARE``, then ``DIGIT_
 validation only: the 2014 test is for reporting.
 
 ``--image``: the IMAGE reader's instead: the truth symbols of the set's WAP-like renderings as the image reader reads
-their pixels (``image_hypotheses``; build them with ``python -m inkmath.equation.hypotheses val --image --shards 4
+their pixels (``image_hypotheses``; build them with ``python -m inkmath.equation.synth.hypotheses val --image --shards 4
 --shard 0,1,2,3 --no-pipeline``), re-read with the image reader's context models (``symbols.IMAGE_CONTEXT_MODELS``)
 without the correction. Also printed: the symbols right with the image reader's shipped behaviour (``current``:
 ``symbol_size.image_coefficients``, none for a pair it leaves alone).
@@ -44,11 +44,11 @@ def gather(name: str, image: bool = False) -> list[tuple]:
     """``_pair_rows``' rows of every kept symbol (the last element: the image reader's shipped log-odds, for the size
     pairs only); ``image``: the image reader's (the module docstring)."""
     from inkmath import InkmathError
-    from inkmath.equation import symbol_size
-    from inkmath.equation.crohme_eval import resolve_source
-    from inkmath.equation.hypotheses import cached_shards, hypothesis_tables
+    from inkmath.equation.reader import symbol_size
+    from inkmath.evaluation.crohme import resolve_source
+    from inkmath.equation.synth.hypotheses import cached_shards, hypothesis_tables
     from inkmath.equation.recognize import get_predictor, reader_pen
-    from inkmath.equation.symbols import TOKEN_FIX, get_context_model, read_symbols
+    from inkmath.equation.reader.symbols import TOKEN_FIX, get_context_model, read_symbols
 
     src = resolve_source(name, None)
     pred = get_predictor(None)
@@ -78,7 +78,7 @@ def gather(name: str, image: bool = False) -> list[tuple]:
 def digit_rows(e: int, hyps, reading, labels, tokens: list[str]) -> list[tuple]:
     """The rows of ``symbol_size.DIGIT_PAIRS`` (as ``gather``'s), read as the reader reads them: after the size
     correction (``symbol_size.correct``) of the models' reading."""
-    from inkmath.equation import symbol_size
+    from inkmath.equation.reader import symbol_size
 
     known = [True] * len(hyps)
     toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known)
@@ -90,7 +90,7 @@ def prime_rows(e: int, hyps, reading, labels, tokens: list[str], image: bool = F
     """The rows of a prime and what it is read as (``symbol_size.find_prime_pair``; as ``gather``'s, the pair being
     (other, prime)), read as the reader reads them: after the size and digit corrections (``image``: the image
     reader's)."""
-    from inkmath.equation import symbol_size
+    from inkmath.equation.reader import symbol_size
 
     known = [True] * len(hyps)
     toks, cands = symbol_size.correct(hyps, reading.tokens, reading.candidates, known, image)
@@ -118,7 +118,7 @@ def _pair_rows(e: int, cands, labels, tokens: list[str], find_pair, features, no
 
 def digit_design(rows) -> np.ndarray:
     """The digit pairs' columns in their coefficients' order: z, the digit share, each pair's bias."""
-    from inkmath.equation.symbol_size import DIGIT_PAIRS
+    from inkmath.equation.reader.symbol_size import DIGIT_PAIRS
 
     return np.asarray([[z, f["digit_share"]] + [float(pair == p) for p in DIGIT_PAIRS] for _, pair, _, z, f, _ in rows],
                       np.float64)
@@ -151,7 +151,7 @@ def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 def current(hyps, tokens, i: int, pair: tuple[str, str], z: float) -> float:
     """The corrected log-odds of symbol ``i`` as the image reader reads it now (its models' own where it leaves the
     pair alone or cannot read the pair's features)."""
-    from inkmath.equation import symbol_size
+    from inkmath.equation.reader import symbol_size
 
     if symbol_size.pair_model(pair, image=True) is None:
         return z
@@ -160,7 +160,7 @@ def current(hyps, tokens, i: int, pair: tuple[str, str], z: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation import symbol_size
+    from inkmath.equation.reader import symbol_size
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val")

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 READER_MODELS = ("crohme-m", "pen-symbols", "stroke-merge", "late-stroke", "image-merge", "image-touch",
                  "layout-relation", "latex-lm", "structure")
 CLASSIFIER = "crohme-m"
-HYPOTHESES = "python -m inkmath.equation.hypotheses"
+HYPOTHESES = "python -m inkmath.equation.synth.hypotheses"
 # OpenMP's waiting threads sleep instead of spinning: with two lanes on two cores, a two-thread step's spinning
 # thread takes the core from the other lane. Measured side by side under load (2026-11-25-training-budget-10.md,
 # benchmarks/train_step_profile.py, best of 2 rounds): the classifier's two-thread step cost 13.2 CPU ms an image
@@ -121,8 +121,8 @@ IMAGE_MORE_AFTER = [Step(IMAGE_MORE_TABLES[0], _train_shards(32, 47, image=True)
 
 
 def reader_model_names(weights_dir: Path = ROOT / "src" / "inkmath" / "weights") -> list[str]:
-    from inkmath.equation.layout_choice import CHOOSER_MODELS
-    from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
+    from inkmath.equation.reader.layout_choice import CHOOSER_MODELS
+    from inkmath.equation.reader.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
     names = list(READER_MODELS)
     context = [*READER_CONTEXT_MODELS, *(IMAGE_CONTEXT_MODELS or ())]

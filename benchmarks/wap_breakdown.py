@@ -28,13 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inkmath.equation.image_truth import COVER, PURE, hyp_masks, seg_stage, truth_symbols  # noqa: E402,F401
+from inkmath.equation.synth.image_truth import COVER, PURE, hyp_masks, seg_stage, truth_symbols  # noqa: E402,F401
 
 
 def render_with_labels(expr, rng):
     """The WAP-like rendering (as ``wap_val.render_wap_like``, drawing the same random size) and per truth group
     its pixel mask in that image, for the groups with ink: (image, [(group index, mask)])."""
-    from inkmath.equation.wap_like import render_labelled
+    from inkmath.equation.core.wap_like import render_labelled
 
     return render_labelled(expr, rng)
 
@@ -73,9 +73,9 @@ def wap_val_renderings(stride: int = 1, offset: int = 0):
 
 
 def main(argv=None) -> int:
-    from inkmath.equation.decode import Segmentation
-    from inkmath.equation.image_segmentation import segment_image
-    from inkmath.equation.metrics import canonical_symbol, normalize_latex
+    from inkmath.equation.reader.decode import Segmentation
+    from inkmath.equation.image.segmentation import segment_image
+    from inkmath.equation.core.metrics import canonical_symbol, normalize_latex
     from inkmath.equation.recognize import default_decoder, get_predictor
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
             r["stroke_right"] = stroke_rows.get(r["id"], {}).get("distance") == 0
         print(json.dumps(summary(rows), indent=None if args.json else 1))
         return 0
-    from inkmath.equation.image_segmentation import image_classifier
+    from inkmath.equation.image.segmentation import image_classifier
 
     predictor = image_classifier(get_predictor())  # the truth symbols read as the reader reads image crops
     decoder = default_decoder("image")

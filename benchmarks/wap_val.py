@@ -1,7 +1,7 @@
 """Validation for the image path: the 2011-2013 CROHME test ink rendered like the WAP offline bitmaps, then read.
 
 The 2014 WAP bitmaps are the reported test set, so the image recogniser's thresholds are chosen on these renderings
-instead. What makes a rendering WAP-like was measured on the WAP bitmaps themselves (``inkmath.equation.wap_like``).
+instead. What makes a rendering WAP-like was measured on the WAP bitmaps themselves (``inkmath.equation.core.wap_like``).
 
 Each expression is drawn with ``ink.rasterize`` at the scale giving its mean truth-symbol height a size drawn
 around 30 px with that spread (a fixed seed: every run renders the same images), at a pen of 2 px, and thresholded.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.wap_like import (  # noqa: E402,F401 - the renderings' settings, for the other benchmarks
+from inkmath.equation.core.wap_like import (  # noqa: E402,F401 - the renderings' settings, for the other benchmarks
     INK_LEVEL, PADDING, PEN, SYMBOL_HEIGHT, SYMBOL_HEIGHT_SPREAD, mean_symbol_height, render_wap_like)
 
 
@@ -32,7 +32,7 @@ def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset:
     import cv2
 
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.metrics import normalize_latex
+    from inkmath.equation.core.metrics import normalize_latex
 
     rng = np.random.default_rng(0)
     (out / "off_image").mkdir(parents=True, exist_ok=True)
@@ -55,7 +55,7 @@ def write_wap_folder(archive: Path, out: Path, limit: int | None = None, subset:
 
 def main(argv: list[str] | None = None) -> int:
     from inkmath.data import data_dir
-    from inkmath.equation.crohme_eval import by_folder, evaluate_crohme
+    from inkmath.evaluation.crohme import by_folder, evaluate_crohme
     from inkmath.equation.recognize import get_predictor
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--result", default=None, metavar="FILE", help="also write a result file for the results page")
     args = ap.parse_args(argv)
     if args.image_merge:
-        from inkmath.equation import image_grouping
+        from inkmath.equation.image import grouping as image_grouping
 
         image_grouping.use_model(args.image_merge)
 

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 def _rows(n: int, seed: int = 0) -> list[dict]:
     """Rows whose first feature (the beam's share) decides, with noise, whether the reading is right."""
-    from inkmath.equation.calibrate import FEATURES
+    from inkmath.equation.reader.calibrate import FEATURES
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -26,7 +26,7 @@ def _rows(n: int, seed: int = 0) -> list[dict]:
 def test_fits_the_kept_rows_and_prints_coefficients_that_follow_the_evidence(tmp_path, capsys):
     import calibration_fit
 
-    from inkmath.equation.calibrate import FEATURES
+    from inkmath.equation.reader.calibrate import FEATURES
 
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in _rows(600)))

@@ -58,7 +58,7 @@ def check_card(card: dict) -> None:
             if "recipe" in card and key not in RUN_ONLY:
                 assert card["recipe"].get(key) == value, f"{card['name']}: recipe {key}={value!r}, the card was " \
                                                          f"trained with {card['recipe'].get(key)!r}"
-        from inkmath.equation.mlp import MODEL, read_recipe
+        from inkmath.equation.core.mlp import MODEL, read_recipe
 
         if getattr(module, "DEFAULTS", {}).get("model") == MODEL:  # an MLP trainer reads this recipe without an error
             assert read_recipe(ROOT / card["config"], module.DEFAULTS)["name"] == card["name"]
@@ -113,8 +113,8 @@ def test_card_parameters_are_the_models(name):
 def test_equation_model_cards_count_their_tensors():
     from safetensors.numpy import load_file
 
-    from inkmath.equation.layout_model import RELATIONS_OUT, load_relation_model
-    from inkmath.equation.segment import load_merge_model
+    from inkmath.equation.reader.layout_model import RELATIONS_OUT, load_relation_model
+    from inkmath.equation.strokes.segment import load_merge_model
 
     for name in ("stroke-merge", "layout-relation"):
         t = load_file(str(ROOT / "src" / "inkmath" / "weights" / f"{name}.safetensors"))
@@ -158,8 +158,8 @@ def test_models_listing_names_every_shipped_model_and_what_it_is_for():
 
 
 def test_equation_recipes_reject_unknown_keys_and_other_models(tmp_path):
-    from inkmath.equation.mlp import read_recipe
-    from inkmath.equation.train_merge import DEFAULTS
+    from inkmath.equation.core.mlp import read_recipe
+    from inkmath.training.recipes.merge import DEFAULTS
 
     (tmp_path / "a.yaml").write_text("model: tanh-mlp\nhiden: 3\n")
     with pytest.raises(InkmathError, match="unknown keys \\['hiden'\\]"):

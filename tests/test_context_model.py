@@ -8,12 +8,13 @@ import json
 import numpy as np
 import pytest
 
-from inkmath.equation.context_model import (ContextArchitecture, ContextModel, crop_features, expression_features,
+from inkmath.equation.reader.context_model import (ContextArchitecture, ContextModel, crop_features, expression_features,
                                             geometry_features)
 
 torch = pytest.importorskip("torch")
 
-from inkmath.equation.train_context import ContextConfig, Sequences, accuracy, build_net, fit, predict  # noqa: E402
+from inkmath.equation.reader.context_net import build_net  # noqa: E402
+from inkmath.training.recipes.context import ContextConfig, Sequences, accuracy, fit, predict  # noqa: E402
 
 C = 4  # classes: 0 "x", 1 "\\times", 2 "2", 3 "a"; 4 is junk
 TOY = ContextArchitecture(dim=16, layers=1, heads=2, ff=32, dropout=0.0)
@@ -83,7 +84,7 @@ def test_the_model_learns_from_the_crop_embedding_and_reads_without_it(tmp_path)
     classes = ["x", "\\times", "2", "a"]
     cfg = _cfg(architecture=TOY_CROP, crop_dropout=0.2)
     fit(cfg, train, val, classes, tmp_path, log=lambda *_: None)
-    net = build_net(C, cfg)
+    net = build_net(C, cfg.architecture)
     net.load_state_dict(torch.load(tmp_path / "best.pt", weights_only=True))
     assert accuracy(predict(net, val), val, "truth", C)["model"] > 0.95
     # the NumPy inference reproduces the torch network, with and without crop embeddings
@@ -126,7 +127,7 @@ def test_training_learns_the_context_and_numpy_agrees(tmp_path):
 
 
 def _net(out):
-    net = build_net(C, _cfg())
+    net = build_net(C, _cfg().architecture)
     net.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     return net
 
@@ -150,8 +151,8 @@ def test_a_student_learns_from_its_teachers_probabilities_what_its_labels_do_not
     """Distillation (the recipe's ``teachers`` / ``distill``): the students' training expressions have the middle
     cross unlabelled (ignored by the labels' loss), so only the teacher's probabilities tell a times sign between
     digits from an 'x' between letters."""
-    from inkmath.equation import context_model
-    from inkmath.equation.train_context import teacher_probs
+    from inkmath.equation.reader import context_model
+    from inkmath.training.recipes.context import teacher_probs
 
     classes = ["x", "\\times", "2", "a"]
     fit(_cfg(), _toy(400, 0), _toy(100, 1), classes, tmp_path / "teacher", log=lambda *_: None)
@@ -175,7 +176,7 @@ def test_the_shipped_model_reads_a_cross_between_digits_as_a_times_sign():
     """The reader's symbol model in context: the classifier alone prefers 'x' for the cross of '2 x 3'; between two
     digits on the line the context model makes it a times sign (what a hand-written rule did before)."""
     from inkmath.equation.recognize import model_candidates
-    from inkmath.equation.tree import Box, Candidate, SymbolHyp
+    from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
     hyps = [SymbolHyp(Box(0, 0, 6, 10), [Candidate("2", 0.6)]),
             SymbolHyp(Box(9, 3, 15, 9), [Candidate("x", 0.6), Candidate("\\times", 0.35)]),
@@ -189,7 +190,7 @@ def test_the_classifier_gives_its_logits_with_its_predictions_and_segmentation_k
     """The crop embedding comes from the same pass as the readings: ``predict_with_logits`` agrees with ``predict``,
     and every stroke hypothesis carries its crop's logits."""
     from inkmath.equation.recognize import get_predictor
-    from inkmath.equation.segment import segment_strokes
+    from inkmath.equation.strokes.segment import segment_strokes
 
     pred = get_predictor()
     crops = [np.pad(np.eye(20) * 255, 6).astype(np.uint8), np.pad(np.ones((4, 20)) * 255, 14).astype(np.uint8)]
@@ -205,9 +206,9 @@ def test_the_classifier_gives_its_logits_with_its_predictions_and_segmentation_k
 
 def test_the_reader_reads_with_the_classifier_its_context_model_learnt():
     """The shipped context models re-read one classifier's top-5: the reader must use that classifier."""
-    from inkmath.equation.context_model import load_context_model
+    from inkmath.equation.reader.context_model import load_context_model
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
-    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
+    from inkmath.equation.reader.symbols import READER_CONTEXT_MODELS, get_context_model
 
     assert get_context_model().card.get("classifier", "crohme") == DEFAULT_WEIGHTS
     for name in READER_CONTEXT_MODELS:
@@ -219,7 +220,7 @@ def _two_toy_members() -> list:
     members = []
     for seed in (0, 1):
         torch.manual_seed(seed)
-        net = build_net(C, _cfg())
+        net = build_net(C, _cfg().architecture)
         members.append(ContextModel({k: v.detach().numpy().astype(np.float64) for k, v in net.state_dict().items()},
                                     ["x", "\\times", "2", "a"], TOY, {}))
     return members
@@ -227,8 +228,8 @@ def _two_toy_members() -> list:
 
 def test_an_ensemble_reads_the_mean_of_its_members():
     from inkmath import InkmathError
-    from inkmath.equation.context_model import ContextEnsemble
-    from inkmath.equation.symbols import READER_CONTEXT_MODELS, get_context_model
+    from inkmath.equation.reader.context_model import ContextEnsemble
+    from inkmath.equation.reader.symbols import READER_CONTEXT_MODELS, get_context_model
 
     members = _two_toy_members()
     boxes = np.array([[0, 0, 1, 1], [1.3, 0.2, 2.0, 0.9], [2.3, 0, 3.3, 1]], float)
@@ -248,7 +249,8 @@ def test_one_model_reads_as_an_ensemble_of_one_on_onnx_runtime(tmp_path, monkeyp
     pytest.importorskip("onnxruntime")
     """A reader with one context model runs it on ONNX Runtime as the ensembles do, with the model's own
     probabilities (its NumPy arithmetic, to float32's rounding)."""
-    from inkmath.equation import context_model, symbols
+    from inkmath.equation.reader import context_model
+    from inkmath.equation.reader import symbols
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(symbols, "_ENSEMBLES", {})
@@ -264,7 +266,7 @@ def test_one_model_reads_as_an_ensemble_of_one_on_onnx_runtime(tmp_path, monkeyp
 
 
 def test_writer_features_measure_a_symbol_against_the_writers_own_letters():
-    from inkmath.equation.context_model import WRITER_FEATURES, writer_features
+    from inkmath.equation.reader.context_model import WRITER_FEATURES, writer_features
 
     classes = ["P", "p", "a", "2"]
     # 'a' (sure) is 1 tall with its bottom at 1; the symbol before it is 2 tall with the same top
@@ -311,7 +313,7 @@ def _toy_writer(n_expr: int, seed: int) -> Sequences:
 
 
 def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training_did(tmp_path):
-    from inkmath.equation.context_model import WRITER_FEATURES
+    from inkmath.equation.reader.context_model import WRITER_FEATURES
 
     arch = ContextArchitecture(dim=16, layers=1, heads=2, ff=32, dropout=0.0, writer=WRITER_FEATURES)
     classes = ["P", "p", "a", "2"]
@@ -319,7 +321,7 @@ def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training
     assert train.geo[0].shape == (3, 22 + WRITER_FEATURES)
     cfg = _cfg(architecture=arch)
     fit(cfg, train, val, classes, tmp_path, log=lambda *_: None)
-    net = build_net(C, cfg)
+    net = build_net(C, cfg.architecture)
     net.load_state_dict(torch.load(tmp_path / "best.pt", weights_only=True))
     acc = accuracy(predict(net, val), val, "truth", C)
     assert acc["classifier"] < 0.9 and acc["model"] > 0.97, acc
@@ -333,8 +335,8 @@ def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training
 
 
 def test_an_ensemble_of_one_architecture_runs_its_members_as_one_stack_with_the_same_bits(monkeypatch):
-    from inkmath.equation import context_model
-    from inkmath.equation.context_model import ContextEnsemble
+    from inkmath.equation.reader import context_model
+    from inkmath.equation.reader.context_model import ContextEnsemble
 
     monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)  # the NumPy stack
 
@@ -368,7 +370,7 @@ def _random_readings(rng, n: int, C: int) -> tuple[np.ndarray, np.ndarray, np.nd
 def fresh_reader(tmp_path, monkeypatch):
     """The reader's context ensemble, its ONNX graph exported again into an empty cache."""
     pytest.importorskip("onnxruntime")
-    from inkmath.equation.symbols import get_context_model
+    from inkmath.equation.reader.symbols import get_context_model
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
     reader = get_context_model()
@@ -377,7 +379,7 @@ def fresh_reader(tmp_path, monkeypatch):
 
 
 def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(fresh_reader, tmp_path, monkeypatch):
-    from inkmath.equation import context_model
+    from inkmath.equation.reader import context_model
 
     reader = fresh_reader
     rng = np.random.default_rng(5)
@@ -398,7 +400,7 @@ def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_
                                                                                                  monkeypatch):
     """``probs_many`` (the decoder's groupings at once, padded and masked) gives each expression the floats of its
     own run; with ``BATCHED_CONTEXT`` off it reads them one by one."""
-    from inkmath.equation import context_model
+    from inkmath.equation.reader import context_model
 
     reader = fresh_reader
     rng = np.random.default_rng(11)
@@ -423,7 +425,7 @@ def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_
 
 
 def test_shared_geometry_makes_a_set_of_boxes_features_once_for_one_input_only(monkeypatch):
-    from inkmath.equation import context_model
+    from inkmath.equation.reader import context_model
 
     boxes = np.array([[0, 0, 10, 20], [12, 0, 20, 18], [22, 5, 30, 12]], np.float64)
     made = []
@@ -446,7 +448,7 @@ def test_shared_geometry_makes_a_set_of_boxes_features_once_for_one_input_only(m
 
 
 def test_masked_medians_are_each_rows_median():
-    from inkmath.equation.context_model import _masked_medians, _median
+    from inkmath.equation.reader.context_model import _masked_medians, _median
 
     rng = np.random.default_rng(0)
     for _ in range(300):

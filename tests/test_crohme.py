@@ -18,8 +18,8 @@ import pytest
 from inkmath import InkmathError
 from inkmath.data import load_dataset
 from inkmath.data import crohme
-from inkmath.equation.crohme_eval import detect_kind, evaluate_crohme
-from inkmath.equation.tree import Box, Candidate, SymbolHyp
+from inkmath.evaluation.crohme import detect_kind, evaluate_crohme
+from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
 REAL = Path(os.environ.get("INKMATH_DATA", "data")) / "crohme"
 
@@ -661,7 +661,7 @@ def test_cli_crohme_eval_symbols_only_json(data_dir, monkeypatch, capsys):
     import json
 
     from inkmath.cli import crohme as crohme_cli
-    from inkmath.equation import crohme_eval
+    from inkmath.evaluation import crohme as crohme_eval
 
     monkeypatch.setattr(crohme_eval, "load_predictor", lambda weights: FakePredictor())
     parser = argparse.ArgumentParser()
@@ -682,7 +682,7 @@ def test_cli_crohme_eval_symbols_only_json(data_dir, monkeypatch, capsys):
 
 # ---------------------------------------------------------------------------------------- layout relation model
 def test_mathml_rows_give_each_symbols_relation():
-    from inkmath.equation.train_layout import mathml_rows, truth_relation
+    from inkmath.training.recipes.layout import mathml_rows, truth_relation
 
     # (a+b)^2 y_1 = \frac{c}{d}
     mathml = """<math xmlns='http://www.w3.org/1998/Math/MathML'><mrow><msup><mrow><mo xml:id="(">(</mo>
@@ -700,8 +700,8 @@ def test_mathml_rows_give_each_symbols_relation():
 
 
 def test_relation_dataset_asks_the_parsers_questions(data_dir):
-    from inkmath.equation.layout_model import N_FEATURES, RELATIONS_OUT
-    from inkmath.equation.train_layout import relation_dataset
+    from inkmath.equation.reader.layout_model import N_FEATURES, RELATIONS_OUT
+    from inkmath.training.recipes.layout import relation_dataset
 
     X, y, rule, n = relation_dataset(data_dir / "crohme" / "crohme2014_test_inkml.tar.xz")
     assert n == 1  # only x^2=1 has MathML

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.decode import (Decoder, DecoderWeights, Reading, Segmentation, alternatives, decode,
+from inkmath.equation.reader.decode import (Decoder, DecoderWeights, Reading, Segmentation, alternatives, decode,
                                      k_best_assignments)
-from inkmath.equation.tree import Box, Candidate, Row, Symbol, SymbolHyp
+from inkmath.equation.core.tree import Box, Candidate, Row, Symbol, SymbolHyp
 
 
 def hyp(x, *cands, strokes=None):
@@ -125,7 +125,7 @@ def test_structure_log_probability_counts():
 
 
 def test_k_best_groups_first_is_best_groups():
-    from inkmath.equation.segment import best_groups, candidate_spans, k_best_groups
+    from inkmath.equation.strokes.segment import best_groups, candidate_spans, k_best_groups
 
     class P:
         def __init__(self, p):
@@ -180,7 +180,7 @@ def test_alt_beam_limits_the_parses_of_later_segmentations():
 
 
 def test_second_layout_of_the_best_readings_competes_and_is_traced():
-    from inkmath.equation.tree import Sup
+    from inkmath.equation.core.tree import Sup
 
     def scored_row(symbols, tokens):
         return row_structure(symbols, tokens), -3.0
@@ -210,7 +210,7 @@ def test_second_layout_of_the_best_readings_competes_and_is_traced():
 
 
 def test_final_layout_reads_the_first_reading_alone_again_and_keeps_its_place():
-    from inkmath.equation.tree import Sup
+    from inkmath.equation.core.tree import Sup
 
     calls = []
 
@@ -241,7 +241,7 @@ def test_offline_rescoring_of_a_trace_ranks_as_the_decoder_does():
     import sys
     from pathlib import Path
 
-    from inkmath.equation.tree import Sup
+    from inkmath.equation.core.tree import Sup
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from decoder_val import rank
@@ -271,7 +271,7 @@ def test_the_calibration_reads_the_same_features_offline_as_the_decoder_does():
     import sys
     from pathlib import Path
 
-    from inkmath.equation.calibrate import FEATURES, IMAGE_FEATURES
+    from inkmath.equation.reader.calibrate import FEATURES, IMAGE_FEATURES
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from decoder_val import features_of, rank
@@ -301,7 +301,7 @@ def test_second_layouts_offered_as_alternatives_leave_the_first_reading_alone():
     import sys
     from pathlib import Path
 
-    from inkmath.equation.tree import Sup
+    from inkmath.equation.core.tree import Sup
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from decoder_val import offered, rank
@@ -349,10 +349,10 @@ def test_the_speed_benchmark_runs_the_reader_on_one_thread_as_the_server_does():
 
 
 def test_render_writes_the_latex_and_canonical_tokens_of_to_latex_and_normalize_latex():
-    from inkmath.equation.decode import _render
-    from inkmath.equation.latex import to_latex, tokens
-    from inkmath.equation.metrics import normalize_latex
-    from inkmath.equation.tree import Frac, Lines, Sup
+    from inkmath.equation.reader.decode import _render
+    from inkmath.equation.core.latex import to_latex, tokens
+    from inkmath.equation.core.metrics import normalize_latex
+    from inkmath.equation.core.tree import Frac, Lines, Sup
 
     trees = [Row([Symbol("\\sin", 0), Symbol("x", 1), Sup(Symbol("y", 2), Symbol("2", 3))]),
              Frac(Row([Symbol("1", 0)]), Row([Symbol("\\alpha", 1), Symbol("\\times", 2), Symbol("b", 3)])),
@@ -436,7 +436,8 @@ def test_the_offline_reports_weigh_every_term_the_shipped_decoders_weigh():
     import sys
     from pathlib import Path
 
-    from inkmath.equation import image_segmentation, recognize
+    from inkmath.equation import recognize
+    from inkmath.equation.image import segmentation as image_segmentation
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from decoder_val import shipped
@@ -454,7 +455,8 @@ def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_fo
     import sys
     from pathlib import Path
 
-    from inkmath.equation import recognize, segment
+    from inkmath.equation import recognize
+    from inkmath.equation.strokes import segment
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     import bench_decoder
@@ -471,7 +473,7 @@ def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_fo
 
 
 def test_a_symbol_model_that_reads_groupings_at_once_is_asked_once_for_those_within_reach():
-    from inkmath.equation.decode import classifier_candidates
+    from inkmath.equation.reader.decode import classifier_candidates
 
     class Batched:
         """The classifier's readings, counting the calls (``many``: several groupings in one)."""
@@ -518,7 +520,7 @@ def test_long_range_term_reads_a_letter_in_one_case():
 
 
 def test_long_range_term_of_the_trained_model_closes_a_bracket():
-    from inkmath.equation.train_latex_lm import train_kn
+    from inkmath.training.recipes.latex_lm import train_kn
 
     # "( 1 + x )" with the 1 read as a second "(" by a hair: the counted model has never seen unmatched brackets
     lm = train_kn([s.split() for s in ["( 1 + x )", "( x + 1 )", "x + 1", "( a )"]], 2)
@@ -553,8 +555,8 @@ def test_a_reading_with_an_empty_group_is_read_only_when_there_is_no_other():
     import sys
     from pathlib import Path
 
-    from inkmath.equation.decode import has_empty_group
-    from inkmath.equation.tree import Frac, Sup
+    from inkmath.equation.reader.decode import has_empty_group
+    from inkmath.equation.core.tree import Frac, Sup
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from decoder_val import rank

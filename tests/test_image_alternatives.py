@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from inkmath.equation import image_alternatives, image_segmentation
-from inkmath.equation.decode import DecoderWeights, Segmentation, decode
+from inkmath.equation.image import alternatives as image_alternatives
+from inkmath.equation.image import segmentation as image_segmentation
+from inkmath.equation.reader.decode import DecoderWeights, Segmentation, decode
 from inkmath.predict import Prediction
 from test_decode import TableLM, row_structure  # the decoder tests' stand-in models
 
@@ -71,7 +72,7 @@ def test_touching_ones_read_apart_only_when_the_alternative_is_offered():
 
 
 def test_a_merge_made_is_offered_undone():
-    from inkmath.equation.tree import Box
+    from inkmath.equation.core.tree import Box
 
     groups, gbox, gpred = [[0, 1], [2]], [Box(0, 0, 10, 10), Box(20, 0, 30, 10)], [["="], ["1"]]
     made = {frozenset([0, 1]): (([0], Box(0, 0, 10, 3), ["-"]), ([1], Box(0, 7, 10, 10), ["-"]), 0.2)}
@@ -83,7 +84,7 @@ def test_a_merge_made_is_offered_undone():
 
 
 def test_the_image_reader_hands_the_decoder_its_groupings():
-    from inkmath.equation.decode import Decoder
+    from inkmath.equation.reader.decode import Decoder
     from inkmath.equation.recognize import recognize_image
 
     lm = TableLM({"1 1 1 1": -1.0})

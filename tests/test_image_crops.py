@@ -7,7 +7,9 @@ import pytest
 
 from inkmath import InkmathError
 from inkmath.data import load_dataset
-from inkmath.equation import image_segmentation
+from inkmath.equation.core import defaults
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers crohme-wap)
+from inkmath.equation.image import segmentation as image_segmentation
 from test_crohme import data_dir  # noqa: F401  (the fixture: a CROHME folder of small InkML files)
 
 
@@ -43,7 +45,7 @@ class _Fake:
 def _record_loads(monkeypatch) -> list:
     """No image predictor loaded yet, and ``Predictor.load`` stubbed: the (name, engine, threads) of each load."""
     loaded = []
-    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
+    monkeypatch.setattr("inkmath.predict._LOADED", {})
     monkeypatch.setattr("inkmath.predict.Predictor.load",
                         classmethod(lambda cls, name, engine="torch", threads=None: loaded.append(
                             (name, engine, threads)) or _Fake(name, engine)))
@@ -52,7 +54,7 @@ def _record_loads(monkeypatch) -> list:
 
 def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(monkeypatch):
     loaded = _record_loads(monkeypatch)
-    monkeypatch.setattr(image_segmentation, "IMAGE_CLASSIFIER", "crohme-m-wap")
+    monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", "crohme-m-wap")
     default = _Fake("crohme-m")
     got = image_segmentation.image_classifier(default)
     assert got.card["name"] == "crohme-m-wap" and [load[:2] for load in loaded] == [("crohme-m-wap", "onnx")]
@@ -60,7 +62,7 @@ def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(mo
     assert image_segmentation.image_classifier(got) is got  # already the image classifier
     own = _Fake("crohme")
     assert image_segmentation.image_classifier(own) is own  # a caller's own weights are kept
-    monkeypatch.setattr(image_segmentation, "IMAGE_CLASSIFIER", None)
+    monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", None)
     assert image_segmentation.image_classifier(default) is default
 
 
@@ -74,7 +76,7 @@ def test_the_image_classifier_recipe_fine_tunes_the_readers_classifier_on_the_im
     assert cfg.init == DEFAULT_WEIGHTS and cfg.dataset == "crohme-wap:train" and cfg.val == "crohme-wap:val"
     assert cfg.model == "inkres-m" and cfg.preset == "crohme32"
     # not shipped (docs/decisions/2026-11-24-image-7.md): images are read by the reader's own classifier
-    assert image_segmentation.IMAGE_CLASSIFIER is None
+    assert defaults.IMAGE_CLASSIFIER is None
 
 
 def test_crops_cut_as_the_page_reader_cuts_them_are_labelled_like_the_wap_crops(data_dir):
@@ -98,7 +100,7 @@ def test_page_like_masks_cover_the_crops_ink():
     from test_crohme import INKML_XY
 
     from inkmath.data.crohme import read_inkml
-    from inkmath.equation.page_like import render_labelled
+    from inkmath.equation.synth.page_like import render_labelled
 
     expr = read_inkml(INKML_XY.encode(), "fixture_xy.inkml")  # x^2=1
     img, groups = render_labelled(expr, np.random.default_rng(3))
@@ -108,13 +110,13 @@ def test_page_like_masks_cover_the_crops_ink():
     assert (union & (img > 0)).sum() > 0.9 * (img > 0).sum()  # each symbol's mask lies on its own ink
     assert all(m.shape == img.shape and (m & (img > 0)).any() for _, m in groups)
     with pytest.raises(InkmathError, match="Unknown crop style"):
-        from inkmath.equation.image_crops import expression_crops
+        from inkmath.equation.synth.image_crops import expression_crops
 
         expression_crops(expr, np.random.default_rng(0), style="scan")
 
 
 def test_the_page_classifier_replaces_only_the_default_classifier_for_the_page(monkeypatch):
-    from inkmath.equation import page
+    from inkmath.equation.page import read as page
 
     loaded = _record_loads(monkeypatch)
     default = _Fake("crohme-m")
@@ -137,7 +139,7 @@ def test_the_page_reads_the_default_classifier_on_its_own_engine(monkeypatch):
     assert image_segmentation.in_place_of_default(torch_default, "crohme-m", None) is torch_default
     own = _Fake("crohme", engine="torch")
     assert image_segmentation.in_place_of_default(own, "crohme-m", "onnx") is own  # a caller's own weights
-    monkeypatch.setattr(image_segmentation, "_IMAGE_PREDICTORS", {})
+    monkeypatch.setattr("inkmath.predict._LOADED", {})
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
     assert image_segmentation.in_place_of_default(torch_default, "crohme-m", "onnx") is torch_default

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from inkmath.data.crohme import InkmlExpression, TraceGroup
-from inkmath.equation import image_grouping, train_image_merge
-from inkmath.equation.tree import Box
+from inkmath.equation.image import grouping as image_grouping
+from inkmath.training.recipes import image_merge as train_image_merge
+from inkmath.equation.core.tree import Box
 from inkmath.predict import Prediction
 
 
@@ -75,7 +76,7 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
     """segment_image_nbest offers the model's groupings where they differ from the rules' (each once, by margin)."""
     from test_image_alternatives import StemStub, ones_touching
 
-    from inkmath.equation import image_segmentation
+    from inkmath.equation.image import segmentation as image_segmentation
 
     img = ones_touching()
     monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", False)
@@ -102,7 +103,7 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
 def test_crop_readings_read_each_crop_once_and_answer_in_order():
     """One expression's crops: a crop with the same pixels (and ink, top) is read once; the answers keep the order
     asked, duplicates included, and the wrapped classifier's other attributes show through."""
-    from inkmath.equation.image_segmentation import CropReadings
+    from inkmath.equation.image.segmentation import CropReadings
 
     class Counting:
         preset = "p"
@@ -132,7 +133,7 @@ def test_reading_each_crop_once_changes_no_reading(monkeypatch):
     """The image reader with READ_ONCE reads the same groupings, symbols and probabilities as without it."""
     from test_image_alternatives import StemStub, ones_touching
 
-    from inkmath.equation import image_segmentation
+    from inkmath.equation.image import segmentation as image_segmentation
 
     img = ones_touching()
     monkeypatch.setattr(image_segmentation, "READ_ONCE", False)
@@ -168,7 +169,7 @@ def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(m
     order, so a reading at run time lands where the model learnt it."""
     import yaml
 
-    from inkmath.equation import image_segmentation
+    from inkmath.equation.image import segmentation as image_segmentation
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
     from inkmath.weights import resolve_weights
 
@@ -181,7 +182,7 @@ def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(m
         for config in ("configs/image-merge.yaml", "configs/image-touch.yaml"):
             recipe = yaml.safe_load((Path(__file__).resolve().parent.parent / config).read_text())
             assert names(recipe["classifier"]) == names(DEFAULT_WEIGHTS), config
-        monkeypatch.setattr(image_segmentation, "IMAGE_CLASSIFIER", "hasy")  # another classifier reads the crops
+        monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", "hasy")  # another classifier reads the crops
         image_grouping.class_index.cache_clear()
         assert list(image_grouping.class_index()) == names("hasy")
     finally:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inkmath.equation import image_hypotheses
-from inkmath.equation.hypotheses import cache_path, hypothesis_tables
+from inkmath.equation.synth import image_hypotheses
+from inkmath.equation.synth.hypotheses import cache_path, hypothesis_tables
 from inkmath.equation.recognize import get_predictor
 from test_crohme import data_dir  # noqa: F401  (the fixture: a CROHME folder of small InkML files)
 
@@ -45,8 +45,8 @@ def test_a_grouping_that_joins_two_symbols_is_junk(data_dir, monkeypatch):
     """A grouping whose first symbol holds two truth symbols' pixels: that symbol is junk, the others keep their
     classes."""
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation import image_segmentation
-    from inkmath.equation.tree import SymbolHyp
+    from inkmath.equation.image import segmentation as image_segmentation
+    from inkmath.equation.core.tree import SymbolHyp
 
     real = image_segmentation.segment_image_nbest
 
@@ -69,8 +69,8 @@ def test_a_grouping_that_joins_two_symbols_is_junk(data_dir, monkeypatch):
 
 
 def test_a_context_model_trains_on_image_tables_with_one_sequence_per_grouping(data_dir, tmp_path):
-    from inkmath.equation.context_model import ContextArchitecture
-    from inkmath.equation.train_context import ContextConfig, sequences_from, train
+    from inkmath.equation.reader.context_model import ContextArchitecture
+    from inkmath.training.recipes.context import ContextConfig, sequences_from, train
 
     pytest.importorskip("torch")
     pred = get_predictor()
@@ -97,7 +97,7 @@ def test_a_context_model_trains_on_image_tables_with_one_sequence_per_grouping(d
 
 def test_each_reader_reads_a_context_model_trained_on_what_that_reader_produces():
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
-    from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS, get_context_model
+    from inkmath.equation.reader.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS, get_context_model
 
     image, strokes = get_context_model(image=True), get_context_model()
     assert [m.card["name"] for m in strokes.members] == list(READER_CONTEXT_MODELS)
@@ -115,7 +115,7 @@ def test_the_training_plan_builds_the_image_tables_before_the_image_readers_own_
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import train_budget
-    from inkmath.equation.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
+    from inkmath.equation.reader.symbols import IMAGE_CONTEXT_MODELS, READER_CONTEXT_MODELS
 
     by_name = {s.name: s for s in train_budget.reader_plan()}
     for name in IMAGE_CONTEXT_MODELS or READER_CONTEXT_MODELS:

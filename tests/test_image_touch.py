@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from inkmath.data.crohme import InkmlExpression, TraceGroup
-from inkmath.equation import image_touch, train_image_touch
-from inkmath.equation.tree import Box
+from inkmath.equation.image import touch as image_touch
+from inkmath.training.recipes import image_touch as train_image_touch
+from inkmath.equation.core.tree import Box
 from inkmath.predict import Prediction
 
 
@@ -100,7 +101,7 @@ def test_touch_cuts_keep_no_cut_within_touch_same_of_an_earlier_one():
 
 
 def test_cuts_where_strokes_meet_are_looked_for_only_in_components_not_read_surely(monkeypatch):
-    from inkmath.equation import image_splits
+    from inkmath.equation.image import splits as image_splits
 
     mask = _foot()
     looked = []
@@ -118,7 +119,7 @@ def test_cuts_where_strokes_meet_are_looked_for_only_in_components_not_read_sure
 
 
 def test_narrow_components_are_looked_at_only_where_strokes_meet_and_not_for_the_models_data(monkeypatch):
-    from inkmath.equation import image_splits
+    from inkmath.equation.image import splits as image_splits
 
     mask = _foot()
     looked, necks = [], []
@@ -189,7 +190,7 @@ def _expr(k: int) -> InkmlExpression:
 
 
 def test_recipe_builds_its_cache_resumes_from_it_and_ships_a_card(tmp_path, monkeypatch):
-    from inkmath.equation import train_image_merge
+    from inkmath.training.recipes import image_merge as train_image_merge
     from inkmath.predict import Predictor
 
     monkeypatch.setattr(train_image_merge, "training_expressions",

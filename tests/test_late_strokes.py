@@ -11,7 +11,9 @@ from safetensors.numpy import load_file
 
 from inkmath.data import crohme
 from inkmath.data.crohme import InkmlExpression, TraceGroup
-from inkmath.equation import late_strokes, segment, train_late_strokes
+from inkmath.equation.strokes import late_strokes
+from inkmath.equation.strokes import segment
+from inkmath.training.recipes import late_strokes as train_late_strokes
 
 
 def _line(x0, y0, x1, y1, k=12) -> np.ndarray:
@@ -29,9 +31,9 @@ class _Says:
     """A stand-in late-stroke model: probability ``p`` for the pairs in ``pairs`` (u, t), 0 for the others."""
 
     def __init__(self, strokes, pairs, p):
-        from inkmath.equation.segment import _Geometry, drawing_unit
+        from inkmath.equation.strokes.geometry import StrokeGeometry, drawing_unit
 
-        geo, unit = _Geometry(strokes), drawing_unit(strokes)
+        geo, unit = StrokeGeometry(strokes), drawing_unit(strokes)
         self.rows = {tuple(r) for r in late_strokes.pair_matrix(strokes, pairs, geo, unit).tolist()}
         self.p = p
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.latex import join_tokens, to_latex, to_mathml, tokens
-from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.core.latex import join_tokens, to_latex, to_mathml, tokens
+from inkmath.equation.core.tree import BigOp, Binom, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 
 def row(text: str, *extra) -> Row:

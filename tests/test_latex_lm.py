@@ -3,8 +3,8 @@ import math
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.latex_lm import BOS, load_latex_lm, perplexity, save
-from inkmath.equation.train_latex_lm import train_kn
+from inkmath.equation.reader.latex_lm import BOS, load_latex_lm, perplexity, save
+from inkmath.training.recipes.latex_lm import train_kn
 
 TOY = [s.split() for s in ["x + 1 = 2", "x ^ { 2 } + 1", "y = x + 1", "\\frac { a } { b }", "x ^ { 2 } = 4"]]
 
@@ -32,7 +32,7 @@ def test_seen_patterns_score_higher_and_roundtrip(tmp_path):
 
 
 def test_missing_model_names_its_recipe(tmp_path):
-    with pytest.raises(InkmathError, match="train_latex_lm"):
+    with pytest.raises(InkmathError, match="recipes.latex_lm"):
         load_latex_lm(str(tmp_path / "none.safetensors"))
 
 
@@ -43,7 +43,7 @@ def test_shipped_model_prefers_wellformed_latex():
 
 
 def test_one_inputs_model_keeps_the_prefixes_and_gives_the_same_sums():
-    from inkmath.equation.latex_lm import load_latex_lm
+    from inkmath.equation.reader.latex_lm import load_latex_lm
 
     lm = load_latex_lm()
     one = lm.for_one_input()
@@ -73,7 +73,7 @@ def test_mixed_case_is_counted_on_the_training_text_and_kept_in_the_file(tmp_pat
 
 
 def test_unmatched_brackets_are_counted_and_join_the_long_range_term(tmp_path):
-    from inkmath.equation.latex_lm import brackets_match
+    from inkmath.equation.reader.latex_lm import brackets_match
 
     assert brackets_match("( [ x ] ) \\{ 1 \\}".split()) and brackets_match("| x |".split())
     assert not brackets_match("( x ]".split()) and not brackets_match("( ( x )".split())

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation.latex import to_latex
-from inkmath.equation.latex_parse import MAX_LATEX_CHARS, MAX_NESTING, parse_latex
-from inkmath.equation.metrics import normalize_latex
-from inkmath.equation.solve import answer
-from inkmath.equation.tree import BigOp, Binom, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.core.latex import to_latex
+from inkmath.equation.core.latex_parse import MAX_LATEX_CHARS, MAX_NESTING, parse_latex
+from inkmath.equation.core.metrics import normalize_latex
+from inkmath.equation.solve.answer import answer
+from inkmath.equation.core.tree import BigOp, Binom, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 
 def test_builds_the_same_nodes_recognition_builds():
@@ -117,7 +117,7 @@ def test_a_percent_sign_is_read_and_written_back_as_latex(typed):
     tree = parse_latex(typed)
     assert tree.items[-1] == Symbol("%")
     assert to_latex(tree) == r"20\cdot 15\%"
-    from inkmath.equation.latex import to_mathml
+    from inkmath.equation.core.latex import to_mathml
 
     assert "&#x00025;" in to_mathml(tree) and "merror" not in to_mathml(tree)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.latex import to_latex
-from inkmath.equation.tree import Box, Candidate, SymbolHyp
+from inkmath.equation.core.latex import to_latex
+from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
 
 def S(t, x0, y0, x1, y1):
@@ -19,16 +19,16 @@ X2 = [S("x", 0, 10, 10, 20), S("2", 11, 2, 16, 9), S("+", 20, 12, 28, 18), S("1"
 
 
 def _atoms(hyps):
-    from inkmath.equation.atoms import _Atom
+    from inkmath.equation.reader.atoms import _Atom
 
     return [_Atom(h.box, h.candidates[0].token, i, list(h.candidates)) for i, h in enumerate(hyps)]
 
 
 def test_candidates_are_distinct_readings_with_the_rules_and_the_models_best_among_them():
-    from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.layout_choice import FEATURES, features, line_candidates
-    from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.structure_model import load_structure_model
+    from inkmath.equation.reader.latex_lm import load_latex_lm
+    from inkmath.equation.reader.layout_choice import FEATURES, features, line_candidates
+    from inkmath.equation.reader.layout_rules import rule_layout
+    from inkmath.equation.reader.structure_model import load_structure_model
 
     cands, n_trees, rules_score = line_candidates(_atoms(X2), load_structure_model(), rule_layout(),
                                                   rule_layout(relation_model=None), load_latex_lm(), k=3)
@@ -46,8 +46,8 @@ def test_candidates_are_distinct_readings_with_the_rules_and_the_models_best_amo
 
 
 def test_chosen_layout_reads_the_line_and_its_second_reading_differs():
-    from inkmath.equation.layout_choice import chosen_layout
-    from inkmath.equation.parse import chosen_parse, parse
+    from inkmath.equation.reader.layout_choice import chosen_layout
+    from inkmath.equation.reader.parse import chosen_parse, parse
 
     tokens = [h.candidates[0].token for h in X2]
     scores: list[float] = []
@@ -62,10 +62,10 @@ def test_chosen_layout_reads_the_line_and_its_second_reading_differs():
 
 def test_weights_decide_which_candidate_is_read():
     """All weight on the LaTeX LM's score: the candidate the LM likes best is read, whatever the rules say."""
-    from inkmath.equation.latex_lm import load_latex_lm
-    from inkmath.equation.layout_choice import FEATURES, chosen_layout, line_candidates
-    from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.structure_model import load_structure_model
+    from inkmath.equation.reader.latex_lm import load_latex_lm
+    from inkmath.equation.reader.layout_choice import FEATURES, chosen_layout, line_candidates
+    from inkmath.equation.reader.layout_rules import rule_layout
+    from inkmath.equation.reader.structure_model import load_structure_model
 
     lm = load_latex_lm()
     cands, _, _ = line_candidates(_atoms(X2), load_structure_model(), rule_layout(), rule_layout(relation_model=None),
@@ -79,7 +79,7 @@ def test_fitting_learns_the_feature_that_marks_the_right_candidate():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from layout_choice import fit, right_with
 
-    from inkmath.equation.layout_choice import FEATURES
+    from inkmath.equation.reader.layout_choice import FEATURES
 
     rng = np.random.default_rng(0)
     items = []
@@ -95,8 +95,8 @@ def test_fitting_learns_the_feature_that_marks_the_right_candidate():
 
 
 def test_bounded_nbest_finds_the_same_trees_as_trying_every_edge():
-    from inkmath.equation.structure_model import _decode, _key, nbest_trees, relation_mask
-    from inkmath.equation.structure_tree import RELATIONS
+    from inkmath.equation.reader.structure_model import _decode, _key, nbest_trees, relation_mask
+    from inkmath.equation.reader.structure_tree import RELATIONS
 
     rng = np.random.default_rng(1)
     tokens = ["x", "2", "+", "\\sum", "i", "n", "y"]
@@ -126,12 +126,12 @@ def test_bounded_nbest_finds_the_same_trees_as_trying_every_edge():
 
 
 def test_gate_keeps_the_rules_tree_where_no_tree_can_beat_it_and_reads_as_without_it_elsewhere():
-    from inkmath.equation.layout_choice import chosen_layout
-    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.reader.layout_choice import chosen_layout
+    from inkmath.equation.reader.layout_rules import rule_layout
 
     atoms = _atoms(X2)
     rules_tree = to_latex(rule_layout()(atoms))
-    from inkmath.equation.layout_choice import FEATURES
+    from inkmath.equation.reader.layout_choice import FEATURES
 
     not_rules = {f: -float(f == "is_rules") for f in FEATURES}
     ungated = to_latex(chosen_layout(weights=not_rules, gate=None)(atoms))
@@ -145,8 +145,8 @@ def test_gate_keeps_the_rules_tree_where_no_tree_can_beat_it_and_reads_as_withou
 
 
 def test_gate_makes_the_candidates_where_the_rule_readers_disagree():
-    from inkmath.equation.layout_choice import FEATURES, chosen_layout
-    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.reader.layout_choice import FEATURES, chosen_layout
+    from inkmath.equation.reader.layout_rules import rule_layout
 
     atoms = _atoms(X2)
     rules = rule_layout()
@@ -177,7 +177,7 @@ def _normalised(z):
 
 
 def test_ensemble_is_the_normalised_product_of_its_members_and_keeps_their_memos_apart():
-    from inkmath.equation.layout_choice import StructureEnsemble
+    from inkmath.equation.reader.layout_choice import StructureEnsemble
 
     rng = np.random.default_rng(2)
     a, b = _normalised(rng.normal(size=(4, 3, 6))), _normalised(rng.normal(size=(4, 3, 6)))
@@ -191,8 +191,8 @@ def test_ensemble_is_the_normalised_product_of_its_members_and_keeps_their_memos
 
 
 def test_chooser_scores_the_candidates_but_the_reading_is_scored_by_the_gates_model():
-    from inkmath.equation.layout_choice import StructureEnsemble, chosen_layout
-    from inkmath.equation.structure_model import load_structure_model
+    from inkmath.equation.reader.layout_choice import StructureEnsemble, chosen_layout
+    from inkmath.equation.reader.structure_model import load_structure_model
 
     m = load_structure_model()
     plain, ens = [], []
@@ -204,8 +204,8 @@ def test_chooser_scores_the_candidates_but_the_reading_is_scored_by_the_gates_mo
 def test_default_chooser_is_the_shipped_models_with_cards_and_recipes():
     import json
 
-    from inkmath.equation.layout_choice import CHOOSER_MODELS, default_chooser
-    from inkmath.equation.structure_model import WEIGHTS, load_structure_model
+    from inkmath.equation.reader.layout_choice import CHOOSER_MODELS, default_chooser
+    from inkmath.equation.reader.structure_model import WEIGHTS, load_structure_model
 
     e = default_chooser()
     assert len(e.members) == len(CHOOSER_MODELS) >= 2 and e.members[0] is load_structure_model()
@@ -218,8 +218,8 @@ def test_default_chooser_is_the_shipped_models_with_cards_and_recipes():
 
 def test_layout_truth_reads_the_gate_and_k_from_a_layout_name(monkeypatch):
     """benchmarks/layout_truth.py: ``choice:G:K`` and ``ensemble:A+B:G`` pass their gate and K to the choice."""
-    from inkmath.equation import layout_choice
-    from inkmath.equation.structure_model import WEIGHTS
+    from inkmath.equation.reader import layout_choice
+    from inkmath.equation.reader.structure_model import WEIGHTS
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     import layout_truth

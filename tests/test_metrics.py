@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from inkmath.equation.metrics import (canonical_symbol, edit_distance, exprate, normalize_latex, same_expression,
+from inkmath.equation.core.metrics import (canonical_symbol, edit_distance, exprate, normalize_latex, same_expression,
                                       token_distance, tokenize, within_k)
 
 REAL = Path(os.environ.get("INKMATH_DATA", "data")) / "crohme"

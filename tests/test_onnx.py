@@ -16,7 +16,7 @@ SHIPPED = sorted(list_shipped())
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_onnx_logits_equal_torch_for_every_shipped_model(name):
-    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.onnx_run import load_onnx_runner
     from inkmath.predict import Predictor
     from inkmath.weights import resolve_weights
 
@@ -37,7 +37,7 @@ def test_onnx_logits_equal_torch_for_every_shipped_model(name):
 
 
 def test_export_is_cached_by_weights_hash(tmp_path, monkeypatch):
-    from inkmath import onnx_export
+    from inkmath import onnx_export, onnx_run
     from inkmath.weights import resolve_weights
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
@@ -54,7 +54,7 @@ def test_export_is_cached_by_weights_hash(tmp_path, monkeypatch):
 
 
 def test_runner_rejects_wrong_input_shape(tmp_path, monkeypatch):
-    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.onnx_run import load_onnx_runner
     from inkmath.weights import resolve_weights
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
@@ -65,7 +65,7 @@ def test_runner_rejects_wrong_input_shape(tmp_path, monkeypatch):
 
 
 def test_corrupt_cached_model_gives_a_clear_error(tmp_path, monkeypatch):
-    from inkmath import onnx_export
+    from inkmath import onnx_export, onnx_run
     from inkmath.weights import resolve_weights
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
@@ -73,7 +73,7 @@ def test_corrupt_cached_model_gives_a_clear_error(tmp_path, monkeypatch):
     onnx_path = onnx_export.cached_onnx_path(path, card)
     onnx_path.write_bytes(b"not an onnx model")
     with pytest.raises(InkmathError, match="delete it to export again"):
-        onnx_export.load_onnx_runner(path, card)
+        onnx_run.load_onnx_runner(path, card)
 
 
 def test_export_onnx_command(tmp_path, capsys):

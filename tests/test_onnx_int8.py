@@ -17,7 +17,7 @@ pytest.importorskip("onnxruntime")
 def _crops() -> list[np.ndarray]:
     """The symbols of a synthetic handwritten expression, cut as the image reader cuts them."""
     from inkmath import ink, synth
-    from inkmath.equation.image_parts import components, render_parts
+    from inkmath.equation.image.parts import components, render_parts
 
     img, _ = ink.rasterize(synth.write("2x^2+3x-5=0", seed=3), padding=20)
     return [render_parts(img, [m], b) for b, m in components(img)]
@@ -27,7 +27,7 @@ def test_the_reader_classifier_runs_in_8_bits_and_reads_as_its_float_graph(tmp_p
     import onnx
 
     from inkmath import onnx_int8
-    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.onnx_run import load_onnx_runner
     from inkmath.predict import Predictor
     from inkmath.weights import resolve_weights
 
@@ -74,7 +74,7 @@ def test_the_8_bit_graph_pools_in_float_and_reads_the_logits_of_onnx_runtimes_ow
     import onnxruntime as ort
 
     from inkmath import onnx_int8
-    from inkmath.onnx_export import load_onnx_runner
+    from inkmath.onnx_run import load_onnx_runner
     from inkmath.predict import Predictor
     from inkmath.weights import resolve_weights
 

@@ -15,11 +15,12 @@ import cv2
 import numpy as np
 import pytest
 
+from inkmath.equation.photo import views
 from inkmath import InkmathError
-from inkmath.equation.page_clean import clean_page, load_photo
-from inkmath.equation.page_sheet import find_sheet, order_corners
-from inkmath.equation.page_find import InkGroup, find_expressions, reading_order
-from inkmath.equation.tree import Box
+from inkmath.equation.photo.clean import clean_page, load_photo
+from inkmath.equation.photo.sheet import find_sheet, order_corners
+from inkmath.equation.photo.find import InkGroup, find_expressions, reading_order
+from inkmath.equation.core.tree import Box
 
 FIXTURE = Path(__file__).parent / "fixtures" / "page_photo.jpg"
 FINE_PEN = FIXTURE.with_name("page_fine_pen.jpg")  # the same page written with a fine pen
@@ -148,7 +149,7 @@ def test_find_expressions_lines_fraction_and_brace_system():
 
 
 def test_columns_closer_than_a_line_gap_are_not_joined_a_wide_space_in_one_line_is():
-    from inkmath.equation import page_find
+    from inkmath.equation.photo import find as page_find
     from inkmath.synth import write
 
     def page(lines):
@@ -244,7 +245,7 @@ def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_
     from the floor, not from the page's stroke threshold (val pages of seeds 0 and 18: dots of "A.k.R", "i.M",
     "\\ldots" were lost). A faint component as long as a stroke, a sliver as small as a dot but long, or a speck under
     the floor, is still not ink."""
-    from inkmath.equation import page_clean
+    from inkmath.equation.photo import clean as page_clean
 
     dark = np.zeros((200, 300), np.uint8)
     for x in (40, 160, 220):  # strokes: the page's ink darkness
@@ -391,7 +392,7 @@ def predictor():
 
 @pytest.fixture(scope="module")
 def fixture_reading(predictor):
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     return read_page(FIXTURE, predictor, solve=False)
 
@@ -411,16 +412,16 @@ def test_a_page_written_with_a_fine_pen_is_read_from_its_ink_as_found_not_narrow
     the working size) falls apart when narrowed to its strokes' cores (``page_find.narrowing``), so it is read from its
     ink as the grouping found it; the same page with the generator's pen is still narrowed. Narrowed, its last line
     read ``\\lim_{T\\rightarrow \\infty}x_{T}(()=,c(i)`` (robustness-21)."""
-    from inkmath.equation import page
-    from inkmath.equation.metrics import same_expression
-    from inkmath.equation.page_find import narrowing
+    from inkmath.equation.page import read as page
+    from inkmath.equation.core.metrics import same_expression
+    from inkmath.equation.photo.find import narrowing
 
     fine = page.read_page(FINE_PEN, predictor, solve=False)
     breaks, width = narrowing(fine.found, fine.page.sharp_dark())
-    assert breaks > page.READ_BREAKS or width < page.READ_FINE_PEN
+    assert breaks > views.READ_BREAKS or width < views.READ_FINE_PEN
     assert not fine.found.narrow and fixture_reading.found.narrow
     breaks, width = narrowing(fixture_reading.found, fixture_reading.page.sharp_dark())
-    assert breaks <= page.READ_BREAKS and width >= page.READ_FINE_PEN
+    assert breaks <= views.READ_BREAKS and width >= views.READ_FINE_PEN
     truth = json.loads(FINE_PEN.with_suffix(".json").read_text())["truth"]
     assert len(fine.expressions) == len(truth)
     assert same_expression(fine.expressions[-1].latex, truth[-1]["latex"]), fine.expressions[-1].latex
@@ -441,8 +442,9 @@ def _spy_clean_ups(monkeypatch, page_mod, noisy: bool, factor: float):
         n = cv2.connectedComponents(ink, connectivity=8)[0] - 1
         return n * (1 + factor * (noisy and len(cleaned) == 2 and ink is cleaned[1].ink))
 
-    monkeypatch.setattr(page_mod, "clean_page", clean)
-    monkeypatch.setattr(page_mod, "_pieces", pieces)
+    for module in (page_mod, views):  # the page's second clean-up (a fine pen) and the writing size's (``views``)
+        monkeypatch.setattr(module, "clean_page", clean)
+        monkeypatch.setattr(module, "ink_pieces", pieces)
     return calls, cleaned
 
 
@@ -451,7 +453,7 @@ def test_a_fine_pens_page_is_cleaned_again_from_a_lower_ink_floor_unless_that_fi
     """A page read from its ink as found (a fine pen) is cleaned a second time with ``FINE_INK_FLOOR`` as the darkness
     a stroke must reach, and read from that ink, unless it has over ``FAINTER_PIECES`` times as many components; a page
     read narrowed is cleaned once."""
-    from inkmath.equation import page as page_mod
+    from inkmath.equation.page import read as page_mod
 
     for photo, noisy, floors_wanted in ((FINE_PEN, False, [None, page_mod.FINE_INK_FLOOR]),
                                         (FINE_PEN, True, [None, page_mod.FINE_INK_FLOOR]), (FIXTURE, False, [None])):
@@ -468,17 +470,17 @@ def test_a_page_written_with_a_wide_pen_reads_its_crops_eroded_by_one_pixel(fixt
     eroded by one crop pixel, so that its symbols touch less; a narrower pen's crops are read as narrowed."""
     import dataclasses
 
-    from inkmath.equation import page
-    from inkmath.equation.page_find import narrowing
+    from inkmath.equation.page import read as page
+    from inkmath.equation.photo.find import narrowing
 
     found, cp = fixture_reading.found, fixture_reading.page
     assert found.core_width == narrowing(found, cp.sharp_dark())[1] > 0  # measured by read_page
     g = found.groups[0]
-    as_read, corner, f = page.group_crop(cp, dataclasses.replace(found, core_width=0.0), g)
-    limit = page.READ_WIDE_PEN * found.unit
-    narrow, _, _ = page.group_crop(cp, dataclasses.replace(found, core_width=limit - 0.1), g)
+    as_read, corner, f = views.group_crop(cp, dataclasses.replace(found, core_width=0.0), g)
+    limit = views.READ_WIDE_PEN * found.unit
+    narrow, _, _ = views.group_crop(cp, dataclasses.replace(found, core_width=limit - 0.1), g)
     assert np.array_equal(narrow, as_read)
-    eroded, corner2, f2 = page.group_crop(cp, dataclasses.replace(found, core_width=limit + 0.1), g)
+    eroded, corner2, f2 = views.group_crop(cp, dataclasses.replace(found, core_width=limit + 0.1), g)
     assert (corner2, f2) == (corner, f) and eroded.shape == as_read.shape
     assert np.array_equal(eroded, cv2.erode(as_read, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))))
     assert 0 < np.count_nonzero(eroded) < 0.8 * np.count_nonzero(as_read)
@@ -494,11 +496,12 @@ def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):
 
 
 def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_reading, predictor):
-    from inkmath.equation.image_segmentation import in_place_of_default
-    from inkmath.equation.page import PAGE_ENGINE, group_crop
+    from inkmath.equation.image.segmentation import in_place_of_default
+    from inkmath.equation.page.read import PAGE_ENGINE
+    from inkmath.equation.photo.views import group_crop
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, default_decoder, recognize_image
 
-    from inkmath.equation.page import READ_COARSE_BELOW, READ_COARSE_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW
+    from inkmath.equation.page.read import READ_COARSE_BELOW, READ_COARSE_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW
 
     predictor = in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)  # the classifier the page reads with
 
@@ -523,7 +526,8 @@ def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_readin
 @pytest.mark.parametrize("below, reads", [(0.0, 1), (1.01, 2)])
 def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatch, fixture_reading, predictor,
                                                                      below, reads):
-    from inkmath.equation import page, recognize
+    from inkmath.equation import recognize
+    from inkmath.equation.page import read as page
 
     calls = []
     read = recognize.recognize_image
@@ -539,7 +543,7 @@ def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatc
     e = page._read_group(fixture_reading.page, fixture_reading.found, g, predictor)
     assert e is not None and len(calls) == reads
     if below == 0.0:  # the first reading (unsmoothed ink) is kept as it is
-        first = read(page.group_crop(fixture_reading.page, fixture_reading.found, g)[0], predictor, solve=False,
+        first = read(views.group_crop(fixture_reading.page, fixture_reading.found, g)[0], predictor, solve=False,
                      ink="white")
         assert e.latex == first.latex
 
@@ -547,7 +551,8 @@ def test_a_sure_first_reading_is_not_read_again_from_the_smoothed_ink(monkeypatc
 @pytest.mark.parametrize("below, reads", [(0.0, 1), (1.01, 2)])
 def test_an_unsure_reading_is_read_again_from_the_ink_not_enlarged(monkeypatch, fixture_reading, predictor, below,
                                                                    reads):
-    from inkmath.equation import page, recognize
+    from inkmath.equation import recognize
+    from inkmath.equation.page import read as page
 
     crops = []
     read = recognize.recognize_image
@@ -564,16 +569,16 @@ def test_an_unsure_reading_is_read_again_from_the_ink_not_enlarged(monkeypatch, 
     assert e is not None and len(crops) == reads
     if reads == 2:  # the second crop is the same ink not enlarged (its pad too): half the first one's size
         big, small = crops
-        assert small == page.group_crop(fixture_reading.page, fixture_reading.found, g, 0.0, 1)[0].shape
+        assert small == views.group_crop(fixture_reading.page, fixture_reading.found, g, 0.0, 1)[0].shape
         assert abs(big[0] - 2 * small[0]) <= 1 and abs(big[1] - 2 * small[1]) <= 1
-        readings = [read(page.group_crop(fixture_reading.page, fixture_reading.found, g, 0.0, u)[0], predictor,
-                         solve=False, ink="white") for u in (page.READ_UPSCALE, 1)]
+        readings = [read(views.group_crop(fixture_reading.page, fixture_reading.found, g, 0.0, u)[0], predictor,
+                         solve=False, ink="white") for u in (views.READ_UPSCALE, 1)]
         assert e.latex == max(readings, key=lambda r: r.confidence).latex  # the surer kept
 
 
 def _record_mark_reads(monkeypatch) -> list[tuple[int, tuple[int, ...]]]:
     """The orientation check's reads, recorded as (marks, quarter turns) while it reads them as it does."""
-    from inkmath.equation import page_orient
+    from inkmath.equation.photo import orient as page_orient
 
     read = []
     probs = page_orient.mark_probs
@@ -587,8 +592,8 @@ def _record_mark_reads(monkeypatch) -> list[tuple[int, tuple[int, ...]]]:
 
 
 def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predictor):
-    from inkmath.equation import page_orient
-    from inkmath.equation.page_clean import clean_page, load_photo
+    from inkmath.equation.photo import orient as page_orient
+    from inkmath.equation.photo.clean import clean_page, load_photo
 
     photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
     clean = clean_page(*load_photo(np.ascontiguousarray(np.rot90(photo, 1))))
@@ -611,7 +616,7 @@ def test_a_mark_that_fills_its_box_is_read_by_the_orientation_check_not_taken_fo
     """A level bar 3 px thick fills its bounding box: cut alone it was all ink, which the classifier refuses as a
     blank image, and the whole page failed ("No ink found in the image", a page bowed like a notebook's whose grid
     left such pieces; session 22)."""
-    from inkmath.equation import page_orient
+    from inkmath.equation.photo import orient as page_orient
 
     ink = np.zeros((120, 200), np.uint8)
     ink[50:53, 40:80] = 255  # the bar: its box is all ink
@@ -623,8 +628,8 @@ def test_a_mark_that_fills_its_box_is_read_by_the_orientation_check_not_taken_fo
 
 
 def test_an_upright_page_whose_first_marks_read_worse_turned_is_not_read_further(monkeypatch, predictor):
-    from inkmath.equation import page_orient
-    from inkmath.equation.page_clean import clean_page, load_photo
+    from inkmath.equation.photo import orient as page_orient
+    from inkmath.equation.photo.clean import clean_page, load_photo
 
     clean = clean_page(*load_photo(_photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))))
     read = _record_mark_reads(monkeypatch)
@@ -637,8 +642,8 @@ def test_an_upright_page_whose_first_marks_read_worse_turned_is_not_read_further
 
 
 def test_question_number_returned_as_label_crossed_out_ignored(predictor):
-    from inkmath.equation.page import read_page
-    from inkmath.equation.solve import answer
+    from inkmath.equation.page.read import read_page
+    from inkmath.equation.solve.answer import answer
 
     def scribble(img):
         rng = np.random.default_rng(3)
@@ -660,7 +665,7 @@ def test_question_number_returned_as_label_crossed_out_ignored(predictor):
 
 def test_printed_header_is_read_as_a_line(predictor):
     """A printed header is not recognised as print: it is found as one more line and read with maths symbols."""
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     def header(img):
         cv2.putText(img, "Test 3 - Algebra", (140, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3, cv2.LINE_AA)
@@ -681,7 +686,7 @@ def test_printed_header_is_read_as_a_line(predictor):
 def test_a_lone_dot_or_a_reading_of_bars_alone_is_a_mark_not_writing(box, labels, mark):
     from types import SimpleNamespace
 
-    from inkmath.equation.page_regroup import not_writing
+    from inkmath.equation.page.regroup import not_writing
 
     e = SimpleNamespace(symbols=[{"label": x} for x in labels])
     assert not_writing(_g(*box), e, unit=40.0) is mark
@@ -690,8 +695,8 @@ def test_a_lone_dot_or_a_reading_of_bars_alone_is_a_mark_not_writing(box, labels
 def test_a_piece_of_a_paper_line_read_as_a_bar_is_ignored_not_returned(predictor, monkeypatch):
     """A short bar far from the writing (what the clean-up may leave of a paper line) is found as a group of its own
     and read "-"; it is not returned, and the page's notes say so."""
-    from inkmath.equation import page_regroup
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page import regroup as page_regroup
+    from inkmath.equation.page.read import read_page
 
     def piece(img):
         cv2.line(img, (150, 1150), (185, 1150), (30, 30, 35), 4, cv2.LINE_AA)
@@ -706,7 +711,7 @@ def test_a_piece_of_a_paper_line_read_as_a_bar_is_ignored_not_returned(predictor
 
 def test_a_pages_crops_are_read_with_the_page_decoders_wider_search(monkeypatch, predictor):
     from inkmath.equation import recognize
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     page, image = recognize.default_decoder("page"), recognize.default_decoder("image")
     # a wider beam on each grouping (the image reader reads more groupings: each was chosen on its own validation)
@@ -722,8 +727,8 @@ def test_a_pages_crops_are_read_with_the_page_decoders_wider_search(monkeypatch,
     monkeypatch.setattr(recognize, "recognize_image", spy)
     reading = read_page(_photo(_sheet([("x+2=5", 150, 400), ("3x=9", 150, 600)])), predictor, solve=False)
     assert len(reading.expressions) == 2
-    from inkmath.equation.page import page_decoder
-    from inkmath.equation.page_label import LabelledLineLM
+    from inkmath.equation.page.read import page_decoder
+    from inkmath.equation.page.label import LabelledLineLM
 
     read_with = page_decoder()  # the page decoder, its language model reading a line less a question number
     assert read_with.weights is page.weights and isinstance(read_with.lm, LabelledLineLM) and read_with.lm.lm is page.lm
@@ -733,7 +738,7 @@ def test_a_pages_crops_are_read_with_the_page_decoders_wider_search(monkeypatch,
 
 
 def test_rotated_photos_are_turned_upright(predictor):
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     photo = _photo(_sheet([("3x+5=11", 150, 300), ("x-4=2", 150, 500)]))
     upright = [e.latex for e in read_page(photo, predictor, solve=False).expressions]
@@ -747,7 +752,7 @@ def test_rotated_photos_are_turned_upright(predictor):
 
 
 def test_exif_rotated_photo_boxes_in_shown_pixels(predictor):
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     photo = _photo(_sheet([("3x+5=11", 150, 300)]))
     stored = np.ascontiguousarray(np.rot90(photo, 1))  # pixels stored turned; EXIF 6 turns them back when shown
@@ -804,7 +809,7 @@ def test_a_page_expression_read_again_from_its_crop_reads_the_same_and_takes_a_c
 
     import cv2
 
-    from inkmath.equation.page import PageCrop, read_again
+    from inkmath.equation.page.read import PageCrop, read_again
 
     for e in fixture_reading.expressions:
         again = read_again(e.crop, predictor=predictor, solve=False)
@@ -912,7 +917,7 @@ def test_24_megapixel_page_is_read_downscaled(tmp_path, capsys, predictor):
 def test_a_16_bit_scan_reads_as_its_8_bit_grey(predictor):
     """A flat-bed scan saved as a 16-bit grey PNG (no table, no perspective) reads the expressions its 8-bit grey
     reads; before, every ink pixel but pure black turned white and the page read as empty."""
-    from inkmath.equation.page import recognize_page
+    from inkmath.equation.page.read import recognize_page
 
     sheet = cv2.cvtColor(_sheet([("x+2=5", 150, 300), ("2x=6", 150, 500)], colour=(90, 90, 95)), cv2.COLOR_RGB2GRAY)
     want = [e.latex for e in recognize_page(_png(sheet), predictor, solve=False)]
@@ -924,8 +929,8 @@ def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_fo
     """A photo of one line written large (its marks over ``LARGE_WRITING`` px) is cleaned a second time, shrunk so
     that its marks measure about ``WRITING_SIZE``; it reads right, its box in the photo's own pixels. A page with
     writing of the usual size is cleaned once."""
-    from inkmath.equation import page as page_mod
-    from inkmath.equation.page_find import typical_size
+    from inkmath.equation.page import read as page_mod
+    from inkmath.equation.photo.find import typical_size
 
     shrinks = []
     real = page_mod.clean_page
@@ -934,13 +939,14 @@ def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_fo
         shrinks.append(kwargs.get("shrink", 1.0))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(page_mod, "clean_page", spy)
+    for module in (page_mod, views):  # the fine pen's clean-up (``read``), the writing size's (``views``)
+        monkeypatch.setattr(module, "clean_page", spy)
     big = _sheet([("x+2=5", 120, 560)], size=190, w=1600, h=900, paper="ruled")
     got = page_mod.read_page(big, predictor, solve=False)
     # (a third clean-up, at the same size from a lower ink floor: shrunk, its strokes are a fine pen's)
     assert shrinks[0] == 1.0 and shrinks[1] < 0.7 and shrinks[2:] in ([], [shrinks[1]])
     second = real(big, shrink=shrinks[1])
-    assert abs(typical_size(second.ink) - page_mod.WRITING_SIZE) < 0.25 * page_mod.WRITING_SIZE
+    assert abs(typical_size(second.ink) - views.WRITING_SIZE) < 0.25 * views.WRITING_SIZE
     assert [e.latex for e in got.expressions] == ["x+2=5"]
     ys, xs = np.nonzero(big.max(axis=2) < 128)  # the writing (the paper lines are paler or red)
     want = np.array([xs.min(), ys.min(), xs.max(), ys.max()], float)
@@ -955,17 +961,17 @@ def test_small_writing_is_cleaned_again_enlarged_unless_that_finds_mostly_noise(
     ``WRITING_SIZE`` by at most ``MAX_ENLARGE``, its expressions still found where they are in the photo. (The
     fixture's writing is of the usual size: its typical mark is made to measure small.) When the enlarged ink falls
     into over ``ENLARGED_PIECES`` times as many components, the first clean-up is kept."""
-    from inkmath.equation import page as page_mod
+    from inkmath.equation.page import read as page_mod
 
     real_size = page_mod.page_find.typical_size
-    small = page_mod.SMALL_WRITING - 6.0
+    small = views.SMALL_WRITING - 6.0
     for noisy in (False, True):
         sizes = iter([small])
         monkeypatch.setattr(page_mod.page_find, "typical_size", lambda ink: next(sizes, 0.0) or real_size(ink))
-        calls, cleaned = _spy_clean_ups(monkeypatch, page_mod, noisy, page_mod.ENLARGED_PIECES)
+        calls, cleaned = _spy_clean_ups(monkeypatch, page_mod, noisy, views.ENLARGED_PIECES)
         got = page_mod.read_page(FIXTURE, predictor, solve=False)
         shrinks = [kw.get("shrink", 1.0) for kw in calls]
-        assert shrinks == [1.0, min(page_mod.MAX_ENLARGE, page_mod.WRITING_SIZE / small)] and shrinks[1] > 1.0
+        assert shrinks == [1.0, min(views.MAX_ENLARGE, views.WRITING_SIZE / small)] and shrinks[1] > 1.0
         assert got.page is cleaned[0 if noisy else 1]
         truth = json.loads(FIXTURE.with_suffix(".json").read_text())["truth"]
         assert len(got.expressions) == len(truth)
@@ -977,7 +983,7 @@ def test_web_page_uploads_at_least_the_readers_working_size():
     """The web page downscales a photo before upload to UPLOAD_SIDE px: never below what the page reader works at."""
     import re
 
-    from inkmath.equation.page_clean import WORK_SIDE
+    from inkmath.equation.photo.clean import WORK_SIDE
 
     js = (Path(__file__).parents[1] / "src" / "inkmath" / "web" / "static" / "photo.js").read_text()
     side = int(re.search(r"export const UPLOAD_SIDE = (\d+);", js).group(1))
@@ -989,7 +995,7 @@ def test_another_pen_changes_only_the_strokes_width():
     or less ink, the pen in the page's info (only when it is not the default, so the benchmark's pages stay as they
     were)."""
     from inkmath.data.crohme import InkmlExpression, TraceGroup
-    from inkmath.equation.page_synth import PEN, make_page
+    from inkmath.equation.synth.pages import PEN, make_page
     from inkmath.synth import write
 
     exprs = []
@@ -1009,7 +1015,7 @@ def test_generated_pages_written_smaller_or_larger_keep_their_random_draws():
     same paper and expressions, boxes scaled about the writing; the size in the page's info only when it is not the
     default."""
     from inkmath.data.crohme import InkmlExpression, TraceGroup
-    from inkmath.equation.page_synth import SYMBOL_HEIGHT, make_page
+    from inkmath.equation.synth.pages import SYMBOL_HEIGHT, make_page
     from inkmath.synth import write
 
     exprs = []
@@ -1030,7 +1036,7 @@ def test_generated_question_numbers_use_their_own_random_stream():
     """page_synth writes a question number before each expression from a bank of written symbols; without a bank the
     same seed makes the same page as before (the benchmark's pages do not move)."""
     from inkmath.data.crohme import InkmlExpression, TraceGroup
-    from inkmath.equation.page_synth import make_page, symbol_bank
+    from inkmath.equation.synth.pages import make_page, symbol_bank
     from inkmath.synth import write
 
     def expr(i: int, text: str) -> InkmlExpression:  # each character one truth symbol
@@ -1074,7 +1080,7 @@ def test_generated_question_numbers_use_their_own_random_stream():
 
 
 def test_a_line_split_by_a_wide_space_after_a_relation_is_joined_again(predictor):
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     sheet = _sheet([("2x=", 120, 300), ("6", 430, 300), ("x+1", 120, 600)])
     reading = read_page(_photo(sheet), predictor, solve=False)
@@ -1092,7 +1098,7 @@ def _write(ink, text, x, y, size=40):
 
 
 def test_learned_merge_joins_an_exponent_written_far_from_its_base_not_the_next_line():
-    from inkmath.equation import page_find
+    from inkmath.equation.photo import find as page_find
 
     ink = np.zeros((600, 900), np.uint8)
     _write(ink, "y=2", 60, 150)
@@ -1112,7 +1118,7 @@ def test_learned_merge_joins_an_exponent_written_far_from_its_base_not_the_next_
 
 
 def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_merge_not_a_fixed_rule():
-    from inkmath.equation import page_find
+    from inkmath.equation.photo import find as page_find
 
     ink = np.zeros((600, 900), np.uint8)
     _write(ink, "y(x)=21", 60, 150)
@@ -1131,7 +1137,7 @@ def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_me
 
 
 def test_page_merge_features_do_not_depend_on_the_pairs_order():
-    from inkmath.equation.page_merge import PAIR_FEATURES, group_summaries, pair_features
+    from inkmath.equation.photo.merge import PAIR_FEATURES, group_summaries, pair_features
 
     groups = [_g(100, 100, 300, 140), _g(320, 60, 380, 95), _g(100, 300, 400, 340)]
     stats = _one_component_each(groups)
@@ -1146,8 +1152,8 @@ def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_toge
     """A numerator, its bar and its denominator: the model scores numerator-bar and bar-denominator as one expression
     and every other pair (the joined bar and denominator with the numerator among them) as two. Joining the best
     pair at a time left the numerator apart; the pairs of the groups as linked are joined at once (session 26)."""
-    from inkmath.equation import page_merge
-    from inkmath.equation.page_merge import group_summaries, line_gap, merge_features, merge_groups
+    from inkmath.equation.photo import merge as page_merge
+    from inkmath.equation.photo.merge import group_summaries, line_gap, merge_features, merge_groups
 
     def groups():
         gs = [_g(140, 100, 260, 140), _g(100, 190, 300, 196), _g(120, 240, 280, 280)]  # numerator, bar, denominator
@@ -1172,7 +1178,7 @@ def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_toge
 
 
 def test_line_gap_measures_how_close_a_pages_lines_are():
-    from inkmath.equation.page_merge import N_FEATURES, PAIR_FEATURES, group_summaries, line_gap, merge_features
+    from inkmath.equation.photo.merge import N_FEATURES, PAIR_FEATURES, group_summaries, line_gap, merge_features
 
     def page(gap):  # four lines 40 px high, ``gap`` px apart, and an exponent beside the first
         lines = [_g(100, 100 + k * (40 + gap), 400, 140 + k * (40 + gap)) for k in range(4)]
@@ -1188,7 +1194,7 @@ def test_line_gap_measures_how_close_a_pages_lines_are():
 
 
 def test_candidate_cuts_are_the_empty_bands_across_a_group():
-    from inkmath.equation.page_split import candidate_cuts
+    from inkmath.equation.page.split import candidate_cuts
 
     # a numerator, its bar, its denominator and an "=" to their right (x, y, w, h, area)
     stats = np.array([[0, 0, 0, 0, 0], [100, 10, 60, 30, 900], [90, 50, 80, 6, 400], [110, 66, 40, 30, 700],
@@ -1200,7 +1206,7 @@ def test_candidate_cuts_are_the_empty_bands_across_a_group():
 
 
 def _two_line_group():
-    from inkmath.equation.page_find import FoundExpressions
+    from inkmath.equation.photo.find import FoundExpressions
 
     # two short lines, one under the other, that the grouping left as one group
     stats = np.array([[0, 0, 0, 0, 0], [100, 100, 40, 40, 500], [160, 100, 40, 40, 500], [100, 160, 40, 40, 500],
@@ -1212,9 +1218,9 @@ def _two_line_group():
 
 @pytest.mark.parametrize("joined, kept", [("\\lim_{x\\rightarrow 0}\\frac{1}{x}", True), ("\\lim x\\rightarrow 0", False)])
 def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscript(joined, kept):
-    from inkmath.equation.page import PageExpression
-    from inkmath.equation.page_regroup import join_limit_below
-    from inkmath.equation.page_find import FoundExpressions
+    from inkmath.equation.page.read import PageExpression
+    from inkmath.equation.page.regroup import join_limit_below
+    from inkmath.equation.photo.find import FoundExpressions
 
     unit = 40.0
     found = FoundExpressions([], np.zeros((600, 600), np.int32), unit)
@@ -1239,9 +1245,9 @@ def test_a_limits_subscript_written_far_below_is_joined_when_read_as_its_subscri
 
 
 def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns():
-    from inkmath.equation.page import PageExpression
-    from inkmath.equation.page_regroup import join_open_ends
-    from inkmath.equation.page_find import FoundExpressions
+    from inkmath.equation.page.read import PageExpression
+    from inkmath.equation.page.regroup import join_open_ends
+    from inkmath.equation.photo.find import FoundExpressions
 
     def expr(latex):
         return PageExpression(latex, "", [0, 0, 1, 1], {}, [{"label": t} for t in latex.split()], confidence=0.5)
@@ -1259,8 +1265,8 @@ def test_an_open_end_is_joined_with_its_line_not_across_a_gutter_between_columns
 
 
 def test_page_split_features_of_every_band_across_two_lines():
-    from inkmath.equation.page_split import N_FEATURES, candidate_cuts, cut_features
-    from inkmath.equation.page_merge import group_summaries
+    from inkmath.equation.page.split import N_FEATURES, candidate_cuts, cut_features
+    from inkmath.equation.photo.merge import group_summaries
 
     found = _two_line_group()
     cuts = candidate_cuts([1, 2, 3, 4], found.stats)
@@ -1272,7 +1278,7 @@ def test_page_split_features_of_every_band_across_two_lines():
 
 
 def test_a_bar_reaches_the_next_line_only_as_a_fraction_bar():
-    from inkmath.equation import page_find
+    from inkmath.equation.photo import find as page_find
 
     ink = np.zeros((400, 600), np.uint8)
     _write(ink, "x", 60, 100)
@@ -1293,7 +1299,7 @@ def test_a_bar_reaches_the_next_line_only_as_a_fraction_bar():
 
 
 def test_merge_joins_two_stacked_groups_only_when_the_model_scores_them_at_least_merge_prob():
-    from inkmath.equation.page_merge import MERGE_PROB, merge_groups
+    from inkmath.equation.photo.merge import MERGE_PROB, merge_groups
 
     def line(y, n, x0=100):  # n letters 40 px tall side by side
         return [[x0 + 50 * k, y, 40, 40, 400] for k in range(n)]
@@ -1320,7 +1326,7 @@ def test_merge_joins_two_stacked_groups_only_when_the_model_scores_them_at_least
 
 
 def test_merge_scores_groups_side_by_side_on_one_line_further_apart_than_stacked_ones():
-    from inkmath.equation.page_merge import CANDIDATE_GAP, CANDIDATE_LINE_GAP, candidate_pairs
+    from inkmath.equation.photo.merge import CANDIDATE_GAP, CANDIDATE_LINE_GAP, candidate_pairs
 
     unit = 40.0
     wide = (CANDIDATE_GAP + CANDIDATE_LINE_GAP) / 2 * unit  # between the two reaches
@@ -1336,14 +1342,17 @@ def test_merge_scores_groups_side_by_side_on_one_line_further_apart_than_stacked
 
 
 def test_page_merge_recipe_takes_several_page_seeds():
-    from inkmath.equation.train_page_merge import DEFAULTS, page_seeds
+    from inkmath.training.recipes.page_merge import DEFAULTS, page_seeds
 
     assert page_seeds(DEFAULTS) == [DEFAULTS["page_seed"]]
     assert page_seeds({**DEFAULTS, "page_seeds": [11, 12]}) == [11, 12]
 
 
 def test_page_trainers_compute_their_examples_from_one_cache_of_cleaned_pages(tmp_path):
-    from inkmath.equation import page_merge, page_split, train_page_merge, train_page_split
+    from inkmath.equation.photo import merge as page_merge
+    from inkmath.equation.page import split as page_split
+    from inkmath.training.recipes import page_merge as train_page_merge
+    from inkmath.training.recipes import page_split as train_page_split
 
     ink = np.zeros((600, 900), np.uint8)
     _write(ink, "y=2", 60, 150)
@@ -1366,7 +1375,7 @@ def test_page_trainers_compute_their_examples_from_one_cache_of_cleaned_pages(tm
 
 
 def test_merge_features_say_how_much_of_the_other_group_one_component_spans():
-    from inkmath.equation.page_merge import cover, group_summaries, pair_features
+    from inkmath.equation.photo.merge import cover, group_summaries, pair_features
 
     # a numerator touching its long bar (one component) over its denominator; another line under it, of 3 symbols
     stats = np.array([[0, 0, 0, 0, 0], [100, 100, 300, 60, 2000], [150, 180, 40, 40, 500], [220, 180, 40, 40, 500],
@@ -1410,7 +1419,7 @@ def test_a_sheet_with_a_corner_out_of_the_frame_is_found_by_its_four_edges_and_w
 
 
 def test_a_page_filling_the_frame_turned_past_the_deskew_is_levelled_by_its_paper_lines_corners_kept():
-    from inkmath.equation import page_clean
+    from inkmath.equation.photo import clean as page_clean
 
     rgb, _ = load_photo(FIXTURE)  # a ruled page, photographed a little turned and in perspective
     h, w = rgb.shape[:2]
@@ -1428,7 +1437,7 @@ def test_a_page_filling_the_frame_turned_past_the_deskew_is_levelled_by_its_pape
 
 
 def test_a_plain_page_filling_the_frame_has_no_paper_line_angle():
-    from inkmath.equation import page_clean
+    from inkmath.equation.photo import clean as page_clean
 
     sheet = _sheet([("3x+5=11", 200, 300), ("x-4=2", 200, 600), ("y=1", 200, 900)])
     assert page_clean.paper_line_angle(255 - cv2.cvtColor(sheet, cv2.COLOR_RGB2GRAY)) is None
@@ -1465,7 +1474,7 @@ def test_strokes_blurred_across_by_a_moving_hand_are_narrowed_to_their_own_ridge
     ``READ_PEAK`` the faint strokes are cut where they meet dark ones (a "+" read as "\\div"); against their own
     ridge (``READ_RIDGE`` px, at least ``READ_FLOOR`` of the darkest ink nearby) the crop has as many pieces as the
     sharp photo's (blur-17)."""
-    from inkmath.equation.page_find import READ_RIDGE, group_image
+    from inkmath.equation.photo.find import READ_RIDGE, group_image
 
     sharp, moved, _ = _blurred_photos()
 
@@ -1484,7 +1493,7 @@ def test_a_deblurred_crop_broken_into_grains_is_read_as_it_is(monkeypatch):
     """Deblurring a grainy stroke makes holes of its grains: a group whose deblurred crop has over
     ``READ_DEBLUR_PIECES`` times the pieces of its crop as it is is read as it is; one a little more broken (a
     touching pair parted) keeps its deblurred crop."""
-    from inkmath.equation import page
+    from inkmath.equation.page import read as page
 
     cp = clean_page(_blurred_photos()[2])  # defocused: deblurred
     found = find_expressions(cp.ink)
@@ -1497,11 +1506,11 @@ def test_a_deblurred_crop_broken_into_grains_is_read_as_it_is(monkeypatch):
         return img
 
     for deblurred_pieces, kept in ((2 * 3 + 1, "plain"), (4, "deblurred")):
-        monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, **kw: (
+        monkeypatch.setattr(views, "group_image", lambda *a, deblur=0.0, **kw: (
             crop(deblurred_pieces) if deblur else crop(3), (0, 0)))
-        img = page.group_crop(cp, found, found.groups[0])[0]
-        assert page._pieces(img) == (3 if kept == "plain" else deblurred_pieces)
-    assert 4 <= page.READ_DEBLUR_PIECES * 3 < 7
+        img = views.group_crop(cp, found, found.groups[0])[0]
+        assert views.ink_pieces(img) == (3 if kept == "plain" else deblurred_pieces)
+    assert 4 <= views.READ_DEBLUR_PIECES * 3 < 7
 
 
 def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_blurred_one_deblurred_by_its_blur(monkeypatch):
@@ -1510,16 +1519,16 @@ def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_blurred_one_debl
     narrowed against each stroke's own ridge (``READ_MOTION``). One whose defocus is over ``READ_DEBLUR_FROM`` (the
     thin pen's photo as taken, one defocused by sigma 2.5) is deblurred by its blur, a moved one only from
     ``READ_DEBLUR_MOVED_FROM``; under the gates, none is."""
-    from inkmath.equation import page
-    from inkmath.equation.page_find import READ_RIDGE
+    from inkmath.equation.page import read as page
+    from inkmath.equation.photo.find import READ_RIDGE
 
     pages = [clean_page(photo) for photo in _blurred_photos()]
     asked = []
-    monkeypatch.setattr(page, "group_image", lambda *a, deblur=0.0, ridge=0.0, **kw: (
+    monkeypatch.setattr(views, "group_image", lambda *a, deblur=0.0, ridge=0.0, **kw: (
         asked.append((deblur, ridge)), (np.zeros((8, 8), np.uint8), (0, 0)))[1])
 
     def read(cp):  # the crop's first (deblur, ridge): a deblurred crop is drawn as it is too, to compare their pieces
-        page.group_crop(cp, find_expressions(cp.ink), None)
+        views.group_crop(cp, find_expressions(cp.ink), None)
         first = asked[0]
         asked.clear()
         return first
@@ -1527,21 +1536,21 @@ def test_a_moved_photo_is_read_narrowed_to_its_strokes_ridges_a_blurred_one_debl
     blurs = []
     for cp, motion in zip(pages, (False, True, None)):
         if motion is not None:  # a single line's writing is not even in every direction: defocused, it may pass
-            assert (cp.motion() < page.READ_MOTION) is motion
+            assert (cp.motion() < views.READ_MOTION) is motion
         deblur, ridge = read(cp)
-        moved = cp.motion() < page.READ_MOTION
-        start = page.READ_DEBLUR_MOVED_FROM if moved else page.READ_DEBLUR_FROM
+        moved = cp.motion() < views.READ_MOTION
+        start = views.READ_DEBLUR_MOVED_FROM if moved else views.READ_DEBLUR_FROM
         assert deblur == (cp.blur() if cp.defocus() > start else 0.0)
         assert ridge == (READ_RIDGE if moved else 0.0)
         blurs.append(deblur)
     assert blurs[0] > 0.0 and blurs[1] == 0.0 and blurs[2] > blurs[0]  # moved 7 px: not a Gaussian's blur
     sharp, moved, defocused = pages
-    monkeypatch.setattr(page, "READ_DEBLUR_FROM", sharp.defocus() + 0.01)
-    monkeypatch.setattr(page, "READ_DEBLUR_MOVED_FROM", moved.defocus() - 0.01)
+    monkeypatch.setattr(views, "READ_DEBLUR_FROM", sharp.defocus() + 0.01)
+    monkeypatch.setattr(views, "READ_DEBLUR_MOVED_FROM", moved.defocus() - 0.01)
     assert [read(cp)[0] for cp in pages] == [0.0, moved.blur(), defocused.blur()]
     # two strokes 4 px apart (a small loop), blurred until the paper between them passes as ink (``READ_SHARE`` of
     # the strokes' darkness): deblurred, it is paper again
-    from inkmath.equation.page_find import READ_SHARE, deblurred
+    from inkmath.equation.photo.find import READ_SHARE, deblurred
 
     dark = np.zeros((40, 40), np.float32)
     dark[:, 16:18] = dark[:, 22:24] = 200

@@ -7,12 +7,13 @@ from types import SimpleNamespace as NS
 import numpy as np
 import pytest
 
-from inkmath.equation import page_cut, page_regroup
-from inkmath.equation.page_cut import (CUT_FEATURES, MODEL_FEATURES, N_FEATURES, Cut, best_cut, cut_features,
+from inkmath.equation.page import cut as page_cut
+from inkmath.equation.page import regroup as page_regroup
+from inkmath.equation.page.cut import (CUT_FEATURES, MODEL_FEATURES, N_FEATURES, Cut, best_cut, cut_features,
                                        cut_model_features, cut_record)
-from inkmath.equation.page_find import FoundExpressions
-from inkmath.equation.page_split import part_group
-from inkmath.equation.train_page_cut import cut_target
+from inkmath.equation.photo.find import FoundExpressions
+from inkmath.equation.page.split import part_group
+from inkmath.training.recipes.page_cut import cut_target
 
 UNIT = 30.0
 
@@ -147,7 +148,7 @@ def test_targets_two_written_expressions_one_or_neither():
 def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path, write_traced_pages):
     """The recipe end to end on cached page traces (no page read): targets from each page's truth, a card with
     held-out figures, a model that separates the two kinds."""
-    from inkmath.equation import train_page_cut
+    from inkmath.training.recipes import page_cut as train_page_cut
 
     def row(rng):
         cut = Cut(float(rng.uniform(0.01, 1)), 1, ([1], [2]), float(rng.uniform(0, 2)))
@@ -182,7 +183,7 @@ def test_the_model_learns_that_a_cut_the_geometry_doubts_is_two_lines_only_on_a_
     """The page's line gap is an input: on generated traces where a cut page-split scores low is between two lines
     on crowded pages (lines under a unit apart) and inside one expression on plain ones, with the same readings and
     boxes, the model learns which is which from the gap alone."""
-    from inkmath.equation import train_page_cut
+    from inkmath.training.recipes import page_cut as train_page_cut
 
     def rows(crowded: bool):
         def row(rng):

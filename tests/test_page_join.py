@@ -7,10 +7,13 @@ from types import SimpleNamespace as NS
 import numpy as np
 import pytest
 
-from inkmath.equation import page_cut, page_merge, page_regroup, page_split
-from inkmath.equation.page_cut import JOIN_FEATURES, Cut, join_features, join_record
-from inkmath.equation.page_find import FoundExpressions
-from inkmath.equation.page_split import part_group
+from inkmath.equation.page import cut as page_cut
+from inkmath.equation.photo import merge as page_merge
+from inkmath.equation.page import regroup as page_regroup
+from inkmath.equation.page import split as page_split
+from inkmath.equation.page.cut import JOIN_FEATURES, Cut, join_features, join_record
+from inkmath.equation.photo.find import FoundExpressions
+from inkmath.equation.page.split import part_group
 
 UNIT = 30.0
 
@@ -102,7 +105,7 @@ def test_join_features_are_the_cuts_and_the_merges_logit():
 def test_the_recipe_trains_on_cached_traces_and_writes_a_card(tmp_path, write_traced_pages):
     """The recipe end to end on cached page traces (no page read): targets from each page's truth, a card with
     held-out figures, a model that separates the two kinds."""
-    from inkmath.equation import train_page_join
+    from inkmath.training.recipes import page_join as train_page_join
 
     def row(rng):
         cut = Cut(float(rng.uniform(0.01, 1)), 1, ([1], [2]), float(rng.uniform(0, 2)))

@@ -5,11 +5,11 @@ from types import SimpleNamespace as NS
 import numpy as np
 import pytest
 
-from inkmath.equation import page_label
-from inkmath.equation.mlp import BinaryMLP
-from inkmath.equation.page_label import (CANDIDATE_FEATURES, N_FEATURES, PAGE_FEATURES, PageLabelModel, PageLabels,
+from inkmath.equation.page import label as page_label
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.page.label import (CANDIDATE_FEATURES, N_FEATURES, PAGE_FEATURES, PageLabelModel, PageLabels,
                                          label_candidates)
-from inkmath.equation.tree import Box
+from inkmath.equation.core.tree import Box
 
 
 def rec(*items, y0=0, y1=40):
@@ -100,7 +100,7 @@ def test_a_model_that_wants_the_count_keeps_the_candidate_the_page_supports(monk
 
 
 def test_training_rows_mark_the_candidate_whose_symbols_are_the_written_label():
-    from inkmath.equation.train_page_label import page_rows
+    from inkmath.training.recipes.page_label import page_rows
 
     truth = [{"box": [100, 0, 300, 40], "label": "1.", "label_box": [0, 0, 30, 40]},
              {"box": [100, 100, 300, 140]}]
@@ -127,7 +127,7 @@ def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
     models' tensors, a card with held-out figures."""
     import json
 
-    from inkmath.equation import train_page_label
+    from inkmath.training.recipes import page_label as train_page_label
 
     rng = np.random.default_rng(0)
     for s in range(2):
@@ -165,7 +165,7 @@ def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
 def test_pages_read_with_other_inputs_are_cached_apart(monkeypatch):
     """The recipe's cache holds the traces of one set of candidate inputs: a change of the inputs reads the pages
     again instead of mixing old traces in."""
-    from inkmath.equation import train_page_label
+    from inkmath.training.recipes import page_label as train_page_label
 
     recipe = dict(train_page_label.DEFAULTS)
     name = train_page_label.cache_name(recipe)
@@ -176,8 +176,8 @@ def test_pages_read_with_other_inputs_are_cached_apart(monkeypatch):
 
 
 def test_a_question_numbers_bracket_is_not_the_expressions():
-    from inkmath.equation.page_label import LabelledLineLM, without_label
-    from inkmath.equation.train_latex_lm import train_kn
+    from inkmath.equation.page.label import LabelledLineLM, without_label
+    from inkmath.training.recipes.latex_lm import train_kn
 
     assert list(without_label("3 ) x + 1".split())) == "x + 1".split()
     assert list(without_label("1 2 ) y".split())) == ["y"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inkmath.equation.latex import to_latex
-from inkmath.equation.parse import drop_specks, lone_script_marks, parse
-from inkmath.equation.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sub, Sup, Symbol, SymbolHyp
+from inkmath.equation.core.latex import to_latex
+from inkmath.equation.reader.parse import drop_specks, lone_script_marks, parse
+from inkmath.equation.core.tree import BigOp, Box, Candidate, Frac, Lines, Row, Sqrt, Sub, Sup, Symbol, SymbolHyp
 
 
 def S(token: str, x0: float, y0: float, x1: float, y1: float, *alts: tuple[str, float], p: float = 0.9) -> SymbolHyp:
@@ -19,7 +19,7 @@ def tex(hyps, layout=None) -> str:
 
 
 def rules_alone():
-    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.reader.layout_rules import rule_layout
 
     return rule_layout(relation_model=None)
 
@@ -310,8 +310,8 @@ def test_learnt_relation_model_reads_low_subscripts(symbols, want):
 
 
 def test_relation_model_features_and_probabilities():
-    from inkmath.equation.layout_model import N_FEATURES, load_relation_model, relation_features
-    from inkmath.equation.parse import Unit
+    from inkmath.equation.reader.layout_model import N_FEATURES, load_relation_model, relation_features
+    from inkmath.equation.reader.parse import Unit
 
     base = Unit(Box(0, 0, 10, 10), Symbol("x", 0), "x")
     script = Unit(Box(11, -4, 15, 2), Symbol("2", 1), "2")
@@ -325,7 +325,7 @@ def test_relation_model_is_the_mean_of_its_members(tmp_path):
     import numpy as np
     from safetensors.numpy import save_file
 
-    from inkmath.equation.layout_model import N_FEATURES, load_relation_model, member_prefix
+    from inkmath.equation.reader.layout_model import N_FEATURES, load_relation_model, member_prefix
 
     shipped = load_relation_model()
     assert len(shipped.members) == 3
@@ -335,15 +335,15 @@ def test_relation_model_is_the_mean_of_its_members(tmp_path):
     one = shipped.members[0]
     save_file({member_prefix(0) + k: getattr(one, k)[:5] if k in ("mean", "std", "w1") else getattr(one, k)
                for k in ("mean", "std", "w1", "b1", "w2", "b2")}, str(tmp_path / "old.safetensors"))
-    with pytest.raises(Exception, match="train_layout"):
+    with pytest.raises(Exception, match="recipes.layout"):
         load_relation_model(str(tmp_path / "old.safetensors"))
 
 
 def test_missing_relation_model_names_the_recipe(tmp_path):
     from inkmath import InkmathError
-    from inkmath.equation.layout_model import load_relation_model
+    from inkmath.equation.reader.layout_model import load_relation_model
 
-    with pytest.raises(InkmathError, match="train_layout"):
+    with pytest.raises(InkmathError, match="recipes.layout"):
         load_relation_model(str(tmp_path / "nope.safetensors"))
 
 
@@ -363,7 +363,7 @@ def test_what_sticks_out_past_a_short_bar_stays_in_the_fraction():
     # the rules read what follows at the numerator's height past the bar's end as after the fraction (the shipped
     # structure model, at margin 4, reads this hand-built case '\\frac{x-t}{2}': see
     # docs/decisions/2026-11-24-structure-encoder.md)
-    from inkmath.equation.layout_rules import rule_layout
+    from inkmath.equation.reader.layout_rules import rule_layout
 
     hyps = [S("x", 1, 0, 7, 6), S("-", 0, 7.5, 8, 8), S("2", 1, 10, 7, 18), S("-", 10, 3, 15, 3.5),
             S("t", 17, 0, 22, 6)]
@@ -504,13 +504,13 @@ def test_a_lone_mark_as_a_script():
 
 
 def _nodes(tree) -> list:
-    from inkmath.equation.tree_passes import _post_order
+    from inkmath.equation.reader.tree_passes import _post_order
 
     return _post_order(tree)
 
 
 def test_copy_tree_has_nodes_of_its_own():
-    from inkmath.equation.tree import SubSup, copy_tree
+    from inkmath.equation.core.tree import SubSup, copy_tree
 
     tree = Row([Frac(Row([Symbol("x", 0), Sup(Symbol("y", 1), Symbol("2", 2))]), Symbol("3", 3), source=4),
                 Sqrt(Symbol("z", 5), Symbol("3", 6), source=7), SubSup(BigOp("\\sum", Symbol("i", 8), None, 9),
@@ -527,8 +527,8 @@ def test_a_reading_read_again_with_other_layouts_reuses_its_atoms_and_rules_tree
     """The decoder reads its first reading again with the second layout (``other_layout``) and the chosen one
     (``chosen_parse``), sharing one ParseMemo: the same trees and scores as read alone, the rules' trees of its lines
     not read again, and a tree handed out changed in place (as the passes do) changes no later reading."""
-    from inkmath.equation import layout_rules
-    from inkmath.equation.parse import chosen_parse, other_layout, parse_scored
+    from inkmath.equation.reader import layout_rules
+    from inkmath.equation.reader.parse import chosen_parse, other_layout, parse_scored
 
     hyps = [letter("x", 0), S("2", 7, -1, 10, 4, ("z", 0.3)), op("+", 13), digit("1", 21), S("-", 18, 12, 32, 13),
             digit("3", 22), op("=", 36), letter("y", 44)]
@@ -558,8 +558,8 @@ def test_a_reading_read_again_with_other_layouts_reuses_its_atoms_and_rules_tree
 def test_the_parsers_bar_test_is_the_atoms():
     import numpy as np
 
-    from inkmath.equation.atoms import _Atom, _is_bar
-    from inkmath.equation.layout_rules import _Parser
+    from inkmath.equation.reader.atoms import _Atom, _is_bar
+    from inkmath.equation.reader.layout_rules import _Parser
 
     rng = np.random.default_rng(0)
     atoms = [_Atom(Box(0, 0, float(rng.uniform(0.1, 30)), float(rng.uniform(0.1, 8))), str(rng.choice(["-", "x", "1"])),
@@ -574,9 +574,9 @@ def test_the_passes_over_one_walk_do_what_each_does_over_its_own():
     bars, roots and scripts), the same trees as the passes one after another, each walking the tree anew."""
     import numpy as np
 
-    from inkmath.equation.atoms import _Atom
-    from inkmath.equation.tree import copy_tree
-    from inkmath.equation.tree_passes import passes
+    from inkmath.equation.reader.atoms import _Atom
+    from inkmath.equation.core.tree import copy_tree
+    from inkmath.equation.reader.tree_passes import passes
 
     rng = np.random.default_rng(1)
     tokens = ["x", "2", "+", "-", ".", ",", "=", "\\cdot", "(", ")", "\\sqrt", "y", "1"]

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation import pen_symbols, segment, train_pen
-from inkmath.equation.pen_symbols import POINTS, STEP_FEATURES, fuse, pen_features
+from inkmath.equation.reader import pen_symbols
+from inkmath.equation.strokes import segment
+from inkmath.training.recipes import pen as train_pen
+from inkmath.equation.reader.pen_symbols import POINTS, STEP_FEATURES, fuse, pen_features
 
 
 def bar(x0, x1, y=0.0, n=12):
@@ -153,7 +155,7 @@ class EvenContext:
 
 
 def test_the_pen_decides_what_crop_and_context_leave_even():
-    from inkmath.equation import symbols
+    from inkmath.equation.reader import symbols
 
     strokes = [bar(0, 40), bar(340, 300)]
     hyps = segment.segment_strokes(strokes, FlatCrops(), top=2, pen=DirectionPen())

@@ -81,7 +81,7 @@ def _fixture_crop(k: int, margin: int = 32) -> np.ndarray:
 
 
 def test_a_photo_of_page_sized_writing_is_read_from_its_ink_narrowed_as_a_page_line_is():
-    from inkmath.equation.page import photo_views
+    from inkmath.equation.photo.views import photo_views
     from inkmath.equation.recognize import _decoded, default_decoder, get_predictor, image_segmentations
 
     crop = _fixture_crop(4)  # T(g)=0
@@ -120,7 +120,7 @@ def test_a_photo_whose_cleaned_ink_cannot_be_read_is_read_as_it_is(monkeypatch):
 
 
 def test_a_photos_confidence_is_mapped_as_a_chosen_readings_keeping_the_readings_order(monkeypatch):
-    from inkmath.equation import calibrate
+    from inkmath.equation.reader import calibrate
 
     crop = _fixture_crop(4)
     monkeypatch.setattr(calibrate, "PHOTO_COEFFICIENTS", (0.0, 1.0))  # the identity: the image reader's confidence

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from inkmath.equation import solve as solver
-from inkmath.equation.latex_parse import parse_latex
-from inkmath.equation.plot import NoPlot, numeric, plot_svg
-from inkmath.equation.solve import answer
-from inkmath.equation.tosympy import to_sympy_lines
+from inkmath.equation.solve import answer as solver
+from inkmath.equation.core.latex_parse import parse_latex
+from inkmath.equation.solve.plot import NoPlot, numeric, plot_svg
+from inkmath.equation.solve.answer import answer
+from inkmath.equation.solve.tosympy import to_sympy_lines
 
 
 def svg_of(latex: str) -> str:
     items = to_sympy_lines(parse_latex(latex))
-    return plot_svg(items, solver._solve_safely(items))
+    return plot_svg(items, solver.solve_items(items))
 
 
 def tick_labels(svg: str) -> list[str]:

@@ -233,8 +233,8 @@ def test_a_faint_smudge_the_classifier_cannot_read_does_not_fail_the_expression(
     1 of 300 WAP-like validation renderings at half size) was handed to the classifier, which refuses a blank crop:
     the whole expression failed with "No ink found". It is left out instead."""
     from inkmath import ink
-    from inkmath.equation.image_parts import render_parts
-    from inkmath.equation.image_segmentation import working_image
+    from inkmath.equation.image.parts import render_parts
+    from inkmath.equation.image.segmentation import working_image
     from inkmath.equation.recognize import recognize_image
     from inkmath.preprocess import INK_THRESHOLD
 
@@ -292,7 +292,7 @@ def test_json_alternatives_label_their_own_symbols():
     """A reading of the same grouping labels the response's symbols with its tokens; a reading of another grouping
     brings that grouping's symbols (same_symbols false), so no box is labelled with a token it does not read."""
     from inkmath.equation.recognize import Recognition, to_dict
-    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+    from inkmath.equation.core.tree import Box, Candidate, Symbol, SymbolHyp
     from inkmath.web.schemas import ExpressionResponse
     from inkmath.web.work import with_alternative_mathml
 
@@ -346,7 +346,9 @@ def test_cli_recognize(tmp_path, hand, predictor, capsys):
     parser = argparse.ArgumentParser()
     recognize_cli.register(parser.add_subparsers())
     args = parser.parse_args(["recognize", str(good), str(bad), "--json"] + (["--weights", WEIGHTS] if WEIGHTS else []))
-    recognize._PREDICTORS.setdefault(WEIGHTS or recognize.DEFAULT_WEIGHTS, predictor)
+    import inkmath.predict
+
+    inkmath.predict._LOADED.setdefault((WEIGHTS or recognize.DEFAULT_WEIGHTS, "torch", None), predictor)
     code = args.func(args)
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert code == 1
@@ -360,7 +362,7 @@ def test_json_symbol_prob_is_the_probability_of_its_label():
     the symbol's `prob` is then that label's probability, not the first candidate's (issue: "d, 64 %" shown for
     a symbol whose 64 % belonged to "2"); a label the classifier did not list has probability 0."""
     from inkmath.equation.recognize import Recognition, to_dict
-    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+    from inkmath.equation.core.tree import Box, Candidate, Symbol, SymbolHyp
 
     hyps = [SymbolHyp(Box(0, 0, 10, 10), [Candidate("2", 0.64), Candidate("d", 0.03)], [0]),
             SymbolHyp(Box(12, 0, 20, 10), [Candidate("x", 0.9), Candidate("y", 0.05)], [1]),
@@ -379,7 +381,7 @@ def test_an_unsure_reading_is_checked_against_the_image_readers_reading_of_the_i
     """Below ``rendered.GATE`` the ink is drawn and read by the image reader, and the readings are pooled. Here the
     gate lets every drawing through and the image reader's weight is made overwhelming, so the image reader's
     reading comes first: its symbols carry the drawing's strokes, and a correction re-reads that grouping."""
-    from inkmath.equation import rendered
+    from inkmath.equation import second_look as rendered
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, recognize_strokes, recognize_with_corrections, to_dict
 
     if (getattr(predictor, "card", None) or {}).get("name") != DEFAULT_WEIGHTS:

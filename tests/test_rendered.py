@@ -6,14 +6,16 @@ the whole path, with the shipped models, on a drawing written with real CROHME h
 
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
 import pytest
 
-from inkmath.equation import rendered
-from inkmath.equation.decode import Reading, Segmentation
-from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+from inkmath.equation import second_look as rendered
+from inkmath.equation.reader.decode import Reading, Segmentation
+from inkmath.equation.core.tree import Box, Candidate, Symbol, SymbolHyp
 
 
 def _reading(latex: str, prob: float, segmentation: int = 0, confidence: float = 0.0) -> Reading:
@@ -73,7 +75,7 @@ def test_each_stroke_goes_to_the_image_symbol_drawn_from_it():
 
 
 def test_the_rendering_draws_the_ink_at_the_image_readers_symbol_height():
-    from inkmath.equation.wap_like import SYMBOL_HEIGHT
+    from inkmath.equation.core.wap_like import SYMBOL_HEIGHT
 
     strokes = [np.asarray([[0, 0], [0, 50]], float), np.asarray([[30, 0], [30, 100]], float)]
     img, tf = rendered.render(strokes, symbol_height=75.0)
@@ -87,7 +89,7 @@ def test_no_second_look_where_the_image_reader_would_not_read_the_drawing(monkey
     """A rendering larger than ``MAX_PIXELS``, or one the image reader refuses (too many separate marks), leaves the
     strokes' reading alone (None) instead of failing the recognition."""
     from inkmath import InkmathError
-    from inkmath.equation import image_segmentation
+    from inkmath.equation.recognize import default_decoder
 
     calls = []
 
@@ -95,10 +97,11 @@ def test_no_second_look_where_the_image_reader_would_not_read_the_drawing(monkey
         calls.append(1)
         raise InkmathError("The image has 279 separate marks, more than an expression has (250)")
 
-    monkeypatch.setattr(image_segmentation, "segment_image_nbest", refuses)
+    look = functools.partial(rendered.second_look, predictor=None, image_decoder=lambda: default_decoder("image"),
+                             image_groupings=refuses)
     near = [np.asarray([[0, 0], [0, 20]], float), np.asarray([[15, 0], [25, 20]], float)]
     far = [near[0], near[1] + 100_000]
     symbols = [SymbolHyp(Box(0, 0, 1, 20), [Candidate("1", 0.9)], [0])]
-    assert rendered.second_look(far, symbols, predictor=None) is None and not calls  # never drawn
-    assert rendered.second_look(near, symbols, predictor=None) is None and calls == [1]
-    assert rendered.second_look([np.zeros((0, 2))], symbols, predictor=None) is None
+    assert look(far, symbols) is None and not calls  # never drawn
+    assert look(near, symbols) is None and calls == [1]
+    assert look([np.zeros((0, 2))], symbols) is None

@@ -16,7 +16,7 @@ import pytest
 from inkmath import InkmathError
 from inkmath.scratch import layers as L
 from inkmath.scratch.interop import from_torch_state, load_weights_numpy
-from inkmath.scratch.model import Sequential
+from inkmath.scratch.model import ResidualBlock, Sequential
 from inkmath.scratch.optim import SGD, Adam
 from inkmath.scratch.registry import create_numpy_model, list_numpy_models
 
@@ -126,9 +126,9 @@ def _layer_cases():
         ("batchnorm2d-eval", lambda: L.BatchNorm(3), lambda: nn.BatchNorm2d(3), (4, 3, 5, 5), False),
         ("batchnorm1d-train", lambda: L.BatchNorm(6), lambda: nn.BatchNorm1d(6), (8, 6), True),
         ("dropout-eval", lambda: L.Dropout(0.5), lambda: nn.Dropout(0.5), (4, 6), False),
-        ("residual-identity", lambda: L.ResidualBlock(4, 4, 1, rng=_rng()), None, (2, 4, 6, 6), True),
-        ("residual-projection", lambda: L.ResidualBlock(3, 5, 2, rng=_rng()), None, (2, 3, 7, 7), True),
-        ("residual-eval", lambda: L.ResidualBlock(3, 5, 2, rng=_rng()), None, (2, 3, 7, 7), False),
+        ("residual-identity", lambda: ResidualBlock(4, 4, 1, rng=_rng()), None, (2, 4, 6, 6), True),
+        ("residual-projection", lambda: ResidualBlock(3, 5, 2, rng=_rng()), None, (2, 3, 7, 7), True),
+        ("residual-eval", lambda: ResidualBlock(3, 5, 2, rng=_rng()), None, (2, 3, 7, 7), False),
     ]
 
 
@@ -147,7 +147,7 @@ def test_layer_gradients_match_finite_differences(case):
 def _torch_twin(layer: L.Layer, make_torch) -> "nn.Module":
     if make_torch is not None:
         tm = make_torch()
-    elif isinstance(layer, L.ResidualBlock):
+    elif isinstance(layer, ResidualBlock):
         from inkmath.models.cnn import BasicBlock
 
         tm = BasicBlock(layer.conv1.params["weight"].shape[1], layer.conv1.params["weight"].shape[0],

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 from inkmath import InkmathError
-from inkmath.equation import image_necks, image_parts, image_segmentation, image_splits, segment
-from inkmath.equation.tree import Box
+from inkmath.equation.image import necks as image_necks
+from inkmath.equation.image import parts as image_parts
+from inkmath.equation.image import segmentation as image_segmentation
+from inkmath.equation.image import splits as image_splits
+from inkmath.equation.strokes import segment
+from inkmath.equation.core.tree import Box
 from inkmath.predict import Prediction
 
 
@@ -611,8 +615,8 @@ class BarStub(RuleStub):
 
 
 def test_a_fraction_bar_touching_its_denominator_is_cut_out():
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.parse import parse
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.reader.parse import parse
 
     img = np.zeros((160, 180), np.uint8)
     cv2.line(img, (80, 15), (80, 58), 255, 4)  # '1'
@@ -646,8 +650,8 @@ class FootStub(RuleStub):
 
 
 def test_a_one_standing_on_a_fraction_bar_is_a_numerator():
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.parse import parse
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.reader.parse import parse
 
     img = np.zeros((140, 120), np.uint8)
     cv2.line(img, (60, 20), (60, 62), 255, 4)  # '1' ...
@@ -754,9 +758,9 @@ def test_segment_strokes_checks_the_strokes_once_and_passes_them_on_checked(monk
 
 
 def test_small_models_share_one_seeded_perceptron():
-    from inkmath.equation.layout_model import RelationModel
-    from inkmath.equation.mlp import fit
-    from inkmath.equation.segment import MergeModel
+    from inkmath.equation.reader.layout_model import RelationModel
+    from inkmath.equation.core.mlp import fit
+    from inkmath.equation.strokes.segment import MergeModel
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 5)).astype(np.float32)

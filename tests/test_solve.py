@@ -11,10 +11,12 @@ import pytest
 import sympy as sp
 
 from inkmath import InkmathError
-from inkmath.equation import solve, solve_fast, solve_limits
-from inkmath.equation.solve import PLUS_MINUS, answer, expand_plus_minus, start_workers, to_sympy, worker_pids
-from inkmath.equation.solve_text import DEGREE_NOTE
-from inkmath.equation.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
+from inkmath.equation.solve import answer as solve
+from inkmath.equation.solve import fast as solve_fast
+from inkmath.equation.solve import limits as solve_limits
+from inkmath.equation.solve.answer import PLUS_MINUS, answer, expand_plus_minus, start_workers, to_sympy, worker_pids
+from inkmath.equation.solve.text import DEGREE_NOTE
+from inkmath.equation.core.tree import BigOp, Frac, Lines, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 x, y, n = sp.symbols("x y n")
 
@@ -433,7 +435,7 @@ def test_stop_workers_reaps_them_and_exit_leaves_none_behind():
     solve.stop_workers()
     assert worker_pids() == [] and all(gone(pid) for pid in pids)
     # A program that leaves its worker running: the atexit hook must stop it when the program ends.
-    code = "from inkmath.equation.solve import start_workers; print(start_workers(1)[0])"
+    code = "from inkmath.equation.solve.answer import start_workers; print(start_workers(1)[0])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     child = int(out.stdout.strip())
     assert gone(child)
@@ -459,7 +461,7 @@ def test_a_worker_that_dies_is_reported_and_replaced():
 
 
 def typed(latex: str) -> dict:
-    from inkmath.equation.latex_parse import parse_latex
+    from inkmath.equation.core.latex_parse import parse_latex
 
     return answer(parse_latex(latex), timeout=None)
 
@@ -509,7 +511,7 @@ def test_text_writes_natural_logarithms_as_ln_like_the_latex():
     ("(x+1)^{10^{6}}-x^{10^{6}}=0", "up to 1000000"),  # terms may cancel: a bound, still far too high
 ])
 def test_a_huge_written_degree_is_refused_before_sympy_builds_the_polynomial(latex, degree):
-    from inkmath.equation.latex_parse import parse_latex
+    from inkmath.equation.core.latex_parse import parse_latex
 
     # In the worker: SymPy's Poly would store every coefficient of x^(10^10) until its time limit stops it.
     result = answer(parse_latex(latex))
@@ -524,7 +526,7 @@ def test_cancelling_terms_still_get_their_exact_degree():
 
 
 def test_a_huge_power_of_a_sum_is_left_as_written_not_expanded():
-    from inkmath.equation.latex_parse import parse_latex
+    from inkmath.equation.core.latex_parse import parse_latex
 
     result = answer(parse_latex("(x+1)^{10^{10}}"), steps=True)  # the worker: its time limit would say "did not finish"
     assert result["kind"] == "expression" and result["text"] == "(x + 1)^10000000000"
@@ -553,7 +555,7 @@ def test_an_undefined_value_says_why(latex, reason):
     ("3x-3x+1=1", "every value of x is a solution (an identity)"),
 ])
 def test_an_unknown_that_cancels_as_written_is_still_solved_for(latex, text):
-    from inkmath.equation.typed import solve_latex
+    from inkmath.equation.solve.typed import solve_latex
 
     for in_process in (True, False):  # the caller's process and the solver worker
         result = solve_latex(latex, steps=True, in_process=in_process)["answer"]
@@ -603,7 +605,7 @@ def test_exponential_equations_give_the_simplest_exact_form(latex, text):
     (r"\frac{x}{x}+x^2=5", "x = -2 or x = 2"),
 ])
 def test_values_where_the_written_equation_is_undefined_are_excluded(latex, text):
-    from inkmath.equation.typed import solve_latex
+    from inkmath.equation.solve.typed import solve_latex
 
     for in_process in (True, False):  # the caller's process and the solver worker
         assert solve_latex(latex, in_process=in_process)["answer"]["text"] == text
@@ -627,7 +629,7 @@ def test_text_writes_the_exponential_as_a_power_of_e():
     (r"\frac{1}{2^{20000}}", "2.5123880577e-6021"),
 ])
 def test_a_number_too_long_to_write_out_is_shown_as_a_decimal(latex, text):
-    from inkmath.equation.latex_parse import parse_latex
+    from inkmath.equation.core.latex_parse import parse_latex
 
     result = answer(parse_latex(latex), timeout=None, steps=True)
     assert result["text"] == text and solve_limits.LONG_NUMBER_NOTE in result["notes"]
@@ -645,7 +647,7 @@ def test_a_decimal_beyond_the_range_of_a_float_is_not_inf():
     ("0.5^{10^{6}}", "the number (1/2)^1000000 is too large to compute"),  # not written 1/2^1000000
 ])
 def test_a_huge_power_of_a_root_is_refused_while_reading(latex, reason):
-    from inkmath.equation.latex_parse import parse_latex
+    from inkmath.equation.core.latex_parse import parse_latex
 
     with pytest.raises(InkmathError, match=re.escape(reason)):
         to_sympy(parse_latex(latex))
@@ -721,8 +723,8 @@ def test_text_writes_greek_letters_as_the_latex_shows_them():
 
 
 def test_every_greek_letter_the_reader_knows_is_written_as_the_letter():
-    from inkmath.equation.lexemes import _GREEK as READ_GREEK
-    from inkmath.equation.solve_text import text_of
+    from inkmath.equation.solve.lexemes import _GREEK as READ_GREEK
+    from inkmath.equation.solve.text import text_of
 
     for name in sorted(READ_GREEK):
         shown = text_of(sp.Symbol(name))
@@ -735,7 +737,7 @@ def test_every_greek_letter_the_reader_knows_is_written_as_the_letter():
 
 
 def test_step_reasons_and_messages_write_a_greek_unknown_as_the_letter():
-    from inkmath.equation.typed import solve_latex
+    from inkmath.equation.solve.typed import solve_latex
 
     cancelled = solve_latex(r"\theta+1=\theta+2", steps=True)["answer"]
     assert cancelled["steps"][-1]["reason"].startswith(r"the $\theta$ terms cancel"), cancelled["steps"]
@@ -748,7 +750,7 @@ def test_step_reasons_and_messages_write_a_greek_unknown_as_the_letter():
 
 def test_a_function_written_f_of_x_is_defined_not_solved_for_x():
     """`f(x) = 2x + 1` gives f: its body simplified (it was read f * x = 2x + 1 and solved, x = 1/(f - 2))."""
-    from inkmath.equation import solve_latex
+    from inkmath.equation.solve.typed import solve_latex
 
     a = solve_latex("f(x)=2x+1")["answer"]
     assert a["kind"] == "function" and a["text"] == "f(x) = 2*x + 1", a

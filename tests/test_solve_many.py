@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from inkmath.cli import COMMAND_MODULES, COMMANDS, main
-from inkmath.equation import solver_pool
-from inkmath.equation.typed import solve_latex, solve_many
+from inkmath.equation.solve import pool as solver_pool
+from inkmath.equation.solve.typed import solve_latex, solve_many
 
 
 def _without_time(answer: dict) -> dict:

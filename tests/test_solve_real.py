@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from inkmath.equation.typed import solve_latex
+from inkmath.equation.solve.typed import solve_latex
 
 NO_REAL = "no real solution; the solutions are complex: "
 TOO = "complex solutions too: "

@@ -10,9 +10,9 @@ import pytest
 
 from inkmath import InkmathError
 from inkmath.cli import main
-from inkmath.equation import solve_latex
-from inkmath.equation.latex_parse import parse_latex
-from inkmath.equation.solve import answer
+from inkmath.equation.solve.typed import solve_latex
+from inkmath.equation.core.latex_parse import parse_latex
+from inkmath.equation.solve.answer import answer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -106,7 +106,7 @@ def test_api_expression_steps_flag(client):
 
 def test_a_limit_approaching_its_own_variable_is_cannot_not_a_traceback():
     # read from a 2014 test file: SymPy raises NotImplementedError for z -> z
-    from inkmath.equation.typed import solve_latex
+    from inkmath.equation.solve.typed import solve_latex
 
     answer = solve_latex(r"\lim_{z\rightarrow z} z")["answer"]
     assert answer["kind"] == "none" and "cannot evaluate this limit" in answer["text"]

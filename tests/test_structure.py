@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from inkmath.equation.latex import to_latex
-from inkmath.equation.structure_tree import RELATIONS, make_layout, max_arborescence, to_node
-from inkmath.equation.tree import Box
+from inkmath.equation.core.latex import to_latex
+from inkmath.equation.reader.structure_tree import RELATIONS, make_layout, max_arborescence, to_node
+from inkmath.equation.core.tree import Box
 
 # x^2 + \frac{1}{y}: strokes 0 'x', 1 '2', 2-3 '+', 4 the bar, 5 '1', 6 'y'
 INKML = """<ink xmlns="http://www.w3.org/2003/InkML">
@@ -47,7 +47,7 @@ INKML = """<ink xmlns="http://www.w3.org/2003/InkML">
 
 def test_layout_truth_from_a_hand_made_inkml():
     from inkmath.data.crohme import read_inkml
-    from inkmath.equation.structure_truth import symbol_layout
+    from inkmath.equation.synth.structure_truth import symbol_layout
 
     lay = symbol_layout(read_inkml(INKML.encode(), "hand.inkml"))
     tokens = [h.candidates[0].token for h in lay.hyps]
@@ -61,7 +61,7 @@ def test_layout_truth_from_a_hand_made_inkml():
 
 def test_unlabelled_inkml_says_why():
     from inkmath.data.crohme import read_inkml
-    from inkmath.equation.structure_truth import Unlabelled, symbol_layout
+    from inkmath.equation.synth.structure_truth import Unlabelled, symbol_layout
 
     broken = INKML.replace('<annotationXML href="y_1"/>', '<annotationXML href="z_9"/>')
     with pytest.raises(Unlabelled, match="z_9"):
@@ -119,7 +119,7 @@ def test_make_layout_chains_crowded_children_and_first_symbols():
 
 
 def test_decoder_on_hand_built_scores():
-    from inkmath.equation.structure_model import _decode
+    from inkmath.equation.reader.structure_model import _decode
 
     # 'x ^ 2': the scores put '2' as x's superscript, x first
     boxes, tokens = [B(0, 10, 10, 20), B(11, 2, 16, 9)], ["x", "2"]
@@ -171,7 +171,7 @@ def _synthetic(rng, n_expr: int):
 def _learns_and_resumes_exactly(train, val, cfg, tmp_path):
     """Trains ``cfg`` for its epochs, checks it learnt the validation trees, then trains it again interrupted after
     2 epochs and resumed: the same history and tensors. Returns the model."""
-    from inkmath.equation.train_structure import evaluate, fit
+    from inkmath.training.recipes.structure import evaluate, fit
 
     model, history = fit(train, val, cfg, tmp_path / "a", log=lambda m: None)
     assert evaluate(model, val)["tree_accuracy"] > 0.9
@@ -184,7 +184,7 @@ def _learns_and_resumes_exactly(train, val, cfg, tmp_path):
 
 
 def test_training_learns_superscripts_and_resumes_exactly(tmp_path):
-    from inkmath.equation.train_structure import DEFAULTS
+    from inkmath.training.recipes.structure import DEFAULTS
 
     rng = np.random.default_rng(0)
     train, val = _synthetic(rng, 200), _synthetic(rng, 40)
@@ -197,7 +197,7 @@ def test_each_recipe_trains_in_its_own_run_folder():
     not resume from the first's checkpoint (it did, and stopped: 'trained on other data or another recipe')."""
     from pathlib import Path
 
-    from inkmath.equation.train_structure import run_folder
+    from inkmath.training.recipes.structure import run_folder
 
     assert run_folder(Path("configs/structure.yaml")) == Path("runs/structure")
     assert run_folder(Path("configs/structure-input.yaml")) == Path("runs/structure-input")
@@ -208,8 +208,8 @@ def test_each_recipe_trains_in_its_own_run_folder():
 def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path, token_input):
     import torch
 
-    from inkmath.equation.structure_model import pair_features, relation_mask
-    from inkmath.equation.train_structure import DEFAULTS, Net, collate, encode
+    from inkmath.equation.reader.structure_model import pair_features, relation_mask
+    from inkmath.training.recipes.structure import DEFAULTS, Net, collate, encode
 
     rng = np.random.default_rng(1)
     train, val = _synthetic(rng, 200), _synthetic(rng, 40)
@@ -252,7 +252,7 @@ def test_encoder_model_learns_resumes_exactly_and_numpy_matches_torch(tmp_path, 
 
 
 def test_node_layout_inverts_to_node():
-    from inkmath.equation.structure_tree import node_layout
+    from inkmath.equation.reader.structure_tree import node_layout
 
     tokens = ["\\sqrt", "3", "a", "+", "\\sum", "i", "n", "-", "b", "c", "x", "2"]
     parents = [None, 0, 0, 0, 3, 4, 4, 4, 7, 7, 7, 10]
@@ -264,8 +264,8 @@ def test_node_layout_inverts_to_node():
 
 
 def test_parse_scored_gives_the_reading_and_its_structure_log_probability():
-    from inkmath.equation.parse import parse, parse_scored
-    from inkmath.equation.tree import Candidate, SymbolHyp
+    from inkmath.equation.reader.parse import parse, parse_scored
+    from inkmath.equation.core.tree import Candidate, SymbolHyp
 
     def S(t, x0, y0, x1, y1):
         return SymbolHyp(Box(x0, y0, x1, y1), [Candidate(t, 1.0)])
@@ -278,7 +278,7 @@ def test_parse_scored_gives_the_reading_and_its_structure_log_probability():
 
 
 def test_shipped_model_nbest_is_sorted_and_starts_with_the_best_reading():
-    from inkmath.equation.structure_model import load_structure_model
+    from inkmath.equation.reader.structure_model import load_structure_model
 
     m = load_structure_model()
     boxes = [B(0, 10, 10, 20), B(11, 2, 16, 9), B(20, 12, 28, 18), B(31, 9, 36, 20)]
@@ -297,7 +297,7 @@ def test_nbest_of_a_scribbled_line_makes_a_bounded_number_of_trees(monkeypatch):
     """150 scattered scribbles read as one line: the k best trees are searched among at most ``NBEST_WORK`` / n
     trees without one edge of the best, not among one per symbol (the bound on such a tree stays far above what the
     tree scores once made a layout, so the search never stopped early on clutter)."""
-    from inkmath.equation import structure_model as sm
+    from inkmath.equation.reader import structure_model as sm
 
     m = sm.load_structure_model()
     rng = np.random.default_rng(0)
@@ -318,7 +318,7 @@ def test_nbest_of_a_scribbled_line_makes_a_bounded_number_of_trees(monkeypatch):
 def test_pair_scores_of_changed_tokens_match_a_full_computation():
     """Readings of one input share a memo: a reading whose tokens differ from the last one's in a few symbols
     recomputes only their rows and columns, and gets the log-probabilities a fresh computation gives."""
-    from inkmath.equation.structure_model import load_structure_model
+    from inkmath.equation.reader.structure_model import load_structure_model
 
     m = load_structure_model()
     boxes = [B(0, 10, 10, 20), B(11, 2, 16, 9), B(20, 12, 28, 18), B(31, 9, 36, 20), B(40, 10, 50, 20),
@@ -337,10 +337,10 @@ def test_pair_scores_of_changed_tokens_match_a_full_computation():
 def test_rescored_layout_skips_the_model_tree_only_when_it_cannot_win():
     """The bound on any tree's log-probability (each child's best edge) is never below the model's best tree, so
     skipping the tree decode when the bound is under the rules' tree + margin chooses what the full rule chooses."""
-    from inkmath.equation.atoms import _Atom
-    from inkmath.equation.layout_rules import rule_layout
-    from inkmath.equation.structure_model import _decode, load_structure_model, rescored_layout, tree_bound
-    from inkmath.equation.tree import Candidate
+    from inkmath.equation.reader.atoms import _Atom
+    from inkmath.equation.reader.layout_rules import rule_layout
+    from inkmath.equation.reader.structure_model import _decode, load_structure_model, rescored_layout, tree_bound
+    from inkmath.equation.core.tree import Candidate
 
     m = load_structure_model()
     rng = np.random.default_rng(0)
@@ -358,8 +358,8 @@ def test_rescored_layout_skips_the_model_tree_only_when_it_cannot_win():
             scores: list[float] = []
             chosen = rescored_layout(m, rule_layout(), margin, scores)(atoms)
             theirs = rule_layout()(atoms)
-            from inkmath.equation.structure_model import layout_log_prob
-            from inkmath.equation.structure_tree import node_layout
+            from inkmath.equation.reader.structure_model import layout_log_prob
+            from inkmath.equation.reader.structure_tree import node_layout
 
             lay = node_layout(theirs, list(range(n)))
             own = layout_log_prob(lp, toks, *lay) if lay is not None else -np.inf
@@ -372,13 +372,13 @@ def test_pair_geometry_is_computed_again_for_each_input(monkeypatch):
     """The structure model keeps a reading's geometry for the other readings of the same input (its memo) and never
     for the next input: an input read twice costs the same both times (the web load test repeats its drawings, and
     a gain that only a repeated drawing sees is not a gain)."""
-    from inkmath.equation import structure_model
-    from inkmath.equation.parse import parse_scored
+    from inkmath.equation.reader import structure_model
+    from inkmath.equation.reader.parse import parse_scored
 
     computed = []
     real = structure_model.reference_height  # called once each time the pair geometry is computed
     monkeypatch.setattr(structure_model, "reference_height", lambda *a: computed.append(a) or real(*a))
-    from inkmath.equation.tree import Candidate, SymbolHyp
+    from inkmath.equation.core.tree import Candidate, SymbolHyp
 
     hyps = [SymbolHyp(Box(0, 10, 10, 20), [Candidate("x", 1.0)]), SymbolHyp(Box(11, 2, 16, 9), [Candidate("2", 1.0)]),
             SymbolHyp(Box(20, 12, 28, 18), [Candidate("+", 1.0)]), SymbolHyp(Box(31, 9, 36, 20), [Candidate("1", 1.0)])]
@@ -396,7 +396,7 @@ def test_pair_geometry_is_computed_again_for_each_input(monkeypatch):
 def test_encoder_on_onnx_runtime_matches_numpy(monkeypatch, name):
     """The shipped structure models' encoders on ONNX Runtime (float32) give the log-probabilities of the NumPy
     blocks (float64) to within float32 rounding."""
-    from inkmath.equation import structure_model as sm
+    from inkmath.equation.reader import structure_model as sm
 
     # as the reader loads them (``layout_choice.default_chooser``): the loader keeps two models
     m = sm.load_structure_model() if name == "structure" else sm.load_structure_model(

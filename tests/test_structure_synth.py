@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from inkmath.equation.latex import to_latex
-from inkmath.equation.structure_synth import compose, donor_pool, synthesize
-from inkmath.equation.structure_tree import to_node
-from inkmath.equation.tree import Box
+from inkmath.equation.core.latex import to_latex
+from inkmath.equation.synth.structure import compose, donor_pool, synthesize
+from inkmath.equation.reader.structure_tree import to_node
+from inkmath.equation.core.tree import Box
 
 
 def _tex(e) -> str:
@@ -65,7 +65,7 @@ def test_synthesize_is_seeded_and_makes_trees():
 def test_training_with_synthetic_expressions_learns_and_resumes_exactly(tmp_path):
     from test_structure import _learns_and_resumes_exactly, _synthetic
 
-    from inkmath.equation.train_structure import DEFAULTS, fit
+    from inkmath.training.recipes.structure import DEFAULTS, fit
 
     rng = np.random.default_rng(0)
     train, val = _synthetic(rng, 200), _synthetic(rng, 40)

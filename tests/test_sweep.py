@@ -74,7 +74,7 @@ def test_importances_that_cannot_be_computed_are_reported(tmp_path):
     import optuna
     from optuna.distributions import FloatDistribution
 
-    from inkmath.evaluation.sweep import summarize
+    from inkmath.training.sweep import summarize
 
     storage = f"sqlite:///{tmp_path / 's.db'}"
     study = optuna.create_study(study_name="one", storage=storage, direction="maximize")
@@ -157,7 +157,7 @@ def _race_worker(opts: dict, both_run, both_sampled) -> None:
     import threading
 
     import inkmath.training.loop as loop
-    from inkmath.evaluation import sweep
+    from inkmath.training import sweep
 
     loop.fit = lambda cfg, resume=False, progress=False: None
     loop.load_history = lambda run: [{"val_acc": 0.5}]
@@ -192,7 +192,7 @@ def test_two_workers_sampling_at_once_never_both_stand_down(tmp_path):
     import optuna
     from optuna.trial import TrialState
 
-    from inkmath.evaluation import sweep
+    from inkmath.training import sweep
 
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     opts = {"out": str(tmp_path / "sweep"), "storage": storage, "study": "race", "sampler": "grid",

@@ -3,8 +3,8 @@ letters (x / X, p / P, 1 / |, 1 / (), in drawn ink and in images."""
 
 import pytest
 
-from inkmath.equation import symbol_size as size
-from inkmath.equation.tree import Box, Candidate, SymbolHyp
+from inkmath.equation.reader import symbol_size as size
+from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
 
 def _line(letter_box: Box, readings: list[tuple[str, float]], others: str = "ae") -> tuple[list, list, list]:

@@ -11,8 +11,9 @@ from safetensors.numpy import load_file, save_file
 from inkmath import InkmathError
 from inkmath.data import crohme
 from inkmath.data.crohme import InkmlExpression, TraceGroup
-from inkmath.equation import segment, train_merge
-from inkmath.equation.mlp import fit
+from inkmath.equation.strokes import segment
+from inkmath.training.recipes import merge as train_merge
+from inkmath.equation.core.mlp import fit
 
 
 def test_context_features_put_each_pair_beside_its_neighbours():

@@ -140,7 +140,7 @@ def test_a_symbols_prob_is_that_of_its_label_when_the_reading_chose_another_cand
     # "u(0)"): the JSON's prob is the label's, as the page shows them side by side ("(, 22 %" in the box's name
     # and in its list of other readings), not the first candidate's
     from inkmath.equation.recognize import Recognition, to_dict
-    from inkmath.equation.tree import Box, Candidate, Symbol, SymbolHyp
+    from inkmath.equation.core.tree import Box, Candidate, Symbol, SymbolHyp
 
     h = SymbolHyp(Box(0.0, 0.0, 10.0, 20.0), [Candidate("c", 0.7), Candidate("(", 0.22), Candidate("C", 0.05)], [0])
     rec = Recognition("(", "<math></math>", {}, [h], Symbol("("), ["("], 0.3, [{"latex": "(", "confidence": 0.3}])

@@ -15,31 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
-
-# The weights ``predict`` and ``inkmath predict`` use unless told otherwise: the expression reader's classifier
-# (digits, Latin and Greek letters, operators). Chosen on validation (benchmarks/predict_default.py): digits read as
-# digits, top-1, crohme 0.5715 vs hasy 0.2825 on 2000 MNIST training digits and 0.9564 vs 0.3284 on crohme:val's digits.
-PREDICT_WEIGHTS = "crohme"
-
-_PREDICTORS: dict[tuple[str, str], object] = {}
-
-
-def default_predict_weights() -> str:
-    """``PREDICT_WEIGHTS`` when shipped in this installation, else the shipped default (the largest vocabulary)."""
-    from inkmath.weights import list_shipped
-
-    return PREDICT_WEIGHTS if PREDICT_WEIGHTS in list_shipped() else "default"
-
+from inkmath.errors import InkmathError
 
 def predictor(weights: str | None = None, engine: str = "torch"):
-    """A ``Predictor`` loaded once per (weights, engine) in this process."""
-    from inkmath.predict import Predictor
+    """A ``Predictor`` loaded once per (weights, engine) in this process (``inkmath.predict.load_predictor``)."""
+    from inkmath.predict import default_predict_weights, load_predictor
 
-    key = (weights or default_predict_weights(), engine)
-    if key not in _PREDICTORS:
-        _PREDICTORS[key] = Predictor.load(key[0], engine=engine)
-    return _PREDICTORS[key]
+    return load_predictor(weights or default_predict_weights(), engine)
 
 
 def _is_strokes(obj) -> bool:
@@ -85,9 +67,8 @@ def predict(source, *, weights: str | None = None, top: int = 5, ink: str = "aut
     """Top-``top`` symbol readings of one image -> [Prediction(label, latex, prob), ...], best first.
 
     ``source``: a file path, image bytes, a PIL image or a NumPy image array; a list of these gives one list of
-    predictions per image. ``weights``: a shipped name or a path (default ``PREDICT_WEIGHTS``).
+    predictions per image. ``weights``: a shipped name or a path (default ``inkmath.predict.PREDICT_WEIGHTS``).
     """
-    p = predictor(weights, engine)
-    if isinstance(source, (list, tuple)):
-        return p.predict(list(source), ink=ink, top=top)
-    return p.predict([source], ink=ink, top=top)[0]
+    from inkmath.predict import predict_source
+
+    return predict_source(source, weights=weights, top=top, ink=ink, engine=engine)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 class WriteError(InkmathError, OSError):

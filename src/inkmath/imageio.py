@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 # 40 megapixels: a 48 MP phone photo is larger, a 12 MP one (4000x3000) fits three times over; at 1 byte per grey
 # pixel and a few float copies in preprocessing, 40 MP stays under ~1 GB. The web app uses its own, smaller limit

@@ -24,7 +24,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 Strokes = list[np.ndarray]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 MAX_STROKES = 400
 MAX_POINTS_PER_STROKE = 4000

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 # weights whose ONNX Runtime engine runs their 8-bit graph when their ranges ship (``ranges_path``). crohme-m, the
 # reader's classifier: on the 2011-2013 validation read with ONNX Runtime, the same expressions right within noise

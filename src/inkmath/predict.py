@@ -3,7 +3,8 @@
     p = Predictor.load("hasy")
     p.predict([image])  # -> [[Prediction(label, latex, prob), ...top-k]]; images: arrays, paths, PIL images
 
-The module itself is callable: ``inkmath.predict("digit.png")`` is ``inkmath.api.predict("digit.png")``.
+The module itself is callable: ``inkmath.predict("digit.png")`` is ``predict_source("digit.png")`` below, with the
+classifier loaded once per process by ``load_predictor``, the one cache of loaded classifiers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.preprocess import get_preset, prepare
 from inkmath.vocab import Vocabulary
 
@@ -67,7 +68,7 @@ class Predictor:
 
             return cls(load_weights_numpy(path, card), card, engine)
         if engine == "onnx":
-            from inkmath.onnx_export import load_onnx_runner
+            from inkmath.onnx_run import load_onnx_runner
 
             return cls(load_onnx_runner(path, card, threads=threads), card, engine)
         raise InkmathError(f"Unknown engine {engine!r}; choose torch, numpy or onnx")
@@ -114,12 +115,46 @@ class Predictor:
         return out, (np.concatenate(logits) if logits else np.zeros((0, len(self.vocab.names)), np.float32))
 
 
+# The weights ``predict`` and ``inkmath predict`` use unless told otherwise: the expression reader's classifier
+# (digits, Latin and Greek letters, operators). Chosen on validation (benchmarks/predict_default.py): digits read as
+# digits, top-1, crohme 0.5715 vs hasy 0.2825 on 2000 MNIST training digits and 0.9564 vs 0.3284 on crohme:val's digits.
+PREDICT_WEIGHTS = "crohme"
+
+_LOADED: dict[tuple[str, str, int | None], Predictor] = {}
+
+
+def load_predictor(name: str, engine: str = "torch", threads: int | None = None) -> Predictor:
+    """``Predictor.load(name, engine, threads)``, loaded once per process: the one cache of loaded classifiers, which
+    the API, the reader and the web app share."""
+    key = (name, engine, threads)
+    if key not in _LOADED:
+        _LOADED[key] = Predictor.load(name, engine=engine, threads=threads)
+    return _LOADED[key]
+
+
+def default_predict_weights() -> str:
+    """``PREDICT_WEIGHTS`` when shipped in this installation, else the shipped default (the largest vocabulary)."""
+    from inkmath.weights import list_shipped
+
+    return PREDICT_WEIGHTS if PREDICT_WEIGHTS in list_shipped() else "default"
+
+
+def predict_source(source, *, weights: str | None = None, top: int = 5, ink: str = "auto", engine: str = "torch"):
+    """Top-``top`` symbol readings of one image -> [Prediction(label, latex, prob), ...], best first.
+
+    ``source``: a file path, image bytes, a PIL image or a NumPy image array; a list of these gives one list of
+    predictions per image. ``weights``: a shipped name or a path (default ``PREDICT_WEIGHTS``).
+    """
+    p = load_predictor(weights or default_predict_weights(), engine)
+    if isinstance(source, (list, tuple)):
+        return p.predict(list(source), ink=ink, top=top)
+    return p.predict([source], ink=ink, top=top)[0]
+
+
 class _CallableModule(types.ModuleType):
     """``inkmath.predict(source, ...)``: the package attribute ``predict`` is this module once it is imported."""
 
     def __call__(self, source, **options):
-        from inkmath.api import predict as predict_source
-
         return predict_source(source, **options)
 
 

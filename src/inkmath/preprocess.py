@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 @dataclass(frozen=True)

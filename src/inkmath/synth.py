@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 def _line(*pts) -> np.ndarray:

@@ -16,7 +16,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inkmath-weights/1"

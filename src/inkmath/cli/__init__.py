@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from inkmath import InkmathError, __version__
+from inkmath.errors import InkmathError, __version__
 from inkmath.cli.common import apply_help_formatter, os_error_line
 
 # Modules of this package that add sub-commands with ``register(subparsers)``, in the order of ``inkmath --help``.

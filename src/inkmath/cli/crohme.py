@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inkmath import InkmathError
-from inkmath.equation.crohme_eval import ALIASES
+from inkmath.errors import InkmathError
+from inkmath.evaluation.crohme import ALIASES
 
 RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
          "symbol_accuracy_gt_seg", "alternatives_coverage", "mean_confidence", "top_half_accuracy",
@@ -43,7 +43,7 @@ def run(args) -> int:
     from rich.table import Table
 
     from inkmath.atomic import atomic_write_text
-    from inkmath.equation import crohme_eval
+    from inkmath.evaluation import crohme as crohme_eval
 
     if args.limit is not None and args.limit < 1:
         raise InkmathError("--limit must be a positive number of expressions")

@@ -7,10 +7,11 @@ import json
 import os
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.cli.common import non_negative_int
 from inkmath.data import catalog
 from inkmath.data.catalog import CATALOG
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
 
 
 def register(subparsers) -> None:

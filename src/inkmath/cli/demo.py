@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inkmath import InkmathError, __version__
+from inkmath.errors import InkmathError, __version__
 from inkmath.cli.common import console as _console
 from inkmath.cli.common import file_error_line
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.cli.common import limit_blas_threads, report_file_error
 
 
@@ -166,10 +166,10 @@ def run_solve(args: argparse.Namespace) -> int:
                       flush=True)
             else:
                 return _print_resident(args, replies)
-    from inkmath.equation.solver_pool import launch_workers
+    from inkmath.equation.solve.pool import launch_workers
 
     launch_workers(1, plotting=args.plot is not None)  # its import of SymPy starts now, beside this process's work
-    from inkmath.equation.typed import solve_many
+    from inkmath.equation.solve.typed import solve_many
 
     where: list[str] = []
     failed = 0
@@ -231,7 +231,7 @@ def _print_resident(args: argparse.Namespace, replies: list[dict]) -> int:
 
 def run_page(args: argparse.Namespace) -> int:
     """``--page``: one line per file: ``{"file", "width", "height", "expressions": [...]}`` or ``{"file", "error"}``."""
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     failed = 0
     console = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from inkmath.cli.common import positive_int
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
 
 
 def run(args) -> int:

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.cli.common import limit_blas_threads, positive_int
 
 

@@ -41,7 +41,7 @@ try:  # the C module: `socket` wraps it in enums and classes that took 3-13 ms t
 except ImportError:
     import socket
 
-from inkmath import InkmathError, __version__
+from inkmath.errors import InkmathError, __version__
 
 IDLE_EXIT = 15 * 60.0  # seconds without a request after which the resident solver exits
 START_TIMEOUT = 60.0  # seconds a new solver may take to import SymPy and get ready (as WORKER_START_TIMEOUT)

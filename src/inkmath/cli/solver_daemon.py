@@ -5,7 +5,7 @@ It listens on the socket at once, then imports the solver (SymPy) and launches a
 connects meanwhile waits in the queue instead of starting a second solver. Each connection is one request on its
 own thread: a JSON line in; an acknowledgement (`{"ok", "ready"}`, or `{"stale"}` when the request's code
 fingerprint is not this process's, which then exits) and one JSON line with every problem's reply out. Problems
-are solved by `inkmath.equation.typed.solve_many` as in `inkmath solve -` (cheap input here, the rest in a solver
+are solved by `inkmath.equation.solve.typed.solve_many` as in `inkmath solve -` (cheap input here, the rest in a solver
 worker killed at `SOLVE_TIMEOUT`), so time limits and worker bounds are those of the command itself.
 """
 
@@ -23,9 +23,9 @@ import threading
 import time
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.cli.solver_client import ACK_TIMEOUT, HEARTBEAT, STOP_TIMEOUT, code_fingerprint, idle_limit
-from inkmath.equation.solver_pool import SOLVE_TIMEOUT, WORKER_START_TIMEOUT
+from inkmath.equation.solve.pool import SOLVE_TIMEOUT, WORKER_START_TIMEOUT
 
 MAX_REQUEST = 1 << 20  # bytes of one request line
 _TICK = 0.5  # seconds between checks of idleness and of the socket file
@@ -48,7 +48,7 @@ def answer_request(request: dict) -> list[dict]:
     written), plus for people `text` (the lines `inkmath solve` prints) and `note` (the graph line it prints once
     the file is written); or `{"error"}` for a malformed problem."""
     from inkmath.cli.recognize import answer_lines, plot_note, plot_path
-    from inkmath.equation.typed import solve_many
+    from inkmath.equation.solve.typed import solve_many
 
     latexes = [str(latex) for latex in request["latex"]]
     plot = Path(request["plot"]) if request.get("plot") else None
@@ -100,14 +100,14 @@ class Daemon:
     def warm(self) -> None:
         """Import the solver (the worker starts meanwhile), then solve a few problems so that SymPy's first-use
         imports are behind us before the next request."""
-        from inkmath.equation.solver_pool import launch_workers
+        from inkmath.equation.solve.pool import launch_workers
 
         launch_workers(1)
         try:
             import inkmath.cli.recognize  # noqa: F401  (the rendering helpers)
-            import inkmath.equation.solve  # noqa: F401
-            import inkmath.equation.steps  # noqa: F401
-            import inkmath.equation.typed  # noqa: F401
+            import inkmath.equation.solve.answer  # noqa: F401
+            import inkmath.equation.solve.steps.worked  # noqa: F401
+            import inkmath.equation.solve.typed  # noqa: F401
             _render(["ready"])
         finally:
             self.ready.set()
@@ -164,13 +164,13 @@ class Daemon:
         deadline = time.monotonic() + STOP_TIMEOUT / 2  # requests in flight finish (their commands wait)
         while self.active and time.monotonic() < deadline:
             time.sleep(0.05)
-        from inkmath.equation.solver_pool import stop_workers
+        from inkmath.equation.solve.pool import stop_workers
 
         stop_workers(graceful=False)
 
     def _status(self) -> dict:
-        from inkmath import __version__
-        from inkmath.equation.solver_pool import worker_pids
+        from inkmath.errors import __version__
+        from inkmath.equation.solve.pool import worker_pids
 
         now = time.time()
         return {"pid": os.getpid(), "version": __version__, "fingerprint": self.fingerprint, "python": sys.executable,

@@ -7,13 +7,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 def run(args) -> int:
     from rich.console import Console
 
-    from inkmath.evaluation.sweep import open_study, parse_grid, parse_sets, run_worker, summarize, worker_entry
+    from inkmath.training.sweep import open_study, parse_grid, parse_sets, run_worker, summarize, worker_entry
 
     out = Path(args.out)
     storage = args.storage or f"sqlite:///{out / 'study.db'}"

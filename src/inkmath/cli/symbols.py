@@ -6,11 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from inkmath import InkmathError
-from inkmath.api import PREDICT_WEIGHTS
+from inkmath.errors import InkmathError
+from inkmath.predict import PREDICT_WEIGHTS
 from inkmath.cli.common import console as _console
 from inkmath.cli.common import jsonable as _jsonable
 from inkmath.cli.common import positive_int, report_file_error
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
 
 
 def register(subparsers) -> None:
@@ -118,7 +119,7 @@ def _read_images(paths: list[str]):
 
 
 def cmd_predict(args) -> int:
-    from inkmath.api import default_predict_weights
+    from inkmath.predict import default_predict_weights
     from inkmath.predict import Predictor
 
     pred = Predictor.load(args.weights or default_predict_weights(), engine=args.engine)  # a bad name: exit 2, once

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.cli.common import jsonable as _jsonable
 
 

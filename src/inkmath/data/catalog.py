@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
-from inkmath.data import SymbolDataset, apply_split, cached_arrays, register_reader
+from inkmath.errors import InkmathError
+from inkmath.data.sets import SymbolDataset, apply_split, cached_arrays, register_reader
 from inkmath.data.images import decode_image
 from inkmath.preprocess import prepare_uint8
 from inkmath.vocab import Vocabulary

@@ -21,7 +21,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
-from inkmath import InkmathError, __version__
+from inkmath.errors import InkmathError, __version__
 from inkmath.data import catalog
 from inkmath.data.catalog import CATALOG, DataFile
 

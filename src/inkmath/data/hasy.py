@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inkmath import InkmathError
-from inkmath.data import SymbolDataset, cached_arrays, register_reader, require_file
+from inkmath.errors import InkmathError
+from inkmath.data.sets import SymbolDataset, cached_arrays, register_reader, require_file
 from inkmath.vocab import Vocabulary
 
 ARCHIVE = "HASYv2.tar.bz2"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
-from inkmath.data import SymbolDataset, cached_arrays, register_reader, require_file
+from inkmath.errors import InkmathError
+from inkmath.data.sets import SymbolDataset, cached_arrays, register_reader, require_file
 from inkmath.vocab import Vocabulary
 
 FILES = {

@@ -1,9 +1,5 @@
-"""Equation recognition: strokes or an image -> symbols -> 2-D layout -> expression tree -> LaTeX / SymPy;
-and typed LaTeX -> the same tree (`solve_latex`), with worked solutions and graphs."""
+"""Reading handwritten maths, one package per stage, imports pointing down:
 
-
-def solve_latex(latex: str, **options):
-    """Typed LaTeX -> `{"latex", "mathml", "answer"}` (see `inkmath.equation.typed.solve_latex`)."""
-    from inkmath.equation.typed import solve_latex as _solve_latex
-
-    return _solve_latex(latex, **options)
+``core`` < ``reader``, ``solve`` < ``strokes`` < ``image`` < ``photo`` < the pipeline (``recognize``, ``inputs``,
+``second_look``) < ``page`` < ``synth``. ``tests/test_layers.py`` holds the order.
+"""

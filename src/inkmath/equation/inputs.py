@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.imageio import IMAGE_SUFFIXES, FileError, decode_image, read_file
 from inkmath.limits import ink_size_problem
 

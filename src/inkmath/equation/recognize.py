@@ -18,14 +18,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from inkmath import InkmathError
-from inkmath.equation.decode import Decoder, DecoderWeights, Segmentation, alternatives
-from inkmath.equation.tree import Box, Candidate, Node, SymbolHyp
+from inkmath.errors import InkmathError
+from inkmath.equation.reader.decode import Decoder, DecoderWeights, Segmentation, alternatives
+from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
+from inkmath.equation.core.tree import Box, Candidate, Node, SymbolHyp
 
-# the reader's symbol classifier: the larger crohme-m (validation symbols 93.85 % against crohme's 93.40 %; its readings
-# are what the shipped symbol-context model was trained on, see docs/decisions/2026-11-24-symbols-5.md)
-DEFAULT_WEIGHTS = "crohme-m"
-_PREDICTORS: dict[str, Any] = {}
 _DECODERS: dict[str, Decoder] = {}
 # the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/2026-11-23-decoder.md,
 # 2026-11-24-symbol-context-shipped.md). Strokes, on every 3rd expression of the 2011-2013 test sets (502), with the
@@ -107,19 +104,16 @@ class Recognition:
 
 def get_predictor(weights: str | None = None):
     """The symbol classifier, loaded once per weights name (module-level cache: the web app calls this per request)."""
-    from inkmath.predict import Predictor
+    from inkmath.predict import load_predictor
 
-    name = weights or DEFAULT_WEIGHTS
-    if name not in _PREDICTORS:
-        _PREDICTORS[name] = Predictor.load(name)
-    return _PREDICTORS[name]
+    return load_predictor(weights or DEFAULT_WEIGHTS)
 
 
 def reader_pen(predictor, name: str | None = None):
     """The pen model (``pen_symbols``) read beside ``predictor`` on drawn ink: ``name`` ("none": no pen model), or
     by default the shipped one when ``predictor`` is the reader's own classifier (``DEFAULT_WEIGHTS``), and None
     with other weights, whose classes it may not share."""
-    from inkmath.equation import pen_symbols
+    from inkmath.equation.reader import pen_symbols
 
     card = getattr(predictor, "card", None) or {}
     if name is None:
@@ -148,7 +142,7 @@ class ContextCandidates:
         return self.many([symbols])[0]
 
     def many(self, groupings: list[list[SymbolHyp]]) -> list[list[list[Candidate]]]:
-        from inkmath.equation.symbols import get_context_model, read_symbols_many
+        from inkmath.equation.reader.symbols import get_context_model, read_symbols_many
 
         return [r.candidates for r in read_symbols_many(groupings, get_context_model(image=self.image),
                                                         image=self.image)]
@@ -164,11 +158,11 @@ def default_decoder(kind: str = "strokes") -> Decoder:
     by ``chosen_parse``), the ``latex-lm`` language model and the calibration, with the weights chosen on validation
     (``DECODER_WEIGHTS``, ``IMAGE_DECODER_WEIGHTS``, ``PAGE_DECODER_WEIGHTS``)."""
     if kind not in _DECODERS:
-        from inkmath.equation.calibrate import calibrated_confidence
-        from inkmath.equation.latex_lm import load_latex_lm
-        from inkmath.equation.parse import chosen_parse, other_layout, parse_scored
+        from inkmath.equation.reader.calibrate import calibrated_confidence
+        from inkmath.equation.reader.latex_lm import load_latex_lm
+        from inkmath.equation.reader.parse import chosen_parse, other_layout, parse_scored
 
-        from inkmath.equation.image_segmentation import IMAGE_SEGMENTATIONS
+        from inkmath.equation.image.segmentation import IMAGE_SEGMENTATIONS
 
         search = {"strokes": (DECODER_WEIGHTS, STROKE_SEGMENTATIONS),
                   "image": (IMAGE_DECODER_WEIGHTS, IMAGE_SEGMENTATIONS),
@@ -192,9 +186,9 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
     """Decode ``segs`` (``readings``: the decoder's readings of them, when already made) and make the recognition.
     ``look_again(first symbols) -> rendered.SecondLook | None``: a second reader's look at the same input, pooled with
     the readings when the first is unsure (``rendered``)."""
-    from inkmath.equation import rendered
-    from inkmath.equation.context_model import shared_geometry
-    from inkmath.equation.latex import to_mathml
+    from inkmath.equation import second_look as rendered
+    from inkmath.equation.reader.context_model import shared_geometry
+    from inkmath.equation.core.latex import to_mathml
 
     if readings is None:
         readings = _decoded(segs, decoder)
@@ -221,7 +215,7 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
     symbols = segs[best.segmentation].symbols
     ans: dict = {}
     if solve:
-        from inkmath.equation.solve import answer
+        from inkmath.equation.solve.answer import answer
 
         ans = answer(best.tree, steps=steps, plot=plot)
     alts = alternatives(readings, 5)
@@ -235,10 +229,10 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
                       corrections: dict[int, str] | None = None, decoder: Decoder | None = None,
                       steps: bool = False, plot: bool = False, rendering: bool = True) -> Recognition:
     """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down).
-    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer`).
+    `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer.answer`).
     `rendering`: with the reader's own classifier, an unsure reading is checked against the image reader's reading
     of the ink drawn (``rendered``); False reads the strokes alone."""
-    from inkmath.equation.segment import segment_strokes_nbest
+    from inkmath.equation.strokes.segment import segment_strokes_nbest
 
     if strokes is None or len(strokes) == 0:
         raise InkmathError("No strokes to recognise: the drawing is empty")
@@ -247,9 +241,11 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
     found = segment_strokes_nbest(strokes, predictor, decoder.segmentations, pen=reader_pen(predictor))
     look_again = None
     if rendering and (getattr(predictor, "card", None) or {}).get("name") == DEFAULT_WEIGHTS:
-        from inkmath.equation.rendered import second_look
+        from inkmath.equation.second_look import second_look
 
-        look_again = functools.partial(second_look, strokes, predictor=predictor)
+        look_again = functools.partial(second_look, strokes, predictor=predictor,
+                                       image_decoder=functools.partial(default_decoder, "image"),
+                                       image_groupings=image_segmentations)
     return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot,
                    look_again)
 
@@ -301,7 +297,7 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
 
 def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) -> list[Segmentation]:
     """The image reader's groupings of ``img`` for ``decoder`` (``image_segmentation.segment_image_nbest``)."""
-    from inkmath.equation.image_segmentation import segment_image_nbest
+    from inkmath.equation.image.segmentation import segment_image_nbest
 
     return [Segmentation(syms, score) for syms, score in segment_image_nbest(img, predictor, decoder.segmentations,
                                                                               ink=ink)]
@@ -309,7 +305,7 @@ def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) 
 
 def _decoded(segs: list[Segmentation], decoder: Decoder) -> list:
     """The decoder's readings of ``segs``, as ``_finish`` makes them."""
-    from inkmath.equation.context_model import shared_geometry
+    from inkmath.equation.reader.context_model import shared_geometry
 
     with shared_geometry():  # the context and structure models read the same groupings' geometry
         return decoder(segs)
@@ -321,7 +317,7 @@ def _confidence(readings: list) -> float:
 
 def _photo_views(photo: np.ndarray) -> list:
     """The ways a photo of one expression is read besides as it is (``page.photo_views``), best first."""
-    from inkmath.equation.page import photo_views
+    from inkmath.equation.photo.views import photo_views
 
     return photo_views(photo)
 
@@ -329,7 +325,7 @@ def _photo_views(photo: np.ndarray) -> list:
 def _photo_calibrated(rec: Recognition) -> Recognition:
     """``rec`` with its confidence, and its alternatives', as a photo's chosen reading's
     (``calibrate.photo_confidence``: the same order, another scale)."""
-    from inkmath.equation.calibrate import photo_confidence
+    from inkmath.equation.reader.calibrate import photo_confidence
 
     alts = [dict(a, confidence=photo_confidence(a["confidence"])) if "confidence" in a else a for a in rec.alternatives]
     return dataclasses.replace(rec, confidence=photo_confidence(rec.confidence), alternatives=alts)
@@ -337,7 +333,7 @@ def _photo_calibrated(rec: Recognition) -> Recognition:
 
 def _boxes_mapped(rec: Recognition, to_photo: np.ndarray, size: tuple[int, int]) -> Recognition:
     """``rec`` with every symbol's box (its own and its alternatives') mapped by ``to_photo`` into the photo."""
-    from inkmath.equation.page_clean import map_box
+    from inkmath.equation.photo.clean import map_box
 
     new: dict[int, SymbolHyp] = {}
 
@@ -373,8 +369,8 @@ def _round_box(box) -> list[float]:
 
 def to_dict(rec: Recognition, file: str | None = None) -> dict:
     """The JSON form the CLI and the web page use."""
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.tree import Symbol
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.tree import Symbol
 
     syms = []
     for h, tok in zip(rec.symbols, rec.tokens or [h.token for h in rec.symbols]):
@@ -403,8 +399,8 @@ def _alternative_dict(alt: dict, symbols: list[SymbolHyp]) -> dict:
     """One whole reading for JSON: {"latex", "confidence"}, and when the reading says which symbols it reads,
     "same_symbols" (its symbols are the response's ``symbols``: the same grouping of the ink, so a symbol's index
     means the same symbol) and "symbols" ({"label", "latex", "box", "strokes"} of each, label the reading's token)."""
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.tree import Symbol
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.tree import Symbol
 
     out = {"latex": alt["latex"], "confidence": round(float(alt["confidence"]), 4)}
     if "tokens" in alt and "symbols" in alt:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 def dataset_scores(pred, spec: str, data_dir=None, weights: str | None = None):

@@ -1,6 +1,6 @@
 """Figures for reports and sweeps, drawn with matplotlib's Agg backend (no display needed).
 
-Only ``inkmath.evaluation.report`` and ``inkmath.evaluation.sweep`` import this module, so ``import inkmath``
+Only ``inkmath.evaluation.report`` and ``inkmath.training.sweep`` import this module, so ``import inkmath``
 never pulls in matplotlib. Every function draws one figure, saves it as a PNG and closes it.
 """
 

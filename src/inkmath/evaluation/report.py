@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 # (key, title): every figure a report holds; the HTML gives each an ``<img id="fig-KEY">``.
 FIGURES = [

@@ -18,7 +18,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 HOW_SYMBOLS = ("`inkmath eval WEIGHTS SPEC` runs the shipped weights over every image of the test split, each "
                "prepared by the weights' preprocessing preset, and counts the images whose true class is the first, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 _MODELS: dict[str, tuple[Callable, str]] = {}
 

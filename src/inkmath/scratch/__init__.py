@@ -6,9 +6,9 @@ models' weights. Nothing here imports torch.
 """
 
 from inkmath.scratch.layers import (BatchNorm, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool, Layer,  # noqa: F401
-                                    MaxPool2D, ReLU, ResidualBlock, SoftmaxCrossEntropy, log_softmax, no_grad,
+                                    MaxPool2D, ReLU, SoftmaxCrossEntropy, log_softmax, no_grad,
                                     softmax)
-from inkmath.scratch.model import Sequential, load_state  # noqa: F401
+from inkmath.scratch.model import ResidualBlock, Sequential, load_state  # noqa: F401
 from inkmath.scratch.optim import SGD, Adam, make_optimizer  # noqa: F401
 from inkmath.scratch.registry import create_numpy_model, list_numpy_models  # noqa: F401
 from inkmath.scratch.interop import from_torch_state, load_weights_numpy  # noqa: F401

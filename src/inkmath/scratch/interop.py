@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.scratch.model import Sequential, load_state
 from inkmath.scratch.registry import create_numpy_model, list_numpy_models
 

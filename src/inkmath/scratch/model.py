@@ -13,8 +13,8 @@ from typing import Iterator
 
 import numpy as np
 
-from inkmath import InkmathError
-from inkmath.scratch.layers import Layer, no_grad
+from inkmath.errors import InkmathError
+from inkmath.scratch.layers import BatchNorm, Conv2D, Layer, ReLU, no_grad
 
 
 class Sequential(Layer):
@@ -111,6 +111,48 @@ class Sequential(Layer):
         return f"Sequential(\n{inner}\n)"
 
 
+class ResidualBlock(Layer):
+    """torch ``BasicBlock``: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), shortcut = 1x1 conv + BN when the
+    stride or the width changes, else identity. Sub-layer names match torch's state dict keys."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1, rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.conv1 = Conv2D(cin, cout, 3, stride, 1, bias=False, rng=rng)
+        self.bn1 = BatchNorm(cout)
+        self.relu1 = ReLU()
+        self.conv2 = Conv2D(cout, cout, 3, 1, 1, bias=False, rng=rng)
+        self.bn2 = BatchNorm(cout)
+        self.relu2 = ReLU()
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            # a 1x1 conv + BN; keys shortcut.0.*, shortcut.1.*
+            self.shortcut = Sequential([Conv2D(cin, cout, 1, stride, 0, bias=False, rng=rng), BatchNorm(cout)])
+
+    def children(self):
+        kids = [("conv1", self.conv1), ("bn1", self.bn1), ("conv2", self.conv2), ("bn2", self.bn2)]
+        return kids + ([("shortcut", self.shortcut)] if self.shortcut is not None else [])
+
+    def forward(self, x, train=False):
+        out = self.relu1(self.bn1(self.conv1(x, train), train))
+        out = self.bn2(self.conv2(out, train), train)
+        skip = x if self.shortcut is None else self.shortcut(x, train)
+        return self.relu2(out + skip)
+
+    def backward(self, dy):
+        d = self.relu2.backward(dy)  # flows into both branches
+        self.conv1.need_input_grad = self.need_input_grad
+        dmain = self.conv1.backward(self.bn1.backward(self.relu1.backward(self.conv2.backward(self.bn2.backward(d)))))
+        if self.shortcut is None:
+            dskip = d
+        else:
+            self.shortcut.need_input_grad = self.need_input_grad
+            dskip = self.shortcut.backward(d)
+        if not self.need_input_grad:
+            return None
+        return dmain + dskip
+
+
+# ---------------------------------------------------------------------------------------------- loss
 def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
     from safetensors import SafetensorError
     from safetensors.numpy import load_file

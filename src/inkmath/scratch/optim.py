@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.scratch.model import Sequential
 
 

@@ -17,10 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from inkmath import InkmathError
-from inkmath.scratch.layers import (BatchNorm, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool, MaxPool2D, ReLU,
-                                    ResidualBlock)
-from inkmath.scratch.model import Sequential
+from inkmath.errors import InkmathError
+from inkmath.scratch.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool, MaxPool2D, ReLU
+from inkmath.scratch.model import ResidualBlock, Sequential
 
 Builder = Callable[[int, int, np.random.Generator], Sequential]
 _BUILDERS: dict[str, tuple[Builder, str]] = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.scratch.layers import SoftmaxCrossEntropy, no_grad
 from inkmath.scratch.model import Sequential, save_json_atomic
 from inkmath.scratch.optim import make_optimizer

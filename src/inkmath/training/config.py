@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 @dataclass

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.data import SymbolDataset, load_dataset, prepared_images, stratified_split
 from inkmath.models import create_model, list_models
 from inkmath.preprocess import get_preset
@@ -30,6 +30,7 @@ from inkmath.atomic import atomic_write_text
 from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 from inkmath.training.config import TrainConfig, save_config
 from inkmath.vocab import Vocabulary
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
 
 METRIC_FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr", "images_per_s", "seconds"]
 

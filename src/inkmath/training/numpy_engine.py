@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 
 
 def _unsupported(cfg) -> list[str]:

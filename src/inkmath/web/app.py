@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from inkmath import InkmathError, __version__
+from inkmath.errors import InkmathError, __version__
 from inkmath.gcutil import collector_paused, freeze_startup_heap
 from inkmath.web.work import (  # noqa: F401 (check_corrections, predict_symbol: part of the API's interface)
     ModelStore, RecognitionPool, RequestError, _preload, check_corrections, expression_work, mathml_of,
@@ -345,7 +345,7 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             body, _ = await read_input(request, SolveRequest, '{"latex": "2x+1=7"}')
         except RequestError as e:
             return JSONResponse({"detail": e.message, "error": e.message}, status_code=e.status)
-        from inkmath.equation.typed import solve_latex
+        from inkmath.equation.solve.typed import solve_latex
 
         try:
             result = await run_in_threadpool(solve_latex, body.latex, steps=body.steps, plot=body.plot)

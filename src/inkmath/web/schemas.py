@@ -15,7 +15,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_COORD = 100_000.0  # |x|, |y| in canvas pixels or tablet units
 MAX_IMAGE_PIXELS = 16_000_000
 MAX_TOP = 20
-MAX_LATEX_CHARS = 2000  # typed LaTeX for /api/solve (inkmath.equation.latex_parse.MAX_LATEX_CHARS)
+MAX_LATEX_CHARS = 2000  # typed LaTeX for /api/solve (inkmath.equation.core.latex_parse.MAX_LATEX_CHARS)
 # a page photo's upload (POST /api/page): a 24-megapixel phone JPEG is 5-15 MB (the web page sends a downscaled JPEG
 # of about 1 MB; this is for API clients that send the camera's file)
 MAX_PAGE_BODY_BYTES = 32 * 1024 * 1024

@@ -10,7 +10,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from inkmath import InkmathError
+from inkmath.errors import InkmathError
 from inkmath.gcutil import freeze_startup_heap
 from inkmath.web.schemas import (MAX_CROP_PIXELS, MAX_PAGE_PIXELS, ExpressionResponse, PageExpressionResponse,
                                  PageResponse)
@@ -93,15 +93,15 @@ def predict_symbol(predictor, strokes=None, image=None, *, top: int = 5, ink: st
 @lru_cache(maxsize=4096)
 def mathml_of(latex: str) -> str:
     """MathML of one symbol's LaTeX; cached because vocabularies are small and requests repeat the same labels."""
-    from inkmath.equation.latex import to_mathml
+    from inkmath.equation.core.latex import to_mathml
 
     return to_mathml(latex)
 
 
 @lru_cache(maxsize=4096)
 def label_latex(token: str) -> str:
-    from inkmath.equation.latex import to_latex
-    from inkmath.equation.tree import Symbol
+    from inkmath.equation.core.latex import to_latex
+    from inkmath.equation.core.tree import Symbol
 
     return to_latex(Symbol(token))
 
@@ -119,7 +119,7 @@ def check_corrections(corrections: dict[str, str], predictor) -> dict[int, str]:
     """{index: token}; a token must be one the classifier can emit (no free text reaches the parser)."""
     if not corrections:
         return {}
-    from inkmath.equation.symbols import TOKEN_FIX
+    from inkmath.equation.reader.symbols import TOKEN_FIX
 
     known = set(predictor.vocab.names) | {TOKEN_FIX.get(n, n) for n in predictor.vocab.names}
     out = {}
@@ -152,7 +152,7 @@ def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool,
 
 def page_work(predictor, name: str, data: bytes, file: str, solve: bool) -> bytes:
     """The page route's work: clean the photo, find and read every expression; the response's JSON."""
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     reading = read_page(data, predictor, solve=solve, max_pixels=MAX_PAGE_PIXELS, name=file)
     result = dict(reading.to_dict(file), weights=name)
@@ -166,7 +166,7 @@ def page_expression_work(predictor, name: str, png: bytes, crop: dict, solve: bo
     """The page expression route's work: read a page expression's crop again with the user's corrections."""
     import numpy as np
 
-    from inkmath.equation.page import PageCrop, read_again
+    from inkmath.equation.page.read import PageCrop, read_again
     from inkmath.imageio import decode_image
 
     image = decode_image(png, "crop", MAX_CROP_PIXELS)
@@ -246,6 +246,6 @@ def _preload(store: "ModelStore") -> None:
     """Load the default predictors and start the solver's worker processes, so no request pays for them."""
     store.get(store.expression_default)
     store.get(store.symbol_default)
-    from inkmath.equation.solve import start_workers
+    from inkmath.equation.solve.answer import start_workers
 
     start_workers()

@@ -1,0 +1,1 @@
+"""An ink image -> symbol hypotheses: its parts, splits of touching symbols, grouping and alternatives."""

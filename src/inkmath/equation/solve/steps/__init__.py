@@ -1,0 +1,1 @@
+"""Worked solutions, one module per kind of problem; worked.worked_steps chooses among them."""
