@@ -20,6 +20,7 @@ from pathlib import Path
 
 from inkmath import InkmathError
 from inkmath.cli.common import limit_blas_threads, report_file_error
+from inkmath.cli.common import console as cli_console
 
 
 def register(subparsers) -> None:
@@ -175,9 +176,7 @@ def run_solve(args: argparse.Namespace) -> int:
     failed = 0
     console = None
     if not args.json:
-        from rich.console import Console
-
-        console = Console()
+        console = cli_console()
     # One problem: all of it in the solver worker, so this process never imports SymPy; several: cheap ones here.
     solved = solve_many(_problems(args, where), steps=args.steps, plot=args.plot is not None, in_process=several)
     for item in solved:
@@ -236,9 +235,7 @@ def run_page(args: argparse.Namespace) -> int:
     failed = 0
     console = None
     if not args.json:
-        from rich.console import Console
-
-        console = Console()
+        console = cli_console()
     for path in args.files:
         debug = args.debug_dir / path.stem if args.debug_dir else None
         try:
@@ -287,9 +284,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     console = None
     if not args.json:
-        from rich.console import Console
-
-        console = Console()
+        console = cli_console()
     for index, path in enumerate(args.files):
         try:
             rec = recognize_file(path, args.weights, solve=not args.no_solve, steps=args.steps,
