@@ -182,3 +182,23 @@ def test_submit_refuses_two_images_with_one_id(tmp_path, capsys):
     assert main(["submit", "mnist", str(tmp_path / "images"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "both give the id 'x'" in err and not out.exists()
+
+
+def test_models_through_a_pipe_keeps_whole_names():
+    """Written to a pipe, rich laid the tables out for 80 columns and cut names: `inkmath models | grep
+    symbol-context` found "symbol-contex…". Each table row is now one whole line, whatever COLUMNS says."""
+    import os
+
+    from inkmath.models import list_models
+    from inkmath.weights import describe_shipped
+
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    env["COLUMNS"] = "80"  # a shell's terminal width: not the pipe's
+    r = subprocess.run([sys.executable, "-m", "inkmath", "models"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "…" not in r.stdout
+    rows = [line.split("│")[1].strip() for line in r.stdout.splitlines() if line.startswith("│")]
+    shipped = [w["name"] + "".join(f" ({a})" for a in w["aliases"]) for w in describe_shipped()]
+    assert shipped and set(list_shipped()) <= {w["name"] for w in describe_shipped()}
+    assert sorted(rows) == sorted([*list_models(), *shipped])  # every name whole, on its row's one line

@@ -375,3 +375,28 @@ def test_serve_refuses_ports_that_do_not_exist_and_zero_processes(capsys):
             main(["serve", option, value])
         assert e.value.code == 2 and f"argument {option}: {words}" in capsys.readouterr().err
     assert build_parser("serve").parse_args(["serve", "--port", "0"]).port == 0
+
+
+def test_a_folder_as_plot_is_a_usage_error_before_any_work(tmp_path, capsys, monkeypatch):
+    """`solve "x^2=4" --plot out/` (an existing folder) solved the problem, then failed to write the graph: exit 1,
+    the folder named as a file it could not write; with several problems the graphs went beside the folder
+    (out-1.svg). A folder there is now a usage error: exit 2, one line saying what to give, before any work."""
+    import io
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    picture = str(EXAMPLES / "equation_quadratic.png")
+    stdin = io.StringIO("x=1\n")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    for command in (["solve", "x^2=4"], ["solve", "x^2=4", "x=1"], ["solve", "-"], ["recognize", picture],
+                    ["recognize", picture, "--json"]):
+        assert main([*command, "--plot", str(folder)]) == 2, command
+        captured = capsys.readouterr()
+        assert captured.out == "", command
+        assert captured.err.splitlines() == [f"error: --plot needs a file name such as {folder / 'graph.svg'}, "
+                                             f"not the folder {folder}"], command
+    assert stdin.tell() == 0  # no problem was read
+    assert list(tmp_path.iterdir()) == [folder] and not any(folder.iterdir())  # no graph written anywhere
+    r = subprocess.run([sys.executable, "-m", "inkmath", "solve", "--no-daemon", "x^2=4", "--plot", str(folder)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr

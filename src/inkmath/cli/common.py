@@ -13,10 +13,23 @@ import os
 import sys
 
 
+# How wide the CLI's consoles are when they write to a pipe or a file. rich would lay tables out for 80 columns
+# there and cut what does not fit: `inkmath models | grep symbol-context` found "symbol-contex…". This wide, every
+# cell is whole and each table row is one line, as grep and cut expect; rich never pads output to the width.
+PIPE_WIDTH = 100_000
+
+
 def console(stderr: bool = False):
+    """The rich console every command prints through (stdout, or stderr with ``stderr``). On a terminal it is rich's
+    own, as wide as the terminal; to a pipe or a file it is ``PIPE_WIDTH`` wide, whatever ``COLUMNS`` says (rich
+    would take it, but a shell's COLUMNS is the terminal's width, not the pipe's). Tables also fold a word longer
+    than its column rather than cut it (``overflow="fold"``), so a narrow terminal shows whole names too."""
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    con = Console(stderr=stderr)
+    if not con.is_terminal:
+        con.width = PIPE_WIDTH
+    return con
 
 
 def jsonable(obj):

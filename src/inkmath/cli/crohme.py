@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from inkmath.errors import InkmathError
+from inkmath.cli.common import console as cli_console
 from inkmath.evaluation.crohme import ALIASES
 
 RATES = {"exprate", "within1", "within2", "seg_precision", "seg_recall", "seg_f1", "symbol_rec_rate",
@@ -38,7 +39,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
@@ -49,7 +49,7 @@ def run(args) -> int:
         raise InkmathError("--limit must be a positive number of expressions")
     path = crohme_eval.resolve_source(args.path, getattr(args, "data_dir", None))
     predictor = crohme_eval.load_predictor(args.weights)
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     with Progress(console=console, transient=True, disable=args.json) as bar:
         task = bar.add_task("CROHME", total=None)
         res = crohme_eval.evaluate_crohme(path, None, args.limit, predictor, expressions=not args.symbols_only,
@@ -69,11 +69,11 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    out = Console()
+    out = cli_console()
     out.print(f"[bold]CROHME[/bold] {res['source']}: {res['expressions']} expressions")
     table = Table()
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("metric", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     for k, v in res.items():
         if k in ("source", "stages", "reliability", "by_folder"):
             continue
@@ -84,7 +84,7 @@ def run(args) -> int:
     if res.get("by_folder"):
         folders = Table(title="by folder")
         for c in ("folder", "expressions", "read right", "ExpRate", "within 1", "within 2"):
-            folders.add_column(c, justify="left" if c == "folder" else "right")
+            folders.add_column(c, justify="left" if c == "folder" else "right", overflow="fold")
         for r in res["by_folder"]:
             folders.add_row(r["folder"], str(r["expressions"]), str(r["read_right"]),
                             *(f"{100 * r[k]:.2f} %" for k in ("exprate", "within1", "within2")))
@@ -92,7 +92,7 @@ def run(args) -> int:
     if res.get("reliability"):
         rel = Table(title="reliability of the confidence")
         for c in ("confidence", "expressions", "mean confidence", "right"):
-            rel.add_column(c, justify="right")
+            rel.add_column(c, justify="right", overflow="fold")
         for r in res["reliability"]:
             rel.add_row(r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}")
         out.print(rel)

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from inkmath.errors import InkmathError
+from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import non_negative_int
 from inkmath.data import catalog
 from inkmath.data.catalog import CATALOG
@@ -50,11 +51,9 @@ def _root_from(args) -> Path:
 
 
 def run_download(args) -> int:
-    from rich.console import Console
-
     from inkmath.data.download import download_set, parse_checksum
 
-    console = Console(stderr=True)
+    console = cli_console(stderr=True)
     root = _root_from(args)
     if args.name == "all":
         names = list(CATALOG)
@@ -111,7 +110,6 @@ def run_datasets(args) -> int:
         for s in status:
             print(json.dumps(s))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"Data sets under {root}")
@@ -129,5 +127,5 @@ def run_datasets(args) -> int:
         colour = "green" if s["complete"] else ("yellow" if s["found"] else "dim")
         row = [f"[{colour}]{s['name']}[/]", files, human_size(s["size"]) if s["size"] else "-", "\n".join(s["specs"])]
         table.add_row(*row, *([] if not missing else ["" if s["complete"] else s["get"]]))
-    Console().print(table)
+    cli_console().print(table)
     return 0

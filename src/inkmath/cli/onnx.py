@@ -22,10 +22,10 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"weights": args.weights, "onnx": str(path), "max_abs_diff": diff}))
         return 0
-    from rich.console import Console
+    from inkmath.cli.common import console as cli_console
 
     msg = f"wrote {path}"
     if diff is not None:
         msg += f" (ONNX Runtime vs PyTorch: max |logit difference| {diff:.2e} on 8 random inputs)"
-    Console().print(msg, markup=False, highlight=False)
+    cli_console().print(msg, markup=False, highlight=False)
     return 0

@@ -5,9 +5,10 @@ problems in one run (``-``: one LaTeX per line from stdin).
 
 Each file is read on its own: a file that fails gets one line on stderr (``FILE: what is wrong; what to do``; with
 ``--json`` also ``{"file", "error"}`` on stdout) and the others still run. Exit code 0 when every file was read,
-1 when some failed, 2 when the weights are unknown (checked once, before any file). ``solve`` likewise: a malformed
-problem gets one line on stderr (``WHERE: message``, WHERE the argument or ``FILE:LINE``; with ``--json`` also
-``{"latex", "error"}`` on stdout), the others still run; exit 0, 1 when some were malformed, 2 for usage errors.
+1 when some failed, 2 for a usage error, reported once before any file is read (unknown weights, a folder given as
+``--plot``). ``solve`` likewise: a malformed problem gets one line on stderr (``WHERE: message``, WHERE the argument
+or ``FILE:LINE``; with ``--json`` also ``{"latex", "error"}`` on stdout), the others still run; exit 0, 1 when some
+were malformed, 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from inkmath.errors import InkmathError
+from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import limit_blas_threads, report_file_error
 
 
@@ -65,6 +67,14 @@ def _add_extras_options(p, several: str) -> None:
     # problems read from - or --file are numbered even when there is one: they are solved as they are read
     more = f"; with several {several}{', or with - or --file' if several == 'problems' else ''}, FILE-1.svg, FILE-2.svg, ..."
     p.add_argument("--plot", type=Path, default=None, metavar="FILE", help=f"draw the graph (SVG) into FILE{more}")
+
+
+def check_plot_file(plot: Path | None) -> None:
+    """``--plot`` names a file for the graph: a folder there is a usage error, found before any work is done. It
+    was found only as each graph was written (exit 1), and with several problems the graphs went beside the folder,
+    FOLDER-1.svg, FOLDER-2.svg, ..."""
+    if plot is not None and plot.is_dir():
+        raise InkmathError(f"--plot needs a file name such as {plot / 'graph.svg'}, not the folder {plot}")
 
 
 def plot_path(base: Path, index: int, count: int) -> Path:
@@ -148,6 +158,7 @@ def run_solve(args: argparse.Namespace) -> int:
     if not args.latex and not args.file:
         raise InkmathError('nothing to solve: give LaTeX (inkmath solve "2x+1=7"), - for one problem a line on '
                            "stdin, or --file F")
+    check_plot_file(args.plot)
     for path in args.file:  # a missing file is a usage error, found before any problem is solved
         if path.is_dir():
             raise InkmathError(f"{path}: is a folder; --file takes a text file with one LaTeX problem per line")
@@ -175,9 +186,7 @@ def run_solve(args: argparse.Namespace) -> int:
     failed = 0
     console = None
     if not args.json:
-        from rich.console import Console
-
-        console = Console()
+        console = cli_console()
     # One problem: all of it in the solver worker, so this process never imports SymPy; several: cheap ones here.
     solved = solve_many(_problems(args, where), steps=args.steps, plot=args.plot is not None, in_process=several)
     for item in solved:
@@ -236,9 +245,7 @@ def run_page(args: argparse.Namespace) -> int:
     failed = 0
     console = None
     if not args.json:
-        from rich.console import Console
-
-        console = Console()
+        console = cli_console()
     for path in args.files:
         debug = args.debug_dir / path.stem if args.debug_dir else None
         try:
@@ -263,6 +270,7 @@ def run_page(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_plot_file(args.plot)
     limit_blas_threads()
     from inkmath.equation.inputs import recognize_file
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, to_dict
@@ -287,9 +295,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     console = None
     if not args.json:
-        from rich.console import Console
-
-        console = Console()
+        console = cli_console()
     for index, path in enumerate(args.files):
         try:
             rec = recognize_file(path, args.weights, solve=not args.no_solve, steps=args.steps,

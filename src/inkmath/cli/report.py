@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 
+from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import positive_int
 from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
 
 
 def run(args) -> int:
-    from rich.console import Console
-
     from inkmath.evaluation.report import build_report
 
     result = build_report(args.weights, dataset=args.dataset, out=args.out, data_dir=args.data_dir,
@@ -22,7 +21,7 @@ def run(args) -> int:
         print(json.dumps({"html": result["html"], "figures": result["figures"], "dataset": result["dataset"],
                           "top1": result["eval"]["top1"], "n": result["eval"]["n"], "seconds": result["seconds"]}))
         return 0
-    con = Console()
+    con = cli_console()
     ev = result["eval"]
     con.print(f"[bold]{result['name']}[/] on [bold]{result['dataset']}[/]: top-1 {ev['top1']:.4f}, "
               f"macro F1 {ev['macro_f1']:.4f} ({ev['n']} images)")

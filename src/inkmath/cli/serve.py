@@ -70,6 +70,11 @@ def check_port_free(host: str, port: int) -> None:
             raise InkmathError(f"cannot listen on {host}:{port} ({e.strerror}); check --host and --port") from None
 
 
+def address(host: str, port: int) -> str:
+    """The page's URL for a server on ``host:port`` (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def run(args: argparse.Namespace) -> int:
     limit_blas_threads(args.threads)
     import uvicorn
@@ -82,13 +87,68 @@ def run(args: argparse.Namespace) -> int:
               "threads": args.threads, "preload": True, "pool": args.pool}
     app = create_app(**config)  # also checks the weights before any worker starts
     store = app.state.models
-    print(f"inkmath: symbols with {store.symbol_default!r}, expressions with {store.expression_default!r} "
-          f"({args.engine}, {args.workers} worker(s)); open http://{args.host}:{args.port}/", flush=True)
+
+    def announce(port: int) -> None:
+        """The one line saying where to go, printed once the server accepts connections on ``port``."""
+        print(f"inkmath: symbols with {store.symbol_default!r}, expressions with {store.expression_default!r} "
+              f"({args.engine}, {args.workers} worker(s)); open {address(args.host, port)}", flush=True)
+
     if args.workers > 1:
         # worker processes import the app by name: they rebuild it from the same settings
         os.environ[CONFIG_ENV] = json.dumps(config)
-        uvicorn.run("inkmath.web.app:app_from_env", factory=True, workers=args.workers, host=args.host,
-                    port=args.port, log_level=args.log_level)
+        uconfig = uvicorn.Config("inkmath.web.app:app_from_env", factory=True, workers=args.workers, host=args.host,
+                                 port=args.port, log_level=args.log_level)
+        sock = uconfig.bind_socket()  # as uvicorn.run does
+        sock.listen(uconfig.backlog)  # connections wait for the first worker rather than being refused
+        try:
+            _workers(uconfig, sock, announce).run()
+        except KeyboardInterrupt:  # Ctrl+C stops the server, as in uvicorn.run
+            pass
+        finally:
+            sock.close()
     else:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uconfig = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+        server = _server(uconfig, announce)
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn raises Ctrl+C again once it has shut down; uvicorn.run swallows it
+            pass
+        if not server.started:  # uvicorn.run's rule: a server that never started is a failed start
+            from uvicorn.config import STARTUP_FAILURE
+
+            raise SystemExit(STARTUP_FAILURE)
     return 0
+
+
+def _server(config, announce):
+    """A uvicorn ``Server`` that calls ``announce(port)`` once its startup is over: the app's start-up (the models
+    preloaded) done and the socket listening. The address printed before ``uvicorn.run`` was refused for the
+    seconds the models took to load."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started and not self.should_exit:  # not when Ctrl+C came during the start-up
+                announce(self.servers[0].sockets[0].getsockname()[1])
+
+    return Server(config)
+
+
+def _workers(config, sock, announce):
+    """uvicorn's supervisor of ``--workers N`` processes sharing ``sock``, calling ``announce(port)`` once the
+    first worker has started (the socket then accepts connections), or never when none starts."""
+    from uvicorn.supervisors import Multiprocess
+
+    class Workers(Multiprocess):
+        def init_processes(self) -> None:
+            super().init_processes()
+            while not self.should_exit.is_set():
+                self.handle_signals()  # Ctrl+C while the workers load their models
+                if any(process.is_ready(timeout=0.2) for process in self.processes):
+                    announce(sock.getsockname()[1])
+                    return
+                if not any(process.process.is_alive() for process in self.processes):
+                    return  # every worker failed: the supervisor's loop says so and stops
+
+    return Workers(config, sockets=[sock])

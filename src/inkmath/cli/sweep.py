@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 from inkmath.errors import InkmathError
+from inkmath.cli.common import console as cli_console
 
 
 def run(args) -> int:
-    from rich.console import Console
-
     from inkmath.training.sweep import open_study, parse_grid, parse_sets, run_worker, summarize, worker_entry
 
     out = Path(args.out)
@@ -47,7 +46,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
-    con = Console()
+    con = cli_console()
     con.print(f"study [bold]{args.study}[/]: {summary['complete']}/{summary['trials']} trials complete "
               f"({summary['states']})")
     if "best" in summary:

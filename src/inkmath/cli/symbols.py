@@ -93,14 +93,14 @@ def cmd_eval(args) -> int:
               f"macro F1 {report['macro_f1']:.4f}")
     t = Table(title="most confused (true -> predicted)")
     for c in ("true", "predicted", "count", "share of true"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for m in report["most_confused"]:
         t.add_row(m["true"], m["predicted"], str(m["count"]), f"{m['share_of_true']:.3f}")
     con.print(t)
     worst = sorted((c for c in report["per_class"] if c["support"]), key=lambda c: c["f1"])[:10]
     t = Table(title="weakest classes")
     for c in ("class", "precision", "recall", "F1", "support"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for c in worst:
         t.add_row(c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", str(c["support"]))
     con.print(t)
@@ -227,14 +227,14 @@ def cmd_models(args) -> int:
         return 0
     t = Table(title=f"models (parameters for {args.classes} classes, {args.size}x{args.size} input)")
     for c in ("model", "parameters", "description"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for r in rows:
         t.add_row(r["model"], f"{r['parameters']:,}", r["description"])
     con = _console()
     con.print(t)
     t = Table(title="shipped weights (src/inkmath/weights; recipes under configs/)")
     for c in ("weights", "for", "model", "parameters", "measured"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for s in shipped:
         name = s["name"] + "".join(f" ({a})" for a in s["aliases"])
         t.add_row(name, s["purpose"], s["model"], f"{s['parameters']:,}", s["metric"])
@@ -262,7 +262,7 @@ def cmd_summary(args) -> int:
         return 0
     t = Table(title=f"{args.model}: {args.classes} classes, input 1x{args.size}x{args.size}")
     for c in ("layer", "type", "output shape", "parameters"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for r in rows:
         t.add_row(r["layer"], r["type"], "x".join(map(str, r["output"])), f"{r['parameters']:,}")
     t.add_row("total", "", "", f"{count_parameters(model):,}")
