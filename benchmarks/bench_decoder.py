@@ -37,7 +37,7 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-structure-numpy   # as shipped (new)
         against the structure models' encoders in NumPy (old)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
-        classifier and the context ensemble in NumPy member by member (old: the reader before speed-8's changes)
+        classifier and the context ensemble in NumPy member by member (old: the reader before docs/decisions/speed.md's changes)
 
 NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
@@ -58,7 +58,7 @@ from inkmath.cli.common import limit_blas_threads  # imports neither NumPy nor O
 # NumPy's BLAS (and OpenCV's pool) on one thread, as ``inkmath recognize`` and ``inkmath serve`` run the reader, set
 # before NumPy loads: with BLAS's default of a thread per core, the reader's small matrix products woke a second
 # thread that spun on the other core, which doubled the CPU a read took and, on a busy machine, its wall time
-# (docs/decisions/2026-11-24-speed-7.md)
+# (docs/decisions/speed.md)
 limit_blas_threads()
 
 
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-plain", action="store_true",
                     help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
                          "graph and its symbol-context ensemble in NumPy member by member (old: as before "
-                         "docs/decisions/2026-11-24-speed-8.md), alternately")
+                         "docs/decisions/speed.md), alternately")
     ap.add_argument("--vs-structure-numpy", action="store_true",
                     help="time the reader as shipped (new: the structure models' encoders on ONNX Runtime) against "
                          "the same reader with them in NumPy (old: structure_model.STRUCTURE_ONNX False), "

@@ -22,7 +22,7 @@ truth boxes moved with it, and read with ``page.read_page``; detection, order an
 - ``gauss15`` / ``gauss25``: defocus, a Gaussian blur of sigma 1.5 / 2.5 px on top of the generator's (0-1.2 px);
   ``motion3``: motion blur along a 3 px diagonal (down to the right); ``motion5``: 5 px along ``shake``'s slant
   (dx : dy = 2 : 1); ``motion5v``: 5 px straight down (another direction, for checking). The kernels are one-pixel
-  lines, as ``shake``'s; they reproduce robustness-15's figures (first 6 pages of seed 40: 22 and 14 right of 41).
+  lines, as ``shake``'s; they reproduce docs/decisions/page-clean-up.md's figures (first 6 pages of seed 40: 22 and 14 right of 41).
 
 Prints one line of totals per variant and appends each page's reading to ``OUT/details-VARIANT.jsonl``.
 """

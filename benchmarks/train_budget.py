@@ -44,7 +44,7 @@ READER_MODELS = ("crohme-m", "pen-symbols", "stroke-merge", "late-stroke", "imag
 CLASSIFIER = "crohme-m"
 HYPOTHESES = "python -m inkmath.equation.synth.hypotheses"
 # OpenMP's waiting threads sleep instead of spinning: with two lanes on two cores, a two-thread step's spinning
-# thread takes the core from the other lane. Measured side by side under load (2026-11-25-training-budget-10.md,
+# thread takes the core from the other lane. Measured side by side under load (training-budget.md,
 # benchmarks/train_step_profile.py, best of 2 rounds): the classifier's two-thread step cost 13.2 CPU ms an image
 # spinning and 3.0 sleeping (one thread: 3.0), and ran 2.75x faster; what a step computes does not change.
 OMP_WAIT_POLICY = "PASSIVE"
@@ -95,7 +95,7 @@ def classifier_stages(recipes: tuple[str, ...]) -> tuple[list[Step], str, Step]:
 # a recipe that learns from a classifier's readings (its ``classifier:``) waits for that classifier's last step;
 # ``crohme`` is no reader model (it reads nothing at run time); a recipe that learned from its readings would have it
 # trained here too, from its own recipe (distilled from the new crohme-m). None does since image-merge reads crohme-m
-# (2026-11-25-training-budget-16.md): with that chain the plan took about 40 minutes more than the 90 allowed
+# (training-budget.md): with that chain the plan took about 40 minutes more than the 90 allowed
 CLASSIFIER_READY = {"crohme-m": "crohme-m:export", "crohme": "crohme:export"}
 # a recipe reading the classifier through ONNX Runtime (``engine: onnx``) reads its 8-bit model, whose ranges must be
 # calibrated on the new weights first (image-touch failed at once in the first budget run without this)

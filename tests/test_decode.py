@@ -331,7 +331,7 @@ def test_second_layouts_offered_as_alternatives_leave_the_first_reading_alone():
 def test_the_speed_benchmark_runs_the_reader_on_one_thread_as_the_server_does():
     """bench_decoder.py (the issue's 50 ms figure) sets NumPy's BLAS to one thread before NumPy loads, as `inkmath
     serve` does: with a thread per core, a second thread spun on the other core and doubled the CPU of a read
-    (docs/decisions/2026-11-24-speed-7.md)."""
+    (docs/decisions/speed.md)."""
     import os
     import subprocess
     import sys

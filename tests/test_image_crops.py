@@ -75,7 +75,7 @@ def test_the_image_classifier_recipe_fine_tunes_the_readers_classifier_on_the_im
     cfg = make_config(Path(__file__).resolve().parents[1] / "configs" / "crohme-m-wap.yaml")
     assert cfg.init == DEFAULT_WEIGHTS and cfg.dataset == "crohme-wap:train" and cfg.val == "crohme-wap:val"
     assert cfg.model == "inkres-m" and cfg.preset == "crohme32"
-    # not shipped (docs/decisions/2026-11-24-image-7.md): images are read by the reader's own classifier
+    # not shipped (docs/decisions/image-reader.md): images are read by the reader's own classifier
     assert defaults.IMAGE_CLASSIFIER is None
 
 

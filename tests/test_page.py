@@ -214,7 +214,7 @@ def test_clean_page_keeps_black_blue_and_pencil_ink(colour):
 def test_a_fraction_bar_across_most_of_a_plain_sheet_is_ink_not_a_paper_line():
     """A bar longer than ``LINE_FULL_SPAN`` of the sheet, as dark as the writing, was removed as a paper line, which
     split its fraction into two expressions. On a sheet with no paper lines across it, it is ink; a ruled sheet's
-    lines still go (session 26)."""
+    lines still go."""
     def wide_fraction(img):
         cv2.line(img, (100, 400), (900, 404), (30, 30, 35), 4, cv2.LINE_AA)
 
@@ -229,7 +229,7 @@ def test_a_fraction_bar_across_most_of_a_plain_sheet_is_ink_not_a_paper_line():
 
 
 def test_red_ink_is_kept_and_the_red_margin_line_removed():
-    """Red writing is ink; only the margin line's long straight red run is paper (robustness-15: blue-ink pages
+    """Red writing is ink; only the margin line's long straight red run is paper (docs/decisions/page-clean-up.md: blue-ink pages
     with red and blue swapped lost 28 of 78 expressions when every strongly red pixel was paper)."""
     lines = [("3x+5=11", 150, 300), ("x=2", 150, 500)]
     page = clean_page(_photo(_sheet(lines, paper="ruled", colour=(200, 30, 30))))
@@ -282,7 +282,7 @@ def test_a_faint_small_dot_is_ink_but_a_faint_stroke_or_a_speck_under_the_floor_
 
 def test_underexposed_pencil_on_squared_paper_leaves_no_grid_specks():
     """Where a squared sheet's lines cross, the paper is darker than on either line (the lines' shades multiply); in
-    an underexposed photo of pencil ink the crossings passed as ink specks (robustness-15: 117-351 "expressions" on
+    an underexposed photo of pencil ink the crossings passed as ink specks (docs/decisions/page-clean-up.md: 117-351 "expressions" on
     one generated page). Ink over a line must be darker than the line's darkness there: twice the line's at a
     crossing."""
     def grid(img):  # pale squared lines printed over the page: each takes 15 % of the light
@@ -615,7 +615,7 @@ def test_an_upright_page_that_reads_surely_is_not_read_turned(monkeypatch, predi
 def test_a_mark_that_fills_its_box_is_read_by_the_orientation_check_not_taken_for_a_blank_crop(predictor):
     """A level bar 3 px thick fills its bounding box: cut alone it was all ink, which the classifier refuses as a
     blank image, and the whole page failed ("No ink found in the image", a page bowed like a notebook's whose grid
-    left such pieces; session 22)."""
+    left such pieces)."""
     from inkmath.equation.photo import orient as page_orient
 
     ink = np.zeros((120, 200), np.uint8)
@@ -1151,7 +1151,7 @@ def test_page_merge_features_do_not_depend_on_the_pairs_order():
 def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_together(monkeypatch):
     """A numerator, its bar and its denominator: the model scores numerator-bar and bar-denominator as one expression
     and every other pair (the joined bar and denominator with the numerator among them) as two. Joining the best
-    pair at a time left the numerator apart; the pairs of the groups as linked are joined at once (session 26)."""
+    pair at a time left the numerator apart; the pairs of the groups as linked are joined at once."""
     from inkmath.equation.photo import merge as page_merge
     from inkmath.equation.photo.merge import group_summaries, line_gap, merge_features, merge_groups
 
@@ -1473,7 +1473,7 @@ def test_strokes_blurred_across_by_a_moving_hand_are_narrowed_to_their_own_ridge
     """Motion blur lowers a stroke's darkness across the motion, not along it: narrowed against the darkest ink within
     ``READ_PEAK`` the faint strokes are cut where they meet dark ones (a "+" read as "\\div"); against their own
     ridge (``READ_RIDGE`` px, at least ``READ_FLOOR`` of the darkest ink nearby) the crop has as many pieces as the
-    sharp photo's (blur-17)."""
+    sharp photo's (docs/decisions/page-reading.md)."""
     from inkmath.equation.photo.find import READ_RIDGE, group_image
 
     sharp, moved, _ = _blurred_photos()

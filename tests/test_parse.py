@@ -362,7 +362,7 @@ def test_what_sticks_out_past_a_short_bar_stays_in_the_fraction():
     assert tex(hyps) == "\\frac{5}{x+xx}"
     # the rules read what follows at the numerator's height past the bar's end as after the fraction (the shipped
     # structure model, at margin 4, reads this hand-built case '\\frac{x-t}{2}': see
-    # docs/decisions/2026-11-24-structure-encoder.md)
+    # docs/decisions/structure-model.md)
     from inkmath.equation.reader.layout_rules import rule_layout
 
     hyps = [S("x", 1, 0, 7, 6), S("-", 0, 7.5, 8, 8), S("2", 1, 10, 7, 18), S("-", 10, 3, 15, 3.5),

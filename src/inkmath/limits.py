@@ -1,7 +1,7 @@
 """How much ink one reading takes: the bounds the Python API, ``inkmath recognize`` and the HTTP API share.
 
 A generous drawing is a few dozen strokes of a few hundred points. Reading time grows faster than the ink: 400 strokes
-read in about 5 s, 1,000 in about 40 s (docs/decisions/2026-11-27-clutter-38.md), so more than these bounds is refused
+read in about 5 s, 1,000 in about 40 s (docs/decisions/robustness-and-limits.md), so more than these bounds is refused
 at once with a one-line ``InkmathError`` instead of being read for minutes.
 
     from inkmath.limits import check_ink_size

@@ -9,7 +9,7 @@ the activations chosen by its percentile calibration (99.999) over ``CALIBRATION
 symbols (``crohme:train``, never validation or test); the first convolution (it reads the raw pixels) and the last
 layer (the logits) stay in float. The ranges are a few numbers per tensor, shipped as ``NAME.int8.json``; the
 quantized graph is rebuilt from them and the float graph (``onnx_export.cached_onnx_path``) into the same cache.
-Which weights run quantized: ``INT8_WEIGHTS`` (the choice and its measurement: docs/decisions/2026-11-24-speed-8.md).
+Which weights run quantized: ``INT8_WEIGHTS`` (the choice and its measurement: docs/decisions/speed.md).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from inkmath.errors import InkmathError
 
 # weights whose ONNX Runtime engine runs their 8-bit graph when their ranges ship (``ranges_path``). crohme-m, the
 # reader's classifier: on the 2011-2013 validation read with ONNX Runtime, the same expressions right within noise
-# (strokes and WAP-like images; decision note speed-8) for about 0.91x the CPU of a 10-symbol read
+# (strokes and WAP-like images; decision note docs/decisions/speed.md) for about 0.91x the CPU of a 10-symbol read
 INT8_WEIGHTS = {"crohme-m"}
 # ONNX Runtime's graph rewrites left out when it loads the 8-bit graph. Its QDQ propagation moves the stem's
 # QuantizeLinear from after the float MaxPool to before it, so that the pool runs on uint8, where ONNX Runtime 1.31 has
 # only a generic pooling kernel: that one MaxPool was about a third of the classifier's CPU (a batch of 25 crops,
 # one thread: 10.0 -> 6.8 ms without the rewrite). The max commutes with the (monotonic) quantization, so the
-# logits are the same to the bit either way (docs/decisions/2026-11-25-speed-14.md)
+# logits are the same to the bit either way (docs/decisions/speed.md)
 ORT_DISABLED_OPTIMIZERS = ("QDQPropagationTransformer",)
 CALIBRATION_CROPS = 3000
 CALIBRATION_SEED = 0

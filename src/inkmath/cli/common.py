@@ -106,11 +106,11 @@ def limit_blas_threads(threads: int = 1) -> None:
     otherwise. Call it before NumPy loads; worker processes inherit it. With BLAS's default of one thread per core,
     each of the reader's small matrix products woke threads that spun on the other core. Reading 10 CROHME
     expressions then cost 48 ms wall and 88 ms CPU each instead of 30 and 57, and the web server's recognition cost
-    108 ms CPU a request instead of 38 (docs/decisions/2026-11-24-symbol-context-shipped.md)."""
+    108 ms CPU a request instead of 38 (docs/decisions/symbol-context.md)."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(max(1, threads)))
     # OpenCV's own pool too: on an image read its worker threads took about 0.16 of the CPU for no gain in wall time
-    # (image crops, resizes and components are small; docs/decisions/2026-11-24-speed-8.md)
+    # (image crops, resizes and components are small; docs/decisions/speed.md)
     os.environ.setdefault("OPENCV_FOR_THREADS_NUM", str(max(1, threads)))
     if "cv2" in sys.modules:  # loaded already: the variable is read when OpenCV loads
         sys.modules["cv2"].setNumThreads(int(os.environ["OPENCV_FOR_THREADS_NUM"]))

@@ -2,9 +2,9 @@
 instead of starting Python's SymPy itself, and `inkmath solver status|start|stop` manage that process.
 
 A new `inkmath solve` process spends 0.3-0.5 s importing SymPy before it can answer (docs/decisions/
-2026-11-24-solve-speed.md). The resident solver (`inkmath.cli.solver_daemon`) has SymPy loaded and its solver
+solver-and-worked-solutions.md). The resident solver (`inkmath.cli.solver_daemon`) has SymPy loaded and its solver
 workers warm, so a command that reaches it costs Python's start, these few imports and the solving itself
-(docs/decisions/2026-11-24-resident-solver.md has the figures). The same idea as dmypy or the Gradle daemon:
+(docs/decisions/solver-and-worked-solutions.md has the figures). The same idea as dmypy or the Gradle daemon:
 
 - One socket per user and installation: `solver-UID-HASH.sock` in `runtime_dir()` (``$INKMATH_RUNTIME_DIR``, else
   ``$XDG_RUNTIME_DIR/inkmath``, else ``~/.cache/inkmath/run``); the folder is 0700 and must belong to the user, the

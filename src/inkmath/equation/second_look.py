@@ -19,7 +19,7 @@ An image reading's symbols are given back to the strokes. Each stroke goes to th
 its drawn points (the smallest box when several hold as many), and each box is mapped back to ink coordinates. So a
 reading that the image reader found still names the strokes of each of its symbols, as a stroke reading does.
 
-Chosen on validation (the 2011-2013 test ink, the figures in docs/decisions/2026-11-28-session-48.md).
+Chosen on validation (the 2011-2013 test ink, the figures in docs/decisions/decoder-and-language-model.md).
 """
 
 from __future__ import annotations

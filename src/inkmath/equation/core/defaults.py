@@ -8,5 +8,5 @@ DEFAULT_WEIGHTS = "crohme-m"
 # or file; None reads images with the strokes' classifier. Tried: crohme-m fine-tuned one epoch on symbols cut from
 # WAP-like renderings of the training ink (``synth.image_crops``, configs/crohme-m-wap.yaml): image crops of the 2013 test
 # 88.70 -> 89.18 % right, but the full WAP-like validation (benchmarks/wap_val.py) read 822 of 1,504 against 819
-# (48 gained, 45 lost; within one token 67.89 against 68.35 %), so not kept (docs/decisions/2026-11-24-image-7.md)
+# (48 gained, 45 lost; within one token 67.89 against 68.35 %), so not kept (docs/decisions/image-reader.md)
 IMAGE_CLASSIFIER: str | None = None

@@ -24,7 +24,7 @@ from inkmath.equation.core.tree import Box
 
 # what an alternative grouping pays in the decoder's score (log units), chosen with the decoder's weights on every
 # 3rd WAP-like validation rendering (502; benchmarks/decoder_val.py --flip-grid on a --dump images dump with 6
-# groupings; docs/decisions/2026-11-24-image-alternatives.md): ExpRate 51.39 % with the rules' grouping alone,
+# groupings; docs/decisions/image-segmentation.md): ExpRate 51.39 % with the rules' grouping alone,
 # 54.18 % at a cost of 2 plus 1 per unit of margin (3 groupings; the best of the grid lm 0.1-0.3, length 0.1-0.6).
 # Best over the rest of that grid: cost 0 (the models alone decide) 50.40 %, 0 + 1 per margin 52.39 %, 1 + 1
 # 53.78 %, 2 alone 53.78 %, 3 + 1 53.59 %; 100 (the rules' grouping always) 51.39 %

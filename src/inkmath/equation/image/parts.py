@@ -46,9 +46,9 @@ IMAGE_SCALE = 1.3
 # canonical scale) is thickened or thinned by one pixel a side. PEN_THIN_FROM was 1.6; the generated validation photos
 # measure a median 1.28 (48 % over 1.3), the WAP-like renderings 1.02 (17 % over 1.3). Photos of one expression
 # (photo_expressions.py val --stride 12, 362): 190 right at 1.6, 196 / 200 / 198 at 1.4 / 1.3 / 1.2; the WAP-like
-# validation 925 -> 926 of 1,504 at 1.3, strokes 1,125 -> 1,125; docs/decisions/2026-11-29-session-51.md
+# validation 925 -> 926 of 1,504 at 1.3, strokes 1,125 -> 1,125; docs/decisions/image-reader.md
 # PEN_THICKEN_BELOW at 0.65 / 0.75 / 0.85: the same photos 200 / 200 / 199, the WAP-like validation 926 / 926 / 920
-# (docs/decisions/2026-11-29-session-52.md)
+# (docs/decisions/layout-choice.md)
 PEN_THICKEN_BELOW = 0.75
 PEN_THIN_FROM = 1.3
 

@@ -36,7 +36,7 @@ BOX_TRIM = 1.0
 # groupings of an image the decoder reads (the rules' own and the closest calls undone or made, one each). All 1,504
 # WAP-like validation renderings (benchmarks/wap_val.py), with recognize.IMAGE_DECODER_WEIGHTS' alt_beam: 3 groupings,
 # alt_beam 1: 888 right; 4, 2: 897; 5, 2: 902 (truth among the alternatives 67.0 -> 69.3 %); 6, 2: 902; 5, 3: 903
-# (docs/decisions/2026-11-27-search-35.md)
+# (docs/decisions/image-reader.md)
 IMAGE_SEGMENTATIONS = 5
 # parts grouped into symbols by the trained ``image-merge`` model (``image_grouping``) instead of the merge rules:
 # not kept (see LEARNED_ALTERNATIVES; its grouping alone is right by pixels for 328 of those 502 against the rules'

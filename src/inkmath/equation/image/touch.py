@@ -46,14 +46,14 @@ TOUCH_WHOLE = 0.8
 # a component more than TOUCH_MAX_SIZE typical symbols wide or tall is not a few touching symbols (a table's edge
 # or a page's column run together): no cuts are looked for in it. In every 6th WAP-like validation rendering (251)
 # the largest component looked at was 5.1 x 5.9 symbols; on a photo whose sheet ran out of the frame, a 43-symbol
-# tall one took minutes and 8 GB before this bound (2026-11-25-robustness-14.md)
+# tall one took minutes and 8 GB before this bound (page-clean-up.md)
 TOUCH_MAX_SIZE = 12.0
 # each branch point read costs a labelling of the component's box, so a component is read at every k-th of its
 # branch points, k the least that keeps (points read) x (box pixels) within TOUCH_MAX_WORK. Every touch_cuts call
 # of the validation readings stays within it, so they read every point: the stroke reader's second looks (1,610
 # components) at most 1.7 M, the WAP-like renderings (4,289) at most 9.3 M, 120 generated validation pages (8,273)
 # at most 9.4 M. A scribble of 18 random-walk strokes (2,239 branch points in a 620 x 533 px component: 740 M) took
-# 10 s in this one component before the bound (docs/decisions/2026-11-29-session-49.md).
+# 10 s in this one component before the bound (docs/decisions/photo-expressions.md).
 TOUCH_MAX_WORK = 20_000_000
 # narrow or flat components read below TOUCH_WHOLE (``image_splits.split_touching`` tries no neck cuts in them: '('
 # 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour) are looked at too, only for cuts where strokes meet, decided

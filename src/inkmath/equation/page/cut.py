@@ -7,7 +7,7 @@ better than the whole (a scored decision over readings, not a threshold on the g
 
 The grouping (``page_find``, ``page_merge``) sometimes joins a short expression with the line just above or below
 it, or with the end of the line beside it. ``page_split``'s model scores each empty band across a group on the
-geometry alone; on its own it cuts more true expressions than joined ones (pages-3), and so does the reader's
+geometry alone; on its own it cuts more true expressions than joined ones (docs/decisions/page-grouping-and-order.md), and so does the reader's
 confidence alone. This model (``page-cut``, trained by ``python -m inkmath.training.recipes.page_cut`` on pages
 generated from the CROHME *training* ink, half of them written with less paper between the lines) weighs both: the
 band's split score and size, how surely the whole and each part read, and how close the page's lines are (on a plain
@@ -39,9 +39,9 @@ CUT_KEEP = 0.9  # ... and kept when this model scores it at least this. Validati
 # and 60 crowded pages of seed 80): cuts kept on the plain pages (all wrong) / right and wrong on the crowded ones:
 # 0.5: 4 / 25, 3; 0.7: 2 / 25, 3; 0.8: 0 / 25, 3; 0.9: 0 / 25, 2 (a second training seed: 0 / 22, 2). Half the
 # training pages are crowded, so the model's prior for a cut is far above a plain page's: hence the high bar. Kept for
-# the model that reads the page's line gap (session 30): on the 1,078 validation pages it keeps 7 right / 1 wrong cuts
+# the model that reads the page's line gap: on the 1,078 validation pages it keeps 7 right / 1 wrong cuts
 # on plain pages and 41 / 4 on crowded ones at 0.9 (the model before: 7 / 5 and 41 / 4;
-# docs/decisions/2026-11-27-pages-30.md)
+# docs/decisions/page-clean-up.md)
 CUT_FEATURES = ("split_logit", "across", "band", "whole_conf", "parts_conf", "worst_part_conf", "rows",
                 "whole_symbols", "fewest_part_symbols", "fraction", "first_operator", "second_arrow", "part_empty_slot",
                 "whole_operator_limits", "superscripts_lost", "subscripts_lost", "width_ratio", "start_offset",

@@ -40,7 +40,7 @@ LIMIT_REACH = 3.0
 # 0.05 17 / 2, from 0.005 26 / 4; page-join alone from 0.005 22 / 0 (0.4-0.6 the same), from 0.001 24 / 3; the mean
 # from 0.005 25 / 0 (0.6: 26 / 2), from 0.02 20 / 0. Read whole, pages in order 829 -> 834 (plain 0 and 31 and
 # large 0 one page each, 32 two; crowded 81 one expression more; none lost), against 832 for page-cut alone from 0.05
-# (one lost) and for page-join alone from 0.05 (two lost) (docs/decisions/2026-11-26-page-join-28.md). Its training
+# (one lost) and for page-join alone from 0.05 (two lost) (docs/decisions/page-grouping-and-order.md). Its training
 # traces read the pairs from TRACE_CONSIDER.
 JOIN_CONSIDER = 0.005
 JOIN_BELOW = 0.5
@@ -50,7 +50,7 @@ TRACE_CONSIDER = 0.001
 # (pieces of a ruled line the clean-up left, read as "-" or "="). None of the 8,834 CROHME training expressions is only
 # bars or dots (485 are one symbol: letters and digits), and the validation pages' expressions are all at least 1.1
 # symbol heights long. Validation pages in order 834 -> 836 of 868 (seed 31: 2 pages), none lost, expressions the same
-# (docs/decisions/2026-11-26-marks-29.md).
+# (docs/decisions/page-grouping-and-order.md).
 BARS = {"-", "=", ".", "\\ldots", "\\cdots", "\\cdot", "\\dots"}
 
 

@@ -10,7 +10,7 @@ CROHME *training* ink: target 1 when the two parts are two written expressions) 
 page (``page_merge.pair_features``, the parts as two groups among the page's others) and the cut's direction; its
 score is one input of ``page_cut``'s models, which weigh it against how surely the parts read.
 
-Tried, not kept (docs/decisions/2026-11-24-pages-3.md): the model alone deciding whether to cut, and the reader's
+Tried, not kept (docs/decisions/page-grouping-and-order.md): the model alone deciding whether to cut, and the reader's
 confidence alone (parts against the whole) on the model's best cuts; on the validation pages both cut more true
 expressions than joined ones.
 """

@@ -32,10 +32,10 @@ from inkmath.imageio import eight_bit_image, has_transparency, read_file, unread
 from inkmath.preprocess import eight_bit
 
 # Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.synth.pages;
-# see docs/decisions/2026-11-23-page-reading.md for the measurements.
+# see docs/decisions/page-reading.md for the measurements.
 WORK_SIDE = 2000  # px on the photo's long side after the first downscale
 MAX_UPSCALE = 2.0  # a smaller photo is enlarged (cubic) towards WORK_SIDE by at most this factor: 0.5x and 0.6x
-# shrunk validation pages (seeds 40-42, 2026-11-25-robustness-14.md) read 149 expressions right instead of 128 of 328
+# shrunk validation pages (seeds 40-42, page-clean-up.md) read 149 expressions right instead of 128 of 328
 BACKGROUND_STEP = 8  # the light is estimated at 1/8 of the sheet's size
 BACKGROUND_KERNEL = 9  # closing kernel at that scale (72 px at the working size: wider than a stroke, 2 symbols)
 INK_LOW = 38  # darkness (0-255, after flattening) where faint ink (pencil's edges) may start
@@ -48,18 +48,18 @@ INK_HIGH_MIN = 60  # ... and at least this darkness
 # Validation pages, seeds 0 / 18 (choice) and 19 (check): 468 / 409 / 437 -> 470 / 412 / 439 right (+8 -1: "A.k.R",
 # "i.M", "\ldots", "it"), detection and order the same, fine-pen pages (seed 84) the same; DOT_SHARE 0.5 and 0.85,
 # DOT_AREA 12 and 40 read as 0.7 and 24 (the floor binds on these pages). Without the floor, pencil pages' ruled-line
-# fragments passed (-3 on one page). (docs/decisions/2026-11-26-dots-22.md)
+# fragments passed (-3 on one page). (docs/decisions/page-clean-up.md)
 DOT_AREA = 24
 DOT_SHARE = 0.7
 # ... and whose box is at most DOT_SIDE px on its longer side: a dot of DOT_AREA px is a disc under 6 px across, while
 # a paper line's faint edge left by the line search is a sliver one px tall and 10-23 px long (validation seed 32
 # page 15: 14 such slivers at darkness 61-63 passed as dots and were read as "-" beside the writing). The slivers still
 # count towards DOT_MOST below: many of them say the paper's lines were not all found, and then no dot is kept
-# (docs/decisions/2026-11-26-marks-29.md)
+# (docs/decisions/page-grouping-and-order.md)
 DOT_SIDE = 8
 # ... unless they would be over DOT_MOST of the components found without them: then they are the pieces of paper
 # lines the clean-up did not find (a close-up of squared paper turned past the deskew: 973 against 44, the page read
-# as 577 expressions). Validation pages (seeds 0, 18, 19 and fine-pen 84) add at most 0.1 (dots-22)
+# as 577 expressions). Validation pages (seeds 0, 18, 19 and fine-pen 84) add at most 0.1 (docs/decisions/page-clean-up.md)
 DOT_MOST = 0.5
 LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height) ...
 LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: a dark one is a fraction bar
@@ -68,13 +68,13 @@ LINE_DARK_FAMILY = 3  # ... a longer one as dark as ink is a paper line only amo
 # pages in large writing (``bench_page.py --writing 48``, seeds 0 / 18): in order 114 / 33 -> 115 / 34; of the ordinary
 # validation pages (plain seeds 0 / 18 / 19, crowded 80 / 81, labelled) one page's ink changed (crowded seed 81 page
 # 19, 47 -> 48 in order); no page lost. Counting only the ink-dark runs kept a pencil page's ruled-line piece as ink
-# (docs/decisions/2026-11-26-pages-26.md)
+# (docs/decisions/page-grouping-and-order.md)
 LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
 LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
 LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
 MARGIN_GAP = 5  # px: gaps in a red margin line's run bridged before it is looked for (JPEG leaves its red in pieces)
 LINE_LOW = 25  # darkness from which a squared sheet's pale lines are looked for: on an underexposed pencil page they
-# (median darkness 31, under INK_LOW) were found in pieces and their crossings became 520 specks (robustness-15)
+# (median darkness 31, under INK_LOW) were found in pieces and their crossings became 520 specks (docs/decisions/page-clean-up.md)
 GRID_LINES = 5  # pale lines in each direction that make a squared sheet
 PALE_GRID_SHARE = 0.5  # ... whose lines are removed from LINE_LOW when the ink-level search found fewer than this share
 EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped
@@ -83,7 +83,7 @@ SKEW_STEP = 0.25
 # A photo with no sheet edge in it (the page fills the frame) is turned by its paper lines' own angle when they show
 # one beyond MAX_SKEW (``paper_line_angle``): the median slope of the long straight segments
 # (LINE_SPAN of the width at least) found by a Hough transform at LINE_SKEW_SIDE px, within LINE_SKEW_MAX degrees of
-# level, when at least LINE_SKEW_SEGMENTS agree (docs/decisions/2026-11-26-pages-23.md)
+# level, when at least LINE_SKEW_SEGMENTS agree (docs/decisions/page-reading.md)
 LINE_SKEW_MAX = 15.0
 LINE_SKEW_SIDE = 1000
 LINE_SKEW_SEGMENTS = 3
@@ -96,10 +96,10 @@ PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not 
 # BLUR_EDGE_PERCENTILE-th percentile of the darkness's slope over the darkest ink within 2 px, on the ink's pixels
 # where that ink reaches BLUR_INK_MIN) are the less steep the more the photo is blurred; sigma (px) = BLUR_FIT[0] +
 # BLUR_FIT[1] x that share, a least-squares line fitted to the 120 generated validation pages' known blur, sigma 0-1.2
-# (docs/decisions/2026-11-24-pages-7.md: residual sd 0.165 px, correlation -0.87; beyond 1.2 px it measures short:
-# 1.5-1.85 where 2.5 was added, blur-17). ``CleanPage.defocus`` applies the same line to the steepest of
+# (docs/decisions/page-reading.md: residual sd 0.165 px, correlation -0.87; beyond 1.2 px it measures short:
+# 1.5-1.85 where 2.5 was added, docs/decisions/page-reading.md). ``CleanPage.defocus`` applies the same line to the steepest of
 # BLUR_DIRECTIONS bands of the edges' direction, and ``CleanPage.motion`` is the least steep band's steepness over the
-# steepest's: motion blur lowers the steepness across the motion only, defocus in every direction (blur-17)
+# steepest's: motion blur lowers the steepness across the motion only, defocus in every direction (docs/decisions/page-reading.md)
 BLUR_EDGE_PERCENTILE = 90
 BLUR_INK_MIN = 40
 BLUR_FIT = (3.40, -8.39)

@@ -22,7 +22,7 @@ from inkmath.equation.core.tree import Box
 from inkmath.equation.photo.merge import linked_sets, merge_groups
 
 # Thresholds in typical symbols (``unit``: the median of the components' longer side), chosen on pages generated
-# from the 2011-2013 validation ink (docs/decisions/2026-11-23-page-reading.md).
+# from the 2011-2013 validation ink (docs/decisions/page-reading.md).
 LINE_GAP = 4.0  # max horizontal gap between neighbours on one line
 LINE_OVERLAP = 0.2  # ... which must overlap vertically by this share of the smaller height (or touch)
 NEAR_X = 1.0  # corner to corner: at most this far apart in x ...
@@ -39,7 +39,7 @@ GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at l
 # components with an area under this share of unit^2 are noise. 0.002 since the clean-up keeps faint dots
 # (page_clean.DOT_AREA): validation pages of seeds 0 / 18 / 19 / fine-pen 84 470 / 412 / 439 / 128 right at 0.004,
 # 470 / 413 / 439 / 129 at 0.002 (an i's dot, an ij's), detection and order the same
-# (docs/decisions/2026-11-26-dots-22.md)
+# (docs/decisions/page-clean-up.md)
 SPECK = 0.002
 LONE_MARK = 0.5  # a group under this many units long is a lone dot or a speck between lines, not an expression
 SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
@@ -48,15 +48,15 @@ READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink n
 READ_PEAK = 0.4  # ... within this many typical symbols
 # ... or, on a photo blurred by motion (``page.READ_MOTION``), from the stroke's own ridge: the darkest ink within
 # READ_RIDGE page px, while reaching at least READ_FLOOR of the darkest ink within READ_PEAK. Motion blur lowers a
-# stroke's darkness across the motion only, so strokes across it were cut next to strokes along it (robustness-15).
+# stroke's darkness across the motion only, so strokes across it were cut next to strokes along it (docs/decisions/page-clean-up.md).
 # Chosen on validation pages of seeds 40 and 41 (12 each) as made, under defocus (sigma 1.5, 2.5) and motion (3, 5
 # px; page_variants.py), on every page: right of 936 expressions 393 with READ_PEAK alone; READ_RIDGE 3 with
 # READ_FLOOR 0.3 / 0.45 / 0.5 / 0.55: 409 / 415 / 416 / 419; READ_RIDGE 2 / 4 (0.45): 404 / 412; 9 px of motion
 # (shake, 156): 1, 19 (0.45), 5 (0.55). On every ordinary page it read 5 fewer of 876 (+14 -19), hence the gate
-# (docs/decisions/2026-11-25-blur-17.md)
+# (docs/decisions/page-reading.md)
 READ_RIDGE = 3.0
 READ_FLOOR = 0.45
-DEBLUR_STEPS = 10  # Richardson-Lucy iterations of ``deblurred`` (docs/decisions/2026-11-24-pages-7.md)
+DEBLUR_STEPS = 10  # Richardson-Lucy iterations of ``deblurred`` (docs/decisions/page-reading.md)
 MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
 MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
 LEARNED_MERGE = True  # groups the ``page-merge`` model scores as one expression are joined (page_merge.py)

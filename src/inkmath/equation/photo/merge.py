@@ -29,26 +29,26 @@ CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are nev
 CANDIDATE_LINE_GAP = 5.0  # ... except side by side on one line (overlapping in height): up to this far apart in x
 # ("e =" and a fraction written 4 units to its right, which the grouping's line gap splits when the two overlap in
 # height too little to link; validation pages of seeds 0-2: 7 of the 13 expressions left in two groups;
-# docs/decisions/2026-11-24-pages-6.md). 6 until session 26: a column of one expression beside the next column's
+# docs/decisions/page-grouping-and-order.md). 6 before 2026-11-26: a column of one expression beside the next column's
 # first line, 5.3 units apart with a gutter too short to count, was scored and joined. Validation pages in order
 # at 6 / 5 / 4.5: crowded 80 / 81 48 / 48 -> 49 / 49 (both), large writing seed 18 34 -> 35 (both), plain 0 / 18 / 19,
 # large 0 and labelled the same; right +6 / +7 expressions, no page or expression lost
-# (docs/decisions/2026-11-26-pages-26.md). The shipped page-merge model was trained on pairs up to 6 units apart.
+# (docs/decisions/page-grouping-and-order.md). The shipped page-merge model was trained on pairs up to 6 units apart.
 MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 and 9, 240 pages), detection only: in
 # order 218 / 220 / 221 / 221 / 222 at 0.5 / 0.55 / 0.6 / 0.65 / 0.7 (the wrong joins scored 0.51-0.61, the right
-# ones mostly over 0.8); seed 10 (120): 112 at 0.5-0.6, 111 at 0.65-0.7 (docs/decisions/2026-11-25-pages-11.md;
-# 0.5 was chosen on seed 0's pages with an older model: docs/decisions/2026-11-24-pages-2.md). At 0.6 the rule that
-# kept two stacked groups of 5 components apart unless one component spans the other (pages-4) is gone: it undid
+# ones mostly over 0.8); seed 10 (120): 112 at 0.5-0.6, 111 at 0.65-0.7 (docs/decisions/page-grouping-and-order.md;
+# 0.5 was chosen on seed 0's pages with an older model: docs/decisions/page-grouping-and-order.md). At 0.6 the rule that
+# kept two stacked groups of 5 components apart unless one component spans the other (docs/decisions/page-reading.md) is gone: it undid
 # right joins the model scored 0.89-0.99 (a limit's long subscript under "lim tan x"); without it seeds 8 + 9:
 # 222 in order (+1 -0), seed 10: 113 (+1 -0). For the model that also reads the page's line gap and learns from
-# crowded pages (pages-25), seeds 0 / 18 / 80 / 81 read the same at 0.5 and 0.6; at 0.7 seed 0 has one page fewer in
-# order (docs/decisions/2026-11-26-pages-25.md)
+# crowded pages (docs/decisions/page-grouping-and-order.md), seeds 0 / 18 / 80 / 81 read the same at 0.5 and 0.6; at 0.7 seed 0 has one page fewer in
+# order (docs/decisions/page-grouping-and-order.md)
 MERGE_CLOSURE = True  # first, every pair of the groups as linked scored at least MERGE_PROB is joined at once (the
 # pairs the model is trained on), then the best pair again and again. Joining one best pair at a time alone split a
 # fraction whose bar joined its denominator first: the numerator's pair with the two is not one the model learned.
 # Validation pages, in order: plain seeds 0 / 18 / 19 119 / 118 / 119 -> 119 / 119 / 119, crowded 80 / 81 48 / 48
 # and large writing seeds 0 / 18 115 / 34 -> 116 / 34, labelled 20 the same; no page lost
-# (docs/decisions/2026-11-26-pages-26.md)
+# (docs/decisions/page-grouping-and-order.md)
 PAIR_FEATURES = 26  # ``pair_features`` (also page-split's inputs)
 N_FEATURES = PAIR_FEATURES + 1  # the model's: the pair's, and how close the page's lines are (``line_gap``)
 

@@ -16,11 +16,11 @@ ORIENTATION_MARGIN = 0.05  # mean top probability a turned page must win by (100
 # test this replaced: 20 wrong)
 # The first ORIENTATION_FIRST marks read in all four turns decide alone when they read ORIENTATION_CLEAR more surely as
 # they stand than in any turn (validation pages, every page in its four turns: the same decisions as reading every
-# mark, for a third of the marks read turned; docs/decisions/2026-11-24-pages-9.md). 0: every mark is read
+# mark, for a third of the marks read turned; docs/decisions/page-reading.md). 0: every mark is read
 ORIENTATION_FIRST = 8
 ORIENTATION_CLEAR = 0.1
 ORIENTATION_SURE = 0.8  # the page as it is reads at least this surely: upright, the turns are not read (validation
-# pages: no page turned by 90, 180 or 270 degrees reads this surely as it stands; docs/decisions/2026-11-24-pages-5.md)
+# pages: no page turned by 90, 180 or 270 degrees reads this surely as it stands; docs/decisions/page-reading.md)
 
 
 def upright(page: CleanPage, predictor) -> CleanPage:

@@ -17,13 +17,13 @@ import numpy as np
 from inkmath.errors import InkmathError
 
 # Thresholds, chosen on pages generated from the CROHME 2011-2013 (validation) ink by inkmath.equation.synth.pages;
-# see docs/decisions/2026-11-23-page-reading.md and the notes each names.
+# see docs/decisions/page-reading.md and the notes each names.
 DETECT_SIDE = 480  # px on the long side where the sheet is looked for
 WHITE_PATCH = 95  # percentile of each colour channel taken as the paper's white when looking for the sheet (the one
-# value tried: a warm lamp's pages of seed 40 read 42 right instead of 37 of 78, robustness-14)
+# value tried: a warm lamp's pages of seed 40 read 42 right instead of 37 of 78, docs/decisions/page-clean-up.md)
 MIN_SHEET_AREA = 0.2  # share of the photo the sheet must cover to be taken as the sheet
 PARTIAL_SHEET_LEVEL = 0.7  # of Otsu's paper level: the sheet's region when it runs out of the frame (``off_sheet``;
-# the one value tried: seed 40's pages cut to their expressions, 46 right and 11 in order of 12, robustness-14)
+# the one value tried: seed 40's pages cut to their expressions, 46 right and 11 in order of 12, docs/decisions/page-clean-up.md)
 FILL_SHEET_AREA = 0.9  # a bright region this large means the page fills the frame: no warp
 SHEET_LEVELS = 8  # brightness levels tried, from 1.1x to 0.5x Otsu's
 SHEET_FILL = 0.9  # the region must fill this share of its quadrilateral

@@ -23,7 +23,7 @@ LI_JOINED = {"h", "k", "u", "b"}
 NAMES_WITH_I = DOTTED_NAMES
 
 # The merges' geometry, set by hand with the merge that reads it; each group names what switching that merge off
-# reads on validation (2026-11-27, docs/decisions/2026-11-27-rules-37.md: strokes 1,041 and WAP-like 902 of 1,504
+# reads on validation (2026-11-27, docs/decisions/layout-choice.md: strokes 1,041 and WAP-like 902 of 1,504
 # with every merge), so the thresholds stand as long as their merge pays.
 ATOM_GEOMETRY = {
     # letters of a function name (``merge_function_names``, off: strokes 1,026) follow on one line: overlapping

@@ -18,17 +18,17 @@ IMAGE_FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "m
                   "structure_per_symbol")
 # the strokes reader's: those and more of ``decode.beam_features``, chosen on validation (all 1,504 expressions,
 # 5-fold cross-validation repeated 6 times: the half with the highest confidence 91.25 % right against 89.6 % with
-# IMAGE_FEATURES; docs/decisions/2026-11-24-calibration.md)
+# IMAGE_FEATURES; docs/decisions/calibration.md)
 FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbols_per_token", "prob_logit",
                              "min_symbol_logp", "layout_tokens")
 # fitted on all 1,504 expressions of the 2011-2013 test sets read by the shipped stroke reader, on the features it
 # hands its calibration (``python benchmarks/calibration_fit.py``, L2 0.001): intercept first, then one coefficient per
 # FEATURES entry, on the features as they are. Refitted when the look-alikes' size correction (``symbol_size``) joined
 # the reader, under which the coefficients before read a calibration error (10 bins) of 0.028: 0.0195 in-sample
-# (session 40). Refitted again when the reader's context model became the distilled one (symbols.
+# (2026-11-28). Refitted again when the reader's context model became the distilled one (symbols.
 # READER_CONTEXT_MODELS), under which the coefficients before read 0.0285: now 0.0142 in-sample, 0.014-0.020 in 5-fold
 # cross-validation, the most confident half 94.0 % right (93.8-93.9 % cross-validated);
-# docs/decisions/2026-11-28-session-41.md. (The raw share of the beam: error 0.233 when it was measured.)
+# docs/decisions/symbol-context.md. (The raw share of the beam: error 0.233 when it was measured.)
 COEFFICIENTS: tuple[float, ...] | None = (-4.559576, 9.665425, -5.217717, 0.311764, 0.411543, 0.014852, 1.334463,
                                           4.664033, -0.161099, -0.425046, -0.038497, 1.714861, 0.159060, -0.762160,
                                           0.205441)
@@ -38,10 +38,10 @@ COEFFICIENTS: tuple[float, ...] | None = (-4.559576, 9.665425, -5.217717, 0.3117
 # recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped; refitted with the image reader's four
 # symbol-context models (symbols.IMAGE_CONTEXT_MODELS): calibration error 0.041 in-sample (0.059 with the coefficients
 # before, which were 0.046 with the reader's pair alone), top half 88.0 % right; on all 1,504 renderings (wap_val.py)
-# 0.035 against 0.058 (docs/decisions/2026-11-25-image-context-13.md). Kept when the image reader's search widened to 5
+# 0.035 against 0.058 (docs/decisions/symbol-context.md). Kept when the image reader's search widened to 5
 # groupings and alt_beam 2: on all 1,504 renderings the error fell to 0.026, the top half 87.5 % right
-# (docs/decisions/2026-11-27-search-35.md). Kept with the distilled context model: 0.032 against a refit's 0.039
-# in-sample, 0.031-0.037 cross-validated (``calibration_fit.py --image``; docs/decisions/2026-11-28-session-41.md)
+# (docs/decisions/image-reader.md). Kept with the distilled context model: 0.032 against a refit's 0.039
+# in-sample, 0.031-0.037 cross-validated (``calibration_fit.py --image``; docs/decisions/symbol-context.md)
 IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.989069489338281, -1.245643936209319,
                                                 0.13106287685082182, 0.5021924357689087, 0.016397959387502752,
                                                 2.819474465001413, 12.390628678557418)
@@ -52,7 +52,7 @@ IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.98906948933
 # validation photos, ``benchmarks/photo_expressions.py val``, 1,086: read at 0.3 right 16 %, at 0.5 26 %, at 0.7 59 %;
 # calibration error 0.100). So its confidence is mapped by a logistic on its log-odds, fitted on those photos' chosen
 # readings (intercept, slope; L2 0.001): error 0.037 in-sample, 0.029 in 5-fold cross-validation
-# (docs/decisions/2026-11-29-session-50.md)
+# (docs/decisions/photo-expressions.md)
 PHOTO_COEFFICIENTS = (-0.809162, 1.236297)
 
 

@@ -225,7 +225,7 @@ def expression_features(boxes, topk_idx, topk_prob, num_classes: int, writer_cla
 
 # --------------------------------------------------------------------------------------------------- inference
 # the transformer runs in float32 (as it was trained): against float64 about 0.7x the time of a call, and the readings
-# of the 2011-2013 validation the same (docs/decisions/2026-11-24-web-speed.md)
+# of the 2011-2013 validation the same (docs/decisions/web-load-test.md)
 INFERENCE_DTYPE = np.float32
 
 
@@ -383,12 +383,12 @@ class ContextEnsemble:
 
 # the reader's ensemble runs as one ONNX Runtime graph (``onnx_session``): a call takes about 0.55x the CPU of the
 # NumPy stack, and the probabilities move by at most about 5e-7 (float32 sums in another order); the readings of the
-# 2011-2013 validation: docs/decisions/2026-11-24-speed-8.md. False: NumPy (``numpy_blocks``)
+# 2011-2013 validation: docs/decisions/speed.md. False: NumPy (``numpy_blocks``)
 CONTEXT_ONNX = True
 ONNX_OPSET = 17
 # the decoder's groupings of one input read in one ONNX Runtime run (``ContextEnsemble.probs_many``), padded and
 # masked: on the 2011-2013 validation the same probabilities to the bit as one run a grouping, the run's CPU about
-# 0.64x (the weights read once, not once a grouping; docs/decisions/2026-11-25-speed-14.md). False: one run each
+# 0.64x (the weights read once, not once a grouping; docs/decisions/speed.md). False: one run each
 BATCHED_CONTEXT = True
 
 

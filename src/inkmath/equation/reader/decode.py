@@ -51,7 +51,7 @@ UNSCORED_STRUCTURE = -100.0
 @dataclass(frozen=True)
 class DecoderWeights:
     """Weights of the score's terms and of the search; the shipped values are chosen on validation
-    (``DECODER_WEIGHTS`` in recognize.py, measured in docs/decisions/2026-11-23-decoder.md)."""
+    (``DECODER_WEIGHTS`` in recognize.py, measured in docs/decisions/decoder-and-language-model.md)."""
 
     symbol: float = 1.0
     lm: float = 0.0

@@ -29,7 +29,7 @@ NAME = "latex-lm"
 NEVER = -99.0  # stored for entries that are only contexts (<s> <s>): never predicted
 # the letters whose two cases the symbol reader cannot tell apart, for ``NgramLM.mixed_case_logprob``: crohme-m reads
 # a c, p, s, v, x or y of the training ink (``hypotheses`` tables, strength 1.0) as its other case in 3.9-19.1 % of
-# them, every other letter with both cases among its classes in 0.7 % at most (docs/decisions/2026-11-27-case-34.md)
+# them, every other letter with both cases among its classes in 0.7 % at most (docs/decisions/decoder-and-language-model.md)
 CASE_CONFUSED = ("c", "p", "s", "v", "x", "y")
 
 

@@ -19,7 +19,7 @@ reads every hypothesis with the cheaper margin layout and its first reading once
 
 The line's tree is the candidate of highest ``WEIGHTS`` · features. The weights are fitted on the validation
 (the 2011-2013 test ink read from its true symbols) by ``benchmarks/layout_choice.py --fit``; see
-docs/decisions/2026-11-24-layout-7.md. A rules' tree the structure model cannot score (not a tree over exactly
+docs/decisions/layout-choice.md. A rules' tree the structure model cannot score (not a tree over exactly
 the line's symbols) is kept, as ``structure_model.rescored_layout`` does.
 """
 
@@ -33,7 +33,7 @@ import numpy as np
 FEATURES = ("d_struct", "d_lm", "d_ntok", "is_rules", "is_alone", "is_m0", "min_rank", "votes", "d_m0")
 # the structure model's trees among the candidates; choice fitted and scored in 5-fold cross-validation on the
 # validation (true symbols, 1,504 expressions): K = 2 / 3 / 5 read 1,384 / 1,387 / 1,386 (the rules checked by the
-# model at a margin, before: 1,372); docs/decisions/2026-11-24-layout-7.md
+# model at a margin, before: 1,372); docs/decisions/layout-choice.md
 K = 3
 # fitted by ``python benchmarks/layout_choice.py val --fit`` (a listwise softmax over each one-line expression's
 # candidates, L2 0.01): in-sample 1,390 of 1,504, 5-fold cross-validated 1,387. Refitted with the candidates scored
@@ -47,7 +47,7 @@ WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777,
 # ``CHOOSER_MODELS``: no gate 1,398; gate 0.1 / 0.5: 1,395; 1 / 1.5: 1,394 (by the first model alone: no gate 1,390,
 # 0.1-1.5 1,389, 2 1,386; margin 1,372). The reader reads its first reading again with the choice: CPU side by side
 # against without (``bench_decoder.py --vs-layout``) 1.11x / 1.03x (synthetic / CROHME 10-symbol) at gate 1, 1.18x /
-# 1.13x with no gate; docs/decisions/2026-11-24-layout-8.md
+# 1.13x with no gate; docs/decisions/layout-choice.md
 GATE = 1.0
 # the candidates are also made for a line whose two rule readers disagree (the rules-alone tree writes other LaTeX
 # than the rules' tree), whatever the bound says. Layout from the true symbols on the validation
@@ -55,11 +55,11 @@ GATE = 1.0
 # the bound alone, 1,394; no gate 1,398) for a parse 1.11x as long (no gate: 1.83x). The whole reader on validation:
 # the same 1,015 from strokes and 829 from WAP-like images (0 gained, 0 lost), for a reader's CPU side by side
 # (``bench_decoder.py --vs-gate 1``) 1.01x / 1.03x / 1.00x (synthetic / CROHME 10-symbol strokes / their images;
-# no gate: 1.16x / 1.12x / 1.06x); docs/decisions/2026-11-24-layout-9.md
+# no gate: 1.16x / 1.12x / 1.06x); docs/decisions/layout-choice.md
 GATE_ALONE = True
 # the structure models whose mean (``StructureEnsemble``) scores the candidates of a line past the gate; the first is
 # the one the gate reads. On the validation from true symbols (``layout_truth.py val --layout single,default``),
-# of 1,504: the first alone 1,389; with `structure-input` 1,394; docs/decisions/2026-11-24-layout-8.md
+# of 1,504: the first alone 1,389; with `structure-input` 1,394; docs/decisions/layout-choice.md
 CHOOSER_MODELS = ("structure", "structure-input")
 
 

@@ -20,7 +20,7 @@ LAYOUT = {"sup": 0.2, "sup_tall": 0.3, "sup_rise": -0.2, "sub": 0.25, "sub_tall"
 
 # The parser's other geometry, set by hand with the rule that reads it; each group names what switching that rule
 # off reads on the validation from true symbols (1,399 with every rule, 2026-11-27, docs/decisions/
-# 2026-11-27-rules-37.md): the thresholds stand as long as their rule pays. The groups without a figure place the
+# layout-choice.md): the thresholds stand as long as their rule pays. The groups without a figure place the
 # parts of a root, a big operator and a fraction bar: they define those structures and were not switched off.
 GEOMETRY = {
     # a fraction's core: this much of the row height above and below its bar; a root's core starts this far down

@@ -74,7 +74,7 @@ def line_atoms(hyps: list[SymbolHyp], tokens: list[str]) -> list[list[_Atom]]:
 # Layout given the true symbols on the 2011-2013 validation (benchmarks/layout_truth.py val), of 1,504 expressions:
 # the rules 1,322; the model alone 1,198 (60 gained, 184 lost); margin 0: 1,246, 1: 1,291, 2: 1,312, 3: 1,318, 4:
 # 1,330, 5: 1,334, 6: 1,338, 8: 1,342 (29 gained, 9 lost), 12: 1,339 (19 gained, 2 lost). With the model that reads
-# symbols in context (2026-11-24, docs/decisions/2026-11-24-structure-encoder.md; the shipped one reads the geometry
+# symbols in context (2026-11-24, docs/decisions/structure-model.md; the shipped one reads the geometry
 # alone, tokens added after): alone 1,322; margin 4: 1,372 (91.22 %), 8: 1,369, 12: 1,356. The decoder on every 3rd
 # validation expression (502, strokes, benchmarks/decoder_val.py): margin 2: 63.35 %, 4: 64.34 %, 8: 63.75 %
 STRUCTURE_MARGIN = 4.0

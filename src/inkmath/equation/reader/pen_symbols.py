@@ -34,7 +34,7 @@ STEP_FEATURES = 5  # per point: x, y (centred, / the box's longer side), dx, dy,
 GROUP_FEATURES = 4  # width, height (in typical symbols), log aspect, strokes / MAX_STROKES
 MAX_STROKES = 6  # the stroke count feature saturates here
 # The evidence's weights, chosen on validation (the 15,779 truth symbols of the CROHME 2011-2013 test ink, the shipped
-# pair of context models on crohme-m's readings: 95.55 % alone; docs/decisions/2026-11-27-pen-symbols-32.md), with
+# pair of context models on crohme-m's readings: 95.55 % alone; docs/decisions/pen-model.md), with
 # the shipped pen-symbols (width 64): PEN_WEIGHT 0.5 / 0.75 / 1.0 with PRIOR_WEIGHT 0 95.84 / 95.78 / 95.75 %, with 0.5
 # 95.94 / 96.03 / 95.91 %, with 1.0 95.98 / 95.96 / 95.82 %.
 PEN_WEIGHT = 0.75

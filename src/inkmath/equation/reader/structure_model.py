@@ -410,7 +410,7 @@ def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[i
 
 
 # the encoder's transformer runs on ONNX Runtime (``encoder_session``, float32): a 10-symbol call takes about 0.2x
-# the time of the NumPy blocks (float64); docs/decisions/2026-11-28-session-40.md. False: NumPy
+# the time of the NumPy blocks (float64); docs/decisions/speed.md. False: NumPy
 STRUCTURE_ONNX = True
 ONNX_OPSET = 17
 

@@ -3,7 +3,7 @@ choice within a pair (x / X, p / P, 1 / |, 1 / (, q / 9 ...) corrected by small 
 
 Why models of their own: the context models learn from the CROHME training ink, whose writers write capitals small (a
 capital's height over the x-height letters', median: X 1.69, C 1.66 in training against 2.34, 2.36 in the 2011-2013
-test ink; docs/decisions/2026-11-27-structure-36.md), so in that ink size does not tell case and the models learn not
+test ink; docs/decisions/structure-model.md), so in that ink size does not tell case and the models learn not
 to look. The validation writers write them taller, as the 2014 test's and most writers do. Where a symbol's reading
 is one symbol of a pair in ``PAIRS`` and the other is among its readings, the pair's log-odds ``z`` (the second over
 the first) become ``a * z + w · features + b`` (``pair_features``):
@@ -59,10 +59,10 @@ SIZE_LETTERS = ("c", "s", "v", "x", "o", "w", "z", "k", "u")
 SIZE_FEATURES = ("ratio", "reference", "capital_share", "same_capital")
 # (a, b_ratio, b_reference, b_capital_share, b_same_capital, c), fitted on the 2011-2013 test ink's truth
 # segmentation (1,130 symbols of these pairs, 153 of them without an x-height letter beside them): the context
-# models read 1,023 right, the size alone (session 39's coefficients, where there is an x-height letter) 1,046, size
+# models read 1,023 right, the size alone (the first fitted coefficients, where there is an x-height letter) 1,046, size
 # alone fitted again on all 1,130 1,055 in 5-fold cross-validation over expressions (1,051-1,060 in ten shuffles of
 # the folds), these 1,065 in-sample and 1,064.5 cross-validated (1,062-1,066)
-# (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-28-session-44.md)
+# (benchmarks/symbol_size_fit.py; docs/decisions/lookalike-corrections.md)
 SIZE_COEFFICIENTS = (0.791, 1.561, -0.026, 1.604, 1.459, 0.507)
 # p / P (P stands on the baseline and reaches above the small letters, p hangs below): (a, b_top, b_bottom, c). The
 # same data, 98 symbols: 67 right, 92 in-sample, 87 cross-validated
@@ -81,7 +81,7 @@ PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
 }
 # The image reader's own features and coefficients (``IMAGE_PAIRS``), fitted as above on the truth symbols of the
 # WAP-like renderings of the same ink as the image reader reads their pixels, with its context models
-# (benchmarks/symbol_size_fit.py val --image; docs/decisions/2026-11-28-image-size-40.md). The whole image reader
+# (benchmarks/symbol_size_fit.py val --image; docs/decisions/lookalike-corrections.md). The whole image reader
 # chose them: on the 1,504 WAP-like validation renderings (benchmarks/wap_val.py) 910 right with the letters' and p's
 # stroke coefficients and no correction of 1 / | and 1 / (; with the image p alone 910 (no expression gained or lost);
 # with the image p and 1 / ( 911 (1 gained, none lost); with the image p, 1 / ( and 1 / | 911; with the image p and
@@ -112,7 +112,7 @@ STROKES_ONLY = frozenset({("|", "1")})
 # these pairs): the context models read 2,308 right, these 2,322 in-sample and 2,320.5 in 5-fold cross-validation
 # over expressions (2,318-2,323 in ten shuffles of the folds); per pair in-sample: q / 9 84 -> 87 of 98, b / 6
 # 149 -> 151 of 161, o / 0 304 -> 307 of 324, y / 4 69 -> 73 of 73, S / 5 and g / 9 one more each, the others the same
-# (docs/decisions/2026-11-28-session-44.md)
+# (docs/decisions/lookalike-corrections.md)
 DIGIT_ODDS, DIGIT_SHARE = 0.684, 1.038
 DIGIT_PAIRS: dict[tuple[str, str], float] = {
     ("q", "9"): 0.384, ("b", "6"): 0.204, ("z", "2"): -0.257, ("o", "0"): 0.51, ("s", "5"): -0.056,
@@ -129,7 +129,7 @@ LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # (ten shuffles of the folds), these 340 in-sample and 339.1 cross-validated (338-341); the whole reader on
 # validation: strokes 1,090 -> 1,093 (3 gained, none lost), WAP-like 924 -> 924 (2 gained, 2 lost). Images use them
 # too: on the image reader's truth symbols they read 144 of 154 against the models' 139 (an image fit: 147 in-sample)
-# (benchmarks/symbol_size_fit.py; docs/decisions/2026-11-28-session-45.md)
+# (benchmarks/symbol_size_fit.py; docs/decisions/stroke-grouping.md)
 PRIME = "\\prime"
 PRIME_OTHERS = ("1", ",")
 ASPECT_CLIP = 3.0

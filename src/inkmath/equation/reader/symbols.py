@@ -8,7 +8,7 @@
 
 The reader's symbol model (``recognize.model_candidates``): it replaced the hand-written token corrections that
 ``parse.choose_tokens`` made (``disambiguate``, ``disambiguate_case``, ``pair_bars``, ``balance_brackets``,
-``high_ticks``, ``small_after_names``; measured in docs/decisions/2026-11-24-symbol-context-shipped.md).
+``high_ticks``, ``small_after_names``; measured in docs/decisions/symbol-context.md).
 
 The classifier's own readings, as both segmenters (``segment`` for strokes, ``image_segmentation`` for images)
 take them: ``Classifier`` (what they need from ``inkmath.predict.Predictor``), ``token_of`` (a prediction's tree
@@ -40,7 +40,7 @@ AMONG_CLASSIFIER_READINGS = True
 # 911 -> 911 (benchmarks/wap_val.py); the recipe's seed 1 1,064 / 901, so within its seed spread. Read with the web's
 # 8-bit classifier (WAP-like / 1,501 strokes): 911 / 1,058 -> 918 / 1,067; seed 1 909 / 1,064; without the teachers
 # 878 / 1,058; with the image parts 0-31 only 903 / 1,059; taught by the image pair alone 895 / 1,054. An image read
-# 0.91x, strokes 0.96x (docs/decisions/2026-11-28-session-41.md)
+# 0.91x, strokes 0.96x (docs/decisions/symbol-context.md)
 READER_CONTEXT_MODELS = ("symbol-context-distilled",)
 # the image reader's symbol model (``recognize.image_model_candidates``); None: the reader's
 IMAGE_CONTEXT_MODELS: tuple[str, ...] | None = None

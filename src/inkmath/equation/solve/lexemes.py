@@ -36,7 +36,7 @@ DEGREE = "\\circ"  # as a superscript alone (30^{\\circ}): degrees of angle, eac
 # other lone superscripts read as a degree sign after a number: o anywhere (30^{o}, as typed); 0 in the argument of a
 # trigonometric function (\sin 30^{0}), as the reader writes a drawn degree sign, which its classes lack: a small circle
 # drawn raised after 8 CROHME validation expressions, at 3 sizes, read as a raised 0 in 13 of 24, never as o or
-# \circ (docs/decisions/2026-11-28-session-43.md)
+# \circ (docs/decisions/solver-and-worked-solutions.md)
 DEGREE_AS_TYPED = "o"
 DEGREE_AS_READ = "0"
 TRIG_FUNCTIONS = frozenset({"\\sin", "\\cos", "\\tan", "\\cot", "\\sec", "\\csc"})

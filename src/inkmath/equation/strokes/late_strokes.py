@@ -6,7 +6,7 @@ best groupings of either (``segment.segment_strokes_nbest``): a wrong move costs
 
 How often: 5.6 % of the CROHME training expressions (497 of 8,834) and 2.4 % of the 2011-2013 test ink (36 of
 1,507) have a symbol whose strokes are not consecutive, or more than ``segment.MAX_GROUP`` of them; no grouping of
-runs reaches those (docs/decisions/2026-11-24-grouping-6.md).
+runs reaches those (docs/decisions/stroke-grouping.md).
 
 A small learnt model (``late-stroke``, trained by ``train_late_strokes.py`` from ``configs/late-stroke.yaml``) reads
 each pair of a stroke t and an earlier stroke u, not t's predecessor, that comes within ``NEAR`` symbol sizes of it

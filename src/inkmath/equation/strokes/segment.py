@@ -41,7 +41,7 @@ CLS_WEIGHT = 4.0
 # 1504 expressions on 2011-2013 and lost 6 of 986 on 2014, so it stays off
 GROUP_COST = 0.0
 # classify only the candidate groups that can be in the segmenter's k best groupings (``read_needed_spans``; the
-# same groupings and readings: docs/decisions/2026-11-25-speed-11.md); False: every candidate span is classified
+# same groupings and readings: docs/decisions/speed.md); False: every candidate span is classified
 READ_NEEDED_SPANS = True
 MERGE_MODEL = shipped_file("stroke-merge")  # shipped with the other weights
 
@@ -70,7 +70,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 class MergeEnsemble:
     """The mean logit of its members (``MergeModel``s, each with its own context window): the pair perceptron and
     one that also sees the neighbouring pairs disagree on different pen-ups, and their mean groups more validation
-    expressions right than either (docs/decisions/2026-11-24-grouping-6.md)."""
+    expressions right than either (docs/decisions/stroke-grouping.md)."""
 
     def __init__(self, members: list[MergeModel]):
         self.members = members
@@ -295,7 +295,7 @@ SPAN_BOUND_SLACK = 1e-6
 # ~30 (/tmp script, the same groupings in every case): 200 validation expressions 0.966 (x1; 17.6 crops of 22.5, 2.80
 # classifier calls), 0.979 (x2), 0.964 (x3; 18.4 crops, 1.83 calls), 0.944 (x5; 18.9, 1.55); the load test's 20
 # drawings 1.063, 0.898, 0.886, 0.889; x3 as the search is now (it stops once every group is read): 0.900 and 0.863
-# (docs/decisions/2026-11-25-speed-11.md)
+# (docs/decisions/speed.md)
 FIRST_READ_GROUPINGS = 3
 
 

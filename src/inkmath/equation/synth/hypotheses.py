@@ -20,7 +20,7 @@ The classifier was trained on the training symbols, so on clean training ink it 
 is several times the validation one's lower). ``perturb`` reads the training ink through a random distortion: per
 symbol a small affine map about the symbol's centre, per expression a global one, and smooth jitter of the points,
 all scaled by ``strength`` (chosen so that the training top-1 error matches validation's, see the decision note
-docs/decisions/2026-11-23-symbol-context.md).
+docs/decisions/symbol-context.md).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 # the groupings read per expression: the reader's own when the image context models' tables were built
-# (image_segmentation.IMAGE_SEGMENTATIONS was 3; the reader reads 5 since docs/decisions/2026-11-27-search-35.md)
+# (image_segmentation.IMAGE_SEGMENTATIONS was 3; the reader reads 5 since docs/decisions/image-reader.md)
 GROUPINGS = 3
 IGNORE = -100  # a row the model reads as context but is not trained to label (train_context's loss ignores it)
 CODE_VERSION = "1"  # bump when the rows written change meaning

@@ -32,7 +32,7 @@ ANCHORS = {"right": ("x1", "cy"), "sup": ("x1", "y0"), "sub": ("x1", "y1"), "abo
 # the symbols whose box is stretched to hold a wider or narrower content (a fraction bar, a root sign)
 STRETCHY = {"-", "\\sqrt"}
 # the share of each operation among the synthetic expressions (not tuned: one setting was affordable;
-# docs/decisions/2026-11-25-layout-17.md)
+# docs/decisions/structure-model.md)
 OPERATIONS = {"replace": 0.5, "tail": 0.2, "graft": 0.3}
 # a donor's content of more symbols than this is not used (scripts and fraction parts are mostly 1-5 symbols)
 MAX_DONOR = 12

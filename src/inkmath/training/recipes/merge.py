@@ -15,7 +15,7 @@ precision 0.955 vs 0.944, recall 0.970 vs 0.967) and reads more expressions righ
 
 The recipe's ``windows`` trains one such perceptron per context window (0: the pair alone; 1: also the pair before
 and the one after, ``segment.context_features``) and ships their mean logit; windows [0, 1] offer the decoder the
-truth's grouping on more validation expressions than either alone (docs/decisions/2026-11-24-grouping-6.md).
+truth's grouping on more validation expressions than either alone (docs/decisions/stroke-grouping.md).
 """
 
 from __future__ import annotations
