@@ -39,7 +39,7 @@ $(WHEELHOUSE)/.downloaded: requirements.txt | $(STAMP)
 wheelhouse: $(WHEELHOUSE)/.downloaded
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist; 0: in this process). On 2 cores, 2 workers ran the 1,406
-# tests in 296 s against 487 s in one (AMD EPYC, 2026-11-29; docs/decisions/layout-choice.md).
+# tests in 296 s against 487 s in one (AMD EPYC, 2026-11-29; docs/decisions/code-layout.md).
 TEST_WORKERS ?= 2
 test: $(STAMP) chromium wheelhouse
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
