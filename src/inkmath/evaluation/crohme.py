@@ -22,7 +22,7 @@ import inspect
 import tarfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -131,6 +131,124 @@ def _symbol_ok(pred, truth_label: str) -> bool:
     return canonical_symbol(pred.label) == t or canonical_symbol(pred.latex) == t
 
 
+@dataclass
+class _Tally:
+    """What ``evaluate_crohme`` counts over the expressions."""
+
+    dists: list[int] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)  # the reading's calibrated confidence, when given
+    among: list[bool] = field(default_factory=list)  # truth among the recogniser's alternatives (whole readings)
+    stages: dict[str, int] = field(default_factory=lambda: {"correct": 0, "segmentation_wrong": 0,
+                                                            "symbol_wrong": 0, "layout_wrong": 0})
+    seg_tp: int = 0
+    seg_pred: int = 0
+    seg_truth: int = 0
+    sym_rec: int = 0
+    gt_total: int = 0
+    gt_correct: int = 0
+    failures: int = 0
+
+
+def _score_reading(it, recognize_fn: Callable, predictor, tally: _Tally, row: dict) -> None:
+    """Read one expression, score its reading against the truth (and its symbols against the truth's segmentation,
+    when it has one), into ``tally`` and ``row``."""
+    truth_sets = {}
+    if it.groups is not None:
+        for g in it.groups:
+            if g.stroke_ids:
+                truth_sets[frozenset(g.stroke_ids)] = g.label
+    try:
+        rec = recognize_fn(it.data, predictor=predictor)
+        pred = normalize_latex(rec.latex or "")
+        symbols = list(getattr(rec, "symbols", None) or [])
+    except InkmathError as e:  # the recogniser declined (e.g. found nothing): a wrong reading
+        tally.failures += 1
+        pred, symbols = [], []
+        row["error"] = str(e)
+    d = edit_distance(pred, it.truth)
+    tally.dists.append(d)
+    row.update(pred=" ".join(pred), distance=d)
+    alts = list(getattr(rec, "alternatives", None) or []) if "error" not in row else []
+    if alts or "error" in row:
+        tally.confidences.append(float(getattr(rec, "confidence", 0.0)) if "error" not in row else 0.0)
+        tally.among.append(any(normalize_latex(a["latex"]) == it.truth for a in alts))
+        row.update(confidence=round(tally.confidences[-1], 4), among_alternatives=tally.among[-1])
+    if it.groups is not None:
+        covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
+        pred_sets: dict[frozenset, str] = {}
+        # the reading the recogniser chose in context (``Recognition.tokens``), else the classifier's best
+        chosen = list(getattr(rec, "tokens", None) or []) if symbols else []
+        if len(chosen) != len(symbols):
+            chosen = [s.token for s in symbols]
+        for s, tok in zip(symbols, chosen):
+            key = frozenset(int(i) for i in s.strokes) & covered
+            if key:
+                pred_sets[key] = tok
+        matched = set(pred_sets) & set(truth_sets)
+        tally.seg_tp += len(matched)
+        tally.seg_pred += len(pred_sets)
+        tally.seg_truth += len(truth_sets)
+        wrong_class = [k for k in matched if canonical_symbol(pred_sets[k]) != canonical_symbol(truth_sets[k])]
+        tally.sym_rec += len(matched) - len(wrong_class)
+        if d == 0:
+            stage = "correct"
+        elif set(pred_sets) != set(truth_sets):
+            stage = "segmentation_wrong"
+        elif wrong_class:
+            stage = "symbol_wrong"
+        else:
+            stage = "layout_wrong"
+    else:
+        stage = "correct" if d == 0 else "wrong"
+    if stage in tally.stages and it.groups is not None:  # the stages of the expressions with segmentation truth
+        tally.stages[stage] += 1
+    row["stage"] = stage
+
+
+def _score_truth_symbols(it, predictor, tally: _Tally, row: dict) -> None:
+    """``predictor`` on the expression's truth-segmented symbols."""
+    from inkmath.data.crohme import symbol_crops
+
+    crops, which, _ = symbol_crops(it.expr)
+    if crops:
+        preds = predictor.predict(crops, ink="white", top=1)
+        ok = [_symbol_ok(p[0], it.groups[k].label) for p, k in zip(preds, which)]
+        tally.gt_total += len(ok)
+        tally.gt_correct += sum(ok)
+        row["symbols_correct_gt_seg"] = f"{sum(ok)}/{len(ok)}"
+
+
+def _expression_summary(items, kind: str, tally: _Tally) -> dict[str, Any]:
+    """The expression rates, calibration, per-folder rates and segmentation scores of ``tally``."""
+    dists, m = tally.dists, len(tally.dists)
+    out: dict[str, Any] = dict(**expression_rates(dists), mean_token_distance=float(np.mean(dists)),
+                               recognition_errors=tally.failures)
+    if tally.confidences and len(tally.confidences) == m:
+        from inkmath.equation.reader.calibrate import expected_calibration_error, reliability, top_half_accuracy
+
+        right = [d == 0 for d in dists]
+        out.update(
+            alternatives_coverage=sum(tally.among) / m,
+            mean_confidence=float(np.mean(tally.confidences)),
+            top_half_accuracy=top_half_accuracy(tally.confidences, right),
+            calibration_error=expected_calibration_error(tally.confidences, right),
+            reliability=reliability(tally.confidences, right),
+        )
+    folders = by_folder([it.folder for it in items], dists)
+    if folders:
+        out["by_folder"] = folders
+    if kind == "inkml" and tally.seg_truth:  # some expressions have a segmentation truth (traceGroups)
+        p = tally.seg_tp / tally.seg_pred if tally.seg_pred else 0.0
+        r = tally.seg_tp / tally.seg_truth
+        out.update(
+            seg_precision=p, seg_recall=r, seg_f1=2 * p * r / (p + r) if p + r else 0.0,
+            symbol_rec_rate=tally.sym_rec / tally.seg_truth,
+            truth_symbols=tally.seg_truth, stages=tally.stages,
+            segmented_expressions=sum(it.groups is not None for it in items),
+        )
+    return out
+
+
 def evaluate_crohme(
     path: str | Path,
     recognize_fn: Callable | None = None,
@@ -156,123 +274,27 @@ def evaluate_crohme(
         recognize_fn = _default_recognizer(kind)
     if not expressions and (predictor is None or kind == "wap"):
         raise InkmathError("Without expressions there is nothing to score: give a predictor and an InkML set")
-
-    dists: list[int] = []
-    confidences: list[float] = []  # the reading's calibrated confidence, when the recogniser gives one
-    among: list[bool] = []  # truth among the recogniser's alternatives (whole readings)
-    stages = {"correct": 0, "segmentation_wrong": 0, "symbol_wrong": 0, "layout_wrong": 0}
-    seg_tp = seg_pred = seg_truth = sym_rec = 0
-    gt_total = gt_correct = 0
-    failures = 0
-    rows = []
+    tally, rows = _Tally(), []
     for n, it in enumerate(items, 1):
         row: dict[str, Any] = {"id": it.id, "truth": " ".join(it.truth)}
         if it.folder:
             row["folder"] = it.folder
-        truth_sets = {}
-        if it.groups is not None:
-            for g in it.groups:
-                if g.stroke_ids:
-                    truth_sets[frozenset(g.stroke_ids)] = g.label
         if expressions:
-            try:
-                rec = recognize_fn(it.data, predictor=predictor)
-                pred = normalize_latex(rec.latex or "")
-                symbols = list(getattr(rec, "symbols", None) or [])
-            except InkmathError as e:  # the recogniser declined (e.g. found nothing): a wrong reading
-                failures += 1
-                pred, symbols = [], []
-                row["error"] = str(e)
-            d = edit_distance(pred, it.truth)
-            dists.append(d)
-            row.update(pred=" ".join(pred), distance=d)
-            alts = list(getattr(rec, "alternatives", None) or []) if "error" not in row else []
-            if alts or "error" in row:
-                confidences.append(float(getattr(rec, "confidence", 0.0)) if "error" not in row else 0.0)
-                among.append(any(normalize_latex(a["latex"]) == it.truth for a in alts))
-                row.update(confidence=round(confidences[-1], 4), among_alternatives=among[-1])
-            if it.groups is not None:
-                covered = frozenset().union(*truth_sets) if truth_sets else frozenset()
-                pred_sets: dict[frozenset, str] = {}
-                # the reading the recogniser chose in context (``Recognition.tokens``), else the classifier's best
-                chosen = list(getattr(rec, "tokens", None) or []) if symbols else []
-                if len(chosen) != len(symbols):
-                    chosen = [s.token for s in symbols]
-                for s, tok in zip(symbols, chosen):
-                    key = frozenset(int(i) for i in s.strokes) & covered
-                    if key:
-                        pred_sets[key] = tok
-                matched = set(pred_sets) & set(truth_sets)
-                seg_tp += len(matched)
-                seg_pred += len(pred_sets)
-                seg_truth += len(truth_sets)
-                wrong_class = [k for k in matched
-                               if canonical_symbol(pred_sets[k]) != canonical_symbol(truth_sets[k])]
-                sym_rec += len(matched) - len(wrong_class)
-                if d == 0:
-                    stage = "correct"
-                elif set(pred_sets) != set(truth_sets):
-                    stage = "segmentation_wrong"
-                elif wrong_class:
-                    stage = "symbol_wrong"
-                else:
-                    stage = "layout_wrong"
-            else:
-                stage = "correct" if d == 0 else "wrong"
-            if stage in stages and it.groups is not None:  # the stages of the expressions with segmentation truth
-                stages[stage] += 1
-            row["stage"] = stage
+            _score_reading(it, recognize_fn, predictor, tally, row)
         if predictor is not None and it.expr is not None:
-            from inkmath.data.crohme import symbol_crops
-
-            crops, which, _ = symbol_crops(it.expr)
-            if crops:
-                preds = predictor.predict(crops, ink="white", top=1)
-                ok = [_symbol_ok(p[0], it.groups[k].label) for p, k in zip(preds, which)]
-                gt_total += len(ok)
-                gt_correct += sum(ok)
-                row["symbols_correct_gt_seg"] = f"{sum(ok)}/{len(ok)}"
+            _score_truth_symbols(it, predictor, tally, row)
         if details:
             rows.append(row)
         if progress is not None:
             progress(n, len(items))
-
-    if not expressions and not gt_total:
+    if not expressions and not tally.gt_total:
         raise InkmathError(f"{path}: no expression has a segmentation truth (traceGroups with labels), which "
                            f"--symbols-only needs; drop it to score whole readings")
     out: dict[str, Any] = {"source": str(path), "kind": kind, "expressions": len(items), **info}
     if expressions:
-        m = len(dists)
-        out.update(
-            **expression_rates(dists),
-            mean_token_distance=float(np.mean(dists)),
-            recognition_errors=failures,
-        )
-        if confidences and len(confidences) == m:
-            from inkmath.equation.reader.calibrate import expected_calibration_error, reliability, top_half_accuracy
-
-            right = [d == 0 for d in dists]
-            out.update(
-                alternatives_coverage=sum(among) / m,
-                mean_confidence=float(np.mean(confidences)),
-                top_half_accuracy=top_half_accuracy(confidences, right),
-                calibration_error=expected_calibration_error(confidences, right),
-                reliability=reliability(confidences, right),
-            )
-        folders = by_folder([it.folder for it in items], dists)
-        if folders:
-            out["by_folder"] = folders
-        if kind == "inkml" and seg_truth:  # some expressions have a segmentation truth (traceGroups)
-            p = seg_tp / seg_pred if seg_pred else 0.0
-            r = seg_tp / seg_truth
-            out.update(
-                seg_precision=p, seg_recall=r, seg_f1=2 * p * r / (p + r) if p + r else 0.0,
-                symbol_rec_rate=sym_rec / seg_truth,
-                truth_symbols=seg_truth, stages=stages,
-                segmented_expressions=sum(it.groups is not None for it in items),
-            )
-    if predictor is not None and kind == "inkml" and gt_total:
-        out.update(symbol_accuracy_gt_seg=gt_correct / gt_total, gt_symbols=gt_total)
+        out.update(_expression_summary(items, kind, tally))
+    if predictor is not None and kind == "inkml" and tally.gt_total:
+        out.update(symbol_accuracy_gt_seg=tally.gt_correct / tally.gt_total, gt_symbols=tally.gt_total)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if details:
         out["details"] = rows

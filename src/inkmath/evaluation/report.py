@@ -144,12 +144,8 @@ def graph_nodes(model, in_size: int, layers: list[dict]) -> list[dict]:
 def build_report(source: str | Path, dataset: str | None = None, out: str | Path | None = None,
                  data_dir=None, top_confused: int = 25, samples: int = 32, seed: int = 0) -> dict:
     """Write ``report.html``, the PNGs and ``report.json`` into ``out``; return {"html", "figures", "eval", ...}."""
-    import torch
-
     from inkmath.evaluation.evaluate import evaluate_weights
-    from inkmath.models.summary import layer_table
     from inkmath.data import load_dataset
-    from inkmath.evaluation import plots
     from inkmath.models import count_parameters
     from inkmath.atomic import atomic_write_text
     from inkmath.weights import load_model
@@ -181,7 +177,32 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
     figs: dict[str, Path] = {}
     notes: dict[str, str] = {}
 
-    # ---- data
+    pick = _data_figures(ds, labels, names, spec, samples, rng, out, figs)
+    model, _ = load_model(source)
+    layers = _model_figures(model, card, out, figs, notes)
+    history = _training_figures(run, out, figs, notes)
+    _prediction_figures(ds, labels, pred, conf, names, cm, samples, top_confused, rng, out, figs)
+    _first_layer_figures(model, prepared, pick, labels, names, out, figs, notes)
+
+    result = {
+        "weights": str(source), "weights_file": str(run.weights), "name": name, "dataset": spec,
+        "model": card["model"], "parameters": count_parameters(model), "layers": layers,
+        "figures": {k: str(v) for k, v in figs.items()}, "notes": notes,
+        "eval": {k: v for k, v in ev.items() if k != "confusion_matrix"},
+        "history": history, "seconds": 0.0,
+    }
+    result["seconds"] = round(time.monotonic() - t0, 1)
+    atomic_write_text(out / "report.json", json.dumps(result, indent=1, default=str) + "\n")
+    html_path = out / "report.html"
+    atomic_write_text(html_path, render_html(result, card, figs, notes, run))
+    result["html"] = str(html_path)
+    return result
+
+
+def _data_figures(ds, labels, names, spec, samples, rng, out: Path, figs: dict) -> np.ndarray:
+    """Sample images (one of each class first, when they fit) and the images per class; returns the samples shown."""
+    from inkmath.evaluation import plots
+
     n_show = min(samples, len(ds))
     if len(names) <= n_show:  # one image of each class first, so every class is seen once
         firsts = [int(np.flatnonzero(labels == c)[0]) for c in range(len(names)) if (labels == c).any()]
@@ -193,16 +214,26 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
                                        out / "samples.png", suptitle=f"{spec}: {n_show} of {len(ds)} images")
     counts = np.bincount(labels, minlength=len(names))
     figs["classes"] = plots.class_bars(names, counts, out / "classes.png", title=f"{spec}: images per class")
+    return pick
 
-    # ---- model
-    model, _ = load_model(source)
+
+def _model_figures(model, card: dict, out: Path, figs: dict, notes: dict) -> list:
+    """The model's graph; returns its layer table."""
+    from inkmath.evaluation import plots
+    from inkmath.models.summary import layer_table
+
     layers = layer_table(model, card["in_size"])
     graph = plots.model_graph(graph_nodes(model, card["in_size"], layers), out / "graph.png")
     figs["graph"] = graph["png"]
     notes["graph"] = (f"Rendered by {graph['renderer']}" + ("" if graph["renderer"] == "graphviz" else
                       " (graphviz `dot` is not installed)") + f"; DOT source: {graph['dot'].name}.")
+    return layers
 
-    # ---- training curves, from the run's files
+
+def _training_figures(run, out: Path, figs: dict, notes: dict) -> list:
+    """The training curves, from the run's files; returns the per-epoch history."""
+    from inkmath.evaluation import plots
+
     history = _read_csv(run.metrics_csv)
     batches = _read_csv(run.batches_csv)
     if batches:
@@ -222,8 +253,14 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
         figs["epochs"] = plots.epoch_curves(history, out / "epochs.png")
     else:
         notes["epochs"] = "No metrics.csv beside the weights: the per-epoch curves are not available."
+    return history
 
-    # ---- predictions
+
+def _prediction_figures(ds, labels, pred, conf, names, cm, samples: int, top_confused: int, rng, out: Path,
+                        figs: dict) -> None:
+    """A gallery of predictions, the confusion matrix (its most confused classes) and the most confident mistakes."""
+    from inkmath.evaluation import plots
+
     gal = rng.choice(len(ds), min(samples, len(ds)), replace=False) if len(ds) else np.zeros(0, int)
     figs["predictions"] = plots.image_grid(
         [ds.images[i] for i in gal], [f"{names[labels[i]]}\n-> {names[pred[i]]}\n{conf[i]:.2f}" for i in gal],
@@ -244,36 +281,28 @@ def build_report(source: str | Path, dataset: str | None = None, out: str | Path
         out / "mistakes.png", colors=["red"] * len(worst),
         suptitle=f"the {len(worst)} most confident of {len(wrong)} mistakes: true -> predicted (probability)")
 
-    # ---- what the first layer learned
-    conv_name, conv = _first_conv(model)
-    if conv is not None:
-        figs["filters"] = plots.filter_grid(conv.weight.detach().numpy(), out / "filters.png",
-                                            f"{conv_name}: {conv.out_channels} kernels {tuple(conv.kernel_size)}")
-        acts = []
-        hook = conv.register_forward_hook(lambda m, i, o: acts.append(o.detach()))
-        show = pick[:4]
-        with torch.no_grad():
-            model(torch.from_numpy(prepared[show, None].astype(np.float32) / 255.0))
-        hook.remove()
-        figs["activations"] = plots.activation_maps(
-            [prepared[i] for i in show], list(acts[0].numpy()) if acts else [], [names[labels[i]] for i in show],
-            out / "activations.png", title=f"input (as prepared) and the first channels of layer {conv_name!r} ({type(conv).__name__})")
-    else:
-        notes["filters"] = notes["activations"] = "The model has no convolution layer."
 
-    result = {
-        "weights": str(source), "weights_file": str(run.weights), "name": name, "dataset": spec,
-        "model": card["model"], "parameters": count_parameters(model), "layers": layers,
-        "figures": {k: str(v) for k, v in figs.items()}, "notes": notes,
-        "eval": {k: v for k, v in ev.items() if k != "confusion_matrix"},
-        "history": history, "seconds": 0.0,
-    }
-    result["seconds"] = round(time.monotonic() - t0, 1)
-    atomic_write_text(out / "report.json", json.dumps(result, indent=1, default=str) + "\n")
-    html_path = out / "report.html"
-    atomic_write_text(html_path, render_html(result, card, figs, notes, run))
-    result["html"] = str(html_path)
-    return result
+def _first_layer_figures(model, prepared, pick, labels, names, out: Path, figs: dict, notes: dict) -> None:
+    """What the first convolution learned: its kernels, and its first channels on a few inputs."""
+    import torch
+
+    from inkmath.evaluation import plots
+
+    conv_name, conv = _first_conv(model)
+    if conv is None:
+        notes["filters"] = notes["activations"] = "The model has no convolution layer."
+        return
+    figs["filters"] = plots.filter_grid(conv.weight.detach().numpy(), out / "filters.png",
+                                        f"{conv_name}: {conv.out_channels} kernels {tuple(conv.kernel_size)}")
+    acts = []
+    hook = conv.register_forward_hook(lambda m, i, o: acts.append(o.detach()))
+    show = pick[:4]
+    with torch.no_grad():
+        model(torch.from_numpy(prepared[show, None].astype(np.float32) / 255.0))
+    hook.remove()
+    figs["activations"] = plots.activation_maps(
+        [prepared[i] for i in show], list(acts[0].numpy()) if acts else [], [names[labels[i]] for i in show],
+        out / "activations.png", title=f"input (as prepared) and the first channels of layer {conv_name!r} ({type(conv).__name__})")
 
 
 # ------------------------------------------------------------------------------------------------ HTML

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -299,6 +300,58 @@ class _Reporter:
                 f"{row['images_per_s']:.0f} img/s, {row['seconds']:.0f} s")
 
 
+@dataclass
+class _RunState:
+    """Everything a checkpoint restores: the model, optimiser and scheduler, where the run is, and what it logged."""
+
+    model: torch.nn.Module
+    opt: torch.optim.Optimizer
+    sched: Any
+    epoch: int = 0
+    best_acc: float = -1.0
+    since_best: int = 0
+    history: list = field(default_factory=list)
+    batch_log: list = field(default_factory=list)
+    estate: EpochState = field(default_factory=EpochState)
+
+    def restore(self, ck: dict) -> None:
+        self.model.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["optimizer"])
+        self.sched.load_state_dict(ck["scheduler"])
+        self.epoch, self.best_acc, self.since_best = ck["epoch"], ck["best_acc"], ck["since_best"]
+        self.history, self.batch_log = ck["history"], [tuple(r) for r in ck["batch_log"]]
+        self.estate = EpochState(**ck["epoch_state"])
+        torch.set_rng_state(ck["torch_rng"])
+
+    def checkpoint(self, cfg: TrainConfig, ds: SymbolDataset) -> dict:
+        return {
+            "model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
+            "epoch": self.epoch, "best_acc": self.best_acc, "since_best": self.since_best, "history": self.history,
+            "batch_log": [list(r) for r in self.batch_log], "epoch_state": vars(self.estate).copy(),
+            "torch_rng": torch.get_rng_state(), "config": cfg.to_dict(), "classes": list(ds.vocab.names),
+        }
+
+
+class _Stop(Exception):
+    """``stop_after_steps`` reached: the run stops as an interruption would."""
+
+
+def _check_run_dir(out: Path, last_path: Path, resume: bool) -> None:
+    if out.exists() and (last_path.exists()) and not resume:
+        raise InkmathError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    if resume and not last_path.exists():
+        raise InkmathError(f"Nothing to resume: {last_path} does not exist")
+
+
+def _epoch_row(st: _RunState, vm: dict, world: int, t_epoch: float) -> dict:
+    e = st.estate
+    return {"epoch": st.epoch + 1, "train_loss": e.loss_sum / max(1, e.seen),
+            "train_acc": e.correct / max(1, e.seen), "val_loss": vm["loss"], "val_acc": vm["top1"],
+            "val_top5": vm["top5"], "lr": st.opt.param_groups[0]["lr"],
+            "images_per_s": e.seen * world / max(e.train_seconds, 1e-9),
+            "seconds": time.perf_counter() - t_epoch}
+
+
 def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_after_steps: int = 0) -> dict:
     """Train ``cfg.model`` on ``cfg.dataset``; write checkpoints, metrics and the final weights + card to cfg.out.
 
@@ -311,10 +364,7 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     last_path, best_path = out / "checkpoint_last.pt", out / "checkpoint_best.pt"
-    if out.exists() and (last_path.exists()) and not resume:
-        raise InkmathError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-    if resume and not last_path.exists():
-        raise InkmathError(f"Nothing to resume: {last_path} does not exist")
+    _check_run_dir(out, last_path, resume)
 
     preset = get_preset(cfg.resolved_preset())
     use_bf16(cfg.precision)  # a bad value fails before any data is read
@@ -329,20 +379,9 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
     model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(cfg, model)
     n_steps = steps_per_epoch(cfg, len(train.y), world)
-    sched = build_scheduler(cfg, opt, n_steps)
-    history: list[dict] = []
-    batch_log: list = []
-    epoch, best_acc, since_best = 0, -1.0, 0
-    estate = EpochState()
+    st = _RunState(model, opt, build_scheduler(cfg, opt, n_steps))
     if resume:
-        ck = load_checkpoint(last_path)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        epoch, best_acc, since_best = ck["epoch"], ck["best_acc"], ck["since_best"]
-        history, batch_log = ck["history"], [tuple(r) for r in ck["batch_log"]]
-        estate = EpochState(**ck["epoch_state"])
-        torch.set_rng_state(ck["torch_rng"])
+        st.restore(load_checkpoint(last_path))
     ddp_model = model
     if world > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(model)
@@ -351,72 +390,57 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_afte
         save_config(cfg, out / "config.yaml")
 
     def checkpoint(path: Path = last_path):
-        if rank != 0:
-            return
-        save_checkpoint({
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-            "epoch": epoch, "best_acc": best_acc, "since_best": since_best, "history": history,
-            "batch_log": [list(r) for r in batch_log], "epoch_state": vars(estate).copy(),
-            "torch_rng": torch.get_rng_state(), "config": cfg.to_dict(), "classes": list(ds.vocab.names),
-        }, path)
+        if rank == 0:
+            save_checkpoint(st.checkpoint(cfg, ds), path)
 
     reporter = _Reporter(progress and rank == 0)
     last_ck = time.monotonic()
     steps_done = 0
 
-    class _Stop(Exception):
-        pass
-
     def on_step(state: EpochState, total: int):
         nonlocal last_ck, steps_done
         steps_done += 1
-        reporter.step(state, total, epoch)
+        reporter.step(state, total, st.epoch)
         if cfg.checkpoint_seconds and time.monotonic() - last_ck > cfg.checkpoint_seconds and state.step < total:
             checkpoint()
             last_ck = time.monotonic()
         if stop_after_steps and steps_done >= stop_after_steps:
             raise _Stop
 
-    stopped = False
     try:
-        while epoch < cfg.epochs:
+        while st.epoch < cfg.epochs:
             t_epoch = time.perf_counter()
-            reporter.start_epoch(epoch, cfg.epochs, n_steps, estate.step)
-            train_one_epoch(ddp_model, opt, sched, train, cfg, epoch, estate, batch_log, on_step, rank, world, teacher)
+            reporter.start_epoch(st.epoch, cfg.epochs, n_steps, st.estate.step)
+            train_one_epoch(ddp_model, opt, st.sched, train, cfg, st.epoch, st.estate, st.batch_log, on_step, rank,
+                            world, teacher)
             vm = evaluate(model, val) if val is not None and len(val.y) else {"loss": float("nan"), "top1": float("nan"), "top5": float("nan")}
-            row = {"epoch": epoch + 1, "train_loss": estate.loss_sum / max(1, estate.seen),
-                   "train_acc": estate.correct / max(1, estate.seen), "val_loss": vm["loss"], "val_acc": vm["top1"],
-                   "val_top5": vm["top5"], "lr": opt.param_groups[0]["lr"],
-                   "images_per_s": estate.seen * world / max(estate.train_seconds, 1e-9),
-                   "seconds": time.perf_counter() - t_epoch}
-            history.append(row)
+            row = _epoch_row(st, vm, world, t_epoch)
+            st.history.append(row)
             reporter.end_epoch(row)
-            epoch += 1
-            estate = EpochState()
+            st.epoch += 1
+            st.estate = EpochState()
             score = row["val_acc"] if not math.isnan(row["val_acc"]) else -row["train_loss"]
-            if score > best_acc:
-                best_acc, since_best = score, 0
+            if score > st.best_acc:
+                st.best_acc, st.since_best = score, 0
                 if rank == 0:
-                    save_checkpoint({"model": model.state_dict(), "epoch": epoch, "score": score}, best_path)
+                    save_checkpoint({"model": model.state_dict(), "epoch": st.epoch, "score": score}, best_path)
             else:
-                since_best += 1
+                st.since_best += 1
             checkpoint()
             last_ck = time.monotonic()
             if rank == 0:
-                _write_csv(out / "metrics.csv", METRIC_FIELDS, history)
-                _write_csv(out / "batches.csv", ["epoch", "step", "loss"], batch_log)
-            if cfg.early_stopping and since_best >= cfg.early_stopping:
-                reporter.console.print(f"early stopping: no better validation accuracy for {since_best} epochs")
+                _write_csv(out / "metrics.csv", METRIC_FIELDS, st.history)
+                _write_csv(out / "batches.csv", ["epoch", "step", "loss"], st.batch_log)
+            if cfg.early_stopping and st.since_best >= cfg.early_stopping:
+                reporter.console.print(f"early stopping: no better validation accuracy for {st.since_best} epochs")
                 break
     except _Stop:
         checkpoint()
-        stopped = True
+        return {"stopped": True}
     except KeyboardInterrupt:
         checkpoint()
         raise InkmathError(f"Interrupted; the run is saved. Continue it with --resume (out: {out})") from None
-    if stopped:
-        return {"stopped": True}
-    result = {"history": history, "out": str(out)}
+    result = {"history": st.history, "out": str(out)}
     if rank == 0:
         result.update(finish(cfg, model, ds, best_path, out))
     if world > 1:

@@ -19,6 +19,7 @@ header's pixel count before decoding), and weights are chosen by name from a fix
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 from pathlib import Path
@@ -233,9 +234,45 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
                   docs_url=None, redoc_url=None)  # FastAPI's docs pages load scripts from a CDN; the app works offline
     app.state.models = store
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, route_limits={"/api/page": max_page_body_bytes})
-    errors = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
-              422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+    _add_error_handlers(app)
+    _add_info_routes(app, store)
+    _add_expression_routes(app, store, pool)
+    _add_page_routes(app, store, pool, page_slots)
+    _add_static_routes(app)
+    _add_request_schemas(app)
+    return app
 
+
+
+
+ERRORS = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
+          422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}  # the reading routes' documented errors
+# an upload route's body: a JSON request (its schema named per route) or an image as multipart/form-data
+_BODY_DOC = {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/{model}"}},
+    "multipart/form-data": {"schema": {"$ref": "#/components/schemas/ImageUpload"}}}}
+
+
+def openapi_json_body(model: str) -> dict:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
+
+def openapi_body(model: str) -> dict:
+    doc = json.loads(json.dumps(_BODY_DOC).replace("{model}", model))
+    return {"requestBody": doc}
+
+
+def loaded_predictor(store: "ModelStore", name: str | None):
+    """The predictor ``name`` from ``store``; weights that exist but cannot be loaded are the server's problem (503)."""
+    try:
+        return store.get(name or "")
+    except InkmathError as e:
+        raise RequestError(503, f"Weights {name!r} cannot be loaded: {e}") from None
+
+
+def _add_error_handlers(app) -> None:
+    """Every error answers {"error": message} with its status."""
     @app.exception_handler(RequestError)
     async def _request_error(request: Request, exc: RequestError):
         return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -248,12 +285,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
     async def _validation_error(request: Request, exc: RequestValidationError):
         return JSONResponse({"error": f"Invalid request: {str(exc.errors())[:300]}"}, status_code=422)
 
-    def _predictor(name: str | None):
-        try:
-            return store.get(name or "")
-        except InkmathError as e:  # the weights exist in the list but cannot be loaded: the server's problem
-            raise RequestError(503, f"Weights {name!r} cannot be loaded: {e}") from None
 
+
+def _add_info_routes(app, store: "ModelStore") -> None:
+    """GET /api/health and /api/models."""
     @app.get("/api/health", response_model=HealthResponse)
     def health():
         return {"status": "ok", "version": __version__, "engine": store.engine, "loaded": store.loaded()}
@@ -269,17 +304,11 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         return {"symbol_default": store.symbol_default, "expression_default": store.expression_default,
                 "engine": store.engine, "weights": rows}
 
-    body_doc = {"required": True, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/{model}"}},
-        "multipart/form-data": {"schema": {"$ref": "#/components/schemas/ImageUpload"}}}}
 
-    def openapi_json_body(model: str) -> dict:
-        return {"requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
 
-    def openapi_body(model: str) -> dict:
-        doc = json.loads(json.dumps(body_doc).replace("{model}", model))
-        return {"requestBody": doc}
+def _add_expression_routes(app, store: "ModelStore", pool: int) -> None:
+    """POST /api/symbol, /api/expression (strokes or an image) and /api/solve (typed LaTeX)."""
+    errors, _predictor = ERRORS, functools.partial(loaded_predictor, store)
 
     @app.post("/api/symbol", response_model=SymbolResponse, responses=errors, openapi_extra=openapi_body("SymbolRequest"))
     async def symbol(request: Request):
@@ -353,6 +382,12 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             return JSONResponse({"detail": str(e), "error": str(e)}, status_code=422)
         return SolveResponse.model_validate(result)
 
+
+
+def _add_page_routes(app, store: "ModelStore", pool: int, page_slots: asyncio.Semaphore) -> None:
+    """POST /api/page (a page photo) and /api/page/expression (one of its expressions read again, corrected)."""
+    errors, _predictor = ERRORS, functools.partial(loaded_predictor, store)
+
     @app.post("/api/page", response_model=PageResponse, responses=errors,
               openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
                   "schema": {"$ref": "#/components/schemas/PageUpload"}}}}})
@@ -411,6 +446,10 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
             raise RequestError(422, str(e)) from None
         return Response(content, media_type="application/json")
 
+
+
+def _add_static_routes(app) -> None:
+    """The page, its service worker, manifest and icon, and /static."""
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
@@ -432,8 +471,6 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
         return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _add_request_schemas(app)
-    return app
 
 
 def app_from_env():

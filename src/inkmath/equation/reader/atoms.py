@@ -112,6 +112,100 @@ def _same_line(a: Box, b: Box, size: float = 0.0) -> bool:
     return ov > A_G["name_overlap"] * min(a.h, b.h) and (b.x0 - a.x1) < A_G["name_gap"] * max(a.h, b.h, size, 1e-9)
 
 
+class _NameSpeller:
+    """The atoms of one line read for the letters of function names: which atom comes next on the line, which reads
+    as a letter, and which spell a name, with the atoms already taken (``used``)."""
+
+    def __init__(self, atoms: list[_Atom]):
+        self.atoms = atoms
+        self.order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.x0)
+        self.used: set[int] = set()
+        self.nexts: dict[tuple, int | None] = {}  # next_on_line's answers while ``used`` stays as it is
+
+    def take(self, ks) -> None:
+        self.used.update(ks)
+        self.nexts.clear()
+
+    def reads(self, a: _Atom, ch: str, prev: tuple[_Atom, str] | None = None) -> bool:
+        if _sure(a):  # a symbol read for sure is only itself ('+ a n' of true symbols is no '\\tan')
+            return a.token == ch
+        if a.token == ch or _has(a.cands, ch):
+            return True
+        if ch == "i" and prev is not None and (a.token in I_STEMS or any(_has(a.cands, t, 0.1) for t in I_STEMS)):
+            if _dot_over(self.atoms, a, self.used, _stem_size(a, *prev)) is not None:
+                return True
+        return a.token in NAME_LOOKALIKES.get(ch, ())
+
+    def next_on_line(self, prev: int, skip: int | None = None, size: float = 0.0) -> int | None:
+        key = (prev, skip, size)
+        if key in self.nexts:
+            return self.nexts[key]
+        atoms, p = self.atoms, self.atoms[prev].box
+        self.nexts[key] = None
+        for j in self.order:
+            if j not in self.used and j != prev and j != skip and atoms[j].box.x0 > p.x0 and _same_line(
+                    p, atoms[j].box, size):
+                self.nexts[key] = j
+                break
+        return self.nexts[key]
+
+    def joined_li(self, i: int) -> list[int] | None:
+        """'li' written joined up (read 'h', 'k', 'u' with '\\lim' among the alternatives), the i's dot apart, then an
+        'm': the atoms of a '\\lim'."""
+        atoms, a = self.atoms, self.atoms[i]
+        if a.token not in LI_JOINED or _sure(a) or not _has(a.cands, "\\lim"):
+            return None
+        j = self.next_on_line(i)
+        if j is not None and atoms[j].token in DOT_MARKS:
+            j = self.next_on_line(i, skip=j)
+        if j is None or atoms[j].token != "m":
+            return None
+        m = atoms[j].box
+        dots = [d for d, b in enumerate(atoms) if d not in self.used and b.token in DOT_MARKS
+                and max(b.box.w, b.box.h) < A_G["li_dot_size"] * m.h
+                and a.box.cx < b.box.cx < m.x0 + A_G["li_dot_x"] * m.w
+                and a.box.y0 <= b.box.y0 and b.box.y1 <= m.y0 + A_G["li_dot_y"] * m.h]
+        return [i, j, max(dots, key=lambda d: atoms[d].box.y1)] if dots else None
+
+    def spelled(self, i: int, name: str) -> list[int] | None:
+        """The atoms from ``i`` along the line that spell ``name`` well enough (all but one letter best readings, or
+        for longer names all but two among the alternatives), or None."""
+        atoms, seq = self.atoms, [i]
+        for k, ch in enumerate(name[1:]):
+            prev = (atoms[seq[-1]], name[k])
+            # after a short i stem, the next letter is as far as from a whole 'i'
+            size = _stem_size(atoms[seq[-1]], atoms[seq[-2]], name[k - 1]) if name[k] == "i" and k else 0.0
+            j = self.next_on_line(seq[-1], size=size)
+            if ch == "i" and j is not None and atoms[j].token in DOT_MARKS and not self.reads(atoms[j], ch, prev):
+                j = self.next_on_line(seq[-1], skip=j)  # the dot of the 'i' starts left of its stem: the stem is next
+            if j is None or j in seq or not self.reads(atoms[j], ch, prev):
+                break
+            seq.append(j)
+        if len(seq) < len(name):
+            return None
+        exact = sum(atoms[s].token == c for s, c in zip(seq, name))
+        if exact >= len(name) - 1 or (len(name) >= 3 and sum(
+                atoms[s].token == c or _has(atoms[s].cands, c) for s, c in zip(seq, name)) >= len(name) - 2):
+            return seq
+        return None
+
+    def name_atom(self, seq: list[int], name: str) -> _Atom:
+        """The atom of ``name`` spelled by ``seq`` (taken), with the dot of its 'i' when read apart as a mark."""
+        atoms = self.atoms
+        box = atoms[seq[0]].box
+        for s in seq[1:]:
+            box = box.union(atoms[s].box)
+        self.take(seq)
+        if "i" in name:  # the dot of its 'i', read apart as a mark ('5 1 n' and a '-' over the '1')
+            k = name.index("i")
+            stem = atoms[seq[k]]
+            dot = _dot_over(atoms, stem, self.used, _stem_size(stem, atoms[seq[k - 1]], name[k - 1]))
+            if dot is not None:
+                self.take([dot])
+                box = box.union(atoms[dot].box)
+        return _Atom(box, FUNCTION_NAMES[name], atoms[seq[0]].source, [])
+
+
 def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     """Letters spelling a function name, side by side on one line, become one atom (``\\sin``, ``\\lim``...).
 
@@ -119,61 +213,15 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
     with (``NAME_LOOKALIKES``, an i's stem read as a mark) unless the symbol is read for sure (``_sure``); all but one
     letter must be best readings, so that a lone ambiguous shape does not turn into a function.
     """
-    order = sorted(range(len(atoms)), key=lambda i: atoms[i].box.x0)
-    used: set[int] = set()
+    speller = _NameSpeller(atoms)
     out: list[_Atom] = []
     names = sorted(FUNCTION_NAMES, key=len, reverse=True)
-
-    def reads(a: _Atom, ch: str, prev: tuple[_Atom, str] | None = None) -> bool:
-        if _sure(a):  # a symbol read for sure is only itself ('+ a n' of true symbols is no '\\tan')
-            return a.token == ch
-        if a.token == ch or _has(a.cands, ch):
-            return True
-        if ch == "i" and prev is not None and (a.token in I_STEMS or any(_has(a.cands, t, 0.1) for t in I_STEMS)):
-            if _dot_over(atoms, a, used, _stem_size(a, *prev)) is not None:
-                return True
-        return a.token in NAME_LOOKALIKES.get(ch, ())
-
-    nexts: dict[tuple, int | None] = {}  # next_on_line's answers while ``used`` stays as it is
-
-    def next_on_line(prev: int, skip: int | None = None, size: float = 0.0) -> int | None:
-        key = (prev, skip, size)
-        if key in nexts:
-            return nexts[key]
-        p = atoms[prev].box
-        nexts[key] = None
-        for j in order:
-            if j not in used and j != prev and j != skip and atoms[j].box.x0 > p.x0 and _same_line(p, atoms[j].box,
-                                                                                                   size):
-                nexts[key] = j
-                break
-        return nexts[key]
-
-    def joined_li(i: int) -> list[int] | None:
-        """'li' written joined up (read 'h', 'k', 'u' with '\\lim' among the alternatives), the i's dot apart, then an
-        'm': the atoms of a '\\lim'."""
-        a = atoms[i]
-        if a.token not in LI_JOINED or _sure(a) or not _has(a.cands, "\\lim"):
-            return None
-        j = next_on_line(i)
-        if j is not None and atoms[j].token in DOT_MARKS:
-            j = next_on_line(i, skip=j)
-        if j is None or atoms[j].token != "m":
-            return None
-        m = atoms[j].box
-        dots = [d for d, b in enumerate(atoms) if d not in used and b.token in DOT_MARKS
-                and max(b.box.w, b.box.h) < A_G["li_dot_size"] * m.h
-                and a.box.cx < b.box.cx < m.x0 + A_G["li_dot_x"] * m.w
-                and a.box.y0 <= b.box.y0 and b.box.y1 <= m.y0 + A_G["li_dot_y"] * m.h]
-        return [i, j, max(dots, key=lambda d: atoms[d].box.y1)] if dots else None
-
-    for i in order:
-        if i in used:
+    for i in speller.order:
+        if i in speller.used:
             continue
-        li = joined_li(i)
+        li = speller.joined_li(i)
         if li is not None:
-            used.update(li)
-            nexts.clear()
+            speller.take(li)
             box = atoms[li[0]].box.union(atoms[li[1]].box).union(atoms[li[2]].box)
             out.append(_Atom(box, "\\lim", atoms[i].source, []))
             continue
@@ -181,40 +229,18 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
         for name in names:
             if name[0] not in starts:  # not reads(atoms[i], name[0])
                 continue
-            seq = [i]
-            for k, ch in enumerate(name[1:]):
-                prev = (atoms[seq[-1]], name[k])
-                # after a short i stem, the next letter is as far as from a whole 'i'
-                size = _stem_size(atoms[seq[-1]], atoms[seq[-2]], name[k - 1]) if name[k] == "i" and k else 0.0
-                j = next_on_line(seq[-1], size=size)
-                if ch == "i" and j is not None and atoms[j].token in DOT_MARKS and not reads(atoms[j], ch, prev):
-                    j = next_on_line(seq[-1], skip=j)  # the dot of the 'i' starts left of its stem: the stem is next
-                if j is None or j in seq or not reads(atoms[j], ch, prev):
-                    break
-                seq.append(j)
-            if len(seq) < len(name):
-                continue
-            exact = sum(atoms[s].token == c for s, c in zip(seq, name))
-            if exact >= len(name) - 1 or (len(name) >= 3 and sum(
-                    atoms[s].token == c or _has(atoms[s].cands, c) for s, c in zip(seq, name)) >= len(name) - 2):
-                box = atoms[seq[0]].box
-                for s in seq[1:]:
-                    box = box.union(atoms[s].box)
-                used.update(seq)
-                nexts.clear()
-                if "i" in name:  # the dot of its 'i', read apart as a mark ('5 1 n' and a '-' over the '1')
-                    k = name.index("i")
-                    stem = atoms[seq[k]]
-                    dot = _dot_over(atoms, stem, used, _stem_size(stem, atoms[seq[k - 1]], name[k - 1]))
-                    if dot is not None:
-                        used.add(dot)
-                        nexts.clear()
-                        box = box.union(atoms[dot].box)
-                out.append(_Atom(box, FUNCTION_NAMES[name], atoms[seq[0]].source, []))
+            seq = speller.spelled(i, name)
+            if seq is not None:
+                out.append(speller.name_atom(seq, name))
                 break
-        if i not in used:
+        if i not in speller.used:
             out.append(atoms[i])
-    # the dot of the 'i' of a name read whole (a joined-up '\\sin' or '\\lim'), written apart: part of the name
+    _attach_name_dots(out)
+    return out
+
+
+def _attach_name_dots(out: list[_Atom]) -> None:
+    """The dot of the 'i' of a name read whole (a joined-up '\\sin' or '\\lim'), written apart: part of the name."""
     for a in [o for o in out if o.token in NAMES_WITH_I]:
         b = a.box
         marks = [o for o in out if o is not a and o.token in DOT_MARKS
@@ -225,7 +251,6 @@ def merge_function_names(atoms: list[_Atom]) -> list[_Atom]:
             dot = max(marks, key=lambda o: o.box.y1)
             out.remove(dot)
             a.box = b.union(dot.box)
-    return out
 
 
 def _stem_size(stem: _Atom, prev: _Atom, letter: str) -> float:
