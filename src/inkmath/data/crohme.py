@@ -269,7 +269,7 @@ class Skipped:
     reason: str
 
 
-def _members(source: Path, subset: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+def archive_members(source: Path, subset: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of the matching files in a folder, a tar archive (any compression), a zip archive (as the
     later CROHME sets are distributed) or a single file."""
     def wanted(name: str) -> bool:
@@ -306,7 +306,7 @@ def iter_inkml(source: str | Path, subset: str | None = None,
 
     ``subset`` keeps only files below a folder of that name (e.g. "TestINKMLGT" in the 2011-2013 archive).
     """
-    for name, data in _members(Path(source), subset, (".inkml",)):
+    for name, data in archive_members(Path(source), subset, (".inkml",)):
         try:
             expr = read_inkml(data, name)
         except InkmathError as e:
@@ -335,7 +335,7 @@ def normalize_label(label: str) -> str | None:
     return label if label in crohme_vocab().names else None
 
 
-def _archive(split: str, data_dir: Path) -> tuple[Path, str]:
+def split_archive(split: str, data_dir: Path) -> tuple[Path, str]:
     if split not in SPLITS:
         raise InkmathError(f"Unknown CROHME split {split!r}; choose one of: {', '.join(SPLITS)}")
     archive, subset = SPLITS[split]
@@ -442,7 +442,7 @@ def load_crohme_arrays(split: str = "train", data_dir: Path | str | None = None,
     from inkmath import ink
 
     dd = Path(data_dir) if data_dir is not None else default_dir()
-    archive, subset = _archive(split, dd)
+    archive, subset = split_archive(split, dd)
     extra = f"crohme-v2|raster{ink.RASTER_VERSION}|{subset}|{limit}|{ink.DEFAULT_HEIGHT}|{ink.DEFAULT_THICKNESS}|{preset}"
     return cached_arrays(f"crohme-{split}", [archive], extra, lambda: _build(archive, subset, limit, preset))
 
@@ -501,7 +501,7 @@ def iter_wap(source: str | Path, limit: int | None = None, skipped: list[Skipped
     import cv2
 
     src = Path(source)
-    files = dict(_members(src, None, IMAGE_FILES + CAPTION_FILES))
+    files = dict(archive_members(src, None, IMAGE_FILES + CAPTION_FILES))
     caps = [n for n in files if n.lower().endswith(CAPTION_FILES)]
     if not caps:
         raise InkmathError(f"No caption file (*caption.txt or *labels.txt) in {src}; expected the WAP offline "

@@ -17,16 +17,15 @@ for per cent), is the symbol `%`. Anything else is an error whose message names 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from inkmath.errors import InkmathError
+from inkmath.equation.core.metrics import latex_tokens
 from inkmath.equation.core.tree import BigOp, Binom, Frac, Lines, Node, Row, Sqrt, Sub, SubSup, Sup, Symbol
 
 MAX_LATEX_CHARS = 2000  # a school problem is well under 200 characters; the web API's bound on typed input
 MAX_NESTING = 40  # braces, fractions, roots and scripts inside each other; deeper input is refused
 
-_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
 LINE_BREAK = "\\\\"
 BIG_OPS = {"\\sum", "\\int", "\\prod", "\\lim"}
 # Layout and spacing commands that carry no symbol.
@@ -70,8 +69,8 @@ class _Tok:
 
 
 def tokenize(text: str) -> list[_Tok]:
-    """Tokens with their positions; whitespace is dropped (it only separates control words)."""
-    return [_Tok(m.group(), m.start()) for m in _TOKEN.finditer(text) if not m.group().isspace()]
+    """Tokens with their positions (``metrics.latex_tokens``: whitespace only separates control words)."""
+    return [_Tok(tok, pos) for tok, pos in latex_tokens(text)]
 
 
 def parse_latex(text: str) -> Node:

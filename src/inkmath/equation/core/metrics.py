@@ -44,10 +44,18 @@ _GLUED_RELATION = re.compile(r"\\([lg]t)([A-Za-z]+)")
 _LT_GT_COMMANDS = {"\\ltimes", "\\gtrdot", "\\gtrless", "\\gtreqless", "\\gtreqqless", "\\gtrsim", "\\gtrapprox"}
 
 
+def latex_tokens(latex: str) -> list[tuple[str, int]]:
+    """The one LaTeX tokenizer: (token, its character offset) for each ``\\command``, ``\\x`` (escaped character)
+    or other character; whitespace only separates tokens. The typed-LaTeX parser (``latex_parse``) reads these, and
+    ``tokenize`` below for comparing readings."""
+    return [(m.group(), m.start()) for m in _TOKEN.finditer(latex or "")]
+
+
 def tokenize(latex: str) -> list[str]:
-    """Split LaTeX into tokens: ``\\command``, ``\\x`` (escaped character) or one character; spaces dropped."""
+    """Split LaTeX into tokens (``latex_tokens``), with CROHME truth's ``\\lt`` / ``\\gt`` glued to the letters after
+    them split into the relation and the letters."""
     out = []
-    for tok in _TOKEN.findall(latex or ""):
+    for tok, _ in latex_tokens(latex):
         glued = _GLUED_RELATION.fullmatch(tok)
         if glued and tok not in _LT_GT_COMMANDS:
             out += ["\\" + glued[1], *glued[2]]

@@ -21,14 +21,14 @@ def load_crohme_wap_arrays(split: str, data_dir: Path, limit: int | None = None,
     """The crops of a split, built once (about a minute per thousand expressions) and then read from the cache.
     ``style``: "wap" or "page" (``image_crops.expression_crops``); ``every``: every K-th expression only."""
     from inkmath import ink
-    from inkmath.data.crohme import _archive
+    from inkmath.data.crohme import split_archive
     from inkmath.equation.synth import image_crops
     from inkmath.equation.image import parts as image_parts
     from inkmath.equation.photo import find as page_find
     from inkmath.equation.synth import page_like
     from inkmath.equation.core import wap_like
 
-    archive, subset = _archive(split, data_dir)
+    archive, subset = split_archive(split, data_dir)
     extra = (f"crohme-wap-v1|raster{ink.RASTER_VERSION}|{subset}|{limit}|{image_crops.SEED}|{wap_like.PEN}|"
              f"{wap_like.SYMBOL_HEIGHT}|{image_parts.IMAGE_SCALE}|{image_parts.CROP_BLUR}|{PRESET}")
     if every != 1:

@@ -204,7 +204,7 @@ def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeli
     """The tables of the shards ``which`` (of ``shards``): cached ones loaded, the others built in one pass over
     the archive and each written as soon as its last expression is read."""
     from inkmath.errors import InkmathError
-    from inkmath.data.crohme import _members, read_inkml
+    from inkmath.data.crohme import archive_members, read_inkml
     from inkmath.atomic import atomic_write_bytes
 
     paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), kind, pen)
@@ -218,7 +218,7 @@ def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeli
     if todo:
         state = {k: ({"truth": [], "pipeline": []}, {"truth": [], "pipeline": []}, [], []) for k in todo}
         last = _last_numbers(source, subset, limit, shards, todo)
-        for number, (name, data) in enumerate(_members(source, subset, (".inkml",))):
+        for number, (name, data) in enumerate(archive_members(source, subset, (".inkml",))):
             if limit is not None and number >= limit:
                 break
             k = number % shards
@@ -248,10 +248,10 @@ def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeli
 
 def _last_numbers(source: Path, subset, limit, shards: int, todo) -> dict[int, int]:
     """The number of each shard's last InkML member (so a shard is written as soon as it is complete)."""
-    from inkmath.data.crohme import _members
+    from inkmath.data.crohme import archive_members
 
     last: dict[int, int] = {}
-    for number, _ in enumerate(_members(source, subset, (".inkml",))):
+    for number, _ in enumerate(archive_members(source, subset, (".inkml",))):
         if limit is not None and number >= limit:
             break
         if number % shards in todo:

@@ -61,9 +61,9 @@ def pen_arrays(split: str, limit: int | None = None) -> dict[str, np.ndarray]:
     ``load_crohme_arrays`` (decoded once, then read from the cache)."""
     from inkmath import ink
     from inkmath.data import cached_arrays, data_dir
-    from inkmath.data.crohme import _archive, crohme_vocab, iter_inkml, normalize_label, truth_symbols
+    from inkmath.data.crohme import split_archive, crohme_vocab, iter_inkml, normalize_label, truth_symbols
 
-    archive, subset = _archive(split, data_dir())
+    archive, subset = split_archive(split, data_dir())
 
     def build() -> dict[str, np.ndarray]:
         steps, group, labels, ids = [], [], [], []
