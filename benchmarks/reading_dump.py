@@ -85,7 +85,10 @@ def images(folder: Path, limit: int | None):
 
 
 def pages(folder: Path, limit: int | None):
-    from inkmath.equation.page import read_page
+    try:
+        from inkmath.equation.page.read import read_page
+    except ImportError:  # a tree from before the stage packages (9c0248b and earlier), read as the baseline
+        from inkmath.equation.page import read_page
 
     for path in sorted(folder.glob("page_*.jpg"))[:limit]:
         yield path.name, read_page(path, solve=False)
