@@ -24,7 +24,8 @@ from typing import Protocol
 import numpy as np
 
 from inkmath.equation.reader import symbol_size
-from inkmath.equation.reader.context_model import ContextEnsemble, ContextModel, load_context_model
+from inkmath.equation.core.registry import ensemble
+from inkmath.equation.reader.context_model import ContextEnsemble, ContextModel
 from inkmath.equation.reader.pen_symbols import fuse
 from inkmath.equation.core.tree import Candidate, SymbolHyp
 
@@ -87,12 +88,7 @@ def get_context_model(name: str | None = None, image: bool = False) -> ContextEn
     process (as ``recognize.get_predictor`` for the classifier); one model is an ensemble of one (on ONNX Runtime,
     as the ensembles)."""
     names = tuple(name.split(",")) if name else (image and IMAGE_CONTEXT_MODELS) or READER_CONTEXT_MODELS
-    if names not in _ENSEMBLES:
-        _ENSEMBLES[names] = ContextEnsemble([load_context_model(n) for n in names])
-    return _ENSEMBLES[names]
-
-
-_ENSEMBLES: dict[tuple, ContextEnsemble] = {}
+    return ensemble(names, ContextModel.KIND, ContextEnsemble)
 
 
 @lru_cache(maxsize=8)
