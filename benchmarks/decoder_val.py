@@ -39,7 +39,10 @@ def symbol_model_named(name: str, image: bool = False):
 
 
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
-         split: str = "val", symbols: str = "context") -> None:
+         split: str = "val", symbols: str = "context", image_merge: Path | None = None,
+         merge_prob: float | None = None) -> None:
+    """Write the decoder's readings of every expression (the module docstring); ``image_merge``, ``merge_prob``: the
+    image groupings' image-merge weights and join probability (default the shipped ones)."""
     from inkmath.evaluation.crohme import _load_items, resolve_source as _resolve
     from inkmath.equation.reader.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.image.segmentation import segment_image_nbest
@@ -77,8 +80,8 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                                                                                     pen=reader_pen(predictor))]
                 else:
                     tr: dict = {}
-                    segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(it.data, predictor, segmentations,
-                                                                                 trace=tr)]
+                    segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(
+                        it.data, predictor, segmentations, trace=tr, image_merge=image_merge, merge_prob=merge_prob)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
                        n_best=1, trace=trace, alternative_layout=dec.alternative_layout)
@@ -337,16 +340,13 @@ def main(argv=None) -> int:
                     help="--dump images: the image-merge model's grouping instead of the merge rules' "
                          "(image_segmentation.LEARNED_GROUPING)")
     args = ap.parse_args(argv)
-    if args.image_merge or args.merge_prob is not None:
-        from inkmath.equation.image import grouping as image_grouping
-
-        image_grouping.use_model(args.image_merge or image_grouping.MODEL_PATH, args.merge_prob)
     if args.learned_grouping:
         from inkmath.equation.image import segmentation as image_segmentation
 
         image_segmentation.LEARNED_GROUPING = True
     if args.dump:
-        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols)
+        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols,
+             args.image_merge, args.merge_prob)
     if args.grid:
         rows = load(args.grid)
         base = evaluate(rows, dict(WIDE, structure=0.0, lm=0.0, segment=0.0))
