@@ -45,6 +45,7 @@ class Kind:
 
 _KINDS: dict[str, Kind] = {}
 _CACHE: dict[object, object] = {}  # absolute path (or a tuple of them: an ensemble) -> the model
+_SHIPPED: dict[str, Path] = {}  # shipped name -> its file (the names read most are looked up per symbol)
 
 
 def register(kind: str, *, what: str, recipe: str, shipped: str | None = None) -> Callable[[type], type]:
@@ -68,13 +69,16 @@ def kinds() -> dict[str, Kind]:
 
 def weights_path(name_or_path: str | os.PathLike) -> Path:
     """The absolute path of a shipped name's ``.safetensors`` file, or of the path given."""
+    if isinstance(name_or_path, str) and name_or_path in _SHIPPED:
+        return _SHIPPED[name_or_path]
     from inkmath.weights import ALIASES, shipped_file
 
     s = os.fspath(name_or_path)
     p = Path(s).expanduser()
     if isinstance(name_or_path, os.PathLike) or p.suffix or len(p.parts) > 1:
         return Path(os.path.abspath(p))
-    return shipped_file(ALIASES.get(s, s))
+    _SHIPPED[s] = shipped_file(ALIASES.get(s, s))
+    return _SHIPPED[s]
 
 
 def read_card(path: Path) -> dict:
