@@ -264,7 +264,7 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
         w.update(flip=image_alternatives.FLIP_COST, margin=image_alternatives.MARGIN_WEIGHT,
                  segmentations=image_segmentation.IMAGE_SEGMENTATIONS)
-    return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
+    return w, calibrate.coefficients(image)
 
 
 def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, command: str) -> None:
@@ -289,7 +289,7 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
     how = ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
                    "the image reader's groupings, segment_image_nbest), every reading the decoder parses is stored with its unweighted terms, and the "
                    "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
-                   "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
+                   "(weights/calibration, calibrate.coefficients) rank them "
                    "exactly as the decoder ranks them (checked against the live decoder). The shipped reader then "
                    "reads its first reading once more with the chosen layout (decode's final_layout), which these "
                    "figures leave out: inkmath crohme-eval gives the shipped reader's. old_* is the pipeline before "
