@@ -451,24 +451,28 @@ def main(argv: list[str] | None = None) -> int:
                      "engine": args.engine, **{k: round(v, 3) for k, v in r.items()}})
         return print_rows(rows, args)
     if args.vs_merge:
-        from inkmath.equation.strokes import segment
-
-        other, shipped_probs = segment.load_merge_model(args.vs_merge), segment.merge_probs
+        from inkmath.equation.recognize import recognize_strokes
 
         def with_other_merge(kind, data, predictor):
-            return _new_path_with(segment, "merge_probs", lambda strokes, model=None: shipped_probs(strokes, other),
-                                  kind, data, predictor)
+            return recognize_strokes(data, predictor, solve=False, merge_model=args.vs_merge).latex
 
         what = f"the reader with stroke-merge {args.vs_merge} (old) vs the shipped one (new)"
         return versus("strokes", with_other_merge, what, args, pred, strokes)
     if args.vs_context:
-        from inkmath.equation.reader import symbols
+        import dataclasses
 
-        other = symbols.get_context_model(args.vs_context)
+        from inkmath.equation.reader import symbols
+        from inkmath.equation.recognize import ContextCandidates, default_decoder, recognize_image, recognize_strokes
+
+        strokes_decoder, image_decoder = (  # the reader's decoders with the other context models, images' too
+            dataclasses.replace(default_decoder(kind), symbol_model=ContextCandidates(kind == "image", args.vs_context))
+            for kind in ("strokes", "image"))
 
         def with_other_context(kind, data, predictor):
-            return _new_path_with(symbols, "get_context_model", lambda name=None, image=False: other, kind, data,
-                                  predictor)
+            if kind == "strokes":
+                return recognize_strokes(data, predictor, solve=False, decoder=strokes_decoder,
+                                         image_decoder=image_decoder).latex
+            return recognize_image(data, predictor, solve=False, decoder=image_decoder).latex
 
         what = (f"the reader with symbol-context {args.vs_context} (old) vs the shipped "
                 f"{'+'.join(symbols.READER_CONTEXT_MODELS)} (new; images: "

@@ -1,5 +1,5 @@
-"""Fit the reader's calibration (``equation.calibrate.COEFFICIENTS``, ``IMAGE_COEFFICIENTS``) on what the live
-reader computes.
+"""Fit the reader's calibration (``weights/calibration``: its strokes and image parts) on what the live reader
+computes.
 
 Reads every validation expression (the CROHME 2011-2013 test ink) with the shipped stroke reader, as
 ``inkmath crohme-eval val`` does (``--image``: its WAP-like renderings with the image reader, as
@@ -8,7 +8,8 @@ whether the reading is right, then fits the logistic calibration (``calibrate.fi
 shipped coefficients and the fitted ones: the calibration error (10 bins) and the share right of the most confident
 half, in-sample and in 5-fold cross-validation over expressions (3 fold draws); then the fitted coefficients in
 ``calibrate.FEATURES``' (``IMAGE_FEATURES``') order, intercept first. Choose on validation only: the 2014 test is
-for reporting.
+for reporting. To ship a fit: ``python -m inkmath.training.recipes.calibration --config configs/calibration.yaml
+--rows strokes=ROWS`` (``image=ROWS``) with the rows kept here (``--features``), or ``--refit strokes``.
 
     INKMATH_DATA=../shared/data python benchmarks/calibration_fit.py [--image] [--features rows.jsonl] [--l2 0.001]
 
@@ -83,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from inkmath import InkmathError
-    from inkmath.equation.reader.calibrate import (COEFFICIENTS, FEATURES, IMAGE_COEFFICIENTS, IMAGE_FEATURES,
-                                            calibrated_confidence, fit_logistic)
+    from inkmath.equation.reader.calibrate import (FEATURES, IMAGE_FEATURES, calibrated_confidence, coefficients,
+                                                   fit_logistic)
 
-    shipped, keys = (IMAGE_COEFFICIENTS, IMAGE_FEATURES) if args.image else (COEFFICIENTS, FEATURES)
+    shipped, keys = coefficients(args.image), IMAGE_FEATURES if args.image else FEATURES
 
     if args.features is not None and args.features.is_file():
         try:

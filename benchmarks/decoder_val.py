@@ -39,7 +39,10 @@ def symbol_model_named(name: str, image: bool = False):
 
 
 def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int, stride: int = 1,
-         split: str = "val", symbols: str = "context") -> None:
+         split: str = "val", symbols: str = "context", image_merge: Path | None = None,
+         merge_prob: float | None = None) -> None:
+    """Write the decoder's readings of every expression (the module docstring); ``image_merge``, ``merge_prob``: the
+    image groupings' image-merge weights and join probability (default the shipped ones)."""
     from inkmath.evaluation.crohme import _load_items, resolve_source as _resolve
     from inkmath.equation.reader.decode import Decoder, DecoderWeights, Segmentation, decode
     from inkmath.equation.image.segmentation import segment_image_nbest
@@ -77,8 +80,8 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                                                                                     pen=reader_pen(predictor))]
                 else:
                     tr: dict = {}
-                    segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(it.data, predictor, segmentations,
-                                                                                 trace=tr)]
+                    segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(
+                        it.data, predictor, segmentations, trace=tr, image_merge=image_merge, merge_prob=merge_prob)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
                        n_best=1, trace=trace, alternative_layout=dec.alternative_layout)
@@ -261,7 +264,7 @@ def shipped(image: bool) -> tuple[dict, tuple | None]:
 
         w.update(flip=image_alternatives.FLIP_COST, margin=image_alternatives.MARGIN_WEIGHT,
                  segmentations=image_segmentation.IMAGE_SEGMENTATIONS)
-    return w, calibrate.IMAGE_COEFFICIENTS if image else calibrate.COEFFICIENTS
+    return w, calibrate.coefficients(image)
 
 
 def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, command: str) -> None:
@@ -286,7 +289,7 @@ def write_results(out: Path, dumps: list[tuple[str, Path]], speed: Path | None, 
     how = ("Each set's expressions are read once (strokes: the segmenter's 3 best groupings; images: "
                    "the image reader's groupings, segment_image_nbest), every reading the decoder parses is stored with its unweighted terms, and the "
                    "shipped weights (recognize.DECODER_WEIGHTS, IMAGE_DECODER_WEIGHTS) and calibration "
-                   "(calibrate.COEFFICIENTS, IMAGE_COEFFICIENTS) rank them "
+                   "(weights/calibration, calibrate.coefficients) rank them "
                    "exactly as the decoder ranks them (checked against the live decoder). The shipped reader then "
                    "reads its first reading once more with the chosen layout (decode's final_layout), which these "
                    "figures leave out: inkmath crohme-eval gives the shipped reader's. old_* is the pipeline before "
@@ -337,16 +340,13 @@ def main(argv=None) -> int:
                     help="--dump images: the image-merge model's grouping instead of the merge rules' "
                          "(image_segmentation.LEARNED_GROUPING)")
     args = ap.parse_args(argv)
-    if args.image_merge or args.merge_prob is not None:
-        from inkmath.equation.image import grouping as image_grouping
-
-        image_grouping.use_model(args.image_merge or image_grouping.MODEL_PATH, args.merge_prob)
     if args.learned_grouping:
         from inkmath.equation.image import segmentation as image_segmentation
 
         image_segmentation.LEARNED_GROUPING = True
     if args.dump:
-        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols)
+        dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols,
+             args.image_merge, args.merge_prob)
     if args.grid:
         rows = load(args.grid)
         base = evaluate(rows, dict(WIDE, structure=0.0, lm=0.0, segment=0.0))

@@ -5,7 +5,7 @@
 Reads the cached hypotheses of the set's truth symbols (as ``symbol_context.py``; build them first with
 ``python -m inkmath.equation.synth.hypotheses val --weights crohme-m --shards 8 --shard 0,...,7 --no-pipeline``), re-reads
 each expression with the stroke reader's context models *without* the correction, and keeps every symbol whose truth
-is one symbol of a pair of ``symbol_size.PAIRS`` while its reading is one of the pair and the other is among its
+is one symbol of a pair of ``symbol_size.PAIR_GROUPS`` while its reading is one of the pair and the other is among its
 readings, and the pair's features can be read (``symbol_size.pair_features``: every size letter; the other pairs where
 the expression has another x-height letter). For each group (the size letters together, p, 1 / |, 1 / (; the digits
 and their look-alike letters, ``symbol_size.DIGIT_PAIRS``, read after the size correction; a prime and the 1 or comma
@@ -13,8 +13,9 @@ it is read as, ``symbol_size.find_prime_pair``, by its box's shape, read after b
 regression of the truth (the pair's second) on the pair's log-odds and the pair's features, with a small L2, and
 prints: symbols right as the models read them, with the shipped coefficients, with the fitted ones in-sample and in
 ``--folds`` folds over expressions (each fold read with coefficients fitted on the others), and the fitted
-coefficients in ``PAIRS``' order (``DIGIT_ODDS``, ``DIGIT_SHARE``, then ``DIGIT_PAIRS``' biases). Choose on
-validation only: the 2014 test is for reporting.
+coefficients in the weights file's order (``symbol_size.GROUPS``: z's, the features', the bias; the digits': z's, the
+digit share's, then ``DIGIT_PAIRS``' biases). Choose on validation only: the 2014 test is for reporting. To ship a
+group's fit: ``python -m inkmath.training.recipes.symbol_size --config configs/symbol-size.yaml --refit GROUP``.
 
 ``--image``: the IMAGE reader's instead: the truth symbols of the set's WAP-like renderings as the image reader reads
 their pixels (``image_hypotheses``; build them with ``python -m inkmath.equation.synth.hypotheses val --image --shards 4
@@ -117,7 +118,8 @@ def _pair_rows(e: int, cands, labels, tokens: list[str], find_pair, features, no
 
 
 def digit_design(rows) -> np.ndarray:
-    """The digit pairs' columns in their coefficients' order: z, the digit share, each pair's bias."""
+    """The digit pairs' columns in their coefficients' order: z, the digit share, each pair's bias
+    (``symbol_size.DIGIT_PAIRS``' order)."""
     from inkmath.equation.reader.symbol_size import DIGIT_PAIRS
 
     return np.asarray([[z, f["digit_share"]] + [float(pair == p) for p in DIGIT_PAIRS] for _, pair, _, z, f, _ in rows],
@@ -129,7 +131,9 @@ def design(rows, names: tuple[str, ...]) -> np.ndarray:
     return np.asarray([[z] + [f[n] for n in names] + [1.0] for _, _, _, z, f, _ in rows], np.float64)
 
 
-def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+def fit(X: np.ndarray, y: np.ndarray, l2: float = L2) -> np.ndarray:
+    """The coefficients (z's, the features', the bias) of a logistic regression of ``y`` on ``X`` from the models' own
+    odds (1, 0, ...), with an L2 penalty ``l2`` on the features' weights (LBFGS, float64)."""
     import torch
 
     Xt, yt = torch.tensor(X), torch.tensor(y, dtype=torch.float64)
@@ -140,7 +144,7 @@ def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(Xt @ w, yt) + L2 * ((w[1:-1]) ** 2).sum()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(Xt @ w, yt) + l2 * ((w[1:-1]) ** 2).sum()
         loss.backward()
         return loss
 
@@ -159,9 +163,52 @@ def current(hyps, tokens, i: int, pair: tuple[str, str], z: float) -> float:
     return z if features is None else symbol_size.corrected_log_odds(pair, z, features, image=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def groups() -> dict[str, tuple[set, bool | None]]:
+    """The fitted groups: name -> (its pairs, whether its rows have an x-height letter: None for either). The groups'
+    pairs are apart: a row's pair names its group."""
     from inkmath.equation.reader import symbol_size
 
+    return {"size letters": ({(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, None),
+            "p": ({("p", "P")}, True), "p without an x-height letter": ({("p", "P")}, False),
+            "1 / |": ({("|", "1")}, True), "1 / (": ({("(", "1")}, True),
+            "digit or letter": (set(symbol_size.DIGIT_PAIRS), None),
+            "prime": ({(t, symbol_size.PRIME) for t in symbol_size.PRIME_OTHERS}, None)}
+
+
+def fit_group(rows, group: str, folds: int = 5, image: bool = False, l2: float = L2) -> dict:
+    """Group ``group``'s figures on ``gather``'s rows (symbols; right as the models read them, with the shipped
+    coefficients, with the image reader's shipped behaviour (``image``), with the fitted ones in-sample and in
+    ``folds`` folds over expressions) and its fitted coefficients (unrounded, float64)."""
+    from inkmath.equation.reader import symbol_size
+
+    pairs, reference = groups()[group]
+    g = [r for r in rows if r[1] in pairs and (reference is None or (r[4]["reference"] > 0) == reference)]
+    m = symbol_size.size_model()
+    if group == "prime":
+        X, shipped = design(g, ("aspect",)), m.prime
+    elif group == "digit or letter":
+        X, shipped = digit_design(g), (m.digit_odds, m.digit_share, *m.digit_pairs.values())
+    else:
+        names, shipped = symbol_size.pair_model(next(iter(pairs)), reference=reference is not False)
+        X = design(g, names)
+    y = np.asarray([r[2] for r in g], np.float64)
+    exprs = np.asarray([r[0] for r in g])
+    w = fit(X, y, l2)
+    fold = {e: k % folds for k, e in enumerate(np.unique(exprs))}
+    f = np.asarray([fold[e] for e in exprs])
+    cv = 0
+    for k in range(folds):
+        tr, te = f != k, f == k
+        cv += int(((X[te] @ fit(X[tr], y[tr], l2) > 0) == (y[te] > 0)).sum())
+    now = ({"current": int(((np.asarray([r[5] for r in g]) > 0) == (y > 0)).sum())}
+           if image and all(r[5] is not None for r in g) else {})
+    return {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
+            "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()), **now,
+            "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,
+            "coefficients": [float(v) for v in w]}
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("set", nargs="?", default="val")
     ap.add_argument("--image", action="store_true", help="the image reader's hypotheses (the module docstring)")
@@ -170,37 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows = gather(args.set, args.image)
     out = {"set": args.set, "reader": "image" if args.image else "strokes"}
-    # group -> (its pairs, whether its rows have an x-height letter: None for either)
-    groups = {"size letters": ({(s, s.upper()) for s in symbol_size.SIZE_LETTERS}, None),
-              "p": ({("p", "P")}, True), "p without an x-height letter": ({("p", "P")}, False),
-              "1 / |": ({("|", "1")}, True), "1 / (": ({("(", "1")}, True),
-              "digit or letter": (set(symbol_size.DIGIT_PAIRS), None),
-              "prime": ({(t, symbol_size.PRIME) for t in symbol_size.PRIME_OTHERS}, None)}
-    for group, (pairs, reference) in groups.items():  # the groups' pairs are apart: a row's pair names its group
-        g = [r for r in rows if r[1] in pairs and (reference is None or (r[4]["reference"] > 0) == reference)]
-        if group == "prime":
-            X, shipped = design(g, ("aspect",)), symbol_size.PRIME_COEFFICIENTS
-        elif group == "digit or letter":
-            X, shipped = digit_design(g), (symbol_size.DIGIT_ODDS, symbol_size.DIGIT_SHARE,
-                                            *symbol_size.DIGIT_PAIRS.values())
-        else:
-            names, shipped = symbol_size.pair_model(next(iter(pairs)), reference=reference is not False)
-            X = design(g, names)
-        y = np.asarray([r[2] for r in g], np.float64)
-        exprs = np.asarray([r[0] for r in g])
-        w = fit(X, y)
-        fold = {e: k % args.folds for k, e in enumerate(np.unique(exprs))}
-        f = np.asarray([fold[e] for e in exprs])
-        cv = 0
-        for k in range(args.folds):
-            tr, te = f != k, f == k
-            cv += int(((X[te] @ fit(X[tr], y[tr]) > 0) == (y[te] > 0)).sum())
-        now = ({"current": int(((np.asarray([r[5] for r in g]) > 0) == (y > 0)).sum())}
-               if args.image and all(r[5] is not None for r in g) else {})
-        out[group] = {"symbols": len(g), "models": int(((X[:, 0] > 0) == (y > 0)).sum()),
-                      "shipped": int(((X @ np.asarray(shipped) > 0) == (y > 0)).sum()), **now,
-                      "in_sample": int(((X @ w > 0) == (y > 0)).sum()), "cross_validated": cv,
-                      "coefficients": [round(float(v), 3) for v in w]}
+    for group in groups():
+        res = fit_group(rows, group, args.folds, args.image)
+        out[group] = dict(res, coefficients=[round(v, 3) for v in res["coefficients"]])
     print(json.dumps(out) if args.json else json.dumps(out, indent=1))
     return 0
 

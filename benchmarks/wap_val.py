@@ -70,17 +70,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="group with these image-merge weights instead of the shipped ones")
     ap.add_argument("--result", default=None, metavar="FILE", help="also write a result file for the results page")
     args = ap.parse_args(argv)
+    read = None  # the image reader as shipped (evaluate_crohme's)
     if args.image_merge:
-        from inkmath.equation.image import grouping as image_grouping
+        import functools
 
-        image_grouping.use_model(args.image_merge)
+        from inkmath.equation.recognize import recognize_image
+
+        read = functools.partial(recognize_image, solve=False, image_merge=args.image_merge)
 
     archive = Path(args.archive) if args.archive else data_dir() / "crohme" / "crohme2011-2013_test_inkml.tar.xz"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out) if args.out else Path(tmp)
         folders: dict[str, str] = {}
         n = write_wap_folder(archive, out, args.limit, args.subset, folders)
-        res = evaluate_crohme(out, None, predictor=get_predictor(), details=True)
+        res = evaluate_crohme(out, read, predictor=get_predictor(), details=True)
     res["source"] = f"{archive} rendered WAP-like ({n} expressions)"
     rows = res.pop("details")
     for r in rows:

@@ -151,13 +151,14 @@ def test_a_student_learns_from_its_teachers_probabilities_what_its_labels_do_not
     """Distillation (the recipe's ``teachers`` / ``distill``): the students' training expressions have the middle
     cross unlabelled (ignored by the labels' loss), so only the teacher's probabilities tell a times sign between
     digits from an 'x' between letters."""
-    from inkmath.equation.reader import context_model
+    from inkmath.equation.core import registry
     from inkmath.training.recipes.context import teacher_probs
 
     classes = ["x", "\\times", "2", "a"]
     fit(_cfg(), _toy(400, 0), _toy(100, 1), classes, tmp_path / "teacher", log=lambda *_: None)
     tensors = {k: v.numpy().astype(np.float64) for k, v in _net(tmp_path / "teacher").state_dict().items()}
-    monkeypatch.setitem(context_model._MODELS, "toy-teacher", ContextModel(tensors, classes, TOY, card={}))
+    monkeypatch.setitem(registry._CACHE, registry.weights_path("toy-teacher"),  # as if shipped, and loaded
+                        ContextModel(tensors, classes, TOY, card={}))
     train, val = _toy(400, 4), _toy(100, 5)
     for lab in train.label:
         lab[1] = -100
@@ -249,11 +250,12 @@ def test_one_model_reads_as_an_ensemble_of_one_on_onnx_runtime(tmp_path, monkeyp
     pytest.importorskip("onnxruntime")
     """A reader with one context model runs it on ONNX Runtime as the ensembles do, with the model's own
     probabilities (its NumPy arithmetic, to float32's rounding)."""
+    from inkmath.equation.core import registry
     from inkmath.equation.reader import context_model
     from inkmath.equation.reader import symbols
 
     monkeypatch.setenv("INKMATH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(symbols, "_ENSEMBLES", {})
+    monkeypatch.setattr(registry, "_CACHE", {})  # the ensemble made anew, its session in this cache
     one = symbols.get_context_model("symbol-context")
     assert [m.card["name"] for m in one.members] == ["symbol-context"] and one._session() is not None
     rng = np.random.default_rng(3)

@@ -65,7 +65,7 @@ def test_recipe_builds_its_cache_resumes_from_it_and_ships_a_card(tmp_path, monk
     assert int(z["n"]) == 2 and z["y"].max() == 1.0  # the two bars of '=' are one symbol
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["name"] == "image-merge" and card["model"] == "tanh-mlp" and card["config"] == str(tmp_path / "r.yaml")
-    model = image_grouping.ImageMergeModel(**image_grouping.load_tensors(out, "m", "r"))
+    model = image_grouping.load_image_merge_model(out)  # its card names its kind
     assert model.w1.shape[1] == 4
     # resumed: the cached shards are read, not built again
     monkeypatch.setattr(train_image_merge, "expression_rows", lambda *a: pytest.fail("rebuilt a cached shard"))
@@ -83,7 +83,7 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
     rules = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
     same = [sorted(h.strokes) for h in rules[0][0]]
 
-    def fake(parts, classifier, k, model=None, cuts=True):
+    def fake(parts, classifier, k, model=None, cuts=True, merge_prob=None):
         groups = [list(g) for g in same]
         boxes = [parts.comps[g[0]][0] for g in groups]
         box = boxes[0]
@@ -143,24 +143,20 @@ def test_reading_each_crop_once_changes_no_reading(monkeypatch):
     assert once == every
 
 
-def test_use_model_switches_the_weights_and_threshold(tmp_path, monkeypatch):
-    """The benchmarks' --image-merge: the weights at a path (and a threshold) replace the shipped ones."""
+def test_other_weights_and_threshold_are_passed_not_set(tmp_path):
+    """The benchmarks' --image-merge: the weights at a path (and a threshold) are read where they are given; the
+    shipped model and ``MERGE_PROB`` stay what they are."""
     tensors = {"mean": np.zeros(3, np.float32), "std": np.ones(3, np.float32), "w1": np.ones((3, 2), np.float32),
                "b1": np.zeros(2, np.float32), "w2": np.ones((2, 1), np.float32), "b2": np.zeros(1, np.float32)}
     from safetensors.numpy import save_file
 
     path = tmp_path / "m.safetensors"
     save_file(tensors, str(path))
-    monkeypatch.setattr(image_grouping, "MODEL_PATH", image_grouping.MODEL_PATH)
-    monkeypatch.setattr(image_grouping, "MERGE_PROB", image_grouping.MERGE_PROB)
     shipped = image_grouping.load_image_merge_model()
-    image_grouping.use_model(path, 0.5)
-    try:
-        model = image_grouping.load_image_merge_model()
-        assert model is not shipped and model.w1.shape == (3, 2)
-        assert image_grouping.MERGE_PROB == 0.5 and image_grouping._margin(0.5) == 0.0
-    finally:
-        image_grouping.load_image_merge_model.cache_clear()
+    model = image_grouping.load_image_merge_model(str(path))  # a file without a card: the accessor names its kind
+    assert model is not shipped and model.w1.shape == (3, 2) and model is image_grouping.load_image_merge_model(path)
+    assert image_grouping.load_image_merge_model() is shipped and shipped.w1.shape[1] != 2
+    assert image_grouping._margin(0.5, 0.5) == 0.0 and image_grouping._margin(0.5) > 0  # MERGE_PROB: 0.7
 
 
 def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(monkeypatch):

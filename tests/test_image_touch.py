@@ -206,7 +206,7 @@ def test_recipe_builds_its_cache_resumes_from_it_and_ships_a_card(tmp_path, monk
     assert int(z["n"]) == 2 and z["y"].max() == 1.0  # the stem cut off its bar parts the two symbols
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["name"] == "image-touch" and card["model"] == "tanh-mlp"
-    model = image_touch.ImageTouchModel(**image_touch.load_tensors(out, "m", "r"))
+    model = image_touch.load_image_touch_model(out)  # its card names its kind
     assert model.w1.shape[1] == 4
     monkeypatch.setattr(train_image_touch, "expression_rows", lambda *a: pytest.fail("rebuilt a cached shard"))
     assert train_image_touch.main(argv) == 0

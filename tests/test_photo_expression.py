@@ -120,10 +120,13 @@ def test_a_photo_whose_cleaned_ink_cannot_be_read_is_read_as_it_is(monkeypatch):
 
 
 def test_a_photos_confidence_is_mapped_as_a_chosen_readings_keeping_the_readings_order(monkeypatch):
+    import dataclasses
+
     from inkmath.equation.reader import calibrate
 
     crop = _fixture_crop(4)
-    monkeypatch.setattr(calibrate, "PHOTO_COEFFICIENTS", (0.0, 1.0))  # the identity: the image reader's confidence
+    identity = dataclasses.replace(calibrate.calibration(), photo=(0.0, 1.0))  # the image reader's confidence
+    monkeypatch.setattr(calibrate, "calibration", lambda name_or_path=None: identity)
     raw = recognize_image(crop, solve=False)
     monkeypatch.undo()
     rec = recognize_image(crop, solve=False)

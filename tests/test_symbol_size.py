@@ -1,6 +1,8 @@
 """Look-alikes told apart by size and place: a pair's reading moved by the symbol's size and place among the small
 letters (x / X, p / P, 1 / |, 1 / (), in drawn ink and in images."""
 
+from pathlib import Path
+
 import pytest
 
 from inkmath.equation.reader import symbol_size as size
@@ -104,12 +106,14 @@ def test_a_one_as_tall_as_its_neighbours_is_a_one_in_drawn_ink_and_left_to_the_m
 def test_an_image_one_read_as_a_bracket_is_corrected_by_the_image_readers_own_coefficients(box, expected):
     hyps, tokens, cands = _line(box, [("(", 0.6), ("1", 0.4)])
     assert size.correct(hyps, tokens, cands, [True] * len(hyps), image=True)[0][-1] == expected
-    assert size.image_coefficients(("(", "1")) == size.IMAGE_ONE_BRACKET_COEFFICIENTS
+    assert size.image_coefficients(("(", "1")) == size.size_model().image_pairs[("(", "1")][1]
+    assert size.image_coefficients(("(", "1")) != size.size_model().pairs[("(", "1")][1]
 
 
 def test_the_image_reader_corrects_p_with_its_own_coefficients_and_leaves_one_and_bar_alone():
-    assert size.image_coefficients(("p", "P")) == size.IMAGE_POSITION_COEFFICIENTS
-    assert size.image_coefficients(("x", "X")) == size.SIZE_COEFFICIENTS  # the letters': the stroke reader's
+    m = size.size_model()
+    assert size.image_coefficients(("p", "P")) == m.image_pairs[("p", "P")][1] != m.pairs[("p", "P")][1]
+    assert size.image_coefficients(("x", "X")) == m.pairs[("x", "X")][1]  # the letters': the stroke reader's
     assert size.image_coefficients(("|", "1")) is None
     for box, expected in ((Box(40, 8, 50, 30), "P"), (Box(40, 20, 50, 36), "p")):
         hyps, tokens, cands = _line(box, [("p", 0.8), ("P", 0.2)])
@@ -163,3 +167,65 @@ def test_the_prime_pair_is_the_first_reading_and_the_prime_or_the_likelier_of_on
     assert pair(("1", 0.6), ("l", 0.3)) is None  # no prime among the readings
     assert pair(("\\prime", 0.9), ("a", 0.1)) is None  # nothing to read it as
     assert pair(("x", 0.5), ("\\prime", 0.3), ("1", 0.2)) is None  # read as another symbol
+
+
+def test_the_coefficients_ship_as_weights_with_a_card_that_names_each_group():
+    """The coefficients are a weights file (float64, one tensor a group) loaded through the registry; its card names
+    each group's pairs and coefficients as the code reads them, and where they came from."""
+    import json
+
+    from safetensors.numpy import load_file
+
+    from inkmath.weights import shipped_file
+
+    path = shipped_file(size.NAME)
+    card = json.loads(path.with_suffix(".json").read_text())
+    tensors = load_file(str(path))
+    assert card["kind"] == size.NAME and set(card["groups"]) == set(size.GROUPS) == set(tensors)
+    assert all(t.dtype.name == "float64" for t in tensors.values())
+    assert card["parameters"] == sum(t.size for t in tensors.values())
+    assert all(card["groups"][g]["history"] and card["groups"][g]["metrics"] for g in size.GROUPS)
+    m = size.size_model()
+    assert m is size.size_model(str(path))  # one model, loaded once
+    assert m.pairs[("x", "X")][1] == tuple(tensors["size_letters"]) and m.prime == tuple(tensors["prime"])
+    assert list(m.digit_pairs) == list(size.DIGIT_PAIRS)
+
+
+def test_a_file_whose_card_names_other_coefficients_is_refused(tmp_path):
+    import json
+    import shutil
+
+    from inkmath import InkmathError
+    from inkmath.weights import shipped_file
+
+    path = shipped_file(size.NAME)
+    shutil.copy(path, tmp_path / "s.safetensors")
+    card = json.loads(path.with_suffix(".json").read_text())
+    card["groups"]["p"]["coefficients"] = ["z", "top", "bias"]
+    (tmp_path / "s.json").write_text(json.dumps(card))
+    with pytest.raises(InkmathError, match="recipes.symbol_size"):
+        size.size_model(str(tmp_path / "s.safetensors"))
+
+
+def test_the_recipe_keeps_the_groups_it_does_not_refit(tmp_path):
+    """Without --refit the recipe writes the coefficients of the file it replaces again, with their account."""
+    import json
+    import shutil
+
+    from safetensors.numpy import load_file
+
+    from inkmath.training.recipes import symbol_size as recipe
+    from inkmath.weights import shipped_file
+
+    path = shipped_file(size.NAME)
+    shutil.copy(path, tmp_path / "s.safetensors")
+    shutil.copy(path.with_suffix(".json"), tmp_path / "s.json")
+    root = Path(__file__).resolve().parent.parent
+    config = str(root / "configs" / "symbol-size.yaml")
+    assert recipe.main(["--config", config, "--out", str(tmp_path / "s.safetensors")]) == 0
+    assert (tmp_path / "s.safetensors").read_bytes() == path.read_bytes()
+    old, new = (json.loads(p.read_text()) for p in (path.with_suffix(".json"), tmp_path / "s.json"))
+    assert new["groups"] == old["groups"] and new["metrics"] == old["metrics"]
+    with pytest.raises(Exception, match="No group"):
+        recipe.main(["--config", config, "--refit", "q"])
+    assert load_file(str(path)).keys() == load_file(str(tmp_path / "s.safetensors")).keys()

@@ -134,9 +134,11 @@ class ContextCandidates:
     """The symbol model in context learnt from data: each symbol re-read by the shipped ``symbol-context`` models
     (``symbols.read_symbols``; ``image``: the image reader's, ``symbols.IMAGE_CONTEXT_MODELS``); a candidate's
     probability keeps the model's junk share out, so a grouping whose symbols look mis-segmented scores lower.
-    ``many``: the decoder's groupings at once (``symbols.read_symbols_many``: one run of the models)."""
+    ``many``: the decoder's groupings at once (``symbols.read_symbols_many``: one run of the models). ``name``:
+    other context models instead (``symbols.get_context_model``'s: a name, a path, or several comma-separated)."""
 
     image: bool = False
+    name: str | None = None
 
     def __call__(self, symbols: list[SymbolHyp]) -> list[list[Candidate]]:
         return self.many([symbols])[0]
@@ -144,7 +146,7 @@ class ContextCandidates:
     def many(self, groupings: list[list[SymbolHyp]]) -> list[list[list[Candidate]]]:
         from inkmath.equation.reader.symbols import get_context_model, read_symbols_many
 
-        return [r.candidates for r in read_symbols_many(groupings, get_context_model(image=self.image),
+        return [r.candidates for r in read_symbols_many(groupings, get_context_model(self.name, self.image),
                                                         image=self.image)]
 
 
@@ -227,24 +229,29 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
 
 def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, weights: str | None = None,
                       corrections: dict[int, str] | None = None, decoder: Decoder | None = None,
-                      steps: bool = False, plot: bool = False, rendering: bool = True) -> Recognition:
+                      steps: bool = False, plot: bool = False, rendering: bool = True,
+                      merge_model: str | None = None, image_decoder: Decoder | None = None) -> Recognition:
     """Read online ink: a list of strokes, each an array (P, 2+) of x, y points in writing order (y down).
     `steps` / `plot` add a worked solution and a graph (SVG) to the answer (see `inkmath.equation.solve.answer.answer`).
     `rendering`: with the reader's own classifier, an unsure reading is checked against the image reader's reading
-    of the ink drawn (``rendered``); False reads the strokes alone."""
+    of the ink drawn (``rendered``, with ``image_decoder``: default the shipped image reader's); False reads the
+    strokes alone. ``merge_model``: the stroke-merge weights the groupings read (a shipped name or a path; default
+    the shipped ones)."""
     from inkmath.equation.strokes.segment import segment_strokes_nbest
 
     if strokes is None or len(strokes) == 0:
         raise InkmathError("No strokes to recognise: the drawing is empty")
     predictor = predictor or get_predictor(weights)
     decoder = decoder or default_decoder()
-    found = segment_strokes_nbest(strokes, predictor, decoder.segmentations, pen=reader_pen(predictor))
+    found = segment_strokes_nbest(strokes, predictor, decoder.segmentations, merge_model=merge_model,
+                                  pen=reader_pen(predictor))
     look_again = None
     if rendering and (getattr(predictor, "card", None) or {}).get("name") == DEFAULT_WEIGHTS:
         from inkmath.equation.second_look import second_look
 
         look_again = functools.partial(second_look, strokes, predictor=predictor,
-                                       image_decoder=functools.partial(default_decoder, "image"),
+                                       image_decoder=functools.partial(default_decoder, "image")
+                                       if image_decoder is None else lambda: image_decoder,
                                        image_groupings=image_segmentations)
     return _finish([Segmentation(syms, score) for syms, score in found], corrections, solve, decoder, steps, plot,
                    look_again)
@@ -252,7 +259,8 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
 
 def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, weights: str | None = None,
                     corrections: dict[int, str] | None = None, ink: str = "auto",
-                    decoder: Decoder | None = None, steps: bool = False, plot: bool = False) -> Recognition:
+                    decoder: Decoder | None = None, steps: bool = False, plot: bool = False,
+                    image_merge: str | None = None) -> Recognition:
     """Read an image: white ink on black (WAP, rendered strokes) or dark ink on light paper (photos, scans).
 
     A photo (``preprocess.is_photo``, with ``ink="auto"``) is cleaned as a page photo is (``page.photo_views``: light
@@ -260,7 +268,8 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
     that reading is unsure (``PHOTO_SURE``), the photo as it is and its cleaned ink unnarrowed are read too, and the
     reading of highest confidence is kept (where the cleaner finds no paper, the photo is read as it is). The
     symbols' boxes are in the photo's pixels either way. With ``corrections``, the photo is read again the way its
-    first reading was.
+    first reading was. ``image_merge``: the image-merge weights the groupings read (a shipped name or a path; default
+    the shipped ones).
     """
     from inkmath.imageio import as_image
     from inkmath.preprocess import is_photo
@@ -272,14 +281,15 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
     decoder = decoder or default_decoder("image")
     views = _photo_views(img) if ink == "auto" and is_photo(img) else []
     if not views:
-        return _finish(image_segmentations(img, predictor, decoder, ink), corrections, solve, decoder, steps, plot)
+        return _finish(image_segmentations(img, predictor, decoder, ink, image_merge), corrections, solve, decoder,
+                       steps, plot)
     best, error = None, None  # (confidence, groupings, readings, the view or None: the photo as it is)
     for view in [views[0], None, *views[1:]]:
         if best is not None and best[0] >= PHOTO_SURE:
             break
         try:
             segs = image_segmentations(img if view is None else view.image, predictor, decoder,
-                                       ink if view is None else "white")
+                                       ink if view is None else "white", image_merge)
         except InkmathError as e:
             if view is None:
                 error = e  # the photo's own error, raised when no view reads either
@@ -295,12 +305,14 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
     return rec if view is None else _boxes_mapped(rec, view.to_photo, (img.shape[1], img.shape[0]))
 
 
-def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str) -> list[Segmentation]:
-    """The image reader's groupings of ``img`` for ``decoder`` (``image_segmentation.segment_image_nbest``)."""
+def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str,
+                        image_merge: str | None = None) -> list[Segmentation]:
+    """The image reader's groupings of ``img`` for ``decoder`` (``image_segmentation.segment_image_nbest``;
+    ``image_merge``: its image-merge weights, default the shipped ones)."""
     from inkmath.equation.image.segmentation import segment_image_nbest
 
     return [Segmentation(syms, score) for syms, score in segment_image_nbest(img, predictor, decoder.segmentations,
-                                                                              ink=ink)]
+                                                                              ink=ink, image_merge=image_merge)]
 
 
 def _decoded(segs: list[Segmentation], decoder: Decoder) -> list:

@@ -1,5 +1,7 @@
-"""The one-hidden-layer perceptron behind the small equation models (stroke merge, layout relation): NumPy inference
-from ``.safetensors`` tensors, so reading an expression needs no torch for them."""
+"""The one-hidden-layer perceptron behind the small equation models (stroke merge, layout relation, the pair models):
+NumPy inference from ``.safetensors`` tensors, so reading an expression needs no torch for them. Each model class
+registers itself (``registry.register``) and loads through ``registry.load_model``: a ``BinaryMLP`` subclass reads one
+perceptron (``from_weights``), an ensemble its members (``load_members``)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,12 @@ class TanhMLP:
         x = (feats - self.mean) / self.std
         return np.tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
 
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None):
+        """The perceptron of a weights file (tensors ``TENSORS``), for ``registry.load_model``; a file that lacks
+        them is an error naming the class's recipe (``registry.register``)."""
+        return cls(**load_tensors(path, cls.WHAT, cls.RECIPE))
+
 
 class BinaryMLP(TanhMLP):
     """A one-output ``TanhMLP`` read as a probability: the sigmoid of its logit."""
@@ -51,6 +59,21 @@ def load_tensors(path: Path, what: str, recipe: str, prefix: str = "") -> dict[s
     if missing:
         raise InkmathError(f"{what} {path} lacks the tensors {missing}; train it again with `python -m {recipe}`.")
     return {k: t[prefix + k] for k in TENSORS}
+
+
+def member_prefixes(path: Path) -> list[str]:
+    """How the members of an ensemble file are named ('0.', '1.', ...: tensors '0.w1', '1.w1', ...), or [''] for a
+    file of one perceptron (tensors 'w1', ...)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        count = len({k.split(".", 1)[0] for k in f.keys() if "." in k})
+    return [f"{k}." for k in range(count)] or [""]
+
+
+def load_members(path: Path, member, what: str, recipe: str) -> list:
+    """The perceptrons of an ensemble file (``member_prefixes``), each a ``member(**tensors)``."""
+    return [member(**load_tensors(path, what, recipe, prefix)) for prefix in member_prefixes(path)]
 
 
 def fit(X: np.ndarray, y: np.ndarray, *, outputs: int, hidden: int, epochs: int, batch: int,
@@ -100,12 +123,15 @@ def fit_binary_heldout(X: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, held_
     return tensors, {k: None if v is None else round(v, 4) for k, v in figures.items()}
 
 
-def binary_card(recipe: dict, tensors: dict[str, np.ndarray], inputs: str, output: str, config, command: str) -> dict:
-    """The first fields of a binary ``fit`` model's card (format, name, purpose, model, architecture, parameters,
-    inputs, outputs, recipe file, train command); the trainer adds its data and metrics."""
+def binary_card(recipe: dict, tensors: dict[str, np.ndarray], inputs: str, output: str, config, command: str, *,
+                kind: str) -> dict:
+    """The first fields of a binary ``fit`` model's card (format, name, the ``kind`` its class is registered under,
+    purpose, model, architecture, parameters, inputs, outputs, recipe file, train command); the trainer adds its data
+    and metrics."""
     from inkmath.weights import FORMAT
 
-    return {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
+    return {"format": FORMAT, "name": recipe["name"], "kind": kind, "purpose": recipe["purpose"],
+            "model": recipe["model"],
             "architecture": f"mlp {tensors['w1'].shape[0]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
             "parameters": int(sum(v.size for k, v in tensors.items() if k not in ("mean", "std"))),
             "inputs": inputs, "outputs": [output], "config": str(config), "train_command": command}

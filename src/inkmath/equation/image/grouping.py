@@ -24,13 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core import defaults
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box
-from inkmath.weights import shipped_file
 
-MODEL_PATH = shipped_file("image-merge")
 RECIPE = "inkmath.training.recipes.image_merge --config configs/image-merge.yaml"
 # candidate pairs: parts whose boxes lie less than NEAR typical symbol sizes apart (the larger of the x and y gaps),
 # among the NEXT next parts in x order
@@ -43,23 +42,14 @@ MERGE_PROB = 0.7
 TOP = 5  # classifier readings kept per part and pair (the raw rows store this many)
 
 
+@register("image-merge", what="Image merge model", recipe=RECIPE)
 class ImageMergeModel(BinaryMLP):
     """p(two parts of an image are one symbol) from ``pair_features``."""
 
 
-@lru_cache(maxsize=2)
 def load_image_merge_model(path: str | None = None) -> ImageMergeModel:
-    return ImageMergeModel(**load_tensors(Path(path) if path else MODEL_PATH, "Image merge model", RECIPE))
-
-
-def use_model(path: Path | str, merge_prob: float | None = None) -> None:
-    """From now on in this process, group with the image-merge weights at ``path`` (pairs joining above
-    ``merge_prob`` when given): how the benchmarks' ``--image-merge`` measure a model that does not ship."""
-    global MODEL_PATH, MERGE_PROB
-    MODEL_PATH = Path(path)
-    load_image_merge_model.cache_clear()
-    if merge_prob is not None:
-        MERGE_PROB = float(merge_prob)
+    """The shipped image-merge model, or the weights at ``path`` (a shipped name or a file; ``registry.load_model``)."""
+    return load_model(path, ImageMergeModel.KIND)
 
 
 def candidate_pairs(gbox: list[Box], unit: float) -> list[tuple[int, int]]:
@@ -208,21 +198,27 @@ def _join(n: int, pairs: list[tuple[int, int]], probs: np.ndarray, on: set[int],
     return sorted(out.values(), key=lambda g: g[0])
 
 
-def _margin(p: float) -> float:
-    """How far a pair's probability lay from ``MERGE_PROB``, in logit units."""
+def _margin(p: float, merge_prob: float | None = None) -> float:
+    """How far a pair's probability lay from ``merge_prob`` (default ``MERGE_PROB``), in logit units."""
+    merge_prob = MERGE_PROB if merge_prob is None else merge_prob
     p = min(max(p, 1e-6), 1 - 1e-6)
-    return abs(math.log(p / (1 - p)) - math.log(MERGE_PROB / (1 - MERGE_PROB)))
+    return abs(math.log(p / (1 - p)) - math.log(merge_prob / (1 - merge_prob)))
 
 
-def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None = None, cuts: bool = True) \
+def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | str | Path | None = None,
+                      cuts: bool = True, merge_prob: float | None = None) \
         -> list[tuple[float, tuple[list, list, list]]]:
     """Up to ``k`` groupings (margin, (groups of components, boxes, readings)) of ``parts``
     (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away and the
-    other reading of each component ``split_touching`` weighed, closest first."""
+    other reading of each component ``split_touching`` weighed, closest first. ``model``: the image-merge model, or
+    the name or path of its weights (default the shipped one); pairs join above ``merge_prob`` (default
+    ``MERGE_PROB``)."""
     from inkmath.equation.image.alternatives import alternatives
     from inkmath.equation.image.parts import render_many
 
-    model = model or load_image_merge_model()
+    if model is None or isinstance(model, (str, Path)):
+        model = load_image_merge_model(model)
+    merge_prob = MERGE_PROB if merge_prob is None else merge_prob
     img, comps, unit = parts.img, parts.comps, parts.unit
     named = {c for run, _, _ in parts.names for c in run}
     n = len(parts.preds)  # the parts (``comps`` may hold pieces of alternatives appended after them)
@@ -234,10 +230,11 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
     decisions = [(0.0, set(), set())]
     if k > 1:
         for i, p in enumerate(probs):
-            decisions.append((_margin(p), set(), {i}) if p > MERGE_PROB else (_margin(p), {i}, set()))
+            decisions.append((_margin(p, merge_prob), set(), {i}) if p > merge_prob else
+                             (_margin(p, merge_prob), {i}, set()))
     joined, seen = [], set()
     for margin, on, off in sorted(decisions, key=lambda d: d[0]):
-        js = _join(len(groups), pairs, probs, on, off)
+        js = _join(len(groups), pairs, probs, on, off, merge_prob)
         key = tuple(tuple(j) for j in js)
         if key in seen:  # undoing a join that other joins make anyway changes nothing
             continue

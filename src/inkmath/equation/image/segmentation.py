@@ -97,16 +97,20 @@ def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: 
 
 
 def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAGE_SEGMENTATIONS, top: int = 5,
-                        ink: str = "auto", trace: dict | None = None) -> list[tuple[list[SymbolHyp], float]]:
+                        ink: str = "auto", trace: dict | None = None, *, image_merge: str | None = None,
+                        merge_prob: float | None = None) -> list[tuple[list[SymbolHyp], float]]:
     """Up to ``k`` groupings of an expression image, each with its score for the decoder (see ``segment_image``):
     first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
-    each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
+    each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``. ``image_merge``,
+    ``merge_prob``: the learned grouping's image-merge weights (a shipped name or a path) and the probability its
+    pairs join at (``image_grouping.learned_groupings``; default the shipped model and ``MERGE_PROB``)."""
     with drawn_once():  # the crops later stages draw again, drawn once
-        return _groupings(image, classifier, k, top, ink, trace)
+        return _groupings(image, classifier, k, top, ink, trace, image_merge, merge_prob)
 
 
 def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink: str,
-               trace: dict | None) -> list[tuple[list[SymbolHyp], float]]:
+               trace: dict | None, image_merge: str | None = None,
+               merge_prob: float | None = None) -> list[tuple[list[SymbolHyp], float]]:
     """``segment_image_nbest``'s work (within ``image_parts.drawn_once``)."""
     from inkmath.equation.image import grouping as image_grouping
     from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
@@ -121,7 +125,7 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
         from inkmath.equation.image.grouping import learned_groupings
 
         finish = functools.partial(_symbols, unit=unit, trim=BOX_TRIM * pen / 2, back=back)
-        found = learned_groupings(p, classifier, k)
+        found = learned_groupings(p, classifier, k, image_merge, merge_prob=merge_prob)
         if trace is not None:
             trace.update(img=img, comps=comps, back=back, pen=pen, margins=[m for m, _ in found])
         return [(finish(*g), 0.0 if i == 0 else flip_score(m)) for i, (m, g) in enumerate(found)]
@@ -200,7 +204,7 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
             from inkmath.equation.image.grouping import learned_groupings
 
             seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
-            for margin, alt in learned_groupings(p, classifier, k, cuts=False):
+            for margin, alt in learned_groupings(p, classifier, k, image_merge, cuts=False, merge_prob=merge_prob):
                 if _grouping_key(alt[0]) not in seen:
                     seen.add(_grouping_key(alt[0]))
                     alts.append((margin, alt))

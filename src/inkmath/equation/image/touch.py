@@ -12,15 +12,13 @@ weighs them as it weighs its neck cuts.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from inkmath.equation.image.parts import ink_labels
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.tree import Box
-from inkmath.weights import shipped_file
 
 # a disk of TOUCH_RADIUS pen widths is taken out at every TOUCH_STEP-th ink pixel (in x and y) where a circle of
 # TOUCH_RADIUS + TOUCH_RING pen widths crosses at least 3 runs of ink; the pieces it leaves (those at least
@@ -140,7 +138,6 @@ def touch_cuts(mask: np.ndarray, unit: float, pen: float, min_piece: float) -> l
 # at 0.3 (a model on 5,611 of the expressions) as at 0.5: 279. The cuts chosen by best_cuts' score alone instead of a
 # model: 271 (4 gained, 9 lost). Full WAP-like validation (benchmarks/wap_val.py): 829 -> 840 of 1,504, 14 gained
 # and 3 lost (10 and 2 on the 1,002 expressions not used to choose)
-MODEL_PATH = shipped_file("image-touch")
 RECIPE = "inkmath.training.recipes.image_touch --config configs/image-touch.yaml"
 TOUCH_PROB = 0.5
 TOP = 5  # readings kept per crop in a raw row
@@ -152,13 +149,14 @@ TOP = 5  # readings kept per crop in a raw row
 RAW_LEN = 2 + 2 * TOP + 2 * (5 + 2 * TOP) + 3
 
 
+@register("image-touch", what="Image touch model", recipe=RECIPE)
 class ImageTouchModel(BinaryMLP):
     """p(a cut where strokes meet parts two truth symbols) from ``touch_features``."""
 
 
-@lru_cache(maxsize=2)
 def load_image_touch_model(path: str | None = None) -> ImageTouchModel:
-    return ImageTouchModel(**load_tensors(Path(path) if path else MODEL_PATH, "Image touch model", RECIPE))
+    """The shipped image-touch model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, ImageTouchModel.KIND)
 
 
 def _readings(pred: list, index: dict[str, int]) -> list[float]:

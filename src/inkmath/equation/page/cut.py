@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
-from inkmath.weights import shipped_file
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.core.registry import load_model, register
 
-MODEL_PATH = shipped_file("page-cut")
 RECIPE = "inkmath.training.recipes.page_cut --config configs/page-cut.yaml"
 CUT_CONSIDER = 0.01  # a group's best cut is read when page-split scores it at least this (training traces: 14 % of the
 # groups with a band read, 177 of the 183 cuts between two expressions among them; at 0.02: 13 %, 168)
@@ -49,27 +46,28 @@ CUT_FEATURES = ("split_logit", "across", "band", "whole_conf", "parts_conf", "wo
 BIG_OPERATORS = ("\\lim", "\\sum", "\\prod", "\\int")  # what takes limits written under (or over) it
 MODEL_FEATURES = CUT_FEATURES + ("line_gap",)  # page-cut's: a cut's, and how close the page's lines are
 N_FEATURES = len(MODEL_FEATURES)
-JOIN_MODEL_PATH = shipped_file("page-join")
 JOIN_RECIPE = "inkmath.training.recipes.page_join --config configs/page-join.yaml"
 JOIN_FEATURES = CUT_FEATURES + ("merge_logit",)  # page-join's: a cut's, and page-merge's score of the pair
 
 
+@register("page-cut", what="Page cut model", recipe=RECIPE)
 class PageCutModel(BinaryMLP):
     """p(a group's best cut separates two written expressions) from ``MODEL_FEATURES`` (``cut_model_features``)."""
 
 
-@lru_cache(maxsize=2)
 def load_page_cut_model(path: str | None = None) -> PageCutModel:
-    return PageCutModel(**load_tensors(Path(path) if path else MODEL_PATH, "Page cut model", RECIPE))
+    """The shipped page-cut model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, PageCutModel.KIND)
 
 
+@register("page-join", what="Page join model", recipe=JOIN_RECIPE)
 class PageJoinModel(BinaryMLP):
     """p(two groups page-merge left apart are two written expressions) from ``JOIN_FEATURES`` (``join_record``)."""
 
 
-@lru_cache(maxsize=2)
 def load_page_join_model(path: str | None = None) -> PageJoinModel:
-    return PageJoinModel(**load_tensors(Path(path) if path else JOIN_MODEL_PATH, "Page join model", JOIN_RECIPE))
+    """The shipped page-join model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, PageJoinModel.KIND)
 
 
 @dataclass

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from inkmath.equation.core.mlp import BinaryMLP, load_tensors
-from inkmath.weights import shipped_file
+from inkmath.equation.core.registry import load_model, register
 
-MODEL_PATH = shipped_file("page-label")
 RECIPE = "inkmath.training.recipes.page_label --config configs/page-label.yaml"
 MAX_LABEL_SYMBOLS = 4  # "1)" "a." "12)" "(12)"
 LABEL_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
@@ -149,6 +147,7 @@ def _next_char(text: str) -> str | None:
     return None
 
 
+@register("page-label", what="Page label model", recipe=RECIPE)
 @dataclass(frozen=True)
 class PageLabelModel:
     """Two perceptrons: ``line`` scores a candidate from ``CANDIDATE_FEATURES`` alone; ``page`` from those and
@@ -157,12 +156,16 @@ class PageLabelModel:
     line: BinaryMLP
     page: BinaryMLP
 
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "PageLabelModel":
+        """The two perceptrons of a weights file (tensors ``line.w1``, ``page.w1``, ...)."""
+        return cls(*(BinaryMLP(**load_tensors(path, cls.WHAT, cls.RECIPE, prefix=f"{part}."))
+                     for part in ("line", "page")))
 
-@lru_cache(maxsize=2)
+
 def load_page_label_model(path: str | None = None) -> PageLabelModel:
-    path = Path(path) if path else MODEL_PATH
-    return PageLabelModel(*(BinaryMLP(**load_tensors(path, "Page label model", RECIPE, prefix=f"{part}."))
-                            for part in ("line", "page")))
+    """The shipped page-label model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, PageLabelModel.KIND)
 
 
 class PageLabels:

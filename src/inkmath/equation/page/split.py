@@ -17,28 +17,26 @@ expressions than joined ones.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.photo.merge import PAIR_FEATURES
 from inkmath.equation.photo.merge import group_summaries, pair_features
-from inkmath.weights import shipped_file
 
-MODEL_PATH = shipped_file("page-split")
 RECIPE = "inkmath.training.recipes.page_split --config configs/page-split.yaml"
 N_FEATURES = PAIR_FEATURES + 2
 
 
+@register("page-split", what="Page split model", recipe=RECIPE)
 class PageSplitModel(BinaryMLP):
     """p(the two parts of a group cut along an empty band are two written expressions) (``cut_features``)."""
 
 
-@lru_cache(maxsize=2)
 def load_page_split_model(path: str | None = None) -> PageSplitModel:
-    return PageSplitModel(**load_tensors(Path(path) if path else MODEL_PATH, "Page split model", RECIPE))
+    """The shipped page-split model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, PageSplitModel.KIND)
 
 
 def candidate_cuts(components: list[int], comp: np.ndarray) -> list[tuple[int, list[int], list[int]]]:

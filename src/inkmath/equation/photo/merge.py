@@ -15,15 +15,12 @@ the page's lines are (``line_gap``): it learns from pages written loosely and cr
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
-from inkmath.weights import shipped_file
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.core.registry import load_model, register
 
-MODEL_PATH = shipped_file("page-merge")
 RECIPE = "inkmath.training.recipes.page_merge --config configs/page-merge.yaml"
 CANDIDATE_GAP = 3.0  # units: groups further apart than this (in x or y) are never scored ...
 CANDIDATE_LINE_GAP = 5.0  # ... except side by side on one line (overlapping in height): up to this far apart in x
@@ -79,14 +76,15 @@ def across_gutter(a: tuple[float, float], b: tuple[float, float], gutters) -> bo
     return any((a[1] <= g0 and b[0] >= g1) or (b[1] <= g0 and a[0] >= g1) for g0, g1 in gutters)
 
 
+@register("page-merge", what="Page merge model", recipe=RECIPE)
 class PageMergeModel(BinaryMLP):
     """p(two groups of a page are one expression) from their geometry (``pair_features``) and the page's
     ``line_gap``."""
 
 
-@lru_cache(maxsize=2)
 def load_page_merge_model(path: str | None = None) -> PageMergeModel:
-    return PageMergeModel(**load_tensors(Path(path) if path else MODEL_PATH, "Page merge model", RECIPE))
+    """The shipped page-merge model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, PageMergeModel.KIND)
 
 
 def _gap(a, b) -> tuple[float, float]:

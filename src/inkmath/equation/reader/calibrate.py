@@ -2,17 +2,25 @@
 
 A logistic regression on ``decode.features`` (the first reading's share of the beam, its lead, its symbol and
 language-model scores per token, the number of symbols, the weakest symbol, its structure score per symbol), fitted
-on validation: the 2011-2013 CROHME test sets read from strokes (``benchmarks/calibration_fit.py`` fits it on the
-live reader's features) and their WAP-like renderings for images (``benchmarks/decoder_val.py --fit --image``); the
-coefficients below.
+on validation: the 2011-2013 CROHME test sets read from strokes and their WAP-like renderings for images
+(``benchmarks/calibration_fit.py [--image]`` fits it on the live reader's features). A photo of one expression maps
+its chosen reading's confidence by a logistic of its own (``photo_confidence``). The coefficients ship as weights,
+``weights/calibration.safetensors`` (float64) with its card, which says where each part came from; the recipe
+``python -m inkmath.training.recipes.calibration`` refits them (``fit_logistic``). History:
+docs/decisions/calibration.md.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model, register
 
 IMAGE_FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "min_symbol_prob",
                   "structure_per_symbol")
@@ -21,45 +29,64 @@ IMAGE_FEATURES = ("prob", "margin", "symbol_logp", "lm_per_token", "symbols", "m
 # IMAGE_FEATURES; docs/decisions/calibration.md)
 FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbols_per_token", "prob_logit",
                              "min_symbol_logp", "layout_tokens")
-# fitted on all 1,504 expressions of the 2011-2013 test sets read by the shipped stroke reader, on the features it
-# hands its calibration (``python benchmarks/calibration_fit.py``, L2 0.001): intercept first, then one coefficient per
-# FEATURES entry, on the features as they are. Refitted when the look-alikes' size correction (``symbol_size``) joined
-# the reader, under which the coefficients before read a calibration error (10 bins) of 0.028: 0.0195 in-sample
-# (2026-11-28). Refitted again when the reader's context model became the distilled one (symbols.
-# READER_CONTEXT_MODELS), under which the coefficients before read 0.0285: now 0.0142 in-sample, 0.014-0.020 in 5-fold
-# cross-validation, the most confident half 94.0 % right (93.8-93.9 % cross-validated);
-# docs/decisions/symbol-context.md. (The raw share of the beam: error 0.233 when it was measured.)
-COEFFICIENTS: tuple[float, ...] | None = (-4.559576, 9.665425, -5.217717, 0.311764, 0.411543, 0.014852, 1.334463,
-                                          4.664033, -0.161099, -0.425046, -0.038497, 1.714861, 0.159060, -0.762160,
-                                          0.205441)
-# the same for images (IMAGE_FEATURES), fitted on the WAP-like renderings of every 3rd 2011-2013 expression (502,
-# decoder_val.py --dump images --stride 3 --beam 6 --segmentations 6, with the latex-lm of order 6; --fit DUMP --image
-# --lm 0.2 --segment 1 --structure 0.5 --temperature 0.5 --length 0.3 --beam 4 --max-drop 5, which reads them with
-# recognize.IMAGE_DECODER_WEIGHTS and image_segmentation's groupings as shipped; refitted with the image reader's four
-# symbol-context models (symbols.IMAGE_CONTEXT_MODELS): calibration error 0.041 in-sample (0.059 with the coefficients
-# before, which were 0.046 with the reader's pair alone), top half 88.0 % right; on all 1,504 renderings (wap_val.py)
-# 0.035 against 0.058 (docs/decisions/symbol-context.md). Kept when the image reader's search widened to 5
-# groupings and alt_beam 2: on all 1,504 renderings the error fell to 0.026, the top half 87.5 % right
-# (docs/decisions/image-reader.md). Kept with the distilled context model: 0.032 against a refit's 0.039
-# in-sample, 0.031-0.037 cross-validated (``calibration_fit.py --image``; docs/decisions/symbol-context.md)
-IMAGE_COEFFICIENTS: tuple[float, ...] | None = (-4.51553978705803, 6.989069489338281, -1.245643936209319,
-                                                0.13106287685082182, 0.5021924357689087, 0.016397959387502752,
-                                                2.819474465001413, 12.390628678557418)
+# a photo of one expression: the log-odds of the image reader's confidence of its chosen reading (``photo_confidence``)
+PHOTO_FEATURES = ("log_odds",)
+# the features of each part of the weights file, in its coefficients' order (after the intercept)
+PARTS = {"strokes": FEATURES, "image": IMAGE_FEATURES, "photo": PHOTO_FEATURES}
+NAME = "calibration"  # the shipped weights (weights/calibration.safetensors + .json)
+RECIPE = "inkmath.training.recipes.calibration --config configs/calibration.yaml"
 
 
-# A photo of one expression (``recognize.recognize_image``) keeps the most confident of up to three readings of the
-# photo: chosen for its confidence, that reading is right less often than the image calibration says (generated
-# validation photos, ``benchmarks/photo_expressions.py val``, 1,086: read at 0.3 right 16 %, at 0.5 26 %, at 0.7 59 %;
-# calibration error 0.100). So its confidence is mapped by a logistic on its log-odds, fitted on those photos' chosen
-# readings (intercept, slope; L2 0.001): error 0.037 in-sample, 0.029 in 5-fold cross-validation
-# (docs/decisions/photo-expressions.md)
-PHOTO_COEFFICIENTS = (-0.809162, 1.236297)
+@register(NAME, what="The reader's calibration", recipe=RECIPE)
+@dataclass(frozen=True)
+class Calibration:
+    """The coefficients (intercept first, then one per feature of ``PARTS``) of the strokes reader's calibration, the
+    image reader's and a photo's chosen reading's, as fitted on validation (float64, as fitted); the card beside the
+    weights says where each came from."""
+
+    strokes: tuple[float, ...]
+    image: tuple[float, ...]
+    photo: tuple[float, ...]
+    card: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "Calibration":
+        """The calibration of a weights file (tensors ``strokes``, ``image``, ``photo``, float64), whose card names
+        the features this code reads, in this order."""
+        from safetensors.numpy import load_file
+
+        card = card or {}
+        tensors = load_file(str(path))
+        parts = {}
+        for part, keys in PARTS.items():
+            named = (card.get("features") or {}).get(part)
+            if part not in tensors or named != list(keys) or tensors[part].shape != (len(keys) + 1,):
+                raise InkmathError(f"Calibration {path} does not hold {part}'s intercept and coefficients of "
+                                   f"{list(keys)} (card: {named}); make it again with `python -m {RECIPE}`")
+            parts[part] = tuple(float(v) for v in tensors[part])
+        return cls(**parts, card=card)
+
+    def coefficients(self, part: str) -> tuple[float, ...]:
+        return getattr(self, part)
 
 
-def photo_confidence(confidence: float) -> float:
-    """The calibrated probability that a photo's chosen reading is right, from the image reader's ``confidence``."""
+def calibration(name_or_path: str | None = None) -> Calibration:
+    """The shipped calibration (``weights/calibration``), or another file's (``registry.load_model``)."""
+    return load_model(name_or_path, Calibration.KIND)
+
+
+def coefficients(image: bool = False) -> tuple[float, ...]:
+    """The shipped coefficients of the strokes reader (``image``: the image reader's), intercept first."""
+    return calibration().coefficients("image" if image else "strokes")
+
+
+def photo_confidence(confidence: float, coefficients: Sequence[float] | None = None) -> float:
+    """The calibrated probability that a photo's chosen reading is right, from the image reader's ``confidence``: a
+    logistic on its log-odds (``coefficients``: intercept, slope; default the shipped ones). Chosen for its
+    confidence, that reading is right less often than the image calibration says (docs/decisions/calibration.md)."""
+    a, b = calibration().photo if coefficients is None else coefficients
     c = min(max(float(confidence), 1e-6), 1 - 1e-6)
-    z = PHOTO_COEFFICIENTS[0] + PHOTO_COEFFICIENTS[1] * math.log(c / (1 - c))
+    z = a + b * math.log(c / (1 - c))
     return _logistic(z)
 
 
@@ -73,10 +100,9 @@ def _vector(feats: dict, keys: Sequence[str] = FEATURES) -> np.ndarray:
 
 
 def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = None, image: bool = False) -> float:
-    """p(the first reading is right | features); without coefficients, the first reading's share of the beam."""
-    coef = coefficients if coefficients is not None else IMAGE_COEFFICIENTS if image else COEFFICIENTS
-    if coef is None:
-        return float(feats["prob"])
+    """p(the first reading is right | features), by ``coefficients`` (intercept first; default the shipped ones of the
+    strokes reader, ``image``: of the image reader)."""
+    coef = coefficients if coefficients is not None else calibration().coefficients("image" if image else "strokes")
     z = float(np.dot(_vector(feats, IMAGE_FEATURES if image else FEATURES), np.asarray(coef, float)))
     return _logistic(z)
 

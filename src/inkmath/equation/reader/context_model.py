@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.transformer import layer_norm, numpy_blocks, stack_tensors
 from inkmath.scoped import ScopedMemo
 from inkmath.equation.reader.context_net import GEO_FEATURES, PAIR_FEATURES, ContextArchitecture, export_members
@@ -229,6 +230,8 @@ def expression_features(boxes, topk_idx, topk_prob, num_classes: int, writer_cla
 INFERENCE_DTYPE = np.float32
 
 
+@register("symbol-context", what="The symbol context model", shipped=MODEL_NAME,
+          recipe="inkmath.training.recipes.context --config configs/symbol-context.yaml")
 @dataclass
 class ContextModel:
     """The trained weights (names as in ``train_context.ContextNet.state_dict``) and the class names."""
@@ -240,6 +243,17 @@ class ContextModel:
 
     def __post_init__(self):
         self.tensors = {k: np.asarray(v, INFERENCE_DTYPE) for k, v in self.tensors.items()}
+
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "ContextModel":
+        """The context model of a weights file and its card (classes, architecture), for ``registry.load_model``."""
+        from inkmath.weights import load_arrays_and_card
+
+        arrays, card = load_arrays_and_card(path, cls.WHAT, f"train it with `python -m {cls.RECIPE}`")
+        tensors = {k: v.astype(np.float64) for k, v in arrays.items()}
+        arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__
+                                      if k in card["architecture"]})
+        return cls(tensors, list(card["classes"]), arch, card)
 
     @property
     def num_classes(self) -> int:
@@ -409,27 +423,7 @@ def onnx_session(members: list[ContextModel]):
     return cached_session("context", h.hexdigest(), lambda: export_members(members, ONNX_OPSET))
 
 
-_MODELS: dict[str, ContextModel] = {}
-
-
-def weights_path(name: str = MODEL_NAME) -> Path:
-    from inkmath.weights import shipped_file
-
-    return shipped_file(name)
-
-
 def load_context_model(name_or_path: str = MODEL_NAME) -> ContextModel:
-    """The context model, loaded once per process and name (a missing file is an error naming the recipe)."""
-    if name_or_path in _MODELS:
-        return _MODELS[name_or_path]
-    from inkmath.weights import load_arrays_and_card
-
-    arrays, card = load_arrays_and_card(
-        weights_path(name_or_path), "The symbol context model",
-        "train it with `python -m inkmath.training.recipes.context --config configs/symbol-context.yaml`")
-    tensors = {k: v.astype(np.float64) for k, v in arrays.items()}
-    arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__
-                                  if k in card["architecture"]})
-    model = ContextModel(tensors, list(card["classes"]), arch, card)
-    _MODELS[name_or_path] = model
-    return model
+    """The context model ``name_or_path`` (a shipped name or a file), loaded once per process
+    (``registry.load_model``)."""
+    return load_model(name_or_path, ContextModel.KIND)

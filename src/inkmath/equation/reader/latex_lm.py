@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.tokens import BRACKET_PAIRS, CLOSE_BRACKETS
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -52,6 +52,8 @@ def weights_path(name: str = NAME) -> Path:
     return shipped_dir() / f"{name}.safetensors"
 
 
+@register(NAME, what="LaTeX language model",
+          recipe="inkmath.training.recipes.latex_lm --config configs/latex-lm.yaml")
 @dataclass
 class NgramLM:
     """Back-off tables: ``logp[n][ngram]`` and ``backoff[n][context]`` over tuples of token ids."""
@@ -149,6 +151,19 @@ class NgramLM:
         unmatched = float(t["unmatched_logp"][0]) if "unmatched_logp" in t else 0.0
         return cls(vocab, order, logp, backoff, mixed, unmatched)
 
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "NgramLM":
+        """The language model of a weights file (its vocabulary in the file's metadata), for
+        ``registry.load_model``."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as f:
+            vocab = json.loads((f.metadata() or {}).get("vocab", "null") or "null")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        if not vocab or "ngrams1" not in tensors:
+            raise InkmathError(f"{path} is not a LaTeX language model (no vocabulary or unigrams); train it again")
+        return cls.from_tensors(tensors, vocab)
+
 
 @dataclass
 class OneInputLM:
@@ -177,22 +192,9 @@ def save(lm: NgramLM, path: Path, card: dict) -> None:
     atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=1, ensure_ascii=False) + "\n")
 
 
-@lru_cache(maxsize=4)
 def load_latex_lm(path: str | None = None) -> NgramLM:
-    """The shipped LaTeX language model (or the one at ``path``); a missing file names the command that rebuilds it."""
-    from safetensors import safe_open
-
-    p = Path(path) if path else weights_path()
-    if not p.is_file():
-        raise InkmathError(f"LaTeX language model {p} is missing; train it with `python -m "
-                           "inkmath.training.recipes.latex_lm --config configs/latex-lm.yaml` (needs the CROHME "
-                           "training captions).")
-    with safe_open(str(p), framework="numpy") as f:
-        vocab = json.loads((f.metadata() or {}).get("vocab", "null") or "null")
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    if not vocab or "ngrams1" not in tensors:
-        raise InkmathError(f"{p} is not a LaTeX language model (no vocabulary or unigrams); train it again")
-    return NgramLM.from_tensors(tensors, vocab)
+    """The shipped LaTeX language model (or the one at ``path``; ``registry.load_model``)."""
+    return load_model(path, NgramLM.KIND)
 
 
 def perplexity(lm: NgramLM, sentences: Sequence[Sequence[str]]) -> float:

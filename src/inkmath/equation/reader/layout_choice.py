@@ -26,7 +26,6 @@ the line's symbols) is kept, as ``structure_model.rescored_layout`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -221,10 +220,10 @@ class StructureEnsemble:
         return flat.reshape(n, n + 1, -1).transpose(1, 0, 2)
 
 
-@lru_cache(maxsize=1)
 def default_chooser() -> StructureEnsemble:
-    """The shipped ``CHOOSER_MODELS`` as one ``StructureEnsemble`` (the first: the shipped structure model)."""
-    from inkmath.equation.reader.structure_model import WEIGHTS as STRUCTURE_WEIGHTS, load_structure_model
+    """The shipped ``CHOOSER_MODELS`` as one ``StructureEnsemble`` (the first: the shipped structure model), made
+    once per process (``registry.ensemble``)."""
+    from inkmath.equation.core.registry import ensemble
+    from inkmath.equation.reader.structure_model import StructureModel
 
-    return StructureEnsemble([load_structure_model()] + [
-        load_structure_model(str(STRUCTURE_WEIGHTS.with_name(f"{name}.safetensors"))) for name in CHOOSER_MODELS[1:]])
+    return ensemble(CHOOSER_MODELS, StructureModel.KIND, StructureEnsemble)

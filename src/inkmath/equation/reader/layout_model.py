@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
-from inkmath.equation.core.mlp import TanhMLP, load_tensors
-from inkmath.weights import shipped_file
+from inkmath.equation.core.mlp import TanhMLP, load_members
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.reader.layout_geometry import centre, core_band
 
-RELATION_MODEL = shipped_file("layout-relation")  # shipped with the other weights
+RECIPE = "inkmath.training.recipes.layout --config configs/layout-relation.yaml"
 RELATIONS_OUT = ("right", "sup", "sub")
 TOKEN_CLASSES = ("digit", "small", "ascender", "descender", "tall", "operator", "relation", "open", "close",
                  "function", "mark", "other")
@@ -100,6 +100,7 @@ class RelationModel(TanhMLP):
         return e / e.sum(axis=-1, keepdims=True)
 
 
+@register("layout-relation", what="Layout relation model", recipe=RECIPE)
 class RelationEnsemble:
     """The mean of its members' probabilities: members trained alike from other seeds disagree on a few questions
     each, and their mean is steadier than any one (see ``train_layout``).
@@ -129,25 +130,21 @@ class RelationEnsemble:
         e = np.exp(z - z.max(axis=-1, keepdims=True))
         return (e / e.sum(axis=-1, keepdims=True)).mean(axis=-2)
 
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "RelationEnsemble":
+        """The members of a weights file (tensors ``0.w1``, ``1.w1``, ...), which must read ``N_FEATURES``."""
+        members = load_members(path, RelationModel, cls.WHAT, cls.RECIPE)
+        if members[0].w1.shape[0] != N_FEATURES:
+            raise InkmathError(f"Layout relation model {path} takes {members[0].w1.shape[0]} features, this code "
+                               f"makes {N_FEATURES}; train it again with `python -m {cls.RECIPE}`.")
+        return cls(members)
+
 
 def member_prefix(k: int) -> str:
     """How member ``k``'s tensors are named in the model file ('0.w1', '1.w1', ...)."""
     return f"{k}."
 
 
-@lru_cache(maxsize=2)
 def load_relation_model(path: str | None = None) -> RelationEnsemble:
-    from safetensors import safe_open
-
-    p = Path(path) if path else RELATION_MODEL
-    recipe = "inkmath.training.recipes.layout --config configs/layout-relation.yaml"
-    count = 0
-    if p.is_file():
-        with safe_open(str(p), framework="numpy") as f:
-            count = len({k.split(".", 1)[0] for k in f.keys()})
-    members = [RelationModel(**load_tensors(p, "Layout relation model", recipe, member_prefix(k)))
-               for k in range(max(count, 1))]
-    if members[0].w1.shape[0] != N_FEATURES:
-        raise InkmathError(f"Layout relation model {p} takes {members[0].w1.shape[0]} features, this code makes "
-                           f"{N_FEATURES}; train it again with `python -m {recipe}`.")
-    return RelationEnsemble(members)
+    """The shipped layout relation model, or the weights at ``path`` (``registry.load_model``)."""
+    return load_model(path, RelationEnsemble.KIND)

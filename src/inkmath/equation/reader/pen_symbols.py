@@ -21,12 +21,13 @@ Images have no pen: the image and page readers read crops alone.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model, register, weights_path
 
 PEN_MODEL = "pen-symbols"  # the shipped weights' name
 POINTS = 64  # points a group's pen path is resampled to
@@ -164,6 +165,8 @@ def pen_logits(layers: dict, steps: np.ndarray, group: np.ndarray) -> np.ndarray
     return z @ layers["head.3"][0] + layers["head.3"][1]
 
 
+@register(PEN_MODEL, what="Pen model weights",
+          recipe="inkmath.training.recipes.pen --config configs/pen-symbols.yaml --ship")
 class PenModel:
     """The pen model with its card (weights as a state dict of NumPy arrays: it reads without torch, as the context
     models do); ``log_probs`` reads groups of strokes, ``evidence`` weighs that reading."""
@@ -173,6 +176,13 @@ class PenModel:
         self.classes = list(card["classes"])
         counts = np.asarray(card["class_counts"], np.float64) + 1.0
         self.log_prior = np.log(counts / counts.sum())
+
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "PenModel":
+        """The pen model of a weights file and its card (classes, class counts), for ``registry.load_model``."""
+        from inkmath.weights import load_arrays_and_card
+
+        return cls(*load_arrays_and_card(path, cls.WHAT, f"train them with `python -m {cls.RECIPE}`"))
 
     def evidence(self, log_probs: np.ndarray) -> np.ndarray:
         """(N, C) float32: what ``fuse`` adds to the context models' log-probabilities."""
@@ -187,18 +197,12 @@ class PenModel:
         return log_softmax(pen_logits(self.layers, *pen_features(groups, scale)).astype(np.float64))
 
 
-@lru_cache(maxsize=8)
 def is_shipped(name: str = PEN_MODEL) -> bool:
-    from inkmath.weights import shipped_file
+    """Whether the pen model ``name``'s weights file is there."""
+    return weights_path(name).is_file()
 
-    return shipped_file(name).is_file()
 
-
-@lru_cache(maxsize=4)
 def load_pen_model(name: str = PEN_MODEL) -> PenModel:
     """The pen model ``name`` (shipped name or a ``.safetensors`` path with its ``.json`` card beside it), loaded
-    once per process."""
-    from inkmath.weights import load_arrays_and_card, shipped_file
-
-    return PenModel(*load_arrays_and_card(shipped_file(name), "Pen model weights",
-                                          "train them with `python -m inkmath.training.recipes.pen --ship`"))
+    once per process (``registry.load_model``)."""
+    return load_model(name, PenModel.KIND)

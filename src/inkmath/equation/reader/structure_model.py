@@ -31,6 +31,7 @@ from inkmath.equation.reader.structure_tree import (
     BIG_OPS, RELATIONS, make_layout, max_arborescence, node_layout, to_node,
 )
 from inkmath.equation.core.tree import Box, Node
+from inkmath.equation.core.registry import load_model, register
 from inkmath.weights import shipped_file
 
 WEIGHTS = shipped_file("structure")
@@ -161,6 +162,7 @@ class StructureReading:
     relations: list[str | None]
 
 
+@register("structure", what="Structure model", recipe=RECIPE)
 class StructureModel:
     """Each symbol as a vector (its token's embedding, or with an encoder that embedding and the symbol's geometry
     mixed with the other symbols' by a small transformer) + the pair's geometry -> two ReLU layers -> a score per
@@ -178,6 +180,27 @@ class StructureModel:
         # the encoder's ONNX Runtime session (``_encoder_session``), for a model read from weights (``onnx``; a model
         # in training changes every epoch); False: none
         self._ort = None if onnx else False
+
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "StructureModel":
+        """The structure model of a weights file (its tokens and architecture in the file's metadata), for
+        ``registry.load_model``; the encoder runs on ONNX Runtime."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        architecture = json.loads(meta.get("architecture", "{}"))
+        need = TENSORS + (ENCODER_TENSORS if architecture.get("encoder") else ())
+        missing = [k for k in need if k not in tensors]
+        if missing or "tokens" not in meta:
+            raise InkmathError(f"Structure model {path} lacks {missing or 'its token list'}; train it again with "
+                               f"`python -m {RECIPE}`.")
+        tokens = json.loads(meta["tokens"])
+        if tensors["w1"].shape[0] != N_GEOMETRY + 2 * tensors["embed"].shape[1]:
+            raise InkmathError(f"Structure model {path} takes other features than this code makes; train it again "
+                               f"with `python -m {RECIPE}`.")
+        return cls(tensors, tokens, architecture, onnx=True)
 
     def symbol_vectors(self, boxes: list[Box], tokens: list[str], memo: dict | None = None,
                        ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -467,29 +490,9 @@ def _export_encoder(tensors: dict[str, np.ndarray], encoder: dict) -> bytes:
     return buf.getvalue()
 
 
-@lru_cache(maxsize=2)
 def load_structure_model(path: str | None = None) -> StructureModel:
-    """The shipped structure model (``weights/structure.safetensors``), or one at ``path``."""
-    from safetensors import safe_open
-
-    p = Path(path) if path else WEIGHTS
-    if not p.is_file():
-        raise InkmathError(f"Structure model {p} is missing; train it with `python -m {RECIPE}` "
-                           f"(needs the CROHME training archive).")
-    with safe_open(str(p), framework="numpy") as f:
-        meta = f.metadata() or {}
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    architecture = json.loads(meta.get("architecture", "{}"))
-    need = TENSORS + (ENCODER_TENSORS if architecture.get("encoder") else ())
-    missing = [k for k in need if k not in tensors]
-    if missing or "tokens" not in meta:
-        raise InkmathError(f"Structure model {p} lacks {missing or 'its token list'}; train it again with "
-                           f"`python -m {RECIPE}`.")
-    tokens = json.loads(meta["tokens"])
-    if tensors["w1"].shape[0] != N_GEOMETRY + 2 * tensors["embed"].shape[1]:
-        raise InkmathError(f"Structure model {p} takes other features than this code makes; train it again with "
-                           f"`python -m {RECIPE}`.")
-    return StructureModel(tensors, tokens, architecture, onnx=True)
+    """The shipped structure model (``weights/structure.safetensors``), or one at ``path`` (``registry.load_model``)."""
+    return load_model(path, StructureModel.KIND)
 
 
 def learnt_layout(model: StructureModel | None = None):

@@ -5,12 +5,12 @@ Why models of their own: the context models learn from the CROHME training ink, 
 capital's height over the x-height letters', median: X 1.69, C 1.66 in training against 2.34, 2.36 in the 2011-2013
 test ink; docs/decisions/structure-model.md), so in that ink size does not tell case and the models learn not
 to look. The validation writers write them taller, as the 2014 test's and most writers do. Where a symbol's reading
-is one symbol of a pair in ``PAIRS`` and the other is among its readings, the pair's log-odds ``z`` (the second over
+is one symbol of a pair in ``PAIR_GROUPS`` and the other is among its readings, the pair's log-odds ``z`` (the second over
 the first) become ``a * z + w · features + b`` (``pair_features``):
 - for p / P, 1 / | and 1 / (, the symbol's height against the reference's (log ratio) and its top and bottom less the
   reference's (in reference heights), the reference being the median box of the *other* symbols of the expression
   read as x-height letters (``XHEIGHT_LETTERS``); where the expression has no other x-height letter, 1 / | and 1 / (
-  are left as read, and p / P is read by the expression's capitals against its small letters (``NO_REFERENCE_PAIRS``);
+  are left as read, and p / P is read by the expression's capitals against its small letters (``NO_REFERENCE_GROUPS``);
 - for the letters whose capital is the same shape (``SIZE_LETTERS``), the height against that reference (0 without
   one) and whether there is one, and how the expression writes its letters (``case_features``): its capitals against
   its small letters, and the other symbols read as the same capital.
@@ -22,9 +22,12 @@ the digits against the letters among the expression's other symbols (``correct_d
 comma it is read as by the shape of its box (``correct_primes``).
 
 The coefficients are fitted by ``benchmarks/symbol_size_fit.py`` on the validation's truth segmentation as the
-stroke reader's context models read it, cross-validated over expressions: see ``PAIRS`` and ``DIGIT_PAIRS``. The
-letters' and the digits' coefficients serve images too (measured there); p / P and 1 / ( have the image reader's
-own, fitted the same way on the WAP-like renderings as it reads them (``IMAGE_PAIRS``); 1 / | is corrected in
+stroke reader's context models read it, cross-validated over expressions, and ship as weights:
+``weights/symbol-size.safetensors`` (float64, one tensor a group of ``GROUPS``) with its card, which records each
+group's fit and figures (``size_model``; refitted by ``python -m inkmath.training.recipes.symbol_size``; history:
+docs/decisions/lookalike-corrections.md). The letters' and the digits' coefficients serve images too (measured there);
+p / P and 1 / ( have the image reader's own, fitted the same way on the WAP-like renderings as it reads them
+(``IMAGE_GROUPS``); 1 / | is corrected in
 drawn ink only (``STROKES_ONLY``: its image fit read 2 WAP-like renderings fewer), so in an image a 1 also read | and (
 is corrected as 1 / (.
 
@@ -36,10 +39,14 @@ is corrected as 1 / (.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
 # the letters whose height is the reference: no ascender, no descender
@@ -57,85 +64,98 @@ SAME_CAPITAL_CLIP = 2  # the other symbols read as the pair's capital count up t
 # other symbols read as the same capital
 SIZE_LETTERS = ("c", "s", "v", "x", "o", "w", "z", "k", "u")
 SIZE_FEATURES = ("ratio", "reference", "capital_share", "same_capital")
-# (a, b_ratio, b_reference, b_capital_share, b_same_capital, c), fitted on the 2011-2013 test ink's truth
-# segmentation (1,130 symbols of these pairs, 153 of them without an x-height letter beside them): the context
-# models read 1,023 right, the size alone (the first fitted coefficients, where there is an x-height letter) 1,046, size
-# alone fitted again on all 1,130 1,055 in 5-fold cross-validation over expressions (1,051-1,060 in ten shuffles of
-# the folds), these 1,065 in-sample and 1,064.5 cross-validated (1,062-1,066)
-# (benchmarks/symbol_size_fit.py; docs/decisions/lookalike-corrections.md)
-SIZE_COEFFICIENTS = (0.791, 1.561, -0.026, 1.604, 1.459, 0.507)
-# p / P (P stands on the baseline and reaches above the small letters, p hangs below): (a, b_top, b_bottom, c). The
-# same data, 98 symbols: 67 right, 92 in-sample, 87 cross-validated
-POSITION_COEFFICIENTS = (0.969, -2.7, 1.271, 0.265)
-# 1 against a bar and an opening bracket, which reach above and below the small letters: (a, b_ratio, b_top,
-# b_bottom, c) with z = log P(1) - log P(other). The same data: 1 / | 374 symbols, 343 right, 361 in-sample, 356
-# cross-validated; 1 / ( (where | is not also among the readings) 203 symbols, 185 right, 193 and 192
-ONE_BAR_COEFFICIENTS = (0.519, -2.108, 1.285, -2.209, 2.351)
-ONE_BRACKET_COEFFICIENTS = (0.554, -1.164, 1.441, -1.535, 2.742)
-# (first, second) -> (the features read, the coefficients: z's, the features', the bias)
-PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
-    **{(s, s.upper()): (SIZE_FEATURES, SIZE_COEFFICIENTS) for s in SIZE_LETTERS},
-    ("p", "P"): (("top", "bottom"), POSITION_COEFFICIENTS),
-    ("|", "1"): (FEATURES, ONE_BAR_COEFFICIENTS),
-    ("(", "1"): (FEATURES, ONE_BRACKET_COEFFICIENTS),
+# The coefficients are a weights file of their own (``weights/symbol-size``, float64, one tensor a group; its card
+# says where each group's came from: the fits on validation, how many symbols each reads right). A group's
+# coefficients are (a, the features' weights, c): the pair's log-odds z become a * z + w · features + c.
+# the stroke reader's groups (and the image reader's where it has none of its own): name -> (its pairs, in the order
+# they are tried, its features)
+PAIR_GROUPS: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
+    "size_letters": (tuple((s, s.upper()) for s in SIZE_LETTERS), SIZE_FEATURES),
+    # p / P: P stands on the baseline and reaches above the small letters, p hangs below
+    "p": ((("p", "P"),), ("top", "bottom")),
+    # 1 against a bar and an opening bracket, which reach above and below the small letters (z: log P(1) - log P(other))
+    "one_bar": ((("|", "1"),), FEATURES),
+    "one_bracket": ((("(", "1"),), FEATURES),
 }
-# The image reader's own features and coefficients (``IMAGE_PAIRS``), fitted as above on the truth symbols of the
-# WAP-like renderings of the same ink as the image reader reads their pixels, with its context models
-# (benchmarks/symbol_size_fit.py val --image; docs/decisions/lookalike-corrections.md). The whole image reader
-# chose them: on the 1,504 WAP-like validation renderings (benchmarks/wap_val.py) 910 right with the letters' and p's
-# stroke coefficients and no correction of 1 / | and 1 / (; with the image p alone 910 (no expression gained or lost);
-# with the image p and 1 / ( 911 (1 gained, none lost); with the image p, 1 / ( and 1 / | 911; with the image p and
-# 1 / | 908 (2 lost)
-# p / P: 94 symbols, the models 60 right, the stroke coefficients 81, these 85 in-sample, 84 cross-validated
-IMAGE_POSITION_COEFFICIENTS = (1.29, -2.277, 1.228, 0.777)
-# 1 / (: 249 symbols, the models 238 right (the stroke coefficients 230), these 242 in-sample, 238 in 5-fold
-# cross-validation by expression (241-242 in ten shuffles of the folds); read where there is an x-height letter
-IMAGE_ONE_BRACKET_COEFFICIENTS = (1.314, -0.581, 0.631, -0.74, 2.313)
-IMAGE_PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
-    ("p", "P"): (("top", "bottom"), IMAGE_POSITION_COEFFICIENTS),
-    ("(", "1"): (FEATURES, IMAGE_ONE_BRACKET_COEFFICIENTS),
-}
-# p / P where the expression has no x-height letter: (a, b_capital_share, c), fitted on the 35 such symbols of the
-# same data, rounded to two places (the models 23 right, these 28 in-sample, 27.4 in 5-fold cross-validation over
-# expressions, 24-30 in ten shuffles of the folds; the whole reader on validation: strokes 1,087 -> 1,090, WAP-like
-# 917 -> 924)
-NO_REFERENCE_PAIRS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]] = {
-    ("p", "P"): (("capital_share",), (0.39, 3.63, 0.32)),
-}
-# pairs corrected in drawn ink only: the image fit of 1 / | (355 symbols: the models 331 right, the stroke
-# coefficients 342, the image fit 344 in-sample, 337 cross-validated) read 2 WAP-like renderings fewer (908, above)
+# the image reader's own, fitted on the WAP-like renderings as it reads them (docs/decisions/lookalike-corrections.md)
+IMAGE_GROUPS = {"image_p": ((("p", "P"),), ("top", "bottom")), "image_one_bracket": ((("(", "1"),), FEATURES)}
+# p / P where the expression has no x-height letter: by its capitals against its small letters
+NO_REFERENCE_GROUPS = {"p_no_reference": ((("p", "P"),), ("capital_share",))}
+# pairs corrected in drawn ink only: the image fit of 1 / | read 2 WAP-like renderings fewer
 STROKES_ONLY = frozenset({("|", "1")})
 # A digit and the letter it looks like (q / 9, b / 6, o / 0 ...), told apart by what the expression's other symbols
-# are: the pair's log-odds z (the digit over the letter) become DIGIT_ODDS * z + DIGIT_SHARE * the digits less the
-# letters among the other symbols over their sum plus one (``digit_share``) + the pair's own bias. Fitted on the
-# 2011-2013 test ink's truth segmentation as the stroke reader reads it, after the size correction (2,382 symbols of
-# these pairs): the context models read 2,308 right, these 2,322 in-sample and 2,320.5 in 5-fold cross-validation
-# over expressions (2,318-2,323 in ten shuffles of the folds); per pair in-sample: q / 9 84 -> 87 of 98, b / 6
-# 149 -> 151 of 161, o / 0 304 -> 307 of 324, y / 4 69 -> 73 of 73, S / 5 and g / 9 one more each, the others the same
-# (docs/decisions/lookalike-corrections.md)
-DIGIT_ODDS, DIGIT_SHARE = 0.684, 1.038
-DIGIT_PAIRS: dict[tuple[str, str], float] = {
-    ("q", "9"): 0.384, ("b", "6"): 0.204, ("z", "2"): -0.257, ("o", "0"): 0.51, ("s", "5"): -0.056,
-    ("S", "5"): 0.018, ("g", "9"): 0.097, ("l", "1"): 0.727, ("y", "4"): -1.456,
-}
+# are: the pair's log-odds z (the digit over the letter) become odds * z + share * the digits less the letters among
+# the other symbols over their sum plus one (``digit_share``) + the pair's own bias; the file's ``digit`` group:
+# (odds, share, then the biases of DIGIT_PAIRS in this order)
+DIGIT_PAIRS = (("q", "9"), ("b", "6"), ("z", "2"), ("o", "0"), ("s", "5"), ("S", "5"), ("g", "9"), ("l", "1"),
+               ("y", "4"))
 DIGITS = frozenset("0123456789")
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # A prime and the symbols it is read as (``PRIME_OTHERS``: a 1, a comma), told apart by the symbol's shape: a prime
 # is a short slanted tick, wider for its height than a 1 (median log width over height -1.06 against -2.25). The
-# pair's log-odds z (the prime over the other) become PRIME_COEFFICIENTS[0] * z + PRIME_COEFFICIENTS[1] * the box's
-# log width over height (``box_aspect``, clipped at ``ASPECT_CLIP``) + PRIME_COEFFICIENTS[2]. Fitted on the 2011-2013
-# test ink's truth segmentation as the stroke reader reads it, after the size and digit corrections (352 symbols, 35
-# of them primes): the context models read 328 right, a bias alone 334.2 in 5-fold cross-validation over expressions
-# (ten shuffles of the folds), these 340 in-sample and 339.1 cross-validated (338-341); the whole reader on
-# validation: strokes 1,090 -> 1,093 (3 gained, none lost), WAP-like 924 -> 924 (2 gained, 2 lost). Images use them
-# too: on the image reader's truth symbols they read 144 of 154 against the models' 139 (an image fit: 147 in-sample)
-# (benchmarks/symbol_size_fit.py; docs/decisions/stroke-grouping.md)
+# pair's log-odds z (the prime over the other) become a * z + b * the box's log width over height (``box_aspect``,
+# clipped at ``ASPECT_CLIP``) + c; the file's ``prime`` group: (a, b, c)
 PRIME = "\\prime"
 PRIME_OTHERS = ("1", ",")
 ASPECT_CLIP = 3.0
-PRIME_COEFFICIENTS = (0.979, 1.955, 6.079)
-# the reader applies the correction (``symbols.read_symbols_many``); False: the context models' readings as they are
-SIZE_AND_PLACE = True
+NAME = "symbol-size"  # the shipped weights (weights/symbol-size.safetensors + .json)
+RECIPE = "inkmath.training.recipes.symbol_size --config configs/symbol-size.yaml"
+# every group of the file: name -> (its pairs, the names of its coefficients)
+GROUPS: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
+    **{g: (pairs, ("z", *names, "bias")) for g, (pairs, names) in {**PAIR_GROUPS, **IMAGE_GROUPS,
+                                                                    **NO_REFERENCE_GROUPS}.items()},
+    "digit": (DIGIT_PAIRS, ("z", "digit_share", *(f"bias {a} / {b}" for a, b in DIGIT_PAIRS))),
+    "prime": (tuple((t, PRIME) for t in PRIME_OTHERS), ("z", "aspect", "bias")),
+}
+
+Pairs = dict[tuple[str, str], tuple[tuple[str, ...], tuple[float, ...]]]
+
+
+@register(NAME, what="The look-alikes' size and place correction", recipe=RECIPE)
+@dataclass(frozen=True)
+class SymbolSizeModel:
+    """The correction's coefficients by pair (float64 as fitted): ``pairs`` (first, second) -> (the features read,
+    the coefficients: z's, the features', the bias), the image reader's own (``image_pairs``) and those read where the
+    expression has no x-height letter (``no_reference_pairs``); the digits' (``digit_odds``, ``digit_share``,
+    ``digit_pairs``: each pair's bias) and the prime's (``prime``: a, b, c)."""
+
+    pairs: Pairs
+    image_pairs: Pairs
+    no_reference_pairs: Pairs
+    digit_odds: float
+    digit_share: float
+    digit_pairs: dict[tuple[str, str], float]
+    prime: tuple[float, float, float]
+    card: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "SymbolSizeModel":
+        """The coefficients of a weights file (one float64 tensor a group of ``GROUPS``), whose card names each
+        group's pairs and coefficients as this code reads them."""
+        from safetensors.numpy import load_file
+
+        card = card or {}
+        tensors = load_file(str(path))
+        got = {}
+        for group, (pairs, names) in GROUPS.items():
+            named = (card.get("groups") or {}).get(group) or {}
+            if (group not in tensors or tensors[group].shape != (len(names),) or named.get("coefficients") != list(names)
+                    or named.get("pairs") != [list(p) for p in pairs]):
+                raise InkmathError(f"{path} does not hold the coefficients {list(names)} of {group} (its card: "
+                                   f"{named.get('coefficients')}); make it again with `python -m {RECIPE}`")
+            got[group] = tuple(float(v) for v in tensors[group])
+
+        def of(groups: dict) -> Pairs:
+            return {pair: (features, got[g]) for g, (pairs, features) in groups.items() for pair in pairs}
+
+        digit = got["digit"]
+        return cls(of(PAIR_GROUPS), of(IMAGE_GROUPS), of(NO_REFERENCE_GROUPS), digit[0], digit[1],
+                   dict(zip(DIGIT_PAIRS, digit[2:])), got["prime"], card)
+
+
+def size_model(name_or_path: str | None = None) -> SymbolSizeModel:
+    """The shipped coefficients (``weights/symbol-size``), or another file's (``registry.load_model``)."""
+    return load_model(name_or_path, SymbolSizeModel.KIND)
 
 
 def reference_box(hyps: Sequence[SymbolHyp], tokens: Sequence[str], i: int) -> Box | None:
@@ -202,24 +222,26 @@ def _matching_pairs(candidates: Sequence[Candidate], pairs) -> Iterator[tuple[st
 
 
 def find_pair(candidates: Sequence[Candidate], image: bool = False) -> tuple[str, str] | None:
-    """The pair of ``PAIRS`` whose one symbol is the first reading and the other among the readings, or None (with
+    """The pair of ``PAIR_GROUPS`` whose one symbol is the first reading and the other among the readings, or None (with
     ``image``, only a pair the image reader corrects, ``pair_model``)."""
-    return next((p for p in _matching_pairs(candidates, PAIRS) if pair_model(p, image) is not None), None)
+    return next((p for p in _matching_pairs(candidates, size_model().pairs) if pair_model(p, image) is not None), None)
 
 
 def pair_model(pair: tuple[str, str], image: bool = False,
                reference: bool = True) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
-    """(features, coefficients) ``pair`` is corrected with: ``PAIRS``', or with ``image`` the image reader's
-    (``IMAGE_PAIRS``, else ``PAIRS``'), None where it leaves the pair alone (``STROKES_ONLY``). ``reference``: whether
-    the expression has an x-height letter (without: ``NO_REFERENCE_PAIRS``' where the pair has one)."""
-    if not reference and pair in NO_REFERENCE_PAIRS:
-        return NO_REFERENCE_PAIRS[pair]
+    """(features, coefficients) ``pair`` is corrected with: ``size_model().pairs``', or with ``image`` the image
+    reader's (``image_pairs``, else ``pairs``'), None where it leaves the pair alone (``STROKES_ONLY``).
+    ``reference``: whether the expression has an x-height letter (without: ``no_reference_pairs``' where the pair has
+    one)."""
+    m = size_model()
+    if not reference and pair in m.no_reference_pairs:
+        return m.no_reference_pairs[pair]
     if image:
-        if pair in IMAGE_PAIRS:
-            return IMAGE_PAIRS[pair]
+        if pair in m.image_pairs:
+            return m.image_pairs[pair]
         if pair in STROKES_ONLY:
             return None
-    return PAIRS[pair]
+    return m.pairs[pair]
 
 
 def image_coefficients(pair: tuple[str, str]) -> tuple[float, ...] | None:
@@ -284,14 +306,16 @@ def _moved(candidates: Sequence[Candidate], pair: tuple[str, str], log_odds) -> 
 def correct_digits(tokens: list[str], candidates: list[list[Candidate]],
                    known: Sequence[bool]) -> tuple[list[str], list[list[Candidate]]]:
     """Each symbol read as a digit or the letter it looks like (``DIGIT_PAIRS``), with the other among its readings,
-    moved between the two by what the expression's other symbols are (``DIGIT_ODDS``); the shares read ``tokens`` as
-    given. New lists."""
+    moved between the two by what the expression's other symbols are (``size_model()``'s digits' coefficients); the
+    shares read ``tokens`` as given. New lists."""
+    m = size_model()
+
     def odds(i: int):
         pair = find_digit_pair(candidates[i])
         if pair is None:
             return None
         share = digit_share(tokens, i)
-        return pair, lambda z: DIGIT_ODDS * z + DIGIT_SHARE * share + DIGIT_PAIRS[pair]
+        return pair, lambda z: m.digit_odds * z + m.digit_share * share + m.digit_pairs[pair]
 
     return _corrected(tokens, candidates, known, odds)
 
@@ -318,8 +342,8 @@ def find_prime_pair(candidates: Sequence[Candidate]) -> tuple[str, str] | None:
 def correct_primes(hyps: Sequence[SymbolHyp], tokens: list[str], candidates: list[list[Candidate]],
                    known: Sequence[bool]) -> tuple[list[str], list[list[Candidate]]]:
     """Each symbol read as a prime or as what a prime is read as (``PRIME_OTHERS``), with the other among its
-    readings, moved between the two by its box's shape (``PRIME_COEFFICIENTS``). New lists."""
-    a, b, c = PRIME_COEFFICIENTS
+    readings, moved between the two by its box's shape (``size_model().prime``). New lists."""
+    a, b, c = size_model().prime
 
     def odds(i: int):
         pair = find_prime_pair(candidates[i])

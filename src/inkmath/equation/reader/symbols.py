@@ -24,7 +24,8 @@ from typing import Protocol
 import numpy as np
 
 from inkmath.equation.reader import symbol_size
-from inkmath.equation.reader.context_model import ContextEnsemble, ContextModel, load_context_model
+from inkmath.equation.core.registry import ensemble
+from inkmath.equation.reader.context_model import ContextEnsemble, ContextModel
 from inkmath.equation.reader.pen_symbols import fuse
 from inkmath.equation.core.tree import Candidate, SymbolHyp
 
@@ -87,12 +88,7 @@ def get_context_model(name: str | None = None, image: bool = False) -> ContextEn
     process (as ``recognize.get_predictor`` for the classifier); one model is an ensemble of one (on ONNX Runtime,
     as the ensembles)."""
     names = tuple(name.split(",")) if name else (image and IMAGE_CONTEXT_MODELS) or READER_CONTEXT_MODELS
-    if names not in _ENSEMBLES:
-        _ENSEMBLES[names] = ContextEnsemble([load_context_model(n) for n in names])
-    return _ENSEMBLES[names]
-
-
-_ENSEMBLES: dict[tuple, ContextEnsemble] = {}
+    return ensemble(names, ContextModel.KIND, ContextEnsemble)
 
 
 @lru_cache(maxsize=8)
@@ -122,7 +118,7 @@ def model_inputs(hyps: list[SymbolHyp], classes) -> tuple[np.ndarray, np.ndarray
 
 
 def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble,
-                 size_and_place: bool | None = None, image: bool = False) -> SymbolReading:
+                 size_and_place: bool = True, image: bool = False) -> SymbolReading:
     """Each symbol re-read in the light of the others. A symbol whose best reading is not one of the model's
     classes (a function name read whole from an image, a user's correction) keeps its readings. ``size_and_place``,
     ``image``: as ``read_symbols_many``'s."""
@@ -130,12 +126,12 @@ def read_symbols(hyps: list[SymbolHyp], model: ContextModel | ContextEnsemble,
 
 
 def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | ContextEnsemble,
-                      size_and_place: bool | None = None, image: bool = False) -> list[SymbolReading]:
+                      size_and_place: bool = True, image: bool = False) -> list[SymbolReading]:
     """``read_symbols`` of each grouping (of one input: the decoder's), the model run once for all of them where it
     can (``ContextEnsemble.probs_many``; the same probabilities as one run each). ``size_and_place``: a look-alike
     pair's reading (x / X, 1 / |, q / 9 ...) corrected by the symbol's size and place and the expression's other
-    symbols (``symbol_size.correct``, then ``symbol_size.correct_digits`` and ``symbol_size.correct_primes``; None:
-    ``symbol_size.SIZE_AND_PLACE``);
+    symbols (``symbol_size.correct``, then ``symbol_size.correct_digits`` and ``symbol_size.correct_primes``; False:
+    the models' readings as they are, what ``benchmarks/symbol_size_fit.py`` fits the corrections on);
     ``image``: the image reader's readings (``symbol_size.STROKES_ONLY``)."""
     inputs = [model_inputs(hyps, model.classes) for hyps in groupings]
     expressions = [(boxes, idx, prob, [h.logits if known[i] else None for i, h in enumerate(hyps)])
@@ -143,7 +139,7 @@ def read_symbols_many(groupings: list[list[SymbolHyp]], model: ContextModel | Co
     many = getattr(model, "probs_many", None)
     probs = many(expressions) if many is not None else [model.probs(*e) for e in expressions]
     readings = [_reading(hyps, model, p, *ins[1:]) for hyps, p, ins in zip(groupings, probs, inputs)]
-    if symbol_size.SIZE_AND_PLACE if size_and_place is None else size_and_place:
+    if size_and_place:
         for hyps, r, ins in zip(groupings, readings, inputs):
             r.tokens, r.candidates = symbol_size.correct(hyps, r.tokens, r.candidates, ins[3], image)
             r.tokens, r.candidates = symbol_size.correct_digits(r.tokens, r.candidates, ins[3])

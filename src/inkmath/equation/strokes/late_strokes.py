@@ -19,20 +19,17 @@ time (``late_order``): a stroke the segmenter would join to the stroke before or
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
-from inkmath.weights import shipped_file
+from inkmath.equation.core.mlp import BinaryMLP
+from inkmath.equation.core.registry import load_model, register
 
 # how close (in the drawing's symbol sizes, ``segment.drawing_unit``) an earlier stroke must come to be a candidate:
 # 442 of the 468 late strokes of the training ink come that close to their symbol's stroke before them
 NEAR = 0.6
 LATE_FEATURES = 27  # ``late_features`` per pair
-LATE_MODEL = shipped_file("late-stroke")  # shipped with the other weights
 RECIPE = "inkmath.training.recipes.late_strokes --config configs/late-stroke.yaml"
 # the segmenter moves late strokes (``segment.segment_strokes_nbest``); False: the strokes in the order drawn
 MOVE_LATE_STROKES = True
@@ -70,14 +67,14 @@ def pair_matrix(strokes: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]],
     return np.clip(np.asarray(rows, np.float32).reshape(-1, LATE_FEATURES), -20, 20)
 
 
+@register("late-stroke", what="Late-stroke model", recipe=RECIPE)
 class LateModel(BinaryMLP):
     """p(stroke t is a late stroke of stroke u's symbol) from ``late_features``."""
 
 
-@lru_cache(maxsize=4)
 def load_late_model(path: str | None = None) -> LateModel:
-    """The shipped late-stroke model (or the one at ``path``); a missing file is an error naming its recipe."""
-    return LateModel(**load_tensors(Path(path) if path else LATE_MODEL, "Late-stroke model", RECIPE))
+    """The shipped late-stroke model (or the one at ``path``; ``registry.load_model``)."""
+    return load_model(path, LateModel.KIND)
 
 
 def late_order(strokes: Sequence[np.ndarray], merge_p: np.ndarray, model: LateModel | None = None

@@ -17,7 +17,6 @@ Ink images are segmented by ``image_segmentation.segment_image``; what both need
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -27,10 +26,10 @@ from inkmath.errors import InkmathError
 from inkmath.equation.strokes import late_strokes
 from inkmath.equation.strokes.geometry import (PAIR_FEATURES, StrokeGeometry, context_features,  # noqa: F401
                                               drawing_unit, pair_features)
-from inkmath.equation.core.mlp import BinaryMLP, load_tensors
+from inkmath.equation.core.mlp import BinaryMLP, load_members
+from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.reader.symbols import Classifier, candidates_from
 from inkmath.equation.core.tree import Box, SymbolHyp
-from inkmath.weights import shipped_file
 
 MAX_GROUP = 4  # strokes per symbol candidate
 # weight of the classifier against the merge model in the segmentation score, chosen on the 2011-2013 test sets
@@ -43,7 +42,6 @@ GROUP_COST = 0.0
 # classify only the candidate groups that can be in the segmenter's k best groupings (``read_needed_spans``; the
 # same groupings and readings: docs/decisions/speed.md); False: every candidate span is classified
 READ_NEEDED_SPANS = True
-MERGE_MODEL = shipped_file("stroke-merge")  # shipped with the other weights
 
 
 # ------------------------------------------------------------------------------------------------ merge model
@@ -67,6 +65,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
+@register("stroke-merge", what="Stroke merge model",
+          recipe="inkmath.training.recipes.merge --config configs/stroke-merge.yaml")
 class MergeEnsemble:
     """The mean logit of its members (``MergeModel``s, each with its own context window): the pair perceptron and
     one that also sees the neighbouring pairs disagree on different pen-ups, and their mean groups more validation
@@ -78,37 +78,37 @@ class MergeEnsemble:
     def pair_probs(self, pf: np.ndarray) -> np.ndarray:
         return _sigmoid(np.mean([m.pair_logits(pf) for m in self.members], axis=0))
 
+    @classmethod
+    def from_weights(cls, path: Path, card: dict | None = None) -> "MergeEnsemble":
+        """One perceptron (tensors ``w1``, ...) or an ensemble (``0.w1``, ``1.w1``, ...), each member's input size
+        one that a context window of ``PAIR_FEATURES`` makes."""
+        members = load_members(path, MergeModel, cls.WHAT, cls.RECIPE)
+        for m in members:
+            if (m.w1.shape[0] - PAIR_FEATURES) % (2 * (PAIR_FEATURES + 1)):
+                raise InkmathError(f"Stroke merge model {path} takes {m.w1.shape[0]} features, which no context "
+                                   f"window of {PAIR_FEATURES} pair features makes; train it again with "
+                                   f"`python -m {cls.RECIPE}`.")
+        return cls(members)
+
 
 def member_prefix(k: int) -> str:
     """How member ``k``'s tensors are named in a merge ensemble's file ('0.w1', '1.w1', ...)."""
     return f"{k}."
 
 
-@lru_cache(maxsize=2)
 def load_merge_model(path: str | None = None) -> MergeEnsemble:
-    """The stroke merge model file: one perceptron (tensors ``w1``, ...) or an ensemble (``0.w1``, ``1.w1``, ...)."""
-    from safetensors import safe_open
-
-    p = Path(path) if path else MERGE_MODEL
-    recipe = "inkmath.training.recipes.merge --config configs/stroke-merge.yaml"
-    prefixes = [""]
-    if p.is_file():
-        with safe_open(str(p), framework="numpy") as f:
-            count = len({k.split(".", 1)[0] for k in f.keys() if "." in k})
-        prefixes = [member_prefix(k) for k in range(count)] or [""]
-    members = [MergeModel(**load_tensors(p, "Stroke merge model", recipe, pre)) for pre in prefixes]
-    for m in members:
-        if (m.w1.shape[0] - PAIR_FEATURES) % (2 * (PAIR_FEATURES + 1)):
-            raise InkmathError(f"Stroke merge model {p} takes {m.w1.shape[0]} features, which no context window "
-                               f"of {PAIR_FEATURES} pair features makes; train it again with `python -m {recipe}`.")
-    return MergeEnsemble(members)
+    """The stroke merge model (``registry.load_model``): the shipped one, or the file at ``path``."""
+    return load_model(path, MergeEnsemble.KIND)
 
 
-def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | MergeEnsemble | None = None) -> np.ndarray:
-    """(n-1,) probabilities that consecutive strokes belong to one symbol."""
+def merge_probs(strokes: Sequence[np.ndarray], model: MergeModel | MergeEnsemble | str | Path | None = None
+                ) -> np.ndarray:
+    """(n-1,) probabilities that consecutive strokes belong to one symbol; ``model``: the merge model, or the name or
+    path of its weights (default the shipped one)."""
     if len(strokes) < 2:
         return np.zeros(0)
-    model = model or load_merge_model()
+    if model is None or isinstance(model, (str, Path)):
+        model = load_merge_model(model)
     return model.pair_probs(drawing_pair_features(strokes))
 
 
@@ -365,7 +365,8 @@ def segment_strokes(strokes: Sequence, classifier: Classifier, top: int = 5, cls
 
 
 def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int = 3, top: int = 5,
-                          cls_weight: float = CLS_WEIGHT, merge_model: MergeModel | MergeEnsemble | None = None,
+                          cls_weight: float = CLS_WEIGHT,
+                          merge_model: MergeModel | MergeEnsemble | str | Path | None = None,
                           pen=None) -> list[tuple[list[SymbolHyp], float]]:
     """The ``n_best`` best segmentations of ``segment_strokes`` with their scores, best first (one classifier pass:
     every candidate group is read once), among the groupings of the strokes as drawn and, where the writer came back

@@ -217,7 +217,8 @@ def train_from_shards(argv: list[str] | None, description: str, defaults: dict, 
     command = f"python -m {spec.module} --config {args.config}" + (
         f" --limit {args.limit}" if args.limit is not None else "")
     accuracy, recall, precision, heldout = spec.metrics
-    card = {**binary_card(recipe, tensors, spec.features_name, spec.target, args.config, command),
+    card = {**binary_card(recipe, tensors, spec.features_name, spec.target, args.config, command,
+                         kind=spec.model.KIND),
             "recipe": recipe,
             "data": {"train": spec.data(recipe, n, len(X), int(y.sum()), secs)},
             "metrics": {accuracy: held_figures["accuracy"], recall: held_figures["recall"],
@@ -236,14 +237,15 @@ def _classifier(recipe: dict):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.image.grouping import MODEL_PATH, ImageMergeModel, pair_features
+    from inkmath.equation.image.grouping import ImageMergeModel, pair_features
+    from inkmath.weights import shipped_file
 
     def data(recipe: dict, n: int, rows: int, positives: int, secs: float) -> str:
         return (f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like (seed "
                 f"{recipe['render_seed']}), {rows} candidate part pairs ({positives} of one symbol); the "
                 f"classifier's readings took {secs:.0f} s")
 
-    spec = ShardTrainer("inkmath.training.recipes.image_merge", "configs/image-merge.yaml", "image-merge", MODEL_PATH,
+    spec = ShardTrainer("inkmath.training.recipes.image_merge", "configs/image-merge.yaml", "image-merge", shipped_file("image-merge"),
                         ImageMergeModel, pair_features, "image_grouping.pair_features", "one symbol", _classifier,
                         None, data, ("heldout_pair_accuracy", "heldout_same_recall", "heldout_same_precision",
                                      "the pairs of every 10th expression (a model trained without them)"))

@@ -62,7 +62,8 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.image.touch import MODEL_PATH, ImageTouchModel, touch_features
+    from inkmath.equation.image.touch import ImageTouchModel, touch_features
+    from inkmath.weights import shipped_file
     from inkmath.training.recipes.image_merge import ShardTrainer, train_from_shards
     from inkmath.predict import Predictor
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{recipe['render_seed']}), {rows} cuts where strokes meet ({positives} parting two symbols); the "
                 f"reader's segmentation took {secs:.0f} s")
 
-    spec = ShardTrainer("inkmath.training.recipes.image_touch", "configs/image-touch.yaml", "image-touch", MODEL_PATH,
+    spec = ShardTrainer("inkmath.training.recipes.image_touch", "configs/image-touch.yaml", "image-touch", shipped_file("image-touch"),
                         ImageTouchModel, touch_features, "image_touch.touch_features", "parts two symbols",
                         lambda recipe: Predictor.load(recipe["classifier"], recipe["engine"]), expression_rows, data,
                         ("heldout_cut_accuracy", "heldout_right_recall", "heldout_right_precision",

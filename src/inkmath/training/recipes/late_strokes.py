@@ -17,7 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from inkmath.equation.strokes.late_strokes import LATE_FEATURES, LATE_MODEL, LateModel, candidate_pairs, pair_matrix
+from inkmath.equation.strokes.late_strokes import LATE_FEATURES, LateModel, candidate_pairs, pair_matrix
+from inkmath.weights import shipped_file
 
 
 def late_targets(groups: Sequence, pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, recipe_command_line, write_card
 
     args, recipe, command = recipe_command_line(argv, __doc__.splitlines()[0], "inkmath.training.recipes.late_strokes",
-                                                "configs/late-stroke.yaml", LATE_MODEL, DEFAULTS)
+                                                "configs/late-stroke.yaml", shipped_file("late-stroke"), DEFAULTS)
     import torch
 
     torch.set_num_threads(1)
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                                           epochs=recipe["epochs"], seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
     card = {**binary_card(recipe, tensors, "late_strokes.late_features", "late stroke of u's symbol", args.config,
-                          command),
+                          command, kind=LateModel.KIND),
             "data": {"train": f"CROHME 2014 training InkML, {len(exprs)} expressions, {len(X)} candidate pairs, "
                               f"{int(y.sum())} late"},
             "metrics": {**{f"heldout_pair_{k}": v for k, v in figures.items()},

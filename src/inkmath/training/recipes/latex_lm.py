@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     order = int(cfg.get("order", 4))
     lm = train_kn(train, order)
     card = {
-        "format": "inkmath-weights/1", "name": cfg.get("name", NAME), "purpose": cfg.get("purpose", ""),
+        "format": "inkmath-weights/1", "name": cfg.get("name", NAME), "kind": NAME, "purpose": cfg.get("purpose", ""),
         "model": cfg["model"], "order": order, "parameters": sum(len(t) for t in lm.logp) + sum(len(t) for t in lm.backoff),
         "vocabulary": len(lm.vocab), "config": str(args.config),
         "train_command": f"python -m inkmath.training.recipes.latex_lm --config {args.config}",

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.reader.layout_model import (
-    RELATION_MODEL, RELATIONS_OUT, RelationEnsemble, RelationModel, member_prefix, relation_features,
+    RELATIONS_OUT, RelationEnsemble, RelationModel, member_prefix, relation_features,
 )
 from inkmath.equation.core.mlp import fit
+from inkmath.weights import shipped_file
 
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 # the role of each child of a MathML layout element; None: the base, on its parent's row
@@ -188,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.weights import FORMAT
 
     args, recipe, command = recipe_command_line(
-        argv, __doc__.splitlines()[0], "inkmath.training.recipes.layout", "configs/layout-relation.yaml", RELATION_MODEL,
-        DEFAULTS, extra=(("members", "models trained from seeds 0, 1, ... and averaged"),))
+        argv, __doc__.splitlines()[0], "inkmath.training.recipes.layout", "configs/layout-relation.yaml",
+        shipped_file("layout-relation"), DEFAULTS, extra=(("members", "models trained from seeds 0, 1, ... and averaged"),))
     import torch
 
     torch.set_num_threads(1)
@@ -203,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = np.where(pv.max(axis=1) >= P.RELATION_MODEL_PROB, pv.argmax(axis=1), rule_v)
     atomic_write_bytes(args.out, save({member_prefix(k) + name: v for k, t in enumerate(members)
                                        for name, v in t.items()}))
-    card = {"format": FORMAT, "name": recipe["name"], "purpose": recipe["purpose"], "model": recipe["model"],
-            "architecture": f"mean of {recipe['members']} mlp {X.shape[1]}-{recipe['hidden']}-{len(RELATIONS_OUT)} "
+    card = {"format": FORMAT, "name": recipe["name"], "kind": RelationEnsemble.KIND, "purpose": recipe["purpose"],
+            "model": recipe["model"], "architecture": f"mean of {recipe['members']} mlp {X.shape[1]}-{recipe['hidden']}-{len(RELATIONS_OUT)} "
                             "(tanh, softmax), numpy inference",
             "parameters": int(sum(v.size for t in members for k, v in t.items() if k not in ("mean", "std"))),
             "inputs": "layout_model.relation_features", "outputs": list(RELATIONS_OUT),

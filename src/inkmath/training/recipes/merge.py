@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.core.mlp import fit
-from inkmath.equation.strokes.segment import MERGE_MODEL, context_features, drawing_pair_features
+from inkmath.equation.strokes.segment import context_features, drawing_pair_features
+from inkmath.weights import shipped_file
 
 
 def pair_dataset(source: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
@@ -74,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
     from inkmath.equation.core.mlp import binary_card, recipe_command_line, write_card
-    from inkmath.equation.strokes.segment import MergeModel, member_prefix
+    from inkmath.equation.strokes.segment import MergeEnsemble, MergeModel, member_prefix
 
     args, recipe, command = recipe_command_line(argv, __doc__.splitlines()[0], "inkmath.training.recipes.merge",
-                                                "configs/stroke-merge.yaml", MERGE_MODEL, DEFAULTS)
+                                                "configs/stroke-merge.yaml", shipped_file("stroke-merge"), DEFAULTS)
     import torch
 
     torch.set_num_threads(1)
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tensors = {member_prefix(k) + name: v for k, t in enumerate(shipped) for name, v in t.items()}
     atomic_write_bytes(args.out, save(tensors))
-    card = {**binary_card(recipe, shipped[0], "segment.pair_features", "same symbol", args.config, command),
+    card = {**binary_card(recipe, shipped[0], "segment.pair_features", "same symbol", args.config, command,
+                         kind=MergeEnsemble.KIND),
             "data": {"train": f"CROHME 2014 training InkML, {len(ids)} expressions, {len(X)} consecutive stroke pairs"},
             "metrics": {"heldout_pair_accuracy": round(acc, 4), "heldout": "last 10% of pairs"}}
     if windows != [0]:

@@ -108,10 +108,11 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page.cut import MODEL_PATH, N_FEATURES, PageCutModel
+    from inkmath.equation.page.cut import N_FEATURES, PageCutModel
+    from inkmath.weights import shipped_file
 
-    return run_recipe(PageRecipe("train_page_cut", DEFAULTS, build_stream, load_examples, MODEL_PATH, N_FEATURES,
-                                 PageCutModel, "page_cut.cut_model_features", "two expressions", "best cuts",
+    return run_recipe(PageRecipe("train_page_cut", DEFAULTS, build_stream, load_examples, shipped_file("page-cut"),
+                                 N_FEATURES, PageCutModel, "page_cut.cut_model_features", "two expressions", "best cuts",
                                  "between two expressions", "cut", "split", cache="page-cut"), argv)
 
 

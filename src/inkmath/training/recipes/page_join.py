@@ -49,9 +49,10 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page.cut import JOIN_FEATURES, JOIN_MODEL_PATH, PageJoinModel
+    from inkmath.equation.page.cut import JOIN_FEATURES, PageJoinModel
+    from inkmath.weights import shipped_file
 
-    return run_recipe(PageRecipe("train_page_join", DEFAULTS, build_stream, load_examples, JOIN_MODEL_PATH,
+    return run_recipe(PageRecipe("train_page_join", DEFAULTS, build_stream, load_examples, shipped_file("page-join"),
                                  len(JOIN_FEATURES), PageJoinModel, "page_cut.join_features", "two expressions",
                                  "pairs read as one", "of two expressions", "pair", "split", cache="page-join"), argv)
 

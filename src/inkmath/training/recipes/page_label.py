@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = out.with_suffix(".tmp")
     save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
     tmp.replace(out)
-    card = {"format": "inkmath-weights/1", "name": recipe["name"],
+    card = {"format": "inkmath-weights/1", "name": recipe["name"], "kind": "page-label",
             "purpose": "the page reader's question numbers: is a line's start the question number written before it?",
             "model": "tanh-mlp",
             "architecture": f"line: mlp {len(CANDIDATE_FEATURES)}-{recipe['hidden']}-1, page: mlp {X.shape[1]}-"

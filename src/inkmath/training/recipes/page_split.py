@@ -116,10 +116,11 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page.split import MODEL_PATH, N_FEATURES, PageSplitModel
+    from inkmath.equation.page.split import N_FEATURES, PageSplitModel
+    from inkmath.weights import shipped_file
     from inkmath.training.recipes.page_merge import PageRecipe, run_recipe
 
-    return run_recipe(PageRecipe("train_page_split", DEFAULTS, build_stream, load_examples, MODEL_PATH, N_FEATURES,
+    return run_recipe(PageRecipe("train_page_split", DEFAULTS, build_stream, load_examples, shipped_file("page-split"), N_FEATURES,
                                  PageSplitModel, "page_split.cut_features", "two expressions", "cuts",
                                  "between two expressions", "cut", "split"), argv)
 

@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     params = sum(int(v.size) for k, v in tensors.items() if k not in ("mean", "std"))
     extra = (f" --limit {args.limit}" if args.limit else "") + (f" --epochs {args.epochs}" if args.epochs else "") + (
         f" --out {args.out}" if args.out != WEIGHTS else "")
-    card = {"format": "inkmath-weights/1", "name": args.out.stem,
+    card = {"format": "inkmath-weights/1", "name": args.out.stem, "kind": "structure",
             "purpose": "the expression reader's layout: each symbol's parent and relation (right, sup, sub, above, "
                        "below, inside) with probabilities, decoded into the best tree",
             "model": cfg["model"], "parameters": params,
