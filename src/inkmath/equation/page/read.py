@@ -333,9 +333,9 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
     reads = [(views.READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
-    if views.READ_NARROW and found.narrow and READ_SMOOTH:
+    if found.narrow and READ_SMOOTH:
         reads.append((views.READ_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW))
-    if views.READ_NARROW and found.narrow and READ_COARSE_UPSCALE != views.READ_UPSCALE:
+    if found.narrow and READ_COARSE_UPSCALE != views.READ_UPSCALE:
         reads.append((READ_COARSE_UPSCALE, 0.0, READ_COARSE_BELOW))
     for upscale, smooth, below in reads:
         if below is not None and rec is not None and rec.confidence >= below:
