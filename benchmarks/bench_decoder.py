@@ -202,12 +202,6 @@ def margin_layout_reader(kind: str, data, predictor) -> str:
     return fn(data, predictor, solve=False, decoder=dec).latex
 
 
-def strokes_classifier(kind: str, data, predictor) -> str:
-    """The image reader with its crops read by the strokes' classifier (``--image-classifier``' baseline): as before
-    ``image_segmentation.IMAGE_CLASSIFIER``."""
-    return _with_image_switch_off("IMAGE_CLASSIFIER", kind, data, predictor)
-
-
 def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
     """The reader on the same expressions from strokes (old) and from their images (new), alternately call by
     call: the images' cost as a ratio of the strokes'."""
@@ -352,8 +346,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="time the reader (new) against the same reader with its layout choice gated by the structure "
                          "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
                          "expressions' strokes and images")
-    ap.add_argument("--image-classifier", action="store_true",
-                    help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
     ap.add_argument("--threads", type=int, default=1,
@@ -536,12 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier or args.touch \
-            or args.touch_narrow:
+    if args.groupings or args.learned or args.offered or args.read_once or args.touch or args.touch_narrow:
         kind = "strokes" if args.offered else "image"
-        base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
-                      if args.image_classifier else
-                      (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
+        base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
                       (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
                       (without_touch_cuts, "neck cuts (old) vs neck cuts and cuts where strokes meet (new)")

@@ -163,13 +163,12 @@ def test_use_model_switches_the_weights_and_threshold(tmp_path, monkeypatch):
         image_grouping.load_image_merge_model.cache_clear()
 
 
-def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(monkeypatch):
+def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes():
     """The image models' inputs spread readings over the classes of the classifier that reads image crops (the
-    reader's, or ``IMAGE_CLASSIFIER``); the classifiers their recipes learn from have the same classes in the same
-    order, so a reading at run time lands where the model learnt it."""
+    reader's); the classifiers their recipes learn from have the same classes in the same order, so a reading at run
+    time lands where the model learnt it."""
     import yaml
 
-    from inkmath.equation.image import segmentation as image_segmentation
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
     from inkmath.weights import resolve_weights
 
@@ -182,8 +181,5 @@ def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(m
         for config in ("configs/image-merge.yaml", "configs/image-touch.yaml"):
             recipe = yaml.safe_load((Path(__file__).resolve().parent.parent / config).read_text())
             assert names(recipe["classifier"]) == names(DEFAULT_WEIGHTS), config
-        monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", "hasy")  # another classifier reads the crops
-        image_grouping.class_index.cache_clear()
-        assert list(image_grouping.class_index()) == names("hasy")
     finally:
         image_grouping.class_index.cache_clear()

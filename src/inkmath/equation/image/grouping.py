@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.core.mlp import BinaryMLP, load_tensors
-from inkmath.equation.core import defaults
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box
 from inkmath.weights import shipped_file
@@ -153,12 +152,12 @@ def model_features(model: BinaryMLP, raw: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def class_index() -> dict[str, int]:
-    """Label -> class index of the classes of the classifier that reads image crops (``IMAGE_CLASSIFIER``, else the
-    reader's ``core.defaults.DEFAULT_WEIGHTS``), which the image models' inputs spread readings over; a label outside
-    them (another classifier's) counts for none."""
+    """Label -> class index of the classes of the classifier that reads image crops (the reader's
+    ``core.defaults.DEFAULT_WEIGHTS``), which the image models' inputs spread readings over; a label outside them
+    (another classifier's) counts for none."""
     from inkmath.weights import resolve_weights
 
-    names = resolve_weights(defaults.IMAGE_CLASSIFIER or DEFAULT_WEIGHTS)[1]["classes"]["names"]
+    names = resolve_weights(DEFAULT_WEIGHTS)[1]["classes"]["names"]
     return {name: k for k, name in enumerate(names)}
 
 

@@ -25,7 +25,6 @@ from inkmath.equation.image.splits import (cut_bars, hanging_legs, name_run_crop
                                            split_touching, written_names)
 from inkmath.equation.reader.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.core.tokens import DOTTED_NAMES, MARKS
-from inkmath.equation.core import defaults
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box, SymbolHyp
 
@@ -111,7 +110,6 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     from inkmath.equation.image import grouping as image_grouping
     from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
 
-    classifier = image_classifier(classifier)
     if READ_ONCE and not isinstance(classifier, CropReadings):
         classifier = CropReadings(classifier)
     p = image_parts(image, classifier, top, ink, record_cuts=k > 1)
@@ -211,12 +209,6 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     if trace is not None:
         trace.update(img=img, comps=comps, back=back, pen=pen, margins=margins)
     return out
-
-
-def image_classifier(classifier: Classifier) -> Classifier:
-    """The classifier that reads image crops: ``IMAGE_CLASSIFIER`` in place of the reader's default one
-    (``in_place_of_default``)."""
-    return in_place_of_default(classifier, defaults.IMAGE_CLASSIFIER)
 
 
 def in_place_of_default(classifier: Classifier, weights: str | None, engine: str | None = None) -> Classifier:

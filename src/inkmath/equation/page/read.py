@@ -61,13 +61,6 @@ READ_COARSE_UPSCALE = 1
 # are not cleaned again (docs/decisions/page-reading.md)
 FINE_INK_FLOOR = 45.0
 FAINTER_PIECES = 1.2
-# the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
-# the reader's own; the orientation check reads with the reader's own, on PAGE_ENGINE). Tried: crohme-m fine-tuned one
-# epoch on symbols cut from every 4th training expression as the page cuts photographed ink
-# (configs/crohme-m-page.yaml, ``page_like``): page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages
-# of seeds 0, 1 and 7 read 32 expressions more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept
-# (docs/decisions/page-reading.md)
-PAGE_CLASSIFIER: str | None = None
 # the engine a page's classifier runs on (the orientation check's and the groups'), in place of the reader's default
 # classifier on another engine (``image_segmentation.in_place_of_default``; None: the caller's engine). ONNX Runtime
 # runs crohme-m in 8 bits (``onnx_int8``) on one thread: a page of 8 about 0.7x the CPU of PyTorch's float
@@ -303,11 +296,11 @@ def page_decoder():
 
 def page_predictor(predictor):
     """The predictor a page's groups are read with: ``predictor``, its classifier on the page's engine when it
-    is the reader's default (``PAGE_CLASSIFIER``, ``PAGE_ENGINE``)."""
+    is the reader's default (``PAGE_ENGINE``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
-    return in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
+    return in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)
 
 
 def read_again(crop: PageCrop, corrections: dict[int, str] | None = None, predictor=None, *,
