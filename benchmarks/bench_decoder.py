@@ -25,9 +25,6 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         model (new) against the same reader without (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-rendering   # strokes: the reader as shipped
         (new) against the same reader without the image reader's look at the ink drawn (old; ``rendered``)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-gate 1   # the reader as shipped (new)
-        against the same reader with its layout choice gated by the structure model's bound alone at 1 (old;
-        ``layout_choice.GATE`` without ``GATE_ALONE``; none: no gate)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
@@ -342,10 +339,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="strokes: the reader as shipped (new) against the same reader without its pen model (old)")
     ap.add_argument("--vs-rendering", action="store_true",
                     help="strokes: the reader as shipped (new) against the strokes read alone (old), side by side")
-    ap.add_argument("--vs-gate", default=None, metavar="G",
-                    help="time the reader (new) against the same reader with its layout choice gated by the structure "
-                         "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
-                         "expressions' strokes and images")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
     ap.add_argument("--threads", type=int, default=1,
@@ -489,24 +482,6 @@ def main(argv: list[str] | None = None) -> int:
         rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
                  **{k: round(v, 2) for k, v in r.items()}}]
         return print_rows(rows + crohme_rows(("strokes",), strokes_alone, what, args, pred), args)
-    if args.vs_gate is not None:
-        import functools
-
-        from inkmath.equation.reader import layout_choice
-
-        shipped_layout = layout_choice.chosen_layout
-        gate = None if args.vs_gate == "none" else float(args.vs_gate)
-
-        def with_other_gate(kind, data, predictor):
-            return _new_path_with(layout_choice, "chosen_layout",
-                                  functools.partial(shipped_layout, gate=gate, gate_alone=False), kind, data, predictor)
-
-        what = (f"the reader with its layout choice gated by the bound alone at {args.vs_gate} (old) vs as shipped "
-                f"(new: gate {layout_choice.GATE}, the rule readers' disagreement {layout_choice.GATE_ALONE})")
-        r = side_by_side("strokes", strokes, pred, args.repeats, with_other_gate)
-        rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
-                 **{k: round(v, 2) for k, v in r.items()}}]
-        return print_rows(rows + crohme_rows(("strokes", "image"), with_other_gate, what, args, pred), args)
     if args.vs_image_search is not None:
         try:
             k, b = (int(v) for v in args.vs_image_search.split(","))
