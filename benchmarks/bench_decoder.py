@@ -31,10 +31,6 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-image-search 3,1   # images: the reader as
         shipped (new) against the same reader with 3 groupings and a beam of 1 after the first (old)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-structure-numpy   # as shipped (new)
-        against the structure models' encoders in NumPy (old)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
-        classifier and the context ensemble in NumPy member by member (old: the reader before docs/decisions/speed.md's changes)
 
 NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
@@ -350,14 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-float", action="store_true",
                     help="onnx: time the reader as shipped (new: its classifier in 8 bits, onnx_int8) against the "
                          "same reader on the classifier's float graph (old), alternately")
-    ap.add_argument("--vs-plain", action="store_true",
-                    help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
-                         "graph and its symbol-context ensemble in NumPy member by member (old: as before "
-                         "docs/decisions/speed.md), alternately")
-    ap.add_argument("--vs-structure-numpy", action="store_true",
-                    help="time the reader as shipped (new: the structure models' encoders on ONNX Runtime) against "
-                         "the same reader with them in NumPy (old: structure_model.STRUCTURE_ONNX False), "
-                         "alternately")
     ap.add_argument("--vs-max-drop", type=float, default=None, metavar="D",
                     help="time the reader as shipped (new) against the same reader whose search parses only the "
                          "readings within D of the best (old: DecoderWeights.max_drop D), on the CROHME expressions' "
@@ -400,35 +388,6 @@ def main(argv: list[str] | None = None) -> int:
             return new_path(kind, data, other)
 
         return print_rows(crohme_rows(("strokes", "image"), with_other, old_label, args, pred), args)
-    if args.vs_plain:
-        from inkmath.equation.reader import context_model
-        from inkmath.equation.reader.symbols import get_context_model
-
-        floats = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
-        ensemble = get_context_model()
-
-        def plain(kind, data, _predictor):
-            saved = context_model.CONTEXT_ONNX, getattr(ensemble, "stacked", None)
-            context_model.CONTEXT_ONNX = False
-            if saved[1] is not None:
-                ensemble.stacked = None
-            try:
-                return new_path(kind, data, floats)
-            finally:
-                context_model.CONTEXT_ONNX = saved[0]
-                if saved[1] is not None:
-                    ensemble.stacked = saved[1]
-
-        what = "float classifier and NumPy context models one by one (old) vs as shipped (new)"
-        return print_rows(crohme_rows(("strokes", "image"), plain, what, args, pred), args)
-    if args.vs_structure_numpy:
-        from inkmath.equation.reader import structure_model
-
-        def numpy_structure(kind, data, predictor):
-            return _new_path_with(structure_model, "STRUCTURE_ONNX", False, kind, data, predictor)
-
-        what = "the structure models' encoders in NumPy (old) vs on ONNX Runtime (new)"
-        return print_rows(crohme_rows(("strokes", "image"), numpy_structure, what, args, pred), args)
     if args.images_vs_strokes:
         real = crohme_inputs(args.crohme)
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))
