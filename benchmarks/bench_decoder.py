@@ -134,14 +134,6 @@ def with_search(max_drop: float | None = None, segmentations: int | None = None,
     return read
 
 
-def every_span(kind: str, data, predictor) -> str:
-    """The strokes reader classifying every candidate group (``--vs-all-spans``' baseline): as before
-    ``segment.READ_NEEDED_SPANS``."""
-    from inkmath.equation.strokes import segment
-
-    return _new_path_with(segment, "READ_NEEDED_SPANS", False, kind, data, predictor)
-
-
 def rules_alone(kind: str, data, predictor) -> str:
     """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
     only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
@@ -357,9 +349,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="images: time the reader as shipped (new) against the same reader reading K groupings with "
                          "B readings of each after the first (old: image_segmentation.IMAGE_SEGMENTATIONS K, "
                          "DecoderWeights.alt_beam B)")
-    ap.add_argument("--vs-all-spans", action="store_true",
-                    help="strokes: time the reader as shipped (new: only the candidate groups the k best groupings "
-                         "could hold classified) against the same reader classifying every candidate group (old)")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
                     help="also write the rows as a result file (benchmarks/results/reader-speed.json; a comparison's "
@@ -456,9 +445,6 @@ def main(argv: list[str] | None = None) -> int:
         kinds = ("strokes",) if args.vs_max_drop is None else ("strokes", "image")
         return print_rows(crohme_rows(kinds, with_search(args.vs_max_drop, args.vs_groupings), what, args, pred),
                           args)
-    if args.vs_all_spans:
-        what = "every candidate group classified (old) vs only those the k best groupings could hold (new)"
-        return versus("strokes", every_span, what, args, pred, strokes)
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)

@@ -450,28 +450,6 @@ def test_the_offline_reports_weigh_every_term_the_shipped_decoders_weigh():
     assert shipped(True)[0]["segmentations"] == image_segmentation.IMAGE_SEGMENTATIONS
 
 
-def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_for_the_call_only(monkeypatch):
-    """bench_decoder.py --vs-all-spans: its baseline reads with ``segment.READ_NEEDED_SPANS`` off, then restores it."""
-    import sys
-    from pathlib import Path
-
-    from inkmath.equation import recognize
-    from inkmath.equation.strokes import segment
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import bench_decoder
-
-    class Read:
-        latex = "x"
-
-    seen = []
-    monkeypatch.setattr(recognize, "recognize_strokes",
-                        lambda data, predictor, solve: seen.append(segment.READ_NEEDED_SPANS) or Read())
-    assert segment.READ_NEEDED_SPANS
-    assert bench_decoder.every_span("strokes", None, None) == "x"
-    assert seen == [False] and segment.READ_NEEDED_SPANS
-
-
 def test_a_symbol_model_that_reads_groupings_at_once_is_asked_once_for_those_within_reach():
     from inkmath.equation.reader.decode import classifier_candidates
 
