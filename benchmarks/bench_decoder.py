@@ -17,10 +17,6 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with its
         first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch   # images: the reader with its cuts where
-        strokes meet (image_touch, new) against the same reader cutting only at necks (old), side by side
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch-narrow   # images: the reader looking
-        for cuts where strokes meet in narrow components too (new) against in wide ones only (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-pen   # strokes: the reader with its pen
         model (new) against the same reader without (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-rendering   # strokes: the reader as shipped
@@ -101,14 +97,6 @@ def _new_path_with(module, name: str, value, kind: str, data, predictor) -> str:
         setattr(module, name, saved)
 
 
-def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None) -> str:
-    """``new_path`` with the image reader's module switch ``switch`` (a bool of ``module``, image_segmentation when
-    None) off."""
-    from inkmath.equation.image import segmentation as image_segmentation
-
-    return _new_path_with(module or image_segmentation, switch, False, kind, data, predictor)
-
-
 def with_search(max_drop: float | None = None, segmentations: int | None = None, alt_beam: int | None = None,
                 image_segmentations: int | None = None):
     """``new_path`` read by the shipped decoder of its kind with another search: ``max_drop`` (the readings parsed
@@ -134,12 +122,6 @@ def with_search(max_drop: float | None = None, segmentations: int | None = None,
     return read
 
 
-def rules_alone(kind: str, data, predictor) -> str:
-    """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
-    only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
-    return _with_image_switch_off("LEARNED_ALTERNATIVES", kind, data, predictor)
-
-
 def without_offered(kind: str, data, predictor) -> str:
     """The reader without the second layout among its alternatives (``--offered``' baseline)."""
     import dataclasses
@@ -151,28 +133,6 @@ def without_offered(kind: str, data, predictor) -> str:
                               weights=dataclasses.replace(dec.weights, offered_layouts=0))
     fn = recognize_strokes if kind == "strokes" else recognize_image
     return fn(data, predictor, solve=False, decoder=dec).latex
-
-
-def every_read(kind: str, data, predictor) -> str:
-    """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
-    ``image_segmentation.READ_ONCE``."""
-    return _with_image_switch_off("READ_ONCE", kind, data, predictor)
-
-
-def without_narrow_touch(kind: str, data, predictor) -> str:
-    """The image reader looking for cuts where strokes meet only in components wide enough for neck cuts
-    (``--touch-narrow``' baseline): as before ``image_touch.TOUCH_NARROW``."""
-    from inkmath.equation.image import touch as image_touch
-
-    return _with_image_switch_off("TOUCH_NARROW", kind, data, predictor, image_touch)
-
-
-def without_touch_cuts(kind: str, data, predictor) -> str:
-    """The image reader cutting components only at their necks (``--touch``' baseline): as before
-    ``image_splits.TOUCH_CUTS`` (cuts where strokes meet, ``image_touch``)."""
-    from inkmath.equation.image import splits as image_splits
-
-    return _with_image_switch_off("TOUCH_CUTS", kind, data, predictor, image_splits)
 
 
 def margin_layout_reader(kind: str, data, predictor) -> str:
@@ -303,8 +263,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="time the reader (new) against the same reader with this classifier (old)")
     ap.add_argument("--groupings", action="store_true",
                     help="images only: the reader with its groupings against the rules' grouping alone")
-    ap.add_argument("--learned", action="store_true",
-                    help="images only: the reader with the learned grouping's alternatives against without them")
     ap.add_argument("--vs-merge", default=None, metavar="FILE",
                     help="strokes only: time the reader (new) against the same reader with this stroke-merge model")
     ap.add_argument("--vs-context", default=None, metavar="NAME",
@@ -313,16 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offered", action="store_true",
                     help="strokes only: the reader with the second layout offered among the alternatives against "
                          "without it")
-    ap.add_argument("--read-once", action="store_true",
-                    help="images only: the reader reading each crop once against reading every crop it draws")
     ap.add_argument("--vs-layout", action="store_true",
                     help="strokes: the reader with its first reading read again by the chosen layout (new) against "
                          "the same reader without (old)")
-    ap.add_argument("--touch", action="store_true",
-                    help="time the image reader without (old) and with (new) its cuts where strokes meet")
-    ap.add_argument("--touch-narrow", action="store_true",
-                    help="time the image reader looking for cuts where strokes meet in wide components (old) and "
-                         "in narrow ones too (new)")
     ap.add_argument("--vs-pen", action="store_true",
                     help="strokes: the reader as shipped (new) against the same reader without its pen model (old)")
     ap.add_argument("--vs-rendering", action="store_true",
@@ -448,15 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once or args.touch or args.touch_narrow:
+    if args.groupings or args.offered:
         kind = "strokes" if args.offered else "image"
         base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
-                      (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
-                      (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
-                      (without_touch_cuts, "neck cuts (old) vs neck cuts and cuts where strokes meet (new)")
-                      if args.touch else
-                      (without_narrow_touch, "cuts where strokes meet in wide components (old) vs in narrow ones "
-                                             "too (new)") if args.touch_narrow else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
         return versus(kind, base, what, args, pred, strokes if args.offered else photo)
     real = crohme_inputs(args.crohme)

@@ -333,18 +333,11 @@ def main(argv=None) -> int:
     ap.add_argument("--image-merge", type=Path, metavar="WEIGHTS",
                     help="--dump images: group with these image-merge weights instead of the shipped ones")
     ap.add_argument("--merge-prob", type=float, default=None, help="--dump images: pairs join above this")
-    ap.add_argument("--learned-grouping", action="store_true",
-                    help="--dump images: the image-merge model's grouping instead of the merge rules' "
-                         "(image_segmentation.LEARNED_GROUPING)")
     args = ap.parse_args(argv)
     if args.image_merge or args.merge_prob is not None:
         from inkmath.equation.image import grouping as image_grouping
 
         image_grouping.use_model(args.image_merge or image_grouping.MODEL_PATH, args.merge_prob)
-    if args.learned_grouping:
-        from inkmath.equation.image import segmentation as image_segmentation
-
-        image_segmentation.LEARNED_GROUPING = True
     if args.dump:
         dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols)
     if args.grid:

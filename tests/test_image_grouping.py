@@ -79,11 +79,11 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
     from inkmath.equation.image import segmentation as image_segmentation
 
     img = ones_touching()
-    monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", False)
+    monkeypatch.setattr(image_grouping, "learned_groupings", lambda *a, **kw: [])  # the rules' alternatives alone
     rules = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
     same = [sorted(h.strokes) for h in rules[0][0]]
 
-    def fake(parts, classifier, k, model=None, cuts=True):
+    def fake(parts, classifier, k, model=None):
         groups = [list(g) for g in same]
         boxes = [parts.comps[g[0]][0] for g in groups]
         box = boxes[0]
@@ -93,7 +93,6 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
                 (0.1, ([sorted(c for g in groups for c in g)], [box], [parts.preds[0]]))]  # one symbol: new
 
     monkeypatch.setattr(image_grouping, "learned_groupings", fake)
-    monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", True)
     found = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
     assert len(found) == len(rules) + 1
     assert [len(h) for h, _ in found].count(1) == 1 and [len(h) for h, _ in rules].count(1) == 0
@@ -127,20 +126,6 @@ def test_crop_readings_read_each_crop_once_and_answer_in_order():
     assert inner.seen == [2, 1, 1]
     assert reads.predict([], ink="white") == [] and inner.seen == [2, 1, 1]
     assert reads.preset == "p"
-
-
-def test_reading_each_crop_once_changes_no_reading(monkeypatch):
-    """The image reader with READ_ONCE reads the same groupings, symbols and probabilities as without it."""
-    from test_image_alternatives import StemStub, ones_touching
-
-    from inkmath.equation.image import segmentation as image_segmentation
-
-    img = ones_touching()
-    monkeypatch.setattr(image_segmentation, "READ_ONCE", False)
-    every = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
-    monkeypatch.setattr(image_segmentation, "READ_ONCE", True)
-    once = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
-    assert once == every
 
 
 def test_use_model_switches_the_weights_and_threshold(tmp_path, monkeypatch):

@@ -128,9 +128,8 @@ def test_narrow_components_are_looked_at_only_where_strokes_meet_and_not_for_the
                         lambda crops, unit: necks.extend(c.shape for c in crops) or [[] for _ in crops])
     comps = [(Box(0.0, 0.0, 90.0, 80.0), mask)]  # 90 px wide: narrow for a typical symbol of 120 px
     low = [[Prediction("1", "1", image_touch.TOUCH_WHOLE - 0.01)]]
-    for narrow, rows, tried in ((True, None, True), (False, None, False), (True, [], False)):
+    for rows, tried in ((None, True), ([], False)):
         looked.clear()
-        monkeypatch.setattr(image_touch, "TOUCH_NARROW", narrow)
         image_splits.split_touching(mask.astype(np.uint8) * 255, comps, low, 120.0, None, 3, pen=5.0,
                                     touch_rows=rows)
         assert bool(looked) == tried

@@ -213,12 +213,11 @@ def _margin(p: float) -> float:
     return abs(math.log(p / (1 - p)) - math.log(MERGE_PROB / (1 - MERGE_PROB)))
 
 
-def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None = None, cuts: bool = True) \
+def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None = None) \
         -> list[tuple[float, tuple[list, list, list]]]:
     """Up to ``k`` groupings (margin, (groups of components, boxes, readings)) of ``parts``
-    (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away and the
-    other reading of each component ``split_touching`` weighed, closest first."""
-    from inkmath.equation.image.alternatives import alternatives
+    (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away, closest
+    first."""
     from inkmath.equation.image.parts import render_many
 
     model = model or load_image_merge_model()
@@ -259,10 +258,6 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | None =
         out.append((margin, ([[c for i in j for c in groups[i]] for j in js],
                              [_union([gbox[i] for i in j]) for j in js],
                              [gpred[j[0]] if len(j) == 1 else pair_read[frozenset(j)] for j in js])))
-    if k > 1 and cuts and parts.cuts:
-        first = out[0][1]
-        out += alternatives(first[0], first[1], first[2], comps, {}, [], parts.cuts)
-        out = [out[0]] + sorted(out[1:], key=lambda o: o[0])
     return out[:k]
 
 

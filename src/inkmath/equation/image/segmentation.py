@@ -6,6 +6,12 @@ the classifier reads sizes relative to the expression; parts that are not one sy
 (``image_splits``: names written joined, bars with hanging legs, fraction bars touching other symbols, touching
 symbols cut at their necks, the missing partner of an unmatched bracket); then parts that form one symbol merged
 by the geometric rules of ``image_parts`` where the classifier reads them together better than apart.
+
+``segment_image_nbest``: the rules' grouping first, then the alternatives the decoder weighs: the rules' closest
+calls undone or made (``image_alternatives``) and the ``image-merge`` model's groupings (``image_grouping``) where
+they differ (docs/decisions/image-segmentation.md). One expression's crops are read once each (``CropReadings``): of
+the ~50 crops the reader draws for a 10-symbol image, about 10 are drawn again by a later stage (the learned
+grouping's pairs, near neighbours, the rules' merges).
 """
 
 from __future__ import annotations
@@ -37,18 +43,6 @@ BOX_TRIM = 1.0
 # alt_beam 1: 888 right; 4, 2: 897; 5, 2: 902 (truth among the alternatives 67.0 -> 69.3 %); 6, 2: 902; 5, 3: 903
 # (docs/decisions/image-reader.md)
 IMAGE_SEGMENTATIONS = 5
-# parts grouped into symbols by the trained ``image-merge`` model (``image_grouping``) instead of the merge rules:
-# not kept (see LEARNED_ALTERNATIVES; its grouping alone is right by pixels for 328 of those 502 against the rules'
-# 317, but reads 51.39 % against 51.79 %)
-LEARNED_GROUPING = False
-# the rules' grouping first, with the image-merge model's groupings (``image_grouping``) among the alternatives the
-# decoder weighs. Every 3rd WAP-like validation rendering (502; decoder_val.py --dump images --stride 3 --beam 6
-# --segmentations 6, read at the shipped weights and prices): rules' groupings 272 right (54.18 %), with the
-# model's 275 (54.78 %); the model's groupings instead of the rules' (LEARNED_GROUPING) 270 (53.78 %)
-LEARNED_ALTERNATIVES = True
-# one expression's crops read once each (``CropReadings``): of the ~50 crops the reader draws for a 10-symbol image,
-# about 10 are drawn again by a later stage (the learned grouping's pairs, near neighbours, the rules' merges)
-READ_ONCE = True
 # pixels: an image is not enlarged to its working scale past this. A picture of specks (noise; a deblurred blank page
 # crop) measures its typical symbol 1-2 px and was enlarged up to 50x (400 x 1,600 px of specks asked for 6.9 GB).
 # Working images of generated validation pages' crops measure at most 0.70 MP (969 crops of 70 pages of seed 0), the
@@ -110,19 +104,11 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     from inkmath.equation.image import grouping as image_grouping
     from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
 
-    if READ_ONCE and not isinstance(classifier, CropReadings):
+    if not isinstance(classifier, CropReadings):
         classifier = CropReadings(classifier)
     p = image_parts(image, classifier, top, ink, record_cuts=k > 1)
     img, comps, preds, names, unit, back, pen, cuts = (p.img, p.comps, p.preds, p.names, p.unit, p.back, p.pen,
                                                        p.cuts)
-    if LEARNED_GROUPING:
-        from inkmath.equation.image.grouping import learned_groupings
-
-        finish = functools.partial(_symbols, unit=unit, trim=BOX_TRIM * pen / 2, back=back)
-        found = learned_groupings(p, classifier, k)
-        if trace is not None:
-            trace.update(img=img, comps=comps, back=back, pen=pen, margins=[m for m, _ in found])
-        return [(finish(*g), 0.0 if i == 0 else flip_score(m)) for i, (m, g) in enumerate(found)]
     named = {k for run, _, _ in names for k in run}
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
@@ -130,7 +116,7 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     # the pairs the learned grouping reads (``image_grouping.score_pairs``, among the alternatives) depend on the
     # parts alone: read in the merge rules' first classifier run
     ahead = []
-    if k > 1 and LEARNED_ALTERNATIVES and top == image_grouping.TOP:
+    if k > 1 and top == image_grouping.TOP:
         ahead = image_grouping.pair_crops(img, comps, groups, gbox, image_grouping.candidate_pairs(gbox, unit))
     merged_reads: dict[frozenset, list] = {}
     made: dict[frozenset, tuple] = {}  # a merged group -> its two parts (groups, box, readings) and the margin
@@ -194,15 +180,13 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
         declined += near_pairs(img, comps, groups, gbox, gpred, unit, classifier, top,
                                {frozenset(d[0][0] + d[1][0]) for d in declined})
         alts = alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])
-        if LEARNED_ALTERNATIVES:  # the model's grouping and those one of its decisions away, where they differ
-            from inkmath.equation.image.grouping import learned_groupings
-
-            seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
-            for margin, alt in learned_groupings(p, classifier, k, cuts=False):
-                if _grouping_key(alt[0]) not in seen:
-                    seen.add(_grouping_key(alt[0]))
-                    alts.append((margin, alt))
-            alts.sort(key=lambda a: a[0])
+        # the model's grouping and those one of its decisions away, where they differ
+        seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
+        for margin, alt in image_grouping.learned_groupings(p, classifier, k):
+            if _grouping_key(alt[0]) not in seen:
+                seen.add(_grouping_key(alt[0]))
+                alts.append((margin, alt))
+        alts.sort(key=lambda a: a[0])
         for margin, alt in alts[:k - 1]:
             out.append((finish(*alt), flip_score(margin)))
             margins.append(margin)

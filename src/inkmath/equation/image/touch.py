@@ -38,7 +38,7 @@ TOUCH_SAME = 0.2
 # cuts where strokes meet are looked for only in components the classifier reads as one symbol below TOUCH_WHOLE
 # (as SPLIT_PROB spares narrow ones): every 3rd WAP-like validation rendering (502, image_seg_oracle.py --stride 3),
 # the same 280 right as looking in every component tried (the same 4 gained, none lost against no such cuts), at
-# 1.09-1.13x the CPU of a 10-symbol image read instead of 1.52x (bench_decoder.py --touch); all 1,504
+# 1.09-1.13x the CPU of a 10-symbol image read instead of 1.52x (side by side); all 1,504
 # (benchmarks/wap_val.py on the merged main): 840 (829 without, 12 gained, 1 lost); with TOUCH_STEP 3 as well: 278 of
 # 502 (3 gained, 1 lost). On the cached training cuts (CROHME training ink), 0.8 spares 53 % of the components with a
 # cut and 15 of the 503 the model cuts right; 0.9 spares 39 % (CPU 1.27x at TOUCH_STEP 3)
@@ -55,14 +55,6 @@ TOUCH_MAX_SIZE = 12.0
 # at most 9.4 M. A scribble of 18 random-walk strokes (2,239 branch points in a 620 x 533 px component: 740 M) took
 # 10 s in this one component before the bound (docs/decisions/photo-expressions.md).
 TOUCH_MAX_WORK = 20_000_000
-# narrow or flat components read below TOUCH_WHOLE (``image_splits.split_touching`` tries no neck cuts in them: '('
-# 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour) are looked at too, only for cuts where strokes meet, decided
-# by the same model (trained on the wider components: its data are made without them). Of the 58 of every 3rd WAP-like
-# validation rendering with no right grouping among 12 and their first grouping merged, 27 touching components were
-# narrow or flat. image_seg_oracle.py --stride 3: 280 -> 281 of 502 (2 gained, 1 lost; not generated, merged 58 ->
-# 54; a right grouping among 12: 381 -> 384); all 1,504 (wap_val.py's renderings): 840 -> 847 (11 gained, 4 lost;
-# 9 / 3 on the 1,002 not in the 502); CPU of a 10-symbol image 1.04x (bench_decoder.py --touch-narrow)
-TOUCH_NARROW = True
 _CIRCLE = 24  # points read on each circle
 
 
