@@ -78,7 +78,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                 else:
                     tr: dict = {}
                     segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(it.data, predictor, segmentations,
-                                                                                 trace=tr)]
+                                                                                 observe=tr.update)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
                        n_best=1, trace=trace, alternative_layout=dec.alternative_layout)

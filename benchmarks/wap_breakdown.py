@@ -107,7 +107,7 @@ def main(argv=None) -> int:
             break
         truth = normalize_latex(expr.latex_truth)
         trace: dict = {}
-        hyps = segment_image(img, predictor, trace=trace)
+        hyps = segment_image(img, predictor, observe=trace.update)
         stage, owner = seg_stage(hyp_masks(hyps, trace, img.shape), gmasks)
         reading = decoder([Segmentation(hyps, 0.0)])[0]
         right = list(reading.norm) == truth

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from inkmath.equation.image.parts import (
     side_by_side, swallows, typical_size)
 from inkmath.equation.image.splits import (cut_bars, hanging_legs, name_run_crops, name_runs, open_parens,
                                            split_touching, written_names)
+from inkmath.equation.image.touch import TouchSearch
 from inkmath.equation.reader.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.core.tokens import DOTTED_NAMES, MARKS
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
@@ -79,27 +81,29 @@ def _trim(b: Box, d: float) -> Box:
 
 
 def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
-                  trace: dict | None = None) -> list[SymbolHyp]:
+                  observe: Callable[..., None] | None = None) -> list[SymbolHyp]:
     """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts.
 
-    ``trace``: a dict that receives the working image (``img``, at the classifier's scale), its parts (``comps``:
-    (box, full-size mask); a symbol's ``strokes`` index them), ``back`` (image pixels per working pixel), ``pen``
-    and (``segment_image_nbest``) each grouping's ``margins``.
+    ``observe``: called once, with keywords, with what the symbols are made of (``trace.update`` keeps them in a
+    dict): the working image (``img``, at the classifier's scale), its parts (``comps``: (box, full-size mask); a
+    symbol's ``strokes`` index them), ``back`` (image pixels per working pixel), ``pen`` and (``segment_image_nbest``)
+    each grouping's ``margins``.
     """
-    return segment_image_nbest(image, classifier, 1, top, ink, trace)[0][0]
+    return segment_image_nbest(image, classifier, 1, top, ink, observe)[0][0]
 
 
 def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAGE_SEGMENTATIONS, top: int = 5,
-                        ink: str = "auto", trace: dict | None = None) -> list[tuple[list[SymbolHyp], float]]:
+                        ink: str = "auto", observe: Callable[..., None] | None = None
+                        ) -> list[tuple[list[SymbolHyp], float]]:
     """Up to ``k`` groupings of an expression image, each with its score for the decoder (see ``segment_image``):
     first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``."""
     with drawn_once():  # the crops later stages draw again, drawn once
-        return _groupings(image, classifier, k, top, ink, trace)
+        return _groupings(image, classifier, k, top, ink, observe)
 
 
 def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink: str,
-               trace: dict | None) -> list[tuple[list[SymbolHyp], float]]:
+               observe: Callable[..., None] | None) -> list[tuple[list[SymbolHyp], float]]:
     """``segment_image_nbest``'s work (within ``image_parts.drawn_once``)."""
     from inkmath.equation.image import grouping as image_grouping
     from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
@@ -190,8 +194,8 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
         for margin, alt in alts[:k - 1]:
             out.append((finish(*alt), flip_score(margin)))
             margins.append(margin)
-    if trace is not None:
-        trace.update(img=img, comps=comps, back=back, pen=pen, margins=margins)
+    if observe is not None:
+        observe(img=img, comps=comps, back=back, pen=pen, margins=margins)
     return out
 
 
@@ -308,10 +312,10 @@ def _readable(comps: list, crops: list[np.ndarray]) -> tuple[list, list[np.ndarr
 
 
 def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
-                record_cuts: bool = False, touch_rows: list | None = None) -> ImageParts:
+                record_cuts: bool = False, touch: TouchSearch = TouchSearch()) -> ImageParts:
     """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
-    are not one symbol each (``image_splits``), each read by the classifier. ``touch_rows``: a list that receives
-    the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
+    are not one symbol each (``image_splits``), each read by the classifier. ``touch``: how ``split_touching``
+    looks for cuts where strokes meet (``image_touch.TouchSearch``; the ``image-touch`` recipe's records them)."""
     img, comps, unit, back, pen = working_image(image, getattr(classifier, "preset", None), ink)  # img stays as it is
     crops = render_many(img, [([m], b) for b, m in comps])
     comps, crops = _readable(comps, crops)
@@ -324,7 +328,7 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
     cuts: list | None = [] if record_cuts else None
     comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts, pen=pen,
-                                  touch_rows=touch_rows)
+                                  touch=touch)
     comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     return ImageParts(img, comps, preds, names, unit, back, pen, cuts)
 
