@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from inkmath.equation.photo import find as page_find
 from inkmath.equation.photo import orient as page_orient
 from inkmath.equation.photo.clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_expressions, group_image
-from inkmath.equation.page.regroup import not_writing, regroup
+from inkmath.equation.page.regroup import Regrouping, not_writing, regroup
 from inkmath.equation.photo import views
 from inkmath.equation.photo.views import (PageCrop, clean_at_writing_size, group_crop, ink_pieces, measure_narrowing,
                                           ridge_width)
@@ -134,17 +134,25 @@ def recognize_page(image, predictor=None, *, solve: bool = True, weights: str | 
     return read_page(image, predictor, solve=solve, weights=weights).expressions
 
 
+def page_labels(read: list, lines: list):
+    """The page's ``PageLabels`` over the first reading's lines (``read``: [(group, expression)]; ``lines``: each
+    line's question-number candidates), by the ``page-label`` model."""
+    from inkmath.equation.page.label import PageLabels, load_page_label_model
+
+    return PageLabels(load_page_label_model(), lines)
+
+
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
-              name: str | None = None, label_trace: list | None = None,
-              cut_trace: list | None = None, join_trace: list | None = None) -> PageReading:
+              name: str | None = None, labels: Callable[[list, list], Any] = page_labels,
+              regrouping: Regrouping = Regrouping()) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
-    ``label_trace``: a list that receives, per line of the first reading, its question-number candidates' inputs and
-    boxes in the photo's pixels (``train_page_label``'s data); no question number is then split off. ``cut_trace``:
-    a list that receives, per group whose best cut is read, the cut and the readings and boxes of the whole and of
-    its parts (``train_page_cut``'s data); no group is then cut. ``join_trace``: the same, per pair of groups read as
-    one (``train_page_join``'s data); no pair is then joined."""
+    ``labels``: (the first reading: [(group, expression)], each line's question-number candidates) -> the page's
+    ``page_label.PageLabels``, which choose each line's question number (``page_labels``: by the ``page-label``
+    model); ``regrouping``: what is made of the cuts and joins read once every group is read
+    (``page_regroup.Regrouping``). The page recipes pass their own, which record their training data
+    (``synth.page_traces``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
@@ -165,11 +173,11 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
         # question numbers are chosen once every line is read: what the other lines show counts
         read = [(g, _read_group(page, found, g, predictor, pending=True)) for g in found.groups]
-        labels = _page_labels(read, label_trace)
-        read = [(g, answers.start(_apply_label(predictor, e, labels, i))) for i, (g, e) in enumerate(read)]
-        token = _PAGE_LABELS.set(labels)
+        chosen = labels(read, [e.pending.candidates if e is not None else [] for _, e in read])
+        read = [(g, answers.start(_apply_label(predictor, e, chosen, i))) for i, (g, e) in enumerate(read)]
+        token = _PAGE_LABELS.set(chosen)
         try:
-            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), cut_trace, join_trace)
+            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), regrouping)
         finally:
             _PAGE_LABELS.reset(token)
         kept = [(g, e) for g, e in read if not not_writing(g, e, found.unit)]
@@ -236,21 +244,6 @@ class _Pending:
 
     candidates: list
     crop: PageCrop
-
-
-def _page_labels(read: list, trace: list | None):
-    """The page's ``PageLabels`` over the first reading's lines; ``trace`` gets each line's candidates' inputs, its
-    box and its symbols' boxes (the photo's pixels)."""
-    from inkmath.equation.page.label import PageLabels, load_page_label_model
-
-    lines = [e.pending.candidates if e is not None else [] for _, e in read]
-    labels = PageLabels(load_page_label_model() if trace is None else None, lines)
-    if trace is not None:
-        for (_, e), cands in zip(read, lines):
-            trace.append({"features": [c.features.tolist() for c in cands], "chars": [c.char for c in cands],
-                          "k": [c.k for c in cands], "box": e.box if e is not None else None,
-                          "symbols": [s["box"] for s in e.symbols] if e is not None else []})
-    return labels
 
 
 def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> PageExpression | None:
