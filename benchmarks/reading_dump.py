@@ -85,7 +85,7 @@ def images(folder: Path, limit: int | None):
 
 
 def pages(folder: Path, limit: int | None):
-    from inkmath.equation.page import read_page
+    from inkmath.equation.page.read import read_page
 
     for path in sorted(folder.glob("page_*.jpg"))[:limit]:
         yield path.name, read_page(path, solve=False)
