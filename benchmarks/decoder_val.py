@@ -81,7 +81,7 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                                                                                  observe=tr.update)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
-                       n_best=1, trace=trace, alternative_layout=dec.alternative_layout)
+                       n_best=1, observe=trace.append, alternative_layout=dec.alternative_layout)
             except Exception as e:  # noqa: BLE001 - a failed expression is stored as read wrong
                 f.write(json.dumps({"id": it.id, "truth": it.truth, "error": str(e), "readings": []}) + "\n")
                 continue

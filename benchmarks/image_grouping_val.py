@@ -73,7 +73,8 @@ def build(stride: int, limit: int | None, out: Path, classifier: str | None = No
                 break
             done += 1
             trace: dict = {}
-            rules = seg_stage(hyp_masks(iseg.segment_image(img, pred, observe=trace.update), trace, img.shape), gmasks)[0]
+            hyps = iseg.segment_image(img, pred, observe=trace.update)
+            rules = seg_stage(hyp_masks(hyps, trace, img.shape), gmasks)[0]
             p = iseg.image_parts(img, pred, TOP)
             named = {c for run, _, _ in p.names for c in run}
             groups = [list(r) for r, _, _ in p.names] + [[c] for c in range(len(p.comps)) if c not in named]

@@ -81,8 +81,8 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     `plot_reason`; see `inkmath.equation.solve.steps.worked` and `inkmath.equation.solve.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
     cheap input (see `inkmath.equation.solve.fast.is_cheap`) is answered in-process (unless `config.fast_path` is
-    False) and the rest by a worker process killed at `timeout`; a plot is always drawn in the worker (matplotlib is not thread-safe, and the
-    caller may be a web server).
+    False) and the rest by a worker process killed at `timeout`; a plot is always drawn in the worker (matplotlib is
+    not thread-safe, and the caller may be a web server).
     Thread-safe: the web server calls this from several threads at once.
     """
     start = time.perf_counter()

@@ -7,8 +7,8 @@ its recipe ``configs/image-touch.yaml``.
 Data: the CROHME 2014 *training* ink (never the validation or test ink), rendered like the WAP bitmaps and labelled
 pixel by pixel as for ``image-merge`` (``train_image_merge``: same renderings, other seeds). The reader's own
 segmentation (``image_segmentation.image_parts``, with ``data_search``) weighs, in every component ``split_touching``
-tries, the cuts where strokes meet (``image_touch.touch_cuts``) whose both sides read; each is one example, target 1 when it parts two
-truth symbols: each side has at least ``PURITY`` of its labelled pixels in one truth symbol, the two are different,
+tries, the cuts where strokes meet (``image_touch.touch_cuts``) whose both sides read; each is one example, target 1
+when it parts two truth symbols: each side has at least ``PURITY`` of its labelled pixels in one truth symbol, the two are different,
 and each holds at least ``PURITY`` of that symbol's labelled pixels in the component. The raw rows
 (``image_touch.cut_raw``) are cached in shards like ``image-merge``'s (``train_image_merge.build_shard``: atomic,
 resumable, ``--shard K`` for parallel builds); the perceptron then trains from the cache.
