@@ -263,7 +263,7 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     ``image_touch.TOUCH_WHOLE`` is also cut where its strokes meet (``image_touch.touch_cuts``), at the cut the
     ``image-touch`` model finds most probable when that is over ``image_touch.TOUCH_PROB``; so is each narrow or flat
     one read below it (only there). ``touch``: which components are looked at so and how the cuts are weighed
-    (``image_touch.TouchSearch``; the image-touch recipe's records the cuts weighed).
+    (``image_touch.TouchSearch``: the reader's by default; the image-touch recipe passes one that records them).
 
     ``record``: a list that receives, per component tried, the other reading ``best_cuts`` weighed (the whole when
     it cut, the best cut when it did not) as a dict: ``k``, ``cut`` (True when the component was cut), ``margin``

@@ -222,7 +222,7 @@ class TouchSearch:
 
     # a component read as one symbol below this is looked at
     whole_below: float = TOUCH_WHOLE
-    # narrow and flat components read below ``whole_below`` too (Of the 58 of every 3rd WAP-like validation rendering
+    # narrow and flat components read below ``whole_below`` too (of the 58 of every 3rd WAP-like validation rendering
     # with no right grouping among 12 and their first grouping merged, 27 touching components were narrow or flat:
     # '(' 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour); the model was trained on the wider components
     narrow: bool = True
