@@ -17,27 +17,16 @@ the figure to quote is the median of the per-pair ratios. Inputs: the synthetic 
         its symbol-context model(s) (new) against the same reader with another (old; a name or a .safetensors path)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-layout   # strokes: the reader with its
         first reading read again by the chosen layout (layout_choice, new) against the same reader without (old)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch   # images: the reader with its cuts where
-        strokes meet (image_touch, new) against the same reader cutting only at necks (old), side by side
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --touch-narrow   # images: the reader looking
-        for cuts where strokes meet in narrow components too (new) against in wide ones only (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-pen   # strokes: the reader with its pen
         model (new) against the same reader without (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-rendering   # strokes: the reader as shipped
         (new) against the same reader without the image reader's look at the ink drawn (old; ``rendered``)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-gate 1   # the reader as shipped (new)
-        against the same reader with its layout choice gated by the structure model's bound alone at 1 (old;
-        ``layout_choice.GATE`` without ``GATE_ALONE``; none: no gate)
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-threads 0   # the reader with ONNX Runtime on
         one thread (new, as `inkmath serve`) against its default of a thread per core (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-float   # the reader with its classifier in 8
         bits (new, as shipped on ONNX Runtime) against its float graph (old), side by side
     INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-image-search 3,1   # images: the reader as
         shipped (new) against the same reader with 3 groupings and a beam of 1 after the first (old)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-structure-numpy   # as shipped (new)
-        against the structure models' encoders in NumPy (old)
-    INKMATH_DATA=../shared/data python benchmarks/bench_decoder.py --vs-plain   # as shipped (new) against the float
-        classifier and the context ensemble in NumPy member by member (old: the reader before docs/decisions/speed.md's changes)
 
 NumPy's BLAS runs on one thread (as in `inkmath recognize` and `inkmath serve`) unless OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS say otherwise; ONNX Runtime on ``--threads`` (default 1).
@@ -108,14 +97,6 @@ def _new_path_with(module, name: str, value, kind: str, data, predictor) -> str:
         setattr(module, name, saved)
 
 
-def _with_image_switch_off(switch: str, kind: str, data, predictor, module=None) -> str:
-    """``new_path`` with the image reader's module switch ``switch`` (a bool of ``module``, image_segmentation when
-    None) off."""
-    from inkmath.equation.image import segmentation as image_segmentation
-
-    return _new_path_with(module or image_segmentation, switch, False, kind, data, predictor)
-
-
 def with_search(max_drop: float | None = None, segmentations: int | None = None, alt_beam: int | None = None,
                 image_segmentations: int | None = None):
     """``new_path`` read by the shipped decoder of its kind with another search: ``max_drop`` (the readings parsed
@@ -141,20 +122,6 @@ def with_search(max_drop: float | None = None, segmentations: int | None = None,
     return read
 
 
-def every_span(kind: str, data, predictor) -> str:
-    """The strokes reader classifying every candidate group (``--vs-all-spans``' baseline): as before
-    ``segment.READ_NEEDED_SPANS``."""
-    from inkmath.equation.strokes import segment
-
-    return _new_path_with(segment, "READ_NEEDED_SPANS", False, kind, data, predictor)
-
-
-def rules_alone(kind: str, data, predictor) -> str:
-    """The image reader without the learned grouping's alternatives (``--learned``' baseline): the rules' groupings
-    only, as shipped before ``image_segmentation.LEARNED_ALTERNATIVES``."""
-    return _with_image_switch_off("LEARNED_ALTERNATIVES", kind, data, predictor)
-
-
 def without_offered(kind: str, data, predictor) -> str:
     """The reader without the second layout among its alternatives (``--offered``' baseline)."""
     import dataclasses
@@ -168,28 +135,6 @@ def without_offered(kind: str, data, predictor) -> str:
     return fn(data, predictor, solve=False, decoder=dec).latex
 
 
-def every_read(kind: str, data, predictor) -> str:
-    """The image reader reading every crop it draws, a crop drawn twice twice (``--read-once``' baseline): as before
-    ``image_segmentation.READ_ONCE``."""
-    return _with_image_switch_off("READ_ONCE", kind, data, predictor)
-
-
-def without_narrow_touch(kind: str, data, predictor) -> str:
-    """The image reader looking for cuts where strokes meet only in components wide enough for neck cuts
-    (``--touch-narrow``' baseline): as before ``image_touch.TOUCH_NARROW``."""
-    from inkmath.equation.image import touch as image_touch
-
-    return _with_image_switch_off("TOUCH_NARROW", kind, data, predictor, image_touch)
-
-
-def without_touch_cuts(kind: str, data, predictor) -> str:
-    """The image reader cutting components only at their necks (``--touch``' baseline): as before
-    ``image_splits.TOUCH_CUTS`` (cuts where strokes meet, ``image_touch``)."""
-    from inkmath.equation.image import splits as image_splits
-
-    return _with_image_switch_off("TOUCH_CUTS", kind, data, predictor, image_splits)
-
-
 def margin_layout_reader(kind: str, data, predictor) -> str:
     """The reader without its first reading read again by the chosen layout (``--vs-layout``' baseline): every
     reading's layout the rules checked by the structure model at a margin (``parse.parse_scored``)."""
@@ -200,12 +145,6 @@ def margin_layout_reader(kind: str, data, predictor) -> str:
     dec = dataclasses.replace(default_decoder(kind), final_layout=None)
     fn = recognize_strokes if kind == "strokes" else recognize_image
     return fn(data, predictor, solve=False, decoder=dec).latex
-
-
-def strokes_classifier(kind: str, data, predictor) -> str:
-    """The image reader with its crops read by the strokes' classifier (``--image-classifier``' baseline): as before
-    ``image_segmentation.IMAGE_CLASSIFIER``."""
-    return _with_image_switch_off("IMAGE_CLASSIFIER", kind, data, predictor)
 
 
 def images_vs_strokes(pairs: list[tuple], predictor, repeats: int) -> dict:
@@ -324,8 +263,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="time the reader (new) against the same reader with this classifier (old)")
     ap.add_argument("--groupings", action="store_true",
                     help="images only: the reader with its groupings against the rules' grouping alone")
-    ap.add_argument("--learned", action="store_true",
-                    help="images only: the reader with the learned grouping's alternatives against without them")
     ap.add_argument("--vs-merge", default=None, metavar="FILE",
                     help="strokes only: time the reader (new) against the same reader with this stroke-merge model")
     ap.add_argument("--vs-context", default=None, metavar="NAME",
@@ -334,26 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offered", action="store_true",
                     help="strokes only: the reader with the second layout offered among the alternatives against "
                          "without it")
-    ap.add_argument("--read-once", action="store_true",
-                    help="images only: the reader reading each crop once against reading every crop it draws")
     ap.add_argument("--vs-layout", action="store_true",
                     help="strokes: the reader with its first reading read again by the chosen layout (new) against "
                          "the same reader without (old)")
-    ap.add_argument("--touch", action="store_true",
-                    help="time the image reader without (old) and with (new) its cuts where strokes meet")
-    ap.add_argument("--touch-narrow", action="store_true",
-                    help="time the image reader looking for cuts where strokes meet in wide components (old) and "
-                         "in narrow ones too (new)")
     ap.add_argument("--vs-pen", action="store_true",
                     help="strokes: the reader as shipped (new) against the same reader without its pen model (old)")
     ap.add_argument("--vs-rendering", action="store_true",
                     help="strokes: the reader as shipped (new) against the strokes read alone (old), side by side")
-    ap.add_argument("--vs-gate", default=None, metavar="G",
-                    help="time the reader (new) against the same reader with its layout choice gated by the structure "
-                         "model's bound alone at G (old; none: no gate), on the synthetic strokes and the CROHME "
-                         "expressions' strokes and images")
-    ap.add_argument("--image-classifier", action="store_true",
-                    help="images only: crops read by the strokes' classifier (old) against by the image one (new)")
     ap.add_argument("--images-vs-strokes", action="store_true",
                     help="the CROHME expressions read from their images against from their strokes, alternately")
     ap.add_argument("--threads", type=int, default=1,
@@ -365,14 +289,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vs-float", action="store_true",
                     help="onnx: time the reader as shipped (new: its classifier in 8 bits, onnx_int8) against the "
                          "same reader on the classifier's float graph (old), alternately")
-    ap.add_argument("--vs-plain", action="store_true",
-                    help="onnx: time the reader as shipped (new) against the same reader with its classifier's float "
-                         "graph and its symbol-context ensemble in NumPy member by member (old: as before "
-                         "docs/decisions/speed.md), alternately")
-    ap.add_argument("--vs-structure-numpy", action="store_true",
-                    help="time the reader as shipped (new: the structure models' encoders on ONNX Runtime) against "
-                         "the same reader with them in NumPy (old: structure_model.STRUCTURE_ONNX False), "
-                         "alternately")
     ap.add_argument("--vs-max-drop", type=float, default=None, metavar="D",
                     help="time the reader as shipped (new) against the same reader whose search parses only the "
                          "readings within D of the best (old: DecoderWeights.max_drop D), on the CROHME expressions' "
@@ -384,9 +300,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="images: time the reader as shipped (new) against the same reader reading K groupings with "
                          "B readings of each after the first (old: image_segmentation.IMAGE_SEGMENTATIONS K, "
                          "DecoderWeights.alt_beam B)")
-    ap.add_argument("--vs-all-spans", action="store_true",
-                    help="strokes: time the reader as shipped (new: only the candidate groups the k best groupings "
-                         "could hold classified) against the same reader classifying every candidate group (old)")
     ap.add_argument("--runs", type=int, default=1, help="measure this many times in turn (default 1)")
     ap.add_argument("--result", default=None, metavar="FILE",
                     help="also write the rows as a result file (benchmarks/results/reader-speed.json; a comparison's "
@@ -415,35 +328,6 @@ def main(argv: list[str] | None = None) -> int:
             return new_path(kind, data, other)
 
         return print_rows(crohme_rows(("strokes", "image"), with_other, old_label, args, pred), args)
-    if args.vs_plain:
-        from inkmath.equation.reader import context_model
-        from inkmath.equation.reader.symbols import get_context_model
-
-        floats = load_predictor(args.weights or DEFAULT_WEIGHTS, args.engine, args.threads, int8=False)
-        ensemble = get_context_model()
-
-        def plain(kind, data, _predictor):
-            saved = context_model.CONTEXT_ONNX, getattr(ensemble, "stacked", None)
-            context_model.CONTEXT_ONNX = False
-            if saved[1] is not None:
-                ensemble.stacked = None
-            try:
-                return new_path(kind, data, floats)
-            finally:
-                context_model.CONTEXT_ONNX = saved[0]
-                if saved[1] is not None:
-                    ensemble.stacked = saved[1]
-
-        what = "float classifier and NumPy context models one by one (old) vs as shipped (new)"
-        return print_rows(crohme_rows(("strokes", "image"), plain, what, args, pred), args)
-    if args.vs_structure_numpy:
-        from inkmath.equation.reader import structure_model
-
-        def numpy_structure(kind, data, predictor):
-            return _new_path_with(structure_model, "STRUCTURE_ONNX", False, kind, data, predictor)
-
-        what = "the structure models' encoders in NumPy (old) vs on ONNX Runtime (new)"
-        return print_rows(crohme_rows(("strokes", "image"), numpy_structure, what, args, pred), args)
     if args.images_vs_strokes:
         real = crohme_inputs(args.crohme)
         r = images_vs_strokes([(s, img) for _, s, img in real], pred, max(3, args.repeats // 6))
@@ -501,24 +385,6 @@ def main(argv: list[str] | None = None) -> int:
         rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
                  **{k: round(v, 2) for k, v in r.items()}}]
         return print_rows(rows + crohme_rows(("strokes",), strokes_alone, what, args, pred), args)
-    if args.vs_gate is not None:
-        import functools
-
-        from inkmath.equation.reader import layout_choice
-
-        shipped_layout = layout_choice.chosen_layout
-        gate = None if args.vs_gate == "none" else float(args.vs_gate)
-
-        def with_other_gate(kind, data, predictor):
-            return _new_path_with(layout_choice, "chosen_layout",
-                                  functools.partial(shipped_layout, gate=gate, gate_alone=False), kind, data, predictor)
-
-        what = (f"the reader with its layout choice gated by the bound alone at {args.vs_gate} (old) vs as shipped "
-                f"(new: gate {layout_choice.GATE}, the rule readers' disagreement {layout_choice.GATE_ALONE})")
-        r = side_by_side("strokes", strokes, pred, args.repeats, with_other_gate)
-        rows = [{"input": f"`{EXPRESSION}` synthetic strokes: {what}", "engine": args.engine,
-                 **{k: round(v, 2) for k, v in r.items()}}]
-        return print_rows(rows + crohme_rows(("strokes", "image"), with_other_gate, what, args, pred), args)
     if args.vs_image_search is not None:
         try:
             k, b = (int(v) for v in args.vs_image_search.split(","))
@@ -534,24 +400,12 @@ def main(argv: list[str] | None = None) -> int:
         kinds = ("strokes",) if args.vs_max_drop is None else ("strokes", "image")
         return print_rows(crohme_rows(kinds, with_search(args.vs_max_drop, args.vs_groupings), what, args, pred),
                           args)
-    if args.vs_all_spans:
-        what = "every candidate group classified (old) vs only those the k best groupings could hold (new)"
-        return versus("strokes", every_span, what, args, pred, strokes)
     if args.vs_layout:
         what = "the reader without (old) and with (new) its first reading read again by the chosen layout"
         return versus("strokes", margin_layout_reader, what, args, pred, strokes)
-    if args.groupings or args.learned or args.offered or args.read_once or args.image_classifier or args.touch \
-            or args.touch_narrow:
+    if args.groupings or args.offered:
         kind = "strokes" if args.offered else "image"
-        base, what = ((strokes_classifier, "strokes' classifier (old) vs the image classifier (new)")
-                      if args.image_classifier else
-                      (one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
-                      (rules_alone, "rules' groupings (old) vs with the learned ones (new)") if args.learned else
-                      (every_read, "every crop read (old) vs each crop read once (new)") if args.read_once else
-                      (without_touch_cuts, "neck cuts (old) vs neck cuts and cuts where strokes meet (new)")
-                      if args.touch else
-                      (without_narrow_touch, "cuts where strokes meet in wide components (old) vs in narrow ones "
-                                             "too (new)") if args.touch_narrow else
+        base, what = ((one_grouping, "1 grouping (old) vs the groupings (new)") if args.groupings else
                       (without_offered, "no second layout offered (old) vs offered (new)"))
         return versus(kind, base, what, args, pred, strokes if args.offered else photo)
     real = crohme_inputs(args.crohme)

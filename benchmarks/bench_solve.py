@@ -112,11 +112,7 @@ def timed_cpu(fn: Callable[[], dict]) -> tuple[float, float]:
 
 
 def worker_only(tree: Row) -> dict:
-    solve.FAST_PATH = False
-    try:
-        return solve.answer(tree)
-    finally:
-        solve.FAST_PATH = True
+    return solve.answer(tree, config=solve.SolveConfig(fast_path=False))
 
 
 def concurrent(fn: Callable[[Row], dict], clients: int, calls: int) -> list[float]:

@@ -81,10 +81,11 @@ def dump(kind: str, out: Path, limit: int | None, beam: int, segmentations: int,
                 else:
                     tr: dict = {}
                     segs = [Segmentation(h, sc) for h, sc in segment_image_nbest(
-                        it.data, predictor, segmentations, trace=tr, image_merge=image_merge, merge_prob=merge_prob)]
+                        it.data, predictor, segmentations, observe=tr.update, image_merge=image_merge,
+                        merge_prob=merge_prob)]
                 trace: list = []
                 decode(segs, symbol_model=dec.symbol_model, structure=dec.structure, lm=dec.lm, weights=dec.weights,
-                       n_best=1, trace=trace, alternative_layout=dec.alternative_layout)
+                       n_best=1, observe=trace.append, alternative_layout=dec.alternative_layout)
             except Exception as e:  # noqa: BLE001 - a failed expression is stored as read wrong
                 f.write(json.dumps({"id": it.id, "truth": it.truth, "error": str(e), "readings": []}) + "\n")
                 continue
@@ -336,14 +337,7 @@ def main(argv=None) -> int:
     ap.add_argument("--image-merge", type=Path, metavar="WEIGHTS",
                     help="--dump images: group with these image-merge weights instead of the shipped ones")
     ap.add_argument("--merge-prob", type=float, default=None, help="--dump images: pairs join above this")
-    ap.add_argument("--learned-grouping", action="store_true",
-                    help="--dump images: the image-merge model's grouping instead of the merge rules' "
-                         "(image_segmentation.LEARNED_GROUPING)")
     args = ap.parse_args(argv)
-    if args.learned_grouping:
-        from inkmath.equation.image import segmentation as image_segmentation
-
-        image_segmentation.LEARNED_GROUPING = True
     if args.dump:
         dump(args.dump, args.out, args.limit, args.beam, args.segmentations, args.stride, args.split, args.symbols,
              args.image_merge, args.merge_prob)

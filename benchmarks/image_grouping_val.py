@@ -73,7 +73,8 @@ def build(stride: int, limit: int | None, out: Path, classifier: str | None = No
                 break
             done += 1
             trace: dict = {}
-            rules = seg_stage(hyp_masks(iseg.segment_image(img, pred, trace=trace), trace, img.shape), gmasks)[0]
+            hyps = iseg.segment_image(img, pred, observe=trace.update)
+            rules = seg_stage(hyp_masks(hyps, trace, img.shape), gmasks)[0]
             p = iseg.image_parts(img, pred, TOP)
             named = {c for run, _, _ in p.names for c in run}
             groups = [list(r) for r, _, _ in p.names] + [[c] for c in range(len(p.comps)) if c not in named]
@@ -135,15 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="the cached rows (built when missing)")
     ap.add_argument("--classifier", default=None,
-                    help="the symbol classifier that reads the parts (default: the reader's for images, "
-                         "image_segmentation.IMAGE_CLASSIFIER)")
+                    help="the symbol classifier that reads the parts (default: the reader's)")
     ap.add_argument("--weights", type=Path, nargs="*", default=[None], help="image-merge weights to score")
     args = ap.parse_args(argv)
-    from inkmath.equation.core.defaults import IMAGE_CLASSIFIER
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
-    # by default the parts are read as the reader reads images: with its image classifier when it has one
-    classifier = args.classifier or IMAGE_CLASSIFIER or DEFAULT_WEIGHTS
+    # by default the parts are read as the reader reads images: with its classifier
+    classifier = args.classifier or DEFAULT_WEIGHTS
     cache = args.cache or Path.home() / ".cache" / "inkmath" / "image-merge" / f"val-s{args.stride}-{classifier}.jsonl"
     if not cache.is_file():
         cache.parent.mkdir(parents=True, exist_ok=True)

@@ -58,7 +58,7 @@ def main(argv=None) -> int:
             break
         truth = normalize_latex(expr.latex_truth)
         trace: dict = {}
-        found = image_segmentation.segment_image_nbest(img, predictor, args.k, trace=trace)
+        found = image_segmentation.segment_image_nbest(img, predictor, args.k, observe=trace.update)
         stages = [seg_stage(hyp_masks(h, trace, img.shape), gmasks)[0] for h, _ in found]
         rank = next((i for i, s in enumerate(stages) if s == "right"), None)
         readings = decoder([Segmentation(h, sc) for h, sc in found[:args.read]])

@@ -9,7 +9,6 @@ label the reader reads otherwise, such as '\\cdot' for '.'). Each layout reads t
 - ``default``: what ``parse`` uses (``layout_choice.chosen_layout``);
 - ``choice:G``: the default with another ``layout_choice.GATE`` (``choice:none``: the candidates made for every line);
   ``choice:G:K``: also another ``layout_choice.K`` (the structure model's trees among the candidates);
-  ``choice-bound:G``: gated by the structure model's bound alone (not ``layout_choice.GATE_ALONE``);
 - ``single``: the default with the candidates scored by the shipped structure model alone (no ``CHOOSER_MODELS``
   ensemble);
 - ``ensemble:A.safetensors+B.safetensors``: the default with the candidates scored by the shipped structure model
@@ -58,9 +57,6 @@ def make_layout(name: str, weights: Path | None = None):
 
         g, _, k = name.split(":", 1)[1].partition(":")
         return chosen_layout(model, gate=None if g == "none" else float(g), k=int(k) if k else K)
-    if name.startswith("choice-bound:"):  # gated by the bound alone, as before ``layout_choice.GATE_ALONE``
-        g = name.split(":", 1)[1]
-        return chosen_layout(model, gate=None if g == "none" else float(g), gate_alone=False)
     if name == "single":  # the default with its candidates scored by the shipped structure model alone
         return chosen_layout(model, chooser=model or load_structure_model())
     if name.startswith("ensemble:"):  # the candidates scored by the shipped model and these others, averaged

@@ -98,9 +98,7 @@ def main(argv=None) -> int:
             r["stroke_right"] = stroke_rows.get(r["id"], {}).get("distance") == 0
         print(json.dumps(summary(rows), indent=None if args.json else 1))
         return 0
-    from inkmath.equation.image.segmentation import image_classifier
-
-    predictor = image_classifier(get_predictor())  # the truth symbols read as the reader reads image crops
+    predictor = get_predictor()  # the truth symbols read as the reader reads image crops
     decoder = default_decoder("image")
     rows = []
     sink = open(args.out, "w") if args.out else None  # rows as they come: a partial run can be summarised
@@ -109,7 +107,7 @@ def main(argv=None) -> int:
             break
         truth = normalize_latex(expr.latex_truth)
         trace: dict = {}
-        hyps = segment_image(img, predictor, trace=trace)
+        hyps = segment_image(img, predictor, observe=trace.update)
         stage, owner = seg_stage(hyp_masks(hyps, trace, img.shape), gmasks)
         reading = decoder([Segmentation(hyps, 0.0)])[0]
         right = list(reading.norm) == truth

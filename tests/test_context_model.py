@@ -263,8 +263,8 @@ def test_one_model_reads_as_an_ensemble_of_one_on_onnx_runtime(tmp_path, monkeyp
         boxes, idx, prob = _random_readings(rng, n, one.num_classes)
         got = one.probs_many([(boxes, idx, prob, None)])[0]
         np.testing.assert_allclose(got, one.members[0].probs(boxes, idx, prob), rtol=0, atol=2e-6)
-    monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)
-    np.testing.assert_allclose(one.probs(boxes, idx, prob), one.members[0].probs(boxes, idx, prob), atol=1e-7)
+    in_numpy = context_model.ContextEnsemble(one.members, onnx=False)
+    np.testing.assert_allclose(in_numpy.probs(boxes, idx, prob), one.members[0].probs(boxes, idx, prob), atol=1e-7)
 
 
 def test_writer_features_measure_a_symbol_against_the_writers_own_letters():
@@ -336,17 +336,14 @@ def test_a_model_with_writer_features_learns_and_numpy_computes_them_as_training
         np.testing.assert_allclose(m.probs(boxes, idx, prob), ref[i], atol=1e-4)
 
 
-def test_an_ensemble_of_one_architecture_runs_its_members_as_one_stack_with_the_same_bits(monkeypatch):
-    from inkmath.equation.reader import context_model
+def test_an_ensemble_of_one_architecture_runs_its_members_as_one_stack_with_the_same_bits():
     from inkmath.equation.reader.context_model import ContextEnsemble
-
-    monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)  # the NumPy stack
 
     members = _two_toy_members()
     rng = np.random.default_rng(3)
-    stacked = ContextEnsemble(members)
+    stacked = ContextEnsemble(members, onnx=False)  # the NumPy stack
     assert stacked.stacked is not None
-    one_by_one = ContextEnsemble(members)
+    one_by_one = ContextEnsemble(members, onnx=False)
     one_by_one.stacked = None  # the members' own probs, averaged
     for n in (1, 2, 7):
         xy = rng.uniform(0, 5, (n, 2))
@@ -380,18 +377,17 @@ def fresh_reader(tmp_path, monkeypatch):
     return reader
 
 
-def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(fresh_reader, tmp_path, monkeypatch):
-    from inkmath.equation.reader import context_model
+def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(fresh_reader, tmp_path):
+    from inkmath.equation.reader.context_model import ContextEnsemble
 
     reader = fresh_reader
+    in_numpy = ContextEnsemble(reader.members, onnx=False)
     rng = np.random.default_rng(5)
     C = reader.num_classes
     for n in (1, 4, 13):
         boxes, idx, prob = _random_readings(rng, n, C)
-        monkeypatch.setattr(context_model, "CONTEXT_ONNX", True)
         got = reader.probs(boxes, idx, prob)
-        monkeypatch.setattr(context_model, "CONTEXT_ONNX", False)
-        want = reader.probs(boxes, idx, prob)
+        want = in_numpy.probs(boxes, idx, prob)
         assert got.shape == want.shape == (n, C + 1) and got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
         assert not np.array_equal(got, reader.members[0].probs(boxes, idx, prob))  # the mean, not one member
@@ -401,9 +397,7 @@ def test_the_reader_ensemble_on_onnx_runtime_reads_as_its_numpy_stack(fresh_read
 def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_of_one_run_each(fresh_reader,
                                                                                                  monkeypatch):
     """``probs_many`` (the decoder's groupings at once, padded and masked) gives each expression the floats of its
-    own run; with ``BATCHED_CONTEXT`` off it reads them one by one."""
-    from inkmath.equation.reader import context_model
-
+    own run."""
     reader = fresh_reader
     rng = np.random.default_rng(11)
     C = reader.num_classes
@@ -421,9 +415,6 @@ def test_the_reader_ensembles_read_several_expressions_in_one_run_with_the_bits_
     for g, w, e in zip(got, want, expressions):
         assert g.shape == w.shape == (len(e[0]), C + 1) and g.dtype == w.dtype
         assert np.array_equal(g, w)  # bit for bit, not merely close
-    monkeypatch.setattr(context_model, "BATCHED_CONTEXT", False)
-    assert all(np.array_equal(g, w) for g, w in zip(reader.probs_many(expressions), want))
-    assert len(runs) == 1 + 5 + 5
 
 
 def test_shared_geometry_makes_a_set_of_boxes_features_once_for_one_input_only(monkeypatch):

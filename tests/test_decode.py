@@ -201,7 +201,7 @@ def test_second_layout_of_the_best_readings_competes_and_is_traced():
     # the trace holds every parsed reading's second layout, pointing at the reading it re-reads
     trace: list = []
     traced = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout,
-                    weights=DecoderWeights(lm=1.0, layouts=1), trace=trace)
+                    weights=DecoderWeights(lm=1.0, layouts=1), observe=trace.append)
     assert [(r.latex, r.prob) for r in traced] == [(r.latex, r.prob) for r in on]  # tracing changes no reading
     primaries = [t for t in trace if "alt_of" not in t]
     seconds = [t for t in trace if "alt_of" in t]
@@ -257,7 +257,8 @@ def test_offline_rescoring_of_a_trace_ranks_as_the_decoder_does():
     for layouts in (0, 1, 2, 6):
         w = DecoderWeights(lm=0.7, structure=0.5, length=0.1, temperature=0.8, layouts=layouts)
         trace: list = []
-        live = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout, weights=w, trace=trace)
+        live = decode(segs, structure=scored_row, lm=lm, alternative_layout=script_layout, weights=w,
+                      observe=trace.append)
         row = {"readings": trace}
         sim = rank([row], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "structure": w.structure,
                            "temperature": w.temperature, "length": w.length, "beam": w.beam, "layouts": layouts})[0]
@@ -282,7 +283,7 @@ def test_the_calibration_reads_the_same_features_offline_as_the_decoder_does():
     w = DecoderWeights(lm=0.7, segment=1.0, structure=0.5, length=0.1, temperature=0.8)
     seen: list[dict] = []
     trace: list = []
-    live = decode(segs, structure=row_structure, lm=lm, weights=w, trace=trace, n_best=2,
+    live = decode(segs, structure=row_structure, lm=lm, weights=w, observe=trace.append, n_best=2,
                   calibrate=lambda f: seen.append(f) or 0.5)
     assert len(live) == 2 and len(seen) == 1
     row = {"readings": trace, "segs": [{"symbols": len(s.symbols), "min_prob": min(h.prob for h in s.symbols)}
@@ -319,7 +320,7 @@ def test_second_layouts_offered_as_alternatives_leave_the_first_reading_alone():
         assert (live[0].latex, live[0].prob) == (without[0].latex, without[0].prob)
         assert any("^" in r.latex for r in live) and not any("^" in r.latex for r in without)  # a script is offered
         trace: list = []
-        decode(segs, structure=row_structure, lm=lm, alternative_layout=script_layout, weights=w, trace=trace)
+        decode(segs, structure=row_structure, lm=lm, alternative_layout=script_layout, weights=w, observe=trace.append)
         wd = {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "structure": w.structure,
               "temperature": w.temperature, "length": w.length, "beam": w.beam, "offered_layouts": extra}
         rows = [{"readings": trace}]
@@ -450,28 +451,6 @@ def test_the_offline_reports_weigh_every_term_the_shipped_decoders_weigh():
     assert shipped(True)[0]["segmentations"] == image_segmentation.IMAGE_SEGMENTATIONS
 
 
-def test_the_speed_benchmarks_every_span_baseline_reads_every_candidate_group_for_the_call_only(monkeypatch):
-    """bench_decoder.py --vs-all-spans: its baseline reads with ``segment.READ_NEEDED_SPANS`` off, then restores it."""
-    import sys
-    from pathlib import Path
-
-    from inkmath.equation import recognize
-    from inkmath.equation.strokes import segment
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import bench_decoder
-
-    class Read:
-        latex = "x"
-
-    seen = []
-    monkeypatch.setattr(recognize, "recognize_strokes",
-                        lambda data, predictor, solve: seen.append(segment.READ_NEEDED_SPANS) or Read())
-    assert segment.READ_NEEDED_SPANS
-    assert bench_decoder.every_span("strokes", None, None) == "x"
-    assert seen == [False] and segment.READ_NEEDED_SPANS
-
-
 def test_a_symbol_model_that_reads_groupings_at_once_is_asked_once_for_those_within_reach():
     from inkmath.equation.reader.decode import classifier_candidates
 
@@ -570,7 +549,7 @@ def test_a_reading_with_an_empty_group_is_read_only_when_there_is_no_other():
     segs = [Segmentation([hyp(0, ("-", 0.7), ("\\pi", 0.3)), hyp(2, ("x", 0.9), ("n", 0.1))])]
     assert has_empty_group(("\\frac", "{", "}", "{", "x", "}")) and not has_empty_group(("x", "^", "{", "2", "}"))
     trace: list = []
-    rs = decode(segs, structure=bar_layout, trace=trace)
+    rs = decode(segs, structure=bar_layout, observe=trace.append)
     assert rs[0].latex == "\\pi x" and not any(has_empty_group(r.norm) for r in rs)
     assert any(has_empty_group(t["norm"]) for t in trace)  # they were read, and set aside
     w = DecoderWeights()
@@ -584,7 +563,7 @@ def test_a_reading_with_an_empty_group_is_read_only_when_there_is_no_other():
 
     w = DecoderWeights(layouts=1)
     trace = []
-    rs = decode(segs, structure=bar_layout, alternative_layout=script_layout, weights=w, trace=trace)
+    rs = decode(segs, structure=bar_layout, alternative_layout=script_layout, weights=w, observe=trace.append)
     assert "\\pi^{x}" in [r.latex for r in rs]
     sim = rank([{"readings": trace}], {"symbol": w.symbol, "lm": w.lm, "segment": w.segment, "layouts": 1,
                                        "structure": w.structure, "temperature": w.temperature, "length": w.length})[0]

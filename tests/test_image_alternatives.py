@@ -106,12 +106,14 @@ def test_offline_pricing_of_image_groupings_ranks_as_the_decoder_does():
     from decoder_val import rank
 
     trace_out: dict = {}
-    found = image_segmentation.segment_image_nbest(ones_touching(), StemStub(), 3, ink="white", trace=trace_out)
+    found = image_segmentation.segment_image_nbest(ones_touching(), StemStub(), 3, ink="white",
+                                                   observe=trace_out.update)
     lm = TableLM({"1 1 1 1": -4.0, "1 x 1": -6.0})
     for alt_beam in (1, 2):
         w = DecoderWeights(lm=0.5, segment=1.0, beam=4, alt_beam=alt_beam, temperature=0.7, length=0.2)
         trace: list = []
-        live = decode([Segmentation(h, s) for h, s in found], structure=row_structure, lm=lm, weights=w, trace=trace)
+        live = decode([Segmentation(h, s) for h, s in found], structure=row_structure, lm=lm, weights=w,
+                      observe=trace.append)
         row = {"readings": trace, "segs": [{"margin": m} for m in trace_out["margins"]]}
         sim = rank([row], {"symbol": w.symbol, "lm": w.lm, "segment": 1.0, "structure": w.structure,
                            "temperature": w.temperature, "length": w.length, "beam": w.beam, "alt_beam": alt_beam,

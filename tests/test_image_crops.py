@@ -7,7 +7,6 @@ import pytest
 
 from inkmath import InkmathError
 from inkmath.data import load_dataset
-from inkmath.equation.core import defaults
 from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers crohme-wap)
 from inkmath.equation.image import segmentation as image_segmentation
 from test_crohme import data_dir  # noqa: F401  (the fixture: a CROHME folder of small InkML files)
@@ -52,20 +51,6 @@ def _record_loads(monkeypatch) -> list:
     return loaded
 
 
-def test_images_are_read_by_the_image_classifier_only_in_place_of_the_default(monkeypatch):
-    loaded = _record_loads(monkeypatch)
-    monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", "crohme-m-wap")
-    default = _Fake("crohme-m")
-    got = image_segmentation.image_classifier(default)
-    assert got.card["name"] == "crohme-m-wap" and [load[:2] for load in loaded] == [("crohme-m-wap", "onnx")]
-    assert image_segmentation.image_classifier(default) is got and len(loaded) == 1  # loaded once per engine
-    assert image_segmentation.image_classifier(got) is got  # already the image classifier
-    own = _Fake("crohme")
-    assert image_segmentation.image_classifier(own) is own  # a caller's own weights are kept
-    monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", None)
-    assert image_segmentation.image_classifier(default) is default
-
-
 def test_the_image_classifier_recipe_fine_tunes_the_readers_classifier_on_the_image_crops():
     from pathlib import Path
 
@@ -76,7 +61,6 @@ def test_the_image_classifier_recipe_fine_tunes_the_readers_classifier_on_the_im
     assert cfg.init == DEFAULT_WEIGHTS and cfg.dataset == "crohme-wap:train" and cfg.val == "crohme-wap:val"
     assert cfg.model == "inkres-m" and cfg.preset == "crohme32"
     # not shipped (docs/decisions/image-reader.md): images are read by the reader's own classifier
-    assert defaults.IMAGE_CLASSIFIER is None
 
 
 def test_crops_cut_as_the_page_reader_cuts_them_are_labelled_like_the_wap_crops(data_dir):
@@ -116,15 +100,12 @@ def test_page_like_masks_cover_the_crops_ink():
 
 
 def test_the_page_classifier_replaces_only_the_default_classifier_for_the_page(monkeypatch):
-    from inkmath.equation.page import read as page
-
     loaded = _record_loads(monkeypatch)
     default = _Fake("crohme-m")
     got = image_segmentation.in_place_of_default(default, "crohme-m-page")
     assert got.card["name"] == "crohme-m-page" and [load[:2] for load in loaded] == [("crohme-m-page", "onnx")]
-    assert image_segmentation.image_classifier(got) is got  # the page's classifier reads the page's crops
+    assert image_segmentation.in_place_of_default(got, "crohme-m-page") is got  # already that classifier
     assert image_segmentation.in_place_of_default(default, None) is default
-    assert page.PAGE_CLASSIFIER is None or page.PAGE_CLASSIFIER == "crohme-m-page"
 
 
 def test_the_page_reads_the_default_classifier_on_its_own_engine(monkeypatch):

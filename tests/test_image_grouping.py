@@ -79,11 +79,11 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
     from inkmath.equation.image import segmentation as image_segmentation
 
     img = ones_touching()
-    monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", False)
+    monkeypatch.setattr(image_grouping, "learned_groupings", lambda *a, **kw: [])  # the rules' alternatives alone
     rules = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
     same = [sorted(h.strokes) for h in rules[0][0]]
 
-    def fake(parts, classifier, k, model=None, cuts=True, merge_prob=None):
+    def fake(parts, classifier, k, model=None, merge_prob=None):
         groups = [list(g) for g in same]
         boxes = [parts.comps[g[0]][0] for g in groups]
         box = boxes[0]
@@ -93,7 +93,6 @@ def test_the_models_groupings_join_the_rules_alternatives_once(monkeypatch):
                 (0.1, ([sorted(c for g in groups for c in g)], [box], [parts.preds[0]]))]  # one symbol: new
 
     monkeypatch.setattr(image_grouping, "learned_groupings", fake)
-    monkeypatch.setattr(image_segmentation, "LEARNED_ALTERNATIVES", True)
     found = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
     assert len(found) == len(rules) + 1
     assert [len(h) for h, _ in found].count(1) == 1 and [len(h) for h, _ in rules].count(1) == 0
@@ -129,20 +128,6 @@ def test_crop_readings_read_each_crop_once_and_answer_in_order():
     assert reads.preset == "p"
 
 
-def test_reading_each_crop_once_changes_no_reading(monkeypatch):
-    """The image reader with READ_ONCE reads the same groupings, symbols and probabilities as without it."""
-    from test_image_alternatives import StemStub, ones_touching
-
-    from inkmath.equation.image import segmentation as image_segmentation
-
-    img = ones_touching()
-    monkeypatch.setattr(image_segmentation, "READ_ONCE", False)
-    every = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
-    monkeypatch.setattr(image_segmentation, "READ_ONCE", True)
-    once = image_segmentation.segment_image_nbest(img, StemStub(), 6, ink="white")
-    assert once == every
-
-
 def test_other_weights_and_threshold_are_passed_not_set(tmp_path):
     """The benchmarks' --image-merge: the weights at a path (and a threshold) are read where they are given; the
     shipped model and ``MERGE_PROB`` stay what they are."""
@@ -159,13 +144,12 @@ def test_other_weights_and_threshold_are_passed_not_set(tmp_path):
     assert image_grouping._margin(0.5, 0.5) == 0.0 and image_grouping._margin(0.5) > 0  # MERGE_PROB: 0.7
 
 
-def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(monkeypatch):
+def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes():
     """The image models' inputs spread readings over the classes of the classifier that reads image crops (the
-    reader's, or ``IMAGE_CLASSIFIER``); the classifiers their recipes learn from have the same classes in the same
-    order, so a reading at run time lands where the model learnt it."""
+    reader's); the classifiers their recipes learn from have the same classes in the same order, so a reading at run
+    time lands where the model learnt it."""
     import yaml
 
-    from inkmath.equation.image import segmentation as image_segmentation
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
     from inkmath.weights import resolve_weights
 
@@ -178,8 +162,5 @@ def test_the_class_index_is_the_image_classifiers_and_the_image_models_recipes(m
         for config in ("configs/image-merge.yaml", "configs/image-touch.yaml"):
             recipe = yaml.safe_load((Path(__file__).resolve().parent.parent / config).read_text())
             assert names(recipe["classifier"]) == names(DEFAULT_WEIGHTS), config
-        monkeypatch.setattr("inkmath.equation.core.defaults.IMAGE_CLASSIFIER", "hasy")  # another classifier reads the crops
-        image_grouping.class_index.cache_clear()
-        assert list(image_grouping.class_index()) == names("hasy")
     finally:
         image_grouping.class_index.cache_clear()

@@ -50,8 +50,8 @@ def test_a_grouping_that_joins_two_symbols_is_junk(data_dir, monkeypatch):
 
     real = image_segmentation.segment_image_nbest
 
-    def with_a_join(image, classifier, k=3, top=5, ink="auto", trace=None):
-        found = real(image, classifier, 1, top, ink, trace)
+    def with_a_join(image, classifier, k=3, top=5, ink="auto", observe=None):
+        found = real(image, classifier, 1, top, ink, observe)
         hyps = found[0][0]
         a, b = hyps[0], hyps[1]
         joined = SymbolHyp(a.box.union(b.box), a.candidates, sorted(a.strokes + b.strokes))

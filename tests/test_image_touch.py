@@ -114,7 +114,7 @@ def test_cuts_where_strokes_meet_are_looked_for_only_in_components_not_read_sure
         assert bool(looked) == tried and out == (comps, [[Prediction("1", "1", prob)]])  # no neck: nothing cut
     looked.clear()  # making the model's data, every component tried is looked at (as for the shipped model)
     image_splits.split_touching(mask.astype(np.uint8) * 255, comps, [[Prediction("1", "1", image_touch.TOUCH_WHOLE)]],
-                                30.0, None, 3, pen=5.0, touch_rows=[])
+                                30.0, None, 3, pen=5.0, touch=train_image_touch.data_search([]))
     assert looked
 
 
@@ -128,11 +128,9 @@ def test_narrow_components_are_looked_at_only_where_strokes_meet_and_not_for_the
                         lambda crops, unit: necks.extend(c.shape for c in crops) or [[] for _ in crops])
     comps = [(Box(0.0, 0.0, 90.0, 80.0), mask)]  # 90 px wide: narrow for a typical symbol of 120 px
     low = [[Prediction("1", "1", image_touch.TOUCH_WHOLE - 0.01)]]
-    for narrow, rows, tried in ((True, None, True), (False, None, False), (True, [], False)):
+    for touch, tried in ((image_touch.TouchSearch(), True), (train_image_touch.data_search([]), False)):
         looked.clear()
-        monkeypatch.setattr(image_touch, "TOUCH_NARROW", narrow)
-        image_splits.split_touching(mask.astype(np.uint8) * 255, comps, low, 120.0, None, 3, pen=5.0,
-                                    touch_rows=rows)
+        image_splits.split_touching(mask.astype(np.uint8) * 255, comps, low, 120.0, None, 3, pen=5.0, touch=touch)
         assert bool(looked) == tried
     assert not necks  # a narrow component is never cut at its necks
     looked.clear()  # read surely: not looked at

@@ -78,7 +78,7 @@ def test_the_segmenter_offers_the_groupings_of_both_orders_with_the_callers_stro
     assert [s for _, s in found] == sorted((s for _, s in found), reverse=True) and len(found) == 3
     assert len({frozenset(frozenset(h.strokes) for h in hyps) for hyps, _ in found}) == 3
     assert all(h.strokes == sorted(h.strokes) for hyps, _ in found for h in hyps)  # ids in the order drawn
-    monkeypatch.setattr(late_strokes, "MOVE_LATE_STROKES", False)
+    monkeypatch.setattr(late_strokes, "load_late_model", lambda: _Says(strokes, [], 0.9))  # no stroke is late
     found = segment.segment_strokes_nbest(strokes, _SureReader(), 3)
     assert all([0, 3] not in [h.strokes for h in hyps] for hyps, _ in found)  # in the order drawn, no run holds both
 

@@ -156,7 +156,6 @@ def test_gate_makes_the_candidates_where_the_rule_readers_disagree():
     # a gate no bound passes: the candidates are made only when the rule readers disagree
     assert to_latex(chosen_layout(weights=not_rules, gate=1e9, alone=other)(atoms)) != rules_tree
     assert to_latex(chosen_layout(weights=not_rules, gate=1e9, alone=rules)(atoms)) == rules_tree
-    assert to_latex(chosen_layout(weights=not_rules, gate=1e9, alone=other, gate_alone=False)(atoms)) == rules_tree
 
 
 class _Fixed:
@@ -232,5 +231,3 @@ def test_layout_truth_reads_the_gate_and_k_from_a_layout_name(monkeypatch):
     assert seen[0] == {"gate": None, "k": 5} and seen[1] == {"gate": 0.5, "k": layout_choice.K}
     assert seen[2]["gate"] == layout_choice.GATE and seen[3]["gate"] is None
     assert [len(s["chooser"].members) for s in seen[2:]] == [2, 2]
-    layout_truth.make_layout("choice-bound:1")
-    assert seen[4] == {"gate": 1.0, "gate_alone": False}

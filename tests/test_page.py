@@ -1104,14 +1104,8 @@ def test_learned_merge_joins_an_exponent_written_far_from_its_base_not_the_next_
     _write(ink, "y=2", 60, 150)
     _write(ink, "2x+1", 200, 100, size=30)  # the exponent: up and to the right, beyond the fixed links' reach
     _write(ink, "x+3=7", 60, 260)  # the next line, under 2 units below: also a candidate, never joined
-    saved = page_find.LEARNED_MERGE
-    try:
-        page_find.LEARNED_MERGE = False
-        assert len(find_expressions(ink).groups) == 3
-        page_find.LEARNED_MERGE = True
-        found = find_expressions(ink)
-    finally:
-        page_find.LEARNED_MERGE = saved
+    assert len(page_find.group_ink(ink)[0]) == 3  # the fixed links alone, before the learned merge
+    found = find_expressions(ink)
     assert len(found.groups) == 2, [g.box for g in found.groups]
     assert found.groups[0].box.y0 < 80 and found.groups[0].box.x1 > 250 and found.groups[0].box.y1 < 200
     assert found.groups[1].box.y0 > 200
@@ -1124,14 +1118,8 @@ def test_a_subscript_written_a_little_under_its_line_is_joined_by_the_learned_me
     _write(ink, "y(x)=21", 60, 150)
     _write(ink, "x-0", 100, 203, size=26)  # under its line, inside its width, its symbols between the line's
     _write(ink, "y+3=7", 60, 330)
-    saved = page_find.LEARNED_MERGE
-    try:
-        page_find.LEARNED_MERGE = False
-        assert len(find_expressions(ink).groups) == 3  # the fixed links leave it apart
-        page_find.LEARNED_MERGE = True
-        found = find_expressions(ink)
-    finally:
-        page_find.LEARNED_MERGE = saved
+    assert len(page_find.group_ink(ink)[0]) == 3  # the fixed links leave it apart
+    found = find_expressions(ink)
     assert len(found.groups) == 2, [g.box for g in found.groups]
     assert found.groups[0].box.y1 > 190 and found.groups[1].box.y0 > 280
 
@@ -1148,11 +1136,10 @@ def test_page_merge_features_do_not_depend_on_the_pairs_order():
     assert not np.array_equal(f, pair_features(s, 0, 2, 40.0))
 
 
-def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_together(monkeypatch):
+def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_together():
     """A numerator, its bar and its denominator: the model scores numerator-bar and bar-denominator as one expression
     and every other pair (the joined bar and denominator with the numerator among them) as two. Joining the best
     pair at a time left the numerator apart; the pairs of the groups as linked are joined at once."""
-    from inkmath.equation.photo import merge as page_merge
     from inkmath.equation.photo.merge import group_summaries, line_gap, merge_features, merge_groups
 
     def groups():
@@ -1169,9 +1156,6 @@ def test_the_pairs_of_the_linked_groups_scored_as_one_expression_are_joined_toge
         def prob(self, X):
             return np.array([0.99 if any(np.allclose(x, o) for o in one) else 0.01 for x in X])
 
-    monkeypatch.setattr(page_merge, "MERGE_CLOSURE", False)
-    assert len(merge_groups(groups(), stats, 40.0, model=PairScores())) == 2
-    monkeypatch.setattr(page_merge, "MERGE_CLOSURE", True)
     joined = merge_groups(groups(), stats, 40.0, model=PairScores())
     assert len(joined) == 1 and sorted(joined[0].components) == [1, 2, 3]
     assert (joined[0].box.y0, joined[0].box.y1) == (100, 280)
@@ -1278,22 +1262,13 @@ def test_page_split_features_of_every_band_across_two_lines():
 
 
 def test_a_bar_reaches_the_next_line_only_as_a_fraction_bar():
-    from inkmath.equation.photo import find as page_find
-
     ink = np.zeros((400, 600), np.uint8)
     _write(ink, "x", 60, 100)
     cv2.line(ink, (110, 84), (190, 84), 255, 3)  # "=" at the bottom of its line ...
     cv2.line(ink, (110, 97), (190, 97), 255, 3)
     _write(ink, "y", 210, 100)
     _write(ink, "2y+3", 110, 185)  # ... the next line a unit under it, within a fraction bar's reach
-    saved = page_find.FRAC_BOTH_SIDES
-    try:
-        page_find.FRAC_BOTH_SIDES = False
-        assert len(find_expressions(ink).groups) == 1  # the lower bar of "=" took the next line as a denominator
-        page_find.FRAC_BOTH_SIDES = True
-        found = find_expressions(ink)
-    finally:
-        page_find.FRAC_BOTH_SIDES = saved
+    found = find_expressions(ink)  # the lower bar of "=" has no ink over it but its twin: no denominator under it
     assert len(found.groups) == 2, [g.box for g in found.groups]
     assert found.groups[0].box.y1 < 120 < found.groups[1].box.y0
 

@@ -13,6 +13,7 @@ from inkmath.equation.page.cut import (CUT_FEATURES, MODEL_FEATURES, N_FEATURES,
                                        cut_model_features, cut_record)
 from inkmath.equation.photo.find import FoundExpressions
 from inkmath.equation.page.split import part_group
+from inkmath.equation.synth.page_traces import cut_trace
 from inkmath.training.recipes.page_cut import cut_target
 
 UNIT = 30.0
@@ -113,7 +114,8 @@ def run_cut(monkeypatch, model, split_prob, trace=None):
     monkeypatch.setattr(page_cut, "load_page_cut_model", lambda: model)
     real = page_cut.best_cut
     monkeypatch.setattr(page_cut, "best_cut", lambda *a: Cut(split_prob, *list(vars(real(*a)).values())[1:]))
-    out = page_regroup.cut_joined(found, [(groups[0], reading(0.2, 6))], fake_read, trace)
+    cut = page_regroup.model_cut if trace is None else cut_trace(trace)["regrouping"].cut
+    out = page_regroup.cut_joined(found, [(groups[0], reading(0.2, 6))], fake_read, cut)
     return [sorted(g.components) for g, _ in out], reads
 
 

@@ -14,6 +14,7 @@ from inkmath.equation.page import split as page_split
 from inkmath.equation.page.cut import JOIN_FEATURES, Cut, join_features, join_record
 from inkmath.equation.photo.find import FoundExpressions
 from inkmath.equation.page.split import part_group
+from inkmath.equation.synth.page_traces import join_trace
 
 UNIT = 30.0
 
@@ -61,7 +62,8 @@ def run_join(monkeypatch, merge_prob, model, trace=None, cut_model=None):
     monkeypatch.setattr(page_cut, "load_page_join_model", lambda: model)
     monkeypatch.setattr(page_cut, "load_page_cut_model", lambda: cut_model or model)
     read = [(groups[0], reading(0.8, 2, "a+b")), (groups[1], reading(0.9, 2, "\\frac{}{c}"))]
-    out = page_regroup.join_read_pairs(found, read, fake_read, trace)
+    decisions = page_regroup.Regrouping() if trace is None else join_trace(trace)["regrouping"]
+    out = page_regroup.join_read_pairs(found, read, fake_read, decisions.join, decisions.join_from)
     return [sorted(g.components) for g, _ in out], reads
 
 

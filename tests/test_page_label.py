@@ -122,6 +122,22 @@ def test_training_rows_mark_the_candidate_whose_symbols_are_the_written_label():
     assert page_rows(trace, truth)[0]["y"] == [0.0, 1.0, 1.0]
 
 
+def test_the_label_trace_records_each_lines_candidates_and_splits_no_question_number_off():
+    """``page_traces.label_trace``: read_page's ``labels`` hook that records each line of the first reading (its
+    candidates' inputs, its box, its symbols' boxes) as ``page_rows`` reads them, and chooses no label."""
+    from inkmath.equation.synth.page_traces import label_trace
+
+    trace: list = []
+    f = np.arange(len(CANDIDATE_FEATURES), dtype=np.float32)
+    cands = [NS(features=f, char="1", k=1), NS(features=f + 1, char="1.", k=2)]
+    e = NS(box=[0, 0, 300, 40], symbols=[{"box": [0, 0, 20, 40]}, {"box": [24, 32, 28, 38]}])
+    labels = label_trace(trace)["labels"]([(None, e), (None, None)], [cands, []])
+    assert isinstance(labels, PageLabels) and labels.choose(0) is None and labels.choose(1) is None
+    assert trace == [{"features": [f.tolist(), (f + 1).tolist()], "chars": ["1", "1."], "k": [1, 2],
+                      "box": [0, 0, 300, 40], "symbols": [[0, 0, 20, 40], [24, 32, 28, 38]]},
+                     {"features": [], "chars": [], "k": [], "box": None, "symbols": []}]
+
+
 def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
     """The recipe end to end on cached page readings (no page read): the targets made from each page's truth, both
     models' tensors, a card with held-out figures."""

@@ -734,7 +734,8 @@ def test_an_exponent_touching_its_base_is_cut_off(monkeypatch):
     cv2.circle(img, (150, 70), 22, 255, -1)  # another symbol, apart
     hyps = image_segmentation.segment_image(img, ScriptStub(), ink="white")
     assert len(hyps) == 3 and hyps[1].box.y1 < hyps[0].box.cy  # cut where the strokes meet: a high symbol apart
-    monkeypatch.setattr(image_splits, "TOUCH_CUTS", False)  # the neck cuts alone: the swallowed script's rule
+    # no cuts where strokes meet: the neck cuts alone, and the swallowed script's rule
+    monkeypatch.setattr(image_splits.image_touch, "touch_cuts", lambda *a: [])
     hyps = image_segmentation.segment_image(img, ScriptStub(), ink="white")
     assert [h.token for h in hyps] == ["o", "n", "o"]
     assert hyps[1].box.y1 < hyps[0].box.cy  # the 'n' is high: an exponent
@@ -815,6 +816,7 @@ def test_split_touching_reads_fewer_pieces_for_the_same_cuts_and_records(monkeyp
         return ([(b.as_list(), m.tobytes()) for b, m in comps], preds,
                 [{k: (v.as_list() if isinstance(v, Box) else repr(v)) for k, v in r.items()} for r in record])
 
+    read_pieces = image_splits._read_pieces
     img = np.zeros((70, 400), np.uint8)
     found = []
     for seed in range(12):  # rows of touching rings of random sizes: components with several necks each
@@ -830,8 +832,9 @@ def test_split_touching_reads_fewer_pieces_for_the_same_cuts_and_records(monkeyp
         comps = [(Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)), mask)]
         preds = [[Prediction("m", "m", 0.3)]]
         outs = []
-        for needed in (False, True):
-            monkeypatch.setattr(image_splits, "READ_NEEDED_PIECES", needed)
+        for every in (True, False):  # every piece read (as for the image-touch model's data), then the needed ones
+            monkeypatch.setattr(image_splits, "_read_pieces",
+                                lambda *a, every=False, _every=every: read_pieces(*a, every=every or _every))
             cls, record = Hashed(), []
             outs.append((flat(*image_splits.split_touching(img, comps, preds, 60.0, cls, 5, record=record),
                               record), cls.crops))

@@ -26,7 +26,6 @@ import numpy as np
 
 from inkmath.equation.core.mlp import BinaryMLP
 from inkmath.equation.core.registry import load_model, register
-from inkmath.equation.core import defaults
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box
 
@@ -143,12 +142,12 @@ def model_features(model: BinaryMLP, raw: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def class_index() -> dict[str, int]:
-    """Label -> class index of the classes of the classifier that reads image crops (``IMAGE_CLASSIFIER``, else the
-    reader's ``core.defaults.DEFAULT_WEIGHTS``), which the image models' inputs spread readings over; a label outside
-    them (another classifier's) counts for none."""
+    """Label -> class index of the classes of the classifier that reads image crops (the reader's
+    ``core.defaults.DEFAULT_WEIGHTS``), which the image models' inputs spread readings over; a label outside them
+    (another classifier's) counts for none."""
     from inkmath.weights import resolve_weights
 
-    names = resolve_weights(defaults.IMAGE_CLASSIFIER or DEFAULT_WEIGHTS)[1]["classes"]["names"]
+    names = resolve_weights(DEFAULT_WEIGHTS)[1]["classes"]["names"]
     return {name: k for k, name in enumerate(names)}
 
 
@@ -206,14 +205,11 @@ def _margin(p: float, merge_prob: float | None = None) -> float:
 
 
 def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | str | Path | None = None,
-                      cuts: bool = True, merge_prob: float | None = None) \
-        -> list[tuple[float, tuple[list, list, list]]]:
+                      merge_prob: float | None = None) -> list[tuple[float, tuple[list, list, list]]]:
     """Up to ``k`` groupings (margin, (groups of components, boxes, readings)) of ``parts``
-    (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away and the
-    other reading of each component ``split_touching`` weighed, closest first. ``model``: the image-merge model, or
-    the name or path of its weights (default the shipped one); pairs join above ``merge_prob`` (default
-    ``MERGE_PROB``)."""
-    from inkmath.equation.image.alternatives import alternatives
+    (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away, closest
+    first. ``model``: the image-merge model, or the name or path of its weights (default the shipped one); pairs join
+    above ``merge_prob`` (default ``MERGE_PROB``)."""
     from inkmath.equation.image.parts import render_many
 
     if model is None or isinstance(model, (str, Path)):
@@ -257,10 +253,6 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | str | 
         out.append((margin, ([[c for i in j for c in groups[i]] for j in js],
                              [_union([gbox[i] for i in j]) for j in js],
                              [gpred[j[0]] if len(j) == 1 else pair_read[frozenset(j)] for j in js])))
-    if k > 1 and cuts and parts.cuts:
-        first = out[0][1]
-        out += alternatives(first[0], first[1], first[2], comps, {}, [], parts.cuts)
-        out = [out[0]] + sorted(out[1:], key=lambda o: o[0])
     return out[:k]
 
 

@@ -6,6 +6,12 @@ the classifier reads sizes relative to the expression; parts that are not one sy
 (``image_splits``: names written joined, bars with hanging legs, fraction bars touching other symbols, touching
 symbols cut at their necks, the missing partner of an unmatched bracket); then parts that form one symbol merged
 by the geometric rules of ``image_parts`` where the classifier reads them together better than apart.
+
+``segment_image_nbest``: the rules' grouping first, then the alternatives the decoder weighs: the rules' closest
+calls undone or made (``image_alternatives``) and the ``image-merge`` model's groupings (``image_grouping``) where
+they differ (docs/decisions/image-segmentation.md). One expression's crops are read once each (``CropReadings``): of
+the ~50 crops the reader draws for a 10-symbol image, about 10 are drawn again by a later stage (the learned
+grouping's pairs, near neighbours, the rules' merges).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -23,9 +30,9 @@ from inkmath.equation.image.parts import (
     side_by_side, swallows, typical_size)
 from inkmath.equation.image.splits import (cut_bars, hanging_legs, name_run_crops, name_runs, open_parens,
                                            split_touching, written_names)
+from inkmath.equation.image.touch import TouchSearch
 from inkmath.equation.reader.symbols import Classifier, candidates_from, token_of
 from inkmath.equation.core.tokens import DOTTED_NAMES, MARKS
-from inkmath.equation.core import defaults
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box, SymbolHyp
 
@@ -38,18 +45,6 @@ BOX_TRIM = 1.0
 # alt_beam 1: 888 right; 4, 2: 897; 5, 2: 902 (truth among the alternatives 67.0 -> 69.3 %); 6, 2: 902; 5, 3: 903
 # (docs/decisions/image-reader.md)
 IMAGE_SEGMENTATIONS = 5
-# parts grouped into symbols by the trained ``image-merge`` model (``image_grouping``) instead of the merge rules:
-# not kept (see LEARNED_ALTERNATIVES; its grouping alone is right by pixels for 328 of those 502 against the rules'
-# 317, but reads 51.39 % against 51.79 %)
-LEARNED_GROUPING = False
-# the rules' grouping first, with the image-merge model's groupings (``image_grouping``) among the alternatives the
-# decoder weighs. Every 3rd WAP-like validation rendering (502; decoder_val.py --dump images --stride 3 --beam 6
-# --segmentations 6, read at the shipped weights and prices): rules' groupings 272 right (54.18 %), with the
-# model's 275 (54.78 %); the model's groupings instead of the rules' (LEARNED_GROUPING) 270 (53.78 %)
-LEARNED_ALTERNATIVES = True
-# one expression's crops read once each (``CropReadings``): of the ~50 crops the reader draws for a 10-symbol image,
-# about 10 are drawn again by a later stage (the learned grouping's pairs, near neighbours, the rules' merges)
-READ_ONCE = True
 # pixels: an image is not enlarged to its working scale past this. A picture of specks (noise; a deblurred blank page
 # crop) measures its typical symbol 1-2 px and was enlarged up to 50x (400 x 1,600 px of specks asked for 6.9 GB).
 # Working images of generated validation pages' crops measure at most 0.70 MP (969 crops of 70 pages of seed 0), the
@@ -86,49 +81,42 @@ def _trim(b: Box, d: float) -> Box:
 
 
 def segment_image(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
-                  trace: dict | None = None) -> list[SymbolHyp]:
+                  observe: Callable[..., None] | None = None) -> list[SymbolHyp]:
     """Symbols of an expression image: components, merged where a multi-part symbol reads better than its parts.
 
-    ``trace``: a dict that receives the working image (``img``, at the classifier's scale), its parts (``comps``:
-    (box, full-size mask); a symbol's ``strokes`` index them), ``back`` (image pixels per working pixel), ``pen``
-    and (``segment_image_nbest``) each grouping's ``margins``.
+    ``observe``: called once, with keywords, with what the symbols are made of (``trace.update`` keeps them in a
+    dict): the working image (``img``, at the classifier's scale), its parts (``comps``: (box, full-size mask); a
+    symbol's ``strokes`` index them), ``back`` (image pixels per working pixel), ``pen`` and (``segment_image_nbest``)
+    each grouping's ``margins``.
     """
-    return segment_image_nbest(image, classifier, 1, top, ink, trace)[0][0]
+    return segment_image_nbest(image, classifier, 1, top, ink, observe)[0][0]
 
 
 def segment_image_nbest(image: np.ndarray, classifier: Classifier, k: int = IMAGE_SEGMENTATIONS, top: int = 5,
-                        ink: str = "auto", trace: dict | None = None, *, image_merge: str | None = None,
-                        merge_prob: float | None = None) -> list[tuple[list[SymbolHyp], float]]:
+                        ink: str = "auto", observe: Callable[..., None] | None = None, *,
+                        image_merge: str | None = None, merge_prob: float | None = None
+                        ) -> list[tuple[list[SymbolHyp], float]]:
     """Up to ``k`` groupings of an expression image, each with its score for the decoder (see ``segment_image``):
     first the rules' grouping (score 0), then the ``k - 1`` groupings that undo or make the rules' closest calls, one
     each (``image_alternatives``), each scored ``-(FLIP_COST + MARGIN_WEIGHT * margin)``. ``image_merge``,
     ``merge_prob``: the learned grouping's image-merge weights (a shipped name or a path) and the probability its
     pairs join at (``image_grouping.learned_groupings``; default the shipped model and ``MERGE_PROB``)."""
     with drawn_once():  # the crops later stages draw again, drawn once
-        return _groupings(image, classifier, k, top, ink, trace, image_merge, merge_prob)
+        return _groupings(image, classifier, k, top, ink, observe, image_merge, merge_prob)
 
 
 def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink: str,
-               trace: dict | None, image_merge: str | None = None,
+               observe: Callable[..., None] | None, image_merge: str | None = None,
                merge_prob: float | None = None) -> list[tuple[list[SymbolHyp], float]]:
     """``segment_image_nbest``'s work (within ``image_parts.drawn_once``)."""
     from inkmath.equation.image import grouping as image_grouping
     from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
 
-    classifier = image_classifier(classifier)
-    if READ_ONCE and not isinstance(classifier, CropReadings):
+    if not isinstance(classifier, CropReadings):
         classifier = CropReadings(classifier)
     p = image_parts(image, classifier, top, ink, record_cuts=k > 1)
     img, comps, preds, names, unit, back, pen, cuts = (p.img, p.comps, p.preds, p.names, p.unit, p.back, p.pen,
                                                        p.cuts)
-    if LEARNED_GROUPING:
-        from inkmath.equation.image.grouping import learned_groupings
-
-        finish = functools.partial(_symbols, unit=unit, trim=BOX_TRIM * pen / 2, back=back)
-        found = learned_groupings(p, classifier, k, image_merge, merge_prob=merge_prob)
-        if trace is not None:
-            trace.update(img=img, comps=comps, back=back, pen=pen, margins=[m for m, _ in found])
-        return [(finish(*g), 0.0 if i == 0 else flip_score(m)) for i, (m, g) in enumerate(found)]
     named = {k for run, _, _ in names for k in run}
     groups: list[list[int]] = [run for run, _, _ in names] + [[k] for k in range(len(comps)) if k not in named]
     gpred = [pr for _, _, pr in names] + [preds[k] for k in range(len(comps)) if k not in named]
@@ -136,7 +124,7 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
     # the pairs the learned grouping reads (``image_grouping.score_pairs``, among the alternatives) depend on the
     # parts alone: read in the merge rules' first classifier run
     ahead = []
-    if k > 1 and LEARNED_ALTERNATIVES and top == image_grouping.TOP:
+    if k > 1 and top == image_grouping.TOP:
         ahead = image_grouping.pair_crops(img, comps, groups, gbox, image_grouping.candidate_pairs(gbox, unit))
     merged_reads: dict[frozenset, list] = {}
     made: dict[frozenset, tuple] = {}  # a merged group -> its two parts (groups, box, readings) and the margin
@@ -200,27 +188,19 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
         declined += near_pairs(img, comps, groups, gbox, gpred, unit, classifier, top,
                                {frozenset(d[0][0] + d[1][0]) for d in declined})
         alts = alternatives(groups, gbox, gpred, comps, made, declined, cuts or [])
-        if LEARNED_ALTERNATIVES:  # the model's grouping and those one of its decisions away, where they differ
-            from inkmath.equation.image.grouping import learned_groupings
-
-            seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
-            for margin, alt in learned_groupings(p, classifier, k, image_merge, cuts=False, merge_prob=merge_prob):
-                if _grouping_key(alt[0]) not in seen:
-                    seen.add(_grouping_key(alt[0]))
-                    alts.append((margin, alt))
-            alts.sort(key=lambda a: a[0])
+        # the model's grouping and those one of its decisions away, where they differ
+        seen = {_grouping_key(groups)} | {_grouping_key(a[0]) for _, a in alts}
+        for margin, alt in image_grouping.learned_groupings(p, classifier, k, image_merge, merge_prob=merge_prob):
+            if _grouping_key(alt[0]) not in seen:
+                seen.add(_grouping_key(alt[0]))
+                alts.append((margin, alt))
+        alts.sort(key=lambda a: a[0])
         for margin, alt in alts[:k - 1]:
             out.append((finish(*alt), flip_score(margin)))
             margins.append(margin)
-    if trace is not None:
-        trace.update(img=img, comps=comps, back=back, pen=pen, margins=margins)
+    if observe is not None:
+        observe(img=img, comps=comps, back=back, pen=pen, margins=margins)
     return out
-
-
-def image_classifier(classifier: Classifier) -> Classifier:
-    """The classifier that reads image crops: ``IMAGE_CLASSIFIER`` in place of the reader's default one
-    (``in_place_of_default``)."""
-    return in_place_of_default(classifier, defaults.IMAGE_CLASSIFIER)
 
 
 def in_place_of_default(classifier: Classifier, weights: str | None, engine: str | None = None) -> Classifier:
@@ -336,10 +316,10 @@ def _readable(comps: list, crops: list[np.ndarray]) -> tuple[list, list[np.ndarr
 
 
 def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: str = "auto",
-                record_cuts: bool = False, touch_rows: list | None = None) -> ImageParts:
+                record_cuts: bool = False, touch: TouchSearch = TouchSearch()) -> ImageParts:
     """The parts of an expression image before grouping: components at the classifier's scale, re-cut where they
-    are not one symbol each (``image_splits``), each read by the classifier. ``touch_rows``: a list that receives
-    the cuts weighed where strokes meet (``split_touching``'s, for training the ``image-touch`` model)."""
+    are not one symbol each (``image_splits``), each read by the classifier. ``touch``: how ``split_touching``
+    looks for cuts where strokes meet (``image_touch.TouchSearch``; the ``image-touch`` recipe's records them)."""
     img, comps, unit, back, pen = working_image(image, getattr(classifier, "preset", None), ink)  # img stays as it is
     crops = render_many(img, [([m], b) for b, m in comps])
     comps, crops = _readable(comps, crops)
@@ -352,7 +332,7 @@ def image_parts(image: np.ndarray, classifier: Classifier, top: int = 5, ink: st
     comps, preds = cut_bars(img, comps, preds, unit, classifier, top, pen, keep=named)
     cuts: list | None = [] if record_cuts else None
     comps, preds = split_touching(img, comps, preds, unit, classifier, top, keep=named, record=cuts, pen=pen,
-                                  touch_rows=touch_rows)
+                                  touch=touch)
     comps, preds = open_parens(img, comps, preds, unit, classifier, top, keep=named)
     return ImageParts(img, comps, preds, names, unit, back, pen, cuts)
 

@@ -44,15 +44,6 @@ MIN_PIECE = 0.35
 # a piece read as one of the MARKS (``tokens.MARKS``) is no reading
 SPLIT_WIDTH = 1.2
 SPLIT_PROB = 0.8
-# components are also cut where their strokes meet (``image_touch``: its candidate cuts, and the ``image-touch``
-# model that tells the right one; measured at image_touch.TOUCH_PROB; looked for in components read below
-# image_touch.TOUCH_WHOLE). Off: the reader as before, about 1.1x less CPU for a 10-symbol image
-# (benchmarks/bench_decoder.py --touch)
-TOUCH_CUTS = True
-# the pieces of a component tried read best first (``_read_pieces``): only those that may be on its best reading or
-# its best cut reading, whatever the others would read; the same cuts, records and readings as with every piece read.
-# False: every piece, in one classifier call
-READ_NEEDED_PIECES = True
 
 
 # a function name written joined up ('sin' as 'si' + 'n', with the dot of the 'i' apart): up to NAME_PARTS
@@ -225,9 +216,10 @@ def _unread_on_best(bounds: list[float], pieces: dict, read: dict, whole: float,
 def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dict, unit: float,
                  classifier: Classifier, top: int, side_parts: list, every: bool) -> tuple[list[dict], list]:
     """``split_touching``'s readings of its tries' pieces ({(i, j): readings} per try), and of ``side_parts``
-    ((masks, box) each, read in the first call). ``every``: every piece, in one call. Else only those
-    ``_unread_on_best`` finds, call after call until it finds none, and the pairs a swallowed script is read from
-    (``_swallowed_script``): the same choices and records as with every piece read (``READ_NEEDED_PIECES``)."""
+    ((masks, box) each, read in the first call). ``every``: every piece, in one call. Else only those that may be on
+    a component's best reading or its best cut reading, whatever the others would read (``_unread_on_best``), call
+    after call until it finds none, and the pairs a swallowed script is read from (``_swallowed_script``): the same
+    choices and records as with every piece read."""
     reads: list[dict] = [{} for _ in tries]
     want = []
     for (k, _, pieces, _), whole in zip(tries, wholes):
@@ -257,7 +249,8 @@ def _read_pieces(img: np.ndarray, tries: list, wholes: list[float], scripts: dic
 
 def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, classifier: Classifier,
                    top: int, keep: set[int] = frozenset(), record: list | None = None,
-                   pen: float | None = None, touch_rows: list | None = None) -> tuple[list, list]:
+                   pen: float | None = None, touch: image_touch.TouchSearch = image_touch.TouchSearch()
+                   ) -> tuple[list, list]:
     """Cut components that are several touching symbols ('(a', '00', '1000') at some of their necks.
 
     Every component at least as wide as a narrow symbol (see ``SPLIT_WIDTH``) gets its necks (``_neck_paths``) as
@@ -266,12 +259,11 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     read as a name while too narrow for one counts as read at best at 0.5. Components in ``keep`` stay whole; new
     pieces are appended, so indices stay valid.
 
-    With ``pen`` (the image's ``pen_width``) and ``TOUCH_CUTS``, each component tried and read as one symbol below
+    With ``pen`` (the image's ``pen_width``), each component tried and read as one symbol below
     ``image_touch.TOUCH_WHOLE`` is also cut where its strokes meet (``image_touch.touch_cuts``), at the cut the
     ``image-touch`` model finds most probable when that is over ``image_touch.TOUCH_PROB``; so is each narrow or flat
-    one read below it (only there, with ``image_touch.TOUCH_NARROW``); ``touch_rows`` receives those cuts' raw rows
-    (``image_touch.best_cut``, training: then every component tried is looked at and narrow ones are not, as when
-    the shipped model's data were made).
+    one read below it (only there). ``touch``: which components are looked at so and how the cuts are weighed
+    (``image_touch.TouchSearch``: the reader's by default; the image-touch recipe passes one that records them).
 
     ``record``: a list that receives, per component tried, the other reading ``best_cuts`` weighed (the whole when
     it cut, the best cut when it did not) as a dict: ``k``, ``cut`` (True when the component was cut), ``margin``
@@ -282,8 +274,7 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     scripts: dict[int, dict] = {}  # component -> its pieces that may be a script -> smaller than MIN_PIECE
     for k, ((b, m), pr) in enumerate(zip(comps, preds)):
         narrow = b.w < 0.8 * unit or b.w < 0.7 * b.h or is_flat(b)  # or flat: a bar
-        if k in keep or narrow and not (image_touch.TOUCH_NARROW and touch_rows is None
-                                        and pr[0].prob < image_touch.TOUCH_WHOLE):
+        if k in keep or narrow and not (touch.narrow and pr[0].prob < touch.whole_below):
             continue
         if b.w < SPLIT_WIDTH * unit and pr[0].prob >= SPLIT_PROB:  # one symbol wide and read well
             continue
@@ -295,9 +286,8 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
         x0, x1, y0, y1 = int(b.x0), int(b.x1), int(b.y0), int(b.y1)
         crop = m[y0:y1, x0:x1]
         cuts = [] if narrow else next(necks)
-        touch = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) \
-            if pen and TOUCH_CUTS and (pr[0].prob < image_touch.TOUCH_WHOLE or touch_rows is not None) else []
-        if not cuts and not touch:
+        meet = image_touch.touch_cuts(crop, unit, pen, MIN_PIECE) if pen and pr[0].prob < touch.whole_below else []
+        if not cuts and not meet:
             continue
         ends = [np.zeros(y1 - y0, np.int64)] + [p for _, p in cuts] + [np.full(y1 - y0, x1 - x0, np.int64)]
         cols = np.arange(x1 - x0)[None, :]
@@ -319,14 +309,14 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
                 if at_script:
                     scripts.setdefault(k, {})[(i, j)] = size < MIN_PIECE * unit  # small: only for a swallowed script
         sides = [(_piece(m, y0, x0, side), _piece(m, y0, x0, crop & ~side),
-                  np.count_nonzero(side) / np.count_nonzero(crop)) for side in touch]
+                  np.count_nonzero(side) / np.count_nonzero(crop)) for side in meet]
         tries.append((k, [0.0] + [c * b.w for c, _ in cuts] + [b.w], pieces, sides))  # ink shares as widths
     if not tries:
         return comps, preds
     wholes = [_whole_prob(comps[k][0], preds[k]) for k, _, _, _ in tries]
     side_parts = [([pm], pb) for _, _, _, sides in tries for a, b, _ in sides for pb, pm in (a, b)]
     reads, side_preds = _read_pieces(img, tries, wholes, scripts, unit, classifier, top, side_parts,
-                                     every=touch_rows is not None or not READ_NEEDED_PIECES)
+                                     every=touch.every_piece)
     side_preds = iter(side_preds)
     out_c, out_p = list(comps), list(preds)
     extra_c, extra_p = [], []
@@ -341,10 +331,10 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
             chosen = _swallowed_script(token_of(preds[k][0]), whole, read, seg_prob, script, len(bounds) - 1) or chosen
         whole_score = cuts_score(bounds, seg_prob, unit, [(0, len(bounds) - 1)])
         neck_score = cuts_score(bounds, seg_prob, unit, chosen)
-        touch = image_touch.best_cut(b, unit, preds[k], sides, side_reads, whole_score, neck_score, touch_rows) \
+        best = image_touch.best_cut(b, unit, preds[k], sides, side_reads, whole_score, neck_score, touch) \
             if sides else None
-        if touch is not None and touch[1] is not None and touch[1] > image_touch.TOUCH_PROB:
-            score, _, (first, *rest), (first_read, *rest_reads) = touch
+        if best is not None and best[1] is not None and best[1] > image_touch.TOUCH_PROB:
+            score, _, (first, *rest), (first_read, *rest_reads) = best
         elif len(chosen) > 1:
             score = neck_score
             first, first_read = pieces[chosen[0]], read[chosen[0]]
@@ -353,7 +343,7 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
             if record is not None:  # the closer of the best neck cut and the best cut where strokes meet
                 cut = {ij: p for ij, p in seg_prob.items() if ij != (0, len(bounds) - 1) and not script.get(ij)}
                 other = best_cuts(bounds, cut, unit, CUT_COST)
-                others = [(touch[0], touch[2], touch[3])] if touch is not None else []
+                others = [(best[0], best[2], best[3])] if best is not None else []
                 if other and other[-1][1] == len(bounds) - 1 and all(ij in cut for ij in other):
                     others.append((cuts_score(bounds, seg_prob, unit, other), [pieces[ij] for ij in other],
                                    [read[ij] for ij in other]))

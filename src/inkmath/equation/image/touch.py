@@ -12,6 +12,8 @@ weighs them as it weighs its neck cuts.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -36,7 +38,7 @@ TOUCH_SAME = 0.2
 # cuts where strokes meet are looked for only in components the classifier reads as one symbol below TOUCH_WHOLE
 # (as SPLIT_PROB spares narrow ones): every 3rd WAP-like validation rendering (502, image_seg_oracle.py --stride 3),
 # the same 280 right as looking in every component tried (the same 4 gained, none lost against no such cuts), at
-# 1.09-1.13x the CPU of a 10-symbol image read instead of 1.52x (bench_decoder.py --touch); all 1,504
+# 1.09-1.13x the CPU of a 10-symbol image read instead of 1.52x (side by side); all 1,504
 # (benchmarks/wap_val.py on the merged main): 840 (829 without, 12 gained, 1 lost); with TOUCH_STEP 3 as well: 278 of
 # 502 (3 gained, 1 lost). On the cached training cuts (CROHME training ink), 0.8 spares 53 % of the components with a
 # cut and 15 of the 503 the model cuts right; 0.9 spares 39 % (CPU 1.27x at TOUCH_STEP 3)
@@ -53,14 +55,6 @@ TOUCH_MAX_SIZE = 12.0
 # at most 9.4 M. A scribble of 18 random-walk strokes (2,239 branch points in a 620 x 533 px component: 740 M) took
 # 10 s in this one component before the bound (docs/decisions/photo-expressions.md).
 TOUCH_MAX_WORK = 20_000_000
-# narrow or flat components read below TOUCH_WHOLE (``image_splits.split_touching`` tries no neck cuts in them: '('
-# 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour) are looked at too, only for cuts where strokes meet, decided
-# by the same model (trained on the wider components: its data are made without them). Of the 58 of every 3rd WAP-like
-# validation rendering with no right grouping among 12 and their first grouping merged, 27 touching components were
-# narrow or flat. image_seg_oracle.py --stride 3: 280 -> 281 of 502 (2 gained, 1 lost; not generated, merged 58 ->
-# 54; a right grouping among 12: 381 -> 384); all 1,504 (wap_val.py's renderings): 840 -> 847 (11 gained, 4 lost;
-# 9 / 3 on the 1,002 not in the 502); CPU of a 10-symbol image 1.04x (bench_decoder.py --touch-narrow)
-TOUCH_NARROW = True
 _CIRCLE = 24  # points read on each circle
 
 
@@ -215,15 +209,39 @@ def cut_probs(raw: np.ndarray) -> np.ndarray:
     return model.prob(touch_features(raw, len(class_index()), model.mean.shape[0] > N_GEOMETRY))
 
 
+@dataclass(frozen=True)
+class TouchSearch:
+    """Which components ``image_splits.split_touching`` looks at for cuts where strokes meet, and how it weighs them.
+
+    The reader's (the defaults): the components tried and read as one symbol below ``whole_below``, narrow and flat
+    ones too (``narrow``; only for these cuts: no neck cuts are tried in them), the pieces read only where the choice
+    may need them, and the cut the ``image-touch`` model finds most probable (``model``). The ``image-touch`` recipe
+    makes its data with another (``training.recipes.image_touch.data_search``)."""
+
+    # a component read as one symbol below this is looked at
+    whole_below: float = TOUCH_WHOLE
+    # narrow and flat components read below ``whole_below`` too (of the 58 of every 3rd WAP-like validation rendering
+    # with no right grouping among 12 and their first grouping merged, 27 touching components were narrow or flat:
+    # '(' 'f', '\sqrt' '2', 'q' '2', a '-' under its neighbour); the model was trained on the wider components
+    narrow: bool = True
+    # every piece of every component tried read, in one classifier call; else only those that may be on a
+    # component's best reading or its best cut reading (the same choices and records)
+    every_piece: bool = False
+    # the cuts weighed by the image-touch model, the most probable made over TOUCH_PROB; False: the model is not
+    # asked (it need not exist yet) and no such cut is made
+    model: bool = True
+    # receives, per component weighed, (raw rows (N, RAW_LEN), each cut's two pieces) of its cuts (``best_cut``)
+    observe: Callable[[np.ndarray, list], None] | None = None
+
+
 def best_cut(comp: Box, unit: float, whole: list, sides: list, side_reads: list, whole_score: float,
-             neck_score: float, rows: list | None) -> tuple[float, float | None, list, list] | None:
+             neck_score: float, search: TouchSearch = TouchSearch()) -> tuple[float, float | None, list, list] | None:
     """The most probable of a component's cuts where strokes meet (``touch_cuts``) by the ``image-touch`` model: (its
     ``image_necks.best_cuts`` score, its probability, its two pieces, their readings), or None when no cut has both
     sides read (at ``image.necks.PIECE_PROB`` or more, not as a name or a mark). ``sides``: each cut's (piece,
     piece, the first's share of the ink), a piece being (box, full-size mask); ``side_reads``: their readings;
-    ``whole``: the component's. ``rows``: a list that receives (raw rows, pieces) of the cuts weighed, for training
-    the model: then the model is not asked (it need not exist yet), the probability is None and the best cut is the
-    best scored."""
+    ``whole``: the component's. ``search``: its ``observe`` gets the cuts weighed; without its ``model`` the
+    probability is None and the best cut is the best scored."""
     from inkmath.equation.image.grouping import class_index
     from inkmath.equation.image.necks import CUT_COST, PIECE_PROB
     from inkmath.equation.reader.symbols import token_of
@@ -241,8 +259,9 @@ def best_cut(comp: Box, unit: float, whole: list, sides: list, side_reads: list,
     raw = np.stack([cut_raw(comp, unit, whole, [(a[0], share), (b[0], 1 - share)], reads,
                             (score - whole_score, neck_score - whole_score, len(cands)), class_index())
                     for score, (a, b), reads, share in cands])
-    if rows is not None:
-        rows.append((raw, [c[1] for c in cands]))
+    if search.observe is not None:
+        search.observe(raw, [c[1] for c in cands])
+    if not search.model:
         best = max(range(len(cands)), key=lambda i: cands[i][0])
         return cands[best][0], None, cands[best][1], cands[best][2]
     probs = cut_probs(raw)

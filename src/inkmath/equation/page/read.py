@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from inkmath.equation.photo import find as page_find
 from inkmath.equation.photo import orient as page_orient
 from inkmath.equation.photo.clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_expressions, group_image
-from inkmath.equation.page.regroup import not_writing, regroup
+from inkmath.equation.page.regroup import Regrouping, not_writing, regroup
 from inkmath.equation.photo import views
 from inkmath.equation.photo.views import (PageCrop, clean_at_writing_size, group_crop, ink_pieces, measure_narrowing,
                                           ridge_width)
@@ -61,13 +61,6 @@ READ_COARSE_UPSCALE = 1
 # are not cleaned again (docs/decisions/page-reading.md)
 FINE_INK_FLOOR = 45.0
 FAINTER_PIECES = 1.2
-# the classifier the page's groups are read with in place of the reader's default one (a weights name or file; None:
-# the reader's own; the orientation check reads with the reader's own, on PAGE_ENGINE). Tried: crohme-m fine-tuned one
-# epoch on symbols cut from every 4th training expression as the page cuts photographed ink
-# (configs/crohme-m-page.yaml, ``page_like``): page-like crops of the 2013 ink 87.41 -> 87.64 %, but validation pages
-# of seeds 0, 1 and 7 read 32 expressions more right and 40 fewer (seed 0: 450 -> 445 of 876), so not kept
-# (docs/decisions/page-reading.md)
-PAGE_CLASSIFIER: str | None = None
 # the engine a page's classifier runs on (the orientation check's and the groups'), in place of the reader's default
 # classifier on another engine (``image_segmentation.in_place_of_default``; None: the caller's engine). ONNX Runtime
 # runs crohme-m in 8 bits (``onnx_int8``) on one thread: a page of 8 about 0.7x the CPU of PyTorch's float
@@ -141,17 +134,25 @@ def recognize_page(image, predictor=None, *, solve: bool = True, weights: str | 
     return read_page(image, predictor, solve=solve, weights=weights).expressions
 
 
+def page_labels(read: list, lines: list):
+    """The page's ``PageLabels`` over the first reading's lines (``read``: [(group, expression)]; ``lines``: each
+    line's question-number candidates), by the ``page-label`` model."""
+    from inkmath.equation.page.label import PageLabels, load_page_label_model
+
+    return PageLabels(load_page_label_model(), lines)
+
+
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
-              name: str | None = None, label_trace: list | None = None,
-              cut_trace: list | None = None, join_trace: list | None = None) -> PageReading:
+              name: str | None = None, labels: Callable[[list, list], Any] = page_labels,
+              regrouping: Regrouping = Regrouping()) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
-    ``label_trace``: a list that receives, per line of the first reading, its question-number candidates' inputs and
-    boxes in the photo's pixels (``train_page_label``'s data); no question number is then split off. ``cut_trace``:
-    a list that receives, per group whose best cut is read, the cut and the readings and boxes of the whole and of
-    its parts (``train_page_cut``'s data); no group is then cut. ``join_trace``: the same, per pair of groups read as
-    one (``train_page_join``'s data); no pair is then joined."""
+    ``labels``: (the first reading: [(group, expression)], each line's question-number candidates) -> the page's
+    ``page_label.PageLabels``, which choose each line's question number (``page_labels``: by the ``page-label``
+    model); ``regrouping``: what is made of the cuts and joins read once every group is read
+    (``page_regroup.Regrouping``). The page recipes pass their own, which record their training data
+    (``synth.page_traces``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
@@ -172,11 +173,11 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     with _Answers(solve) as answers:  # each reading is solved beside the reading of the next groups
         # question numbers are chosen once every line is read: what the other lines show counts
         read = [(g, _read_group(page, found, g, predictor, pending=True)) for g in found.groups]
-        labels = _page_labels(read, label_trace)
-        read = [(g, answers.start(_apply_label(predictor, e, labels, i))) for i, (g, e) in enumerate(read)]
-        token = _PAGE_LABELS.set(labels)
+        chosen = labels(read, [e.pending.candidates if e is not None else [] for _, e in read])
+        read = [(g, answers.start(_apply_label(predictor, e, chosen, i))) for i, (g, e) in enumerate(read)]
+        token = _PAGE_LABELS.set(chosen)
         try:
-            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), cut_trace, join_trace)
+            read = regroup(found, read, lambda g: _read_group(page, found, g, predictor), regrouping)
         finally:
             _PAGE_LABELS.reset(token)
         kept = [(g, e) for g, e in read if not not_writing(g, e, found.unit)]
@@ -245,21 +246,6 @@ class _Pending:
     crop: PageCrop
 
 
-def _page_labels(read: list, trace: list | None):
-    """The page's ``PageLabels`` over the first reading's lines; ``trace`` gets each line's candidates' inputs, its
-    box and its symbols' boxes (the photo's pixels)."""
-    from inkmath.equation.page.label import PageLabels, load_page_label_model
-
-    lines = [e.pending.candidates if e is not None else [] for _, e in read]
-    labels = PageLabels(load_page_label_model() if trace is None else None, lines)
-    if trace is not None:
-        for (_, e), cands in zip(read, lines):
-            trace.append({"features": [c.features.tolist() for c in cands], "chars": [c.char for c in cands],
-                          "k": [c.k for c in cands], "box": e.box if e is not None else None,
-                          "symbols": [s["box"] for s in e.symbols] if e is not None else []})
-    return labels
-
-
 def _apply_label(predictor, e: PageExpression | None, labels, i: int | None) -> PageExpression | None:
     """``e`` with the question number ``labels`` keep for it split off (its rest read again), else ``e`` as read."""
     if e is None:
@@ -303,11 +289,11 @@ def page_decoder():
 
 def page_predictor(predictor):
     """The predictor a page's groups are read with: ``predictor``, its classifier on the page's engine when it
-    is the reader's default (``PAGE_CLASSIFIER``, ``PAGE_ENGINE``)."""
+    is the reader's default (``PAGE_ENGINE``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
-    return in_place_of_default(predictor, PAGE_CLASSIFIER or DEFAULT_WEIGHTS, PAGE_ENGINE)
+    return in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)
 
 
 def read_again(crop: PageCrop, corrections: dict[int, str] | None = None, predictor=None, *,
@@ -333,9 +319,9 @@ def _read_group(page: CleanPage, found: FoundExpressions, g: InkGroup, predictor
 
     rec, img, ox, oy, f = None, None, 0, 0, 1.0
     reads = [(views.READ_UPSCALE, 0.0, None)]  # (enlarged, smoothed, read only when the surest reading so far is under)
-    if views.READ_NARROW and found.narrow and READ_SMOOTH:
+    if found.narrow and READ_SMOOTH:
         reads.append((views.READ_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW))
-    if views.READ_NARROW and found.narrow and READ_COARSE_UPSCALE != views.READ_UPSCALE:
+    if found.narrow and READ_COARSE_UPSCALE != views.READ_UPSCALE:
         reads.append((READ_COARSE_UPSCALE, 0.0, READ_COARSE_BELOW))
     for upscale, smooth, below in reads:
         if below is not None and rec is not None and rec.confidence >= below:

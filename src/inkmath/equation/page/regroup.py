@@ -18,6 +18,9 @@ bars) is then ignored by ``page.read_page``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from inkmath.equation.photo.find import FoundExpressions, InkGroup
 
 # Lines split by a wide space: a reading that ends with OPEN_END or starts with OPEN_START is joined with its neighbour
@@ -62,38 +65,63 @@ def in_reading_order(read: list, unit: float) -> list:
     return [by_group[id(g)] for g in reading_order([g for g, _ in read], unit)]
 
 
-def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | None = None) -> list:
+def model_cut(record: dict) -> bool:
+    """Whether a group's best cut read (its ``page_cut.cut_record``) is made: the ``page-cut`` model scores it at
+    least ``CUT_KEEP``."""
+    from inkmath.equation.page.cut import CUT_KEEP, cut_model_features, load_page_cut_model
+
+    return bool(load_page_cut_model().prob(cut_model_features(record))[0] >= CUT_KEEP)
+
+
+def model_join(record: dict) -> bool:
+    """Whether two groups read as one (their ``page_cut.join_record``) are joined: the mean of the ``page-join`` and
+    ``page-cut`` models' probability that they are two expressions is under ``JOIN_BELOW``."""
+    from inkmath.equation.page.cut import cut_model_features, join_features, load_page_cut_model, load_page_join_model
+
+    return bool((load_page_join_model().prob(join_features(record))[0]
+                 + load_page_cut_model().prob(cut_model_features(record))[0]) / 2 < JOIN_BELOW)
+
+
+@dataclass(frozen=True)
+class Regrouping:
+    """What ``regroup`` makes of the cuts and joins it reads. ``cut``: a group's best cut read (its
+    ``page_cut.cut_record``) -> make it?; ``join``: two groups read as one (their ``page_cut.join_record``) -> join
+    them? (None: no pair is read as one); ``join_from``: the pairs page-merge scored from this up (under its
+    ``MERGE_PROB``) are read as one. The reader's: the defaults. A page recipe passes one whose ``cut`` or ``join``
+    records each record (its training data) and makes nothing (``synth.page_traces``)."""
+
+    cut: Callable[[dict], bool] = model_cut
+    join: Callable[[dict], bool] | None = model_join
+    join_from: float = JOIN_CONSIDER
+
+
+def cut_joined(found: FoundExpressions, read: list, read_group, cut: Callable[[dict], bool] = model_cut) -> list:
     """[(group, expression)] in reading order, where a group that holds two expressions is cut in two (and each part
     again, for three lines joined): along its best empty band (``page_cut.best_cut``), read when page-split scores
-    it at least ``CUT_CONSIDER``, cut when the ``page-cut`` model, weighing that score against how surely the whole
-    and the parts read and how close the page's lines are (``page_merge.line_gap`` of the groups before any cut),
-    scores it at least ``CUT_KEEP`` (``trace``: the cuts read are recorded, none is made)."""
-    from inkmath.equation.page.cut import (CUT_CONSIDER, CUT_KEEP, best_cut, cut_model_features, cut_record,
-                                           load_page_cut_model)
+    it at least ``CUT_CONSIDER``, cut when ``cut`` says so given its record (``model_cut``: the ``page-cut`` model,
+    weighing that score against how surely the whole and the parts read and how close the page's lines are,
+    ``page_merge.line_gap`` of the groups before any cut)."""
+    from inkmath.equation.page.cut import CUT_CONSIDER, best_cut, cut_record
     from inkmath.equation.photo.merge import line_gap
     from inkmath.equation.page.split import part_group
 
     if found.stats is None:
         return read
-    model = load_page_cut_model() if trace is None else None
     gap = line_gap([g for g, _ in read], found.unit)
     out, changed, i = list(read), False, 0
     while i < len(out):
         g, e = out[i]
-        cut = best_cut([h for h, _ in out], i, found.stats, found.unit) if e is not None and \
+        best = best_cut([h for h, _ in out], i, found.stats, found.unit) if e is not None and \
             e.confidence is not None else None
-        if cut is None or cut.prob < CUT_CONSIDER:
+        if best is None or best.prob < CUT_CONSIDER:
             i += 1
             continue
-        parts = [part_group(c, found.stats) for c in cut.parts]
+        parts = [part_group(c, found.stats) for c in best.parts]
         pe = [read_group(p) for p in parts]
         if any(x is None or x.confidence is None for x in pe):
             i += 1
             continue
-        record = cut_record(cut, e, pe, gap)
-        if trace is not None:
-            trace.append(record)
-        elif model.prob(cut_model_features(record))[0] >= CUT_KEEP:
+        if cut(cut_record(best, e, pe, gap)):
             out[i:i + 1] = list(zip(parts, pe))  # each part may hold two expressions again
             changed = True
             continue
@@ -103,14 +131,14 @@ def cut_joined(found: FoundExpressions, read: list, read_group, trace: list | No
     return in_reading_order(out, found.unit)
 
 
-def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list | None = None) -> list:
-    """[(group, expression)] in reading order, where two groups that page-merge scored from ``JOIN_CONSIDER`` up to
-    its ``MERGE_PROB`` are joined when the ``page-join`` and ``page-cut`` models, given the readings of the two and of
-    both as one, score them two expressions under ``JOIN_BELOW`` (their mean); the likeliest pairs first, each group
-    joined once. Only pairs with an empty band between them. ``trace``: every pair scored from ``TRACE_CONSIDER`` is
-    read and recorded (``page_cut.join_record``, ``train_page_join``'s data), none is joined."""
-    from inkmath.equation.page.cut import (Cut, cut_model_features, join_features, join_record, load_page_cut_model,
-                                           load_page_join_model)
+def join_read_pairs(found: FoundExpressions, read: list, read_group, join: Callable[[dict], bool] = model_join,
+                    join_from: float = JOIN_CONSIDER) -> list:
+    """[(group, expression)] in reading order, where two groups that page-merge scored from ``join_from`` up to its
+    ``MERGE_PROB`` are read as one and joined when ``join`` says so given their record (``model_join``: the
+    ``page-join`` and ``page-cut`` models, given the readings of the two and of both as one, score them two
+    expressions under ``JOIN_BELOW``, their mean); the likeliest pairs first, each group joined once. Only pairs with
+    an empty band between them."""
+    from inkmath.equation.page.cut import Cut, join_record
     from inkmath.equation.photo.merge import MERGE_PROB, group_summaries, line_gap, load_page_merge_model, scored_pairs
     from inkmath.equation.page.split import cut_features as split_features, load_page_split_model
 
@@ -124,10 +152,9 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
         return read
     s = group_summaries(groups, comp, unit)
     readable = [e is not None and e.confidence is not None for _, e in read]
-    floor = JOIN_CONSIDER if trace is None else TRACE_CONSIDER
     joined = {}
     for q, (i, j) in sorted(zip(p.tolist(), pairs), reverse=True):
-        if not floor <= q < MERGE_PROB or not (readable[i] and readable[j]) or i in joined or j in joined:
+        if not join_from <= q < MERGE_PROB or not (readable[i] and readable[j]) or i in joined or j in joined:
             continue
         a, b = groups[i].box, groups[j].box
         gx, gy = max(a.x0, b.x0) - min(a.x1, b.x1), max(a.y0, b.y0) - min(a.y1, b.y1)
@@ -144,11 +171,7 @@ def join_read_pairs(found: FoundExpressions, read: list, read_group, trace: list
         if whole is None or whole.confidence is None:
             continue
         cut = Cut(split, axis, (groups[first].components, groups[second].components), max(gx, gy) / unit)
-        record = join_record(q, cut, whole, [read[first][1], read[second][1]], gap)
-        if trace is not None:
-            trace.append(record)
-        elif (load_page_join_model().prob(join_features(record))[0]
-              + load_page_cut_model().prob(cut_model_features(record))[0]) / 2 < JOIN_BELOW:
+        if join(join_record(q, cut, whole, [read[first][1], read[second][1]], gap)):
             joined[i], joined[j] = (union, whole), None
     if not joined:
         return read
@@ -241,13 +264,11 @@ def not_writing(g: InkGroup, e, unit: float) -> bool:
     return e is not None and bool(e.symbols) and all(s["label"] in BARS for s in e.symbols)
 
 
-def regroup(found: FoundExpressions, read: list, read_group, cut_trace: list | None = None,
-            join_trace: list | None = None) -> list:
-    """[(group, expression)] in reading order after the cuts and joins above, in that order. ``cut_trace``: the cuts
-    read are recorded (``train_page_cut``'s data) and none is made; the joins of pairs are not read then.
-    ``join_trace``: the joins of pairs read are recorded (``train_page_join``'s data) and none is made."""
-    read = cut_joined(found, read, read_group, cut_trace)
-    if cut_trace is None:
-        read = join_read_pairs(found, read, read_group, join_trace)
+def regroup(found: FoundExpressions, read: list, read_group, decisions: Regrouping = Regrouping()) -> list:
+    """[(group, expression)] in reading order after the cuts and joins above, in that order, as ``decisions`` decide
+    the cuts and the joins of pairs read (``Regrouping``)."""
+    read = cut_joined(found, read, read_group, decisions.cut)
+    if decisions.join is not None:
+        read = join_read_pairs(found, read, read_group, decisions.join, decisions.join_from)
     read = join_open_ends(found, read, read_group)
     return join_limit_below(found, read, read_group)

@@ -31,9 +31,8 @@ STACK_GAP = 0.5  # max vertical gap between stacked parts of one expression (num
 STACK_OVERLAP = 0.3  # ... which must overlap horizontally by this share of the narrower one
 BAR_HEIGHT = 0.6  # a fraction bar: at most this tall ...
 BAR_WIDTH = 1.0  # ... at least this wide (a minus sign is narrower) ...
-FRAC_GAP = 1.2  # ... links what is above or below it this close ...
-FRAC_BOTH_SIDES = True  # ... only when it has ink other than a bar on its other side too (the lower bar of "=" at
-# the bottom of a line does not reach down to the next line)
+FRAC_GAP = 1.2  # ... links what is above or below it this close, only when it has ink other than a bar on its
+# other side too (the lower bar of "=" at the bottom of a line does not reach down to the next line)
 COLUMN_GAP = 2.5  # a gutter between columns is at least this wide ...
 GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at least this height
 # components with an area under this share of unit^2 are noise. 0.002 since the clean-up keeps faint dots
@@ -59,7 +58,6 @@ READ_FLOOR = 0.45
 DEBLUR_STEPS = 10  # Richardson-Lucy iterations of ``deblurred`` (docs/decisions/page-reading.md)
 MIN_UNIT = 6.0  # px: smaller "symbols" mean the page has no writing worth reading
 MAX_COMPONENTS = 6000  # more ink components than this is not a page of handwriting (a texture, a photo)
-LEARNED_MERGE = True  # groups the ``page-merge`` model scores as one expression are joined (page_merge.py)
 
 
 @dataclass
@@ -106,8 +104,7 @@ def find_expressions(ink: np.ndarray) -> FoundExpressions:
     if isinstance(grouped, FoundExpressions):
         return grouped
     groups, stats, unit, gutters, lab, dropped = grouped
-    if LEARNED_MERGE:
-        groups = merge_groups(groups, stats, unit, gutters=gutters)
+    groups = merge_groups(groups, stats, unit, gutters=gutters)  # those the page-merge model scores as one
     ordered = reading_order(groups, unit)
     for k, g in enumerate(ordered):
         g.order = k
@@ -155,16 +152,14 @@ def _group(ink: np.ndarray):
     # a fraction bar reaches further up and down: to its numerator and denominator
     bar = (h[idx] <= BAR_HEIGHT * unit) & (w[idx] >= BAR_WIDTH * unit) & (w[idx] >= 3 * h[idx])
     reach = (gx <= -STACK_OVERLAP * wmin) & (gy <= FRAC_GAP * unit)
-    if FRAC_BOTH_SIDES:  # a bar reaches down only with a numerator over it, up only with a denominator under it
-        cy = (y0 + y1) / 2
-        below = cy[None, :] > cy[:, None]  # [i, j]: j under i
-        other = reach & ~bar[None, :]
-        over_ok = (other & ~below).any(axis=1)  # bar i has ink over it
-        under_ok = (other & below).any(axis=1)
-        from_bar = bar[:, None] & reach & ((below & over_ok[:, None]) | (~below & under_ok[:, None]))
-        frac = from_bar | from_bar.T
-    else:
-        frac = (bar[:, None] | bar[None, :]) & reach
+    # a bar reaches down only with a numerator over it, up only with a denominator under it
+    cy = (y0 + y1) / 2
+    below = cy[None, :] > cy[:, None]  # [i, j]: j under i
+    other = reach & ~bar[None, :]
+    over_ok = (other & ~below).any(axis=1)  # bar i has ink over it
+    under_ok = (other & below).any(axis=1)
+    from_bar = bar[:, None] & reach & ((below & over_ok[:, None]) | (~below & under_ok[:, None]))
+    frac = from_bar | from_bar.T
     link = side | stack | near | frac
     gutters = column_gutters(x0, y0, x1, y1, unit)
     for g0, g1 in gutters:  # nothing links across a gutter between columns

@@ -9,7 +9,7 @@ after dots too small to keep, a fraction whose numerator touches its bar. Every 
 ``python -m inkmath.training.recipes.page_merge`` on pages generated from the CROHME *training* ink: target 1 when
 both groups' ink belongs to one written expression) on the pair's geometry (``pair_features``); the best-scoring
 pair is joined while its probability is at least ``MERGE_PROB``, and the pairs are scored again; before that, every
-pair of the groups as linked that scores so is joined at once (``MERGE_CLOSURE``). The model also reads how close
+pair of the groups as linked that scores so is joined at once (``merge_groups``). The model also reads how close
 the page's lines are (``line_gap``): it learns from pages written loosely and crowded.
 """
 
@@ -40,12 +40,6 @@ MERGE_PROB = 0.6  # join at this probability. Fresh validation pages (seeds 8 an
 # 222 in order (+1 -0), seed 10: 113 (+1 -0). For the model that also reads the page's line gap and learns from
 # crowded pages (docs/decisions/page-grouping-and-order.md), seeds 0 / 18 / 80 / 81 read the same at 0.5 and 0.6; at 0.7 seed 0 has one page fewer in
 # order (docs/decisions/page-grouping-and-order.md)
-MERGE_CLOSURE = True  # first, every pair of the groups as linked scored at least MERGE_PROB is joined at once (the
-# pairs the model is trained on), then the best pair again and again. Joining one best pair at a time alone split a
-# fraction whose bar joined its denominator first: the numerator's pair with the two is not one the model learned.
-# Validation pages, in order: plain seeds 0 / 18 / 19 119 / 118 / 119 -> 119 / 119 / 119, crowded 80 / 81 48 / 48
-# and large writing seeds 0 / 18 115 / 34 -> 116 / 34, labelled 20 the same; no page lost
-# (docs/decisions/page-grouping-and-order.md)
 PAIR_FEATURES = 26  # ``pair_features`` (also page-split's inputs)
 N_FEATURES = PAIR_FEATURES + 1  # the model's: the pair's, and how close the page's lines are (``line_gap``)
 
@@ -196,19 +190,19 @@ def candidate_pairs(s: list[dict], unit: float, gutters=(), line_gap: float | No
 def merge_groups(groups: list, comp: np.ndarray, unit: float, model: PageMergeModel | None = None,
                  threshold: float | None = None, gutters=()) -> list:
     """``groups`` (page_find.InkGroup) with the pairs the model scores at least ``threshold`` (``MERGE_PROB``)
-    joined: those of the groups as given at once (``MERGE_CLOSURE``), then the best pair first, scoring again after
-    each join."""
+    joined: those of the groups as given at once (a numerator, its bar and its denominator stay one, where joining
+    the bar to the denominator first makes the numerator's pair one the model did not learn), then the best pair
+    first, scoring again after each join."""
     threshold = MERGE_PROB if threshold is None else threshold
     if len(groups) < 2 or threshold > 1:
         return groups
     model = model or load_page_merge_model()
     groups = list(groups)
     gap = line_gap(groups, unit)  # the groups as linked, before any join
-    if MERGE_CLOSURE:
-        n = len(groups)
-        groups = _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap)
-        if len(groups) == n:  # no pair scored it: the best pair would be scored again, the same
-            return groups
+    n = len(groups)
+    groups = _join_scored_pairs(groups, comp, unit, model, threshold, gutters, gap)
+    if len(groups) == n:  # no pair scored it: the best pair would be scored again, the same
+        return groups
     while len(groups) > 1:
         pairs, p = scored_pairs(groups, comp, unit, model, gutters, gap)
         if not pairs:

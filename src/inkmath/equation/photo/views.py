@@ -16,9 +16,9 @@ from inkmath.equation.photo import find as page_find
 from inkmath.equation.photo.clean import CleanPage, clean_page, map_box
 from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_expressions, group_image
 
-READ_NARROW = True  # read each group's ink narrowed to its strokes' cores (page_find.group_image) ...
-READ_UPSCALE = 2  # ... from its darkness upscaled this many times (smoother edges than the page's pixels) ...
-READ_SHARP = True  # ... the darkness before the clean-up's smoothing (CleanPage.sharp_dark; docs/decisions/page-reading.md)
+# each group's ink is read narrowed to its strokes' cores (page_find.group_image) from the darkness before the
+# clean-up's smoothing (CleanPage.sharp_dark; docs/decisions/page-reading.md) ...
+READ_UPSCALE = 2  # ... upscaled this many times (smoother edges than the page's pixels)
 # Blurred photos (the page generator blurs by a Gaussian of sigma 0-1.2 px; docs/decisions/page-reading.md, docs/decisions/page-reading.md):
 # - one blurred by motion, its ink's edges at most READ_MOTION as steep across the direction where they are least
 #   steep as along the steepest (``CleanPage.motion``), is narrowed against each stroke's own ridge
@@ -161,9 +161,9 @@ def group_crop(page: CleanPage, found: FoundExpressions, g: InkGroup, smooth: fl
     """(the image the expression reader reads for group ``g``: its ink alone, white on black; (x, y) of its corner
     in the page's pixels; its pixels per page pixel). ``smooth``, ``upscale`` (default ``READ_UPSCALE``): see
     ``page_find.group_image``."""
-    if READ_NARROW and found.narrow:
+    if found.narrow:
         upscale = upscale or READ_UPSCALE
-        dark = page.sharp_dark() if READ_SHARP else page.dark
+        dark = page.sharp_dark()
         start = READ_DEBLUR_MOVED_FROM if page.motion() < READ_MOTION else READ_DEBLUR_FROM
         deblur = page.blur() if start and page.defocus() > start else 0.0
         ridge = ridge_width(page)

@@ -311,9 +311,13 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 class ContextEnsemble:
     """Several context models read as one: the mean of their probabilities (they share the classifier and its
     classes). Same ``probs`` as ``ContextModel``; ``card`` and ``classes`` are the first member's. An ensemble of
-    one is that model on ONNX Runtime (``probs_many``)."""
+    one is that model on ONNX Runtime (``probs_many``).
 
-    def __init__(self, members: list[ContextModel]):
+    ``onnx``: the members run as one ONNX Runtime graph where they can (``_session``): a call takes about 0.55x the
+    CPU of the NumPy stack, and the probabilities move by at most about 5e-7 (float32 sums in another order;
+    docs/decisions/speed.md); False: in NumPy (``numpy_blocks``), as without ONNX Runtime."""
+
+    def __init__(self, members: list[ContextModel], onnx: bool = True):
         if not members or any(m.classes != members[0].classes for m in members):
             raise InkmathError("The symbol context models of an ensemble must read the same classifier's classes; "
                                "retrain them from recipes that name one classifier")
@@ -327,11 +331,12 @@ class ContextEnsemble:
                    for m in members)
         self.stacked = stack_tensors([m.tensors for m in members]) if same and len(members) > 1 else None
         self._ort = None  # the members as one ONNX Runtime graph (``_session``), built on first use
-        self._ort_ok = same and not self.architecture.crop and not self.architecture.writer
+        self._ort_ok = onnx and same and not self.architecture.crop and not self.architecture.writer
 
     def _session(self):
         """The members as one ONNX Runtime graph (``onnx_session``), or None where it does not apply (members of
-        different architectures, crop or writer features) or ONNX Runtime is not installed."""
+        different architectures, crop or writer features; an ensemble made with ``onnx`` False) or ONNX Runtime is
+        not installed."""
         if self._ort is None and self._ort_ok:
             try:
                 self._ort = onnx_session(self.members)
@@ -345,7 +350,7 @@ class ContextEnsemble:
 
     def probs(self, boxes, topk_idx, topk_prob, logits=None) -> np.ndarray:
         """The members' mean; each expression's features computed once for the members that read the same."""
-        if CONTEXT_ONNX and len(boxes) and self._session() is not None:
+        if len(boxes) and self._session() is not None:
             return self._ort_probs([(boxes, topk_idx, topk_prob, logits)])[0]
         if self.stacked is not None and len(boxes):
             ins = self.members[0].inputs(boxes, topk_idx, topk_prob, logits)
@@ -365,9 +370,10 @@ class ContextEnsemble:
 
     def probs_many(self, expressions: list[tuple]) -> list[np.ndarray]:
         """``probs`` of several expressions, each given as (boxes, topk_idx, topk_prob, logits): on ONNX Runtime in
-        one run, the expressions padded to the longest and masked (the same floats as one run each, and the weights
-        read once: ``BATCHED_CONTEXT``); else one by one."""
-        if not (CONTEXT_ONNX and BATCHED_CONTEXT and self._session() is not None):
+        one run, the expressions padded to the longest and masked (the decoder's groupings of one input: the same
+        floats as one run each, the run's CPU about 0.64x, the weights read once; docs/decisions/speed.md); else one
+        by one."""
+        if self._session() is None:
             return [self.probs(*e) for e in expressions]
         return self._ort_probs(expressions)
 
@@ -395,15 +401,7 @@ class ContextEnsemble:
         return out
 
 
-# the reader's ensemble runs as one ONNX Runtime graph (``onnx_session``): a call takes about 0.55x the CPU of the
-# NumPy stack, and the probabilities move by at most about 5e-7 (float32 sums in another order); the readings of the
-# 2011-2013 validation: docs/decisions/speed.md. False: NumPy (``numpy_blocks``)
-CONTEXT_ONNX = True
 ONNX_OPSET = 17
-# the decoder's groupings of one input read in one ONNX Runtime run (``ContextEnsemble.probs_many``), padded and
-# masked: on the 2011-2013 validation the same probabilities to the bit as one run a grouping, the run's CPU about
-# 0.64x (the weights read once, not once a grouping; docs/decisions/speed.md). False: one run each
-BATCHED_CONTEXT = True
 
 
 def onnx_session(members: list[ContextModel]):

@@ -32,6 +32,7 @@ may keep work between them (``for_one_input``).
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -182,7 +183,7 @@ def _render(tree: Node, canonical: dict[str, tuple[str, ...]] | None = None) -> 
 def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel = classifier_candidates,
            structure: StructureModel, lm=None, weights: DecoderWeights = DecoderWeights(),
            calibrate: Callable[[dict], float] | None = None, n_best: int = 5,
-           fixed: dict[int, str] | None = None, trace: list | None = None,
+           fixed: dict[int, str] | None = None, observe: Callable[[dict], None] | None = None,
            alternative_layout: StructureModel | None = None,
            final_layout: StructureModel | None = None) -> list[Reading]:
     """The ``n_best`` readings of the input, best first, with ``prob`` (and the first with ``confidence``).
@@ -191,9 +192,10 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     is read (so indices keep their meaning), those symbols read as given, and the rest is decoded in their light.
     ``alternative_layout``: a second reader of the layout (same signature as ``structure``); the ``weights.layouts``
     best readings are also read with it.
-    ``trace``: a list that receives every reading parsed (canonical tokens, segmentation, unweighted terms), for
-    choosing the weights offline; with ``alternative_layout``, every reading's second layout too (``alt_of``: the
-    index in ``trace`` of the reading it re-reads), so that any ``layouts`` can be simulated.
+    ``observe``: called with every reading parsed, in order, as a dict (canonical tokens, segmentation, unweighted
+    terms), for choosing the weights offline (``trace.append`` keeps them in a list); with ``alternative_layout``,
+    every reading's second layout too (``alt_of``: the place, among the dicts observed, of the reading it re-reads),
+    so that any ``layouts`` can be simulated: these extra second layouts change no reading.
     ``final_layout``: a reader of the layout (same signature as ``structure``) that reads the first reading again
     once the readings are ranked: when it writes other LaTeX, its reading comes first, with the first's probability
     and confidence, and the first follows it (a costlier layout read once an input, not once a hypothesis).
@@ -221,7 +223,8 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     # readings with an empty group (``has_empty_group``) are kept apart, and read only when there is no other
     empty_found: dict[tuple[str, ...], Reading] = {}
     empty_mass: dict[tuple[str, ...], list[float]] = {}
-    traced: dict[int, int] = {}  # id of a reading -> its index in ``trace``
+    traced: dict[int, int] = {}  # id of a reading -> its place among those observed
+    observed = itertools.count()
     # what this input's readings share: canonical tokens by tokens' string (``_render``), LM log-probabilities by
     # canonical tokens (different derivations often write the same LaTeX); never kept across inputs
     canonical: dict[str, tuple[str, ...]] = {}
@@ -242,14 +245,14 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
                  + w.length * (len(norm) + 1) + w.long_range * long_lp)
         terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp, "long_range": long_lp}
         reading = Reading(latex, norm, toks, si, tree, score, terms)
-        if trace is not None:
+        if observe is not None:
             entry = {"norm": list(norm), "seg": si, **terms}
             if alt_of is not None:
                 entry["alt_of"] = traced[id(alt_of)]
-            traced[id(reading)] = len(trace)
-            trace.append(entry)
+            traced[id(reading)] = next(observed)
+            observe(entry)
         if not counted:
-            return reading  # traced only: the decoder does not read this one's second layout
+            return reading  # observed only: the decoder does not read this one's second layout
         pool, pool_mass = (empty_found, empty_mass) if has_empty_group(norm) else (found, mass)
         pool_mass.setdefault(norm, []).append(score)
         if norm not in pool or score > pool[norm].score:
@@ -275,14 +278,14 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             toks = [dists[s][i].token for s, i in enumerate(idx)]
             parsed.append(consider(si, toks, sym_lp, seg_term, *_structure(structure, seg.symbols, toks)))
     offered: list[Reading] = []
-    if alternative_layout is not None and (w.layouts > 0 or w.offered_layouts > 0 or trace is not None):
+    if alternative_layout is not None and (w.layouts > 0 or w.offered_layouts > 0 or observe is not None):
         # the best derivation of each of the ``layouts`` best readings, by score, read with the second layout (and of
         # the ``offered_layouts`` next ones, for the alternatives)
         by_score = [id(r) for r in sorted(found.values(), key=lambda r: -r.score)]
         chosen = set(by_score[:w.layouts])
         for_alternatives = set(by_score[w.layouts:w.layouts + w.offered_layouts])
         for r in parsed:
-            if id(r) not in chosen | for_alternatives and trace is None:
+            if id(r) not in chosen | for_alternatives and observe is None:
                 continue
             second = consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
                               *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,

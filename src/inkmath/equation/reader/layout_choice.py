@@ -12,8 +12,8 @@ Candidates that write the same LaTeX are one candidate. Each gets the features `
 - ``d_m0``: its structure log-probability less the model's best tree's.
 
 The candidates' structure scores are the mean of ``CHOOSER_MODELS`` (``StructureEnsemble``), and they are made only
-for a line whose rules' tree the first model might beat by exp(``GATE``) or whose two rule readers disagree
-(``GATE_ALONE``; else the rules' tree is read). The reader
+for a line whose rules' tree the first model might beat by exp(``GATE``) or whose two rule readers disagree (else
+the rules' tree is read). The reader
 reads every hypothesis with the cheaper margin layout and its first reading once more with this one
 (``parse.chosen_parse``, ``decode``'s ``final_layout``).
 
@@ -46,16 +46,9 @@ WEIGHTS = {"d_struct": 0.155, "d_lm": 0.248, "d_ntok": 0.248, "is_rules": 0.777,
 # ``CHOOSER_MODELS``: no gate 1,398; gate 0.1 / 0.5: 1,395; 1 / 1.5: 1,394 (by the first model alone: no gate 1,390,
 # 0.1-1.5 1,389, 2 1,386; margin 1,372). The reader reads its first reading again with the choice: CPU side by side
 # against without (``bench_decoder.py --vs-layout``) 1.11x / 1.03x (synthetic / CROHME 10-symbol) at gate 1, 1.18x /
-# 1.13x with no gate; docs/decisions/layout-choice.md
+# 1.13x with no gate; docs/decisions/layout-choice.md. They are also made for a line whose two rule readers disagree
+# (the rules-alone tree writes other LaTeX than the rules' tree), whatever the bound says: at gate 1, 1,397 of 1,504
 GATE = 1.0
-# the candidates are also made for a line whose two rule readers disagree (the rules-alone tree writes other LaTeX
-# than the rules' tree), whatever the bound says. Layout from the true symbols on the validation
-# (``layout_truth.py val --layout choice-bound:1,default,choice:none``), of 1,504: 1,397 (3 gained, 0 lost against
-# the bound alone, 1,394; no gate 1,398) for a parse 1.11x as long (no gate: 1.83x). The whole reader on validation:
-# the same 1,015 from strokes and 829 from WAP-like images (0 gained, 0 lost), for a reader's CPU side by side
-# (``bench_decoder.py --vs-gate 1``) 1.01x / 1.03x / 1.00x (synthetic / CROHME 10-symbol strokes / their images;
-# no gate: 1.16x / 1.12x / 1.06x); docs/decisions/layout-choice.md
-GATE_ALONE = True
 # the structure models whose mean (``StructureEnsemble``) scores the candidates of a line past the gate; the first is
 # the one the gate reads. On the validation from true symbols (``layout_truth.py val --layout single,default``),
 # of 1,504: the first alone 1,389; with `structure-input` 1,394; docs/decisions/layout-choice.md
@@ -136,13 +129,13 @@ def features(cands: list[LineCandidate], n_trees: int, k: int = K) -> np.ndarray
 
 def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | None = None, k: int = K,
                   scores: list[float] | None = None, other: bool = False, memo: dict | None = None,
-                  gate: float | None = GATE, chooser=None, gate_alone: bool = GATE_ALONE):
+                  gate: float | None = GATE, chooser=None):
     """A reader of one line of atoms (for ``parse(..., layout=...)``): the candidate of highest score (the module
     docstring). ``scores`` gets, per line read, the structure model's log-probability of the tree chosen (-inf for
     a rules' tree it cannot score); ``other``: the second-best candidate instead (the best when there is one);
     ``gate``: the candidates are made only for a line whose rules' tree some tree may beat by the structure model
-    by exp(``gate``) (``structure_model.tree_bound``) or, with ``gate_alone``, whose rules-alone tree writes other
-    LaTeX than the rules' tree, else the rules' tree is read (``gate`` None: always made);
+    by exp(``gate``) (``structure_model.tree_bound``) or whose rules-alone tree writes other LaTeX than the rules'
+    tree, else the rules' tree is read (``gate`` None: always made);
     ``chooser``: the structure model (or ``StructureEnsemble``) that scores the candidates of a line past the gate
     (default: ``default_chooser()`` when ``model`` is the shipped one, else ``model``);
     ``memo``: kept between the calls for one input (``StructureModel.log_probs``). Defaults: the shipped models."""
@@ -175,8 +168,8 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
         if not other and gate is not None and tree_bound(lp) < own + gate - BOUND_SLACK:
             # no tree of the model's beats the rules' by exp(gate): the candidates are not needed unless the rule
             # readers disagree
-            alone_tree = alone(atoms) if gate_alone else None
-            if alone_tree is None or to_latex(alone_tree) == to_latex(tree):
+            alone_tree = alone(atoms)
+            if to_latex(alone_tree) == to_latex(tree):
                 if scores is not None:
                     scores.append(float(own))
                 return tree

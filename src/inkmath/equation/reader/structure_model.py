@@ -177,8 +177,9 @@ class StructureModel:
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.architecture = dict(architecture or {})
-        # the encoder's ONNX Runtime session (``_encoder_session``), for a model read from weights (``onnx``; a model
-        # in training changes every epoch); False: none
+        # the encoder's ONNX Runtime session (``_encoder_session``, float32: a 10-symbol call takes about 0.2x the
+        # time of the NumPy blocks in float64; docs/decisions/speed.md), for a model read from weights (``onnx``; a
+        # model in training changes every epoch); False: none
         self._ort = None if onnx else False
 
     @classmethod
@@ -235,9 +236,9 @@ class StructureModel:
 
     def encode(self, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
         """The encoder's transformer blocks and output norm: (n, d) symbol inputs and (n, n, layers * heads)
-        attention bias -> (n, d); on ONNX Runtime (``STRUCTURE_ONNX``; a model read from weights), else in NumPy."""
+        attention bias -> (n, d); on ONNX Runtime (a model read from weights, ``onnx``), else in NumPy."""
         enc = self.architecture["encoder"]
-        session = self._encoder_session() if STRUCTURE_ONNX else None
+        session = self._encoder_session()
         if session is not None:
             return session.run(None, {"x": np.asarray(x, np.float32), "bias": np.asarray(bias, np.float32)})[0]
         from inkmath.equation.core.transformer import layer_norm, numpy_blocks
@@ -432,9 +433,6 @@ def _decode(lp: np.ndarray, boxes: list[Box], tokens: list[str], sources: list[i
                             relations)
 
 
-# the encoder's transformer runs on ONNX Runtime (``encoder_session``, float32): a 10-symbol call takes about 0.2x
-# the time of the NumPy blocks (float64); docs/decisions/speed.md. False: NumPy
-STRUCTURE_ONNX = True
 ONNX_OPSET = 17
 
 

@@ -30,9 +30,6 @@ from inkmath.equation.reader.pen_symbols import fuse
 from inkmath.equation.core.tree import Candidate, SymbolHyp
 
 TOP_K = 5  # readings per symbol, in and out
-# the chosen token is the model's best among the classifier's own top-k readings (True, as the rules do) or among
-# every class (False); only True has been measured (decision note)
-AMONG_CLASSIFIER_READINGS = True
 
 # the reader's symbol model: the mean of these shipped context models' probabilities (each trained from its recipe,
 # configs/symbol-context*.yaml). One model, distilled from the four the readers averaged before (symbol-context and
@@ -166,11 +163,9 @@ def _reading(hyps: list[SymbolHyp], model, probs: np.ndarray, idx: np.ndarray, p
             p = fuse(p, h.pen_evidence)
         order = np.argsort(-p)[:TOP_K]
         cands = [Candidate(tokens[k], float(p[k])) for k in order]
-        if AMONG_CLASSIFIER_READINGS:
-            own = [k for k, q in zip(idx[i], prob[i]) if q > 0]
-            best = max(own, key=lambda k: p[k])
-        else:
-            best = int(order[0])
+        # the chosen token is the model's best among the classifier's own top-k readings, as the rules' was
+        own = [k for k, q in zip(idx[i], prob[i]) if q > 0]
+        best = max(own, key=lambda k: p[k])
         out_tokens.append(tokens[best])
         if cands[0].token != tokens[best]:
             cands = [Candidate(tokens[best], float(p[best]))] + [c for c in cands if c.token != tokens[best]][:TOP_K - 1]

@@ -9,7 +9,8 @@ input runs in a persistent worker process that the caller kills after `timeout` 
 `stop_workers()`, re-exported here). A job that times out comes back as kind "none" with a message that says so.
 
 Fast path: cheap input (`solve_fast.is_cheap`: arithmetic, a linear or quadratic equation in one unknown, a small
-linear system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency. Cheap
+linear system) is answered in the caller's process in 0.1-3 ms, as a worker round trip would only add latency
+(`SolveConfig.fast_path`; a caller may send every call to a worker instead). Cheap
 checks refuse obviously hopeless work before SymPy starts: numbers over ~30,000 digits (in tosympy) and
 polynomials of degree above `MAX_DEGREE` (read off the written form: `x^{10^{10}} = 1` is refused at once).
 
@@ -29,6 +30,7 @@ bounds) in `inkmath.equation.solve.calculus`, and the text, LaTeX and decimals o
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from inkmath.errors import InkmathError
@@ -44,11 +46,21 @@ from inkmath.equation.solve.pool import (SOLVE_TIMEOUT, SOLVE_WORKERS, WorkerErr
 from inkmath.equation.solve.solver import answer_job, make_result, solve_items  # noqa: F401 (answer_job re-exported)
 from inkmath.equation.solve.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy, to_sympy_lines
 
-__all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "answer", "answer_job", "expand_plus_minus",
-           "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines", "worker_pids"]
+__all__ = ["SOLVE_TIMEOUT", "SOLVE_WORKERS", "MAX_DEGREE", "PLUS_MINUS", "SolveConfig", "answer", "answer_job",
+           "expand_plus_minus", "launch_workers", "start_workers", "stop_workers", "to_sympy", "to_sympy_lines",
+           "worker_pids"]
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """How ``answer`` runs the solver. ``fast_path``: cheap input (``fast.is_cheap``) is answered in the caller's
+    process; False: every call with a time limit goes to a worker process."""
+
+    fast_path: bool = True
+
 
 def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = False,
-           plot: bool = False) -> dict[str, Any]:
+           plot: bool = False, config: SolveConfig = SolveConfig()) -> dict[str, Any]:
     """Solve or evaluate a tree. Never raises for bad input: problems come back as kind "none" with a reason.
 
     Fields (always present): `kind` ("equation" | "inequality" | "system" | "expression" | "function" | "none";
@@ -68,9 +80,9 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     "rational_inequality", "derivative", "integral"); `plot=True` adds `plot` (SVG text or None) and
     `plot_reason`; see `inkmath.equation.solve.steps.worked` and `inkmath.equation.solve.plot`. They share the answer's time limit.
     `timeout=None` runs in-process without a time limit (for callers that bound time themselves). Otherwise
-    cheap input (see `inkmath.equation.solve.fast.is_cheap`) is answered in-process and the rest by a worker
-    process killed at `timeout`; a plot is always drawn in the worker (matplotlib is not thread-safe, and the
-    caller may be a web server).
+    cheap input (see `inkmath.equation.solve.fast.is_cheap`) is answered in-process (unless `config.fast_path` is
+    False) and the rest by a worker process killed at `timeout`; a plot is always drawn in the worker (matplotlib is
+    not thread-safe, and the caller may be a web server).
     Thread-safe: the web server calls this from several threads at once.
     """
     start = time.perf_counter()
@@ -85,7 +97,7 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
         result = make_result("none", reason=str(exc), text=f"cannot evaluate: {exc}")
     else:
         extras = {"steps": steps, "plot": plot}
-        if timeout is None or (FAST_PATH and not plot and is_cheap(items)):
+        if timeout is None or (config.fast_path and not plot and is_cheap(items)):
             result = with_extras(solve_items(items, node), node, items, extras)
         else:
             result = _run_in_worker(node, timeout, extras)
@@ -95,11 +107,6 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
     result["input_latex"] = input_latex
     result["elapsed_s"] = round(time.perf_counter() - start, 4)
     return result
-
-
-# ---------------------------------------------------------------- the fast path
-
-FAST_PATH = True  # answer cheap input in-process; False sends every call to a worker (benchmarks compare both)
 
 
 def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:

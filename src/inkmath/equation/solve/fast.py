@@ -2,8 +2,8 @@
 
 SymPy answers cheap input (arithmetic, a linear or quadratic equation in one unknown, a small linear system) in
 0.1-3 ms, so a round trip to a worker process (`inkmath.equation.solve.pool`) would only add latency;
-`inkmath.equation.solve.answer.answer` answers it in-process (unless its `FAST_PATH` is off) and sends the rest to a worker
-that is killed at the time limit.
+`inkmath.equation.solve.answer.answer` answers it in-process (unless its `SolveConfig.fast_path` is off) and sends
+the rest to a worker that is killed at the time limit.
 """
 
 from __future__ import annotations

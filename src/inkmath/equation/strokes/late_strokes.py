@@ -31,8 +31,6 @@ from inkmath.equation.core.registry import load_model, register
 NEAR = 0.6
 LATE_FEATURES = 27  # ``late_features`` per pair
 RECIPE = "inkmath.training.recipes.late_strokes --config configs/late-stroke.yaml"
-# the segmenter moves late strokes (``segment.segment_strokes_nbest``); False: the strokes in the order drawn
-MOVE_LATE_STROKES = True
 
 
 def late_features(strokes: Sequence[np.ndarray], geo, unit: float, u: int, t: int) -> list[float]:

@@ -39,9 +39,6 @@ CLS_WEIGHT = 4.0
 # cost per symbol (a prior against splitting: half an 'E' reads 't', half a '+' '-'). 0.25-1.0 gained only 3-6 of
 # 1504 expressions on 2011-2013 and lost 6 of 986 on 2014, so it stays off
 GROUP_COST = 0.0
-# classify only the candidate groups that can be in the segmenter's k best groupings (``read_needed_spans``; the
-# same groupings and readings: docs/decisions/speed.md); False: every candidate span is classified
-READ_NEEDED_SPANS = True
 
 
 # ------------------------------------------------------------------------------------------------ merge model
@@ -384,7 +381,7 @@ def segment_strokes_nbest(strokes: Sequence, classifier: Classifier, n_best: int
     n = len(ss)
     pm = np.clip(merge_probs(ss, merge_model), 1e-4, 1 - 1e-4) if n > 1 else np.zeros(0)
     found = _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen)
-    if late_strokes.MOVE_LATE_STROKES and n > 2:  # strokes the writer came back to, moved next to their symbol
+    if n > 2:  # strokes the writer came back to, moved next to their symbol
         order, moved = late_strokes.late_order(ss, pm)
         if moved:
             ss, keep = ink.as_strokes([ss[k] for k in order]), [keep[k] for k in order]
@@ -422,7 +419,9 @@ def _groupings(ss, keep, pm, classifier, n_best, top, cls_weight, pen) -> list[t
         logits_of.update(zip(some, logits))
         return dict(zip(some, preds))
 
-    by_span = read_needed_spans(n, pm, spans, read, max(n_best, 1), cls_weight) if READ_NEEDED_SPANS else read(spans)
+    # only the candidate groups that can be in the k best groupings are classified (the same groupings and readings
+    # as with every candidate read; docs/decisions/speed.md)
+    by_span = read_needed_spans(n, pm, spans, read, max(n_best, 1), cls_weight)
     found = k_best_groups(n, pm, by_span, max(n_best, 1), cls_weight)
     evidence: dict = {}
     if pen is not None:  # the groupings' groups read from their pen paths

@@ -58,7 +58,7 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
         label_of[k] = index.get(name, IGNORE) if name is not None else IGNORE
     trace: dict = {}
     try:
-        found = segment_image_nbest(img, predictor, GROUPINGS if pipeline else 1, trace=trace)
+        found = segment_image_nbest(img, predictor, GROUPINGS if pipeline else 1, observe=trace.update)
     except InkmathError:  # no ink left at the working scale
         return out
     zeros = np.zeros(junk, np.float16)

@@ -4,7 +4,7 @@ segmentation's own symbols read as the reader reads its parts.
 
     img, gmasks = wap_like.render_labelled(expr, rng)
     trace = {}
-    hyps = segment_image(img, classifier, trace=trace)
+    hyps = segment_image(img, classifier, observe=trace.update)
     stage, owner = seg_stage(hyp_masks(hyps, trace, img.shape), gmasks)   # "right" | "merged" | "split"
     truth = truth_symbols(trace, gmasks, classifier)                       # SymbolHyps, strokes = [group index]
 

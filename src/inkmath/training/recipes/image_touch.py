@@ -6,15 +6,17 @@ its recipe ``configs/image-touch.yaml``.
 
 Data: the CROHME 2014 *training* ink (never the validation or test ink), rendered like the WAP bitmaps and labelled
 pixel by pixel as for ``image-merge`` (``train_image_merge``: same renderings, other seeds). The reader's own
-segmentation (``image_segmentation.image_parts``) weighs, in every component ``split_touching`` tries, the cuts where
-strokes meet (``image_touch.touch_cuts``) whose both sides read; each is one example, target 1 when it parts two
-truth symbols: each side has at least ``PURITY`` of its labelled pixels in one truth symbol, the two are different,
+segmentation (``image_segmentation.image_parts``, with ``data_search``) weighs, in every component ``split_touching``
+tries, the cuts where strokes meet (``image_touch.touch_cuts``) whose both sides read; each is one example, target 1
+when it parts two truth symbols: each side has at least ``PURITY`` of its labelled pixels in one truth symbol, the two are different,
 and each holds at least ``PURITY`` of that symbol's labelled pixels in the component. The raw rows
 (``image_touch.cut_raw``) are cached in shards like ``image-merge``'s (``train_image_merge.build_shard``: atomic,
 resumable, ``--shard K`` for parallel builds); the perceptron then trains from the cache.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -23,6 +25,17 @@ PURPOSE = "the image reader's cuts of touching symbols: does a cut where strokes
 DEFAULTS = {"name": "image-touch", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 64, "epochs": 40,
             "weight_decay": 0.001, "seed": 0, "limit": 6000, "shard": 250, "render_seed": 41,
             "classifier": "crohme-m", "engine": "onnx"}
+
+
+def data_search(found: list):
+    """How the segmentation looks for cuts where strokes meet while it makes this model's data
+    (``image_touch.TouchSearch``), as when the shipped model's data were made: in every component tried, whatever it
+    reads, but not in narrow or flat ones; every piece read; the cuts weighed appended to ``found`` as (raw rows,
+    pieces), and none made (the model is not asked: it need not exist yet)."""
+    from inkmath.equation.image.touch import TouchSearch
+
+    return TouchSearch(whole_below=math.inf, narrow=False, every_piece=True, model=False,
+                       observe=lambda raw, pieces: found.append((raw, pieces)))
 
 
 def parts_two_symbols(a: np.ndarray, b: np.ndarray, lab: np.ndarray) -> bool:
@@ -52,7 +65,7 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
 
     img, masks = render_labelled(expr, rng)
     found: list = []
-    parts = image_parts(img, classifier, TOP, touch_rows=found)
+    parts = image_parts(img, classifier, TOP, touch=data_search(found))
     if not found or not masks:
         return np.zeros((0, RAW_LEN), np.float32), np.zeros(0, np.float32)
     lab = truth_labels(parts.img.shape, masks)

@@ -81,8 +81,7 @@ def _grouping_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict])
     if grouped is None:
         return [], []
     groups, stats, unit, gutters = grouped
-    if page_find.LEARNED_MERGE:
-        groups = merge_groups(groups, stats, unit, gutters=gutters)
+    groups = merge_groups(groups, stats, unit, gutters=gutters)
     owner = component_owners(SimpleNamespace(to_photo=to_photo), truth, stats)
     area = stats[:, 4].astype(np.float64)
     s = group_summaries(groups, stats, unit)
