@@ -10,6 +10,7 @@ from inkmath import InkmathError
 from inkmath.equation.image import necks as image_necks
 from inkmath.equation.image import parts as image_parts
 from inkmath.equation.image import segmentation as image_segmentation
+from inkmath.equation.image import bars as image_bars
 from inkmath.equation.image import splits as image_splits
 from inkmath.equation.strokes import segment
 from inkmath.equation.core.tree import Box
@@ -471,8 +472,8 @@ def test_a_bar_under_a_one_is_its_foot_unless_a_fraction_goes_on_below():
 
 
 def test_image_boxes_are_trimmed_by_half_the_pen():
-    assert image_segmentation._trim(Box(0, 0, 20, 10), 2).as_list() == [2, 2, 18, 8]
-    assert image_segmentation._trim(Box(0, 0, 3, 10), 2).as_list() == [1, 2, 2, 8]  # never below one pixel across
+    assert image_segmentation.trimmed_box(Box(0, 0, 20, 10), 2).as_list() == [2, 2, 18, 8]
+    assert image_segmentation.trimmed_box(Box(0, 0, 3, 10), 2).as_list() == [1, 2, 2, 8]  # never below one pixel across
 
 
 def test_crops_are_softened_like_antialiased_strokes():
@@ -637,7 +638,7 @@ def test_a_fraction_bar_touching_its_denominator_is_cut_out():
     preds = BarStub().predict([image_parts.render_parts(img, [m], b) for b, m in comps])
     unit = float(np.median([max(b.h, b.w) for b, _ in comps]))
     pen = image_parts.pen_width(img)
-    assert len(image_splits.cut_bars(img, comps, preds, unit, BarStub(), 5, pen)[0]) == len(comps) == 2
+    assert len(image_bars.cut_bars(img, comps, preds, unit, BarStub(), 5, pen)[0]) == len(comps) == 2
 
 
 class FootStub(RuleStub):

@@ -28,7 +28,8 @@ from inkmath.equation.image.parts import (
     ARROW_TOKENS, BLANK_IMAGE, CAP_PROB, CAP_TOKENS, IMAGE_SCALE, MERGE_RATIO, MULTI_PART, SIDE_RATIO, SIDE_TOKENS,
     arrow_parts, capped, components, drawn_once, foot_bar, match_pen, mergeable, pen_width, render_many, separated,
     side_by_side, swallows, typical_size)
-from inkmath.equation.image.splits import (cut_bars, hanging_legs, name_run_crops, name_runs, open_parens,
+from inkmath.equation.image.bars import cut_bars
+from inkmath.equation.image.splits import (hanging_legs, name_run_crops, name_runs, open_parens,
                                            split_touching, written_names)
 from inkmath.equation.image.touch import TouchSearch
 from inkmath.equation.reader.symbols import Classifier, candidates_from, token_of
@@ -74,7 +75,7 @@ def _dot_names(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit
         del groups[d], gbox[d], gpred[d]
 
 
-def _trim(b: Box, d: float) -> Box:
+def trimmed_box(b: Box, d: float) -> Box:
     """``b`` shrunk by ``d`` on each side, down to at least one pixel across."""
     dx, dy = min(d, max(b.w - 1, 0) / 2), min(d, max(b.h - 1, 0) / 2)
     return Box(b.x0 + dx, b.y0 + dy, b.x1 - dx, b.y1 - dy)
@@ -347,7 +348,7 @@ def _symbols(groups: list[list[int]], gbox: list[Box], gpred: list[list], unit: 
     brought back to the image's pixels, left to right (the lists given are not changed)."""
     groups, gbox, gpred = list(groups), list(gbox), list(gpred)
     _dot_names(groups, gbox, gpred, unit)
-    gbox = [_trim(b, trim) for b in gbox]
+    gbox = [trimmed_box(b, trim) for b in gbox]
     if back != 1.0:
         gbox = [Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back) for b in gbox]
     hyps = [SymbolHyp(gbox[k], candidates_from(gpred[k]), sorted(groups[k])) for k in range(len(groups))]

@@ -217,48 +217,94 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
         for k in fixed:
             if not 0 <= int(k) < n:
                 raise InkmathError(f"Correction for symbol {k}, but there are only {n} symbols (0-based)")
-    best_seg = max(s.score for s in segs)
-    found: dict[tuple[str, ...], Reading] = {}
-    mass: dict[tuple[str, ...], list[float]] = {}
-    # readings with an empty group (``has_empty_group``) are kept apart, and read only when there is no other
-    empty_found: dict[tuple[str, ...], Reading] = {}
-    empty_mass: dict[tuple[str, ...], list[float]] = {}
-    traced: dict[int, int] = {}  # id of a reading -> its place among those observed
-    observed = itertools.count()
-    # what this input's readings share: canonical tokens by tokens' string (``_render``), LM log-probabilities by
-    # canonical tokens (different derivations often write the same LaTeX); never kept across inputs
-    canonical: dict[str, tuple[str, ...]] = {}
-    lm_memo: dict[tuple[str, ...], tuple[float, float]] = {}
-    long_range = getattr(lm, "long_range_logprob", None)
+    pool = _Found(w, lm, observe)
+    parsed = _read_segmentations(segs, symbol_model, structure, w, fixed, pool)
+    offered: list[Reading] = []
+    if alternative_layout is not None and (w.layouts > 0 or w.offered_layouts > 0 or observe is not None):
+        offered = _second_layouts(parsed, segs, alternative_layout, w, observe is not None, pool)
+    # readings with an empty group are read only when every reading has one: they are all there is
+    found, mass = (pool.found, pool.mass) if pool.found else (pool.empty_found, pool.empty_mass)
+    t = max(w.temperature, 1e-6)
+    readings = _by_probability(found, mass, t)
+    first = readings[0]
+    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
+    if final_layout is not None:
+        tree, _ = _structure(final_layout, segs[first.segmentation].symbols, first.tokens)
+        latex, norm = _render(tree, pool.canonical)
+        if norm != first.norm and not (has_empty_group(norm) and not has_empty_group(first.norm)):
+            # the re-read takes the first's place, score, terms, probability and confidence (the calibration reads
+            # the beam as ranked, as it was fitted); the first follows it
+            reread = Reading(latex, norm, first.tokens, first.segmentation, tree, first.score, dict(first.terms),
+                             first.prob, first.confidence)
+            readings = [reread] + [r for r in readings if r.norm != norm]  # one reading per LaTeX
+            first = reread
+    if offered:  # ranked with the rest as if they had competed; the first reading stays first, with its probability
+        prob = first.prob
+        for a in offered:
+            mass.setdefault(a.norm, []).append(a.score)
+            if a.norm not in found or a.score > found[a.norm].score:
+                found[a.norm] = a
+        readings = [first] + [r for r in _by_probability(found, mass, t) if r.norm != first.norm]
+        first.prob = prob
+    return readings[:max(1, n_best)]
 
-    def consider(si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
+
+class _Found:
+    """The readings of one input scored so far: the best derivation of each LaTeX and the scores of all of its
+    derivations (``mass``), those with an empty group apart; and what the input's readings share (canonical tokens
+    by tokens' string, LM log-probabilities by canonical tokens: different derivations often write the same LaTeX),
+    never kept across inputs."""
+
+    def __init__(self, w: DecoderWeights, lm, observe: Callable[[dict], None] | None):
+        self.w, self.lm, self.observe = w, lm, observe
+        self.found: dict[tuple[str, ...], Reading] = {}
+        self.mass: dict[tuple[str, ...], list[float]] = {}
+        # readings with an empty group (``has_empty_group``) are kept apart, and read only when there is no other
+        self.empty_found: dict[tuple[str, ...], Reading] = {}
+        self.empty_mass: dict[tuple[str, ...], list[float]] = {}
+        self.traced: dict[int, int] = {}  # id of a reading -> its place among those observed
+        self.observed = itertools.count()
+        self.canonical: dict[str, tuple[str, ...]] = {}
+        self.lm_memo: dict[tuple[str, ...], tuple[float, float]] = {}
+        self.long_range = getattr(lm, "long_range_logprob", None)
+
+    def consider(self, si: int, toks: list[str], sym_lp: float, seg_term: float, tree: Node, struct_lp: float,
                  alt_of: Reading | None = None, counted: bool = True) -> Reading | None:
-        latex, norm = _render(tree, canonical)
+        """Score a reading and keep it (unless ``counted`` is False: observed only); None when it is ``alt_of``'s
+        second layout and writes the same LaTeX."""
+        w, lm, long_range = self.w, self.lm, self.long_range
+        latex, norm = _render(tree, self.canonical)
         if alt_of is not None and norm == alt_of.norm:
             return None
-        lm_lps = lm_memo.get(norm)
+        lm_lps = self.lm_memo.get(norm)
         if lm_lps is None:  # the LM's log-probability is a calibration feature even at weight 0
-            lm_lps = lm_memo[norm] = ((float(lm.logprob(list(norm))), float(long_range(norm)) if long_range else 0.0)
-                                      if lm is not None else (0.0, 0.0))
+            lm_lps = self.lm_memo[norm] = ((float(lm.logprob(list(norm))), float(long_range(norm)) if long_range
+                                            else 0.0) if lm is not None else (0.0, 0.0))
         lm_lp, long_lp = lm_lps
         score = (w.symbol * sym_lp + w.lm * lm_lp + w.segment * seg_term + w.structure * struct_lp
                  + w.length * (len(norm) + 1) + w.long_range * long_lp)
         terms = {"symbol": sym_lp, "lm": lm_lp, "segment": seg_term, "structure": struct_lp, "long_range": long_lp}
         reading = Reading(latex, norm, toks, si, tree, score, terms)
-        if observe is not None:
+        if self.observe is not None:
             entry = {"norm": list(norm), "seg": si, **terms}
             if alt_of is not None:
-                entry["alt_of"] = traced[id(alt_of)]
-            traced[id(reading)] = next(observed)
-            observe(entry)
+                entry["alt_of"] = self.traced[id(alt_of)]
+            self.traced[id(reading)] = next(self.observed)
+            self.observe(entry)
         if not counted:
             return reading  # observed only: the decoder does not read this one's second layout
-        pool, pool_mass = (empty_found, empty_mass) if has_empty_group(norm) else (found, mass)
+        pool, pool_mass = (self.empty_found, self.empty_mass) if has_empty_group(norm) else (self.found, self.mass)
         pool_mass.setdefault(norm, []).append(score)
         if norm not in pool or score > pool[norm].score:
             pool[norm] = reading
         return reading
 
+
+def _read_segmentations(segs: list[Segmentation], symbol_model: SymbolModel, structure: StructureModel,
+                        w: DecoderWeights, fixed: dict[int, str] | None, pool: _Found) -> list[Reading]:
+    """Every reading of every segmentation within ``w.max_drop`` of the best: the symbol model's beam of token
+    assignments (``fixed`` symbols as given), each laid out by ``structure`` and scored into ``pool``."""
+    best_seg = max(s.score for s in segs)
     parsed: list[Reading] = []
     read = [si for si, seg in enumerate(segs) if not w.segment * (seg.score - best_seg) < -w.max_drop]
     for si, symbol_dists in zip(read, symbol_readings(symbol_model, [segs[si].symbols for si in read])):
@@ -276,47 +322,28 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
             if w.symbol * (sym_lp - assignments[0][0]) < -w.max_drop:
                 break
             toks = [dists[s][i].token for s, i in enumerate(idx)]
-            parsed.append(consider(si, toks, sym_lp, seg_term, *_structure(structure, seg.symbols, toks)))
-    offered: list[Reading] = []
-    if alternative_layout is not None and (w.layouts > 0 or w.offered_layouts > 0 or observe is not None):
-        # the best derivation of each of the ``layouts`` best readings, by score, read with the second layout (and of
-        # the ``offered_layouts`` next ones, for the alternatives)
-        by_score = [id(r) for r in sorted(found.values(), key=lambda r: -r.score)]
-        chosen = set(by_score[:w.layouts])
-        for_alternatives = set(by_score[w.layouts:w.layouts + w.offered_layouts])
-        for r in parsed:
-            if id(r) not in chosen | for_alternatives and observe is None:
-                continue
-            second = consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
-                              *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,
-                              counted=id(r) in chosen)
-            if second is not None and id(r) in for_alternatives and not has_empty_group(second.norm):
-                offered.append(second)
-    if not found:  # every reading has an empty group: they are all there is
-        found, mass = empty_found, empty_mass
-    t = max(w.temperature, 1e-6)
-    readings = _by_probability(found, mass, t)
-    first = readings[0]
-    first.confidence = float(calibrate(features(readings, segs))) if calibrate else first.prob
-    if final_layout is not None:
-        tree, _ = _structure(final_layout, segs[first.segmentation].symbols, first.tokens)
-        latex, norm = _render(tree, canonical)
-        if norm != first.norm and not (has_empty_group(norm) and not has_empty_group(first.norm)):
-            # the re-read takes the first's place, score, terms, probability and confidence (the calibration reads
-            # the beam as ranked, as it was fitted); the first follows it
-            reread = Reading(latex, norm, first.tokens, first.segmentation, tree, first.score, dict(first.terms),
-                             first.prob, first.confidence)
-            readings = [reread] + [r for r in readings if r.norm != norm]  # one reading per LaTeX
-            first = reread
-    if offered:  # ranked with the rest as if they had competed; the first reading stays first, with its probability
-        prob = first.prob
-        for a in offered:
-            mass.setdefault(a.norm, []).append(a.score)
-            if a.norm not in found or a.score > found[a.norm].score:
-                found[a.norm] = a
-        readings = [first] + [r for r in _by_probability(found, mass, t) if r.norm != first.norm]
-        first.prob = prob
-    return readings[:max(1, n_best)]
+            parsed.append(pool.consider(si, toks, sym_lp, seg_term, *_structure(structure, seg.symbols, toks)))
+    return parsed
+
+
+def _second_layouts(parsed: list[Reading], segs: list[Segmentation], alternative_layout: StructureModel,
+                    w: DecoderWeights, observing: bool, pool: _Found) -> list[Reading]:
+    """The best derivation of each of the ``w.layouts`` best readings, by score, read with the second layout and
+    scored into ``pool``; and of the ``w.offered_layouts`` next ones, returned for the alternatives. ``observing``:
+    every reading's second layout is read (and observed), which changes no reading."""
+    by_score = [id(r) for r in sorted(pool.found.values(), key=lambda r: -r.score)]
+    chosen = set(by_score[:w.layouts])
+    for_alternatives = set(by_score[w.layouts:w.layouts + w.offered_layouts])
+    offered = []
+    for r in parsed:
+        if id(r) not in chosen | for_alternatives and not observing:
+            continue
+        second = pool.consider(r.segmentation, r.tokens, r.terms["symbol"], r.terms["segment"],
+                               *_structure(alternative_layout, segs[r.segmentation].symbols, r.tokens), alt_of=r,
+                               counted=id(r) in chosen)
+        if second is not None and id(r) in for_alternatives and not has_empty_group(second.norm):
+            offered.append(second)
+    return offered
 
 
 def has_empty_group(norm: Sequence[str]) -> bool:

@@ -67,7 +67,7 @@ def truth_symbols(trace, gmasks, classifier):
     import cv2
 
     from inkmath.equation.image.parts import render_parts
-    from inkmath.equation.image.segmentation import BOX_TRIM, _trim
+    from inkmath.equation.image.segmentation import BOX_TRIM, trimmed_box
     from inkmath.equation.reader.symbols import candidates_from
     from inkmath.equation.core.tree import Box, SymbolHyp
 
@@ -88,7 +88,7 @@ def truth_symbols(trace, gmasks, classifier):
     preds = classifier.predict([render_parts(img, [m], b) for m, b in zip(masks, boxes)], ink="white", top=5)
     out = []
     for (k, _), b, p in zip(gmasks, boxes, preds):
-        b = _trim(b, BOX_TRIM * trace["pen"] / 2)
+        b = trimmed_box(b, BOX_TRIM * trace["pen"] / 2)
         b = Box(b.x0 * back, b.y0 * back, b.x1 * back, b.y1 * back)
         out.append(SymbolHyp(b, candidates_from(p), [k]))
     out.sort(key=lambda h: h.box.x0)
