@@ -25,8 +25,8 @@ SRC = Path(inkmath.__file__).parent
 EDGES = ("cli/", "web/", "evaluation/plots.py", "evaluation/report.py", "equation/solve/plot.py", "__main__.py")
 FORBIDDEN = ("inkmath.cli", "inkmath.web", "matplotlib")
 
-BASE = ("errors", "atomic", "gcutil", "imageio", "ink", "limits", "preprocess", "scoped", "vocab", "weights", "predict",
-        "onnx_export", "onnx_int8", "onnx_run", "synth", "models", "scratch", "data")
+BASE = ("errors", "atomic", "gcutil", "imageio", "ink", "limits", "preprocess", "scoped", "sizes", "vocab", "weights",
+        "predict", "onnx_export", "onnx_int8", "onnx_run", "synth", "models", "scratch", "data")
 # lowest first; each layer a tuple of packages (or modules); a package's modules belong to it unless a longer prefix
 # names their own layer.
 LAYERS: list[tuple[str, ...]] = [

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.sizes import typical_size
 
 Strokes = list[np.ndarray]
 
@@ -99,7 +100,7 @@ def symbol_size(strokes: Sequence) -> float:
     starts = np.cumsum([0] + [len(s) for s in ss[:-1]])
     pts = np.concatenate(ss)
     extent = np.maximum.reduceat(pts, starts) - np.minimum.reduceat(pts, starts)  # np.ptp(s, axis=0) of each stroke
-    return float(np.median(extent.max(axis=1)))
+    return typical_size(extent[:, 0], extent[:, 1])
 
 
 def normalization_scale(strokes: Sequence, target_height: float = DEFAULT_HEIGHT) -> float:

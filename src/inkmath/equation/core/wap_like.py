@@ -13,6 +13,7 @@ the 2014 test ink they were drawn from, only to learn how ink maps to pixels):
 from __future__ import annotations
 
 import numpy as np
+from inkmath.sizes import mean_symbol_height  # noqa: F401 (the renderings' scale)
 
 SYMBOL_HEIGHT = 29.8  # px: median over the WAP bitmaps of the mean truth-symbol height
 SYMBOL_HEIGHT_SPREAD = 0.16  # std of log(mean symbol height) over the WAP bitmaps
@@ -21,16 +22,6 @@ SYMBOL_HEIGHT_SPREAD = 0.16  # std of log(mean symbol height) over the WAP bitma
 PEN = 2
 INK_LEVEL = 190
 PADDING = (12, 11)  # px before / after the ink, as in the WAP bitmaps
-
-
-def mean_symbol_height(expr) -> float | None:
-    """Mean height of the truth symbols (trace groups) in ink units; None without groups."""
-    hs = []
-    for g in expr.groups:
-        pts = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if len(expr.strokes[i])]
-        if pts:
-            hs.append(float(np.ptp(np.concatenate(pts)[:, 1])))
-    return float(np.mean(hs)) if hs and np.mean(hs) > 0 else None
 
 
 def render_labelled(expr, rng: np.random.Generator, labels: bool = True) -> tuple[np.ndarray, list]:

@@ -16,6 +16,7 @@ from inkmath.errors import InkmathError
 from inkmath.equation.reader.symbols import token_of
 from inkmath.equation.core.tree import Box
 from inkmath.scoped import ScopedMemo
+from inkmath.sizes import median
 
 MULTI_PART = {"=", "\\leq", "\\geq", "\\pm", "\\div", "i", "j", "!", "\\neq", ";", "\\ldots", ":", "\\exists",
               "\\forall", "\\in", "\\rightarrow", "\\times", "+", "x", "\\sqrt", "\\theta", "\\pi", "\\sum", "\\int",
@@ -116,7 +117,7 @@ def typical_size(ink_img: np.ndarray) -> float:
     """The typical symbol size in pixels: the median over ``components`` of each one's larger side (at least 1),
     from the components' boxes alone (no masks made)."""
     _, stats, kept = _labelled(ink_img)
-    return float(np.median([max(float(stats[k, 3]), float(stats[k, 2]), 1) for k in kept]))
+    return median([max(float(stats[k, 3]), float(stats[k, 2]), 1) for k in kept])
 
 
 # the classifier learnt from antialiased renderings of strokes; the jagged edges of a binary image (WAP bitmaps,

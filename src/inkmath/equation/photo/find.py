@@ -20,6 +20,7 @@ import numpy as np
 
 from inkmath.equation.core.tree import Box
 from inkmath.equation.photo.merge import linked_sets, merge_groups
+from inkmath import sizes
 
 # Thresholds in typical symbols (``unit``: the median of the components' longer side), chosen on pages generated
 # from the 2011-2013 validation ink (docs/decisions/page-reading.md).
@@ -89,7 +90,7 @@ def _unit(stats: np.ndarray) -> float:
     those of 12 px or more."""
     w, h, area = (stats[1:, i].astype(np.float64) for i in (2, 3, 4))
     sizable = area >= 12
-    return float(np.median(np.maximum(w, h)[sizable])) if sizable.any() else 0.0
+    return sizes.typical_size(w[sizable], h[sizable]) if sizable.any() else 0.0
 
 
 def typical_size(ink: np.ndarray) -> float:

@@ -8,10 +8,10 @@ separate horizontal bands (a system of equations).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import median
 
 from inkmath.equation.core.tokens import BAR_TOKENS, DOTTED_NAMES, FUNCTION_NAMES, MARKS, RELATIONS, ASCENDER_LETTERS
 from inkmath.equation.core.tree import Box, Candidate, read_for_sure
+from inkmath.sizes import row_height
 
 # shapes the classifier gives for the letters of a function name written fast ('c 0 5' for 'cos')
 NAME_LOOKALIKES = {"c": ("(", "C"), "o": ("0", "O"), "s": ("5", "S"), "i": ("1", "|", "j"), "n": ("h", "r"),
@@ -350,11 +350,12 @@ def merge_relation_parts(atoms: list[_Atom], row_h: float) -> list[_Atom]:
     return [a for k, a in enumerate(atoms) if k not in used] + merged
 
 
+ROW_FLAT = frozenset({"-", ".", ",", "\\ldots", "=", "\\prime"})  # marks and bars: no measure of a row's height
+
+
 def _row_height(atoms: list[_Atom]) -> float:
-    hs = [a.box.h for a in atoms if a.token not in {"-", ".", ",", "\\ldots", "=", "\\prime"}]
-    if not hs:
-        hs = [max(a.box.w, a.box.h) for a in atoms]
-    return max(median(hs), 1e-6)
+    return row_height([a.box.h for a in atoms], [max(a.box.w, a.box.h) for a in atoms], [a.token for a in atoms],
+                      ROW_FLAT)
 
 
 BAR_ROW_WIDTH = 0.4  # a bar is wider than this share of the row height (with ``layout_rules._Parser._is_bar``)

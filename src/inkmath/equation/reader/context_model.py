@@ -31,6 +31,7 @@ from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.transformer import layer_norm, numpy_blocks, stack_tensors
 from inkmath.scoped import ScopedMemo
 from inkmath.equation.reader.context_net import GEO_FEATURES, PAIR_FEATURES, ContextArchitecture, export_members
+from inkmath.sizes import median as _median, typical_size
 
 MODEL_NAME = "symbol-context"
 LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) count as this for the log input
@@ -46,14 +47,6 @@ TALL_CLASSES = ("2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "E", "F", "G",
                 "b", "d", "h", "\\Delta", "\\lambda")
 
 
-def _median(values: np.ndarray) -> float:
-    """``np.median`` of a few values (the same float: the middle one, or the mean of the middle two), without its
-    overhead, which was most of ``geometry_features``' time."""
-    v = sorted(np.asarray(values, np.float64).ravel().tolist())
-    m = len(v) // 2
-    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
-
-
 def _masked_medians(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``_median(values[m])`` for each row ``m`` of the bool matrix ``mask`` (each row holding one value or more), at
     once: each row's values sorted, the middle one or the mean of the middle two (the same floats)."""
@@ -64,11 +57,11 @@ def _masked_medians(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _unit(boxes: np.ndarray) -> float:
-    """The typical symbol size: median of each box's larger side (1.0 when the boxes have no extent)."""
+    """The typical symbol size (``sizes.typical_size`` of the boxes; 1.0 when the boxes have no extent)."""
     if not len(boxes):
         return 1.0
     side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    u = float(_median(side))
+    u = typical_size(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     return u if u > 1e-9 else float(side.max()) if side.max() > 1e-9 else 1.0
 
 

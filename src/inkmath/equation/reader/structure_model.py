@@ -33,6 +33,7 @@ from inkmath.equation.reader.structure_tree import (
 from inkmath.equation.core.tree import Box, Node
 from inkmath.equation.core.registry import load_model, register
 from inkmath.weights import shipped_file
+from inkmath.sizes import row_height
 
 WEIGHTS = shipped_file("structure")
 RECIPE = "inkmath.training.recipes.structure"
@@ -63,10 +64,7 @@ ROOT_PARENTS = frozenset().union(*ONLY_UNDER.values())  # tokens ``relation_mask
 
 def reference_height(boxes: list[Box], tokens: list[str]) -> float:
     """The median height of the symbols that are not marks or bars (of all, when every one is): the unit of size."""
-    hs = [b.h for b, t in zip(boxes, tokens) if t not in FLAT_TOKENS]
-    if not hs:
-        hs = [max(b.w, b.h) for b in boxes]
-    return max(float(_median(hs)), 1e-6)
+    return row_height([b.h for b in boxes], [max(b.w, b.h) for b in boxes], tokens, FLAT_TOKENS)
 
 
 def pair_features(boxes: list[Box], tokens: list[str]) -> np.ndarray:

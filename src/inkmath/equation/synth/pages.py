@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from inkmath import ink as _ink
+from inkmath import sizes
 
 SHEET_WIDTH = 1400  # px; an A4 sheet (1 : 1.414)
 SYMBOL_HEIGHT = 34.0  # px: mean truth-symbol height, about 5 mm of handwriting on A4 at this width
@@ -79,17 +80,10 @@ class Page:
 
 
 def mean_symbol_height(expr) -> float:
-    """Mean height of the truth symbols in ink units (the whole ink's typical stroke size without groups)."""
-    hs = []
-    for g in expr.groups:
-        pts = [np.asarray(expr.strokes[i], float)[:, :2] for i in g.stroke_ids if i < len(expr.strokes)
-               and len(expr.strokes[i])]
-        if pts:
-            hs.append(float(np.ptp(np.concatenate(pts)[:, 1])))
-    h = float(np.mean(hs)) if hs else 0.0
-    if h <= 0:
-        h = _ink.symbol_size([np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]) or 1.0
-    return h
+    """Mean height of the truth symbols in ink units (``sizes.mean_symbol_height``), else the whole ink's typical
+    stroke size, else 1."""
+    return sizes.mean_symbol_height(expr) or _ink.symbol_size([np.asarray(s, float)[:, :2] for s in expr.strokes
+                                                                if len(s)]) or 1.0
 
 
 def usable(expr) -> bool:
