@@ -24,6 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write_bytes
+from inkmath.data import cache_dir
+from inkmath.weights import load_model
 
 OPSET = 17
 INPUT_NAME = "image"
@@ -45,8 +48,6 @@ def weights_key(safetensors_path: str | Path, card: dict) -> str:
 def export_bytes(name_or_path: str | Path) -> tuple[bytes, dict]:
     """(serialized ONNX model, card) for shipped weights or a .safetensors file; dynamic batch axis."""
     import torch
-
-    from inkmath.weights import load_model
 
     model, card = load_model(name_or_path)
     size = int(card["in_size"])
@@ -77,8 +78,6 @@ def _check(data: bytes) -> None:
 
 def export_onnx(name_or_path: str | Path, out: str | Path | None = None) -> Path:
     """Write the ONNX model (atomically) to ``out`` (default: ``<weights name>.onnx`` in the current folder)."""
-    from inkmath.atomic import atomic_write_bytes
-
     data, card = export_bytes(name_or_path)
     path = Path(out) if out else Path(f"{card.get('name') or Path(str(name_or_path)).stem}.onnx")
     atomic_write_bytes(path, data)
@@ -87,9 +86,6 @@ def export_onnx(name_or_path: str | Path, out: str | Path | None = None) -> Path
 
 def cached_onnx_path(safetensors_path: str | Path, card: dict) -> Path:
     """The exported model for these weights in the cache, exported on first use."""
-    from inkmath.data import cache_dir
-    from inkmath.atomic import atomic_write_bytes
-
     path = cache_dir() / "onnx" / f"{weights_key(safetensors_path, card)}.onnx"
     if not path.is_file():
         data, _ = export_bytes(safetensors_path)
@@ -110,9 +106,6 @@ def cached_session(name: str, digest: str, export):
     symbol-context ensemble, the structure models' encoders), exported from their torch modules."""
     import onnxruntime as ort
 
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.data import cache_dir
-
     path = cache_dir() / "onnx" / f"{name}-{digest}.onnx"
     if not path.is_file():
         atomic_write_bytes(path, export())
@@ -126,8 +119,6 @@ def parity(name_or_path: str | Path, onnx_path: str | Path, n: int = 8, seed: in
     """Largest |logit difference| between ONNX Runtime and PyTorch on ``n`` random inputs."""
     import onnxruntime as ort
     import torch
-
-    from inkmath.weights import load_model
 
     model, card = load_model(name_or_path)
     size = int(card["in_size"])

@@ -22,6 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write, atomic_write_bytes
+from inkmath.data import cache_dir, load_dataset
+from inkmath.onnx_export import cached_onnx_path, weights_key
+from inkmath.weights import resolve_weights, shipped_dir
 
 # weights whose ONNX Runtime engine runs their 8-bit graph when their ranges ship (``ranges_path``). crohme-m, the
 # reader's classifier: on the 2011-2013 validation read with ONNX Runtime, the same expressions right within noise
@@ -42,8 +46,6 @@ FORMAT = "inkmath-int8/1"
 
 def ranges_path(card: dict) -> Path:
     """Where the ranges of shipped weights ``card['name']`` live (``src/inkmath/weights/NAME.int8.json``)."""
-    from inkmath.weights import shipped_dir
-
     return shipped_dir() / f"{card.get('name')}.int8.json"
 
 
@@ -54,11 +56,7 @@ def wants_int8(card: dict) -> bool:
 
 def _float_graph(safetensors_path: str | Path, card: dict) -> Path:
     """The float graph after ONNX Runtime's pre-processing for quantization (shape inference), cached."""
-    from inkmath.data import cache_dir
-    from inkmath.onnx_export import cached_onnx_path, weights_key
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    from inkmath.atomic import atomic_write
 
     path = cache_dir() / "onnx" / f"{weights_key(safetensors_path, card)}-pre.onnx"
     if not path.is_file():  # atomically: another process may build the same file at once
@@ -108,10 +106,6 @@ def _number(v) -> float:
 def int8_onnx_path(safetensors_path: str | Path, card: dict) -> Path:
     """The 8-bit graph of these weights, built in the cache on first use from the float graph and the shipped
     ranges (which must have been calibrated on these very weights)."""
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.data import cache_dir
-    from inkmath.onnx_export import weights_key
-
     spec_path = ranges_path(card)
     try:
         spec = json.loads(spec_path.read_text())
@@ -142,11 +136,6 @@ def calibrate(name: str = "crohme-m") -> Path:
 
     import onnxruntime as ort
     from onnxruntime.quantization import CalibrationDataReader
-
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.data import load_dataset
-    from inkmath.onnx_export import weights_key
-    from inkmath.weights import resolve_weights
 
     path, card = resolve_weights(name)
     spec = card["data"]["train"]

@@ -18,6 +18,8 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.preprocess import get_preset, prepare
 from inkmath.vocab import Vocabulary
+from inkmath.imageio import as_image
+from inkmath.weights import list_shipped, resolve_weights
 
 
 @dataclass
@@ -48,8 +50,6 @@ class Predictor:
     def load(cls, name_or_path: str = "default", engine: str = "torch", threads: int | None = None) -> "Predictor":
         """``threads``: ONNX Runtime's intra-op threads (``onnx_export.load_onnx_runner``; the other engines ignore
         it: PyTorch's threads are the process's)."""
-        from inkmath.weights import resolve_weights
-
         path, card = resolve_weights(name_or_path)
         if engine == "torch":
             import torch
@@ -98,8 +98,6 @@ class Predictor:
     def predict_with_logits(self, images, ink: str = "auto", top: int = 5, batch_size: int = 256
                             ) -> tuple[list[list[Prediction]], np.ndarray]:
         """``predict``'s predictions and the (N, C) float32 logits they come from (one pass)."""
-        from inkmath.imageio import as_image
-
         if (isinstance(images, (str, bytes)) or not hasattr(images, "__len__")
                 or (isinstance(images, np.ndarray) and images.ndim == 2)):
             raise InkmathError(f"Predictor.predict takes a list of images, got a {type(images).__name__}; "
@@ -134,8 +132,6 @@ def load_predictor(name: str, engine: str = "torch", threads: int | None = None)
 
 def default_predict_weights() -> str:
     """``PREDICT_WEIGHTS`` when shipped in this installation, else the shipped default (the largest vocabulary)."""
-    from inkmath.weights import list_shipped
-
     return PREDICT_WEIGHTS if PREDICT_WEIGHTS in list_shipped() else "default"
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.data.sets import (_READERS, SymbolDataset, apply_split, atomic_save_npz, cache_dir,  # noqa: F401
                                cached_arrays, data_dir, parse_spec, register_reader, require_file, stratified_split)
+from inkmath.atomic import atomic_write
 
 
 def _ensure_readers() -> None:
@@ -65,7 +66,6 @@ def prepared_images(ds: SymbolDataset, preset: str) -> np.ndarray:
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
     arr = prepare_uint8(ds.images, p, ds.ink)
-    from inkmath.atomic import atomic_write
 
     atomic_write(path, lambda tmp: np.save(tmp, arr), suffix=".tmp.npy")
     return arr

@@ -29,6 +29,7 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.data.sets import SymbolDataset, cached_arrays, register_reader
 from inkmath.vocab import Vocabulary
+from inkmath.data.sets import data_dir as default_dir
 
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 
@@ -438,7 +439,6 @@ def load_crohme_arrays(split: str = "train", data_dir: Path | str | None = None,
     from the ``.npz`` cache. A context model can use ``geometry`` / ``expr_index``; the SymbolDataset stays
     images + labels.
     """
-    from inkmath.data.sets import data_dir as default_dir
     from inkmath import ink
 
     dd = Path(data_dir) if data_dir is not None else default_dir()

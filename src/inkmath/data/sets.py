@@ -14,6 +14,7 @@ import numpy as np
 
 from inkmath.errors import InkmathError
 from inkmath.vocab import Vocabulary
+from inkmath.atomic import atomic_write
 
 
 @dataclass
@@ -117,8 +118,6 @@ def cached_arrays(name: str, sources: list[Path], extra: str, build: Callable[[]
 
 
 def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    from inkmath.atomic import atomic_write
-
     atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".tmp.npz")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from inkmath.errors import InkmathError
 from inkmath.imageio import IMAGE_SUFFIXES, FileError, decode_image, read_file
 from inkmath.limits import ink_size_problem
+from inkmath.equation.recognize import recognize_image, recognize_strokes
 
 
 def load_input(path: str | os.PathLike):
@@ -42,8 +43,6 @@ def load_input(path: str | os.PathLike):
 def recognize_file(path: str | os.PathLike, weights: str | None = None, solve: bool = True, predictor=None,
                    steps: bool = False, plot: bool = False):
     """Read a file and answer it; `steps` / `plot` add a worked solution and a graph to the answer."""
-    from inkmath.equation.recognize import recognize_image, recognize_strokes
-
     kind, data = load_input(path)
     if kind == "strokes":
         return recognize_strokes(data, predictor, weights=weights, solve=solve, steps=steps, plot=plot)

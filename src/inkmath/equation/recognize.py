@@ -22,6 +22,16 @@ from inkmath.errors import InkmathError
 from inkmath.equation.reader.decode import Decoder, DecoderWeights, Segmentation, alternatives
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box, Candidate, Node, SymbolHyp
+from inkmath.equation import second_look as rendered
+from inkmath.equation.core.latex import to_latex, to_mathml
+from inkmath.equation.core.tree import Symbol
+from inkmath.equation.image.segmentation import segment_image_nbest
+from inkmath.equation.reader import pen_symbols
+from inkmath.equation.reader.calibrate import photo_confidence
+from inkmath.equation.reader.context_model import shared_geometry
+from inkmath.equation.reader.symbols import get_context_model, read_symbols_many
+from inkmath.equation.strokes.segment import segment_strokes_nbest
+from inkmath.imageio import as_image
 
 _DECODERS: dict[str, Decoder] = {}
 # the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/decoder-and-language-model.md,
@@ -113,8 +123,6 @@ def reader_pen(predictor, name: str | None = None):
     """The pen model (``pen_symbols``) read beside ``predictor`` on drawn ink: ``name`` ("none": no pen model), or
     by default the shipped one when ``predictor`` is the reader's own classifier (``DEFAULT_WEIGHTS``), and None
     with other weights, whose classes it may not share."""
-    from inkmath.equation.reader import pen_symbols
-
     card = getattr(predictor, "card", None) or {}
     if name is None:
         if card.get("name") != DEFAULT_WEIGHTS or not pen_symbols.is_shipped():
@@ -144,8 +152,6 @@ class ContextCandidates:
         return self.many([symbols])[0]
 
     def many(self, groupings: list[list[SymbolHyp]]) -> list[list[list[Candidate]]]:
-        from inkmath.equation.reader.symbols import get_context_model, read_symbols_many
-
         return [r.candidates for r in read_symbols_many(groupings, get_context_model(self.name, self.image),
                                                         image=self.image)]
 
@@ -188,10 +194,6 @@ def _finish(segs: list[Segmentation], corrections: dict[int, str] | None, solve:
     """Decode ``segs`` (``readings``: the decoder's readings of them, when already made) and make the recognition.
     ``look_again(first symbols) -> rendered.SecondLook | None``: a second reader's look at the same input, pooled with
     the readings when the first is unsure (``rendered``)."""
-    from inkmath.equation import second_look as rendered
-    from inkmath.equation.reader.context_model import shared_geometry
-    from inkmath.equation.core.latex import to_mathml
-
     if readings is None:
         readings = _decoded(segs, decoder)
     look, own = None, len(segs)
@@ -237,8 +239,6 @@ def recognize_strokes(strokes: Sequence, predictor=None, *, solve: bool = True, 
     of the ink drawn (``rendered``, with ``image_decoder``: default the shipped image reader's); False reads the
     strokes alone. ``merge_model``: the stroke-merge weights the groupings read (a shipped name or a path; default
     the shipped ones)."""
-    from inkmath.equation.strokes.segment import segment_strokes_nbest
-
     if strokes is None or len(strokes) == 0:
         raise InkmathError("No strokes to recognise: the drawing is empty")
     predictor = predictor or get_predictor(weights)
@@ -271,7 +271,6 @@ def recognize_image(image: np.ndarray, predictor=None, *, solve: bool = True, we
     first reading was. ``image_merge``: the image-merge weights the groupings read (a shipped name or a path; default
     the shipped ones).
     """
-    from inkmath.imageio import as_image
     from inkmath.preprocess import is_photo
 
     img = np.asarray(as_image(image))  # an array, or a file path, image bytes, a PIL image (inkmath.imageio)
@@ -309,16 +308,12 @@ def image_segmentations(img: np.ndarray, predictor, decoder: Decoder, ink: str,
                         image_merge: str | None = None) -> list[Segmentation]:
     """The image reader's groupings of ``img`` for ``decoder`` (``image_segmentation.segment_image_nbest``;
     ``image_merge``: its image-merge weights, default the shipped ones)."""
-    from inkmath.equation.image.segmentation import segment_image_nbest
-
     return [Segmentation(syms, score) for syms, score in segment_image_nbest(img, predictor, decoder.segmentations,
                                                                               ink=ink, image_merge=image_merge)]
 
 
 def _decoded(segs: list[Segmentation], decoder: Decoder) -> list:
     """The decoder's readings of ``segs``, as ``_finish`` makes them."""
-    from inkmath.equation.reader.context_model import shared_geometry
-
     with shared_geometry():  # the context and structure models read the same groupings' geometry
         return decoder(segs)
 
@@ -337,8 +332,6 @@ def _photo_views(photo: np.ndarray) -> list:
 def _photo_calibrated(rec: Recognition) -> Recognition:
     """``rec`` with its confidence, and its alternatives', as a photo's chosen reading's
     (``calibrate.photo_confidence``: the same order, another scale)."""
-    from inkmath.equation.reader.calibrate import photo_confidence
-
     alts = [dict(a, confidence=photo_confidence(a["confidence"])) if "confidence" in a else a for a in rec.alternatives]
     return dataclasses.replace(rec, confidence=photo_confidence(rec.confidence), alternatives=alts)
 
@@ -381,9 +374,6 @@ def _round_box(box) -> list[float]:
 
 def to_dict(rec: Recognition, file: str | None = None) -> dict:
     """The JSON form the CLI and the web page use."""
-    from inkmath.equation.core.latex import to_latex
-    from inkmath.equation.core.tree import Symbol
-
     syms = []
     for h, tok in zip(rec.symbols, rec.tokens or [h.token for h in rec.symbols]):
         # the label is the reading's token (the context models may choose another of the classifier's
@@ -411,9 +401,6 @@ def _alternative_dict(alt: dict, symbols: list[SymbolHyp]) -> dict:
     """One whole reading for JSON: {"latex", "confidence"}, and when the reading says which symbols it reads,
     "same_symbols" (its symbols are the response's ``symbols``: the same grouping of the ink, so a symbol's index
     means the same symbol) and "symbols" ({"label", "latex", "box", "strokes"} of each, label the reading's token)."""
-    from inkmath.equation.core.latex import to_latex
-    from inkmath.equation.core.tree import Symbol
-
     out = {"latex": alt["latex"], "confidence": round(float(alt["confidence"]), 4)}
     if "tokens" in alt and "symbols" in alt:
         out["same_symbols"] = _same_grouping(alt["symbols"], symbols)

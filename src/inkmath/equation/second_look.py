@@ -33,6 +33,7 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.equation.reader.decode import Decoder, Reading, Segmentation, alternatives
 from inkmath.equation.core.tree import Box, SymbolHyp
+from inkmath.equation.core.wap_like import draw, PADDING, SYMBOL_HEIGHT
 
 # the image reader reads the ink again only when the stroke reader's first reading has a lower confidence. Of the
 # 1,504 validation expressions, `inkmath crohme-eval val` (WEIGHT 0.75, FLOOR 0.03) reads right:
@@ -79,8 +80,6 @@ class SecondLook:
 def render(strokes: Sequence[np.ndarray], symbol_height: float):
     """(uint8 image, white ink on black, 0/255; ``ink.Transform``): the strokes drawn as the image reader's input is,
     at ``wap_like.SYMBOL_HEIGHT`` pixels for ``symbol_height`` ink units."""
-    from inkmath.equation.core.wap_like import SYMBOL_HEIGHT, draw
-
     return draw(list(strokes), SYMBOL_HEIGHT / symbol_height)
 
 
@@ -117,8 +116,6 @@ def second_look(strokes: Sequence, first_symbols: list[SymbolHyp], predictor, *,
     decoder, ``image_groupings(img, predictor, decoder, "white")`` its groupings of the drawing. None when there is
     no ink to draw, when its rendering would exceed ``MAX_PIXELS``, or when the image reader cannot read it (too many
     separate marks): the strokes' reading then stands alone."""
-    from inkmath.equation.core.wap_like import PADDING, SYMBOL_HEIGHT
-
     index = [i for i, s in enumerate(strokes) if len(s)]
     drawn = [np.asarray(strokes[i], np.float64)[:, :2] for i in index]
     heights = [h.box.h for h in first_symbols if h.box.h > 0]

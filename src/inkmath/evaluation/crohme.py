@@ -30,6 +30,8 @@ import numpy as np
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.metrics import canonical_symbol, edit_distance, normalize_latex
+from inkmath.data import data_dir as default_dir
+from inkmath.data.crohme import CAPTION_FILES, IMAGE_FILES, iter_inkml, iter_wap, symbol_crops
 
 ALIASES = {  # short names (``inkmath crohme-eval test``), resolved under $INKMATH_DATA/crohme
     "test": "crohme2014_test_inkml.tar.xz",
@@ -41,8 +43,6 @@ ALIASES = {  # short names (``inkmath crohme-eval test``), resolved under $INKMA
 
 def detect_kind(path: Path) -> str:
     """'wap' for the offline images + captions, 'inkml' for InkML (an archive: decided by the first telling file)."""
-    from inkmath.data.crohme import CAPTION_FILES, IMAGE_FILES
-
     if path.is_dir():
         names = [p.name.lower() for p in path.rglob("*") if p.is_file()]
         if any(n.endswith(CAPTION_FILES) for n in names) and any(n.endswith(IMAGE_FILES) for n in names):
@@ -90,8 +90,6 @@ class _Item:
 
 
 def _load_items(path: Path, kind: str, limit: int | None) -> tuple[list[_Item], dict]:
-    from inkmath.data.crohme import iter_inkml, iter_wap
-
     items: list[_Item] = []
     info = {"skipped_files": 0, "no_truth": 0}
     if kind == "wap":
@@ -207,8 +205,6 @@ def _score_reading(it, recognize_fn: Callable, predictor, tally: _Tally, row: di
 
 def _score_truth_symbols(it, predictor, tally: _Tally, row: dict) -> None:
     """``predictor`` on the expression's truth-segmented symbols."""
-    from inkmath.data.crohme import symbol_crops
-
     crops, which, _ = symbol_crops(it.expr)
     if crops:
         preds = predictor.predict(crops, ink="white", top=1)
@@ -326,7 +322,6 @@ def resolve_source(path: str, data_dir: str | None = None) -> Path:
     p = Path(path).expanduser()
     if p.exists():
         return p
-    from inkmath.data import data_dir as default_dir
 
     base = default_dir(data_dir) / "crohme"
     for cand in (base / ALIASES.get(path, path), base / path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from inkmath.errors import InkmathError
+from inkmath.data import load_dataset, prepared_images
+from inkmath.evaluation.metrics import classification_report
 
 
 def dataset_scores(pred, spec: str, data_dir=None, weights: str | None = None):
@@ -10,8 +12,6 @@ def dataset_scores(pred, spec: str, data_dir=None, weights: str | None = None):
     prepared by the weights' preset; the labels are in the model's class order (the data set's classes mapped onto
     the model's by name). ``weights``: the name the errors give (default: the card's)."""
     import numpy as np
-
-    from inkmath.data import load_dataset, prepared_images
 
     ds = load_dataset(spec, data_dir)
     labels = ds.labels
@@ -30,7 +30,6 @@ def dataset_scores(pred, spec: str, data_dir=None, weights: str | None = None):
 
 def evaluate_weights(weights: str, spec: str, engine: str = "torch", data_dir=None) -> dict:
     """Top-1/3/5, per-class P/R/F1, confusion matrix and most-confused pairs of shipped or trained weights."""
-    from inkmath.evaluation.metrics import classification_report
     from inkmath.predict import Predictor
 
     pred = Predictor.load(weights, engine=engine)

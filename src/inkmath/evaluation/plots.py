@@ -16,13 +16,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from inkmath.atomic import atomic_write
 
 DPI = 110
 
 
 def _save(fig, path: Path) -> Path:
-    from inkmath.atomic import atomic_write
-
     try:
         return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, bbox_inches="tight"), suffix=".png")
     finally:

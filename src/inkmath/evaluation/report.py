@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write_text
+from inkmath.data import load_dataset, prepared_images
+from inkmath.evaluation.evaluate import evaluate_weights
+from inkmath.models.summary import layer_table
+from inkmath.weights import card_settings, load_model, resolve_weights
 
 # (key, title): every figure a report holds; the HTML gives each an ``<img id="fig-KEY">``.
 FIGURES = [
@@ -48,8 +53,6 @@ class RunFiles:
 
 def find_run_files(source: str | Path) -> RunFiles:
     """Shipped weights keep ``NAME.metrics.csv`` beside ``NAME.safetensors``; a run folder keeps ``metrics.csv``."""
-    from inkmath.weights import resolve_weights
-
     path, card = resolve_weights(source)
 
     def pick(kind: str) -> Path | None:
@@ -70,7 +73,6 @@ def _read_csv(path: Path | None) -> list[dict]:
 
 def _scores(source: str, ds, model_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(probabilities (N, C), labels in the model's class order (N,), prepared images (N, S, S) uint8)."""
-    from inkmath.data import prepared_images
     from inkmath.predict import Predictor, softmax
 
     pred = Predictor.load(source, engine="torch")
@@ -144,11 +146,7 @@ def graph_nodes(model, in_size: int, layers: list[dict]) -> list[dict]:
 def build_report(source: str | Path, dataset: str | None = None, out: str | Path | None = None,
                  data_dir=None, top_confused: int = 25, samples: int = 32, seed: int = 0) -> dict:
     """Write ``report.html``, the PNGs and ``report.json`` into ``out``; return {"html", "figures", "eval", ...}."""
-    from inkmath.evaluation.evaluate import evaluate_weights
-    from inkmath.data import load_dataset
     from inkmath.models import count_parameters
-    from inkmath.atomic import atomic_write_text
-    from inkmath.weights import load_model
 
     t0 = time.monotonic()
     run = find_run_files(source)
@@ -220,7 +218,6 @@ def _data_figures(ds, labels, names, spec, samples, rng, out: Path, figs: dict) 
 def _model_figures(model, card: dict, out: Path, figs: dict, notes: dict) -> list:
     """The model's graph; returns its layer table."""
     from inkmath.evaluation import plots
-    from inkmath.models.summary import layer_table
 
     layers = layer_table(model, card["in_size"])
     graph = plots.model_graph(graph_nodes(model, card["in_size"], layers), out / "graph.png")
@@ -374,7 +371,6 @@ def render_html(r: dict, card: dict, figs: dict[str, Path], notes: dict[str, str
              f"<p class='note'>From {_esc(run.batches_csv.name if run.batches_csv else 'no batches.csv')} and "
              f"{_esc(run.metrics_csv.name if run.metrics_csv else 'no metrics.csv')}.</p>",
              figure("loss_batches"), figure("epochs")]
-    from inkmath.weights import card_settings
 
     cfg = card_settings(card)
     if cfg.get("label_smoothing") or cfg.get("augment", "none") != "none":

@@ -19,6 +19,8 @@ import subprocess
 from pathlib import Path
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write_text
+from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
 HOW_SYMBOLS = ("`inkmath eval WEIGHTS SPEC` runs the shipped weights over every image of the test split, each "
                "prepared by the weights' preprocessing preset, and counts the images whose true class is the first, "
@@ -80,8 +82,6 @@ def write_result(path: str | Path, table: str, title: str, command: str, how: st
                  machine: str | None = None, commit: str | None = None, date: str | None = None) -> Path:
     """Write one result file (atomically). Machine, commit and date are this process's unless given (a figure
     measured elsewhere, carried over with its own)."""
-    from inkmath.atomic import atomic_write_text
-
     if not rows:
         raise InkmathError(f"No rows to write into {path}")
     record = {"table": table, "title": title, "command": command, "machine": machine or machine_name(),
@@ -118,8 +118,6 @@ def symbols_row(report: dict, card: dict) -> dict:
 def expressions_row(res: dict, set_key: str, weights: str | None = None) -> dict:
     """A row of the expressions table from what ``crohme_eval.evaluate_crohme`` returns, ``set_key`` one of
     ``SETS`` (or a path: then the row names the source)."""
-    from inkmath.equation.recognize import DEFAULT_WEIGHTS
-
     test_set, kind = SETS.get(set_key, (res.get("source", set_key), "strokes or images"))
     row = {"test set": test_set, "input": kind, "classifier": weights or DEFAULT_WEIGHTS,
            "expressions": res.get("expressions")}

@@ -15,6 +15,7 @@ import numpy as np
 
 from inkmath.errors import InkmathError
 from inkmath.scratch.layers import BatchNorm, Conv2D, Layer, ReLU, no_grad
+from inkmath.atomic import atomic_write, atomic_write_json
 
 
 class Sequential(Layer):
@@ -94,8 +95,6 @@ class Sequential(Layer):
         """Write the state dict to ``path`` as safetensors, atomically."""
         from safetensors.numpy import save_file
 
-        from inkmath.atomic import atomic_write
-
         state = self.state_dict()
         return atomic_write(path, lambda tmp: save_file(state, tmp, metadata=metadata), suffix=".tmp.safetensors")
 
@@ -167,8 +166,6 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def save_json_atomic(path: str | os.PathLike, data: dict) -> Path:
-    from inkmath.atomic import atomic_write_json
-
     return atomic_write_json(path, data)
 
 

@@ -23,6 +23,8 @@ from inkmath.scratch.layers import SoftmaxCrossEntropy, no_grad
 from inkmath.scratch.model import Sequential, save_json_atomic
 from inkmath.scratch.optim import make_optimizer
 from inkmath.scratch.registry import create_numpy_model
+from inkmath.data import prepared_images
+from inkmath.weights import FORMAT
 
 # the torch trainer's columns, with the per-epoch test set in place of a validation split, plus CPU seconds
 # (on a shared machine wall time measures the neighbours as much as the work)
@@ -40,8 +42,6 @@ def prepare_dataset(ds, preset: str) -> np.ndarray:
 
     ``prepare`` returns (uint8 image)/255, so storing it as uint8 loses nothing.
     """
-    from inkmath.data import prepared_images  # cached on disk by content and preset
-
     return prepared_images(ds, preset)[:, None]
 
 
@@ -187,8 +187,6 @@ def save_run(model: Sequential, out: Path, name: str, model_name: str, train_ds,
              epochs_done: int, train_seconds: float, train_cpu: float, train_command: str | None,
              config: dict) -> tuple[Path, Path]:
     """``out/weights.safetensors`` and its card ``out/weights.json`` (the torch trainer's run-folder layout)."""
-    from inkmath.weights import FORMAT
-
     weights = model.save(out / "weights.safetensors", metadata={"format": FORMAT, "model": model_name,
                                                                 "engine": "numpy"})
     card = {

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write_text
 
 
 @dataclass
@@ -127,6 +128,4 @@ def make_config(recipe: str | Path | None = None, overrides: dict | None = None)
 
 
 def save_config(cfg: TrainConfig, path: Path) -> None:
-    from inkmath.atomic import atomic_write_text
-
     atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

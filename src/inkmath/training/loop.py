@@ -32,6 +32,7 @@ from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 from inkmath.training.config import TrainConfig, save_config
 from inkmath.vocab import Vocabulary
 from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
+from inkmath.weights import card_settings, load_model, make_card, resolve_weights, save_weights
 
 METRIC_FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr", "images_per_s", "seconds"]
 
@@ -185,7 +186,6 @@ def load_teacher(cfg: TrainConfig, ds: SymbolDataset, in_size: int) -> torch.nn.
     """``cfg.teacher``'s model in eval mode (same classes and input size as the run), or None without a teacher."""
     if not cfg.teacher:
         return None
-    from inkmath.weights import load_model
 
     teacher, card = load_model(cfg.teacher)
     if Vocabulary.from_dict(card["classes"]).names != ds.vocab.names:
@@ -452,8 +452,6 @@ def init_weights(model: torch.nn.Module, cfg: TrainConfig, ds: SymbolDataset) ->
     """Fine-tuning: load ``cfg.init`` (same model and classes) into ``model`` before the first step."""
     from safetensors.torch import load_file
 
-    from inkmath.weights import resolve_weights
-
     path, card = resolve_weights(cfg.init)
     if card.get("model") != cfg.model:
         raise InkmathError(f"init weights {cfg.init} are a {card.get('model')!r} model, the config trains {cfg.model!r}")
@@ -464,8 +462,6 @@ def init_weights(model: torch.nn.Module, cfg: TrainConfig, ds: SymbolDataset) ->
 
 def finish(cfg: TrainConfig, model, ds: SymbolDataset, best_path: Path, out: Path) -> dict:
     """Export the best weights with their card; evaluate them on ``cfg.test`` if given."""
-    from inkmath.weights import card_settings, make_card, resolve_weights, save_weights
-
     if best_path.exists():
         model.load_state_dict(load_checkpoint(best_path)["model"])
     model.eval()

@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.data import load_dataset, stratified_split
+from inkmath.scratch.registry import list_numpy_models
+from inkmath.scratch.train import train_numpy
 
 
 def _unsupported(cfg) -> list[str]:
@@ -30,8 +33,6 @@ def _unsupported(cfg) -> list[str]:
 
 def load_numpy_splits(cfg):
     """(train, eval) SymbolDatasets: eval is ``cfg.test``, else ``cfg.val``, else a stratified held-out share."""
-    from inkmath.data import load_dataset, stratified_split
-
     ds = load_dataset(cfg.dataset)
     if cfg.limit and cfg.limit < len(ds):
         frac = cfg.limit / len(ds)
@@ -56,8 +57,6 @@ def train_from_config(cfg, resume: bool = False, command: str | None = None) -> 
 
     ``command`` is the command line written into the weights' card as its ``train_command``.
     """
-    from inkmath.scratch.registry import list_numpy_models
-    from inkmath.scratch.train import train_numpy
     from inkmath.training.config import save_config
 
     if resume:

@@ -25,6 +25,8 @@ from pathlib import Path
 import yaml
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write_text
+from inkmath.training.config import make_config
 
 SEED_LRS = (1e-3, 2.5e-3, 5e-3, 7.5e-3, 1e-2)
 SEED_EPOCHS = (1, 3, 5, 7)
@@ -160,7 +162,6 @@ def make_objective(out: Path, study_name: str, sampler: str, grid: dict, recipe:
                    claimed=lambda: None):
     """The trial's training. ``claimed`` is called once the trial's parameters are stored and it has not stood down
     as a duplicate: the worker holds the study's claim lock until then (see ``run_worker``)."""
-    from inkmath.training.config import make_config
     from inkmath.training.loop import fit, load_history
 
     def objective(trial) -> float:
@@ -279,7 +280,6 @@ def summarize(storage: str, study_name: str, out: Path, grid: dict | None = None
     from optuna.trial import TrialState
 
     from inkmath.evaluation import plots
-    from inkmath.atomic import atomic_write_text
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(out)
@@ -335,9 +335,6 @@ def summarize(storage: str, study_name: str, out: Path, grid: dict | None = None
 
 def write_best_recipe(best, path: Path, study_name: str, config: str | None, sets: dict, command: str) -> None:
     """The best trial's resolved config as a recipe for ``inkmath train --config``."""
-    from inkmath.atomic import atomic_write_text
-    from inkmath.training.config import make_config
-
     run = Path(best.user_attrs.get("run_dir", ""))
     if (run / "config.yaml").exists():
         values = yaml.safe_load((run / "config.yaml").read_text())

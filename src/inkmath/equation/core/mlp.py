@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.atomic import atomic_write_text
+from inkmath.weights import FORMAT
 
 TENSORS = ("mean", "std", "w1", "b1", "w2", "b2")
 
@@ -128,8 +130,6 @@ def binary_card(recipe: dict, tensors: dict[str, np.ndarray], inputs: str, outpu
     """The first fields of a binary ``fit`` model's card (format, name, the ``kind`` its class is registered under,
     purpose, model, architecture, parameters, inputs, outputs, recipe file, train command); the trainer adds its data
     and metrics."""
-    from inkmath.weights import FORMAT
-
     return {"format": FORMAT, "name": recipe["name"], "kind": kind, "purpose": recipe["purpose"],
             "model": recipe["model"],
             "architecture": f"mlp {tensors['w1'].shape[0]}-{recipe['hidden']}-1 (tanh, sigmoid), numpy inference",
@@ -190,8 +190,6 @@ def write_card(weights: Path, card: dict) -> None:
     and prints it: the last step of a recipe."""
     import datetime as dt
     import json
-
-    from inkmath.atomic import atomic_write_text
 
     card = {**card, "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     atomic_write_text(Path(weights).with_suffix(".json"), json.dumps(card, indent=1) + "\n")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from inkmath.errors import InkmathError
+from inkmath.weights import ALIASES, shipped_file
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,6 @@ def weights_path(name_or_path: str | os.PathLike) -> Path:
     """The absolute path of a shipped name's ``.safetensors`` file, or of the path given."""
     if isinstance(name_or_path, str) and name_or_path in _SHIPPED:
         return _SHIPPED[name_or_path]
-    from inkmath.weights import ALIASES, shipped_file
 
     s = os.fspath(name_or_path)
     p = Path(s).expanduser()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from inkmath.equation.core.tree import Box
+from inkmath.equation.image.parts import render_many, separated
 
 # what an alternative grouping pays in the decoder's score (log units), chosen with the decoder's weights on every
 # 3rd WAP-like validation rendering (502; benchmarks/decoder_val.py --flip-grid on a --dump images dump with 6
@@ -96,8 +97,6 @@ def near_pairs(img, comps: list, groups: list, gbox: list[Box], gpred: list, uni
                weighed: set) -> list[tuple]:
     """Merges of close single parts the rules did not weigh, as ``declined`` entries (margin: the log of the parts'
     geometric mean over the merged reading, 0 when the merged reads better)."""
-    from inkmath.equation.image.parts import render_many, separated
-
     order = sorted((k for k in range(len(groups)) if len(groups[k]) == 1), key=lambda k: gbox[k].x0)
     pairs = []
     for x, a in enumerate(order):

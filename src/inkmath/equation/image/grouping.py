@@ -28,6 +28,8 @@ from inkmath.equation.core.mlp import BinaryMLP
 from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box
+from inkmath.equation.image.parts import render_many
+from inkmath.weights import resolve_weights
 
 RECIPE = "inkmath.training.recipes.image_merge --config configs/image-merge.yaml"
 # candidate pairs: parts whose boxes lie less than NEAR typical symbol sizes apart (the larger of the x and y gaps),
@@ -145,8 +147,6 @@ def class_index() -> dict[str, int]:
     """Label -> class index of the classes of the classifier that reads image crops (the reader's
     ``core.defaults.DEFAULT_WEIGHTS``), which the image models' inputs spread readings over; a label outside them
     (another classifier's) counts for none."""
-    from inkmath.weights import resolve_weights
-
     names = resolve_weights(DEFAULT_WEIGHTS)[1]["classes"]["names"]
     return {name: k for k, name in enumerate(names)}
 
@@ -154,8 +154,6 @@ def class_index() -> dict[str, int]:
 def pair_crops(img: np.ndarray, comps: list, groups: list[list[int]], gbox: list[Box],
                pairs: list[tuple[int, int]]) -> list[np.ndarray]:
     """The crops of ``pairs`` of parts ``groups`` read together, as ``score_pairs`` reads them."""
-    from inkmath.equation.image.parts import render_many
-
     return render_many(img, [([comps[c][1] for c in groups[a] + groups[b]], gbox[a].union(gbox[b])) for a, b in pairs])
 
 
@@ -210,8 +208,6 @@ def learned_groupings(parts, classifier, k: int, model: ImageMergeModel | str | 
     (``image_segmentation.ImageParts``): the model's own (margin 0) first, then those one decision away, closest
     first. ``model``: the image-merge model, or the name or path of its weights (default the shipped one); pairs join
     above ``merge_prob`` (default ``MERGE_PROB``)."""
-    from inkmath.equation.image.parts import render_many
-
     if model is None or isinstance(model, (str, Path)):
         model = load_image_merge_model(model)
     merge_prob = MERGE_PROB if merge_prob is None else merge_prob

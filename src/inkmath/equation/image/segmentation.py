@@ -36,6 +36,8 @@ from inkmath.equation.reader.symbols import Classifier, candidates_from, token_o
 from inkmath.equation.core.tokens import DOTTED_NAMES, MARKS
 from inkmath.equation.core.defaults import DEFAULT_WEIGHTS
 from inkmath.equation.core.tree import Box, SymbolHyp
+from inkmath.equation.image import grouping as image_grouping
+from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
 
 # the layout rules (layout_rules.LAYOUT) were tuned on boxes of pen trajectories (strokes), and a box of ink pixels is
 # wider by the pen's width: image boxes are trimmed by BOX_TRIM half pen widths on each side (ExpRate 34.84 % at 0,
@@ -110,9 +112,6 @@ def _groupings(image: np.ndarray, classifier: Classifier, k: int, top: int, ink:
                observe: Callable[..., None] | None, image_merge: str | None = None,
                merge_prob: float | None = None) -> list[tuple[list[SymbolHyp], float]]:
     """``segment_image_nbest``'s work (within ``image_parts.drawn_once``)."""
-    from inkmath.equation.image import grouping as image_grouping
-    from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
-
     if not isinstance(classifier, CropReadings):
         classifier = CropReadings(classifier)
     p = image_parts(image, classifier, top, ink, record_cuts=k > 1)

@@ -21,6 +21,10 @@ from inkmath.equation.image.parts import ink_labels
 from inkmath.equation.core.mlp import BinaryMLP
 from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.tree import Box
+from inkmath.equation.core.tokens import CLASSIFIER_NAMES, MARKS
+from inkmath.equation.image.grouping import class_index
+from inkmath.equation.image.necks import CUT_COST, PIECE_PROB
+from inkmath.equation.reader.symbols import token_of
 
 # a disk of TOUCH_RADIUS pen widths is taken out at every TOUCH_STEP-th ink pixel (in x and y) where a circle of
 # TOUCH_RADIUS + TOUCH_RING pen widths crosses at least 3 runs of ink; the pieces it leaves (those at least
@@ -203,8 +207,6 @@ def touch_features(raw: np.ndarray, classes: int, spreads: bool = True) -> np.nd
 
 def cut_probs(raw: np.ndarray) -> np.ndarray:
     """p(each cut parts two symbols) of raw rows (N, RAW_LEN), by the ``image-touch`` model."""
-    from inkmath.equation.image.grouping import class_index
-
     model = load_image_touch_model()
     return model.prob(touch_features(raw, len(class_index()), model.mean.shape[0] > N_GEOMETRY))
 
@@ -242,11 +244,6 @@ def best_cut(comp: Box, unit: float, whole: list, sides: list, side_reads: list,
     piece, the first's share of the ink), a piece being (box, full-size mask); ``side_reads``: their readings;
     ``whole``: the component's. ``search``: its ``observe`` gets the cuts weighed; without its ``model`` the
     probability is None and the best cut is the best scored."""
-    from inkmath.equation.image.grouping import class_index
-    from inkmath.equation.image.necks import CUT_COST, PIECE_PROB
-    from inkmath.equation.reader.symbols import token_of
-    from inkmath.equation.core.tokens import CLASSIFIER_NAMES, MARKS
-
     cands = []
     for (a, b, share), reads in zip(sides, side_reads):
         if any(token_of(r[0]) in CLASSIFIER_NAMES | MARKS or r[0].prob < PIECE_PROB for r in reads):

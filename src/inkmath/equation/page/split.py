@@ -24,6 +24,7 @@ from inkmath.equation.core.mlp import BinaryMLP
 from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.photo.merge import PAIR_FEATURES
 from inkmath.equation.photo.merge import group_summaries, pair_features
+from inkmath.equation.core.tree import Box
 
 RECIPE = "inkmath.training.recipes.page_split --config configs/page-split.yaml"
 N_FEATURES = PAIR_FEATURES + 2
@@ -59,7 +60,6 @@ def candidate_cuts(components: list[int], comp: np.ndarray) -> list[tuple[int, l
 
 def part_group(components: list[int], comp: np.ndarray):
     from inkmath.equation.photo.find import InkGroup
-    from inkmath.equation.core.tree import Box
 
     st = comp[components].astype(np.float64)
     return InkGroup(Box(float(st[:, 0].min()), float(st[:, 1].min()), float((st[:, 0] + st[:, 2]).max()),

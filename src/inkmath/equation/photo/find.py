@@ -21,6 +21,8 @@ import numpy as np
 from inkmath.equation.core.tree import Box
 from inkmath.equation.photo.merge import linked_sets, merge_groups
 from inkmath import sizes
+from inkmath.equation.image.parts import pen_width
+from inkmath.errors import InkmathError
 
 # Thresholds in typical symbols (``unit``: the median of the components' longer side), chosen on pages generated
 # from the 2011-2013 validation ink (docs/decisions/page-reading.md).
@@ -121,8 +123,6 @@ def group_ink(ink: np.ndarray):
 
 def _group(ink: np.ndarray):
     """The linked groups, or a FoundExpressions when there is nothing to group."""
-    from inkmath.errors import InkmathError
-
     n, lab, stats = _components(ink)
     if n <= 1:
         return FoundExpressions([], lab, 0.0, {"specks": 0, "scribbles": []})
@@ -309,8 +309,6 @@ def narrowing(found: FoundExpressions, dark: np.ndarray, ridge: float = 0.0) -> 
     ``ridge``, at the page's pixels) as it has components; the narrowed strokes' mean width in px). A stroke one or
     two pixels wide is as dark as the pixel grid lets it be, darker where it runs along a row or column than where it
     runs between: narrowing cuts it into dashes (``page.READ_BREAKS``, ``page.READ_FINE_PEN``)."""
-    from inkmath.equation.image.parts import pen_width
-
     ink = found.labels > 0
     before = cv2.connectedComponents(ink.view(np.uint8))[0] - 1
     if before <= 0:

@@ -32,6 +32,8 @@ from inkmath.equation.core.transformer import layer_norm, numpy_blocks, stack_te
 from inkmath.scoped import ScopedMemo
 from inkmath.equation.reader.context_net import GEO_FEATURES, PAIR_FEATURES, ContextArchitecture, export_members
 from inkmath.sizes import median as _median, typical_size
+from inkmath.onnx_export import cached_session, hash_tensors
+from inkmath.weights import load_arrays_and_card
 
 MODEL_NAME = "symbol-context"
 LOG_FLOOR = 1e-3  # probabilities below this (and classes outside the top-k) count as this for the log input
@@ -240,8 +242,6 @@ class ContextModel:
     @classmethod
     def from_weights(cls, path: Path, card: dict | None = None) -> "ContextModel":
         """The context model of a weights file and its card (classes, architecture), for ``registry.load_model``."""
-        from inkmath.weights import load_arrays_and_card
-
         arrays, card = load_arrays_and_card(path, cls.WHAT, f"train it with `python -m {cls.RECIPE}`")
         tensors = {k: v.astype(np.float64) for k, v in arrays.items()}
         arch = ContextArchitecture(**{k: card["architecture"][k] for k in ContextArchitecture.__dataclass_fields__
@@ -404,8 +404,6 @@ def onnx_session(members: list[ContextModel]):
     graph is exported from the training network (``context_net.build_net``) with the members' weights, once, into
     the cache (``cache_dir()/onnx/context-<sha256>.onnx``)."""
     import hashlib
-
-    from inkmath.onnx_export import cached_session, hash_tensors
 
     h = hashlib.sha256(f"context-opset{ONNX_OPSET}-masked".encode())
     for m in members:

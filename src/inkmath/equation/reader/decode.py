@@ -39,6 +39,9 @@ from typing import Callable, Sequence
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.tree import Candidate, Node, SymbolHyp
+from inkmath.equation.core.latex import join_tokens, to_latex, tokens
+from inkmath.equation.core.metrics import normalize_latex
+from inkmath.equation.core.tree import Lines
 
 SymbolModel = Callable[[list[SymbolHyp]], list[list[Candidate]]]
 StructureModel = Callable[[list[SymbolHyp], list[str]], object]
@@ -165,10 +168,6 @@ def for_one_input(structure: StructureModel, sharing: StructureModel | None = No
 def _render(tree: Node, canonical: dict[str, tuple[str, ...]] | None = None) -> tuple[str, tuple[str, ...]]:
     """(LaTeX, canonical tokens) of a tree; the tree's tokens are made once for both. ``canonical``: the canonical
     tokens already made for a tokens' string (kept for one input's readings; the same tuple either way)."""
-    from inkmath.equation.core.latex import join_tokens, to_latex, tokens
-    from inkmath.equation.core.metrics import normalize_latex
-    from inkmath.equation.core.tree import Lines
-
     toks = tokens(tree)
     latex = to_latex(tree) if isinstance(tree, Lines) else join_tokens(toks)  # to_latex's own join otherwise
     spelled = " ".join(toks)

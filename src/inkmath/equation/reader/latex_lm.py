@@ -23,6 +23,8 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.core.tokens import BRACKET_PAIRS, CLOSE_BRACKETS
+from inkmath.atomic import atomic_write_bytes, atomic_write_text
+from inkmath.weights import shipped_dir
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 NAME = "latex-lm"
@@ -47,8 +49,6 @@ def brackets_match(tokens: Sequence[str]) -> bool:
 
 
 def weights_path(name: str = NAME) -> Path:
-    from inkmath.weights import shipped_dir
-
     return shipped_dir() / f"{name}.safetensors"
 
 
@@ -185,8 +185,6 @@ class OneInputLM:
 def save(lm: NgramLM, path: Path, card: dict) -> None:
     """Weights and card, each written atomically (the card last: a card means complete weights)."""
     from safetensors.numpy import save as save_bytes
-
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
     atomic_write_bytes(path, save_bytes(lm.to_tensors(), metadata={"vocab": json.dumps(lm.vocab)}))
     atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=1, ensure_ascii=False) + "\n")

@@ -28,6 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from inkmath.equation.core.latex import to_latex
+from inkmath.equation.core.metrics import normalize_latex
+from inkmath.equation.core.registry import ensemble
+from inkmath.equation.reader.latex_lm import load_latex_lm
+from inkmath.equation.reader.layout_rules import rule_layout
+from inkmath.equation.reader.structure_model import (BOUND_SLACK, layout_log_prob, load_structure_model, nbest_trees,
+                                                     StructureModel, tree_bound)
+from inkmath.equation.reader.structure_tree import node_layout
 
 FEATURES = ("d_struct", "d_lm", "d_ntok", "is_rules", "is_alone", "is_m0", "min_rank", "votes", "d_m0")
 # the structure model's trees among the candidates; choice fitted and scored in 5-fold cross-validation on the
@@ -71,11 +79,6 @@ class LineCandidate:
 def line_candidates(atoms, model, rules, alone, lm, k: int = K, memo: dict | None = None, read=None):
     """(the candidates of one line of atoms, the number of trees they came from, the rules' tree's struct score or
     None when the model cannot score it). ``read``: the line's ``rules_reading`` when already made."""
-    from inkmath.equation.core.latex import to_latex
-    from inkmath.equation.core.metrics import normalize_latex
-    from inkmath.equation.reader.structure_model import layout_log_prob, nbest_trees
-    from inkmath.equation.reader.structure_tree import node_layout
-
     boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
     tree, rules_score, lp = read if read is not None else rules_reading(atoms, model, rules, memo)
     if rules_score is None:
@@ -106,9 +109,6 @@ def line_candidates(atoms, model, rules, alone, lm, k: int = K, memo: dict | Non
 def rules_reading(atoms, model, rules, memo: dict | None = None):
     """(the rules' tree of a line of atoms, its structure log-probability or None when the model cannot score it,
     the model's ``log_probs`` of the line)."""
-    from inkmath.equation.reader.structure_model import layout_log_prob
-    from inkmath.equation.reader.structure_tree import node_layout
-
     boxes, tokens, sources = [a.box for a in atoms], [a.token for a in atoms], [a.source for a in atoms]
     tree = rules(atoms)
     lay = node_layout(tree, sources)
@@ -139,12 +139,6 @@ def chosen_layout(model=None, rules=None, alone=None, lm=None, weights: dict | N
     ``chooser``: the structure model (or ``StructureEnsemble``) that scores the candidates of a line past the gate
     (default: ``default_chooser()`` when ``model`` is the shipped one, else ``model``);
     ``memo``: kept between the calls for one input (``StructureModel.log_probs``). Defaults: the shipped models."""
-    from inkmath.equation.core.latex import to_latex
-    from inkmath.equation.reader.latex_lm import load_latex_lm
-    from inkmath.equation.reader.layout_rules import rule_layout
-    from inkmath.equation.reader.structure_model import BOUND_SLACK, layout_log_prob, load_structure_model, tree_bound
-    from inkmath.equation.reader.structure_tree import node_layout
-
     m = model if model is not None else load_structure_model()
     if chooser is None and model is None:
         chooser = default_chooser()
@@ -216,7 +210,4 @@ class StructureEnsemble:
 def default_chooser() -> StructureEnsemble:
     """The shipped ``CHOOSER_MODELS`` as one ``StructureEnsemble`` (the first: the shipped structure model), made
     once per process (``registry.ensemble``)."""
-    from inkmath.equation.core.registry import ensemble
-    from inkmath.equation.reader.structure_model import StructureModel
-
     return ensemble(CHOOSER_MODELS, StructureModel.KIND, StructureEnsemble)

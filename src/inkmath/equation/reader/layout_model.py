@@ -23,6 +23,7 @@ from inkmath.errors import InkmathError
 from inkmath.equation.core.mlp import TanhMLP, load_members
 from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.reader.layout_geometry import centre, core_band
+from inkmath.equation.core import tokens as T
 
 RECIPE = "inkmath.training.recipes.layout --config configs/layout-relation.yaml"
 RELATIONS_OUT = ("right", "sup", "sub")
@@ -37,8 +38,6 @@ N_FEATURES = N_GEOMETRY + 2 * len(TOKEN_CLASSES) + 2 * len(UNIT_KINDS) + len(REL
 @lru_cache(maxsize=1)
 def _token_sets() -> tuple[tuple[str, frozenset], ...]:
     """(class, its tokens) in the order they are tried: the first that holds a token names its class."""
-    from inkmath.equation.core import tokens as T
-
     return tuple((name, frozenset(tokens)) for name, tokens in (
         ("digit", T.DIGITS), ("relation", T.RELATIONS), ("operator", T.OPERATORS), ("open", T.OPEN_BRACKETS),
         ("close", T.CLOSE_BRACKETS), ("function", T.FUNCTION_TOKENS), ("mark", MARK_TOKENS),

@@ -26,6 +26,8 @@ from inkmath.equation.core.tree import Lines, Node, Row, SymbolHyp
 from inkmath.equation.reader.tree_passes import (  # noqa: F401  (the passes re-exported for the tests)
     drop_specks, lone_script_marks, passes,
 )
+from inkmath.equation.reader.layout_choice import chosen_layout
+from inkmath.equation.reader.structure_model import load_structure_model, rescored_layout
 
 
 def _choose_token(h: SymbolHyp) -> str:
@@ -83,16 +85,12 @@ STRUCTURE_MARGIN = 4.0
 def default_layout():
     """The layout reader ``parse`` uses unless told otherwise: each line's tree chosen among the rules' trees and
     the structure model's best ones, with the LaTeX language model (``layout_choice.chosen_layout``)."""
-    from inkmath.equation.reader.layout_choice import chosen_layout
-
     return chosen_layout()
 
 
 def margin_layout():
     """The layout reader before ``layout_choice`` (2026-11-24): the rules (``layout_rules``) checked by the
     structure model (``structure_model.rescored_layout`` at ``STRUCTURE_MARGIN``)."""
-    from inkmath.equation.reader.structure_model import load_structure_model, rescored_layout
-
     return rescored_layout(load_structure_model(), rule_layout(), STRUCTURE_MARGIN)
 
 
@@ -105,8 +103,6 @@ def parse_scored(hyps: list[SymbolHyp], tokens: list[str] | None = None, model=N
     (default the shipped one). ``other``: every line read by the layout the margin does not choose (the rules' tree
     where it takes the model's, and the reverse): the second reading of the layout. ``memo``: work kept between the
     readings of one input (``ParseMemo``; the same trees and scores as without)."""
-    from inkmath.equation.reader.structure_model import load_structure_model, rescored_layout
-
     scores: list[float] = []
     rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, trees=memo.trees)
     layout = rescored_layout(model if model is not None else load_structure_model(), rules, STRUCTURE_MARGIN,
@@ -120,8 +116,6 @@ def chosen_parse(hyps: list[SymbolHyp], tokens: list[str] | None = None,
     """``parse`` with the default layout (each line's tree chosen among candidates, ``layout_choice``), and the
     structure model's log-probability of the layout it read: the decoder's first reading read again
     (``decode.decode``'s ``final_layout``). ``memo``: as ``parse_scored``'s (shared with it)."""
-    from inkmath.equation.reader.layout_choice import chosen_layout
-
     scores: list[float] = []
     rules = rule_layout() if memo is None else rule_layout(relation=memo.relation, trees=memo.trees)
     layout = chosen_layout(rules=rules, scores=scores, memo=None if memo is None else memo.geometry)

@@ -28,6 +28,8 @@ import numpy as np
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.registry import load_model, register, weights_path
+from inkmath.scratch.layers import log_softmax
+from inkmath.weights import load_arrays_and_card
 
 PEN_MODEL = "pen-symbols"  # the shipped weights' name
 POINTS = 64  # points a group's pen path is resampled to
@@ -180,8 +182,6 @@ class PenModel:
     @classmethod
     def from_weights(cls, path: Path, card: dict | None = None) -> "PenModel":
         """The pen model of a weights file and its card (classes, class counts), for ``registry.load_model``."""
-        from inkmath.weights import load_arrays_and_card
-
         return cls(*load_arrays_and_card(path, cls.WHAT, f"train them with `python -m {cls.RECIPE}`"))
 
     def evidence(self, log_probs: np.ndarray) -> np.ndarray:
@@ -190,8 +190,6 @@ class PenModel:
 
     def log_probs(self, groups: Sequence[Sequence[np.ndarray]], scale: float) -> np.ndarray:
         """(N, C) float64 log-probabilities of ``groups`` (see ``pen_features``)."""
-        from inkmath.scratch.layers import log_softmax
-
         if not len(groups):
             return np.zeros((0, len(self.classes)))
         return log_softmax(pen_logits(self.layers, *pen_features(groups, scale)).astype(np.float64))

@@ -34,6 +34,10 @@ from inkmath.equation.core.tree import Box, Node
 from inkmath.equation.core.registry import load_model, register
 from inkmath.weights import shipped_file
 from inkmath.sizes import row_height
+from inkmath.equation.core.transformer import layer_norm, numpy_blocks, torch_blocks
+from inkmath.equation.core.tree import Row
+from inkmath.equation.reader.context_model import geometry_features
+from inkmath.onnx_export import cached_session, hash_tensors
 
 WEIGHTS = shipped_file("structure")
 RECIPE = "inkmath.training.recipes.structure"
@@ -211,7 +215,6 @@ class StructureModel:
         enc = self.architecture.get("encoder")
         if not enc:
             return t["embed"][self.index[ROOT_TOKEN]], t["embed"][ids]
-        from inkmath.equation.reader.context_model import geometry_features
 
         key = ("encoder", tuple((b.x0, b.y0, b.x1, b.y1) for b in boxes))
         boxes_part = memo.get(key) if memo is not None else None
@@ -239,7 +242,6 @@ class StructureModel:
         session = self._encoder_session()
         if session is not None:
             return session.run(None, {"x": np.asarray(x, np.float32), "bias": np.asarray(bias, np.float32)})[0]
-        from inkmath.equation.core.transformer import layer_norm, numpy_blocks
 
         x = numpy_blocks(x, bias, self.t, int(enc["layers"]), int(enc["heads"]))
         return layer_norm(x, self.t["ln_out.weight"], self.t["ln_out.bias"])
@@ -403,8 +405,6 @@ def nbest_trees(lp: np.ndarray, boxes: list[Box], tokens: list[str], k: int,
 
 
 def _empty() -> Node:
-    from inkmath.equation.core.tree import Row
-
     return Row([])
 
 
@@ -441,8 +441,6 @@ def encoder_session(tensors: dict[str, np.ndarray], encoder: dict):
     (``cache_dir()/onnx/structure-<sha256>.onnx``)."""
     import hashlib
 
-    from inkmath.onnx_export import cached_session, hash_tensors
-
     own = {k: v for k, v in tensors.items() if k.startswith("blocks.") or k.startswith("ln_out.")}
     h = hashlib.sha256(f"structure-encoder-opset{ONNX_OPSET}".encode() + json.dumps(encoder, sort_keys=True).encode())
     hash_tensors(h, own)
@@ -455,8 +453,6 @@ def _export_encoder(tensors: dict[str, np.ndarray], encoder: dict) -> bytes:
     import warnings
 
     import torch
-
-    from inkmath.equation.core.transformer import torch_blocks
 
     d, layers, heads = int(encoder["dim"]), int(encoder["layers"]), int(encoder["heads"])
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from inkmath.equation.core.mlp import BinaryMLP
 from inkmath.equation.core.registry import load_model, register
+from inkmath.equation.strokes.geometry import box_extent, box_pair_features, drawing_unit, link_features, StrokeGeometry
 
 # how close (in the drawing's symbol sizes, ``segment.drawing_unit``) an earlier stroke must come to be a candidate:
 # 442 of the 468 late strokes of the training ink come that close to their symbol's stroke before them
@@ -38,8 +39,6 @@ def late_features(strokes: Sequence[np.ndarray], geo, unit: float, u: int, t: in
     its symbol size): both boxes' sizes, their offsets, gaps and overlaps, the union's size, their closest approach,
     both pen paths' lengths, the log size ratio, whether t is a dot, log(t - u); then for (t - 1, t), (t, t + 1)
     and (u, u + 1) their closest approach, their overlap in x and 1 (5, -5, 0 where there is no such stroke)."""
-    from inkmath.equation.strokes.geometry import box_extent, box_pair_features, link_features
-
     ea, eb = box_extent(geo, u), box_extent(geo, t)
     return box_pair_features(geo, u, t, unit) + [
         geo.dist(u, t) / unit, geo.length(u) / unit, geo.length(t) / unit,
@@ -80,8 +79,6 @@ def late_order(strokes: Sequence[np.ndarray], merge_p: np.ndarray, model: LateMo
     """(the strokes' order with each late stroke moved behind the stroke whose symbol it belongs to, {moved stroke:
     (that stroke, the model's probability)}). ``merge_p``: the merge model's probabilities of the consecutive pairs
     in drawing order (``segment.merge_probs``). Strokes must be non-empty."""
-    from inkmath.equation.strokes.geometry import StrokeGeometry, drawing_unit
-
     n = len(strokes)
     order, moved = list(range(n)), {}
     if n < 3:

@@ -12,6 +12,10 @@ import numpy as np
 
 from inkmath.errors import InkmathError
 from inkmath.data.sets import SymbolDataset, cached_arrays, register_reader
+from inkmath.data.crohme import crohme_vocab, load_crohme_arrays, split_archive
+from inkmath.equation.core import wap_like
+from inkmath.equation.image import parts as image_parts
+from inkmath.equation.synth import image_crops
 
 PRESET = "crohme32"
 
@@ -21,12 +25,8 @@ def load_crohme_wap_arrays(split: str, data_dir: Path, limit: int | None = None,
     """The crops of a split, built once (about a minute per thousand expressions) and then read from the cache.
     ``style``: "wap" or "page" (``image_crops.expression_crops``); ``every``: every K-th expression only."""
     from inkmath import ink
-    from inkmath.data.crohme import split_archive
-    from inkmath.equation.synth import image_crops
-    from inkmath.equation.image import parts as image_parts
     from inkmath.equation.photo import find as page_find
     from inkmath.equation.synth import page_like
-    from inkmath.equation.core import wap_like
 
     archive, subset = split_archive(split, data_dir)
     extra = (f"crohme-wap-v1|raster{ink.RASTER_VERSION}|{subset}|{limit}|{image_crops.SEED}|{wap_like.PEN}|"
@@ -45,8 +45,6 @@ def load_crohme_wap_arrays(split: str, data_dir: Path, limit: int | None = None,
                                      "renderings as the image reader cuts them; mix=1 adds the stroke crops)")
 def load_crohme_wap(split: str = "train", *, data_dir: Path, limit: str | None = None,
                     mix: str = "0", style: str = "wap", every: str = "1") -> SymbolDataset:
-    from inkmath.data.crohme import crohme_vocab, load_crohme_arrays
-
     n = None
     if limit is not None:
         if not str(limit).isdigit() or int(limit) < 1:

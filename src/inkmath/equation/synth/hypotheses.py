@@ -32,6 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.equation.synth.distort import perturb
+from inkmath.atomic import atomic_write_bytes
+from inkmath.data.crohme import archive_members, normalize_label, read_inkml
+from inkmath.equation.recognize import get_predictor, reader_pen
+from inkmath.equation.strokes.segment import segment_strokes
+from inkmath.errors import InkmathError
+from inkmath.evaluation.crohme import resolve_source as _resolve
 
 TOP_K = 5
 CODE_VERSION = "3"  # bump when the rows written change meaning (3: the classifier's logits)
@@ -52,8 +58,6 @@ def expression_rows(expr, predictor, rng: np.random.Generator | None = None, str
     logits[, pen]); ``pen`` (a ``pen_symbols.PenModel``): each row also holds the pen model's log-probabilities of
     its strokes."""
     from inkmath import ink
-    from inkmath.data.crohme import normalize_label
-    from inkmath.equation.strokes.segment import segment_strokes
 
     names = list(predictor.vocab.names)
     index = {n: k for k, n in enumerate(names)}
@@ -203,10 +207,6 @@ def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeli
                   progress, kind: str = "strokes", pen=None) -> list[dict]:
     """The tables of the shards ``which`` (of ``shards``): cached ones loaded, the others built in one pass over
     the archive and each written as soon as its last expression is read."""
-    from inkmath.errors import InkmathError
-    from inkmath.data.crohme import archive_members, read_inkml
-    from inkmath.atomic import atomic_write_bytes
-
     paths = {k: cache_path(source, predictor, strength, seed, limit, subset, pipeline, (k, shards), kind, pen)
              for k in which}
     if kind == "strokes":
@@ -248,8 +248,6 @@ def _shard_tables(source: Path, predictor, strength, seed, limit, subset, pipeli
 
 def _last_numbers(source: Path, subset, limit, shards: int, todo) -> dict[int, int]:
     """The number of each shard's last InkML member (so a shard is written as soon as it is complete)."""
-    from inkmath.data.crohme import archive_members
-
     last: dict[int, int] = {}
     for number, _ in enumerate(archive_members(source, subset, (".inkml",))):
         if limit is not None and number >= limit:
@@ -285,8 +283,6 @@ def main(argv=None) -> int:
     import json
     import sys
 
-    from inkmath.equation.recognize import get_predictor, reader_pen
-
     ap = argparse.ArgumentParser(description="cache the pipeline's hypotheses on a CROHME InkML archive")
     ap.add_argument("source")
     ap.add_argument("--strength", type=float, default=0.0)
@@ -304,7 +300,6 @@ def main(argv=None) -> int:
     ap.add_argument("--shard", default=None,
                     help="build only this shard (0-based), or these (comma-separated, one pass over the archive)")
     a = ap.parse_args(argv)
-    from inkmath.evaluation.crohme import resolve_source as _resolve
 
     src = _resolve(a.source, None)
     pred = get_predictor(a.weights)

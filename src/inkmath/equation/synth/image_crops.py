@@ -12,6 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from inkmath.data.crohme import CropTable, iter_inkml, normalize_label
+from inkmath.equation.core import wap_like
+from inkmath.equation.core.tree import Box
+from inkmath.equation.image.parts import render_parts
+from inkmath.equation.image.segmentation import working_image
+from inkmath.errors import InkmathError
 
 # the seed of each expression's rendering is SEED + its index in the archive: the same crops every build
 SEED = 7
@@ -24,10 +30,6 @@ def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32",
     drawn ("wap": a WAP-like bitmap, ``wap_like``; "page": as the page reader cuts it out of a photo, ``page_like``)."""
     import cv2
 
-    from inkmath.data.crohme import normalize_label
-    from inkmath.equation.image.parts import render_parts
-    from inkmath.equation.image.segmentation import working_image
-    from inkmath.equation.core.tree import Box
     from inkmath.preprocess import get_preset
 
     image, gmasks = _renderer(style)(expr, rng)
@@ -55,7 +57,6 @@ def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32",
 
 def _renderer(style: str):
     from inkmath.equation.synth import page_like
-    from inkmath.equation.core import wap_like
 
     renderers = {"wap": wap_like.render_labelled, "page": page_like.render_labelled}
     if style not in renderers:
@@ -69,9 +70,6 @@ def build_crops(archive: Path, subset: str, limit: int | None, preset: str = "cr
                 style: str = "wap", every: int = 1) -> dict[str, np.ndarray]:
     """Arrays of every expression's crops (as ``data.crohme._build`` stores stroke crops): images (prepared with
     ``preset``), labels, ids (``expr/group``), expr_index, expr_ids, names."""
-    from inkmath.errors import InkmathError
-    from inkmath.data.crohme import CropTable, iter_inkml
-
     table = CropTable(preset)
     n = -1
     for expr in iter_inkml(archive, subset):

@@ -15,6 +15,10 @@ image hypothesis tables that train the image path's symbol-context model (``imag
 from __future__ import annotations
 
 import numpy as np
+from inkmath.equation.core.tree import Box, SymbolHyp
+from inkmath.equation.image.parts import render_parts
+from inkmath.equation.image.segmentation import BOX_TRIM, trimmed_box
+from inkmath.equation.reader.symbols import candidates_from
 
 # a symbol matches a truth symbol when at least PURE of its labelled pixels are that symbol's and it holds at least
 # COVER of that symbol's pixels (pixels of two symbols that cross count for both)
@@ -65,11 +69,6 @@ def truth_symbols(trace, gmasks, classifier):
     """SymbolHyps of the truth segmentation in the working image: each group's pixels, classified as
     ``segment_image`` classifies its parts, boxes trimmed and scaled back as it does (``strokes``: [group index])."""
     import cv2
-
-    from inkmath.equation.image.parts import render_parts
-    from inkmath.equation.image.segmentation import BOX_TRIM, trimmed_box
-    from inkmath.equation.reader.symbols import candidates_from
-    from inkmath.equation.core.tree import Box, SymbolHyp
 
     img, back = trace["img"], trace["back"]
     ink = img > 60

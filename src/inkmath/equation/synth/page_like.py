@@ -17,6 +17,12 @@ import cv2
 import numpy as np
 
 from inkmath.equation.synth import pages as page_synth
+from inkmath import ink as _ink
+from inkmath.equation.core.tree import Box
+from inkmath.equation.photo.clean import ink_mask
+from inkmath.equation.photo.find import FoundExpressions, group_image, InkGroup
+from inkmath.equation.photo.views import READ_UPSCALE
+from inkmath.errors import InkmathError
 
 PHOTO_FILL = (0.72, 0.92)  # share of the photo's height the sheet covers (page_synth._photo)
 MAX_BLUR = 1.2  # px in the photo: the blur's sigma is drawn up to this (page_synth._photo) ...
@@ -31,13 +37,6 @@ def render_labelled(expr, rng: np.random.Generator, labels: bool = True) -> tupl
     """The expression as the page reader's crop of it (uint8 (H, W), 0/255, white on black), and (``labels``) each
     truth group's pixel mask in it, drawn alone with the same transform: [(group index, mask)] for the groups
     with ink. Raises ``InkmathError`` when no ink survives the clean-up."""
-    from inkmath.errors import InkmathError
-    from inkmath import ink as _ink
-    from inkmath.equation.photo.views import READ_UPSCALE
-    from inkmath.equation.photo.clean import ink_mask
-    from inkmath.equation.photo.find import FoundExpressions, InkGroup, group_image
-    from inkmath.equation.core.tree import Box
-
     strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
     if not strokes:
         raise InkmathError(f"{expr.id}: no ink")

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from inkmath.equation.core.tree import Box
+from inkmath.equation.reader.structure_model import FLAT_TOKENS, reference_height
 
 # which point of the parent's box a slot's content is placed against: (x of x0 / cx / x1, y of y0 / cy / y1)
 ANCHORS = {"right": ("x1", "cy"), "sup": ("x1", "y0"), "sub": ("x1", "y1"), "above": ("x0", "y0"),
@@ -112,9 +114,6 @@ def _reach(a: np.ndarray, parents: list, relations: list, p: int, skip: set) -> 
 
 
 def _height(a: np.ndarray, tokens: list[str]) -> float:
-    from inkmath.equation.reader.structure_model import reference_height
-    from inkmath.equation.core.tree import Box
-
     return reference_height([Box(*map(float, r)) for r in a], tokens)
 
 
@@ -122,9 +121,6 @@ def compose(recipient, donor, p: int, rel: str, removed: list[int], dc: int, typ
     """The recipient with the symbols ``removed`` (the old content of slot (p, rel), may be empty) taken out and the
     donor's subtree of child ``dc`` put in as p's ``rel`` content; (boxes, tokens, parents, relations) by x.
     ``typical``: ``donor_pool``'s typical heights (the parents' sizes are compared against them)."""
-    from inkmath.equation.reader.structure_model import FLAT_TOKENS
-    from inkmath.equation.core.tree import Box
-
     rb, rt, rp, rr = recipient
     db, dt, dp, dr = donor
     A = np.asarray([[b.x0, b.y0, b.x1, b.y1] for b in rb], np.float64)
@@ -184,8 +180,6 @@ def compose(recipient, donor, p: int, rel: str, removed: list[int], dc: int, typ
 
 def synthesize(data, n: int, rng: np.random.Generator, pool: dict | None = None) -> list:
     """``n`` synthetic expressions made from ``data`` (``labelled`` tuples) with the generator ``rng``."""
-    from inkmath.equation.reader.structure_model import FLAT_TOKENS
-
     pool = pool if pool is not None else donor_pool(data)
     ops, share = list(OPERATIONS), np.asarray(list(OPERATIONS.values()))
     out: list = []

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from inkmath.equation.core.metrics import canonical_symbol
+from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 RELATIONS = ("right", "sup", "sub", "above", "below", "inside")
@@ -127,8 +129,6 @@ def symbol_layout(expr) -> SymbolLayout:
     import numpy as np
 
     from inkmath import ink
-    from inkmath.equation.core.metrics import canonical_symbol
-    from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
     if not expr.mathml:
         raise Unlabelled("no MathML truth")

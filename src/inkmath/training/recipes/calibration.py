@@ -29,6 +29,9 @@ from inkmath.errors import InkmathError
 from inkmath.equation.reader.calibrate import (NAME, PARTS, Calibration, expected_calibration_error, fit_logistic,
                                                top_half_accuracy)
 from inkmath.weights import shipped_file
+from inkmath.atomic import atomic_write_bytes
+from inkmath.equation.core.mlp import write_card
+from inkmath.weights import FORMAT
 
 MODEL = "logistic"
 PURPOSE = "the reader's confidence: the probability that its first reading is right"
@@ -103,8 +106,6 @@ def fit_part(part: str, rows: list[dict], recipe: dict) -> tuple[list[float], di
 def card_of(recipe: dict, config: str, command: str, parts: dict[str, dict]) -> dict:
     """The card: what the file is, where each part's coefficients came from (``parts``: {part: {"data", "metrics",
     "history"}}) and the recipe it was written with."""
-    from inkmath.weights import FORMAT
-
     return {"format": FORMAT, "name": recipe["name"], "kind": Calibration.KIND, "purpose": recipe["purpose"],
             "model": recipe["model"],
             "architecture": "three logistic regressions, intercept first, float64: " + ", ".join(
@@ -122,9 +123,6 @@ def card_of(recipe: dict, config: str, command: str, parts: dict[str, dict]) -> 
 def write(out: Path, coefficients: dict[str, list[float]], card: dict) -> None:
     """The weights (one float64 tensor a part) and the card beside them, each written atomically."""
     from safetensors.numpy import save
-
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.equation.core.mlp import write_card
 
     atomic_write_bytes(out, save({part: np.asarray(coefficients[part], np.float64) for part in PARTS}))
     write_card(out, card)

@@ -26,6 +26,12 @@ from inkmath.errors import InkmathError
 from inkmath.equation.reader.context_model import (GEO_FEATURES, MODEL_NAME, PAIR_FEATURES, ContextArchitecture,
                                             crop_features, expression_features)
 from inkmath.equation.reader.context_net import build_net, net_of
+from inkmath.equation.reader.context_model import load_context_model
+from inkmath.equation.recognize import get_predictor
+from inkmath.equation.synth.hypotheses import hypothesis_tables
+from inkmath.evaluation.crohme import resolve_source as _resolve
+from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text, load_checkpoint, save_checkpoint
+from inkmath.weights import shipped_dir
 
 JUNK = "junk"
 
@@ -204,8 +210,6 @@ def predict(net, seqs: Sequences, size: int = 64) -> list[np.ndarray]:
 def teacher_probs(names: list[str], seqs: Sequences, cfg: "ContextConfig", classes: list[str]) -> list[np.ndarray]:
     """The mean probabilities (float32, junk last) of the shipped context models ``names`` on each sequence: the
     distillation targets. Each teacher must read the same classes and features as the model trained."""
-    from inkmath.equation.reader.context_model import load_context_model
-
     total: list | None = None
     for name in names:
         m = load_context_model(name)
@@ -234,10 +238,6 @@ def accuracy(probs: list[np.ndarray], seqs: Sequences, kind: str, num_classes: i
 
 # ------------------------------------------------------------------------------------------------------- train
 def train(cfg: ContextConfig, out: Path, resume: bool = False, log=print) -> dict:
-    from inkmath.evaluation.crohme import resolve_source as _resolve
-    from inkmath.equation.synth.hypotheses import hypothesis_tables
-    from inkmath.equation.recognize import get_predictor
-
     predictor = get_predictor(cfg.classifier)
     classes = list(predictor.vocab.names)
     C = len(classes)
@@ -285,8 +285,6 @@ def fit(cfg: ContextConfig, seqs: Sequences, val: Sequences, classes: list[str],
 
     ``stop_after`` > 0 stops once that many epochs are done (as an interruption would; ``resume`` continues)."""
     import torch
-
-    from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 
     torch.set_num_threads(cfg.threads)
     C = len(classes)
@@ -353,9 +351,6 @@ def ship(cfg: ContextConfig, out: Path, result: dict, config_path: str, dest: Pa
     from datetime import datetime, timezone
 
     from safetensors.numpy import save_file
-
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text, load_checkpoint
-    from inkmath.weights import shipped_dir
 
     state = load_checkpoint(out / "best.pt")
     tensors = {k: v.numpy().astype(np.float32) for k, v in state.items()}

@@ -26,6 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from inkmath.atomic import atomic_write_bytes
+from inkmath.data import cache_dir, data_dir
+from inkmath.data.crohme import iter_inkml
+from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
+from inkmath.equation.core.wap_like import render_labelled
+from inkmath.equation.image.grouping import class_index, ImageMergeModel, pair_features, RAW_LEN, score_pairs, TOP
+from inkmath.equation.image.segmentation import image_parts
+from inkmath.equation.recognize import get_predictor
+from inkmath.weights import shipped_file
 
 PURITY = 0.75
 PURPOSE = "the image reader's grouping: are two nearby parts of an expression image one symbol?"
@@ -68,10 +77,6 @@ def part_owners(parts, groups: list[list[int]], masks: list[tuple[int, np.ndarra
 
 def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndarray, np.ndarray]:
     """(raw rows (M, RAW_LEN), targets (M,)) of one training expression's candidate pairs of kept parts."""
-    from inkmath.equation.image.grouping import RAW_LEN, TOP, score_pairs
-    from inkmath.equation.image.segmentation import image_parts
-    from inkmath.equation.core.wap_like import render_labelled
-
     img, masks = render_labelled(expr, rng)
     parts = image_parts(img, classifier, TOP)
     named = {c for run, _, _ in parts.names for c in run}
@@ -90,9 +95,6 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
 
 def training_expressions(limit: int | None):
     """The CROHME 2014 training expressions with symbols and ink, in archive order, the first ``limit``."""
-    from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
-
     k = 0
     for expr in iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE):
         if limit is not None and k >= limit:
@@ -107,8 +109,6 @@ def build_shard(recipe: dict, cache: Path, shard: int, classifier, rows_of=None)
     """The raw rows of training expressions [shard * size, (shard + 1) * size) in ``cache/shard-K.npz`` (written
     atomically; kept when there); ``rows_of(expr, rng, classifier)`` gives an expression's (raw rows, targets)
     (``expression_rows`` when None)."""
-    from inkmath.atomic import atomic_write_bytes
-
     out = cache / f"shard-{shard:03d}.npz"
     if out.is_file():
         return out
@@ -180,11 +180,6 @@ def train_from_shards(argv: list[str] | None, description: str, defaults: dict, 
     out for the card's figures, then on all of them, and write the weights and their card."""
     from safetensors.numpy import save
 
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.data import cache_dir
-    from inkmath.equation.image.grouping import class_index
-    from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
-
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--config", default=spec.config, help="the recipe (YAML); flags override it")
     ap.add_argument("--limit", type=int, default=None, help="only the first N training expressions")
@@ -230,16 +225,11 @@ def train_from_shards(argv: list[str] | None, description: str, defaults: dict, 
 def _classifier(recipe: dict):
     import torch
 
-    from inkmath.equation.recognize import get_predictor
-
     torch.set_num_threads(1)
     return get_predictor(recipe["classifier"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.image.grouping import ImageMergeModel, pair_features
-    from inkmath.weights import shipped_file
-
     def data(recipe: dict, n: int, rows: int, positives: int, secs: float) -> str:
         return (f"the first {n} expressions of the CROHME 2014 training InkML rendered WAP-like (seed "
                 f"{recipe['render_seed']}), {rows} candidate part pairs ({positives} of one symbol); the "

@@ -19,6 +19,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from inkmath.equation.core.wap_like import render_labelled
+from inkmath.equation.image.segmentation import image_parts
+from inkmath.equation.image.touch import ImageTouchModel, RAW_LEN, TOP, touch_features, TouchSearch
+from inkmath.training.recipes.image_merge import ShardTrainer, train_from_shards, truth_labels
+from inkmath.weights import shipped_file
 
 PURITY = 0.8
 PURPOSE = "the image reader's cuts of touching symbols: does a cut where strokes meet part two symbols?"
@@ -32,8 +37,6 @@ def data_search(found: list):
     (``image_touch.TouchSearch``), as when the shipped model's data were made: in every component tried, whatever it
     reads, but not in narrow or flat ones; every piece read; the cuts weighed appended to ``found`` as (raw rows,
     pieces), and none made (the model is not asked: it need not exist yet)."""
-    from inkmath.equation.image.touch import TouchSearch
-
     return TouchSearch(whole_below=math.inf, narrow=False, every_piece=True, model=False,
                        observe=lambda raw, pieces: found.append((raw, pieces)))
 
@@ -58,11 +61,6 @@ def parts_two_symbols(a: np.ndarray, b: np.ndarray, lab: np.ndarray) -> bool:
 
 def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndarray, np.ndarray]:
     """(raw rows (M, RAW_LEN), targets (M,)) of the cuts where strokes meet weighed in one training expression."""
-    from inkmath.equation.image.segmentation import image_parts
-    from inkmath.equation.image.touch import RAW_LEN, TOP
-    from inkmath.training.recipes.image_merge import truth_labels
-    from inkmath.equation.core.wap_like import render_labelled
-
     img, masks = render_labelled(expr, rng)
     found: list = []
     parts = image_parts(img, classifier, TOP, touch=data_search(found))
@@ -75,9 +73,6 @@ def expression_rows(expr, rng: np.random.Generator, classifier) -> tuple[np.ndar
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.image.touch import ImageTouchModel, touch_features
-    from inkmath.weights import shipped_file
-    from inkmath.training.recipes.image_merge import ShardTrainer, train_from_shards
     from inkmath.predict import Predictor
 
     def data(recipe: dict, n: int, rows: int, positives: int, secs: float) -> str:

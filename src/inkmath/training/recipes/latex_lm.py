@@ -31,15 +31,15 @@ from inkmath.errors import InkmathError
 from inkmath.equation.reader.latex_lm import (
     BOS, EOS, NAME, NEVER, UNK, NgramLM, brackets_match, perplexity, save, weights_path,
 )
+from inkmath.data import data_dir as default_dir
+from inkmath.data.crohme import iter_inkml, read_captions
+from inkmath.equation.core.metrics import normalize_latex
 
 CAPTIONS = "crohme2014_train_offline_wap_captions.tar.xz"
 
 
 def read_training_captions(data_dir: Path) -> list[list[str]]:
     """Canonical token lists of the training captions (train_caption.txt inside the captions archive)."""
-    from inkmath.data.crohme import read_captions
-    from inkmath.equation.core.metrics import normalize_latex
-
     path = data_dir / "crohme" / CAPTIONS
     if not path.is_file():
         raise InkmathError(f"{path} not found; set INKMATH_DATA to the folder holding crohme/{CAPTIONS}")
@@ -54,9 +54,6 @@ def read_training_captions(data_dir: Path) -> list[list[str]]:
 
 def read_val_truths(data_dir: Path, limit: int | None = None) -> list[list[str]]:
     """Canonical truth token lists of the validation ink (CROHME 2011-2013 test sets), for perplexity only."""
-    from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.core.metrics import normalize_latex
-
     out = []
     for e in iter_inkml(data_dir / "crohme" / "crohme2011-2013_test_inkml.tar.xz"):
         if e.latex_truth:
@@ -170,8 +167,6 @@ def _recipe(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.data import data_dir as default_dir
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", type=Path, default=Path("configs/latex-lm.yaml"))
     ap.add_argument("--out", type=Path, default=None, help="weights file (default: the shipped latex-lm)")

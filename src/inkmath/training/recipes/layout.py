@@ -27,6 +27,16 @@ from inkmath.equation.reader.layout_model import (
 )
 from inkmath.equation.core.mlp import fit
 from inkmath.weights import shipped_file
+from inkmath.atomic import atomic_write_bytes
+from inkmath.data import data_dir
+from inkmath.data.crohme import iter_inkml
+from inkmath.equation.core.metrics import canonical_symbol, normalize_latex
+from inkmath.equation.core.mlp import recipe_command_line, write_card
+from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
+from inkmath.equation.reader import layout_rules as P
+from inkmath.equation.reader.layout_rules import rule_layout, rule_relation
+from inkmath.equation.reader.parse import parse
+from inkmath.weights import FORMAT
 
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 # the role of each child of a MathML layout element; None: the base, on its parent's row
@@ -90,8 +100,6 @@ def truth_relation(base_id: str, u_id: str, rows: dict, in_base: dict) -> str | 
 def true_symbols(expr) -> tuple[list, list[str]]:
     """The expression's truth symbols as ``SymbolHyp`` (box, one candidate: the label) and their MathML ids, by x."""
     from inkmath import ink
-    from inkmath.equation.core.metrics import canonical_symbol
-    from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 
     hyps, ids = [], []
     for g in expr.groups:
@@ -108,9 +116,6 @@ def true_symbols(expr) -> tuple[list, list[str]]:
 def true_symbol_expressions(archive: Path):
     """``(expression, its true symbols, the normalised truth tokens, the symbols' labels)`` of every expression of a
     CROHME InkML archive with a truth and at least one symbol: what the layout is read from, given the true symbols."""
-    from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.core.metrics import normalize_latex
-
     for expr in iter_inkml(archive):
         if not expr.latex_truth or not expr.groups:
             continue
@@ -122,10 +127,6 @@ def true_symbol_expressions(archive: Path):
 def relation_dataset(source: Path, subset: str | None = None, limit: int | None = None):
     """(features (M, N_FEATURES) float32, targets (M,) int64 indices into RELATIONS_OUT, rules' answers (M,),
     number of expressions) of the questions the rule-based parser asks on the true symbols."""
-    from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.reader.layout_rules import rule_layout, rule_relation
-    from inkmath.equation.reader.parse import parse
-
     X, y, r = [], [], []
     asked: list[tuple] = []
 
@@ -181,12 +182,6 @@ DEFAULTS = {"name": "layout-relation", "purpose": PURPOSE, "model": "tanh-mlp", 
 
 def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save
-
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.data import data_dir
-    from inkmath.equation.reader import layout_rules as P
-    from inkmath.equation.core.mlp import recipe_command_line, write_card
-    from inkmath.weights import FORMAT
 
     args, recipe, command = recipe_command_line(
         argv, __doc__.splitlines()[0], "inkmath.training.recipes.layout", "configs/layout-relation.yaml",

@@ -22,6 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.training.recipes.page_merge import ARCHIVE, CROWDED, PageRecipe, run_recipe
+from inkmath.data import data_dir
+from inkmath.data.crohme import iter_inkml
+from inkmath.equation.core.metrics import box_iou, BOX_MATCH
+from inkmath.equation.page.cut import cut_model_features, N_FEATURES, PageCutModel
+from inkmath.equation.synth.page_traces import cut_trace, trace_pages
+from inkmath.weights import shipped_file
 
 PURPOSE = "the page reader's grouping: does a group of ink on a page hold two expressions, cut along its best band?"
 DEFAULTS = {"name": "page-cut", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
@@ -30,8 +36,6 @@ DEFAULTS = {"name": "page-cut", "purpose": PURPOSE, "model": "tanh-mlp", "hidden
 
 def cut_target(row: dict, truth: list[dict]) -> float | None:
     """1.0: the cut's two parts are two written expressions; 0.0: they are not and the whole is one; None: neither."""
-    from inkmath.equation.core.metrics import BOX_MATCH, box_iou
-
     def owner(box) -> int | None:
         scores = [box_iou(box, t["box"]) for t in truth]
         best = int(np.argmax(scores)) if scores else None
@@ -58,10 +62,7 @@ def trace_stream(recipe: dict, folder: Path, stream: int, traced, describe) -> P
     each page's ``read_page`` trace (``traced``: ``page_traces.cut_trace`` or ``join_trace``) and truth as
     ``folder/page_NNNN.json``; resumable. Returns the folder. Shared by the recipes that learn from such traces
     (``page-cut``, ``page-join``)."""
-    from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
     from inkmath.equation.synth.pages import make_pages
-    from inkmath.equation.synth.page_traces import trace_pages
 
     def pages():
         exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
@@ -96,23 +97,16 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
         y = [cut_target(r, truth) for r in trace]
         return f"{len(trace)} cuts, {sum(v == 1.0 for v in y)} between two expressions"
 
-    from inkmath.equation.synth.page_traces import cut_trace
-
     return trace_stream(recipe, _folder(cache, stream), stream, cut_trace, describe)
 
 
 def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """(features, targets, pages) of every cached page of the recipe's streams (cuts with no target left out)."""
-    from inkmath.equation.page.cut import N_FEATURES, cut_model_features
-
     return traced_examples(recipe, [_folder(cache, s) for s in range(recipe["streams"])], cut_model_features,
                            N_FEATURES)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page.cut import N_FEATURES, PageCutModel
-    from inkmath.weights import shipped_file
-
     return run_recipe(PageRecipe("train_page_cut", DEFAULTS, build_stream, load_examples, shipped_file("page-cut"),
                                  N_FEATURES, PageCutModel, "page_cut.cut_model_features", "two expressions", "best cuts",
                                  "between two expressions", "cut", "split", cache="page-cut"), argv)

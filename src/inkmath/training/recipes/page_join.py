@@ -21,6 +21,9 @@ import numpy as np
 
 from inkmath.training.recipes.page_cut import cut_target, trace_stream, traced_examples
 from inkmath.training.recipes.page_merge import PageRecipe, run_recipe
+from inkmath.equation.page.cut import JOIN_FEATURES, join_features, PageJoinModel
+from inkmath.equation.synth.page_traces import join_trace
+from inkmath.weights import shipped_file
 
 PURPOSE = "the page reader's grouping: are two groups of ink page-merge left apart two expressions, read as one?"
 DEFAULTS = {"name": "page-join", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
@@ -37,23 +40,16 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
         y = [cut_target(r, truth) for r in trace]
         return f"{len(trace)} pairs read, {sum(v == 0.0 for v in y)} of one expression"
 
-    from inkmath.equation.synth.page_traces import join_trace
-
     return trace_stream(recipe, _folder(cache, stream), stream, join_trace, describe)
 
 
 def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """(features, targets, pages) of every cached page of the recipe's streams (pairs with no target left out)."""
-    from inkmath.equation.page.cut import JOIN_FEATURES, join_features
-
     return traced_examples(recipe, [_folder(cache, s) for s in range(recipe["streams"])], join_features,
                            len(JOIN_FEATURES))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page.cut import JOIN_FEATURES, PageJoinModel
-    from inkmath.weights import shipped_file
-
     return run_recipe(PageRecipe("train_page_join", DEFAULTS, build_stream, load_examples, shipped_file("page-join"),
                                  len(JOIN_FEATURES), PageJoinModel, "page_cut.join_features", "two expressions",
                                  "pairs read as one", "of two expressions", "pair", "split", cache="page-join"), argv)

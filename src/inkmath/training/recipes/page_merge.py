@@ -27,6 +27,13 @@ from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
+from inkmath.atomic import atomic_write_bytes, atomic_write_text
+from inkmath.data import data_dir
+from inkmath.data.crohme import iter_inkml
+from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
+from inkmath.equation.photo.merge import (candidate_pairs, group_summaries, line_gap, merge_features, N_FEATURES,
+                                          PageMergeModel)
+from inkmath.weights import shipped_file
 
 TIGHT = {"LINE_GAP": 1.0, "STACK_GAP": 0.15, "FRAC_GAP": 0.4, "NEAR_X": 0.3, "NEAR_Y": 0.1}
 PURITY = 0.9
@@ -60,7 +67,6 @@ def component_owners(page, truth: list[dict], stats: np.ndarray) -> np.ndarray:
 def page_examples(page, truth: list[dict]) -> tuple[list[np.ndarray], list[float]]:
     """(features, targets) of one cleaned page's candidate pairs, with the page's thresholds and the ``TIGHT`` ones."""
     from inkmath.equation.photo import find as page_find
-    from inkmath.equation.photo.merge import candidate_pairs, group_summaries, line_gap, merge_features
 
     X, y = [], []
     saved = {k: getattr(page_find, k) for k in TIGHT}
@@ -105,9 +111,6 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     ``done``, written when the stream's ink ran out). Returns the folder."""
     import cv2
 
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
-    from inkmath.data import data_dir
-    from inkmath.data.crohme import iter_inkml
     from inkmath.equation.photo.clean import clean_page
     from inkmath.equation.synth.pages import make_pages
 
@@ -192,9 +195,6 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     write its weights and card."""
     from safetensors.numpy import save
 
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
-
     name = spec.defaults["name"]
     ap = argparse.ArgumentParser(description=f"Trains the {name} model from its recipe.")
     ap.add_argument("--config", default=f"configs/{name}.yaml", help="the recipe (YAML); flags override it")
@@ -255,9 +255,6 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.photo.merge import N_FEATURES, PageMergeModel
-    from inkmath.weights import shipped_file
-
     return run_recipe(PageRecipe("train_page_merge", DEFAULTS, build_stream, load_examples, shipped_file("page-merge"), N_FEATURES,
                                  PageMergeModel, "page_merge.merge_features", "same expression", "group pairs",
                                  "of one expression", "pair", "same"), argv)

@@ -29,6 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.training.recipes.page_merge import PURITY, build_stream, cached_pages, component_owners
+from inkmath.equation.page.split import candidate_cuts, cut_features, N_FEATURES, PageSplitModel, part_group
+from inkmath.equation.photo.merge import CANDIDATE_GAP, candidate_pairs, group_summaries, merge_groups
+from inkmath.training.recipes.page_merge import PageRecipe, run_recipe
+from inkmath.weights import shipped_file
 
 LOOSE = {"LINE_GAP": 6.0, "STACK_GAP": 1.0, "FRAC_GAP": 2.0, "NEAR_X": 1.5, "NEAR_Y": 0.6}
 PURPOSE = "the page reader's grouping: is a group of ink on a page two written expressions, cut here?"
@@ -74,8 +78,6 @@ def _grouping_examples(ink: np.ndarray, to_photo: np.ndarray, truth: list[dict])
     from types import SimpleNamespace
 
     from inkmath.equation.photo import find as page_find
-    from inkmath.equation.photo.merge import CANDIDATE_GAP, candidate_pairs, group_summaries, merge_groups
-    from inkmath.equation.page.split import part_group, candidate_cuts, cut_features
 
     grouped = page_find.group_ink(ink)
     if grouped is None:
@@ -115,10 +117,6 @@ def load_examples(recipe: dict, cache: Path) -> tuple[np.ndarray, np.ndarray, in
 
 
 def main(argv: list[str] | None = None) -> int:
-    from inkmath.equation.page.split import N_FEATURES, PageSplitModel
-    from inkmath.weights import shipped_file
-    from inkmath.training.recipes.page_merge import PageRecipe, run_recipe
-
     return run_recipe(PageRecipe("train_page_split", DEFAULTS, build_stream, load_examples, shipped_file("page-split"), N_FEATURES,
                                  PageSplitModel, "page_split.cut_features", "two expressions", "cuts",
                                  "between two expressions", "cut", "split"), argv)

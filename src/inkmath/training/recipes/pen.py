@@ -23,6 +23,10 @@ import numpy as np
 
 from inkmath.errors import InkmathError
 from inkmath.equation.reader.pen_symbols import GROUP_FEATURES, PEN_MODEL, POINTS, STEP_FEATURES, build_pen_net, pen_features
+from inkmath.data import cached_arrays, data_dir
+from inkmath.data.crohme import crohme_vocab, iter_inkml, normalize_label, split_archive, truth_symbols
+from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text, load_checkpoint, save_checkpoint
+from inkmath.weights import shipped_dir
 
 VAL_SPLITS = ("test2013", "test2012", "test2011")  # the CROHME 2011-2013 test sets: validation
 
@@ -60,8 +64,6 @@ def pen_arrays(split: str, limit: int | None = None) -> dict[str, np.ndarray]:
     """{"steps", "group", "labels", "ids"} of every truth symbol of a CROHME split, in the order of
     ``load_crohme_arrays`` (decoded once, then read from the cache)."""
     from inkmath import ink
-    from inkmath.data import cached_arrays, data_dir
-    from inkmath.data.crohme import split_archive, crohme_vocab, iter_inkml, normalize_label, truth_symbols
 
     archive, subset = split_archive(split, data_dir())
 
@@ -127,8 +129,6 @@ def _accuracy(net, data: dict) -> tuple[int, int]:
 # ------------------------------------------------------------------------------------------------------- train
 def train(cfg: PenConfig, out: Path, resume: bool = False, log=print) -> dict:
     """``fit`` on the recipe's CROHME data."""
-    from inkmath.data.crohme import crohme_vocab
-
     val = {s: pen_arrays(s, cfg.limit) for s in VAL_SPLITS}
     return fit(cfg, pen_arrays(cfg.train, cfg.limit), val, list(crohme_vocab().names), out, resume, log)
 
@@ -140,8 +140,6 @@ def fit(cfg: PenConfig, train: dict, val: dict[str, dict], classes: list[str], o
     ``resume`` continues)."""
     import torch
     from torch.nn import functional as F
-
-    from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -200,9 +198,6 @@ def ship(cfg: PenConfig, out: Path, result: dict, config_path: str, dest: Path |
     from datetime import datetime, timezone
 
     from safetensors.numpy import save_file
-
-    from inkmath.training.checkpoint import atomic_write_bytes, atomic_write_text, load_checkpoint
-    from inkmath.weights import shipped_dir
 
     state = load_checkpoint(out / "checkpoint.pt")
     if int(state["epoch"]) < cfg.epochs:

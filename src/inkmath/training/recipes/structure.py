@@ -26,6 +26,15 @@ from inkmath.equation.reader.structure_model import (
 )
 from inkmath.equation.synth.structure import SynthConfig, donor_pool, synthesize
 from inkmath.equation.reader.structure_tree import RELATIONS
+from inkmath.atomic import atomic_write_bytes, atomic_write_text
+from inkmath.data import data_dir
+from inkmath.data.crohme import iter_inkml
+from inkmath.equation.core.transformer import torch_blocks
+from inkmath.equation.core.tree import Box
+from inkmath.equation.reader.context_model import GEO_FEATURES, geometry_features, PAIR_FEATURES
+from inkmath.equation.reader.structure_model import reference_height
+from inkmath.equation.synth.structure_truth import symbol_layout, Unlabelled
+from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 
 CONFIG = Path("configs/structure.yaml")
 DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64, "epochs": 12, "batch": 32,
@@ -37,9 +46,6 @@ DEFAULTS = {"model": "structure-mlp", "embed": 16, "hidden": 128, "hidden2": 64,
 def labelled(source: Path, subset: str | None = None, limit: int | None = None, reasons: dict | None = None):
     """[(boxes, tokens, parents, relations)] of the expressions that make a layout tree; ``reasons`` counts why the
     others do not."""
-    from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.synth.structure_truth import Unlabelled, symbol_layout
-
     out = []
     for expr in iter_inkml(source, subset=subset):
         if limit is not None and len(out) >= limit:
@@ -65,8 +71,6 @@ def targets(parents: list, relations: list) -> np.ndarray:
 def encode(data, index: dict[str, int]):
     """Per expression: pair features, token ids, relation mask, targets, and the symbols' own geometry and pairwise
     geometry (the encoder's inputs, ``context_model.geometry_features``)."""
-    from inkmath.equation.reader.context_model import geometry_features
-
     unk = index[UNKNOWN_TOKEN]
     return [(pair_features(b, t), np.asarray([index.get(x, unk) for x in t], np.int64), relation_mask(t),
              targets(p, r), *geometry_features(np.asarray([[x.x0, x.y0, x.x1, x.y1] for x in b], np.float64)))
@@ -76,9 +80,6 @@ def encode(data, index: dict[str, int]):
 def distorted(data, jitter: float, stretch: float, rng: np.random.Generator):
     """The expressions with every box edge moved by up to ``jitter`` reference heights and the whole expression
     stretched in x by a factor exp(U(-stretch, stretch)) (seeded): other writers' spacing and proportions."""
-    from inkmath.equation.reader.structure_model import reference_height
-    from inkmath.equation.core.tree import Box
-
     out = []
     for boxes, tokens, parents, relations in data:
         H = reference_height(boxes, tokens)
@@ -101,8 +102,6 @@ def batches(enc, batch: int, rng: np.random.Generator):
 
 def collate(enc, idx, root_id: int):
     import torch
-
-    from inkmath.equation.reader.context_model import GEO_FEATURES, PAIR_FEATURES
 
     n = max(len(enc[i][1]) for i in idx)
     B = len(idx)
@@ -133,9 +132,6 @@ class Net:
 
     def __init__(self, n_tokens: int, cfg: dict):
         import torch
-
-        from inkmath.equation.reader.context_model import GEO_FEATURES, PAIR_FEATURES
-        from inkmath.equation.core.transformer import torch_blocks
 
         self.enc = cfg.get("encoder") or None
         d, h1, h2 = (self.enc["dim"] if self.enc else cfg["embed"]), cfg["hidden"], cfg["hidden2"]
@@ -235,8 +231,6 @@ def fit(train, val, cfg: dict, run: Path, log=print,
     epoch as if interrupted (tests)."""
     import torch
 
-    from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
-
     torch.set_num_threads(int(cfg["threads"]))
     counts: dict[str, int] = {}
     for _, toks, _, _ in train:
@@ -332,9 +326,6 @@ def run_folder(config: Path | None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save
-
-    from inkmath.data import data_dir
-    from inkmath.atomic import atomic_write_bytes, atomic_write_text
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=CONFIG if CONFIG.is_file() else None)

@@ -25,6 +25,10 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.equation.reader.symbol_size import GROUPS, IMAGE_GROUPS, NAME, SymbolSizeModel
 from inkmath.weights import shipped_file
+from inkmath.atomic import atomic_write_bytes
+from inkmath.equation.core.mlp import write_card
+from inkmath.equation.reader.symbol_size import NO_REFERENCE_GROUPS, PAIR_GROUPS
+from inkmath.weights import FORMAT
 
 MODEL = "logistic"
 PURPOSE = "the expression reader's look-alikes: a pair's reading moved by the symbol's size, place and the other symbols"
@@ -90,8 +94,6 @@ def refit(groups: list[str], recipe: dict, command: str) -> dict[str, tuple[list
 def card_of(recipe: dict, config: str, command: str, groups: dict[str, dict]) -> dict:
     """The card: what the file is, each group's pairs and coefficients with where they came from (``groups``:
     {group: {"data", "metrics", "history"}}) and the recipe it was written with."""
-    from inkmath.weights import FORMAT
-
     return {"format": FORMAT, "name": recipe["name"], "kind": SymbolSizeModel.KIND, "purpose": recipe["purpose"],
             "model": recipe["model"],
             "architecture": f"{len(GROUPS)} logistic corrections of a pair's log-odds z: a * z + w . features + c "
@@ -108,9 +110,6 @@ def card_of(recipe: dict, config: str, command: str, groups: dict[str, dict]) ->
 def write(out: Path, coefficients: dict[str, list[float]], card: dict) -> None:
     """The weights (one float64 tensor a group) and the card beside them, each written atomically."""
     from safetensors.numpy import save
-
-    from inkmath.atomic import atomic_write_bytes
-    from inkmath.equation.core.mlp import write_card
 
     atomic_write_bytes(out, save({g: np.asarray(coefficients[g], np.float64) for g in GROUPS}))
     write_card(out, card)
@@ -150,8 +149,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def group_coefficients(model: SymbolSizeModel, group: str) -> tuple[float, ...]:
     """``group``'s coefficients in ``model``, in the file's order."""
-    from inkmath.equation.reader.symbol_size import NO_REFERENCE_GROUPS, PAIR_GROUPS
-
     pair = GROUPS[group][0][0]
     if group == "digit":
         return (model.digit_odds, model.digit_share, *model.digit_pairs.values())

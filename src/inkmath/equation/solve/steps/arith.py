@@ -17,6 +17,7 @@ import sympy as sp
 from inkmath.equation.solve.steps.base import (
     MAX_STEPS, NoSteps, Worked, arrange, evaluated, has_brackets, same_line, tex, terms, total,
 )
+from inkmath.equation.solve.limits import EXACT_DEGREE_LIMIT, too_high_to_expand
 
 
 def _fraction(num: int, den: int) -> sp.Basic:
@@ -183,8 +184,6 @@ def arithmetic_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked
 
 def simplify_steps(raw: sp.Basic, value: sp.Basic, input_latex: str) -> Worked:
     """Expand and collect a polynomial; factor and cancel a rational expression; end at the solver's form."""
-    from inkmath.equation.solve.limits import EXACT_DEGREE_LIMIT, too_high_to_expand
-
     w = Worked("simplify")
     w.add(raw, "the expression", input_latex)
     if raw.atoms(sp.Function):

@@ -40,6 +40,13 @@ from inkmath.equation.solve.steps.calculus import INTEGRATION_CONSTANT, integrat
 from inkmath.equation.solve.steps.conditions import EVERY_VALUE
 from inkmath.equation.solve.tosympy import PLUS_MINUS, to_sympy_lines
 from inkmath.equation.core.tree import Node
+from inkmath.equation.solve.limits import MAX_SHOWN_DIGITS, too_long
+from inkmath.equation.solve.steps import (absolute as steps_abs, absolute_inequality as steps_abs_inequality,
+                                          arith as steps_arith, calculus as steps_calculus, exp as steps_exp,
+                                          inequality as steps_inequality, linear as steps_linear, poly as steps_poly,
+                                          radical as steps_radical, rational as steps_rational,
+                                          rational_inequality as steps_rational_inequality, system as steps_system,
+                                          system_substitution as steps_system_substitution, trig as steps_trig)
 
 __all__ = ["NoSteps", "Step", "Worked", "attach_steps", "equivalent", "final_matches", "solution_set", "work_out"]
 
@@ -103,28 +110,12 @@ def _written_numbers_as_fractions(worked: Worked, tree: Node) -> None:
 
 
 def _work_out_by_kind(tree: Node, items: list[sp.Basic], result: dict[str, Any]) -> Worked:
-    from inkmath.equation.solve.steps import absolute as steps_abs
-    from inkmath.equation.solve.steps import absolute_inequality as steps_abs_inequality
-    from inkmath.equation.solve.steps import arith as steps_arith
-    from inkmath.equation.solve.steps import calculus as steps_calculus
-    from inkmath.equation.solve.steps import exp as steps_exp
-    from inkmath.equation.solve.steps import inequality as steps_inequality
-    from inkmath.equation.solve.steps import linear as steps_linear
-    from inkmath.equation.solve.steps import poly as steps_poly
-    from inkmath.equation.solve.steps import radical as steps_radical
-    from inkmath.equation.solve.steps import rational as steps_rational
-    from inkmath.equation.solve.steps import rational_inequality as steps_rational_inequality
-    from inkmath.equation.solve.steps import system as steps_system
-    from inkmath.equation.solve.steps import system_substitution as steps_system_substitution
-    from inkmath.equation.solve.steps import trig as steps_trig
-
     if result.get("kind") == "none":
         raise NoSteps(result.get("reason") or "the solver could not answer this")
     if any(item.has(PLUS_MINUS) for item in items):
         raise NoSteps("a problem written with ± is answered without steps")
     if any(item.has(sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Derivative) for item in items):
         return steps_calculus.calculus_steps(to_sympy_lines(tree, raw=True), result, to_latex(tree))
-    from inkmath.equation.solve.limits import MAX_SHOWN_DIGITS, too_long
 
     answered = [e["_expr"] for e in result.get("values", []) if "_expr" in e]
     answered += [e["_expr"] for sol in result.get("solutions", []) for e in sol.values() if "_expr" in e]
