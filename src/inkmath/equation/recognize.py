@@ -34,43 +34,14 @@ from inkmath.equation.strokes.segment import segment_strokes_nbest
 from inkmath.imageio import as_image
 
 _DECODERS: dict[str, Decoder] = {}
-# the decoder's weights, chosen on validation by benchmarks/decoder_val.py --grid (docs/decisions/decoder-and-language-model.md,
-# symbol-context.md). Strokes, on every 3rd expression of the 2011-2013 test sets (502), with the
-# symbol-context model's candidates and the structure model's log-probability of the layout (``parse_scored``): the
-# structure score at 0.5, the language model at 0.2, the segmentation score at 1 and a reward of 0.3 per token read
-# the most right (62.95 %, truth among 5 72.7 %; with the structure model of structure-model.md and its
-# margin 4, 64.34 % and 74.7 %, the best again among structure 0.3-1, lm 0.1-0.3, segment 0.5-2; structure 0:
-# 61.55 %, 0.3: 62.35 %, 0.7-1.0: 62.75 %, 2: 61.95 %; the token rules' candidates at their best: 59.16 %; the grid: lm 0-0.8, segment 0-100, temperature 0.5-2, length
-# 0-1). Beam 8 with max_drop 5 reads as many as no cut-off with about 2/3 of the parses; 5 groupings and beam 16 read
-# 2 more of 502 with twice the parses. Images, on their WAP-like renderings (502, every 3rd): structure 0.5, lm 0.2
-# with 0.3 per token read 51.39 % (52.19 % with the 2026-11-24 structure model; structure 0: 51.20 %; no LM either:
-# 50.0 %; the token rules' candidates: 51.2 %). Images read 3 groupings then (image_segmentation.IMAGE_SEGMENTATIONS:
-# the rules' and two close calls taken the other way, priced by image_alternatives.flip_score), the first with a beam
-# of 4, the others of 1, the segmentation score at 1: 54.78 % of the same 502 with the structure model of 04deb1f
-# (the rules' grouping alone: 51.79 %; beams 6 and 1: 54.78 % with 23 % more parses; 6 and 3: 54.78 %, coverage
-# 66.5 % against 65.5 %, 91 % more parses), 54.18 % with that of 63b6192 (alone: 51.99 %; the grid's best, 1 + 1 per
-# margin, lm 0.1, 4 groupings: 54.58 %); docs/decisions/image-segmentation.md
-# Strokes also offer the first reading's second layout (parse.other_layout) among the alternatives
-# (offered_layouts 1): on all 1,504 validation expressions the truth is among the 5 for 1,129 against 1,118 (2 or 3
-# second layouts: 1,129 and 1,129), and they consider 4 candidates a symbol (per_symbol): 965 read right and 1,134
-# among the 5, with 3 % more parses (5 candidates down to 0.3 % of the best: 964 and 1,137 with 11 % more;
-# docs/decisions/calibration.md)
-# Strokes parse only the readings within STROKE_MAX_DROP of the best (symbol and segmentation terms): at 4 against 5,
-# all 1,504 validation expressions (`inkmath crohme-eval val`) read 1,015 right either way (none gained or lost, one
-# wrong LaTeX changed), the truth among the alternatives 76.93 % against 77.46 %, calibration error 0.016 against 0.014;
-# a web request (the load test's 20 drawings) about 0.9x the CPU (docs/decisions/speed.md)
+# the decoder's weights (DECODER_WEIGHTS below), chosen by benchmarks/decoder_val.py --grid; strokes parse only readings
+# within STROKE_MAX_DROP of the best (4 vs 5: 1,015 right, 0.9x CPU) (docs/decisions/decoder-and-language-model.md)
 STROKE_MAX_DROP = 4.0
-# A photo of one expression is read first from its ink as the page reader reads a line's (``page.photo_views``); only
-# when that reading's confidence is under PHOTO_SURE are the photo as it is and its cleaned ink read too, the most
-# confident reading kept. A speed choice: on the generated validation photos (benchmarks/photo_expressions.py val,
-# 1,086) the three readings pooled read 600 right with the gate at 0.3 / 0.5 / 0.7 / always 601 / 600 / 601 / 600,
-# reading the other two for 29 / 39 / 50 / 100 % of the photos (docs/decisions/photo-expressions.md)
+# a photo of one expression is read first from its ink; the photo as it is and its cleaned ink are read too only under
+# this confidence, a speed choice (600 of 1,086 right at 0.5 and always) (docs/decisions/photo-expressions.md)
 PHOTO_SURE = 0.5
-# The language model's long-range terms (latex_lm.NgramLM.long_range_logprob: a letter the classifier confuses by case
-# written in both cases, brackets that do not match), added at this weight (their face value). Validation from strokes
-# (`inkmath crohme-eval val`) / WAP-like images (`wap_val.py`): 1,026 / 877 without; the case term alone 1,032 / 880
-# (gained 6 / 4, lost 0 / 1; weights 0.5 / 2: 1,030 / 1,033 from strokes); with the brackets 1,039 / 887 (7 / 7 more,
-# none lost); with the bars in pairs 1,041 / 888 (2 / 1 more, none lost); docs/decisions/decoder-and-language-model.md
+# weight of the language model's long-range terms (case, brackets, bars in pairs), their face value: validation from
+# strokes / images 1,026 / 877 without, 1,041 / 888 with (docs/decisions/decoder-and-language-model.md)
 LONG_RANGE_WEIGHT = 1.0
 DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                  beam=8, max_drop=STROKE_MAX_DROP, offered_layouts=1, per_symbol=4,
@@ -79,22 +50,12 @@ DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5,
 # together there: 1 -> 2 with 3 -> 5 groupings, 888 -> 902 of the 1,504 WAP-like validation renderings)
 IMAGE_DECODER_WEIGHTS = DecoderWeights(symbol=1.0, lm=0.2, segment=1.0, structure=0.5, temperature=0.5, length=0.3,
                                        beam=4, alt_beam=2, max_drop=5.0, long_range=LONG_RANGE_WEIGHT)
-# The page reader's crops (page.py) are read by the image reader's models with a wider search: photographed ink reads
-# less surely, and its right reading lies further down the beam. Generated validation pages (bench_page.py --split val
-# --pages 120, right of 876 / 786): beam 4 + 1 470 / 413, 8 + 2 475 / 417, 12 + 3 474 / 415 (detection and order lower
-# on seed 0), 8 + 4 with 4 candidates a symbol - / 418 (1.12x the time); checked on seed 19: 439 -> 443 of 818.
-# With beam 8 + 2, PAGE_SEGMENTATIONS groupings of a crop (the rules' and three close calls taken the other way)
-# against 3: 480 / 422 (5: 480 / 422), about 1.1x a page's time. Readings whose symbol or grouping term falls more than
-# 4 below the best are not parsed (max_drop; the image reader's 5): every reading of both seeds the same, 0.96x the
-# time (docs/decisions/page-reading.md). With the image reader's wider search (5 groupings,
-# alt_beam 2), 6 groupings of a page's crop read 501 of seed 0's 876 against 4's 499, 1.10x a page's time: kept 4
-# (docs/decisions/image-reader.md)
+# the page reader's crops get a wider search (beam 8 + 2, max_drop 4) and PAGE_SEGMENTATIONS groupings a crop, chosen
+# on generated validation pages (docs/decisions/page-reading.md)
 PAGE_DECODER_WEIGHTS = dataclasses.replace(IMAGE_DECODER_WEIGHTS, beam=8, alt_beam=2, max_drop=4.0)
 PAGE_SEGMENTATIONS = 4
-# the segmenter's k best groupings read by the decoder: all 1,504 validation expressions (`inkmath crohme-eval val`)
-# read 1,097 right with 3, 1,101 with 4, 1,102 with 5 (+5, none lost; truth among the alternatives 82.31 -> 82.65 %,
-# calibration error 2.31 -> 2.79 %) and 1,103 with 7; 5 costs 1.06x the CPU of 3 on validation expressions of 8-12
-# symbols, read alternately in one process (docs/decisions/stroke-grouping.md)
+# the segmenter's k best groupings read by the decoder: 1,102 of the 1,504 validation expressions right with 5 against
+# 1,097 with 3, 1.06x the CPU (docs/decisions/stroke-grouping.md)
 STROKE_SEGMENTATIONS = 5
 
 

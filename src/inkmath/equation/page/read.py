@@ -37,34 +37,22 @@ from inkmath.equation.photo.views import (PageCrop, clean_at_writing_size, group
                                           ridge_width)
 from inkmath.equation.core.tree import Box
 
-# Question numbers: the ``page-label`` model (page_label.py).
-# Each group's crop is cut by ``photo.views.group_crop`` (narrowed, upscaled, deblurred as its constants say) ...
-# ... and read a second time from the darkness smoothed first (sigma READ_SMOOTH crop pixels), the more confident
-# reading kept (pencil's grains cut narrowed strokes apart; docs/decisions/page-grouping-and-order.md)
+# Question numbers: the ``page-label`` model (page_label.py). Each group's crop (``photo.views.group_crop``) is read
+# again from its darkness smoothed (sigma READ_SMOOTH crop px), the surer reading kept (docs/decisions/page-reading.md)
 READ_SMOOTH = 1.0
 # ... only when the first reading's calibrated confidence is under READ_SMOOTH_BELOW (a sure first reading is kept:
 # the second reading rarely wins then; chosen on validation pages, docs/decisions/page-reading.md)
 READ_SMOOTH_BELOW = 0.5
-# ... and a group whose surest reading is still under READ_COARSE_BELOW is read a third time, from its sharp darkness
-# not enlarged (READ_COARSE_UPSCALE), the more confident reading kept. Fresh validation pages, every 2nd page, each
-# true expression's group read by the page's crop and by the variants (docs/decisions/page-reading.md): chosen
-# on seeds 15 + 16 (380 expressions), this +5 -0; the sharp-then-smoothed pair at upscale 1 +8 -2 (about 1.7x a page's
-# CPU; at 0.2 +5 -1, at 0.7 +11 -4), upscale 3 +1 -0. Checked on seed 17 (377 expressions): this +5 -1
+# ... and a group still under READ_COARSE_BELOW is read a third time, sharp, at READ_COARSE_UPSCALE, the surer reading
+# kept: +5 -0 on seeds 15 + 16, +5 -1 on seed 17 (docs/decisions/page-reading.md)
 READ_COARSE_BELOW = 0.5
 READ_COARSE_UPSCALE = 1
-# A fine pen's page (read from its ink as found, above) is cleaned again with a lower floor for a stroke's darkness,
-# FINE_INK_FLOOR in place of ``page_clean.INK_HIGH_MIN`` (a 1 px minus peaks at about 60 after the clean-up's
-# flattening), unless its ink then falls into over FAINTER_PIECES times as many components (a fine pencil page's grid
-# and grain: 2.2-17x; ink pages 1.0-1.15x, seed 84). Validation (right / matched / found): fine pen seed 84
-# 115 / 272 / 337 -> 128 / 272 / 336 of 289, seed 85 62 / 132 / 151 -> 63 / 132 / 152 of 157, small writing (seed
-# 87) 77 -> 78 of 178; floors 30 and 52 read 269 and 270 of the three sets' 624 against 45's 269. Pages read narrowed
-# are not cleaned again (docs/decisions/page-reading.md)
+# a fine pen's page is cleaned again with this stroke floor in place of ``page_clean.INK_HIGH_MIN``, unless its ink
+# then breaks into over FAINTER_PIECES times the components (a pencil's grain) (docs/decisions/page-reading.md)
 FINE_INK_FLOOR = 45.0
 FAINTER_PIECES = 1.2
-# the engine a page's classifier runs on (the orientation check's and the groups'), in place of the reader's default
-# classifier on another engine (``image_segmentation.in_place_of_default``; None: the caller's engine). ONNX Runtime
-# runs crohme-m in 8 bits (``onnx_int8``) on one thread: a page of 8 about 0.7x the CPU of PyTorch's float
-# (docs/decisions/page-reading.md)
+# the engine a page's classifiers run on (None: the caller's); ONNX Runtime's 8-bit crohme-m on one thread takes
+# about 0.7x the CPU of PyTorch's float (docs/decisions/page-reading.md)
 PAGE_ENGINE: str | None = "onnx"
 
 

@@ -42,33 +42,20 @@ INK_LOW = 38  # darkness (0-255, after flattening) where faint ink (pencil's edg
 INK_LOW_SHARE = 0.3  # ... and from this share of the page's strong ink darkness
 INK_HIGH_SHARE = 0.45  # a stroke must reach this share of the page's strong ink darkness (its 99.5th percentile)
 INK_HIGH_MIN = 60  # ... and at least this darkness
-# A component of at most DOT_AREA px (a dot: an i's, a full stop, \ldots) is ink when it reaches DOT_SHARE of the stroke
-# threshold above and the floor (INK_HIGH_MIN, or ``ink_mask``'s lower ``floor`` for a fine pen's page): a blur lowers a
-# small disc's peak more than a line's (a 2.5 px pen's dot under a 1 px blur keeps about 0.69 of a stroke's darkness).
-# Validation pages, seeds 0 / 18 (choice) and 19 (check): 468 / 409 / 437 -> 470 / 412 / 439 right (+8 -1: "A.k.R",
-# "i.M", "\ldots", "it"), detection and order the same, fine-pen pages (seed 84) the same; DOT_SHARE 0.5 and 0.85,
-# DOT_AREA 12 and 40 read as 0.7 and 24 (the floor binds on these pages). Without the floor, pencil pages' ruled-line
-# fragments passed (-3 on one page). (docs/decisions/page-clean-up.md)
+# a component of at most DOT_AREA px reaching DOT_SHARE of the stroke threshold (and the floor) is ink, a dot: a blur
+# lowers a dot's peak more than a line's (seeds 0 / 18 / 19: +8 -1) (docs/decisions/page-clean-up.md)
 DOT_AREA = 24
 DOT_SHARE = 0.7
-# ... and whose box is at most DOT_SIDE px on its longer side: a dot of DOT_AREA px is a disc under 6 px across, while
-# a paper line's faint edge left by the line search is a sliver one px tall and 10-23 px long (validation seed 32
-# page 15: 14 such slivers at darkness 61-63 passed as dots and were read as "-" beside the writing). The slivers still
-# count towards DOT_MOST below: many of them say the paper's lines were not all found, and then no dot is kept
-# (docs/decisions/page-grouping-and-order.md)
+# ... and whose box is at most DOT_SIDE px on its longer side: a paper line's faint edge is a sliver 10-23 px long
+# (docs/decisions/page-clean-up.md)
 DOT_SIDE = 8
-# ... unless they would be over DOT_MOST of the components found without them: then they are the pieces of paper
-# lines the clean-up did not find (a close-up of squared paper turned past the deskew: 973 against 44, the page read
-# as 577 expressions). Validation pages (seeds 0, 18, 19 and fine-pen 84) add at most 0.1 (docs/decisions/page-clean-up.md)
+# ... unless they would be over DOT_MOST of the components found without them: then they are paper lines not found
+# (docs/decisions/page-clean-up.md)
 DOT_MOST = 0.5
 LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height) ...
 LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: a dark one is a fraction bar
 LINE_DARK_FAMILY = 3  # ... a longer one as dark as ink is a paper line only among this many lines across the sheet:
-# on a plain sheet a fraction bar over 0.6 of its width was erased and its fraction read as two expressions. Validation
-# pages in large writing (``bench_page.py --writing 48``, seeds 0 / 18): in order 114 / 33 -> 115 / 34; of the ordinary
-# validation pages (plain seeds 0 / 18 / 19, crowded 80 / 81, labelled) one page's ink changed (crowded seed 81 page
-# 19, 47 -> 48 in order); no page lost. Counting only the ink-dark runs kept a pencil page's ruled-line piece as ink
-# (docs/decisions/page-grouping-and-order.md)
+# on a plain sheet a long fraction bar was erased (large writing: 114 / 33 -> 115 / 34; docs/decisions/page-clean-up.md)
 LINE_KERNEL = 0.03  # opening kernel that finds line pieces: this share of the sheet's side (short: lines tilt)
 LINE_MAX_THICK = 9  # px: thicker long runs are not paper lines
 LINE_INK_RATIO = 1.6  # a line pixel this much darker than the line's own darkness is ink drawn over it
@@ -80,10 +67,8 @@ PALE_GRID_SHARE = 0.5  # ... whose lines are removed from LINE_LOW when the ink-
 EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped
 MAX_SKEW = 4.0  # degrees searched by the deskew
 SKEW_STEP = 0.25
-# A photo with no sheet edge in it (the page fills the frame) is turned by its paper lines' own angle when they show
-# one beyond MAX_SKEW (``paper_line_angle``): the median slope of the long straight segments
-# (LINE_SPAN of the width at least) found by a Hough transform at LINE_SKEW_SIDE px, within LINE_SKEW_MAX degrees of
-# level, when at least LINE_SKEW_SEGMENTS agree (docs/decisions/page-reading.md)
+# a photo with no sheet edge is turned by its paper lines' median angle beyond MAX_SKEW (Hough at LINE_SKEW_SIDE px,
+# within LINE_SKEW_MAX degrees, LINE_SKEW_SEGMENTS agreeing) (docs/decisions/page-reading.md)
 LINE_SKEW_MAX = 15.0
 LINE_SKEW_SIDE = 1000
 LINE_SKEW_SEGMENTS = 3
@@ -92,14 +77,8 @@ MAX_PHOTO_PIXELS = 100_000_000  # refuse larger photos before decoding them
 MIN_LIGHT = 45  # median brightness (0-255) of the sheet below which the photo is too dark to read
 PAPER_MIN_BRIGHTNESS = 110  # median grey of a sheet (after the warp) below which there is no paper in the photo
 PAPER_MAX_INK = 0.25  # share of dark pixels on a "sheet" above which it is not a page of writing
-# The photo's blur, measured on its ink (``edge_steepness``, ``measured_blur``): the steepest edges (the
-# BLUR_EDGE_PERCENTILE-th percentile of the darkness's slope over the darkest ink within 2 px, on the ink's pixels
-# where that ink reaches BLUR_INK_MIN) are the less steep the more the photo is blurred; sigma (px) = BLUR_FIT[0] +
-# BLUR_FIT[1] x that share, a least-squares line fitted to the 120 generated validation pages' known blur, sigma 0-1.2
-# (docs/decisions/page-reading.md: residual sd 0.165 px, correlation -0.87; beyond 1.2 px it measures short:
-# 1.5-1.85 where 2.5 was added, docs/decisions/page-reading.md). ``CleanPage.defocus`` applies the same line to the steepest of
-# BLUR_DIRECTIONS bands of the edges' direction, and ``CleanPage.motion`` is the least steep band's steepness over the
-# steepest's: motion blur lowers the steepness across the motion only, defocus in every direction (docs/decisions/page-reading.md)
+# the photo's blur from its ink's steepest edges (BLUR_EDGE_PERCENTILE-th percentile where ink reaches BLUR_INK_MIN):
+# sigma on the BLUR_FIT line, fitted to 120 validation pages, residual sd 0.165 px (docs/decisions/page-reading.md)
 BLUR_EDGE_PERCENTILE = 90
 BLUR_INK_MIN = 40
 BLUR_FIT = (3.40, -8.39)

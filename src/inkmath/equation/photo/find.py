@@ -38,24 +38,16 @@ FRAC_GAP = 1.2  # ... links what is above or below it this close, only when it h
 # other side too (the lower bar of "=" at the bottom of a line does not reach down to the next line)
 COLUMN_GAP = 2.5  # a gutter between columns is at least this wide ...
 GUTTER_SPAN = 4.0  # ... and before grouping, ink on both sides of it spans at least this height
-# components with an area under this share of unit^2 are noise. 0.002 since the clean-up keeps faint dots
-# (page_clean.DOT_AREA): validation pages of seeds 0 / 18 / 19 / fine-pen 84 470 / 412 / 439 / 128 right at 0.004,
-# 470 / 413 / 439 / 129 at 0.002 (an i's dot, an ij's), detection and order the same
-# (docs/decisions/page-clean-up.md)
+# components with an area under this share of unit^2 are noise; 0.002 keeps an i's dot (seeds 0 / 18 / 19 / 84:
+# 470 / 413 / 439 / 129 right against 470 / 412 / 439 / 128 at 0.004) (docs/decisions/page-clean-up.md)
 SPECK = 0.002
 LONE_MARK = 0.5  # a group under this many units long is a lone dot or a speck between lines, not an expression
 SCRIBBLE_SIZE = 2.0  # a component at least this many units wide and tall ...
 SCRIBBLE_FILL = 0.5  # ... and inked over this share of its box is crossed-out writing
 READ_SHARE = 0.6  # the ink read is what reaches this share of the darkest ink nearby (``group_image``) ...
 READ_PEAK = 0.4  # ... within this many typical symbols
-# ... or, on a photo blurred by motion (``page.READ_MOTION``), from the stroke's own ridge: the darkest ink within
-# READ_RIDGE page px, while reaching at least READ_FLOOR of the darkest ink within READ_PEAK. Motion blur lowers a
-# stroke's darkness across the motion only, so strokes across it were cut next to strokes along it (docs/decisions/page-clean-up.md).
-# Chosen on validation pages of seeds 40 and 41 (12 each) as made, under defocus (sigma 1.5, 2.5) and motion (3, 5
-# px; page_variants.py), on every page: right of 936 expressions 393 with READ_PEAK alone; READ_RIDGE 3 with
-# READ_FLOOR 0.3 / 0.45 / 0.5 / 0.55: 409 / 415 / 416 / 419; READ_RIDGE 2 / 4 (0.45): 404 / 412; 9 px of motion
-# (shake, 156): 1, 19 (0.45), 5 (0.55). On every ordinary page it read 5 fewer of 876 (+14 -19), hence the gate
-# (docs/decisions/page-reading.md)
+# ... or, on a photo blurred by motion (``page.READ_MOTION``), the darkest ink within READ_RIDGE px reaching READ_FLOOR
+# of the darkest within READ_PEAK (seeds 40-41: 393 -> 415 of 936) (docs/decisions/page-reading.md)
 READ_RIDGE = 3.0
 READ_FLOOR = 0.45
 DEBLUR_STEPS = 10  # Richardson-Lucy iterations of ``deblurred`` (docs/decisions/page-reading.md)

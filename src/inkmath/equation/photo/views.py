@@ -19,61 +19,27 @@ from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_express
 # each group's ink is read narrowed to its strokes' cores (page_find.group_image) from the darkness before the
 # clean-up's smoothing (CleanPage.sharp_dark; docs/decisions/page-reading.md) ...
 READ_UPSCALE = 2  # ... upscaled this many times (smoother edges than the page's pixels)
-# Blurred photos (the page generator blurs by a Gaussian of sigma 0-1.2 px; docs/decisions/page-reading.md, docs/decisions/page-reading.md):
-# - one blurred by motion, its ink's edges at most READ_MOTION as steep across the direction where they are least
-#   steep as along the steepest (``CleanPage.motion``), is narrowed against each stroke's own ridge
-#   (``page_find.READ_RIDGE``). Validation pages: the 120 of seed 0 and the 24 of seeds 40-41 as made measure
-#   0.87-0.95; under motion 3 / 5 px / 5 px down / 9 px, 15 / 24 / 24 / 24 of 24 measure under 0.85; defocused 5 of 48.
-# - one blurred, measured blurred by over READ_DEBLUR_FROM px where the edges are steepest (``CleanPage.defocus``),
-#   is read from its darkness deblurred by its measured blur (Richardson-Lucy, ``page_find.deblurred``). The same
-#   pages measure at most 1.11 as made, at most 1.31 moved (9 px), 1.50-1.85 under defocus sigma 2.5; a quarter of
-#   seed 0's pages under 0.3. Set for photos blurred beyond the generator's at first (1.4), then chosen on validation
-#   pages of seeds 0 + 18 (1,662 expressions; right at 1.4: 902): 0.9 / 0.6 / 0.3 / every page 908 / 929 / 931 / 931;
-#   at 0.3 the blur taken x0.8 / x1.2 919 / 928, 5 / 20 Richardson-Lucy steps 925 / 927. Seed 19 (check): 447 -> 458
-#   (docs/decisions/page-reading.md). A moved photo (``READ_MOTION``) is deblurred from READ_DEBLUR_MOVED_FROM
-#   only: a Gaussian is not its blur (photo variants of seed 40 deblurred from 0.3: moved 5 px 41 -> 35 right of 78,
-#   9 px 16 -> 7, and a moved close-up's crops read in 40 s instead of 8)
+# blurred photos: one moved (edges under READ_MOTION as steep across as along) is narrowed on each stroke's ridge; one
+# blurred over READ_DEBLUR_FROM px (moved: READ_DEBLUR_MOVED_FROM) is read deblurred (docs/decisions/page-reading.md)
 READ_MOTION = 0.85
 READ_DEBLUR_FROM = 0.3
 READ_DEBLUR_MOVED_FROM = 1.4
-# A group's deblurred crop in over READ_DEBLUR_PIECES times the pieces of its crop as it is (a pencil's grain, large
-# writing's texture: deblurring makes holes of the grains) is read as it is. Generated validation pages' crops
-# (seed 0, 40 pages, 280): at most 1.5, 99 % under 1.13; photo variants of seeds 40-41 cut inside the sheet (larger
-# writing): 3-9 on a tenth of their crops, one page's ten crops read 170 s instead of 10, into garbage
+# a deblurred crop in over this many times the pieces of the crop as it is (a pencil's grain) is read as it is
+# (validation crops measure at most 1.5) (docs/decisions/page-reading.md)
 READ_DEBLUR_PIECES = 2.0
-# A page written with a fine pen is read from the grouping's ink as it is, not narrowed: one whose narrowing cuts its
-# ink into over READ_BREAKS times as many pieces, or leaves its strokes under READ_FINE_PEN px wide
-# (``page_find.narrowing``). Generated validation pages of the default pen measure at most 1.29 and at least 2.48 px
-# (seed 0's 161 pages); of a fine pen (0.03-0.045 symbol heights) 1.0-2.2 and 1.5-3.1 px. A grainy pencil page of
-# seed 88 breaks 1.51 times and reads better narrowed, hence 1.6 (docs/decisions/page-reading.md)
+# a fine pen's page is read not narrowed: narrowing breaks its ink into over READ_BREAKS times the pieces, or leaves
+# strokes under READ_FINE_PEN px wide (a grainy pencil page breaks 1.51x) (docs/decisions/page-reading.md)
 READ_BREAKS = 1.6
 READ_FINE_PEN = 2.2
-# A page written with a wide pen (a felt pen), its narrowed strokes over READ_WIDE_PEN of its typical mark wide
-# (``page_find.narrowing``), has each narrowed crop eroded by one crop pixel: its symbols touch less. Validation pages
-# (right / expressions): the generator's pen, seed 0 626 / 1,172 (the same; +3 -3) and seed 88 444 -> 448 / 819 (+7 -3);
-# pens 0.1-0.13 and 0.13-0.18 of a symbol's height (seed 84) 144 -> 147 and 126 -> 136 / 289. At 0.15: 626, 446, 146,
-# 134 (docs/decisions/page-reading.md)
+# a wide (felt) pen's page, its narrowed strokes over this share of its typical mark, has each narrowed crop eroded
+# by one px: felt pens 126 -> 136 of 289 right (docs/decisions/page-reading.md)
 READ_WIDE_PEN = 0.13
-# px: a page whose typical mark (``page_find.typical_size``) is larger than this after the clean-up (a close-up of a
-# few lines) is cleaned again, its working image shrunk so that its marks measure ``WRITING_SIZE``: the clean-up's
-# and the grouping's pixel sizes (paper lines up to ``page_clean.LINE_MAX_THICK`` thick, ...) are set for the
-# generator's writing. Generated validation pages measure up to 50.5 px (seed 0); of 975 more (other seeds, crowded
-# and labelled pages, photo variants) one regular page measures 70 (read the same either way) and the variants cut
-# close to the writing up to 85.5; the 16 regular ones at 49-70 px read 62 of 94 as they are and 57 shrunk (the
-# losses at 49-54), so regular pages are left alone. WRITING_SIZE chosen on close-ups of validation pages
-# (``page_variants.py --variants closeup``, seeds 40 and 41, 71 expressions): 34 / 40 / 48 px read 35 / 35 / 34 right
-# (in order 19 / 20 / 19 pages of 24), cleaned once 30 (17). docs/decisions/page-clean-up.md
+# px: a page whose typical mark is over LARGE_WRITING after the clean-up (a close-up) is cleaned again shrunk to
+# WRITING_SIZE, the size the clean-up's pixel sizes are set for (docs/decisions/page-clean-up.md)
 LARGE_WRITING = 64.0
 WRITING_SIZE = 40.0
-# px: a page whose typical mark is under SMALL_WRITING (writing about 3 mm high: strokes 1-2 px at the working size,
-# their faint parts lost) is cleaned again enlarged towards WRITING_SIZE by at most MAX_ENLARGE, unless its ink then
-# falls into over ENLARGED_PIECES times as many components (a pencil page's grain and grid: its marks measure small
-# because they are noise). Validation pages written at 22 px a symbol (seed 87, 24 pages, 178 expressions; typical
-# marks 10-27 px): 68 right, 169 matched, 185 found; enlarged by up to 2x / 1.6x 74 / 74 right, 176 / 178 matched,
-# 177 / 179 found, 1.28x / 1.04x the time. Fine-pen pages (seed 84, 40): 110 -> 114 / 115 right. Enlarged, real
-# writing keeps 1.01-1.8x (one page 3.3x) its components, noise pages gain 7-12x (one page: 403 boxes, 85 s). Ordinary
-# pages measure 24-51 px (seed 0); two of seed 88's measure 20-20.5 and read 5 / 3 right against 4 / 3
-# (docs/decisions/page-reading.md)
+# px: a page whose typical mark is under SMALL_WRITING is cleaned again enlarged towards WRITING_SIZE by at most
+# MAX_ENLARGE, unless its ink then breaks into over ENLARGED_PIECES times the pieces (docs/decisions/page-reading.md)
 SMALL_WRITING = 22.0
 MAX_ENLARGE = 1.6
 ENLARGED_PIECES = 4.0
