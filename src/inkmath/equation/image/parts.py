@@ -22,34 +22,23 @@ MULTI_PART = {"=", "\\leq", "\\geq", "\\pm", "\\div", "i", "j", "!", "\\neq", ";
               "\\forall", "\\in", "\\rightarrow", "\\times", "+", "x", "\\sqrt", "\\theta", "\\pi", "\\sum", "\\int",
               "\\infty", "k", "t", "f", "E", "F", "H", "A", "T", "4", "5", "7", "y", "\\phi", "\\lim", "\\log",
               "\\sin", "\\cos", "\\tan"}
-# parts merge when the classifier reads them together at least MERGE_RATIO (stacked) or SIDE_RATIO (side by side)
-# times the geometric mean of their own readings: three-part symbols ('\\div', '\\geq') need a lenient first step,
-# while neighbours side by side are more often two symbols ('00' read '\\infty'). On WAP-like renderings of the
-# 2011-2013 test ink, ExpRate 34.57 % with both at 0.4, 35.77 % at 0.6, 36.04 % at 0.8, 36.30 % at 0.6 and 1.0.
+# parts merge when read together at least MERGE_RATIO (stacked) or SIDE_RATIO (side by side) times the geometric mean
+# of their own readings: ExpRate 36.30 % at 0.6 and 1.0 (docs/decisions/image-segmentation.md)
 MERGE_RATIO = 0.6
 SIDE_RATIO = 1.0
-# parts side by side at one height merge only into these (an 'x' written ')(' ); any other pair of neighbours is
-# two symbols. SIDE_GAP: the widest gap between such parts, in typical symbol sizes (0.15 and 0.25 read equally
-# on WAP-like renderings of the 2011-2013 test ink)
-# ('\\pi' joined: a 'T' or '7' beside its second leg; 4 more '\\pi' read right on the WAP-like renderings)
+# parts side by side at one height merge only into SIDE_TOKENS, within SIDE_GAP typical symbols (0.15 and 0.25 read
+# equally; '\\pi' joined: 4 more right) (docs/decisions/image-segmentation.md)
 SIDE_TOKENS = {"x", "X", "\\times", "k", "\\infty", "\\pi"}
 SIDE_GAP = 0.15
-# an arrow written as a shaft and a head apart ('-' '>') is read together when the head starts within ARROW_GAP
-# typical symbol sizes of the shaft's end, at its height (7 of the 8 '- >' on the WAP-like renderings become
-# '\\rightarrow'; with the '\\pi' rules, ExpRate 38.63 -> 39.30 %, 11 gained, 1 lost: a 'T (' read '\\pi')
+# an arrow's shaft and head apart are read together when the head starts within ARROW_GAP typical symbols of the
+# shaft's end (7 of 8 '- >' read right) (docs/decisions/image-segmentation.md)
 ARROW_GAP = 0.3
 ARROW_TOKENS = {"\\rightarrow"}
-# images are brought to ink's canonical scale with the median component size standing for the typical symbol size;
-# components (whole letters, merged strokes) and strokes differ, and reading at 1.2-1.4 times that scale is best on
-# WAP-like renderings of the 2011-2013 test ink (ExpRate 32.8 % at 1.0, 35.5 % at 1.2 and 1.3, 35.0 % at 1.4)
+# images are read at this times ink's canonical scale (the median component for the typical symbol): ExpRate
+# 35.5 % at 1.3, 32.8 % at 1.0 (docs/decisions/image-segmentation.md)
 IMAGE_SCALE = 1.3
-# ``match_pen``: an image whose pen is under PEN_THICKEN_BELOW or over PEN_THIN_FROM times ink.rasterize's (at the
-# canonical scale) is thickened or thinned by one pixel a side. PEN_THIN_FROM was 1.6; the generated validation photos
-# measure a median 1.28 (48 % over 1.3), the WAP-like renderings 1.02 (17 % over 1.3). Photos of one expression
-# (photo_expressions.py val --stride 12, 362): 190 right at 1.6, 196 / 200 / 198 at 1.4 / 1.3 / 1.2; the WAP-like
-# validation 925 -> 926 of 1,504 at 1.3, strokes 1,125 -> 1,125; docs/decisions/image-reader.md
-# PEN_THICKEN_BELOW at 0.65 / 0.75 / 0.85: the same photos 200 / 200 / 199, the WAP-like validation 926 / 926 / 920
-# (docs/decisions/layout-choice.md)
+# ``match_pen``: an image whose pen is under PEN_THICKEN_BELOW or over PEN_THIN_FROM times ink.rasterize's is
+# thickened or thinned by one px a side (photos 190 -> 200 of 362 at 1.3) (docs/decisions/image-reader.md)
 PEN_THICKEN_BELOW = 0.75
 PEN_THIN_FROM = 1.3
 
@@ -92,9 +81,8 @@ def _labelled(ink_img: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
     return lab, stats, kept
 
 
-# separate marks an expression image may have: each gets a pixel mask of the image's size. Generated validation
-# pages' crops have at most 53 at the working scale (417 crops of 30 pages of seed 0), the 40 longest WAP-like
-# renderings of the 2011-2013 ink at most 48; a picture of noise has thousands (and would ask for gigabytes)
+# separate marks an expression image may have (a mask each): validation crops have at most 53, a picture of noise
+# thousands (docs/decisions/image-segmentation.md)
 MAX_MARKS = 250
 
 
@@ -120,10 +108,8 @@ def typical_size(ink_img: np.ndarray) -> float:
     return median([max(float(stats[k, 3]), float(stats[k, 2]), 1) for k in kept])
 
 
-# the classifier learnt from antialiased renderings of strokes; the jagged edges of a binary image (WAP bitmaps,
-# binarised photos) read as wiggles ('1' as '\\}' or 'f'), so crops are softened by a Gaussian of CROP_BLUR px at the
-# canonical scale (symbol accuracy on the truth symbols of the first 400 WAP-like 2011-2013 renderings, past the
-# first 900: 0.944 sharp, 0.949 at 0.8, 0.947 at 1.2; strokes 0.954; ExpRate on all of them 36.30 -> 37.97 %)
+# crops are softened by a Gaussian of CROP_BLUR px at the canonical scale (the classifier learnt antialiased ink):
+# ExpRate 36.30 -> 37.97 % (docs/decisions/image-segmentation.md)
 CROP_BLUR = 0.8
 
 
@@ -173,10 +159,8 @@ def _sharp_crop(ink_img: np.ndarray, masks: list[np.ndarray], box: Box) -> np.nd
     return cv2.copyMakeBorder(ink_img[win] * m, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
 
 
-# crops are softened laid side by side in rows up to SOFTEN_ROW pixels wide, one cv2.GaussianBlur for all: OpenCV's
-# blur costs per row as much as per pixel on crops this small (a 75 x 100 crop 36 us, 75 x 400 pixels 47 us), and
-# its 8-bit blur is bit-exact, so each crop, framed by its own border (as the blur reflects it alone), comes out the
-# same to the bit
+# crops are softened side by side in rows up to this many px wide, one cv2.GaussianBlur for all, bit-exact to each
+# crop alone (docs/decisions/image-segmentation.md)
 SOFTEN_ROW = 2048
 
 
@@ -212,9 +196,8 @@ def _soften(crops: list[np.ndarray]) -> list[np.ndarray]:
     return [soft[y:y + c.shape[0], x:x + c.shape[1]].copy() for c, (y, x) in zip(crops, at)]
 
 
-# a part lower than LOW_BAR times its width, stacked on a bar at most twice its width, may be the other bar of an
-# '=' (its box grows by the pen's width: a short bar is not flat; 8 more '=' read right on the WAP-like renderings,
-# ExpRate 35.17 -> 35.70 %)
+# a part lower than LOW_BAR times its width, stacked on a bar at most twice its width, may be the other bar of an '='
+# (ExpRate 35.17 -> 35.70 %; docs/decisions/image-segmentation.md)
 LOW_BAR = 0.6
 
 
@@ -282,11 +265,8 @@ def mergeable(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     return False
 
 
-# a bar just over a part about as wide as it, with other ink over the bar (so ``mergeable`` takes it for a
-# fraction's): the top of a '\\sum' written in two strokes, under its upper limit. Read together only as one of
-# CAP_TOKENS at more than CAP_PROB, when neither part reads so alone and the part under the bar is larger than
-# CAP_SIZE typical symbols (a big operator; a fraction's '1 over 2' read together is a '\\sum' too). WAP-like
-# validation 43.02 -> 43.28 %, 4 gained, none lost
+# the top bar of a '\\sum' in two strokes is read with the part under it as CAP_TOKENS at over CAP_PROB, when that
+# part is over CAP_SIZE typical symbols (43.02 -> 43.28 %; docs/decisions/image-segmentation.md)
 CAP_TOKENS = {"\\sum"}
 CAP_PROB = 0.5
 CAP_SIZE = 1.4
@@ -313,9 +293,8 @@ def side_by_side(boxes: list[Box], a: int, b: int, unit: float) -> bool:
     return gap_x < SIDE_GAP * unit and oy > 0.6 * min(A.h, B.h) and 0.6 < A.h / max(B.h, 1e-9) < 1.67
 
 
-# a part that reads on its own as a symbol (not as a bar, dot or tick) at more than SWALLOW_PROB is not taken into
-# a neighbour that reads the same with it as without it: that is an exponent beside its base ('4' '2' read '4';
-# ExpRate 34.57 -> 34.84 % on the WAP-like renderings, none lost)
+# a part reading alone as a symbol (not one of PART_TOKENS) at over SWALLOW_PROB is not swallowed by a neighbour that
+# reads the same with it: an exponent beside its base (34.57 -> 34.84 %; docs/decisions/image-segmentation.md)
 PART_TOKENS = {"-", ".", "\\cdot", ",", "\\prime", "|", "/"}
 SWALLOW_PROB = 0.5
 

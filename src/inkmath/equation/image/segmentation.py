@@ -39,19 +39,14 @@ from inkmath.equation.core.tree import Box, SymbolHyp
 from inkmath.equation.image import grouping as image_grouping
 from inkmath.equation.image.alternatives import alternatives, flip_score, near_pairs
 
-# the layout rules (layout_rules.LAYOUT) were tuned on boxes of pen trajectories (strokes), and a box of ink pixels is
-# wider by the pen's width: image boxes are trimmed by BOX_TRIM half pen widths on each side (ExpRate 34.84 % at 0,
-# 35.17 % at 1 on the WAP-like renderings)
+# image boxes (ink pixels, wider than the pen's path) are trimmed by BOX_TRIM half pen widths a side for the layout
+# rules: ExpRate 34.84 % at 0, 35.17 % at 1 (docs/decisions/image-segmentation.md)
 BOX_TRIM = 1.0
-# groupings of an image the decoder reads (the rules' own and the closest calls undone or made, one each). All 1,504
-# WAP-like validation renderings (benchmarks/wap_val.py), with recognize.IMAGE_DECODER_WEIGHTS' alt_beam: 3 groupings,
-# alt_beam 1: 888 right; 4, 2: 897; 5, 2: 902 (truth among the alternatives 67.0 -> 69.3 %); 6, 2: 902; 5, 3: 903
-# (docs/decisions/image-reader.md)
+# groupings of an image the decoder reads (the rules' own and the closest calls undone or made): 902 of the 1,504
+# WAP-like validation renderings right with 5 against 888 with 3 (docs/decisions/image-segmentation.md)
 IMAGE_SEGMENTATIONS = 5
-# pixels: an image is not enlarged to its working scale past this. A picture of specks (noise; a deblurred blank page
-# crop) measures its typical symbol 1-2 px and was enlarged up to 50x (400 x 1,600 px of specks asked for 6.9 GB).
-# Working images of generated validation pages' crops measure at most 0.70 MP (969 crops of 70 pages of seed 0), the
-# 40 longest WAP-like renderings of the 2011-2013 ink at most 0.56 MP
+# pixels: an image is not enlarged to its working scale past this (a picture of specks asked for 6.9 GB);
+# validation crops measure at most 0.70 MP (docs/decisions/image-segmentation.md)
 MAX_WORKING_PIXELS = 2_500_000
 
 

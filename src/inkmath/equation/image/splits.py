@@ -18,21 +18,8 @@ from inkmath.equation.core.tokens import CLASSIFIER_NAMES, MARKS
 from inkmath.equation.core.tree import Box
 
 NAME_TOKENS = CLASSIFIER_NAMES
-# touching symbols ('00', '(0', '1000') are cut along necks (``image_necks``: where, and the best reading of a
-# component's pieces by dynamic programming, each cut at ``image_necks.CUT_COST``). A piece smaller than MIN_PIECE,
-# or read as one of the MARKS, is no reading (dots and ticks are written apart; cut off they read '.' and broke
-# superscript 'i's or the tail of a '2': ExpRate 35.70 -> 35.77 % with MIN_PIECE, 38.16 -> 38.36 % with MARKS on
-# WAP-like renderings of the 2011-2013 test ink). A piece read below PIECE_PROB is no reading either (width-weighted,
-# a small piece read badly would cost little: a lead-in stroke of 'w' read '-' at 0.25; ExpRate 37.97 -> 38.16 %).
-# Components narrower than SPLIT_WIDTH that read at SPLIT_PROB or better are not tried, which saves a third of the
-# extra classifier calls. Against the one-neck cut this replaced, these cuts and joined-up names (below) took those
-# renderings from 32.85 to 33.98 %
-# an exponent or index touching its base ('z^n' with the n on the z's corner) is often swallowed: the whole reads as
-# the base. The last piece on the right, lying in the upper or lower SCRIPT_END of the component, is cut off when
-# the rest reads as the whole did, only better, and the piece reads at SCRIPT_PROB or more as a symbol (not a mark,
-# a bar or a '1'; not the end of a root's bar); such a piece may be as small as SCRIPT_PIECE typical symbol sizes.
-# WAP-like validation 44.88 -> 45.01 %, 2 gained, none lost (with the piece as a reading for every cut, or without
-# the exceptions, 78 were lost to '-' pieces and root ends)
+# touching symbols are cut along necks (pieces under MIN_PIECE or read under PIECE_PROB no reading; SPLIT_*: not
+# tried), and a swallowed exponent or index (SCRIPT_*) is cut off its base (docs/decisions/image-segmentation.md)
 SCRIPT_PIECE = 0.2
 SCRIPT_END = 0.6
 SCRIPT_PROB = 0.5
@@ -44,12 +31,8 @@ SPLIT_WIDTH = 1.2
 SPLIT_PROB = 0.8
 
 
-# a function name written joined up ('sin' as 'si' + 'n', with the dot of the 'i' apart): up to NAME_PARTS
-# neighbouring components, each within NAME_GAP typical symbol sizes of the one before at one height, are read
-# together, and become one symbol when the classifier reads them as a name at more than NAME_PROB and better than
-# it reads any part. Of the runs read as a name on the WAP-like renderings, 120 pass (107 are names in the truth);
-# with 'better than the parts' geometric mean' instead, 179 (144). ExpRate 34.84 %, against 33.44 % when a run
-# needed only one part read under 0.5
+# a function name written joined up: up to NAME_PARTS neighbours within NAME_GAP are read together, one symbol when
+# read as a name at over NAME_PROB and better than any part (docs/decisions/image-segmentation.md)
 NAME_PARTS = 3
 NAME_GAP = 0.3
 NAME_PROB = 0.8
@@ -114,9 +97,8 @@ def name_run_crops(img: np.ndarray, comps: list, runs: list[tuple[list[int], Box
     return render_many(img, [([comps[k][1] for k in r], b) for r, b in runs])
 
 
-# a bar with one or two legs hanging just under it, apart from it, and no ink over it (then it would be a fraction's
-# bar): a '\\pi' written in parts ('-' '1' '1'), read together and kept when the classifier says '\\pi' at more than
-# HANG_PROB (6 more expressions right on the WAP-like renderings, none lost)
+# a bar with one or two legs hanging under it and no ink over it, read as '\\pi' at over HANG_PROB, is one symbol
+# (6 more right, none lost; docs/decisions/image-segmentation.md)
 HANG_PROB = 0.5
 HANG_TOKENS = {"\\pi"}
 
@@ -381,11 +363,8 @@ def split_touching(img: np.ndarray, comps: list, preds: list, unit: float, class
     return out_c + extra_c, out_p + extra_p
 
 
-# a ')' with no '(' before it: the '(' may touch the symbol after it and the two read as one letter ('(t' as 'k');
-# the nearest components before the ')' are cut at their necks, and the first whose left piece reads '(' at more
-# than OPEN_PROB, with the rest read at PIECE_PROB or more, is split there (the OPEN_REACH nearest; 3 more
-# expressions right on the WAP-like renderings, none lost: 40.03 -> 40.23 %; 2 gained with only the 2 nearest).
-# The same for a '(' never closed, on its right (2 more, none lost: 40.36 %)
+# an unmatched ')' or '(': the OPEN_REACH nearest components are cut at their necks where a piece reads the bracket
+# at over OPEN_PROB (40.03 -> 40.36 %, none lost; docs/decisions/image-segmentation.md)
 OPEN_PROB = 0.5
 OPEN_REACH = 3
 
