@@ -66,6 +66,8 @@ def setup(latex: str) -> tuple[Problem, Checker, str, list[Piece]]:
     """The problem of the first line, its checker (with the solver's answer) and the answer's text; the pieces
     written after the problem on the same line are returned to be checked as steps."""
     text, verb = strip_verb(latex)
+    if words_only(text):
+        raise InkmathError("it is words, not mathematics; write the equation, inequality or expression on it")
     found = pieces(text)
     if not found:
         raise InkmathError("the first line has no problem; write the equation, inequality or expression on it")

@@ -19,8 +19,8 @@ from typing import Any
 import sympy as sp
 from sympy.core.relational import Relational
 
-from inkmath.equation.solve.check.sets import (CannotCheck, contains, evaluate, holds_at, node_set, points, rel_set,
-                                               same_set, same_value)
+from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, contains, evaluate, holds_at, node_set,
+                                               points, rel_set, same_set, same_value)
 from inkmath.equation.solve.check.statements import All, Either, Rel, Statement, leaves
 from inkmath.equation.solve.steps.base import plain
 
@@ -186,17 +186,11 @@ def relation_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
     """(the relation with one usual mistake made in the next step, code, reason)."""
     make = type(rel)
     lhs, rhs = rel.lhs, rel.rhs
-    for side, other, build in ((lhs, rhs, lambda a, b: make(a, b)), (rhs, lhs, lambda a, b: make(b, a))):
-        terms = _terms(side)
-        for t in terms:
-            if t == 0 or (len(terms) == 1 and not t.is_number):
-                continue
-            yield build(side - t, other + t), "sign_not_changed", (
-                f"moved to the other side, ${tex(t)}$ becomes ${tex(-t)}$: its sign changes")
     for wrong_l in expression_mistakes(lhs):
         yield make(wrong_l[0], rhs), wrong_l[1], wrong_l[2]
     for wrong_r in expression_mistakes(rhs):
         yield make(lhs, wrong_r[0]), wrong_r[1], wrong_r[2]
+    yield from sign_mistakes(rel)
     yield from _denominator_mistakes(rel)
     for side, other, build in ((lhs, rhs, lambda a, b: make(a, b)), (rhs, lhs, lambda a, b: make(b, a))):
         c, rest = _number_factor(side)
@@ -205,6 +199,19 @@ def relation_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
             yield build(rest, other * c), "division", f"to undo a product, {right}"
             yield build(rest, c / other if other != 0 else sp.nan), "division", f"divided the wrong way round: {right}"
             yield build(rest, other - c), "division", f"${tex(c)}$ multiplies ${tex(rest)}$: {right}"
+
+
+def sign_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
+    """Each term moved to the other side with its sign kept."""
+    make = type(rel)
+    for side, other, build in ((rel.lhs, rel.rhs, lambda a, b: make(a, b)),
+                               (rel.rhs, rel.lhs, lambda a, b: make(b, a))):
+        terms = _terms(side)
+        for t in terms:
+            if t == 0 or (len(terms) == 1 and not t.is_number):
+                continue
+            yield build(side - t, other + t), "sign_not_changed", (
+                f"moved to the other side, ${tex(t)}$ becomes ${tex(-t)}$: its sign changes")
 
 
 def _denominator_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
@@ -241,10 +248,25 @@ def _main_relation(said: Any) -> tuple[Rel | None, list[Any]]:
     return None, []
 
 
+def safely(diagnose: Callable[..., tuple[str, str]], *args: Any, **kwargs: Any) -> tuple[str, str]:
+    """A diagnosis that cannot fail: when a rule trips over what SymPy builds, the reason is the plain one."""
+    try:
+        return diagnose(*args, **kwargs)
+    except NeedsWorker:
+        raise
+    # the diagnosis's boundary: the step is wrong whatever happens here; only its reason is at stake
+    except Exception:  # noqa: BLE001
+        return "does_not_follow", "this step does not follow from the line before"
+
+
 def diagnose_sets(prev: Any, cur: Statement, checker: Any, before: sp.Set, after: sp.Set,
                   partial: bool = False) -> tuple[str, str]:
     """Why a step in one unknown does not follow from the step before (`before`, `after`: their solutions)."""
     var = checker.var
+    if _factored(prev, var) and is_roots(cur, var):
+        found = _root_mistakes(prev, var, before, after, partial)
+        if found is not None:
+            return found
     if not partial:
         for node, code, reason in _sign_slips(cur, checker):
             if same_set(sp.Intersection(node_set(node, var, cur.family), checker.domain), before):
@@ -252,20 +274,32 @@ def diagnose_sets(prev: Any, cur: Statement, checker: Any, before: sp.Set, after
         rel, conditions = _main_relation(prev)
         if rel is not None:
             kept = node_set(All(conditions), var) if conditions else sp.S.Reals
-            for wrong, code, reason in relation_mistakes(rel.raw):
+            for wrong, code, reason in _relation_candidates(rel):
                 try:
                     meant = sp.Intersection(rel_set(wrong, var), checker.domain)
                 except (CannotCheck, TypeError, ValueError, NotImplementedError, ZeroDivisionError):
                     continue
                 if same_set(meant, after) or same_set(sp.Intersection(meant, kept), sp.Intersection(after, kept)):
                     return code, reason
+    found = None if partial else _arithmetic_slip(cur, checker, before)
+    if found is not None:
+        return found
     found = _root_mistakes(prev, var, before, after, partial)
     if found is not None:
         return found
-    found = _arithmetic_slip(cur, checker, before)
-    if found is not None:
-        return found
     return "does_not_follow", _counterexample(var, before, after)
+
+
+def _relation_candidates(rel: Rel) -> Iterator[tuple[Relational, str, str]]:
+    """The usual mistakes made on a relation as written, then on it expanded ((x - 5)/4 = -5 read as
+    x/4 - 5/4 = -5, whose terms a student moves one by one)."""
+    yield from relation_mistakes(rel.raw)
+    if isinstance(rel.expr, Relational) and rel.expr not in (sp.true, sp.false):
+        f = sp.expand(rel.expr.lhs - rel.expr.rhs)
+        linear = f.is_polynomial() and all(sp.Poly(f, s).degree() <= 1 for s in f.free_symbols)
+        expanded = type(rel.expr)(sp.expand(rel.expr.lhs), sp.expand(rel.expr.rhs))
+        if linear and expanded != rel.raw:  # (x - 5)/4 = -5 moved term by term as x/4 - 5/4 = -5
+            yield from sign_mistakes(expanded)
 
 
 def _sign_slips(cur: Statement, checker: Any) -> Iterator[tuple[Any, str, str]]:
@@ -297,15 +331,49 @@ def _root_mistakes(prev: Any, var: sp.Symbol, before: sp.Set, after: sp.Set,
                               f"a factor $({var} - a)$ is zero at ${var} = a$")
     if lost and not extra:
         shown = " and ".join(f"${var} = {tex(r)}$" for r in lost)
+        verb = "is" if len(lost) == 1 else "are"
         if _has(prev, lambda e: isinstance(e, sp.Abs)):
-            return "lost_root", f"{shown} is lost: $|A| = c$ means $A = c$ or $A = -c$"
-        if _has(prev, lambda e: isinstance(e, sp.Pow) and e.exp == 2 and e.base.has(var)):
-            return "lost_root", f"{shown} is lost: a square equal to a positive number has two square roots, $\\pm$"
+            return "lost_root", f"{shown} {verb} lost: $|A| = c$ means $A = c$ or $A = -c$"
+        if _square_equals_number(prev, var):
+            return "lost_root", (f"{shown} {verb} lost: a square equal to a positive number has two square roots, "
+                                 "$\\pm$")
         if any(r == 0 for r in lost):
-            return "lost_root", (f"{shown} is lost: dividing both sides by an expression in ${var}$ loses the "
+            return "lost_root", (f"{shown} {verb} lost: dividing both sides by an expression in ${var}$ loses the "
                                  "solutions that make it zero")
-        return "lost_root", f"{shown} solves the line before but is lost here"
+        return "lost_root", f"{shown} {verb} a solution of the line before, lost here"
     return None
+
+
+def _factored(said: Any, var: sp.Symbol) -> bool:
+    """Is the line a product of factors equal to zero, or its factors' equations side by side?"""
+    if not isinstance(said, Statement) or said.node is None:
+        return False
+    rels = [leaf for leaf in leaves(said.node) if isinstance(leaf, Rel) and isinstance(leaf.expr, sp.Eq)]
+    if len(rels) == 1:
+        raw = rels[0].raw
+        return (raw.rhs == 0 and isinstance(raw.lhs, sp.Mul)) or (raw.lhs == 0 and isinstance(raw.rhs, sp.Mul))
+    return len(rels) > 1
+
+
+def is_roots(said: Statement, var: sp.Symbol) -> bool:
+    """Does a step list values of the unknown (x = 2 or x = 3)?"""
+    if said.node is None:
+        return False
+    for leaf in leaves(said.node):
+        if not (isinstance(leaf, Rel) and isinstance(leaf.expr, sp.Eq) and var in (leaf.expr.lhs, leaf.expr.rhs)
+                and len(leaf.expr.free_symbols) == 1):
+            return False
+    return True
+
+
+def _square_equals_number(said: Any, var: sp.Symbol) -> bool:
+    """Is the line a square equal to a number: x^2 = 9, (x - 1)^2 = 4?"""
+    rel, _ = _main_relation(said)
+    if rel is None or not isinstance(rel.expr, sp.Eq):
+        return False
+    sides = (rel.raw.lhs, rel.raw.rhs)
+    return any(isinstance(a, sp.Pow) and a.exp == 2 and a.base.has(var) and not b.free_symbols
+               for a, b in (sides, sides[::-1]))
 
 
 def _has(said: Any, test: Callable[[sp.Basic], bool]) -> bool:
@@ -337,24 +405,64 @@ def _plausible(wrong: sp.Basic, right: sp.Basic) -> bool:
 
 
 def _numbers(expr: sp.Basic) -> list[sp.Basic]:
-    return [n for n in dict.fromkeys(a for a in sp.preorder_traversal(expr) if isinstance(a, sp.Rational))
-            if n not in (0, 1, -1)]
+    """The numbers written in an expression: terms, sides, coefficients other than a bare sign (the -1 of -x),
+    not exponents."""
+    out: list[sp.Basic] = []
+
+    def walk(e: sp.Basic, exponent: bool) -> None:
+        if isinstance(e, sp.Rational):
+            if not exponent and e != 0:
+                out.append(e)
+            return
+        if isinstance(e, sp.Mul):
+            for a in e.args:
+                if not (a in (1, -1) and len(e.args) > 1):
+                    walk(a, exponent)
+            return
+        if isinstance(e, sp.Pow):
+            walk(e.base, exponent)
+            walk(e.exp, True)
+            return
+        for a in getattr(e, "args", ()):
+            walk(a, exponent)
+
+    walk(expr, False)
+    return list(dict.fromkeys(out))
+
+
+def _anchors(before: sp.Set) -> list[sp.Basic]:
+    """Numbers that pin a step down: its solutions, or the ends of its intervals."""
+    have = points(before)
+    if have is not None:
+        return have
+    try:
+        ends = before.boundary
+    except (NotImplementedError, TypeError, AttributeError):
+        return []
+    found = points(ends) if isinstance(ends, sp.FiniteSet) else None
+    return [e for e in found or [] if e.is_finite]
 
 
 def _arithmetic_slip(cur: Statement, checker: Any, before: sp.Set) -> tuple[str, str] | None:
     """One number of the step that, changed, makes it follow: "14 should be 8"."""
     rel, _ = _main_relation(cur)
-    have = points(before)
-    if rel is None or not have:
+    anchors = _anchors(before)
+    if rel is None or not anchors:
         return None
     var = checker.var
     k = sp.Dummy("k")
     for n in _numbers(rel.raw):
         changed = rel.raw.xreplace({n: k})
-        f = (changed.lhs - changed.rhs).xreplace({var: have[0]})
-        options = [v for v in _solve_for(f, k) if v != n and _plausible(n, v)]
+        options: list[sp.Basic] = []
+        for anchor in anchors[:4]:  # the first that pins k down (x = 0 in 3x(x^2 + k) = 0 does not)
+            options = [v for v in _solve_for((changed.lhs - changed.rhs).xreplace({var: anchor}), k)
+                       if v != n and _plausible(n, v)]
+            if options:
+                break
         for v in options[:2]:
             fixed = rel.raw.xreplace({n: v})
+            if not isinstance(fixed, Relational):
+                continue  # 0 = 0: changing the number makes the step say nothing
             try:
                 meant = sp.Intersection(rel_set(type(rel.expr)(fixed.lhs, fixed.rhs), var), checker.domain)
             except (CannotCheck, TypeError, ValueError):

@@ -371,6 +371,8 @@ def read_statement(tokens: list[str], problem: Problem, final: bool = False) -> 
         else:
             options.append(node)
     if not options and not conditions:
+        if out.asides:
+            return out  # Δ = 25 - 24 = 1 alone: a side calculation
         raise InkmathError("nothing about the unknown in this step")
     main = options[0] if len(options) == 1 else Either(options) if options else None
     node = main if not conditions else All(([main] if main is not None else []) + conditions)

@@ -125,10 +125,12 @@ class OneUnknown(Checker):
 
     def step(self, state: State, piece: Piece) -> tuple[StepVerdict, State]:
         stmt = read_statement(piece.tokens, self.problem, piece.final)
-        stated, here = self.meaning(stmt)
         aside = self.check_asides(stmt, state)
         if aside is not None:
             return aside, state
+        if stmt.node is None:
+            return StepVerdict(OK, "a side calculation that holds"), state
+        stated, here = self.meaning(stmt)
         answer = stated if is_answer(stmt.node, self.var) else None
         if stmt.partial:
             return self.partial(state, stmt, here)
@@ -139,7 +141,7 @@ class OneUnknown(Checker):
         allowed = self.allowed_change(state, here)
         if allowed is not None:
             return StepVerdict(OK, allowed, answer=answer), new
-        code, reason = mistakes.diagnose_sets(state.said, stmt, self, state.value, here)
+        code, reason = mistakes.safely(mistakes.diagnose_sets, state.said, stmt, self, state.value, here)
         return StepVerdict(WRONG, reason, code, answer=answer), new
 
     def partial(self, state: State, stmt: Statement, here: sp.Set) -> tuple[StepVerdict, State]:
@@ -152,7 +154,8 @@ class OneUnknown(Checker):
         new = replace(state, roots=roots, answer=sp.FiniteSet(*roots))
         if not outside:
             return StepVerdict(OK, "one of the roots of the line before", answer=new.answer), new
-        code, reason = mistakes.diagnose_sets(state.said, stmt, self, state.value, here, partial=True)
+        code, reason = mistakes.safely(mistakes.diagnose_sets, state.said, stmt, self, state.value, here,
+                                              partial=True)
         return StepVerdict(WRONG, reason, code, answer=new.answer), new
 
     def allowed_change(self, state: State, here: sp.Set) -> str | None:
@@ -194,8 +197,8 @@ class OneUnknown(Checker):
         if same_set(stated, self.solution):
             return StepVerdict(OK, "the answer is right", answer=stated)
         first = self.start().said
-        code, reason = mistakes.wrong_answer(stated, self.solution, self,
-                                             lambda r: squares_agree(first, self.var, r))
+        code, reason = mistakes.safely(mistakes.wrong_answer, stated, self.solution, self,
+                                       lambda r: squares_agree(first, self.var, r))
         return StepVerdict(WRONG, reason, code, answer=stated)
 
 
@@ -284,7 +287,7 @@ class System(Checker):
             if same:
                 said = "restates the line before" if same_text(stmt.text, state.text) else "follows from the line before"
                 return StepVerdict(OK, said, answer=answer), new
-            code, reason = mistakes.diagnose_system(state, stmt, own, self)
+            code, reason = mistakes.safely(mistakes.diagnose_system, state, stmt, own, self)
             return StepVerdict(WRONG, reason, code, answer=answer), new
         new = replace(state, answer=answer)
         if state.value.infinite:
@@ -293,7 +296,7 @@ class System(Checker):
                    if not all(holds_at(row, dict(zip(self.unknowns, t))) for row in stmt.rows)]
         if not failing:
             return StepVerdict(OK, "holds at the solution of the system", answer=answer), new
-        code, reason = mistakes.diagnose_system(state, stmt, own, self, failing=failing)
+        code, reason = mistakes.safely(mistakes.diagnose_system, state, stmt, own, self, failing=failing)
         return StepVerdict(WRONG, reason, code, answer=answer), new
 
     def answer_of(self, stmt: Statement, own: SystemSet, given: dict | None, state: State) -> SystemSet | None:
@@ -316,7 +319,7 @@ class System(Checker):
             return None
         if same_system(stated, self.solution):
             return StepVerdict(OK, "the answer is right", answer=stated)
-        code, reason = mistakes.wrong_system_answer(stated, self.solution, self.unknowns)
+        code, reason = mistakes.safely(mistakes.wrong_system_answer, stated, self.solution, self.unknowns)
         return StepVerdict(WRONG, reason, code, answer=stated)
 
 
@@ -366,7 +369,7 @@ class Values(Checker):
         current = state
         for value, raw, text in values:
             if not same_value(value, current.value, self.variable):
-                code, reason = mistakes.diagnose_value(current, value, raw, self)
+                code, reason = mistakes.safely(mistakes.diagnose_value, current, value, raw, self)
                 return StepVerdict(WRONG, reason, code, answer=value), State(value, text, raw, answer=value)
             current = State(value, text, raw, answer=value)
         said = "restates the line before" if same_text(values[-1][2], state.text) else "equal to the line before"
@@ -376,7 +379,7 @@ class Values(Checker):
         """A = B whose A is not the value so far: a side calculation, which must hold on its own."""
         for (a, raw_a, text_a), (b, raw_b, _) in zip(values, values[1:]):
             if not same_value(a, b, self.variable):
-                code, reason = mistakes.diagnose_value(State(a, text_a, raw_a), b, raw_b, self)
+                code, reason = mistakes.safely(mistakes.diagnose_value, State(a, text_a, raw_a), b, raw_b, self)
                 return StepVerdict(WRONG, reason, code), state
         return StepVerdict(OK, "a side calculation that holds"), state
 
