@@ -26,7 +26,7 @@ from inkmath.equation.core.latex_parse import parse_latex
 from inkmath.equation.solve.check.lines import Piece, pieces, words_only
 from inkmath.equation.solve.check.results import SURE_READING, CheckResult, LineCheck, LineReading
 from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, SystemSet, evaluate, node_domain, node_set,
-                                               same_set, slow, slow_mode, system_set)
+                                               slow, slow_mode, system_set)
 from inkmath.equation.solve.check.statements import Problem, read_problem, read_statement, strip_verb
 from inkmath.equation.solve.check.verdicts import OK, UNSURE, WRONG, Checker, State, StepVerdict, checker_for
 

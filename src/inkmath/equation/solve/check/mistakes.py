@@ -8,7 +8,7 @@ solutions, or the same value), that mistake is the reason, with the numbers of t
 in the answer itself (a root lost, a root with the wrong sign, a number that one change would make right: an
 arithmetic slip), and last a counterexample: a value that solves one line and not the other.
 
-Every function returns (code, reason); the codes are listed in `CODES`.
+Every function returns (code, reason); the codes are listed in `rules.CODES`; the rewrites are in `rules`.
 """
 
 from __future__ import annotations
@@ -19,219 +19,12 @@ from typing import Any
 import sympy as sp
 from sympy.core.relational import Relational
 
+from inkmath.equation.solve.check.rules import (arithmetic_mistakes, expression_mistakes, flip, loosen,
+                                                map_relations, numbers, plausible, relation_mistakes, sign_mistakes,
+                                                solve_for, tex)
 from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, contains, evaluate, holds_at, node_set,
                                                points, rel_set, same_set, same_value)
-from inkmath.equation.solve.check.statements import All, Either, Rel, Statement, leaves
-from inkmath.equation.solve.steps.base import plain
-
-CODES = {
-    "sign_not_changed": "a term moved to the other side kept its sign",
-    "inequality_not_reversed": "both sides multiplied or divided by a negative number without reversing the sign",
-    "endpoint": "< and ≤ (or > and ≥) mixed up",
-    "square_of_sum": "(a + b)^2 taken as a^2 + b^2",
-    "minus_bracket": "a minus before a bracket changed the sign of the first term only",
-    "distribute_first_only": "only the first term in the bracket multiplied",
-    "dropped_denominator": "a term or side not multiplied when clearing denominators",
-    "division": "a division done the wrong way",
-    "lost_root": "a solution lost",
-    "wrong_root": "a root with the wrong sign",
-    "extraneous_root": "a root that does not solve the original equation kept in the answer",
-    "excluded_value": "a value where the original equation is undefined kept in the answer",
-    "exponent_rule": "a rule of powers misapplied",
-    "fraction_rule": "fractions added or subtracted across",
-    "order_of_operations": "operations done in the wrong order",
-    "arithmetic": "an arithmetic slip",
-    "wrong_value": "the value is not the problem's",
-    "does_not_follow": "the step does not follow (no usual mistake matches)",
-}
-
-
-def tex(value: Any) -> str:
-    try:
-        return plain(value)
-    except Exception:  # noqa: BLE001 (printing must not lose a verdict)
-        return str(value)
-
-
-def _flip(rel: Relational) -> Relational:
-    return {sp.Lt: sp.Gt, sp.Gt: sp.Lt, sp.Le: sp.Ge, sp.Ge: sp.Le}.get(type(rel), type(rel))(rel.lhs, rel.rhs)
-
-
-def _loosen(rel: Relational) -> Relational:
-    return {sp.Lt: sp.Le, sp.Le: sp.Lt, sp.Gt: sp.Ge, sp.Ge: sp.Gt}.get(type(rel), type(rel))(rel.lhs, rel.rhs)
-
-
-def _map_relations(node: Any, change: Callable[[Relational], Relational]) -> Any:
-    if isinstance(node, Rel):
-        return Rel(change(node.expr), node.raw)
-    if isinstance(node, (Either, All)):
-        return type(node)([_map_relations(p, change) for p in node.parts])
-    return node
-
-
-def _terms(expr: sp.Basic) -> list[sp.Basic]:
-    if isinstance(expr, sp.Add):
-        return [t for a in expr.args for t in _terms(a)]
-    return [expr]
-
-
-def _subterms(expr: sp.Basic, wanted: Callable[[sp.Basic], bool]) -> list[sp.Basic]:
-    out = []
-    for sub in sp.preorder_traversal(expr):
-        if isinstance(sub, sp.Basic) and wanted(sub) and sub not in out:
-            out.append(sub)
-    return out
-
-
-def _number_factor(term: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
-    """(c, rest) of a written product c·rest with a number c (1 when there is none)."""
-    if isinstance(term, sp.Mul):
-        numbers = [a for a in term.args if a.is_number]
-        if numbers:
-            c = sp.Mul(*numbers)
-            rest = sp.Mul(*[a for a in term.args if not a.is_number])
-            return c, rest
-    return sp.Integer(1), term
-
-
-# ---------------------------------------------------------------- rewrites of an expression (both kinds)
-
-
-def expression_mistakes(expr: sp.Basic) -> Iterator[tuple[sp.Basic, str, str]]:
-    """(the expression with one usual mistake made in it, code, reason) for each place one can be made."""
-    for sub in _subterms(expr, lambda e: isinstance(e, sp.Pow) and isinstance(e.base, sp.Add) and e.exp == 2):
-        wrong = sp.Add(*[t ** 2 for t in _terms(sub.base)])
-        yield expr.xreplace({sub: wrong}), "square_of_sum", (
-            f"$({tex(sub.base)})^2$ is not ${tex(wrong)}$: it is ${tex(sp.expand(sub))}$ (do not forget the middle "
-            "term $2ab$)")
-    for sub in _subterms(expr, lambda e: isinstance(e, sp.Mul) and len(e.args) == 2
-                         and all(isinstance(a, sp.Add) for a in e.args)):
-        (a, b) = sub.args
-        ta, tb = _terms(a), _terms(b)
-        if len(ta) == len(tb) == 2:
-            wrong = ta[0] * tb[0] + ta[1] * tb[1]
-            yield expr.xreplace({sub: wrong}), "square_of_sum", (
-                f"$({tex(a)})({tex(b)})$ multiplies every term by every term: it is ${tex(sp.expand(sub))}$")
-    for sub in _subterms(expr, _bracket_times_number):
-        c, inner = _number_factor(sub)
-        first, rest = _terms(inner)[0], _terms(inner)[1:]
-        right = sp.expand(sub)
-        if c.is_negative:
-            yield expr.xreplace({sub: c * first - c * sp.Add(*rest)}), "minus_bracket", (
-                f"a minus before the bracket changes the sign of every term inside: ${tex(sub)} = {tex(right)}$")
-        if c != 1:
-            yield expr.xreplace({sub: c * first + sp.Add(*rest)}), (
-                "minus_bracket" if c == -1 else "distribute_first_only"), (
-                f"multiply every term in the bracket by ${tex(c)}$: ${tex(sub)} = {tex(right)}$")
-
-
-def _bracket_times_number(e: sp.Basic) -> bool:
-    c, inner = _number_factor(e)
-    return c != 1 and isinstance(inner, sp.Add) and len(_terms(inner)) >= 2
-
-
-def arithmetic_mistakes(expr: sp.Basic) -> Iterator[tuple[sp.Basic, str, str]]:
-    """The usual slips with numbers: powers of one base, fractions added across, the order of operations."""
-    for sub in _subterms(expr, lambda e: isinstance(e, sp.Mul)):
-        powers = [a for a in sub.args if isinstance(a, sp.Pow) and a.base.is_number and a.exp.is_number]
-        if len(powers) == 2 and powers[0].base == powers[1].base:
-            (p, q), base = powers, powers[0].base
-            wrong = sp.Pow(base, p.exp * q.exp)
-            yield expr.xreplace({sub: wrong}), "exponent_rule", (
-                f"multiplying powers of one base adds the exponents: ${tex(base)}^{{{tex(p.exp)}}} \\cdot "
-                f"{tex(base)}^{{{tex(q.exp)}}} = {tex(base)}^{{{tex(p.exp + q.exp)}}}$")
-            if q.exp.is_negative:  # a^m / a^n written as a^m · a^{-n}
-                yield expr.xreplace({sub: sp.Pow(base, p.exp / -q.exp)}), "exponent_rule", (
-                    f"dividing powers of one base subtracts the exponents: the result is "
-                    f"${tex(base)}^{{{tex(p.exp + q.exp)}}}$")
-    for sub in _subterms(expr, lambda e: isinstance(e, sp.Pow) and isinstance(e.base, sp.Pow)):
-        inner = sub.base
-        yield expr.xreplace({sub: sp.Pow(inner.base, inner.exp + sub.exp)}), "exponent_rule", (
-            f"a power of a power multiplies the exponents: the result is "
-            f"${tex(inner.base)}^{{{tex(inner.exp * sub.exp)}}}$")
-    for sub in _subterms(expr, lambda e: isinstance(e, sp.Add)):
-        fractions = [_fraction(t) for t in _terms(sub)]
-        if len(fractions) == 2 and all(f is not None for f in fractions):
-            (a, b), (c, d) = fractions
-            yield expr.xreplace({sub: (a + c) / (b + d)}), "fraction_rule", (
-                f"fractions are added over a common denominator, not numerator to numerator and denominator to "
-                f"denominator: the result is ${tex(sp.nsimplify(a / b + c / d))}$")
-        terms = _terms(sub)
-        if len(terms) == 2 and isinstance(terms[1], sp.Mul) and terms[0].is_number and terms[1].is_number:
-            c, rest = _number_factor(terms[1])
-            if rest != 1 and c != 1:
-                yield expr.xreplace({sub: (terms[0] + c) * rest}), "order_of_operations", (
-                    "multiply before you add: the product is worked out first")
-
-
-def _fraction(term: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
-    """(numerator, denominator) of a written fraction of whole numbers (a Mul with a power -1, or a Rational)."""
-    if isinstance(term, sp.Rational) and term.q != 1:
-        return sp.Integer(term.p), sp.Integer(term.q)
-    if isinstance(term, sp.Pow) and term.exp == -1 and term.base.is_Integer:
-        return sp.Integer(1), term.base
-    if isinstance(term, sp.Mul) and len(term.args) == 2:
-        num, den = term.args
-        if isinstance(den, sp.Pow) and den.exp == -1 and den.base.is_Integer and num.is_Integer:
-            return num, den.base
-        if isinstance(num, sp.Pow) and num.exp == -1 and num.base.is_Integer and den.is_Integer:
-            return den, num.base
-    return None
-
-
-# ---------------------------------------------------------------- rewrites of a relation
-
-
-def relation_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
-    """(the relation with one usual mistake made in the next step, code, reason)."""
-    make = type(rel)
-    lhs, rhs = rel.lhs, rel.rhs
-    for wrong_l in expression_mistakes(lhs):
-        yield make(wrong_l[0], rhs), wrong_l[1], wrong_l[2]
-    for wrong_r in expression_mistakes(rhs):
-        yield make(lhs, wrong_r[0]), wrong_r[1], wrong_r[2]
-    yield from sign_mistakes(rel)
-    yield from _denominator_mistakes(rel)
-    for side, other, build in ((lhs, rhs, lambda a, b: make(a, b)), (rhs, lhs, lambda a, b: make(b, a))):
-        c, rest = _number_factor(side)
-        if c not in (1, -1, 0) and not other.free_symbols and rest.free_symbols:
-            right = f"divide both sides by ${tex(c)}$: ${tex(rest)} = {tex(other / c)}$"
-            yield build(rest, other * c), "division", f"to undo a product, {right}"
-            yield build(rest, c / other if other != 0 else sp.nan), "division", f"divided the wrong way round: {right}"
-            yield build(rest, other - c), "division", f"${tex(c)}$ multiplies ${tex(rest)}$: {right}"
-
-
-def sign_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
-    """Each term moved to the other side with its sign kept."""
-    make = type(rel)
-    for side, other, build in ((rel.lhs, rel.rhs, lambda a, b: make(a, b)),
-                               (rel.rhs, rel.lhs, lambda a, b: make(b, a))):
-        terms = _terms(side)
-        for t in terms:
-            if t == 0 or (len(terms) == 1 and not t.is_number):
-                continue
-            yield build(side - t, other + t), "sign_not_changed", (
-                f"moved to the other side, ${tex(t)}$ becomes ${tex(-t)}$: its sign changes")
-
-
-def _denominator_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
-    make = type(rel)
-    terms = [(t, "l") for t in _terms(rel.lhs)] + [(t, "r") for t in _terms(rel.rhs)]
-    dens = [sp.fraction(sp.together(t))[1] for t, _ in terms]
-    numbers = [int(d) for d in dens if d.is_Integer and d != 1]
-    if numbers:
-        m = sp.ilcm(*numbers) if len(numbers) > 1 else numbers[0]
-        for skip, (t, _) in enumerate(terms):
-            left = sp.Add(*[(u if k == skip else m * u) for k, (u, s) in enumerate(terms) if s == "l"])
-            right = sp.Add(*[(u if k == skip else m * u) for k, (u, s) in enumerate(terms) if s == "r"])
-            yield make(left, right), "dropped_denominator", (
-                f"multiplying both sides by ${m}$ multiplies every term: ${tex(t)}$ becomes ${tex(sp.expand(m * t))}$")
-    lettered = [d for d in dens if d.free_symbols]
-    for d in dict.fromkeys(lettered):
-        right = f"both sides are multiplied by ${tex(d)}$"
-        yield make(sp.cancel(rel.lhs * d), rel.rhs), "dropped_denominator", f"{right}, the right side too"
-        yield make(rel.lhs, sp.cancel(rel.rhs * d)), "dropped_denominator", f"{right}, the left side too"
-
+from inkmath.equation.solve.check.statements import All, Rel, Statement, leaves
 
 # ---------------------------------------------------------------- one unknown
 
@@ -309,9 +102,9 @@ def _sign_slips(cur: Statement, checker: Any) -> Iterator[tuple[Any, str, str]]:
     rels = [leaf for leaf in leaves(cur.node) if isinstance(leaf, Rel) and not isinstance(leaf.expr, (sp.Eq, sp.Ne))]
     if not rels:
         return
-    yield _map_relations(cur.node, _flip), "inequality_not_reversed", (
+    yield map_relations(cur.node, flip), "inequality_not_reversed", (
         "multiplying or dividing both sides by a negative number reverses the inequality sign")
-    yield _map_relations(cur.node, _loosen), "endpoint", (
+    yield map_relations(cur.node, loosen), "endpoint", (
         "the end point: $\\leq$ and $\\geq$ include it, $<$ and $>$ do not")
 
 
@@ -383,53 +176,6 @@ def _has(said: Any, test: Callable[[sp.Basic], bool]) -> bool:
                if isinstance(leaf, Rel))
 
 
-def _solve_for(f: sp.Basic, k: sp.Symbol) -> list[sp.Basic]:
-    """The real values of k that make f zero, when f is a polynomial of degree 1 or 2 in k (else none: this is a
-    diagnosis, not worth SymPy's general solver)."""
-    num = sp.fraction(sp.together(f))[0]
-    try:
-        poly = sp.Poly(num, k)
-    except sp.PolynomialError:
-        return []
-    if not 1 <= poly.degree() <= 2 or not all(c.is_number for c in poly.coeffs()):
-        return []
-    return [r for r in sp.roots(poly) if r.is_real]
-
-
-def _plausible(wrong: sp.Basic, right: sp.Basic) -> bool:
-    """Is `right` a number a student would have written instead of `wrong` (a whole number for a whole number,
-    a simple fraction)?"""
-    if not right.is_Rational:
-        return False
-    return right.is_Integer if wrong.is_Integer else right.q <= 100
-
-
-def _numbers(expr: sp.Basic) -> list[sp.Basic]:
-    """The numbers written in an expression: terms, sides, coefficients other than a bare sign (the -1 of -x),
-    not exponents."""
-    out: list[sp.Basic] = []
-
-    def walk(e: sp.Basic, exponent: bool) -> None:
-        if isinstance(e, sp.Rational):
-            if not exponent and e != 0:
-                out.append(e)
-            return
-        if isinstance(e, sp.Mul):
-            for a in e.args:
-                if not (a in (1, -1) and len(e.args) > 1):
-                    walk(a, exponent)
-            return
-        if isinstance(e, sp.Pow):
-            walk(e.base, exponent)
-            walk(e.exp, True)
-            return
-        for a in getattr(e, "args", ()):
-            walk(a, exponent)
-
-    walk(expr, False)
-    return list(dict.fromkeys(out))
-
-
 def _anchors(before: sp.Set) -> list[sp.Basic]:
     """Numbers that pin a step down: its solutions, or the ends of its intervals."""
     have = points(before)
@@ -451,12 +197,12 @@ def _arithmetic_slip(cur: Statement, checker: Any, before: sp.Set) -> tuple[str,
         return None
     var = checker.var
     k = sp.Dummy("k")
-    for n in _numbers(rel.raw):
+    for n in numbers(rel.raw):
         changed = rel.raw.xreplace({n: k})
         options: list[sp.Basic] = []
         for anchor in anchors[:4]:  # the first that pins k down (x = 0 in 3x(x^2 + k) = 0 does not)
-            options = [v for v in _solve_for((changed.lhs - changed.rhs).xreplace({var: anchor}), k)
-                       if v != n and _plausible(n, v)]
+            options = [v for v in solve_for((changed.lhs - changed.rhs).xreplace({var: anchor}), k)
+                       if v != n and plausible(n, v)]
             if options:
                 break
         for v in options[:2]:
@@ -556,10 +302,10 @@ def diagnose_system(state: Any, stmt: Statement, own: Any, checker: Any,
 def _system_slip(row: Rel, unknowns: list[sp.Symbol], solution: tuple) -> tuple[str, str] | None:
     k = sp.Dummy("k")
     values = dict(zip(unknowns, solution))
-    for n in _numbers(row.raw):
+    for n in numbers(row.raw):
         changed = row.raw.xreplace({n: k})
-        options = [v for v in _solve_for((changed.lhs - changed.rhs).xreplace(values), k)
-                   if v != n and _plausible(n, v)]
+        options = [v for v in solve_for((changed.lhs - changed.rhs).xreplace(values), k)
+                   if v != n and plausible(n, v)]
         if options:
             return "arithmetic", f"check the arithmetic: ${tex(n)}$ should be ${tex(options[0])}$"
     return None
@@ -594,11 +340,11 @@ def diagnose_value(state: Any, value: sp.Basic, raw: sp.Basic, checker: Any) -> 
                 continue
     k = sp.Dummy("k")
     point = {s: sp.Rational(7, 3) for s in value.free_symbols | state.value.free_symbols}
-    for n in _numbers(raw):
+    for n in numbers(raw):
         try:
             target = state.value.xreplace(point)
-            options = [v for v in _solve_for(raw.xreplace({n: k}).xreplace(point) - target, k)
-                       if v != n and _plausible(n, v)]
+            options = [v for v in solve_for(raw.xreplace({n: k}).xreplace(point) - target, k)
+                       if v != n and plausible(n, v)]
         except (TypeError, ValueError):
             continue
         for v in options[:2]:
