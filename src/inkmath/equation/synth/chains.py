@@ -25,8 +25,9 @@ from sympy.core.relational import Relational
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex_parse import parse_latex
-from inkmath.equation.solve.answer import answer
 from inkmath.equation.solve.tosympy import to_sympy_lines
+from inkmath.equation.synth.chain_steps import (answer_text, parse_line, relation_of, roots_of, show_relation,
+                                                solver_steps, student, vary)
 from inkmath.equation.synth.problems import GENERATORS
 
 SPLIT_SEEDS = {"val": 1_000, "test": 900_000}
@@ -35,8 +36,6 @@ KINDS = {"linear": 4, "quadratic": 3, "inequality": 2, "quadratic_inequality": 1
          "simplify": 1, "polynomial": 1, "rational": 2, "radical": 1, "absolute": 1, "absolute_inequality": 1,
          "rational_inequality": 1, "exponential": 1, "trig": 1, "nonlinear_system": 1, "derivative": 1}
 WRONG_SHARE = 0.5
-_REL = {sp.Eq: "=", sp.Lt: "<", sp.Le: "\\leq", sp.Gt: ">", sp.Ge: "\\geq"}
-_OR = (" \\text{ or } ", " or ", " \\lor ", " \\quad\\text{or}\\quad ")
 
 
 @dataclass(frozen=True)
@@ -49,96 +48,41 @@ class Chain:
     seed: int
 
 
-# ---------------------------------------------------------------- the solver's steps as a student writes them
-
-
-def _student(latex: str, rng: random.Random, conditions: bool) -> str:
-    text = latex.replace("\\left", "").replace("\\right", "")
-    main, _, rest = text.partition(", \\quad ") if ", \\quad " in text else text.partition(",\\quad ")
-    kept = []
-    for part in [p for p in rest.replace("\\;", "").split(", ") if p.strip()]:
-        needed = "\\in" in part or "u =" in part.replace(" ", " ") or part.strip().startswith("u")
-        if needed or (conditions and "\\Delta" not in part) or ("\\Delta" in part and rng.random() < 0.5):
-            kept.append(part.strip())
-    text = main if not kept else main + ", " + ", ".join(kept)
-    return text.replace(" \\quad\\text{or}\\quad ", rng.choice(_OR))
-
-
-def _solver_steps(latex: str) -> list[str]:
-    try:
-        result = answer(parse_latex(latex), steps=True)
-    except InkmathError:
-        return []
-    return [s["latex"] for s in result.get("steps") or []]
-
-
-def _answer_text(latex: str) -> str | None:
-    """The solver's answer as text; every way of saying "no real solution" is one."""
-    try:
-        result = answer(parse_latex(latex))
-    except InkmathError:
-        return None
-    if result.get("kind") == "none":
-        return None
-    text = result.get("text") or ""
-    return "no real solution" if "no solution" in text or "no real solution" in text else text
-
-
 # ---------------------------------------------------------------- typical mistakes
 
 
-def _parse(latex: str, raw: bool = False) -> sp.Basic | None:
-    main = latex.split(",")[0]
-    try:
-        items = to_sympy_lines(parse_latex(main), raw=raw)
-    except InkmathError:
-        return None
-    return items[0] if len(items) == 1 else None
-
-
-def _show(rel: Relational) -> str:
-    return f"{sp.latex(rel.lhs)} {_REL[type(rel)]} {sp.latex(rel.rhs)}"
-
-
-def _rel(latex: str, raw: bool = False) -> Relational | None:
-    found = _parse(latex, raw)
-    if not isinstance(found, Relational) or type(found) not in _REL or len(found.free_symbols) != 1:
-        return None
-    return found
-
-
 def _sign_not_changed(prev: str, nxt: str) -> str | None:
-    rel = _rel(prev)
+    rel = relation_of(prev)
     if rel is None:
         return None
     c = rel.lhs.as_coeff_Add()[0]
     if c == 0 or not rel.lhs.free_symbols:
         return None
-    return _show(type(rel)(rel.lhs - c, rel.rhs + c))
+    return show_relation(type(rel)(rel.lhs - c, rel.rhs + c))
 
 
 def _not_reversed(prev: str, nxt: str) -> str | None:
-    rel = _rel(prev)
+    rel = relation_of(prev)
     if rel is None or isinstance(rel, sp.Eq):
         return None
     a, rest = rel.lhs.as_coeff_Mul()
     if not (a.is_negative and rest.is_Symbol and not rel.rhs.free_symbols):
         return None
-    return _show(type(rel)(rest, rel.rhs / a))
+    return show_relation(type(rel)(rest, rel.rhs / a))
 
 
 def _division(prev: str, nxt: str) -> str | None:
-    rel = _rel(prev)
+    rel = relation_of(prev)
     if rel is None:
         return None
     a, rest = rel.lhs.as_coeff_Mul()
     if a in (1, -1, 0) or not rest.is_Symbol or rel.rhs.free_symbols or (a < 0 and not isinstance(rel, sp.Eq)):
         return None
-    return _show(type(rel)(rest, rel.rhs * a if (a.p + rel.rhs.p) % 2 else rel.rhs - a))
+    return show_relation(type(rel)(rest, rel.rhs * a if (a.p + rel.rhs.p) % 2 else rel.rhs - a))
 
 
 def _square_of_sum(prev: str, nxt: str) -> str | None:
-    found = _parse(prev, raw=True)
+    found = parse_line(prev, raw=True)
     if found is None:
         return None
     squares = [e for e in sp.preorder_traversal(found) if isinstance(e, sp.Pow) and isinstance(e.base, sp.Add)
@@ -149,7 +93,7 @@ def _square_of_sum(prev: str, nxt: str) -> str | None:
     if isinstance(wrong, sp.logic.boolalg.BooleanAtom):
         return None
     if isinstance(wrong, Relational):
-        return _show(type(wrong)(sp.expand(wrong.lhs), sp.expand(wrong.rhs)))
+        return show_relation(type(wrong)(sp.expand(wrong.lhs), sp.expand(wrong.rhs)))
     return sp.latex(sp.expand(wrong))
 
 
@@ -164,7 +108,7 @@ def _distribute_first_only(prev: str, nxt: str) -> str | None:
 
 
 def _bracket(prev: str, negative: bool) -> str | None:
-    found = _parse(prev, raw=True)
+    found = parse_line(prev, raw=True)
     if found is None:
         return None
     for e in sp.preorder_traversal(found):
@@ -177,13 +121,13 @@ def _bracket(prev: str, negative: bool) -> str | None:
             if isinstance(wrong, sp.logic.boolalg.BooleanAtom):
                 return None
             if isinstance(wrong, Relational):
-                return _show(type(wrong)(sp.expand(wrong.lhs), sp.expand(wrong.rhs)))
+                return show_relation(type(wrong)(sp.expand(wrong.lhs), sp.expand(wrong.rhs)))
             return sp.latex(sp.expand(wrong))
     return None
 
 
 def _dropped_denominator(prev: str, nxt: str) -> str | None:
-    rel = _rel(prev, raw=True)
+    rel = relation_of(prev, raw=True)
     if rel is None:
         return None
     lhs, rhs = sp.together(rel.lhs), rel.rhs
@@ -193,7 +137,7 @@ def _dropped_denominator(prev: str, nxt: str) -> str | None:
     wrong = type(rel)(sp.expand(num), rhs) if den.free_symbols else type(rel)(sp.expand(num), rhs)
     if not wrong.free_symbols or isinstance(wrong, (bool, sp.logic.boolalg.BooleanAtom)):
         return None
-    return _show(wrong)
+    return show_relation(wrong)
 
 
 def _arithmetic(prev: str, nxt: str) -> str | None:
@@ -215,40 +159,29 @@ def _arithmetic(prev: str, nxt: str) -> str | None:
         if isinstance(rows[r], sp.logic.boolalg.BooleanAtom):
             return None  # 6 = 12 became False: no line a student writes
         try:
-            shown = [_show(w) if isinstance(w, Relational) else sp.latex(w) for w in rows]
+            shown = [show_relation(w) if isinstance(w, Relational) else sp.latex(w) for w in rows]
         except KeyError:
             return None
         return " \\\\ ".join(shown)
     return None
 
 
-def _roots(latex: str) -> list[sp.Basic] | None:
-    parts = [p for p in latex.replace("\\quad\\text{or}\\quad", "|").split("|")]
-    out = []
-    for part in parts:
-        rel = _rel(part)
-        if rel is None or not isinstance(rel, sp.Eq) or not rel.lhs.is_Symbol or rel.rhs.free_symbols:
-            return None
-        out.append(rel.rhs)
-    return out
-
-
 def _wrong_root(prev: str, nxt: str) -> str | None:
-    roots = _roots(nxt)
+    roots = roots_of(nxt)
     if not roots or len(roots) < 2 or roots[0] == 0:
         return None
     return " \\text{ or } ".join(f"x = {sp.latex(-r if i == 0 else r)}" for i, r in enumerate(roots))
 
 
 def _lost_root(prev: str, nxt: str) -> str | None:
-    roots = _roots(nxt)
+    roots = roots_of(nxt)
     if not roots or len(roots) < 2:
         return None
     return f"x = {sp.latex(roots[-1])}"
 
 
 def _fraction_rule(prev: str, nxt: str) -> str | None:
-    found = _parse(prev, raw=True)
+    found = parse_line(prev, raw=True)
     if not isinstance(found, sp.Add) or len(found.args) != 2:
         return None
     parts = [sp.fraction(t) for t in found.args]
@@ -259,7 +192,7 @@ def _fraction_rule(prev: str, nxt: str) -> str | None:
 
 
 def _exponent_rule(prev: str, nxt: str) -> str | None:
-    found = _parse(prev, raw=True)
+    found = parse_line(prev, raw=True)
     if not isinstance(found, sp.Mul) or len(found.args) != 2:
         return None
     p, q = found.args
@@ -272,10 +205,10 @@ def _exponent_rule(prev: str, nxt: str) -> str | None:
 
 def _kept_root(prev: str, nxt: str) -> str | None:
     """The last step rejects a root (extraneous after squaring, or where a denominator is zero): keep it."""
-    before = _roots(prev.split(",")[0])
+    before = roots_of(prev.split(",")[0])
     if not before:
         return None
-    after = _roots(nxt.split(",")[0]) if "solution" not in nxt else []
+    after = roots_of(nxt.split(",")[0]) if "solution" not in nxt else []
     if after is None or len(after) >= len(before):
         return None
     return " \\text{ or } ".join(f"x = {sp.latex(r)}" for r in before)
@@ -292,89 +225,12 @@ ERRORS: dict[str, Callable[[str, str], str | None]] = {
 _REPLACES_NEXT = {"arithmetic", "wrong_root", "lost_root"}
 
 
-# ---------------------------------------------------------------- unusual valid steps
-
-
-def _swap(line: str) -> str | None:
-    rel = _rel(line)
-    if rel is None or not isinstance(rel, sp.Eq) or "," in line or "or" in line:
-        return None
-    return f"{sp.latex(rel.rhs)} = {sp.latex(rel.lhs)}"
-
-
-def _scale(line: str, rng: random.Random) -> str | None:
-    rel = _rel(line)
-    if rel is None or "," in line or "or" in line:
-        return None
-    k = rng.choice([2, 3, 10]) if not isinstance(rel, sp.Eq) else rng.choice([2, 3, -1, 10])
-    return _show(type(rel)(sp.expand(k * rel.lhs), sp.expand(k * rel.rhs)))
-
-
-def _reorder(line: str) -> str | None:
-    rel = _rel(line)
-    if rel is None or "," in line or "or" in line or not isinstance(rel.lhs, sp.Add):
-        return None
-    terms = list(rel.lhs.as_ordered_terms())[::-1]
-    text = sp.latex(terms[0])
-    for t in terms[1:]:
-        text += f" - {sp.latex(-t)}" if t.could_extract_minus_sign() else f" + {sp.latex(t)}"
-    return f"{text} {_REL[type(rel)]} {sp.latex(rel.rhs)}"
-
-
-def _vary(lines: list[str], rng: random.Random, kind: str) -> tuple[list[str], list[str]]:
-    """A right chain with one to three unusual but valid steps."""
-    used: list[str] = []
-    equation = kind not in ("arithmetic", "simplify", "derivative", "system", "nonlinear_system")
-    for _ in range(rng.randint(1, 3)):
-        choice = rng.choice(["swap", "scale", "reorder", "restate", "join", "box", "chain", "split_roots", "equals"])
-        n = len(lines)
-        if n < 2:
-            break
-        i = rng.randrange(1, n)
-        if choice == "swap" and equation and (new := _swap(lines[i])):
-            lines[i] = new
-        elif choice == "scale" and equation and (new := _scale(lines[i], rng)):
-            lines.insert(i + 1, new)
-            lines.insert(i + 2, lines[i])
-        elif choice == "reorder" and equation and (new := _reorder(lines[i])):
-            lines[i] = new
-        elif choice == "restate":
-            lines.insert(i, lines[i])
-        elif choice == "join" and i + 1 < n:
-            lines[i:i + 2] = [lines[i] + rng.choice([" ; ", " \\Rightarrow ", " => ", " \\implies "]) + lines[i + 1]]
-        elif choice == "box" and "\\boxed" not in lines[-1] and "\\therefore" not in lines[-1]:
-            lines[-1] = rng.choice(["\\boxed{%s}", "\\therefore %s", "∴ %s"]) % lines[-1]
-        elif choice == "chain" and equation and (new := _chained(lines)):
-            lines[-1] = new
-        elif choice == "split_roots" and (roots := _roots(lines[-1])) and len(roots) == 2:
-            lines[-1:] = [f"x_{{{k}}} = {sp.latex(r)}" for k, r in enumerate(roots, 1)]
-        elif choice == "equals" and not equation and kind in ("arithmetic", "simplify"):
-            lines[i] = "= " + lines[i]
-        else:
-            continue
-        used.append(choice)
-    return lines, used
-
-
-def _chained(lines: list[str]) -> str | None:
-    """x = 10/2 = 5 for a last line x = 5 after a x = b."""
-    if len(lines) < 3:
-        return None
-    rel, last = _rel(lines[-2]), _rel(lines[-1])
-    if rel is None or last is None or not isinstance(rel, sp.Eq) or not isinstance(last, sp.Eq):
-        return None
-    a, rest = rel.lhs.as_coeff_Mul()
-    if a in (0, 1) or not rest.is_Symbol or rel.rhs.free_symbols or last.lhs != rest:
-        return None
-    return f"{rest} = \\frac{{{sp.latex(rel.rhs)}}}{{{sp.latex(a)}}} = {sp.latex(last.rhs)}"
-
-
 # ---------------------------------------------------------------- chains
 
 
 def _differs(prev: str, wrong: str, problem: str, error: str) -> bool:
     """Does the wrong line really change the answer (the solver's answer to the line before and to it)?"""
-    before, after = _answer_text(prev), _answer_text(wrong)
+    before, after = answer_text(prev), answer_text(wrong)
     return before is not None and after is not None and before != after
 
 
@@ -404,13 +260,13 @@ def _inject(lines: list[str], rng: random.Random, conditions: bool) -> tuple[lis
             if not wrong:
                 continue
             wrong = wrong.replace("\\left", "").replace("\\right", "")
+            if roots and answer_text(wrong) == answer_text(lines[0]):
+                continue  # the roots left are the problem's after all (the line's condition had dropped one)
             if name == "kept_root":
-                if _answer_text(wrong) == _answer_text(lines[0]):
-                    continue
                 name = "extraneous_root" if "\\sqrt" in lines[0] or "|" in lines[0] else "excluded_value"
             elif not roots and not _differs(prev, wrong, lines[0], name):
                 continue
-            rest = [_student(s, rng, conditions) for s in _solver_steps(wrong.split(",")[0])[1:]]
+            rest = [] if roots else [student(s, rng, conditions) for s in solver_steps(wrong.split(",")[0])[1:]]
             return lines[:i] + [wrong] + rest, i, name
     return None
 
@@ -421,11 +277,11 @@ def make_chain(seed: int) -> Chain | None:
     kinds = sorted(KINDS)
     kind = rng.choices(kinds, weights=[KINDS[k] for k in kinds])[0]
     problem = GENERATORS[kind](rng)
-    steps = _solver_steps(problem)
+    steps = solver_steps(problem)
     if len(steps) < 2:
         return None
     conditions = rng.random() < 0.5
-    lines = [problem] + [_student(s, rng, conditions) for s in steps[1:]]
+    lines = [problem] + [student(s, rng, conditions) for s in steps[1:]]
     if rng.random() < WRONG_SHARE:
         found = _inject(lines, rng, conditions)
         if found is not None:
@@ -433,7 +289,7 @@ def make_chain(seed: int) -> Chain | None:
             if rng.random() < 0.2 and at < len(wrong_lines) - 1:
                 wrong_lines[-1] = "\\boxed{%s}" % wrong_lines[-1]
             return Chain(kind, tuple(wrong_lines), at, name, (), seed)
-    lines, used = _vary(lines, rng, kind)
+    lines, used = vary(lines, rng, kind)
     return Chain(kind, tuple(lines), None, None, tuple(used), seed)
 
 

@@ -346,6 +346,10 @@ def read_statement(tokens: list[str], problem: Problem, final: bool = False) -> 
     if problem.kind == "system":
         for row in rows:
             for part in (p for p in split_top(row, {","}) if p):
+                aside = _aside(part, problem)
+                if aside is not None:
+                    out.asides.append(aside)
+                    continue
                 node, _ = read_node(part, problem)
                 out.rows.append(node)
         return out

@@ -56,6 +56,7 @@ class State:
     said: Any = None
     roots: tuple = ()  # x_1 = .., x_2 = ..: the roots named one by one so far
     answer: Any = None  # the answer the last step stated, if it stated one
+    sub: Any = None  # in a system: (unknown, State) of the steps in that one unknown since the last whole system
 
 
 def tex(value: Any) -> str:
@@ -250,6 +251,27 @@ class System(Checker):
     def __init__(self, problem: Problem, solution: SystemSet) -> None:
         super().__init__(problem, solution)
         self.unknowns = problem.unknowns
+        self.alone: dict[sp.Symbol, OneUnknown] = {}
+
+    def one_unknown(self, var: sp.Symbol) -> OneUnknown:
+        """The checker of the steps a student takes in one unknown of the system (x^2 + 2x - 4 = 0, ...): each
+        against the one before, as an equation whose solutions are the system's values of that unknown."""
+        if var not in self.alone:
+            i = self.unknowns.index(var)
+            values = sp.FiniteSet(*{t[i] for t in self.solution.tuples}) if not self.solution.infinite else sp.S.Reals
+            problem = Problem("equation", [var], [])
+            self.alone[var] = OneUnknown(problem, values, sp.S.Reals)
+        return self.alone[var]
+
+    def single(self, stmt: Statement) -> sp.Symbol | None:
+        """The one unknown a step is about, when it holds only that one."""
+        found: set[sp.Symbol] = set()
+        for row in stmt.rows:
+            for leaf in leaves(row):
+                if not isinstance(leaf, Rel):
+                    return None
+                found |= leaf.expr.free_symbols
+        return found.pop() if len(found) == 1 and found <= set(self.unknowns) else None
 
     def start(self) -> State:
         first = read_statement(self.problem.tokens, self.problem)
@@ -273,7 +295,13 @@ class System(Checker):
 
     def step(self, state: State, piece: Piece) -> tuple[StepVerdict, State]:
         stmt = read_statement(piece.tokens, self.problem, piece.final)
+        for aside in stmt.asides:
+            for a, b in zip(aside.values, aside.values[1:]):
+                if not same_value(a, b):
+                    return StepVerdict(WRONG, f"check the arithmetic: ${tex(a)} \\neq {tex(b)}$", "arithmetic"), state
         if not stmt.rows:
+            if stmt.asides:
+                return StepVerdict(OK, "a side calculation that holds"), state
             raise CannotCheck("nothing about the unknowns in this step")
         own = system_set(stmt.rows, self.unknowns)
         given = self.assignments(stmt)
@@ -283,13 +311,22 @@ class System(Checker):
             same = same_system(own, state.value)
             if same is None:
                 raise CannotCheck("both steps have infinitely many solutions; they are not compared")
-            new = State(own, stmt.text, stmt, answer=answer)
+            new = State(own, stmt.text, stmt, answer=answer)  # a whole system again: no steps in one unknown
             if same:
                 said = "restates the line before" if same_text(stmt.text, state.text) else "follows from the line before"
                 return StepVerdict(OK, said, answer=answer), new
             code, reason = mistakes.safely(mistakes.diagnose_system, state, stmt, own, self)
             return StepVerdict(WRONG, reason, code, answer=answer), new
-        new = replace(state, answer=answer)
+        var = self.single(stmt)
+        if var is not None and state.sub is not None and state.sub[0] == var:
+            verdict, after = self.one_unknown(var).step(state.sub[1], piece)  # x^2 + 2x = 4 after x^2 + 2x - 4 = 0
+            verdict.answer = answer
+            return verdict, replace(state, answer=answer, sub=(var, after))
+        new = replace(state, answer=answer, sub=None)
+        if var is not None:
+            checker = self.one_unknown(var)
+            said = read_statement(piece.tokens, checker.problem, piece.final)
+            new.sub = (var, State(checker.meaning(said)[1], said.text, said))
         if state.value.infinite:
             raise CannotCheck("the system before has infinitely many solutions; this step is not checked")
         failing = [t for t in sorted(state.value.tuples, key=str)
