@@ -99,6 +99,20 @@ def test_the_next_step_is_the_solvers_own_from_the_line_before():
     assert "subtract" in result.next_step["reason"]
 
 
+@pytest.mark.parametrize("lines", [
+    ["x^{2}+1 > 0", "x > 3"],             # every number, then an interval: not the same (no end at infinity is near)
+    ["x^{2} > 4", "x > 2"],
+    ["x+5=3", "x = -2", "x = 2"],
+])
+def test_a_change_of_solutions_is_never_ok(lines):
+    assert check_lines(lines).first_wrong is not None
+
+
+def test_a_number_written_twice_is_corrected_in_one_place():
+    line = check_lines(["x+5=3^{1}", "x+5=5"]).lines[1]
+    assert line.mistake == "arithmetic" and "$5$ should be $3$" in line.reason
+
+
 def test_a_step_after_a_wrong_one_is_judged_against_it():
     """Lines after a mistake follow from the wrong line: only the first wrong line is accused."""
     assert verdicts(["2x+3=11", "2x=14", "x=7"]) == ["given", "wrong", "ok"]

@@ -19,7 +19,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.relational import Relational
 
-from inkmath.equation.solve.check.rules import (arithmetic_mistakes, expression_mistakes, flip, loosen,
+from inkmath.equation.solve.check.rules import (arithmetic_mistakes, changes, expression_mistakes, flip, loosen,
                                                 map_relations, numbers, plausible, relation_mistakes, sign_mistakes,
                                                 solve_for, tex)
 from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, contains, evaluate, holds_at, node_set,
@@ -74,7 +74,7 @@ def diagnose_sets(prev: Any, cur: Statement, checker: Any, before: sp.Set, after
                     continue
                 if same_set(meant, after) or same_set(sp.Intersection(meant, kept), sp.Intersection(after, kept)):
                     return code, reason
-    found = None if partial else _arithmetic_slip(cur, checker, before)
+    found = None if partial else _arithmetic_slip(cur, checker, before, prev)
     if found is not None:
         return found
     found = _root_mistakes(prev, var, before, after, partial)
@@ -93,6 +93,10 @@ def _relation_candidates(rel: Rel) -> Iterator[tuple[Relational, str, str]]:
         expanded = type(rel.expr)(sp.expand(rel.expr.lhs), sp.expand(rel.expr.rhs))
         if linear and expanded != rel.raw:  # (x - 5)/4 = -5 moved term by term as x/4 - 5/4 = -5
             yield from sign_mistakes(expanded)
+        if linear and rel.expr != rel.raw:  # 3x + 2x = 360 divided as 5x = 360
+            for wrong, code, reason in relation_mistakes(rel.expr):
+                if code == "division":
+                    yield wrong, code, reason
 
 
 def _sign_slips(cur: Statement, checker: Any) -> Iterator[tuple[Any, str, str]]:
@@ -117,7 +121,8 @@ def _root_mistakes(prev: Any, var: sp.Symbol, before: sp.Set, after: sp.Set,
     extra = [r for r in has if not contains(before, r)]
     if partial:
         lost = []
-    flipped = [r for r in extra if contains(before, -r)]
+    loose = _without_conditions(prev, var, before)  # x + 5 = 0 or x - 8 = 0, x ≥ 1: -5 is a root too
+    flipped = [r for r in extra if contains(before, -r) or contains(loose, -r)]
     if flipped:
         r = flipped[0]
         return "wrong_root", (f"${var} = {tex(r)}$ does not solve the line before, ${var} = {tex(-r)}$ does: "
@@ -135,6 +140,16 @@ def _root_mistakes(prev: Any, var: sp.Symbol, before: sp.Set, after: sp.Set,
                                  "solutions that make it zero")
         return "lost_root", f"{shown} {verb} a solution of the line before, lost here"
     return None
+
+
+def _without_conditions(said: Any, var: sp.Symbol, fallback: sp.Set) -> sp.Set:
+    """The solutions of a step's main relation, its conditions (x ≥ 1, x ≠ 2) left out."""
+    if not isinstance(said, Statement) or not isinstance(said.node, All) or not said.node.parts:
+        return fallback
+    try:
+        return node_set(said.node.parts[0], var, said.family)
+    except (CannotCheck, TypeError, ValueError):
+        return fallback
 
 
 def _factored(said: Any, var: sp.Symbol) -> bool:
@@ -189,16 +204,22 @@ def _anchors(before: sp.Set) -> list[sp.Basic]:
     return [e for e in found or [] if e.is_finite]
 
 
-def _arithmetic_slip(cur: Statement, checker: Any, before: sp.Set) -> tuple[str, str] | None:
-    """One number of the step that, changed, makes it follow: "14 should be 8"."""
+def _arithmetic_slip(cur: Statement, checker: Any, before: sp.Set, prev: Any = None) -> tuple[str, str] | None:
+    """One number of the step that, changed, makes it follow: "14 should be 8" (a number copied from the line
+    before is the last suspected, the right side before the left)."""
     rel, _ = _main_relation(cur)
     anchors = _anchors(before)
     if rel is None or not anchors:
         return None
     var = checker.var
     k = sp.Dummy("k")
-    for n in numbers(rel.raw):
-        changed = rel.raw.xreplace({n: k})
+    copied = set(numbers(prev_rel.raw)) if (prev_rel := _main_relation(prev)[0]) is not None else set()
+    places = list(changes(rel.raw))[::-1]
+    places.sort(key=lambda place: place[0] in copied)
+    for n, put in places:
+        changed = put(k)
+        if not isinstance(changed, Relational):
+            continue
         options: list[sp.Basic] = []
         for anchor in anchors[:4]:  # the first that pins k down (x = 0 in 3x(x^2 + k) = 0 does not)
             options = [v for v in solve_for((changed.lhs - changed.rhs).xreplace({var: anchor}), k)
@@ -206,7 +227,7 @@ def _arithmetic_slip(cur: Statement, checker: Any, before: sp.Set) -> tuple[str,
             if options:
                 break
         for v in options[:2]:
-            fixed = rel.raw.xreplace({n: v})
+            fixed = put(v)
             if not isinstance(fixed, Relational):
                 continue  # 0 = 0: changing the number makes the step say nothing
             try:
@@ -302,8 +323,10 @@ def diagnose_system(state: Any, stmt: Statement, own: Any, checker: Any,
 def _system_slip(row: Rel, unknowns: list[sp.Symbol], solution: tuple) -> tuple[str, str] | None:
     k = sp.Dummy("k")
     values = dict(zip(unknowns, solution))
-    for n in numbers(row.raw):
-        changed = row.raw.xreplace({n: k})
+    for n, put in changes(row.raw):
+        changed = put(k)
+        if not isinstance(changed, Relational):
+            continue
         options = [v for v in solve_for((changed.lhs - changed.rhs).xreplace(values), k)
                    if v != n and plausible(n, v)]
         if options:
@@ -340,15 +363,14 @@ def diagnose_value(state: Any, value: sp.Basic, raw: sp.Basic, checker: Any) -> 
                 continue
     k = sp.Dummy("k")
     point = {s: sp.Rational(7, 3) for s in value.free_symbols | state.value.free_symbols}
-    for n in numbers(raw):
+    for n, put in changes(raw):
         try:
             target = state.value.xreplace(point)
-            options = [v for v in solve_for(raw.xreplace({n: k}).xreplace(point) - target, k)
-                       if v != n and plausible(n, v)]
+            options = [v for v in solve_for(put(k).xreplace(point) - target, k) if v != n and plausible(n, v)]
         except (TypeError, ValueError):
             continue
         for v in options[:2]:
-            if same_value(_worked(raw.xreplace({n: v})), state.value, variable):
+            if same_value(_worked(put(v)), state.value, variable):
                 return "arithmetic", f"check the arithmetic: ${tex(n)}$ should be ${tex(v)}$"
     if not value.free_symbols and not state.value.free_symbols:
         return "does_not_follow", f"this is ${tex(value)}$, but the line before is ${tex(state.value)}$"

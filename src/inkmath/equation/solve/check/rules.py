@@ -274,3 +274,30 @@ def numbers(expr: sp.Basic) -> list[sp.Basic]:
 
     walk(expr, False)
     return list(dict.fromkeys(out))
+
+
+def replace_nth(expr: sp.Basic, old: sp.Basic, new: sp.Basic, index: int) -> sp.Basic:
+    """`expr` with only the `index`-th occurrence (in preorder) of the number `old` replaced by `new`."""
+    seen = [0]
+
+    def walk(e: sp.Basic) -> sp.Basic:
+        if e == old and e.is_Rational:
+            seen[0] += 1
+            return new if seen[0] - 1 == index else e
+        if not getattr(e, "args", ()):
+            return e
+        return e.func(*[walk(a) for a in e.args])
+
+    return walk(expr)
+
+
+def changes(expr: sp.Basic, most: int = 3) -> Iterator[tuple[sp.Basic, Callable[[sp.Basic], sp.Basic]]]:
+    """(a number written in `expr`, the function putting another value in its place) for each place a number is
+    written (a number written twice is changed in one place at a time: x + 5 = 5)."""
+    for n in numbers(expr):
+        count = sum(1 for a in sp.preorder_traversal(expr) if a == n and a.is_Rational)
+        if count <= 1:
+            yield n, lambda v, n=n: expr.xreplace({n: v})
+            continue
+        for i in range(min(count, most)):
+            yield n, lambda v, n=n, i=i: replace_nth(expr, n, v, i)

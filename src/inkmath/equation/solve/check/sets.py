@@ -275,7 +275,7 @@ def _close(a: tuple, b: tuple) -> bool:
         if isinstance(u, bool):
             if u != v:
                 return False
-        elif not (u == v or abs(u - v) <= TOLERANCE * max(1.0, abs(u))):
+        elif u != v and (math.isinf(u) or math.isinf(v) or abs(u - v) > TOLERANCE * max(1.0, abs(u))):
             return False
     return True
 
