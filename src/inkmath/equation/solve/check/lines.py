@@ -59,6 +59,18 @@ _PHRASES = [
 ]
 _WORD = re.compile(r"(?<![\\A-Za-z])(" + "|".join(p for p, _ in _PHRASES) + r")(?![A-Za-z])", re.I)
 _LETTERS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{(?:cases|aligned|align\*?|gathered|split|array|matrix)\}"
+                          r"(?:\s*\{[lcr|]*\})?")
+_ANNOTATION = re.compile(r"\|\s*(?:[-+:*/·]|\\cdot|\\times|\\div)[^|]*$")
+
+
+def _drop_annotation(text: str) -> str:
+    """2x + 3 = 11 | -3: the operation noted after a bar (as German schools write it) is no part of the step; a bar
+    that closes an absolute value (an odd one) is kept."""
+    m = _ANNOTATION.search(text)
+    if m is None or text[:m.start()].count("|") % 2:
+        return text
+    return text[:m.start()]
 
 
 @dataclass
@@ -87,6 +99,8 @@ def normalise(line: str) -> str:
     text = str(line)
     for char, latex in _UNICODE.items():
         text = text.replace(char, latex)
+    text = _ENVIRONMENT.sub(" ", text)  # \begin{cases} x+y=5 \\ x-y=1 \end{cases}: the rows stay
+    text = _drop_annotation(text)
     text = re.sub(r"\\(?:text|textrm|mathrm|mbox|textit|textbf)\s*\{([^{}]*)\}", lambda m: f" {m.group(1)} ", text)
     text = re.sub(r"\\mathbb\s*\{\s*([RZN])\s*\}", lambda m: f" \\mathbb{m.group(1)} ", text)
     text = re.sub(r"\\varnothing|\\O(?![A-Za-z])|\\\{\s*\\\}", lambda m: f" {NO_SOLUTION} ", text)

@@ -19,12 +19,14 @@ from sympy.core.relational import Relational
 
 from inkmath.equation.solve.check.statements import All, Either, Rel
 from inkmath.equation.solve.steps.base import plain
+from inkmath.equation.solve.tosympy_values import rebuilt
 
 CODES = {
     "sign_not_changed": "a term moved to the other side kept its sign",
     "inequality_not_reversed": "both sides multiplied or divided by a negative number without reversing the sign",
     "endpoint": "< and ≤ (or > and ≥) mixed up",
     "square_of_sum": "(a + b)^2 taken as a^2 + b^2",
+    "product_of_brackets": "(a + b)(c + d) taken as ac + bd",
     "minus_bracket": "a minus before a bracket changed the sign of the first term only",
     "distribute_first_only": "only the first term in the bracket multiplied",
     "dropped_denominator": "a term or side not multiplied when clearing denominators",
@@ -82,12 +84,17 @@ def subterms(expr: sp.Basic, wanted: Callable[[sp.Basic], bool]) -> list[sp.Basi
 def number_factor(term: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
     """(c, rest) of a written product c·rest with a number c (1 when there is none)."""
     if isinstance(term, sp.Mul):
-        numbers = [a for a in term.args if a.is_number]
-        if numbers:
-            c = sp.Mul(*numbers)
-            rest = sp.Mul(*[a for a in term.args if not a.is_number])
-            return c, rest
+        factors = _factors(term)  # -2(x + 1) as written: Mul(-1, Mul(2, x + 1))
+        found = [a for a in factors if a.is_number]
+        if found:
+            return rebuilt(sp.Mul(*found)), sp.Mul(*[a for a in factors if not a.is_number])
     return sp.Integer(1), term
+
+
+def _factors(term: sp.Basic) -> list[sp.Basic]:
+    if isinstance(term, sp.Mul):
+        return [f for a in term.args for f in _factors(a)]
+    return [term]
 
 
 # ---------------------------------------------------------------- rewrites of an expression (both kinds)
@@ -106,7 +113,7 @@ def expression_mistakes(expr: sp.Basic) -> Iterator[tuple[sp.Basic, str, str]]:
         ta, tb = terms(a), terms(b)
         if len(ta) == len(tb) == 2:
             wrong = ta[0] * tb[0] + ta[1] * tb[1]
-            yield expr.xreplace({sub: wrong}), "square_of_sum", (
+            yield expr.xreplace({sub: wrong}), "product_of_brackets", (
                 f"$({tex(a)})({tex(b)})$ multiplies every term by every term: it is ${tex(sp.expand(sub))}$")
     for sub in subterms(expr, _bracket_times_number):
         c, inner = number_factor(sub)
@@ -191,8 +198,10 @@ def relation_mistakes(rel: Relational) -> Iterator[tuple[Relational, str, str]]:
     for side, other, build in ((lhs, rhs, lambda a, b: make(a, b)), (rhs, lhs, lambda a, b: make(b, a))):
         c, rest = number_factor(side)
         if c not in (1, -1, 0) and not other.free_symbols and rest.free_symbols:
-            right = f"divide both sides by ${tex(c)}$: ${tex(rest)} = {tex(other / c)}$"
-            yield build(rest, other * c), "division", f"to undo a product, {right}"
+            over = c.is_Rational and abs(c.p) == 1 and c.q != 1  # x/2 = 3
+            undo = f"multiply both sides by ${tex(1 / c)}$" if over else f"divide both sides by ${tex(c)}$"
+            right = f"{undo}: ${tex(rest)} = {tex(other / c)}$"
+            yield build(rest, other * c), "division", f"to undo {'a division' if over else 'a product'}, {right}"
             yield build(rest, c / other if other != 0 else sp.nan), "division", f"divided the wrong way round: {right}"
             yield build(rest, other - c), "division", f"${tex(c)}$ multiplies ${tex(rest)}$: {right}"
 

@@ -365,6 +365,13 @@ def read_statement(tokens: list[str], problem: Problem, final: bool = False) -> 
         if aside is not None:
             out.asides.append(aside)
             continue
+        if options and problem.kind == "equation" and not top_positions(part, RELATIONS | {"\\in", OR}):
+            value, raw = one(part)  # x = 3, -3: a further root
+            if value.free_symbols:
+                raise InkmathError("not an equation or inequality")
+            var = problem.var
+            options.append(Rel(sp.Eq(var, value, evaluate=False), sp.Eq(var, raw, evaluate=False)))
+            continue
         node, single = read_node(part, problem)
         out.partial = out.partial or single
         sub = _substitution(node, problem)
