@@ -253,6 +253,14 @@ def test_check_command_without_json_and_bad_files(tmp_path):
     assert "empty.txt: nothing to check" in r.stderr and "no.txt: no such file" in r.stderr
 
 
+def test_check_is_a_registered_command():
+    from inkmath.cli import COMMANDS, build_parser
+
+    assert COMMANDS["check"] == "inkmath.cli.check"
+    args = build_parser("check").parse_args(["check", "a.txt", "--json"])
+    assert args.command == "check" and args.json and [str(f) for f in args.files] == ["a.txt"]
+
+
 def test_a_worker_runs_only_the_solvers_functions():
     from inkmath.equation.solve.pool import WorkerError, run_call_in_worker
 

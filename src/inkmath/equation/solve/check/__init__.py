@@ -63,6 +63,7 @@ def check_lines(lines: Sequence[str | LineReading], timeout: float = CHECK_TIMEO
     Raises `InkmathError` when there is nothing to check: no lines, only the problem, more than `MAX_LINES`
     lines, or a first line that is not a problem this checker reads. Any other line gets a verdict."""
     from inkmath.equation.solve.check.chain import check_readings
+    from inkmath.equation.solve.check.hints import solver_next_step
     from inkmath.equation.solve.check.sets import NeedsWorker
 
     start = time.perf_counter()
@@ -77,6 +78,7 @@ def check_lines(lines: Sequence[str | LineReading], timeout: float = CHECK_TIMEO
         result = check_readings(readings, "fast")
     except NeedsWorker:
         result = _in_worker(readings, timeout)
+    result.next_step = solver_next_step(result.resume)
     result.elapsed_s = round(time.perf_counter() - start, 4)
     return result
 

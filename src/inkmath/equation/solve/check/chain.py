@@ -57,7 +57,7 @@ def check_readings(readings: list[LineReading], mode: str = "all") -> CheckResul
     with slow_mode(mode):
         walker = Walker(readings)
         result = walker.walk()
-        result.next_step = walker.next_step(result.first_wrong, mode)
+        result.resume = walker.resume(result.first_wrong)
     result.elapsed_s = round(time.perf_counter() - start, 4)
     return result
 
@@ -296,11 +296,10 @@ class Walker:
                 return outcome
         return None
 
-    def next_step(self, first_wrong: int | None, mode: str) -> dict[str, str] | None:
-        """The solver's own step after the last line that follows, for the first wrong line."""
+    def resume(self, first_wrong: int | None) -> tuple[str, str] | None:
+        """(the text of the last line that follows before the first wrong line, the problem's text): where the
+        solver's next step is looked up (`hints.solver_next_step`)."""
         if first_wrong is None:
             return None
         state = self.states[first_wrong - 1] if first_wrong >= 1 else self.start
-        from inkmath.equation.solve.check.hints import solver_next_step
-
-        return solver_next_step(self.problem, self.checker, state, mode)
+        return state.text, " ".join(self.problem.tokens)

@@ -14,40 +14,39 @@ from typing import Any
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex_parse import parse_latex
 from inkmath.equation.solve.check.lines import normalise, tokens_of
-from inkmath.equation.solve.check.statements import Problem
 from inkmath.equation.solve.pool import SOLVE_TIMEOUT
 
 
-def _worked_steps(latex: str, mode: str) -> list[dict[str, Any]]:
+def _worked_steps(latex: str) -> list[dict[str, Any]]:
     from inkmath.equation.solve.answer import answer
 
     try:
         tree = parse_latex(latex)
     except InkmathError:
         return []
-    # in a worker ("all") the check's own deadline bounds the solver; in the caller it has its own time limit
-    result = answer(tree, None if mode == "all" else SOLVE_TIMEOUT, steps=True)
-    return result.get("steps") or []
+    return answer(tree, SOLVE_TIMEOUT, steps=True).get("steps") or []  # the solver's own time limit
 
 
 def _key(latex: str) -> tuple[str, ...]:
     return tuple(t for t in tokens_of(normalise(latex)) if t not in ("{", "}"))
 
 
-def solver_next_step(problem: Problem, checker: Any, state: Any, mode: str) -> dict[str, str] | None:
-    """{"latex", "reason"} of the solver's step after `state` (the last state that follows), or None."""
-    if mode == "skip":
-        return None  # a solver worker ran out of time on this solution already
-    steps = _worked_steps(state.text, mode)
+def solver_next_step(resume: tuple[str, str] | None) -> dict[str, str] | None:
+    """{"latex", "reason"} of the solver's step after the last line that follows (`resume`: its text and the
+    problem's, `CheckResult.resume`), or None. Runs in the caller's process, under the solver's own time limit,
+    apart from the check (a slow hint never costs a verdict)."""
+    if resume is None:
+        return None
+    text, problem_text = resume
+    steps = _worked_steps(text)
     if len(steps) >= 2:
         return {"latex": steps[1]["latex"], "reason": steps[1]["reason"]}
-    problem_text = " ".join(problem.tokens)
-    whole = steps if state.text == problem_text else _worked_steps(problem_text, mode)
+    whole = steps if text == problem_text else _worked_steps(problem_text)
     if len(whole) < 2:
         return None
-    here = _key(state.text)
-    for j, step in enumerate(whole[:-1]):
+    here = _key(text)
+    for j, step in enumerate(whole):
         if _key(step["latex"]) == here:
-            nxt = whole[j + 1]
+            nxt = whole[min(j + 1, len(whole) - 1)]  # the last line that follows is the answer: the answer again
             return {"latex": nxt["latex"], "reason": nxt["reason"]}
     return {"latex": whole[1]["latex"], "reason": whole[1]["reason"]}

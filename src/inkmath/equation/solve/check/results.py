@@ -64,6 +64,8 @@ class CheckResult:
     next_step: dict[str, str] | None = None
     answer: str = ""  # the solver's answer to the problem, as text ("x = 4")
     elapsed_s: float = 0.0
+    # (the last line that follows before the first wrong one, the problem): where `next_step` is looked up
+    resume: tuple[str, str] | None = field(default=None, repr=False)
 
     def to_dict(self, file: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if file is None else {"file": file}

@@ -5,7 +5,7 @@ Equations and inequalities whose sides are polynomials or quotients of polynomia
 steps) are solved here from the roots of the numerator and the denominator (`sp.roots` up to degree 2, exact real
 roots above), with a sign test between them for an inequality: a few milliseconds. Anything else (roots, absolute
 values, powers and logarithms of the unknown, trigonometry) goes to SymPy's `solveset`, which the checker runs only
-in a solver worker with a time limit (`inkmath.equation.solve.check`), as `cheap` tells. Sets are compared exactly
+in a solver worker with a time limit (`inkmath.equation.solve.check`; `slow` marks where they would run). Sets are compared exactly
 when SymPy writes them alike, else numerically (ends and points within 1e-9), and families of solutions
 (x = π/6 + 2kπ) point by point in a window (`inkmath.equation.solve.steps.worked.same_set`).
 """
@@ -25,15 +25,13 @@ from sympy.core.relational import Relational
 from inkmath.equation.solve.calculus import doit_real
 from inkmath.equation.solve.check.statements import All, Either, Rel, leaves
 from inkmath.equation.solve.steps.worked import same_set as same_sampled_set
-from inkmath.equation.solve.tosympy import PLUS_MINUS
 from inkmath.equation.solve.tosympy_values import rebuilt
 
 MAX_DEGREE = 12  # a step's polynomial of higher degree is not solved (no school step has one)
-FAST_MAX_NODES = 250  # SymPy nodes of all a chain's steps for one step to count as cheap
-FAST_MAX_NUMBER = 10**12
+FAST_MAX_DEGREE = 6  # higher, or with longer numbers, a polynomial's roots are found in a solver worker only
+FAST_MAX_DIGITS = 40
+FAST_MAX_VALUE_NODES = 400  # an expression compared in the caller's process is no bigger than this
 TOLERANCE = 1e-9
-_FAST_TYPES = (sp.Symbol, sp.Rational, sp.Add, sp.Mul, sp.Pow, sp.Eq, sp.Ne, sp.Lt, sp.Le, sp.Gt, sp.Ge,
-               sp.NumberSymbol, sp.Tuple)
 
 
 class CannotCheck(Exception):
@@ -132,6 +130,9 @@ def _rational_parts(f: sp.Basic, var: sp.Symbol) -> tuple[sp.Poly, sp.Poly] | No
         return None
     if max(pn.degree(), pd.degree()) > MAX_DEGREE:
         raise CannotCheck(f"a polynomial of degree above {MAX_DEGREE} is not solved")
+    digits = max(len(str(abs(c.p))) + len(str(c.q)) for c in pn.coeffs() + pd.coeffs())
+    if max(pn.degree(), pd.degree()) > FAST_MAX_DEGREE or digits > FAST_MAX_DIGITS:
+        slow("a polynomial of high degree or with long numbers")
     return pn, pd
 
 
@@ -432,6 +433,8 @@ def same_value(a: sp.Basic, b: sp.Basic, variable: sp.Symbol | None = None) -> b
         d = sp.diff(d, variable)
     if not d.free_symbols:
         return _is_zero(d) if d.is_number else False
+    if sp.count_ops(d) > FAST_MAX_VALUE_NODES:
+        slow("comparing long expressions")
     if d.is_rational_function(*d.free_symbols):
         return sp.cancel(sp.together(d)) == 0
     rng = [sp.Rational(7, 3), sp.Rational(-5, 4), sp.Rational(11, 7)]
@@ -441,25 +444,3 @@ def same_value(a: sp.Basic, b: sp.Basic, variable: sp.Symbol | None = None) -> b
             return False
     slow("simplifying")
     return sp.simplify(d) == 0
-
-
-# ---------------------------------------------------------------- cheap steps
-
-
-def cheap(items: list[sp.Basic]) -> bool:
-    """Can these steps be compared here in a few milliseconds (no roots, absolute values, powers or logarithms of
-    the unknown, functions or big numbers, and a system only when it is linear)? Else they go to a solver worker."""
-    nodes = 0
-    for item in items:
-        for sub in sp.preorder_traversal(item):
-            nodes += 1
-            if nodes > FAST_MAX_NODES or not isinstance(sub, _FAST_TYPES):
-                return False
-            if isinstance(sub, sp.Rational) and (abs(sub.p) > FAST_MAX_NUMBER or sub.q > FAST_MAX_NUMBER):
-                return False
-            if isinstance(sub, sp.Pow) and sub.base.free_symbols - {PLUS_MINUS}:
-                if not sub.exp.is_Integer or abs(sub.exp) > 6:
-                    return False
-            if isinstance(sub, sp.Pow) and not sub.base.free_symbols and not (sub.exp.is_Integer and abs(sub.exp) <= 12):
-                return False  # √2, 2^{x}: an irrational number or a power of the unknown
-    return True
