@@ -137,6 +137,20 @@ def test_a_misread_line_before_makes_the_next_unsure():
     assert result.lines[2].verdict in ("ok", "unsure") and result.first_wrong is None
 
 
+def test_a_misread_problem_is_read_the_other_way_for_the_rest():
+    problem = LineReading("2x+3=17", confidence=0.5, alternatives=[("2x+3=11", 0.45)])
+    result = check_lines([problem, "2x=8", "x=4"])
+    assert result.lines[0].verdict == "given" and result.lines[0].alternative == "2x+3=11"
+    assert [line.verdict for line in result.lines[1:]] == ["unsure", "ok"]
+    assert result.first_wrong is None and result.answer_right is True
+
+
+def test_roots_on_lines_of_their_own_without_names():
+    assert verdicts(["x^{2}-4=0", "x^{2}=4", "x=2", "x=-2"]) == ["given", "ok", "ok", "ok"]
+    result = check_lines(["x^{2}-4=0", "x^{2}=4", "x=2"])
+    assert result.first_wrong == 2 and result.lines[2].mistake == "lost_root" and "\\pm" in result.lines[2].reason
+
+
 def test_a_sure_reading_is_accused_and_a_low_one_never():
     sure = LineReading("2x=9", confidence=SURE_READING + 0.1, alternatives=[("2x=8", 0.05)])
     assert check_lines(["2x+3=11", sure]).lines[1].verdict == "wrong"

@@ -85,9 +85,10 @@ def setup(latex: str) -> tuple[Problem, Checker, str, list[Piece]]:
         return problem, checker_for(problem, solution), text_answer, found[1:]
     first = read_statement(problem.tokens, problem)
     domain = node_domain(first.node, problem.var)
-    mine = sp.Intersection(node_set(first.node, problem.var, first.family), domain)
     solution = _solver_set(solved, problem, domain) if problem.kind == "equation" else None
-    return problem, checker_for(problem, solution if solution is not None else mine, domain), text_answer, found[1:]
+    if solution is None:  # an inequality, or an equation the solver did not answer: SymPy's set, as the solver's
+        solution = sp.Intersection(node_set(first.node, problem.var, first.family), domain)
+    return problem, checker_for(problem, solution, domain), text_answer, found[1:]
 
 
 def _solver_answer(problem: Problem, tree: Any) -> dict | None:
@@ -159,6 +160,9 @@ class Walker:
         self.start = self.checker.start()
         self.states: list[State] = [self.start]
         self.wrong_before = False  # a line so far is wrong: a wrong answer at the end is then no new mistake
+        self.problem_read_as: tuple[str, float] | None = None  # the problem's other reading the steps follow from
+        self.current_index = 0
+        self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
 
     def walk(self) -> CheckResult:
         given = self.given_line()
@@ -167,6 +171,7 @@ class Walker:
         self.wrong_before = given.verdict == WRONG
         for index, reading in enumerate(self.readings[1:], 1):
             last = index == len(self.readings) - 1
+            self.current_index = index
             outcome = self.check_line(index, reading, last)
             self.wrong_before = self.wrong_before or outcome.verdict == WRONG
             self.states.append(outcome.state)
@@ -175,6 +180,10 @@ class Walker:
                                  outcome.latex if outcome.latex and outcome.latex != reading.latex else None))
             if last:
                 answer_right = outcome.answer_right
+        if self.problem_read_as is not None:
+            alt, conf = self.problem_read_as
+            out[0].alternative = alt
+            out[0].reason += f"; the steps follow from it read as ${alt}$ (confidence {conf:.2f}): check the reading"
         first_wrong = next((line.index for line in out if line.verdict == WRONG), None)
         for line in out:
             if line.alternative is not None:
@@ -203,6 +212,9 @@ class Walker:
             return LineOutcome(UNSURE, _reason(exc), state, latex=latex)
         if not found:
             return LineOutcome(UNSURE, "an empty line: nothing to check", state, latex=latex)
+        if self.current_index in self.root_lines and latex == self.readings[self.current_index].latex:
+            for piece in found:
+                piece.partial = True
         out = self.run_pieces(found, state, last, checker)
         out.latex = latex
         return out
@@ -279,7 +291,7 @@ class Walker:
         for alt, conf in sorted(prev.alternatives, key=lambda a: -a[1]):
             if index - 1 == 0:
                 try:
-                    _, checker, _, _ = setup(alt)
+                    problem, checker, answer, _ = setup(alt)
                 except (InkmathError, CannotCheck):
                     continue
                 base, use = checker.start(), checker
@@ -293,6 +305,9 @@ class Walker:
                 outcome.verdict = UNSURE
                 outcome.reason = (f"this step follows if the line before reads ${alt}$ (confidence {conf:.2f}) "
                                   "rather than as read: check that line's reading")
+                if use is not None:  # the problem itself was misread: the rest is checked against this reading
+                    self.problem, self.checker, self.answer = problem, use, answer
+                    self.problem_read_as = (alt, conf)
                 return outcome
         return None
 
@@ -303,3 +318,28 @@ class Walker:
             return None
         state = self.states[first_wrong - 1] if first_wrong >= 1 else self.start
         return state.text, " ".join(self.problem.tokens)
+
+
+def root_lines(readings: list[LineReading], problem: Problem) -> set[int]:
+    """The lines that each give one root, two or more in a row (x = 2, then x = -2): each is one root of several,
+    as x_1 = 2 and x_2 = -2 would be."""
+    var = problem.var.name if problem.var is not None else None
+    found: list[tuple[int, str] | None] = []
+    for index, reading in enumerate(readings):
+        try:
+            parts = pieces(reading.latex)
+        except InkmathError:
+            parts = []
+        toks = parts[0].tokens if len(parts) == 1 and not parts[0].final else []
+        one = None
+        if len(toks) > 2 and "=" in toks and toks.count("=") == 1:
+            left, right = toks[:toks.index("=")], toks[toks.index("=") + 1:]
+            side = right if left == [var] else left if right == [var] else None
+            if side is not None and not any(t.isalpha() and t != "e" for t in side):
+                one = " ".join(side)
+        found.append((index, one) if one is not None else None)
+    out: set[int] = set()
+    for i in range(1, len(found) - 1):
+        if found[i] and found[i + 1] and found[i][1] != found[i + 1][1]:
+            out |= {i, i + 1}
+    return out

@@ -79,6 +79,7 @@ class Piece:
 
     tokens: list[str]
     final: bool = False
+    partial: bool = False  # one root of several, each on a line of its own (x = 2, then x = -2)
 
     @property
     def text(self) -> str:

@@ -180,8 +180,11 @@ def _square_equals_number(said: Any, var: sp.Symbol) -> bool:
     if rel is None or not isinstance(rel.expr, sp.Eq):
         return False
     sides = (rel.raw.lhs, rel.raw.rhs)
-    return any(isinstance(a, sp.Pow) and a.exp == 2 and a.base.has(var) and not b.free_symbols
-               for a, b in (sides, sides[::-1]))
+    if any(isinstance(a, sp.Pow) and a.exp == 2 and a.base.has(var) and not b.free_symbols
+           for a, b in (sides, sides[::-1])):
+        return True
+    f = sp.expand(rel.expr.lhs - rel.expr.rhs)  # x^2 - 4 = 0
+    return f.is_polynomial(var) and sp.Poly(f, var).degree() == 2 and f.coeff(var, 1) == 0
 
 
 def _has(said: Any, test: Callable[[sp.Basic], bool]) -> bool:

@@ -338,10 +338,11 @@ def is_condition(node: Any, problem: Problem) -> bool:
     return not isinstance(node.expr, sp.Eq)
 
 
-def read_statement(tokens: list[str], problem: Problem, final: bool = False) -> Statement:
-    """A step about the problem's unknowns (an equation, inequality or system in them)."""
+def read_statement(tokens: list[str], problem: Problem, final: bool = False, partial: bool = False) -> Statement:
+    """A step about the problem's unknowns (an equation, inequality or system in them); `partial`: one root of
+    several (x = 2 on one line, x = -2 on the next)."""
     text = " ".join(tokens)
-    out = Statement(text, final=final)
+    out = Statement(text, final=final, partial=partial)
     rows = [r for r in split_top(tokens, {ROW}) if r]
     if problem.kind == "system":
         for row in rows:
