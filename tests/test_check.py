@@ -56,6 +56,19 @@ def test_right_solutions_have_no_wrong_line(lines):
     assert result.answer_right is True
 
 
+def test_a_whole_solution_on_one_line():
+    result = check_lines(["2x+3>11 \\Rightarrow 2x>8 \\Rightarrow x>4"])
+    assert result.lines[0].verdict == "given" and result.first_wrong is None and result.answer_right is True
+    assert check_lines(["2x+3>11 \\Rightarrow 2x>14 \\Rightarrow x>7"]).first_wrong == 0
+
+
+@pytest.mark.parametrize("rejected, verdict", [("x=2 \\text{ is rejected}", "ok"), ("x=2 (extraneous)", "ok"),
+                                               ("x=5 \\text{ is not a solution}", "wrong")])
+def test_a_value_rejected_in_words(rejected, verdict):
+    result = check_lines(["\\sqrt{x-1}=x-3", "x-1=x^{2}-6x+9", "x=2 \\text{ or } x=5", rejected])
+    assert result.lines[3].verdict == verdict, result.lines[3].reason
+
+
 def test_squaring_may_add_a_root_that_the_answer_drops():
     lines = ["\\sqrt{x+3}=x+1", "x+3=x^{2}+2x+1", "(x+2)(x-1)=0", "x=-2 \\text{ or } x=1", "x=1"]
     result = check_lines(lines)

@@ -70,7 +70,7 @@ def check_lines(lines: Sequence[str | LineReading], timeout: float = CHECK_TIMEO
     readings = readings_of(lines)
     if not readings:
         raise InkmathError("nothing to check: write the problem on the first line and one step on each line after it")
-    if len(readings) == 1:
+    if len(readings) == 1 and len(_pieces(readings[0].latex)) < 2:  # 2x+3>11 => 2x>8 => x>4 is checked
         raise InkmathError("only the problem, no steps to check: write one step on each line after the problem")
     if len(readings) > MAX_LINES:
         raise InkmathError(f"{len(readings)} lines: the checker takes at most {MAX_LINES} lines of one solution")
@@ -81,6 +81,15 @@ def check_lines(lines: Sequence[str | LineReading], timeout: float = CHECK_TIMEO
     result.next_step = solver_next_step(result.resume)
     result.elapsed_s = round(time.perf_counter() - start, 4)
     return result
+
+
+def _pieces(latex: str) -> list:
+    from inkmath.equation.solve.check.lines import pieces
+
+    try:
+        return pieces(latex)
+    except InkmathError:
+        return []
 
 
 def _in_worker(readings: list[LineReading], timeout: float) -> CheckResult:

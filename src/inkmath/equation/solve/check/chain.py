@@ -23,7 +23,7 @@ import sympy as sp
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex_parse import parse_latex
-from inkmath.equation.solve.check.lines import Piece, pieces, words_only
+from inkmath.equation.solve.check.lines import REJECT, Piece, pieces, words_only
 from inkmath.equation.solve.check.results import SURE_READING, CheckResult, LineCheck, LineReading
 from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, SystemSet, evaluate, node_domain, node_set,
                                                slow, slow_mode, system_set)
@@ -167,7 +167,7 @@ class Walker:
     def walk(self) -> CheckResult:
         given = self.given_line()
         out = [given]
-        answer_right = None
+        answer_right = self.given_answer_right  # a solution all on the first line: 2x+3>11 => 2x>8 => x>4
         self.wrong_before = given.verdict == WRONG
         for index, reading in enumerate(self.readings[1:], 1):
             last = index == len(self.readings) - 1
@@ -196,9 +196,11 @@ class Walker:
         what = {"equation": "solve the equation", "inequality": "solve the inequality", "system": "solve the system",
                 "expression": "work out the expression"}[self.problem.kind]
         line = LineCheck(0, first.latex, "given", f"the problem: {what}", first.confidence, first.box_list())
+        self.given_answer_right = None
         if self.extra:
             outcome = self.run_pieces(self.extra, self.start, len(self.readings) == 1)
             self.states[0] = outcome.state
+            self.given_answer_right = outcome.answer_right
             if outcome.verdict in (WRONG, UNSURE):
                 line.verdict, line.reason, line.mistake = outcome.verdict, outcome.reason, outcome.mistake
         return line
@@ -331,6 +333,8 @@ def root_lines(readings: list[LineReading], problem: Problem) -> set[int]:
         except InkmathError:
             parts = []
         toks = parts[0].tokens if len(parts) == 1 and not parts[0].final else []
+        if REJECT in toks:
+            toks = []
         one = None
         if len(toks) > 2 and "=" in toks and toks.count("=") == 1:
             left, right = toks[:toks.index("=")], toks[toks.index("=") + 1:]

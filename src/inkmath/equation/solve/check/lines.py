@@ -10,8 +10,8 @@ separator inside braces or brackets never splits it. What is taken apart here:
   "so", "hence", "thus", "then";
 - an answer marked by `\\boxed{..}`, `\\therefore` or `∴` (the piece is `final`);
 - words between the maths: "or" (alternatives, `\\lor`), "and" (a comma), "no (real) solution" (`\\emptyset`),
-  "every real number" / "infinitely many solutions" (`\\mathbb{R}`), typed bare or in `\\text{..}`; other words
-  are dropped, and a line of words only is `words_only`;
+  "every real number" / "infinitely many solutions" (`\\mathbb{R}`), "is rejected" / "extraneous" / "not a
+  solution" after values (`REJECT`), typed bare or in `\\text{..}`; a line of words only is `words_only`;
 - spacing (`\\quad`, `\\,`, `\\;`, `~`) and `$`.
 What the parts mean (alternatives, conditions, intervals, tuples, chains of `=`) is read in `statements`.
 """
@@ -26,6 +26,7 @@ from inkmath.equation.core.metrics import latex_tokens
 OR = "\\lor"
 NO_SOLUTION = "\\emptyset"
 EVERY_NUMBER = "\\mathbb{R}"  # one token here: every real number (or, in a system, infinitely many solutions)
+REJECT = "\\rejected"  # "x = 2 is rejected", "x = -1 (extraneous)": the values are no solutions (no LaTeX command)
 INTEGERS = "\\mathbb{Z}"
 ROW = "\\\\"  # between the equations of a system written on one line
 RELATIONS = {"=", "<", ">", "\\leq", "\\geq", "\\neq", "\\le", "\\ge", "\\ne", "\\lt", "\\gt", "\\leqslant",
@@ -54,6 +55,8 @@ _PHRASES = [
     (r"(?:has\s+)?infinitely\s+many(?:\s+solutions)?", EVERY_NUMBER),
     (r"(?:every|all|any)\s+real(?:\s+numbers?|\s+x)?", EVERY_NUMBER), (r"(?:every|all|any)\s+x", EVERY_NUMBER),
     (r"identity", EVERY_NUMBER), (r"none", NO_SOLUTION),
+    (r"(?:is\s+)?(?:rejected|extraneous|not\s+a\s+solution|invalid|impossible)|reject|does\s*n[o']t\s+work|fails",
+     REJECT),
     (r"or", f" {OR} "), (r"and", " , "),
     (r"so|hence|thus|then|therefore|gives|implies", " ; "),
 ]
@@ -90,7 +93,7 @@ def _phrase(match: re.Match) -> str:
     said = " ".join(match.group(1).lower().split())
     for pattern, token in _PHRASES:
         if re.fullmatch(pattern, said):
-            return f" {token} " if token.strip() in (NO_SOLUTION, EVERY_NUMBER) else token
+            return f" {token} " if token.strip() in (NO_SOLUTION, EVERY_NUMBER, REJECT) else token
     return " "
 
 

@@ -24,7 +24,7 @@ from sympy.core.relational import Relational
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex_parse import parse_latex
-from inkmath.equation.solve.check.lines import (EVERY_NUMBER, INTEGERS, NO_SOLUTION, OR, RELATIONS, ROW,
+from inkmath.equation.solve.check.lines import (EVERY_NUMBER, INTEGERS, NO_SOLUTION, OR, REJECT, RELATIONS, ROW,
                                                 split_top, top_positions)
 from inkmath.equation.solve.tosympy import PLUS_MINUS, expand_plus_minus, to_sympy_lines
 
@@ -73,6 +73,7 @@ class Statement:
     rows: list[Any] = field(default_factory=list)
     final: bool = False
     partial: bool = False  # x_1 = 2: one root of several, written alone
+    rejects: bool = False  # "x = 2 is rejected": the values it names are said to be no solutions
     family: sp.Symbol | None = None
     asides: list[Aside] = field(default_factory=list)
 
@@ -341,8 +342,13 @@ def is_condition(node: Any, problem: Problem) -> bool:
 def read_statement(tokens: list[str], problem: Problem, final: bool = False, partial: bool = False) -> Statement:
     """A step about the problem's unknowns (an equation, inequality or system in them); `partial`: one root of
     several (x = 2 on one line, x = -2 on the next)."""
+    rejects = REJECT in tokens
+    if rejects:  # x = 2 (rejected): the values, then the word
+        tokens = [t for t in tokens if t != REJECT]
+        while len(tokens) >= 2 and tokens[-2:] == ["(", ")"]:
+            tokens = tokens[:-2]
     text = " ".join(tokens)
-    out = Statement(text, final=final, partial=partial)
+    out = Statement(text, final=final, partial=partial, rejects=rejects)
     rows = [r for r in split_top(tokens, {ROW}) if r]
     if problem.kind == "system":
         for row in rows:

@@ -132,6 +132,8 @@ class OneUnknown(Checker):
         if stmt.node is None:
             return StepVerdict(OK, "a side calculation that holds"), state
         stated, here = self.meaning(stmt)
+        if stmt.rejects:
+            return self.rejected(state, stmt, stated)
         answer = stated if is_answer(stmt.node, self.var) else None
         if stmt.partial:
             return self.partial(state, stmt, here)
@@ -158,6 +160,21 @@ class OneUnknown(Checker):
         code, reason = mistakes.safely(mistakes.diagnose_sets, state.said, stmt, self, state.value, here,
                                               partial=True)
         return StepVerdict(WRONG, reason, code, answer=new.answer), new
+
+    def rejected(self, state: State, stmt: Statement, named: sp.Set) -> tuple[StepVerdict, State]:
+        """x = 2 is rejected: right when x = 2 does not solve the problem; the values leave the solutions so far."""
+        found = points(named)
+        if not found:
+            raise CannotCheck("a rejected value should be a number")
+        shown = " and ".join(f"${self.var} = {tex(r)}$" for r in found)
+        kept = sp.Complement(state.value, sp.FiniteSet(*found))
+        new = State(kept, state.text, state.said, answer=kept)
+        right = [r for r in found if contains(self.solution, r)]
+        if right:
+            return StepVerdict(WRONG, f"${self.var} = {tex(right[0])}$ solves the original {self.problem.kind}: it "
+                                      "must not be rejected", "lost_root", answer=kept), new
+        return StepVerdict(OK, f"rejects {shown}, which does not solve the original {self.problem.kind}",
+                           answer=kept), new
 
     def allowed_change(self, state: State, here: sp.Set) -> str | None:
         """Why a step that changes the solutions may still follow: squaring can add a root that does not solve the
