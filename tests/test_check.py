@@ -211,6 +211,15 @@ def test_a_nasty_line_does_not_hang_the_check():
     assert result.lines[1].verdict in ("unsure", "wrong")
 
 
+def test_a_step_past_the_time_limit_is_unsure_and_the_rest_is_checked():
+    """A worker that runs out of time is killed; the check is redone here with that step unsure."""
+    start = time.monotonic()
+    result = check_lines(["x^{2}=4", "x^{11}+10^{200}x^{3}-7x=1", "x=2 \\text{ or } x=-2"], timeout=1.5)
+    assert time.monotonic() - start < 60
+    assert result.lines[1].verdict == "unsure" and "time" in result.lines[1].reason
+    assert result.lines[2].verdict == "ok" and result.answer_right is True
+
+
 # ---------------------------------------------------------------- the generator
 
 

@@ -5,7 +5,8 @@ Each FILE is a text file with the problem on its first line and one step on each
 `inkmath.equation.solve.check`). Drawn ink and photos of a solution are not read yet: such a file gets a one-line
 error. Per file: with --json one line `{"file", "kind", "steps": [{"latex", "verdict", "reason", "confidence",
 "box", "mistake", "alternative"}], "first_wrong", "answer_right", "next_step", "answer"}` (verdict: given, ok,
-wrong or unsure); without, a list with ✓ ✗ ? and the reasons. A file that cannot be checked (empty, only the
+wrong or unsure; `first_wrong` counts lines from 0, the problem); without, a list with ✓ ✗ ? and the reasons,
+lines numbered from 1 as in the file. A file that cannot be checked (empty, only the
 problem, a first line that is no problem, more than 200 lines) gets one line on stderr (``FILE: what is wrong;
 what to do``; with --json also `{"file", "error"}` on stdout) and the others still run. Exit code 0 when every
 file was checked, 1 when some could not be, 2 for a usage error.

@@ -13,7 +13,8 @@ and dropped). Every later line gets a verdict: `ok` (it follows from the line be
 the problem is defined, or the same value), `wrong` (with a one-sentence reason, from the usual mistakes in
 `mistakes`) or `unsure` (the reading is not sure, or the line cannot be read or checked); see `chain` and
 `verdicts` for the rules, `lines` and `statements` for what students write (several steps on a line, ⇒, ;, boxed
-answers, ∴, x_1 and x_2 on lines of their own, 5 = x, intervals, "no solution").
+answers, ∴, x_1 and x_2 on lines of their own, 5 = x, intervals, "no solution"), `sets` for what a step means,
+`rules` and `mistakes` for the usual mistakes, `hints` for the solver's next step, `results` for the records.
 
 Time: steps whose meaning takes only polynomial arithmetic are checked in this process; a solution with anything
 else (roots, absolute values, exponentials, trigonometry, nonlinear systems, simplifying) goes whole to a solver
