@@ -64,6 +64,8 @@ def _summary(rows: list) -> dict:
         else:
             k["false_alarms"] += bool(result is None or any(line.verdict == "wrong" for line in result.lines))
     misses = [_row(r) for r in wrong_chains if r not in exact] + [_row(r) for r in alarms]
+    unsure_examples = [{"seed": r[0].seed, "line": line.latex, "reason": line.reason}
+                       for r in rows if r[1] for line in r[1].lines if line.verdict == "unsure"][:20]
     return {
         "chains": len(rows), "chains_with_mistake": len(wrong_chains), "right_chains": len(right_chains),
         "first_wrong_exact": round(len(exact) / max(1, len(wrong_chains)), 4),
@@ -75,7 +77,7 @@ def _summary(rows: list) -> dict:
         "median_6_line_s": round(statistics.median(six), 4) if six else None, "six_line_chains": len(six),
         "median_per_6_lines_s": round(statistics.median(per_line), 4) if per_line else None,
         "p90_per_6_lines_s": round(sorted(per_line)[int(0.9 * (len(per_line) - 1))], 4) if per_line else None,
-        "by_kind": by_kind, "misses": misses,
+        "by_kind": by_kind, "misses": misses, "unsure_examples": unsure_examples,
     }
 
 
@@ -133,6 +135,8 @@ def main() -> int:
     for kind, k in sorted(result["by_kind"].items()):
         print(f"  {kind:22s} {k}")
     print(f"misses: {len(result['misses'])} (--json lists them)")
+    for example in result["unsure_examples"]:
+        print(f"  unsure: {example['line']}  ({example['reason']})")
     return 0
 
 

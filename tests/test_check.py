@@ -47,6 +47,10 @@ def verdicts(lines) -> list[str]:
     ["Simplify (x+3)^{2}-x^{2}", "(x+3)^{2} = x^{2}+6x+9", "x^{2}+6x+9-x^{2}", "6x+9"],   # an identity aside
     ["\\frac{3}{x-1}=1", "3 = x - 1", "x = 4"],                          # the denominator's domain carried
     ["|2x-1|=5", "2x-1=5 \\text{ or } 2x-1=-5", "x=3 \\text{ or } x=-2"],
+    ["3x+8=-10", "\\boxed{3 x = -18 ; x = -6}"],                       # a box around two steps
+    ["x^{4}-5x^{2}+4=0", "u^{2}-5u+4=0, u=x^{2}", "(u-1)(u-4)=0", "x^{2}=1 \\text{ or } x^{2}=4",
+     "x=\\pm 1 \\text{ or } x=\\pm 2"],                                      # u = x^2 written once, then carried
+    ["\\ln x=1", "x=e^{1}", "\\therefore x=e"],                          # a bare e after ln x is Euler's number
 ])
 def test_right_solutions_have_no_wrong_line(lines):
     result = check_lines(lines)

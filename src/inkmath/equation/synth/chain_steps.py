@@ -9,6 +9,7 @@ solution" in other words, a boxed or ∴ answer.
 from __future__ import annotations
 
 import random
+import re
 
 import sympy as sp
 from sympy.core.relational import Relational
@@ -34,7 +35,7 @@ def student(latex: str, rng: random.Random, conditions: bool) -> str:
     for row in text.split(" \\\\ "):
         main, _, rest = row.partition(", \\quad ") if ", \\quad " in row else row.partition(",\\quad ")
         kept = []
-        for part in [p for p in rest.replace("\\;", "").split(", ") if p.strip()]:
+        for part in [p for p in re.split(r",\s*(?:\\quad)?\s*", rest.replace("\\;", "")) if p.strip()]:
             needed = "\\in" in part or part.strip().startswith("u")
             if needed or (conditions and "\\Delta" not in part) or ("\\Delta" in part and rng.random() < 0.5):
                 kept.append(part.strip())

@@ -164,17 +164,17 @@ def top_positions(tokens: list[str], wanted: set[str]) -> list[int]:
     return out
 
 
-def _unbox(tokens: list[str]) -> tuple[list[str], bool]:
-    """The tokens with `\\boxed{..}` wrappers taken off, and whether there was one."""
+def _boxes_opened(tokens: list[str]) -> tuple[list[str], set[int]]:
+    """The tokens without `\\boxed{` and its closing brace, and the positions (in what is returned) that stood in a
+    box: a box may hold several steps (\\boxed{3x = -18 ; x = -6})."""
     out: list[str] = []
-    boxed = False
-    i = 0
-    closing: list[int] = []  # depths at which a box's closing brace is to be dropped
+    boxed: set[int] = set()
+    closing: list[int] = []
     depth = 0
+    i = 0
     while i < len(tokens):
         tok = tokens[i]
         if tok in BOXES and i + 1 < len(tokens) and tokens[i + 1] == "{":
-            boxed = True
             depth += 1
             closing.append(depth)
             i += 2
@@ -188,6 +188,8 @@ def _unbox(tokens: list[str]) -> tuple[list[str], bool]:
                 i += 1
                 continue
             depth -= 1
+        if closing:
+            boxed.add(len(out))
         out.append(tok)
         i += 1
     return out, boxed
@@ -195,20 +197,23 @@ def _unbox(tokens: list[str]) -> tuple[list[str], bool]:
 
 def pieces(line: str) -> list[Piece]:
     """The steps written on one line, in order (empty ones dropped)."""
-    toks = tokens_of(normalise(line))
+    toks, boxed = _boxes_opened(tokens_of(normalise(line)))
     out: list[Piece] = []
     final_next = False
     current: list[str] = []
 
+    in_box = [False]
+
     def flush(final: bool) -> None:
-        body, boxed = _unbox(current)
-        if body:
-            out.append(Piece(body, final or boxed))
+        if current:
+            out.append(Piece(list(current), final or in_box[0]))
+        in_box[0] = False
 
     depth = 0
     i = 0
     while i < len(toks):
         tok = toks[i]
+        in_box[0] = in_box[0] or i in boxed
         if tok in OPENERS:
             depth += 1
         elif tok in CLOSERS:

@@ -74,6 +74,7 @@ class Statement:
     final: bool = False
     partial: bool = False  # x_1 = 2: one root of several, written alone
     rejects: bool = False  # "x = 2 is rejected": the values it names are said to be no solutions
+    substitutions: dict = field(default_factory=dict)  # u = x^2 in force (written here or on a line before)
     family: sp.Symbol | None = None
     asides: list[Aside] = field(default_factory=list)
 
@@ -89,6 +90,7 @@ class Problem:
     raw: list[sp.Basic] = field(default_factory=list)  # as written
     antiderivative: bool = False  # an indefinite integral: lines equal up to a constant
     verb: str = ""
+    euler: bool = False  # the problem writes e^{..}, \ln or \exp: a bare e in its steps is Euler's number too
 
     @property
     def var(self) -> sp.Symbol | None:
@@ -170,7 +172,22 @@ def read_problem(tokens: list[str], verb: str = "") -> Problem:
         raise InkmathError("the first line has no unknown to solve for")
     antiderivative = kind == "expression" and any(
         isinstance(i, sp.Integral) and any(len(lim) == 1 for lim in i.limits) for i in sp.preorder_traversal(items[0]))
-    return Problem(kind, unknowns, tokens, items, raw, antiderivative, verb)
+    euler = "\\ln" in tokens or "\\exp" in tokens or any(
+        t == "e" and i + 1 < len(tokens) and tokens[i + 1] == "^" for i, t in enumerate(tokens))
+    return Problem(kind, unknowns, tokens, items, raw, antiderivative, verb, euler)
+
+
+def with_euler(tokens: list[str], problem: Problem) -> list[str]:
+    """In a problem with e^x or ln x, a bare e in a step (\\ln x = 1, so x = e) is Euler's number: written e^{1}, which
+    `tosympy` reads so."""
+    if not problem.euler or "e" not in tokens:
+        return tokens
+    out: list[str] = []
+    for i, t in enumerate(tokens):
+        out.append(t)
+        if t == "e" and (i + 1 >= len(tokens) or tokens[i + 1] not in ("^", "_")):
+            out += ["^", "{", "1", "}"]
+    return out
 
 
 # ---------------------------------------------------------------- sets written out
@@ -339,9 +356,12 @@ def is_condition(node: Any, problem: Problem) -> bool:
     return not isinstance(node.expr, sp.Eq)
 
 
-def read_statement(tokens: list[str], problem: Problem, final: bool = False, partial: bool = False) -> Statement:
+def read_statement(tokens: list[str], problem: Problem, final: bool = False, partial: bool = False,
+                   carried: dict | None = None) -> Statement:
     """A step about the problem's unknowns (an equation, inequality or system in them); `partial`: one root of
-    several (x = 2 on one line, x = -2 on the next)."""
+    several (x = 2 on one line, x = -2 on the next); `carried`: the substitutions (u = x^2) in force from the lines
+    before, for a line in u that does not repeat it."""
+    tokens = with_euler(tokens, problem)
     rejects = REJECT in tokens
     if rejects:  # x = 2 (rejected): the values, then the word
         tokens = [t for t in tokens if t != REJECT]
@@ -396,7 +416,11 @@ def read_statement(tokens: list[str], problem: Problem, final: bool = False, par
     node = main if not conditions else All(([main] if main is not None else []) + conditions)
     if isinstance(node, All) and len(node.parts) == 1:
         node = node.parts[0]
-    out.node = _substitute(node, substitutions) if substitutions else node
+    substitutions = {**(carried or {}), **substitutions}
+    used = {u: v for u, v in substitutions.items() if any(
+        isinstance(leaf, Rel) and u in leaf.expr.free_symbols for leaf in leaves(node))}
+    out.substitutions = substitutions if used or not carried else dict(carried)
+    out.node = _substitute(node, used) if used else node
     if out.family is None:
         out.family = _family_letter(out.node, problem)
     return out
@@ -439,7 +463,7 @@ def leaves(node: Any) -> list[Any]:
 def read_values(tokens: list[str], problem: Problem) -> list[tuple[sp.Basic, sp.Basic, str]]:
     """The values a step of a simplification writes, in order: "= A = B" -> [A, B] (evaluated, as written, text);
     a leading "=" continues the line before."""
-    parts = split_top(tokens, {"="})
+    parts = split_top(with_euler(tokens, problem), {"="})
     if parts and not parts[0]:
         parts = parts[1:]
     out = []

@@ -125,7 +125,8 @@ class OneUnknown(Checker):
         return stated, sp.Intersection(stated, self.domain)
 
     def step(self, state: State, piece: Piece) -> tuple[StepVerdict, State]:
-        stmt = read_statement(piece.tokens, self.problem, piece.final, piece.partial)
+        carried = state.said.substitutions if isinstance(state.said, Statement) else None
+        stmt = read_statement(piece.tokens, self.problem, piece.final, piece.partial, carried)
         aside = self.check_asides(stmt, state)
         if aside is not None:
             return aside, state
