@@ -3,6 +3,7 @@
     import inkmath
     inkmath.recognize("photo.png").latex     # an expression: path, array, PIL image, bytes or strokes
     inkmath.predict("digit.png")[0].label    # one symbol: top-k readings
+    inkmath.check(["2x+3=11", "2x=14", "x=7"]).first_wrong   # a worked solution checked line by line: 1
 
 The core imports light: heavy parts (torch models, the web app, plots) load where they are used.
 """
@@ -17,12 +18,21 @@ def recognize(source, **options):
     return _recognize(source, **options)
 
 
+def check(source, **options):
+    """Check a worked solution line by line: a list of lines or a text file (``inkmath.api.check``)."""
+    from inkmath.api import check as _check
+
+    return _check(source, **options)
+
+
 _LAZY = {
     "recognize_strokes": "inkmath.equation.recognize",
     "recognize_image": "inkmath.equation.recognize",
     "Recognition": "inkmath.equation.recognize",
     "Predictor": "inkmath.predict",
     "Prediction": "inkmath.predict",
+    "CheckResult": "inkmath.equation.solve.check",
+    "LineReading": "inkmath.equation.solve.check",
 }
 
 

@@ -1,11 +1,13 @@
-"""The short Python API: ``inkmath.recognize(anything)`` and ``inkmath.predict(anything)``.
+"""The short Python API: ``inkmath.recognize(anything)``, ``inkmath.predict(anything)`` and ``inkmath.check(lines)``.
 
     import inkmath
     rec = inkmath.recognize("photo.png")          # or an array, a PIL image, bytes, strokes, an .inkml path
     rec.latex, rec.answer.get("text")
     top = inkmath.predict("digit.png")           # [Prediction(label, latex, prob), ...] best first
+    res = inkmath.check(["2x+3=11", "2x=14", "x=7"])   # or a .txt path, one step a line
+    res.first_wrong, res.lines[1].reason
 
-Both load their model once per process and reuse it; ``import inkmath`` itself imports none of this.
+The first two load their model once per process and reuse it; ``import inkmath`` itself imports none of this.
 """
 
 from __future__ import annotations
@@ -72,3 +74,59 @@ def predict(source, *, weights: str | None = None, top: int = 5, ink: str = "aut
     from inkmath.predict import predict_source
 
     return predict_source(source, weights=weights, top=top, ink=ink, engine=engine)
+
+
+# what `check` reads from a file: typed LaTeX, one step a line (drawn ink and photos of a solution come later)
+SOLUTION_TEXT_SUFFIXES = (".txt", ".tex", ".md", "")
+
+
+def solution_lines(path: str | os.PathLike) -> list[str]:
+    """The lines of a worked solution in a file: a text file with one LaTeX step a line (blank lines skipped).
+
+    ``.inkml`` files and images are the written solutions of later versions: for now an ``InkmathError`` says so;
+    this is where they will be read into ``LineReading``s (a line each, with the reader's confidence and
+    alternatives). Every failure names the file once (``FileError``)."""
+    from inkmath.imageio import IMAGE_SUFFIXES, FileError, read_file
+
+    name = str(path)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".inkml" or suffix in IMAGE_SUFFIXES:
+        read_file(path)  # a missing file is said as such first
+        raise FileError(name, "checking a solution from drawn ink or a photo is not supported yet; type the lines "
+                              "as LaTeX in a .txt file, one step a line")
+    if suffix not in SOLUTION_TEXT_SUFFIXES:
+        raise FileError(name, f"unsupported file type {suffix!r}; give a .txt file with one LaTeX step a line")
+    data = read_file(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileError(name, "not UTF-8 text; give a text file with one LaTeX step a line") from None
+    if "\x00" in text:
+        raise FileError(name, "a binary file, not text; give a text file with one LaTeX step a line")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def check(source, *, timeout: float | None = None):
+    """Check a worked solution line by line -> ``CheckResult`` (``.lines``: a verdict and reason per line,
+    ``.first_wrong``, ``.answer_right``, ``.next_step``; ``.to_dict()`` for JSON).
+
+    ``source``: a list of lines (typed LaTeX strings, or ``LineReading``s from a reader, with confidence and
+    alternative readings), the first the problem; or the path of a text file with one step a line. See
+    ``inkmath.equation.solve.check``. ``InkmathError`` when there is nothing to check (no lines, only the problem,
+    a first line that is no problem) or the file cannot be read."""
+    from inkmath.equation.solve.check import CHECK_TIMEOUT, check_lines
+
+    limit = CHECK_TIMEOUT if timeout is None else timeout
+    if isinstance(source, (str, os.PathLike)):
+        from inkmath.imageio import FileError
+
+        lines = solution_lines(source)
+        try:
+            return check_lines(lines, limit)
+        except FileError:
+            raise
+        except InkmathError as e:
+            raise FileError(str(source), str(e)) from None
+    if isinstance(source, (list, tuple)):
+        return check_lines(list(source), limit)
+    raise InkmathError(f"check takes a list of lines or the path of a text file, not {type(source).__name__}")

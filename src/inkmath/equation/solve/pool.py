@@ -64,8 +64,8 @@ def _limit_cpu(timeout: float) -> None:
 
 
 def _worker_main(conn: Any, plotting: bool) -> None:
-    """Worker loop: receive (tree, timeout, extras), answer, repeat; "plotting" imports matplotlib; exit on None or
-    when the parent goes away."""
+    """Worker loop: receive (tree, timeout, extras), answer, repeat (extras["call"]: run that function on the
+    payload instead, `_call`); "plotting" imports matplotlib; exit on None or when the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the parent, which stops us
     from inkmath.equation.solve.extras import preload_plotting
     from inkmath.equation.solve.solver import answer_job
@@ -88,10 +88,29 @@ def _worker_main(conn: Any, plotting: bool) -> None:
             continue
         tree, timeout, extras = job
         _limit_cpu(timeout)
-        conn.send(answer_job(tree, timeout, extras))
+        target = extras.get("call")
+        conn.send(_call(target, tree, timeout) if target else answer_job(tree, timeout, extras))
         if not frozen:  # after the first answer, which need not wait for it (a one-problem command has no other)
             freeze_startup_heap()  # SymPy's objects: full collections skip them (see inkmath.gcutil)
             frozen = True
+
+
+CALL_PREFIX = "inkmath.equation.solve."  # the only modules whose functions a worker runs by name (`run_call_in_worker`)
+
+
+def _call(target: str, payload: Any, timeout: float) -> tuple[str, Any]:
+    """Run ``module:function`` (under `CALL_PREFIX`) on ``payload`` with ``timeout``: ("ok", its value) or ("error",
+    why). The function is found by name, so this module imports nothing above it."""
+    import importlib
+
+    module, _, name = str(target).partition(":")
+    if not module.startswith(CALL_PREFIX) or not name:
+        return "error", f"a worker runs functions of {CALL_PREFIX}* only, not {target!r}"
+    try:
+        return "ok", getattr(importlib.import_module(module), name)(payload, timeout)
+    # the worker's boundary: whatever the function raises comes back as its reason, the worker lives on
+    except Exception as exc:  # noqa: BLE001
+        return "error", f"{type(exc).__name__}: {exc}"
 
 
 def worker_entry(fd: int, plotting: bool = True) -> None:
@@ -341,6 +360,16 @@ def run_in_worker(tree: Any, timeout: float, extras: dict[str, bool]) -> dict[st
     if result is None:
         raise WorkerError(f"SymPy did not finish within {timeout:g} s; try a simpler expression")
     return result
+
+
+def run_call_in_worker(target: str, payload: Any, timeout: float) -> Any:
+    """``function(payload, timeout)`` run by a worker, where ``target`` is ``"module:function"`` in a module under
+    `CALL_PREFIX` (the answer-checker sends its whole check this way): its value, within ``timeout`` seconds as
+    `run_in_worker`. Raises `WorkerError` as `run_in_worker` does, and with the reason when the function raised."""
+    status, value = run_in_worker(payload, timeout, {"call": target})
+    if status != "ok":
+        raise WorkerError(f"the solver process could not do this ({value})")
+    return value
 
 
 def answer_in_worker(tree: Any, timeout: float = SOLVE_TIMEOUT, *, steps: bool = False,

@@ -1,0 +1,144 @@
+"""How well the answer checker finds the wrong step in students' worked solutions, and how fast.
+
+    INKMATH_DATA=/work/shared/data python benchmarks/check_chains.py --split val [--n 300] [--json] [--result FILE]
+
+The chains come from `inkmath.equation.synth.chains.worked_chains(split, n)`: right chains (some with unusual valid
+steps) and chains with exactly one typical mistake at a known line. Tune on "val"; "test" is a fixed seed range
+never tuned on. Figures:
+- first wrong exact: among chains with a mistake, the share whose `first_wrong` is the line with the mistake;
+- false alarms: right chains with any line `wrong` (the target is none);
+- wrong with a reason: the share of `wrong` lines that carry a reason;
+- mistake named: among chains found exactly, the share whose first wrong line names the mistake made (`mistake`
+  equal to the injected kind; a looser figure, for the reasons);
+- time: the median wall time of `check_lines` over the chains of exactly 6 lines (solver workers started and warm
+  first), and over all chains per line x 6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+TARGETS = {"first_wrong_exact": 0.97, "false_alarms": 0, "wrong_with_reason": 1.0, "median_6_line_s": 0.3}
+
+
+def _measure(chains: list) -> dict:
+    from inkmath.equation.solve.check import check_lines
+
+    rows = []
+    for chain in chains:
+        t0 = time.perf_counter()
+        try:
+            result = check_lines(list(chain.lines))
+            error = None
+        except Exception as exc:  # noqa: BLE001 (a crash is a figure here, not the end of the run)
+            result, error = None, f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - t0
+        rows.append((chain, result, error, seconds))
+    return _summary(rows)
+
+
+def _summary(rows: list) -> dict:
+    wrong_chains = [r for r in rows if r[0].wrong_line is not None]
+    right_chains = [r for r in rows if r[0].wrong_line is None]
+    exact = [r for r in wrong_chains if r[1] is not None and r[1].first_wrong == r[0].wrong_line]
+    named = [r for r in exact if r[1].lines[r[0].wrong_line].mistake == r[0].error]
+    alarms = [r for r in right_chains if r[1] is None or any(line.verdict == "wrong" for line in r[1].lines)]
+    wrong_lines = [line for r in rows if r[1] for line in r[1].lines if line.verdict == "wrong"]
+    unsure_lines = [line for r in rows if r[1] for line in r[1].lines if line.verdict == "unsure"]
+    six = [r[3] for r in rows if len(r[0].lines) == 6]
+    per_line = [r[3] / len(r[0].lines) * 6 for r in rows]
+    by_kind: dict[str, dict] = {}
+    for chain, result, _, _ in rows:
+        k = by_kind.setdefault(chain.kind, {"chains": 0, "wrong_chains": 0, "exact": 0, "false_alarms": 0})
+        k["chains"] += 1
+        if chain.wrong_line is not None:
+            k["wrong_chains"] += 1
+            k["exact"] += bool(result is not None and result.first_wrong == chain.wrong_line)
+        else:
+            k["false_alarms"] += bool(result is None or any(line.verdict == "wrong" for line in result.lines))
+    misses = [_row(r) for r in wrong_chains if r not in exact] + [_row(r) for r in alarms]
+    unsure_examples = [{"seed": r[0].seed, "line": line.latex, "reason": line.reason}
+                       for r in rows if r[1] for line in r[1].lines if line.verdict == "unsure"][:20]
+    return {
+        "chains": len(rows), "chains_with_mistake": len(wrong_chains), "right_chains": len(right_chains),
+        "first_wrong_exact": round(len(exact) / max(1, len(wrong_chains)), 4),
+        "false_alarms": len(alarms), "false_alarm_share": round(len(alarms) / max(1, len(right_chains)), 4),
+        "wrong_with_reason": round(sum(bool(line.reason.strip()) for line in wrong_lines) / max(1, len(wrong_lines)), 4),
+        "mistake_named": round(len(named) / max(1, len(exact)), 4),
+        "unsure_lines": len(unsure_lines), "lines": sum(len(r[0].lines) for r in rows),
+        "crashes": sum(r[2] is not None for r in rows),
+        "median_6_line_s": round(statistics.median(six), 4) if six else None, "six_line_chains": len(six),
+        "median_per_6_lines_s": round(statistics.median(per_line), 4) if per_line else None,
+        "p90_per_6_lines_s": round(sorted(per_line)[int(0.9 * (len(per_line) - 1))], 4) if per_line else None,
+        "by_kind": by_kind, "misses": misses, "unsure_examples": unsure_examples,
+    }
+
+
+def _row(r) -> dict:
+    chain, result, error, seconds = r
+    out = {"seed": chain.seed, "kind": chain.kind, "wrong_line": chain.wrong_line, "error": chain.error,
+           "lines": list(chain.lines), "seconds": round(seconds, 3)}
+    if error:
+        out["crash"] = error
+    if result is not None:
+        out["first_wrong"] = result.first_wrong
+        out["verdicts"] = [f"{line.verdict}: {line.reason}" + (f" [{line.mistake}]" if line.mistake else "")
+                           for line in result.lines]
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=["val", "test"], required=True)
+    ap.add_argument("--n", type=int, default=300, help="chains to generate and check")
+    ap.add_argument("--json", action="store_true", help="print the whole result as JSON (with the misses)")
+    ap.add_argument("--result", type=Path, default=None, help="also write the JSON result to this file")
+    args = ap.parse_args()
+
+    from inkmath.equation.solve.answer import start_workers, stop_workers
+    from inkmath.equation.solve.check import check_lines
+    from inkmath.equation.synth.chains import worked_chains
+    from inkmath.evaluation.results import machine_name, source_commit
+
+    commit = source_commit()
+    start_workers(2, plotting=False)
+    t0 = time.perf_counter()
+    chains = worked_chains(args.split, args.n)
+    generated = time.perf_counter() - t0
+    check_lines(["2x+3=11", "2x=8", "x=4"])  # warm-up: imports and caches
+    check_lines(["\\sqrt{x+3}=x+1", "x+3=(x+1)^{2}", "x=1"])  # and a worker
+    load = os.getloadavg()[0]
+    result = _measure(chains)
+    stop_workers()
+    result.update(split=args.split, n=args.n, generate_s=round(generated, 1), commit=commit,
+                  machine=machine_name(), load_average_at_start=round(load, 2), targets=TARGETS,
+                  date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  command=" ".join(["python", "benchmarks/check_chains.py"] + sys.argv[1:]))
+    if args.result:
+        args.result.parent.mkdir(parents=True, exist_ok=True)
+        args.result.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+        return 0
+    keys = ["chains", "chains_with_mistake", "first_wrong_exact", "right_chains", "false_alarms", "wrong_with_reason",
+            "mistake_named", "unsure_lines", "lines", "crashes", "median_6_line_s", "six_line_chains",
+            "median_per_6_lines_s", "p90_per_6_lines_s"]
+    for key in keys:
+        print(f"{key:22s} {result[key]}")
+    for kind, k in sorted(result["by_kind"].items()):
+        print(f"  {kind:22s} {k}")
+    print(f"misses: {len(result['misses'])} (--json lists them)")
+    for example in result["unsure_examples"]:
+        print(f"  unsure: {example['line']}  ({example['reason']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

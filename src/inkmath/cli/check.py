@@ -1,0 +1,75 @@
+"""`inkmath check FILE... [--json]`: check students' worked solutions line by line and say which step is wrong.
+
+Each FILE is a text file with the problem on its first line and one step on each line after it, in typed LaTeX
+(several steps on one line, `\\Rightarrow`, `\\boxed{..}`, "or", ... are read; see
+`inkmath.equation.solve.check`). Drawn ink and photos of a solution are not read yet: such a file gets a one-line
+error. Per file: with --json one line `{"file", "kind", "steps": [{"latex", "verdict", "reason", "confidence",
+"box", "mistake", "alternative"}], "first_wrong", "answer_right", "next_step", "answer"}` (verdict: given, ok,
+wrong or unsure; `first_wrong` counts lines from 0, the problem); without, a list with ✓ ✗ ? and the reasons,
+lines numbered from 1 as in the file. A file that cannot be checked (empty, only the
+problem, a first line that is no problem, more than 200 lines) gets one line on stderr (``FILE: what is wrong;
+what to do``; with --json also `{"file", "error"}` on stdout) and the others still run. Exit code 0 when every
+file was checked, 1 when some could not be, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from inkmath.cli.common import console as cli_console
+from inkmath.cli.common import report_file_error
+from inkmath.errors import InkmathError
+
+MARKS = {"given": "·", "ok": "✓", "wrong": "✗", "unsure": "?"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("check", help="check a worked solution line by line: which step is wrong, and why",
+                              description="Check worked solutions line by line: each FILE is a text file with the\n"
+                                          "problem on its first line and one step (typed LaTeX) on each line after\n"
+                                          "it. Every step is judged against the one before it: ok, wrong (with the\n"
+                                          "reason) or unsure; the first wrong step gets the solver's own next step.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="text files, one LaTeX step a line (blank lines skipped)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    p.set_defaults(func=run)
+
+
+def readable_lines(result, name: str) -> list[str]:
+    """The lines printed for one checked solution."""
+    if result.first_wrong is None:
+        head = "no wrong step"
+    else:
+        head = f"first wrong step: line {result.first_wrong + 1}"
+    answer = {True: "the answer is right", False: "the answer is wrong", None: "no answer stated"}[result.answer_right]
+    out = [f"{name}: {result.kind}, {head}, {answer}"]
+    width = min(40, max(len(line.latex) for line in result.lines))
+    for line in result.lines:
+        out.append(f"  {MARKS.get(line.verdict, '?')} {line.index + 1:>2}. {line.latex:<{width}}  {line.reason}")
+    if result.next_step:
+        out.append(f"  next step instead: {result.next_step['latex']}    ({result.next_step['reason']})")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from inkmath.api import check
+    from inkmath.equation.solve.pool import launch_workers
+
+    launch_workers(1)  # a solution with roots, powers or trigonometry is checked there: its import of SymPy starts now
+    failed = 0
+    console = None if args.json else cli_console()
+    for path in args.files:
+        try:
+            result = check(path)
+        except InkmathError as e:
+            failed += 1
+            report_file_error(path, e, as_json=args.json)
+            continue
+        if args.json:
+            print(json.dumps(result.to_dict(str(path)), ensure_ascii=False), flush=True)
+            continue
+        for line in readable_lines(result, str(path)):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    return 1 if failed else 0
