@@ -58,7 +58,8 @@ def check_card(card: dict) -> None:
             if "recipe" in card and key not in RUN_ONLY:
                 assert card["recipe"].get(key) == value, f"{card['name']}: recipe {key}={value!r}, the card was " \
                                                          f"trained with {card['recipe'].get(key)!r}"
-        from inkmath.equation.core.mlp import MODEL, read_recipe
+        from inkmath.equation.core.mlp import MODEL
+        from inkmath.training.small_models import read_recipe
 
         if getattr(module, "DEFAULTS", {}).get("model") == MODEL:  # an MLP trainer reads this recipe without an error
             assert read_recipe(ROOT / card["config"], module.DEFAULTS)["name"] == card["name"]
@@ -158,7 +159,7 @@ def test_models_listing_names_every_shipped_model_and_what_it_is_for():
 
 
 def test_equation_recipes_reject_unknown_keys_and_other_models(tmp_path):
-    from inkmath.equation.core.mlp import read_recipe
+    from inkmath.training.small_models import read_recipe
     from inkmath.training.recipes.merge import DEFAULTS
 
     (tmp_path / "a.yaml").write_text("model: tanh-mlp\nhiden: 3\n")

@@ -761,7 +761,7 @@ def test_segment_strokes_checks_the_strokes_once_and_passes_them_on_checked(monk
 
 def test_small_models_share_one_seeded_perceptron():
     from inkmath.equation.reader.layout_model import RelationModel
-    from inkmath.equation.core.mlp import fit
+    from inkmath.training.small_models import fit
     from inkmath.equation.strokes.segment import MergeModel
 
     rng = np.random.default_rng(0)

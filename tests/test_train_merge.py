@@ -13,7 +13,7 @@ from inkmath.data import crohme
 from inkmath.data.crohme import InkmlExpression, TraceGroup
 from inkmath.equation.strokes import segment
 from inkmath.training.recipes import merge as train_merge
-from inkmath.equation.core.mlp import fit
+from inkmath.training.small_models import fit
 
 
 def test_context_features_put_each_pair_beside_its_neighbours():

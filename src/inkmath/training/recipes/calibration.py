@@ -30,7 +30,8 @@ from inkmath.equation.reader.calibrate import (NAME, PARTS, Calibration, expecte
                                                top_half_accuracy)
 from inkmath.weights import shipped_file
 from inkmath.atomic import atomic_write_bytes
-from inkmath.equation.core.mlp import write_card
+from inkmath.training import small_models
+from inkmath.training.small_models import write_card
 from inkmath.weights import FORMAT
 
 MODEL = "logistic"
@@ -40,20 +41,8 @@ LIVE = ("strokes", "image")  # the parts whose rows the recipe can read anew
 
 
 def read_recipe(path: Path | str) -> dict:
-    """The recipe's keys over ``DEFAULTS``; a missing file, an unknown key or another model is an error naming it."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise InkmathError(f"Recipe {path} not found; run from the repository's root or give --config PATH")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = sorted(set(data) - set(DEFAULTS)) if isinstance(data, dict) else ["(not a mapping)"]
-    if unknown:
-        raise InkmathError(f"Recipe {path} has unknown keys {unknown}; known: {sorted(DEFAULTS)}")
-    out = {**DEFAULTS, **data}
-    if out["model"] != MODEL:
-        raise InkmathError(f"Recipe {path} fits model {out['model']!r}; this recipe module fits {MODEL!r}")
-    return out
+    """The recipe's keys over ``DEFAULTS`` (``small_models.read_recipe``, for this module's ``MODEL``)."""
+    return small_models.read_recipe(path, DEFAULTS, MODEL)
 
 
 def part_features(part: str, feats: dict) -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 from inkmath.atomic import atomic_write_bytes
 from inkmath.data import cache_dir, data_dir
 from inkmath.data.crohme import iter_inkml
-from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
+from inkmath.training.small_models import binary_card, fit_binary_heldout, read_recipe, write_card
 from inkmath.equation.core.wap_like import render_labelled
 from inkmath.equation.image.grouping import class_index, ImageMergeModel, pair_features, RAW_LEN, score_pairs, TOP
 from inkmath.equation.image.segmentation import image_parts

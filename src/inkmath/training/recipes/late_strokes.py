@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.errors import InkmathError
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
-    from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, recipe_command_line, write_card
+    from inkmath.training.small_models import binary_card, fit_binary_heldout, recipe_command_line, write_card
 
     args, recipe, command = recipe_command_line(argv, __doc__.splitlines()[0], "inkmath.training.recipes.late_strokes",
                                                 "configs/late-stroke.yaml", shipped_file("late-stroke"), DEFAULTS)

@@ -25,13 +25,13 @@ import numpy as np
 from inkmath.equation.reader.layout_model import (
     RELATIONS_OUT, RelationEnsemble, RelationModel, member_prefix, relation_features,
 )
-from inkmath.equation.core.mlp import fit
+from inkmath.training.small_models import fit
 from inkmath.weights import shipped_file
 from inkmath.atomic import atomic_write_bytes
 from inkmath.data import data_dir
 from inkmath.data.crohme import iter_inkml
 from inkmath.equation.core.metrics import canonical_symbol, normalize_latex
-from inkmath.equation.core.mlp import recipe_command_line, write_card
+from inkmath.training.small_models import recipe_command_line, write_card
 from inkmath.equation.core.tree import Box, Candidate, SymbolHyp
 from inkmath.equation.reader import layout_rules as P
 from inkmath.equation.reader.layout_rules import rule_layout, rule_relation

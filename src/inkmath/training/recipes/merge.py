@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.equation.core.mlp import fit
+from inkmath.training.small_models import fit
 from inkmath.equation.strokes.segment import context_features, drawing_pair_features
 from inkmath.weights import shipped_file
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inkmath.atomic import atomic_write_bytes
     from inkmath.data import data_dir
-    from inkmath.equation.core.mlp import binary_card, recipe_command_line, write_card
+    from inkmath.training.small_models import binary_card, recipe_command_line, write_card
     from inkmath.equation.strokes.segment import MergeEnsemble, MergeModel, member_prefix
 
     args, recipe, command = recipe_command_line(argv, __doc__.splitlines()[0], "inkmath.training.recipes.merge",

@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save_file
 
     from inkmath.atomic import atomic_write_text
-    from inkmath.equation.core.mlp import BinaryMLP, fit
+    from inkmath.equation.core.mlp import BinaryMLP
+    from inkmath.training.small_models import fit
     from inkmath.equation.page.label import CANDIDATE_FEATURES, PAGE_FEATURES
 
     rng = np.random.default_rng(recipe["seed"])

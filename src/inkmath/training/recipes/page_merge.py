@@ -30,7 +30,7 @@ import numpy as np
 from inkmath.atomic import atomic_write_bytes, atomic_write_text
 from inkmath.data import data_dir
 from inkmath.data.crohme import iter_inkml
-from inkmath.equation.core.mlp import binary_card, fit_binary_heldout, read_recipe, write_card
+from inkmath.training.small_models import binary_card, fit_binary_heldout, read_recipe, write_card
 from inkmath.equation.photo.merge import (candidate_pairs, group_summaries, line_gap, merge_features, N_FEATURES,
                                           PageMergeModel)
 from inkmath.weights import shipped_file
