@@ -11,7 +11,7 @@ whole, its candidates' inputs recorded, nothing split), and each candidate is la
 symbols are the question number written there (their centres inside the label's box, the next symbol's not), in
 the form it takes (``_form_fits``: read bare, its mark lost, only when its symbols are the label's characters).
 Each page's reading is cached (``--cache``, resumable; ``--stream K`` builds one stream, so several processes can
-share the work). Training: ``mlp.fit`` on a seeded 90 % of the pages, the held-out tenth's figures in the card.
+share the work). Training: ``small_models.fit`` on a seeded 90 % of the pages, the held-out tenth's figures in the card.
 """
 
 from __future__ import annotations
