@@ -253,10 +253,12 @@ def test_the_api_checks_a_list_or_a_text_file(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(InkmathError, match="empty.txt: nothing to check"):
         inkmath.check(tmp_path / "empty.txt")
-    for name in ("page.png", "ink.inkml"):
-        (tmp_path / name).write_bytes(b"x")
-        with pytest.raises(InkmathError, match="not supported yet"):
-            inkmath.check(tmp_path / name)
+    (tmp_path / "ink.inkml").write_bytes(b"x")
+    with pytest.raises(InkmathError, match="not supported yet"):
+        inkmath.check(tmp_path / "ink.inkml")
+    (tmp_path / "page.png").write_bytes(b"x")  # not an image: said once, naming the file
+    with pytest.raises(InkmathError, match="page.png"):
+        inkmath.check(tmp_path / "page.png")
     with pytest.raises(InkmathError):
         inkmath.check(42)
 
@@ -306,3 +308,28 @@ def test_a_worker_runs_only_the_solvers_functions():
 
     with pytest.raises(WorkerError, match="functions of inkmath.equation.solve"):
         run_call_in_worker("os:system", "true", 10)
+
+
+@pytest.mark.slow
+def test_a_photo_of_worked_lines_is_read_by_the_page_reader_and_checked(tmp_path, capsys):
+    """A phone photo of three written lines (the project's synthetic handwriting on a sheet on a table): each line is
+    read by the page reader with its confidence and box, and the sign error of line 2 is found; the correct chain
+    has no wrong step. The CLI prints the same as JSON."""
+    import cv2
+    from test_page import _photo, _sheet
+
+    for lines, first_wrong in ((("2x+3=11", "2x=8", "x=4"), None), (("2x+3=11", "2x=14", "x=7"), 1)):
+        sheet = _sheet([(text, 120, 250 + 170 * k) for k, text in enumerate(lines)])
+        path = tmp_path / f"{lines[1]}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(_photo(sheet), cv2.COLOR_RGB2BGR))
+        result = inkmath.check(path).to_dict()
+        assert [s["latex"] for s in result["steps"]] == list(lines)
+        assert all(len(s["box"]) == 4 and 0 < s["confidence"] <= 1 for s in result["steps"])
+        assert result["first_wrong"] == first_wrong
+        if first_wrong is not None:
+            assert result["steps"][1]["verdict"] == "wrong" and "sign" in result["steps"][1]["reason"]
+    from inkmath.cli import main
+
+    assert main(["check", str(tmp_path / "2x=14.png"), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert row["first_wrong"] == 1 and row["file"].endswith("2x=14.png")

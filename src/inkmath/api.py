@@ -80,20 +80,22 @@ def predict(source, *, weights: str | None = None, top: int = 5, ink: str = "aut
 SOLUTION_TEXT_SUFFIXES = (".txt", ".tex", ".md", "")
 
 
-def solution_lines(path: str | os.PathLike) -> list[str]:
-    """The lines of a worked solution in a file: a text file with one LaTeX step a line (blank lines skipped).
-
-    ``.inkml`` files and images are the written solutions of later versions: for now an ``InkmathError`` says so;
-    this is where they will be read into ``LineReading``s (a line each, with the reader's confidence and
-    alternatives). Every failure names the file once (``FileError``)."""
+def solution_lines(path: str | os.PathLike) -> list:
+    """The lines of a worked solution in a file: a text file with one LaTeX step a line (blank lines skipped), or a
+    photo or image of the written lines, read by the page reader (``equation.page.read.read_page``) into one
+    ``LineReading`` an expression, in reading order, with the reader's confidence, its other readings and its box in
+    the photo's pixels. ``.inkml`` ink of several lines is not read yet: an ``InkmathError`` says so. Every failure
+    names the file once (``FileError``)."""
     from inkmath.imageio import IMAGE_SUFFIXES, FileError, read_file
 
     name = str(path)
     suffix = Path(path).suffix.lower()
-    if suffix == ".inkml" or suffix in IMAGE_SUFFIXES:
+    if suffix == ".inkml":
         read_file(path)  # a missing file is said as such first
-        raise FileError(name, "checking a solution from drawn ink or a photo is not supported yet; type the lines "
-                              "as LaTeX in a .txt file, one step a line")
+        raise FileError(name, "checking a solution from drawn ink is not supported yet; give a photo of the lines, "
+                              "or type them as LaTeX in a .txt file, one step a line")
+    if suffix in IMAGE_SUFFIXES:
+        return photo_lines(path)
     if suffix not in SOLUTION_TEXT_SUFFIXES:
         raise FileError(name, f"unsupported file type {suffix!r}; give a .txt file with one LaTeX step a line")
     data = read_file(path)
@@ -106,12 +108,27 @@ def solution_lines(path: str | os.PathLike) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def photo_lines(path: str | os.PathLike) -> list:
+    """The expressions of a photo of worked lines as the checker reads them: one ``LineReading`` each, in reading
+    order (the page reader's), with its confidence, its other readings [(latex, confidence)] and its box."""
+    from inkmath.equation.page.read import read_page
+    from inkmath.equation.solve.check import LineReading
+
+    reading = read_page(path, solve=False, name=str(path))
+    out = []
+    for e in reading.expressions:
+        others = [(a["latex"], float(a.get("confidence") or 0.0)) for a in e.alternatives if a["latex"] != e.latex]
+        out.append(LineReading(e.latex, float(e.confidence or 0.0), others, list(e.box)))
+    return out
+
+
 def check(source, *, timeout: float | None = None):
     """Check a worked solution line by line -> ``CheckResult`` (``.lines``: a verdict and reason per line,
     ``.first_wrong``, ``.answer_right``, ``.next_step``; ``.to_dict()`` for JSON).
 
     ``source``: a list of lines (typed LaTeX strings, or ``LineReading``s from a reader, with confidence and
-    alternative readings), the first the problem; or the path of a text file with one step a line. See
+    alternative readings), the first the problem; or the path of a text file with one step a line, or of a
+    photo or image of the written lines (read by the page reader). See
     ``inkmath.equation.solve.check``. ``InkmathError`` when there is nothing to check (no lines, only the problem,
     a first line that is no problem) or the file cannot be read."""
     from inkmath.equation.solve.check import CHECK_TIMEOUT, check_lines

@@ -29,10 +29,12 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("check", help="check a worked solution line by line: which step is wrong, and why",
                               description="Check worked solutions line by line: each FILE is a text file with the\n"
                                           "problem on its first line and one step (typed LaTeX) on each line after\n"
-                                          "it. Every step is judged against the one before it: ok, wrong (with the\n"
-                                          "reason) or unsure; the first wrong step gets the solver's own next step.")
+                                          "it, or a photo of the written lines (read as a page). Every step is judged\n"
+                                          "against the one before it: ok, wrong (with the reason) or unsure; the\n"
+                                          "first wrong step gets the solver's own next step.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                   help="text files, one LaTeX step a line (blank lines skipped)")
+                   help="text files, one LaTeX step a line (blank lines skipped), or photos or images of the written "
+                        "lines (read as a page)")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
     p.set_defaults(func=run)
 
