@@ -539,8 +539,8 @@ def test_a_reading_read_again_with_other_layouts_reuses_its_atoms_and_rules_tree
     alone = [parse_scored, other_layout, chosen_parse]
     fresh = [[reader(hyps, tokens) for reader in alone] for tokens in readings]
     parsed = []
-    real = layout_rules._Parser.region
-    monkeypatch.setattr(layout_rules._Parser, "region", lambda self, idx: parsed.append(idx) or real(self, idx))
+    real = layout_rules._LineLayout.region
+    monkeypatch.setattr(layout_rules._LineLayout, "region", lambda self, idx: parsed.append(idx) or real(self, idx))
     for tokens, want in zip(readings, fresh):
         tree, score = read(hyps, tokens)
         assert to_latex(tree) == to_latex(want[0][0]) and score == pytest.approx(want[0][1], abs=1e-5)
@@ -559,12 +559,12 @@ def test_the_parsers_bar_test_is_the_atoms():
     import numpy as np
 
     from inkmath.equation.reader.atoms import _Atom, _is_bar
-    from inkmath.equation.reader.layout_rules import _Parser
+    from inkmath.equation.reader.layout_rules import _LineLayout
 
     rng = np.random.default_rng(0)
     atoms = [_Atom(Box(0, 0, float(rng.uniform(0.1, 30)), float(rng.uniform(0.1, 8))), str(rng.choice(["-", "x", "1"])),
                    k, [Candidate("x", 0.8), Candidate("-", float(rng.uniform(0, 0.3)))]) for k in range(200)]
-    parser = _Parser(atoms)
+    parser = _LineLayout(atoms)
     for row_h in (1.0, 10.0, 40.0):
         assert [parser._is_bar(k, row_h) for k in range(len(atoms))] == [_is_bar(a, row_h) for a in atoms]
 

@@ -84,10 +84,12 @@ def parse_latex(text: str) -> Node:
         raise InkmathError(f"the LaTeX is {len(text)} characters long; the limit is {MAX_LATEX_CHARS}")
     if not text.strip():
         raise InkmathError("the LaTeX is empty; type an expression such as 2x+1=7")
-    return _Parser(text, tokenize(text)).document()
+    return _TypedLatex(text, tokenize(text)).document()
 
 
-class _Parser:
+class _TypedLatex:
+    """Recursive descent over typed LaTeX tokens into the tree, each error naming its position."""
+
     def __init__(self, text: str, toks: list[_Tok]) -> None:
         self.text = text
         self.toks = toks

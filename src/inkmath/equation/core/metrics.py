@@ -64,7 +64,7 @@ def tokenize(latex: str) -> list[str]:
     return out
 
 
-class _Parser:
+class _CanonicalTokens:
     """Recursive descent over tokens building nested lists; emits the canonical form directly."""
 
     def __init__(self, tokens: list[str]):
@@ -175,7 +175,7 @@ def normalize_tokens(tokens: Sequence[str]) -> list[str]:
         if t in DROP or (t == "." and i and tokens[i - 1] in ("\\left", "\\right")):
             continue  # layout/spacing commands and the invisible delimiter of ``\\left.`` / ``\\right.``
         kept.append(t)
-    p = _Parser(kept)
+    p = _CanonicalTokens(kept)
     out: list[str] = []
     while p.peek() is not None:
         out += p.row(set())

@@ -358,7 +358,7 @@ def _row_height(atoms: list[_Atom]) -> float:
                       ROW_FLAT)
 
 
-BAR_ROW_WIDTH = 0.4  # a bar is wider than this share of the row height (with ``layout_rules._Parser._is_bar``)
+BAR_ROW_WIDTH = 0.4  # a bar is wider than this share of the row height (with ``layout_rules._LineLayout._is_bar``)
 
 
 def _is_bar(a: _Atom, row_h: float) -> bool:

@@ -103,11 +103,11 @@ def rule_layout(relation_model=DEFAULT, relation: Relation | None = None,
 
     def read(atoms: list[_Atom]) -> Node:
         if trees is None:
-            return _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
+            return _LineLayout(atoms, relation).region(list(range(len(atoms)))) or Row([])
         key = tuple(map(id, atoms))
         kept = trees.get(key)
         if kept is None:
-            tree = _Parser(atoms, relation).region(list(range(len(atoms)))) or Row([])
+            tree = _LineLayout(atoms, relation).region(list(range(len(atoms)))) or Row([])
             trees[key] = (atoms, copy_tree(tree))  # the atoms held, so that their ids name them while it lives
             return tree
         return copy_tree(kept[1])
@@ -192,7 +192,9 @@ def _limit_side(op: Box, b: Box) -> str | None:
     return None
 
 
-class _Parser:
+class _LineLayout:
+    """The layout rules reading one line's atoms into a tree: units, then the baseline with its scripts."""
+
     def __init__(self, atoms: list[_Atom], relation: Relation = rule_relation):
         self.atoms = atoms
         self.relation = relation

@@ -87,7 +87,7 @@ def to_sympy_lines(node: Node, raw: bool = False) -> list[sp.Basic]:
     for number, row in enumerate(rows, 1):
         where = f"line {number}" if len(rows) > 1 else ""
         try:
-            parser = (_RawParser if raw else _Parser)(lex(row), where, euler)
+            parser = (_RawParser if raw else _LexemeParser)(lex(row), where, euler)
             out.extend(parser.parse_line())
         except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
             # SymPy refusing to build something the parser accepted (none known); still a clear error, not a crash
@@ -121,7 +121,9 @@ EULER_NAME = sp.Symbol("e")  # a bare e as the parser reads it (a variable)
 DEGREES_IN_PI = 180  # 180 degrees make pi radians
 
 
-class _Parser:
+class _LexemeParser:
+    """Recursive descent over a row's lexemes into SymPy objects (no text is evaluated)."""
+
     def __init__(self, lexemes: list[Lexeme], where: str = "", euler: bool = False) -> None:
         self.lx = lexemes
         self.i = 0
@@ -502,7 +504,7 @@ class _Parser:
         return sp.Symbol(lexemes[0].text.lstrip("\\")), value, direction
 
 
-class _RawParser(_Parser):
+class _RawParser(_LexemeParser):
     """The same grammar, building SymPy objects without automatic simplification (`evaluate=False` on each
     operation, not SymPy's global switch, whose results could leak through SymPy's cache into other threads)."""
 
