@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
-from inkmath.atomic import atomic_write_text
+from inkmath.atomic import atomic_write_bytes, atomic_write_text
 from inkmath.equation.core.mlp import MODEL
 from inkmath.weights import FORMAT
 
@@ -128,3 +128,12 @@ def write_card(weights: Path, card: dict) -> None:
     card = {**card, "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     atomic_write_text(Path(weights).with_suffix(".json"), json.dumps(card, indent=1) + "\n")
     print(json.dumps(card))
+
+
+def write_coefficients(out: Path, coefficients: dict, names, card: dict) -> None:
+    """Fitted coefficients as weights: one float64 tensor for each of ``names`` (in that order), and the card beside
+    them, each written atomically (the calibration's and the look-alike size model's recipes)."""
+    from safetensors.numpy import save
+
+    atomic_write_bytes(out, save({n: np.asarray(coefficients[n], np.float64) for n in names}))
+    write_card(out, card)

@@ -36,8 +36,8 @@ from typing import Any
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex import to_latex
 from inkmath.equation.core.tree import Node
-from inkmath.equation.solve.definitions import function_definition, worded_as_definition
-from inkmath.equation.solve.extras import fill_extras, with_extras
+from inkmath.equation.solve.definitions import function_definition
+from inkmath.equation.solve.extras import finish_answer, with_extras
 from inkmath.equation.solve.fast import is_cheap
 from inkmath.equation.solve.limits import MAX_DEGREE  # noqa: F401 (re-exported)
 from inkmath.equation.solve.limits import MAX_SHOWN_DIGITS, degree_bound, too_long  # noqa: F401 (re-exported)
@@ -101,12 +101,7 @@ def answer(node: Node, timeout: float | None = SOLVE_TIMEOUT, *, steps: bool = F
             result = with_extras(solve_items(items, node), node, items, extras)
         else:
             result = _run_in_worker(node, timeout, extras)
-    fill_extras(result, steps, plot)
-    if definition is not None:
-        worded_as_definition(result, *definition[:2])
-    result["input_latex"] = input_latex
-    result["elapsed_s"] = round(time.perf_counter() - start, 4)
-    return result
+    return finish_answer(result, steps, plot, definition, input_latex, start)
 
 
 def _run_in_worker(tree: Node, timeout: float, extras: dict[str, bool]) -> dict[str, Any]:

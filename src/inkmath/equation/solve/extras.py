@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from inkmath.equation.core.tree import Node
+from inkmath.equation.solve.definitions import worded_as_definition
 
 if TYPE_CHECKING:  # the caller of `fill_extras` may be a process that leaves SymPy to its solver worker
     import sympy as sp
@@ -98,3 +99,16 @@ def preload_plotting() -> None:
     from inkmath.equation.solve.plot import preload
 
     preload()
+
+
+def finish_answer(result: dict[str, Any], steps: bool, plot: bool, definition: tuple | None, input_latex: str,
+                  start: float) -> dict[str, Any]:
+    """What every answer ends with, in this process or from a worker: the extras asked for filled in
+    (``fill_extras``), a function definition's wording (``definitions.worded_as_definition``; ``definition`` as
+    ``function_definition`` returns it), the input's LaTeX and the seconds since ``start``."""
+    fill_extras(result, steps, plot)
+    if definition is not None:
+        worded_as_definition(result, *definition[:2])
+    result["input_latex"] = input_latex
+    result["elapsed_s"] = round(time.perf_counter() - start, 4)
+    return result

@@ -377,8 +377,8 @@ def answer_in_worker(tree: Any, timeout: float = SOLVE_TIMEOUT, *, steps: bool =
     """`inkmath.equation.solve.answer.answer(tree, timeout, steps=..., plot=...)` with every input sent to a worker, so
     that this process never imports SymPy (it does only to word a worker failure). For a program that answers
     one problem and exits: its own imports then overlap the worker's instead of repeating them."""
-    from inkmath.equation.solve.extras import add_step_mathml, fill_extras
-    from inkmath.equation.solve.definitions import function_definition, worded_as_definition
+    from inkmath.equation.solve.extras import add_step_mathml, finish_answer
+    from inkmath.equation.solve.definitions import function_definition
     from inkmath.equation.core.latex import to_latex
 
     start = time.perf_counter()
@@ -392,12 +392,7 @@ def answer_in_worker(tree: Any, timeout: float = SOLVE_TIMEOUT, *, steps: bool =
 
         result = make_result("none", reason=str(exc), text=f"cannot solve: {exc}")
     add_step_mathml(result)  # here, where latex2mathml is loaded already (for the input's MathML)
-    fill_extras(result, steps, plot)
-    if definition is not None:
-        worded_as_definition(result, *definition[:2])
-    result["input_latex"] = input_latex
-    result["elapsed_s"] = round(time.perf_counter() - start, 4)
-    return result
+    return finish_answer(result, steps, plot, definition, input_latex, start)
 
 
 def worker_pids() -> list[int]:

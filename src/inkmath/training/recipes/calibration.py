@@ -29,9 +29,7 @@ from inkmath.errors import InkmathError
 from inkmath.equation.reader.calibrate import (NAME, PARTS, Calibration, expected_calibration_error, fit_logistic,
                                                top_half_accuracy)
 from inkmath.weights import shipped_file
-from inkmath.atomic import atomic_write_bytes
 from inkmath.training import small_models
-from inkmath.training.small_models import write_card
 from inkmath.weights import FORMAT
 
 MODEL = "logistic"
@@ -109,14 +107,6 @@ def card_of(recipe: dict, config: str, command: str, parts: dict[str, dict]) -> 
             "recipe": recipe}
 
 
-def write(out: Path, coefficients: dict[str, list[float]], card: dict) -> None:
-    """The weights (one float64 tensor a part) and the card beside them, each written atomically."""
-    from safetensors.numpy import save
-
-    atomic_write_bytes(out, save({part: np.asarray(coefficients[part], np.float64) for part in PARTS}))
-    write_card(out, card)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/calibration.yaml", help="the recipe (YAML)")
@@ -158,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             raise InkmathError(f"No {args.out} to keep the {part} coefficients of: refit it (--refit, --rows)")
     card = card_of(recipe, str(args.config), command, parts)
-    write(args.out, coefficients, card)
+    small_models.write_coefficients(args.out, coefficients, PARTS, card)
     return 0
 
 

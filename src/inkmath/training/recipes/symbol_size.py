@@ -20,14 +20,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from inkmath.errors import InkmathError
 from inkmath.equation.reader.symbol_size import GROUPS, IMAGE_GROUPS, NAME, SymbolSizeModel
 from inkmath.weights import shipped_file
-from inkmath.atomic import atomic_write_bytes
 from inkmath.training import small_models
-from inkmath.training.small_models import write_card
 from inkmath.equation.reader.symbol_size import NO_REFERENCE_GROUPS, PAIR_GROUPS
 from inkmath.weights import FORMAT
 
@@ -96,14 +92,6 @@ def card_of(recipe: dict, config: str, command: str, groups: dict[str, dict]) ->
             "recipe": recipe}
 
 
-def write(out: Path, coefficients: dict[str, list[float]], card: dict) -> None:
-    """The weights (one float64 tensor a group) and the card beside them, each written atomically."""
-    from safetensors.numpy import save
-
-    atomic_write_bytes(out, save({g: np.asarray(coefficients[g], np.float64) for g in GROUPS}))
-    write_card(out, card)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/symbol-size.yaml", help="the recipe (YAML)")
@@ -132,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             entries[group] = {k: current.card["groups"][group].get(k, "") for k in ("data", "metrics", "history")}
         else:
             raise InkmathError(f"No {args.out} to keep the {group} coefficients of: refit it (--refit {group})")
-    write(args.out, coefficients, card_of(recipe, str(args.config), command, entries))
+    card = card_of(recipe, str(args.config), command, entries)
+    small_models.write_coefficients(args.out, coefficients, GROUPS, card)
     return 0
 
 
