@@ -62,9 +62,12 @@ def _unit(boxes: np.ndarray) -> float:
     """The typical symbol size (``sizes.typical_size`` of the boxes; 1.0 when the boxes have no extent)."""
     if not len(boxes):
         return 1.0
-    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    u = typical_size(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    return u if u > 1e-9 else float(side.max()) if side.max() > 1e-9 else 1.0
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    u = typical_size(w, h)
+    if u > 1e-9:
+        return u
+    longest = float(np.maximum(w, h).max())
+    return longest if longest > 1e-9 else 1.0
 
 
 def reading_order(boxes: np.ndarray) -> np.ndarray:
