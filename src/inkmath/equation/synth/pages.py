@@ -44,10 +44,10 @@ PEN = (0.06, 0.1)  # the pen's width in symbol heights, drawn per page (uniform)
 LINE_GAP = (1.0, 2.6)  # symbol heights of paper between an expression and the next one under it (uniform)
 
 
-def symbol_bank(exprs) -> dict[str, list[list[np.ndarray]]]:
+def symbol_bank(exprs, chars=None) -> dict[str, list[list[np.ndarray]]]:
     """{label: [strokes of one written symbol, in units of its writer's mean symbol height, top-left at 0]} for the
-    characters question numbers are written with, cut from the truth symbols of ``exprs`` (validation ink)."""
-    want = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN}
+    characters question numbers are written with (or those in ``chars``), cut from the truth symbols of ``exprs``."""
+    want = set(chars) if chars is not None else set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN}
     bank: dict[str, list[list[np.ndarray]]] = {}
     for e in exprs:
         if not any(g.label in want for g in e.groups):
