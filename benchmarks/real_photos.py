@@ -4,6 +4,7 @@
     INKMATH_DATA=../shared/data python benchmarks/real_photos.py make DIR --split val|test --kind crop|page --n N
     python benchmarks/real_photos.py read DIR [--limit N] [--json] [--result F] [--details rows.jsonl]
     python benchmarks/real_photos.py stats DIR       # photo_stats.py's figures beside the real set's
+    python benchmarks/real_photos.py sheet DIR OUT.png [--n 12]   # a picture sheet: photos beside their ink masks
 
 ``make`` writes ``NNN.jpg`` (the photo as sent), ``NNN.json`` (truth: maths lines, other ink, info) and
 ``NNN.ink.png`` (the ink mask) for N photos whose maths is the split's CROHME ink (val: 2011-2013 test, where every
@@ -94,8 +95,11 @@ def score(truth: list[dict], other: list[dict], preds: list[dict]) -> dict:
             "text_items": sum(o["kind"] in ("text", "label") for o in other), "text_as_maths": as_maths}
 
 
-def read(folder: Path, limit: int | None, details: Path | None) -> dict:
+def read(folder: Path, limit: int | None, details: Path | None, ink: str | None = None) -> dict:
     from inkmath.equation.page.read import read_page
+    from inkmath.equation.photo.ink_net import load_ink_extractor
+
+    model = None if ink in (None, "rules") else load_ink_extractor(None if ink == "learned" else ink)
 
     files = sorted(folder.glob("[0-9][0-9][0-9].jpg"))[:limit]
     tot: dict[str, float] = {}
@@ -104,7 +108,7 @@ def read(folder: Path, limit: int | None, details: Path | None) -> dict:
         t = json.loads(f.with_suffix(".json").read_text())
         t0 = time.perf_counter()
         try:
-            reading = read_page(f, solve=False, name=str(f))
+            reading = read_page(f, solve=False, name=str(f), ink_model=model)
             preds = [e.to_dict() for e in reading.expressions]
         except Exception as exc:  # noqa: BLE001 - a benchmark counts a photo that fails as read wrong
             preds = []
@@ -141,6 +145,29 @@ def stats(folder: Path) -> dict:
     return {k: {"real": REAL[k], "generated": out[k]} for k in REAL} | {"photos": out["photos"]}
 
 
+def sheet(folder: Path, out: Path, n: int, width: int = 1400) -> None:
+    """Photos (left) beside their ink masks (right), one a row, each scaled to half the sheet's width."""
+    from PIL import Image, ImageOps
+
+    rows = []
+    for f in sorted(folder.glob("[0-9][0-9][0-9].jpg"))[:n]:
+        photo = Image.open(f).convert("RGB")
+        mask = ImageOps.invert(Image.open(f.with_suffix(".ink.png")).convert("L")).convert("RGB")
+        half = width // 2 - 6
+        scale = min(half / photo.width, 420 / photo.height)
+        size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
+        rows.append((photo.resize(size, Image.LANCZOS), mask.resize(size, Image.LANCZOS)))
+    height = sum(p.height + 8 for p, _ in rows)
+    canvas = Image.new("RGB", (width, max(1, height)), "white")
+    y = 0
+    for p, m in rows:
+        canvas.paste(p, (0, y))
+        canvas.paste(m, (width // 2 + 6, y))
+        y += p.height + 8
+    out.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(out, optimize=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -155,16 +182,24 @@ def main() -> int:
     r.add_argument("--json", action="store_true")
     r.add_argument("--result", type=Path, help="write a results-page file (test split only)")
     r.add_argument("--details", type=Path)
+    r.add_argument("--ink", help="rules (the thresholds), learned (the shipped ink extractor) or a weights file")
     s = sub.add_parser("stats")
     s.add_argument("folder", type=Path)
+    sh = sub.add_parser("sheet")
+    sh.add_argument("folder", type=Path)
+    sh.add_argument("out", type=Path)
+    sh.add_argument("--n", type=int, default=12)
     a = ap.parse_args()
+    if a.cmd == "sheet":
+        sheet(a.folder, a.out, a.n)
+        return 0
     if a.cmd == "make":
         make(a.out, a.split, a.kind, a.n)
         return 0
     if a.cmd == "stats":
         print(json.dumps(stats(a.folder), indent=1))
         return 0
-    res = read(a.folder, a.limit, a.details)
+    res = read(a.folder, a.limit, a.details, a.ink)
     if a.result:
         from inkmath.evaluation.results import write_result
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from inkmath.equation.core.registry import load_model, register
 
-CHANNELS = (12, 24, 32)
+CHANNELS = (8, 16, 24)
 IN_CHANNELS = 3
 TILE = 1024  # px: a larger sheet is read in tiles of this side (with ``OVERLAP`` px of context each side)
 OVERLAP = 48

@@ -25,7 +25,7 @@ RULE_DARKNESS = (0.4, 0.9)  # the ruling's share of its full colour: from faint 
 MARGIN_RED = (0.9, 0.45, 0.45)
 PRINT_GREY = (0.35, 0.55)  # reflectance of printed boxes' lines
 PAPER_LEVEL = (176.0, 14.0, 140.0, 210.0)  # the paper's grey level in the photo: mean, sd, clipped to a range
-FLARE = (0.0, 40.0)  # grey level of a black reflectance (flare, the exposure curve's toe), uniform
+FLARE = (0.0, 30.0)  # grey level of a black reflectance (flare, the exposure curve's toe), uniform
 WHITE_BALANCE = 0.03  # sd of each channel's gain about 1
 BLUR = (0.3, 0.8)  # Gaussian sigma in photo pixels (uniform)
 NOISE = (1.5, 5.0)  # sensor noise sd in grey levels (uniform)
@@ -116,9 +116,10 @@ def table(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray,
     return np.clip(img, 0, 1).astype(np.float32), name
 
 
-def light_field(shape: tuple[int, int], rng: np.random.Generator, info: dict, shadow: float = 0.4) -> np.ndarray:
+def light_field(shape: tuple[int, int], rng: np.random.Generator, info: dict, shadow: float = 0.4,
+                depth: tuple[float, float] = (0.15, 0.4)) -> np.ndarray:
     """The light over the frame (about 1): a gradient, a vignette and, on a ``shadow`` share of photos, a soft
-    shadow band (a hand or the phone)."""
+    shadow (a hand or the phone) that takes ``depth`` (uniform) of the light."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     gx, gy = rng.uniform(-0.2, 0.2, 2)
@@ -129,7 +130,7 @@ def light_field(shape: tuple[int, int], rng: np.random.Generator, info: dict, sh
         side = max(h, w)
         d = (xx - w / 2) * np.cos(a) + (yy - h / 2) * np.sin(a) - rng.uniform(-0.4, 0.4) * side
         soft = rng.uniform(0.02, 0.12) * side
-        depth = rng.uniform(0.15, 0.4)
+        depth = rng.uniform(*depth)
         light *= 1 - depth / (1 + np.exp(-d / soft))
         info["shadow"] = round(float(depth), 2)
     return light.astype(np.float32)

@@ -26,9 +26,9 @@ from inkmath.equation.synth.pages import symbol_bank
 # Widths: real crops show strokes 1.9-3.8 px wide for symbols 10-25 px tall (../shared/tools/photo_stats.py), a
 # pen's width of 0.08-0.2 symbol heights.
 PENS = (
-    ("ballpoint-blue", (0.1, 0.15, 0.45), (0.08, 0.15), 0.4),
-    ("ballpoint-black", (0.08, 0.08, 0.1), (0.08, 0.15), 0.25),
-    ("pencil", (0.27, 0.27, 0.29), (0.09, 0.18), 0.35),
+    ("ballpoint-blue", (0.1, 0.15, 0.45), (0.08, 0.18), 0.4),
+    ("ballpoint-black", (0.08, 0.08, 0.1), (0.08, 0.18), 0.25),
+    ("pencil", (0.22, 0.22, 0.24), (0.09, 0.18), 0.35),
 )
 RED_PEN = (0.82, 0.16, 0.16)  # a teacher's marks: red, never the student's ink
 PENCIL_PRESSURE = (0.45, 1.0)  # a pencil stroke's mean darkness, a share of a full deposit (uniform per stroke)

@@ -28,10 +28,13 @@ from inkmath.equation.synth.pages import mean_symbol_height, usable
 from inkmath.equation.synth.real_ink import (LABEL_STYLES, RED_PEN, WORDS, Pen, box_round, cross_out, draw_pen, question_number,
                                              red_marks, render_ink, tick, underline, write_text)
 
-CROP_SYMBOL = (16.0, 0.28, 9.0, 28.0)  # a crop's symbol height in photo px: median, log-sd, clipped range
-SHEET_OVERSAMPLE = 2.0  # a crop's sheet is drawn at this many times the photo's resolution
+CROP_SYMBOL = (16.0, 0.35, 9.0, 30.0)  # a crop's symbol height in photo px: median, log-sd, clipped range
+SHEET_OVERSAMPLE = 2.0
+CROP_SHADOW = (0.08, 0.25)  # a crop's shadow takes this much light (uniform): a close-up's shadow is softer  # a crop's sheet is drawn at this many times the photo's resolution
 INK_COVER = 0.4  # the ink mask: pixels the pen covers at least this share of
 CROP_MAX_WIDTH = 60.0  # symbol heights: wider expressions are not put in a crop
+CROP_WIDTH = (560.0, 0.35)  # the photo's width (px) a person frames round an answer: median, log-sd (the real set:
+# 356 / 603 / 1023 at the 10th / 50th / 90th percentile)
 PAPERS = (("ruled", 0.65), ("squared", 0.15), ("plain", 0.2))
 RULE_PITCH = (1.9, 2.6)  # ruled lines this many symbol heights apart (uniform) ...
 GRID_PITCH = (1.0, 1.4)  # ... squares this size
@@ -46,7 +49,7 @@ P_LABEL = 0.45  # a question number before the first line
 P_ANSWER_WORD = 0.2  # "Resposta:" before the last line
 P_CROSSED = 0.15  # a crossed-out line among the steps
 P_BOX, P_UNDERLINE = 0.15, 0.12  # the last line boxed, or underlined
-P_TWO = 0.12  # two expressions side by side on one row
+P_TWO = 0.2  # two expressions side by side on one row
 P_RED = 0.15  # a teacher's red tick or cross
 P_FAINT = 0.35  # a pencil page whose first problem is written lightly ...
 FAINT_PRESSURE = 0.45  # ... this much as dark
@@ -273,9 +276,11 @@ def make_crop(exprs, bank, seed: int) -> RealPhoto:
     if not any(i.kind == "maths" for i in items):
         raise ValueError("no expression fits a crop")
     x0, y0, x1, y1 = _ink.bbox([p for i in items for p in i.strokes + i.extra])
-    m = rng.uniform([0.4, 0.4, 0.8, 0.4], [3.0, 3.5, 12.0, 3.5]) * unit
+    m = rng.uniform([0.4, 0.4, 0.8, 0.4], [3.0, 3.5, 16.0, 3.5]) * unit
     ox, oy = x0 - m[0], y0 - m[1]
     w, h = int(np.ceil(x1 - ox + m[2])), int(np.ceil(y1 - oy + m[3]))
+    framed = CROP_WIDTH[0] * np.exp(rng.normal(0, CROP_WIDTH[1])) * SHEET_OVERSAMPLE
+    w = max(w, int(min(framed, w + CROP_MAX_WIDTH * unit)))  # the frame's width: paper beside a short answer
     for i in items:
         i.strokes, i.extra = _moved(i.strokes, -ox, -oy), _moved(i.extra, -ox, -oy)
     info = {"seed": seed, "kind": "crop", "symbol_px": round(u_photo, 1)}
@@ -302,7 +307,7 @@ def make_crop(exprs, bank, seed: int) -> RealPhoto:
     small = cv2.warpPerspective(small, warp, (pw, ph), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     cover_small = cv2.warpPerspective(cover_small, warp, (pw, ph), flags=cv2.INTER_LINEAR)
     to_photo = warp.astype(np.float64) @ np.diag([1 / SHEET_OVERSAMPLE, 1 / SHEET_OVERSAMPLE, 1.0])
-    light = cam.light_field((ph, pw), rng, info, shadow=0.25)
+    light = cam.light_field((ph, pw), rng, info, shadow=0.25, depth=CROP_SHADOW)
     grey = cam.expose(small, light, rng, info, float(np.mean(cam.PAPER)))
     photo, data = cam.jpeg(grey, rng, info)
     truth, other = _truth(items, to_photo, (pw, ph))

@@ -8,7 +8,8 @@ Data: real-looking photos (``synth.real_photos``: crops of one answer and whole 
 *training* ink, cleaned as the page reader cleans a photo (``photo.views.clean_at_writing_size``: the sheet found,
 warped, the light flattened, at the writing size); the photo's ink mask (where the pen passed) is warped onto the
 cleaned sheet. ``patches`` patches of ``patch`` px a photo are kept (most of them holding ink), as uint8 darkness and
-int8 colour differences; the patches are cached (``--cache``, one ``.npz`` a photo: an interrupted run resumes).
+int8 colour differences; the patches are cached (``--cache``, one ``.npz`` a photo: an interrupted run resumes); training takes a random ``train_patch`` px
+window of each.
 Training: Adam, batch ``batch``, ``steps`` steps, binary cross-entropy; the held-out photos (the last ``heldout``)
 give the pixel IoU of the ink, from which the threshold is chosen (the best of 0.3-0.7).
 """
@@ -36,7 +37,7 @@ from inkmath.training.small_models import read_recipe, write_card
 from inkmath.weights import shipped_file
 
 DEFAULTS = {"name": "ink-extractor", "purpose": "", "model": "unet3", "channels": list(CHANNELS), "seed": 0,
-            "crops": 600, "pages": 40, "patches": 8, "patch": 128, "batch": 16, "steps": 3000, "lr": 0.003,
+            "crops": 600, "pages": 40, "patches": 8, "patch": 128, "train_patch": 96, "batch": 16, "steps": 3000, "lr": 0.003,
             "heldout": 60, "ink_weight": 2.0, "expressions": 4000}
 
 
@@ -136,7 +137,9 @@ def train(rc: dict, files: list[Path], out: Path, steps: int | None = None) -> d
     t0 = time.time()
     for step in range(steps):
         idx = torch.randint(len(x), (rc["batch"],), generator=g)
-        xb, yb = x[idx], y[idx]
+        o = torch.randint(rc["patch"] - rc["train_patch"] + 1, (2,), generator=g).tolist()
+        sl = (slice(None), slice(None), slice(o[0], o[0] + rc["train_patch"]), slice(o[1], o[1] + rc["train_patch"]))
+        xb, yb = x[idx][sl], y[idx][sl]
         if torch.rand(1, generator=g).item() < 0.5:
             xb, yb = xb.flip(3), yb.flip(3)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xb), yb, pos_weight=weight)
