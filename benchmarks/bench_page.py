@@ -133,6 +133,9 @@ def baseline(split: str, ids: set[str], predictor, cache: Path) -> dict[str, str
     return out
 
 
+INK = {}  # read_page's ink_model when --ink rules (None: the clean-up's thresholds); default: read_page's own
+
+
 def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
     """(the page's expressions as ``{"latex", "box", "label"}``, the error if reading it failed, seconds taken): a
     page that fails counts as nothing found."""
@@ -140,7 +143,7 @@ def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
 
     t = time.perf_counter()
     try:
-        reading = read_page(path, predictor, solve=False)
+        reading = read_page(path, predictor, solve=False, **INK)
         preds = [{"latex": e.latex, "box": e.box, "label": e.label} for e in reading.expressions]
         error = None
     except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
@@ -406,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--results", default=None, help="write the results file (benchmarks/results/pages.json)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--ink", choices=["learned", "rules"], default="learned",
+                    help="the page's ink: the learned extractor (read_page's default) or the clean-up's thresholds")
     ap.add_argument("--labels", action="store_true",
                     help="pages with a question number before every expression (default --out: ...-SPLIT-labels)")
     ap.add_argument("--line-gap", default=None, metavar="LO,HI",
@@ -423,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--merge", nargs="+", default=None, help="only merge these results files into --results")
     ap.add_argument("--fixture", default=None, help="only write the test fixture photo (tests/fixtures/page_photo.jpg)")
     args = ap.parse_args(argv)
+    if args.ink == "rules":
+        INK["ink_model"] = None
     if args.fixture:
         write_fixture(Path(args.fixture), _range(args.pen, "--pen", "0.03,0.045"))
         return 0

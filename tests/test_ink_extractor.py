@@ -75,3 +75,26 @@ def test_the_clean_up_reads_ink_with_a_learned_extractor(tiny):
     assert isinstance(model, InkExtractor) and model.threshold == 0.5
     p = model.probability(page.flat[:300, :500], page.sheet[:300, :500])
     assert p.shape == page.flat[:300, :500].shape and 0 <= p.min() <= p.max() <= 1
+
+
+def test_the_writing_size_is_chosen_on_the_thresholds_ink_then_the_extractor_reads_at_it(tiny, monkeypatch):
+    """clean_at_writing_size chooses the scale as without a model, then cleans once more at that scale with the
+    extractor: the scale it was trained at."""
+    from inkmath.equation.photo import views
+    from inkmath.equation.photo.ink_net import InkExtractor, InkNet
+
+    _, _, photos = tiny
+    calls = []
+    real = views.clean_page
+
+    def spy(*a, **kw):
+        calls.append((kw.get("shrink", 1.0), kw.get("ink_model")))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(views, "clean_page", spy)
+    model = InkExtractor(InkNet((4, 8, 8)), {})
+    page, shrink = views.clean_at_writing_size(photos[0].photo, ink_model=model)
+    assert [m for _, m in calls[:-1]] == [None] * (len(calls) - 1) and calls[-1] == (shrink, model)
+    calls.clear()
+    views.clean_at_writing_size(photos[0].photo)
+    assert all(m is None for _, m in calls) and len(calls) >= 1

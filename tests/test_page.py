@@ -458,7 +458,7 @@ def test_a_fine_pens_page_is_cleaned_again_from_a_lower_ink_floor_unless_that_fi
     for photo, noisy, floors_wanted in ((FINE_PEN, False, [None, page_mod.FINE_INK_FLOOR]),
                                         (FINE_PEN, True, [None, page_mod.FINE_INK_FLOOR]), (FIXTURE, False, [None])):
         calls, cleaned = _spy_clean_ups(monkeypatch, page_mod, noisy, page_mod.FAINTER_PIECES)
-        got = page_mod.read_page(photo, predictor, solve=False)
+        got = page_mod.read_page(photo, predictor, solve=False, ink_model=None)
         assert [kw.get("floor") for kw in calls] == floors_wanted
         assert got.page is cleaned[0 if noisy or len(cleaned) == 1 else 1]
         assert not got.found.narrow if photo == FINE_PEN else got.found.narrow
@@ -942,7 +942,7 @@ def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_fo
     for module in (page_mod, views):  # the fine pen's clean-up (``read``), the writing size's (``views``)
         monkeypatch.setattr(module, "clean_page", spy)
     big = _sheet([("x+2=5", 120, 560)], size=190, w=1600, h=900, paper="ruled")
-    got = page_mod.read_page(big, predictor, solve=False)
+    got = page_mod.read_page(big, predictor, solve=False, ink_model=None)
     # (a third clean-up, at the same size from a lower ink floor: shrunk, its strokes are a fine pen's)
     assert shrinks[0] == 1.0 and shrinks[1] < 0.7 and shrinks[2:] in ([], [shrinks[1]])
     second = real(big, shrink=shrinks[1])
@@ -952,7 +952,7 @@ def test_a_close_up_is_cleaned_again_at_the_writing_size_the_clean_up_is_made_fo
     want = np.array([xs.min(), ys.min(), xs.max(), ys.max()], float)
     assert np.abs(np.array(got.expressions[0].box) - want).max() < 0.05 * (want[2] - want[0])  # the photo's pixels
     shrinks.clear()
-    page_mod.read_page(_sheet([("x+2=5", 150, 300)]), predictor, solve=False)
+    page_mod.read_page(_sheet([("x+2=5", 150, 300)]), predictor, solve=False, ink_model=None)
     assert shrinks == [1.0]
 
 
@@ -969,7 +969,7 @@ def test_small_writing_is_cleaned_again_enlarged_unless_that_finds_mostly_noise(
         sizes = iter([small])
         monkeypatch.setattr(page_mod.page_find, "typical_size", lambda ink: next(sizes, 0.0) or real_size(ink))
         calls, cleaned = _spy_clean_ups(monkeypatch, page_mod, noisy, views.ENLARGED_PIECES)
-        got = page_mod.read_page(FIXTURE, predictor, solve=False)
+        got = page_mod.read_page(FIXTURE, predictor, solve=False, ink_model=None)
         shrinks = [kw.get("shrink", 1.0) for kw in calls]
         assert shrinks == [1.0, min(views.MAX_ENLARGE, views.WRITING_SIZE / small)] and shrinks[1] > 1.0
         assert got.page is cleaned[0 if noisy else 1]

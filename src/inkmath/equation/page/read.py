@@ -31,6 +31,7 @@ from inkmath.equation.photo import find as page_find
 from inkmath.equation.photo import orient as page_orient
 from inkmath.equation.photo.clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_expressions, group_image
+from inkmath.equation.photo.ink_net import load_ink_extractor
 from inkmath.equation.page.regroup import Regrouping, not_writing, regroup
 from inkmath.equation.photo import views
 from inkmath.equation.photo.views import (PageCrop, clean_at_writing_size, group_crop, ink_pieces, measure_narrowing,
@@ -50,6 +51,9 @@ READ_COARSE_UPSCALE = 1
 # a fine pen's page is cleaned again with this stroke floor in place of ``page_clean.INK_HIGH_MIN``, unless its ink
 # then breaks into over FAINTER_PIECES times the components (a pencil's grain) (docs/decisions/page-reading.md)
 FINE_INK_FLOOR = 45.0
+# the page's ink: the learned extractor (a shipped name, "ink-extractor") or None, the clean-up's thresholds; chosen
+# on generated validation pages and real-looking validation crops (docs/decisions/page-clean-up.md)
+PAGE_INK = None
 FAINTER_PIECES = 1.2
 # the engine a page's classifiers run on (None: the caller's); ONNX Runtime's 8-bit crohme-m on one thread takes
 # about 0.7x the CPU of PyTorch's float (docs/decisions/page-reading.md)
@@ -133,18 +137,21 @@ def page_labels(read: list, lines: list):
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
               name: str | None = None, labels: Callable[[list, list], Any] = page_labels,
-              regrouping: Regrouping = Regrouping(), ink_model=None) -> PageReading:
+              regrouping: Regrouping = Regrouping(), ink_model=PAGE_INK) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
     ``labels``: (the first reading: [(group, expression)], each line's question-number candidates) -> the page's
     ``page_label.PageLabels``, which choose each line's question number (``page_labels``: by the ``page-label``
     model); ``regrouping``: what is made of the cuts and joins read once every group is read
     (``page_regroup.Regrouping``). The page recipes pass their own, which record their training data
-    (``synth.page_traces``). ``ink_model``: a learned ink extractor in place of the clean-up's thresholds
-    (``photo.clean.clean_page``)."""
+    (``synth.page_traces``). ``ink_model``: the learned ink extractor that finds the ink (a model, or a shipped name
+    or weights file: ``PAGE_INK``, the shipped ``ink-extractor``), or None for the clean-up's thresholds
+    (``photo.clean.ink_mask``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
+    if isinstance(ink_model, (str, Path)):
+        ink_model = load_ink_extractor(ink_model)
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
     page, shrink = clean_at_writing_size(photo, shown, ink_model=ink_model)
@@ -154,7 +161,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     predictor = page_predictor(predictor)
     found = find_expressions(page.ink)
     width = measure_narrowing(page, found)
-    if not found.narrow and FINE_INK_FLOOR and ink_model is None:  # a fine pen: its faint strokes looked for from a lower floor
+    if not found.narrow and FINE_INK_FLOOR:  # a fine pen: its faint strokes looked for from a lower floor
         fainter = turn(clean_page(photo, shown, shrink=shrink, floor=FINE_INK_FLOOR), page.rotation // 90)
         if ink_pieces(fainter.ink) <= FAINTER_PIECES * ink_pieces(page.ink):
             page, found = fainter, find_expressions(fainter.ink)

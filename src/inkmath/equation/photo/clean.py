@@ -52,6 +52,9 @@ DOT_SIDE = 8
 # ... unless they would be over DOT_MOST of the components found without them: then they are paper lines not found
 # (docs/decisions/page-clean-up.md)
 DOT_MOST = 0.5
+# a learned extractor's component of at most this many px is ink only where the thresholds find ink too
+# (learned_ink; docs/decisions/page-clean-up.md)
+LEARNED_SPECK = 60
 LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height) ...
 LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: a dark one is a fraction bar
 LINE_DARK_FAMILY = 3  # ... a longer one as dark as ink is a paper line only among this many lines across the sheet:
@@ -378,14 +381,20 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
     return (strong[lab] * 255).astype(np.uint8), count
 
 
-def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
+def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None, confirm: np.ndarray | None = None) -> np.ndarray:
     """A learned extractor's ink mask with what touches the sheet's edge (or lies near ``outside``) dropped, as
-    ``ink_mask`` drops it."""
-    n, lab = cv2.connectedComponents(mask, connectivity=8)
+    ``ink_mask`` drops it; a speck (at most ``LEARNED_SPECK`` px) is kept only where it touches ``confirm``'s ink
+    (the thresholds'): a squared sheet's line crossings are specks the extractor takes for dots."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return mask
     keep = np.ones(n, bool)
     keep[0] = False
+    if confirm is not None:
+        speck = stats[:, cv2.CC_STAT_AREA] <= LEARNED_SPECK
+        seen = np.zeros(n, bool)
+        seen[np.unique(lab[confirm > 0])] = True
+        keep &= ~speck | seen
     e = _edge_px(lab.shape)
     keep[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
     if outside is not None and outside.any():
@@ -457,7 +466,8 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
     if ink_model is None:
         ink, count = ink_mask(dark, outside, floor)
     else:
-        ink, count = learned_ink(ink_model.mask(flat, sheet), outside), 0
+        rules, count = ink_mask(dark, outside, floor)
+        ink = learned_ink(ink_model.mask(flat, sheet), outside, rules)
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")

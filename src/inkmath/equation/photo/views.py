@@ -69,17 +69,21 @@ def clean_at_writing_size(photo: np.ndarray, shown: tuple[int, int] | None = Non
                           find: bool = True, ink_model=None) -> tuple[CleanPage, float]:
     """(the photo cleaned at the writing size the clean-up is made for, the share of its usual working size it was
     cleaned at): a close-up is cleaned again shrunk (``LARGE_WRITING``), small writing enlarged unless that finds
-    mostly noise (``SMALL_WRITING``). ``shown``, ``find``, ``ink_model``: as for ``clean_page``."""
-    page, shrink = clean_page(photo, shown, find=find, ink_model=ink_model), 1.0
+    mostly noise (``SMALL_WRITING``). ``shown``, ``find``, ``ink_model``: as for ``clean_page``. The scale is chosen
+    on the thresholds' ink; a learned extractor then reads the ink at that scale, the one it was trained at
+    (``training.recipes.ink_extractor``): at another it mistakes a squared sheet's lines for writing."""
+    page, shrink = clean_page(photo, shown, find=find), 1.0
     size = page_find.typical_size(page.ink)
     if size > LARGE_WRITING:  # a close-up: cleaned again at the writing size the clean-up is made for
         shrink = WRITING_SIZE / size
-        page = clean_page(photo, shown, find=find, shrink=shrink, ink_model=ink_model)
+        page = clean_page(photo, shown, find=find, shrink=shrink)
     elif 0 < size < SMALL_WRITING:  # small writing: cleaned again enlarged, unless that finds mostly noise
         grow = min(MAX_ENLARGE, WRITING_SIZE / size)
-        enlarged = clean_page(photo, shown, find=find, shrink=grow, ink_model=ink_model)
+        enlarged = clean_page(photo, shown, find=find, shrink=grow)
         if ink_pieces(enlarged.ink) <= ENLARGED_PIECES * ink_pieces(page.ink):
             page, shrink = enlarged, grow
+    if ink_model is not None:
+        page = clean_page(photo, shown, find=find, shrink=shrink, ink_model=ink_model)
     return page, shrink
 
 
