@@ -663,18 +663,16 @@ def test_question_number_returned_as_label_crossed_out_ignored(predictor):
     assert "(" not in reading.expressions[0].latex.split("=")[0][:2]
 
 
-def test_printed_header_is_words_not_an_expression(predictor):
-    """A printed header is found as one more line and read, then set apart as words (``page.other``): it is listed
-    in ``other`` as text, above the page's one expression."""
+def test_printed_header_is_read_as_a_line(predictor):
+    """A printed header is not recognised as print: it is found as one more line and read with maths symbols."""
     from inkmath.equation.page.read import read_page
 
     def header(img):
         cv2.putText(img, "Test 3 - Algebra", (140, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3, cv2.LINE_AA)
 
     reading = read_page(_photo(_sheet([("x+2=5", 150, 400)], extra=header)), predictor, solve=False)
-    assert len(reading.expressions) == 1
-    assert [o.kind for o in reading.other] == ["text"]
-    assert reading.other[0].box[3] < reading.expressions[0].box[1]  # the header above the expression
+    assert len(reading.expressions) == 2
+    assert reading.expressions[0].box[1] < reading.expressions[1].box[1]  # the header first, in reading order
 
 
 @pytest.mark.parametrize("box, labels, mark", [
