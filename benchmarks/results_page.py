@@ -126,7 +126,8 @@ def models_section(cards: list[dict]) -> list[str]:
     for c in cards:
         test = (c.get("metrics") or {}).get("test") or {}
         m = c.get("metrics") or {}
-        held = next((k for k in ("heldout_pair_accuracy", "heldout_cut_accuracy", "heldout_candidate_accuracy")
+        held = next((k for k in ("heldout_pair_accuracy", "heldout_cut_accuracy", "heldout_candidate_accuracy",
+                                  "heldout_group_accuracy")
                      if k in m), None)
         figure = (f"test top-1 {test['top1']:.4f} ({test['spec']})" if test.get("top1") is not None else
                   f"held-out {held[8:-9]} accuracy {m[held]:.4f}" if held else

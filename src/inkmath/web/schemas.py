@@ -182,6 +182,11 @@ class PageExpressionResponse(PageExpressionOut):
     weights: str
 
 
+class PageOtherOut(BaseModel):
+    kind: str = Field(description='"text", "label" or "crossed_out"')
+    box: list[float] = Field(description="x0, y0, x1, y1 in the photo's pixels (as shown)")
+
+
 class PageResponse(BaseModel):
     file: str | None
     weights: str
@@ -189,6 +194,9 @@ class PageResponse(BaseModel):
     height: int
     expressions: list[PageExpressionOut] = Field(description="in reading order: columns left to right, top to "
                                                              "bottom in each")
+    other: list[PageOtherOut] = Field(default_factory=list,
+                                      description="ink that is not maths (words, question numbers standing alone, "
+                                                  "crossed-out ink), top to bottom")
 
 
 class ErrorResponse(BaseModel):

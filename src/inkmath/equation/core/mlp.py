@@ -46,6 +46,16 @@ class BinaryMLP(TanhMLP):
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
+class SoftmaxMLP(TanhMLP):
+    """A several-output ``TanhMLP`` read as probabilities over its outputs: the softmax of its logits."""
+
+    def probs(self, feats: np.ndarray) -> np.ndarray:
+        """(outputs,) for one feature vector, (N, outputs) for a matrix."""
+        z = self.logits(np.asarray(feats, np.float32))
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+
 def load_tensors(path: Path, what: str, recipe: str, prefix: str = "") -> dict[str, np.ndarray]:
     """The tensors of a shipped model file (those named ``prefix`` + one of ``TENSORS``); a missing file is an error
     naming the recipe that rebuilds it."""

@@ -32,6 +32,7 @@ from inkmath.equation.photo import orient as page_orient
 from inkmath.equation.photo.clean import CleanPage, clean_page, load_photo, map_box, turn
 from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_expressions, group_image
 from inkmath.equation.photo.ink_net import load_ink_extractor
+from inkmath.equation.page.other import page_kinds
 from inkmath.equation.page.regroup import Regrouping, not_writing, regroup
 from inkmath.equation.photo import views
 from inkmath.equation.photo.views import (PageCrop, clean_at_writing_size, group_crop, ink_pieces, measure_narrowing,
@@ -51,10 +52,10 @@ READ_COARSE_UPSCALE = 1
 # a fine pen's page is cleaned again with this stroke floor in place of ``page_clean.INK_HIGH_MIN``, unless its ink
 # then breaks into over FAINTER_PIECES times the components (a pencil's grain) (docs/decisions/page-reading.md)
 FINE_INK_FLOOR = 45.0
+FAINTER_PIECES = 1.2
 # the page's ink: the learned extractor (a shipped name, "ink-extractor") or None, the clean-up's thresholds; chosen
 # on generated validation pages and real-looking validation crops (docs/decisions/page-clean-up.md)
 PAGE_INK = None
-FAINTER_PIECES = 1.2
 # the engine a page's classifiers run on (None: the caller's); ONNX Runtime's 8-bit crohme-m on one thread takes
 # about 0.7x the CPU of PyTorch's float (docs/decisions/page-reading.md)
 PAGE_ENGINE: str | None = "onnx"
@@ -105,6 +106,18 @@ class PageExpression:
 
 
 @dataclass
+class PageOther:
+    """Ink on the page that is not maths (``page.other``): a line of words, a question number standing alone, ink
+    crossed out."""
+
+    kind: str  # "text", "label" or "crossed_out"
+    box: list[float]  # x0, y0, x1, y1 in the photo's pixels (as shown)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "box": self.box}
+
+
+@dataclass
 class PageReading:
     width: int
     height: int
@@ -112,10 +125,12 @@ class PageReading:
     page: CleanPage | None = None
     found: FoundExpressions | None = None
     notes: list[str] = field(default_factory=list)
+    other: list[PageOther] = field(default_factory=list)  # what is not maths, in reading order
 
     def to_dict(self, file: str | None = None) -> dict:
         d: dict[str, Any] = {"width": self.width, "height": self.height,
-                             "expressions": [e.to_dict() for e in self.expressions]}
+                             "expressions": [e.to_dict() for e in self.expressions],
+                             "other": [o.to_dict() for o in self.other]}
         if file is not None:
             d = {"file": file, **d}
         return d
@@ -137,7 +152,8 @@ def page_labels(read: list, lines: list):
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
               name: str | None = None, labels: Callable[[list, list], Any] = page_labels,
-              regrouping: Regrouping = Regrouping(), ink_model=PAGE_INK) -> PageReading:
+              regrouping: Regrouping = Regrouping(), ink_model=PAGE_INK,
+              kinds: Callable[[list, FoundExpressions, CleanPage], list[str]] = page_kinds) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
     ``labels``: (the first reading: [(group, expression)], each line's question-number candidates) -> the page's
@@ -145,8 +161,11 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     model); ``regrouping``: what is made of the cuts and joins read once every group is read
     (``page_regroup.Regrouping``). The page recipes pass their own, which record their training data
     (``synth.page_traces``). ``ink_model``: the learned ink extractor that finds the ink (a model, or a shipped name
-    or weights file: ``PAGE_INK``, the shipped ``ink-extractor``), or None for the clean-up's thresholds
-    (``photo.clean.ink_mask``)."""
+    or weights file), or None for the clean-up's thresholds (``photo.clean.ink_mask``); default ``PAGE_INK``.
+    ``kinds``: (the groups read, cut and joined: [(group, expression)], the found
+    groups, the clean page) -> each one's kind ("maths", "text", "label", "crossed_out"; ``page.other.page_kinds``:
+    by the ``page-other`` model); what is not maths goes to ``PageReading.other``, crossed-out ink the grouping
+    dropped too."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
@@ -177,7 +196,13 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         finally:
             _PAGE_LABELS.reset(token)
         kept = [(g, e) for g, e in read if not not_writing(g, e, found.unit)]
-        marks, read = len(read) - len(kept), kept
+        marks, other = len(read) - len(kept), []
+        read = []
+        for (g, e), kind in zip(kept, kinds(kept, found, page)):
+            if kind == "maths":
+                read.append((g, e))
+            else:
+                other += other_ink(page, g, e, kind)
         found.groups = [g for g, _ in read]
         exprs = []
         for k, (g, e) in enumerate(read):
@@ -188,12 +213,25 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
         answers.fill(exprs)
     if found.dropped.get("scribbles"):
         notes.append(f"{len(found.dropped['scribbles'])} crossed-out part(s) ignored")
+        other += [PageOther("crossed_out", page.box_to_photo(b)) for b in found.dropped["scribbles"]]
     if marks:
         notes.append(f"{marks} mark(s) that are not writing ignored (a lone dot, a piece of a paper line)")
-    reading = PageReading(shown[0], shown[1], exprs, page, found, notes + [n for n in page.notes if n not in notes])
+    reading = PageReading(shown[0], shown[1], exprs, page, found, notes + [n for n in page.notes if n not in notes],
+                          sorted(other, key=lambda o: (o.box[1], o.box[0])))
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))
     return reading
+
+
+def other_ink(page: CleanPage, g: InkGroup, e: PageExpression | None, kind: str) -> list[PageOther]:
+    """Group ``g`` (read as ``e``) as ink that is not maths, of ``kind``, its box in the photo's pixels; a line's
+    question number split off its reading is listed apart, as a "label"."""
+    if e is None:
+        return [PageOther(kind, page.box_to_photo((g.box.x0, g.box.y0, g.box.x1, g.box.y1)))]
+    out = [PageOther(kind, list(e.box))]
+    if e.label_box is not None:
+        out.insert(0, PageOther("label", list(e.label_box)))
+    return out
 
 
 class _Answers:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
-from inkmath.equation.core.mlp import TanhMLP, load_members
+from inkmath.equation.core.mlp import SoftmaxMLP, load_members
 from inkmath.equation.core.registry import load_model, register
 from inkmath.equation.reader.layout_geometry import centre, core_band
 from inkmath.equation.core import tokens as T
@@ -89,14 +89,8 @@ def _onehot(base_class: str, u_class: str, base_kind: str, u_kind: str, rule: st
     return onehot
 
 
-class RelationModel(TanhMLP):
+class RelationModel(SoftmaxMLP):
     """features -> standardise -> tanh layer -> softmax over ``RELATIONS_OUT``."""
-
-    def probs(self, feats: np.ndarray) -> np.ndarray:
-        """(3,) for one feature vector, (N, 3) for a matrix."""
-        z = self.logits(np.asarray(feats, np.float32))
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
 
 
 @register("layout-relation", what="Layout relation model", recipe=RECIPE)
