@@ -44,7 +44,7 @@ def test_a_short_training_learns_the_ink_and_writes_weights_and_card(tiny):
     from inkmath.training.recipes.ink_extractor import DEFAULTS, train
 
     folder, files, _ = tiny
-    rc = {**DEFAULTS, "channels": [4, 8, 8], "batch": 8, "lr": 0.01, "heldout": 2}
+    rc = {**DEFAULTS, "channels": [4, 8, 8], "batch": 8, "lr": 0.01, "heldout": 2, "patch": 64, "train_patch": 48}
     out = folder / "ink.safetensors"
     card = train(rc, files, out, steps=60)
     assert out.is_file() and json.loads(out.with_suffix(".json").read_text())["kind"] == "ink-extractor"
