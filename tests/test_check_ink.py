@@ -99,3 +99,32 @@ def test_a_drawing_without_ink_is_one_clear_error(tmp_path, text, message):
     with pytest.raises(InkmathError, match=message) as e:
         inkmath.check(path)
     assert "\n" not in str(e.value) and str(e.value).count("one.inkml") == 1
+
+
+# ---------------------------------------------------------------- drawn chains (the benchmark's generator)
+
+
+@pytest.fixture(scope="module")
+def val_bank():
+    from inkmath.data import data_dir
+    from inkmath.equation.synth.chain_ink import BANK_ARCHIVES, chain_bank
+
+    if not (data_dir() / "crohme" / BANK_ARCHIVES["val"]).is_file():
+        pytest.skip("the CROHME 2011-2013 test archive is not under INKMATH_DATA")
+    return chain_bank("val", data_dir())
+
+
+def test_drawn_chains_are_seeded_and_cut_into_their_lines(val_bank):
+    from inkmath.equation.synth.chain_ink import drawable_line, drawn_chains, inkml_text
+    from inkmath.data.crohme import read_inkml
+
+    drawn, left = drawn_chains("val", 12, val_bank)
+    again, _ = drawn_chains("val", 12, val_bank)
+    assert drawn and len(drawn) + len(left) == 12
+    for d, e in zip(drawn, again):
+        assert len(d.strokes) == len(e.strokes) and all(np.array_equal(a, b) for a, b in zip(d.strokes, e.strokes))
+        assert cut_lines(d.strokes) == d.line_strokes and len(d.line_strokes) == len(d.lines)
+    read = read_inkml(inkml_text(drawn[0].strokes, drawn[0].lines).encode())
+    assert len(read.strokes) == len(drawn[0].strokes)
+    assert drawable_line("\\therefore x = -5 \\quad\\text{or}\\quad x = 2") == "x = -5 , x = 2"
+    assert drawable_line("\\boxed{x = 4}") == "x = 4"
