@@ -123,7 +123,7 @@ def inkml_lines(path: str | os.PathLike) -> list:
         raise FileError(name, str(e).removeprefix(f"{name}: ")) from None
 
 
-def ink_lines(strokes, *, weights: str | None = None) -> list:
+def ink_lines(strokes, *, weights: str | None = None, predictor=None) -> list:
     """Ink of several written lines (strokes: (x, y) points, y down) as the checker reads it: the ink cut into lines
     (``equation.strokes.lines``), each read by the stroke reader into a ``LineReading`` with the reader's confidence,
     its other readings [(latex, confidence)] and its box in the ink's coordinates, top to bottom. A drawing of one
@@ -135,17 +135,18 @@ def ink_lines(strokes, *, weights: str | None = None) -> list:
 
     if not isinstance(strokes, (list, tuple)) or (strokes and not _is_strokes(strokes)):
         raise InkmathError("ink must be strokes: each stroke a list or array of (x, y) points")
-    lines = read_ink_lines(strokes, get_predictor(weights), max_lines=MAX_LINES)
+    lines = read_ink_lines(strokes, predictor or get_predictor(weights), max_lines=MAX_LINES)
     return [LineReading(line.latex, line.confidence, line.alternatives, line.box) for line in lines]
 
 
-def photo_lines(path: str | os.PathLike) -> list:
-    """The expressions of a photo of worked lines as the checker reads them: one ``LineReading`` each, in reading
-    order (the page reader's), with its confidence, its other readings [(latex, confidence)] and its box."""
+def photo_lines(path, *, name: str | None = None, predictor=None, max_pixels: int | None = None) -> list:
+    """The expressions of a photo of worked lines (a path, or the photo's bytes named ``name``) as the checker reads
+    them: one ``LineReading`` each, in reading order (the page reader's), with its confidence, its other readings
+    [(latex, confidence)] and its box in the photo's pixels."""
     from inkmath.equation.page.read import read_page
     from inkmath.equation.solve.check import LineReading
 
-    reading = read_page(path, solve=False, name=str(path))
+    reading = read_page(path, predictor, solve=False, name=name or str(path), max_pixels=max_pixels)
     out = []
     for e in reading.expressions:
         others = [(a["latex"], float(a.get("confidence") or 0.0)) for a in e.alternatives if a["latex"] != e.latex]
