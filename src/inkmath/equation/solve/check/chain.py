@@ -23,6 +23,7 @@ import sympy as sp
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex_parse import parse_latex
+from inkmath.equation.core.metrics import tokenize as latex_tokens
 from inkmath.equation.solve.check.lines import REJECT, Piece, pieces, words_only
 from inkmath.equation.solve.check.results import SURE_READING, CheckResult, LineCheck, LineReading
 from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, SystemSet, evaluate, node_domain, node_set,
@@ -265,7 +266,8 @@ class Walker:
         if outcome.verdict == OK:
             return outcome
         read_error = outcome.verdict == UNSURE
-        unsure = reading.confidence < SURE_READING
+        strange = self.foreign_letters(reading)
+        unsure = reading.confidence < SURE_READING or bool(strange)
         if unsure or read_error:
             for alt, conf in sorted(reading.alternatives, key=lambda a: -a[1]):
                 other = self.run_line(alt, before, last)
@@ -280,10 +282,46 @@ class Walker:
                 return rescued
             if unsure:
                 outcome.verdict = UNSURE
+                why = (f"${strange[0]}$ is no letter of the problem" if strange else
+                       "the reading is not sure")
                 outcome.reason = (f"as read (confidence {reading.confidence:.2f}) this step does not follow "
-                                  f"({outcome.reason}); the reading is not sure, so check it")
+                                  f"({outcome.reason}); {why}, so check it")
                 outcome.mistake = None
+                return outcome
+            followed = self.next_line_follows(index, before)
+            if followed is not None:
+                return LineOutcome(UNSURE, f"as read (confidence {reading.confidence:.2f}) this step does not follow "
+                                           f"({outcome.reason}), but the next line follows from the line before it: "
+                                           f"this line is probably misread, so check it", before)
         return outcome
+
+    def foreign_letters(self, reading: LineReading) -> list[str]:
+        """The letters of a line read by a reader (not typed: confidence under 1) that the problem does not have:
+        a step of x + 5 = 0 written with an n is far more likely misread than written."""
+        if reading.confidence >= 1.0:
+            return []
+        own = {t for t in self.problem.tokens if len(t) == 1 and t.isalpha()}
+        try:
+            tokens = latex_tokens(reading.latex)
+        except InkmathError:
+            return []
+        return [t for t in dict.fromkeys(tokens) if len(t) == 1 and t.isascii() and t.isalpha() and t not in own]
+
+    def next_line_follows(self, index: int, before: State) -> str | None:
+        """For a line read by a reader that does not follow: does the next line follow from the line before it (the
+        writer went on as if this line were right, so it is likelier misread than wrong)? Its text, or None."""
+        reading = self.readings[index]
+        if reading.confidence >= 1.0 or index + 1 >= len(self.readings):
+            return None
+        after = self.readings[index + 1]
+        if after.latex.strip() == reading.latex.strip():
+            return None
+        self.current_index = index + 1  # the next line's own (run_line reads a root of several by it)
+        try:
+            got = self.run_line(after.latex, before, index + 1 == len(self.readings) - 1)
+        finally:
+            self.current_index = index
+        return after.latex if got.verdict == OK else None
 
     def rescue_by_line_before(self, index: int, reading: LineReading, last: bool) -> LineOutcome | None:
         """A line that follows from another reading of the line before (one read without being sure)."""
