@@ -128,3 +128,34 @@ def test_drawn_chains_are_seeded_and_cut_into_their_lines(val_bank):
     assert len(read.strokes) == len(drawn[0].strokes)
     assert drawable_line("\\therefore x = -5 \\quad\\text{or}\\quad x = 2") == "x = -5 , x = 2"
     assert drawable_line("\\boxed{x = 4}") == "x = 4"
+
+
+# ---------------------------------------------------------------- bad input, from the command
+
+
+def test_every_kind_of_bad_input_is_one_line_naming_the_file_and_what_to_do(tmp_path):
+    """Empty, one line, words, 500 lines, LaTeX that does not parse, binary, an empty drawing: one line each on
+    stderr, never a traceback; a line that does not parse after the problem is a verdict (?), not an error."""
+    import subprocess
+    import sys
+
+    files = {"empty.txt": "", "one.txt": "2x+3=11\n", "words.txt": "I think this is right\nx=4\n",
+             "long.txt": "x+1=2\n" + "x=1\n" * 499, "badfirst.txt": "2x+=\nx=4\n",
+             "badlater.txt": "2x+3=11\n2x=\\frac{8\nx=4\n",
+             "blank.inkml": '<ink xmlns="http://www.w3.org/2003/InkML"></ink>'}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01binary")
+    paths = [str(tmp_path / name) for name in [*files, "bin.txt"]]
+    r = subprocess.run([sys.executable, "-m", "inkmath", "check", *paths], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == len(paths) - 1, r.stderr  # every file but badlater.txt
+    expected = {"empty.txt": "nothing to check", "one.txt": "only the problem", "words.txt": "words",
+                "long.txt": "at most 200 lines", "badfirst.txt": "correct the problem", "bin.txt": "binary",
+                "blank.inkml": "no <trace>"}
+    for name, words in expected.items():
+        (line,) = [e for e in errors if e.startswith(str(tmp_path / name) + ":")]
+        assert words in line and any(w in line for w in ("write", "give", "correct")), line  # what to do
+    assert "? " in r.stdout and "never closed" in r.stdout and "✓" in r.stdout

@@ -120,7 +120,10 @@ def inkml_lines(path: str | os.PathLike) -> list:
     except FileError:
         raise
     except InkmathError as e:
-        raise FileError(name, str(e).removeprefix(f"{name}: ")) from None
+        message = str(e).removeprefix(f"{name}: ")
+        if not any(word in message for word in ("give", "write", "draw", "split", "resample")):
+            message += "; give an InkML file with the traces of the written lines"
+        raise FileError(name, message) from None
 
 
 def ink_lines(strokes, *, weights: str | None = None, predictor=None) -> list:

@@ -37,6 +37,7 @@ SYMBOL_GAP = (0.12, 0.35)  # paper between two symbols of a row, symbol heights 
 LINE_SPACE = (0.8, 2.0)  # paper between two lines, symbol heights (uniform)
 INDENT = (0.0, 0.8)  # a line's start, symbol heights from the left (uniform)
 SCRIPT = 0.6  # a script's size against its base's row
+SUP_RISE = (0.15, 0.35)  # a superscript's baseline this share of its base's height below the base's top (uniform)
 FRACTION_GAP = (0.1, 0.25)  # paper between a fraction's bar and its parts, symbol heights (uniform)
 LONGEST = 1.3  # a sample longer than this (symbol heights) is drawn this long
 AXIS = -0.4  # the middle of a row (operators, bars, brackets) against its baseline at 0, y down
@@ -164,8 +165,9 @@ def _lay(node: Node, bank: dict, rng: np.random.Generator) -> _Piece:
         h = base.box[3] - base.box[1]
         parts = [base]
         if isinstance(node, (Sup, SubSup)):
-            sup = _lay(node.sup, bank, rng).scaled(SCRIPT)  # its baseline at y = 0: put it 0.45 up the base
-            parts.append(sup.moved(base.box[2] + rng.uniform(0.02, 0.12) - sup.box[0], base.box[1] + 0.45 * h))
+            sup = _lay(node.sup, bank, rng).scaled(SCRIPT)  # its baseline at y = 0: put it SUP_RISE down the base
+            parts.append(sup.moved(base.box[2] + rng.uniform(0.02, 0.12) - sup.box[0],
+                                   base.box[1] + rng.uniform(*SUP_RISE) * h))
         if isinstance(node, (Sub, SubSup)):
             sub = _lay(node.sub, bank, rng).scaled(SCRIPT)  # its top 0.6 down the base
             parts.append(sub.moved(base.box[2] + rng.uniform(0.02, 0.12) - sub.box[0],

@@ -15,6 +15,7 @@ a worker), "all" allows them, "skip" makes the steps that need them `unsure`.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,9 @@ from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, SystemS
                                                slow, slow_mode, system_set)
 from inkmath.equation.solve.check.statements import Problem, read_problem, read_statement, strip_verb
 from inkmath.equation.solve.check.verdicts import OK, UNSURE, WRONG, Checker, State, StepVerdict, checker_for
+
+
+_CAPITAL = re.compile(r"(?<![\\A-Za-z])([A-Z])(?![A-Za-z])")  # a capital letter alone, not in a command
 
 
 @dataclass
@@ -153,15 +157,20 @@ class Walker:
 
     def __init__(self, readings: list[LineReading]) -> None:
         self.readings = readings
+        self.problem_read_as: tuple[str, float] | None = None  # the problem's other reading the steps follow from
         first = readings[0]
         try:
             self.problem, self.checker, self.answer, self.extra = setup(first.latex)
         except (InkmathError, CannotCheck) as exc:
-            raise InkmathError(f"line 1 (the problem) cannot be checked: {exc}") from None
+            found = self.other_problem_reading(first)  # a misread problem: its next reading the checker reads
+            if found is None:
+                hint = "" if "write" in str(exc) else "; correct the problem on the first line"
+                raise InkmathError(f"line 1 (the problem) cannot be checked: {exc}{hint}") from None
+            self.problem, self.checker, self.answer, self.extra = setup(found.latex)
+            self.problem_read_as = (found.latex, found.confidence)
         self.start = self.checker.start()
         self.states: list[State] = [self.start]
         self.wrong_before = False  # a line so far is wrong: a wrong answer at the end is then no new mistake
-        self.problem_read_as: tuple[str, float] | None = None  # the problem's other reading the steps follow from
         self.current_index = 0
         self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
 
@@ -190,6 +199,18 @@ class Walker:
             if line.alternative is not None:
                 line.latex = self.readings[line.index].latex
         return CheckResult(self.problem.kind, out, first_wrong, answer_right, None, self.answer)
+
+    @staticmethod
+    def other_problem_reading(first: LineReading) -> LineReading | None:
+        """The reader's next reading of a problem that cannot be read as read, as the first line (None: none)."""
+        for alt, conf in sorted(first.alternatives, key=lambda a: -a[1]):
+            try:
+                setup(alt)
+            except (InkmathError, CannotCheck):
+                continue
+            others = [(a, c) for a, c in first.alternatives if a != alt]
+            return LineReading(alt, min(first.confidence, conf), others, first.box)
+        return None
 
     def given_line(self) -> LineCheck:
         """Line 0: the problem, with any steps written after it on the same line checked too."""
@@ -269,7 +290,7 @@ class Walker:
         strange = self.foreign_letters(reading)
         unsure = reading.confidence < SURE_READING or bool(strange)
         if unsure or read_error:
-            for alt, conf in sorted(reading.alternatives, key=lambda a: -a[1]):
+            for alt, conf in sorted(reading.alternatives + self.case_folded(reading), key=lambda a: -a[1]):
                 other = self.run_line(alt, before, last)
                 if other.verdict == OK:
                     other.verdict = UNSURE
@@ -280,6 +301,10 @@ class Walker:
             rescued = self.rescue_by_line_before(index, reading, last)
             if rescued is not None:
                 return rescued
+            if unsure and not strange and self.confirmed(index, before, outcome):
+                outcome.reason += (f" (read with confidence {reading.confidence:.2f}; the next line follows from "
+                                   "it as read)")
+                return outcome
             if unsure:
                 outcome.verdict = UNSURE
                 why = (f"${strange[0]}$ is no letter of the problem" if strange else
@@ -295,6 +320,22 @@ class Walker:
                                            f"this line is probably misread, so check it", before)
         return outcome
 
+    def confirmed(self, index: int, before: State, wrong: LineOutcome) -> bool:
+        """Is the reading of a line that does not follow as read, but is not sure, confirmed by the next line: the
+        next line follows from it as read, and not from the line before it? The writer then wrote this line as read
+        and went on from it: the step is wrong, however unsure its reading."""
+        if index + 1 >= len(self.readings):
+            return False
+        after = self.readings[index + 1]
+        last = index + 1 == len(self.readings) - 1
+        self.current_index = index + 1
+        try:
+            from_it = self.run_line(after.latex, wrong.state, last)
+            from_before = self.run_line(after.latex, before, last) if from_it.verdict == OK else None
+        finally:
+            self.current_index = index
+        return from_it.verdict == OK and from_before is not None and from_before.verdict != OK
+
     def foreign_letters(self, reading: LineReading) -> list[str]:
         """The letters of a line read by a reader (not typed: confidence under 1) that the problem does not have:
         a step of x + 5 = 0 written with an n is far more likely misread than written."""
@@ -306,6 +347,16 @@ class Walker:
         except InkmathError:
             return []
         return [t for t in dict.fromkeys(tokens) if len(t) == 1 and t.isascii() and t.isalpha() and t not in own]
+
+    def case_folded(self, reading: LineReading) -> list[tuple[str, float]]:
+        """A reader's line with capitals the problem does not have written as the problem's small letters (X as x:
+        a reader's usual slip), as one more reading of the same confidence; none for typed lines."""
+        if reading.confidence >= 1.0:
+            return []
+        own = {t for t in self.problem.tokens if len(t) == 1 and t.isalpha()}
+        folded = _CAPITAL.sub(lambda m: m.group(1).lower() if m.group(1) not in own and m.group(1).lower() in own
+                              else m.group(1), reading.latex)
+        return [(folded, reading.confidence)] if folded != reading.latex else []
 
     def next_line_follows(self, index: int, before: State) -> str | None:
         """For a line read by a reader that does not follow: does the next line follow from the line before it (the
