@@ -171,6 +171,9 @@ class Walker:
         self.start = self.checker.start()
         self.states: list[State] = [self.start]
         self.wrong_before = False  # a line so far is wrong: a wrong answer at the end is then no new mistake
+        # lines wrong as read but not sure, each with its verdict as read (`blame_doubtful`)
+        self.doubtful: list[tuple[int, LineOutcome]] = []
+        self.step_before_answer: StepVerdict | None = None  # the last step's own verdict, when the answer is wrong
         self.current_index = 0
         self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
 
@@ -190,6 +193,7 @@ class Walker:
                                  outcome.latex if outcome.latex and outcome.latex != reading.latex else None))
             if last:
                 answer_right = outcome.answer_right
+        self.blame_doubtful(out)
         if self.problem_read_as is not None:
             alt, conf = self.problem_read_as
             out[0].alternative = alt
@@ -199,6 +203,21 @@ class Walker:
             if line.alternative is not None:
                 line.latex = self.readings[line.index].latex
         return CheckResult(self.problem.kind, out, first_wrong, answer_right, None, self.answer)
+
+    def blame_doubtful(self, out: list[LineCheck]) -> None:
+        """The answer is wrong, every step follows but one whose reading is not sure: that step is the mistake (the
+        answer confirms its reading), and the last line, which follows from the line before, is ok. Only when the
+        problem itself is read for sure (a misread problem makes a right answer look wrong)."""
+        last = out[-1]
+        if (self.step_before_answer is None or last.verdict != WRONG or len(self.doubtful) != 1
+                or self.readings[0].confidence < SURE_READING or self.problem_read_as is not None):
+            return
+        index, as_read = self.doubtful[0]
+        line = out[index]
+        line.verdict, line.mistake = WRONG, as_read.mistake
+        line.reason = (f"{as_read.reason} (read with confidence {line.confidence:.2f}; the answer is wrong and every "
+                       "other step follows)")
+        last.verdict, last.reason, last.mistake = OK, self.step_before_answer.reason, None
 
     @staticmethod
     def other_problem_reading(first: LineReading) -> LineReading | None:
@@ -278,6 +297,7 @@ class Walker:
         if found is None:
             return verdict, None
         if found.verdict == WRONG and verdict.verdict == OK and not self.wrong_before:
+            self.step_before_answer = verdict
             return found, False  # every step follows, yet the answer is not the problem's: the answer is the mistake
         return verdict, found.verdict == OK
 
@@ -301,17 +321,33 @@ class Walker:
             rescued = self.rescue_by_line_before(index, reading, last)
             if rescued is not None:
                 return rescued
+            problem = self.readings[0]
+            if index == 1 and problem.confidence < SURE_READING and outcome.mistake in (None, "does_not_follow"):
+                # no usual mistake, only a counterexample, against a problem whose reading nothing has confirmed yet
+                return LineOutcome(UNSURE, f"this step does not follow from the problem as read ({outcome.reason}), "
+                                           f"and the problem's reading is not sure (confidence "
+                                           f"{problem.confidence:.2f}): check both", outcome.state)
+            if self.doubtful and self.doubtful[-1][0] == index - 1:  # judged against a reading not sure itself
+                self.doubtful.append((index, LineOutcome(WRONG, outcome.reason, outcome.state, outcome.mistake)))
+                return LineOutcome(UNSURE, f"this step does not follow from the line before as read "
+                                           f"({outcome.reason}), and that line's reading is not sure: check both",
+                                   outcome.state)
             if unsure and not strange and self.confirmed(index, before, outcome):
                 outcome.reason += (f" (read with confidence {reading.confidence:.2f}; the next line follows from "
                                    "it as read)")
                 return outcome
             if unsure:
+                as_read = LineOutcome(WRONG, outcome.reason, outcome.state, outcome.mistake)
                 outcome.verdict = UNSURE
                 why = (f"${strange[0]}$ is no letter of the problem" if strange else
                        "the reading is not sure")
                 outcome.reason = (f"as read (confidence {reading.confidence:.2f}) this step does not follow "
                                   f"({outcome.reason}); {why}, so check it")
                 outcome.mistake = None
+                if strange or self.next_line_follows(index, before) is not None:
+                    outcome.state = before  # misread: the next line goes on from the line before
+                else:
+                    self.doubtful.append((index, as_read))
                 return outcome
             followed = self.next_line_follows(index, before)
             if followed is not None:
@@ -327,11 +363,10 @@ class Walker:
         if index + 1 >= len(self.readings):
             return False
         after = self.readings[index + 1]
-        last = index + 1 == len(self.readings) - 1
         self.current_index = index + 1
-        try:
-            from_it = self.run_line(after.latex, wrong.state, last)
-            from_before = self.run_line(after.latex, before, last) if from_it.verdict == OK else None
+        try:  # as a step only: the answer is judged where it stands
+            from_it = self.run_line(after.latex, wrong.state, False)
+            from_before = self.run_line(after.latex, before, False) if from_it.verdict == OK else None
         finally:
             self.current_index = index
         return from_it.verdict == OK and from_before is not None and from_before.verdict != OK
@@ -377,7 +412,8 @@ class Walker:
     def rescue_by_line_before(self, index: int, reading: LineReading, last: bool) -> LineOutcome | None:
         """A line that follows from another reading of the line before (one read without being sure)."""
         prev = self.readings[index - 1]
-        if prev.confidence >= SURE_READING or not prev.alternatives:
+        sure = prev.confidence >= (1.0 if index - 1 == 0 else SURE_READING)  # a problem read by a reader: always
+        if sure or not prev.alternatives:
             return None
         for alt, conf in sorted(prev.alternatives, key=lambda a: -a[1]):
             if index - 1 == 0:
