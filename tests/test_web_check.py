@@ -60,3 +60,19 @@ def test_what_cannot_be_checked_is_a_4xx_that_says_what_to_do(client, payload, s
 def test_the_check_route_is_in_the_schema(client):
     schema = client.get("/openapi.json").json()
     assert "/api/check" in schema["paths"] and "CheckRequest" in schema["components"]["schemas"]
+
+
+@pytest.mark.slow
+def test_a_photo_of_the_lines_is_read_as_a_page_and_checked(client):
+    """A phone photo of three written lines (the project's synthetic handwriting on a sheet on a table), uploaded as
+    the page mode uploads one: the sign error of line 2 is found, each line with its box in the photo."""
+    import cv2
+    from test_page import _photo, _sheet
+
+    sheet = _sheet([(text, 120, 250 + 170 * k) for k, text in enumerate(["2x+3=11", "2x=14", "x=7"])])
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(_photo(sheet), cv2.COLOR_RGB2BGR))
+    r = client.post("/api/check", files={"file": ("lines.jpg", jpeg.tobytes(), "image/jpeg")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["file"] == "lines.jpg" and [s["latex"] for s in body["steps"]] == ["2x+3=11", "2x=14", "x=7"]
+    assert body["first_wrong"] == 1 and all(len(s["box"]) == 4 for s in body["steps"])
