@@ -137,3 +137,22 @@ def test_a_photos_confidence_is_mapped_as_a_chosen_readings_keeping_the_readings
     # a reading chosen at 0.5 among a photo's readings is right less often than that (validation photos: 26 %)
     assert calibrate.photo_confidence(0.5) < 0.4
     assert calibrate.photo_confidence(0.3) < calibrate.photo_confidence(0.5) < calibrate.photo_confidence(0.9)
+
+
+def test_a_page_photo_looks_like_a_page_and_a_photo_of_one_expression_does_not():
+    from inkmath.equation.photo.find import FoundExpressions, InkGroup, text_lines
+    from inkmath.equation.photo.views import PAGE_LINES, looks_like_page
+    from inkmath.equation.core.tree import Box
+
+    page = np.asarray(Image.open(FIXTURE).convert("RGB"))  # six expressions, one a line
+    assert looks_like_page(page)
+    assert not looks_like_page(_fixture_crop(3))            # a fraction and an integral: one line, however tall
+    assert not looks_like_page(_photo("equation_quadratic"))
+    rendering = np.asarray(Image.open(EXAMPLES / "equation_linear.png").convert("L"))
+    assert not looks_like_page(rendering) and not looks_like_page(np.full((300, 400, 3), 230, np.uint8))
+    # lines are counted once however many groups lie on them (two columns), and a threshold apart
+    row = lambda y, *xs: [InkGroup(Box(x, y, x + 80, y + 30), []) for x in xs]
+    found = lambda groups: FoundExpressions(groups, np.zeros((1, 1), np.int32), 30.0)
+    assert text_lines(found(row(0, 0, 300) + row(50, 0, 300) + row(100, 0))) == 3
+    assert text_lines(found(row(0, 0) + row(20, 200))) == 1                    # overlapping heights: one line
+    assert text_lines(found(row(0, 0) + row(50, 0))) < PAGE_LINES                 # an expression and a note

@@ -157,8 +157,24 @@ def test_expression_from_uploaded_image_with_corrections(client):
     r = client.post("/api/expression", files=files)
     assert r.status_code == 200, r.text
     assert r.json()["latex"] == "17" and r.json()["file"] == "seventeen.png"
+    assert r.json()["page_like"] is False                                   # a rendering is never offered as a page
     r = client.post("/api/expression", files=files, data={"corrections": json.dumps({"0": "4"})})
     assert r.json()["latex"] == "47", r.text
+
+
+def test_an_unsure_reading_of_a_page_photo_is_offered_as_a_page():
+    """POST /api/expression's ``page_like``: asked of the library (photo.views.looks_like_page) only when the reading
+    is unsure (a sure one is not slowed down by a second clean-up)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from inkmath.web.work import looks_like_a_page
+
+    page = np.asarray(Image.open(Path(__file__).with_name("fixtures") / "page_photo.jpg").convert("RGB"))
+    assert looks_like_a_page(page, SimpleNamespace(confidence=0.018))
+    assert not looks_like_a_page(page, SimpleNamespace(confidence=0.9))
 
 
 def test_onnx_engine_serves_the_same_answers(client):

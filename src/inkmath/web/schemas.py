@@ -138,6 +138,8 @@ class ExpressionResponse(BaseModel):
     confidence: float = Field(ge=0, le=1, description="estimated probability that `latex` is right")
     alternatives: list[ReadingOut] = Field(max_length=5, description="whole readings, best first; the first is "
                                                                      "`latex`")
+    page_like: bool = Field(False, description="an uploaded photo whose reading is unsure and whose ink lies on "
+                                               "several lines of writing: better read as a page (POST /api/page)")
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]

@@ -147,7 +147,18 @@ def expression_work(predictor, name: str, strokes, image, ink: str, solve: bool,
         rec = recognize_image(image, predictor, solve=solve, corrections=fixes or None, ink=ink, steps=steps,
                               plot=plot)
     result = with_alternative_mathml(dict(to_dict(rec, file), weights=name))
+    result["page_like"] = image is not None and ink == "auto" and looks_like_a_page(image, rec)
     return ExpressionResponse.model_validate(result).model_dump_json().encode()
+
+
+def looks_like_a_page(image, rec) -> bool:
+    """Whether an uploaded image read as one expression is better read as a page (``photo.views.looks_like_page``),
+    looked at only when its reading is unsure (``recognize.PHOTO_SURE``): a page read as one expression always is,
+    and a sure reading is not slowed by a second clean-up."""
+    from inkmath.equation.photo.views import looks_like_page
+    from inkmath.equation.recognize import PHOTO_SURE
+
+    return rec.confidence < PHOTO_SURE and looks_like_page(image)
 
 
 def page_work(predictor, name: str, data: bytes, file: str, solve: bool) -> bytes:

@@ -133,27 +133,28 @@ def page_labels(read: list, lines: list):
 def read_page(image, predictor=None, *, solve: bool = True, weights: str | None = None,
               debug_dir: str | Path | None = None, upright: bool = True, max_pixels: int | None = None,
               name: str | None = None, labels: Callable[[list, list], Any] = page_labels,
-              regrouping: Regrouping = Regrouping()) -> PageReading:
+              regrouping: Regrouping = Regrouping(), ink_model=None) -> PageReading:
     """``recognize_page`` with the clean page, the groups and notes; ``debug_dir`` gets the intermediate images.
     ``max_pixels`` bounds the photo's size (checked before decoding); ``name`` names it in error messages.
     ``labels``: (the first reading: [(group, expression)], each line's question-number candidates) -> the page's
     ``page_label.PageLabels``, which choose each line's question number (``page_labels``: by the ``page-label``
     model); ``regrouping``: what is made of the cuts and joins read once every group is read
     (``page_regroup.Regrouping``). The page recipes pass their own, which record their training data
-    (``synth.page_traces``)."""
+    (``synth.page_traces``). ``ink_model``: a learned ink extractor in place of the clean-up's thresholds
+    (``photo.clean.clean_page``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, get_predictor
 
     photo, shown = load_photo(image, max_pixels=max_pixels, name=name)
     predictor = predictor or get_predictor(weights)
-    page, shrink = clean_at_writing_size(photo, shown)
+    page, shrink = clean_at_writing_size(photo, shown, ink_model=ink_model)
     notes = list(page.notes)
     if upright:
         page = page_orient.upright(page, in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE))
     predictor = page_predictor(predictor)
     found = find_expressions(page.ink)
     width = measure_narrowing(page, found)
-    if not found.narrow and FINE_INK_FLOOR:  # a fine pen: its faint strokes looked for from a lower floor
+    if not found.narrow and FINE_INK_FLOOR and ink_model is None:  # a fine pen: its faint strokes looked for from a lower floor
         fainter = turn(clean_page(photo, shown, shrink=shrink, floor=FINE_INK_FLOOR), page.rotation // 90)
         if ink_pieces(fainter.ink) <= FAINTER_PIECES * ink_pieces(page.ink):
             page, found = fainter, find_expressions(fainter.ink)

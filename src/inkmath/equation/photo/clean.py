@@ -378,13 +378,30 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
     return (strong[lab] * 255).astype(np.uint8), count
 
 
+def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
+    """A learned extractor's ink mask with what touches the sheet's edge (or lies near ``outside``) dropped, as
+    ``ink_mask`` drops it."""
+    n, lab = cv2.connectedComponents(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    keep = np.ones(n, bool)
+    keep[0] = False
+    e = _edge_px(lab.shape)
+    keep[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
+    if outside is not None and outside.any():
+        near = cv2.dilate(outside.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * e + 1, 2 * e + 1)))
+        keep[np.unique(lab[near > 0])] = False
+    return (keep[lab] * 255).astype(np.uint8)
+
+
 # ------------------------------------------------------------------------------------------------ the whole clean-up
 def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, find: bool = True,
-               shrink: float = 1.0, floor: float = INK_HIGH_MIN) -> CleanPage:
+               shrink: float = 1.0, floor: float = INK_HIGH_MIN, ink_model=None) -> CleanPage:
     """Clean a page photo (RGB uint8, as shown). ``photo_size`` is the size boxes are reported in when ``photo`` is
     already a downscaled decode of a larger photo (``load_photo``'s second value); default: ``photo``'s own.
     ``shrink``: the working image is this share of its usual size (a close-up read at a page's writing size).
-    ``floor``: see ``ink_mask``."""
+    ``floor``: see ``ink_mask``. ``ink_model``: a learned ink extractor (``ink_net.InkExtractor``) that finds the
+    ink in place of ``ink_mask``'s thresholds (None: the thresholds)."""
     rgb = _as_rgb(photo)
     h0, w0 = rgb.shape[:2]
     size = photo_size or (w0, h0)
@@ -437,7 +454,10 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         on_sheet = np.full((h1, w1), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
         outside = _rotate(on_sheet, m, (ww, hh), 0) < 128  # and the corners the turn brings in
         to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
-    ink, count = ink_mask(dark, outside, floor)
+    if ink_model is None:
+        ink, count = ink_mask(dark, outside, floor)
+    else:
+        ink, count = learned_ink(ink_model.mask(flat, sheet), outside), 0
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")

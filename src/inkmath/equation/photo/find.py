@@ -174,6 +174,18 @@ def lone_mark(g: InkGroup, unit: float) -> bool:
     return max(g.box.w, g.box.h) < LONE_MARK * unit
 
 
+def text_lines(found: FoundExpressions) -> int:
+    """The number of separate lines of writing ``found``'s groups lie on: groups whose heights overlap share a line
+    (a page's columns side by side count once)."""
+    spans = sorted((g.box.y0, g.box.y1) for g in found.groups if not lone_mark(g, found.unit))
+    lines, bottom = 0, -np.inf
+    for y0, y1 in spans:
+        if y0 >= bottom:
+            lines += 1
+        bottom = max(bottom, y1) if y0 < bottom else y1
+    return lines
+
+
 def column_gutters(x0, y0, x1, y1, unit: float) -> list[tuple[float, float]]:
     """Vertical strips of paper at least ``COLUMN_GAP`` units wide that no ink crosses from the top of the page to
     the bottom, with ink on both sides spanning at least ``GUTTER_SPAN`` units of height (columns of several

@@ -45,12 +45,13 @@ PEN = (0.06, 0.1)  # the pen's width in symbol heights, drawn per page (uniform)
 LINE_GAP = (1.0, 2.6)  # symbol heights of paper between an expression and the next one under it (uniform)
 
 
-def symbol_bank(exprs, labels=None) -> dict[str, list[list[np.ndarray]]]:
+def symbol_bank(exprs, chars=None) -> dict[str, list[list[np.ndarray]]]:
     """{label: [strokes of one written symbol, in units of its writer's mean symbol height, top-left at 0]} cut from
-    the truth symbols of ``exprs`` (validation or test ink): for ``labels`` (CROHME class names; default the
-    characters question numbers are written with), or every known class with ``labels="all"``. Labels are the
-    CROHME class names (``data.crohme.normalize_label``: "<" is "\\lt", "COMMA" is ",")."""
-    want = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN} if labels is None else labels
+    the truth symbols of ``exprs``: for the characters question numbers are written with, or those in ``chars``
+    (CROHME class names), or every known class with ``chars="all"``. Labels are the CROHME class names
+    (``data.crohme.normalize_label``: "<" is "\\lt", "COMMA" is ",")."""
+    default = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN}
+    want = default if chars is None else chars if chars == "all" else set(chars)
     bank: dict[str, list[list[np.ndarray]]] = {}
     for e in exprs:
         names = [normalize_label(g.label) for g in e.groups]

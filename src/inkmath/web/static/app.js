@@ -276,6 +276,7 @@ function change(next) {
 function afterChange(delay) {
   if (!state.strokes.length) state.view = { k: 1, dx: 0, dy: 0 };  // a new drawing is shown as drawn
   hideAlternatives();
+  offerPage(null);
   redraw();
   clearBoxes();
   updateUndoButtons();
@@ -471,7 +472,20 @@ function showExpression(data, strokesRead) {
   data.strokesRead = strokesRead;
   showReading(data, { onReading: showOtherReading });
   showBoxes(data);
+  offerPage(data);
 }
+
+/** An uploaded photo that the server found to look like a page (``page_like``: its ink on several lines of writing,
+ * read unsure as one expression) is offered to be read in page mode, the same file sent to POST /api/page. */
+function offerPage(data) {
+  $("page-offer").hidden = !(data && data.page_like && state.image && state.image.file);
+}
+$("page-offer-read").addEventListener("click", () => {
+  const file = state.image && state.image.file;
+  if (!file) return;
+  setMode("page");
+  photo.read(file);
+});
 
 /** The boxes over the drawing, labelled with the reading shown: the first, or the one chosen under "did you mean". */
 function showBoxes(data) {
@@ -630,6 +644,7 @@ function setMode(mode, quiet) {
   resizeCanvas();                                 // the canvas's width follows the mode on a phone held sideways
   state.reading = null;
   showEmptyExpression();
+  offerPage(null);
   setStatus("");
   if (mode === "page") photo.shown();
   else if (mode === "check") check.shown();

@@ -10,6 +10,9 @@ import { $, copyText, errorText, pct, post, readingSymbols, setStatus, showAnswe
 // long side, drawn upright (the browser applies the EXIF orientation when it decodes). A smaller photo of at most
 // UPLOAD_BYTES goes as it is; one the browser cannot decode goes as it is too, and the server says what is wrong.
 export const UPLOAD_SIDE = 2400;
+// CSS px: every expression's box takes taps over at least this square round its centre (style.css --tap, WCAG 2.2's
+// minimum target size), however small its writing is on the screen
+const MIN_TAP = 24;
 const UPLOAD_BYTES = 3 * 1024 * 1024;
 const UPLOAD_QUALITY = 0.9;
 
@@ -45,24 +48,38 @@ export function initPhoto({ setPending, features }) {
   let objectUrl = null;
   let current = -1;  // the expression whose reading is shown
   let openSymbol = -1;  // the symbol of it whose other readings are offered
+  let reads = 0;  // photos picked: only the last one's reading is shown
 
   function shown() {
     if (!features.page) setStatus("This server does not read page photos (it has no /api/page).", true);
     if (!data) $("page-summary").textContent = "Take a photo of a page.";
   }
 
-  $("photo-input").addEventListener("change", async () => {
+  $("photo-input").addEventListener("change", () => {
     const picked = $("photo-input").files[0];
-    if (!picked) return;
+    $("photo-input").value = "";  // the same photo picked again is read again
+    if (picked) read(picked);
+  });
+
+  /** Read the photo ``picked`` (a File) as a page: its boxes over it, the heading and the summary for this reading
+   * only (what the last photo's reading showed is cleared first). A photo picked while another is read wins. */
+  async function read(picked) {
+    const seq = ++reads;
     $("photo-boxes").replaceChildren();
+    $("photo-badges").replaceChildren();
+    $("photo-badges").hidden = true;
     $("page-detail").hidden = true;
+    $("page-title").textContent = "Page";
+    $("page-summary").textContent = "Reading the page…";
     data = null;
     current = -1;
+    openSymbol = -1;
     setPending(+1);
     setStatus("Preparing the photo…");
     const started = performance.now();
     try {
       const file = await uploadable(picked);   // what is shown is what the server reads: the boxes fit it
+      if (seq !== reads) return;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
       objectUrl = URL.createObjectURL(file);
       $("photo").src = objectUrl;
@@ -72,6 +89,7 @@ export function initPhoto({ setPending, features }) {
       form.append("file", file, file.name || "page.jpg");
       setStatus("Reading the page…");
       const [res, body] = await post("/api/page", { method: "POST", body: form });
+      if (seq !== reads) return;
       if (!res.ok) {
         setStatus(errorText(body, res), true);
         $("page-summary").textContent = "The page could not be read.";
@@ -80,15 +98,16 @@ export function initPhoto({ setPending, features }) {
       data = body;
       drawPageBoxes();
       const n = data.expressions.length;
+      $("page-title").textContent = n ? `Page: ${n} expression${n > 1 ? "s" : ""}` : "Page: no expression found";
       $("page-summary").textContent = n ? `${n} expression${n > 1 ? "s" : ""} found: tap a box to see its reading.`
                                         : "No expression found on this photo.";
       setStatus(`${Math.round(performance.now() - started)} ms`);
     } catch (e) {
-      setStatus(`Cannot reach the server (${e.message})`, true);
+      if (seq === reads) setStatus(`Cannot reach the server (${e.message})`, true);
     } finally {
       setPending(-1);
     }
-  });
+  }
 
   /** ``el`` placed over the photo on ``box`` (x0, y0, x1, y1 in the photo's pixels). */
   function placeOverPhoto(el, [x0, y0, x1, y1]) {
@@ -105,6 +124,7 @@ export function initPhoto({ setPending, features }) {
   function nameBox(box, i, latex) {
     box.dataset.latex = latex;
     box.setAttribute("aria-label", `${named(data.expressions[i])} ${i + 1} of ${data.expressions.length}: ${latex}`);
+    $("photo-badges").querySelector(`[data-index="${i}"]`)?.setAttribute("aria-label", box.getAttribute("aria-label"));
   }
 
   function drawPageBoxes() {
@@ -121,11 +141,82 @@ export function initPhoto({ setPending, features }) {
       num.setAttribute("aria-hidden", "true");
       num.textContent = String(i + 1);
       b.append(num);
-      b.addEventListener("click", () => { select(i); reveal(); });
       return b;
     });
     $("photo-boxes").replaceChildren(...buttons);
+    placeNumbers();
   }
+
+  // A tap on the photo opens the expression whose box it is in, or the nearest one whose tap area (each box's, at
+  // least MIN_TAP px square: style.css .photo-box::before) it is in: the areas of small neighbours overlap, and the
+  // one drawn last would take every tap in the overlap. A tap on a number opens its box; Enter on a box, that box.
+  $("photo-boxes").addEventListener("click", (ev) => {
+    const b = ev.target.closest(".photo-box");
+    if (!b || !data) return;
+    const i = ev.detail === 0 || ev.target.closest(".num") ? Number(b.dataset.index)
+                                                           : boxAt(ev.clientX, ev.clientY, Number(b.dataset.index));
+    select(i);
+    reveal();
+  });
+
+  /** The index of the box nearest (x, y) (client px) among those whose tap area holds it: the distance to the box,
+   * 0 inside it, then to its centre; ``fallback`` when none does. */
+  function boxAt(x, y, fallback) {
+    let best = fallback, score = [Infinity, Infinity];
+    $("photo-boxes").querySelectorAll(".photo-box").forEach((b) => {
+      const r = b.getBoundingClientRect();
+      const [cx, cy] = [(r.left + r.right) / 2, (r.top + r.bottom) / 2];
+      const [hw, hh] = [Math.max(r.width, MIN_TAP) / 2, Math.max(r.height, MIN_TAP) / 2];
+      if (Math.abs(x - cx) > hw || Math.abs(y - cy) > hh) return;
+      const s = [Math.hypot(Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom)),
+                 Math.hypot(x - cx, y - cy)];
+      if (s[0] < score[0] || (s[0] === score[0] && s[1] < score[1])) [best, score] = [Number(b.dataset.index), s];
+    });
+    return best;
+  }
+
+  /** Each box's number goes next to it where it covers no other box and no number placed before it: above it, else
+   * below, left or right of it, on the photo. A number that fits nowhere (small boxes crowded together) is left off
+   * the photo and listed under it instead (#photo-badges). Placed again whenever the photo changes size. */
+  function placeNumbers() {
+    const area = $("photo-boxes");
+    const [W, H, gap] = [area.clientWidth, area.clientHeight, 2];
+    if (!data || !W || !H) return;
+    const buttons = [...area.querySelectorAll(".photo-box")];
+    const boxes = buttons.map((b) => ({ x: b.offsetLeft, y: b.offsetTop, w: b.offsetWidth, h: b.offsetHeight }));
+    const apart = (r, q) => r.x + r.w <= q.x || q.x + q.w <= r.x || r.y + r.h <= q.y || q.y + q.h <= r.y;
+    const placed = [], left = [];
+    buttons.forEach((b, i) => {
+      const num = b.querySelector(".num");
+      num.hidden = false;
+      const [w, h, r] = [num.offsetWidth, num.offsetHeight, boxes[i]];
+      const [x, y] = [Math.max(0, Math.min(r.x, W - w)), Math.max(0, Math.min(r.y, H - h))];
+      const spot = [[x, r.y - gap - h], [x, r.y + r.h + gap], [r.x - gap - w, y], [r.x + r.w + gap, y]]
+        .map(([sx, sy]) => ({ x: sx, y: sy, w, h }))
+        .find((s) => s.x >= 0 && s.y >= 0 && s.x + w <= W && s.y + h <= H && placed.every((q) => apart(s, q)) &&
+                     boxes.every((q, k) => k === i || apart(s, q)));
+      if (!spot) { num.hidden = true; left.push(i); return; }
+      placed.push(spot);
+      num.style.left = `${spot.x - r.x - b.clientLeft}px`;
+      num.style.top = `${spot.y - r.y - b.clientTop}px`;
+    });
+    const badges = left.map((i) => {
+      const badge = document.createElement("button");
+      badge.type = "button";
+      badge.className = "photo-badge";
+      badge.dataset.index = String(i);
+      badge.textContent = String(i + 1);
+      badge.setAttribute("aria-label", buttons[i].getAttribute("aria-label"));
+      badge.addEventListener("click", () => { select(i); reveal(); });
+      return badge;
+    });
+    const lead = document.createElement("span");
+    lead.className = "hint";
+    lead.textContent = "Not numbered on the photo:";
+    $("photo-badges").replaceChildren(...(badges.length ? [lead, ...badges] : []));
+    $("photo-badges").hidden = !badges.length;
+  }
+  new ResizeObserver(placeNumbers).observe($("photo-boxes"));
 
   /** The reading shown for a tapped box, scrolled into view when its answer is off the screen (a phone held sideways:
    *  the photo is taller than the screen, and the reading is under it). */
@@ -290,5 +381,5 @@ export function initPhoto({ setPending, features }) {
     copyText(m ? m.outerHTML : "", $("page-copy-mathml"));
   });
 
-  return { shown };
+  return { shown, read };
 }

@@ -1,0 +1,104 @@
+"""The learned ink extractor: a small fully convolutional network that maps a cleaned sheet (its flattened darkness
+and colour) to the probability that each pixel is the writer's ink, keeping faint pencil and dropping paper lines,
+shadows, printed boxes and a teacher's red marks.
+
+    model = load_ink_extractor()                     # weights/ink-extractor.safetensors (+ its card)
+    prob = model.probability(flat, sheet_rgb)        # float32 (H, W) in [0, 1], same pixels as ``flat``
+
+Inputs (``inputs``): darkness (255 - the flattened grey) / 255, and two colour differences of the sheet (red - green,
+blue - green) / 255: a blue ruled line and a red mark differ from graphite and ballpoint in colour as much as in
+darkness. The network is a three-level U-Net (``CHANNELS`` wide) whose deepest level sees about 90 px, wider than a
+symbol at the working size, so that a long ruled line and a fraction bar are told apart by what lies round them.
+It is trained on generated real-looking photos whose ink masks are known (``training.recipes.ink_extractor``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from inkmath.equation.core.registry import load_model, register
+
+CHANNELS = (8, 16, 24)
+IN_CHANNELS = 3
+TILE = 1024  # px: a larger sheet is read in tiles of this side (with ``OVERLAP`` px of context each side)
+OVERLAP = 48
+
+
+def inputs(flat: np.ndarray, sheet_rgb: np.ndarray) -> np.ndarray:
+    """float32 (3, H, W): darkness and two colour differences, each / 255."""
+    dark = (255.0 - flat.astype(np.float32)) / 255.0
+    rgb = sheet_rgb.astype(np.float32)
+    return np.stack([dark, (rgb[..., 0] - rgb[..., 1]) / 255.0, (rgb[..., 2] - rgb[..., 1]) / 255.0])
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class InkNet(nn.Module):
+    """U-Net of three levels: logits (N, 1, H, W) of ink for (N, 3, H, W) inputs, H and W multiples of 4."""
+
+    def __init__(self, channels=CHANNELS):
+        super().__init__()
+        a, b, c = channels
+        self.enc0, self.enc1, self.mid = _block(IN_CHANNELS, a), _block(a, b), _block(b, c)
+        self.up1, self.dec1 = nn.ConvTranspose2d(c, b, 2, stride=2), _block(2 * b, b)
+        self.up0, self.dec0 = nn.ConvTranspose2d(b, a, 2, stride=2), _block(2 * a, a)
+        self.head = nn.Conv2d(a, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e0 = self.enc0(x)
+        e1 = self.enc1(nn.functional.max_pool2d(e0, 2))
+        m = self.mid(nn.functional.max_pool2d(e1, 2))
+        d1 = self.dec1(torch.cat([self.up1(m), e1], 1))
+        d0 = self.dec0(torch.cat([self.up0(d1), e0], 1))
+        return self.head(d0)
+
+
+@register("ink-extractor", what="Ink extractor",
+          recipe="inkmath.training.recipes.ink_extractor --config configs/ink-extractor.yaml")
+class InkExtractor:
+    """The trained network with its card; ``threshold``: the probability from which a pixel is ink (the card's,
+    chosen on generated validation photos)."""
+
+    def __init__(self, net: InkNet, card: dict):
+        self.net = net.eval()
+        self.card = card
+        self.threshold = float(card.get("threshold", 0.5))
+
+    @classmethod
+    def from_weights(cls, path, card: dict) -> "InkExtractor":
+        from safetensors.torch import load_file
+
+        net = InkNet(tuple(card.get("channels", CHANNELS)))
+        net.load_state_dict(load_file(str(path)))
+        return cls(net, card)
+
+    @torch.no_grad()
+    def probability(self, flat: np.ndarray, sheet_rgb: np.ndarray) -> np.ndarray:
+        x = inputs(flat, sheet_rgb)
+        h, w = flat.shape
+        out = np.zeros((h, w), np.float32)
+        step = TILE - 2 * OVERLAP
+        for y in range(0, h, step):
+            for x0 in range(0, w, step):
+                ya, xa = max(0, y - OVERLAP), max(0, x0 - OVERLAP)
+                yb, xb = min(h, y + step + OVERLAP), min(w, x0 + step + OVERLAP)
+                tile = x[:, ya:yb, xa:xb]
+                ph, pw = (-tile.shape[1]) % 4, (-tile.shape[2]) % 4
+                t = torch.from_numpy(np.pad(tile, ((0, 0), (0, ph), (0, pw)), mode="edge"))[None]
+                p = torch.sigmoid(self.net(t))[0, 0].numpy()[:yb - ya, :xb - xa]
+                out[y:min(h, y + step), x0:min(w, x0 + step)] = p[y - ya:y - ya + min(step, h - y),
+                                                                   x0 - xa:x0 - xa + min(step, w - x0)]
+        return out
+
+    def mask(self, flat: np.ndarray, sheet_rgb: np.ndarray) -> np.ndarray:
+        """uint8 (H, W): 255 where the ink's probability reaches ``threshold``."""
+        return ((self.probability(flat, sheet_rgb) >= self.threshold) * 255).astype(np.uint8)
+
+
+def load_ink_extractor(path: str | None = None) -> InkExtractor:
+    return load_model(path, kind="ink-extractor")
