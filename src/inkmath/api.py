@@ -4,7 +4,7 @@
     rec = inkmath.recognize("photo.png")          # or an array, a PIL image, bytes, strokes, an .inkml path
     rec.latex, rec.answer.get("text")
     top = inkmath.predict("digit.png")           # [Prediction(label, latex, prob), ...] best first
-    res = inkmath.check(["2x+3=11", "2x=14", "x=7"])   # or a .txt path, one step a line
+    res = inkmath.check(["2x+3=11", "2x=14", "x=7"])   # or a .txt path, an .inkml drawing, a photo, strokes
     res.first_wrong, res.lines[1].reason
 
 The first two load their model once per process and reuse it; ``import inkmath`` itself imports none of this.
@@ -76,28 +76,27 @@ def predict(source, *, weights: str | None = None, top: int = 5, ink: str = "aut
     return predict_source(source, weights=weights, top=top, ink=ink, engine=engine)
 
 
-# what `check` reads from a file: typed LaTeX, one step a line (drawn ink and photos of a solution come later)
+# what `check` reads from a file as typed LaTeX, one step a line (images are read as photos, .inkml as drawn ink)
 SOLUTION_TEXT_SUFFIXES = (".txt", ".tex", ".md", "")
 
 
 def solution_lines(path: str | os.PathLike) -> list:
-    """The lines of a worked solution in a file: a text file with one LaTeX step a line (blank lines skipped), or a
-    photo or image of the written lines, read by the page reader (``equation.page.read.read_page``) into one
-    ``LineReading`` an expression, in reading order, with the reader's confidence, its other readings and its box in
-    the photo's pixels. ``.inkml`` ink of several lines is not read yet: an ``InkmathError`` says so. Every failure
-    names the file once (``FileError``)."""
+    """The lines of a worked solution in a file: a text file with one LaTeX step a line (blank lines skipped); an
+    ``.inkml`` drawing of the written lines, cut into lines and each read by the stroke reader (``ink_lines``); or
+    a photo or image of the written lines, read by the page reader (``photo_lines``). Ink and photos give one
+    ``LineReading`` a line, top to bottom, with the reader's confidence, its other readings and its box. Every
+    failure names the file once (``FileError``)."""
     from inkmath.imageio import IMAGE_SUFFIXES, FileError, read_file
 
     name = str(path)
     suffix = Path(path).suffix.lower()
     if suffix == ".inkml":
-        read_file(path)  # a missing file is said as such first
-        raise FileError(name, "checking a solution from drawn ink is not supported yet; give a photo of the lines, "
-                              "or type them as LaTeX in a .txt file, one step a line")
+        return inkml_lines(path)
     if suffix in IMAGE_SUFFIXES:
         return photo_lines(path)
     if suffix not in SOLUTION_TEXT_SUFFIXES:
-        raise FileError(name, f"unsupported file type {suffix!r}; give a .txt file with one LaTeX step a line")
+        raise FileError(name, f"unsupported file type {suffix!r}; give a .txt file with one LaTeX step a line, an "
+                              ".inkml drawing or a photo of the lines")
     data = read_file(path)
     try:
         text = data.decode("utf-8-sig")
@@ -108,13 +107,49 @@ def solution_lines(path: str | os.PathLike) -> list:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def photo_lines(path: str | os.PathLike) -> list:
-    """The expressions of a photo of worked lines as the checker reads them: one ``LineReading`` each, in reading
-    order (the page reader's), with its confidence, its other readings [(latex, confidence)] and its box."""
+def inkml_lines(path: str | os.PathLike) -> list:
+    """The written lines of an ``.inkml`` drawing as the checker reads them (``ink_lines``); failures name the file."""
+    from inkmath.data.crohme import read_inkml
+    from inkmath.imageio import FileError, read_file
+
+    name = str(path)
+    read_file(path)  # a missing path or a folder is said as such first
+    try:
+        strokes = read_inkml(Path(path)).strokes
+        return ink_lines(strokes)
+    except FileError:
+        raise
+    except InkmathError as e:
+        message = str(e).removeprefix(f"{name}: ")
+        if not any(word in message for word in ("give", "write", "draw", "split", "resample")):
+            message += "; give an InkML file with the traces of the written lines"
+        raise FileError(name, message) from None
+
+
+def ink_lines(strokes, *, weights: str | None = None, predictor=None) -> list:
+    """Ink of several written lines (strokes: (x, y) points, y down) as the checker reads it: the ink cut into lines
+    (``equation.strokes.lines``), each read by the stroke reader into a ``LineReading`` with the reader's confidence,
+    its other readings [(latex, confidence)] and its box in the ink's coordinates, top to bottom. A drawing of one
+    line is one line. ``InkmathError`` for no ink, ink that is no strokes, or a line over the bounds of
+    ``inkmath.limits``."""
+    from inkmath.equation.ink_lines import read_ink_lines
+    from inkmath.equation.recognize import get_predictor
+    from inkmath.equation.solve.check import MAX_LINES, LineReading
+
+    if not isinstance(strokes, (list, tuple)) or (strokes and not _is_strokes(strokes)):
+        raise InkmathError("ink must be strokes: each stroke a list or array of (x, y) points")
+    lines = read_ink_lines(strokes, predictor or get_predictor(weights), max_lines=MAX_LINES)
+    return [LineReading(line.latex, line.confidence, line.alternatives, line.box) for line in lines]
+
+
+def photo_lines(path, *, name: str | None = None, predictor=None, max_pixels: int | None = None) -> list:
+    """The expressions of a photo of worked lines (a path, or the photo's bytes named ``name``) as the checker reads
+    them: one ``LineReading`` each, in reading order (the page reader's), with its confidence, its other readings
+    [(latex, confidence)] and its box in the photo's pixels."""
     from inkmath.equation.page.read import read_page
     from inkmath.equation.solve.check import LineReading
 
-    reading = read_page(path, solve=False, name=str(path))
+    reading = read_page(path, predictor, solve=False, name=name or str(path), max_pixels=max_pixels)
     out = []
     for e in reading.expressions:
         others = [(a["latex"], float(a.get("confidence") or 0.0)) for a in e.alternatives if a["latex"] != e.latex]
@@ -127,8 +162,9 @@ def check(source, *, timeout: float | None = None):
     ``.first_wrong``, ``.answer_right``, ``.next_step``; ``.to_dict()`` for JSON).
 
     ``source``: a list of lines (typed LaTeX strings, or ``LineReading``s from a reader, with confidence and
-    alternative readings), the first the problem; or the path of a text file with one step a line, or of a
-    photo or image of the written lines (read by the page reader). See
+    alternative readings), the first the problem; strokes of the written lines (``ink_lines``); or the path of a
+    text file with one step a line, of an ``.inkml`` drawing of the lines, or of a photo or image of the written
+    lines (read by the page reader). See
     ``inkmath.equation.solve.check``. ``InkmathError`` when there is nothing to check (no lines, only the problem,
     a first line that is no problem) or the file cannot be read."""
     from inkmath.equation.solve.check import CHECK_TIMEOUT, check_lines
@@ -145,5 +181,8 @@ def check(source, *, timeout: float | None = None):
         except InkmathError as e:
             raise FileError(str(source), str(e)) from None
     if isinstance(source, (list, tuple)):
+        if _is_strokes(source):
+            source = ink_lines(source)
         return check_lines(list(source), limit)
-    raise InkmathError(f"check takes a list of lines or the path of a text file, not {type(source).__name__}")
+    raise InkmathError(f"check takes a list of lines, strokes or the path of a text file, drawing or photo, not "
+                       f"{type(source).__name__}")

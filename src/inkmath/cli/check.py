@@ -2,8 +2,8 @@
 
 Each FILE is a text file with the problem on its first line and one step on each line after it, in typed LaTeX
 (several steps on one line, `\\Rightarrow`, `\\boxed{..}`, "or", ... are read; see
-`inkmath.equation.solve.check`). Drawn ink and photos of a solution are not read yet: such a file gets a one-line
-error. Per file: with --json one line `{"file", "kind", "steps": [{"latex", "verdict", "reason", "confidence",
+`inkmath.equation.solve.check`), an `.inkml` drawing of the written lines (cut into lines, each read by the stroke
+reader) or a photo of them (read as a page). Per file: with --json one line `{"file", "kind", "steps": [{"latex", "verdict", "reason", "confidence",
 "box", "mistake", "alternative"}], "first_wrong", "answer_right", "next_step", "answer"}` (verdict: given, ok,
 wrong or unsure; `first_wrong` counts lines from 0, the problem); without, a list with ✓ ✗ ? and the reasons,
 lines numbered from 1 as in the file. A file that cannot be checked (empty, only the
@@ -29,12 +29,13 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("check", help="check a worked solution line by line: which step is wrong, and why",
                               description="Check worked solutions line by line: each FILE is a text file with the\n"
                                           "problem on its first line and one step (typed LaTeX) on each line after\n"
-                                          "it, or a photo of the written lines (read as a page). Every step is judged\n"
+                                          "it, an .inkml drawing of the lines or a photo of them (read as a page).\n"
+                                          "Every step is judged "
                                           "against the one before it: ok, wrong (with the reason) or unsure; the\n"
                                           "first wrong step gets the solver's own next step.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                   help="text files, one LaTeX step a line (blank lines skipped), or photos or images of the written "
-                        "lines (read as a page)")
+                   help="text files, one LaTeX step a line (blank lines skipped), .inkml drawings of the written lines, "
+                        "or photos or images of them (read as a page)")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
     p.set_defaults(func=run)
 

@@ -6,6 +6,8 @@ Endpoints (JSON in, JSON out; the same JSON as ``inkmath predict --json`` / ``in
     POST /api/symbol       {"strokes": [[[x, y], ...], ...], "weights"?, "top"?}  or a multipart image upload
     POST /api/expression   {"strokes": ..., "corrections"?: {"2": "\\times"}, "weights"?, "steps"?, "plot"?}  or multipart
     POST /api/solve        {"latex": "2x+1=7", "steps"?: bool, "plot"?: bool} -> {"latex", "mathml", "answer"}
+    POST /api/check        {"strokes": ...} | {"lines": [...]} or a photo (multipart "file"): a worked solution
+                           checked line by line (``inkmath.web.check``)
     GET  /api/health, GET /api/models, GET /openapi.json, GET / (the page), /sw.js, /manifest.webmanifest, /favicon.ico
 
 Why requests are parsed by hand instead of by FastAPI's body parameters: one route takes either JSON or a
@@ -35,13 +37,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkmath.errors import InkmathError, __version__
 from inkmath.gcutil import collector_paused, freeze_startup_heap
+from inkmath.web.check import add_check_routes
 from inkmath.web.work import (  # noqa: F401 (check_corrections, predict_symbol: part of the API's interface)
     ModelStore, RecognitionPool, RequestError, _preload, check_corrections, expression_work, mathml_of,
     page_expression_work, page_work, predict_symbol,
 )
 from inkmath.web.schemas import (  # noqa: F401 (the limits are part of this module's interface too)
     MAX_BODY_BYTES, MAX_COORD, MAX_IMAGE_PIXELS, MAX_PAGE_BODY_BYTES, MAX_PAGE_PIXELS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES,
-    MAX_TOP, PAGE_CONCURRENCY, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
+    MAX_TOP, PAGE_CONCURRENCY, CheckRequest, Corrections, ErrorResponse, ExpressionRequest, ExpressionResponse, HealthResponse,
     ImageUpload, ModelsResponse, PageExpressionRequest, PageExpressionResponse, PageResponse, PageUpload, SolveError,
     SolveRequest, SolveResponse, SymbolRequest, SymbolResponse,
 )
@@ -233,11 +236,14 @@ def create_app(symbol_weights: str | None = None, expression_weights: str | None
                   description="Read handwritten mathematics: symbols and expressions to LaTeX, MathML and answers.",
                   docs_url=None, redoc_url=None)  # FastAPI's docs pages load scripts from a CDN; the app works offline
     app.state.models = store
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, route_limits={"/api/page": max_page_body_bytes})
+    photo_routes = {"/api/page": max_page_body_bytes, "/api/check": max_page_body_bytes}  # photos of pages
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, route_limits=photo_routes)
     _add_error_handlers(app)
     _add_info_routes(app, store)
     _add_expression_routes(app, store, pool)
     _add_page_routes(app, store, pool, page_slots)
+    add_check_routes(app, lambda name: loaded_predictor(store, name or store.expression_default), read_input,
+                     _read_page_upload, ERRORS)
     _add_static_routes(app)
     _add_request_schemas(app)
     return app
@@ -488,7 +494,8 @@ def _add_request_schemas(app) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _, defs = models_json_schema([(m, "validation") for m in (SymbolRequest, ExpressionRequest, ImageUpload,
-                                                                   PageUpload, SolveRequest, PageExpressionRequest)],
+                                                                   PageUpload, SolveRequest, PageExpressionRequest,
+                                                                   CheckRequest)],
                                      ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         app.openapi_schema = schema

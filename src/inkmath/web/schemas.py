@@ -244,3 +244,51 @@ class PageUpload(BaseModel):
     file: bytes = Field(json_schema_extra={"format": "binary"}, description="a JPEG or PNG photo of the page")
     weights: WeightsName | None = None
     solve: bool = True
+
+
+# ------------------------------------------------------------------------------------------------ POST /api/check
+MAX_CHECK_LINES = 200  # lines of one solution (inkmath.equation.solve.check.MAX_LINES)
+LineLatex = Annotated[str, Field(max_length=MAX_LATEX_CHARS)]
+
+
+class CheckLineIn(BaseModel):
+    """A line as read, sent back to be checked again (after the user picked one of its readings: confidence 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    latex: LineLatex
+    confidence: float = Field(1.0, ge=0.0, le=1.0)
+    alternatives: list[tuple[LineLatex, Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(default_factory=list,
+                                                                                           max_length=10)
+    box: list[float] | None = Field(None, min_length=4, max_length=4)
+
+
+class CheckRequest(BaseModel):
+    """Strokes of several written lines, or the lines themselves (typed LaTeX, or readings sent back): one of them."""
+
+    model_config = ConfigDict(extra="forbid")
+    strokes: Strokes | None = None
+    lines: list[LineLatex | CheckLineIn] | None = Field(None, max_length=MAX_CHECK_LINES)
+    weights: WeightsName | None = None
+
+
+class CheckStep(BaseModel):
+    latex: str
+    verdict: Literal["given", "ok", "wrong", "unsure"]
+    reason: str
+    confidence: float
+    box: list[float] | None = None
+    mistake: str | None = None
+    alternative: str | None = None
+    alternatives: list[dict[str, Any]] = Field(default_factory=list,
+                                               description="the reader's other readings of the line: {latex, "
+                                                           "confidence}, best first (none for typed lines)")
+
+
+class CheckResponse(BaseModel):
+    file: str | None = None
+    kind: str
+    steps: list[CheckStep]
+    first_wrong: int | None
+    answer_right: bool | None
+    next_step: dict[str, str] | None
+    answer: str = ""

@@ -24,6 +24,7 @@ import numpy as np
 
 from inkmath import ink as _ink
 from inkmath import sizes
+from inkmath.data.crohme import normalize_label
 
 SHEET_WIDTH = 1400  # px; an A4 sheet (1 : 1.414)
 SYMBOL_HEIGHT = 34.0  # px: mean truth-symbol height, about 5 mm of handwriting on A4 at this width
@@ -45,23 +46,27 @@ LINE_GAP = (1.0, 2.6)  # symbol heights of paper between an expression and the n
 
 
 def symbol_bank(exprs, chars=None) -> dict[str, list[list[np.ndarray]]]:
-    """{label: [strokes of one written symbol, in units of its writer's mean symbol height, top-left at 0]} for the
-    characters question numbers are written with (or those in ``chars``), cut from the truth symbols of ``exprs``."""
-    want = set(chars) if chars is not None else set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN}
+    """{label: [strokes of one written symbol, in units of its writer's mean symbol height, top-left at 0]} cut from
+    the truth symbols of ``exprs``: for the characters question numbers are written with, or those in ``chars``
+    (CROHME class names), or every known class with ``chars="all"``. Labels are the CROHME class names
+    (``data.crohme.normalize_label``: "<" is "\\lt", "COMMA" is ",")."""
+    default = set("".join(LABEL_CHARS.values())) | set(LABEL_MARKS) | {LABEL_OPEN}
+    want = default if chars is None else chars if chars == "all" else set(chars)
     bank: dict[str, list[list[np.ndarray]]] = {}
     for e in exprs:
-        if not any(g.label in want for g in e.groups):
+        names = [normalize_label(g.label) for g in e.groups]
+        if not any(n is not None and (want == "all" or n in want) for n in names):
             continue
         unit = mean_symbol_height(e)
-        for g in e.groups:
-            if g.label not in want:
+        for g, name in zip(e.groups, names):
+            if name is None or (want != "all" and name not in want):
                 continue
             pts = [np.asarray(e.strokes[i], float)[:, :2] for i in g.stroke_ids if i < len(e.strokes)
                    and len(e.strokes[i])]
             if not pts:
                 continue
             x0, y0, _, _ = _ink.bbox(pts)
-            bank.setdefault(g.label, []).append([(p - (x0, y0)) / unit for p in pts])
+            bank.setdefault(name, []).append([(p - (x0, y0)) / unit for p in pts])
     return bank
 
 

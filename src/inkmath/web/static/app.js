@@ -8,6 +8,7 @@ import {
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
 import { initPhoto, uploadable } from "./photo.js";
+import { initCheck } from "./check.js";
 
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
@@ -425,7 +426,7 @@ function requestFor(mode, indexCorrections, solve) {
 async function send() {
   const seq = ++state.seq;
   const mode = state.mode;
-  if (mode === "page") return;
+  if (mode === "page" || mode === "check") return;
   if (!state.image && state.strokes.length === 0) {
     state.reading = null;
     showEmptyExpression();
@@ -617,16 +618,18 @@ function fitStrokes(strokes) {
 
 // ------------------------------------------------------------------------------------------------ modes and models
 const photo = initPhoto({ setPending, features: state.features });
+const check = initCheck({ setPending });
+const MODES = ["symbol", "expression", "page", "check"];
 
 function setMode(mode, quiet) {
   state.mode = mode;
   document.body.dataset.mode = mode;              // the layout follows the mode (style.css: a phone held sideways)
-  for (const m of ["symbol", "expression", "page"]) {
+  for (const m of MODES) {
     const tab = $(`mode-${m}`);
     tab.classList.toggle("active", m === mode);
     tab.setAttribute("aria-selected", String(m === mode));
   }
-  $("pad").hidden = mode === "page";
+  $("pad").hidden = mode === "page" || mode === "check";
   $("photo-pad").hidden = mode !== "page";
   $("symbol-result").hidden = mode !== "symbol";
   $("expression-result").hidden = mode !== "expression";
@@ -644,9 +647,10 @@ function setMode(mode, quiet) {
   offerPage(null);
   setStatus("");
   if (mode === "page") photo.shown();
+  else if (mode === "check") check.shown();
   else if (!quiet) schedule(0);
 }
-for (const m of ["symbol", "expression", "page"]) $(`mode-${m}`).addEventListener("click", () => setMode(m));
+for (const m of MODES) $(`mode-${m}`).addEventListener("click", () => setMode(m));
 $("weights").addEventListener("change", () => {
   state.weights[state.mode === "page" ? "expression" : state.mode] = $("weights").value;
   schedule(0);
@@ -711,7 +715,7 @@ updateUndoButtons();
   const store = loadStore();
   const wanted = new URLSearchParams(location.search).get("mode");
   const last = store.entries.find((e) => e.id === store.current);
-  const mode = ["symbol", "expression", "page"].includes(wanted) ? wanted : (last ? last.mode : "symbol");
+  const mode = MODES.includes(wanted) ? wanted : (last ? last.mode : "symbol");
   if (last && last.strokes.length && (last.mode === mode || !wanted)) {   // the drawing left here last time
     state.entryId = last.id;
     state.strokes = fitStrokes(last.strokes);

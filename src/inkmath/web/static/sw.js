@@ -1,8 +1,8 @@
 // inkmath service worker: keeps the page's own files so the page opens offline once visited.
 // Pages, scripts and GET answers (the model list, the API schema) come from the network first, so an update is
 // seen at once when online, and from the cache when offline. Reading (POST) always needs the server.
-const CACHE = "inkmath-v3";  // v3: v2 could hold another file (the API schema opened in a tab) as the page
-const SHELL = ["/", "/static/app.js", "/static/view.js", "/static/photo.js", "/static/drawings.js", "/static/style.css", "/static/icon.svg",
+const CACHE = "inkmath-v4";  // v4: check.js; v3: v2 could hold another file (the API schema opened in a tab) as the page
+const SHELL = ["/", "/static/app.js", "/static/view.js", "/static/photo.js", "/static/check.js", "/static/drawings.js", "/static/style.css", "/static/icon.svg",
                "/static/icon-192.png", "/manifest.webmanifest", "/favicon.ico", "/api/models", "/openapi.json"];
 
 self.addEventListener("install", (event) => {

@@ -74,7 +74,8 @@ def check_lines(lines: Sequence[str | LineReading], timeout: float = CHECK_TIMEO
     if len(readings) == 1 and len(_pieces(readings[0].latex)) < 2:  # 2x+3>11 => 2x>8 => x>4 is checked
         raise InkmathError("only the problem, no steps to check: write one step on each line after the problem")
     if len(readings) > MAX_LINES:
-        raise InkmathError(f"{len(readings)} lines: the checker takes at most {MAX_LINES} lines of one solution")
+        raise InkmathError(f"{len(readings)} lines: the checker takes at most {MAX_LINES} lines of one solution; "
+                           "give each solution in a file of its own")
     try:
         result = check_readings(readings, "fast")
     except NeedsWorker:

@@ -15,6 +15,7 @@ a worker), "all" allows them, "skip" makes the steps that need them `unsure`.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +24,16 @@ import sympy as sp
 
 from inkmath.errors import InkmathError
 from inkmath.equation.core.latex_parse import parse_latex
+from inkmath.equation.core.metrics import tokenize as latex_tokens
 from inkmath.equation.solve.check.lines import REJECT, Piece, pieces, words_only
 from inkmath.equation.solve.check.results import SURE_READING, CheckResult, LineCheck, LineReading
 from inkmath.equation.solve.check.sets import (CannotCheck, NeedsWorker, SystemSet, evaluate, node_domain, node_set,
                                                slow, slow_mode, system_set)
 from inkmath.equation.solve.check.statements import Problem, read_problem, read_statement, strip_verb
 from inkmath.equation.solve.check.verdicts import OK, UNSURE, WRONG, Checker, State, StepVerdict, checker_for
+
+
+_CAPITAL = re.compile(r"(?<![\\A-Za-z])([A-Z])(?![A-Za-z])")  # a capital letter alone, not in a command
 
 
 @dataclass
@@ -152,15 +157,23 @@ class Walker:
 
     def __init__(self, readings: list[LineReading]) -> None:
         self.readings = readings
+        self.problem_read_as: tuple[str, float] | None = None  # the problem's other reading the steps follow from
         first = readings[0]
         try:
             self.problem, self.checker, self.answer, self.extra = setup(first.latex)
         except (InkmathError, CannotCheck) as exc:
-            raise InkmathError(f"line 1 (the problem) cannot be checked: {exc}") from None
+            found = self.other_problem_reading(first)  # a misread problem: its next reading the checker reads
+            if found is None:
+                hint = "" if "write" in str(exc) else "; correct the problem on the first line"
+                raise InkmathError(f"line 1 (the problem) cannot be checked: {exc}{hint}") from None
+            self.problem, self.checker, self.answer, self.extra = setup(found.latex)
+            self.problem_read_as = (found.latex, found.confidence)
         self.start = self.checker.start()
         self.states: list[State] = [self.start]
         self.wrong_before = False  # a line so far is wrong: a wrong answer at the end is then no new mistake
-        self.problem_read_as: tuple[str, float] | None = None  # the problem's other reading the steps follow from
+        # lines wrong as read but not sure, each with its verdict as read (`blame_doubtful`)
+        self.doubtful: list[tuple[int, LineOutcome]] = []
+        self.step_before_answer: StepVerdict | None = None  # the last step's own verdict, when the answer is wrong
         self.current_index = 0
         self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
 
@@ -180,6 +193,7 @@ class Walker:
                                  outcome.latex if outcome.latex and outcome.latex != reading.latex else None))
             if last:
                 answer_right = outcome.answer_right
+        self.blame_doubtful(out)
         if self.problem_read_as is not None:
             alt, conf = self.problem_read_as
             out[0].alternative = alt
@@ -189,6 +203,33 @@ class Walker:
             if line.alternative is not None:
                 line.latex = self.readings[line.index].latex
         return CheckResult(self.problem.kind, out, first_wrong, answer_right, None, self.answer)
+
+    def blame_doubtful(self, out: list[LineCheck]) -> None:
+        """The answer is wrong, every step follows but one whose reading is not sure: that step is the mistake (the
+        answer confirms its reading), and the last line, which follows from the line before, is ok. Only when the
+        problem itself is read for sure (a misread problem makes a right answer look wrong)."""
+        last = out[-1]
+        if (self.step_before_answer is None or last.verdict != WRONG or len(self.doubtful) != 1
+                or self.readings[0].confidence < SURE_READING or self.problem_read_as is not None):
+            return
+        index, as_read = self.doubtful[0]
+        line = out[index]
+        line.verdict, line.mistake = WRONG, as_read.mistake
+        line.reason = (f"{as_read.reason} (read with confidence {line.confidence:.2f}; the answer is wrong and every "
+                       "other step follows)")
+        last.verdict, last.reason, last.mistake = OK, self.step_before_answer.reason, None
+
+    @staticmethod
+    def other_problem_reading(first: LineReading) -> LineReading | None:
+        """The reader's next reading of a problem that cannot be read as read, as the first line (None: none)."""
+        for alt, conf in sorted(first.alternatives, key=lambda a: -a[1]):
+            try:
+                setup(alt)
+            except (InkmathError, CannotCheck):
+                continue
+            others = [(a, c) for a, c in first.alternatives if a != alt]
+            return LineReading(alt, min(first.confidence, conf), others, first.box)
+        return None
 
     def given_line(self) -> LineCheck:
         """Line 0: the problem, with any steps written after it on the same line checked too."""
@@ -256,6 +297,7 @@ class Walker:
         if found is None:
             return verdict, None
         if found.verdict == WRONG and verdict.verdict == OK and not self.wrong_before:
+            self.step_before_answer = verdict
             return found, False  # every step follows, yet the answer is not the problem's: the answer is the mistake
         return verdict, found.verdict == OK
 
@@ -265,9 +307,10 @@ class Walker:
         if outcome.verdict == OK:
             return outcome
         read_error = outcome.verdict == UNSURE
-        unsure = reading.confidence < SURE_READING
+        strange = self.foreign_letters(reading)
+        unsure = reading.confidence < SURE_READING or bool(strange)
         if unsure or read_error:
-            for alt, conf in sorted(reading.alternatives, key=lambda a: -a[1]):
+            for alt, conf in sorted(reading.alternatives + self.case_folded(reading), key=lambda a: -a[1]):
                 other = self.run_line(alt, before, last)
                 if other.verdict == OK:
                     other.verdict = UNSURE
@@ -278,17 +321,99 @@ class Walker:
             rescued = self.rescue_by_line_before(index, reading, last)
             if rescued is not None:
                 return rescued
+            problem = self.readings[0]
+            if index == 1 and problem.confidence < SURE_READING and outcome.mistake in (None, "does_not_follow"):
+                # no usual mistake, only a counterexample, against a problem whose reading nothing has confirmed yet
+                return LineOutcome(UNSURE, f"this step does not follow from the problem as read ({outcome.reason}), "
+                                           f"and the problem's reading is not sure (confidence "
+                                           f"{problem.confidence:.2f}): check both", outcome.state)
+            if self.doubtful and self.doubtful[-1][0] == index - 1:  # judged against a reading not sure itself
+                self.doubtful.append((index, LineOutcome(WRONG, outcome.reason, outcome.state, outcome.mistake)))
+                return LineOutcome(UNSURE, f"this step does not follow from the line before as read "
+                                           f"({outcome.reason}), and that line's reading is not sure: check both",
+                                   outcome.state)
+            if unsure and not strange and self.confirmed(index, before, outcome):
+                outcome.reason += (f" (read with confidence {reading.confidence:.2f}; the next line follows from "
+                                   "it as read)")
+                return outcome
             if unsure:
+                as_read = LineOutcome(WRONG, outcome.reason, outcome.state, outcome.mistake)
                 outcome.verdict = UNSURE
+                why = (f"${strange[0]}$ is no letter of the problem" if strange else
+                       "the reading is not sure")
                 outcome.reason = (f"as read (confidence {reading.confidence:.2f}) this step does not follow "
-                                  f"({outcome.reason}); the reading is not sure, so check it")
+                                  f"({outcome.reason}); {why}, so check it")
                 outcome.mistake = None
+                if strange or self.next_line_follows(index, before) is not None:
+                    outcome.state = before  # misread: the next line goes on from the line before
+                else:
+                    self.doubtful.append((index, as_read))
+                return outcome
+            followed = self.next_line_follows(index, before)
+            if followed is not None:
+                return LineOutcome(UNSURE, f"as read (confidence {reading.confidence:.2f}) this step does not follow "
+                                           f"({outcome.reason}), but the next line follows from the line before it: "
+                                           f"this line is probably misread, so check it", before)
         return outcome
+
+    def confirmed(self, index: int, before: State, wrong: LineOutcome) -> bool:
+        """Is the reading of a line that does not follow as read, but is not sure, confirmed by the next line: the
+        next line follows from it as read, and not from the line before it? The writer then wrote this line as read
+        and went on from it: the step is wrong, however unsure its reading."""
+        if index + 1 >= len(self.readings):
+            return False
+        after = self.readings[index + 1]
+        self.current_index = index + 1
+        try:  # as a step only: the answer is judged where it stands
+            from_it = self.run_line(after.latex, wrong.state, False)
+            from_before = self.run_line(after.latex, before, False) if from_it.verdict == OK else None
+        finally:
+            self.current_index = index
+        return from_it.verdict == OK and from_before is not None and from_before.verdict != OK
+
+    def foreign_letters(self, reading: LineReading) -> list[str]:
+        """The letters of a line read by a reader (not typed: confidence under 1) that the problem does not have:
+        a step of x + 5 = 0 written with an n is far more likely misread than written."""
+        if reading.confidence >= 1.0:
+            return []
+        own = {t for t in self.problem.tokens if len(t) == 1 and t.isalpha()}
+        try:
+            tokens = latex_tokens(reading.latex)
+        except InkmathError:
+            return []
+        return [t for t in dict.fromkeys(tokens) if len(t) == 1 and t.isascii() and t.isalpha() and t not in own]
+
+    def case_folded(self, reading: LineReading) -> list[tuple[str, float]]:
+        """A reader's line with capitals the problem does not have written as the problem's small letters (X as x:
+        a reader's usual slip), as one more reading of the same confidence; none for typed lines."""
+        if reading.confidence >= 1.0:
+            return []
+        own = {t for t in self.problem.tokens if len(t) == 1 and t.isalpha()}
+        folded = _CAPITAL.sub(lambda m: m.group(1).lower() if m.group(1) not in own and m.group(1).lower() in own
+                              else m.group(1), reading.latex)
+        return [(folded, reading.confidence)] if folded != reading.latex else []
+
+    def next_line_follows(self, index: int, before: State) -> str | None:
+        """For a line read by a reader that does not follow: does the next line follow from the line before it (the
+        writer went on as if this line were right, so it is likelier misread than wrong)? Its text, or None."""
+        reading = self.readings[index]
+        if reading.confidence >= 1.0 or index + 1 >= len(self.readings):
+            return None
+        after = self.readings[index + 1]
+        if after.latex.strip() == reading.latex.strip():
+            return None
+        self.current_index = index + 1  # the next line's own (run_line reads a root of several by it)
+        try:
+            got = self.run_line(after.latex, before, index + 1 == len(self.readings) - 1)
+        finally:
+            self.current_index = index
+        return after.latex if got.verdict == OK else None
 
     def rescue_by_line_before(self, index: int, reading: LineReading, last: bool) -> LineOutcome | None:
         """A line that follows from another reading of the line before (one read without being sure)."""
         prev = self.readings[index - 1]
-        if prev.confidence >= SURE_READING or not prev.alternatives:
+        sure = prev.confidence >= (1.0 if index - 1 == 0 else SURE_READING)  # a problem read by a reader: always
+        if sure or not prev.alternatives:
             return None
         for alt, conf in sorted(prev.alternatives, key=lambda a: -a[1]):
             if index - 1 == 0:
