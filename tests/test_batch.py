@@ -108,7 +108,7 @@ def test_check_reads_a_batch_in_two_processes_as_in_one(tmp_path, capsys):
 
 
 def test_a_few_files_are_read_in_this_process_unless_processes_are_asked_for():
-    assert auto_jobs(3, "recognize", cores=8) == 1 and auto_jobs(100, "recognize", cores=2) == 2
+    assert auto_jobs(30, "recognize", cores=8) == 1 and auto_jobs(100, "recognize", cores=2) == 2
     assert auto_jobs(4, "page", cores=8) == 2 and auto_jobs(0, "check", cores=4) == 1
     with pytest.raises(Exception, match="choose one of: recognize, page, check"):
         BatchConfig("read")

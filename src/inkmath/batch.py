@@ -38,9 +38,12 @@ from typing import Any
 from inkmath.errors import InkmathError
 
 TASKS = ("recognize", "page", "check")
-# A reading process costs its start and its models (about 2-3 s of CPU here, torch and the reader's models), so the
-# batch starts one process for every FILES_PER_PROCESS files at most, unless a number of processes is asked for.
-FILES_PER_PROCESS = {"recognize": 16, "page": 2, "check": 4}
+# A reading process costs its start and its models (about 3 s of CPU here: Python, torch and the reader's models, a
+# warm-up read), what one process reads in 30-40 CROHME expressions; 40 InkML files read in 2 processes took as long
+# as in one (2 cores, shared). So without --jobs the batch starts one process for every FILES_PER_PROCESS files at
+# most: a few files are read in the caller's process, without a start. A page photo takes seconds, a typed solution
+# about a tenth of one (its processes load no reader models, but SymPy).
+FILES_PER_PROCESS = {"recognize": 32, "page": 2, "check": 8}
 # Files handed to the executor ahead of the one being yielded, per process: enough that no process waits while the
 # results are printed in order, few enough that a batch of 100,000 files does not hold 100,000 futures.
 AHEAD_PER_PROCESS = 4
