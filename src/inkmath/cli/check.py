@@ -9,7 +9,8 @@ wrong or unsure; `first_wrong` counts lines from 0, the problem); without, a lis
 lines numbered from 1 as in the file. A file that cannot be checked (empty, only the
 problem, a first line that is no problem, more than 200 lines) gets one line on stderr (``FILE: what is wrong;
 what to do``; with --json also `{"file", "error"}` on stdout) and the others still run. Exit code 0 when every
-file was checked, 1 when some could not be, 2 for a usage error.
+file was checked, 1 when some could not be, 2 for a usage error. Many files are checked in `--jobs N` processes or on
+a Dask cluster (`--scheduler ADDRESS`), printed in the order given (``inkmath.batch``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]] [--steps] [--plot FILE]`: read
-handwritten expressions from images or InkML files, or (``--page``) every expression on a photographed page;
+"""`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]] [--steps] [--plot FILE] [--jobs N |
+--scheduler ADDRESS]`: read handwritten expressions from images or InkML files, or (``--page``) every expression on a
+photographed page, many files in N processes or on a Dask cluster (``inkmath.batch``), printed in the order given;
 `inkmath solve LATEX... | - | --file F [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX, many
 problems in one run (``-``: one LaTeX per line from stdin).
 
