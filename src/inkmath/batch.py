@@ -236,7 +236,7 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
         raise InkmathError(f"--scheduler needs the distributed package: {CLUSTER_INSTALL}") from None
     try:
         client = distributed.Client(address, timeout=CLUSTER_TIMEOUT_S)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ValueError) as e:  # ValueError: an address scheme Dask does not know
         raise InkmathError(f"no Dask scheduler answered at {address} ({' '.join(str(e).split())[:200]}); start one "
                            "with `dask scheduler` and give its address (tcp://HOST:8786)") from None
     with client:
