@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,16 +44,25 @@ def pick_files(source: Path, count: int, folder: Path) -> list[str]:
     return paths
 
 
-def run_batch(files: list[str], *where: str) -> tuple[float, str, float]:
-    """(seconds, stdout, load average before) of one `inkmath recognize --json --no-solve` run."""
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children that ended, their own children included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(files: list[str], *where: str) -> tuple[float, str, float, float]:
+    """(seconds, stdout, load average before, CPU seconds of the command and its reading processes) of one
+    `inkmath recognize --json --no-solve` run (a Dask cluster's workers are not its processes: their CPU is not
+    counted)."""
     load = os.getloadavg()[0]
+    cpu = children_cpu()
     start = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "inkmath", "recognize", "--json", "--no-solve", *where, *files],
                        capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - start
     if r.returncode not in (0, 1):
         raise SystemExit(f"inkmath recognize {' '.join(where)} failed ({r.returncode}): {r.stderr[-2000:]}")
-    return seconds, r.stdout, load
+    return seconds, r.stdout, load, children_cpu() - cpu
 
 
 def on_cluster(files: list[str], reference: str) -> list[dict]:
@@ -63,7 +73,7 @@ def on_cluster(files: list[str], reference: str) -> list[dict]:
     with distributed.LocalCluster(n_workers=WORKERS, processes=True, threads_per_worker=1,
                                   dashboard_address=None) as cluster:
         for run in ("first run (workers load their models)", "second run"):
-            seconds, out, load = run_batch(files, "--scheduler", cluster.scheduler_address)
+            seconds, out, load, _ = run_batch(files, "--scheduler", cluster.scheduler_address)
             rows.append({"mode": f"Dask LocalCluster, {WORKERS} workers, {run}", "seconds": seconds,
                          "same": out == reference, "load": load})
     return rows
@@ -71,23 +81,28 @@ def on_cluster(files: list[str], reference: str) -> list[dict]:
 
 def measure(files: list[str], rounds: int, cluster: bool) -> list[dict]:
     times: dict[int, list[float]] = {1: [], 2: []}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
     loads: list[float] = []
     reference = None
     same = True
     for round_ in range(rounds):
         for jobs in ((1, 2) if round_ % 2 == 0 else (2, 1)):
-            seconds, out, load = run_batch(files, "--jobs", str(jobs))
+            seconds, out, load, cpu = run_batch(files, "--jobs", str(jobs))
             times[jobs].append(seconds)
+            cpus[jobs].append(cpu)
             loads.append(load)
             reference = out if reference is None else reference  # the first run is --jobs 1's
             same = same and out == reference
-            print(f"round {round_ + 1}, --jobs {jobs}: {seconds:.1f} s (load {load:.2f})", file=sys.stderr)
-    one = statistics.median(times[1])
+            print(f"round {round_ + 1}, --jobs {jobs}: {seconds:.1f} s, CPU {cpu:.1f} s (load {load:.2f})",
+                  file=sys.stderr)
+    one, one_cpu = statistics.median(times[1]), statistics.median(cpus[1])
     rows = []
     for jobs in (1, 2):
-        t = statistics.median(times[jobs])
+        t, cpu = statistics.median(times[jobs]), statistics.median(cpus[jobs])
         rows.append({"mode": f"--jobs {jobs}", "expressions": len(files), "rounds": rounds,
-                     "seconds (median)": round(t, 2), "expressions/s": round(len(files) / t, 2), "ratio to --jobs 1": round(one / t, 2),
+                     "seconds (median)": round(t, 2), "expressions/s": round(len(files) / t, 2),
+                     "ratio to --jobs 1": round(one / t, 2), "CPU s (median)": round(cpu, 2),
+                     "CPU to --jobs 1": round(cpu / one_cpu, 2),
                      "output the same as --jobs 1": same, "load before": f"{min(loads):.2f}-{max(loads):.2f}"})
     if cluster:
         for row in on_cluster(files, reference):
@@ -129,7 +144,9 @@ def write(args: argparse.Namespace, rows: list[dict]) -> None:
            "the set), each run a new process: Python's start, the reading processes' start and their models count. "
            f"--jobs 1 and --jobs 2 alternate, {args.rounds} round(s) each, the order swapped every round; the median "
            "of each is shown. The Dask rows run `--scheduler` on a LocalCluster of 2 single-threaded worker processes "
-           "started by the benchmark (the first run loads the workers' models). Every run's output is compared with "
+           "started by the benchmark (the first run loads the workers' models); their CPU is not the command's and is "
+           "not shown. CPU: user + system seconds of the command and its reading processes, which the load moves "
+           "less than the wall time (--jobs 2's extra CPU is a second start and set of models). Every run's output is compared with "
            "--jobs 1's, byte for byte. The issue's target: --jobs 2 at least 1.7x --jobs 1 on 2 cores. The machine "
            "(2 cores) was shared with other work: the ratios move with its load (the load average before each run "
            "is shown).")
