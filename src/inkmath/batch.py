@@ -1,7 +1,6 @@
 """Read many files at once: on every core of this machine, or on a Dask cluster's workers.
 
-    from concurrent.futures import ProcessPoolExecutor
-    from inkmath.batch import BatchConfig, read_batch, process_executor
+    from inkmath.batch import BatchConfig, process_executor, read_batch
 
     config = BatchConfig(task="recognize", solve=False, threads=1)
     with process_executor(2, config) as pool:
@@ -38,9 +37,9 @@ from typing import Any
 from inkmath.errors import InkmathError
 
 TASKS = ("recognize", "page", "check")
-# A reading process costs its start and its models (about 3 s of CPU here: Python, torch and the reader's models, a
-# warm-up read), what one process reads in 30-40 CROHME expressions; 40 InkML files read in 2 processes took as long
-# as in one (2 cores, shared). So without --jobs the batch starts one process for every FILES_PER_PROCESS files at
+# A reading process costs its start and its models (about 2 s of CPU here: torch's import 1.1 s, the reader's models
+# and a first read 0.9 s), what one process reads in 30-40 CROHME expressions; 40 InkML files read in 2 processes took
+# as long as in one (2 cores, shared; docs/decisions/speed.md). So without --jobs the batch starts one process for every FILES_PER_PROCESS files at
 # most: a few files are read in the caller's process, without a start. A page photo takes seconds, a typed solution
 # about a tenth of one (its processes load no reader models, but SymPy).
 FILES_PER_PROCESS = {"recognize": 32, "page": 2, "check": 8}
@@ -245,7 +244,6 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
             raise InkmathError(f"the Dask scheduler at {address} has no workers; start some with "
                                f"`dask worker {address}`")
         yield client.get_executor(pure=False), threads
-
 
 
 @contextmanager
