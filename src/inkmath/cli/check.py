@@ -19,6 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
+from inkmath.batch import FILES_PER_PROCESS
 from inkmath.cli.common import add_batch_options, batch_jobs, batch_results, report_file_error
 from inkmath.cli.common import console as cli_console
 from inkmath.errors import InkmathError
@@ -37,7 +38,7 @@ def register(subparsers) -> None:
                    help="text files, one LaTeX step a line (blank lines skipped), or photos or images of the written "
                         "lines (read as a page)")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
-    add_batch_options(p)
+    add_batch_options(p, f"{FILES_PER_PROCESS['check']} files")
     p.set_defaults(func=run)
 
 

@@ -104,11 +104,12 @@ def apply_help_formatter(parser: argparse.ArgumentParser) -> None:
                 apply_help_formatter(sub)
 
 
-def add_batch_options(p: argparse.ArgumentParser) -> None:
-    """``--jobs N`` and ``--scheduler ADDRESS``: where a command that reads many files reads them (``inkmath.batch``)."""
+def add_batch_options(p: argparse.ArgumentParser, at_most: str) -> None:
+    """``--jobs N`` and ``--scheduler ADDRESS``: where a command that reads many files reads them (``inkmath.batch``);
+    ``at_most``: how many files a process needs by default, in words."""
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="read the files in N processes, results printed in the order given (default: one a core, "
-                        "and one per few files at most, so a few files are read in this process)")
+                        f"but one per {at_most} at most; a few files are read in this process)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="read the files on the workers of the Dask cluster whose scheduler is at ADDRESS "
                         "(tcp://HOST:8786; the workers must see the files; needs pip install 'inkmath[cluster]')")

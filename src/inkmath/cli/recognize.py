@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from inkmath.batch import FILES_PER_PROCESS
 from inkmath.errors import InkmathError
 from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import add_batch_options, batch_results, limit_blas_threads, report_file_error
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
     _add_extras_options(p, several="files")
-    add_batch_options(p)
+    add_batch_options(p, f"{FILES_PER_PROCESS['recognize']} files ({FILES_PER_PROCESS['page']} with --page)")
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph",
