@@ -123,3 +123,19 @@ def test_without_distributed_the_scheduler_option_says_what_to_install(files, ca
                    "(or pip install distributed)"]
     code, _, err = _run(capsys, "recognize", "--scheduler", "tcp://127.0.0.1:8786", "--jobs", "2", *files)
     assert code == 2 and "give one of them" in err[-1]
+
+
+def test_a_reading_process_runs_torch_and_opencv_on_the_threads_it_is_given():
+    """Loaded before or after: torch and OpenCV end on one thread each (the variables unset, as on a Dask worker
+    started by hand), so N reading processes on N cores do not fight over them."""
+    import os
+    import subprocess
+
+    code = ("import cv2, torch\n"
+            "from inkmath.batch import limit_threads\n"
+            "limit_threads(1)\n"
+            "print(torch.get_num_threads(), cv2.getNumThreads())\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS") and k != "OPENCV_FOR_THREADS_NUM"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1", "1"]
