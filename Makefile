@@ -69,6 +69,7 @@ results-speed: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_scratch.py
 	$(BIN)/python benchmarks/bench_solve.py --calls 20 --out $(R)/solve.md
 	$(BIN)/python benchmarks/bench_web.py --engines onnx,torch --workers pool2 --seconds 30
+	$(BIN)/python benchmarks/bench_batch.py --files 400 --rounds 2 --result $(R)/batch.json
 
 results-page:
 	$(BIN)/python benchmarks/results_page.py

@@ -9,7 +9,8 @@ wrong or unsure; `first_wrong` counts lines from 0, the problem); without, a lis
 lines numbered from 1 as in the file. A file that cannot be checked (empty, only the
 problem, a first line that is no problem, more than 200 lines) gets one line on stderr (``FILE: what is wrong;
 what to do``; with --json also `{"file", "error"}` on stdout) and the others still run. Exit code 0 when every
-file was checked, 1 when some could not be, 2 for a usage error.
+file was checked, 1 when some could not be, 2 for a usage error. Many files are checked in `--jobs N` processes or on
+a Dask cluster (`--scheduler ADDRESS`), printed in the order given (``inkmath.batch``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import argparse
 import json
 from pathlib import Path
 
+from inkmath.batch import FILES_PER_PROCESS
+from inkmath.cli.common import add_batch_options, batch_jobs, batch_results, report_file_error
 from inkmath.cli.common import console as cli_console
-from inkmath.cli.common import report_file_error
 from inkmath.errors import InkmathError
 
 MARKS = {"given": "·", "ok": "✓", "wrong": "✗", "unsure": "?"}
@@ -37,42 +39,44 @@ def register(subparsers) -> None:
                    help="text files, one LaTeX step a line (blank lines skipped), .inkml drawings of the written lines, "
                         "or photos or images of them (read as a page)")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    add_batch_options(p, f"{FILES_PER_PROCESS['check']} files")
     p.set_defaults(func=run)
 
 
-def readable_lines(result, name: str) -> list[str]:
-    """The lines printed for one checked solution."""
-    if result.first_wrong is None:
+def readable_lines(result: dict, name: str) -> list[str]:
+    """The lines printed for one checked solution (``CheckResult.to_dict``'s form)."""
+    if result["first_wrong"] is None:
         head = "no wrong step"
     else:
-        head = f"first wrong step: line {result.first_wrong + 1}"
-    answer = {True: "the answer is right", False: "the answer is wrong", None: "no answer stated"}[result.answer_right]
-    out = [f"{name}: {result.kind}, {head}, {answer}"]
-    width = min(40, max(len(line.latex) for line in result.lines))
-    for line in result.lines:
-        out.append(f"  {MARKS.get(line.verdict, '?')} {line.index + 1:>2}. {line.latex:<{width}}  {line.reason}")
-    if result.next_step:
-        out.append(f"  next step instead: {result.next_step['latex']}    ({result.next_step['reason']})")
+        head = f"first wrong step: line {result['first_wrong'] + 1}"
+    answer = {True: "the answer is right", False: "the answer is wrong", None: "no answer stated"}[result["answer_right"]]
+    out = [f"{name}: {result['kind']}, {head}, {answer}"]
+    steps = result["steps"]
+    width = min(40, max(len(step["latex"]) for step in steps))
+    for index, step in enumerate(steps):
+        out.append(f"  {MARKS.get(step['verdict'], '?')} {index + 1:>2}. {step['latex']:<{width}}  {step['reason']}")
+    if result["next_step"]:
+        out.append(f"  next step instead: {result['next_step']['latex']}    ({result['next_step']['reason']})")
     return out
 
 
 def run(args: argparse.Namespace) -> int:
-    from inkmath.api import check
+    from inkmath.batch import BatchConfig
     from inkmath.equation.solve.pool import launch_workers
 
-    launch_workers(1)  # a solution with roots, powers or trigonometry is checked there: its import of SymPy starts now
+    if batch_jobs(args, len(args.files), "check") == 1:  # read here: a solution with roots, powers or trigonometry
+        launch_workers(1)  # is checked in the solver's worker, whose import of SymPy starts now
     failed = 0
     console = None if args.json else cli_console()
-    for path in args.files:
-        try:
-            result = check(path)
-        except InkmathError as e:
-            failed += 1
-            report_file_error(path, e, as_json=args.json)
-            continue
-        if args.json:
-            print(json.dumps(result.to_dict(str(path)), ensure_ascii=False), flush=True)
-            continue
-        for line in readable_lines(result, str(path)):
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    with batch_results(args, args.files, BatchConfig("check")) as results:
+        for item in results:
+            if not item.ok:
+                failed += 1
+                report_file_error(args.files[item.index], item.error, as_json=args.json)
+                continue
+            if args.json:
+                print(json.dumps(item.result, ensure_ascii=False), flush=True)
+                continue
+            for line in readable_lines(item.result, item.file):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
     return 1 if failed else 0

@@ -8,9 +8,12 @@ every file was read, 1 when some failed, 2 for a usage error found before any fi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 # How wide the CLI's consoles are when they write to a pipe or a file. rich would lay tables out for 80 columns
@@ -36,7 +39,7 @@ def jsonable(obj):
     return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-def file_error_line(path: str | os.PathLike, error: BaseException) -> str:
+def file_error_line(path: str | os.PathLike, error: BaseException | str) -> str:
     """``FILE: message``, without naming the file twice when the message already starts with it."""
     name = str(path)
     text = " ".join(str(error).split())  # one line, whatever the message held
@@ -54,7 +57,7 @@ def os_error_line(error: OSError) -> str:
     return f"{error.filename}: {reason}; check the path, or give another one"
 
 
-def report_file_error(path: str | os.PathLike, error: BaseException, as_json: bool = False) -> None:
+def report_file_error(path: str | os.PathLike, error: BaseException | str, as_json: bool = False) -> None:
     line = file_error_line(path, error)
     if as_json:
         print(json.dumps({"file": str(path), "error": line[len(str(path)) + 2:]}, ensure_ascii=False), flush=True)
@@ -101,16 +104,49 @@ def apply_help_formatter(parser: argparse.ArgumentParser) -> None:
                 apply_help_formatter(sub)
 
 
+def add_batch_options(p: argparse.ArgumentParser, at_most: str) -> None:
+    """``--jobs N`` and ``--scheduler ADDRESS``: where a command that reads many files reads them (``inkmath.batch``);
+    ``at_most``: how many files a process needs by default, in words."""
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="read the files in N processes, results printed in the order given (default: one a core, "
+                        f"but one per {at_most} at most; a few files are read in this process)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="read the files on the workers of the Dask cluster whose scheduler is at ADDRESS "
+                        "(tcp://HOST:8786; the workers must see the files; needs pip install 'inkmath[cluster]')")
+
+
+def batch_jobs(args: argparse.Namespace, count: int, task: str) -> int:
+    """The reading processes for ``count`` files: ``--jobs`` (no more than the files), else ``auto_jobs``; 0 on
+    ``--scheduler``'s cluster."""
+    from inkmath.batch import auto_jobs
+    from inkmath.errors import InkmathError
+
+    if args.scheduler and args.jobs:
+        raise InkmathError("--jobs and --scheduler both say where to read the files; give one of them")
+    if args.scheduler:
+        return 0
+    return min(args.jobs, count) if args.jobs else auto_jobs(count, task)
+
+
+@contextmanager
+def batch_results(args: argparse.Namespace, files: list, config) -> Iterator:
+    """The ``FileResult``s of ``files`` read as ``config`` says, in their order: on ``--scheduler``'s cluster, in
+    ``--jobs`` processes, or in this process (one process: ``--jobs 1``, or a batch too small to pay for more)."""
+    from inkmath.batch import open_executor, read_batch
+
+    jobs = batch_jobs(args, len(files), config.task)
+    if jobs != 1:  # processes side by side: each on one thread of each library
+        config = dataclasses.replace(config, threads=1)
+    with open_executor(jobs, config, args.scheduler) as (executor, ahead):
+        yield read_batch(files, config, executor, ahead)
+
+
 def limit_blas_threads(threads: int = 1) -> None:
     """NumPy's BLAS (the reader's NumPy models) uses ``threads`` threads per process, unless the environment says
     otherwise. Call it before NumPy loads; worker processes inherit it. With BLAS's default of one thread per core,
     each of the reader's small matrix products woke threads that spun on the other core. Reading 10 CROHME
     expressions then cost 48 ms wall and 88 ms CPU each instead of 30 and 57, and the web server's recognition cost
     108 ms CPU a request instead of 38 (docs/decisions/symbol-context.md)."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, str(max(1, threads)))
-    # OpenCV's own pool too: on an image read its worker threads took about 0.16 of the CPU for no gain in wall time
-    # (image crops, resizes and components are small; docs/decisions/speed.md)
-    os.environ.setdefault("OPENCV_FOR_THREADS_NUM", str(max(1, threads)))
-    if "cv2" in sys.modules:  # loaded already: the variable is read when OpenCV loads
-        sys.modules["cv2"].setNumThreads(int(os.environ["OPENCV_FOR_THREADS_NUM"]))
+    from inkmath.batch import limit_threads  # imports neither NumPy nor OpenCV
+
+    limit_threads(threads)

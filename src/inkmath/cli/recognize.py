@@ -1,5 +1,6 @@
-"""`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]] [--steps] [--plot FILE]`: read
-handwritten expressions from images or InkML files, or (``--page``) every expression on a photographed page;
+"""`inkmath recognize FILE... [--json] [--weights W] [--page [--debug-dir DIR]] [--steps] [--plot FILE] [--jobs N |
+--scheduler ADDRESS]`: read handwritten expressions from images or InkML files, or (``--page``) every expression on a
+photographed page, many files in N processes or on a Dask cluster (``inkmath.batch``), printed in the order given;
 `inkmath solve LATEX... | - | --file F [--steps] [--plot FILE] [--json]`: the same answer for typed LaTeX, many
 problems in one run (``-``: one LaTeX per line from stdin).
 
@@ -19,9 +20,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from inkmath.batch import FILES_PER_PROCESS
 from inkmath.errors import InkmathError
 from inkmath.cli.common import console as cli_console
-from inkmath.cli.common import limit_blas_threads, report_file_error
+from inkmath.cli.common import add_batch_options, batch_results, limit_blas_threads, report_file_error
 
 
 def register(subparsers) -> None:
@@ -37,6 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
     _add_extras_options(p, several="files")
+    add_batch_options(p, f"{FILES_PER_PROCESS['recognize']} files ({FILES_PER_PROCESS['page']} with --page)")
     p.set_defaults(func=run)
 
     p = subparsers.add_parser("solve", help="solve typed LaTeX (the subset recognition writes), with steps and a graph",
@@ -240,40 +243,38 @@ def _print_resident(args: argparse.Namespace, replies: list[dict]) -> int:
 
 def run_page(args: argparse.Namespace) -> int:
     """``--page``: one line per file: ``{"file", "width", "height", "expressions": [...]}`` or ``{"file", "error"}``."""
-    from inkmath.equation.page.read import read_page
+    from inkmath.batch import BatchConfig
 
     failed = 0
     console = None
     if not args.json:
         console = cli_console()
-    for path in args.files:
-        debug = args.debug_dir / path.stem if args.debug_dir else None
-        try:
-            if path.suffix.lower() == ".inkml":  # else "not a readable image (unknown format)"
-                raise InkmathError(f"{path}: an InkML file is ink, not a photo of a page; read it without --page")
-            reading = read_page(path, weights=args.weights, solve=not args.no_solve, debug_dir=debug, name=str(path))
-        except InkmathError as e:
-            failed += 1
-            report_file_error(path, e, as_json=args.json)
-            continue
-        if args.json:
-            print(json.dumps(reading.to_dict(str(path)), ensure_ascii=False, default=str), flush=True)
-            continue
-        console.print(f"{path}: {len(reading.expressions)} expression(s)", markup=False, highlight=False,
-                      soft_wrap=True)
-        for k, e in enumerate(reading.expressions, 1):
-            answer = e.answer.get("text") if e.answer else None
-            label = f"{e.label} " if e.label else ""
-            console.print(f"  {k}. {label}{e.latex}" + (f"  -> {answer}" if answer else ""), markup=False,
-                          highlight=False, soft_wrap=True)
+    config = BatchConfig("page", weights=args.weights, solve=not args.no_solve,
+                         debug_dir=str(args.debug_dir) if args.debug_dir else None)
+    with batch_results(args, args.files, config) as results:
+        for item in results:
+            if not item.ok:
+                failed += 1
+                report_file_error(args.files[item.index], item.error, as_json=args.json)
+                continue
+            if args.json:
+                print(json.dumps(item.result, ensure_ascii=False, default=str), flush=True)
+                continue
+            expressions = item.result["expressions"]
+            console.print(f"{item.file}: {len(expressions)} expression(s)", markup=False, highlight=False,
+                          soft_wrap=True)
+            for k, e in enumerate(expressions, 1):
+                answer = e["answer"].get("text") if e["answer"] else None
+                label = f"{e['label']} " if e["label"] else ""
+                console.print(f"  {k}. {label}{e['latex']}" + (f"  -> {answer}" if answer else ""), markup=False,
+                              highlight=False, soft_wrap=True)
     return 1 if failed else 0
 
 
 def run(args: argparse.Namespace) -> int:
     check_plot_file(args.plot)
     limit_blas_threads()
-    from inkmath.equation.inputs import recognize_file
-    from inkmath.equation.recognize import DEFAULT_WEIGHTS, to_dict
+    from inkmath.equation.recognize import DEFAULT_WEIGHTS
     from inkmath.weights import resolve_weights
 
     resolve_weights(args.weights or DEFAULT_WEIGHTS)  # an unknown name is a usage error, reported once
@@ -292,23 +293,32 @@ def run(args: argparse.Namespace) -> int:
             if target.resolve() in inputs:
                 raise InkmathError(f"--plot {args.plot} would write a graph over the input {target}; "
                                    "give another --plot file")
+    from inkmath.batch import BatchConfig
+
     failed = 0
     console = None
     if not args.json:
         console = cli_console()
-    for index, path in enumerate(args.files):
-        try:
-            rec = recognize_file(path, args.weights, solve=not args.no_solve, steps=args.steps,
-                                 plot=args.plot is not None)
-            note = _write_plot(rec.answer, plot_path(args.plot, index, len(args.files)) if args.plot else None)
-        except InkmathError as e:
-            failed += 1
-            report_file_error(path, e, as_json=args.json)
-            continue
-        if args.json:
-            print(json.dumps(to_dict(rec, str(path)), ensure_ascii=False, default=str), flush=True)
-        else:
-            _print_answer(console, rec.answer or {}, f"{path}: {rec.latex}")
-            if note:
-                console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
+    config = BatchConfig("recognize", weights=args.weights, solve=not args.no_solve, steps=args.steps,
+                         plot=args.plot is not None)
+    with batch_results(args, args.files, config) as results:
+        for item in results:
+            path = args.files[item.index]
+            note = None
+            if item.ok:
+                try:
+                    plot_file = plot_path(args.plot, item.index, len(args.files)) if args.plot else None
+                    note = _write_plot(item.result["answer"], plot_file)
+                except InkmathError as e:
+                    item.error = str(e)
+            if not item.ok:
+                failed += 1
+                report_file_error(path, item.error, as_json=args.json)
+                continue
+            if args.json:
+                print(json.dumps(item.result, ensure_ascii=False, default=str), flush=True)
+            else:
+                _print_answer(console, item.result["answer"] or {}, f"{path}: {item.result['latex']}")
+                if note:
+                    console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     return 1 if failed else 0
