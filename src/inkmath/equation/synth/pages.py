@@ -75,6 +75,7 @@ class Page:
     photo: np.ndarray  # RGB uint8, JPEG-compressed once
     truth: list[dict]  # reading order: {"id", "latex", "box": [x0, y0, x1, y1] in photo pixels}
     info: dict = field(default_factory=dict)  # paper, ink, columns, symbol height, seed
+    ink: np.ndarray | None = None  # uint8 (H, W), 255 where the pen passed (``make_page(..., ink_mask=True)``)
 
     def jpeg(self, quality: int | None = None) -> bytes:
         from PIL import Image
@@ -168,7 +169,7 @@ def _layout(exprs, rng, w: int, h: int, paper: str, first_rule: int, unit: float
     return placed
 
 
-def _draw_ink(img: np.ndarray, placed, rng, unit: float, ink: str, pen: tuple[float, float] = PEN) -> None:
+def _draw_ink(img: np.ndarray, placed, rng, unit: float, ink: str, pen: tuple[float, float] = PEN) -> np.ndarray:
     colour, _ = INKS[ink]
     colour = np.array(colour, np.float32) + rng.uniform(-10, 10, 3)
     h, w = img.shape[:2]
@@ -183,6 +184,7 @@ def _draw_ink(img: np.ndarray, placed, rng, unit: float, ink: str, pen: tuple[fl
         alpha *= rng.uniform(0.85, 1.0)
     img *= 1 - alpha[:, :, None]
     img += alpha[:, :, None] * colour
+    return mask
 
 
 def _photo(sheet: np.ndarray, rng, info: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +278,7 @@ def _question_numbers(placed, bank, rng, unit: float, gap: float) -> list[tuple[
 def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | None = None,
               ink: str | None = None, columns: int | None = None, shuffle: bool = True,
               labels: dict | None = None, line_gap: tuple[float, float] = LINE_GAP,
-              pen: tuple[float, float] = PEN, writing: float = SYMBOL_HEIGHT) -> Page:
+              pen: tuple[float, float] = PEN, writing: float = SYMBOL_HEIGHT, ink_mask: bool = False) -> Page:
     """One generated page photo from ``exprs`` (each used at most once on the page), fully determined by ``seed``
     (and the list). ``shuffle=False`` takes the expressions in the given order, skipping those too wide.
     ``labels`` (a ``symbol_bank``): each expression gets a question number before it ("1)", "a."), written with
@@ -284,7 +286,8 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     ``line_gap``: the range of the paper left between an expression and the next (symbol heights; the recipes'
     crowded pages write them closer than ``LINE_GAP``). ``pen``: the range of the pen's width (symbol heights; another
     pen than ``PEN``'s for checking, the same random draws otherwise). ``writing``: the mean symbol height in px
-    (smaller or larger writing than ``SYMBOL_HEIGHT``'s, the same random draws otherwise)."""
+    (smaller or larger writing than ``SYMBOL_HEIGHT``'s, the same random draws otherwise). ``ink_mask``: also
+    return where the pen passed, in the photo's pixels (``Page.ink``; the same photo either way)."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -303,7 +306,7 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
     room = (3.0 * unit + gap) if labels else 0.0  # "(12)"
     placed = _layout(exprs, rng, w, h, paper, first, unit, columns, max_count, room, line_gap)
     numbers = _question_numbers(placed, labels, lrng, unit, gap) if labels else []
-    _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink, pen)
+    drawn = _draw_ink(sheet, placed + [(None, pts, None) for _, _, pts in numbers], rng, unit, ink, pen)
     info = {"seed": seed, "paper": paper, "ink": ink, "columns": columns, "symbol_height": round(unit, 1)}
     if labels:
         info["label_gap"] = round(gap / unit, 2)
@@ -328,7 +331,11 @@ def make_page(exprs, seed: int, *, max_count: int | None = None, paper: str | No
         truth.append({"id": e.id, "latex": e.latex_truth, "box": photo_box(pts)})
     for k, text, pts in numbers:
         truth[k].update(label=text, label_box=photo_box(pts))
-    return Page(photo, truth, info)
+    mask = None
+    if ink_mask:
+        mask = cv2.warpPerspective(drawn, m, (photo.shape[1], photo.shape[0]), flags=cv2.INTER_LINEAR)
+        mask = ((mask >= 102) * 255).astype(np.uint8)  # the pen covers at least 0.4 of the pixel
+    return Page(photo, truth, info, mask)
 
 
 def make_pages(exprs, n: int | None = None, seed: int = 0, **kw):

@@ -4,13 +4,14 @@
     INKMATH_DATA=../shared/data python -m inkmath.training.recipes.ink_extractor --config configs/ink-extractor.yaml
         [--cache DIR] [--out FILE] [--steps N]
 
-Data: real-looking photos (``synth.real_photos``: crops of one answer and whole pages) generated from the CROHME 2014
+Data: real-looking photos (``synth.real_photos``: crops of one answer and whole pages) and ``worksheet_pages`` of
+``synth.pages``' worksheet photos (white paper, the pages the page reader was tuned on) generated from the CROHME 2014
 *training* ink, cleaned as the page reader cleans a photo (``photo.views.clean_at_writing_size``: the sheet found,
 warped, the light flattened, at the writing size); the photo's ink mask (where the pen passed) is warped onto the
 cleaned sheet. ``patches`` patches of ``patch`` px a photo are kept (most of them holding ink), as uint8 darkness and
 int8 colour differences; the patches are cached (``--cache``, one ``.npz`` a photo: an interrupted run resumes); training takes a random ``train_patch`` px
 window of each.
-Training: Adam, batch ``batch``, ``steps`` steps, binary cross-entropy; the held-out photos (the last ``heldout``)
+Training: Adam, batch ``batch``, ``steps`` steps, binary cross-entropy; ``heldout`` photos spread over the list
 give the pixel IoU of the ink, from which the threshold is chosen (the best of 0.3-0.7).
 """
 
@@ -31,6 +32,7 @@ from inkmath.data.crohme import iter_inkml
 from inkmath.equation.photo.ink_net import CHANNELS, InkNet, inputs
 from inkmath.equation.photo.views import clean_at_writing_size
 from inkmath.equation.synth.real_ink import glyph_bank
+from inkmath.equation.synth.pages import make_page as worksheet_photo
 from inkmath.equation.synth.real_photos import make_crop, make_page
 from inkmath.errors import InkmathError
 from inkmath.training.small_models import read_recipe, write_card
@@ -38,7 +40,7 @@ from inkmath.weights import shipped_file
 
 DEFAULTS = {"name": "ink-extractor", "purpose": "", "model": "unet3", "channels": list(CHANNELS), "seed": 0,
             "crops": 600, "pages": 40, "patches": 8, "patch": 128, "train_patch": 96, "batch": 16, "steps": 3000, "lr": 0.003,
-            "heldout": 60, "ink_weight": 2.0, "expressions": 4000}
+            "heldout": 60, "ink_weight": 2.0, "expressions": 4000, "worksheet_pages": 0}
 
 
 def photo_patches(photo, rng: np.random.Generator, n: int, size: int) -> dict[str, np.ndarray] | None:
@@ -69,6 +71,16 @@ def photo_patches(photo, rng: np.random.Generator, n: int, size: int) -> dict[st
             "colour": np.clip(xx[:, 1:] * 127, -127, 127).astype(np.int8), "ink": np.stack(out_y).astype(np.uint8)}
 
 
+def worksheet_page(exprs, seed: int):
+    """A ``synth.pages`` worksheet photo with its ink mask, as ``photo_patches`` takes a real-looking photo."""
+    from types import SimpleNamespace
+
+    page = worksheet_photo(exprs, seed, shuffle=False, ink_mask=True)
+    if not page.truth:
+        raise ValueError("no expression fits the page")
+    return SimpleNamespace(photo=page.photo, ink=page.ink)
+
+
 def build_cache(rc: dict, cache: Path) -> list[Path]:
     cache.mkdir(parents=True, exist_ok=True)
     d = data_dir() / "crohme"
@@ -76,21 +88,25 @@ def build_cache(rc: dict, cache: Path) -> list[Path]:
              if e.latex_truth]
     bank = glyph_bank(exprs)
     files = []
-    jobs = [("crop", k) for k in range(rc["crops"])] + [("page", k) for k in range(rc["pages"])]
+    jobs = [("crop", k) for k in range(rc["crops"])] + [("page", k) for k in range(rc["pages"])] \
+        + [("worksheet", k) for k in range(rc["worksheet_pages"])]
     t0 = time.time()
     for n, (kind, k) in enumerate(jobs):
         f = cache / f"{kind}{k:04d}.npz"
         files.append(f)
         if f.exists():
             continue
-        rng = np.random.default_rng([rc["seed"], k, kind == "page"])
+        rng = np.random.default_rng([rc["seed"], k, ("crop", "page", "worksheet").index(kind)])
         window = [exprs[i] for i in rng.choice(len(exprs), 60, replace=False)]
         try:
-            photo = (make_crop if kind == "crop" else make_page)(window, bank, rc["seed"] * 1000003 + k)
+            if kind == "worksheet":  # synth.pages' worksheet photos: white paper, the pages the reader was tuned on
+                photo = worksheet_page(window, rc["seed"] * 1000003 + k)
+            else:
+                photo = (make_crop if kind == "crop" else make_page)(window, bank, rc["seed"] * 1000003 + k)
         except ValueError:
             files.pop()
             continue
-        arrays = photo_patches(photo, rng, rc["patches"] * (4 if kind == "page" else 1), rc["patch"])
+        arrays = photo_patches(photo, rng, rc["patches"] * (1 if kind == "crop" else 4), rc["patch"])
         if arrays is None:
             files.pop()
             continue
@@ -125,8 +141,9 @@ def iou_at(net: InkNet, x: torch.Tensor, y: torch.Tensor, thresholds) -> dict[fl
 
 def train(rc: dict, files: list[Path], out: Path, steps: int | None = None) -> dict:
     torch.manual_seed(rc["seed"])
-    held = files[-rc["heldout"]:]
-    x, y = load(files[:-rc["heldout"]])
+    step = max(2, len(files) // max(1, rc["heldout"]))  # every step-th photo held out, of every kind
+    held = files[::step][:rc["heldout"]]
+    x, y = load([f for f in files if f not in held])
     hx, hy = load(held)
     net = InkNet(tuple(rc["channels"]))
     opt = torch.optim.Adam(net.parameters(), lr=rc["lr"])
