@@ -41,7 +41,9 @@ def tiny(tmp_path_factory):
 def test_a_short_training_learns_the_ink_and_writes_weights_and_card(tiny):
     import json
 
+    from inkmath.equation.photo.ink_net import InkNet
     from inkmath.training.recipes.ink_extractor import DEFAULTS, train
+    from inkmath.weights import FORMAT
 
     folder, files, _ = tiny
     rc = {**DEFAULTS, "channels": [4, 8, 8], "batch": 8, "lr": 0.01, "heldout": 2, "patch": 64, "train_patch": 48}
@@ -49,7 +51,9 @@ def test_a_short_training_learns_the_ink_and_writes_weights_and_card(tiny):
     card = train(rc, files, out, steps=60)
     assert out.is_file() and json.loads(out.with_suffix(".json").read_text())["kind"] == "ink-extractor"
     assert 0.3 <= card["threshold"] <= 0.7
-    assert max(card["heldout_iou"].values()) > 0.2  # far above chance: the ink is a few per cent of the pixels
+    assert card["metrics"]["heldout_pixel_iou"] > 0.2  # far above chance: the ink is a few per cent of the pixels
+    assert card["parameters"] == sum(p.numel() for p in InkNet((4, 8, 8)).parameters())
+    assert card["train_command"].endswith("--config configs/ink-extractor.yaml") and card["format"] == FORMAT
 
 
 def test_the_clean_up_reads_ink_with_a_learned_extractor(tiny):

@@ -21,7 +21,7 @@ def _stage_modules():
     for name in ("strokes.segment", "strokes.late_strokes", "image.grouping", "image.touch", "photo.merge",
                  "page.cut", "page.split", "page.label", "reader.layout_model", "reader.structure_model",
                  "reader.context_model", "reader.latex_lm", "reader.pen_symbols", "reader.calibrate",
-                 "reader.symbol_size"):
+                 "reader.symbol_size", "page.other", "photo.ink_net"):
         importlib.import_module(f"inkmath.equation.{name}")
 
 

@@ -36,7 +36,7 @@ from inkmath.equation.synth.pages import make_page as worksheet_photo
 from inkmath.equation.synth.real_photos import make_crop, make_page
 from inkmath.errors import InkmathError
 from inkmath.training.small_models import read_recipe, write_card
-from inkmath.weights import shipped_file
+from inkmath.weights import FORMAT, shipped_file
 
 DEFAULTS = {"name": "ink-extractor", "purpose": "", "model": "unet3", "channels": list(CHANNELS), "seed": 0,
             "crops": 600, "pages": 40, "patches": 8, "patch": 128, "train_patch": 96, "batch": 16, "steps": 3000, "lr": 0.003,
@@ -139,7 +139,8 @@ def iou_at(net: InkNet, x: torch.Tensor, y: torch.Tensor, thresholds) -> dict[fl
     return {th: float(((p >= th) & t).sum() / max(1, ((p >= th) | t).sum())) for th in thresholds}
 
 
-def train(rc: dict, files: list[Path], out: Path, steps: int | None = None) -> dict:
+def train(rc: dict, files: list[Path], out: Path, steps: int | None = None,
+          config: str = "configs/ink-extractor.yaml") -> dict:
     torch.manual_seed(rc["seed"])
     step = max(2, len(files) // max(1, rc["heldout"]))  # every step-th photo held out, of every kind
     held = files[::step][:rc["heldout"]]
@@ -171,10 +172,16 @@ def train(rc: dict, files: list[Path], out: Path, steps: int | None = None) -> d
     from safetensors.torch import save as save_tensors
 
     atomic_write_bytes(out, save_tensors({k: v.contiguous() for k, v in net.state_dict().items()}))
-    card = {"kind": "ink-extractor", "name": rc["name"], "purpose": rc["purpose"], "channels": rc["channels"],
-            "threshold": best, "heldout_iou": {str(k): round(v, 4) for k, v in ious.items()},
+    card = {"format": FORMAT, "kind": "ink-extractor", "name": rc["name"], "purpose": rc["purpose"],
+            "model": rc["model"], "channels": rc["channels"],
+            "parameters": sum(p.numel() for p in net.parameters()), "threshold": best,
+            "metrics": {"heldout_pixel_iou": round(ious[best], 4),
+                        "heldout_iou_by_threshold": {str(k): round(v, 4) for k, v in ious.items()}},
             "train_patches": len(x), "heldout_patches": len(hx), "steps": steps,
-            "recipe": {k: v for k, v in rc.items()}, "data": "real_photos crops and pages of CROHME 2014 training ink",
+            "config": config, "train_command": f"python -m inkmath.training.recipes.ink_extractor --config {config}",
+            "recipe": {k: v for k, v in rc.items()},
+            "data": "synth.real_photos crops and pages, and synth.pages worksheet photos, of the CROHME 2014 training "
+                    "ink (crohme2014_train_inkml.tar.xz)",
             "train_seconds": round(time.time() - t0)}
     write_card(out, card)
     return card
@@ -190,7 +197,7 @@ def main(argv=None) -> int:
     rc = read_recipe(a.config, DEFAULTS, model="unet3")
     torch.set_num_threads(max(1, torch.get_num_threads()))
     files = build_cache(rc, a.cache)
-    train(rc, files, a.out or shipped_file("ink-extractor"), a.steps)
+    train(rc, files, a.out or shipped_file("ink-extractor"), a.steps, a.config)
     return 0
 
 
