@@ -225,6 +225,18 @@ def _ink_layers(shape, items: list[Item], pen: Pen, rng, unit: float, faint_prob
     return cover, dep
 
 
+def _write(refl: np.ndarray, items: list[Item], rng, unit: float, info: dict) -> np.ndarray:
+    """The student's ink (one pen; a pencil's first problem sometimes written lightly) and a teacher's red marks
+    written on the paper ``refl`` (in place); returns where the pen passed (cover, 0-1)."""
+    pen = draw_pen(rng)
+    faint = 0 if pen.pencil and rng.random() < P_FAINT else None
+    cover, dep = _ink_layers(refl.shape[:2], items, pen, rng, unit, faint)
+    refl *= 1 - dep[:, :, None] * (1 - pen.colour)
+    _red(refl, items, rng, unit)
+    info.update(pen=pen.name, pen_width=round(pen.width, 3))
+    return cover
+
+
 def _truth(items: list[Item], to_photo, size) -> tuple[list[dict], list[dict]]:
     """(maths lines in reading order with their question numbers, the other ink) with boxes in photo px."""
     def box(strokes):
@@ -289,12 +301,7 @@ def make_crop(exprs, bank, seed: int) -> RealPhoto:
                          rng.uniform(0.8, 1.6) * SHEET_OVERSAMPLE))
     if kind == "ruled" and rng.random() < 0.2 and m[0] > 0.8 * unit:
         cam.margin_line(refl, m[0] - 0.5 * unit, 1.5 * SHEET_OVERSAMPLE)
-    pen = draw_pen(rng)
-    faint = 0 if pen.pencil and rng.random() < P_FAINT else None
-    cover, dep = _ink_layers((h, w), items, pen, rng, unit, faint)
-    refl *= 1 - dep[:, :, None] * (1 - pen.colour)
-    _red(refl, items, rng, unit)
-    info.update(pen=pen.name, pen_width=round(pen.width, 3))
+    cover = _write(refl, items, rng, unit, info)
     # the camera: down to the photo's resolution, a small turn and tilt
     pw, ph = max(16, round(w / SHEET_OVERSAMPLE)), max(16, round(h / SHEET_OVERSAMPLE))
     small = cv2.resize(refl, (pw, ph), interpolation=cv2.INTER_AREA)
@@ -366,12 +373,7 @@ def make_page(exprs, bank, seed: int) -> RealPhoto:
                       bottom=sheet_h - 15 * mm, gap_before=gaps)
     if not any(i.kind == "maths" for i in items):
         raise ValueError("no expression fits a page")
-    pen = draw_pen(rng)
-    faint = 0 if pen.pencil and rng.random() < P_FAINT else None
-    cover, dep = _ink_layers((sheet_h, sheet_w), items, pen, rng, unit, faint)
-    refl *= 1 - dep[:, :, None] * (1 - pen.colour)
-    _red(refl, items, rng, unit)
-    info.update(pen=pen.name, pen_width=round(pen.width, 3))
+    cover = _write(refl, items, rng, unit, info)
     to_photo = _sheet_in_frame((sheet_w, sheet_h), (pw, ph), fill, rng)
     back, info["table"] = cam.table((ph, pw), rng)
     inside = cv2.warpPerspective(np.ones((sheet_h, sheet_w), np.float32), to_photo, (pw, ph), flags=cv2.INTER_LINEAR)
