@@ -18,6 +18,7 @@ give the pixel IoU of the ink, from which the threshold is chosen (the best of 0
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import time
 from pathlib import Path
@@ -110,8 +111,6 @@ def build_cache(rc: dict, cache: Path) -> list[Path]:
         if arrays is None:
             files.pop()
             continue
-        import io
-
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         atomic_write_bytes(f, buf.getvalue())
@@ -125,7 +124,7 @@ def load(files: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
     for f in files:
         z = np.load(f)
         xs.append(np.concatenate([z["dark"][:, None].astype(np.float32) / 255,
-                                  z["colour"].astype(np.float32) / 127 * (127 / 255)], axis=1))
+                                  z["colour"].astype(np.float32) / 127], axis=1))
         ys.append(z["ink"][:, None].astype(np.float32))
     return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
 
@@ -195,7 +194,6 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=None)
     a = ap.parse_args(argv)
     rc = read_recipe(a.config, DEFAULTS, model="unet3")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     files = build_cache(rc, a.cache)
     train(rc, files, a.out or shipped_file("ink-extractor"), a.steps, a.config)
     return 0
