@@ -82,23 +82,33 @@ def test_the_clean_up_reads_ink_with_a_learned_extractor(tiny):
 
 
 def test_the_writing_size_is_chosen_on_the_thresholds_ink_then_the_extractor_reads_at_it(tiny, monkeypatch):
-    """clean_at_writing_size chooses the scale as without a model, then cleans once more at that scale with the
-    extractor: the scale it was trained at."""
+    """clean_at_writing_size chooses the scale as without a model (every clean-up by the thresholds), then the
+    extractor reads the page cleaned at that scale, the scale it was trained at; nothing is cleaned again for it."""
     from inkmath.equation.photo import views
     from inkmath.equation.photo.ink_net import InkExtractor, InkNet
 
     _, _, photos = tiny
-    calls = []
-    real = views.clean_page
+    calls, learned = [], []
+    real_clean, real_learned = views.clean_page, views.with_learned_ink
 
     def spy(*a, **kw):
         calls.append((kw.get("shrink", 1.0), kw.get("ink_model")))
-        return real(*a, **kw)
+        page = real_clean(*a, **kw)
+        calls[-1] += (page,)
+        return page
+
+    def spy_learned(page, model):
+        learned.append((page, model))
+        return real_learned(page, model)
 
     monkeypatch.setattr(views, "clean_page", spy)
+    monkeypatch.setattr(views, "with_learned_ink", spy_learned)
     model = InkExtractor(InkNet((4, 8, 8)), {})
     page, shrink = views.clean_at_writing_size(photos[0].photo, ink_model=model)
-    assert [m for _, m in calls[:-1]] == [None] * (len(calls) - 1) and calls[-1] == (shrink, model)
+    assert all(m is None for _, m, _ in calls) and len(learned) == 1 and learned[0][1] is model
+    chosen = next(p for s, _, p in reversed(calls) if s == shrink)
+    assert learned[0][0] is chosen and page.flat is chosen.flat and page.ink.shape == chosen.ink.shape
     calls.clear()
+    learned.clear()
     views.clean_at_writing_size(photos[0].photo)
-    assert all(m is None for _, m in calls) and len(calls) >= 1
+    assert all(m is None for _, m, _ in calls) and len(calls) >= 1 and not learned

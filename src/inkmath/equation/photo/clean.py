@@ -19,6 +19,7 @@ a stroke crosses it -> hysteresis threshold (pencil's faint edges kept where the
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,7 @@ class CleanPage:
     lines_removed: int = 0
     notes: list[str] = field(default_factory=list)
     dark: np.ndarray | None = None  # uint8 darkness of the flattened page (0 paper), same pixels as ``ink``
+    outside: np.ndarray | None = None  # bool: what is not the sheet inside the image (``ink_mask``'s ``outside``)
     _sharp: np.ndarray | None = field(default=None, repr=False, compare=False)
     _steep: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
 
@@ -465,15 +467,19 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         on_sheet = np.full((h1, w1), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
         outside = _rotate(on_sheet, m, (ww, hh), 0) < 128  # and the corners the turn brings in
         to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
-    if ink_model is None:
-        ink, count = ink_mask(dark, outside, floor)
-    else:
-        rules, count = ink_mask(dark, outside, floor)
-        ink = learned_ink(ink_model.mask(flat, sheet), outside, rules)
+    ink, count = ink_mask(dark, outside, floor)
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")
-    return CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes, dark)
+    page = CleanPage(tuple(size), sheet, flat, ink, to_photo, quad is not None, 0, count, notes, dark, outside)
+    return page if ink_model is None else with_learned_ink(page, ink_model)
+
+
+def with_learned_ink(page: CleanPage, ink_model) -> CleanPage:
+    """The page with its ink found by a learned extractor (``ink_net.InkExtractor``) on its flattened sheet, its
+    specks confirmed by the thresholds' ink the page holds (``learned_ink``); everything else as it is."""
+    ink = learned_ink(ink_model.mask(page.flat, page.sheet), page.outside, page.ink)
+    return dataclasses.replace(page, ink=ink, _steep=None)
 
 
 def edge_steepness(dark: np.ndarray, ink: np.ndarray) -> tuple[float, float, float]:
@@ -519,7 +525,8 @@ def turn(page: CleanPage, quarter_turns: int) -> CleanPage:
     return CleanPage(page.photo_size, cv2.rotate(page.sheet, rot), cv2.rotate(page.flat, rot),
                      cv2.rotate(page.ink, rot), page.to_photo @ np.array(back, np.float64), page.found_sheet,
                      (page.rotation + 90 * k) % 360, page.lines_removed, page.notes + [f"turned {90 * k} degrees"],
-                     None if page.dark is None else cv2.rotate(page.dark, rot))
+                     None if page.dark is None else cv2.rotate(page.dark, rot),
+                     None if page.outside is None else cv2.rotate(page.outside.view(np.uint8), rot) > 0)
 
 
 def debug_images(page: CleanPage) -> dict[str, np.ndarray]:

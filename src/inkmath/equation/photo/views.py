@@ -14,7 +14,7 @@ import numpy as np
 from inkmath.errors import InkmathError
 from inkmath.equation.core.tree import Box
 from inkmath.equation.photo import find as page_find
-from inkmath.equation.photo.clean import CleanPage, clean_page, map_box
+from inkmath.equation.photo.clean import CleanPage, clean_page, map_box, with_learned_ink
 from inkmath.equation.photo.find import FoundExpressions, InkGroup, find_expressions, group_image
 
 # each group's ink is read narrowed to its strokes' cores (page_find.group_image) from the darkness before the
@@ -83,7 +83,7 @@ def clean_at_writing_size(photo: np.ndarray, shown: tuple[int, int] | None = Non
         if ink_pieces(enlarged.ink) <= ENLARGED_PIECES * ink_pieces(page.ink):
             page, shrink = enlarged, grow
     if ink_model is not None:
-        page = clean_page(photo, shown, find=find, shrink=shrink, ink_model=ink_model)
+        page = with_learned_ink(page, ink_model)
     return page, shrink
 
 
