@@ -68,7 +68,11 @@ LINE_LOW = 25  # darkness from which a squared sheet's pale lines are looked for
 # (median darkness 31, under INK_LOW) were found in pieces and their crossings became 520 specks (docs/decisions/page-clean-up.md)
 GRID_LINES = 5  # pale lines in each direction that make a squared sheet
 PALE_GRID_SHARE = 0.5  # ... whose lines are removed from LINE_LOW when the ink-level search found fewer than this share
-EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped
+EDGE = 0.012  # ink components reaching this close to the sheet's edge (share of its long side) are dropped ...
+# ... unless the photo's frame is the sheet's edge (no sheet found: a crop) and the component is no larger than
+# FRAME_CUT_SIZE times the median size of the ink inside: writing cut by the frame, not the table or a shadow along it
+# (5 % of the maths lines of real-looking crops start within EDGE of the frame; docs/decisions/page-clean-up.md)
+FRAME_CUT_SIZE = 3.0
 MAX_SKEW = 4.0  # degrees searched by the deskew
 SKEW_STEP = 0.25
 # a photo with no sheet edge is turned by its paper lines' median angle beyond MAX_SKEW (Hough at LINE_SKEW_SIDE px,
@@ -322,11 +326,12 @@ def line_masks(low: np.ndarray, dark: np.ndarray | None = None,
 
 
 def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
-             floor: float = INK_HIGH_MIN) -> tuple[np.ndarray, int]:
+             floor: float = INK_HIGH_MIN, frame_cuts: bool = False) -> tuple[np.ndarray, int]:
     """(ink 255 on 0 with paper lines removed, number of lines removed) from a darkness image. ``outside`` (bool):
     what is not the sheet inside the image (off a sheet that runs out of the frame, the corners a deskew brings in);
     ink near it is dropped as ink near the image's edge is. ``floor``: the darkness a stroke must reach at least
-    (``INK_HIGH_MIN``; a fine pen's faint strokes are looked for from lower, ``page.FINE_INK_FLOOR``)."""
+    (``INK_HIGH_MIN``; a fine pen's faint strokes are looked for from lower, ``page.FINE_INK_FLOOR``).
+    ``frame_cuts``: the image's edge is the photo's frame, which may cut the writing (``off_edge``)."""
     faint = dark > INK_LOW
     strong_ink = float(np.percentile(dark[::2, ::2][faint[::2, ::2]], 99.5)) if faint.any() else 255.0
     high = max(floor, INK_HIGH_SHARE * strong_ink)
@@ -376,16 +381,34 @@ def ink_mask(dark: np.ndarray, outside: np.ndarray | None = None,
         dots[0] = False
         if dots.sum() <= DOT_MOST * strong.sum():  # a few dots among the writing, not the pieces of a paper's lines
             strong |= dots & (np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= DOT_SIDE)
-    # what touches the sheet's edge is the table or the edge's shadow, not writing
-    e = _edge_px(lab.shape)
-    strong[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
-    if outside is not None and outside.any():
-        near = cv2.dilate(outside.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * e + 1, 2 * e + 1)))
-        strong[np.unique(lab[near > 0])] = False
+    strong &= ~off_edge(lab, stats, strong, outside, frame_cuts)
     return (strong[lab] * 255).astype(np.uint8), count
 
 
-def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None, confirm: np.ndarray | None = None) -> np.ndarray:
+def off_edge(lab: np.ndarray, stats: np.ndarray, ink: np.ndarray, outside: np.ndarray | None,
+             frame_cuts: bool) -> np.ndarray:
+    """Which components (bool by label) touch the sheet's edge or lie near ``outside``: the table or the edge's
+    shadow, not writing. ``frame_cuts``: the image's edge is the photo's frame cutting the writing (no sheet found),
+    so a component touching it no larger than ``FRAME_CUT_SIZE`` times the median of ``ink``'s inner components
+    (bool by label) is writing."""
+    e = _edge_px(lab.shape)
+    drop = np.zeros(len(stats), bool)
+    drop[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = True
+    drop[0] = False
+    if frame_cuts and drop.any():
+        side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+        inner = ink & ~drop
+        if inner.sum() >= 3:
+            drop &= side > FRAME_CUT_SIZE * float(np.median(side[inner]))
+    if outside is not None and outside.any():
+        near = cv2.dilate(outside.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * e + 1, 2 * e + 1)))
+        drop[np.unique(lab[near > 0])] = True
+    drop[0] = False
+    return drop
+
+
+def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None, confirm: np.ndarray | None = None,
+                frame_cuts: bool = False) -> np.ndarray:
     """A learned extractor's ink mask with what touches the sheet's edge (or lies near ``outside``) dropped, as
     ``ink_mask`` drops it; a speck (at most ``LEARNED_SPECK`` px) is kept only where it touches ``confirm``'s ink
     (the thresholds'): a squared sheet's line crossings are specks the extractor takes for dots."""
@@ -399,11 +422,7 @@ def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None, confirm: np
         seen = np.zeros(n, bool)
         seen[np.unique(lab[confirm > 0])] = True
         keep &= ~speck | seen
-    e = _edge_px(lab.shape)
-    keep[np.unique(np.concatenate([lab[:e], lab[-e:], lab[:, :e].T, lab[:, -e:].T], axis=None))] = False
-    if outside is not None and outside.any():
-        near = cv2.dilate(outside.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * e + 1, 2 * e + 1)))
-        keep[np.unique(lab[near > 0])] = False
+    keep &= ~off_edge(lab, stats, keep, outside, frame_cuts)
     return (keep[lab] * 255).astype(np.uint8)
 
 
@@ -467,7 +486,7 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
         on_sheet = np.full((h1, w1), 255, np.uint8) if outside is None else np.where(outside, 0, 255).astype(np.uint8)
         outside = _rotate(on_sheet, m, (ww, hh), 0) < 128  # and the corners the turn brings in
         to_photo = to_photo @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
-    ink, count = ink_mask(dark, outside, floor)
+    ink, count = ink_mask(dark, outside, floor, frame_cuts=quad is None)
     notes = [] if quad is not None else ["no sheet edge found: the whole photo is read as the page"]
     if abs(angle) >= SKEW_STEP:
         notes.append(f"deskewed by {angle:.2f} degrees")
@@ -478,7 +497,7 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
 def with_learned_ink(page: CleanPage, ink_model) -> CleanPage:
     """The page with its ink found by a learned extractor (``ink_net.InkExtractor``) on its flattened sheet, its
     specks confirmed by the thresholds' ink the page holds (``learned_ink``); everything else as it is."""
-    ink = learned_ink(ink_model.mask(page.flat, page.sheet), page.outside, page.ink)
+    ink = learned_ink(ink_model.mask(page.flat, page.sheet), page.outside, page.ink, frame_cuts=not page.found_sheet)
     return dataclasses.replace(page, ink=ink, _steep=None)
 
 
