@@ -92,35 +92,44 @@ def score(truth: list[dict], other: list[dict], preds: list[dict]) -> dict:
     return {"lines": len(truth), "exact": sum(d == 0 for _, d in match.values()),
             "within1": sum(d <= 1 for _, d in match.values()), "preds": len(preds), "sure": len(sure),
             "sure_right": sum(j in exact_preds for j in sure),
-            "text_items": sum(o["kind"] in ("text", "label") for o in other), "text_as_maths": as_maths}
+            "text_items": sum(o["kind"] in ("text", "label") for o in other), "text_as_maths": as_maths,
+            "right": [j in exact_preds for j in range(len(preds))]}
 
 
-def read(folder: Path, limit: int | None, details: Path | None, ink: str | None = None) -> dict:
+def read(folder: Path, limit: int | None, details: Path | None, ink: str | None = None,
+         rows_out: Path | None = None) -> dict:
     from inkmath.equation.page.read import read_page
     from inkmath.equation.photo.ink_net import load_ink_extractor
 
-    model = None if ink in (None, "rules") else load_ink_extractor(None if ink == "learned" else ink)
+    # the shipped reader's ink (page.read.PAGE_INK) unless another is asked for
+    model = {} if ink is None else {"ink_model": None if ink == "rules" else load_ink_extractor(
+        None if ink == "learned" else ink)}
 
     files = sorted(folder.glob("[0-9][0-9][0-9].jpg"))[:limit]
     tot: dict[str, float] = {}
-    secs, rows = [], []
+    secs, rows, calibration_rows = [], [], []
     for f in files:
         t = json.loads(f.with_suffix(".json").read_text())
         t0 = time.perf_counter()
         try:
-            reading = read_page(f, solve=False, name=str(f), ink_model=model)
+            reading = read_page(f, solve=False, name=str(f), **model)
             preds = [e.to_dict() for e in reading.expressions]
+            features = [e.confidence_features for e in reading.expressions]
         except Exception as exc:  # noqa: BLE001 - a benchmark counts a photo that fails as read wrong
-            preds = []
+            preds, features = [], []
             print(f"{f.name}: {exc}", file=sys.stderr)
         secs.append(time.perf_counter() - t0)
         s = score(t["truth"], t["other"], preds)
+        right = s.pop("right")
+        calibration_rows += [{"right": r, "features": x} for r, x in zip(right, features) if x is not None]
         for k, v in s.items():
             tot[k] = tot.get(k, 0) + v
         rows.append({"file": f.name, **s, "preds": [(p["latex"], p.get("confidence")) for p in preds],
                      "truth": [x["latex"] for x in t["truth"]]})
     if details:
         details.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if rows_out:  # the page calibration's rows (training.recipes.calibration --rows page=FILE)
+        rows_out.write_text("".join(json.dumps(r) + "\n" for r in calibration_rows))
     n = max(1, tot.get("lines", 0))
     return {"photos": len(files), "lines": int(tot.get("lines", 0)),
             "exact": round(tot.get("exact", 0) / n, 4), "within_one": round(tot.get("within1", 0) / n, 4),
@@ -182,7 +191,9 @@ def main() -> int:
     r.add_argument("--json", action="store_true")
     r.add_argument("--result", type=Path, help="write a results-page file (test split only)")
     r.add_argument("--details", type=Path)
-    r.add_argument("--ink", help="rules (the thresholds), learned (the shipped ink extractor) or a weights file")
+    r.add_argument("--rows", type=Path, help="write each expression's page-calibration row (validation only)")
+    r.add_argument("--ink", help="rules (the thresholds), learned (the shipped ink extractor) or a weights file; "
+                                 "default: the page reader's own (page.read.PAGE_INK)")
     s = sub.add_parser("stats")
     s.add_argument("folder", type=Path)
     sh = sub.add_parser("sheet")
@@ -199,7 +210,7 @@ def main() -> int:
     if a.cmd == "stats":
         print(json.dumps(stats(a.folder), indent=1))
         return 0
-    res = read(a.folder, a.limit, a.details, a.ink)
+    res = read(a.folder, a.limit, a.details, a.ink, a.rows)
     if a.result:
         from inkmath.evaluation.results import write_result
 
