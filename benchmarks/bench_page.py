@@ -144,7 +144,8 @@ def read_one(path: Path, predictor) -> tuple[list[dict], str | None, float]:
     t = time.perf_counter()
     try:
         reading = read_page(path, predictor, solve=False, **INK)
-        preds = [{"latex": e.latex, "box": e.box, "label": e.label} for e in reading.expressions]
+        preds = [{"latex": e.latex, "box": e.box, "label": e.label, "features": e.confidence_features}
+                 for e in reading.expressions]
         error = None
     except Exception as err:  # noqa: BLE001 - a page that fails counts as nothing found
         preds, error = [], f"{type(err).__name__}: {err}"
@@ -209,6 +210,27 @@ def run(split: str, pages: int | None, out: Path, details: Path | None, with_bas
         res["baseline_exprate"] = right / max(n_truth, 1)
         res["exprate_vs_baseline"] = res["exprate"] / res["baseline_exprate"] if res["baseline_exprate"] else None
     return res
+
+
+def calibration_rows(details: Path, out: Path) -> int:
+    """Write the page calibration's rows (``training.recipes.calibration --rows page=FILE``) of the pages read into
+    ``details``: each expression's confidence features and whether it is the expression its box matches, read right.
+    Returns the number of rows."""
+    from inkmath.equation.core.metrics import same_expression
+
+    rows = []
+    for line in details.read_text().splitlines():
+        d = json.loads(line) if line.strip() else None
+        if not d:
+            continue
+        truth, preds = d["truth"], d["preds"]
+        owner = {j: i for i, j in match([t["box"] for t in truth], [p["box"] for p in preds]).items()}
+        for j, p in enumerate(preds):
+            if p.get("features"):
+                right = j in owner and same_expression(p["latex"], truth[owner[j]]["latex"])
+                rows.append({"right": bool(right), "features": p["features"]})
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return len(rows)
 
 
 def speed(runs: int, out: Path) -> dict:
@@ -409,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--results", default=None, help="write the results file (benchmarks/results/pages.json)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--rows", default=None, help="write each expression's page-calibration row (validation only)")
     ap.add_argument("--ink", choices=["learned", "rules"], default="learned",
                     help="the page's ink: the learned extractor (read_page's default) or the clean-up's thresholds")
     ap.add_argument("--labels", action="store_true",
@@ -457,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res) if args.json else
               f"{res['pages']} pages, {res['expressions']} expressions: P {res['precision']:.4f} R {res['recall']:.4f} "
               f"order {res['reading_order']:.4f} ExpRate {res['exprate']:.4f} (alone {res.get('baseline_exprate')})")
+    if args.rows and res:
+        calibration_rows(Path(args.details) if args.details else out / "details.jsonl", Path(args.rows))
     spd = speed(args.runs, out / "speed") if args.speed else None
     if spd:
         print(json.dumps(spd))

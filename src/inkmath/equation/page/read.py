@@ -81,6 +81,8 @@ class PageExpression:
     # a reading whose question number is not chosen yet: its candidates and how to read its rest again
     pending: Any = field(default=None, repr=False, compare=False)
     crop: PageCrop | None = field(default=None, repr=False, compare=False)  # what it was read from
+    # what ``confidence`` was calibrated from (``calibrate.page_confidence``): the reader's confidence and the photo's
+    confidence_features: dict | None = field(default=None, repr=False, compare=False)
 
     def crop_dict(self) -> dict | None:
         """``crop`` for JSON: {"png": base64 PNG of the image, "to_photo": 3x3, "photo_size": [w, h]}; None when
@@ -213,6 +215,7 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
                 e.order = len(exprs)
                 exprs.append(e)
         answers.fill(exprs)
+    calibrate_on_page(exprs, page)
     if found.dropped.get("scribbles"):
         notes.append(f"{len(found.dropped['scribbles'])} crossed-out part(s) ignored")
         other += [PageOther("crossed_out", page.box_to_photo(b)) for b in found.dropped["scribbles"]]
@@ -223,6 +226,46 @@ def read_page(image, predictor=None, *, solve: bool = True, weights: str | None 
     if debug_dir is not None:
         write_debug(reading, Path(debug_dir))
     return reading
+
+
+def calibrate_on_page(exprs: list[PageExpression], page: CleanPage) -> None:
+    """Each expression's ``confidence`` (and its alternatives') made the probability that it is right on this photo
+    (``calibrate.page_confidence``: the reader's confidence weighed with the paper's lines, the ink's darkness, the
+    reading's symbols and its weakest one), its features kept in ``confidence_features``."""
+    from inkmath.equation.reader.calibrate import page_confidence
+
+    ink = page.dark[page.ink > 0] if page.dark is not None else np.zeros(0)
+    shared = {"paper_lines": float(np.log1p(page.lines_removed)),
+              "ink_darkness": float(np.median(ink)) / 255 if ink.size else 1.0}
+    for e in exprs:
+        if e.confidence is None:
+            continue
+        probs = [min(max(float(s.get("prob") or 0.0), 1e-4), 1 - 1e-4) for s in e.symbols]
+        worst = min(probs) if probs else 0.5
+        feats = {**shared, "symbols": float(np.log1p(len(e.symbols))),
+                 "min_symbol_logit": float(np.log(worst / (1 - worst))), "widest_gap": widest_gap(e.symbols)}
+        e.confidence_features = {"confidence": float(e.confidence), **feats}
+        e.confidence = round(page_confidence(e.confidence_features), 4)
+        for a in e.alternatives:
+            if a.get("confidence") is not None:
+                a["confidence"] = round(page_confidence({**feats, "confidence": float(a["confidence"])}), 4)
+
+
+GAP_MOST = 10.0  # symbol heights: ``widest_gap``'s ceiling
+
+
+def widest_gap(symbols: list[dict]) -> float:
+    """The widest empty vertical band between a reading's symbols (their boxes), in median symbol heights (at most
+    ``GAP_MOST``; 0.0 for fewer than two symbols)."""
+    boxes = sorted((s["box"] for s in symbols if s.get("box")), key=lambda b: b[0])
+    if len(boxes) < 2:
+        return 0.0
+    unit = max(1.0, float(np.median([b[3] - b[1] for b in boxes])))
+    end, widest = boxes[0][2], 0.0
+    for b in boxes[1:]:
+        widest = max(widest, b[0] - end)
+        end = max(end, b[2])
+    return min(GAP_MOST, widest / unit)
 
 
 def other_ink(page: CleanPage, g: InkGroup, e: PageExpression | None, kind: str) -> list[PageOther]:

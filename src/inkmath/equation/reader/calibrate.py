@@ -31,8 +31,14 @@ FEATURES = IMAGE_FEATURES + ("other_grouping", "log_readings", "tokens", "symbol
                              "min_symbol_logp", "layout_tokens")
 # a photo of one expression: the log-odds of the image reader's confidence of its chosen reading (``photo_confidence``)
 PHOTO_FEATURES = ("log_odds",)
+# an expression read on a page photo (``page.read``): the log-odds of its reading's confidence, and what the photo
+# says of how hard it is to read (the paper's lines removed, its ink's darkness, the reading's symbols, its weakest
+# symbol, and its widest empty band across, where two expressions side by side were read as one), fitted on generated
+# real-looking photos and worksheet pages of the validation ink (``page_confidence``)
+PAGE_FEATURES = ("log_odds", "paper_lines", "ink_darkness", "symbols", "min_symbol_logit", "widest_gap")
 # the features of each part of the weights file, in its coefficients' order (after the intercept)
-PARTS = {"strokes": FEATURES, "image": IMAGE_FEATURES, "photo": PHOTO_FEATURES}
+PARTS = {"strokes": FEATURES, "image": IMAGE_FEATURES, "photo": PHOTO_FEATURES, "page": PAGE_FEATURES}
+OPTIONAL_PARTS = ("page",)  # parts a weights file may lack (their readers keep the confidence they are given)
 NAME = "calibration"  # the shipped weights (weights/calibration.safetensors + .json)
 RECIPE = "inkmath.training.recipes.calibration --config configs/calibration.yaml"
 
@@ -47,6 +53,7 @@ class Calibration:
     strokes: tuple[float, ...]
     image: tuple[float, ...]
     photo: tuple[float, ...]
+    page: tuple[float, ...] = ()
     card: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -60,6 +67,8 @@ class Calibration:
         parts = {}
         for part, keys in PARTS.items():
             named = (card.get("features") or {}).get(part)
+            if part in OPTIONAL_PARTS and part not in tensors and named is None:
+                continue
             if part not in tensors or named != list(keys) or tensors[part].shape != (len(keys) + 1,):
                 raise InkmathError(f"Calibration {path} does not hold {part}'s intercept and coefficients of "
                                    f"{list(keys)} (card: {named}); make it again with `python -m {RECIPE}`")
@@ -85,12 +94,28 @@ def photo_confidence(confidence: float, coefficients: Sequence[float] | None = N
     logistic on its log-odds (``coefficients``: intercept, slope; default the shipped ones). Chosen for its
     confidence, that reading is right less often than the image calibration says (docs/decisions/calibration.md)."""
     a, b = calibration().photo if coefficients is None else coefficients
-    c = min(max(float(confidence), 1e-6), 1 - 1e-6)
-    z = a + b * math.log(c / (1 - c))
-    return _logistic(z)
+    return logistic(a + b * log_odds(confidence))
 
 
-def _logistic(z: float) -> float:
+def log_odds(p: float) -> float:
+    """log(p / (1 - p)), ``p`` clamped to [1e-6, 1 - 1e-6]."""
+    c = min(max(float(p), 1e-6), 1 - 1e-6)
+    return math.log(c / (1 - c))
+
+
+def page_confidence(feats: dict, coefficients: Sequence[float] | None = None) -> float:
+    """The calibrated probability that an expression read on a page photo is right, from ``feats`` (``confidence``:
+    the reader's, and the rest of ``PAGE_FEATURES``; ``coefficients``: intercept first, default the shipped ones).
+    Without a ``page`` part in the shipped calibration, the reader's confidence as it is."""
+    coef = calibration().page if coefficients is None else coefficients
+    if not coef:
+        return float(feats["confidence"])
+    z = float(np.dot(_vector({**feats, "log_odds": log_odds(feats["confidence"])}, PAGE_FEATURES),
+                     np.asarray(coef, float)))
+    return logistic(z)
+
+
+def logistic(z: float) -> float:
     """1 / (1 + e^-z), ``z`` clamped to +-30."""
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
@@ -104,7 +129,7 @@ def calibrated_confidence(feats: dict, coefficients: Sequence[float] | None = No
     strokes reader, ``image``: of the image reader)."""
     coef = coefficients if coefficients is not None else calibration().coefficients("image" if image else "strokes")
     z = float(np.dot(_vector(feats, IMAGE_FEATURES if image else FEATURES), np.asarray(coef, float)))
-    return _logistic(z)
+    return logistic(z)
 
 
 def fit_logistic(rows: Sequence[dict], right: Sequence[bool], l2: float = 1e-3, steps: int = 50,

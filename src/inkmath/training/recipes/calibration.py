@@ -4,14 +4,17 @@ from its recipe ``configs/calibration.yaml``.
     INKMATH_DATA=../shared/data python -m inkmath.training.recipes.calibration --config configs/calibration.yaml
         [--refit strokes,image] [--rows PART=ROWS.jsonl ...] [--out FILE]
 
-Three parts (``calibrate.PARTS``), each a logistic regression fitted by ``calibrate.fit_logistic`` (intercept first,
+Four parts (``calibrate.PARTS``), each a logistic regression fitted by ``calibrate.fit_logistic`` (intercept first,
 float64 as fitted): ``strokes`` on the strokes reader's beam features, ``image`` on the image reader's, ``photo`` on
-the log-odds of a photo's chosen reading's confidence. A part is refitted from rows of (features, whether the reading
-is right): ``--rows PART=FILE`` (JSON lines ``{"right": bool, "features": {...}}``: what ``benchmarks/calibration_fit.py
+the log-odds of a photo's chosen reading's confidence, ``page`` on an expression read on a page photo
+(``calibrate.PAGE_FEATURES``; optional). A part is refitted from rows of (features, whether the reading is right):
+``--rows PART=FILE`` (JSON lines ``{"right": bool, "features": {...}}``: what ``benchmarks/calibration_fit.py
 [--image] --features FILE`` keeps; a photo's row holds ``{"confidence": c}``, the image reader's confidence of the
-chosen reading), or, for ``--refit strokes`` / ``image``, read anew: every validation expression read by the shipped
-reader, as ``benchmarks/calibration_fit.py`` reads them (run from the repository's root). The parts not refitted keep
-the coefficients, and the card's account, of the file at ``--out``; so the recipe alone writes the shipped file again.
+chosen reading; a page expression's, what ``benchmarks/real_photos.py read --rows FILE`` and ``benchmarks/bench_page.py
+--rows FILE`` keep), or, for ``--refit strokes`` / ``image``, read anew: every validation expression read by the
+shipped reader, as ``benchmarks/calibration_fit.py`` reads them (run from the repository's root). The parts not
+refitted keep the coefficients, and the card's account, of the file at ``--out``; so the recipe alone writes the
+shipped file again. Several ``--rows`` of one part are fitted together.
 Choose on validation only: the 2014 test is for reporting.
 """
 
@@ -19,15 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from inkmath.errors import InkmathError
-from inkmath.equation.reader.calibrate import (NAME, PARTS, Calibration, expected_calibration_error, fit_logistic,
-                                               top_half_accuracy)
+from inkmath.equation.reader.calibrate import (NAME, OPTIONAL_PARTS, PARTS, Calibration, expected_calibration_error,
+                                               fit_logistic, log_odds, logistic, top_half_accuracy)
 from inkmath.weights import shipped_file
 from inkmath.training import small_models
 from inkmath.weights import FORMAT
@@ -46,10 +48,9 @@ def read_recipe(path: Path | str) -> dict:
 def part_features(part: str, feats: dict) -> dict:
     """A row's features as ``fit_logistic`` reads them for ``part`` (a photo's: the log-odds of its confidence, clamped
     as ``calibrate.photo_confidence`` clamps it)."""
-    if part != "photo":
+    if part not in ("photo", "page"):
         return feats
-    c = min(max(float(feats["confidence"]), 1e-6), 1 - 1e-6)
-    return {"log_odds": math.log(c / (1 - c))}
+    return {**feats, "log_odds": log_odds(feats["confidence"])}
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -83,8 +84,7 @@ def fit_part(part: str, rows: list[dict], recipe: dict) -> tuple[list[float], di
     feats = [part_features(part, r["features"]) for r in rows]
     right = np.asarray([bool(r["right"]) for r in rows])
     coef = fit_logistic(feats, right, l2=recipe["l2"], steps=recipe["steps"], keys=keys)
-    conf = [1.0 / (1.0 + math.exp(-max(min(float(np.dot([1.0] + [f[k] for k in keys], coef)), 30.0), -30.0)))
-            for f in feats]
+    conf = [logistic(float(np.dot([1.0] + [f[k] for k in keys], coef))) for f in feats]
     return coef, {"rows": len(rows), "right": int(right.sum()),
                   "calibration_error": round(expected_calibration_error(conf, right), 4),
                   "most_confident_half_right": round(top_half_accuracy(conf, right), 4)}
@@ -93,12 +93,13 @@ def fit_part(part: str, rows: list[dict], recipe: dict) -> tuple[list[float], di
 def card_of(recipe: dict, config: str, command: str, parts: dict[str, dict]) -> dict:
     """The card: what the file is, where each part's coefficients came from (``parts``: {part: {"data", "metrics",
     "history"}}) and the recipe it was written with."""
+    present = {part: keys for part, keys in PARTS.items() if part in parts}
     return {"format": FORMAT, "name": recipe["name"], "kind": Calibration.KIND, "purpose": recipe["purpose"],
             "model": recipe["model"],
-            "architecture": "three logistic regressions, intercept first, float64: " + ", ".join(
-                f"{part} on {len(keys)} feature{'s' if len(keys) > 1 else ''}" for part, keys in PARTS.items()),
-            "parameters": sum(len(keys) + 1 for keys in PARTS.values()),
-            "features": {part: list(keys) for part, keys in PARTS.items()},
+            "architecture": f"{len(present)} logistic regressions, intercept first, float64: " + ", ".join(
+                f"{part} on {len(keys)} feature{'s' if len(keys) > 1 else ''}" for part, keys in present.items()),
+            "parameters": sum(len(keys) + 1 for keys in present.values()),
+            "features": {part: list(keys) for part, keys in present.items()},
             "outputs": ["the probability that the reading is right"],
             "config": config, "train_command": command,
             "data": {part: p["data"] for part, p in parts.items()},
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         part, _, file = item.partition("=")
         if part not in PARTS or not file:
             raise InkmathError(f"--rows takes PART=FILE with PART one of {', '.join(PARTS)}, not {item!r}")
-        rows_files[part] = Path(file)
+        rows_files.setdefault(part, []).append(Path(file))
     bad = [p for p in refit if p not in LIVE]
     if bad:
         raise InkmathError(f"--refit reads anew {', '.join(LIVE)} only, not {', '.join(bad)}; give --rows PART=FILE")
@@ -132,23 +133,27 @@ def main(argv: list[str] | None = None) -> int:
 
         current = Calibration.from_weights(args.out, read_card(args.out))
     command = f"python -m inkmath.training.recipes.calibration --config {args.config}" + (
-        f" --refit {','.join(refit)}" if refit else "") + "".join(f" --rows {p}={f}" for p, f in rows_files.items())
+        f" --refit {','.join(refit)}" if refit else "") + "".join(f" --rows {p}={f}" for p, fs in rows_files.items()
+                                                                  for f in fs)
     coefficients, parts = {}, {}
     for part in PARTS:
         if part in rows_files or part in refit:
-            source = str(rows_files[part]) if part in rows_files else "the validation read anew by the shipped reader"
-            rows = read_rows(rows_files[part]) if part in rows_files else live_rows(part)
+            source = (" + ".join(map(str, rows_files[part])) if part in rows_files
+                      else "the validation read anew by the shipped reader")
+            rows = [r for f in rows_files[part] for r in read_rows(f)] if part in rows_files else live_rows(part)
             coefficients[part], metrics = fit_part(part, rows, recipe)
             parts[part] = {"data": f"{source}: {metrics['rows']} readings, {metrics['right']} right",
                            "metrics": {k: v for k, v in metrics.items() if k not in ("rows", "right")},
                            "history": f"refitted by `{command}` (L2 {recipe['l2']:g}); in-sample figures"}
+        elif part in OPTIONAL_PARTS and (current is None or not current.coefficients(part)):
+            continue  # not fitted yet: the file goes without it
         elif current is not None:
             coefficients[part] = list(current.coefficients(part))
             parts[part] = {k: (current.card.get(k) or {}).get(part, "") for k in ("data", "metrics", "history")}
         else:
             raise InkmathError(f"No {args.out} to keep the {part} coefficients of: refit it (--refit, --rows)")
     card = card_of(recipe, str(args.config), command, parts)
-    small_models.write_coefficients(args.out, coefficients, PARTS, card)
+    small_models.write_coefficients(args.out, coefficients, [p for p in PARTS if p in coefficients], card)
     return 0
 
 
