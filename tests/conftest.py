@@ -119,6 +119,18 @@ def tiny_hasy(tmp_path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture(scope="module")
+def predictor():
+    """The expression reader's shipped symbol classifier; the test is skipped where it is not shipped."""
+    from inkmath import InkmathError
+    from inkmath.equation.recognize import get_predictor
+
+    try:
+        return get_predictor()
+    except InkmathError as e:
+        pytest.skip(f"no shipped expression weights: {e}")
+
+
 def has_shared(*parts: str) -> bool:
     return (SHARED_DATA.joinpath(*parts)).exists()
 

@@ -381,16 +381,6 @@ def test_huge_photo_is_decoded_downscaled():
 
 # ------------------------------------------------------------------------------------------------ with the model
 @pytest.fixture(scope="module")
-def predictor():
-    from inkmath.equation.recognize import get_predictor
-
-    try:
-        return get_predictor()
-    except InkmathError as e:
-        pytest.skip(f"no shipped expression weights: {e}")
-
-
-@pytest.fixture(scope="module")
 def fixture_reading(predictor):
     from inkmath.equation.page.read import read_page
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inkmath import InkmathError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "page_other.jpg"
 
@@ -41,16 +40,6 @@ def test_a_reading_without_other_ink_lists_none():
     assert PageReading(10, 20, []).to_dict()["other"] == []
     d = PageReading(10, 20, [], other=[PageOther("text", [1.0, 2.0, 3.0, 4.0])]).to_dict("a.jpg")
     assert d["other"] == [{"kind": "text", "box": [1.0, 2.0, 3.0, 4.0]}] and d["file"] == "a.jpg"
-
-
-@pytest.fixture(scope="module")
-def predictor():
-    from inkmath.equation.recognize import get_predictor
-
-    try:
-        return get_predictor()
-    except InkmathError as e:
-        pytest.skip(f"no shipped expression weights: {e}")
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,10 @@ a Dask cluster (`--scheduler ADDRESS`), printed in the order given (``inkmath.ba
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from inkmath.batch import FILES_PER_PROCESS
-from inkmath.cli.common import add_batch_options, batch_jobs, batch_results, report_file_error
-from inkmath.cli.common import console as cli_console
-from inkmath.errors import InkmathError
+from inkmath.cli.common import add_batch_options, batch_jobs, each_file
 
 MARKS = {"given": "·", "ok": "✓", "wrong": "✗", "unsure": "?"}
 
@@ -66,17 +63,5 @@ def run(args: argparse.Namespace) -> int:
 
     if batch_jobs(args, len(args.files), "check") == 1:  # read here: a solution with roots, powers or trigonometry
         launch_workers(1)  # is checked in the solver's worker, whose import of SymPy starts now
-    failed = 0
-    console = None if args.json else cli_console()
-    with batch_results(args, args.files, BatchConfig("check")) as results:
-        for item in results:
-            if not item.ok:
-                failed += 1
-                report_file_error(args.files[item.index], item.error, as_json=args.json)
-                continue
-            if args.json:
-                print(json.dumps(item.result, ensure_ascii=False), flush=True)
-                continue
-            for line in readable_lines(item.result, item.file):
-                console.print(line, markup=False, highlight=False, soft_wrap=True)
-    return 1 if failed else 0
+    return each_file(args, BatchConfig("check"), lambda item, _: readable_lines(item.result, item.file),
+                     json_default=None)

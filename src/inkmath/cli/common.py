@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -139,6 +139,39 @@ def batch_results(args: argparse.Namespace, files: list, config) -> Iterator:
         config = dataclasses.replace(config, threads=1)
     with open_executor(jobs, config, args.scheduler) as (executor, ahead):
         yield read_batch(files, config, executor, ahead)
+
+
+def each_file(args: argparse.Namespace, config, lines: Callable, prepare: Callable | None = None,
+              json_default: Callable | None = str) -> int:
+    """Read ``args.files`` as ``config`` says (``batch_results``) and print what each one gave, in the order given;
+    the exit code: 0 when every file was read, 1 when some failed.
+
+    A file read: ``prepare(item)`` first, when given (what it returns goes to ``lines``; an ``InkmathError`` it
+    raises fails the file), then with ``--json`` its result on one line (``json_default``: ``json.dumps``'s
+    ``default``), else each of ``lines(item, prepared)`` through the console. A file that failed: its one line on
+    stderr, and with ``--json`` its ``{"file", "error"}`` on stdout (``report_file_error``)."""
+    from inkmath.errors import InkmathError
+
+    failed = 0
+    con = None if args.json else console()
+    with batch_results(args, args.files, config) as results:
+        for item in results:
+            prepared = None
+            if item.ok and prepare is not None:
+                try:
+                    prepared = prepare(item)
+                except InkmathError as e:
+                    item.error = str(e)
+            if not item.ok:
+                failed += 1
+                report_file_error(args.files[item.index], item.error, as_json=args.json)
+                continue
+            if args.json:
+                print(json.dumps(item.result, ensure_ascii=False, default=json_default), flush=True)
+                continue
+            for line in lines(item, prepared):
+                con.print(line, markup=False, highlight=False, soft_wrap=True)
+    return 1 if failed else 0
 
 
 def limit_blas_threads(threads: int = 1) -> None:

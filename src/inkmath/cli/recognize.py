@@ -23,7 +23,7 @@ from pathlib import Path
 from inkmath.batch import FILES_PER_PROCESS
 from inkmath.errors import InkmathError
 from inkmath.cli.common import console as cli_console
-from inkmath.cli.common import add_batch_options, batch_results, limit_blas_threads, report_file_error
+from inkmath.cli.common import add_batch_options, each_file, limit_blas_threads
 
 
 def register(subparsers) -> None:
@@ -245,30 +245,20 @@ def run_page(args: argparse.Namespace) -> int:
     """``--page``: one line per file: ``{"file", "width", "height", "expressions": [...]}`` or ``{"file", "error"}``."""
     from inkmath.batch import BatchConfig
 
-    failed = 0
-    console = None
-    if not args.json:
-        console = cli_console()
     config = BatchConfig("page", weights=args.weights, solve=not args.no_solve,
                          debug_dir=str(args.debug_dir) if args.debug_dir else None)
-    with batch_results(args, args.files, config) as results:
-        for item in results:
-            if not item.ok:
-                failed += 1
-                report_file_error(args.files[item.index], item.error, as_json=args.json)
-                continue
-            if args.json:
-                print(json.dumps(item.result, ensure_ascii=False, default=str), flush=True)
-                continue
-            expressions = item.result["expressions"]
-            console.print(f"{item.file}: {len(expressions)} expression(s)", markup=False, highlight=False,
-                          soft_wrap=True)
-            for k, e in enumerate(expressions, 1):
-                answer = e["answer"].get("text") if e["answer"] else None
-                label = f"{e['label']} " if e["label"] else ""
-                console.print(f"  {k}. {label}{e['latex']}" + (f"  -> {answer}" if answer else ""), markup=False,
-                              highlight=False, soft_wrap=True)
-    return 1 if failed else 0
+    return each_file(args, config, lambda item, _: page_lines(item.result, item.file))
+
+
+def page_lines(result: dict, name: str) -> list[str]:
+    """The lines printed for one read page: the count of its expressions, then each with its label and answer."""
+    expressions = result["expressions"]
+    lines = [f"{name}: {len(expressions)} expression(s)"]
+    for k, e in enumerate(expressions, 1):
+        answer = e["answer"].get("text") if e["answer"] else None
+        label = f"{e['label']} " if e["label"] else ""
+        lines.append(f"  {k}. {label}{e['latex']}" + (f"  -> {answer}" if answer else ""))
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -295,30 +285,16 @@ def run(args: argparse.Namespace) -> int:
                                    "give another --plot file")
     from inkmath.batch import BatchConfig
 
-    failed = 0
-    console = None
-    if not args.json:
-        console = cli_console()
     config = BatchConfig("recognize", weights=args.weights, solve=not args.no_solve, steps=args.steps,
                          plot=args.plot is not None)
-    with batch_results(args, args.files, config) as results:
-        for item in results:
-            path = args.files[item.index]
-            note = None
-            if item.ok:
-                try:
-                    plot_file = plot_path(args.plot, item.index, len(args.files)) if args.plot else None
-                    note = _write_plot(item.result["answer"], plot_file)
-                except InkmathError as e:
-                    item.error = str(e)
-            if not item.ok:
-                failed += 1
-                report_file_error(path, item.error, as_json=args.json)
-                continue
-            if args.json:
-                print(json.dumps(item.result, ensure_ascii=False, default=str), flush=True)
-            else:
-                _print_answer(console, item.result["answer"] or {}, f"{path}: {item.result['latex']}")
-                if note:
-                    console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
-    return 1 if failed else 0
+
+    def write_plot(item) -> str | None:  # the graph's note
+        plot_file = plot_path(args.plot, item.index, len(args.files)) if args.plot else None
+        return _write_plot(item.result["answer"], plot_file)
+
+    def lines(item, note: str | None) -> list[str]:
+        path = args.files[item.index]
+        out = answer_lines(item.result["answer"] or {}, f"{path}: {item.result['latex']}")
+        return out + [f"  {note}"] if note else out
+
+    return each_file(args, config, lines, prepare=write_plot)

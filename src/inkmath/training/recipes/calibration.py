@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model
 from inkmath.equation.reader.calibrate import (NAME, OPTIONAL_PARTS, PARTS, Calibration, expected_calibration_error,
                                                fit_logistic, log_odds, logistic, top_half_accuracy)
 from inkmath.weights import shipped_file
@@ -127,11 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = [p for p in refit if p not in LIVE]
     if bad:
         raise InkmathError(f"--refit reads anew {', '.join(LIVE)} only, not {', '.join(bad)}; give --rows PART=FILE")
-    current = None
-    if args.out.is_file():
-        from inkmath.equation.core.registry import read_card
-
-        current = Calibration.from_weights(args.out, read_card(args.out))
+    current = load_model(args.out, Calibration.KIND) if args.out.is_file() else None
     command = f"python -m inkmath.training.recipes.calibration --config {args.config}" + (
         f" --refit {','.join(refit)}" if refit else "") + "".join(f" --rows {p}={f}" for p, fs in rows_files.items()
                                                                   for f in fs)

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from inkmath.errors import InkmathError
+from inkmath.equation.core.registry import load_model
 from inkmath.equation.reader.symbol_size import GROUPS, IMAGE_GROUPS, NAME, SymbolSizeModel
 from inkmath.weights import shipped_file
 from inkmath.training import small_models
@@ -103,11 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = [g for g in groups if g not in GROUPS]
     if bad:
         raise InkmathError(f"No group {', '.join(bad)}; the groups: {', '.join(GROUPS)}")
-    current = None
-    if args.out.is_file():
-        from inkmath.equation.core.registry import read_card
-
-        current = SymbolSizeModel.from_weights(args.out, read_card(args.out))
+    current = load_model(args.out, SymbolSizeModel.KIND) if args.out.is_file() else None
     command = f"python -m inkmath.training.recipes.symbol_size --config {args.config}" + (
         f" --refit {','.join(groups)}" if groups else "")
     fitted = refit(groups, recipe, command) if groups else {}

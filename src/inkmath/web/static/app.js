@@ -4,7 +4,7 @@
 // drawing is kept in localStorage with a short history.
 import {
   $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, post, readingSymbols, setStatus, showAlternatives,
-  showEmptyExpression, showExtras, showReading, showSymbols,
+  showEmptyExpression, showExtras, showReading, showSymbols, sizeCanvas,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
 import { initPhoto, uploadable } from "./photo.js";
@@ -51,11 +51,7 @@ function setPending(delta) {
 
 // ------------------------------------------------------------------------------------------------ canvas
 function resizeCanvas() {
-  const dpr = window.devicePixelRatio || 1;
-  const r = canvas.getBoundingClientRect();
-  canvas.width = Math.round(r.width * dpr);
-  canvas.height = Math.round(r.height * dpr);
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  sizeCanvas(canvas, ctx);
   fitView();
   redraw();
 }

@@ -1,7 +1,7 @@
 // Check mode: a worked solution written line under line (or a photo of one) checked line by line by POST /api/check.
 // Each line gets a mark beside it: ✓ follows, ✗ wrong (tap: the reason and the correct next step), ? not sure
 // (tap: the other readings of the line; choosing one checks the solution again with that reading).
-import { $, errorText, post } from "./view.js";
+import { $, errorText, post, sizeCanvas } from "./view.js";
 import { uploadable } from "./photo.js";
 
 const MARKS = { given: "·", ok: "✓", wrong: "✗", unsure: "?" };
@@ -21,11 +21,7 @@ export function initCheck({ setPending }) {
   const state = { strokes: [], drawing: null, result: null, open: null, seq: 0, photo: false };
 
   function resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const r = canvas.getBoundingClientRect();
-    canvas.width = Math.round(r.width * dpr);
-    canvas.height = Math.round(r.height * dpr);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    sizeCanvas(canvas, ctx);
     redraw();
   }
 

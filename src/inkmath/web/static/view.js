@@ -24,6 +24,15 @@ export async function post(url, init) {
   return [res, data];
 }
 
+/** Gives ``canvas`` a backing store of its CSS size in device pixels and sets ``ctx`` to draw in CSS pixels. */
+export function sizeCanvas(canvas, ctx) {
+  const dpr = window.devicePixelRatio || 1;
+  const r = canvas.getBoundingClientRect();
+  canvas.width = Math.round(r.width * dpr);
+  canvas.height = Math.round(r.height * dpr);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+}
+
 export const pct = (p) => (p < 0.001 ? "< 0.1 %" : `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`);
 
 export async function copyText(text, button) {
