@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkmath.training.recipes.page_merge import ARCHIVE, CROWDED, PageRecipe, run_recipe
+from inkmath.training.recipes.page_merge import ARCHIVE, CROWDED, PageRecipe, real_kind, real_photos, run_recipe
 from inkmath.data import data_dir
 from inkmath.data.crohme import iter_inkml
 from inkmath.equation.core.metrics import box_iou, BOX_MATCH
@@ -31,7 +31,8 @@ from inkmath.weights import shipped_file
 
 PURPOSE = "the page reader's grouping: does a group of ink on a page hold two expressions, cut along its best band?"
 DEFAULTS = {"name": "page-cut", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
-            "pages": 60, "streams": 8, "slices": 4, "page_seed": 41, "page_seeds": None}
+            "pages": 60, "streams": 8, "slices": 4, "page_seed": 41, "page_seeds": None, "real_crop_seeds": None,
+            "real_page_seeds": None}
 
 
 def cut_target(row: dict, truth: list[dict]) -> float | None:
@@ -66,6 +67,9 @@ def trace_stream(recipe: dict, folder: Path, stream: int, traced, describe) -> P
 
     def pages():
         exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream % slices::slices]
+        kind = real_kind(recipe)
+        if kind is not None:
+            return real_photos(exprs, recipe["pages"], recipe["page_seed"] * 100 + stream, kind)
         kw = {"line_gap": CROWDED} if (stream // slices) % 2 else {}
         return make_pages(exprs, recipe["pages"], seed=recipe["page_seed"] * 100 + stream, **kw)
 

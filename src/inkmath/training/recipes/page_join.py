@@ -27,7 +27,8 @@ from inkmath.weights import shipped_file
 
 PURPOSE = "the page reader's grouping: are two groups of ink page-merge left apart two expressions, read as one?"
 DEFAULTS = {"name": "page-join", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 16, "epochs": 200, "seed": 0,
-            "pages": 60, "streams": 8, "slices": 4, "page_seed": 51, "page_seeds": None}
+            "pages": 60, "streams": 8, "slices": 4, "page_seed": 51, "page_seeds": None, "real_crop_seeds": None,
+            "real_page_seeds": None}
 
 
 def _folder(cache: Path, stream: int) -> Path:

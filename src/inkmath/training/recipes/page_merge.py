@@ -39,10 +39,33 @@ TIGHT = {"LINE_GAP": 1.0, "STACK_GAP": 0.15, "FRAC_GAP": 0.4, "NEAR_X": 0.3, "NE
 PURITY = 0.9
 PURPOSE = "the page reader's grouping: do two groups of ink on a page belong to one written expression?"
 DEFAULTS = {"name": "page-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 60, "seed": 0,
-            "pages": 300, "streams": 2, "page_seed": 11, "page_seeds": None, "crowded_seeds": None}
+            "pages": 300, "streams": 2, "page_seed": 11, "page_seeds": None, "real_crop_seeds": None,
+            "real_page_seeds": None, "crowded_seeds": None}
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
 CROWDED = (0.4, 1.2)  # symbol heights between expressions on crowded pages (page_synth.LINE_GAP: 1.0-2.6)
 CACHE = "page-ink"  # cleaned training pages, one folder per page seed, in the cache (inkmath.data.cache_dir)
+BANK_EXPRESSIONS = 3000  # training expressions whose letters and digits write real-looking photos' words and numbers
+
+
+def real_kind(recipe: dict) -> str | None:
+    """"crop" or "page" when the recipe's ``page_seed`` is one of its ``real_crop_seeds`` or ``real_page_seeds``
+    (its pages are then real-looking photos, ``synth.real_photos``), else None (``synth.pages`` worksheets)."""
+    seed = recipe["page_seed"]
+    return ("crop" if seed in (recipe.get("real_crop_seeds") or []) else
+            "page" if seed in (recipe.get("real_page_seeds") or []) else None)
+
+
+def real_photos(exprs: list, n: int, seed: int, kind: str):
+    """Up to ``n`` real-looking photos (``synth.real_photos.make_photos``: pencil and pen on grey ruled paper,
+    words and question numbers, a phone's camera) of ``exprs``, their words written with the first
+    ``BANK_EXPRESSIONS`` training expressions' glyphs; each has ``photo`` and ``truth`` as a worksheet page has."""
+    import itertools
+
+    from inkmath.equation.synth.real_ink import glyph_bank
+    from inkmath.equation.synth.real_photos import make_photos
+
+    bank = glyph_bank(itertools.islice(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE), BANK_EXPRESSIONS))
+    return make_photos(exprs, bank, n, seed=seed, kind=kind)
 
 
 def component_owners(page, truth: list[dict], stats: np.ndarray) -> np.ndarray:
@@ -111,7 +134,10 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     ``done``, written when the stream's ink ran out). Returns the folder."""
     import cv2
 
+    from inkmath.equation.page.read import PAGE_INK
     from inkmath.equation.photo.clean import clean_page
+    from inkmath.equation.photo.ink_net import load_ink_extractor
+    from inkmath.equation.photo.views import clean_at_writing_size
     from inkmath.equation.synth.pages import make_pages
 
     out = cache / f"stream-{stream}"
@@ -122,13 +148,20 @@ def build_stream(recipe: dict, cache: Path, stream: int) -> Path:
     exprs = list(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE))[stream::recipe["streams"]]
     made = 0
     kw = {"line_gap": CROWDED} if recipe["page_seed"] in (recipe.get("crowded_seeds") or []) else {}
-    for k, page in enumerate(make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream, **kw)):
+    kind = real_kind(recipe)
+    if kind is None:
+        pages = make_pages(exprs, n, seed=recipe["page_seed"] * 100 + stream, **kw)
+    else:  # real-looking photos, cleaned as the page reader cleans a photo (its writing size, its ink)
+        pages = real_photos(exprs, n, recipe["page_seed"] * 100 + stream, kind)
+        ink_model = load_ink_extractor(PAGE_INK) if PAGE_INK else None
+    for k, page in enumerate(pages):
         made += 1
         meta = out / f"page_{k:04d}.json"
         if meta.is_file():
             continue
         try:
-            clean = clean_page(page.photo)
+            clean = clean_page(page.photo) if kind is None else clean_at_writing_size(page.photo,
+                                                                                      ink_model=ink_model)[0]
         except Exception:  # noqa: BLE001 - a generated page the clean-up refuses teaches nothing
             atomic_write_text(meta, json.dumps({"skipped": True}))
             continue
@@ -190,6 +223,16 @@ def page_seeds(recipe: dict) -> list[int]:
     return [int(s) for s in recipe.get("page_seeds") or [recipe["page_seed"]]]
 
 
+def _sources(recipe: dict) -> str:
+    """Which of the recipe's page seeds are worksheets and which real-looking photos, in words."""
+    crops, pages = recipe.get("real_crop_seeds") or [], recipe.get("real_page_seeds") or []
+    sheets = [s for s in page_seeds(recipe) if s not in crops and s not in pages]
+    out = [f"synth.pages worksheets: seeds {', '.join(map(str, sheets))}"] if sheets else []
+    out += [f"synth.real_photos crops: seeds {', '.join(map(str, crops))}"] if crops else []
+    out += [f"synth.real_photos pages: seeds {', '.join(map(str, pages))}"] if pages else []
+    return "; ".join(out)
+
+
 def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     """Build the generated pages' examples (cached per stream, resumable), train the model with a held-out tenth,
     write its weights and card."""
@@ -238,13 +281,13 @@ def run_recipe(spec: PageRecipe, argv: list[str] | None = None) -> int:
     tensors, held_figures = fit_binary_heldout(X, y, fit_idx, held, spec.model_class, hidden=recipe["hidden"],
                                                epochs=recipe["epochs"], seed=recipe["seed"])
     atomic_write_bytes(args.out, save(tensors))
-    command = f"python -m inkmath.equation.{spec.module} --config {args.config}" + (
+    command = f"python -m inkmath.training.recipes.{spec.module.removeprefix('train_')} --config {args.config}" + (
         f" --pages {args.pages}" if args.pages is not None else "")
     card = {**binary_card(recipe, tensors, spec.inputs, spec.output, args.config, command,
                                  kind=spec.model_class.KIND), "recipe": recipe,
-            "data": {"train": f"{pages} pages generated by page_synth from the CROHME 2014 training InkML "
-                              f"(seeds {', '.join(map(str, page_seeds(recipe)))}, {recipe['streams']} streams each), "
-                              f"{len(X)} candidate "
+            "data": {"train": f"{pages} pages generated from the CROHME 2014 training InkML (seeds "
+                              f"{', '.join(map(str, page_seeds(recipe)))}, {recipe['streams']} streams each; "
+                              f"{_sources(recipe)}), {len(X)} candidate "
                               f"{spec.examples} ({int(y.sum())} {spec.positives})"},
             "metrics": {f"heldout_{spec.metric}_accuracy": held_figures["accuracy"],
                         f"heldout_{spec.positive}_recall": held_figures["recall"],

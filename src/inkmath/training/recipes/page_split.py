@@ -5,7 +5,10 @@ recipe ``configs/page-split.yaml``.
         [--pages N] [--cache DIR] [--stream K] [--out FILE]
 
 Data: the same worksheet photos as the ``page-merge`` model (``page_synth`` on the CROHME 2014 *training* ink, never
-the validation or test ink; the recipe's ``page_seed`` and ``streams``), cleaned by ``page_clean`` and grouped as the
+the validation or test ink; the recipe's ``page_seed`` and ``streams``), and for the page seeds in ``real_crop_seeds``
+(``real_page_seeds``) real-looking crops (pages) of that ink (``synth.real_photos``: pencil and pen on grey ruled
+paper, words, a phone's camera; ``page_merge.build_stream`` cleans them as the page reader does, at the writing size
+with its ink extractor), cleaned by ``page_clean`` and grouped as the
 page reader groups them (``page_find`` and the learned merge), and with looser thresholds (``LOOSE``: more groups
 that hold two expressions, as the ones the page reader must cut). Each ink component belongs to the truth expression
 whose photo box holds its centre (``train_page_merge.component_owners``). Examples, every candidate cut
@@ -37,7 +40,8 @@ from inkmath.weights import shipped_file
 LOOSE = {"LINE_GAP": 6.0, "STACK_GAP": 1.0, "FRAC_GAP": 2.0, "NEAR_X": 1.5, "NEAR_Y": 0.6}
 PURPOSE = "the page reader's grouping: is a group of ink on a page two written expressions, cut here?"
 DEFAULTS = {"name": "page-split", "purpose": PURPOSE, "model": "tanh-mlp", "hidden": 32, "epochs": 40, "seed": 0,
-            "pages": 200, "streams": 2, "page_seed": 11, "page_seeds": None}
+            "pages": 200, "streams": 2, "page_seed": 11, "page_seeds": None, "real_crop_seeds": None,
+            "real_page_seeds": None}
 
 
 def _owner(owner: np.ndarray, area: np.ndarray, comps: list[int]) -> tuple[int, float]:
