@@ -87,7 +87,8 @@ def test_the_shipped_calibration_is_a_weights_file_whose_card_names_its_features
     m = calibrate.calibration()
     assert m.card["features"] == {part: list(keys) for part, keys in calibrate.PARTS.items()}
     assert len(m.strokes) == len(calibrate.FEATURES) + 1 and len(m.image) == len(calibrate.IMAGE_FEATURES) + 1
-    assert len(m.photo) == 2 and m.card["parameters"] == len(m.strokes) + len(m.image) + len(m.photo)
+    assert len(m.photo) == 2 and len(m.page) == len(calibrate.PAGE_FEATURES) + 1
+    assert m.card["parameters"] == len(m.strokes) + len(m.image) + len(m.photo) + len(m.page)
     assert all(m.card["history"][part] for part in calibrate.PARTS)
     assert calibrate.coefficients(image=True) == m.image and calibrate.coefficients() == m.strokes
     with pytest.raises(InkmathError, match="recipes.calibration"):

@@ -4,7 +4,8 @@ A logistic regression on ``decode.features`` (the first reading's share of the b
 language-model scores per token, the number of symbols, the weakest symbol, its structure score per symbol), fitted
 on validation: the 2011-2013 CROHME test sets read from strokes and their WAP-like renderings for images
 (``benchmarks/calibration_fit.py [--image]`` fits it on the live reader's features). A photo of one expression maps
-its chosen reading's confidence by a logistic of its own (``photo_confidence``). The coefficients ship as weights,
+its chosen reading's confidence by a logistic of its own (``photo_confidence``), and so does an expression read on a
+page photo, with what the photo shows (``page_confidence``). The coefficients ship as weights,
 ``weights/calibration.safetensors`` (float64) with its card, which says where each part came from; the recipe
 ``python -m inkmath.training.recipes.calibration`` refits them (``fit_logistic``). History:
 docs/decisions/calibration.md.
