@@ -326,7 +326,7 @@ def write_results(path: Path, res: dict, spd: dict | None, command: str) -> None
                   "question_numbers_read is the share of matched expressions whose label text is right, "
                   "false_question_numbers counts labels found where none was written. Thresholds were chosen on "
                   "validation pages only. Speed is in-process wall time on the shared 2-core machine under the "
-                  "other engineers' load.",
+                  "load of other jobs.",
            "rows": rows}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
