@@ -55,8 +55,8 @@ FINE_INK_FLOOR = 45.0
 FAINTER_PIECES = 1.2
 # the page's ink: the learned extractor (a shipped name) or None, the clean-up's thresholds. The extractor: 60
 # real-looking validation crops 32 of 217 lines exact against 29, 41 % of the sure expressions right against 38 %; 20
-# generated validation pages 90 of 148 against 95 (seed 0), 84 of 136 either way (seed 18)
-# (docs/decisions/page-clean-up.md)
+# generated validation pages 90 of 148 against 95 (seed 0), 84 of 136 either way (seed 18); retrained with 360
+# worksheets it finds all of both page sets in order (docs/decisions/page-clean-up.md)
 PAGE_INK = "ink-extractor"
 # the engine a page's classifiers run on (None: the caller's); ONNX Runtime's 8-bit crohme-m on one thread takes
 # about 0.7x the CPU of PyTorch's float (docs/decisions/page-reading.md)
