@@ -485,13 +485,14 @@ def test_expression_box_is_the_union_of_its_symbols_boxes(fixture_reading):
         assert e.box == pytest.approx(union, abs=0.11)
 
 
-def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_reading, predictor):
+def test_page_expression_confidence_is_the_page_calibration_of_the_readers_one(fixture_reading, predictor):
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.page.read import PAGE_ENGINE
     from inkmath.equation.photo.views import group_crop
     from inkmath.equation.recognize import DEFAULT_WEIGHTS, default_decoder, recognize_image
 
     from inkmath.equation.page.read import READ_COARSE_BELOW, READ_COARSE_UPSCALE, READ_SMOOTH, READ_SMOOTH_BELOW
+    from inkmath.equation.reader.calibrate import page_confidence
 
     predictor = in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)  # the classifier the page reads with
 
@@ -507,8 +508,8 @@ def test_page_expression_confidence_is_the_readers_calibrated_one(fixture_readin
             rec = max([rec, reading(g, READ_SMOOTH)], key=lambda r: r.confidence)
         if rec.confidence < READ_COARSE_BELOW:
             rec = max([rec, reading(g, 0.0, READ_COARSE_UPSCALE)], key=lambda r: r.confidence)
-        assert e.latex == rec.latex and e.confidence == round(float(rec.confidence), 4)
-        assert 0.0 <= e.confidence <= 1.0
+        assert e.latex == rec.latex and e.confidence_features["confidence"] == round(float(rec.confidence), 4)
+        assert e.confidence == round(page_confidence(e.confidence_features), 4) and 0.0 <= e.confidence <= 1.0
         assert e.alternatives and e.alternatives[0]["latex"] == e.latex
         assert e.alternatives[0]["confidence"] == e.confidence
 

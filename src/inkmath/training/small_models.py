@@ -133,10 +133,10 @@ def write_card(weights: Path, card: dict) -> None:
 
 def write_coefficients(out: Path, coefficients: dict, names, card: dict) -> None:
     """Fitted coefficients as weights: one float64 tensor for each of ``names`` (in that order), and the card beside
-    them, each written atomically (the calibration's and the look-alike size model's recipes). The models loaded
-    before are forgotten (``registry.clear``): one of them may be the file's former content."""
+    them, each written atomically (the calibration's and the look-alike size model's recipes). The model loaded from
+    ``out`` before is forgotten (``registry.forget``): it is the file's former content."""
     from safetensors.numpy import save
 
     atomic_write_bytes(out, save({n: np.asarray(coefficients[n], np.float64) for n in names}))
     write_card(out, card)
-    registry.clear()
+    registry.forget(out)

@@ -146,3 +146,12 @@ def ensemble(names: Sequence[str | os.PathLike], kind: str, combine: Callable[[l
 def clear() -> None:
     """Forget every model loaded (the next ``load_model`` reads its file again)."""
     _CACHE.clear()
+
+
+def forget(name_or_path: str | os.PathLike) -> None:
+    """Forget the model of one weights file (and any ensemble holding it): the next ``load_model`` of it reads the
+    file again; every other model stays as loaded."""
+    path = weights_path(name_or_path)
+    held = lambda k: k == path or (isinstance(k, tuple) and any(held(x) for x in k))  # noqa: E731 - an ensemble's key
+    for key in [k for k in _CACHE if held(k)]:
+        del _CACHE[key]
