@@ -91,3 +91,11 @@ def test_the_registry_is_the_only_cache_of_the_reader_models():
             if line.strip().startswith("@lru_cache"):
                 nxt = lines[k + 1].strip()
                 assert not nxt.startswith("def load_"), f"{path.name}:{k + 1} caches {nxt}"
+
+
+def test_forgetting_a_file_reloads_it_and_keeps_every_other_model():
+    a, b = registry.load_model("page-split"), registry.load_model("page-cut")
+    registry.forget("page-split")
+    again = registry.load_model("page-split")
+    assert again is not a and registry.load_model("page-cut") is b
+    assert registry.load_model("page-split") is again
