@@ -65,7 +65,8 @@ def _covered(inner, outer) -> float:
     return ix * iy / area
 
 
-def score(truth: list[dict], other: list[dict], preds: list[dict]) -> dict:
+def matched(truth: list[dict], preds: list[dict]) -> dict[int, tuple[int, int]]:
+    """{maths line: (prediction, token distance)}, one to one, the smallest token edit distance first (greedy)."""
     from inkmath.equation.core.metrics import token_distance
 
     pairs = sorted((token_distance(p["latex"], t["latex"]), i, j) for i, t in enumerate(truth)
@@ -75,6 +76,16 @@ def score(truth: list[dict], other: list[dict], preds: list[dict]) -> dict:
         if i not in match and j not in used:
             match[i] = (j, dist)
             used.add(j)
+    return match
+
+
+def exact_predictions(truth: list[dict], preds: list[dict]) -> set[int]:
+    """The predictions that equal the maths line they are matched with (``matched``)."""
+    return {j for j, dist in matched(truth, preds).values() if dist == 0}
+
+
+def score(truth: list[dict], other: list[dict], preds: list[dict]) -> dict:
+    match = matched(truth, preds)
     exact_preds = {j for j, dist in match.values() if dist == 0}
     sure = [j for j, p in enumerate(preds) if (p.get("confidence") or 0) >= SURE]
     as_maths = 0
@@ -92,8 +103,7 @@ def score(truth: list[dict], other: list[dict], preds: list[dict]) -> dict:
     return {"lines": len(truth), "exact": sum(d == 0 for _, d in match.values()),
             "within1": sum(d <= 1 for _, d in match.values()), "preds": len(preds), "sure": len(sure),
             "sure_right": sum(j in exact_preds for j in sure),
-            "text_items": sum(o["kind"] in ("text", "label") for o in other), "text_as_maths": as_maths,
-            "right": [j in exact_preds for j in range(len(preds))]}
+            "text_items": sum(o["kind"] in ("text", "label") for o in other), "text_as_maths": as_maths}
 
 
 def read(folder: Path, limit: int | None, details: Path | None, ink: str | None = None,
@@ -120,8 +130,8 @@ def read(folder: Path, limit: int | None, details: Path | None, ink: str | None 
             print(f"{f.name}: {exc}", file=sys.stderr)
         secs.append(time.perf_counter() - t0)
         s = score(t["truth"], t["other"], preds)
-        right = s.pop("right")
-        calibration_rows += [{"right": r, "features": x} for r, x in zip(right, features) if x is not None]
+        right = exact_predictions(t["truth"], preds)
+        calibration_rows += [{"right": j in right, "features": x} for j, x in enumerate(features) if x is not None]
         for k, v in s.items():
             tot[k] = tot.get(k, 0) + v
         rows.append({"file": f.name, **s, "preds": [(p["latex"], p.get("confidence")) for p in preds],
