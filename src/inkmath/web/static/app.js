@@ -3,8 +3,8 @@
 // Page mode (photo.js): a photo of a page, a box per expression. Every change to the drawing is undoable and the
 // drawing is kept in localStorage with a short history.
 import {
-  $, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, post, readingSymbols, setStatus, showAlternatives,
-  showEmptyExpression, showExtras, showReading, showSymbols, sizeCanvas,
+  $, addMovePoints, clearBoxes, copyText, drawBoxes, errorText, hideAlternatives, post, readingSymbols, setStatus,
+  showAlternatives, showEmptyExpression, showExtras, showReading, showSymbols, sizeCanvas,
 } from "./view.js";
 import { loadStore, renderHistory, saveDrawing } from "./drawings.js";
 import { initPhoto, uploadable } from "./photo.js";
@@ -172,11 +172,7 @@ wrap.addEventListener("pointermove", (ev) => {
   }
   const d = state.drawing;
   if (!d || ev.pointerId !== d.id) return;
-  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
-  for (const e of (events.length ? events : [ev])) {
-    const p = pointOf(e);
-    const last = d.points[d.points.length - 1];
-    if (p[0] !== last[0] || p[1] !== last[1]) d.points.push(p);
+  for (const p of addMovePoints(d.points, ev, pointOf)) {
     if (Math.hypot(p[0] - d.start[0], p[1] - d.start[1]) * state.view.k > TAP_SLOP) d.moved = true;
   }
   redraw();

@@ -1,7 +1,7 @@
 // Check mode: a worked solution written line under line (or a photo of one) checked line by line by POST /api/check.
 // Each line gets a mark beside it: ✓ follows, ✗ wrong (tap: the reason and the correct next step), ? not sure
 // (tap: the other readings of the line; choosing one checks the solution again with that reading).
-import { $, errorText, post, sizeCanvas } from "./view.js";
+import { $, addMovePoints, errorText, post, sizeCanvas } from "./view.js";
 import { uploadable } from "./photo.js";
 
 const MARKS = { given: "·", ok: "✓", wrong: "✗", unsure: "?" };
@@ -58,12 +58,7 @@ export function initCheck({ setPending }) {
   canvas.addEventListener("pointermove", (ev) => {
     const d = state.drawing;
     if (!d || ev.pointerId !== d.id) return;
-    const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
-    for (const e of (events.length ? events : [ev])) {
-      const p = pointOf(e);
-      const last = d.points[d.points.length - 1];
-      if (p[0] !== last[0] || p[1] !== last[1]) d.points.push(p);
-    }
+    addMovePoints(d.points, ev, pointOf);
     redraw();
   });
   const end = (ev) => {

@@ -33,6 +33,22 @@ export function sizeCanvas(canvas, ctx) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 }
 
+/** Appends to ``points`` each point of a pointer move (its coalesced events, else the event) that differs from the
+ * last one, as ``pointOf`` maps it; returns the points appended. */
+export function addMovePoints(points, ev, pointOf) {
+  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
+  const added = [];
+  for (const e of (events.length ? events : [ev])) {
+    const p = pointOf(e);
+    const last = points[points.length - 1];
+    if (p[0] !== last[0] || p[1] !== last[1]) {
+      points.push(p);
+      added.push(p);
+    }
+  }
+  return added;
+}
+
 export const pct = (p) => (p < 0.001 ? "< 0.1 %" : `${(p * 100).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)} %`);
 
 export async function copyText(text, button) {
