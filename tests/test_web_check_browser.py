@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from webpage import (  # browser: the module's shared fixture
     browser,
-    PHONE, _cdp, fit, needs_chromium, running_server, save, wait_idle, watch_errors,
+    _cdp, fit, needs_chromium, open_phone, running_server, save, wait_idle,
 )
 from inkmath.synth import write_lines
 
@@ -32,12 +31,7 @@ def server():
 def phone(browser, server):
     if not server["expression"]:
         pytest.skip("the expression weights are not available")
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors = watch_errors(page)
-    page.goto(server["url"] + "/?mode=check")
-    page.wait_for_function("document.getElementById('weights').options.length > 0")
-    wait_idle(page)
+    context, page, errors = open_phone(browser, server, mode="check")
     yield page
     context.close()
     assert errors == [], errors

@@ -15,7 +15,7 @@ import pytest
 
 from webpage import (  # browser: the module's shared fixture
     browser,
-    PHONE, needs_chromium, run_axe, running_server, save, wait_idle, watch_errors,
+    needs_chromium, open_phone, run_axe, running_server, save, wait_idle,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
@@ -33,12 +33,7 @@ def server():
 
 @pytest.fixture
 def phone(browser, server):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors = watch_errors(page)
-    page.goto(server["url"] + "/?mode=page")
-    page.wait_for_function("document.getElementById('weights').options.length > 0")
-    wait_idle(page)
+    context, page, errors = open_phone(browser, server, mode="page")
     yield page
     context.close()
     assert errors == [], errors

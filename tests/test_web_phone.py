@@ -14,8 +14,8 @@ import pytest
 
 from webpage import (  # browser, hand: the module's shared fixtures
     browser, hand,
-    PHONE, canvas_box, draw_pen, draw_touch, latex, line, needs_chromium, run_axe, running_server, save,
-    stroke_count, tap, touch_gesture, wait_idle, watch_errors, write,
+    canvas_box, draw_pen, draw_touch, latex, line, needs_chromium, run_axe, running_server, save,
+    open_phone, stroke_count, tap, touch_gesture, wait_idle, write,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
@@ -26,16 +26,6 @@ EQUATION = ["2", "x", "+", "1", "=", "7"]
 def server():
     with running_server() as s:
         yield s
-
-
-def open_phone(browser, server, mode=None, **extra):
-    context = browser.new_context(**{**PHONE, **extra})
-    page = context.new_page()
-    errors = watch_errors(page)
-    page.goto(server["url"] + "/" + (f"?mode={mode}" if mode else ""))
-    page.wait_for_function("document.getElementById('weights').options.length > 0")
-    wait_idle(page)
-    return context, page, errors
 
 
 @pytest.fixture

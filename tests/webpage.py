@@ -77,6 +77,19 @@ def watch_errors(page) -> list[str]:
     return errors
 
 
+def open_phone(browser, server, mode=None, **extra):
+    """(context, page, errors): the app at ``server`` (``running_server``'s) in a new phone-sized touch context
+    (``PHONE``, ``extra`` over it), opened in ``mode`` (None: the default), its weights listed and nothing pending;
+    ``errors`` as ``watch_errors`` collects them."""
+    context = browser.new_context(**{**PHONE, **extra})
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(server["url"] + "/" + (f"?mode={mode}" if mode else ""))
+    page.wait_for_function("document.getElementById('weights').options.length > 0")
+    wait_idle(page)
+    return context, page, errors
+
+
 # ------------------------------------------------------------------------------------------------ strokes
 def fit(strokes: list[np.ndarray], width: float, height: float, margin: float = 40) -> list[np.ndarray]:
     """Scale and centre a drawing into a width x height canvas (canvas pixels), keeping its aspect."""
