@@ -17,7 +17,6 @@ every group set apart there is a loss). ``score`` needs no reading: it applies t
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from real_photos import ARCHIVES, BANK_EXPRESSIONS, TRAIN, score  # noqa: E402
+from real_photos import ARCHIVES, BANK_EXPRESSIONS, score  # noqa: E402
 
 
 def read(out: Path, n: int, kind: str) -> None:
@@ -35,13 +34,13 @@ def read(out: Path, n: int, kind: str) -> None:
 
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.synth.real_ink import glyph_bank
+    from inkmath.equation.synth.real_ink import training_glyph_bank
     from inkmath.training.recipes.page_other import build
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     d = data_dir() / "crohme"
-    bank = glyph_bank(itertools.islice(iter_inkml(d / TRAIN), BANK_EXPRESSIONS))
+    bank = training_glyph_bank(BANK_EXPRESSIONS)
     build(list(iter_inkml(d / ARCHIVES["val"])), bank, out, n, 0, kind)
 
 

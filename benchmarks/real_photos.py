@@ -22,7 +22,6 @@ found per maths line; seconds a photo (median).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 import subprocess
@@ -30,10 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ARCHIVES = {"val": "crohme2011-2013_test_inkml.tar.xz", "test": "crohme2014_test_inkml.tar.xz"}
-TRAIN = "crohme2014_train_inkml.tar.xz"
 BANK_EXPRESSIONS = 3000  # training expressions whose letters and digits write the words and numbers
 SURE = 0.5
 REAL = {"height": [150, 240, 436], "width": [356, 603, 1023], "paper": [154, 176, 193], "contrast": [59, 97, 143],
@@ -45,11 +42,11 @@ def make(out: Path, split: str, kind: str, n: int) -> None:
 
     from inkmath.data import data_dir
     from inkmath.data.crohme import iter_inkml
-    from inkmath.equation.synth.real_ink import glyph_bank
+    from inkmath.equation.synth.real_ink import training_glyph_bank
     from inkmath.equation.synth.real_photos import make_photos
 
     d = data_dir() / "crohme"
-    bank = glyph_bank(itertools.islice(iter_inkml(d / TRAIN), BANK_EXPRESSIONS))
+    bank = training_glyph_bank(BANK_EXPRESSIONS)
     exprs = list(iter_inkml(d / ARCHIVES[split]))
     out.mkdir(parents=True, exist_ok=True)
     for k, p in enumerate(make_photos(exprs, bank, n, seed=0 if split == "val" else 1, kind=kind)):

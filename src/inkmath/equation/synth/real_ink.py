@@ -14,6 +14,7 @@ sheet's pixels; the camera (``real_photos``) turns reflectances into a photo.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -56,6 +57,22 @@ def glyph_bank(exprs) -> dict[str, list[list[np.ndarray]]]:
     """Letters, digits and marks for words and question numbers, from the truth symbols of ``exprs`` (training ink;
     ``pages.symbol_bank``'s units: the writer's mean symbol height, top-left at 0)."""
     return symbol_bank(exprs, TEXT_CHARS)
+
+
+BANK_EXPRESSIONS = 3000  # training expressions whose letters and digits write the words and question numbers
+TRAIN_ARCHIVE = "crohme2014_train_inkml.tar.xz"  # the CROHME training ink (never validation or test ink)
+
+
+@functools.lru_cache(maxsize=2)
+def training_glyph_bank(n: int = BANK_EXPRESSIONS) -> dict[str, list[list[np.ndarray]]]:
+    """``glyph_bank`` of the first ``n`` expressions of the CROHME training ink (``$INKMATH_DATA``), read once a
+    process (callers only read it)."""
+    import itertools
+
+    from inkmath.data import data_dir
+    from inkmath.data.crohme import iter_inkml
+
+    return glyph_bank(itertools.islice(iter_inkml(data_dir() / "crohme" / TRAIN_ARCHIVE), n))
 
 
 def draw_pen(rng: np.random.Generator, name: str | None = None) -> Pen:

@@ -44,7 +44,6 @@ DEFAULTS = {"name": "page-merge", "purpose": PURPOSE, "model": "tanh-mlp", "hidd
 ARCHIVE = "crohme2014_train_inkml.tar.xz"
 CROWDED = (0.4, 1.2)  # symbol heights between expressions on crowded pages (page_synth.LINE_GAP: 1.0-2.6)
 CACHE = "page-ink"  # cleaned training pages, one folder per page seed, in the cache (inkmath.data.cache_dir)
-BANK_EXPRESSIONS = 3000  # training expressions whose letters and digits write real-looking photos' words and numbers
 
 
 def real_kind(recipe: dict) -> str | None:
@@ -57,15 +56,12 @@ def real_kind(recipe: dict) -> str | None:
 
 def real_photos(exprs: list, n: int, seed: int, kind: str):
     """Up to ``n`` real-looking photos (``synth.real_photos.make_photos``: pencil and pen on grey ruled paper,
-    words and question numbers, a phone's camera) of ``exprs``, their words written with the first
-    ``BANK_EXPRESSIONS`` training expressions' glyphs; each has ``photo`` and ``truth`` as a worksheet page has."""
-    import itertools
-
-    from inkmath.equation.synth.real_ink import glyph_bank
+    words and question numbers, a phone's camera) of ``exprs``, their words written with the training ink's glyphs
+    (``real_ink.training_glyph_bank``); each has ``photo`` and ``truth`` as a worksheet page has."""
+    from inkmath.equation.synth.real_ink import training_glyph_bank
     from inkmath.equation.synth.real_photos import make_photos
 
-    bank = glyph_bank(itertools.islice(iter_inkml(Path(data_dir()) / "crohme" / ARCHIVE), BANK_EXPRESSIONS))
-    return make_photos(exprs, bank, n, seed=seed, kind=kind)
+    return make_photos(exprs, training_glyph_bank(), n, seed=seed, kind=kind)
 
 
 def component_owners(page, truth: list[dict], stats: np.ndarray) -> np.ndarray:

@@ -18,7 +18,6 @@ question number, a crossed-out line) that covers the most of its box, when that 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 from pathlib import Path
 
@@ -126,11 +125,9 @@ def load_examples(folder: Path, made: dict[str, int]) -> tuple[np.ndarray, np.nd
 
 def training_ink(recipe: dict):
     """(the training expressions, the glyph bank their words and numbers are written with)."""
-    from inkmath.equation.synth.real_ink import glyph_bank
+    from inkmath.equation.synth.real_ink import training_glyph_bank
 
-    archive = Path(data_dir()) / "crohme" / TRAIN
-    bank = glyph_bank(itertools.islice(iter_inkml(archive), recipe["bank_expressions"]))
-    return list(iter_inkml(archive)), bank
+    return list(iter_inkml(Path(data_dir()) / "crohme" / TRAIN)), training_glyph_bank(recipe["bank_expressions"])
 
 
 def main(argv: list[str] | None = None) -> int:
