@@ -56,6 +56,10 @@ DOT_MOST = 0.5
 # a learned extractor's component of at most this many px is ink only where the thresholds find ink too
 # (learned_ink; docs/decisions/page-clean-up.md)
 LEARNED_SPECK = 60
+# ... and on a sheet whose paper lines were found, a dash (at most LEARNED_DASH px thick and twice as long) that the
+# thresholds see no ink in is a piece of a paper line: a squared sheet's lines survive the extractor in dashes where
+# the photo darkens them (docs/decisions/page-clean-up.md)
+LEARNED_DASH = 10
 LINE_SPAN = 0.3  # a ruled (or margin) line spans at least this share of the sheet's width (height) ...
 LINE_FULL_SPAN = 0.6  # ... and one shorter than this must be fainter than ink: a dark one is a fraction bar
 LINE_DARK_FAMILY = 3  # ... a longer one as dark as ink is a paper line only among this many lines across the sheet:
@@ -408,10 +412,11 @@ def off_edge(lab: np.ndarray, stats: np.ndarray, ink: np.ndarray, outside: np.nd
 
 
 def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None, confirm: np.ndarray | None = None,
-                frame_cuts: bool = False) -> np.ndarray:
+                frame_cuts: bool = False, lined: bool = False) -> np.ndarray:
     """A learned extractor's ink mask with what touches the sheet's edge (or lies near ``outside``) dropped, as
     ``ink_mask`` drops it; a speck (at most ``LEARNED_SPECK`` px) is kept only where it touches ``confirm``'s ink
-    (the thresholds'): a squared sheet's line crossings are specks the extractor takes for dots."""
+    (the thresholds'): a squared sheet's line crossings are specks the extractor takes for dots. On a ``lined``
+    sheet (the thresholds found paper lines), so is a dash (``LEARNED_DASH``)."""
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return mask
@@ -419,6 +424,10 @@ def learned_ink(mask: np.ndarray, outside: np.ndarray | None = None, confirm: np
     keep[0] = False
     if confirm is not None:
         speck = stats[:, cv2.CC_STAT_AREA] <= LEARNED_SPECK
+        if lined:
+            w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+            thin = np.minimum(w, h)
+            speck |= (thin <= LEARNED_DASH) & (np.maximum(w, h) >= 2 * thin)
         seen = np.zeros(n, bool)
         seen[np.unique(lab[confirm > 0])] = True
         keep &= ~speck | seen
@@ -497,7 +506,8 @@ def clean_page(photo: np.ndarray, photo_size: tuple[int, int] | None = None, *, 
 def with_learned_ink(page: CleanPage, ink_model) -> CleanPage:
     """The page with its ink found by a learned extractor (``ink_net.InkExtractor``) on its flattened sheet, its
     specks confirmed by the thresholds' ink the page holds (``learned_ink``); everything else as it is."""
-    ink = learned_ink(ink_model.mask(page.flat, page.sheet), page.outside, page.ink, frame_cuts=not page.found_sheet)
+    ink = learned_ink(ink_model.mask(page.flat, page.sheet), page.outside, page.ink, frame_cuts=not page.found_sheet,
+                      lined=page.lines_removed > 0)
     return dataclasses.replace(page, ink=ink, _steep=None)
 
 

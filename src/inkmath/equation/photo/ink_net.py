@@ -14,6 +14,7 @@ It is trained on generated real-looking photos whose ink masks are known (``trai
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -24,6 +25,12 @@ CHANNELS = (8, 16, 24)
 IN_CHANNELS = 3
 TILE = 1024  # px: a larger sheet is read in tiles of this side (with ``OVERLAP`` px of context each side)
 OVERLAP = 48
+# a faint page (pencil): the median darkness (0-255) of its sure ink under FAINT_INK; its ink is then grown by
+# hysteresis, from the card's threshold down to FAINT_LOW, so a faint stroke's pale stretches join its darker ones
+# (the extractor's probability there falls to 0.1-0.5). On a page of darker ink the same growth joins paper lines and
+# neighbours to the strokes. Both chosen on real-looking validation crops (docs/decisions/page-clean-up.md).
+FAINT_INK = 100.0
+FAINT_LOW = 0.1
 
 
 def inputs(flat: np.ndarray, sheet_rgb: np.ndarray) -> np.ndarray:
@@ -96,8 +103,17 @@ class InkExtractor:
         return out
 
     def mask(self, flat: np.ndarray, sheet_rgb: np.ndarray) -> np.ndarray:
-        """uint8 (H, W): 255 where the ink's probability reaches ``threshold``."""
-        return ((self.probability(flat, sheet_rgb) >= self.threshold) * 255).astype(np.uint8)
+        """uint8 (H, W): 255 where the ink's probability reaches ``threshold``; on a faint page (``FAINT_INK``), and
+        where it reaches ``FAINT_LOW`` joined to such pixels."""
+        p = self.probability(flat, sheet_rgb)
+        sure = p >= self.threshold
+        if not sure.any() or float(np.median(255.0 - flat[sure])) >= FAINT_INK:
+            return (sure * 255).astype(np.uint8)
+        n, lab = cv2.connectedComponents((p >= FAINT_LOW).view(np.uint8), connectivity=8)
+        grown = np.zeros(n, bool)
+        grown[np.unique(lab[sure])] = True
+        grown[0] = False
+        return (grown[lab] * 255).astype(np.uint8)
 
 
 def load_ink_extractor(path: str | None = None) -> InkExtractor:
