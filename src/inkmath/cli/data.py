@@ -12,7 +12,7 @@ from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import non_negative_int
 from inkmath.data import catalog
 from inkmath.data.catalog import CATALOG
-from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap, crohme-page and crohme-real data sets)
 
 
 def register(subparsers) -> None:

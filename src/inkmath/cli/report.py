@@ -9,7 +9,7 @@ import json
 
 from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import positive_int
-from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap, crohme-page and crohme-real data sets)
 
 
 def run(args) -> int:

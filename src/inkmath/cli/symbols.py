@@ -11,7 +11,7 @@ from inkmath.predict import PREDICT_WEIGHTS
 from inkmath.cli.common import console as _console
 from inkmath.cli.common import jsonable as _jsonable
 from inkmath.cli.common import positive_int, report_file_error
-from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap, crohme-page and crohme-real data sets)
 
 
 def register(subparsers) -> None:

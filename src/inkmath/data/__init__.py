@@ -23,7 +23,8 @@ from inkmath.atomic import atomic_write
 
 def _ensure_readers() -> None:
     # Importing the modules registers their readers. Readers built on the equation reader register from their own
-    # layer (``inkmath.equation.synth.crohme_wap``: crohme-wap, crohme-page), imported by the training loop and the CLI.
+    # layer (``inkmath.equation.synth.crohme_wap``: crohme-wap, crohme-page, crohme-real), imported by the training
+    # loop and the CLI.
     from inkmath.data import crohme, csvmap, folder, hasy, mnist  # noqa: F401
 
 

@@ -31,7 +31,7 @@ from inkmath.atomic import atomic_write_text
 from inkmath.training.checkpoint import load_checkpoint, save_checkpoint
 from inkmath.training.config import TrainConfig, save_config
 from inkmath.vocab import Vocabulary
-from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap and crohme-page data sets)
+from inkmath.equation.synth import crohme_wap  # noqa: F401 (registers the crohme-wap, crohme-page and crohme-real data sets)
 from inkmath.weights import card_settings, load_model, make_card, resolve_weights, save_weights
 
 METRIC_FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr", "images_per_s", "seconds"]

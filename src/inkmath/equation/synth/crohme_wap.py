@@ -2,7 +2,8 @@
 cuts them (``inkmath.equation.synth.image_crops``), prepared with ``crohme32``. ``mix=1`` adds the split's stroke crops
 (``crohme:SPLIT:preset=crohme32``), so a classifier fine-tuned on them keeps reading both.
 ``crohme-page:SPLIT``: the same, from the expressions' ink as the page reader cuts it out of a worksheet photo
-(``inkmath.equation.synth.page_like``)."""
+(``inkmath.equation.synth.page_like``). ``crohme-real:SPLIT:photos=N``: from N real-looking photos of the split's ink
+as the page reader cuts them (``inkmath.equation.synth.real_crops``)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,25 @@ def load_crohme_wap(split: str = "train", *, data_dir: Path, limit: str | None =
 def load_crohme_page(split: str = "train", *, data_dir: Path, limit: str | None = None,
                      mix: str = "0", every: str = "1") -> SymbolDataset:
     return load_crohme_wap(split, data_dir=data_dir, limit=limit, mix=mix, style="page", every=every)
+
+
+@register_reader("crohme-real", usage="crohme-real:train|val|test[:photos=N] (symbols cut from N real-looking photos "
+                                      "of the split's ink as the page reader cuts them; default 1000)")
+def load_crohme_real(split: str = "train", *, data_dir: Path, photos: str = "1000") -> SymbolDataset:
+    from inkmath import ink
+    from inkmath.equation.page.read import PAGE_INK
+    from inkmath.equation.photo import ink_net
+    from inkmath.equation.synth import real_crops, real_photos
+    from inkmath.weights import shipped_file
+
+    if not str(photos).isdigit() or int(photos) < 1:
+        raise InkmathError(f"photos must be a positive whole number, got {photos!r}")
+    archive, subset = split_archive(split, data_dir)
+    sources = [archive] + ([shipped_file(PAGE_INK)] if PAGE_INK else [])  # the crops change with the extractor
+    extra = (f"crohme-real-v1|raster{ink.RASTER_VERSION}|{subset}|{photos}|{real_crops.SEED}|{real_crops.WINDOW}|"
+             f"{real_crops.MASK_PEN}|{PAGE_INK}|{ink_net.FAINT_INK}|{ink_net.FAINT_LOW}|"
+             f"{real_photos.CROP_SYMBOL}|{image_parts.IMAGE_SCALE}|{image_parts.CROP_BLUR}|{PRESET}")
+    a = cached_arrays(f"crohme-real-{split}", sources, extra,
+                      lambda: real_crops.build_crops(archive, subset, int(photos), PRESET))
+    return SymbolDataset(a["images"], a["labels"], crohme_vocab(), f"crohme-real:{split}", "white",
+                         [f"real/{i}" for i in a["ids"].tolist()], prepared=PRESET)

@@ -28,11 +28,18 @@ def expression_crops(expr, rng: np.random.Generator, preset: str = "crohme32",
     """The raw crops (white ink on black, at the working scale of a classifier prepared with ``preset``) of the
     expression's truth symbols with a CROHME class, and their group indices. ``style``: how the expression is
     drawn ("wap": a WAP-like bitmap, ``wap_like``; "page": as the page reader cuts it out of a photo, ``page_like``)."""
+    image, gmasks = _renderer(style)(expr, rng)
+    return cut_symbols(expr, image, gmasks, preset)
+
+
+def cut_symbols(expr, image: np.ndarray, gmasks: list, preset: str = "crohme32") -> tuple[list[np.ndarray], list[int]]:
+    """The raw crops of ``expr``'s truth symbols with a CROHME class in ``image`` (white ink on black, as the image
+    reader is given it), each cut by its group's pixel mask ([(group index, bool mask of ``image``'s size)]) from
+    the image brought to the working scale of a classifier prepared with ``preset``; and their group indices."""
     import cv2
 
     from inkmath.preprocess import get_preset
 
-    image, gmasks = _renderer(style)(expr, rng)
     if not gmasks:
         return [], []
     img = working_image(image, get_preset(preset), "white")[0]

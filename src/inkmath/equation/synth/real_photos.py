@@ -75,6 +75,8 @@ class RealPhoto:
     other: list[dict]  # {"kind": "text" | "label" | "crossed_out", "box", "text"?}
     info: dict
     jpeg_bytes: bytes = b""
+    items: list[Item] = field(default_factory=list)  # what was written, in the sheet's px (crops only)
+    to_photo: np.ndarray | None = None  # 3x3: the sheet's px -> the photo's (crops only)
 
 
 class _Pool:
@@ -318,7 +320,8 @@ def make_crop(exprs, bank, seed: int) -> RealPhoto:
     grey = cam.expose(small, light, rng, info, float(np.mean(cam.PAPER)))
     photo, data = cam.jpeg(grey, rng, info)
     truth, other = _truth(items, to_photo, (pw, ph))
-    return RealPhoto(photo, ((cover_small >= INK_COVER) * 255).astype(np.uint8), truth, other, info, data)
+    return RealPhoto(photo, ((cover_small >= INK_COVER) * 255).astype(np.uint8), truth, other, info, data, items,
+                     to_photo)
 
 
 def _red(refl: np.ndarray, items: list[Item], rng, unit: float) -> None:
