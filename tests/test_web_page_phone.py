@@ -158,3 +158,28 @@ def test_a_page_photo_read_in_expression_mode_is_offered_as_a_page(phone, tmp_pa
     assert phone.get_attribute("#mode-page", "aria-selected") == "true" and title(phone) == "Page: 5 expressions"
     phone.tap("#mode-expression")                     # the offer belongs to that reading: gone in expression mode
     assert phone.locator("#page-offer").is_hidden()
+
+
+def test_a_tap_on_a_small_expressions_number_opens_that_expression(phone):
+    """A number placed next to its box may lie in a neighbour's tap area (grown past the neighbour's drawn box): a tap
+    on the number opens the expression it numbers, not the neighbour whose box is nearer."""
+    answer_page_with(phone, CROWDED)
+    take_photo(phone, len(CROWDED["expressions"]))
+    n = len(CROWDED["expressions"])
+    targets = tap_targets(phone)
+    nums = phone.eval_on_selector_all("#photo-boxes .photo-box", """bs => bs.map((b) => {
+        const m = b.querySelector(".num");
+        if (m.hidden) return null;
+        const r = m.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+    })""")
+    # the crowded block puts some numbers inside a neighbour's tap area: what this test is about
+    assert any(num is not None and any(j != k and overlap(num, t["tap"]) for j, t in enumerate(targets))
+               for k, num in enumerate(nums)), nums
+    for k, num in enumerate(nums):
+        if num is None:
+            continue
+        for x, y in [((num[0] + num[2]) / 2, (num[1] + num[3]) / 2), (num[0] + 2, num[1] + 2), (num[2] - 2, num[1] + 2),
+                     (num[0] + 2, num[3] - 2), (num[2] - 2, num[3] - 2)]:   # its centre and its corners
+            phone.touchscreen.tap(x, y)
+            assert title(phone) == f"Expression {k + 1} of {n}", (k, num, (x, y), title(phone))

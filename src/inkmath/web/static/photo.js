@@ -150,11 +150,21 @@ export function initPhoto({ setPending, features }) {
   // A tap on the photo opens the expression whose box it is in, or the nearest one whose tap area (each box's, at
   // least MIN_TAP px square: style.css .photo-box::before) it is in: the areas of small neighbours overlap, and the
   // one drawn last would take every tap in the overlap. A tap on a number opens its box; Enter on a box, that box.
+  // A finger's tap is taken where the finger went down: the browser's touch adjustment may move the click a few px,
+  // off a number onto a neighbour's box.
+  let press = null;  // the point (client px) where the last touch or pen went down on the photo
+  $("photo-boxes").addEventListener("pointerdown", (ev) => {
+    press = ev.pointerType === "mouse" ? null : [ev.clientX, ev.clientY];
+  });
+  $("photo-boxes").addEventListener("pointercancel", () => { press = null; });
   $("photo-boxes").addEventListener("click", (ev) => {
     const b = ev.target.closest(".photo-box");
+    const [x, y] = press || [ev.clientX, ev.clientY];
+    press = null;
     if (!b || !data) return;
-    const i = ev.detail === 0 || ev.target.closest(".num") ? Number(b.dataset.index)
-                                                           : boxAt(ev.clientX, ev.clientY, Number(b.dataset.index));
+    const num = ev.detail === 0 ? null : document.elementFromPoint(x, y)?.closest("#photo-boxes .num");
+    const i = ev.detail === 0 ? Number(b.dataset.index)
+      : num ? Number(num.closest(".photo-box").dataset.index) : boxAt(x, y, Number(b.dataset.index));
     select(i);
     reveal();
   });
