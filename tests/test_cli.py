@@ -202,3 +202,17 @@ def test_models_through_a_pipe_keeps_whole_names():
     shipped = [w["name"] + "".join(f" ({a})" for a in w["aliases"]) for w in describe_shipped()]
     assert shipped and set(list_shipped()) <= {w["name"] for w in describe_shipped()}
     assert sorted(rows) == sorted([*list_models(), *shipped])  # every name whole, on its row's one line
+
+
+def test_recognize_help_says_why_page_readings_differ_from_a_crops_and_which_to_take(capsys):
+    """`recognize --page` and `recognize` of a crop of the same photo can read one expression differently
+    (`12\\times13` against `13\\times13`): the help of --page says why and which reading to take."""
+    with pytest.raises(SystemExit) as stop:
+        main(["recognize", "--help"])
+    assert stop.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    start = text.index("--page each image")
+    page = text[start:text.index("--debug-dir", start)]
+    for said in ("a crop of it read without --page", "cleaned whole", "8 bits on ONNX Runtime", "page decoder",
+                 "cleaned alone", "On a page photo take --page's reading", "over the whole page"):
+        assert said in page, (said, page)

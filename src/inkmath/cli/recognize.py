@@ -26,6 +26,15 @@ from inkmath.cli.common import console as cli_console
 from inkmath.cli.common import add_batch_options, each_file, limit_blas_threads
 
 
+PAGE_HELP = ("each image is a photo of a page: find every expression on it and read each (boxes in the photo's pixels, "
+             "reading order). An expression may read otherwise than a crop of it read without --page: the page is "
+             "cleaned whole (its ink found by the learned extractor) and each line's ink cut from it is read with the "
+             "page decoder and the default classifier in 8 bits on ONNX Runtime; a crop is cleaned alone and read "
+             "with the image decoder and the classifier in float. On a page photo take --page's reading: it measures "
+             "the writing size, pen and ink over the whole page, which one line does not show "
+             "(docs/pages-and-photos.md)")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("recognize", help="read handwritten expressions (images or .inkml) to LaTeX and solve")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
@@ -34,8 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--weights", default=None,
                    help="symbol classifier weights (name or path; default: crohme-m, the expression reader's)")
     p.add_argument("--no-solve", action="store_true", help="only read the expression, do not solve it")
-    p.add_argument("--page", action="store_true", help="each image is a photo of a page: find every expression on it "
-                                                       "and read each (boxes in the photo's pixels, reading order)")
+    p.add_argument("--page", action="store_true", help=PAGE_HELP)
     p.add_argument("--debug-dir", type=Path, default=None, help="with --page: write the sheet, the flattened page, "
                                                                   "the ink and the boxes of each file into DIR/<name>/")
     _add_extras_options(p, several="files")
