@@ -183,3 +183,18 @@ def test_a_tap_on_a_small_expressions_number_opens_that_expression(phone):
                      (num[0] + 2, num[3] - 2), (num[2] - 2, num[3] - 2)]:   # its centre and its corners
             phone.touchscreen.tap(x, y)
             assert title(phone) == f"Expression {k + 1} of {n}", (k, num, (x, y), title(phone))
+
+
+def test_the_heading_after_a_second_photo_describes_the_second_reading(phone):
+    """An expression of a one-expression photo opened ("Expression 1 of 1"), then a photo of five: the heading and the
+    summary are the second reading's, and its boxes open its own expressions."""
+    answer_page_with(phone, {**FIVE, "expressions": FIVE["expressions"][:1]})
+    take_photo(phone, 1)
+    phone.locator("#photo-boxes .photo-box").first.tap()
+    assert title(phone) == "Expression 1 of 1"
+    answer_page_with(phone, FIVE)
+    take_photo(phone, 5)
+    assert title(phone) == "Page: 5 expressions" and phone.locator("#page-detail").is_hidden()
+    assert phone.inner_text("#page-summary") == "5 expressions found: tap a box to see its reading."
+    phone.locator("#photo-boxes .photo-box").nth(4).tap()
+    assert title(phone) == "Expression 5 of 5" and phone.inner_text("#page-latex") == "y=4"
