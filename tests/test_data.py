@@ -111,3 +111,28 @@ def test_real_kaggle_zip():
     ds = load_dataset("folder:handwrittenmathsymbols/handwrittenmathsymbols.zip", SHARED_DATA)
     assert len(ds) == 5082 and len(ds.vocab) == 19
     assert ds.vocab.latex[ds.vocab.index("geq")] == "\\geq"
+
+
+def test_two_data_sets_of_the_same_kind_join_with_a_plus_and_others_are_refused():
+    from inkmath.data import load_dataset
+    from inkmath.data.sets import _READERS, SymbolDataset, register_reader
+    from inkmath.vocab import Vocabulary
+
+    def reader(scheme, names, size, value):
+        @register_reader(scheme, usage=f"{scheme}:N")
+        def _read(n: str = "2", *, data_dir) -> SymbolDataset:
+            return SymbolDataset(np.full((int(n), size, size), value, np.uint8), np.zeros(int(n), np.int64),
+                                 Vocabulary(names), scheme, "white", [f"{scheme}/{i}" for i in range(int(n))])
+
+    try:
+        reader("joina", ("a", "b"), 8, 1)
+        reader("joinb", ("a", "b"), 8, 2)
+        reader("joinc", ("a", "c"), 8, 3)
+        ds = load_dataset("joina:2+joinb:3")
+        assert len(ds) == 5 and ds.images[:2].max() == 1 and ds.images[2:].min() == 2
+        assert ds.ids == ["joina/0", "joina/1", "joinb/0", "joinb/1", "joinb/2"]
+        with pytest.raises(InkmathError, match="cannot be joined"):
+            load_dataset("joina:2+joinc:1")
+    finally:
+        for k in ("joina", "joinb", "joinc"):
+            _READERS.pop(k, None)

@@ -34,8 +34,11 @@ def list_readers() -> dict[str, str]:
 
 
 def load_dataset(spec: str, data_dir_: str | os.PathLike | None = None) -> SymbolDataset:
-    """Load a data set by spec; errors name what is expected and where."""
+    """Load a data set by spec; errors name what is expected and where. ``A+B``: the images of A, then of B (the
+    same classes, stored the same way)."""
     _ensure_readers()
+    if "+" in spec:
+        return _joined([load_dataset(part, data_dir_) for part in spec.split("+")], spec)
     scheme, positional, options = parse_spec(spec)
     if scheme not in _READERS:
         choices = ", ".join(f"{k} ({u})" for k, (_, u) in sorted(_READERS.items()))
@@ -47,6 +50,18 @@ def load_dataset(spec: str, data_dir_: str | os.PathLike | None = None) -> Symbo
         raise InkmathError(f"Bad dataset spec {spec!r}: {e}. Usage: {usage}") from None
     ds.name = spec
     return ds
+
+
+def _joined(parts: list[SymbolDataset], spec: str) -> SymbolDataset:
+    first = parts[0]
+    for p in parts[1:]:
+        if p.vocab.names != first.vocab.names or p.prepared != first.prepared or p.ink != first.ink \
+                or p.images.shape[1:] != first.images.shape[1:]:
+            raise InkmathError(f"{spec!r}: {p.name} and {first.name} cannot be joined: their classes, image size, "
+                               f"ink or preparation differ; join data sets of the same kind")
+    return SymbolDataset(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]),
+                         first.vocab, spec, first.ink, [i for p in parts for i in (p.ids or [""] * len(p))],
+                         first.prepared)
 
 
 def prepared_images(ds: SymbolDataset, preset: str) -> np.ndarray:
