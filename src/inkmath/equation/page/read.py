@@ -61,9 +61,6 @@ PAGE_INK = "ink-extractor"
 # the engine a page's classifiers run on (None: the caller's); ONNX Runtime's 8-bit crohme-m on one thread takes
 # about 0.7x the CPU of PyTorch's float (docs/decisions/page-reading.md)
 PAGE_ENGINE: str | None = "onnx"
-# the classifier a page's groups are read with when the caller's is the reader's default (None: the default,
-# ``core.defaults.DEFAULT_WEIGHTS``) (docs/decisions/page-reading.md)
-PAGE_WEIGHTS: str | None = None
 
 
 @dataclass
@@ -370,12 +367,12 @@ def page_decoder():
 
 
 def page_predictor(predictor):
-    """The predictor a page's groups are read with: ``predictor``, or where it is the reader's default, the page's
-    classifier (``PAGE_WEIGHTS``) on the page's engine (``PAGE_ENGINE``)."""
+    """The predictor a page's groups are read with: ``predictor``, its classifier on the page's engine when it
+    is the reader's default (``PAGE_ENGINE``)."""
     from inkmath.equation.image.segmentation import in_place_of_default
     from inkmath.equation.recognize import DEFAULT_WEIGHTS
 
-    return in_place_of_default(predictor, PAGE_WEIGHTS or DEFAULT_WEIGHTS, PAGE_ENGINE)
+    return in_place_of_default(predictor, DEFAULT_WEIGHTS, PAGE_ENGINE)
 
 
 def read_again(crop: PageCrop, corrections: dict[int, str] | None = None, predictor=None, *,
