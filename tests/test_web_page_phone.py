@@ -78,6 +78,16 @@ def tap_targets(page) -> list[dict]:
     })""")
 
 
+def number_boxes(page) -> list:
+    """Each box's number on the photo, in client px, or None where it is listed under the photo instead."""
+    return page.eval_on_selector_all("#photo-boxes .photo-box", """bs => bs.map((b) => {
+        const m = b.querySelector(".num");
+        if (m.hidden) return null;
+        const r = m.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+    })""")
+
+
 def overlap(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
@@ -98,12 +108,7 @@ def test_small_crowded_boxes_take_their_own_taps_and_their_numbers_cover_no_othe
         assert x1 - x0 >= MIN_TAP - 0.5 and y1 - y0 >= MIN_TAP - 0.5, (k, t)
         assert abs((x0 + x1) - (t["box"][0] + t["box"][2])) < 1 and abs((y0 + y1) - (t["box"][1] + t["box"][3])) < 1
     # the numbers: each next to its box on the photo, over no other box and no other number; or listed under it
-    nums = phone.eval_on_selector_all("#photo-boxes .photo-box", """bs => bs.map((b) => {
-        const m = b.querySelector(".num");
-        if (m.hidden) return null;
-        const r = m.getBoundingClientRect();
-        return [r.left, r.top, r.right, r.bottom];
-    })""")
+    nums = number_boxes(phone)
     badges = [int(i) for i in phone.eval_on_selector_all("#photo-badges .photo-badge", "bs => bs.map(b => b.dataset.index)")]
     photo = phone.locator("#photo").bounding_box()
     for k, num in enumerate(nums):
@@ -167,12 +172,7 @@ def test_a_tap_on_a_small_expressions_number_opens_that_expression(phone):
     take_photo(phone, len(CROWDED["expressions"]))
     n = len(CROWDED["expressions"])
     targets = tap_targets(phone)
-    nums = phone.eval_on_selector_all("#photo-boxes .photo-box", """bs => bs.map((b) => {
-        const m = b.querySelector(".num");
-        if (m.hidden) return null;
-        const r = m.getBoundingClientRect();
-        return [r.left, r.top, r.right, r.bottom];
-    })""")
+    nums = number_boxes(phone)
     # the crowded block puts some numbers inside a neighbour's tap area: what this test is about
     assert any(num is not None and any(j != k and overlap(num, t["tap"]) for j, t in enumerate(targets))
                for k, num in enumerate(nums)), nums
