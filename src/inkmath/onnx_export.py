@@ -67,6 +67,21 @@ def export_bytes(name_or_path: str | Path) -> tuple[bytes, dict]:
     return data, card
 
 
+def module_bytes(module, example: tuple, inputs: list[str], outputs: list[str], axes: dict,
+                 opset: int = OPSET) -> bytes:
+    """The ONNX graph of a torch module run on ``example`` (eval mode, no gradients), with the dynamic ``axes`` by
+    input and output name: the reader's small models that run on ONNX Runtime (the symbol-context ensemble, the
+    structure encoder, the ink extractor) export through this, as ``export_bytes`` exports a classifier."""
+    import torch
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the legacy exporter's notices (see the module docstring)
+        torch.onnx.export(module.eval(), example, buf, input_names=inputs, output_names=outputs, dynamic_axes=axes,
+                          opset_version=opset, dynamo=False)
+    return buf.getvalue()
+
+
 def _check(data: bytes) -> None:
     import onnx
 

@@ -75,21 +75,18 @@ class InkExtractor:
         self.net = net.eval()
         self.card = card
         self.threshold = float(card.get("threshold", 0.5))
-        self.digest = digest  # the weights' sha256: the key of its ONNX graph in the cache (None: PyTorch only)
+        self.digest = digest  # ``onnx_export.weights_key``: its ONNX graph's key in the cache (None: PyTorch only)
         self._session = None
 
     @classmethod
     def from_weights(cls, path, card: dict) -> "InkExtractor":
-        import hashlib
-
         from safetensors.torch import load_file
+
+        from inkmath.onnx_export import weights_key
 
         net = InkNet(tuple(card.get("channels", CHANNELS)))
         net.load_state_dict(load_file(str(path)))
-        from pathlib import Path
-
-        digest = hashlib.sha256(Path(path).read_bytes() + repr(card.get("channels", CHANNELS)).encode()).hexdigest()
-        return cls(net, card, digest)
+        return cls(net, card, weights_key(path, card))
 
     def _onnx(self):
         """The network on ONNX Runtime (one thread; exported once into the cache), or None where ONNX Runtime or
@@ -105,17 +102,11 @@ class InkExtractor:
         return self._session or None
 
     def _export(self) -> bytes:
-        import io
-        import warnings
+        from inkmath.onnx_export import module_bytes
 
-        buf = io.BytesIO()
-        with warnings.catch_warnings():  # the legacy exporter's notices (see inkmath.onnx_export)
-            warnings.simplefilter("ignore")
-            axes = {2: "h", 3: "w"}
-            torch.onnx.export(self.net, (torch.zeros(1, IN_CHANNELS, 64, 64),), buf, input_names=["sheet"],
-                              output_names=["logits"], dynamic_axes={"sheet": axes, "logits": axes}, opset_version=17,
-                              dynamo=False)
-        return buf.getvalue()
+        axes = {2: "h", 3: "w"}
+        return module_bytes(self.net, (torch.zeros(1, IN_CHANNELS, 64, 64),), ["sheet"], ["logits"],
+                            {"sheet": axes, "logits": axes})
 
     def _logits(self, tile: np.ndarray) -> np.ndarray:
         """Logits (H, W) of one (3, H, W) tile, H and W multiples of 4."""

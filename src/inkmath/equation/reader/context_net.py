@@ -73,10 +73,9 @@ def net_of(model) -> "torch.nn.Module":
 def export_members(members: list, opset: int) -> bytes:
     """The ONNX graph of ``context_model.onnx_session``: the members' networks (``net_of``) run side by side on one
     batch (needs torch, as the classifiers' export does)."""
-    import io
-    import warnings
-
     import torch
+
+    from inkmath.onnx_export import module_bytes
 
     nets = [net_of(m).eval() for m in members]
 
@@ -91,13 +90,6 @@ def export_members(members: list, opset: int) -> bytes:
     n, c = 3, members[0].num_classes
     example = (torch.zeros(2, n, 2 * c), torch.zeros(2, n, GEO_FEATURES), torch.zeros(2, n, n, PAIR_FEATURES),
                torch.ones(2, n, dtype=torch.bool))
-    buf = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the legacy exporter's notices (see onnx_export)
-        torch.onnx.export(Members().eval(), example, buf, input_names=["cls", "geo", "pair", "mask"],
-                          output_names=["logits"],
-                          dynamic_axes={"cls": {0: "b", 1: "n"}, "geo": {0: "b", 1: "n"},
-                                        "pair": {0: "b", 1: "n", 2: "n"}, "mask": {0: "b", 1: "n"},
-                                        "logits": {1: "b", 2: "n"}},
-                          opset_version=opset, dynamo=False)
-    return buf.getvalue()
+    return module_bytes(Members(), example, ["cls", "geo", "pair", "mask"], ["logits"],
+                        {"cls": {0: "b", 1: "n"}, "geo": {0: "b", 1: "n"}, "pair": {0: "b", 1: "n", 2: "n"},
+                         "mask": {0: "b", 1: "n"}, "logits": {1: "b", 2: "n"}}, opset)

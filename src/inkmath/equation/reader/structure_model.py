@@ -37,7 +37,7 @@ from inkmath.sizes import row_height
 from inkmath.equation.core.transformer import layer_norm, numpy_blocks, torch_blocks
 from inkmath.equation.core.tree import Row
 from inkmath.equation.reader.context_model import geometry_features
-from inkmath.onnx_export import cached_session, hash_tensors
+from inkmath.onnx_export import cached_session, hash_tensors, module_bytes
 
 WEIGHTS = shipped_file("structure")
 RECIPE = "inkmath.training.recipes.structure"
@@ -449,9 +449,6 @@ def encoder_session(tensors: dict[str, np.ndarray], encoder: dict):
 
 def _export_encoder(tensors: dict[str, np.ndarray], encoder: dict) -> bytes:
     """The ONNX graph of ``encoder_session`` (needs torch, as the classifiers' export does)."""
-    import io
-    import warnings
-
     import torch
 
     d, layers, heads = int(encoder["dim"]), int(encoder["layers"]), int(encoder["heads"])
@@ -472,14 +469,8 @@ def _export_encoder(tensors: dict[str, np.ndarray], encoder: dict) -> bytes:
     with torch.random.fork_rng():  # the layers' initialisation draws from torch's generator: leave it untouched
         net = Encoder()
     net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in tensors.items()})
-    buf = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the legacy exporter's notices (see onnx_export)
-        torch.onnx.export(net.eval(), (torch.zeros(3, d), torch.zeros(3, 3, layers * heads)), buf,
-                          input_names=["x", "bias"], output_names=["y"],
-                          dynamic_axes={"x": {0: "n"}, "bias": {0: "n", 1: "n"}, "y": {0: "n"}},
-                          opset_version=ONNX_OPSET, dynamo=False)
-    return buf.getvalue()
+    return module_bytes(net, (torch.zeros(3, d), torch.zeros(3, 3, layers * heads)), ["x", "bias"], ["y"],
+                        {"x": {0: "n"}, "bias": {0: "n", 1: "n"}, "y": {0: "n"}}, ONNX_OPSET)
 
 
 def load_structure_model(path: str | None = None) -> StructureModel:
