@@ -4,8 +4,9 @@
 
 Sources: the shipped weights' cards (``src/inkmath/weights/*.json``) and the result files the measuring commands
 write (``benchmarks/results/*.json``: ``{"table", "title", "command", "machine", "commit", "date", "how",
-"rows"}``). Files with the same ``table`` make one section; the known tables (symbols, expressions, speed, web,
-numpy, solver) come first with their columns in a fixed order, any other table follows with its rows' own columns.
+"rows"}``, and optionally ``"plot"``: an image beside the file, shown under its table). Files with the same
+``table`` make one section; the known tables (symbols, expressions, speed, web, numpy, solver) come first with their
+columns in a fixed order, any other table follows with its rows' own columns.
 Every row names the command, the CPU model and the commit it was measured with. The page holds no timestamp of its
 own, so running this twice writes the same bytes. ``--check`` writes nothing and fails when the page or the README
 block is out of date. ``make results`` re-measures every figure and then runs this.
@@ -170,6 +171,8 @@ def page(records: list[dict], cards: list[dict]) -> str:
             if len(titles) > 1 or not first:
                 lines += [f"### {title}", ""]
             lines += render_table(group, first, percent) + [""] + how_paragraphs(group) + [""]
+            lines += [f"![{title}](../benchmarks/results/{r['plot']})" for r in group if r.get("plot")]
+            lines += [""] if any(r.get("plot") for r in group) else []
     return "\n".join(lines).rstrip() + "\n"
 
 

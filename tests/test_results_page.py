@@ -106,3 +106,11 @@ def test_committed_page_is_current():
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "results_page.py"), "--check"], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr + " (result files changed: run `python benchmarks/results_page.py`)"
+
+
+def test_a_result_files_plot_is_shown_under_its_table(tmp_path):
+    write_result(tmp_path / "growth.json", "speed", "Time against size", "python b.py", "how", [{"n": 1, "s": 0.5}],
+                 plot="growth.png")
+    text = results_page.page(results_page.load_results(tmp_path), [])
+    table_end = text.index("| 1 | 0.5 |")
+    assert text.index("![Time against size](../benchmarks/results/growth.png)") > table_end

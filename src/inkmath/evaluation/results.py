@@ -79,15 +79,19 @@ def source_commit() -> str:
 
 
 def write_result(path: str | Path, table: str, title: str, command: str, how: str, rows: list[dict], *,
-                 machine: str | None = None, commit: str | None = None, date: str | None = None) -> Path:
+                 machine: str | None = None, commit: str | None = None, date: str | None = None,
+                 plot: str | None = None) -> Path:
     """Write one result file (atomically). Machine, commit and date are this process's unless given (a figure
-    measured elsewhere, carried over with its own)."""
+    measured elsewhere, carried over with its own). ``plot``: the name of an image beside the file that the results
+    page shows under its table."""
     if not rows:
         raise InkmathError(f"No rows to write into {path}")
     record = {"table": table, "title": title, "command": command, "machine": machine or machine_name(),
               "commit": commit or source_commit(),
               "date": date or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "how": how,
               "rows": rows}
+    if plot:
+        record["plot"] = plot
     path = Path(path)
     atomic_write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     return path
