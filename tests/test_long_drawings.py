@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
@@ -10,10 +12,10 @@ from inkmath import synth
 from inkmath.errors import InkmathError
 from inkmath.equation import recognize as recognize_module
 from inkmath.equation.core.latex import to_latex
-from inkmath.equation.core.tree import Frac, Lines, Row, Sqrt, Sup, Symbol
+from inkmath.equation.core.tree import Box, Candidate, Frac, Lines, Row, Sqrt, Sup, Symbol, SymbolHyp
 from inkmath.equation.recognize import recognize_strokes, to_dict
 from inkmath.equation.strokes import parts
-from inkmath.equation.strokes.parts import LONG_DRAWING, cut_parts, joined_latex, joined_tree
+from inkmath.equation.strokes.parts import LONG_DRAWING, cut_parts, joined, joined_latex, joined_tree
 
 EXPRESSIONS = ["2x+1=5", "y=3x-4", "(x-y)=0", "4+5=9", "x=7-y", "(y+2)x", "9=y+x", "3-y=2x"]
 
@@ -142,3 +144,38 @@ def test_a_long_drawing_is_solved_as_the_tree_it_reads(long_reading):
     strokes, _, _ = long_reading
     rec = recognize_strokes(strokes, solve=True)
     assert isinstance(rec.answer, dict)
+
+
+@dataclass
+class _Read:  # what ``parts.joined`` reads of a part's recognition
+    latex: str
+    mathml: str
+    answer: dict
+    symbols: list
+    tree: object
+    tokens: list
+    confidence: float
+    alternatives: list
+
+
+def _part(token: str, confidence: float, other: str, other_confidence: float, x: float) -> _Read:
+    symbols = [SymbolHyp(Box(x, 0, x + 1, 1), [Candidate(token, 0.9)], [0])]
+    alts = [{"latex": token, "confidence": confidence, "tokens": [token], "symbols": symbols},
+            {"latex": other, "confidence": other_confidence, "tokens": [other], "symbols": symbols}]
+    return _Read(token, "", {}, symbols, Symbol(token, 0), [token], confidence, alts)
+
+
+def test_joined_confidence_is_the_product_and_alternatives_read_one_part_otherwise():
+    recs = [[_part("x", 0.5, "y", 0.3, 0.0), _part("2", 0.8, "z", 0.1, 5.0)], [_part("a", 0.9, "b", 0.05, 0.0)]]
+    rec = joined(recs, [[[0], [1]], [[2]]])
+    assert rec.latex == "x2 \\\\ a" and rec.confidence == pytest.approx(0.36)
+    assert [h.strokes for h in rec.symbols] == [[0], [1], [2]]
+    assert [(a["latex"], round(a["confidence"], 4)) for a in rec.alternatives] == [
+        ("x2 \\\\ a", 0.36), ("y2 \\\\ a", 0.216), ("xz \\\\ a", 0.045), ("x2 \\\\ b", 0.02)]
+    assert rec.alternatives[1]["tokens"] == ["y", "2", "a"]
+    # a part read with no confidence: the joined reading has none, an alternative of that part keeps the others'
+    recs[0][0] = _part("x", 0.0, "y", 0.0, 0.0)
+    recs[0][0].alternatives[1]["confidence"] = 0.2
+    rec = joined(recs, [[[0], [1]], [[2]]])
+    assert rec.confidence == 0.0 and rec.alternatives[1]["latex"] == "y2 \\\\ a"
+    assert rec.alternatives[1]["confidence"] == pytest.approx(0.2 * 0.8 * 0.9)

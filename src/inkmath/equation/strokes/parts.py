@@ -168,11 +168,15 @@ def _joined_alternatives(recs: list[list], lines: list[list[list[int]]], offsets
                          limit: int) -> list[dict]:
     """The ``limit`` most probable readings after ``first`` (the parts' first readings joined) that read one part
     otherwise: that part's alternative with the other parts' first readings, its confidence the product of theirs."""
+    confidences = [r.confidence for line_recs in recs for r in line_recs]
+    zeros = sum(c <= 0 for c in confidences)
+    product = float(np.prod([c for c in confidences if c > 0]))  # of the parts read with some confidence
     found = []  # (confidence, line, part, alternative)
     for li, line_recs in enumerate(recs):
         for pi, rec in enumerate(line_recs):
-            others = first["confidence"] / rec.confidence if rec.confidence > 0 else float(np.prod(
-                [r.confidence for k, lr in enumerate(recs) for j, r in enumerate(lr) if (k, j) != (li, pi)]))
+            # the product of the other parts' confidences
+            others = (product / rec.confidence if zeros == 0 else 0.0) if rec.confidence > 0 else \
+                (product if zeros == 1 else 0.0)
             found += [(others * float(a["confidence"]), li, pi, a) for a in rec.alternatives[1:]]
     out = []
     for confidence, li, pi, alt in heapq.nlargest(limit, found, key=lambda t: t[0]):
