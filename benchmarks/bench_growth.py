@@ -69,10 +69,14 @@ def read_once(kind: str, n: int, engine: str) -> dict:
 
 
 def warm(engine: str) -> None:
+    """The models loaded and used once, then the heap frozen as `inkmath serve` and `--jobs` processes freeze it
+    (``gcutil``: else a full collection over the models' objects lands on whichever read triggers it, 0.3-0.4 s)."""
     from inkmath.equation.recognize import recognize_strokes
+    from inkmath.gcutil import freeze_startup_heap
 
     recognize_strokes(drawing(KINDS[1], 12), predictor(engine), solve=False)
     recognize_strokes(drawing(KINDS[0], 12), predictor(engine), solve=False)
+    freeze_startup_heap()
 
 
 def worker(engine: str) -> int:
