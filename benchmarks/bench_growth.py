@@ -225,7 +225,7 @@ def write(args: argparse.Namespace, rows: list[dict], slopes: list[dict]) -> Non
            "classifier on torch, the API's default, or `--engine onnx`; one thread for it, BLAS and OpenCV), warm, "
            "on seeded drawings of each size "
            "(`benchmarks/growth_drawings.py`): CROHME 2011-2013 (validation) expressions rescaled to 40 px a symbol "
-           "and laid side by side in rows 1,600 px wide, 3 symbol sizes apart, the rows 1.5 apart; and random walks "
+           "and laid side by side in rows 1,600 px wide, 3 symbol sizes apart, the rows 2.5 apart; and random walks "
            "of 10 points (steps of about a sixth of a symbol) started anywhere on a 1,600 x 1,000 canvas. Medians of "
            f"{args.runs} reads of each drawing; 'parts': what the reader cuts the drawing into "
            "(`strokes.parts.cut_parts`). The baseline columns: the same drawings read by another source tree in a "

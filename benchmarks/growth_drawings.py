@@ -22,7 +22,9 @@ SYMBOL_PX = 40.0  # a symbol's size on a tablet canvas, in pixels
 CANVAS_WIDTH = 1600.0
 CANVAS_HEIGHT = 1000.0
 GAP_SYMBOLS = 3.0  # clear paper between two expressions side by side, in symbol sizes
-ROW_GAP_SYMBOLS = 1.5  # clear paper between two rows, in symbol sizes
+# clear paper between two rows, in symbol sizes: more than the reader's PART_LINE_GAP (2), which is more than any
+# validation expression holds inside it
+ROW_GAP_SYMBOLS = 2.5
 POINTS = 10  # the strokes of 10 points
 
 
