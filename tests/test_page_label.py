@@ -139,17 +139,17 @@ def test_the_label_trace_records_each_lines_candidates_and_splits_no_question_nu
 
 
 def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
-    """The recipe end to end on cached page readings (no page read): the targets made from each page's truth, both
-    models' tensors, a card with held-out figures."""
+    """The recipe end to end on cached page readings (no page read): the worksheet streams' and the real-looking
+    crops' pages, the targets made from each page's truth, both models' tensors, a card with held-out figures."""
     import json
 
     from inkmath.training.recipes import page_label as train_page_label
 
     rng = np.random.default_rng(0)
-    for s in range(2):
-        folder = tmp_path / "cache" / f"stream-{s}"
+    for name, pages in (("stream-0", 40), ("stream-1", 40), ("real-crop-seed7", 10)):
+        folder = tmp_path / "cache" / name
         folder.mkdir(parents=True)
-        for p in range(40):
+        for p in range(pages):
             trace, truth = [], []
             for line in range(4):
                 y0 = 100.0 * line
@@ -167,12 +167,13 @@ def test_the_recipe_trains_both_models_and_writes_a_card(tmp_path):
             (folder / f"page_{p:04d}.json").write_text(json.dumps({"trace": trace, "truth": truth}))
         (folder / "done").write_text("")
     cfg = tmp_path / "r.yaml"
-    cfg.write_text("name: page-label-test\nstreams: 2\npages: 40\nepochs: 30\nhidden: 8\n")
+    cfg.write_text("name: page-label-test\nstreams: 2\npages: 40\nepochs: 30\nhidden: 8\nreal_crops: 10\n")
     out = tmp_path / "w.safetensors"
     assert train_page_label.main(["--config", str(cfg), "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["metrics"]["heldout_candidate_accuracy"] > 0.8
     assert card["inputs"] == list(CANDIDATE_FEATURES + PAGE_FEATURES)
+    assert card["data"]["pages"] == 81 and "10 crops" in card["data"]["train"]  # 90 % of the 90 pages
     model = page_label.load_page_label_model(str(out))
     assert model.line.prob(np.zeros((1, len(CANDIDATE_FEATURES)), np.float32)).shape == (1,)
     assert model.page.prob(np.zeros((1, N_FEATURES), np.float32)).shape == (1,)
