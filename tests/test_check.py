@@ -176,6 +176,24 @@ def test_a_sure_reading_is_accused_and_a_low_one_never():
     assert result.lines[1].verdict == "unsure" and result.first_wrong is None
 
 
+def test_a_step_judged_against_a_problem_nothing_confirmed_is_not_accused():
+    """A problem read under SURE_READING is confirmed only by a step that follows from it: a step judged against it
+    after lines that could not be read, and an answer that does not solve it, are unsure; read for sure, wrong."""
+    doubted = LineReading("2x+3=17", confidence=SURE_READING - 0.2)
+    result = check_lines([doubted, "2x=\\frac{8", "x^{2}=16", "x=4"])  # 2x + 3 = 11 misread; line 2 unreadable
+    assert [line.verdict for line in result.lines] == ["given", "unsure", "unsure", "unsure"]
+    assert result.first_wrong is None and "problem's reading is not sure" in result.lines[2].reason
+    assert "no step has confirmed it" in result.lines[3].reason
+    sure = LineReading("2x+3=17", confidence=SURE_READING + 0.1)
+    assert check_lines([sure, "2x=\\frac{8", "x^{2}=16", "x=4"]).first_wrong == 2
+    # the steps follow each other but not the problem as read: the answer is not accused against it
+    problem = LineReading("x^{2}-5x+6=0", confidence=SURE_READING - 0.2)
+    result = check_lines([problem, "(x-1)(x-4)=0", "x=1,x=4"])
+    assert [line.verdict for line in result.lines] == ["given", "unsure", "unsure"] and result.first_wrong is None
+    assert "does not solve the original equation" in result.lines[2].reason
+    assert check_lines(["x^{2}-5x+6=0", "x^{2}-5x+6=0", "x=1,x=4"]).first_wrong == 2  # typed: sure
+
+
 # ---------------------------------------------------------------- what students write, taken apart
 
 

@@ -174,6 +174,8 @@ class Walker:
         # lines wrong as read but not sure, each with its verdict as read (`blame_doubtful`)
         self.doubtful: list[tuple[int, LineOutcome]] = []
         self.step_before_answer: StepVerdict | None = None  # the last step's own verdict, when the answer is wrong
+        # the problem's reading is sure, or a step has followed from it as read (`problem_doubted`)
+        self.problem_confirmed = first.confidence >= SURE_READING
         self.current_index = 0
         self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
 
@@ -185,7 +187,9 @@ class Walker:
         for index, reading in enumerate(self.readings[1:], 1):
             last = index == len(self.readings) - 1
             self.current_index = index
+            from_problem = self.states[-1] is self.states[0]
             outcome = self.check_line(index, reading, last)
+            self.problem_confirmed = self.problem_confirmed or (from_problem and outcome.verdict == OK)
             self.wrong_before = self.wrong_before or outcome.verdict == WRONG
             self.states.append(outcome.state)
             out.append(LineCheck(index, outcome.latex or reading.latex, outcome.verdict, outcome.reason,
@@ -296,6 +300,10 @@ class Walker:
             return verdict, None
         if found is None:
             return verdict, None
+        if found.verdict == WRONG and not self.problem_confirmed:
+            return StepVerdict(UNSURE, f"{found.reason}, as the problem is read; its reading is not sure (confidence "
+                                       f"{self.readings[0].confidence:.2f}) and no step has confirmed it: check "
+                                       "both"), None
         if found.verdict == WRONG and verdict.verdict == OK and not self.wrong_before:
             self.step_before_answer = verdict
             return found, False  # every step follows, yet the answer is not the problem's: the answer is the mistake
@@ -322,8 +330,10 @@ class Walker:
             if rescued is not None:
                 return rescued
             problem = self.readings[0]
-            if index == 1 and problem.confidence < SURE_READING and outcome.mistake in (None, "does_not_follow"):
+            if (before is self.states[0] and not self.problem_confirmed
+                    and outcome.mistake in (None, "does_not_follow")):
                 # no usual mistake, only a counterexample, against a problem whose reading nothing has confirmed yet
+                # (the first step, or a later one where the lines between could not be read or checked)
                 return LineOutcome(UNSURE, f"this step does not follow from the problem as read ({outcome.reason}), "
                                            f"and the problem's reading is not sure (confidence "
                                            f"{problem.confidence:.2f}): check both", outcome.state)
