@@ -51,18 +51,8 @@ def export_bytes(name_or_path: str | Path) -> tuple[bytes, dict]:
 
     model, card = load_model(name_or_path)
     size = int(card["in_size"])
-    example = torch.zeros(1, 1, size, size)
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        # the legacy-exporter deprecation notice is expected: see the module docstring
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
-        torch.onnx.export(
-            model, (example,), buf, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}, opset_version=OPSET, dynamo=False,
-        )
-    data = buf.getvalue()
+    data = module_bytes(model, (torch.zeros(1, 1, size, size),), [INPUT_NAME], [OUTPUT_NAME],
+                        {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
     _check(data)
     return data, card
 
@@ -70,8 +60,8 @@ def export_bytes(name_or_path: str | Path) -> tuple[bytes, dict]:
 def module_bytes(module, example: tuple, inputs: list[str], outputs: list[str], axes: dict,
                  opset: int = OPSET) -> bytes:
     """The ONNX graph of a torch module run on ``example`` (eval mode, no gradients), with the dynamic ``axes`` by
-    input and output name: the reader's small models that run on ONNX Runtime (the symbol-context ensemble, the
-    structure encoder, the ink extractor) export through this, as ``export_bytes`` exports a classifier."""
+    input and output name: the classifiers (``export_bytes``) and the reader's other models that run on ONNX Runtime
+    (the symbol-context ensemble, the structure encoder, the ink extractor) export through this."""
     import torch
 
     buf = io.BytesIO()
