@@ -212,10 +212,7 @@ def decode(segmentations: Sequence[Segmentation], *, symbol_model: SymbolModel =
     segs = list(segmentations)
     if fixed:
         segs = segs[:1]
-        n = len(segs[0].symbols)
-        for k in fixed:
-            if not 0 <= int(k) < n:
-                raise InkmathError(f"Correction for symbol {k}, but there are only {n} symbols (0-based)")
+        check_correction_indices(fixed, len(segs[0].symbols))
     pool = _Found(w, lm, observe)
     parsed = _read_segmentations(segs, symbol_model, structure, w, fixed, pool)
     offered: list[Reading] = []
@@ -445,3 +442,11 @@ class Decoder:
         return decode(segmentations, symbol_model=self.symbol_model, structure=self.structure, lm=self.lm,
                       weights=self.weights, calibrate=self.calibrate, n_best=n_best, fixed=fixed,
                       alternative_layout=self.alternative_layout, final_layout=self.final_layout)
+
+
+def check_correction_indices(corrections, n: int) -> None:
+    """``InkmathError`` when a key of ``corrections`` ({symbol index: token}) names none of a reading's ``n``
+    symbols."""
+    for k in corrections:
+        if not 0 <= int(k) < n:
+            raise InkmathError(f"Correction for symbol {k}, but there are only {n} symbols (0-based)")

@@ -27,9 +27,9 @@ from dataclasses import replace
 import numpy as np
 
 from inkmath import ink
-from inkmath.errors import InkmathError
 from inkmath.equation.core.latex import LINE_BREAK, to_latex, to_mathml
 from inkmath.equation.core.tree import Lines, Node, Row, SymbolHyp, node_fields
+from inkmath.equation.reader.decode import check_correction_indices
 from inkmath.equation.strokes.lines import cut_lines
 
 # a drawing of more strokes is cut into parts: above the largest of the 1,504 validation expressions (CROHME
@@ -201,10 +201,7 @@ def corrected(recs: list[list], lines: list[list[list[int]]], corrections: dict,
     """``recs`` with each part that holds a corrected symbol (``corrections``: {index in the joined symbols: token})
     read again by ``read(members, {index in the part: token})``. ``InkmathError`` when an index names no symbol."""
     fixed = {int(k): str(tok) for k, tok in corrections.items()}
-    total = sum(len(r.symbols) for line_recs in recs for r in line_recs)
-    for k in fixed:
-        if not 0 <= k < total:
-            raise InkmathError(f"Correction for symbol {k}, but there are only {total} symbols (0-based)")
+    check_correction_indices(fixed, sum(len(r.symbols) for line_recs in recs for r in line_recs))
     out, start = [], 0
     for line_recs, line in zip(recs, lines):
         row = []
