@@ -174,7 +174,8 @@ class Walker:
         # lines wrong as read but not sure, each with its verdict as read (`blame_doubtful`)
         self.doubtful: list[tuple[int, LineOutcome]] = []
         self.step_before_answer: StepVerdict | None = None  # the last step's own verdict, when the answer is wrong
-        # the problem's reading is sure, or a step has followed from it as read (`problem_doubted`)
+        # the problem's reading is sure, or a step has followed from it as read: until then a step judged against it
+        # with no usual mistake, and an answer that does not solve it, are unsure (`check_line`, `final_check`)
         self.problem_confirmed = first.confidence >= SURE_READING
         self.current_index = 0
         self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
