@@ -13,6 +13,7 @@ import pytest
 import inkmath
 from inkmath.cli import main
 from inkmath.equation.solve.check import SURE_READING, LineReading, check_lines
+from inkmath.equation.solve.check.chain import problem_repairs
 from inkmath.equation.solve.check.lines import pieces
 from inkmath.errors import InkmathError
 
@@ -192,6 +193,41 @@ def test_a_step_judged_against_a_problem_nothing_confirmed_is_not_accused():
     assert [line.verdict for line in result.lines] == ["given", "unsure", "unsure"] and result.first_wrong is None
     assert "does not solve the original equation" in result.lines[2].reason
     assert check_lines(["x^{2}-5x+6=0", "x^{2}-5x+6=0", "x=1,x=4"]).first_wrong == 2  # typed: sure
+
+
+
+def test_a_problem_is_confirmed_by_a_step_that_follows_in_another_reading():
+    """A step that follows from the problem only in one of its own other readings (or in one of the problem's)
+    still confirms the problem: a wrong answer after it is accused."""
+    problem = LineReading("\\frac{x^{2}-25}{x-5}", confidence=SURE_READING - 0.4)
+    misread = LineReading("\\frac{(x-5)(x+5)}{n-5}", confidence=SURE_READING - 0.1,
+                          alternatives=[("\\frac{(x-5)(x+5)}{x-5}", 0.02)])
+    result = check_lines([problem, misread, LineReading("x+6", confidence=0.96)])
+    assert [line.verdict for line in result.lines] == ["given", "unsure", "wrong"] and result.first_wrong == 2
+    problem = LineReading("8(5+1)-4", confidence=SURE_READING - 0.2, alternatives=[("8(5+7)-4", 0.01)])
+    result = check_lines([problem, LineReading("8\\times 12-4", 0.96), LineReading("93", 0.95)])
+    assert result.first_wrong == 2 and "8(5+7)-4" in result.lines[0].reason
+
+
+@pytest.mark.parametrize("problem, later, repaired", [
+    ("\\frac{x}{4}+\\frac{x}{b}=-30", ["5x=-30"], ["\\frac{x}{4}+\\frac{x}{6}=-30"]),
+    ("X+\\frac{24}{x}=-10", ["x^{2}+24=-10x"], ["x+\\frac{24}{x}=-10"]),
+    ("\\frac{7}{5}x\\frac{2}{8}", ["\\frac{14}{40}"], ["\\frac{7}{5}\\times \\frac{2}{8}"]),
+    ("2x+3=11", ["2x=8"], []),  # every letter is in a later line
+])
+def test_a_problems_stray_letters_are_read_as_what_they_look_like(problem, later, repaired):
+    read = [LineReading(line, 0.9) for line in later]
+    assert problem_repairs(LineReading(problem, SURE_READING - 0.2), read) == repaired
+    assert problem_repairs(LineReading(problem, 1.0), read) == []  # typed: as written
+
+
+def test_a_problem_with_a_stray_letter_is_checked_as_repaired():
+    """b for 6 in the problem, no later line with a b: the first step is judged against the problem as repaired,
+    and the problem's line says how it was checked."""
+    problem = LineReading("\\frac{x}{4}+\\frac{x}{b}=-30", confidence=SURE_READING - 0.15)
+    result = check_lines([problem, LineReading("5x=-30", 0.86), LineReading("x=-6", 0.85)])
+    assert result.first_wrong == 1 and result.lines[1].mistake is not None
+    assert "\\frac{x}{6}" in result.lines[0].reason and "check the reading" in result.lines[0].reason
 
 
 # ---------------------------------------------------------------- what students write, taken apart

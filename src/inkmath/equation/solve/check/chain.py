@@ -44,6 +44,7 @@ class LineOutcome:
     mistake: str | None = None
     answer_right: bool | None = None
     latex: str = ""
+    confirms_problem: bool = False  # the step follows from the problem in another reading of the step or problem
 
 
 def check_job(payload: tuple[list[LineReading], str], timeout: float) -> CheckResult | InkmathError:
@@ -177,8 +178,45 @@ class Walker:
         # the problem's reading is sure, or a step has followed from it as read: until then a step judged against it
         # with no usual mistake, and an answer that does not solve it, are unsure (`check_line`, `final_check`)
         self.problem_confirmed = first.confidence >= SURE_READING
+        self.problem_repaired = False  # checked with letters that no later line has read as what they look like
         self.current_index = 0
+        self.root_lines: set[int] = set()
+        self.adopt_repaired_problem()
         self.root_lines = root_lines(readings, self.problem) if self.problem.kind == "equation" else set()
+
+    def adopt_repaired_problem(self) -> None:
+        """A problem read by a reader with letters that no later line has (``problem_repairs``: b for 6, X for x, x
+        for a times sign), from which the first step does not follow as read: checked as repaired, preferring a
+        repair the first step follows from (which confirms it); otherwise the first that can be checked."""
+        first = self.readings[0]
+        if len(self.readings) < 2 or self.problem_read_as is not None:
+            return
+        repairs = problem_repairs(first, self.readings[1:])
+        if not repairs:
+            return
+        step, last = self.readings[1], len(self.readings) == 2
+        self.current_index = 1
+        try:
+            if self.run_line(step.latex, self.start, last).verdict == OK:
+                return
+            found = []
+            for latex in repairs:
+                try:
+                    problem, checker, answer, extra = setup(latex)
+                    follows = self.run_line(step.latex, checker.start(), last, checker).verdict == OK
+                except (InkmathError, CannotCheck):
+                    continue
+                found.append((not follows, len(found), latex, problem, checker, answer, extra))
+        finally:
+            self.current_index = 0
+        if not found:
+            return
+        unconfirmed, _, latex, self.problem, self.checker, self.answer, self.extra = min(found, key=lambda f: f[:2])
+        self.start = self.checker.start()
+        self.states = [self.start]
+        self.problem_read_as = (latex, first.confidence)
+        self.problem_confirmed = not unconfirmed
+        self.problem_repaired = True
 
     def walk(self) -> CheckResult:
         given = self.given_line()
@@ -190,7 +228,8 @@ class Walker:
             self.current_index = index
             from_problem = self.states[-1] is self.states[0]
             outcome = self.check_line(index, reading, last)
-            self.problem_confirmed = self.problem_confirmed or (from_problem and outcome.verdict == OK)
+            self.problem_confirmed = self.problem_confirmed or (
+                from_problem and (outcome.verdict == OK or outcome.confirms_problem))
             self.wrong_before = self.wrong_before or outcome.verdict == WRONG
             self.states.append(outcome.state)
             out.append(LineCheck(index, outcome.latex or reading.latex, outcome.verdict, outcome.reason,
@@ -202,7 +241,9 @@ class Walker:
         if self.problem_read_as is not None:
             alt, conf = self.problem_read_as
             out[0].alternative = alt
-            out[0].reason += f"; the steps follow from it read as ${alt}$ (confidence {conf:.2f}): check the reading"
+            out[0].reason += (f"; checked as ${alt}$, its letters that no later line has read as what they look like "
+                              f"(confidence {conf:.2f}): check the reading" if self.problem_repaired else
+                              f"; the steps follow from it read as ${alt}$ (confidence {conf:.2f}): check the reading")
         first_wrong = next((line.index for line in out if line.verdict == WRONG), None)
         for line in out:
             if line.alternative is not None:
@@ -322,7 +363,7 @@ class Walker:
             for alt, conf in sorted(reading.alternatives + self.case_folded(reading), key=lambda a: -a[1]):
                 other = self.run_line(alt, before, last)
                 if other.verdict == OK:
-                    other.verdict = UNSURE
+                    other.verdict, other.confirms_problem = UNSURE, True
                     other.reason = (f"read as ${reading.latex}$ this step does not follow, but read as ${alt}$ "
                                     f"(confidence {conf:.2f}) it does: check the reading")
                     return other
@@ -446,6 +487,7 @@ class Walker:
                 if use is not None:  # the problem itself was misread: the rest is checked against this reading
                     self.problem, self.checker, self.answer = problem, use, answer
                     self.problem_read_as = (alt, conf)
+                    outcome.confirms_problem = True
                 return outcome
         return None
 
@@ -456,6 +498,43 @@ class Walker:
             return None
         state = self.states[first_wrong - 1] if first_wrong >= 1 else self.start
         return state.text, " ".join(self.problem.tokens)
+
+
+# letters a reader writes for a digit or a sign in a problem (a stray letter: one that no later line has)
+DIGIT_LOOKALIKES = {"b": "6", "G": "6", "q": "9", "g": "9", "l": "1", "I": "1", "o": "0", "O": "0", "s": "5",
+                    "S": "5", "z": "2", "Z": "2", "B": "8"}
+_LETTER = r"(?<![\\A-Za-z]){}(?![A-Za-z])"
+
+
+def problem_repairs(first: LineReading, later: list[LineReading]) -> list[str]:
+    """Readings of a problem read by a reader with its stray letters (letters that no later line has) read as what
+    the reader likely mistook: a capital as the problem's small letter, a look-alike digit (``DIGIT_LOOKALIKES``),
+    and x as a times sign when no later line has a letter. Each repair alone, then all together."""
+    if first.confidence >= 1.0:
+        return []
+    try:
+        tokens = latex_tokens(first.latex)
+        seen = {t for r in later for t in latex_tokens(r.latex) if len(t) == 1 and t.isalpha()}
+    except InkmathError:
+        return []
+    letters = [t for t in dict.fromkeys(tokens) if len(t) == 1 and t.isascii() and t.isalpha()]
+    swaps = []
+    for t in letters:
+        if t in seen:
+            continue
+        if t.isupper() and t.lower() in seen:
+            swaps.append((t, t.lower()))
+        elif t in DIGIT_LOOKALIKES:
+            swaps.append((t, DIGIT_LOOKALIKES[t]))
+        elif t in "xX" and not seen:
+            swaps.append((t, r"\times "))
+    out = []
+    for group in [[s] for s in swaps] + ([swaps] if len(swaps) > 1 else []):
+        latex = first.latex
+        for t, new in group:
+            latex = re.sub(_LETTER.format(t), lambda _: new, latex)
+        out.append(latex)
+    return out
 
 
 def root_lines(readings: list[LineReading], problem: Problem) -> set[int]:
