@@ -235,11 +235,13 @@ def _read_parts(strokes: Sequence, lines: list[list[list[int]]], predictor, deco
                 merge_model: str | None) -> Recognition:
     """A long drawing read as its parts (``parts.cut_parts``: lines top to bottom, each its parts left to right), each
     from its strokes alone (the second look is one expression's: on parts of random strokes it cost 4-5x the stroke
-    reader), and joined (``parts.joined``). ``corrections`` name the joined reading's symbols: a part holding one
-    is read again with its own."""
+    reader) and from at most ``parts.PART_GROUPINGS`` groupings, and joined (``parts.joined``). ``corrections`` name
+    the joined reading's symbols: a part holding one is read again with its own."""
+    narrower = dataclasses.replace(decoder, segmentations=min(decoder.segmentations, parts.PART_GROUPINGS))
+
     def read(members: list[int], fixed: dict[int, str] | None) -> Recognition:
         own = [strokes[i] for i in members]
-        return _read_one(own, predictor, decoder, fixed, False, False, False, False, merge_model, None)
+        return _read_one(own, predictor, narrower, fixed, False, False, False, False, merge_model, None)
 
     read_lines = [[read(members, None) for members in line] for line in lines]
     if corrections:

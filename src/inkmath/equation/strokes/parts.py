@@ -47,6 +47,10 @@ SPAN_GAP = 6.0
 # above (real expressions laid in rows / random short strokes, 3 drawings each: 40 strokes 2.2 / 3.3 ms a stroke,
 # 60 strokes 2.9 / 4.7, 80 strokes 3.1 / 5.5; 2026-11-29, the loaded 2-core machine)
 MAX_PART = 40
+# the stroke segmenter's best groupings a part is read from (a whole drawing: ``recognize.STROKE_SEGMENTATIONS``).
+# 300 validation expressions read as a part is (strokes alone, seed 5): 218 right from 5 groupings, 217 from 3, 215
+# from 2; the CPU of 400 strokes 0.84x (random strokes) and 0.97x (rows of expressions) from 3 (2026-11-30)
+PART_GROUPINGS = 3
 ALTERNATIVES = 5  # readings a joined recognition offers, the first its own, as ``decode.alternatives`` gives them
 _ENDS_IN_CONTROL_WORD = re.compile(r"\\[A-Za-z]+$")  # as ``latex.join_tokens`` reads a token
 
