@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base-label", required=True)
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--result", type=Path, default=ROOT / "benchmarks" / "results" / "web.json",
+                    help="the results file (default: web.json, the comparison with the commit before the learned reader)")
+    ap.add_argument("--title", default="Web API under load, side by side with the commit before the learned reader")
     args = ap.parse_args(argv)
     if not (args.base_tree / "benchmarks" / "bench_web.py").is_file():
         raise SystemExit(f"{args.base_tree}: not a checkout with benchmarks/bench_web.py; make one with "
@@ -76,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from inkmath.evaluation.results import write_result
 
     path = write_result(
-        ROOT / "benchmarks" / "results" / "web.json", "web",
-        "Web API under load, side by side with the commit before the learned reader",
+        args.result, "web", args.title,
         "python benchmarks/bench_web_ab.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "benchmarks/bench_web.py --engines onnx --workers pool2: `inkmath serve` on loopback, 8 closed-loop clients "
         "posting 20 CROHME 2014 expressions as strokes to /api/expression; the baseline tree and this one run "

@@ -1,4 +1,5 @@
-"""Per-expression latency of the stroke reader (issue 77): 40 validation drawings of at most 30 strokes, at canvas scale.
+"""Per-expression latency of the reader (issue 77): 40 validation drawings of at most 30 strokes, at canvas scale, or
+their WAP-like images (``--images``).
 
 Inputs: ``COUNT`` expressions drawn by ``random.Random(SEED)`` from the CROHME 2011-2013 test ink (the validation) of
 1 to ``MAX_STROKES`` strokes, in archive order; each drawing is scaled and centred into a ``CANVAS`` canvas (CSS
@@ -14,6 +15,8 @@ figure is the median of its reads' wall time; p50 / p90 / max are over the drawi
     INKMATH_DATA=../shared/data python benchmarks/stroke_latency.py [--rounds 3] [--fresh-cache] [--profile 5]
     INKMATH_DATA=../shared/data python benchmarks/stroke_latency.py --old /tmp/base-tree [--rounds 3]
 
+``--images``: the same 40 expressions drawn as the image path's validation renderings (``wap_like.render_wap_like``,
+one seeded size each) and read by ``recognize_image(image, predictor, solve=False, ink="white")``.
 ``--fresh-cache``: ``INKMATH_CACHE`` set to a new empty folder first (a fresh clone's first run).
 ``--profile N``: the N slowest drawings read again under cProfile, the functions of most cumulative time printed.
 ``--old TREE``: this tree's reader and ``TREE``'s (its ``src``, e.g. a ``git archive`` of the commit before) as two
@@ -54,8 +57,10 @@ def canvas_scaled(strokes: list, width: float = CANVAS[0], height: float = CANVA
     return [np.round(st * s + off, 2) for st in strokes]
 
 
-def chosen_inputs(count: int = COUNT, seed: int = SEED, max_strokes: int = MAX_STROKES) -> list[tuple[str, list]]:
-    """(id, canvas-scaled strokes) of ``count`` validation expressions of 1..``max_strokes`` strokes, drawn by seed."""
+def chosen_inputs(count: int = COUNT, seed: int = SEED, max_strokes: int = MAX_STROKES,
+                  images: bool = False) -> list[tuple[str, object]]:
+    """(id, canvas-scaled strokes) of ``count`` validation expressions of 1..``max_strokes`` strokes, drawn by seed;
+    with ``images``, (id, its WAP-like rendering) instead, the sizes drawn from one generator seeded by ``seed``."""
     import numpy as np
 
     from inkmath.data import data_dir
@@ -68,19 +73,28 @@ def chosen_inputs(count: int = COUNT, seed: int = SEED, max_strokes: int = MAX_S
     for expr in iter_inkml(archive):
         strokes = [np.asarray(s, float)[:, :2] for s in expr.strokes if len(s)]
         if 1 <= len(strokes) <= max_strokes and expr.latex_truth:
-            pool.append((expr.id, strokes))
+            pool.append((expr, strokes))
     picked = sorted(random.Random(seed).sample(range(len(pool)), min(count, len(pool))))
-    return [(pool[k][0], canvas_scaled(pool[k][1])) for k in picked]
+    if images:
+        try:
+            from inkmath.equation.core.wap_like import render_wap_like
+        except ImportError:  # a tree from before the house's stage packages (``--old``): the benchmark's copy
+            from wap_val import render_wap_like
+
+        rng = np.random.default_rng(seed)
+        return [(pool[k][0].id, render_wap_like(pool[k][0], rng)) for k in picked]
+    return [(pool[k][0].id, canvas_scaled(pool[k][1])) for k in picked]
 
 
-def _setup(fresh_cache: bool):
-    """One thread for every numeric library (before NumPy loads), the cache, and the classifier as served."""
+def _setup(fresh_cache: bool, benchmarks: Path = HERE.parent):
+    """One thread for every numeric library (before NumPy loads), the cache, and the classifier as served (loaded
+    by the ``benchmarks`` folder of the tree read, which knows its own ``src``)."""
     from inkmath.cli.common import limit_blas_threads
 
     limit_blas_threads()
     if fresh_cache:
         os.environ["INKMATH_CACHE"] = tempfile.mkdtemp(prefix="inkmath-cache-")
-    sys.path.insert(0, str(HERE.parent))
+    sys.path.insert(0, str(benchmarks))
     import torch
 
     torch.set_num_threads(1)
@@ -91,11 +105,15 @@ def _setup(fresh_cache: bool):
     return load_predictor(recognize.DEFAULT_WEIGHTS, "onnx", 1)
 
 
-def _read(strokes, predictor):
-    from inkmath.equation.recognize import recognize_strokes
+def _read(data, predictor):
+    """(wall ms, CPU ms, reading) of one read: strokes (a list) or a WAP-like image (an array, white ink)."""
+    from inkmath.equation.recognize import recognize_image, recognize_strokes
 
     w, c = time.perf_counter(), time.process_time()
-    rec = recognize_strokes(strokes, predictor, solve=False)
+    if isinstance(data, list):
+        rec = recognize_strokes(data, predictor, solve=False)
+    else:
+        rec = recognize_image(data, predictor, solve=False, ink="white")
     return (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000, rec
 
 
@@ -107,7 +125,7 @@ def percentiles(ms: list[float]) -> dict:
 def in_process(args) -> dict:
     start = time.perf_counter()
     predictor = _setup(args.fresh_cache)
-    inputs = chosen_inputs(args.count)
+    inputs = chosen_inputs(args.count, images=args.images)
     first_ms, _, _ = _read(inputs[0][1], predictor)
     loading_ms = (time.perf_counter() - start) * 1000
     walls: dict[str, list[float]] = {i: [] for i, _ in inputs}
@@ -123,12 +141,12 @@ def in_process(args) -> dict:
            "start to first reading ms": round(loading_ms, 1),
            **{f"{k} ms": round(v, 1) for k, v in percentiles(list(wall.values())).items()},
            **{f"CPU {k} ms": round(v, 1) for k, v in percentiles(list(cpu.values())).items()},
+           "input": "WAP-like images" if args.images else "strokes",
            "cache": "empty (new folder)" if args.fresh_cache else "warm", "load": round(os.getloadavg()[0], 2)}
     print(out)
     slowest = sorted(wall, key=lambda i: -wall[i])
     for i in slowest[:8]:
-        strokes = dict(inputs)[i]
-        print(f"  {i}: {wall[i]:.1f} ms wall, {cpu[i]:.1f} ms CPU, {len(strokes)} strokes")
+        print(f"  {i}: {wall[i]:.1f} ms wall, {cpu[i]:.1f} ms CPU")
     if args.profile:
         profile([(i, dict(inputs)[i]) for i in slowest[:args.profile]], predictor)
     return out
@@ -140,18 +158,18 @@ def profile(inputs: list, predictor, top: int = 30) -> None:
 
     prof = cProfile.Profile()
     prof.enable()
-    for _, strokes in inputs:
-        _read(strokes, predictor)
+    for _, data in inputs:
+        _read(data, predictor)
     prof.disable()
     stats = pstats.Stats(prof)
     stats.sort_stats("cumulative").print_stats(r"inkmath", top)
     stats.sort_stats("tottime").print_stats(top)
 
 
-def worker(count: int) -> int:
+def worker(count: int, images: bool) -> int:
     """Read input i (a line on stdin) and print 'wall ms, CPU ms, confidence, LaTeX', until stdin ends."""
-    predictor = _setup(False)
-    inputs = [s for _, s in chosen_inputs(count)]
+    predictor = _setup(False, Path.cwd() / "benchmarks")
+    inputs = [s for _, s in chosen_inputs(count, images=images)]
     _read(inputs[0], predictor)
     print(len(inputs), flush=True)
     for line in sys.stdin:
@@ -163,7 +181,8 @@ def worker(count: int) -> int:
 def side_by_side(args) -> dict:
     def start(tree: Path) -> tuple[subprocess.Popen, int]:
         env = dict(os.environ, PYTHONPATH=str(tree / "src"), OMP_NUM_THREADS="1")
-        p = subprocess.Popen([sys.executable, str(HERE), "--worker", "--count", str(args.count)], cwd=tree, env=env,
+        flags = ["--images"] if args.images else []
+        p = subprocess.Popen([sys.executable, str(HERE), "--worker", "--count", str(args.count), *flags], cwd=tree, env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return p, int(p.stdout.readline())
 
@@ -190,7 +209,8 @@ def side_by_side(args) -> dict:
         for p in (old, new):
             p.stdin.close()
             p.wait()
-    out = {"drawings": n, "rounds": args.rounds, "load": round(os.getloadavg()[0], 2)}
+    out = {"drawings": n, "rounds": args.rounds, "input": "WAP-like images" if args.images else "strokes",
+           "load": round(os.getloadavg()[0], 2)}
     for name in ("old", "new"):
         out.update({f"{name} {k} ms": round(v, 1) for k, v in
                     percentiles([statistics.median(v) for v in walls[name]]).items()})
@@ -210,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3, help="reads of each drawing (its figure: their median)")
     ap.add_argument("--count", type=int, default=COUNT)
+    ap.add_argument("--images", action="store_true", help="read the expressions' WAP-like images, not their strokes")
     ap.add_argument("--fresh-cache", action="store_true", help="INKMATH_CACHE set to a new empty folder first")
     ap.add_argument("--profile", type=int, default=0, help="read the N slowest again under cProfile")
     ap.add_argument("--old", type=Path, default=None, help="another source tree, read side by side with this one")
@@ -218,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--result", type=Path, default=None, help="write the figures as a results file")
     args = ap.parse_args(argv)
     if args.worker:
-        return worker(args.count)
+        return worker(args.count, args.images)
     out = side_by_side(args) if args.old else in_process(args)
     if args.result:
         write(args, out)
@@ -230,13 +251,23 @@ def write(args, out: dict) -> None:
     from inkmath.evaluation.results import write_result
 
     command = "python benchmarks/stroke_latency.py " + " ".join(sys.argv[1:])
-    how = (f"benchmarks/stroke_latency.py: {COUNT} CROHME 2011-2013 (validation) drawings of at most {MAX_STROKES} "
-           f"strokes drawn by seed {SEED}, scaled into a {CANVAS[0]:.0f} x {CANVAS[1]:.0f} px canvas as the web page "
-           "sends them; `recognize_strokes(solve=False)` in one process, ONNX Runtime, BLAS, OpenCV and torch on one "
-           "thread; a drawing's figure is the median wall time of its reads; p50 / p90 / max over the drawings, a "
-           "warm-up read (the first drawing) excluded and reported apart. The issue's limits: p50 <= 30 ms, "
-           "max <= 200 ms.")
-    write_result(args.result, "speed", "Stroke reader latency per drawing (issue 77)", command, how, [out])
+    if args.images:
+        how = (f"benchmarks/stroke_latency.py --images: {COUNT} CROHME 2011-2013 (validation) expressions of at most "
+               f"{MAX_STROKES} strokes drawn by seed {SEED}, each drawn as the image path's WAP-like validation "
+               "rendering (a size drawn from a generator of the same seed); `recognize_image(solve=False)` in one "
+               "process, ONNX Runtime, BLAS, OpenCV and torch on one thread; an image's figure is the median wall time "
+               "of its reads; p50 / p90 / max over the images, a warm-up read excluded and reported apart. The "
+               "issue's limit: p50 <= 40 ms.")
+        title = "Image reader latency per expression (issue 77)"
+    else:
+        how = (f"benchmarks/stroke_latency.py: {COUNT} CROHME 2011-2013 (validation) drawings of at most "
+               f"{MAX_STROKES} strokes drawn by seed {SEED}, scaled into a {CANVAS[0]:.0f} x {CANVAS[1]:.0f} px "
+               "canvas as the web page sends them; `recognize_strokes(solve=False)` in one process, ONNX Runtime, "
+               "BLAS, OpenCV and torch on one thread; a drawing's figure is the median wall time of its reads; p50 / "
+               "p90 / max over the drawings, a warm-up read (the first drawing) excluded and reported apart. The "
+               "issue's limits: p50 <= 30 ms, max <= 200 ms.")
+        title = "Stroke reader latency per drawing (issue 77)"
+    write_result(args.result, "speed", title, command, how, [out])
 
 
 if __name__ == "__main__":
