@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--result", type=Path, default=ROOT / "benchmarks" / "results" / "web.json",
-                    help="the results file (default: web.json, the comparison with the commit before the learned reader)")
+                    help="the results file (default: web.json, against the commit before the learned reader)")
     ap.add_argument("--title", default="Web API under load, side by side with the commit before the learned reader")
     args = ap.parse_args(argv)
     if not (args.base_tree / "benchmarks" / "bench_web.py").is_file():

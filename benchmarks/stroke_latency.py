@@ -182,8 +182,8 @@ def side_by_side(args) -> dict:
     def start(tree: Path) -> tuple[subprocess.Popen, int]:
         env = dict(os.environ, PYTHONPATH=str(tree / "src"), OMP_NUM_THREADS="1")
         flags = ["--images"] if args.images else []
-        p = subprocess.Popen([sys.executable, str(HERE), "--worker", "--count", str(args.count), *flags], cwd=tree, env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen([sys.executable, str(HERE), "--worker", "--count", str(args.count), *flags], cwd=tree,
+                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return p, int(p.stdout.readline())
 
     def ask(p: subprocess.Popen, i: int) -> tuple[float, float, str, str]:
@@ -210,7 +210,7 @@ def side_by_side(args) -> dict:
             p.stdin.close()
             p.wait()
     out = {"drawings": n, "rounds": args.rounds, "input": "WAP-like images" if args.images else "strokes",
-           "load": round(os.getloadavg()[0], 2)}
+           "old": args.old_label or args.old.name, "load": round(os.getloadavg()[0], 2)}
     for name in ("old", "new"):
         out.update({f"{name} {k} ms": round(v, 1) for k, v in
                     percentiles([statistics.median(v) for v in walls[name]]).items()})
@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh-cache", action="store_true", help="INKMATH_CACHE set to a new empty folder first")
     ap.add_argument("--profile", type=int, default=0, help="read the N slowest again under cProfile")
     ap.add_argument("--old", type=Path, default=None, help="another source tree, read side by side with this one")
+    ap.add_argument("--old-label", default=None, help="the other tree's name in the results (default: its folder)")
     ap.add_argument("--new", type=Path, default=HERE.parent.parent, help=argparse.SUPPRESS)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--result", type=Path, default=None, help="write the figures as a results file")
