@@ -194,7 +194,9 @@ def headline(records: list[dict]) -> str:
                 # one row per set-up; a side-by-side file gives its own commit's medians
                 if {"engine", "workers", "requests/s", "p99 ms"} <= set(row) and row.get("run", "median") == "median" \
                         and row.get("commit", r["commit"]) == r["commit"]:
-                    rows.append([f"web: `inkmath serve --engine {row['engine']}`, {row['workers']} ({r['machine']})",
+                    when = f"{r['commit']}, {r.get('date', '')[:10]}".rstrip(", ")
+                    rows.append([f"web: `inkmath serve --engine {row['engine']}`, {row['workers']} ({r['machine']}, "
+                                 f"{when})",
                                  f"{row['requests/s']} requests/s, p99 {row['p99 ms']} ms"])
     body = markdown_table(["task", "result"], rows)
     return "\n".join([BEGIN, ""] + body + ["", "All figures, with the command, machine and commit of each: "
