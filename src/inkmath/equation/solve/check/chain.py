@@ -500,7 +500,8 @@ class Walker:
         return state.text, " ".join(self.problem.tokens)
 
 
-# letters a reader writes for a digit or a sign in a problem (a stray letter: one that no later line has)
+# letters a reader writes for a digit in a problem (a stray letter: one that no later line has): the handwriting
+# look-alikes, among them the validation chains' misread problems (b for 6, q for 9, z for 2)
 DIGIT_LOOKALIKES = {"b": "6", "G": "6", "q": "9", "g": "9", "l": "1", "I": "1", "o": "0", "O": "0", "s": "5",
                     "S": "5", "z": "2", "Z": "2", "B": "8"}
 _LETTER = r"(?<![\\A-Za-z]){}(?![A-Za-z])"
@@ -508,8 +509,9 @@ _LETTER = r"(?<![\\A-Za-z]){}(?![A-Za-z])"
 
 def problem_repairs(first: LineReading, later: list[LineReading]) -> list[str]:
     """Readings of a problem read by a reader with its stray letters (letters that no later line has) read as what
-    the reader likely mistook: a capital as the problem's small letter, a look-alike digit (``DIGIT_LOOKALIKES``),
-    and x as a times sign when no later line has a letter. Each repair alone, then all together."""
+    the reader likely mistook: a capital as the small letter the later lines have, a look-alike digit
+    (``DIGIT_LOOKALIKES``), and x as a times sign when no later line has a letter. Each repair alone, then all
+    together."""
     if first.confidence >= 1.0:
         return []
     try:
