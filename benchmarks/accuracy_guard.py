@@ -26,6 +26,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from common import add_base_tree, checked_base_tree, write_rows
+
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {  # name: (what it is, the command in the tree read)
     "val": ("CROHME 2011-2013 test (validation), strokes", ["-m", "inkmath", "crohme-eval", "val", "--json"]),
@@ -61,13 +63,11 @@ def compare(base: dict[str, dict], head: dict[str, dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-tree", type=Path, required=True, help="the earlier commit's tree (git archive COMMIT)")
-    ap.add_argument("--base-label", required=True, help="its name in the rows, e.g. its short commit")
+    add_base_tree(ap)
     ap.add_argument("--jobs", type=int, default=1, choices=(1, 2), help="2: the two trees read side by side")
     ap.add_argument("--result", type=Path, default=None, help="write the comparison as a results file")
     args = ap.parse_args(argv)
-    if not (args.base_tree / "src" / "inkmath").is_dir():
-        raise SystemExit(f"{args.base_tree}: no src/inkmath; make it with git archive COMMIT | tar -x -C DIR")
+    checked_base_tree(args.base_tree)
     with tempfile.TemporaryDirectory(prefix="accuracy-guard-") as tmp:
         folder = Path(tmp)
         with ThreadPoolExecutor(args.jobs) as pool:
@@ -76,16 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(json.dumps(row))
     if args.result:
-        sys.path.insert(0, str(ROOT / "src"))
-        from inkmath.evaluation.results import write_result
-
-        title = f"Readings against {args.base_label}: the accuracy guard of a speed change"
-        write_result(args.result, "expressions", title,
-                     "python benchmarks/accuracy_guard.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-                     "benchmarks/accuracy_guard.py: each tree reads the three sets with its own source "
-                     "(crohme-eval val, wap_val.py, crohme-eval test, --details); expressions read right (token "
-                     "distance 0) on each side, the change in points, and the readings and confidences that differ "
-                     "between the two trees, expression by expression.", rows)
+        write_rows(args.result, "accuracy_guard.py", argv, "expressions",
+                   f"Readings against {args.base_label}: the accuracy guard of a speed change",
+                   "benchmarks/accuracy_guard.py: each tree reads the three sets with its own source (crohme-eval val, "
+                   "wap_val.py, crohme-eval test, --details); expressions read right (token distance 0) on each side, "
+                   "the change in points, and the readings and confidences that differ between the two trees, "
+                   "expression by expression.", rows)
     return 0
 
 

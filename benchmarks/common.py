@@ -154,3 +154,28 @@ def write_result(name: str, command: str, body: str) -> Path:
     path.write_text(f"<!-- written by {command} -->\nCommand: `{command}` (at {stamp}, commit {git})\n\n{body}\n")
     write_json_results(path, command)
     return path
+
+
+def add_base_tree(ap) -> None:
+    """``--base-tree`` and ``--base-label``: an earlier commit's tree, read beside this one."""
+    ap.add_argument("--base-tree", type=Path, required=True,
+                    help="the earlier commit's tree (git archive COMMIT | tar -x -C DIR)")
+    ap.add_argument("--base-label", required=True, help="its name in the rows, e.g. its short commit")
+
+
+def checked_base_tree(path: Path) -> Path:
+    """``path`` when it holds an inkmath source tree; otherwise the run ends with what to do."""
+    if not (path / "src" / "inkmath").is_dir():
+        raise SystemExit(f"{path}: no src/inkmath; make it with git archive COMMIT | tar -x -C DIR")
+    return path
+
+
+def write_rows(path: Path, script: str, argv: list[str] | None, table: str, title: str, how: str,
+               rows: list[dict]) -> Path:
+    """One result file of ``rows`` for the results page, its command ``python benchmarks/SCRIPT ARGS`` (``argv``,
+    else this process's arguments)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from inkmath.evaluation.results import write_result as write_json
+
+    command = f"python benchmarks/{script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    return write_json(path, table, title, command, how, rows)

@@ -27,6 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import add_base_tree, checked_base_tree, write_rows
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,16 +74,14 @@ def web(base: Path, label: str, pairs: int, seconds: float) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-tree", type=Path, required=True, help="the earlier commit's tree (git archive COMMIT)")
-    ap.add_argument("--base-label", required=True, help="its name in the rows, e.g. its short commit")
+    add_base_tree(ap)
     ap.add_argument("--rounds", type=int, default=3, help="reads of each expression for the latency")
     ap.add_argument("--page-runs", type=int, default=2, help="reads of each page photo")
     ap.add_argument("--web-pairs", type=int, default=1, help="load tests a side (0: none)")
     ap.add_argument("--seconds", type=float, default=30.0, help="length of each load test")
     ap.add_argument("--result", type=Path, default=None, help="write the report as a results file")
     args = ap.parse_args(argv)
-    if not (args.base_tree / "src" / "inkmath").is_dir():
-        raise SystemExit(f"{args.base_tree}: no src/inkmath; make it with git archive COMMIT | tar -x -C DIR")
+    checked_base_tree(args.base_tree)
     rows = (latency(args.base_tree, args.base_label, args.rounds, False)
             + latency(args.base_tree, args.base_label, args.rounds, True)
             + pages(args.base_tree, args.page_runs)
@@ -91,15 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         row["ratio"] = round(row["now"] / row["before"], 3) if row["before"] else None
         print(json.dumps(row))
     if args.result:
-        sys.path.insert(0, str(ROOT / "src"))
-        from inkmath.evaluation.results import write_result
-
-        write_result(args.result, "speed", f"Speed against {args.base_label}, side by side in one run",
-                     "python benchmarks/speed_report.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-                     "benchmarks/speed_report.py: stroke_latency.py --old (strokes, then --images), bench_page.py "
-                     "--speed --pages 0 in each tree in turn, bench_web_ab.py; each figure with the earlier commit's "
-                     "value, this tree's and their ratio (now / before; for requests a second and pages a minute "
-                     "higher is faster, for ms lower).", rows)
+        write_rows(args.result, "speed_report.py", argv, "speed",
+                   f"Speed against {args.base_label}, side by side in one run",
+                   "benchmarks/speed_report.py: stroke_latency.py --old (strokes, then --images), bench_page.py "
+                   "--speed --pages 0 in each tree in turn, bench_web_ab.py; each figure with the earlier commit's "
+                   "value, this tree's and their ratio (now / before; for requests a second and pages a minute "
+                   "higher is faster, for ms lower).", rows)
     return 0
 
 
